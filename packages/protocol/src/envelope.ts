@@ -1,0 +1,61 @@
+import { type EventDataMap, type EventType, isEventType } from './events.js';
+import { envelopeSchema, eventDataSchemas, validateSchema } from './schema.js';
+
+export const PROTOCOL_VERSION = 1;
+export const DEFAULT_PORT = 7357;
+export const DEFAULT_HOST = '127.0.0.1';
+
+/**
+ * What every subscriber receives:
+ * `{"type":"test.result","timestamp":"…","seq":1042,"runId":"r_…","data":{…}}`.
+ * `seq` is strictly increasing within one broadcaster epoch.
+ */
+export interface EventEnvelope<T extends EventType = EventType> {
+  type: T;
+  /** ISO 8601, when the event happened (set by the publisher). */
+  timestamp: string;
+  seq: number;
+  /** The run this event belongs to; `''` for events outside any run (system.*). */
+  runId: string;
+  data: EventDataMap[T];
+}
+
+/** Any envelope, discriminated by `type`. */
+export type AnyEventEnvelope = { [K in EventType]: EventEnvelope<K> }[EventType];
+
+/** What a publisher hands to the broadcaster: an envelope before the broadcaster gives it a `seq`. */
+export type PublishedEvent<T extends EventType = EventType> = Omit<EventEnvelope<T>, 'seq' | 'timestamp'> & {
+  timestamp?: string;
+};
+
+export type ValidationResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** Validates an event at the broadcaster's ingress. The message says which field was wrong and why. */
+export function validatePublishedEvent(value: unknown): ValidationResult<PublishedEvent> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, error: 'event: expected an object {type, runId, data}' };
+  }
+  const event = value as Record<string, unknown>;
+  if (!isEventType(event.type)) {
+    return { ok: false, error: `type: unknown event type ${JSON.stringify(event.type)}` };
+  }
+  if (typeof event.runId !== 'string') return { ok: false, error: 'runId: expected string' };
+  if (event.timestamp !== undefined && typeof event.timestamp !== 'string') {
+    return { ok: false, error: 'timestamp: expected ISO string' };
+  }
+  const problem = validateSchema(eventDataSchemas[event.type], event.data, 'data');
+  if (problem) return { ok: false, error: `${event.type}: ${problem}` };
+  return { ok: true, value: event as unknown as PublishedEvent };
+}
+
+/** Runtime guard for a received envelope (any type of the catalog, data conforming to its schema). */
+export function isEventEnvelope(value: unknown): value is AnyEventEnvelope {
+  if (validateSchema(envelopeSchema, value)) return false;
+  const envelope = value as EventEnvelope;
+  return isEventType(envelope.type) && validateSchema(eventDataSchemas[envelope.type], envelope.data) === undefined;
+}
+
+/** Narrowing guard: `if (isEvent(msg, 'test.result')) msg.data.status`. */
+export function isEvent<T extends EventType>(value: unknown, type: T): value is EventEnvelope<T> {
+  return (value as { type?: unknown } | null)?.type === type && isEventEnvelope(value);
+}

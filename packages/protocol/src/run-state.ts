@@ -1,0 +1,241 @@
+/**
+ * Run state built from events: per run, the counts, every test's latest result, failures and progress.
+ *
+ * One reducer, used by the broadcaster (to answer `snapshot`, complete even after its history has evicted
+ * old events), by a joining publisher (to re-publish its open runs after a takeover), and by clients (the
+ * model a terminal monitor or dashboard renders). Isomorphic.
+ */
+import type { EventEnvelope } from './envelope.js';
+import type {
+  CoverageTotals,
+  Framework,
+  RunInfo,
+  TestError,
+  TestStatus,
+  TestSummary,
+} from './events.js';
+
+export interface TestState {
+  id: string;
+  titlePath: string[];
+  testName: string;
+  suite: string;
+  file: string;
+  line?: number;
+  status: TestStatus | 'running';
+  duration?: number;
+  attempt: number;
+  flaky?: boolean;
+  willRetry?: boolean;
+  error?: TestError;
+  project?: string;
+  /** seq of the event that last changed this test. */
+  seq: number;
+}
+
+export interface RunCounts {
+  passed: number;
+  failed: number;
+  skipped: number;
+  todo: number;
+  flaky: number;
+  /** Tests with a final result. */
+  completed: number;
+}
+
+export interface RunSnapshot {
+  runId: string;
+  framework: Framework;
+  project?: string;
+  run?: RunInfo;
+  status: 'running' | 'completed';
+  /** ISO timestamps */
+  startedAt?: string;
+  completedAt?: string;
+  totalTests: number;
+  totalKnown: boolean;
+  testFiles: string[];
+  counts: RunCounts;
+  /** The test running now, as last announced by test.progress. */
+  current?: { id?: string; testName?: string; file?: string };
+  /** Latest state of every test, in first-seen order. */
+  tests: TestState[];
+  /** Failures outside tests (files that could not run, hooks, unhandled errors). */
+  errors: { scope: string; file?: string; testName?: string; error: TestError }[];
+  summary?: TestSummary;
+  coverage?: CoverageTotals;
+  /** seq of the last event applied to this run. */
+  lastSeq: number;
+}
+
+export interface RunStateOptions {
+  /** Completed runs kept (oldest dropped first). Running runs are never dropped. Default 100. */
+  maxCompletedRuns?: number;
+}
+
+const emptyCounts = (): RunCounts => ({ passed: 0, failed: 0, skipped: 0, todo: 0, flaky: 0, completed: 0 });
+
+interface MutableRun extends Omit<RunSnapshot, 'tests'> {
+  tests: Map<string, TestState>;
+}
+
+export class RunStateStore {
+  private runs = new Map<string, MutableRun>();
+  private readonly maxCompletedRuns: number;
+
+  constructor(options: RunStateOptions = {}) {
+    this.maxCompletedRuns = options.maxCompletedRuns ?? 100;
+  }
+
+  /** Applies one event. Events of types that carry no run state are ignored. Returns the run touched. */
+  apply(event: EventEnvelope): RunSnapshot | undefined {
+    if (!event.runId) return undefined;
+    const data = event.data as unknown as Record<string, any>;
+    let run = this.runs.get(event.runId);
+    if (!run) {
+      if (!event.type.startsWith('test.') && !event.type.startsWith('coverage.')) return undefined;
+      run = {
+        runId: event.runId,
+        framework: data.framework ?? 'unknown',
+        project: data.project,
+        status: 'running',
+        totalTests: 0,
+        totalKnown: false,
+        testFiles: [],
+        counts: emptyCounts(),
+        tests: new Map(),
+        errors: [],
+        lastSeq: 0,
+      };
+      this.runs.set(event.runId, run);
+    }
+    run.lastSeq = Math.max(run.lastSeq, event.seq);
+    switch (event.type) {
+      case 'test.started': {
+        run.framework = data.framework ?? run.framework;
+        run.project = data.project ?? run.project;
+        run.run = data.run;
+        run.startedAt = event.timestamp;
+        run.totalTests = data.totalTests ?? 0;
+        run.totalKnown = data.totalKnown ?? data.totalTests > 0;
+        run.testFiles = data.testFiles ?? [];
+        break;
+      }
+      case 'test.progress': {
+        if (typeof data.total === 'number' && data.total > run.totalTests) run.totalTests = data.total;
+        if (data.totalKnown !== undefined) run.totalKnown = data.totalKnown;
+        run.current =
+          data.status === 'running' ? { id: data.id, testName: data.testName, file: data.file } : undefined;
+        if (data.status === 'running' && data.id && !run.tests.has(data.id)) {
+          run.tests.set(data.id, {
+            id: data.id,
+            titlePath: data.titlePath ?? [data.testName ?? ''],
+            testName: data.testName ?? '',
+            suite: data.suite ?? '',
+            file: data.file ?? '',
+            status: 'running',
+            attempt: 1,
+            project: data.project,
+            seq: event.seq,
+          });
+        }
+        break;
+      }
+      case 'test.result': {
+        const previous = run.tests.get(data.id);
+        if (previous && previous.status !== 'running') this.count(run, previous, -1);
+        const test: TestState = {
+          id: data.id,
+          titlePath: data.titlePath,
+          testName: data.testName,
+          suite: data.suite,
+          file: data.file,
+          line: data.line,
+          status: data.status,
+          duration: data.duration,
+          attempt: data.attempt ?? 1,
+          flaky: data.flaky,
+          willRetry: data.willRetry,
+          error: data.error ?? data.errors?.[0],
+          project: data.project,
+          seq: event.seq,
+        };
+        run.tests.set(data.id, test);
+        this.count(run, test, +1);
+        break;
+      }
+      case 'test.failed': {
+        if (data.scope && data.scope !== 'test') {
+          run.errors.push({ scope: data.scope, file: data.file, testName: data.testName, error: data.error });
+        }
+        break;
+      }
+      case 'test.completed': {
+        run.status = 'completed';
+        run.completedAt = event.timestamp;
+        run.summary = data.summary;
+        run.coverage = data.coverage ?? run.coverage;
+        run.current = undefined;
+        for (const error of data.errors ?? []) run.errors.push({ scope: 'run', error });
+        this.evictCompleted();
+        break;
+      }
+      case 'coverage.completed':
+        run.coverage = data.summary;
+        break;
+    }
+    return this.freeze(run);
+  }
+
+  /** Replaces the state with a snapshot's runs (a client after `resume.failed`, a new owner). */
+  restore(runs: RunSnapshot[]): void {
+    this.runs.clear();
+    for (const run of runs) this.merge(run);
+  }
+
+  /** Adds or replaces one run from a snapshot. */
+  merge(run: RunSnapshot): void {
+    this.runs.set(run.runId, { ...run, counts: { ...run.counts }, tests: new Map(run.tests.map((t) => [t.id, { ...t }])) });
+  }
+
+  get(runId: string): RunSnapshot | undefined {
+    const run = this.runs.get(runId);
+    return run && this.freeze(run);
+  }
+
+  has(runId: string): boolean {
+    return this.runs.has(runId);
+  }
+
+  /** Every known run, oldest first. */
+  snapshot(): RunSnapshot[] {
+    return [...this.runs.values()].map((run) => this.freeze(run));
+  }
+
+  get size(): number {
+    return this.runs.size;
+  }
+
+  private count(run: MutableRun, test: TestState, delta: 1 | -1): void {
+    if (test.status === 'running' || test.willRetry) return;
+    run.counts[test.status] += delta;
+    run.counts.completed += delta;
+    if (test.flaky) run.counts.flaky += delta;
+  }
+
+  private evictCompleted(): void {
+    let completed = 0;
+    for (const run of this.runs.values()) if (run.status === 'completed') completed++;
+    for (const [id, run] of this.runs) {
+      if (completed <= this.maxCompletedRuns) break;
+      if (run.status === 'completed') {
+        this.runs.delete(id);
+        completed--;
+      }
+    }
+  }
+
+  private freeze(run: MutableRun): RunSnapshot {
+    return { ...run, counts: { ...run.counts }, errors: [...run.errors], tests: [...run.tests.values()] };
+  }
+}

@@ -1,0 +1,432 @@
+/**
+ * JSON Schemas of every event's `data`, the envelope and the client messages, written once and used two
+ * ways: exported as a JSON Schema document (`schema/testwire.schema.json`, for consumers in other
+ * languages) and interpreted by the small, eval-free validator below (the runtime guards).
+ *
+ * Only the subset of JSON Schema the validator understands is used: type, properties, required, items,
+ * enum, minimum, oneOf of plain types. Additional properties are always allowed: the protocol only adds.
+ */
+import type { EventType } from './events.js';
+
+export type SchemaType = 'string' | 'number' | 'integer' | 'boolean' | 'object' | 'array' | 'null';
+
+export interface Schema {
+  type?: SchemaType | SchemaType[];
+  properties?: Record<string, Schema>;
+  required?: string[];
+  items?: Schema;
+  enum?: readonly (string | number | boolean | null)[];
+  minimum?: number;
+  description?: string;
+  $ref?: string;
+}
+
+const str: Schema = { type: 'string' };
+const num: Schema = { type: 'number' };
+const int: Schema = { type: 'integer', minimum: 0 };
+const bool: Schema = { type: 'boolean' };
+const strs: Schema = { type: 'array', items: str };
+const nums: Schema = { type: 'array', items: num };
+const obj = (properties: Record<string, Schema>, required: string[] = []): Schema => ({
+  type: 'object',
+  properties,
+  required,
+});
+const arr = (items: Schema): Schema => ({ type: 'array', items });
+
+const common = { framework: str, project: str };
+const location = obj({ file: str, line: int, column: int }, ['file']);
+const identity = { id: str, titlePath: strs, location };
+const error = obj(
+  { message: str, stack: str, type: str, expected: str, actual: str, code: str },
+  ['message'],
+);
+const coverageTotals = obj({ total: num, statements: num, branches: num, functions: num, lines: num }, [
+  'statements',
+  'branches',
+  'functions',
+  'lines',
+]);
+const metricMap = obj({ statements: num, branches: num, functions: num, lines: num });
+const frameworkInfo = obj({ name: str, version: str, configPath: str, testPatterns: strs }, ['name']);
+const testStatus: Schema = { type: 'string', enum: ['passed', 'failed', 'skipped', 'todo'] };
+
+/** Schema of `data` for each event type. */
+export const eventDataSchemas: Record<EventType, Schema> = {
+  'test.started': obj(
+    {
+      ...common,
+      totalTests: int,
+      testFiles: strs,
+      options: { type: 'object' },
+      totalKnown: bool,
+      run: obj(
+        {
+          runId: str,
+          framework: str,
+          frameworkVersion: str,
+          project: str,
+          rootName: str,
+          shard: obj({ current: int, total: int }, ['current', 'total']),
+          pid: int,
+          startedAt: num,
+          watch: bool,
+          ci: obj({ provider: str, branch: str, commit: str, buildUrl: str }),
+        },
+        ['runId', 'framework', 'startedAt'],
+      ),
+    },
+    ['framework', 'totalTests', 'testFiles'],
+  ),
+  'test.progress': obj(
+    {
+      ...common,
+      ...identity,
+      testName: str,
+      suite: str,
+      status: str,
+      progress: num,
+      completed: int,
+      total: int,
+      duration: num,
+      passed: int,
+      failed: int,
+      skipped: int,
+      todo: int,
+      totalKnown: bool,
+      file: str,
+    },
+    ['framework', 'status', 'progress', 'completed', 'total', 'duration'],
+  ),
+  'test.result': obj(
+    {
+      ...common,
+      ...identity,
+      testName: str,
+      suite: str,
+      status: testStatus,
+      duration: num,
+      file: str,
+      line: int,
+      column: int,
+      assertions: int,
+      rawStatus: str,
+      attempt: { type: 'integer', minimum: 1 },
+      flaky: bool,
+      willRetry: bool,
+      timedOut: bool,
+      error,
+      errors: arr(error),
+      repeatIndex: int,
+      startedAt: num,
+    },
+    ['framework', 'id', 'titlePath', 'testName', 'suite', 'status', 'duration', 'file', 'attempt'],
+  ),
+  'test.failed': obj(
+    {
+      ...common,
+      ...identity,
+      testName: str,
+      suite: str,
+      status: { type: 'string', enum: ['failed'] },
+      duration: num,
+      error,
+      errors: arr(error),
+      file: str,
+      line: int,
+      scope: { type: 'string', enum: ['test', 'hook', 'file', 'run'] },
+      attempt: { type: 'integer', minimum: 1 },
+      timedOut: bool,
+      willRetry: bool,
+    },
+    ['framework', 'testName', 'suite', 'status', 'duration', 'error', 'file'],
+  ),
+  'test.output': obj(
+    {
+      ...common,
+      ...identity,
+      testName: str,
+      suite: str,
+      output: str,
+      outputType: { type: 'string', enum: ['stdout', 'stderr'] },
+      stream: str,
+      file: str,
+    },
+    ['output', 'outputType', 'stream'],
+  ),
+  'test.completed': obj(
+    {
+      ...common,
+      summary: obj(
+        {
+          total: int,
+          passed: int,
+          failed: int,
+          skipped: int,
+          todo: int,
+          flaky: int,
+          duration: num,
+          success: bool,
+        },
+        ['total', 'passed', 'failed', 'skipped', 'duration', 'success'],
+      ),
+      coverage: coverageTotals,
+      rawStatus: str,
+      errors: arr(error),
+      interrupted: bool,
+    },
+    ['framework', 'summary'],
+  ),
+  'performance.metrics': obj(
+    {
+      ...common,
+      memory: obj({ heapUsed: num, heapTotal: num, external: num, rss: num }, [
+        'heapUsed',
+        'heapTotal',
+        'external',
+        'rss',
+      ]),
+      cpu: obj({ usage: num, load: nums }, ['usage', 'load']),
+      uptime: num,
+      gc: obj({ recentEvents: int, totalTime: num, lastEventTime: str }, ['recentEvents', 'totalTime']),
+      tests: obj({ running: int, completed: int, averageDuration: num }, [
+        'running',
+        'completed',
+        'averageDuration',
+      ]),
+    },
+    ['memory', 'cpu', 'uptime'],
+  ),
+  'performance.bottleneck': obj(
+    {
+      ...common,
+      type: str,
+      testName: str,
+      duration: num,
+      threshold: num,
+      severity: str,
+      suggestions: strs,
+      memoryDelta: obj({ heapUsed: num, external: num }),
+      id: str,
+      file: str,
+    },
+    ['type', 'testName', 'duration', 'threshold', 'severity', 'suggestions'],
+  ),
+  'performance.leak': obj(
+    {
+      ...common,
+      type: str,
+      testName: str,
+      leakType: str,
+      size: num,
+      location: str,
+      stackTrace: strs,
+      suggestions: strs,
+    },
+    ['type', 'testName', 'leakType', 'size'],
+  ),
+  'coverage.started': obj({ ...common, provider: str, totalFiles: int, patterns: strs }, [
+    'framework',
+    'provider',
+    'totalFiles',
+    'patterns',
+  ]),
+  'coverage.progress': obj(
+    {
+      ...common,
+      filesProcessed: int,
+      totalFiles: int,
+      currentFile: str,
+      percentage: num,
+      coverage: coverageTotals,
+    },
+    ['filesProcessed', 'totalFiles', 'percentage', 'coverage'],
+  ),
+  'coverage.completed': obj(
+    { ...common, provider: str, summary: coverageTotals, thresholdsMet: bool, files: int, reports: strs },
+    ['framework', 'provider', 'summary', 'thresholdsMet', 'files', 'reports'],
+  ),
+  'coverage.threshold': obj(
+    {
+      ...common,
+      passed: bool,
+      thresholds: metricMap,
+      actual: metricMap,
+      failures: arr(
+        obj({ metric: str, threshold: num, actual: num, deficit: num }, ['metric', 'threshold', 'actual', 'deficit']),
+      ),
+    },
+    ['passed', 'thresholds', 'actual', 'failures'],
+  ),
+  'framework.detected': obj({ ...common, frameworks: arr(frameworkInfo), active: str }, ['frameworks']),
+  'framework.switched': obj(
+    { ...common, from: str, to: str, reason: str, success: bool, framework: frameworkInfo },
+    ['from', 'to', 'reason', 'success', 'framework'],
+  ),
+  'framework.error': obj(
+    {
+      ...common,
+      error: obj({ message: str, code: str, details: { type: 'object' }, stack: str }, ['message']),
+      severity: str,
+    },
+    ['framework', 'error', 'severity'],
+  ),
+  'baseline.saved': obj({ ...common, label: str, path: str, size: int, tests: int, coverage: num }, [
+    'label',
+    'framework',
+    'path',
+    'size',
+    'tests',
+  ]),
+  'baseline.compared': obj(
+    {
+      ...common,
+      baseline: str,
+      comparison: obj(
+        {
+          testsAdded: int,
+          testsRemoved: int,
+          testsChanged: int,
+          performanceRegression: bool,
+          coverageImproved: bool,
+          summary: obj({ regression: bool, improvement: bool, score: num }, ['regression', 'improvement', 'score']),
+        },
+        ['testsAdded', 'testsRemoved', 'testsChanged', 'performanceRegression', 'coverageImproved', 'summary'],
+      ),
+      regressions: arr(obj({ test: str, change: num, percentage: num }, ['test', 'change', 'percentage'])),
+    },
+    ['baseline', 'comparison', 'regressions'],
+  ),
+  'system.health': obj(
+    {
+      status: str,
+      uptime: num,
+      version: str,
+      components: arr(obj({ name: str, status: str, message: str, lastCheck: str }, ['name', 'status'])),
+      metrics: obj(
+        {
+          memory: obj({ total: num, used: num, percentage: num }, ['total', 'used', 'percentage']),
+          cpu: obj({ cores: int, usage: num, load: nums }, ['cores', 'usage', 'load']),
+        },
+        ['memory', 'cpu'],
+      ),
+    },
+    ['status', 'uptime', 'version', 'components', 'metrics'],
+  ),
+  'system.error': obj(
+    {
+      component: str,
+      error: obj({ message: str, code: str, severity: str }, ['message', 'code', 'severity']),
+      impact: str,
+      recovery: str,
+      gap: obj({ fromSeq: int, toSeq: int }, ['fromSeq', 'toSeq']),
+      epoch: str,
+    },
+    ['component', 'error'],
+  ),
+};
+
+/** Schema of the envelope every subscriber receives (`data` is refined per `type`). */
+export const envelopeSchema: Schema = obj(
+  { type: str, timestamp: str, seq: int, runId: str, data: { type: 'object' } },
+  ['type', 'timestamp', 'seq', 'runId', 'data'],
+);
+
+const selectorList: Schema = arr(str);
+const filterValue: Schema = { type: ['string', 'number', 'boolean', 'null', 'array'] };
+
+/** Schemas of client -> server messages. */
+export const clientMessageSchemas: Record<string, Schema> = {
+  subscribe: obj(
+    {
+      type: { type: 'string', enum: ['subscribe'] },
+      id: { type: ['string', 'number'] },
+      events: selectorList,
+      patterns: selectorList,
+      filters: { type: 'object', description: 'data field -> value or any-of array; runId matches the envelope' },
+    },
+    ['type'],
+  ),
+  unsubscribe: obj(
+    { type: { type: 'string', enum: ['unsubscribe'] }, id: { type: ['string', 'number'] }, events: selectorList, patterns: selectorList },
+    ['type'],
+  ),
+  resume: obj(
+    { type: { type: 'string', enum: ['resume'] }, id: { type: ['string', 'number'] }, epoch: str, since: int },
+    ['type', 'epoch', 'since'],
+  ),
+  snapshot: obj({ type: { type: 'string', enum: ['snapshot'] }, id: { type: ['string', 'number'] } }, ['type']),
+  ping: obj({ type: { type: 'string', enum: ['ping'] }, id: { type: ['string', 'number'] } }, ['type']),
+};
+void filterValue;
+
+/** The whole JSON Schema document shipped as `schema/testwire.schema.json`. */
+export function buildJsonSchemaDocument(): Record<string, unknown> {
+  const eventDefs: Record<string, unknown> = {};
+  const oneOf: unknown[] = [];
+  for (const [type, data] of Object.entries(eventDataSchemas)) {
+    const name = `event:${type}`;
+    eventDefs[name] = {
+      ...envelopeSchema,
+      properties: { ...envelopeSchema.properties, type: { const: type }, data },
+    };
+    oneOf.push({ $ref: `#/$defs/${name}` });
+  }
+  const clientDefs: Record<string, unknown> = {};
+  for (const [type, schema] of Object.entries(clientMessageSchemas)) clientDefs[`client:${type}`] = schema;
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: 'https://testwire.dev/schema/v1/testwire.schema.json',
+    title: 'testwire wire protocol v1: an event envelope as received by subscribers',
+    oneOf,
+    $defs: { ...eventDefs, ...clientDefs, envelope: envelopeSchema },
+  };
+}
+
+const typeOf = (value: unknown): string => {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
+  return typeof value;
+};
+
+const accepts = (expected: string, actual: string): boolean =>
+  expected === actual || (expected === 'number' && actual === 'integer');
+
+/**
+ * Checks `value` against `schema`; returns `undefined` when it conforms, or a message naming the first
+ * offending path (e.g. `data.summary.passed: expected integer, got string`).
+ */
+export function validateSchema(schema: Schema, value: unknown, path = ''): string | undefined {
+  const actual = typeOf(value);
+  if (schema.type !== undefined) {
+    const types = Array.isArray(schema.type) ? schema.type : [schema.type];
+    if (!types.some((t) => t !== undefined && accepts(t, actual))) {
+      return `${path || 'value'}: expected ${types.join(' or ')}, got ${actual}`;
+    }
+  }
+  if (schema.enum && !schema.enum.includes(value as never)) {
+    return `${path || 'value'}: expected one of ${schema.enum.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(value)}`;
+  }
+  if (schema.minimum !== undefined && typeof value === 'number' && value < schema.minimum) {
+    return `${path || 'value'}: must be >= ${schema.minimum}, got ${value}`;
+  }
+  if (actual === 'object') {
+    const record = value as Record<string, unknown>;
+    for (const key of schema.required ?? []) {
+      if (record[key] === undefined) return `${path ? `${path}.` : ''}${key}: required`;
+    }
+    for (const [key, sub] of Object.entries(schema.properties ?? {})) {
+      if (record[key] === undefined) continue;
+      const problem = validateSchema(sub, record[key], path ? `${path}.${key}` : key);
+      if (problem) return problem;
+    }
+  } else if (actual === 'array' && schema.items) {
+    const items = value as unknown[];
+    for (let i = 0; i < items.length; i++) {
+      const problem = validateSchema(schema.items, items[i], `${path}[${i}]`);
+      if (problem) return problem;
+    }
+  }
+  return undefined;
+}
