@@ -39,9 +39,17 @@ export function validatePublishedEvent(value: unknown): ValidationResult<Publish
   if (!isEventType(event.type)) {
     return { ok: false, error: `type: unknown event type ${JSON.stringify(event.type)}` };
   }
-  if (typeof event.runId !== 'string') return { ok: false, error: 'runId: expected string' };
-  if (event.timestamp !== undefined && typeof event.timestamp !== 'string') {
-    return { ok: false, error: 'timestamp: expected ISO string' };
+  if (typeof event.runId !== 'string') {
+    return { ok: false, error: "runId: expected a string (the run's id, '' for events outside any run)" };
+  }
+  if (
+    event.timestamp !== undefined &&
+    (typeof event.timestamp !== 'string' || Number.isNaN(Date.parse(event.timestamp)))
+  ) {
+    return {
+      ok: false,
+      error: `timestamp: expected an ISO 8601 string, got ${JSON.stringify(event.timestamp)}`,
+    };
   }
   const problem = validateSchema(eventDataSchemas[event.type], event.data, 'data');
   if (problem) return { ok: false, error: `${event.type}: ${problem}` };
@@ -52,7 +60,9 @@ export function validatePublishedEvent(value: unknown): ValidationResult<Publish
 export function isEventEnvelope(value: unknown): value is AnyEventEnvelope {
   if (validateSchema(envelopeSchema, value)) return false;
   const envelope = value as EventEnvelope;
-  return isEventType(envelope.type) && validateSchema(eventDataSchemas[envelope.type], envelope.data) === undefined;
+  return (
+    isEventType(envelope.type) && validateSchema(eventDataSchemas[envelope.type], envelope.data) === undefined
+  );
 }
 
 /** Narrowing guard: `if (isEvent(msg, 'test.result')) msg.data.status`. */

@@ -12,9 +12,10 @@
  *     | ping / "ping" -----------------------> | <- pong
  *     | garbage ----------------------------->| <- error {code, message}; the connection stays open
  */
+
+import type { PublishedEvent } from './envelope.js';
 import type { RunSnapshot } from './run-state.js';
 import type { Filters } from './subscription.js';
-import type { PublishedEvent } from './envelope.js';
 
 export type MessageId = string | number;
 
@@ -62,7 +63,16 @@ export interface PublishMessage {
   id: number;
   events: PublishedEvent[];
 }
-export type PublisherMessage = PublishMessage;
+/**
+ * Sent by a publisher after the owner changed (takeover, or joining a new owner): the state of its open
+ * runs, merged into the owner's run state so `snapshot` stays complete. Acknowledged with `published`.
+ */
+export interface RunsMessage {
+  type: 'runs';
+  id: number;
+  runs: RunSnapshot[];
+}
+export type PublisherMessage = PublishMessage | RunsMessage;
 
 export interface RunBrief {
   runId: string;
@@ -169,6 +179,22 @@ export type ErrorCode =
   | 'RATE_LIMITED'
   | 'FORBIDDEN';
 
+/**
+ * Stable `error` codes of HTTP refusals (JSON body `{error, message}`): before a WebSocket upgrade (the
+ * status line carries the status) and on `/events`, `/status`.
+ */
+export type HttpErrorCode =
+  | 'UNAUTHORIZED' // 401: missing or wrong apiKey / token / Bearer / publisher secret
+  | 'FORBIDDEN_ORIGIN' // 403: browser Origin not allowed
+  | 'INVALID_SUBSCRIPTION' // 400: bad events/patterns/filters in the query
+  | 'INVALID_LAST_EVENT_ID' // 400: Last-Event-ID is not `<epoch>:<seq>`
+  | 'INVALID_MESSAGE' // 400: bad `since` on /ws
+  | 'BAD_REQUEST' // 400: malformed URL
+  | 'NOT_FOUND' // 404
+  | 'METHOD_NOT_ALLOWED' // 405
+  | 'UPGRADE_REQUIRED' // 426: plain GET on /ws
+  | 'SHUTTING_DOWN'; // 503
+
 /** WebSocket close codes used by the broadcaster. */
 export const CloseCodes = {
   /** Server shutting down. */
@@ -217,15 +243,29 @@ export function parseClientMessage(text: string): ParseResult {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return { ok: false, code: 'INVALID_JSON', message: `Message is not valid JSON: ${(error as Error).message}` };
+    return {
+      ok: false,
+      code: 'INVALID_JSON',
+      message: `Message is not valid JSON: ${(error as Error).message}`,
+    };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { ok: false, code: 'INVALID_MESSAGE', message: 'Message must be a JSON object with a "type" field' };
+    return {
+      ok: false,
+      code: 'INVALID_MESSAGE',
+      message: 'Message must be a JSON object with a "type" field',
+    };
   }
   const msg = value as Record<string, unknown>;
   const id = isId(msg.id) ? msg.id : undefined;
-  const fail = (code: ErrorCode, message: string): ParseResult => ({ ok: false, code, message, ...(id !== undefined ? { id } : {}) });
-  if (msg.id !== undefined && !isId(msg.id)) return fail('INVALID_MESSAGE', 'id: expected a string or number');
+  const fail = (code: ErrorCode, message: string): ParseResult => ({
+    ok: false,
+    code,
+    message,
+    ...(id !== undefined ? { id } : {}),
+  });
+  if (msg.id !== undefined && !isId(msg.id))
+    return fail('INVALID_MESSAGE', 'id: expected a string or number');
   switch (msg.type) {
     case 'subscribe':
     case 'unsubscribe':
@@ -233,7 +273,8 @@ export function parseClientMessage(text: string): ParseResult {
     case 'ping':
       return { ok: true, message: msg as unknown as ClientMessage };
     case 'resume':
-      if (typeof msg.epoch !== 'string') return fail('INVALID_MESSAGE', 'resume.epoch: expected the epoch string from connection.established');
+      if (typeof msg.epoch !== 'string')
+        return fail('INVALID_MESSAGE', 'resume.epoch: expected the epoch string from connection.established');
       if (typeof msg.since !== 'number' || !Number.isInteger(msg.since) || msg.since < 0) {
         return fail('INVALID_MESSAGE', 'resume.since: expected the last seq received (integer >= 0)');
       }

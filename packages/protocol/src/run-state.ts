@@ -6,14 +6,7 @@
  * model a terminal monitor or dashboard renders). Isomorphic.
  */
 import type { EventEnvelope } from './envelope.js';
-import type {
-  CoverageTotals,
-  Framework,
-  RunInfo,
-  TestError,
-  TestStatus,
-  TestSummary,
-} from './events.js';
+import type { CoverageTotals, Framework, RunInfo, TestError, TestStatus, TestSummary } from './events.js';
 
 export interface TestState {
   id: string;
@@ -73,6 +66,9 @@ export interface RunStateOptions {
   maxCompletedRuns?: number;
 }
 
+/** How many ids of evicted runs are remembered, so late events of an evicted run do not revive it. */
+const EVICTED_MEMORY = 1000;
+
 const emptyCounts = (): RunCounts => ({ passed: 0, failed: 0, skipped: 0, todo: 0, flaky: 0, completed: 0 });
 
 interface MutableRun extends Omit<RunSnapshot, 'tests'> {
@@ -82,18 +78,33 @@ interface MutableRun extends Omit<RunSnapshot, 'tests'> {
 export class RunStateStore {
   private runs = new Map<string, MutableRun>();
   private readonly maxCompletedRuns: number;
+  private evicted = new Set<string>();
 
   constructor(options: RunStateOptions = {}) {
     this.maxCompletedRuns = options.maxCompletedRuns ?? 100;
   }
 
-  /** Applies one event. Events of types that carry no run state are ignored. Returns the run touched. */
+  /**
+   * Applies one event. Events of types that carry no run state, and late events of an evicted run, are
+   * ignored (undefined). Returns the run touched; its `tests` list is built when first read (so applying an
+   * event costs O(1) whatever the size of the run): read it before applying the next event of that run if
+   * you need the tests as they were at this event.
+   */
   apply(event: EventEnvelope): RunSnapshot | undefined {
     if (!event.runId) return undefined;
     const data = event.data as unknown as Record<string, any>;
     let run = this.runs.get(event.runId);
+    if (run && run.status === 'completed' && event.type === 'test.started') {
+      // The same run id started again (a watch-mode rerun that reuses it): start from scratch.
+      this.runs.delete(event.runId);
+      run = undefined;
+    }
     if (!run) {
       if (!event.type.startsWith('test.') && !event.type.startsWith('coverage.')) return undefined;
+      if (this.evicted.has(event.runId)) {
+        if (event.type !== 'test.started') return undefined;
+        this.evicted.delete(event.runId);
+      }
       run = {
         runId: event.runId,
         framework: data.framework ?? 'unknown',
@@ -143,7 +154,10 @@ export class RunStateStore {
       }
       case 'test.result': {
         const previous = run.tests.get(data.id);
-        if (previous && previous.status !== 'running') this.count(run, previous, -1);
+        const attempt: number = data.attempt ?? 1;
+        // An earlier attempt arriving after a later one (replay, re-publish) must not win.
+        if (previous && previous.status !== 'running' && attempt < previous.attempt) break;
+        if (previous) this.count(run, previous, -1);
         const test: TestState = {
           id: data.id,
           titlePath: data.titlePath,
@@ -153,8 +167,11 @@ export class RunStateStore {
           line: data.line,
           status: data.status,
           duration: data.duration,
-          attempt: data.attempt ?? 1,
-          flaky: data.flaky,
+          attempt,
+          // A pass after a failed attempt is flaky even when the reporter did not say so.
+          flaky:
+            data.flaky ??
+            (data.status === 'passed' && attempt > 1 && previous?.status === 'failed' ? true : undefined),
           willRetry: data.willRetry,
           error: data.error ?? data.errors?.[0],
           project: data.project,
@@ -176,7 +193,11 @@ export class RunStateStore {
         run.summary = data.summary;
         run.coverage = data.coverage ?? run.coverage;
         run.current = undefined;
-        for (const error of data.errors ?? []) run.errors.push({ scope: 'run', error });
+        for (const error of data.errors ?? []) {
+          // Unhandled errors usually arrived already as test.failed (scope run): keep one of each.
+          const known = run.errors.some((e) => e.scope === 'run' && e.error.message === error.message);
+          if (!known) run.errors.push({ scope: 'run', error });
+        }
         this.evictCompleted();
         break;
       }
@@ -184,18 +205,33 @@ export class RunStateStore {
         run.coverage = data.summary;
         break;
     }
-    return this.freeze(run);
+    return this.view(run);
   }
 
   /** Replaces the state with a snapshot's runs (a client after `resume.failed`, a new owner). */
   restore(runs: RunSnapshot[]): void {
     this.runs.clear();
-    for (const run of runs) this.merge(run);
+    this.evicted.clear();
+    for (const run of runs) this.add(run);
+    this.evictCompleted();
   }
 
-  /** Adds or replaces one run from a snapshot. */
+  /** Adds or replaces one run from a snapshot (the snapshot is copied, never mutated later). */
   merge(run: RunSnapshot): void {
-    this.runs.set(run.runId, { ...run, counts: { ...run.counts }, tests: new Map(run.tests.map((t) => [t.id, { ...t }])) });
+    this.add(run);
+    this.evictCompleted();
+  }
+
+  private add(run: RunSnapshot): void {
+    this.evicted.delete(run.runId);
+    this.runs.delete(run.runId);
+    this.runs.set(run.runId, {
+      ...run,
+      counts: { ...run.counts },
+      testFiles: [...run.testFiles],
+      errors: [...run.errors],
+      tests: new Map(run.tests.map((t) => [t.id, { ...t }])),
+    });
   }
 
   get(runId: string): RunSnapshot | undefined {
@@ -216,6 +252,7 @@ export class RunStateStore {
     return this.runs.size;
   }
 
+  /** Counts only final results: a running test or an attempt that will be retried is not one. */
   private count(run: MutableRun, test: TestState, delta: 1 | -1): void {
     if (test.status === 'running' || test.willRetry) return;
     run.counts[test.status] += delta;
@@ -231,11 +268,28 @@ export class RunStateStore {
       if (run.status === 'completed') {
         this.runs.delete(id);
         completed--;
+        this.evicted.add(id);
+        if (this.evicted.size > EVICTED_MEMORY)
+          this.evicted.delete(this.evicted.values().next().value as string);
       }
     }
   }
 
+  /** A copy of the run; test states are replaced on change, never mutated, so sharing them is safe. */
   private freeze(run: MutableRun): RunSnapshot {
     return { ...run, counts: { ...run.counts }, errors: [...run.errors], tests: [...run.tests.values()] };
+  }
+
+  /** Like `freeze`, but the `tests` list (O(tests)) is built only if read. */
+  private view(run: MutableRun): RunSnapshot {
+    const { tests, ...rest } = run;
+    let list: TestState[] | undefined;
+    return Object.defineProperty({ ...rest, counts: { ...run.counts }, errors: [...run.errors] }, 'tests', {
+      enumerable: true,
+      get: () => {
+        list ??= [...tests.values()];
+        return list;
+      },
+    }) as RunSnapshot;
   }
 }

@@ -3,10 +3,12 @@
  * ways: exported as a JSON Schema document (`schema/testwire.schema.json`, for consumers in other
  * languages) and interpreted by the small, eval-free validator below (the runtime guards).
  *
- * Only the subset of JSON Schema the validator understands is used: type, properties, required, items,
- * enum, minimum, oneOf of plain types. Additional properties are always allowed: the protocol only adds.
+ * Only the subset of JSON Schema the validator understands is used: type (one or a list), properties,
+ * required, items, additionalProperties (as a schema), enum, minimum. Additional properties are otherwise
+ * always allowed: the protocol only adds. Numbers must be finite (NaN and Infinity do not survive JSON).
  */
 import type { EventType } from './events.js';
+import type { ClientMessage, ServerMessageType } from './messages.js';
 
 export type SchemaType = 'string' | 'number' | 'integer' | 'boolean' | 'object' | 'array' | 'null';
 
@@ -15,6 +17,8 @@ export interface Schema {
   properties?: Record<string, Schema>;
   required?: string[];
   items?: Schema;
+  /** Schema every property not listed in `properties` must conform to. */
+  additionalProperties?: Schema;
   enum?: readonly (string | number | boolean | null)[];
   minimum?: number;
   description?: string;
@@ -37,10 +41,9 @@ const arr = (items: Schema): Schema => ({ type: 'array', items });
 const common = { framework: str, project: str };
 const location = obj({ file: str, line: int, column: int }, ['file']);
 const identity = { id: str, titlePath: strs, location };
-const error = obj(
-  { message: str, stack: str, type: str, expected: str, actual: str, code: str },
-  ['message'],
-);
+const error = obj({ message: str, stack: str, type: str, expected: str, actual: str, code: str }, [
+  'message',
+]);
 const coverageTotals = obj({ total: num, statements: num, branches: num, functions: num, lines: num }, [
   'statements',
   'branches',
@@ -253,7 +256,12 @@ export const eventDataSchemas: Record<EventType, Schema> = {
       thresholds: metricMap,
       actual: metricMap,
       failures: arr(
-        obj({ metric: str, threshold: num, actual: num, deficit: num }, ['metric', 'threshold', 'actual', 'deficit']),
+        obj({ metric: str, threshold: num, actual: num, deficit: num }, [
+          'metric',
+          'threshold',
+          'actual',
+          'deficit',
+        ]),
       ),
     },
     ['passed', 'thresholds', 'actual', 'failures'],
@@ -289,9 +297,20 @@ export const eventDataSchemas: Record<EventType, Schema> = {
           testsChanged: int,
           performanceRegression: bool,
           coverageImproved: bool,
-          summary: obj({ regression: bool, improvement: bool, score: num }, ['regression', 'improvement', 'score']),
+          summary: obj({ regression: bool, improvement: bool, score: num }, [
+            'regression',
+            'improvement',
+            'score',
+          ]),
         },
-        ['testsAdded', 'testsRemoved', 'testsChanged', 'performanceRegression', 'coverageImproved', 'summary'],
+        [
+          'testsAdded',
+          'testsRemoved',
+          'testsChanged',
+          'performanceRegression',
+          'coverageImproved',
+          'summary',
+        ],
       ),
       regressions: arr(obj({ test: str, change: num, percentage: num }, ['test', 'change', 'percentage'])),
     },
@@ -333,32 +352,223 @@ export const envelopeSchema: Schema = obj(
 );
 
 const selectorList: Schema = arr(str);
-const filterValue: Schema = { type: ['string', 'number', 'boolean', 'null', 'array'] };
+const filterPrimitive: Schema = { type: ['string', 'number', 'boolean', 'null'] };
+const filterValue: Schema = {
+  type: ['string', 'number', 'boolean', 'null', 'array'],
+  items: filterPrimitive,
+};
 
 /** Schemas of client -> server messages. */
-export const clientMessageSchemas: Record<string, Schema> = {
+export const clientMessageSchemas: Record<ClientMessage['type'], Schema> = {
   subscribe: obj(
     {
       type: { type: 'string', enum: ['subscribe'] },
       id: { type: ['string', 'number'] },
       events: selectorList,
       patterns: selectorList,
-      filters: { type: 'object', description: 'data field -> value or any-of array; runId matches the envelope' },
+      filters: {
+        type: 'object',
+        additionalProperties: filterValue,
+        description: 'data field (dot path) -> value or any-of array; runId matches the envelope',
+      },
     },
     ['type'],
   ),
   unsubscribe: obj(
-    { type: { type: 'string', enum: ['unsubscribe'] }, id: { type: ['string', 'number'] }, events: selectorList, patterns: selectorList },
+    {
+      type: { type: 'string', enum: ['unsubscribe'] },
+      id: { type: ['string', 'number'] },
+      events: selectorList,
+      patterns: selectorList,
+    },
     ['type'],
   ),
   resume: obj(
-    { type: { type: 'string', enum: ['resume'] }, id: { type: ['string', 'number'] }, epoch: str, since: int },
+    {
+      type: { type: 'string', enum: ['resume'] },
+      id: { type: ['string', 'number'] },
+      epoch: str,
+      since: int,
+    },
     ['type', 'epoch', 'since'],
   ),
-  snapshot: obj({ type: { type: 'string', enum: ['snapshot'] }, id: { type: ['string', 'number'] } }, ['type']),
+  snapshot: obj({ type: { type: 'string', enum: ['snapshot'] }, id: { type: ['string', 'number'] } }, [
+    'type',
+  ]),
   ping: obj({ type: { type: 'string', enum: ['ping'] }, id: { type: ['string', 'number'] } }, ['type']),
 };
-void filterValue;
+
+const messageId: Schema = { type: ['string', 'number'] };
+const constant = (value: string): Schema => ({ type: 'string', enum: [value] });
+const subscriptionDescription = {
+  events: strs,
+  patterns: strs,
+  excluded: strs,
+  entries: arr(
+    obj(
+      {
+        events: strs,
+        patterns: strs,
+        filters: { type: 'object', additionalProperties: filterValue },
+        excluded: strs,
+      },
+      ['events', 'patterns'],
+    ),
+  ),
+};
+const runBrief = obj(
+  { runId: str, framework: str, project: str, status: { type: 'string', enum: ['running', 'completed'] } },
+  ['runId', 'framework', 'status'],
+);
+const runCounts = obj({ passed: int, failed: int, skipped: int, todo: int, flaky: int, completed: int }, [
+  'passed',
+  'failed',
+  'skipped',
+  'todo',
+  'flaky',
+  'completed',
+]);
+const testState = obj(
+  {
+    id: str,
+    titlePath: strs,
+    testName: str,
+    suite: str,
+    file: str,
+    line: int,
+    status: { type: 'string', enum: ['passed', 'failed', 'skipped', 'todo', 'running'] },
+    duration: num,
+    attempt: int,
+    flaky: bool,
+    willRetry: bool,
+    error,
+    project: str,
+    seq: int,
+  },
+  ['id', 'titlePath', 'testName', 'suite', 'file', 'status', 'attempt', 'seq'],
+);
+const runSnapshot = obj(
+  {
+    runId: str,
+    framework: str,
+    project: str,
+    run: { type: 'object' },
+    status: { type: 'string', enum: ['running', 'completed'] },
+    startedAt: str,
+    completedAt: str,
+    totalTests: int,
+    totalKnown: bool,
+    testFiles: strs,
+    counts: runCounts,
+    current: obj({ id: str, testName: str, file: str }),
+    tests: arr(testState),
+    errors: arr(obj({ scope: str, file: str, testName: str, error }, ['scope', 'error'])),
+    summary: { type: 'object' },
+    coverage: coverageTotals,
+    lastSeq: int,
+  },
+  [
+    'runId',
+    'framework',
+    'status',
+    'totalTests',
+    'totalKnown',
+    'testFiles',
+    'counts',
+    'tests',
+    'errors',
+    'lastSeq',
+  ],
+);
+
+/** Schemas of server -> client messages (and `published`, the owner's answer to a publisher). */
+export const serverMessageSchemas: Record<ServerMessageType, Schema> = {
+  'connection.established': obj(
+    {
+      type: constant('connection.established'),
+      server: constant('testwire'),
+      protocol: int,
+      version: str,
+      epoch: str,
+      seq: int,
+      connectionId: str,
+      runs: arr(runBrief),
+      subscription: obj(subscriptionDescription),
+      heartbeatMs: int,
+    },
+    ['type', 'server', 'protocol', 'version', 'epoch', 'seq', 'connectionId', 'runs'],
+  ),
+  subscribed: obj({ type: constant('subscribed'), id: messageId, ...subscriptionDescription }, [
+    'type',
+    'events',
+    'patterns',
+    'excluded',
+    'entries',
+  ]),
+  unsubscribed: obj({ type: constant('unsubscribed'), id: messageId, ...subscriptionDescription }, [
+    'type',
+    'events',
+    'patterns',
+    'excluded',
+    'entries',
+  ]),
+  pong: obj({ type: constant('pong'), id: messageId, timestamp: str }, ['type', 'timestamp']),
+  error: obj({ type: constant('error'), code: str, message: str, id: messageId }, [
+    'type',
+    'code',
+    'message',
+  ]),
+  resumed: obj(
+    { type: constant('resumed'), id: messageId, epoch: str, since: int, replayed: int, seq: int },
+    ['type', 'epoch', 'since', 'replayed', 'seq'],
+  ),
+  'resume.failed': obj(
+    {
+      type: constant('resume.failed'),
+      id: messageId,
+      reason: { type: 'string', enum: ['EPOCH_CHANGED', 'HISTORY_EVICTED', 'FUTURE_SEQ'] },
+      message: str,
+      epoch: str,
+      since: int,
+      oldestSeq: int,
+    },
+    ['type', 'reason', 'message', 'epoch', 'since', 'oldestSeq'],
+  ),
+  snapshot: obj({ type: constant('snapshot'), id: messageId, epoch: str, seq: int, runs: arr(runSnapshot) }, [
+    'type',
+    'epoch',
+    'seq',
+    'runs',
+  ]),
+  published: obj(
+    {
+      type: constant('published'),
+      id: int,
+      seq: int,
+      rejected: arr(obj({ index: int, error: str }, ['index', 'error'])),
+    },
+    ['type', 'id', 'seq'],
+  ),
+};
+
+/** Schema of the message a joining publisher sends to the owner. */
+export const publishMessageSchema: Schema = obj(
+  {
+    type: constant('publish'),
+    id: int,
+    events: arr(
+      obj({ type: str, runId: str, timestamp: str, data: { type: 'object' } }, ['type', 'runId', 'data']),
+    ),
+  },
+  ['type', 'id', 'events'],
+);
+
+/** Schema of the message a publisher sends to re-seed its open runs after the owner changed. */
+export const runsMessageSchema: Schema = obj({ type: constant('runs'), id: int, runs: arr(runSnapshot) }, [
+  'type',
+  'id',
+  'runs',
+]);
 
 /** The whole JSON Schema document shipped as `schema/testwire.schema.json`. */
 export function buildJsonSchemaDocument(): Record<string, unknown> {
@@ -374,19 +584,33 @@ export function buildJsonSchemaDocument(): Record<string, unknown> {
   }
   const clientDefs: Record<string, unknown> = {};
   for (const [type, schema] of Object.entries(clientMessageSchemas)) clientDefs[`client:${type}`] = schema;
+  const serverDefs: Record<string, unknown> = {};
+  for (const [type, schema] of Object.entries(serverMessageSchemas)) serverDefs[`server:${type}`] = schema;
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     $id: 'https://testwire.dev/schema/v1/testwire.schema.json',
     title: 'testwire wire protocol v1: an event envelope as received by subscribers',
+    description:
+      'The root validates one event envelope. $defs also holds every client message (client:*), server message (server:*) and publisher message (publisher:publish, publisher:runs). Protocol version 1: fields are only ever added.',
     oneOf,
-    $defs: { ...eventDefs, ...clientDefs, envelope: envelopeSchema },
+    $defs: {
+      ...eventDefs,
+      ...clientDefs,
+      ...serverDefs,
+      'publisher:publish': publishMessageSchema,
+      'publisher:runs': runsMessageSchema,
+      envelope: envelopeSchema,
+    },
   };
 }
 
 const typeOf = (value: unknown): string => {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return 'non-finite number';
+    return Number.isInteger(value) ? 'integer' : 'number';
+  }
   return typeof value;
 };
 
@@ -416,10 +640,22 @@ export function validateSchema(schema: Schema, value: unknown, path = ''): strin
     for (const key of schema.required ?? []) {
       if (record[key] === undefined) return `${path ? `${path}.` : ''}${key}: required`;
     }
-    for (const [key, sub] of Object.entries(schema.properties ?? {})) {
+    const properties = schema.properties ?? {};
+    for (const [key, sub] of Object.entries(properties)) {
       if (record[key] === undefined) continue;
       const problem = validateSchema(sub, record[key], path ? `${path}.${key}` : key);
       if (problem) return problem;
+    }
+    if (schema.additionalProperties) {
+      for (const key of Object.keys(record)) {
+        if (Object.hasOwn(properties, key) || record[key] === undefined) continue;
+        const problem = validateSchema(
+          schema.additionalProperties,
+          record[key],
+          path ? `${path}.${key}` : key,
+        );
+        if (problem) return problem;
+      }
     }
   } else if (actual === 'array' && schema.items) {
     const items = value as unknown[];

@@ -1,1 +1,20 @@
-export {};
+/**
+ * @testwire/reporter-core — what every testwire runner adapter shares: run model, stable test ids,
+ * progress, output, error normalization, performance sampling, and a never-blocking queue to the
+ * broadcaster. Adapters stay thin: runner hook -> one core call.
+ */
+
+export type { TestStatus } from '@testwire/protocol';
+export {
+  createReporterCore,
+  type ReporterCore,
+  type RunResultInfo,
+  type RunStartInfo,
+  type TestOutcome,
+  type TestRef,
+} from './core.js';
+export type { BroadcasterLike } from './delivery.js';
+export { detectCi, findPackageName } from './environment.js';
+export { normalizeError, stripAnsi } from './errors.js';
+export { createRunId, PathRelativizer, stableTestId } from './ids.js';
+export type { ReporterCoreOptions } from './options.js';

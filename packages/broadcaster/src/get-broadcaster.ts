@@ -1,0 +1,94 @@
+/**
+ * `startBroadcaster` (always the owner) and `getBroadcaster` (one per process, start on first use).
+ *
+ *   getBroadcaster()
+ *     ├─ url / TESTWIRE_URL ───────────────> publisher of that endpoint
+ *     ├─ bind host:port ───────────────────> owner
+ *     ├─ EADDRINUSE, /status is testwire ──> publisher of that owner (secret file of the same OS user)
+ *     └─ held by something else ───────────> warn once, owner of an ephemeral port
+ */
+import { claimPort, ownEphemeral } from './claim.js';
+import { type BroadcasterOptions, resolveOptions } from './options.js';
+import { Owner } from './owner.js';
+import { JoinedBroadcaster, targetFor, targetFromUrl } from './publisher.js';
+import type { Broadcaster } from './types.js';
+
+/**
+ * Starts a broadcaster that owns `host:port`. Rejects when the options are invalid (OptionsError, with a
+ * message naming the option) or the port cannot be bound (the listen error, e.g. code EADDRINUSE).
+ */
+export async function startBroadcaster(options: BroadcasterOptions = {}): Promise<Broadcaster> {
+  const resolved = resolveOptions(options);
+  return Owner.start(resolved);
+}
+
+interface Slot {
+  promise?: Promise<Broadcaster>;
+}
+
+// Shared by every copy of this package loaded in the process (ESM and CJS builds, several versions).
+const SLOT_KEY = Symbol.for('@testwire/broadcaster.instance');
+
+function slot(): Slot {
+  const g = globalThis as unknown as Record<symbol, Slot | undefined>;
+  g[SLOT_KEY] ??= {};
+  return g[SLOT_KEY] as Slot;
+}
+
+/**
+ * The process's broadcaster, started on first use: it owns the port, or joins the testwire broadcaster
+ * that does as a publisher, or (the port is held by something else) warns once and owns an ephemeral
+ * port. Later calls return the same instance (their options are ignored) until it is closed.
+ */
+export function getBroadcaster(options: BroadcasterOptions = {}): Promise<Broadcaster> {
+  const s = slot();
+  if (s.promise) return s.promise;
+  const promise = acquire(options).then(
+    (broadcaster) => {
+      const forget = (): void => {
+        if (s.promise === promise) s.promise = undefined;
+      };
+      if (broadcaster instanceof Owner || broadcaster instanceof JoinedBroadcaster) {
+        const previous = broadcaster.onClose;
+        broadcaster.onClose = () => {
+          forget();
+          previous?.();
+        };
+      }
+      return broadcaster;
+    },
+    (error) => {
+      if (s.promise === promise) s.promise = undefined;
+      throw error;
+    },
+  );
+  s.promise = promise;
+  return promise;
+}
+
+async function acquire(options: BroadcasterOptions): Promise<Broadcaster> {
+  const resolved = resolveOptions(options);
+  if (resolved.url) {
+    const joined = new JoinedBroadcaster(resolved, targetFromUrl(resolved.url));
+    if (!(await joined.connect())) {
+      resolved.logger.warn(`testwire: cannot reach ${resolved.url} yet; events are queued and sent once it answers`);
+      void (joined as unknown as { recover(): Promise<void> }).recover();
+    }
+    return joined;
+  }
+  if (resolved.port === 0) return Owner.start(resolved);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const claim = await claimPort(resolved);
+    if (claim.kind === 'owner') return claim.owner;
+    if (claim.kind === 'foreign') return ownEphemeral(resolved, claim.reason);
+    const joined = new JoinedBroadcaster(resolved, targetFor(resolved.host, resolved.port));
+    if (await joined.connect()) return joined;
+    // The owner went away between the probe and the connect, or does not accept us: look again.
+  }
+  return ownEphemeral(resolved, 'a testwire broadcaster holds the port but did not accept this process as a publisher (another OS user?)');
+}
+
+/** For tests: forget the process's broadcaster without closing it. */
+export function resetBroadcasterSingleton(): void {
+  slot().promise = undefined;
+}

@@ -1,0 +1,102 @@
+/**
+ * The replay history: a ring of the latest events, bounded by count and by serialized bytes.
+ * Seqs are contiguous (every ingested event gets the next one), so lookup by seq is O(1).
+ */
+import type { EventEnvelope } from '@testwire/protocol';
+
+/** One ingested event: the envelope (for matching) and its JSON, serialized once and shared by every subscriber. */
+export interface HistoryEntry {
+  readonly envelope: EventEnvelope;
+  /** UTF-8 JSON of the envelope: the WebSocket text frame payload. */
+  readonly frame: Buffer;
+  /** SSE framing of the same event, built on first use. */
+  sse?: Buffer;
+}
+
+export class History {
+  private ring: (HistoryEntry | undefined)[];
+  private head = 0; // index of the oldest entry
+  private count = 0;
+  private bytes = 0;
+
+  constructor(
+    private readonly maxEvents: number,
+    private readonly maxBytes: number,
+  ) {
+    // Grow lazily: most runs never come close to the bound.
+    this.ring = new Array(Math.min(maxEvents, 1024));
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  get byteSize(): number {
+    return this.bytes;
+  }
+
+  /** Seq of the oldest event still held, or 0 when empty. */
+  get oldestSeq(): number {
+    return this.count === 0 ? 0 : (this.ring[this.head] as HistoryEntry).envelope.seq;
+  }
+
+  /** Seq of the newest event held, or 0 when empty. */
+  get newestSeq(): number {
+    return this.count === 0 ? 0 : this.at(this.count - 1).envelope.seq;
+  }
+
+  push(entry: HistoryEntry): void {
+    if (this.count === this.ring.length) {
+      if (this.count < this.maxEvents) this.grow();
+      else this.shift();
+    }
+    this.ring[(this.head + this.count) % this.ring.length] = entry;
+    this.count++;
+    this.bytes += entry.frame.length;
+    // Always keep the newest event, even if it alone is over the byte bound.
+    while (this.bytes > this.maxBytes && this.count > 1) this.shift();
+  }
+
+  /** The entry with this seq, or undefined when it was evicted or does not exist yet. */
+  get(seq: number): HistoryEntry | undefined {
+    if (this.count === 0) return undefined;
+    const index = seq - this.oldestSeq;
+    if (index < 0 || index >= this.count) return undefined;
+    return this.at(index);
+  }
+
+  /**
+   * True when every event after `since` is still held, given the latest seq handed out
+   * (so a replay from `since` misses nothing).
+   */
+  covers(since: number, latestSeq: number): boolean {
+    if (since >= latestSeq) return true;
+    return this.count > 0 && this.oldestSeq <= since + 1;
+  }
+
+  clear(): void {
+    this.ring = new Array(Math.min(this.maxEvents, 1024));
+    this.head = 0;
+    this.count = 0;
+    this.bytes = 0;
+  }
+
+  private at(index: number): HistoryEntry {
+    return this.ring[(this.head + index) % this.ring.length] as HistoryEntry;
+  }
+
+  private shift(): void {
+    const entry = this.ring[this.head] as HistoryEntry;
+    this.ring[this.head] = undefined;
+    this.head = (this.head + 1) % this.ring.length;
+    this.count--;
+    this.bytes -= entry.frame.length;
+  }
+
+  private grow(): void {
+    const next = new Array(Math.min(this.maxEvents, this.ring.length * 2));
+    for (let i = 0; i < this.count; i++) next[i] = this.at(i);
+    this.ring = next;
+    this.head = 0;
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * The broadcaster's state and its single ingest path.
+ *
+ *   publish() (owner-local, queued) ─┐
+ *                                    ├─> ingest: seq++ -> serialize once -> history -> RunStateStore -> fan-out
+ *   publisher batch (validated) ─────┘
+ *
+ * Everything a subscriber is sent goes through its queue, so protocol messages (snapshot, resumed) stay
+ * ordered with the events around them.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  type EventEnvelope,
+  type EventType,
+  type MessageId,
+  type ResumeFailedMessage,
+  type RunBrief,
+  type RunSnapshot,
+  RunStateStore,
+  type SnapshotMessage,
+} from '@testwire/protocol';
+import { History, type HistoryEntry } from './history.js';
+import type { Subscriber } from './subscriber.js';
+
+/** An event accepted for ingest: data already serialized (so later mutation by the caller cannot leak in). */
+export interface PendingEvent {
+  type: string;
+  runId: string;
+  timestamp: string;
+  data: unknown;
+  dataJson: string;
+}
+
+export interface HubOptions {
+  historyMaxEvents: number;
+  historyMaxBytes: number;
+}
+
+/** Random id of one broadcaster lifetime; a resume against another epoch cannot be served from history. */
+export const newEpoch = (): string => randomBytes(6).toString('base64url');
+
+export class Hub {
+  readonly epoch = newEpoch();
+  readonly startedAt = Date.now();
+  seq = 0;
+  readonly history: History;
+  readonly store = new RunStateStore();
+  readonly subscribers = new Set<Subscriber>();
+  /** Events refused (unserializable, invalid) since start. */
+  dropped = 0;
+  lagged = 0;
+
+  private dirty = new Set<Subscriber>();
+  private flushScheduled = false;
+  /** Called when a subscriber must go (lagging): the owner closes its transport. */
+  onLagging: (subscriber: Subscriber, gap: { fromSeq: number; toSeq: number }) => void = () => {};
+
+  constructor(options: HubOptions) {
+    this.history = new History(options.historyMaxEvents, options.historyMaxBytes);
+  }
+
+  /** Assigns seqs, appends to history, applies run state and fans out. Returns the last seq given. */
+  ingest(events: readonly PendingEvent[]): number {
+    for (const event of events) {
+      const seq = this.seq + 1;
+      const json = `{"type":${JSON.stringify(event.type)},"timestamp":${JSON.stringify(event.timestamp)},"seq":${seq},"runId":${JSON.stringify(event.runId)},"data":${event.dataJson}}`;
+      this.seq = seq;
+      const envelope = {
+        type: event.type as EventType,
+        timestamp: event.timestamp,
+        seq,
+        runId: event.runId,
+        data: event.data,
+      } as EventEnvelope;
+      const entry: HistoryEntry = { envelope, frame: Buffer.from(json) };
+      this.history.push(entry);
+      try {
+        this.store.apply(envelope);
+      } catch {
+        // Run state is best effort: a malformed local event must not stop the stream.
+      }
+      for (const subscriber of this.subscribers) {
+        const gap = subscriber.deliver(entry);
+        if (gap) this.lag(subscriber, gap);
+      }
+    }
+    return this.seq;
+  }
+
+  add(subscriber: Subscriber): void {
+    this.subscribers.add(subscriber);
+  }
+
+  remove(subscriber: Subscriber): void {
+    subscriber.mode = 'closed';
+    subscriber.dropQueue();
+    this.subscribers.delete(subscriber);
+    this.dirty.delete(subscriber);
+  }
+
+  /** Coalesces writes: every subscriber touched in this tick is flushed once, in one corked write. */
+  schedule = (subscriber: Subscriber): void => {
+    this.dirty.add(subscriber);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(this.flushAll);
+  };
+
+  flushAll = (): void => {
+    this.flushScheduled = false;
+    const dirty = this.dirty;
+    this.dirty = new Set();
+    for (const subscriber of dirty) subscriber.flush();
+  };
+
+  runBriefs(): RunBrief[] {
+    return this.store.snapshot().map((run) => ({
+      runId: run.runId,
+      framework: run.framework,
+      ...(run.project !== undefined ? { project: run.project } : {}),
+      status: run.status,
+    }));
+  }
+
+  snapshotMessage(id?: MessageId): SnapshotMessage {
+    return { type: 'snapshot', ...(id !== undefined ? { id } : {}), epoch: this.epoch, seq: this.seq, runs: this.store.snapshot() };
+  }
+
+  /** Seeds run state from another epoch (a publisher taking over, or joining a new owner). */
+  mergeRuns(runs: readonly RunSnapshot[]): void {
+    for (const run of runs) this.store.merge(run);
+  }
+
+  /**
+   * Resume from `{epoch, since}`: replay every missed event that matches the subscription, then `resumed`;
+   * or `resume.failed` + `snapshot` when the history cannot serve it.
+   */
+  resume(subscriber: Subscriber, epoch: string | undefined, since: number, id?: MessageId): void {
+    let failed: ResumeFailedMessage['reason'] | undefined;
+    let message = '';
+    if (epoch !== undefined && epoch !== this.epoch) {
+      failed = 'EPOCH_CHANGED';
+      message = `The broadcaster restarted (epoch ${epoch} is gone, now ${this.epoch}); a snapshot of every run follows`;
+    } else if (since > this.seq) {
+      failed = 'FUTURE_SEQ';
+      message = `seq ${since} was never sent in epoch ${this.epoch} (latest is ${this.seq}); a snapshot follows`;
+    } else if (!this.history.covers(since, this.seq)) {
+      failed = 'HISTORY_EVICTED';
+      message = `Events after seq ${since} are no longer in the history (oldest held: ${this.history.oldestSeq}); a snapshot follows`;
+    }
+    if (failed) {
+      subscriber.mode = 'live';
+      const msg: ResumeFailedMessage = {
+        type: 'resume.failed',
+        ...(id !== undefined ? { id } : {}),
+        reason: failed,
+        message,
+        epoch: this.epoch,
+        since,
+        oldestSeq: this.history.oldestSeq,
+      };
+      subscriber.send(msg);
+      const snapshot = this.snapshotMessage(id);
+      subscriber.send(snapshot, `${this.epoch}:${this.seq}`);
+      if (snapshot.seq > subscriber.lastSeq) subscriber.lastSeq = snapshot.seq;
+      return;
+    }
+    subscriber.mode = 'replay';
+    subscriber.cursor = since;
+    subscriber.replaySince = since;
+    subscriber.replayed = 0;
+    subscriber.replayId = id;
+    this.pump(subscriber);
+  }
+
+  /**
+   * Replays history to a subscriber at the pace its transport drains. Live events are not queued meanwhile:
+   * the history holds them, so the replay catches up with them in order, without duplicates.
+   */
+  pump = (subscriber: Subscriber): void => {
+    if (subscriber.mode !== 'replay') return;
+    const limit = Math.max(64 * 1024, subscriber.maxBytes / 2);
+    while (subscriber.cursor < this.seq) {
+      if (subscriber.pendingBytes() >= limit) {
+        subscriber.flush();
+        if (subscriber.transport.needsDrain()) subscriber.transport.onDrain(() => this.pump(subscriber));
+        else setImmediate(() => this.pump(subscriber));
+        return;
+      }
+      const seq = subscriber.cursor + 1;
+      const entry = this.history.get(seq);
+      if (!entry) {
+        // Evicted while this subscriber replayed slowly.
+        this.lag(subscriber, { fromSeq: seq, toSeq: this.seq });
+        return;
+      }
+      subscriber.cursor = seq;
+      if (seq > subscriber.lastSeq && subscriber.subscription.matches(entry.envelope)) {
+        subscriber.pushEvent(seq, subscriber.transport.eventFrame(entry));
+        subscriber.replayed++;
+      }
+    }
+    subscriber.mode = 'live';
+    subscriber.send({
+      type: 'resumed',
+      ...(subscriber.replayId !== undefined ? { id: subscriber.replayId } : {}),
+      epoch: this.epoch,
+      since: subscriber.replaySince,
+      replayed: subscriber.replayed,
+      seq: this.seq,
+    } as { type: string });
+  };
+
+  /** Tells a subscriber where its gap is (SUBSCRIBER_LAGGING), then has the owner close it. */
+  lag(subscriber: Subscriber, gap: { fromSeq: number; toSeq: number }): void {
+    if (subscriber.mode === 'closed') return;
+    this.lagged++;
+    subscriber.dropQueue();
+    subscriber.mode = 'live';
+    subscriber.send(laggingEnvelope(this.epoch, gap));
+    subscriber.flush();
+    subscriber.mode = 'closed';
+    this.subscribers.delete(subscriber);
+    this.dirty.delete(subscriber);
+    this.onLagging(subscriber, gap);
+  }
+}
+
+/** The `system.error` envelope a lagging subscriber receives last (seq 0: it is not part of the stream). */
+export function laggingEnvelope(epoch: string, gap: { fromSeq: number; toSeq: number }): EventEnvelope<'system.error'> {
+  return {
+    type: 'system.error',
+    timestamp: new Date().toISOString(),
+    seq: 0,
+    runId: '',
+    data: {
+      component: 'broadcaster',
+      error: {
+        message: `Subscriber fell behind: events ${gap.fromSeq}..${gap.toSeq} were not sent; reconnect and resume`,
+        code: 'SUBSCRIBER_LAGGING',
+        severity: 'warning',
+      },
+      impact: 'This connection is closed (WebSocket code 4008); no further events are sent on it',
+      recovery: `Reconnect and send {"type":"resume","epoch":"${epoch}","since":${gap.fromSeq - 1}}`,
+      gap,
+      epoch,
+    },
+  };
+}

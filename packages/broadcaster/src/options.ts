@@ -1,0 +1,231 @@
+/**
+ * Broadcaster options: the public shape, defaults, environment variables, and up-front validation.
+ * Validation throws (programmer errors) with messages naming the option, like ws's WebSocketServer.
+ */
+import { DEFAULT_HOST, DEFAULT_PORT } from '@testwire/protocol';
+
+export interface Logger {
+  warn(message: string): void;
+  info?(message: string): void;
+}
+
+export interface BroadcasterOptions {
+  /** Port to bind. Default: env `TESTWIRE_PORT` ?? 7357. `0` picks an ephemeral port. */
+  port?: number;
+  /** Interface to bind. Default: env `TESTWIRE_HOST` ?? `127.0.0.1`. */
+  host?: string;
+  /** API key(s) accepted by `?apiKey=` or `Authorization: Bearer`. Default: env `TESTWIRE_API_KEY`. Enables auth. */
+  apiKey?: string | string[];
+  /** HS256 secret for JWTs (`?token=` or Bearer; `exp`/`nbf` honoured). Default: env `TESTWIRE_JWT_SECRET`. Enables auth. */
+  jwtSecret?: string;
+  /** Browser Origins allowed besides this server's own host and loopback, e.g. `https://ci.example.com`. */
+  allowedOrigins?: string[];
+  /** Bounds of the replay history. Default 50 000 events / 64 MiB. */
+  history?: { maxEvents?: number; maxBytes?: number };
+  /** WebSocket ping interval; peers that did not answer the previous ping are terminated. Default 15 000 ms. */
+  heartbeatMs?: number;
+  /** SSE keep-alive comment interval. Default 15 000 ms. */
+  sseKeepAliveMs?: number;
+  /** Largest frame a client may send. Default 64 KiB. */
+  maxPayload?: number;
+  /** Per-subscriber bound on unsent bytes (own queue + socket buffer). Default 8 MiB. */
+  subscriberQueue?: { maxBytes?: number };
+  /** Per-connection token bucket for client messages. Default 50 messages/s, burst 100. */
+  rateLimit?: { messagesPerSecond?: number; burst?: number };
+  /** Join this endpoint as a publisher instead of binding (getBroadcaster only). Default: env `TESTWIRE_URL`. */
+  url?: string;
+  /** Static directory served at `GET /` (the dashboard). Without it `/` is a small page naming the endpoints. */
+  dashboardDir?: string;
+  /**
+   * Keep the process alive while the server listens. Default false: the broadcaster lives inside a test
+   * process and must never hold it open. `testwire serve` passes true.
+   */
+  keepAlive?: boolean;
+  /** How long `close()` waits for pending frames before terminating connections. Default 2 000 ms. */
+  closeTimeoutMs?: number;
+  /** Where warnings go. Default `console.warn`. */
+  logger?: Logger;
+}
+
+export interface ResolvedOptions {
+  port: number;
+  host: string;
+  apiKeys: string[];
+  jwtSecret?: string;
+  allowedOrigins: string[];
+  historyMaxEvents: number;
+  historyMaxBytes: number;
+  heartbeatMs: number;
+  sseKeepAliveMs: number;
+  maxPayload: number;
+  subscriberMaxBytes: number;
+  rateLimitPerSecond: number;
+  rateLimitBurst: number;
+  url?: string;
+  dashboardDir?: string;
+  keepAlive: boolean;
+  closeTimeoutMs: number;
+  logger: Logger;
+}
+
+const KNOWN = new Set([
+  'port',
+  'host',
+  'apiKey',
+  'jwtSecret',
+  'allowedOrigins',
+  'history',
+  'heartbeatMs',
+  'sseKeepAliveMs',
+  'maxPayload',
+  'subscriberQueue',
+  'rateLimit',
+  'url',
+  'dashboardDir',
+  'keepAlive',
+  'closeTimeoutMs',
+  'logger',
+]);
+
+/** Thrown for invalid options; `code` is stable. */
+export class OptionsError extends TypeError {
+  readonly code = 'ERR_TESTWIRE_INVALID_OPTION';
+}
+
+const fail = (message: string): never => {
+  throw new OptionsError(message);
+};
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+
+function positiveInt(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!isInt(value) || value <= 0) fail(`The "${name}" option must be a positive integer, got ${describe(value)}`);
+  return value as number;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+}
+
+function portFrom(value: unknown, name: string): number {
+  if (!isInt(value) || value < 0 || value > 65535) {
+    fail(`The "${name}" option must be an integer between 0 and 65535, got ${describe(value)}`);
+  }
+  return value as number;
+}
+
+function envPort(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env.TESTWIRE_PORT;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const port = Number(raw);
+  if (!isInt(port) || port < 0 || port > 65535) {
+    fail(`TESTWIRE_PORT must be an integer between 0 and 65535, got ${JSON.stringify(raw)}`);
+  }
+  return port;
+}
+
+function object(value: unknown, name: string): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    fail(`The "${name}" option must be an object, got ${describe(value)}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Validates options and fills defaults from the environment. Throws an OptionsError naming the option.
+ */
+export function resolveOptions(options: BroadcasterOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    fail(`Broadcaster options must be an object, got ${describe(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) fail(`Unknown broadcaster option "${key}"; known options: ${[...KNOWN].join(', ')}`);
+  }
+  const port = options.port !== undefined ? portFrom(options.port, 'port') : (envPort(env) ?? DEFAULT_PORT);
+
+  let host = options.host ?? (env.TESTWIRE_HOST?.trim() || DEFAULT_HOST);
+  if (typeof host !== 'string' || host === '') fail(`The "host" option must be a non-empty string, got ${describe(host)}`);
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+
+  let apiKeys: string[] = [];
+  const apiKey = options.apiKey ?? (env.TESTWIRE_API_KEY || undefined);
+  if (apiKey !== undefined) {
+    const list = Array.isArray(apiKey) ? apiKey : [apiKey];
+    for (const key of list) {
+      if (typeof key !== 'string' || key === '') fail('The "apiKey" option must be a non-empty string or an array of them');
+    }
+    apiKeys = list as string[];
+  }
+
+  const jwtSecret = options.jwtSecret ?? (env.TESTWIRE_JWT_SECRET || undefined);
+  if (jwtSecret !== undefined && (typeof jwtSecret !== 'string' || jwtSecret === '')) {
+    fail('The "jwtSecret" option must be a non-empty string');
+  }
+
+  const allowedOrigins = options.allowedOrigins ?? [];
+  if (!Array.isArray(allowedOrigins) || allowedOrigins.some((o) => typeof o !== 'string')) {
+    fail('The "allowedOrigins" option must be an array of origin strings like "https://ci.example.com"');
+  }
+
+  const history = object(options.history, 'history');
+  const subscriberQueue = object(options.subscriberQueue, 'subscriberQueue');
+  const rateLimit = object(options.rateLimit, 'rateLimit');
+
+  const url = options.url ?? (env.TESTWIRE_URL?.trim() || undefined);
+  if (url !== undefined) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !/^(https?|wss?):$/.test(parsed.protocol)) {
+      fail(`The "url" option (or TESTWIRE_URL) must be an http:// or ws:// URL of a testwire broadcaster, got ${describe(url)}`);
+    }
+  }
+
+  if (options.dashboardDir !== undefined && (typeof options.dashboardDir !== 'string' || options.dashboardDir === '')) {
+    fail('The "dashboardDir" option must be a directory path');
+  }
+  if (options.keepAlive !== undefined && typeof options.keepAlive !== 'boolean') {
+    fail(`The "keepAlive" option must be a boolean, got ${describe(options.keepAlive)}`);
+  }
+  const logger = options.logger ?? { warn: (m: string) => console.warn(m) };
+  if (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function') {
+    fail('The "logger" option must be an object with a warn(message) method');
+  }
+
+  return {
+    port,
+    host,
+    apiKeys,
+    jwtSecret,
+    allowedOrigins: allowedOrigins.map(normalizeOrigin),
+    historyMaxEvents: positiveInt(history?.maxEvents, 'history.maxEvents', 50_000),
+    historyMaxBytes: positiveInt(history?.maxBytes, 'history.maxBytes', 64 * 1024 * 1024),
+    heartbeatMs: positiveInt(options.heartbeatMs, 'heartbeatMs', 15_000),
+    sseKeepAliveMs: positiveInt(options.sseKeepAliveMs, 'sseKeepAliveMs', 15_000),
+    maxPayload: positiveInt(options.maxPayload, 'maxPayload', 64 * 1024),
+    subscriberMaxBytes: positiveInt(subscriberQueue?.maxBytes, 'subscriberQueue.maxBytes', 8 * 1024 * 1024),
+    rateLimitPerSecond: positiveInt(rateLimit?.messagesPerSecond, 'rateLimit.messagesPerSecond', 50),
+    rateLimitBurst: positiveInt(rateLimit?.burst, 'rateLimit.burst', 100),
+    url,
+    dashboardDir: options.dashboardDir,
+    keepAlive: options.keepAlive ?? false,
+    closeTimeoutMs: positiveInt(options.closeTimeoutMs, 'closeTimeoutMs', 2_000),
+    logger,
+  };
+}
+
+/** `https://Example.com:443/` -> `https://example.com`; garbage is kept as given (it then matches nothing). */
+export function normalizeOrigin(origin: string): string {
+  try {
+    return new URL(origin).origin;
+  } catch {
+    return origin;
+  }
+}

@@ -1,0 +1,429 @@
+/**
+ * A broadcaster that joined another process's owner: it forwards its events as `publish` batches over an
+ * authenticated WebSocket and takes the port over when the owner goes away.
+ *
+ *   publish() ─> queue (bounded: drop + count) ─> batches {type:'publish', id, events} ─> owner
+ *                                                 <─ {type:'published', id, seq, rejected?}
+ *   acked events ─> RunStateStore of our own runs (what we re-seed after a takeover)
+ *
+ *   owner socket closes ─> jittered retries: bind the port (we are the owner now: seeded with our open runs,
+ *                          unacked events re-published) | a testwire owner answers (join it: send our open
+ *                          runs, then the unacked events) | something else holds it (warn, ephemeral port)
+ */
+import {
+  type PublishedEvent,
+  type RunSnapshot,
+  RunStateStore,
+  isEventType,
+} from '@testwire/protocol';
+import WebSocket from 'ws';
+import { isLoopbackHost } from './auth.js';
+import { claimPort, ownEphemeral } from './claim.js';
+import type { ResolvedOptions } from './options.js';
+import type { Owner } from './owner.js';
+import { urlHost } from './owner.js';
+import { PUBLISHER_HEADER, readSecret } from './secret.js';
+import type { Broadcaster } from './types.js';
+
+/** Events kept while the owner is unreachable; beyond these bounds new events are dropped and counted. */
+const MAX_QUEUE_EVENTS = 100_000;
+const MAX_QUEUE_BYTES = 32 * 1024 * 1024;
+const BATCH_EVENTS = 1000;
+const BATCH_BYTES = 512 * 1024;
+/** Batches sent and not yet acknowledged. */
+const WINDOW = 8;
+
+interface QueuedEvent {
+  event: PublishedEvent & { timestamp: string };
+  json: string;
+}
+
+interface Inflight {
+  kind: 'publish' | 'runs';
+  events: QueuedEvent[];
+}
+
+export interface JoinTarget {
+  host: string;
+  port: number;
+  url: string;
+  wsUrl: string;
+  /** True when the owner is on this machine, so we may bind its port after it goes away. */
+  canTakeOver: boolean;
+}
+
+/** Target of a `url` option: `http://h:p`, `ws://h:p/ws`, … */
+export function targetFromUrl(url: string): JoinTarget {
+  const parsed = new URL(url);
+  const secure = parsed.protocol === 'https:' || parsed.protocol === 'wss:';
+  const port = parsed.port ? Number(parsed.port) : secure ? 443 : 80;
+  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  return {
+    host,
+    port,
+    url: `${secure ? 'https' : 'http'}://${parsed.host}`,
+    wsUrl: `${secure ? 'wss' : 'ws'}://${parsed.host}/ws`,
+    canTakeOver: !secure && isLoopbackHost(host),
+  };
+}
+
+export function targetFor(host: string, port: number): JoinTarget {
+  return { host, port, url: `http://${urlHost(host)}:${port}`, wsUrl: `ws://${urlHost(host)}:${port}/ws`, canTakeOver: true };
+}
+
+const sleepUnref = (ms: number): Promise<void> =>
+  new Promise((r) => {
+    setTimeout(r, ms).unref();
+  });
+
+export class JoinedBroadcaster implements Broadcaster {
+  private owner?: Owner;
+  private ws?: WebSocket;
+  private connectedEpoch?: string;
+  /** Epoch of the last owner we published to: a different one needs our open runs first. */
+  private lastEpoch?: string;
+  private queue: QueuedEvent[] = [];
+  private queueBytes = 0;
+  private inflight = new Map<number, Inflight>();
+  private nextId = 1;
+  private readonly store = new RunStateStore({ maxCompletedRuns: 0 });
+  private droppedCount = 0;
+  private warnedDrop = false;
+  private warnedRejected = false;
+  private waiters = new Set<() => void>();
+  private pumpScheduled = false;
+  private recovering = false;
+  private closing?: Promise<void>;
+  onClose?: () => void;
+
+  constructor(
+    private readonly options: ResolvedOptions,
+    private readonly target: JoinTarget,
+  ) {}
+
+  get role(): 'owner' | 'publisher' {
+    return this.owner ? 'owner' : 'publisher';
+  }
+  get url(): string {
+    return this.owner?.url ?? this.target.url;
+  }
+  get wsUrl(): string {
+    return this.owner?.wsUrl ?? this.target.wsUrl;
+  }
+  get host(): string {
+    return this.owner?.host ?? this.target.host;
+  }
+  get port(): number {
+    return this.owner?.port ?? this.target.port;
+  }
+  get epoch(): string | undefined {
+    return this.owner?.epoch ?? this.connectedEpoch;
+  }
+  get dropped(): number {
+    return this.droppedCount + (this.owner?.dropped ?? 0);
+  }
+  /** True while a WebSocket to the owner is established. */
+  get connected(): boolean {
+    return this.ws !== undefined;
+  }
+
+  publish(event: PublishedEvent): void {
+    try {
+      if (this.owner) {
+        this.owner.publish(event);
+        return;
+      }
+      if (this.closing || !event || !isEventType(event.type) || typeof event.runId !== 'string') {
+        this.droppedCount++;
+        return;
+      }
+      const full = {
+        type: event.type,
+        timestamp: typeof event.timestamp === 'string' ? event.timestamp : new Date().toISOString(),
+        runId: event.runId,
+        data: event.data ?? {},
+      } as QueuedEvent['event'];
+      const json = JSON.stringify(full);
+      if (this.queue.length >= MAX_QUEUE_EVENTS || this.queueBytes + json.length > MAX_QUEUE_BYTES) {
+        this.drop('the testwire owner is unreachable and the queue is full');
+        return;
+      }
+      this.queue.push({ event: full, json });
+      this.queueBytes += json.length;
+      if (!this.pumpScheduled) {
+        this.pumpScheduled = true;
+        setImmediate(() => {
+          this.pumpScheduled = false;
+          this.pump();
+        });
+      }
+    } catch {
+      this.droppedCount++;
+    }
+  }
+
+  private drop(why: string): void {
+    this.droppedCount++;
+    if (this.warnedDrop) return;
+    this.warnedDrop = true;
+    this.options.logger.warn(`testwire: dropping events (${why}); they will be missing from the stream`);
+  }
+
+  /** Connects to the owner once. Resolves true when the owner accepted us (connection.established). */
+  connect(timeoutMs = 2000): Promise<boolean> {
+    const headers: Record<string, string> = {};
+    const secret = this.target.canTakeOver ? readSecret(this.target.port) : undefined;
+    if (secret) headers[PUBLISHER_HEADER] = secret;
+    if (this.options.apiKeys[0]) headers.authorization = `Bearer ${this.options.apiKeys[0]}`;
+    return new Promise((resolvePromise) => {
+      let settled = false;
+      const settle = (ok: boolean): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolvePromise(ok);
+      };
+      let ws: WebSocket;
+      try {
+        ws = new WebSocket(`${this.target.wsUrl}?role=publisher`, {
+          headers,
+          handshakeTimeout: timeoutMs,
+          perMessageDeflate: false,
+          maxPayload: 64 * 1024 * 1024,
+        });
+      } catch {
+        settle(false);
+        return;
+      }
+      // Ref'd while connecting (the caller awaits it), bounded.
+      const timer = setTimeout(() => {
+        ws.terminate();
+        settle(false);
+      }, timeoutMs + 500);
+      ws.on('upgrade', (res) => {
+        if (!this.options.keepAlive) res.socket?.unref();
+      });
+      ws.on('error', () => {});
+      ws.on('close', () => {
+        settle(false);
+        if (this.ws === ws) this.onLost();
+      });
+      ws.on('message', (data) => {
+        let message: { type?: string; epoch?: string; id?: number; seq?: number; rejected?: { index: number; error: string }[] };
+        try {
+          message = JSON.parse(String(data));
+        } catch {
+          return;
+        }
+        if (message.type === 'connection.established' && !this.ws) {
+          if (this.closing || this.owner) {
+            ws.close(1000);
+            settle(false);
+            return;
+          }
+          this.ws = ws;
+          this.connectedEpoch = message.epoch;
+          if (this.lastEpoch !== undefined && this.lastEpoch !== message.epoch) this.sendRuns();
+          this.lastEpoch = message.epoch;
+          settle(true);
+          this.pump();
+        } else if (message.type === 'published' && typeof message.id === 'number') {
+          this.onAck(message.id, message.rejected);
+        }
+      });
+    });
+  }
+
+  /** Our open runs, as a new owner needs them (seqs of another epoch zeroed). */
+  openRuns(): RunSnapshot[] {
+    return this.store
+      .snapshot()
+      .filter((run) => run.status !== 'completed')
+      .map((run) => ({ ...run, lastSeq: 0, tests: run.tests.map((test) => ({ ...test, seq: 0 })) }));
+  }
+
+  private sendRuns(): void {
+    const runs = this.openRuns();
+    if (runs.length === 0 || !this.ws) return;
+    const id = this.nextId++;
+    this.inflight.set(id, { kind: 'runs', events: [] });
+    this.ws.send(JSON.stringify({ type: 'runs', id, runs }));
+  }
+
+  private pump(): void {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    while (this.queue.length > 0 && this.inflight.size < WINDOW) {
+      let bytes = 0;
+      let count = 0;
+      while (count < this.queue.length && count < BATCH_EVENTS && (count === 0 || bytes + (this.queue[count] as QueuedEvent).json.length <= BATCH_BYTES)) {
+        bytes += (this.queue[count] as QueuedEvent).json.length;
+        count++;
+      }
+      const events = this.queue.splice(0, count);
+      this.queueBytes -= bytes;
+      const id = this.nextId++;
+      this.inflight.set(id, { kind: 'publish', events });
+      ws.send(`{"type":"publish","id":${id},"events":[${events.map((e) => e.json).join(',')}]}`);
+    }
+  }
+
+  private onAck(id: number, rejected: { index: number; error: string }[] | undefined): void {
+    const batch = this.inflight.get(id);
+    if (!batch) return;
+    this.inflight.delete(id);
+    const refused = new Set(rejected?.map((r) => r.index));
+    if (rejected?.length) {
+      this.droppedCount += rejected.length;
+      if (!this.warnedRejected) {
+        this.warnedRejected = true;
+        this.options.logger.warn(`testwire: the owner refused ${rejected.length} event(s): ${rejected[0]?.error}`);
+      }
+    }
+    batch.events.forEach((queued, index) => {
+      if (refused.has(index)) return;
+      try {
+        this.store.apply({ ...queued.event, seq: 0 } as never);
+      } catch {}
+    });
+    this.pump();
+    this.settleWaiters();
+  }
+
+  private get idle(): boolean {
+    return this.queue.length === 0 && this.inflight.size === 0;
+  }
+
+  private settleWaiters(): void {
+    if (!this.idle && !this.owner) return;
+    for (const waiter of this.waiters) waiter();
+    this.waiters.clear();
+  }
+
+  /** The owner's socket closed: put unacked batches back and go find the port's next owner. */
+  private onLost(): void {
+    this.ws = undefined;
+    this.connectedEpoch = undefined;
+    const unacked: QueuedEvent[] = [];
+    for (const batch of this.inflight.values()) if (batch.kind === 'publish') unacked.push(...batch.events);
+    this.inflight.clear();
+    if (unacked.length) {
+      this.queue = unacked.concat(this.queue);
+      this.queueBytes += unacked.reduce((n, e) => n + e.json.length, 0);
+    }
+    if (this.closing) {
+      this.settleWaiters();
+      return;
+    }
+    void this.recover();
+  }
+
+  private async recover(): Promise<void> {
+    if (this.recovering) return;
+    this.recovering = true;
+    try {
+      for (let attempt = 0; !this.closing && !this.owner && !this.ws; attempt++) {
+        // Jitter so that of several publishers one binds first and the others find it.
+        await sleepUnref(attempt === 0 ? Math.random() * 25 : Math.min(1000, 40 * 2 ** attempt) * (0.5 + Math.random()));
+        if (this.closing || this.owner || this.ws) break;
+        if (!this.target.canTakeOver) {
+          await this.connect();
+          continue;
+        }
+        const options = { ...this.options, host: this.target.host, port: this.target.port };
+        const claim = await claimPort(options, { seedRuns: this.openRuns() });
+        if (claim.kind === 'owner') {
+          this.becomeOwner(claim.owner);
+        } else if (claim.kind === 'testwire') {
+          await this.connect();
+        } else if (attempt >= 4) {
+          this.becomeOwner(await ownEphemeral(options, claim.reason, { seedRuns: this.openRuns() }));
+        }
+      }
+    } catch (error) {
+      this.options.logger.warn(`testwire: could not reconnect to or take over the broadcaster: ${(error as Error).message}`);
+    } finally {
+      this.recovering = false;
+    }
+  }
+
+  private becomeOwner(owner: Owner): void {
+    if (this.closing) {
+      void owner.close();
+      return;
+    }
+    this.owner = owner;
+    owner.onClose = () => this.onClose?.();
+    const queued = this.queue;
+    this.queue = [];
+    this.queueBytes = 0;
+    for (const { event } of queued) owner.publish(event);
+    this.lastEpoch = owner.epoch;
+    this.options.logger.info?.(`testwire: the previous broadcaster went away; this process now serves ${owner.url}`);
+    void owner.flush().then(() => this.settleWaiters());
+  }
+
+  async flush(timeoutMs = 3000): Promise<void> {
+    if (this.owner) return this.owner.flush(timeoutMs);
+    this.pump();
+    if (this.idle) return;
+    await new Promise<void>((resolvePromise) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolvePromise();
+      };
+      // Ref'd on purpose (bounded): the runner awaits this and must get an answer.
+      const timer = setTimeout(done, timeoutMs);
+      this.waiters.add(done);
+    });
+    const owner = this.owner as Owner | undefined;
+    if (owner) await owner.flush(timeoutMs);
+  }
+
+  close(options: { timeoutMs?: number } = {}): Promise<void> {
+    this.closing ??= this.doClose(options.timeoutMs ?? this.options.closeTimeoutMs);
+    return this.closing;
+  }
+
+  private async doClose(timeoutMs: number): Promise<void> {
+    try {
+      if (this.owner) {
+        await this.owner.close({ timeoutMs });
+        return;
+      }
+      if (!this.idle) {
+        // closing is set: flush directly without the owner shortcut.
+        this.pump();
+        await new Promise<void>((resolvePromise) => {
+          const done = (): void => {
+            clearTimeout(timer);
+            this.waiters.delete(done);
+            resolvePromise();
+          };
+          const timer = setTimeout(done, timeoutMs);
+          this.waiters.add(done);
+          if (this.idle) done();
+        });
+      }
+      const ws = this.ws;
+      this.ws = undefined;
+      if (ws) {
+        await new Promise<void>((resolvePromise) => {
+          const timer = setTimeout(() => {
+            ws.terminate();
+            resolvePromise();
+          }, 500);
+          ws.once('close', () => {
+            clearTimeout(timer);
+            resolvePromise();
+          });
+          ws.close(1000, 'Publisher done');
+        });
+      }
+      if (this.owner) await (this.owner as Owner).close({ timeoutMs });
+    } finally {
+      this.onClose?.();
+    }
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * One consumer of the event stream (a WebSocket or an SSE response) and its outbound queue.
+ *
+ *   hub.ingest ──> deliver(entry) ──> queue (bytes counted) ──setImmediate──> transport.write(frames) (corked)
+ *                      │
+ *                      └─ queue + transport buffer > maxBytes ──> SUBSCRIBER_LAGGING {gap}, then close 4008 / end
+ *
+ * Frames are the shared Buffers of the history entries: an event is serialized once for all subscribers.
+ */
+import { Subscription } from '@testwire/protocol';
+import type { HistoryEntry } from './history.js';
+
+/** Where a subscriber's frames go. */
+export interface Transport {
+  readonly kind: 'ws' | 'sse';
+  /** Writes frames in one go (corked). */
+  write(frames: Buffer[]): void;
+  /** Bytes handed to the transport and not yet sent to the kernel. */
+  bufferedAmount(): number;
+  /** True when the transport asked writers to wait for 'drain'. */
+  needsDrain(): boolean;
+  onDrain(callback: () => void): void;
+  /** Encodes one event for this transport (the shared frame, or its SSE framing). */
+  eventFrame(entry: HistoryEntry): Buffer;
+  /** Encodes a protocol message (or a system event envelope) for this transport. */
+  messageFrame(message: object, id?: string): Buffer;
+  /** Closes after the queued frames: WS close 4008, SSE end. */
+  endLagging(): void;
+}
+
+export type SubscriberMode = 'live' | 'replay' | 'closed';
+
+export class Subscriber {
+  readonly subscription = new Subscription();
+  mode: SubscriberMode = 'live';
+  /** Replay: seq of the last history entry considered. */
+  cursor = 0;
+  /** Highest event seq queued to this subscriber (replay skips what live delivery already sent). */
+  lastSeq = 0;
+  replayed = 0;
+  replayId?: string | number;
+  replaySince = 0;
+
+  private queue: Buffer[] = [];
+  private queuedBytes = 0;
+  /** Seq of the oldest event frame in the queue, 0 when none: the start of the gap if we drop the queue. */
+  private firstQueuedSeq = 0;
+
+  constructor(
+    readonly id: string,
+    readonly transport: Transport,
+    readonly maxBytes: number,
+    private readonly schedule: (subscriber: Subscriber) => void,
+  ) {}
+
+  /** Bytes waiting: our queue plus what the transport still buffers. */
+  pendingBytes(): number {
+    return this.queuedBytes + this.transport.bufferedAmount();
+  }
+
+  /**
+   * Live delivery from the hub. Returns the gap when this subscriber is over its bound: the caller then
+   * sends SUBSCRIBER_LAGGING and closes it.
+   */
+  deliver(entry: HistoryEntry): { fromSeq: number; toSeq: number } | undefined {
+    if (this.mode !== 'live' || !this.subscription.matches(entry.envelope)) return undefined;
+    const frame = this.transport.eventFrame(entry);
+    if (this.pendingBytes() + frame.length > this.maxBytes) {
+      const gap = { fromSeq: this.firstQueuedSeq || entry.envelope.seq, toSeq: entry.envelope.seq };
+      this.dropQueue();
+      return gap;
+    }
+    this.pushEvent(entry.envelope.seq, frame);
+    return undefined;
+  }
+
+  /** Queues an event frame without the bound check (replay paces itself on pendingBytes). */
+  pushEvent(seq: number, frame: Buffer): void {
+    if (this.firstQueuedSeq === 0) this.firstQueuedSeq = seq;
+    if (seq > this.lastSeq) this.lastSeq = seq;
+    this.push(frame);
+  }
+
+  /** Queues a protocol message; never dropped (they are small, and a snapshot must arrive whole). */
+  send<T extends { type: string }>(message: T, sseId?: string): void {
+    if (this.mode === 'closed') return;
+    this.push(this.transport.messageFrame(message, sseId));
+  }
+
+  private push(frame: Buffer): void {
+    this.queue.push(frame);
+    this.queuedBytes += frame.length;
+    // Large bursts go to the socket now so the kernel absorbs them while we keep ingesting.
+    if (this.queuedBytes >= 256 * 1024) this.flush();
+    else this.schedule(this);
+  }
+
+  /** Writes the queue to the transport. */
+  flush(): void {
+    if (this.queue.length === 0) return;
+    const frames = this.queue;
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.firstQueuedSeq = 0;
+    try {
+      this.transport.write(frames);
+    } catch {
+      // A transport that died mid-write is closed by its own 'close' handler.
+    }
+  }
+
+  dropQueue(): void {
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.firstQueuedSeq = 0;
+  }
+}

@@ -1,0 +1,23 @@
+import type { PublishedEvent } from '@testwire/protocol';
+
+/** A running broadcaster: the owner of the port, or a publisher joined to the owner. */
+export interface Broadcaster {
+  /** `http://127.0.0.1:7357`: the owner's URL (also for a publisher). */
+  readonly url: string;
+  /** `ws://127.0.0.1:7357/ws` */
+  readonly wsUrl: string;
+  readonly host: string;
+  readonly port: number;
+  /** `owner` binds the port and serves subscribers; `publisher` forwards its events to the owner. May change from publisher to owner after a takeover. */
+  readonly role: 'owner' | 'publisher';
+  /** Epoch of the owner this broadcaster publishes to (changes when the owner changes). */
+  readonly epoch: string | undefined;
+  /** Queues an event. Never throws, never blocks; events that cannot be kept are dropped and counted. */
+  publish(event: PublishedEvent): void;
+  /** Resolves when every event published so far is in the owner's history (or `timeoutMs` passed; default 3000). Never rejects. */
+  flush(timeoutMs?: number): Promise<void>;
+  /** Flushes (bounded), closes every socket and timer. Afterwards nothing of the broadcaster keeps the process alive. */
+  close(options?: { timeoutMs?: number }): Promise<void>;
+  /** Events dropped so far (unserializable, queue full while the owner was unreachable, published after close). */
+  readonly dropped: number;
+}

@@ -1,0 +1,171 @@
+/**
+ * One subscriber WebSocket: protocol messages in, events and replies out, abuse limits.
+ *
+ *   text frame ─> rate limit ─> parseClientMessage ─> subscribe | unsubscribe | resume | snapshot | ping
+ *        │             │                │
+ *        │             └─ RATE_LIMITED  └─ error {code, message, id?}     (connection stays usable)
+ *        └─ binary ─> close 1003;  > maxPayload ─> close 1009 (ws);  > 20 errors in 10 s ─> close 1008
+ */
+import type { Socket } from 'node:net';
+import {
+  CloseCodes,
+  type ErrorCode,
+  type MessageId,
+  PROTOCOL_VERSION,
+  type SubscribeRequest,
+  SubscriptionError,
+  parseClientMessage,
+} from '@testwire/protocol';
+import type WebSocket from 'ws';
+import type { HistoryEntry } from './history.js';
+import type { Hub } from './hub.js';
+import { AbuseCounter, TokenBucket } from './rate-limit.js';
+import { Subscriber, type Transport } from './subscriber.js';
+import { VERSION } from './version.js';
+
+export interface WsConnectionOptions {
+  maxBytes: number;
+  rateLimitPerSecond: number;
+  rateLimitBurst: number;
+  heartbeatMs: number;
+}
+
+export class WsTransport implements Transport {
+  readonly kind = 'ws';
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly socket: Socket,
+  ) {}
+
+  write(frames: Buffer[]): void {
+    if (this.ws.readyState !== 1) return;
+    // One writev for every frame queued this tick.
+    this.socket.cork();
+    try {
+      for (const frame of frames) this.ws.send(frame, { binary: false });
+    } finally {
+      this.socket.uncork();
+    }
+  }
+  bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+  needsDrain(): boolean {
+    return this.socket.writableNeedDrain;
+  }
+  onDrain(callback: () => void): void {
+    this.socket.once('drain', callback);
+  }
+  eventFrame(entry: HistoryEntry): Buffer {
+    return entry.frame;
+  }
+  messageFrame(message: object): Buffer {
+    return Buffer.from(JSON.stringify(message));
+  }
+  endLagging(): void {
+    this.ws.close(CloseCodes.LAGGING, 'Subscriber lagging: reconnect and resume');
+  }
+}
+
+let nextConnection = 0;
+
+export class WsConnection {
+  readonly subscriber: Subscriber;
+  /** Heartbeat: false after a ping until the pong comes back. */
+  alive = true;
+  private readonly bucket: TokenBucket;
+  private readonly abuse = new AbuseCounter(20, 10_000);
+
+  constructor(
+    readonly ws: WebSocket,
+    socket: Socket,
+    private readonly hub: Hub,
+    options: WsConnectionOptions,
+    initial: { subscription?: SubscribeRequest; resume?: { epoch: string; since: number } },
+  ) {
+    const id = `c_${process.pid.toString(36)}_${(++nextConnection).toString(36)}`;
+    this.subscriber = new Subscriber(id, new WsTransport(ws, socket), options.maxBytes, hub.schedule);
+    this.bucket = new TokenBucket(options.rateLimitPerSecond, options.rateLimitBurst);
+    if (initial.subscription) this.subscriber.subscription.subscribe(initial.subscription);
+    hub.add(this.subscriber);
+
+    this.subscriber.send({
+      type: 'connection.established',
+      server: 'testwire',
+      protocol: PROTOCOL_VERSION,
+      version: VERSION,
+      epoch: hub.epoch,
+      seq: hub.seq,
+      connectionId: id,
+      runs: hub.runBriefs(),
+      ...(initial.subscription ? { subscription: this.subscriber.subscription.describe() } : {}),
+      heartbeatMs: options.heartbeatMs,
+    });
+    if (initial.resume) hub.resume(this.subscriber, initial.resume.epoch, initial.resume.since);
+
+    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
+    ws.on('pong', () => {
+      this.alive = true;
+    });
+    ws.on('error', () => {
+      // ws closes the connection itself (1002/1009); nothing to add.
+    });
+    ws.on('close', () => hub.remove(this.subscriber));
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    if (isBinary) {
+      this.ws.close(CloseCodes.UNSUPPORTED_DATA, 'Binary frames are not supported: send JSON text');
+      return;
+    }
+    if (!this.bucket.take()) {
+      this.error('RATE_LIMITED', 'Too many messages: slow down (token bucket per connection)');
+      return;
+    }
+    const parsed = parseClientMessage(data.toString('utf8'));
+    if (!parsed.ok) {
+      this.error(parsed.code, parsed.message, parsed.id);
+      return;
+    }
+    const message = parsed.message;
+    const id = message.id;
+    const subscriber = this.subscriber;
+    try {
+      switch (message.type) {
+        case 'subscribe':
+          subscriber.subscription.subscribe(message);
+          subscriber.send({ type: 'subscribed', ...(id !== undefined ? { id } : {}), ...subscriber.subscription.describe() });
+          break;
+        case 'unsubscribe':
+          subscriber.subscription.unsubscribe(message);
+          subscriber.send({ type: 'unsubscribed', ...(id !== undefined ? { id } : {}), ...subscriber.subscription.describe() });
+          break;
+        case 'resume':
+          this.hub.resume(subscriber, message.epoch, message.since, id);
+          break;
+        case 'snapshot': {
+          const snapshot = this.hub.snapshotMessage(id);
+          subscriber.send(snapshot);
+          break;
+        }
+        case 'ping':
+          subscriber.send({ type: 'pong', ...(id !== undefined ? { id } : {}), timestamp: new Date().toISOString() });
+          break;
+        case 'publish':
+          this.error('FORBIDDEN', 'publish is only accepted from publisher connections (/ws?role=publisher with the publisher secret)', id);
+          break;
+      }
+    } catch (error) {
+      if (error instanceof SubscriptionError) this.error('INVALID_SUBSCRIPTION', error.message, id);
+      else this.error('INVALID_MESSAGE', (error as Error).message, id);
+    }
+  }
+
+  private error(code: ErrorCode, message: string, id?: MessageId): void {
+    this.subscriber.send({ type: 'error', code, message, ...(id !== undefined ? { id } : {}) });
+    if (this.abuse.add()) {
+      this.subscriber.flush();
+      this.ws.close(CloseCodes.POLICY_VIOLATION, 'Too many invalid or rate-limited messages');
+    }
+  }
+}

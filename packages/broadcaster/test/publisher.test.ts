@@ -1,0 +1,106 @@
+/** Publisher role in one process: join, batches and acks, ingress validation, flush, takeover, bounded queue. */
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { type Broadcaster, getBroadcaster, PUBLISHER_HEADER, resetBroadcasterSingleton, secretPath, startBroadcaster } from '../src/index.js';
+import { Client, type Msg, freePort, recordingLogger, testCompleted, testResult, testStarted, waitFor } from './helpers.js';
+
+const open: Broadcaster[] = [];
+const clients: Client[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  for (const b of open.splice(0).reverse()) await b.close();
+  resetBroadcasterSingleton();
+});
+
+describe('publisher ingress', () => {
+  it('validates each event of a batch, acks with the seq and lists the rejected ones', async () => {
+    const owner = await startBroadcaster({ port: 0 });
+    open.push(owner);
+    const sub = await Client.open(`${owner.wsUrl}?events=*`);
+    clients.push(sub);
+    const secret = readFileSync(secretPath(owner.port), 'utf8');
+    const ws = new WebSocket(`${owner.wsUrl}?role=publisher`, { headers: { [PUBLISHER_HEADER]: secret } });
+    const replies: Msg[] = [];
+    ws.on('message', (d) => replies.push(JSON.parse(String(d))));
+    await waitFor(() => replies.find((m) => m.type === 'connection.established'), 'established');
+    ws.send(
+      JSON.stringify({
+        type: 'publish',
+        id: 1,
+        events: [testResult(1), { type: 'test.nope', runId: 'r', data: {} }, { ...testResult(2), data: { id: 'x' } }, testResult(3)],
+      }),
+    );
+    const ack = await waitFor(() => replies.find((m) => m.type === 'published'), 'ack');
+    ws.terminate();
+    expect(ack.id).toBe(1);
+    expect(ack.seq).toBe(2);
+    expect(ack.rejected.map((r: { index: number }) => r.index)).toEqual([1, 2]);
+    expect(ack.rejected[0].error).toContain('unknown event type');
+    await waitFor(() => sub.events().length === 2, 'two accepted events');
+    expect(sub.events().map((e) => e.data.id)).toEqual(['t1', 't3']);
+  });
+});
+
+describe('getBroadcaster as publisher', () => {
+  it('joins an owner on the same port; flush() resolves once the owner has every event', async () => {
+    const port = await freePort();
+    const owner = await startBroadcaster({ port });
+    open.push(owner);
+    const joined = await getBroadcaster({ port });
+    open.push(joined);
+    expect(joined.role).toBe('publisher');
+    expect(joined.url).toBe(owner.url);
+    expect(joined.epoch).toBe(owner.epoch);
+    expect(await getBroadcaster({ port })).toBe(joined);
+    joined.publish(testStarted());
+    for (let i = 1; i <= 2500; i++) joined.publish(testResult(i));
+    await joined.flush();
+    const status = await (await fetch(`${owner.url}/status`)).json();
+    expect(status.seq).toBe(2501);
+    expect(status.publishers).toBe(1);
+  });
+
+  it('takes over when the owner closes, seeded with its open runs, and keeps publishing', async () => {
+    const port = await freePort();
+    const owner = await startBroadcaster({ port });
+    const logger = recordingLogger();
+    const joined = await getBroadcaster({ port, logger });
+    open.push(joined);
+    joined.publish(testStarted('r_open', 10));
+    for (let i = 1; i <= 5; i++) joined.publish(testResult(i, {}, 'r_open'));
+    joined.publish(testStarted('r_done', 1));
+    joined.publish(testResult(99, {}, 'r_done'));
+    joined.publish(testCompleted(1, 0, 'r_done'));
+    await joined.flush();
+    const oldEpoch = owner.epoch;
+    await owner.close();
+    await waitFor(() => joined.role === 'owner', 'the takeover', 3000);
+    expect(joined.port).toBe(port);
+    expect(joined.epoch).not.toBe(oldEpoch);
+    for (let i = 6; i <= 10; i++) joined.publish(testResult(i, {}, 'r_open'));
+    await joined.flush();
+    const sub = await Client.open(joined.wsUrl);
+    clients.push(sub);
+    const snapshot = await sub.request({ type: 'snapshot' }, 'snapshot');
+    // The open run is complete (5 seeded + 5 new); the completed run was not re-published.
+    expect(snapshot.runs.map((r: Msg) => r.runId)).toEqual(['r_open']);
+    expect(snapshot.runs[0].tests.map((t: Msg) => t.id)).toEqual(['t1', 't2', 't3', 't4', 't5', 't6', 't7', 't8', 't9', 't10']);
+    expect(snapshot.runs[0].totalTests).toBe(10);
+  });
+
+  it('joins TESTWIRE_URL-style endpoints; while unreachable it queues within a bound and drops + counts beyond it', async () => {
+    const port = await freePort();
+    const logger = recordingLogger();
+    const joined = await getBroadcaster({ url: `https://127.0.0.1:${port}`, logger });
+    open.push(joined);
+    expect(joined.role).toBe('publisher');
+    expect(logger.warnings[0]).toContain('cannot reach');
+    for (let i = 0; i < 100_010; i++) joined.publish(testResult(i));
+    expect(joined.dropped).toBe(10);
+    expect(logger.warnings.filter((w) => w.includes('dropping'))).toHaveLength(1);
+    const started = Date.now();
+    await joined.flush(200);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});

@@ -1,0 +1,94 @@
+import type { Broadcaster } from '@testwire/broadcaster';
+import { DEFAULT_HOST, DEFAULT_PORT } from '@testwire/protocol';
+import { type Io, parseCommand } from '../args.js';
+import { parsePort } from '../endpoint.js';
+import { CliError, ExitCode } from '../errors.js';
+
+export const serveHelp = `Usage: testwire serve [options]
+
+Runs a testwire broadcaster on its own, as a long-lived endpoint. Test runs with a testwire reporter
+join it as publishers (same port, or TESTWIRE_URL); dashboards, \`testwire watch\` and \`tail\` subscribe.
+Stops gracefully on Ctrl-C / SIGTERM.
+
+Options:
+  -p, --port <n>     port to bind (default: $TESTWIRE_PORT or 7357; 0 = any free port)
+  --host <host>      interface to bind (default: $TESTWIRE_HOST or 127.0.0.1)
+  --api-key <key>    require this API key from every client (default: $TESTWIRE_API_KEY)
+  -h, --help         show this help
+
+Prints "testwire serve: listening at <url>" once bound.`;
+
+export async function serve(argv: string[], io: Io): Promise<number> {
+  const { values } = parseCommand('serve', argv, {
+    port: { type: 'string', short: 'p' },
+    host: { type: 'string' },
+    'api-key': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    io.stdout.write(`${serveHelp}\n`);
+    return ExitCode.OK;
+  }
+  const port = parsePort(values.port ?? (io.env.TESTWIRE_PORT || String(DEFAULT_PORT)), values.port ? '--port' : 'TESTWIRE_PORT');
+  const host = values.host ?? (io.env.TESTWIRE_HOST || DEFAULT_HOST);
+  const apiKey = values['api-key'] ?? (io.env.TESTWIRE_API_KEY || undefined);
+
+  // Loaded on demand: the client commands start faster without the server.
+  const { startBroadcaster } = await import('@testwire/broadcaster');
+  let broadcaster: Broadcaster;
+  try {
+    broadcaster = await startBroadcaster({
+      port,
+      host,
+      ...(apiKey ? { apiKey } : {}),
+      logger: {
+        warn: (message: string) => io.stderr.write(`testwire serve: ${message}\n`),
+        info: (message: string) => io.stderr.write(`testwire serve: ${message}\n`),
+      },
+    });
+  } catch (error) {
+    const err = error as NodeJS.ErrnoException;
+    if (err.code === 'EADDRINUSE') {
+      throw new CliError(
+        `port ${port} on ${host} is already in use (another testwire? try \`testwire status --port ${port}\`, or pick one with --port)`,
+        'PORT_IN_USE',
+        ExitCode.CONNECTION,
+      );
+    }
+    if (err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
+      throw new CliError(`cannot bind ${host}:${port} (${err.code})`, err.code, ExitCode.CONNECTION);
+    }
+    throw error;
+  }
+
+  io.stdout.write(`testwire serve: listening at ${broadcaster.url}\n`);
+  io.stdout.write(`  WebSocket ${broadcaster.wsUrl}  ·  SSE ${broadcaster.url}/events  ·  status ${broadcaster.url}/status\n`);
+  io.stdout.write(`  reporters join it with TESTWIRE_URL=${broadcaster.url}${port === DEFAULT_PORT ? ' (or by default)' : ''}; Ctrl-C stops\n`);
+
+  return await new Promise<number>((resolve) => {
+    // The broadcaster unrefs its sockets (it must never keep a test process alive); a standalone server
+    // is the one place where staying alive is the point.
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    let closing = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (closing) {
+        // Second Ctrl-C: the user does not want to wait for the graceful close.
+        io.stderr.write('testwire serve: forced exit\n');
+        process.exit(ExitCode.FAILURE);
+      }
+      closing = true;
+      io.stderr.write(`testwire serve: ${signal}, closing…\n`);
+      broadcaster
+        .close({ timeoutMs: 3000 })
+        .catch((error: Error) => io.stderr.write(`testwire serve: close failed: ${error.message}\n`))
+        .finally(() => {
+          clearInterval(keepAlive);
+          process.removeListener('SIGINT', stop);
+          process.removeListener('SIGTERM', stop);
+          resolve(ExitCode.OK);
+        });
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,174 @@
+import type { AnyEventEnvelope, Filters, SubscribeRequest } from '@testwire/protocol';
+import { checkFilters, isEventType, Subscription, SubscriptionError } from '@testwire/protocol';
+import { endpointFrom, endpointHelp, endpointOptions, type Io, parseCommand, parseCount, splitList } from '../args.js';
+import { CliError, ExitCode } from '../errors.js';
+import { createColors, formatEvent, shouldColor } from '../format.js';
+import { openStream } from '../stream.js';
+
+export const tailHelp = `Usage: testwire tail [options]
+
+Prints the events of a testwire endpoint as they happen: one readable line each, or with --json one
+envelope per line (NDJSON: {"type","timestamp","seq","runId","data"}). Reconnects and resumes without
+loss when the endpoint goes away and comes back (a new test process starting a new broadcaster).
+
+Options:
+  --json                 NDJSON output, one event envelope per line
+  --events <a,b>         event types to receive (default: every type)
+  --patterns <p,q>       patterns, '*' for one segment: 'test.*', '*.error'
+  --filter <key=value>   only events whose data.key equals value; repeat or use a,b for any-of;
+                         'runId=r_…' follows one run; dot paths reach nested fields (error.type=…)
+  --until <type>         exit after the first event of this type (e.g. test.completed); it is
+                         received even when --events/--filter leave it out of the output (only the
+                         runId, project and framework filters apply to it)
+  --runs <n>             with --until: exit after the type was seen for n different runs (default 1)
+  --exit-status          exit code follows the runs' success: 0 if every test.completed seen had
+                         summary.success, 1 otherwise (implies --until test.completed)
+  --replay               print the endpoint's history first (everything since it started), then live
+  --wait                 when nothing is listening yet, wait for an endpoint instead of failing
+  -h, --help             show this help
+
+${endpointHelp}
+
+Several runs: --until and --exit-status count test.completed per run; with a monorepo running four
+runners into one endpoint use --runs 4 (or --filter project=<name> to follow one of them).
+
+Exit codes: 0 ok, 1 a run failed (--exit-status), 2 bad usage, 3 cannot connect / unauthorized,
+130 interrupted.`;
+
+/** Filters every event of a run carries: they also select which runs count for --until. */
+const RUN_LEVEL_FILTERS = new Set(['runId', 'project', 'framework']);
+
+/** Parses repeated `--filter key=value` flags into subscription filters (any-of on a repeated key). */
+export function parseFilters(values: string[]): Filters | undefined {
+  if (values.length === 0) return undefined;
+  const filters: Record<string, string[]> = {};
+  for (const value of values) {
+    const eq = value.indexOf('=');
+    if (eq <= 0) {
+      throw new CliError(`--filter: expected key=value, got ${JSON.stringify(value)}`, 'USAGE', ExitCode.USAGE);
+    }
+    const key = value.slice(0, eq).trim();
+    const list = value
+      .slice(eq + 1)
+      .split(',')
+      .map((v) => v.trim());
+    (filters[key] ??= []).push(...list);
+  }
+  const out: Filters = {};
+  for (const [key, list] of Object.entries(filters)) {
+    if (key === 'memoryThreshold' || key === 'cpuThreshold') out[key] = Number(list[0]);
+    else out[key] = list.length === 1 ? list[0] : list;
+  }
+  try {
+    return checkFilters(out);
+  } catch (error) {
+    if (error instanceof SubscriptionError) throw new CliError(`--filter: ${error.message}`, 'USAGE', ExitCode.USAGE);
+    throw error;
+  }
+}
+
+export async function tail(argv: string[], io: Io): Promise<number> {
+  const { values } = parseCommand('tail', argv, {
+    ...endpointOptions,
+    json: { type: 'boolean' },
+    events: { type: 'string', multiple: true },
+    patterns: { type: 'string', multiple: true },
+    filter: { type: 'string', multiple: true },
+    until: { type: 'string' },
+    runs: { type: 'string' },
+    'exit-status': { type: 'boolean' },
+    replay: { type: 'boolean' },
+    wait: { type: 'boolean' },
+  });
+  if (values.help) {
+    io.stdout.write(`${tailHelp}\n`);
+    return ExitCode.OK;
+  }
+  const endpoint = endpointFrom(values, io);
+  const events = splitList(values.events);
+  const patterns = splitList(values.patterns);
+  const filters = parseFilters(values.filter ?? []);
+  const exitStatus = Boolean(values['exit-status']);
+  const until = values.until ?? (exitStatus ? 'test.completed' : undefined);
+  if (until !== undefined && !isEventType(until)) {
+    throw new CliError(`--until: unknown event type ${JSON.stringify(until)} (e.g. test.completed)`, 'USAGE', ExitCode.USAGE);
+  }
+  const runsWanted = parseCount(values.runs, '--runs', 1);
+  if (runsWanted < 1) throw new CliError('--runs: expected at least 1', 'USAGE', ExitCode.USAGE);
+
+  const subscribe: SubscribeRequest = {
+    ...(events.length || patterns.length ? { events, patterns } : { patterns: ['*'] }),
+    ...(filters ? { filters } : {}),
+  };
+  // --until / --exit-status must see their event type even when the printed selection leaves it out:
+  // subscribe to it as well, print only what was asked for.
+  const printed = new Subscription().subscribe(subscribe);
+  const requests = [subscribe];
+  if (until && !(printed.selects(until) && filters === undefined)) {
+    // Only run-level filters decide which runs count: `status=failed` must not hide test.completed.
+    const runFilters = filters && Object.fromEntries(Object.entries(filters).filter(([key]) => RUN_LEVEL_FILTERS.has(key)));
+    requests.push({ events: [until], ...(runFilters && Object.keys(runFilters).length ? { filters: runFilters } : {}) });
+  }
+
+  const color = !values.json && shouldColor(io.stdout, io.env);
+  const c = createColors(color);
+  const print = (event: AnyEventEnvelope) => {
+    io.stdout.write(values.json ? `${JSON.stringify(event)}\n` : `${formatEvent(event, c)}\n`);
+  };
+
+  return await new Promise<number>((resolve, reject) => {
+    const untilRuns = new Set<string>();
+    let failedRun = false;
+    let finished = false;
+
+    const finish = (code: number) => {
+      if (finished) return;
+      finished = true;
+      stream.close();
+      process.removeListener('SIGINT', onSigint);
+      process.removeListener('SIGTERM', onSigterm);
+      io.stdout.removeListener('error', onStdoutError);
+      resolve(code);
+    };
+    const onSigint = () => finish(ExitCode.INTERRUPTED);
+    const onSigterm = () => finish(143);
+    // `testwire tail | head`: the reader went away; that is a normal end.
+    const onStdoutError = (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') finish(ExitCode.OK);
+    };
+    process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigterm);
+    io.stdout.on('error', onStdoutError);
+
+    const stream = openStream({
+      endpoint,
+      subscribe: requests,
+      start: values.replay ? 'replay' : 'live',
+      wait: Boolean(values.wait),
+      onEvent(event) {
+        if (printed.matches(event)) print(event);
+        if (event.type === 'test.completed' && !event.data.summary.success) failedRun = true;
+        if (until && event.type === until) {
+          untilRuns.add(event.runId);
+          if (untilRuns.size >= runsWanted) {
+            finish(exitStatus && failedRun ? ExitCode.FAILURE : ExitCode.OK);
+          }
+        }
+      },
+      onStatus(status) {
+        if (status.state === 'disconnected') {
+          io.stderr.write(`testwire tail: connection lost (${status.reason}), retrying in ${status.retryInMs} ms\n`);
+        } else if (status.state === 'connected' && status.resumed) {
+          io.stderr.write('testwire tail: reconnected\n');
+        }
+      },
+      onFatal(error) {
+        if (finished) return;
+        finished = true;
+        process.removeListener('SIGINT', onSigint);
+        process.removeListener('SIGTERM', onSigterm);
+        reject(error);
+      },
+    });
+  });
+}

@@ -1,0 +1,301 @@
+import type { AnyEventEnvelope, RunSnapshot } from '@testwire/protocol';
+import { endpointFrom, endpointHelp, endpointOptions, type Io, parseCommand, parseCount } from '../args.js';
+import { CliError, ExitCode } from '../errors.js';
+import { type Colors, createColors, errorLine, formatRunSummary, runLabel, shouldColor, titleOf } from '../format.js';
+import { createLiveArea, type LiveArea } from '../live-area.js';
+import { type ConnectionView, renderFrame, WatchModel } from '../monitor.js';
+import { openStream, type StreamStatus } from '../stream.js';
+
+export const watchHelp = `Usage: testwire watch [options]
+
+A live terminal monitor of every run streaming into an endpoint: per run a progress bar, counts
+(passed / failed / skipped / todo), the test running now, failures with their first error line,
+slow tests, memory and CPU. Redraws in place on a terminal; prints plain log lines otherwise
+(piped, CI). Waits for an endpoint when none is up yet, and survives it going away and coming back.
+
+Options:
+  --exit-when-done   exit once every run seen has completed, printing each run's summary
+  --runs <n>         exit once n runs have completed (and none is still running); for several
+                     runners starting at different moments (implies --exit-when-done)
+  --exit-status      with --exit-when-done: exit 1 if any run failed (default: 0 when done)
+  --slow <ms>        list tests slower than this under "slow" (default 1000)
+  --plain            log lines even on a terminal
+  --no-wait          fail at once when nothing is listening (default: wait for an endpoint)
+  -h, --help         show this help
+
+${endpointHelp}
+
+Runs already complete when watch started (earlier runs of a long-lived \`testwire serve\`) are shown
+but do not count for --exit-when-done / --runs. Exit codes: 0 done, 1 a run failed (--exit-status),
+2 bad usage, 3 cannot connect / unauthorized, 130 interrupted.`;
+
+/** Frames per second at most on a terminal. */
+const MAX_FPS = 10;
+
+export async function watch(argv: string[], io: Io): Promise<number> {
+  const { values } = parseCommand('watch', argv, {
+    ...endpointOptions,
+    'exit-when-done': { type: 'boolean' },
+    runs: { type: 'string' },
+    'exit-status': { type: 'boolean' },
+    slow: { type: 'string' },
+    plain: { type: 'boolean' },
+    'no-wait': { type: 'boolean' },
+  });
+  if (values.help) {
+    io.stdout.write(`${watchHelp}\n`);
+    return ExitCode.OK;
+  }
+  const endpoint = endpointFrom(values, io);
+  const runsWanted = parseCount(values.runs, '--runs', 0);
+  const exitWhenDone = Boolean(values['exit-when-done']) || runsWanted > 0;
+  const slowThresholdMs = parseCount(values.slow, '--slow', 1000);
+  const tty = Boolean(io.stdout.isTTY) && !values.plain && io.env.TERM !== 'dumb';
+  const c = createColors(shouldColor(io.stdout, io.env));
+  const model = new WatchModel({ slowThresholdMs });
+
+  return await new Promise<number>((resolve, reject) => {
+    let connection: ConnectionView = { state: 'connecting' };
+    let finished = false;
+    let doneTimer: NodeJS.Timeout | undefined;
+    const view = tty ? new TtyView(io.stdout, endpoint.httpUrl, model, c, () => connection) : new PlainView(io.stdout, model, c);
+
+    const finish = (code: number, reason?: string) => {
+      if (finished) return;
+      finished = true;
+      stream.close();
+      if (doneTimer) clearTimeout(doneTimer);
+      process.removeListener('SIGINT', onSigint);
+      process.removeListener('SIGTERM', onSigterm);
+      view.stop();
+      printSummary(io.stdout, model, c, reason);
+      const failed = model.sessionRuns().some((run) => run.status === 'completed' && !run.summary?.success);
+      resolve(code === ExitCode.OK && values['exit-status'] && failed ? ExitCode.FAILURE : code);
+    };
+    const onSigint = () => finish(ExitCode.INTERRUPTED, 'interrupted');
+    const onSigterm = () => finish(143, 'terminated');
+    process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigterm);
+
+    // Runners start at different moments: when all runs seen are complete, wait a moment for another
+    // one to show up before calling it done (not needed once --runs is reached).
+    const checkDone = () => {
+      if (!exitWhenDone || finished || doneTimer) return;
+      if (!model.isDone(runsWanted)) return;
+      doneTimer = setTimeout(
+        () => {
+          doneTimer = undefined;
+          if (model.isDone(runsWanted)) finish(ExitCode.OK);
+        },
+        runsWanted > 0 ? 100 : 1500,
+      );
+    };
+
+    const stream = openStream({
+      endpoint,
+      subscribe: {
+        events: [
+          'test.started',
+          'test.progress',
+          'test.result',
+          'test.failed',
+          'test.completed',
+          'performance.metrics',
+          'performance.bottleneck',
+          'coverage.completed',
+        ],
+      },
+      start: 'snapshot',
+      wait: !values['no-wait'],
+      onEvent(event) {
+        const change = model.apply(event);
+        view.event(event, change);
+        checkDone();
+      },
+      onSnapshot(snapshot) {
+        model.applySnapshot(snapshot);
+        view.snapshot(snapshot.runs);
+        checkDone();
+      },
+      onStatus(status) {
+        connection = toView(status);
+        view.status(status, endpoint.httpUrl);
+      },
+      onFatal(error: CliError) {
+        if (finished) return;
+        finished = true;
+        process.removeListener('SIGINT', onSigint);
+        process.removeListener('SIGTERM', onSigterm);
+        view.stop();
+        reject(error);
+      },
+    });
+  });
+}
+
+function toView(status: StreamStatus): ConnectionView {
+  switch (status.state) {
+    case 'connected':
+      return { state: 'connected' };
+    case 'disconnected':
+      return { state: 'reconnecting', reason: status.reason, retryAt: Date.now() + status.retryInMs };
+    default:
+      return { state: 'connecting' };
+  }
+}
+
+function printSummary(out: NodeJS.WriteStream, model: WatchModel, c: Colors, reason?: string): void {
+  const session = model.sessionRuns();
+  const runs = session.length > 0 ? session : model.runs();
+  const completed = runs.filter((run) => run.status === 'completed').length;
+  const head = runs.length === 0 ? 'no runs seen' : `${completed} of ${runs.length} run${runs.length === 1 ? '' : 's'} completed`;
+  const lines = [c.bold(`testwire watch: ${head}${reason ? ` (${reason})` : ''}`)];
+  for (const run of runs) lines.push(...formatRunSummary(run, c));
+  out.write(`${lines.join('\n')}\n`);
+}
+
+interface View {
+  event(event: AnyEventEnvelope, change: ReturnType<WatchModel['apply']>): void;
+  snapshot(runs: RunSnapshot[]): void;
+  status(status: StreamStatus, url: string): void;
+  stop(): void;
+}
+
+/** In-place monitor on a terminal: throttled redraws, a ticker for elapsed times, resize aware. */
+class TtyView implements View {
+  private readonly area: LiveArea;
+  private readonly ticker: NodeJS.Timeout;
+  private pending: NodeJS.Timeout | undefined;
+  private lastDraw = 0;
+  private readonly onResize = () => {
+    this.area.reset();
+    this.draw();
+  };
+
+  constructor(
+    private readonly out: NodeJS.WriteStream,
+    private readonly url: string,
+    private readonly model: WatchModel,
+    private readonly c: Colors,
+    private readonly connection: () => ConnectionView,
+  ) {
+    this.area = createLiveArea(out);
+    // Elapsed times and the reconnect countdown move without events.
+    this.ticker = setInterval(() => this.request(), 500);
+    out.on('resize', this.onResize);
+    this.draw();
+  }
+
+  event(): void {
+    this.request();
+  }
+  snapshot(): void {
+    this.request();
+  }
+  status(): void {
+    this.request();
+  }
+
+  /** At most MAX_FPS frames a second; the last change always gets drawn. */
+  private request(): void {
+    if (this.pending) return;
+    const wait = Math.max(0, this.lastDraw + 1000 / MAX_FPS - Date.now());
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      this.draw();
+    }, wait);
+  }
+
+  private draw(): void {
+    this.lastDraw = Date.now();
+    const lines = renderFrame(this.model, {
+      url: this.url,
+      connection: this.connection(),
+      colors: this.c,
+      width: this.out.columns || 80,
+      height: this.out.rows || 24,
+    });
+    this.area.render(lines);
+  }
+
+  stop(): void {
+    clearInterval(this.ticker);
+    if (this.pending) clearTimeout(this.pending);
+    this.out.removeListener('resize', this.onResize);
+    // The final summary replaces the live frame, so what stays in the scrollback is the outcome.
+    this.area.clear();
+    this.area.done();
+  }
+}
+
+/** Log lines for pipes and CI: run started, failures, 25/50/75 % milestones, completion, connection. */
+class PlainView implements View {
+  private readonly milestones = new Map<string, number>();
+  private readonly announced = new Set<string>();
+  private readonly reported = new Set<string>();
+
+  constructor(
+    private readonly out: NodeJS.WriteStream,
+    private readonly model: WatchModel,
+    private readonly c: Colors,
+  ) {}
+
+  private line(text: string): void {
+    this.out.write(`${text}\n`);
+  }
+
+  private announce(run: RunSnapshot): void {
+    if (this.announced.has(run.runId)) return;
+    this.announced.add(run.runId);
+    const total = run.totalTests > 0 ? `${run.totalTests} tests` : 'tests not counted yet';
+    this.line(`▶ ${runLabel(run, this.c)} started (${total}) ${this.c.dim(run.runId)}`);
+  }
+
+  event(event: AnyEventEnvelope, change: ReturnType<WatchModel['apply']>): void {
+    const run = change.run;
+    if (!run) return;
+    this.announce(run);
+    if (event.type === 'test.result' && event.data.status === 'failed' && !event.data.willRetry) {
+      const key = `${run.runId}:${event.data.id}:${event.data.attempt}`;
+      if (!this.reported.has(key)) {
+        this.reported.add(key);
+        this.line(
+          `  ${this.c.red('✗')} ${runLabel(run, this.c)}: ${titleOf(event.data.titlePath, event.data.testName)}  ${this.c.red(errorLine(event.data.error ?? event.data.errors?.[0]))}`,
+        );
+      }
+    }
+    if (event.type === 'test.failed' && event.data.scope && event.data.scope !== 'test') {
+      this.line(`  ${this.c.red('✗')} ${runLabel(run, this.c)} [${event.data.scope}] ${event.data.file ?? ''}  ${this.c.red(errorLine(event.data.error))}`);
+    }
+    if (run.status === 'running' && run.totalKnown && run.totalTests > 0) {
+      const quarter = Math.floor((run.counts.completed / run.totalTests) * 4);
+      const last = this.milestones.get(run.runId) ?? 0;
+      if (quarter > last && quarter < 4) {
+        this.milestones.set(run.runId, quarter);
+        this.line(`  ${runLabel(run, this.c)} ${quarter * 25}% (${run.counts.completed}/${run.totalTests})`);
+      }
+    }
+    if (change.completed) for (const line of formatRunSummary(run, this.c, 3)) this.line(line);
+  }
+
+  snapshot(runs: RunSnapshot[]): void {
+    for (const run of runs) {
+      if (run.status !== 'running') continue;
+      this.announce(run);
+      this.line(`  ${runLabel(run, this.c)} in progress: ${run.counts.completed}/${run.totalTests}`);
+    }
+  }
+
+  status(status: StreamStatus, url: string): void {
+    if (status.state === 'connected') {
+      this.line(`testwire watch: ${status.resumed ? 'reconnected to' : 'connected to'} ${url}`);
+    } else if (status.state === 'disconnected' && !this.lostShown) {
+      this.lostShown = true;
+      this.line(`testwire watch: waiting for ${url} (${status.reason}); retrying`);
+    }
+    if (status.state === 'connected') this.lostShown = false;
+  }
+  private lostShown = false;
+
+  stop(): void {}
+}

@@ -1,0 +1,210 @@
+/**
+ * Human-readable rendering of events and run summaries, shared by `tail`, `watch` and `status`.
+ * Pure functions of their input (colour is a parameter), so they are unit-testable.
+ */
+import type { AnyEventEnvelope, RunSnapshot, TestError } from '@testwire/protocol';
+
+export interface Colors {
+  enabled: boolean;
+  red(s: string): string;
+  green(s: string): string;
+  yellow(s: string): string;
+  cyan(s: string): string;
+  magenta(s: string): string;
+  dim(s: string): string;
+  bold(s: string): string;
+}
+
+const wrap = (open: number, close: number) => (s: string) => `\x1b[${open}m${s}\x1b[${close}m`;
+
+/** ANSI colours, or identity functions when disabled. */
+export function createColors(enabled: boolean): Colors {
+  const id = (s: string) => s;
+  return {
+    enabled,
+    red: enabled ? wrap(31, 39) : id,
+    green: enabled ? wrap(32, 39) : id,
+    yellow: enabled ? wrap(33, 39) : id,
+    cyan: enabled ? wrap(36, 39) : id,
+    magenta: enabled ? wrap(35, 39) : id,
+    dim: enabled ? wrap(2, 22) : id,
+    bold: enabled ? wrap(1, 22) : id,
+  };
+}
+
+/** Colour on a TTY unless NO_COLOR is set; FORCE_COLOR forces it (0 disables). */
+export function shouldColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '') return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.TERM === 'dumb') return false;
+  return Boolean(stream.isTTY);
+}
+
+/** `1.2 s`, `340 ms`, `2 m 05 s`. */
+export function formatDuration(ms: number | undefined): string {
+  if (ms === undefined || !Number.isFinite(ms)) return '?';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)} m ${String(s % 60).padStart(2, '0')} s`;
+}
+
+/** `HH:MM:SS.mmm` of an ISO timestamp, local time. */
+export function formatClock(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '--:--:--.---';
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${p(date.getHours())}:${p(date.getMinutes())}:${p(date.getSeconds())}.${p(date.getMilliseconds(), 3)}`;
+}
+
+/** First line of an error, prefixed with its type when the message does not already say it. */
+export function errorLine(error: TestError | undefined): string {
+  if (!error) return '';
+  const first = (error.message ?? '').split('\n').find((line) => line.trim() !== '') ?? '';
+  const text = first.trim();
+  if (error.type && error.type !== 'Error' && !text.startsWith(error.type)) return `${error.type}: ${text}`;
+  return text;
+}
+
+/** `suite › nested › title` */
+export const titleOf = (titlePath: string[] | undefined, fallback = ''): string =>
+  titlePath && titlePath.length > 0 ? titlePath.join(' › ') : fallback;
+
+/** A short label for a run: `jest @acme/web` (framework and project). */
+export function runLabel(run: { framework?: string; project?: string }, c: Colors): string {
+  const framework = c.bold(run.framework ?? 'unknown');
+  return run.project && run.project !== run.framework ? `${framework} ${c.cyan(run.project)}` : framework;
+}
+
+const STATUS_MARK = { passed: '✓', failed: '✗', skipped: '○', todo: '✎' } as const;
+
+export function statusMark(status: string, c: Colors): string {
+  switch (status) {
+    case 'passed':
+      return c.green(STATUS_MARK.passed);
+    case 'failed':
+      return c.red(STATUS_MARK.failed);
+    case 'skipped':
+      return c.yellow(STATUS_MARK.skipped);
+    case 'todo':
+      return c.magenta(STATUS_MARK.todo);
+    default:
+      return c.dim('•');
+  }
+}
+
+/** `8 passed, 2 failed, 1 skipped, 1 todo` (zero counts other than passed are left out). */
+export function countsText(
+  counts: { passed: number; failed: number; skipped: number; todo?: number; flaky?: number },
+  c: Colors,
+): string {
+  const parts = [c.green(`${counts.passed} passed`)];
+  if (counts.failed) parts.push(c.red(`${counts.failed} failed`));
+  if (counts.skipped) parts.push(c.yellow(`${counts.skipped} skipped`));
+  if (counts.todo) parts.push(c.magenta(`${counts.todo} todo`));
+  if (counts.flaky) parts.push(c.yellow(`${counts.flaky} flaky`));
+  return parts.join(', ');
+}
+
+/**
+ * One line per event for `testwire tail`:
+ * `10:30:16.120 test.result     ✗ math › divides (3 ms) AssertionError: expected 1 to equal 2`
+ */
+export function formatEvent(event: AnyEventEnvelope, c: Colors): string {
+  const head = `${c.dim(formatClock(event.timestamp))} ${event.type.padEnd(22)} `;
+  return head + describeEvent(event, c);
+}
+
+function describeEvent(event: AnyEventEnvelope, c: Colors): string {
+  switch (event.type) {
+    case 'test.started': {
+      const d = event.data;
+      const total = d.totalTests > 0 ? `${d.totalTests} tests` : 'tests not counted yet';
+      const files = d.testFiles.length ? ` in ${d.testFiles.length} file${d.testFiles.length === 1 ? '' : 's'}` : '';
+      return `${runLabel(d, c)} ${total}${files} ${c.dim(event.runId)}`;
+    }
+    case 'test.progress': {
+      const d = event.data;
+      const pct = `${Math.round((d.progress ?? 0) * 100)}%`.padStart(4);
+      const what = d.status === 'running' ? ` ${c.cyan('▸')} ${titleOf(d.titlePath, d.testName ?? '')}` : ` ${c.dim(d.status)}`;
+      return `${runLabel(d, c)} ${pct} ${d.completed}/${d.total}${what}`;
+    }
+    case 'test.result': {
+      const d = event.data;
+      const retry = d.willRetry ? c.yellow(' (will retry)') : d.attempt > 1 ? c.dim(` (attempt ${d.attempt})`) : '';
+      const flaky = d.flaky ? c.yellow(' flaky') : '';
+      const error = d.status === 'failed' && (d.error ?? d.errors?.[0]) ? ` ${c.red(errorLine(d.error ?? d.errors?.[0]))}` : '';
+      return `${statusMark(d.status, c)} ${titleOf(d.titlePath, d.testName)} ${c.dim(`(${formatDuration(d.duration)})`)}${retry}${flaky}${error}`;
+    }
+    case 'test.failed': {
+      const d = event.data;
+      const scope = d.scope && d.scope !== 'test' ? c.dim(`[${d.scope}] `) : '';
+      const where = d.titlePath?.length ? titleOf(d.titlePath) : d.testName || d.file;
+      return `${c.red('✗')} ${scope}${where} ${c.red(errorLine(d.error))}`;
+    }
+    case 'test.output': {
+      const d = event.data;
+      const text = d.output.replace(/\n$/, '').replace(/\n/g, '\n' + ' '.repeat(36));
+      return `${c.dim(`[${d.stream}]`)} ${d.outputType === 'stderr' ? c.yellow(text) : text}`;
+    }
+    case 'test.completed': {
+      const d = event.data;
+      const s = d.summary;
+      const verdict = s.success ? c.green('✓ passed') : c.red('✗ failed');
+      return `${runLabel(d, c)} ${verdict} ${countsText(s, c)} of ${s.total} in ${formatDuration(s.duration)}`;
+    }
+    case 'performance.metrics': {
+      const d = event.data;
+      return `heap ${d.memory.heapUsed.toFixed(1)} MB, rss ${d.memory.rss.toFixed(1)} MB, cpu ${d.cpu.usage.toFixed(1)}%`;
+    }
+    case 'performance.bottleneck': {
+      const d = event.data;
+      return `${c.yellow('⧗')} ${d.testName} ${formatDuration(d.duration)} > ${formatDuration(d.threshold)} (${d.severity})`;
+    }
+    case 'coverage.completed': {
+      const s = event.data.summary;
+      return `statements ${s.statements}% branches ${s.branches}% functions ${s.functions}% lines ${s.lines}%`;
+    }
+    case 'coverage.progress':
+      return `${event.data.filesProcessed}/${event.data.totalFiles} files ${event.data.percentage}%`;
+    case 'system.error': {
+      const d = event.data;
+      return `${c.red(d.error.code)} ${d.component}: ${d.error.message}`;
+    }
+    default:
+      return c.dim(compactJson(event.data));
+  }
+}
+
+function compactJson(value: unknown): string {
+  const text = JSON.stringify(value) ?? '';
+  return text.length > 200 ? `${text.slice(0, 199)}…` : text;
+}
+
+/**
+ * The final summary of one run, as `watch` prints it on exit (and `status` for completed runs):
+ *
+ *   ✗ jest @acme/web  failed  8 passed, 2 failed, 1 skipped of 11 in 1.4 s
+ *       ✗ math › divides  AssertionError: expected 1 to equal 2
+ */
+export function formatRunSummary(run: RunSnapshot, c: Colors, maxFailures = 10): string[] {
+  const counts = run.summary ?? { ...run.counts, total: run.totalTests, duration: undefined, success: undefined };
+  const total = run.summary?.total ?? run.totalTests;
+  const duration = run.summary?.duration;
+  let verdict: string;
+  if (run.status !== 'completed') verdict = c.yellow('… running');
+  else if (run.summary?.success) verdict = c.green('✓ passed');
+  else verdict = c.red('✗ failed');
+  const lines = [
+    `${verdict} ${runLabel(run, c)}  ${countsText({ ...counts, flaky: run.counts.flaky }, c)} of ${total}${duration !== undefined ? ` in ${formatDuration(duration)}` : ''}`,
+  ];
+  const failures = run.tests.filter((t) => t.status === 'failed' && !t.willRetry);
+  for (const test of failures.slice(0, maxFailures)) {
+    lines.push(`    ${c.red('✗')} ${titleOf(test.titlePath, test.testName)}  ${c.red(errorLine(test.error))}`);
+  }
+  if (failures.length > maxFailures) lines.push(c.dim(`    … and ${failures.length - maxFailures} more failures`));
+  for (const error of run.errors.slice(0, 3)) {
+    lines.push(`    ${c.red('✗')} ${c.dim(`[${error.scope}]`)} ${error.file ?? error.testName ?? ''} ${c.red(errorLine(error.error))}`);
+  }
+  return lines;
+}

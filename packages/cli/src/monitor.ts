@@ -1,0 +1,271 @@
+/**
+ * The model and the renderer of `testwire watch`, kept apart from the terminal so both can be tested:
+ * `WatchModel` folds events into run state (protocol's RunStateStore, plus performance figures and slow
+ * tests per run); `renderFrame` turns it into the lines of one screen.
+ */
+import {
+  type AnyEventEnvelope,
+  type PerformanceMetricsData,
+  type RunSnapshot,
+  RunStateStore,
+  type SnapshotMessage,
+} from '@testwire/protocol';
+import { type Colors, countsText, errorLine, formatDuration, runLabel, titleOf } from './format.js';
+
+export interface SlowTest {
+  name: string;
+  duration: number;
+}
+
+export interface WatchModelOptions {
+  /** Runs that started before this time (epoch ms) and were already complete when we connected are history. */
+  startedAt?: number;
+  /** Tests at least this slow (ms) are listed under "slow". Default 1000. */
+  slowThresholdMs?: number;
+}
+
+export class WatchModel {
+  readonly store = new RunStateStore({ maxCompletedRuns: 50 });
+  readonly performance = new Map<string, PerformanceMetricsData>();
+  private readonly bottlenecks = new Map<string, Map<string, SlowTest>>();
+  /** Runs of this session: seen running, or started after the monitor did. */
+  private readonly session = new Set<string>();
+  private readonly startedAt: number;
+  readonly slowThresholdMs: number;
+
+  constructor(options: WatchModelOptions = {}) {
+    // A second of slack for clocks of processes started right after the monitor.
+    this.startedAt = (options.startedAt ?? Date.now()) - 1000;
+    this.slowThresholdMs = options.slowThresholdMs ?? 1000;
+  }
+
+  /** Applies an event; returns the run it changed and whether this event completed it. */
+  apply(event: AnyEventEnvelope): { run?: RunSnapshot; completed: boolean; started: boolean } {
+    if (event.type === 'performance.metrics') {
+      if (event.runId) this.performance.set(event.runId, event.data);
+      return { completed: false, started: false };
+    }
+    if (event.type === 'performance.bottleneck') {
+      if (!event.runId) return { completed: false, started: false };
+      let slow = this.bottlenecks.get(event.runId);
+      if (!slow) this.bottlenecks.set(event.runId, (slow = new Map()));
+      slow.set(event.data.id ?? event.data.testName, { name: event.data.testName, duration: event.data.duration });
+      return { completed: false, started: false };
+    }
+    const before = event.runId ? this.store.get(event.runId) : undefined;
+    const run = this.store.apply(event);
+    if (!run) return { completed: false, started: false };
+    if (run.status === 'running') this.session.add(run.runId);
+    else if (this.isRecent(run)) this.session.add(run.runId);
+    return {
+      run,
+      completed: run.status === 'completed' && before?.status !== 'completed',
+      started: !before,
+    };
+  }
+
+  /** Merges a snapshot: runs of a broadcaster that went away stay on screen. */
+  applySnapshot(snapshot: SnapshotMessage): void {
+    for (const run of snapshot.runs) {
+      this.store.merge(run);
+      if (run.status === 'running' || this.isRecent(run)) this.session.add(run.runId);
+    }
+  }
+
+  private isRecent(run: RunSnapshot): boolean {
+    const started = Date.parse(run.startedAt ?? '') || run.run?.startedAt || 0;
+    return started >= this.startedAt;
+  }
+
+  runs(): RunSnapshot[] {
+    return this.store.snapshot();
+  }
+
+  /** Runs of this session (seen running or started after the monitor), oldest first. */
+  sessionRuns(): RunSnapshot[] {
+    return this.runs().filter((run) => this.session.has(run.runId));
+  }
+
+  /** Slow tests of a run, slowest first: bottleneck events and results over the threshold. */
+  slowTests(run: RunSnapshot, limit = 3): SlowTest[] {
+    const slow = new Map(this.bottlenecks.get(run.runId));
+    for (const test of run.tests) {
+      if (test.duration !== undefined && test.duration >= this.slowThresholdMs && !slow.has(test.id)) {
+        slow.set(test.id, { name: titleOf(test.titlePath, test.testName), duration: test.duration });
+      }
+    }
+    return [...slow.values()].sort((a, b) => b.duration - a.duration).slice(0, limit);
+  }
+
+  /**
+   * Done when every run of the session has completed and at least `minRuns` (default 1) of them
+   * have; runs the monitor never saw running, from before it started, do not count.
+   */
+  isDone(minRuns = 1): boolean {
+    const runs = this.sessionRuns();
+    return runs.length >= Math.max(1, minRuns) && runs.every((run) => run.status === 'completed');
+  }
+}
+
+export type ConnectionView =
+  | { state: 'connecting' | 'waiting' }
+  | { state: 'connected' }
+  | { state: 'reconnecting'; reason: string; retryAt: number };
+
+export interface FrameOptions {
+  url: string;
+  connection: ConnectionView;
+  colors: Colors;
+  /** Terminal size; lines are cut to `width - 1`, the frame to `height - 1` lines. */
+  width: number;
+  height: number;
+  now?: number;
+  /** Completed runs shown in full; older completed runs collapse into a one-line summary. */
+  maxFailures?: number;
+}
+
+interface Line {
+  text: string;
+  /** 0 is never dropped; higher numbers go first when the frame is taller than the terminal. */
+  priority: number;
+}
+
+/** The lines of one screen of `watch`. */
+export function renderFrame(model: WatchModel, options: FrameOptions): string[] {
+  const c = options.colors;
+  const now = options.now ?? Date.now();
+  const lines: Line[] = [];
+  const push = (text: string, priority: number) => lines.push({ text, priority });
+
+  let connection: string;
+  switch (options.connection.state) {
+    case 'connected':
+      connection = c.green('● connected');
+      break;
+    case 'reconnecting': {
+      const wait = Math.max(0, options.connection.retryAt - now);
+      connection = c.yellow(`○ reconnecting in ${formatDuration(wait)} (${options.connection.reason})`);
+      break;
+    }
+    case 'waiting':
+      connection = c.yellow('○ waiting for an endpoint');
+      break;
+    default:
+      connection = c.dim('○ connecting');
+  }
+  push(`${c.bold('testwire watch')}  ${c.dim(options.url)}  ${connection}`, 0);
+
+  const runs = model.runs();
+  if (runs.length === 0) {
+    push(c.dim('  waiting for a test run (start one with a testwire reporter)…'), 0);
+  }
+  for (const run of runs) {
+    push('', 1);
+    renderRun(model, run, now, options, push);
+  }
+
+  return fit(lines, Math.max(3, options.height - 1)).map((line) => truncate(line, Math.max(10, options.width - 1)));
+}
+
+function renderRun(
+  model: WatchModel,
+  run: RunSnapshot,
+  now: number,
+  options: FrameOptions,
+  push: (text: string, priority: number) => void,
+): void {
+  const c = options.colors;
+  const started = Date.parse(run.startedAt ?? '');
+  const done = run.status === 'completed';
+  const elapsed = done
+    ? (run.summary?.duration ?? Date.parse(run.completedAt ?? '') - started)
+    : Number.isFinite(started)
+      ? now - started
+      : undefined;
+  const verdict = !done ? c.cyan('●') : run.summary?.success ? c.green('✓') : c.red('✗');
+  const state = !done ? 'running' : run.summary?.success ? c.green('passed') : c.red('failed');
+  push(`${verdict} ${runLabel(run, c)}  ${state}  ${c.dim(`${formatDuration(elapsed)}  ${run.runId}`)}`, 0);
+
+  const counts = run.counts;
+  const total = done ? (run.summary?.total ?? run.totalTests) : Math.max(run.totalTests, counts.completed);
+  const completed = done ? total : counts.completed;
+  const ratio = total > 0 ? Math.min(1, completed / total) : done ? 1 : 0;
+  const barWidth = Math.max(10, Math.min(30, options.width - 60));
+  const filled = Math.round(ratio * barWidth);
+  const barColor = counts.failed > 0 ? c.red : c.green;
+  const bar = barColor('█'.repeat(filled)) + c.dim('░'.repeat(barWidth - filled));
+  const of = run.totalKnown || done ? `${total}` : `${total}+`;
+  const tally = done && run.summary ? countsText({ ...run.summary, flaky: counts.flaky }, c) : countsText(counts, c);
+  push(`  ${bar} ${String(completed).padStart(String(total).length)}/${of} ${`${Math.round(ratio * 100)}%`.padStart(4)}  ${tally}`, 0);
+
+  if (!done && run.current?.testName) {
+    const file = run.current.file ? c.dim(`  ${run.current.file}`) : '';
+    push(`  ${c.cyan('▸')} ${run.current.testName}${file}`, 1);
+  }
+  const perf = model.performance.get(run.runId);
+  if (perf && !done) {
+    push(
+      c.dim(`  heap ${perf.memory.heapUsed.toFixed(1)} MB · rss ${perf.memory.rss.toFixed(1)} MB · cpu ${perf.cpu.usage.toFixed(0)}%`),
+      3,
+    );
+  }
+  const failures = run.tests.filter((t) => t.status === 'failed' && !t.willRetry);
+  const maxFailures = options.maxFailures ?? 5;
+  for (const [index, test] of failures.slice(0, maxFailures).entries()) {
+    push(`  ${c.red('✗')} ${titleOf(test.titlePath, test.testName)}  ${c.red(errorLine(test.error))}`, index === 0 ? 1 : 2);
+  }
+  if (failures.length > maxFailures) push(c.dim(`    … and ${failures.length - maxFailures} more failures`), 2);
+  for (const error of run.errors.slice(0, 2)) {
+    push(`  ${c.red('✗')} ${c.dim(`[${error.scope}]`)} ${error.file ?? error.testName ?? ''}  ${c.red(errorLine(error.error))}`, 2);
+  }
+  for (const slow of model.slowTests(run)) {
+    push(`  ${c.yellow('⧗')} ${slow.name}  ${c.yellow(formatDuration(slow.duration))}`, 4);
+  }
+}
+
+/** Drops the least important lines (highest priority number, last first) until the frame fits. */
+function fit(lines: Line[], max: number): string[] {
+  const kept = [...lines];
+  for (let priority = 4; priority > 0 && kept.length > max; priority--) {
+    for (let i = kept.length - 1; i >= 0 && kept.length > max; i--) {
+      if (kept[i].priority === priority) kept.splice(i, 1);
+    }
+  }
+  const texts = kept.map((line) => line.text);
+  if (texts.length > max) {
+    const hidden = texts.length - max + 1;
+    return [...texts.slice(0, max - 1), `  … ${hidden} more lines (enlarge the terminal)`];
+  }
+  return texts;
+}
+
+const ANSI = /\x1b\[[0-9;?]*[a-zA-Z]/y;
+
+/** Cuts a line to `width` visible characters, keeping (and closing) ANSI sequences. */
+export function truncate(line: string, width: number): string {
+  let visible = 0;
+  let out = '';
+  let i = 0;
+  while (i < line.length) {
+    ANSI.lastIndex = i;
+    const match = ANSI.exec(line);
+    if (match) {
+      out += match[0];
+      i += match[0].length;
+      continue;
+    }
+    const char = String.fromCodePoint(line.codePointAt(i)!);
+    if (visible === width - 1 && visibleLength(line.slice(i)) > 1) {
+      return `${out}…\x1b[0m`;
+    }
+    out += char;
+    visible++;
+    i += char.length;
+  }
+  return out;
+}
+
+/** Visible length of a string (ANSI sequences removed). */
+export function visibleLength(text: string): number {
+  return [...text.replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, '')].length;
+}

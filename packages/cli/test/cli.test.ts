@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, cli, freePort, PACKAGE_DIR, type Serve, startServe } from './helpers.js';
+
+beforeAll(assertBuilt);
+
+describe('testwire --help / --version', () => {
+  it('lists the commands', async () => {
+    const out = await cli(['--help']);
+    expect(out.code).toBe(0);
+    for (const command of ['serve', 'watch', 'tail', 'status']) expect(out.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+  });
+
+  it('has --help for every command', async () => {
+    for (const command of ['serve', 'watch', 'tail', 'status']) {
+      const out = await cli([command, '--help']);
+      expect(out.code, command).toBe(0);
+      expect(out.stdout, command).toContain(`Usage: testwire ${command}`);
+    }
+  });
+
+  it('prints the package version', async () => {
+    const { version } = JSON.parse(readFileSync(join(PACKAGE_DIR, 'package.json'), 'utf8'));
+    const out = await cli(['--version']);
+    expect(out.stdout.trim()).toBe(version);
+  });
+
+  it('rejects an unknown command or flag with one line and exit code 2', async () => {
+    const unknown = await cli(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe('testwire: unknown command "frobnicate"; commands: serve, watch, tail, status (see `testwire --help`)\n');
+    const flag = await cli(['tail', '--bogus']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr.trim().split('\n')).toHaveLength(1);
+    expect(flag.stderr).toContain("Unknown option '--bogus'");
+    const until = await cli(['tail', '--until', 'test.finished']);
+    expect(until.code).toBe(2);
+    expect(until.stderr).toContain('--until: unknown event type "test.finished"');
+  });
+});
+
+describe('nothing listening', () => {
+  it('status, tail and watch --no-wait fail with one clear line and exit code 3', async () => {
+    const port = await freePort();
+    const expected = `testwire: nothing is listening at http://127.0.0.1:${port} (start a run with a testwire reporter or \`testwire serve\`)\n`;
+    for (const args of [['status'], ['tail'], ['watch', '--no-wait']]) {
+      const out = await cli([...args, '--port', String(port)], { timeoutMs: 10_000 });
+      expect(out.code, args[0]).toBe(3);
+      expect(out.stderr, args[0]).toBe(expected);
+    }
+  });
+
+  it('reads TESTWIRE_PORT', async () => {
+    const port = await freePort();
+    const out = await cli(['status'], { env: { TESTWIRE_PORT: String(port) } });
+    expect(out.stderr).toContain(`nothing is listening at http://127.0.0.1:${port}`);
+  });
+});
+
+describe('an endpoint with an API key', () => {
+  let serve: Serve;
+  beforeAll(async () => {
+    serve = await startServe(['--port', '0', '--api-key', 'sekret-key']);
+  });
+  afterAll(async () => {
+    expect(await serve.stop()).toBe(0);
+  });
+
+  it('refuses clients without the key, with one line and exit code 3', async () => {
+    const status = await cli(['status', '--url', serve.url]);
+    expect(status.code).toBe(3);
+    expect(status.stderr).toBe(
+      `testwire: ${serve.url} requires an API key (HTTP 401): pass --api-key or set TESTWIRE_API_KEY\n`,
+    );
+    const tail = await cli(['tail', '--url', serve.url, '--api-key', 'wrong']);
+    expect(tail.code).toBe(3);
+    expect(tail.stderr).toBe(`testwire: ${serve.url} refused the API key (HTTP 401): check --api-key / TESTWIRE_API_KEY\n`);
+  });
+
+  it('accepts the key from the flag or TESTWIRE_API_KEY', async () => {
+    const flag = await cli(['status', '--url', serve.url, '--api-key', 'sekret-key', '--json']);
+    expect(flag.code).toBe(0);
+    expect(JSON.parse(flag.stdout).server).toBe('testwire');
+    const env = await cli(['status', '--url', serve.url], { env: { TESTWIRE_API_KEY: 'sekret-key' } });
+    expect(env.code).toBe(0);
+    expect(env.stdout).toContain(`testwire ${serve.url}  ● up`);
+  });
+});
+
+describe('testwire serve', () => {
+  it('says so in one line when the port is taken', async () => {
+    const first = await startServe(['--port', '0']);
+    try {
+      const port = new URL(first.url).port;
+      const second = await cli(['serve', '--port', port], { timeoutMs: 10_000 });
+      expect(second.code).toBe(3);
+      expect(second.stderr.trim().split('\n')).toHaveLength(1);
+      expect(second.stderr).toContain(`testwire: port ${port} on 127.0.0.1 is already in use`);
+    } finally {
+      expect(await first.stop()).toBe(0);
+    }
+  });
+});

@@ -1,0 +1,160 @@
+import type { AnyEventEnvelope } from '@testwire/protocol';
+import { describe, expect, it } from 'vitest';
+import { createColors, formatEvent, formatRunSummary } from '../src/format.js';
+import { renderFrame, truncate, visibleLength, WatchModel } from '../src/monitor.js';
+
+const plain = createColors(false);
+let seq = 0;
+const at = (ms: number) => new Date(1_700_000_000_000 + ms).toISOString();
+const ev = (type: string, data: Record<string, unknown>, runId = 'r_1', ms = seq * 10): AnyEventEnvelope =>
+  ({ type, timestamp: at(ms), seq: ++seq, runId, data: { framework: 'jest', project: 'web', ...data } }) as AnyEventEnvelope;
+
+function result(id: string, title: string, status: string, extra: Record<string, unknown> = {}) {
+  return ev('test.result', {
+    id,
+    titlePath: ['math', title],
+    testName: title,
+    suite: 'math',
+    status,
+    duration: 5,
+    file: 'math.test.js',
+    attempt: 1,
+    ...extra,
+  });
+}
+
+function sampleRun(model: WatchModel) {
+  model.apply(ev('test.started', { totalTests: 4, testFiles: ['math.test.js'], totalKnown: true }));
+  model.apply(result('t1', 'adds', 'passed'));
+  model.apply(
+    result('t2', 'divides', 'failed', {
+      error: { message: 'expected 1 to equal 2\n  at stack line', type: 'AssertionError' },
+    }),
+  );
+  model.apply(result('t3', 'waits', 'passed', { duration: 2500 }));
+  model.apply(
+    ev('test.progress', {
+      id: 't4',
+      testName: 'multiplies',
+      titlePath: ['math', 'multiplies'],
+      status: 'running',
+      progress: 0.75,
+      completed: 3,
+      total: 4,
+      duration: 40,
+      file: 'math.test.js',
+    }),
+  );
+  model.apply(
+    ev('performance.metrics', {
+      memory: { heapUsed: 42.5, heapTotal: 80, external: 1, rss: 120.25 },
+      cpu: { usage: 37, load: [0.1] },
+      uptime: 3,
+    }),
+  );
+}
+
+describe('WatchModel + renderFrame', () => {
+  it('shows progress, counts, the current test, failures, slow tests and memory', () => {
+    const model = new WatchModel({ startedAt: 1_700_000_000_000 });
+    sampleRun(model);
+    const lines = renderFrame(model, {
+      url: 'http://127.0.0.1:1',
+      connection: { state: 'connected' },
+      colors: plain,
+      width: 120,
+      height: 40,
+      now: 1_700_000_003_000,
+    });
+    const text = lines.join('\n');
+    expect(lines[0]).toContain('● connected');
+    expect(text).toMatch(/● jest web {2}running/);
+    expect(text).toMatch(/█+░+ 3\/4 {2}75% {2}2 passed, 1 failed/);
+    expect(text).toContain('▸ multiplies  math.test.js');
+    expect(text).toContain('✗ math › divides  AssertionError: expected 1 to equal 2');
+    expect(text).not.toContain('stack line');
+    expect(text).toContain('⧗ math › waits  2.5 s');
+    expect(text).toContain('heap 42.5 MB · rss 120.3 MB · cpu 37%');
+    expect(model.isDone()).toBe(false);
+
+    model.apply(result('t4', 'multiplies', 'skipped'));
+    const completed = model.apply(
+      ev('test.completed', {
+        summary: { total: 4, passed: 2, failed: 1, skipped: 1, duration: 1234, success: false },
+      }),
+    );
+    expect(completed.completed).toBe(true);
+    expect(model.isDone()).toBe(true);
+    expect(model.isDone(2)).toBe(false);
+    const done = renderFrame(model, { url: 'u', connection: { state: 'connected' }, colors: plain, width: 120, height: 40 }).join('\n');
+    expect(done).toMatch(/✗ jest web {2}failed {2}1\.2 s/);
+    expect(done).toMatch(/4\/4 100% {2}2 passed, 1 failed, 1 skipped/);
+    expect(done).not.toContain('▸');
+  });
+
+  it('keeps every line within the terminal width and the frame within its height', () => {
+    const model = new WatchModel();
+    sampleRun(model);
+    for (let i = 0; i < 20; i++) model.apply(result(`f${i}`, `failure ${i} ${'x'.repeat(100)}`, 'failed', { error: { message: 'boom' } }));
+    const lines = renderFrame(model, { url: 'u', connection: { state: 'connected' }, colors: createColors(true), width: 50, height: 10 });
+    expect(lines.length).toBeLessThanOrEqual(9);
+    for (const line of lines) expect(visibleLength(line)).toBeLessThanOrEqual(49);
+    // The essentials survive the cut: the run header and its progress bar.
+    expect(lines.some((l) => l.includes('jest'))).toBe(true);
+    expect(lines.some((l) => l.includes('█'))).toBe(true);
+  });
+
+  it('counts runs already complete before the monitor started as history, not as this session', () => {
+    const model = new WatchModel({ startedAt: Date.parse(at(10_000)) });
+    model.applySnapshot({
+      type: 'snapshot',
+      epoch: 'e',
+      seq: 5,
+      runs: [
+        {
+          runId: 'old',
+          framework: 'mocha',
+          status: 'completed',
+          startedAt: at(0),
+          totalTests: 1,
+          totalKnown: true,
+          testFiles: [],
+          counts: { passed: 1, failed: 0, skipped: 0, todo: 0, flaky: 0, completed: 1 },
+          tests: [],
+          errors: [],
+          summary: { total: 1, passed: 1, failed: 0, skipped: 0, duration: 1, success: true },
+          lastSeq: 5,
+        },
+      ],
+    });
+    expect(model.runs()).toHaveLength(1);
+    expect(model.sessionRuns()).toHaveLength(0);
+    expect(model.isDone()).toBe(false);
+  });
+});
+
+describe('formatting', () => {
+  it('formats events as one readable line', () => {
+    const line = formatEvent(
+      result('t2', 'divides', 'failed', { error: { message: 'expected 1 to equal 2', type: 'AssertionError' } }),
+      plain,
+    );
+    expect(line).toMatch(/^\d\d:\d\d:\d\d\.\d{3} test\.result +✗ math › divides \(5 ms\) AssertionError: expected 1 to equal 2$/);
+  });
+
+  it('summarizes a run with its failures', () => {
+    const model = new WatchModel();
+    sampleRun(model);
+    const [head, failure] = formatRunSummary(model.runs()[0], plain);
+    expect(head).toContain('… running jest web');
+    expect(failure).toContain('✗ math › divides  AssertionError: expected 1 to equal 2');
+  });
+
+  it('truncates ANSI text by visible width', () => {
+    const red = createColors(true).red('abcdefghij');
+    const cut = truncate(red, 5);
+    expect(visibleLength(cut)).toBe(5);
+    expect(cut.endsWith('…\x1b[0m')).toBe(true);
+    expect(truncate('abc', 5)).toBe('abc');
+  });
+});

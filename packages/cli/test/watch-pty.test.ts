@@ -1,0 +1,54 @@
+/**
+ * `testwire watch` under a REAL pseudo-terminal (tmux): the live frame redraws in place while a real
+ * mocha run streams into `testwire serve`, and the screen ends with the run's summary.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, CLI, runMocha, type Serve, startServe, subscribed, until } from './helpers.js';
+
+const TMUX = '/usr/bin/tmux';
+// A private tmux server for this test file, so nothing touches anyone else's sessions.
+const SOCKET = `testwire-cli-${process.pid}`;
+const tmux = (...args: string[]) => execFileSync(TMUX, ['-L', SOCKET, ...args], { encoding: 'utf8' });
+const screen = () => tmux('capture-pane', '-p', '-t', 'watch');
+
+describe.skipIf(!existsSync(TMUX))('watch in a terminal', () => {
+  let serve: Serve;
+  beforeAll(async () => {
+    assertBuilt();
+    serve = await startServe();
+  });
+  afterAll(async () => {
+    try {
+      tmux('kill-server');
+    } catch {}
+    await serve?.stop();
+  });
+
+  it('draws progress in place while the run goes on, and ends with the summary', async () => {
+    // The pane keeps showing after watch exits (sleep), so the final screen can be read.
+    const command = `TERM=xterm-256color NO_COLOR=1 ${process.execPath} ${CLI} watch --url ${serve.url} --runs 1; echo "WATCH-EXIT=$?"; sleep 120`;
+    tmux('new-session', '-d', '-s', 'watch', '-x', '100', '-y', '30', command);
+    await subscribed(serve.url);
+    await until(screen, (s) => s.includes('● connected'));
+
+    // Slow tests, so the frame is seen mid-run.
+    const mocha = runMocha(serve.url, { delayMs: 1500 });
+    const midRun = await until(screen, (s) => /▸ waits a little/.test(s), 20_000);
+    expect(midRun).toMatch(/● mocha @testwire-compat\/mocha-11 {2}running/);
+    expect(midRun).toMatch(/[█░]+ 2\/6 {2}33% {2}2 passed/);
+    // In place: one header, however many frames were drawn.
+    expect(midRun.match(/testwire watch {2}http/g)).toHaveLength(1);
+
+    expect((await mocha).code).toBe(1);
+    const final = await until(screen, (s) => s.includes('WATCH-EXIT='), 20_000);
+    expect(final).toContain('WATCH-EXIT=0');
+    expect(final).toContain('testwire watch: 1 of 1 run completed');
+    expect(final).toMatch(/✗ failed mocha @testwire-compat\/mocha-11 {2}4 passed, 1 failed, 1 skipped of 6 in [\d.]+ (ms|s)/);
+    expect(final).toContain('✗ math › divides  AssertionError');
+    // The live frame was erased before the summary: no leftover header or progress bar.
+    expect(final).not.toContain('testwire watch  http');
+    expect(final).not.toMatch(/[█░]{5}/);
+  });
+});

@@ -1,0 +1,37 @@
+/** Reconnect policy: exponential backoff with full jitter (AWS architecture blog, "Exponential Backoff And Jitter"). */
+
+export interface ReconnectOptions {
+  /** Attempts after a lost or failed connection before giving up; `Infinity` never gives up. Default 10. */
+  attempts?: number;
+  /** First delay ceiling in ms. Default 250. */
+  baseDelayMs?: number;
+  /** Delay ceiling in ms. Default 10_000. */
+  maxDelayMs?: number;
+}
+
+export interface ReconnectPolicy {
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export function reconnectPolicy(option: boolean | ReconnectOptions | undefined): ReconnectPolicy {
+  if (option === false) return { attempts: 0, baseDelayMs: 0, maxDelayMs: 0 };
+  const o = option === true || option === undefined ? {} : option;
+  const policy = { attempts: o.attempts ?? 10, baseDelayMs: o.baseDelayMs ?? 250, maxDelayMs: o.maxDelayMs ?? 10_000 };
+  for (const [key, value] of Object.entries(policy)) {
+    if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+      throw new TypeError(`reconnect.${key}: expected a number >= 0, got ${String(value)}`);
+    }
+  }
+  return policy;
+}
+
+/**
+ * Delay before reconnect attempt `attempt` (1-based): uniformly random in [0, min(max, base * 2^(attempt-1))].
+ * Full jitter spreads many clients that lost the same server so they do not come back in lockstep.
+ */
+export function backoffDelay(policy: ReconnectPolicy, attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
+  return Math.floor(random() * ceiling);
+}

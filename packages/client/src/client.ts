@@ -1,0 +1,805 @@
+/**
+ * The testwire client: one logical subscription that survives dropped connections.
+ *
+ *   connect() ─> transport open ─> connection.established {epoch, seq}
+ *                               ─> subscribe… , [snapshot], resume {epoch, since}     (WS; SSE: in the URL)
+ *                 events arriving now are held back ─┐
+ *                               <─ replayed events, resumed  ─> held events sorted by seq, delivered once
+ *                               <─ resume.failed + snapshot  ─> state replaced, 'resync' notice, go on
+ *   live: event seq <= last seq of this epoch -> duplicate, dropped; else delivered + applied to run state
+ *   drop / 4008 lagging / heartbeat silence ─> backoff (full jitter) ─> reconnect ─> resume from last seq
+ *   401/403 ─> TestwireAuthError, no retry
+ *
+ * Transports are injected (`Runtime`): `index.ts` (Node: ws + fetch) and `browser.ts` (globals).
+ */
+import {
+  type AnyEventEnvelope,
+  type ConnectionEstablishedMessage,
+  type EventDataMap,
+  type EventEnvelope,
+  type EventType,
+  type Filters,
+  type ResumeFailedMessage,
+  type RunSnapshot,
+  type RunStateOptions,
+  RunStateStore,
+  type ServerMessage,
+  type SnapshotMessage,
+  type SubscribeRequest,
+  type SubscriptionDescription,
+  Subscription,
+  SubscriptionError,
+  isServerMessage,
+  selectorMatches,
+} from '@testwire/protocol';
+import { type ReconnectOptions, type ReconnectPolicy, backoffDelay, reconnectPolicy } from './backoff.js';
+import { TestwireAuthError, TestwireError } from './errors.js';
+import { EventQueue } from './event-queue.js';
+import type { CloseInfo, Runtime, TransportConnection } from './transports/types.js';
+import { endpointUrl, redact, withAuth, withSubscription } from './url.js';
+
+export type TransportKind = 'ws' | 'sse';
+
+export interface TestwireClientOptions {
+  /**
+   * Broadcaster base URL (`http://127.0.0.1:7357`, `ws://host:port`) or endpoint (`ws://host:port/ws`,
+   * `http://host:port/events`). Default `http://127.0.0.1:7357`.
+   */
+  url?: string;
+  /** API key (sent as `?apiKey=`). */
+  apiKey?: string;
+  /** JWT (sent as `?token=`). */
+  token?: string;
+  /** Event types or selectors to receive (`'test.result'`, `'test.*'`, `'*'`). Default: everything. */
+  events?: string[];
+  patterns?: string[];
+  /** Field filters (`{status: 'failed'}`, `{project: ['a', 'b']}`, `{runId}`), as in the protocol. */
+  filters?: Filters;
+  /** `'ws'` (default: full protocol) or `'sse'` (receive only: no runtime subscribe, no snapshot request). */
+  transport?: TransportKind;
+  /** Reconnect policy; `false` disables reconnecting. Default `{attempts: 10, baseDelayMs: 250, maxDelayMs: 10000}`. */
+  reconnect?: boolean | ReconnectOptions;
+  /** Bound on one connection attempt, from dialing to the subscription being in place. Default 10_000 ms. */
+  connectTimeoutMs?: number;
+  /** Bound on `subscribe()`/`snapshot()`/`ping()` answers. Default 10_000 ms. */
+  requestTimeoutMs?: number;
+  /** On the first connection, replay the broadcaster's whole history before live events. Default false. */
+  replay?: boolean;
+  /** Keep a run-state model (`client.state`). Default true. */
+  runState?: boolean | RunStateOptions;
+  /** Events an async iterator holds for a slow consumer before it fails with BUFFER_OVERFLOW. Default 10_000. */
+  bufferSize?: number;
+  /** A WHATWG WebSocket constructor (browser build only; Node uses `ws`). */
+  WebSocket?: new (url: string) => WebSocket;
+  /** An EventSource constructor (browser build only). */
+  EventSource?: new (url: string) => EventSource;
+  /** fetch implementation (SSE in Node, auth probing in browsers). Default `globalThis.fetch`. */
+  fetch?: typeof fetch;
+}
+
+/** Connection lifecycle. `open` means subscribed and in sync: every later event will be delivered. */
+export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+export interface StateInfo {
+  /** Reconnect attempt number (1-based) for `reconnecting`. */
+  attempt?: number;
+  /** Delay before that attempt. */
+  delayMs?: number;
+  /** Why the previous connection ended, or why the client closed for good. */
+  error?: Error;
+  /** The broadcaster epoch in force. */
+  epoch?: string;
+}
+
+/** The client could not resume without loss and rebuilt its state from a snapshot. */
+export interface ResyncInfo {
+  reason: ResumeFailedMessage['reason'];
+  message: string;
+  previousEpoch?: string;
+  /** The epoch (and seq) the state now reflects. Events after `seq` keep coming. */
+  epoch: string;
+  seq: number;
+  /** The snapshot the state was rebuilt from. */
+  runs: RunSnapshot[];
+}
+
+export interface RunStateUpdate {
+  reason: 'event' | 'snapshot' | 'resync';
+  /** The run an event touched (reason `event`). */
+  run?: RunSnapshot;
+  event?: AnyEventEnvelope;
+}
+
+export type EventHandler<T extends EventType = EventType> = (data: EventDataMap[T], envelope: EventEnvelope<T>) => void;
+type Unbind = () => void;
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+  timer: ReturnType<typeof setTimeout>;
+  /** Subscription changes are replayed on reconnect: they wait for the next sync instead of failing. */
+  replayable: boolean;
+}
+
+type Op = { kind: 'subscribe'; request: SubscribeRequest } | { kind: 'unsubscribe'; request: Pick<SubscribeRequest, 'events' | 'patterns'> };
+
+type Phase = 'handshake' | 'syncing' | 'awaiting-snapshot' | 'live';
+
+const DEFAULT_URL = 'http://127.0.0.1:7357';
+
+export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
+  /** Run state built from the stream and snapshots (null when `runState: false`). */
+  readonly state: RunStateStore;
+
+  private readonly options: Required<Pick<TestwireClientOptions, 'transport' | 'connectTimeoutMs' | 'requestTimeoutMs' | 'bufferSize' | 'replay'>> &
+    TestwireClientOptions;
+  private readonly policy: ReconnectPolicy;
+  private readonly runtime: Runtime;
+  private readonly keepState: boolean;
+
+  private status: ConnectionState = 'idle';
+  private epochValue: string | undefined;
+  private seqValue = 0;
+  /** The state reflects every event up to this seq (of `epochValue`). */
+  private stateSeq = 0;
+  private established: ConnectionEstablishedMessage | undefined;
+
+  private conn: TransportConnection | undefined;
+  /** Bumped for each connection: callbacks of older connections are ignored. */
+  private generation = 0;
+  private phase: Phase = 'handshake';
+  private held = new Map<number, AnyEventEnvelope>();
+  private resumeFailure: ResumeFailedMessage | undefined;
+  private attempt = 0;
+  private lastError: Error | undefined;
+
+  private connectTimer: ReturnType<typeof setTimeout> | undefined;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private watchdog: ReturnType<typeof setInterval> | undefined;
+  private lastActivity = 0;
+
+  private connectWaiters: { resolve(): void; reject(error: Error): void }[] = [];
+  private readyWaiters: { resolve(): void; reject(error: Error): void }[] = [];
+  private pending = new Map<number, Pending>();
+  private nextId = 1;
+  private ops: Op[] = [];
+  private initialSnapshotId: number | undefined;
+  /** The current SSE request carries a Last-Event-ID: wait for `resumed` before going live. */
+  private sseResuming = false;
+
+  private handlers: { selector: string; fn: EventHandler }[] = [];
+  private stateListeners = new Set<(state: ConnectionState, info: StateInfo) => void>();
+  private resyncListeners = new Set<(info: ResyncInfo) => void>();
+  private errorListeners = new Set<(error: TestwireError) => void>();
+  private runListeners = new Set<(update: RunStateUpdate) => void>();
+  private queues = new Set<EventQueue>();
+
+  constructor(options: TestwireClientOptions = {}, runtime: Runtime) {
+    if (options.transport !== undefined && options.transport !== 'ws' && options.transport !== 'sse') {
+      throw new TestwireError('INVALID_ARGUMENT', `transport: expected 'ws' or 'sse', got ${JSON.stringify(options.transport)}`);
+    }
+    this.options = {
+      transport: 'ws',
+      connectTimeoutMs: 10_000,
+      requestTimeoutMs: 10_000,
+      bufferSize: 10_000,
+      replay: false,
+      ...options,
+    };
+    for (const key of ['connectTimeoutMs', 'requestTimeoutMs', 'bufferSize'] as const) {
+      const value = this.options[key];
+      if (typeof value !== 'number' || !(value > 0)) {
+        throw new TestwireError('INVALID_ARGUMENT', `${key}: expected a number > 0, got ${String(value)}`);
+      }
+    }
+    this.policy = reconnectPolicy(options.reconnect);
+    this.runtime = runtime;
+    this.keepState = options.runState !== false;
+    this.state = new RunStateStore(typeof options.runState === 'object' ? options.runState : undefined);
+    // Validate the URL and the initial subscription now: a programmer error throws here, not on a timer.
+    endpointUrl(this.options.url ?? DEFAULT_URL, 'ws');
+    const initial = this.initialRequest();
+    try {
+      new Subscription().subscribe(initial);
+    } catch (error) {
+      throw new TestwireError('INVALID_ARGUMENT', (error as Error).message);
+    }
+    this.ops.push({ kind: 'subscribe', request: initial });
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Public API
+
+  /** Current connection state. */
+  get connectionState(): ConnectionState {
+    return this.status;
+  }
+
+  /** The broadcaster epoch the client is in sync with. */
+  get epoch(): string | undefined {
+    return this.epochValue;
+  }
+
+  /** Last seq received in `epoch` (the resume position). */
+  get seq(): number {
+    return this.seqValue;
+  }
+
+  /** The `connection.established` message of the current connection. */
+  get server(): ConnectionEstablishedMessage | undefined {
+    return this.established;
+  }
+
+  /**
+   * Connects. Resolves once the subscription is in place and in sync (every later event will arrive).
+   * Rejects with TestwireAuthError (bad key/token, no retry) or TestwireError CONNECTION_FAILED (after the
+   * reconnect policy's attempts).
+   */
+  connect(): Promise<void> {
+    if (this.status === 'closed') {
+      return Promise.reject(new TestwireError('CLIENT_CLOSED', 'connect(): this client was closed; create a new one'));
+    }
+    if (this.status === 'open') return Promise.resolve();
+    const promise = new Promise<void>((resolve, reject) => this.connectWaiters.push({ resolve, reject }));
+    if (this.status === 'idle') {
+      this.setState('connecting', {});
+      this.open();
+    }
+    return promise;
+  }
+
+  /** Closes the connection for good. Pending requests reject with CLIENT_CLOSED; iterators end. */
+  async close(): Promise<void> {
+    if (this.status === 'closed') return;
+    const conn = this.conn;
+    this.shutdown(new TestwireError('CLIENT_CLOSED', 'The client was closed'), false);
+    await conn?.close(1000, 'client closed');
+  }
+
+  /**
+   * Calls `handler(data, envelope)` for events whose type matches `selector` (`'test.result'`, `'test.*'`, `'*'`).
+   * Returns the function that removes the handler.
+   */
+  on<T extends EventType>(type: T, handler: EventHandler<T>): Unbind;
+  on(selector: string, handler: (data: unknown, envelope: AnyEventEnvelope) => void): Unbind;
+  on(selector: string, handler: (data: any, envelope: any) => void): Unbind {
+    if (typeof handler !== 'function') throw new TestwireError('INVALID_ARGUMENT', 'on(): handler must be a function');
+    const entry = { selector, fn: handler as EventHandler };
+    this.handlers.push(entry);
+    return () => {
+      this.handlers = this.handlers.filter((h) => h !== entry);
+    };
+  }
+
+  /** Connection state changes. Returns the unbind function. */
+  onState(listener: (state: ConnectionState, info: StateInfo) => void): Unbind {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  /** The client could not resume without loss and replaced its run state from a snapshot. */
+  onResync(listener: (info: ResyncInfo) => void): Unbind {
+    this.resyncListeners.add(listener);
+    return () => this.resyncListeners.delete(listener);
+  }
+
+  /** Errors that are not an answer to a call: fatal connection errors, server `error`s, throwing handlers. */
+  onError(listener: (error: TestwireError) => void): Unbind {
+    this.errorListeners.add(listener);
+    return () => this.errorListeners.delete(listener);
+  }
+
+  /** `client.state` changed: an event was applied, or it was replaced from a snapshot. */
+  onRunState(listener: (update: RunStateUpdate) => void): Unbind {
+    this.runListeners.add(listener);
+    return () => this.runListeners.delete(listener);
+  }
+
+  /** Adds a subscription (kept across reconnects). WS only. Resolves with the server's description. */
+  subscribe(request: SubscribeRequest): Promise<SubscriptionDescription | undefined> {
+    try {
+      new Subscription().subscribe(request);
+    } catch (error) {
+      return Promise.reject(new TestwireError('INVALID_ARGUMENT', (error as SubscriptionError).message));
+    }
+    return this.changeSubscription({ kind: 'subscribe', request });
+  }
+
+  /** Removes event types or patterns (kept across reconnects). WS only. */
+  unsubscribe(request: Pick<SubscribeRequest, 'events' | 'patterns'>): Promise<SubscriptionDescription | undefined> {
+    return this.changeSubscription({ kind: 'unsubscribe', request });
+  }
+
+  /** Asks the broadcaster for the full state of every run. WS only. Does not change `client.state`. */
+  snapshot(): Promise<SnapshotMessage> {
+    return this.request({ type: 'snapshot' }, false) as Promise<SnapshotMessage>;
+  }
+
+  /** Round trip to the broadcaster; resolves with the latency in ms. WS only. */
+  async ping(): Promise<number> {
+    const start = Date.now();
+    await this.request({ type: 'ping' }, false);
+    return Date.now() - start;
+  }
+
+  /**
+   * An async iterable of events matching `selector`, from now on. It buffers up to `bufferSize` events for a
+   * slow consumer, then fails with BUFFER_OVERFLOW rather than dropping silently. Ends when the client closes.
+   */
+  events(selector = '*', options: { bufferSize?: number } = {}): AsyncIterable<AnyEventEnvelope> {
+    return {
+      [Symbol.asyncIterator]: () => {
+        const queue = new EventQueue(selector, options.bufferSize ?? this.options.bufferSize, (q) => this.queues.delete(q));
+        if (this.status === 'closed') queue.end();
+        else this.queues.add(queue);
+        return queue;
+      },
+    };
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<AnyEventEnvelope> {
+    return this.events()[Symbol.asyncIterator]();
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Connection lifecycle
+
+  private initialRequest(): SubscribeRequest {
+    const { events, patterns, filters } = this.options;
+    if (!events?.length && !patterns?.length) return { events: ['*'], ...(filters ? { filters } : {}) };
+    return { events, patterns, ...(filters ? { filters } : {}) };
+  }
+
+  private open(): void {
+    const generation = ++this.generation;
+    this.phase = 'handshake';
+    this.held.clear();
+    this.resumeFailure = undefined;
+    this.established = undefined;
+    const ignoreStale = <A extends unknown[]>(fn: (...args: A) => void) => (...args: A) => {
+      if (generation === this.generation) fn(...args);
+    };
+    const handlers = {
+      onOpen: ignoreStale(() => this.onTransportOpen()),
+      onMessage: ignoreStale((text: string) => this.onFrame(text)),
+      onClose: ignoreStale((info: CloseInfo) => this.onTransportClose(info)),
+      onActivity: ignoreStale(() => {
+        this.lastActivity = Date.now();
+      }),
+    };
+    this.connectTimer = setTimeout(
+      ignoreStale(() => this.abandon(new TestwireError('CONNECTION_FAILED', `No answer within connectTimeoutMs (${this.options.connectTimeoutMs}ms)`))),
+      this.options.connectTimeoutMs,
+    );
+    unref(this.connectTimer);
+    const timeout = { handshakeTimeoutMs: this.options.connectTimeoutMs };
+    try {
+      if (this.options.transport === 'ws') {
+        const url = withAuth(endpointUrl(this.options.url ?? DEFAULT_URL, 'ws'), this.options);
+        this.conn = this.runtime.webSocket(timeout)(url.toString(), handlers);
+      } else {
+        const url = withSubscription(withAuth(endpointUrl(this.options.url ?? DEFAULT_URL, 'events'), this.options), this.initialRequest());
+        let lastEventId: string | undefined;
+        if (this.epochValue) lastEventId = `${this.epochValue}:${this.seqValue}`;
+        else if (this.options.replay) lastEventId = '0'; // a bare seq: the broadcaster's current epoch
+        this.sseResuming = lastEventId !== undefined;
+        this.conn = this.runtime.eventStream(timeout)(url.toString(), lastEventId, handlers);
+      }
+    } catch (error) {
+      this.shutdown(new TestwireError('INVALID_ARGUMENT', (error as Error).message, { cause: error }), true);
+    }
+  }
+
+  /** Gives up on the current connection (timeout, lag) and lets the close path schedule the next. */
+  private abandon(error: Error): void {
+    this.lastError = error;
+    const conn = this.conn;
+    const generation = ++this.generation;
+    this.conn = undefined;
+    void conn?.close(4000, error.message);
+    this.onTransportClose({ code: 4000, reason: error.message, wasOpen: true, error }, generation);
+  }
+
+  private onTransportOpen(): void {
+    this.lastActivity = Date.now();
+  }
+
+  private onTransportClose(info: CloseInfo, generation = this.generation): void {
+    if (generation !== this.generation) return;
+    this.generation++;
+    this.conn = undefined;
+    this.clearConnectionTimers();
+    if (this.status === 'closed') return;
+    const wasLive = this.phase === 'live';
+    this.phase = 'handshake';
+    this.held.clear();
+    for (const [id, pending] of this.pending) {
+      if (pending.replayable) continue;
+      clearTimeout(pending.timer);
+      this.pending.delete(id);
+      pending.reject(new TestwireError('CONNECTION_FAILED', 'The connection was lost before the broadcaster answered; retry after reconnect'));
+    }
+    // Auth failures: the same credentials will fail again; retrying would only hammer the server.
+    if (info.status === 401 || info.status === 403) {
+      const where = redact(endpointUrl(this.options.url ?? DEFAULT_URL, this.options.transport === 'ws' ? 'ws' : 'events'));
+      const detail = info.body ? `: ${info.body.trim().slice(0, 200)}` : '';
+      const error = new TestwireAuthError(
+        `The broadcaster at ${where} refused the credentials (HTTP ${info.status})${detail}. ` +
+          'Check apiKey/token (TESTWIRE_API_KEY of the test process).',
+        info.status,
+      );
+      this.shutdown(error, true);
+      return;
+    }
+    if (info.status !== undefined && info.status >= 400 && info.status < 500 && info.status !== 408 && info.status !== 429) {
+      const where = redact(endpointUrl(this.options.url ?? DEFAULT_URL, this.options.transport === 'ws' ? 'ws' : 'events'));
+      this.shutdown(
+        new TestwireError('PROTOCOL_ERROR', `${where} answered HTTP ${info.status}: is this the URL of a testwire broadcaster?`),
+        true,
+      );
+      return;
+    }
+    const cause = info.error ?? this.lastError ?? new Error(`connection closed (code ${info.code}${info.reason ? `, ${info.reason}` : ''})`);
+    this.lastError = undefined;
+    if (wasLive) this.attempt = 0;
+    this.attempt++;
+    if (this.attempt > this.policy.attempts) {
+      const where = redact(endpointUrl(this.options.url ?? DEFAULT_URL, this.options.transport === 'ws' ? 'ws' : 'events'));
+      const tries = this.policy.attempts + 1;
+      this.shutdown(
+        new TestwireError(
+          'CONNECTION_FAILED',
+          `Could not connect to ${where} after ${tries} attempt${tries === 1 ? '' : 's'}: ${cause.message}. ` +
+            'Is the test run (or `testwire serve`) running?',
+          { cause },
+        ),
+        true,
+      );
+      return;
+    }
+    const delayMs = backoffDelay(this.policy, this.attempt);
+    this.setState('reconnecting', { attempt: this.attempt, delayMs, error: cause, epoch: this.epochValue });
+    // Not unref'd: a client that has not been closed is meant to keep listening through a broadcaster restart.
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (this.status !== 'closed') this.open();
+    }, delayMs);
+  }
+
+  private onFrame(text: string): void {
+    this.lastActivity = Date.now();
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      this.emitError(new TestwireError('PROTOCOL_ERROR', `Ignored a frame that is not JSON: ${text.slice(0, 80)}`));
+      return;
+    }
+    if (typeof message !== 'object' || message === null) return;
+    if (isServerMessage(message)) {
+      this.onServerMessage(message);
+      return;
+    }
+    const envelope = message as AnyEventEnvelope;
+    if (typeof envelope.type !== 'string' || typeof envelope.seq !== 'number') {
+      this.emitError(new TestwireError('PROTOCOL_ERROR', `Ignored a message without type/seq: ${text.slice(0, 80)}`));
+      return;
+    }
+    this.onEvent(envelope);
+  }
+
+  private onServerMessage(message: ServerMessage): void {
+    switch (message.type) {
+      case 'connection.established':
+        this.onEstablished(message);
+        return;
+      case 'subscribed':
+      case 'unsubscribed':
+      case 'pong':
+        this.settle(message.id, message);
+        return;
+      case 'error': {
+        const error = new TestwireError('SERVER_ERROR', `Broadcaster error ${message.code}: ${message.message}`, { serverCode: message.code });
+        if (typeof message.id === 'number' && this.pending.has(message.id)) this.settle(message.id, error);
+        else this.emitError(error);
+        return;
+      }
+      case 'resumed':
+        if (this.phase === 'syncing') this.flushHeld(this.seqValue);
+        return;
+      case 'resume.failed':
+        this.resumeFailure = message;
+        this.phase = 'awaiting-snapshot';
+        return;
+      case 'snapshot':
+        this.onSnapshot(message);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onEstablished(message: ConnectionEstablishedMessage): void {
+    this.established = message;
+    if (this.options.transport === 'sse') {
+      // SSE: the request carried subscription and resume position (Last-Event-ID); the server follows
+      // with the replay and `resumed`, or `resume.failed` + `snapshot`, exactly as over WS.
+      if (!this.epochValue) {
+        this.epochValue = message.epoch;
+        this.seqValue = this.options.replay ? 0 : message.seq;
+      }
+      if (this.sseResuming) {
+        this.phase = 'syncing';
+        return;
+      }
+      this.phase = 'live';
+      this.ready();
+      return;
+    }
+    const first = this.epochValue === undefined;
+    if (first) {
+      this.epochValue = message.epoch;
+      // Resuming from the seq the server had when we arrived closes the gap between "connected" and
+      // "subscribed": nothing published in between is missed.
+      this.seqValue = this.options.replay ? 0 : message.seq;
+    }
+    this.phase = 'syncing';
+    for (const op of this.ops) this.sendOp(op);
+    if (first && this.keepState && !this.options.replay) {
+      this.initialSnapshotId = this.nextId++;
+      this.send({ type: 'snapshot', id: this.initialSnapshotId });
+    }
+    this.send({ type: 'resume', epoch: this.epochValue, since: this.seqValue });
+    if (message.heartbeatMs && this.runtime.reportsPings) this.startWatchdog(message.heartbeatMs);
+  }
+
+  private onSnapshot(message: SnapshotMessage): void {
+    if (message.id !== undefined && message.id === this.initialSnapshotId) {
+      this.initialSnapshotId = undefined;
+      if (message.epoch === this.epochValue) {
+        this.state.restore(message.runs);
+        this.stateSeq = message.seq;
+        this.emitRunState({ reason: 'snapshot' });
+      }
+      return;
+    }
+    if (typeof message.id === 'number' && this.pending.has(message.id)) {
+      this.settle(message.id, message);
+      return;
+    }
+    if (this.phase === 'awaiting-snapshot') this.resync(this.resumeFailure, message);
+  }
+
+  /** Replaces state from a snapshot after resume.failed, tells listeners, then delivers held newer events. */
+  private resync(failure: ResumeFailedMessage | undefined, snapshot: SnapshotMessage | undefined): void {
+    const previousEpoch = this.epochValue;
+    const epoch = snapshot?.epoch ?? failure?.epoch ?? this.epochValue ?? '';
+    const seq = snapshot?.seq ?? 0;
+    const runs = snapshot?.runs ?? [];
+    this.epochValue = epoch;
+    this.seqValue = seq;
+    this.stateSeq = seq;
+    this.state.restore(runs);
+    const info: ResyncInfo = {
+      reason: failure?.reason ?? 'EPOCH_CHANGED',
+      message: failure?.message ?? 'The broadcaster could not resume this stream',
+      previousEpoch,
+      epoch,
+      seq,
+      runs,
+    };
+    for (const listener of this.resyncListeners) this.guard(() => listener(info));
+    this.emitRunState({ reason: 'resync' });
+    this.resumeFailure = undefined;
+    if (snapshot) this.flushHeld(seq);
+  }
+
+  private onEvent(envelope: AnyEventEnvelope): void {
+    if (envelope.type === 'system.error' && (envelope.data as { error?: { code?: string } }).error?.code === 'SUBSCRIBER_LAGGING') {
+      // The server dropped events for us. Stop reading this connection right here (later events would
+      // move our position past the gap) and resume from the last event we did get.
+      this.emitError(new TestwireError('SERVER_ERROR', 'The broadcaster reported this subscriber as lagging; resuming', { serverCode: 'SUBSCRIBER_LAGGING' }));
+      this.abandon(new TestwireError('CONNECTION_FAILED', 'subscriber lagging'));
+      return;
+    }
+    if (this.phase !== 'live') {
+      if (envelope.seq > 0) this.held.set(envelope.seq, envelope);
+      else this.deliver(envelope);
+      return;
+    }
+    this.deliver(envelope);
+  }
+
+  private flushHeld(after: number): void {
+    const held = [...this.held.values()].sort((a, b) => a.seq - b.seq);
+    this.held.clear();
+    this.phase = 'live';
+    for (const envelope of held) if (envelope.seq > after) this.deliver(envelope);
+    this.ready();
+  }
+
+  private deliver(envelope: AnyEventEnvelope): void {
+    if (envelope.seq > 0) {
+      if (envelope.seq <= this.seqValue) return; // replayed twice or seen before the reconnect
+      this.seqValue = envelope.seq;
+    }
+    if (this.keepState && envelope.seq > this.stateSeq) {
+      this.stateSeq = envelope.seq;
+      const run = this.state.apply(envelope);
+      if (run && this.runListeners.size) this.emitRunState({ reason: 'event', run, event: envelope });
+    }
+    for (const handler of this.handlers) {
+      if (selectorMatches(handler.selector, envelope.type)) this.guard(() => handler.fn(envelope.data as never, envelope as never));
+    }
+    for (const queue of this.queues) {
+      if (selectorMatches(queue.selector, envelope.type)) queue.push(envelope);
+    }
+  }
+
+  /** In sync: resolve connect(), release subscription waiters, reset the attempt counter. */
+  private ready(): void {
+    if (this.connectTimer) clearTimeout(this.connectTimer);
+    this.connectTimer = undefined;
+    this.attempt = 0;
+    this.setState('open', { epoch: this.epochValue });
+    for (const waiter of this.connectWaiters.splice(0)) waiter.resolve();
+    for (const waiter of this.readyWaiters.splice(0)) waiter.resolve();
+  }
+
+  private shutdown(error: TestwireError, fatal: boolean): void {
+    this.status = 'closed';
+    this.generation++;
+    this.clearConnectionTimers();
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    if (fatal) void this.conn?.close(1000, 'client closed');
+    this.conn = undefined;
+    for (const pending of this.pending.values()) {
+      clearTimeout(pending.timer);
+      pending.reject(error);
+    }
+    this.pending.clear();
+    const waiters = [...this.connectWaiters.splice(0), ...this.readyWaiters.splice(0)];
+    for (const waiter of waiters) waiter.reject(error);
+    for (const queue of this.queues) fatal ? queue.fail(error) : queue.end();
+    this.queues.clear();
+    this.emitState('closed', fatal ? { error } : {});
+    // Nobody awaiting connect() to hear about it: tell the error listeners.
+    if (fatal && waiters.length === 0) this.emitError(error);
+  }
+
+  private clearConnectionTimers(): void {
+    if (this.connectTimer) clearTimeout(this.connectTimer);
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.connectTimer = undefined;
+    this.watchdog = undefined;
+  }
+
+  /** A half-open TCP connection looks alive forever; the broadcaster pings every heartbeatMs, so silence means dead. */
+  private startWatchdog(heartbeatMs: number): void {
+    if (this.watchdog) clearInterval(this.watchdog);
+    const limit = heartbeatMs * 2.5;
+    this.watchdog = setInterval(() => {
+      if (Date.now() - this.lastActivity > limit) {
+        this.abandon(new TestwireError('CONNECTION_FAILED', `No heartbeat from the broadcaster for ${limit}ms`));
+      }
+    }, heartbeatMs);
+    unref(this.watchdog);
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Requests
+
+  private send(message: object): void {
+    this.conn?.send(JSON.stringify(message));
+  }
+
+  private sendOp(op: Op): number {
+    const id = this.nextId++;
+    this.send({ type: op.kind, id, ...op.request });
+    return id;
+  }
+
+  private async changeSubscription(op: Op): Promise<SubscriptionDescription | undefined> {
+    if (this.options.transport === 'sse') {
+      throw new TestwireError('UNSUPPORTED', `${op.kind}(): the SSE transport takes its subscription from the URL; use transport 'ws' to change it at runtime`);
+    }
+    if (this.status === 'closed') throw new TestwireError('CLIENT_CLOSED', `${op.kind}(): the client is closed`);
+    if (op.kind === 'unsubscribe' && [...(op.request.events ?? []), ...(op.request.patterns ?? [])].includes('*')) {
+      this.ops = [];
+    }
+    this.ops.push(op);
+    if (this.phase !== 'live') {
+      // Not connected (or mid-handshake): the op is sent with the others when the next connection syncs.
+      if (this.phase === 'syncing' || this.phase === 'awaiting-snapshot') this.sendOp(op);
+      await new Promise<void>((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
+      return undefined;
+    }
+    const id = this.sendOp(op);
+    try {
+      const answer = await this.awaitAnswer(id, true);
+      return answer as SubscriptionDescription;
+    } catch (error) {
+      if ((error as TestwireError).code === 'SERVER_ERROR') this.ops = this.ops.filter((o) => o !== op);
+      throw error;
+    }
+  }
+
+  private request(message: { type: string }, replayable: boolean): Promise<unknown> {
+    if (this.options.transport === 'sse') {
+      return Promise.reject(new TestwireError('UNSUPPORTED', `${message.type}(): not available over SSE; use transport 'ws'`));
+    }
+    if (this.status !== 'open' || !this.conn) {
+      return Promise.reject(new TestwireError('CONNECTION_FAILED', `${message.type}(): not connected; await client.connect() first`));
+    }
+    const id = this.nextId++;
+    this.send({ ...message, id });
+    return this.awaitAnswer(id, replayable);
+  }
+
+  private awaitAnswer(id: number, replayable: boolean): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new TestwireError('REQUEST_TIMEOUT', `No answer from the broadcaster within ${this.options.requestTimeoutMs}ms`));
+      }, this.options.requestTimeoutMs);
+      unref(timer);
+      this.pending.set(id, { resolve, reject, timer, replayable });
+    });
+  }
+
+  private settle(id: unknown, value: unknown): void {
+    if (typeof id !== 'number') return;
+    const pending = this.pending.get(id);
+    if (!pending) return;
+    this.pending.delete(id);
+    clearTimeout(pending.timer);
+    if (value instanceof Error) pending.reject(value);
+    else pending.resolve(value);
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Notifications
+
+  private setState(state: ConnectionState, info: StateInfo): void {
+    if (this.status === 'closed') return;
+    if (state === this.status && state !== 'reconnecting') return;
+    this.emitState(state, info);
+  }
+
+  private emitState(state: ConnectionState, info: StateInfo): void {
+    this.status = state;
+    for (const listener of this.stateListeners) this.guard(() => listener(state, info));
+  }
+
+  private emitRunState(update: RunStateUpdate): void {
+    for (const listener of this.runListeners) this.guard(() => listener(update));
+  }
+
+  private emitError(error: TestwireError): void {
+    if (this.errorListeners.size === 0) {
+      if (error.code !== 'SERVER_ERROR' || error.serverCode !== 'SUBSCRIBER_LAGGING') console.error(`[testwire] ${error.message}`);
+      return;
+    }
+    for (const listener of this.errorListeners) {
+      try {
+        listener(error);
+      } catch {
+        // An error listener that throws has nowhere left to report to.
+      }
+    }
+  }
+
+  /** A throwing user callback must not break the stream for everyone else. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.emitError(new TestwireError('HANDLER_ERROR', `A testwire handler threw: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
+    }
+  }
+}
+
+function unref(timer: unknown): void {
+  (timer as { unref?: () => void }).unref?.();
+}

@@ -1,0 +1,280 @@
+/**
+ * The client against a real broadcaster on loopback: delivery, handlers, iterator, and exactly-once
+ * delivery through forced disconnects, lag, restarts and evicted history.
+ */
+import type { AnyEventEnvelope } from '@testwire/protocol';
+import { type Broadcaster, startBroadcaster } from '@testwire/broadcaster';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type TestwireClient, createClient } from '../src/index.js';
+import { completedEvent, outputEvent, resultEvent, startedEvent, until } from './helpers/events.js';
+import { type Proxy, startProxy } from './helpers/proxy.js';
+
+const cleanup: (() => Promise<unknown> | unknown)[] = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+async function broadcaster(options: Parameters<typeof startBroadcaster>[0] = {}): Promise<Broadcaster> {
+  const b = await startBroadcaster({ port: 0, logger: { warn() {} }, ...options });
+  cleanup.push(() => b.close({ timeoutMs: 500 }));
+  return b;
+}
+async function proxy(port: number): Promise<Proxy> {
+  const p = await startProxy(port);
+  cleanup.push(() => p.close());
+  return p;
+}
+function client(options: Parameters<typeof createClient>[0]): TestwireClient {
+  const c = createClient({ reconnect: { baseDelayMs: 20, maxDelayMs: 200 }, ...options });
+  cleanup.push(() => c.close());
+  return c;
+}
+
+/** Publishes `count` events in batches, yielding between batches; calls `between(batch)` after each. */
+async function publishMany(b: Broadcaster, count: number, make: (i: number) => Parameters<Broadcaster['publish']>[0], between?: (batch: number) => void | Promise<void>) {
+  const batch = 250;
+  for (let i = 0; i < count; i += batch) {
+    for (let j = i; j < Math.min(count, i + batch); j++) b.publish(make(j));
+    await b.flush();
+    await between?.(i / batch);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+/** The `line N` index of every received test.output, to compare with 0..count-1. */
+const lines = (events: AnyEventEnvelope[]) => events.map((e) => Number((e.data as { output: string }).output.split(' ')[1].replace(/\.+$/, '')));
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+describe('delivery', () => {
+  it('delivers events to typed handlers, patterns and "*"; unbind stops a handler', async () => {
+    const b = await broadcaster();
+    const c = client({ url: b.url });
+    await c.connect();
+    expect(c.connectionState).toBe('open');
+    expect(c.server?.server).toBe('testwire');
+    const results: string[] = [];
+    const tests: string[] = [];
+    const all: number[] = [];
+    const unbind = c.on('test.result', (data, envelope) => {
+      results.push(data.testName);
+      expect(envelope.type).toBe('test.result');
+    });
+    c.on('test.*', (_data, envelope) => tests.push(envelope.type));
+    c.on('*', (_data, envelope) => all.push(envelope.seq));
+    b.publish(startedEvent('r1', 2));
+    b.publish(resultEvent('r1', 1));
+    await until(() => results.length === 1, 5000, 'first result');
+    unbind();
+    b.publish(resultEvent('r1', 2));
+    b.publish(completedEvent('r1', 2, 0));
+    await until(() => all.length === 4, 5000, 'all events');
+    expect(results).toEqual(['test 1']);
+    expect(tests).toEqual(['test.started', 'test.result', 'test.result', 'test.completed']);
+    expect(all).toEqual([...all].sort((x, y) => x - y));
+    const run = c.state.get('r1');
+    expect(run?.status).toBe('completed');
+    expect(run?.counts.passed).toBe(2);
+  });
+
+  it('filters server-side by the subscription; subscribe/unsubscribe at runtime', async () => {
+    const b = await broadcaster();
+    const c = client({ url: b.url, events: ['test.result'], filters: { status: 'failed' } });
+    const got: string[] = [];
+    c.on('*', (_d, e) => got.push(`${e.type}:${(e.data as { status?: string }).status ?? ''}`));
+    await c.connect();
+    b.publish(resultEvent('r', 1, 'passed'));
+    b.publish(resultEvent('r', 2, 'failed'));
+    b.publish(outputEvent('r', 1));
+    await until(() => got.length === 1, 5000, 'filtered result');
+    const description = await c.subscribe({ events: ['test.output'] });
+    expect(description?.events).toContain('test.output');
+    b.publish(outputEvent('r', 2));
+    await until(() => got.length === 2, 5000, 'output after subscribe');
+    await c.unsubscribe({ events: ['test.output'] });
+    b.publish(outputEvent('r', 3));
+    b.publish(resultEvent('r', 3, 'failed'));
+    await until(() => got.length === 3, 5000, 'result after unsubscribe');
+    expect(got).toEqual(['test.result:failed', 'test.output:', 'test.result:failed']);
+    await expect(c.subscribe({ events: ['bad selector!'] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('answers snapshot() and ping(); initial state comes from a snapshot of runs already going', async () => {
+    const b = await broadcaster();
+    b.publish(startedEvent('early', 3));
+    b.publish(resultEvent('early', 1));
+    b.publish(resultEvent('early', 2, 'failed'));
+    await b.flush();
+    const c = client({ url: b.url });
+    await c.connect();
+    // The state reflects what happened before we connected.
+    expect(c.state.get('early')?.counts).toMatchObject({ passed: 1, failed: 1, completed: 2 });
+    const snapshot = await c.snapshot();
+    expect(snapshot.runs.map((r) => r.runId)).toEqual(['early']);
+    expect(snapshot.epoch).toBe(c.epoch);
+    expect(await c.ping()).toBeGreaterThanOrEqual(0);
+  });
+
+  it('iterates with for await, ends the loop on close, and fails loudly on buffer overflow', async () => {
+    const b = await broadcaster();
+    const c = client({ url: b.url });
+    await c.connect();
+    const seen: number[] = [];
+    const loop = (async () => {
+      for await (const event of c) {
+        seen.push(event.seq);
+        if (seen.length === 5) break;
+      }
+    })();
+    const overflow = c.events('test.output', { bufferSize: 3 })[Symbol.asyncIterator]();
+    for (let i = 0; i < 6; i++) b.publish(outputEvent('r', i));
+    await loop;
+    expect(seen).toEqual([1, 2, 3, 4, 5]);
+    await expect(overflow.next()).rejects.toMatchObject({ code: 'BUFFER_OVERFLOW' });
+    const late = c.events()[Symbol.asyncIterator]();
+    const pending = late.next();
+    await c.close();
+    await expect(pending).resolves.toEqual({ value: undefined, done: true });
+  });
+});
+
+describe('exactly once, in order', () => {
+  it('survives forced disconnects during a 10,000-event stream', async () => {
+    const b = await broadcaster();
+    const p = await proxy(b.port);
+    const c = client({ url: p.url });
+    const received: AnyEventEnvelope[] = [];
+    const states: string[] = [];
+    c.on('test.output', (_d, e) => received.push(e));
+    c.onState((s) => states.push(s));
+    await c.connect();
+    let drops = 0;
+    await publishMany(b, 10_000, (i) => outputEvent('run', i), async (batch) => {
+      if (batch % 8 !== 3) return; // 5 drops spread over the stream, each of a live connection
+      await until(() => c.connectionState === 'open', 5000, 'reconnected');
+      p.dropAll();
+      drops++;
+    });
+    await until(() => received.length >= 10_000, 20_000, '10,000 events');
+    await new Promise((r) => setTimeout(r, 50)); // a duplicate would arrive now
+    expect(received.length).toBe(10_000);
+    expect(lines(received)).toEqual(range(10_000));
+    expect(drops).toBe(5);
+    expect(states.filter((s) => s === 'reconnecting').length).toBeGreaterThanOrEqual(5);
+    expect(p.connections).toBeGreaterThanOrEqual(6);
+  });
+
+  it('resumes after the broadcaster reports it as lagging (close 4008)', async () => {
+    const b = await broadcaster({ subscriberQueue: { maxBytes: 64 * 1024 } });
+    const p = await proxy(b.port);
+    const c = client({ url: p.url });
+    const received: AnyEventEnvelope[] = [];
+    const notices: string[] = [];
+    c.on('test.output', (_d, e) => received.push(e));
+    c.onError((e) => notices.push(e.serverCode ?? e.code));
+    await c.connect();
+    await publishMany(b, 500, (i) => outputEvent('run', i));
+    await until(() => received.length === 500, 5000, 'first 500');
+    p.stall(true);
+    // ~7 MB while the consumer is stalled: more than loopback socket buffers plus the 64 KiB bound.
+    await publishMany(b, 3500, (i) => outputEvent('run', 500 + i, 2000));
+    p.stall(false);
+    await until(() => received.length >= 4000, 20_000, '4000 events after lag');
+    expect(notices).toContain('SUBSCRIBER_LAGGING');
+    expect(lines(received)).toEqual(range(4000));
+  });
+});
+
+describe('resume.failed', () => {
+  it('rebuilds state from the snapshot when the broadcaster restarted (new epoch) and goes on', async () => {
+    let b = await broadcaster();
+    const port = b.port;
+    const c = client({ url: b.url, reconnect: { baseDelayMs: 20, maxDelayMs: 100, attempts: 50 } });
+    const resyncs: { reason: string; previousEpoch?: string; epoch: string }[] = [];
+    c.onResync((info) => resyncs.push(info));
+    const after: string[] = [];
+    c.on('test.result', (d) => after.push(d.testName));
+    await c.connect();
+    const firstEpoch = c.epoch;
+    b.publish(startedEvent('old', 1));
+    b.publish(resultEvent('old', 1, 'failed'));
+    await until(() => after.length === 1, 5000, 'old run');
+    await b.close({ timeoutMs: 200 });
+    cleanup.pop();
+    b = await broadcaster({ port });
+    b.publish(startedEvent('new', 3));
+    b.publish(resultEvent('new', 1));
+    b.publish(resultEvent('new', 2, 'failed'));
+    await b.flush();
+    await until(() => resyncs.length === 1, 10_000, 'resync');
+    expect(resyncs[0]).toMatchObject({ reason: 'EPOCH_CHANGED', previousEpoch: firstEpoch, epoch: c.epoch });
+    expect(c.epoch).not.toBe(firstEpoch);
+    // State is replaced: the old run is gone, the new one is whole (events before the reconnect included).
+    expect(c.state.has('old')).toBe(false);
+    expect(c.state.get('new')?.counts).toMatchObject({ passed: 1, failed: 1 });
+    b.publish(resultEvent('new', 3));
+    b.publish(completedEvent('new', 2, 1));
+    await until(() => c.state.get('new')?.status === 'completed', 5000, 'new run completed');
+    expect(c.state.get('new')?.counts).toMatchObject({ passed: 2, failed: 1, completed: 3 });
+    expect(after).toEqual(['test 1', 'test 3']);
+  });
+
+  it('rebuilds state when the history no longer holds the missed events', async () => {
+    const b = await broadcaster({ history: { maxEvents: 50 } });
+    const p = await proxy(b.port);
+    const c = client({ url: p.url, reconnect: { baseDelayMs: 20, maxDelayMs: 50, attempts: 100 } });
+    const resyncs: string[] = [];
+    c.onResync((info) => resyncs.push(info.reason));
+    await c.connect();
+    b.publish(startedEvent('r', 300));
+    await until(() => c.state.has('r'), 5000, 'run start');
+    p.refuse(true);
+    p.dropAll();
+    for (let i = 0; i < 300; i++) b.publish(resultEvent('r', i, i % 10 === 0 ? 'failed' : 'passed'));
+    await b.flush();
+    p.refuse(false);
+    await until(() => resyncs.length === 1, 10_000, 'resync');
+    expect(resyncs).toEqual(['HISTORY_EVICTED']);
+    expect(c.state.get('r')?.counts).toMatchObject({ passed: 270, failed: 30, completed: 300 });
+    expect(c.seq).toBe(301);
+  });
+});
+
+describe('failures', () => {
+  it('a wrong API key is a TestwireAuthError after one attempt, not a retry storm', async () => {
+    const b = await broadcaster({ apiKey: 'right-key' });
+    const p = await proxy(b.port);
+    const wrong = client({ url: p.url, apiKey: 'wrong-key', reconnect: { attempts: 5, baseDelayMs: 10 } });
+    const error = await wrong.connect().catch((e) => e);
+    expect(error).toMatchObject({ name: 'TestwireAuthError', code: 'AUTH_FAILED', status: 401 });
+    expect(error.message).toMatch(/refused the credentials \(HTTP 401\)/);
+    expect(error.message).not.toContain('wrong-key');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(p.connections).toBe(1);
+    expect(wrong.connectionState).toBe('closed');
+    const right = client({ url: p.url, apiKey: 'right-key' });
+    await right.connect();
+    expect(right.connectionState).toBe('open');
+  });
+
+  it('connection refused: retries per policy, then a clear CONNECTION_FAILED error', async () => {
+    const b = await broadcaster();
+    const p = await proxy(b.port);
+    p.refuse(true);
+    const c = client({ url: p.url, reconnect: { attempts: 3, baseDelayMs: 10, maxDelayMs: 20 } });
+    const states: string[] = [];
+    c.onState((s) => states.push(s));
+    const error = await c.connect().catch((e) => e);
+    expect(error).toMatchObject({ code: 'CONNECTION_FAILED' });
+    expect(error.message).toMatch(/after 4 attempts/);
+    expect(p.connections).toBe(4);
+    expect(states).toEqual(['connecting', 'reconnecting', 'reconnecting', 'reconnecting', 'closed']);
+  });
+
+  it('a port with nothing listening fails with the socket error in the message', async () => {
+    const p = await startProxy(1);
+    const port = p.port;
+    await p.close();
+    const c = client({ url: `http://127.0.0.1:${port}`, reconnect: false });
+    await expect(c.connect()).rejects.toThrow(/ECONNREFUSED/);
+  });
+});

@@ -1,0 +1,290 @@
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { createReporterCore, type ReporterCore, type TestRef } from '@testwire/reporter-core';
+import { mapJestStatus } from './status.js';
+
+/**
+ * Options of `['@testwire/jest', {…}]` in jest's `reporters`. Every option also has an environment
+ * variable (see README); reporter options win over the environment.
+ */
+export interface TestwireJestOptions {
+  /** Broadcaster port (default env TESTWIRE_PORT ?? 7357; 0 = ephemeral). */
+  port?: number;
+  /** Broadcaster host (default env TESTWIRE_HOST ?? 127.0.0.1). */
+  host?: string;
+  /** Join this testwire endpoint as a publisher instead of binding a port (default env TESTWIRE_URL). */
+  url?: string;
+  /** API key of the endpoint (default env TESTWIRE_API_KEY). */
+  apiKey?: string;
+  /** Project name on every event (default: the nearest package.json name above jest's rootDir). */
+  project?: string;
+  /** Send console output as test.output (default true). */
+  captureOutput?: boolean;
+  /** false turns the reporter off (so does env TESTWIRE=off). */
+  enabled?: boolean;
+  /** Tests slower than this (ms) emit performance.bottleneck (default 5000, 0 = off). */
+  slowTestThreshold?: number;
+  /** performance.metrics interval in ms (default 1000, 0 = off). */
+  performanceIntervalMs?: number;
+  /** Upper bound of the final flush when the run ends, ms (default 3000). */
+  flushTimeoutMs?: number;
+}
+
+// Structural types of what jest hands a reporter: the subset read here, identical in jest 29 and 30.
+// (Importing @jest/* types would tie the published declarations to one jest major.)
+interface JestGlobalConfig {
+  rootDir: string;
+  watch?: boolean;
+  watchAll?: boolean;
+  ci?: boolean;
+  collectCoverage?: boolean;
+  maxWorkers?: number;
+  bail?: number;
+  shard?: { shardIndex: number; shardCount: number } | null;
+  testNamePattern?: string | null;
+}
+interface JestTest {
+  path: string;
+  context?: { config?: { displayName?: { name?: string } | string; rootDir?: string } };
+}
+interface JestAssertionResult {
+  ancestorTitles: string[];
+  title: string;
+  fullName?: string;
+  status: string;
+  duration?: number | null;
+  failureMessages?: string[];
+  failureDetails?: unknown[];
+  invocations?: number;
+  retryReasons?: string[];
+  numPassingAsserts?: number;
+  location?: { line: number; column: number } | null;
+  startedAt?: number | null;
+}
+interface JestTestFileResult {
+  testFilePath: string;
+  testResults: JestAssertionResult[];
+  testExecError?: { message?: string; stack?: string | null } | null;
+  console?: { message: string; origin?: string; type: string }[] | null;
+  displayName?: { name?: string } | string;
+}
+interface JestAggregatedResult {
+  numTotalTestSuites: number;
+  numFailedTests: number;
+  numRuntimeErrorTestSuites: number;
+  wasInterrupted?: boolean;
+  snapshot?: { failure?: boolean };
+  runExecError?: { message?: string; stack?: string | null } | null;
+}
+
+const STDERR_METHODS = new Set(['error', 'warn', 'trace', 'assert']);
+const JEST_TIMEOUT = /Exceeded timeout of \d+\s*ms/;
+
+/**
+ * Jest reporter streaming the run through testwire. Thin: each jest hook becomes one reporter-core call.
+ *
+ *   onRunStart ─> runStarted          onTestCaseStart ─> testStarted (per attempt)
+ *   onTestFileStart ─> fileStarted    onTestCaseResult ─> testResult (per attempt, live)
+ *   onTestFileResult ─> results jest did not send live (skipped, or every result on old jest 29 minors),
+ *                       console output (file-level: jest does not attribute it to a test), testExecError
+ *   onRunComplete ─> runCompleted (bounded flush)
+ */
+export class TestwireJestReporter {
+  private readonly core: ReporterCore;
+  private readonly globalConfig: JestGlobalConfig;
+  /** Per test key: the highest attempt sent to the core, and attempts started (this run). */
+  private sent = new Map<string, number>();
+  private started = new Map<string, number>();
+  private filesDone = 0;
+  private totalFiles = 0;
+
+  constructor(globalConfig: JestGlobalConfig, options?: TestwireJestOptions) {
+    this.globalConfig = globalConfig;
+    const rootDir = globalConfig?.rootDir ?? process.cwd();
+    this.core = createReporterCore({
+      framework: 'jest',
+      frameworkVersion: jestVersion(rootDir),
+      rootDir,
+      ...(options ?? {}),
+    });
+  }
+
+  /** Before any file runs. Jest knows the number of files, not of tests. */
+  onRunStart(results: { numTotalTestSuites?: number }): void {
+    this.sent = new Map();
+    this.started = new Map();
+    this.filesDone = 0;
+    this.totalFiles = results?.numTotalTestSuites ?? 0;
+    const config = this.globalConfig ?? ({} as JestGlobalConfig);
+    const shard = config.shard ? { current: config.shard.shardIndex, total: config.shard.shardCount } : undefined;
+    this.core.runStarted({
+      watch: Boolean(config.watch || config.watchAll),
+      shard,
+      options: {
+        testFiles: this.totalFiles,
+        ci: config.ci,
+        coverage: config.collectCoverage,
+        maxWorkers: config.maxWorkers,
+        bail: config.bail,
+        ...(config.testNamePattern ? { testNamePattern: config.testNamePattern } : {}),
+      },
+    });
+  }
+
+  /** A test file starts (in a worker or in band). */
+  onTestFileStart(test: JestTest): void {
+    this.core.fileStarted(test?.path);
+  }
+
+  /** Before each attempt of a test, before its beforeEach hooks (not called for skipped/todo tests). */
+  onTestCaseStart(test: JestTest, info: { ancestorTitles: string[]; title: string }): void {
+    try {
+      const ref = this.ref(test, info);
+      const key = keyOf(ref);
+      const attempt = (this.started.get(key) ?? 0) + 1;
+      this.started.set(key, attempt);
+      this.core.testStarted(ref, attempt);
+    } catch {
+      // never throw into jest
+    }
+  }
+
+  /**
+   * After each attempt of a test, live. With `jest.retryTimes` jest calls it once per attempt
+   * (`invocations` = attempt number) without saying whether it will retry: a failed attempt is reported as a
+   * failure, and a later attempt of the same test supersedes it (reporter-core counts each test once).
+   */
+  onTestCaseResult(test: JestTest, result: JestAssertionResult): void {
+    try {
+      const ref = this.ref(test, result);
+      const key = keyOf(ref);
+      const attempt = result.invocations ?? this.started.get(key) ?? 1;
+      this.sendResult(ref, key, result, attempt);
+    } catch {
+      // never throw into jest
+    }
+  }
+
+  /**
+   * A file finished. Sends what jest did not report live: skipped tests (no case events), attempts only
+   * visible in `invocations`/`retryReasons`, console output, and a file that failed to run.
+   */
+  onTestFileResult(test: JestTest, result: JestTestFileResult): void {
+    try {
+      const file = result?.testFilePath ?? test?.path;
+      for (const assertion of result?.testResults ?? []) {
+        const ref = this.ref(test, assertion, file);
+        const key = keyOf(ref);
+        const invocations = Math.max(1, assertion.invocations ?? 1);
+        const sent = this.sent.get(key) ?? 0;
+        if (sent >= invocations) continue;
+        // Earlier attempts jest did not send live: rebuild them from retryReasons (one error per attempt).
+        for (let attempt = sent + 1; attempt < invocations; attempt++) {
+          const reason = assertion.retryReasons?.[attempt - 1];
+          this.core.testResult(ref, {
+            status: 'failed',
+            rawStatus: 'failed',
+            duration: 0,
+            attempt,
+            willRetry: true,
+            errors: [reason ?? `attempt ${attempt} failed (jest reports the error only with retryTimes(n, {logErrorsBeforeRetry: true}))`],
+          });
+        }
+        this.sendResult(ref, key, assertion, invocations);
+      }
+      if (result?.testExecError) this.core.fileFailed(file, result.testExecError);
+      for (const entry of result?.console ?? []) {
+        // Jest buffers console calls per file, not per test: attribute them to the file.
+        const stream = STDERR_METHODS.has(entry.type) ? 'stderr' : 'stdout';
+        this.core.output({ file, titlePath: [] }, entry.message, stream, entry.type);
+      }
+      this.core.testsDiscovered(result?.testResults?.length ?? 0, {
+        final: this.totalFiles > 0 && ++this.filesDone >= this.totalFiles,
+      });
+    } catch {
+      // never throw into jest
+    }
+  }
+
+  /** The run ended. Jest computes `results.success` only after reporters ran: derive it the same way. */
+  async onRunComplete(_contexts: unknown, results: JestAggregatedResult): Promise<void> {
+    try {
+      const success =
+        results?.numFailedTests === 0 &&
+        results?.numRuntimeErrorTestSuites === 0 &&
+        !results?.snapshot?.failure &&
+        !results?.runExecError &&
+        !results?.wasInterrupted;
+      await this.core.runCompleted({
+        success,
+        rawStatus: results?.wasInterrupted ? 'interrupted' : success ? 'passed' : 'failed',
+        interrupted: results?.wasInterrupted === true,
+        errors: results?.runExecError ? [results.runExecError] : [],
+      });
+    } catch {
+      // never throw into jest
+    }
+  }
+
+  /** testwire never fails a run: jest turns an error returned here into exit code 1. */
+  getLastError(): undefined {
+    return undefined;
+  }
+
+  private sendResult(ref: TestRef, key: string, result: JestAssertionResult, attempt: number): void {
+    const status = mapJestStatus(result.status);
+    const messages = result.failureMessages ?? [];
+    const details = result.failureDetails ?? [];
+    const errors = messages.map((text, index) => jestError(text, details[index]));
+    this.sent.set(key, Math.max(this.sent.get(key) ?? 0, attempt));
+    this.core.testResult(ref, {
+      status,
+      rawStatus: result.status,
+      duration: result.duration ?? 0,
+      attempt,
+      timedOut: status === 'failed' && messages.some((text) => JEST_TIMEOUT.test(text)),
+      errors,
+      ...(typeof result.numPassingAsserts === 'number' && status !== 'skipped' && status !== 'todo'
+        ? { assertions: result.numPassingAsserts }
+        : {}),
+      ...(typeof result.startedAt === 'number' ? { startedAt: result.startedAt } : {}),
+    });
+  }
+
+  private ref(test: JestTest, result: { ancestorTitles: string[]; title: string; location?: JestAssertionResult['location'] }, file = test?.path): TestRef {
+    const displayName = test?.context?.config?.displayName;
+    const project = typeof displayName === 'string' ? displayName : displayName?.name;
+    return {
+      file,
+      titlePath: [...(result.ancestorTitles ?? []), result.title],
+      ...(project ? { project } : {}),
+      ...(result.location ? { line: result.location.line, column: result.location.column } : {}),
+    };
+  }
+}
+
+/** Jest's failure message (message + stack, as printed) with expected/actual from the matcher, if any. */
+function jestError(text: string, detail: unknown): unknown {
+  const record = typeof detail === 'object' && detail !== null ? (detail as Record<string, unknown>) : {};
+  return {
+    stack: text,
+    ...(record.matcherResult ? { matcherResult: record.matcherResult } : {}),
+    ...(typeof record.name === 'string' ? { name: record.name } : {}),
+    ...(typeof record.code === 'string' ? { code: record.code } : {}),
+  };
+}
+
+function keyOf(ref: TestRef): string {
+  return JSON.stringify([ref.project ?? '', ref.file, ref.titlePath]);
+}
+
+function jestVersion(rootDir: string): string | undefined {
+  for (const name of ['jest/package.json', '@jest/core/package.json']) {
+    try {
+      return (createRequire(join(rootDir, 'noop.js'))(name) as { version?: string }).version;
+    } catch {
+      // not resolvable from the root: try the next
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,93 @@
+/**
+ * Reporter options of @testwire/mocha. Mocha hands them over as strings
+ * (`--reporter-option port=0,captureOutput=false`, a bare key meaning `true`) or, from `.mocharc` /
+ * `new Mocha({reporterOptions})`, as typed values; both are accepted. Keys that are not ours are
+ * forwarded to the wrapped terminal reporter (e.g. `output=` of `json` / `xunit`).
+ */
+import type { MochaReporterConstructor } from './mocha-types.js';
+
+export interface TestwireMochaOptions {
+  /**
+   * The terminal reporter to keep, since mocha takes a single `--reporter`: a built-in name (`spec`, `dot`,
+   * `json`, …), a module id or path, or a reporter constructor. `none` prints nothing. Default `spec`.
+   */
+  reporter?: string | MochaReporterConstructor;
+  /** Broadcaster port (default env TESTWIRE_PORT, else 7357; 0 = ephemeral). */
+  port?: number;
+  /** Broadcaster host (default env TESTWIRE_HOST, else 127.0.0.1). */
+  host?: string;
+  /** Join this running endpoint as a publisher instead of binding (default env TESTWIRE_URL). */
+  url?: string;
+  /** API key of the endpoint (default env TESTWIRE_API_KEY). */
+  apiKey?: string;
+  /** Project name on every event (default env TESTWIRE_PROJECT, else the nearest package.json name). */
+  project?: string;
+  /** Stream console output of tests as test.output (default true). */
+  captureOutput?: boolean;
+}
+
+export interface ParsedOptions {
+  options: TestwireMochaOptions;
+  /** Options that are not ours, for the wrapped reporter. */
+  forwarded: Record<string, unknown>;
+  /** What was wrong, one entry per bad option (the option is then left at its default). */
+  problems: string[];
+}
+
+const STRING_KEYS = ['host', 'url', 'apiKey', 'project'] as const;
+const OWN_KEYS = new Set<string>(['reporter', 'port', 'captureOutput', ...STRING_KEYS]);
+const TRUE = new Set(['true', '1', 'yes', 'on']);
+const FALSE = new Set(['false', '0', 'no', 'off']);
+
+/** Splits mocha's reporter options into ours (typed) and the wrapped reporter's. Never throws. */
+export function parseReporterOptions(raw: Record<string, unknown> | undefined | null): ParsedOptions {
+  const options: TestwireMochaOptions = {};
+  const forwarded: Record<string, unknown> = {};
+  const problems: string[] = [];
+  if (!raw || typeof raw !== 'object') return { options, forwarded, problems };
+
+  for (const [key, value] of Object.entries(raw)) {
+    if (!OWN_KEYS.has(key)) forwarded[key] = value;
+  }
+
+  const reporter = raw.reporter;
+  if (typeof reporter === 'function') options.reporter = reporter as MochaReporterConstructor;
+  else if (typeof reporter === 'string' && reporter.trim() !== '') options.reporter = reporter.trim();
+  else if (reporter !== undefined)
+    problems.push(`reporter must be a reporter name, path or "none" (got ${show(reporter)})`);
+
+  const port = raw.port;
+  if (port !== undefined) {
+    const parsed = typeof port === 'string' && /^\d+$/.test(port.trim()) ? Number(port) : port;
+    if (typeof parsed === 'number' && Number.isInteger(parsed) && parsed >= 0 && parsed <= 65_535)
+      options.port = parsed;
+    else problems.push(`port must be an integer between 0 and 65535 (got ${show(port)})`);
+  }
+
+  for (const key of STRING_KEYS) {
+    const value = raw[key];
+    if (value === undefined) continue;
+    if (typeof value === 'string' && value !== '') options[key] = value;
+    else problems.push(`${key} must be a non-empty string (got ${show(value)})`);
+  }
+
+  const capture = raw.captureOutput;
+  if (capture !== undefined) {
+    const text = typeof capture === 'string' ? capture.trim().toLowerCase() : undefined;
+    if (typeof capture === 'boolean') options.captureOutput = capture;
+    else if (text !== undefined && TRUE.has(text)) options.captureOutput = true;
+    else if (text !== undefined && FALSE.has(text)) options.captureOutput = false;
+    else problems.push(`captureOutput must be true or false (got ${show(capture)})`);
+  }
+
+  return { options, forwarded, problems };
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'function') return 'a function';
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return typeof value;
+  }
+}

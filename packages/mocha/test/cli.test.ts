@@ -1,0 +1,171 @@
+/**
+ * `mocha --reporter @testwire/mocha` end to end, on each major: the CLI `require`s the package (the CJS
+ * entry must be the constructor), events reach a real broadcaster over a real publisher connection and a
+ * real WebSocket subscriber, other reporter options reach the wrapped reporter, and mocha exits on its own
+ * (no --exit). Parallel mode once: events arrive per file, total unknown up front.
+ */
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { type Broadcaster, startBroadcaster } from '@testwire/broadcaster';
+import type { AnyEventEnvelope } from '@testwire/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { fixturesDir, MAJORS, type Major, mochaDir, runMochaCli } from './helpers/run.js';
+
+let broadcaster: Broadcaster;
+let socket: WebSocket;
+const received: AnyEventEnvelope[] = [];
+
+beforeAll(async () => {
+  broadcaster = await startBroadcaster({ port: 0, host: '127.0.0.1' });
+  socket = new WebSocket(broadcaster.wsUrl);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.on('message', (raw) => {
+      const message = JSON.parse(String(raw));
+      if (message.type === 'subscribed') resolve();
+      if (typeof message.seq === 'number' && typeof message.runId === 'string') received.push(message);
+    });
+    socket.once('open', () => socket.send(JSON.stringify({ type: 'subscribe', patterns: ['*'] })));
+  });
+});
+
+afterAll(async () => {
+  socket?.close();
+  await broadcaster?.close({ timeoutMs: 2000 });
+});
+
+/** Copies test/fixtures/cli into compat/mocha-<major>/work/ so the CLI resolves that mocha and this package. */
+function workDir(major: Major): string {
+  const dir = join(mochaDir(major), 'work', `mocha-unit-${process.pid}-${randomBytes(4).toString('hex')}`);
+  mkdirSync(dir, { recursive: true });
+  cpSync(join(fixturesDir, 'cli'), dir, { recursive: true });
+  return dir;
+}
+
+/** The events of the run whose root directory is `dir`, once its test.completed has arrived (bounded wait). */
+async function eventsOf(dir: string): Promise<AnyEventEnvelope[]> {
+  const rootName = dir.split('/').pop();
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const started = received.find((e) => e.type === 'test.started' && e.data.run?.rootName === rootName);
+    const events = started ? received.filter((e) => e.runId === started.runId) : [];
+    if (events.some((e) => e.type === 'test.completed') || Date.now() > deadline) return events;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function finals(events: AnyEventEnvelope[]) {
+  return Object.fromEntries(
+    events.flatMap((e) =>
+      e.type === 'test.result' && !e.data.willRetry ? [[e.data.titlePath.join(' > '), e.data.status]] : [],
+    ),
+  );
+}
+
+describe.each(MAJORS)('mocha %i CLI', (major) => {
+  it('require() of the package from the compat install returns the reporter constructor', () => {
+    const required = createRequire(join(mochaDir(major), 'package.json'))('@testwire/mocha');
+    expect(typeof required).toBe('function');
+    expect(required.name).toBe('TestwireReporter');
+    expect(required.default).toBe(required);
+    expect(required.TestwireReporter).toBe(required);
+  });
+
+  it('streams the run, forwards output= to the wrapped json reporter, and exits on its own', async () => {
+    const dir = workDir(major);
+    try {
+      const report = join(dir, 'report.json');
+      const started = Date.now();
+      const result = await runMochaCli(
+        major,
+        [
+          '--reporter',
+          '@testwire/mocha',
+          '--reporter-option',
+          `reporter=json,output=${report}`,
+          '*.test.cjs',
+        ],
+        dir,
+        { TESTWIRE_URL: broadcaster.url },
+      );
+      expect(result.stderr).toBe('');
+      expect(result.exitCode).toBe(1);
+      // json with output= prints nothing but the tests' own console output
+      expect(result.stdout).toBe('hello from alpha\n');
+      expect(Date.now() - started).toBeLessThan(20_000);
+      const json = JSON.parse(readFileSync(report, 'utf8'));
+      expect(json.stats).toMatchObject({ tests: 5, passes: 2, failures: 1, pending: 2 });
+
+      const events = await eventsOf(dir);
+      expect(events[0]?.type).toBe('test.started');
+      expect(finals(events)).toEqual({
+        'alpha > passes': 'passed',
+        'alpha > fails': 'failed',
+        'alpha > is a todo': 'todo',
+        'beta > passes too': 'passed',
+        'beta > is skipped': 'skipped',
+      });
+      const output = events.find((e) => e.type === 'test.output');
+      expect(output?.data).toMatchObject({ testName: 'passes', output: 'hello from alpha\n', stream: 'log' });
+      const completed = events.find((e) => e.type === 'test.completed');
+      expect(completed?.data.summary).toMatchObject({
+        total: 5,
+        passed: 2,
+        failed: 1,
+        skipped: 1,
+        todo: 1,
+        success: false,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('mocha 11 --parallel', () => {
+  it('delivers each file in a burst with the total unknown up front', async () => {
+    const dir = workDir(11);
+    try {
+      const result = await runMochaCli(
+        11,
+        [
+          '--parallel',
+          '--jobs',
+          '2',
+          '--reporter',
+          '@testwire/mocha',
+          '--reporter-option',
+          'reporter=dot',
+          '*.test.cjs',
+        ],
+        dir,
+        { TESTWIRE_URL: broadcaster.url },
+      );
+      expect(result.exitCode).toBe(1);
+      expect(result.stdout).toMatch(/2 passing/);
+      const events = await eventsOf(dir);
+      const started = events.find((e) => e.type === 'test.started');
+      expect(started?.data).toMatchObject({ totalTests: 0, totalKnown: false, options: { parallel: true } });
+      expect(finals(events)).toEqual({
+        'alpha > passes': 'passed',
+        'alpha > fails': 'failed',
+        'alpha > is a todo': 'todo',
+        'beta > passes too': 'passed',
+        'beta > is skipped': 'skipped',
+      });
+      const progress = events.filter((e) => e.type === 'test.progress');
+      expect(progress[progress.length - 1]?.data).toMatchObject({
+        completed: 5,
+        total: 5,
+        totalKnown: false,
+      });
+      const completed = events.find((e) => e.type === 'test.completed');
+      expect(completed?.data.summary).toMatchObject({ total: 5, failed: 1, success: false });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,18 @@
+import { defineConfig } from 'tsup';
+
+// mocha `require`s a reporter and uses what it gets as the constructor (no `.default` unwrapping), so the
+// CommonJS build ends by making module.exports the class itself, with every named export attached to it.
+const CJS_FOOTER = [
+  'const __testwireExports = module.exports;',
+  'module.exports = Object.assign(__testwireExports.default, __testwireExports);',
+].join('\n');
+
+export default defineConfig({
+  entry: ['src/index.ts'],
+  format: ['esm', 'cjs'],
+  dts: true,
+  target: 'node20',
+  clean: true,
+  keepNames: true,
+  footer: ({ format }) => (format === 'cjs' ? { js: CJS_FOOTER } : {}),
+});

@@ -1,0 +1,308 @@
+/**
+ * The Playwright Test reporter: Playwright's reporter hooks -> @testwire/reporter-core calls.
+ *
+ * Runs in the Playwright runner process (never in workers), so one run has one core and one broadcaster.
+ *
+ *   onBegin ──────────> runStarted (total from suite.allTests(), files, shard)
+ *   onTestBegin ──────> fileStarted (first test of a file) + testStarted (attempt = retry + 1)
+ *   onStdOut/onStdErr > output (attributed to the running test, if any)
+ *   onTestEnd ────────> testResult (one per attempt; willRetry, expected-failure semantics)
+ *   onError ──────────> runError
+ *   onEnd ────────────> runCompleted (awaited: test.completed + bounded flush)
+ *   onExit ───────────> waits (bounded) for that flush if onEnd's was cut short
+ *
+ * Steps (`test.step`, expect calls, fixtures) stay out of the stream: Playwright reports dozens per test and
+ * their aggregate shows in the test's duration. Not implementing onStepBegin/End also spares Playwright the
+ * dispatch.
+ *
+ * Every hook is guarded: in current Playwright an exception thrown by any reporter marks the whole run
+ * failed (`hasReporterErrors`), and testwire must never change a run's outcome.
+ */
+import type {
+  FullConfig,
+  FullResult,
+  Reporter,
+  Suite,
+  TestCase,
+  TestError,
+  TestResult,
+} from '@playwright/test/reporter';
+import type { PublishedEvent } from '@testwire/protocol';
+import { createReporterCore, type ReporterCore, type ReporterCoreOptions } from '@testwire/reporter-core';
+import { attemptStatus, willRetry } from './status.js';
+import { relativeFile, TestRefs } from './test-ref.js';
+
+/**
+ * Options of `['@testwire/playwright', { … }]` in `playwright.config`. All optional; the environment
+ * variables of the broadcaster (`TESTWIRE_PORT`, `TESTWIRE_URL`, `TESTWIRE=off`, …) apply when unset.
+ */
+export interface TestwirePlaywrightOptions {
+  /** Port of the broadcaster to start or join. Default `TESTWIRE_PORT` ?? 7357; 0 = ephemeral. */
+  port?: number;
+  /** Interface to bind. Default `TESTWIRE_HOST` ?? `127.0.0.1`. */
+  host?: string;
+  /** Join this broadcaster (`http://host:port`) as a publisher instead of starting one. Env `TESTWIRE_URL`. */
+  url?: string;
+  /** API key subscribers must present; also used to join a protected broadcaster. Env `TESTWIRE_API_KEY`. */
+  apiKey?: string;
+  /** `project` on every event (filters/rooms). Default: package.json name. Per test, the Playwright project name. */
+  project?: string;
+  /** `false` turns the reporter into a no-op. Default: on unless `TESTWIRE=off`. */
+  enabled?: boolean;
+  /** Stream the tests' stdout/stderr as `test.output`. Default `true`. */
+  captureOutput?: boolean;
+  /** Tests slower than this (ms) emit `performance.bottleneck`. Default 5000. */
+  slowTestThreshold?: number;
+  /** Interval of `performance.metrics` samples (ms); 0 turns them off. Default 1000. */
+  performanceIntervalMs?: number;
+  /** Upper bound (ms) on the final flush when the run ends. Default 3000. */
+  flushTimeoutMs?: number;
+  /** Receive events in-process instead of a broadcaster (tests, custom transports). */
+  sink?: (event: PublishedEvent) => void;
+}
+
+/** What Playwright passes to a reporter's constructor: the tuple's options plus its own keys. */
+type PlaywrightReporterArgs = TestwirePlaywrightOptions & { configDir?: string; _mode?: string };
+
+/**
+ * Option values are checked by reporter-core, which warns once and falls back to the default for a bad
+ * one: a reporter option typo must not fail the user's test run.
+ */
+function asOptions(options: unknown): PlaywrightReporterArgs {
+  return typeof options === 'object' && options !== null && !Array.isArray(options)
+    ? (options as PlaywrightReporterArgs)
+    : {};
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences are what it matches
+const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
+
+type RawError = { name?: string; message: string; stack?: string; expected?: string; actual?: string };
+
+const TYPE_PREFIX = /^([A-Z][\w$]*(?:Error|Exception)|Error):\s/;
+// `toBe`, `toBeGreaterThan`, … print one-line `Expected: …` / `Received: …`; diffs (`- Expected`) are left alone.
+const EXPECTED_LINE = /^Expected: (.*)$/m;
+const RECEIVED_LINE = /^Received: (.*)$/m;
+
+/**
+ * Playwright's `TestError` is already serialized (no prototype, no `name`), its message coloured for the
+ * terminal and prefixed with the class name (`Error: expect(received)…`), and the matcher's expected and
+ * received values exist only as text. Rebuild an Error-like value the core normalizes like any other
+ * runner's error.
+ */
+export function toRawError(error: TestError): RawError {
+  const message = (error.message ?? error.value ?? 'Unknown error').replace(ANSI, '');
+  const stack = error.stack?.replace(ANSI, '');
+  const named = TYPE_PREFIX.exec(message) ?? TYPE_PREFIX.exec(stack ?? '');
+  const raw: RawError = {
+    message: named && message.startsWith(named[0]) ? message.slice(named[0].length) : message,
+  };
+  if (named) raw.name = named[1];
+  if (stack) raw.stack = stack;
+  else if (error.location) {
+    // Errors outside tests (a file that fails to load) carry only a location: keep it as a stack frame.
+    raw.stack = `${raw.name ?? 'Error'}: ${raw.message}\n    at ${error.location.file}:${error.location.line}:${error.location.column}`;
+  }
+  const expected = EXPECTED_LINE.exec(raw.message);
+  const received = RECEIVED_LINE.exec(raw.message);
+  if (expected && received) {
+    raw.expected = expected[1].trim();
+    raw.actual = received[1].trim();
+  }
+  return raw;
+}
+
+/**
+ * Playwright Test reporter streaming the run through testwire. Prints nothing: Playwright keeps its own
+ * terminal reporter (`printsToStdio()` is false), and the run's exit code and output are unchanged.
+ *
+ * ```ts
+ * // playwright.config.ts
+ * export default defineConfig({ reporter: [['list'], ['@testwire/playwright']] });
+ * ```
+ */
+export class TestwireReporter implements Reporter {
+  readonly #options: PlaywrightReporterArgs;
+  #core: ReporterCore | undefined;
+  #refs: TestRefs | undefined;
+  readonly #startedFiles = new Set<string>();
+  #completion: Promise<void> | undefined;
+
+  constructor(options?: TestwirePlaywrightOptions) {
+    this.#options = asOptions(options);
+  }
+
+  /** testwire does not print; Playwright adds its default terminal reporter when no other one prints. */
+  printsToStdio(): boolean {
+    return false;
+  }
+
+  /** Once, after all tests are collected (sharding and filters applied): the run starts. */
+  onBegin(config: FullConfig, suite: Suite): void {
+    guard(() => {
+      const core = this.#ensureCore(config);
+      if (!core) return;
+      this.#startedFiles.clear();
+      const tests = suite.allTests();
+      const files = new Set<string>();
+      for (const test of tests) files.add(relativeFile(config.rootDir, test.location.file));
+      const projects = config.projects.map((project) => project.name).filter(Boolean);
+      core.runStarted({
+        totalTests: tests.length,
+        testFiles: [...files],
+        options: {
+          workers: config.workers,
+          retries: Math.max(0, ...config.projects.map((project) => project.retries)),
+          ...(projects.length ? { projects } : {}),
+          ...(config.maxFailures ? { maxFailures: config.maxFailures } : {}),
+        },
+        ...(config.shard ? { shard: { current: config.shard.current, total: config.shard.total } } : {}),
+      });
+    });
+  }
+
+  /** Each attempt of a test, in a worker: `running` progress; the first test of a file starts the file. */
+  onTestBegin(test: TestCase, result: TestResult): void {
+    guard(() => {
+      const core = this.#core;
+      if (!core) return;
+      const ref = this.#refs!.get(test);
+      if (!this.#startedFiles.has(ref.file)) {
+        this.#startedFiles.add(ref.file);
+        core.fileStarted(ref.file);
+      }
+      core.testStarted(ref, result.retry + 1);
+    });
+  }
+
+  /** Each attempt's end: one `test.result` per attempt; failing attempts that will be retried say so. */
+  onTestEnd(test: TestCase, result: TestResult): void {
+    guard(() => {
+      const core = this.#core;
+      if (!core) return;
+      core.testResult(this.#refs!.get(test), {
+        status: attemptStatus(test, result),
+        rawStatus: result.status,
+        duration: result.duration,
+        attempt: result.retry + 1,
+        willRetry: willRetry(test, result),
+        timedOut: result.status === 'timedOut',
+        errors: result.errors.map(toRawError),
+        startedAt: result.startTime.getTime(),
+      });
+    });
+  }
+
+  /** Worker stdout; `test` is undefined for output between tests (hooks of `beforeAll`, worker teardown). */
+  onStdOut(chunk: string | Buffer, test?: TestCase, _result?: TestResult): void {
+    this.#output(chunk, test, 'stdout');
+  }
+
+  /** Worker stderr, as `onStdOut`. */
+  onStdErr(chunk: string | Buffer, test?: TestCase, _result?: TestResult): void {
+    this.#output(chunk, test, 'stderr');
+  }
+
+  /** An error outside any test: a file that fails to load, a worker crash, `maxFailures` reached. */
+  onError(error: TestError): void {
+    guard(() => this.#core?.runError(toRawError(error)));
+  }
+
+  /**
+   * After all tests (or an interruption). Awaited by Playwright, so the final flush happens here.
+   * Returns nothing: a returned status would override the run's outcome.
+   */
+  async onEnd(result: FullResult): Promise<void> {
+    await guardAsync(async () => {
+      const core = this.#core;
+      if (!core) return;
+      this.#completion = core.runCompleted({
+        success: result.status === 'passed',
+        rawStatus: result.status,
+        interrupted: result.status === 'interrupted',
+      });
+      await this.#completion;
+    });
+  }
+
+  /**
+   * Right before the runner exits. The flush of `onEnd` is already bounded by `flushTimeoutMs`; this only
+   * makes sure it settled (Playwright could reach here with onEnd's promise still pending if another
+   * reporter's onEnd threw), bounded by the same timeout.
+   */
+  async onExit(): Promise<void> {
+    const completion = this.#completion;
+    if (!completion) return;
+    await guardAsync(() => withTimeout(completion, (this.#options.flushTimeoutMs ?? 3000) + 500));
+  }
+
+  #output(chunk: string | Buffer, test: TestCase | undefined, stream: 'stdout' | 'stderr'): void {
+    guard(() => {
+      const core = this.#core;
+      if (!core || this.#options.captureOutput === false) return;
+      const text = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+      core.output(test ? this.#refs!.get(test) : undefined, text, stream);
+    });
+  }
+
+  #ensureCore(config: FullConfig): ReporterCore | undefined {
+    // `playwright test --list` builds reporters too but runs nothing: no run to stream.
+    if (this.#options._mode === 'list') return undefined;
+    if (this.#core) return this.#core;
+    const { configDir: _configDir, _mode, ...options } = this.#options;
+    const coreOptions: ReporterCoreOptions = {
+      ...pickDefined(options),
+      framework: 'playwright',
+      frameworkVersion: config.version,
+      rootDir: config.rootDir,
+    };
+    this.#core = createReporterCore(coreOptions);
+    this.#refs = new TestRefs(config.rootDir);
+    return this.#core;
+  }
+}
+
+/** Drops Playwright's private keys (`_commandHash`, …) and undefined values before they reach the core. */
+function pickDefined(options: Record<string, unknown>): Partial<ReporterCoreOptions> {
+  const picked: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (value !== undefined && !key.startsWith('_')) picked[key] = value;
+  }
+  return picked as Partial<ReporterCoreOptions>;
+}
+
+function guard(fn: () => void): void {
+  try {
+    fn();
+  } catch (error) {
+    warnOnce(error);
+  }
+}
+
+async function guardAsync(fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+  } catch (error) {
+    warnOnce(error);
+  }
+}
+
+let warned = false;
+/** A bug in testwire must not fail the user's run; say so once on stderr and carry on. */
+function warnOnce(error: unknown): void {
+  if (warned) return;
+  warned = true;
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(
+    `[testwire] @testwire/playwright: internal error, events may be incomplete: ${message}\n`,
+  );
+}
+
+function withTimeout(promise: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,49 @@
+/**
+ * Playwright result statuses -> testwire statuses, with Playwright's own "expected status" semantics.
+ */
+import type { TestCase, TestResult } from '@playwright/test/reporter';
+import type { TestStatus } from '@testwire/protocol';
+
+/** The status of one Playwright attempt (`TestResult['status']`). */
+export type PlaywrightStatus = TestResult['status'];
+
+/**
+ * What each Playwright status means for a test whose expected status is `passed` (the common case).
+ * Typed as a Record so a status added by a future Playwright fails to compile here.
+ *
+ * `interrupted` (Ctrl-C, `maxFailures` reached) is `skipped`: Playwright's `outcome()` counts an
+ * interrupted attempt as neither expected nor unexpected, so the test ends up "skipped" in its own reports.
+ */
+export const STATUS: Record<PlaywrightStatus, TestStatus> = {
+  passed: 'passed',
+  failed: 'failed',
+  timedOut: 'failed',
+  skipped: 'skipped',
+  interrupted: 'skipped',
+};
+
+/**
+ * testwire status of one attempt. A test marked `test.fail()` (expectedStatus `failed`) that fails is a
+ * pass, and one that passes is a failure — exactly as Playwright's `testCase.outcome()` judges each result.
+ */
+export function attemptStatus(
+  test: Pick<TestCase, 'expectedStatus'>,
+  result: Pick<TestResult, 'status'>,
+): TestStatus {
+  const mapped = STATUS[result.status] ?? 'failed';
+  if (mapped === 'skipped') return 'skipped';
+  return mapped;
+}
+
+/**
+ * True when Playwright will run this test again. The same judgement as Playwright's own terminal reporters
+ * (`willRetry` in its base reporter): every attempt so far was unexpected and retries remain. Skipped and
+ * interrupted attempts are never retried.
+ */
+export function willRetry(
+  test: Pick<TestCase, 'expectedStatus' | 'retries' | 'outcome'>,
+  result: Pick<TestResult, 'status' | 'retry'>,
+): boolean {
+  if (attemptStatus(test, result) !== 'failed') return false;
+  return test.outcome() === 'unexpected' && result.retry < test.retries;
+}

@@ -1,0 +1,69 @@
+/**
+ * Playwright `TestCase` -> reporter-core `TestRef`: the identity testwire derives its stable id from.
+ *
+ *   root suite ('')
+ *   └─ project suite ('chromium')          -> TestRef.project
+ *      └─ file suite ('math.spec.ts')      -> TestRef.file (relative to config.rootDir, '/')
+ *         └─ describe ('math') …           -> TestRef.titlePath = [...describes, test title]
+ *            └─ test ('adds')
+ */
+import path from 'node:path';
+import type { Suite, TestCase } from '@playwright/test/reporter';
+import type { TestRef } from '@testwire/reporter-core';
+
+/** `file` relative to `rootDir`, with `/` separators (no absolute paths go on the wire). */
+export function relativeFile(rootDir: string, file: string): string {
+  if (!path.isAbsolute(file)) return file.split(path.sep).join('/');
+  return path.relative(rootDir, file).split(path.sep).join('/');
+}
+
+/**
+ * Describe titles then the test title. Anonymous `test.describe(() => …)` groups have an empty title and
+ * are left out, as Playwright's own reporters leave them out of the test's full title.
+ */
+export function titlePathOf(test: TestCase): string[] {
+  const titles: string[] = [];
+  let suite: Suite | undefined = test.parent;
+  // Suite.type exists since Playwright 1.44; older versions get the fixed root/project/file prefix cut.
+  if (suite && typeof suite.type === 'string') {
+    for (; suite && suite.type === 'describe'; suite = suite.parent) {
+      if (suite.title) titles.unshift(suite.title);
+    }
+    return [...titles, test.title];
+  }
+  return [...test.titlePath().slice(3, -1).filter(Boolean), test.title];
+}
+
+/** The Playwright project a test belongs to; `undefined` for the unnamed default project. */
+export function projectOf(test: TestCase): string | undefined {
+  return test.parent?.project()?.name || undefined;
+}
+
+/**
+ * Builds refs and caches them per test: a test's ref is asked for on every attempt and every output chunk,
+ * and Playwright keeps one `TestCase` object per test for the whole run.
+ */
+export class TestRefs {
+  readonly #rootDir: string;
+  readonly #cache = new WeakMap<TestCase, TestRef>();
+
+  constructor(rootDir: string) {
+    this.#rootDir = rootDir;
+  }
+
+  get(test: TestCase): TestRef {
+    let ref = this.#cache.get(test);
+    if (!ref) {
+      ref = {
+        file: relativeFile(this.#rootDir, test.location.file),
+        titlePath: titlePathOf(test),
+        project: projectOf(test),
+        repeatIndex: test.repeatEachIndex,
+        line: test.location.line,
+        column: test.location.column,
+      };
+      this.#cache.set(test, ref);
+    }
+    return ref;
+  }
+}

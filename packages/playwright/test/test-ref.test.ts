@@ -1,0 +1,73 @@
+import path from 'node:path';
+import type { TestCase } from '@playwright/test/reporter';
+import { describe, expect, it } from 'vitest';
+import { projectOf, relativeFile, TestRefs, titlePathOf } from '../src/test-ref.js';
+import { ROOT, suite, testCase, tree } from './fakes.js';
+
+describe('titlePathOf', () => {
+  it('is the describe titles then the test title, without root, project and file', () => {
+    const { group } = tree();
+    const inner = suite('describe', 'inner', group);
+    const test = testCase(inner, 'does it');
+    expect(test.titlePath()).toEqual(['', 'chromium', 'tests/a.spec.ts', 'group', 'inner', 'does it']);
+    expect(titlePathOf(test)).toEqual(['group', 'inner', 'does it']);
+  });
+
+  it('leaves anonymous describe groups out', () => {
+    const { group } = tree();
+    const anonymous = suite('describe', '', group);
+    expect(titlePathOf(testCase(anonymous, 'x'))).toEqual(['group', 'x']);
+  });
+
+  it('handles a test directly in a file', () => {
+    const { file } = tree();
+    expect(titlePathOf(testCase(file, 'top level'))).toEqual(['top level']);
+  });
+
+  it('falls back to titlePath() when suites have no type (Playwright < 1.44)', () => {
+    const { group } = tree();
+    const test = testCase(group, 'old');
+    for (
+      let s = test.parent as { type?: string; parent?: unknown } | undefined;
+      s;
+      s = s.parent as typeof s
+    ) {
+      Object.defineProperty(s, 'type', { value: undefined });
+    }
+    expect(titlePathOf(test)).toEqual(['group', 'old']);
+  });
+});
+
+describe('projectOf', () => {
+  it('is the Playwright project name, undefined for the unnamed project', () => {
+    expect(projectOf(testCase(tree('firefox').group, 't'))).toBe('firefox');
+    expect(projectOf(testCase(tree('').group, 't'))).toBeUndefined();
+  });
+});
+
+describe('relativeFile', () => {
+  it('makes absolute paths root-relative with /', () => {
+    expect(relativeFile(ROOT, `${ROOT}/tests/a.spec.ts`)).toBe('tests/a.spec.ts');
+    expect(relativeFile(ROOT, path.join(ROOT, 'x', 'y.spec.ts'))).toBe('x/y.spec.ts');
+    expect(relativeFile(ROOT, 'already/relative.spec.ts')).toBe('already/relative.spec.ts');
+  });
+});
+
+describe('TestRefs', () => {
+  it('builds the ref from location, project and repeat index, once per test', () => {
+    const refs = new TestRefs(ROOT);
+    const test = testCase(tree('webkit').group, 'named', { line: 12 });
+    (test as { repeatEachIndex: number }).repeatEachIndex = 2;
+    const ref = refs.get(test);
+    expect(ref).toEqual({
+      file: 'tests/a.spec.ts',
+      titlePath: ['group', 'named'],
+      project: 'webkit',
+      repeatIndex: 2,
+      line: 12,
+      column: 7,
+    });
+    expect(refs.get(test)).toBe(ref);
+    expect(refs.get(testCase(tree().group, 'other') as TestCase)).not.toBe(ref);
+  });
+});

@@ -1,0 +1,658 @@
+import { realpathSync } from 'node:fs';
+import { basename } from 'node:path';
+import type {
+  EventDataMap,
+  EventType,
+  PublishedEvent,
+  RunInfo,
+  TestError,
+  TestStatus,
+} from '@testwire/protocol';
+import { type BroadcasterLike, type ConnectOptions, Delivery } from './delivery.js';
+import { detectCi, findPackageName } from './environment.js';
+import { normalizeError, stripAnsi, truncate } from './errors.js';
+import { createRunId, PathRelativizer, stableTestId } from './ids.js';
+import { type ReporterCoreOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { PerformanceSampler } from './performance.js';
+
+/** One test as an adapter identifies it. */
+export interface TestRef {
+  /** Absolute, file:// URL, or root-relative; the core emits root-relative with '/'. */
+  file: string;
+  /** Describe blocks…, then the test title. An empty title path means "the file" (e.g. file-level output). */
+  titlePath: string[];
+  /** Runner project (playwright project, vitest project, jest displayName). */
+  project?: string;
+  repeatIndex?: number;
+  line?: number;
+  column?: number;
+}
+
+/** How one attempt of a test ended, already mapped by the adapter's status table. */
+export interface TestOutcome {
+  status: TestStatus;
+  rawStatus: string;
+  /** Milliseconds. */
+  duration: number;
+  /** 1-based, default 1. */
+  attempt?: number;
+  /** This attempt failed and the runner will retry the test. */
+  willRetry?: boolean;
+  timedOut?: boolean;
+  /** Raw runner errors; the core normalizes them. */
+  errors?: unknown[];
+  assertions?: number;
+  /** Epoch ms. */
+  startedAt?: number;
+}
+
+export interface RunStartInfo {
+  /** Tests known at start; leave undefined when the runner does not know (total grows as tests are seen). */
+  totalTests?: number;
+  testFiles?: string[];
+  options?: object;
+  watch?: boolean;
+  shard?: { current: number; total: number };
+}
+
+export interface RunResultInfo {
+  /** The run's outcome as the runner decides it (must agree with its exit code). */
+  success: boolean;
+  rawStatus?: string;
+  interrupted?: boolean;
+  /** Errors outside any test. */
+  errors?: unknown[];
+}
+
+/** The API every testwire adapter drives. Every method is guarded: it never throws into the runner. */
+export interface ReporterCore {
+  /** Id of the current run (a new one after runCompleted, when the next run starts). */
+  readonly runId: string;
+  /** false with `enabled: false` or TESTWIRE=off: every method is then a no-op. */
+  readonly enabled: boolean;
+  /** The broadcaster's URL once obtained (undefined with a sink, when disabled, or while connecting). */
+  readonly url: string | undefined;
+  /** Stable id of a test. */
+  idFor(test: TestRef): string;
+  /** A run begins -> test.started. Calling it after runCompleted starts a new run (watch mode). */
+  runStarted(info?: RunStartInfo): void;
+  /** The runner learnt of `count` more tests; `final` once the total is complete. */
+  testsDiscovered(count: number, options?: { final?: boolean }): void;
+  fileStarted(file: string): void;
+  /** A test (attempt) starts -> test.progress (status running). */
+  testStarted(test: TestRef, attempt?: number): void;
+  /** An attempt ended -> test.result (+ test.failed, + performance.bottleneck) + test.progress. */
+  testResult(test: TestRef, outcome: TestOutcome): void;
+  /** Console output -> test.output, attributed to `test` when given (file-level with an empty titlePath). */
+  output(test: TestRef | undefined, text: string, stream: 'stdout' | 'stderr', method?: string): void;
+  /** A file that could not run -> test.failed scope 'file'. */
+  fileFailed(file: string, error: unknown): void;
+  /** A hook failed -> test.failed scope 'hook'. */
+  hookFailed(test: TestRef | undefined, error: unknown, hook?: string): void;
+  /** An error outside any test -> test.failed scope 'run'. */
+  runError(error: unknown): void;
+  /** The run ended -> test.completed, then a flush bounded by flushTimeoutMs. Never rejects. */
+  runCompleted(result: RunResultInfo): Promise<void>;
+}
+
+/** Maximum size of one test.output event's text. */
+const MAX_OUTPUT = 64 * 1024;
+
+interface RunState {
+  runId: string;
+  startedAt: number;
+  totalKnown: boolean;
+  knownTotal: number;
+  completed: number;
+  counts: Record<TestStatus, number>;
+  flaky: number;
+  totalDuration: number;
+  failedIds: Set<string>;
+  /** Final (not willRetry) result counted per test id: a later attempt replaces it in the counts. */
+  finals: Map<string, { status: TestStatus; attempt: number; flaky: boolean }>;
+  running: Map<string, { ref: TestRef; attempt: number }>;
+  errors: TestError[];
+}
+
+type BroadcasterModule = { getBroadcaster(options?: ConnectOptions): Promise<BroadcasterLike> };
+
+/**
+ * Creates the core of a testwire reporter. Options are validated up front; a bad option is reported once on
+ * stderr and replaced by its default — a reporter never fails a test run.
+ */
+export function createReporterCore(options: ReporterCoreOptions): ReporterCore {
+  return new Core(options);
+}
+
+class Core implements ReporterCore {
+  readonly enabled: boolean;
+  private readonly options: ResolvedOptions;
+  private readonly paths: PathRelativizer;
+  private readonly project: string | undefined;
+  private readonly rootName: string;
+  private readonly delivery: Delivery;
+  private readonly sampler: PerformanceSampler;
+  private readonly reported = new Set<string>();
+  private currentRunId = createRunId();
+  private run: RunState | undefined;
+  /** 'idle' before the first run, 'running', or 'completed' (the next starting call opens a new run). */
+  private phase: 'idle' | 'running' | 'completed' = 'idle';
+
+  constructor(input: ReporterCoreOptions) {
+    const { options, problems } = resolveOptions(input);
+    this.options = options;
+    if (problems.length > 0) {
+      process.stderr.write(`testwire: invalid reporter options: ${problems.join('; ')}\n`);
+    }
+    this.enabled = options.enabled;
+    let realRoot: string | undefined;
+    try {
+      realRoot = realpathSync(options.rootDir);
+    } catch {
+      realRoot = undefined;
+    }
+    this.paths = new PathRelativizer(options.rootDir, realRoot);
+    this.project = options.project ?? safe(() => findPackageName(options.rootDir));
+    this.rootName = basename(options.rootDir);
+    this.delivery = new Delivery(options.maxBufferedEvents, (where, error) =>
+      this.internalError(where, error),
+    );
+    this.sampler = new PerformanceSampler(options.performanceIntervalMs, (sample) => {
+      const run = this.run;
+      const finished = run ? run.counts.passed + run.counts.failed : 0;
+      this.emit('performance.metrics', {
+        ...sample,
+        tests: run
+          ? {
+              running: run.running.size,
+              completed: run.completed,
+              averageDuration: finished > 0 ? Math.round(run.totalDuration / finished) : 0,
+            }
+          : undefined,
+      });
+    });
+    if (this.enabled && options.sink) this.delivery.useSink(options.sink);
+  }
+
+  get runId(): string {
+    return this.currentRunId;
+  }
+
+  get url(): string | undefined {
+    return this.delivery.current?.url;
+  }
+
+  idFor(test: TestRef): string {
+    try {
+      return this.computeId(test);
+    } catch (error) {
+      this.internalError('idFor', error);
+      return 't_0000000000000000';
+    }
+  }
+
+  private computeId(test: TestRef): string {
+    if (!test || typeof test.file !== 'string' || !Array.isArray(test.titlePath)) {
+      throw new TypeError(`expected a TestRef {file: string, titlePath: string[]}, got ${typeof test}`);
+    }
+    return stableTestId({
+      framework: this.options.framework,
+      project: this.project,
+      runnerProject: test.project,
+      file: this.paths.file(test.file),
+      titlePath: test.titlePath,
+      repeatIndex: test.repeatIndex,
+    });
+  }
+
+  runStarted(info: RunStartInfo = {}): void {
+    this.guard('runStarted', () => this.startRun(info));
+  }
+
+  testsDiscovered(count: number, options?: { final?: boolean }): void {
+    this.guard('testsDiscovered', () => {
+      const run = this.ensureRun(true);
+      if (!run) return;
+      if (Number.isFinite(count) && count > 0) run.knownTotal += Math.floor(count);
+      if (options?.final) run.totalKnown = true;
+    });
+  }
+
+  fileStarted(file: string): void {
+    this.guard('fileStarted', () => {
+      this.ensureRun(true);
+      void file; // the file's tests announce themselves; nothing to send until then
+    });
+  }
+
+  testStarted(test: TestRef, attempt = 1): void {
+    this.guard('testStarted', () => {
+      const run = this.ensureRun(true);
+      if (!run) return;
+      const id = this.computeId(test);
+      run.running.set(id, { ref: test, attempt });
+      this.emitProgress(run, { ref: test, id, status: 'running' });
+    });
+  }
+
+  testResult(test: TestRef, outcome: TestOutcome): void {
+    this.guard('testResult', () => {
+      const run = this.ensureRun(true);
+      if (!run) return;
+      const id = this.computeId(test);
+      run.running.delete(id);
+      const attempt = positiveInt(outcome.attempt) ?? 1;
+      const duration = nonNegative(outcome.duration);
+      const timedOut = outcome.timedOut === true;
+      const status: TestStatus = timedOut ? 'failed' : outcome.status;
+      const errors = (outcome.errors ?? []).map((error) => normalizeError(error, this.paths));
+      if (timedOut) markTimeout(errors, duration);
+      if (status === 'failed' && errors.length === 0) {
+        errors.push({ message: `Test failed (${outcome.rawStatus || 'no error reported by the runner'})` });
+      }
+      const willRetry = status === 'failed' && outcome.willRetry === true;
+      const flaky = status === 'passed' && (attempt > 1 || run.failedIds.has(id));
+      if (status === 'failed') run.failedIds.add(id);
+
+      if (!willRetry) {
+        // A later attempt supersedes a result already counted as final (a runner that does not say
+        // whether it will retry, like jest): count each test once, by its last attempt.
+        const previous = run.finals.get(id);
+        if (previous && previous.attempt < attempt) {
+          run.completed--;
+          run.counts[previous.status]--;
+          if (previous.flaky) run.flaky--;
+        }
+        run.finals.set(id, { status, attempt, flaky });
+        run.completed++;
+        run.counts[status]++;
+        if (flaky) run.flaky++;
+        if (status === 'passed' || status === 'failed') run.totalDuration += duration;
+      }
+
+      const identity = this.identity(test, id);
+      this.emit('test.result', {
+        ...identity,
+        status,
+        duration,
+        rawStatus: outcome.rawStatus,
+        attempt,
+        ...(flaky ? { flaky: true } : {}),
+        ...(willRetry ? { willRetry: true } : {}),
+        ...(timedOut ? { timedOut: true } : {}),
+        ...(errors.length > 0 ? { error: errors[0], errors } : {}),
+        ...(typeof outcome.assertions === 'number' ? { assertions: outcome.assertions } : {}),
+        ...(typeof outcome.startedAt === 'number' ? { startedAt: outcome.startedAt } : {}),
+      });
+      if (status === 'failed') {
+        this.emit('test.failed', {
+          ...identity,
+          status: 'failed',
+          duration,
+          error: errors[0],
+          ...(errors.length > 1 ? { errors } : {}),
+          scope: 'test',
+          attempt,
+          ...(timedOut ? { timedOut: true } : {}),
+          ...(willRetry ? { willRetry: true } : {}),
+        });
+      }
+      const threshold = this.options.slowTestThreshold;
+      if (threshold > 0 && duration > threshold && status !== 'skipped' && status !== 'todo') {
+        this.emit('performance.bottleneck', {
+          type: 'slow_test',
+          testName: identity.testName,
+          duration,
+          threshold,
+          severity: duration > threshold * 3 ? 'high' : duration > threshold * 2 ? 'medium' : 'low',
+          suggestions: [
+            'Consider breaking down into smaller tests',
+            'Mock slow external dependencies (network, disk, timers)',
+            'Move expensive setup into beforeAll or shared fixtures',
+          ],
+          id,
+          file: identity.file,
+        });
+      }
+      const next = run.running.entries().next();
+      if (next.done) this.emitProgress(run, { status: 'idle' });
+      else this.emitProgress(run, { ref: next.value[1].ref, id: next.value[0], status: 'running' });
+    });
+  }
+
+  output(test: TestRef | undefined, text: string, stream: 'stdout' | 'stderr', method?: string): void {
+    this.guard('output', () => {
+      if (!this.options.captureOutput) return;
+      const run = this.ensureRun(false);
+      if (!run) return;
+      const clean = truncate(stripAnsi(String(text)), MAX_OUTPUT);
+      if (clean.length === 0) return;
+      const outputType = stream === 'stderr' ? 'stderr' : 'stdout';
+      const base = { output: clean, outputType, stream: method || outputType } as const;
+      if (test && test.titlePath.length > 0) {
+        this.emit('test.output', { ...this.identity(test, this.computeId(test)), ...base });
+      } else if (test) {
+        this.emit('test.output', { ...base, file: this.paths.file(test.file) });
+      } else {
+        this.emit('test.output', base);
+      }
+    });
+  }
+
+  fileFailed(file: string, error: unknown): void {
+    this.guard('fileFailed', () => {
+      const run = this.ensureRun(true);
+      if (!run) return;
+      const normalized = normalizeError(error, this.paths);
+      const relative = this.paths.file(file);
+      run.errors.push(normalized);
+      this.emit('test.failed', {
+        testName: relative,
+        suite: '',
+        status: 'failed',
+        duration: 0,
+        error: normalized,
+        file: relative,
+        scope: 'file',
+      });
+    });
+  }
+
+  hookFailed(test: TestRef | undefined, error: unknown, hook?: string): void {
+    this.guard('hookFailed', () => {
+      const run = this.ensureRun(false);
+      if (!run) return;
+      const normalized = normalizeError(error, this.paths);
+      const name = hook ? `"${hook}" hook` : 'hook';
+      if (test && test.titlePath.length > 0) {
+        const identity = this.identity(test, this.computeId(test));
+        this.emit('test.failed', {
+          ...identity,
+          testName: `${name} for "${identity.testName}"`,
+          status: 'failed',
+          duration: 0,
+          error: normalized,
+          scope: 'hook',
+        });
+      } else {
+        run.errors.push(normalized);
+        const file = test ? this.paths.file(test.file) : '';
+        this.emit('test.failed', {
+          testName: name,
+          suite: '',
+          status: 'failed',
+          duration: 0,
+          error: normalized,
+          file,
+          scope: 'hook',
+        });
+      }
+    });
+  }
+
+  runError(error: unknown): void {
+    this.guard('runError', () => {
+      const run = this.ensureRun(false);
+      if (!run) return;
+      const normalized = normalizeError(error, this.paths);
+      run.errors.push(normalized);
+      this.emit('test.failed', {
+        testName: 'unhandled error',
+        suite: '',
+        status: 'failed',
+        duration: 0,
+        error: normalized,
+        file: '',
+        scope: 'run',
+      });
+    });
+  }
+
+  async runCompleted(result: RunResultInfo): Promise<void> {
+    try {
+      if (!this.enabled) return;
+      const run = this.ensureRun(true);
+      if (!run) return;
+      this.sampler.stop();
+      for (const error of result?.errors ?? []) run.errors.push(normalizeError(error, this.paths));
+      const total = run.counts.passed + run.counts.failed + run.counts.skipped + run.counts.todo;
+      this.emit('test.completed', {
+        summary: {
+          total,
+          passed: run.counts.passed,
+          failed: run.counts.failed,
+          skipped: run.counts.skipped,
+          todo: run.counts.todo,
+          flaky: run.flaky,
+          duration: Date.now() - run.startedAt,
+          success: result?.success === true,
+        },
+        ...(result?.rawStatus ? { rawStatus: result.rawStatus } : {}),
+        ...(run.errors.length > 0 ? { errors: run.errors.slice(0, 50) } : {}),
+        ...(result?.interrupted ? { interrupted: true } : {}),
+      });
+      this.phase = 'completed';
+      this.run = undefined;
+      // The broadcaster stays open: a watch-mode rerun reuses it, and it never keeps the process alive.
+      await this.delivery.flush(this.options.flushTimeoutMs);
+      if (this.delivery.dropped > 0) this.debug(`${this.delivery.dropped} event(s) dropped so far`);
+    } catch (error) {
+      this.internalError('runCompleted', error);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+
+  private startRun(info: RunStartInfo): RunState | undefined {
+    if (!this.enabled) return undefined;
+    if (this.phase !== 'idle') {
+      this.sampler.stop();
+      this.currentRunId = createRunId();
+    }
+    const startedAt = Date.now();
+    const totalKnown = typeof info.totalTests === 'number' && Number.isFinite(info.totalTests);
+    const run: RunState = {
+      runId: this.currentRunId,
+      startedAt,
+      totalKnown,
+      knownTotal: totalKnown ? Math.max(0, Math.floor(info.totalTests as number)) : 0,
+      completed: 0,
+      counts: { passed: 0, failed: 0, skipped: 0, todo: 0 },
+      flaky: 0,
+      totalDuration: 0,
+      failedIds: new Set(),
+      finals: new Map(),
+      running: new Map(),
+      errors: [],
+    };
+    this.run = run;
+    this.phase = 'running';
+    this.connect();
+
+    const runInfo: RunInfo = {
+      runId: run.runId,
+      framework: this.options.framework,
+      startedAt,
+      rootName: this.rootName,
+      pid: process.pid,
+    };
+    if (this.options.frameworkVersion) runInfo.frameworkVersion = this.options.frameworkVersion;
+    if (this.project) runInfo.project = this.project;
+    if (info.shard) runInfo.shard = info.shard;
+    if (info.watch !== undefined) runInfo.watch = info.watch;
+    const ci = detectCi();
+    if (ci) runInfo.ci = ci;
+
+    this.emit('test.started', {
+      totalTests: run.knownTotal,
+      testFiles: (info.testFiles ?? []).map((file) => this.paths.file(file)),
+      ...(info.options ? { options: toPlainOptions(info.options) } : {}),
+      totalKnown,
+      run: runInfo,
+    });
+    this.sampler.start();
+    return run;
+  }
+
+  /**
+   * The current run; opens one when none is active. After a completed run only `starting` calls open a new
+   * run (watch mode); stray late calls (output after the end) are dropped rather than inventing a run.
+   */
+  private ensureRun(starting: boolean): RunState | undefined {
+    if (!this.enabled) return undefined;
+    if (this.run) return this.run;
+    if (this.phase === 'completed' && !starting) return undefined;
+    return this.startRun({});
+  }
+
+  private connect(): void {
+    if (this.options.sink) return;
+    const { port, host, url, apiKey } = this.options;
+    const connectOptions: ConnectOptions = {};
+    if (port !== undefined) connectOptions.port = port;
+    if (host !== undefined) connectOptions.host = host;
+    if (url !== undefined) connectOptions.url = url;
+    if (apiKey !== undefined) connectOptions.apiKey = apiKey;
+    this.delivery.connect(async () => {
+      const mod = (await import('@testwire/broadcaster')) as unknown as BroadcasterModule;
+      return mod.getBroadcaster(connectOptions);
+    });
+  }
+
+  private identity(test: TestRef, id: string) {
+    const file = this.paths.file(test.file);
+    const titlePath = test.titlePath.map(String);
+    const line = positiveInt(test.line);
+    const column = positiveInt(test.column);
+    return {
+      id,
+      titlePath,
+      testName: titlePath[titlePath.length - 1] ?? '',
+      suite: titlePath.slice(0, -1).join(' > '),
+      file,
+      location: { file, ...(line ? { line } : {}), ...(column ? { column } : {}) },
+      ...(line ? { line } : {}),
+      ...(test.project ? { project: test.project } : {}),
+      ...(test.repeatIndex !== undefined ? { repeatIndex: test.repeatIndex } : {}),
+    };
+  }
+
+  private emitProgress(
+    run: RunState,
+    current: { ref?: TestRef; id?: string; status: 'running' | 'idle' },
+  ): void {
+    const total = Math.max(run.knownTotal, run.completed + run.running.size);
+    const data: Record<string, unknown> = {
+      status: current.status,
+      progress: total > 0 ? Math.min(1, run.completed / total) : 0,
+      completed: run.completed,
+      total,
+      duration: Date.now() - run.startedAt,
+      passed: run.counts.passed,
+      failed: run.counts.failed,
+      skipped: run.counts.skipped,
+      todo: run.counts.todo,
+      totalKnown: run.totalKnown,
+    };
+    if (current.ref && current.id) {
+      const identity = this.identity(current.ref, current.id);
+      Object.assign(data, {
+        id: identity.id,
+        titlePath: identity.titlePath,
+        location: identity.location,
+        testName: identity.testName,
+        suite: identity.suite,
+        file: identity.file,
+        ...(identity.project ? { project: identity.project } : {}),
+      });
+    }
+    this.emit('test.progress', data as unknown as EventDataMap['test.progress']);
+  }
+
+  /** Adds framework/project to `data` (every event carries them, so {project} filters work) and queues it. */
+  private emit<T extends EventType>(
+    type: T,
+    data: Omit<EventDataMap[T], 'framework'> & { framework?: string },
+  ): void {
+    const payload = {
+      framework: this.options.framework,
+      ...(this.project ? { project: this.project } : {}),
+      ...data,
+    };
+    const event = {
+      type,
+      runId: this.currentRunId,
+      timestamp: new Date().toISOString(),
+      data: payload,
+    } as unknown as PublishedEvent;
+    this.delivery.push(event);
+  }
+
+  private guard(where: string, body: () => void): void {
+    if (!this.enabled) return;
+    try {
+      body();
+    } catch (error) {
+      this.internalError(where, error);
+    }
+  }
+
+  /** Internal errors never reach the runner; with TESTWIRE_DEBUG each kind is printed once. */
+  private internalError(where: string, error: unknown): void {
+    if (!this.options?.debug || this.reported.has(where)) return;
+    this.reported.add(where);
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    try {
+      process.stderr.write(
+        `testwire: internal error in ${where} (the test run is not affected): ${detail}\n`,
+      );
+    } catch {
+      // stderr closed: nothing more we can do
+    }
+  }
+
+  private debug(message: string): void {
+    if (this.options.debug) process.stderr.write(`testwire: ${message}\n`);
+  }
+}
+
+function markTimeout(errors: TestError[], duration: number): void {
+  if (errors.length === 0) {
+    errors.push({ message: `Test timed out after ${Math.round(duration)} ms`, type: 'TimeoutError' });
+    return;
+  }
+  if (!/time(?:d)?[\s-]?out/i.test(errors[0].message)) {
+    errors[0] = { ...errors[0], message: `Test timed out: ${errors[0].message}` };
+  }
+}
+
+function positiveInt(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
+}
+
+function nonNegative(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0;
+}
+
+/** Options as JSON primitives only (runner configs hold functions, regexps, class instances). */
+function toPlainOptions(options: object): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) result[key] = value;
+    else if (
+      Array.isArray(value) &&
+      value.every((item) => ['string', 'number', 'boolean'].includes(typeof item))
+    ) {
+      result[key] = value.slice(0, 100);
+    }
+  }
+  return result;
+}
+
+function safe<T>(body: () => T): T | undefined {
+  try {
+    return body();
+  } catch {
+    return undefined;
+  }
+}

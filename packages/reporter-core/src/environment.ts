@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { RunInfo } from '@testwire/protocol';
+
+type Env = Record<string, string | undefined>;
+
+/** CI metadata from the well-known environment variables of each provider; undefined outside CI. */
+export function detectCi(env: Env = process.env): RunInfo['ci'] {
+  const pick = (info: NonNullable<RunInfo['ci']>) =>
+    Object.fromEntries(Object.entries(info).filter(([, value]) => value)) as NonNullable<RunInfo['ci']>;
+  if (env.GITHUB_ACTIONS === 'true') {
+    const buildUrl =
+      env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
+        ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
+        : undefined;
+    return pick({
+      provider: 'github-actions',
+      branch: env.GITHUB_HEAD_REF || env.GITHUB_REF_NAME,
+      commit: env.GITHUB_SHA,
+      buildUrl,
+    });
+  }
+  if (env.GITLAB_CI) {
+    return pick({
+      provider: 'gitlab',
+      branch: env.CI_COMMIT_REF_NAME,
+      commit: env.CI_COMMIT_SHA,
+      buildUrl: env.CI_JOB_URL,
+    });
+  }
+  if (env.CIRCLECI) {
+    return pick({
+      provider: 'circleci',
+      branch: env.CIRCLE_BRANCH,
+      commit: env.CIRCLE_SHA1,
+      buildUrl: env.CIRCLE_BUILD_URL,
+    });
+  }
+  if (env.BUILDKITE) {
+    return pick({
+      provider: 'buildkite',
+      branch: env.BUILDKITE_BRANCH,
+      commit: env.BUILDKITE_COMMIT,
+      buildUrl: env.BUILDKITE_BUILD_URL,
+    });
+  }
+  if (env.CI && env.CI !== 'false' && env.CI !== '0') return { provider: 'generic' };
+  return undefined;
+}
+
+/** The `name` of the nearest package.json at or above `dir`, if any. */
+export function findPackageName(dir: string): string | undefined {
+  let current = dir;
+  for (let depth = 0; depth < 64; depth++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(current, 'package.json'), 'utf8')) as { name?: unknown };
+      if (typeof pkg.name === 'string' && pkg.name) return pkg.name;
+    } catch {
+      // no (readable) package.json here: keep walking up
+    }
+    const parent = dirname(current);
+    if (parent === current) return undefined;
+    current = parent;
+  }
+  return undefined;
+}

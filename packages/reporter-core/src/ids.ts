@@ -1,0 +1,93 @@
+import { createHash } from 'node:crypto';
+import { isAbsolute, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Stable test id: the same framework, project, file (relative to the root), title path and repeat index give
+ * the same id in every run, on every machine. Runner ids are useless for this: mocha's are random and
+ * vitest's shift when a file gains a test.
+ *
+ * `t_` + the first 16 hex digits of a SHA-1 (64 bits: collisions are not a concern at test-suite scale).
+ */
+export function stableTestId(parts: {
+  framework: string;
+  project?: string;
+  runnerProject?: string;
+  file: string;
+  titlePath: readonly string[];
+  repeatIndex?: number;
+}): string {
+  const key = JSON.stringify([
+    parts.framework,
+    parts.project ?? '',
+    parts.runnerProject ?? '',
+    parts.file,
+    parts.titlePath,
+    parts.repeatIndex ?? 0,
+  ]);
+  return `t_${createHash('sha1').update(key).digest('hex').slice(0, 16)}`;
+}
+
+/** Random run id: `r_` + base36 time + random, sortable by start time within a machine. */
+export function createRunId(): string {
+  const random = Math.random().toString(36).slice(2, 10).padEnd(8, '0');
+  return `r_${Date.now().toString(36)}${random}`;
+}
+
+/**
+ * Makes paths relative to a root, with '/' separators. Knows the root by its given path and by its real path
+ * (a runner may hand out realpaths when the root is reached through a symlink).
+ */
+export class PathRelativizer {
+  private readonly roots: string[];
+  private readonly patterns: RegExp[];
+
+  constructor(rootDir: string, realRootDir?: string) {
+    const roots = [rootDir];
+    if (realRootDir && realRootDir !== rootDir) roots.push(realRootDir);
+    // Longest first so a nested real path is not half-replaced by a shorter alias.
+    this.roots = roots.map(stripTrailingSep).sort((a, b) => b.length - a.length);
+    this.patterns = this.roots.map((root) => {
+      const posix = root.split(sep).join('/');
+      const variants = new Set([root, posix]);
+      const alternatives = [...variants].map(escapeRegExp).join('|');
+      // file:///abs/root/x -> x ; /abs/root/x -> x (only when followed by a separator: /abs/rootx stays)
+      return new RegExp(`(?:file://)?(?:${alternatives})[\\\\/]`, 'g');
+    });
+  }
+
+  /** A test file as given by a runner (absolute, file:// URL or already relative) -> root-relative with '/'. */
+  file(file: string): string {
+    let path = file;
+    if (path.startsWith('file://')) {
+      try {
+        path = fileURLToPath(path);
+      } catch {
+        // not a valid file URL: keep as given
+      }
+    }
+    if (isAbsolute(path)) {
+      const candidates = this.roots.map((root) => relative(root, path));
+      // Prefer the candidate that stays inside a root.
+      path = candidates.find((candidate) => !candidate.startsWith('..')) ?? candidates[0];
+    }
+    path = path.split(sep).join('/');
+    if (path.startsWith('./')) path = path.slice(2);
+    return path;
+  }
+
+  /** Replaces every occurrence of the root (plain or file:// URL) in free text, e.g. a stack trace. */
+  text(text: string): string {
+    let result = text;
+    for (const pattern of this.patterns) result = result.replace(pattern, '');
+    return result;
+  }
+}
+
+function stripTrailingSep(path: string): string {
+  return path.length > 1 && (path.endsWith('/') || path.endsWith('\\')) ? path.slice(0, -1) : path;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,223 @@
+import type { PublishedEvent } from '@testwire/protocol';
+
+/** Options of {@link createReporterCore}. Adapters pass their reporter options through. */
+export interface ReporterCoreOptions {
+  /** Runner name as on the wire: 'jest', 'vitest', 'playwright', 'mocha'. */
+  framework: string;
+  frameworkVersion?: string;
+  /** The run's root directory: files and stack paths are made relative to it. */
+  rootDir: string;
+  /** Project name on every event. Default: env TESTWIRE_PROJECT, else the nearest package.json name. */
+  project?: string;
+  /** Broadcaster port (default env TESTWIRE_PORT ?? 7357; 0 = ephemeral). */
+  port?: number;
+  /** Broadcaster host (default env TESTWIRE_HOST ?? 127.0.0.1). */
+  host?: string;
+  /** Join this endpoint as a publisher instead of binding (default env TESTWIRE_URL). */
+  url?: string;
+  /** API key of the endpoint (default env TESTWIRE_API_KEY). */
+  apiKey?: string;
+  /** Send console output as test.output (default true; env TESTWIRE_CAPTURE_OUTPUT=0 turns it off). */
+  captureOutput?: boolean;
+  /** false: no broadcaster, no events. Env TESTWIRE=off always disables. */
+  enabled?: boolean;
+  /** A test slower than this (ms) emits performance.bottleneck `slow_test`. 0 = off. Default 5000. */
+  slowTestThreshold?: number;
+  /** performance.metrics sampling interval (ms) while a run is active. 0 = off. Default 1000. */
+  performanceIntervalMs?: number;
+  /** Upper bound of the final flush in runCompleted (ms). Default 3000. */
+  flushTimeoutMs?: number;
+  /** Events held while the broadcaster is being obtained; beyond this they are dropped and counted. Default 10 000. */
+  maxBufferedEvents?: number;
+  /** Deliver events to this function instead of a broadcaster (tests, custom transports). */
+  sink?: (event: PublishedEvent) => void;
+  /** Environment to read (default process.env); for tests. */
+  env?: Record<string, string | undefined>;
+}
+
+export interface ResolvedOptions {
+  framework: string;
+  frameworkVersion?: string;
+  rootDir: string;
+  project?: string;
+  port?: number;
+  host?: string;
+  url?: string;
+  apiKey?: string;
+  captureOutput: boolean;
+  enabled: boolean;
+  slowTestThreshold: number;
+  performanceIntervalMs: number;
+  flushTimeoutMs: number;
+  maxBufferedEvents: number;
+  sink?: (event: PublishedEvent) => void;
+  debug: boolean;
+}
+
+const DEFAULTS = {
+  captureOutput: true,
+  slowTestThreshold: 5000,
+  performanceIntervalMs: 1000,
+  flushTimeoutMs: 3000,
+  maxBufferedEvents: 10_000,
+} as const;
+
+const KNOWN_KEYS = new Set<string>([
+  'framework',
+  'frameworkVersion',
+  'rootDir',
+  'project',
+  'port',
+  'host',
+  'url',
+  'apiKey',
+  'captureOutput',
+  'enabled',
+  'slowTestThreshold',
+  'performanceIntervalMs',
+  'flushTimeoutMs',
+  'maxBufferedEvents',
+  'sink',
+  'env',
+]);
+
+/**
+ * Resolves options against env and defaults. A bad option never fails the run: it is reported in
+ * `problems` (the caller warns once on stderr) and its default is used instead.
+ */
+export function resolveOptions(input: ReporterCoreOptions): { options: ResolvedOptions; problems: string[] } {
+  const problems: string[] = [];
+  const raw = (typeof input === 'object' && input !== null ? input : {}) as unknown as Record<
+    string,
+    unknown
+  >;
+  const env = (isRecord(raw.env) ? raw.env : process.env) as Record<string, string | undefined>;
+
+  for (const key of Object.keys(raw)) {
+    if (!KNOWN_KEYS.has(key)) problems.push(`unknown option "${key}" (ignored)`);
+  }
+
+  const str = (key: string): string | undefined => {
+    const value = raw[key];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value === 'string' && value.length > 0) return value;
+    problems.push(`${key} must be a non-empty string (got ${describe(value)})`);
+    return undefined;
+  };
+  const num = (
+    key: string,
+    envName: string | undefined,
+    fallback: number,
+    min = 0,
+    max = Number.MAX_SAFE_INTEGER,
+  ) => {
+    let value: unknown = raw[key];
+    let source = key;
+    if (
+      (value === undefined || value === null) &&
+      envName &&
+      env[envName] !== undefined &&
+      env[envName] !== ''
+    ) {
+      value = env[envName];
+      source = envName;
+    }
+    if (value === undefined || value === null) return fallback;
+    const parsed = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+    if (typeof parsed === 'number' && Number.isFinite(parsed) && parsed >= min && parsed <= max)
+      return parsed;
+    problems.push(
+      `${source} must be a number between ${min} and ${max} (got ${describe(value)}); using ${fallback}`,
+    );
+    return fallback;
+  };
+  const bool = (key: string, envName: string | undefined, fallback: boolean) => {
+    const value = raw[key];
+    if (typeof value === 'boolean') return value;
+    if (value !== undefined && value !== null) {
+      problems.push(`${key} must be true or false (got ${describe(value)}); using ${fallback}`);
+      return fallback;
+    }
+    const fromEnv = envName ? env[envName] : undefined;
+    if (fromEnv !== undefined && fromEnv !== '') return !FALSY.has(fromEnv.trim().toLowerCase());
+    return fallback;
+  };
+
+  const framework = str('framework') ?? 'unknown';
+  let rootDir = str('rootDir');
+  if (!rootDir) {
+    if (raw.rootDir === undefined) problems.push('rootDir is required (using the current directory)');
+    rootDir = process.cwd();
+  }
+
+  let port: number | undefined;
+  if (raw.port !== undefined && raw.port !== null) {
+    const parsed = typeof raw.port === 'string' && raw.port.trim() !== '' ? Number(raw.port) : raw.port;
+    if (typeof parsed === 'number' && Number.isInteger(parsed) && parsed >= 0 && parsed <= 65_535)
+      port = parsed;
+    else
+      problems.push(
+        `port must be an integer between 0 and 65535 (got ${describe(raw.port)}); using the default`,
+      );
+  }
+  let url = str('url');
+  if (url && !isHttpOrWsUrl(url)) {
+    problems.push(`url must be an http(s):// or ws(s):// URL (got ${JSON.stringify(url)}); ignored`);
+    url = undefined;
+  }
+
+  const killSwitch = env.TESTWIRE !== undefined && FALSY.has(env.TESTWIRE.trim().toLowerCase());
+  const options: ResolvedOptions = {
+    framework,
+    frameworkVersion: str('frameworkVersion'),
+    rootDir,
+    project: str('project') ?? (env.TESTWIRE_PROJECT || undefined),
+    port,
+    host: str('host'),
+    url,
+    apiKey: str('apiKey'),
+    captureOutput: bool('captureOutput', 'TESTWIRE_CAPTURE_OUTPUT', DEFAULTS.captureOutput),
+    enabled: bool('enabled', undefined, true) && !killSwitch,
+    slowTestThreshold: num('slowTestThreshold', 'TESTWIRE_SLOW_TEST_THRESHOLD', DEFAULTS.slowTestThreshold),
+    performanceIntervalMs: num(
+      'performanceIntervalMs',
+      'TESTWIRE_PERFORMANCE_INTERVAL',
+      DEFAULTS.performanceIntervalMs,
+    ),
+    flushTimeoutMs: num('flushTimeoutMs', 'TESTWIRE_FLUSH_TIMEOUT', DEFAULTS.flushTimeoutMs, 0, 600_000),
+    maxBufferedEvents: Math.floor(num('maxBufferedEvents', undefined, DEFAULTS.maxBufferedEvents, 1)),
+    debug: Boolean(env.TESTWIRE_DEBUG) && !FALSY.has(String(env.TESTWIRE_DEBUG).toLowerCase()),
+  };
+  if (raw.sink !== undefined) {
+    if (typeof raw.sink === 'function') options.sink = raw.sink as ResolvedOptions['sink'];
+    else problems.push(`sink must be a function (got ${describe(raw.sink)}); ignored`);
+  }
+  // A sub-100 ms sampling interval would cost the run more than it tells.
+  if (options.performanceIntervalMs > 0 && options.performanceIntervalMs < 100)
+    options.performanceIntervalMs = 100;
+  return { options, problems };
+}
+
+const FALSY = new Set(['0', 'false', 'off', 'no', 'disabled']);
+
+function isHttpOrWsUrl(value: string): boolean {
+  try {
+    return ['http:', 'https:', 'ws:', 'wss:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return typeof value;
+  }
+}

@@ -1,0 +1,584 @@
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { validatePublishedEvent } from '@testwire/protocol';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createReporterCore, normalizeError, PathRelativizer } from '../src/index.js';
+import { sinkCore } from './helpers.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+  vi.restoreAllMocks();
+});
+function setup(...args: Parameters<typeof sinkCore>) {
+  const context = sinkCore(...args);
+  cleanups.push(context.cleanup);
+  return context;
+}
+
+describe('run model', () => {
+  it('starts a run with run info, project from package.json and relative test files', async () => {
+    const { core, events, rootDir } = setup({ frameworkVersion: '30.0.0' });
+    core.runStarted({ testFiles: [join(rootDir, 'src/a.test.js')], options: { ci: true, fn: () => 1 } });
+    await core.runCompleted({ success: true });
+    const [started] = events;
+    expect(started.type).toBe('test.started');
+    expect(started.runId).toBe(core.runId);
+    expect(started.runId).toMatch(/^r_[0-9a-z]+$/);
+    const data = started.data as any;
+    expect(data).toMatchObject({
+      framework: 'jest',
+      project: 'fixture-project',
+      totalTests: 0,
+      totalKnown: false,
+      testFiles: ['src/a.test.js'],
+      options: { ci: true },
+    });
+    expect(data.options.fn).toBeUndefined();
+    expect(data.run).toMatchObject({
+      framework: 'jest',
+      frameworkVersion: '30.0.0',
+      project: 'fixture-project',
+      pid: process.pid,
+    });
+    expect(data.run.rootName).toMatch(/^testwire-core-/);
+    expect(JSON.stringify(events)).not.toContain(rootDir);
+  });
+
+  it('every event it emits is valid for the broadcaster ingress and carries framework + project', async () => {
+    const { core, events } = setup({ slowTestThreshold: 10 });
+    const ref = { file: 'a.test.js', titlePath: ['suite', 'slow'] };
+    core.runStarted({ totalTests: 2 });
+    core.testStarted(ref);
+    core.output(ref, 'hello\n', 'stdout', 'log');
+    core.testResult(ref, {
+      status: 'failed',
+      rawStatus: 'failed',
+      duration: 50,
+      errors: [new Error('boom')],
+    });
+    core.fileFailed('b.test.js', new SyntaxError('bad syntax'));
+    core.hookFailed(undefined, new Error('setup'), 'beforeAll');
+    core.runError('unhandled rejection');
+    await core.runCompleted({ success: false });
+    expect(events.map((event) => event.type)).toContain('performance.bottleneck');
+    for (const event of events) {
+      const result = validatePublishedEvent(event);
+      expect(result.ok ? 'ok' : result.error).toBe('ok');
+      expect(event.data).toMatchObject({ framework: 'jest', project: 'fixture-project' });
+    }
+  });
+
+  it('a call after runCompleted starts a new run with a new runId (watch mode)', async () => {
+    const { core, of } = setup();
+    core.runStarted({ watch: true });
+    const first = core.runId;
+    await core.runCompleted({ success: true });
+    core.testStarted({ file: 'a.test.js', titlePath: ['t'] });
+    expect(core.runId).not.toBe(first);
+    await core.runCompleted({ success: true });
+    core.runStarted({ watch: true });
+    const started = of('test.started');
+    expect(started).toHaveLength(3);
+    expect(new Set(started.map((event) => event.runId)).size).toBe(3);
+    expect(of('test.completed').map((event) => event.runId)).toEqual([started[0].runId, started[1].runId]);
+  });
+
+  it('late output after the run completed does not invent a new run', async () => {
+    const { core, of } = setup();
+    core.runStarted();
+    await core.runCompleted({ success: true });
+    core.output(undefined, 'late', 'stdout');
+    expect(of('test.started')).toHaveLength(1);
+    expect(of('test.output')).toHaveLength(0);
+  });
+
+  it('reads CI metadata from the environment', () => {
+    const { core, of } = setup();
+    vi.stubEnv('GITHUB_ACTIONS', 'true');
+    vi.stubEnv('GITHUB_SHA', 'abc123');
+    vi.stubEnv('GITHUB_REF_NAME', 'main');
+    vi.stubEnv('GITHUB_SERVER_URL', 'https://github.com');
+    vi.stubEnv('GITHUB_REPOSITORY', 'o/r');
+    vi.stubEnv('GITHUB_RUN_ID', '42');
+    core.runStarted();
+    vi.unstubAllEnvs();
+    expect(of('test.started')[0].data.run.ci).toEqual({
+      provider: 'github-actions',
+      branch: 'main',
+      commit: 'abc123',
+      buildUrl: 'https://github.com/o/r/actions/runs/42',
+    });
+  });
+});
+
+describe('stable ids', () => {
+  it('are identical across runs and cores, and differ by file, title path, project and repeat index', () => {
+    const a = setup();
+    const ref = { file: join(a.rootDir, 'src/math.test.js'), titlePath: ['math', 'adds'] };
+    const id = a.core.idFor(ref);
+    expect(id).toMatch(/^t_[0-9a-f]{16}$/);
+    // Same test named by relative path, in a second core with the same project name and another root.
+    const b = setup();
+    expect(b.core.idFor({ file: 'src/math.test.js', titlePath: ['math', 'adds'] })).toBe(id);
+    expect(a.core.idFor({ ...ref, titlePath: ['math', 'multiplies'] })).not.toBe(id);
+    expect(a.core.idFor({ ...ref, file: 'src/other.test.js' })).not.toBe(id);
+    expect(a.core.idFor({ ...ref, project: 'chromium' })).not.toBe(id);
+    expect(a.core.idFor({ ...ref, repeatIndex: 1 })).not.toBe(id);
+    // ['a b'] vs ['a', 'b'] must not collide
+    expect(a.core.idFor({ file: 'x', titlePath: ['a b'] })).not.toBe(
+      a.core.idFor({ file: 'x', titlePath: ['a', 'b'] }),
+    );
+  });
+
+  it('test.result carries id, titlePath, testName, suite, relative file and location', () => {
+    const { core, of, rootDir } = setup();
+    const ref = {
+      file: pathToFileURL(join(rootDir, 'src', 'math.test.js')).href,
+      titlePath: ['math', 'edge', 'divides'],
+      line: 12,
+      column: 3,
+    };
+    core.testResult(ref, { status: 'passed', rawStatus: 'passed', duration: 3 });
+    const [result] = of('test.result');
+    expect(result.data).toMatchObject({
+      id: core.idFor(ref),
+      titlePath: ['math', 'edge', 'divides'],
+      testName: 'divides',
+      suite: 'math > edge',
+      file: 'src/math.test.js',
+      line: 12,
+      location: { file: 'src/math.test.js', line: 12, column: 3 },
+      status: 'passed',
+      rawStatus: 'passed',
+      attempt: 1,
+      duration: 3,
+    });
+  });
+});
+
+describe('results, retries, failures', () => {
+  it('one result per attempt; the passing attempt after a failure is flaky; the summary counts tests once', async () => {
+    const { core, of } = setup();
+    const flaky = { file: 'a.test.js', titlePath: ['flaky'] };
+    core.runStarted({ totalTests: 2 });
+    core.testStarted(flaky, 1);
+    core.testResult(flaky, {
+      status: 'failed',
+      rawStatus: 'failed',
+      duration: 1,
+      attempt: 1,
+      willRetry: true,
+      errors: ['Error: first'],
+    });
+    core.testStarted(flaky, 2);
+    core.testResult(flaky, { status: 'passed', rawStatus: 'passed', duration: 1, attempt: 2 });
+    core.testResult(
+      { file: 'a.test.js', titlePath: ['todo'] },
+      { status: 'todo', rawStatus: 'todo', duration: 0 },
+    );
+    await core.runCompleted({ success: true });
+    const results = of('test.result').filter((event) => event.data.testName === 'flaky');
+    expect(
+      results.map((event) => [event.data.attempt, event.data.status, event.data.willRetry, event.data.flaky]),
+    ).toEqual([
+      [1, 'failed', true, undefined],
+      [2, 'passed', undefined, true],
+    ]);
+    const failed = of('test.failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0].data).toMatchObject({
+      scope: 'test',
+      attempt: 1,
+      willRetry: true,
+      error: { message: 'first', type: 'Error' },
+    });
+    expect(of('test.completed')[0].data.summary).toMatchObject({
+      total: 2,
+      passed: 1,
+      failed: 0,
+      skipped: 0,
+      todo: 1,
+      flaky: 1,
+      success: true,
+    });
+  });
+
+  it('a passing retry counts as flaky even if the failed attempt was not reported', () => {
+    const { core, of } = setup();
+    core.testResult(
+      { file: 'a', titlePath: ['t'] },
+      { status: 'passed', rawStatus: 'passed', duration: 1, attempt: 3 },
+    );
+    expect(of('test.result')[0].data.flaky).toBe(true);
+  });
+
+  it('a timeout is a failure with timedOut and a message that says so', () => {
+    const { core, of } = setup();
+    core.testResult(
+      { file: 'a', titlePath: ['t1'] },
+      { status: 'passed', rawStatus: 'timedOut', duration: 5000, timedOut: true },
+    );
+    core.testResult(
+      { file: 'a', titlePath: ['t2'] },
+      {
+        status: 'failed',
+        rawStatus: 'failed',
+        duration: 5000,
+        timedOut: true,
+        errors: [new Error('exceeded 5000 ms')],
+      },
+    );
+    const [first, second] = of('test.result');
+    expect(first.data).toMatchObject({
+      status: 'failed',
+      timedOut: true,
+      error: { message: 'Test timed out after 5000 ms' },
+    });
+    expect(second.data.error.message).toBe('Test timed out: exceeded 5000 ms');
+    expect(of('test.failed').every((event) => event.data.timedOut === true)).toBe(true);
+  });
+
+  it('a failure without errors still carries a message', () => {
+    const { core, of } = setup();
+    core.testResult({ file: 'a', titlePath: ['t'] }, { status: 'failed', rawStatus: 'broken', duration: 1 });
+    expect(of('test.failed')[0].data.error.message).toContain('broken');
+  });
+
+  it('file, hook and run failures have their scope and end up in test.completed errors', async () => {
+    const { core, of, rootDir } = setup();
+    core.runStarted();
+    core.fileFailed(join(rootDir, 'bad.test.js'), new SyntaxError('Unexpected token'));
+    core.hookFailed({ file: 'a.test.js', titlePath: ['suite', 'x'] }, new Error('db down'), 'beforeEach');
+    core.runError(new Error('unhandled'));
+    await core.runCompleted({ success: false, errors: ['config error'] });
+    expect(of('test.failed').map((event) => [event.data.scope, event.data.file])).toEqual([
+      ['file', 'bad.test.js'],
+      ['hook', 'a.test.js'],
+      ['run', ''],
+    ]);
+    expect(of('test.failed')[1].data.testName).toBe('"beforeEach" hook for "x"');
+    const completed = of('test.completed')[0].data;
+    expect(completed.summary.success).toBe(false);
+    expect(completed.errors.map((error: { message: string }) => error.message)).toEqual([
+      'Unexpected token',
+      'unhandled',
+      'config error',
+    ]);
+  });
+
+  it('emits performance.bottleneck slow_test above the threshold only', () => {
+    const { core, of } = setup({ slowTestThreshold: 100 });
+    core.testResult(
+      { file: 'a', titlePath: ['fast'] },
+      { status: 'passed', rawStatus: 'passed', duration: 99 },
+    );
+    core.testResult(
+      { file: 'a', titlePath: ['slow'] },
+      { status: 'passed', rawStatus: 'passed', duration: 350 },
+    );
+    const bottlenecks = of('performance.bottleneck');
+    expect(bottlenecks).toHaveLength(1);
+    expect(bottlenecks[0].data).toMatchObject({
+      type: 'slow_test',
+      testName: 'slow',
+      duration: 350,
+      threshold: 100,
+      severity: 'high',
+      file: 'a',
+    });
+    expect(bottlenecks[0].data.suggestions.length).toBeGreaterThan(0);
+  });
+});
+
+describe('progress', () => {
+  it('reports completed/total, growing the total when the runner does not know it up front', () => {
+    const { core, of } = setup();
+    core.runStarted();
+    const t = (name: string) => ({ file: 'a.test.js', titlePath: [name] });
+    core.testStarted(t('one'));
+    core.testResult(t('one'), { status: 'passed', rawStatus: 'passed', duration: 1 });
+    core.testsDiscovered(3);
+    core.testStarted(t('two'));
+    core.testResult(t('two'), { status: 'failed', rawStatus: 'failed', duration: 1, errors: ['x'] });
+    core.testsDiscovered(0, { final: true });
+    core.testStarted(t('three'));
+    const progress = of('test.progress').map((event) => event.data);
+    expect(progress.map((data) => [data.status, data.completed, data.total, data.totalKnown])).toEqual([
+      ['running', 0, 1, false],
+      ['idle', 1, 1, false],
+      ['running', 1, 3, false],
+      ['idle', 2, 3, false],
+      ['running', 2, 3, true],
+    ]);
+    expect(progress[0]).toMatchObject({ testName: 'one', file: 'a.test.js', progress: 0 });
+    expect(progress[3]).toMatchObject({ passed: 1, failed: 1, progress: 2 / 3 });
+  });
+
+  it('uses a known total from runStarted', () => {
+    const { core, of } = setup();
+    core.runStarted({ totalTests: 10 });
+    core.testStarted({ file: 'a', titlePath: ['x'] });
+    expect(of('test.progress')[0].data).toMatchObject({ total: 10, totalKnown: true, completed: 0 });
+  });
+});
+
+describe('output', () => {
+  it('attributes output to its test, to a file, or to nothing; strips ANSI; honours captureOutput', () => {
+    const { core, of } = setup();
+    core.output({ file: 'a.test.js', titlePath: ['s', 't'] }, '\u001b[31mred\u001b[39m', 'stdout', 'log');
+    core.output({ file: 'a.test.js', titlePath: [] }, 'file level', 'stderr', 'error');
+    core.output(undefined, 'global', 'stdout');
+    const outputs = of('test.output').map((event) => event.data);
+    expect(outputs[0]).toMatchObject({
+      output: 'red',
+      outputType: 'stdout',
+      stream: 'log',
+      testName: 't',
+      suite: 's',
+      file: 'a.test.js',
+    });
+    expect(outputs[0].id).toBe(core.idFor({ file: 'a.test.js', titlePath: ['s', 't'] }));
+    expect(outputs[1]).toMatchObject({
+      output: 'file level',
+      outputType: 'stderr',
+      stream: 'error',
+      file: 'a.test.js',
+    });
+    expect(outputs[1].id).toBeUndefined();
+    expect(outputs[2]).toMatchObject({ output: 'global', stream: 'stdout' });
+
+    const off = setup({ captureOutput: false });
+    off.core.output(undefined, 'x', 'stdout');
+    expect(off.of('test.output')).toHaveLength(0);
+  });
+});
+
+describe('errors', () => {
+  const paths = new PathRelativizer('/home/u/proj');
+  it('normalizes Error objects: message, relative stack (paths and file URLs), type, code', () => {
+    const error = new TypeError('\u001b[1mbad\u001b[22m');
+    error.stack =
+      'TypeError: bad\n    at f (/home/u/proj/src/a.js:1:2)\n    at g (file:///home/u/proj/src/b.mjs:3:4)\n    at h (/home/u/project2/c.js:1:1)';
+    (error as any).code = 'ERR_X';
+    expect(normalizeError(error, paths)).toEqual({
+      message: 'bad',
+      stack:
+        'TypeError: bad\n    at f (src/a.js:1:2)\n    at g (src/b.mjs:3:4)\n    at h (/home/u/project2/c.js:1:1)',
+      type: 'TypeError',
+      code: 'ERR_X',
+    });
+  });
+
+  it('reads expected/actual from jest matcherResult and chai-style errors', () => {
+    const jest = {
+      message: 'expect(received).toBe(expected)',
+      stack: 'Error',
+      matcherResult: { expected: 0, actual: Infinity, pass: false },
+    };
+    expect(normalizeError(jest, paths)).toMatchObject({ expected: '0', actual: 'Infinity' });
+    const chai = Object.assign(new Error('expected Infinity to equal +0'), {
+      name: 'AssertionError',
+      expected: { a: [1] },
+      actual: 'x',
+    });
+    expect(normalizeError(chai, paths)).toMatchObject({
+      type: 'AssertionError',
+      expected: '{ a: [ 1 ] }',
+      actual: 'x',
+    });
+    const big = { message: 'm', expected: 'x'.repeat(100_000) };
+    expect(normalizeError(big, paths).expected!.length).toBeLessThan(5000);
+  });
+
+  it('splits preformatted strings into message and stack and bounds the stack to 8 KB', () => {
+    const frames = Array.from({ length: 500 }, (_, i) => `    at fn${i} (/home/u/proj/src/a.js:${i}:1)`).join(
+      '\n',
+    );
+    const text = `\u001b[31mError: expect(received).toBe(expected)\n\nExpected: 0\nReceived: Infinity\u001b[39m\n${frames}`;
+    const error = normalizeError(text, paths);
+    expect(error.message).toBe('expect(received).toBe(expected)\n\nExpected: 0\nReceived: Infinity');
+    expect(error.type).toBe('Error');
+    expect(error.stack!.startsWith('Error: expect(received)')).toBe(true);
+    expect(error.stack).toContain('at fn0 (src/a.js:0:1)');
+    expect(error.stack!.length).toBeLessThan(8 * 1024 + 100);
+    expect(error.stack).toContain('[truncated');
+  });
+
+  it('never throws on hostile values', () => {
+    const hostile = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error('trap');
+        },
+        has() {
+          throw new Error('trap');
+        },
+      },
+    );
+    expect(normalizeError(hostile, paths).message).toBeTypeOf('string');
+    expect(normalizeError(undefined, paths)).toEqual({ message: 'undefined' });
+    expect(normalizeError(42, paths)).toEqual({ message: '42' });
+  });
+});
+
+describe('guards', () => {
+  it('public methods never throw, even with garbage input or a throwing sink', async () => {
+    const core = createReporterCore({
+      framework: 'jest',
+      rootDir: process.cwd(),
+      performanceIntervalMs: 0,
+      env: {},
+      sink: () => {
+        throw new Error('sink exploded');
+      },
+    });
+    const garbage = null as any;
+    expect(() => {
+      core.runStarted(garbage);
+      core.testsDiscovered(garbage);
+      core.fileStarted(garbage);
+      core.testStarted(garbage);
+      core.testResult(garbage, garbage);
+      core.testResult({ file: 'a', titlePath: ['x'] }, garbage);
+      core.output(garbage, garbage, garbage);
+      core.fileFailed(garbage, garbage);
+      core.hookFailed(garbage, garbage);
+      core.runError(garbage);
+      core.idFor(garbage);
+    }).not.toThrow();
+    await expect(core.runCompleted(garbage)).resolves.toBeUndefined();
+  });
+
+  it('prints internal errors to stderr only with TESTWIRE_DEBUG, once per kind', () => {
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const quiet = createReporterCore({
+      framework: 'jest',
+      rootDir: process.cwd(),
+      performanceIntervalMs: 0,
+      env: {},
+      sink: () => {},
+    });
+    quiet.testStarted(null as any);
+    expect(write).not.toHaveBeenCalled();
+    const loud = createReporterCore({
+      framework: 'jest',
+      rootDir: process.cwd(),
+      performanceIntervalMs: 0,
+      env: { TESTWIRE_DEBUG: '1' },
+      sink: () => {},
+    });
+    loud.testStarted(null as any);
+    loud.testStarted(null as any);
+    expect(write).toHaveBeenCalledTimes(1);
+    expect(String(write.mock.calls[0][0])).toContain('internal error in testStarted');
+  });
+
+  it('TESTWIRE=off disables everything', async () => {
+    const events: unknown[] = [];
+    const core = createReporterCore({
+      framework: 'jest',
+      rootDir: process.cwd(),
+      env: { TESTWIRE: 'off' },
+      sink: (e) => events.push(e),
+    });
+    expect(core.enabled).toBe(false);
+    core.runStarted();
+    core.testResult({ file: 'a', titlePath: ['x'] }, { status: 'passed', rawStatus: 'passed', duration: 1 });
+    await core.runCompleted({ success: true });
+    expect(events).toEqual([]);
+  });
+
+  it('warns once about invalid options and falls back to defaults', () => {
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const events: any[] = [];
+    const core = createReporterCore({
+      framework: 'jest',
+      rootDir: process.cwd(),
+      env: {},
+      sink: (e: unknown) => events.push(e),
+      port: 'http' as any,
+      slowTestThreshold: -5,
+      captureOutput: 'yes' as any,
+      prot: 1,
+    } as any);
+    expect(write).toHaveBeenCalledTimes(1);
+    const message = String(write.mock.calls[0][0]);
+    expect(message).toContain('port must be an integer');
+    expect(message).toContain('slowTestThreshold must be a number');
+    expect(message).toContain('captureOutput must be true or false');
+    expect(message).toContain('unknown option "prot"');
+    expect(core.enabled).toBe(true);
+    core.output(undefined, 'still captured', 'stdout');
+    expect(events.some((event) => event.type === 'test.output')).toBe(true);
+  });
+});
+
+describe('performance sampling', () => {
+  it("samples while a run is active, with an unref'd timer, and stops at runCompleted", async () => {
+    const { core, of } = setup({ performanceIntervalMs: 100 });
+    core.runStarted();
+    await vi.waitFor(() => expect(of('performance.metrics').length).toBeGreaterThanOrEqual(2), {
+      timeout: 2000,
+      interval: 50,
+    });
+    const [sample] = of('performance.metrics');
+    expect(sample.data.memory.heapUsed).toBeGreaterThan(1);
+    expect(sample.data.memory.rss).toBeGreaterThan(sample.data.memory.heapUsed);
+    expect(sample.data.cpu.load).toHaveLength(3);
+    expect(sample.data.tests).toMatchObject({ running: 0, completed: 0 });
+    await core.runCompleted({ success: true });
+    const count = of('performance.metrics').length;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(of('performance.metrics').length).toBe(count);
+  });
+});
+
+describe('retries without willRetry (jest)', () => {
+  it('a later attempt supersedes a result counted as final: each test counted once, by its last attempt', async () => {
+    const { core, of } = setup();
+    const flaky = { file: 'a.test.js', titlePath: ['flaky'] };
+    const broken = { file: 'a.test.js', titlePath: ['broken'] };
+    core.runStarted();
+    core.testResult(flaky, { status: 'failed', rawStatus: 'failed', duration: 1, attempt: 1, errors: ['e'] });
+    core.testResult(broken, {
+      status: 'failed',
+      rawStatus: 'failed',
+      duration: 1,
+      attempt: 1,
+      errors: ['e'],
+    });
+    core.testResult(broken, {
+      status: 'failed',
+      rawStatus: 'failed',
+      duration: 1,
+      attempt: 2,
+      errors: ['e'],
+    });
+    core.testResult(flaky, { status: 'passed', rawStatus: 'passed', duration: 1, attempt: 2 });
+    await core.runCompleted({ success: false });
+    expect(of('test.result')).toHaveLength(4);
+    expect(of('test.completed')[0].data.summary).toMatchObject({ total: 2, passed: 1, failed: 1, flaky: 1 });
+    expect(of('test.progress').at(-1)!.data).toMatchObject({ completed: 2, passed: 1, failed: 1 });
+  });
+
+  it('jest-style errors: preformatted text plus matcherResult', () => {
+    const paths = new PathRelativizer('/x');
+    const error = normalizeError(
+      {
+        stack:
+          'Error: expect(received).toBe(expected)\n\nExpected: 0\n    at Object.toBe (/x/math.test.js:19:21)',
+        matcherResult: { expected: 0, actual: 1 },
+      },
+      paths,
+    );
+    expect(error).toEqual({
+      message: 'expect(received).toBe(expected)\n\nExpected: 0',
+      stack: 'Error: expect(received).toBe(expected)\n\nExpected: 0\n    at Object.toBe (math.test.js:19:21)',
+      type: 'Error',
+      expected: '0',
+      actual: '1',
+    });
+  });
+});

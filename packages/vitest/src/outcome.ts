@@ -1,0 +1,123 @@
+/**
+ * Vitest test case -> testwire outcomes: the status table and the split of one test case into attempts.
+ *
+ * Vitest runs retries inside one test case and reports it once (`onTestCaseResult`), with
+ * `diagnostic().retryCount` retries performed and `result().errors` accumulated over every attempt
+ * ("if the test was retried successfully, errors will still be reported"). testwire publishes one
+ * `test.result` per attempt, so the attempts are rebuilt here:
+ *
+ *   retryCount = 2, final state passed, errors [e1, e2]
+ *     attempt 1  failed  willRetry  [e1]
+ *     attempt 2  failed  willRetry  [e2]
+ *     attempt 3  passed             []
+ *
+ * Each failed attempt usually throws exactly one error; when the count does not match (an `afterEach`
+ * that also threw), the surplus goes to the last failed attempt so no error is ever dropped.
+ *
+ * Vitest 5 reports the attempts itself (`testCase.attempts()`, detected by feature, not by version):
+ * their own errors, durations and start times are used as they are.
+ */
+import type { TestStatus } from '@testwire/protocol';
+import type { TestOutcome } from '@testwire/reporter-core';
+import type { VitestError, VitestTestAttempt, VitestTestCase, VitestTestState } from './vitest-types.js';
+
+/** Typed as a Record so a new Vitest state fails to compile until it is mapped. */
+export const STATUS: Record<VitestTestState, TestStatus> = {
+  passed: 'passed',
+  failed: 'failed',
+  skipped: 'skipped',
+  // Only seen for tests that never ran (run interrupted, `bail` reached): nothing ran, so skipped.
+  pending: 'skipped',
+};
+
+const TIMEOUT_MESSAGE = /^(?:Test|Hook) timed out in \d+ms/;
+
+/** The testwire status of a Vitest state, `todo` for `test.todo` (Vitest reports those as skipped). */
+export function statusOf(state: VitestTestState, mode: string | undefined): TestStatus {
+  if (mode === 'todo' && state !== 'passed' && state !== 'failed') return 'todo';
+  return STATUS[state] ?? 'skipped';
+}
+
+function isTimeout(errors: readonly VitestError[]): boolean {
+  return errors.some((error) => typeof error?.message === 'string' && TIMEOUT_MESSAGE.test(error.message));
+}
+
+/**
+ * One outcome per attempt, in order; the last is the final one. Reads only documented members
+ * (`result()`, `diagnostic()`, `options.mode`), each of which may be missing on an unknown version.
+ */
+export function outcomesOf(testCase: VitestTestCase): TestOutcome[] {
+  const result = testCase.result();
+  const state = result.state;
+  const status = statusOf(state, testCase.options?.mode);
+  const rawStatus = status === 'todo' ? 'todo' : state;
+  const diagnostic = typeof testCase.diagnostic === 'function' ? testCase.diagnostic() : undefined;
+  const duration = Math.max(0, diagnostic?.duration ?? 0);
+  const startedAt = diagnostic?.startTime || undefined;
+
+  if (state !== 'passed' && state !== 'failed') {
+    return [{ status, rawStatus, duration, attempt: 1, startedAt }];
+  }
+
+  const reported = reportedAttempts(testCase);
+  if (reported) {
+    return reported.map((attempt, index) => {
+      const last = index === reported.length - 1;
+      const attemptErrors = [...(attempt.errors ?? [])];
+      return {
+        // The last attempt's state is the test's (after `fails`); the ones before were retried, so failed.
+        status: last ? status : 'failed',
+        rawStatus: last ? rawStatus : 'failed',
+        duration: Math.max(0, attempt.duration ?? 0),
+        attempt: index + 1,
+        willRetry: last ? undefined : true,
+        timedOut: isTimeout(attemptErrors) || undefined,
+        errors: attemptErrors.length > 0 ? attemptErrors : undefined,
+        startedAt: attempt.startTime || undefined,
+      };
+    });
+  }
+
+  const errors = [...(result.errors ?? [])];
+  const retries = Math.max(0, Math.floor(diagnostic?.retryCount ?? 0));
+  const attempts = retries + 1;
+  const finalFailed = state === 'failed';
+  // Attempts whose errors we are looking for: every attempt before the last, plus the last if it failed.
+  const failedAttempts = finalFailed ? attempts : attempts - 1;
+  const errorsOf = (index: number): VitestError[] => {
+    if (index >= failedAttempts) return [];
+    // The last failed attempt takes the surplus.
+    return index === failedAttempts - 1 ? errors.slice(index) : errors.slice(index, index + 1);
+  };
+  // Vitest measures the test case as a whole: attempts get an even share of it.
+  const share = attempts > 1 ? Math.round(duration / attempts) : duration;
+
+  const outcomes: TestOutcome[] = [];
+  for (let index = 0; index < attempts; index++) {
+    const last = index === attempts - 1;
+    const attemptErrors = errorsOf(index);
+    outcomes.push({
+      status: last ? status : 'failed',
+      rawStatus: last ? rawStatus : 'failed',
+      duration: last ? Math.max(0, duration - share * (attempts - 1)) : share,
+      attempt: index + 1,
+      willRetry: last ? undefined : true,
+      timedOut: isTimeout(attemptErrors) || undefined,
+      errors: attemptErrors.length > 0 ? attemptErrors : undefined,
+      startedAt: index === 0 ? startedAt : undefined,
+    });
+  }
+  return outcomes;
+}
+
+/**
+ * The attempts Vitest >= 5 reports, when usable: with `repeats`, one test case holds several repeats each
+ * with its own retries; testwire keeps one result per test case there and falls back to the totals.
+ */
+function reportedAttempts(testCase: VitestTestCase): readonly VitestTestAttempt[] | undefined {
+  if (typeof testCase.attempts !== 'function') return undefined;
+  const attempts = testCase.attempts();
+  if (!Array.isArray(attempts) || attempts.length === 0) return undefined;
+  if (attempts.some((attempt) => (attempt?.repeatIndex ?? 0) !== 0)) return undefined;
+  return attempts;
+}

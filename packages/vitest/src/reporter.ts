@@ -1,0 +1,484 @@
+/**
+ * The Vitest reporter: Vitest's reported-tasks hooks (Vitest >= 3) -> @testwire/reporter-core calls.
+ *
+ *   onInit                      keep the Vitest instance (root, version, watch)
+ *   onTestRunStart(specs)       a new run: files known, their tests not yet             -> runStarted
+ *   onTestModuleCollected       the module's tests are known                           -> testsDiscovered
+ *   onTestModuleStart           -> fileStarted
+ *   onTestCaseReady             -> testStarted, then the test's held console output
+ *   onTestCaseResult            -> testResult once per attempt (see outcome.ts)
+ *   onHookStart/End             beforeAll/afterAll that added errors                   -> hookFailed
+ *   onTestModuleEnd             module errors no hook explains (import failed)         -> fileFailed
+ *   onUserConsoleLog            -> output, attributed through the log's task id
+ *   onTestRunEnd                never-finished tests, unhandled errors, then the awaited, bounded flush
+ *
+ * A watch-mode rerun is a new `onTestRunStart`, so a new run with its own run id.
+ * Every hook is guarded: the reporter never throws into Vitest and never prints; Vitest's exit code and
+ * terminal output are the same with or without it.
+ */
+import {
+  createReporterCore,
+  type ReporterCore,
+  type ReporterCoreOptions,
+  type TestRef,
+} from '@testwire/reporter-core';
+import { outcomesOf } from './outcome.js';
+import type {
+  VitestContext,
+  VitestEntityNode,
+  VitestError,
+  VitestHookContext,
+  VitestRunEndReason,
+  VitestTestCase,
+  VitestTestModule,
+  VitestTestSpecification,
+  VitestTestSuite,
+  VitestUserConsoleLog,
+} from './vitest-types.js';
+
+/** Options of `['@testwire/vitest', { … }]` in `test.reporters`. Every one is optional. */
+export interface TestwireVitestOptions {
+  /** Port of the broadcaster to start or join. Default: env `TESTWIRE_PORT`, else 7357. */
+  port?: number;
+  /** Interface to bind. Default: env `TESTWIRE_HOST`, else `127.0.0.1`. */
+  host?: string;
+  /** Join this broadcaster as a publisher instead of binding a port. Default: env `TESTWIRE_URL`. */
+  url?: string;
+  /** API key(s) for the broadcaster. Default: env `TESTWIRE_API_KEY`. */
+  apiKey?: string;
+  /** Project name on every event (room filter). Default: reporter-core's (package.json name). */
+  project?: string;
+  /** Publish console output as `test.output`. Default: true. */
+  captureOutput?: boolean;
+  /** false turns the reporter off. Default: on unless env `TESTWIRE=off`. */
+  enabled?: boolean;
+  /** Tests slower than this (ms) raise `performance.bottleneck`. Default: reporter-core's (5000). */
+  slowTestThreshold?: number;
+  /** Interval of `performance.metrics` (ms); 0 turns it off. Default: 1000. */
+  performanceIntervalMs?: number;
+  /** Upper bound (ms) of the final flush at the end of a run. Default: 3000. */
+  flushTimeoutMs?: number;
+  /** Receive events here instead of a broadcaster (tests, custom transports). */
+  sink?: ReporterCoreOptions['sink'];
+}
+
+/** Console output waiting for its test to start, bounded so a chatty run cannot grow memory. */
+const MAX_HELD_LOGS = 10_000;
+
+interface HeldLog {
+  text: string;
+  stream: 'stdout' | 'stderr';
+}
+
+/** Everything that belongs to one run (one `onTestRunStart` … `onTestRunEnd`). */
+interface RunState {
+  core: ReporterCore;
+  /** Test modules the run will report (one per specification); all counted -> the total is final. */
+  expectedModules: number;
+  /** Vitest task id -> reported entity, filled as modules are queued and collected. */
+  entities: Map<string, VitestEntityNode>;
+  counted: Set<string>;
+  started: Set<string>;
+  finished: Set<string>;
+  /** Logs by task id, until the task is known (and, for a test, has started). */
+  heldLogs: Map<string, HeldLog[]>;
+  heldCount: number;
+  /** Errors of a suite/module already published, so each is reported once. */
+  reportedErrors: Map<string, number>;
+  /** Error count of a suite/module when one of its beforeAll/afterAll hooks started. */
+  errorsAtHookStart: Map<string, number>;
+}
+
+export class TestwireVitestReporter {
+  private readonly options: TestwireVitestOptions;
+  private vitest: VitestContext | undefined;
+  /** One core for the reporter's life: each run (watch-mode rerun) is a new run of the same core. */
+  private core: ReporterCore | undefined;
+  private run: RunState | undefined;
+  private readonly refs = new WeakMap<VitestTestCase, TestRef>();
+
+  /** Options are checked by reporter-core: a bad one is reported once on stderr, never fails the run. */
+  constructor(options: TestwireVitestOptions = {}) {
+    this.options = typeof options === 'object' && options !== null ? { ...options } : {};
+  }
+
+  /** Called once when Vitest starts, before anything runs. */
+  onInit(vitest: VitestContext): void {
+    this.guard(() => {
+      this.vitest = vitest;
+      this.core ??= createReporterCore(this.coreOptions(vitest));
+    });
+  }
+
+  /** Called when a run starts (also each watch-mode rerun): test files are known, their tests not yet. */
+  onTestRunStart(specifications: ReadonlyArray<VitestTestSpecification>): void {
+    this.guard(() => {
+      this.startRun(specifications);
+    });
+  }
+
+  /** Called when a test file is queued; it is not imported yet. */
+  onTestModuleQueued(testModule: VitestTestModule): void {
+    this.guard(() => {
+      const run = this.ensureRun();
+      if (run) this.remember(run, testModule);
+    });
+  }
+
+  /** Called when a test file was imported and its tests are known (also when the import failed). */
+  onTestModuleCollected(testModule: VitestTestModule): void {
+    this.guard(() => {
+      const run = this.ensureRun();
+      if (!run) return;
+      this.collect(run, testModule);
+    });
+  }
+
+  /** Called when the tests of a file start running. */
+  onTestModuleStart(testModule: VitestTestModule): void {
+    this.guard(() => {
+      const run = this.ensureRun();
+      if (!run) return;
+      this.collect(run, testModule);
+      this.core?.fileStarted(testModule.moduleId);
+    });
+  }
+
+  /** Called when every test of a file has finished, or the file failed to import. */
+  onTestModuleEnd(testModule: VitestTestModule): void {
+    this.guard(() => {
+      const run = this.run;
+      if (!run) return;
+      this.collect(run, testModule);
+      // Errors that no hook explained: the import failed, a describe callback threw, no test in file.
+      for (const error of this.unreportedErrors(run, testModule)) {
+        run.core.fileFailed(testModule.moduleId, error);
+      }
+      // Output of tests that never started in this file is flushed with the file.
+      for (const test of testModule.children.allTests()) this.flushLogs(run, test.id);
+      this.flushLogs(run, testModule.id);
+    });
+  }
+
+  /** Called before a test's `beforeEach` hooks: the test is about to run. */
+  onTestCaseReady(testCase: VitestTestCase): void {
+    this.guard(() => {
+      const run = this.ensureRun();
+      if (!run) return;
+      this.rememberTest(run, testCase);
+      run.core.testStarted(this.refOf(testCase), 1);
+      run.started.add(testCase.id);
+      this.flushLogs(run, testCase.id);
+    });
+  }
+
+  /** Called when a test and its hooks finished, retries included: one `test.result` per attempt. */
+  onTestCaseResult(testCase: VitestTestCase): void {
+    this.guard(() => {
+      const run = this.ensureRun();
+      if (!run) return;
+      this.rememberTest(run, testCase);
+      this.finishTest(run, testCase);
+    });
+  }
+
+  /** Called before a hook runs; for beforeAll/afterAll the suite's error count is noted. */
+  onHookStart(hook: VitestHookContext): void {
+    this.guard(() => {
+      const run = this.run;
+      if (!run || (hook.name !== 'beforeAll' && hook.name !== 'afterAll')) return;
+      run.errorsAtHookStart.set(`${hook.entity.id}:${hook.name}`, errorsOf(hook.entity).length);
+    });
+  }
+
+  /**
+   * Called after a hook ran. A beforeAll/afterAll that added errors to its suite failed: `hookFailed`.
+   * beforeEach/afterEach errors belong to the test's own result and are reported with it.
+   */
+  onHookEnd(hook: VitestHookContext): void {
+    this.guard(() => {
+      const run = this.run;
+      if (!run || (hook.name !== 'beforeAll' && hook.name !== 'afterAll')) return;
+      const key = `${hook.entity.id}:${hook.name}`;
+      const before = run.errorsAtHookStart.get(key);
+      run.errorsAtHookStart.delete(key);
+      if (before === undefined) return;
+      const entity = hook.entity;
+      const errors = errorsOf(entity);
+      if (errors.length <= before) return;
+      const ref = entity.type === 'suite' ? this.suiteRef(entity) : this.fileRef(entity);
+      for (const error of this.unreportedErrors(run, entity)) run.core.hookFailed(ref, error, hook.name);
+    });
+  }
+
+  /** Called when a suite finished: errors no hook explained (a throwing describe callback). */
+  onTestSuiteResult(testSuite: VitestTestSuite): void {
+    this.guard(() => {
+      const run = this.run;
+      if (!run) return;
+      for (const error of this.unreportedErrors(run, testSuite)) {
+        run.core.hookFailed(this.suiteRef(testSuite), error);
+      }
+    });
+  }
+
+  /**
+   * Called for console output of the tests. Vitest sends logs right away but batches task updates,
+   * so a log usually arrives before its test's `onTestCaseReady`: it is held until then.
+   */
+  onUserConsoleLog(log: VitestUserConsoleLog): void {
+    this.guard(() => {
+      const run = this.run;
+      if (!run || this.options.captureOutput === false) return;
+      const text = typeof log.content === 'string' ? log.content : String(log.content);
+      const stream = log.type === 'stderr' ? 'stderr' : 'stdout';
+      const taskId = typeof log.taskId === 'string' ? log.taskId : '';
+      const entity = run.entities.get(taskId);
+      if (entity && (entity.type !== 'test' || run.started.has(entity.id) || run.finished.has(entity.id))) {
+        this.emitLog(run, entity, { text, stream });
+        return;
+      }
+      if (run.heldCount >= MAX_HELD_LOGS) {
+        // Bounded: past the limit, output goes out unattributed rather than being held.
+        run.core.output(undefined, text, stream);
+        return;
+      }
+      const held = run.heldLogs.get(taskId);
+      if (held) held.push({ text, stream });
+      else run.heldLogs.set(taskId, [{ text, stream }]);
+      run.heldCount++;
+    });
+  }
+
+  /**
+   * Called when the run finished (awaited by Vitest). Success follows Vitest's exit code: the run's
+   * reason is `passed` and there is no unhandled error (unless `dangerouslyIgnoreUnhandledErrors`).
+   */
+  async onTestRunEnd(
+    testModules: ReadonlyArray<VitestTestModule>,
+    unhandledErrors: ReadonlyArray<VitestError>,
+    reason: VitestRunEndReason,
+  ): Promise<void> {
+    const run = this.run;
+    if (!run) return;
+    this.run = undefined;
+    let success = false;
+    this.guard(() => {
+      for (const testModule of testModules ?? []) {
+        this.collect(run, testModule);
+        // Tests that never reported (bail, interrupt): publish what Vitest knows, i.e. they did not run.
+        for (const test of testModule.children.allTests()) {
+          if (!run.finished.has(test.id)) this.finishTest(run, test);
+        }
+      }
+    });
+    this.guard(() => {
+      for (const [taskId] of run.heldLogs) this.flushLogs(run, taskId, true);
+    });
+    this.guard(() => {
+      const errors = Array.isArray(unhandledErrors) ? unhandledErrors : [];
+      // runError also lists each error in test.completed's `errors`.
+      for (const error of errors) run.core.runError(error);
+      const ignoreErrors = this.vitest?.config.dangerouslyIgnoreUnhandledErrors === true;
+      success = reason === 'passed' && (errors.length === 0 || ignoreErrors);
+    });
+    try {
+      await run.core.runCompleted({
+        success,
+        rawStatus: typeof reason === 'string' ? reason : undefined,
+        interrupted: reason === 'interrupted',
+      });
+    } catch {
+      // reporter-core bounds and guards its flush; nothing may reach Vitest regardless.
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+
+  private startRun(specifications: ReadonlyArray<VitestTestSpecification> | undefined): RunState | undefined {
+    const vitest = this.vitest;
+    const core = this.core;
+    if (!vitest || !core?.enabled) return undefined;
+    const run: RunState = {
+      core,
+      expectedModules: specifications?.length ?? Number.POSITIVE_INFINITY,
+      entities: new Map(),
+      counted: new Set(),
+      started: new Set(),
+      finished: new Set(),
+      heldLogs: new Map(),
+      heldCount: 0,
+      reportedErrors: new Map(),
+      errorsAtHookStart: new Map(),
+    };
+    this.run = run;
+    const files = [...new Set((specifications ?? []).map((spec) => spec.moduleId))];
+    const config = vitest.config;
+    const shard = config.shard ? { current: config.shard.index, total: config.shard.count } : undefined;
+    core.runStarted({
+      testFiles: files,
+      watch: config.watch === true,
+      shard,
+      options: primitives({ pool: config.pool, bail: config.bail, testTimeout: config.testTimeout }),
+    });
+    return run;
+  }
+
+  /** A hook before `onTestRunStart` (not expected from Vitest >= 3) still gets a run. */
+  private ensureRun(): RunState | undefined {
+    return this.run ?? this.startRun(undefined);
+  }
+
+  /** The user's options as given (reporter-core names unknown ones), plus what only Vitest knows. */
+  private coreOptions(vitest: VitestContext): ReporterCoreOptions {
+    const options: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(this.options)) {
+      if (value !== undefined) options[key] = value;
+    }
+    return {
+      ...options,
+      framework: 'vitest',
+      frameworkVersion: typeof vitest.version === 'string' ? vitest.version : undefined,
+      rootDir: vitest.config.root,
+    };
+  }
+
+  private remember(run: RunState, entity: VitestEntityNode): boolean {
+    const known = run.entities.has(entity.id);
+    run.entities.set(entity.id, entity);
+    // Output held for a task that was not known yet (logged while its file was being collected).
+    if (!known && entity.type !== 'test') this.flushLogs(run, entity.id);
+    return known;
+  }
+
+  private rememberTest(run: RunState, testCase: VitestTestCase): void {
+    if (!run.entities.has(testCase.id)) run.entities.set(testCase.id, testCase);
+  }
+
+  /** Learns a module's suites and tests; the first time, grows the run's known total. */
+  private collect(run: RunState, testModule: VitestTestModule): void {
+    this.remember(run, testModule);
+    if (run.counted.has(testModule.id)) return;
+    let count = 0;
+    for (const suite of testModule.children.allSuites()) this.remember(run, suite);
+    for (const test of testModule.children.allTests()) {
+      this.rememberTest(run, test);
+      count++;
+    }
+    // A module with no tests yet may still be collecting: count it when its tests are there.
+    if (count === 0 && testModule.state() === 'queued') return;
+    run.counted.add(testModule.id);
+    const final = run.counted.size >= run.expectedModules;
+    if (count > 0 || final) run.core.testsDiscovered(count, final ? { final } : undefined);
+  }
+
+  private finishTest(run: RunState, testCase: VitestTestCase): void {
+    if (run.finished.has(testCase.id)) return;
+    const ref = this.refOf(testCase);
+    this.flushLogs(run, testCase.id);
+    const outcomes = outcomesOf(testCase);
+    for (const outcome of outcomes) {
+      // A retry starts again: the stream shows attempt n running before its result.
+      if ((outcome.attempt ?? 1) > 1) run.core.testStarted(ref, outcome.attempt);
+      run.core.testResult(ref, outcome);
+    }
+    run.finished.add(testCase.id);
+  }
+
+  private emitLog(run: RunState, entity: VitestEntityNode, log: HeldLog): void {
+    if (entity.type === 'test') run.core.output(this.refOf(entity), log.text, log.stream);
+    else run.core.output(this.fileRef(entity), log.text, log.stream);
+  }
+
+  /**
+   * Publishes the logs held for a task once it is known (a test: once it has started).
+   * `force` at the end of the run: what is still unknown goes out unattributed.
+   */
+  private flushLogs(run: RunState, taskId: string, force = false): void {
+    const held = run.heldLogs.get(taskId);
+    if (!held) return;
+    const entity = run.entities.get(taskId);
+    if (!force && !entity) return;
+    run.heldLogs.delete(taskId);
+    run.heldCount -= held.length;
+    for (const log of held) {
+      if (entity) this.emitLog(run, entity, log);
+      else run.core.output(undefined, log.text, log.stream);
+    }
+  }
+
+  private refOf(testCase: VitestTestCase): TestRef {
+    let ref = this.refs.get(testCase);
+    if (!ref) {
+      ref = {
+        file: testCase.module.moduleId,
+        titlePath: [...titlesOf(testCase.parent), testCase.name],
+        project: testCase.project?.name || undefined,
+        line: testCase.location?.line,
+        column: testCase.location?.column,
+      };
+      this.refs.set(testCase, ref);
+    }
+    return ref;
+  }
+
+  private suiteRef(suite: VitestTestSuite): TestRef {
+    return {
+      file: suite.module.moduleId,
+      titlePath: [...titlesOf(suite.parent), suite.name],
+      project: suite.project?.name || undefined,
+    };
+  }
+
+  /** Output of a suite or module (logged in a hook or at import) belongs to the file, not to a test. */
+  private fileRef(entity: VitestTestSuite | VitestTestModule): TestRef {
+    const file = entity.type === 'module' ? entity.moduleId : entity.module.moduleId;
+    return { file, titlePath: [], project: entity.project?.name || undefined };
+  }
+
+  private unreportedErrors(run: RunState, entity: VitestTestSuite | VitestTestModule): VitestError[] {
+    const errors = errorsOf(entity);
+    const reported = run.reportedErrors.get(entity.id) ?? 0;
+    if (errors.length <= reported) return [];
+    run.reportedErrors.set(entity.id, errors.length);
+    return errors.slice(reported);
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch {
+      // Never into Vitest: a reporter bug must not change the run's outcome or output.
+    }
+  }
+}
+
+function errorsOf(entity: VitestTestSuite | VitestTestModule): VitestError[] {
+  return typeof entity.errors === 'function' ? [...entity.errors()] : [];
+}
+
+/** Describe blocks from the module down to (and including) `parent`. */
+function titlesOf(parent: VitestTestSuite | VitestTestModule): string[] {
+  const titles: string[] = [];
+  let node: VitestTestSuite | VitestTestModule | undefined = parent;
+  while (node && node.type === 'suite') {
+    titles.unshift(node.name);
+    node = node.parent;
+  }
+  return titles;
+}
+
+/** Keeps only JSON primitives (config values can be functions or objects). */
+function primitives(values: Record<string, unknown>): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const [key, value] of Object.entries(values)) {
+    if (
+      typeof value === 'string' ||
+      typeof value === 'boolean' ||
+      (typeof value === 'number' && Number.isFinite(value))
+    ) {
+      out[key] = value;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,135 @@
+/**
+ * The parts of Vitest's reported-tasks API (Vitest >= 3) this reporter reads, declared structurally.
+ *
+ * Why not `import type { TestCase } from 'vitest/node'`: the adapter supports Vitest 3, 4 and 5, whose
+ * type declarations differ; declaring only what we read (optional where a version may lack it) keeps the
+ * code honest about feature detection and the published `.d.ts` free of one major's types. Each type is
+ * a structural subset of Vitest's own, so an instance of the reporter is assignable to Vitest's
+ * `Reporter` (checked in test/types.test.ts).
+ */
+
+/** `TestCase.result().state` — exhaustive for Vitest 3 and 4. */
+export type VitestTestState = 'passed' | 'failed' | 'skipped' | 'pending';
+
+/** Serialized error as Vitest hands it to reporters (`TestError` / `SerializedError`). */
+export interface VitestError {
+  message?: string;
+  name?: string;
+  stack?: string;
+  expected?: string;
+  actual?: string;
+  diff?: string;
+}
+
+export interface VitestProject {
+  readonly name: string;
+}
+
+interface VitestEntity {
+  /** Deterministic for the same test across runs (project, module, order) — but it shifts with order. */
+  readonly id: string;
+  readonly project: VitestProject;
+}
+
+export interface VitestTestResult {
+  readonly state: VitestTestState;
+  readonly errors?: ReadonlyArray<VitestError> | undefined;
+  readonly note?: string | undefined;
+}
+
+export interface VitestTestDiagnostic {
+  readonly duration: number;
+  readonly startTime: number;
+  /** Retries performed; the attempts are `retryCount + 1`. */
+  readonly retryCount: number;
+  readonly repeatCount?: number;
+  readonly flaky?: boolean;
+  readonly slow?: boolean;
+}
+
+/** One attempt of a test (Vitest >= 5: `TestCase.attempts()`). */
+export interface VitestTestAttempt {
+  readonly state: string;
+  readonly errors?: ReadonlyArray<VitestError> | undefined;
+  readonly duration?: number;
+  readonly startTime?: number;
+  /** Zero-based retry index within the repeat. */
+  readonly retryIndex?: number;
+  /** Zero-based repeat index (`repeats` option). */
+  readonly repeatIndex?: number;
+}
+
+export interface VitestTestCase extends VitestEntity {
+  readonly type: 'test';
+  readonly name: string;
+  readonly module: VitestTestModule;
+  readonly parent: VitestTestSuite | VitestTestModule;
+  readonly location?: { readonly line: number; readonly column: number } | undefined;
+  readonly options: {
+    readonly mode: string;
+    readonly retry?: unknown;
+    readonly repeats?: number | undefined;
+  };
+  result(): VitestTestResult;
+  diagnostic(): VitestTestDiagnostic | undefined;
+  /** Vitest >= 5 only: every attempt with its own errors and timing. */
+  attempts?(): ReadonlyArray<VitestTestAttempt>;
+}
+
+export interface VitestTestCollection {
+  allTests(): Iterable<VitestTestCase>;
+  allSuites(): Iterable<VitestTestSuite>;
+}
+
+export interface VitestTestSuite extends VitestEntity {
+  readonly type: 'suite';
+  readonly name: string;
+  readonly module: VitestTestModule;
+  readonly parent: VitestTestSuite | VitestTestModule;
+  readonly children: VitestTestCollection;
+  errors(): ReadonlyArray<VitestError>;
+}
+
+export interface VitestTestModule extends VitestEntity {
+  readonly type: 'module';
+  /** Usually an absolute path; can be a virtual id. */
+  readonly moduleId: string;
+  readonly children: VitestTestCollection;
+  errors(): ReadonlyArray<VitestError>;
+  state(): string;
+}
+
+export type VitestEntityNode = VitestTestCase | VitestTestSuite | VitestTestModule;
+
+export interface VitestTestSpecification {
+  readonly moduleId: string;
+  readonly project?: VitestProject;
+}
+
+export type VitestHookContext =
+  | { readonly name: 'beforeAll' | 'afterAll'; readonly entity: VitestTestSuite | VitestTestModule }
+  | { readonly name: 'beforeEach' | 'afterEach'; readonly entity: VitestTestCase };
+
+export interface VitestUserConsoleLog {
+  content: string;
+  type: 'stdout' | 'stderr';
+  /** Test, suite or module id; an unknown id when Vitest could not tell (`__vitest__unknown_test__`). */
+  taskId?: string;
+  time?: number;
+}
+
+export type VitestRunEndReason = 'passed' | 'failed' | 'interrupted';
+
+/** The `Vitest` instance handed to `onInit`. */
+export interface VitestContext {
+  readonly version?: string;
+  readonly config: {
+    readonly root: string;
+    readonly watch?: boolean;
+    readonly dangerouslyIgnoreUnhandledErrors?: boolean;
+    readonly shard?: { readonly index: number; readonly count: number } | undefined;
+    readonly pool?: unknown;
+    readonly bail?: unknown;
+    readonly testTimeout?: unknown;
+  };
+}

@@ -1,0 +1,256 @@
+import type { PublishedEvent } from '@testwire/protocol';
+import { describe, expect, test } from 'vitest';
+import TestwireVitestReporter, { TestwireVitestReporter as Named } from '../src/index.js';
+import { context, error, finish, module, suite, testCase } from './fakes.js';
+
+function setup(config: Parameters<typeof context>[0] = {}) {
+  const events: PublishedEvent[] = [];
+  const reporter = new TestwireVitestReporter({
+    sink: (event) => events.push(event),
+    performanceIntervalMs: 0,
+  });
+  reporter.onInit(context(config));
+  const of = (type: string) =>
+    events.filter((event) => event.type === type).map((event) => event.data as Record<string, any>);
+  return { reporter, events, of };
+}
+
+describe('TestwireVitestReporter', () => {
+  test('default and named exports are the same class', () => {
+    expect(Named).toBe(TestwireVitestReporter);
+  });
+
+  test('a run: files up front, total grows as modules are collected and is final once all are', async () => {
+    const { reporter, of } = setup();
+    const a = module('a.test.ts');
+    const b = module('b.test.ts');
+    const inner = suite(a, 'math');
+    const t1 = testCase(inner, 'adds');
+    const t2 = testCase(b, 'other');
+    reporter.onTestRunStart([{ moduleId: a.moduleId }, { moduleId: b.moduleId }]);
+    expect(of('test.started')[0]).toMatchObject({ testFiles: ['a.test.ts', 'b.test.ts'], totalKnown: false });
+
+    reporter.onTestModuleQueued(a);
+    reporter.onTestModuleCollected(a);
+    reporter.onTestModuleStart(a);
+    reporter.onTestCaseReady(t1);
+    expect(of('test.progress').at(-1)).toMatchObject({
+      status: 'running',
+      titlePath: ['math', 'adds'],
+      total: 1,
+      totalKnown: false,
+    });
+    reporter.onTestCaseResult(finish(t1, 'passed'));
+    reporter.onTestModuleEnd(a);
+
+    reporter.onTestModuleCollected(b);
+    reporter.onTestCaseReady(t2);
+    expect(of('test.progress').at(-1)).toMatchObject({ total: 2, totalKnown: true });
+    reporter.onTestCaseResult(finish(t2, 'failed', { errors: [error('nope')] }));
+    await reporter.onTestRunEnd([a, b], [], 'failed');
+
+    expect(of('test.result').map((r) => [r.file, r.titlePath, r.status, r.line])).toEqual([
+      ['a.test.ts', ['math', 'adds'], 'passed', 3],
+      ['b.test.ts', ['other'], 'failed', 3],
+    ]);
+    expect(of('test.completed')[0].summary).toMatchObject({ total: 2, passed: 1, failed: 1, success: false });
+  });
+
+  test('console output logged before the test is known is held, then attributed to the test after it starts', async () => {
+    const { reporter, events } = setup();
+    const a = module('a.test.ts');
+    const t = testCase(a, 'logs');
+    reporter.onTestRunStart([{ moduleId: a.moduleId }]);
+    // Vitest sends logs at once but batches task updates: the log arrives first.
+    reporter.onUserConsoleLog({ content: 'early\n', type: 'stdout', taskId: t.id });
+    reporter.onUserConsoleLog({ content: 'at import\n', type: 'stderr', taskId: a.id });
+    reporter.onTestModuleCollected(a);
+    reporter.onTestCaseReady(t);
+    reporter.onUserConsoleLog({ content: 'late\n', type: 'stdout', taskId: t.id });
+    reporter.onUserConsoleLog({ content: 'who knows\n', type: 'stdout', taskId: '__vitest__unknown_test__' });
+    reporter.onTestCaseResult(finish(t, 'passed'));
+    await reporter.onTestRunEnd([a], [], 'passed');
+
+    const sequence = events
+      .filter((e) => e.type !== 'test.progress' || (e.data as any).status === 'running')
+      .map((e) => {
+        const d = e.data as Record<string, any>;
+        return e.type === 'test.output'
+          ? `output:${d.output.trim()}:${d.titlePath?.join('>') ?? d.file ?? '-'}:${d.outputType}`
+          : e.type;
+      });
+    expect(sequence).toEqual([
+      'test.started',
+      'output:at import:a.test.ts:stderr',
+      'test.progress',
+      'output:early:logs:stdout',
+      'output:late:logs:stdout',
+      'test.result',
+      'output:who knows:-:stdout',
+      'test.completed',
+    ]);
+  });
+
+  test('captureOutput: false publishes no output', async () => {
+    const events: PublishedEvent[] = [];
+    const reporter = new TestwireVitestReporter({
+      sink: (e) => events.push(e),
+      performanceIntervalMs: 0,
+      captureOutput: false,
+    });
+    reporter.onInit(context());
+    const a = module('a.test.ts');
+    const t = testCase(a, 'x');
+    reporter.onTestRunStart([{ moduleId: a.moduleId }]);
+    reporter.onTestModuleCollected(a);
+    reporter.onUserConsoleLog({ content: 'hi\n', type: 'stdout', taskId: t.id });
+    reporter.onTestCaseReady(t);
+    reporter.onTestCaseResult(finish(t, 'passed'));
+    await reporter.onTestRunEnd([a], [], 'passed');
+    expect(events.filter((e) => e.type === 'test.output')).toEqual([]);
+    expect(events.some((e) => e.type === 'test.result')).toBe(true);
+  });
+
+  test('a retried test publishes every attempt, the retry restarting the test', async () => {
+    const { reporter, events } = setup();
+    const a = module('a.test.ts');
+    const t = testCase(a, 'flaky');
+    reporter.onTestRunStart([{ moduleId: a.moduleId }]);
+    reporter.onTestModuleCollected(a);
+    reporter.onTestCaseReady(t);
+    reporter.onTestCaseResult(finish(t, 'passed', { errors: [error('first')], retryCount: 1 }));
+    await reporter.onTestRunEnd([a], [], 'passed');
+    const flow = events
+      .filter(
+        (e) =>
+          e.type === 'test.result' || (e.type === 'test.progress' && (e.data as any).status === 'running'),
+      )
+      .map((e) => {
+        const d = e.data as Record<string, any>;
+        return e.type === 'test.result'
+          ? `${d.attempt}:${d.status}${d.willRetry ? ':retry' : ''}${d.flaky ? ':flaky' : ''}`
+          : 'running';
+      });
+    expect(flow).toEqual(['running', '1:failed:retry', 'running', '2:passed:flaky']);
+    const summary = (events.find((e) => e.type === 'test.completed')?.data as any)?.summary;
+    expect(summary).toMatchObject({ total: 1, passed: 1, failed: 0, flaky: 1, success: true });
+  });
+
+  test('beforeAll/afterAll errors become hookFailed once; a file that failed to import becomes fileFailed', async () => {
+    const { reporter, of } = setup();
+    const a = module('a.test.ts');
+    const s = suite(a, 'db');
+    const t = testCase(s, 'query');
+    const broken = module('broken.test.ts');
+    reporter.onTestRunStart([{ moduleId: a.moduleId }, { moduleId: broken.moduleId }]);
+    reporter.onTestModuleCollected(a);
+    reporter.onHookStart({ name: 'beforeAll', entity: s });
+    s._errors.push(error('cannot connect'));
+    reporter.onHookEnd({ name: 'beforeAll', entity: s });
+    // Vitest then marks the suite's tests skipped without running them.
+    reporter.onTestCaseResult(finish(t, 'skipped'));
+    reporter.onTestSuiteResult(s);
+    reporter.onHookStart({ name: 'afterAll', entity: a });
+    reporter.onHookEnd({ name: 'afterAll', entity: a });
+    reporter.onTestModuleEnd(a);
+
+    broken._errors.push(error('SyntaxError: Unexpected token'));
+    broken._state = 'failed';
+    reporter.onTestModuleCollected(broken);
+    reporter.onTestModuleStart(broken);
+    reporter.onTestModuleEnd(broken);
+    await reporter.onTestRunEnd([a, broken], [], 'failed');
+
+    expect(of('test.failed').map((f) => [f.scope, f.testName, f.file, f.error.message])).toEqual([
+      ['hook', '"beforeAll" hook for "db"', 'a.test.ts', 'cannot connect'],
+      ['file', 'broken.test.ts', 'broken.test.ts', 'SyntaxError: Unexpected token'],
+    ]);
+    expect(of('test.result').map((r) => r.status)).toEqual(['skipped']);
+  });
+
+  test('tests that never reported (bail, interrupt) are published as not run at the end', async () => {
+    const { reporter, of } = setup();
+    const a = module('a.test.ts');
+    const ran = testCase(a, 'ran');
+    testCase(a, 'never');
+    reporter.onTestRunStart([{ moduleId: a.moduleId }]);
+    reporter.onTestModuleCollected(a);
+    reporter.onTestCaseReady(ran);
+    reporter.onTestCaseResult(finish(ran, 'failed', { errors: [error('x')] }));
+    await reporter.onTestRunEnd([a], [], 'interrupted');
+    expect(of('test.result').map((r) => [r.testName, r.status, r.rawStatus])).toEqual([
+      ['ran', 'failed', 'failed'],
+      ['never', 'skipped', 'pending'],
+    ]);
+    expect(of('test.completed')[0]).toMatchObject({
+      interrupted: true,
+      rawStatus: 'interrupted',
+      summary: { success: false },
+    });
+  });
+
+  test.each([
+    ['passed', 0, false, true],
+    ['passed', 1, false, false],
+    ['passed', 1, true, true],
+    ['failed', 0, false, false],
+    ['interrupted', 0, false, false],
+  ] as const)(
+    'success follows the exit code: reason %s, %i unhandled error(s), ignore=%s -> %s',
+    async (reason, count, ignore, success) => {
+      const { reporter, of } = setup({ dangerouslyIgnoreUnhandledErrors: ignore });
+      reporter.onTestRunStart([]);
+      const errors = Array.from({ length: count }, () => error('unhandled rejection'));
+      await reporter.onTestRunEnd([], errors, reason);
+      expect(of('test.completed')[0].summary.success).toBe(success);
+      expect(of('test.failed').filter((f) => f.scope === 'run')).toHaveLength(count);
+      expect(of('test.completed')[0].errors ?? []).toHaveLength(count);
+    },
+  );
+
+  test('each watch-mode rerun is a new run with its own run id', async () => {
+    const { reporter, events } = setup({ watch: true });
+    const a = module('a.test.ts');
+    for (let i = 0; i < 2; i++) {
+      reporter.onTestRunStart([{ moduleId: a.moduleId }]);
+      await reporter.onTestRunEnd([], [], 'passed');
+    }
+    const starts = events.filter((e) => e.type === 'test.started');
+    const ends = events.filter((e) => e.type === 'test.completed');
+    expect(starts).toHaveLength(2);
+    expect(ends).toHaveLength(2);
+    expect(starts[0].runId).not.toBe(starts[1].runId);
+    expect(ends[1].runId).toBe(starts[1].runId);
+    expect((starts[0].data as any).run.watch).toBe(true);
+  });
+
+  test('hooks never throw into Vitest, whatever they are handed', async () => {
+    const { reporter } = setup();
+    const bad = {} as never;
+    reporter.onTestRunStart(bad);
+    expect(() => reporter.onTestModuleQueued(bad)).not.toThrow();
+    expect(() => reporter.onTestModuleCollected(bad)).not.toThrow();
+    expect(() => reporter.onTestModuleStart(bad)).not.toThrow();
+    expect(() => reporter.onTestCaseReady(bad)).not.toThrow();
+    expect(() => reporter.onTestCaseResult(bad)).not.toThrow();
+    expect(() => reporter.onHookStart(bad)).not.toThrow();
+    expect(() => reporter.onHookEnd(bad)).not.toThrow();
+    expect(() => reporter.onTestSuiteResult(bad)).not.toThrow();
+    expect(() => reporter.onUserConsoleLog(bad)).not.toThrow();
+    expect(() => reporter.onTestModuleEnd(bad)).not.toThrow();
+    await expect(reporter.onTestRunEnd(bad, bad, bad)).resolves.toBeUndefined();
+    // Without onInit (a Vitest that never called it) nothing happens either.
+    const lonely = new TestwireVitestReporter({ sink: () => {} });
+    expect(() => lonely.onTestRunStart([])).not.toThrow();
+    await expect(lonely.onTestRunEnd([], [], 'passed')).resolves.toBeUndefined();
+  });
+
+  test('enabled: false publishes nothing', async () => {
+    const events: PublishedEvent[] = [];
+    const reporter = new TestwireVitestReporter({ sink: (e) => events.push(e), enabled: false });
+    reporter.onInit(context());
+    reporter.onTestRunStart([]);
+    await reporter.onTestRunEnd([], [], 'passed');
+    expect(events).toEqual([]);
+  });
+});

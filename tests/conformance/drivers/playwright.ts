@@ -1,0 +1,121 @@
+/**
+ * Conformance driver for Playwright Test (compat/playwright): runs the real `playwright test` binary on a
+ * copy of fixtures/playwright/<fixture>/ and reads Playwright's own JSON report.
+ *
+ * The fixture's playwright.config.mjs always has the `list` and `json` reporters and adds
+ * `@testwire/playwright` when TESTWIRE_CONFORMANCE_REPORTER=1. Fixture tests are plain Node code (no page),
+ * so no browser is needed. Playwright attributes worker output to the running test (outputAttribution 'test').
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { TestStatus } from '@testwire/protocol';
+import type { NativeReport, NativeTest, RunnerDriver, RunOptions, RunResult } from '../src/driver.js';
+import { copyFixture, REPO_DIR, runnerEnv, runProcess } from '../src/spawn.js';
+
+const COMPAT = path.join(REPO_DIR, 'compat/playwright');
+const WORK = path.join(COMPAT, 'work');
+const BIN = path.join(COMPAT, 'node_modules/.bin/playwright');
+
+// ---------------------------------------------------------------------------------------------------------
+// Playwright JSON report (the subset read here; `JSONReport` in @playwright/test/reporter)
+
+interface JsonReport {
+  suites?: JsonSuite[];
+  errors?: unknown[];
+  stats?: { expected: number; unexpected: number; flaky: number; skipped: number };
+}
+interface JsonSuite {
+  title: string;
+  file: string;
+  specs?: { title: string; file: string; tests: { status: JsonTestStatus; projectName: string }[] }[];
+  suites?: JsonSuite[];
+}
+type JsonTestStatus = 'expected' | 'unexpected' | 'flaky' | 'skipped';
+
+/** Playwright's per-test outcome -> testwire status (a flaky test passed in the end). */
+const OUTCOME: Record<JsonTestStatus, TestStatus> = {
+  expected: 'passed',
+  flaky: 'passed',
+  unexpected: 'failed',
+  skipped: 'skipped',
+};
+
+/** Top-level suites are files (their title is the file path); nested suites are describes. */
+export function normalizeJsonReport(report: JsonReport): NativeReport {
+  const tests: NativeTest[] = [];
+  const visit = (suite: JsonSuite, describes: string[]) => {
+    for (const spec of suite.specs ?? []) {
+      for (const test of spec.tests) {
+        tests.push({
+          file: spec.file.split(path.sep).join('/'),
+          titlePath: [...describes, spec.title],
+          status: OUTCOME[test.status],
+        });
+      }
+    }
+    // Anonymous `test.describe(() => …)` groups have an empty title; titles never show them.
+    for (const child of suite.suites ?? [])
+      visit(child, child.title ? [...describes, child.title] : describes);
+  };
+  for (const file of report.suites ?? []) visit(file, []);
+  const success =
+    (report.stats?.unexpected ?? 0) === 0 && (report.errors?.length ?? 0) === 0 && report.stats !== undefined;
+  return { tests, success };
+}
+
+async function run(options: RunOptions): Promise<RunResult> {
+  const { dir, cleanup } = copyFixture('playwright', 'playwright', options.fixture);
+  const reportFile = path.join(dir, 'report.json');
+  try {
+    const env = runnerEnv({
+      ...options.env,
+      TESTWIRE_CONFORMANCE_REPORTER: options.reporter ? '1' : '0',
+      TESTWIRE_CONFORMANCE_JSON: reportFile,
+    });
+    // FORCE_COLOR=0 already turns colours off; NO_COLOR beside it makes every Node process print a warning.
+    delete env.NO_COLOR;
+    const result = await runProcess(BIN, ['test'], {
+      cwd: dir,
+      env,
+      timeoutMs: options.timeoutMs ?? 120_000,
+    });
+    let native: NativeReport = { tests: [], success: false };
+    try {
+      native = normalizeJsonReport(JSON.parse(await readFile(reportFile, 'utf8')) as JsonReport);
+    } catch {
+      // No report (runner killed or crashed): the empty report makes the comparison fail visibly.
+    }
+    return { ...result, native };
+  } finally {
+    cleanup();
+  }
+}
+
+/**
+ * Durations (`(305ms)`, `(1.2s)`, `(1.0m)`), the fixture copy's absolute path (in stack frames) and process
+ * ids in Node warnings differ between two runs of the same fixture; nothing else in the list reporter's
+ * output does.
+ */
+export function normalizeOutput(output: string): string {
+  return output
+    .replace(/\r\n/g, '\n')
+    .replace(/\(node:\d+\)/g, '(node:<pid>)')
+    .replace(new RegExp(`${escapeRegExp(WORK)}[\\\\/][^\\\\/\\s]+`, 'g'), '<fixture>')
+    .replace(/\b\d+(?:\.\d+)?(?:ms|s|m|h)\b/g, '<duration>');
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+export const drivers: RunnerDriver[] = [
+  {
+    id: 'playwright',
+    framework: 'playwright',
+    // test.fixme is reported as skipped: the JSON report cannot tell a todo from a skip.
+    nativeTodo: false,
+    outputAttribution: 'test',
+    run,
+    normalizeOutput,
+  },
+];
