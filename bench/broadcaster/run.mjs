@@ -235,6 +235,7 @@ async function clientsRole() {
         if (msg.type === 'test.result') {
           const t = now();
           if (samples < latencies.length) latencies[samples++] = t - msg.data.sentAt;
+          if (process.env.BENCH_TRACE && t - msg.data.sentAt > 30) process.stderr.write(`slow: client ${i} event#${counts[i]} ${(t - msg.data.sentAt).toFixed(1)} ms\n`);
           lastRecvAt = t;
           if (++counts[i] === expected && ++complete === n) onComplete?.();
         } else if (msg.type === 'subscribed' || (!subscribe && msg.type === 'connection.established')) {

@@ -30,6 +30,8 @@ export interface BroadcasterOptions {
   maxPayload?: number;
   /** Per-subscriber bound on unsent bytes (own queue + socket buffer). Default 8 MiB. */
   subscriberQueue?: { maxBytes?: number };
+  /** Publisher side: events kept while the owner is unreachable. Default 100 000 events / 32 MiB; beyond, dropped and counted. */
+  publisherQueue?: { maxEvents?: number; maxBytes?: number };
   /** Per-connection token bucket for client messages. Default 50 messages/s, burst 100. */
   rateLimit?: { messagesPerSecond?: number; burst?: number };
   /** Join this endpoint as a publisher instead of binding (getBroadcaster only). Default: env `TESTWIRE_URL`. */
@@ -59,6 +61,8 @@ export interface ResolvedOptions {
   sseKeepAliveMs: number;
   maxPayload: number;
   subscriberMaxBytes: number;
+  publisherMaxEvents: number;
+  publisherMaxBytes: number;
   rateLimitPerSecond: number;
   rateLimitBurst: number;
   url?: string;
@@ -79,6 +83,7 @@ const KNOWN = new Set([
   'sseKeepAliveMs',
   'maxPayload',
   'subscriberQueue',
+  'publisherQueue',
   'rateLimit',
   'url',
   'dashboardDir',
@@ -174,6 +179,7 @@ export function resolveOptions(options: BroadcasterOptions = {}, env: NodeJS.Pro
   const history = object(options.history, 'history');
   const subscriberQueue = object(options.subscriberQueue, 'subscriberQueue');
   const rateLimit = object(options.rateLimit, 'rateLimit');
+  const publisherQueue = object(options.publisherQueue, 'publisherQueue');
 
   const url = options.url ?? (env.TESTWIRE_URL?.trim() || undefined);
   if (url !== undefined) {
@@ -211,6 +217,8 @@ export function resolveOptions(options: BroadcasterOptions = {}, env: NodeJS.Pro
     sseKeepAliveMs: positiveInt(options.sseKeepAliveMs, 'sseKeepAliveMs', 15_000),
     maxPayload: positiveInt(options.maxPayload, 'maxPayload', 64 * 1024),
     subscriberMaxBytes: positiveInt(subscriberQueue?.maxBytes, 'subscriberQueue.maxBytes', 8 * 1024 * 1024),
+    publisherMaxEvents: positiveInt(publisherQueue?.maxEvents, 'publisherQueue.maxEvents', 100_000),
+    publisherMaxBytes: positiveInt(publisherQueue?.maxBytes, 'publisherQueue.maxBytes', 32 * 1024 * 1024),
     rateLimitPerSecond: positiveInt(rateLimit?.messagesPerSecond, 'rateLimit.messagesPerSecond', 50),
     rateLimitBurst: positiveInt(rateLimit?.burst, 'rateLimit.burst', 100),
     url,

@@ -25,9 +25,6 @@ import { urlHost } from './owner.js';
 import { PUBLISHER_HEADER, readSecret } from './secret.js';
 import type { Broadcaster } from './types.js';
 
-/** Events kept while the owner is unreachable; beyond these bounds new events are dropped and counted. */
-const MAX_QUEUE_EVENTS = 100_000;
-const MAX_QUEUE_BYTES = 32 * 1024 * 1024;
 const BATCH_EVENTS = 1000;
 const BATCH_BYTES = 512 * 1024;
 /** Batches sent and not yet acknowledged. */
@@ -144,7 +141,7 @@ export class JoinedBroadcaster implements Broadcaster {
         data: event.data ?? {},
       } as QueuedEvent['event'];
       const json = JSON.stringify(full);
-      if (this.queue.length >= MAX_QUEUE_EVENTS || this.queueBytes + json.length > MAX_QUEUE_BYTES) {
+      if (this.queue.length >= this.options.publisherMaxEvents || this.queueBytes + json.length > this.options.publisherMaxBytes) {
         this.drop('the testwire owner is unreachable and the queue is full');
         return;
       }
@@ -392,8 +389,9 @@ export class JoinedBroadcaster implements Broadcaster {
         await this.owner.close({ timeoutMs });
         return;
       }
-      if (!this.idle) {
-        // closing is set: flush directly without the owner shortcut.
+      if (!this.idle && this.ws) {
+        // closing is set: flush directly without the owner shortcut. Without a connection there is
+        // nothing to wait for: the queued events are counted as dropped below.
         this.pump();
         await new Promise<void>((resolvePromise) => {
           const done = (): void => {
@@ -406,6 +404,8 @@ export class JoinedBroadcaster implements Broadcaster {
           if (this.idle) done();
         });
       }
+      this.droppedCount += this.queue.length;
+      this.queue = [];
       const ws = this.ws;
       this.ws = undefined;
       if (ws) {

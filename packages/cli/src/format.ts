@@ -191,12 +191,13 @@ export function formatRunSummary(run: RunSnapshot, c: Colors, maxFailures = 10):
   const counts = run.summary ?? { ...run.counts, total: run.totalTests, duration: undefined, success: undefined };
   const total = run.summary?.total ?? run.totalTests;
   const duration = run.summary?.duration;
+  let mark: string;
   let verdict: string;
-  if (run.status !== 'completed') verdict = c.yellow('… running');
-  else if (run.summary?.success) verdict = c.green('✓ passed');
-  else verdict = c.red('✗ failed');
+  if (run.status !== 'completed') [mark, verdict] = [c.yellow('…'), c.yellow('running')];
+  else if (run.summary?.success) [mark, verdict] = [c.green('✓'), c.green('passed')];
+  else [mark, verdict] = [c.red('✗'), c.red('failed')];
   const lines = [
-    `${verdict} ${runLabel(run, c)}  ${countsText({ ...counts, flaky: run.counts.flaky }, c)} of ${total}${duration !== undefined ? ` in ${formatDuration(duration)}` : ''}`,
+    `${mark} ${runLabel(run, c)}  ${verdict}  ${countsText({ ...counts, flaky: run.counts.flaky }, c)} of ${total}${duration !== undefined ? ` in ${formatDuration(duration)}` : ''}`,
   ];
   const failures = run.tests.filter((t) => t.status === 'failed' && !t.willRetry);
   for (const test of failures.slice(0, maxFailures)) {

@@ -146,7 +146,7 @@ describe('formatting', () => {
     const model = new WatchModel();
     sampleRun(model);
     const [head, failure] = formatRunSummary(model.runs()[0], plain);
-    expect(head).toContain('… running jest web');
+    expect(head).toContain('… jest web  running  2 passed, 1 failed of 4');
     expect(failure).toContain('✗ math › divides  AssertionError: expected 1 to equal 2');
   });
 

@@ -132,7 +132,7 @@ describe('reconnect and resume', () => {
       expect(out.stdout).toContain(`testwire watch: connected to ${url}`);
       expect(out.stdout).toMatch(/▶ mocha fixture started \(3 tests\) r_w/);
       expect(out.stdout).toContain('✗ mocha fixture: math › case 2  AssertionError: expected 2 to equal 42');
-      expect(out.stdout).toMatch(/testwire watch: 1 of 1 run completed\n✗ failed mocha fixture {2}2 passed, 1 failed of 3/);
+      expect(out.stdout).toMatch(/testwire watch: 1 of 1 run completed\n✗ mocha fixture {2}failed {2}2 passed, 1 failed of 3/);
     } finally {
       await serve.stop();
     }

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { type Broadcaster, startBroadcaster } from '@testwire/broadcaster';
 import type { AnyEventEnvelope } from '@testwire/protocol';
@@ -166,6 +167,33 @@ describe('mocha 11 --parallel', () => {
       expect(completed?.data.summary).toMatchObject({ total: 5, failed: 1, success: false });
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('final flush', () => {
+  it('an endpoint that never answers delays the exit by the flush bound at most, and keeps the exit code', async () => {
+    // Accepts connections and never answers: the publisher's handshake hangs, the final flush cannot finish.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    const dir = workDir(12);
+    try {
+      const started = Date.now();
+      const result = await runMochaCli(12, ['--reporter', '@testwire/mocha', '--reporter-option', 'reporter=dot', '*.test.cjs'], dir, {
+        TESTWIRE_URL: `http://127.0.0.1:${port}`,
+        TESTWIRE_FLUSH_TIMEOUT: '800',
+      });
+      const elapsed = Date.now() - started;
+      // mocha sets its exit code only once done() hands back: it must not exit before that
+      expect(result.exitCode).toBe(1);
+      expect(result.stdout).toMatch(/2 passing/);
+      expect(elapsed).toBeLessThan(15_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
     }
   });
 });

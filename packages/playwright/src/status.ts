@@ -32,7 +32,7 @@ export function attemptStatus(
 ): TestStatus {
   const mapped = STATUS[result.status] ?? 'failed';
   if (mapped === 'skipped') return 'skipped';
-  return mapped;
+  return result.status === test.expectedStatus ? 'passed' : 'failed';
 }
 
 /**

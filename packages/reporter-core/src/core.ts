@@ -213,8 +213,13 @@ class Core implements ReporterCore {
     this.guard('testsDiscovered', () => {
       const run = this.ensureRun(true);
       if (!run) return;
+      const before = { total: run.knownTotal, known: run.totalKnown };
       if (Number.isFinite(count) && count > 0) run.knownTotal += Math.floor(count);
       if (options?.final) run.totalKnown = true;
+      // Consumers render "completed / total": tell them when the total moved or became final.
+      const shown = (total: number) => Math.max(total, run.completed + run.running.size);
+      if (shown(run.knownTotal) !== shown(before.total) || run.totalKnown !== before.known)
+        this.emitCurrentProgress(run);
     });
   }
 
@@ -314,9 +319,7 @@ class Core implements ReporterCore {
           file: identity.file,
         });
       }
-      const next = run.running.entries().next();
-      if (next.done) this.emitProgress(run, { status: 'idle' });
-      else this.emitProgress(run, { ref: next.value[1].ref, id: next.value[0], status: 'running' });
+      this.emitCurrentProgress(run);
     });
   }
 
@@ -535,6 +538,13 @@ class Core implements ReporterCore {
       ...(test.project ? { project: test.project } : {}),
       ...(test.repeatIndex !== undefined ? { repeatIndex: test.repeatIndex } : {}),
     };
+  }
+
+  /** Progress naming a test still running (parallel runners), or `idle`. */
+  private emitCurrentProgress(run: RunState): void {
+    const next = run.running.entries().next();
+    if (next.done) this.emitProgress(run, { status: 'idle' });
+    else this.emitProgress(run, { ref: next.value[1].ref, id: next.value[0], status: 'running' });
   }
 
   private emitProgress(

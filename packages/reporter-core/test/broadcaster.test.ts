@@ -1,6 +1,6 @@
+import { getBroadcaster, startBroadcaster } from '@testwire/broadcaster';
 import type { AnyEventEnvelope } from '@testwire/protocol';
 import { isEventEnvelope } from '@testwire/protocol';
-import { getBroadcaster, startBroadcaster } from '@testwire/broadcaster';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createReporterCore } from '../src/index.js';
@@ -21,7 +21,10 @@ describe('reporter-core with a real broadcaster', () => {
     const socket = new WebSocket(owner.wsUrl);
     const received: AnyEventEnvelope[] = [];
     const completed = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no test.completed; got ${received.map((e) => e.type)}`)), 10_000);
+      const timer = setTimeout(
+        () => reject(new Error(`no test.completed; got ${received.map((e) => e.type)}`)),
+        10_000,
+      );
       socket.on('message', (raw) => {
         const message = JSON.parse(String(raw));
         if (isEventEnvelope(message)) {
@@ -37,19 +40,31 @@ describe('reporter-core with a real broadcaster', () => {
       socket.once('error', reject);
       socket.on('message', (raw) => {
         const message = JSON.parse(String(raw));
-        if (message.type === 'connection.established') socket.send(JSON.stringify({ type: 'subscribe', events: ['*'] }));
+        if (message.type === 'connection.established')
+          socket.send(JSON.stringify({ type: 'subscribe', events: ['*'] }));
         if (message.type === 'subscribed') resolve();
       });
     });
 
-    const core = createReporterCore({ framework: 'mocha', rootDir: process.cwd(), url: owner.url, performanceIntervalMs: 0, env: {} });
+    const core = createReporterCore({
+      framework: 'mocha',
+      rootDir: process.cwd(),
+      url: owner.url,
+      performanceIntervalMs: 0,
+      env: {},
+    });
     const ref = { file: 'test/a.spec.js', titlePath: ['suite', 'works'] };
     core.runStarted({ totalTests: 2 });
     core.testStarted(ref);
     core.output(ref, 'hello', 'stdout', 'log');
     core.testResult(ref, { status: 'passed', rawStatus: 'passed', duration: 4 });
     const broken = { file: 'test/a.spec.js', titlePath: ['suite', 'breaks'] };
-    core.testResult(broken, { status: 'failed', rawStatus: 'failed', duration: 2, errors: [new Error('nope')] });
+    core.testResult(broken, {
+      status: 'failed',
+      rawStatus: 'failed',
+      duration: 2,
+      errors: [new Error('nope')],
+    });
     await core.runCompleted({ success: false });
     expect(core.url).toBe(owner.url);
     await completed;
@@ -69,8 +84,18 @@ describe('reporter-core with a real broadcaster', () => {
     ]);
     for (let i = 1; i < mine.length; i++) expect(mine[i].seq).toBeGreaterThan(mine[i - 1].seq);
     const result = mine.find((event) => event.type === 'test.result')!;
-    expect(result.data).toMatchObject({ framework: 'mocha', id: core.idFor(ref), titlePath: ['suite', 'works'], status: 'passed' });
+    expect(result.data).toMatchObject({
+      framework: 'mocha',
+      id: core.idFor(ref),
+      titlePath: ['suite', 'works'],
+      status: 'passed',
+    });
     const done = mine.at(-1)!;
-    expect(done.type === 'test.completed' && done.data.summary).toMatchObject({ total: 2, passed: 1, failed: 1, success: false });
+    expect(done.type === 'test.completed' && done.data.summary).toMatchObject({
+      total: 2,
+      passed: 1,
+      failed: 1,
+      success: false,
+    });
   });
 });

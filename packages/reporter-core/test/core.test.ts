@@ -307,12 +307,14 @@ describe('progress', () => {
     expect(progress.map((data) => [data.status, data.completed, data.total, data.totalKnown])).toEqual([
       ['running', 0, 1, false],
       ['idle', 1, 1, false],
+      ['idle', 1, 3, false], // the total grew
       ['running', 1, 3, false],
       ['idle', 2, 3, false],
+      ['idle', 2, 3, true], // the total became final
       ['running', 2, 3, true],
     ]);
     expect(progress[0]).toMatchObject({ testName: 'one', file: 'a.test.js', progress: 0 });
-    expect(progress[3]).toMatchObject({ passed: 1, failed: 1, progress: 2 / 3 });
+    expect(progress[4]).toMatchObject({ passed: 1, failed: 1, progress: 2 / 3 });
   });
 
   it('uses a known total from runStarted', () => {

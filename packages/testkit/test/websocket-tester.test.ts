@@ -157,9 +157,9 @@ describe('WebSocketTester (plain ws server)', () => {
     await ws.waitForConnection(500);
     expect(ws.isConnectionActive()).toBe(true);
     // disconnect() is not a drop: no reconnect, pending waits fail at once.
-    const waiting = ws.waitForMessage((m) => m.type === 'never', 5000);
+    const waiting = expect(ws.waitForMessage((m) => m.type === 'never', 5000)).rejects.toThrow(/disconnected while waiting/);
     await ws.disconnect();
-    await expect(waiting).rejects.toThrow(/disconnected while waiting/);
+    await waiting;
     await new Promise((r) => setTimeout(r, 60));
     expect(upgrades).toBe(before + 1);
     expect(ws.isConnectionActive()).toBe(false);

@@ -8,7 +8,7 @@
  *   onTestCaseReady             -> testStarted, then the test's held console output
  *   onTestCaseResult            -> testResult once per attempt (see outcome.ts)
  *   onHookStart/End             beforeAll/afterAll that added errors                   -> hookFailed
- *   onTestModuleEnd             module errors no hook explains (import failed)         -> fileFailed
+ *   onTestModuleCollected/End   module errors no hook explains (import failed)         -> fileFailed
  *   onUserConsoleLog            -> output, attributed through the log's task id
  *   onTestRunEnd                never-finished tests, unhandled errors, then the awaited, bounded flush
  *
@@ -44,7 +44,7 @@ export interface TestwireVitestOptions {
   host?: string;
   /** Join this broadcaster as a publisher instead of binding a port. Default: env `TESTWIRE_URL`. */
   url?: string;
-  /** API key(s) for the broadcaster. Default: env `TESTWIRE_API_KEY`. */
+  /** API key for the broadcaster. Default: env `TESTWIRE_API_KEY`. */
   apiKey?: string;
   /** Project name on every event (room filter). Default: reporter-core's (package.json name). */
   project?: string;
@@ -131,6 +131,8 @@ export class TestwireVitestReporter {
       const run = this.ensureRun();
       if (!run) return;
       this.collect(run, testModule);
+      // The import failed: nothing else comes for this file (Vitest 3 sends no onTestModuleEnd for it).
+      if (testModule.state() === 'failed') this.reportFileErrors(run, testModule);
     });
   }
 
@@ -150,10 +152,7 @@ export class TestwireVitestReporter {
       const run = this.run;
       if (!run) return;
       this.collect(run, testModule);
-      // Errors that no hook explained: the import failed, a describe callback threw, no test in file.
-      for (const error of this.unreportedErrors(run, testModule)) {
-        run.core.fileFailed(testModule.moduleId, error);
-      }
+      this.reportFileErrors(run, testModule);
       // Output of tests that never started in this file is flushed with the file.
       for (const test of testModule.children.allTests()) this.flushLogs(run, test.id);
       this.flushLogs(run, testModule.id);
@@ -266,6 +265,7 @@ export class TestwireVitestReporter {
     this.guard(() => {
       for (const testModule of testModules ?? []) {
         this.collect(run, testModule);
+        this.reportFileErrors(run, testModule);
         // Tests that never reported (bail, interrupt): publish what Vitest knows, i.e. they did not run.
         for (const test of testModule.children.allTests()) {
           if (!run.finished.has(test.id)) this.finishTest(run, test);
@@ -299,6 +299,11 @@ export class TestwireVitestReporter {
     const vitest = this.vitest;
     const core = this.core;
     if (!vitest || !core?.enabled) return undefined;
+    if (this.run) {
+      // A run that never got its onTestRunEnd (cancelled, then rerun): close it rather than leave it open.
+      // The completion event is queued synchronously; its flush need not hold up the new run.
+      void core.runCompleted({ success: false, rawStatus: 'interrupted', interrupted: true });
+    }
     const run: RunState = {
       core,
       expectedModules: specifications?.length ?? Number.POSITIVE_INFINITY,
@@ -434,6 +439,11 @@ export class TestwireVitestReporter {
   private fileRef(entity: VitestTestSuite | VitestTestModule): TestRef {
     const file = entity.type === 'module' ? entity.moduleId : entity.module.moduleId;
     return { file, titlePath: [], project: entity.project?.name || undefined };
+  }
+
+  /** Errors of a file that no hook explained: the import failed, a describe callback threw, no test. */
+  private reportFileErrors(run: RunState, testModule: VitestTestModule): void {
+    for (const error of this.unreportedErrors(run, testModule)) run.core.fileFailed(testModule.moduleId, error);
   }
 
   private unreportedErrors(run: RunState, entity: VitestTestSuite | VitestTestModule): VitestError[] {

@@ -168,6 +168,24 @@ describe('TestwireVitestReporter', () => {
     expect(of('test.result').map((r) => r.status)).toEqual(['skipped']);
   });
 
+  test('Vitest 3 sends no onTestModuleEnd for a file that failed to import: reported once, at collection', async () => {
+    const { reporter, of } = setup();
+    const broken = module('broken.test.ts');
+    const late = module('late.test.ts');
+    reporter.onTestRunStart([{ moduleId: broken.moduleId }, { moduleId: late.moduleId }]);
+    broken._errors.push(error('Cannot find module ./missing'));
+    broken._state = 'failed';
+    reporter.onTestModuleCollected(broken);
+    expect(of('test.failed').map((f) => [f.scope, f.file])).toEqual([['file', 'broken.test.ts']]);
+    // An error only visible at the end (no module hook reported it) is still published, once.
+    late._errors.push(error('No test found in suite late.test.ts'));
+    await reporter.onTestRunEnd([broken, late], [], 'failed');
+    expect(of('test.failed').map((f) => [f.scope, f.file, f.error.message])).toEqual([
+      ['file', 'broken.test.ts', 'Cannot find module ./missing'],
+      ['file', 'late.test.ts', 'No test found in suite late.test.ts'],
+    ]);
+  });
+
   test('tests that never reported (bail, interrupt) are published as not run at the end', async () => {
     const { reporter, of } = setup();
     const a = module('a.test.ts');
@@ -222,6 +240,20 @@ describe('TestwireVitestReporter', () => {
     expect(starts[0].runId).not.toBe(starts[1].runId);
     expect(ends[1].runId).toBe(starts[1].runId);
     expect((starts[0].data as any).run.watch).toBe(true);
+  });
+
+  test('a run that never ended is closed as interrupted when the next one starts', async () => {
+    const { reporter, events } = setup({ watch: true });
+    reporter.onTestRunStart([]);
+    reporter.onTestRunStart([]);
+    await reporter.onTestRunEnd([], [], 'passed');
+    const boundaries = events
+      .filter((e) => e.type === 'test.started' || e.type === 'test.completed')
+      .map((e) => [e.type, e.runId, (e.data as any).interrupted ?? (e.data as any).summary?.success]);
+    expect(boundaries.map(([type]) => type)).toEqual(['test.started', 'test.completed', 'test.started', 'test.completed']);
+    expect(boundaries[1]).toEqual(['test.completed', boundaries[0][1], true]);
+    expect(boundaries[3][1]).toBe(boundaries[2][1]);
+    expect(boundaries[2][1]).not.toBe(boundaries[0][1]);
   });
 
   test('hooks never throw into Vitest, whatever they are handed', async () => {

@@ -1,0 +1,16 @@
+// Retries make a test that fails once and then passes "flaky": testwire sends one test.result per
+// attempt and flags the last one `flaky: true`.
+jest.retryTimes(2);
+
+let attempts = 0;
+
+test('eventually connects (flaky: passes on its second attempt)', () => {
+  attempts += 1;
+  expect(attempts).toBeGreaterThan(1);
+});
+
+test('takes its time (slow)', async () => {
+  await new Promise((resolve) => setTimeout(resolve, 700));
+  console.error('slow test finished');
+  expect(true).toBe(true);
+});

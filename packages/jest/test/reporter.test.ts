@@ -1,0 +1,198 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { PublishedEvent } from '@testwire/protocol';
+import { afterAll, describe, expect, it } from 'vitest';
+import { JEST_STATUS, mapJestStatus, TestwireJestReporter } from '../src/index.js';
+
+const root = mkdtempSync(join(tmpdir(), 'testwire-jest-'));
+writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'jest-unit' }));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function reporter(options: Record<string, unknown> = {}) {
+  const events: PublishedEvent[] = [];
+  const instance = new TestwireJestReporter({ rootDir: root }, {
+    performanceIntervalMs: 0,
+    sink: (event: PublishedEvent) => events.push(event),
+    ...options,
+  } as never);
+  const of = (type: string) => events.filter((event) => event.type === type).map((event) => event.data as any);
+  return { instance, events, of };
+}
+
+const file = join(root, 'math.test.js');
+const test = { path: file, context: { config: {} } };
+const assertion = (title: string, status: string, extra: Record<string, unknown> = {}) => ({
+  ancestorTitles: ['math'],
+  title,
+  fullName: `math ${title}`,
+  status,
+  duration: 2,
+  failureMessages: [] as string[],
+  failureDetails: [] as unknown[],
+  invocations: 1,
+  numPassingAsserts: 1,
+  location: null,
+  ...extra,
+});
+// What jest 29/30 send for a failed toBe(), copied from a real run.
+const failure = {
+  failureMessages: [
+    'Error: expect(received).toBe(expected) // Object.is equality\n\nExpected: 2\nReceived: 1\n    at Object.toBe (' +
+      file +
+      ':31:27)',
+  ],
+  failureDetails: [{ matcherResult: { actual: 1, expected: 2, name: 'toBe', pass: false } }],
+};
+
+describe('status table', () => {
+  it('maps every jest status, unknown ones to failed', () => {
+    expect(Object.keys(JEST_STATUS).sort()).toEqual(['disabled', 'failed', 'focused', 'passed', 'pending', 'skipped', 'todo']);
+    expect(mapJestStatus('pending')).toBe('skipped');
+    expect(mapJestStatus('todo')).toBe('todo');
+    expect(mapJestStatus('weird')).toBe('failed');
+  });
+});
+
+describe('TestwireJestReporter', () => {
+  it('turns a run with retries, skipped tests, console and a broken file into one consistent stream', async () => {
+    const { instance, of, events } = reporter();
+    instance.onRunStart({ numTotalTestSuites: 2 });
+    instance.onTestFileStart(test);
+    instance.onTestCaseStart(test, { ancestorTitles: ['math'], title: 'flaky' });
+    instance.onTestCaseResult(test, assertion('flaky', 'failed', { ...failure, invocations: 1 }));
+    instance.onTestCaseStart(test, { ancestorTitles: ['math'], title: 'flaky' });
+    instance.onTestCaseResult(test, assertion('flaky', 'passed', { invocations: 2 }));
+    instance.onTestFileResult(test, {
+      testFilePath: file,
+      testResults: [
+        assertion('flaky', 'passed', { invocations: 2 }),
+        assertion('skipped', 'pending', { duration: null, numPassingAsserts: 0 }),
+      ],
+      console: [
+        { message: 'adding numbers', origin: 'at x', type: 'log' },
+        { message: 'careful', origin: 'at y', type: 'warn' },
+      ],
+    });
+    const broken = join(root, 'broken.test.js');
+    instance.onTestFileStart({ path: broken });
+    instance.onTestFileResult({ path: broken }, {
+      testFilePath: broken,
+      testResults: [],
+      testExecError: { message: 'Cannot find module ./nope', stack: `Error: Cannot find module ./nope\n    at ${broken}:1:1` },
+    });
+    await instance.onRunComplete(new Set(), { numTotalTestSuites: 2, numFailedTests: 0, numRuntimeErrorTestSuites: 1 });
+
+    const results = of('test.result');
+    expect(results.map((r) => [r.testName, r.status, r.attempt, r.flaky ?? false])).toEqual([
+      ['flaky', 'failed', 1, false],
+      ['flaky', 'passed', 2, true],
+      ['skipped', 'skipped', 1, false],
+    ]);
+    expect(results[0]).toMatchObject({ file: 'math.test.js', titlePath: ['math', 'flaky'], rawStatus: 'failed' });
+    expect(results[0].error).toMatchObject({ message: expect.stringContaining('Expected: 2'), type: 'Error', expected: '2', actual: '1' });
+    expect(results[0].error.stack).toContain('at Object.toBe (math.test.js:31:27)');
+    expect(of('test.output').map((o) => [o.output, o.outputType, o.stream, o.file, o.id])).toEqual([
+      ['adding numbers', 'stdout', 'log', 'math.test.js', undefined],
+      ['careful', 'stderr', 'warn', 'math.test.js', undefined],
+    ]);
+    const fileFailure = of('test.failed').find((f) => f.scope === 'file');
+    expect(fileFailure).toMatchObject({ file: 'broken.test.js', error: { message: 'Cannot find module ./nope' } });
+    const completed = of('test.completed')[0];
+    expect(completed.summary).toMatchObject({ total: 2, passed: 1, skipped: 1, flaky: 1, success: false });
+    expect(of('test.progress').at(-1)).toMatchObject({ completed: 2, total: 2, totalKnown: true });
+    expect(events[0].type).toBe('test.started');
+    expect(events.at(-1)!.type).toBe('test.completed');
+    expect(instance.getLastError()).toBeUndefined();
+  });
+
+  it('rebuilds attempts jest did not send live from invocations and retryReasons', () => {
+    const { instance, of } = reporter();
+    instance.onRunStart({ numTotalTestSuites: 1 });
+    instance.onTestFileResult(test, {
+      testFilePath: file,
+      testResults: [assertion('flaky', 'passed', { invocations: 3, retryReasons: ['Error: first\n    at x (math.test.js:1:1)'] })],
+    });
+    const results = of('test.result');
+    expect(results.map((r) => [r.attempt, r.status, r.willRetry ?? false, r.flaky ?? false])).toEqual([
+      [1, 'failed', true, false],
+      [2, 'failed', true, false],
+      [3, 'passed', false, true],
+    ]);
+    expect(results[0].error.message).toBe('first');
+    expect(results[1].error.message).toContain('logErrorsBeforeRetry');
+  });
+
+  it('flags jest timeouts', () => {
+    const { instance, of } = reporter();
+    instance.onTestCaseResult(test, assertion('slow', 'failed', {
+      failureMessages: ['thrown: "Exceeded timeout of 5000 ms for a test.\nAdd a timeout value to this test…"\n    at x (math.test.js:1:1)'],
+    }));
+    expect(of('test.result')[0]).toMatchObject({ status: 'failed', timedOut: true });
+  });
+
+  it('success follows jest exit code logic, evaluated before jest sets results.success', async () => {
+    const cases: [Record<string, unknown>, boolean][] = [
+      [{ numFailedTests: 0, numRuntimeErrorTestSuites: 0 }, true],
+      [{ numFailedTests: 1, numRuntimeErrorTestSuites: 0 }, false],
+      [{ numFailedTests: 0, numRuntimeErrorTestSuites: 1 }, false],
+      [{ numFailedTests: 0, numRuntimeErrorTestSuites: 0, snapshot: { failure: true } }, false],
+      [{ numFailedTests: 0, numRuntimeErrorTestSuites: 0, wasInterrupted: true }, false],
+    ];
+    for (const [results, success] of cases) {
+      const { instance, of } = reporter();
+      instance.onRunStart({ numTotalTestSuites: 0 });
+      await instance.onRunComplete(new Set(), { numTotalTestSuites: 0, ...results } as never);
+      expect(of('test.completed')[0].summary.success).toBe(success);
+    }
+  });
+
+  it('a watch-mode rerun is a new run', async () => {
+    const { instance, of } = reporter();
+    for (let i = 0; i < 2; i++) {
+      instance.onRunStart({ numTotalTestSuites: 1 });
+      instance.onTestCaseResult(test, assertion('adds', 'passed'));
+      await instance.onRunComplete(new Set(), { numTotalTestSuites: 1, numFailedTests: 0, numRuntimeErrorTestSuites: 0 });
+    }
+    const started = of('test.started');
+    expect(started).toHaveLength(2);
+    expect(started[0].run.runId).not.toBe(started[1].run.runId);
+    expect(of('test.completed').map((c) => c.summary.total)).toEqual([1, 1]);
+  });
+
+  it('never throws into jest, whatever it is given', async () => {
+    const { instance } = reporter();
+    const junk = null as never;
+    expect(() => {
+      instance.onRunStart(junk);
+      instance.onTestFileStart(junk);
+      instance.onTestCaseStart(junk, junk);
+      instance.onTestCaseResult(junk, junk);
+      instance.onTestFileResult(junk, junk);
+    }).not.toThrow();
+    await expect(instance.onRunComplete(junk, junk)).resolves.toBeUndefined();
+    expect(() => new TestwireJestReporter(junk, junk)).not.toThrow();
+  });
+});
+
+describe('module shape', () => {
+  const require = createRequire(import.meta.url);
+  it("require('@testwire/jest') is the reporter class, also as .default", () => {
+    const Reporter = require('../dist/index.cjs');
+    expect(typeof Reporter).toBe('function');
+    expect(Reporter.name).toBe('TestwireJestReporter');
+    expect(Reporter.default).toBe(Reporter);
+  });
+
+  it.each(['jest-29', 'jest-30'])('%s loads it the way it loads reporters (requireOrImportModule)', async (compat) => {
+    const compatDir = join(__dirname, '../../../compat', compat);
+    const fromJest = createRequire(require.resolve('jest/package.json', { paths: [compatDir] }));
+    const fromCore = createRequire(fromJest.resolve('@jest/core'));
+    const { requireOrImportModule } = fromCore('jest-util');
+    const path = require.resolve('@testwire/jest', { paths: [compatDir] });
+    const Reporter = await requireOrImportModule(path);
+    expect(Reporter.name).toBe('TestwireJestReporter');
+    expect(new Reporter({ rootDir: root }, { enabled: false }).getLastError()).toBeUndefined();
+  });
+});
