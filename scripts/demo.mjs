@@ -40,13 +40,16 @@ const requested = (process.env.TESTWIRE_DEMO_RUNNERS ?? ALL_RUNNERS.join(','))
   .map((s) => s.trim())
   .filter(Boolean);
 for (const name of requested) {
-  if (!ALL_RUNNERS.includes(name)) fail(`TESTWIRE_DEMO_RUNNERS: unknown runner ${JSON.stringify(name)} (${ALL_RUNNERS.join(', ')})`);
+  if (!ALL_RUNNERS.includes(name))
+    fail(`TESTWIRE_DEMO_RUNNERS: unknown runner ${JSON.stringify(name)} (${ALL_RUNNERS.join(', ')})`);
 }
 
 const runners = [];
 for (const name of requested) {
   if (name === 'playwright' && !existsSync(CHROMIUM)) {
-    say(`demo: skipping playwright: ${CHROMIUM} is missing (install it with \`apt-get install -y chromium\`)`);
+    say(
+      `demo: skipping playwright: ${CHROMIUM} is missing (install it with \`apt-get install -y chromium\`)`,
+    );
     continue;
   }
   const dir = join(root, 'examples', name);
@@ -60,9 +63,22 @@ for (const name of requested) {
 if (runners.length === 0) fail('no runner to run');
 
 const logDir = mkdtempSync(join(tmpdir(), 'testwire-demo-'));
+/** Every child still running, so that however the demo ends, none is left behind. */
+const alive = new Set();
+process.on('exit', () => {
+  for (const child of alive) {
+    try {
+      if (child.spawnargs[0] === '/bin/sh') process.kill(-child.pid, 'SIGKILL');
+      else child.kill('SIGKILL');
+    } catch {}
+  }
+});
+
 /** Spawns a child with an `exited` promise that never rejects. */
 function start(command, args, options) {
   const child = spawn(command, args, options);
+  alive.add(child);
+  child.on('exit', () => alive.delete(child));
   child.exited = new Promise((resolve) => {
     child.on('exit', (code, signal) => resolve({ code, signal }));
     child.on('error', (error) => resolve({ code: null, signal: null, error }));
@@ -132,6 +148,7 @@ const watch = start(process.execPath, [cli, 'watch', '--url', url, '--runs', Str
 });
 
 const results = new Map();
+const runnerChildren = [];
 for (const runner of runners) {
   const logFile = join(logDir, `${runner.name}.log`);
   const log = createWriteStream(logFile);
@@ -153,11 +170,16 @@ for (const runner of runners) {
   child.stderr.pipe(log, { end: false });
   runner.logFile = logFile;
   runnerChildren.push(child);
-  results.set(runner.name, child.exited.then((r) => (log.end(), r)));
+  results.set(
+    runner.name,
+    child.exited.then((exit) => {
+      log.end();
+      return exit;
+    }),
+  );
 }
 
 let interrupted = false;
-const runnerChildren = [];
 const stopRunners = (signal) => {
   for (const child of runnerChildren) {
     // Started in their own process group (detached): signal the group, so workers stop too.
@@ -204,7 +226,11 @@ if (serve) {
 say('');
 for (const [index, runner] of runners.entries()) {
   const { code, signal, error } = runnerExits[index];
-  const how = error ? `could not start (${error.message})` : signal ? `killed by ${signal}` : `exited ${code}`;
+  const how = error
+    ? `could not start (${error.message})`
+    : signal
+      ? `killed by ${signal}`
+      : `exited ${code}`;
   const note = code === 1 ? ' (the example has intentional failures)' : '';
   say(`demo: ${runner.name.padEnd(10)} ${how}${note}  log: ${runner.logFile}`);
 }

@@ -20,7 +20,7 @@ import { fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -156,6 +156,8 @@ async function serverRole() {
 
   let cpu0;
   let index = 0;
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
   const events = Array.from({ length: 64 }, (_, i) => makeEvent(i, runId));
   const stamp = () => {
     // A fresh object per event (a reporter builds one per test), from a template to keep generation cheap.
@@ -172,6 +174,7 @@ async function serverRole() {
       process.send({ type: 'mem', rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed });
     } else if (msg.cmd === 'phase') {
       cpu0 = process.cpuUsage();
+      loopDelay.reset();
       const wallStart = now();
       if (msg.mode === 'burst') {
         for (let i = 0; i < msg.count; i++) publish(stamp());
@@ -196,6 +199,9 @@ async function serverRole() {
         tick();
       }
     } else if (msg.cmd === 'cpu') {
+      if (process.env.BENCH_TRACE) {
+        process.stderr.write(`server loop delay: max ${(loopDelay.max / 1e6).toFixed(1)} ms p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms\n`);
+      }
       const d = process.cpuUsage(cpu0);
       process.send({ type: 'cpu', user: d.user, system: d.system });
     } else if (msg.cmd === 'exit') {
@@ -218,6 +224,9 @@ async function clientsRole() {
   let expected = 0;
   let counts = new Uint32Array(n);
   let latencies = new Float64Array(0);
+  let trace;
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
   let samples = 0;
   let complete = 0;
   let lastRecvAt = 0;
@@ -235,7 +244,7 @@ async function clientsRole() {
         if (msg.type === 'test.result') {
           const t = now();
           if (samples < latencies.length) latencies[samples++] = t - msg.data.sentAt;
-          if (process.env.BENCH_TRACE && t - msg.data.sentAt > 30) process.stderr.write(`slow: client ${i} event#${counts[i]} ${(t - msg.data.sentAt).toFixed(1)} ms\n`);
+          if (trace && counts[i] < trace.length) trace[counts[i]] = Math.max(trace[counts[i]], t - msg.data.sentAt);
           lastRecvAt = t;
           if (++counts[i] === expected && ++complete === n) onComplete?.();
         } else if (msg.type === 'subscribed' || (!subscribe && msg.type === 'connection.established')) {
@@ -257,6 +266,9 @@ async function clientsRole() {
       expected = msg.count;
       counts = new Uint32Array(n);
       latencies = new Float64Array(msg.count * n);
+      // BENCH_TRACE=1: worst latency per event index, to see when slow deliveries happen
+      trace = process.env.BENCH_TRACE ? new Float64Array(msg.count) : undefined;
+      loopDelay.reset();
       samples = 0;
       complete = 0;
       const timer = setTimeout(() => finish(true), msg.timeoutMs);
@@ -265,6 +277,12 @@ async function clientsRole() {
         onComplete = undefined;
         const sorted = latencies.subarray(0, samples).sort();
         const pct = (p) => (samples ? sorted[Math.min(samples - 1, Math.floor((p / 100) * samples))] : Number.NaN);
+        if (trace) {
+          process.stderr.write(`clients loop delay: max ${(loopDelay.max / 1e6).toFixed(1)} ms p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms\n`);
+          if (process.env.BENCH_TRACE === 'all') process.stderr.write(`trace: ${[...trace].map((x) => x.toFixed(0)).join(' ')}\n`);
+          const worst = [...trace.keys()].sort((x, y) => trace[y] - trace[x]).slice(0, 12);
+          process.stderr.write(`worst events (index: ms): ${worst.map((k) => `${k}: ${trace[k].toFixed(1)}`).join(', ')}\n`);
+        }
         let received = 0;
         for (const c of counts) received += c;
         process.send({

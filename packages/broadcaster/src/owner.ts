@@ -678,7 +678,9 @@ export class Owner implements Broadcaster {
     const timedOut = new Promise<void>((r) => {
       timer = setTimeout(r, timeoutMs);
     });
-    await Promise.race([Promise.allSettled(sockets), timedOut]);
+    // In-flight HTTP requests (/status…) may finish; idle keep-alive connections go now.
+    this.server.closeIdleConnections();
+    await Promise.race([Promise.allSettled([...sockets, serverClosed]), timedOut]);
     for (const connection of this.connections) connection.ws.terminate();
     for (const peer of this.publishers) peer.ws.terminate();
     for (const { res } of this.sse) res.destroy();

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { RunStateStore } from '@testwire/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getBroadcaster, resetBroadcasterSingleton } from '../src/index.js';
-import { Client, type Msg, freePort, recordingLogger, sleep, waitFor } from './helpers.js';
+import { Client, type Msg, freePort, recordingLogger, sleep, waitFor, getJson } from './helpers.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const children: ChildProcess[] = [];
@@ -55,7 +55,7 @@ describe('cross-process', () => {
     expect(b).toMatchObject({ role: 'publisher', url: a.url, epoch: a.epoch });
     const subscriber = await Client.open(`ws://127.0.0.1:${port}/ws?events=*`);
     cleanups.push(() => subscriber.close());
-    const status = await (await fetch(`http://127.0.0.1:${port}/status`)).json();
+    const status = await getJson(`http://127.0.0.1:${port}/status`);
     expect(status.publishers).toBe(1);
 
     publisher.send({ cmd: 'run', runId: 'r_pub', tests: 50, intervalMs: 0 });
@@ -147,7 +147,7 @@ describe('cross-process', () => {
     expect(logger.warnings).toHaveLength(1);
     expect(logger.warnings[0]).toContain(b.url);
     expect(logger.warnings[0]).toContain(String(port));
-    const status = await (await fetch(`${b.url}/status`)).json();
+    const status = await getJson(`${b.url}/status`);
     expect(status.server).toBe('testwire');
     // Same instance on the next call, no second warning.
     expect(await getBroadcaster({ port, logger })).toBe(b);
@@ -163,7 +163,7 @@ describe('cross-process', () => {
     });
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     const url = await waitFor(() => out.split('\n')[0]?.startsWith('http') && out.split('\n')[0], 'the child URL');
-    const subs = [];
+    const subs: Client[] = [];
     for (let i = 0; i < subscribers - 1; i++) subs.push(await Client.open(`${url.replace('http', 'ws')}/ws?events=*`));
     // And one SSE subscriber.
     const sse = await fetch(`${url}/events`);

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type Broadcaster, startBroadcaster } from '../src/index.js';
-import { Client, sleep, testOutput, testResult, waitFor } from './helpers.js';
+import { Client, sleep, testOutput, testResult, waitFor, getJson } from './helpers.js';
 
 let broadcaster: Broadcaster | undefined;
 const sockets: WebSocket[] = [];
@@ -65,7 +65,7 @@ describe('fan-out', () => {
     expect(publishMs).toBeLessThan(1000); // publish() only queues
 
     await waitFor(() => fast.events().length === EVENTS, 'the fast subscriber to get everything', 10_000);
-    const status = await (await fetch(`${b.url}/status`)).json();
+    const status = await getJson(`${b.url}/status`);
     expect(status.lagged).toBe(1);
 
     slow.ws.resume();
@@ -101,7 +101,7 @@ describe('fan-out', () => {
       await b.flush();
       await sleep(5);
     }
-    const status = await (await fetch(`${b.url}/status`)).json();
+    const status = await getJson(`${b.url}/status`);
     expect(status.lagged).toBe(1);
     expect(status.subscribers).toBe(0);
   });

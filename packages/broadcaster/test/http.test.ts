@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { validatePublishedEvent } from '@testwire/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Broadcaster, startBroadcaster, VERSION } from '../src/index.js';
-import { Client, testResult, testStarted } from './helpers.js';
+import { Client, type Msg, getJson, testResult, testStarted } from './helpers.js';
 
 let broadcaster: Broadcaster | undefined;
 const cleanups: (() => void)[] = [];
@@ -26,7 +26,7 @@ describe('HTTP endpoints', () => {
     for (const path of ['/status', '/ws/status']) {
       const res = await fetch(`${b.url}${path}`);
       expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
-      const status = await res.json();
+      const status = (await res.json()) as Msg;
       expect(status).toMatchObject({
         server: 'testwire',
         version: VERSION,
@@ -44,7 +44,7 @@ describe('HTTP endpoints', () => {
 
   it('/health is system.health data (validated against the protocol schema)', async () => {
     const b = (broadcaster = await startBroadcaster({ port: 0 }));
-    const health = await (await fetch(`${b.url}/health`)).json();
+    const health = await getJson(`${b.url}/health`);
     expect(validatePublishedEvent({ type: 'system.health', runId: '', data: health })).toMatchObject({ ok: true });
     expect(health.status).toBe('healthy');
     expect(health.components.map((c: { name: string }) => c.name)).toEqual(['http', 'history', 'subscribers']);
@@ -59,7 +59,7 @@ describe('HTTP endpoints', () => {
     for (const endpoint of ['/ws', '/events', '/status', '/health']) expect(html).toContain(endpoint);
     const missing = await fetch(`${b.url}/nope`);
     expect(missing.status).toBe(404);
-    expect((await missing.json()).error).toBe('NOT_FOUND');
+    expect(((await missing.json()) as Msg).error).toBe('NOT_FOUND');
     expect((await fetch(`${b.url}/status`, { method: 'POST' })).status).toBe(405);
     expect((await fetch(`${b.url}/ws`)).status).toBe(426);
   });
@@ -80,6 +80,6 @@ describe('HTTP endpoints', () => {
     const escape = await fetch(`${b.url}/%2e%2e/${dir.split('/').pop()}-secret.txt`);
     expect(escape.status).toBe(404);
     // Endpoints still win over files.
-    expect((await (await fetch(`${b.url}/status`)).json()).server).toBe('testwire');
+    expect((await getJson(`${b.url}/status`)).server).toBe('testwire');
   });
 });

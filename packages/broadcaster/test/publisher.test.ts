@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type Broadcaster, getBroadcaster, PUBLISHER_HEADER, resetBroadcasterSingleton, secretPath, startBroadcaster } from '../src/index.js';
-import { Client, type Msg, freePort, recordingLogger, testCompleted, testResult, testStarted, waitFor } from './helpers.js';
+import { Client, type Msg, freePort, recordingLogger, testCompleted, testResult, testStarted, waitFor, getJson } from './helpers.js';
 
 const open: Broadcaster[] = [];
 const clients: Client[] = [];
@@ -56,7 +56,7 @@ describe('getBroadcaster as publisher', () => {
     joined.publish(testStarted());
     for (let i = 1; i <= 2500; i++) joined.publish(testResult(i));
     await joined.flush();
-    const status = await (await fetch(`${owner.url}/status`)).json();
+    const status = await getJson(`${owner.url}/status`);
     expect(status.seq).toBe(2501);
     expect(status.publishers).toBe(1);
   });

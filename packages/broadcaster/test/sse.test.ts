@@ -115,7 +115,7 @@ describe('SSE /events', () => {
     const b = (broadcaster = await startBroadcaster({ port: 0 }));
     const res = await fetch(`${b.url}/events?events=bad!`);
     expect(res.status).toBe(400);
-    expect((await res.json()).error).toBe('INVALID_SUBSCRIPTION');
+    expect(((await res.json()) as { error: string }).error).toBe('INVALID_SUBSCRIPTION');
   });
 
   it('replays from Last-Event-ID (header and ?lastEventId=) in order without duplicates', async () => {

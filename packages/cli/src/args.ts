@@ -37,12 +37,22 @@ export function parseCommand<T extends Options>(
     return parseArgs({ args: argv, options, allowPositionals: false, strict: true });
   } catch (error) {
     const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '');
-    throw new CliError(`${command}: ${message} (see \`testwire ${command} --help\`)`, 'USAGE', ExitCode.USAGE);
+    throw new CliError(
+      `${command}: ${message} (see \`testwire ${command} --help\`)`,
+      'USAGE',
+      ExitCode.USAGE,
+    );
   }
 }
 
-export function endpointFrom(values: { url?: string; port?: string; host?: string; 'api-key'?: string }, io: Io): Endpoint {
-  return resolveEndpoint({ url: values.url, port: values.port, host: values.host, apiKey: values['api-key'] }, io.env);
+export function endpointFrom(
+  values: { url?: string; port?: string; host?: string; 'api-key'?: string },
+  io: Io,
+): Endpoint {
+  return resolveEndpoint(
+    { url: values.url, port: values.port, host: values.host, apiKey: values['api-key'] },
+    io.env,
+  );
 }
 
 /** Parses a non-negative integer flag. */
@@ -50,7 +60,11 @@ export function parseCount(value: string | undefined, flag: string, fallback: nu
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) {
-    throw new CliError(`${flag}: expected a whole number, got ${JSON.stringify(value)}`, 'USAGE', ExitCode.USAGE);
+    throw new CliError(
+      `${flag}: expected a whole number, got ${JSON.stringify(value)}`,
+      'USAGE',
+      ExitCode.USAGE,
+    );
   }
   return n;
 }

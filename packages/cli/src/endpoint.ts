@@ -39,11 +39,19 @@ function endpointFromUrl(raw: string): Omit<Endpoint, 'apiKey'> {
   try {
     url = new URL(withScheme);
   } catch {
-    throw new CliError(`invalid URL ${JSON.stringify(raw)}: expected like http://127.0.0.1:7357`, 'USAGE', ExitCode.USAGE);
+    throw new CliError(
+      `invalid URL ${JSON.stringify(raw)}: expected like http://127.0.0.1:7357`,
+      'USAGE',
+      ExitCode.USAGE,
+    );
   }
   const secure = url.protocol === 'https:' || url.protocol === 'wss:';
   if (!['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol)) {
-    throw new CliError(`invalid URL ${JSON.stringify(raw)}: use http://, https://, ws:// or wss://`, 'USAGE', ExitCode.USAGE);
+    throw new CliError(
+      `invalid URL ${JSON.stringify(raw)}: use http://, https://, ws:// or wss://`,
+      'USAGE',
+      ExitCode.USAGE,
+    );
   }
   // `ws://host:port/ws`, `http://host:port/status` and friends all mean the same endpoint.
   const base = url.pathname.replace(/\/+(ws|events|status|health)?\/*$/, '');
@@ -55,9 +63,14 @@ function endpointFromUrl(raw: string): Omit<Endpoint, 'apiKey'> {
 export function parsePort(value: string, source: string): number {
   const port = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new CliError(`${source}: expected a port number 0-65535, got ${JSON.stringify(value)}`, 'USAGE', ExitCode.USAGE);
+    throw new CliError(
+      `${source}: expected a port number 0-65535, got ${JSON.stringify(value)}`,
+      'USAGE',
+      ExitCode.USAGE,
+    );
   }
   return port;
 }
 
-const formatHost = (host: string): string => (host.includes(':') && !host.startsWith('[') ? `[${host}]` : host);
+const formatHost = (host: string): string =>
+  host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;

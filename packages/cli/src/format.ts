@@ -34,7 +34,8 @@ export function createColors(enabled: boolean): Colors {
 
 /** Colour on a TTY unless NO_COLOR is set; FORCE_COLOR forces it (0 disables). */
 export function shouldColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '') return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '')
+    return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
   if (env.TERM === 'dumb') return false;
   return Boolean(stream.isTTY);
@@ -57,11 +58,13 @@ export function formatClock(iso: string): string {
   return `${p(date.getHours())}:${p(date.getMinutes())}:${p(date.getSeconds())}.${p(date.getMilliseconds(), 3)}`;
 }
 
-/** First line of an error, prefixed with its type when the message does not already say it. */
+/** First line of an error (two when the first ends with a colon), prefixed with its type when the message does not already say it. */
 export function errorLine(error: TestError | undefined): string {
   if (!error) return '';
-  const first = (error.message ?? '').split('\n').find((line) => line.trim() !== '') ?? '';
-  const text = first.trim();
+  const lines = (error.message ?? '').split('\n').filter((line) => line.trim() !== '');
+  let text = (lines[0] ?? '').trim();
+  // "Expected values to be strictly equal:" says nothing without the line that follows it.
+  if (text.endsWith(':') && lines[1]) text = `${text} ${lines[1].trim()}`;
   if (error.type && error.type !== 'Error' && !text.startsWith(error.type)) return `${error.type}: ${text}`;
   return text;
 }
@@ -120,20 +123,32 @@ function describeEvent(event: AnyEventEnvelope, c: Colors): string {
     case 'test.started': {
       const d = event.data;
       const total = d.totalTests > 0 ? `${d.totalTests} tests` : 'tests not counted yet';
-      const files = d.testFiles.length ? ` in ${d.testFiles.length} file${d.testFiles.length === 1 ? '' : 's'}` : '';
+      const files = d.testFiles.length
+        ? ` in ${d.testFiles.length} file${d.testFiles.length === 1 ? '' : 's'}`
+        : '';
       return `${runLabel(d, c)} ${total}${files} ${c.dim(event.runId)}`;
     }
     case 'test.progress': {
       const d = event.data;
       const pct = `${Math.round((d.progress ?? 0) * 100)}%`.padStart(4);
-      const what = d.status === 'running' ? ` ${c.cyan('▸')} ${titleOf(d.titlePath, d.testName ?? '')}` : ` ${c.dim(d.status)}`;
+      const what =
+        d.status === 'running'
+          ? ` ${c.cyan('▸')} ${titleOf(d.titlePath, d.testName ?? '')}`
+          : ` ${c.dim(d.status)}`;
       return `${runLabel(d, c)} ${pct} ${d.completed}/${d.total}${what}`;
     }
     case 'test.result': {
       const d = event.data;
-      const retry = d.willRetry ? c.yellow(' (will retry)') : d.attempt > 1 ? c.dim(` (attempt ${d.attempt})`) : '';
+      const retry = d.willRetry
+        ? c.yellow(' (will retry)')
+        : d.attempt > 1
+          ? c.dim(` (attempt ${d.attempt})`)
+          : '';
       const flaky = d.flaky ? c.yellow(' flaky') : '';
-      const error = d.status === 'failed' && (d.error ?? d.errors?.[0]) ? ` ${c.red(errorLine(d.error ?? d.errors?.[0]))}` : '';
+      const error =
+        d.status === 'failed' && (d.error ?? d.errors?.[0])
+          ? ` ${c.red(errorLine(d.error ?? d.errors?.[0]))}`
+          : '';
       return `${statusMark(d.status, c)} ${titleOf(d.titlePath, d.testName)} ${c.dim(`(${formatDuration(d.duration)})`)}${retry}${flaky}${error}`;
     }
     case 'test.failed': {
@@ -144,7 +159,7 @@ function describeEvent(event: AnyEventEnvelope, c: Colors): string {
     }
     case 'test.output': {
       const d = event.data;
-      const text = d.output.replace(/\n$/, '').replace(/\n/g, '\n' + ' '.repeat(36));
+      const text = d.output.replace(/\n$/, '').replace(/\n/g, `\n${' '.repeat(36)}`);
       return `${c.dim(`[${d.stream}]`)} ${d.outputType === 'stderr' ? c.yellow(text) : text}`;
     }
     case 'test.completed': {
@@ -188,7 +203,12 @@ function compactJson(value: unknown): string {
  *       ✗ math › divides  AssertionError: expected 1 to equal 2
  */
 export function formatRunSummary(run: RunSnapshot, c: Colors, maxFailures = 10): string[] {
-  const counts = run.summary ?? { ...run.counts, total: run.totalTests, duration: undefined, success: undefined };
+  const counts = run.summary ?? {
+    ...run.counts,
+    total: run.totalTests,
+    duration: undefined,
+    success: undefined,
+  };
   const total = run.summary?.total ?? run.totalTests;
   const duration = run.summary?.duration;
   let mark: string;
@@ -201,11 +221,16 @@ export function formatRunSummary(run: RunSnapshot, c: Colors, maxFailures = 10):
   ];
   const failures = run.tests.filter((t) => t.status === 'failed' && !t.willRetry);
   for (const test of failures.slice(0, maxFailures)) {
-    lines.push(`    ${c.red('✗')} ${titleOf(test.titlePath, test.testName)}  ${c.red(errorLine(test.error))}`);
+    lines.push(
+      `    ${c.red('✗')} ${titleOf(test.titlePath, test.testName)}  ${c.red(errorLine(test.error))}`,
+    );
   }
-  if (failures.length > maxFailures) lines.push(c.dim(`    … and ${failures.length - maxFailures} more failures`));
+  if (failures.length > maxFailures)
+    lines.push(c.dim(`    … and ${failures.length - maxFailures} more failures`));
   for (const error of run.errors.slice(0, 3)) {
-    lines.push(`    ${c.red('✗')} ${c.dim(`[${error.scope}]`)} ${error.file ?? error.testName ?? ''} ${c.red(errorLine(error.error))}`);
+    lines.push(
+      `    ${c.red('✗')} ${c.dim(`[${error.scope}]`)} ${error.file ?? error.testName ?? ''} ${c.red(errorLine(error.error))}`,
+    );
   }
   return lines;
 }

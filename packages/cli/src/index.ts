@@ -2,10 +2,12 @@
  * testwire CLI as a library: `main(argv)` runs a command; the formatting, the watch model and the
  * resilient stream are exported for tools that want the same output.
  */
-export { main, mainHelp, VERSION } from './main.js';
+
 export type { Io } from './args.js';
-export { CliError, ExitCode } from './errors.js';
+export { fetchStatus, formatStatus } from './commands/status.js';
+export { parseFilters } from './commands/tail.js';
 export { type Endpoint, type EndpointInput, resolveEndpoint } from './endpoint.js';
+export { CliError, ExitCode } from './errors.js';
 export {
   type Colors,
   countsText,
@@ -16,7 +18,13 @@ export {
   formatRunSummary,
   shouldColor,
 } from './format.js';
-export { type ConnectionView, type FrameOptions, renderFrame, truncate, visibleLength, WatchModel } from './monitor.js';
+export { main, mainHelp, VERSION } from './main.js';
+export {
+  type ConnectionView,
+  type FrameOptions,
+  renderFrame,
+  truncate,
+  visibleLength,
+  WatchModel,
+} from './monitor.js';
 export { openStream, type Stream, type StreamOptions, type StreamStatus } from './stream.js';
-export { fetchStatus, formatStatus } from './commands/status.js';
-export { parseFilters } from './commands/tail.js';

@@ -35,7 +35,10 @@ const COMMANDS: Record<string, { run(argv: string[], io: Io): Promise<number>; h
  * Runs the CLI with `argv` (without node and script) and returns the exit code. User errors
  * (CliError) are printed as one line `testwire: …` on stderr; anything else is a bug and prints its stack.
  */
-export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
+export async function main(
+  argv: string[],
+  io: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env },
+): Promise<number> {
   const [name, ...rest] = argv;
   try {
     if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
@@ -62,7 +65,9 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
       io.stderr.write(`testwire: ${error.message}\n`);
       return error.exitCode;
     }
-    io.stderr.write(`testwire: unexpected error (please report it): ${(error as Error)?.stack ?? String(error)}\n`);
+    io.stderr.write(
+      `testwire: unexpected error (please report it): ${(error as Error)?.stack ?? String(error)}\n`,
+    );
     return ExitCode.FAILURE;
   }
 }

@@ -48,8 +48,14 @@ export class WatchModel {
     if (event.type === 'performance.bottleneck') {
       if (!event.runId) return { completed: false, started: false };
       let slow = this.bottlenecks.get(event.runId);
-      if (!slow) this.bottlenecks.set(event.runId, (slow = new Map()));
-      slow.set(event.data.id ?? event.data.testName, { name: event.data.testName, duration: event.data.duration });
+      if (!slow) {
+        slow = new Map();
+        this.bottlenecks.set(event.runId, slow);
+      }
+      slow.set(event.data.id ?? event.data.testName, {
+        name: event.data.testName,
+        duration: event.data.duration,
+      });
       return { completed: false, started: false };
     }
     const before = event.runId ? this.store.get(event.runId) : undefined;
@@ -164,7 +170,9 @@ export function renderFrame(model: WatchModel, options: FrameOptions): string[] 
     renderRun(model, run, now, options, push);
   }
 
-  return fit(lines, Math.max(3, options.height - 1)).map((line) => truncate(line, Math.max(10, options.width - 1)));
+  return fit(lines, Math.max(3, options.height - 1)).map((line) =>
+    truncate(line, Math.max(10, options.width - 1)),
+  );
 }
 
 function renderRun(
@@ -195,8 +203,12 @@ function renderRun(
   const barColor = counts.failed > 0 ? c.red : c.green;
   const bar = barColor('█'.repeat(filled)) + c.dim('░'.repeat(barWidth - filled));
   const of = run.totalKnown || done ? `${total}` : `${total}+`;
-  const tally = done && run.summary ? countsText({ ...run.summary, flaky: counts.flaky }, c) : countsText(counts, c);
-  push(`  ${bar} ${String(completed).padStart(String(total).length)}/${of} ${`${Math.round(ratio * 100)}%`.padStart(4)}  ${tally}`, 0);
+  const tally =
+    done && run.summary ? countsText({ ...run.summary, flaky: counts.flaky }, c) : countsText(counts, c);
+  push(
+    `  ${bar} ${String(completed).padStart(String(total).length)}/${of} ${`${Math.round(ratio * 100)}%`.padStart(4)}  ${tally}`,
+    0,
+  );
 
   if (!done && run.current?.testName) {
     const file = run.current.file ? c.dim(`  ${run.current.file}`) : '';
@@ -205,18 +217,27 @@ function renderRun(
   const perf = model.performance.get(run.runId);
   if (perf && !done) {
     push(
-      c.dim(`  heap ${perf.memory.heapUsed.toFixed(1)} MB · rss ${perf.memory.rss.toFixed(1)} MB · cpu ${perf.cpu.usage.toFixed(0)}%`),
+      c.dim(
+        `  heap ${perf.memory.heapUsed.toFixed(1)} MB · rss ${perf.memory.rss.toFixed(1)} MB · cpu ${perf.cpu.usage.toFixed(0)}%`,
+      ),
       3,
     );
   }
   const failures = run.tests.filter((t) => t.status === 'failed' && !t.willRetry);
   const maxFailures = options.maxFailures ?? 5;
   for (const [index, test] of failures.slice(0, maxFailures).entries()) {
-    push(`  ${c.red('✗')} ${titleOf(test.titlePath, test.testName)}  ${c.red(errorLine(test.error))}`, index === 0 ? 1 : 2);
+    push(
+      `  ${c.red('✗')} ${titleOf(test.titlePath, test.testName)}  ${c.red(errorLine(test.error))}`,
+      index === 0 ? 1 : 2,
+    );
   }
-  if (failures.length > maxFailures) push(c.dim(`    … and ${failures.length - maxFailures} more failures`), 2);
+  if (failures.length > maxFailures)
+    push(c.dim(`    … and ${failures.length - maxFailures} more failures`), 2);
   for (const error of run.errors.slice(0, 2)) {
-    push(`  ${c.red('✗')} ${c.dim(`[${error.scope}]`)} ${error.file ?? error.testName ?? ''}  ${c.red(errorLine(error.error))}`, 2);
+    push(
+      `  ${c.red('✗')} ${c.dim(`[${error.scope}]`)} ${error.file ?? error.testName ?? ''}  ${c.red(errorLine(error.error))}`,
+      2,
+    );
   }
   for (const slow of model.slowTests(run)) {
     push(`  ${c.yellow('⧗')} ${slow.name}  ${c.yellow(formatDuration(slow.duration))}`, 4);
@@ -239,6 +260,7 @@ function fit(lines: Line[], max: number): string[] {
   return texts;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI escape sequences is the point
 const ANSI = /\x1b\[[0-9;?]*[a-zA-Z]/y;
 
 /** Cuts a line to `width` visible characters, keeping (and closing) ANSI sequences. */
@@ -267,5 +289,6 @@ export function truncate(line: string, width: number): string {
 
 /** Visible length of a string (ANSI sequences removed). */
 export function visibleLength(text: string): number {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI escape sequences is the point
   return [...text.replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, '')].length;
 }

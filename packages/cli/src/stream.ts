@@ -16,10 +16,10 @@
 import {
   type AnyEventEnvelope,
   type ConnectionEstablishedMessage,
+  isServerMessage,
   type SnapshotMessage,
   type SubscribeRequest,
   Subscription,
-  isServerMessage,
 } from '@testwire/protocol';
 import WebSocket from 'ws';
 import type { Endpoint } from './endpoint.js';
@@ -105,7 +105,9 @@ export function openStream(options: StreamOptions): Stream {
 
   const onEstablished = (ws: WebSocket, message: ConnectionEstablishedMessage): void => {
     if (message.server !== 'testwire') {
-      fatal(new CliError(`${endpoint.httpUrl} is not a testwire endpoint`, 'NOT_TESTWIRE', ExitCode.CONNECTION));
+      fatal(
+        new CliError(`${endpoint.httpUrl} is not a testwire endpoint`, 'NOT_TESTWIRE', ExitCode.CONNECTION),
+      );
       return;
     }
     attempt = 0;
@@ -170,7 +172,13 @@ export function openStream(options: StreamOptions): Stream {
       }
       case 'error':
         if (message.id === 'cli' || message.code === 'INVALID_SUBSCRIPTION') {
-          fatal(new CliError(`the endpoint refused the subscription: ${message.message}`, message.code, ExitCode.USAGE));
+          fatal(
+            new CliError(
+              `the endpoint refused the subscription: ${message.message}`,
+              message.code,
+              ExitCode.USAGE,
+            ),
+          );
         }
         break;
     }
@@ -253,7 +261,9 @@ export function openStream(options: StreamOptions): Stream {
 
 /** The one-line error for "could not connect at all". */
 export function nothingListening(endpoint: Endpoint, error?: NodeJS.ErrnoException): CliError {
-  const refused = !error || ['ECONNREFUSED', 'ECONNRESET', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EHOSTUNREACH'].includes(error.code ?? '');
+  const refused =
+    !error ||
+    ['ECONNREFUSED', 'ECONNRESET', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EHOSTUNREACH'].includes(error.code ?? '');
   const detail = refused ? '' : ` (${error?.code ?? error?.message})`;
   return new CliError(
     `nothing is listening at ${endpoint.httpUrl}${detail} (start a run with a testwire reporter or \`testwire serve\`)`,

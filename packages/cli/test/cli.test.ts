@@ -9,7 +9,8 @@ describe('testwire --help / --version', () => {
   it('lists the commands', async () => {
     const out = await cli(['--help']);
     expect(out.code).toBe(0);
-    for (const command of ['serve', 'watch', 'tail', 'status']) expect(out.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    for (const command of ['serve', 'watch', 'tail', 'status'])
+      expect(out.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
   });
 
   it('has --help for every command', async () => {
@@ -29,7 +30,9 @@ describe('testwire --help / --version', () => {
   it('rejects an unknown command or flag with one line and exit code 2', async () => {
     const unknown = await cli(['frobnicate']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toBe('testwire: unknown command "frobnicate"; commands: serve, watch, tail, status (see `testwire --help`)\n');
+    expect(unknown.stderr).toBe(
+      'testwire: unknown command "frobnicate"; commands: serve, watch, tail, status (see `testwire --help`)\n',
+    );
     const flag = await cli(['tail', '--bogus']);
     expect(flag.code).toBe(2);
     expect(flag.stderr.trim().split('\n')).toHaveLength(1);
@@ -75,7 +78,9 @@ describe('an endpoint with an API key', () => {
     );
     const tail = await cli(['tail', '--url', serve.url, '--api-key', 'wrong']);
     expect(tail.code).toBe(3);
-    expect(tail.stderr).toBe(`testwire: ${serve.url} refused the API key (HTTP 401): check --api-key / TESTWIRE_API_KEY\n`);
+    expect(tail.stderr).toBe(
+      `testwire: ${serve.url} refused the API key (HTTP 401): check --api-key / TESTWIRE_API_KEY\n`,
+    );
   });
 
   it('accepts the key from the flag or TESTWIRE_API_KEY', async () => {

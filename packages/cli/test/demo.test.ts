@@ -14,7 +14,9 @@ const runners = hasChromium ? ['jest', 'vitest', 'playwright', 'mocha'] : ['jest
 describe('pnpm demo', () => {
   beforeAll(assertBuilt);
 
-  it(`runs ${runners.join(', ')} at once into one endpoint and shows every run's summary`, { timeout: 300_000 }, async () => {
+  it(`runs ${runners.join(', ')} at once into one endpoint and shows every run's summary`, {
+    timeout: 300_000,
+  }, async () => {
     const out = await run(process.execPath, [join(REPO_ROOT, 'scripts/demo.mjs')], {
       cwd: REPO_ROOT,
       env: { TESTWIRE_PORT: '0', TESTWIRE_DEMO_TIMEOUT: '240', TESTWIRE_URL: '', CI: '1' },
@@ -22,14 +24,21 @@ describe('pnpm demo', () => {
     });
     const context = `stdout:\n${out.stdout}\nstderr:\n${out.stderr}`;
     expect(out.code, context).toBe(0);
-    if (!hasChromium) expect(out.stderr).toContain('skipping playwright: /usr/bin/chromium is missing (install it with `apt-get install -y chromium`)');
+    if (!hasChromium)
+      expect(out.stderr).toContain(
+        'skipping playwright: /usr/bin/chromium is missing (install it with `apt-get install -y chromium`)',
+      );
     expect(out.stderr).toMatch(/demo: testwire serve listening at http:\/\/127\.0\.0\.1:\d+/);
     expect(out.stderr).toContain(`demo: all ${runners.length} runs completed and were displayed`);
     // watch (plain, since stdout is a pipe here) ends with one summary per run.
     const summary = out.stdout.slice(out.stdout.lastIndexOf('testwire watch: '));
-    expect(summary, context).toMatch(new RegExp(`^testwire watch: ${runners.length} of ${runners.length} runs completed`));
+    expect(summary, context).toMatch(
+      new RegExp(`^testwire watch: ${runners.length} of ${runners.length} runs completed`),
+    );
     for (const runner of runners) {
-      expect(summary, `${runner}\n${context}`).toMatch(new RegExp(`^[✓✗] ${runner}\\b.* {2}(passed|failed) {2}\\d+ passed`, 'm'));
+      expect(summary, `${runner}\n${context}`).toMatch(
+        new RegExp(`^[✓✗] ${runner}\\b.* {2}(passed|failed) {2}\\d+ passed`, 'm'),
+      );
       // Each runner's own output went to its log file, named at the end.
       const log = new RegExp(`demo: ${runner} +exited \\d+.*log: (\\S+\\.log)`).exec(out.stderr);
       expect(log, `${runner} log line\n${context}`).not.toBeNull();

@@ -1,15 +1,20 @@
 import { describe, expect, it } from 'vitest';
+import { parseFilters } from '../src/commands/tail.js';
 import { resolveEndpoint } from '../src/endpoint.js';
 import { CliError } from '../src/errors.js';
-import { parseFilters } from '../src/commands/tail.js';
 
 describe('resolveEndpoint', () => {
   it('defaults to 127.0.0.1:7357', () => {
-    expect(resolveEndpoint({}, {})).toEqual({ httpUrl: 'http://127.0.0.1:7357', wsUrl: 'ws://127.0.0.1:7357/ws' });
+    expect(resolveEndpoint({}, {})).toEqual({
+      httpUrl: 'http://127.0.0.1:7357',
+      wsUrl: 'ws://127.0.0.1:7357/ws',
+    });
   });
 
   it('reads TESTWIRE_URL, then TESTWIRE_HOST/PORT, and TESTWIRE_API_KEY', () => {
-    expect(resolveEndpoint({}, { TESTWIRE_URL: 'http://localhost:9000' }).wsUrl).toBe('ws://localhost:9000/ws');
+    expect(resolveEndpoint({}, { TESTWIRE_URL: 'http://localhost:9000' }).wsUrl).toBe(
+      'ws://localhost:9000/ws',
+    );
     expect(resolveEndpoint({}, { TESTWIRE_PORT: '4000', TESTWIRE_HOST: '::1' })).toEqual({
       httpUrl: 'http://[::1]:4000',
       wsUrl: 'ws://[::1]:4000/ws',
@@ -65,6 +70,9 @@ describe('resolveEndpoint with empty variables', () => {
   it('treats an empty TESTWIRE_HOST / TESTWIRE_PORT / TESTWIRE_URL as unset', () => {
     const env = { TESTWIRE_HOST: '', TESTWIRE_PORT: '', TESTWIRE_URL: '', TESTWIRE_API_KEY: '' };
     expect(resolveEndpoint({ port: '1234' }, env).httpUrl).toBe('http://127.0.0.1:1234');
-    expect(resolveEndpoint({}, env)).toEqual({ httpUrl: 'http://127.0.0.1:7357', wsUrl: 'ws://127.0.0.1:7357/ws' });
+    expect(resolveEndpoint({}, env)).toEqual({
+      httpUrl: 'http://127.0.0.1:7357',
+      wsUrl: 'ws://127.0.0.1:7357/ws',
+    });
   });
 });

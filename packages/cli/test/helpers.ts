@@ -78,7 +78,10 @@ export interface Serve {
 }
 
 /** Starts `testwire serve --port <port>` and resolves with its URL once it prints it. */
-export async function startServe(args: string[] = ['--port', '0'], env: NodeJS.ProcessEnv = {}): Promise<Serve> {
+export async function startServe(
+  args: string[] = ['--port', '0'],
+  env: NodeJS.ProcessEnv = {},
+): Promise<Serve> {
   const child = spawn(process.execPath, [CLI, 'serve', ...args], {
     cwd: PACKAGE_DIR,
     env: { ...process.env, TESTWIRE_URL: '', TESTWIRE_PORT: '', TESTWIRE_API_KEY: '', NO_COLOR: '1', ...env },
@@ -89,7 +92,10 @@ export async function startServe(args: string[] = ['--port', '0'], env: NodeJS.P
   child.stderr!.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
   const url = await new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`testwire serve printed no URL in 10 s:\n${output}`)), 10_000);
+    const timer = setTimeout(
+      () => reject(new Error(`testwire serve printed no URL in 10 s:\n${output}`)),
+      10_000,
+    );
     const check = () => {
       const match = /listening at (\S+)/.exec(output);
       if (match) {
@@ -125,11 +131,18 @@ export async function status(url: string): Promise<Record<string, any>> {
 }
 
 /** Polls until `predicate` holds (bounded: `timeoutMs`, 50 ms steps). */
-export async function until<T>(probe: () => Promise<T> | T, predicate: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+export async function until<T>(
+  probe: () => Promise<T> | T,
+  predicate: (value: T) => boolean,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let value = await probe();
   while (!predicate(value)) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)?.slice(0, 500)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)?.slice(0, 500)}`,
+      );
     await new Promise((r) => setTimeout(r, 50));
     value = await probe();
   }
@@ -137,22 +150,33 @@ export async function until<T>(probe: () => Promise<T> | T, predicate: (value: T
 }
 
 /** Waits until the endpoint counts at least `n` subscribers (a tail/watch/python client is listening). */
-export const subscribed = (url: string, n = 1) => until(() => status(url), (s) => s.subscribers >= n);
+export const subscribed = (url: string, n = 1) =>
+  until(
+    () => status(url),
+    (s) => s.subscribers >= n,
+  );
 
 /**
  * Runs the mocha fixture with the real mocha 11 and `--reporter @testwire/mocha`, publishing into `url`
  * (TESTWIRE_URL). The fixture is copied under compat/mocha-11/work/ so node resolution finds that install.
  */
-export async function runMocha(url: string, options: { delayMs?: number; timeoutMs?: number } = {}): Promise<Exit> {
+export async function runMocha(
+  url: string,
+  options: { delayMs?: number; timeoutMs?: number } = {},
+): Promise<Exit> {
   const work = join(MOCHA_COMPAT, 'work', `cli-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
   mkdirSync(work, { recursive: true });
   cpSync(join(FIXTURES, 'mocha'), work, { recursive: true });
   try {
-    return await run(join(MOCHA_COMPAT, 'node_modules/.bin/mocha'), ['--reporter', '@testwire/mocha', 'math.test.cjs'], {
-      cwd: work,
-      env: { TESTWIRE_URL: url, FIXTURE_DELAY_MS: String(options.delayMs ?? 0) },
-      timeoutMs: options.timeoutMs ?? 30_000,
-    });
+    return await run(
+      join(MOCHA_COMPAT, 'node_modules/.bin/mocha'),
+      ['--reporter', '@testwire/mocha', 'math.test.cjs'],
+      {
+        cwd: work,
+        env: { TESTWIRE_URL: url, FIXTURE_DELAY_MS: String(options.delayMs ?? 0) },
+        timeoutMs: options.timeoutMs ?? 30_000,
+      },
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -1,13 +1,19 @@
 import type { AnyEventEnvelope } from '@testwire/protocol';
 import { describe, expect, it } from 'vitest';
-import { createColors, formatEvent, formatRunSummary } from '../src/format.js';
+import { createColors, errorLine, formatEvent, formatRunSummary } from '../src/format.js';
 import { renderFrame, truncate, visibleLength, WatchModel } from '../src/monitor.js';
 
 const plain = createColors(false);
 let seq = 0;
 const at = (ms: number) => new Date(1_700_000_000_000 + ms).toISOString();
 const ev = (type: string, data: Record<string, unknown>, runId = 'r_1', ms = seq * 10): AnyEventEnvelope =>
-  ({ type, timestamp: at(ms), seq: ++seq, runId, data: { framework: 'jest', project: 'web', ...data } }) as AnyEventEnvelope;
+  ({
+    type,
+    timestamp: at(ms),
+    seq: ++seq,
+    runId,
+    data: { framework: 'jest', project: 'web', ...data },
+  }) as AnyEventEnvelope;
 
 function result(id: string, title: string, status: string, extra: Record<string, unknown> = {}) {
   return ev('test.result', {
@@ -86,7 +92,13 @@ describe('WatchModel + renderFrame', () => {
     expect(completed.completed).toBe(true);
     expect(model.isDone()).toBe(true);
     expect(model.isDone(2)).toBe(false);
-    const done = renderFrame(model, { url: 'u', connection: { state: 'connected' }, colors: plain, width: 120, height: 40 }).join('\n');
+    const done = renderFrame(model, {
+      url: 'u',
+      connection: { state: 'connected' },
+      colors: plain,
+      width: 120,
+      height: 40,
+    }).join('\n');
     expect(done).toMatch(/✗ jest web {2}failed {2}1\.2 s/);
     expect(done).toMatch(/4\/4 100% {2}2 passed, 1 failed, 1 skipped/);
     expect(done).not.toContain('▸');
@@ -95,8 +107,17 @@ describe('WatchModel + renderFrame', () => {
   it('keeps every line within the terminal width and the frame within its height', () => {
     const model = new WatchModel();
     sampleRun(model);
-    for (let i = 0; i < 20; i++) model.apply(result(`f${i}`, `failure ${i} ${'x'.repeat(100)}`, 'failed', { error: { message: 'boom' } }));
-    const lines = renderFrame(model, { url: 'u', connection: { state: 'connected' }, colors: createColors(true), width: 50, height: 10 });
+    for (let i = 0; i < 20; i++)
+      model.apply(
+        result(`f${i}`, `failure ${i} ${'x'.repeat(100)}`, 'failed', { error: { message: 'boom' } }),
+      );
+    const lines = renderFrame(model, {
+      url: 'u',
+      connection: { state: 'connected' },
+      colors: createColors(true),
+      width: 50,
+      height: 10,
+    });
     expect(lines.length).toBeLessThanOrEqual(9);
     for (const line of lines) expect(visibleLength(line)).toBeLessThanOrEqual(49);
     // The essentials survive the cut: the run header and its progress bar.
@@ -136,10 +157,14 @@ describe('WatchModel + renderFrame', () => {
 describe('formatting', () => {
   it('formats events as one readable line', () => {
     const line = formatEvent(
-      result('t2', 'divides', 'failed', { error: { message: 'expected 1 to equal 2', type: 'AssertionError' } }),
+      result('t2', 'divides', 'failed', {
+        error: { message: 'expected 1 to equal 2', type: 'AssertionError' },
+      }),
       plain,
     );
-    expect(line).toMatch(/^\d\d:\d\d:\d\d\.\d{3} test\.result +✗ math › divides \(5 ms\) AssertionError: expected 1 to equal 2$/);
+    expect(line).toMatch(
+      /^\d\d:\d\d:\d\d\.\d{3} test\.result +✗ math › divides \(5 ms\) AssertionError: expected 1 to equal 2$/,
+    );
   });
 
   it('summarizes a run with its failures', () => {
@@ -148,6 +173,16 @@ describe('formatting', () => {
     const [head, failure] = formatRunSummary(model.runs()[0], plain);
     expect(head).toContain('… jest web  running  2 passed, 1 failed of 4');
     expect(failure).toContain('✗ math › divides  AssertionError: expected 1 to equal 2');
+  });
+
+  it('takes the first line of an error, and the next one after a colon', () => {
+    expect(errorLine({ message: 'boom\n    at x.js:1' })).toBe('boom');
+    expect(
+      errorLine({ message: 'Expected values to be strictly equal:\n\n1 !== 2\n', type: 'AssertionError' }),
+    ).toBe('AssertionError: Expected values to be strictly equal: 1 !== 2');
+    expect(errorLine({ message: 'TimeoutError: waited 5 s', type: 'TimeoutError' })).toBe(
+      'TimeoutError: waited 5 s',
+    );
   });
 
   it('truncates ANSI text by visible width', () => {

@@ -14,7 +14,9 @@ import { REPO_ROOT, run, subscribed, until } from './helpers.js';
 
 const PYTHON = '/usr/bin/python3';
 const CLIENT = join(REPO_ROOT, 'examples/python/client.py');
-const probe = existsSync(PYTHON) ? spawnSync(PYTHON, ['-c', 'import websockets; print(websockets.__version__)'], { encoding: 'utf8' }) : undefined;
+const probe = existsSync(PYTHON)
+  ? spawnSync(PYTHON, ['-c', 'import websockets; print(websockets.__version__)'], { encoding: 'utf8' })
+  : undefined;
 const available = probe?.status === 0;
 const missing = `${PYTHON} cannot import websockets (${probe?.stderr?.trim().split('\n').pop() ?? 'no python3'}): apt-get install -y python3 python3-websockets`;
 
@@ -32,29 +34,60 @@ describe.skipIf(!available && !process.env.CI)('examples/python/client.py', () =
     const client = run(PYTHON, [CLIENT, '--url', broadcaster.url], { timeoutMs: 30_000 });
     let stdout = '';
     client.child.stdout!.on('data', (chunk) => (stdout += chunk));
-    await until(() => stdout, (s) => s.includes('# connected'));
+    await until(
+      () => stdout,
+      (s) => s.includes('# connected'),
+    );
     await subscribed(broadcaster.url);
 
     const runId = 'r_python';
     const base = { framework: 'mocha', project: 'py-demo' };
-    broadcaster.publish({ type: 'test.started', runId, data: { ...base, totalTests: 2, testFiles: ['a.test.js'] } });
-    const test = (n: number) => ({ id: `t${n}`, titlePath: ['suite', `case ${n}`], testName: `case ${n}`, suite: 'suite', file: 'a.test.js', attempt: 1 });
-    broadcaster.publish({ type: 'test.result', runId, data: { ...base, ...test(1), status: 'passed', duration: 4 } });
+    broadcaster.publish({
+      type: 'test.started',
+      runId,
+      data: { ...base, totalTests: 2, testFiles: ['a.test.js'] },
+    });
+    const test = (n: number) => ({
+      id: `t${n}`,
+      titlePath: ['suite', `case ${n}`],
+      testName: `case ${n}`,
+      suite: 'suite',
+      file: 'a.test.js',
+      attempt: 1,
+    });
     broadcaster.publish({
       type: 'test.result',
       runId,
-      data: { ...base, ...test(2), status: 'failed', duration: 7, error: { message: 'expected 2 to equal 3\n  at a.test.js:9' } },
+      data: { ...base, ...test(1), status: 'passed', duration: 4 },
+    });
+    broadcaster.publish({
+      type: 'test.result',
+      runId,
+      data: {
+        ...base,
+        ...test(2),
+        status: 'failed',
+        duration: 7,
+        error: { message: 'expected 2 to equal 3\n  at a.test.js:9' },
+      },
     });
     // Not subscribed (the default is test.*): must not show up.
     broadcaster.publish({
       type: 'performance.metrics',
       runId,
-      data: { memory: { heapUsed: 1, heapTotal: 2, external: 0, rss: 3 }, cpu: { usage: 1, load: [0] }, uptime: 1 },
+      data: {
+        memory: { heapUsed: 1, heapTotal: 2, external: 0, rss: 3 },
+        cpu: { usage: 1, load: [0] },
+        uptime: 1,
+      },
     });
     broadcaster.publish({
       type: 'test.completed',
       runId,
-      data: { ...base, summary: { total: 2, passed: 1, failed: 1, skipped: 0, duration: 12, success: false } },
+      data: {
+        ...base,
+        summary: { total: 2, passed: 1, failed: 1, skipped: 0, duration: 12, success: false },
+      },
     });
     // And nothing after test.completed is waited for.
     const out = await client;

@@ -3,8 +3,20 @@
  * and `tail` / `status` reading it: the counts must agree with the run and with each other.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, cli, freePort, parseNdjson, run, runMocha, type Serve, startServe, status, subscribed, until } from './helpers.js';
-import { FIXTURES } from './helpers.js';
+import {
+  assertBuilt,
+  cli,
+  FIXTURES,
+  freePort,
+  parseNdjson,
+  run,
+  runMocha,
+  type Serve,
+  startServe,
+  status,
+  subscribed,
+  until,
+} from './helpers.js';
 
 beforeAll(assertBuilt);
 
@@ -18,8 +30,12 @@ describe('serve + mocha + tail', () => {
   });
 
   it('tail --json sees every event of the run, in order, and agrees with the run and /status', async () => {
-    const live = cli(['tail', '--url', serve.url, '--json', '--until', 'test.completed'], { timeoutMs: 45_000 });
-    const exitStatus = cli(['tail', '--url', serve.url, '--exit-status', '--events', 'test.result'], { timeoutMs: 45_000 });
+    const live = cli(['tail', '--url', serve.url, '--json', '--until', 'test.completed'], {
+      timeoutMs: 45_000,
+    });
+    const exitStatus = cli(['tail', '--url', serve.url, '--exit-status', '--events', 'test.result'], {
+      timeoutMs: 45_000,
+    });
     await subscribed(serve.url, 2);
 
     const mocha = await runMocha(serve.url);
@@ -59,7 +75,17 @@ describe('serve + mocha + tail', () => {
     expect(st.seq).toBeGreaterThanOrEqual(events.at(-1)!.seq);
 
     // --replay reads the same run from the endpoint's history: the same events, seq for seq.
-    const replay = await cli(['tail', '--url', serve.url, '--json', '--replay', '--until', 'test.completed', '--filter', `runId=${runId}`]);
+    const replay = await cli([
+      'tail',
+      '--url',
+      serve.url,
+      '--json',
+      '--replay',
+      '--until',
+      'test.completed',
+      '--filter',
+      `runId=${runId}`,
+    ]);
     expect(replay.code, replay.stderr).toBe(0);
     const replayed = parseNdjson(replay.stdout);
     expect(replayed.map((e) => `${e.seq}:${e.type}`)).toEqual(runEvents.map((e) => `${e.seq}:${e.type}`));
@@ -71,9 +97,23 @@ describe('serve + mocha + tail', () => {
   });
 
   it('tail --patterns/--filter narrows the stream', async () => {
-    const failures = cli(['tail', '--url', serve.url, '--patterns', 'test.*', '--filter', 'status=failed', '--json', '--until', 'test.completed'], {
-      timeoutMs: 45_000,
-    });
+    const failures = cli(
+      [
+        'tail',
+        '--url',
+        serve.url,
+        '--patterns',
+        'test.*',
+        '--filter',
+        'status=failed',
+        '--json',
+        '--until',
+        'test.completed',
+      ],
+      {
+        timeoutMs: 45_000,
+      },
+    );
     await subscribed(serve.url);
     await runMocha(serve.url);
     const out = await failures;
@@ -90,7 +130,9 @@ describe('reconnect and resume', () => {
   it('tail --wait follows runs across the endpoint going away and coming back', async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const tail = cli(['tail', '--url', url, '--wait', '--json', '--until', 'test.completed', '--runs', '2'], { timeoutMs: 45_000 });
+    const tail = cli(['tail', '--url', url, '--wait', '--json', '--until', 'test.completed', '--runs', '2'], {
+      timeoutMs: 45_000,
+    });
 
     // Nothing is listening yet: tail waits. Then a first endpoint comes up, a run publishes and the
     // endpoint goes away; a second one comes up on the same port (a new epoch) with another run.
@@ -109,7 +151,8 @@ describe('reconnect and resume', () => {
       expect(out.code, out.stderr).toBe(0);
       expect(out.stderr).toMatch(/connection lost/);
       const events = parseNdjson(out.stdout);
-      const count = (runId: string, type: string) => events.filter((e) => e.runId === runId && e.type === type).length;
+      const count = (runId: string, type: string) =>
+        events.filter((e) => e.runId === runId && e.type === type).length;
       expect([count('r_one', 'test.result'), count('r_one', 'test.completed')]).toEqual([4, 1]);
       expect([count('r_two', 'test.result'), count('r_two', 'test.completed')]).toEqual([2, 1]);
       expect(events.at(-1)).toMatchObject({ type: 'test.completed', runId: 'r_two' });
@@ -132,7 +175,9 @@ describe('reconnect and resume', () => {
       expect(out.stdout).toContain(`testwire watch: connected to ${url}`);
       expect(out.stdout).toMatch(/▶ mocha fixture started \(3 tests\) r_w/);
       expect(out.stdout).toContain('✗ mocha fixture: math › case 2  AssertionError: expected 2 to equal 42');
-      expect(out.stdout).toMatch(/testwire watch: 1 of 1 run completed\n✗ mocha fixture {2}failed {2}2 passed, 1 failed of 3/);
+      expect(out.stdout).toMatch(
+        /testwire watch: 1 of 1 run completed\n✗ mocha fixture {2}failed {2}2 passed, 1 failed of 3/,
+      );
     } finally {
       await serve.stop();
     }

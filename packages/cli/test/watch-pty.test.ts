@@ -11,7 +11,8 @@ const TMUX = '/usr/bin/tmux';
 // A private tmux server for this test file, so nothing touches anyone else's sessions.
 const SOCKET = `testwire-cli-${process.pid}`;
 const tmux = (...args: string[]) => execFileSync(TMUX, ['-L', SOCKET, ...args], { encoding: 'utf8' });
-const cursorVisible = (target: string) => tmux('display-message', '-p', '-t', target, '#{cursor_flag}').trim() === '1';
+const cursorVisible = (target: string) =>
+  tmux('display-message', '-p', '-t', target, '#{cursor_flag}').trim() === '1';
 const screen = () => tmux('capture-pane', '-p', '-t', 'watch');
 
 describe.skipIf(!existsSync(TMUX))('watch in a terminal', () => {
@@ -47,7 +48,9 @@ describe.skipIf(!existsSync(TMUX))('watch in a terminal', () => {
     const final = await until(screen, (s) => s.includes('WATCH-EXIT='), 20_000);
     expect(final).toContain('WATCH-EXIT=0');
     expect(final).toContain('testwire watch: 1 of 1 run completed');
-    expect(final).toMatch(/✗ mocha @testwire-compat\/mocha-11 {2}failed {2}4 passed, 1 failed, 1 skipped of 6 in [\d.]+ (ms|s)/);
+    expect(final).toMatch(
+      /✗ mocha @testwire-compat\/mocha-11 {2}failed {2}4 passed, 1 failed, 1 skipped of 6 in [\d.]+ (ms|s)/,
+    );
     expect(final).toContain('✗ math › divides  AssertionError');
     // The live frame was erased before the summary: no leftover header or progress bar.
     expect(final).not.toContain('testwire watch  http');

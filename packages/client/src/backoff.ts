@@ -18,7 +18,11 @@ export interface ReconnectPolicy {
 export function reconnectPolicy(option: boolean | ReconnectOptions | undefined): ReconnectPolicy {
   if (option === false) return { attempts: 0, baseDelayMs: 0, maxDelayMs: 0 };
   const o = option === true || option === undefined ? {} : option;
-  const policy = { attempts: o.attempts ?? 10, baseDelayMs: o.baseDelayMs ?? 250, maxDelayMs: o.maxDelayMs ?? 10_000 };
+  const policy = {
+    attempts: o.attempts ?? 10,
+    baseDelayMs: o.baseDelayMs ?? 250,
+    maxDelayMs: o.maxDelayMs ?? 10_000,
+  };
   for (const [key, value] of Object.entries(policy)) {
     if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
       throw new TypeError(`reconnect.${key}: expected a number >= 0, got ${String(value)}`);
@@ -31,7 +35,11 @@ export function reconnectPolicy(option: boolean | ReconnectOptions | undefined):
  * Delay before reconnect attempt `attempt` (1-based): uniformly random in [0, min(max, base * 2^(attempt-1))].
  * Full jitter spreads many clients that lost the same server so they do not come back in lockstep.
  */
-export function backoffDelay(policy: ReconnectPolicy, attempt: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  policy: ReconnectPolicy,
+  attempt: number,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
   return Math.floor(random() * ceiling);
 }

@@ -19,6 +19,7 @@ import {
   type EventEnvelope,
   type EventType,
   type Filters,
+  isServerMessage,
   type ResumeFailedMessage,
   type RunSnapshot,
   type RunStateOptions,
@@ -26,13 +27,12 @@ import {
   type ServerMessage,
   type SnapshotMessage,
   type SubscribeRequest,
-  type SubscriptionDescription,
   Subscription,
-  SubscriptionError,
-  isServerMessage,
+  type SubscriptionDescription,
+  type SubscriptionError,
   selectorMatches,
 } from '@testwire/protocol';
-import { type ReconnectOptions, type ReconnectPolicy, backoffDelay, reconnectPolicy } from './backoff.js';
+import { backoffDelay, type ReconnectOptions, type ReconnectPolicy, reconnectPolicy } from './backoff.js';
 import { TestwireAuthError, TestwireError } from './errors.js';
 import { EventQueue } from './event-queue.js';
 import type { CloseInfo, Runtime, TransportConnection } from './transports/types.js';
@@ -70,9 +70,13 @@ export interface TestwireClientOptions {
   /** Events an async iterator holds for a slow consumer before it fails with BUFFER_OVERFLOW. Default 10_000. */
   bufferSize?: number;
   /** A WHATWG WebSocket constructor (browser build only; Node uses `ws`). */
-  WebSocket?: new (url: string) => WebSocket;
+  WebSocket?: new (
+    url: string,
+  ) => WebSocket;
   /** An EventSource constructor (browser build only). */
-  EventSource?: new (url: string) => EventSource;
+  EventSource?: new (
+    url: string,
+  ) => EventSource;
   /** fetch implementation (SSE in Node, auth probing in browsers). Default `globalThis.fetch`. */
   fetch?: typeof fetch;
 }
@@ -110,7 +114,10 @@ export interface RunStateUpdate {
   event?: AnyEventEnvelope;
 }
 
-export type EventHandler<T extends EventType = EventType> = (data: EventDataMap[T], envelope: EventEnvelope<T>) => void;
+export type EventHandler<T extends EventType = EventType> = (
+  data: EventDataMap[T],
+  envelope: EventEnvelope<T>,
+) => void;
 type Unbind = () => void;
 
 interface Pending {
@@ -121,7 +128,9 @@ interface Pending {
   replayable: boolean;
 }
 
-type Op = { kind: 'subscribe'; request: SubscribeRequest } | { kind: 'unsubscribe'; request: Pick<SubscribeRequest, 'events' | 'patterns'> };
+type Op =
+  | { kind: 'subscribe'; request: SubscribeRequest }
+  | { kind: 'unsubscribe'; request: Pick<SubscribeRequest, 'events' | 'patterns'> };
 
 type Phase = 'handshake' | 'syncing' | 'awaiting-snapshot' | 'live';
 
@@ -131,7 +140,12 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
   /** Run state built from the stream and snapshots (null when `runState: false`). */
   readonly state: RunStateStore;
 
-  private readonly options: Required<Pick<TestwireClientOptions, 'transport' | 'connectTimeoutMs' | 'requestTimeoutMs' | 'bufferSize' | 'replay'>> &
+  private readonly options: Required<
+    Pick<
+      TestwireClientOptions,
+      'transport' | 'connectTimeoutMs' | 'requestTimeoutMs' | 'bufferSize' | 'replay'
+    >
+  > &
     TestwireClientOptions;
   private readonly policy: ReconnectPolicy;
   private readonly runtime: Runtime;
@@ -176,7 +190,10 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
 
   constructor(options: TestwireClientOptions = {}, runtime: Runtime) {
     if (options.transport !== undefined && options.transport !== 'ws' && options.transport !== 'sse') {
-      throw new TestwireError('INVALID_ARGUMENT', `transport: expected 'ws' or 'sse', got ${JSON.stringify(options.transport)}`);
+      throw new TestwireError(
+        'INVALID_ARGUMENT',
+        `transport: expected 'ws' or 'sse', got ${JSON.stringify(options.transport)}`,
+      );
     }
     this.options = {
       transport: 'ws',
@@ -237,7 +254,9 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
    */
   connect(): Promise<void> {
     if (this.status === 'closed') {
-      return Promise.reject(new TestwireError('CLIENT_CLOSED', 'connect(): this client was closed; create a new one'));
+      return Promise.reject(
+        new TestwireError('CLIENT_CLOSED', 'connect(): this client was closed; create a new one'),
+      );
     }
     if (this.status === 'open') return Promise.resolve();
     const promise = new Promise<void>((resolve, reject) => this.connectWaiters.push({ resolve, reject }));
@@ -263,7 +282,8 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
   on<T extends EventType>(type: T, handler: EventHandler<T>): Unbind;
   on(selector: string, handler: (data: unknown, envelope: AnyEventEnvelope) => void): Unbind;
   on(selector: string, handler: (data: any, envelope: any) => void): Unbind {
-    if (typeof handler !== 'function') throw new TestwireError('INVALID_ARGUMENT', 'on(): handler must be a function');
+    if (typeof handler !== 'function')
+      throw new TestwireError('INVALID_ARGUMENT', 'on(): handler must be a function');
     const entry = { selector, fn: handler as EventHandler };
     this.handlers.push(entry);
     return () => {
@@ -306,7 +326,9 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
   }
 
   /** Removes event types or patterns (kept across reconnects). WS only. */
-  unsubscribe(request: Pick<SubscribeRequest, 'events' | 'patterns'>): Promise<SubscriptionDescription | undefined> {
+  unsubscribe(
+    request: Pick<SubscribeRequest, 'events' | 'patterns'>,
+  ): Promise<SubscriptionDescription | undefined> {
     return this.changeSubscription({ kind: 'unsubscribe', request });
   }
 
@@ -329,7 +351,9 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
   events(selector = '*', options: { bufferSize?: number } = {}): AsyncIterable<AnyEventEnvelope> {
     return {
       [Symbol.asyncIterator]: () => {
-        const queue = new EventQueue(selector, options.bufferSize ?? this.options.bufferSize, (q) => this.queues.delete(q));
+        const queue = new EventQueue(selector, options.bufferSize ?? this.options.bufferSize, (q) =>
+          this.queues.delete(q),
+        );
         if (this.status === 'closed') queue.end();
         else this.queues.add(queue);
         return queue;
@@ -356,9 +380,11 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
     this.held.clear();
     this.resumeFailure = undefined;
     this.established = undefined;
-    const ignoreStale = <A extends unknown[]>(fn: (...args: A) => void) => (...args: A) => {
-      if (generation === this.generation) fn(...args);
-    };
+    const ignoreStale =
+      <A extends unknown[]>(fn: (...args: A) => void) =>
+      (...args: A) => {
+        if (generation === this.generation) fn(...args);
+      };
     const handlers = {
       onOpen: ignoreStale(() => this.onTransportOpen()),
       onMessage: ignoreStale((text: string) => this.onFrame(text)),
@@ -368,7 +394,14 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
       }),
     };
     this.connectTimer = setTimeout(
-      ignoreStale(() => this.abandon(new TestwireError('CONNECTION_FAILED', `No answer within connectTimeoutMs (${this.options.connectTimeoutMs}ms)`))),
+      ignoreStale(() =>
+        this.abandon(
+          new TestwireError(
+            'CONNECTION_FAILED',
+            `No answer within connectTimeoutMs (${this.options.connectTimeoutMs}ms)`,
+          ),
+        ),
+      ),
       this.options.connectTimeoutMs,
     );
     unref(this.connectTimer);
@@ -378,7 +411,10 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
         const url = withAuth(endpointUrl(this.options.url ?? DEFAULT_URL, 'ws'), this.options);
         this.conn = this.runtime.webSocket(timeout)(url.toString(), handlers);
       } else {
-        const url = withSubscription(withAuth(endpointUrl(this.options.url ?? DEFAULT_URL, 'events'), this.options), this.initialRequest());
+        const url = withSubscription(
+          withAuth(endpointUrl(this.options.url ?? DEFAULT_URL, 'events'), this.options),
+          this.initialRequest(),
+        );
         let lastEventId: string | undefined;
         if (this.epochValue) lastEventId = `${this.epochValue}:${this.seqValue}`;
         else if (this.options.replay) lastEventId = '0'; // a bare seq: the broadcaster's current epoch
@@ -417,11 +453,18 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
       if (pending.replayable) continue;
       clearTimeout(pending.timer);
       this.pending.delete(id);
-      pending.reject(new TestwireError('CONNECTION_FAILED', 'The connection was lost before the broadcaster answered; retry after reconnect'));
+      pending.reject(
+        new TestwireError(
+          'CONNECTION_FAILED',
+          'The connection was lost before the broadcaster answered; retry after reconnect',
+        ),
+      );
     }
     // Auth failures: the same credentials will fail again; retrying would only hammer the server.
     if (info.status === 401 || info.status === 403) {
-      const where = redact(endpointUrl(this.options.url ?? DEFAULT_URL, this.options.transport === 'ws' ? 'ws' : 'events'));
+      const where = redact(
+        endpointUrl(this.options.url ?? DEFAULT_URL, this.options.transport === 'ws' ? 'ws' : 'events'),
+      );
       const detail = info.body ? `: ${info.body.trim().slice(0, 200)}` : '';
       const error = new TestwireAuthError(
         `The broadcaster at ${where} refused the credentials (HTTP ${info.status})${detail}. ` +
@@ -431,20 +474,36 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
       this.shutdown(error, true);
       return;
     }
-    if (info.status !== undefined && info.status >= 400 && info.status < 500 && info.status !== 408 && info.status !== 429) {
-      const where = redact(endpointUrl(this.options.url ?? DEFAULT_URL, this.options.transport === 'ws' ? 'ws' : 'events'));
+    if (
+      info.status !== undefined &&
+      info.status >= 400 &&
+      info.status < 500 &&
+      info.status !== 408 &&
+      info.status !== 429
+    ) {
+      const where = redact(
+        endpointUrl(this.options.url ?? DEFAULT_URL, this.options.transport === 'ws' ? 'ws' : 'events'),
+      );
       this.shutdown(
-        new TestwireError('PROTOCOL_ERROR', `${where} answered HTTP ${info.status}: is this the URL of a testwire broadcaster?`),
+        new TestwireError(
+          'PROTOCOL_ERROR',
+          `${where} answered HTTP ${info.status}: is this the URL of a testwire broadcaster?`,
+        ),
         true,
       );
       return;
     }
-    const cause = info.error ?? this.lastError ?? new Error(`connection closed (code ${info.code}${info.reason ? `, ${info.reason}` : ''})`);
+    const cause =
+      info.error ??
+      this.lastError ??
+      new Error(`connection closed (code ${info.code}${info.reason ? `, ${info.reason}` : ''})`);
     this.lastError = undefined;
     if (wasLive) this.attempt = 0;
     this.attempt++;
     if (this.attempt > this.policy.attempts) {
-      const where = redact(endpointUrl(this.options.url ?? DEFAULT_URL, this.options.transport === 'ws' ? 'ws' : 'events'));
+      const where = redact(
+        endpointUrl(this.options.url ?? DEFAULT_URL, this.options.transport === 'ws' ? 'ws' : 'events'),
+      );
       const tries = this.policy.attempts + 1;
       this.shutdown(
         new TestwireError(
@@ -472,7 +531,9 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
     try {
       message = JSON.parse(text);
     } catch {
-      this.emitError(new TestwireError('PROTOCOL_ERROR', `Ignored a frame that is not JSON: ${text.slice(0, 80)}`));
+      this.emitError(
+        new TestwireError('PROTOCOL_ERROR', `Ignored a frame that is not JSON: ${text.slice(0, 80)}`),
+      );
       return;
     }
     if (typeof message !== 'object' || message === null) return;
@@ -482,7 +543,9 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
     }
     const envelope = message as AnyEventEnvelope;
     if (typeof envelope.type !== 'string' || typeof envelope.seq !== 'number') {
-      this.emitError(new TestwireError('PROTOCOL_ERROR', `Ignored a message without type/seq: ${text.slice(0, 80)}`));
+      this.emitError(
+        new TestwireError('PROTOCOL_ERROR', `Ignored a message without type/seq: ${text.slice(0, 80)}`),
+      );
       return;
     }
     this.onEvent(envelope);
@@ -499,7 +562,11 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
         this.settle(message.id, message);
         return;
       case 'error': {
-        const error = new TestwireError('SERVER_ERROR', `Broadcaster error ${message.code}: ${message.message}`, { serverCode: message.code });
+        const error = new TestwireError(
+          'SERVER_ERROR',
+          `Broadcaster error ${message.code}: ${message.message}`,
+          { serverCode: message.code },
+        );
         if (typeof message.id === 'number' && this.pending.has(message.id)) this.settle(message.id, error);
         else this.emitError(error);
         return;
@@ -595,10 +662,17 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
   }
 
   private onEvent(envelope: AnyEventEnvelope): void {
-    if (envelope.type === 'system.error' && (envelope.data as { error?: { code?: string } }).error?.code === 'SUBSCRIBER_LAGGING') {
+    if (
+      envelope.type === 'system.error' &&
+      (envelope.data as { error?: { code?: string } }).error?.code === 'SUBSCRIBER_LAGGING'
+    ) {
       // The server dropped events for us. Stop reading this connection right here (later events would
       // move our position past the gap) and resume from the last event we did get.
-      this.emitError(new TestwireError('SERVER_ERROR', 'The broadcaster reported this subscriber as lagging; resuming', { serverCode: 'SUBSCRIBER_LAGGING' }));
+      this.emitError(
+        new TestwireError('SERVER_ERROR', 'The broadcaster reported this subscriber as lagging; resuming', {
+          serverCode: 'SUBSCRIBER_LAGGING',
+        }),
+      );
       this.abandon(new TestwireError('CONNECTION_FAILED', 'subscriber lagging'));
       return;
     }
@@ -629,7 +703,8 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
       if (run && this.runListeners.size) this.emitRunState({ reason: 'event', run, event: envelope });
     }
     for (const handler of this.handlers) {
-      if (selectorMatches(handler.selector, envelope.type)) this.guard(() => handler.fn(envelope.data as never, envelope as never));
+      if (selectorMatches(handler.selector, envelope.type))
+        this.guard(() => handler.fn(envelope.data as never, envelope as never));
     }
     for (const queue of this.queues) {
       if (selectorMatches(queue.selector, envelope.type)) queue.push(envelope);
@@ -681,7 +756,9 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
     const limit = heartbeatMs * 2.5;
     this.watchdog = setInterval(() => {
       if (Date.now() - this.lastActivity > limit) {
-        this.abandon(new TestwireError('CONNECTION_FAILED', `No heartbeat from the broadcaster for ${limit}ms`));
+        this.abandon(
+          new TestwireError('CONNECTION_FAILED', `No heartbeat from the broadcaster for ${limit}ms`),
+        );
       }
     }, heartbeatMs);
     unref(this.watchdog);
@@ -702,10 +779,17 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
 
   private async changeSubscription(op: Op): Promise<SubscriptionDescription | undefined> {
     if (this.options.transport === 'sse') {
-      throw new TestwireError('UNSUPPORTED', `${op.kind}(): the SSE transport takes its subscription from the URL; use transport 'ws' to change it at runtime`);
+      throw new TestwireError(
+        'UNSUPPORTED',
+        `${op.kind}(): the SSE transport takes its subscription from the URL; use transport 'ws' to change it at runtime`,
+      );
     }
-    if (this.status === 'closed') throw new TestwireError('CLIENT_CLOSED', `${op.kind}(): the client is closed`);
-    if (op.kind === 'unsubscribe' && [...(op.request.events ?? []), ...(op.request.patterns ?? [])].includes('*')) {
+    if (this.status === 'closed')
+      throw new TestwireError('CLIENT_CLOSED', `${op.kind}(): the client is closed`);
+    if (
+      op.kind === 'unsubscribe' &&
+      [...(op.request.events ?? []), ...(op.request.patterns ?? [])].includes('*')
+    ) {
       this.ops = [];
     }
     this.ops.push(op);
@@ -727,10 +811,17 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
 
   private request(message: { type: string }, replayable: boolean): Promise<unknown> {
     if (this.options.transport === 'sse') {
-      return Promise.reject(new TestwireError('UNSUPPORTED', `${message.type}(): not available over SSE; use transport 'ws'`));
+      return Promise.reject(
+        new TestwireError('UNSUPPORTED', `${message.type}(): not available over SSE; use transport 'ws'`),
+      );
     }
     if (this.status !== 'open' || !this.conn) {
-      return Promise.reject(new TestwireError('CONNECTION_FAILED', `${message.type}(): not connected; await client.connect() first`));
+      return Promise.reject(
+        new TestwireError(
+          'CONNECTION_FAILED',
+          `${message.type}(): not connected; await client.connect() first`,
+        ),
+      );
     }
     const id = this.nextId++;
     this.send({ ...message, id });
@@ -741,7 +832,12 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new TestwireError('REQUEST_TIMEOUT', `No answer from the broadcaster within ${this.options.requestTimeoutMs}ms`));
+        reject(
+          new TestwireError(
+            'REQUEST_TIMEOUT',
+            `No answer from the broadcaster within ${this.options.requestTimeoutMs}ms`,
+          ),
+        );
       }, this.options.requestTimeoutMs);
       unref(timer);
       this.pending.set(id, { resolve, reject, timer, replayable });
@@ -778,7 +874,8 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
 
   private emitError(error: TestwireError): void {
     if (this.errorListeners.size === 0) {
-      if (error.code !== 'SERVER_ERROR' || error.serverCode !== 'SUBSCRIBER_LAGGING') console.error(`[testwire] ${error.message}`);
+      if (error.code !== 'SERVER_ERROR' || error.serverCode !== 'SUBSCRIBER_LAGGING')
+        console.error(`[testwire] ${error.message}`);
       return;
     }
     for (const listener of this.errorListeners) {
@@ -795,7 +892,13 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
     try {
       fn();
     } catch (error) {
-      this.emitError(new TestwireError('HANDLER_ERROR', `A testwire handler threw: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
+      this.emitError(
+        new TestwireError(
+          'HANDLER_ERROR',
+          `A testwire handler threw: ${(error as Error)?.message ?? String(error)}`,
+          { cause: error },
+        ),
+      );
     }
   }
 }

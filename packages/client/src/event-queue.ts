@@ -5,7 +5,9 @@ import { TestwireError } from './errors.js';
 export class EventQueue implements AsyncIterator<AnyEventEnvelope> {
   private items: AnyEventEnvelope[] = [];
   private head = 0;
-  private waiter: { resolve(result: IteratorResult<AnyEventEnvelope>): void; reject(error: Error): void } | undefined;
+  private waiter:
+    | { resolve(result: IteratorResult<AnyEventEnvelope>): void; reject(error: Error): void }
+    | undefined;
   private error: Error | undefined;
   private done = false;
 

@@ -1,4 +1,13 @@
 /** Exports common to the Node and browser builds. */
+
+export {
+  type AnyEventEnvelope,
+  type EventEnvelope,
+  type RunSnapshot,
+  RunStateStore,
+  type TestState,
+} from '@testwire/protocol';
+export { backoffDelay, type ReconnectOptions, reconnectPolicy } from './backoff.js';
 export type {
   ConnectionState,
   EventHandler,
@@ -8,8 +17,6 @@ export type {
   TestwireClientOptions,
   TransportKind,
 } from './client.js';
-export { TestwireError, TestwireAuthError, type TestwireErrorCode } from './errors.js';
-export { type ReconnectOptions, backoffDelay, reconnectPolicy } from './backoff.js';
-export { SSEParser, type SSEMessage, type SSEParserHandlers } from './sse-parser.js';
+export { TestwireAuthError, TestwireError, type TestwireErrorCode } from './errors.js';
+export { type SSEMessage, SSEParser, type SSEParserHandlers } from './sse-parser.js';
 export { endpointUrl } from './url.js';
-export { RunStateStore, type RunSnapshot, type TestState, type AnyEventEnvelope, type EventEnvelope } from '@testwire/protocol';

@@ -19,7 +19,10 @@ export function endpointUrl(input: string, endpoint: Endpoint): URL {
   }
   const secure = url.protocol === 'https:' || url.protocol === 'wss:';
   if (!['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol)) {
-    throw new TestwireError('INVALID_ARGUMENT', `url: unsupported protocol ${url.protocol} in ${input}; use http(s) or ws(s)`);
+    throw new TestwireError(
+      'INVALID_ARGUMENT',
+      `url: unsupported protocol ${url.protocol} in ${input}; use http(s) or ws(s)`,
+    );
   }
   url.protocol = endpoint === 'ws' ? (secure ? 'wss:' : 'ws:') : secure ? 'https:' : 'http:';
   let path = url.pathname.replace(/\/+$/, '');
@@ -38,7 +41,10 @@ export function withAuth(url: URL, auth: { apiKey?: string; token?: string }): U
 }
 
 /** SSE carries its subscription in the query (`events=a,b&patterns=test.*&status=failed`). */
-export function withSubscription(url: URL, sub: { events?: string[]; patterns?: string[]; filters?: Filters }): URL {
+export function withSubscription(
+  url: URL,
+  sub: { events?: string[]; patterns?: string[]; filters?: Filters },
+): URL {
   if (sub.events?.length) url.searchParams.set('events', sub.events.join(','));
   if (sub.patterns?.length) url.searchParams.set('patterns', sub.patterns.join(','));
   for (const [key, value] of Object.entries(sub.filters ?? {})) {

@@ -13,7 +13,12 @@ import { WebSocket } from 'ws';
 import { resultEvent, until } from './helpers/events.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const NODE_ONLY = [/require\(["']ws["']\)/, /from\s*["']ws["']/, /["']node:/, /require\(["'](net|http|https|tls|crypto|fs|stream|events)["']\)/];
+const NODE_ONLY = [
+  /require\(["']ws["']\)/,
+  /from\s*["']ws["']/,
+  /["']node:/,
+  /require\(["'](net|http|https|tls|crypto|fs|stream|events)["']\)/,
+];
 
 describe('browser build', () => {
   it('bundles dist/browser.js for platform browser without Node built-ins or ws', async () => {
@@ -33,7 +38,11 @@ describe('browser build', () => {
 
   it('the `browser` export condition picks the browser build', async () => {
     const result = await build({
-      stdin: { contents: "export { createClient } from '@testwire/client';", resolveDir: `${root}../testkit`, loader: 'ts' },
+      stdin: {
+        contents: "export { createClient } from '@testwire/client';",
+        resolveDir: `${root}../testkit`,
+        loader: 'ts',
+      },
       bundle: true,
       platform: 'browser',
       format: 'esm',
@@ -59,7 +68,13 @@ describe('browser build at run time (WHATWG WebSocket and EventSource)', () => {
   for (const transport of ['ws', 'sse'] as const) {
     it(`receives events over ${transport}`, async () => {
       const { createClient } = await import('../dist/browser.js');
-      const c = createClient({ url: b.url, apiKey: 'browser-key', transport, WebSocket: WebSocket as never, EventSource: EventSource as never });
+      const c = createClient({
+        url: b.url,
+        apiKey: 'browser-key',
+        transport,
+        WebSocket: WebSocket as never,
+        EventSource: EventSource as never,
+      });
       try {
         const names: string[] = [];
         c.on('test.result', (data: { testName: string }) => names.push(data.testName));
@@ -74,7 +89,14 @@ describe('browser build at run time (WHATWG WebSocket and EventSource)', () => {
 
     it(`reports a wrong key over ${transport} as AUTH_FAILED (status probe)`, async () => {
       const { createClient } = await import('../dist/browser.js');
-      const c = createClient({ url: b.url, apiKey: 'wrong', transport, WebSocket: WebSocket as never, EventSource: EventSource as never, reconnect: { attempts: 3, baseDelayMs: 10 } });
+      const c = createClient({
+        url: b.url,
+        apiKey: 'wrong',
+        transport,
+        WebSocket: WebSocket as never,
+        EventSource: EventSource as never,
+        reconnect: { attempts: 3, baseDelayMs: 10 },
+      });
       await expect(c.connect()).rejects.toMatchObject({ code: 'AUTH_FAILED', status: 401 });
     });
   }

@@ -5,7 +5,11 @@ function parse(chunks: string[]) {
   const events: SSEMessage[] = [];
   const retries: number[] = [];
   const comments: string[] = [];
-  const parser = new SSEParser({ onEvent: (e) => events.push(e), onRetry: (ms) => retries.push(ms), onComment: (c) => comments.push(c) });
+  const parser = new SSEParser({
+    onEvent: (e) => events.push(e),
+    onRetry: (ms) => retries.push(ms),
+    onComment: (c) => comments.push(c),
+  });
   for (const chunk of chunks) parser.feed(chunk);
   return { events, retries, comments, parser };
 }

@@ -1,8 +1,9 @@
 /** The SSE transport (Node: fetch reader) against a real broadcaster: delivery, resume, resync, auth. */
-import type { AnyEventEnvelope } from '@testwire/protocol';
+
 import { type Broadcaster, startBroadcaster } from '@testwire/broadcaster';
+import type { AnyEventEnvelope } from '@testwire/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type TestwireClient, createClient } from '../src/index.js';
+import { createClient, type TestwireClient } from '../src/index.js';
 import { outputEvent, resultEvent, startedEvent, until } from './helpers/events.js';
 import { startProxy } from './helpers/proxy.js';
 
@@ -16,7 +17,11 @@ async function broadcaster(options: Parameters<typeof startBroadcaster>[0] = {})
   return b;
 }
 function client(options: Parameters<typeof createClient>[0]): TestwireClient {
-  const c = createClient({ transport: 'sse', reconnect: { baseDelayMs: 20, maxDelayMs: 100, attempts: 50 }, ...options });
+  const c = createClient({
+    transport: 'sse',
+    reconnect: { baseDelayMs: 20, maxDelayMs: 100, attempts: 50 },
+    ...options,
+  });
   cleanup.push(() => c.close());
   return c;
 }
@@ -32,7 +37,11 @@ describe('SSE transport', () => {
     b.publish(outputEvent('r', 1));
     b.publish(resultEvent('r', 2, 'failed'));
     await until(() => got.length === 1, 5000, 'failed result');
-    expect(got[0]).toMatchObject({ type: 'test.result', runId: 'r', data: { testName: 'test 2', status: 'failed' } });
+    expect(got[0]).toMatchObject({
+      type: 'test.result',
+      runId: 'r',
+      data: { testName: 'test 2', status: 'failed' },
+    });
     expect(got[0].seq).toBe(3);
     await expect(c.subscribe({ events: ['test.output'] })).rejects.toMatchObject({ code: 'UNSUPPORTED' });
     await expect(c.snapshot()).rejects.toMatchObject({ code: 'UNSUPPORTED' });

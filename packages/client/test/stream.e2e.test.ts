@@ -2,12 +2,13 @@
  * The client against a real broadcaster on loopback: delivery, handlers, iterator, and exactly-once
  * delivery through forced disconnects, lag, restarts and evicted history.
  */
-import type { AnyEventEnvelope } from '@testwire/protocol';
+
 import { type Broadcaster, startBroadcaster } from '@testwire/broadcaster';
+import type { AnyEventEnvelope } from '@testwire/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type TestwireClient, createClient } from '../src/index.js';
+import { createClient, type TestwireClient } from '../src/index.js';
 import { completedEvent, outputEvent, resultEvent, startedEvent, until } from './helpers/events.js';
-import { type Proxy, startProxy } from './helpers/proxy.js';
+import { startProxy, type TcpProxy } from './helpers/proxy.js';
 
 const cleanup: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -19,7 +20,7 @@ async function broadcaster(options: Parameters<typeof startBroadcaster>[0] = {})
   cleanup.push(() => b.close({ timeoutMs: 500 }));
   return b;
 }
-async function proxy(port: number): Promise<Proxy> {
+async function proxy(port: number): Promise<TcpProxy> {
   const p = await startProxy(port);
   cleanup.push(() => p.close());
   return p;
@@ -31,7 +32,12 @@ function client(options: Parameters<typeof createClient>[0]): TestwireClient {
 }
 
 /** Publishes `count` events in batches, yielding between batches; calls `between(batch)` after each. */
-async function publishMany(b: Broadcaster, count: number, make: (i: number) => Parameters<Broadcaster['publish']>[0], between?: (batch: number) => void | Promise<void>) {
+async function publishMany(
+  b: Broadcaster,
+  count: number,
+  make: (i: number) => Parameters<Broadcaster['publish']>[0],
+  between?: (batch: number) => void | Promise<void>,
+) {
   const batch = 250;
   for (let i = 0; i < count; i += batch) {
     for (let j = i; j < Math.min(count, i + batch); j++) b.publish(make(j));
@@ -42,7 +48,8 @@ async function publishMany(b: Broadcaster, count: number, make: (i: number) => P
 }
 
 /** The `line N` index of every received test.output, to compare with 0..count-1. */
-const lines = (events: AnyEventEnvelope[]) => events.map((e) => Number((e.data as { output: string }).output.split(' ')[1].replace(/\.+$/, '')));
+const lines = (events: AnyEventEnvelope[]) =>
+  events.map((e) => Number((e.data as { output: string }).output.split(' ')[1].replace(/\.+$/, '')));
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 describe('delivery', () => {
@@ -95,7 +102,9 @@ describe('delivery', () => {
     b.publish(resultEvent('r', 3, 'failed'));
     await until(() => got.length === 3, 5000, 'result after unsubscribe');
     expect(got).toEqual(['test.result:failed', 'test.output:', 'test.result:failed']);
-    await expect(c.subscribe({ events: ['bad selector!'] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(c.subscribe({ events: ['bad selector!'] })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
   });
 
   it('answers snapshot() and ping(); initial state comes from a snapshot of runs already going', async () => {
@@ -148,12 +157,17 @@ describe('exactly once, in order', () => {
     c.onState((s) => states.push(s));
     await c.connect();
     let drops = 0;
-    await publishMany(b, 10_000, (i) => outputEvent('run', i), async (batch) => {
-      if (batch % 8 !== 3) return; // 5 drops spread over the stream, each of a live connection
-      await until(() => c.connectionState === 'open', 5000, 'reconnected');
-      p.dropAll();
-      drops++;
-    });
+    await publishMany(
+      b,
+      10_000,
+      (i) => outputEvent('run', i),
+      async (batch) => {
+        if (batch % 8 !== 3) return; // 5 drops spread over the stream, each of a live connection
+        await until(() => c.connectionState === 'open', 5000, 'reconnected');
+        p.dropAll();
+        drops++;
+      },
+    );
     await until(() => received.length >= 10_000, 20_000, '10,000 events');
     await new Promise((r) => setTimeout(r, 50)); // a duplicate would arrive now
     expect(received.length).toBe(10_000);

@@ -6,6 +6,6 @@
  */
 import { TestwireJestReporter } from './reporter.js';
 
-export { TestwireJestReporter, type TestwireJestOptions } from './reporter.js';
+export { type TestwireJestOptions, TestwireJestReporter } from './reporter.js';
 export { JEST_STATUS, type JestStatus, mapJestStatus } from './status.js';
 export default TestwireJestReporter;

@@ -116,7 +116,9 @@ export class TestwireJestReporter {
     this.filesDone = 0;
     this.totalFiles = results?.numTotalTestSuites ?? 0;
     const config = this.globalConfig ?? ({} as JestGlobalConfig);
-    const shard = config.shard ? { current: config.shard.shardIndex, total: config.shard.shardCount } : undefined;
+    const shard = config.shard
+      ? { current: config.shard.shardIndex, total: config.shard.shardCount }
+      : undefined;
     this.core.runStarted({
       watch: Boolean(config.watch || config.watchAll),
       shard,
@@ -187,7 +189,10 @@ export class TestwireJestReporter {
             duration: 0,
             attempt,
             willRetry: true,
-            errors: [reason ?? `attempt ${attempt} failed (jest reports the error only with retryTimes(n, {logErrorsBeforeRetry: true}))`],
+            errors: [
+              reason ??
+                `attempt ${attempt} failed (jest reports the error only with retryTimes(n, {logErrorsBeforeRetry: true}))`,
+            ],
           });
         }
         this.sendResult(ref, key, assertion, invocations);
@@ -251,7 +256,11 @@ export class TestwireJestReporter {
     });
   }
 
-  private ref(test: JestTest, result: { ancestorTitles: string[]; title: string; location?: JestAssertionResult['location'] }, file = test?.path): TestRef {
+  private ref(
+    test: JestTest,
+    result: { ancestorTitles: string[]; title: string; location?: JestAssertionResult['location'] },
+    file = test?.path,
+  ): TestRef {
     const displayName = test?.context?.config?.displayName;
     const project = typeof displayName === 'string' ? displayName : displayName?.name;
     return {

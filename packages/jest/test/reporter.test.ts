@@ -17,7 +17,8 @@ function reporter(options: Record<string, unknown> = {}) {
     sink: (event: PublishedEvent) => events.push(event),
     ...options,
   } as never);
-  const of = (type: string) => events.filter((event) => event.type === type).map((event) => event.data as any);
+  const of = (type: string) =>
+    events.filter((event) => event.type === type).map((event) => event.data as any);
   return { instance, events, of };
 }
 
@@ -48,7 +49,15 @@ const failure = {
 
 describe('status table', () => {
   it('maps every jest status, unknown ones to failed', () => {
-    expect(Object.keys(JEST_STATUS).sort()).toEqual(['disabled', 'failed', 'focused', 'passed', 'pending', 'skipped', 'todo']);
+    expect(Object.keys(JEST_STATUS).sort()).toEqual([
+      'disabled',
+      'failed',
+      'focused',
+      'passed',
+      'pending',
+      'skipped',
+      'todo',
+    ]);
     expect(mapJestStatus('pending')).toBe('skipped');
     expect(mapJestStatus('todo')).toBe('todo');
     expect(mapJestStatus('weird')).toBe('failed');
@@ -77,12 +86,22 @@ describe('TestwireJestReporter', () => {
     });
     const broken = join(root, 'broken.test.js');
     instance.onTestFileStart({ path: broken });
-    instance.onTestFileResult({ path: broken }, {
-      testFilePath: broken,
-      testResults: [],
-      testExecError: { message: 'Cannot find module ./nope', stack: `Error: Cannot find module ./nope\n    at ${broken}:1:1` },
+    instance.onTestFileResult(
+      { path: broken },
+      {
+        testFilePath: broken,
+        testResults: [],
+        testExecError: {
+          message: 'Cannot find module ./nope',
+          stack: `Error: Cannot find module ./nope\n    at ${broken}:1:1`,
+        },
+      },
+    );
+    await instance.onRunComplete(new Set(), {
+      numTotalTestSuites: 2,
+      numFailedTests: 0,
+      numRuntimeErrorTestSuites: 1,
     });
-    await instance.onRunComplete(new Set(), { numTotalTestSuites: 2, numFailedTests: 0, numRuntimeErrorTestSuites: 1 });
 
     const results = of('test.result');
     expect(results.map((r) => [r.testName, r.status, r.attempt, r.flaky ?? false])).toEqual([
@@ -90,15 +109,27 @@ describe('TestwireJestReporter', () => {
       ['flaky', 'passed', 2, true],
       ['skipped', 'skipped', 1, false],
     ]);
-    expect(results[0]).toMatchObject({ file: 'math.test.js', titlePath: ['math', 'flaky'], rawStatus: 'failed' });
-    expect(results[0].error).toMatchObject({ message: expect.stringContaining('Expected: 2'), type: 'Error', expected: '2', actual: '1' });
+    expect(results[0]).toMatchObject({
+      file: 'math.test.js',
+      titlePath: ['math', 'flaky'],
+      rawStatus: 'failed',
+    });
+    expect(results[0].error).toMatchObject({
+      message: expect.stringContaining('Expected: 2'),
+      type: 'Error',
+      expected: '2',
+      actual: '1',
+    });
     expect(results[0].error.stack).toContain('at Object.toBe (math.test.js:31:27)');
     expect(of('test.output').map((o) => [o.output, o.outputType, o.stream, o.file, o.id])).toEqual([
       ['adding numbers', 'stdout', 'log', 'math.test.js', undefined],
       ['careful', 'stderr', 'warn', 'math.test.js', undefined],
     ]);
     const fileFailure = of('test.failed').find((f) => f.scope === 'file');
-    expect(fileFailure).toMatchObject({ file: 'broken.test.js', error: { message: 'Cannot find module ./nope' } });
+    expect(fileFailure).toMatchObject({
+      file: 'broken.test.js',
+      error: { message: 'Cannot find module ./nope' },
+    });
     const completed = of('test.completed')[0];
     expect(completed.summary).toMatchObject({ total: 2, passed: 1, skipped: 1, flaky: 1, success: false });
     expect(of('test.progress').at(-1)).toMatchObject({ completed: 2, total: 2, totalKnown: true });
@@ -112,7 +143,12 @@ describe('TestwireJestReporter', () => {
     instance.onRunStart({ numTotalTestSuites: 1 });
     instance.onTestFileResult(test, {
       testFilePath: file,
-      testResults: [assertion('flaky', 'passed', { invocations: 3, retryReasons: ['Error: first\n    at x (math.test.js:1:1)'] })],
+      testResults: [
+        assertion('flaky', 'passed', {
+          invocations: 3,
+          retryReasons: ['Error: first\n    at x (math.test.js:1:1)'],
+        }),
+      ],
     });
     const results = of('test.result');
     expect(results.map((r) => [r.attempt, r.status, r.willRetry ?? false, r.flaky ?? false])).toEqual([
@@ -126,9 +162,14 @@ describe('TestwireJestReporter', () => {
 
   it('flags jest timeouts', () => {
     const { instance, of } = reporter();
-    instance.onTestCaseResult(test, assertion('slow', 'failed', {
-      failureMessages: ['thrown: "Exceeded timeout of 5000 ms for a test.\nAdd a timeout value to this test…"\n    at x (math.test.js:1:1)'],
-    }));
+    instance.onTestCaseResult(
+      test,
+      assertion('slow', 'failed', {
+        failureMessages: [
+          'thrown: "Exceeded timeout of 5000 ms for a test.\nAdd a timeout value to this test…"\n    at x (math.test.js:1:1)',
+        ],
+      }),
+    );
     expect(of('test.result')[0]).toMatchObject({ status: 'failed', timedOut: true });
   });
 
@@ -153,7 +194,11 @@ describe('TestwireJestReporter', () => {
     for (let i = 0; i < 2; i++) {
       instance.onRunStart({ numTotalTestSuites: 1 });
       instance.onTestCaseResult(test, assertion('adds', 'passed'));
-      await instance.onRunComplete(new Set(), { numTotalTestSuites: 1, numFailedTests: 0, numRuntimeErrorTestSuites: 0 });
+      await instance.onRunComplete(new Set(), {
+        numTotalTestSuites: 1,
+        numFailedTests: 0,
+        numRuntimeErrorTestSuites: 0,
+      });
     }
     const started = of('test.started');
     expect(started).toHaveLength(2);
@@ -185,14 +230,17 @@ describe('module shape', () => {
     expect(Reporter.default).toBe(Reporter);
   });
 
-  it.each(['jest-29', 'jest-30'])('%s loads it the way it loads reporters (requireOrImportModule)', async (compat) => {
-    const compatDir = join(__dirname, '../../../compat', compat);
-    const fromJest = createRequire(require.resolve('jest/package.json', { paths: [compatDir] }));
-    const fromCore = createRequire(fromJest.resolve('@jest/core'));
-    const { requireOrImportModule } = fromCore('jest-util');
-    const path = require.resolve('@testwire/jest', { paths: [compatDir] });
-    const Reporter = await requireOrImportModule(path);
-    expect(Reporter.name).toBe('TestwireJestReporter');
-    expect(new Reporter({ rootDir: root }, { enabled: false }).getLastError()).toBeUndefined();
-  });
+  it.each(['jest-29', 'jest-30'])(
+    '%s loads it the way it loads reporters (requireOrImportModule)',
+    async (compat) => {
+      const compatDir = join(__dirname, '../../../compat', compat);
+      const fromJest = createRequire(require.resolve('jest/package.json', { paths: [compatDir] }));
+      const fromCore = createRequire(fromJest.resolve('@jest/core'));
+      const { requireOrImportModule } = fromCore('jest-util');
+      const path = require.resolve('@testwire/jest', { paths: [compatDir] });
+      const Reporter = await requireOrImportModule(path);
+      expect(Reporter.name).toBe('TestwireJestReporter');
+      expect(new Reporter({ rootDir: root }, { enabled: false }).getLastError()).toBeUndefined();
+    },
+  );
 });

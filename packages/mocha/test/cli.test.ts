@@ -181,10 +181,15 @@ describe('final flush', () => {
     const dir = workDir(12);
     try {
       const started = Date.now();
-      const result = await runMochaCli(12, ['--reporter', '@testwire/mocha', '--reporter-option', 'reporter=dot', '*.test.cjs'], dir, {
-        TESTWIRE_URL: `http://127.0.0.1:${port}`,
-        TESTWIRE_FLUSH_TIMEOUT: '800',
-      });
+      const result = await runMochaCli(
+        12,
+        ['--reporter', '@testwire/mocha', '--reporter-option', 'reporter=dot', '*.test.cjs'],
+        dir,
+        {
+          TESTWIRE_URL: `http://127.0.0.1:${port}`,
+          TESTWIRE_FLUSH_TIMEOUT: '800',
+        },
+      );
       const elapsed = Date.now() - started;
       // mocha sets its exit code only once done() hands back: it must not exit before that
       expect(result.exitCode).toBe(1);

@@ -158,3 +158,17 @@ describe.each(MAJORS)('mocha %i', (major) => {
     expect(completed[0].data.rawStatus).toBe('failed');
   });
 });
+
+describe('wrapped reporter', () => {
+  it('an unknown terminal reporter falls back to spec with one warning; the run is unaffected', async () => {
+    const run = await runMocha(11, ['output.test.cjs'], {
+      reporterOptions: { reporter: 'no-such-reporter' },
+    });
+    expect(run.stderr).toMatch(
+      /^testwire: reporter "no-such-reporter" is neither a built-in mocha reporter nor a loadable module: .*; using "spec"\n/,
+    );
+    expect(run.stdout).toMatch(/✔ logs/);
+    expect(run.failures).toBe(0);
+    expect(ofType(run.events, 'test.completed')[0]?.data.summary.success).toBe(true);
+  });
+});

@@ -414,8 +414,12 @@ class Core implements ReporterCore {
   async runCompleted(result: RunResultInfo): Promise<void> {
     try {
       if (!this.enabled) return;
-      const run = this.ensureRun(true);
-      if (!run) return;
+      // A second runCompleted for the same run must not invent an empty run: it only waits for delivery.
+      const run = this.phase === 'completed' ? undefined : this.ensureRun(true);
+      if (!run) {
+        await this.delivery.flush(this.options.flushTimeoutMs);
+        return;
+      }
       this.sampler.stop();
       for (const error of result?.errors ?? []) run.errors.push(normalizeError(error, this.paths));
       const total = run.counts.passed + run.counts.failed + run.counts.skipped + run.counts.todo;

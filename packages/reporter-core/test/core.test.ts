@@ -84,6 +84,15 @@ describe('run model', () => {
     expect(of('test.completed').map((event) => event.runId)).toEqual([started[0].runId, started[1].runId]);
   });
 
+  it('a second runCompleted does not invent an empty run', async () => {
+    const { core, of } = setup();
+    core.runStarted();
+    await core.runCompleted({ success: true });
+    await core.runCompleted({ success: true });
+    expect(of('test.started')).toHaveLength(1);
+    expect(of('test.completed')).toHaveLength(1);
+  });
+
   it('late output after the run completed does not invent a new run', async () => {
     const { core, of } = setup();
     core.runStarted();

@@ -69,7 +69,15 @@ export class Inbox<T> {
     peek = false,
   ): Promise<T[]> {
     return new Promise<T[]>((resolve, reject) => {
-      const waiter: Waiter<T> = { predicate, count, taken: [], resolve, reject, peek, timer: undefined as never };
+      const waiter: Waiter<T> = {
+        predicate,
+        count,
+        taken: [],
+        resolve,
+        reject,
+        peek,
+        timer: undefined as never,
+      };
       for (let i = 0; i < this.items.length && waiter.taken.length < count; i++) {
         const item = this.items[i];
         if (!this.matches(waiter, item, i)) continue;
@@ -136,7 +144,9 @@ export function partialMatch(actual: unknown, expected: unknown): boolean {
     if (!Array.isArray(actual) || actual.length !== expected.length) return false;
     return expected.every((value, i) => partialMatch(actual[i], value));
   }
-  return Object.entries(expected).every(([key, value]) => partialMatch((actual as Record<string, unknown>)[key], value));
+  return Object.entries(expected).every(([key, value]) =>
+    partialMatch((actual as Record<string, unknown>)[key], value),
+  );
 }
 
 export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -9,7 +9,7 @@ import type { StreamCallbacks } from './sse-tester.js';
 /** The part of a Playwright `Page` this uses (structural, so no dependency on playwright). */
 export interface PageLike {
   evaluate(expression: string): Promise<unknown>;
-  exposeFunction(name: string, callback: (...args: any[]) => unknown): Promise<void>;
+  exposeFunction(name: string, callback: (...args: any[]) => unknown): Promise<unknown>;
 }
 
 type PageMessage =
@@ -18,7 +18,10 @@ type PageMessage =
   | { stream: number; kind: 'retry'; ms: number }
   | { stream: number; kind: 'end'; error?: string };
 
-const bindings = new WeakMap<PageLike, { name: string; ready: Promise<void>; streams: Map<number, StreamCallbacks> }>();
+const bindings = new WeakMap<
+  PageLike,
+  { name: string; ready: Promise<unknown>; streams: Map<number, StreamCallbacks> }
+>();
 let nextStream = 1;
 
 function binding(page: PageLike) {
@@ -48,42 +51,45 @@ const IN_PAGE = (parserSource: string) => `async (args) => {
   const SSEParser = (${parserSource});
   const send = (m) => window[args.binding](Object.assign({ stream: args.stream }, m));
   const controller = new AbortController();
-  (window.__testwireStreams ||= {})[args.stream] = controller;
-  let timedOut = false;
-  const timer = setTimeout(() => { timedOut = true; controller.abort(); }, args.connectTimeout);
-  let res;
+  const streams = (window.__testwireStreams ||= {});
+  streams[args.stream] = controller;
   try {
-    res = await fetch(args.url, { headers: args.headers, signal: controller.signal, cache: 'no-store' });
-  } catch (e) {
-    clearTimeout(timer);
-    send({ kind: 'end', error: timedOut ? 'SSE connection timeout (' + args.connectTimeout + 'ms)' : 'SSE connection failed: ' + e.message });
-    return;
-  }
-  clearTimeout(timer);
-  const type = res.headers.get('content-type') || '';
-  if (res.status !== 200 || !type.startsWith('text/event-stream')) {
-    const body = (await res.text().catch(() => '')).trim().slice(0, 200);
-    send({ kind: 'end', error: 'SSE connection failed: HTTP ' + res.status + ' ' + (type || '(no content-type)') + (body ? ': ' + body : '') });
-    return;
-  }
-  send({ kind: 'open' });
-  const parser = new SSEParser({
-    onEvent: (m) => send({ kind: 'event', event: m.event, data: m.data, id: m.id }),
-    onRetry: (ms) => send({ kind: 'retry', ms }),
-  });
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      parser.feed(decoder.decode(value, { stream: true }));
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; controller.abort(); }, args.connectTimeout);
+    let res;
+    try {
+      res = await fetch(args.url, { headers: args.headers, signal: controller.signal, cache: 'no-store' });
+    } catch (e) {
+      send({ kind: 'end', error: timedOut ? 'SSE connection timeout (' + args.connectTimeout + 'ms)' : 'SSE connection failed: ' + e.message });
+      return;
+    } finally {
+      clearTimeout(timer);
     }
-    send({ kind: 'end' });
-  } catch (e) {
-    send({ kind: 'end', error: controller.signal.aborted ? undefined : 'SSE stream error: ' + e.message });
+    const type = res.headers.get('content-type') || '';
+    if (res.status !== 200 || !type.startsWith('text/event-stream')) {
+      const body = (await res.text().catch(() => '')).trim().slice(0, 200);
+      send({ kind: 'end', error: 'SSE connection failed: HTTP ' + res.status + ' ' + (type || '(no content-type)') + (body ? ': ' + body : '') });
+      return;
+    }
+    send({ kind: 'open' });
+    const parser = new SSEParser({
+      onEvent: (m) => send({ kind: 'event', event: m.event, data: m.data, id: m.id }),
+      onRetry: (ms) => send({ kind: 'retry', ms }),
+    });
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        parser.feed(decoder.decode(value, { stream: true }));
+      }
+      send({ kind: 'end' });
+    } catch (e) {
+      send({ kind: 'end', error: controller.signal.aborted ? undefined : 'SSE stream error: ' + e.message });
+    }
   } finally {
-    delete window.__testwireStreams[args.stream];
+    delete streams[args.stream];
   }
 }`;
 
@@ -93,7 +99,7 @@ export function readInPage(
   headers: Record<string, string>,
   connectTimeout: number,
   callbacks: StreamCallbacks,
-): { close(): void } {
+): { close(): Promise<void> } {
   const entry = binding(page);
   const stream = nextStream++;
   entry.streams.set(stream, callbacks);
@@ -106,9 +112,13 @@ export function readInPage(
       callbacks.end(new Error(`SSE connection failed: could not run in the page: ${error.message}`));
     });
   return {
-    close() {
+    async close() {
       entry.streams.delete(stream);
-      void page.evaluate(`window.__testwireStreams && window.__testwireStreams[${stream}] && window.__testwireStreams[${stream}].abort()`).catch(() => {});
+      await page
+        .evaluate(
+          `window.__testwireStreams && window.__testwireStreams[${stream}] && window.__testwireStreams[${stream}].abort()`,
+        )
+        .catch(() => {}); // the page may be gone already
     },
   };
 }

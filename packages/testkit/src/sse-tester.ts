@@ -44,10 +44,16 @@ export interface SSEEvent {
   receivedAt: number;
 }
 
-const DEFAULTS = { connectTimeout: 5000, timeout: 5000, autoReconnect: false, reconnectAttempts: 5, reconnectDelay: 1000 };
+const DEFAULTS = {
+  connectTimeout: 5000,
+  timeout: 5000,
+  autoReconnect: false,
+  reconnectAttempts: 5,
+  reconnectDelay: 1000,
+};
 
 interface Stream {
-  close(): void;
+  close(): void | Promise<void>;
 }
 
 export class SSETester {
@@ -106,7 +112,7 @@ export class SSETester {
     const stream = this.stream;
     this.stream = undefined;
     if (stream) {
-      stream.close();
+      await stream.close();
       if (this.active) this.emitClose();
     }
     this.active = false;
@@ -120,7 +126,8 @@ export class SSETester {
       (e) => eventType === '*' || e.event === eventType,
       1,
       timeout,
-      () => new Error(`Event timeout (${timeout}ms): no '${eventType}' event (received ${this.describeTypes()})`),
+      () =>
+        new Error(`Event timeout (${timeout}ms): no '${eventType}' event (received ${this.describeTypes()})`),
     );
     return event;
   }
@@ -129,8 +136,16 @@ export class SSETester {
    * The data of the first event matching `predicate` (any when omitted) no earlier wait returned: parsed JSON
    * when the data is JSON, else the text.
    */
-  async waitForData(predicate?: (event: SSEEvent) => boolean, timeout = this.options.timeout): Promise<unknown> {
-    const [event] = await this.inbox.wait(predicate ?? (() => true), 1, timeout, () => new Error(`Event timeout (${timeout}ms): no event matched`));
+  async waitForData(
+    predicate?: (event: SSEEvent) => boolean,
+    timeout = this.options.timeout,
+  ): Promise<unknown> {
+    const [event] = await this.inbox.wait(
+      predicate ?? (() => true),
+      1,
+      timeout,
+      () => new Error(`Event timeout (${timeout}ms): no event matched`),
+    );
     return event.parsedData !== undefined ? event.parsedData : event.data;
   }
 
@@ -158,7 +173,10 @@ export class SSETester {
       (e) => e.event === eventType,
       1,
       timeout,
-      () => new Error(`Expected event '${eventType}' was not received within ${timeout}ms (received ${this.describeTypes()})`),
+      () =>
+        new Error(
+          `Expected event '${eventType}' was not received within ${timeout}ms (received ${this.describeTypes()})`,
+        ),
       true,
     );
   }
@@ -176,7 +194,14 @@ export class SSETester {
           }
         : (e: SSEEvent) => e.parsedData !== undefined && partialMatch(e.parsedData, pattern);
     const shown = pattern instanceof RegExp ? String(pattern) : JSON.stringify(pattern);
-    await this.inbox.wait(test, 1, timeout, () => new Error(`No event data matched ${shown} within ${timeout}ms (received ${this.inbox.size} events)`), true);
+    await this.inbox.wait(
+      test,
+      1,
+      timeout,
+      () =>
+        new Error(`No event data matched ${shown} within ${timeout}ms (received ${this.inbox.size} events)`),
+      true,
+    );
   }
 
   /** Throws `SSE error detected: …` when any error was reported since connectSSE(). */
@@ -214,7 +239,11 @@ export class SSETester {
   private open(): Promise<void> {
     const generation = ++this.generation;
     const url = this.url as string;
-    const headers: Record<string, string> = { accept: 'text/event-stream', 'cache-control': 'no-cache', ...this.headers };
+    const headers: Record<string, string> = {
+      accept: 'text/event-stream',
+      'cache-control': 'no-cache',
+      ...this.headers,
+    };
     if (this.lastEventId) headers['last-event-id'] = this.lastEventId;
     const current = () => generation === this.generation;
     return new Promise<void>((resolve, reject) => {
@@ -252,7 +281,9 @@ export class SSETester {
 
   private scheduleReconnect(attempt: number): void {
     if (attempt > this.options.reconnectAttempts) {
-      this.reportError(new Error(`SSE error: reconnection failed after ${this.options.reconnectAttempts} attempts`));
+      this.reportError(
+        new Error(`SSE error: reconnection failed after ${this.options.reconnectAttempts} attempts`),
+      );
       return;
     }
     this.reconnectTimer = setTimeout(() => {
@@ -316,7 +347,12 @@ export interface StreamCallbacks {
   end(error?: Error): void;
 }
 
-function readInNode(url: string, headers: Record<string, string>, connectTimeout: number, callbacks: StreamCallbacks): Stream {
+function readInNode(
+  url: string,
+  headers: Record<string, string>,
+  connectTimeout: number,
+  callbacks: StreamCallbacks,
+): Stream {
   let ended = false;
   const end = (error?: Error) => {
     if (ended) return;
@@ -342,7 +378,11 @@ function readInNode(url: string, headers: Record<string, string>, connectTimeout
       });
       response.on('end', () => {
         const detail = body.trim() ? `: ${body.trim().slice(0, 200)}` : '';
-        end(new Error(`SSE connection failed: HTTP ${response.statusCode} ${type || '(no content-type)'}${detail}`));
+        end(
+          new Error(
+            `SSE connection failed: HTTP ${response.statusCode} ${type || '(no content-type)'}${detail}`,
+          ),
+        );
       });
       response.on('error', () => end(new Error(`SSE connection failed: HTTP ${response.statusCode}`)));
       return;
@@ -353,7 +393,9 @@ function readInNode(url: string, headers: Record<string, string>, connectTimeout
     response.on('data', (chunk: string) => parser.feed(chunk));
     response.on('end', () => end());
     response.on('error', (error) => end(new Error(`SSE stream error: ${error.message}`, { cause: error })));
-    response.on('close', () => end(response.complete ? undefined : new Error('SSE stream closed before it ended')));
+    response.on('close', () =>
+      end(response.complete ? undefined : new Error('SSE stream closed before it ended')),
+    );
   });
   return {
     close() {

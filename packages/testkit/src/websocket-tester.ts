@@ -33,10 +33,16 @@ export interface WebSocketOptions {
  * A received message: the parsed JSON value of a text frame (when it is JSON), else the text itself;
  * binary frames are Buffers. Typed loosely on purpose so predicates read like the reference (`msg.type`).
  */
-// biome-ignore lint/suspicious/noExplicitAny: messages are whatever the server under test sends
 export type WebSocketMessage = any;
 
-const DEFAULTS = { connectTimeout: 5000, timeout: 5000, autoReconnect: false, reconnectAttempts: 3, reconnectDelay: 1000, parseJson: true };
+const DEFAULTS = {
+  connectTimeout: 5000,
+  timeout: 5000,
+  autoReconnect: false,
+  reconnectAttempts: 3,
+  reconnectDelay: 1000,
+  parseJson: true,
+};
 
 type Resolved = typeof DEFAULTS & Pick<WebSocketOptions, 'headers' | 'protocols'>;
 
@@ -125,11 +131,16 @@ export class WebSocketTester {
       return Promise.reject(new Error('WebSocket is not connected: call connectWebSocket() first'));
     }
     const payload =
-      typeof message === 'string' || Buffer.isBuffer(message) || message instanceof ArrayBuffer || ArrayBuffer.isView(message)
+      typeof message === 'string' ||
+      Buffer.isBuffer(message) ||
+      message instanceof ArrayBuffer ||
+      ArrayBuffer.isView(message)
         ? message
         : JSON.stringify(message);
     return new Promise<void>((resolve, reject) => {
-      socket.send(payload as string | Buffer, (error) => (error ? reject(new Error(`WebSocket error: ${error.message}`)) : resolve()));
+      socket.send(payload as string | Buffer, (error) =>
+        error ? reject(new Error(`WebSocket error: ${error.message}`)) : resolve(),
+      );
     });
   }
 
@@ -137,15 +148,29 @@ export class WebSocketTester {
    * The first message matching `predicate` (any message when omitted) that no earlier wait returned, already
    * received or arriving within `timeout`. Rejects with `Message timeout (5000ms)`.
    */
-  async waitForMessage(predicate?: (msg: WebSocketMessage) => boolean, timeout = this.options.timeout): Promise<WebSocketMessage> {
-    const [message] = await this.inbox.wait(predicate ?? (() => true), 1, timeout, () => new Error(`Message timeout (${timeout}ms)`));
+  async waitForMessage(
+    predicate?: (msg: WebSocketMessage) => boolean,
+    timeout = this.options.timeout,
+  ): Promise<WebSocketMessage> {
+    const [message] = await this.inbox.wait(
+      predicate ?? (() => true),
+      1,
+      timeout,
+      () => new Error(`Message timeout (${timeout}ms)`),
+    );
     return message;
   }
 
   /** The next `count` messages no earlier wait returned. Rejects with `Message timeout (…): received n of count`. */
   waitForMessages(count: number, timeout = this.options.timeout): Promise<WebSocketMessage[]> {
-    if (!Number.isInteger(count) || count < 0) throw new TypeError(`waitForMessages: count must be an integer >= 0, got ${count}`);
-    return this.inbox.wait(() => true, count, timeout, (got) => new Error(`Message timeout (${timeout}ms): received ${got.length} of ${count} messages`));
+    if (!Number.isInteger(count) || count < 0)
+      throw new TypeError(`waitForMessages: count must be an integer >= 0, got ${count}`);
+    return this.inbox.wait(
+      () => true,
+      count,
+      timeout,
+      (got) => new Error(`Message timeout (${timeout}ms): received ${got.length} of ${count} messages`),
+    );
   }
 
   // --- Listeners ----------------------------------------------------------------------------------------
@@ -173,19 +198,29 @@ export class WebSocketTester {
       (msg) => msg?.type === type,
       1,
       timeout,
-      () => new Error(`Expected message of type '${type}' was not received within ${timeout}ms (received ${this.describeTypes()})`),
+      () =>
+        new Error(
+          `Expected message of type '${type}' was not received within ${timeout}ms (received ${this.describeTypes()})`,
+        ),
       true,
     );
   }
 
   /** Passes when no message with `type` was received and none arrives within `timeout`. */
   async assertMessageNotReceived(type: string, timeout = this.options.timeout): Promise<void> {
-    const unexpected = (msg: WebSocketMessage) => new Error(`Unexpected message of type '${type}' was received: ${preview(msg)}`);
+    const unexpected = (msg: WebSocketMessage) =>
+      new Error(`Unexpected message of type '${type}' was received: ${preview(msg)}`);
     const already = this.inbox.find((msg) => msg?.type === type);
     if (already !== undefined) throw unexpected(already);
     let arrived: WebSocketMessage;
     try {
-      [arrived] = await this.inbox.wait((msg) => msg?.type === type, 1, timeout, () => new Error('not received'), true);
+      [arrived] = await this.inbox.wait(
+        (msg) => msg?.type === type,
+        1,
+        timeout,
+        () => new Error('not received'),
+        true,
+      );
     } catch (error) {
       if ((error as Error).message === 'not received') return;
       throw error;
@@ -244,7 +279,11 @@ export class WebSocketTester {
 
   private open(url: string): Promise<void> {
     const { connectTimeout, headers, protocols } = this.options;
-    const socket = new WebSocket(url, protocols, { headers, handshakeTimeout: connectTimeout, perMessageDeflate: false });
+    const socket = new WebSocket(url, protocols, {
+      headers,
+      handshakeTimeout: connectTimeout,
+      perMessageDeflate: false,
+    });
     this.socket = socket;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
@@ -278,7 +317,11 @@ export class WebSocketTester {
   }
 
   private receive(data: Buffer | Buffer[] | ArrayBuffer, isBinary: boolean): void {
-    const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    const buffer = Array.isArray(data)
+      ? Buffer.concat(data)
+      : Buffer.isBuffer(data)
+        ? data
+        : Buffer.from(data);
     let message: WebSocketMessage = isBinary ? buffer : buffer.toString('utf8');
     if (!isBinary && this.options.parseJson) {
       try {
@@ -309,7 +352,14 @@ export class WebSocketTester {
     }
     for (const waiter of this.closeWaiters) waiter();
     // Only a connection that was up is re-established; a failed connect is the caller's to handle.
-    if (!this.closing && this.options.autoReconnect && this.url && !this.reconnecting && this.opened.has(socket)) void this.reconnect(this.url);
+    if (
+      !this.closing &&
+      this.options.autoReconnect &&
+      this.url &&
+      !this.reconnecting &&
+      this.opened.has(socket)
+    )
+      void this.reconnect(this.url);
   }
 
   private async reconnect(url: string): Promise<void> {
@@ -344,7 +394,9 @@ export class WebSocketTester {
   }
 
   private describeTypes(): string {
-    const types = new Set(this.inbox.getAll().map((m) => (typeof m === 'object' && m !== null ? String(m.type) : typeof m)));
+    const types = new Set(
+      this.inbox.getAll().map((m) => (typeof m === 'object' && m !== null ? String(m.type) : typeof m)),
+    );
     return types.size ? [...types].join(', ') : 'nothing';
   }
 }
@@ -359,4 +411,3 @@ function preview(value: unknown): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   return text && text.length > 200 ? `${text.slice(0, 200)}…` : String(text);
 }
-

@@ -18,7 +18,11 @@ const tester = (options?: ConstructorParameters<typeof SSETester>[0]) => {
 beforeAll(async () => {
   server = http.createServer((req, res) => {
     const path = req.url ?? '/';
-    requests.push({ path, lastEventId: req.headers['last-event-id'] as string | undefined, auth: req.headers.authorization });
+    requests.push({
+      path,
+      lastEventId: req.headers['last-event-id'] as string | undefined,
+      auth: req.headers.authorization,
+    });
     if (path === '/hang') return; // never answers
     if (path === '/auth' && req.headers.authorization !== 'Bearer good') {
       res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"bad token"}');
@@ -38,7 +42,9 @@ beforeAll(async () => {
     }
     // CRLF line ends, a comment, multi-line data, a split write across chunks, a default-type event.
     res.write(': hello\r\n\r\n');
-    res.write('id: 1\r\nevent: training_progress\r\ndata: {"type":"training_progress",\r\ndata: "status":"running","progress":5}\r\n\r\n');
+    res.write(
+      'id: 1\r\nevent: training_progress\r\ndata: {"type":"training_progress",\r\ndata: "status":"running","progress":5}\r\n\r\n',
+    );
     res.write('event: risk_al');
     setTimeout(() => {
       res.write('ert\ndata: {"type":"risk_alert","level":"critical","nested":{"a":1,"b":[1,2]}}\n\n');
@@ -64,11 +70,17 @@ describe('SSETester (plain http server)', () => {
     await sse.connectSSE(`${base}/stream`);
     expect(sse.isConnectionActive()).toBe(true);
     const progress = await sse.waitForEvent('training_progress');
-    expect(progress).toMatchObject({ event: 'training_progress', id: '1', parsedData: { type: 'training_progress', status: 'running', progress: 5 } });
-    expect(progress.data).toBe('{"type":"training_progress",\n"status":"running","progress":5}'.replace(',\n', ',\n'));
+    expect(progress).toMatchObject({
+      event: 'training_progress',
+      id: '1',
+      parsedData: { type: 'training_progress', status: 'running', progress: 5 },
+    });
+    expect(progress.data).toBe('{"type":"training_progress",\n"status":"running","progress":5}');
     const alert = await sse.waitForData((e) => (e.parsedData as { type?: string })?.type === 'risk_alert');
     expect(alert).toMatchObject({ type: 'risk_alert', level: 'critical' });
-    expect(await sse.waitForEvent('message')).toMatchObject({ data: 'plain text line', parsedData: undefined });
+    const plain = await sse.waitForEvent('message');
+    expect(plain.data).toBe('plain text line');
+    expect(plain.parsedData).toBeUndefined();
     expect(sse.getEvents().map((e) => e.event)).toEqual(['training_progress', 'risk_alert', 'message']);
     expect(sse.getEventsByType('risk_alert')).toHaveLength(1);
     await sse.assertNoError();
@@ -90,7 +102,9 @@ describe('SSETester (plain http server)', () => {
     const sse = tester();
     await sse.connectSSE(`${base}/slow`);
     await sse.assertEventReceived('late', 1000);
-    await expect(sse.assertEventReceived('never', 100)).rejects.toThrow(/Expected event 'never' was not received within 100ms/);
+    await expect(sse.assertEventReceived('never', 100)).rejects.toThrow(
+      /Expected event 'never' was not received within 100ms/,
+    );
     await expect(sse.waitForEvent('never', 100)).rejects.toThrow(/Event timeout \(100ms\)/);
     await expect(sse.waitForData((e) => e.event === 'never', 100)).rejects.toThrow(/Event timeout \(100ms\)/);
   });
@@ -167,7 +181,17 @@ describe('SSETester (testwire broadcaster)', () => {
       b.publish({
         type: 'test.result',
         runId: 'r',
-        data: { framework: 'jest', id: status, titlePath: [status], testName: status, suite: '', status, duration: 1, file: 'a.ts', attempt: 1 },
+        data: {
+          framework: 'jest',
+          id: status,
+          titlePath: [status],
+          testName: status,
+          suite: '',
+          status,
+          duration: 1,
+          file: 'a.ts',
+          attempt: 1,
+        },
       } as never);
     }
     const failed = await sse.waitForEvent('test.result');
@@ -177,6 +201,8 @@ describe('SSETester (testwire broadcaster)', () => {
   });
 
   it('a wrong key is refused with 401', async () => {
-    await expect(tester().connectSSE(`${b.url}/events?apiKey=wrong`)).rejects.toThrow(/SSE connection failed: HTTP 401/);
+    await expect(tester().connectSSE(`${b.url}/events?apiKey=wrong`)).rejects.toThrow(
+      /SSE connection failed: HTTP 401/,
+    );
   });
 });

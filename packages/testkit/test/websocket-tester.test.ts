@@ -17,11 +17,15 @@ const tester = (options?: ConstructorParameters<typeof WebSocketTester>[0]) => {
 
 beforeAll(async () => {
   // Greets, echoes JSON as {type:'echo', payload}, and obeys a few commands.
-  server = new WebSocketServer({ port: 0, host: '127.0.0.1', verifyClient: (info, done) => {
-    upgrades++;
-    if (info.req.url?.includes('deny')) done(false, 401, 'Unauthorized');
-    else done(true);
-  } });
+  server = new WebSocketServer({
+    port: 0,
+    host: '127.0.0.1',
+    verifyClient: (info, done) => {
+      upgrades++;
+      if (info.req.url?.includes('deny')) done(false, 401, 'Unauthorized');
+      else done(true);
+    },
+  });
   server.on('connection', (socket) => {
     socket.send(JSON.stringify({ type: 'welcome' }));
     socket.on('message', (data, isBinary) => {
@@ -62,7 +66,10 @@ describe('WebSocketTester (plain ws server)', () => {
     await new Promise((r) => setTimeout(r, 30));
     expect(await ws.waitForMessage()).toEqual({ type: 'welcome' });
     await ws.sendMessage({ type: 'subscribe', channel: 'x' });
-    expect(await ws.waitForMessage((m) => m.type === 'echo')).toEqual({ type: 'echo', payload: { type: 'subscribe', channel: 'x' } });
+    expect(await ws.waitForMessage((m) => m.type === 'echo')).toEqual({
+      type: 'echo',
+      payload: { type: 'subscribe', channel: 'x' },
+    });
     await ws.sendMessage('{"type": "ping"}');
     expect((await ws.waitForMessage((m) => m.type === 'echo')).payload).toEqual({ type: 'ping' });
     await ws.sendMessage('not json');
@@ -84,19 +91,27 @@ describe('WebSocketTester (plain ws server)', () => {
     expect(rest.map((m) => m.data.n)).toEqual([2, 3, 4]);
     // A predicate that throws on other shapes counts as no match.
     await ws.sendMessage('later');
-    expect(await ws.waitForMessage((m) => m.type === 'late' && m.data === undefined)).toEqual({ type: 'late' });
+    expect(await ws.waitForMessage((m) => m.type === 'late' && m.data === undefined)).toEqual({
+      type: 'late',
+    });
   });
 
   it('times out with the reference messages', async () => {
     const ws = tester();
     await ws.connectWebSocket(url);
-    await expect(ws.waitForMessage((m) => m.type === 'never', 100)).rejects.toThrow('Message timeout (100ms)');
-    await expect(ws.waitForMessages(5, 100)).rejects.toThrow(/Message timeout \(100ms\): received 1 of 5 messages/);
+    await expect(ws.waitForMessage((m) => m.type === 'never', 100)).rejects.toThrow(
+      'Message timeout (100ms)',
+    );
+    await expect(ws.waitForMessages(5, 100)).rejects.toThrow(
+      /Message timeout \(100ms\): received 1 of 5 messages/,
+    );
     const blackhole = await import('node:net').then((net) => net.createServer(() => {}));
     await new Promise<void>((r) => blackhole.listen(0, '127.0.0.1', r));
     const port = (blackhole.address() as AddressInfo).port;
     try {
-      await expect(tester().connectWebSocket(`ws://127.0.0.1:${port}`, { connectTimeout: 150 })).rejects.toThrow('WebSocket connection timeout (150ms)');
+      await expect(
+        tester().connectWebSocket(`ws://127.0.0.1:${port}`, { connectTimeout: 150 }),
+      ).rejects.toThrow('WebSocket connection timeout (150ms)');
     } finally {
       blackhole.close();
     }
@@ -107,9 +122,13 @@ describe('WebSocketTester (plain ws server)', () => {
     await ws.connectWebSocket(url);
     await ws.assertMessageReceived('welcome');
     await ws.assertMessageReceived('welcome'); // assertions do not consume
-    await expect(ws.assertMessageReceived('nope', 100)).rejects.toThrow(/Expected message of type 'nope' was not received within 100ms \(received welcome\)/);
+    await expect(ws.assertMessageReceived('nope', 100)).rejects.toThrow(
+      /Expected message of type 'nope' was not received within 100ms \(received welcome\)/,
+    );
     await ws.assertMessageNotReceived('error', 100);
-    await expect(ws.assertMessageNotReceived('welcome', 100)).rejects.toThrow(/Unexpected message of type 'welcome'/);
+    await expect(ws.assertMessageNotReceived('welcome', 100)).rejects.toThrow(
+      /Unexpected message of type 'welcome'/,
+    );
     const pending = ws.assertMessageNotReceived('late', 500);
     await ws.sendMessage('later');
     await expect(pending).rejects.toThrow(/Unexpected message of type 'late'/);
@@ -143,7 +162,9 @@ describe('WebSocketTester (plain ws server)', () => {
     await ws.connectWebSocket(url);
     await ws.assertMessageReceived('welcome');
     expect(errors).toEqual(['listener broke']);
-    await expect(tester().connectWebSocket(`${url}/?deny=1`)).rejects.toThrow('WebSocket error: Unexpected server response: 401');
+    await expect(tester().connectWebSocket(`${url}/?deny=1`)).rejects.toThrow(
+      'WebSocket error: Unexpected server response: 401',
+    );
   });
 
   it('auto-reconnects after a drop, up to reconnectAttempts', async () => {
@@ -157,7 +178,9 @@ describe('WebSocketTester (plain ws server)', () => {
     await ws.waitForConnection(500);
     expect(ws.isConnectionActive()).toBe(true);
     // disconnect() is not a drop: no reconnect, pending waits fail at once.
-    const waiting = expect(ws.waitForMessage((m) => m.type === 'never', 5000)).rejects.toThrow(/disconnected while waiting/);
+    const waiting = expect(ws.waitForMessage((m) => m.type === 'never', 5000)).rejects.toThrow(
+      /disconnected while waiting/,
+    );
     await ws.disconnect();
     await waiting;
     await new Promise((r) => setTimeout(r, 60));
@@ -189,17 +212,33 @@ describe('WebSocketTester (testwire broadcaster)', () => {
     expect(established).toMatchObject({ server: 'testwire', protocol: 1 });
     await ws.sendMessage({ type: 'subscribe', id: 1, events: ['test.result'] });
     await ws.assertMessageReceived('subscribed');
-    b.publish({ type: 'test.output', runId: 'r', data: { framework: 'vitest', output: 'x', outputType: 'stdout', stream: 'stdout' } } as never);
+    b.publish({
+      type: 'test.output',
+      runId: 'r',
+      data: { framework: 'vitest', output: 'x', outputType: 'stdout', stream: 'stdout' },
+    } as never);
     b.publish({
       type: 'test.result',
       runId: 'r',
-      data: { framework: 'vitest', id: 't', titlePath: ['t'], testName: 't', suite: '', status: 'passed', duration: 1, file: 'a.ts', attempt: 1 },
+      data: {
+        framework: 'vitest',
+        id: 't',
+        titlePath: ['t'],
+        testName: 't',
+        suite: '',
+        status: 'passed',
+        duration: 1,
+        file: 'a.ts',
+        attempt: 1,
+      },
     } as never);
     const result = await ws.waitForMessage((m) => m.type === 'test.result');
     expect(result).toMatchObject({ runId: 'r', data: { status: 'passed' } });
     await ws.assertMessageNotReceived('test.output', 100);
     await ws.sendMessage('{"type":"bogus"}');
-    expect(await ws.waitForMessage((m) => m.type === 'error')).toMatchObject({ code: 'UNKNOWN_MESSAGE_TYPE' });
+    expect(await ws.waitForMessage((m) => m.type === 'error')).toMatchObject({
+      code: 'UNKNOWN_MESSAGE_TYPE',
+    });
   });
 
   it('a wrong key is refused before the upgrade', async () => {

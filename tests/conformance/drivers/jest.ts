@@ -22,7 +22,10 @@ const STATUS: Record<string, TestStatus> = {
 
 interface JestJson {
   success: boolean;
-  testResults: { name: string; assertionResults: { ancestorTitles: string[]; title: string; status: string }[] }[];
+  testResults: {
+    name: string;
+    assertionResults: { ancestorTitles: string[]; title: string; status: string }[];
+  }[];
 }
 
 function jestDriver(id: 'jest-29' | 'jest-30'): RunnerDriver {
@@ -44,7 +47,12 @@ function jestDriver(id: 'jest-29' | 'jest-30'): RunnerDriver {
         const result = await runProcess(
           join(compatDir, 'node_modules', '.bin', 'jest'),
           // A cache shared by the runs of this jest (outside the fixture copy): transforms are not redone.
-          ['--ci', '--json', `--outputFile=${outputFile}`, `--cacheDirectory=${join(compatDir, 'work', '.jest-cache')}`],
+          [
+            '--ci',
+            '--json',
+            `--outputFile=${outputFile}`,
+            `--cacheDirectory=${join(compatDir, 'work', '.jest-cache')}`,
+          ],
           { cwd: dir, env: runnerEnv(options.env), timeoutMs: options.timeoutMs ?? 120_000 },
         );
         let native: NativeReport = { tests: [], success: false };
@@ -84,7 +92,7 @@ function jestDriver(id: 'jest-29' | 'jest-30'): RunnerDriver {
       const lines = text.split('\n');
       const blocks: string[] = [];
       let current: string[] = [];
-      let tail: string[] = [];
+      const tail: string[] = [];
       for (const line of lines) {
         if (/^(PASS|FAIL) |^\s*LOGGING RETRY ERRORS /.test(line)) {
           if (current.length) blocks.push(current.join('\n'));

@@ -5,8 +5,9 @@
  *
  * Mocha takes one `--reporter`, so the terminal output and the JSON report come from one reporter that
  * runs mocha's `Spec` and `JSON` side by side (fixtures/mocha/_support/spec-and-json.cjs):
- *   without testwire:  mocha --reporter ./spec-and-json.cjs --reporter-option output=<file>
- *   with testwire:     mocha --reporter @testwire/mocha --reporter-option reporter=./spec-and-json.cjs,output=<file>
+ *   without testwire:  mocha --reporter <copy>/.spec-and-json.cjs --reporter-option output=<file>
+ *   with testwire:     mocha --reporter @testwire/mocha --reporter-option reporter=<copy>/.spec-and-json.cjs
+ *                            --reporter-option output=<file>
  * @testwire/mocha forwards `output` to the reporter it wraps, so both runs print plain `spec` output and
  * write the same JSON. Mocha's JSON lumps skipped and todo tests together as `pending` (nativeTodo false).
  */

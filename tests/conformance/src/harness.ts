@@ -37,7 +37,10 @@ export async function openStream(): Promise<Stream> {
   const socket = new WebSocket(broadcaster.wsUrl);
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`subscriber: no "subscribed" from ${broadcaster.wsUrl} within 5 s`)), 5000);
+      const timer = setTimeout(
+        () => reject(new Error(`subscriber: no "subscribed" from ${broadcaster.wsUrl} within 5 s`)),
+        5000,
+      );
       socket.once('error', (error) => {
         clearTimeout(timer);
         reject(error);
@@ -75,7 +78,11 @@ export async function openStream(): Promise<Stream> {
           const runIds = completedRuns();
           if (runIds.length < count) return false;
           const byRun = new Map<string, AnyEventEnvelope[]>();
-          for (const runId of runIds.slice(0, count)) byRun.set(runId, events.filter((event) => event.runId === runId));
+          for (const runId of runIds.slice(0, count))
+            byRun.set(
+              runId,
+              events.filter((event) => event.runId === runId),
+            );
           resolve(byRun);
           return true;
         };
@@ -124,7 +131,11 @@ export async function runStreamed(
 ): Promise<StreamedRun> {
   const stream = await openStream();
   try {
-    const result = await driver.run({ ...options, reporter: true, env: { ...options.env, TESTWIRE_URL: stream.url } });
+    const result = await driver.run({
+      ...options,
+      reporter: true,
+      env: { ...options.env, TESTWIRE_URL: stream.url },
+    });
     let runs: Map<string, AnyEventEnvelope[]>;
     try {
       runs = await stream.waitForCompletedRuns(1, waitMs);

@@ -16,9 +16,19 @@ let counter = 0;
  * Copies tests/conformance/fixtures/<framework>/<fixture>/ to compat/<compatId>/work/<unique>/ (where node
  * resolution finds that runner and its @testwire adapter). Returns the directory and its cleanup.
  */
-export function copyFixture(compatId: string, framework: string, fixture: string): { dir: string; cleanup(): void } {
+export function copyFixture(
+  compatId: string,
+  framework: string,
+  fixture: string,
+): { dir: string; cleanup(): void } {
   const source = join(CONFORMANCE_DIR, 'fixtures', framework, fixture);
-  const dir = join(REPO_DIR, 'compat', compatId, 'work', `${fixture}-${process.pid}-${Date.now().toString(36)}-${++counter}`);
+  const dir = join(
+    REPO_DIR,
+    'compat',
+    compatId,
+    'work',
+    `${fixture}-${process.pid}-${Date.now().toString(36)}-${++counter}`,
+  );
   mkdirSync(dirname(dir), { recursive: true });
   cpSync(source, dir, { recursive: true });
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
@@ -51,7 +61,12 @@ export function runProcess(
 ): Promise<ProcessResult> {
   const started = Date.now();
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let stdout = '';
     let stderr = '';
     let timedOut = false;

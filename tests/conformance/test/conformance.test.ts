@@ -24,7 +24,9 @@ async function loadDrivers(): Promise<RunnerDriver[]> {
     const module = (await import(pathToFileURL(file).href)) as { drivers?: RunnerDriver[] };
     found.push(...(module.drivers ?? []));
   }
-  const only = process.env.CONFORMANCE_DRIVERS?.split(',').map((id) => id.trim()).filter(Boolean);
+  const only = process.env.CONFORMANCE_DRIVERS?.split(',')
+    .map((id) => id.trim())
+    .filter(Boolean);
   return only?.length ? found.filter((driver) => only.includes(driver.id)) : found;
 }
 
@@ -128,9 +130,15 @@ describe.skipIf(drivers.length === 0)('conformance', () => {
       const [completed] = ofType(events, 'test.completed');
       const summary = completed.data.summary;
       const native = nativeCounts(result.native);
-      expect({ passed: summary.passed, failed: summary.failed }).toEqual({ passed: native.passed, failed: native.failed });
+      expect({ passed: summary.passed, failed: summary.failed }).toEqual({
+        passed: native.passed,
+        failed: native.failed,
+      });
       if (driver.nativeTodo) {
-        expect({ skipped: summary.skipped, todo: summary.todo }).toEqual({ skipped: native.skipped, todo: native.todo });
+        expect({ skipped: summary.skipped, todo: summary.todo }).toEqual({
+          skipped: native.skipped,
+          todo: native.todo,
+        });
       } else {
         expect(summary.skipped + (summary.todo ?? 0)).toBe(native.skipped + native.todo);
       }
@@ -178,13 +186,17 @@ describe.skipIf(drivers.length === 0)('conformance', () => {
     });
 
     it('each failure has a message and a stack, and a matching test.failed', () => {
-      const failedResults = ofType(basic.events, 'test.result').filter((event) => event.data.status === 'failed');
+      const failedResults = ofType(basic.events, 'test.result').filter(
+        (event) => event.data.status === 'failed',
+      );
       expect(failedResults.length).toBeGreaterThanOrEqual(2); // divides by zero, flaky test's first attempt
       const failures = ofType(basic.events, 'test.failed');
       for (const result of failedResults) {
         expect(result.data.error?.message).toBeTruthy();
         expect(result.data.error?.stack).toBeTruthy();
-        const failed = failures.find((event) => event.data.id === result.data.id && event.data.attempt === result.data.attempt);
+        const failed = failures.find(
+          (event) => event.data.id === result.data.id && event.data.attempt === result.data.attempt,
+        );
         expect(failed, `test.failed for ${key(result.data)} attempt ${result.data.attempt}`).toBeDefined();
         expect(failed!.data.error.message).toBe(result.data.error!.message);
         expect(failed!.data.scope).toBe('test');
@@ -196,7 +208,9 @@ describe.skipIf(drivers.length === 0)('conformance', () => {
     });
 
     it('the flaky test gives one result per attempt, the last one flagged flaky', () => {
-      const attempts = ofType(basic.events, 'test.result').filter((event) => event.data.testName === 'flaky test');
+      const attempts = ofType(basic.events, 'test.result').filter(
+        (event) => event.data.testName === 'flaky test',
+      );
       expect(attempts.length).toBeGreaterThanOrEqual(2);
       expect(attempts.map((event) => event.data.attempt)).toEqual(attempts.map((_, index) => index + 1));
       expect(attempts.slice(0, -1).every((event) => event.data.status === 'failed')).toBe(true);
@@ -237,7 +251,9 @@ describe.skipIf(drivers.length === 0)('conformance', () => {
   describe.runIf(drivers.length >= 2)('two runners at once', () => {
     it('stream into one endpoint; one subscriber sees both runs complete', async () => {
       const first = drivers.find((driver) => driver.id === 'jest-30') ?? drivers[0];
-      const second = drivers.find((driver) => driver.framework !== first.framework) ?? drivers.find((driver) => driver !== first)!;
+      const second =
+        drivers.find((driver) => driver.framework !== first.framework) ??
+        drivers.find((driver) => driver !== first)!;
       const stream = await openStream();
       try {
         const env = { TESTWIRE_URL: stream.url };
@@ -251,7 +267,9 @@ describe.skipIf(drivers.length === 0)('conformance', () => {
         }
         const runs = await stream.waitForCompletedRuns(2, 15_000);
         expect(runs.size).toBe(2);
-        const frameworks = [...runs.values()].map((events) => events[0].data).map((data) => (data as { framework: string }).framework);
+        const frameworks = [...runs.values()]
+          .map((events) => events[0].data)
+          .map((data) => (data as { framework: string }).framework);
         expect(frameworks.sort()).toEqual([first.framework, second.framework].sort());
         for (const events of runs.values()) {
           expect(events[0].type).toBe('test.started');

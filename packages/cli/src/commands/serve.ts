@@ -29,7 +29,10 @@ export async function serve(argv: string[], io: Io): Promise<number> {
     io.stdout.write(`${serveHelp}\n`);
     return ExitCode.OK;
   }
-  const port = parsePort(values.port ?? (io.env.TESTWIRE_PORT || String(DEFAULT_PORT)), values.port ? '--port' : 'TESTWIRE_PORT');
+  const port = parsePort(
+    values.port ?? (io.env.TESTWIRE_PORT || String(DEFAULT_PORT)),
+    values.port ? '--port' : 'TESTWIRE_PORT',
+  );
   const host = values.host ?? (io.env.TESTWIRE_HOST || DEFAULT_HOST);
   const apiKey = values['api-key'] ?? (io.env.TESTWIRE_API_KEY || undefined);
 
@@ -62,8 +65,12 @@ export async function serve(argv: string[], io: Io): Promise<number> {
   }
 
   io.stdout.write(`testwire serve: listening at ${broadcaster.url}\n`);
-  io.stdout.write(`  WebSocket ${broadcaster.wsUrl}  ·  SSE ${broadcaster.url}/events  ·  status ${broadcaster.url}/status\n`);
-  io.stdout.write(`  reporters join it with TESTWIRE_URL=${broadcaster.url}${port === DEFAULT_PORT ? ' (or by default)' : ''}; Ctrl-C stops\n`);
+  io.stdout.write(
+    `  WebSocket ${broadcaster.wsUrl}  ·  SSE ${broadcaster.url}/events  ·  status ${broadcaster.url}/status\n`,
+  );
+  io.stdout.write(
+    `  reporters join it with TESTWIRE_URL=${broadcaster.url}${port === DEFAULT_PORT ? ' (or by default)' : ''}; Ctrl-C stops\n`,
+  );
 
   return await new Promise<number>((resolve) => {
     // The broadcaster unrefs its sockets (it must never keep a test process alive); a standalone server

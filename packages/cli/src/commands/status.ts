@@ -25,7 +25,11 @@ export async function fetchStatus(endpoint: Endpoint, timeoutMs = 5000): Promise
   } catch (error) {
     const cause = (error as { cause?: NodeJS.ErrnoException }).cause;
     if ((error as Error).name === 'TimeoutError') {
-      throw new CliError(`${endpoint.httpUrl} did not answer /status within ${timeoutMs} ms`, 'TIMEOUT', ExitCode.CONNECTION);
+      throw new CliError(
+        `${endpoint.httpUrl} did not answer /status within ${timeoutMs} ms`,
+        'TIMEOUT',
+        ExitCode.CONNECTION,
+      );
     }
     throw nothingListening(endpoint, cause);
   }
@@ -67,7 +71,7 @@ export async function status(argv: string[], io: Io): Promise<number> {
     io.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
     return ExitCode.OK;
   }
-  io.stdout.write(formatStatus(endpoint.httpUrl, body, shouldColor(io.stdout, io.env)).join('\n') + '\n');
+  io.stdout.write(`${formatStatus(endpoint.httpUrl, body, shouldColor(io.stdout, io.env)).join('\n')}\n`);
   return ExitCode.OK;
 }
 
@@ -79,7 +83,9 @@ export function formatStatus(url: string, body: Record<string, unknown>, color: 
   const c = createColors(color);
   const lines: string[] = [];
   const healthy = body.status === undefined || body.status === 'ok' || body.status === 'healthy';
-  lines.push(`${c.bold('testwire')} ${c.dim(url)}  ${healthy ? c.green('● up') : c.yellow(`● ${String(body.status)}`)}`);
+  lines.push(
+    `${c.bold('testwire')} ${c.dim(url)}  ${healthy ? c.green('● up') : c.yellow(`● ${String(body.status)}`)}`,
+  );
   const shown = new Set(['status', 'runs']);
   const field = (label: string, value: unknown) => lines.push(`  ${`${label}:`.padEnd(18)} ${value}`);
   const uptime = body.uptime ?? body.uptimeMs;
@@ -106,7 +112,9 @@ export function formatStatus(url: string, body: Record<string, unknown>, color: 
     const tally = counts
       ? `  ${counts.passed ?? 0} passed, ${counts.failed ?? 0} failed, ${counts.skipped ?? 0} skipped`
       : '';
-    lines.push(`    ${String(run.framework ?? '?').padEnd(10)} ${String(run.project ?? '').padEnd(24)} ${state}${tally}  ${c.dim(String(run.runId ?? ''))}`);
+    lines.push(
+      `    ${String(run.framework ?? '?').padEnd(10)} ${String(run.project ?? '').padEnd(24)} ${state}${tally}  ${c.dim(String(run.runId ?? ''))}`,
+    );
   }
   return lines;
 }
@@ -114,7 +122,12 @@ export function formatStatus(url: string, body: Record<string, unknown>, color: 
 function flatten(prefix: string, value: unknown, depth = 0): [string, string][] {
   if (value === null || typeof value !== 'object') return [[prefix, String(value)]];
   if (Array.isArray(value)) {
-    return [[prefix, value.every((v) => typeof v !== 'object') ? value.join(', ') || '[]' : `${value.length} items`]];
+    return [
+      [
+        prefix,
+        value.every((v) => typeof v !== 'object') ? value.join(', ') || '[]' : `${value.length} items`,
+      ],
+    ];
   }
   if (depth >= 2) return [[prefix, JSON.stringify(value)]];
   return Object.entries(value).flatMap(([key, inner]) => flatten(`${prefix}.${key}`, inner, depth + 1));

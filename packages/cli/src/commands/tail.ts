@@ -1,6 +1,14 @@
 import type { AnyEventEnvelope, Filters, SubscribeRequest } from '@testwire/protocol';
 import { checkFilters, isEventType, Subscription, SubscriptionError } from '@testwire/protocol';
-import { endpointFrom, endpointHelp, endpointOptions, type Io, parseCommand, parseCount, splitList } from '../args.js';
+import {
+  endpointFrom,
+  endpointHelp,
+  endpointOptions,
+  type Io,
+  parseCommand,
+  parseCount,
+  splitList,
+} from '../args.js';
 import { CliError, ExitCode } from '../errors.js';
 import { createColors, formatEvent, shouldColor } from '../format.js';
 import { openStream } from '../stream.js';
@@ -45,14 +53,18 @@ export function parseFilters(values: string[]): Filters | undefined {
   for (const value of values) {
     const eq = value.indexOf('=');
     if (eq <= 0) {
-      throw new CliError(`--filter: expected key=value, got ${JSON.stringify(value)}`, 'USAGE', ExitCode.USAGE);
+      throw new CliError(
+        `--filter: expected key=value, got ${JSON.stringify(value)}`,
+        'USAGE',
+        ExitCode.USAGE,
+      );
     }
     const key = value.slice(0, eq).trim();
     const list = value
       .slice(eq + 1)
       .split(',')
       .map((v) => v.trim());
-    (filters[key] ??= []).push(...list);
+    filters[key] = [...(filters[key] ?? []), ...list];
   }
   const out: Filters = {};
   for (const [key, list] of Object.entries(filters)) {
@@ -62,7 +74,8 @@ export function parseFilters(values: string[]): Filters | undefined {
   try {
     return checkFilters(out);
   } catch (error) {
-    if (error instanceof SubscriptionError) throw new CliError(`--filter: ${error.message}`, 'USAGE', ExitCode.USAGE);
+    if (error instanceof SubscriptionError)
+      throw new CliError(`--filter: ${error.message}`, 'USAGE', ExitCode.USAGE);
     throw error;
   }
 }
@@ -91,7 +104,11 @@ export async function tail(argv: string[], io: Io): Promise<number> {
   const exitStatus = Boolean(values['exit-status']);
   const until = values.until ?? (exitStatus ? 'test.completed' : undefined);
   if (until !== undefined && !isEventType(until)) {
-    throw new CliError(`--until: unknown event type ${JSON.stringify(until)} (e.g. test.completed)`, 'USAGE', ExitCode.USAGE);
+    throw new CliError(
+      `--until: unknown event type ${JSON.stringify(until)} (e.g. test.completed)`,
+      'USAGE',
+      ExitCode.USAGE,
+    );
   }
   const runsWanted = parseCount(values.runs, '--runs', 1);
   if (runsWanted < 1) throw new CliError('--runs: expected at least 1', 'USAGE', ExitCode.USAGE);
@@ -106,8 +123,12 @@ export async function tail(argv: string[], io: Io): Promise<number> {
   const requests = [subscribe];
   if (until && !(printed.selects(until) && filters === undefined)) {
     // Only run-level filters decide which runs count: `status=failed` must not hide test.completed.
-    const runFilters = filters && Object.fromEntries(Object.entries(filters).filter(([key]) => RUN_LEVEL_FILTERS.has(key)));
-    requests.push({ events: [until], ...(runFilters && Object.keys(runFilters).length ? { filters: runFilters } : {}) });
+    const runFilters =
+      filters && Object.fromEntries(Object.entries(filters).filter(([key]) => RUN_LEVEL_FILTERS.has(key)));
+    requests.push({
+      events: [until],
+      ...(runFilters && Object.keys(runFilters).length ? { filters: runFilters } : {}),
+    });
   }
 
   const color = !values.json && shouldColor(io.stdout, io.env);
@@ -157,7 +178,9 @@ export async function tail(argv: string[], io: Io): Promise<number> {
       },
       onStatus(status) {
         if (status.state === 'disconnected') {
-          io.stderr.write(`testwire tail: connection lost (${status.reason}), retrying in ${status.retryInMs} ms\n`);
+          io.stderr.write(
+            `testwire tail: connection lost (${status.reason}), retrying in ${status.retryInMs} ms\n`,
+          );
         } else if (status.state === 'connected' && status.resumed) {
           io.stderr.write('testwire tail: reconnected\n');
         }

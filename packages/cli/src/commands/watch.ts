@@ -1,7 +1,15 @@
 import type { AnyEventEnvelope, RunSnapshot } from '@testwire/protocol';
 import { endpointFrom, endpointHelp, endpointOptions, type Io, parseCommand, parseCount } from '../args.js';
-import { CliError, ExitCode } from '../errors.js';
-import { type Colors, createColors, errorLine, formatRunSummary, runLabel, shouldColor, titleOf } from '../format.js';
+import { type CliError, ExitCode } from '../errors.js';
+import {
+  type Colors,
+  createColors,
+  errorLine,
+  formatRunSummary,
+  runLabel,
+  shouldColor,
+  titleOf,
+} from '../format.js';
 import { createLiveArea, type LiveArea } from '../live-area.js';
 import { type ConnectionView, renderFrame, WatchModel } from '../monitor.js';
 import { openStream, type StreamStatus } from '../stream.js';
@@ -58,7 +66,9 @@ export async function watch(argv: string[], io: Io): Promise<number> {
     let connection: ConnectionView = { state: 'connecting' };
     let finished = false;
     let doneTimer: NodeJS.Timeout | undefined;
-    const view = tty ? new TtyView(io.stdout, endpoint.httpUrl, model, c, () => connection) : new PlainView(io.stdout, model, c);
+    const view = tty
+      ? new TtyView(io.stdout, endpoint.httpUrl, model, c, () => connection)
+      : new PlainView(io.stdout, c);
 
     const finish = (code: number, reason?: string) => {
       if (finished) return;
@@ -148,7 +158,10 @@ function printSummary(out: NodeJS.WriteStream, model: WatchModel, c: Colors, rea
   const session = model.sessionRuns();
   const runs = session.length > 0 ? session : model.runs();
   const completed = runs.filter((run) => run.status === 'completed').length;
-  const head = runs.length === 0 ? 'no runs seen' : `${completed} of ${runs.length} run${runs.length === 1 ? '' : 's'} completed`;
+  const head =
+    runs.length === 0
+      ? 'no runs seen'
+      : `${completed} of ${runs.length} run${runs.length === 1 ? '' : 's'} completed`;
   const lines = [c.bold(`testwire watch: ${head}${reason ? ` (${reason})` : ''}`)];
   for (const run of runs) lines.push(...formatRunSummary(run, c));
   out.write(`${lines.join('\n')}\n`);
@@ -236,7 +249,6 @@ class PlainView implements View {
 
   constructor(
     private readonly out: NodeJS.WriteStream,
-    private readonly model: WatchModel,
     private readonly c: Colors,
   ) {}
 
@@ -265,7 +277,9 @@ class PlainView implements View {
       }
     }
     if (event.type === 'test.failed' && event.data.scope && event.data.scope !== 'test') {
-      this.line(`  ${this.c.red('✗')} ${runLabel(run, this.c)} [${event.data.scope}] ${event.data.file ?? ''}  ${this.c.red(errorLine(event.data.error))}`);
+      this.line(
+        `  ${this.c.red('✗')} ${runLabel(run, this.c)} [${event.data.scope}] ${event.data.file ?? ''}  ${this.c.red(errorLine(event.data.error))}`,
+      );
     }
     if (run.status === 'running' && run.totalKnown && run.totalTests > 0) {
       const quarter = Math.floor((run.counts.completed / run.totalTests) * 4);

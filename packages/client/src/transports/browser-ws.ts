@@ -1,5 +1,5 @@
 /** WebSocket transport over a standard (WHATWG) WebSocket: browsers, Deno, Bun, Node >= 22. */
-import { type TransportConnection, type WebSocketConnector, once } from './types.js';
+import { once, type TransportConnection, type WebSocketConnector } from './types.js';
 
 type WebSocketCtor = new (url: string) => WebSocket;
 
@@ -7,7 +7,10 @@ type WebSocketCtor = new (url: string) => WebSocket;
  * A browser cannot see why an upgrade failed. When a socket closes before opening, ask the same URL over
  * plain HTTP: the broadcaster answers 401/403 for bad credentials before it looks at the Upgrade header.
  */
-export async function probeStatus(url: string, fetchImpl: typeof fetch | undefined): Promise<number | undefined> {
+export async function probeStatus(
+  url: string,
+  fetchImpl: typeof fetch | undefined,
+): Promise<number | undefined> {
   if (!fetchImpl) return undefined;
   // GET /ws without an upgrade is answered 426 before auth; /status checks the same credentials.
   const target = new URL(url.replace(/^ws(s?):/, 'http$1:'));
@@ -26,7 +29,10 @@ export async function probeStatus(url: string, fetchImpl: typeof fetch | undefin
   }
 }
 
-export function standardWebSocket(Ctor: WebSocketCtor | undefined, fetchImpl: typeof fetch | undefined): WebSocketConnector {
+export function standardWebSocket(
+  Ctor: WebSocketCtor | undefined,
+  fetchImpl: typeof fetch | undefined,
+): WebSocketConnector {
   return (url, handlers) => {
     if (!Ctor) throw new TypeError('No WebSocket implementation: pass options.WebSocket');
     const socket = new Ctor(url);

@@ -9,9 +9,20 @@ import { type EventStreamConnector, once } from './types.js';
 
 type EventSourceCtor = new (url: string, init?: { withCredentials?: boolean }) => EventSource;
 
-const CONTROL_NAMES = ['message', 'connection.established', 'resume.failed', 'resumed', 'snapshot', 'error', 'subscribed'];
+const CONTROL_NAMES = [
+  'message',
+  'connection.established',
+  'resume.failed',
+  'resumed',
+  'snapshot',
+  'error',
+  'subscribed',
+];
 
-export function standardEventSource(Ctor: EventSourceCtor | undefined, fetchImpl: typeof fetch | undefined): EventStreamConnector {
+export function standardEventSource(
+  Ctor: EventSourceCtor | undefined,
+  fetchImpl: typeof fetch | undefined,
+): EventStreamConnector {
   return (url, lastEventId, handlers) => {
     if (!Ctor) throw new TypeError('No EventSource implementation: pass options.EventSource');
     const target = new URL(url);
@@ -21,7 +32,12 @@ export function standardEventSource(Ctor: EventSourceCtor | undefined, fetchImpl
     const finish = once(async (reason: string) => {
       source.close();
       const status = opened ? undefined : await probeStatus(target.toString(), fetchImpl);
-      handlers.onClose({ code: 1006, reason, wasOpen: opened, status: status === 401 || status === 403 ? status : undefined });
+      handlers.onClose({
+        code: 1006,
+        reason,
+        wasOpen: opened,
+        status: status === 401 || status === 403 ? status : undefined,
+      });
     });
     source.onopen = () => {
       opened = true;
@@ -32,7 +48,8 @@ export function standardEventSource(Ctor: EventSourceCtor | undefined, fetchImpl
       if (typeof event.data !== 'string') return;
       handlers.onMessage(event.data, { event: event.type, id: event.lastEventId });
     };
-    for (const name of new Set([...EVENT_TYPES, ...CONTROL_NAMES])) source.addEventListener(name, onMessage as EventListener);
+    for (const name of new Set([...EVENT_TYPES, ...CONTROL_NAMES]))
+      source.addEventListener(name, onMessage as EventListener);
     source.onerror = (event) => {
       // A server event named `error` also lands here; only a data-less Event means the stream failed.
       if (typeof (event as unknown as MessageEvent).data === 'string') return;

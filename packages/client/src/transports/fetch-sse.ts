@@ -5,7 +5,10 @@
 import { SSEParser } from '../sse-parser.js';
 import { type CloseInfo, type EventStreamConnector, once } from './types.js';
 
-export function fetchEventStream(fetchImpl: typeof fetch | undefined, options: { handshakeTimeoutMs: number }): EventStreamConnector {
+export function fetchEventStream(
+  fetchImpl: typeof fetch | undefined,
+  options: { handshakeTimeoutMs: number },
+): EventStreamConnector {
   return (url, lastEventId, handlers) => {
     if (!fetchImpl) throw new TypeError('No fetch implementation: pass options.fetch');
     const controller = new AbortController();
@@ -15,14 +18,21 @@ export function fetchEventStream(fetchImpl: typeof fetch | undefined, options: {
       handlers.onClose(info);
       closed?.();
     });
-    const handshake = setTimeout(() => controller.abort(new Error(`no response within ${options.handshakeTimeoutMs}ms`)), options.handshakeTimeoutMs);
+    const handshake = setTimeout(
+      () => controller.abort(new Error(`no response within ${options.handshakeTimeoutMs}ms`)),
+      options.handshakeTimeoutMs,
+    );
     (handshake as { unref?: () => void }).unref?.();
 
     void (async () => {
       let res: Response;
       try {
         res = await fetchImpl(url, {
-          headers: { accept: 'text/event-stream', 'cache-control': 'no-cache', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
+          headers: {
+            accept: 'text/event-stream',
+            'cache-control': 'no-cache',
+            ...(lastEventId ? { 'last-event-id': lastEventId } : {}),
+          },
           signal: controller.signal,
         });
       } catch (error) {

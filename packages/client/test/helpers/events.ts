@@ -5,15 +5,28 @@ export function outputEvent(runId: string, i: number, padding = 0): PublishedEve
   return {
     type: 'test.output',
     runId,
-    data: { framework: 'vitest', output: `line ${i}${'.'.repeat(padding)}`, outputType: 'stdout', stream: 'stdout' },
+    data: {
+      framework: 'vitest',
+      output: `line ${i}${'.'.repeat(padding)}`,
+      outputType: 'stdout',
+      stream: 'stdout',
+    },
   } as PublishedEvent;
 }
 
 export function startedEvent(runId: string, totalTests: number): PublishedEvent {
-  return { type: 'test.started', runId, data: { framework: 'vitest', totalTests, testFiles: ['a.test.ts'] } } as PublishedEvent;
+  return {
+    type: 'test.started',
+    runId,
+    data: { framework: 'vitest', totalTests, testFiles: ['a.test.ts'] },
+  } as PublishedEvent;
 }
 
-export function resultEvent(runId: string, i: number, status: 'passed' | 'failed' | 'skipped' = 'passed'): PublishedEvent {
+export function resultEvent(
+  runId: string,
+  i: number,
+  status: 'passed' | 'failed' | 'skipped' = 'passed',
+): PublishedEvent {
   return {
     type: 'test.result',
     runId,

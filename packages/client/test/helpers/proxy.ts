@@ -4,7 +4,7 @@
  */
 import net from 'node:net';
 
-export interface Proxy {
+export interface TcpProxy {
   readonly port: number;
   /** `http://127.0.0.1:<proxy port>` */
   readonly url: string;
@@ -20,7 +20,7 @@ export interface Proxy {
   close(): Promise<void>;
 }
 
-export async function startProxy(targetPort: number): Promise<Proxy> {
+export async function startProxy(targetPort: number): Promise<TcpProxy> {
   const pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
   let connections = 0;
   let refusing = false;
@@ -80,7 +80,11 @@ export async function startProxy(targetPort: number): Promise<Proxy> {
       port = next;
     },
     close() {
-      this.dropAll();
+      for (const { client, upstream } of pairs) {
+        client.destroy();
+        upstream.destroy();
+      }
+      pairs.clear();
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
