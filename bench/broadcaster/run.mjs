@@ -156,6 +156,7 @@ async function serverRole() {
 
   let cpu0;
   let index = 0;
+  const profiler = args.profile ? await phaseProfiler() : undefined;
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
   const events = Array.from({ length: 64 }, (_, i) => makeEvent(i, runId));
@@ -173,6 +174,7 @@ async function serverRole() {
       }
       process.send({ type: 'mem', rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed });
     } else if (msg.cmd === 'phase') {
+      if (profiler && msg.mode === 'burst') await profiler.start();
       cpu0 = process.cpuUsage();
       loopDelay.reset();
       const wallStart = now();
@@ -203,6 +205,7 @@ async function serverRole() {
         process.stderr.write(`server loop delay: max ${(loopDelay.max / 1e6).toFixed(1)} ms p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms\n`);
       }
       const d = process.cpuUsage(cpu0);
+      if (profiler?.running) await profiler.stop(`${kind}-${args.n}-burst.cpuprofile`);
       process.send({ type: 'cpu', user: d.user, system: d.system });
     } else if (msg.cmd === 'exit') {
       await close();
@@ -210,6 +213,29 @@ async function serverRole() {
     }
   });
   process.send({ type: 'ready', port });
+}
+
+/** --profile: a CPU profile of the server during the burst phase only (bench/results/profiles/). */
+async function phaseProfiler() {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  const profiler = {
+    running: false,
+    async start() {
+      await session.post('Profiler.start');
+      profiler.running = true;
+    },
+    async stop(name) {
+      const { profile } = await session.post('Profiler.stop');
+      profiler.running = false;
+      const dir = join(root, 'bench', 'results', 'profiles');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, name), JSON.stringify(profile));
+    },
+  };
+  return profiler;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -345,9 +371,7 @@ function child(argv, execArgv = []) {
 
 async function measure(kind, n, plan) {
   const profile = args.profile === kind || args.profile === true;
-  const execArgv = ['--expose-gc'];
-  if (profile) execArgv.push('--cpu-prof', `--cpu-prof-dir=${join(root, 'bench', 'results', 'profiles')}`, `--cpu-prof-name=${kind}-${n}.cpuprofile`);
-  const server = child([`--role=server`, `--kind=${kind}`], execArgv);
+  const server = child([`--role=server`, `--kind=${kind}`, `--n=${n}`, ...(profile ? ['--profile'] : [])], ['--expose-gc']);
   const { port } = await server.next('ready');
   server.send({ cmd: 'mem' });
   const mem0 = await server.next('mem');
@@ -358,7 +382,8 @@ async function measure(kind, n, plan) {
   const memN = await server.next('mem');
 
   const phases = {};
-  for (const phase of plan) {
+  // Warm-up (not measured): JIT-compiles both sides' hot paths so the first measured events do not pay for it.
+  for (const phase of [{ mode: 'warmup', count: 300, rate: 3000, intervalMs: 5, timeoutMs: 30_000 }, ...plan]) {
     clients.send({ cmd: 'expect', count: phase.count, timeoutMs: phase.timeoutMs });
     await clients.next('expecting');
     server.send({ cmd: 'phase', ...phase });
@@ -366,6 +391,7 @@ async function measure(kind, n, plan) {
     const done = await clients.next('done', phase.timeoutMs + 5_000);
     server.send({ cmd: 'cpu' });
     const cpu = await server.next('cpu');
+    if (phase.mode === 'warmup') continue;
     const deliveries = done.received;
     const seconds = (done.lastRecvAt - wallStart) / 1000;
     phases[phase.mode] = {

@@ -15,12 +15,20 @@ export function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(digest(a), digest(b));
 }
 
-export type AuthResult = { ok: true; subject?: string } | { ok: false; status: 401 | 403; code: string; message: string };
+export type AuthResult =
+  | { ok: true; subject?: string }
+  | { ok: false; status: 401 | 403; code: string; message: string };
 
 /** Credentials a request carries: `?apiKey=`, `?token=`, or `Authorization: Bearer <key or JWT>`. */
-export function credentialsOf(req: IncomingMessage, query: URLSearchParams): { apiKey?: string; token?: string; bearer?: string } {
+export function credentialsOf(
+  req: IncomingMessage,
+  query: URLSearchParams,
+): { apiKey?: string; token?: string; bearer?: string } {
   const header = req.headers.authorization;
-  const bearer = typeof header === 'string' && /^bearer\s+/i.test(header) ? header.replace(/^bearer\s+/i, '').trim() : undefined;
+  const bearer =
+    typeof header === 'string' && /^bearer\s+/i.test(header)
+      ? header.replace(/^bearer\s+/i, '').trim()
+      : undefined;
   return {
     apiKey: query.get('apiKey') ?? undefined,
     token: query.get('token') ?? undefined,
@@ -34,7 +42,7 @@ export class Authenticator {
   private readonly keys: Buffer[];
   private jwtKey?: Uint8Array;
 
-  constructor(private readonly options: Pick<ResolvedOptions, 'apiKeys' | 'jwtSecret'>) {
+  constructor(options: Pick<ResolvedOptions, 'apiKeys' | 'jwtSecret'>) {
     this.keys = options.apiKeys.map(digest);
     if (options.jwtSecret) this.jwtKey = new TextEncoder().encode(options.jwtSecret);
   }
@@ -53,7 +61,13 @@ export class Authenticator {
   }
 
   private async verifyJwt(token: string): Promise<AuthResult> {
-    if (!this.jwtKey) return { ok: false, status: 401, code: 'UNAUTHORIZED', message: 'JWT auth is not configured on this broadcaster' };
+    if (!this.jwtKey)
+      return {
+        ok: false,
+        status: 401,
+        code: 'UNAUTHORIZED',
+        message: 'JWT auth is not configured on this broadcaster',
+      };
     try {
       const { jwtVerify } = await import('jose');
       const { payload } = await jwtVerify(token, this.jwtKey, { algorithms: ['HS256'] });

@@ -18,7 +18,14 @@ export function probeTestwire(host: string, port: number, timeoutMs = 1000): Pro
       resolvePromise(result);
     };
     const req = request(
-      { host: urlHost(host).replace(/^\[|\]$/g, ''), port, path: '/status', method: 'GET', timeout: timeoutMs, headers: { accept: 'application/json' } },
+      {
+        host: urlHost(host).replace(/^\[|\]$/g, ''),
+        port,
+        path: '/status',
+        method: 'GET',
+        timeout: timeoutMs,
+        headers: { accept: 'application/json' },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -44,12 +51,17 @@ export function probeTestwire(host: string, port: number, timeoutMs = 1000): Pro
       req.destroy();
       done('foreign');
     });
-    req.on('error', (error: NodeJS.ErrnoException) => done(error.code === 'ECONNREFUSED' ? 'unreachable' : 'foreign'));
+    req.on('error', (error: NodeJS.ErrnoException) =>
+      done(error.code === 'ECONNREFUSED' ? 'unreachable' : 'foreign'),
+    );
     req.end();
   });
 }
 
-export type Claim = { kind: 'owner'; owner: Owner } | { kind: 'testwire' } | { kind: 'foreign'; reason: string };
+export type Claim =
+  | { kind: 'owner'; owner: Owner }
+  | { kind: 'testwire' }
+  | { kind: 'foreign'; reason: string };
 
 /** Tries to bind; tells what holds the port when that fails. */
 export async function claimPort(options: ResolvedOptions, internals: OwnerInternals = {}): Promise<Claim> {
@@ -58,7 +70,8 @@ export async function claimPort(options: ResolvedOptions, internals: OwnerIntern
       return { kind: 'owner', owner: await Owner.start(options, internals) };
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'EADDRINUSE') return { kind: 'foreign', reason: `${code ?? 'error'}: ${(error as Error).message}` };
+      if (code !== 'EADDRINUSE')
+        return { kind: 'foreign', reason: `${code ?? 'error'}: ${(error as Error).message}` };
     }
     const probe = await probeTestwire(options.host, options.port);
     if (probe === 'testwire') return { kind: 'testwire' };
@@ -74,7 +87,11 @@ export async function claimPort(options: ResolvedOptions, internals: OwnerIntern
 let warnedForeign = false;
 
 /** Warns once per process and owns an ephemeral port on the same host. */
-export async function ownEphemeral(options: ResolvedOptions, reason: string, internals: OwnerInternals = {}): Promise<Owner> {
+export async function ownEphemeral(
+  options: ResolvedOptions,
+  reason: string,
+  internals: OwnerInternals = {},
+): Promise<Owner> {
   const owner = await Owner.start({ ...options, port: 0 }, internals);
   if (!warnedForeign) {
     warnedForeign = true;

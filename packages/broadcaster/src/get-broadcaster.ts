@@ -71,7 +71,9 @@ async function acquire(options: BroadcasterOptions): Promise<Broadcaster> {
   if (resolved.url) {
     const joined = new JoinedBroadcaster(resolved, targetFromUrl(resolved.url));
     if (!(await joined.connect())) {
-      resolved.logger.warn(`testwire: cannot reach ${resolved.url} yet; events are queued and sent once it answers`);
+      resolved.logger.warn(
+        `testwire: cannot reach ${resolved.url} yet; events are queued and sent once it answers`,
+      );
       void (joined as unknown as { recover(): Promise<void> }).recover();
     }
     return joined;
@@ -85,7 +87,10 @@ async function acquire(options: BroadcasterOptions): Promise<Broadcaster> {
     if (await joined.connect()) return joined;
     // The owner went away between the probe and the connect, or does not accept us: look again.
   }
-  return ownEphemeral(resolved, 'a testwire broadcaster holds the port but did not accept this process as a publisher (another OS user?)');
+  return ownEphemeral(
+    resolved,
+    'a testwire broadcaster holds the port but did not accept this process as a publisher (another OS user?)',
+  );
 }
 
 /** For tests: forget the process's broadcaster without closing it. */

@@ -1,11 +1,16 @@
 /** Small HTTP helpers: JSON responses, raw responses on an upgrade socket, static files. */
 import { createReadStream, promises as fs } from 'node:fs';
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import { extname, resolve, sep } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { VERSION } from './version.js';
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const json = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
@@ -47,7 +52,12 @@ const TYPES: Record<string, string> = {
 };
 
 /** Serves a file of `dir` for `pathname`; false when there is none (the caller answers 404). Never escapes `dir`. */
-export async function serveStatic(dir: string, pathname: string, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+export async function serveStatic(
+  dir: string,
+  pathname: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<boolean> {
   let decoded: string;
   try {
     decoded = decodeURIComponent(pathname);

@@ -123,7 +123,13 @@ export class Hub {
   }
 
   snapshotMessage(id?: MessageId): SnapshotMessage {
-    return { type: 'snapshot', ...(id !== undefined ? { id } : {}), epoch: this.epoch, seq: this.seq, runs: this.store.snapshot() };
+    return {
+      type: 'snapshot',
+      ...(id !== undefined ? { id } : {}),
+      epoch: this.epoch,
+      seq: this.seq,
+      runs: this.store.snapshot(),
+    };
   }
 
   /** Seeds run state from another epoch (a publisher taking over, or joining a new owner). */
@@ -227,7 +233,10 @@ export class Hub {
 }
 
 /** The `system.error` envelope a lagging subscriber receives last (seq 0: it is not part of the stream). */
-export function laggingEnvelope(epoch: string, gap: { fromSeq: number; toSeq: number }): EventEnvelope<'system.error'> {
+export function laggingEnvelope(
+  epoch: string,
+  gap: { fromSeq: number; toSeq: number },
+): EventEnvelope<'system.error'> {
   return {
     type: 'system.error',
     timestamp: new Date().toISOString(),

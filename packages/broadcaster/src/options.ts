@@ -105,7 +105,8 @@ const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInt
 
 function positiveInt(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!isInt(value) || value <= 0) fail(`The "${name}" option must be a positive integer, got ${describe(value)}`);
+  if (!isInt(value) || value <= 0)
+    fail(`The "${name}" option must be a positive integer, got ${describe(value)}`);
   return value as number;
 }
 
@@ -143,7 +144,10 @@ function object(value: unknown, name: string): Record<string, unknown> | undefin
 /**
  * Validates options and fills defaults from the environment. Throws an OptionsError naming the option.
  */
-export function resolveOptions(options: BroadcasterOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
+export function resolveOptions(
+  options: BroadcasterOptions = {},
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedOptions {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     fail(`Broadcaster options must be an object, got ${describe(options)}`);
   }
@@ -153,7 +157,8 @@ export function resolveOptions(options: BroadcasterOptions = {}, env: NodeJS.Pro
   const port = options.port !== undefined ? portFrom(options.port, 'port') : (envPort(env) ?? DEFAULT_PORT);
 
   let host = options.host ?? (env.TESTWIRE_HOST?.trim() || DEFAULT_HOST);
-  if (typeof host !== 'string' || host === '') fail(`The "host" option must be a non-empty string, got ${describe(host)}`);
+  if (typeof host !== 'string' || host === '')
+    fail(`The "host" option must be a non-empty string, got ${describe(host)}`);
   if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
 
   let apiKeys: string[] = [];
@@ -161,7 +166,8 @@ export function resolveOptions(options: BroadcasterOptions = {}, env: NodeJS.Pro
   if (apiKey !== undefined) {
     const list = Array.isArray(apiKey) ? apiKey : [apiKey];
     for (const key of list) {
-      if (typeof key !== 'string' || key === '') fail('The "apiKey" option must be a non-empty string or an array of them');
+      if (typeof key !== 'string' || key === '')
+        fail('The "apiKey" option must be a non-empty string or an array of them');
     }
     apiKeys = list as string[];
   }
@@ -190,11 +196,16 @@ export function resolveOptions(options: BroadcasterOptions = {}, env: NodeJS.Pro
       parsed = undefined;
     }
     if (!parsed || !/^(https?|wss?):$/.test(parsed.protocol)) {
-      fail(`The "url" option (or TESTWIRE_URL) must be an http:// or ws:// URL of a testwire broadcaster, got ${describe(url)}`);
+      fail(
+        `The "url" option (or TESTWIRE_URL) must be an http:// or ws:// URL of a testwire broadcaster, got ${describe(url)}`,
+      );
     }
   }
 
-  if (options.dashboardDir !== undefined && (typeof options.dashboardDir !== 'string' || options.dashboardDir === '')) {
+  if (
+    options.dashboardDir !== undefined &&
+    (typeof options.dashboardDir !== 'string' || options.dashboardDir === '')
+  ) {
     fail('The "dashboardDir" option must be a directory path');
   }
   if (options.keepAlive !== undefined && typeof options.keepAlive !== 'boolean') {

@@ -13,13 +13,13 @@ import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import type { Duplex } from 'node:stream';
 import {
   CloseCodes,
+  isEventType,
+  PROTOCOL_VERSION,
   type PublishedEvent,
   type RunSnapshot,
   type SubscribeRequest,
   Subscription,
   SubscriptionError,
-  isEventType,
-  PROTOCOL_VERSION,
   subscribeRequestFromQuery,
   validatePublishedEvent,
 } from '@testwire/protocol';
@@ -28,9 +28,9 @@ import { Authenticator, isLoopbackHost, originAllowed, safeEqual } from './auth.
 import { indexPage, rejectUpgrade, sendJson, serveStatic } from './http-util.js';
 import { Hub, type PendingEvent } from './hub.js';
 import type { ResolvedOptions } from './options.js';
-import { PUBLISHER_HEADER, newSecret, removeSecret, writeSecret } from './secret.js';
-import { openSse } from './sse-connection.js';
+import { newSecret, PUBLISHER_HEADER, removeSecret, writeSecret } from './secret.js';
 import { formatSseComment, parseLastEventId } from './sse.js';
+import { openSse } from './sse-connection.js';
 import type { Subscriber } from './subscriber.js';
 import type { Broadcaster } from './types.js';
 import { VERSION } from './version.js';
@@ -86,7 +86,10 @@ export class Owner implements Broadcaster {
     readonly options: ResolvedOptions,
     internals: OwnerInternals,
   ) {
-    this.hub = new Hub({ historyMaxEvents: options.historyMaxEvents, historyMaxBytes: options.historyMaxBytes });
+    this.hub = new Hub({
+      historyMaxEvents: options.historyMaxEvents,
+      historyMaxBytes: options.historyMaxBytes,
+    });
     if (internals.seedRuns?.length) this.hub.mergeRuns(internals.seedRuns);
     this.hub.onLagging = (subscriber) => subscriber.transport.endLagging();
     this.auth = new Authenticator(options);
@@ -139,7 +142,9 @@ export class Owner implements Broadcaster {
     if (!options.keepAlive) owner.server.unref();
     const written = writeSecret(owner.boundPort, owner.secret);
     if (written.error) {
-      options.logger.warn(`testwire: could not write the publisher secret (${written.error}); other test processes will not be able to join this broadcaster`);
+      options.logger.warn(
+        `testwire: could not write the publisher secret (${written.error}); other test processes will not be able to join this broadcaster`,
+      );
     }
     owner.heartbeat = setInterval(() => owner.beat(), options.heartbeatMs);
     owner.heartbeat.unref();
@@ -181,7 +186,9 @@ export class Owner implements Broadcaster {
       }
       const e = event as Partial<PublishedEvent> | null;
       if (!e || !isEventType(e.type) || typeof e.runId !== 'string') {
-        this.dropInvalid(`expected {type: <event type>, runId: string, data}, got type ${JSON.stringify(e?.type)}`);
+        this.dropInvalid(
+          `expected {type: <event type>, runId: string, data}, got type ${JSON.stringify(e?.type)}`,
+        );
         return;
       }
       const data = e.data ?? {};
@@ -214,7 +221,9 @@ export class Owner implements Broadcaster {
     this.droppedCount++;
     if (this.warnedInvalid) return;
     this.warnedInvalid = true;
-    this.options.logger.warn(`testwire: dropped an event that cannot be sent (${why}); further ones are dropped silently`);
+    this.options.logger.warn(
+      `testwire: dropped an event that cannot be sent (${why}); further ones are dropped silently`,
+    );
   }
 
   /**
@@ -227,7 +236,8 @@ export class Owner implements Broadcaster {
     if (this.pending.length === 0) return;
     let budget = this.sliceBytes;
     let count = 0;
-    while (count < this.pending.length && budget > 0) budget -= (this.pending[count++] as PendingEvent).dataJson.length + 128;
+    while (count < this.pending.length && budget > 0)
+      budget -= (this.pending[count++] as PendingEvent).dataJson.length + 128;
     if (count === 0) count = 1;
     const batch = count >= this.pending.length ? this.pending : this.pending.slice(0, count);
     this.pending = count >= this.pending.length ? [] : this.pending.slice(count);
@@ -297,7 +307,12 @@ export class Owner implements Broadcaster {
         res.writeHead(204, this.corsHeaders(req, 'GET, HEAD')).end();
         return;
       }
-      sendJson(res, 405, { error: 'METHOD_NOT_ALLOWED', message: `${req.method} is not supported; use GET` }, { allow: 'GET, HEAD' });
+      sendJson(
+        res,
+        405,
+        { error: 'METHOD_NOT_ALLOWED', message: `${req.method} is not supported; use GET` },
+        { allow: 'GET, HEAD' },
+      );
       return;
     }
     const path = url.pathname;
@@ -315,13 +330,20 @@ export class Owner implements Broadcaster {
       return;
     }
     if (path === '/ws') {
-      sendJson(res, 426, { error: 'UPGRADE_REQUIRED', message: 'Connect with a WebSocket client to /ws (or use SSE at /events)' });
+      sendJson(res, 426, {
+        error: 'UPGRADE_REQUIRED',
+        message: 'Connect with a WebSocket client to /ws (or use SSE at /events)',
+      });
       return;
     }
     if (this.options.dashboardDir && (await serveStatic(this.options.dashboardDir, path, req, res))) return;
     if (path === '/' || path === '/index.html') {
       const html = indexPage(this.url);
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html), 'x-testwire': VERSION });
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'content-length': Buffer.byteLength(html),
+        'x-testwire': VERSION,
+      });
       res.end(req.method === 'HEAD' ? undefined : html);
       return;
     }
@@ -333,11 +355,17 @@ export class Owner implements Broadcaster {
 
   private corsHeaders(req: IncomingMessage, methods?: string): Record<string, string> {
     const origin = req.headers.origin;
-    if (typeof origin !== 'string' || !originAllowed(req, this.options.allowedOrigins, this.boundToLoopback)) return {};
+    if (typeof origin !== 'string' || !originAllowed(req, this.options.allowedOrigins, this.boundToLoopback))
+      return {};
     return {
       'access-control-allow-origin': origin,
       vary: 'Origin',
-      ...(methods ? { 'access-control-allow-methods': methods, 'access-control-allow-headers': 'authorization, last-event-id' } : {}),
+      ...(methods
+        ? {
+            'access-control-allow-methods': methods,
+            'access-control-allow-headers': 'authorization, last-event-id',
+          }
+        : {}),
     };
   }
 
@@ -345,16 +373,28 @@ export class Owner implements Broadcaster {
     return isLoopbackHost(this.options.host);
   }
 
-  private async authorizeHttp(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<boolean> {
+  private async authorizeHttp(
+    req: IncomingMessage,
+    res: ServerResponse,
+    query: URLSearchParams,
+  ): Promise<boolean> {
     const result = await this.auth.check(req, query);
     if (result.ok) return true;
-    sendJson(res, result.status, { server: 'testwire', error: result.code, message: result.message }, this.corsHeaders(req));
+    sendJson(
+      res,
+      result.status,
+      { server: 'testwire', error: result.code, message: result.message },
+      this.corsHeaders(req),
+    );
     return false;
   }
 
   private async onSse(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     if (!originAllowed(req, this.options.allowedOrigins, this.boundToLoopback)) {
-      sendJson(res, 403, { error: 'FORBIDDEN_ORIGIN', message: 'Origin not allowed: add it to allowedOrigins' });
+      sendJson(res, 403, {
+        error: 'FORBIDDEN_ORIGIN',
+        message: 'Origin not allowed: add it to allowedOrigins',
+      });
       return;
     }
     if (!(await this.authorizeHttp(req, res, url.searchParams))) return;
@@ -373,10 +413,14 @@ export class Owner implements Broadcaster {
       return;
     }
     const header = req.headers['last-event-id'];
-    const lastEventId = url.searchParams.get('lastEventId') ?? (typeof header === 'string' ? header : undefined);
+    const lastEventId =
+      url.searchParams.get('lastEventId') ?? (typeof header === 'string' ? header : undefined);
     const resume = lastEventId !== undefined ? parseLastEventId(lastEventId) : undefined;
     if (lastEventId !== undefined && lastEventId !== '' && !resume) {
-      sendJson(res, 400, { error: 'INVALID_LAST_EVENT_ID', message: 'Last-Event-ID must be "<epoch>:<seq>" as sent in the id: field' });
+      sendJson(res, 400, {
+        error: 'INVALID_LAST_EVENT_ID',
+        message: 'Last-Event-ID must be "<epoch>:<seq>" as sent in the id: field',
+      });
       return;
     }
     const origin = req.headers.origin;
@@ -414,7 +458,10 @@ export class Owner implements Broadcaster {
       return;
     }
     if (url.pathname !== '/ws') {
-      rejectUpgrade(socket, 404, { error: 'NOT_FOUND', message: `WebSocket endpoint is /ws, not ${url.pathname}` });
+      rejectUpgrade(socket, 404, {
+        error: 'NOT_FOUND',
+        message: `WebSocket endpoint is /ws, not ${url.pathname}`,
+      });
       return;
     }
     const query = url.searchParams;
@@ -423,7 +470,10 @@ export class Owner implements Broadcaster {
       return;
     }
     if (!originAllowed(req, this.options.allowedOrigins, this.boundToLoopback)) {
-      rejectUpgrade(socket, 403, { error: 'FORBIDDEN_ORIGIN', message: 'Origin not allowed: add it to allowedOrigins' });
+      rejectUpgrade(socket, 403, {
+        error: 'FORBIDDEN_ORIGIN',
+        message: 'Origin not allowed: add it to allowedOrigins',
+      });
       return;
     }
     const auth = await this.auth.check(req, query);
@@ -445,7 +495,10 @@ export class Owner implements Broadcaster {
     if (epoch !== null && since !== null) {
       const n = Number(since);
       if (!Number.isInteger(n) || n < 0) {
-        rejectUpgrade(socket, 400, { error: 'INVALID_MESSAGE', message: 'since: expected the last seq received (integer >= 0)' });
+        rejectUpgrade(socket, 400, {
+          error: 'INVALID_MESSAGE',
+          message: 'since: expected the last seq received (integer >= 0)',
+        });
         return;
       }
       resume = { epoch, since: n };
@@ -469,9 +522,17 @@ export class Owner implements Broadcaster {
     });
   }
 
-  private async upgradePublisher(req: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams): Promise<void> {
+  private async upgradePublisher(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    query: URLSearchParams,
+  ): Promise<void> {
     if (req.headers.origin !== undefined) {
-      rejectUpgrade(socket, 403, { error: 'FORBIDDEN_ORIGIN', message: 'Publisher connections are not accepted from browsers' });
+      rejectUpgrade(socket, 403, {
+        error: 'FORBIDDEN_ORIGIN',
+        message: 'Publisher connections are not accepted from browsers',
+      });
       return;
     }
     const presented = req.headers[PUBLISHER_HEADER];
@@ -542,7 +603,12 @@ export class Owner implements Broadcaster {
       } else if (message?.type === 'ping') {
         send({ type: 'pong', timestamp: new Date().toISOString() });
       } else {
-        send({ type: 'error', code: 'INVALID_MESSAGE', message: 'Publishers send {type:"publish", id, events} or {type:"runs", id, runs}', ...(id !== undefined ? { id } : {}) });
+        send({
+          type: 'error',
+          code: 'INVALID_MESSAGE',
+          message: 'Publishers send {type:"publish", id, events} or {type:"runs", id, runs}',
+          ...(id !== undefined ? { id } : {}),
+        });
       }
     });
   }
@@ -588,7 +654,11 @@ export class Owner implements Broadcaster {
       subscribers,
       publishers: this.publishers.size,
       runs: this.hub.runBriefs(),
-      history: { events: this.hub.history.size, bytes: this.hub.history.byteSize, oldestSeq: this.hub.history.oldestSeq },
+      history: {
+        events: this.hub.history.size,
+        bytes: this.hub.history.byteSize,
+        oldestSeq: this.hub.history.oldestSeq,
+      },
       dropped: this.dropped,
       lagged: this.hub.lagged,
       pid: process.pid,
@@ -613,7 +683,12 @@ export class Owner implements Broadcaster {
       uptime: (Date.now() - this.hub.startedAt) / 1000,
       version: VERSION,
       components: [
-        { name: 'http', status: this.closing ? 'unhealthy' : 'healthy', message: `listening on ${this.url}`, lastCheck: now },
+        {
+          name: 'http',
+          status: this.closing ? 'unhealthy' : 'healthy',
+          message: `listening on ${this.url}`,
+          lastCheck: now,
+        },
         {
           name: 'history',
           status: 'healthy',
@@ -670,7 +745,11 @@ export class Owner implements Broadcaster {
     for (const { subscriber, res } of this.sse) {
       subscriber.flush();
       this.hub.remove(subscriber);
-      sockets.push(new Promise<void>((r) => (res.writableFinished || res.destroyed ? r() : res.once('close', () => r()))));
+      sockets.push(
+        new Promise<void>((r) =>
+          res.writableFinished || res.destroyed ? r() : res.once('close', () => r()),
+        ),
+      );
       res.end();
     }
     // A ref'd timer on purpose: close() must settle for the caller to go on, and it is bounded.

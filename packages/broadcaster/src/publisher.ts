@@ -10,12 +10,7 @@
  *                          unacked events re-published) | a testwire owner answers (join it: send our open
  *                          runs, then the unacked events) | something else holds it (warn, ephemeral port)
  */
-import {
-  type PublishedEvent,
-  type RunSnapshot,
-  RunStateStore,
-  isEventType,
-} from '@testwire/protocol';
+import { isEventType, type PublishedEvent, type RunSnapshot, RunStateStore } from '@testwire/protocol';
 import WebSocket from 'ws';
 import { isLoopbackHost } from './auth.js';
 import { claimPort, ownEphemeral } from './claim.js';
@@ -65,7 +60,13 @@ export function targetFromUrl(url: string): JoinTarget {
 }
 
 export function targetFor(host: string, port: number): JoinTarget {
-  return { host, port, url: `http://${urlHost(host)}:${port}`, wsUrl: `ws://${urlHost(host)}:${port}/ws`, canTakeOver: true };
+  return {
+    host,
+    port,
+    url: `http://${urlHost(host)}:${port}`,
+    wsUrl: `ws://${urlHost(host)}:${port}/ws`,
+    canTakeOver: true,
+  };
 }
 
 const sleepUnref = (ms: number): Promise<void> =>
@@ -141,7 +142,10 @@ export class JoinedBroadcaster implements Broadcaster {
         data: event.data ?? {},
       } as QueuedEvent['event'];
       const json = JSON.stringify(full);
-      if (this.queue.length >= this.options.publisherMaxEvents || this.queueBytes + json.length > this.options.publisherMaxBytes) {
+      if (
+        this.queue.length >= this.options.publisherMaxEvents ||
+        this.queueBytes + json.length > this.options.publisherMaxBytes
+      ) {
         this.drop('the testwire owner is unreachable and the queue is full');
         return;
       }
@@ -206,7 +210,13 @@ export class JoinedBroadcaster implements Broadcaster {
         if (this.ws === ws) this.onLost();
       });
       ws.on('message', (data) => {
-        let message: { type?: string; epoch?: string; id?: number; seq?: number; rejected?: { index: number; error: string }[] };
+        let message: {
+          type?: string;
+          epoch?: string;
+          id?: number;
+          seq?: number;
+          rejected?: { index: number; error: string }[];
+        };
         try {
           message = JSON.parse(String(data));
         } catch {
@@ -253,7 +263,11 @@ export class JoinedBroadcaster implements Broadcaster {
     while (this.queue.length > 0 && this.inflight.size < WINDOW) {
       let bytes = 0;
       let count = 0;
-      while (count < this.queue.length && count < BATCH_EVENTS && (count === 0 || bytes + (this.queue[count] as QueuedEvent).json.length <= BATCH_BYTES)) {
+      while (
+        count < this.queue.length &&
+        count < BATCH_EVENTS &&
+        (count === 0 || bytes + (this.queue[count] as QueuedEvent).json.length <= BATCH_BYTES)
+      ) {
         bytes += (this.queue[count] as QueuedEvent).json.length;
         count++;
       }
@@ -274,7 +288,9 @@ export class JoinedBroadcaster implements Broadcaster {
       this.droppedCount += rejected.length;
       if (!this.warnedRejected) {
         this.warnedRejected = true;
-        this.options.logger.warn(`testwire: the owner refused ${rejected.length} event(s): ${rejected[0]?.error}`);
+        this.options.logger.warn(
+          `testwire: the owner refused ${rejected.length} event(s): ${rejected[0]?.error}`,
+        );
       }
     }
     batch.events.forEach((queued, index) => {
@@ -321,7 +337,9 @@ export class JoinedBroadcaster implements Broadcaster {
     try {
       for (let attempt = 0; !this.closing && !this.owner && !this.ws; attempt++) {
         // Jitter so that of several publishers one binds first and the others find it.
-        await sleepUnref(attempt === 0 ? Math.random() * 25 : Math.min(1000, 40 * 2 ** attempt) * (0.5 + Math.random()));
+        await sleepUnref(
+          attempt === 0 ? Math.random() * 25 : Math.min(1000, 40 * 2 ** attempt) * (0.5 + Math.random()),
+        );
         if (this.closing || this.owner || this.ws) break;
         if (!this.target.canTakeOver) {
           await this.connect();
@@ -338,7 +356,9 @@ export class JoinedBroadcaster implements Broadcaster {
         }
       }
     } catch (error) {
-      this.options.logger.warn(`testwire: could not reconnect to or take over the broadcaster: ${(error as Error).message}`);
+      this.options.logger.warn(
+        `testwire: could not reconnect to or take over the broadcaster: ${(error as Error).message}`,
+      );
     } finally {
       this.recovering = false;
     }
@@ -356,7 +376,9 @@ export class JoinedBroadcaster implements Broadcaster {
     this.queueBytes = 0;
     for (const { event } of queued) owner.publish(event);
     this.lastEpoch = owner.epoch;
-    this.options.logger.info?.(`testwire: the previous broadcaster went away; this process now serves ${owner.url}`);
+    this.options.logger.info?.(
+      `testwire: the previous broadcaster went away; this process now serves ${owner.url}`,
+    );
     void owner.flush().then(() => this.settleWaiters());
   }
 

@@ -37,12 +37,18 @@ class SseTransport implements Transport {
   }
   eventFrame(entry: HistoryEntry): Buffer {
     entry.sse ??= Buffer.from(
-      formatSseEvent({ id: `${this.epoch}:${entry.envelope.seq}`, event: entry.envelope.type, data: entry.frame.toString('utf8') }),
+      formatSseEvent({
+        id: `${this.epoch}:${entry.envelope.seq}`,
+        event: entry.envelope.type,
+        data: entry.frame.toString('utf8'),
+      }),
     );
     return entry.sse;
   }
   messageFrame(message: object, id?: string): Buffer {
-    return Buffer.from(formatSseEvent({ id, event: (message as { type: string }).type, data: JSON.stringify(message) }));
+    return Buffer.from(
+      formatSseEvent({ id, event: (message as { type: string }).type, data: JSON.stringify(message) }),
+    );
   }
   endLagging(): void {
     this.res.end();

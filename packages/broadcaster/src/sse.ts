@@ -36,7 +36,9 @@ export function formatSseComment(text: string): string {
 }
 
 /** Parses `Last-Event-ID` / `?lastEventId=`: `<epoch>:<seq>` or a bare seq. Undefined for garbage. */
-export function parseLastEventId(value: string | undefined | null): { epoch?: string; since: number } | undefined {
+export function parseLastEventId(
+  value: string | undefined | null,
+): { epoch?: string; since: number } | undefined {
   if (typeof value !== 'string') return undefined;
   const text = value.trim();
   const match = /^(?:([A-Za-z0-9_-]{1,64}):)?(\d{1,15})$/.exec(text);

@@ -12,9 +12,9 @@ import {
   type ErrorCode,
   type MessageId,
   PROTOCOL_VERSION,
+  parseClientMessage,
   type SubscribeRequest,
   SubscriptionError,
-  parseClientMessage,
 } from '@testwire/protocol';
 import type WebSocket from 'ws';
 import type { HistoryEntry } from './history.js';
@@ -134,11 +134,19 @@ export class WsConnection {
       switch (message.type) {
         case 'subscribe':
           subscriber.subscription.subscribe(message);
-          subscriber.send({ type: 'subscribed', ...(id !== undefined ? { id } : {}), ...subscriber.subscription.describe() });
+          subscriber.send({
+            type: 'subscribed',
+            ...(id !== undefined ? { id } : {}),
+            ...subscriber.subscription.describe(),
+          });
           break;
         case 'unsubscribe':
           subscriber.subscription.unsubscribe(message);
-          subscriber.send({ type: 'unsubscribed', ...(id !== undefined ? { id } : {}), ...subscriber.subscription.describe() });
+          subscriber.send({
+            type: 'unsubscribed',
+            ...(id !== undefined ? { id } : {}),
+            ...subscriber.subscription.describe(),
+          });
           break;
         case 'resume':
           this.hub.resume(subscriber, message.epoch, message.since, id);
@@ -149,10 +157,18 @@ export class WsConnection {
           break;
         }
         case 'ping':
-          subscriber.send({ type: 'pong', ...(id !== undefined ? { id } : {}), timestamp: new Date().toISOString() });
+          subscriber.send({
+            type: 'pong',
+            ...(id !== undefined ? { id } : {}),
+            timestamp: new Date().toISOString(),
+          });
           break;
         case 'publish':
-          this.error('FORBIDDEN', 'publish is only accepted from publisher connections (/ws?role=publisher with the publisher secret)', id);
+          this.error(
+            'FORBIDDEN',
+            'publish is only accepted from publisher connections (/ws?role=publisher with the publisher secret)',
+            id,
+          );
           break;
       }
     } catch (error) {

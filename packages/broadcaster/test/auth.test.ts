@@ -14,7 +14,10 @@ afterEach(async () => {
 });
 
 /** Tries a WebSocket upgrade; resolves with the HTTP status (101 when it opened) and the JSON body. */
-function tryUpgrade(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body?: Record<string, unknown> }> {
+function tryUpgrade(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body?: Record<string, unknown> }> {
   return new Promise((resolve) => {
     const ws = new WebSocket(url, { headers });
     ws.on('open', () => {
@@ -43,7 +46,8 @@ const now = () => Math.floor(Date.now() / 1000);
 
 describe('API keys', () => {
   it('401 JSON before the upgrade for a missing or wrong key; success with the right one (query or Bearer)', async () => {
-    const b = (broadcaster = await startBroadcaster({ port: 0, apiKey: ['key-one', 'key-two'] }));
+    const b = await startBroadcaster({ port: 0, apiKey: ['key-one', 'key-two'] });
+    broadcaster = b;
     const missing = await tryUpgrade(b.wsUrl);
     expect(missing.status).toBe(401);
     expect(missing.body).toMatchObject({ server: 'testwire', error: 'UNAUTHORIZED' });
@@ -64,14 +68,19 @@ describe('API keys', () => {
 
 describe('JWT', () => {
   it('accepts a valid HS256 token; 401 for an expired one, a not-yet-valid one and a bad signature', async () => {
-    const b = (broadcaster = await startBroadcaster({ port: 0, jwtSecret: SECRET }));
+    const b = await startBroadcaster({ port: 0, jwtSecret: SECRET });
+    broadcaster = b;
     expect((await tryUpgrade(`${b.wsUrl}?token=${await jwt({ exp: now() + 60 })}`)).status).toBe(101);
-    expect((await tryUpgrade(b.wsUrl, { authorization: `Bearer ${await jwt({ exp: now() + 60 })}` })).status).toBe(101);
+    expect(
+      (await tryUpgrade(b.wsUrl, { authorization: `Bearer ${await jwt({ exp: now() + 60 })}` })).status,
+    ).toBe(101);
     const expired = await tryUpgrade(`${b.wsUrl}?token=${await jwt({ exp: now() - 10 })}`);
     expect(expired.status).toBe(401);
     expect(expired.body?.message).toContain('expired');
     expect((await tryUpgrade(`${b.wsUrl}?token=${await jwt({ nbf: now() + 3600 })}`)).status).toBe(401);
-    expect((await tryUpgrade(`${b.wsUrl}?token=${await jwt({}, 'another-secret-another-secret!!')}`)).status).toBe(401);
+    expect(
+      (await tryUpgrade(`${b.wsUrl}?token=${await jwt({}, 'another-secret-another-secret!!')}`)).status,
+    ).toBe(401);
     expect((await tryUpgrade(`${b.wsUrl}?token=not.a.jwt`)).status).toBe(401);
     const sse = await fetch(`${b.url}/events?token=${await jwt({ exp: now() - 10 })}`);
     expect(sse.status).toBe(401);
@@ -80,13 +89,26 @@ describe('JWT', () => {
 
 describe('Origin', () => {
   it('403 for a foreign browser Origin (WS and SSE); loopback and allowed origins pass', async () => {
-    const b = (broadcaster = await startBroadcaster({ port: 0, allowedOrigins: ['https://dash.example.com'] }));
+    const b = await startBroadcaster({
+      port: 0,
+      allowedOrigins: ['https://dash.example.com'],
+    });
+    broadcaster = b;
     const foreign = await tryUpgrade(b.wsUrl, { origin: 'https://evil.example' });
     expect(foreign.status).toBe(403);
     expect(foreign.body?.error).toBe('FORBIDDEN_ORIGIN');
-    expect((await fetch(`${b.url}/events`, { headers: { origin: 'https://evil.example' } })).status).toBe(403);
+    expect((await fetch(`${b.url}/events`, { headers: { origin: 'https://evil.example' } })).status).toBe(
+      403,
+    );
     // DNS rebinding: a foreign name pointing at 127.0.0.1 is still foreign.
-    expect((await tryUpgrade(b.wsUrl, { origin: `http://rebind.example:${b.port}`, host: `rebind.example:${b.port}` })).status).toBe(403);
+    expect(
+      (
+        await tryUpgrade(b.wsUrl, {
+          origin: `http://rebind.example:${b.port}`,
+          host: `rebind.example:${b.port}`,
+        })
+      ).status,
+    ).toBe(403);
     expect((await tryUpgrade(b.wsUrl, { origin: 'http://localhost:5173' })).status).toBe(101);
     expect((await tryUpgrade(b.wsUrl, { origin: `http://127.0.0.1:${b.port}` })).status).toBe(101);
     expect((await tryUpgrade(b.wsUrl, { origin: 'http://[::1]:3000' })).status).toBe(101);
@@ -98,7 +120,8 @@ describe('Origin', () => {
   });
 
   it('garbage Origin and Host headers are foreign, never a crash', async () => {
-    const b = (broadcaster = await startBroadcaster({ port: 0 }));
+    const b = await startBroadcaster({ port: 0 });
+    broadcaster = b;
     for (const origin of ['null', '::::', 'http://', 'javascript:alert(1)', '%%%', 'http://a b']) {
       expect((await tryUpgrade(b.wsUrl, { origin })).status).toBe(403);
     }
@@ -124,7 +147,8 @@ describe('Origin', () => {
 
 describe('publisher role', () => {
   it('rejects ?role=publisher without the secret and from browsers', async () => {
-    const b = (broadcaster = await startBroadcaster({ port: 0 }));
+    const b = await startBroadcaster({ port: 0 });
+    broadcaster = b;
     expect((await tryUpgrade(`${b.wsUrl}?role=publisher`)).status).toBe(401);
     expect((await tryUpgrade(`${b.wsUrl}?role=publisher`, { [PUBLISHER_HEADER]: 'guess' })).status).toBe(401);
     expect((await tryUpgrade(`${b.wsUrl}?role=publisher`, { origin: 'http://localhost' })).status).toBe(403);

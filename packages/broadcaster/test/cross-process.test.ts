@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { RunStateStore } from '@testwire/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getBroadcaster, resetBroadcasterSingleton } from '../src/index.js';
-import { Client, type Msg, freePort, recordingLogger, sleep, waitFor, getJson } from './helpers.js';
+import { Client, freePort, getJson, type Msg, recordingLogger, waitFor } from './helpers.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const children: ChildProcess[] = [];
@@ -29,7 +29,11 @@ class Peer {
     this.child.on('message', (m) => this.messages.push(m as Msg));
   }
   next(type: string, timeoutMs = 8000, from = 0): Promise<Msg> {
-    return waitFor(() => this.messages.slice(from).find((m) => m.type === type || m.type === 'error'), type, timeoutMs).then((m) => {
+    return waitFor(
+      () => this.messages.slice(from).find((m) => m.type === type || m.type === 'error'),
+      type,
+      timeoutMs,
+    ).then((m) => {
       if (m.type === 'error') throw new Error(`peer failed: ${m.message}`);
       return m;
     });
@@ -71,7 +75,11 @@ describe('cross-process', () => {
     expect(seqs).toEqual(Array.from({ length: 52 }, (_, i) => seqs[0] + i));
     // The owner's run state holds the publisher's run.
     const snapshot = await subscriber.request({ type: 'snapshot' }, 'snapshot');
-    expect(snapshot.runs[0]).toMatchObject({ runId: 'r_pub', status: 'completed', counts: { passed: 43, failed: 7 } });
+    expect(snapshot.runs[0]).toMatchObject({
+      runId: 'r_pub',
+      status: 'completed',
+      counts: { passed: 43, failed: 7 },
+    });
   });
 
   it('takes the port over within ~1 s when the owner is SIGKILLed; a resuming subscriber misses nothing', async () => {
@@ -85,7 +93,9 @@ describe('cross-process', () => {
 
     const TESTS = 120;
     const runIds = ['r_one', 'r_two'];
-    publishers.forEach((p, i) => p.send({ cmd: 'run', runId: runIds[i], tests: TESTS, intervalMs: 10, reportEvery: 30 }));
+    publishers.forEach((p, i) => {
+      p.send({ cmd: 'run', runId: runIds[i], tests: TESTS, intervalMs: 10, reportEvery: 30 });
+    });
     for (const p of publishers) await p.next('progress');
     await waitFor(() => sub.events().length >= 40, 'some events before the kill');
     const killedAt = Date.now();
@@ -103,7 +113,11 @@ describe('cross-process', () => {
     expect(role.epoch).not.toBe(a.epoch);
     expect(role.at - killedAt).toBeLessThan(1500);
     const loser = publishers.find((p) => p !== winner) as Peer;
-    const rejoined = await waitFor(() => loser.messages.find((m) => m.type === 'role' && m.epoch === role.epoch), 'the loser joining the winner', 5000);
+    const rejoined = await waitFor(
+      () => loser.messages.find((m) => m.type === 'role' && m.epoch === role.epoch),
+      'the loser joining the winner',
+      5000,
+    );
     expect(rejoined.role).toBe('publisher');
 
     // Reconnect and resume against the dead epoch: resume.failed + snapshot, then live events.
@@ -115,7 +129,10 @@ describe('cross-process', () => {
     expect(failed).toMatchObject({ reason: 'EPOCH_CHANGED', epoch: role.epoch });
     const snapshot = await again.next((m) => m.type === 'snapshot');
     for (const p of publishers) await p.next('ran', 10_000);
-    await waitFor(() => again.events().filter((e) => e.type === 'test.completed').length === 2, 'both test.completed after takeover');
+    await waitFor(
+      () => again.events().filter((e) => e.type === 'test.completed').length === 2,
+      'both test.completed after takeover',
+    );
 
     // Snapshot + live events rebuild both runs entirely.
     const state = new RunStateStore();
@@ -124,8 +141,14 @@ describe('cross-process', () => {
     for (const runId of runIds) {
       const run = state.get(runId);
       expect(run?.status).toBe('completed');
-      expect(run?.tests.map((t) => t.id).sort()).toEqual(Array.from({ length: TESTS }, (_, i) => `${runId}-t${i + 1}`).sort());
-      expect(run?.counts).toMatchObject({ passed: TESTS - Math.floor(TESTS / 7), failed: Math.floor(TESTS / 7), completed: TESTS });
+      expect(run?.tests.map((t) => t.id).sort()).toEqual(
+        Array.from({ length: TESTS }, (_, i) => `${runId}-t${i + 1}`).sort(),
+      );
+      expect(run?.counts).toMatchObject({
+        passed: TESTS - Math.floor(TESTS / 7),
+        failed: Math.floor(TESTS / 7),
+        completed: TESTS,
+      });
     }
     // Live events after the snapshot are in order without duplicates.
     const seqs = again.events().map((e) => e.seq);
@@ -154,17 +177,26 @@ describe('cross-process', () => {
     expect(logger.warnings).toHaveLength(1);
   });
 
-  async function runUntilExit(script: string, subscribers: number): Promise<{ ms: number; code: number | null; out: string }> {
-    const child = spawn(process.execPath, [join(FIXTURES, script), String(subscribers)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  async function runUntilExit(
+    script: string,
+    subscribers: number,
+  ): Promise<{ ms: number; code: number | null; out: string }> {
+    const child = spawn(process.execPath, [join(FIXTURES, script), String(subscribers)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     children.push(child);
     let out = '';
     child.stdout?.on('data', (d) => {
       out += String(d);
     });
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    const url = await waitFor(() => out.split('\n')[0]?.startsWith('http') && out.split('\n')[0], 'the child URL');
+    const url = await waitFor(
+      () => out.split('\n')[0]?.startsWith('http') && out.split('\n')[0],
+      'the child URL',
+    );
     const subs: Client[] = [];
-    for (let i = 0; i < subscribers - 1; i++) subs.push(await Client.open(`${url.replace('http', 'ws')}/ws?events=*`));
+    for (let i = 0; i < subscribers - 1; i++)
+      subs.push(await Client.open(`${url.replace('http', 'ws')}/ws?events=*`));
     // And one SSE subscriber.
     const sse = await fetch(`${url}/events`);
     const reader = sse.body?.getReader();

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type Broadcaster, startBroadcaster } from '../src/index.js';
-import { Client, sleep, testOutput, testResult, waitFor, getJson } from './helpers.js';
+import { Client, getJson, sleep, testOutput, testResult, waitFor } from './helpers.js';
 
 let broadcaster: Broadcaster | undefined;
 const sockets: WebSocket[] = [];
@@ -14,7 +14,8 @@ afterEach(async () => {
 
 describe('fan-out', () => {
   it('100 concurrent subscribers each receive all of 10,000 events in order', async () => {
-    const b = (broadcaster = await startBroadcaster({ port: 0 }));
+    const b = await startBroadcaster({ port: 0 });
+    broadcaster = b;
     const SUBSCRIBERS = 100;
     const EVENTS = 10_000;
     // Lean receivers: check order from the seq field without keeping 1M parsed messages.
@@ -43,13 +44,18 @@ describe('fan-out', () => {
       if (i % 500 === 0) await new Promise((r) => setImmediate(r));
     }
     await b.flush();
-    await waitFor(() => received.every((n) => n >= EVENTS), 'every subscriber to receive every event', 30_000);
+    await waitFor(
+      () => received.every((n) => n >= EVENTS),
+      'every subscriber to receive every event',
+      30_000,
+    );
     expect(received).toEqual(new Array(SUBSCRIBERS).fill(EVENTS));
     expect(outOfOrder).toEqual(new Array(SUBSCRIBERS).fill(0));
   }, 60_000);
 
   it('a paused subscriber gets SUBSCRIBER_LAGGING with its gap, then close 4008; publish() is not blocked', async () => {
-    const b = (broadcaster = await startBroadcaster({ port: 0, subscriberQueue: { maxBytes: 64 * 1024 } }));
+    const b = await startBroadcaster({ port: 0, subscriberQueue: { maxBytes: 64 * 1024 } });
+    broadcaster = b;
     const slow = await Client.open(`${b.wsUrl}?events=*`);
     const fast = await Client.open(`${b.wsUrl}?events=test.output`);
     sockets.push(slow.ws, fast.ws);
@@ -72,7 +78,11 @@ describe('fan-out', () => {
     const code = await slow.closed;
     expect(code).toBe(4008);
     const lag = slow.messages.find((m) => m.type === 'system.error');
-    expect(lag).toMatchObject({ seq: 0, runId: '', data: { error: { code: 'SUBSCRIBER_LAGGING' }, epoch: b.epoch } });
+    expect(lag).toMatchObject({
+      seq: 0,
+      runId: '',
+      data: { error: { code: 'SUBSCRIBER_LAGGING' }, epoch: b.epoch },
+    });
     const received = slow.events().map((e) => e.seq);
     // It got a prefix in order, then the gap starts right after it.
     expect(received).toEqual(Array.from({ length: received.length }, (_, i) => i + 1));
@@ -92,7 +102,8 @@ describe('fan-out', () => {
   });
 
   it('memory stays bounded: a stalled subscriber does not hold more than its bound', async () => {
-    const b = (broadcaster = await startBroadcaster({ port: 0, subscriberQueue: { maxBytes: 256 * 1024 } }));
+    const b = await startBroadcaster({ port: 0, subscriberQueue: { maxBytes: 256 * 1024 } });
+    broadcaster = b;
     const stalled = await Client.open(`${b.wsUrl}?events=*`);
     sockets.push(stalled.ws);
     stalled.ws.pause();

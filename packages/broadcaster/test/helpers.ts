@@ -19,7 +19,11 @@ export function freePort(): Promise<number> {
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Waits until `check` returns a truthy value; throws with `what` after `timeoutMs`. */
-export async function waitFor<T>(check: () => T | undefined | false, what: string, timeoutMs = 5000): Promise<T> {
+export async function waitFor<T>(
+  check: () => T | undefined | false,
+  what: string,
+  timeoutMs = 5000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = check();
@@ -29,7 +33,6 @@ export async function waitFor<T>(check: () => T | undefined | false, what: strin
   }
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: test messages are loosely typed
 export type Msg = Record<string, any>;
 
 /** A real ws client that records every text frame (parsed) and the close code. */
@@ -76,7 +79,11 @@ export class Client {
 
   /** Waits for the first message (from index `from`) matching `predicate`. */
   next(predicate: (m: Msg) => boolean, timeoutMs = 5000, from = 0): Promise<Msg> {
-    return waitFor(() => this.messages.slice(from).find(predicate), `a message matching ${predicate}`, timeoutMs);
+    return waitFor(
+      () => this.messages.slice(from).find(predicate),
+      `a message matching ${predicate}`,
+      timeoutMs,
+    );
   }
 
   /** Sends a message with an id and waits for the reply carrying it. */
@@ -87,7 +94,14 @@ export class Client {
   }
 
   events(): Msg[] {
-    return this.messages.filter((m) => typeof m.seq === 'number' && m.seq > 0 && m.type !== 'snapshot' && m.type !== 'connection.established' && m.type !== 'resumed');
+    return this.messages.filter(
+      (m) =>
+        typeof m.seq === 'number' &&
+        m.seq > 0 &&
+        m.type !== 'snapshot' &&
+        m.type !== 'connection.established' &&
+        m.type !== 'resumed',
+    );
   }
 
   close(): void {
@@ -165,7 +179,11 @@ export function recordingLogger(): { warn(m: string): void; info(m: string): voi
 }
 
 /** Like waitFor, for an async check (polls every 20 ms). */
-export async function waitForAsync<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 5000): Promise<T> {
+export async function waitForAsync<T>(
+  check: () => Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 5000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { validatePublishedEvent } from '@testwire/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Broadcaster, startBroadcaster, VERSION } from '../src/index.js';
-import { Client, type Msg, getJson, testResult, testStarted } from './helpers.js';
+import { Client, getJson, type Msg, testResult, testStarted } from './helpers.js';
 
 let broadcaster: Broadcaster | undefined;
 const cleanups: (() => void)[] = [];
@@ -17,7 +17,8 @@ afterEach(async () => {
 
 describe('HTTP endpoints', () => {
   it('/status (and /ws/status) report server, epoch, seq, connections and runs', async () => {
-    const b = (broadcaster = await startBroadcaster({ port: 0 }));
+    const b = await startBroadcaster({ port: 0 });
+    broadcaster = b;
     const c = await Client.open(`${b.wsUrl}?events=*`);
     cleanups.push(() => c.close());
     b.publish(testStarted());
@@ -43,16 +44,24 @@ describe('HTTP endpoints', () => {
   });
 
   it('/health is system.health data (validated against the protocol schema)', async () => {
-    const b = (broadcaster = await startBroadcaster({ port: 0 }));
+    const b = await startBroadcaster({ port: 0 });
+    broadcaster = b;
     const health = await getJson(`${b.url}/health`);
-    expect(validatePublishedEvent({ type: 'system.health', runId: '', data: health })).toMatchObject({ ok: true });
+    expect(validatePublishedEvent({ type: 'system.health', runId: '', data: health })).toMatchObject({
+      ok: true,
+    });
     expect(health.status).toBe('healthy');
-    expect(health.components.map((c: { name: string }) => c.name)).toEqual(['http', 'history', 'subscribers']);
+    expect(health.components.map((c: { name: string }) => c.name)).toEqual([
+      'http',
+      'history',
+      'subscribers',
+    ]);
     expect(health.metrics.cpu.cores).toBeGreaterThan(0);
   });
 
   it('/ names the endpoints; unknown paths are 404 JSON; non-GET is 405', async () => {
-    const b = (broadcaster = await startBroadcaster({ port: 0 }));
+    const b = await startBroadcaster({ port: 0 });
+    broadcaster = b;
     const index = await fetch(`${b.url}/`);
     expect(index.headers.get('content-type')).toContain('text/html');
     const html = await index.text();
@@ -72,13 +81,14 @@ describe('HTTP endpoints', () => {
     writeFileSync(join(dir, 'assets', 'app.js'), 'console.log(1)');
     writeFileSync(join(dir, '..', `${dir.split('/').pop()}-secret.txt`), 'secret');
     cleanups.push(() => rmSync(join(dir, '..', `${dir.split('/').pop()}-secret.txt`), { force: true }));
-    const b = (broadcaster = await startBroadcaster({ port: 0, dashboardDir: dir }));
+    const b = await startBroadcaster({ port: 0, dashboardDir: dir });
+    broadcaster = b;
     expect(await (await fetch(`${b.url}/`)).text()).toBe('<h1>dash</h1>');
     const js = await fetch(`${b.url}/assets/app.js`);
     expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect(await js.text()).toBe('console.log(1)');
-    const escape = await fetch(`${b.url}/%2e%2e/${dir.split('/').pop()}-secret.txt`);
-    expect(escape.status).toBe(404);
+    const traversal = await fetch(`${b.url}/%2e%2e/${dir.split('/').pop()}-secret.txt`);
+    expect(traversal.status).toBe(404);
     // Endpoints still win over files.
     expect((await getJson(`${b.url}/status`)).server).toBe('testwire');
   });

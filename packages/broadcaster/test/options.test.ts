@@ -20,8 +20,18 @@ describe('resolveOptions', () => {
   });
 
   it('reads TESTWIRE_PORT, TESTWIRE_HOST, TESTWIRE_API_KEY, TESTWIRE_URL; options win over env', () => {
-    const env = { TESTWIRE_PORT: '4100', TESTWIRE_HOST: '::1', TESTWIRE_API_KEY: 'k', TESTWIRE_URL: 'ws://127.0.0.1:4100/ws' };
-    expect(resolveOptions({}, env)).toMatchObject({ port: 4100, host: '::1', apiKeys: ['k'], url: 'ws://127.0.0.1:4100/ws' });
+    const env = {
+      TESTWIRE_PORT: '4100',
+      TESTWIRE_HOST: '::1',
+      TESTWIRE_API_KEY: 'k',
+      TESTWIRE_URL: 'ws://127.0.0.1:4100/ws',
+    };
+    expect(resolveOptions({}, env)).toMatchObject({
+      port: 4100,
+      host: '::1',
+      apiKeys: ['k'],
+      url: 'ws://127.0.0.1:4100/ws',
+    });
     expect(resolveOptions({ port: 0, host: 'localhost' }, env)).toMatchObject({ port: 0, host: 'localhost' });
   });
 
@@ -33,9 +43,18 @@ describe('resolveOptions', () => {
     [{ heartbeatMs: 0 }, 'The "heartbeatMs" option must be a positive integer, got 0'],
     [{ history: { maxEvents: -1 } }, 'The "history.maxEvents" option must be a positive integer, got -1'],
     [{ history: 5 }, 'The "history" option must be an object, got 5'],
-    [{ subscriberQueue: { maxBytes: 'big' } }, 'The "subscriberQueue.maxBytes" option must be a positive integer, got "big"'],
-    [{ url: 'ftp://x' }, 'The "url" option (or TESTWIRE_URL) must be an http:// or ws:// URL of a testwire broadcaster, got "ftp://x"'],
-    [{ allowedOrigins: 'x' }, 'The "allowedOrigins" option must be an array of origin strings like "https://ci.example.com"'],
+    [
+      { subscriberQueue: { maxBytes: 'big' } },
+      'The "subscriberQueue.maxBytes" option must be a positive integer, got "big"',
+    ],
+    [
+      { url: 'ftp://x' },
+      'The "url" option (or TESTWIRE_URL) must be an http:// or ws:// URL of a testwire broadcaster, got "ftp://x"',
+    ],
+    [
+      { allowedOrigins: 'x' },
+      'The "allowedOrigins" option must be an array of origin strings like "https://ci.example.com"',
+    ],
     [{ logger: {} }, 'The "logger" option must be an object with a warn(message) method'],
     [{ prot: 1 }, 'Unknown broadcaster option "prot"; known options:'],
   ])('rejects %j', (options, message) => {
@@ -49,7 +68,9 @@ describe('resolveOptions', () => {
   });
 
   it('rejects a bad TESTWIRE_PORT naming the variable', () => {
-    expect(() => resolveOptions({}, { TESTWIRE_PORT: 'abc' })).toThrow('TESTWIRE_PORT must be an integer between 0 and 65535, got "abc"');
+    expect(() => resolveOptions({}, { TESTWIRE_PORT: 'abc' })).toThrow(
+      'TESTWIRE_PORT must be an integer between 0 and 65535, got "abc"',
+    );
   });
 
   it('startBroadcaster rejects (does not throw synchronously) on invalid options', async () => {

@@ -2,8 +2,25 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type Broadcaster, getBroadcaster, PUBLISHER_HEADER, resetBroadcasterSingleton, secretPath, startBroadcaster } from '../src/index.js';
-import { Client, type Msg, freePort, recordingLogger, testCompleted, testResult, testStarted, waitFor, getJson } from './helpers.js';
+import {
+  type Broadcaster,
+  getBroadcaster,
+  PUBLISHER_HEADER,
+  resetBroadcasterSingleton,
+  secretPath,
+  startBroadcaster,
+} from '../src/index.js';
+import {
+  Client,
+  freePort,
+  getJson,
+  type Msg,
+  recordingLogger,
+  testCompleted,
+  testResult,
+  testStarted,
+  waitFor,
+} from './helpers.js';
 
 const open: Broadcaster[] = [];
 const clients: Client[] = [];
@@ -28,7 +45,12 @@ describe('publisher ingress', () => {
       JSON.stringify({
         type: 'publish',
         id: 1,
-        events: [testResult(1), { type: 'test.nope', runId: 'r', data: {} }, { ...testResult(2), data: { id: 'x' } }, testResult(3)],
+        events: [
+          testResult(1),
+          { type: 'test.nope', runId: 'r', data: {} },
+          { ...testResult(2), data: { id: 'x' } },
+          testResult(3),
+        ],
       }),
     );
     const ack = await waitFor(() => replies.find((m) => m.type === 'published'), 'ack');
@@ -85,14 +107,29 @@ describe('getBroadcaster as publisher', () => {
     const snapshot = await sub.request({ type: 'snapshot' }, 'snapshot');
     // The open run is complete (5 seeded + 5 new); the completed run was not re-published.
     expect(snapshot.runs.map((r: Msg) => r.runId)).toEqual(['r_open']);
-    expect(snapshot.runs[0].tests.map((t: Msg) => t.id)).toEqual(['t1', 't2', 't3', 't4', 't5', 't6', 't7', 't8', 't9', 't10']);
+    expect(snapshot.runs[0].tests.map((t: Msg) => t.id)).toEqual([
+      't1',
+      't2',
+      't3',
+      't4',
+      't5',
+      't6',
+      't7',
+      't8',
+      't9',
+      't10',
+    ]);
     expect(snapshot.runs[0].totalTests).toBe(10);
   });
 
   it('joins TESTWIRE_URL-style endpoints; while unreachable it queues within a bound and drops + counts beyond it', async () => {
     const port = await freePort();
     const logger = recordingLogger();
-    const joined = await getBroadcaster({ url: `https://127.0.0.1:${port}`, logger, publisherQueue: { maxEvents: 1000 } });
+    const joined = await getBroadcaster({
+      url: `https://127.0.0.1:${port}`,
+      logger,
+      publisherQueue: { maxEvents: 1000 },
+    });
     open.push(joined);
     expect(joined.role).toBe('publisher');
     expect(logger.warnings[0]).toContain('cannot reach');

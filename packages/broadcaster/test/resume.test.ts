@@ -18,9 +18,13 @@ async function connect(b: Broadcaster, query = ''): Promise<Client> {
 
 describe('resume', () => {
   it('after a forced disconnect replays every missed matching event once, in order, then goes live', async () => {
-    const b = (broadcaster = await startBroadcaster({ port: 0 }));
+    const b = await startBroadcaster({ port: 0 });
+    broadcaster = b;
     const first = await connect(b);
-    await first.request({ type: 'subscribe', events: ['test.result'], filters: { status: 'passed' } }, 'subscribed');
+    await first.request(
+      { type: 'subscribe', events: ['test.result'], filters: { status: 'passed' } },
+      'subscribed',
+    );
     const established = first.messages[0];
     b.publish(testStarted());
     for (let i = 1; i <= 20; i++) b.publish(testResult(i));
@@ -41,17 +45,26 @@ describe('resume', () => {
     await b.flush();
     await waitFor(() => second.events().some((e) => e.data.id === 't61'), 'live event after resume');
 
-    const missed = Array.from({ length: 40 }, (_, i) => i + 21).filter((i) => i % 5 !== 0).map((i) => `t${i}`);
+    const missed = Array.from({ length: 40 }, (_, i) => i + 21)
+      .filter((i) => i % 5 !== 0)
+      .map((i) => `t${i}`);
     const ids = second.events().map((e) => e.data.id);
     expect(ids).toEqual([...missed, 't61']);
-    expect(resumed).toMatchObject({ id: 7, epoch: b.epoch, since: lastSeq, replayed: missed.length, seq: 61 });
+    expect(resumed).toMatchObject({
+      id: 7,
+      epoch: b.epoch,
+      since: lastSeq,
+      replayed: missed.length,
+      seq: 61,
+    });
     // `resumed` comes after the replayed events and before the live one.
     const resumedIndex = second.messages.indexOf(resumed);
     expect(second.messages.slice(resumedIndex + 1).map((m) => m.data?.id)).toEqual(['t61']);
   });
 
   it('resume via the URL query (?epoch=&since=) works like the message', async () => {
-    const b = (broadcaster = await startBroadcaster({ port: 0 }));
+    const b = await startBroadcaster({ port: 0 });
+    broadcaster = b;
     for (let i = 1; i <= 5; i++) b.publish(testResult(i));
     await b.flush();
     const c = await connect(b, `?events=test.result&epoch=${b.epoch}&since=2`);
@@ -60,7 +73,8 @@ describe('resume', () => {
   });
 
   it('beyond the history: resume.failed (HISTORY_EVICTED) and a snapshot that is still complete', async () => {
-    const b = (broadcaster = await startBroadcaster({ port: 0, history: { maxEvents: 10 } }));
+    const b = await startBroadcaster({ port: 0, history: { maxEvents: 10 } });
+    broadcaster = b;
     b.publish(testStarted('r_a', 30));
     for (let i = 1; i <= 30; i++) b.publish(testResult(i, {}, 'r_a'));
     b.publish(testCompleted(24, 6, 'r_a'));
@@ -76,7 +90,12 @@ describe('resume', () => {
     expect(c.messages.indexOf(snapshot)).toBe(c.messages.indexOf(failed) + 1);
     expect(snapshot.seq).toBe(36);
     const [a, r] = snapshot.runs;
-    expect(a).toMatchObject({ runId: 'r_a', status: 'completed', totalTests: 30, counts: { passed: 24, failed: 6, completed: 30 } });
+    expect(a).toMatchObject({
+      runId: 'r_a',
+      status: 'completed',
+      totalTests: 30,
+      counts: { passed: 24, failed: 6, completed: 30 },
+    });
     expect(a.tests).toHaveLength(30);
     expect(r).toMatchObject({ runId: 'r_b', status: 'running', counts: { completed: 3 } });
     // Then live.
@@ -87,7 +106,8 @@ describe('resume', () => {
   });
 
   it('another epoch: resume.failed (EPOCH_CHANGED) + snapshot; a future seq: FUTURE_SEQ', async () => {
-    const b = (broadcaster = await startBroadcaster({ port: 0 }));
+    const b = await startBroadcaster({ port: 0 });
+    broadcaster = b;
     b.publish(testResult(1));
     await b.flush();
     const c = await connect(b);
@@ -99,7 +119,8 @@ describe('resume', () => {
   });
 
   it('snapshot on request reflects every event up to its seq', async () => {
-    const b = (broadcaster = await startBroadcaster({ port: 0 }));
+    const b = await startBroadcaster({ port: 0 });
+    broadcaster = b;
     const c = await connect(b);
     b.publish(testStarted());
     for (let i = 1; i <= 4; i++) b.publish(testResult(i));
@@ -111,7 +132,8 @@ describe('resume', () => {
   });
 
   it('a slow replay larger than the subscriber bound is paced, not dropped', async () => {
-    const b = (broadcaster = await startBroadcaster({ port: 0, subscriberQueue: { maxBytes: 64 * 1024 } }));
+    const b = await startBroadcaster({ port: 0, subscriberQueue: { maxBytes: 64 * 1024 } });
+    broadcaster = b;
     const filler = 'x'.repeat(900);
     for (let i = 1; i <= 2000; i++) b.publish(testResult(i, { suite: filler }));
     await b.flush();

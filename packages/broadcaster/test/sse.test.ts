@@ -2,7 +2,13 @@
 import { type IncomingMessage, request } from 'node:http';
 import { EventSource } from 'eventsource';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Broadcaster, formatSseComment, formatSseEvent, parseLastEventId, startBroadcaster } from '../src/index.js';
+import {
+  type Broadcaster,
+  formatSseComment,
+  formatSseEvent,
+  parseLastEventId,
+  startBroadcaster,
+} from '../src/index.js';
 import { getJson, testOutput, testResult, testStarted, waitFor, waitForAsync } from './helpers.js';
 
 let broadcaster: Broadcaster | undefined;
@@ -42,14 +48,19 @@ function parseSse(text: string): SseFrame[] {
     const field = colon === -1 ? line : line.slice(0, colon);
     let value = colon === -1 ? '' : line.slice(colon + 1);
     if (value.startsWith(' ')) value = value.slice(1);
-    if (field === 'data') (data ??= []).push(value);
-    else if (field === 'id' || field === 'event' || field === 'retry') current[field] = value;
+    if (field === 'data') {
+      data ??= [];
+      data.push(value);
+    } else if (field === 'id' || field === 'event' || field === 'retry') current[field] = value;
   }
   return frames;
 }
 
 /** Raw HTTP SSE reader: keeps the text and parsed frames. */
-function openRaw(url: string, headers: Record<string, string> = {}): Promise<{ res: IncomingMessage; text: () => string; frames: () => SseFrame[]; ended: Promise<void> }> {
+function openRaw(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ res: IncomingMessage; text: () => string; frames: () => SseFrame[]; ended: Promise<void> }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { headers }, (res) => {
       let text = '';
@@ -66,7 +77,10 @@ function openRaw(url: string, headers: Record<string, string> = {}): Promise<{ r
   });
 }
 
-const envelopes = (frames: SseFrame[]) => frames.filter((f) => f.id && f.event && !['snapshot'].includes(f.event)).map((f) => JSON.parse(f.data as string));
+const envelopes = (frames: SseFrame[]) =>
+  frames
+    .filter((f) => f.id && f.event && !['snapshot'].includes(f.event))
+    .map((f) => JSON.parse(f.data as string));
 
 describe('SSE framing', () => {
   it('prefixes every line of a multi-line payload with data:', () => {
@@ -91,7 +105,8 @@ describe('SSE framing', () => {
 
 describe('SSE /events', () => {
   it('sends retry first, then events as id/event/data frames; the query selects and filters', async () => {
-    const b = (broadcaster = await startBroadcaster({ port: 0 }));
+    const b = await startBroadcaster({ port: 0 });
+    broadcaster = b;
     const all = await openRaw(`${b.url}/events`);
     const failed = await openRaw(`${b.url}/events?events=test.result&status=failed`);
     expect(all.res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
@@ -112,17 +127,21 @@ describe('SSE /events', () => {
   });
 
   it('an invalid subscription query is a 400', async () => {
-    const b = (broadcaster = await startBroadcaster({ port: 0 }));
+    const b = await startBroadcaster({ port: 0 });
+    broadcaster = b;
     const res = await fetch(`${b.url}/events?events=bad!`);
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toBe('INVALID_SUBSCRIPTION');
   });
 
   it('replays from Last-Event-ID (header and ?lastEventId=) in order without duplicates', async () => {
-    const b = (broadcaster = await startBroadcaster({ port: 0 }));
+    const b = await startBroadcaster({ port: 0 });
+    broadcaster = b;
     for (let i = 1; i <= 10; i++) b.publish(testResult(i));
     await b.flush();
-    const viaHeader = await openRaw(`${b.url}/events?events=test.result`, { 'Last-Event-ID': `${b.epoch}:6` });
+    const viaHeader = await openRaw(`${b.url}/events?events=test.result`, {
+      'Last-Event-ID': `${b.epoch}:6`,
+    });
     const viaQuery = await openRaw(`${b.url}/events?events=test.result&lastEventId=${b.epoch}:8`);
     b.publish(testResult(11));
     await b.flush();
@@ -135,7 +154,8 @@ describe('SSE /events', () => {
   });
 
   it('the eventsource client reconnects with Last-Event-ID and misses nothing', async () => {
-    const b = (broadcaster = await startBroadcaster({ port: 0 }));
+    const b = await startBroadcaster({ port: 0 });
+    broadcaster = b;
     const seen: number[] = [];
     let lastId = '';
     const es1 = new EventSource(`${b.url}/events?events=test.result`);
@@ -152,7 +172,11 @@ describe('SSE /events', () => {
     for (let i = 6; i <= 9; i++) b.publish(testResult(i));
     await b.flush();
     const es2 = new EventSource(`${b.url}/events?events=test.result`, {
-      fetch: (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), 'Last-Event-ID': lastId } }),
+      fetch: (input, init) =>
+        fetch(input, {
+          ...init,
+          headers: { ...(init?.headers as Record<string, string>), 'Last-Event-ID': lastId },
+        }),
     });
     closers.push(() => es2.close());
     es2.addEventListener('test.result', (e) => seen.push(JSON.parse(e.data).seq));
@@ -162,7 +186,8 @@ describe('SSE /events', () => {
   });
 
   it('another epoch or evicted history: a resume.failed event, then a snapshot event', async () => {
-    const b = (broadcaster = await startBroadcaster({ port: 0, history: { maxEvents: 3 } }));
+    const b = await startBroadcaster({ port: 0, history: { maxEvents: 3 } });
+    broadcaster = b;
     b.publish(testStarted());
     for (let i = 1; i <= 6; i++) b.publish(testResult(i));
     await b.flush();
@@ -185,21 +210,31 @@ describe('SSE /events', () => {
   });
 
   it('sends a keep-alive comment on the configured interval', async () => {
-    const b = (broadcaster = await startBroadcaster({ port: 0, sseKeepAliveMs: 50 }));
+    const b = await startBroadcaster({ port: 0, sseKeepAliveMs: 50 });
+    broadcaster = b;
     const stream = await openRaw(`${b.url}/events`);
     await waitFor(() => stream.text().includes(': keep-alive\n\n'), 'a keep-alive comment', 2000);
   });
 
   it('a lagging SSE subscriber gets SUBSCRIBER_LAGGING, then the response ends; others keep going', async () => {
-    const b = (broadcaster = await startBroadcaster({ port: 0, subscriberQueue: { maxBytes: 64 * 1024 } }));
+    const b = await startBroadcaster({ port: 0, subscriberQueue: { maxBytes: 64 * 1024 } });
+    broadcaster = b;
     const slow = await openRaw(`${b.url}/events`);
     const fast = await openRaw(`${b.url}/events?events=test.output`);
     slow.res.pause();
     const EVENTS = 8000;
     for (let i = 0; i < EVENTS; i++) b.publish(testOutput(`${i} ${'q'.repeat(2000)}`));
     await b.flush();
-    await waitForAsync(async () => (await getJson(`${b.url}/status`)).lagged === 1, 'the slow subscriber to lag', 10_000);
-    await waitFor(() => fast.text().split('\nevent: test.output\n').length - 1 === EVENTS, 'the fast subscriber to get everything', 10_000);
+    await waitForAsync(
+      async () => (await getJson(`${b.url}/status`)).lagged === 1,
+      'the slow subscriber to lag',
+      10_000,
+    );
+    await waitFor(
+      () => fast.text().split('\nevent: test.output\n').length - 1 === EVENTS,
+      'the fast subscriber to get everything',
+      10_000,
+    );
     slow.res.resume();
     await slow.ended;
     const frames = slow.frames();

@@ -39,9 +39,17 @@ describe('connection', () => {
     b.publish(testStarted());
     await b.flush();
     const ws = new WebSocket(b.wsUrl);
-    const first = await new Promise<Record<string, unknown>>((resolve) => ws.once('message', (d) => resolve(JSON.parse(String(d)))));
+    const first = await new Promise<Record<string, unknown>>((resolve) =>
+      ws.once('message', (d) => resolve(JSON.parse(String(d)))),
+    );
     ws.terminate();
-    expect(first).toMatchObject({ type: 'connection.established', server: 'testwire', protocol: 1, epoch: b.epoch, seq: 1 });
+    expect(first).toMatchObject({
+      type: 'connection.established',
+      server: 'testwire',
+      protocol: 1,
+      epoch: b.epoch,
+      seq: 1,
+    });
     expect(first.runs).toEqual([{ runId: 'r_test', framework: 'vitest', project: 'web', status: 'running' }]);
   });
 });
@@ -56,13 +64,36 @@ describe('subscriptions', () => {
     const query = await connect('?events=test.output');
     await exact.request({ type: 'subscribe', events: ['test.result'] }, 'subscribed');
     await pattern.request({ type: 'subscribe', patterns: ['performance.*'] }, 'subscribed');
-    await filtered.request({ type: 'subscribe', events: ['test.result'], filters: { status: 'failed' } }, 'subscribed');
-    await threshold.request({ type: 'subscribe', events: ['performance.metrics'], filters: { memoryThreshold: 100 } }, 'subscribed');
+    await filtered.request(
+      { type: 'subscribe', events: ['test.result'], filters: { status: 'failed' } },
+      'subscribed',
+    );
+    await threshold.request(
+      { type: 'subscribe', events: ['performance.metrics'], filters: { memoryThreshold: 100 } },
+      'subscribed',
+    );
     await publishMix(b);
     const done = (c: Client, n: number) => waitFor(() => c.events().length >= n, `${n} events`);
-    await Promise.all([done(exact, 10), done(pattern, 2), done(filtered, 2), done(threshold, 1), done(query, 3)]);
+    await Promise.all([
+      done(exact, 10),
+      done(pattern, 2),
+      done(filtered, 2),
+      done(threshold, 1),
+      done(query, 3),
+    ]);
     await sleep(50); // nothing else may arrive
-    expect(exact.events().map((e) => e.data.id)).toEqual(['t1', 't2', 't3', 't4', 't5', 't6', 't7', 't8', 't9', 't10']);
+    expect(exact.events().map((e) => e.data.id)).toEqual([
+      't1',
+      't2',
+      't3',
+      't4',
+      't5',
+      't6',
+      't7',
+      't8',
+      't9',
+      't10',
+    ]);
     expect(pattern.events().map((e) => e.data.memory.heapUsed)).toEqual([50, 500]);
     expect(filtered.events().map((e) => e.data.id)).toEqual(['t5', 't10']);
     expect(threshold.events().map((e) => e.data.memory.heapUsed)).toEqual([500]);
@@ -77,9 +108,13 @@ describe('subscriptions', () => {
   it('a wildcard query subscription is described in connection.established', async () => {
     const b = await start();
     const ws = new WebSocket(`${b.wsUrl}?events=*&status=failed`);
-    const first = await new Promise<Record<string, any>>((resolve) => ws.once('message', (d) => resolve(JSON.parse(String(d)))));
+    const first = await new Promise<Record<string, any>>((resolve) =>
+      ws.once('message', (d) => resolve(JSON.parse(String(d)))),
+    );
     ws.terminate();
-    expect(first.subscription.entries).toEqual([{ events: [], patterns: ['*'], filters: { status: 'failed' } }]);
+    expect(first.subscription.entries).toEqual([
+      { events: [], patterns: ['*'], filters: { status: 'failed' } },
+    ]);
   });
 
   it('unsubscribe stops delivery of those types only', async () => {
@@ -112,7 +147,9 @@ describe('subscriptions', () => {
   it('an invalid query subscription is a 400 before the upgrade', async () => {
     const b = await start();
     const ws = new WebSocket(`${b.wsUrl}?events=bad!type`);
-    const status = await new Promise<number>((resolve) => ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
+    const status = await new Promise<number>((resolve) =>
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)),
+    );
     expect(status).toBe(400);
   });
 });

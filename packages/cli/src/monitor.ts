@@ -154,7 +154,7 @@ export function renderFrame(model: WatchModel, options: FrameOptions): string[] 
       break;
     }
     case 'waiting':
-      connection = c.yellow('○ waiting for an endpoint');
+      connection = c.yellow('○ nothing listening yet, waiting');
       break;
     default:
       connection = c.dim('○ connecting');

@@ -443,7 +443,8 @@ export class TestwireVitestReporter {
 
   /** Errors of a file that no hook explained: the import failed, a describe callback threw, no test. */
   private reportFileErrors(run: RunState, testModule: VitestTestModule): void {
-    for (const error of this.unreportedErrors(run, testModule)) run.core.fileFailed(testModule.moduleId, error);
+    for (const error of this.unreportedErrors(run, testModule))
+      run.core.fileFailed(testModule.moduleId, error);
   }
 
   private unreportedErrors(run: RunState, entity: VitestTestSuite | VitestTestModule): VitestError[] {

@@ -250,7 +250,12 @@ describe('TestwireVitestReporter', () => {
     const boundaries = events
       .filter((e) => e.type === 'test.started' || e.type === 'test.completed')
       .map((e) => [e.type, e.runId, (e.data as any).interrupted ?? (e.data as any).summary?.success]);
-    expect(boundaries.map(([type]) => type)).toEqual(['test.started', 'test.completed', 'test.started', 'test.completed']);
+    expect(boundaries.map(([type]) => type)).toEqual([
+      'test.started',
+      'test.completed',
+      'test.started',
+      'test.completed',
+    ]);
     expect(boundaries[1]).toEqual(['test.completed', boundaries[0][1], true]);
     expect(boundaries[3][1]).toBe(boundaries[2][1]);
     expect(boundaries[2][1]).not.toBe(boundaries[0][1]);

@@ -64,6 +64,7 @@ export async function watch(argv: string[], io: Io): Promise<number> {
 
   return await new Promise<number>((resolve, reject) => {
     let connection: ConnectionView = { state: 'connecting' };
+    let connectedOnce = false;
     let finished = false;
     let doneTimer: NodeJS.Timeout | undefined;
     const view = tty
@@ -128,7 +129,8 @@ export async function watch(argv: string[], io: Io): Promise<number> {
         checkDone();
       },
       onStatus(status) {
-        connection = toView(status);
+        if (status.state === 'connected') connectedOnce = true;
+        connection = toView(status, connectedOnce);
         view.status(status, endpoint.httpUrl);
       },
       onFatal(error: CliError) {
@@ -143,11 +145,13 @@ export async function watch(argv: string[], io: Io): Promise<number> {
   });
 }
 
-function toView(status: StreamStatus): ConnectionView {
+function toView(status: StreamStatus, connectedOnce: boolean): ConnectionView {
   switch (status.state) {
     case 'connected':
       return { state: 'connected' };
     case 'disconnected':
+      // Before the first connection there is nothing to "re"-connect to: the run has not started yet.
+      if (!connectedOnce) return { state: 'waiting' };
       return { state: 'reconnecting', reason: status.reason, retryAt: Date.now() + status.retryInMs };
     default:
       return { state: 'connecting' };
@@ -305,7 +309,7 @@ class PlainView implements View {
       this.line(`testwire watch: ${status.resumed ? 'reconnected to' : 'connected to'} ${url}`);
     } else if (status.state === 'disconnected' && !this.lostShown) {
       this.lostShown = true;
-      this.line(`testwire watch: waiting for ${url} (${status.reason}); retrying`);
+      this.line(`testwire watch: waiting for ${url} (${status.reason}); retrying until it is up`);
     }
     if (status.state === 'connected') this.lostShown = false;
   }
