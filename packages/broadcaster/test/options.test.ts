@@ -1,4 +1,6 @@
 /** Option validation (exact messages) and environment defaults. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OptionsError, resolveOptions, startBroadcaster } from '../src/index.js';
 
@@ -76,5 +78,13 @@ describe('resolveOptions', () => {
   it('startBroadcaster rejects (does not throw synchronously) on invalid options', async () => {
     const promise = startBroadcaster({ port: -1 });
     await expect(promise).rejects.toThrow('The "port" option must be an integer');
+  });
+});
+
+describe('VERSION', () => {
+  it('matches package.json', async () => {
+    const { VERSION } = await import('../src/index.js');
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8'));
+    expect(VERSION).toBe(pkg.version);
   });
 });

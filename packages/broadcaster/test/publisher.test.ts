@@ -64,6 +64,19 @@ describe('publisher ingress', () => {
   });
 });
 
+describe('getBroadcaster', () => {
+  it('returns one instance per process, and a new one after close()', async () => {
+    const [a, b] = await Promise.all([getBroadcaster({ port: 0 }), getBroadcaster({ port: 0 })]);
+    expect(a).toBe(b);
+    expect(a.role).toBe('owner');
+    await a.close();
+    const c = await getBroadcaster({ port: 0 });
+    open.push(c);
+    expect(c).not.toBe(a);
+    expect(c.epoch).not.toBe(a.epoch);
+  });
+});
+
 describe('getBroadcaster as publisher', () => {
   it('joins an owner on the same port; flush() resolves once the owner has every event', async () => {
     const port = await freePort();

@@ -306,6 +306,25 @@ describe('RunStateStore', () => {
     expect(again.errors).toEqual([]);
   });
 
+  it('update applies like apply without returning a snapshot', () => {
+    const s = stream();
+    const viaApply = new RunStateStore();
+    const viaUpdate = new RunStateStore();
+    const events = [
+      s.started(),
+      s.running('t1'),
+      s.result('t1', 'passed'),
+      s.result('t2', 'failed'),
+      s.completed(),
+    ];
+    for (const event of events) {
+      viaApply.apply(event);
+      expect(viaUpdate.update(event)).toBe(true);
+    }
+    expect(viaUpdate.update(s.make('system.health', {} as never, ''))).toBe(false);
+    expect(viaUpdate.snapshot()).toEqual(viaApply.snapshot());
+  });
+
   it('the result of apply serializes to JSON with its tests', () => {
     const s = stream();
     const store = new RunStateStore();

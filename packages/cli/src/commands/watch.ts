@@ -129,6 +129,8 @@ export async function watch(argv: string[], io: Io): Promise<number> {
         checkDone();
       },
       onStatus(status) {
+        // Keep showing "waiting"/"reconnecting in …" through the attempts themselves.
+        if (status.state === 'connecting' && status.attempt > 1) return;
         if (status.state === 'connected') connectedOnce = true;
         connection = toView(status, connectedOnce);
         view.status(status, endpoint.httpUrl);
