@@ -52,6 +52,11 @@ for (const name of requested) {
     );
     continue;
   }
+  if (!existsSync(join(root, 'packages', name, 'dist'))) {
+    fail(
+      `@testwire/${name} is not built (packages/${name}/dist is missing): run \`pnpm demo\` or \`pnpm build\``,
+    );
+  }
   const dir = join(root, 'examples', name);
   let script;
   try {

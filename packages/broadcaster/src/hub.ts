@@ -142,6 +142,7 @@ export class Hub {
    * or `resume.failed` + `snapshot` when the history cannot serve it.
    */
   resume(subscriber: Subscriber, epoch: string | undefined, since: number, id?: MessageId): void {
+    if (subscriber.mode === 'closed') return;
     let failed: ResumeFailedMessage['reason'] | undefined;
     let message = '';
     if (epoch !== undefined && epoch !== this.epoch) {

@@ -12,6 +12,11 @@
  * While a resume or snapshot is pending, events are held back, then applied in `seq` order with
  * duplicates dropped: live events the server sends before it has handled our `resume` would otherwise
  * overtake the replay.
+ *
+ * Why not @testwire/client: on a NEW epoch (the test process that owned the port exited and the next
+ * run started its own broadcaster) the CLI replays the new broadcaster's history from seq 0 instead of
+ * resyncing from a snapshot, so `tail` prints — and `--until` counts — the first events of a run that
+ * started while it was reconnecting, and `watch` keeps the previous broadcaster's runs on screen.
  */
 import {
   type AnyEventEnvelope,

@@ -3,7 +3,7 @@
  * stream into one `testwire serve` on an ephemeral port at the same time, and `testwire watch` must see
  * every run complete and print its summary.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, REPO_ROOT, run } from './helpers.js';
@@ -44,5 +44,7 @@ describe('pnpm demo', () => {
       expect(log, `${runner} log line\n${context}`).not.toBeNull();
       expect(existsSync(log![1])).toBe(true);
     }
+    const logDir = /log: (\S+)\/serve\.log/.exec(out.stderr)?.[1];
+    if (logDir?.includes('testwire-demo-')) rmSync(logDir, { recursive: true, force: true });
   });
 });

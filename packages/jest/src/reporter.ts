@@ -102,10 +102,10 @@ export class TestwireJestReporter {
     this.globalConfig = globalConfig;
     const rootDir = globalConfig?.rootDir ?? process.cwd();
     this.core = createReporterCore({
-      framework: 'jest',
-      frameworkVersion: jestVersion(rootDir),
       rootDir,
       ...(options ?? {}),
+      framework: 'jest',
+      frameworkVersion: jestVersion(rootDir),
     });
   }
 

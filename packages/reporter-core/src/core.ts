@@ -95,6 +95,8 @@ export interface ReporterCore {
   runCompleted(result: RunResultInfo): Promise<void>;
 }
 
+const TEST_STATUSES = new Set<string>(['passed', 'failed', 'skipped', 'todo']);
+
 /** Maximum size of one test.output event's text. */
 const MAX_OUTPUT = 64 * 1024;
 
@@ -249,7 +251,8 @@ class Core implements ReporterCore {
       const attempt = positiveInt(outcome.attempt) ?? 1;
       const duration = nonNegative(outcome.duration);
       const timedOut = outcome.timedOut === true;
-      const status: TestStatus = timedOut ? 'failed' : outcome.status;
+      // An adapter's table maps every runner status; anything else is a bug that must not pass as green.
+      const status: TestStatus = timedOut || !TEST_STATUSES.has(outcome.status) ? 'failed' : outcome.status;
       const errors = (outcome.errors ?? []).map((error) => normalizeError(error, this.paths));
       if (timedOut) markTimeout(errors, duration);
       if (status === 'failed' && errors.length === 0) {

@@ -248,6 +248,15 @@ describe('results, retries, failures', () => {
     expect(of('test.failed').every((event) => event.data.timedOut === true)).toBe(true);
   });
 
+  it('an unknown status is reported as a failure, never as green', () => {
+    const { core, of } = setup();
+    core.testResult(
+      { file: 'a', titlePath: ['t'] },
+      { status: 'weird' as never, rawStatus: 'weird', duration: 1 },
+    );
+    expect(of('test.result')[0].data).toMatchObject({ status: 'failed', rawStatus: 'weird' });
+  });
+
   it('a failure without errors still carries a message', () => {
     const { core, of } = setup();
     core.testResult({ file: 'a', titlePath: ['t'] }, { status: 'failed', rawStatus: 'broken', duration: 1 });

@@ -91,6 +91,16 @@ describe.skipIf(drivers.length === 0)('conformance', () => {
       expect(plainPassing.exitCode).toBe(0);
     });
 
+    it('owning the broadcaster (no endpoint to join), the runner still exits on its own, same code and output', async () => {
+      // runnerEnv() gives TESTWIRE_PORT=0: the reporter binds an ephemeral port and serves it until the end.
+      const owner = await driver.run({ fixture: 'passing', reporter: true });
+      expect(owner.timedOut, describeRun(owner)).toBe(false);
+      expect(owner.exitCode, describeRun(owner)).toBe(plainPassing.exitCode);
+      expect(owner.stdout + owner.stderr).not.toMatch(/did not exit one second after|open handles? (?:potentially )?keeping/i);
+      expect(driver.normalizeOutput(owner.stderr)).toBe(driver.normalizeOutput(plainPassing.stderr));
+      expect(driver.normalizeOutput(owner.stdout)).toBe(driver.normalizeOutput(plainPassing.stdout));
+    });
+
     it('adding the reporter changes neither the exit code nor the terminal output', () => {
       expect(basic.result.exitCode).toBe(plainBasic.exitCode);
       expect(passing.result.exitCode).toBe(plainPassing.exitCode);
