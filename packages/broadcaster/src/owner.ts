@@ -25,6 +25,7 @@ import {
 } from '@testwire/protocol';
 import WebSocket, { WebSocketServer } from 'ws';
 import { Authenticator, isLoopbackHost, originAllowed, safeEqual } from './auth.js';
+import { findDashboardDir } from './dashboard.js';
 import { indexPage, rejectUpgrade, sendJson, serveStatic } from './http-util.js';
 import { Hub, type PendingEvent } from './hub.js';
 import type { ResolvedOptions } from './options.js';
@@ -336,7 +337,8 @@ export class Owner implements Broadcaster {
       });
       return;
     }
-    if (this.options.dashboardDir && (await serveStatic(this.options.dashboardDir, path, req, res))) return;
+    const dashboardDir = this.options.dashboardDir ?? (await findDashboardDir());
+    if (dashboardDir && (await serveStatic(dashboardDir, path, req, res))) return;
     if (path === '/' || path === '/index.html') {
       const html = indexPage(this.url);
       res.writeHead(200, {

@@ -3,6 +3,12 @@
 export interface ReconnectOptions {
   /** Attempts after a lost or failed connection before giving up; `Infinity` never gives up. Default 10. */
   attempts?: number;
+  /**
+   * Attempts after the FIRST connection fails, before the client has ever been in sync. Default: `attempts`.
+   * `0` fails `connect()` at once when nothing listens (a script), yet keeps reconnecting through restarts
+   * once connected (with `attempts: Infinity`); `Infinity` waits for an endpoint that is not up yet.
+   */
+  initialAttempts?: number;
   /** First delay ceiling in ms. Default 250. */
   baseDelayMs?: number;
   /** Delay ceiling in ms. Default 10_000. */
@@ -11,15 +17,18 @@ export interface ReconnectOptions {
 
 export interface ReconnectPolicy {
   attempts: number;
+  initialAttempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
 }
 
 export function reconnectPolicy(option: boolean | ReconnectOptions | undefined): ReconnectPolicy {
-  if (option === false) return { attempts: 0, baseDelayMs: 0, maxDelayMs: 0 };
+  if (option === false) return { attempts: 0, initialAttempts: 0, baseDelayMs: 0, maxDelayMs: 0 };
   const o = option === true || option === undefined ? {} : option;
+  const attempts = o.attempts ?? 10;
   const policy = {
-    attempts: o.attempts ?? 10,
+    attempts,
+    initialAttempts: o.initialAttempts ?? attempts,
     baseDelayMs: o.baseDelayMs ?? 250,
     maxDelayMs: o.maxDelayMs ?? 10_000,
   };

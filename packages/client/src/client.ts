@@ -6,6 +6,12 @@
  *                 events arriving now are held back ─┐
  *                               <─ replayed events, resumed  ─> held events sorted by seq, delivered once
  *                               <─ resume.failed + snapshot  ─> state replaced, 'resync' notice, go on
+ *   a NEW epoch in connection.established (broadcaster restarted / taken over while we were away):
+ *                               ─> subscribe…, snapshot, resume {new epoch, since: 0}
+ *                               <─ snapshot, its whole history, resumed ─> state from the snapshot, 'resync'
+ *                                  notice (replayed), then every event of the new epoch, in order
+ *                               (SSE learns the epoch too late for that request: on resume.failed EPOCH_CHANGED
+ *                                it reopens at once with Last-Event-ID `<new epoch>:0`)
  *   live: event seq <= last seq of this epoch -> duplicate, dropped; else delivered + applied to run state
  *   drop / 4008 lagging / heartbeat silence ─> backoff (full jitter) ─> reconnect ─> resume from last seq
  *   401/403 ─> TestwireAuthError, no retry
@@ -67,6 +73,12 @@ export interface TestwireClientOptions {
   replay?: boolean;
   /** Keep a run-state model (`client.state`). Default true. */
   runState?: boolean | RunStateOptions;
+  /**
+   * On a resync, keep the runs of `client.state` that the broadcaster's snapshot does not list (runs of a
+   * broadcaster that went away), instead of dropping them. A monitor that keeps earlier runs on screen wants
+   * this. Default false: the state is exactly the broadcaster's.
+   */
+  keepStaleRuns?: boolean;
   /** Events an async iterator holds for a slow consumer before it fails with BUFFER_OVERFLOW. Default 10_000. */
   bufferSize?: number;
   /** A WHATWG WebSocket constructor (browser build only; Node uses `ws`). */
@@ -95,16 +107,30 @@ export interface StateInfo {
   epoch?: string;
 }
 
-/** The client could not resume without loss and rebuilt its state from a snapshot. */
+/**
+ * The client could not simply resume where it left off and rebuilt `client.state` from a snapshot:
+ * - `EPOCH_CHANGED` with `replayed: true` — the broadcaster changed (restart, takeover) and its history still
+ *   starts at its first event: after this notice every event of the new epoch is delivered, from seq 1, in
+ *   order. Nothing of the new broadcaster is lost.
+ * - otherwise (`replayed: false`) — events inside the gap no longer exist (`HISTORY_EVICTED`, or a new
+ *   broadcaster whose history lost its start): their effect is in the state, delivery goes on after `seq`.
+ */
 export interface ResyncInfo {
   reason: ResumeFailedMessage['reason'];
   message: string;
   previousEpoch?: string;
-  /** The epoch (and seq) the state now reflects. Events after `seq` keep coming. */
+  /** The epoch now followed; `client.state` reflects every event of it up to `seq`. */
   epoch: string;
   seq: number;
+  /**
+   * True when the events of this epoch up to `seq` are delivered after this notice anyway (replayed from
+   * its start; `client.state` already reflects them, so they are not applied a second time).
+   */
+  replayed: boolean;
   /** The snapshot the state was rebuilt from. */
   runs: RunSnapshot[];
+  /** Runs kept in `client.state` that the snapshot does not list (`keepStaleRuns`); empty otherwise. */
+  staleRuns: string[];
 }
 
 export interface RunStateUpdate {
@@ -133,6 +159,17 @@ type Op =
   | { kind: 'unsubscribe'; request: Pick<SubscribeRequest, 'events' | 'patterns'> };
 
 type Phase = 'handshake' | 'syncing' | 'awaiting-snapshot' | 'live';
+
+/** A new broadcaster epoch being caught up with from its first event (see `onEstablished`). */
+interface EpochChange {
+  /** The epoch `client.state` reflected before. */
+  previousEpoch: string | undefined;
+  /** WS: id of our `snapshot` request on the new epoch. */
+  snapshotId?: number;
+  snapshot?: SnapshotMessage;
+  /** SSE: the resume.failed that told us, reported in the resync notice. */
+  failure?: ResumeFailedMessage;
+}
 
 const DEFAULT_URL = 'http://127.0.0.1:7357';
 
@@ -164,6 +201,9 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
   private phase: Phase = 'handshake';
   private held = new Map<number, AnyEventEnvelope>();
   private resumeFailure: ResumeFailedMessage | undefined;
+  private epochChange: EpochChange | undefined;
+  /** Has been in sync at least once (reconnect policy: `attempts` instead of `initialAttempts`). */
+  private everInSync = false;
   private attempt = 0;
   private lastError: Error | undefined;
 
@@ -426,6 +466,15 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
     }
   }
 
+  /** Replaces the current connection at once, without backoff (SSE: resume from another position). */
+  private reopen(): void {
+    const conn = this.conn;
+    this.conn = undefined;
+    this.clearConnectionTimers();
+    this.open(); // bumps the generation: the old connection's callbacks are ignored from here on
+    void conn?.close(1000, 'resuming elsewhere');
+  }
+
   /** Gives up on the current connection (timeout, lag) and lets the close path schedule the next. */
   private abandon(error: Error): void {
     this.lastError = error;
@@ -474,7 +523,10 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
       this.shutdown(error, true);
       return;
     }
+    // A wrong URL fails at once. Once we have been in sync, the URL was right: whatever answers there now
+    // (another process on the port while the test run restarts) is waited out like a refused connection.
     if (
+      !this.everInSync &&
       info.status !== undefined &&
       info.status >= 400 &&
       info.status < 500 &&
@@ -488,6 +540,7 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
         new TestwireError(
           'PROTOCOL_ERROR',
           `${where} answered HTTP ${info.status}: is this the URL of a testwire broadcaster?`,
+          { status: info.status },
         ),
         true,
       );
@@ -496,15 +549,20 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
     const cause =
       info.error ??
       this.lastError ??
-      new Error(`connection closed (code ${info.code}${info.reason ? `, ${info.reason}` : ''})`);
+      new Error(
+        info.status !== undefined
+          ? `HTTP ${info.status}`
+          : `connection closed (code ${info.code}${info.reason ? `, ${info.reason}` : ''})`,
+      );
     this.lastError = undefined;
     if (wasLive) this.attempt = 0;
     this.attempt++;
-    if (this.attempt > this.policy.attempts) {
+    const allowed = this.everInSync ? this.policy.attempts : this.policy.initialAttempts;
+    if (this.attempt > allowed) {
       const where = redact(
         endpointUrl(this.options.url ?? DEFAULT_URL, this.options.transport === 'ws' ? 'ws' : 'events'),
       );
-      const tries = this.policy.attempts + 1;
+      const tries = this.attempt;
       this.shutdown(
         new TestwireError(
           'CONNECTION_FAILED',
@@ -572,7 +630,9 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
         return;
       }
       case 'resumed':
-        if (this.phase === 'syncing') this.flushHeld(this.seqValue);
+        if (this.phase !== 'syncing') return;
+        if (this.epochChange) this.finishEpochChange();
+        this.flushHeld(this.seqValue);
         return;
       case 'resume.failed':
         this.resumeFailure = message;
@@ -588,6 +648,16 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
 
   private onEstablished(message: ConnectionEstablishedMessage): void {
     this.established = message;
+    if (message.server !== 'testwire') {
+      this.shutdown(
+        new TestwireError(
+          'PROTOCOL_ERROR',
+          `${redact(endpointUrl(this.options.url ?? DEFAULT_URL, 'ws'))} is not a testwire broadcaster (server: ${JSON.stringify(message.server)})`,
+        ),
+        true,
+      );
+      return;
+    }
     if (this.options.transport === 'sse') {
       // SSE: the request carried subscription and resume position (Last-Event-ID); the server follows
       // with the replay and `resumed`, or `resume.failed` + `snapshot`, exactly as over WS.
@@ -609,6 +679,18 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
       // Resuming from the seq the server had when we arrived closes the gap between "connected" and
       // "subscribed": nothing published in between is missed.
       this.seqValue = this.options.replay ? 0 : message.seq;
+    } else if (message.epoch !== this.epochValue) {
+      // A different broadcaster (the test process that owned the port exited and another run started its
+      // own, or a publisher took the port over). Everything it has is news to us, since we lost the previous
+      // one: ask for its state, and replay its history from the start instead of resuming an epoch it never
+      // had. (Asking to resume the old epoch would cost a resume.failed and a snapshot, after which the
+      // broadcaster no longer replays what that snapshot covers.)
+      this.epochChange = {
+        previousEpoch: this.epochChange?.previousEpoch ?? this.epochValue,
+        snapshotId: this.nextId++,
+      };
+      this.epochValue = message.epoch;
+      this.seqValue = 0;
     }
     this.phase = 'syncing';
     for (const op of this.ops) this.sendOp(op);
@@ -616,6 +698,8 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
       this.initialSnapshotId = this.nextId++;
       this.send({ type: 'snapshot', id: this.initialSnapshotId });
     }
+    if (this.epochChange?.snapshotId !== undefined && !this.epochChange.snapshot)
+      this.send({ type: 'snapshot', id: this.epochChange.snapshotId });
     this.send({ type: 'resume', epoch: this.epochValue, since: this.seqValue });
     if (message.heartbeatMs && this.runtime.reportsPings) this.startWatchdog(message.heartbeatMs);
   }
@@ -634,31 +718,106 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
       this.settle(message.id, message);
       return;
     }
+    if (message.id !== undefined && message.id === this.epochChange?.snapshotId) {
+      if (message.epoch === this.epochValue) this.epochChange.snapshot = message;
+      return;
+    }
     if (this.phase === 'awaiting-snapshot') this.resync(this.resumeFailure, message);
+  }
+
+  /**
+   * The replay of a new epoch from its start succeeded (`resumed`): the state becomes the snapshot (which
+   * covers every event up to its seq, runs re-published by a takeover included), and the replayed events are
+   * delivered after the notice without being applied twice.
+   */
+  private finishEpochChange(): void {
+    const change = this.epochChange!;
+    this.epochChange = undefined;
+    const epoch = this.epochValue ?? '';
+    const snapshot = change.snapshot;
+    const seq = snapshot?.seq ?? 0;
+    const runs = snapshot?.runs ?? [];
+    const staleRuns = this.replaceState(runs);
+    this.stateSeq = seq;
+    this.notifyResync({
+      reason: 'EPOCH_CHANGED',
+      message:
+        change.failure?.message ??
+        `The broadcaster changed (epoch ${change.previousEpoch} is gone, now ${epoch}); its events are replayed from the start`,
+      previousEpoch: change.previousEpoch,
+      epoch,
+      seq,
+      replayed: true,
+      runs,
+      staleRuns,
+    });
   }
 
   /** Replaces state from a snapshot after resume.failed, tells listeners, then delivers held newer events. */
   private resync(failure: ResumeFailedMessage | undefined, snapshot: SnapshotMessage | undefined): void {
-    const previousEpoch = this.epochValue;
+    const change = this.epochChange;
+    const previousEpoch = change ? change.previousEpoch : this.epochValue;
     const epoch = snapshot?.epoch ?? failure?.epoch ?? this.epochValue ?? '';
     const seq = snapshot?.seq ?? 0;
     const runs = snapshot?.runs ?? [];
+    this.resumeFailure = undefined;
+    if (
+      this.options.transport === 'sse' &&
+      failure?.reason === 'EPOCH_CHANGED' &&
+      snapshot &&
+      seq > 0 &&
+      failure.oldestSeq === 1
+    ) {
+      // SSE sent the old epoch in Last-Event-ID before it could know of the new one. The new broadcaster
+      // still holds its whole history: ask again, from its first event.
+      this.epochChange = { previousEpoch, snapshot, failure };
+      this.epochValue = epoch;
+      this.seqValue = 0;
+      this.reopen();
+      return;
+    }
+    this.epochChange = undefined;
+    // A new epoch with no event yet (seq 0) is caught up with from its start as well.
+    const replayed = failure?.reason === 'EPOCH_CHANGED' && seq === 0;
     this.epochValue = epoch;
     this.seqValue = seq;
     this.stateSeq = seq;
-    this.state.restore(runs);
-    const info: ResyncInfo = {
-      reason: failure?.reason ?? 'EPOCH_CHANGED',
-      message: failure?.message ?? 'The broadcaster could not resume this stream',
+    const staleRuns = this.replaceState(runs);
+    const reason = change ? 'EPOCH_CHANGED' : (failure?.reason ?? 'EPOCH_CHANGED');
+    this.notifyResync({
+      reason,
+      message:
+        change && failure?.reason !== 'EPOCH_CHANGED'
+          ? `The broadcaster changed (epoch ${previousEpoch} is gone, now ${epoch}) and its history no longer holds its first events: ${failure?.message ?? ''}`
+          : (failure?.message ?? 'The broadcaster could not resume this stream'),
       previousEpoch,
       epoch,
       seq,
+      replayed,
       runs,
-    };
+      staleRuns,
+    });
+    if (snapshot) this.flushHeld(seq);
+  }
+
+  /** `client.state` becomes the snapshot's runs (plus, with keepStaleRuns, the runs it does not list). */
+  private replaceState(runs: RunSnapshot[]): string[] {
+    if (!this.options.keepStaleRuns) {
+      this.state.restore(runs);
+      return [];
+    }
+    const listed = new Set(runs.map((run) => run.runId));
+    const staleRuns = this.state
+      .snapshot()
+      .map((run) => run.runId)
+      .filter((id) => !listed.has(id));
+    for (const run of runs) this.state.merge(run);
+    return staleRuns;
+  }
+
+  private notifyResync(info: ResyncInfo): void {
     for (const listener of this.resyncListeners) this.guard(() => listener(info));
     this.emitRunState({ reason: 'resync' });
-    this.resumeFailure = undefined;
-    if (snapshot) this.flushHeld(seq);
   }
 
   private onEvent(envelope: AnyEventEnvelope): void {
@@ -716,6 +875,7 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
     if (this.connectTimer) clearTimeout(this.connectTimer);
     this.connectTimer = undefined;
     this.attempt = 0;
+    this.everInSync = true;
     this.setState('open', { epoch: this.epochValue });
     for (const waiter of this.connectWaiters.splice(0)) waiter.resolve();
     for (const waiter of this.readyWaiters.splice(0)) waiter.resolve();

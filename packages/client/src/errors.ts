@@ -28,23 +28,29 @@ export class TestwireError extends Error {
   readonly code: TestwireErrorCode;
   /** For SERVER_ERROR: the server's error code (INVALID_SUBSCRIPTION, RATE_LIMITED, …). */
   readonly serverCode?: string;
+  /** HTTP status of a refused request (AUTH_FAILED, and PROTOCOL_ERROR for other 4xx answers). */
+  readonly status?: number;
 
-  constructor(code: TestwireErrorCode, message: string, options?: { cause?: unknown; serverCode?: string }) {
+  constructor(
+    code: TestwireErrorCode,
+    message: string,
+    options?: { cause?: unknown; serverCode?: string; status?: number },
+  ) {
     super(message, options?.cause !== undefined ? { cause: options.cause } : undefined);
     this.name = 'TestwireError';
     this.code = code;
     if (options?.serverCode) this.serverCode = options.serverCode;
+    if (options?.status !== undefined) this.status = options.status;
   }
 }
 
 /** The broadcaster refused the API key or token. Retrying with the same credentials cannot help. */
 export class TestwireAuthError extends TestwireError {
   /** HTTP status of the refused request (401 or 403; 0 when a browser could not tell). */
-  readonly status: number;
+  declare readonly status: number;
 
   constructor(message: string, status: number) {
-    super('AUTH_FAILED', message);
+    super('AUTH_FAILED', message, { status });
     this.name = 'TestwireAuthError';
-    this.status = status;
   }
 }

@@ -96,7 +96,9 @@ describe.skipIf(drivers.length === 0)('conformance', () => {
       const owner = await driver.run({ fixture: 'passing', reporter: true });
       expect(owner.timedOut, describeRun(owner)).toBe(false);
       expect(owner.exitCode, describeRun(owner)).toBe(plainPassing.exitCode);
-      expect(owner.stdout + owner.stderr).not.toMatch(/did not exit one second after|open handles? (?:potentially )?keeping/i);
+      expect(owner.stdout + owner.stderr).not.toMatch(
+        /did not exit one second after|open handles? (?:potentially )?keeping/i,
+      );
       expect(driver.normalizeOutput(owner.stderr)).toBe(driver.normalizeOutput(plainPassing.stderr));
       expect(driver.normalizeOutput(owner.stdout)).toBe(driver.normalizeOutput(plainPassing.stdout));
     });

@@ -1,0 +1,612 @@
+/**
+ * The live page: one @testwire/client (reconnect, resume, run state) feeding a renderer that touches the
+ * DOM at most once per animation frame.
+ *
+ *   client events ──> mark dirty (runs / lists / log / connection) ──> requestAnimationFrame ──> render
+ *                                                                       lists: at most every 250 ms
+ *
+ * Handlers only record what changed; all DOM work happens in `render()`. A burst of 1000 events costs one
+ * frame, and a background tab (no animation frames) costs nothing until it is shown again.
+ */
+import {
+  type ConnectionState,
+  createClient,
+  type ResyncInfo,
+  type RunSnapshot,
+  type StateInfo,
+  TestwireAuthError,
+  type TestwireClient,
+} from '@testwire/client';
+import { h, reconcile, setAttr, setHidden, setText } from './dom.js';
+import {
+  EventLog,
+  type FailureItem,
+  failuresOf,
+  formatClock,
+  formatDuration,
+  type LogEntry,
+  orderRuns,
+  parseTypeFilter,
+  type RunCard,
+  runCard,
+  runTitle,
+  type SlowItem,
+  slowTestsOf,
+  summarizeEvent,
+} from './view-model.js';
+
+export interface DashboardOptions {
+  /** Broadcaster base URL (the page's own origin and path). */
+  url: string;
+  apiKey?: string;
+  token?: string;
+}
+
+/** How often the failure and slow-test lists may be recomputed (they scan every test of every run). */
+const LISTS_INTERVAL_MS = 250;
+const LOG_CAPACITY = 200;
+const FAILURES_SHOWN = 100;
+const SLOW_SHOWN = 10;
+
+const RESYNC_REASONS: Record<string, string> = {
+  EPOCH_CHANGED: 'the broadcaster restarted',
+  HISTORY_EVICTED: 'missed events were no longer in its history',
+  FUTURE_SEQ: 'the broadcaster is behind this page',
+};
+
+type Shown = 'connecting' | 'connected' | 'reconnecting' | 'resynced' | 'unauthorized' | 'disconnected';
+
+interface CardRefs {
+  title: HTMLElement;
+  badge: HTMLElement;
+  framework: HTMLElement;
+  duration: HTMLElement;
+  tags: HTMLElement;
+  bar: HTMLElement;
+  segPassed: HTMLElement;
+  segFailed: HTMLElement;
+  segSkipped: HTMLElement;
+  progressText: HTMLElement;
+  counts: Record<'passed' | 'failed' | 'skipped' | 'todo' | 'flaky', HTMLElement>;
+  flakyBox: HTMLElement;
+  current: HTMLElement;
+  currentName: HTMLElement;
+  currentFile: HTMLElement;
+}
+
+const byId = <T extends HTMLElement = HTMLElement>(id: string): T => {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`testwire dashboard: the page has no #${id} element (index.html and app.js differ?)`);
+  return el as T;
+};
+
+export class Dashboard {
+  private client: TestwireClient | undefined;
+  private readonly runs = new Map<string, RunSnapshot>();
+  private readonly log = new EventLog(LOG_CAPACITY);
+  /** Tests a reporter flagged as slow (performance.bottleneck), by id. */
+  private readonly flagged = new Set<string>();
+
+  private dirtyCards = false;
+  private dirtyLists = false;
+  private dirtyLog = false;
+  private dirtyConnection = true;
+  private frame = 0;
+  private listsAt = 0;
+  private listsTimer: ReturnType<typeof setTimeout> | undefined;
+  private ticker: ReturnType<typeof setInterval> | undefined;
+
+  private connection: { state: ConnectionState; info: StateInfo; resync?: ResyncInfo; error?: Error } = {
+    state: 'connecting',
+    info: {},
+  };
+
+  private filter = parseTypeFilter('');
+  private logRebuild = false;
+  private logPaused = false;
+  /** Highest log key rendered; rows of newer entries are prepended on the next frame. */
+  private logRendered = 0;
+
+  private readonly cards = new Map<string, HTMLElement>();
+  private readonly cardRefs = new WeakMap<HTMLElement, CardRefs>();
+  private readonly failureEls = new Map<string, HTMLElement>();
+  private readonly slowEls = new Map<string, HTMLElement>();
+  private nextCardId = 1;
+
+  private readonly el = {
+    connection: byId('connection'),
+    connectionLabel: byId('connection-label'),
+    connectionDetail: byId('connection-detail'),
+    server: byId('server'),
+    reconnect: byId<HTMLButtonElement>('reconnect'),
+    runs: byId('runs'),
+    runsEmpty: byId('runs-empty'),
+    runsCount: byId('runs-count'),
+    failures: byId('failures'),
+    failuresEmpty: byId('failures-empty'),
+    failuresCount: byId('failures-count'),
+    failuresMore: byId('failures-more'),
+    slow: byId('slow'),
+    slowEmpty: byId('slow-empty'),
+    log: byId('log'),
+    logCount: byId('log-count'),
+    logFilter: byId<HTMLInputElement>('log-filter'),
+    logPause: byId<HTMLButtonElement>('log-pause'),
+    logClear: byId<HTMLButtonElement>('log-clear'),
+    announcer: byId('announcer'),
+    wsUrl: byId('ws-url'),
+  };
+
+  constructor(private readonly options: DashboardOptions) {
+    this.el.logFilter.addEventListener('input', () => {
+      this.filter = parseTypeFilter(this.el.logFilter.value);
+      this.logRebuild = true;
+      this.markLog();
+    });
+    this.el.logPause.addEventListener('click', () => {
+      this.logPaused = !this.logPaused;
+      if (!this.logPaused) this.logRebuild = true;
+      this.markLog();
+    });
+    this.el.logClear.addEventListener('click', () => {
+      this.log.clear();
+      this.logRebuild = true;
+      this.markLog();
+    });
+    this.el.reconnect.addEventListener('click', () => this.start());
+    const ws = new URL('ws', options.url.endsWith('/') ? options.url : `${options.url}/`);
+    ws.protocol = ws.protocol === 'https:' ? 'wss:' : 'ws:';
+    setText(this.el.wsUrl, ws.toString());
+  }
+
+  /** Connects (again, after a fatal error); the client then keeps reconnecting on its own. */
+  start(): void {
+    const previous = this.client;
+    if (previous) void previous.close();
+    this.runs.clear();
+    this.connection = { state: 'connecting', info: {} };
+    const client = createClient({
+      url: this.options.url,
+      apiKey: this.options.apiKey,
+      token: this.options.token,
+      // A dashboard is left open for hours: keep trying, but never more often than every 5 s once idle.
+      reconnect: { attempts: Number.POSITIVE_INFINITY, baseDelayMs: 250, maxDelayMs: 5000 },
+      runState: { maxCompletedRuns: 50 },
+    });
+    this.client = client;
+
+    client.onState((state, info) => {
+      if (this.client !== client) return;
+      const resync = state === 'open' ? this.connection.resync : undefined;
+      this.connection = { state, info, resync, error: info.error ?? this.connection.error };
+      if (state === 'open') this.connection.error = undefined;
+      this.dirtyConnection = true;
+      this.schedule();
+    });
+    client.onResync((info) => {
+      if (this.client !== client) return;
+      // Shown once the connection is back in sync (the `open` that follows).
+      this.connection.resync = info;
+      this.announce(`Resynced: ${RESYNC_REASONS[info.reason] ?? info.reason}; runs rebuilt from a snapshot.`);
+    });
+    client.onError((error) => {
+      if (this.client !== client) return;
+      this.connection.error = error;
+      this.dirtyConnection = true;
+      this.schedule();
+    });
+    client.onRunState((update) => {
+      if (this.client !== client) return;
+      if (update.reason === 'event' && update.run) {
+        // `update.run` builds its test list only when read; cards never read it.
+        this.runs.set(update.run.runId, update.run);
+        const type = update.event?.type;
+        if (type !== 'test.progress' && type !== 'test.output') this.dirtyLists = true;
+        if (type === 'test.completed') this.announceCompleted(update.run);
+      } else {
+        this.runs.clear();
+        for (const run of client.state.snapshot()) this.runs.set(run.runId, run);
+        this.dirtyLists = true;
+      }
+      this.dirtyCards = true;
+      this.schedule();
+    });
+    client.on('*', (data, envelope) => {
+      if (this.client !== client) return;
+      this.log.push(envelope);
+      if (envelope.type === 'performance.bottleneck') {
+        const id = (data as { id?: string }).id;
+        if (id) {
+          this.flagged.add(id);
+          this.dirtyLists = true;
+        }
+      }
+      this.markLog();
+    });
+    client.connect().catch((error: Error) => {
+      // Reported through onState('closed') as well; keep the reason for the status line.
+      if (this.client === client) {
+        this.connection.error = error;
+        this.dirtyConnection = true;
+        this.schedule();
+      }
+    });
+    // Running runs show a live duration.
+    this.ticker ??= setInterval(() => {
+      for (const run of this.runs.values()) {
+        if (run.status === 'running') {
+          this.dirtyCards = true;
+          this.schedule();
+          return;
+        }
+      }
+    }, 1000);
+    this.dirtyCards = true;
+    this.dirtyLists = true;
+    this.dirtyConnection = true;
+    this.logRebuild = true;
+    this.schedule();
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Scheduling
+
+  private markLog(): void {
+    this.dirtyLog = true;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.render();
+    });
+  }
+
+  private render(): void {
+    if (this.dirtyConnection) {
+      this.dirtyConnection = false;
+      this.renderConnection();
+    }
+    if (this.dirtyCards) {
+      this.dirtyCards = false;
+      this.renderCards();
+    }
+    if (this.dirtyLists) {
+      const wait = LISTS_INTERVAL_MS - (performance.now() - this.listsAt);
+      if (wait <= 0) {
+        this.dirtyLists = false;
+        this.listsAt = performance.now();
+        this.renderLists();
+      } else if (!this.listsTimer) {
+        this.listsTimer = setTimeout(() => {
+          this.listsTimer = undefined;
+          this.schedule();
+        }, wait);
+      }
+    }
+    if (this.dirtyLog) {
+      this.dirtyLog = false;
+      this.renderLog();
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Connection
+
+  private renderConnection(): void {
+    const { state, info, resync, error } = this.connection;
+    let shown: Shown;
+    let label: string;
+    let detail = '';
+    switch (state) {
+      case 'open':
+        if (resync) {
+          shown = 'resynced';
+          label = 'Resynced';
+          detail = `${RESYNC_REASONS[resync.reason] ?? resync.message}: runs rebuilt from a snapshot`;
+        } else {
+          shown = 'connected';
+          label = 'Connected';
+          detail = 'live';
+        }
+        break;
+      case 'reconnecting':
+        shown = 'reconnecting';
+        label = 'Reconnecting…';
+        detail = `attempt ${info.attempt ?? 1}${info.delayMs !== undefined ? `, next in ${formatDuration(info.delayMs)}` : ''}${info.error?.message ? ` (${info.error.message})` : ''}`;
+        break;
+      case 'closed':
+        if (error instanceof TestwireAuthError || (error as { code?: string })?.code === 'AUTH_FAILED') {
+          shown = 'unauthorized';
+          label = 'Not authorized';
+          detail = 'open this page with ?apiKey=<key> (the TESTWIRE_API_KEY of the test run)';
+        } else {
+          shown = 'disconnected';
+          label = 'Disconnected';
+          detail = error?.message ?? '';
+        }
+        break;
+      default:
+        shown = 'connecting';
+        label = 'Connecting…';
+    }
+    setAttr(this.el.connection, 'data-status', shown);
+    setText(this.el.connectionLabel, label);
+    setText(this.el.connectionDetail, detail);
+    setHidden(this.el.reconnect, state !== 'closed');
+    const server = this.client?.server;
+    setText(
+      this.el.server,
+      server && state === 'open'
+        ? `testwire ${server.version} · epoch ${server.epoch.slice(0, 8)} · seq ${this.client?.seq ?? 0}`
+        : '',
+    );
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Run cards
+
+  private renderCards(): void {
+    const client = this.client;
+    if (client) {
+      for (const id of this.runs.keys()) if (!client.state.has(id)) this.runs.delete(id);
+    }
+    const now = Date.now();
+    const cards = orderRuns([...this.runs.values()]).map((run) => runCard(run, now));
+    reconcile(
+      this.el.runs,
+      cards,
+      this.cards,
+      (c) => c.runId,
+      (c) => this.createCard(c),
+      (el, c) => this.updateCard(el, c),
+    );
+    setHidden(this.el.runsEmpty, cards.length > 0);
+    const running = cards.filter((c) => c.outcome === 'running').length;
+    setText(this.el.runsCount, cards.length ? `${cards.length}${running ? ` · ${running} running` : ''}` : '');
+    const failed = cards.reduce((n, c) => n + c.failed, 0);
+    const parts: string[] = [];
+    if (failed) parts.push(`✗ ${failed} failed`);
+    if (running) parts.push(`● ${running} running`);
+    else if (cards.length && !failed) parts.push(cards.some((c) => c.outcome === 'failed') ? '✗ failed' : '✓ passed');
+    const title = parts.length ? `${parts.join(' · ')} — testwire` : 'testwire';
+    if (document.title !== title) document.title = title;
+  }
+
+  private createCard(card: RunCard): HTMLElement {
+    const id = `run-${this.nextCardId++}`;
+    const count = (name: keyof CardRefs['counts'], label: string) => {
+      const dd = h('dd', { 'data-count': name }, '0');
+      return { box: h('div', { class: `count-box ${name}` }, h('dt', {}, label), dd), dd };
+    };
+    const passed = count('passed', 'passed');
+    const failed = count('failed', 'failed');
+    const skipped = count('skipped', 'skipped');
+    const todo = count('todo', 'todo');
+    const flaky = count('flaky', 'flaky');
+    const refs: CardRefs = {
+      title: h('h3', { class: 'run-title', id: `${id}-title` }),
+      badge: h('span', { class: 'badge' }),
+      framework: h('span', { class: 'framework' }),
+      duration: h('span', { class: 'duration', title: 'Duration' }),
+      tags: h('span', { class: 'tags' }),
+      bar: h('div', {
+        class: 'bar',
+        role: 'progressbar',
+        'aria-labelledby': `${id}-title`,
+        'aria-valuemin': 0,
+      }),
+      segPassed: h('span', { class: 'seg passed' }),
+      segFailed: h('span', { class: 'seg failed' }),
+      segSkipped: h('span', { class: 'seg skipped' }),
+      progressText: h('p', { class: 'progress-text' }),
+      counts: { passed: passed.dd, failed: failed.dd, skipped: skipped.dd, todo: todo.dd, flaky: flaky.dd },
+      flakyBox: flaky.box,
+      current: h('p', { class: 'current', hidden: true }),
+      currentName: h('span', { class: 'current-name' }),
+      currentFile: h('span', { class: 'current-file' }),
+    };
+    refs.bar.append(refs.segPassed, refs.segFailed, refs.segSkipped);
+    refs.current.append(h('span', { class: 'current-mark', 'aria-hidden': 'true' }, '▶'), refs.currentName, refs.currentFile);
+    const el = h(
+      'article',
+      { class: 'run', 'data-run-id': card.runId, 'aria-labelledby': `${id}-title` },
+      h('header', { class: 'run-head' }, refs.title, refs.badge),
+      h('p', { class: 'run-meta' }, refs.framework, refs.duration, refs.tags),
+      refs.bar,
+      refs.progressText,
+      h('dl', { class: 'counts' }, passed.box, failed.box, skipped.box, todo.box, flaky.box),
+      refs.current,
+    );
+    this.cardRefs.set(el, refs);
+    return el;
+  }
+
+  private updateCard(el: HTMLElement, c: RunCard): void {
+    const r = this.cardRefs.get(el);
+    if (!r) return;
+    setAttr(el, 'data-outcome', c.outcome);
+    setText(r.title, c.title);
+    setAttr(r.title, 'title', c.runId);
+    setText(r.badge, c.outcome);
+    setText(r.framework, c.framework);
+    setText(r.duration, formatDuration(c.durationMs));
+    setText(r.tags, c.tags.join(' · '));
+    const total = c.total || 1;
+    const width = (n: number) => `${Math.min(100, (n / total) * 100).toFixed(2)}%`;
+    const indeterminate = c.progress === undefined;
+    setAttr(r.bar, 'data-indeterminate', indeterminate ? 'true' : undefined);
+    if (r.segPassed.style.width !== width(c.passed)) r.segPassed.style.width = width(c.passed);
+    if (r.segFailed.style.width !== width(c.failed)) r.segFailed.style.width = width(c.failed);
+    const rest = c.skipped + c.todo;
+    if (r.segSkipped.style.width !== width(rest)) r.segSkipped.style.width = width(rest);
+    setAttr(r.bar, 'aria-valuemax', indeterminate ? undefined : String(c.total));
+    setAttr(r.bar, 'aria-valuenow', indeterminate ? undefined : String(c.completed));
+    const text = indeterminate
+      ? `${c.completed} done, total not known yet`
+      : `${c.completed} of ${c.total} tests · ${Math.round((c.progress ?? 0) * 100)}%`;
+    setAttr(r.bar, 'aria-valuetext', text);
+    setText(r.progressText, text);
+    setText(r.counts.passed, String(c.passed));
+    setText(r.counts.failed, String(c.failed));
+    setText(r.counts.skipped, String(c.skipped));
+    setText(r.counts.todo, String(c.todo));
+    setText(r.counts.flaky, String(c.flaky));
+    setHidden(r.flakyBox, c.flaky === 0);
+    setHidden(r.current, !c.current);
+    setText(r.currentName, c.current ?? '');
+    setText(r.currentFile, c.currentFile ?? '');
+  }
+
+  private announceCompleted(run: RunSnapshot): void {
+    const c = run.counts;
+    const verdict = run.summary ? (run.summary.success ? 'passed' : 'failed') : 'finished';
+    this.announce(
+      `${runTitle(run)} ${verdict}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped.`,
+    );
+  }
+
+  private announce(text: string): void {
+    setText(this.el.announcer, text);
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Failures and slow tests
+
+  private renderLists(): void {
+    const runs = this.client ? this.client.state.snapshot() : [];
+    const failures = failuresOf(runs, FAILURES_SHOWN);
+    reconcile(
+      this.el.failures,
+      failures.items,
+      this.failureEls,
+      (f) => f.key,
+      (f) => this.createFailure(f),
+      (el, f) => this.updateFailure(el, f),
+    );
+    setHidden(this.el.failuresEmpty, failures.total > 0);
+    setText(this.el.failuresCount, failures.total ? String(failures.total) : '');
+    const more = failures.total - failures.items.length;
+    setHidden(this.el.failuresMore, more <= 0);
+    setText(this.el.failuresMore, more > 0 ? `and ${more} more` : '');
+
+    const slow = slowTestsOf(runs, SLOW_SHOWN, this.flagged);
+    reconcile(
+      this.el.slow,
+      slow,
+      this.slowEls,
+      (s) => s.key,
+      (s) => this.createSlow(s),
+      (el, s) => this.updateSlow(el, s),
+    );
+    setHidden(this.el.slowEmpty, slow.length > 0);
+  }
+
+  private createFailure(f: FailureItem): HTMLElement {
+    return h(
+      'li',
+      { class: 'failure', 'data-scope': f.scope },
+      h(
+        'details',
+        {},
+        h(
+          'summary',
+          {},
+          h('span', { class: 'failure-title' }),
+          h('span', { class: 'failure-message' }),
+          h('span', { class: 'failure-where' }, h('code', { class: 'failure-location' }), h('span', { class: 'failure-run' })),
+        ),
+        h('pre', { class: 'failure-details' }),
+      ),
+    );
+  }
+
+  private updateFailure(el: HTMLElement, f: FailureItem): void {
+    const q = (cls: string) => el.querySelector(`.${cls}`) as HTMLElement;
+    setText(q('failure-title'), f.scope === 'test' ? f.title : `${f.scope}: ${f.title}`);
+    setText(q('failure-message'), f.firstLine);
+    setText(q('failure-location'), f.location ?? '');
+    setText(q('failure-run'), f.runTitle);
+    setText(q('failure-details'), f.details || f.firstLine);
+  }
+
+  private createSlow(_s: SlowItem): HTMLElement {
+    return h(
+      'li',
+      { class: 'slow-item' },
+      h('span', { class: 'slow-duration' }),
+      h('span', { class: 'slow-title' }),
+      h('span', { class: 'slow-where' }, h('code', { class: 'slow-location' }), h('span', { class: 'slow-run' })),
+    );
+  }
+
+  private updateSlow(el: HTMLElement, s: SlowItem): void {
+    const q = (cls: string) => el.querySelector(`.${cls}`) as HTMLElement;
+    setAttr(el, 'data-status', s.status);
+    setAttr(el, 'data-flagged', s.flagged ? 'true' : undefined);
+    setText(q('slow-duration'), formatDuration(s.durationMs));
+    setText(q('slow-title'), s.title);
+    setText(q('slow-location'), s.location ?? '');
+    setText(q('slow-run'), s.runTitle);
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Event log
+
+  private renderLog(): void {
+    setText(this.el.logPause, this.logPaused ? 'Resume' : 'Pause');
+    setAttr(this.el.logPause, 'aria-pressed', String(this.logPaused));
+    setAttr(this.el.logFilter, 'aria-invalid', this.filter.error ? 'true' : undefined);
+    setAttr(this.el.logFilter, 'title', this.filter.error);
+    if (this.logPaused) {
+      setText(this.el.logCount, `paused · ${this.log.size} held`);
+      return;
+    }
+    const list = this.el.log;
+    if (this.logRebuild) {
+      this.logRebuild = false;
+      list.replaceChildren();
+      this.logRendered = 0;
+    }
+    // New entries, newest first, prepended in one insertion.
+    const fresh: HTMLElement[] = [];
+    for (const entry of this.log.newestFirst()) {
+      if (entry.key <= this.logRendered) break;
+      if (this.filter.matches(entry.type)) fresh.push(this.logRow(entry));
+    }
+    if (fresh.length > 0) list.prepend(...fresh);
+    const newest = this.log.newestFirst()[0];
+    if (newest) this.logRendered = Math.max(this.logRendered, newest.key);
+    // Drop rows of entries that left the ring.
+    const oldest = this.log.oldestKey;
+    let last = list.lastElementChild as HTMLElement | null;
+    while (last && Number(last.dataset.key) < oldest) {
+      const previous = last.previousElementSibling as HTMLElement | null;
+      last.remove();
+      last = previous;
+    }
+    const shown = list.childElementCount;
+    setText(this.el.logCount, this.filter.all ? String(shown) : `${shown} of ${this.log.size}`);
+  }
+
+  private logRow(entry: LogEntry): HTMLElement {
+    const [category] = entry.type.split('.');
+    const status = (entry.event.data as { status?: unknown } | undefined)?.status;
+    return h(
+      'li',
+      {
+        class: 'log-row',
+        'data-key': entry.key,
+        'data-type': entry.type,
+        'data-category': category,
+        'data-status': typeof status === 'string' ? status : undefined,
+      },
+      h('time', { datetime: entry.timestamp }, formatClock(entry.timestamp)),
+      h('span', { class: 'log-seq' }, `#${entry.seq}`),
+      h('span', { class: 'log-type' }, entry.type),
+      h('span', { class: 'log-summary' }, summarizeEvent(entry.event)),
+    );
+  }
+}

@@ -1,0 +1,287 @@
+/**
+ * The dashboard in a real browser: headless Chromium (playwright-core) loads the page from a real
+ * broadcaster (through a TCP proxy, so the test can cut the page's connection), a small run is published,
+ * and the page must show it; then the connection dies and the page must reconnect and catch up, first by
+ * resuming (no event lost), then by resyncing from a snapshot when the history no longer holds the gap.
+ *
+ * Skips when /usr/bin/chromium is absent, except in CI (env CI set), where it fails: CI installs it.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Broadcaster, startBroadcaster } from '@testwire/broadcaster';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dashboardDir } from '../src/index.js';
+import { completed, failed, output, result, running, started } from './helpers/events.js';
+import { startProxy, type TcpProxy } from './helpers/proxy.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const HAVE_CHROMIUM = existsSync(CHROMIUM);
+const API_KEY = 'dashboard-test-key';
+const WAIT_MS = 15_000;
+
+if (!HAVE_CHROMIUM) {
+  if (process.env.CI) {
+    describe('dashboard in Chromium', () => {
+      it('needs Chromium', () => {
+        throw new Error(`${CHROMIUM} is missing; CI must install it (apt-get install -y chromium)`);
+      });
+    });
+  } else {
+    console.warn(
+      `[@testwire/dashboard] browser tests SKIPPED: ${CHROMIUM} not found (apt-get install -y chromium). They run in CI.`,
+    );
+  }
+}
+
+/** Waits until `selector`'s text equals `want` (or matches it); the error names what the page showed. */
+async function waitText(page: Page, selector: string, want: string | RegExp): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  let last: string | null = null;
+  while (Date.now() < deadline) {
+    last = await page.locator(selector).first().textContent({ timeout: 1000 }).catch(() => null);
+    if (last !== null && (typeof want === 'string' ? last.trim() === want : want.test(last))) return;
+    await page.waitForTimeout(50);
+  }
+  throw new Error(`${selector}: expected ${String(want)}, the page shows ${JSON.stringify(last)}`);
+}
+
+async function waitStatus(page: Page, status: string): Promise<void> {
+  try {
+    await page.waitForSelector(`[data-testid="connection-indicator"][data-status="${status}"]`, { timeout: WAIT_MS });
+  } catch {
+    const shown = await page.getAttribute('[data-testid="connection-indicator"]', 'data-status');
+    const detail = await page.textContent('#connection-detail');
+    throw new Error(`connection status: expected ${status}, the page shows ${shown} (${detail})`);
+  }
+}
+
+const count = (runId: string, name: string) => `[data-run-id="${runId}"] [data-count="${name}"]`;
+
+describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', () => {
+  let browser: Browser;
+  let b: Broadcaster;
+  let proxy: TcpProxy;
+  let page: Page;
+  let shots: string;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    expect(existsSync(join(dashboardDir, 'index.html')), 'dist/public is built (pnpm build)').toBe(true);
+    b = await startBroadcaster({
+      port: 0,
+      host: '127.0.0.1',
+      apiKey: API_KEY,
+      dashboardDir,
+      // Small on purpose: the last phase publishes more than this while the page is offline.
+      history: { maxEvents: 30 },
+      logger: { warn() {} },
+    });
+    proxy = await startProxy(b.port);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('pageerror', (error) => pageErrors.push(`pageerror: ${error.message}`));
+    page.on('console', (message) => {
+      // Chromium logs refused WebSocket connections (expected while the proxy is down); CSP violations
+      // and exceptions are bugs.
+      if (message.type() === 'error' && /Content Security Policy|Uncaught/i.test(message.text()))
+        pageErrors.push(`console: ${message.text()}`);
+    });
+    shots = mkdtempSync(join(tmpdir(), 'testwire-dashboard-'));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await proxy?.close();
+    await b?.close({ timeoutMs: 500 });
+    if (shots && !process.env.TESTWIRE_KEEP_SCREENSHOTS) rmSync(shots, { recursive: true, force: true });
+  });
+
+  it('connects with ?apiKey= from the page URL and shows an empty state', async () => {
+    await page.goto(`${proxy.url}/?apiKey=${API_KEY}`);
+    await waitStatus(page, 'connected');
+    expect(await page.isVisible('#runs-empty')).toBe(true);
+    expect(await page.title()).toBe('testwire');
+    // The page loads nothing from elsewhere: every resource is same-origin.
+    const origins = await page.evaluate(() =>
+      performance.getEntriesByType('resource').map((r) => new URL(r.name).origin),
+    );
+    expect(new Set(origins)).toEqual(new Set([proxy.url]));
+  });
+
+  it('shows a run live: card, counts, progress, current test, failures, slow tests and the event log', async () => {
+    b.publish(started('r1', 'web-app', 4));
+    b.publish(running('r1', 'web-app', 'adds', 0, 4));
+    b.publish(result('r1', 'web-app', 'adds', 'passed', 12));
+    b.publish(result('r1', 'web-app', 'subtracts', 'passed', 1500));
+    b.publish(running('r1', 'web-app', 'multiplies <img src=x onerror="window.__xss=1">', 2, 4));
+    await b.flush();
+
+    await page.waitForSelector('[data-run-id="r1"]', { timeout: WAIT_MS });
+    await waitText(page, count('r1', 'passed'), '2');
+    await waitText(page, '[data-run-id="r1"] .badge', 'running');
+    await waitText(page, '[data-run-id="r1"] .run-title', 'web-app');
+    await waitText(page, '[data-run-id="r1"] .framework', 'vitest 3.2.4');
+    await waitText(page, '[data-run-id="r1"] .progress-text', '2 of 4 tests · 50%');
+    await waitText(page, '[data-run-id="r1"] .current-name', 'multiplies <img src=x onerror="window.__xss=1">');
+    expect(await page.getAttribute('[data-run-id="r1"] [role="progressbar"]', 'aria-valuenow')).toBe('2');
+    expect(await page.getAttribute('[data-run-id="r1"] [role="progressbar"]', 'aria-valuemax')).toBe('4');
+    expect(await page.isHidden('#runs-empty')).toBe(true);
+
+    const error = {
+      message: 'expected 6 to be 7 // Object.is equality\n\n- Expected\n+ Received\n\n- 7\n+ 6',
+      stack:
+        'AssertionError: expected 6 to be 7 // Object.is equality\n    at src/math.test.ts:12:17\n    at node_modules/vitest/dist/runner.js:1:1',
+    };
+    const xssName = 'multiplies <img src=x onerror="window.__xss=1">';
+    b.publish(result('r1', 'web-app', xssName, 'failed', 40, error));
+    b.publish(failed('r1', 'web-app', xssName, error));
+    b.publish(output('r1', 'web-app', 'computing…'));
+    b.publish(result('r1', 'web-app', 'divides', 'skipped', 0));
+    b.publish(completed('r1', 'web-app', { passed: 2, failed: 1, skipped: 1 }, 2345));
+    await b.flush();
+
+    await waitText(page, '[data-run-id="r1"] .badge', 'failed');
+    expect(await page.textContent(count('r1', 'passed'))).toBe('2');
+    expect(await page.textContent(count('r1', 'failed'))).toBe('1');
+    expect(await page.textContent(count('r1', 'skipped'))).toBe('1');
+    expect(await page.textContent(count('r1', 'todo'))).toBe('0');
+    expect(await page.textContent('[data-run-id="r1"] .duration')).toBe('2.3 s');
+    expect(await page.textContent('[data-run-id="r1"] .progress-text')).toBe('4 of 4 tests · 100%');
+    expect(await page.isHidden('[data-run-id="r1"] .current')).toBe(true);
+
+    // Failures: first error line and file:line where the assertion threw; the test name stays text.
+    await waitText(page, '#failures-count', '1');
+    const failure = '[data-testid="failures"] li';
+    expect(await page.locator(failure).count()).toBe(1);
+    expect(await page.textContent(`${failure} .failure-title`)).toBe(`math › ${xssName}`);
+    expect(await page.textContent(`${failure} .failure-message`)).toBe('expected 6 to be 7 // Object.is equality');
+    expect(await page.textContent(`${failure} .failure-location`)).toBe('src/math.test.ts:12');
+    expect(await page.locator('img[src="x"]').count()).toBe(0);
+    expect(await page.evaluate(() => (window as { __xss?: number }).__xss)).toBeUndefined();
+    // Expanding shows the diff and stack.
+    await page.click(`${failure} summary`);
+    expect(await page.textContent(`${failure} .failure-details`)).toContain('+ Received');
+
+    // Slowest first.
+    await waitText(page, '[data-testid="slow-tests"] li:first-child .slow-title', 'math › subtracts');
+    expect(await page.textContent('[data-testid="slow-tests"] li:first-child .slow-duration')).toBe('1.5 s');
+
+    // The log holds every event, newest first; the filter narrows it by type.
+    await waitText(page, '[data-testid="event-log"] li:first-child .log-type', 'test.completed');
+    expect(await page.locator('[data-testid="event-log"] li').count()).toBe(10);
+    await page.fill('#log-filter', 'result');
+    await waitText(page, '#log-count', '4 of 10');
+    const types = await page.$$eval('[data-testid="event-log"] li', (rows) => rows.map((r) => r.getAttribute('data-type')));
+    expect(types).toEqual(['test.result', 'test.result', 'test.result', 'test.result']);
+    await page.fill('#log-filter', 'test.* !test.progress !test.output');
+    await waitText(page, '#log-count', '7 of 10');
+    await page.fill('#log-filter', '');
+    await waitText(page, '#log-count', '10');
+
+    expect(await page.title()).toBe('✗ 1 failed — testwire');
+    const shot = join(shots, 'dashboard-light.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: join(shots, 'dashboard-dark.png'), fullPage: true });
+    await page.emulateMedia({ colorScheme: 'light' });
+    expect(readFileSync(shot).subarray(1, 4).toString()).toBe('PNG');
+    console.log(`[@testwire/dashboard] screenshots in ${shots}`);
+  });
+
+  it('reconnects after the connection is killed and catches up on every missed event (resume)', async () => {
+    proxy.refuse(true);
+    proxy.dropAll();
+    await waitStatus(page, 'reconnecting');
+
+    const before = await seqOf(b);
+    b.publish(started('r2', 'api', 3));
+    b.publish(result('r2', 'api', 'get', 'passed', 5));
+    b.publish(result('r2', 'api', 'post', 'passed', 7));
+    b.publish(result('r2', 'api', 'put', 'failed', 9, { message: 'socket hang up' }));
+    b.publish(completed('r2', 'api', { passed: 2, failed: 1, skipped: 0 }, 100));
+    await b.flush();
+    const after = await seqOf(b);
+    expect(after - before).toBe(5);
+    // Still offline: nothing of r2 can have arrived.
+    await page.waitForTimeout(300);
+    expect(await page.locator('[data-run-id="r2"]').count()).toBe(0);
+
+    proxy.refuse(false);
+    await waitStatus(page, 'connected');
+    await waitText(page, count('r2', 'passed'), '2');
+    expect(await page.textContent(count('r2', 'failed'))).toBe('1');
+    expect(await page.textContent('[data-run-id="r2"] .badge')).toBe('failed');
+    // Every missed event was replayed into the log, in order.
+    const seqs = await page.$$eval('[data-testid="event-log"] li .log-seq', (els) => els.map((e) => e.textContent));
+    const missed = Array.from({ length: after - before }, (_, i) => `#${after - i}`);
+    expect(seqs.slice(0, missed.length)).toEqual(missed);
+    // r1 is untouched, and both failures are listed.
+    expect(await page.textContent(count('r1', 'passed'))).toBe('2');
+    await waitText(page, '#failures-count', '2');
+  });
+
+  it('resyncs from a snapshot when the missed events left the history', async () => {
+    proxy.refuse(true);
+    proxy.dropAll();
+    await waitStatus(page, 'reconnecting');
+    b.publish(started('r3', 'cli', 2));
+    // More than history.maxEvents (30): the page's resume position is evicted.
+    for (let i = 0; i < 40; i++) b.publish(output('r3', 'cli', `line ${i}`));
+    b.publish(result('r3', 'cli', 'parses', 'passed', 3));
+    b.publish(result('r3', 'cli', 'prints', 'passed', 4));
+    b.publish(completed('r3', 'cli', { passed: 2, failed: 0, skipped: 0 }, 50));
+    await b.flush();
+
+    proxy.refuse(false);
+    await waitStatus(page, 'resynced');
+    expect(await page.textContent('#connection-detail')).toContain('no longer in its history');
+    await waitText(page, count('r3', 'passed'), '2');
+    expect(await page.textContent('[data-run-id="r3"] .badge')).toBe('passed');
+    // The snapshot carries the earlier runs too.
+    expect(await page.textContent(count('r1', 'failed'))).toBe('1');
+    expect(await page.textContent(count('r2', 'failed'))).toBe('1');
+    expect(await page.locator('[data-testid="runs"] > article').count()).toBe(3);
+
+    // Live again after the resync.
+    b.publish(started('r4', 'docs', 1));
+    b.publish(result('r4', 'docs', 'builds', 'passed', 2));
+    await b.flush();
+    await waitText(page, count('r4', 'passed'), '1');
+  });
+
+  it('without the key the page says it is not authorized instead of retrying', async () => {
+    const other = await browser.newPage();
+    try {
+      await other.goto(`${proxy.url}/`);
+      await waitStatus(other, 'unauthorized');
+      expect(await other.textContent('#connection-detail')).toContain('?apiKey=');
+      expect(await other.isVisible('#reconnect')).toBe(true);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('raised no page errors or CSP violations', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+async function seqOf(b: Broadcaster): Promise<number> {
+  const res = await fetch(`${b.url}/status?apiKey=${API_KEY}`);
+  const status = (await res.json()) as { seq?: number };
+  if (typeof status.seq !== 'number') throw new Error(`/status has no seq: ${JSON.stringify(status)}`);
+  return status.seq;
+}

@@ -1,0 +1,214 @@
+/** The page's pure view functions, fed by a real RunStateStore (the reducer the client uses). */
+import { type AnyEventEnvelope, RunStateStore } from '@testwire/protocol';
+import { describe, expect, it } from 'vitest';
+import {
+  EventLog,
+  failureLocation,
+  failuresOf,
+  firstLine,
+  formatDuration,
+  orderRuns,
+  parseTypeFilter,
+  runCard,
+  slowTestsOf,
+  summarizeEvent,
+} from '../src/app/view-model.js';
+
+let seq = 0;
+function ev(type: string, runId: string, data: Record<string, unknown>, timestamp?: string): AnyEventEnvelope {
+  seq++;
+  return {
+    type,
+    seq,
+    runId,
+    timestamp: timestamp ?? new Date(Date.UTC(2026, 0, 1, 10, 0, 0, seq)).toISOString(),
+    data: { framework: 'vitest', project: runId === 'r1' ? 'web' : undefined, ...data },
+  } as AnyEventEnvelope;
+}
+
+function result(runId: string, name: string, status: string, extra: Record<string, unknown> = {}) {
+  return ev('test.result', runId, {
+    id: `${runId}:${name}`,
+    titlePath: ['math', name],
+    testName: name,
+    suite: 'math',
+    status,
+    duration: 10,
+    file: 'src/math.test.ts',
+    line: 3,
+    attempt: 1,
+    ...extra,
+  });
+}
+
+function store(...events: AnyEventEnvelope[]): RunStateStore {
+  const s = new RunStateStore();
+  for (const e of events) s.apply(e);
+  return s;
+}
+
+describe('runCard', () => {
+  it('counts, progress, title, framework and live duration of a running run', () => {
+    const s = store(
+      ev('test.started', 'r1', {
+        totalTests: 4,
+        testFiles: ['src/math.test.ts'],
+        run: { runId: 'r1', framework: 'vitest', frameworkVersion: '3.2.4', startedAt: 0, shard: { current: 1, total: 2 } },
+      }, '2026-01-01T10:00:00.000Z'),
+      result('r1', 'adds', 'passed'),
+      result('r1', 'subtracts', 'failed', { error: { message: 'expected 1 to be 2' } }),
+      ev('test.progress', 'r1', { status: 'running', testName: 'divides', file: 'src/math.test.ts', progress: 0.5, completed: 2, total: 4, duration: 5 }),
+    );
+    const card = runCard(s.get('r1')!, Date.parse('2026-01-01T10:00:02.500Z'));
+    expect(card).toMatchObject({
+      title: 'web',
+      framework: 'vitest 3.2.4',
+      outcome: 'running',
+      total: 4,
+      totalKnown: true,
+      passed: 1,
+      failed: 1,
+      completed: 2,
+      progress: 0.5,
+      current: 'divides',
+      currentFile: 'src/math.test.ts',
+      durationMs: 2500,
+      tags: ['shard 1/2'],
+    });
+  });
+
+  it('a completed run takes the verdict and duration of the summary; unknown totals have no progress', () => {
+    const s = store(
+      ev('test.started', 'r2', { totalTests: 0, testFiles: [] }),
+      result('r2', 'a', 'passed'),
+    );
+    expect(runCard(s.get('r2')!, Date.now())).toMatchObject({ title: 'r2', totalKnown: false, progress: undefined, total: 1 });
+    s.apply(ev('test.completed', 'r2', { summary: { total: 1, passed: 1, failed: 0, skipped: 0, duration: 1234, success: false } }));
+    // success false with no failed test (bail, coverage threshold): the runner's verdict wins
+    expect(runCard(s.get('r2')!, Date.now())).toMatchObject({ outcome: 'failed', durationMs: 1234, progress: 1 });
+  });
+
+  it('orders running runs first, then the most recent', () => {
+    const s = store(
+      ev('test.started', 'old', { totalTests: 1, testFiles: [] }, '2026-01-01T09:00:00.000Z'),
+      ev('test.completed', 'old', { summary: { total: 0, passed: 0, failed: 0, skipped: 0, duration: 1, success: true } }),
+      ev('test.started', 'new', { totalTests: 1, testFiles: [] }, '2026-01-01T11:00:00.000Z'),
+      ev('test.completed', 'new', { summary: { total: 0, passed: 0, failed: 0, skipped: 0, duration: 1, success: true } }),
+      ev('test.started', 'live', { totalTests: 1, testFiles: [] }, '2026-01-01T08:00:00.000Z'),
+    );
+    expect(orderRuns(s.snapshot()).map((r) => r.runId)).toEqual(['live', 'new', 'old']);
+  });
+});
+
+describe('failures', () => {
+  it('lists final failed attempts and failures outside tests, with first line and file:line', () => {
+    const s = store(
+      ev('test.started', 'r1', { totalTests: 3, testFiles: [] }),
+      result('r1', 'retried', 'failed', { willRetry: true, error: { message: 'first try' } }),
+      result('r1', 'adds', 'failed', {
+        error: {
+          message: '\u001b[31mexpected 1 to be 2\u001b[39m\n\n- Expected\n+ Received',
+          stack: 'AssertionError: expected 1 to be 2\n    at helper (src/util.ts:4:9)\n    at src/math.test.ts:12:17\n    at run (node_modules/vitest/dist/x.js:1:1)',
+        },
+      }),
+      ev('test.failed', 'r1', {
+        scope: 'file',
+        testName: '',
+        suite: '',
+        status: 'failed',
+        duration: 0,
+        file: 'src/broken.test.ts',
+        error: { message: 'SyntaxError: Unexpected token' },
+      }),
+    );
+    const { items, total } = failuresOf(s.snapshot());
+    expect(total).toBe(2);
+    expect(items.map((i) => [i.scope, i.title, i.firstLine, i.location])).toEqual([
+      ['file', 'src/broken.test.ts', 'SyntaxError: Unexpected token', 'src/broken.test.ts'],
+      ['test', 'math › adds', 'expected 1 to be 2', 'src/math.test.ts:12'],
+    ]);
+    expect(items[1].details).toContain('- Expected');
+    expect(items[1].details).toContain('at src/math.test.ts:12:17');
+    expect(items[1].details).not.toContain('\u001b');
+  });
+
+  it('bounds the list but counts everything', () => {
+    const events = [ev('test.started', 'r1', { totalTests: 30, testFiles: [] })];
+    for (let i = 0; i < 30; i++) events.push(result('r1', `t${i}`, 'failed', { error: { message: `boom ${i}` } }));
+    const { items, total } = failuresOf(store(...events).snapshot(), 10);
+    expect(total).toBe(30);
+    expect(items).toHaveLength(10);
+  });
+
+  it('failureLocation falls back to the declared location', () => {
+    expect(failureLocation({ message: 'x', stack: 'Error: x\n    at other.ts:1:1' }, 'a.test.ts', 7)).toBe('a.test.ts:7');
+    expect(failureLocation({ message: 'x', stack: 'Error: x\n    at /abs/root/a.test.ts:9:3' }, 'a.test.ts', 7)).toBe('a.test.ts:9');
+    expect(failureLocation(undefined, 'a.test.ts')).toBe('a.test.ts');
+    expect(failureLocation(undefined, undefined)).toBeUndefined();
+  });
+
+  it('firstLine skips blank lines and bounds length', () => {
+    expect(firstLine('\n\n  hello  \nworld')).toBe('hello');
+    expect(firstLine('x'.repeat(500), 10)).toBe(`${'x'.repeat(9)}…`);
+    expect(firstLine(undefined)).toBe('');
+  });
+});
+
+describe('slowTestsOf', () => {
+  it('keeps the N slowest finished tests, slowest first, flagging bottlenecks', () => {
+    const events = [ev('test.started', 'r1', { totalTests: 50, testFiles: [] })];
+    for (let i = 0; i < 50; i++) events.push(result('r1', `t${i}`, 'passed', { duration: (i * 37) % 50 }));
+    const slow = slowTestsOf(store(...events).snapshot(), 5, new Set(['r1:t29']));
+    expect(slow.map((s) => s.durationMs)).toEqual([49, 48, 47, 46, 45]);
+    // 37·i mod 50 = 49 at i = 27; 48 at i = 24; 47 at i = 21 ...; 45 at i = 15... and t29 is 73%50=23 -> not in top 5
+    expect(slow[0].title).toBe('math › t27');
+    expect(slow.some((s) => s.flagged)).toBe(false);
+    const flagged = slowTestsOf(store(...events).snapshot(), 50, new Set(['r1:t29']));
+    expect(flagged.find((s) => s.title === 'math › t29')?.flagged).toBe(true);
+  });
+});
+
+describe('event log', () => {
+  it('keeps the last N events, newest first', () => {
+    const log = new EventLog(3);
+    for (let i = 0; i < 5; i++) log.push(result('r', `t${i}`, 'passed'));
+    expect(log.size).toBe(3);
+    expect(log.newestFirst().map((e) => (e.event.data as { testName: string }).testName)).toEqual(['t4', 't3', 't2']);
+    expect(log.oldestKey).toBe(3);
+    log.clear();
+    expect(log.newestFirst()).toEqual([]);
+  });
+
+  it('filters by pattern, substring and exclusion', () => {
+    const f = parseTypeFilter('test.*, !test.output');
+    expect(['test.result', 'test.output', 'coverage.progress'].filter(f.matches)).toEqual(['test.result']);
+    expect(parseTypeFilter('*.error').matches('system.error')).toBe(true);
+    expect(parseTypeFilter('*.error').matches('test.failed')).toBe(false);
+    expect(parseTypeFilter('Result').matches('test.result')).toBe(true);
+    expect(parseTypeFilter('  ').all).toBe(true);
+    const bad = parseTypeFilter('test.(');
+    expect(bad.error).toMatch(/not an event type or pattern/);
+    expect(bad.matches('test.result')).toBe(true);
+  });
+
+  it('summarizes events in one bounded line and never throws on odd data', () => {
+    expect(summarizeEvent(result('r', 'adds', 'passed'))).toBe('✓ math › adds (10 ms)');
+    expect(summarizeEvent(ev('test.output', 'r', { output: 'hello\nworld', stream: 'stdout', outputType: 'stdout' }))).toBe(
+      '[stdout] hello',
+    );
+    const weird = { type: 'test.completed', seq: 1, runId: 'r', timestamp: '', data: { summary: null } } as unknown as AnyEventEnvelope;
+    expect(summarizeEvent(weird)).toContain('passed');
+    const unknown = { type: 'x.y', seq: 1, runId: 'r', timestamp: '', data: { a: 'b'.repeat(500) } } as unknown as AnyEventEnvelope;
+    expect(summarizeEvent(unknown, 50)).toHaveLength(50);
+  });
+
+  it('formats durations', () => {
+    expect([formatDuration(12.4), formatDuration(1500), formatDuration(125_000), formatDuration(3_725_000)]).toEqual([
+      '12 ms',
+      '1.5 s',
+      '2m 05s',
+      '1h 02m',
+    ]);
+    expect(formatDuration(undefined)).toBe('–');
+  });
+});
