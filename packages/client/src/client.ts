@@ -337,7 +337,11 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
     return () => this.stateListeners.delete(listener);
   }
 
-  /** The client could not resume without loss and replaced its run state from a snapshot. */
+  /**
+   * The client replaced its run state from a snapshot: the broadcaster changed (`EPOCH_CHANGED`; with
+   * `replayed: true` its events follow from its first one, nothing lost), or events were lost from its
+   * history (`replayed: false`). See `ResyncInfo`.
+   */
   onResync(listener: (info: ResyncInfo) => void): Unbind {
     this.resyncListeners.add(listener);
     return () => this.resyncListeners.delete(listener);

@@ -199,7 +199,7 @@ describe('exactly once, in order', () => {
 });
 
 describe('resume.failed', () => {
-  it('rebuilds state from the snapshot when the broadcaster restarted (new epoch) and goes on', async () => {
+  it('follows a restarted broadcaster (new epoch): state from its snapshot, its events from the start', async () => {
     let b = await broadcaster();
     const port = b.port;
     const c = client({ url: b.url, reconnect: { baseDelayMs: 20, maxDelayMs: 100, attempts: 50 } });
@@ -220,7 +220,12 @@ describe('resume.failed', () => {
     b.publish(resultEvent('new', 2, 'failed'));
     await b.flush();
     await until(() => resyncs.length === 1, 10_000, 'resync');
-    expect(resyncs[0]).toMatchObject({ reason: 'EPOCH_CHANGED', previousEpoch: firstEpoch, epoch: c.epoch });
+    expect(resyncs[0]).toMatchObject({
+      reason: 'EPOCH_CHANGED',
+      previousEpoch: firstEpoch,
+      epoch: c.epoch,
+      replayed: true,
+    });
     expect(c.epoch).not.toBe(firstEpoch);
     // State is replaced: the old run is gone, the new one is whole (events before the reconnect included).
     expect(c.state.has('old')).toBe(false);
@@ -229,7 +234,8 @@ describe('resume.failed', () => {
     b.publish(completedEvent('new', 2, 1));
     await until(() => c.state.get('new')?.status === 'completed', 5000, 'new run completed');
     expect(c.state.get('new')?.counts).toMatchObject({ passed: 2, failed: 1, completed: 3 });
-    expect(after).toEqual(['test 1', 'test 3']);
+    // The new broadcaster's events published while the client was away are delivered too, in order.
+    expect(after).toEqual(['test 1', 'test 1', 'test 2', 'test 3']);
   });
 
   it('rebuilds state when the history no longer holds the missed events', async () => {

@@ -18,8 +18,18 @@ describe('backoff', () => {
 
   it('validates the policy and disables retries with false', () => {
     expect(reconnectPolicy(false).attempts).toBe(0);
-    expect(reconnectPolicy(undefined)).toEqual({ attempts: 10, baseDelayMs: 250, maxDelayMs: 10_000 });
+    expect(reconnectPolicy(undefined)).toEqual({
+      attempts: 10,
+      initialAttempts: 10,
+      baseDelayMs: 250,
+      maxDelayMs: 10_000,
+    });
+    expect(reconnectPolicy({ attempts: Infinity, initialAttempts: 0 })).toMatchObject({
+      attempts: Infinity,
+      initialAttempts: 0,
+    });
     expect(() => reconnectPolicy({ attempts: -1 })).toThrow(/reconnect.attempts/);
+    expect(() => reconnectPolicy({ initialAttempts: -1 })).toThrow(/reconnect.initialAttempts/);
   });
 });
 

@@ -1,0 +1,102 @@
+/**
+ * How `tail` and `watch` subscribe: a @testwire/client with the CLI's reconnect policy, and its errors
+ * turned into one-line CLI errors with the right exit code.
+ *
+ * The client does the hard part — resume without loss or duplicates across reconnects, and when the
+ * broadcaster changed (a new test process started its own) the new one's events from its first — so the
+ * CLI prints, counts and renders exactly what the client delivers.
+ */
+import {
+  createClient,
+  type TestwireClient,
+  type TestwireClientOptions,
+  TestwireError,
+} from '@testwire/client';
+import type { Endpoint } from './endpoint.js';
+import { CliError, ExitCode } from './errors.js';
+
+export interface EndpointClientOptions
+  extends Pick<
+    TestwireClientOptions,
+    'events' | 'patterns' | 'filters' | 'replay' | 'runState' | 'keepStaleRuns'
+  > {
+  /** Keep retrying while nothing listens at first (a monitor started before the test run). */
+  wait: boolean;
+}
+
+/**
+ * A client for `endpoint`: waits for it (`wait`) or fails at once when nothing listens, and once connected
+ * reconnects for as long as the command runs (250 ms doubling to 5 s, full jitter).
+ */
+export function endpointClient(endpoint: Endpoint, options: EndpointClientOptions): TestwireClient {
+  const { wait, ...rest } = options;
+  return createClient({
+    url: endpoint.httpUrl,
+    ...(endpoint.apiKey ? { apiKey: endpoint.apiKey } : {}),
+    reconnect: {
+      attempts: Number.POSITIVE_INFINITY,
+      initialAttempts: wait ? Number.POSITIVE_INFINITY : 0,
+      baseDelayMs: 250,
+      maxDelayMs: 5000,
+    },
+    connectTimeoutMs: 5000,
+    ...rest,
+  });
+}
+
+/** The one-line error for a client error that ends the command. */
+export function connectionError(error: unknown, endpoint: Endpoint): CliError {
+  if (error instanceof CliError) return error;
+  if (!(error instanceof TestwireError)) {
+    return new CliError(String((error as Error)?.message ?? error), 'UNEXPECTED', ExitCode.FAILURE);
+  }
+  switch (error.code) {
+    case 'AUTH_FAILED':
+      return new CliError(
+        endpoint.apiKey
+          ? `${endpoint.httpUrl} refused the API key (HTTP ${error.status}): check --api-key / TESTWIRE_API_KEY`
+          : `${endpoint.httpUrl} requires an API key (HTTP ${error.status}): pass --api-key or set TESTWIRE_API_KEY`,
+        'UNAUTHORIZED',
+        ExitCode.CONNECTION,
+      );
+    case 'PROTOCOL_ERROR':
+      return new CliError(
+        `${endpoint.httpUrl} is not a testwire endpoint${error.status ? ` (HTTP ${error.status} on /ws)` : ''}`,
+        'NOT_TESTWIRE',
+        ExitCode.CONNECTION,
+      );
+    case 'CONNECTION_FAILED':
+      return nothingListening(endpoint, error.cause as NodeJS.ErrnoException | undefined);
+    case 'SERVER_ERROR':
+      if (error.serverCode === 'INVALID_SUBSCRIPTION') {
+        return new CliError(
+          `the endpoint refused the subscription: ${error.message}`,
+          error.serverCode,
+          ExitCode.USAGE,
+        );
+      }
+      return new CliError(error.message, error.serverCode ?? error.code, ExitCode.FAILURE);
+    default:
+      return new CliError(error.message, error.code, ExitCode.FAILURE);
+  }
+}
+
+/** Why a connection was lost, short: `ECONNREFUSED`, `connection closed (code 1001, …)`. */
+export function lostReason(error: Error | undefined): string {
+  if (!error) return 'closed';
+  const code = (error as NodeJS.ErrnoException).code;
+  return typeof code === 'string' && !(error instanceof TestwireError) ? code : error.message;
+}
+
+/** The one-line error for "could not connect at all". */
+export function nothingListening(endpoint: Endpoint, error?: NodeJS.ErrnoException): CliError {
+  const refused =
+    !error ||
+    ['ECONNREFUSED', 'ECONNRESET', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EHOSTUNREACH'].includes(error.code ?? '');
+  const detail = refused ? '' : ` (${lostReason(error)})`;
+  return new CliError(
+    `nothing is listening at ${endpoint.httpUrl}${detail} (start a run with a testwire reporter or \`testwire serve\`)`,
+    'NOTHING_LISTENING',
+    ExitCode.CONNECTION,
+  );
+}
