@@ -1,6 +1,6 @@
 /**
- * testwire CLI as a library: `main(argv)` runs a command; the formatting, the watch model and the
- * resilient stream are exported for tools that want the same output.
+ * testwire CLI as a library: `main(argv)` runs a command; the formatting and the watch model are exported
+ * for tools that want the same output (the stream itself is @testwire/client).
  */
 
 export type { Io } from './args.js';
@@ -25,6 +25,7 @@ export {
   renderFrame,
   truncate,
   visibleLength,
+  type WatchChange,
   WatchModel,
+  type WatchModelOptions,
 } from './monitor.js';
-export { openStream, type Stream, type StreamOptions, type StreamStatus } from './stream.js';

@@ -1,7 +1,8 @@
 /**
  * The model and the renderer of `testwire watch`, kept apart from the terminal so both can be tested:
- * `WatchModel` folds events into run state (protocol's RunStateStore, plus performance figures and slow
- * tests per run); `renderFrame` turns it into the lines of one screen.
+ * `WatchModel` adds what a monitor needs to the run state (protocol's RunStateStore — `watch` renders the
+ * client's own `client.state`): performance figures and slow tests per run, which runs belong to this
+ * session; `renderFrame` turns it into the lines of one screen.
  */
 import {
   type AnyEventEnvelope,
@@ -22,31 +23,106 @@ export interface WatchModelOptions {
   startedAt?: number;
   /** Tests at least this slow (ms) are listed under "slow". Default 1000. */
   slowThresholdMs?: number;
+  /**
+   * The run state to render, kept up to date by its owner: `client.state` of the @testwire/client that
+   * receives the events. Feed the model with `observe` / `adoptRuns` then. Default: a store of its own, fed
+   * with `apply` / `applySnapshot`.
+   */
+  store?: RunStateStore;
 }
 
+/** What an event did to the model. */
+export interface WatchChange {
+  /** The run the event belongs to, as the store has it now. */
+  run?: RunSnapshot;
+  /** This event completed the run. */
+  completed: boolean;
+  /** The run was not known before this event. */
+  started: boolean;
+  /**
+   * The store is already past this event (replayed after a resync, the snapshot covering it): `run` shows a
+   * later state than the event's.
+   */
+  replayed: boolean;
+}
+
+const NO_CHANGE: WatchChange = { completed: false, started: false, replayed: false };
+
 export class WatchModel {
-  readonly store = new RunStateStore({ maxCompletedRuns: 50 });
+  readonly store: RunStateStore;
   readonly performance = new Map<string, PerformanceMetricsData>();
   private readonly bottlenecks = new Map<string, Map<string, SlowTest>>();
   /** Runs of this session: seen running, or started after the monitor did. */
   private readonly session = new Set<string>();
   private readonly startedAt: number;
   readonly slowThresholdMs: number;
+  /** Runs `observe` has seen an event of. */
+  private readonly observed = new Set<string>();
 
   constructor(options: WatchModelOptions = {}) {
     // A second of slack for clocks of processes started right after the monitor.
     this.startedAt = (options.startedAt ?? Date.now()) - 1000;
     this.slowThresholdMs = options.slowThresholdMs ?? 1000;
+    this.store = options.store ?? new RunStateStore({ maxCompletedRuns: 50 });
   }
 
-  /** Applies an event; returns the run it changed and whether this event completed it. */
-  apply(event: AnyEventEnvelope): { run?: RunSnapshot; completed: boolean; started: boolean } {
+  /** Applies an event to the model's own store; returns the run it changed and whether this event completed it. */
+  apply(event: AnyEventEnvelope): WatchChange {
+    if (this.recordPerformance(event)) return NO_CHANGE;
+    const before = event.runId ? this.store.get(event.runId) : undefined;
+    const run = this.store.apply(event);
+    if (!run) return NO_CHANGE;
+    this.track(run);
+    return {
+      run,
+      completed: run.status === 'completed' && before?.status !== 'completed',
+      started: !before,
+      replayed: false,
+    };
+  }
+
+  /**
+   * Records an event the store's owner has already applied (or, after a resync, a snapshot that covers it):
+   * performance figures, slow tests, the session's runs, completion — without applying it a second time.
+   */
+  observe(event: AnyEventEnvelope): WatchChange {
+    if (this.recordPerformance(event) || !event.runId) return NO_CHANGE;
+    const run = this.store.get(event.runId);
+    if (!run) return NO_CHANGE;
+    this.track(run);
+    const started = !this.observed.has(run.runId);
+    this.observed.add(run.runId);
+    return {
+      run,
+      completed: event.type === 'test.completed' && run.status === 'completed',
+      started,
+      replayed: run.lastSeq > event.seq,
+    };
+  }
+
+  /** Merges a snapshot into the model's own store: runs of a broadcaster that went away stay on screen. */
+  applySnapshot(snapshot: SnapshotMessage): void {
+    for (const run of snapshot.runs) this.store.merge(run);
+    this.adoptRuns(snapshot.runs);
+  }
+
+  /** Runs the store received from a snapshot (its owner merged them): marks those of this session. */
+  adoptRuns(runs: readonly RunSnapshot[]): void {
+    for (const run of runs) this.track(run);
+  }
+
+  private track(run: RunSnapshot): void {
+    if (run.status === 'running' || this.isRecent(run)) this.session.add(run.runId);
+  }
+
+  /** performance.* events carry no run state: they feed the per-run figures. True when it was one. */
+  private recordPerformance(event: AnyEventEnvelope): boolean {
     if (event.type === 'performance.metrics') {
       if (event.runId) this.performance.set(event.runId, event.data);
-      return { completed: false, started: false };
+      return true;
     }
     if (event.type === 'performance.bottleneck') {
-      if (!event.runId) return { completed: false, started: false };
+      if (!event.runId) return true;
       let slow = this.bottlenecks.get(event.runId);
       if (!slow) {
         slow = new Map();
@@ -56,26 +132,9 @@ export class WatchModel {
         name: event.data.testName,
         duration: event.data.duration,
       });
-      return { completed: false, started: false };
+      return true;
     }
-    const before = event.runId ? this.store.get(event.runId) : undefined;
-    const run = this.store.apply(event);
-    if (!run) return { completed: false, started: false };
-    if (run.status === 'running') this.session.add(run.runId);
-    else if (this.isRecent(run)) this.session.add(run.runId);
-    return {
-      run,
-      completed: run.status === 'completed' && before?.status !== 'completed',
-      started: !before,
-    };
-  }
-
-  /** Merges a snapshot: runs of a broadcaster that went away stay on screen. */
-  applySnapshot(snapshot: SnapshotMessage): void {
-    for (const run of snapshot.runs) {
-      this.store.merge(run);
-      if (run.status === 'running' || this.isRecent(run)) this.session.add(run.runId);
-    }
+    return false;
   }
 
   private isRecent(run: RunSnapshot): boolean {

@@ -856,6 +856,8 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
   }
 
   private deliver(envelope: AnyEventEnvelope): void {
+    // A handler may close the client while a batch of held events is being delivered.
+    if (this.status === 'closed') return;
     if (envelope.seq > 0) {
       if (envelope.seq <= this.seqValue) return; // replayed twice or seen before the reconnect
       this.seqValue = envelope.seq;

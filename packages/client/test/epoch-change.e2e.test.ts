@@ -13,7 +13,7 @@ import {
 } from '@testwire/broadcaster';
 import type { AnyEventEnvelope, PublishedEvent, RunSnapshot } from '@testwire/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClient, type ResyncInfo, type TestwireClient } from '../src/index.js';
+import { createClient, type ResyncInfo } from '../src/index.js';
 import { completedEvent, resultEvent, startedEvent, until } from './helpers/events.js';
 import { startProxy, type TcpProxy } from './helpers/proxy.js';
 
@@ -210,7 +210,9 @@ describe('a new broadcaster epoch', () => {
     await until(() => r.resyncs.length === 1 && r.events.length === 12, 10_000, 'resync and new events');
     expect(r.resyncs[0]).toMatchObject({ reason: 'EPOCH_CHANGED', replayed: true });
     // t1..t5 from the old epoch, t6..t10 and the completion from the new one: each once.
-    const results = r.events.filter((e) => e.type === 'test.result').map((e) => (e.data as { id: string }).id);
+    const results = r.events
+      .filter((e) => e.type === 'test.result')
+      .map((e) => (e.data as { id: string }).id);
     expect(results).toEqual(['t1', 't2', 't3', 't4', 't5', 't6', 't7', 't8', 't9', 't10']);
     const kept = r.client.state.get('kept')!;
     expect(kept.status).toBe('completed');

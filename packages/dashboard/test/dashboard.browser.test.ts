@@ -10,13 +10,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Broadcaster, startBroadcaster } from '@testwire/broadcaster';
+// The built package, as the broadcaster sees it (src/public has no app.js).
+import { dashboardDir } from '@testwire/dashboard';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dashboardDir } from '../src/index.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { completed, failed, output, result, running, started } from './helpers/events.js';
 import { startProxy, type TcpProxy } from './helpers/proxy.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+// Debian's chromium; TESTWIRE_CHROMIUM points elsewhere (or at nothing, to check the skip/CI path).
+const CHROMIUM = process.env.TESTWIRE_CHROMIUM ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const API_KEY = 'dashboard-test-key';
 const WAIT_MS = 15_000;
@@ -40,7 +42,11 @@ async function waitText(page: Page, selector: string, want: string | RegExp): Pr
   const deadline = Date.now() + WAIT_MS;
   let last: string | null = null;
   while (Date.now() < deadline) {
-    last = await page.locator(selector).first().textContent({ timeout: 1000 }).catch(() => null);
+    last = await page
+      .locator(selector)
+      .first()
+      .textContent({ timeout: 1000 })
+      .catch(() => null);
     if (last !== null && (typeof want === 'string' ? last.trim() === want : want.test(last))) return;
     await page.waitForTimeout(50);
   }
@@ -49,7 +55,9 @@ async function waitText(page: Page, selector: string, want: string | RegExp): Pr
 
 async function waitStatus(page: Page, status: string): Promise<void> {
   try {
-    await page.waitForSelector(`[data-testid="connection-indicator"][data-status="${status}"]`, { timeout: WAIT_MS });
+    await page.waitForSelector(`[data-testid="connection-indicator"][data-status="${status}"]`, {
+      timeout: WAIT_MS,
+    });
   } catch {
     const shown = await page.getAttribute('[data-testid="connection-indicator"]', 'data-status');
     const detail = await page.textContent('#connection-detail');
@@ -102,6 +110,9 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', () => {
     shots = mkdtempSync(join(tmpdir(), 'testwire-dashboard-'));
   });
 
+  // A failed step must not leave the endpoint down for the next one.
+  afterEach(() => proxy?.refuse(false));
+
   afterAll(async () => {
     await browser?.close();
     await proxy?.close();
@@ -135,7 +146,11 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', () => {
     await waitText(page, '[data-run-id="r1"] .run-title', 'web-app');
     await waitText(page, '[data-run-id="r1"] .framework', 'vitest 3.2.4');
     await waitText(page, '[data-run-id="r1"] .progress-text', '2 of 4 tests · 50%');
-    await waitText(page, '[data-run-id="r1"] .current-name', 'multiplies <img src=x onerror="window.__xss=1">');
+    await waitText(
+      page,
+      '[data-run-id="r1"] .current-name',
+      'multiplies <img src=x onerror="window.__xss=1">',
+    );
     expect(await page.getAttribute('[data-run-id="r1"] [role="progressbar"]', 'aria-valuenow')).toBe('2');
     expect(await page.getAttribute('[data-run-id="r1"] [role="progressbar"]', 'aria-valuemax')).toBe('4');
     expect(await page.isHidden('#runs-empty')).toBe(true);
@@ -167,7 +182,9 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', () => {
     const failure = '[data-testid="failures"] li';
     expect(await page.locator(failure).count()).toBe(1);
     expect(await page.textContent(`${failure} .failure-title`)).toBe(`math › ${xssName}`);
-    expect(await page.textContent(`${failure} .failure-message`)).toBe('expected 6 to be 7 // Object.is equality');
+    expect(await page.textContent(`${failure} .failure-message`)).toBe(
+      'expected 6 to be 7 // Object.is equality',
+    );
     expect(await page.textContent(`${failure} .failure-location`)).toBe('src/math.test.ts:12');
     expect(await page.locator('img[src="x"]').count()).toBe(0);
     expect(await page.evaluate(() => (window as { __xss?: number }).__xss)).toBeUndefined();
@@ -184,7 +201,9 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', () => {
     expect(await page.locator('[data-testid="event-log"] li').count()).toBe(10);
     await page.fill('#log-filter', 'result');
     await waitText(page, '#log-count', '4 of 10');
-    const types = await page.$$eval('[data-testid="event-log"] li', (rows) => rows.map((r) => r.getAttribute('data-type')));
+    const types = await page.$$eval('[data-testid="event-log"] li', (rows) =>
+      rows.map((r) => r.getAttribute('data-type')),
+    );
     expect(types).toEqual(['test.result', 'test.result', 'test.result', 'test.result']);
     await page.fill('#log-filter', 'test.* !test.progress !test.output');
     await waitText(page, '#log-count', '7 of 10');
@@ -225,7 +244,9 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', () => {
     expect(await page.textContent(count('r2', 'failed'))).toBe('1');
     expect(await page.textContent('[data-run-id="r2"] .badge')).toBe('failed');
     // Every missed event was replayed into the log, in order.
-    const seqs = await page.$$eval('[data-testid="event-log"] li .log-seq', (els) => els.map((e) => e.textContent));
+    const seqs = await page.$$eval('[data-testid="event-log"] li .log-seq', (els) =>
+      els.map((e) => e.textContent),
+    );
     const missed = Array.from({ length: after - before }, (_, i) => `#${after - i}`);
     expect(seqs.slice(0, missed.length)).toEqual(missed);
     // r1 is untouched, and both failures are listed.

@@ -15,7 +15,12 @@ import {
 } from '../src/app/view-model.js';
 
 let seq = 0;
-function ev(type: string, runId: string, data: Record<string, unknown>, timestamp?: string): AnyEventEnvelope {
+function ev(
+  type: string,
+  runId: string,
+  data: Record<string, unknown>,
+  timestamp?: string,
+): AnyEventEnvelope {
   seq++;
   return {
     type,
@@ -50,14 +55,33 @@ function store(...events: AnyEventEnvelope[]): RunStateStore {
 describe('runCard', () => {
   it('counts, progress, title, framework and live duration of a running run', () => {
     const s = store(
-      ev('test.started', 'r1', {
-        totalTests: 4,
-        testFiles: ['src/math.test.ts'],
-        run: { runId: 'r1', framework: 'vitest', frameworkVersion: '3.2.4', startedAt: 0, shard: { current: 1, total: 2 } },
-      }, '2026-01-01T10:00:00.000Z'),
+      ev(
+        'test.started',
+        'r1',
+        {
+          totalTests: 4,
+          testFiles: ['src/math.test.ts'],
+          run: {
+            runId: 'r1',
+            framework: 'vitest',
+            frameworkVersion: '3.2.4',
+            startedAt: 0,
+            shard: { current: 1, total: 2 },
+          },
+        },
+        '2026-01-01T10:00:00.000Z',
+      ),
       result('r1', 'adds', 'passed'),
       result('r1', 'subtracts', 'failed', { error: { message: 'expected 1 to be 2' } }),
-      ev('test.progress', 'r1', { status: 'running', testName: 'divides', file: 'src/math.test.ts', progress: 0.5, completed: 2, total: 4, duration: 5 }),
+      ev('test.progress', 'r1', {
+        status: 'running',
+        testName: 'divides',
+        file: 'src/math.test.ts',
+        progress: 0.5,
+        completed: 2,
+        total: 4,
+        duration: 5,
+      }),
     );
     const card = runCard(s.get('r1')!, Date.parse('2026-01-01T10:00:02.500Z'));
     expect(card).toMatchObject({
@@ -78,22 +102,36 @@ describe('runCard', () => {
   });
 
   it('a completed run takes the verdict and duration of the summary; unknown totals have no progress', () => {
-    const s = store(
-      ev('test.started', 'r2', { totalTests: 0, testFiles: [] }),
-      result('r2', 'a', 'passed'),
+    const s = store(ev('test.started', 'r2', { totalTests: 0, testFiles: [] }), result('r2', 'a', 'passed'));
+    expect(runCard(s.get('r2')!, Date.now())).toMatchObject({
+      title: 'r2',
+      totalKnown: false,
+      progress: undefined,
+      total: 1,
+    });
+    s.apply(
+      ev('test.completed', 'r2', {
+        summary: { total: 1, passed: 1, failed: 0, skipped: 0, duration: 1234, success: false },
+      }),
     );
-    expect(runCard(s.get('r2')!, Date.now())).toMatchObject({ title: 'r2', totalKnown: false, progress: undefined, total: 1 });
-    s.apply(ev('test.completed', 'r2', { summary: { total: 1, passed: 1, failed: 0, skipped: 0, duration: 1234, success: false } }));
     // success false with no failed test (bail, coverage threshold): the runner's verdict wins
-    expect(runCard(s.get('r2')!, Date.now())).toMatchObject({ outcome: 'failed', durationMs: 1234, progress: 1 });
+    expect(runCard(s.get('r2')!, Date.now())).toMatchObject({
+      outcome: 'failed',
+      durationMs: 1234,
+      progress: 1,
+    });
   });
 
   it('orders running runs first, then the most recent', () => {
     const s = store(
       ev('test.started', 'old', { totalTests: 1, testFiles: [] }, '2026-01-01T09:00:00.000Z'),
-      ev('test.completed', 'old', { summary: { total: 0, passed: 0, failed: 0, skipped: 0, duration: 1, success: true } }),
+      ev('test.completed', 'old', {
+        summary: { total: 0, passed: 0, failed: 0, skipped: 0, duration: 1, success: true },
+      }),
       ev('test.started', 'new', { totalTests: 1, testFiles: [] }, '2026-01-01T11:00:00.000Z'),
-      ev('test.completed', 'new', { summary: { total: 0, passed: 0, failed: 0, skipped: 0, duration: 1, success: true } }),
+      ev('test.completed', 'new', {
+        summary: { total: 0, passed: 0, failed: 0, skipped: 0, duration: 1, success: true },
+      }),
       ev('test.started', 'live', { totalTests: 1, testFiles: [] }, '2026-01-01T08:00:00.000Z'),
     );
     expect(orderRuns(s.snapshot()).map((r) => r.runId)).toEqual(['live', 'new', 'old']);
@@ -108,7 +146,8 @@ describe('failures', () => {
       result('r1', 'adds', 'failed', {
         error: {
           message: '\u001b[31mexpected 1 to be 2\u001b[39m\n\n- Expected\n+ Received',
-          stack: 'AssertionError: expected 1 to be 2\n    at helper (src/util.ts:4:9)\n    at src/math.test.ts:12:17\n    at run (node_modules/vitest/dist/x.js:1:1)',
+          stack:
+            'AssertionError: expected 1 to be 2\n    at helper (src/util.ts:4:9)\n    at src/math.test.ts:12:17\n    at run (node_modules/vitest/dist/x.js:1:1)',
         },
       }),
       ev('test.failed', 'r1', {
@@ -134,15 +173,20 @@ describe('failures', () => {
 
   it('bounds the list but counts everything', () => {
     const events = [ev('test.started', 'r1', { totalTests: 30, testFiles: [] })];
-    for (let i = 0; i < 30; i++) events.push(result('r1', `t${i}`, 'failed', { error: { message: `boom ${i}` } }));
+    for (let i = 0; i < 30; i++)
+      events.push(result('r1', `t${i}`, 'failed', { error: { message: `boom ${i}` } }));
     const { items, total } = failuresOf(store(...events).snapshot(), 10);
     expect(total).toBe(30);
     expect(items).toHaveLength(10);
   });
 
   it('failureLocation falls back to the declared location', () => {
-    expect(failureLocation({ message: 'x', stack: 'Error: x\n    at other.ts:1:1' }, 'a.test.ts', 7)).toBe('a.test.ts:7');
-    expect(failureLocation({ message: 'x', stack: 'Error: x\n    at /abs/root/a.test.ts:9:3' }, 'a.test.ts', 7)).toBe('a.test.ts:9');
+    expect(failureLocation({ message: 'x', stack: 'Error: x\n    at other.ts:1:1' }, 'a.test.ts', 7)).toBe(
+      'a.test.ts:7',
+    );
+    expect(
+      failureLocation({ message: 'x', stack: 'Error: x\n    at /abs/root/a.test.ts:9:3' }, 'a.test.ts', 7),
+    ).toBe('a.test.ts:9');
     expect(failureLocation(undefined, 'a.test.ts')).toBe('a.test.ts');
     expect(failureLocation(undefined, undefined)).toBeUndefined();
   });
@@ -173,7 +217,11 @@ describe('event log', () => {
     const log = new EventLog(3);
     for (let i = 0; i < 5; i++) log.push(result('r', `t${i}`, 'passed'));
     expect(log.size).toBe(3);
-    expect(log.newestFirst().map((e) => (e.event.data as { testName: string }).testName)).toEqual(['t4', 't3', 't2']);
+    expect(log.newestFirst().map((e) => (e.event.data as { testName: string }).testName)).toEqual([
+      't4',
+      't3',
+      't2',
+    ]);
     expect(log.oldestKey).toBe(3);
     log.clear();
     expect(log.newestFirst()).toEqual([]);
@@ -193,22 +241,36 @@ describe('event log', () => {
 
   it('summarizes events in one bounded line and never throws on odd data', () => {
     expect(summarizeEvent(result('r', 'adds', 'passed'))).toBe('✓ math › adds (10 ms)');
-    expect(summarizeEvent(ev('test.output', 'r', { output: 'hello\nworld', stream: 'stdout', outputType: 'stdout' }))).toBe(
-      '[stdout] hello',
-    );
-    const weird = { type: 'test.completed', seq: 1, runId: 'r', timestamp: '', data: { summary: null } } as unknown as AnyEventEnvelope;
+    expect(
+      summarizeEvent(
+        ev('test.output', 'r', { output: 'hello\nworld', stream: 'stdout', outputType: 'stdout' }),
+      ),
+    ).toBe('[stdout] hello');
+    const weird = {
+      type: 'test.completed',
+      seq: 1,
+      runId: 'r',
+      timestamp: '',
+      data: { summary: null },
+    } as unknown as AnyEventEnvelope;
     expect(summarizeEvent(weird)).toContain('passed');
-    const unknown = { type: 'x.y', seq: 1, runId: 'r', timestamp: '', data: { a: 'b'.repeat(500) } } as unknown as AnyEventEnvelope;
+    const unknown = {
+      type: 'x.y',
+      seq: 1,
+      runId: 'r',
+      timestamp: '',
+      data: { a: 'b'.repeat(500) },
+    } as unknown as AnyEventEnvelope;
     expect(summarizeEvent(unknown, 50)).toHaveLength(50);
   });
 
   it('formats durations', () => {
-    expect([formatDuration(12.4), formatDuration(1500), formatDuration(125_000), formatDuration(3_725_000)]).toEqual([
-      '12 ms',
-      '1.5 s',
-      '2m 05s',
-      '1h 02m',
-    ]);
+    expect([
+      formatDuration(12.4),
+      formatDuration(1500),
+      formatDuration(125_000),
+      formatDuration(3_725_000),
+    ]).toEqual(['12 ms', '1.5 s', '2m 05s', '1h 02m']);
     expect(formatDuration(undefined)).toBe('–');
   });
 });

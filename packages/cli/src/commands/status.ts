@@ -1,8 +1,8 @@
 import { endpointFrom, endpointHelp, endpointOptions, type Io, parseCommand } from '../args.js';
+import { nothingListening } from '../connect.js';
 import type { Endpoint } from '../endpoint.js';
 import { CliError, ExitCode } from '../errors.js';
 import { createColors, formatDuration, shouldColor } from '../format.js';
-import { nothingListening } from '../stream.js';
 
 export const statusHelp = `Usage: testwire status [options]
 

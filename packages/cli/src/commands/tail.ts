@@ -9,9 +9,9 @@ import {
   parseCount,
   splitList,
 } from '../args.js';
+import { connectionError, endpointClient, lostReason } from '../connect.js';
 import { CliError, ExitCode } from '../errors.js';
 import { createColors, formatEvent, shouldColor } from '../format.js';
-import { openStream } from '../stream.js';
 
 export const tailHelp = `Usage: testwire tail [options]
 
@@ -137,19 +137,39 @@ export async function tail(argv: string[], io: Io): Promise<number> {
     io.stdout.write(values.json ? `${JSON.stringify(event)}\n` : `${formatEvent(event, c)}\n`);
   };
 
+  const client = endpointClient(endpoint, {
+    events: subscribe.events,
+    patterns: subscribe.patterns,
+    filters: subscribe.filters,
+    replay: Boolean(values.replay),
+    runState: false,
+    wait: Boolean(values.wait),
+  });
+  // Kept across reconnects like the first; a refusal by the server arrives through onError.
+  for (const request of requests.slice(1)) client.subscribe(request).catch(() => {});
+
   return await new Promise<number>((resolve, reject) => {
     const untilRuns = new Set<string>();
     let failedRun = false;
     let finished = false;
+    let connectedOnce = false;
 
-    const finish = (code: number) => {
-      if (finished) return;
+    const stop = () => {
       finished = true;
-      stream.close();
+      void client.close();
       process.removeListener('SIGINT', onSigint);
       process.removeListener('SIGTERM', onSigterm);
       io.stdout.removeListener('error', onStdoutError);
+    };
+    const finish = (code: number) => {
+      if (finished) return;
+      stop();
       resolve(code);
+    };
+    const fail = (error: unknown) => {
+      if (finished) return;
+      stop();
+      reject(connectionError(error, endpoint));
     };
     const onSigint = () => finish(ExitCode.INTERRUPTED);
     const onSigterm = () => finish(143);
@@ -161,37 +181,43 @@ export async function tail(argv: string[], io: Io): Promise<number> {
     process.on('SIGTERM', onSigterm);
     io.stdout.on('error', onStdoutError);
 
-    const stream = openStream({
-      endpoint,
-      subscribe: requests,
-      start: values.replay ? 'replay' : 'live',
-      wait: Boolean(values.wait),
-      onEvent(event) {
-        if (printed.matches(event)) print(event);
-        if (event.type === 'test.completed' && !event.data.summary.success) failedRun = true;
-        if (until && event.type === until) {
-          untilRuns.add(event.runId);
-          if (untilRuns.size >= runsWanted) {
-            finish(exitStatus && failedRun ? ExitCode.FAILURE : ExitCode.OK);
-          }
-        }
-      },
-      onStatus(status) {
-        if (status.state === 'disconnected') {
-          io.stderr.write(
-            `testwire tail: connection lost (${status.reason}), retrying in ${status.retryInMs} ms\n`,
-          );
-        } else if (status.state === 'connected' && status.resumed) {
-          io.stderr.write('testwire tail: reconnected\n');
-        }
-      },
-      onFatal(error) {
-        if (finished) return;
-        finished = true;
-        process.removeListener('SIGINT', onSigint);
-        process.removeListener('SIGTERM', onSigterm);
-        reject(error);
-      },
+    client.on('*', (_data, event) => {
+      if (finished) return;
+      if (printed.matches(event)) print(event);
+      if (event.type === 'test.completed' && !event.data.summary.success) failedRun = true;
+      if (until && event.type === until) {
+        untilRuns.add(event.runId);
+        if (untilRuns.size >= runsWanted) finish(exitStatus && failedRun ? ExitCode.FAILURE : ExitCode.OK);
+      }
     });
+    // Notes go to stderr, never into the (--json) output.
+    client.onState((state, info) => {
+      if (state === 'reconnecting') {
+        io.stderr.write(
+          connectedOnce
+            ? `testwire tail: connection lost (${lostReason(info.error)}), retrying in ${info.delayMs} ms\n`
+            : `testwire tail: waiting for ${endpoint.httpUrl} (${lostReason(info.error)}), retrying in ${info.delayMs} ms\n`,
+        );
+      } else if (state === 'open') {
+        if (connectedOnce) io.stderr.write('testwire tail: reconnected\n');
+        connectedOnce = true;
+      } else if (state === 'closed' && info.error) {
+        fail(info.error);
+      }
+    });
+    client.onResync((info) => {
+      io.stderr.write(
+        info.replayed
+          ? `testwire tail: ${endpoint.httpUrl} is a new broadcaster (the previous one went away); printing its events from its first\n`
+          : `testwire tail: events were lost (${info.message}); going on from there\n`,
+      );
+    });
+    client.onError((error) => {
+      if (error.serverCode === 'INVALID_SUBSCRIPTION') fail(error);
+      else if (error.serverCode === 'SUBSCRIBER_LAGGING')
+        io.stderr.write('testwire tail: fell behind the endpoint; resuming where it left off\n');
+      else io.stderr.write(`testwire tail: ${error.message}\n`);
+    });
+    client.connect().catch(fail);
   });
 }

@@ -1,6 +1,8 @@
+import type { ResyncInfo } from '@testwire/client';
 import type { AnyEventEnvelope, RunSnapshot } from '@testwire/protocol';
 import { endpointFrom, endpointHelp, endpointOptions, type Io, parseCommand, parseCount } from '../args.js';
-import { type CliError, ExitCode } from '../errors.js';
+import { connectionError, endpointClient, lostReason } from '../connect.js';
+import { ExitCode } from '../errors.js';
 import {
   type Colors,
   createColors,
@@ -11,8 +13,7 @@ import {
   titleOf,
 } from '../format.js';
 import { createLiveArea, type LiveArea } from '../live-area.js';
-import { type ConnectionView, renderFrame, WatchModel } from '../monitor.js';
-import { openStream, type StreamStatus } from '../stream.js';
+import { type ConnectionView, renderFrame, type WatchChange, WatchModel } from '../monitor.js';
 
 export const watchHelp = `Usage: testwire watch [options]
 
@@ -40,6 +41,11 @@ but do not count for --exit-when-done / --runs. Exit codes: 0 done, 1 a run fail
 /** Frames per second at most on a terminal. */
 const MAX_FPS = 10;
 
+/** What the views are told about the connection. */
+type LinkStatus =
+  | { state: 'connected'; resumed: boolean }
+  | { state: 'disconnected'; reason: string; retryInMs: number };
+
 export async function watch(argv: string[], io: Io): Promise<number> {
   const { values } = parseCommand('watch', argv, {
     ...endpointOptions,
@@ -60,7 +66,24 @@ export async function watch(argv: string[], io: Io): Promise<number> {
   const slowThresholdMs = parseCount(values.slow, '--slow', 1000);
   const tty = Boolean(io.stdout.isTTY) && !values.plain && io.env.TERM !== 'dumb';
   const c = createColors(shouldColor(io.stdout, io.env));
-  const model = new WatchModel({ slowThresholdMs });
+  // The client keeps the run state (runs of a broadcaster that went away stay on screen); the model adds
+  // what a monitor shows on top of it.
+  const client = endpointClient(endpoint, {
+    events: [
+      'test.started',
+      'test.progress',
+      'test.result',
+      'test.failed',
+      'test.completed',
+      'performance.metrics',
+      'performance.bottleneck',
+      'coverage.completed',
+    ],
+    runState: { maxCompletedRuns: 50 },
+    keepStaleRuns: true,
+    wait: !values['no-wait'],
+  });
+  const model = new WatchModel({ slowThresholdMs, store: client.state });
 
   return await new Promise<number>((resolve, reject) => {
     let connection: ConnectionView = { state: 'connecting' };
@@ -69,19 +92,27 @@ export async function watch(argv: string[], io: Io): Promise<number> {
     let doneTimer: NodeJS.Timeout | undefined;
     const view = tty
       ? new TtyView(io.stdout, endpoint.httpUrl, model, c, () => connection)
-      : new PlainView(io.stdout, c);
+      : new PlainView(io.stdout, c, endpoint.httpUrl);
 
-    const finish = (code: number, reason?: string) => {
-      if (finished) return;
+    const stop = () => {
       finished = true;
-      stream.close();
+      void client.close();
       if (doneTimer) clearTimeout(doneTimer);
       process.removeListener('SIGINT', onSigint);
       process.removeListener('SIGTERM', onSigterm);
       view.stop();
+    };
+    const finish = (code: number, reason?: string) => {
+      if (finished) return;
+      stop();
       printSummary(io.stdout, model, c, reason);
       const failed = model.sessionRuns().some((run) => run.status === 'completed' && !run.summary?.success);
       resolve(code === ExitCode.OK && values['exit-status'] && failed ? ExitCode.FAILURE : code);
+    };
+    const fail = (error: unknown) => {
+      if (finished) return;
+      stop();
+      reject(connectionError(error, endpoint));
     };
     const onSigint = () => finish(ExitCode.INTERRUPTED, 'interrupted');
     const onSigterm = () => finish(143, 'terminated');
@@ -102,62 +133,50 @@ export async function watch(argv: string[], io: Io): Promise<number> {
       );
     };
 
-    const stream = openStream({
-      endpoint,
-      subscribe: {
-        events: [
-          'test.started',
-          'test.progress',
-          'test.result',
-          'test.failed',
-          'test.completed',
-          'performance.metrics',
-          'performance.bottleneck',
-          'coverage.completed',
-        ],
-      },
-      start: 'snapshot',
-      wait: !values['no-wait'],
-      onEvent(event) {
-        const change = model.apply(event);
-        view.event(event, change);
-        checkDone();
-      },
-      onSnapshot(snapshot) {
-        model.applySnapshot(snapshot);
-        view.snapshot(snapshot.runs);
-        checkDone();
-      },
-      onStatus(status) {
-        // Keep showing "waiting"/"reconnecting in …" through the attempts themselves.
-        if (status.state === 'connecting' && status.attempt > 1) return;
-        if (status.state === 'connected') connectedOnce = true;
-        connection = toView(status, connectedOnce);
-        view.status(status, endpoint.httpUrl);
-      },
-      onFatal(error: CliError) {
-        if (finished) return;
-        finished = true;
-        process.removeListener('SIGINT', onSigint);
-        process.removeListener('SIGTERM', onSigterm);
-        view.stop();
-        reject(error);
-      },
+    // The client has applied each event to client.state before its handlers run.
+    client.on('*', (_data, event) => {
+      if (finished) return;
+      view.event(event, model.observe(event));
+      checkDone();
     });
+    client.onRunState((update) => {
+      if (finished || update.reason !== 'snapshot') return;
+      // The runs already going when we connected.
+      const runs = client.state.snapshot();
+      model.adoptRuns(runs);
+      view.snapshot(runs);
+      checkDone();
+    });
+    client.onResync((info) => {
+      if (finished) return;
+      model.adoptRuns(info.runs);
+      view.resync(info);
+      checkDone();
+    });
+    client.onState((state, info) => {
+      if (finished) return;
+      if (state === 'open') {
+        connection = { state: 'connected' };
+        view.status({ state: 'connected', resumed: connectedOnce });
+        connectedOnce = true;
+      } else if (state === 'reconnecting') {
+        const reason = lostReason(info.error);
+        const retryInMs = info.delayMs ?? 0;
+        // Before the first connection there is nothing to "re"-connect to: the run has not started yet.
+        connection = connectedOnce
+          ? { state: 'reconnecting', reason, retryAt: Date.now() + retryInMs }
+          : { state: 'waiting' };
+        view.status({ state: 'disconnected', reason, retryInMs });
+      } else if (state === 'closed' && info.error) {
+        fail(info.error);
+      }
+    });
+    client.onError((error) => {
+      // Anything else (a lagging notice, a stray frame) is recovered from by the client itself.
+      if (error.serverCode === 'INVALID_SUBSCRIPTION') fail(error);
+    });
+    client.connect().catch(fail);
   });
-}
-
-function toView(status: StreamStatus, connectedOnce: boolean): ConnectionView {
-  switch (status.state) {
-    case 'connected':
-      return { state: 'connected' };
-    case 'disconnected':
-      // Before the first connection there is nothing to "re"-connect to: the run has not started yet.
-      if (!connectedOnce) return { state: 'waiting' };
-      return { state: 'reconnecting', reason: status.reason, retryAt: Date.now() + status.retryInMs };
-    default:
-      return { state: 'connecting' };
-  }
 }
 
 function printSummary(out: NodeJS.WriteStream, model: WatchModel, c: Colors, reason?: string): void {
@@ -174,9 +193,10 @@ function printSummary(out: NodeJS.WriteStream, model: WatchModel, c: Colors, rea
 }
 
 interface View {
-  event(event: AnyEventEnvelope, change: ReturnType<WatchModel['apply']>): void;
+  event(event: AnyEventEnvelope, change: WatchChange): void;
   snapshot(runs: RunSnapshot[]): void;
-  status(status: StreamStatus, url: string): void;
+  resync(info: ResyncInfo): void;
+  status(status: LinkStatus): void;
   stop(): void;
 }
 
@@ -209,6 +229,9 @@ class TtyView implements View {
     this.request();
   }
   snapshot(): void {
+    this.request();
+  }
+  resync(): void {
     this.request();
   }
   status(): void {
@@ -256,6 +279,7 @@ class PlainView implements View {
   constructor(
     private readonly out: NodeJS.WriteStream,
     private readonly c: Colors,
+    private readonly url: string,
   ) {}
 
   private line(text: string): void {
@@ -269,7 +293,7 @@ class PlainView implements View {
     this.line(`▶ ${runLabel(run, this.c)} started (${total}) ${this.c.dim(run.runId)}`);
   }
 
-  event(event: AnyEventEnvelope, change: ReturnType<WatchModel['apply']>): void {
+  event(event: AnyEventEnvelope, change: WatchChange): void {
     const run = change.run;
     if (!run) return;
     this.announce(run);
@@ -287,7 +311,8 @@ class PlainView implements View {
         `  ${this.c.red('✗')} ${runLabel(run, this.c)} [${event.data.scope}] ${event.data.file ?? ''}  ${this.c.red(errorLine(event.data.error))}`,
       );
     }
-    if (run.status === 'running' && run.totalKnown && run.totalTests > 0) {
+    // A replayed event's run is already further on: its milestones would come out of order.
+    if (!change.replayed && run.status === 'running' && run.totalKnown && run.totalTests > 0) {
       const quarter = Math.floor((run.counts.completed / run.totalTests) * 4);
       const last = this.milestones.get(run.runId) ?? 0;
       if (quarter > last && quarter < 4) {
@@ -306,12 +331,21 @@ class PlainView implements View {
     }
   }
 
-  status(status: StreamStatus, url: string): void {
+  resync(info: ResyncInfo): void {
+    this.line(
+      info.replayed
+        ? `testwire watch: ${this.url} is a new broadcaster (the previous one went away); catching up from its first event`
+        : `testwire watch: missed events (${info.message}); showing the state as of now`,
+    );
+    this.snapshot(info.runs);
+  }
+
+  status(status: LinkStatus): void {
     if (status.state === 'connected') {
-      this.line(`testwire watch: ${status.resumed ? 'reconnected to' : 'connected to'} ${url}`);
+      this.line(`testwire watch: ${status.resumed ? 'reconnected to' : 'connected to'} ${this.url}`);
     } else if (status.state === 'disconnected' && !this.lostShown) {
       this.lostShown = true;
-      this.line(`testwire watch: waiting for ${url} (${status.reason}); retrying until it is up`);
+      this.line(`testwire watch: waiting for ${this.url} (${status.reason}); retrying until it is up`);
     }
     if (status.state === 'connected') this.lostShown = false;
   }

@@ -76,7 +76,8 @@ interface CardRefs {
 
 const byId = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
-  if (!el) throw new Error(`testwire dashboard: the page has no #${id} element (index.html and app.js differ?)`);
+  if (!el)
+    throw new Error(`testwire dashboard: the page has no #${id} element (index.html and app.js differ?)`);
   return el as T;
 };
 
@@ -290,6 +291,7 @@ export class Dashboard {
       this.dirtyLog = false;
       this.renderLog();
     }
+    this.renderServer();
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -315,7 +317,7 @@ export class Dashboard {
       case 'reconnecting':
         shown = 'reconnecting';
         label = 'Reconnecting…';
-        detail = `attempt ${info.attempt ?? 1}${info.delayMs !== undefined ? `, next in ${formatDuration(info.delayMs)}` : ''}${info.error?.message ? ` (${info.error.message})` : ''}`;
+        detail = `attempt ${info.attempt ?? 1}${info.delayMs !== undefined ? `, next in ${formatDuration(info.delayMs)}` : ''}${info.error?.message ? ` · ${info.error.message}` : ''}`;
         break;
       case 'closed':
         if (error instanceof TestwireAuthError || (error as { code?: string })?.code === 'AUTH_FAILED') {
@@ -336,10 +338,14 @@ export class Dashboard {
     setText(this.el.connectionLabel, label);
     setText(this.el.connectionDetail, detail);
     setHidden(this.el.reconnect, state !== 'closed');
+  }
+
+  /** Version, epoch and position of the stream; the seq moves with every event, so this runs every frame. */
+  private renderServer(): void {
     const server = this.client?.server;
     setText(
       this.el.server,
-      server && state === 'open'
+      server && this.connection.state === 'open'
         ? `testwire ${server.version} · epoch ${server.epoch.slice(0, 8)} · seq ${this.client?.seq ?? 0}`
         : '',
     );
@@ -365,12 +371,16 @@ export class Dashboard {
     );
     setHidden(this.el.runsEmpty, cards.length > 0);
     const running = cards.filter((c) => c.outcome === 'running').length;
-    setText(this.el.runsCount, cards.length ? `${cards.length}${running ? ` · ${running} running` : ''}` : '');
+    setText(
+      this.el.runsCount,
+      cards.length ? `${cards.length}${running ? ` · ${running} running` : ''}` : '',
+    );
     const failed = cards.reduce((n, c) => n + c.failed, 0);
     const parts: string[] = [];
     if (failed) parts.push(`✗ ${failed} failed`);
     if (running) parts.push(`● ${running} running`);
-    else if (cards.length && !failed) parts.push(cards.some((c) => c.outcome === 'failed') ? '✗ failed' : '✓ passed');
+    else if (cards.length && !failed)
+      parts.push(cards.some((c) => c.outcome === 'failed') ? '✗ failed' : '✓ passed');
     const title = parts.length ? `${parts.join(' · ')} — testwire` : 'testwire';
     if (document.title !== title) document.title = title;
   }
@@ -409,7 +419,11 @@ export class Dashboard {
       currentFile: h('span', { class: 'current-file' }),
     };
     refs.bar.append(refs.segPassed, refs.segFailed, refs.segSkipped);
-    refs.current.append(h('span', { class: 'current-mark', 'aria-hidden': 'true' }, '▶'), refs.currentName, refs.currentFile);
+    refs.current.append(
+      h('span', { class: 'current-mark', 'aria-hidden': 'true' }, '▶'),
+      refs.currentName,
+      refs.currentFile,
+    );
     const el = h(
       'article',
       { class: 'run', 'data-run-id': card.runId, 'aria-labelledby': `${id}-title` },
@@ -435,8 +449,9 @@ export class Dashboard {
     setText(r.duration, formatDuration(c.durationMs));
     setText(r.tags, c.tags.join(' · '));
     const total = c.total || 1;
-    const width = (n: number) => `${Math.min(100, (n / total) * 100).toFixed(2)}%`;
     const indeterminate = c.progress === undefined;
+    // Unknown total: no proportions to show, the bar's stripes say "in progress" instead.
+    const width = (n: number) => (indeterminate ? '0%' : `${Math.min(100, (n / total) * 100).toFixed(2)}%`);
     setAttr(r.bar, 'data-indeterminate', indeterminate ? 'true' : undefined);
     if (r.segPassed.style.width !== width(c.passed)) r.segPassed.style.width = width(c.passed);
     if (r.segFailed.style.width !== width(c.failed)) r.segFailed.style.width = width(c.failed);
@@ -516,7 +531,12 @@ export class Dashboard {
           {},
           h('span', { class: 'failure-title' }),
           h('span', { class: 'failure-message' }),
-          h('span', { class: 'failure-where' }, h('code', { class: 'failure-location' }), h('span', { class: 'failure-run' })),
+          h(
+            'span',
+            { class: 'failure-where' },
+            h('code', { class: 'failure-location' }),
+            h('span', { class: 'failure-run' }),
+          ),
         ),
         h('pre', { class: 'failure-details' }),
       ),
@@ -538,7 +558,12 @@ export class Dashboard {
       { class: 'slow-item' },
       h('span', { class: 'slow-duration' }),
       h('span', { class: 'slow-title' }),
-      h('span', { class: 'slow-where' }, h('code', { class: 'slow-location' }), h('span', { class: 'slow-run' })),
+      h(
+        'span',
+        { class: 'slow-where' },
+        h('code', { class: 'slow-location' }),
+        h('span', { class: 'slow-run' }),
+      ),
     );
   }
 

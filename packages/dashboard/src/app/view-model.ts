@@ -39,7 +39,8 @@ export interface RunCard {
 /** The runner's verdict when it gave one (a run can fail with no failed test: bail, thresholds, no tests). */
 export function runOutcome(run: RunSnapshot): RunOutcome {
   if (run.status !== 'completed') return 'running';
-  if (run.summary && typeof run.summary.success === 'boolean') return run.summary.success ? 'passed' : 'failed';
+  if (run.summary && typeof run.summary.success === 'boolean')
+    return run.summary.success ? 'passed' : 'failed';
   return run.counts.failed > 0 || run.errors.length > 0 ? 'failed' : 'passed';
 }
 
@@ -140,7 +141,11 @@ const FRAME = /\(?((?:[A-Za-z]:[\\/]|file:\/\/)?[^\s():]+):(\d+)(?::(\d+))?\)?\s
  * `file:line` of a failure: the first stack frame in the test's own file (where the assertion threw),
  * else the test's declared location.
  */
-export function failureLocation(error: TestError | undefined, file?: string, line?: number): string | undefined {
+export function failureLocation(
+  error: TestError | undefined,
+  file?: string,
+  line?: number,
+): string | undefined {
   if (error?.stack && file) {
     for (const raw of error.stack.split('\n')) {
       const frame = raw.trim();
@@ -233,7 +238,11 @@ export interface SlowItem {
 }
 
 /** The `limit` slowest finished tests across runs (ties: first seen wins). */
-export function slowTestsOf(runs: RunSnapshot[], limit = 10, flagged: ReadonlySet<string> = new Set()): SlowItem[] {
+export function slowTestsOf(
+  runs: RunSnapshot[],
+  limit = 10,
+  flagged: ReadonlySet<string> = new Set(),
+): SlowItem[] {
   // A bounded insertion list: O(tests · limit) with a small limit beats sorting every test.
   const top: { run: RunSnapshot; test: TestState }[] = [];
   for (const run of runs) {
@@ -335,7 +344,9 @@ function summarize(type: string, d: Record<string, any>): string {
       return `lines ${pct(c.lines)} · statements ${pct(c.statements)} · branches ${pct(c.branches)} · functions ${pct(c.functions)}`;
     }
     case 'coverage.threshold':
-      return d.passed ? 'thresholds met' : `below threshold: ${(d.failures ?? []).map((f: any) => f.metric).join(', ')}`;
+      return d.passed
+        ? 'thresholds met'
+        : `below threshold: ${(d.failures ?? []).map((f: any) => f.metric).join(', ')}`;
     case 'framework.detected':
       return (d.frameworks ?? []).map((f: any) => [f.name, f.version].filter(Boolean).join(' ')).join(', ');
     case 'framework.switched':

@@ -18,7 +18,13 @@ export function started(runId: string, project: string, totalTests: number): Pub
   } as PublishedEvent;
 }
 
-export function running(runId: string, project: string, testName: string, completed: number, total: number): PublishedEvent {
+export function running(
+  runId: string,
+  project: string,
+  testName: string,
+  completed: number,
+  total: number,
+): PublishedEvent {
   return {
     type: 'test.progress',
     runId,
@@ -67,7 +73,12 @@ export function result(
   } as PublishedEvent;
 }
 
-export function failed(runId: string, project: string, testName: string, error: { message: string; stack?: string }): PublishedEvent {
+export function failed(
+  runId: string,
+  project: string,
+  testName: string,
+  error: { message: string; stack?: string },
+): PublishedEvent {
   return {
     type: 'test.failed',
     runId,
