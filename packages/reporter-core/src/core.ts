@@ -219,7 +219,7 @@ class Core implements ReporterCore {
       if (Number.isFinite(count) && count > 0) run.knownTotal += Math.floor(count);
       if (options?.final) run.totalKnown = true;
       // Consumers render "completed / total": tell them when the total moved or became final.
-      const shown = (total: number) => Math.max(total, run.completed + run.running.size);
+      const shown = (total: number) => Math.max(total, seenTests(run));
       if (shown(run.knownTotal) !== shown(before.total) || run.totalKnown !== before.known)
         this.emitCurrentProgress(run);
     });
@@ -558,7 +558,7 @@ class Core implements ReporterCore {
     run: RunState,
     current: { ref?: TestRef; id?: string; status: 'running' | 'idle' },
   ): void {
-    const total = Math.max(run.knownTotal, run.completed + run.running.size);
+    const total = Math.max(run.knownTotal, seenTests(run));
     const data: Record<string, unknown> = {
       status: current.status,
       progress: total > 0 ? Math.min(1, run.completed / total) : 0,
@@ -641,6 +641,16 @@ function markTimeout(errors: TestError[], duration: number): void {
   if (!/time(?:d)?[\s-]?out/i.test(errors[0].message)) {
     errors[0] = { ...errors[0], message: `Test timed out: ${errors[0].message}` };
   }
+}
+
+/**
+ * Tests seen so far: finished plus running, where a retry of a test whose failed attempt already counts
+ * as finished (jest does not say it will retry) is not counted twice.
+ */
+function seenTests(run: RunState): number {
+  let running = 0;
+  for (const id of run.running.keys()) if (!run.finals.has(id)) running++;
+  return run.completed + running;
 }
 
 function positiveInt(value: unknown): number | undefined {

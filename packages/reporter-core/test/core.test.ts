@@ -583,6 +583,19 @@ describe('retries without willRetry (jest)', () => {
     expect(of('test.progress').at(-1)!.data).toMatchObject({ completed: 2, passed: 1, failed: 1 });
   });
 
+  it('a retry of a test already counted as finished does not grow the progress total', () => {
+    const { core, of } = setup();
+    const flaky = { file: 'a.test.js', titlePath: ['flaky'] };
+    const other = { file: 'a.test.js', titlePath: ['other'] };
+    core.runStarted();
+    core.testStarted(flaky, 1);
+    core.testResult(flaky, { status: 'failed', rawStatus: 'failed', duration: 1, attempt: 1, errors: ['e'] });
+    core.testStarted(flaky, 2);
+    expect(of('test.progress').at(-1)!.data).toMatchObject({ status: 'running', completed: 1, total: 1 });
+    core.testStarted(other);
+    expect(of('test.progress').at(-1)!.data).toMatchObject({ completed: 1, total: 2 });
+  });
+
   it('jest-style errors: preformatted text plus matcherResult', () => {
     const paths = new PathRelativizer('/x');
     const error = normalizeError(
