@@ -17,7 +17,7 @@
  * bench/results/reporter-overhead.json)  --keep (leave the generated suites in place).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -35,6 +35,7 @@ const TESTS = Number(args.tests ?? 2000);
 const FILES = 20;
 const PER_FILE = Math.ceil(TESTS / FILES);
 const SUBSCRIBERS = 10;
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
 // ---------------------------------------------------------------------------------------------------------
 // Suites. Each test does a little real work (a sort and a string build) so it looks like a fast unit test:
@@ -64,7 +65,11 @@ const runners = {
     bin: 'jest',
     ext: '.test.js',
     file: (i) =>
-      testsOf(i, (name, n) => `    test('${name}', () => {\n      const i = ${n};\n      ${body("expect(text.length).toBeGreaterThan(0);")}\n    });`)
+      testsOf(
+        i,
+        (name, n) =>
+          `    test('${name}', () => {\n      const i = ${n};\n      ${body('expect(text.length).toBeGreaterThan(0);')}\n    });`,
+      )
         .map((b) => `describe('${b.name}', () => {\n${b.cases.join('\n')}\n});`)
         .join('\n'),
     config: (dir, testwire) => ({
@@ -89,7 +94,8 @@ const runners = {
     file: (i) =>
       `import { describe, expect, test } from 'vitest';\n${testsOf(
         i,
-        (name, n) => `  test('${name}', () => {\n    const i = ${n};\n    ${body('expect(text.length).toBeGreaterThan(0);')}\n  });`,
+        (name, n) =>
+          `  test('${name}', () => {\n    const i = ${n};\n    ${body('expect(text.length).toBeGreaterThan(0);')}\n  });`,
       )
         .map((b) => `describe('${b.name}', () => {\n${b.cases.join('\n')}\n});`)
         .join('\n')}`,
@@ -108,7 +114,8 @@ const runners = {
     file: (i) =>
       `import { expect, test } from '@playwright/test';\n${testsOf(
         i,
-        (name, n) => `  test('${name}', () => {\n    const i = ${n};\n    ${body('expect(text.length).toBeGreaterThan(0);')}\n  });`,
+        (name, n) =>
+          `  test('${name}', () => {\n    const i = ${n};\n    ${body('expect(text.length).toBeGreaterThan(0);')}\n  });`,
       )
         .map((b) => `test.describe('${b.name}', () => {\n${b.cases.join('\n')}\n});`)
         .join('\n')}`,
@@ -127,7 +134,8 @@ const runners = {
     file: (i) =>
       `const assert = require('node:assert');\n${testsOf(
         i,
-        (name, n) => `  it('${name}', () => {\n    const i = ${n};\n    ${body('assert.ok(text.length > 0);')}\n  });`,
+        (name, n) =>
+          `  it('${name}', () => {\n    const i = ${n};\n    ${body('assert.ok(text.length > 0);')}\n  });`,
       )
         .map((b) => `describe('${b.name}', () => {\n${b.cases.join('\n')}\n});`)
         .join('\n')}`,
@@ -144,12 +152,15 @@ function generate(name) {
   const runner = runners[name];
   const compatDir = join(root, 'compat', runner.compat);
   if (!existsSync(join(compatDir, 'node_modules', '.bin', runner.bin))) {
-    throw new Error(`${compatDir}/node_modules/.bin/${runner.bin} is missing: run pnpm install at the repo root`);
+    throw new Error(
+      `${compatDir}/node_modules/.bin/${runner.bin} is missing: run pnpm install at the repo root`,
+    );
   }
   const dir = join(compatDir, 'work', `bench-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  for (let i = 0; i < FILES; i++) writeFileSync(join(dir, `suite-${String(i).padStart(2, '0')}${runner.ext}`), `${runner.file(i)}\n`);
+  for (let i = 0; i < FILES; i++)
+    writeFileSync(join(dir, `suite-${String(i).padStart(2, '0')}${runner.ext}`), `${runner.file(i)}\n`);
   const configs = {};
   for (const testwire of [false, true]) {
     const config = runner.config(dir, testwire);
@@ -166,7 +177,9 @@ function generate(name) {
 // Broadcaster + subscribers
 
 async function startHub() {
-  const { startBroadcaster } = await import(pathToFileURL(join(root, 'packages', 'broadcaster', 'dist', 'index.js')).href);
+  const { startBroadcaster } = await import(
+    pathToFileURL(join(root, 'packages', 'broadcaster', 'dist', 'index.js')).href
+  );
   const { default: WebSocket } = await import('ws');
   const broadcaster = await startBroadcaster({ port: 0, host: '127.0.0.1', logger: { warn: () => {} } });
   const counters = [];
@@ -180,7 +193,8 @@ async function startHub() {
       ws.once('error', reject);
       ws.on('message', (raw) => {
         const msg = JSON.parse(raw.toString());
-        if (msg.type === 'connection.established') ws.send(JSON.stringify({ type: 'subscribe', events: ['*'] }));
+        if (msg.type === 'connection.established')
+          ws.send(JSON.stringify({ type: 'subscribe', events: ['*'] }));
         else if (msg.type === 'subscribed') resolve();
         else if (msg.type === 'test.result') counter.results++;
         else if (msg.type === 'test.completed') counter.completed++;
@@ -218,18 +232,27 @@ function runOnce(name, suite, testwire, hubUrl) {
   const env = { ...process.env, CI: '1', FORCE_COLOR: '0' };
   for (const key of Object.keys(env)) if (key.startsWith('TESTWIRE')) delete env[key];
   if (testwire) env.TESTWIRE_URL = hubUrl;
+  const argv = runner.argv(suite.dir, suite.configs[testwire], testwire);
+  // /usr/bin/time reports the CPU of the runner and every process it waited for (workers): less sensitive
+  // than wall time to other load on the machine.
+  const cpuFile = join(suite.dir, '.cpu');
+  const [command, commandArgs] = TIME ? [TIME, ['-f', '%U %S', '-o', cpuFile, bin, ...argv]] : [bin, argv];
   return new Promise((resolve) => {
     const started = performance.now();
-    const child = spawn(bin, runner.argv(suite.dir, suite.configs[testwire], testwire), {
-      cwd: suite.dir,
-      env,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawn(command, commandArgs, { cwd: suite.dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => {
       stderr = (stderr + d).slice(-4000);
     });
-    child.on('close', (code) => resolve({ ms: performance.now() - started, code, stderr }));
+    child.on('close', (code) => {
+      const ms = performance.now() - started;
+      let cpuMs;
+      try {
+        const [user, sys] = readFileSync(cpuFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+        cpuMs = (user + sys) * 1000;
+      } catch {}
+      resolve({ ms, cpuMs, code, stderr });
+    });
   });
 }
 
@@ -242,21 +265,31 @@ const round = (x, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 async function benchRunner(name, hub) {
   const suite = generate(name);
   const runs = { baseline: [], testwire: [] };
+  const cpu = { baseline: [], testwire: [] };
   const problems = [];
   const once = async (testwire, measured) => {
     hub.reset();
     const result = await runOnce(name, suite, testwire, hub.url);
     if (result.code !== 0) {
-      problems.push(`${testwire ? 'testwire' : 'baseline'} run exited ${result.code}: ${result.stderr.trim().split('\n').slice(-6).join(' | ')}`);
+      problems.push(
+        `${testwire ? 'testwire' : 'baseline'} run exited ${result.code}: ${result.stderr.trim().split('\n').slice(-6).join(' | ')}`,
+      );
     }
     if (testwire) {
       const delivery = await hub.settled(TESTS);
       if (!delivery.ok) {
-        problems.push(`testwire run: a subscriber received only ${delivery.minResults}/${TESTS} test.result (or no test.completed)`);
+        problems.push(
+          `testwire run: a subscriber received only ${delivery.minResults}/${TESTS} test.result (or no test.completed)`,
+        );
       }
     }
-    if (measured) runs[testwire ? 'testwire' : 'baseline'].push(result.ms);
-    process.stdout.write(`${testwire ? 'T' : 'B'}${measured ? '' : '(warm-up)'} ${round(result.ms / 1000, 2)}s  `);
+    if (measured) {
+      runs[testwire ? 'testwire' : 'baseline'].push(result.ms);
+      if (result.cpuMs !== undefined) cpu[testwire ? 'testwire' : 'baseline'].push(result.cpuMs);
+    }
+    process.stdout.write(
+      `${testwire ? 'T' : 'B'}${measured ? '' : '(warm-up)'} ${round(result.ms / 1000, 2)}s  `,
+    );
   };
   process.stdout.write(`  ${name.padEnd(10)} `);
   await once(false, false);
@@ -276,6 +309,15 @@ async function benchRunner(name, hub) {
     runsMs: { baseline: runs.baseline.map((x) => round(x)), testwire: runs.testwire.map((x) => round(x)) },
     medianMs: { baseline: round(baseline), testwire: round(withTestwire) },
     overheadPercent: round(((withTestwire - baseline) / baseline) * 100, 2),
+    ...(cpu.baseline.length && cpu.testwire.length
+      ? {
+          cpuMs: { baseline: cpu.baseline.map((x) => round(x)), testwire: cpu.testwire.map((x) => round(x)) },
+          cpuOverheadPercent: round(
+            ((median(cpu.testwire) - median(cpu.baseline)) / median(cpu.baseline)) * 100,
+            2,
+          ),
+        }
+      : {}),
     valid: problems.length === 0,
     problems,
   };
@@ -283,11 +325,14 @@ async function benchRunner(name, hub) {
 
 async function main() {
   const names = typeof args.runners === 'string' ? args.runners.split(',') : Object.keys(runners);
-  for (const n of names) if (!runners[n]) throw new Error(`unknown runner ${n}; known: ${Object.keys(runners).join(', ')}`);
+  for (const n of names)
+    if (!runners[n]) throw new Error(`unknown runner ${n}; known: ${Object.keys(runners).join(', ')}`);
   const started = Date.now();
   const hub = await startHub();
   const results = [];
-  console.log(`reporter overhead: ${FILES * PER_FILE} tests per runner, ${REPS} repetitions, ${SUBSCRIBERS} subscribers`);
+  console.log(
+    `reporter overhead: ${FILES * PER_FILE} tests per runner, ${REPS} repetitions, ${SUBSCRIBERS} subscribers`,
+  );
   try {
     for (const name of names) {
       try {
@@ -301,16 +346,27 @@ async function main() {
     await hub.close();
   }
 
-  console.log(`\n${'runner'.padEnd(12)}${'baseline s'.padStart(12)}${'testwire s'.padStart(12)}${'overhead'.padStart(10)}  status`);
+  console.log(
+    `\n${'runner'.padEnd(12)}${'baseline s'.padStart(12)}${'testwire s'.padStart(12)}${'overhead'.padStart(10)}${'cpu overhead'.padStart(14)}  status`,
+  );
   for (const r of results) {
-    const status = r.valid ? (r.overheadPercent <= 3 ? 'ok (<= 3%)' : 'OVER 3%') : `INVALID: ${r.problems[0]}`;
+    const status = r.valid
+      ? r.overheadPercent <= 3
+        ? 'ok (<= 3%)'
+        : 'OVER 3%'
+      : `INVALID: ${r.problems[0]}`;
     console.log(
       `${r.runner.padEnd(12)}${String(r.medianMs ? round(r.medianMs.baseline / 1000, 2) : '-').padStart(12)}${String(
         r.medianMs ? round(r.medianMs.testwire / 1000, 2) : '-',
-      ).padStart(12)}${String(r.overheadPercent !== undefined ? `${r.overheadPercent}%` : '-').padStart(10)}  ${status}`,
+      ).padStart(
+        12,
+      )}${String(r.overheadPercent !== undefined ? `${r.overheadPercent}%` : '-').padStart(10)}${String(
+        r.cpuOverheadPercent !== undefined ? `${r.cpuOverheadPercent}%` : '-',
+      ).padStart(14)}  ${status}`,
     );
   }
-  const out = typeof args.json === 'string' ? args.json : join(root, 'bench', 'results', 'reporter-overhead.json');
+  const out =
+    typeof args.json === 'string' ? args.json : join(root, 'bench', 'results', 'reporter-overhead.json');
   mkdirSync(dirname(out), { recursive: true });
   const os = await import('node:os');
   writeFileSync(
