@@ -25,6 +25,12 @@ export interface SubscribeMessage {
   events?: string[];
   patterns?: string[];
   filters?: Filters;
+  /**
+   * Subscribe and resume in one step (a reconnecting client): the missed events matching the new
+   * subscription are replayed before any live event, exactly as a `resume` message would, with no window
+   * in which a live event could overtake the replay.
+   */
+  resume?: { epoch: string; since: number };
 }
 export interface UnsubscribeMessage {
   type: 'unsubscribe';
@@ -267,7 +273,18 @@ export function parseClientMessage(text: string): ParseResult {
   if (msg.id !== undefined && !isId(msg.id))
     return fail('INVALID_MESSAGE', 'id: expected a string or number');
   switch (msg.type) {
-    case 'subscribe':
+    case 'subscribe': {
+      const resume = msg.resume as { epoch?: unknown; since?: unknown } | undefined;
+      if (resume !== undefined) {
+        if (typeof resume !== 'object' || resume === null || typeof resume.epoch !== 'string') {
+          return fail('INVALID_MESSAGE', 'subscribe.resume: expected {epoch, since} from connection.established');
+        }
+        if (typeof resume.since !== 'number' || !Number.isInteger(resume.since) || resume.since < 0) {
+          return fail('INVALID_MESSAGE', 'subscribe.resume.since: expected the last seq received (integer >= 0)');
+        }
+      }
+      return { ok: true, message: msg as unknown as ClientMessage };
+    }
     case 'unsubscribe':
     case 'snapshot':
     case 'ping':

@@ -371,6 +371,7 @@ export const clientMessageSchemas: Record<ClientMessage['type'], Schema> = {
         additionalProperties: filterValue,
         description: 'data field (dot path) -> value or any-of array; runId matches the envelope',
       },
+      resume: obj({ epoch: str, since: int }, ['epoch', 'since']),
     },
     ['type'],
   ),
