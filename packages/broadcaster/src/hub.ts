@@ -18,6 +18,7 @@ import {
   type RunSnapshot,
   RunStateStore,
   type SnapshotMessage,
+  type SubscribeRequest,
 } from '@testwire/protocol';
 import { History, type HistoryEntry } from './history.js';
 import type { Subscriber } from './subscriber.js';
@@ -87,8 +88,20 @@ export class Hub {
     return this.seq;
   }
 
+  /** Registers a subscriber: from now on it gets every live event its subscription matches. */
   add(subscriber: Subscriber): void {
+    subscriber.coveredFrom = this.seq;
     this.subscribers.add(subscriber);
+  }
+
+  /**
+   * Adds to a subscriber's subscription (throws SubscriptionError, changing nothing, for a bad request).
+   * Events before now that the new part matches were not sent: a later resume must not assume they were.
+   */
+  subscribe(subscriber: Subscriber, request: SubscribeRequest): void {
+    subscriber.subscription.subscribe(request);
+    subscriber.coveredFrom = this.seq;
+    subscriber.subscriptionVersion++;
   }
 
   remove(subscriber: Subscriber): void {
@@ -140,6 +153,14 @@ export class Hub {
   /**
    * Resume from `{epoch, since}`: replay every missed event that matches the subscription, then `resumed`;
    * or `resume.failed` + `snapshot` when the history cannot serve it.
+   *
+   * Every event goes out at most once and in seq order on a connection. So when live delivery already went
+   * past `since` (a standalone `resume` that arrived after `subscribe` and a live event), the events up to
+   * `lastSeq` are skipped, which is only right if none of them was missed: otherwise they could only come
+   * after a later event, and a client that drops `seq <= last seen` would lose them silently. That case
+   * answers `resume.failed` `ALREADY_LIVE` + `snapshot` instead. Callers avoid it by applying the
+   * subscription and the resume in one synchronous step (`subscribe` with `resume`, the `/ws` URL, SSE
+   * `Last-Event-ID`): no live event can be queued in between.
    */
   resume(subscriber: Subscriber, epoch: string | undefined, since: number, id?: MessageId): void {
     if (subscriber.mode === 'closed') return;
@@ -154,6 +175,12 @@ export class Hub {
     } else if (!this.history.covers(since, this.seq)) {
       failed = 'HISTORY_EVICTED';
       message = `Events after seq ${since} are no longer in the history (oldest held: ${this.history.oldestSeq}); a snapshot follows`;
+    } else if (subscriber.lastSeq > since && this.missedBeforeLive(subscriber, since)) {
+      failed = 'ALREADY_LIVE';
+      message =
+        `Live events up to seq ${subscriber.lastSeq} were already sent on this connection, so the missed events after seq ${since} ` +
+        'cannot follow them in order; a snapshot follows. Resume in the subscribe message ({"type":"subscribe", …, "resume":{"epoch","since"}}) ' +
+        'or in the /ws URL (?lastEventId=<epoch>:<seq>) so the replay comes before any live event';
     }
     if (failed) {
       subscriber.mode = 'live';
@@ -177,7 +204,22 @@ export class Hub {
     subscriber.replaySince = since;
     subscriber.replayed = 0;
     subscriber.replayId = id;
+    subscriber.replayVersion = subscriber.subscriptionVersion;
     this.pump(subscriber);
+  }
+
+  /**
+   * True when an event after `since` that matches the subscription may not have been sent although a later
+   * one was: one at or before both `coveredFrom` (before it, live delivery does not vouch for anything) and
+   * `lastSeq` (after it, the replay sends it). The history holds them all (checked by the caller).
+   */
+  private missedBeforeLive(subscriber: Subscriber, since: number): boolean {
+    const end = Math.min(subscriber.coveredFrom, subscriber.lastSeq);
+    for (let seq = since + 1; seq <= end; seq++) {
+      const entry = this.history.get(seq);
+      if (!entry || subscriber.subscription.matches(entry.envelope)) return true;
+    }
+    return false;
   }
 
   /**
@@ -208,6 +250,9 @@ export class Hub {
       }
     }
     subscriber.mode = 'live';
+    // Replayed to the end under one subscription: everything it matches after `since` has been sent.
+    if (subscriber.replayVersion === subscriber.subscriptionVersion)
+      subscriber.coveredFrom = Math.min(subscriber.coveredFrom, subscriber.replaySince);
     subscriber.send({
       type: 'resumed',
       ...(subscriber.replayId !== undefined ? { id: subscriber.replayId } : {}),
@@ -251,7 +296,7 @@ export function laggingEnvelope(
         severity: 'warning',
       },
       impact: 'This connection is closed (WebSocket code 4008); no further events are sent on it',
-      recovery: `Reconnect and send {"type":"resume","epoch":"${epoch}","since":${gap.fromSeq - 1}}`,
+      recovery: `Reconnect and subscribe with "resume":{"epoch":"${epoch}","since":${gap.fromSeq - 1}} in the subscribe message`,
       gap,
       epoch,
     },

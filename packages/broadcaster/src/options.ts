@@ -36,8 +36,11 @@ export interface BroadcasterOptions {
   rateLimit?: { messagesPerSecond?: number; burst?: number };
   /** Join this endpoint as a publisher instead of binding (getBroadcaster only). Default: env `TESTWIRE_URL`. */
   url?: string;
-  /** Static directory served at `GET /` (the dashboard). Without it `/` is a small page naming the endpoints. */
-  dashboardDir?: string;
+  /**
+   * Static directory served at `GET /`. Default: the installed `@testwire/dashboard`, if any. `false`: no
+   * dashboard even if installed. Without one, `/` is a small page naming the endpoints.
+   */
+  dashboardDir?: string | false;
   /**
    * Keep the process alive while the server listens. Default false: the broadcaster lives inside a test
    * process and must never hold it open. `testwire serve` passes true.
@@ -66,7 +69,7 @@ export interface ResolvedOptions {
   rateLimitPerSecond: number;
   rateLimitBurst: number;
   url?: string;
-  dashboardDir?: string;
+  dashboardDir?: string | false;
   keepAlive: boolean;
   closeTimeoutMs: number;
   logger: Logger;
@@ -204,9 +207,10 @@ export function resolveOptions(
 
   if (
     options.dashboardDir !== undefined &&
+    options.dashboardDir !== false &&
     (typeof options.dashboardDir !== 'string' || options.dashboardDir === '')
   ) {
-    fail('The "dashboardDir" option must be a directory path');
+    fail('The "dashboardDir" option must be a directory path, or false for no dashboard');
   }
   if (options.keepAlive !== undefined && typeof options.keepAlive !== 'boolean') {
     fail(`The "keepAlive" option must be a boolean, got ${describe(options.keepAlive)}`);

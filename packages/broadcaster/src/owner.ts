@@ -41,6 +41,23 @@ import { WsConnection } from './ws-connection.js';
 const MAX_PENDING = 100_000;
 /** Publisher batches may be far larger than a subscriber's frames. */
 const PUBLISHER_MAX_PAYLOAD = 32 * 1024 * 1024;
+/** Publishers whose last batch id is remembered (least recently seen forgotten first). */
+const MAX_PUBLISHER_RECORDS = 1024;
+/** Acks kept per publisher to answer a re-sent batch exactly (a publisher has at most 8 batches in flight). */
+const ACKS_KEPT = 32;
+/** `publisherId` from the publisher's handshake URL. */
+const PUBLISHER_ID = /^[A-Za-z0-9_-]{8,64}$/;
+
+/**
+ * What the owner remembers of one publisher across its connections: a publisher that lost its socket between
+ * our storing a batch and its reading the ack sends that batch again (same id) on its next connection.
+ */
+interface PublisherRecord {
+  /** Highest batch id processed; ids of one publisher only grow. */
+  lastId: number;
+  /** The acks of the latest batches, by id, re-sent verbatim for a duplicate. */
+  acks: Map<number, string>;
+}
 
 export interface OwnerInternals {
   /** Runs to hold before the first subscriber connects (a publisher taking over the port). */
@@ -70,6 +87,7 @@ export class Owner implements Broadcaster {
   private readonly publishers = new Set<PublisherPeer>();
   private readonly sse = new Set<{ subscriber: Subscriber; res: ServerResponse }>();
   private readonly secret = newSecret();
+  private readonly publisherRecords = new Map<string, PublisherRecord>();
   private pending: PendingEvent[] = [];
   private ingestScheduled = false;
   private heartbeat?: NodeJS.Timeout;
@@ -337,7 +355,10 @@ export class Owner implements Broadcaster {
       });
       return;
     }
-    const dashboardDir = this.options.dashboardDir ?? (await findDashboardDir());
+    const dashboardDir =
+      this.options.dashboardDir === false
+        ? undefined
+        : (this.options.dashboardDir ?? (await findDashboardDir()));
     if (dashboardDir && (await serveStatic(dashboardDir, path, req, res))) return;
     if (path === '/' || path === '/index.html') {
       const html = indexPage(this.url);
@@ -491,11 +512,22 @@ export class Owner implements Broadcaster {
       rejectUpgrade(socket, 400, { error: 'INVALID_SUBSCRIPTION', message: (error as Error).message });
       return;
     }
-    let resume: { epoch: string; since: number } | undefined;
-    const epoch = query.get('epoch');
+    // A resume in the URL is applied together with the URL's subscription, before any live event:
+    // `lastEventId=<epoch>:<seq>` (as SSE), or `epoch=…&since=…`; a bare seq / `since` alone = this epoch.
+    let resume: { epoch?: string; since: number } | undefined;
+    const lastEventId = query.get('lastEventId');
     const since = query.get('since');
-    if (epoch !== null && since !== null) {
-      const n = Number(since);
+    if (lastEventId !== null && lastEventId !== '') {
+      resume = parseLastEventId(lastEventId);
+      if (!resume) {
+        rejectUpgrade(socket, 400, {
+          error: 'INVALID_LAST_EVENT_ID',
+          message: 'lastEventId must be "<epoch>:<seq>" (the epoch and last seq received), or a bare seq',
+        });
+        return;
+      }
+    } else if (since !== null) {
+      const n = since.trim() === '' ? Number.NaN : Number(since);
       if (!Number.isInteger(n) || n < 0) {
         rejectUpgrade(socket, 400, {
           error: 'INVALID_MESSAGE',
@@ -503,7 +535,7 @@ export class Owner implements Broadcaster {
         });
         return;
       }
-      resume = { epoch, since: n };
+      resume = { epoch: query.get('epoch') ?? undefined, since: n };
     }
     if (socket.destroyed || this.closing) return;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
@@ -548,14 +580,45 @@ export class Owner implements Broadcaster {
       return;
     }
     if (socket.destroyed || this.closing) return;
-    this.publisherWss.handleUpgrade(req, socket, head, (ws) => this.onPublisher(ws));
+    const publisherId = query.get('publisherId');
+    this.publisherWss.handleUpgrade(req, socket, head, (ws) =>
+      this.onPublisher(ws, publisherId !== null && PUBLISHER_ID.test(publisherId) ? publisherId : undefined),
+    );
   }
 
-  private onPublisher(ws: WebSocket): void {
+  /** The record of a publisher id, most recently used last (the Map's order is the LRU order). */
+  private publisherRecord(publisherId: string): PublisherRecord {
+    let record = this.publisherRecords.get(publisherId);
+    if (record) this.publisherRecords.delete(publisherId);
+    else record = { lastId: 0, acks: new Map() };
+    this.publisherRecords.set(publisherId, record);
+    if (this.publisherRecords.size > MAX_PUBLISHER_RECORDS) {
+      const oldest = this.publisherRecords.keys().next().value as string;
+      this.publisherRecords.delete(oldest);
+    }
+    return record;
+  }
+
+  /**
+   * `publisherId` (stable for the publisher's lifetime) lets us drop a batch we already stored: without it a
+   * batch whose ack was lost with the connection would be ingested twice.
+   */
+  private onPublisher(ws: WebSocket, publisherId: string | undefined): void {
     const peer: PublisherPeer = { ws, alive: true };
     this.publishers.add(peer);
-    const send = (message: object): void => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
+    const sendText = (text: string): void => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(text);
+    };
+    const send = (message: object): void => sendText(JSON.stringify(message));
+    /** Sends the ack of a processed batch and remembers it for a re-send. */
+    const ack = (record: PublisherRecord | undefined, id: number, message: object): void => {
+      const text = JSON.stringify(message);
+      if (record) {
+        record.lastId = id;
+        record.acks.set(id, text);
+        if (record.acks.size > ACKS_KEPT) record.acks.delete(record.acks.keys().next().value as number);
+      }
+      sendText(text);
     };
     send({
       type: 'connection.established',
@@ -586,6 +649,13 @@ export class Owner implements Broadcaster {
         return;
       }
       const id = typeof message?.id === 'number' ? message.id : undefined;
+      const batch = message?.type === 'publish' || message?.type === 'runs';
+      const record = batch && id !== undefined && publisherId ? this.publisherRecord(publisherId) : undefined;
+      if (record && id !== undefined && id <= record.lastId) {
+        // Already stored (the ack was lost with the previous connection): ack again, ingest nothing.
+        sendText(record.acks.get(id) ?? JSON.stringify({ type: 'published', id, seq: this.hub.seq }));
+        return;
+      }
       if (message?.type === 'publish' && id !== undefined && Array.isArray(message.events)) {
         const accepted: PublishedEvent[] = [];
         const rejected: { index: number; error: string }[] = [];
@@ -595,13 +665,13 @@ export class Owner implements Broadcaster {
           else rejected.push({ index, error: result.error });
         });
         const seq = this.ingestRemote(accepted);
-        send({ type: 'published', id, seq, ...(rejected.length ? { rejected } : {}) });
+        ack(record, id, { type: 'published', id, seq, ...(rejected.length ? { rejected } : {}) });
       } else if (message?.type === 'runs' && id !== undefined && Array.isArray(message.runs)) {
         // A publisher re-seeding its open runs after the owner changed (see publisher.ts).
         const runs = message.runs.filter(isRunSnapshot);
         this.ingestAll();
         this.hub.mergeRuns(runs);
-        send({ type: 'published', id, seq: this.hub.seq });
+        ack(record, id, { type: 'published', id, seq: this.hub.seq });
       } else if (message?.type === 'ping') {
         send({ type: 'pong', timestamp: new Date().toISOString() });
       } else {

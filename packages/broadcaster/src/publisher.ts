@@ -9,7 +9,12 @@
  *   owner socket closes ─> jittered retries: bind the port (we are the owner now: seeded with our open runs,
  *                          unacked events re-published) | a testwire owner answers (join it: send our open
  *                          runs, then the unacked events) | something else holds it (warn, ephemeral port)
+ *
+ *   the same owner again (same epoch): the unacked batches are re-sent with their ids first. The owner may
+ *   have stored them before the ack was lost: it remembers the last batch id of our `publisherId` (sent
+ *   in the handshake URL) and acks a batch it already has without storing it twice.
  */
+import { randomBytes } from 'node:crypto';
 import { isEventType, type PublishedEvent, type RunSnapshot, RunStateStore } from '@testwire/protocol';
 import WebSocket from 'ws';
 import { isLoopbackHost } from './auth.js';
@@ -34,6 +39,9 @@ interface Inflight {
   kind: 'publish' | 'runs';
   events: QueuedEvent[];
 }
+
+const batchFrame = (id: number, events: readonly QueuedEvent[]): string =>
+  `{"type":"publish","id":${id},"events":[${events.map((e) => e.json).join(',')}]}`;
 
 export interface JoinTarget {
   host: string;
@@ -83,7 +91,11 @@ export class JoinedBroadcaster implements Broadcaster {
   private queue: QueuedEvent[] = [];
   private queueBytes = 0;
   private inflight = new Map<number, Inflight>();
+  /** Batches sent to an owner whose connection dropped before it acked them, oldest first. */
+  private unacked: { id: number; events: QueuedEvent[] }[] = [];
   private nextId = 1;
+  /** Stable for this broadcaster's lifetime: the owner dedupes re-sent batches by it (see onPublisher). */
+  readonly publisherId = randomBytes(12).toString('base64url');
   private readonly store = new RunStateStore({ maxCompletedRuns: 0 });
   private droppedCount = 0;
   private warnedDrop = false;
@@ -186,7 +198,7 @@ export class JoinedBroadcaster implements Broadcaster {
       };
       let ws: WebSocket;
       try {
-        ws = new WebSocket(`${this.target.wsUrl}?role=publisher`, {
+        ws = new WebSocket(`${this.target.wsUrl}?role=publisher&publisherId=${this.publisherId}`, {
           headers,
           handshakeTimeout: timeoutMs,
           perMessageDeflate: false,
@@ -230,8 +242,10 @@ export class JoinedBroadcaster implements Broadcaster {
           }
           this.ws = ws;
           this.connectedEpoch = message.epoch;
-          if (this.lastEpoch !== undefined && this.lastEpoch !== message.epoch) this.sendRuns();
+          const sameOwner = this.lastEpoch === message.epoch;
+          if (this.lastEpoch !== undefined && !sameOwner) this.sendRuns();
           this.lastEpoch = message.epoch;
+          this.resendUnacked(sameOwner);
           settle(true);
           this.pump();
         } else if (message.type === 'published' && typeof message.id === 'number') {
@@ -257,6 +271,31 @@ export class JoinedBroadcaster implements Broadcaster {
     this.ws.send(JSON.stringify({ type: 'runs', id, runs }));
   }
 
+  /**
+   * Batches the previous connection did not get acked. The same owner may have stored them: re-send them
+   * with their ids, before anything newer, so it can tell. A new owner never saw them: they go back to the
+   * queue (after our open runs) as new batches.
+   */
+  private resendUnacked(sameOwner: boolean): void {
+    const batches = this.unacked;
+    this.unacked = [];
+    if (batches.length === 0) return;
+    if (!sameOwner || !this.ws) {
+      this.requeue(batches.flatMap((batch) => batch.events));
+      return;
+    }
+    for (const { id, events } of batches) {
+      this.inflight.set(id, { kind: 'publish', events });
+      this.ws.send(batchFrame(id, events));
+    }
+  }
+
+  private requeue(events: QueuedEvent[]): void {
+    if (events.length === 0) return;
+    this.queue = events.concat(this.queue);
+    this.queueBytes += events.reduce((n, e) => n + e.json.length, 0);
+  }
+
   private pump(): void {
     const ws = this.ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) return;
@@ -275,7 +314,7 @@ export class JoinedBroadcaster implements Broadcaster {
       this.queueBytes -= bytes;
       const id = this.nextId++;
       this.inflight.set(id, { kind: 'publish', events });
-      ws.send(`{"type":"publish","id":${id},"events":[${events.map((e) => e.json).join(',')}]}`);
+      ws.send(batchFrame(id, events));
     }
   }
 
@@ -304,7 +343,7 @@ export class JoinedBroadcaster implements Broadcaster {
   }
 
   private get idle(): boolean {
-    return this.queue.length === 0 && this.inflight.size === 0;
+    return this.queue.length === 0 && this.inflight.size === 0 && this.unacked.length === 0;
   }
 
   private settleWaiters(): void {
@@ -313,17 +352,14 @@ export class JoinedBroadcaster implements Broadcaster {
     this.waiters.clear();
   }
 
-  /** The owner's socket closed: put unacked batches back and go find the port's next owner. */
+  /** The owner's socket closed: keep the unacked batches for the next owner and go find it. */
   private onLost(): void {
     this.ws = undefined;
     this.connectedEpoch = undefined;
-    const unacked: QueuedEvent[] = [];
-    for (const batch of this.inflight.values()) if (batch.kind === 'publish') unacked.push(...batch.events);
+    for (const [id, batch] of this.inflight)
+      if (batch.kind === 'publish') this.unacked.push({ id, events: batch.events });
+    this.unacked.sort((a, b) => a.id - b.id);
     this.inflight.clear();
-    if (unacked.length) {
-      this.queue = unacked.concat(this.queue);
-      this.queueBytes += unacked.reduce((n, e) => n + e.json.length, 0);
-    }
     if (this.closing) {
       this.settleWaiters();
       return;
@@ -371,6 +407,8 @@ export class JoinedBroadcaster implements Broadcaster {
     }
     this.owner = owner;
     owner.onClose = () => this.onClose?.();
+    this.requeue(this.unacked.flatMap((batch) => batch.events));
+    this.unacked = [];
     const queued = this.queue;
     this.queue = [];
     this.queueBytes = 0;
@@ -427,7 +465,9 @@ export class JoinedBroadcaster implements Broadcaster {
         });
       }
       this.droppedCount += this.queue.length;
+      for (const batch of this.unacked) this.droppedCount += batch.events.length;
       this.queue = [];
+      this.unacked = [];
       const ws = this.ws;
       this.ws = undefined;
       if (ws) {

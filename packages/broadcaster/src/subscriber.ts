@@ -37,9 +37,19 @@ export class Subscriber {
   cursor = 0;
   /** Highest event seq queued to this subscriber (replay skips what live delivery already sent). */
   lastSeq = 0;
+  /**
+   * Every event after this seq that matches the current subscription has been queued to this subscriber
+   * (or will be, by the replay under way). Set to the latest seq when the subscription grows (`subscribe`);
+   * lowered to the start of a replay that ran to its end with the subscription unchanged. A resume from
+   * `since` may skip the events up to `lastSeq` only if none of `(since, min(coveredFrom, lastSeq)]` match.
+   */
+  coveredFrom = 0;
+  /** Bumped by every subscribe: a replay that saw it change cannot vouch for the earlier events. */
+  subscriptionVersion = 0;
   replayed = 0;
   replayId?: string | number;
   replaySince = 0;
+  replayVersion = 0;
 
   private queue: Buffer[] = [];
   private queuedBytes = 0;

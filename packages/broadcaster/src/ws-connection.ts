@@ -1,7 +1,7 @@
 /**
  * One subscriber WebSocket: protocol messages in, events and replies out, abuse limits.
  *
- *   text frame ─> rate limit ─> parseClientMessage ─> subscribe | unsubscribe | resume | snapshot | ping
+ *   text frame ─> rate limit ─> parseClientMessage ─> subscribe [+ resume] | unsubscribe | resume | snapshot | ping
  *        │             │                │
  *        │             └─ RATE_LIMITED  └─ error {code, message, id?}     (connection stays usable)
  *        └─ binary ─> close 1003;  > maxPayload ─> close 1009 (ws);  > 20 errors in 10 s ─> close 1008
@@ -81,11 +81,12 @@ export class WsConnection {
     socket: Socket,
     private readonly hub: Hub,
     options: WsConnectionOptions,
-    initial: { subscription?: SubscribeRequest; resume?: { epoch: string; since: number } },
+    initial: { subscription?: SubscribeRequest; resume?: { epoch?: string; since: number } },
   ) {
     const id = `c_${process.pid.toString(36)}_${(++nextConnection).toString(36)}`;
     this.subscriber = new Subscriber(id, new WsTransport(ws, socket), options.maxBytes, hub.schedule);
     this.bucket = new TokenBucket(options.rateLimitPerSecond, options.rateLimitBurst);
+    // Subscription and resume from the URL are applied in this one synchronous step (see Hub.resume).
     if (initial.subscription) this.subscriber.subscription.subscribe(initial.subscription);
     hub.add(this.subscriber);
 
@@ -133,12 +134,14 @@ export class WsConnection {
     try {
       switch (message.type) {
         case 'subscribe':
-          subscriber.subscription.subscribe(message);
+          this.hub.subscribe(subscriber, message);
           subscriber.send({
             type: 'subscribed',
             ...(id !== undefined ? { id } : {}),
             ...subscriber.subscription.describe(),
           });
+          // Same synchronous step as the subscription: no live event can be queued before the replay.
+          if (message.resume) this.hub.resume(subscriber, message.resume.epoch, message.resume.since, id);
           break;
         case 'unsubscribe':
           subscriber.subscription.unsubscribe(message);

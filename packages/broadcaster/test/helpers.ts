@@ -1,5 +1,5 @@
-/** Test helpers: real ws clients on loopback, event factories, a free port. */
-import { createServer } from 'node:net';
+/** Test helpers: real ws clients on loopback, event factories, a free port, a cutting TCP proxy. */
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { PublishedEvent } from '@testwire/protocol';
 import WebSocket from 'ws';
 
@@ -195,4 +195,50 @@ export async function waitForAsync<T>(
 
 export async function getJson(url: string): Promise<Msg> {
   return (await fetch(url)).json() as Promise<Msg>;
+}
+
+/**
+ * A TCP proxy on loopback to `targetPort` that cuts a connection, both ways, instead of forwarding the first
+ * chunk from the target for which `cut(chunk)` is true (once per proxy). The network dropping a socket at
+ * exactly that moment, without a hook in the code under test.
+ */
+export async function startCuttingProxy(
+  targetPort: number,
+  cut: (fromTarget: Buffer) => boolean,
+): Promise<{ port: number; connections(): number; cuts(): number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let connections = 0;
+  let cuts = 0;
+  const server: Server = createServer((client) => {
+    connections++;
+    const upstream = connect(targetPort, '127.0.0.1');
+    sockets.add(client).add(upstream);
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.pipe(upstream);
+    upstream.on('data', (chunk: Buffer) => {
+      if (cuts === 0 && cut(chunk)) {
+        cuts++;
+        end();
+      } else client.write(chunk);
+    });
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address ? address.port : 0,
+    connections: () => connections,
+    cuts: () => cuts,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }

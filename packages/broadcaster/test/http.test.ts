@@ -1,5 +1,5 @@
 /** Plain HTTP endpoints: /status, /ws/status, /health, /, dashboardDir, 404. */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validatePublishedEvent } from '@testwire/protocol';
@@ -59,18 +59,34 @@ describe('HTTP endpoints', () => {
     expect(health.metrics.cpu.cores).toBeGreaterThan(0);
   });
 
-  it('/ names the endpoints; unknown paths are 404 JSON; non-GET is 405', async () => {
-    const b = await startBroadcaster({ port: 0 });
+  it('/ names the endpoints without a dashboard (dashboardDir: false); unknown paths are 404 JSON; non-GET is 405', async () => {
+    const b = await startBroadcaster({ port: 0, dashboardDir: false });
     broadcaster = b;
     const index = await fetch(`${b.url}/`);
     expect(index.headers.get('content-type')).toContain('text/html');
+    expect(index.headers.get('x-testwire')).toBe(VERSION);
     const html = await index.text();
+    expect(html).toContain(b.wsUrl);
+    expect(html).toContain('testwire broadcaster');
     for (const endpoint of ['/ws', '/events', '/status', '/health']) expect(html).toContain(endpoint);
+    // The dashboard's files are not served either.
+    expect((await fetch(`${b.url}/app.js`)).status).toBe(404);
     const missing = await fetch(`${b.url}/nope`);
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as Msg).error).toBe('NOT_FOUND');
     expect((await fetch(`${b.url}/status`, { method: 'POST' })).status).toBe(405);
     expect((await fetch(`${b.url}/ws`)).status).toBe(426);
+  });
+
+  it('serves the installed @testwire/dashboard at / by default', async () => {
+    // Linked into this package's node_modules as the optional peer, exactly as a user installs it.
+    const { dashboardDir } = (await import('@testwire/dashboard' as string)) as { dashboardDir: string };
+    const b = await startBroadcaster({ port: 0 });
+    broadcaster = b;
+    const index = await fetch(`${b.url}/`);
+    expect(index.status).toBe(200);
+    expect(await index.text()).toBe(readFileSync(join(dashboardDir, 'index.html'), 'utf8'));
+    expect((await fetch(`${b.url}/app.js`)).status).toBe(200);
   });
 
   it('serves dashboardDir at / without escaping it', async () => {

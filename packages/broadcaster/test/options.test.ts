@@ -58,6 +58,7 @@ describe('resolveOptions', () => {
       'The "allowedOrigins" option must be an array of origin strings like "https://ci.example.com"',
     ],
     [{ logger: {} }, 'The "logger" option must be an object with a warn(message) method'],
+    [{ dashboardDir: true }, 'The "dashboardDir" option must be a directory path, or false for no dashboard'],
     [{ prot: 1 }, 'Unknown broadcaster option "prot"; known options:'],
   ])('rejects %j', (options, message) => {
     expect(() => resolveOptions(options as never, {})).toThrow(message);

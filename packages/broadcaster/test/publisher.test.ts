@@ -16,6 +16,7 @@ import {
   getJson,
   type Msg,
   recordingLogger,
+  startCuttingProxy,
   testCompleted,
   testResult,
   testStarted,
@@ -61,6 +62,82 @@ describe('publisher ingress', () => {
     expect(ack.rejected[0].error).toContain('unknown event type');
     await waitFor(() => sub.events().length === 2, 'two accepted events');
     expect(sub.events().map((e) => e.data.id)).toEqual(['t1', 't3']);
+  });
+});
+
+describe('publisher batches are stored once', () => {
+  async function publisherSocket(
+    owner: Broadcaster,
+    publisherId: string,
+  ): Promise<{ ws: WebSocket; replies: Msg[] }> {
+    const secret = readFileSync(secretPath(owner.port), 'utf8');
+    const ws = new WebSocket(`${owner.wsUrl}?role=publisher&publisherId=${publisherId}`, {
+      headers: { [PUBLISHER_HEADER]: secret },
+    });
+    const replies: Msg[] = [];
+    ws.on('message', (d) => replies.push(JSON.parse(String(d))));
+    await waitFor(() => replies.find((m) => m.type === 'connection.established'), 'established');
+    return { ws, replies };
+  }
+
+  it('a batch re-sent by the same publisherId on a new connection is acked again, not ingested twice', async () => {
+    const owner = await startBroadcaster({ port: 0 });
+    open.push(owner);
+    const sub = await Client.open(`${owner.wsUrl}?events=*`);
+    clients.push(sub);
+    const batch = (id: number, from: number) =>
+      JSON.stringify({
+        type: 'publish',
+        id,
+        events: [testResult(from), { type: 'nope' }, testResult(from + 1)],
+      });
+
+    const first = await publisherSocket(owner, 'pub-aaaaaaaa');
+    first.ws.send(batch(1, 1));
+    const ack = await waitFor(() => first.replies.find((m) => m.type === 'published'), 'ack');
+    first.ws.terminate(); // as if the ack had been lost with the connection
+
+    const second = await publisherSocket(owner, 'pub-aaaaaaaa');
+    second.ws.send(batch(1, 1));
+    second.ws.send(batch(2, 3));
+    await waitFor(() => second.replies.filter((m) => m.type === 'published').length === 2, 'two acks');
+    const [again, next] = second.replies.filter((m) => m.type === 'published');
+    expect(again).toEqual(ack); // the same ack, rejected list included
+    expect(next).toMatchObject({ id: 2, seq: 4 });
+    // Another publisher may use the same batch ids.
+    const other = await publisherSocket(owner, 'pub-bbbbbbbb');
+    other.ws.send(batch(1, 5));
+    await waitFor(() => other.replies.find((m) => m.type === 'published'), 'ack of the other publisher');
+    second.ws.terminate();
+    other.ws.terminate();
+    await waitFor(() => sub.events().length === 6, 'six events');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sub.events().map((e) => e.data.id)).toEqual(['t1', 't2', 't3', 't4', 't5', 't6']);
+  });
+
+  it('a publisher whose connection drops between the owner storing a batch and the ack re-sends it; it appears once', async () => {
+    const owner = await startBroadcaster({ port: 0, apiKey: 'k' });
+    open.push(owner);
+    const sub = await Client.open(`${owner.wsUrl}?events=*&apiKey=k`);
+    clients.push(sub);
+    // Joining through the proxy: the owner's first ack never reaches the publisher, its socket is cut.
+    const proxy = await startCuttingProxy(owner.port, (chunk) => chunk.includes('"type":"published"'));
+    const logger = recordingLogger();
+    const joined = await getBroadcaster({ url: `http://127.0.0.1:${proxy.port}`, apiKey: 'k', logger });
+    open.push(joined);
+    expect(joined.role).toBe('publisher');
+    joined.publish(testStarted());
+    for (let i = 1; i <= 20; i++) joined.publish(testResult(i));
+    await joined.flush(5000);
+    await proxy.close();
+    expect(proxy.cuts()).toBe(1);
+    expect(proxy.connections()).toBeGreaterThanOrEqual(2); // it came back through the proxy
+    const status = await getJson(`${owner.url}/status?apiKey=k`);
+    expect(status.seq).toBe(21);
+    await waitFor(() => sub.events().length >= 21, '21 events');
+    expect(sub.events().map((e) => e.seq)).toEqual(Array.from({ length: 21 }, (_, i) => i + 1));
+    expect(sub.events().filter((e) => e.type === 'test.started')).toHaveLength(1);
+    expect(joined.dropped).toBe(0);
   });
 });
 

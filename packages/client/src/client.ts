@@ -2,12 +2,13 @@
  * The testwire client: one logical subscription that survives dropped connections.
  *
  *   connect() ─> transport open ─> connection.established {epoch, seq}
- *                               ─> subscribe… , [snapshot], resume {epoch, since}     (WS; SSE: in the URL)
+ *                               ─> [snapshot], subscribe {…, resume: {epoch, since}}  (WS; SSE: in the URL)
+ *                                  one message: the replay comes before any live event (see syncMessage)
  *                 events arriving now are held back ─┐
  *                               <─ replayed events, resumed  ─> held events sorted by seq, delivered once
  *                               <─ resume.failed + snapshot  ─> state replaced, 'resync' notice, go on
  *   a NEW epoch in connection.established (broadcaster restarted / taken over while we were away):
- *                               ─> subscribe…, snapshot, resume {new epoch, since: 0}
+ *                               ─> snapshot, subscribe {…, resume: {new epoch, since: 0}}
  *                               <─ snapshot, its whole history, resumed ─> state from the snapshot, 'resync'
  *                                  notice (replayed), then every event of the new epoch, in order
  *                               (SSE learns the epoch too late for that request: on resume.failed EPOCH_CHANGED
@@ -217,6 +218,11 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
   private pending = new Map<number, Pending>();
   private nextId = 1;
   private ops: Op[] = [];
+  /**
+   * Set while the server's subscription is wider than `ops` ask for (they could not be folded into the one
+   * subscribe message that resumes): events it does not match are dropped here instead.
+   */
+  private narrow: Subscription | undefined;
   private initialSnapshotId: number | undefined;
   /** The current SSE request carries a Last-Event-ID: wait for `resumed` before going live. */
   private sseResuming = false;
@@ -697,15 +703,56 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
       this.seqValue = 0;
     }
     this.phase = 'syncing';
-    for (const op of this.ops) this.sendOp(op);
+    // Snapshots first: taken before the replay starts, so the replayed events after their seq are news to
+    // the state and the ones before are not applied twice.
     if (first && this.keepState && !this.options.replay) {
       this.initialSnapshotId = this.nextId++;
       this.send({ type: 'snapshot', id: this.initialSnapshotId });
     }
     if (this.epochChange?.snapshotId !== undefined && !this.epochChange.snapshot)
       this.send({ type: 'snapshot', id: this.epochChange.snapshotId });
-    this.send({ type: 'resume', epoch: this.epochValue, since: this.seqValue });
+    this.send(this.syncMessage({ epoch: this.epochValue as string, since: this.seqValue }));
     if (message.heartbeatMs && this.runtime.reportsPings) this.startWatchdog(message.heartbeatMs);
+  }
+
+  /**
+   * The subscription and the resume in ONE message. Sent apart (subscribe, then resume), a live event could
+   * be sent between the two, and the broadcaster could then no longer replay the missed events before it.
+   *
+   * `ops` (every subscribe/unsubscribe so far, replayed on each connection) fold into one subscribe request
+   * when they amount to one entry (one set of filters, no exclusions). Otherwise the request is a superset
+   * (every selector, the filters only if all entries share them) and `narrow` drops what `ops` exclude. With
+   * nothing subscribed, no live event can come at all: a plain `resume` is enough.
+   */
+  private syncMessage(resume: { epoch: string; since: number }): object {
+    const wanted = new Subscription();
+    for (const op of this.ops) {
+      try {
+        if (op.kind === 'subscribe') wanted.subscribe(op.request);
+        else wanted.unsubscribe(op.request);
+      } catch {
+        // Refused by the broadcaster too (SERVER_ERROR removes it from ops); it changes nothing.
+      }
+    }
+    const { entries } = wanted.describe();
+    this.narrow = undefined;
+    if (entries.length === 0) return { type: 'resume', ...resume };
+    let request: SubscribeRequest;
+    const only = entries[0];
+    if (entries.length === 1 && only && !only.excluded?.length) {
+      request = { events: only.events, patterns: only.patterns, filters: only.filters };
+    } else {
+      const key = (filters: Filters | undefined) => JSON.stringify(Object.entries(filters ?? {}).sort());
+      const shared = entries.every((e) => key(e.filters) === key(only?.filters));
+      request = {
+        events: [...new Set(entries.flatMap((e) => e.events))],
+        patterns: [...new Set(entries.flatMap((e) => e.patterns))],
+        filters: shared ? only?.filters : undefined,
+      };
+      this.narrow = wanted;
+    }
+    if (!request.filters) delete request.filters;
+    return { type: 'subscribe', id: this.nextId++, ...request, resume };
   }
 
   private onSnapshot(message: SnapshotMessage): void {
@@ -839,6 +886,7 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
       this.abandon(new TestwireError('CONNECTION_FAILED', 'subscriber lagging'));
       return;
     }
+    if (envelope.seq > 0 && this.narrow && !this.narrow.matches(envelope)) return;
     if (this.phase !== 'live') {
       if (envelope.seq > 0) this.held.set(envelope.seq, envelope);
       else this.deliver(envelope);
@@ -959,6 +1007,14 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
       this.ops = [];
     }
     this.ops.push(op);
+    if (this.narrow) {
+      try {
+        if (op.kind === 'subscribe') this.narrow.subscribe(op.request);
+        else this.narrow.unsubscribe(op.request);
+      } catch {
+        // A malformed unsubscribe: the broadcaster refuses it as well.
+      }
+    }
     if (this.phase !== 'live') {
       // Not connected (or mid-handshake): the op is sent with the others when the next connection syncs.
       if (this.phase === 'syncing' || this.phase === 'awaiting-snapshot') this.sendOp(op);

@@ -8,7 +8,7 @@ import type { AnyEventEnvelope } from '@testwire/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type TestwireClient } from '../src/index.js';
 import { completedEvent, outputEvent, resultEvent, startedEvent, until } from './helpers/events.js';
-import { startProxy, type TcpProxy } from './helpers/proxy.js';
+import { type ProxyOptions, startProxy, type TcpProxy } from './helpers/proxy.js';
 
 const cleanup: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -20,8 +20,8 @@ async function broadcaster(options: Parameters<typeof startBroadcaster>[0] = {})
   cleanup.push(() => b.close({ timeoutMs: 500 }));
   return b;
 }
-async function proxy(port: number): Promise<TcpProxy> {
-  const p = await startProxy(port);
+async function proxy(port: number, options?: ProxyOptions): Promise<TcpProxy> {
+  const p = await startProxy(port, options);
   cleanup.push(() => p.close());
   return p;
 }
@@ -296,5 +296,99 @@ describe('failures', () => {
     await p.close();
     const c = client({ url: `http://127.0.0.1:${port}`, reconnect: false });
     await expect(c.connect()).rejects.toThrow(/ECONNREFUSED/);
+  });
+});
+
+/**
+ * On every (re)connect the client subscribes and resumes in one message. Sent apart, a live event published
+ * between the two would reach the client before the replay of the events it missed (the broadcaster then
+ * answers `resume.failed` ALREADY_LIVE and the client can only resync from a snapshot). The proxy forwards
+ * the client's frames 25 ms apart while a timer publishes every 2 ms, so any such window is hit.
+ */
+describe('subscribe and resume in one message', () => {
+  function publishContinuously(b: Broadcaster, make: (i: number) => Parameters<Broadcaster['publish']>[0]) {
+    let n = 0;
+    const timer = setInterval(() => {
+      for (let i = 0; i < 3; i++) b.publish(make(n++));
+    }, 2);
+    cleanup.push(() => clearInterval(timer));
+    return {
+      count: () => n,
+      stop: async () => {
+        clearInterval(timer);
+        await b.flush();
+        return n;
+      },
+    };
+  }
+
+  /** Drops the live connection `times` times, each after some live traffic, waiting for the client to be back. */
+  async function dropRepeatedly(c: TestwireClient, p: TcpProxy, traffic: { count(): number }, times: number) {
+    for (let k = 0; k < times; k++) {
+      await until(() => c.connectionState === 'open', 5000, 'in sync');
+      const seen = traffic.count();
+      await until(() => traffic.count() > seen + 60, 5000, 'live traffic');
+      p.dropAll();
+      await until(() => c.connectionState !== 'open', 5000, 'the drop noticed');
+    }
+    await until(() => c.connectionState === 'open', 5000, 'in sync at the end');
+  }
+
+  it('every event once, in order, with no resync, through reconnects while events are published continuously', async () => {
+    const b = await broadcaster();
+    const p = await proxy(b.port, { frameGapMs: 25 });
+    const traffic = publishContinuously(b, (i) => outputEvent('run', i));
+    const c = client({ url: p.url, events: ['test.output'] });
+    const received: AnyEventEnvelope[] = [];
+    const resyncs: string[] = [];
+    c.on('test.output', (_d, e) => received.push(e));
+    c.onResync((info) => resyncs.push(`${info.reason}: ${info.message}`));
+    await c.connect();
+    const first = lines(received)[0] ?? traffic.count();
+    await dropRepeatedly(c, p, traffic, 3);
+    const total = await traffic.stop();
+    await until(() => received.length > 0 && lines(received).at(-1) === total - 1, 10_000, 'every event');
+    expect(resyncs).toEqual([]);
+    expect(p.connections).toBeGreaterThanOrEqual(4);
+    // From the seq the broadcaster had when the client arrived: nothing missed, nothing twice.
+    expect(lines(received)).toEqual(range(total).slice(first));
+    expect(received.map((e) => e.seq)).toEqual([...received.map((e) => e.seq)].sort((x, y) => x - y));
+  });
+
+  it('subscriptions that do not fold into one subscribe (different filters) resume atomically and deliver exactly what they select', async () => {
+    const b = await broadcaster();
+    const p = await proxy(b.port, { frameGapMs: 25 });
+    // Results fail every third; an output in between (subscribed by no one); a completed every 30th.
+    const make = (i: number) =>
+      i % 30 === 29
+        ? completedEvent('run', 1, 0)
+        : i % 2 === 1
+          ? outputEvent('run', i)
+          : resultEvent('run', i, i % 3 === 0 ? 'failed' : 'passed');
+    const selected = (i: number) => i % 30 === 29 || (i % 2 === 0 && i % 3 === 0);
+    const traffic = publishContinuously(b, make);
+    const c = client({ url: p.url, events: ['test.result'], filters: { status: 'failed' } });
+    const received: AnyEventEnvelope[] = [];
+    const resyncs: string[] = [];
+    c.on('*', (_d, e) => received.push(e));
+    c.onResync((info) => resyncs.push(info.reason));
+    await c.connect();
+    await c.subscribe({ events: ['test.completed'] });
+    await until(() => received.some((e) => e.type === 'test.completed'), 5000, 'a completed event');
+    // Both subscriptions hold from the first completed event on (before it, only the first one did).
+    const from = received.find((e) => e.type === 'test.completed')?.seq as number;
+    await dropRepeatedly(c, p, traffic, 2);
+    const total = await traffic.stop();
+    const lastSelected = range(total).filter(selected).at(-1) as number;
+    // seq = index + 1: the broadcaster's only events are the traffic's.
+    await until(() => received.at(-1)?.seq === lastSelected + 1, 10_000, 'every selected event');
+    expect(resyncs).toEqual([]);
+    const expected = range(total)
+      .filter((i) => selected(i) && i + 1 >= from)
+      .map((i) => i + 1);
+    expect(received.filter((e) => e.seq >= from).map((e) => e.seq)).toEqual(expected);
+    const before = received.filter((e) => e.seq < from);
+    expect(before.every((e) => e.type === 'test.result' && e.data.status === 'failed')).toBe(true);
+    expect(before.map((e) => e.seq)).toEqual([...before.map((e) => e.seq)].sort((x, y) => x - y));
   });
 });

@@ -138,7 +138,12 @@ export interface ResumedMessage {
 export interface ResumeFailedMessage {
   type: 'resume.failed';
   id?: MessageId;
-  reason: 'EPOCH_CHANGED' | 'HISTORY_EVICTED' | 'FUTURE_SEQ';
+  /**
+   * `ALREADY_LIVE`: a standalone `resume` arrived after live events past `since` were sent on this
+   * connection, so the missed events before them can no longer come in order (resume inside `subscribe`,
+   * or in the `/ws` URL, to avoid this).
+   */
+  reason: 'EPOCH_CHANGED' | 'HISTORY_EVICTED' | 'FUTURE_SEQ' | 'ALREADY_LIVE';
   message: string;
   /** The broadcaster's current epoch; a `snapshot` of it follows. */
   epoch: string;

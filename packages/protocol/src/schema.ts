@@ -527,7 +527,7 @@ export const serverMessageSchemas: Record<ServerMessageType, Schema> = {
     {
       type: constant('resume.failed'),
       id: messageId,
-      reason: { type: 'string', enum: ['EPOCH_CHANGED', 'HISTORY_EVICTED', 'FUTURE_SEQ'] },
+      reason: { type: 'string', enum: ['EPOCH_CHANGED', 'HISTORY_EVICTED', 'FUTURE_SEQ', 'ALREADY_LIVE'] },
       message: str,
       epoch: str,
       since: int,

@@ -20,7 +20,16 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startProxy(targetPort: number): Promise<TcpProxy> {
+export interface ProxyOptions {
+  /**
+   * Forward the client's WebSocket frames one at a time, this many ms apart (after the HTTP upgrade
+   * request), as if each went out in its own TCP segment over a slow link: whatever the server does
+   * between two of a client's messages gets time to happen.
+   */
+  frameGapMs?: number;
+}
+
+export async function startProxy(targetPort: number, options: ProxyOptions = {}): Promise<TcpProxy> {
   const pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
   let connections = 0;
   let refusing = false;
@@ -36,7 +45,8 @@ export async function startProxy(targetPort: number): Promise<TcpProxy> {
     const pair = { client, upstream };
     pairs.add(pair);
     if (stalled) upstream.pause();
-    client.pipe(upstream);
+    if (options.frameGapMs) paceFrames(client, upstream, options.frameGapMs);
+    else client.pipe(upstream);
     upstream.pipe(client);
     const end = () => {
       pairs.delete(pair);
@@ -88,4 +98,56 @@ export async function startProxy(targetPort: number): Promise<TcpProxy> {
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Copies `from` to `to`: the HTTP head at once, then each WebSocket frame `gapMs` after the previous one. */
+function paceFrames(from: net.Socket, to: net.Socket, gapMs: number): void {
+  let buffer = Buffer.alloc(0);
+  let headDone = false;
+  const frames: Buffer[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const sendNext = (): void => {
+    timer = undefined;
+    const frame = frames.shift();
+    if (!frame || to.destroyed) return;
+    to.write(frame);
+    if (frames.length) timer = setTimeout(sendNext, gapMs);
+  };
+  from.on('data', (chunk: Buffer) => {
+    buffer = Buffer.concat([buffer, chunk]);
+    if (!headDone) {
+      const end = buffer.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      to.write(buffer.subarray(0, end + 4));
+      buffer = buffer.subarray(end + 4);
+      headDone = true;
+    }
+    for (;;) {
+      const size = frameSize(buffer);
+      if (size === undefined || buffer.length < size) break;
+      frames.push(buffer.subarray(0, size));
+      buffer = buffer.subarray(size);
+    }
+    if (frames.length && !timer) timer = setTimeout(sendNext, gapMs);
+  });
+  from.on('close', () => clearTimeout(timer));
+}
+
+/** Bytes of the WebSocket frame at the start of `buffer` (RFC 6455 5.2), or undefined if its header is incomplete. */
+function frameSize(buffer: Buffer): number | undefined {
+  if (buffer.length < 2) return undefined;
+  const second = buffer[1] as number;
+  let length = second & 0x7f;
+  let offset = 2;
+  if (length === 126) {
+    if (buffer.length < 4) return undefined;
+    length = buffer.readUInt16BE(2);
+    offset = 4;
+  } else if (length === 127) {
+    if (buffer.length < 10) return undefined;
+    length = Number(buffer.readBigUInt64BE(2));
+    offset = 10;
+  }
+  if (second & 0x80) offset += 4; // masking key (client frames are always masked)
+  return offset + length;
 }
