@@ -282,10 +282,16 @@ export function parseClientMessage(text: string): ParseResult {
       const resume = msg.resume as { epoch?: unknown; since?: unknown } | undefined;
       if (resume !== undefined) {
         if (typeof resume !== 'object' || resume === null || typeof resume.epoch !== 'string') {
-          return fail('INVALID_MESSAGE', 'subscribe.resume: expected {epoch, since} from connection.established');
+          return fail(
+            'INVALID_MESSAGE',
+            'subscribe.resume: expected {epoch, since} from connection.established',
+          );
         }
         if (typeof resume.since !== 'number' || !Number.isInteger(resume.since) || resume.since < 0) {
-          return fail('INVALID_MESSAGE', 'subscribe.resume.since: expected the last seq received (integer >= 0)');
+          return fail(
+            'INVALID_MESSAGE',
+            'subscribe.resume.since: expected the last seq received (integer >= 0)',
+          );
         }
       }
       return { ok: true, message: msg as unknown as ClientMessage };

@@ -106,6 +106,23 @@ describe('parseClientMessage', () => {
     expect(result.id).toBe('r');
   });
 
+  it('accepts subscribe with resume (atomic subscribe + resume)', () => {
+    const message = { type: 'subscribe', id: 6, events: ['*'], resume: { epoch: 'e_abc', since: 1042 } };
+    expect(ok(JSON.stringify(message))).toEqual(message);
+  });
+
+  it.each([
+    ['not an object', { resume: 'e:1' }, /^subscribe\.resume: expected \{epoch, since\}/],
+    ['no epoch', { resume: { since: 1 } }, /^subscribe\.resume: /],
+    ['negative since', { resume: { epoch: 'e', since: -1 } }, /^subscribe\.resume\.since: /],
+    ['string since', { resume: { epoch: 'e', since: '1' } }, /^subscribe\.resume\.since: /],
+  ])('validates subscribe.resume: %s', (_name, extra, expected) => {
+    const result = fail(JSON.stringify({ type: 'subscribe', id: 2, events: ['*'], ...extra }));
+    expect(result.code).toBe('INVALID_MESSAGE');
+    expect(result.message).toMatch(expected);
+    expect(result.id).toBe(2);
+  });
+
   it('validates publish batches', () => {
     expect(fail('{"type":"publish","id":"1","events":[]}').message).toMatch(/^publish: expected/);
     expect(fail('{"type":"publish","id":1}').code).toBe('INVALID_MESSAGE');

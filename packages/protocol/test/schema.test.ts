@@ -124,6 +124,19 @@ describe('schema/testwire.schema.json', () => {
         heartbeatMs: 15000,
       }),
     ).toBe(true);
+    const alreadyLive = {
+      type: 'resume.failed',
+      reason: 'ALREADY_LIVE',
+      message: 'x',
+      epoch: 'e',
+      since: 1,
+      oldestSeq: 1,
+    };
+    expect(def('server:resume.failed')(alreadyLive)).toBe(true);
+    expect(
+      def('client:subscribe')({ type: 'subscribe', events: ['*'], resume: { epoch: 'e', since: 3 } }),
+    ).toBe(true);
+    expect(def('client:subscribe')({ type: 'subscribe', events: ['*'], resume: { epoch: 'e' } })).toBe(false);
     expect(def('server:error')({ type: 'error', code: 'INVALID_JSON', message: 'x' })).toBe(true);
     expect(
       def('server:resume.failed')({
