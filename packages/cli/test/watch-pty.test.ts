@@ -15,7 +15,10 @@ const cursorVisible = (target: string) =>
   tmux('display-message', '-p', '-t', target, '#{cursor_flag}').trim() === '1';
 const screen = () => tmux('capture-pane', '-p', '-t', 'watch');
 
-describe.skipIf(!existsSync(TMUX))('watch in a terminal', () => {
+// Skipped locally without tmux (with a note); under CI it must run, so a missing tmux fails the suite.
+if (!existsSync(TMUX) && !process.env.CI)
+  console.warn(`[testwire] watch pty tests SKIPPED: ${TMUX} not found (apt-get install -y tmux)`);
+describe.skipIf(!existsSync(TMUX) && !process.env.CI)('watch in a terminal', () => {
   let serve: Serve;
   beforeAll(async () => {
     assertBuilt();

@@ -7,7 +7,10 @@ import { SSETester } from '../src/index.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
-describe.skipIf(!existsSync(CHROMIUM))('SSETester with a Playwright page', () => {
+// Skipped locally without Chromium (with a note); under CI it must run, so a missing browser fails.
+if (!existsSync(CHROMIUM) && !process.env.CI)
+  console.warn(`[testwire] SSETester page tests SKIPPED: ${CHROMIUM} not found`);
+describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('SSETester with a Playwright page', () => {
   let browser: Browser;
   let b: Broadcaster;
   beforeAll(async () => {
