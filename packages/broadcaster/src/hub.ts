@@ -20,8 +20,8 @@ import {
   type SnapshotMessage,
   type SubscribeRequest,
 } from '@testwire/protocol';
-import { History, type HistoryEntry } from './history.js';
-import type { Subscriber } from './subscriber.js';
+import { createEntry, History } from './history.js';
+import { FrameJoiner, type Subscriber } from './subscriber.js';
 
 /** An event accepted for ingest: data already serialized (so later mutation by the caller cannot leak in). */
 export interface PendingEvent {
@@ -73,10 +73,10 @@ export class Hub {
         runId: event.runId,
         data: event.data,
       } as EventEnvelope;
-      const entry: HistoryEntry = { envelope, frame: Buffer.from(json) };
+      const entry = createEntry(envelope, json);
       this.history.push(entry);
       try {
-        this.store.apply(envelope);
+        this.store.update(envelope); // `apply` would also build a view of the run, unused here
       } catch {
         // Run state is best effort: a malformed local event must not stop the stream.
       }
@@ -85,6 +85,9 @@ export class Hub {
         if (gap) this.lag(subscriber, gap);
       }
     }
+    // Write now rather than in one more event-loop turn: the batch is complete, and every subscriber it
+    // touched gets all of it in one write.
+    if (this.dirty.size > 0) this.flushAll();
     return this.seq;
   }
 
@@ -123,7 +126,8 @@ export class Hub {
     this.flushScheduled = false;
     const dirty = this.dirty;
     this.dirty = new Set();
-    for (const subscriber of dirty) subscriber.flush();
+    const joiner = new FrameJoiner();
+    for (const subscriber of dirty) subscriber.flush(joiner);
   };
 
   runBriefs(): RunBrief[] {

@@ -27,11 +27,19 @@ import type { Broadcaster } from './types.js';
 
 const BATCH_EVENTS = 1000;
 const BATCH_BYTES = 512 * 1024;
+/**
+ * How long events wait for company before they are sent. Runners deliver one test per macrotask (mocha,
+ * jest in band, playwright), so sending every tick costs a WebSocket message, an owner ingest and an ack
+ * per test; gathering for a few ms sends tens of batches per run instead of thousands, and a live view
+ * cannot tell the difference. A full batch goes at once; flush() and close() do not wait.
+ */
+const BATCH_DELAY_MS = 15;
 /** Batches sent and not yet acknowledged. */
 const WINDOW = 8;
 
 interface QueuedEvent {
-  event: PublishedEvent & { timestamp: string };
+  /** `seq` is 0: this is what the RunStateStore of our own runs is fed once the owner acked it. */
+  event: PublishedEvent & { timestamp: string; seq: number };
   json: string;
 }
 
@@ -101,7 +109,8 @@ export class JoinedBroadcaster implements Broadcaster {
   private warnedDrop = false;
   private warnedRejected = false;
   private waiters = new Set<() => void>();
-  private pumpScheduled = false;
+  private pumpTimer: ReturnType<typeof setTimeout> | undefined;
+  private pumpImmediate = false;
   private recovering = false;
   private closing?: Promise<void>;
   onClose?: () => void;
@@ -154,6 +163,8 @@ export class JoinedBroadcaster implements Broadcaster {
         data: event.data ?? {},
       } as QueuedEvent['event'];
       const json = JSON.stringify(full);
+      // After serializing: seq is not part of what the owner is sent.
+      (full as QueuedEvent['event']).seq = 0;
       if (
         this.queue.length >= this.options.publisherMaxEvents ||
         this.queueBytes + json.length > this.options.publisherMaxBytes
@@ -163,17 +174,33 @@ export class JoinedBroadcaster implements Broadcaster {
       }
       this.queue.push({ event: full, json });
       this.queueBytes += json.length;
-      if (!this.pumpScheduled) {
-        this.pumpScheduled = true;
-        setImmediate(() => {
-          this.pumpScheduled = false;
-          this.pump();
-        });
-      }
+      this.schedulePump();
     } catch {
       this.droppedCount++;
     }
   }
+
+  /** A full batch goes out on the next turn of the event loop; otherwise after BATCH_DELAY_MS. */
+  private schedulePump(): void {
+    if (this.queueBytes >= BATCH_BYTES || this.queue.length >= BATCH_EVENTS) {
+      if (this.pumpImmediate) return;
+      this.pumpImmediate = true;
+      setImmediate(() => {
+        this.pumpImmediate = false;
+        this.pump();
+      });
+      return;
+    }
+    if (this.pumpTimer) return;
+    this.pumpTimer = setTimeout(this.onPumpTimer, BATCH_DELAY_MS);
+    // Unref'd: flush() (the reporter's end of run) sends whatever is left.
+    this.pumpTimer.unref();
+  }
+
+  private onPumpTimer = (): void => {
+    this.pumpTimer = undefined;
+    this.pump();
+  };
 
   private drop(why: string): void {
     this.droppedCount++;
@@ -297,6 +324,10 @@ export class JoinedBroadcaster implements Broadcaster {
   }
 
   private pump(): void {
+    if (this.pumpTimer) {
+      clearTimeout(this.pumpTimer);
+      this.pumpTimer = undefined;
+    }
     const ws = this.ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) return;
     while (this.queue.length > 0 && this.inflight.size < WINDOW) {
@@ -332,13 +363,17 @@ export class JoinedBroadcaster implements Broadcaster {
         );
       }
     }
-    batch.events.forEach((queued, index) => {
-      if (refused.has(index)) return;
+    const events = batch.events;
+    for (let index = 0; index < events.length; index++) {
+      if (refused.has(index)) continue;
       try {
-        this.store.apply({ ...queued.event, seq: 0 } as never);
+        this.store.update((events[index] as QueuedEvent).event as never);
       } catch {}
-    });
-    this.pump();
+    }
+    // More than a window of batches waiting: keep the pipe full. Otherwise the batching timer sends
+    // the rest (an ack must not turn every later event into its own message again).
+    if (this.queue.length > 0 && this.inflight.size < WINDOW && this.queueBytes >= BATCH_BYTES) this.pump();
+    else if (this.queue.length > 0) this.schedulePump();
     this.settleWaiters();
   }
 

@@ -36,13 +36,8 @@ class SseTransport implements Transport {
     this.res.once('drain', callback);
   }
   eventFrame(entry: HistoryEntry): Buffer {
-    entry.sse ??= Buffer.from(
-      formatSseEvent({
-        id: `${this.epoch}:${entry.envelope.seq}`,
-        event: entry.envelope.type,
-        data: entry.frame.toString('utf8'),
-      }),
-    );
+    // Once per event, shared by every SSE subscriber.
+    entry.sse ??= sseEventFrame(entry, this.epoch);
     return entry.sse;
   }
   messageFrame(message: object, id?: string): Buffer {
@@ -53,6 +48,24 @@ class SseTransport implements Transport {
   endLagging(): void {
     this.res.end();
   }
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+const END = Buffer.from('\n\n');
+
+/**
+ * `id:`/`event:`/`data:` around the event's JSON bytes, without decoding them. JSON from JSON.stringify
+ * has no raw line breaks, so it is one `data:` line; anything else goes through the general formatter.
+ */
+function sseEventFrame(entry: HistoryEntry, epoch: string): Buffer {
+  const id = `${epoch}:${entry.envelope.seq}`;
+  if (entry.frame.includes(LF) || entry.frame.includes(CR))
+    return Buffer.from(
+      formatSseEvent({ id, event: entry.envelope.type, data: entry.frame.toString('utf8') }),
+    );
+  const head = Buffer.from(formatSseEvent({ id, event: entry.envelope.type, data: '' }).slice(0, -2));
+  return Buffer.concat([head, entry.frame, END], head.length + entry.frame.length + 2);
 }
 
 let nextSse = 0;

@@ -1,7 +1,7 @@
 /**
  * One consumer of the event stream (a WebSocket or an SSE response) and its outbound queue.
  *
- *   hub.ingest ──> deliver(entry) ──> queue (bytes counted) ──setImmediate──> transport.write(frames) (corked)
+ *   hub.ingest ──> deliver(entry) ──> queue (bytes counted) ──end of ingest──> transport.write(frames) (one write)
  *                      │
  *                      └─ queue + transport buffer > maxBytes ──> SUBSCRIBER_LAGGING {gap}, then close 4008 / end
  *
@@ -13,7 +13,7 @@ import type { HistoryEntry } from './history.js';
 /** Where a subscriber's frames go. */
 export interface Transport {
   readonly kind: 'ws' | 'sse';
-  /** Writes frames in one go (corked). */
+  /** Writes the frames queued in one tick, in one write. */
   write(frames: Buffer[]): void;
   /** Bytes handed to the transport and not yet sent to the kernel. */
   bufferedAmount(): number;
@@ -102,18 +102,24 @@ export class Subscriber {
     this.queuedBytes += frame.length;
     // Large bursts go to the socket now so the kernel absorbs them while we keep ingesting.
     if (this.queuedBytes >= 256 * 1024) this.flush();
-    else this.schedule(this);
+    // A non-empty queue is already scheduled (the hub flushes every queue it was told about).
+    else if (this.queue.length === 1) this.schedule(this);
   }
 
-  /** Writes the queue to the transport. */
-  flush(): void {
+  /**
+   * Writes the queue to the transport, as one Buffer. `joiner` (the hub's, for one flush of every
+   * subscriber) lets subscribers with the same frames share one concatenation.
+   */
+  flush(joiner?: FrameJoiner): void {
     if (this.queue.length === 0) return;
     const frames = this.queue;
+    const bytes = this.queuedBytes;
     this.queue = [];
     this.queuedBytes = 0;
     this.firstQueuedSeq = 0;
     try {
-      this.transport.write(frames);
+      if (frames.length === 1) this.transport.write(frames);
+      else this.transport.write([joiner ? joiner.join(frames, bytes) : Buffer.concat(frames, bytes)]);
     } catch {
       // A transport that died mid-write is closed by its own 'close' handler.
     }
@@ -124,4 +130,37 @@ export class Subscriber {
     this.queuedBytes = 0;
     this.firstQueuedSeq = 0;
   }
+}
+
+/**
+ * Concatenates queued frames, once per distinct list. In one flush, the subscribers of the same events
+ * (the usual case: every dashboard follows everything) hold the same shared frame Buffers in the same
+ * order, so they can share one concatenation: one memcpy and one Buffer for all of them instead of one per
+ * subscriber. Lists are compared by identity of their frames, which is exact (a frame is one event's, or
+ * one message's). Holds its Buffers only for the flush it was made for.
+ */
+export class FrameJoiner {
+  /** Joined lists by their last frame. */
+  private readonly joined = new Map<Buffer, { frames: Buffer[]; bytes: number; data: Buffer }[]>();
+
+  join(frames: Buffer[], bytes: number): Buffer {
+    const last = frames[frames.length - 1] as Buffer;
+    let candidates = this.joined.get(last);
+    if (candidates) {
+      for (const candidate of candidates)
+        if (candidate.bytes === bytes && sameFrames(candidate.frames, frames)) return candidate.data;
+    } else {
+      candidates = [];
+      this.joined.set(last, candidates);
+    }
+    const data = Buffer.concat(frames, bytes);
+    candidates.push({ frames, bytes, data });
+    return data;
+  }
+}
+
+function sameFrames(a: Buffer[], b: Buffer[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -8,7 +8,8 @@ import type {
   TestError,
   TestStatus,
 } from '@testwire/protocol';
-import { type BroadcasterLike, type ConnectOptions, Delivery } from './delivery.js';
+import { loadBroadcaster } from './broadcaster-loader.js';
+import { type ConnectOptions, Delivery } from './delivery.js';
 import { detectCi, findPackageName } from './environment.js';
 import { normalizeError, stripAnsi, truncate } from './errors.js';
 import { createRunId, PathRelativizer, stableTestId } from './ids.js';
@@ -113,10 +114,48 @@ interface RunState {
   /** Final (not willRetry) result counted per test id: a later attempt replaces it in the counts. */
   finals: Map<string, { status: TestStatus; attempt: number; flaky: boolean }>;
   running: Map<string, { ref: TestRef; attempt: number }>;
+  /** Id of the test started last: what a progress sample names while it runs. */
+  current: string | undefined;
   errors: TestError[];
+  progress: ProgressState;
 }
 
-type BroadcasterModule = { getBroadcaster(options?: ConnectOptions): Promise<BroadcasterLike> };
+/**
+ * test.progress is a sample of the run's state, not a log of transitions: a fast suite changes state
+ * thousands of times a second, and a consumer renders "test X running, 812/2000". Samples are throttled
+ * per run (see `progressChanged`).
+ */
+interface ProgressState {
+  /** When the last sample was sent (Date.now()); -Infinity before the first. */
+  sentAt: number;
+  /** State changed since the last sample. */
+  pending: boolean;
+  /** Trailing-edge timer (unref'd). */
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** A `running` sample naming a test has been sent in this run. */
+  sentRunning: boolean;
+}
+
+/** What every event about one test carries; computed once per test (a SHA-1 and path work). */
+interface TestIdentity {
+  id: string;
+  titlePath: string[];
+  testName: string;
+  suite: string;
+  file: string;
+  location: { file: string; line?: number; column?: number };
+  line?: number;
+  project?: string;
+  repeatIndex?: number;
+}
+
+interface CachedTest {
+  ref: { file: string; titlePath: readonly string[]; project?: string; repeatIndex?: number };
+  identity: TestIdentity;
+}
+
+/** Tests whose identity is remembered; beyond this the cache starts over (memory stays bounded). */
+const MAX_CACHED_TESTS = 100_000;
 
 /**
  * Creates the core of a testwire reporter. Options are validated up front; a bad option is reported once on
@@ -135,6 +174,8 @@ class Core implements ReporterCore {
   private readonly delivery: Delivery;
   private readonly sampler: PerformanceSampler;
   private readonly reported = new Set<string>();
+  /** Identity per test, by `testKey` (a test's id is needed for its start, output and result). */
+  private readonly tests = new Map<string, CachedTest>();
   private currentRunId = createRunId();
   private run: RunState | undefined;
   /** 'idle' before the first run, 'running', or 'completed' (the next starting call opens a new run). */
@@ -174,6 +215,10 @@ class Core implements ReporterCore {
       });
     });
     if (this.enabled && options.sink) this.delivery.useSink(options.sink);
+    // Load the broadcaster and bind or join now, while the runner is still starting up (collecting
+    // files, spawning workers): the connection is then ready when the first events come, and the final
+    // flush of a short run does not wait for it.
+    else if (this.enabled) this.connect();
   }
 
   get runId(): string {
@@ -194,17 +239,55 @@ class Core implements ReporterCore {
   }
 
   private computeId(test: TestRef): string {
+    return this.identity(test).id;
+  }
+
+  /** The identity of a test (cached: the same test is seen at its start, output and result). */
+  private identity(test: TestRef): TestIdentity {
     if (!test || typeof test.file !== 'string' || !Array.isArray(test.titlePath)) {
       throw new TypeError(`expected a TestRef {file: string, titlePath: string[]}, got ${typeof test}`);
     }
-    return stableTestId({
-      framework: this.options.framework,
-      project: this.project,
-      runnerProject: test.project,
-      file: this.paths.file(test.file),
-      titlePath: test.titlePath,
-      repeatIndex: test.repeatIndex,
-    });
+    const key = testKey(test);
+    const cached = this.tests.get(key);
+    if (cached && sameTest(cached.ref, test)) return cached.identity;
+    const identity = this.buildIdentity(test);
+    if (!cached) {
+      if (this.tests.size >= MAX_CACHED_TESTS) this.tests.clear();
+      const ref = {
+        file: test.file,
+        titlePath: test.titlePath.slice(),
+        project: test.project,
+        repeatIndex: test.repeatIndex,
+      };
+      this.tests.set(key, { ref, identity });
+    }
+    return identity;
+  }
+
+  private buildIdentity(test: TestRef): TestIdentity {
+    const file = this.paths.file(test.file);
+    const titlePath = test.titlePath.map(String);
+    const line = positiveInt(test.line);
+    const column = positiveInt(test.column);
+    const identity: TestIdentity = {
+      id: stableTestId({
+        framework: this.options.framework,
+        project: this.project,
+        runnerProject: test.project,
+        file,
+        titlePath: test.titlePath,
+        repeatIndex: test.repeatIndex,
+      }),
+      titlePath,
+      testName: titlePath[titlePath.length - 1] ?? '',
+      suite: titlePath.slice(0, -1).join(' > '),
+      file,
+      location: { file, ...(line ? { line } : {}), ...(column ? { column } : {}) },
+    };
+    if (line) identity.line = line;
+    if (test.project) identity.project = test.project;
+    if (test.repeatIndex !== undefined) identity.repeatIndex = test.repeatIndex;
+    return identity;
   }
 
   runStarted(info: RunStartInfo = {}): void {
@@ -221,7 +304,7 @@ class Core implements ReporterCore {
       // Consumers render "completed / total": tell them when the total moved or became final.
       const shown = (total: number) => Math.max(total, seenTests(run));
       if (shown(run.knownTotal) !== shown(before.total) || run.totalKnown !== before.known)
-        this.emitCurrentProgress(run);
+        this.progressChanged(run);
     });
   }
 
@@ -232,98 +315,132 @@ class Core implements ReporterCore {
     });
   }
 
+  // testStarted and testResult run for every test: they use try/catch rather than `guard` (no closure per
+  // call) and build each event's data in one object (no spreads); most runs never get them optimized,
+  // so every allocation and copy shows.
   testStarted(test: TestRef, attempt = 1): void {
-    this.guard('testStarted', () => {
+    if (!this.enabled) return;
+    try {
       const run = this.ensureRun(true);
       if (!run) return;
-      const id = this.computeId(test);
+      const id = this.identity(test).id;
       run.running.set(id, { ref: test, attempt });
-      this.emitProgress(run, { ref: test, id, status: 'running' });
-    });
+      run.current = id;
+      this.progressChanged(run, true);
+    } catch (error) {
+      this.internalError('testStarted', error);
+    }
   }
 
   testResult(test: TestRef, outcome: TestOutcome): void {
-    this.guard('testResult', () => {
+    if (!this.enabled) return;
+    try {
       const run = this.ensureRun(true);
-      if (!run) return;
-      const id = this.computeId(test);
-      run.running.delete(id);
-      const attempt = positiveInt(outcome.attempt) ?? 1;
-      const duration = nonNegative(outcome.duration);
-      const timedOut = outcome.timedOut === true;
-      // An adapter's table maps every runner status; anything else is a bug that must not pass as green.
-      const status: TestStatus = timedOut || !TEST_STATUSES.has(outcome.status) ? 'failed' : outcome.status;
-      const errors = (outcome.errors ?? []).map((error) => normalizeError(error, this.paths));
-      if (timedOut) markTimeout(errors, duration);
-      if (status === 'failed' && errors.length === 0) {
-        errors.push({ message: `Test failed (${outcome.rawStatus || 'no error reported by the runner'})` });
-      }
-      const willRetry = status === 'failed' && outcome.willRetry === true;
-      const flaky = status === 'passed' && (attempt > 1 || run.failedIds.has(id));
-      if (status === 'failed') run.failedIds.add(id);
+      if (run) this.result(run, test, outcome);
+    } catch (error) {
+      this.internalError('testResult', error);
+    }
+  }
 
-      if (!willRetry) {
-        // A later attempt supersedes a result already counted as final (a runner that does not say
-        // whether it will retry, like jest): count each test once, by its last attempt.
-        const previous = run.finals.get(id);
-        if (previous && previous.attempt < attempt) {
-          run.completed--;
-          run.counts[previous.status]--;
-          if (previous.flaky) run.flaky--;
-        }
-        run.finals.set(id, { status, attempt, flaky });
-        run.completed++;
-        run.counts[status]++;
-        if (flaky) run.flaky++;
-        if (status === 'passed' || status === 'failed') run.totalDuration += duration;
-      }
+  private result(run: RunState, test: TestRef, outcome: TestOutcome): void {
+    const identity = this.identity(test);
+    const id = identity.id;
+    run.running.delete(id);
+    const attempt = positiveInt(outcome.attempt) ?? 1;
+    const duration = nonNegative(outcome.duration);
+    const timedOut = outcome.timedOut === true;
+    // An adapter's table maps every runner status; anything else is a bug that must not pass as green.
+    const status: TestStatus = timedOut || !TEST_STATUSES.has(outcome.status) ? 'failed' : outcome.status;
+    const rawErrors = outcome.errors;
+    const errors: TestError[] =
+      rawErrors && rawErrors.length > 0 ? rawErrors.map((error) => normalizeError(error, this.paths)) : [];
+    if (timedOut) markTimeout(errors, duration);
+    if (status === 'failed' && errors.length === 0) {
+      errors.push({ message: `Test failed (${outcome.rawStatus || 'no error reported by the runner'})` });
+    }
+    const willRetry = status === 'failed' && outcome.willRetry === true;
+    const flaky = status === 'passed' && (attempt > 1 || run.failedIds.has(id));
+    if (status === 'failed') run.failedIds.add(id);
 
-      const identity = this.identity(test, id);
-      this.emit('test.result', {
-        ...identity,
-        status,
+    if (!willRetry) {
+      // A later attempt supersedes a result already counted as final (a runner that does not say
+      // whether it will retry, like jest): count each test once, by its last attempt.
+      const previous = run.finals.get(id);
+      if (previous && previous.attempt < attempt) {
+        run.completed--;
+        run.counts[previous.status]--;
+        if (previous.flaky) run.flaky--;
+      }
+      run.finals.set(id, { status, attempt, flaky });
+      run.completed++;
+      run.counts[status]++;
+      if (flaky) run.flaky++;
+      if (status === 'passed' || status === 'failed') run.totalDuration += duration;
+    }
+
+    const data = this.testData(identity);
+    data.status = status;
+    data.duration = duration;
+    data.rawStatus = outcome.rawStatus;
+    data.attempt = attempt;
+    if (flaky) data.flaky = true;
+    if (willRetry) data.willRetry = true;
+    if (timedOut) data.timedOut = true;
+    if (errors.length > 0) {
+      data.error = errors[0];
+      data.errors = errors;
+    }
+    if (typeof outcome.assertions === 'number') data.assertions = outcome.assertions;
+    if (typeof outcome.startedAt === 'number') data.startedAt = outcome.startedAt;
+    this.send('test.result', data);
+
+    if (status === 'failed') {
+      const failed = this.testData(identity);
+      failed.status = 'failed';
+      failed.duration = duration;
+      failed.error = errors[0];
+      if (errors.length > 1) failed.errors = errors;
+      failed.scope = 'test';
+      failed.attempt = attempt;
+      if (timedOut) failed.timedOut = true;
+      if (willRetry) failed.willRetry = true;
+      this.send('test.failed', failed);
+    }
+    const threshold = this.options.slowTestThreshold;
+    if (threshold > 0 && duration > threshold && status !== 'skipped' && status !== 'todo') {
+      this.emit('performance.bottleneck', {
+        type: 'slow_test',
+        testName: identity.testName,
         duration,
-        rawStatus: outcome.rawStatus,
-        attempt,
-        ...(flaky ? { flaky: true } : {}),
-        ...(willRetry ? { willRetry: true } : {}),
-        ...(timedOut ? { timedOut: true } : {}),
-        ...(errors.length > 0 ? { error: errors[0], errors } : {}),
-        ...(typeof outcome.assertions === 'number' ? { assertions: outcome.assertions } : {}),
-        ...(typeof outcome.startedAt === 'number' ? { startedAt: outcome.startedAt } : {}),
+        threshold,
+        severity: duration > threshold * 3 ? 'high' : duration > threshold * 2 ? 'medium' : 'low',
+        suggestions: [
+          'Consider breaking down into smaller tests',
+          'Mock slow external dependencies (network, disk, timers)',
+          'Move expensive setup into beforeAll or shared fixtures',
+        ],
+        id,
+        file: identity.file,
       });
-      if (status === 'failed') {
-        this.emit('test.failed', {
-          ...identity,
-          status: 'failed',
-          duration,
-          error: errors[0],
-          ...(errors.length > 1 ? { errors } : {}),
-          scope: 'test',
-          attempt,
-          ...(timedOut ? { timedOut: true } : {}),
-          ...(willRetry ? { willRetry: true } : {}),
-        });
-      }
-      const threshold = this.options.slowTestThreshold;
-      if (threshold > 0 && duration > threshold && status !== 'skipped' && status !== 'todo') {
-        this.emit('performance.bottleneck', {
-          type: 'slow_test',
-          testName: identity.testName,
-          duration,
-          threshold,
-          severity: duration > threshold * 3 ? 'high' : duration > threshold * 2 ? 'medium' : 'low',
-          suggestions: [
-            'Consider breaking down into smaller tests',
-            'Mock slow external dependencies (network, disk, timers)',
-            'Move expensive setup into beforeAll or shared fixtures',
-          ],
-          id,
-          file: identity.file,
-        });
-      }
-      this.emitCurrentProgress(run);
-    });
+    }
+    this.progressChanged(run);
+  }
+
+  /** `data` of an event about one test: framework, project, then the test's identity. */
+  private testData(identity: TestIdentity): Record<string, unknown> {
+    const data: Record<string, unknown> = { framework: this.options.framework };
+    if (this.project) data.project = this.project;
+    data.id = identity.id;
+    data.titlePath = identity.titlePath;
+    data.testName = identity.testName;
+    data.suite = identity.suite;
+    data.file = identity.file;
+    data.location = identity.location;
+    if (identity.line !== undefined) data.line = identity.line;
+    // The runner's project (playwright project, jest displayName) wins over the package's, as before.
+    if (identity.project !== undefined) data.project = identity.project;
+    if (identity.repeatIndex !== undefined) data.repeatIndex = identity.repeatIndex;
+    return data;
   }
 
   output(test: TestRef | undefined, text: string, stream: 'stdout' | 'stderr', method?: string): void {
@@ -336,7 +453,7 @@ class Core implements ReporterCore {
       const outputType = stream === 'stderr' ? 'stderr' : 'stdout';
       const base = { output: clean, outputType, stream: method || outputType } as const;
       if (test && test.titlePath.length > 0) {
-        this.emit('test.output', { ...this.identity(test, this.computeId(test)), ...base });
+        this.emit('test.output', { ...this.identity(test), ...base });
       } else if (test) {
         this.emit('test.output', { ...base, file: this.paths.file(test.file) });
       } else {
@@ -371,7 +488,7 @@ class Core implements ReporterCore {
       const normalized = normalizeError(error, this.paths);
       const name = hook ? `"${hook}" hook` : 'hook';
       if (test && test.titlePath.length > 0) {
-        const identity = this.identity(test, this.computeId(test));
+        const identity = this.identity(test);
         this.emit('test.failed', {
           ...identity,
           testName: `${name} for "${identity.testName}"`,
@@ -424,6 +541,9 @@ class Core implements ReporterCore {
         return;
       }
       this.sampler.stop();
+      // The last sample carries the final counts, before test.completed.
+      if (run.progress.pending) this.sendProgress(run);
+      this.stopProgress(run);
       for (const error of result?.errors ?? []) run.errors.push(normalizeError(error, this.paths));
       const total = run.counts.passed + run.counts.failed + run.counts.skipped + run.counts.todo;
       this.emit('test.completed', {
@@ -455,6 +575,7 @@ class Core implements ReporterCore {
 
   private startRun(info: RunStartInfo): RunState | undefined {
     if (!this.enabled) return undefined;
+    if (this.run) this.stopProgress(this.run);
     if (this.phase !== 'idle') {
       this.sampler.stop();
       this.currentRunId = createRunId();
@@ -473,7 +594,9 @@ class Core implements ReporterCore {
       failedIds: new Set(),
       finals: new Map(),
       running: new Map(),
+      current: undefined,
       errors: [],
+      progress: { sentAt: Number.NEGATIVE_INFINITY, pending: false, timer: undefined, sentRunning: false },
     };
     this.run = run;
     this.phase = 'running';
@@ -523,67 +646,82 @@ class Core implements ReporterCore {
     if (host !== undefined) connectOptions.host = host;
     if (url !== undefined) connectOptions.url = url;
     if (apiKey !== undefined) connectOptions.apiKey = apiKey;
-    this.delivery.connect(async () => {
-      const mod = (await import('@testwire/broadcaster')) as unknown as BroadcasterModule;
-      return mod.getBroadcaster(connectOptions);
-    });
+    // async: a module that cannot be loaded becomes a rejection (events dropped, run unaffected).
+    this.delivery.connect(async () => loadBroadcaster().getBroadcaster(connectOptions));
   }
 
-  private identity(test: TestRef, id: string) {
-    const file = this.paths.file(test.file);
-    const titlePath = test.titlePath.map(String);
-    const line = positiveInt(test.line);
-    const column = positiveInt(test.column);
-    return {
-      id,
-      titlePath,
-      testName: titlePath[titlePath.length - 1] ?? '',
-      suite: titlePath.slice(0, -1).join(' > '),
-      file,
-      location: { file, ...(line ? { line } : {}), ...(column ? { column } : {}) },
-      ...(line ? { line } : {}),
-      ...(test.project ? { project: test.project } : {}),
-      ...(test.repeatIndex !== undefined ? { repeatIndex: test.repeatIndex } : {}),
-    };
+  /**
+   * The run's state changed (a test started or ended, the total moved). Sends a progress sample at once
+   * when none went out in the last `progressIntervalMs` (leading edge) or when this is the run's first test
+   * start; otherwise one sample goes out when the interval is over (trailing edge), with the state as it
+   * is then. runCompleted sends a pending sample before test.completed, so the last one is final.
+   */
+  private progressChanged(run: RunState, started = false): void {
+    const interval = this.options.progressIntervalMs;
+    const progress = run.progress;
+    const now = Date.now();
+    if (interval <= 0 || now - progress.sentAt >= interval || (started && !progress.sentRunning)) {
+      this.sendProgress(run, now);
+      return;
+    }
+    progress.pending = true;
+    if (progress.timer) return;
+    progress.timer = setTimeout(
+      () => {
+        progress.timer = undefined;
+        this.guard('progress', () => {
+          if (progress.pending && this.run === run) this.sendProgress(run);
+        });
+      },
+      Math.max(1, interval - (now - progress.sentAt)),
+    );
+    progress.timer.unref?.();
   }
 
-  /** Progress naming a test still running (parallel runners), or `idle`. */
-  private emitCurrentProgress(run: RunState): void {
-    const next = run.running.entries().next();
-    if (next.done) this.emitProgress(run, { status: 'idle' });
-    else this.emitProgress(run, { ref: next.value[1].ref, id: next.value[0], status: 'running' });
+  private stopProgress(run: RunState): void {
+    const progress = run.progress;
+    if (progress.timer) clearTimeout(progress.timer);
+    progress.timer = undefined;
+    progress.pending = false;
   }
 
-  private emitProgress(
-    run: RunState,
-    current: { ref?: TestRef; id?: string; status: 'running' | 'idle' },
-  ): void {
+  /** Sends a progress sample now: naming the test started last if it still runs, else any running one. */
+  private sendProgress(run: RunState, now = Date.now()): void {
+    const progress = run.progress;
+    progress.pending = false;
+    progress.sentAt = now;
+    let current = run.current !== undefined ? run.running.get(run.current) : undefined;
+    if (!current) {
+      const first = run.running.values().next();
+      current = first.done ? undefined : first.value;
+    }
     const total = Math.max(run.knownTotal, seenTests(run));
     const data: Record<string, unknown> = {
-      status: current.status,
+      framework: this.options.framework,
+      ...(this.project ? { project: this.project } : {}),
+      status: current ? 'running' : 'idle',
       progress: total > 0 ? Math.min(1, run.completed / total) : 0,
       completed: run.completed,
       total,
-      duration: Date.now() - run.startedAt,
+      duration: now - run.startedAt,
       passed: run.counts.passed,
       failed: run.counts.failed,
       skipped: run.counts.skipped,
       todo: run.counts.todo,
       totalKnown: run.totalKnown,
     };
-    if (current.ref && current.id) {
-      const identity = this.identity(current.ref, current.id);
-      Object.assign(data, {
-        id: identity.id,
-        titlePath: identity.titlePath,
-        location: identity.location,
-        testName: identity.testName,
-        suite: identity.suite,
-        file: identity.file,
-        ...(identity.project ? { project: identity.project } : {}),
-      });
+    if (current) {
+      progress.sentRunning = true;
+      const identity = this.identity(current.ref);
+      data.id = identity.id;
+      data.titlePath = identity.titlePath;
+      data.location = identity.location;
+      data.testName = identity.testName;
+      data.suite = identity.suite;
+      data.file = identity.file;
+      if (identity.project) data.project = identity.project;
     }
-    this.emit('test.progress', data as unknown as EventDataMap['test.progress']);
+    this.send('test.progress', data);
   }
 
   /** Adds framework/project to `data` (every event carries them, so {project} filters work) and queues it. */
@@ -596,13 +734,17 @@ class Core implements ReporterCore {
       ...(this.project ? { project: this.project } : {}),
       ...data,
     };
-    const event = {
+    this.send(type, payload);
+  }
+
+  /** Queues an event whose `data` is complete (framework and project included). */
+  private send(type: EventType, data: object): void {
+    this.delivery.push({
       type,
       runId: this.currentRunId,
       timestamp: new Date().toISOString(),
-      data: payload,
-    } as unknown as PublishedEvent;
-    this.delivery.push(event);
+      data,
+    } as unknown as PublishedEvent);
   }
 
   private guard(where: string, body: () => void): void {
@@ -651,6 +793,21 @@ function seenTests(run: RunState): number {
   let running = 0;
   for (const id of run.running.keys()) if (!run.finals.has(id)) running++;
   return run.completed + running;
+}
+
+/** Cache key of a test: everything its identity depends on (checked against the entry by `sameTest`). */
+function testKey(test: TestRef): string {
+  return `${test.file}\u0000${test.project ?? ''}\u0000${test.repeatIndex ?? ''}\u0000${test.line ?? ''}:${test.column ?? ''}\u0000${test.titlePath.join('\u0000')}`;
+}
+
+/** Guards the joined key against titles that contain the separator. */
+function sameTest(cached: CachedTest['ref'], test: TestRef): boolean {
+  if (cached.file !== test.file || cached.project !== test.project || cached.repeatIndex !== test.repeatIndex)
+    return false;
+  const path = test.titlePath;
+  if (cached.titlePath.length !== path.length) return false;
+  for (let i = 0; i < path.length; i++) if (cached.titlePath[i] !== path[i]) return false;
+  return true;
 }
 
 function positiveInt(value: unknown): number | undefined {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { isAbsolute, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,8 +25,16 @@ export function stableTestId(parts: {
     parts.titlePath,
     parts.repeatIndex ?? 0,
   ]);
-  return `t_${createHash('sha1').update(key).digest('hex').slice(0, 16)}`;
+  return `t_${sha1Hex(key).slice(0, 16)}`;
 }
+
+type OneShotHash = (algorithm: string, data: string, encoding: 'hex') => string;
+const oneShot = (crypto as unknown as { hash?: OneShotHash }).hash;
+/** `crypto.hash` (Node >= 20.12) skips the Hash object a test id would otherwise allocate. */
+const sha1Hex: (text: string) => string =
+  typeof oneShot === 'function'
+    ? (text) => oneShot('sha1', text, 'hex')
+    : (text) => crypto.createHash('sha1').update(text).digest('hex');
 
 /** Random run id: `r_` + base36 time + random, sortable by start time within a machine. */
 export function createRunId(): string {
@@ -41,6 +49,8 @@ export function createRunId(): string {
 export class PathRelativizer {
   private readonly roots: string[];
   private readonly patterns: RegExp[];
+  /** `file()` runs for every event of every test: a run has few distinct files, so remember them. */
+  private readonly files = new Map<string, string>();
 
   constructor(rootDir: string, realRootDir?: string) {
     const roots = [rootDir];
@@ -58,6 +68,16 @@ export class PathRelativizer {
 
   /** A test file as given by a runner (absolute, file:// URL or already relative) -> root-relative with '/'. */
   file(file: string): string {
+    const known = this.files.get(file);
+    if (known !== undefined) return known;
+    const relativePath = this.relativize(file);
+    // Bounded: a pathological caller (a new path per call) costs a recomputation, not memory.
+    if (this.files.size >= MAX_CACHED_PATHS) this.files.clear();
+    this.files.set(file, relativePath);
+    return relativePath;
+  }
+
+  private relativize(file: string): string {
     let path = file;
     if (path.startsWith('file://')) {
       try {
@@ -83,6 +103,8 @@ export class PathRelativizer {
     return result;
   }
 }
+
+const MAX_CACHED_PATHS = 10_000;
 
 function stripTrailingSep(path: string): string {
   return path.length > 1 && (path.endsWith('/') || path.endsWith('\\')) ? path.slice(0, -1) : path;

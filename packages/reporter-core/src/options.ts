@@ -25,6 +25,12 @@ export interface ReporterCoreOptions {
   slowTestThreshold?: number;
   /** performance.metrics sampling interval (ms) while a run is active. 0 = off. Default 1000. */
   performanceIntervalMs?: number;
+  /**
+   * test.progress is a sample of the run's state: at most one per this many ms (the first test start of a
+   * run, the first change after a quiet period and the final counts go out at once). 0 = one per test
+   * start, result and total change. Default 100.
+   */
+  progressIntervalMs?: number;
   /** Upper bound of the final flush in runCompleted (ms). Default 3000. */
   flushTimeoutMs?: number;
   /** Events held while the broadcaster is being obtained; beyond this they are dropped and counted. Default 10 000. */
@@ -48,6 +54,7 @@ export interface ResolvedOptions {
   enabled: boolean;
   slowTestThreshold: number;
   performanceIntervalMs: number;
+  progressIntervalMs: number;
   flushTimeoutMs: number;
   maxBufferedEvents: number;
   sink?: (event: PublishedEvent) => void;
@@ -58,6 +65,7 @@ const DEFAULTS = {
   captureOutput: true,
   slowTestThreshold: 5000,
   performanceIntervalMs: 1000,
+  progressIntervalMs: 100,
   flushTimeoutMs: 3000,
   maxBufferedEvents: 10_000,
 } as const;
@@ -75,6 +83,7 @@ const KNOWN_KEYS = new Set<string>([
   'enabled',
   'slowTestThreshold',
   'performanceIntervalMs',
+  'progressIntervalMs',
   'flushTimeoutMs',
   'maxBufferedEvents',
   'sink',
@@ -183,6 +192,13 @@ export function resolveOptions(input: ReporterCoreOptions): { options: ResolvedO
       'performanceIntervalMs',
       'TESTWIRE_PERFORMANCE_INTERVAL',
       DEFAULTS.performanceIntervalMs,
+    ),
+    progressIntervalMs: num(
+      'progressIntervalMs',
+      'TESTWIRE_PROGRESS_INTERVAL',
+      DEFAULTS.progressIntervalMs,
+      0,
+      60_000,
     ),
     flushTimeoutMs: num('flushTimeoutMs', 'TESTWIRE_FLUSH_TIMEOUT', DEFAULTS.flushTimeoutMs, 0, 600_000),
     maxBufferedEvents: Math.floor(num('maxBufferedEvents', undefined, DEFAULTS.maxBufferedEvents, 1)),

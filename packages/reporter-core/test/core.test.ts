@@ -311,7 +311,8 @@ describe('results, retries, failures', () => {
 
 describe('progress', () => {
   it('reports completed/total, growing the total when the runner does not know it up front', () => {
-    const { core, of } = setup();
+    // One sample per transition, to see each of them.
+    const { core, of } = setup({ progressIntervalMs: 0 });
     core.runStarted();
     const t = (name: string) => ({ file: 'a.test.js', titlePath: [name] });
     core.testStarted(t('one'));
@@ -340,6 +341,117 @@ describe('progress', () => {
     core.runStarted({ totalTests: 10 });
     core.testStarted({ file: 'a', titlePath: ['x'] });
     expect(of('test.progress')[0].data).toMatchObject({ total: 10, totalKnown: true, completed: 0 });
+  });
+});
+
+describe('progress samples (progressIntervalMs, default 100)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  const t = (name: string) => ({ file: 'a.test.js', titlePath: ['burst', name] });
+  const pass = { status: 'passed', rawStatus: 'passed', duration: 0 } as const;
+
+  it('a burst of tests produces a bounded number of samples; the last one carries the final counts', async () => {
+    vi.useFakeTimers();
+    const { core, of, events } = setup();
+    core.runStarted({ totalTests: 1000 });
+    for (let i = 0; i < 1000; i++) {
+      core.testStarted(t(`case ${i}`));
+      core.testResult(t(`case ${i}`), pass);
+    }
+    // Only the first test start went out at once; every result is still there, one per test.
+    expect(of('test.progress')).toHaveLength(1);
+    expect(of('test.progress')[0].data).toMatchObject({ status: 'running', testName: 'case 0', completed: 0 });
+    expect(of('test.result')).toHaveLength(1000);
+    vi.advanceTimersByTime(100);
+    expect(of('test.progress')).toHaveLength(2);
+    expect(of('test.progress')[1].data).toMatchObject({ status: 'idle', completed: 1000, total: 1000 });
+    await core.runCompleted({ success: true });
+    // Nothing changed since the trailing sample: no extra one before test.completed.
+    expect(of('test.progress')).toHaveLength(2);
+    expect(events.at(-1)?.type).toBe('test.completed');
+  });
+
+  it('runCompleted sends the pending sample before test.completed', async () => {
+    vi.useFakeTimers();
+    const { core, of, events } = setup();
+    core.runStarted();
+    for (let i = 0; i < 50; i++) {
+      core.testStarted(t(`case ${i}`));
+      core.testResult(t(`case ${i}`), i === 7 ? { ...pass, status: 'failed', errors: ['x'] } : pass);
+    }
+    await core.runCompleted({ success: false });
+    const types = events.map((event) => event.type);
+    const last = of('test.progress').at(-1)!;
+    expect(types.lastIndexOf('test.progress')).toBe(types.indexOf('test.completed') - 1);
+    expect(last.data).toMatchObject({ status: 'idle', completed: 50, total: 50, passed: 49, failed: 1 });
+    // The run is over: its trailing timer must not send anything later.
+    vi.advanceTimersByTime(1000);
+    expect(events.at(-1)?.type).toBe('test.completed');
+  });
+
+  it('samples at most once per interval, names the running test, and shows a long test as running', () => {
+    vi.useFakeTimers();
+    const { core, of } = setup();
+    core.runStarted({ totalTests: 21 });
+    for (let i = 0; i < 20; i++) {
+      core.testStarted(t(`case ${i}`));
+      vi.advanceTimersByTime(10);
+      core.testResult(t(`case ${i}`), pass);
+      vi.advanceTimersByTime(20);
+    }
+    core.testStarted(t('slow'));
+    vi.advanceTimersByTime(250);
+    const samples = of('test.progress').map((event) => event.data);
+    // 850 ms of activity: one sample per 100 ms at most, plus the first test start.
+    expect(samples.length).toBeGreaterThanOrEqual(5);
+    expect(samples.length).toBeLessThanOrEqual(10);
+    for (let i = 1; i < samples.length; i++)
+      expect(samples[i].duration - samples[i - 1].duration).toBeGreaterThanOrEqual(100);
+    expect(samples.at(-1)).toMatchObject({ status: 'running', testName: 'slow', completed: 20, total: 21 });
+    for (const sample of samples) expect(sample.completed).toBeLessThanOrEqual(sample.total);
+  });
+
+  it('the first test start of a run goes out at once, even right after another sample', () => {
+    vi.useFakeTimers();
+    const { core, of } = setup();
+    core.runStarted();
+    core.testsDiscovered(5);
+    core.testStarted(t('first'));
+    core.testResult(t('first'), pass);
+    core.testStarted(t('second'));
+    expect(of('test.progress').map((event) => [event.data.status, event.data.testName])).toEqual([
+      ['idle', undefined],
+      ['running', 'first'],
+    ]);
+  });
+
+  it("uses an unref'd timer, so a pending sample never keeps the process alive", () => {
+    const spy = vi.spyOn(globalThis, 'setTimeout');
+    const { core } = setup();
+    core.runStarted();
+    core.testStarted(t('one'));
+    core.testResult(t('one'), pass);
+    const timers = spy.mock.results.map((result) => result.value as NodeJS.Timeout);
+    expect(timers.length).toBeGreaterThan(0);
+    for (const timer of timers) expect(timer.hasRef()).toBe(false);
+  });
+
+  it('TESTWIRE_PROGRESS_INTERVAL sets the interval; 0 sends one sample per transition', () => {
+    const { core, of } = setup({ env: { TESTWIRE_PROGRESS_INTERVAL: '0' } });
+    core.runStarted();
+    for (let i = 0; i < 3; i++) {
+      core.testStarted(t(`case ${i}`));
+      core.testResult(t(`case ${i}`), pass);
+    }
+    expect(of('test.progress').map((event) => event.data.status)).toEqual([
+      'running',
+      'idle',
+      'running',
+      'idle',
+      'running',
+      'idle',
+    ]);
   });
 });
 
@@ -584,7 +696,7 @@ describe('retries without willRetry (jest)', () => {
   });
 
   it('a retry of a test already counted as finished does not grow the progress total', () => {
-    const { core, of } = setup();
+    const { core, of } = setup({ progressIntervalMs: 0 });
     const flaky = { file: 'a.test.js', titlePath: ['flaky'] };
     const other = { file: 'a.test.js', titlePath: ['other'] };
     core.runStarted();
