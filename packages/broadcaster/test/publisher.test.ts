@@ -173,6 +173,47 @@ describe('getBroadcaster as publisher', () => {
     expect(status.publishers).toBe(1);
   });
 
+  it('gathers events published one per tick into a few publish messages; flush() sends at once', async () => {
+    // A stand-in owner that records every publish message (with a zero mask the payload still arrives intact).
+    const { WebSocketServer } = await import('ws');
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    const batches: { events: { data: { id: string } }[] }[] = [];
+    server.on('connection', (ws) => {
+      ws.send(JSON.stringify({ type: 'connection.established', epoch: 'e1', seq: 0, runs: [] }));
+      ws.on('message', (raw) => {
+        const message = JSON.parse(String(raw));
+        if (message.type !== 'publish') return;
+        batches.push(message);
+        ws.send(JSON.stringify({ type: 'published', id: message.id, seq: batches.length }));
+      });
+    });
+    try {
+      const port = (server.address() as { port: number }).port;
+      const joined = await getBroadcaster({ url: `http://127.0.0.1:${port}`, logger: recordingLogger() });
+      open.push(joined);
+      // One test per macrotask, as mocha and jest (in band) deliver them.
+      for (let i = 1; i <= 300; i++) {
+        joined.publish(testResult(i));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await joined.flush(2000);
+      const ids = batches.flatMap((batch) => batch.events.map((event) => event.data.id));
+      expect(ids).toEqual(Array.from({ length: 300 }, (_, i) => testResult(i + 1).data.id));
+      // Sent every tick this was 300 messages (and 300 acks).
+      expect(batches.length).toBeLessThan(30);
+
+      // Nothing waits for the batching delay once flush() is called.
+      const before = batches.length;
+      joined.publish(testResult(301));
+      await joined.flush(2000);
+      expect(batches.length).toBe(before + 1);
+    } finally {
+      for (const client of server.clients) client.terminate();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('takes over when the owner closes, seeded with its open runs, and keeps publishing', async () => {
     const port = await freePort();
     const owner = await startBroadcaster({ port });

@@ -26,6 +26,12 @@ export interface TestwireJestOptions {
   slowTestThreshold?: number;
   /** performance.metrics interval in ms (default 1000, 0 = off). */
   performanceIntervalMs?: number;
+  /**
+   * test.progress is a sample of the run's state, at most one per this many ms (the first test start and
+   * the final counts go out at once); 0 = one per test start and result. Default 100. Env
+   * `TESTWIRE_PROGRESS_INTERVAL`.
+   */
+  progressIntervalMs?: number;
   /** Upper bound of the final flush when the run ends, ms (default 3000). */
   flushTimeoutMs?: number;
 }
@@ -283,8 +289,9 @@ function jestError(text: string, detail: unknown): unknown {
   };
 }
 
+/** Runs three times per test (start, live result, file result): a plain join, not JSON. */
 function keyOf(ref: TestRef): string {
-  return JSON.stringify([ref.project ?? '', ref.file, ref.titlePath]);
+  return `${ref.project ?? ''}\u0000${ref.file}\u0000${ref.titlePath.join('\u0000')}`;
 }
 
 function jestVersion(rootDir: string): string | undefined {

@@ -16,7 +16,11 @@ describe.each(MAJORS)('mocha %i', (major) => {
   let plain: SinkRun;
 
   beforeAll(async () => {
-    run = await runMocha(major, FILES, { reporterOptions: { reporter: 'spec' } });
+    // progressIntervalMs 0: one progress per test start, so each attempt's start can be checked.
+    run = await runMocha(major, FILES, {
+      reporterOptions: { reporter: 'spec' },
+      defaults: { progressIntervalMs: 0 },
+    });
     plain = await runMocha(major, FILES, { plain: 'spec' });
   });
 

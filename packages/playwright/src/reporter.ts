@@ -55,6 +55,12 @@ export interface TestwirePlaywrightOptions {
   slowTestThreshold?: number;
   /** Interval of `performance.metrics` samples (ms); 0 turns them off. Default 1000. */
   performanceIntervalMs?: number;
+  /**
+   * test.progress is a sample of the run's state, at most one per this many ms (the first test start and
+   * the final counts go out at once); 0 = one per test start and result. Default 100. Env
+   * `TESTWIRE_PROGRESS_INTERVAL`.
+   */
+  progressIntervalMs?: number;
   /** Upper bound (ms) on the final flush when the run ends. Default 3000. */
   flushTimeoutMs?: number;
   /** Receive events in-process instead of a broadcaster (tests, custom transports). */

@@ -176,6 +176,11 @@ class Core implements ReporterCore {
   private readonly reported = new Set<string>();
   /** Identity per test, by `testKey` (a test's id is needed for its start, output and result). */
   private readonly tests = new Map<string, CachedTest>();
+  /** The same, by TestRef object: adapters that keep one ref per test skip building the key. */
+  private readonly testsByRef = new WeakMap<TestRef, CachedTest>();
+  /** Timestamp of the last event (a burst of events shares the millisecond, hence the string). */
+  private lastStampMs = -1;
+  private lastStamp = '';
   private currentRunId = createRunId();
   private run: RunState | undefined;
   /** 'idle' before the first run, 'running', or 'completed' (the next starting call opens a new run). */
@@ -247,21 +252,31 @@ class Core implements ReporterCore {
     if (!test || typeof test.file !== 'string' || !Array.isArray(test.titlePath)) {
       throw new TypeError(`expected a TestRef {file: string, titlePath: string[]}, got ${typeof test}`);
     }
+    const byRef = this.testsByRef.get(test);
+    // sameTest: the ref may have been changed since (the cached copy of it has not).
+    if (byRef && sameTest(byRef.ref, test)) return byRef.identity;
     const key = testKey(test);
-    const cached = this.tests.get(key);
-    if (cached && sameTest(cached.ref, test)) return cached.identity;
-    const identity = this.buildIdentity(test);
-    if (!cached) {
-      if (this.tests.size >= MAX_CACHED_TESTS) this.tests.clear();
-      const ref = {
-        file: test.file,
-        titlePath: test.titlePath.slice(),
-        project: test.project,
-        repeatIndex: test.repeatIndex,
+    let cached = this.tests.get(key);
+    if (!cached || !sameTest(cached.ref, test)) {
+      const fresh: CachedTest = {
+        ref: {
+          file: test.file,
+          titlePath: test.titlePath.slice(),
+          project: test.project,
+          repeatIndex: test.repeatIndex,
+        },
+        identity: this.buildIdentity(test),
       };
-      this.tests.set(key, { ref, identity });
+      // A key collision (a title containing the separator) is computed every time, never cached.
+      if (cached) return fresh.identity;
+      if (this.tests.size >= MAX_CACHED_TESTS) this.tests.clear();
+      this.tests.set(key, fresh);
+      // Remembered by object on first sight only: an adapter that builds a new ref per call (jest) would
+      // otherwise fill the WeakMap with garbage.
+      this.testsByRef.set(test, fresh);
+      cached = fresh;
     }
-    return identity;
+    return cached.identity;
   }
 
   private buildIdentity(test: TestRef): TestIdentity {
@@ -739,10 +754,15 @@ class Core implements ReporterCore {
 
   /** Queues an event whose `data` is complete (framework and project included). */
   private send(type: EventType, data: object): void {
+    const now = Date.now();
+    if (now !== this.lastStampMs) {
+      this.lastStampMs = now;
+      this.lastStamp = new Date(now).toISOString();
+    }
     this.delivery.push({
       type,
       runId: this.currentRunId,
-      timestamp: new Date().toISOString(),
+      timestamp: this.lastStamp,
       data,
     } as unknown as PublishedEvent);
   }

@@ -361,7 +361,11 @@ describe('progress samples (progressIntervalMs, default 100)', () => {
     }
     // Only the first test start went out at once; every result is still there, one per test.
     expect(of('test.progress')).toHaveLength(1);
-    expect(of('test.progress')[0].data).toMatchObject({ status: 'running', testName: 'case 0', completed: 0 });
+    expect(of('test.progress')[0].data).toMatchObject({
+      status: 'running',
+      testName: 'case 0',
+      completed: 0,
+    });
     expect(of('test.result')).toHaveLength(1000);
     vi.advanceTimersByTime(100);
     expect(of('test.progress')).toHaveLength(2);

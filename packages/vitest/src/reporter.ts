@@ -56,6 +56,12 @@ export interface TestwireVitestOptions {
   slowTestThreshold?: number;
   /** Interval of `performance.metrics` (ms); 0 turns it off. Default: 1000. */
   performanceIntervalMs?: number;
+  /**
+   * test.progress is a sample of the run's state, at most one per this many ms (the first test start and
+   * the final counts go out at once); 0 = one per test start and result. Default 100. Env
+   * `TESTWIRE_PROGRESS_INTERVAL`.
+   */
+  progressIntervalMs?: number;
   /** Upper bound (ms) of the final flush at the end of a run. Default: 3000. */
   flushTimeoutMs?: number;
   /** Receive events here instead of a broadcaster (tests, custom transports). */

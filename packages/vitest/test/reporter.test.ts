@@ -8,6 +8,8 @@ function setup(config: Parameters<typeof context>[0] = {}) {
   const reporter = new TestwireVitestReporter({
     sink: (event) => events.push(event),
     performanceIntervalMs: 0,
+    // One progress per transition (not sampled), so each test start and total change can be checked.
+    progressIntervalMs: 0,
   });
   reporter.onInit(context(config));
   const of = (type: string) =>
