@@ -198,8 +198,10 @@ describe('getBroadcaster as publisher', () => {
         await new Promise((resolve) => setImmediate(resolve));
       }
       await joined.flush(2000);
-      const ids = batches.flatMap((batch) => batch.events.map((event) => event.data.id));
-      expect(ids).toEqual(Array.from({ length: 300 }, (_, i) => testResult(i + 1).data.id));
+      const ids = batches.flatMap((batch) => batch.events.map((event) => (event.data as { id?: string }).id));
+      expect(ids).toEqual(
+        Array.from({ length: 300 }, (_, i) => (testResult(i + 1).data as { id?: string }).id),
+      );
       // Sent every tick this was 300 messages (and 300 acks).
       expect(batches.length).toBeLessThan(30);
 
