@@ -1,23 +1,30 @@
 #!/usr/bin/env node
 /**
- * Reporter overhead: wall time of a generated 2,000-test suite per runner (jest 30, vitest 4, playwright,
- * mocha 11), without and with the testwire reporter, side by side in one run.
+ * Reporter overhead: wall and CPU time of a generated 2,000-test suite per runner (jest 30, vitest 4,
+ * playwright, mocha 11), without and with the testwire reporter, side by side in one run.
  * `node bench/reporter-overhead/run.mjs` (or `pnpm bench:reporter`); build the packages first.
  *
- *   bench process: broadcaster (startBroadcaster, ephemeral port) + 10 `ws` subscribers (events: *)
- *     └─ spawns the real runner binary of compat/<runner>/ on compat/<runner>/work/bench-<pid>/
+ *   bench process (timing + bookkeeping only)
+ *     ├─ fork --role=hub: broadcaster (startBroadcaster, ephemeral port) + 10 `ws` subscribers (events: *),
+ *     │    started once for the whole bench, in its own process so the subscribers' parsing does not
+ *     │    compete with the bench's event loop
+ *     └─ spawns /usr/bin/time <runner binary of compat/<runner>/> on compat/<runner>/work/bench-<pid>/
  *          baseline: the runner's default terminal reporter only
- *          testwire: the same + the testwire reporter, joining the bench's broadcaster via TESTWIRE_URL
+ *          off:      the same + the testwire reporter configured, TESTWIRE=off (noise floor)
+ *          testwire: the same + the testwire reporter, joining the hub via TESTWIRE_URL
  *
- * Per runner: one unmeasured warm-up of each mode (transform caches), then `--reps` repetitions (default 3)
- * alternating which mode goes first; the figure is the median. A testwire run only counts when every
+ * Per runner: one unmeasured warm-up of each mode (transform caches), then `--reps` repetitions (default
+ * 5; 3 for playwright, whose run takes ~25 s) of all three modes, the order reversed every other
+ * repetition. Figures: medians, and the mean of per-repetition paired differences (testwire - baseline),
+ * for wall time and for the CPU time of the runner's process tree. A testwire run only counts when every
  * subscriber received every test.result and the test.completed of that run.
  *
- * Flags: --runners=jest,vitest,playwright,mocha  --reps=3  --tests=2000  --json=<path> (default
- * bench/results/reporter-overhead.json)  --keep (leave the generated suites in place).
+ * Flags: --runners=jest,vitest,playwright,mocha  --reps=5  --tests=2000  --quick (400 tests, 1 repetition)
+ * --json=<path> (default bench/results/reporter-overhead.json)  --keep (leave the generated suites in place).
  */
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -30,8 +37,9 @@ const args = Object.fromEntries(
     return [k, v ?? true];
   }),
 );
-const REPS = Number(args.reps ?? 3);
-const TESTS = Number(args.tests ?? 2000);
+// --quick: a small suite and one repetition, to iterate on the bench or the reporters
+const REPS = Number(args.reps ?? (args.quick ? 1 : 5));
+const TESTS = Number(args.tests ?? (args.quick ? 400 : 2000));
 const FILES = 20;
 const PER_FILE = Math.ceil(TESTS / FILES);
 const SUBSCRIBERS = 10;
@@ -109,6 +117,8 @@ const runners = {
   },
   playwright: {
     compat: 'playwright',
+    // ~25 s per run: 3 repetitions keep the full bench under ~8 min
+    reps: 3,
     bin: 'playwright',
     ext: '.spec.mjs',
     file: (i) =>
@@ -174,9 +184,12 @@ function generate(name) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Broadcaster + subscribers
+// Hub process: the broadcaster the reporter joins (TESTWIRE_URL) and the 10 subscribers. It runs in its own
+// process, started once for the whole bench, so the subscribers' socket reads and JSON parsing do not
+// compete with the bench's bookkeeping; during baseline and TESTWIRE=off runs it sits idle with its
+// subscribers connected, as it would on a developer machine.
 
-async function startHub() {
+async function hubRole() {
   const { startBroadcaster } = await import(
     pathToFileURL(join(root, 'packages', 'broadcaster', 'dist', 'index.js')).href
   );
@@ -201,38 +214,95 @@ async function startHub() {
       });
     });
   }
-  return {
-    url: broadcaster.url,
-    reset: () => {
+  const ok = (results) => counters.every((c) => c.results >= results && c.completed >= 1);
+  process.on('message', async (msg) => {
+    if (msg.cmd === 'reset') {
       for (const c of counters) {
         c.results = 0;
         c.completed = 0;
       }
-    },
-    /** Waits (bounded) until every subscriber saw `results` test.result events and one test.completed. */
-    async settled(results, timeoutMs = 5000) {
-      const deadline = Date.now() + timeoutMs;
-      const ok = () => counters.every((c) => c.results >= results && c.completed >= 1);
-      while (!ok() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      return { ok: ok(), minResults: Math.min(...counters.map((c) => c.results)) };
-    },
-    async close() {
+      process.send({ type: 'reset' });
+    } else if (msg.cmd === 'settle') {
+      // bounded wait until every subscriber saw `results` test.result events and one test.completed
+      const deadline = Date.now() + msg.timeoutMs;
+      while (!ok(msg.results) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      process.send({
+        type: 'settled',
+        ok: ok(msg.results),
+        minResults: Math.min(...counters.map((c) => c.results)),
+        minCompleted: Math.min(...counters.map((c) => c.completed)),
+      });
+    } else if (msg.cmd === 'exit') {
       for (const ws of sockets) ws.terminate();
       await broadcaster.close({ timeoutMs: 1000 });
+      process.disconnect();
+    }
+  });
+  process.send({ type: 'ready', url: broadcaster.url });
+}
+
+function startHub() {
+  const proc = fork(fileURLToPath(import.meta.url), ['--role=hub'], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const next = (type, timeoutMs = 30_000) =>
+    new Promise((resolve, reject) => {
+      const onMessage = (msg) => {
+        if (msg.type !== type) return;
+        cleanup();
+        resolve(msg);
+      };
+      const onExit = (code) => {
+        cleanup();
+        reject(new Error(`the hub process exited (${code}) while the bench waited for ${type}`));
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out waiting for ${type} from the hub process`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        proc.off('message', onMessage);
+        proc.off('exit', onExit);
+      };
+      proc.on('message', onMessage);
+      proc.once('exit', onExit);
+    });
+  const exited = new Promise((r) => proc.once('exit', r));
+  return next('ready').then(({ url }) => ({
+    url,
+    async reset() {
+      proc.send({ cmd: 'reset' });
+      await next('reset');
     },
-  };
+    async settled(results, timeoutMs = 5000) {
+      proc.send({ cmd: 'settle', results, timeoutMs });
+      return next('settled', timeoutMs + 5000);
+    },
+    async close() {
+      if (proc.connected) proc.send({ cmd: 'exit' });
+      const timer = setTimeout(() => proc.kill(), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  }));
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Runs
+// Runs. Modes: baseline (default reporter only), off (testwire reporter configured, TESTWIRE=off: the noise
+// floor plus the cost of loading a disabled reporter), testwire (reporter on, joined to the hub).
 
-function runOnce(name, suite, testwire, hubUrl) {
+const MODES = ['baseline', 'off', 'testwire'];
+
+function runOnce(name, suite, mode, hubUrl) {
   const runner = runners[name];
+  const configured = mode !== 'baseline';
   const bin = join(suite.compatDir, 'node_modules', '.bin', runner.bin);
   const env = { ...process.env, CI: '1', FORCE_COLOR: '0' };
   for (const key of Object.keys(env)) if (key.startsWith('TESTWIRE')) delete env[key];
-  if (testwire) env.TESTWIRE_URL = hubUrl;
-  const argv = runner.argv(suite.dir, suite.configs[testwire], testwire);
+  if (mode === 'testwire') env.TESTWIRE_URL = hubUrl;
+  if (mode === 'off') env.TESTWIRE = 'off';
+  const argv = runner.argv(suite.dir, suite.configs[configured], configured);
   // /usr/bin/time reports the CPU of the runner and every process it waited for (workers): less sensitive
   // than wall time to other load on the machine.
   const cpuFile = join(suite.dir, '.cpu');
@@ -260,62 +330,85 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const round = (x, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const round = (x, d = 1) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : null);
+
+/** Overhead of `mode` against the baseline: medians, and the mean of per-repetition paired differences. */
+function overhead(samples, mode, tests) {
+  const base = samples.baseline;
+  const other = samples[mode];
+  const pairs = other.map((x, i) => x - base[i]).filter(Number.isFinite);
+  const baseMedian = median(base);
+  const pairedMean = mean(pairs);
+  return {
+    medianPercent: round(((median(other) - baseMedian) / baseMedian) * 100, 2),
+    medianMs: round(median(other) - baseMedian),
+    pairedMeanMs: round(pairedMean),
+    pairedMeanPercent: round((pairedMean / baseMedian) * 100, 2),
+    pairedMinMaxMs: [round(Math.min(...pairs)), round(Math.max(...pairs))],
+    usPerTest: round((pairedMean * 1000) / tests, 1),
+  };
+}
 
 async function benchRunner(name, hub) {
+  const reps = Number(args.reps ?? (args.quick ? 1 : (runners[name].reps ?? REPS)));
   const suite = generate(name);
-  const runs = { baseline: [], testwire: [] };
-  const cpu = { baseline: [], testwire: [] };
+  const wall = { baseline: [], off: [], testwire: [] };
+  const cpu = { baseline: [], off: [], testwire: [] };
   const problems = [];
-  const once = async (testwire, measured) => {
-    hub.reset();
-    const result = await runOnce(name, suite, testwire, hub.url);
+  const loadBefore = os.loadavg().map((x) => round(x, 2));
+  const once = async (mode, rep) => {
+    await hub.reset();
+    const result = await runOnce(name, suite, mode, hub.url);
     if (result.code !== 0) {
       problems.push(
-        `${testwire ? 'testwire' : 'baseline'} run exited ${result.code}: ${result.stderr.trim().split('\n').slice(-6).join(' | ')}`,
+        `${mode} run exited ${result.code}: ${result.stderr.trim().split('\n').slice(-6).join(' | ')}`,
       );
     }
-    if (testwire) {
-      const delivery = await hub.settled(TESTS);
+    if (mode === 'testwire') {
+      const delivery = await hub.settled(FILES * PER_FILE);
       if (!delivery.ok) {
         problems.push(
-          `testwire run: a subscriber received only ${delivery.minResults}/${TESTS} test.result (or no test.completed)`,
+          `testwire run: a subscriber received only ${delivery.minResults}/${FILES * PER_FILE} test.result and ${delivery.minCompleted} test.completed`,
         );
       }
     }
-    if (measured) {
-      runs[testwire ? 'testwire' : 'baseline'].push(result.ms);
-      if (result.cpuMs !== undefined) cpu[testwire ? 'testwire' : 'baseline'].push(result.cpuMs);
+    if (rep >= 0) {
+      wall[mode][rep] = result.ms;
+      cpu[mode][rep] = result.cpuMs;
     }
-    process.stdout.write(
-      `${testwire ? 'T' : 'B'}${measured ? '' : '(warm-up)'} ${round(result.ms / 1000, 2)}s  `,
-    );
+    process.stdout.write(`${mode[0].toUpperCase()}${rep < 0 ? '(w)' : ''} ${round(result.ms / 1000, 2)}  `);
   };
   process.stdout.write(`  ${name.padEnd(10)} `);
-  await once(false, false);
-  await once(true, false);
-  for (let rep = 0; rep < REPS; rep++) {
-    const order = rep % 2 === 0 ? [false, true] : [true, false];
-    for (const testwire of order) await once(testwire, true);
+  for (const mode of MODES) await once(mode, -1);
+  for (let rep = 0; rep < reps; rep++) {
+    // alternate the order so a drift in machine load does not favour one mode
+    for (const mode of rep % 2 === 0 ? MODES : [...MODES].reverse()) await once(mode, rep);
   }
   process.stdout.write('\n');
   if (!args.keep) rmSync(suite.dir, { recursive: true, force: true });
-  const baseline = median(runs.baseline);
-  const withTestwire = median(runs.testwire);
+  const tests = FILES * PER_FILE;
+  const hasCpu = MODES.every((m) => cpu[m].every(Number.isFinite));
+  const r1 = (xs) => xs.map((x) => round(x));
   return {
     runner: name,
     compat: runners[name].compat,
-    tests: FILES * PER_FILE,
-    runsMs: { baseline: runs.baseline.map((x) => round(x)), testwire: runs.testwire.map((x) => round(x)) },
-    medianMs: { baseline: round(baseline), testwire: round(withTestwire) },
-    overheadPercent: round(((withTestwire - baseline) / baseline) * 100, 2),
-    ...(cpu.baseline.length && cpu.testwire.length
+    tests,
+    repetitions: reps,
+    loadavg: { before: loadBefore, after: os.loadavg().map((x) => round(x, 2)) },
+    wallMs: {
+      runs: Object.fromEntries(MODES.map((m) => [m, r1(wall[m])])),
+      median: Object.fromEntries(MODES.map((m) => [m, round(median(wall[m]))])),
+    },
+    overheadPercent: overhead(wall, 'testwire', tests).medianPercent,
+    wallOverhead: { testwire: overhead(wall, 'testwire', tests), off: overhead(wall, 'off', tests) },
+    ...(hasCpu
       ? {
-          cpuMs: { baseline: cpu.baseline.map((x) => round(x)), testwire: cpu.testwire.map((x) => round(x)) },
-          cpuOverheadPercent: round(
-            ((median(cpu.testwire) - median(cpu.baseline)) / median(cpu.baseline)) * 100,
-            2,
-          ),
+          cpuMs: {
+            runs: Object.fromEntries(MODES.map((m) => [m, r1(cpu[m])])),
+            median: Object.fromEntries(MODES.map((m) => [m, round(median(cpu[m]))])),
+          },
+          cpuOverhead: { testwire: overhead(cpu, 'testwire', tests), off: overhead(cpu, 'off', tests) },
         }
       : {}),
     valid: problems.length === 0,
@@ -328,10 +421,11 @@ async function main() {
   for (const n of names)
     if (!runners[n]) throw new Error(`unknown runner ${n}; known: ${Object.keys(runners).join(', ')}`);
   const started = Date.now();
+  const loadStart = os.loadavg().map((x) => round(x, 2));
   const hub = await startHub();
   const results = [];
   console.log(
-    `reporter overhead: ${FILES * PER_FILE} tests per runner, ${REPS} repetitions, ${SUBSCRIBERS} subscribers`,
+    `reporter overhead: ${FILES * PER_FILE} tests per runner, ${args.reps ?? REPS} repetitions (playwright ${args.reps ?? (args.quick ? 1 : runners.playwright.reps)}) of baseline/off/testwire, ${SUBSCRIBERS} subscribers in a separate process; load ${loadStart.join(' ')}`,
   );
   try {
     for (const name of names) {
@@ -346,29 +440,36 @@ async function main() {
     await hub.close();
   }
 
-  console.log(
-    `\n${'runner'.padEnd(12)}${'baseline s'.padStart(12)}${'testwire s'.padStart(12)}${'overhead'.padStart(10)}${'cpu overhead'.padStart(14)}  status`,
-  );
+  const cols = [
+    ['runner', 11, (r) => r.runner],
+    ['base s', 8, (r) => round(r.wallMs?.median.baseline / 1000, 2)],
+    ['off s', 8, (r) => round(r.wallMs?.median.off / 1000, 2)],
+    ['tw s', 8, (r) => round(r.wallMs?.median.testwire / 1000, 2)],
+    ['wall med', 10, (r) => pct(r.wallOverhead?.testwire.medianPercent)],
+    ['wall pair', 11, (r) => ms(r.wallOverhead?.testwire.pairedMeanMs)],
+    ['µs/test', 9, (r) => r.wallOverhead?.testwire.usPerTest],
+    ['off pair', 10, (r) => ms(r.wallOverhead?.off.pairedMeanMs)],
+    ['cpu med', 9, (r) => pct(r.cpuOverhead?.testwire.medianPercent)],
+    ['cpu pair', 10, (r) => ms(r.cpuOverhead?.testwire.pairedMeanMs)],
+    ['cpu off', 9, (r) => ms(r.cpuOverhead?.off.pairedMeanMs)],
+  ];
+  const pct = (x) => (x == null ? '-' : `${x > 0 ? '+' : ''}${x}%`);
+  const ms = (x) => (x == null ? '-' : `${x > 0 ? '+' : ''}${Math.round(x)}ms`);
+  console.log(`\n${cols.map(([h, w], i) => (i ? h.padStart(w) : h.padEnd(w))).join('')}  status`);
   for (const r of results) {
-    const status = r.valid
-      ? r.overheadPercent <= 3
+    const w = r.wallOverhead?.testwire;
+    const status = !r.valid
+      ? `INVALID: ${r.problems[0]}`
+      : w.medianPercent <= 3 && w.pairedMeanPercent <= 3
         ? 'ok (<= 3%)'
-        : 'OVER 3%'
-      : `INVALID: ${r.problems[0]}`;
+        : 'OVER 3%';
     console.log(
-      `${r.runner.padEnd(12)}${String(r.medianMs ? round(r.medianMs.baseline / 1000, 2) : '-').padStart(12)}${String(
-        r.medianMs ? round(r.medianMs.testwire / 1000, 2) : '-',
-      ).padStart(
-        12,
-      )}${String(r.overheadPercent !== undefined ? `${r.overheadPercent}%` : '-').padStart(10)}${String(
-        r.cpuOverheadPercent !== undefined ? `${r.cpuOverheadPercent}%` : '-',
-      ).padStart(14)}  ${status}`,
+      `${cols.map(([, wd, f], i) => (i ? String(f(r) ?? '-').padStart(wd) : String(f(r)).padEnd(wd))).join('')}  ${status}`,
     );
   }
   const out =
     typeof args.json === 'string' ? args.json : join(root, 'bench', 'results', 'reporter-overhead.json');
   mkdirSync(dirname(out), { recursive: true });
-  const os = await import('node:os');
   writeFileSync(
     out,
     `${JSON.stringify(
@@ -377,11 +478,18 @@ async function main() {
         date: new Date().toISOString(),
         node: process.version,
         cpus: os.cpus().length,
-        loadavg: os.loadavg().map((x) => round(x, 2)),
+        loadavg: { start: loadStart, end: os.loadavg().map((x) => round(x, 2)) },
         tests: FILES * PER_FILE,
-        repetitions: REPS,
+        repetitions: Number(args.reps ?? REPS),
+        repetitionsNote: "per runner in results[].repetitions",
         subscribers: SUBSCRIBERS,
-        target: 'overhead <= 3% of the median wall time',
+        quick: Boolean(args.quick),
+        modes: {
+          baseline: "the runner's default terminal reporter only",
+          off: 'the same + the testwire reporter configured, TESTWIRE=off (noise floor + loading a disabled reporter)',
+          testwire: 'the same + the testwire reporter, joined to the hub process via TESTWIRE_URL',
+        },
+        target: 'overhead <= 3% of the wall time (median, and mean of paired differences)',
         seconds: round((Date.now() - started) / 1000),
         results,
       },
@@ -392,4 +500,5 @@ async function main() {
   console.log(`\nwrote ${out} (${round((Date.now() - started) / 1000)} s)`);
 }
 
-await main();
+if (args.role === 'hub') await hubRole();
+else await main();
