@@ -595,6 +595,7 @@ async function orchestrate() {
         node: process.version,
         platform: `${process.platform} ${process.arch}`,
         cpus: (await import('node:os')).cpus().length,
+        loadavg: (await import('node:os')).loadavg().map((x) => round(x, 2)),
         envelopeBytes,
         quick,
         seconds: round((Date.now() - started) / 1000, 1),

@@ -13,7 +13,7 @@
  *          off:      the same + the testwire reporter configured, TESTWIRE=off (noise floor)
  *          testwire: the same + the testwire reporter, joining the hub via TESTWIRE_URL
  *
- * Per runner: one unmeasured warm-up of each mode (transform caches), then `--reps` repetitions (default
+ * Per runner: one unmeasured warm-up of baseline and of testwire (transform caches), then `--reps` repetitions (default
  * 5; 3 for playwright, whose run takes ~25 s) of all three modes, the order reversed every other
  * repetition. Figures: medians, and the mean of per-repetition paired differences (testwire - baseline),
  * for wall time and for the CPU time of the runner's process tree. A testwire run only counts when every
@@ -380,7 +380,9 @@ async function benchRunner(name, hub) {
     process.stdout.write(`${mode[0].toUpperCase()}${rep < 0 ? '(w)' : ''} ${round(result.ms / 1000, 2)}  `);
   };
   process.stdout.write(`  ${name.padEnd(10)} `);
-  for (const mode of MODES) await once(mode, -1);
+  // warm-ups: the off mode uses the testwire mode's config, so its caches are warm after that one
+  await once('baseline', -1);
+  await once('testwire', -1);
   for (let rep = 0; rep < reps; rep++) {
     // alternate the order so a drift in machine load does not favour one mode
     for (const mode of rep % 2 === 0 ? MODES : [...MODES].reverse()) await once(mode, rep);
@@ -481,7 +483,7 @@ async function main() {
         loadavg: { start: loadStart, end: os.loadavg().map((x) => round(x, 2)) },
         tests: FILES * PER_FILE,
         repetitions: Number(args.reps ?? REPS),
-        repetitionsNote: "per runner in results[].repetitions",
+        repetitionsNote: 'per runner in results[].repetitions',
         subscribers: SUBSCRIBERS,
         quick: Boolean(args.quick),
         modes: {
