@@ -1,40 +1,18 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { createReporterCore, type ReporterCore, type TestRef } from '@testwire/reporter-core';
+import {
+  createReporterCore,
+  type ReporterCore,
+  type ReporterOptions,
+  type TestRef,
+} from '@testwire/reporter-core';
 import { mapJestStatus } from './status.js';
 
 /**
  * Options of `['@testwire/jest', {…}]` in jest's `reporters`. Every option also has an environment
  * variable (see README); reporter options win over the environment.
  */
-export interface TestwireJestOptions {
-  /** Broadcaster port (default env TESTWIRE_PORT ?? 7357; 0 = ephemeral). */
-  port?: number;
-  /** Broadcaster host (default env TESTWIRE_HOST ?? 127.0.0.1). */
-  host?: string;
-  /** Join this testwire endpoint as a publisher instead of binding a port (default env TESTWIRE_URL). */
-  url?: string;
-  /** API key of the endpoint (default env TESTWIRE_API_KEY). */
-  apiKey?: string;
-  /** Project name on every event (default: the nearest package.json name above jest's rootDir). */
-  project?: string;
-  /** Send console output as test.output (default true). */
-  captureOutput?: boolean;
-  /** false turns the reporter off (so does env TESTWIRE=off). */
-  enabled?: boolean;
-  /** Tests slower than this (ms) emit performance.bottleneck (default 5000, 0 = off). */
-  slowTestThreshold?: number;
-  /** performance.metrics interval in ms (default 1000, 0 = off). */
-  performanceIntervalMs?: number;
-  /**
-   * test.progress is a sample of the run's state, at most one per this many ms (the first test start and
-   * the final counts go out at once); 0 = one per test start and result. Default 100. Env
-   * `TESTWIRE_PROGRESS_INTERVAL`.
-   */
-  progressIntervalMs?: number;
-  /** Upper bound of the final flush when the run ends, ms (default 3000). */
-  flushTimeoutMs?: number;
-}
+export type TestwireJestOptions = ReporterOptions;
 
 // Structural types of what jest hands a reporter: the subset read here, identical in jest 29 and 30.
 // (Importing @jest/* types would tie the published declarations to one jest major.)

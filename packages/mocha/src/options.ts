@@ -4,26 +4,16 @@
  * `new Mocha({reporterOptions})`, as typed values; both are accepted. Keys that are not ours are
  * forwarded to the wrapped terminal reporter (e.g. `output=` of `json` / `xunit`).
  */
+import type { ReporterOptions } from '@testwire/reporter-core';
 import type { MochaReporterConstructor } from './mocha-types.js';
 
-export interface TestwireMochaOptions {
+export interface TestwireMochaOptions
+  extends Pick<ReporterOptions, 'port' | 'host' | 'url' | 'apiKey' | 'project' | 'captureOutput'> {
   /**
    * The terminal reporter to keep, since mocha takes a single `--reporter`: a built-in name (`spec`, `dot`,
    * `json`, …), a module id or path, or a reporter constructor. `none` prints nothing. Default `spec`.
    */
   reporter?: string | MochaReporterConstructor;
-  /** Broadcaster port (default env TESTWIRE_PORT, else 7357; 0 = ephemeral). */
-  port?: number;
-  /** Broadcaster host (default env TESTWIRE_HOST, else 127.0.0.1). */
-  host?: string;
-  /** Join this running endpoint as a publisher instead of binding (default env TESTWIRE_URL). */
-  url?: string;
-  /** API key of the endpoint (default env TESTWIRE_API_KEY). */
-  apiKey?: string;
-  /** Project name on every event (default env TESTWIRE_PROJECT, else the nearest package.json name). */
-  project?: string;
-  /** Stream console output of tests as test.output (default true). */
-  captureOutput?: boolean;
 }
 
 export interface ParsedOptions {

@@ -27,45 +27,21 @@ import type {
   TestError,
   TestResult,
 } from '@playwright/test/reporter';
-import type { PublishedEvent } from '@testwire/protocol';
-import { createReporterCore, type ReporterCore, type ReporterCoreOptions } from '@testwire/reporter-core';
+import {
+  createReporterCore,
+  type ReporterCore,
+  type ReporterCoreOptions,
+  type ReporterOptions,
+} from '@testwire/reporter-core';
 import { attemptStatus, willRetry } from './status.js';
 import { relativeFile, TestRefs } from './test-ref.js';
 
 /**
  * Options of `['@testwire/playwright', { … }]` in `playwright.config`. All optional; the environment
  * variables of the broadcaster (`TESTWIRE_PORT`, `TESTWIRE_URL`, `TESTWIRE=off`, …) apply when unset.
+ * `project` names the run; each test's `project` is its Playwright project name.
  */
-export interface TestwirePlaywrightOptions {
-  /** Port of the broadcaster to start or join. Default `TESTWIRE_PORT` ?? 7357; 0 = ephemeral. */
-  port?: number;
-  /** Interface to bind. Default `TESTWIRE_HOST` ?? `127.0.0.1`. */
-  host?: string;
-  /** Join this broadcaster (`http://host:port`) as a publisher instead of starting one. Env `TESTWIRE_URL`. */
-  url?: string;
-  /** API key subscribers must present; also used to join a protected broadcaster. Env `TESTWIRE_API_KEY`. */
-  apiKey?: string;
-  /** `project` on every event (filters/rooms). Default: package.json name. Per test, the Playwright project name. */
-  project?: string;
-  /** `false` turns the reporter into a no-op. Default: on unless `TESTWIRE=off`. */
-  enabled?: boolean;
-  /** Stream the tests' stdout/stderr as `test.output`. Default `true`. */
-  captureOutput?: boolean;
-  /** Tests slower than this (ms) emit `performance.bottleneck`. Default 5000. */
-  slowTestThreshold?: number;
-  /** Interval of `performance.metrics` samples (ms); 0 turns them off. Default 1000. */
-  performanceIntervalMs?: number;
-  /**
-   * test.progress is a sample of the run's state, at most one per this many ms (the first test start and
-   * the final counts go out at once); 0 = one per test start and result. Default 100. Env
-   * `TESTWIRE_PROGRESS_INTERVAL`.
-   */
-  progressIntervalMs?: number;
-  /** Upper bound (ms) on the final flush when the run ends. Default 3000. */
-  flushTimeoutMs?: number;
-  /** Receive events in-process instead of a broadcaster (tests, custom transports). */
-  sink?: (event: PublishedEvent) => void;
-}
+export type TestwirePlaywrightOptions = ReporterOptions;
 
 /** What Playwright passes to a reporter's constructor: the tuple's options plus its own keys. */
 type PlaywrightReporterArgs = TestwirePlaywrightOptions & { configDir?: string; _mode?: string };

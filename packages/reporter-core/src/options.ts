@@ -1,12 +1,10 @@
 import type { PublishedEvent } from '@testwire/protocol';
 
-/** Options of {@link createReporterCore}. Adapters pass their reporter options through. */
-export interface ReporterCoreOptions {
-  /** Runner name as on the wire: 'jest', 'vitest', 'playwright', 'mocha'. */
-  framework: string;
-  frameworkVersion?: string;
-  /** The run's root directory: files and stack paths are made relative to it. */
-  rootDir: string;
+/**
+ * What a user sets in a reporter's options tuple (`['@testwire/jest', { … }]`): the same for every
+ * runner. Each unset option falls back to its environment variable, then to the default.
+ */
+export interface ReporterOptions {
   /** Project name on every event. Default: env TESTWIRE_PROJECT, else the nearest package.json name. */
   project?: string;
   /** Broadcaster port (default env TESTWIRE_PORT ?? 7357; 0 = ephemeral). */
@@ -28,15 +26,24 @@ export interface ReporterCoreOptions {
   /**
    * test.progress is a sample of the run's state: at most one per this many ms (the first test start of a
    * run, the first change after a quiet period and the final counts go out at once). 0 = one per test
-   * start, result and total change. Default 100.
+   * start, result and total change. Default 100 (env TESTWIRE_PROGRESS_INTERVAL).
    */
   progressIntervalMs?: number;
-  /** Upper bound of the final flush in runCompleted (ms). Default 3000. */
+  /** Upper bound of the final flush when the run ends (ms). Default 3000. */
   flushTimeoutMs?: number;
-  /** Events held while the broadcaster is being obtained; beyond this they are dropped and counted. Default 10 000. */
-  maxBufferedEvents?: number;
   /** Deliver events to this function instead of a broadcaster (tests, custom transports). */
   sink?: (event: PublishedEvent) => void;
+}
+
+/** Options of {@link createReporterCore}: the user's reporter options plus what the adapter knows. */
+export interface ReporterCoreOptions extends ReporterOptions {
+  /** Runner name as on the wire: 'jest', 'vitest', 'playwright', 'mocha'. */
+  framework: string;
+  frameworkVersion?: string;
+  /** The run's root directory: files and stack paths are made relative to it. */
+  rootDir: string;
+  /** Events held while the broadcaster is being obtained; beyond this they are dropped and counted. Default 10 000. */
+  maxBufferedEvents?: number;
   /** Environment to read (default process.env); for tests. */
   env?: Record<string, string | undefined>;
 }

@@ -20,6 +20,7 @@ import {
   createReporterCore,
   type ReporterCore,
   type ReporterCoreOptions,
+  type ReporterOptions,
   type TestRef,
 } from '@testwire/reporter-core';
 import { outcomesOf } from './outcome.js';
@@ -37,36 +38,7 @@ import type {
 } from './vitest-types.js';
 
 /** Options of `['@testwire/vitest', { … }]` in `test.reporters`. Every one is optional. */
-export interface TestwireVitestOptions {
-  /** Port of the broadcaster to start or join. Default: env `TESTWIRE_PORT`, else 7357. */
-  port?: number;
-  /** Interface to bind. Default: env `TESTWIRE_HOST`, else `127.0.0.1`. */
-  host?: string;
-  /** Join this broadcaster as a publisher instead of binding a port. Default: env `TESTWIRE_URL`. */
-  url?: string;
-  /** API key for the broadcaster. Default: env `TESTWIRE_API_KEY`. */
-  apiKey?: string;
-  /** Project name on every event (room filter). Default: reporter-core's (package.json name). */
-  project?: string;
-  /** Publish console output as `test.output`. Default: true. */
-  captureOutput?: boolean;
-  /** false turns the reporter off. Default: on unless env `TESTWIRE=off`. */
-  enabled?: boolean;
-  /** Tests slower than this (ms) raise `performance.bottleneck`. Default: reporter-core's (5000). */
-  slowTestThreshold?: number;
-  /** Interval of `performance.metrics` (ms); 0 turns it off. Default: 1000. */
-  performanceIntervalMs?: number;
-  /**
-   * test.progress is a sample of the run's state, at most one per this many ms (the first test start and
-   * the final counts go out at once); 0 = one per test start and result. Default 100. Env
-   * `TESTWIRE_PROGRESS_INTERVAL`.
-   */
-  progressIntervalMs?: number;
-  /** Upper bound (ms) of the final flush at the end of a run. Default: 3000. */
-  flushTimeoutMs?: number;
-  /** Receive events here instead of a broadcaster (tests, custom transports). */
-  sink?: ReporterCoreOptions['sink'];
-}
+export type TestwireVitestOptions = ReporterOptions;
 
 /** Console output waiting for its test to start, bounded so a chatty run cannot grow memory. */
 const MAX_HELD_LOGS = 10_000;
