@@ -7,8 +7,7 @@
 import type { ReporterOptions } from '@testwire/reporter-core';
 import type { MochaReporterConstructor } from './mocha-types.js';
 
-export interface TestwireMochaOptions
-  extends Pick<ReporterOptions, 'port' | 'host' | 'url' | 'apiKey' | 'project' | 'captureOutput'> {
+export interface TestwireMochaOptions extends Omit<ReporterOptions, 'sink'> {
   /**
    * The terminal reporter to keep, since mocha takes a single `--reporter`: a built-in name (`spec`, `dot`,
    * `json`, …), a module id or path, or a reporter constructor. `none` prints nothing. Default `spec`.
@@ -25,7 +24,15 @@ export interface ParsedOptions {
 }
 
 const STRING_KEYS = ['host', 'url', 'apiKey', 'project'] as const;
-const OWN_KEYS = new Set<string>(['reporter', 'port', 'captureOutput', ...STRING_KEYS]);
+const BOOLEAN_KEYS = ['captureOutput', 'enabled'] as const;
+/** Non-negative integers, in ms (0 turns the feature off where the core says so). */
+const INTEGER_KEYS = [
+  'slowTestThreshold',
+  'performanceIntervalMs',
+  'progressIntervalMs',
+  'flushTimeoutMs',
+] as const;
+const OWN_KEYS = new Set<string>(['reporter', 'port', ...STRING_KEYS, ...BOOLEAN_KEYS, ...INTEGER_KEYS]);
 const TRUE = new Set(['true', '1', 'yes', 'on']);
 const FALSE = new Set(['false', '0', 'no', 'off']);
 
@@ -61,13 +68,22 @@ export function parseReporterOptions(raw: Record<string, unknown> | undefined | 
     else problems.push(`${key} must be a non-empty string (got ${show(value)})`);
   }
 
-  const capture = raw.captureOutput;
-  if (capture !== undefined) {
-    const text = typeof capture === 'string' ? capture.trim().toLowerCase() : undefined;
-    if (typeof capture === 'boolean') options.captureOutput = capture;
-    else if (text !== undefined && TRUE.has(text)) options.captureOutput = true;
-    else if (text !== undefined && FALSE.has(text)) options.captureOutput = false;
-    else problems.push(`captureOutput must be true or false (got ${show(capture)})`);
+  for (const key of BOOLEAN_KEYS) {
+    const value = raw[key];
+    if (value === undefined) continue;
+    const text = typeof value === 'string' ? value.trim().toLowerCase() : undefined;
+    if (typeof value === 'boolean') options[key] = value;
+    else if (text !== undefined && TRUE.has(text)) options[key] = true;
+    else if (text !== undefined && FALSE.has(text)) options[key] = false;
+    else problems.push(`${key} must be true or false (got ${show(value)})`);
+  }
+
+  for (const key of INTEGER_KEYS) {
+    const value = raw[key];
+    if (value === undefined) continue;
+    const parsed = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+    if (typeof parsed === 'number' && Number.isInteger(parsed) && parsed >= 0) options[key] = parsed;
+    else problems.push(`${key} must be a whole number of milliseconds >= 0 (got ${show(value)})`);
   }
 
   return { options, forwarded, problems };

@@ -38,6 +38,36 @@ describe('parseReporterOptions', () => {
       expect(parseReporterOptions({ captureOutput: text }).options.captureOutput).toBe(true);
   });
 
+  it('types every other reporter option: enabled, thresholds and intervals', () => {
+    const { options, problems, forwarded } = parseReporterOptions({
+      enabled: 'off',
+      slowTestThreshold: '2000',
+      performanceIntervalMs: 0,
+      progressIntervalMs: '250',
+      flushTimeoutMs: '500',
+    });
+    expect(problems).toEqual([]);
+    expect(forwarded).toEqual({});
+    expect(options).toEqual({
+      enabled: false,
+      slowTestThreshold: 2000,
+      performanceIntervalMs: 0,
+      progressIntervalMs: 250,
+      flushTimeoutMs: 500,
+    });
+    const bad = parseReporterOptions({
+      progressIntervalMs: '-5',
+      flushTimeoutMs: 'soon',
+      enabled: 'perhaps',
+    });
+    expect(bad.options).toEqual({});
+    expect(bad.problems.join('\n')).toMatch(
+      /progressIntervalMs must be a whole number of milliseconds >= 0 \(got "-5"\)/,
+    );
+    expect(bad.problems.join('\n')).toMatch(/flushTimeoutMs must be a whole number/);
+    expect(bad.problems.join('\n')).toMatch(/enabled must be true or false/);
+  });
+
   it('forwards what is not ours to the wrapped reporter', () => {
     const { options, forwarded } = parseReporterOptions({
       reporter: 'json',
