@@ -150,3 +150,21 @@ export function partialMatch(actual: unknown, expected: unknown): boolean {
 }
 
 export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Calls every listener with `args`. A listener that throws does not stop the others; its error goes to
+ * `onError` (the tester's error listeners), or nowhere when the failing listeners are the error listeners.
+ */
+export function notify<A extends unknown[]>(
+  listeners: readonly ((...args: A) => void)[],
+  args: A,
+  onError?: (error: Error) => void,
+): void {
+  for (const listener of listeners) {
+    try {
+      listener(...args);
+    } catch (error) {
+      onError?.(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+}

@@ -14,7 +14,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { SSEParser } from '@testwire/client';
-import { Inbox, partialMatch } from './inbox.js';
+import { Inbox, notify, partialMatch } from './inbox.js';
 import { type PageLike, readInPage } from './page-sse.js';
 
 export interface SSEOptions {
@@ -303,35 +303,17 @@ export class SSETester {
       // Not JSON: only `data` is set.
     }
     this.inbox.push(event);
-    for (const listener of this.eventListeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        this.reportError(error instanceof Error ? error : new Error(String(error)));
-      }
-    }
+    notify(this.eventListeners, [event], this.reportError);
   }
 
   private emitClose(): void {
-    for (const listener of this.closeListeners) {
-      try {
-        listener();
-      } catch (error) {
-        this.reportError(error instanceof Error ? error : new Error(String(error)));
-      }
-    }
+    notify(this.closeListeners, [], this.reportError);
   }
 
-  private reportError(error: Error): void {
+  private reportError = (error: Error): void => {
     this.errors.push(error);
-    for (const listener of this.errorListeners) {
-      try {
-        listener(error);
-      } catch {
-        // nowhere left to report
-      }
-    }
-  }
+    notify(this.errorListeners, [error]);
+  };
 
   private describeTypes(): string {
     const types = new Set(this.inbox.getAll().map((e) => e.event));

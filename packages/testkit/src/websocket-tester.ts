@@ -8,7 +8,7 @@
  *   await ws.disconnect();
  */
 import WebSocket from 'ws';
-import { Inbox } from './inbox.js';
+import { Inbox, notify } from './inbox.js';
 
 export interface WebSocketOptions {
   /** Maximum time to open the connection, in ms. Default 5000. */
@@ -331,25 +331,13 @@ export class WebSocketTester {
       }
     }
     this.inbox.push(message);
-    for (const listener of this.messageListeners) {
-      try {
-        listener(message);
-      } catch (error) {
-        this.reportError(error instanceof Error ? error : new Error(String(error)));
-      }
-    }
+    notify(this.messageListeners, [message], this.reportError);
   }
 
   private closed(socket: WebSocket, code: number, reason: string): void {
     if (socket !== this.socket) return;
     this.lastCloseValue = { code, reason };
-    for (const listener of this.closeListeners) {
-      try {
-        listener(code, reason);
-      } catch (error) {
-        this.reportError(error instanceof Error ? error : new Error(String(error)));
-      }
-    }
+    notify(this.closeListeners, [code, reason], this.reportError);
     for (const waiter of this.closeWaiters) waiter();
     // Only a connection that was up is re-established; a failed connect is the caller's to handle.
     if (
@@ -382,16 +370,10 @@ export class WebSocketTester {
     this.reportError(new Error(`WebSocket error: reconnection failed after ${reconnectAttempts} attempts`));
   }
 
-  private reportError(error: Error): void {
+  private reportError = (error: Error): void => {
     this.errors.push(error);
-    for (const listener of this.errorListeners) {
-      try {
-        listener(error);
-      } catch {
-        // nowhere left to report
-      }
-    }
-  }
+    notify(this.errorListeners, [error]);
+  };
 
   private describeTypes(): string {
     const types = new Set(
