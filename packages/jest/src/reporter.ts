@@ -79,6 +79,8 @@ export class TestwireJestReporter {
   /** Per test key: the highest attempt sent to the core, and attempts started (this run). */
   private sent = new Map<string, number>();
   private started = new Map<string, number>();
+  /** One ref per test (by key) for this run. */
+  private refs = new Map<string, TestRef>();
   private filesDone = 0;
   private totalFiles = 0;
 
@@ -97,6 +99,7 @@ export class TestwireJestReporter {
   onRunStart(results: { numTotalTestSuites?: number }): void {
     this.sent = new Map();
     this.started = new Map();
+    this.refs = new Map();
     this.filesDone = 0;
     this.totalFiles = results?.numTotalTestSuites ?? 0;
     const config = this.globalConfig ?? ({} as JestGlobalConfig);
@@ -125,8 +128,7 @@ export class TestwireJestReporter {
   /** Before each attempt of a test, before its beforeEach hooks (not called for skipped/todo tests). */
   onTestCaseStart(test: JestTest, info: { ancestorTitles: string[]; title: string }): void {
     try {
-      const ref = this.ref(test, info);
-      const key = keyOf(ref);
+      const { ref, key } = this.lookup(test, info);
       const attempt = (this.started.get(key) ?? 0) + 1;
       this.started.set(key, attempt);
       this.core.testStarted(ref, attempt);
@@ -142,8 +144,7 @@ export class TestwireJestReporter {
    */
   onTestCaseResult(test: JestTest, result: JestAssertionResult): void {
     try {
-      const ref = this.ref(test, result);
-      const key = keyOf(ref);
+      const { ref, key } = this.lookup(test, result);
       const attempt = result.invocations ?? this.started.get(key) ?? 1;
       this.sendResult(ref, key, result, attempt);
     } catch {
@@ -159,8 +160,7 @@ export class TestwireJestReporter {
     try {
       const file = result?.testFilePath ?? test?.path;
       for (const assertion of result?.testResults ?? []) {
-        const ref = this.ref(test, assertion, file);
-        const key = keyOf(ref);
+        const { ref, key } = this.lookup(test, assertion, file);
         const invocations = Math.max(1, assertion.invocations ?? 1);
         const sent = this.sent.get(key) ?? 0;
         if (sent >= invocations) continue;
@@ -240,19 +240,31 @@ export class TestwireJestReporter {
     });
   }
 
-  private ref(
+  /**
+   * The ref of a test and its key. Jest hands out new objects at every hook (start, live result, file
+   * result): the ref is built once per test and reused, so the core recognizes it without rebuilding it.
+   */
+  private lookup(
     test: JestTest,
     result: { ancestorTitles: string[]; title: string; location?: JestAssertionResult['location'] },
     file = test?.path,
-  ): TestRef {
+  ): { ref: TestRef; key: string } {
     const displayName = test?.context?.config?.displayName;
     const project = typeof displayName === 'string' ? displayName : displayName?.name;
-    return {
-      file,
-      titlePath: [...(result.ancestorTitles ?? []), result.title],
-      ...(project ? { project } : {}),
-      ...(result.location ? { line: result.location.line, column: result.location.column } : {}),
-    };
+    const titles = result.ancestorTitles ?? [];
+    const key = `${project ?? ''}\u0000${file}\u0000${titles.length > 0 ? `${titles.join('\u0000')}\u0000` : ''}${result.title}`;
+    let ref = this.refs.get(key);
+    if (!ref) {
+      ref = { file, titlePath: [...titles, result.title] };
+      if (project) ref.project = project;
+      this.refs.set(key, ref);
+    }
+    // The location comes with results only (jest --testLocationInResults): add it when it shows up.
+    if (result.location && ref.line === undefined) {
+      ref = { ...ref, line: result.location.line, column: result.location.column };
+      this.refs.set(key, ref);
+    }
+    return { ref, key };
   }
 }
 
@@ -265,11 +277,6 @@ function jestError(text: string, detail: unknown): unknown {
     ...(typeof record.name === 'string' ? { name: record.name } : {}),
     ...(typeof record.code === 'string' ? { code: record.code } : {}),
   };
-}
-
-/** Runs three times per test (start, live result, file result): a plain join, not JSON. */
-function keyOf(ref: TestRef): string {
-  return `${ref.project ?? ''}\u0000${ref.file}\u0000${ref.titlePath.join('\u0000')}`;
 }
 
 function jestVersion(rootDir: string): string | undefined {

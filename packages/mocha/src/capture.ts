@@ -58,10 +58,11 @@ export class OutputCapture {
   }
 
   /** Runs `body` with capture off: what it prints is reporter output, not test output. */
-  suspend<T>(body: () => T): T {
+  /** Runs `fn.apply(thisArg, args)` with capture off: what it prints is reporter output, not test output. */
+  suspend<T>(fn: (...args: unknown[]) => T, thisArg: unknown, args: unknown[]): T {
     this.suspended++;
     try {
-      return body();
+      return Reflect.apply(fn, thisArg, args);
     } finally {
       this.suspended--;
     }

@@ -15,6 +15,7 @@ import {
   createReporterCore,
   type ReporterCore,
   type ReporterCoreOptions,
+  type TestOutcome,
   type TestRef,
 } from '@testwire/reporter-core';
 import { OutputCapture } from './capture.js';
@@ -220,8 +221,8 @@ export class TestwireReporter {
   private suspendCaptureDuringEvents(capture: OutputCapture): void {
     const runner = this.runner;
     const emit = runner.emit;
-    runner.emit = function (this: MochaRunner, event: string, ...args: unknown[]) {
-      return capture.suspend(() => emit.call(this, event, ...args));
+    runner.emit = function (this: MochaRunner, ...args: unknown[]) {
+      return capture.suspend(emit as (...args: unknown[]) => boolean, this, args);
     };
   }
 
@@ -378,16 +379,18 @@ export class TestwireReporter {
       typeof test.duration === 'number' ? test.duration : started !== undefined ? Date.now() - started : 0;
     const timedOut =
       outcome === 'failed' && (error as { code?: unknown } | undefined)?.code === MOCHA_TIMEOUT_CODE;
-    this.core.testResult(ref, {
+    // Runs for every test: one object, no spreads.
+    const result: TestOutcome = {
       status: STATUS[outcome],
       rawStatus: rawStatus ?? (outcome === 'todo' ? 'pending' : outcome),
       duration: outcome === 'pending' || outcome === 'todo' ? 0 : duration,
       attempt: attemptOf(test),
-      ...(willRetry ? { willRetry: true } : {}),
-      ...(timedOut ? { timedOut: true } : {}),
-      ...(error !== undefined ? { errors: [error] } : {}),
-      ...(started !== undefined ? { startedAt: started } : {}),
-    });
+    };
+    if (willRetry) result.willRetry = true;
+    if (timedOut) result.timedOut = true;
+    if (error !== undefined) result.errors = [error];
+    if (started !== undefined) result.startedAt = started;
+    this.core.testResult(ref, result);
   }
 
   private pendingKind(test: MochaRunnable): 'pending' | 'todo' {

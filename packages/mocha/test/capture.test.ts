@@ -55,7 +55,7 @@ describe('OutputCapture', () => {
     const log = console.log;
     capture.install();
     expect(out.stream.write).not.toBe(write);
-    capture.suspend(() => console.log('  ✔ a spec line'));
+    capture.suspend(console.log, console, ['  ✔ a spec line']);
     console.log('test line');
     capture.uninstall();
     console.log('after');

@@ -3,13 +3,15 @@ import { basename } from 'node:path';
 import type {
   EventDataMap,
   EventType,
+  PerformanceMetricsData,
   PublishedEvent,
   RunInfo,
   TestError,
   TestStatus,
 } from '@testwire/protocol';
 import { loadBroadcaster } from './broadcaster-loader.js';
-import { type ConnectOptions, Delivery } from './delivery.js';
+import { createThreadedCore } from './core-thread.js';
+import { type BroadcasterLike, type ConnectOptions, Delivery } from './delivery.js';
 import { detectCi, findPackageName } from './environment.js';
 import { normalizeError, stripAnsi, truncate } from './errors.js';
 import { createRunId, PathRelativizer, stableTestId } from './ids.js';
@@ -162,10 +164,24 @@ const MAX_CACHED_TESTS = 100_000;
  * stderr and replaced by its default — a reporter never fails a test run.
  */
 export function createReporterCore(options: ReporterCoreOptions): ReporterCore {
-  return new Core(options);
+  return createThreadedCore(options, (input) => new Core(input, { quiet: true })) ?? new Core(options);
 }
 
-class Core implements ReporterCore {
+/** Hooks for a Core that replays, on the hook thread's behalf, the calls made on another thread. */
+export interface CoreInternals {
+  /** Ids for new runs (the calling thread decides them, so its `runId` agrees). */
+  nextRunId?: () => string;
+  /** Called once the broadcaster is obtained. */
+  onBroadcaster?: (broadcaster: BroadcasterLike) => void;
+  /** Errors arrive already normalized (the calling thread holds the runner's error objects). */
+  errorsNormalized?: boolean;
+  /** Option problems were already reported. */
+  quiet?: boolean;
+}
+
+export type PerformanceSample = Omit<PerformanceMetricsData, 'framework' | 'project'>;
+
+export class Core implements ReporterCore {
   readonly enabled: boolean;
   private readonly options: ResolvedOptions;
   private readonly paths: PathRelativizer;
@@ -186,10 +202,16 @@ class Core implements ReporterCore {
   /** 'idle' before the first run, 'running', or 'completed' (the next starting call opens a new run). */
   private phase: 'idle' | 'running' | 'completed' = 'idle';
 
-  constructor(input: ReporterCoreOptions) {
+  /** When replaying calls made on another thread: the time of the call being replayed. */
+  private replayNow: number | undefined;
+
+  constructor(
+    input: ReporterCoreOptions,
+    private readonly internals: CoreInternals = {},
+  ) {
     const { options, problems } = resolveOptions(input);
     this.options = options;
-    if (problems.length > 0) {
+    if (problems.length > 0 && !internals.quiet) {
       process.stderr.write(`testwire: invalid reporter options: ${problems.join('; ')}\n`);
     }
     this.enabled = options.enabled;
@@ -205,7 +227,24 @@ class Core implements ReporterCore {
     this.delivery = new Delivery(options.maxBufferedEvents, (where, error) =>
       this.internalError(where, error),
     );
-    this.sampler = new PerformanceSampler(options.performanceIntervalMs, (sample) => {
+    this.sampler = new PerformanceSampler(options.performanceIntervalMs, (sample) =>
+      this.performanceSample(sample),
+    );
+    if (this.enabled && options.sink) this.delivery.useSink(options.sink);
+    // Load the broadcaster and bind or join now, while the runner is still starting up (collecting
+    // files, spawning workers): the connection is then ready when the first events come, and the final
+    // flush of a short run does not wait for it.
+    else if (this.enabled) this.connect();
+  }
+
+  get runId(): string {
+    return this.currentRunId;
+  }
+
+  /** A sample of the runner process (from this core's sampler, or the thread that runs the hooks). */
+  performanceSample(sample: PerformanceSample): void {
+    if (!this.enabled) return;
+    try {
       const run = this.run;
       const finished = run ? run.counts.passed + run.counts.failed : 0;
       this.emit('performance.metrics', {
@@ -218,16 +257,27 @@ class Core implements ReporterCore {
             }
           : undefined,
       });
-    });
-    if (this.enabled && options.sink) this.delivery.useSink(options.sink);
-    // Load the broadcaster and bind or join now, while the runner is still starting up (collecting
-    // files, spawning workers): the connection is then ready when the first events come, and the final
-    // flush of a short run does not wait for it.
-    else if (this.enabled) this.connect();
+    } catch (error) {
+      this.internalError('performance', error);
+    }
   }
 
-  get runId(): string {
-    return this.currentRunId;
+  /** Runs `body` (one replayed call) with the clock reading `at`: events carry the time of the call. */
+  replayAt(at: number, body: () => void): void {
+    this.replayNow = at;
+    try {
+      body();
+    } finally {
+      this.replayNow = undefined;
+    }
+  }
+
+  private now(): number {
+    return this.replayNow ?? Date.now();
+  }
+
+  private normalize(error: unknown): TestError {
+    return this.internals.errorsNormalized ? (error as TestError) : normalizeError(error, this.paths);
   }
 
   get url(): string | undefined {
@@ -368,7 +418,7 @@ class Core implements ReporterCore {
     const status: TestStatus = timedOut || !TEST_STATUSES.has(outcome.status) ? 'failed' : outcome.status;
     const rawErrors = outcome.errors;
     const errors: TestError[] =
-      rawErrors && rawErrors.length > 0 ? rawErrors.map((error) => normalizeError(error, this.paths)) : [];
+      rawErrors && rawErrors.length > 0 ? rawErrors.map((error) => this.normalize(error)) : [];
     if (timedOut) markTimeout(errors, duration);
     if (status === 'failed' && errors.length === 0) {
       errors.push({ message: `Test failed (${outcome.rawStatus || 'no error reported by the runner'})` });
@@ -481,7 +531,7 @@ class Core implements ReporterCore {
     this.guard('fileFailed', () => {
       const run = this.ensureRun(true);
       if (!run) return;
-      const normalized = normalizeError(error, this.paths);
+      const normalized = this.normalize(error);
       const relative = this.paths.file(file);
       run.errors.push(normalized);
       this.emit('test.failed', {
@@ -500,7 +550,7 @@ class Core implements ReporterCore {
     this.guard('hookFailed', () => {
       const run = this.ensureRun(false);
       if (!run) return;
-      const normalized = normalizeError(error, this.paths);
+      const normalized = this.normalize(error);
       const name = hook ? `"${hook}" hook` : 'hook';
       if (test && test.titlePath.length > 0) {
         const identity = this.identity(test);
@@ -532,7 +582,7 @@ class Core implements ReporterCore {
     this.guard('runError', () => {
       const run = this.ensureRun(false);
       if (!run) return;
-      const normalized = normalizeError(error, this.paths);
+      const normalized = this.normalize(error);
       run.errors.push(normalized);
       this.emit('test.failed', {
         testName: 'unhandled error',
@@ -559,7 +609,7 @@ class Core implements ReporterCore {
       // The last sample carries the final counts, before test.completed.
       if (run.progress.pending) this.sendProgress(run);
       this.stopProgress(run);
-      for (const error of result?.errors ?? []) run.errors.push(normalizeError(error, this.paths));
+      for (const error of result?.errors ?? []) run.errors.push(this.normalize(error));
       const total = run.counts.passed + run.counts.failed + run.counts.skipped + run.counts.todo;
       this.emit('test.completed', {
         summary: {
@@ -569,7 +619,7 @@ class Core implements ReporterCore {
           skipped: run.counts.skipped,
           todo: run.counts.todo,
           flaky: run.flaky,
-          duration: Date.now() - run.startedAt,
+          duration: this.now() - run.startedAt,
           success: result?.success === true,
         },
         ...(result?.rawStatus ? { rawStatus: result.rawStatus } : {}),
@@ -595,7 +645,9 @@ class Core implements ReporterCore {
       this.sampler.stop();
       this.currentRunId = createRunId();
     }
-    const startedAt = Date.now();
+    // Replaying another thread's calls: that thread decided the run's id.
+    if (this.internals.nextRunId) this.currentRunId = this.internals.nextRunId();
+    const startedAt = this.now();
     const totalKnown = typeof info.totalTests === 'number' && Number.isFinite(info.totalTests);
     const run: RunState = {
       runId: this.currentRunId,
@@ -662,7 +714,11 @@ class Core implements ReporterCore {
     if (url !== undefined) connectOptions.url = url;
     if (apiKey !== undefined) connectOptions.apiKey = apiKey;
     // async: a module that cannot be loaded becomes a rejection (events dropped, run unaffected).
-    this.delivery.connect(async () => loadBroadcaster().getBroadcaster(connectOptions));
+    this.delivery.connect(async () => {
+      const broadcaster = await loadBroadcaster().getBroadcaster(connectOptions);
+      this.internals.onBroadcaster?.(broadcaster);
+      return broadcaster;
+    });
   }
 
   /**
@@ -674,7 +730,7 @@ class Core implements ReporterCore {
   private progressChanged(run: RunState, started = false): void {
     const interval = this.options.progressIntervalMs;
     const progress = run.progress;
-    const now = Date.now();
+    const now = this.now();
     if (interval <= 0 || now - progress.sentAt >= interval || (started && !progress.sentRunning)) {
       this.sendProgress(run, now);
       return;
@@ -701,7 +757,7 @@ class Core implements ReporterCore {
   }
 
   /** Sends a progress sample now: naming the test started last if it still runs, else any running one. */
-  private sendProgress(run: RunState, now = Date.now()): void {
+  private sendProgress(run: RunState, now = this.now()): void {
     const progress = run.progress;
     progress.pending = false;
     progress.sentAt = now;
@@ -754,7 +810,7 @@ class Core implements ReporterCore {
 
   /** Queues an event whose `data` is complete (framework and project included). */
   private send(type: EventType, data: object): void {
-    const now = Date.now();
+    const now = this.now();
     if (now !== this.lastStampMs) {
       this.lastStampMs = now;
       this.lastStamp = new Date(now).toISOString();
@@ -839,7 +895,7 @@ function nonNegative(value: unknown): number {
 }
 
 /** Options as JSON primitives only (runner configs hold functions, regexps, class instances). */
-function toPlainOptions(options: object): Record<string, unknown> {
+export function toPlainOptions(options: object): Record<string, unknown> {
   const result: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(options)) {
     if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) result[key] = value;

@@ -1,9 +1,7 @@
-import { getBroadcaster, startBroadcaster } from '@testwire/broadcaster';
-import type { AnyEventEnvelope } from '@testwire/protocol';
-import { isEventEnvelope } from '@testwire/protocol';
+import { startBroadcaster } from '@testwire/broadcaster';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { createReporterCore } from '../src/index.js';
+import { completedRun, subscribeAll } from './helpers.js';
 
 // End to end on loopback: reporter-core joins a real broadcaster as a publisher (the `url` option, as
 // TESTWIRE_URL does for a runner process), a real WebSocket subscriber receives the run.
@@ -13,38 +11,11 @@ describe('reporter-core with a real broadcaster', () => {
     owner = await startBroadcaster({ port: 0, host: '127.0.0.1', logger: { warn() {} } });
   });
   afterAll(async () => {
-    await (await getBroadcaster()).close({ timeoutMs: 1000 }).catch(() => {});
     await owner?.close({ timeoutMs: 1000 });
   });
 
   it('streams a run to a subscriber in order, ending with test.completed', async () => {
-    const socket = new WebSocket(owner.wsUrl);
-    const received: AnyEventEnvelope[] = [];
-    const completed = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no test.completed; got ${received.map((e) => e.type)}`)),
-        10_000,
-      );
-      socket.on('message', (raw) => {
-        const message = JSON.parse(String(raw));
-        if (isEventEnvelope(message)) {
-          received.push(message);
-          if (message.type === 'test.completed') {
-            clearTimeout(timer);
-            resolve();
-          }
-        }
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.on('message', (raw) => {
-        const message = JSON.parse(String(raw));
-        if (message.type === 'connection.established')
-          socket.send(JSON.stringify({ type: 'subscribe', events: ['*'] }));
-        if (message.type === 'subscribed') resolve();
-      });
-    });
+    const { socket, received } = await subscribeAll(owner.wsUrl);
 
     const core = createReporterCore({
       framework: 'mocha',
@@ -67,10 +38,9 @@ describe('reporter-core with a real broadcaster', () => {
     });
     await core.runCompleted({ success: false });
     expect(core.url).toBe(owner.url);
-    await completed;
+    const mine = await completedRun(received, core.runId);
     socket.close();
 
-    const mine = received.filter((event) => event.runId === core.runId);
     // Progress is sampled: the first test start at once, then the final counts before test.completed.
     expect(mine.map((event) => event.type)).toEqual([
       'test.started',

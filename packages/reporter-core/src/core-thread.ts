@@ -1,0 +1,328 @@
+/**
+ * The reporter core on a thread of its own. A runner calls its reporter's hooks on the thread that runs
+ * its tests (jest in band, mocha, and the vitest/playwright main process between worker messages): every
+ * microsecond a hook spends there is added to the run. So the hooks only record the call; a worker thread
+ * runs the core (ids, run state, progress, events) and the broadcaster (owning the port and serving the
+ * subscribers, or joined to another process's owner).
+ *
+ *   runner thread (ThreadedCore)                    core thread (dist/core-worker.cjs)
+ *   hook ─> core.testResult(ref, outcome)           Core (the same class as in-thread), sink-less:
+ *     records [method, time, runId, ...args] ─(post)─> replays each call at its recorded time
+ *     posted every BATCH_MS or BATCH_CALLS            └─> getBroadcaster(): own or join, unchanged
+ *   runCompleted() ─> post + {await} ──────────────> runCompleted() (flush, bounded) ─> {done}
+ *   PerformanceSampler (this thread's heap/CPU) ───> performanceSample()
+ *                   <────────────────────────────── {ready, url}
+ *
+ * What must happen on the runner thread happens here: run ids (so `runId` is known at once), error
+ * normalization (the runner's error objects do not cross threads), process sampling. One thread per core;
+ * the Worker is unref'd (like the broadcaster's sockets it never keeps the process alive) and ref'd only
+ * while runCompleted waits for its answer, bounded by flushTimeoutMs.
+ */
+import { existsSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { TestError } from '@testwire/protocol';
+import {
+  type ReporterCore,
+  type RunResultInfo,
+  type RunStartInfo,
+  type TestOutcome,
+  type TestRef,
+  toPlainOptions,
+} from './core.js';
+import { normalizeError } from './errors.js';
+import { createRunId, PathRelativizer } from './ids.js';
+import { type ReporterCoreOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { PerformanceSampler } from './performance.js';
+
+/** A recorded call: method, epoch ms of the call, run id it belongs to, then the method's arguments. */
+export type Call = [method: CallMethod, at: number, runId: string, ...args: unknown[]];
+export type CallMethod =
+  | 'runStarted'
+  | 'testsDiscovered'
+  | 'fileStarted'
+  | 'testStarted'
+  | 'testResult'
+  | 'output'
+  | 'fileFailed'
+  | 'hookFailed'
+  | 'runError'
+  | 'runCompleted'
+  | 'performanceSample';
+
+export type ToCoreThread = { type: 'calls'; calls: Call[] } | { type: 'await'; id: number };
+export type FromCoreThread =
+  | { type: 'ready'; url: string | undefined }
+  | { type: 'done'; id: number }
+  | { type: 'fatal'; message: string };
+
+/** What the core thread is started with. */
+export interface CoreThreadData {
+  options: ReporterCoreOptions;
+}
+
+/**
+ * Calls wait this long for company before they are posted: a post per call would cost more than the call.
+ * The broadcaster batches again before the network (15 ms); a live view cannot tell.
+ */
+const BATCH_MS = 10;
+const BATCH_CALLS = 500;
+/** How much longer than flushTimeoutMs runCompleted waits for the thread (it bounds its own flush). */
+const ANSWER_MARGIN_MS = 250;
+
+/**
+ * A core on its own thread for these options, or undefined: disabled (nothing to run), a `sink` (a function
+ * cannot cross threads; the caller runs the core in-thread), TESTWIRE_THREAD=off, or no thread could start.
+ */
+export function createThreadedCore(
+  input: ReporterCoreOptions,
+  inThread: (options: ReporterCoreOptions) => ReporterCore,
+): ReporterCore | undefined {
+  const { options, problems } = resolveOptions(input);
+  if (!options.enabled || options.sink) return undefined;
+  const env = (input.env ?? process.env) as Record<string, string | undefined>;
+  if (/^(0|false|off|no)$/i.test(env.TESTWIRE_THREAD ?? '')) return undefined;
+  const file = workerFile();
+  if (!file) return undefined;
+  try {
+    const core = new ThreadedCore(file, input, options, inThread);
+    if (problems.length > 0)
+      process.stderr.write(`testwire: invalid reporter options: ${problems.join('; ')}\n`);
+    return core;
+  } catch {
+    return undefined;
+  }
+}
+
+/** dist/core-worker.cjs beside this module; from the sources (this package's own tests), the built one. */
+function workerFile(): string | undefined {
+  const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
+  for (const candidate of [join(here, 'core-worker.cjs'), join(here, '..', 'dist', 'core-worker.cjs')])
+    if (existsSync(candidate)) return candidate;
+  return undefined;
+}
+
+class ThreadedCore implements ReporterCore {
+  readonly enabled = true;
+  private readonly worker: Worker;
+  private readonly paths: PathRelativizer;
+  private readonly sampler: PerformanceSampler;
+  private calls: Call[] = [];
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private currentRunId = createRunId();
+  /** Mirrors the core's run phases (see Core.ensureRun): run ids are decided here. */
+  private phase: 'idle' | 'running' | 'completed' = 'idle';
+  private broadcasterUrl: string | undefined;
+  private nextAwait = 1;
+  private readonly waiting = new Map<number, () => void>();
+  private dead = false;
+  /** For idFor(): a core that only computes ids, made on first use. */
+  private local?: ReporterCore;
+
+  constructor(
+    file: string,
+    private readonly input: ReporterCoreOptions,
+    private readonly options: ResolvedOptions,
+    private readonly inThread: (options: ReporterCoreOptions) => ReporterCore,
+  ) {
+    let realRoot: string | undefined;
+    try {
+      realRoot = realpathSync(options.rootDir);
+    } catch {}
+    this.paths = new PathRelativizer(options.rootDir, realRoot);
+    const { sink: _sink, ...cloneable } = input;
+    const data: CoreThreadData = { options: cloneable };
+    this.worker = new Worker(file, { workerData: data });
+    this.worker.on('message', (message: FromCoreThread) => this.onMessage(message));
+    this.worker.on('error', (error) => this.fail(error.message));
+    this.worker.on('exit', (code) => this.fail(`it exited with code ${code}`));
+    // After the listeners: adding a 'message' listener refs the worker again.
+    this.worker.unref();
+    this.sampler = new PerformanceSampler(options.performanceIntervalMs, (sample) =>
+      this.record('performanceSample', sample),
+    );
+  }
+
+  get runId(): string {
+    return this.currentRunId;
+  }
+
+  get url(): string | undefined {
+    return this.broadcasterUrl;
+  }
+
+  idFor(test: TestRef): string {
+    const { env: _env, ...rest } = this.input;
+    this.local ??= this.inThread({ ...rest, env: {}, sink: () => {} });
+    return this.local.idFor(test);
+  }
+
+  runStarted(info: RunStartInfo = {}): void {
+    this.openRun(true, true);
+    const plain: RunStartInfo = {};
+    if (info.totalTests !== undefined) plain.totalTests = info.totalTests;
+    if (Array.isArray(info.testFiles)) plain.testFiles = info.testFiles.map(String);
+    if (info.options) plain.options = toPlainOptions(info.options);
+    if (info.watch !== undefined) plain.watch = info.watch;
+    if (info.shard) plain.shard = { current: info.shard.current, total: info.shard.total };
+    this.record('runStarted', plain);
+  }
+
+  testsDiscovered(count: number, options?: { final?: boolean }): void {
+    this.openRun(true);
+    this.record('testsDiscovered', count, options?.final === true ? { final: true } : undefined);
+  }
+
+  fileStarted(file: string): void {
+    this.openRun(true);
+    this.record('fileStarted', file);
+  }
+
+  testStarted(test: TestRef, attempt?: number): void {
+    this.openRun(true);
+    this.record('testStarted', test, attempt);
+  }
+
+  testResult(test: TestRef, outcome: TestOutcome): void {
+    this.openRun(true);
+    const errors = outcome?.errors;
+    this.record(
+      'testResult',
+      test,
+      errors && errors.length > 0 ? { ...outcome, errors: this.normalizeAll(errors) } : outcome,
+    );
+  }
+
+  output(test: TestRef | undefined, text: string, stream: 'stdout' | 'stderr', method?: string): void {
+    if (!this.options.captureOutput || !this.openRun(false)) return;
+    this.record('output', test, typeof text === 'string' ? text : String(text), stream, method);
+  }
+
+  fileFailed(file: string, error: unknown): void {
+    this.openRun(true);
+    this.record('fileFailed', file, this.normalize(error));
+  }
+
+  hookFailed(test: TestRef | undefined, error: unknown, hook?: string): void {
+    if (!this.openRun(false)) return;
+    this.record('hookFailed', test, this.normalize(error), hook);
+  }
+
+  runError(error: unknown): void {
+    if (!this.openRun(false)) return;
+    this.record('runError', this.normalize(error));
+  }
+
+  async runCompleted(result: RunResultInfo): Promise<void> {
+    try {
+      if (this.phase !== 'completed') {
+        this.openRun(true);
+        this.phase = 'completed';
+        this.sampler.stop();
+        const plain: RunResultInfo = { success: result?.success === true };
+        if (result?.rawStatus) plain.rawStatus = String(result.rawStatus);
+        if (result?.interrupted) plain.interrupted = true;
+        if (result?.errors?.length) plain.errors = this.normalizeAll(result.errors);
+        this.record('runCompleted', plain);
+      }
+      await this.answer(this.options.flushTimeoutMs + ANSWER_MARGIN_MS);
+    } catch {
+      // never into the runner
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+
+  /**
+   * The core's run phases, mirrored: a starting call opens a run when none is active (a new id after a
+   * completed one: watch mode), a late non-starting call after the end is dropped (Core.ensureRun).
+   */
+  private openRun(starting: boolean, restart = false): boolean {
+    if (this.phase === 'running' && !restart) return true;
+    if (this.phase === 'completed' && !starting) return false;
+    if (this.phase !== 'idle') this.currentRunId = createRunId();
+    this.phase = 'running';
+    this.sampler.start();
+    return true;
+  }
+
+  /** Runs in every hook: one array, no copies (the structured clone at post time copies). */
+  private record(method: CallMethod, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void {
+    if (this.dead) return;
+    this.calls.push([method, Date.now(), this.currentRunId, a, b, c, d]);
+    if (this.calls.length >= BATCH_CALLS) this.post();
+    else if (!this.timer) {
+      this.timer = setTimeout(this.post, BATCH_MS);
+      this.timer.unref();
+    }
+  }
+
+  private post = (): void => {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.calls.length === 0 || this.dead) return;
+    const calls = this.calls;
+    this.calls = [];
+    try {
+      this.worker.postMessage({ type: 'calls', calls } satisfies ToCoreThread);
+    } catch {
+      // Something an adapter passed cannot be cloned (a function in a ref): send what JSON keeps of it.
+      try {
+        this.worker.postMessage({ type: 'calls', calls: JSON.parse(JSON.stringify(calls)) });
+      } catch (error) {
+        this.fail(`a call could not be sent to it: ${(error as Error).message}`);
+      }
+    }
+  };
+
+  /** Posts what is recorded, then waits until the thread replayed it and finished every runCompleted. */
+  private answer(timeoutMs: number): Promise<void> {
+    this.post();
+    if (this.dead) return Promise.resolve();
+    const id = this.nextAwait++;
+    // Ref'd while waiting: the runner awaits the answer, and nothing else may keep its loop alive.
+    this.worker.ref();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiting.delete(id);
+        if (this.waiting.size === 0) this.worker.unref();
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.waiting.set(id, done);
+      this.worker.postMessage({ type: 'await', id } satisfies ToCoreThread);
+    });
+  }
+
+  private onMessage(message: FromCoreThread): void {
+    if (message.type === 'ready') this.broadcasterUrl = message.url;
+    else if (message.type === 'done') this.waiting.get(message.id)?.();
+    else if (message.type === 'fatal') this.fail(message.message);
+  }
+
+  /** The thread is gone: nothing more is sent; a waiting runCompleted returns at once. */
+  private fail(why: string): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.calls = [];
+    this.sampler.stop();
+    try {
+      process.stderr.write(
+        `testwire: the reporter's thread stopped (${why}); this run streams no more events\n`,
+      );
+    } catch {}
+    for (const done of [...this.waiting.values()]) done();
+  }
+
+  private normalize(error: unknown): TestError {
+    return normalizeError(error, this.paths);
+  }
+
+  private normalizeAll(errors: readonly unknown[]): TestError[] {
+    return errors.map((error) => this.normalize(error));
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * The core thread (see core-thread.ts): runs a Core — the same class a reporter runs in-thread — on the calls
+ * the runner's thread recorded, each at the time it was made, and answers `await` once every call before
+ * it is replayed and every runCompleted (with its bounded flush) has finished.
+ *
+ * Built to dist/core-worker.cjs. The parent port stays ref'd here: it keeps this thread alive while the
+ * broadcaster's own handles are unref'd; the parent unrefs this Worker so the process can still exit.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { TestError } from '@testwire/protocol';
+import {
+  Core,
+  type PerformanceSample,
+  type RunResultInfo,
+  type RunStartInfo,
+  type TestOutcome,
+  type TestRef,
+} from './core.js';
+import type { Call, CoreThreadData, FromCoreThread, ToCoreThread } from './core-thread.js';
+
+const port = parentPort;
+if (!port) throw new Error('core-worker runs as a worker thread, started by @testwire/reporter-core');
+const post = (message: FromCoreThread): void => port.postMessage(message);
+
+const { options } = workerData as CoreThreadData;
+/** The run id of the call being replayed: the runner's thread decides run ids. */
+let callRunId = '';
+const core = new Core(
+  // The runner's thread samples its own process (heap, CPU) and sends the samples.
+  { ...options, performanceIntervalMs: 0 },
+  {
+    nextRunId: () => callRunId,
+    errorsNormalized: true,
+    quiet: true,
+    onBroadcaster: (broadcaster) => post({ type: 'ready', url: broadcaster.url }),
+  },
+);
+const completing = new Set<Promise<void>>();
+
+function replay(call: Call): void {
+  const [method, at, runId] = call;
+  callRunId = runId;
+  core.replayAt(at, () => {
+    switch (method) {
+      case 'runStarted':
+        core.runStarted(call[3] as RunStartInfo);
+        break;
+      case 'testsDiscovered':
+        core.testsDiscovered(call[3] as number, call[4] as { final?: boolean } | undefined);
+        break;
+      case 'fileStarted':
+        core.fileStarted(call[3] as string);
+        break;
+      case 'testStarted':
+        core.testStarted(call[3] as TestRef, call[4] as number | undefined);
+        break;
+      case 'testResult':
+        core.testResult(call[3] as TestRef, call[4] as TestOutcome);
+        break;
+      case 'output':
+        core.output(
+          call[3] as TestRef | undefined,
+          call[4] as string,
+          call[5] as 'stdout' | 'stderr',
+          call[6] as string | undefined,
+        );
+        break;
+      case 'fileFailed':
+        core.fileFailed(call[3] as string, call[4] as TestError);
+        break;
+      case 'hookFailed':
+        core.hookFailed(call[3] as TestRef | undefined, call[4] as TestError, call[5] as string | undefined);
+        break;
+      case 'runError':
+        core.runError(call[3] as TestError);
+        break;
+      case 'runCompleted': {
+        const done = core.runCompleted(call[3] as RunResultInfo);
+        completing.add(done);
+        void done.finally(() => completing.delete(done));
+        break;
+      }
+      case 'performanceSample':
+        core.performanceSample(call[3] as PerformanceSample);
+        break;
+    }
+  });
+}
+
+port.on('message', (message: ToCoreThread) => {
+  if (message.type === 'calls') {
+    for (const call of message.calls) replay(call);
+  } else if (message.type === 'await') {
+    void Promise.allSettled([...completing]).then(() => post({ type: 'done', id: message.id }));
+  }
+});

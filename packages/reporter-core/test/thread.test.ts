@@ -1,0 +1,135 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startBroadcaster } from '@testwire/broadcaster';
+import type { AnyEventEnvelope } from '@testwire/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type WebSocket from 'ws';
+import { createReporterCore, type ReporterCoreOptions } from '../src/index.js';
+import { completedRun, subscribeAll } from './helpers.js';
+
+// The core on its own thread (core-thread.ts), against a real broadcaster and a real subscriber: what the
+// hook thread decides (run ids, call times, normalized errors) is what subscribers see.
+describe('reporter core on a worker thread', () => {
+  let owner: Awaited<ReturnType<typeof startBroadcaster>>;
+  let socket: WebSocket;
+  let received: AnyEventEnvelope[] = [];
+  const rootDir = mkdtempSync(join(tmpdir(), 'testwire-thread-'));
+  writeFileSync(join(rootDir, 'package.json'), JSON.stringify({ name: 'thread-fixture' }));
+
+  beforeAll(async () => {
+    owner = await startBroadcaster({ port: 0, host: '127.0.0.1', logger: { warn() {} } });
+    ({ socket, received } = await subscribeAll(owner.wsUrl));
+  });
+  afterAll(async () => {
+    socket?.close();
+    await owner?.close({ timeoutMs: 1000 });
+    rmSync(rootDir, { recursive: true, force: true });
+  });
+
+  const core = (overrides: Partial<ReporterCoreOptions> = {}) =>
+    createReporterCore({
+      framework: 'mocha',
+      rootDir,
+      url: owner.url,
+      performanceIntervalMs: 0,
+      env: {},
+      ...overrides,
+    });
+
+  const runOf = (runId: string) => completedRun(received, runId);
+
+  it('streams the run with the hook thread’s run id, call times and root-relative errors', async () => {
+    const reporter = core();
+    expect(reporter.constructor.name).toBe('ThreadedCore');
+    const ref = { file: join(rootDir, 'test', 'a.spec.js'), titlePath: ['suite', 'breaks'] };
+    const error = new TypeError('boom');
+    error.stack = `TypeError: boom\n    at Context.<anonymous> (${join(rootDir, 'test', 'a.spec.js')}:3:9)`;
+    const before = Date.now();
+    reporter.runStarted({ totalTests: 1, options: { grep: 'x', reporter: () => {} } });
+    reporter.testStarted(ref);
+    reporter.output(ref, 'hello\n', 'stdout', 'log');
+    reporter.testResult(ref, { status: 'failed', rawStatus: 'failed', duration: 3, errors: [error] });
+    const called = Date.now();
+    await reporter.runCompleted({ success: false });
+    expect(reporter.url).toBe(owner.url);
+
+    const events = await runOf(reporter.runId);
+    expect(events.map((e) => e.type)).toEqual([
+      'test.started',
+      'test.progress',
+      'test.output',
+      'test.result',
+      'test.failed',
+      'test.progress',
+      'test.completed',
+    ]);
+    const started = events[0] as AnyEventEnvelope & { type: 'test.started' };
+    // A function in the runner's options does not cross threads (nor reach the wire); the rest does.
+    expect(started.data.options).toEqual({ grep: 'x' });
+    // Stamped when the hook ran, not when the thread got to it.
+    const stamp = Date.parse(events[3]?.timestamp ?? '');
+    expect(stamp).toBeGreaterThanOrEqual(before - 1);
+    expect(stamp).toBeLessThanOrEqual(called + 1);
+    const failed = events[4] as AnyEventEnvelope & { type: 'test.failed' };
+    expect(failed.data.error).toMatchObject({ message: 'boom', type: 'TypeError' });
+    expect(failed.data.error.stack).toContain('(test/a.spec.js:3:9)');
+    expect(failed.data.error.stack).not.toContain(rootDir);
+    expect(failed.data).toMatchObject({ file: 'test/a.spec.js', id: reporter.idFor(ref) });
+    expect(events.at(-1)).toMatchObject({ data: { summary: { total: 1, failed: 1, success: false } } });
+  });
+
+  it('gives a watch-mode rerun a new run id, the same on both threads', async () => {
+    const reporter = core();
+    const ref = { file: 'test/b.spec.js', titlePath: ['passes'] };
+    const ids: string[] = [];
+    for (let run = 0; run < 2; run++) {
+      reporter.runStarted({ watch: true });
+      ids.push(reporter.runId);
+      reporter.testResult(ref, { status: 'passed', rawStatus: 'passed', duration: 1 });
+      await reporter.runCompleted({ success: true });
+    }
+    expect(new Set(ids).size).toBe(2);
+    for (const id of ids) {
+      const events = await runOf(id);
+      expect(events[0]).toMatchObject({ type: 'test.started', data: { run: { runId: id, watch: true } } });
+      expect(events.filter((e) => e.type === 'test.result')).toHaveLength(1);
+    }
+    // Output after the end belongs to no run: dropped on the hook thread, as in-thread.
+    reporter.output(undefined, 'late', 'stdout');
+    await reporter.runCompleted({ success: true });
+    expect(received.filter((e) => e.type === 'test.output' && ids.includes(e.runId))).toHaveLength(0);
+  });
+
+  it('sends what JSON keeps of a ref the structured clone refuses', async () => {
+    const reporter = core();
+    const ref = { file: 'test/c.spec.js', titlePath: ['odd'], extra: () => 'not cloneable' };
+    reporter.testResult(ref, { status: 'passed', rawStatus: 'passed', duration: 1 });
+    await reporter.runCompleted({ success: true });
+    const events = await runOf(reporter.runId);
+    expect(events.find((e) => e.type === 'test.result')).toMatchObject({
+      data: { titlePath: ['odd'], file: 'test/c.spec.js' },
+    });
+  });
+
+  it('samples the hook thread’s process and sends the samples with the run’s counts', async () => {
+    const reporter = core({ performanceIntervalMs: 100 });
+    reporter.runStarted({});
+    reporter.testResult(
+      { file: 'test/d.spec.js', titlePath: ['t'] },
+      { status: 'passed', rawStatus: 'passed', duration: 1 },
+    );
+    await new Promise((r) => setTimeout(r, 350));
+    await reporter.runCompleted({ success: true });
+    const metrics = (await runOf(reporter.runId)).filter((e) => e.type === 'performance.metrics');
+    expect(metrics.length).toBeGreaterThanOrEqual(2);
+    expect(metrics.at(-1)).toMatchObject({
+      data: { memory: { heapUsed: expect.any(Number) }, tests: { completed: 1 } },
+    });
+  });
+
+  it('runs in this thread with TESTWIRE_THREAD=off, or with a sink', () => {
+    expect(core({ env: { TESTWIRE_THREAD: 'off' } }).constructor.name).toBe('Core');
+    expect(core({ sink: () => {} }).constructor.name).toBe('Core');
+  });
+});
