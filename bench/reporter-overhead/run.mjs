@@ -24,6 +24,7 @@
  */
 import { fork, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -70,6 +71,8 @@ function testsOf(fileIndex, make) {
 const runners = {
   jest: {
     compat: 'jest-30',
+    // ~4 s per run
+    reps: 8,
     bin: 'jest',
     ext: '.test.js',
     file: (i) =>
@@ -87,7 +90,7 @@ const runners = {
           rootDir: dir,
           testMatch: ['**/*.test.js'],
           cacheDirectory: join(dir, '.jest-cache'),
-          reporters: testwire ? ['default', '@testwire/jest'] : ['default'],
+          reporters: testwire ? ['default', testwire] : ['default'],
         },
         null,
         2,
@@ -97,6 +100,8 @@ const runners = {
   },
   vitest: {
     compat: 'vitest-4',
+    // ~8 s per run
+    reps: 6,
     bin: 'vitest',
     ext: '.test.mjs',
     file: (i) =>
@@ -110,7 +115,7 @@ const runners = {
     config: (_dir, testwire) => ({
       name: 'vitest.config.mjs',
       text: `export default { test: { include: ['**/*.test.mjs'], reporters: ${JSON.stringify(
-        testwire ? ['default', '@testwire/vitest'] : ['default'],
+        testwire ? ['default', testwire] : ['default'],
       )} } };\n`,
     }),
     argv: (dir, config) => ['run', '--root', dir, '--config', join(dir, config)],
@@ -132,13 +137,15 @@ const runners = {
     config: (_dir, testwire) => ({
       name: 'playwright.config.mjs',
       text: `export default { testMatch: '**/*.spec.mjs', reporter: ${JSON.stringify(
-        testwire ? [['list'], ['@testwire/playwright']] : [['list']],
+        testwire ? [['list'], [testwire]] : [['list']],
       )} };\n`,
     }),
     argv: (dir, config) => ['test', '--config', join(dir, config)],
   },
   mocha: {
     compat: 'mocha-11',
+    // ~0.6 s per run: many repetitions are cheap
+    reps: 15,
     bin: 'mocha',
     ext: '.test.cjs',
     file: (i) =>
@@ -152,7 +159,7 @@ const runners = {
     // mocha takes one --reporter: @testwire/mocha wraps `spec` (the default) so the terminal output is the same
     config: () => undefined,
     argv: (dir, _config, testwire) => [
-      ...(testwire ? ['--reporter', '@testwire/mocha'] : []),
+      ...(testwire ? ['--reporter', testwire] : []),
       join(dir, '*.test.cjs'),
     ],
   },
@@ -171,16 +178,87 @@ function generate(name) {
   mkdirSync(dir, { recursive: true });
   for (let i = 0; i < FILES; i++)
     writeFileSync(join(dir, `suite-${String(i).padStart(2, '0')}${runner.ext}`), `${runner.file(i)}\n`);
+  // The testwire modes load the reporter through a timing wrapper (see timedReporter).
+  const reporter = join(dir, 'testwire-timed.cjs');
+  writeFileSync(reporter, timedReporter(name, compatDir));
   const configs = {};
   for (const testwire of [false, true]) {
-    const config = runner.config(dir, testwire);
+    const config = runner.config(dir, testwire && reporter);
     if (config) {
       const file = config.name.replace(/(\.[a-z]+)$/, testwire ? '.testwire$1' : '.base$1');
       writeFileSync(join(dir, file), config.text);
       configs[testwire] = file;
     }
   }
-  return { dir, compatDir, configs };
+  return { dir, compatDir, configs, reporter };
+}
+
+/**
+ * The reporter as the runner loads it in the testwire modes: @testwire/<runner> (resolved from the compat
+ * install) subclassed so that the time the runner's thread spends in it is measured from inside — loading
+ * it, constructing it, each hook the runner calls, and the final hook the runner awaits (jest onRunComplete,
+ * vitest onTestRunEnd, playwright onEnd/onExit, mocha done) until it returns. Written to
+ * $TESTWIRE_BENCH_HOOKS at exit. Wall-time differences between whole runs move by more than 3% between
+ * identical runs on a shared machine; this is the reporter's own share of the runner's thread, which they
+ * cannot resolve. Not counted: the reporter's timers (batch posts) and, for mocha, the output capture's
+ * wrappers around console/stdout and runner.emit. The wrapper itself costs two performance.now() per hook.
+ */
+function timedReporter(name, compatDir) {
+  const entry = createRequire(join(compatDir, 'package.json')).resolve(`@testwire/${name}`);
+  return `'use strict';
+const { performance } = require('node:perf_hooks');
+const { writeFileSync } = require('node:fs');
+const stats = { loadMs: 0, constructMs: 0, hookMs: 0, finalMs: 0, calls: 0 };
+const out = process.env.TESTWIRE_BENCH_HOOKS;
+if (out) process.on('exit', () => writeFileSync(out, JSON.stringify(stats)));
+const loadStart = performance.now();
+const loaded = require(${JSON.stringify(entry)});
+stats.loadMs = performance.now() - loadStart;
+const Real = typeof loaded === 'function' ? loaded : loaded.default;
+const FINAL = new Set(['onRunComplete', 'onTestRunEnd', 'onEnd', 'onExit', 'done']);
+function timed(name, fn) {
+  return function (...args) {
+    const start = performance.now();
+    const result = fn.apply(this, args);
+    if (FINAL.has(name)) {
+      if (result && typeof result.then === 'function')
+        return result.finally(() => { stats.finalMs += performance.now() - start; });
+      stats.finalMs += performance.now() - start;
+      return result;
+    }
+    stats.hookMs += performance.now() - start;
+    stats.calls++;
+    return result;
+  };
+}
+class Timed extends Real {
+  constructor(...args) {
+    const start = performance.now();
+    super(...args);
+    stats.constructMs += performance.now() - start;
+  }
+}
+${
+  name === 'mocha'
+    ? `// mocha: the hooks are listeners our listen() registers on the runner; done(failures, fn) ends when fn is called.
+Timed.prototype.listen = function () {
+  const runner = this.runner;
+  const on = runner.on;
+  runner.on = function (event, listener) { return on.call(this, event, timed(event, listener)); };
+  try { Real.prototype.listen.call(this); } finally { runner.on = on; }
+};
+Timed.prototype.done = function (failures, fn) {
+  const start = performance.now();
+  return Real.prototype.done.call(this, failures, (...args) => {
+    stats.finalMs += performance.now() - start;
+    if (fn) fn(...args);
+  });
+};`
+    : `for (const key of Object.getOwnPropertyNames(Real.prototype))
+  if (/^on[A-Z]/.test(key) && typeof Real.prototype[key] === 'function') Timed.prototype[key] = timed(key, Real.prototype[key]);`
+}
+module.exports = Timed;
+`;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -300,9 +378,19 @@ function runOnce(name, suite, mode, hubUrl) {
   const bin = join(suite.compatDir, 'node_modules', '.bin', runner.bin);
   const env = { ...process.env, CI: '1', FORCE_COLOR: '0' };
   for (const key of Object.keys(env)) if (key.startsWith('TESTWIRE')) delete env[key];
-  if (mode === 'testwire') env.TESTWIRE_URL = hubUrl;
+  // Every mode: the CPU time of the runner process's main thread (where reporters run), written at exit.
+  const threadFile = join(suite.dir, '.thread-cpu');
+  rmSync(threadFile, { force: true });
+  env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --require ${join(here, 'thread-cpu.cjs')}`.trim();
+  env.TESTWIRE_BENCH_THREAD_CPU = threadFile;
+  const hooksFile = join(suite.dir, '.hooks.json');
+  rmSync(hooksFile, { force: true });
+  if (mode === 'testwire') {
+    env.TESTWIRE_URL = hubUrl;
+    env.TESTWIRE_BENCH_HOOKS = hooksFile;
+  }
   if (mode === 'off') env.TESTWIRE = 'off';
-  const argv = runner.argv(suite.dir, suite.configs[configured], configured);
+  const argv = runner.argv(suite.dir, suite.configs[configured], configured && suite.reporter);
   // /usr/bin/time reports the CPU of the runner and every process it waited for (workers): less sensitive
   // than wall time to other load on the machine.
   const cpuFile = join(suite.dir, '.cpu');
@@ -321,7 +409,15 @@ function runOnce(name, suite, mode, hubUrl) {
         const [user, sys] = readFileSync(cpuFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
         cpuMs = (user + sys) * 1000;
       } catch {}
-      resolve({ ms, cpuMs, code, stderr });
+      let hooks;
+      try {
+        hooks = JSON.parse(readFileSync(hooksFile, 'utf8'));
+      } catch {}
+      let threadMs;
+      try {
+        threadMs = Number(readFileSync(threadFile, 'utf8'));
+      } catch {}
+      resolve({ ms, cpuMs, threadMs, code, stderr, hooks });
     });
   });
 }
@@ -355,7 +451,10 @@ async function benchRunner(name, hub) {
   const suite = generate(name);
   const wall = { baseline: [], off: [], testwire: [] };
   const cpu = { baseline: [], off: [], testwire: [] };
+  const thread = { baseline: [], off: [], testwire: [] };
   const problems = [];
+  /** Per testwire run: the reporter's own time on the runner's thread (timedReporter). */
+  const hooks = [];
   const loadBefore = os.loadavg().map((x) => round(x, 2));
   const once = async (mode, rep) => {
     await hub.reset();
@@ -376,6 +475,11 @@ async function benchRunner(name, hub) {
     if (rep >= 0) {
       wall[mode][rep] = result.ms;
       cpu[mode][rep] = result.cpuMs;
+      thread[mode][rep] = result.threadMs;
+      if (mode === 'testwire') {
+        if (result.hooks) hooks.push(result.hooks);
+        else problems.push('testwire run: the timing wrapper wrote no figures');
+      }
     }
     process.stdout.write(`${mode[0].toUpperCase()}${rep < 0 ? '(w)' : ''} ${round(result.ms / 1000, 2)}  `);
   };
@@ -413,8 +517,41 @@ async function benchRunner(name, hub) {
           cpuOverhead: { testwire: overhead(cpu, 'testwire', tests), off: overhead(cpu, 'off', tests) },
         }
       : {}),
+    ...(MODES.every((m) => thread[m].every(Number.isFinite))
+      ? {
+          mainThreadCpuMs: {
+            runs: Object.fromEntries(MODES.map((m) => [m, r1(thread[m])])),
+            median: Object.fromEntries(MODES.map((m) => [m, round(median(thread[m]))])),
+          },
+          mainThreadCpuOverhead: {
+            testwire: overhead(thread, 'testwire', tests),
+            off: overhead(thread, 'off', tests),
+          },
+        }
+      : {}),
+    reporterThread: reporterThread(hooks, median(wall.baseline), tests),
     valid: problems.length === 0,
     problems,
+  };
+}
+
+/** Medians over the testwire runs of the reporter's own time on the runner's thread, and its share of the baseline. */
+function reporterThread(runs, baselineMs, tests) {
+  if (runs.length === 0) return undefined;
+  const total = runs.map((r) => r.loadMs + r.constructMs + r.hookMs + r.finalMs);
+  const med = (key) => round(median(runs.map((r) => r[key])), 1);
+  return {
+    runs: runs.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v, 2)]))),
+    medianMs: {
+      load: med('loadMs'),
+      construct: med('constructMs'),
+      hooks: med('hookMs'),
+      final: med('finalMs'),
+      total: round(median(total), 1),
+    },
+    hookCalls: med('calls'),
+    hookUsPerTest: round((median(runs.map((r) => r.hookMs)) * 1000) / tests, 1),
+    percentOfBaseline: round((median(total) / baselineMs) * 100, 2),
   };
 }
 
@@ -427,7 +564,7 @@ async function main() {
   const hub = await startHub();
   const results = [];
   console.log(
-    `reporter overhead: ${FILES * PER_FILE} tests per runner, ${args.reps ?? REPS} repetitions (playwright ${args.reps ?? (args.quick ? 1 : runners.playwright.reps)}) of baseline/off/testwire, ${SUBSCRIBERS} subscribers in a separate process; load ${loadStart.join(' ')}`,
+    `reporter overhead: ${FILES * PER_FILE} tests per runner, repetitions of baseline/off/testwire: ${names.map((n) => `${n} ${args.reps ?? (args.quick ? 1 : (runners[n].reps ?? REPS))}`).join(', ')}; ${SUBSCRIBERS} subscribers in a separate process; load ${loadStart.join(' ')}`,
   );
   try {
     for (const name of names) {
@@ -454,6 +591,16 @@ async function main() {
     ['cpu med', 9, (r) => pct(r.cpuOverhead?.testwire.medianPercent)],
     ['cpu pair', 10, (r) => ms(r.cpuOverhead?.testwire.pairedMeanMs)],
     ['cpu off', 9, (r) => ms(r.cpuOverhead?.off.pairedMeanMs)],
+    ['main med', 10, (r) => pct(r.mainThreadCpuOverhead?.testwire.medianPercent)],
+    ['main pair', 10, (r) => ms(r.mainThreadCpuOverhead?.testwire.pairedMeanMs)],
+    ['own ms', 8, (r) => r.reporterThread?.medianMs.total],
+    ['own %', 8, (r) => pct(r.reporterThread?.percentOfBaseline)],
+    [
+      'µs/hook',
+      9,
+      (r) =>
+        r.reporterThread && round((r.reporterThread.medianMs.hooks * 1000) / r.reporterThread.hookCalls, 1),
+    ],
   ];
   const pct = (x) => (x == null ? '-' : `${x > 0 ? '+' : ''}${x}%`);
   const ms = (x) => (x == null ? '-' : `${x > 0 ? '+' : ''}${Math.round(x)}ms`);
@@ -483,7 +630,8 @@ async function main() {
         loadavg: { start: loadStart, end: os.loadavg().map((x) => round(x, 2)) },
         tests: FILES * PER_FILE,
         repetitions: Number(args.reps ?? REPS),
-        repetitionsNote: 'per runner in results[].repetitions',
+        repetitionsNote:
+          'per runner in results[].repetitions (defaults: jest 8, vitest 6, playwright 3, mocha 15)',
         subscribers: SUBSCRIBERS,
         quick: Boolean(args.quick),
         modes: {

@@ -1,0 +1,23 @@
+/**
+ * Preloaded into the runner process by bench/reporter-overhead/run.mjs (NODE_OPTIONS=--require): at exit,
+ * writes the CPU time of the process's main thread — the thread that runs the runner and its reporters'
+ * hooks — to $TESTWIRE_BENCH_THREAD_CPU. Linux only (/proc/self/task/<pid>/stat); elsewhere it writes
+ * nothing. The variable is removed from the environment at once, so only this process reports, not the
+ * workers it spawns.
+ */
+const { writeFileSync, readFileSync } = require('node:fs');
+
+const file = process.env.TESTWIRE_BENCH_THREAD_CPU;
+if (file) {
+  delete process.env.TESTWIRE_BENCH_THREAD_CPU;
+  const ticks = Number(require('node:child_process').execFileSync('getconf', ['CLK_TCK']).toString()) || 100;
+  process.on('exit', () => {
+    try {
+      // Fields after the parenthesized command name: utime and stime are the 12th and 13th.
+      const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / ticks;
+      writeFileSync(file, `${ms}\n`);
+    } catch {}
+  });
+}
