@@ -153,8 +153,9 @@ class ThreadedCore implements ReporterCore {
   }
 
   idFor(test: TestRef): string {
+    // The same id as the thread's core computes: the project as resolved here (env included).
     const { env: _env, ...rest } = this.input;
-    this.local ??= this.inThread({ ...rest, env: {}, sink: () => {} });
+    this.local ??= this.inThread({ ...rest, project: this.options.project, env: {}, sink: () => {} });
     return this.local.idFor(test);
   }
 

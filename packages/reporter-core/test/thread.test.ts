@@ -128,6 +128,15 @@ describe('reporter core on a worker thread', () => {
     });
   });
 
+  it('computes the same ids as the thread when the project comes from TESTWIRE_PROJECT', async () => {
+    const reporter = core({ env: { TESTWIRE_PROJECT: 'from-env' } });
+    const ref = { file: 'test/e.spec.js', titlePath: ['named'] };
+    reporter.testResult(ref, { status: 'passed', rawStatus: 'passed', duration: 1 });
+    await reporter.runCompleted({ success: true });
+    const result = (await runOf(reporter.runId)).find((e) => e.type === 'test.result');
+    expect(result).toMatchObject({ data: { project: 'from-env', id: reporter.idFor(ref) } });
+  });
+
   it('runs in this thread with TESTWIRE_THREAD=off, or with a sink', () => {
     expect(core({ env: { TESTWIRE_THREAD: 'off' } }).constructor.name).toBe('Core');
     expect(core({ sink: () => {} }).constructor.name).toBe('Core');
