@@ -46,6 +46,8 @@ export function projectOf(test: TestCase): string | undefined {
 export class TestRefs {
   readonly #rootDir: string;
   readonly #cache = new WeakMap<TestCase, TestRef>();
+  /** Relative path per absolute file: a run has few files and many tests. */
+  readonly #files = new Map<string, string>();
 
   constructor(rootDir: string) {
     this.#rootDir = rootDir;
@@ -54,8 +56,13 @@ export class TestRefs {
   get(test: TestCase): TestRef {
     let ref = this.#cache.get(test);
     if (!ref) {
+      let file = this.#files.get(test.location.file);
+      if (file === undefined) {
+        file = relativeFile(this.#rootDir, test.location.file);
+        this.#files.set(test.location.file, file);
+      }
       ref = {
-        file: relativeFile(this.#rootDir, test.location.file),
+        file,
         titlePath: titlePathOf(test),
         project: projectOf(test),
         repeatIndex: test.repeatEachIndex,

@@ -63,11 +63,13 @@ export interface CoreThreadData {
 }
 
 /**
- * Calls wait this long for company before they are posted: a post per call would cost more than the call.
- * The broadcaster batches again before the network (15 ms); a live view cannot tell.
+ * Calls wait up to this long for company before they are posted: a post per call would cost more than the
+ * call. The broadcaster batches again before the network (15 ms); a live view cannot tell.
  */
-const BATCH_MS = 10;
+const BATCH_MS = 20;
 const BATCH_CALLS = 500;
+/** Ticks without a call before the batching interval stops (it restarts with the next call). */
+const IDLE_TICKS = 50;
 /** How much longer than flushTimeoutMs runCompleted waits for the thread (it bounds its own flush). */
 const ANSWER_MARGIN_MS = 250;
 
@@ -109,7 +111,9 @@ class ThreadedCore implements ReporterCore {
   private readonly paths: PathRelativizer;
   private readonly sampler: PerformanceSampler;
   private calls: Call[] = [];
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** One unref'd interval while calls come (not a timer per batch: runners call hooks ms apart). */
+  private ticker: ReturnType<typeof setInterval> | undefined;
+  private idleTicks = 0;
   private currentRunId = createRunId();
   /** Mirrors the core's run phases (see Core.ensureRun): run ids are decided here. */
   private phase: 'idle' | 'running' | 'completed' = 'idle';
@@ -253,17 +257,28 @@ class ThreadedCore implements ReporterCore {
     if (this.dead) return;
     this.calls.push([method, Date.now(), this.currentRunId, a, b, c, d]);
     if (this.calls.length >= BATCH_CALLS) this.post();
-    else if (!this.timer) {
-      this.timer = setTimeout(this.post, BATCH_MS);
-      this.timer.unref();
+    else if (!this.ticker) {
+      this.ticker = setInterval(this.tick, BATCH_MS);
+      this.ticker.unref();
     }
   }
 
-  private post = (): void => {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
+  private tick = (): void => {
+    if (this.calls.length > 0) {
+      this.idleTicks = 0;
+      this.post();
+    } else if (++this.idleTicks >= IDLE_TICKS) {
+      this.stopTicker();
     }
+  };
+
+  private stopTicker(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = undefined;
+    this.idleTicks = 0;
+  }
+
+  private post(): void {
     if (this.calls.length === 0 || this.dead) return;
     const calls = this.calls;
     this.calls = [];
@@ -277,11 +292,12 @@ class ThreadedCore implements ReporterCore {
         this.fail(`a call could not be sent to it: ${(error as Error).message}`);
       }
     }
-  };
+  }
 
   /** Posts what is recorded, then waits until the thread replayed it and finished every runCompleted. */
   private answer(timeoutMs: number): Promise<void> {
     this.post();
+    this.stopTicker();
     if (this.dead) return Promise.resolve();
     const id = this.nextAwait++;
     // Ref'd while waiting: the runner awaits the answer, and nothing else may keep its loop alive.
@@ -310,6 +326,7 @@ class ThreadedCore implements ReporterCore {
     if (this.dead) return;
     this.dead = true;
     this.calls = [];
+    this.stopTicker();
     this.sampler.stop();
     try {
       process.stderr.write(
