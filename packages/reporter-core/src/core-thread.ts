@@ -137,7 +137,10 @@ class ThreadedCore implements ReporterCore {
     this.paths = new PathRelativizer(options.rootDir, realRoot);
     const { sink: _sink, ...cloneable } = input;
     const data: CoreThreadData = { options: cloneable };
-    this.worker = new Worker(file, { workerData: data });
+    // execArgv: none of the runner's own flags (`--import tsx`, `--require ts-node/register`, loaders):
+    // the thread runs built CommonJS and needs none of them. (NODE_OPTIONS preloads still run: Node applies
+    // them to every thread.)
+    this.worker = new Worker(file, { workerData: data, execArgv: [] });
     this.worker.on('message', (message: FromCoreThread) => this.onMessage(message));
     this.worker.on('error', (error) => this.fail(error.message));
     this.worker.on('exit', (code) => this.fail(`it exited with code ${code}`));

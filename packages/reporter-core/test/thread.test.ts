@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,6 +136,36 @@ describe('reporter core on a worker thread', () => {
     await reporter.runCompleted({ success: true });
     const result = (await runOf(reporter.runId)).find((e) => e.type === 'test.result');
     expect(result).toMatchObject({ data: { project: 'from-env', id: reporter.idFor(ref) } });
+  });
+
+  it("does not run the runner's --require/--import flags on its thread", async () => {
+    // A runner started as `node --require <preload> runner.js`: the preload must not run again on the
+    // core thread (it would cost its start-up, or worse). The child uses the built package, as runners do.
+    const preload = join(rootDir, 'preload.cjs');
+    writeFileSync(
+      preload,
+      "const { isMainThread } = require('node:worker_threads');\n" +
+        "process.stdout.write('preload:' + (isMainThread ? 'main' : 'thread') + '\\n');",
+    );
+    const script = `
+      const { createReporterCore } = require(${JSON.stringify(join(__dirname, '..', 'dist', 'index.cjs'))});
+      const core = createReporterCore({ framework: 'mocha', rootDir: ${JSON.stringify(rootDir)}, url: ${JSON.stringify(owner.url)}, performanceIntervalMs: 0, env: {} });
+      core.testResult({ file: 'f.js', titlePath: ['preloaded'] }, { status: 'passed', rawStatus: 'passed', duration: 1 });
+      core.runCompleted({ success: true }).then(() => process.stdout.write('runId:' + core.runId + '\\n'));
+    `;
+    const child = spawn(process.execPath, ['--require', preload, '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    expect(stdout).toContain('preload:main');
+    expect(stdout).not.toContain('preload:thread');
+    const runId = /runId:(\S+)/.exec(stdout)?.[1] ?? '';
+    expect((await runOf(runId)).some((e) => e.type === 'test.result')).toBe(true);
   });
 
   it('runs in this thread with TESTWIRE_THREAD=off, or with a sink', () => {
