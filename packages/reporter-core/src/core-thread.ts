@@ -121,6 +121,7 @@ class ThreadedCore implements ReporterCore {
   private nextAwait = 1;
   private readonly waiting = new Map<number, () => void>();
   private dead = false;
+  private readonly reported = new Set<string>();
   /** For idFor(): a core that only computes ids, made on first use. */
   private local?: ReporterCore;
 
@@ -167,59 +168,96 @@ class ThreadedCore implements ReporterCore {
   }
 
   runStarted(info: RunStartInfo = {}): void {
-    this.openRun(true, true);
-    const plain: RunStartInfo = {};
-    if (info.totalTests !== undefined) plain.totalTests = info.totalTests;
-    if (Array.isArray(info.testFiles)) plain.testFiles = info.testFiles.map(String);
-    if (info.options) plain.options = toPlainOptions(info.options);
-    if (info.watch !== undefined) plain.watch = info.watch;
-    if (info.shard) plain.shard = { current: info.shard.current, total: info.shard.total };
-    this.record('runStarted', plain);
+    try {
+      // What goes to the thread first: if reading `info` throws, no run was opened on either side.
+      const plain: RunStartInfo = {};
+      if (info.totalTests !== undefined) plain.totalTests = info.totalTests;
+      if (Array.isArray(info.testFiles)) plain.testFiles = info.testFiles.map(String);
+      if (info.options) plain.options = toPlainOptions(info.options);
+      if (info.watch !== undefined) plain.watch = info.watch;
+      if (info.shard) plain.shard = { current: info.shard.current, total: info.shard.total };
+      this.openRun(true, true);
+      this.record('runStarted', plain);
+    } catch (error) {
+      this.internalError('runStarted', error);
+    }
   }
 
   testsDiscovered(count: number, options?: { final?: boolean }): void {
-    this.openRun(true);
-    this.record('testsDiscovered', count, options?.final === true ? { final: true } : undefined);
+    try {
+      this.openRun(true);
+      this.record('testsDiscovered', count, options?.final === true ? { final: true } : undefined);
+    } catch (error) {
+      this.internalError('testsDiscovered', error);
+    }
   }
 
   fileStarted(file: string): void {
-    this.openRun(true);
-    this.record('fileStarted', file);
+    try {
+      this.openRun(true);
+      this.record('fileStarted', file);
+    } catch (error) {
+      this.internalError('fileStarted', error);
+    }
   }
 
   testStarted(test: TestRef, attempt?: number): void {
-    this.openRun(true);
-    this.record('testStarted', test, attempt);
+    try {
+      this.openRun(true);
+      this.record('testStarted', test, attempt);
+    } catch (error) {
+      this.internalError('testStarted', error);
+    }
   }
 
   testResult(test: TestRef, outcome: TestOutcome): void {
-    this.openRun(true);
-    const errors = outcome?.errors;
-    this.record(
-      'testResult',
-      test,
-      errors && errors.length > 0 ? { ...outcome, errors: this.normalizeAll(errors) } : outcome,
-    );
+    try {
+      this.openRun(true);
+      const errors = outcome?.errors;
+      this.record(
+        'testResult',
+        test,
+        errors && errors.length > 0 ? { ...outcome, errors: this.normalizeAll(errors) } : outcome,
+      );
+    } catch (error) {
+      this.internalError('testResult', error);
+    }
   }
 
   output(test: TestRef | undefined, text: string, stream: 'stdout' | 'stderr', method?: string): void {
-    if (!this.options.captureOutput || !this.openRun(false)) return;
-    this.record('output', test, typeof text === 'string' ? text : String(text), stream, method);
+    try {
+      if (!this.options.captureOutput || !this.openRun(false)) return;
+      this.record('output', test, typeof text === 'string' ? text : String(text), stream, method);
+    } catch (error) {
+      this.internalError('output', error);
+    }
   }
 
   fileFailed(file: string, error: unknown): void {
-    this.openRun(true);
-    this.record('fileFailed', file, this.normalize(error));
+    try {
+      this.openRun(true);
+      this.record('fileFailed', file, this.normalize(error));
+    } catch (error) {
+      this.internalError('fileFailed', error);
+    }
   }
 
   hookFailed(test: TestRef | undefined, error: unknown, hook?: string): void {
-    if (!this.openRun(false)) return;
-    this.record('hookFailed', test, this.normalize(error), hook);
+    try {
+      if (!this.openRun(false)) return;
+      this.record('hookFailed', test, this.normalize(error), hook);
+    } catch (error) {
+      this.internalError('hookFailed', error);
+    }
   }
 
   runError(error: unknown): void {
-    if (!this.openRun(false)) return;
-    this.record('runError', this.normalize(error));
+    try {
+      if (!this.openRun(false)) return;
+      this.record('runError', this.normalize(error));
+    } catch (error) {
+      this.internalError('runError', error);
+    }
   }
 
   async runCompleted(result: RunResultInfo): Promise<void> {
@@ -337,6 +375,18 @@ class ThreadedCore implements ReporterCore {
       );
     } catch {}
     for (const done of [...this.waiting.values()]) done();
+  }
+
+  /** Like the in-thread core: an internal error never reaches the runner; TESTWIRE_DEBUG prints it once. */
+  private internalError(where: string, error: unknown): void {
+    if (!this.options.debug || this.reported.has(where)) return;
+    this.reported.add(where);
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    try {
+      process.stderr.write(
+        `testwire: internal error in ${where} (the test run is not affected): ${detail}\n`,
+      );
+    } catch {}
   }
 
   private normalize(error: unknown): TestError {

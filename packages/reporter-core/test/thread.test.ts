@@ -168,6 +168,28 @@ describe('reporter core on a worker thread', () => {
     expect((await runOf(runId)).some((e) => e.type === 'test.result')).toBe(true);
   });
 
+  it('never throws into the runner, whatever an adapter passes', async () => {
+    const reporter = core();
+    const hostile = {
+      toString() {
+        throw new Error('no string for you');
+      },
+    };
+    expect(() => reporter.runStarted(null as never)).not.toThrow();
+    expect(() => reporter.testResult(undefined as never, { errors: 5 } as never)).not.toThrow();
+    expect(() => reporter.output(undefined, hostile as never, 'stdout')).not.toThrow();
+    expect(() => reporter.fileFailed(hostile as never, hostile)).not.toThrow();
+    // Still streaming afterwards, as one run.
+    reporter.testResult(
+      { file: 'f.js', titlePath: ['after'] },
+      { status: 'passed', rawStatus: 'passed', duration: 1 },
+    );
+    await reporter.runCompleted({ success: true });
+    const events = await runOf(reporter.runId);
+    expect(events.filter((e) => e.type === 'test.started')).toHaveLength(1);
+    expect(events.some((e) => e.type === 'test.result' && e.data.testName === 'after')).toBe(true);
+  });
+
   it('runs in this thread with TESTWIRE_THREAD=off, or with a sink', () => {
     expect(core({ env: { TESTWIRE_THREAD: 'off' } }).constructor.name).toBe('Core');
     expect(core({ sink: () => {} }).constructor.name).toBe('Core');
