@@ -10,13 +10,13 @@ const { writeFileSync, readFileSync } = require('node:fs');
 const file = process.env.TESTWIRE_BENCH_THREAD_CPU;
 if (file) {
   delete process.env.TESTWIRE_BENCH_THREAD_CPU;
-  const ticks = Number(require('node:child_process').execFileSync('getconf', ['CLK_TCK']).toString()) || 100;
   process.on('exit', () => {
     try {
       // Fields after the parenthesized command name: utime and stime are the 12th and 13th.
       const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / ticks;
+      // In clock ticks of USER_HZ, which Linux fixes at 100 per second for /proc.
+      const ms = (Number(fields[11]) + Number(fields[12])) * 10;
       writeFileSync(file, `${ms}\n`);
     } catch {}
   });

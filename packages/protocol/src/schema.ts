@@ -626,7 +626,7 @@ const accepts = (expected: string, actual: string): boolean =>
  * conforms (paths and messages are built only for the failure).
  */
 export function validateSchema(schema: Schema, value: unknown, path = ''): string | undefined {
-  const failure = check(schema, value);
+  const failure = compile(schema)(value);
   if (!failure) return undefined;
   let at = path;
   for (let i = failure.segments.length - 1; i >= 0; i--) {
@@ -650,10 +650,6 @@ type Check = (value: unknown) => Failure | undefined;
  * per schema sees one shape.
  */
 const compiled = new WeakMap<Schema, Check>();
-
-function check(schema: Schema, value: unknown): Failure | undefined {
-  return compile(schema)(value);
-}
 
 function compile(schema: Schema): Check {
   const known = compiled.get(schema);

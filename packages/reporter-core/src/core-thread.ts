@@ -18,7 +18,7 @@
  * the Worker is unref'd (like the broadcaster's sockets it never keeps the process alive) and ref'd only
  * while runCompleted waits for its answer, bounded by flushTimeoutMs.
  */
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -31,7 +31,7 @@ import {
   type TestRef,
   toPlainOptions,
 } from './core.js';
-import { normalizeError } from './errors.js';
+import { internalErrorReporter, normalizeError } from './errors.js';
 import { createRunId, PathRelativizer } from './ids.js';
 import { type ReporterCoreOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { PerformanceSampler } from './performance.js';
@@ -121,7 +121,8 @@ class ThreadedCore implements ReporterCore {
   private nextAwait = 1;
   private readonly waiting = new Map<number, () => void>();
   private dead = false;
-  private readonly reported = new Set<string>();
+  /** As in the in-thread core: never into the runner; once per kind on stderr with TESTWIRE_DEBUG. */
+  private readonly internalError: (where: string, error: unknown) => void;
   /** For idFor(): a core that only computes ids, made on first use. */
   private local?: ReporterCore;
 
@@ -131,11 +132,8 @@ class ThreadedCore implements ReporterCore {
     private readonly options: ResolvedOptions,
     private readonly inThread: (options: ReporterCoreOptions) => ReporterCore,
   ) {
-    let realRoot: string | undefined;
-    try {
-      realRoot = realpathSync(options.rootDir);
-    } catch {}
-    this.paths = new PathRelativizer(options.rootDir, realRoot);
+    this.paths = PathRelativizer.forRoot(options.rootDir);
+    this.internalError = internalErrorReporter(options.debug);
     const { sink: _sink, ...cloneable } = input;
     const data: CoreThreadData = { options: cloneable };
     // execArgv: none of the runner's own flags (`--import tsx`, `--require ts-node/register`, loaders):
@@ -375,18 +373,6 @@ class ThreadedCore implements ReporterCore {
       );
     } catch {}
     for (const done of [...this.waiting.values()]) done();
-  }
-
-  /** Like the in-thread core: an internal error never reaches the runner; TESTWIRE_DEBUG prints it once. */
-  private internalError(where: string, error: unknown): void {
-    if (!this.options.debug || this.reported.has(where)) return;
-    this.reported.add(where);
-    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    try {
-      process.stderr.write(
-        `testwire: internal error in ${where} (the test run is not affected): ${detail}\n`,
-      );
-    } catch {}
   }
 
   private normalize(error: unknown): TestError {

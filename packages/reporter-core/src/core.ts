@@ -1,4 +1,3 @@
-import { realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 import type {
   EventDataMap,
@@ -13,7 +12,7 @@ import { loadBroadcaster } from './broadcaster-loader.js';
 import { createThreadedCore } from './core-thread.js';
 import { type BroadcasterLike, type ConnectOptions, Delivery } from './delivery.js';
 import { detectCi, findPackageName } from './environment.js';
-import { normalizeError, stripAnsi, truncate } from './errors.js';
+import { internalErrorReporter, normalizeError, stripAnsi, truncate } from './errors.js';
 import { createRunId, PathRelativizer, stableTestId } from './ids.js';
 import { type ReporterCoreOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { PerformanceSampler } from './performance.js';
@@ -184,12 +183,13 @@ export type PerformanceSample = Omit<PerformanceMetricsData, 'framework' | 'proj
 export class Core implements ReporterCore {
   readonly enabled: boolean;
   private readonly options: ResolvedOptions;
+  /** Internal errors never reach the runner; with TESTWIRE_DEBUG each kind is printed once. */
+  private readonly internalError: (where: string, error: unknown) => void;
   private readonly paths: PathRelativizer;
   private readonly project: string | undefined;
   private readonly rootName: string;
   private readonly delivery: Delivery;
   private readonly sampler: PerformanceSampler;
-  private readonly reported = new Set<string>();
   /** Identity per test, by `testKey` (a test's id is needed for its start, output and result). */
   private readonly tests = new Map<string, CachedTest>();
   /** The same, by TestRef object: adapters that keep one ref per test skip building the key. */
@@ -211,17 +211,12 @@ export class Core implements ReporterCore {
   ) {
     const { options, problems } = resolveOptions(input);
     this.options = options;
+    this.internalError = internalErrorReporter(options.debug);
     if (problems.length > 0 && !internals.quiet) {
       process.stderr.write(`testwire: invalid reporter options: ${problems.join('; ')}\n`);
     }
     this.enabled = options.enabled;
-    let realRoot: string | undefined;
-    try {
-      realRoot = realpathSync(options.rootDir);
-    } catch {
-      realRoot = undefined;
-    }
-    this.paths = new PathRelativizer(options.rootDir, realRoot);
+    this.paths = PathRelativizer.forRoot(options.rootDir);
     this.project = options.project ?? safe(() => findPackageName(options.rootDir));
     this.rootName = basename(options.rootDir);
     this.delivery = new Delivery(options.maxBufferedEvents, (where, error) =>
@@ -641,12 +636,10 @@ export class Core implements ReporterCore {
   private startRun(info: RunStartInfo): RunState | undefined {
     if (!this.enabled) return undefined;
     if (this.run) this.stopProgress(this.run);
-    if (this.phase !== 'idle') {
-      this.sampler.stop();
-      this.currentRunId = createRunId();
-    }
-    // Replaying another thread's calls: that thread decided the run's id.
+    if (this.phase !== 'idle') this.sampler.stop();
+    // Replaying another thread's calls, that thread decided the run's id; otherwise a new run gets a new one.
     if (this.internals.nextRunId) this.currentRunId = this.internals.nextRunId();
+    else if (this.phase !== 'idle') this.currentRunId = createRunId();
     const startedAt = this.now();
     const totalKnown = typeof info.totalTests === 'number' && Number.isFinite(info.totalTests);
     const run: RunState = {
@@ -829,20 +822,6 @@ export class Core implements ReporterCore {
       body();
     } catch (error) {
       this.internalError(where, error);
-    }
-  }
-
-  /** Internal errors never reach the runner; with TESTWIRE_DEBUG each kind is printed once. */
-  private internalError(where: string, error: unknown): void {
-    if (!this.options?.debug || this.reported.has(where)) return;
-    this.reported.add(where);
-    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    try {
-      process.stderr.write(
-        `testwire: internal error in ${where} (the test run is not affected): ${detail}\n`,
-      );
-    } catch {
-      // stderr closed: nothing more we can do
     }
   }
 

@@ -1,4 +1,5 @@
 import * as crypto from 'node:crypto';
+import { realpathSync } from 'node:fs';
 import { isAbsolute, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -64,6 +65,17 @@ export class PathRelativizer {
       // file:///abs/root/x -> x ; /abs/root/x -> x (only when followed by a separator: /abs/rootx stays)
       return new RegExp(`(?:file://)?(?:${alternatives})[\\\\/]`, 'g');
     });
+  }
+
+  /** For `rootDir` as given and as its real path (when it resolves): what a reporter's root needs. */
+  static forRoot(rootDir: string): PathRelativizer {
+    let realRoot: string | undefined;
+    try {
+      realRoot = realpathSync(rootDir);
+    } catch {
+      // the root does not exist (yet): only its given path is known
+    }
+    return new PathRelativizer(rootDir, realRoot);
   }
 
   /** A test file as given by a runner (absolute, file:// URL or already relative) -> root-relative with '/'. */
