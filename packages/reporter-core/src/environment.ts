@@ -4,6 +4,37 @@ import type { RunInfo } from '@testwire/protocol';
 
 type Env = Record<string, string | undefined>;
 
+/** Providers whose metadata is three plain variables: the one that says "this is us", branch, commit, URL. */
+const PROVIDERS: readonly {
+  provider: string;
+  when: string;
+  branch: string;
+  commit: string;
+  buildUrl: string;
+}[] = [
+  {
+    provider: 'gitlab',
+    when: 'GITLAB_CI',
+    branch: 'CI_COMMIT_REF_NAME',
+    commit: 'CI_COMMIT_SHA',
+    buildUrl: 'CI_JOB_URL',
+  },
+  {
+    provider: 'circleci',
+    when: 'CIRCLECI',
+    branch: 'CIRCLE_BRANCH',
+    commit: 'CIRCLE_SHA1',
+    buildUrl: 'CIRCLE_BUILD_URL',
+  },
+  {
+    provider: 'buildkite',
+    when: 'BUILDKITE',
+    branch: 'BUILDKITE_BRANCH',
+    commit: 'BUILDKITE_COMMIT',
+    buildUrl: 'BUILDKITE_BUILD_URL',
+  },
+];
+
 /** CI metadata from the well-known environment variables of each provider; undefined outside CI. */
 export function detectCi(env: Env = process.env): RunInfo['ci'] {
   const pick = (info: NonNullable<RunInfo['ci']>) =>
@@ -20,29 +51,15 @@ export function detectCi(env: Env = process.env): RunInfo['ci'] {
       buildUrl,
     });
   }
-  if (env.GITLAB_CI) {
-    return pick({
-      provider: 'gitlab',
-      branch: env.CI_COMMIT_REF_NAME,
-      commit: env.CI_COMMIT_SHA,
-      buildUrl: env.CI_JOB_URL,
-    });
-  }
-  if (env.CIRCLECI) {
-    return pick({
-      provider: 'circleci',
-      branch: env.CIRCLE_BRANCH,
-      commit: env.CIRCLE_SHA1,
-      buildUrl: env.CIRCLE_BUILD_URL,
-    });
-  }
-  if (env.BUILDKITE) {
-    return pick({
-      provider: 'buildkite',
-      branch: env.BUILDKITE_BRANCH,
-      commit: env.BUILDKITE_COMMIT,
-      buildUrl: env.BUILDKITE_BUILD_URL,
-    });
+  for (const known of PROVIDERS) {
+    if (env[known.when]) {
+      return pick({
+        provider: known.provider,
+        branch: env[known.branch],
+        commit: env[known.commit],
+        buildUrl: env[known.buildUrl],
+      });
+    }
   }
   if (env.CI && env.CI !== 'false' && env.CI !== '0') return { provider: 'generic' };
   return undefined;
