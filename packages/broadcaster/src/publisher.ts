@@ -466,19 +466,26 @@ export class JoinedBroadcaster implements Broadcaster {
   async flush(timeoutMs = 3000): Promise<void> {
     if (this.owner) return this.owner.flush(timeoutMs);
     this.pump();
-    if (this.idle) return;
-    await new Promise<void>((resolvePromise) => {
+    await this.untilIdle(timeoutMs);
+    const owner = this.owner as Owner | undefined;
+    if (owner) await owner.flush(timeoutMs);
+  }
+
+  /**
+   * Resolves once everything queued is acked (settleWaiters), or after `timeoutMs`. The timer is ref'd on
+   * purpose (bounded): the runner awaits flush() and must get an answer.
+   */
+  private untilIdle(timeoutMs: number): Promise<void> {
+    if (this.idle) return Promise.resolve();
+    return new Promise<void>((resolvePromise) => {
       const done = (): void => {
         clearTimeout(timer);
         this.waiters.delete(done);
         resolvePromise();
       };
-      // Ref'd on purpose (bounded): the runner awaits this and must get an answer.
       const timer = setTimeout(done, timeoutMs);
       this.waiters.add(done);
     });
-    const owner = this.owner as Owner | undefined;
-    if (owner) await owner.flush(timeoutMs);
   }
 
   close(options: { timeoutMs?: number } = {}): Promise<void> {
@@ -496,16 +503,7 @@ export class JoinedBroadcaster implements Broadcaster {
         // closing is set: flush directly without the owner shortcut. Without a connection there is
         // nothing to wait for: the queued events are counted as dropped below.
         this.pump();
-        await new Promise<void>((resolvePromise) => {
-          const done = (): void => {
-            clearTimeout(timer);
-            this.waiters.delete(done);
-            resolvePromise();
-          };
-          const timer = setTimeout(done, timeoutMs);
-          this.waiters.add(done);
-          if (this.idle) done();
-        });
+        await this.untilIdle(timeoutMs);
       }
       this.droppedCount += this.queue.length;
       for (const batch of this.unacked) this.droppedCount += batch.events.length;

@@ -45,6 +45,17 @@ export function endpointClient(endpoint: Endpoint, options: EndpointClientOption
 }
 
 /** The one-line error for a client error that ends the command. */
+/** The endpoint refused us (401/403): with a key, the key is wrong; without one, one is needed. */
+export function authError(endpoint: Endpoint, status: number | undefined): CliError {
+  return new CliError(
+    endpoint.apiKey
+      ? `${endpoint.httpUrl} refused the API key (HTTP ${status}): check --api-key / TESTWIRE_API_KEY`
+      : `${endpoint.httpUrl} requires an API key (HTTP ${status}): pass --api-key or set TESTWIRE_API_KEY`,
+    'UNAUTHORIZED',
+    ExitCode.CONNECTION,
+  );
+}
+
 export function connectionError(error: unknown, endpoint: Endpoint): CliError {
   if (error instanceof CliError) return error;
   if (!(error instanceof TestwireError)) {
@@ -52,13 +63,7 @@ export function connectionError(error: unknown, endpoint: Endpoint): CliError {
   }
   switch (error.code) {
     case 'AUTH_FAILED':
-      return new CliError(
-        endpoint.apiKey
-          ? `${endpoint.httpUrl} refused the API key (HTTP ${error.status}): check --api-key / TESTWIRE_API_KEY`
-          : `${endpoint.httpUrl} requires an API key (HTTP ${error.status}): pass --api-key or set TESTWIRE_API_KEY`,
-        'UNAUTHORIZED',
-        ExitCode.CONNECTION,
-      );
+      return authError(endpoint, error.status);
     case 'PROTOCOL_ERROR':
       return new CliError(
         `${endpoint.httpUrl} is not a testwire endpoint${error.status ? ` (HTTP ${error.status} on /ws)` : ''}`,

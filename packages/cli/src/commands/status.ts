@@ -1,5 +1,5 @@
 import { endpointFrom, endpointHelp, endpointOptions, type Io, parseCommand } from '../args.js';
-import { nothingListening } from '../connect.js';
+import { authError, nothingListening } from '../connect.js';
 import type { Endpoint } from '../endpoint.js';
 import { CliError, ExitCode } from '../errors.js';
 import { createColors, formatDuration, shouldColor } from '../format.js';
@@ -33,15 +33,7 @@ export async function fetchStatus(endpoint: Endpoint, timeoutMs = 5000): Promise
     }
     throw nothingListening(endpoint, cause);
   }
-  if (response.status === 401 || response.status === 403) {
-    throw new CliError(
-      endpoint.apiKey
-        ? `${endpoint.httpUrl} refused the API key (HTTP ${response.status}): check --api-key / TESTWIRE_API_KEY`
-        : `${endpoint.httpUrl} requires an API key (HTTP ${response.status}): pass --api-key or set TESTWIRE_API_KEY`,
-      'UNAUTHORIZED',
-      ExitCode.CONNECTION,
-    );
-  }
+  if (response.status === 401 || response.status === 403) throw authError(endpoint, response.status);
   const text = await response.text();
   let body: unknown;
   try {
