@@ -73,8 +73,14 @@ export class TestwireReporter {
   private readonly pending = new PendingClassifier();
   private readonly refs = new WeakMap<object, TestRef>();
   private readonly startedAt = new WeakMap<object, number>();
-  /** Tests whose final result was sent (by file + title path: retries run clones of the test object). */
-  private readonly finished = new Set<string>();
+  /**
+   * Tests whose final result was sent, in order. Retries run clones of the test object (a ref each), so
+   * "has this test ended?" is answered by file + title path, keyed on demand (see isFinished): the question
+   * comes with failures only, while every test ends.
+   */
+  private readonly finishedRefs: TestRef[] = [];
+  private readonly finishedKeys = new Set<string>();
+  private keyedRefs = 0;
   /** Tests seen so far (parallel mode announces them to the core as they arrive). */
   private readonly seen = new Set<string>();
   /** Suites (serial mode) with a failed hook, settled when the suite ends. */
@@ -256,7 +262,7 @@ export class TestwireReporter {
     on(EVENTS.TEST_PENDING, (test: MochaRunnable) => this.result(test, this.pendingKind(test)));
     on(EVENTS.TEST_RETRY, (test: MochaRunnable, error: unknown) => this.result(test, 'failed', error, true));
     on(EVENTS.TEST_END, (test: MochaRunnable) => {
-      this.finished.add(keyOf(this.ref(test)));
+      this.finishedRefs.push(this.ref(test));
     });
     on(EVENTS.RUN_END, () => {
       this.outputTarget = undefined;
@@ -306,7 +312,7 @@ export class TestwireReporter {
       return;
     }
     const ref = this.ref(runnable);
-    if (this.finished.has(keyOf(ref))) {
+    if (this.isFinished(ref)) {
       // Failed after it ended (an async error after the test passed): mocha counts it, we report it as a run
       // error rather than a second final result.
       this.core.runError(error);
@@ -354,11 +360,11 @@ export class TestwireReporter {
       for (const test of s.tests ?? []) {
         if (grep && typeof test.fullTitle === 'function' && grep.test(test.fullTitle()) === invert) continue;
         const ref = this.ref(test);
-        if (this.finished.has(keyOf(ref))) continue;
+        if (this.isFinished(ref)) continue;
         const pending = typeof test.isPending === 'function' ? test.isPending() : test.pending === true;
         if (pending) this.result(test, this.pendingKind(test));
         else this.result(test, 'failed', error, false, 'hook failed');
-        this.finished.add(keyOf(ref));
+        this.finishedRefs.push(ref);
       }
       for (const child of s.suites ?? []) visit(child);
     };
@@ -415,6 +421,13 @@ export class TestwireReporter {
     if (this.seen.has(key)) return;
     this.seen.add(key);
     this.core.testsDiscovered(1);
+  }
+
+  private isFinished(ref: TestRef): boolean {
+    // key the refs finished since the last question
+    for (; this.keyedRefs < this.finishedRefs.length; this.keyedRefs++)
+      this.finishedKeys.add(keyOf(this.finishedRefs[this.keyedRefs]));
+    return this.finishedKeys.has(keyOf(ref));
   }
 
   private ref(test: MochaRunnable): TestRef {

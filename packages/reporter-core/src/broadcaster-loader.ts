@@ -6,16 +6,13 @@
  * lexer), and the reporter loads it inside the test process, on the runner's own thread. Both builds
  * share one broadcaster per process anyway (getBroadcaster keeps it on a global symbol).
  */
-import { createRequire } from 'node:module';
 import type { BroadcasterLike, ConnectOptions } from './delivery.js';
+import { localRequire } from './local-require.js';
 
 export interface BroadcasterModule {
   getBroadcaster(options?: ConnectOptions): Promise<BroadcasterLike>;
 }
 
 export function loadBroadcaster(): BroadcasterModule {
-  // The CJS build has `require`; the ESM build makes one resolving from this file (tsup shims
-  // import.meta.url in the CJS build, where this branch never runs).
-  const load = typeof require === 'function' ? require : createRequire(import.meta.url);
-  return load('@testwire/broadcaster') as BroadcasterModule;
+  return localRequire('@testwire/broadcaster') as BroadcasterModule;
 }

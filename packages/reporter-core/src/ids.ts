@@ -1,7 +1,7 @@
-import * as crypto from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { isAbsolute, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { localRequire } from './local-require.js';
 
 /**
  * Stable test id: the same framework, project, file (relative to the root), title path and repeat index give
@@ -30,12 +30,23 @@ export function stableTestId(parts: {
 }
 
 type OneShotHash = (algorithm: string, data: string, encoding: 'hex') => string;
-const oneShot = (crypto as unknown as { hash?: OneShotHash }).hash;
-/** `crypto.hash` (Node >= 20.12) skips the Hash object a test id would otherwise allocate. */
-const sha1Hex: (text: string) => string =
-  typeof oneShot === 'function'
-    ? (text) => oneShot('sha1', text, 'hex')
-    : (text) => crypto.createHash('sha1').update(text).digest('hex');
+let sha1: ((text: string) => string) | undefined;
+/**
+ * `node:crypto` is loaded on the first id, not with the module: the reporter loads on the runner's thread,
+ * where ids are rarely computed (the core thread computes them), and loading crypto costs ~4 ms there.
+ * `crypto.hash` (Node >= 20.12) skips the Hash object a test id would otherwise allocate.
+ */
+function sha1Hex(text: string): string {
+  if (!sha1) {
+    const crypto = localRequire('node:crypto') as typeof import('node:crypto');
+    const oneShot = (crypto as unknown as { hash?: OneShotHash }).hash;
+    sha1 =
+      typeof oneShot === 'function'
+        ? (input) => oneShot('sha1', input, 'hex')
+        : (input) => crypto.createHash('sha1').update(input).digest('hex');
+  }
+  return sha1(text);
+}
 
 /** Random run id: `r_` + base36 time + random, sortable by start time within a machine. */
 export function createRunId(): string {

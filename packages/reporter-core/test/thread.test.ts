@@ -168,6 +168,38 @@ describe('reporter core on a worker thread', () => {
     expect((await runOf(runId)).some((e) => e.type === 'test.result')).toBe(true);
   });
 
+  it.each([
+    ['ESM', 'index.js'],
+    ['CommonJS', 'index.cjs'],
+  ])(
+    'the built %s entry streams in-thread too (TESTWIRE_THREAD=off): it loads the broadcaster on first use',
+    async (_format, entry) => {
+      // The in-thread core loads @testwire/broadcaster (and ids load node:crypto) only when first needed; the
+      // ESM build once turned that lazy require into a shim that throws, so it published nothing.
+      const dist = join(__dirname, '..', 'dist', entry);
+      const script = `
+      const { createReporterCore, stableTestId } = ${entry.endsWith('.cjs') ? `(await import('node:module')).createRequire(${JSON.stringify(dist)})(${JSON.stringify(dist)})` : `await import(${JSON.stringify(dist)})`};
+      const core = createReporterCore({ framework: 'mocha', rootDir: ${JSON.stringify(rootDir)}, url: ${JSON.stringify(owner.url)}, performanceIntervalMs: 0, env: { TESTWIRE_THREAD: 'off' } });
+      core.testResult({ file: 'f.js', titlePath: ['in thread'] }, { status: 'passed', rawStatus: 'passed', duration: 1 });
+      await core.runCompleted({ success: true });
+      process.stdout.write(JSON.stringify({ kind: core.constructor.name, runId: core.runId, id: core.idFor({ file: 'f.js', titlePath: ['in thread'] }), hash: stableTestId({ framework: 'mocha', file: 'f.js', titlePath: ['in thread'] }) }));
+    `;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let stdout = '';
+      child.stdout.on('data', (chunk) => {
+        stdout += chunk;
+      });
+      expect(await new Promise((resolve) => child.on('close', resolve))).toBe(0);
+      const out = JSON.parse(stdout) as { kind: string; runId: string; id: string; hash: string };
+      expect(out.kind).toBe('Core');
+      expect(out.id).toMatch(/^t_[0-9a-f]{16}$/);
+      const result = (await runOf(out.runId)).find((e) => e.type === 'test.result');
+      expect(result).toMatchObject({ data: { testName: 'in thread', id: out.id } });
+    },
+  );
+
   it('never throws into the runner, whatever an adapter passes', async () => {
     const reporter = core();
     const hostile = {
