@@ -136,10 +136,11 @@ class ThreadedCore implements ReporterCore {
     this.internalError = internalErrorReporter(options.debug);
     const { sink: _sink, ...cloneable } = input;
     const data: CoreThreadData = { options: cloneable };
-    // execArgv: none of the runner's own flags (`--import tsx`, `--require ts-node/register`, loaders):
-    // the thread runs built CommonJS and needs none of them. (NODE_OPTIONS preloads still run: Node applies
-    // them to every thread.)
-    this.worker = new Worker(file, { workerData: data, execArgv: [] });
+    // None of the runner's own flags (`--import tsx`, `--require ts-node/register`, loaders, an APM agent):
+    // the thread runs built CommonJS and needs none of them. execArgv covers the command line; NODE_OPTIONS
+    // Node parses again from the env of every Worker it starts, so the thread's env is the runner's without it.
+    const { NODE_OPTIONS: _nodeOptions, ...env } = process.env;
+    this.worker = new Worker(file, { workerData: data, execArgv: [], env });
     this.worker.on('message', (message: FromCoreThread) => this.onMessage(message));
     this.worker.on('error', (error) => this.fail(error.message));
     this.worker.on('exit', (code) => this.fail(`it exited with code ${code}`));

@@ -138,8 +138,12 @@ describe('reporter core on a worker thread', () => {
     expect(result).toMatchObject({ data: { project: 'from-env', id: reporter.idFor(ref) } });
   });
 
-  it("does not run the runner's --require/--import flags on its thread", async () => {
-    // A runner started as `node --require <preload> runner.js`: the preload must not run again on the
+  it.each([
+    ['on the command line', true],
+    ['in NODE_OPTIONS', false],
+  ])("does not run the runner's --require preloads on its thread (%s)", async (_where, onCommandLine) => {
+    // A runner started as `node --require <preload> runner.js`, or with the preload in NODE_OPTIONS (how
+    // APM agents and ts-node are often put in): the preload must not run again on the
     // core thread (it would cost its start-up, or worse). The child uses the built package, as runners do.
     const preload = join(rootDir, 'preload.cjs');
     writeFileSync(
@@ -153,8 +157,9 @@ describe('reporter core on a worker thread', () => {
       core.testResult({ file: 'f.js', titlePath: ['preloaded'] }, { status: 'passed', rawStatus: 'passed', duration: 1 });
       core.runCompleted({ success: true }).then(() => process.stdout.write('runId:' + core.runId + '\\n'));
     `;
-    const child = spawn(process.execPath, ['--require', preload, '-e', script], {
+    const child = spawn(process.execPath, [...(onCommandLine ? ['--require', preload] : []), '-e', script], {
       stdio: ['ignore', 'pipe', 'inherit'],
+      env: onCommandLine ? process.env : { ...process.env, NODE_OPTIONS: `--require ${preload}` },
     });
     let stdout = '';
     child.stdout.on('data', (chunk) => {
