@@ -12,11 +12,14 @@
  *   runCompleted() ─> post + {await} ──────────────> runCompleted() (flush, bounded) ─> {done}
  *   PerformanceSampler (this thread's heap/CPU) ───> performanceSample()
  *                   <────────────────────────────── {ready, url}
+ *   (every message names its core: {open}, {calls}, {await}, {close} carry `instance`)
  *
  * What must happen on the runner thread happens here: run ids (so `runId` is known at once), error
- * normalization (the runner's error objects do not cross threads), process sampling. One thread per core;
- * the Worker is unref'd (like the broadcaster's sockets it never keeps the process alive) and ref'd only
- * while runCompleted waits for its answer, bounded by flushTimeoutMs.
+ * normalization (the runner's error objects do not cross threads), process sampling. One thread per
+ * process, a Core on it per reporter core (a mocha --watch rerun makes a new reporter; its predecessor's
+ * Core is closed once that reporter is garbage); the Worker is unref'd (like the broadcaster's sockets it
+ * never keeps the process alive) and ref'd only while a runCompleted waits for its answer, bounded by
+ * flushTimeoutMs.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -51,16 +54,18 @@ export type CallMethod =
   | 'runCompleted'
   | 'performanceSample';
 
-export type ToCoreThread = { type: 'calls'; calls: Call[] } | { type: 'await'; id: number };
+/**
+ * Runner thread -> core thread. One thread per process serves every reporter core in it (`instance`): a
+ * mocha --watch rerun constructs a new reporter, and must not leave a thread behind per run.
+ */
+export type ToCoreThread =
+  | { type: 'open'; instance: number; options: ReporterCoreOptions }
+  | { type: 'calls'; instance: number; calls: Call[] }
+  | { type: 'await'; instance: number; id: number }
+  | { type: 'close'; instance: number };
 export type FromCoreThread =
-  | { type: 'ready'; url: string | undefined }
-  | { type: 'done'; id: number }
-  | { type: 'fatal'; message: string };
-
-/** What the core thread is started with. */
-export interface CoreThreadData {
-  options: ReporterCoreOptions;
-}
+  | { type: 'ready'; instance: number; url: string | undefined }
+  | { type: 'done'; instance: number; id: number };
 
 /**
  * Calls wait up to this long for company before they are posted: a post per call would cost more than the
@@ -85,10 +90,10 @@ export function createThreadedCore(
   if (!options.enabled || options.sink) return undefined;
   const env = (input.env ?? process.env) as Record<string, string | undefined>;
   if (/^(0|false|off|no)$/i.test(env.TESTWIRE_THREAD ?? '')) return undefined;
-  const file = workerFile();
-  if (!file) return undefined;
   try {
-    const core = new ThreadedCore(file, input, options, inThread);
+    const thread = CoreThread.shared();
+    if (!thread) return undefined;
+    const core = new ThreadedCore(thread, input, options, inThread);
     if (problems.length > 0)
       process.stderr.write(`testwire: invalid reporter options: ${problems.join('; ')}\n`);
     return core;
@@ -105,9 +110,88 @@ function workerFile(): string | undefined {
   return undefined;
 }
 
+/**
+ * The process's core thread: started by the first ThreadedCore, shared by the next ones, each a Core of its
+ * own on it (`open` … `close`). Ref'd only while some runCompleted waits for it.
+ */
+class CoreThread {
+  private static current: CoreThread | undefined;
+
+  /** The running thread, or a new one; undefined when there is no built worker file. */
+  static shared(): CoreThread | undefined {
+    if (CoreThread.current && !CoreThread.current.dead) return CoreThread.current;
+    const file = workerFile();
+    if (!file) return undefined;
+    CoreThread.current = new CoreThread(file);
+    return CoreThread.current;
+  }
+
+  readonly worker: Worker;
+  private nextInstance = 1;
+  /** Weakly: a reporter the runner dropped (the last watch run's) is closed here once collected. */
+  private readonly cores = new Map<number, WeakRef<ThreadedCore>>();
+  private waiters = 0;
+  dead = false;
+  /** Closes a core on the thread once its ThreadedCore is garbage: nothing can call it any more. */
+  private readonly closer = new FinalizationRegistry<number>((instance) => this.close(instance));
+
+  private constructor(file: string) {
+    // None of the runner's own flags (`--import tsx`, `--require ts-node/register`, loaders, an APM agent):
+    // the thread runs built CommonJS and needs none of them. execArgv covers the command line; NODE_OPTIONS
+    // Node parses again from the env of every Worker it starts, so the thread's env is the runner's without it.
+    const { NODE_OPTIONS: _nodeOptions, ...env } = process.env;
+    this.worker = new Worker(file, { execArgv: [], env });
+    this.worker.on('message', (message: FromCoreThread) => this.onMessage(message));
+    this.worker.on('error', (error) => this.fail(error.message));
+    this.worker.on('exit', (code) => this.fail(`it exited with code ${code}`));
+    // After the listeners: adding a 'message' listener refs the worker again.
+    this.worker.unref();
+  }
+
+  open(core: ThreadedCore, options: ReporterCoreOptions): number {
+    const instance = this.nextInstance++;
+    this.cores.set(instance, new WeakRef(core));
+    this.closer.register(core, instance);
+    this.post({ type: 'open', instance, options });
+    return instance;
+  }
+
+  post(message: ToCoreThread): void {
+    if (!this.dead) this.worker.postMessage(message);
+  }
+
+  /** While a runCompleted waits: the runner awaits the answer, and nothing else may keep its loop alive. */
+  hold(): void {
+    if (this.waiters++ === 0) this.worker.ref();
+  }
+
+  release(): void {
+    if (--this.waiters === 0) this.worker.unref();
+  }
+
+  private close(instance: number): void {
+    this.cores.delete(instance);
+    try {
+      this.post({ type: 'close', instance });
+    } catch {}
+  }
+
+  private onMessage(message: FromCoreThread): void {
+    this.cores.get(message.instance)?.deref()?.onMessage(message);
+  }
+
+  private fail(why: string): void {
+    if (this.dead) return;
+    this.dead = true;
+    for (const core of this.cores.values()) core.deref()?.fail(why);
+    this.cores.clear();
+  }
+}
+
 class ThreadedCore implements ReporterCore {
   readonly enabled = true;
-  private readonly worker: Worker;
+  /** Which of the thread's cores this is. */
+  private readonly instance: number;
   private readonly paths: PathRelativizer;
   private readonly sampler: PerformanceSampler;
   private calls: Call[] = [];
@@ -127,7 +211,7 @@ class ThreadedCore implements ReporterCore {
   private local?: ReporterCore;
 
   constructor(
-    file: string,
+    private readonly thread: CoreThread,
     private readonly input: ReporterCoreOptions,
     private readonly options: ResolvedOptions,
     private readonly inThread: (options: ReporterCoreOptions) => ReporterCore,
@@ -135,17 +219,7 @@ class ThreadedCore implements ReporterCore {
     this.paths = PathRelativizer.forRoot(options.rootDir);
     this.internalError = internalErrorReporter(options.debug);
     const { sink: _sink, ...cloneable } = input;
-    const data: CoreThreadData = { options: cloneable };
-    // None of the runner's own flags (`--import tsx`, `--require ts-node/register`, loaders, an APM agent):
-    // the thread runs built CommonJS and needs none of them. execArgv covers the command line; NODE_OPTIONS
-    // Node parses again from the env of every Worker it starts, so the thread's env is the runner's without it.
-    const { NODE_OPTIONS: _nodeOptions, ...env } = process.env;
-    this.worker = new Worker(file, { workerData: data, execArgv: [], env });
-    this.worker.on('message', (message: FromCoreThread) => this.onMessage(message));
-    this.worker.on('error', (error) => this.fail(error.message));
-    this.worker.on('exit', (code) => this.fail(`it exited with code ${code}`));
-    // After the listeners: adding a 'message' listener refs the worker again.
-    this.worker.unref();
+    this.instance = thread.open(this, cloneable);
     this.sampler = new PerformanceSampler(options.performanceIntervalMs, (sample) =>
       this.record('performanceSample', sample),
     );
@@ -157,6 +231,11 @@ class ThreadedCore implements ReporterCore {
 
   get url(): string | undefined {
     return this.broadcasterUrl;
+  }
+
+  /** The core thread's id (`worker.threadId`): one per process, shared by its reporter cores. */
+  get threadId(): number {
+    return this.thread.worker.threadId;
   }
 
   idFor(test: TestRef): string {
@@ -322,12 +401,13 @@ class ThreadedCore implements ReporterCore {
     if (this.calls.length === 0 || this.dead) return;
     const calls = this.calls;
     this.calls = [];
+    const instance = this.instance;
     try {
-      this.worker.postMessage({ type: 'calls', calls } satisfies ToCoreThread);
+      this.thread.post({ type: 'calls', instance, calls });
     } catch {
       // Something an adapter passed cannot be cloned (a function in a ref): send what JSON keeps of it.
       try {
-        this.worker.postMessage({ type: 'calls', calls: JSON.parse(JSON.stringify(calls)) });
+        this.thread.post({ type: 'calls', instance, calls: JSON.parse(JSON.stringify(calls)) });
       } catch (error) {
         this.fail(`a call could not be sent to it: ${(error as Error).message}`);
       }
@@ -340,29 +420,26 @@ class ThreadedCore implements ReporterCore {
     this.stopTicker();
     if (this.dead) return Promise.resolve();
     const id = this.nextAwait++;
-    // Ref'd while waiting: the runner awaits the answer, and nothing else may keep its loop alive.
-    this.worker.ref();
+    this.thread.hold();
     return new Promise<void>((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
-        this.waiting.delete(id);
-        if (this.waiting.size === 0) this.worker.unref();
+        if (this.waiting.delete(id)) this.thread.release();
         resolve();
       };
       const timer = setTimeout(done, timeoutMs);
       this.waiting.set(id, done);
-      this.worker.postMessage({ type: 'await', id } satisfies ToCoreThread);
+      this.thread.post({ type: 'await', instance: this.instance, id });
     });
   }
 
-  private onMessage(message: FromCoreThread): void {
+  onMessage(message: FromCoreThread): void {
     if (message.type === 'ready') this.broadcasterUrl = message.url;
     else if (message.type === 'done') this.waiting.get(message.id)?.();
-    else if (message.type === 'fatal') this.fail(message.message);
   }
 
   /** The thread is gone: nothing more is sent; a waiting runCompleted returns at once. */
-  private fail(why: string): void {
+  fail(why: string): void {
     if (this.dead) return;
     this.dead = true;
     this.calls = [];

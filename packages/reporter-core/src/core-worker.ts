@@ -1,12 +1,14 @@
 /**
- * The core thread (see core-thread.ts): runs a Core — the same class a reporter runs in-thread — on the calls
- * the runner's thread recorded, each at the time it was made, and answers `await` once every call before
- * it is replayed and every runCompleted (with its bounded flush) has finished.
+ * The core thread (see core-thread.ts): runs a Core — the same class a reporter runs in-thread — per reporter
+ * core of the process (`open` … `close`), on the calls the runner's thread recorded, each at the time it was
+ * made, and answers `await` once every call before it is replayed and every runCompleted (with its bounded
+ * flush) of that core has finished. The cores share the thread's broadcaster (getBroadcaster), as cores on
+ * one thread always do.
  *
  * Built to dist/core-worker.cjs. The parent port stays ref'd here: it keeps this thread alive while the
  * broadcaster's own handles are unref'd; the parent unrefs this Worker so the process can still exit.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import type { TestError } from '@testwire/protocol';
 import {
   Core,
@@ -16,28 +18,40 @@ import {
   type TestOutcome,
   type TestRef,
 } from './core.js';
-import type { Call, CoreThreadData, FromCoreThread, ToCoreThread } from './core-thread.js';
+import type { Call, FromCoreThread, ToCoreThread } from './core-thread.js';
+import type { ReporterCoreOptions } from './options.js';
 
 const port = parentPort;
 if (!port) throw new Error('core-worker runs as a worker thread, started by @testwire/reporter-core');
 const post = (message: FromCoreThread): void => port.postMessage(message);
 
-const { options } = workerData as CoreThreadData;
+interface Instance {
+  core: Core;
+  /** runCompleted calls still flushing. */
+  completing: Set<Promise<void>>;
+}
+
+const instances = new Map<number, Instance>();
 /** The run id of the call being replayed: the runner's thread decides run ids. */
 let callRunId = '';
-const core = new Core(
-  // The runner's thread samples its own process (heap, CPU) and sends the samples.
-  { ...options, performanceIntervalMs: 0 },
-  {
-    nextRunId: () => callRunId,
-    errorsNormalized: true,
-    quiet: true,
-    onBroadcaster: (broadcaster) => post({ type: 'ready', url: broadcaster.url }),
-  },
-);
-const completing = new Set<Promise<void>>();
 
-function replay(call: Call): void {
+function open(instance: number, options: ReporterCoreOptions): Instance {
+  const core = new Core(
+    // The runner's thread samples its own process (heap, CPU) and sends the samples.
+    { ...options, performanceIntervalMs: 0 },
+    {
+      nextRunId: () => callRunId,
+      errorsNormalized: true,
+      quiet: true,
+      onBroadcaster: (broadcaster) => post({ type: 'ready', instance, url: broadcaster.url }),
+    },
+  );
+  const opened = { core, completing: new Set<Promise<void>>() };
+  instances.set(instance, opened);
+  return opened;
+}
+
+function replay({ core, completing }: Instance, call: Call): void {
   const [method, at, runId] = call;
   callRunId = runId;
   core.replayAt(at, () => {
@@ -88,9 +102,28 @@ function replay(call: Call): void {
 }
 
 port.on('message', (message: ToCoreThread) => {
-  if (message.type === 'calls') {
-    for (const call of message.calls) replay(call);
-  } else if (message.type === 'await') {
-    void Promise.allSettled([...completing]).then(() => post({ type: 'done', id: message.id }));
+  switch (message.type) {
+    case 'open':
+      open(message.instance, message.options);
+      break;
+    case 'calls': {
+      const instance = instances.get(message.instance);
+      if (instance) for (const call of message.calls) replay(instance, call);
+      break;
+    }
+    case 'await': {
+      const pending = [...(instances.get(message.instance)?.completing ?? [])];
+      void Promise.allSettled(pending).then(() =>
+        post({ type: 'done', instance: message.instance, id: message.id }),
+      );
+      break;
+    }
+    case 'close': {
+      // The runner dropped that reporter: forget its core once its last flush is over.
+      const instance = instances.get(message.instance);
+      if (!instance) break;
+      void Promise.allSettled([...instance.completing]).then(() => instances.delete(message.instance));
+      break;
+    }
   }
 });

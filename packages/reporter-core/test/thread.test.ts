@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBroadcaster } from '@testwire/broadcaster';
@@ -204,6 +204,36 @@ describe('reporter core on a worker thread', () => {
       expect(result).toMatchObject({ data: { testName: 'in thread', id: out.id } });
     },
   );
+
+  it('serves every reporter core of the process from one thread (mocha --watch makes a reporter per run)', async () => {
+    const threads = () => (existsSync('/proc/self/task') ? readdirSync('/proc/self/task').length : 0);
+    const first = core();
+    first.testResult(
+      { file: 'w.js', titlePath: ['first run'] },
+      { status: 'passed', rawStatus: 'passed', duration: 1 },
+    );
+    await first.runCompleted({ success: true });
+    const before = threads();
+    const reruns = Array.from({ length: 5 }, () => core());
+    for (const [i, rerun] of reruns.entries()) {
+      rerun.testResult(
+        { file: 'w.js', titlePath: [`rerun ${i}`] },
+        { status: 'passed', rawStatus: 'passed', duration: 1 },
+      );
+      await rerun.runCompleted({ success: true });
+    }
+    // no thread per reporter left behind (Linux: the process's threads)
+    expect(threads()).toBe(before);
+    const threadId = (c: unknown) => (c as { threadId?: number }).threadId;
+    expect(threadId(first)).toBeTypeOf('number');
+    for (const rerun of reruns) expect(threadId(rerun)).toBe(threadId(first));
+    const runIds = new Set([first, ...reruns].map((c) => c.runId));
+    expect(runIds.size).toBe(6);
+    for (const [i, rerun] of reruns.entries()) {
+      const result = (await runOf(rerun.runId)).find((e) => e.type === 'test.result');
+      expect(result).toMatchObject({ data: { testName: `rerun ${i}` } });
+    }
+  });
 
   it('never throws into the runner, whatever an adapter passes', async () => {
     const reporter = core();
