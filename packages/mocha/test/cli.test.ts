@@ -2,10 +2,12 @@
  * `mocha --reporter @testwire/mocha` end to end, on each major: the CLI `require`s the package (the CJS
  * entry must be the constructor), events reach a real broadcaster over a real publisher connection and a
  * real WebSocket subscriber, other reporter options reach the wrapped reporter, and mocha exits on its own
- * (no --exit). Parallel mode once: events arrive per file, total unknown up front.
+ * (no --exit). Parallel mode once: events arrive per file, total unknown up front. Watch mode once: every
+ * rerun is a run of its own, and the reporters mocha builds per rerun share one thread.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -13,7 +15,7 @@ import { type Broadcaster, startBroadcaster } from '@testwire/broadcaster';
 import type { AnyEventEnvelope } from '@testwire/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { fixturesDir, MAJORS, type Major, mochaDir, runMochaCli } from './helpers/run.js';
+import { cleanEnv, fixturesDir, MAJORS, type Major, mochaDir, runMochaCli } from './helpers/run.js';
 
 let broadcaster: Broadcaster;
 let socket: WebSocket;
@@ -201,4 +203,66 @@ describe('final flush', () => {
       await new Promise((resolve) => silent.close(resolve));
     }
   });
+});
+
+describe('mocha --watch', () => {
+  it('streams every rerun as a run of its own, all from one reporter thread', async () => {
+    // mocha builds a new reporter for each rerun: each must stream, and none may leave a thread behind.
+    const dir = workDir(12);
+    const rootName = dir.split('/').pop();
+    const child = spawn(
+      process.execPath,
+      [
+        join(mochaDir(12), 'node_modules/mocha/bin/mocha.js'),
+        '--no-color',
+        '--watch',
+        '--reporter',
+        '@testwire/mocha',
+        '--reporter-option',
+        'reporter=dot',
+        'alpha.test.cjs',
+      ],
+      { cwd: dir, env: cleanEnv({ TESTWIRE_URL: broadcaster.url }), stdio: 'ignore' },
+    );
+    const completedRuns = () => {
+      const ids = new Set(
+        received
+          .filter((e) => e.type === 'test.started' && e.data.run?.rootName === rootName)
+          .map((e) => e.runId),
+      );
+      return received.filter((e) => e.type === 'test.completed' && ids.has(e.runId)).map((e) => e.runId);
+    };
+    const until = async (runs: number) => {
+      const deadline = Date.now() + 15_000;
+      while (completedRuns().length < runs && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(completedRuns()).toHaveLength(runs);
+    };
+    const threads = () => readdirSync(`/proc/${child.pid}/task`).length;
+    try {
+      await until(1);
+      const first = threads();
+      for (let rerun = 1; rerun <= 3; rerun++) {
+        // an edit, as a developer makes: mocha reruns on the watcher's change event
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        appendFileSync(join(dir, 'alpha.test.cjs'), `// edit ${rerun}\n`);
+        await until(rerun + 1);
+      }
+      // One thread serves every rerun's reporter (the first run started it); allow one for Node's own.
+      expect(threads()).toBeLessThanOrEqual(first + 1);
+      const runIds = completedRuns();
+      expect(new Set(runIds).size).toBe(4);
+      for (const runId of runIds) {
+        expect(finals(received.filter((e) => e.runId === runId))).toEqual({
+          'alpha > passes': 'passed',
+          'alpha > fails': 'failed',
+          'alpha > is a todo': 'todo',
+        });
+      }
+    } finally {
+      child.kill();
+      await new Promise((resolve) => child.once('exit', resolve));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
