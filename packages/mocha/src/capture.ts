@@ -57,7 +57,6 @@ export class OutputCapture {
     for (const restore of this.restore.splice(0).reverse()) restore();
   }
 
-  /** Runs `body` with capture off: what it prints is reporter output, not test output. */
   /** Runs `fn.apply(thisArg, args)` with capture off: what it prints is reporter output, not test output. */
   suspend<T>(fn: (...args: unknown[]) => T, thisArg: unknown, args: unknown[]): T {
     this.suspended++;

@@ -9,7 +9,7 @@
  */
 import path from 'node:path';
 import type { Suite, TestCase } from '@playwright/test/reporter';
-import type { TestRef } from '@testwire/reporter-core';
+import { PathRelativizer, type TestRef } from '@testwire/reporter-core';
 
 /** `file` relative to `rootDir`, with `/` separators (no absolute paths go on the wire). */
 export function relativeFile(rootDir: string, file: string): string {
@@ -44,25 +44,19 @@ export function projectOf(test: TestCase): string | undefined {
  * and Playwright keeps one `TestCase` object per test for the whole run.
  */
 export class TestRefs {
-  readonly #rootDir: string;
   readonly #cache = new WeakMap<TestCase, TestRef>();
-  /** Relative path per absolute file: a run has few files and many tests. */
-  readonly #files = new Map<string, string>();
+  /** Root-relative paths, remembered per file (a run has few files and many tests). */
+  readonly #paths: PathRelativizer;
 
   constructor(rootDir: string) {
-    this.#rootDir = rootDir;
+    this.#paths = PathRelativizer.forRoot(rootDir);
   }
 
   get(test: TestCase): TestRef {
     let ref = this.#cache.get(test);
     if (!ref) {
-      let file = this.#files.get(test.location.file);
-      if (file === undefined) {
-        file = relativeFile(this.#rootDir, test.location.file);
-        this.#files.set(test.location.file, file);
-      }
       ref = {
-        file,
+        file: this.#paths.file(test.location.file),
         titlePath: titlePathOf(test),
         project: projectOf(test),
         repeatIndex: test.repeatEachIndex,

@@ -35,7 +35,7 @@ const instances = new Map<number, Instance>();
 /** The run id of the call being replayed: the runner's thread decides run ids. */
 let callRunId = '';
 
-function open(instance: number, options: ReporterCoreOptions): Instance {
+function open(instance: number, options: ReporterCoreOptions): void {
   const core = new Core(
     // The runner's thread samples its own process (heap, CPU) and sends the samples.
     { ...options, performanceIntervalMs: 0 },
@@ -46,9 +46,7 @@ function open(instance: number, options: ReporterCoreOptions): Instance {
       onBroadcaster: (broadcaster) => post({ type: 'ready', instance, url: broadcaster.url }),
     },
   );
-  const opened = { core, completing: new Set<Promise<void>>() };
-  instances.set(instance, opened);
-  return opened;
+  instances.set(instance, { core, completing: new Set<Promise<void>>() });
 }
 
 function replay({ core, completing }: Instance, call: Call): void {
