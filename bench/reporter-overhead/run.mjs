@@ -276,6 +276,7 @@ async function hubRole() {
     pathToFileURL(join(root, 'packages', 'broadcaster', 'dist', 'index.js')).href
   );
   const broadcaster = await startBroadcaster({ port: 0, host: '127.0.0.1', logger: { warn: () => {} } });
+  answerCpu();
   process.on('message', async (msg) => {
     if (msg.cmd === 'exit') {
       await broadcaster.close({ timeoutMs: 1000 });
@@ -313,6 +314,7 @@ async function subscribersRole() {
     });
   }
   const ok = (results) => counters.every((c) => c.results >= results && c.completed >= 1);
+  answerCpu();
   process.on('message', async (msg) => {
     if (msg.cmd === 'reset') {
       for (const c of counters) {
@@ -339,6 +341,34 @@ async function subscribersRole() {
     }
   });
   process.send({ type: 'ready' });
+}
+
+/** Each role process tells the bench its CPU time (ms, user + system) when asked. */
+function answerCpu() {
+  process.on('message', (msg) => {
+    if (msg.cmd !== 'cpu') return;
+    const { user, system } = process.cpuUsage();
+    process.send({ type: 'cpu', ms: (user + system) / 1000 });
+  });
+}
+
+/**
+ * The whole machine's CPU time so far from /proc/stat (Linux; undefined elsewhere), in ms: busy (user,
+ * nice, system, irq, softirq), idle (idle + iowait) and steal (taken by the hypervisor for other guests).
+ */
+function machineCpu() {
+  try {
+    const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/);
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = fields.map(Number);
+    const tick = 1000 / 100; // USER_HZ is 100 on Linux
+    return {
+      busy: (user + nice + system + irq + softirq) * tick,
+      idle: (idle + iowait) * tick,
+      steal: (steal || 0) * tick,
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 function forkRole(role, extra = []) {
@@ -375,17 +405,33 @@ function forkRole(role, extra = []) {
     await exited;
     clearTimeout(timer);
   };
-  return { proc, next, close };
+  const cpu = async () => {
+    proc.send({ cmd: 'cpu' });
+    return (await next('cpu')).ms;
+  };
+  return { proc, next, close, cpu };
+}
+
+/** CPU time so far of the processes outside the runner: broadcaster, subscribers and feeder. */
+async function rolesCpu(hub, feeder) {
+  const [{ broadcaster, subscribers }, feeding] = await Promise.all([hub.cpu(), feeder.cpu()]);
+  return { broadcaster, subscribers, feeder: feeding };
 }
 
 /** The broadcaster process and the subscribers process, driven as one hub. */
 async function startHub() {
   const hub = forkRole('hub');
   const { url } = await hub.next('ready');
-  const { proc, next, close } = forkRole('subscribers', [`--url=${url}`]);
+  const subscribers = forkRole('subscribers', [`--url=${url}`]);
+  const { proc, next, close } = subscribers;
   await next('ready');
   return {
     url,
+    /** CPU time so far of the broadcaster's and the subscribers' processes. */
+    async cpu() {
+      const [broadcaster, subs] = await Promise.all([hub.cpu(), subscribers.cpu()]);
+      return { broadcaster, subscribers: subs };
+    },
     async reset() {
       proc.send({ cmd: 'reset' });
       await next('reset');
@@ -417,6 +463,7 @@ async function feederRole() {
   );
   const broadcaster = await getBroadcaster({ url: args.url, logger: { warn: () => {} } });
   let feeds = 0;
+  answerCpu();
   process.on('message', async (msg) => {
     if (msg.cmd === 'feed') {
       const runId = `r_feed${process.pid.toString(36)}${(feeds++).toString(36)}`;
@@ -448,9 +495,10 @@ async function feederRole() {
 }
 
 async function startFeeder(url) {
-  const { proc, next, close } = forkRole('feeder', [`--url=${url}`]);
+  const { proc, next, close, cpu } = forkRole('feeder', [`--url=${url}`]);
   await next('ready');
   return {
+    cpu,
     feed(events, delayMs) {
       proc.send({ cmd: 'feed', events, delayMs });
       return next('fed', 120_000);
@@ -509,10 +557,11 @@ function runOnce(name, suite, mode, hubUrl) {
         hooks = JSON.parse(readFileSync(hooksFile, 'utf8'));
       } catch {}
       let threadMs;
+      let waitMs;
       try {
-        threadMs = Number(readFileSync(threadFile, 'utf8'));
+        [threadMs, waitMs] = readFileSync(threadFile, 'utf8').trim().split(' ').map(Number);
       } catch {}
-      resolve({ ms, cpuMs, threadMs, code, stderr, hooks, spawnedAt });
+      resolve({ ms, cpuMs, threadMs, waitMs, code, stderr, hooks, spawnedAt });
     });
   });
 }
@@ -572,6 +621,52 @@ function withOverheads(result) {
     wallOverhead,
     ...(result.cpuMs ? { cpuOverhead: of(result.cpuMs.runs) } : {}),
     ...(result.mainThreadCpuMs ? { mainThreadCpuOverhead: of(result.mainThreadCpuMs.runs) } : {}),
+    ...(result.outsideCpuMs ? { cpuBudget: cpuBudget(result) } : {}),
+  };
+}
+
+/**
+ * Where added wall time can come from. A mode adds CPU work anywhere on the machine — the runner's process
+ * tree (its reporter thread included), the broadcaster, the subscribers, the feeder — while the baseline runs
+ * left some of the machine idle. Work beyond that idle time has to stretch the run: the wall time cannot grow
+ * by less than (added CPU - baseline idle) / cores, whatever the reporter does on the runner's thread
+ * (`floor`). How long the runner's main thread waited for a CPU while ready (`mainThreadWaitMs`, from
+ * schedstat) is that stretch as the runner's own thread felt it.
+ */
+function cpuBudget(result) {
+  const { cpuMs, outsideCpuMs, machineCpuMs, mainThreadWaitMs, mainThreadCpuMs, wallMs } = result;
+  if (!cpuMs) return undefined;
+  const cores = result.cores ?? 1;
+  const baseWall = wallMs.median.baseline;
+  const paired = (series, mode) =>
+    mean(series.runs[mode].map((x, i) => x - series.runs.baseline[i]).filter(Number.isFinite));
+  const idle = machineCpuMs ? median(machineCpuMs.runs.baseline.map((m) => m.idle)) : undefined;
+  const of = (mode) => {
+    const runner = paired(cpuMs, mode);
+    const outside = paired(outsideCpuMs, mode);
+    const added = runner + outside;
+    const figures = { runnerCpuMs: round(runner), outsideCpuMs: round(outside), addedCpuMs: round(added) };
+    if (mainThreadCpuMs) figures.mainThreadCpuMs = round(paired(mainThreadCpuMs, mode));
+    if (mainThreadWaitMs) figures.mainThreadWaitMs = round(paired(mainThreadWaitMs, mode));
+    if (idle !== undefined) {
+      const floor = Math.max(0, added - idle) / cores;
+      figures.floorMs = round(floor);
+      figures.floorPercent = round((floor / baseWall) * 100, 1);
+    }
+    return figures;
+  };
+  return {
+    cores,
+    ...(idle !== undefined
+      ? {
+          baselineIdleMs: round(idle),
+          baselineIdlePercent: round((idle / (cores * baseWall)) * 100, 1),
+          stealMs: Object.fromEntries(
+            MODES.map((m) => [m, round(median(machineCpuMs.runs[m].map((x) => x.steal)))]),
+          ),
+        }
+      : {}),
+    ...Object.fromEntries(MODES.filter((m) => m !== 'baseline').map((m) => [m, of(m)])),
   };
 }
 
@@ -598,6 +693,12 @@ async function benchRunner(name, hub, feeder) {
   const wall = perMode();
   const cpu = perMode();
   const thread = perMode();
+  /** How long the runner's main thread waited for a CPU while ready to run. */
+  const waiting = perMode();
+  /** CPU of the processes outside the runner (broadcaster, subscribers, feeder) and of the machine. */
+  const outside = perMode();
+  const outsideParts = perMode();
+  const machine = perMode();
   /** The events of the warm-up testwire run and when the first arrived after the spawn (delivery mode). */
   let recording;
   const problems = [];
@@ -606,8 +707,12 @@ async function benchRunner(name, hub, feeder) {
   const loadBefore = os.loadavg().map((x) => round(x, 2));
   const once = async (mode, rep) => {
     await hub.reset();
+    // CPU snapshots around the run (not the delivery that may still go on after the runner exited: what
+    // competes with the runner is what runs beside it)
+    const before = { roles: await rolesCpu(hub, feeder), machine: machineCpu() };
     const fed = mode === 'delivery' ? feeder.feed(recording.events, recording.delayMs) : undefined;
     const result = await runOnce(name, suite, mode, hub.url);
+    const after = { machine: machineCpu(), roles: await rolesCpu(hub, feeder) };
     if (fed) await fed;
     if (result.code !== 0) {
       problems.push(
@@ -630,6 +735,17 @@ async function benchRunner(name, hub, feeder) {
       wall[mode][rep] = result.ms;
       cpu[mode][rep] = result.cpuMs;
       thread[mode][rep] = result.threadMs;
+      waiting[mode][rep] = result.waitMs;
+      const roles = Object.fromEntries(
+        Object.keys(after.roles).map((k) => [k, round(after.roles[k] - before.roles[k])]),
+      );
+      outside[mode][rep] = round(roles.broadcaster + roles.subscribers + roles.feeder);
+      outsideParts[mode][rep] = roles;
+      if (before.machine && after.machine) {
+        machine[mode][rep] = Object.fromEntries(
+          Object.keys(before.machine).map((k) => [k, round(after.machine[k] - before.machine[k])]),
+        );
+      }
       if (mode === 'testwire') {
         if (result.hooks) hooks.push(result.hooks);
         else problems.push('testwire run: the timing wrapper wrote no figures');
@@ -677,6 +793,34 @@ async function benchRunner(name, hub, feeder) {
           },
         }
       : {}),
+    ...(MODES.every((m) => waiting[m].every(Number.isFinite))
+      ? {
+          mainThreadWaitMs: {
+            runs: Object.fromEntries(MODES.map((m) => [m, r1(waiting[m])])),
+            median: Object.fromEntries(MODES.map((m) => [m, round(median(waiting[m]))])),
+          },
+        }
+      : {}),
+    cores: os.cpus().length,
+    outsideCpuMs: {
+      runs: Object.fromEntries(MODES.map((m) => [m, outside[m]])),
+      median: Object.fromEntries(MODES.map((m) => [m, round(median(outside[m]))])),
+      /** Medians of each process's share: broadcaster, subscribers, feeder. */
+      parts: Object.fromEntries(
+        MODES.map((m) => [
+          m,
+          Object.fromEntries(
+            ['broadcaster', 'subscribers', 'feeder'].map((k) => [
+              k,
+              round(median(outsideParts[m].map((x) => x[k]))),
+            ]),
+          ),
+        ]),
+      ),
+    },
+    ...(MODES.every((m) => machine[m].length === reps && machine[m].every(Boolean))
+      ? { machineCpuMs: { runs: Object.fromEntries(MODES.map((m) => [m, machine[m]])) } }
+      : {}),
     reporterThread: reporterThread(hooks, median(wall.baseline), tests),
     valid: problems.length === 0,
     problems,
@@ -720,6 +864,54 @@ function printTable(results) {
     });
     console.log(`${cells.join('')}  ${r.wallMs ? verdict(r) : `INVALID: ${r.problems?.[0]}`}`);
   }
+  printBudget(results.filter((r) => r.cpuBudget));
+}
+
+/** The CPU budget table (cpuBudget): paired means over the repetitions, ms per run. */
+function printBudget(results) {
+  if (results.length === 0) return;
+  const ms = (x) => (x == null ? '-' : `${x > 0 ? '+' : ''}${Math.round(x)}`);
+  const cols = [
+    ['runner', 11, (r) => r.runner],
+    ['base wall', 10, (r) => Math.round(r.wallMs.median.baseline)],
+    [
+      'idle (base)',
+      12,
+      (r) =>
+        r.cpuBudget.baselineIdleMs == null
+          ? '-'
+          : `${Math.round(r.cpuBudget.baselineIdleMs)} ${Math.round(r.cpuBudget.baselineIdlePercent)}%`,
+    ],
+    ['tw runner', 10, (r) => ms(r.cpuBudget.testwire.runnerCpuMs)],
+    ['tw outside', 11, (r) => ms(r.cpuBudget.testwire.outsideCpuMs)],
+    ['tw added', 9, (r) => ms(r.cpuBudget.testwire.addedCpuMs)],
+    ['main cpu', 9, (r) => ms(r.cpuBudget.testwire.mainThreadCpuMs)],
+    ['main wait', 10, (r) => ms(r.cpuBudget.testwire.mainThreadWaitMs)],
+    [
+      'floor',
+      12,
+      (r) =>
+        r.cpuBudget.testwire.floorMs == null
+          ? '-'
+          : `${ms(r.cpuBudget.testwire.floorMs)} ${r.cpuBudget.testwire.floorPercent}%`,
+    ],
+    ['dlv added', 10, (r) => ms(r.cpuBudget.delivery?.addedCpuMs)],
+    ['dlv wait', 9, (r) => ms(r.cpuBudget.delivery?.mainThreadWaitMs)],
+    [
+      'steal b/t',
+      10,
+      (r) =>
+        r.cpuBudget.stealMs
+          ? `${Math.round(r.cpuBudget.stealMs.baseline)}/${Math.round(r.cpuBudget.stealMs.testwire)}`
+          : '-',
+    ],
+  ];
+  console.log(
+    `\nCPU budget (ms per run; "added" = paired mean over the runner's process tree and the hub, subscriber and feeder processes; "floor" = the least the wall time must grow, (added - idle during baseline) / ${results[0].cpuBudget.cores} cores)`,
+  );
+  console.log(cols.map(([h, w], i) => (i ? h.padStart(w) : h.padEnd(w))).join(''));
+  for (const r of results)
+    console.log(cols.map(([, w, f], i) => (i ? String(f(r)).padStart(w) : String(f(r)).padEnd(w))).join(''));
 }
 
 /** --summarize=<json>: the table of a stored run, its overheads recomputed from the runs it keeps. */
