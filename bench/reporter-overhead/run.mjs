@@ -886,7 +886,7 @@ function printBudget(results) {
     ['tw outside', 11, (r) => ms(r.cpuBudget.testwire.outsideCpuMs)],
     ['tw added', 9, (r) => ms(r.cpuBudget.testwire.addedCpuMs)],
     ['main cpu', 9, (r) => ms(r.cpuBudget.testwire.mainThreadCpuMs)],
-    ['main wait', 10, (r) => ms(r.cpuBudget.testwire.mainThreadWaitMs)],
+    ['main wait', 11, (r) => ms(r.cpuBudget.testwire.mainThreadWaitMs)],
     [
       'floor',
       12,
@@ -896,10 +896,10 @@ function printBudget(results) {
           : `${ms(r.cpuBudget.testwire.floorMs)} ${r.cpuBudget.testwire.floorPercent}%`,
     ],
     ['dlv added', 10, (r) => ms(r.cpuBudget.delivery?.addedCpuMs)],
-    ['dlv wait', 9, (r) => ms(r.cpuBudget.delivery?.mainThreadWaitMs)],
+    ['dlv wait', 10, (r) => ms(r.cpuBudget.delivery?.mainThreadWaitMs)],
     [
       'steal b/t',
-      10,
+      14,
       (r) =>
         r.cpuBudget.stealMs
           ? `${Math.round(r.cpuBudget.stealMs.baseline)}/${Math.round(r.cpuBudget.stealMs.testwire)}`

@@ -53,9 +53,9 @@ export interface TestwireClientOptions {
    * `http://host:port/events`). Default `http://127.0.0.1:7357`.
    */
   url?: string;
-  /** API key (sent as `?apiKey=`). */
+  /** API key: an `Authorization: Bearer` header in Node, `?apiKey=` in browsers (which cannot send headers). */
   apiKey?: string;
-  /** JWT (sent as `?token=`). */
+  /** JWT: an `Authorization: Bearer` header in Node (`?token=` when an apiKey takes the header), `?token=` in browsers. */
   token?: string;
   /** Event types or selectors to receive (`'test.result'`, `'test.*'`, `'*'`). Default: everything. */
   events?: string[];
@@ -418,6 +418,20 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
   // -------------------------------------------------------------------------------------------------------
   // Connection lifecycle
 
+  /**
+   * Where the credentials go: an `Authorization: Bearer` header where the runtime sends headers (the key
+   * stays out of URLs, which logs and proxies keep), the query otherwise. One header: with both an apiKey
+   * and a token, the token stays in the query.
+   */
+  private credentials(): { query: { apiKey?: string; token?: string }; headers?: Record<string, string> } {
+    const { apiKey, token } = this.options;
+    if (!this.runtime.sendsHeaders || (!apiKey && !token)) return { query: { apiKey, token } };
+    return {
+      query: apiKey && token ? { token } : {},
+      headers: { authorization: `Bearer ${apiKey || token}` },
+    };
+  }
+
   private initialRequest(): SubscribeRequest {
     const { events, patterns, filters } = this.options;
     if (!events?.length && !patterns?.length) return { events: ['*'], ...(filters ? { filters } : {}) };
@@ -455,21 +469,22 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
       this.options.connectTimeoutMs,
     );
     unref(this.connectTimer);
-    const timeout = { handshakeTimeoutMs: this.options.connectTimeoutMs };
+    const { query, headers } = this.credentials();
+    const connector = { handshakeTimeoutMs: this.options.connectTimeoutMs, ...(headers ? { headers } : {}) };
     try {
       if (this.options.transport === 'ws') {
-        const url = withAuth(endpointUrl(this.options.url ?? DEFAULT_URL, 'ws'), this.options);
-        this.conn = this.runtime.webSocket(timeout)(url.toString(), handlers);
+        const url = withAuth(endpointUrl(this.options.url ?? DEFAULT_URL, 'ws'), query);
+        this.conn = this.runtime.webSocket(connector)(url.toString(), handlers);
       } else {
         const url = withSubscription(
-          withAuth(endpointUrl(this.options.url ?? DEFAULT_URL, 'events'), this.options),
+          withAuth(endpointUrl(this.options.url ?? DEFAULT_URL, 'events'), query),
           this.initialRequest(),
         );
         let lastEventId: string | undefined;
         if (this.epochValue) lastEventId = `${this.epochValue}:${this.seqValue}`;
         else if (this.options.replay) lastEventId = '0'; // a bare seq: the broadcaster's current epoch
         this.sseResuming = lastEventId !== undefined;
-        this.conn = this.runtime.eventStream(timeout)(url.toString(), lastEventId, handlers);
+        this.conn = this.runtime.eventStream(connector)(url.toString(), lastEventId, handlers);
       }
     } catch (error) {
       this.shutdown(new TestwireError('INVALID_ARGUMENT', (error as Error).message, { cause: error }), true);

@@ -3,6 +3,8 @@
  * delivery through forced disconnects, lag, restarts and evicted history.
  */
 
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { type Broadcaster, startBroadcaster } from '@testwire/broadcaster';
 import type { AnyEventEnvelope } from '@testwire/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -274,6 +276,46 @@ describe('failures', () => {
     const right = client({ url: p.url, apiKey: 'right-key' });
     await right.connect();
     expect(right.connectionState).toBe('open');
+  });
+
+  it('in Node the credentials go in an Authorization header, never on the URL (WS and SSE)', async () => {
+    // A real HTTP server that records what each request carried, then refuses it.
+    const seen: { url: string; authorization?: string }[] = [];
+    const server = createServer((req, res) => {
+      seen.push({ url: req.url ?? '', authorization: req.headers.authorization });
+      res.writeHead(401).end('no');
+    });
+    server.on('upgrade', (req, socket) => {
+      seen.push({ url: req.url ?? '', authorization: req.headers.authorization });
+      socket.end('HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\n\r\n');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanup.push(() => new Promise((r) => server.close(r)));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const attempt = async (options: Parameters<typeof createClient>[0]) => {
+      const error = await client({ url, reconnect: false, ...options })
+        .connect()
+        .catch((e) => e);
+      expect(error).toMatchObject({ code: 'AUTH_FAILED', status: 401 });
+      return seen.pop();
+    };
+    for (const transport of ['ws', 'sse'] as const) {
+      const key = await attempt({ transport, apiKey: 'k-secret' });
+      expect(key?.authorization).toBe('Bearer k-secret');
+      expect(key?.url).not.toContain('k-secret');
+      const token = await attempt({ transport, token: 'a.b.c' });
+      expect(token?.authorization).toBe('Bearer a.b.c');
+      expect(token?.url).not.toContain('token=');
+      // one header: the key takes it, the token stays in the query
+      const both = await attempt({ transport, apiKey: 'k-secret', token: 'a.b.c' });
+      expect(both?.authorization).toBe('Bearer k-secret');
+      expect(new URL(both?.url ?? '', url).searchParams.get('token')).toBe('a.b.c');
+      const none = await client({ url, transport, reconnect: false })
+        .connect()
+        .catch((e) => e);
+      expect(none).toMatchObject({ status: 401 });
+      expect(seen.pop()?.authorization).toBeUndefined();
+    }
   });
 
   it('connection refused: retries per policy, then a clear CONNECTION_FAILED error', async () => {

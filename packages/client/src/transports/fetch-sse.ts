@@ -3,11 +3,11 @@
  * (`Last-Event-ID`), report the HTTP status of a refusal, and leave reconnecting to the client.
  */
 import { SSEParser } from '../sse-parser.js';
-import { type CloseInfo, type EventStreamConnector, once } from './types.js';
+import { type CloseInfo, type ConnectorOptions, type EventStreamConnector, once } from './types.js';
 
 export function fetchEventStream(
   fetchImpl: typeof fetch | undefined,
-  options: { handshakeTimeoutMs: number },
+  options: ConnectorOptions,
 ): EventStreamConnector {
   return (url, lastEventId, handlers) => {
     if (!fetchImpl) throw new TypeError('No fetch implementation: pass options.fetch');
@@ -32,6 +32,7 @@ export function fetchEventStream(
             accept: 'text/event-stream',
             'cache-control': 'no-cache',
             ...(lastEventId ? { 'last-event-id': lastEventId } : {}),
+            ...options.headers,
           },
           signal: controller.signal,
         });

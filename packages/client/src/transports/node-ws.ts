@@ -1,14 +1,21 @@
 /** WebSocket transport for Node, on `ws` (Node 20 has no global WebSocket; `ws` also tells us the HTTP status of a refused upgrade). */
 import WebSocket from 'ws';
-import { type CloseInfo, once, type TransportConnection, type WebSocketConnector } from './types.js';
+import {
+  type CloseInfo,
+  type ConnectorOptions,
+  once,
+  type TransportConnection,
+  type WebSocketConnector,
+} from './types.js';
 
 const BODY_LIMIT = 2048;
 
-export function nodeWebSocket(options: { handshakeTimeoutMs: number }): WebSocketConnector {
+export function nodeWebSocket(options: ConnectorOptions): WebSocketConnector {
   return (url, handlers) => {
     const socket = new WebSocket(url, {
       perMessageDeflate: false,
       handshakeTimeout: options.handshakeTimeoutMs,
+      ...(options.headers ? { headers: options.headers } : {}),
     });
     let opened = false;
     let status: number | undefined;

@@ -42,9 +42,20 @@ export type EventStreamConnector = (
   handlers: TransportHandlers,
 ) => TransportConnection;
 
+export interface ConnectorOptions {
+  handshakeTimeoutMs: number;
+  /** Request headers (runtimes that can send them: `sendsHeaders`). */
+  headers?: Record<string, string>;
+}
+
 export interface Runtime {
-  webSocket(options: { handshakeTimeoutMs: number }): WebSocketConnector;
-  eventStream(options: { handshakeTimeoutMs: number }): EventStreamConnector;
+  webSocket(options: ConnectorOptions): WebSocketConnector;
+  eventStream(options: ConnectorOptions): EventStreamConnector;
+  /**
+   * True when both transports send request headers (Node): credentials then go in an `Authorization`
+   * header, not on URLs that logs and proxies keep. Browsers' WebSocket and EventSource cannot.
+   */
+  sendsHeaders: boolean;
   /** True when the WS transport reports pings (onActivity), so an idle but healthy link is told apart from a dead one. */
   reportsPings: boolean;
 }
