@@ -1,6 +1,7 @@
 /**
- * Conformance driver for Playwright Test (compat/playwright): runs the real `playwright test` binary on a
- * copy of fixtures/playwright/<fixture>/ and reads Playwright's own JSON report.
+ * Conformance drivers for Playwright Test, current (compat/playwright) and the oldest supported release
+ * (compat/playwright-1.40, the peer range's floor): run the real `playwright test` binary on a copy of
+ * fixtures/playwright/<fixture>/ and read Playwright's own JSON report.
  *
  * The fixture's playwright.config.mjs always has the `list` and `json` reporters and adds
  * `@testwire/playwright` when TESTWIRE_CONFORMANCE_REPORTER=1. Fixture tests are plain Node code (no page),
@@ -11,10 +12,6 @@ import path from 'node:path';
 import type { TestStatus } from '@testwire/protocol';
 import type { NativeReport, NativeTest, RunnerDriver, RunOptions, RunResult } from '../src/driver.js';
 import { copyFixture, REPO_DIR, runnerEnv, runProcess } from '../src/spawn.js';
-
-const COMPAT = path.join(REPO_DIR, 'compat/playwright');
-const WORK = path.join(COMPAT, 'work');
-const BIN = path.join(COMPAT, 'node_modules/.bin/playwright');
 
 // ---------------------------------------------------------------------------------------------------------
 // Playwright JSON report (the subset read here; `JSONReport` in @playwright/test/reporter)
@@ -63,59 +60,65 @@ export function normalizeJsonReport(report: JsonReport): NativeReport {
   return { tests, success };
 }
 
-async function run(options: RunOptions): Promise<RunResult> {
-  const { dir, cleanup } = copyFixture('playwright', 'playwright', options.fixture);
-  const reportFile = path.join(dir, 'report.json');
-  try {
-    const env = runnerEnv({
-      ...options.env,
-      TESTWIRE_CONFORMANCE_REPORTER: options.reporter ? '1' : '0',
-      TESTWIRE_CONFORMANCE_JSON: reportFile,
-    });
-    // FORCE_COLOR=0 already turns colours off; NO_COLOR beside it makes every Node process print a warning.
-    delete env.NO_COLOR;
-    const result = await runProcess(BIN, ['test'], {
-      cwd: dir,
-      env,
-      timeoutMs: options.timeoutMs ?? 120_000,
-    });
-    let native: NativeReport = { tests: [], success: false };
+function createDriver(id: 'playwright' | 'playwright-1.40'): RunnerDriver {
+  const compat = path.join(REPO_DIR, 'compat', id);
+  const work = path.join(compat, 'work');
+  const bin = path.join(compat, 'node_modules/.bin/playwright');
+
+  async function run(options: RunOptions): Promise<RunResult> {
+    const { dir, cleanup } = copyFixture(id, 'playwright', options.fixture);
+    const reportFile = path.join(dir, 'report.json');
     try {
-      native = normalizeJsonReport(JSON.parse(await readFile(reportFile, 'utf8')) as JsonReport);
-    } catch {
-      // No report (runner killed or crashed): the empty report makes the comparison fail visibly.
+      const env = runnerEnv({
+        ...options.env,
+        TESTWIRE_CONFORMANCE_REPORTER: options.reporter ? '1' : '0',
+        TESTWIRE_CONFORMANCE_JSON: reportFile,
+      });
+      // FORCE_COLOR=0 already turns colours off; NO_COLOR beside it makes every Node process print a warning.
+      delete env.NO_COLOR;
+      const result = await runProcess(bin, ['test'], {
+        cwd: dir,
+        env,
+        timeoutMs: options.timeoutMs ?? 120_000,
+      });
+      let native: NativeReport = { tests: [], success: false };
+      try {
+        native = normalizeJsonReport(JSON.parse(await readFile(reportFile, 'utf8')) as JsonReport);
+      } catch {
+        // No report (runner killed or crashed): the empty report makes the comparison fail visibly.
+      }
+      return { ...result, native };
+    } finally {
+      cleanup();
     }
-    return { ...result, native };
-  } finally {
-    cleanup();
   }
-}
 
-/**
- * Durations (`(305ms)`, `(1.2s)`, `(1.0m)`), the fixture copy's absolute path (in stack frames) and process
- * ids in Node warnings differ between two runs of the same fixture; nothing else in the list reporter's
- * output does.
- */
-export function normalizeOutput(output: string): string {
-  return output
-    .replace(/\r\n/g, '\n')
-    .replace(/\(node:\d+\)/g, '(node:<pid>)')
-    .replace(new RegExp(`${escapeRegExp(WORK)}[\\\\/][^\\\\/\\s]+`, 'g'), '<fixture>')
-    .replace(/\b\d+(?:\.\d+)?(?:ms|s|m|h)\b/g, '<duration>');
-}
+  /**
+   * Durations (`(305ms)`, `(1.2s)`, `(1.0m)`), the fixture copy's absolute path (in stack frames) and process
+   * ids in Node warnings differ between two runs of the same fixture; nothing else in the list reporter's
+   * output does.
+   */
+  function normalizeOutput(output: string): string {
+    return output
+      .replace(/\r\n/g, '\n')
+      .replace(/\(node:\d+\)/g, '(node:<pid>)')
+      .replace(new RegExp(`${escapeRegExp(work)}[\\\\/][^\\\\/\\s]+`, 'g'), '<fixture>')
+      .replace(/\b\d+(?:\.\d+)?(?:ms|s|m|h)\b/g, '<duration>');
+  }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-export const drivers: RunnerDriver[] = [
-  {
-    id: 'playwright',
+  return {
+    id,
     framework: 'playwright',
     // test.fixme is reported as skipped: the JSON report cannot tell a todo from a skip.
     nativeTodo: false,
     outputAttribution: 'test',
     run,
     normalizeOutput,
-  },
-];
+  };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+export const drivers: RunnerDriver[] = [createDriver('playwright'), createDriver('playwright-1.40')];
