@@ -44,7 +44,6 @@ export function endpointClient(endpoint: Endpoint, options: EndpointClientOption
   });
 }
 
-/** The one-line error for a client error that ends the command. */
 /** The endpoint refused us (401/403): with a key, the key is wrong; without one, one is needed. */
 export function authError(endpoint: Endpoint, status: number | undefined): CliError {
   return new CliError(
@@ -56,6 +55,7 @@ export function authError(endpoint: Endpoint, status: number | undefined): CliEr
   );
 }
 
+/** The one-line error for a client error that ends the command. */
 export function connectionError(error: unknown, endpoint: Endpoint): CliError {
   if (error instanceof CliError) return error;
   if (!(error instanceof TestwireError)) {

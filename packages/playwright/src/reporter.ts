@@ -34,7 +34,7 @@ import {
   type ReporterOptions,
 } from '@testwire/reporter-core';
 import { attemptStatus, willRetry } from './status.js';
-import { relativeFile, TestRefs } from './test-ref.js';
+import { TestRefs } from './test-ref.js';
 
 /**
  * Options of `['@testwire/playwright', { … }]` in `playwright.config`. All optional; the environment
@@ -127,7 +127,8 @@ export class TestwireReporter implements Reporter {
       this.#startedFiles.clear();
       const tests = suite.allTests();
       const files = new Set<string>();
-      for (const test of tests) files.add(relativeFile(config.rootDir, test.location.file));
+      // As given: the core makes them root-relative once per file, as it does the tests' files.
+      for (const test of tests) files.add(test.location.file);
       const projects = config.projects.map((project) => project.name).filter(Boolean);
       core.runStarted({
         totalTests: tests.length,
