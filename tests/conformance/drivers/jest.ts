@@ -6,8 +6,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { TestStatus } from '@testwire/protocol';
-import type { NativeReport, RunnerDriver, RunOptions, RunResult } from '../src/driver.js';
-import { copyFixture, REPO_DIR, runnerEnv, runProcess } from '../src/spawn.js';
+import type { RunnerDriver, RunOptions, RunResult } from '../src/driver.js';
+import { copyFixture, REPO_DIR, readNativeReport, runnerEnv, runProcess } from '../src/spawn.js';
 
 /** Jest JSON `assertionResults[].status` -> testwire status (as @testwire/jest maps them). */
 const STATUS: Record<string, TestStatus> = {
@@ -55,10 +55,9 @@ function jestDriver(id: 'jest-29' | 'jest-30'): RunnerDriver {
           ],
           { cwd: dir, env: runnerEnv(options.env), timeoutMs: options.timeoutMs ?? 120_000 },
         );
-        let native: NativeReport = { tests: [], success: false };
-        try {
+        const native = await readNativeReport(() => {
           const report = JSON.parse(readFileSync(outputFile, 'utf8')) as JestJson;
-          native = {
+          return {
             success: report.success,
             tests: report.testResults.flatMap((file) =>
               file.assertionResults.map((test) => ({
@@ -68,9 +67,7 @@ function jestDriver(id: 'jest-29' | 'jest-30'): RunnerDriver {
               })),
             ),
           };
-        } catch {
-          // no report (jest crashed or was killed): an empty native report makes the comparison fail loudly
-        }
+        });
         // The work dir name is unique per run: replace it so outputs of two runs compare equal.
         const scrub = (text: string) => text.split(dir).join('<fixture>');
         return { ...result, stdout: scrub(result.stdout), stderr: scrub(result.stderr), native };

@@ -15,7 +15,14 @@ import { copyFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NativeReport, NativeTest, RunnerDriver, RunOptions, RunResult } from '../src/driver.js';
-import { copyFixture, REPO_DIR, runnerEnv, runProcess } from '../src/spawn.js';
+import {
+  copyFixture,
+  escapeRegExp,
+  REPO_DIR,
+  readNativeReport,
+  runnerEnv,
+  runProcess,
+} from '../src/spawn.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const FIXTURES = path.resolve(here, '../fixtures/mocha');
@@ -82,14 +89,11 @@ function createDriver(id: 'mocha-10' | 'mocha-11' | 'mocha-12'): RunnerDriver {
         env: runnerEnv(options.env),
         timeoutMs: options.timeoutMs ?? 120_000,
       });
-      let native: NativeReport = { tests: [], success: false };
-      try {
+      const native = await readNativeReport(async () => {
         const report = JSON.parse(await readFile(reportFile, 'utf8')) as JsonReport;
         const titles = JSON.parse(await readFile(`${reportFile}.titles.json`, 'utf8')) as TitleEntry[];
-        native = normalizeJsonReport(report, titles, dir);
-      } catch {
-        // No report (runner killed or crashed): the empty report makes the comparison fail visibly.
-      }
+        return normalizeJsonReport(report, titles, dir);
+      });
       return { ...result, native };
     } finally {
       cleanup();
@@ -115,10 +119,6 @@ function createDriver(id: 'mocha-10' | 'mocha-11' | 'mocha-12'): RunnerDriver {
     run,
     normalizeOutput,
   };
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 export const drivers: RunnerDriver[] = [

@@ -11,7 +11,14 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TestStatus } from '@testwire/protocol';
 import type { NativeReport, NativeTest, RunnerDriver, RunOptions, RunResult } from '../src/driver.js';
-import { copyFixture, REPO_DIR, runnerEnv, runProcess } from '../src/spawn.js';
+import {
+  copyFixture,
+  escapeRegExp,
+  REPO_DIR,
+  readNativeReport,
+  runnerEnv,
+  runProcess,
+} from '../src/spawn.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Playwright JSON report (the subset read here; `JSONReport` in @playwright/test/reporter)
@@ -81,12 +88,9 @@ function createDriver(id: 'playwright' | 'playwright-1.40'): RunnerDriver {
         env,
         timeoutMs: options.timeoutMs ?? 120_000,
       });
-      let native: NativeReport = { tests: [], success: false };
-      try {
-        native = normalizeJsonReport(JSON.parse(await readFile(reportFile, 'utf8')) as JsonReport);
-      } catch {
-        // No report (runner killed or crashed): the empty report makes the comparison fail visibly.
-      }
+      const native = await readNativeReport(async () =>
+        normalizeJsonReport(JSON.parse(await readFile(reportFile, 'utf8')) as JsonReport),
+      );
       return { ...result, native };
     } finally {
       cleanup();
@@ -115,10 +119,6 @@ function createDriver(id: 'playwright' | 'playwright-1.40'): RunnerDriver {
     run,
     normalizeOutput,
   };
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 export const drivers: RunnerDriver[] = [createDriver('playwright'), createDriver('playwright-1.40')];

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestStatus } from '@testwire/protocol';
 import type { NativeReport, NativeTest, RunnerDriver, RunOptions, RunResult } from '../src/driver.js';
+import { escapeRegExp, readNativeReport } from '../src/spawn.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const FIXTURES = path.resolve(here, '../fixtures/vitest');
@@ -105,12 +106,9 @@ function createDriver(id: 'vitest-3' | 'vitest-4'): RunnerDriver {
         },
       ).finally(() => clearTimeout(timer));
       const durationMs = performance.now() - started;
-      let native: NativeReport = { tests: [], success: false };
-      try {
-        native = normalizeJsonReport(JSON.parse(await readFile(reportFile, 'utf8')) as JsonReport, dir);
-      } catch {
-        // No report (runner killed or crashed): the empty report makes the comparison fail visibly.
-      }
+      const native = await readNativeReport(async () =>
+        normalizeJsonReport(JSON.parse(await readFile(reportFile, 'utf8')) as JsonReport, dir),
+      );
       return { exitCode, signal, timedOut, stdout, stderr, native, durationMs };
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -161,10 +159,6 @@ function childEnv(extra: Record<string, string> | undefined): NodeJS.ProcessEnv 
   env.FORCE_COLOR = '0';
   env.NO_COLOR = '1';
   return { ...env, ...extra };
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 export const drivers: RunnerDriver[] = [createDriver('vitest-3'), createDriver('vitest-4')];

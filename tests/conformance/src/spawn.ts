@@ -1,11 +1,12 @@
 /**
- * Helpers any driver may use: a fresh copy of a fixture under compat/<id>/work/, and a child process with
- * a time limit whose output is collected.
+ * Helpers any driver may use: a fresh copy of a fixture under compat/<id>/work/, a child process with a
+ * time limit whose output is collected, the runner's own report read without throwing.
  */
 import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { NativeReport } from './driver.js';
 
 export const CONFORMANCE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const REPO_DIR = resolve(CONFORMANCE_DIR, '../..');
@@ -89,4 +90,23 @@ export function runProcess(
       resolvePromise({ exitCode, signal, timedOut, stdout, stderr, durationMs: Date.now() - started });
     });
   });
+}
+
+/**
+ * The runner's own report, read and normalized by `read`; an empty one when there is none (the runner
+ * crashed or was killed) or it cannot be read, which makes the comparison with the stream fail visibly.
+ */
+export async function readNativeReport(
+  read: () => NativeReport | Promise<NativeReport>,
+): Promise<NativeReport> {
+  try {
+    return await read();
+  } catch {
+    return { tests: [], success: false };
+  }
+}
+
+/** `text` as a literal inside a RegExp (drivers scrub fixture paths from the runners' output). */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
