@@ -169,7 +169,9 @@ export interface TestSummary {
   flaky?: number;
 }
 
+/** Percentages (0–100, 2 decimals). */
 export interface CoverageTotals {
+  /** testwire: the mean of the four metrics. */
   total?: number;
   statements: number;
   branches: number;
@@ -250,11 +252,24 @@ export interface CoverageCompletedData extends CommonData {
   reports: string[];
 }
 
+/**
+ * A positive threshold is the least percentage (`actual` is a percentage), a negative one the most uncovered
+ * items (`actual` is the uncovered count), as jest and vitest define them.
+ */
 export interface CoverageThresholdData extends CommonData {
   passed: boolean;
   thresholds: Partial<Record<'statements' | 'branches' | 'functions' | 'lines', number>>;
   actual: Partial<Record<'statements' | 'branches' | 'functions' | 'lines', number>>;
-  failures: { metric: string; threshold: number; actual: number; deficit: number }[];
+  failures: {
+    metric: string;
+    threshold: number;
+    actual: number;
+    deficit: number;
+    /** testwire addition: the file that failed, when the thresholds apply to each file. */
+    file?: string;
+  }[];
+  /** testwire addition: the thresholds were checked per file (vitest `perFile`). */
+  perFile?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -255,8 +255,9 @@ export const eventDataSchemas: Record<EventType, Schema> = {
       passed: bool,
       thresholds: metricMap,
       actual: metricMap,
+      perFile: bool,
       failures: arr(
-        obj({ metric: str, threshold: num, actual: num, deficit: num }, [
+        obj({ metric: str, threshold: num, actual: num, deficit: num, file: str }, [
           'metric',
           'threshold',
           'actual',

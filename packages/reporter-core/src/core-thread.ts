@@ -34,6 +34,7 @@ import {
   type TestRef,
   toPlainOptions,
 } from './core.js';
+import { type CoverageReport, cleanCoverageReport } from './coverage.js';
 import { internalErrorReporter, normalizeError } from './errors.js';
 import { createRunId, PathRelativizer } from './ids.js';
 import { type ReporterCoreOptions, type ResolvedOptions, resolveOptions } from './options.js';
@@ -51,6 +52,7 @@ export type CallMethod =
   | 'fileFailed'
   | 'hookFailed'
   | 'runError'
+  | 'coverage'
   | 'runCompleted'
   | 'performanceSample';
 
@@ -335,6 +337,16 @@ class ThreadedCore implements ReporterCore {
       this.record('runError', this.normalize(error));
     } catch (error) {
       this.internalError('runError', error);
+    }
+  }
+
+  coverage(report: CoverageReport): void {
+    try {
+      if (!this.openRun(false)) return;
+      // Plain data only: an adapter's report may hold getters of a runner object.
+      this.record('coverage', cleanCoverageReport(report));
+    } catch (error) {
+      this.internalError('coverage', error);
     }
   }
 

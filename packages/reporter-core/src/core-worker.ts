@@ -19,6 +19,7 @@ import {
   type TestRef,
 } from './core.js';
 import type { Call, FromCoreThread, ToCoreThread } from './core-thread.js';
+import type { CoverageReport } from './coverage.js';
 import type { ReporterCoreOptions } from './options.js';
 
 const port = parentPort;
@@ -85,6 +86,9 @@ function replay({ core, completing }: Instance, call: Call): void {
         break;
       case 'runError':
         core.runError(call[3] as TestError);
+        break;
+      case 'coverage':
+        core.coverage(call[3] as CoverageReport);
         break;
       case 'runCompleted': {
         const done = core.runCompleted(call[3] as RunResultInfo);

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import type {
+  CoverageTotals,
   EventDataMap,
   EventType,
   PerformanceMetricsData,
@@ -10,6 +11,7 @@ import type {
 } from '@testwire/protocol';
 import { loadBroadcaster } from './broadcaster-loader.js';
 import { createThreadedCore } from './core-thread.js';
+import { type CoverageReport, checkThresholds, cleanCoverageReport, coverageCompleted } from './coverage.js';
 import { type BroadcasterLike, type ConnectOptions, Delivery } from './delivery.js';
 import { detectCi, findPackageName } from './environment.js';
 import { internalErrorReporter, normalizeError, stripAnsi, truncate } from './errors.js';
@@ -93,6 +95,11 @@ export interface ReporterCore {
   hookFailed(test: TestRef | undefined, error: unknown, hook?: string): void;
   /** An error outside any test -> test.failed scope 'run'. */
   runError(error: unknown): void;
+  /**
+   * The run's coverage (before runCompleted) -> coverage.threshold when thresholds are set, coverage.completed,
+   * and the `coverage` of test.completed.
+   */
+  coverage(report: CoverageReport): void;
   /** The run ended -> test.completed, then a flush bounded by flushTimeoutMs. Never rejects. */
   runCompleted(result: RunResultInfo): Promise<void>;
 }
@@ -119,6 +126,7 @@ interface RunState {
   current: string | undefined;
   errors: TestError[];
   progress: ProgressState;
+  coverage?: CoverageTotals;
 }
 
 /**
@@ -591,6 +599,19 @@ export class Core implements ReporterCore {
     });
   }
 
+  coverage(report: CoverageReport): void {
+    this.guard('coverage', () => {
+      const run = this.ensureRun(false);
+      if (!run) return;
+      const cleaned = cleanCoverageReport(report);
+      const threshold = checkThresholds(cleaned, (file) => this.paths.file(file));
+      if (threshold) this.emit('coverage.threshold', threshold);
+      const completed = coverageCompleted(cleaned, threshold);
+      run.coverage = completed.summary;
+      this.emit('coverage.completed', completed);
+    });
+  }
+
   async runCompleted(result: RunResultInfo): Promise<void> {
     try {
       if (!this.enabled) return;
@@ -617,6 +638,7 @@ export class Core implements ReporterCore {
           duration: this.now() - run.startedAt,
           success: result?.success === true,
         },
+        ...(run.coverage ? { coverage: run.coverage } : {}),
         ...(result?.rawStatus ? { rawStatus: result.rawStatus } : {}),
         ...(run.errors.length > 0 ? { errors: run.errors.slice(0, 50) } : {}),
         ...(result?.interrupted ? { interrupted: true } : {}),

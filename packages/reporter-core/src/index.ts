@@ -13,6 +13,14 @@ export {
   type TestOutcome,
   type TestRef,
 } from './core.js';
+export {
+  type CoverageCounts,
+  type CoverageMetric,
+  type CoverageReport,
+  checkThresholds,
+  coveragePct,
+  coverageTotals,
+} from './coverage.js';
 export type { BroadcasterLike } from './delivery.js';
 export { detectCi, findPackageName } from './environment.js';
 export { normalizeError, stripAnsi } from './errors.js';

@@ -102,6 +102,35 @@ describe('reporter core on a worker thread', () => {
     expect(received.filter((e) => e.type === 'test.output' && ids.includes(e.runId))).toHaveLength(0);
   });
 
+  it('sends coverage as plain data: coverage.completed and test.completed’s coverage from the thread', async () => {
+    const reporter = core({ framework: 'vitest' });
+    const metric = (covered: number, total: number) => ({ covered, total });
+    // What an adapter may pass: a runner object with methods and getters (the structured clone refuses those).
+    const totals = {
+      statements: metric(3, 4),
+      branches: metric(1, 2),
+      functions: metric(2, 2),
+      get lines() {
+        return metric(3, 4);
+      },
+      toJSON: () => 'not this',
+    };
+    reporter.runStarted({});
+    reporter.coverage({ provider: 'v8', totals, files: 1, thresholds: { functions: 100 } });
+    await reporter.runCompleted({ success: true });
+    const events = await runOf(reporter.runId);
+    expect(events.map((e) => e.type)).toEqual([
+      'test.started',
+      'coverage.threshold',
+      'coverage.completed',
+      'test.completed',
+    ]);
+    const summary = { statements: 75, branches: 50, functions: 100, lines: 75, total: 75 };
+    expect(events[1]?.data).toMatchObject({ passed: true, failures: [], actual: { functions: 100 } });
+    expect(events[2]?.data).toMatchObject({ provider: 'v8', summary, thresholdsMet: true, files: 1 });
+    expect(events[3]?.data).toMatchObject({ coverage: summary });
+  });
+
   it('sends what JSON keeps of a ref the structured clone refuses', async () => {
     const reporter = core();
     const ref = { file: 'test/c.spec.js', titlePath: ['odd'], extra: () => 'not cloneable' };

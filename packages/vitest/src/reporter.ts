@@ -10,19 +10,23 @@
  *   onHookStart/End             beforeAll/afterAll that added errors                   -> hookFailed
  *   onTestModuleCollected/End   module errors no hook explains (import failed)         -> fileFailed
  *   onUserConsoleLog            -> output, attributed through the log's task id
- *   onTestRunEnd                never-finished tests, unhandled errors, then the awaited, bounded flush
+ *   onCoverage (4, 5)           the run's coverage map, before onTestRunEnd               -> coverage
+ *   onFinished (3)              Vitest 3 hands the coverage map here, beside onTestRunEnd
+ *   onTestRunEnd                never-finished tests, unhandled errors, coverage, then the awaited, bounded flush
  *
  * A watch-mode rerun is a new `onTestRunStart`, so a new run with its own run id.
  * Every hook is guarded: the reporter never throws into Vitest and never prints; Vitest's exit code and
  * terminal output are the same with or without it.
  */
 import {
+  checkThresholds,
   createReporterCore,
   type ReporterCore,
   type ReporterCoreOptions,
   type ReporterOptions,
   type TestRef,
 } from '@testwire/reporter-core';
+import { coverageReportOf } from './coverage.js';
 import { outcomesOf } from './outcome.js';
 import type {
   VitestContext,
@@ -73,6 +77,8 @@ export class TestwireVitestReporter {
   /** One core for the reporter's life: each run (watch-mode rerun) is a new run of the same core. */
   private core: ReporterCore | undefined;
   private run: RunState | undefined;
+  /** The coverage map of the run that is ending (onCoverage / Vitest 3's onFinished), until onTestRunEnd. */
+  private coverageMap: unknown;
   private readonly refs = new WeakMap<VitestTestCase, TestRef>();
 
   /** Options are checked by reporter-core: a bad one is reported once on stderr, never fails the run. */
@@ -227,6 +233,19 @@ export class TestwireVitestReporter {
     });
   }
 
+  /** Vitest >= 4: the run's coverage, just before onTestRunEnd (only when coverage is enabled). */
+  onCoverage(coverage: unknown): void {
+    this.coverageMap = coverage;
+  }
+
+  /**
+   * Vitest 3 calls this beside onTestRunEnd (both started at once) with the coverage map, and onCoverage only
+   * after both; onTestRunEnd yields once so that the map is here when the run completes. Vitest 4 dropped it.
+   */
+  onFinished(_files?: unknown, _errors?: unknown, coverage?: unknown): void {
+    if (coverage !== undefined) this.coverageMap = coverage;
+  }
+
   /**
    * Called when the run finished (awaited by Vitest). Success follows Vitest's exit code: the run's
    * reason is `passed` and there is no unhandled error (unless `dangerouslyIgnoreUnhandledErrors`).
@@ -236,7 +255,11 @@ export class TestwireVitestReporter {
     unhandledErrors: ReadonlyArray<VitestError>,
     reason: VitestRunEndReason,
   ): Promise<void> {
+    // Vitest 3: its onFinished (with the coverage map) is called right after this returns its promise.
+    if (this.vitest?.config.coverage?.enabled === true) await Promise.resolve();
     const run = this.run;
+    const coverageMap = this.coverageMap;
+    this.coverageMap = undefined;
     if (!run) return;
     this.run = undefined;
     let success = false;
@@ -259,6 +282,13 @@ export class TestwireVitestReporter {
       for (const error of errors) run.core.runError(error);
       const ignoreErrors = this.vitest?.config.dangerouslyIgnoreUnhandledErrors === true;
       success = reason === 'passed' && (errors.length === 0 || ignoreErrors);
+    });
+    this.guard(() => {
+      const report = coverageReportOf(coverageMap, this.vitest?.config.coverage);
+      if (!report) return;
+      run.core.coverage(report);
+      // Vitest checks the thresholds after this hook and exits with 1 when one is not met.
+      if (checkThresholds(report)?.passed === false) success = false;
     });
     try {
       await run.core.runCompleted({

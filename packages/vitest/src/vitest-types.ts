@@ -5,7 +5,7 @@
  * type declarations differ; declaring only what we read (optional where a version may lack it) keeps the
  * code honest about feature detection and the published `.d.ts` free of one major's types. Each type is
  * a structural subset of Vitest's own, so an instance of the reporter is assignable to Vitest's
- * `Reporter` (checked in test/types.test.ts).
+ * `Reporter` (checked in test/vitest-run.test.ts).
  */
 
 /** `TestCase.result().state` — exhaustive for Vitest 3 and 4. */
@@ -131,5 +131,33 @@ export interface VitestContext {
     readonly pool?: unknown;
     readonly bail?: unknown;
     readonly testTimeout?: unknown;
+    readonly coverage?: VitestCoverageOptions;
   };
+}
+
+/** The resolved `test.coverage` options this reporter reads. */
+export interface VitestCoverageOptions {
+  readonly enabled?: boolean;
+  /** `v8`, `istanbul` or `custom`. */
+  readonly provider?: string;
+  /** Resolved to `[name, options]` tuples; a bare name where a version keeps it. */
+  readonly reporter?: ReadonlyArray<unknown>;
+  /** Metric keys (a negative number: most uncovered items), `100`, `perFile`, `autoUpdate`, glob keys. */
+  readonly thresholds?: object;
+}
+
+/** istanbul-lib-coverage's CoverageMap, as both Vitest providers hand it to `onCoverage`. */
+export interface VitestCoverageMap {
+  getCoverageSummary(): VitestCoverageSummary;
+  files?(): string[];
+  fileCoverageFor?(file: string): { toSummary(): VitestCoverageSummary };
+}
+
+type VitestCoverageCounts = { readonly total: number; readonly covered: number };
+export interface VitestCoverageSummary {
+  readonly data?: Readonly<Record<string, VitestCoverageCounts>>;
+  readonly lines?: VitestCoverageCounts;
+  readonly statements?: VitestCoverageCounts;
+  readonly functions?: VitestCoverageCounts;
+  readonly branches?: VitestCoverageCounts;
 }

@@ -1,0 +1,156 @@
+import type { CoverageCompletedData, CoverageThresholdData, CoverageTotals } from '@testwire/protocol';
+
+/** The four metrics of an istanbul-style coverage summary, as jest and vitest report them. */
+export const COVERAGE_METRICS = ['statements', 'branches', 'functions', 'lines'] as const;
+export type CoverageMetric = (typeof COVERAGE_METRICS)[number];
+
+/** Covered and total items of each metric (what istanbul's `getCoverageSummary()` holds). */
+export type CoverageCounts = Record<CoverageMetric, { covered: number; total: number }>;
+
+/**
+ * A run's coverage as the adapter read it from its runner, before any percentage is taken: the core derives
+ * the percentages, the threshold verdict and the events (coverage.threshold, coverage.completed, and the
+ * `coverage` of test.completed), so every runner reports them alike.
+ */
+export interface CoverageReport {
+  /** The coverage provider: `v8`, `istanbul`, `babel`, … */
+  provider: string;
+  /** Counts over every file of the report. */
+  totals: CoverageCounts;
+  /** Files in the report. */
+  files: number;
+  /** Report formats the runner writes (`text`, `html`, `lcov`, …). */
+  reports?: string[];
+  /**
+   * The runner's global thresholds, as jest's `coverageThreshold.global` and vitest's `coverage.thresholds`
+   * define them: a positive number is the least percentage, a negative one the most uncovered items.
+   */
+  thresholds?: Partial<Record<CoverageMetric, number>>;
+  /** Per-file counts, when the thresholds apply to each file (vitest `thresholds.perFile`). */
+  perFile?: { file: string; totals: CoverageCounts }[];
+}
+
+/**
+ * Percentage as istanbul-lib-coverage computes it (cut, not rounded, to 2 decimals: 2 of 3 is 66.66), so
+ * the figures are the ones the runner prints; 100 when there is nothing to cover, as istanbul says.
+ */
+export function coveragePct(covered: number, total: number): number {
+  if (!(total > 0)) return 100;
+  return Math.floor((100_000 * covered) / total / 10) / 100;
+}
+
+/** The four percentages, and `total`: their mean (the contract's single figure for a run). */
+export function coverageTotals(counts: CoverageCounts): CoverageTotals {
+  const statements = coveragePct(counts.statements.covered, counts.statements.total);
+  const branches = coveragePct(counts.branches.covered, counts.branches.total);
+  const functions = coveragePct(counts.functions.covered, counts.functions.total);
+  const lines = coveragePct(counts.lines.covered, counts.lines.total);
+  const total = Math.round(((statements + branches + functions + lines) / 4) * 100) / 100;
+  return { total, statements, branches, functions, lines };
+}
+
+/**
+ * Checks counts against thresholds the way jest and vitest do: `pct < threshold` fails a positive one,
+ * more than `-threshold` uncovered items a negative one. With `perFile`, every file is checked (a failure
+ * names its file).
+ */
+export function checkThresholds(
+  report: Pick<CoverageReport, 'totals' | 'thresholds' | 'perFile'>,
+  relativize: (file: string) => string = (file) => file,
+): CoverageThresholdData | undefined {
+  const thresholds: CoverageThresholdData['thresholds'] = {};
+  for (const metric of COVERAGE_METRICS) {
+    const value = report.thresholds?.[metric];
+    if (typeof value === 'number' && Number.isFinite(value)) thresholds[metric] = value;
+  }
+  if (Object.keys(thresholds).length === 0) return undefined;
+  const actualTotals = coverageTotals(report.totals);
+  const actual: CoverageThresholdData['actual'] = {};
+  const failures: CoverageThresholdData['failures'] = [];
+  const check = (counts: CoverageCounts, file?: string) => {
+    for (const metric of COVERAGE_METRICS) {
+      const threshold = thresholds[metric];
+      if (threshold === undefined) continue;
+      const { covered, total } = counts[metric];
+      const value = threshold >= 0 ? coveragePct(covered, total) : total - covered;
+      if (file === undefined) actual[metric] = value;
+      const deficit = threshold >= 0 ? threshold - value : value + threshold;
+      if (deficit > 0)
+        failures.push({
+          metric,
+          threshold,
+          actual: value,
+          deficit: Math.round(deficit * 100) / 100,
+          ...(file !== undefined ? { file: relativize(file) } : {}),
+        });
+    }
+  };
+  if (report.perFile) for (const entry of report.perFile) check(entry.totals, entry.file);
+  else check(report.totals);
+  // With perFile, `actual` still shows the run's figures (what a reader compares at a glance).
+  if (report.perFile)
+    for (const metric of COVERAGE_METRICS)
+      if (thresholds[metric] !== undefined && actual[metric] === undefined) {
+        const { covered, total } = report.totals[metric];
+        actual[metric] = (thresholds[metric] as number) >= 0 ? actualTotals[metric] : total - covered;
+      }
+  return {
+    passed: failures.length === 0,
+    thresholds,
+    actual,
+    failures,
+    ...(report.perFile ? { perFile: true } : {}),
+  };
+}
+
+/** coverage.completed's data (without framework/project, which the core adds to every event). */
+export function coverageCompleted(
+  report: CoverageReport,
+  threshold: CoverageThresholdData | undefined,
+): Omit<CoverageCompletedData, 'framework'> {
+  return {
+    provider: report.provider,
+    summary: coverageTotals(report.totals),
+    thresholdsMet: threshold ? threshold.passed : true,
+    files: report.files,
+    reports: report.reports ?? [],
+  };
+}
+
+/** A report as an adapter may hand it over (counts from a runner object): non-numbers become 0. */
+export function cleanCoverageReport(report: CoverageReport): CoverageReport {
+  if (typeof report !== 'object' || report === null)
+    throw new TypeError(`expected a coverage report, got ${report}`);
+  const counts = (input: CoverageCounts | undefined): CoverageCounts => {
+    const out = {} as CoverageCounts;
+    for (const metric of COVERAGE_METRICS) {
+      const entry = input?.[metric];
+      out[metric] = { covered: count(entry?.covered), total: count(entry?.total) };
+    }
+    return out;
+  };
+  const cleaned: CoverageReport = {
+    provider: typeof report.provider === 'string' && report.provider ? report.provider : 'unknown',
+    totals: counts(report.totals),
+    files: count(report.files),
+    reports: Array.isArray(report.reports) ? report.reports.map(String) : [],
+  };
+  if (report.thresholds) {
+    const thresholds: Partial<Record<CoverageMetric, number>> = {};
+    for (const metric of COVERAGE_METRICS) {
+      const value = report.thresholds[metric];
+      if (typeof value === 'number' && Number.isFinite(value)) thresholds[metric] = value;
+    }
+    cleaned.thresholds = thresholds;
+  }
+  if (Array.isArray(report.perFile))
+    cleaned.perFile = report.perFile.map((entry) => ({
+      file: String(entry.file),
+      totals: counts(entry.totals),
+    }));
+  return cleaned;
+}
+
+function count(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0;
+}

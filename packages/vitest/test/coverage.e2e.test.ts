@@ -1,0 +1,120 @@
+/**
+ * Coverage end to end on Vitest 3 and 4 (compat/vitest-<major>): `vitest run --coverage.enabled …` as a user
+ * runs it, with `--reporter=@testwire/vitest` streaming into a real broadcaster and a real WebSocket
+ * subscriber. Vitest 4 hands reporters the coverage map in `onCoverage` before `onTestRunEnd`; Vitest 3 in
+ * `onFinished`, beside `onTestRunEnd`. Either way the run's coverage events must precede its test.completed
+ * and carry the figures Vitest writes itself (`json-summary`), and test.completed must agree with the exit
+ * code Vitest sets for a missed threshold.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Broadcaster, startBroadcaster } from '@testwire/broadcaster';
+import type { AnyEventEnvelope } from '@testwire/protocol';
+import { WebSocketTester } from '@testwire/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = join(here, '..', '..', '..');
+const fixture = join(here, 'fixtures', 'covered');
+
+let broadcaster: Broadcaster;
+const subscriber = new WebSocketTester({ timeout: 10_000 });
+
+beforeAll(async () => {
+  broadcaster = await startBroadcaster({ port: 0, host: '127.0.0.1' });
+  await subscriber.connectWebSocket(broadcaster.wsUrl);
+  await subscriber.sendMessage({ type: 'subscribe', patterns: ['*'] });
+  await subscriber.waitForMessage((message) => message.type === 'subscribed');
+});
+
+afterAll(async () => {
+  await subscriber.disconnect();
+  await broadcaster?.close({ timeoutMs: 2000 });
+});
+
+/** Runs `vitest run` of compat/vitest-<major> on a copy of the fixture; resolves with its exit code. */
+function vitestRun(major: number, dir: string, args: string[]): Promise<number | null> {
+  const env: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: '0', TESTWIRE_URL: broadcaster.url };
+  for (const key of Object.keys(env))
+    if (key.startsWith('TESTWIRE_') && key !== 'TESTWIRE_URL') delete env[key];
+  delete env.TESTWIRE;
+  delete env.NODE_OPTIONS;
+  delete env.VITEST;
+  const bin = join(repo, 'compat', `vitest-${major}`, 'node_modules', 'vitest', 'vitest.mjs');
+  const child = spawn(process.execPath, [bin, 'run', ...args], { cwd: dir, env, stdio: 'ignore' });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+  return new Promise((resolve) =>
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    }),
+  );
+}
+
+/** Every event of the run of `rootName`, once its test.completed arrived. */
+async function completedRun(rootName: string): Promise<AnyEventEnvelope[]> {
+  const started: AnyEventEnvelope = await subscriber.waitForMessage(
+    (message) => message.type === 'test.started' && message.data?.run?.rootName === rootName,
+  );
+  await subscriber.waitForMessage(
+    (message) => message.type === 'test.completed' && message.runId === started.runId,
+  );
+  return subscriber.getMessages().filter((message) => message.runId === started.runId);
+}
+
+describe.each([3, 4])('vitest %i --coverage', (major) => {
+  it('streams coverage.threshold and coverage.completed with Vitest’s own figures, before test.completed', async () => {
+    const name = `vitest-coverage-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const dir = join(repo, 'compat', `vitest-${major}`, 'work', name);
+    mkdirSync(dirname(dir), { recursive: true });
+    cpSync(fixture, dir, { recursive: true });
+    try {
+      const exitCode = await vitestRun(major, dir, [
+        '--reporter=default',
+        '--reporter=@testwire/vitest',
+        '--coverage.enabled',
+        '--coverage.provider=v8',
+        '--coverage.include=src/**',
+        '--coverage.reporter=json-summary',
+        '--coverage.reporter=text',
+        '--coverage.thresholds.lines=100',
+        '--coverage.thresholds.statements=10',
+      ]);
+      // The tests pass; the lines threshold does not.
+      expect(exitCode).toBe(1);
+      const own = JSON.parse(readFileSync(join(dir, 'coverage', 'coverage-summary.json'), 'utf8')).total;
+
+      const events = await completedRun(name);
+      const types = events.map((e) => e.type);
+      expect(types[0]).toBe('test.started');
+      expect(types.filter((t) => t.startsWith('coverage.') || t === 'test.completed')).toEqual([
+        'coverage.threshold',
+        'coverage.completed',
+        'test.completed',
+      ]);
+      const data = (type: string) => events.find((e) => e.type === type)?.data as Record<string, any>;
+      const completed = data('coverage.completed');
+      expect(completed).toMatchObject({
+        framework: 'vitest',
+        provider: 'v8',
+        files: 1,
+        reports: ['json-summary', 'text'],
+        thresholdsMet: false,
+      });
+      for (const metric of ['statements', 'branches', 'functions', 'lines'])
+        expect(completed.summary[metric], metric).toBe(own[metric].pct);
+      expect(data('coverage.threshold')).toMatchObject({
+        passed: false,
+        thresholds: { lines: 100, statements: 10 },
+        failures: [{ metric: 'lines', threshold: 100, actual: own.lines.pct }],
+      });
+      expect(data('test.completed').summary).toMatchObject({ passed: 2, failed: 0, success: false });
+      expect(data('test.completed').coverage).toEqual(completed.summary);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
