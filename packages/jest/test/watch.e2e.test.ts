@@ -11,32 +11,27 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Broadcaster, startBroadcaster } from '@testwire/broadcaster';
 import type { AnyEventEnvelope } from '@testwire/protocol';
+import { WebSocketTester } from '@testwire/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const compatDir = (major: number) => join(repo, 'compat', `jest-${major}`);
 
 let broadcaster: Broadcaster;
-let socket: WebSocket;
-const received: AnyEventEnvelope[] = [];
+const subscriber = new WebSocketTester();
+/** Every event the subscriber received so far. */
+const received = (): AnyEventEnvelope[] =>
+  subscriber.getMessages().filter((m) => typeof m.seq === 'number' && typeof m.runId === 'string');
 
 beforeAll(async () => {
   broadcaster = await startBroadcaster({ port: 0, host: '127.0.0.1' });
-  socket = new WebSocket(broadcaster.wsUrl);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.on('message', (raw) => {
-      const message = JSON.parse(String(raw));
-      if (message.type === 'subscribed') resolve();
-      if (typeof message.seq === 'number' && typeof message.runId === 'string') received.push(message);
-    });
-    socket.once('open', () => socket.send(JSON.stringify({ type: 'subscribe', patterns: ['*'] })));
-  });
+  await subscriber.connectWebSocket(broadcaster.wsUrl);
+  await subscriber.sendMessage({ type: 'subscribe', patterns: ['*'] });
+  await subscriber.waitForMessage((message) => message.type === 'subscribed');
 });
 
 afterAll(async () => {
-  socket?.close();
+  await subscriber.disconnect();
   await broadcaster?.close({ timeoutMs: 2000 });
 });
 
@@ -82,11 +77,13 @@ describe.each([29, 30])('jest %i --watchAll', (major) => {
     );
     const completedRuns = () => {
       const ids = new Set(
-        received
+        received()
           .filter((e) => e.type === 'test.started' && e.data.run?.rootName === rootName)
           .map((e) => e.runId),
       );
-      return received.filter((e) => e.type === 'test.completed' && ids.has(e.runId)).map((e) => e.runId);
+      return received()
+        .filter((e) => e.type === 'test.completed' && ids.has(e.runId))
+        .map((e) => e.runId);
     };
     const until = async (runs: number) => {
       const deadline = Date.now() + 20_000;
@@ -109,7 +106,7 @@ describe.each([29, 30])('jest %i --watchAll', (major) => {
       const runIds = completedRuns();
       expect(new Set(runIds).size).toBe(4);
       for (const runId of runIds) {
-        const events = received.filter((e) => e.runId === runId);
+        const events = received().filter((e) => e.runId === runId);
         expect(events[0]?.type).toBe('test.started');
         expect(events.at(-1)?.type).toBe('test.completed');
         const finals = Object.fromEntries(

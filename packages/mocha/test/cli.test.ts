@@ -13,30 +13,25 @@ import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { type Broadcaster, startBroadcaster } from '@testwire/broadcaster';
 import type { AnyEventEnvelope } from '@testwire/protocol';
+import { WebSocketTester } from '@testwire/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { cleanEnv, fixturesDir, MAJORS, type Major, mochaDir, runMochaCli } from './helpers/run.js';
 
 let broadcaster: Broadcaster;
-let socket: WebSocket;
-const received: AnyEventEnvelope[] = [];
+const subscriber = new WebSocketTester();
+/** Every event the subscriber received so far. */
+const received = (): AnyEventEnvelope[] =>
+  subscriber.getMessages().filter((m) => typeof m.seq === 'number' && typeof m.runId === 'string');
 
 beforeAll(async () => {
   broadcaster = await startBroadcaster({ port: 0, host: '127.0.0.1' });
-  socket = new WebSocket(broadcaster.wsUrl);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.on('message', (raw) => {
-      const message = JSON.parse(String(raw));
-      if (message.type === 'subscribed') resolve();
-      if (typeof message.seq === 'number' && typeof message.runId === 'string') received.push(message);
-    });
-    socket.once('open', () => socket.send(JSON.stringify({ type: 'subscribe', patterns: ['*'] })));
-  });
+  await subscriber.connectWebSocket(broadcaster.wsUrl);
+  await subscriber.sendMessage({ type: 'subscribe', patterns: ['*'] });
+  await subscriber.waitForMessage((message) => message.type === 'subscribed');
 });
 
 afterAll(async () => {
-  socket?.close();
+  await subscriber.disconnect();
   await broadcaster?.close({ timeoutMs: 2000 });
 });
 
@@ -53,8 +48,9 @@ async function eventsOf(dir: string): Promise<AnyEventEnvelope[]> {
   const rootName = dir.split('/').pop();
   const deadline = Date.now() + 5000;
   for (;;) {
-    const started = received.find((e) => e.type === 'test.started' && e.data.run?.rootName === rootName);
-    const events = started ? received.filter((e) => e.runId === started.runId) : [];
+    const all = received();
+    const started = all.find((e) => e.type === 'test.started' && e.data.run?.rootName === rootName);
+    const events = started ? all.filter((e) => e.runId === started.runId) : [];
     if (events.some((e) => e.type === 'test.completed') || Date.now() > deadline) return events;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -226,11 +222,13 @@ describe('mocha --watch', () => {
     );
     const completedRuns = () => {
       const ids = new Set(
-        received
+        received()
           .filter((e) => e.type === 'test.started' && e.data.run?.rootName === rootName)
           .map((e) => e.runId),
       );
-      return received.filter((e) => e.type === 'test.completed' && ids.has(e.runId)).map((e) => e.runId);
+      return received()
+        .filter((e) => e.type === 'test.completed' && ids.has(e.runId))
+        .map((e) => e.runId);
     };
     const until = async (runs: number) => {
       const deadline = Date.now() + 15_000;
@@ -253,7 +251,7 @@ describe('mocha --watch', () => {
       const runIds = completedRuns();
       expect(new Set(runIds).size).toBe(4);
       for (const runId of runIds) {
-        expect(finals(received.filter((e) => e.runId === runId))).toEqual({
+        expect(finals(received().filter((e) => e.runId === runId))).toEqual({
           'alpha > passes': 'passed',
           'alpha > fails': 'failed',
           'alpha > is a todo': 'todo',
