@@ -4,8 +4,10 @@ import {
   createReporterCore,
   type ReporterCore,
   type ReporterOptions,
+  type RunResultInfo,
   type TestRef,
 } from '@testwire/reporter-core';
+import { type JestCoverageConfig, jestCoverageReport } from './coverage.js';
 import { mapJestStatus } from './status.js';
 
 /**
@@ -16,12 +18,13 @@ export type TestwireJestOptions = ReporterOptions;
 
 // Structural types of what jest hands a reporter: the subset read here, identical in jest 29 and 30.
 // (Importing @jest/* types would tie the published declarations to one jest major.)
-interface JestGlobalConfig {
+interface JestGlobalConfig extends JestCoverageConfig {
   rootDir: string;
   watch?: boolean;
   watchAll?: boolean;
   ci?: boolean;
   collectCoverage?: boolean;
+  forceExit?: boolean;
   maxWorkers?: number;
   bail?: number;
   shard?: { shardIndex: number; shardCount: number } | null;
@@ -54,6 +57,10 @@ interface JestTestFileResult {
 }
 interface JestAggregatedResult {
   numTotalTestSuites: number;
+  /** Set by Jest after every reporter's onRunComplete: the run's verdict and exit code. */
+  success?: boolean;
+  /** Set by Jest's CoverageReporter, which runs after custom reporters. */
+  coverageMap?: unknown;
   numFailedTests: number;
   numRuntimeErrorTestSuites: number;
   wasInterrupted?: boolean;
@@ -71,7 +78,7 @@ const JEST_TIMEOUT = /Exceeded timeout of \d+\s*ms/;
  *   onTestFileStart ─> fileStarted    onTestCaseResult ─> testResult (per attempt, live)
  *   onTestFileResult ─> results jest did not send live (skipped, or every result on old jest 29 minors),
  *                       console output (file-level: jest does not attribute it to a test), testExecError
- *   onRunComplete ─> runCompleted (bounded flush)
+ *   onRunComplete ─> runCompleted (bounded flush); with coverage, once Jest decided the run (see below)
  */
 export class TestwireJestReporter {
   private readonly core: ReporterCore;
@@ -204,15 +211,75 @@ export class TestwireJestReporter {
         !results?.snapshot?.failure &&
         !results?.runExecError &&
         !results?.wasInterrupted;
-      await this.core.runCompleted({
+      const info: RunResultInfo = {
         success,
         rawStatus: results?.wasInterrupted ? 'interrupted' : success ? 'passed' : 'failed',
         interrupted: results?.wasInterrupted === true,
         errors: results?.runExecError ? [results.runExecError] : [],
-      });
+      };
+      if (this.completeAfterCoverage(results, info)) return;
+      await this.core.runCompleted(info);
     } catch {
       // never throw into jest
     }
+  }
+
+  /**
+   * With coverage on, Jest's CoverageReporter runs after this reporter: the coverage map and the threshold
+   * verdict do not exist yet. Jest decides the run — `results.success = …`, its exit code, false for a
+   * missed threshold — after every reporter returned, so the run completes at that assignment instead:
+   * coverage.threshold / coverage.completed, then test.completed with Jest's own verdict. Jest does not await
+   * that flush; the core holds the process until it is done (bounded by `flushTimeoutMs`), and a local
+   * broadcaster takes milliseconds. Not when Jest exits or throws right after the reporters (`--forceExit`,
+   * `bail` reached, a run error): the run completes here, without coverage. If Jest never assigns (another
+   * path), the run completes when the event loop empties.
+   */
+  private completeAfterCoverage(results: JestAggregatedResult, info: RunResultInfo): boolean {
+    const config = this.globalConfig;
+    if (!config?.collectCoverage || config.forceExit || results?.runExecError) return false;
+    const watching = Boolean(config.watch || config.watchAll);
+    if (!watching && config.bail && results.numFailedTests >= config.bail) return false;
+    const own = Object.getOwnPropertyDescriptor(results, 'success');
+    if (!own?.configurable || !('value' in own)) return false;
+    let value = own.value as boolean | undefined;
+    let completed = false;
+    const complete = (jestSuccess: boolean | undefined) => {
+      if (completed) return;
+      completed = true;
+      process.off('beforeExit', onBeforeExit);
+      const success = typeof jestSuccess === 'boolean' ? jestSuccess : info.success;
+      try {
+        // Jest failed a run whose tests and snapshots passed: its coverage reporter's threshold error.
+        const thresholdsFailed = info.success && !success;
+        const report = jestCoverageReport(results.coverageMap, config, thresholdsFailed);
+        if (report) this.core.coverage(report);
+      } catch {
+        // a coverage map this reporter cannot read: the run still completes (this runs inside Jest's code)
+      }
+      void this.core.runCompleted({
+        ...info,
+        success,
+        rawStatus: info.interrupted ? 'interrupted' : success ? 'passed' : 'failed',
+      });
+    };
+    const onBeforeExit = () => complete(undefined);
+    Object.defineProperty(results, 'success', {
+      configurable: true,
+      enumerable: own.enumerable,
+      get: () => value,
+      set: (next: boolean) => {
+        value = next;
+        Object.defineProperty(results, 'success', {
+          value: next,
+          writable: true,
+          enumerable: own.enumerable,
+          configurable: true,
+        });
+        complete(next);
+      },
+    });
+    process.once('beforeExit', onBeforeExit);
+    return true;
   }
 
   /** testwire never fails a run: jest turns an error returned here into exit code 1. */

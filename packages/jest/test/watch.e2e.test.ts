@@ -7,33 +7,16 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type Broadcaster, startBroadcaster } from '@testwire/broadcaster';
+import { join } from 'node:path';
 import type { AnyEventEnvelope } from '@testwire/protocol';
-import { WebSocketTester } from '@testwire/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compatDir, type LiveStream, openStream, runnerEnv } from './helpers.js';
 
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const compatDir = (major: number) => join(repo, 'compat', `jest-${major}`);
-
-let broadcaster: Broadcaster;
-const subscriber = new WebSocketTester();
-/** Every event the subscriber received so far. */
-const received = (): AnyEventEnvelope[] =>
-  subscriber.getMessages().filter((m) => typeof m.seq === 'number' && typeof m.runId === 'string');
-
+let stream: LiveStream;
 beforeAll(async () => {
-  broadcaster = await startBroadcaster({ port: 0, host: '127.0.0.1' });
-  await subscriber.connectWebSocket(broadcaster.wsUrl);
-  await subscriber.sendMessage({ type: 'subscribe', patterns: ['*'] });
-  await subscriber.waitForMessage((message) => message.type === 'subscribed');
+  stream = await openStream();
 });
-
-afterAll(async () => {
-  await subscriber.disconnect();
-  await broadcaster?.close({ timeoutMs: 2000 });
-});
+afterAll(() => stream?.close());
 
 /** A small project under compat/jest-<major>/work/, where node resolution finds that jest and this package. */
 function project(major: number): string {
@@ -56,16 +39,6 @@ function project(major: number): string {
   return dir;
 }
 
-/** Environment of the runner: nothing of ours leaks in but the endpoint to join. */
-function runnerEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: '0', TESTWIRE_URL: broadcaster.url };
-  for (const key of Object.keys(env))
-    if (key.startsWith('TESTWIRE_') && key !== 'TESTWIRE_URL') delete env[key];
-  delete env.TESTWIRE;
-  delete env.NODE_OPTIONS;
-  return env;
-}
-
 describe.each([29, 30])('jest %i --watchAll', (major) => {
   it('streams every rerun as a run of its own, all from one reporter thread', async () => {
     const dir = project(major);
@@ -73,15 +46,17 @@ describe.each([29, 30])('jest %i --watchAll', (major) => {
     const child = spawn(
       process.execPath,
       [join(compatDir(major), 'node_modules', 'jest', 'bin', 'jest.js'), '--watchAll'],
-      { cwd: dir, env: runnerEnv(), stdio: 'ignore' },
+      { cwd: dir, env: runnerEnv(stream.url), stdio: 'ignore' },
     );
     const completedRuns = () => {
       const ids = new Set(
-        received()
+        stream
+          .received()
           .filter((e) => e.type === 'test.started' && e.data.run?.rootName === rootName)
           .map((e) => e.runId),
       );
-      return received()
+      return stream
+        .received()
         .filter((e) => e.type === 'test.completed' && ids.has(e.runId))
         .map((e) => e.runId);
     };
@@ -106,7 +81,7 @@ describe.each([29, 30])('jest %i --watchAll', (major) => {
       const runIds = completedRuns();
       expect(new Set(runIds).size).toBe(4);
       for (const runId of runIds) {
-        const events = received().filter((e) => e.runId === runId);
+        const events = stream.received().filter((e) => e.runId === runId);
         expect(events[0]?.type).toBe('test.started');
         expect(events.at(-1)?.type).toBe('test.completed');
         const finals = Object.fromEntries(

@@ -28,6 +28,67 @@ export interface CoverageReport {
   thresholds?: Partial<Record<CoverageMetric, number>>;
   /** Per-file counts, when the thresholds apply to each file (vitest `thresholds.perFile`). */
   perFile?: { file: string; totals: CoverageCounts }[];
+  /**
+   * The runner's own verdict, for thresholds the core cannot check (jest's path and glob keys): used for
+   * `thresholdsMet` when no `thresholds` are given.
+   */
+  thresholdsMet?: boolean;
+}
+
+/** istanbul-lib-coverage's CoverageMap, as far as it is read here (jest and both vitest providers). */
+interface IstanbulCoverageMap {
+  getCoverageSummary(): IstanbulSummary;
+  files?(): string[];
+  fileCoverageFor?(file: string): { toSummary(): IstanbulSummary };
+}
+type IstanbulCounts = { readonly total?: unknown; readonly covered?: unknown };
+type IstanbulSummary = { readonly data?: Readonly<Record<string, IstanbulCounts>> } & Readonly<
+  Partial<Record<CoverageMetric, IstanbulCounts>>
+>;
+
+/**
+ * Reads an istanbul CoverageMap (what jest's `results.coverageMap` and vitest's `onCoverage` hold): the
+ * counts over all files, the files, and per-file counts on demand. undefined for anything else.
+ */
+export function readIstanbulMap(
+  map: unknown,
+):
+  | { totals: CoverageCounts; files: string[]; perFile(): { file: string; totals: CoverageCounts }[] }
+  | undefined {
+  if (typeof map !== 'object' || map === null) return undefined;
+  const coverage = map as IstanbulCoverageMap;
+  if (typeof coverage.getCoverageSummary !== 'function') return undefined;
+  const files = typeof coverage.files === 'function' ? coverage.files() : [];
+  return {
+    totals: istanbulCounts(coverage.getCoverageSummary()),
+    files,
+    perFile: () =>
+      typeof coverage.fileCoverageFor === 'function'
+        ? files.map((file) => ({
+            file,
+            totals: istanbulCounts(
+              (coverage.fileCoverageFor as (f: string) => { toSummary(): IstanbulSummary })(file).toSummary(),
+            ),
+          }))
+        : [],
+  };
+}
+
+function istanbulCounts(summary: IstanbulSummary): CoverageCounts {
+  const counts = {} as CoverageCounts;
+  for (const metric of COVERAGE_METRICS) {
+    const entry = summary?.data?.[metric] ?? summary?.[metric];
+    counts[metric] = { covered: count(entry?.covered), total: count(entry?.total) };
+  }
+  return counts;
+}
+
+/** Report names as jest's `coverageReporters` and vitest's `coverage.reporter` list them (names or tuples). */
+export function reporterNames(reporters: unknown): string[] {
+  if (!Array.isArray(reporters)) return [];
+  return reporters
+    .map((reporter) => (Array.isArray(reporter) ? reporter[0] : reporter))
+    .filter((name): name is string => typeof name === 'string');
 }
 
 /**
@@ -111,7 +172,7 @@ export function coverageCompleted(
   return {
     provider: report.provider,
     summary: coverageTotals(report.totals),
-    thresholdsMet: threshold ? threshold.passed : true,
+    thresholdsMet: threshold ? threshold.passed : report.thresholdsMet !== false,
     files: report.files,
     reports: report.reports ?? [],
   };
@@ -143,6 +204,7 @@ export function cleanCoverageReport(report: CoverageReport): CoverageReport {
     }
     cleaned.thresholds = thresholds;
   }
+  if (typeof report.thresholdsMet === 'boolean') cleaned.thresholdsMet = report.thresholdsMet;
   if (Array.isArray(report.perFile))
     cleaned.perFile = report.perFile.map((entry) => ({
       file: String(entry.file),

@@ -20,6 +20,8 @@ export {
   checkThresholds,
   coveragePct,
   coverageTotals,
+  readIstanbulMap,
+  reporterNames,
 } from './coverage.js';
 export type { BroadcasterLike } from './delivery.js';
 export { detectCi, findPackageName } from './environment.js';

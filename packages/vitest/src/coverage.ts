@@ -5,8 +5,13 @@
  * Thresholds: the global ones (`lines`, `functions`, `branches`, `statements`, `100`) and `perFile`, checked
  * as Vitest checks them. Glob-keyed thresholds are not evaluated here (README).
  */
-import type { CoverageCounts, CoverageMetric, CoverageReport } from '@testwire/reporter-core';
-import type { VitestCoverageMap, VitestCoverageOptions, VitestCoverageSummary } from './vitest-types.js';
+import {
+  type CoverageMetric,
+  type CoverageReport,
+  readIstanbulMap,
+  reporterNames,
+} from '@testwire/reporter-core';
+import type { VitestCoverageOptions } from './vitest-types.js';
 
 const METRICS: readonly CoverageMetric[] = ['statements', 'branches', 'functions', 'lines'];
 
@@ -15,49 +20,21 @@ export function coverageReportOf(
   map: unknown,
   options: VitestCoverageOptions | undefined,
 ): CoverageReport | undefined {
-  if (!isCoverageMap(map)) return undefined;
-  const files = typeof map.files === 'function' ? map.files() : [];
+  const coverage = readIstanbulMap(map);
+  if (!coverage) return undefined;
   const report: CoverageReport = {
     provider: typeof options?.provider === 'string' ? options.provider : 'unknown',
-    totals: countsOf(map.getCoverageSummary()),
-    files: files.length,
+    totals: coverage.totals,
+    files: coverage.files.length,
     reports: reporterNames(options?.reporter),
   };
   const configured = options?.thresholds as Readonly<Record<string, unknown>> | undefined;
   const thresholds = globalThresholds(configured);
   if (thresholds) {
     report.thresholds = thresholds;
-    if (configured?.perFile === true && typeof map.fileCoverageFor === 'function') {
-      const fileCoverageFor = map.fileCoverageFor.bind(map);
-      report.perFile = files.map((file) => ({ file, totals: countsOf(fileCoverageFor(file).toSummary()) }));
-    }
+    if (configured?.perFile === true) report.perFile = coverage.perFile();
   }
   return report;
-}
-
-function isCoverageMap(value: unknown): value is VitestCoverageMap {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as VitestCoverageMap).getCoverageSummary === 'function'
-  );
-}
-
-function countsOf(summary: VitestCoverageSummary): CoverageCounts {
-  const counts = {} as CoverageCounts;
-  for (const metric of METRICS) {
-    const entry = summary.data?.[metric] ?? summary[metric];
-    counts[metric] = { covered: Number(entry?.covered) || 0, total: Number(entry?.total) || 0 };
-  }
-  return counts;
-}
-
-/** `coverage.reporter` resolves to `[name, options]` tuples; a custom reporter may be a module path. */
-function reporterNames(reporters: ReadonlyArray<unknown> | undefined): string[] {
-  if (!Array.isArray(reporters)) return [];
-  return reporters
-    .map((reporter) => (Array.isArray(reporter) ? reporter[0] : reporter))
-    .filter((name): name is string => typeof name === 'string');
 }
 
 function globalThresholds(

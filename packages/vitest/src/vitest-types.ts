@@ -145,19 +145,3 @@ export interface VitestCoverageOptions {
   /** Metric keys (a negative number: most uncovered items), `100`, `perFile`, `autoUpdate`, glob keys. */
   readonly thresholds?: object;
 }
-
-/** istanbul-lib-coverage's CoverageMap, as both Vitest providers hand it to `onCoverage`. */
-export interface VitestCoverageMap {
-  getCoverageSummary(): VitestCoverageSummary;
-  files?(): string[];
-  fileCoverageFor?(file: string): { toSummary(): VitestCoverageSummary };
-}
-
-type VitestCoverageCounts = { readonly total: number; readonly covered: number };
-export interface VitestCoverageSummary {
-  readonly data?: Readonly<Record<string, VitestCoverageCounts>>;
-  readonly lines?: VitestCoverageCounts;
-  readonly statements?: VitestCoverageCounts;
-  readonly functions?: VitestCoverageCounts;
-  readonly branches?: VitestCoverageCounts;
-}
