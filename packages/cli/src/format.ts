@@ -200,6 +200,7 @@ function compactJson(value: unknown): string {
  * The final summary of one run, as `watch` prints it on exit (and `status` for completed runs):
  *
  *   ✗ jest @acme/web  failed  8 passed, 2 failed, 1 skipped of 11 in 1.4 s
+ *       coverage  statements 89.1% · branches 84.2% · functions 91.5% · lines 87.8%   (when reported)
  *       ✗ math › divides  AssertionError: expected 1 to equal 2
  */
 export function formatRunSummary(run: RunSnapshot, c: Colors, maxFailures = 10): string[] {
@@ -219,6 +220,13 @@ export function formatRunSummary(run: RunSnapshot, c: Colors, maxFailures = 10):
   const lines = [
     `${mark} ${runLabel(run, c)}  ${verdict}  ${countsText({ ...counts, flaky: run.counts.flaky }, c)} of ${total}${duration !== undefined ? ` in ${formatDuration(duration)}` : ''}`,
   ];
+  const coverage = run.coverage;
+  if (coverage)
+    lines.push(
+      c.dim(
+        `    coverage  statements ${coverage.statements}% · branches ${coverage.branches}% · functions ${coverage.functions}% · lines ${coverage.lines}%`,
+      ),
+    );
   const failures = run.tests.filter((t) => t.status === 'failed' && !t.willRetry);
   for (const test of failures.slice(0, maxFailures)) {
     lines.push(

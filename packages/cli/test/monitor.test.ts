@@ -173,6 +173,18 @@ describe('formatting', () => {
     const [head, failure] = formatRunSummary(model.runs()[0], plain);
     expect(head).toContain('… jest web  running  2 passed, 1 failed of 4');
     expect(failure).toContain('✗ math › divides  AssertionError: expected 1 to equal 2');
+    model.apply(
+      ev('coverage.completed', {
+        provider: 'babel',
+        summary: { total: 75, statements: 80, branches: 50, functions: 100, lines: 70 },
+        thresholdsMet: true,
+        files: 3,
+        reports: ['text'],
+      }),
+    );
+    const [, coverage, afterCoverage] = formatRunSummary(model.runs()[0], plain);
+    expect(coverage).toBe('    coverage  statements 80% · branches 50% · functions 100% · lines 70%');
+    expect(afterCoverage).toContain('✗ math › divides');
   });
 
   it('takes the first line of an error, and the next one after a colon', () => {

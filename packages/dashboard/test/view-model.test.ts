@@ -119,7 +119,18 @@ describe('runCard', () => {
       outcome: 'failed',
       durationMs: 1234,
       progress: 1,
+      tags: [],
     });
+    s.apply(
+      ev('coverage.completed', 'r2', {
+        provider: 'v8',
+        summary: { total: 80, statements: 80, branches: 75, functions: 90, lines: 66.66 },
+        thresholdsMet: false,
+        files: 1,
+        reports: [],
+      }),
+    );
+    expect(runCard(s.get('r2')!, Date.now()).tags).toEqual(['lines 66.66% covered']);
   });
 
   it('orders running runs first, then the most recent', () => {

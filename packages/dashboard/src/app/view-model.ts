@@ -32,7 +32,7 @@ export interface RunCard {
   currentFile?: string;
   /** Wall time of the run so far (running) or in total (completed), ms. */
   durationMs?: number;
-  /** Extra facts for the card's footer: `shard 1/3`, `watch`, `pid 1234`. */
+  /** Extra facts for the card's footer: `shard 1/3`, `watch`, `github-actions`, `lines 87.5% covered`. */
   tags: string[];
 }
 
@@ -65,6 +65,7 @@ export function runCard(run: RunSnapshot, now: number): RunCard {
   if (info?.shard) tags.push(`shard ${info.shard.current}/${info.shard.total}`);
   if (info?.watch) tags.push('watch');
   if (info?.ci?.provider) tags.push(info.ci.provider);
+  if (typeof run.coverage?.lines === 'number') tags.push(`lines ${run.coverage.lines}% covered`);
   const version = info?.frameworkVersion;
   return {
     runId: run.runId,
