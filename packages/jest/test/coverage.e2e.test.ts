@@ -61,9 +61,13 @@ function project(major: number, coverageThreshold: object): string {
 }
 
 /** Runs jest; `output` is its stdout and stderr (where each major prints the threshold error differs). */
-function jest(major: number, dir: string): Promise<{ code: number | null; output: string }> {
+function jest(
+  major: number,
+  dir: string,
+  args: string[] = [],
+): Promise<{ code: number | null; output: string }> {
   const bin = join(compatDir(major), 'node_modules', 'jest', 'bin', 'jest.js');
-  const child = spawn(process.execPath, [bin], {
+  const child = spawn(process.execPath, [bin, ...args], {
     cwd: dir,
     env: runnerEnv(stream.url),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -126,6 +130,21 @@ describe.each([29, 30])('jest %i --coverage', (major) => {
       const done = dataOf(events, 'test.completed');
       expect(done?.summary).toMatchObject({ passed: 2, failed: 0, success: false });
       expect(done?.coverage).toEqual(completed?.summary);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
+  it('--forceExit: Jest exits right after the reporters, so the run completes in onRunComplete, without coverage', async () => {
+    const dir = project(major, { global: { lines: 100 } });
+    try {
+      const { code, output } = await jest(major, dir, ['--forceExit']);
+      expect(code, output).toBe(1);
+      const events = await stream.runOf(dir.split('/').pop() as string);
+      expect(events.at(-1)?.type).toBe('test.completed');
+      expect(events.some((e) => e.type.startsWith('coverage.'))).toBe(false);
+      // Without coverage the reporter cannot know of the missed threshold: the tests passed.
+      expect(dataOf(events, 'test.completed')?.summary).toMatchObject({ passed: 2, success: true });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
