@@ -59,17 +59,13 @@ export function readIstanbulMap(
   const coverage = map as IstanbulCoverageMap;
   if (typeof coverage.getCoverageSummary !== 'function') return undefined;
   const files = typeof coverage.files === 'function' ? coverage.files() : [];
+  const fileCoverageFor = coverage.fileCoverageFor?.bind(coverage);
   return {
     totals: istanbulCounts(coverage.getCoverageSummary()),
     files,
     perFile: () =>
-      typeof coverage.fileCoverageFor === 'function'
-        ? files.map((file) => ({
-            file,
-            totals: istanbulCounts(
-              (coverage.fileCoverageFor as (f: string) => { toSummary(): IstanbulSummary })(file).toSummary(),
-            ),
-          }))
+      fileCoverageFor
+        ? files.map((file) => ({ file, totals: istanbulCounts(fileCoverageFor(file).toSummary()) }))
         : [],
   };
 }
