@@ -12,6 +12,7 @@
 
 import type { TestStatus } from '@testwire/protocol';
 import {
+  checkThresholds,
   createReporterCore,
   type ReporterCore,
   type ReporterCoreOptions,
@@ -19,6 +20,7 @@ import {
   type TestRef,
 } from '@testwire/reporter-core';
 import { OutputCapture } from './capture.js';
+import { nycCoverageReport } from './coverage.js';
 import { findRunningMocha, loadReporter, type MochaRuntime } from './mocha-runtime.js';
 import {
   EVENTS,
@@ -174,9 +176,22 @@ export class TestwireReporter {
     const bound = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, this.flushBoundMs);
     });
+    let success = failures === 0;
+    if (!this.completed && !this.parallel) {
+      try {
+        const coverage = nycCoverageReport();
+        if (coverage) {
+          this.core.coverage(coverage);
+          // `nyc --check-coverage` fails the command on a missed threshold once mocha has exited.
+          if (checkThresholds(coverage)?.passed === false) success = false;
+        }
+      } catch (error) {
+        if (process.env.TESTWIRE_DEBUG) warn(`could not read nyc's coverage: ${message(error)}`);
+      }
+    }
     const flushed = this.completed
       ? Promise.resolve()
-      : this.core.runCompleted({ success: failures === 0, rawStatus: failures === 0 ? 'passed' : 'failed' });
+      : this.core.runCompleted({ success, rawStatus: failures === 0 ? 'passed' : 'failed' });
     this.completed = true;
     Promise.race([flushed, bound])
       .then(() => innerDone)

@@ -15,7 +15,7 @@ import { type Broadcaster, startBroadcaster } from '@testwire/broadcaster';
 import type { AnyEventEnvelope } from '@testwire/protocol';
 import { WebSocketTester } from '@testwire/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, fixturesDir, MAJORS, type Major, mochaDir, runMochaCli } from './helpers/run.js';
+import { cleanEnv, fixturesDir, MAJORS, type Major, mochaDir, runChild, runMochaCli } from './helpers/run.js';
 
 let broadcaster: Broadcaster;
 const subscriber = new WebSocketTester();
@@ -163,6 +163,76 @@ describe('mocha 11 --parallel', () => {
       });
       const completed = events.find((e) => e.type === 'test.completed');
       expect(completed?.data.summary).toMatchObject({ total: 5, failed: 1, success: false });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('nyc mocha (mocha 11)', () => {
+  /** `nyc [args] mocha --reporter @testwire/mocha math.test.cjs` in a copy of test/fixtures/nyc. */
+  async function nycRun(nycArgs: string[]) {
+    const dir = join(mochaDir(11), 'work', `mocha-nyc-${process.pid}-${randomBytes(4).toString('hex')}`);
+    mkdirSync(dir, { recursive: true });
+    cpSync(join(fixturesDir, 'nyc'), dir, { recursive: true });
+    const bin = join(mochaDir(11), 'node_modules', '.bin');
+    const result = await runChild(
+      join(bin, 'nyc'),
+      [
+        ...nycArgs,
+        '--reporter=json-summary',
+        join(bin, 'mocha'),
+        '--reporter',
+        '@testwire/mocha',
+        'math.test.cjs',
+      ],
+      dir,
+      cleanEnv({ TESTWIRE_URL: broadcaster.url }),
+      60_000,
+    );
+    return { dir, result, events: await eventsOf(dir) };
+  }
+
+  it('streams nyc’s coverage before test.completed, with the figures nyc writes; a missed threshold fails it', async () => {
+    const { dir, result, events } = await nycRun(['--check-coverage', '--lines', '100', '--functions', '50']);
+    try {
+      // mocha passed; nyc failed the command on the lines threshold
+      expect(result.stdout).toMatch(/2 passing/);
+      expect(result.exitCode, result.stderr).toBe(1);
+      const own = JSON.parse(readFileSync(join(dir, 'coverage', 'coverage-summary.json'), 'utf8')).total;
+      expect(
+        events.map((e) => e.type).filter((t) => t.startsWith('coverage.') || t === 'test.completed'),
+      ).toEqual(['coverage.threshold', 'coverage.completed', 'test.completed']);
+      const data = (type: string) => events.find((e) => e.type === type)?.data as Record<string, any>;
+      const completed = data('coverage.completed');
+      expect(completed).toMatchObject({
+        framework: 'mocha',
+        provider: 'nyc',
+        files: 1,
+        reports: ['json-summary'],
+      });
+      for (const metric of ['statements', 'branches', 'functions', 'lines'])
+        expect(completed.summary[metric], metric).toBe(own[metric].pct);
+      expect(data('coverage.threshold')).toMatchObject({
+        passed: false,
+        failures: [{ metric: 'lines', threshold: 100, actual: own.lines.pct }],
+      });
+      expect(data('test.completed').summary).toMatchObject({ passed: 2, success: false });
+      expect(data('test.completed').coverage).toEqual(completed.summary);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('without --check-coverage: coverage.completed only, and the run succeeds as the command does', async () => {
+    const { dir, result, events } = await nycRun([]);
+    try {
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(events.some((e) => e.type === 'coverage.threshold')).toBe(false);
+      expect(events.find((e) => e.type === 'coverage.completed')?.data).toMatchObject({
+        thresholdsMet: true,
+      });
+      expect(events.find((e) => e.type === 'test.completed')?.data.summary).toMatchObject({ success: true });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
