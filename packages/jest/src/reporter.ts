@@ -90,9 +90,14 @@ export class TestwireJestReporter {
   private refs = new Map<string, TestRef>();
   private filesDone = 0;
   private totalFiles = 0;
+  /** Upper bound of a run completed after onRunComplete (see completeAfterCoverage): the flush's, plus a margin. */
+  private readonly flushHoldMs: number;
 
   constructor(globalConfig: JestGlobalConfig, options?: TestwireJestOptions) {
     this.globalConfig = globalConfig;
+    const flushTimeoutMs = options?.flushTimeoutMs;
+    this.flushHoldMs =
+      (typeof flushTimeoutMs === 'number' && flushTimeoutMs >= 0 ? flushTimeoutMs : 3000) + 1000;
     const rootDir = globalConfig?.rootDir ?? process.cwd();
     this.core = createReporterCore({
       rootDir,
@@ -256,11 +261,15 @@ export class TestwireJestReporter {
       } catch {
         // a coverage map this reporter cannot read: the run still completes (this runs inside Jest's code)
       }
-      void this.core.runCompleted({
-        ...info,
-        success,
-        rawStatus: info.interrupted ? 'interrupted' : success ? 'passed' : 'failed',
-      });
+      // Jest no longer waits for us: keep the process alive until the flush is done (the core bounds it).
+      const hold = setTimeout(() => {}, this.flushHoldMs);
+      void this.core
+        .runCompleted({
+          ...info,
+          success,
+          rawStatus: info.interrupted ? 'interrupted' : success ? 'passed' : 'failed',
+        })
+        .finally(() => clearTimeout(hold));
     };
     const onBeforeExit = () => complete(undefined);
     Object.defineProperty(results, 'success', {
