@@ -267,6 +267,8 @@ export interface CoverageThresholdData extends CommonData {
     deficit: number;
     /** testwire addition: the file that failed, when the thresholds apply to each file. */
     file?: string;
+    /** testwire addition: the glob whose own thresholds failed (vitest's glob-keyed thresholds). */
+    glob?: string;
   }[];
   /** testwire addition: the thresholds were checked per file (vitest `perFile`). */
   perFile?: boolean;

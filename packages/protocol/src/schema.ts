@@ -257,7 +257,7 @@ export const eventDataSchemas: Record<EventType, Schema> = {
       actual: metricMap,
       perFile: bool,
       failures: arr(
-        obj({ metric: str, threshold: num, actual: num, deficit: num, file: str }, [
+        obj({ metric: str, threshold: num, actual: num, deficit: num, file: str, glob: str }, [
           'metric',
           'threshold',
           'actual',

@@ -29,6 +29,16 @@ export interface CoverageReport {
   /** Per-file counts, when the thresholds apply to each file (vitest `thresholds.perFile`). */
   perFile?: { file: string; totals: CoverageCounts }[];
   /**
+   * Thresholds of a subset of the files (vitest's glob keys): checked on the counts of its files, or on each
+   * of them with `perFile`.
+   */
+  groups?: {
+    pattern: string;
+    thresholds: Partial<Record<CoverageMetric, number>>;
+    totals: CoverageCounts;
+    perFile?: { file: string; totals: CoverageCounts }[];
+  }[];
+  /**
    * The runner's own verdict, for thresholds the core cannot check (jest's path and glob keys): used for
    * `thresholdsMet` when no `thresholds` are given.
    */
@@ -109,28 +119,24 @@ export function coverageTotals(counts: CoverageCounts): CoverageTotals {
 /**
  * Checks counts against thresholds the way jest and vitest do: `pct < threshold` fails a positive one,
  * more than `-threshold` uncovered items a negative one. With `perFile`, every file is checked (a failure
- * names its file).
+ * names its file); each group (vitest's glob-keyed thresholds) is checked on its own files (its failures
+ * name the glob). `thresholds` and `actual` of the result are the global ones.
  */
 export function checkThresholds(
-  report: Pick<CoverageReport, 'totals' | 'thresholds' | 'perFile'>,
+  report: Pick<CoverageReport, 'totals' | 'thresholds' | 'perFile' | 'groups'>,
   relativize: (file: string) => string = (file) => file,
 ): CoverageThresholdData | undefined {
-  const thresholds: CoverageThresholdData['thresholds'] = {};
-  for (const metric of COVERAGE_METRICS) {
-    const value = report.thresholds?.[metric];
-    if (typeof value === 'number' && Number.isFinite(value)) thresholds[metric] = value;
-  }
-  if (Object.keys(thresholds).length === 0) return undefined;
-  const actualTotals = coverageTotals(report.totals);
-  const actual: CoverageThresholdData['actual'] = {};
+  const global = validThresholds(report.thresholds);
+  const groups = (report.groups ?? [])
+    .map((group) => ({ ...group, thresholds: validThresholds(group.thresholds) }))
+    .filter((group) => Object.keys(group.thresholds).length > 0);
+  if (Object.keys(global).length === 0 && groups.length === 0) return undefined;
   const failures: CoverageThresholdData['failures'] = [];
-  const check = (counts: CoverageCounts, file?: string) => {
+  const check = (thresholds: Thresholds, counts: CoverageCounts, file?: string, glob?: string) => {
     for (const metric of COVERAGE_METRICS) {
       const threshold = thresholds[metric];
       if (threshold === undefined) continue;
-      const { covered, total } = counts[metric];
-      const value = threshold >= 0 ? coveragePct(covered, total) : total - covered;
-      if (file === undefined) actual[metric] = value;
+      const value = measure(counts, metric, threshold);
       const deficit = threshold >= 0 ? threshold - value : value + threshold;
       if (deficit > 0)
         failures.push({
@@ -139,25 +145,47 @@ export function checkThresholds(
           actual: value,
           deficit: Math.round(deficit * 100) / 100,
           ...(file !== undefined ? { file: relativize(file) } : {}),
+          ...(glob !== undefined ? { glob } : {}),
         });
     }
   };
-  if (report.perFile) for (const entry of report.perFile) check(entry.totals, entry.file);
-  else check(report.totals);
-  // With perFile, `actual` still shows the run's figures (what a reader compares at a glance).
-  if (report.perFile)
-    for (const metric of COVERAGE_METRICS)
-      if (thresholds[metric] !== undefined && actual[metric] === undefined) {
-        const { covered, total } = report.totals[metric];
-        actual[metric] = (thresholds[metric] as number) >= 0 ? actualTotals[metric] : total - covered;
-      }
+  const checkEach = (thresholds: Thresholds, totals: CoverageCounts, perFile?: PerFile, glob?: string) => {
+    if (perFile) for (const entry of perFile) check(thresholds, entry.totals, entry.file, glob);
+    else check(thresholds, totals, undefined, glob);
+  };
+  checkEach(global, report.totals, report.perFile);
+  for (const group of groups) checkEach(group.thresholds, group.totals, group.perFile, group.pattern);
+  // The run's figures for the global thresholds, also with perFile (what a reader compares at a glance).
+  const actual: CoverageThresholdData['actual'] = {};
+  for (const metric of COVERAGE_METRICS) {
+    const threshold = global[metric];
+    if (threshold !== undefined) actual[metric] = measure(report.totals, metric, threshold);
+  }
   return {
     passed: failures.length === 0,
-    thresholds,
+    thresholds: global,
     actual,
     failures,
     ...(report.perFile ? { perFile: true } : {}),
   };
+}
+
+type Thresholds = Partial<Record<CoverageMetric, number>>;
+type PerFile = { file: string; totals: CoverageCounts }[];
+
+function validThresholds(input: Thresholds | undefined): Thresholds {
+  const thresholds: Thresholds = {};
+  for (const metric of COVERAGE_METRICS) {
+    const value = input?.[metric];
+    if (typeof value === 'number' && Number.isFinite(value)) thresholds[metric] = value;
+  }
+  return thresholds;
+}
+
+/** What a threshold compares: the percentage (positive threshold) or the uncovered count (negative). */
+function measure(counts: CoverageCounts, metric: CoverageMetric, threshold: number): number {
+  const { covered, total } = counts[metric];
+  return threshold >= 0 ? coveragePct(covered, total) : total - covered;
 }
 
 /** coverage.completed's data (without framework/project, which the core adds to every event). */
@@ -192,19 +220,17 @@ export function cleanCoverageReport(report: CoverageReport): CoverageReport {
     files: count(report.files),
     reports: Array.isArray(report.reports) ? report.reports.map(String) : [],
   };
-  if (report.thresholds) {
-    const thresholds: Partial<Record<CoverageMetric, number>> = {};
-    for (const metric of COVERAGE_METRICS) {
-      const value = report.thresholds[metric];
-      if (typeof value === 'number' && Number.isFinite(value)) thresholds[metric] = value;
-    }
-    cleaned.thresholds = thresholds;
-  }
+  if (report.thresholds) cleaned.thresholds = validThresholds(report.thresholds);
   if (typeof report.thresholdsMet === 'boolean') cleaned.thresholdsMet = report.thresholdsMet;
-  if (Array.isArray(report.perFile))
-    cleaned.perFile = report.perFile.map((entry) => ({
-      file: String(entry.file),
-      totals: counts(entry.totals),
+  const perFile = (entries: PerFile): PerFile =>
+    entries.map((entry) => ({ file: String(entry.file), totals: counts(entry.totals) }));
+  if (Array.isArray(report.perFile)) cleaned.perFile = perFile(report.perFile);
+  if (Array.isArray(report.groups))
+    cleaned.groups = report.groups.map((group) => ({
+      pattern: String(group.pattern),
+      thresholds: validThresholds(group.thresholds),
+      totals: counts(group.totals),
+      ...(Array.isArray(group.perFile) ? { perFile: perFile(group.perFile) } : {}),
     }));
   return cleaned;
 }

@@ -73,6 +73,43 @@ describe('coverage thresholds', () => {
     ]);
   });
 
+  it('groups (glob-keyed thresholds): each checked on its own counts, failures name the glob', () => {
+    const result = checkThresholds(
+      {
+        totals,
+        thresholds: { lines: 50 },
+        groups: [
+          { pattern: 'src/**', thresholds: { lines: 90 }, totals: counts([5, 5], [1, 1], [2, 2], [4, 5]) },
+          {
+            pattern: 'lib/**',
+            thresholds: { functions: -1 },
+            totals: counts([1, 1], [0, 0], [0, 3], [1, 1]),
+          },
+          { pattern: 'empty/**', thresholds: {}, totals: counts([0, 0], [0, 0], [0, 0], [0, 0]) },
+        ],
+      },
+      (file) => file,
+    );
+    expect(result).toEqual({
+      passed: false,
+      thresholds: { lines: 50 },
+      actual: { lines: 80 },
+      failures: [
+        { metric: 'lines', threshold: 90, actual: 80, deficit: 10, glob: 'src/**' },
+        { metric: 'functions', threshold: -1, actual: 3, deficit: 2, glob: 'lib/**' },
+      ],
+    });
+    // only groups: a verdict with no global thresholds
+    expect(checkThresholds({ totals, groups: [{ pattern: 'x', thresholds: { lines: 1 }, totals }] })).toEqual(
+      {
+        passed: true,
+        thresholds: {},
+        actual: {},
+        failures: [],
+      },
+    );
+  });
+
   it('per file: every file is checked, a failure names its file; actual stays the run’s figures', () => {
     const result = checkThresholds(
       {

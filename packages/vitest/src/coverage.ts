@@ -2,10 +2,14 @@
  * Vitest's coverage -> a reporter-core CoverageReport. Both providers (v8, istanbul) hand `onCoverage` an
  * istanbul CoverageMap; the figures are read from its summary, so they are the ones Vitest prints.
  *
- * Thresholds: the global ones (`lines`, `functions`, `branches`, `statements`, `100`) and `perFile`, checked
- * as Vitest checks them. Glob-keyed thresholds are not evaluated here (README).
+ * Thresholds, checked as Vitest checks them: the global ones (`lines`, `functions`, `branches`,
+ * `statements`, `100`) on every file, each glob key's on the files it matches (relative to the root, with
+ * the picomatch of Vitest's own install), and `perFile` for both.
  */
+import { createRequire } from 'node:module';
+import { join, relative } from 'node:path';
 import {
+  type CoverageCounts,
   type CoverageMetric,
   type CoverageReport,
   readIstanbulMap,
@@ -19,6 +23,7 @@ const METRICS: readonly CoverageMetric[] = ['statements', 'branches', 'functions
 export function coverageReportOf(
   map: unknown,
   options: VitestCoverageOptions | undefined,
+  root = process.cwd(),
 ): CoverageReport | undefined {
   const coverage = readIstanbulMap(map);
   if (!coverage) return undefined;
@@ -29,18 +34,61 @@ export function coverageReportOf(
     reports: reporterNames(options?.reporter),
   };
   const configured = options?.thresholds as Readonly<Record<string, unknown>> | undefined;
-  const thresholds = globalThresholds(configured);
+  if (!configured) return report;
+  const perFile = configured.perFile === true;
+  const files = coverage.perFile();
+  const thresholds = metricThresholds(configured);
   if (thresholds) {
     report.thresholds = thresholds;
-    if (configured?.perFile === true) report.perFile = coverage.perFile();
+    if (perFile) report.perFile = files;
+  }
+  const globs = Object.keys(configured).filter((key) => !RESERVED.has(key));
+  const matcher = globs.length > 0 ? picomatchOf(root) : undefined;
+  for (const glob of globs) {
+    const own = metricThresholds(configured[glob] as Readonly<Record<string, unknown>> | undefined);
+    if (!own || !matcher) continue;
+    const isMatch = matcher(glob);
+    const matching = files.filter((entry) => isMatch(relative(root, entry.file)));
+    report.groups ??= [];
+    report.groups.push({
+      pattern: glob,
+      thresholds: own,
+      totals: sum(matching.map((entry) => entry.totals)),
+      ...(perFile ? { perFile: matching } : {}),
+    });
   }
   return report;
 }
 
-function globalThresholds(
+/** Keys of `coverage.thresholds` that are not globs. */
+const RESERVED = new Set(['perFile', 'autoUpdate', '100', ...METRICS]);
+
+/** The counts of several files together: what a merged coverage map sums up to. */
+function sum(counts: CoverageCounts[]): CoverageCounts {
+  const total = {} as CoverageCounts;
+  for (const metric of METRICS)
+    total[metric] = {
+      covered: counts.reduce((n, c) => n + c[metric].covered, 0),
+      total: counts.reduce((n, c) => n + c[metric].total, 0),
+    };
+  return total;
+}
+
+/** picomatch, as Vitest matches its glob thresholds with it (a dependency of vitest 3 and 4). */
+function picomatchOf(root: string): ((glob: string) => (path: string) => boolean) | undefined {
+  try {
+    const vitest = createRequire(join(root, 'noop.js')).resolve('vitest/package.json');
+    return createRequire(vitest)('picomatch');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The metric thresholds of a thresholds object (the global one, or a glob's); `100: true` sets all four. */
+function metricThresholds(
   thresholds: Readonly<Record<string, unknown>> | undefined,
 ): Partial<Record<CoverageMetric, number>> | undefined {
-  if (!thresholds) return undefined;
+  if (!thresholds || typeof thresholds !== 'object') return undefined;
   const resolved: Partial<Record<CoverageMetric, number>> = {};
   for (const metric of METRICS) {
     const value = thresholds[metric];

@@ -284,7 +284,7 @@ export class TestwireVitestReporter {
       success = reason === 'passed' && (errors.length === 0 || ignoreErrors);
     });
     this.guard(() => {
-      const report = coverageReportOf(coverageMap, this.vitest?.config.coverage);
+      const report = coverageReportOf(coverageMap, this.vitest?.config.coverage, this.vitest?.config.root);
       if (!report) return;
       run.core.coverage(report);
       // Vitest checks the thresholds after this hook and exits with 1 when one is not met.

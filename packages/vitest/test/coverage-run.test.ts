@@ -98,6 +98,21 @@ describe('coverage of a real Vitest run', () => {
     expect(done?.coverage).toEqual(completed?.summary);
   }, 60_000);
 
+  test('glob-keyed thresholds: checked on their own files, as Vitest does (which then exits with 1)', async () => {
+    const { of, exitCode } = await run({
+      lines: 10,
+      'src/**': { functions: 100 },
+      'nothing/**': { lines: 100 },
+    });
+    const [threshold] = of('coverage.threshold');
+    expect(threshold).toMatchObject({ passed: false, thresholds: { lines: 10 } });
+    expect(threshold?.failures).toEqual([
+      { metric: 'functions', threshold: 100, actual: 66.66, deficit: 33.34, glob: 'src/**' },
+    ]);
+    expect(of('test.completed')[0]?.summary.success).toBe(false);
+    expect(exitCode).toBe(1);
+  }, 60_000);
+
   test('thresholds met, checked per file: success stays with the tests', async () => {
     const { of, exitCode } = await run({ statements: 10, perFile: true });
     const [threshold] = of('coverage.threshold');

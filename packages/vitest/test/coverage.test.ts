@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { coverageReportOf } from '../src/coverage.js';
 
@@ -63,6 +65,60 @@ describe('coverageReportOf', () => {
     expect(plain?.thresholds).toEqual({ branches: -3 });
     expect(plain?.perFile).toBeUndefined();
     expect(plain?.provider).toBe('unknown');
+  });
+
+  it('glob keys: a group of the files each matches (relative to the root), with per-file counts on perFile', () => {
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const rooted = fakeMap({
+      [join(root, 'src/a.js')]: { statements: full, branches: full, functions: full, lines: full },
+      [join(root, 'src/b.js')]: { statements: half, branches: half, functions: half, lines: half },
+      [join(root, 'lib/c.js')]: { statements: half, branches: half, functions: half, lines: half },
+    });
+    const report = coverageReportOf(
+      rooted,
+      {
+        thresholds: {
+          'src/**': { lines: 80, 100: false },
+          'lib/*.js': { 100: true },
+          'none/**': { lines: 1 },
+        },
+      },
+      root,
+    );
+    expect(report?.thresholds).toBeUndefined();
+    expect(report?.groups).toEqual([
+      {
+        pattern: 'src/**',
+        thresholds: { lines: 80 },
+        totals: {
+          statements: { covered: 3, total: 4 },
+          branches: { covered: 3, total: 4 },
+          functions: { covered: 3, total: 4 },
+          lines: { covered: 3, total: 4 },
+        },
+      },
+      {
+        pattern: 'lib/*.js',
+        thresholds: { statements: 100, branches: 100, functions: 100, lines: 100 },
+        totals: { statements: half, branches: half, functions: half, lines: half },
+      },
+      {
+        pattern: 'none/**',
+        thresholds: { lines: 1 },
+        totals: {
+          statements: { covered: 0, total: 0 },
+          branches: { covered: 0, total: 0 },
+          functions: { covered: 0, total: 0 },
+          lines: { covered: 0, total: 0 },
+        },
+      },
+    ]);
+    const perFile = coverageReportOf(
+      rooted,
+      { thresholds: { perFile: true, 'lib/**': { lines: 90 } } },
+      root,
+    );
+    expect(perFile?.groups?.[0]?.perFile?.map((entry) => entry.file)).toEqual([join(root, 'lib/c.js')]);
   });
 
   it('no thresholds configured: none reported; something that is not a coverage map: no report', () => {
