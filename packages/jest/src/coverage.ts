@@ -10,8 +10,8 @@
 import {
   type CoverageMetric,
   type CoverageReport,
-  readIstanbulMap,
-  reporterNames,
+  istanbulReport,
+  metricThresholds,
 } from '@testwire/reporter-core';
 
 export interface JestCoverageConfig {
@@ -19,8 +19,6 @@ export interface JestCoverageConfig {
   coverageReporters?: unknown[];
   coverageThreshold?: Record<string, Partial<Record<CoverageMetric, number>> | undefined>;
 }
-
-const METRICS: readonly CoverageMetric[] = ['statements', 'branches', 'functions', 'lines'];
 
 /**
  * `thresholdsFailed`: whether Jest failed the run for something other than tests and snapshots (its
@@ -31,26 +29,13 @@ export function jestCoverageReport(
   config: JestCoverageConfig | undefined,
   thresholdsFailed: boolean,
 ): CoverageReport | undefined {
-  const coverage = readIstanbulMap(map);
+  const coverage = istanbulReport(map, config?.coverageProvider ?? 'babel', config?.coverageReporters);
   if (!coverage) return undefined;
-  const report: CoverageReport = {
-    provider: typeof config?.coverageProvider === 'string' ? config.coverageProvider : 'babel',
-    totals: coverage.totals,
-    files: coverage.files.length,
-    reports: reporterNames(config?.coverageReporters),
-  };
-  const thresholds = config?.coverageThreshold;
-  if (!thresholds || typeof thresholds !== 'object') return report;
-  const keys = Object.keys(thresholds);
-  if (keys.every((key) => key === 'global')) {
-    const global: Partial<Record<CoverageMetric, number>> = {};
-    for (const metric of METRICS) {
-      const value = thresholds.global?.[metric];
-      if (typeof value === 'number' && Number.isFinite(value)) global[metric] = value;
-    }
-    if (Object.keys(global).length > 0) report.thresholds = global;
-  } else if (keys.length > 0) {
-    report.thresholdsMet = !thresholdsFailed;
-  }
+  const { report } = coverage;
+  const keys = Object.keys(config?.coverageThreshold ?? {});
+  if (keys.length === 0) return report;
+  if (keys.every((key) => key === 'global'))
+    report.thresholds = metricThresholds(config?.coverageThreshold?.global);
+  else report.thresholdsMet = !thresholdsFailed;
   return report;
 }

@@ -10,12 +10,7 @@
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import {
-  type CoverageMetric,
-  type CoverageReport,
-  readIstanbulMap,
-  reporterNames,
-} from '@testwire/reporter-core';
+import { type CoverageReport, istanbulReport, metricThresholds } from '@testwire/reporter-core';
 
 interface NycConfig {
   cwd?: string;
@@ -28,8 +23,6 @@ interface NycConfig {
   statements?: number;
 }
 
-const METRICS: readonly CoverageMetric[] = ['statements', 'branches', 'functions', 'lines'];
-
 /** undefined unless this process runs under nyc with counters to read. */
 export function nycCoverageReport(
   env: NodeJS.ProcessEnv = process.env,
@@ -37,21 +30,12 @@ export function nycCoverageReport(
 ): CoverageReport | undefined {
   if (!env.NYC_CONFIG || typeof counters !== 'object' || counters === null) return undefined;
   const config = JSON.parse(env.NYC_CONFIG) as NycConfig;
-  const coverage = readIstanbulMap(istanbulLib(config.cwd ?? process.cwd())?.createCoverageMap(counters));
+  const map = istanbulLib(config.cwd ?? process.cwd())?.createCoverageMap(counters);
+  const coverage = istanbulReport(map, 'nyc', config.reporter);
   if (!coverage) return undefined;
-  const report: CoverageReport = {
-    provider: 'nyc',
-    totals: coverage.totals,
-    files: coverage.files.length,
-    reports: reporterNames(typeof config.reporter === 'string' ? [config.reporter] : config.reporter),
-  };
+  const { report } = coverage;
   if (config.checkCoverage === true) {
-    const thresholds: Partial<Record<CoverageMetric, number>> = {};
-    for (const metric of METRICS) {
-      const value = config[metric];
-      if (typeof value === 'number' && Number.isFinite(value)) thresholds[metric] = value;
-    }
-    report.thresholds = thresholds;
+    report.thresholds = metricThresholds(config);
     if (config.perFile === true) report.perFile = coverage.perFile();
   }
   return report;

@@ -57,27 +57,41 @@ type IstanbulSummary = { readonly data?: Readonly<Record<string, IstanbulCounts>
 >;
 
 /**
- * Reads an istanbul CoverageMap (what jest's `results.coverageMap` and vitest's `onCoverage` hold): the
- * counts over all files, the files, and per-file counts on demand. undefined for anything else.
+ * A CoverageReport from an istanbul CoverageMap (what jest's `results.coverageMap`, vitest's `onCoverage`
+ * and nyc's counters give): the counts over all files, the files, the report names (`reporters` as the
+ * runner lists them: names, `[name, options]` tuples or one name), and per-file counts on demand for the
+ * adapter's thresholds. undefined for anything that is not such a map.
  */
-export function readIstanbulMap(
+export function istanbulReport(
   map: unknown,
-):
-  | { totals: CoverageCounts; files: string[]; perFile(): { file: string; totals: CoverageCounts }[] }
-  | undefined {
+  provider: string,
+  reporters: unknown,
+): { report: CoverageReport; perFile(): PerFile } | undefined {
   if (typeof map !== 'object' || map === null) return undefined;
   const coverage = map as IstanbulCoverageMap;
   if (typeof coverage.getCoverageSummary !== 'function') return undefined;
   const files = typeof coverage.files === 'function' ? coverage.files() : [];
   const fileCoverageFor = coverage.fileCoverageFor?.bind(coverage);
   return {
-    totals: istanbulCounts(coverage.getCoverageSummary()),
-    files,
+    report: {
+      provider,
+      totals: istanbulCounts(coverage.getCoverageSummary()),
+      files: files.length,
+      reports: reporterNames(typeof reporters === 'string' ? [reporters] : reporters),
+    },
     perFile: () =>
       fileCoverageFor
         ? files.map((file) => ({ file, totals: istanbulCounts(fileCoverageFor(file).toSummary()) }))
         : [],
   };
+}
+
+/** The metric keys of a runner's thresholds object that hold numbers; undefined when there are none. */
+export function metricThresholds(source: unknown): Thresholds | undefined {
+  const thresholds = validThresholds(
+    typeof source === 'object' && source !== null ? (source as Thresholds) : undefined,
+  );
+  return Object.keys(thresholds).length > 0 ? thresholds : undefined;
 }
 
 function istanbulCounts(summary: IstanbulSummary): CoverageCounts {
@@ -90,7 +104,7 @@ function istanbulCounts(summary: IstanbulSummary): CoverageCounts {
 }
 
 /** Report names as jest's `coverageReporters` and vitest's `coverage.reporter` list them (names or tuples). */
-export function reporterNames(reporters: unknown): string[] {
+function reporterNames(reporters: unknown): string[] {
   if (!Array.isArray(reporters)) return [];
   return reporters
     .map((reporter) => (Array.isArray(reporter) ? reporter[0] : reporter))

@@ -14,14 +14,15 @@ export {
   type TestRef,
 } from './core.js';
 export {
+  COVERAGE_METRICS,
   type CoverageCounts,
   type CoverageMetric,
   type CoverageReport,
   checkThresholds,
   coveragePct,
   coverageTotals,
-  readIstanbulMap,
-  reporterNames,
+  istanbulReport,
+  metricThresholds,
 } from './coverage.js';
 export type { BroadcasterLike } from './delivery.js';
 export { detectCi, findPackageName } from './environment.js';

@@ -9,15 +9,14 @@
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import {
+  COVERAGE_METRICS,
   type CoverageCounts,
   type CoverageMetric,
   type CoverageReport,
-  readIstanbulMap,
-  reporterNames,
+  istanbulReport,
+  metricThresholds,
 } from '@testwire/reporter-core';
 import type { VitestCoverageOptions } from './vitest-types.js';
-
-const METRICS: readonly CoverageMetric[] = ['statements', 'branches', 'functions', 'lines'];
 
 /** undefined when `map` is not a coverage map this reporter can read (a custom provider's own object). */
 export function coverageReportOf(
@@ -25,27 +24,23 @@ export function coverageReportOf(
   options: VitestCoverageOptions | undefined,
   root = process.cwd(),
 ): CoverageReport | undefined {
-  const coverage = readIstanbulMap(map);
+  const coverage = istanbulReport(map, options?.provider ?? 'unknown', options?.reporter);
   if (!coverage) return undefined;
-  const report: CoverageReport = {
-    provider: typeof options?.provider === 'string' ? options.provider : 'unknown',
-    totals: coverage.totals,
-    files: coverage.files.length,
-    reports: reporterNames(options?.reporter),
-  };
+  const { report } = coverage;
   const configured = options?.thresholds as Readonly<Record<string, unknown>> | undefined;
   if (!configured) return report;
   const perFile = configured.perFile === true;
-  const files = coverage.perFile();
-  const thresholds = metricThresholds(configured);
+  const globs = Object.keys(configured).filter((key) => !RESERVED.has(key));
+  // Per-file summaries only when something reads them: a summary per file of a large project is not free.
+  const files = perFile || globs.length > 0 ? coverage.perFile() : [];
+  const thresholds = vitestThresholds(configured);
   if (thresholds) {
     report.thresholds = thresholds;
     if (perFile) report.perFile = files;
   }
-  const globs = Object.keys(configured).filter((key) => !RESERVED.has(key));
   const matcher = globs.length > 0 ? picomatchOf(root) : undefined;
   for (const glob of globs) {
-    const own = metricThresholds(configured[glob] as Readonly<Record<string, unknown>> | undefined);
+    const own = vitestThresholds(configured[glob] as Readonly<Record<string, unknown>> | undefined);
     if (!own || !matcher) continue;
     const isMatch = matcher(glob);
     const matching = files.filter((entry) => isMatch(relative(root, entry.file)));
@@ -61,12 +56,12 @@ export function coverageReportOf(
 }
 
 /** Keys of `coverage.thresholds` that are not globs. */
-const RESERVED = new Set(['perFile', 'autoUpdate', '100', ...METRICS]);
+const RESERVED = new Set<string>(['perFile', 'autoUpdate', '100', ...COVERAGE_METRICS]);
 
 /** The counts of several files together: what a merged coverage map sums up to. */
 function sum(counts: CoverageCounts[]): CoverageCounts {
   const total = {} as CoverageCounts;
-  for (const metric of METRICS)
+  for (const metric of COVERAGE_METRICS)
     total[metric] = {
       covered: counts.reduce((n, c) => n + c[metric].covered, 0),
       total: counts.reduce((n, c) => n + c[metric].total, 0),
@@ -85,16 +80,9 @@ function picomatchOf(root: string): ((glob: string) => (path: string) => boolean
 }
 
 /** The metric thresholds of a thresholds object (the global one, or a glob's); `100: true` sets all four. */
-function metricThresholds(
+function vitestThresholds(
   thresholds: Readonly<Record<string, unknown>> | undefined,
 ): Partial<Record<CoverageMetric, number>> | undefined {
-  if (!thresholds || typeof thresholds !== 'object') return undefined;
-  const resolved: Partial<Record<CoverageMetric, number>> = {};
-  for (const metric of METRICS) {
-    const value = thresholds[metric];
-    // `100: true` wins over the metric keys, as in Vitest's own check.
-    if (thresholds['100'] === true) resolved[metric] = 100;
-    else if (typeof value === 'number' && Number.isFinite(value)) resolved[metric] = value;
-  }
-  return Object.keys(resolved).length > 0 ? resolved : undefined;
+  if (thresholds?.['100'] === true) return { statements: 100, branches: 100, functions: 100, lines: 100 };
+  return metricThresholds(thresholds);
 }
