@@ -8,10 +8,11 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { AnyEventEnvelope } from '@testwire/protocol';
+import { type LiveStream, openStream, runnerEnv } from '@testwire-tests/support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compatDir, type LiveStream, openStream, runnerEnv } from './helpers.js';
+import { compatDir } from './helpers.js';
 
 let stream: LiveStream;
 beforeAll(async () => {
@@ -101,7 +102,7 @@ describe.each([29, 30])('jest %i --coverage', (major) => {
       expect(output).not.toMatch(/did not exit/);
       const own = JSON.parse(readFileSync(join(dir, 'coverage', 'coverage-summary.json'), 'utf8')).total;
 
-      const events = await stream.runOf(dir.split('/').pop() as string);
+      const events = await stream.runOf(basename(dir));
       expect(events[0]?.type).toBe('test.started');
       expect(events.at(-1)?.type).toBe('test.completed');
       expect(events.map((e) => e.type).filter((t) => t.startsWith('coverage.'))).toEqual([
@@ -140,7 +141,7 @@ describe.each([29, 30])('jest %i --coverage', (major) => {
     try {
       const { code, output } = await jest(major, dir, ['--forceExit']);
       expect(code, output).toBe(1);
-      const events = await stream.runOf(dir.split('/').pop() as string);
+      const events = await stream.runOf(basename(dir));
       expect(events.at(-1)?.type).toBe('test.completed');
       expect(events.some((e) => e.type.startsWith('coverage.'))).toBe(false);
       // Without coverage the reporter cannot know of the missed threshold: the tests passed.
@@ -160,7 +161,7 @@ describe.each([29, 30])('jest %i --coverage', (major) => {
         const { code, output } = await jest(major, dir);
         expect(code, output).toBe(exitCode);
         expect(output).not.toMatch(/did not exit/);
-        const events = await stream.runOf(dir.split('/').pop() as string);
+        const events = await stream.runOf(basename(dir));
         expect(events.some((e) => e.type === 'coverage.threshold')).toBe(false);
         expect(dataOf(events, 'coverage.completed')?.thresholdsMet).toBe(exitCode === 0);
         expect(dataOf(events, 'test.completed')?.summary.success).toBe(exitCode === 0);

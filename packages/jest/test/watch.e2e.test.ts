@@ -7,10 +7,11 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { AnyEventEnvelope } from '@testwire/protocol';
+import { type LiveStream, openStream, runnerEnv } from '@testwire-tests/support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compatDir, type LiveStream, openStream, runnerEnv } from './helpers.js';
+import { compatDir } from './helpers.js';
 
 let stream: LiveStream;
 beforeAll(async () => {
@@ -42,29 +43,14 @@ function project(major: number): string {
 describe.each([29, 30])('jest %i --watchAll', (major) => {
   it('streams every rerun as a run of its own, all from one reporter thread', async () => {
     const dir = project(major);
-    const rootName = dir.split('/').pop();
+    const rootName = basename(dir);
     const child = spawn(
       process.execPath,
       [join(compatDir(major), 'node_modules', 'jest', 'bin', 'jest.js'), '--watchAll'],
       { cwd: dir, env: runnerEnv(stream.url), stdio: 'ignore' },
     );
-    const completedRuns = () => {
-      const ids = new Set(
-        stream
-          .received()
-          .filter((e) => e.type === 'test.started' && e.data.run?.rootName === rootName)
-          .map((e) => e.runId),
-      );
-      return stream
-        .received()
-        .filter((e) => e.type === 'test.completed' && ids.has(e.runId))
-        .map((e) => e.runId);
-    };
     const until = async (runs: number) => {
-      const deadline = Date.now() + 20_000;
-      while (completedRuns().length < runs && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(completedRuns()).toHaveLength(runs);
+      expect(await stream.waitForRuns(rootName, runs, 20_000)).toHaveLength(runs);
     };
     const threads = () => readdirSync(`/proc/${child.pid}/task`).length;
     try {
@@ -78,7 +64,7 @@ describe.each([29, 30])('jest %i --watchAll', (major) => {
       }
       // One reporter thread serves every rerun's reporter; allow one more for Node's or jest's own.
       expect(threads()).toBeLessThanOrEqual(first + 1);
-      const runIds = completedRuns();
+      const runIds = stream.completedRuns(rootName);
       expect(new Set(runIds).size).toBe(4);
       for (const runId of runIds) {
         const events = stream.received().filter((e) => e.runId === runId);

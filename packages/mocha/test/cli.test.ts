@@ -10,30 +10,17 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, type Socket } from 'node:net';
-import { join } from 'node:path';
-import { type Broadcaster, startBroadcaster } from '@testwire/broadcaster';
+import { basename, join } from 'node:path';
 import type { AnyEventEnvelope } from '@testwire/protocol';
-import { WebSocketTester } from '@testwire/testkit';
+import { type LiveStream, openStream } from '@testwire-tests/support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, fixturesDir, MAJORS, type Major, mochaDir, runChild, runMochaCli } from './helpers/run.js';
 
-let broadcaster: Broadcaster;
-const subscriber = new WebSocketTester();
-/** Every event the subscriber received so far. */
-const received = (): AnyEventEnvelope[] =>
-  subscriber.getMessages().filter((m) => typeof m.seq === 'number' && typeof m.runId === 'string');
-
+let stream: LiveStream;
 beforeAll(async () => {
-  broadcaster = await startBroadcaster({ port: 0, host: '127.0.0.1' });
-  await subscriber.connectWebSocket(broadcaster.wsUrl);
-  await subscriber.sendMessage({ type: 'subscribe', patterns: ['*'] });
-  await subscriber.waitForMessage((message) => message.type === 'subscribed');
+  stream = await openStream();
 });
-
-afterAll(async () => {
-  await subscriber.disconnect();
-  await broadcaster?.close({ timeoutMs: 2000 });
-});
+afterAll(() => stream?.close());
 
 /** Copies test/fixtures/cli into compat/mocha-<major>/work/ so the CLI resolves that mocha and this package. */
 function workDir(major: Major): string {
@@ -41,19 +28,6 @@ function workDir(major: Major): string {
   mkdirSync(dir, { recursive: true });
   cpSync(join(fixturesDir, 'cli'), dir, { recursive: true });
   return dir;
-}
-
-/** The events of the run whose root directory is `dir`, once its test.completed has arrived (bounded wait). */
-async function eventsOf(dir: string): Promise<AnyEventEnvelope[]> {
-  const rootName = dir.split('/').pop();
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const all = received();
-    const started = all.find((e) => e.type === 'test.started' && e.data.run?.rootName === rootName);
-    const events = started ? all.filter((e) => e.runId === started.runId) : [];
-    if (events.some((e) => e.type === 'test.completed') || Date.now() > deadline) return events;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 function finals(events: AnyEventEnvelope[]) {
@@ -88,7 +62,7 @@ describe.each(MAJORS)('mocha %i CLI', (major) => {
           '*.test.cjs',
         ],
         dir,
-        { TESTWIRE_URL: broadcaster.url },
+        { TESTWIRE_URL: stream.url },
       );
       expect(result.stderr).toBe('');
       expect(result.exitCode).toBe(1);
@@ -98,7 +72,7 @@ describe.each(MAJORS)('mocha %i CLI', (major) => {
       const json = JSON.parse(readFileSync(report, 'utf8'));
       expect(json.stats).toMatchObject({ tests: 5, passes: 2, failures: 1, pending: 2 });
 
-      const events = await eventsOf(dir);
+      const events = await stream.runOf(basename(dir));
       expect(events[0]?.type).toBe('test.started');
       expect(finals(events)).toEqual({
         'alpha > passes': 'passed',
@@ -141,11 +115,11 @@ describe('mocha 11 --parallel', () => {
           '*.test.cjs',
         ],
         dir,
-        { TESTWIRE_URL: broadcaster.url },
+        { TESTWIRE_URL: stream.url },
       );
       expect(result.exitCode).toBe(1);
       expect(result.stdout).toMatch(/2 passing/);
-      const events = await eventsOf(dir);
+      const events = await stream.runOf(basename(dir));
       const started = events.find((e) => e.type === 'test.started');
       expect(started?.data).toMatchObject({ totalTests: 0, totalKnown: false, options: { parallel: true } });
       expect(finals(events)).toEqual({
@@ -187,10 +161,10 @@ describe('nyc mocha (mocha 11)', () => {
         'math.test.cjs',
       ],
       dir,
-      cleanEnv({ TESTWIRE_URL: broadcaster.url }),
+      cleanEnv({ TESTWIRE_URL: stream.url }),
       60_000,
     );
-    return { dir, result, events: await eventsOf(dir) };
+    return { dir, result, events: await stream.runOf(basename(dir)) };
   }
 
   it('streams nyc’s coverage before test.completed, with the figures nyc writes; a missed threshold fails it', async () => {
@@ -275,7 +249,7 @@ describe('mocha --watch', () => {
   it('streams every rerun as a run of its own, all from one reporter thread', async () => {
     // mocha builds a new reporter for each rerun: each must stream, and none may leave a thread behind.
     const dir = workDir(12);
-    const rootName = dir.split('/').pop();
+    const rootName = basename(dir);
     const child = spawn(
       process.execPath,
       [
@@ -288,23 +262,10 @@ describe('mocha --watch', () => {
         'reporter=dot',
         'alpha.test.cjs',
       ],
-      { cwd: dir, env: cleanEnv({ TESTWIRE_URL: broadcaster.url }), stdio: 'ignore' },
+      { cwd: dir, env: cleanEnv({ TESTWIRE_URL: stream.url }), stdio: 'ignore' },
     );
-    const completedRuns = () => {
-      const ids = new Set(
-        received()
-          .filter((e) => e.type === 'test.started' && e.data.run?.rootName === rootName)
-          .map((e) => e.runId),
-      );
-      return received()
-        .filter((e) => e.type === 'test.completed' && ids.has(e.runId))
-        .map((e) => e.runId);
-    };
     const until = async (runs: number) => {
-      const deadline = Date.now() + 15_000;
-      while (completedRuns().length < runs && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(completedRuns()).toHaveLength(runs);
+      expect(await stream.waitForRuns(rootName, runs, 15_000)).toHaveLength(runs);
     };
     const threads = () => readdirSync(`/proc/${child.pid}/task`).length;
     try {
@@ -318,10 +279,10 @@ describe('mocha --watch', () => {
       }
       // One thread serves every rerun's reporter (the first run started it); allow one for Node's own.
       expect(threads()).toBeLessThanOrEqual(first + 1);
-      const runIds = completedRuns();
+      const runIds = stream.completedRuns(rootName);
       expect(new Set(runIds).size).toBe(4);
       for (const runId of runIds) {
-        expect(finals(received().filter((e) => e.runId === runId))).toEqual({
+        expect(finals(stream.received().filter((e) => e.runId === runId))).toEqual({
           'alpha > passes': 'passed',
           'alpha > fails': 'failed',
           'alpha > is a todo': 'todo',

@@ -11,40 +11,27 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Broadcaster, startBroadcaster } from '@testwire/broadcaster';
-import type { AnyEventEnvelope } from '@testwire/protocol';
-import { WebSocketTester } from '@testwire/testkit';
+import { type LiveStream, openStream, runnerEnv } from '@testwire-tests/support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..', '..');
 const fixture = join(here, 'fixtures', 'covered');
 
-let broadcaster: Broadcaster;
-const subscriber = new WebSocketTester({ timeout: 10_000 });
-
+let stream: LiveStream;
 beforeAll(async () => {
-  broadcaster = await startBroadcaster({ port: 0, host: '127.0.0.1' });
-  await subscriber.connectWebSocket(broadcaster.wsUrl);
-  await subscriber.sendMessage({ type: 'subscribe', patterns: ['*'] });
-  await subscriber.waitForMessage((message) => message.type === 'subscribed');
+  stream = await openStream();
 });
-
-afterAll(async () => {
-  await subscriber.disconnect();
-  await broadcaster?.close({ timeoutMs: 2000 });
-});
+afterAll(() => stream?.close());
 
 /** Runs `vitest run` of compat/vitest-<major> on a copy of the fixture; resolves with its exit code. */
 function vitestRun(major: number, dir: string, args: string[]): Promise<number | null> {
-  const env: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: '0', TESTWIRE_URL: broadcaster.url };
-  for (const key of Object.keys(env))
-    if (key.startsWith('TESTWIRE_') && key !== 'TESTWIRE_URL') delete env[key];
-  delete env.TESTWIRE;
-  delete env.NODE_OPTIONS;
-  delete env.VITEST;
   const bin = join(repo, 'compat', `vitest-${major}`, 'node_modules', 'vitest', 'vitest.mjs');
-  const child = spawn(process.execPath, [bin, 'run', ...args], { cwd: dir, env, stdio: 'ignore' });
+  const child = spawn(process.execPath, [bin, 'run', ...args], {
+    cwd: dir,
+    env: runnerEnv(stream.url),
+    stdio: 'ignore',
+  });
   const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
   return new Promise((resolve) =>
     child.once('exit', (code) => {
@@ -52,17 +39,6 @@ function vitestRun(major: number, dir: string, args: string[]): Promise<number |
       resolve(code);
     }),
   );
-}
-
-/** Every event of the run of `rootName`, once its test.completed arrived. */
-async function completedRun(rootName: string): Promise<AnyEventEnvelope[]> {
-  const started: AnyEventEnvelope = await subscriber.waitForMessage(
-    (message) => message.type === 'test.started' && message.data?.run?.rootName === rootName,
-  );
-  await subscriber.waitForMessage(
-    (message) => message.type === 'test.completed' && message.runId === started.runId,
-  );
-  return subscriber.getMessages().filter((message) => message.runId === started.runId);
 }
 
 describe.each([3, 4])('vitest %i --coverage', (major) => {
@@ -87,7 +63,7 @@ describe.each([3, 4])('vitest %i --coverage', (major) => {
       expect(exitCode).toBe(1);
       const own = JSON.parse(readFileSync(join(dir, 'coverage', 'coverage-summary.json'), 'utf8')).total;
 
-      const events = await completedRun(name);
+      const events = await stream.runOf(name);
       const types = events.map((e) => e.type);
       expect(types[0]).toBe('test.started');
       expect(types.filter((t) => t.startsWith('coverage.') || t === 'test.completed')).toEqual([
