@@ -8,19 +8,17 @@
  *     ├─ fork --role=hub: the broadcaster (startBroadcaster, ephemeral port), started once for the bench
  *     ├─ fork --role=subscribers: 10 `ws` subscribers of the hub (events: *, each parses every event), in
  *     │    a process of their own, as dashboards and monitors are
- *     ├─ fork --role=feeder: joins the hub as a publisher before the runs; in delivery mode it publishes a
- *     │    recorded testwire run's events (new run id) at the times they arrived: the cost of delivering
- *     │    them to 10 subscribers on this machine, with no reporter in the runner
  *     └─ spawns /usr/bin/time <runner binary of compat/<runner>/> on compat/<runner>/work/bench-<pid>/
  *          baseline: the runner's default terminal reporter only
  *          off:      the same + the testwire reporter configured, TESTWIRE=off (noise floor)
  *          testwire: the same + the testwire reporter, joining the hub via TESTWIRE_URL
- *          delivery: baseline, while the feeder replays the warm-up testwire run's events into the hub
+ *          minimal:  the same + minimal-reporter.cjs, the least a live reporter can do (a thread publishing
+ *                    one small event per test into the hub): what streaming costs whatever the reporter
  *
- * Per runner: one unmeasured warm-up of baseline and of testwire (transform caches), then `--reps` repetitions (default
+ * Per runner: one unmeasured warm-up of baseline, testwire and minimal (transform caches), then `--reps` repetitions (default
  * 5; jest 8, vitest 6, playwright 3, mocha 15) of all four modes, the order reversed every other
  * repetition. Figures: medians, and the mean of per-repetition paired differences (mode - baseline), for
- * wall time, the CPU time of the runner's process tree and of its main thread. A testwire or delivery run
+ * wall time, the CPU time of the runner's process tree and of its main thread. A testwire or minimal run
  * only counts when every subscriber received every test.result and the test.completed of that run.
  *
  * Flags: --runners=jest,vitest,playwright,mocha  --reps=5  --tests=2000  --quick (400 tests, 1 repetition)
@@ -186,16 +184,28 @@ function generate(name) {
   // The testwire modes load the reporter through a timing wrapper (see timedReporter).
   const reporter = join(dir, 'testwire-timed.cjs');
   writeFileSync(reporter, timedReporter(name, compatDir));
+  // The minimal mode's reporter (minimal-reporter.cjs); mocha's wraps spec from the compat install.
+  const minimal = join(dir, 'testwire-minimal.cjs');
+  const minimalModule = JSON.stringify(join(here, 'minimal-reporter.cjs'));
+  writeFileSync(
+    minimal,
+    name === 'mocha'
+      ? `module.exports = require(${minimalModule}).mocha(require(${JSON.stringify(
+          createRequire(join(compatDir, 'package.json')).resolve('mocha/lib/reporters/spec.js'),
+        )}));\n`
+      : `module.exports = require(${minimalModule}).${name};\n`,
+  );
   const configs = {};
-  for (const testwire of [false, true]) {
-    const config = runner.config(dir, testwire && reporter);
+  const reporters = { base: undefined, testwire: reporter, minimal };
+  for (const [kind, path] of Object.entries(reporters)) {
+    const config = runner.config(dir, path);
     if (config) {
-      const file = config.name.replace(/(\.[a-z]+)$/, testwire ? '.testwire$1' : '.base$1');
+      const file = config.name.replace(/(\.[a-z]+)$/, `.${kind}$1`);
       writeFileSync(join(dir, file), config.text);
-      configs[testwire] = file;
+      configs[kind] = file;
     }
   }
-  return { dir, compatDir, configs, reporter };
+  return { dir, compatDir, configs, reporters };
 }
 
 /**
@@ -293,8 +303,6 @@ async function subscribersRole() {
   const wsUrl = `${args.url.replace(/^http/, 'ws')}/ws`;
   const counters = [];
   const sockets = [];
-  /** What subscriber 0 received since the last reset: the delivery mode replays it (see feederRole). */
-  let recorded = [];
   for (let i = 0; i < SUBSCRIBERS; i++) {
     const counter = { results: 0, completed: 0 };
     counters.push(counter);
@@ -307,7 +315,6 @@ async function subscribersRole() {
         if (msg.type === 'connection.established')
           ws.send(JSON.stringify({ type: 'subscribe', events: ['*'] }));
         else if (msg.type === 'subscribed') resolve();
-        else if (i === 0 && msg.runId) recorded.push({ type: msg.type, data: msg.data, at: Date.now() });
         if (msg.type === 'test.result') counter.results++;
         else if (msg.type === 'test.completed') counter.completed++;
       });
@@ -321,10 +328,7 @@ async function subscribersRole() {
         c.results = 0;
         c.completed = 0;
       }
-      recorded = [];
       process.send({ type: 'reset' });
-    } else if (msg.cmd === 'recording') {
-      process.send({ type: 'recording', events: recorded });
     } else if (msg.cmd === 'settle') {
       // bounded wait until every subscriber saw `results` test.result events and one test.completed
       const deadline = Date.now() + msg.timeoutMs;
@@ -412,12 +416,6 @@ function forkRole(role, extra = []) {
   return { proc, next, close, cpu };
 }
 
-/** CPU time so far of the processes outside the runner: broadcaster, subscribers and feeder. */
-async function rolesCpu(hub, feeder) {
-  const [{ broadcaster, subscribers }, feeding] = await Promise.all([hub.cpu(), feeder.cpu()]);
-  return { broadcaster, subscribers, feeder: feeding };
-}
-
 /** The broadcaster process and the subscribers process, driven as one hub. */
 async function startHub() {
   const hub = forkRole('hub');
@@ -440,10 +438,6 @@ async function startHub() {
       proc.send({ cmd: 'settle', results, timeoutMs });
       return next('settled', timeoutMs + 5000);
     },
-    async recording() {
-      proc.send({ cmd: 'recording' });
-      return (await next('recording')).events;
-    },
     async close() {
       await close();
       await hub.close();
@@ -451,72 +445,18 @@ async function startHub() {
   };
 }
 
-// Feeder process (delivery mode): joins the hub as a publisher, as the reporter's thread does, and replays the
-// events a testwire run of the same suite sent, at the times they were received, under a new run id. It is
-// started (and joined) before the runs, so what a delivery run adds to the baseline is the delivery alone:
-// publishing the run's events, the hub's ingest and fan-out, and the 10 subscribers parsing them — the part
-// of the reporter's cost that no reporter design avoids on a machine running the subscribers too.
-
-async function feederRole() {
-  const { getBroadcaster } = await import(
-    pathToFileURL(join(root, 'packages', 'broadcaster', 'dist', 'index.js')).href
-  );
-  const broadcaster = await getBroadcaster({ url: args.url, logger: { warn: () => {} } });
-  let feeds = 0;
-  answerCpu();
-  process.on('message', async (msg) => {
-    if (msg.cmd === 'feed') {
-      const runId = `r_feed${process.pid.toString(36)}${(feeds++).toString(36)}`;
-      const { events, delayMs } = msg;
-      const first = events[0]?.at ?? 0;
-      const start = Date.now() + delayMs;
-      let next = 0;
-      // the reporter's thread publishes what it received every 20 ms; so does this
-      await new Promise((resolve) => {
-        const tick = () => {
-          const now = Date.now();
-          while (next < events.length && events[next].at - first <= now - start) {
-            const { type, data } = events[next++];
-            broadcaster.publish({ type, runId, data });
-          }
-          if (next < events.length) setTimeout(tick, 20);
-          else resolve();
-        };
-        setTimeout(tick, Math.max(0, delayMs));
-      });
-      await broadcaster.flush(3000);
-      process.send({ type: 'fed', events: events.length });
-    } else if (msg.cmd === 'exit') {
-      await broadcaster.close({ timeoutMs: 1000 });
-      process.disconnect();
-    }
-  });
-  process.send({ type: 'ready', url: broadcaster.url });
-}
-
-async function startFeeder(url) {
-  const { proc, next, close, cpu } = forkRole('feeder', [`--url=${url}`]);
-  await next('ready');
-  return {
-    cpu,
-    feed(events, delayMs) {
-      proc.send({ cmd: 'feed', events, delayMs });
-      return next('fed', 120_000);
-    },
-    close,
-  };
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // Runs. Modes: baseline (default reporter only), off (testwire reporter configured, TESTWIRE=off: the noise
-// floor plus the cost of loading a disabled reporter), testwire (reporter on, joined to the hub).
+// floor plus the cost of loading a disabled reporter), testwire (reporter on, joined to the hub), minimal
+// (minimal-reporter.cjs joined to the hub: the cost of streaming live that no reporter design avoids).
 
-const MODES = ['baseline', 'off', 'testwire', 'delivery'];
+const MODES = ['baseline', 'off', 'testwire', 'minimal'];
+/** The modes that stream into the hub (their runs count only if every subscriber received the whole run). */
+const STREAMING = new Set(['testwire', 'minimal']);
 
 function runOnce(name, suite, mode, hubUrl) {
   const runner = runners[name];
-  // delivery runs the baseline while the feeder process replays a testwire run's events into the hub
-  const configured = mode === 'off' || mode === 'testwire';
+  const kind = mode === 'off' ? 'testwire' : mode === 'baseline' ? 'base' : mode;
   const bin = join(suite.compatDir, 'node_modules', '.bin', runner.bin);
   const env = { ...process.env, CI: '1', FORCE_COLOR: '0' };
   for (const key of Object.keys(env)) if (key.startsWith('TESTWIRE')) delete env[key];
@@ -527,12 +467,10 @@ function runOnce(name, suite, mode, hubUrl) {
   env.TESTWIRE_BENCH_THREAD_CPU = threadFile;
   const hooksFile = join(suite.dir, '.hooks.json');
   rmSync(hooksFile, { force: true });
-  if (mode === 'testwire') {
-    env.TESTWIRE_URL = hubUrl;
-    env.TESTWIRE_BENCH_HOOKS = hooksFile;
-  }
+  if (STREAMING.has(mode)) env.TESTWIRE_URL = hubUrl;
+  if (mode === 'testwire') env.TESTWIRE_BENCH_HOOKS = hooksFile;
   if (mode === 'off') env.TESTWIRE = 'off';
-  const argv = runner.argv(suite.dir, suite.configs[configured], configured && suite.reporter);
+  const argv = runner.argv(suite.dir, suite.configs[kind], suite.reporters[kind]);
   // /usr/bin/time reports the CPU of the runner and every process it waited for (workers): less sensitive
   // than wall time to other load on the machine.
   const cpuFile = join(suite.dir, '.cpu');
@@ -609,11 +547,13 @@ function overhead(samples, mode, tests) {
 /** The overheads of one runner's result, from the runs it keeps (also for --summarize of an older JSON). */
 function withOverheads(result) {
   const { tests } = result;
-  const of = (runs) => ({
-    testwire: overhead(runs, 'testwire', tests),
-    off: overhead(runs, 'off', tests),
-    ...(runs.delivery?.length ? { delivery: overhead(runs, 'delivery', tests) } : {}),
-  });
+  // every mode the runs have (a JSON from before 2026-11-22 08:30 UTC has `delivery` instead of `minimal`)
+  const of = (runs) =>
+    Object.fromEntries(
+      Object.keys(runs)
+        .filter((mode) => mode !== 'baseline' && runs[mode]?.length)
+        .map((mode) => [mode, overhead(runs, mode, tests)]),
+    );
   const wallOverhead = of(result.wallMs.runs);
   return {
     ...result,
@@ -627,7 +567,7 @@ function withOverheads(result) {
 
 /**
  * Where added wall time can come from. A mode adds CPU work anywhere on the machine — the runner's process
- * tree (its reporter thread included), the broadcaster, the subscribers, the feeder — while the baseline runs
+ * tree (its reporter thread included), the broadcaster, the subscribers — while the baseline runs
  * left some of the machine idle. Work beyond that idle time has to stretch the run: the wall time cannot grow
  * by less than (added CPU - baseline idle) / cores, whatever the reporter does on the runner's thread
  * (`floor`). How long the runner's main thread waited for a CPU while ready (`mainThreadWaitMs`, from
@@ -638,6 +578,8 @@ function cpuBudget(result) {
   if (!cpuMs) return undefined;
   const cores = result.cores ?? 1;
   const baseWall = wallMs.median.baseline;
+  // the modes of this result (an older JSON has `delivery` instead of `minimal`)
+  const modes = Object.keys(wallMs.runs);
   const paired = (series, mode) =>
     mean(series.runs[mode].map((x, i) => x - series.runs.baseline[i]).filter(Number.isFinite));
   const idle = machineCpuMs ? median(machineCpuMs.runs.baseline.map((m) => m.idle)) : undefined;
@@ -662,11 +604,11 @@ function cpuBudget(result) {
           baselineIdleMs: round(idle),
           baselineIdlePercent: round((idle / (cores * baseWall)) * 100, 1),
           stealMs: Object.fromEntries(
-            MODES.map((m) => [m, round(median(machineCpuMs.runs[m].map((x) => x.steal)))]),
+            modes.map((m) => [m, round(median(machineCpuMs.runs[m].map((x) => x.steal)))]),
           ),
         }
       : {}),
-    ...Object.fromEntries(MODES.filter((m) => m !== 'baseline').map((m) => [m, of(m)])),
+    ...Object.fromEntries(modes.filter((m) => m !== 'baseline').map((m) => [m, of(m)])),
   };
 }
 
@@ -679,14 +621,14 @@ function verdict(r) {
   const interval = r.wallOverhead.testwire.pairedCi95Percent;
   if (!interval) return 'not resolved (one repetition)';
   const [lo, hi] = interval;
-  const d = r.wallOverhead.delivery?.pairedCi95Percent;
-  const delivery = d && d[0] > 3 ? '; delivery alone is over 3%' : '';
-  if (hi <= 3) return `ok (<= 3%)${delivery}`;
-  if (lo > 3) return `OVER 3%${delivery}`;
-  return `not resolved (95% CI ${lo}..${hi}%)${delivery}`;
+  const m = r.wallOverhead.minimal?.pairedCi95Percent;
+  const minimal = m && m[0] > 3 ? '; the minimal reporter alone is over 3%' : '';
+  if (hi <= 3) return `ok (<= 3%)${minimal}`;
+  if (lo > 3) return `OVER 3%${minimal}`;
+  return `not resolved (95% CI ${lo}..${hi}%)${minimal}`;
 }
 
-async function benchRunner(name, hub, feeder) {
+async function benchRunner(name, hub) {
   const reps = Number(args.reps ?? (args.quick ? 1 : (runners[name].reps ?? REPS)));
   const suite = generate(name);
   const perMode = () => Object.fromEntries(MODES.map((m) => [m, []]));
@@ -695,12 +637,10 @@ async function benchRunner(name, hub, feeder) {
   const thread = perMode();
   /** How long the runner's main thread waited for a CPU while ready to run. */
   const waiting = perMode();
-  /** CPU of the processes outside the runner (broadcaster, subscribers, feeder) and of the machine. */
+  /** CPU of the processes outside the runner (broadcaster, subscribers) and of the machine. */
   const outside = perMode();
   const outsideParts = perMode();
   const machine = perMode();
-  /** The events of the warm-up testwire run and when the first arrived after the spawn (delivery mode). */
-  let recording;
   const problems = [];
   /** Per testwire run: the reporter's own time on the runner's thread (timedReporter). */
   const hooks = [];
@@ -709,26 +649,20 @@ async function benchRunner(name, hub, feeder) {
     await hub.reset();
     // CPU snapshots around the run (not the delivery that may still go on after the runner exited: what
     // competes with the runner is what runs beside it)
-    const before = { roles: await rolesCpu(hub, feeder), machine: machineCpu() };
-    const fed = mode === 'delivery' ? feeder.feed(recording.events, recording.delayMs) : undefined;
+    const before = { roles: await hub.cpu(), machine: machineCpu() };
     const result = await runOnce(name, suite, mode, hub.url);
-    const after = { machine: machineCpu(), roles: await rolesCpu(hub, feeder) };
-    if (fed) await fed;
+    const after = { machine: machineCpu(), roles: await hub.cpu() };
     if (result.code !== 0) {
       problems.push(
         `${mode} run exited ${result.code}: ${result.stderr.trim().split('\n').slice(-6).join(' | ')}`,
       );
     }
-    if (mode === 'testwire' || mode === 'delivery') {
+    if (STREAMING.has(mode)) {
       const delivery = await hub.settled(FILES * PER_FILE);
       if (!delivery.ok) {
         problems.push(
           `${mode} run: a subscriber received only ${delivery.minResults}/${FILES * PER_FILE} test.result and ${delivery.minCompleted} test.completed`,
         );
-      }
-      if (mode === 'testwire' && rep < 0) {
-        const events = await hub.recording();
-        recording = { events, delayMs: Math.max(0, (events[0]?.at ?? result.spawnedAt) - result.spawnedAt) };
       }
     }
     if (rep >= 0) {
@@ -739,7 +673,7 @@ async function benchRunner(name, hub, feeder) {
       const roles = Object.fromEntries(
         Object.keys(after.roles).map((k) => [k, round(after.roles[k] - before.roles[k])]),
       );
-      outside[mode][rep] = round(roles.broadcaster + roles.subscribers + roles.feeder);
+      outside[mode][rep] = round(roles.broadcaster + roles.subscribers);
       outsideParts[mode][rep] = roles;
       if (before.machine && after.machine) {
         machine[mode][rep] = Object.fromEntries(
@@ -754,9 +688,10 @@ async function benchRunner(name, hub, feeder) {
     process.stdout.write(`${mode[0].toUpperCase()}${rep < 0 ? '(w)' : ''} ${round(result.ms / 1000, 2)}  `);
   };
   process.stdout.write(`  ${name.padEnd(10)} `);
-  // warm-ups: the off mode uses the testwire mode's config, so its caches are warm after that one
+  // warm-ups (each config has transform caches of its own); the off mode uses the testwire mode's config
   await once('baseline', -1);
   await once('testwire', -1);
+  await once('minimal', -1);
   for (let rep = 0; rep < reps; rep++) {
     // alternate the order so a drift in machine load does not favour one mode
     for (const mode of rep % 2 === 0 ? MODES : [...MODES].reverse()) await once(mode, rep);
@@ -776,7 +711,6 @@ async function benchRunner(name, hub, feeder) {
       runs: Object.fromEntries(MODES.map((m) => [m, r1(wall[m])])),
       median: Object.fromEntries(MODES.map((m) => [m, round(median(wall[m]))])),
     },
-    deliveryEvents: recording?.events.length,
     ...(hasCpu
       ? {
           cpuMs: {
@@ -805,15 +739,12 @@ async function benchRunner(name, hub, feeder) {
     outsideCpuMs: {
       runs: Object.fromEntries(MODES.map((m) => [m, outside[m]])),
       median: Object.fromEntries(MODES.map((m) => [m, round(median(outside[m]))])),
-      /** Medians of each process's share: broadcaster, subscribers, feeder. */
+      /** Medians of each process's share: broadcaster, subscribers. */
       parts: Object.fromEntries(
         MODES.map((m) => [
           m,
           Object.fromEntries(
-            ['broadcaster', 'subscribers', 'feeder'].map((k) => [
-              k,
-              round(median(outsideParts[m].map((x) => x[k]))),
-            ]),
+            ['broadcaster', 'subscribers'].map((k) => [k, round(median(outsideParts[m].map((x) => x[k])))]),
           ),
         ]),
       ),
@@ -843,8 +774,8 @@ function printTable(results) {
     ['pair CI %', 11, (r) => ci(r.wallOverhead?.testwire)],
     ['off pair', 10, (r) => ms(r.wallOverhead?.off.pairedMeanMs)],
     ['off CI %', 10, (r) => ci(r.wallOverhead?.off)],
-    ['dlv pair', 10, (r) => ms(r.wallOverhead?.delivery?.pairedMeanMs)],
-    ['dlv CI %', 10, (r) => ci(r.wallOverhead?.delivery)],
+    ['min pair', 10, (r) => ms(r.wallOverhead?.minimal?.pairedMeanMs)],
+    ['min CI %', 10, (r) => ci(r.wallOverhead?.minimal)],
     ['cpu pair', 10, (r) => ms(r.cpuOverhead?.testwire.pairedMeanMs)],
     ['main pair', 10, (r) => ms(r.mainThreadCpuOverhead?.testwire.pairedMeanMs)],
     ['own ms', 8, (r) => r.reporterThread?.medianMs.total],
@@ -895,8 +826,8 @@ function printBudget(results) {
           ? '-'
           : `${ms(r.cpuBudget.testwire.floorMs)} ${r.cpuBudget.testwire.floorPercent}%`,
     ],
-    ['dlv added', 10, (r) => ms(r.cpuBudget.delivery?.addedCpuMs)],
-    ['dlv wait', 10, (r) => ms(r.cpuBudget.delivery?.mainThreadWaitMs)],
+    ['min added', 10, (r) => ms(r.cpuBudget.minimal?.addedCpuMs)],
+    ['min wait', 10, (r) => ms(r.cpuBudget.minimal?.mainThreadWaitMs)],
     [
       'steal b/t',
       14,
@@ -907,7 +838,7 @@ function printBudget(results) {
     ],
   ];
   console.log(
-    `\nCPU budget (ms per run; "added" = paired mean over the runner's process tree and the hub, subscriber and feeder processes; "floor" = the least the wall time must grow, (added - idle during baseline) / ${results[0].cpuBudget.cores} cores)`,
+    `\nCPU budget (ms per run; "added" = paired mean over the runner's process tree and the hub and subscriber processes; "floor" = the least the wall time must grow, (added - idle during baseline) / ${results[0].cpuBudget.cores} cores)`,
   );
   console.log(cols.map(([h, w], i) => (i ? h.padStart(w) : h.padEnd(w))).join(''));
   for (const r of results)
@@ -953,22 +884,20 @@ async function main() {
   const started = Date.now();
   const loadStart = os.loadavg().map((x) => round(x, 2));
   const hub = await startHub();
-  const feeder = await startFeeder(hub.url);
   const results = [];
   console.log(
-    `reporter overhead: ${FILES * PER_FILE} tests per runner, repetitions of baseline/off/testwire/delivery: ${names.map((n) => `${n} ${args.reps ?? (args.quick ? 1 : (runners[n].reps ?? REPS))}`).join(', ')}; ${SUBSCRIBERS} subscribers in a separate process; load ${loadStart.join(' ')}`,
+    `reporter overhead: ${FILES * PER_FILE} tests per runner, repetitions of baseline/off/testwire/minimal: ${names.map((n) => `${n} ${args.reps ?? (args.quick ? 1 : (runners[n].reps ?? REPS))}`).join(', ')}; ${SUBSCRIBERS} subscribers in a separate process; load ${loadStart.join(' ')}`,
   );
   try {
     for (const name of names) {
       try {
-        results.push(withOverheads(await benchRunner(name, hub, feeder)));
+        results.push(withOverheads(await benchRunner(name, hub)));
       } catch (error) {
         results.push({ runner: name, valid: false, problems: [error.message] });
         process.stdout.write(`\n  ${name}: ${error.message}\n`);
       }
     }
   } finally {
-    await feeder.close();
     await hub.close();
   }
 
@@ -995,8 +924,8 @@ async function main() {
           baseline: "the runner's default terminal reporter only",
           off: 'the same + the testwire reporter configured, TESTWIRE=off (noise floor + loading a disabled reporter)',
           testwire: 'the same + the testwire reporter, joined to the hub process via TESTWIRE_URL',
-          delivery:
-            "baseline, while a separate feeder process (joined to the hub before the run) replays the warm-up testwire run's events at the times they were received: the cost of delivering the run's events to 10 subscribers on this machine, without any reporter in the runner",
+          minimal:
+            'the same + minimal-reporter.cjs joined to the hub: one small event per test posted to a worker thread that publishes it (no ids, capture, progress or core) — what streaming every test live from the runner process costs on this machine whatever the reporter',
         },
         target:
           'overhead <= 3% of the wall time: met when the 95% confidence interval of the mean paired difference is at or under 3%',
@@ -1013,5 +942,4 @@ async function main() {
 if (typeof args.summarize === 'string') summarize(args.summarize);
 else if (args.role === 'hub') await hubRole();
 else if (args.role === 'subscribers') await subscribersRole();
-else if (args.role === 'feeder') await feederRole();
 else await main();
