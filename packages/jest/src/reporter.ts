@@ -235,13 +235,17 @@ export class TestwireJestReporter {
    * missed threshold — after every reporter returned, so the run completes at that assignment instead:
    * coverage.threshold / coverage.completed, then test.completed with Jest's own verdict. Jest does not await
    * that flush; the core holds the process until it is done (bounded by `flushTimeoutMs`), and a local
-   * broadcaster takes milliseconds. Not when Jest exits or throws right after the reporters (`--forceExit`,
-   * `bail` reached, a run error): the run completes here, without coverage. If Jest never assigns (another
-   * path), the run completes when the event loop empties.
+   * broadcaster takes milliseconds. With `--forceExit` Jest calls process.exit right after the assignment:
+   * there the core's thread flushes while Jest's thread waits (completeBeforeExit, same bound). Not when
+   * Jest exits or throws right after the reporters (`bail` reached, a run error) or the core runs in-thread
+   * under --forceExit: the run completes here, without coverage. If Jest never assigns (another path), the
+   * run completes when the event loop empties.
    */
   private completeAfterCoverage(results: JestAggregatedResult, info: RunResultInfo): boolean {
     const config = this.globalConfig;
-    if (!config?.collectCoverage || config.forceExit || results?.runExecError) return false;
+    if (!config?.collectCoverage || results?.runExecError) return false;
+    const exitsAtOnce = config.forceExit === true;
+    if (exitsAtOnce && typeof this.core.completeBeforeExit !== 'function') return false;
     const watching = Boolean(config.watch || config.watchAll);
     if (!watching && config.bail && results.numFailedTests >= config.bail) return false;
     const own = Object.getOwnPropertyDescriptor(results, 'success');
@@ -261,15 +265,18 @@ export class TestwireJestReporter {
       } catch {
         // a coverage map this reporter cannot read: the run still completes (this runs inside Jest's code)
       }
+      const completion: RunResultInfo = {
+        ...info,
+        success,
+        rawStatus: info.interrupted ? 'interrupted' : success ? 'passed' : 'failed',
+      };
+      if (exitsAtOnce) {
+        this.core.completeBeforeExit?.(completion);
+        return;
+      }
       // Jest no longer waits for us: keep the process alive until the flush is done (the core bounds it).
       const hold = setTimeout(() => {}, this.flushHoldMs);
-      void this.core
-        .runCompleted({
-          ...info,
-          success,
-          rawStatus: info.interrupted ? 'interrupted' : success ? 'passed' : 'failed',
-        })
-        .finally(() => clearTimeout(hold));
+      void this.core.runCompleted(completion).finally(() => clearTimeout(hold));
     };
     const onBeforeExit = () => complete(undefined);
     Object.defineProperty(results, 'success', {

@@ -66,11 +66,12 @@ function jest(
   major: number,
   dir: string,
   args: string[] = [],
+  env: Record<string, string> = {},
 ): Promise<{ code: number | null; output: string }> {
   const bin = join(compatDir(major), 'node_modules', 'jest', 'bin', 'jest.js');
   const child = spawn(process.execPath, [bin, ...args], {
     cwd: dir,
-    env: runnerEnv(stream.url),
+    env: { ...runnerEnv(stream.url), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -136,10 +137,32 @@ describe.each([29, 30])('jest %i --coverage', (major) => {
     }
   }, 90_000);
 
-  it('--forceExit: Jest exits right after the reporters, so the run completes in onRunComplete, without coverage', async () => {
+  it('--forceExit: Jest exits as it decides the run; the core’s thread flushes the coverage and Jest’s verdict first', async () => {
     const dir = project(major, { global: { lines: 100 } });
     try {
       const { code, output } = await jest(major, dir, ['--forceExit']);
+      expect(code, output).toBe(1);
+      const own = JSON.parse(readFileSync(join(dir, 'coverage', 'coverage-summary.json'), 'utf8')).total;
+      const events = await stream.runOf(basename(dir));
+      expect(events.at(-1)?.type).toBe('test.completed');
+      expect(events.map((e) => e.type).filter((t) => t.startsWith('coverage.'))).toEqual([
+        'coverage.threshold',
+        'coverage.completed',
+      ]);
+      expect(dataOf(events, 'coverage.completed')).toMatchObject({
+        thresholdsMet: false,
+        summary: { lines: own.lines.pct },
+      });
+      expect(dataOf(events, 'test.completed')?.summary).toMatchObject({ passed: 2, success: false });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
+  it('--forceExit with the core on Jest’s thread (TESTWIRE_THREAD=off): the run completes in onRunComplete, without coverage', async () => {
+    const dir = project(major, { global: { lines: 100 } });
+    try {
+      const { code, output } = await jest(major, dir, ['--forceExit'], { TESTWIRE_THREAD: 'off' });
       expect(code, output).toBe(1);
       const events = await stream.runOf(basename(dir));
       expect(events.at(-1)?.type).toBe('test.completed');

@@ -63,7 +63,7 @@ export type CallMethod =
 export type ToCoreThread =
   | { type: 'open'; instance: number; options: ReporterCoreOptions }
   | { type: 'calls'; instance: number; calls: Call[] }
-  | { type: 'await'; instance: number; id: number }
+  | { type: 'await'; instance: number; id: number; signal?: SharedArrayBuffer }
   | { type: 'close'; instance: number };
 export type FromCoreThread =
   | { type: 'ready'; instance: number; url: string | undefined }
@@ -352,17 +352,23 @@ class ThreadedCore implements ReporterCore {
 
   async runCompleted(result: RunResultInfo): Promise<void> {
     try {
-      if (this.phase !== 'completed') {
-        this.openRun(true);
-        this.phase = 'completed';
-        this.sampler.stop();
-        const plain: RunResultInfo = { success: result?.success === true };
-        if (result?.rawStatus) plain.rawStatus = String(result.rawStatus);
-        if (result?.interrupted) plain.interrupted = true;
-        if (result?.errors?.length) plain.errors = this.normalizeAll(result.errors);
-        this.record('runCompleted', plain);
-      }
+      this.recordCompletion(result);
       await this.answer(this.options.flushTimeoutMs + ANSWER_MARGIN_MS);
+    } catch {
+      // never into the runner
+    }
+  }
+
+  completeBeforeExit(result: RunResultInfo): void {
+    try {
+      this.recordCompletion(result);
+      this.post();
+      this.stopTicker();
+      if (this.dead) return;
+      // The thread runs on while this one sleeps: it replays, flushes, then flips the flag and wakes us.
+      const flag = new Int32Array(new SharedArrayBuffer(4));
+      this.thread.post({ type: 'await', instance: this.instance, id: this.nextAwait++, signal: flag.buffer });
+      Atomics.wait(flag, 0, 0, this.options.flushTimeoutMs + ANSWER_MARGIN_MS);
     } catch {
       // never into the runner
     }
@@ -381,6 +387,19 @@ class ThreadedCore implements ReporterCore {
     this.phase = 'running';
     this.sampler.start();
     return true;
+  }
+
+  /** The run's end, recorded once (a second call only waits for the flush again). */
+  private recordCompletion(result: RunResultInfo): void {
+    if (this.phase === 'completed') return;
+    this.openRun(true);
+    this.phase = 'completed';
+    this.sampler.stop();
+    const plain: RunResultInfo = { success: result?.success === true };
+    if (result?.rawStatus) plain.rawStatus = String(result.rawStatus);
+    if (result?.interrupted) plain.interrupted = true;
+    if (result?.errors?.length) plain.errors = this.normalizeAll(result.errors);
+    this.record('runCompleted', plain);
   }
 
   /** Runs in every hook: one array, no copies (the structured clone at post time copies). */

@@ -115,9 +115,16 @@ port.on('message', (message: ToCoreThread) => {
     }
     case 'await': {
       const pending = [...(instances.get(message.instance)?.completing ?? [])];
-      void Promise.allSettled(pending).then(() =>
-        post({ type: 'done', instance: message.instance, id: message.id }),
-      );
+      const { signal } = message;
+      void Promise.allSettled(pending).then(() => {
+        // completeBeforeExit: the runner's thread sleeps on this flag (it cannot take messages meanwhile)
+        if (signal) {
+          const flag = new Int32Array(signal);
+          Atomics.store(flag, 0, 1);
+          Atomics.notify(flag, 0);
+        }
+        post({ type: 'done', instance: message.instance, id: message.id });
+      });
       break;
     }
     case 'close': {

@@ -102,6 +102,13 @@ export interface ReporterCore {
   coverage(report: CoverageReport): void;
   /** The run ended -> test.completed, then a flush bounded by flushTimeoutMs. Never rejects. */
   runCompleted(result: RunResultInfo): Promise<void>;
+  /**
+   * runCompleted for a runner that exits right after a hook without awaiting anything (jest --forceExit, which
+   * decides the run after its coverage reporter and then calls process.exit): blocks the calling thread until
+   * the core's thread has flushed (bounded by flushTimeoutMs). Only a core on its own thread has it — an
+   * in-thread core cannot flush while its thread is blocked; without it, use runCompleted.
+   */
+  completeBeforeExit?(result: RunResultInfo): void;
 }
 
 const TEST_STATUSES = new Set<string>(['passed', 'failed', 'skipped', 'todo']);

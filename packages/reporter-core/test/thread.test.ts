@@ -202,6 +202,35 @@ describe('reporter core on a worker thread', () => {
     expect((await runOf(runId)).some((e) => e.type === 'test.result')).toBe(true);
   });
 
+  it('completeBeforeExit: the run reaches subscribers though the process exits right after it', async () => {
+    // jest --forceExit: process.exit follows the hook at once. The hook thread waits; the core's thread
+    // replays, publishes and flushes meanwhile. (The built package in a child process, as runners load it.)
+    const script = `
+      const { createReporterCore } = require(${JSON.stringify(join(__dirname, '..', 'dist', 'index.cjs'))});
+      const core = createReporterCore({ framework: 'jest', rootDir: ${JSON.stringify(rootDir)}, url: ${JSON.stringify(owner.url)}, performanceIntervalMs: 0, env: {} });
+      core.runStarted({ totalTests: 1 });
+      core.testResult({ file: 'f.js', titlePath: ['exits at once'] }, { status: 'passed', rawStatus: 'passed', duration: 1 });
+      process.stdout.write('runId:' + core.runId + ' kind:' + core.constructor.name + '\\n');
+      core.completeBeforeExit({ success: false, rawStatus: 'failed' });
+      process.exit(0);
+    `;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    expect(await new Promise((resolve) => child.on('close', resolve))).toBe(0);
+    expect(stdout).toContain('kind:ThreadedCore');
+    const runId = /runId:(\S+)/.exec(stdout)?.[1] ?? '';
+    const events = await runOf(runId);
+    expect(events[0]?.type).toBe('test.started');
+    expect(events.filter((e) => e.type === 'test.result')).toHaveLength(1);
+    expect(events.at(-1)).toMatchObject({
+      type: 'test.completed',
+      data: { summary: { passed: 1, success: false } },
+    });
+  });
+
   it.each([
     ['ESM', 'index.js'],
     ['CommonJS', 'index.cjs'],
