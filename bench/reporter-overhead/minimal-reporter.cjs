@@ -32,13 +32,17 @@ function publishFromThread() {
 }
 if (!isMainThread) publishFromThread();
 
-/** The runner's side: batches events to the thread; `flush()` resolves once the hub has them all. */
+/**
+ * The runner's side: batches events to the thread and counts the results; `completed(success)` resolves once
+ * the hub has them all.
+ */
 class Stream {
   constructor(framework) {
     this.framework = framework;
     this.runId = `r_minimal${process.pid.toString(36)}${Date.now().toString(36)}`;
+    this.startedAt = Date.now();
+    this.counts = { total: 0, passed: 0, failed: 0, skipped: 0 };
     this.batch = [];
-    this.count = 0;
     this.worker = new Worker(__filename, { execArgv: [] });
     this.worker.unref();
     this.timer = setInterval(() => this.post(), BATCH_MS);
@@ -59,16 +63,18 @@ class Stream {
     });
   }
 
+  /** `status`: passed, failed, skipped or todo (counted as skipped in the summary). */
   result(file, titlePath, status, duration, attempt) {
-    const testName = titlePath[titlePath.length - 1] ?? '';
+    const { counts } = this;
+    counts[status === 'todo' ? 'skipped' : status]++;
     this.batch.push({
       type: 'test.result',
       runId: this.runId,
       data: {
         framework: this.framework,
-        id: `t_${(this.count++).toString(16)}`,
+        id: `t_${(counts.total++).toString(16)}`,
         titlePath,
-        testName,
+        testName: titlePath[titlePath.length - 1] ?? '',
         suite: titlePath.length > 1 ? titlePath[titlePath.length - 2] : '',
         status,
         duration: duration ?? 0,
@@ -78,7 +84,8 @@ class Stream {
     });
   }
 
-  completed(summary) {
+  completed(success) {
+    const summary = { ...this.counts, duration: Date.now() - this.startedAt, success };
     this.batch.push({
       type: 'test.completed',
       runId: this.runId,
@@ -111,14 +118,7 @@ class JestMinimal {
     this.stream.result(test.path, titlePath, statusOf(result.status), result.duration, 1);
   }
   onRunComplete(_contexts, results) {
-    return this.stream.completed({
-      total: results.numTotalTests,
-      passed: results.numPassedTests,
-      failed: results.numFailedTests,
-      skipped: results.numPendingTests + results.numTodoTests,
-      duration: Date.now() - results.startTime,
-      success: results.success,
-    });
+    return this.stream.completed(results.success);
   }
   getLastError() {}
 }
@@ -126,34 +126,23 @@ class JestMinimal {
 class VitestMinimal {
   constructor() {
     this.stream = new Stream('vitest');
-    this.counts = { total: 0, passed: 0, failed: 0, skipped: 0 };
-    this.startedAt = Date.now();
   }
   onTestRunStart() {
     this.stream.started(0);
   }
   onTestCaseResult(testCase) {
-    const status = statusOf(testCase.result().state);
-    this.counts.total++;
-    this.counts[status === 'todo' ? 'skipped' : status]++;
     const titlePath = testCase.fullName.split(' > ');
+    const status = statusOf(testCase.result().state);
     this.stream.result(testCase.module.moduleId, titlePath, status, testCase.diagnostic()?.duration, 1);
   }
   onTestRunEnd(_modules, errors) {
-    const { counts } = this;
-    return this.stream.completed({
-      ...counts,
-      duration: Date.now() - this.startedAt,
-      success: counts.failed === 0 && errors.length === 0,
-    });
+    return this.stream.completed(this.stream.counts.failed === 0 && errors.length === 0);
   }
 }
 
 class PlaywrightMinimal {
   constructor() {
     this.stream = new Stream('playwright');
-    this.counts = { total: 0, passed: 0, failed: 0, skipped: 0 };
-    this.startedAt = Date.now();
   }
   printsToStdio() {
     return false;
@@ -163,8 +152,6 @@ class PlaywrightMinimal {
   }
   onTestEnd(test, result) {
     const status = result.status === 'passed' ? 'passed' : result.status === 'skipped' ? 'skipped' : 'failed';
-    this.counts.total++;
-    this.counts[status]++;
     this.stream.result(
       test.location.file,
       test.titlePath().slice(3),
@@ -174,11 +161,7 @@ class PlaywrightMinimal {
     );
   }
   onEnd(result) {
-    return this.stream.completed({
-      ...this.counts,
-      duration: Date.now() - this.startedAt,
-      success: result.status === 'passed',
-    });
+    return this.stream.completed(result.status === 'passed');
   }
 }
 
@@ -189,24 +172,13 @@ const mocha = (Spec) =>
       new Spec(runner, options);
       const stream = new Stream('mocha');
       this.stream = stream;
-      this.runner = runner;
       runner.on('start', () => stream.started(runner.total));
       runner.on('test end', (test) =>
         stream.result(test.file, test.titlePath(), statusOf(test.state ?? 'skipped'), test.duration, 1),
       );
     }
     done(failures, fn) {
-      const { stats } = this.runner;
-      void this.stream
-        .completed({
-          total: this.runner.total,
-          passed: stats.passes,
-          failed: stats.failures,
-          skipped: stats.pending,
-          duration: stats.duration ?? 0,
-          success: failures === 0,
-        })
-        .then(() => fn(failures));
+      void this.stream.completed(failures === 0).then(() => fn(failures));
     }
   };
 

@@ -196,7 +196,7 @@ function generate(name) {
       : `module.exports = require(${minimalModule}).${name};\n`,
   );
   const configs = {};
-  const reporters = { base: undefined, testwire: reporter, minimal };
+  const reporters = { baseline: undefined, testwire: reporter, minimal };
   for (const [kind, path] of Object.entries(reporters)) {
     const config = runner.config(dir, path);
     if (config) {
@@ -456,7 +456,8 @@ const STREAMING = new Set(['testwire', 'minimal']);
 
 function runOnce(name, suite, mode, hubUrl) {
   const runner = runners[name];
-  const kind = mode === 'off' ? 'testwire' : mode === 'baseline' ? 'base' : mode;
+  // off loads the testwire configuration (TESTWIRE=off disables it)
+  const kind = mode === 'off' ? 'testwire' : mode;
   const bin = join(suite.compatDir, 'node_modules', '.bin', runner.bin);
   const env = { ...process.env, CI: '1', FORCE_COLOR: '0' };
   for (const key of Object.keys(env)) if (key.startsWith('TESTWIRE')) delete env[key];
@@ -476,7 +477,6 @@ function runOnce(name, suite, mode, hubUrl) {
   const cpuFile = join(suite.dir, '.cpu');
   const [command, commandArgs] = TIME ? [TIME, ['-f', '%U %S', '-o', cpuFile, bin, ...argv]] : [bin, argv];
   return new Promise((resolve) => {
-    const spawnedAt = Date.now();
     const started = performance.now();
     const child = spawn(command, commandArgs, { cwd: suite.dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -499,7 +499,7 @@ function runOnce(name, suite, mode, hubUrl) {
       try {
         [threadMs, waitMs] = readFileSync(threadFile, 'utf8').trim().split(' ').map(Number);
       } catch {}
-      resolve({ ms, cpuMs, threadMs, waitMs, code, stderr, hooks, spawnedAt });
+      resolve({ ms, cpuMs, threadMs, waitMs, code, stderr, hooks });
     });
   });
 }

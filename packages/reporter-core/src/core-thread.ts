@@ -362,9 +362,7 @@ class ThreadedCore implements ReporterCore {
   completeBeforeExit(result: RunResultInfo): void {
     try {
       this.recordCompletion(result);
-      this.post();
-      this.stopTicker();
-      if (this.dead) return;
+      if (!this.postAll()) return;
       // The thread runs on while this one sleeps: it replays, flushes, then flips the flag and wakes us.
       const flag = new Int32Array(new SharedArrayBuffer(4));
       this.thread.post({ type: 'await', instance: this.instance, id: this.nextAwait++, signal: flag.buffer });
@@ -445,11 +443,16 @@ class ThreadedCore implements ReporterCore {
     }
   }
 
-  /** Posts what is recorded, then waits until the thread replayed it and finished every runCompleted. */
-  private answer(timeoutMs: number): Promise<void> {
+  /** Posts everything recorded and stops the batching interval; false when the thread is gone. */
+  private postAll(): boolean {
     this.post();
     this.stopTicker();
-    if (this.dead) return Promise.resolve();
+    return !this.dead;
+  }
+
+  /** Posts what is recorded, then waits until the thread replayed it and finished every runCompleted. */
+  private answer(timeoutMs: number): Promise<void> {
+    if (!this.postAll()) return Promise.resolve();
     const id = this.nextAwait++;
     this.thread.hold();
     return new Promise<void>((resolve) => {
