@@ -9,6 +9,7 @@ import {
 } from '@testwire/reporter-core';
 import { type JestCoverageConfig, jestCoverageReport } from './coverage.js';
 import { mapJestStatus } from './status.js';
+import { JestTwins, type Twin } from './twins.js';
 
 /**
  * Options of `['@testwire/jest', {…}]` in jest's `reporters`. Every option also has an environment
@@ -83,10 +84,9 @@ const JEST_TIMEOUT = /Exceeded timeout of \d+\s*ms/;
 export class TestwireJestReporter {
   private readonly core: ReporterCore;
   private readonly globalConfig: JestGlobalConfig;
-  /** Per test key: the highest attempt sent to the core, and attempts started (this run). */
-  private sent = new Map<string, number>();
-  private started = new Map<string, number>();
-  /** One ref per test (by key) for this run. */
+  /** Tests that share a title path in one file, told apart (this run). */
+  private readonly twins = new JestTwins();
+  /** One ref per title path (by key) for this run: the first twin's; the others add their ordinal. */
   private refs = new Map<string, TestRef>();
   private filesDone = 0;
   private totalFiles = 0;
@@ -109,8 +109,7 @@ export class TestwireJestReporter {
 
   /** Before any file runs. Jest knows the number of files, not of tests. */
   onRunStart(results: { numTotalTestSuites?: number }): void {
-    this.sent = new Map();
-    this.started = new Map();
+    this.twins.reset();
     this.refs = new Map();
     this.filesDone = 0;
     this.totalFiles = results?.numTotalTestSuites ?? 0;
@@ -141,9 +140,8 @@ export class TestwireJestReporter {
   onTestCaseStart(test: JestTest, info: { ancestorTitles: string[]; title: string }): void {
     try {
       const { ref, key } = this.lookup(test, info);
-      const attempt = (this.started.get(key) ?? 0) + 1;
-      this.started.set(key, attempt);
-      this.core.testStarted(ref, attempt);
+      const started = this.twins.started(key, ref);
+      if (started) this.core.testStarted(started, 1);
     } catch {
       // never throw into jest
     }
@@ -157,8 +155,8 @@ export class TestwireJestReporter {
   onTestCaseResult(test: JestTest, result: JestAssertionResult): void {
     try {
       const { ref, key } = this.lookup(test, result);
-      const attempt = result.invocations ?? this.started.get(key) ?? 1;
-      this.sendResult(ref, key, result, attempt);
+      const attempt = Math.max(1, result.invocations ?? 1);
+      this.sendResult(this.twins.liveResult(key, ref, attempt), result, attempt);
     } catch {
       // never throw into jest
     }
@@ -171,15 +169,24 @@ export class TestwireJestReporter {
   onTestFileResult(test: JestTest, result: JestTestFileResult): void {
     try {
       const file = result?.testFilePath ?? test?.path;
-      for (const assertion of result?.testResults ?? []) {
+      const assertions = result?.testResults ?? [];
+      // Tests that ran first, then skipped ones (never reported live): the order twins take ordinals in.
+      const ran = assertions.filter((assertion) => mapJestStatus(assertion.status) !== 'skipped');
+      const skipped = assertions.filter((assertion) => mapJestStatus(assertion.status) === 'skipped');
+      const ranPerKey = new Map<string, number>();
+      for (const assertion of [...ran, ...skipped]) {
         const { ref, key } = this.lookup(test, assertion, file);
+        const reportedLive = mapJestStatus(assertion.status) !== 'skipped';
+        const index = reportedLive ? (ranPerKey.get(key) ?? 0) : 0;
+        if (reportedLive) ranPerKey.set(key, index + 1);
+        const twin = this.twins.fileResult(key, ref, index, reportedLive);
         const invocations = Math.max(1, assertion.invocations ?? 1);
-        const sent = this.sent.get(key) ?? 0;
+        const sent = twin.attempts;
         if (sent >= invocations) continue;
         // Earlier attempts jest did not send live: rebuild them from retryReasons (one error per attempt).
         for (let attempt = sent + 1; attempt < invocations; attempt++) {
           const reason = assertion.retryReasons?.[attempt - 1];
-          this.core.testResult(ref, {
+          this.core.testResult(twin.ref, {
             status: 'failed',
             rawStatus: 'failed',
             duration: 0,
@@ -191,7 +198,7 @@ export class TestwireJestReporter {
             ],
           });
         }
-        this.sendResult(ref, key, assertion, invocations);
+        this.sendResult(twin, assertion, invocations);
       }
       if (result?.testExecError) this.core.fileFailed(file, result.testExecError);
       for (const entry of result?.console ?? []) {
@@ -303,13 +310,17 @@ export class TestwireJestReporter {
     return undefined;
   }
 
-  private sendResult(ref: TestRef, key: string, result: JestAssertionResult, attempt: number): void {
+  private sendResult(twin: Twin, result: JestAssertionResult, attempt: number): void {
     const status = mapJestStatus(result.status);
     const messages = result.failureMessages ?? [];
     const details = result.failureDetails ?? [];
     const errors = messages.map((text, index) => jestError(text, details[index]));
-    this.sent.set(key, Math.max(this.sent.get(key) ?? 0, attempt));
-    this.core.testResult(ref, {
+    twin.attempts = Math.max(twin.attempts, attempt);
+    twin.failed = status === 'failed';
+    // The location comes with results only (jest --testLocationInResults), each twin its own.
+    if (result.location && twin.ref.line === undefined)
+      twin.ref = { ...twin.ref, line: result.location.line, column: result.location.column };
+    this.core.testResult(twin.ref, {
       status,
       rawStatus: result.status,
       duration: result.duration ?? 0,
@@ -329,22 +340,18 @@ export class TestwireJestReporter {
    */
   private lookup(
     test: JestTest,
-    result: { ancestorTitles: string[]; title: string; location?: JestAssertionResult['location'] },
+    result: { ancestorTitles: string[]; title: string },
     file = test?.path,
   ): { ref: TestRef; key: string } {
     const displayName = test?.context?.config?.displayName;
     const project = typeof displayName === 'string' ? displayName : displayName?.name;
     const titles = result.ancestorTitles ?? [];
-    const key = `${project ?? ''}\u0000${file}\u0000${titles.length > 0 ? `${titles.join('\u0000')}\u0000` : ''}${result.title}`;
+    // JSON, not a joined string: titles may contain any separator (NUL included).
+    const key = JSON.stringify([project ?? '', file, titles, result.title]);
     let ref = this.refs.get(key);
     if (!ref) {
       ref = { file, titlePath: [...titles, result.title] };
       if (project) ref.project = project;
-      this.refs.set(key, ref);
-    }
-    // The location comes with results only (jest --testLocationInResults): add it when it shows up.
-    if (result.location && ref.line === undefined) {
-      ref = { ...ref, line: result.location.line, column: result.location.column };
       this.refs.set(key, ref);
     }
     return { ref, key };

@@ -74,6 +74,8 @@ export class TestwireReporter {
   private readonly flushBoundMs: number;
   private readonly pending = new PendingClassifier();
   private readonly refs = new WeakMap<object, TestRef>();
+  /** Tests that share a title path in one file, told apart by arrival (see ref()). */
+  private readonly twins = new Map<string, { count: number; open: boolean }>();
   private readonly startedAt = new WeakMap<object, number>();
   /**
    * Tests whose final result was sent, in order. Retries run clones of the test object (a ref each), so
@@ -274,10 +276,16 @@ export class TestwireReporter {
     on(EVENTS.TEST_BEGIN, (test: MochaRunnable) => this.onTestBegin(test));
     on(EVENTS.TEST_PASS, (test: MochaRunnable) => this.result(test, 'passed'));
     on(EVENTS.TEST_FAIL, (runnable: MochaRunnable, error: unknown) => this.onFail(runnable, error));
-    on(EVENTS.TEST_PENDING, (test: MochaRunnable) => this.result(test, this.pendingKind(test)));
+    on(EVENTS.TEST_PENDING, (test: MochaRunnable) => {
+      this.ref(test, 'pending');
+      this.result(test, this.pendingKind(test));
+    });
     on(EVENTS.TEST_RETRY, (test: MochaRunnable, error: unknown) => this.result(test, 'failed', error, true));
     on(EVENTS.TEST_END, (test: MochaRunnable) => {
-      this.finishedRefs.push(this.ref(test));
+      const ref = this.ref(test);
+      this.finishedRefs.push(ref);
+      const twins = this.twins.get(keyOf(ref, false));
+      if (twins) twins.open = false;
     });
     on(EVENTS.RUN_END, () => {
       this.outputTarget = undefined;
@@ -298,7 +306,7 @@ export class TestwireReporter {
   }
 
   private onTestBegin(test: MochaRunnable): void {
-    const ref = this.ref(test);
+    const ref = this.ref(test, 'begin');
     this.noteTest(ref, test.file);
     if (!this.parallel) this.startedAt.set(test, Date.now());
     this.outputTarget = ref;
@@ -343,7 +351,7 @@ export class TestwireReporter {
     if (current) {
       test =
         typeof current.titlePath === 'function'
-          ? this.ref(current)
+          ? this.ref(current, 'unseen') // a before-all hook's currentTest has not begun; others are known
           : // parallel mode: currentTest is a {title, id} stub; its path is the hook's suite path + title
             { file: hook.file ?? '', titlePath: [...safeTitlePath(hook).slice(0, -1), current.title] };
     } else if (hook.file) {
@@ -374,7 +382,7 @@ export class TestwireReporter {
     const visit = (s: MochaSuite) => {
       for (const test of s.tests ?? []) {
         if (grep && typeof test.fullTitle === 'function' && grep.test(test.fullTitle()) === invert) continue;
-        const ref = this.ref(test);
+        const ref = this.ref(test, 'unseen');
         if (this.isFinished(ref)) continue;
         const pending = typeof test.isPending === 'function' ? test.isPending() : test.pending === true;
         if (pending) this.result(test, this.pendingKind(test));
@@ -445,12 +453,34 @@ export class TestwireReporter {
     return this.finishedKeys.has(keyOf(ref));
   }
 
-  private ref(test: MochaRunnable): TestRef {
-    let ref = this.refs.get(test);
-    if (!ref) {
-      ref = { file: test.file ?? '', titlePath: safeTitlePath(test) };
-      this.refs.set(test, ref);
+  /**
+   * The ref of a mocha test object. Tests that share a title path in one file (twins) get ordinals by
+   * arrival, which is declaration order: a test that begins is the next twin (a retry — a clone with
+   * currentRetry() > 0 — is the last one again), a pending test that did not begin is the next twin, a test
+   * that never ran (its suite's hook failed) is the next twin, and any other event is about the last twin.
+   * Serial mode hands out one object per test (remembered); parallel mode a new object per event, which is
+   * why arrival, not the object, decides.
+   */
+  private ref(test: MochaRunnable, arrival: 'begin' | 'pending' | 'unseen' | 'other' = 'other'): TestRef {
+    const known = this.refs.get(test);
+    if (known) return known;
+    const ref: TestRef = { file: test.file ?? '', titlePath: safeTitlePath(test) };
+    const key = keyOf(ref, false);
+    let twins = this.twins.get(key);
+    if (!twins) {
+      twins = { count: 0, open: false };
+      this.twins.set(key, twins);
     }
+    const next =
+      twins.count === 0 ||
+      arrival === 'unseen' ||
+      (arrival === 'begin' && attemptOf(test) === 1) ||
+      (arrival === 'pending' && !twins.open);
+    if (next) twins.count++;
+    if (arrival === 'begin') twins.open = true;
+    const ordinal = twins.count - 1;
+    if (ordinal > 0) ref.ordinal = ordinal;
+    this.refs.set(test, ref);
     return ref;
   }
 }
@@ -490,8 +520,9 @@ function safeTitlePath(runnable: MochaRunnable): string[] {
   }
 }
 
-function keyOf(ref: TestRef): string {
-  return `${ref.file}\u0000${ref.titlePath.join('\u0000')}`;
+/** A test's key: with its ordinal (one test), or without (every twin of a title path). */
+function keyOf(ref: TestRef, withOrdinal = true): string {
+  return JSON.stringify([ref.file, ref.titlePath, withOrdinal ? (ref.ordinal ?? 0) : 0]);
 }
 
 /** The run options worth showing on test.started (JSON primitives only). */

@@ -28,6 +28,12 @@ export interface TestRef {
   /** Runner project (playwright project, vitest project, jest displayName). */
   project?: string;
   repeatIndex?: number;
+  /**
+   * Tells apart tests that share file, project, title path and repeat index (copy-pasted `it('works')`,
+   * `test.each` with repeated names): 0 for the first such test, 1 for the second… in the order the runner
+   * declares or reports them (see the adapter). A retry keeps its test's ordinal. Default 0.
+   */
+  ordinal?: number;
   line?: number;
   column?: number;
 }
@@ -166,7 +172,13 @@ interface TestIdentity {
 }
 
 interface CachedTest {
-  ref: { file: string; titlePath: readonly string[]; project?: string; repeatIndex?: number };
+  ref: {
+    file: string;
+    titlePath: readonly string[];
+    project?: string;
+    repeatIndex?: number;
+    ordinal?: number;
+  };
   identity: TestIdentity;
 }
 
@@ -324,6 +336,7 @@ export class Core implements ReporterCore {
           titlePath: test.titlePath.slice(),
           project: test.project,
           repeatIndex: test.repeatIndex,
+          ordinal: test.ordinal,
         },
         identity: this.buildIdentity(test),
       };
@@ -352,6 +365,7 @@ export class Core implements ReporterCore {
         file,
         titlePath: test.titlePath,
         repeatIndex: test.repeatIndex,
+        ordinal: test.ordinal,
       }),
       titlePath,
       testName: titlePath[titlePath.length - 1] ?? '',
@@ -496,6 +510,8 @@ export class Core implements ReporterCore {
         ],
         id,
         file: identity.file,
+        // The test's own events carry the runner's project (testData): so does its bottleneck.
+        ...(identity.project !== undefined ? { project: identity.project } : {}),
       });
     }
     this.progressChanged(run);
@@ -881,12 +897,17 @@ function seenTests(run: RunState): number {
 
 /** Cache key of a test: everything its identity depends on (checked against the entry by `sameTest`). */
 function testKey(test: TestRef): string {
-  return `${test.file}\u0000${test.project ?? ''}\u0000${test.repeatIndex ?? ''}\u0000${test.line ?? ''}:${test.column ?? ''}\u0000${test.titlePath.join('\u0000')}`;
+  return `${test.file}\u0000${test.project ?? ''}\u0000${test.repeatIndex ?? ''}\u0000${test.ordinal ?? 0}\u0000${test.line ?? ''}:${test.column ?? ''}\u0000${test.titlePath.join('\u0000')}`;
 }
 
 /** Guards the joined key against titles that contain the separator. */
 function sameTest(cached: CachedTest['ref'], test: TestRef): boolean {
-  if (cached.file !== test.file || cached.project !== test.project || cached.repeatIndex !== test.repeatIndex)
+  if (
+    cached.file !== test.file ||
+    cached.project !== test.project ||
+    cached.repeatIndex !== test.repeatIndex ||
+    (cached.ordinal ?? 0) !== (test.ordinal ?? 0)
+  )
     return false;
   const path = test.titlePath;
   if (cached.titlePath.length !== path.length) return false;

@@ -1,12 +1,17 @@
-import { realpathSync } from 'node:fs';
-import { isAbsolute, relative, sep } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { localRequire } from './local-require.js';
 
 /**
- * Stable test id: the same framework, project, file (relative to the root), title path and repeat index give
- * the same id in every run, on every machine. Runner ids are useless for this: mocha's are random and
- * vitest's shift when a file gains a test.
+ * Stable test id: the same framework, project, file (relative to the root), title path, repeat index and
+ * ordinal give the same id in every run, on every machine. Runner ids are useless for this: mocha's are
+ * random and vitest's shift when a file gains a test.
+ *
+ * The ordinal tells apart tests with identical titles in one file (0 for the first, 1 for the second…). It
+ * joins the key only when it is not 0, so a test whose title is unique in its file keeps the id it had
+ * before ordinals existed, and adding a twin after it does not change it. docs/protocol.md says what
+ * changes an id.
  *
  * `t_` + the first 16 hex digits of a SHA-1 (64 bits: collisions are not a concern at test-suite scale).
  */
@@ -17,15 +22,18 @@ export function stableTestId(parts: {
   file: string;
   titlePath: readonly string[];
   repeatIndex?: number;
+  ordinal?: number;
 }): string {
-  const key = JSON.stringify([
+  const fields: unknown[] = [
     parts.framework,
     parts.project ?? '',
     parts.runnerProject ?? '',
     parts.file,
     parts.titlePath,
     parts.repeatIndex ?? 0,
-  ]);
+  ];
+  if (parts.ordinal) fields.push(parts.ordinal);
+  const key = JSON.stringify(fields);
   return `t_${sha1Hex(key).slice(0, 16)}`;
 }
 
@@ -56,29 +64,39 @@ export function createRunId(): string {
 
 /**
  * Makes paths relative to a root, with '/' separators. Knows the root by its given path and by its real path
- * (a runner may hand out realpaths when the root is reached through a symlink).
+ * (a runner may hand out realpaths when the root is reached through a symlink). In free text (stacks), paths
+ * under an outer directory — a package root above a test directory, e.g. Playwright's testDir inside its
+ * project — become relative too (`../src/page.ts`), so no absolute path of the machine reaches the wire.
  */
 export class PathRelativizer {
   private readonly roots: string[];
   private readonly patterns: RegExp[];
+  /** Outer directories' patterns, innermost first, with what replaces them ('../', '../../'). */
+  private readonly outer: { pattern: RegExp; replacement: string }[];
   /** `file()` runs for every event of every test: a run has few distinct files, so remember them. */
   private readonly files = new Map<string, string>();
 
-  constructor(rootDir: string, realRootDir?: string) {
+  constructor(rootDir: string, realRootDir?: string, outerDirs: readonly string[] = []) {
     const roots = [rootDir];
     if (realRootDir && realRootDir !== rootDir) roots.push(realRootDir);
     // Longest first so a nested real path is not half-replaced by a shorter alias.
     this.roots = roots.map(stripTrailingSep).sort((a, b) => b.length - a.length);
-    this.patterns = this.roots.map((root) => {
-      const posix = root.split(sep).join('/');
-      const variants = new Set([root, posix]);
-      const alternatives = [...variants].map(escapeRegExp).join('|');
-      // file:///abs/root/x -> x ; /abs/root/x -> x (only when followed by a separator: /abs/rootx stays)
-      return new RegExp(`(?:file://)?(?:${alternatives})[\\\\/]`, 'g');
-    });
+    this.patterns = this.roots.map(pathPattern);
+    const base = stripTrailingSep(rootDir);
+    this.outer = outerDirs
+      .map(stripTrailingSep)
+      .filter((dir) => dir.length < base.length && base.startsWith(dir))
+      .sort((a, b) => b.length - a.length)
+      .map((dir) => ({
+        pattern: pathPattern(dir),
+        replacement: `${relative(base, dir).split(sep).join('/')}/`,
+      }));
   }
 
-  /** For `rootDir` as given and as its real path (when it resolves): what a reporter's root needs. */
+  /**
+   * For `rootDir` as given and as its real path (when it resolves), and the package roots above it (the
+   * directories with a package.json): what a reporter's root needs.
+   */
   static forRoot(rootDir: string): PathRelativizer {
     let realRoot: string | undefined;
     try {
@@ -86,7 +104,7 @@ export class PathRelativizer {
     } catch {
       // the root does not exist (yet): only its given path is known
     }
-    return new PathRelativizer(rootDir, realRoot);
+    return new PathRelativizer(rootDir, realRoot, packageRootsAbove(rootDir));
   }
 
   /** A test file as given by a runner (absolute, file:// URL or already relative) -> root-relative with '/'. */
@@ -123,8 +141,30 @@ export class PathRelativizer {
   text(text: string): string {
     let result = text;
     for (const pattern of this.patterns) result = result.replace(pattern, '');
+    for (const { pattern, replacement } of this.outer) result = result.replace(pattern, replacement);
     return result;
   }
+}
+
+/** Matches a directory (plain, with '/' separators, or as a file:// URL) followed by a separator. */
+function pathPattern(dir: string): RegExp {
+  const posix = dir.split(sep).join('/');
+  const alternatives = [...new Set([dir, posix])].map(escapeRegExp).join('|');
+  // file:///abs/dir/x -> x ; /abs/dir/x -> x (only when followed by a separator: /abs/dirx stays)
+  return new RegExp(`(?:file://)?(?:${alternatives})[\\\\/]`, 'g');
+}
+
+/** Directories above `dir` that hold a package.json (a package or workspace root), nearest first. */
+function packageRootsAbove(dir: string): string[] {
+  const found: string[] = [];
+  let current = dirname(stripTrailingSep(dir));
+  for (let depth = 0; depth < 32; depth++) {
+    if (existsSync(join(current, 'package.json'))) found.push(current);
+    const parent = dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  return found;
 }
 
 const MAX_CACHED_PATHS = 10_000;

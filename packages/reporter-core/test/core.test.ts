@@ -134,6 +134,13 @@ describe('stable ids', () => {
     expect(a.core.idFor({ ...ref, file: 'src/other.test.js' })).not.toBe(id);
     expect(a.core.idFor({ ...ref, project: 'chromium' })).not.toBe(id);
     expect(a.core.idFor({ ...ref, repeatIndex: 1 })).not.toBe(id);
+    // Twins: ordinal 0 is the id a unique title always had; 1 and 2 are two more tests.
+    expect(a.core.idFor({ ...ref, ordinal: 0 })).toBe(id);
+    const twins = new Set([id, a.core.idFor({ ...ref, ordinal: 1 }), a.core.idFor({ ...ref, ordinal: 2 })]);
+    expect(twins.size).toBe(3);
+    expect(b.core.idFor({ file: 'src/math.test.js', titlePath: ['math', 'adds'], ordinal: 1 })).toBe(
+      a.core.idFor({ ...ref, ordinal: 1 }),
+    );
     // ['a b'] vs ['a', 'b'] must not collide
     expect(a.core.idFor({ file: 'x', titlePath: ['a b'] })).not.toBe(
       a.core.idFor({ file: 'x', titlePath: ['a', 'b'] }),
@@ -283,6 +290,18 @@ describe('results, retries, failures', () => {
       'unhandled',
       'config error',
     ]);
+  });
+
+  it("a test's performance.bottleneck carries the runner's project, as the test's own events do", () => {
+    const { core, of } = setup({ slowTestThreshold: 100 });
+    core.testResult(
+      { file: 'a', titlePath: ['slow'], project: 'chromium' },
+      { status: 'passed', rawStatus: 'passed', duration: 350 },
+    );
+    const [result] = of('test.result');
+    const [bottleneck] = of('performance.bottleneck');
+    expect(result.data.project).toBe('chromium');
+    expect(bottleneck.data.project).toBe('chromium');
   });
 
   it('emits performance.bottleneck slow_test above the threshold only', () => {

@@ -28,6 +28,7 @@ import {
 } from '@testwire/reporter-core';
 import { coverageReportOf } from './coverage.js';
 import { outcomesOf } from './outcome.js';
+import { TwinOrdinals, titlesOf } from './twins.js';
 import type {
   VitestContext,
   VitestEntityNode,
@@ -80,6 +81,7 @@ export class TestwireVitestReporter {
   /** The coverage map of the run that is ending (onCoverage / Vitest 3's onFinished), until onTestRunEnd. */
   private coverageMap: unknown;
   private readonly refs = new WeakMap<VitestTestCase, TestRef>();
+  private readonly twins = new TwinOrdinals();
 
   /** Options are checked by reporter-core: a bad one is reported once on stderr, never fails the run. */
   constructor(options: TestwireVitestOptions = {}) {
@@ -430,6 +432,8 @@ export class TestwireVitestReporter {
         line: testCase.location?.line,
         column: testCase.location?.column,
       };
+      const ordinal = this.twins.of(testCase);
+      if (ordinal > 0) ref.ordinal = ordinal;
       this.refs.set(testCase, ref);
     }
     return ref;
@@ -477,15 +481,6 @@ function errorsOf(entity: VitestTestSuite | VitestTestModule): VitestError[] {
 }
 
 /** Describe blocks from the module down to (and including) `parent`. */
-function titlesOf(parent: VitestTestSuite | VitestTestModule): string[] {
-  const titles: string[] = [];
-  let node: VitestTestSuite | VitestTestModule | undefined = parent;
-  while (node && node.type === 'suite') {
-    titles.unshift(node.name);
-    node = node.parent;
-  }
-  return titles;
-}
 
 /** Keeps only JSON primitives (config values can be functions or objects). */
 function primitives(values: Record<string, unknown>): Record<string, string | number | boolean> {

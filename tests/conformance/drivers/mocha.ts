@@ -48,6 +48,8 @@ interface TitleEntry {
   file?: string;
   fullTitle: string;
   titlePath: string[];
+  /** 'passed' | 'failed' | 'pending' as the runner left the test. */
+  state?: string;
 }
 
 export function normalizeJsonReport(report: JsonReport, titles: TitleEntry[], root: string): NativeReport {
@@ -56,6 +58,16 @@ export function normalizeJsonReport(report: JsonReport, titles: TitleEntry[], ro
   const failed = new Set((report.failures ?? []).map((test) => key(test.file, test.fullTitle)));
   const pending = new Set((report.pending ?? []).map((test) => key(test.file, test.fullTitle)));
   const tests: NativeTest[] = [];
+  if (titles.length === (report.tests ?? []).length && titles.every((entry) => entry.state)) {
+    // One entry per test that ended, with its own state: exact even for tests that share a full title.
+    for (const entry of titles)
+      tests.push({
+        file: entry.file ? path.relative(root, entry.file).split(path.sep).join('/') : '',
+        titlePath: entry.titlePath,
+        status: entry.state === 'failed' ? 'failed' : entry.state === 'pending' ? 'skipped' : 'passed',
+      });
+    return { tests, success: report.stats?.failures === 0 };
+  }
   for (const test of report.tests ?? []) {
     const k = key(test.file, test.fullTitle);
     tests.push({
@@ -84,6 +96,7 @@ function createDriver(id: 'mocha-10' | 'mocha-11' | 'mocha-12'): RunnerDriver {
         ? ['--reporter', '@testwire/mocha', '--reporter-option', `reporter=${reporter}`]
         : ['--reporter', reporter];
       args.push('--reporter-option', `output=${reportFile}`, '--no-color');
+      if (options.parallel) args.push('--parallel', '--jobs', '2');
       const result = await runProcess(bin, args, {
         cwd: dir,
         env: runnerEnv(options.env),

@@ -9,7 +9,7 @@
 import type { Framework, TestStatus } from '@testwire/protocol';
 
 /** The logical fixtures every framework implements with the same tests (see fixtures/README.md). */
-export type FixtureName = 'basic' | 'passing';
+export type FixtureName = 'basic' | 'passing' | 'twins' | 'many';
 
 export interface NativeTest {
   /** Relative to the fixture root, with '/'. */
@@ -30,6 +30,8 @@ export interface RunOptions {
   reporter: boolean;
   /** Extra environment, e.g. TESTWIRE_URL of the suite's broadcaster. */
   env?: Record<string, string>;
+  /** Run files in parallel worker processes where the runner has such a mode (mocha `--parallel`). */
+  parallel?: boolean;
   /** Kill the runner after this long (ms); the result then has `timedOut: true`. Default 120_000. */
   timeoutMs?: number;
 }

@@ -10,7 +10,7 @@
  *   └──────────────────────────────┘
  */
 import { type Broadcaster, startBroadcaster } from '@testwire/broadcaster';
-import { type AnyEventEnvelope, isEventEnvelope } from '@testwire/protocol';
+import { type AnyEventEnvelope, isEventEnvelope, type RunSnapshot } from '@testwire/protocol';
 import WebSocket from 'ws';
 import type { RunnerDriver, RunOptions, RunResult } from './driver.js';
 
@@ -21,6 +21,8 @@ export interface Stream {
   events: AnyEventEnvelope[];
   /** Resolves with the events of the first `count` runs that sent test.completed (grouped by runId). */
   waitForCompletedRuns(count: number, timeoutMs: number): Promise<Map<string, AnyEventEnvelope[]>>;
+  /** The broadcaster's `snapshot` of every run it knows, asked for on the subscriber's connection. */
+  snapshot(timeoutMs?: number): Promise<RunSnapshot[]>;
   close(): Promise<void>;
 }
 
@@ -34,6 +36,7 @@ export async function openStream(): Promise<Stream> {
   });
   const events: AnyEventEnvelope[] = [];
   const listeners = new Set<() => void>();
+  const snapshotWaiters: ((runs: RunSnapshot[]) => void)[] = [];
   const socket = new WebSocket(broadcaster.wsUrl);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -52,6 +55,9 @@ export async function openStream(): Promise<Stream> {
         } else if (message.type === 'subscribed') {
           clearTimeout(timer);
           resolve();
+        } else if (message.type === 'snapshot') {
+          for (const resolveSnapshot of snapshotWaiters.splice(0))
+            resolveSnapshot((message as { runs: RunSnapshot[] }).runs);
         } else if (isEventEnvelope(message)) {
           events.push(message);
           for (const listener of listeners) listener();
@@ -107,6 +113,19 @@ export async function openStream(): Promise<Stream> {
         listeners.add(listener);
       });
     },
+    snapshot(timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`no snapshot from ${broadcaster.wsUrl} within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+        snapshotWaiters.push((runs) => {
+          clearTimeout(timer);
+          resolve(runs);
+        });
+        socket.send(JSON.stringify({ type: 'snapshot' }));
+      });
+    },
     async close() {
       socket.terminate();
       await broadcaster.close({ timeoutMs: 2000 });
@@ -118,6 +137,8 @@ export interface StreamedRun {
   result: RunResult;
   /** Events of the run, in seq order as the subscriber received them. */
   events: AnyEventEnvelope[];
+  /** The broadcaster's snapshot of the run, asked for once its test.completed arrived. */
+  snapshot: RunSnapshot | undefined;
 }
 
 /**
@@ -144,8 +165,9 @@ export async function runStreamed(
         `${driver.id} ${options.fixture}: ${(error as Error).message}\n--- exit ${result.exitCode}, stderr:\n${result.stderr.slice(-3000)}`,
       );
     }
-    const [events] = [...runs.values()];
-    return { result, events };
+    const [[runId, events]] = [...runs.entries()];
+    const snapshot = (await stream.snapshot()).find((run) => run.runId === runId);
+    return { result, events, snapshot };
   } finally {
     await stream.close();
   }

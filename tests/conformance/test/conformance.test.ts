@@ -5,30 +5,11 @@
  *
  * CONFORMANCE_DRIVERS=jest-30,vitest-4 restricts the drivers (comma-separated ids).
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { AnyEventEnvelope, EventEnvelope, EventType } from '@testwire/protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { NativeReport, RunnerDriver, RunResult } from '../src/driver.js';
+import type { NativeReport, RunResult } from '../src/driver.js';
 import { openStream, runStreamed, type StreamedRun } from '../src/harness.js';
-import { CONFORMANCE_DIR } from '../src/spawn.js';
-
-const DRIVER_FILES = ['jest', 'vitest', 'playwright', 'mocha'];
-
-async function loadDrivers(): Promise<RunnerDriver[]> {
-  const found: RunnerDriver[] = [];
-  for (const name of DRIVER_FILES) {
-    const file = join(CONFORMANCE_DIR, 'drivers', `${name}.ts`);
-    if (!existsSync(file)) continue; // a runner whose driver is not written yet
-    const module = (await import(pathToFileURL(file).href)) as { drivers?: RunnerDriver[] };
-    found.push(...(module.drivers ?? []));
-  }
-  const only = process.env.CONFORMANCE_DRIVERS?.split(',')
-    .map((id) => id.trim())
-    .filter(Boolean);
-  return only?.length ? found.filter((driver) => only.includes(driver.id)) : found;
-}
+import { loadDrivers } from '../src/load-drivers.js';
 
 const drivers = await loadDrivers();
 
