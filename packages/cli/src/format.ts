@@ -98,7 +98,14 @@ export function statusMark(status: string, c: Colors): string {
 
 /** `8 passed, 2 failed, 1 skipped, 1 todo` (zero counts other than passed are left out). */
 export function countsText(
-  counts: { passed: number; failed: number; skipped: number; todo?: number; flaky?: number },
+  counts: {
+    passed: number;
+    failed: number;
+    skipped: number;
+    todo?: number;
+    flaky?: number;
+    retrying?: number;
+  },
   c: Colors,
 ): string {
   const parts = [c.green(`${counts.passed} passed`)];
@@ -106,6 +113,7 @@ export function countsText(
   if (counts.skipped) parts.push(c.yellow(`${counts.skipped} skipped`));
   if (counts.todo) parts.push(c.magenta(`${counts.todo} todo`));
   if (counts.flaky) parts.push(c.yellow(`${counts.flaky} flaky`));
+  if (counts.retrying) parts.push(c.yellow(`${counts.retrying} retrying`));
   return parts.join(', ');
 }
 

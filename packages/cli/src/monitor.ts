@@ -256,16 +256,20 @@ function renderRun(
   const counts = run.counts;
   const total = done ? (run.summary?.total ?? run.totalTests) : Math.max(run.totalTests, counts.completed);
   const completed = done ? total : counts.completed;
+  const known = run.totalKnown || done;
   const ratio = total > 0 ? Math.min(1, completed / total) : done ? 1 : 0;
   const barWidth = Math.max(10, Math.min(30, options.width - 60));
-  const filled = Math.round(ratio * barWidth);
+  // Never full before the end: rounding up shows a bar complete while tests still run, and a total that
+  // is not known yet (vitest finds files as it goes) may grow.
+  const filled = done ? barWidth : Math.min(barWidth - 1, Math.floor(ratio * barWidth));
   const barColor = counts.failed > 0 ? c.red : c.green;
   const bar = barColor('█'.repeat(filled)) + c.dim('░'.repeat(barWidth - filled));
   const of = run.totalKnown || done ? `${total}` : `${total}+`;
   const tally =
     done && run.summary ? countsText({ ...run.summary, flaky: counts.flaky }, c) : countsText(counts, c);
+  const percent = done ? '100%' : known ? `${Math.min(99, Math.floor(ratio * 100))}%` : '…';
   push(
-    `  ${bar} ${String(completed).padStart(String(total).length)}/${of} ${`${Math.round(ratio * 100)}%`.padStart(4)}  ${tally}`,
+    `  ${bar} ${String(completed).padStart(String(total).length)}/${of} ${percent.padStart(4)}  ${tally}`,
     0,
   );
 
@@ -281,6 +285,14 @@ function renderRun(
       ),
       3,
     );
+  }
+  if (!done) {
+    for (const test of run.tests.filter((t) => t.status === 'failed' && t.willRetry).slice(0, 3)) {
+      push(
+        `  ${c.yellow('↻')} ${titleOf(test.titlePath, test.testName)}  ${c.yellow(`attempt ${test.attempt} failed, retrying`)}`,
+        2,
+      );
+    }
   }
   const failures = run.tests.filter((t) => t.status === 'failed' && !t.willRetry);
   const maxFailures = options.maxFailures ?? 5;

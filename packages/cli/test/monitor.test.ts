@@ -104,6 +104,51 @@ describe('WatchModel + renderFrame', () => {
     expect(done).not.toContain('▸');
   });
 
+  it('never shows a full bar or 100% before the end, nor a percentage while the total is not known', () => {
+    const frame = (model: WatchModel) =>
+      renderFrame(model, {
+        url: 'u',
+        connection: { state: 'connected' },
+        colors: plain,
+        width: 120,
+        height: 40,
+      }).join('\n');
+    // vitest: the total grows as files are found; every test seen so far has ended.
+    const growing = new WatchModel();
+    growing.apply(ev('test.started', { totalTests: 0, testFiles: [], totalKnown: false }, 'r_grow'));
+    for (const id of ['a', 'b', 'c']) growing.apply({ ...result(id, id, 'passed'), runId: 'r_grow' });
+    const unknown = frame(growing);
+    expect(unknown).toMatch(/█+░ 3\/3\+ {4}… {2}3 passed/);
+    expect(unknown).not.toContain('100%');
+    // A known total of 1000 with 999 done rounds to 100%: it must not say so.
+    const almost = new WatchModel();
+    almost.apply(ev('test.started', { totalTests: 1000, testFiles: [], totalKnown: true }, 'r_999'));
+    for (let i = 0; i < 999; i++) almost.apply({ ...result(`t${i}`, `t${i}`, 'passed'), runId: 'r_999' });
+    const nearly = frame(almost);
+    expect(nearly).toMatch(/░ +999\/1000 +99% +999 passed/);
+    expect(nearly).not.toContain('100%');
+  });
+
+  it('shows a failed attempt that will be retried as retrying, not as a failure', () => {
+    const model = new WatchModel();
+    model.apply(ev('test.started', { totalTests: 2, testFiles: [], totalKnown: true }, 'r_retry'));
+    model.apply({
+      ...result('f', 'flaky', 'failed', { willRetry: true, error: { message: 'boom' } }),
+      runId: 'r_retry',
+    });
+    const text = renderFrame(model, {
+      url: 'u',
+      connection: { state: 'connected' },
+      colors: plain,
+      width: 120,
+      height: 40,
+    }).join('\n');
+    expect(text).toMatch(/0\/2 +0% +0 passed, 1 retrying/);
+    expect(text).toContain('↻ math › flaky  attempt 1 failed, retrying');
+    expect(text).not.toContain('✗ math › flaky');
+    expect(text.split('\n').find((line) => line.includes('0/2'))).not.toContain('failed');
+  });
+
   it('keeps every line within the terminal width and the frame within its height', () => {
     const model = new WatchModel();
     sampleRun(model);
@@ -140,7 +185,7 @@ describe('WatchModel + renderFrame', () => {
           totalTests: 1,
           totalKnown: true,
           testFiles: [],
-          counts: { passed: 1, failed: 0, skipped: 0, todo: 0, flaky: 0, completed: 1 },
+          counts: { passed: 1, failed: 0, skipped: 0, todo: 0, flaky: 0, completed: 1, retrying: 0 },
           tests: [],
           errors: [],
           summary: { total: 1, passed: 1, failed: 0, skipped: 0, duration: 1, success: true },

@@ -101,6 +101,16 @@ describe('runCard', () => {
     });
   });
 
+  it('a failed attempt the runner will retry counts as retrying, not as failed', () => {
+    const s = store(
+      ev('test.started', 'r3', { totalTests: 2, testFiles: [] }),
+      result('r3', 'flaky', 'failed', { willRetry: true, error: { message: 'boom' } }),
+    );
+    expect(runCard(s.get('r3')!, Date.now())).toMatchObject({ failed: 0, retrying: 1, completed: 0 });
+    s.apply(result('r3', 'flaky', 'passed', { attempt: 2, flaky: true }));
+    expect(runCard(s.get('r3')!, Date.now())).toMatchObject({ passed: 1, failed: 0, retrying: 0, flaky: 1 });
+  });
+
   it('a completed run takes the verdict and duration of the summary; unknown totals have no progress', () => {
     const s = store(ev('test.started', 'r2', { totalTests: 0, testFiles: [] }), result('r2', 'a', 'passed'));
     expect(runCard(s.get('r2')!, Date.now())).toMatchObject({

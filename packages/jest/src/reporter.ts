@@ -9,6 +9,7 @@ import {
 } from '@testwire/reporter-core';
 import { type JestCoverageConfig, jestCoverageReport } from './coverage.js';
 import { mapJestStatus } from './status.js';
+import { RetryCounts } from './retries.js';
 import { JestTwins, type Twin } from './twins.js';
 
 /**
@@ -33,7 +34,9 @@ interface JestGlobalConfig extends JestCoverageConfig {
 }
 interface JestTest {
   path: string;
-  context?: { config?: { displayName?: { name?: string } | string; rootDir?: string } };
+  context?: {
+    config?: { displayName?: { name?: string } | string; rootDir?: string; setupFilesAfterEnv?: string[] };
+  };
 }
 interface JestAssertionResult {
   ancestorTitles: string[];
@@ -86,6 +89,8 @@ export class TestwireJestReporter {
   private readonly globalConfig: JestGlobalConfig;
   /** Tests that share a title path in one file, told apart (this run). */
   private readonly twins = new JestTwins();
+  /** Retries each file's source configures (jest does not tell reporters). */
+  private readonly retries = new RetryCounts();
   /** One ref per title path (by key) for this run: the first twin's; the others add their ordinal. */
   private refs = new Map<string, TestRef>();
   private filesDone = 0;
@@ -156,7 +161,9 @@ export class TestwireJestReporter {
     try {
       const { ref, key } = this.lookup(test, result);
       const attempt = Math.max(1, result.invocations ?? 1);
-      this.sendResult(this.twins.liveResult(key, ref, attempt), result, attempt);
+      const retries = this.retries.of(test?.path, test?.context?.config?.setupFilesAfterEnv);
+      const willRetry = mapJestStatus(result.status) === 'failed' && attempt <= retries;
+      this.sendResult(this.twins.liveResult(key, ref, attempt), result, attempt, willRetry);
     } catch {
       // never throw into jest
     }
@@ -182,6 +189,8 @@ export class TestwireJestReporter {
         const twin = this.twins.fileResult(key, ref, index, reportedLive);
         const invocations = Math.max(1, assertion.invocations ?? 1);
         const sent = twin.attempts;
+        // Streamed as retrying, but jest did not retry it: this attempt was its last.
+        if (sent === invocations && twin.retrying) this.sendResult(twin, assertion, invocations);
         if (sent >= invocations) continue;
         // Earlier attempts jest did not send live: rebuild them from retryReasons (one error per attempt).
         for (let attempt = sent + 1; attempt < invocations; attempt++) {
@@ -310,13 +319,14 @@ export class TestwireJestReporter {
     return undefined;
   }
 
-  private sendResult(twin: Twin, result: JestAssertionResult, attempt: number): void {
+  private sendResult(twin: Twin, result: JestAssertionResult, attempt: number, willRetry = false): void {
     const status = mapJestStatus(result.status);
     const messages = result.failureMessages ?? [];
     const details = result.failureDetails ?? [];
     const errors = messages.map((text, index) => jestError(text, details[index]));
     twin.attempts = Math.max(twin.attempts, attempt);
     twin.failed = status === 'failed';
+    twin.retrying = willRetry;
     // The location comes with results only (jest --testLocationInResults), each twin its own.
     if (result.location && twin.ref.line === undefined)
       twin.ref = { ...twin.ref, line: result.location.line, column: result.location.column };
@@ -325,6 +335,7 @@ export class TestwireJestReporter {
       rawStatus: result.status,
       duration: result.duration ?? 0,
       attempt,
+      ...(willRetry ? { willRetry } : {}),
       timedOut: status === 'failed' && messages.some((text) => JEST_TIMEOUT.test(text)),
       errors,
       ...(typeof result.numPassingAsserts === 'number' && status !== 'skipped' && status !== 'todo'

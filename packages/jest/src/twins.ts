@@ -8,6 +8,8 @@ export interface Twin {
   attempts: number;
   /** Its last attempt failed (a later result with more invocations may be its retry). */
   failed: boolean;
+  /** Its last attempt was streamed as retrying (`willRetry`). */
+  retrying: boolean;
   /** Reported live (onTestCaseResult), not only in the file's result. */
   readonly live: boolean;
 }
@@ -76,7 +78,7 @@ export class JestTwins {
       twins = [];
       this.byKey.set(key, twins);
     }
-    const twin: Twin = { ref: withOrdinal(base, twins.length), attempts: 0, failed: false, live };
+    const twin: Twin = { ref: withOrdinal(base, twins.length), attempts: 0, failed: false, retrying: false, live };
     twins.push(twin);
     return twin;
   }

@@ -138,6 +138,39 @@ describe('TestwireJestReporter', () => {
     expect(instance.getLastError()).toBeUndefined();
   });
 
+  it("streams a failed attempt as retrying when the file's jest.retryTimes(n) says so, and corrects it if jest did not retry", async () => {
+    const { instance, of } = reporter();
+    const retried = join(root, 'retried.test.js');
+    writeFileSync(retried, 'if (process.env.CI) jest.retryTimes(1, { logErrorsBeforeRetry: true });\n');
+    const file = { path: retried, context: { config: {} } };
+    instance.onRunStart({ numTotalTestSuites: 1 });
+    instance.onTestFileStart(file);
+    instance.onTestCaseResult(file, assertion('flaky', 'failed', { ...failure, invocations: 1 }));
+    instance.onTestCaseResult(file, assertion('flaky', 'passed', { invocations: 2 }));
+    // Not retried after all (the retryTimes call was in a branch not taken): its only attempt is final.
+    instance.onTestCaseResult(file, assertion('broken', 'failed', { ...failure, invocations: 1 }));
+    instance.onTestFileResult(file, {
+      testFilePath: retried,
+      testResults: [
+        assertion('flaky', 'passed', { invocations: 2 }),
+        assertion('broken', 'failed', { ...failure, invocations: 1 }),
+      ],
+    });
+    await instance.onRunComplete(new Set(), {
+      numTotalTestSuites: 1,
+      numFailedTests: 1,
+      numRuntimeErrorTestSuites: 0,
+    });
+    const results = of('test.result').map((r) => [r.testName, r.attempt, r.status, r.willRetry ?? false]);
+    expect(results).toEqual([
+      ['flaky', 1, 'failed', true],
+      ['flaky', 2, 'passed', false],
+      ['broken', 1, 'failed', true],
+      ['broken', 1, 'failed', false],
+    ]);
+    expect(of('test.completed')[0].summary).toMatchObject({ total: 2, passed: 1, failed: 1, flaky: 1 });
+  });
+
   it('rebuilds attempts jest did not send live from invocations and retryReasons', () => {
     const { instance, of } = reporter();
     instance.onRunStart({ numTotalTestSuites: 1 });

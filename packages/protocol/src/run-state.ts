@@ -34,6 +34,11 @@ export interface RunCounts {
   flaky: number;
   /** Tests with a final result. */
   completed: number;
+  /**
+   * Tests whose latest attempt failed and will be retried: neither failed nor completed yet. Absent from
+   * snapshots of producers before it existed (read it as 0).
+   */
+  retrying: number;
 }
 
 export interface RunSnapshot {
@@ -69,7 +74,15 @@ export interface RunStateOptions {
 /** How many ids of evicted runs are remembered, so late events of an evicted run do not revive it. */
 const EVICTED_MEMORY = 1000;
 
-const emptyCounts = (): RunCounts => ({ passed: 0, failed: 0, skipped: 0, todo: 0, flaky: 0, completed: 0 });
+const emptyCounts = (): RunCounts => ({
+  passed: 0,
+  failed: 0,
+  skipped: 0,
+  todo: 0,
+  flaky: 0,
+  completed: 0,
+  retrying: 0,
+});
 
 interface MutableRun extends Omit<RunSnapshot, 'tests'> {
   tests: Map<string, TestState>;
@@ -238,7 +251,7 @@ export class RunStateStore {
     this.runs.delete(run.runId);
     this.runs.set(run.runId, {
       ...run,
-      counts: { ...run.counts },
+      counts: { ...run.counts, retrying: run.counts.retrying ?? 0 },
       testFiles: [...run.testFiles],
       errors: [...run.errors],
       tests: new Map(run.tests.map((t) => [t.id, { ...t }])),
@@ -263,9 +276,13 @@ export class RunStateStore {
     return this.runs.size;
   }
 
-  /** Counts only final results: a running test or an attempt that will be retried is not one. */
+  /** Counts only final results: a running test or an attempt that will be retried (retrying) is not one. */
   private count(run: MutableRun, test: TestState, delta: 1 | -1): void {
-    if (test.status === 'running' || test.willRetry) return;
+    if (test.status === 'running') return;
+    if (test.willRetry) {
+      run.counts.retrying += delta;
+      return;
+    }
     run.counts[test.status] += delta;
     run.counts.completed += delta;
     if (test.flaky) run.counts.flaky += delta;

@@ -81,7 +81,15 @@ describe('RunStateStore', () => {
     store.apply(s.result('t3', 'skipped'));
     store.apply(s.result('t4', 'todo'));
     const run = store.get('r1')!;
-    expect(run.counts).toEqual({ passed: 1, failed: 1, skipped: 1, todo: 1, flaky: 0, completed: 4 });
+    expect(run.counts).toEqual({
+      passed: 1,
+      failed: 1,
+      skipped: 1,
+      todo: 1,
+      flaky: 0,
+      completed: 4,
+      retrying: 0,
+    });
     expect(run.framework).toBe('vitest');
     expect(run.project).toBe('web');
     expect(run.status).toBe('running');
@@ -123,11 +131,20 @@ describe('RunStateStore', () => {
       todo: 0,
       flaky: 0,
       completed: 0,
+      retrying: 1,
     });
     expect(store.get('r1')!.tests[0]).toMatchObject({ status: 'failed', willRetry: true, attempt: 1 });
     store.apply(s.result('t1', 'passed', { attempt: 2, flaky: true }));
     const run = store.get('r1')!;
-    expect(run.counts).toEqual({ passed: 1, failed: 0, skipped: 0, todo: 0, flaky: 1, completed: 1 });
+    expect(run.counts).toEqual({
+      passed: 1,
+      failed: 0,
+      skipped: 0,
+      todo: 0,
+      flaky: 1,
+      completed: 1,
+      retrying: 0,
+    });
     expect(run.tests).toHaveLength(1);
     expect(run.tests[0]).toMatchObject({ status: 'passed', attempt: 2, flaky: true });
   });
@@ -153,6 +170,7 @@ describe('RunStateStore', () => {
       todo: 0,
       flaky: 0,
       completed: 1,
+      retrying: 0,
     });
   });
 
@@ -364,7 +382,15 @@ describe('RunStateStore', () => {
     target.apply(s.result('t2', 'passed', { attempt: 2 }));
     target.apply(s.completed(false, { errors: [{ message: 'late' }] }));
     const run = target.get('r1')!;
-    expect(run.counts).toEqual({ passed: 2, failed: 0, skipped: 0, todo: 0, flaky: 1, completed: 2 });
+    expect(run.counts).toEqual({
+      passed: 2,
+      failed: 0,
+      skipped: 0,
+      todo: 0,
+      flaky: 1,
+      completed: 2,
+      retrying: 0,
+    });
     expect(run.status).toBe('completed');
     // the snapshot the store was restored from is not mutated afterwards
     expect(snapshot[0].errors).toHaveLength(1);

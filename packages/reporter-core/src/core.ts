@@ -809,7 +809,8 @@ export class Core implements ReporterCore {
       framework: this.options.framework,
       ...(this.project ? { project: this.project } : {}),
       status: current ? 'running' : 'idle',
-      progress: total > 0 ? Math.min(1, run.completed / total) : 0,
+      // Below 1 while the total may still grow (vitest finds files as it goes): never "done" before it is.
+      progress: total > 0 ? Math.min(run.totalKnown ? 1 : 0.99, run.completed / total) : 0,
       completed: run.completed,
       total,
       duration: now - run.startedAt,

@@ -395,6 +395,20 @@ describe('progress samples (progressIntervalMs, default 100)', () => {
     expect(events.at(-1)?.type).toBe('test.completed');
   });
 
+  it('progress stays below 1 while the total is not known, and reaches 1 once it is', () => {
+    vi.useFakeTimers();
+    const { core, of } = setup();
+    core.runStarted(); // no total: the runner finds tests as it goes
+    core.testResult(t('only one so far'), pass);
+    vi.advanceTimersByTime(100);
+    const unknown = of('test.progress').at(-1)!.data;
+    expect(unknown).toMatchObject({ completed: 1, total: 1, totalKnown: false });
+    expect(unknown.progress).toBeLessThan(1);
+    core.testsDiscovered(0, { final: true });
+    vi.advanceTimersByTime(100);
+    expect(of('test.progress').at(-1)!.data).toMatchObject({ progress: 1, totalKnown: true });
+  });
+
   it('runCompleted sends the pending sample before test.completed', async () => {
     vi.useFakeTimers();
     const { core, of, events } = setup();

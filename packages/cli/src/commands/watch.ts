@@ -317,7 +317,9 @@ class PlainView implements View {
       const last = this.milestones.get(run.runId) ?? 0;
       if (quarter > last && quarter < 4) {
         this.milestones.set(run.runId, quarter);
-        this.line(`  ${runLabel(run, this.c)} ${quarter * 25}% (${run.counts.completed}/${run.totalTests})`);
+        // The percentage of the counts printed beside it (a burst can cross 25% and land at 40%).
+        const percent = Math.floor((run.counts.completed / run.totalTests) * 100);
+        this.line(`  ${runLabel(run, this.c)} ${percent}% (${run.counts.completed}/${run.totalTests})`);
       }
     }
     if (change.completed) for (const line of formatRunSummary(run, this.c, 3)) this.line(line);

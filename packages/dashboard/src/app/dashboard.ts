@@ -67,8 +67,9 @@ interface CardRefs {
   segFailed: HTMLElement;
   segSkipped: HTMLElement;
   progressText: HTMLElement;
-  counts: Record<'passed' | 'failed' | 'skipped' | 'todo' | 'flaky', HTMLElement>;
+  counts: Record<'passed' | 'failed' | 'skipped' | 'todo' | 'flaky' | 'retrying', HTMLElement>;
   flakyBox: HTMLElement;
+  retryingBox: HTMLElement;
   current: HTMLElement;
   currentName: HTMLElement;
   currentFile: HTMLElement;
@@ -396,6 +397,7 @@ export class Dashboard {
     const skipped = count('skipped', 'skipped');
     const todo = count('todo', 'todo');
     const flaky = count('flaky', 'flaky');
+    const retrying = count('retrying', 'retrying');
     const refs: CardRefs = {
       title: h('h3', { class: 'run-title', id: `${id}-title` }),
       badge: h('span', { class: 'badge' }),
@@ -412,8 +414,16 @@ export class Dashboard {
       segFailed: h('span', { class: 'seg failed' }),
       segSkipped: h('span', { class: 'seg skipped' }),
       progressText: h('p', { class: 'progress-text' }),
-      counts: { passed: passed.dd, failed: failed.dd, skipped: skipped.dd, todo: todo.dd, flaky: flaky.dd },
+      counts: {
+        passed: passed.dd,
+        failed: failed.dd,
+        skipped: skipped.dd,
+        todo: todo.dd,
+        flaky: flaky.dd,
+        retrying: retrying.dd,
+      },
       flakyBox: flaky.box,
+      retryingBox: retrying.box,
       current: h('p', { class: 'current', hidden: true }),
       currentName: h('span', { class: 'current-name' }),
       currentFile: h('span', { class: 'current-file' }),
@@ -431,7 +441,7 @@ export class Dashboard {
       h('p', { class: 'run-meta' }, refs.framework, refs.duration, refs.tags),
       refs.bar,
       refs.progressText,
-      h('dl', { class: 'counts' }, passed.box, failed.box, skipped.box, todo.box, flaky.box),
+      h('dl', { class: 'counts' }, passed.box, failed.box, retrying.box, skipped.box, todo.box, flaky.box),
       refs.current,
     );
     this.cardRefs.set(el, refs);
@@ -461,7 +471,7 @@ export class Dashboard {
     setAttr(r.bar, 'aria-valuenow', indeterminate ? undefined : String(c.completed));
     const text = indeterminate
       ? `${c.completed} done, total not known yet`
-      : `${c.completed} of ${c.total} tests · ${Math.round((c.progress ?? 0) * 100)}%`;
+      : `${c.completed} of ${c.total} tests · ${percentText(c)}`;
     setAttr(r.bar, 'aria-valuetext', text);
     setText(r.progressText, text);
     setText(r.counts.passed, String(c.passed));
@@ -470,6 +480,8 @@ export class Dashboard {
     setText(r.counts.todo, String(c.todo));
     setText(r.counts.flaky, String(c.flaky));
     setHidden(r.flakyBox, c.flaky === 0);
+    setText(r.counts.retrying, String(c.retrying));
+    setHidden(r.retryingBox, c.retrying === 0);
     setHidden(r.current, !c.current);
     setText(r.currentName, c.current ?? '');
     setText(r.currentFile, c.currentFile ?? '');
@@ -634,4 +646,10 @@ export class Dashboard {
       h('span', { class: 'log-summary' }, summarizeEvent(entry.event)),
     );
   }
+}
+
+/** 100% only once every test is done: 999 of 1000 reads 99%, not a rounded-up 100%. */
+function percentText(card: RunCard): string {
+  const ratio = card.progress ?? 0;
+  return `${card.completed >= card.total && card.total > 0 ? 100 : Math.min(99, Math.floor(ratio * 100))}%`;
 }

@@ -24,6 +24,8 @@ export interface RunCard {
   skipped: number;
   todo: number;
   flaky: number;
+  /** Tests whose last attempt failed and that the runner will retry (not failed, not completed). */
+  retrying: number;
   completed: number;
   /** 0..1; undefined while the total is unknown. */
   progress?: number;
@@ -79,6 +81,7 @@ export function runCard(run: RunSnapshot, now: number): RunCard {
     skipped: c.skipped,
     todo: c.todo,
     flaky: c.flaky,
+    retrying: c.retrying ?? 0,
     completed: c.completed,
     progress: known ? (total === 0 ? 1 : Math.min(1, c.completed / total)) : undefined,
     current: run.current?.testName || undefined,
