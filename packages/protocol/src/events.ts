@@ -38,13 +38,27 @@ export interface TestIdentity {
 
 export interface TestError {
   message: string;
-  /** Stack with paths relative to the run's root. */
+  /**
+   * Stack frames with paths relative to the run's root. From testwire reporters: the frames only (the
+   * message is not repeated), trimmed to the user's frames — those in node_modules, `node:` internals and
+   * the runners' own packages are dropped, so the first frame is usually the test file. All frames are
+   * kept when none is the user's.
+   */
   stack?: string;
+  /** testwire addition: every frame of the stack, when `stack` dropped some. */
+  fullStack?: string;
   /** Error class name, e.g. `AssertionError`, `TimeoutError`. */
   type?: string;
   /** testwire addition: present when the runner reports them (already serialized to strings). */
   expected?: string;
   actual?: string;
+  /** testwire addition: the runner's diff of expected and actual, when it reports one apart from the message. */
+  diff?: string;
+  /**
+   * testwire addition: one line saying what failed — `expected 11, received 12`, `36 !== 35`,
+   * `expected 120 to be 108`. Consumers of older producers compute it with `failureSummary()`.
+   */
+  summary?: string;
   /** testwire addition: a runner-specific code such as `ERR_TIMEOUT`. */
   code?: string;
 }

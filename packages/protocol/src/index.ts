@@ -1,5 +1,6 @@
 export * from './envelope.js';
 export * from './events.js';
+export * from './failure-summary.js';
 export * from './messages.js';
 export * from './run-state.js';
 export * from './schema.js';

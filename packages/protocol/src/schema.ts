@@ -41,9 +41,20 @@ const arr = (items: Schema): Schema => ({ type: 'array', items });
 const common = { framework: str, project: str };
 const location = obj({ file: str, line: int, column: int }, ['file']);
 const identity = { id: str, titlePath: strs, location };
-const error = obj({ message: str, stack: str, type: str, expected: str, actual: str, code: str }, [
-  'message',
-]);
+const error = obj(
+  {
+    message: str,
+    stack: str,
+    fullStack: str,
+    type: str,
+    expected: str,
+    actual: str,
+    diff: str,
+    summary: str,
+    code: str,
+  },
+  ['message'],
+);
 const coverageTotals = obj({ total: num, statements: num, branches: num, functions: num, lines: num }, [
   'statements',
   'branches',
