@@ -59,18 +59,15 @@ function asOptions(options: unknown): PlaywrightReporterArgs {
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences are what it matches
 const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
 
-type RawError = { name?: string; message: string; stack?: string; expected?: string; actual?: string };
+type RawError = { name?: string; message: string; stack?: string };
 
 const TYPE_PREFIX = /^([A-Z][\w$]*(?:Error|Exception)|Error):\s/;
-// `toBe`, `toBeGreaterThan`, … print one-line `Expected: …` / `Received: …`; diffs (`- Expected`) are left alone.
-const EXPECTED_LINE = /^Expected: (.*)$/m;
-const RECEIVED_LINE = /^Received: (.*)$/m;
 
 /**
  * Playwright's `TestError` is already serialized (no prototype, no `name`), its message coloured for the
- * terminal and prefixed with the class name (`Error: expect(received)…`), and the matcher's expected and
- * received values exist only as text. Rebuild an Error-like value the core normalizes like any other
- * runner's error.
+ * terminal and prefixed with the class name (`Error: expect(received)…`). Rebuild an Error-like value the
+ * core normalizes like any other runner's error. The matcher's expected and received values exist only as
+ * text in the message (no `matcherResult` reaches reporters): the core reads them from there.
  */
 export function toRawError(error: TestError): RawError {
   const message = (error.message ?? error.value ?? 'Unknown error').replace(ANSI, '');
@@ -84,12 +81,6 @@ export function toRawError(error: TestError): RawError {
   else if (error.location) {
     // Errors outside tests (a file that fails to load) carry only a location: keep it as a stack frame.
     raw.stack = `${raw.name ?? 'Error'}: ${raw.message}\n    at ${error.location.file}:${error.location.line}:${error.location.column}`;
-  }
-  const expected = EXPECTED_LINE.exec(raw.message);
-  const received = RECEIVED_LINE.exec(raw.message);
-  if (expected && received) {
-    raw.expected = expected[1].trim();
-    raw.actual = received[1].trim();
   }
   return raw;
 }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { validatePublishedEvent } from '@testwire/protocol';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createReporterCore, normalizeError, PathRelativizer } from '../src/index.js';
+import { createReporterCore } from '../src/index.js';
 import { sinkCore } from './helpers.js';
 
 const cleanups: (() => void)[] = [];
@@ -523,75 +523,6 @@ describe('output', () => {
   });
 });
 
-describe('errors', () => {
-  const paths = new PathRelativizer('/home/u/proj');
-  it('normalizes Error objects: message, relative stack (paths and file URLs), type, code', () => {
-    const error = new TypeError('\u001b[1mbad\u001b[22m');
-    error.stack =
-      'TypeError: bad\n    at f (/home/u/proj/src/a.js:1:2)\n    at g (file:///home/u/proj/src/b.mjs:3:4)\n    at h (/home/u/project2/c.js:1:1)';
-    (error as any).code = 'ERR_X';
-    expect(normalizeError(error, paths)).toEqual({
-      message: 'bad',
-      stack:
-        'TypeError: bad\n    at f (src/a.js:1:2)\n    at g (src/b.mjs:3:4)\n    at h (/home/u/project2/c.js:1:1)',
-      type: 'TypeError',
-      code: 'ERR_X',
-    });
-  });
-
-  it('reads expected/actual from jest matcherResult and chai-style errors', () => {
-    const jest = {
-      message: 'expect(received).toBe(expected)',
-      stack: 'Error',
-      matcherResult: { expected: 0, actual: Infinity, pass: false },
-    };
-    expect(normalizeError(jest, paths)).toMatchObject({ expected: '0', actual: 'Infinity' });
-    const chai = Object.assign(new Error('expected Infinity to equal +0'), {
-      name: 'AssertionError',
-      expected: { a: [1] },
-      actual: 'x',
-    });
-    expect(normalizeError(chai, paths)).toMatchObject({
-      type: 'AssertionError',
-      expected: '{ a: [ 1 ] }',
-      actual: 'x',
-    });
-    const big = { message: 'm', expected: 'x'.repeat(100_000) };
-    expect(normalizeError(big, paths).expected!.length).toBeLessThan(5000);
-  });
-
-  it('splits preformatted strings into message and stack and bounds the stack to 8 KB', () => {
-    const frames = Array.from({ length: 500 }, (_, i) => `    at fn${i} (/home/u/proj/src/a.js:${i}:1)`).join(
-      '\n',
-    );
-    const text = `\u001b[31mError: expect(received).toBe(expected)\n\nExpected: 0\nReceived: Infinity\u001b[39m\n${frames}`;
-    const error = normalizeError(text, paths);
-    expect(error.message).toBe('expect(received).toBe(expected)\n\nExpected: 0\nReceived: Infinity');
-    expect(error.type).toBe('Error');
-    expect(error.stack!.startsWith('Error: expect(received)')).toBe(true);
-    expect(error.stack).toContain('at fn0 (src/a.js:0:1)');
-    expect(error.stack!.length).toBeLessThan(8 * 1024 + 100);
-    expect(error.stack).toContain('[truncated');
-  });
-
-  it('never throws on hostile values', () => {
-    const hostile = new Proxy(
-      {},
-      {
-        get() {
-          throw new Error('trap');
-        },
-        has() {
-          throw new Error('trap');
-        },
-      },
-    );
-    expect(normalizeError(hostile, paths).message).toBeTypeOf('string');
-    expect(normalizeError(undefined, paths)).toEqual({ message: 'undefined' });
-    expect(normalizeError(42, paths)).toEqual({ message: '42' });
-  });
-});
-
 describe('guards', () => {
   it('public methods never throw, even with garbage input or a throwing sink', async () => {
     const core = createReporterCore({
@@ -743,24 +674,5 @@ describe('retries without willRetry (jest)', () => {
     expect(of('test.progress').at(-1)!.data).toMatchObject({ status: 'running', completed: 1, total: 1 });
     core.testStarted(other);
     expect(of('test.progress').at(-1)!.data).toMatchObject({ completed: 1, total: 2 });
-  });
-
-  it('jest-style errors: preformatted text plus matcherResult', () => {
-    const paths = new PathRelativizer('/x');
-    const error = normalizeError(
-      {
-        stack:
-          'Error: expect(received).toBe(expected)\n\nExpected: 0\n    at Object.toBe (/x/math.test.js:19:21)',
-        matcherResult: { expected: 0, actual: 1 },
-      },
-      paths,
-    );
-    expect(error).toEqual({
-      message: 'expect(received).toBe(expected)\n\nExpected: 0',
-      stack: 'Error: expect(received).toBe(expected)\n\nExpected: 0\n    at Object.toBe (math.test.js:19:21)',
-      type: 'Error',
-      expected: '0',
-      actual: '1',
-    });
   });
 });
