@@ -50,8 +50,10 @@ def describe(event: dict) -> str:
         title = " › ".join(data.get("titlePath") or [data.get("testName", "")])
         line = f"{MARKS.get(data.get('status'), '?')} {title} ({round(data.get('duration', 0))} ms)"
         error = data.get("error") or {}
-        if data.get("status") == "failed" and error.get("message"):
-            line += "  " + error["message"].splitlines()[0]
+        # summary: what failed on one line ("expected 3, received 2"); older reporters send only the message.
+        said = error.get("summary") or (error.get("message") or "").strip().split("\n")[0]
+        if data.get("status") == "failed" and said:
+            line += "  " + said
         return line
     if kind == "test.progress":
         return f"{data.get('completed')}/{data.get('total')} {data.get('status')} {data.get('testName') or ''}".rstrip()

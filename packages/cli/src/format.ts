@@ -2,7 +2,7 @@
  * Human-readable rendering of events and run summaries, shared by `tail`, `watch` and `status`.
  * Pure functions of their input (colour is a parameter), so they are unit-testable.
  */
-import type { AnyEventEnvelope, RunSnapshot, TestError } from '@testwire/protocol';
+import { type AnyEventEnvelope, failureSummary, type RunSnapshot, type TestError } from '@testwire/protocol';
 
 export interface Colors {
   enabled: boolean;
@@ -58,14 +58,17 @@ export function formatClock(iso: string): string {
   return `${p(date.getHours())}:${p(date.getMinutes())}:${p(date.getSeconds())}.${p(date.getMilliseconds(), 3)}`;
 }
 
-/** First line of an error (two when the first ends with a colon), prefixed with its type when the message does not already say it. */
+/**
+ * What failed, on one line: the error's `summary` (`expected 11, received 12`, `36 !== 35`; computed here
+ * for producers that do not send it), after the error's type unless that is a plain or assertion error or
+ * the line already starts with it.
+ */
 export function errorLine(error: TestError | undefined): string {
   if (!error) return '';
-  const lines = (error.message ?? '').split('\n').filter((line) => line.trim() !== '');
-  let text = (lines[0] ?? '').trim();
-  // "Expected values to be strictly equal:" says nothing without the line that follows it.
-  if (text.endsWith(':') && lines[1]) text = `${text} ${lines[1].trim()}`;
-  if (error.type && error.type !== 'Error' && !text.startsWith(error.type)) return `${error.type}: ${text}`;
+  const text = failureSummary(error);
+  const type = error.type;
+  if (type && !/^(?:Error|\w*AssertionError)$/.test(type) && !text.startsWith(type))
+    return `${type}: ${text}`;
   return text;
 }
 

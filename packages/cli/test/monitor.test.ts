@@ -77,7 +77,7 @@ describe('WatchModel + renderFrame', () => {
     expect(text).toMatch(/● jest web {2}running/);
     expect(text).toMatch(/█+░+ 3\/4 {2}75% {2}2 passed, 1 failed/);
     expect(text).toContain('▸ multiplies  math.test.js');
-    expect(text).toContain('✗ math › divides  AssertionError: expected 1 to equal 2');
+    expect(text).toContain('✗ math › divides  expected 1 to equal 2');
     expect(text).not.toContain('stack line');
     expect(text).toContain('⧗ math › waits  2.5 s');
     expect(text).toContain('heap 42.5 MB · rss 120.3 MB · cpu 37%');
@@ -208,7 +208,7 @@ describe('formatting', () => {
       plain,
     );
     expect(line).toMatch(
-      /^\d\d:\d\d:\d\d\.\d{3} test\.result +✗ math › divides \(5 ms\) AssertionError: expected 1 to equal 2$/,
+      /^\d\d:\d\d:\d\d\.\d{3} test\.result +✗ math › divides \(5 ms\) expected 1 to equal 2$/,
     );
   });
 
@@ -217,7 +217,7 @@ describe('formatting', () => {
     sampleRun(model);
     const [head, failure] = formatRunSummary(model.runs()[0], plain);
     expect(head).toContain('… jest web  running  2 passed, 1 failed of 4');
-    expect(failure).toContain('✗ math › divides  AssertionError: expected 1 to equal 2');
+    expect(failure).toContain('✗ math › divides  expected 1 to equal 2');
     model.apply(
       ev('coverage.completed', {
         provider: 'babel',
@@ -232,13 +232,27 @@ describe('formatting', () => {
     expect(afterCoverage).toContain('✗ math › divides');
   });
 
-  it('takes the first line of an error, and the next one after a colon', () => {
+  it('says what failed: the summary, computed from the message and values for producers without one', () => {
     expect(errorLine({ message: 'boom\n    at x.js:1' })).toBe('boom');
     expect(
       errorLine({ message: 'Expected values to be strictly equal:\n\n1 !== 2\n', type: 'AssertionError' }),
-    ).toBe('AssertionError: Expected values to be strictly equal: 1 !== 2');
+    ).toBe('1 !== 2');
+    expect(
+      errorLine({
+        message: 'expect(received).toBe(expected) // Object.is equality\n\nExpected: 11\nReceived: 12',
+        type: 'Error',
+        expected: '11',
+        actual: '12',
+      }),
+    ).toBe('expected 11, received 12');
+    expect(errorLine({ message: 'x', summary: 'expected 120 to be 108', type: 'AssertionError' })).toBe(
+      'expected 120 to be 108',
+    );
     expect(errorLine({ message: 'TimeoutError: waited 5 s', type: 'TimeoutError' })).toBe(
       'TimeoutError: waited 5 s',
+    );
+    expect(errorLine({ message: "Cannot read properties of null (reading 'x')", type: 'TypeError' })).toBe(
+      "TypeError: Cannot read properties of null (reading 'x')",
     );
   });
 

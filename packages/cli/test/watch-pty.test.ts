@@ -54,7 +54,7 @@ describe.skipIf(!existsSync(TMUX) && !process.env.CI)('watch in a terminal', () 
     expect(final).toMatch(
       /✗ mocha @testwire-compat\/mocha-11 {2}failed {2}4 passed, 1 failed, 1 skipped of 6 in [\d.]+ (ms|s)/,
     );
-    expect(final).toContain('✗ math › divides  AssertionError');
+    expect(final).toContain('✗ math › divides  1 !== 2');
     // The live frame was erased before the summary: no leftover header or progress bar.
     expect(final).not.toContain('testwire watch  http');
     expect(final).not.toMatch(/[█░]{5}/);

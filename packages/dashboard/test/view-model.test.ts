@@ -3,6 +3,8 @@ import { type AnyEventEnvelope, RunStateStore } from '@testwire/protocol';
 import { describe, expect, it } from 'vitest';
 import {
   EventLog,
+  errorDetails,
+  failureLine,
   failureLocation,
   failuresOf,
   firstLine,
@@ -210,6 +212,76 @@ describe('failures', () => {
     ).toBe('a.test.ts:9');
     expect(failureLocation(undefined, 'a.test.ts')).toBe('a.test.ts');
     expect(failureLocation(undefined, undefined)).toBeUndefined();
+  });
+
+  it('the one line says what failed: the reporter’s summary, or one computed for older reporters', () => {
+    const jest = {
+      message: 'expect(received).toBe(expected) // Object.is equality\n\nExpected: 11\nReceived: 12',
+      expected: '11',
+      actual: '12',
+    };
+    const { items } = failuresOf(
+      store(
+        ev('test.started', 'r1', { totalTests: 2, testFiles: [] }),
+        result('r1', 'old', 'failed', { error: jest }),
+        result('r1', 'new', 'failed', { error: { message: 'x', summary: '36 !== 35' } }),
+      ).snapshot(),
+    );
+    expect(items.map((i) => i.firstLine)).toEqual(['expected 11, received 12', '36 !== 35']);
+    expect(failureLine({ message: 'Expected values to be strictly equal:\n\n36 !== 35\n' })).toBe(
+      '36 !== 35',
+    );
+    expect(
+      summarizeEvent(
+        ev('test.failed', 'r1', {
+          testName: 'old',
+          scope: 'test',
+          error: jest,
+          status: 'failed',
+          duration: 1,
+        }),
+      ),
+    ).toContain('old: expected 11, received 12');
+  });
+
+  it('the expanded view shows the message once, then what it does not show, then the frames', () => {
+    const jest = errorDetails({
+      message: 'expect(received).toBe(expected) // Object.is equality\n\nExpected: 11\nReceived: 12',
+      expected: '11',
+      actual: '12',
+      stack: '    at Object.toBe (math.test.js:4:42)',
+      fullStack:
+        '    at Object.toBe (math.test.js:4:42)\n    at callAsyncCircusFn (node_modules/jest-circus/build/utils.js:1:1)\n    at new Promise (<anonymous>)',
+    });
+    expect(jest).toBe(
+      'expect(received).toBe(expected) // Object.is equality\n\nExpected: 11\nReceived: 12\n\n    at Object.toBe (math.test.js:4:42)\n    … 2 frames of node_modules and runner internals',
+    );
+    // vitest: the diff is not in the message; the values are in the diff.
+    const vitest = errorDetails({
+      message: 'expected 120 to be 108 // Object.is equality',
+      expected: '108',
+      actual: '120',
+      diff: '- Expected\n+ Received\n\n- 108\n+ 120',
+    });
+    expect(vitest).toBe(
+      'expected 120 to be 108 // Object.is equality\n\n- Expected\n+ Received\n\n- 108\n+ 120',
+    );
+    // node:assert's deep diff shows neither value as such.
+    expect(
+      errorDetails({
+        message: 'Expected values to be strictly deep-equal:\n+ a: 1\n- a: 2',
+        expected: '{ a: 2 }',
+        actual: '{ a: 1 }',
+      }),
+    ).toContain('expected: { a: 2 }\nactual:   { a: 1 }');
+    // An older reporter's stack starts with the message: shown once.
+    const old = errorDetails({
+      message: 'expect(received).toBe(expected)\n\nExpected: 11\nReceived: 12',
+      stack:
+        'Error: expect(received).toBe(expected)\n\nExpected: 11\nReceived: 12\n    at Object.toBe (math.test.js:4:42)',
+    });
+    expect(old.match(/expect\(received\)/g)).toHaveLength(1);
+    expect(old).toContain('    at Object.toBe (math.test.js:4:42)');
   });
 
   it('firstLine skips blank lines and bounds length', () => {

@@ -5,7 +5,13 @@
  * Everything here reads wire data defensively: an event from an older or newer reporter may lack a field,
  * and a throw here would stop the page from rendering anything.
  */
-import type { AnyEventEnvelope, RunSnapshot, TestError, TestState } from '@testwire/protocol';
+import {
+  type AnyEventEnvelope,
+  failureSummary,
+  type RunSnapshot,
+  type TestError,
+  type TestState,
+} from '@testwire/protocol';
 
 export type RunOutcome = 'running' | 'passed' | 'failed';
 
@@ -116,11 +122,17 @@ export interface FailureItem {
   scope: string;
   /** `suite › test`, or the file / hook that failed. */
   title: string;
+  /** What failed, on one line: `expected 11, received 12`, `36 !== 35`, else the message's first line. */
   firstLine: string;
   /** `src/math.test.ts:12` (where the error was thrown in the test file when the stack says so). */
   location?: string;
-  /** The full message and stack, for the expanded view. */
+  /** The message, the diff or values it does not already show, and the stack: for the expanded view. */
   details: string;
+}
+
+/** The error's one-line summary (computed for producers that do not send one), bounded in length. */
+export function failureLine(error: TestError | undefined, max = 240): string {
+  return firstLine(failureSummary(error), max);
 }
 
 /** The first non-empty line of an error message, ANSI colours removed, bounded in length. */
@@ -164,19 +176,39 @@ export function failureLocation(
   return line ? `${file}:${line}` : file;
 }
 
-function errorDetails(error: TestError | undefined): string {
+/**
+ * The expanded view: the message once, then what it does not already show — the runner's diff, the
+ * expected and actual values — then the stack without the message it may start with (older reporters),
+ * saying how many runner frames were left out.
+ */
+export function errorDetails(error: TestError | undefined): string {
   if (!error) return '';
-  const message = stripAnsi(error.message ?? '');
+  const text = (value: unknown) => (typeof value === 'string' ? stripAnsi(value) : '');
+  const message = text(error.message);
   const parts = [message];
-  if (error.expected !== undefined || error.actual !== undefined) {
-    parts.push(`expected: ${error.expected ?? ''}\nactual:   ${error.actual ?? ''}`);
+  const diff = text(error.diff);
+  if (diff && !message.includes(diff)) parts.push(diff);
+  const expected = typeof error.expected === 'string' ? text(error.expected) : undefined;
+  const actual = typeof error.actual === 'string' ? text(error.actual) : undefined;
+  const shown = (value: string | undefined) => value === undefined || message.includes(value);
+  if ((expected !== undefined || actual !== undefined) && !diff && !(shown(expected) && shown(actual))) {
+    parts.push(`expected: ${expected ?? ''}\nactual:   ${actual ?? ''}`);
   }
-  if (error.stack) {
-    const stack = stripAnsi(error.stack);
-    // Stacks usually repeat the message first.
-    parts.push(stack.startsWith(message) ? stack.slice(message.length).replace(/^\n/, '') : stack);
+  const stack = text(error.stack);
+  if (stack) {
+    const start = stack.search(/^\s*at\s/m);
+    const heading = message.split('\n').find((line) => line.trim() !== '') ?? '';
+    const frames = start > 0 && stack.slice(0, start).includes(heading.trim()) ? stack.slice(start) : stack;
+    const hidden = frameCount(text(error.fullStack)) - frameCount(frames);
+    parts.push(
+      hidden > 0 ? `${frames}\n    … ${hidden} frames of node_modules and runner internals` : frames,
+    );
   }
   return parts.filter((p) => p.trim() !== '').join('\n\n');
+}
+
+function frameCount(stack: string): number {
+  return stack ? stack.split('\n').filter((line) => /^\s*at\s/.test(line)).length : 0;
 }
 
 function testTitle(test: Pick<TestState, 'titlePath' | 'testName'>): string {
@@ -203,7 +235,7 @@ export function failuresOf(runs: RunSnapshot[], limit = 100): { items: FailureIt
         runTitle: title,
         scope: e.scope,
         title: e.testName || e.file || `${e.scope} error`,
-        firstLine: firstLine(e.error?.message) || '(no message)',
+        firstLine: failureLine(e.error) || '(no message)',
         location: failureLocation(e.error, e.file),
         details: errorDetails(e.error),
       });
@@ -218,7 +250,7 @@ export function failuresOf(runs: RunSnapshot[], limit = 100): { items: FailureIt
         runTitle: title,
         scope: 'test',
         title: testTitle(test),
-        firstLine: firstLine(test.error?.message) || '(no message)',
+        firstLine: failureLine(test.error) || '(no message)',
         location: failureLocation(test.error, test.file, test.line),
         details: errorDetails(test.error),
       });
@@ -326,7 +358,7 @@ function summarize(type: string, d: Record<string, any>): string {
     case 'test.result':
       return `${STATUS_MARK[d.status] ?? d.status} ${testTitle(d as TestState)} (${formatDuration(d.duration)})${d.attempt > 1 ? ` attempt ${d.attempt}` : ''}`;
     case 'test.failed':
-      return `✗ ${d.scope && d.scope !== 'test' ? `[${d.scope}] ` : ''}${d.testName || d.file || ''}: ${firstLine(d.error?.message)}`;
+      return `✗ ${d.scope && d.scope !== 'test' ? `[${d.scope}] ` : ''}${d.testName || d.file || ''}: ${failureLine(d.error)}`;
     case 'test.output':
       return `[${d.stream ?? d.outputType ?? 'out'}] ${firstLine(d.output)}`;
     case 'test.completed': {
