@@ -366,6 +366,22 @@ export interface SystemErrorData {
   gap?: { fromSeq: number; toSeq: number };
   /** testwire addition: the epoch the gap refers to (resume with `{epoch, since: fromSeq - 1}`). */
   epoch?: string;
+  /** testwire addition, from a reporter: its runner and project. */
+  framework?: string;
+  project?: string;
+  /**
+   * testwire addition, codes EVENTS_DROPPED and FLUSH_TIMEOUT (a reporter's delivery of a run): the run that
+   * lost events. The event itself is outside any run (envelope `runId` ''), so that `test.completed` stays
+   * the last event of the run.
+   */
+  runId?: string;
+  /** testwire addition: events of that run dropped on the way (a bounded queue was full, refused), by type. */
+  dropped?: Record<string, number>;
+  /**
+   * testwire addition, code FLUSH_TIMEOUT: events of that run the endpoint had not confirmed when the final
+   * flush reached its bound, by type. They are lost if the runner's process exits before they are sent.
+   */
+  unconfirmed?: Record<string, number>;
 }
 
 /** Every event type and the shape of its `data`. */

@@ -1,4 +1,5 @@
 export * from './envelope.js';
+export * from './event-counts.js';
 export * from './events.js';
 export * from './failure-summary.js';
 export * from './messages.js';

@@ -64,6 +64,8 @@ const coverageTotals = obj({ total: num, statements: num, branches: num, functio
 const metricMap = obj({ statements: num, branches: num, functions: num, lines: num });
 const frameworkInfo = obj({ name: str, version: str, configPath: str, testPatterns: strs }, ['name']);
 const testStatus: Schema = { type: 'string', enum: ['passed', 'failed', 'skipped', 'todo'] };
+/** `{ 'test.result': 3, 'test.completed': 1 }` */
+const eventTypeCounts: Schema = { type: 'object', properties: {}, additionalProperties: int };
 
 /** Schema of `data` for each event type. */
 export const eventDataSchemas: Record<EventType, Schema> = {
@@ -352,6 +354,10 @@ export const eventDataSchemas: Record<EventType, Schema> = {
       recovery: str,
       gap: obj({ fromSeq: int, toSeq: int }, ['fromSeq', 'toSeq']),
       epoch: str,
+      ...common,
+      runId: str,
+      dropped: eventTypeCounts,
+      unconfirmed: eventTypeCounts,
     },
     ['component', 'error'],
   ),

@@ -56,6 +56,20 @@ describe('validatePublishedEvent', () => {
         published('system.error', (d) => Object.assign(d, { gap: { fromSeq: 10, toSeq: 20 }, epoch: 'e1' })),
       ).ok,
     ).toBe(true);
+    // A reporter's delivery notice: the run and what it lost, by type.
+    expect(
+      validatePublishedEvent(
+        published('system.error', (d) =>
+          Object.assign(d, {
+            component: 'reporter',
+            framework: 'jest',
+            runId: 'r_1',
+            dropped: { 'test.output': 3 },
+            unconfirmed: { 'test.result': 2, 'test.completed': 1 },
+          }),
+        ),
+      ).ok,
+    ).toBe(true);
   });
 
   it.each([
@@ -163,6 +177,11 @@ describe('validatePublishedEvent', () => {
       'system.error gap',
       published('system.error', (d) => (d.gap = { fromSeq: 1 })),
       /^system\.error: data\.gap\.toSeq: required$/,
+    ],
+    [
+      'system.error counts',
+      published('system.error', (d) => (d.unconfirmed = { 'test.result': 'two' })),
+      /^system\.error: data\.unconfirmed\.test\.result: expected integer, got string$/,
     ],
   ])('rejects %s with a message naming the field', (_name, value, message) => {
     const result = validatePublishedEvent(value);
