@@ -6,7 +6,12 @@ import { request } from 'node:http';
 import type { ResolvedOptions } from './options.js';
 import { Owner, type OwnerInternals, urlHost } from './owner.js';
 
-export type ProbeResult = 'testwire' | 'foreign' | 'unreachable';
+/**
+ * `timeout`: the port took the connection but did not answer in time. On a loaded machine that is most
+ * likely a testwire owner starved of CPU, not something else: callers try to join it (a foreign server
+ * then refuses the WebSocket upgrade) rather than give the port up.
+ */
+export type ProbeResult = 'testwire' | 'foreign' | 'unreachable' | 'timeout';
 
 /** GET /status: is a testwire broadcaster answering on host:port? (A 401 with our marker counts.) */
 export function probeTestwire(host: string, port: number, timeoutMs = 1000): Promise<ProbeResult> {
@@ -49,7 +54,7 @@ export function probeTestwire(host: string, port: number, timeoutMs = 1000): Pro
     );
     req.on('timeout', () => {
       req.destroy();
-      done('foreign');
+      done('timeout');
     });
     req.on('error', (error: NodeJS.ErrnoException) =>
       done(error.code === 'ECONNREFUSED' ? 'unreachable' : 'foreign'),
@@ -74,7 +79,8 @@ export async function claimPort(options: ResolvedOptions, internals: OwnerIntern
         return { kind: 'foreign', reason: `${code ?? 'error'}: ${(error as Error).message}` };
     }
     const probe = await probeTestwire(options.host, options.port);
-    if (probe === 'testwire') return { kind: 'testwire' };
+    // A slow answer is taken for a starved testwire owner: joining it tells (see ProbeResult).
+    if (probe === 'testwire' || probe === 'timeout') return { kind: 'testwire' };
     // Refused right after EADDRINUSE: the holder is going away (or still starting); look again shortly.
     if (probe === 'unreachable' && attempt < 3) {
       await sleep(20 + Math.random() * 30);

@@ -7,5 +7,5 @@ export { getBroadcaster, resetBroadcasterSingleton, startBroadcaster } from './g
 export { type BroadcasterOptions, type Logger, OptionsError, resolveOptions } from './options.js';
 export { PUBLISHER_HEADER, secretPath } from './secret.js';
 export { formatSseComment, formatSseEvent, parseLastEventId, type SseMessage } from './sse.js';
-export type { Broadcaster } from './types.js';
+export type { Broadcaster, FlushResult } from './types.js';
 export { VERSION } from './version.js';

@@ -13,6 +13,7 @@ import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import type { Duplex } from 'node:stream';
 import {
   CloseCodes,
+  EventTally,
   isEventType,
   PROTOCOL_VERSION,
   type PublishedEvent,
@@ -33,7 +34,7 @@ import { newSecret, PUBLISHER_HEADER, removeSecret, writeSecret } from './secret
 import { formatSseComment, parseLastEventId } from './sse.js';
 import { openSse } from './sse-connection.js';
 import type { Subscriber } from './subscriber.js';
-import type { Broadcaster } from './types.js';
+import type { Broadcaster, FlushResult } from './types.js';
 import { VERSION } from './version.js';
 import { WsConnection } from './ws-connection.js';
 
@@ -95,7 +96,10 @@ export class Owner implements Broadcaster {
   private closing?: Promise<void>;
   private boundPort = 0;
   private droppedCount = 0;
+  /** The dropped events by run and type, for flush() (the reporter names what its run lost). */
+  private readonly droppedEvents = new EventTally();
   private warnedInvalid = false;
+  private warnedFull = false;
   private lastCpu = process.cpuUsage();
   private lastCpuAt = Date.now();
   /** Called once closed (getBroadcaster forgets its singleton). */
@@ -199,13 +203,14 @@ export class Owner implements Broadcaster {
 
   publish(event: PublishedEvent): void {
     try {
+      const e = event as Partial<PublishedEvent> | null;
       if (this.closing) {
-        this.droppedCount++;
+        this.countDropped(e);
         return;
       }
-      const e = event as Partial<PublishedEvent> | null;
       if (!e || !isEventType(e.type) || typeof e.runId !== 'string') {
         this.dropInvalid(
+          e,
           `expected {type: <event type>, runId: string, data}, got type ${JSON.stringify(e?.type)}`,
         );
         return;
@@ -213,11 +218,17 @@ export class Owner implements Broadcaster {
       const data = e.data ?? {};
       const dataJson = JSON.stringify(data);
       if (typeof dataJson !== 'string') {
-        this.dropInvalid(`${e.type}: data is not JSON-serializable`);
+        this.dropInvalid(e, `${e.type}: data is not JSON-serializable`);
         return;
       }
       if (this.pending.length >= MAX_PENDING) {
-        this.droppedCount++;
+        this.countDropped(e);
+        if (!this.warnedFull) {
+          this.warnedFull = true;
+          this.options.logger.warn(
+            `testwire: dropping events: more than ${MAX_PENDING} were published before the broadcaster could take them in; they will be missing from the stream`,
+          );
+        }
         return;
       }
       this.pending.push({
@@ -232,12 +243,17 @@ export class Owner implements Broadcaster {
         setImmediate(this.ingestPending);
       }
     } catch (error) {
-      this.dropInvalid(`${(event as { type?: string })?.type}: ${(error as Error).message}`);
+      this.dropInvalid(event, `${(event as { type?: string })?.type}: ${(error as Error).message}`);
     }
   }
 
-  private dropInvalid(why: string): void {
+  private countDropped(event: Partial<PublishedEvent> | null | undefined): void {
     this.droppedCount++;
+    this.droppedEvents.add(event?.runId, event?.type);
+  }
+
+  private dropInvalid(event: Partial<PublishedEvent> | null | undefined, why: string): void {
+    this.countDropped(event);
     if (this.warnedInvalid) return;
     this.warnedInvalid = true;
     this.options.logger.warn(
@@ -297,17 +313,21 @@ export class Owner implements Broadcaster {
     return this.hub.ingest(pending);
   }
 
-  /** Resolves once every event published so far is in the history (ingest slices run meanwhile). */
-  async flush(timeoutMs = 3000): Promise<void> {
+  /**
+   * Resolves once every event published so far is in the history (ingest slices run meanwhile; at the
+   * deadline the rest is ingested at once), so it is always delivered.
+   */
+  async flush(timeoutMs = 3000): Promise<FlushResult> {
     const deadline = Date.now() + timeoutMs;
     while (this.pending.length > 0) {
       if (Date.now() > deadline) {
         this.ingestAll();
-        return;
+        break;
       }
       await new Promise<void>((r) => setImmediate(r));
       if (this.pending.length > 0 && !this.ingestScheduled) this.ingestPending();
     }
+    return { delivered: true, pending: {}, dropped: this.droppedEvents.toJSON() };
   }
 
   // ---------------------------------------------------------------------------------------------------

@@ -15,7 +15,15 @@
  *   in the handshake URL) and acks a batch it already has without storing it twice.
  */
 import { randomBytes } from 'node:crypto';
-import { isEventType, type PublishedEvent, type RunSnapshot, RunStateStore } from '@testwire/protocol';
+import {
+  addCounts,
+  countEvents,
+  EventTally,
+  isEventType,
+  type PublishedEvent,
+  type RunSnapshot,
+  RunStateStore,
+} from '@testwire/protocol';
 import WebSocket from 'ws';
 import { isLoopbackHost } from './auth.js';
 import { claimPort, ownEphemeral } from './claim.js';
@@ -23,7 +31,7 @@ import type { ResolvedOptions } from './options.js';
 import type { Owner } from './owner.js';
 import { urlHost } from './owner.js';
 import { PUBLISHER_HEADER, readSecret } from './secret.js';
-import type { Broadcaster } from './types.js';
+import type { Broadcaster, FlushResult } from './types.js';
 
 const BATCH_EVENTS = 1000;
 const BATCH_BYTES = 512 * 1024;
@@ -36,6 +44,12 @@ const BATCH_BYTES = 512 * 1024;
 const BATCH_DELAY_MS = 15;
 /** Batches sent and not yet acknowledged. */
 const WINDOW = 8;
+/**
+ * How long one attempt to reach the owner may take (TCP connect, upgrade, `connection.established`). On a
+ * loopback this takes milliseconds, but an owner starved of CPU (a loaded CI machine) answers late; a failed
+ * attempt only costs a retry, never an event.
+ */
+const CONNECT_TIMEOUT_MS = 5000;
 
 interface QueuedEvent {
   /** `seq` is 0: this is what the RunStateStore of our own runs is fed once the owner acked it. */
@@ -110,6 +124,8 @@ export class JoinedBroadcaster implements Broadcaster {
   readonly publisherId = randomBytes(12).toString('base64url');
   private readonly store = new RunStateStore({ maxCompletedRuns: 0 });
   private droppedCount = 0;
+  /** The dropped events by run and type, for flush() (the reporter names what its run lost). */
+  private readonly droppedEvents = new EventTally();
   private warnedDrop = false;
   private warnedRejected = false;
   private waiters = new Set<() => void>();
@@ -157,7 +173,7 @@ export class JoinedBroadcaster implements Broadcaster {
         return;
       }
       if (this.closing || !event || !isEventType(event.type) || typeof event.runId !== 'string') {
-        this.droppedCount++;
+        this.countDropped(event);
         return;
       }
       const full = {
@@ -169,19 +185,31 @@ export class JoinedBroadcaster implements Broadcaster {
       const json = JSON.stringify(full);
       // After serializing: seq is not part of what the owner is sent.
       (full as QueuedEvent['event']).seq = 0;
+      // Run boundaries are admitted beyond the bound (as in reporter-core's buffer): a consumer can live
+      // with a gap, not with a run that never starts or never ends.
       if (
-        this.queue.length >= this.options.publisherMaxEvents ||
-        this.queueBytes + json.length > this.options.publisherMaxBytes
+        (this.queue.length >= this.options.publisherMaxEvents ||
+          this.queueBytes + json.length > this.options.publisherMaxBytes) &&
+        full.type !== 'test.started' &&
+        full.type !== 'test.completed'
       ) {
-        this.drop('the testwire owner is unreachable and the queue is full');
+        this.drop(
+          full,
+          `the queue to ${this.url} is full: ${this.queue.length} events, ${Math.round(this.queueBytes / 1024)} KiB not yet acknowledged`,
+        );
         return;
       }
       this.queue.push({ event: full, json });
       this.queueBytes += json.length;
       this.schedulePump();
     } catch {
-      this.droppedCount++;
+      this.countDropped(event);
     }
+  }
+
+  private countDropped(event: Partial<PublishedEvent> | null | undefined, count = 1): void {
+    this.droppedCount += count;
+    this.droppedEvents.add(event?.runId, event?.type, count);
   }
 
   /** A full batch goes out on the next turn of the event loop; otherwise after BATCH_DELAY_MS. */
@@ -206,15 +234,15 @@ export class JoinedBroadcaster implements Broadcaster {
     this.pump();
   };
 
-  private drop(why: string): void {
-    this.droppedCount++;
+  private drop(event: PublishedEvent, why: string): void {
+    this.countDropped(event);
     if (this.warnedDrop) return;
     this.warnedDrop = true;
     this.options.logger.warn(`testwire: dropping events (${why}); they will be missing from the stream`);
   }
 
   /** Connects to the owner once. Resolves true when the owner accepted us (connection.established). */
-  connect(timeoutMs = 2000): Promise<boolean> {
+  connect(timeoutMs = CONNECT_TIMEOUT_MS): Promise<boolean> {
     const headers: Record<string, string> = {};
     const secret = this.target.canTakeOver ? readSecret(this.target.port) : undefined;
     if (secret) headers[PUBLISHER_HEADER] = secret;
@@ -363,7 +391,7 @@ export class JoinedBroadcaster implements Broadcaster {
     this.inflight.delete(id);
     const refused = new Set(rejected?.map((r) => r.index));
     if (rejected?.length) {
-      this.droppedCount += rejected.length;
+      for (const index of refused) this.countDropped(batch.events[index]?.event);
       if (!this.warnedRejected) {
         this.warnedRejected = true;
         this.options.logger.warn(
@@ -463,12 +491,29 @@ export class JoinedBroadcaster implements Broadcaster {
     void owner.flush().then(() => this.settleWaiters());
   }
 
-  async flush(timeoutMs = 3000): Promise<void> {
-    if (this.owner) return this.owner.flush(timeoutMs);
-    this.pump();
-    await this.untilIdle(timeoutMs);
+  async flush(timeoutMs = 3000): Promise<FlushResult> {
+    if (!this.owner) {
+      this.pump();
+      await this.untilIdle(timeoutMs);
+    }
+    // Taken over meanwhile (or before): what was ours is the new owner's now.
     const owner = this.owner as Owner | undefined;
-    if (owner) await owner.flush(timeoutMs);
+    if (owner) {
+      const result = await owner.flush(timeoutMs);
+      return { ...result, dropped: addCounts(result.dropped, this.droppedEvents.toJSON()) };
+    }
+    return {
+      delivered: this.idle,
+      pending: this.idle ? {} : countEvents(this.unconfirmed()),
+      dropped: this.droppedEvents.toJSON(),
+    };
+  }
+
+  /** Every event not yet acknowledged: queued, in flight, or waiting to be re-sent. */
+  private *unconfirmed(): Iterable<QueuedEvent['event']> {
+    for (const { event } of this.queue) yield event;
+    for (const batch of this.inflight.values()) for (const { event } of batch.events) yield event;
+    for (const batch of this.unacked) for (const { event } of batch.events) yield event;
   }
 
   /**
@@ -505,8 +550,8 @@ export class JoinedBroadcaster implements Broadcaster {
         this.pump();
         await this.untilIdle(timeoutMs);
       }
-      this.droppedCount += this.queue.length;
-      for (const batch of this.unacked) this.droppedCount += batch.events.length;
+      for (const { event } of this.queue) this.countDropped(event);
+      for (const batch of this.unacked) for (const { event } of batch.events) this.countDropped(event);
       this.queue = [];
       this.unacked = [];
       const ws = this.ws;

@@ -1,4 +1,4 @@
-import type { PublishedEvent } from '@testwire/protocol';
+import type { EventCounts, PublishedEvent } from '@testwire/protocol';
 
 /** A running broadcaster: the owner of the port, or a publisher joined to the owner. */
 export interface Broadcaster {
@@ -14,10 +14,26 @@ export interface Broadcaster {
   readonly epoch: string | undefined;
   /** Queues an event. Never throws, never blocks; events that cannot be kept are dropped and counted. */
   publish(event: PublishedEvent): void;
-  /** Resolves when every event published so far is in the owner's history (or `timeoutMs` passed; default 3000). Never rejects. */
-  flush(timeoutMs?: number): Promise<void>;
+  /**
+   * Resolves when every event published so far is in the owner's history, or once `timeoutMs` passed (default
+   * 3000), saying which events it could not confirm and which were dropped. Never rejects.
+   */
+  flush(timeoutMs?: number): Promise<FlushResult>;
   /** Flushes (bounded), closes every socket and timer. Afterwards nothing of the broadcaster keeps the process alive. */
   close(options?: { timeoutMs?: number }): Promise<void>;
   /** Events dropped so far (unserializable, queue full while the owner was unreachable, published after close). */
   readonly dropped: number;
+}
+
+/** What a {@link Broadcaster.flush} achieved. */
+export interface FlushResult {
+  /** Every event published so far is in the owner's history. */
+  delivered: boolean;
+  /**
+   * Events published and not in the owner's history when flush() returned: still queued, or sent and not
+   * acknowledged. They are still sent (and re-sent after a reconnect) while the process lives.
+   */
+  pending: EventCounts;
+  /** Every event this broadcaster dropped since it started (a bounded queue was full, refused, after close). */
+  dropped: EventCounts;
 }

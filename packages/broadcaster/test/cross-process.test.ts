@@ -4,10 +4,12 @@
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
+import { createServer as createNetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { RunStateStore } from '@testwire/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { getBroadcaster, resetBroadcasterSingleton } from '../src/index.js';
+import { claimPort } from '../src/claim.js';
+import { getBroadcaster, probeTestwire, resetBroadcasterSingleton, resolveOptions } from '../src/index.js';
 import { Client, freePort, getJson, type Msg, recordingLogger, waitFor } from './helpers.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
@@ -175,6 +177,22 @@ describe('cross-process', () => {
     // Same instance on the next call, no second warning.
     expect(await getBroadcaster({ port, logger })).toBe(b);
     expect(logger.warnings).toHaveLength(1);
+  });
+
+  it('a port that takes the connection but answers too late is a starved owner to join, not something foreign', async () => {
+    // A publisher re-probing a loaded owner's port must not give up on it and go off to an ephemeral port of
+    // its own (where nobody listens): claimPort joins what does not answer in time.
+    const port = await freePort();
+    const accepted: Socket[] = [];
+    const silent = createNetServer((socket) => accepted.push(socket));
+    await new Promise<void>((r) => silent.listen(port, '127.0.0.1', r));
+    cleanups.push(() => {
+      for (const socket of accepted) socket.destroy();
+      return new Promise((r) => silent.close(() => r(undefined)));
+    });
+    expect(await probeTestwire('127.0.0.1', port, 200)).toBe('timeout');
+    const claim = await claimPort(resolveOptions({ port, host: '127.0.0.1', logger: recordingLogger() }));
+    expect(claim.kind).toBe('testwire');
   });
 
   async function runUntilExit(

@@ -229,16 +229,61 @@ export async function startCuttingProxy(
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', end);
   });
+  return { ...(await listenLoopback(server, sockets)), connections: () => connections, cuts: () => cuts };
+}
+
+/** Listens on an ephemeral loopback port; close() destroys `sockets`, then closes the server. */
+async function listenLoopback(
+  server: Server,
+  sockets: Set<Socket>,
+): Promise<{ port: number; close(): Promise<void> }> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   return {
     port: typeof address === 'object' && address ? address.port : 0,
-    connections: () => connections,
-    cuts: () => cuts,
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
+  };
+}
+
+/**
+ * A TCP proxy on loopback to `targetPort` that forwards both ways until hold() is called, then keeps what
+ * either side sends until release(): an owner that is alive but answers nothing (starved, or stopped), with
+ * nothing lost in between.
+ */
+export async function startHoldingProxy(
+  targetPort: number,
+): Promise<{ port: number; hold(): void; release(): void; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let held = false;
+  const queued: (() => void)[] = [];
+  const forward = (to: Socket) => (chunk: Buffer) => {
+    if (held) queued.push(() => to.write(chunk));
+    else to.write(chunk);
+  };
+  const server: Server = createServer((client) => {
+    const upstream = connect(targetPort, '127.0.0.1');
+    sockets.add(client).add(upstream);
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('data', forward(upstream));
+    upstream.on('data', forward(client));
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  return {
+    ...(await listenLoopback(server, sockets)),
+    hold: () => {
+      held = true;
+    },
+    release: () => {
+      held = false;
+      for (const write of queued.splice(0)) write();
+    },
   };
 }

@@ -17,6 +17,7 @@ import {
   type Msg,
   recordingLogger,
   startCuttingProxy,
+  startHoldingProxy,
   testCompleted,
   testResult,
   testStarted,
@@ -267,10 +268,61 @@ describe('getBroadcaster as publisher', () => {
     expect(joined.role).toBe('publisher');
     expect(logger.warnings[0]).toContain('cannot reach');
     for (let i = 0; i < 1010; i++) joined.publish(testResult(i));
+    // Run boundaries go beyond the bound: a run that never ends is worse than a gap.
+    joined.publish(testCompleted(1000, 0));
     expect(joined.dropped).toBe(10);
     expect(logger.warnings.filter((w) => w.includes('dropping'))).toHaveLength(1);
+    expect(logger.warnings.find((w) => w.includes('dropping'))).toContain('the queue to');
     const started = Date.now();
-    await joined.flush(200);
+    const result = await joined.flush(200);
     expect(Date.now() - started).toBeLessThan(1000);
+    // What is missing, by run and type: the reporter names it.
+    expect(result).toEqual({
+      delivered: false,
+      pending: { r_test: { 'test.result': 1000, 'test.completed': 1 } },
+      dropped: { r_test: { 'test.result': 10 } },
+    });
+  });
+
+  it('flush() names what the owner has not acknowledged at its bound; once it answers, all of it arrives once', async () => {
+    // Through the proxy the publisher cannot prove it is the owner's OS user (the secret file is per port):
+    // it authenticates with the API key instead.
+    const owner = await startBroadcaster({ port: 0, apiKey: 'k' });
+    open.push(owner);
+    const proxy = await startHoldingProxy(owner.port);
+    const sub = await Client.open(`${owner.wsUrl}?events=*&apiKey=k`);
+    clients.push(sub);
+    const joined = await getBroadcaster({
+      url: `http://127.0.0.1:${proxy.port}`,
+      apiKey: 'k',
+      logger: recordingLogger(),
+    });
+    open.push(joined);
+    try {
+      joined.publish(testStarted());
+      expect(await joined.flush(5000)).toEqual({ delivered: true, pending: {}, dropped: {} });
+      // The owner takes nothing in and acks nothing (a starved or stopped process).
+      proxy.hold();
+      for (let i = 0; i < 5; i++) joined.publish(testResult(i));
+      joined.publish(testCompleted(4, 1));
+      const started = Date.now();
+      const result = await joined.flush(150);
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(result).toEqual({
+        delivered: false,
+        pending: { r_test: { 'test.result': 5, 'test.completed': 1 } },
+        dropped: {},
+      });
+      proxy.release();
+      expect(await joined.flush(10_000)).toMatchObject({ delivered: true, pending: {} });
+      await waitFor(() => sub.events().some((e) => e.type === 'test.completed'), 'test.completed', 10_000);
+      expect(sub.events().map((e) => e.type)).toEqual([
+        'test.started',
+        ...Array(5).fill('test.result'),
+        'test.completed',
+      ]);
+    } finally {
+      await proxy.close();
+    }
   });
 });
