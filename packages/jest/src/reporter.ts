@@ -74,6 +74,8 @@ interface JestAggregatedResult {
 
 const STDERR_METHODS = new Set(['error', 'warn', 'trace', 'assert']);
 const JEST_TIMEOUT = /Exceeded timeout of \d+\s*ms/;
+/** How much longer than the core's flush bound a run completed after onRunComplete may hold the process. */
+const FLUSH_HOLD_MARGIN_MS = 2000;
 
 /**
  * Jest reporter streaming the run through testwire. Thin: each jest hook becomes one reporter-core call.
@@ -95,14 +97,9 @@ export class TestwireJestReporter {
   private refs = new Map<string, TestRef>();
   private filesDone = 0;
   private totalFiles = 0;
-  /** Upper bound of a run completed after onRunComplete (see completeAfterCoverage): the flush's, plus a margin. */
-  private readonly flushHoldMs: number;
 
   constructor(globalConfig: JestGlobalConfig, options?: TestwireJestOptions) {
     this.globalConfig = globalConfig;
-    const flushTimeoutMs = options?.flushTimeoutMs;
-    this.flushHoldMs =
-      (typeof flushTimeoutMs === 'number' && flushTimeoutMs >= 0 ? flushTimeoutMs : 3000) + 1000;
     const rootDir = globalConfig?.rootDir ?? process.cwd();
     this.core = createReporterCore({
       rootDir,
@@ -291,7 +288,8 @@ export class TestwireJestReporter {
         return;
       }
       // Jest no longer waits for us: keep the process alive until the flush is done (the core bounds it).
-      const hold = setTimeout(() => {}, this.flushHoldMs);
+      // Bounded: the core's flush bound (option, env or default), plus a margin for its answer.
+      const hold = setTimeout(() => {}, this.core.flushTimeoutMs + FLUSH_HOLD_MARGIN_MS);
       void this.core.runCompleted(completion).finally(() => clearTimeout(hold));
     };
     const onBeforeExit = () => complete(undefined);

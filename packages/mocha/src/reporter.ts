@@ -54,7 +54,6 @@ export type TestwireReporterDefaults = Partial<Omit<ReporterCoreOptions, 'framew
 
 /** Extra bound on top of the core's own flush bound, in case the core itself misbehaves. */
 const DONE_MARGIN_MS = 2000;
-const DEFAULT_FLUSH_TIMEOUT_MS = 3000;
 
 /**
  * Mocha reporter streaming the run through testwire. Use `mocha --reporter @testwire/mocha`; options via
@@ -132,7 +131,8 @@ export class TestwireReporter {
     };
     if (runtime?.version && !coreOptions.frameworkVersion) coreOptions.frameworkVersion = runtime.version;
     this.core = createReporterCore(coreOptions);
-    this.flushBoundMs = (coreOptions.flushTimeoutMs ?? DEFAULT_FLUSH_TIMEOUT_MS) + DONE_MARGIN_MS;
+    // The core's bound as it resolved it (option, env TESTWIRE_FLUSH_TIMEOUT or default).
+    this.flushBoundMs = this.core.flushTimeoutMs + DONE_MARGIN_MS;
 
     // Workers of parallel mode write straight to the terminal: nothing to capture in this process.
     const captureOutput = this.core.enabled && !this.parallel && coreOptions.captureOutput !== false;

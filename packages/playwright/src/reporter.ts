@@ -63,6 +63,9 @@ type RawError = { name?: string; message: string; stack?: string };
 
 const TYPE_PREFIX = /^([A-Z][\w$]*(?:Error|Exception)|Error):\s/;
 
+/** onExit waits this much longer than the core's flush bound (the core's own answer margin is 1 s). */
+const EXIT_MARGIN_MS = 1500;
+
 /**
  * Playwright's `TestError` is already serialized (no prototype, no `name`), its message coloured for the
  * terminal and prefixed with the class name (`Error: expect(received)…`). Rebuild an Error-like value the
@@ -207,7 +210,8 @@ export class TestwireReporter implements Reporter {
   async onExit(): Promise<void> {
     const completion = this.#completion;
     if (!completion) return;
-    await guardAsync(() => withTimeout(completion, (this.#options.flushTimeoutMs ?? 3000) + 500));
+    const bound = (this.#core?.flushTimeoutMs ?? 0) + EXIT_MARGIN_MS;
+    await guardAsync(() => withTimeout(completion, bound));
   }
 
   #output(chunk: string | Buffer, test: TestCase | undefined, stream: 'stdout' | 'stderr'): void {

@@ -20,6 +20,10 @@
  * Core is closed once that reporter is garbage); the Worker is unref'd (like the broadcaster's sockets it
  * never keeps the process alive) and ref'd only while a runCompleted waits for its answer, bounded by
  * flushTimeoutMs.
+ *
+ * What a run lost on the way (loss.ts) comes back with the answer ({done, losses}), and this thread writes the
+ * line on stderr: a worker's stderr is forwarded through this thread asynchronously and would be cut off by
+ * the process's exit. No answer within the bound is said on stderr too.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -37,6 +41,7 @@ import {
 import { type CoverageReport, cleanCoverageReport } from './coverage.js';
 import { internalErrorReporter, normalizeError } from './errors.js';
 import { createRunId, PathRelativizer } from './ids.js';
+import { lossLine, type RunLoss, silentThreadLine } from './loss.js';
 import { type ReporterCoreOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { PerformanceSampler } from './performance.js';
 
@@ -67,7 +72,14 @@ export type ToCoreThread =
   | { type: 'close'; instance: number };
 export type FromCoreThread =
   | { type: 'ready'; instance: number; url: string | undefined }
-  | { type: 'done'; instance: number; id: number };
+  | { type: 'done'; instance: number; id: number; losses: RunLoss[] };
+
+/**
+ * The shared buffer of completeBeforeExit, whose thread cannot take messages while it waits:
+ *   Int32 [0] flag (0 waiting, 1 done), Int32 [1] byte length of the JSON of the losses, then those bytes.
+ */
+export const SIGNAL_BYTES = 64 * 1024;
+export const SIGNAL_HEADER = 8;
 
 /**
  * Calls wait up to this long for company before they are posted: a post per call would cost more than the
@@ -77,8 +89,11 @@ const BATCH_MS = 20;
 const BATCH_CALLS = 500;
 /** Ticks without a call before the batching interval stops (it restarts with the next call). */
 const IDLE_TICKS = 50;
-/** How much longer than flushTimeoutMs runCompleted waits for the thread (it bounds its own flush). */
-const ANSWER_MARGIN_MS = 250;
+/**
+ * How much longer than flushTimeoutMs runCompleted waits for the thread. The thread bounds its flush by the
+ * time of the call, then answers; on a starved machine the answer itself takes a while to be scheduled.
+ */
+const ANSWER_MARGIN_MS = 1000;
 
 /**
  * A core on its own thread for these options, or undefined: disabled (nothing to run), a `sink` (a function
@@ -203,9 +218,13 @@ class ThreadedCore implements ReporterCore {
   private currentRunId = createRunId();
   /** Mirrors the core's run phases (see Core.ensureRun): run ids are decided here. */
   private phase: 'idle' | 'running' | 'completed' = 'idle';
+  /** testResult calls of the current run: what a silent thread may have left undelivered. */
+  private results = 0;
+  /** Runs whose loss was said on stderr (once per run, whichever way it became known). */
+  private readonly told = new Set<string>();
   private broadcasterUrl: string | undefined;
   private nextAwait = 1;
-  private readonly waiting = new Map<number, () => void>();
+  private readonly waiting = new Map<number, (losses?: RunLoss[]) => void>();
   private dead = false;
   /** As in the in-thread core: never into the runner; once per kind on stderr with TESTWIRE_DEBUG. */
   private readonly internalError: (where: string, error: unknown) => void;
@@ -233,6 +252,10 @@ class ThreadedCore implements ReporterCore {
 
   get url(): string | undefined {
     return this.broadcasterUrl;
+  }
+
+  get flushTimeoutMs(): number {
+    return this.options.flushTimeoutMs;
   }
 
   /** The core thread's id (`worker.threadId`): one per process, shared by its reporter cores. */
@@ -293,6 +316,7 @@ class ThreadedCore implements ReporterCore {
   testResult(test: TestRef, outcome: TestOutcome): void {
     try {
       this.openRun(true);
+      this.results++;
       const errors = outcome?.errors;
       this.record(
         'testResult',
@@ -352,8 +376,10 @@ class ThreadedCore implements ReporterCore {
 
   async runCompleted(result: RunResultInfo): Promise<void> {
     try {
-      this.recordCompletion(result);
-      await this.answer(this.options.flushTimeoutMs + ANSWER_MARGIN_MS);
+      const completes = this.recordCompletion(result);
+      const waitMs = this.options.flushTimeoutMs + ANSWER_MARGIN_MS;
+      const losses = await this.answer(waitMs);
+      if (completes !== undefined) this.tell(completes, losses, waitMs);
     } catch {
       // never into the runner
     }
@@ -361,15 +387,54 @@ class ThreadedCore implements ReporterCore {
 
   completeBeforeExit(result: RunResultInfo): void {
     try {
-      this.recordCompletion(result);
+      const completes = this.recordCompletion(result);
       if (!this.postAll()) return;
-      // The thread runs on while this one sleeps: it replays, flushes, then flips the flag and wakes us.
-      const flag = new Int32Array(new SharedArrayBuffer(4));
-      this.thread.post({ type: 'await', instance: this.instance, id: this.nextAwait++, signal: flag.buffer });
-      Atomics.wait(flag, 0, 0, this.options.flushTimeoutMs + ANSWER_MARGIN_MS);
+      // The thread runs on while this one sleeps: it replays, flushes, writes its losses, then flips the flag
+      // and wakes us.
+      const signal = new SharedArrayBuffer(SIGNAL_BYTES);
+      const header = new Int32Array(signal, 0, 2);
+      this.thread.post({ type: 'await', instance: this.instance, id: this.nextAwait++, signal });
+      const waitMs = this.options.flushTimeoutMs + ANSWER_MARGIN_MS;
+      Atomics.wait(header, 0, 0, waitMs);
+      let losses: RunLoss[] | undefined;
+      if (Atomics.load(header, 0) === 1) {
+        const bytes = new Uint8Array(signal, SIGNAL_HEADER, Math.max(0, Atomics.load(header, 1)));
+        // A copy: TextDecoder does not read shared memory.
+        losses = bytes.length > 0 ? (JSON.parse(new TextDecoder().decode(bytes.slice())) as RunLoss[]) : [];
+      }
+      if (completes !== undefined) this.tell(completes, losses, waitMs);
     } catch {
       // never into the runner
     }
+  }
+
+  /**
+   * Says on stderr what the run lost (losses from the thread's answer), or that the thread did not answer in
+   * time (undefined): the thread's flush bound was reached, or the thread never got to the end of the run.
+   */
+  private tell(
+    completed: { runId: string; results: number },
+    losses: RunLoss[] | undefined,
+    waitedMs: number,
+  ): void {
+    const say = (runId: string, line: string) => {
+      if (this.told.has(runId)) return;
+      if (this.told.size >= 100) this.told.clear();
+      this.told.add(runId);
+      process.stderr.write(line);
+    };
+    for (const loss of losses ?? []) say(loss.runId, lossLine(loss));
+    // A thread that died said so already (fail).
+    if (losses === undefined && !this.dead)
+      say(
+        completed.runId,
+        silentThreadLine(
+          completed.runId,
+          this.broadcasterUrl ?? this.options.url,
+          waitedMs,
+          completed.results,
+        ),
+      );
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -383,13 +448,17 @@ class ThreadedCore implements ReporterCore {
     if (this.phase === 'completed' && !starting) return false;
     if (this.phase !== 'idle') this.currentRunId = createRunId();
     this.phase = 'running';
+    this.results = 0;
     this.sampler.start();
     return true;
   }
 
-  /** The run's end, recorded once (a second call only waits for the flush again). */
-  private recordCompletion(result: RunResultInfo): void {
-    if (this.phase === 'completed') return;
+  /**
+   * The run's end, recorded once: its id and result count; undefined for a second call (it only waits for the
+   * flush again).
+   */
+  private recordCompletion(result: RunResultInfo): { runId: string; results: number } | undefined {
+    if (this.phase === 'completed') return undefined;
     this.openRun(true);
     this.phase = 'completed';
     this.sampler.stop();
@@ -398,6 +467,7 @@ class ThreadedCore implements ReporterCore {
     if (result?.interrupted) plain.interrupted = true;
     if (result?.errors?.length) plain.errors = this.normalizeAll(result.errors);
     this.record('runCompleted', plain);
+    return { runId: this.currentRunId, results: this.results };
   }
 
   /** Runs in every hook: one array, no copies (the structured clone at post time copies). */
@@ -450,16 +520,19 @@ class ThreadedCore implements ReporterCore {
     return !this.dead;
   }
 
-  /** Posts what is recorded, then waits until the thread replayed it and finished every runCompleted. */
-  private answer(timeoutMs: number): Promise<void> {
-    if (!this.postAll()) return Promise.resolve();
+  /**
+   * Posts what is recorded, then waits until the thread replayed it and finished every runCompleted: resolves
+   * with what those runs lost, or undefined when the thread did not answer within `timeoutMs` (or is gone).
+   */
+  private answer(timeoutMs: number): Promise<RunLoss[] | undefined> {
+    if (!this.postAll()) return Promise.resolve(undefined);
     const id = this.nextAwait++;
     this.thread.hold();
-    return new Promise<void>((resolve) => {
-      const done = (): void => {
+    return new Promise<RunLoss[] | undefined>((resolve) => {
+      const done = (losses?: RunLoss[]): void => {
         clearTimeout(timer);
         if (this.waiting.delete(id)) this.thread.release();
-        resolve();
+        resolve(losses);
       };
       const timer = setTimeout(done, timeoutMs);
       this.waiting.set(id, done);
@@ -469,7 +542,7 @@ class ThreadedCore implements ReporterCore {
 
   onMessage(message: FromCoreThread): void {
     if (message.type === 'ready') this.broadcasterUrl = message.url;
-    else if (message.type === 'done') this.waiting.get(message.id)?.();
+    else if (message.type === 'done') this.waiting.get(message.id)?.(message.losses ?? []);
   }
 
   /** The thread is gone: nothing more is sent; a waiting runCompleted returns at once. */
@@ -481,7 +554,7 @@ class ThreadedCore implements ReporterCore {
     this.sampler.stop();
     try {
       process.stderr.write(
-        `testwire: the reporter's thread stopped (${why}); this run streams no more events\n`,
+        `testwire: the reporter's thread stopped (${why}); run ${this.currentRunId} streams no more events\n`,
       );
     } catch {}
     for (const done of [...this.waiting.values()]) done();

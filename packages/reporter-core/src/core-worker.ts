@@ -18,8 +18,15 @@ import {
   type TestOutcome,
   type TestRef,
 } from './core.js';
-import type { Call, FromCoreThread, ToCoreThread } from './core-thread.js';
+import {
+  type Call,
+  type FromCoreThread,
+  SIGNAL_BYTES,
+  SIGNAL_HEADER,
+  type ToCoreThread,
+} from './core-thread.js';
 import type { CoverageReport } from './coverage.js';
+import type { RunLoss } from './loss.js';
 import type { ReporterCoreOptions } from './options.js';
 
 const port = parentPort;
@@ -30,6 +37,8 @@ interface Instance {
   core: Core;
   /** runCompleted calls still flushing. */
   completing: Set<Promise<void>>;
+  /** What runs lost, to go with the next answer (the runner's thread says it on stderr). */
+  losses: RunLoss[];
 }
 
 const instances = new Map<number, Instance>();
@@ -37,6 +46,7 @@ const instances = new Map<number, Instance>();
 let callRunId = '';
 
 function open(instance: number, options: ReporterCoreOptions): void {
+  const losses: RunLoss[] = [];
   const core = new Core(
     // The runner's thread samples its own process (heap, CPU) and sends the samples.
     { ...options, performanceIntervalMs: 0 },
@@ -45,9 +55,10 @@ function open(instance: number, options: ReporterCoreOptions): void {
       errorsNormalized: true,
       quiet: true,
       onBroadcaster: (broadcaster) => post({ type: 'ready', instance, url: broadcaster.url }),
+      onLoss: (loss) => losses.push(loss),
     },
   );
-  instances.set(instance, { core, completing: new Set<Promise<void>>() });
+  instances.set(instance, { core, completing: new Set<Promise<void>>(), losses });
 }
 
 function replay({ core, completing }: Instance, call: Call): void {
@@ -114,16 +125,14 @@ port.on('message', (message: ToCoreThread) => {
       break;
     }
     case 'await': {
-      const pending = [...(instances.get(message.instance)?.completing ?? [])];
+      const instance = instances.get(message.instance);
+      const pending = [...(instance?.completing ?? [])];
       const { signal } = message;
       void Promise.allSettled(pending).then(() => {
+        const losses = instance ? instance.losses.splice(0) : [];
         // completeBeforeExit: the runner's thread sleeps on this flag (it cannot take messages meanwhile)
-        if (signal) {
-          const flag = new Int32Array(signal);
-          Atomics.store(flag, 0, 1);
-          Atomics.notify(flag, 0);
-        }
-        post({ type: 'done', instance: message.instance, id: message.id });
+        if (signal) signalDone(signal, losses);
+        post({ type: 'done', instance: message.instance, id: message.id, losses });
       });
       break;
     }
@@ -136,3 +145,19 @@ port.on('message', (message: ToCoreThread) => {
     }
   }
 });
+
+/** Writes the losses into the shared buffer (see SIGNAL_BYTES), then wakes the runner's thread. */
+function signalDone(signal: SharedArrayBuffer, losses: RunLoss[]): void {
+  const header = new Int32Array(signal, 0, 2);
+  // A few counts per run: it always fits, but a buffer overrun must not be possible.
+  let list = losses;
+  let bytes = new TextEncoder().encode(JSON.stringify(list));
+  while (bytes.length > SIGNAL_BYTES - SIGNAL_HEADER && list.length > 0) {
+    list = list.slice(0, -1);
+    bytes = new TextEncoder().encode(JSON.stringify(list));
+  }
+  new Uint8Array(signal, SIGNAL_HEADER, bytes.length).set(bytes);
+  Atomics.store(header, 1, bytes.length);
+  Atomics.store(header, 0, 1);
+  Atomics.notify(header, 0);
+}

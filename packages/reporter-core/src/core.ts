@@ -16,6 +16,7 @@ import { type BroadcasterLike, type ConnectOptions, Delivery } from './delivery.
 import { detectCi, findPackageName } from './environment.js';
 import { internalErrorReporter, normalizeError, stripAnsi, truncate } from './errors.js';
 import { createRunId, PathRelativizer, stableTestId } from './ids.js';
+import { lossEventData, lossLine, type RunLoss, runLoss } from './loss.js';
 import { type ReporterCoreOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { PerformanceSampler } from './performance.js';
 
@@ -82,6 +83,11 @@ export interface ReporterCore {
   readonly enabled: boolean;
   /** The broadcaster's URL once obtained (undefined with a sink, when disabled, or while connecting). */
   readonly url: string | undefined;
+  /**
+   * The bound of the final flush in ms (option flushTimeoutMs, env TESTWIRE_FLUSH_TIMEOUT, default 10 000):
+   * an adapter that holds the runner for the flush bounds its hold by this plus a margin.
+   */
+  readonly flushTimeoutMs: number;
   /** Stable id of a test. */
   idFor(test: TestRef): string;
   /** A run begins -> test.started. Calling it after runCompleted starts a new run (watch mode). */
@@ -203,6 +209,11 @@ export interface CoreInternals {
   errorsNormalized?: boolean;
   /** Option problems were already reported. */
   quiet?: boolean;
+  /**
+   * A run lost events (see loss.ts): by default one line on this thread's stderr; a core on another thread
+   * hands it to the runner's thread, which writes the line before the process can exit.
+   */
+  onLoss?: (loss: RunLoss) => void;
 }
 
 export type PerformanceSample = Omit<PerformanceMetricsData, 'framework' | 'project'>;
@@ -304,6 +315,10 @@ export class Core implements ReporterCore {
 
   get url(): string | undefined {
     return this.delivery.current?.url;
+  }
+
+  get flushTimeoutMs(): number {
+    return this.options.flushTimeoutMs;
   }
 
   idFor(test: TestRef): string {
@@ -644,6 +659,8 @@ export class Core implements ReporterCore {
         await this.delivery.flush(this.options.flushTimeoutMs);
         return;
       }
+      // The bound runs from the call: a core replaying another thread's calls may be behind them.
+      const deadline = this.now() + this.options.flushTimeoutMs;
       this.sampler.stop();
       // The last sample carries the final counts, before test.completed.
       if (run.progress.pending) this.sendProgress(run);
@@ -669,11 +686,30 @@ export class Core implements ReporterCore {
       this.phase = 'completed';
       this.run = undefined;
       // The broadcaster stays open: a watch-mode rerun reuses it, and it never keeps the process alive.
-      await this.delivery.flush(this.options.flushTimeoutMs);
-      if (this.delivery.dropped > 0) this.debug(`${this.delivery.dropped} event(s) dropped so far`);
+      await this.deliverRun(run.runId, deadline);
     } catch (error) {
       this.internalError('runCompleted', error);
     }
+  }
+
+  /**
+   * The run's final flush, bounded by `deadline`. What the run lost on the way — dropped by a bounded queue,
+   * or not confirmed by the endpoint at the bound — is said once on stderr and in a `system.error` (outside
+   * the run, so test.completed stays its last event), which goes out behind the events it names.
+   */
+  private async deliverRun(runId: string, deadline: number): Promise<void> {
+    const flushStarted = Date.now();
+    const report = await this.delivery.flush(Math.max(0, deadline - flushStarted));
+    this.debug(
+      `run ${runId}: final flush ${report.delivered ? 'done' : 'incomplete'} in ${Date.now() - flushStarted} ms`,
+    );
+    const loss = runLoss(report, runId, this.url ?? this.options.url, this.options.flushTimeoutMs);
+    if (!loss) return;
+    if (this.internals.onLoss) this.internals.onLoss(loss);
+    else process.stderr.write(lossLine(loss));
+    this.emit('system.error', lossEventData(loss), '');
+    // Only drops to tell: the connection works, so the notice can still go out within the bound.
+    if (report.delivered) await this.delivery.flush(Math.max(0, deadline - Date.now()));
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -838,17 +874,18 @@ export class Core implements ReporterCore {
   private emit<T extends EventType>(
     type: T,
     data: Omit<EventDataMap[T], 'framework'> & { framework?: string },
+    runId = this.currentRunId,
   ): void {
     const payload = {
       framework: this.options.framework,
       ...(this.project ? { project: this.project } : {}),
       ...data,
     };
-    this.send(type, payload);
+    this.send(type, payload, runId);
   }
 
   /** Queues an event whose `data` is complete (framework and project included). */
-  private send(type: EventType, data: object): void {
+  private send(type: EventType, data: object, runId = this.currentRunId): void {
     const now = this.now();
     if (now !== this.lastStampMs) {
       this.lastStampMs = now;
@@ -856,7 +893,7 @@ export class Core implements ReporterCore {
     }
     this.delivery.push({
       type,
-      runId: this.currentRunId,
+      runId,
       timestamp: this.lastStamp,
       data,
     } as unknown as PublishedEvent);

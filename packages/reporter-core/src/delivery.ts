@@ -1,13 +1,45 @@
-import type { PublishedEvent } from '@testwire/protocol';
+import {
+  addCounts,
+  countEvents,
+  type EventCounts,
+  EventTally,
+  type PublishedEvent,
+} from '@testwire/protocol';
 
 /** What the core needs of a broadcaster (see @testwire/broadcaster). */
 export interface BroadcasterLike {
   readonly url: string;
   readonly role: 'owner' | 'publisher';
   publish(event: PublishedEvent): void;
-  flush(timeoutMs?: number): Promise<void>;
+  /** Resolves with what it could not confirm (an older @testwire/broadcaster resolves with nothing). */
+  flush(timeoutMs?: number): Promise<BroadcasterFlushResult | undefined>;
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
+
+/** `FlushResult` of @testwire/broadcaster. */
+export interface BroadcasterFlushResult {
+  delivered: boolean;
+  pending: EventCounts;
+  dropped: EventCounts;
+}
+
+/** What {@link Delivery.flush} achieved. */
+export interface DeliveryReport {
+  /** Every event pushed so far reached its target (the owner's history, or the sink). */
+  delivered: boolean;
+  /** Events not confirmed when the flush returned, by run and type; undefined when nobody could tell. */
+  unconfirmed: EventCounts | undefined;
+  /** Events dropped since delivery began, here or in the broadcaster, by run and type. */
+  dropped: EventCounts;
+  /** Why this side dropped events, when it did (the broadcaster warns of its own drops itself). */
+  dropReason?: string;
+}
+
+/**
+ * Samples and output: when the buffer is full, these make room for a test's result first. A later progress
+ * sample or metrics sample supersedes the one dropped; a lost line of output is a smaller gap than a lost result.
+ */
+const YIELDS = new Set<string>(['test.progress', 'performance.metrics', 'test.output']);
 
 /** Connection options handed to getBroadcaster(); undefined fields fall back to its env defaults. */
 export interface ConnectOptions {
@@ -21,19 +53,25 @@ export interface ConnectOptions {
  * Delivery from the core to its target (a sink function, or the process's broadcaster).
  *
  *   hook ─> push() ─┬─ target known ──> target.publish()   (the broadcaster queues; never blocks)
- *                   └─ still connecting ─> pending[] (bounded: beyond the bound, drop and count)
+ *                   └─ still connecting ─> pending[] (bounded: beyond the bound, a sample or output line
+ *                                          makes room for a result, else drop; everything dropped is counted
+ *                                          by run and type, and flush() reports it)
  *
  * Obtaining the broadcaster is asynchronous (binding a port, or joining another process's owner); the
  * runner's hooks must not wait for it, so events wait here until it resolves.
  */
 export class Delivery {
   private pending: PublishedEvent[] = [];
+  /** Every pending event before this index is one that does not yield (see YIELDS): where to look for room. */
+  private yieldFrom = 0;
   private target?: (event: PublishedEvent) => void;
   private broadcaster?: BroadcasterLike;
   private connecting?: Promise<BroadcasterLike | undefined>;
   private failed = false;
   /** Events dropped: buffer full while connecting, or no broadcaster could be obtained. */
   dropped = 0;
+  private readonly droppedEvents = new EventTally();
+  private dropReason?: string;
 
   constructor(
     private readonly maxPending: number,
@@ -64,8 +102,11 @@ export class Delivery {
       },
       (error: unknown) => {
         this.failed = true;
-        this.dropped += this.pending.length;
+        const pending = this.pending;
         this.pending = [];
+        this.yieldFrom = 0;
+        this.dropReason = `no broadcaster: ${(error as Error)?.message ?? String(error)}`;
+        for (const event of pending) this.drop(event, this.dropReason);
         this.onError('broadcaster', error);
         return undefined;
       },
@@ -82,7 +123,7 @@ export class Delivery {
       return;
     }
     if (this.failed) {
-      this.dropped++;
+      this.drop(event, this.dropReason);
       return;
     }
     // Run boundaries are admitted beyond the bound: a consumer can live with a gap, not with a run that
@@ -90,17 +131,40 @@ export class Delivery {
     if (
       this.pending.length >= this.maxPending &&
       event.type !== 'test.started' &&
-      event.type !== 'test.completed'
+      event.type !== 'test.completed' &&
+      !this.makeRoom(event)
     ) {
-      this.dropped++;
+      this.drop(event, `more than ${this.maxPending} events came before the broadcaster was up`);
       return;
     }
     this.pending.push(event);
   }
 
+  /** Drops the oldest pending sample or output line for `event`, if `event` is worth more. */
+  private makeRoom(event: PublishedEvent): boolean {
+    if (YIELDS.has(event.type)) return false;
+    for (let i = this.yieldFrom; i < this.pending.length; i++) {
+      const candidate = this.pending[i] as PublishedEvent;
+      if (!YIELDS.has(candidate.type)) continue;
+      this.pending.splice(i, 1);
+      this.yieldFrom = i;
+      this.drop(candidate, `more than ${this.maxPending} events came before the broadcaster was up`);
+      return true;
+    }
+    this.yieldFrom = this.pending.length;
+    return false;
+  }
+
+  private drop(event: PublishedEvent, reason: string | undefined): void {
+    this.dropped++;
+    this.droppedEvents.add(event.runId, event.type);
+    this.dropReason ??= reason;
+  }
+
   private drain(): void {
     const pending = this.pending;
     this.pending = [];
+    this.yieldFrom = 0;
     for (const event of pending) this.push(event);
   }
 
@@ -114,34 +178,60 @@ export class Delivery {
   }
 
   /**
-   * Waits until what was pushed so far is delivered (in the owner's history), or `timeoutMs` passed.
-   * Never rejects; the timer does not keep the process alive.
+   * Waits until what was pushed so far is delivered (in the owner's history), or `timeoutMs` passed, and says
+   * what could not be confirmed or was dropped. Never rejects; the timers do not keep the process alive.
    */
-  async flush(timeoutMs: number): Promise<void> {
-    if (!this.connecting) return;
+  async flush(timeoutMs: number): Promise<DeliveryReport> {
     const deadline = Date.now() + timeoutMs;
-    const work = (async () => {
-      const broadcaster = await this.connecting;
-      if (!broadcaster) return;
-      await broadcaster.flush(Math.max(0, deadline - Date.now()));
-    })().catch((error: unknown) => this.onError('flush', error));
-    await withTimeout(work, timeoutMs);
+    const report = (delivered: boolean, unconfirmed: EventCounts | undefined, dropped?: EventCounts) => {
+      const own = this.droppedEvents.toJSON();
+      return {
+        delivered,
+        unconfirmed,
+        dropped: dropped ? addCounts(own, dropped) : own,
+        ...(this.dropReason ? { dropReason: this.dropReason } : {}),
+      };
+    };
+    // No broadcaster could be obtained: nothing is pending, everything was dropped (and is counted so).
+    if (!this.connecting || this.failed) return report(!this.failed, {});
+    const broadcaster = await untilDeadline(this.connecting, deadline);
+    if (broadcaster === TIMED_OUT) return report(false, countEvents(this.pending));
+    if (!broadcaster) return report(false, {});
+    try {
+      // The broadcaster bounds its flush itself; the margin only guards against one that does not.
+      const result = await untilDeadline(
+        broadcaster.flush(Math.max(0, deadline - Date.now())),
+        deadline + FLUSH_ANSWER_MARGIN_MS,
+      );
+      if (result === TIMED_OUT) return report(false, undefined);
+      // An older broadcaster says nothing: it was done (or timed out) and we cannot tell which.
+      if (!result) return report(true, {});
+      return report(result.delivered, result.pending, result.dropped);
+    } catch (error) {
+      this.onError('flush', error);
+      return report(false, undefined);
+    }
   }
 }
 
-/** Resolves when `promise` settles or after `ms`, whichever comes first; the timer is unref'd. */
-export function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
+/** How long after the deadline a broadcaster's own bounded flush may take to answer. */
+const FLUSH_ANSWER_MARGIN_MS = 250;
+
+const TIMED_OUT: unique symbol = Symbol('timed out');
+
+/** `promise`'s value, or TIMED_OUT at `deadline` (epoch ms; an unref'd timer). A rejection is rethrown. */
+function untilDeadline<T>(promise: Promise<T>, deadline: number): Promise<T | typeof TIMED_OUT> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve(TIMED_OUT), Math.max(0, deadline - Date.now()));
     timer.unref?.();
     promise.then(
-      () => {
+      (value) => {
         clearTimeout(timer);
-        resolve();
+        resolve(value);
       },
-      () => {
+      (error: unknown) => {
         clearTimeout(timer);
-        resolve();
+        reject(error);
       },
     );
   });

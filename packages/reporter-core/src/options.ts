@@ -29,7 +29,12 @@ export interface ReporterOptions {
    * start, result and total change. Default 100 (env TESTWIRE_PROGRESS_INTERVAL).
    */
   progressIntervalMs?: number;
-  /** Upper bound of the final flush when the run ends (ms). Default 3000. */
+  /**
+   * Upper bound of the final flush when the run ends (ms): how long the runner's process may be held until the
+   * endpoint has confirmed every event of the run. Usually the flush takes milliseconds and returns at once;
+   * the bound only matters on a starved machine or with an unreachable endpoint. Default 10 000 (env
+   * TESTWIRE_FLUSH_TIMEOUT). If it is reached, one stderr line and a `system.error` name what may be missing.
+   */
   flushTimeoutMs?: number;
   /** Deliver events to this function instead of a broadcaster (tests, custom transports). */
   sink?: (event: PublishedEvent) => void;
@@ -73,7 +78,11 @@ const DEFAULTS = {
   slowTestThreshold: 5000,
   performanceIntervalMs: 1000,
   progressIntervalMs: 100,
-  flushTimeoutMs: 3000,
+  // A cold start under CPU starvation (three busy processes per core, 2 vCPUs) — the core's thread starting,
+  // joining the endpoint and delivering a short run — took up to 2.9 s, against 0.2 s on an idle machine
+  // (README, "Nothing lost on a loaded machine"). 10 s leaves a loaded CI machine three times that; the wait ends as soon
+  // as everything is confirmed, so only a run whose endpoint cannot be reached waits it out.
+  flushTimeoutMs: 10_000,
   maxBufferedEvents: 10_000,
 } as const;
 

@@ -10,7 +10,7 @@ function fakeBroadcaster(published: PublishedEvent[], flushDelayMs = 0): Broadca
     url: 'http://127.0.0.1:1',
     role: 'owner',
     publish: (e) => published.push(e),
-    flush: () => new Promise((resolve) => setTimeout(resolve, flushDelayMs)),
+    flush: () => new Promise((resolve) => setTimeout(() => resolve(undefined), flushDelayMs)),
     close: async () => {},
   };
 }
@@ -47,6 +47,71 @@ describe('Delivery', () => {
     delivery.push(event('test.result'));
     expect(delivery.dropped).toBe(2);
     expect(errors).toEqual(['broadcaster']);
+  });
+
+  it('when full, a result takes the place of the oldest progress sample or output line; flush() counts the dropped by run and type', async () => {
+    const delivery = new Delivery(4, () => {});
+    let resolve!: (b: BroadcasterLike) => void;
+    delivery.connect(() => new Promise((r) => (resolve = r)));
+    delivery.push(event('test.started'));
+    delivery.push(event('test.progress', 1));
+    delivery.push(event('test.output', 2));
+    delivery.push(event('test.result', 3));
+    // Full: a new sample is dropped; a result takes the oldest sample's place, then the output line's.
+    delivery.push(event('test.progress', 4));
+    delivery.push(event('test.result', 5));
+    delivery.push(event('test.result', 6));
+    // Nothing left to give way: dropped.
+    delivery.push(event('test.result', 7));
+    expect(delivery.dropped).toBe(4);
+    const published: PublishedEvent[] = [];
+    resolve(fakeBroadcaster(published));
+    const report = await delivery.flush(1000);
+    expect(published.map((e) => `${e.type}:${(e.data as any).n}`)).toEqual([
+      'test.started:0',
+      'test.result:3',
+      'test.result:5',
+      'test.result:6',
+    ]);
+    expect(report).toEqual({
+      delivered: true,
+      unconfirmed: {},
+      dropped: { r: { 'test.progress': 2, 'test.output': 1, 'test.result': 1 } },
+      dropReason: 'more than 4 events came before the broadcaster was up',
+    });
+  });
+
+  it('flush() at its bound while still connecting: what waits in the buffer is unconfirmed', async () => {
+    const delivery = new Delivery(10, () => {});
+    delivery.connect(() => new Promise(() => {}));
+    delivery.push(event('test.result'));
+    delivery.push(event('test.completed'));
+    expect(await delivery.flush(50)).toEqual({
+      delivered: false,
+      unconfirmed: { r: { 'test.result': 1, 'test.completed': 1 } },
+      dropped: {},
+    });
+  });
+
+  it("flush() passes on the broadcaster's account, its drops added to the buffer's", async () => {
+    const delivery = new Delivery(1, () => {});
+    let resolve!: (b: BroadcasterLike) => void;
+    delivery.connect(() => new Promise((r) => (resolve = r)));
+    delivery.push(event('test.output'));
+    delivery.push(event('test.output'));
+    resolve({
+      ...fakeBroadcaster([]),
+      flush: async () => ({
+        delivered: false,
+        pending: { r: { 'test.completed': 1 } },
+        dropped: { r: { 'test.output': 2 }, other: { 'test.result': 1 } },
+      }),
+    });
+    expect(await delivery.flush(1000)).toMatchObject({
+      delivered: false,
+      unconfirmed: { r: { 'test.completed': 1 } },
+      dropped: { r: { 'test.output': 3 }, other: { 'test.result': 1 } },
+    });
   });
 
   it('flush is bounded in time even if the broadcaster never answers', async () => {

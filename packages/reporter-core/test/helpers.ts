@@ -44,8 +44,12 @@ export async function subscribeAll(
 }
 
 /** The events of `runId` once its test.completed arrived (bounded wait). */
-export async function completedRun(received: AnyEventEnvelope[], runId: string): Promise<AnyEventEnvelope[]> {
-  const deadline = Date.now() + 10_000;
+export async function completedRun(
+  received: AnyEventEnvelope[],
+  runId: string,
+  timeoutMs = 10_000,
+): Promise<AnyEventEnvelope[]> {
+  const deadline = Date.now() + timeoutMs;
   const done = () => received.some((e) => e.runId === runId && e.type === 'test.completed');
   while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   const events = received.filter((e) => e.runId === runId);
