@@ -26,6 +26,47 @@ export interface Stream {
   close(): Promise<void>;
 }
 
+/**
+ * A WebSocket to `wsUrl` subscribed to `events`: resolves once the subscription is acknowledged (rejects, the
+ * socket closed, after `timeoutMs`); every message after that goes to `onMessage`.
+ */
+export async function subscribeSocket(
+  wsUrl: string,
+  events: string[],
+  timeoutMs: number,
+  onMessage: (message: { type?: string }) => void,
+): Promise<WebSocket> {
+  const socket = new WebSocket(wsUrl);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`subscriber: no "subscribed" from ${wsUrl} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      socket.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      let subscribed = false;
+      socket.on('message', (raw) => {
+        const message = JSON.parse(String(raw)) as { type?: string };
+        if (subscribed) onMessage(message);
+        else if (message.type === 'connection.established') {
+          socket.send(JSON.stringify({ type: 'subscribe', events }));
+        } else if (message.type === 'subscribed') {
+          subscribed = true;
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+  } catch (error) {
+    socket.terminate();
+    throw error;
+  }
+  return socket;
+}
+
 /** Starts a broadcaster and a subscriber; resolves once the subscription is acknowledged. */
 export async function openStream(): Promise<Stream> {
   const warnings: string[] = [];
@@ -37,35 +78,18 @@ export async function openStream(): Promise<Stream> {
   const events: AnyEventEnvelope[] = [];
   const listeners = new Set<() => void>();
   const snapshotWaiters: ((runs: RunSnapshot[]) => void)[] = [];
-  const socket = new WebSocket(broadcaster.wsUrl);
+  let socket: WebSocket;
   try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`subscriber: no "subscribed" from ${broadcaster.wsUrl} within 5 s`)),
-        5000,
-      );
-      socket.once('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-      socket.on('message', (raw) => {
-        const message = JSON.parse(String(raw)) as { type?: string };
-        if (message.type === 'connection.established') {
-          socket.send(JSON.stringify({ type: 'subscribe', events: ['*'] }));
-        } else if (message.type === 'subscribed') {
-          clearTimeout(timer);
-          resolve();
-        } else if (message.type === 'snapshot') {
-          for (const resolveSnapshot of snapshotWaiters.splice(0))
-            resolveSnapshot((message as { runs: RunSnapshot[] }).runs);
-        } else if (isEventEnvelope(message)) {
-          events.push(message);
-          for (const listener of listeners) listener();
-        }
-      });
+    socket = await subscribeSocket(broadcaster.wsUrl, ['*'], 5000, (message) => {
+      if (message.type === 'snapshot') {
+        for (const resolveSnapshot of snapshotWaiters.splice(0))
+          resolveSnapshot((message as { runs: RunSnapshot[] }).runs);
+      } else if (isEventEnvelope(message)) {
+        events.push(message);
+        for (const listener of listeners) listener();
+      }
     });
   } catch (error) {
-    socket.terminate();
     await broadcaster.close({ timeoutMs: 1000 });
     throw error;
   }
