@@ -8,8 +8,8 @@ import {
   type TestRef,
 } from '@testwire/reporter-core';
 import { type JestCoverageConfig, jestCoverageReport } from './coverage.js';
-import { mapJestStatus } from './status.js';
 import { RetryCounts } from './retries.js';
+import { mapJestStatus } from './status.js';
 import { JestTwins, type Twin } from './twins.js';
 
 /**

@@ -78,7 +78,13 @@ export class JestTwins {
       twins = [];
       this.byKey.set(key, twins);
     }
-    const twin: Twin = { ref: withOrdinal(base, twins.length), attempts: 0, failed: false, retrying: false, live };
+    const twin: Twin = {
+      ref: withOrdinal(base, twins.length),
+      attempts: 0,
+      failed: false,
+      retrying: false,
+      live,
+    };
     twins.push(twin);
     return twin;
   }
