@@ -120,27 +120,37 @@ export class Core {
       const run = this.run?.runId === call.runId ? this.run : this.startRun({}, call.at, call.runId);
       switch (call.method) {
         case 'testsDiscovered':
-          return this.testsDiscovered(run, call);
+          this.testsDiscovered(run, call);
+          break;
         case 'fileStarted':
-          return; // the file's tests announce themselves; nothing to send until then
+          break; // the file's tests announce themselves; nothing to send until then
         case 'testStarted':
-          return this.testStarted(run, call);
+          this.testStarted(run, call);
+          break;
         case 'testResult':
-          return this.testResult(run, call);
+          this.testResult(run, call);
+          break;
         case 'output':
-          return this.output(call);
+          this.output(call);
+          break;
         case 'fileFailed':
-          return this.fileFailed(run, call);
+          this.fileFailed(run, call);
+          break;
         case 'hookFailed':
-          return this.hookFailed(run, call);
+          this.hookFailed(run, call);
+          break;
         case 'runError':
-          return this.runError(run, call);
+          this.runError(run, call);
+          break;
         case 'coverage':
-          return this.coverage(run, call);
+          this.coverage(run, call);
+          break;
         case 'runCompleted':
-          return this.runCompleted(run, call);
+          this.runCompleted(run, call);
+          break;
         case 'performanceSample':
-          return this.performanceSample(run, call.sample, call.at);
+          this.performanceSample(run, call.sample, call.at);
+          break;
       }
     } catch (error) {
       this.internalError(call?.method ?? 'apply', error);
