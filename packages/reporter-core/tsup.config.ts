@@ -9,7 +9,7 @@ export default defineConfig([
     shims: true,
   },
   {
-    // The core thread (core-thread.ts starts it): CommonJS, one file with the core, loads the broadcaster.
+    // The worker thread (thread.ts starts it): CommonJS, one file with the core, loads the broadcaster.
     entry: ['src/core-worker.ts'],
     format: ['cjs'],
     target: 'node20',

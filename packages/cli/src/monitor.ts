@@ -4,6 +4,7 @@
  * client's own `client.state`): performance figures and slow tests per run, which runs belong to this
  * session; `renderFrame` turns it into the lines of one screen.
  */
+import { stripVTControlCharacters } from 'node:util';
 import {
   type AnyEventEnvelope,
   type PerformanceMetricsData,
@@ -360,6 +361,5 @@ export function truncate(line: string, width: number): string {
 
 /** Visible length of a string (ANSI sequences removed). */
 export function visibleLength(text: string): number {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI escape sequences is the point
-  return [...text.replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, '')].length;
+  return [...stripVTControlCharacters(text)].length;
 }

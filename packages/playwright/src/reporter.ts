@@ -32,6 +32,7 @@ import {
   type ReporterCore,
   type ReporterCoreOptions,
   type ReporterOptions,
+  stripAnsi,
 } from '@testwire/reporter-core';
 import { attemptStatus, willRetry } from './status.js';
 import { TestRefs } from './test-ref.js';
@@ -56,9 +57,6 @@ function asOptions(options: unknown): PlaywrightReporterArgs {
     : {};
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences are what it matches
-const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
-
 type RawError = { name?: string; message: string; stack?: string };
 
 const TYPE_PREFIX = /^([A-Z][\w$]*(?:Error|Exception)|Error):\s/;
@@ -73,8 +71,8 @@ const EXIT_MARGIN_MS = 1500;
  * text in the message (no `matcherResult` reaches reporters): the core reads them from there.
  */
 export function toRawError(error: TestError): RawError {
-  const message = (error.message ?? error.value ?? 'Unknown error').replace(ANSI, '');
-  const stack = error.stack?.replace(ANSI, '');
+  const message = stripAnsi(error.message ?? error.value ?? 'Unknown error');
+  const stack = error.stack === undefined ? undefined : stripAnsi(error.stack);
   const named = TYPE_PREFIX.exec(message) ?? TYPE_PREFIX.exec(stack ?? '');
   const raw: RawError = {
     message: named && message.startsWith(named[0]) ? message.slice(named[0].length) : message,

@@ -267,6 +267,17 @@ export class RunStateStore {
     return this.runs.has(runId);
   }
 
+  /** A run's counts (a copy), without building its snapshot: O(1), for a producer that reads them often. */
+  counts(runId: string): RunCounts | undefined {
+    const run = this.runs.get(runId);
+    return run && { ...run.counts };
+  }
+
+  /** The latest state of one test of a run. */
+  test(runId: string, id: string): TestState | undefined {
+    return this.runs.get(runId)?.tests.get(id);
+  }
+
   /** Every known run, oldest first. */
   snapshot(): RunSnapshot[] {
     return [...this.runs.values()].map((run) => this.freeze(run));

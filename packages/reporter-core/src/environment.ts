@@ -81,3 +81,13 @@ export function findPackageName(dir: string): string | undefined {
   }
   return undefined;
 }
+
+/** The package's project: the `project` option, else the nearest package.json's name (never throws). */
+export function projectOf(options: { project?: string; rootDir: string }): string | undefined {
+  if (options.project) return options.project;
+  try {
+    return findPackageName(options.rootDir);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,4 +1,4 @@
-import { inspect } from 'node:util';
+import { inspect, stripVTControlCharacters } from 'node:util';
 import { failureSummary, printedValues, type TestError } from '@testwire/protocol';
 import type { PathRelativizer } from './ids.js';
 
@@ -10,16 +10,9 @@ export const ERROR_LIMITS = {
   diff: 8 * 1024,
 } as const;
 
-// CSI sequences (colors, cursor) and OSC sequences (hyperlinks) as runners print them. Built from a string:
-// a regex literal with control characters is rejected by the linter.
-const ESC = '[\\u001B\\u009B]';
-const ANSI = new RegExp(
-  `${ESC}[[\\]()#;?]*(?:(?:(?:[a-zA-Z\\d]*(?:;[-a-zA-Z\\d/#&.:=?%@~_]*)*)?\\u0007)|(?:(?:\\d{1,4}(?:;\\d{0,4})*)?[\\dA-PR-TZcf-ntqry=><~]))`,
-  'g',
-);
-
+/** Colours, cursor moves and hyperlinks (CSI and OSC sequences) as runners print them: Node's own stripper. */
 export function stripAnsi(text: string): string {
-  return text.includes('\u001B') || text.includes('\u009B') ? text.replace(ANSI, '') : text;
+  return text.includes('\u001B') || text.includes('\u009B') ? stripVTControlCharacters(text) : text;
 }
 
 export function truncate(text: string, max: number): string {

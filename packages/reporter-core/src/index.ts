@@ -5,14 +5,15 @@
  */
 
 export type { TestStatus } from '@testwire/protocol';
-export {
-  createReporterCore,
-  type ReporterCore,
-  type RunResultInfo,
-  type RunStartInfo,
-  type TestOutcome,
-  type TestRef,
-} from './core.js';
+export type {
+  PerformanceSample,
+  ReporterCore,
+  RunResultInfo,
+  RunStartInfo,
+  TestOutcome,
+  TestRef,
+} from './api.js';
+export type { CoreCall, CoreMethod } from './calls.js';
 export {
   COVERAGE_METRICS,
   type CoverageCounts,
@@ -24,6 +25,7 @@ export {
   istanbulReport,
   metricThresholds,
 } from './coverage.js';
+export { createReporterCore } from './create.js';
 export type { BroadcasterLike } from './delivery.js';
 export { detectCi, findPackageName } from './environment.js';
 export { normalizeError, stripAnsi } from './errors.js';

@@ -110,7 +110,7 @@ function startReporter(url: string, thread: boolean, extra: Record<string, unkno
     const { createReporterCore } = require(${JSON.stringify(CORE)});
     const core = createReporterCore(${JSON.stringify(options)});
     const say = (m) => process.stdout.write(JSON.stringify(m) + '\\n');
-    say({ kind: core.constructor.name });
+    say({ kind: (core.threadId === undefined ? 'in-thread' : 'worker-thread') });
     let queue = Promise.resolve();
     require('node:readline').createInterface({ input: process.stdin }).on('line', (line) => {
       const { run, tests, output } = JSON.parse(line);
@@ -148,8 +148,8 @@ const lossEvents = (received: AnyEventEnvelope[]) =>
   received.filter((e) => e.type === 'system.error' && e.data.component === 'reporter');
 
 describe.each([
-  ['on its own thread', true, 'ThreadedCore'],
-  ['in-thread (TESTWIRE_THREAD=off)', false, 'Core'],
+  ['on its own thread', true, 'worker-thread'],
+  ['in-thread (TESTWIRE_THREAD=off)', false, 'in-thread'],
 ])('a reporter %s', (_name, thread, kind) => {
   it('says on stderr and in a system.error what the stopped owner did not confirm at the flush bound; once it resumes, everything arrives once', async () => {
     const owner = await startOwner();

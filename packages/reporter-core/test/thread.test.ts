@@ -9,7 +9,7 @@ import type WebSocket from 'ws';
 import { createReporterCore, type ReporterCoreOptions } from '../src/index.js';
 import { completedRun, subscribeAll } from './helpers.js';
 
-// The core on its own thread (core-thread.ts), against a real broadcaster and a real subscriber: what the
+// The core on its own thread (thread.ts), against a real broadcaster and a real subscriber: what the
 // hook thread decides (run ids, call times, normalized errors) is what subscribers see.
 describe('reporter core on a worker thread', () => {
   let owner: Awaited<ReturnType<typeof startBroadcaster>>;
@@ -42,7 +42,7 @@ describe('reporter core on a worker thread', () => {
 
   it('streams the run with the hook thread’s run id, call times and root-relative errors', async () => {
     const reporter = core();
-    expect(reporter.constructor.name).toBe('ThreadedCore');
+    expect((reporter as { threadId?: number }).threadId).toBeTypeOf('number');
     const ref = { file: join(rootDir, 'test', 'a.spec.js'), titlePath: ['suite', 'breaks'] };
     const error = new TypeError('boom');
     error.stack = `TypeError: boom\n    at Context.<anonymous> (${join(rootDir, 'test', 'a.spec.js')}:3:9)`;
@@ -210,7 +210,7 @@ describe('reporter core on a worker thread', () => {
       const core = createReporterCore({ framework: 'jest', rootDir: ${JSON.stringify(rootDir)}, url: ${JSON.stringify(owner.url)}, performanceIntervalMs: 0, env: {} });
       core.runStarted({ totalTests: 1 });
       core.testResult({ file: 'f.js', titlePath: ['exits at once'] }, { status: 'passed', rawStatus: 'passed', duration: 1 });
-      process.stdout.write('runId:' + core.runId + ' kind:' + core.constructor.name + '\\n');
+      process.stdout.write('runId:' + core.runId + ' kind:' + (core.threadId === undefined ? 'in-thread' : 'worker-thread') + '\\n');
       core.completeBeforeExit({ success: false, rawStatus: 'failed' });
       process.exit(0);
     `;
@@ -220,7 +220,7 @@ describe('reporter core on a worker thread', () => {
       stdout += chunk;
     });
     expect(await new Promise((resolve) => child.on('close', resolve))).toBe(0);
-    expect(stdout).toContain('kind:ThreadedCore');
+    expect(stdout).toContain('kind:worker-thread');
     const runId = /runId:(\S+)/.exec(stdout)?.[1] ?? '';
     const events = await runOf(runId);
     expect(events[0]?.type).toBe('test.started');
@@ -245,7 +245,7 @@ describe('reporter core on a worker thread', () => {
       const core = createReporterCore({ framework: 'mocha', rootDir: ${JSON.stringify(rootDir)}, url: ${JSON.stringify(owner.url)}, performanceIntervalMs: 0, env: { TESTWIRE_THREAD: 'off' } });
       core.testResult({ file: 'f.js', titlePath: ['in thread'] }, { status: 'passed', rawStatus: 'passed', duration: 1 });
       await core.runCompleted({ success: true });
-      process.stdout.write(JSON.stringify({ kind: core.constructor.name, runId: core.runId, id: core.idFor({ file: 'f.js', titlePath: ['in thread'] }), hash: stableTestId({ framework: 'mocha', file: 'f.js', titlePath: ['in thread'] }) }));
+      process.stdout.write(JSON.stringify({ kind: (core.threadId === undefined ? 'in-thread' : 'worker-thread'), runId: core.runId, id: core.idFor({ file: 'f.js', titlePath: ['in thread'] }), hash: stableTestId({ framework: 'mocha', file: 'f.js', titlePath: ['in thread'] }) }));
     `;
       const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
         stdio: ['ignore', 'pipe', 'inherit'],
@@ -256,7 +256,7 @@ describe('reporter core on a worker thread', () => {
       });
       expect(await new Promise((resolve) => child.on('close', resolve))).toBe(0);
       const out = JSON.parse(stdout) as { kind: string; runId: string; id: string; hash: string };
-      expect(out.kind).toBe('Core');
+      expect(out.kind).toBe('in-thread');
       expect(out.id).toMatch(/^t_[0-9a-f]{16}$/);
       const result = (await runOf(out.runId)).find((e) => e.type === 'test.result');
       expect(result).toMatchObject({ data: { testName: 'in thread', id: out.id } });
@@ -316,7 +316,9 @@ describe('reporter core on a worker thread', () => {
   });
 
   it('runs in this thread with TESTWIRE_THREAD=off, or with a sink', () => {
-    expect(core({ env: { TESTWIRE_THREAD: 'off' } }).constructor.name).toBe('Core');
-    expect(core({ sink: () => {} }).constructor.name).toBe('Core');
+    const threadId = (c: unknown) => (c as { threadId?: number }).threadId;
+    expect(threadId(core({}))).toBeTypeOf('number');
+    expect(threadId(core({ env: { TESTWIRE_THREAD: 'off' } }))).toBeUndefined();
+    expect(threadId(core({ sink: () => {} }))).toBeUndefined();
   });
 });

@@ -1,0 +1,112 @@
+/**
+ * What crosses the adapter/core boundary: the calls an adapter makes (ReporterCore) and the shapes it passes.
+ * Adapters build these from their runner's objects; the core never sees a runner object.
+ */
+import type { PerformanceMetricsData, TestStatus } from '@testwire/protocol';
+import type { CoverageReport } from './coverage.js';
+
+/** One test as an adapter identifies it. */
+export interface TestRef {
+  /** Absolute, file:// URL, or root-relative; the core emits root-relative with '/'. */
+  file: string;
+  /** Describe blocks…, then the test title. An empty title path means "the file" (e.g. file-level output). */
+  titlePath: string[];
+  /** Runner project (playwright project, vitest project, jest displayName). */
+  project?: string;
+  repeatIndex?: number;
+  /**
+   * Tells apart tests that share file, project, title path and repeat index (copy-pasted `it('works')`,
+   * `test.each` with repeated names): 0 for the first such test, 1 for the second… in the order the runner
+   * declares or reports them (see the adapter). A retry keeps its test's ordinal. Default 0.
+   */
+  ordinal?: number;
+  line?: number;
+  column?: number;
+}
+
+/** How one attempt of a test ended, already mapped by the adapter's status table. */
+export interface TestOutcome {
+  status: TestStatus;
+  rawStatus: string;
+  /** Milliseconds. */
+  duration: number;
+  /** 1-based, default 1. */
+  attempt?: number;
+  /** This attempt failed and the runner will retry the test. */
+  willRetry?: boolean;
+  timedOut?: boolean;
+  /** Raw runner errors; the core normalizes them. */
+  errors?: unknown[];
+  assertions?: number;
+  /** Epoch ms. */
+  startedAt?: number;
+}
+
+export interface RunStartInfo {
+  /** Tests known at start; leave undefined when the runner does not know (total grows as tests are seen). */
+  totalTests?: number;
+  testFiles?: string[];
+  options?: object;
+  watch?: boolean;
+  shard?: { current: number; total: number };
+}
+
+export interface RunResultInfo {
+  /** The run's outcome as the runner decides it (must agree with its exit code). */
+  success: boolean;
+  rawStatus?: string;
+  interrupted?: boolean;
+  /** Errors outside any test. */
+  errors?: unknown[];
+}
+
+/** The API every testwire adapter drives. Every method is guarded: it never throws into the runner. */
+export interface ReporterCore {
+  /** Id of the current run (a new one after runCompleted, when the next run starts). */
+  readonly runId: string;
+  /** false with `enabled: false` or TESTWIRE=off: every method is then a no-op. */
+  readonly enabled: boolean;
+  /** The broadcaster's URL once obtained (undefined with a sink, when disabled, or while connecting). */
+  readonly url: string | undefined;
+  /**
+   * The bound of the final flush in ms (option flushTimeoutMs, env TESTWIRE_FLUSH_TIMEOUT, default 10 000):
+   * an adapter that holds the runner for the flush bounds its hold by this plus a margin.
+   */
+  readonly flushTimeoutMs: number;
+  /** Stable id of a test. */
+  idFor(test: TestRef): string;
+  /** A run begins -> test.started. Calling it after runCompleted starts a new run (watch mode). */
+  runStarted(info?: RunStartInfo): void;
+  /** The runner learnt of `count` more tests; `final` once the total is complete. */
+  testsDiscovered(count: number, options?: { final?: boolean }): void;
+  fileStarted(file: string): void;
+  /** A test (attempt) starts -> test.progress (status running). */
+  testStarted(test: TestRef, attempt?: number): void;
+  /** An attempt ended -> test.result (+ test.failed, + performance.bottleneck) + test.progress. */
+  testResult(test: TestRef, outcome: TestOutcome): void;
+  /** Console output -> test.output, attributed to `test` when given (file-level with an empty titlePath). */
+  output(test: TestRef | undefined, text: string, stream: 'stdout' | 'stderr', method?: string): void;
+  /** A file that could not run -> test.failed scope 'file'. */
+  fileFailed(file: string, error: unknown): void;
+  /** A hook failed -> test.failed scope 'hook'. */
+  hookFailed(test: TestRef | undefined, error: unknown, hook?: string): void;
+  /** An error outside any test -> test.failed scope 'run'. */
+  runError(error: unknown): void;
+  /**
+   * The run's coverage (before runCompleted) -> coverage.threshold when thresholds are set, coverage.completed,
+   * and the `coverage` of test.completed.
+   */
+  coverage(report: CoverageReport): void;
+  /** The run ended -> test.completed, then a flush bounded by flushTimeoutMs. Never rejects. */
+  runCompleted(result: RunResultInfo): Promise<void>;
+  /**
+   * runCompleted for a runner that exits right after a hook without awaiting anything (jest --forceExit, which
+   * decides the run after its coverage reporter and then calls process.exit): blocks the calling thread until
+   * the core's thread has flushed (bounded by flushTimeoutMs). Only a core on its own thread has it — an
+   * in-thread core cannot flush while its thread is blocked; without it, use runCompleted.
+   */
+  completeBeforeExit?(result: RunResultInfo): void;
+}
+
+/** A sample of the runner process (heap, CPU), taken on the thread that runs the hooks. */
+export type PerformanceSample = Omit<PerformanceMetricsData, 'framework' | 'project'>;

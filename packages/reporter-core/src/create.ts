@@ -1,0 +1,113 @@
+/**
+ * createReporterCore: options resolved once, then the runner's side (Recorder) wired to where the calls are
+ * applied — the Core on the reporter's worker thread (production), or the Core in this thread (a `sink`,
+ * TESTWIRE_THREAD=off, or no built worker file). Either way the same path: hook -> CoreCall -> Core.apply.
+ */
+import type { TestError } from '@testwire/protocol';
+import type { ReporterCore, TestRef } from './api.js';
+import { Core } from './core.js';
+import { projectOf } from './environment.js';
+import { normalizeError } from './errors.js';
+import { Identities } from './identity.js';
+import { PathRelativizer } from './ids.js';
+import { type ReporterCoreOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { type CallTarget, Recorder } from './recorder.js';
+import { RunPhases } from './run-phases.js';
+import { threadTarget } from './thread.js';
+
+/**
+ * Creates the core of a testwire reporter. Options are validated up front; a bad option is reported once on
+ * stderr and replaced by its default — a reporter never fails a test run.
+ */
+export function createReporterCore(input: ReporterCoreOptions): ReporterCore {
+  const { options, problems } = resolveOptions(input);
+  if (problems.length > 0)
+    process.stderr.write(`testwire: invalid reporter options: ${problems.join('; ')}\n`);
+  if (!options.enabled) return disabledCore(options);
+  // Made on first use: the runner's thread needs them only for an error or idFor (crypto, fs, path work).
+  let paths: PathRelativizer | undefined;
+  const pathsOf = () => {
+    paths ??= PathRelativizer.forRoot(options.rootDir);
+    return paths;
+  };
+  let identities: Identities | undefined;
+  const normalize = (error: unknown): TestError => normalizeError(error, pathsOf());
+
+  const target = threaded(options, input) ?? inThread(options);
+  const ids =
+    target instanceof InThreadTarget
+      ? (test: TestRef) => target.core.idFor(test)
+      : (test: TestRef) => {
+          identities ??= new Identities(options.framework, projectOf(options), pathsOf());
+          return identities.of(test).id;
+        };
+  return new Recorder(options, target, normalize, ids);
+}
+
+/** A target on the worker thread, unless the options or the environment rule it out. */
+function threaded(options: ResolvedOptions, input: ReporterCoreOptions): CallTarget | undefined {
+  // A sink is a function: it cannot cross threads.
+  if (options.sink) return undefined;
+  const env = (input.env ?? process.env) as Record<string, string | undefined>;
+  if (/^(0|false|off|no)$/i.test(env.TESTWIRE_THREAD ?? '')) return undefined;
+  try {
+    const { sink: _sink, ...plain } = options;
+    return threadTarget(plain);
+  } catch {
+    return undefined;
+  }
+}
+
+function inThread(options: ResolvedOptions): InThreadTarget {
+  return new InThreadTarget(new Core(options));
+}
+
+/** Calls applied in this thread, as they come. */
+class InThreadTarget implements CallTarget {
+  constructor(readonly core: Core) {}
+
+  get url(): string | undefined {
+    return this.core.url;
+  }
+
+  take: CallTarget['take'] = (call) => this.core.apply(call);
+
+  settle(): Promise<void> {
+    // Each run's flush bounds itself (flushTimeoutMs from its call).
+    return this.core.settle();
+  }
+}
+
+/** `enabled: false` or TESTWIRE=off: every hook is a no-op, nothing is loaded or opened. */
+function disabledCore(options: ResolvedOptions): ReporterCore {
+  const phases = new RunPhases();
+  let identities: Identities | undefined;
+  return {
+    enabled: false,
+    get runId() {
+      return phases.runId;
+    },
+    url: undefined,
+    flushTimeoutMs: options.flushTimeoutMs,
+    // Ids still work (an adapter may key its own state by them); nothing else does.
+    idFor: (test) => {
+      identities ??= new Identities(
+        options.framework,
+        projectOf(options),
+        PathRelativizer.forRoot(options.rootDir),
+      );
+      return identities.of(test).id;
+    },
+    runStarted: () => {},
+    testsDiscovered: () => {},
+    fileStarted: () => {},
+    testStarted: () => {},
+    testResult: () => {},
+    output: () => {},
+    fileFailed: () => {},
+    hookFailed: () => {},
+    runError: () => {},
+    coverage: () => {},
+    runCompleted: async () => {},
+  };
+}

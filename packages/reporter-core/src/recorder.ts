@@ -1,0 +1,275 @@
+/**
+ * The runner's side of the core: every ReporterCore hook becomes one CoreCall (calls.ts), handed to a
+ * target — the core in this thread, or the reporter's worker thread (thread.ts). What must happen on the
+ * runner's thread happens here and nowhere else: the run's phases and ids (so `runId` is known at once),
+ * the time of each call, error normalization (the runner's error objects do not cross threads), options
+ * and coverage reduced to plain data, and sampling this process's heap and CPU. Each hook costs a few
+ * property reads and one push; everything else happens where the target runs.
+ */
+import type { TestError } from '@testwire/protocol';
+import type { ReporterCore, RunResultInfo, RunStartInfo, TestOutcome, TestRef } from './api.js';
+import type { CoreCall, RecordedResult } from './calls.js';
+import { type CoverageReport, cleanCoverageReport } from './coverage.js';
+import { internalErrorReporter } from './errors.js';
+import type { ResolvedOptions } from './options.js';
+import { PerformanceSampler } from './performance.js';
+import { type CallKind, RunPhases } from './run-phases.js';
+
+/** Where recorded calls go. */
+export interface CallTarget {
+  /** Takes one call; calls are taken in the order they were made. */
+  take(call: CoreCall): void;
+  /**
+   * Resolves once every call taken so far has been applied and every run they completed has been flushed,
+   * or after `timeoutMs`. Never rejects.
+   */
+  settle(timeoutMs: number): Promise<void>;
+  /** The same, blocking the calling thread (only a target on another thread can have it). */
+  settleBlocking?(timeoutMs: number): void;
+  /** The broadcaster's URL once known. */
+  readonly url: string | undefined;
+  /** The worker's thread id, when the calls are applied on one (one per process, shared by its reporters). */
+  readonly threadId?: number;
+}
+
+/** How much longer than the flush bound the runner waits for its target (which bounds its own flush). */
+export const SETTLE_MARGIN_MS = 1000;
+
+export class Recorder implements ReporterCore {
+  readonly enabled = true;
+  private readonly phases = new RunPhases();
+  private readonly sampler: PerformanceSampler;
+  /** Never into the runner; once per kind on stderr with TESTWIRE_DEBUG. */
+  private readonly internalError: (where: string, error: unknown) => void;
+
+  constructor(
+    private readonly options: ResolvedOptions,
+    private readonly target: CallTarget,
+    /** A runner's error -> plain TestError (paths relative to the root, stack trimmed). */
+    private readonly normalize: (error: unknown) => TestError,
+    /** Stable ids on this thread (idFor), computed as the core computes them. */
+    private readonly ids: (test: TestRef) => string,
+  ) {
+    this.internalError = internalErrorReporter(options.debug);
+    this.sampler = new PerformanceSampler(options.performanceIntervalMs, (sample) => {
+      if (this.phases.ended) return;
+      this.target.take({ method: 'performanceSample', at: Date.now(), runId: this.phases.runId, sample });
+    });
+  }
+
+  get runId(): string {
+    return this.phases.runId;
+  }
+
+  get url(): string | undefined {
+    return this.target.url;
+  }
+
+  get flushTimeoutMs(): number {
+    return this.options.flushTimeoutMs;
+  }
+
+  /** The worker thread applying this reporter's calls; undefined when they are applied in this thread. */
+  get threadId(): number | undefined {
+    return this.target.threadId;
+  }
+
+  idFor(test: TestRef): string {
+    try {
+      return this.ids(test);
+    } catch (error) {
+      this.internalError('idFor', error);
+      return 't_0000000000000000';
+    }
+  }
+
+  runStarted(info: RunStartInfo = {}): void {
+    try {
+      // Read first: if reading `info` throws, no run was opened.
+      const plain: RunStartInfo = {};
+      if (info.totalTests !== undefined) plain.totalTests = info.totalTests;
+      if (Array.isArray(info.testFiles)) plain.testFiles = info.testFiles.map(String);
+      if (info.options) plain.options = toPlainOptions(info.options);
+      if (info.watch !== undefined) plain.watch = info.watch;
+      if (info.shard) plain.shard = { current: info.shard.current, total: info.shard.total };
+      this.open('restart', plain);
+    } catch (error) {
+      this.internalError('runStarted', error);
+    }
+  }
+
+  testsDiscovered(count: number, options?: { final?: boolean }): void {
+    try {
+      if (this.open('starting'))
+        this.take({ method: 'testsDiscovered', count, final: options?.final === true });
+    } catch (error) {
+      this.internalError('testsDiscovered', error);
+    }
+  }
+
+  fileStarted(file: string): void {
+    try {
+      if (this.open('starting')) this.take({ method: 'fileStarted', file: String(file) });
+    } catch (error) {
+      this.internalError('fileStarted', error);
+    }
+  }
+
+  testStarted(test: TestRef, attempt = 1): void {
+    try {
+      if (this.open('starting')) this.take({ method: 'testStarted', test, attempt });
+    } catch (error) {
+      this.internalError('testStarted', error);
+    }
+  }
+
+  testResult(test: TestRef, outcome: TestOutcome): void {
+    try {
+      if (!this.open('starting')) return;
+      const errors = outcome?.errors;
+      this.take({
+        method: 'testResult',
+        test,
+        outcome:
+          errors && errors.length > 0
+            ? { ...outcome, errors: this.normalizeAll(errors) }
+            : (outcome as Omit<TestOutcome, 'errors'>),
+      });
+    } catch (error) {
+      this.internalError('testResult', error);
+    }
+  }
+
+  output(test: TestRef | undefined, text: string, stream: 'stdout' | 'stderr', method?: string): void {
+    try {
+      if (!this.options.captureOutput || !this.open('late')) return;
+      this.take({
+        method: 'output',
+        test,
+        text: typeof text === 'string' ? text : String(text),
+        stream,
+        ...(method ? { via: method } : {}),
+      });
+    } catch (error) {
+      this.internalError('output', error);
+    }
+  }
+
+  fileFailed(file: string, error: unknown): void {
+    try {
+      if (this.open('starting'))
+        this.take({ method: 'fileFailed', file: String(file), error: this.normalize(error) });
+    } catch (error) {
+      this.internalError('fileFailed', error);
+    }
+  }
+
+  hookFailed(test: TestRef | undefined, error: unknown, hook?: string): void {
+    try {
+      if (!this.open('late')) return;
+      this.take({ method: 'hookFailed', test, error: this.normalize(error), ...(hook ? { hook } : {}) });
+    } catch (error) {
+      this.internalError('hookFailed', error);
+    }
+  }
+
+  runError(error: unknown): void {
+    try {
+      if (this.open('late')) this.take({ method: 'runError', error: this.normalize(error) });
+    } catch (error) {
+      this.internalError('runError', error);
+    }
+  }
+
+  coverage(report: CoverageReport): void {
+    try {
+      // Plain data only: an adapter's report may hold getters of a runner object.
+      if (this.open('late')) this.take({ method: 'coverage', report: cleanCoverageReport(report) });
+    } catch (error) {
+      this.internalError('coverage', error);
+    }
+  }
+
+  async runCompleted(result: RunResultInfo): Promise<void> {
+    try {
+      this.complete(result);
+      await this.target.settle(this.options.flushTimeoutMs + SETTLE_MARGIN_MS);
+    } catch {
+      // never into the runner
+    }
+  }
+
+  /**
+   * For a runner that calls process.exit right after a hook (jest --forceExit): blocks this thread until the
+   * target has flushed, bounded. Present only when the target runs on another thread.
+   */
+  get completeBeforeExit(): ((result: RunResultInfo) => void) | undefined {
+    const settleBlocking = this.target.settleBlocking?.bind(this.target);
+    if (!settleBlocking) return undefined;
+    return (result: RunResultInfo) => {
+      try {
+        this.complete(result);
+        settleBlocking(this.options.flushTimeoutMs + SETTLE_MARGIN_MS);
+      } catch {
+        // never into the runner
+      }
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+
+  /** The run's end, recorded once (a second call only waits for the flush again). */
+  private complete(result: RunResultInfo): void {
+    if (this.phases.ended) return;
+    this.open('starting');
+    this.phases.complete();
+    this.sampler.stop();
+    const plain: RecordedResult = { success: result?.success === true };
+    if (result?.rawStatus) plain.rawStatus = String(result.rawStatus);
+    if (result?.interrupted) plain.interrupted = true;
+    if (result?.errors?.length) plain.errors = this.normalizeAll(result.errors);
+    this.take({ method: 'runCompleted', result: plain });
+  }
+
+  /**
+   * Places a call in a run (RunPhases); when it opens one, the target first gets its runStarted (with
+   * `info` for runStarted itself, empty for a run a test or a file opened). False: the call is dropped.
+   */
+  private open(kind: CallKind, info: RunStartInfo = {}): boolean {
+    const placed = this.phases.enter(kind);
+    if (placed === 'opened') {
+      this.take({ method: 'runStarted', info });
+      this.sampler.start();
+    }
+    return placed !== undefined;
+  }
+
+  /** Stamps a call with its time and run. Runs in every hook: one object, no copies. */
+  private take(call: DistributiveOmit<CoreCall, 'at' | 'runId'>): void {
+    const stamped = call as CoreCall;
+    stamped.at = Date.now();
+    stamped.runId = this.phases.runId;
+    this.target.take(stamped);
+  }
+
+  private normalizeAll(errors: readonly unknown[]): TestError[] {
+    return errors.map((error) => this.normalize(error));
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** Options as JSON primitives only (runner configs hold functions, regexps, class instances). */
+export function toPlainOptions(options: object): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) result[key] = value;
+    else if (
+      Array.isArray(value) &&
+      value.every((item) => ['string', 'number', 'boolean'].includes(typeof item))
+    ) {
+      result[key] = value.slice(0, 100);
+    }
+  }
+  return result;
+}

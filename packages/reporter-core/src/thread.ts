@@ -1,0 +1,305 @@
+/**
+ * The reporter's worker thread, seen from the runner's thread. A runner calls its reporter's hooks on the
+ * thread that runs its tests (jest in band, mocha, the vitest/playwright main process between worker
+ * messages): every microsecond spent there is added to the run. So the recorder only records calls, and this
+ * target batches them to a worker thread that applies them (core-worker.ts: the same Core as in-thread) and
+ * runs the broadcaster (owning the port and serving subscribers, or joined to another process's owner).
+ *
+ *   runner thread                                   worker thread (dist/core-worker.cjs)
+ *   Recorder ─take(call)─> ThreadTarget             Core per reporter: apply(call) for each call
+ *     batched every BATCH_MS or BATCH_CALLS ─(post)─> └─> getBroadcaster(): own or join
+ *   runCompleted ─> settle(): {await} ─────────────> after the run's bounded flush ─> {done, losses}
+ *                   <───────────────────────────── {ready, url}
+ *
+ * One worker per process, a Core on it per reporter; the Worker is unref'd (like the broadcaster's sockets it
+ * never keeps the process alive) and ref'd only while a settle waits for its answer, bounded.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { CoreCall } from './calls.js';
+import { lossLine, type RunLoss, silentThreadLine } from './loss.js';
+import type { CallTarget } from './recorder.js';
+import {
+  createSignal,
+  type FromCoreThread,
+  type ThreadOptions,
+  type ToCoreThread,
+  waitForSignal,
+} from './thread-wire.js';
+
+/**
+ * Calls wait up to this long for company before they are posted: a post per call would cost more than the
+ * call. The broadcaster batches again before the network (15 ms); a live view cannot tell.
+ */
+const BATCH_MS = 20;
+const BATCH_CALLS = 500;
+/** Ticks without a call before the batching interval stops (it restarts with the next call). */
+const IDLE_TICKS = 50;
+
+/** dist/core-worker.cjs beside this module; from the sources (this package's own tests), the built one. */
+function workerFile(): string | undefined {
+  const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
+  for (const candidate of [join(here, 'core-worker.cjs'), join(here, '..', 'dist', 'core-worker.cjs')])
+    if (existsSync(candidate)) return candidate;
+  return undefined;
+}
+
+/**
+ * The process's worker thread: started by the first ThreadTarget, shared by the next ones, each a Core of its
+ * own on it (`open` … `close`). Ref'd only while some settle waits for it.
+ */
+class CoreThread {
+  private static current: CoreThread | undefined;
+
+  /** The running thread, or a new one; undefined when there is no built worker file. */
+  static shared(): CoreThread | undefined {
+    if (CoreThread.current && !CoreThread.current.dead) return CoreThread.current;
+    const file = workerFile();
+    if (!file) return undefined;
+    CoreThread.current = new CoreThread(file);
+    return CoreThread.current;
+  }
+
+  readonly worker: Worker;
+  private nextInstance = 1;
+  /** Weakly: a reporter the runner dropped (the last watch run's) is closed here once collected. */
+  private readonly targets = new Map<number, WeakRef<ThreadTarget>>();
+  private waiters = 0;
+  dead = false;
+  /** Closes a core on the thread once its target is garbage: nothing can call it any more. */
+  private readonly closer = new FinalizationRegistry<number>((instance) => this.close(instance));
+
+  private constructor(file: string) {
+    // None of the runner's own flags (`--import tsx`, `--require ts-node/register`, loaders, an APM agent):
+    // the thread runs built CommonJS and needs none of them. execArgv covers the command line; NODE_OPTIONS
+    // Node parses again from the env of every Worker it starts, so the thread's env is the runner's without it.
+    const { NODE_OPTIONS: _nodeOptions, ...env } = process.env;
+    this.worker = new Worker(file, { execArgv: [], env });
+    this.worker.on('message', (message: FromCoreThread) => this.onMessage(message));
+    this.worker.on('error', (error) => this.fail(error.message));
+    this.worker.on('exit', (code) => this.fail(`it exited with code ${code}`));
+    // After the listeners: adding a 'message' listener refs the worker again.
+    this.worker.unref();
+  }
+
+  open(target: ThreadTarget, options: ThreadOptions): number {
+    const instance = this.nextInstance++;
+    this.targets.set(instance, new WeakRef(target));
+    this.closer.register(target, instance);
+    this.post({ type: 'open', instance, options });
+    return instance;
+  }
+
+  post(message: ToCoreThread): void {
+    if (!this.dead) this.worker.postMessage(message);
+  }
+
+  /** While a settle waits: the runner awaits the answer, and nothing else may keep its loop alive. */
+  hold(): void {
+    if (this.waiters++ === 0) this.worker.ref();
+  }
+
+  release(): void {
+    if (--this.waiters === 0) this.worker.unref();
+  }
+
+  private close(instance: number): void {
+    this.targets.delete(instance);
+    try {
+      this.post({ type: 'close', instance });
+    } catch {}
+  }
+
+  private onMessage(message: FromCoreThread): void {
+    this.targets.get(message.instance)?.deref()?.onMessage(message);
+  }
+
+  private fail(why: string): void {
+    if (this.dead) return;
+    this.dead = true;
+    for (const target of this.targets.values()) target.deref()?.fail(why);
+    this.targets.clear();
+  }
+}
+
+/** A CallTarget on the process's worker thread; undefined when no thread can run (no built worker file). */
+export function threadTarget(options: ThreadOptions): ThreadTarget | undefined {
+  const thread = CoreThread.shared();
+  return thread ? new ThreadTarget(thread, options) : undefined;
+}
+
+export class ThreadTarget implements CallTarget {
+  private readonly instance: number;
+  private calls: CoreCall[] = [];
+  /** One unref'd interval while calls come (not a timer per batch: runners call hooks ms apart). */
+  private ticker: ReturnType<typeof setInterval> | undefined;
+  private idleTicks = 0;
+  private broadcasterUrl: string | undefined;
+  private nextAwait = 1;
+  private readonly waiting = new Map<number, (losses?: RunLoss[]) => void>();
+  private dead = false;
+  /** The run of the calls taken last, and its test results: what a silent thread may have left unsent. */
+  private runId = '';
+  private results = 0;
+  /** Runs completed since the last settle: what to tell about if the thread does not answer. */
+  private completed: { runId: string; results: number }[] = [];
+  /** Runs whose loss was said on stderr (once per run, whichever way it became known). */
+  private readonly told = new Set<string>();
+
+  constructor(
+    private readonly thread: CoreThread,
+    private readonly options: ThreadOptions,
+  ) {
+    this.instance = thread.open(this, options);
+  }
+
+  get url(): string | undefined {
+    return this.broadcasterUrl;
+  }
+
+  /** The worker's thread id (`worker.threadId`): one per process, shared by its reporter cores. */
+  get threadId(): number {
+    return this.thread.worker.threadId;
+  }
+
+  /** Runs in every hook: one push; the structured clone at post time copies. */
+  take(call: CoreCall): void {
+    if (this.dead) return;
+    if (call.runId !== this.runId) {
+      this.runId = call.runId;
+      this.results = 0;
+    }
+    if (call.method === 'testResult') this.results++;
+    else if (call.method === 'runCompleted')
+      this.completed.push({ runId: call.runId, results: this.results });
+    this.calls.push(call);
+    if (this.calls.length >= BATCH_CALLS) this.post();
+    else if (!this.ticker) {
+      this.ticker = setInterval(this.tick, BATCH_MS);
+      this.ticker.unref();
+    }
+  }
+
+  async settle(timeoutMs: number): Promise<void> {
+    const completed = this.completed.splice(0);
+    const losses = await this.answer(timeoutMs);
+    this.tell(completed, losses, timeoutMs);
+  }
+
+  settleBlocking(timeoutMs: number): void {
+    const completed = this.completed.splice(0);
+    if (!this.postAll()) return;
+    // The thread runs on while this one sleeps: it applies, flushes, writes its losses, then wakes us.
+    const signal = createSignal();
+    this.thread.post({ type: 'await', instance: this.instance, id: this.nextAwait++, signal });
+    this.tell(completed, waitForSignal(signal, timeoutMs), timeoutMs);
+  }
+
+  onMessage(message: FromCoreThread): void {
+    if (message.type === 'ready') this.broadcasterUrl = message.url;
+    else if (message.type === 'done') this.waiting.get(message.id)?.(message.losses ?? []);
+  }
+
+  /** The thread is gone: nothing more is sent; a waiting settle returns at once. */
+  fail(why: string): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.calls = [];
+    this.stopTicker();
+    try {
+      process.stderr.write(
+        `testwire: the reporter's thread stopped (${why}); run ${this.runId} streams no more events\n`,
+      );
+    } catch {}
+    for (const done of [...this.waiting.values()]) done();
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+
+  /**
+   * Says on stderr what the runs lost (losses from the thread's answer), or that the thread did not answer in
+   * time (undefined): its flush bound was reached, or it never got to the end of the run. Here, on the
+   * runner's thread: a worker's stderr can be cut off when the process exits.
+   */
+  private tell(
+    completed: { runId: string; results: number }[],
+    losses: RunLoss[] | undefined,
+    waitedMs: number,
+  ): void {
+    const say = (runId: string, line: string) => {
+      if (this.told.has(runId)) return;
+      if (this.told.size >= 100) this.told.clear();
+      this.told.add(runId);
+      process.stderr.write(line);
+    };
+    for (const loss of losses ?? []) say(loss.runId, lossLine(loss));
+    // A thread that died said so already (fail).
+    if (losses !== undefined || this.dead) return;
+    for (const run of completed)
+      say(
+        run.runId,
+        silentThreadLine(run.runId, this.broadcasterUrl ?? this.options.url, waitedMs, run.results),
+      );
+  }
+
+  private tick = (): void => {
+    if (this.calls.length > 0) {
+      this.idleTicks = 0;
+      this.post();
+    } else if (++this.idleTicks >= IDLE_TICKS) {
+      this.stopTicker();
+    }
+  };
+
+  private stopTicker(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = undefined;
+    this.idleTicks = 0;
+  }
+
+  private post(): void {
+    if (this.calls.length === 0 || this.dead) return;
+    const calls = this.calls;
+    this.calls = [];
+    const instance = this.instance;
+    try {
+      this.thread.post({ type: 'calls', instance, calls });
+    } catch {
+      // Something an adapter passed cannot be cloned (a function in a ref): send what JSON keeps of it.
+      try {
+        this.thread.post({ type: 'calls', instance, calls: JSON.parse(JSON.stringify(calls)) });
+      } catch (error) {
+        this.fail(`a call could not be sent to it: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  /** Posts everything taken and stops the batching interval; false when the thread is gone. */
+  private postAll(): boolean {
+    this.post();
+    this.stopTicker();
+    return !this.dead;
+  }
+
+  /**
+   * Posts what is taken, then waits until the thread applied it and finished every run it completed: resolves
+   * with what those runs lost, or undefined when the thread did not answer within `timeoutMs` (or is gone).
+   */
+  private answer(timeoutMs: number): Promise<RunLoss[] | undefined> {
+    if (!this.postAll()) return Promise.resolve(undefined);
+    const id = this.nextAwait++;
+    this.thread.hold();
+    return new Promise<RunLoss[] | undefined>((resolve) => {
+      const done = (losses?: RunLoss[]): void => {
+        clearTimeout(timer);
+        if (this.waiting.delete(id)) this.thread.release();
+        resolve(losses);
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.waiting.set(id, done);
+      this.thread.post({ type: 'await', instance: this.instance, id });
+    });
+  }
+}
