@@ -1,22 +1,30 @@
-import { type EventDataMap, type EventType, isEventType } from './events.js';
-import { envelopeSchema, eventDataSchemas, validateSchema } from './schema.js';
+import { type EventDataMap, type EventType, eventDataSchemas, isEventType } from './events.js';
+import * as t from './schema-builder.js';
+import { validateSchema } from './validate.js';
 
 export const PROTOCOL_VERSION = 1;
 export const DEFAULT_PORT = 7357;
 export const DEFAULT_HOST = '127.0.0.1';
+
+/** Schema of the envelope every subscriber receives (`data` is checked against `eventDataSchemas[type]`). */
+export const envelopeSchema = t.object({
+  type: t.string<EventType>(),
+  /** ISO 8601, when the event happened (set by the publisher). */
+  timestamp: t.string(),
+  seq: t.integer({ minimum: 0 }),
+  /** The run this event belongs to; `''` for events outside any run (system.*). */
+  runId: t.string(),
+  data: t.record(),
+});
 
 /**
  * What every subscriber receives:
  * `{"type":"test.result","timestamp":"…","seq":1042,"runId":"r_…","data":{…}}`.
  * `seq` is strictly increasing within one broadcaster epoch.
  */
-export interface EventEnvelope<T extends EventType = EventType> {
+export interface EventEnvelope<T extends EventType = EventType>
+  extends Omit<t.Static<typeof envelopeSchema>, 'type' | 'data'> {
   type: T;
-  /** ISO 8601, when the event happened (set by the publisher). */
-  timestamp: string;
-  seq: number;
-  /** The run this event belongs to; `''` for events outside any run (system.*). */
-  runId: string;
   data: EventDataMap[T];
 }
 

@@ -1,5 +1,7 @@
 /**
- * The event catalog of the testwire wire protocol.
+ * The event catalog of the testwire wire protocol, written once: each shape is a schema of
+ * `schema-builder.ts`, and the exported types are derived from it. The same objects are the runtime guards'
+ * schemas and the JSON Schema document (`schema/testwire.schema.json`), so a field is added in one place.
  *
  * Field names of reference 000 (the user's event contract) are kept as they are; everything marked
  * "testwire addition" is ours. Fields are only ever added, never renamed or dropped.
@@ -7,435 +9,510 @@
  * Conventions on the wire: JSON primitives only, times as ISO strings or epoch milliseconds, durations in
  * milliseconds, memory in MB (as in the reference), file paths relative to the run's root with `/`.
  */
+import * as t from './schema-builder.js';
+
+/** Counts, indexes, line numbers: integers are never negative on the wire. */
+const int = t.integer({ minimum: 0 });
+const num = t.number();
+const str = t.string();
+const bool = t.boolean();
+const strs = t.array(str);
+const nums = t.array(num);
 
 export type Framework = 'jest' | 'vitest' | 'playwright' | 'mocha' | (string & {});
+const framework = t.string<Framework>();
 
 /** Normalized test status. The runner's own status is kept in `rawStatus`. */
-export type TestStatus = 'passed' | 'failed' | 'skipped' | 'todo';
+export type TestStatus = t.Static<typeof testStatusSchema>;
+export const testStatusSchema = t.enumOf(['passed', 'failed', 'skipped', 'todo']);
 
 /** Fields every event published by a testwire reporter carries, so filters like `{project}` work on all. */
-export interface CommonData {
-  framework?: Framework;
+export interface CommonData extends t.StaticProps<typeof common> {}
+const common = {
+  framework: t.optional(framework),
   /** testwire addition: package.json name or the runner's project name. */
-  project?: string;
-}
+  project: t.optional(str),
+};
 
 /** testwire addition: where a test is declared. `file` is relative to the run's root. */
-export interface TestLocation {
-  file: string;
-  line?: number;
-  column?: number;
-}
+export interface TestLocation extends t.Static<typeof testLocation> {}
+const testLocation = t.object({
+  file: str,
+  line: t.optional(int),
+  column: t.optional(int),
+});
 
 /** Identity of one test, present on every per-test event (testwire addition). */
-export interface TestIdentity {
+export interface TestIdentity extends t.StaticProps<typeof identity> {}
+const identity = {
   /** Stable id: same framework, project, file, title path and repeat index -> same id, across runs. */
-  id: string;
+  id: str,
   /** Describe blocks then the test title; the last element is the test's own title. */
-  titlePath: string[];
-  location?: TestLocation;
-}
+  titlePath: strs,
+  location: t.optional(testLocation),
+};
 
-export interface TestError {
-  message: string;
+export interface TestError extends t.Static<typeof testErrorSchema> {}
+export const testErrorSchema = t.object({
+  message: str,
   /**
    * Stack frames with paths relative to the run's root. From testwire reporters: the frames only (the
    * message is not repeated), trimmed to the user's frames — those in node_modules, `node:` internals and
    * the runners' own packages are dropped, so the first frame is usually the test file. All frames are
    * kept when none is the user's.
    */
-  stack?: string;
+  stack: t.optional(str),
   /** testwire addition: every frame of the stack, when `stack` dropped some. */
-  fullStack?: string;
+  fullStack: t.optional(str),
   /** Error class name, e.g. `AssertionError`, `TimeoutError`. */
-  type?: string;
+  type: t.optional(str),
   /** testwire addition: present when the runner reports them (already serialized to strings). */
-  expected?: string;
-  actual?: string;
+  expected: t.optional(str),
+  actual: t.optional(str),
   /** testwire addition: the runner's diff of expected and actual, when it reports one apart from the message. */
-  diff?: string;
+  diff: t.optional(str),
   /**
    * testwire addition: one line saying what failed — `expected 11, received 12`, `36 !== 35`,
    * `expected 120 to be 108`. Consumers of older producers compute it with `failureSummary()`.
    */
-  summary?: string;
+  summary: t.optional(str),
   /** testwire addition: a runner-specific code such as `ERR_TIMEOUT`. */
-  code?: string;
-}
+  code: t.optional(str),
+});
+const error = testErrorSchema;
 
 /** testwire addition: what is known about the run, sent with test.started. */
-export interface RunInfo {
-  runId: string;
-  framework: Framework;
-  frameworkVersion?: string;
-  project?: string;
+export interface RunInfo extends t.Static<typeof runInfoSchema> {}
+export const runInfoSchema = t.object({
+  runId: str,
+  framework,
+  frameworkVersion: t.optional(str),
+  project: t.optional(str),
   /** Base name of the root directory (absolute paths never go on the wire). */
-  rootName?: string;
-  shard?: { current: number; total: number };
-  pid?: number;
+  rootName: t.optional(str),
+  shard: t.optional(t.object({ current: int, total: int })),
+  pid: t.optional(int),
   /** Epoch ms. */
-  startedAt: number;
-  watch?: boolean;
-  ci?: { provider?: string; branch?: string; commit?: string; buildUrl?: string };
-}
+  startedAt: num,
+  watch: t.optional(bool),
+  ci: t.optional(
+    t.object({
+      provider: t.optional(str),
+      branch: t.optional(str),
+      commit: t.optional(str),
+      buildUrl: t.optional(str),
+    }),
+  ),
+});
 
 // ---------------------------------------------------------------------------------------------------------
 // test.*
 
-export interface TestStartedData extends CommonData {
-  framework: Framework;
+export interface TestStartedData extends t.Static<typeof testStarted> {}
+const testStarted = t.object({
+  ...common,
+  framework,
   /** Total tests known at start; 0 when the runner does not know it up front (see `totalKnown`). */
-  totalTests: number;
-  testFiles: string[];
-  options?: Record<string, unknown>;
+  totalTests: int,
+  testFiles: strs,
+  options: t.optional(t.record()),
   /** testwire addition */
-  totalKnown?: boolean;
-  run?: RunInfo;
-}
+  totalKnown: t.optional(bool),
+  run: t.optional(runInfoSchema),
+});
 
-export interface TestProgressData extends CommonData, Partial<TestIdentity> {
-  framework: Framework;
-  testName?: string;
-  suite?: string;
+export interface TestProgressData extends t.Static<typeof testProgress> {}
+const testProgress = t.object({
+  ...common,
+  ...t.partial(identity),
+  framework,
+  testName: t.optional(str),
+  suite: t.optional(str),
   /** `running` while a test runs; `idle` between tests. */
-  status: 'running' | 'idle' | (string & {});
+  status: t.string<'running' | 'idle' | (string & {})>(),
   /** completed / total, 0..1 */
-  progress: number;
-  completed: number;
-  total: number;
+  progress: num,
+  completed: int,
+  total: int,
   /** Milliseconds since the run started. */
-  duration: number;
+  duration: num,
   /** testwire additions */
-  passed?: number;
-  failed?: number;
-  skipped?: number;
-  todo?: number;
+  passed: t.optional(int),
+  failed: t.optional(int),
+  skipped: t.optional(int),
+  todo: t.optional(int),
   /** false when `total` is what is known so far, not the final count. */
-  totalKnown?: boolean;
-  file?: string;
-}
+  totalKnown: t.optional(bool),
+  file: t.optional(str),
+});
 
-export interface TestResultData extends CommonData, TestIdentity {
-  framework: Framework;
-  testName: string;
-  suite: string;
-  status: TestStatus;
-  duration: number;
-  file: string;
-  line?: number;
-  assertions?: number;
+export interface TestResultData extends t.Static<typeof testResult> {}
+const testResult = t.object({
+  ...common,
+  ...identity,
+  framework,
+  testName: str,
+  suite: str,
+  status: testStatusSchema,
+  duration: num,
+  file: str,
+  line: t.optional(int),
+  column: t.optional(int),
+  assertions: t.optional(int),
   /** testwire additions */
-  column?: number;
-  rawStatus?: string;
+  rawStatus: t.optional(str),
   /** 1-based attempt number; one test.result per attempt. */
-  attempt: number;
+  attempt: t.integer({ minimum: 1 }),
   /** True on the final, passing attempt of a test that failed before. */
-  flaky?: boolean;
+  flaky: t.optional(bool),
   /** True when this attempt will be retried. */
-  willRetry?: boolean;
-  timedOut?: boolean;
-  error?: TestError;
-  errors?: TestError[];
-  repeatIndex?: number;
+  willRetry: t.optional(bool),
+  timedOut: t.optional(bool),
+  error: t.optional(error),
+  errors: t.optional(t.array(error)),
+  repeatIndex: t.optional(int),
   /** Epoch ms */
-  startedAt?: number;
-}
+  startedAt: t.optional(num),
+});
 
-export interface TestFailedData extends CommonData, Partial<TestIdentity> {
-  framework: Framework;
-  testName: string;
-  suite: string;
-  status: 'failed';
-  duration: number;
-  error: TestError;
-  file: string;
-  line?: number;
+export interface TestFailedData extends t.Static<typeof testFailed> {}
+const testFailed = t.object({
+  ...common,
+  ...t.partial(identity),
+  framework,
+  testName: str,
+  suite: str,
+  status: t.literal('failed'),
+  duration: num,
+  error,
+  errors: t.optional(t.array(error)),
+  file: str,
+  line: t.optional(int),
   /** testwire additions */
   /** What failed: a test, a hook, a whole file that could not run, or the run (unhandled error). */
-  scope?: 'test' | 'hook' | 'file' | 'run';
-  attempt?: number;
-  errors?: TestError[];
-  timedOut?: boolean;
-  willRetry?: boolean;
-}
+  scope: t.optional(t.enumOf(['test', 'hook', 'file', 'run'])),
+  attempt: t.optional(t.integer({ minimum: 1 })),
+  timedOut: t.optional(bool),
+  willRetry: t.optional(bool),
+});
 
-export interface TestOutputData extends CommonData, Partial<TestIdentity> {
-  framework?: Framework;
-  testName?: string;
-  suite?: string;
-  output: string;
-  outputType: 'stdout' | 'stderr';
+export interface TestOutputData extends t.Static<typeof testOutput> {}
+const testOutput = t.object({
+  ...common,
+  ...t.partial(identity),
+  testName: t.optional(str),
+  suite: t.optional(str),
+  output: str,
+  outputType: t.enumOf(['stdout', 'stderr']),
   /** console method or raw stream: log, info, warn, error, debug, stdout, stderr */
-  stream: string;
+  stream: str,
   /** testwire addition */
-  file?: string;
-}
+  file: t.optional(str),
+});
 
-export interface TestSummary {
-  total: number;
-  passed: number;
-  failed: number;
-  skipped: number;
-  duration: number;
-  success: boolean;
+export interface TestSummary extends t.Static<typeof testSummarySchema> {}
+export const testSummarySchema = t.object({
+  total: int,
+  passed: int,
+  failed: int,
+  skipped: int,
+  duration: num,
+  success: bool,
   /** testwire additions */
-  todo?: number;
-  flaky?: number;
-}
+  todo: t.optional(int),
+  flaky: t.optional(int),
+});
 
 /** Percentages (0–100, 2 decimals). */
-export interface CoverageTotals {
+export interface CoverageTotals extends t.Static<typeof coverageTotalsSchema> {}
+export const coverageTotalsSchema = t.object({
   /** testwire: the mean of the four metrics. */
-  total?: number;
-  statements: number;
-  branches: number;
-  functions: number;
-  lines: number;
-}
+  total: t.optional(num),
+  statements: num,
+  branches: num,
+  functions: num,
+  lines: num,
+});
 
-export interface TestCompletedData extends CommonData {
-  framework: Framework;
-  summary: TestSummary;
-  coverage?: CoverageTotals;
+export interface TestCompletedData extends t.Static<typeof testCompleted> {}
+const testCompleted = t.object({
+  ...common,
+  framework,
+  summary: testSummarySchema,
+  coverage: t.optional(coverageTotalsSchema),
   /** testwire additions */
   /** Runner's own final status (e.g. playwright `passed | failed | timedout | interrupted`). */
-  rawStatus?: string;
+  rawStatus: t.optional(str),
   /** Errors outside any test (unhandled rejections, config errors). */
-  errors?: TestError[];
-  interrupted?: boolean;
-}
+  errors: t.optional(t.array(error)),
+  interrupted: t.optional(bool),
+});
 
 // ---------------------------------------------------------------------------------------------------------
 // performance.*
 
-export interface PerformanceMetricsData extends CommonData {
-  memory: { heapUsed: number; heapTotal: number; external: number; rss: number };
-  cpu: { usage: number; load: number[] };
-  uptime: number;
-  gc?: { recentEvents: number; totalTime: number; lastEventTime?: string };
-  tests?: { running: number; completed: number; averageDuration: number };
-}
+export interface PerformanceMetricsData extends t.Static<typeof performanceMetrics> {}
+const performanceMetrics = t.object({
+  ...common,
+  memory: t.object({ heapUsed: num, heapTotal: num, external: num, rss: num }),
+  cpu: t.object({ usage: num, load: nums }),
+  uptime: num,
+  gc: t.optional(t.object({ recentEvents: int, totalTime: num, lastEventTime: t.optional(str) })),
+  tests: t.optional(t.object({ running: int, completed: int, averageDuration: num })),
+});
 
-export interface PerformanceBottleneckData extends CommonData {
-  type: 'slow_test' | (string & {});
-  testName: string;
-  duration: number;
-  threshold: number;
-  severity: 'low' | 'medium' | 'high' | (string & {});
-  suggestions: string[];
-  memoryDelta?: { heapUsed: number; external: number };
+export interface PerformanceBottleneckData extends t.Static<typeof performanceBottleneck> {}
+const performanceBottleneck = t.object({
+  ...common,
+  type: t.string<'slow_test' | (string & {})>(),
+  testName: str,
+  duration: num,
+  threshold: num,
+  severity: t.string<'low' | 'medium' | 'high' | (string & {})>(),
+  suggestions: strs,
+  memoryDelta: t.optional(t.object({ heapUsed: t.optional(num), external: t.optional(num) })),
   /** testwire addition */
-  id?: string;
-  file?: string;
-}
+  id: t.optional(str),
+  file: t.optional(str),
+});
 
-export interface PerformanceLeakData extends CommonData {
-  type: 'memory_leak' | (string & {});
-  testName: string;
-  leakType: string;
-  size: number;
-  location?: string;
-  stackTrace?: string[];
-  suggestions?: string[];
-}
+export interface PerformanceLeakData extends t.Static<typeof performanceLeak> {}
+const performanceLeak = t.object({
+  ...common,
+  type: t.string<'memory_leak' | (string & {})>(),
+  testName: str,
+  leakType: str,
+  size: num,
+  location: t.optional(str),
+  stackTrace: t.optional(strs),
+  suggestions: t.optional(strs),
+});
 
 // ---------------------------------------------------------------------------------------------------------
 // coverage.*
 
-export interface CoverageStartedData extends CommonData {
-  framework: Framework;
-  provider: string;
-  totalFiles: number;
-  patterns: string[];
-}
+export interface CoverageStartedData extends t.Static<typeof coverageStarted> {}
+const coverageStarted = t.object({
+  ...common,
+  framework,
+  provider: str,
+  totalFiles: int,
+  patterns: strs,
+});
 
-export interface CoverageProgressData extends CommonData {
-  filesProcessed: number;
-  totalFiles: number;
-  currentFile?: string;
-  percentage: number;
-  coverage: CoverageTotals;
-}
+export interface CoverageProgressData extends t.Static<typeof coverageProgress> {}
+const coverageProgress = t.object({
+  ...common,
+  filesProcessed: int,
+  totalFiles: int,
+  currentFile: t.optional(str),
+  percentage: num,
+  coverage: coverageTotalsSchema,
+});
 
-export interface CoverageCompletedData extends CommonData {
-  framework: Framework;
-  provider: string;
-  summary: CoverageTotals;
-  thresholdsMet: boolean;
-  files: number;
-  reports: string[];
-}
+export interface CoverageCompletedData extends t.Static<typeof coverageCompleted> {}
+const coverageCompleted = t.object({
+  ...common,
+  framework,
+  provider: str,
+  summary: coverageTotalsSchema,
+  thresholdsMet: bool,
+  files: int,
+  reports: strs,
+});
+
+/** Per metric, where the thresholds name one (`Partial<Record<metric, number>>`). */
+const metricMap = t.object({
+  statements: t.optional(num),
+  branches: t.optional(num),
+  functions: t.optional(num),
+  lines: t.optional(num),
+});
 
 /**
  * A positive threshold is the least percentage (`actual` is a percentage), a negative one the most uncovered
  * items (`actual` is the uncovered count), as jest and vitest define them.
  */
-export interface CoverageThresholdData extends CommonData {
-  passed: boolean;
-  thresholds: Partial<Record<'statements' | 'branches' | 'functions' | 'lines', number>>;
-  actual: Partial<Record<'statements' | 'branches' | 'functions' | 'lines', number>>;
-  failures: {
-    metric: string;
-    threshold: number;
-    actual: number;
-    deficit: number;
-    /** testwire addition: the file that failed, when the thresholds apply to each file. */
-    file?: string;
-    /** testwire addition: the glob whose own thresholds failed (vitest's glob-keyed thresholds). */
-    glob?: string;
-  }[];
+export interface CoverageThresholdData extends t.Static<typeof coverageThreshold> {}
+const coverageThreshold = t.object({
+  ...common,
+  passed: bool,
+  thresholds: metricMap,
+  actual: metricMap,
   /** testwire addition: the thresholds were checked per file (vitest `perFile`). */
-  perFile?: boolean;
-}
+  perFile: t.optional(bool),
+  failures: t.array(
+    t.object({
+      metric: str,
+      threshold: num,
+      actual: num,
+      deficit: num,
+      /** testwire addition: the file that failed, when the thresholds apply to each file. */
+      file: t.optional(str),
+      /** testwire addition: the glob whose own thresholds failed (vitest's glob-keyed thresholds). */
+      glob: t.optional(str),
+    }),
+  ),
+});
 
 // ---------------------------------------------------------------------------------------------------------
 // framework.*
 
-export interface FrameworkInfo {
-  name: Framework;
-  version?: string;
-  configPath?: string;
-  testPatterns?: string[];
-}
+export interface FrameworkInfo extends t.Static<typeof frameworkInfo> {}
+const frameworkInfo = t.object({
+  name: framework,
+  version: t.optional(str),
+  configPath: t.optional(str),
+  testPatterns: t.optional(strs),
+});
 
-export interface FrameworkDetectedData extends CommonData {
-  frameworks: FrameworkInfo[];
-  active?: Framework;
-}
+export interface FrameworkDetectedData extends t.Static<typeof frameworkDetected> {}
+const frameworkDetected = t.object({
+  ...common,
+  frameworks: t.array(frameworkInfo),
+  active: t.optional(framework),
+});
 
-export interface FrameworkSwitchedData {
-  project?: string;
-  from: Framework;
-  to: Framework;
-  reason: string;
-  success: boolean;
-  framework: FrameworkInfo;
-}
+export interface FrameworkSwitchedData extends t.Static<typeof frameworkSwitched> {}
+const frameworkSwitched = t.object({
+  project: t.optional(str),
+  from: framework,
+  to: framework,
+  reason: str,
+  success: bool,
+  framework: frameworkInfo,
+});
 
-export interface FrameworkErrorData extends CommonData {
-  framework: Framework;
-  error: { message: string; code?: string; details?: Record<string, unknown>; stack?: string };
-  severity: 'error' | 'warning' | (string & {});
-}
+export interface FrameworkErrorData extends t.Static<typeof frameworkError> {}
+const frameworkError = t.object({
+  ...common,
+  framework,
+  error: t.object({
+    message: str,
+    code: t.optional(str),
+    details: t.optional(t.record()),
+    stack: t.optional(str),
+  }),
+  severity: t.string<'error' | 'warning' | (string & {})>(),
+});
 
 // ---------------------------------------------------------------------------------------------------------
 // baseline.*
 
-export interface BaselineSavedData extends CommonData {
-  label: string;
-  framework: Framework;
-  path: string;
-  size: number;
-  tests: number;
-  coverage?: number;
-}
+export interface BaselineSavedData extends t.Static<typeof baselineSaved> {}
+const baselineSaved = t.object({
+  ...common,
+  label: str,
+  framework,
+  path: str,
+  size: int,
+  tests: int,
+  coverage: t.optional(num),
+});
 
-export interface BaselineComparedData extends CommonData {
-  baseline: string;
-  comparison: {
-    testsAdded: number;
-    testsRemoved: number;
-    testsChanged: number;
-    performanceRegression: boolean;
-    coverageImproved: boolean;
-    summary: { regression: boolean; improvement: boolean; score: number };
-  };
-  regressions: { test: string; change: number; percentage: number }[];
-}
+export interface BaselineComparedData extends t.Static<typeof baselineCompared> {}
+const baselineCompared = t.object({
+  ...common,
+  baseline: str,
+  comparison: t.object({
+    testsAdded: int,
+    testsRemoved: int,
+    testsChanged: int,
+    performanceRegression: bool,
+    coverageImproved: bool,
+    summary: t.object({ regression: bool, improvement: bool, score: num }),
+  }),
+  regressions: t.array(t.object({ test: str, change: num, percentage: num })),
+});
 
 // ---------------------------------------------------------------------------------------------------------
 // system.*
 
-export interface SystemHealthData {
-  status: 'healthy' | 'degraded' | 'unhealthy' | (string & {});
-  uptime: number;
-  version: string;
-  components: { name: string; status: string; message?: string; lastCheck: string }[];
-  metrics: {
-    memory: { total: number; used: number; percentage: number };
-    cpu: { cores: number; usage: number; load: number[] };
-  };
-}
+export interface SystemHealthData extends t.Static<typeof systemHealth> {}
+const systemHealth = t.object({
+  status: t.string<'healthy' | 'degraded' | 'unhealthy' | (string & {})>(),
+  uptime: num,
+  version: str,
+  components: t.array(
+    t.object({ name: str, status: str, message: t.optional(str), lastCheck: t.optional(str) }),
+  ),
+  metrics: t.object({
+    memory: t.object({ total: num, used: num, percentage: num }),
+    cpu: t.object({ cores: int, usage: num, load: nums }),
+  }),
+});
 
-export interface SystemErrorData {
-  component: string;
-  error: { message: string; code: string; severity: 'warning' | 'error' | (string & {}) };
-  impact?: string;
-  recovery?: string;
+/** `{ 'test.result': 3, 'test.completed': 1 }` */
+const eventTypeCounts = t.record(int);
+
+export interface SystemErrorData extends t.Static<typeof systemError> {}
+const systemError = t.object({
+  component: str,
+  error: t.object({
+    message: str,
+    code: str,
+    severity: t.string<'warning' | 'error' | (string & {})>(),
+  }),
+  impact: t.optional(str),
+  recovery: t.optional(str),
   /** testwire addition, for code SUBSCRIBER_LAGGING: the seq range this subscriber did not receive. */
-  gap?: { fromSeq: number; toSeq: number };
+  gap: t.optional(t.object({ fromSeq: int, toSeq: int })),
   /** testwire addition: the epoch the gap refers to (resume with `{epoch, since: fromSeq - 1}`). */
-  epoch?: string;
+  epoch: t.optional(str),
   /** testwire addition, from a reporter: its runner and project. */
-  framework?: string;
-  project?: string;
+  framework: t.optional(str),
+  project: t.optional(str),
   /**
    * testwire addition, codes EVENTS_DROPPED and FLUSH_TIMEOUT (a reporter's delivery of a run): the run that
    * lost events. The event itself is outside any run (envelope `runId` ''), so that `test.completed` stays
    * the last event of the run.
    */
-  runId?: string;
+  runId: t.optional(str),
   /** testwire addition: events of that run dropped on the way (a bounded queue was full, refused), by type. */
-  dropped?: Record<string, number>;
+  dropped: t.optional(eventTypeCounts),
   /**
    * testwire addition, code FLUSH_TIMEOUT: events of that run the endpoint had not confirmed when the final
    * flush reached its bound, by type. They are lost if the runner's process exits before they are sent.
    */
-  unconfirmed?: Record<string, number>;
-}
+  unconfirmed: t.optional(eventTypeCounts),
+});
+
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * Every event type and the schema of its `data`: the catalog. An event added here is in `EventType`,
+ * `EventDataMap`, the runtime guards and the JSON Schema document.
+ */
+export const eventDataSchemas = {
+  'test.started': testStarted,
+  'test.progress': testProgress,
+  'test.result': testResult,
+  'test.failed': testFailed,
+  'test.output': testOutput,
+  'test.completed': testCompleted,
+  'performance.metrics': performanceMetrics,
+  'performance.bottleneck': performanceBottleneck,
+  'performance.leak': performanceLeak,
+  'coverage.started': coverageStarted,
+  'coverage.progress': coverageProgress,
+  'coverage.completed': coverageCompleted,
+  'coverage.threshold': coverageThreshold,
+  'framework.detected': frameworkDetected,
+  'framework.switched': frameworkSwitched,
+  'framework.error': frameworkError,
+  'baseline.saved': baselineSaved,
+  'baseline.compared': baselineCompared,
+  'system.health': systemHealth,
+  'system.error': systemError,
+} satisfies Record<string, t.TObject>;
+
+export type EventType = keyof typeof eventDataSchemas;
 
 /** Every event type and the shape of its `data`. */
-export interface EventDataMap {
-  'test.started': TestStartedData;
-  'test.progress': TestProgressData;
-  'test.result': TestResultData;
-  'test.failed': TestFailedData;
-  'test.output': TestOutputData;
-  'test.completed': TestCompletedData;
-  'performance.metrics': PerformanceMetricsData;
-  'performance.bottleneck': PerformanceBottleneckData;
-  'performance.leak': PerformanceLeakData;
-  'coverage.started': CoverageStartedData;
-  'coverage.progress': CoverageProgressData;
-  'coverage.completed': CoverageCompletedData;
-  'coverage.threshold': CoverageThresholdData;
-  'framework.detected': FrameworkDetectedData;
-  'framework.switched': FrameworkSwitchedData;
-  'framework.error': FrameworkErrorData;
-  'baseline.saved': BaselineSavedData;
-  'baseline.compared': BaselineComparedData;
-  'system.health': SystemHealthData;
-  'system.error': SystemErrorData;
-}
+export type EventDataMap = { [K in EventType]: t.Static<(typeof eventDataSchemas)[K]> };
 
-export type EventType = keyof EventDataMap;
-
-/** Typed as a Record so adding an event type without listing it here fails to compile. */
-const EVENT_TYPE_TABLE: Record<EventType, true> = {
-  'test.started': true,
-  'test.progress': true,
-  'test.result': true,
-  'test.failed': true,
-  'test.output': true,
-  'test.completed': true,
-  'performance.metrics': true,
-  'performance.bottleneck': true,
-  'performance.leak': true,
-  'coverage.started': true,
-  'coverage.progress': true,
-  'coverage.completed': true,
-  'coverage.threshold': true,
-  'framework.detected': true,
-  'framework.switched': true,
-  'framework.error': true,
-  'baseline.saved': true,
-  'baseline.compared': true,
-  'system.health': true,
-  'system.error': true,
-};
-
-export const EVENT_TYPES: readonly EventType[] = Object.keys(EVENT_TYPE_TABLE) as EventType[];
+export const EVENT_TYPES: readonly EventType[] = Object.keys(eventDataSchemas) as EventType[];
 
 export function isEventType(value: unknown): value is EventType {
-  return typeof value === 'string' && Object.hasOwn(EVENT_TYPE_TABLE, value);
+  return typeof value === 'string' && Object.hasOwn(eventDataSchemas, value);
 }

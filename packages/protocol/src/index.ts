@@ -5,4 +5,15 @@ export * from './failure-summary.js';
 export * from './messages.js';
 export * from './run-state.js';
 export * from './schema.js';
+export type {
+  Schema,
+  SchemaType,
+  Static,
+  StaticProps,
+  TEnum,
+  TObject,
+  TOptional,
+  TSchema,
+} from './schema-builder.js';
 export * from './subscription.js';
+export * from './validate.js';

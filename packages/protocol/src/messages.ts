@@ -14,171 +14,220 @@
  */
 
 import type { PublishedEvent } from './envelope.js';
-import type { RunSnapshot } from './run-state.js';
-import type { Filters } from './subscription.js';
+import { runSnapshotSchema } from './run-state.js';
+import * as t from './schema-builder.js';
+import { filtersSchema } from './subscription.js';
 
-export type MessageId = string | number;
+// The messages are written once, as schemas; their types are derived (`Static`). The records of schemas
+// below are the lists of message types: a message added there is in the unions and the JSON Schema.
 
-export interface SubscribeMessage {
-  type: 'subscribe';
-  id?: MessageId;
-  events?: string[];
-  patterns?: string[];
-  filters?: Filters;
-  /**
-   * Subscribe and resume in one step (a reconnecting client): the missed events matching the new
-   * subscription are replayed before any live event, exactly as a `resume` message would, with no window
-   * in which a live event could overtake the replay.
-   */
-  resume?: { epoch: string; since: number };
-}
-export interface UnsubscribeMessage {
-  type: 'unsubscribe';
-  id?: MessageId;
-  events?: string[];
-  patterns?: string[];
-}
-export interface ResumeMessage {
-  type: 'resume';
-  id?: MessageId;
-  /** The epoch of the broadcaster the client last heard from. */
-  epoch: string;
-  /** The last seq the client received (0 = from the beginning of the history). */
-  since: number;
-}
-export interface SnapshotRequestMessage {
-  type: 'snapshot';
-  id?: MessageId;
-}
-export interface PingMessage {
-  type: 'ping';
-  id?: MessageId;
-}
+const int = t.integer({ minimum: 0 });
+const str = t.string();
+const strs = t.array(str);
 
-export type ClientMessage =
-  | SubscribeMessage
-  | UnsubscribeMessage
-  | ResumeMessage
-  | SnapshotRequestMessage
-  | PingMessage;
+export type MessageId = t.Static<typeof messageId>;
+const messageId = t.union(t.string(), t.number());
+
+// ---------------------------------------------------------------------------------------------------------
+// client -> server
+
+/** Schemas of client -> server messages. */
+export const clientMessageSchemas = {
+  subscribe: t.object({
+    type: t.literal('subscribe'),
+    id: t.optional(messageId),
+    events: t.optional(strs),
+    patterns: t.optional(strs),
+    filters: t.optional(filtersSchema),
+    /**
+     * Subscribe and resume in one step (a reconnecting client): the missed events matching the new
+     * subscription are replayed before any live event, exactly as a `resume` message would, with no window
+     * in which a live event could overtake the replay.
+     */
+    resume: t.optional(t.object({ epoch: str, since: int })),
+  }),
+  unsubscribe: t.object({
+    type: t.literal('unsubscribe'),
+    id: t.optional(messageId),
+    events: t.optional(strs),
+    patterns: t.optional(strs),
+  }),
+  resume: t.object({
+    type: t.literal('resume'),
+    id: t.optional(messageId),
+    /** The epoch of the broadcaster the client last heard from. */
+    epoch: str,
+    /** The last seq the client received (0 = from the beginning of the history). */
+    since: int,
+  }),
+  snapshot: t.object({ type: t.literal('snapshot'), id: t.optional(messageId) }),
+  ping: t.object({ type: t.literal('ping'), id: t.optional(messageId) }),
+};
+
+export interface SubscribeMessage extends t.Static<typeof clientMessageSchemas.subscribe> {}
+export interface UnsubscribeMessage extends t.Static<typeof clientMessageSchemas.unsubscribe> {}
+export interface ResumeMessage extends t.Static<typeof clientMessageSchemas.resume> {}
+export interface SnapshotRequestMessage extends t.Static<typeof clientMessageSchemas.snapshot> {}
+export interface PingMessage extends t.Static<typeof clientMessageSchemas.ping> {}
+
+export type ClientMessage = StaticOf<typeof clientMessageSchemas>;
+
+// ---------------------------------------------------------------------------------------------------------
+// publisher -> owner
+
+/** Schema of the message a joining publisher sends to the owner. */
+export const publishMessageSchema = t.object({
+  type: t.literal('publish'),
+  /** Batch id; the owner acknowledges with `published` carrying the same id. */
+  id: int,
+  /** Each event's `data` is checked against its type's schema on arrival (`validatePublishedEvent`). */
+  events: t.array(
+    t.object({
+      type: str,
+      runId: str,
+      timestamp: t.optional(str),
+      data: t.record(),
+    }),
+  ),
+});
 
 /** Sent by a joining broadcaster (another test process) to the owner over an authenticated `/ws`. */
-export interface PublishMessage {
-  type: 'publish';
-  /** Batch id; the owner acknowledges with `published` carrying the same id. */
-  id: number;
+export interface PublishMessage extends Omit<t.Static<typeof publishMessageSchema>, 'events'> {
   events: PublishedEvent[];
 }
+
+/** Schema of the message a publisher sends to re-seed its open runs after the owner changed. */
+export const runsMessageSchema = t.object({
+  type: t.literal('runs'),
+  id: int,
+  runs: t.array(runSnapshotSchema),
+});
+
 /**
  * Sent by a publisher after the owner changed (takeover, or joining a new owner): the state of its open
  * runs, merged into the owner's run state so `snapshot` stays complete. Acknowledged with `published`.
  */
-export interface RunsMessage {
-  type: 'runs';
-  id: number;
-  runs: RunSnapshot[];
-}
+export interface RunsMessage extends t.Static<typeof runsMessageSchema> {}
 export type PublisherMessage = PublishMessage | RunsMessage;
 
-export interface RunBrief {
-  runId: string;
-  framework: string;
-  project?: string;
-  status: 'running' | 'completed';
-}
+// ---------------------------------------------------------------------------------------------------------
+// server -> client
 
-export interface ConnectionEstablishedMessage {
-  type: 'connection.established';
-  server: 'testwire';
-  protocol: number;
-  version: string;
-  epoch: string;
-  /** Latest seq of this epoch (0 before the first event). */
-  seq: number;
-  connectionId: string;
-  runs: RunBrief[];
-  /** The subscription taken from the URL query, if any. */
-  subscription?: SubscriptionDescription;
-  heartbeatMs?: number;
-}
-export interface SubscriptionDescription {
-  events: string[];
-  patterns: string[];
-  excluded: string[];
-  entries: { events: string[]; patterns: string[]; filters?: Filters }[];
-}
-export interface SubscribedMessage extends SubscriptionDescription {
-  type: 'subscribed';
-  id?: MessageId;
-}
-export interface UnsubscribedMessage extends SubscriptionDescription {
-  type: 'unsubscribed';
-  id?: MessageId;
-}
-export interface PongMessage {
-  type: 'pong';
-  id?: MessageId;
-  timestamp: string;
-}
-export interface ErrorMessage {
-  type: 'error';
-  code: ErrorCode;
-  message: string;
-  id?: MessageId;
-}
-export interface ResumedMessage {
-  type: 'resumed';
-  id?: MessageId;
-  epoch: string;
-  since: number;
-  /** How many events were replayed before this message. */
-  replayed: number;
-  seq: number;
-}
-export interface ResumeFailedMessage {
-  type: 'resume.failed';
-  id?: MessageId;
-  /**
-   * `ALREADY_LIVE`: a standalone `resume` arrived after live events past `since` were sent on this
-   * connection, so the missed events before them can no longer come in order (resume inside `subscribe`,
-   * or in the `/ws` URL, to avoid this).
-   */
-  reason: 'EPOCH_CHANGED' | 'HISTORY_EVICTED' | 'FUTURE_SEQ' | 'ALREADY_LIVE';
-  message: string;
-  /** The broadcaster's current epoch; a `snapshot` of it follows. */
-  epoch: string;
-  since: number;
-  oldestSeq: number;
-}
-export interface SnapshotMessage {
-  type: 'snapshot';
-  id?: MessageId;
-  epoch: string;
-  /** Every event up to and including this seq is reflected in `runs`. */
-  seq: number;
-  runs: RunSnapshot[];
-}
-export interface PublishedMessage {
-  type: 'published';
-  id: number;
-  /** seq given to the last event of the batch. */
-  seq: number;
-  /** Events of the batch the owner refused (with why), if any. */
-  rejected?: { index: number; error: string }[];
-}
+export interface RunBrief extends t.Static<typeof runBrief> {}
+const runBrief = t.object({
+  runId: str,
+  framework: str,
+  project: t.optional(str),
+  status: t.enumOf(['running', 'completed']),
+});
 
-export type ServerMessage =
-  | ConnectionEstablishedMessage
-  | SubscribedMessage
-  | UnsubscribedMessage
-  | PongMessage
-  | ErrorMessage
-  | ResumedMessage
-  | ResumeFailedMessage
-  | SnapshotMessage
-  | PublishedMessage;
+export interface SubscriptionDescription extends t.StaticProps<typeof subscriptionDescription> {}
+const subscriptionDescription = {
+  events: strs,
+  patterns: strs,
+  excluded: strs,
+  entries: t.array(
+    t.object({
+      events: strs,
+      patterns: strs,
+      filters: t.optional(filtersSchema),
+      excluded: t.optional(strs),
+    }),
+  ),
+};
+
+/** Schemas of server -> client messages (and `published`, the owner's answer to a publisher). */
+export const serverMessageSchemas = {
+  'connection.established': t.object({
+    type: t.literal('connection.established'),
+    server: t.literal('testwire'),
+    protocol: int,
+    version: str,
+    epoch: str,
+    /** Latest seq of this epoch (0 before the first event). */
+    seq: int,
+    connectionId: str,
+    runs: t.array(runBrief),
+    /** The subscription taken from the URL query, if any. */
+    subscription: t.optional(t.object(subscriptionDescription)),
+    heartbeatMs: t.optional(int),
+  }),
+  subscribed: t.object({
+    type: t.literal('subscribed'),
+    id: t.optional(messageId),
+    ...subscriptionDescription,
+  }),
+  unsubscribed: t.object({
+    type: t.literal('unsubscribed'),
+    id: t.optional(messageId),
+    ...subscriptionDescription,
+  }),
+  pong: t.object({ type: t.literal('pong'), id: t.optional(messageId), timestamp: str }),
+  error: t.object({
+    type: t.literal('error'),
+    code: t.string<ErrorCode>(),
+    message: str,
+    id: t.optional(messageId),
+  }),
+  resumed: t.object({
+    type: t.literal('resumed'),
+    id: t.optional(messageId),
+    epoch: str,
+    since: int,
+    /** How many events were replayed before this message. */
+    replayed: int,
+    seq: int,
+  }),
+  'resume.failed': t.object({
+    type: t.literal('resume.failed'),
+    id: t.optional(messageId),
+    /**
+     * `ALREADY_LIVE`: a standalone `resume` arrived after live events past `since` were sent on this
+     * connection, so the missed events before them can no longer come in order (resume inside `subscribe`,
+     * or in the `/ws` URL, to avoid this).
+     */
+    reason: t.enumOf(['EPOCH_CHANGED', 'HISTORY_EVICTED', 'FUTURE_SEQ', 'ALREADY_LIVE']),
+    message: str,
+    /** The broadcaster's current epoch; a `snapshot` of it follows. */
+    epoch: str,
+    since: int,
+    oldestSeq: int,
+  }),
+  snapshot: t.object({
+    type: t.literal('snapshot'),
+    id: t.optional(messageId),
+    epoch: str,
+    /** Every event up to and including this seq is reflected in `runs`. */
+    seq: int,
+    runs: t.array(runSnapshotSchema),
+  }),
+  published: t.object({
+    type: t.literal('published'),
+    id: int,
+    /** seq given to the last event of the batch. */
+    seq: int,
+    /** Events of the batch the owner refused (with why), if any. */
+    rejected: t.optional(t.array(t.object({ index: int, error: str }))),
+  }),
+};
+
+export interface ConnectionEstablishedMessage
+  extends t.Static<(typeof serverMessageSchemas)['connection.established']> {}
+export interface SubscribedMessage extends t.Static<typeof serverMessageSchemas.subscribed> {}
+export interface UnsubscribedMessage extends t.Static<typeof serverMessageSchemas.unsubscribed> {}
+export interface PongMessage extends t.Static<typeof serverMessageSchemas.pong> {}
+export interface ErrorMessage extends t.Static<typeof serverMessageSchemas.error> {}
+export interface ResumedMessage extends t.Static<typeof serverMessageSchemas.resumed> {}
+export interface ResumeFailedMessage extends t.Static<(typeof serverMessageSchemas)['resume.failed']> {}
+export interface SnapshotMessage extends t.Static<typeof serverMessageSchemas.snapshot> {}
+export interface PublishedMessage extends t.Static<typeof serverMessageSchemas.published> {}
+
+export type ServerMessage = StaticOf<typeof serverMessageSchemas>;
 
 export type ServerMessageType = ServerMessage['type'];
+
+/** The union of the types of a record of schemas. */
+type StaticOf<R extends Record<string, t.TSchema>> = { [K in keyof R]: t.Static<R[K]> }[keyof R];
 
 /** Stable error codes of `error` messages. */
 export type ErrorCode =
@@ -220,22 +269,10 @@ export const CloseCodes = {
   LAGGING: 4008,
 } as const;
 
-const SERVER_MESSAGE_TYPES: Record<ServerMessageType, true> = {
-  'connection.established': true,
-  subscribed: true,
-  unsubscribed: true,
-  pong: true,
-  error: true,
-  resumed: true,
-  'resume.failed': true,
-  snapshot: true,
-  published: true,
-};
-
 /** True for protocol messages (as opposed to event envelopes): their types never collide with event types. */
 export function isServerMessage(value: unknown): value is ServerMessage {
   const type = (value as { type?: unknown } | null)?.type;
-  return typeof type === 'string' && Object.hasOwn(SERVER_MESSAGE_TYPES, type);
+  return typeof type === 'string' && Object.hasOwn(serverMessageSchemas, type);
 }
 
 export type ParseResult =

@@ -6,65 +6,87 @@
  * model a terminal monitor or dashboard renders). Isomorphic.
  */
 import type { EventEnvelope } from './envelope.js';
-import type { CoverageTotals, Framework, RunInfo, TestError, TestStatus, TestSummary } from './events.js';
+import {
+  coverageTotalsSchema,
+  type Framework,
+  runInfoSchema,
+  testErrorSchema,
+  testStatusSchema,
+  testSummarySchema,
+} from './events.js';
+import * as t from './schema-builder.js';
 
-export interface TestState {
-  id: string;
-  titlePath: string[];
-  testName: string;
-  suite: string;
-  file: string;
-  line?: number;
-  status: TestStatus | 'running';
-  duration?: number;
-  attempt: number;
-  flaky?: boolean;
-  willRetry?: boolean;
-  error?: TestError;
-  project?: string;
+// The shapes below travel in `snapshot` (server) and `runs` (publisher) messages: schemas, types derived.
+const int = t.integer({ minimum: 0 });
+const str = t.string();
+
+export interface TestState extends t.Static<typeof testStateSchema> {}
+export const testStateSchema = t.object({
+  id: str,
+  titlePath: t.array(str),
+  testName: str,
+  suite: str,
+  file: str,
+  line: t.optional(int),
+  status: t.enumOf([...testStatusSchema.enum, 'running']),
+  duration: t.optional(t.number()),
+  attempt: int,
+  flaky: t.optional(t.boolean()),
+  willRetry: t.optional(t.boolean()),
+  error: t.optional(testErrorSchema),
+  project: t.optional(str),
   /** seq of the event that last changed this test. */
-  seq: number;
-}
+  seq: int,
+});
 
-export interface RunCounts {
-  passed: number;
-  failed: number;
-  skipped: number;
-  todo: number;
-  flaky: number;
+export interface RunCounts extends t.Static<typeof runCountsSchema> {}
+export const runCountsSchema = t.object({
+  passed: int,
+  failed: int,
+  skipped: int,
+  todo: int,
+  flaky: int,
   /** Tests with a final result. */
-  completed: number;
+  completed: int,
   /**
    * Tests whose latest attempt failed and will be retried: neither failed nor completed yet. Absent from
    * snapshots of producers before it existed (read it as 0).
    */
-  retrying: number;
-}
+  retrying: t.optional(int),
+});
 
-export interface RunSnapshot {
-  runId: string;
-  framework: Framework;
-  project?: string;
-  run?: RunInfo;
-  status: 'running' | 'completed';
+export interface RunSnapshot extends t.Static<typeof runSnapshotSchema> {}
+export const runSnapshotSchema = t.object({
+  runId: str,
+  framework: t.string<Framework>(),
+  project: t.optional(str),
+  run: t.optional(runInfoSchema),
+  status: t.enumOf(['running', 'completed']),
   /** ISO timestamps */
-  startedAt?: string;
-  completedAt?: string;
-  totalTests: number;
-  totalKnown: boolean;
-  testFiles: string[];
-  counts: RunCounts;
+  startedAt: t.optional(str),
+  completedAt: t.optional(str),
+  totalTests: int,
+  totalKnown: t.boolean(),
+  testFiles: t.array(str),
+  counts: runCountsSchema,
   /** The test running now, as last announced by test.progress. */
-  current?: { id?: string; testName?: string; file?: string };
+  current: t.optional(t.object({ id: t.optional(str), testName: t.optional(str), file: t.optional(str) })),
   /** Latest state of every test, in first-seen order. */
-  tests: TestState[];
+  tests: t.array(testStateSchema),
   /** Failures outside tests (files that could not run, hooks, unhandled errors). */
-  errors: { scope: string; file?: string; testName?: string; error: TestError }[];
-  summary?: TestSummary;
-  coverage?: CoverageTotals;
+  errors: t.array(
+    t.object({
+      scope: str,
+      file: t.optional(str),
+      testName: t.optional(str),
+      error: testErrorSchema,
+    }),
+  ),
+  summary: t.optional(testSummarySchema),
+  coverage: t.optional(coverageTotalsSchema),
   /** seq of the last event applied to this run. */
-  lastSeq: number;
-}
+  lastSeq: int,
+});
 
 export interface RunStateOptions {
   /** Completed runs kept (oldest dropped first). Running runs are never dropped. Default 100. */
@@ -74,7 +96,7 @@ export interface RunStateOptions {
 /** How many ids of evicted runs are remembered, so late events of an evicted run do not revive it. */
 const EVICTED_MEMORY = 1000;
 
-const emptyCounts = (): RunCounts => ({
+const emptyCounts = (): Required<RunCounts> => ({
   passed: 0,
   failed: 0,
   skipped: 0,
@@ -84,8 +106,10 @@ const emptyCounts = (): RunCounts => ({
   retrying: 0,
 });
 
-interface MutableRun extends Omit<RunSnapshot, 'tests'> {
+interface MutableRun extends Omit<RunSnapshot, 'tests' | 'counts'> {
   tests: Map<string, TestState>;
+  /** `retrying` is always counted here (it is optional on the wire only). */
+  counts: Required<RunCounts>;
 }
 
 export class RunStateStore {

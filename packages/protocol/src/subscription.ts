@@ -37,9 +37,17 @@
  *   - unsubscribe `*` (in events or patterns) removes everything
  */
 
-export type FilterPrimitive = string | number | boolean | null;
-export type FilterValue = FilterPrimitive | FilterPrimitive[];
-export type Filters = Record<string, FilterValue>;
+import * as t from './schema-builder.js';
+
+export type FilterPrimitive = t.Static<typeof filterPrimitive>;
+const filterPrimitive = t.union(t.string(), t.number(), t.boolean(), t.null());
+export type FilterValue = t.Static<typeof filterValue>;
+const filterValue = t.union(filterPrimitive, t.array(filterPrimitive));
+/** Filters of a subscription, as they travel in `subscribe` and in the descriptions the server sends. */
+export type Filters = t.Static<typeof filtersSchema>;
+export const filtersSchema = t.record(filterValue, {
+  description: 'data field (dot path) -> value or any-of array; runId matches the envelope',
+});
 
 export interface SubscribeRequest {
   events?: string[];

@@ -1,0 +1,134 @@
+/**
+ * The small, eval-free validator of the runtime guards: checks a value against a schema of the catalog
+ * (the subset of JSON Schema `schema-builder.ts` produces: type (one or a list), properties, required, items,
+ * additionalProperties, enum, minimum). Numbers must be finite (NaN and Infinity do not survive JSON).
+ */
+import type { Schema } from './schema-builder.js';
+
+const typeOf = (value: unknown): string => {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return 'non-finite number';
+    return Number.isInteger(value) ? 'integer' : 'number';
+  }
+  return typeof value;
+};
+
+const accepts = (expected: string, actual: string): boolean =>
+  expected === actual || (expected === 'number' && actual === 'integer');
+
+/**
+ * Checks `value` against `schema`; returns `undefined` when it conforms, or a message naming the first
+ * offending path (e.g. `data.summary.passed: expected integer, got string`).
+ *
+ * Runs for every event an owner receives from a publisher: the walk allocates nothing while the value
+ * conforms (paths and messages are built only for the failure).
+ */
+export function validateSchema(schema: Schema, value: unknown, path = ''): string | undefined {
+  const failure = compile(schema)(value);
+  if (!failure) return undefined;
+  let at = path;
+  for (let i = failure.segments.length - 1; i >= 0; i--) {
+    const segment = failure.segments[i] as string | number;
+    at = typeof segment === 'number' ? `${at}[${segment}]` : at ? `${at}.${segment}` : segment;
+  }
+  return failure.message(at);
+}
+
+interface Failure {
+  /** Keys and indexes from the offending value up to the root (innermost first). */
+  segments: (string | number)[];
+  message: (path: string) => string;
+}
+
+type Check = (value: unknown) => Failure | undefined;
+
+/**
+ * Each schema object is compiled once into a closure over its own fields: a generic walk reads `type`,
+ * `enum`, `properties`… off schema objects of every shape (megamorphic, several µs per event); a closure
+ * per schema sees one shape.
+ */
+const compiled = new WeakMap<Schema, Check>();
+
+function compile(schema: Schema): Check {
+  const known = compiled.get(schema);
+  if (known) return known;
+  const types =
+    schema.type === undefined ? undefined : Array.isArray(schema.type) ? schema.type : [schema.type];
+  const allowed = schema.enum;
+  const minimum = schema.minimum;
+  const required = schema.required ?? [];
+  const listed = schema.properties ?? {};
+  const itemsSchema = schema.items;
+  const extraSchema = schema.additionalProperties;
+  // Sub-schemas compile on first use (a schema may contain itself).
+  let properties: (readonly [string, Check])[] | undefined;
+  let items: Check | undefined;
+  let extra: Check | undefined;
+
+  const fn: Check = (value) => {
+    const actual = typeOf(value);
+    if (types !== undefined) {
+      let ok = false;
+      for (let i = 0; i < types.length; i++) if (accepts(types[i] as string, actual)) ok = true;
+      if (!ok) return fail((path) => `${path || 'value'}: expected ${types.join(' or ')}, got ${actual}`);
+    }
+    if (allowed && !allowed.includes(value as never)) {
+      return fail(
+        (path) =>
+          `${path || 'value'}: expected one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(value)}`,
+      );
+    }
+    if (minimum !== undefined && typeof value === 'number' && value < minimum) {
+      return fail((path) => `${path || 'value'}: must be >= ${minimum}, got ${value}`);
+    }
+    if (actual === 'object') {
+      const record = value as Record<string, unknown>;
+      for (let i = 0; i < required.length; i++) {
+        const key = required[i] as string;
+        if (record[key] === undefined)
+          return within(
+            fail((path) => `${path}: required`),
+            key,
+          );
+      }
+      properties ??= Object.entries(listed).map(([key, sub]) => [key, compile(sub)] as const);
+      for (let i = 0; i < properties.length; i++) {
+        const [key, sub] = properties[i] as readonly [string, Check];
+        const item = record[key];
+        if (item === undefined) continue;
+        const failure = sub(item);
+        if (failure) return within(failure, key);
+      }
+      if (extraSchema) {
+        extra ??= compile(extraSchema);
+        for (const key in record) {
+          if (!Object.hasOwn(record, key) || Object.hasOwn(listed, key) || record[key] === undefined)
+            continue;
+          const failure = extra(record[key]);
+          if (failure) return within(failure, key);
+        }
+      }
+    } else if (actual === 'array' && itemsSchema) {
+      items ??= compile(itemsSchema);
+      const list = value as unknown[];
+      for (let i = 0; i < list.length; i++) {
+        const failure = items(list[i]);
+        if (failure) return within(failure, i);
+      }
+    }
+    return undefined;
+  };
+  compiled.set(schema, fn);
+  return fn;
+}
+
+function within(failure: Failure, segment: string | number): Failure {
+  failure.segments.push(segment);
+  return failure;
+}
+
+function fail(message: (path: string) => string): Failure {
+  return { segments: [], message };
+}
