@@ -7,10 +7,10 @@
  *     ├─ EADDRINUSE, /status is testwire ──> publisher of that owner (secret file of the same OS user)
  *     └─ held by something else ───────────> warn once, owner of an ephemeral port
  */
-import { claimPort, ownEphemeral } from './claim.js';
+import { claimPort, ownEphemeral } from './join/claim.js';
+import { JoinedBroadcaster, targetFor, targetFromUrl } from './join/publisher.js';
 import { type BroadcasterOptions, resolveOptions } from './options.js';
 import { Owner } from './owner.js';
-import { JoinedBroadcaster, targetFor, targetFromUrl } from './publisher.js';
 import type { Broadcaster } from './types.js';
 
 /**

@@ -20,8 +20,9 @@ import {
   type SnapshotMessage,
   type SubscribeRequest,
 } from '@testwire/protocol';
-import { createEntry, History } from './history.js';
+import { History, type HistoryEntry } from './history.js';
 import { FrameJoiner, type Subscriber } from './subscriber.js';
+import { encodeTextFrame } from './ws-frame.js';
 
 /** An event accepted for ingest: data already serialized (so later mutation by the caller cannot leak in). */
 export interface PendingEvent {
@@ -53,8 +54,6 @@ export class Hub {
 
   private dirty = new Set<Subscriber>();
   private flushScheduled = false;
-  /** Called when a subscriber must go (lagging): the owner closes its transport. */
-  onLagging: (subscriber: Subscriber, gap: { fromSeq: number; toSeq: number }) => void = () => {};
 
   constructor(options: HubOptions) {
     this.history = new History(options.historyMaxEvents, options.historyMaxBytes);
@@ -267,7 +266,7 @@ export class Hub {
     } as { type: string });
   };
 
-  /** Tells a subscriber where its gap is (SUBSCRIBER_LAGGING), then has the owner close it. */
+  /** Tells a subscriber where its gap is (SUBSCRIBER_LAGGING), then closes its transport. */
   lag(subscriber: Subscriber, gap: { fromSeq: number; toSeq: number }): void {
     if (subscriber.mode === 'closed') return;
     this.lagged++;
@@ -278,8 +277,17 @@ export class Hub {
     subscriber.mode = 'closed';
     this.subscribers.delete(subscriber);
     this.dirty.delete(subscriber);
-    this.onLagging(subscriber, gap);
+    subscriber.transport.endLagging();
   }
+}
+
+/**
+ * Builds the entry of an ingested event: the JSON is encoded once, straight into its WebSocket frame, so
+ * the frame costs no copy and no memory beyond its 2-10 header bytes.
+ */
+function createEntry(envelope: EventEnvelope, json: string): HistoryEntry {
+  const { frame, payload } = encodeTextFrame(json);
+  return { envelope, frame: payload, ws: frame };
 }
 
 /** The `system.error` envelope a lagging subscriber receives last (seq 0: it is not part of the stream). */

@@ -25,13 +25,14 @@ import {
   RunStateStore,
 } from '@testwire/protocol';
 import WebSocket from 'ws';
-import { isLoopbackHost } from './auth.js';
+import { isLoopbackHost } from '../auth.js';
+import { closed, endpointUrls } from '../http-util.js';
+import type { ResolvedOptions } from '../options.js';
+import type { Owner } from '../owner.js';
+import { settledBy, sleep } from '../timers.js';
+import type { Broadcaster, FlushResult } from '../types.js';
 import { claimPort, ownEphemeral } from './claim.js';
-import type { ResolvedOptions } from './options.js';
-import type { Owner } from './owner.js';
-import { urlHost } from './owner.js';
 import { PUBLISHER_HEADER, readSecret } from './secret.js';
-import type { Broadcaster, FlushResult } from './types.js';
 
 const BATCH_EVENTS = 1000;
 const BATCH_BYTES = 512 * 1024;
@@ -90,23 +91,12 @@ export function targetFromUrl(url: string): JoinTarget {
 }
 
 export function targetFor(host: string, port: number): JoinTarget {
-  return {
-    host,
-    port,
-    url: `http://${urlHost(host)}:${port}`,
-    wsUrl: `ws://${urlHost(host)}:${port}/ws`,
-    canTakeOver: true,
-  };
+  return { host, port, ...endpointUrls(host, port), canTakeOver: true };
 }
 
 const zeroMask = (mask: Buffer): void => {
   mask.fill(0);
 };
-
-const sleepUnref = (ms: number): Promise<void> =>
-  new Promise((r) => {
-    setTimeout(r, ms).unref();
-  });
 
 export class JoinedBroadcaster implements Broadcaster {
   private owner?: Owner;
@@ -444,7 +434,7 @@ export class JoinedBroadcaster implements Broadcaster {
     try {
       for (let attempt = 0; !this.closing && !this.owner && !this.ws; attempt++) {
         // Jitter so that of several publishers one binds first and the others find it.
-        await sleepUnref(
+        await sleep(
           attempt === 0 ? Math.random() * 25 : Math.min(1000, 40 * 2 ** attempt) * (0.5 + Math.random()),
         );
         if (this.closing || this.owner || this.ws) break;
@@ -557,17 +547,8 @@ export class JoinedBroadcaster implements Broadcaster {
       const ws = this.ws;
       this.ws = undefined;
       if (ws) {
-        await new Promise<void>((resolvePromise) => {
-          const timer = setTimeout(() => {
-            ws.terminate();
-            resolvePromise();
-          }, 500);
-          ws.once('close', () => {
-            clearTimeout(timer);
-            resolvePromise();
-          });
-          ws.close(1000, 'Publisher done');
-        });
+        ws.close(1000, 'Publisher done');
+        if (!(await settledBy(closed(ws), Date.now() + 500))) ws.terminate();
       }
       if (this.owner) await (this.owner as Owner).close({ timeoutMs });
     } finally {

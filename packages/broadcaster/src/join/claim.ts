@@ -3,8 +3,10 @@
  * else does (warn once, own an ephemeral port instead).
  */
 import { request } from 'node:http';
-import type { ResolvedOptions } from './options.js';
-import { Owner, type OwnerInternals, urlHost } from './owner.js';
+import { urlHost } from '../http-util.js';
+import type { ResolvedOptions } from '../options.js';
+import { Owner, type OwnerInternals } from '../owner.js';
+import { sleep } from '../timers.js';
 
 /**
  * `timeout`: the port took the connection but did not answer in time. On a loaded machine that is most
@@ -83,7 +85,8 @@ export async function claimPort(options: ResolvedOptions, internals: OwnerIntern
     if (probe === 'testwire' || probe === 'timeout') return { kind: 'testwire' };
     // Refused right after EADDRINUSE: the holder is going away (or still starting); look again shortly.
     if (probe === 'unreachable' && attempt < 3) {
-      await sleep(20 + Math.random() * 30);
+      // Ref'd: the caller awaits the claim and must not be cut short; always short.
+      await sleep(20 + Math.random() * 30, { ref: true });
       continue;
     }
     return { kind: 'foreign', reason: 'the port is in use by something that is not a testwire broadcaster' };
@@ -107,9 +110,3 @@ export async function ownEphemeral(
   }
   return owner;
 }
-
-export const sleep = (ms: number): Promise<void> =>
-  new Promise((r) => {
-    // Ref'd on purpose: callers await it and must not be cut short; always short.
-    setTimeout(r, ms);
-  });
