@@ -7,5 +7,5 @@ export { probeTestwire } from './join/claim.js';
 export { PUBLISHER_HEADER, secretPath } from './join/secret.js';
 export { type BroadcasterOptions, type Logger, OptionsError, resolveOptions } from './options.js';
 export { formatSseComment, formatSseEvent, parseLastEventId, type SseMessage } from './sse.js';
-export type { Broadcaster, FlushResult } from './types.js';
+export type { Broadcaster, FlushResult, GetBroadcaster } from './types.js';
 export { VERSION } from './version.js';

@@ -16,6 +16,7 @@ import { Hub, type PendingEvent } from './hub.js';
 import { Introspection } from './introspection.js';
 import { PublisherIngress } from './join/ingress.js';
 import type { ResolvedOptions } from './options.js';
+import { Signal } from './signal.js';
 import { SseEndpoint } from './sse-connection.js';
 import { settledBy } from './timers.js';
 import type { Broadcaster, FlushResult } from './types.js';
@@ -47,8 +48,7 @@ export class Owner implements Broadcaster {
   private readonly droppedEvents = new EventTally();
   private warnedInvalid = false;
   private warnedFull = false;
-  /** Called once closed (getBroadcaster forgets its singleton). */
-  onClose?: () => void;
+  private readonly closedSignal = new Signal();
 
   private constructor(
     readonly options: ResolvedOptions,
@@ -290,6 +290,11 @@ export class Owner implements Broadcaster {
   // ---------------------------------------------------------------------------------------------------
   // Shutdown
 
+  /** Calls `listener` once close() has finished (getBroadcaster forgets its instance). Returns the unbind function. */
+  onClose(listener: () => void): () => void {
+    return this.closedSignal.on(listener);
+  }
+
   /**
    * Close 1001 to every WebSocket, end SSE streams, wait for pending frames (bounded), then terminate what
    * is left and close the server. Idempotent.
@@ -315,6 +320,6 @@ export class Owner implements Broadcaster {
     this.sse.terminate();
     this.server.closeAllConnections();
     await settledBy(serverClosed, deadline);
-    this.onClose?.();
+    this.closedSignal.emit();
   }
 }

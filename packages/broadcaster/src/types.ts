@@ -1,4 +1,9 @@
+/**
+ * The public types of a broadcaster, as a reporter uses it. A package that loads this one lazily (reporter-core
+ * requires it on first use) imports them with `import type`, which loads nothing.
+ */
 import type { EventCounts, PublishedEvent } from '@testwire/protocol';
+import type { BroadcasterOptions } from './options.js';
 
 /** A running broadcaster: the owner of the port, or a publisher joined to the owner. */
 export interface Broadcaster {
@@ -37,3 +42,6 @@ export interface FlushResult {
   /** Every event this broadcaster dropped since it started (a bounded queue was full, refused, after close). */
   dropped: EventCounts;
 }
+
+/** The type of `getBroadcaster`: the one entry point a reporter calls. */
+export type GetBroadcaster = (options?: BroadcasterOptions) => Promise<Broadcaster>;

@@ -29,6 +29,7 @@ import { isLoopbackHost } from '../auth.js';
 import { closed, endpointUrls } from '../http-util.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Owner } from '../owner.js';
+import { Signal } from '../signal.js';
 import { settledBy, sleep } from '../timers.js';
 import type { Broadcaster, FlushResult } from '../types.js';
 import { claimPort, ownEphemeral } from './claim.js';
@@ -123,7 +124,7 @@ export class JoinedBroadcaster implements Broadcaster {
   private pumpImmediate = false;
   private recovering = false;
   private closing?: Promise<void>;
-  onClose?: () => void;
+  private readonly closedSignal = new Signal();
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -428,7 +429,13 @@ export class JoinedBroadcaster implements Broadcaster {
     void this.recover();
   }
 
-  private async recover(): Promise<void> {
+  /**
+   * Finds an owner again, until one is found or this broadcaster closes: jittered retries that bind the port
+   * (take over), or join the testwire owner holding it, or (held by something else) own an ephemeral port.
+   * Runs by itself when the owner's socket closes; getBroadcaster starts it when `url` cannot be reached yet.
+   * Never rejects; a second call while one runs does nothing.
+   */
+  async recover(): Promise<void> {
     if (this.recovering) return;
     this.recovering = true;
     try {
@@ -467,7 +474,6 @@ export class JoinedBroadcaster implements Broadcaster {
       return;
     }
     this.owner = owner;
-    owner.onClose = () => this.onClose?.();
     this.requeue(this.unacked.flatMap((batch) => batch.events));
     this.unacked = [];
     const queued = this.queue;
@@ -523,6 +529,11 @@ export class JoinedBroadcaster implements Broadcaster {
     });
   }
 
+  /** Calls `listener` once close() has finished (getBroadcaster forgets its instance). Returns the unbind function. */
+  onClose(listener: () => void): () => void {
+    return this.closedSignal.on(listener);
+  }
+
   close(options: { timeoutMs?: number } = {}): Promise<void> {
     this.closing ??= this.doClose(options.timeoutMs ?? this.options.closeTimeoutMs);
     return this.closing;
@@ -552,7 +563,7 @@ export class JoinedBroadcaster implements Broadcaster {
       }
       if (this.owner) await (this.owner as Owner).close({ timeoutMs });
     } finally {
-      this.onClose?.();
+      this.closedSignal.emit();
     }
   }
 }
