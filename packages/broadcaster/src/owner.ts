@@ -8,11 +8,13 @@
  *   hub.ts             history, run state, fan-out       (every event goes through hub.ingest)
  */
 import type { Server } from 'node:http';
-import { EventTally, isEventType, type PublishedEvent, type RunSnapshot } from '@testwire/protocol';
+import type { PublishedEvent, RunSnapshot } from '@testwire/protocol';
+import { admit, type SerializedEvent } from './admit.js';
 import { Authenticator } from './auth.js';
+import { Drops } from './drops.js';
 import { createHttpServer } from './http-routes.js';
 import { endpointUrls } from './http-util.js';
-import { Hub, type PendingEvent } from './hub.js';
+import { Hub } from './hub.js';
 import { Introspection } from './introspection.js';
 import { PublisherIngress } from './join/ingress.js';
 import type { ResolvedOptions } from './options.js';
@@ -37,17 +39,14 @@ export class Owner implements Broadcaster {
   private readonly ws: WsEndpoint;
   private readonly sse: SseEndpoint;
   private readonly publishers: PublisherIngress;
-  private pending: PendingEvent[] = [];
+  /** Local publishes, validated and serialized, waiting for the next ingest slice. */
+  private pending: SerializedEvent[] = [];
   private ingestScheduled = false;
   private heartbeat?: NodeJS.Timeout;
   private keepAliveTimer?: NodeJS.Timeout;
   private closing?: Promise<void>;
   private boundPort = 0;
-  private droppedCount = 0;
-  /** The dropped events by run and type, for flush() (the reporter names what its run lost). */
-  private readonly droppedEvents = new EventTally();
-  private warnedInvalid = false;
-  private warnedFull = false;
+  private readonly drops: Drops;
   private readonly closedSignal = new Signal();
 
   private constructor(
@@ -59,6 +58,7 @@ export class Owner implements Broadcaster {
       historyMaxBytes: options.historyMaxBytes,
     });
     if (internals.seedRuns?.length) this.hub.mergeRuns(internals.seedRuns);
+    this.drops = new Drops(options.logger);
     const auth = new Authenticator(options);
     this.ws = new WsEndpoint(this.hub, options);
     this.sse = new SseEndpoint(this.hub, options);
@@ -113,11 +113,8 @@ export class Owner implements Broadcaster {
   get epoch(): string {
     return this.hub.epoch;
   }
-  get seq(): number {
-    return this.hub.seq;
-  }
   get dropped(): number {
-    return this.droppedCount + this.hub.dropped;
+    return this.drops.count;
   }
   get closed(): boolean {
     return this.closing !== undefined;
@@ -135,64 +132,37 @@ export class Owner implements Broadcaster {
   // ---------------------------------------------------------------------------------------------------
   // Ingest
 
+  /**
+   * Validates and serializes the event now (later changes by the caller do not leak in) and queues it for the
+   * next ingest slice. Never throws: what cannot be kept is dropped, counted and told once.
+   */
   publish(event: PublishedEvent): void {
-    try {
-      const e = event as Partial<PublishedEvent> | null;
-      if (this.closing) {
-        this.countDropped(e);
-        return;
-      }
-      if (!e || !isEventType(e.type) || typeof e.runId !== 'string') {
-        this.dropInvalid(
-          e,
-          `expected {type: <event type>, runId: string, data}, got type ${JSON.stringify(e?.type)}`,
-        );
-        return;
-      }
-      const data = e.data ?? {};
-      const dataJson = JSON.stringify(data);
-      if (typeof dataJson !== 'string') {
-        this.dropInvalid(e, `${e.type}: data is not JSON-serializable`);
-        return;
-      }
-      if (this.pending.length >= MAX_PENDING) {
-        this.countDropped(e);
-        if (!this.warnedFull) {
-          this.warnedFull = true;
-          this.options.logger.warn(
-            `testwire: dropping events: more than ${MAX_PENDING} were published before the broadcaster could take them in; they will be missing from the stream`,
-          );
-        }
-        return;
-      }
-      this.pending.push({
-        type: e.type,
-        runId: e.runId,
-        timestamp: typeof e.timestamp === 'string' ? e.timestamp : new Date().toISOString(),
-        data,
-        dataJson,
-      });
-      if (!this.ingestScheduled) {
-        this.ingestScheduled = true;
-        setImmediate(this.ingestPending);
-      }
-    } catch (error) {
-      this.dropInvalid(event, `${(event as { type?: string })?.type}: ${(error as Error).message}`);
+    if (this.closing) {
+      this.drops.add(event);
+      return;
     }
-  }
-
-  private countDropped(event: Partial<PublishedEvent> | null | undefined): void {
-    this.droppedCount++;
-    this.droppedEvents.add(event?.runId, event?.type);
-  }
-
-  private dropInvalid(event: Partial<PublishedEvent> | null | undefined, why: string): void {
-    this.countDropped(event);
-    if (this.warnedInvalid) return;
-    this.warnedInvalid = true;
-    this.options.logger.warn(
-      `testwire: dropped an event that cannot be sent (${why}); further ones are dropped silently`,
-    );
+    const admission = admit(event);
+    if (!admission.ok) {
+      this.drops.add(event);
+      this.drops.warnOnce(
+        'invalid',
+        `testwire: dropped an event that cannot be sent (${admission.error}); further ones are dropped silently`,
+      );
+      return;
+    }
+    if (this.pending.length >= MAX_PENDING) {
+      this.drops.add(event);
+      this.drops.warnOnce(
+        'full',
+        `testwire: dropping events: more than ${MAX_PENDING} were published before the broadcaster could take them in; they will be missing from the stream`,
+      );
+      return;
+    }
+    this.pending.push(admission.event);
+    if (!this.ingestScheduled) {
+      this.ingestScheduled = true;
+      setImmediate(this.ingestPending);
+    }
   }
 
   /**
@@ -206,8 +176,7 @@ export class Owner implements Broadcaster {
     let budget = this.sliceBytes;
     let count = 0;
     while (count < this.pending.length && budget > 0)
-      budget -= (this.pending[count++] as PendingEvent).dataJson.length + 128;
-    if (count === 0) count = 1;
+      budget -= (this.pending[count++] as SerializedEvent).json.length + 32; // + seq and frame header
     const batch = count >= this.pending.length ? this.pending : this.pending.slice(0, count);
     this.pending = count >= this.pending.length ? [] : this.pending.slice(count);
     this.hub.ingest(batch);
@@ -221,36 +190,12 @@ export class Owner implements Broadcaster {
     return Math.max(16 * 1024, Math.min(256 * 1024, this.options.subscriberMaxBytes / 4));
   }
 
-  /** Ingests every queued local event now (order before a publisher batch, close). */
-  private ingestAll(): void {
+  /** Ingests every queued local event now: before a publisher's batch (the order they came in), or at close. */
+  ingestQueued(): void {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
     this.hub.ingest(batch);
-  }
-
-  /** Ingests events from a publisher (already validated). Returns the seq of the last one. */
-  ingestRemote(events: PublishedEvent[]): number {
-    // Keep local order relative to what was published before this batch arrived.
-    this.ingestAll();
-    const pending: PendingEvent[] = [];
-    for (const event of events) {
-      const dataJson = JSON.stringify(event.data);
-      pending.push({
-        type: event.type,
-        runId: event.runId,
-        timestamp: event.timestamp ?? new Date().toISOString(),
-        data: event.data,
-        dataJson,
-      });
-    }
-    return this.hub.ingest(pending);
-  }
-
-  /** Merges a publisher's open runs into the run state, after the local events published before. */
-  mergeRuns(runs: RunSnapshot[]): void {
-    this.ingestAll();
-    this.hub.mergeRuns(runs);
   }
 
   /**
@@ -261,13 +206,13 @@ export class Owner implements Broadcaster {
     const deadline = Date.now() + timeoutMs;
     while (this.pending.length > 0) {
       if (Date.now() > deadline) {
-        this.ingestAll();
+        this.ingestQueued();
         break;
       }
       await new Promise<void>((r) => setImmediate(r));
       if (this.pending.length > 0 && !this.ingestScheduled) this.ingestPending();
     }
-    return { delivered: true, pending: {}, dropped: this.droppedEvents.toJSON() };
+    return { delivered: true, pending: {}, dropped: this.drops.counts() };
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -306,7 +251,7 @@ export class Owner implements Broadcaster {
 
   private async doClose(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    this.ingestAll();
+    this.ingestQueued();
     this.hub.flushAll();
     clearInterval(this.heartbeat);
     clearInterval(this.keepAliveTimer);

@@ -3,25 +3,22 @@
  * (or holders of credentials) that joined this owner and publish into its stream.
  *
  *   upgrade /ws?role=publisher&publisherId=…  ── x-testwire-publisher secret | credentials, no browser ──> peer
- *   {type:'publish', id, events} ─> each event validated ─> hub, after the local events queued before it
+ *   {type:'publish', id, events} ─> each event through admit() ─> hub, after the local events queued before it
  *                                 <─ {type:'published', id, seq, rejected?}   (remembered per publisherId)
  *   {type:'runs', id, runs}      ─> merged into the run state  <─ {type:'published', id, seq}
  *   a batch id at or below the last one stored for its publisherId ─> the same ack again, nothing stored
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import {
-  CloseCodes,
-  PROTOCOL_VERSION,
-  type PublishedEvent,
-  type RunSnapshot,
-  validatePublishedEvent,
-} from '@testwire/protocol';
+import { CloseCodes, PROTOCOL_VERSION, type RunSnapshot } from '@testwire/protocol';
 import WebSocket, { type WebSocketServer } from 'ws';
+import { admit, type SerializedEvent } from '../admit.js';
 import { type Authenticator, safeEqual } from '../auth.js';
 import { closed, createWebSocketServer, rejectUpgrade } from '../http-util.js';
+import type { Hub } from '../hub.js';
 import type { ResolvedOptions } from '../options.js';
 import { VERSION } from '../version.js';
+import { readPublisherFrame } from './batch.js';
 import { newSecret, PUBLISHER_HEADER, removeSecret, writeSecret } from './secret.js';
 
 /** Publisher batches may be far larger than a subscriber's frames. */
@@ -52,12 +49,9 @@ export interface PublisherPeer {
 
 /** Where the ingress puts what publishers send: the owner. */
 export interface IngressTarget {
-  readonly epoch: string;
-  readonly seq: number;
-  /** Ingests events from a publisher (validated) after the local ones queued before them; the last seq given. */
-  ingestRemote(events: PublishedEvent[]): number;
-  /** Merges a publisher's open runs into the run state (after the local events queued before them). */
-  mergeRuns(runs: RunSnapshot[]): void;
+  readonly hub: Hub;
+  /** Ingests the local events queued so far: a publisher's batch comes after what was published before it arrived. */
+  ingestQueued(): void;
 }
 
 export class PublisherIngress {
@@ -152,8 +146,8 @@ export class PublisherIngress {
       server: 'testwire',
       protocol: PROTOCOL_VERSION,
       version: VERSION,
-      epoch: this.target.epoch,
-      seq: this.target.seq,
+      epoch: this.target.hub.epoch,
+      seq: this.target.hub.seq,
       connectionId: `p_${this.peers.size}`,
       runs: [],
       heartbeatMs: this.options.heartbeatMs,
@@ -168,36 +162,37 @@ export class PublisherIngress {
         ws.close(CloseCodes.UNSUPPORTED_DATA, 'Binary frames are not supported');
         return;
       }
-      let message: { type?: unknown; id?: unknown; events?: unknown; runs?: unknown };
-      try {
-        message = JSON.parse((data as Buffer).toString('utf8'));
-      } catch {
+      const message = readPublisherFrame((data as Buffer).toString('utf8'));
+      if (!message) {
         send({ type: 'error', code: 'INVALID_JSON', message: 'Publisher message is not valid JSON' });
         return;
       }
-      const id = typeof message?.id === 'number' ? message.id : undefined;
-      const batch = message?.type === 'publish' || message?.type === 'runs';
+      const id = typeof message.id === 'number' ? message.id : undefined;
+      const batch = message.type === 'publish' || message.type === 'runs';
       const record = batch && id !== undefined && publisherId ? this.record(publisherId) : undefined;
+      const { hub } = this.target;
       if (record && id !== undefined && id <= record.lastId) {
         // Already stored (the ack was lost with the previous connection): ack again, ingest nothing.
-        sendText(record.acks.get(id) ?? JSON.stringify({ type: 'published', id, seq: this.target.seq }));
+        sendText(record.acks.get(id) ?? JSON.stringify({ type: 'published', id, seq: hub.seq }));
         return;
       }
-      if (message?.type === 'publish' && id !== undefined && Array.isArray(message.events)) {
-        const accepted: PublishedEvent[] = [];
+      if (message.type === 'publish' && id !== undefined && message.events) {
+        const accepted: SerializedEvent[] = [];
         const rejected: { index: number; error: string }[] = [];
-        message.events.forEach((event, index) => {
-          const result = validatePublishedEvent(event);
-          if (result.ok) accepted.push(result.value);
-          else rejected.push({ index, error: result.error });
+        message.events.forEach(({ value, text }, index) => {
+          const admission = admit(value, text);
+          if (admission.ok) accepted.push(admission.event);
+          else rejected.push({ index, error: admission.error });
         });
-        const seq = this.target.ingestRemote(accepted);
+        this.target.ingestQueued();
+        const seq = hub.ingest(accepted);
         ack(record, id, { type: 'published', id, seq, ...(rejected.length ? { rejected } : {}) });
-      } else if (message?.type === 'runs' && id !== undefined && Array.isArray(message.runs)) {
+      } else if (message.type === 'runs' && id !== undefined && Array.isArray(message.runs)) {
         // A publisher re-seeding its open runs after the owner changed (see publisher.ts).
-        this.target.mergeRuns(message.runs.filter(isRunSnapshot));
-        ack(record, id, { type: 'published', id, seq: this.target.seq });
-      } else if (message?.type === 'ping') {
+        this.target.ingestQueued();
+        hub.mergeRuns(message.runs.filter(isRunSnapshot));
+        ack(record, id, { type: 'published', id, seq: hub.seq });
+      } else if (message.type === 'ping') {
         send({ type: 'pong', timestamp: new Date().toISOString() });
       } else {
         send({

@@ -2,8 +2,8 @@
  * A broadcaster that joined another process's owner: it forwards its events as `publish` batches over an
  * authenticated WebSocket and takes the port over when the owner goes away.
  *
- *   publish() ─> queue (bounded: drop + count) ─> batches {type:'publish', id, events} ─> owner
- *                                                 <─ {type:'published', id, seq, rejected?}
+ *   publish() ─> serialize() ─> queue (bounded: drop + count) ─> batches (batch.ts) ─> owner (validates)
+ *                                                                <─ {type:'published', id, seq, rejected?}
  *   acked events ─> RunStateStore of our own runs (what we re-seed after a takeover)
  *
  *   owner socket closes ─> jittered retries: bind the port (we are the owner now: seeded with our open runs,
@@ -18,20 +18,22 @@ import { randomBytes } from 'node:crypto';
 import {
   addCounts,
   countEvents,
-  EventTally,
-  isEventType,
+  type EventEnvelope,
   type PublishedEvent,
   type RunSnapshot,
   RunStateStore,
 } from '@testwire/protocol';
 import WebSocket from 'ws';
+import { type SerializedEvent, serialize } from '../admit.js';
 import { isLoopbackHost } from '../auth.js';
+import { Drops } from '../drops.js';
 import { closed, endpointUrls } from '../http-util.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Owner } from '../owner.js';
 import { Signal } from '../signal.js';
 import { settledBy, sleep } from '../timers.js';
 import type { Broadcaster, FlushResult } from '../types.js';
+import { publishFrame } from './batch.js';
 import { claimPort, ownEphemeral } from './claim.js';
 import { PUBLISHER_HEADER, readSecret } from './secret.js';
 
@@ -53,19 +55,10 @@ const WINDOW = 8;
  */
 const CONNECT_TIMEOUT_MS = 5000;
 
-interface QueuedEvent {
-  /** `seq` is 0: this is what the RunStateStore of our own runs is fed once the owner acked it. */
-  event: PublishedEvent & { timestamp: string; seq: number };
-  json: string;
-}
-
 interface Inflight {
   kind: 'publish' | 'runs';
-  events: QueuedEvent[];
+  events: SerializedEvent[];
 }
-
-const batchFrame = (id: number, events: readonly QueuedEvent[]): string =>
-  `{"type":"publish","id":${id},"events":[${events.map((e) => e.json).join(',')}]}`;
 
 export interface JoinTarget {
   host: string;
@@ -105,20 +98,17 @@ export class JoinedBroadcaster implements Broadcaster {
   private connectedEpoch?: string;
   /** Epoch of the last owner we published to: a different one needs our open runs first. */
   private lastEpoch?: string;
-  private queue: QueuedEvent[] = [];
+  /** Events serialized, not yet sent. Their envelopes' seq is 0: what our own runs' RunStateStore is fed once acked. */
+  private queue: SerializedEvent[] = [];
   private queueBytes = 0;
   private inflight = new Map<number, Inflight>();
   /** Batches sent to an owner whose connection dropped before it acked them, oldest first. */
-  private unacked: { id: number; events: QueuedEvent[] }[] = [];
+  private unacked: { id: number; events: SerializedEvent[] }[] = [];
   private nextId = 1;
   /** Stable for this broadcaster's lifetime: the owner dedupes re-sent batches by it (see onPublisher). */
   readonly publisherId = randomBytes(12).toString('base64url');
   private readonly store = new RunStateStore({ maxCompletedRuns: 0 });
-  private droppedCount = 0;
-  /** The dropped events by run and type, for flush() (the reporter names what its run lost). */
-  private readonly droppedEvents = new EventTally();
-  private warnedDrop = false;
-  private warnedRejected = false;
+  private readonly drops: Drops;
   private waiters = new Set<() => void>();
   private pumpTimer: ReturnType<typeof setTimeout> | undefined;
   private pumpImmediate = false;
@@ -129,7 +119,9 @@ export class JoinedBroadcaster implements Broadcaster {
   constructor(
     private readonly options: ResolvedOptions,
     private readonly target: JoinTarget,
-  ) {}
+  ) {
+    this.drops = new Drops(options.logger);
+  }
 
   get role(): 'owner' | 'publisher' {
     return this.owner ? 'owner' : 'publisher';
@@ -150,57 +142,54 @@ export class JoinedBroadcaster implements Broadcaster {
     return this.owner?.epoch ?? this.connectedEpoch;
   }
   get dropped(): number {
-    return this.droppedCount + (this.owner?.dropped ?? 0);
+    return this.drops.count + (this.owner?.dropped ?? 0);
   }
   /** True while a WebSocket to the owner is established. */
   get connected(): boolean {
     return this.ws !== undefined;
   }
 
+  /**
+   * Serializes the event now (once: the owner keeps the text) and queues it for the next batch; the owner
+   * validates it. Never throws: what cannot be kept is dropped, counted and told once.
+   */
   publish(event: PublishedEvent): void {
-    try {
-      if (this.owner) {
-        this.owner.publish(event);
-        return;
-      }
-      if (this.closing || !event || !isEventType(event.type) || typeof event.runId !== 'string') {
-        this.countDropped(event);
-        return;
-      }
-      const full = {
-        type: event.type,
-        timestamp: typeof event.timestamp === 'string' ? event.timestamp : new Date().toISOString(),
-        runId: event.runId,
-        data: event.data ?? {},
-      } as QueuedEvent['event'];
-      const json = JSON.stringify(full);
-      // After serializing: seq is not part of what the owner is sent.
-      (full as QueuedEvent['event']).seq = 0;
-      // Run boundaries are admitted beyond the bound (as in reporter-core's buffer): a consumer can live
-      // with a gap, not with a run that never starts or never ends.
-      if (
-        (this.queue.length >= this.options.publisherMaxEvents ||
-          this.queueBytes + json.length > this.options.publisherMaxBytes) &&
-        full.type !== 'test.started' &&
-        full.type !== 'test.completed'
-      ) {
-        this.drop(
-          full,
-          `the queue to ${this.url} is full: ${this.queue.length} events, ${Math.round(this.queueBytes / 1024)} KiB not yet acknowledged`,
-        );
-        return;
-      }
-      this.queue.push({ event: full, json });
-      this.queueBytes += json.length;
-      this.schedulePump();
-    } catch {
-      this.countDropped(event);
+    if (this.owner) {
+      this.owner.publish(event);
+      return;
     }
-  }
-
-  private countDropped(event: Partial<PublishedEvent> | null | undefined, count = 1): void {
-    this.droppedCount += count;
-    this.droppedEvents.add(event?.runId, event?.type, count);
+    if (this.closing) {
+      this.drops.add(event);
+      return;
+    }
+    const serialized = serialize(event);
+    if (!serialized.ok) {
+      this.drops.add(event);
+      this.drops.warnOnce(
+        'invalid',
+        `testwire: dropped an event that cannot be sent (${serialized.error}); further ones are dropped silently`,
+      );
+      return;
+    }
+    const { envelope, json } = serialized.event;
+    // Run boundaries are admitted beyond the bound (as in reporter-core's buffer): a consumer can live
+    // with a gap, not with a run that never starts or never ends.
+    if (
+      (this.queue.length >= this.options.publisherMaxEvents ||
+        this.queueBytes + json.length > this.options.publisherMaxBytes) &&
+      envelope.type !== 'test.started' &&
+      envelope.type !== 'test.completed'
+    ) {
+      this.drops.add(envelope);
+      this.drops.warnOnce(
+        'full',
+        `testwire: dropping events (the queue to ${this.url} is full: ${this.queue.length} events, ${Math.round(this.queueBytes / 1024)} KiB not yet acknowledged); they will be missing from the stream`,
+      );
+      return;
+    }
+    this.queue.push(serialized.event);
+    this.queueBytes += json.length;
+    this.schedulePump();
   }
 
   /** A full batch goes out on the next turn of the event loop; otherwise after BATCH_DELAY_MS. */
@@ -224,13 +213,6 @@ export class JoinedBroadcaster implements Broadcaster {
     this.pumpTimer = undefined;
     this.pump();
   };
-
-  private drop(event: PublishedEvent, why: string): void {
-    this.countDropped(event);
-    if (this.warnedDrop) return;
-    this.warnedDrop = true;
-    this.options.logger.warn(`testwire: dropping events (${why}); they will be missing from the stream`);
-  }
 
   /** Connects to the owner once. Resolves true when the owner accepted us (connection.established). */
   connect(timeoutMs = CONNECT_TIMEOUT_MS): Promise<boolean> {
@@ -340,11 +322,11 @@ export class JoinedBroadcaster implements Broadcaster {
     }
     for (const { id, events } of batches) {
       this.inflight.set(id, { kind: 'publish', events });
-      this.ws.send(batchFrame(id, events));
+      this.ws.send(publishFrame(id, events));
     }
   }
 
-  private requeue(events: QueuedEvent[]): void {
+  private requeue(events: SerializedEvent[]): void {
     if (events.length === 0) return;
     this.queue = events.concat(this.queue);
     this.queueBytes += events.reduce((n, e) => n + e.json.length, 0);
@@ -363,16 +345,16 @@ export class JoinedBroadcaster implements Broadcaster {
       while (
         count < this.queue.length &&
         count < BATCH_EVENTS &&
-        (count === 0 || bytes + (this.queue[count] as QueuedEvent).json.length <= BATCH_BYTES)
+        (count === 0 || bytes + (this.queue[count] as SerializedEvent).json.length <= BATCH_BYTES)
       ) {
-        bytes += (this.queue[count] as QueuedEvent).json.length;
+        bytes += (this.queue[count] as SerializedEvent).json.length;
         count++;
       }
       const events = this.queue.splice(0, count);
       this.queueBytes -= bytes;
       const id = this.nextId++;
       this.inflight.set(id, { kind: 'publish', events });
-      ws.send(batchFrame(id, events));
+      ws.send(publishFrame(id, events));
     }
   }
 
@@ -382,19 +364,17 @@ export class JoinedBroadcaster implements Broadcaster {
     this.inflight.delete(id);
     const refused = new Set(rejected?.map((r) => r.index));
     if (rejected?.length) {
-      for (const index of refused) this.countDropped(batch.events[index]?.event);
-      if (!this.warnedRejected) {
-        this.warnedRejected = true;
-        this.options.logger.warn(
-          `testwire: the owner refused ${rejected.length} event(s): ${rejected[0]?.error}`,
-        );
-      }
+      for (const index of refused) this.drops.add(batch.events[index]?.envelope);
+      this.drops.warnOnce(
+        'refused',
+        `testwire: the owner refused ${rejected.length} event(s): ${rejected[0]?.error}`,
+      );
     }
     const events = batch.events;
     for (let index = 0; index < events.length; index++) {
       if (refused.has(index)) continue;
       try {
-        this.store.update((events[index] as QueuedEvent).event as never);
+        this.store.update((events[index] as SerializedEvent).envelope);
       } catch {}
     }
     // More than a window of batches waiting: keep the pipe full. Otherwise the batching timer sends
@@ -479,7 +459,7 @@ export class JoinedBroadcaster implements Broadcaster {
     const queued = this.queue;
     this.queue = [];
     this.queueBytes = 0;
-    for (const { event } of queued) owner.publish(event);
+    for (const { envelope } of queued) owner.publish(envelope);
     this.lastEpoch = owner.epoch;
     this.options.logger.info?.(
       `testwire: the previous broadcaster went away; this process now serves ${owner.url}`,
@@ -496,20 +476,20 @@ export class JoinedBroadcaster implements Broadcaster {
     const owner = this.owner as Owner | undefined;
     if (owner) {
       const result = await owner.flush(timeoutMs);
-      return { ...result, dropped: addCounts(result.dropped, this.droppedEvents.toJSON()) };
+      return { ...result, dropped: addCounts(result.dropped, this.drops.counts()) };
     }
     return {
       delivered: this.idle,
       pending: this.idle ? {} : countEvents(this.unconfirmed()),
-      dropped: this.droppedEvents.toJSON(),
+      dropped: this.drops.counts(),
     };
   }
 
   /** Every event not yet acknowledged: queued, in flight, or waiting to be re-sent. */
-  private *unconfirmed(): Iterable<QueuedEvent['event']> {
-    for (const { event } of this.queue) yield event;
-    for (const batch of this.inflight.values()) for (const { event } of batch.events) yield event;
-    for (const batch of this.unacked) for (const { event } of batch.events) yield event;
+  private *unconfirmed(): Iterable<EventEnvelope> {
+    for (const { envelope } of this.queue) yield envelope;
+    for (const batch of this.inflight.values()) for (const { envelope } of batch.events) yield envelope;
+    for (const batch of this.unacked) for (const { envelope } of batch.events) yield envelope;
   }
 
   /**
@@ -551,8 +531,8 @@ export class JoinedBroadcaster implements Broadcaster {
         this.pump();
         await this.untilIdle(timeoutMs);
       }
-      for (const { event } of this.queue) this.countDropped(event);
-      for (const batch of this.unacked) for (const { event } of batch.events) this.countDropped(event);
+      for (const { envelope } of this.queue) this.drops.add(envelope);
+      for (const batch of this.unacked) for (const { envelope } of batch.events) this.drops.add(envelope);
       this.queue = [];
       this.unacked = [];
       const ws = this.ws;
