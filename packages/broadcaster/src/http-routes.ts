@@ -22,6 +22,22 @@ import type { SseEndpoint } from './sse-connection.js';
 import { VERSION } from './version.js';
 import type { WsEndpoint } from './ws-connection.js';
 
+const FORBIDDEN_ORIGIN = {
+  error: 'FORBIDDEN_ORIGIN',
+  message: 'Origin not allowed: add it to allowedOrigins',
+};
+const SHUTTING_DOWN = { error: 'SHUTTING_DOWN', message: 'The broadcaster is shutting down' };
+const BAD_REQUEST = { error: 'BAD_REQUEST', message: 'Malformed request URL' };
+
+/** The request's URL (path and query), or undefined when it is malformed. */
+function requestUrl(req: IncomingMessage): URL | undefined {
+  try {
+    return new URL(req.url ?? '/', 'http://localhost');
+  } catch {
+    return undefined;
+  }
+}
+
 /** What the routes lead to (the owner builds it). */
 export interface RouteTargets {
   readonly options: ResolvedOptions;
@@ -64,11 +80,9 @@ class HttpRoutes {
   }
 
   async request(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', 'http://localhost');
-    } catch {
-      sendJson(res, 400, { error: 'BAD_REQUEST', message: 'Malformed request URL' });
+    const url = requestUrl(req);
+    if (!url) {
+      sendJson(res, 400, BAD_REQUEST);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -96,15 +110,12 @@ class HttpRoutes {
     }
     if (path === '/events') {
       if (!originAllowed(req, this.t.options.allowedOrigins, this.boundToLoopback)) {
-        sendJson(res, 403, {
-          error: 'FORBIDDEN_ORIGIN',
-          message: 'Origin not allowed: add it to allowedOrigins',
-        });
+        sendJson(res, 403, FORBIDDEN_ORIGIN);
         return;
       }
       if (!(await this.authorize(req, res, url.searchParams))) return;
       if (this.t.closing()) {
-        sendJson(res, 503, { error: 'SHUTTING_DOWN', message: 'The broadcaster is shutting down' });
+        sendJson(res, 503, SHUTTING_DOWN);
         return;
       }
       this.t.sse.open(req, res, url.searchParams);
@@ -141,14 +152,12 @@ class HttpRoutes {
   async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
     if (this.t.closing()) {
-      rejectUpgrade(socket, 503, { error: 'SHUTTING_DOWN', message: 'The broadcaster is shutting down' });
+      rejectUpgrade(socket, 503, SHUTTING_DOWN);
       return;
     }
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', 'http://localhost');
-    } catch {
-      rejectUpgrade(socket, 400, { error: 'BAD_REQUEST', message: 'Malformed request URL' });
+    const url = requestUrl(req);
+    if (!url) {
+      rejectUpgrade(socket, 400, BAD_REQUEST);
       return;
     }
     if (url.pathname !== '/ws') {
@@ -164,10 +173,7 @@ class HttpRoutes {
       return;
     }
     if (!originAllowed(req, this.t.options.allowedOrigins, this.boundToLoopback)) {
-      rejectUpgrade(socket, 403, {
-        error: 'FORBIDDEN_ORIGIN',
-        message: 'Origin not allowed: add it to allowedOrigins',
-      });
+      rejectUpgrade(socket, 403, FORBIDDEN_ORIGIN);
       return;
     }
     const auth = await this.t.auth.check(req, query);

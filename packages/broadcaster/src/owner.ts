@@ -18,7 +18,7 @@ import { Hub } from './hub.js';
 import { Introspection } from './introspection.js';
 import { PublisherIngress } from './join/ingress.js';
 import type { ResolvedOptions } from './options.js';
-import { Signal } from './signal.js';
+import { Shutdown } from './shutdown.js';
 import { SseEndpoint } from './sse-connection.js';
 import { settledBy } from './timers.js';
 import type { Broadcaster, FlushResult } from './types.js';
@@ -44,10 +44,9 @@ export class Owner implements Broadcaster {
   private ingestScheduled = false;
   private heartbeat?: NodeJS.Timeout;
   private keepAliveTimer?: NodeJS.Timeout;
-  private closing?: Promise<void>;
   private boundPort = 0;
   private readonly drops: Drops;
-  private readonly closedSignal = new Signal();
+  private readonly shutdown = new Shutdown();
 
   private constructor(
     readonly options: ResolvedOptions,
@@ -117,7 +116,7 @@ export class Owner implements Broadcaster {
     return this.drops.count;
   }
   get closed(): boolean {
-    return this.closing !== undefined;
+    return this.shutdown.started;
   }
 
   /** Open connections by kind (introspection). */
@@ -137,19 +136,8 @@ export class Owner implements Broadcaster {
    * next ingest slice. Never throws: what cannot be kept is dropped, counted and told once.
    */
   publish(event: PublishedEvent): void {
-    if (this.closing) {
-      this.drops.add(event);
-      return;
-    }
-    const admission = admit(event);
-    if (!admission.ok) {
-      this.drops.add(event);
-      this.drops.warnOnce(
-        'invalid',
-        `testwire: dropped an event that cannot be sent (${admission.error}); further ones are dropped silently`,
-      );
-      return;
-    }
+    const admitted = this.drops.screen(event, this.closed, admit);
+    if (!admitted) return;
     if (this.pending.length >= MAX_PENDING) {
       this.drops.add(event);
       this.drops.warnOnce(
@@ -158,7 +146,7 @@ export class Owner implements Broadcaster {
       );
       return;
     }
-    this.pending.push(admission.event);
+    this.pending.push(admitted);
     if (!this.ingestScheduled) {
       this.ingestScheduled = true;
       setImmediate(this.ingestPending);
@@ -237,7 +225,7 @@ export class Owner implements Broadcaster {
 
   /** Calls `listener` once close() has finished (getBroadcaster forgets its instance). Returns the unbind function. */
   onClose(listener: () => void): () => void {
-    return this.closedSignal.on(listener);
+    return this.shutdown.onDone(listener);
   }
 
   /**
@@ -245,8 +233,7 @@ export class Owner implements Broadcaster {
    * is left and close the server. Idempotent.
    */
   close(options: { timeoutMs?: number } = {}): Promise<void> {
-    this.closing ??= this.doClose(options.timeoutMs ?? this.options.closeTimeoutMs);
-    return this.closing;
+    return this.shutdown.run(() => this.doClose(options.timeoutMs ?? this.options.closeTimeoutMs));
   }
 
   private async doClose(timeoutMs: number): Promise<void> {
@@ -265,6 +252,5 @@ export class Owner implements Broadcaster {
     this.sse.terminate();
     this.server.closeAllConnections();
     await settledBy(serverClosed, deadline);
-    this.closedSignal.emit();
   }
 }

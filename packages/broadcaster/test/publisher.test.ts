@@ -32,6 +32,21 @@ afterEach(async () => {
   resetBroadcasterSingleton();
 });
 
+/** A publisher connection of our own (the secret header), and every reply it gets. */
+async function publisherSocket(
+  owner: Broadcaster,
+  publisherId: string,
+): Promise<{ ws: WebSocket; replies: Msg[] }> {
+  const secret = readFileSync(secretPath(owner.port), 'utf8');
+  const ws = new WebSocket(`${owner.wsUrl}?role=publisher&publisherId=${publisherId}`, {
+    headers: { [PUBLISHER_HEADER]: secret },
+  });
+  const replies: Msg[] = [];
+  ws.on('message', (d) => replies.push(JSON.parse(String(d))));
+  await waitFor(() => replies.find((m) => m.type === 'connection.established'), 'established');
+  return { ws, replies };
+}
+
 describe('publisher ingress', () => {
   it('validates each event of a batch, acks with the seq and lists the rejected ones', async () => {
     const owner = await startBroadcaster({ port: 0 });
@@ -70,11 +85,7 @@ describe('publisher ingress', () => {
     open.push(owner);
     const sub = await Client.open(`${owner.wsUrl}?events=*`);
     clients.push(sub);
-    const secret = readFileSync(secretPath(owner.port), 'utf8');
-    const ws = new WebSocket(`${owner.wsUrl}?role=publisher`, { headers: { [PUBLISHER_HEADER]: secret } });
-    const replies: Msg[] = [];
-    ws.on('message', (d) => replies.push(JSON.parse(String(d))));
-    await waitFor(() => replies.find((m) => m.type === 'connection.established'), 'established');
+    const { ws, replies } = await publisherSocket(owner, 'pub-lines-1');
     const timestamp = '2026-11-21T10:30:16.000Z';
     const lines = [
       JSON.stringify({ type: 'test.result', timestamp, runId: 'r', data: testResult(1).data }),
@@ -93,20 +104,6 @@ describe('publisher ingress', () => {
 });
 
 describe('publisher batches are stored once', () => {
-  async function publisherSocket(
-    owner: Broadcaster,
-    publisherId: string,
-  ): Promise<{ ws: WebSocket; replies: Msg[] }> {
-    const secret = readFileSync(secretPath(owner.port), 'utf8');
-    const ws = new WebSocket(`${owner.wsUrl}?role=publisher&publisherId=${publisherId}`, {
-      headers: { [PUBLISHER_HEADER]: secret },
-    });
-    const replies: Msg[] = [];
-    ws.on('message', (d) => replies.push(JSON.parse(String(d))));
-    await waitFor(() => replies.find((m) => m.type === 'connection.established'), 'established');
-    return { ws, replies };
-  }
-
   it('a batch re-sent by the same publisherId on a new connection is acked again, not ingested twice', async () => {
     const owner = await startBroadcaster({ port: 0 });
     open.push(owner);

@@ -17,13 +17,8 @@ export type ProbeResult = 'testwire' | 'foreign' | 'unreachable' | 'timeout';
 
 /** GET /status: is a testwire broadcaster answering on host:port? (A 401 with our marker counts.) */
 export function probeTestwire(host: string, port: number, timeoutMs = 1000): Promise<ProbeResult> {
-  return new Promise((resolvePromise) => {
-    let settled = false;
-    const done = (result: ProbeResult): void => {
-      if (settled) return;
-      settled = true;
-      resolvePromise(result);
-    };
+  // The first answer counts: a promise ignores later ones (a 'close' after 'end', an 'error' after 'timeout').
+  return new Promise((done) => {
     const req = request(
       {
         host: urlHost(host).replace(/^\[|\]$/g, ''),

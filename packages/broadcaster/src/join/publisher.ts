@@ -30,7 +30,7 @@ import { Drops } from '../drops.js';
 import { closed, endpointUrls } from '../http-util.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Owner } from '../owner.js';
-import { Signal } from '../signal.js';
+import { Shutdown } from '../shutdown.js';
 import { settledBy, sleep } from '../timers.js';
 import type { Broadcaster, FlushResult } from '../types.js';
 import { publishFrame } from './batch.js';
@@ -105,7 +105,7 @@ export class JoinedBroadcaster implements Broadcaster {
   /** Batches sent to an owner whose connection dropped before it acked them, oldest first. */
   private unacked: { id: number; events: SerializedEvent[] }[] = [];
   private nextId = 1;
-  /** Stable for this broadcaster's lifetime: the owner dedupes re-sent batches by it (see onPublisher). */
+  /** Stable for this broadcaster's lifetime: the owner dedupes re-sent batches by it (ingress.ts). */
   readonly publisherId = randomBytes(12).toString('base64url');
   private readonly store = new RunStateStore({ maxCompletedRuns: 0 });
   private readonly drops: Drops;
@@ -113,8 +113,7 @@ export class JoinedBroadcaster implements Broadcaster {
   private pumpTimer: ReturnType<typeof setTimeout> | undefined;
   private pumpImmediate = false;
   private recovering = false;
-  private closing?: Promise<void>;
-  private readonly closedSignal = new Signal();
+  private readonly shutdown = new Shutdown();
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -158,20 +157,9 @@ export class JoinedBroadcaster implements Broadcaster {
       this.owner.publish(event);
       return;
     }
-    if (this.closing) {
-      this.drops.add(event);
-      return;
-    }
-    const serialized = serialize(event);
-    if (!serialized.ok) {
-      this.drops.add(event);
-      this.drops.warnOnce(
-        'invalid',
-        `testwire: dropped an event that cannot be sent (${serialized.error}); further ones are dropped silently`,
-      );
-      return;
-    }
-    const { envelope, json } = serialized.event;
+    const serialized = this.drops.screen(event, this.shutdown.started, serialize);
+    if (!serialized) return;
+    const { envelope, json } = serialized;
     // Run boundaries are admitted beyond the bound (as in reporter-core's buffer): a consumer can live
     // with a gap, not with a run that never starts or never ends.
     if (
@@ -187,7 +175,7 @@ export class JoinedBroadcaster implements Broadcaster {
       );
       return;
     }
-    this.queue.push(serialized.event);
+    this.queue.push(serialized);
     this.queueBytes += json.length;
     this.schedulePump();
   }
@@ -221,10 +209,8 @@ export class JoinedBroadcaster implements Broadcaster {
     if (secret) headers[PUBLISHER_HEADER] = secret;
     if (this.options.apiKeys[0]) headers.authorization = `Bearer ${this.options.apiKeys[0]}`;
     return new Promise((resolvePromise) => {
-      let settled = false;
+      // The first outcome counts: the promise ignores later ones.
       const settle = (ok: boolean): void => {
-        if (settled) return;
-        settled = true;
         clearTimeout(timer);
         resolvePromise(ok);
       };
@@ -241,7 +227,7 @@ export class JoinedBroadcaster implements Broadcaster {
           generateMask: zeroMask,
         });
       } catch {
-        settle(false);
+        resolvePromise(false);
         return;
       }
       // Ref'd while connecting (the caller awaits it), bounded.
@@ -271,7 +257,7 @@ export class JoinedBroadcaster implements Broadcaster {
           return;
         }
         if (message.type === 'connection.established' && !this.ws) {
-          if (this.closing || this.owner) {
+          if (this.shutdown.started || this.owner) {
             ws.close(1000);
             settle(false);
             return;
@@ -402,7 +388,7 @@ export class JoinedBroadcaster implements Broadcaster {
       if (batch.kind === 'publish') this.unacked.push({ id, events: batch.events });
     this.unacked.sort((a, b) => a.id - b.id);
     this.inflight.clear();
-    if (this.closing) {
+    if (this.shutdown.started) {
       this.settleWaiters();
       return;
     }
@@ -419,12 +405,12 @@ export class JoinedBroadcaster implements Broadcaster {
     if (this.recovering) return;
     this.recovering = true;
     try {
-      for (let attempt = 0; !this.closing && !this.owner && !this.ws; attempt++) {
+      for (let attempt = 0; !this.shutdown.started && !this.owner && !this.ws; attempt++) {
         // Jitter so that of several publishers one binds first and the others find it.
         await sleep(
           attempt === 0 ? Math.random() * 25 : Math.min(1000, 40 * 2 ** attempt) * (0.5 + Math.random()),
         );
-        if (this.closing || this.owner || this.ws) break;
+        if (this.shutdown.started || this.owner || this.ws) break;
         if (!this.target.canTakeOver) {
           await this.connect();
           continue;
@@ -449,7 +435,7 @@ export class JoinedBroadcaster implements Broadcaster {
   }
 
   private becomeOwner(owner: Owner): void {
-    if (this.closing) {
+    if (this.shutdown.started) {
       void owner.close();
       return;
     }
@@ -511,39 +497,34 @@ export class JoinedBroadcaster implements Broadcaster {
 
   /** Calls `listener` once close() has finished (getBroadcaster forgets its instance). Returns the unbind function. */
   onClose(listener: () => void): () => void {
-    return this.closedSignal.on(listener);
+    return this.shutdown.onDone(listener);
   }
 
   close(options: { timeoutMs?: number } = {}): Promise<void> {
-    this.closing ??= this.doClose(options.timeoutMs ?? this.options.closeTimeoutMs);
-    return this.closing;
+    return this.shutdown.run(() => this.doClose(options.timeoutMs ?? this.options.closeTimeoutMs));
   }
 
   private async doClose(timeoutMs: number): Promise<void> {
-    try {
-      if (this.owner) {
-        await this.owner.close({ timeoutMs });
-        return;
-      }
-      if (!this.idle && this.ws) {
-        // closing is set: flush directly without the owner shortcut. Without a connection there is
-        // nothing to wait for: the queued events are counted as dropped below.
-        this.pump();
-        await this.untilIdle(timeoutMs);
-      }
-      for (const { envelope } of this.queue) this.drops.add(envelope);
-      for (const batch of this.unacked) for (const { envelope } of batch.events) this.drops.add(envelope);
-      this.queue = [];
-      this.unacked = [];
-      const ws = this.ws;
-      this.ws = undefined;
-      if (ws) {
-        ws.close(1000, 'Publisher done');
-        if (!(await settledBy(closed(ws), Date.now() + 500))) ws.terminate();
-      }
-      if (this.owner) await (this.owner as Owner).close({ timeoutMs });
-    } finally {
-      this.closedSignal.emit();
+    if (this.owner) {
+      await this.owner.close({ timeoutMs });
+      return;
     }
+    if (!this.idle && this.ws) {
+      // Closing: flush directly without the owner shortcut. Without a connection there is nothing to wait
+      // for: the queued events are counted as dropped below.
+      this.pump();
+      await this.untilIdle(timeoutMs);
+    }
+    for (const { envelope } of this.queue) this.drops.add(envelope);
+    for (const batch of this.unacked) for (const { envelope } of batch.events) this.drops.add(envelope);
+    this.queue = [];
+    this.unacked = [];
+    const ws = this.ws;
+    this.ws = undefined;
+    if (ws) {
+      ws.close(1000, 'Publisher done');
+      if (!(await settledBy(closed(ws), Date.now() + 500))) ws.terminate();
+    }
+    if (this.owner) await (this.owner as Owner).close({ timeoutMs });
   }
 }
