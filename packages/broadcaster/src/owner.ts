@@ -11,6 +11,7 @@ import type { Server } from 'node:http';
 import type { PublishedEvent, RunSnapshot } from '@testwire/protocol';
 import { admit, type SerializedEvent } from './admit.js';
 import { Authenticator } from './auth.js';
+import { FLUSH_BUDGET_MS } from './budget.js';
 import { Drops } from './drops.js';
 import { createHttpServer } from './http-routes.js';
 import { endpointUrls } from './http-util.js';
@@ -190,7 +191,7 @@ export class Owner implements Broadcaster {
    * Resolves once every event published so far is in the history (ingest slices run meanwhile; at the
    * deadline the rest is ingested at once), so it is always delivered.
    */
-  async flush(timeoutMs = 3000): Promise<FlushResult> {
+  async flush(timeoutMs = FLUSH_BUDGET_MS): Promise<FlushResult> {
     const deadline = Date.now() + timeoutMs;
     while (this.pending.length > 0) {
       if (Date.now() > deadline) {

@@ -21,7 +21,7 @@ export interface Broadcaster {
   publish(event: PublishedEvent): void;
   /**
    * Resolves when every event published so far is in the owner's history, or once `timeoutMs` passed (default
-   * 3000), saying which events it could not confirm and which were dropped. Never rejects.
+   * `FLUSH_BUDGET_MS`, 10 s), saying which events it could not confirm and which were dropped. Never rejects.
    */
   flush(timeoutMs?: number): Promise<FlushResult>;
   /** Flushes (bounded), closes every socket and timer. Afterwards nothing of the broadcaster keeps the process alive. */

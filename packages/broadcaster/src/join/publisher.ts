@@ -26,6 +26,7 @@ import {
 import WebSocket from 'ws';
 import { type SerializedEvent, serialize } from '../admit.js';
 import { isLoopbackHost } from '../auth.js';
+import { FLUSH_BUDGET_MS } from '../budget.js';
 import { Drops } from '../drops.js';
 import { closed, endpointUrls } from '../http-util.js';
 import type { ResolvedOptions } from '../options.js';
@@ -453,7 +454,7 @@ export class JoinedBroadcaster implements Broadcaster {
     void owner.flush().then(() => this.settleWaiters());
   }
 
-  async flush(timeoutMs = 3000): Promise<FlushResult> {
+  async flush(timeoutMs = FLUSH_BUDGET_MS): Promise<FlushResult> {
     if (!this.owner) {
       this.pump();
       await this.untilIdle(timeoutMs);
