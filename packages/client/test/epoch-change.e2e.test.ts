@@ -142,7 +142,15 @@ describe('a new broadcaster epoch', () => {
       expect(r.runStates, name).toEqual(name === 'sse' ? ['resync'] : ['snapshot', 'resync']);
       // The state is the new broadcaster's, counted once: the replayed events were not applied again.
       const two = r.client.state.get('two')!;
-      expect(two.counts, name).toEqual({ passed: 3, failed: 1, skipped: 1, todo: 0, flaky: 0, completed: 5 });
+      expect(two.counts, name).toEqual({
+        passed: 3,
+        failed: 1,
+        skipped: 1,
+        todo: 0,
+        flaky: 0,
+        retrying: 0,
+        completed: 5,
+      });
       expect(two.errors, name).toHaveLength(1);
       expect(two.status, name).toBe('completed');
       const own = r.client.state.snapshot().filter((run) => run.runId === 'two');
