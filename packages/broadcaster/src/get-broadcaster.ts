@@ -7,10 +7,10 @@
  *     ├─ EADDRINUSE, /status is testwire ──> publisher of that owner (secret file of the same OS user)
  *     └─ held by something else ───────────> warn once, owner of an ephemeral port
  */
-import { claimPort, ownEphemeral } from './claim.js';
+import { claimPort, ownEphemeral } from './join/claim.js';
+import { JoinedBroadcaster, targetFor, targetFromUrl } from './join/publisher.js';
 import { type BroadcasterOptions, resolveOptions } from './options.js';
 import { Owner } from './owner.js';
-import { JoinedBroadcaster, targetFor, targetFromUrl } from './publisher.js';
 import type { Broadcaster } from './types.js';
 
 /**
@@ -45,16 +45,9 @@ export function getBroadcaster(options: BroadcasterOptions = {}): Promise<Broadc
   if (s.promise) return s.promise;
   const promise = acquire(options).then(
     (broadcaster) => {
-      const forget = (): void => {
+      broadcaster.onClose(() => {
         if (s.promise === promise) s.promise = undefined;
-      };
-      if (broadcaster instanceof Owner || broadcaster instanceof JoinedBroadcaster) {
-        const previous = broadcaster.onClose;
-        broadcaster.onClose = () => {
-          forget();
-          previous?.();
-        };
-      }
+      });
       return broadcaster;
     },
     (error) => {
@@ -66,7 +59,7 @@ export function getBroadcaster(options: BroadcasterOptions = {}): Promise<Broadc
   return promise;
 }
 
-async function acquire(options: BroadcasterOptions): Promise<Broadcaster> {
+async function acquire(options: BroadcasterOptions): Promise<Owner | JoinedBroadcaster> {
   const resolved = resolveOptions(options);
   if (resolved.url) {
     const joined = new JoinedBroadcaster(resolved, targetFromUrl(resolved.url));
@@ -74,7 +67,7 @@ async function acquire(options: BroadcasterOptions): Promise<Broadcaster> {
       resolved.logger.warn(
         `testwire: cannot reach ${resolved.url} yet; events are queued and sent once it answers`,
       );
-      void (joined as unknown as { recover(): Promise<void> }).recover();
+      void joined.recover();
     }
     return joined;
   }

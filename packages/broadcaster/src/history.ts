@@ -3,7 +3,6 @@
  * Seqs are contiguous (every ingested event gets the next one), so lookup by seq is O(1).
  */
 import type { EventEnvelope } from '@testwire/protocol';
-import { encodeTextFrame } from './ws-frame.js';
 
 /**
  * One ingested event: the envelope (for matching) and its JSON, serialized once and shared by every
@@ -13,19 +12,10 @@ export interface HistoryEntry {
   readonly envelope: EventEnvelope;
   /** UTF-8 JSON of the envelope: the WebSocket text frame payload. */
   readonly frame: Buffer;
-  /** The complete WebSocket text frame (header + `frame`); `frame` is a view into it when built by `createEntry`. */
+  /** The complete WebSocket text frame (header + `frame`); `frame` is a view into it when the hub built it. */
   ws?: Buffer;
   /** SSE framing of the same event, built on first use. */
   sse?: Buffer;
-}
-
-/**
- * Builds the entry of an ingested event: the JSON is encoded once, straight into its WebSocket frame, so
- * the frame costs no copy and no memory beyond its 2-10 header bytes.
- */
-export function createEntry(envelope: EventEnvelope, json: string): HistoryEntry {
-  const { frame, payload } = encodeTextFrame(json);
-  return { envelope, frame: payload, ws: frame };
 }
 
 export class History {

@@ -1,9 +1,26 @@
-/** Small HTTP helpers: JSON responses, raw responses on an upgrade socket, static files. */
+/**
+ * Small HTTP and WebSocket helpers: endpoint URLs, JSON responses, raw responses on an upgrade socket,
+ * static files, the WebSocket servers of the upgrades.
+ */
 import { createReadStream, promises as fs } from 'node:fs';
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import { extname, resolve, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
+import WebSocket, { WebSocketServer } from 'ws';
 import { VERSION } from './version.js';
+
+/** `host` as it goes in a URL: IPv6 in brackets, wildcard binds replaced by loopback. */
+export function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** `http://127.0.0.1:7357` and `ws://127.0.0.1:7357/ws` of a broadcaster bound to `host:port`. */
+export function endpointUrls(host: string, port: number): { url: string; wsUrl: string } {
+  const authority = `${urlHost(host)}:${port}`;
+  return { url: `http://${authority}`, wsUrl: `ws://${authority}/ws` };
+}
 
 export function sendJson(
   res: ServerResponse,
@@ -109,4 +126,24 @@ export function indexPage(url: string): string {
 <p>Install <code>@testwire/dashboard</code> (or pass <code>dashboardDir</code>) to get the live dashboard here.</p>
 </body></html>
 `;
+}
+
+/** A WebSocket server for upgrades the owner's HTTP server hands it (subscribers, publishers). */
+export function createWebSocketServer(maxPayload: number): WebSocketServer {
+  return new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    maxPayload,
+    perMessageDeflate: false,
+    // ws >= 8.19 (not yet in @types/ws): bound the closing handshake.
+    ...({ closeTimeout: 5_000 } as object),
+  });
+}
+
+/** Resolves once `ws` is closed (at once if it already is). */
+export function closed(ws: WebSocket): Promise<void> {
+  return new Promise((resolvePromise) => {
+    if (ws.readyState === WebSocket.CLOSED) resolvePromise();
+    else ws.once('close', () => resolvePromise());
+  });
 }

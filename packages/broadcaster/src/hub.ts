@@ -1,9 +1,10 @@
 /**
  * The broadcaster's state and its single ingest path.
  *
- *   publish() (owner-local, queued) ─┐
- *                                    ├─> ingest: seq++ -> serialize once -> history -> RunStateStore -> fan-out
- *   publisher batch (validated) ─────┘
+ *   owner.publish() ──── admit() ── queued, ingested in slices ─┐
+ *   publisher batch ──── admit() (keeps the received text) ─────┴─> ingest: seq ─> frame ─> history
+ *                                                                     ─> run state ─> fan-out
+ *   frame: the event's JSON encoded once with its seq spliced in, shared by every subscriber and the history.
  *
  * Everything a subscriber is sent goes through its queue, so protocol messages (snapshot, resumed) stay
  * ordered with the events around them.
@@ -11,7 +12,6 @@
 import { randomBytes } from 'node:crypto';
 import {
   type EventEnvelope,
-  type EventType,
   type MessageId,
   type ResumeFailedMessage,
   type RunBrief,
@@ -20,17 +20,10 @@ import {
   type SnapshotMessage,
   type SubscribeRequest,
 } from '@testwire/protocol';
-import { createEntry, History } from './history.js';
+import type { SerializedEvent } from './admit.js';
+import { History } from './history.js';
 import { FrameJoiner, type Subscriber } from './subscriber.js';
-
-/** An event accepted for ingest: data already serialized (so later mutation by the caller cannot leak in). */
-export interface PendingEvent {
-  type: string;
-  runId: string;
-  timestamp: string;
-  data: unknown;
-  dataJson: string;
-}
+import { encodeTextFrame } from './ws-frame.js';
 
 export interface HubOptions {
   historyMaxEvents: number;
@@ -47,33 +40,27 @@ export class Hub {
   readonly history: History;
   readonly store = new RunStateStore();
   readonly subscribers = new Set<Subscriber>();
-  /** Events refused (unserializable, invalid) since start. */
-  dropped = 0;
+  /** Subscribers disconnected for lagging since start. */
   lagged = 0;
 
   private dirty = new Set<Subscriber>();
   private flushScheduled = false;
-  /** Called when a subscriber must go (lagging): the owner closes its transport. */
-  onLagging: (subscriber: Subscriber, gap: { fromSeq: number; toSeq: number }) => void = () => {};
 
   constructor(options: HubOptions) {
     this.history = new History(options.historyMaxEvents, options.historyMaxBytes);
   }
 
-  /** Assigns seqs, appends to history, applies run state and fans out. Returns the last seq given. */
-  ingest(events: readonly PendingEvent[]): number {
-    for (const event of events) {
-      const seq = this.seq + 1;
-      const json = `{"type":${JSON.stringify(event.type)},"timestamp":${JSON.stringify(event.timestamp)},"seq":${seq},"runId":${JSON.stringify(event.runId)},"data":${event.dataJson}}`;
-      this.seq = seq;
-      const envelope = {
-        type: event.type as EventType,
-        timestamp: event.timestamp,
-        seq,
-        runId: event.runId,
-        data: event.data,
-      } as EventEnvelope;
-      const entry = createEntry(envelope, json);
+  /**
+   * Gives each event its seq and frames it: its JSON is encoded once, with the seq spliced in, straight into
+   * the WebSocket frame every subscriber and the history share (a view of it is the payload SSE reads). Then
+   * history, run state, fan-out. Returns the last seq given.
+   */
+  ingest(events: readonly SerializedEvent[]): number {
+    for (const { envelope, json, seqAt } of events) {
+      const seq = ++this.seq;
+      envelope.seq = seq;
+      const { frame, payload } = encodeTextFrame(json.slice(0, seqAt), `"seq":${seq},`, json.slice(seqAt));
+      const entry = { envelope, frame: payload, ws: frame };
       this.history.push(entry);
       try {
         this.store.update(envelope); // `apply` would also build a view of the run, unused here
@@ -267,7 +254,7 @@ export class Hub {
     } as { type: string });
   };
 
-  /** Tells a subscriber where its gap is (SUBSCRIBER_LAGGING), then has the owner close it. */
+  /** Tells a subscriber where its gap is (SUBSCRIBER_LAGGING), then closes its transport. */
   lag(subscriber: Subscriber, gap: { fromSeq: number; toSeq: number }): void {
     if (subscriber.mode === 'closed') return;
     this.lagged++;
@@ -278,7 +265,7 @@ export class Hub {
     subscriber.mode = 'closed';
     this.subscribers.delete(subscriber);
     this.dirty.delete(subscriber);
-    this.onLagging(subscriber, gap);
+    subscriber.transport.endLagging();
   }
 }
 

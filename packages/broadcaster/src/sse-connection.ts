@@ -1,19 +1,105 @@
 /**
- * One SSE subscriber (`GET /events`): the same subscription, history replay and backpressure as a
- * WebSocket subscriber, framed as Server-Sent Events.
+ * The SSE endpoint (`GET /events`): one stream per subscriber, with the same subscription, history replay
+ * and backpressure as a WebSocket subscriber, framed as Server-Sent Events.
  *
+ *   ?events=…&<filter>=…, Last-Event-ID | ?lastEventId=   ─ 400 for a bad one ─> stream:
  *   retry: 1000
  *   event: connection.established      (epoch, latest seq, runs)
  *   [replay from Last-Event-ID | event: resume.failed + event: snapshot]
  *   id: <epoch>:<seq> / event: <type> / data: <envelope>   ...   `: keep-alive` every 15 s
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { PROTOCOL_VERSION, type SubscribeRequest } from '@testwire/protocol';
+import {
+  PROTOCOL_VERSION,
+  type SubscribeRequest,
+  Subscription,
+  SubscriptionError,
+  subscribeRequestFromQuery,
+} from '@testwire/protocol';
 import type { HistoryEntry } from './history.js';
+import { sendJson } from './http-util.js';
 import type { Hub } from './hub.js';
-import { formatSseEvent } from './sse.js';
+import type { ResolvedOptions } from './options.js';
+import { formatSseComment, formatSseEvent, parseLastEventId, type ResumeFrom } from './sse.js';
 import { Subscriber, type Transport } from './subscriber.js';
 import { VERSION } from './version.js';
+
+interface Stream {
+  subscriber: Subscriber;
+  res: ServerResponse;
+}
+
+/** Opens SSE streams for `GET /events` requests that passed the origin and credential checks. */
+export class SseEndpoint {
+  readonly streams = new Set<Stream>();
+
+  constructor(
+    private readonly hub: Hub,
+    private readonly options: ResolvedOptions,
+  ) {}
+
+  /** Reads the query's subscription and the resume point; a bad one is answered 400 and opens nothing. */
+  open(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
+    let subscription: SubscribeRequest;
+    try {
+      subscription = subscribeRequestFromQuery(query) ?? { events: ['*'] };
+      // Validate now so a bad query is a 400, not a broken stream.
+      new Subscription().subscribe(subscription);
+    } catch (error) {
+      const message = error instanceof SubscriptionError ? error.message : (error as Error).message;
+      sendJson(res, 400, { error: 'INVALID_SUBSCRIPTION', message });
+      return;
+    }
+    const header = req.headers['last-event-id'];
+    const lastEventId = query.get('lastEventId') ?? (typeof header === 'string' ? header : undefined);
+    const resume = lastEventId !== undefined ? parseLastEventId(lastEventId) : undefined;
+    if (lastEventId !== undefined && lastEventId !== '' && !resume) {
+      sendJson(res, 400, {
+        error: 'INVALID_LAST_EVENT_ID',
+        message: 'Last-Event-ID must be "<epoch>:<seq>" as sent in the id: field',
+      });
+      return;
+    }
+    const origin = req.headers.origin;
+    const subscriber = openSse(req, res, this.hub, subscription, resume, {
+      maxBytes: this.options.subscriberMaxBytes,
+      corsOrigin: typeof origin === 'string' ? origin : undefined,
+    });
+    const stream = { subscriber, res };
+    this.streams.add(stream);
+    res.on('close', () => this.streams.delete(stream));
+  }
+
+  /** A `: keep-alive` comment on every stream, after what is queued, so proxies do not time it out. */
+  keepAlive(): void {
+    const comment = formatSseComment('keep-alive');
+    for (const { subscriber } of this.streams) {
+      subscriber.flush();
+      subscriber.transport.write([Buffer.from(comment)]);
+    }
+  }
+
+  /** Ends every stream after its queued frames; resolves once all have closed. */
+  async close(): Promise<void> {
+    const all: Promise<void>[] = [];
+    for (const { subscriber, res } of this.streams) {
+      subscriber.flush();
+      this.hub.remove(subscriber);
+      all.push(
+        new Promise<void>((r) =>
+          res.writableFinished || res.destroyed ? r() : res.once('close', () => r()),
+        ),
+      );
+      res.end();
+    }
+    await Promise.allSettled(all);
+  }
+
+  /** Ends what is left at once. */
+  terminate(): void {
+    for (const { res } of this.streams) res.destroy();
+  }
+}
 
 class SseTransport implements Transport {
   readonly kind = 'sse';
@@ -70,19 +156,19 @@ function sseEventFrame(entry: HistoryEntry, epoch: string): Buffer {
 
 let nextSse = 0;
 
-export interface SseOptions {
+interface SseOptions {
   maxBytes: number;
   /** Access-Control-Allow-Origin to echo (an allowed browser Origin). */
   corsOrigin?: string;
 }
 
 /** Starts an SSE stream on `res`. `resume` comes from Last-Event-ID or `?lastEventId=`. */
-export function openSse(
+function openSse(
   req: IncomingMessage,
   res: ServerResponse,
   hub: Hub,
   subscription: SubscribeRequest,
-  resume: { epoch?: string; since: number } | undefined,
+  resume: ResumeFrom | undefined,
   options: SseOptions,
 ): Subscriber {
   const headers: Record<string, string> = {

@@ -35,10 +35,14 @@ export function formatSseComment(text: string): string {
     .join('\n')}\n\n`;
 }
 
+/** Where a subscriber resumes: after seq `since` of `epoch` (absent: the current epoch). */
+export interface ResumeFrom {
+  epoch?: string;
+  since: number;
+}
+
 /** Parses `Last-Event-ID` / `?lastEventId=`: `<epoch>:<seq>` or a bare seq. Undefined for garbage. */
-export function parseLastEventId(
-  value: string | undefined | null,
-): { epoch?: string; since: number } | undefined {
+export function parseLastEventId(value: string | undefined | null): ResumeFrom | undefined {
   if (typeof value !== 'string') return undefined;
   const text = value.trim();
   const match = /^(?:([A-Za-z0-9_-]{1,64}):)?(\d{1,15})$/.exec(text);

@@ -1,4 +1,9 @@
+/**
+ * The public types of a broadcaster, as a reporter uses it. A package that loads this one lazily (reporter-core
+ * requires it on first use) imports them with `import type`, which loads nothing.
+ */
 import type { EventCounts, PublishedEvent } from '@testwire/protocol';
+import type { BroadcasterOptions } from './options.js';
 
 /** A running broadcaster: the owner of the port, or a publisher joined to the owner. */
 export interface Broadcaster {
@@ -16,7 +21,7 @@ export interface Broadcaster {
   publish(event: PublishedEvent): void;
   /**
    * Resolves when every event published so far is in the owner's history, or once `timeoutMs` passed (default
-   * 3000), saying which events it could not confirm and which were dropped. Never rejects.
+   * `FLUSH_BUDGET_MS`, 10 s), saying which events it could not confirm and which were dropped. Never rejects.
    */
   flush(timeoutMs?: number): Promise<FlushResult>;
   /** Flushes (bounded), closes every socket and timer. Afterwards nothing of the broadcaster keeps the process alive. */
@@ -37,3 +42,6 @@ export interface FlushResult {
   /** Every event this broadcaster dropped since it started (a bounded queue was full, refused, after close). */
   dropped: EventCounts;
 }
+
+/** The type of `getBroadcaster`: the one entry point a reporter calls. */
+export type GetBroadcaster = (options?: BroadcasterOptions) => Promise<Broadcaster>;

@@ -1,12 +1,16 @@
 /**
- * One subscriber WebSocket: protocol messages in, events and replies out, abuse limits.
+ * The subscribers' WebSocket endpoint: `/ws` upgrades (the query's subscription and resume), then one
+ * connection per subscriber: protocol messages in, events and replies out, abuse limits.
  *
+ *   upgrade /ws?events=…&lastEventId=…  ─ 400 for a bad query ─> WsConnection (subscription + resume, one step)
  *   text frame ─> rate limit ─> parseClientMessage ─> subscribe [+ resume] | unsubscribe | resume | snapshot | ping
  *        │             │                │
  *        │             └─ RATE_LIMITED  └─ error {code, message, id?}     (connection stays usable)
  *        └─ binary ─> close 1003;  > maxPayload ─> close 1009 (ws);  > 20 errors in 10 s ─> close 1008
  */
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import {
   CloseCodes,
   type ErrorCode,
@@ -14,12 +18,18 @@ import {
   PROTOCOL_VERSION,
   parseClientMessage,
   type SubscribeRequest,
+  Subscription,
   SubscriptionError,
+  subscribeRequestFromQuery,
 } from '@testwire/protocol';
 import type WebSocket from 'ws';
+import type { WebSocketServer } from 'ws';
 import type { HistoryEntry } from './history.js';
+import { closed, createWebSocketServer, rejectUpgrade } from './http-util.js';
 import type { Hub } from './hub.js';
+import type { ResolvedOptions } from './options.js';
 import { AbuseCounter, TokenBucket } from './rate-limit.js';
+import { parseLastEventId, type ResumeFrom } from './sse.js';
 import { Subscriber, type Transport } from './subscriber.js';
 import { VERSION } from './version.js';
 import { encodeTextFrame, textFrameOf } from './ws-frame.js';
@@ -27,11 +37,93 @@ import { encodeTextFrame, textFrameOf } from './ws-frame.js';
 /** `WebSocket.OPEN` (the type-only import of ws has no runtime value). */
 const WS_OPEN = 1;
 
-export interface WsConnectionOptions {
-  maxBytes: number;
-  rateLimitPerSecond: number;
-  rateLimitBurst: number;
-  heartbeatMs: number;
+type ConnectionOptions = Pick<
+  ResolvedOptions,
+  'subscriberMaxBytes' | 'rateLimitPerSecond' | 'rateLimitBurst' | 'heartbeatMs'
+>;
+
+/** Upgrades `/ws` requests that passed the origin and credential checks into subscriber connections. */
+export class WsEndpoint {
+  readonly connections = new Set<WsConnection>();
+  private readonly wss: WebSocketServer;
+  private closing = false;
+
+  constructor(
+    private readonly hub: Hub,
+    private readonly options: ResolvedOptions,
+  ) {
+    this.wss = createWebSocketServer(options.maxPayload);
+  }
+
+  /**
+   * Reads the query's subscription and resume and upgrades; a bad query is answered 400 and never upgraded.
+   * A resume in the URL is applied together with the URL's subscription, before any live event:
+   * `lastEventId=<epoch>:<seq>` (as SSE), or `epoch=…&since=…`; a bare seq / `since` alone = this epoch.
+   */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams): void {
+    let subscription: SubscribeRequest | undefined;
+    try {
+      subscription = subscribeRequestFromQuery(query);
+      if (subscription) new Subscription().subscribe(subscription);
+    } catch (error) {
+      rejectUpgrade(socket, 400, { error: 'INVALID_SUBSCRIPTION', message: (error as Error).message });
+      return;
+    }
+    let resume: ResumeFrom | undefined;
+    const lastEventId = query.get('lastEventId');
+    const since = query.get('since');
+    if (lastEventId !== null && lastEventId !== '') {
+      resume = parseLastEventId(lastEventId);
+      if (!resume) {
+        rejectUpgrade(socket, 400, {
+          error: 'INVALID_LAST_EVENT_ID',
+          message: 'lastEventId must be "<epoch>:<seq>" (the epoch and last seq received), or a bare seq',
+        });
+        return;
+      }
+    } else if (since !== null) {
+      const n = since.trim() === '' ? Number.NaN : Number(since);
+      if (!Number.isInteger(n) || n < 0) {
+        rejectUpgrade(socket, 400, {
+          error: 'INVALID_MESSAGE',
+          message: 'since: expected the last seq received (integer >= 0)',
+        });
+        return;
+      }
+      resume = { epoch: query.get('epoch') ?? undefined, since: n };
+    }
+    if (socket.destroyed || this.closing) return;
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const connection = new WsConnection(ws, socket as Socket, this.hub, this.options, {
+        subscription,
+        resume,
+      });
+      this.connections.add(connection);
+      ws.on('close', () => this.connections.delete(connection));
+    });
+  }
+
+  /** Sends close 1001 to every connection after its queued frames; resolves once all have closed. */
+  async close(): Promise<void> {
+    this.closing = true;
+    const all: Promise<void>[] = [];
+    for (const connection of this.connections) {
+      connection.subscriber.flush();
+      all.push(closed(connection.ws));
+      try {
+        connection.ws.close(CloseCodes.GOING_AWAY, 'Broadcaster shutting down');
+      } catch {
+        connection.ws.terminate();
+      }
+    }
+    await Promise.allSettled(all);
+  }
+
+  /** Ends what is left at once. */
+  terminate(): void {
+    for (const connection of this.connections) connection.ws.terminate();
+    this.wss.close();
+  }
 }
 
 /**
@@ -96,11 +188,16 @@ export class WsConnection {
     readonly ws: WebSocket,
     socket: Socket,
     private readonly hub: Hub,
-    options: WsConnectionOptions,
-    initial: { subscription?: SubscribeRequest; resume?: { epoch?: string; since: number } },
+    options: ConnectionOptions,
+    initial: { subscription?: SubscribeRequest; resume?: ResumeFrom },
   ) {
     const id = `c_${process.pid.toString(36)}_${(++nextConnection).toString(36)}`;
-    this.subscriber = new Subscriber(id, new WsTransport(ws, socket), options.maxBytes, hub.schedule);
+    this.subscriber = new Subscriber(
+      id,
+      new WsTransport(ws, socket),
+      options.subscriberMaxBytes,
+      hub.schedule,
+    );
     this.bucket = new TokenBucket(options.rateLimitPerSecond, options.rateLimitBurst);
     // Subscription and resume from the URL are applied in this one synchronous step (see Hub.resume).
     if (initial.subscription) this.subscriber.subscription.subscribe(initial.subscription);

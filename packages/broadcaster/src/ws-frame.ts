@@ -35,14 +35,17 @@ function writeHeader(target: Buffer, length: number): number {
 }
 
 /**
- * Encodes `json` as UTF-8 once into a complete text frame. `payload` is a view of the frame's payload
- * bytes (no copy): the history keeps it as the event's JSON, and SSE reads it.
+ * Encodes the text `parts` (written one after the other) as UTF-8, once, into a complete text frame.
+ * `payload` is a view of the frame's payload bytes (no copy): the history keeps it as the event's JSON, and
+ * SSE reads it. The hub passes an event's JSON in two parts with its seq between them.
  */
-export function encodeTextFrame(json: string): { frame: Buffer; payload: Buffer } {
-  const length = Buffer.byteLength(json);
+export function encodeTextFrame(...parts: string[]): { frame: Buffer; payload: Buffer } {
+  let length = 0;
+  for (const part of parts) length += Buffer.byteLength(part);
   const frame = Buffer.allocUnsafe(frameHeaderLength(length) + length);
   const offset = writeHeader(frame, length);
-  frame.write(json, offset, 'utf8');
+  let at = offset;
+  for (const part of parts) at += frame.write(part, at, 'utf8');
   return { frame, payload: frame.subarray(offset) };
 }
 

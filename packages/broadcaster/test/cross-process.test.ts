@@ -8,8 +8,8 @@ import { createServer as createNetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { RunStateStore } from '@testwire/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { claimPort } from '../src/claim.js';
 import { getBroadcaster, probeTestwire, resetBroadcasterSingleton, resolveOptions } from '../src/index.js';
+import { claimPort } from '../src/join/claim.js';
 import { Client, freePort, getJson, type Msg, recordingLogger, waitFor } from './helpers.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');

@@ -32,6 +32,21 @@ afterEach(async () => {
   resetBroadcasterSingleton();
 });
 
+/** A publisher connection of our own (the secret header), and every reply it gets. */
+async function publisherSocket(
+  owner: Broadcaster,
+  publisherId: string,
+): Promise<{ ws: WebSocket; replies: Msg[] }> {
+  const secret = readFileSync(secretPath(owner.port), 'utf8');
+  const ws = new WebSocket(`${owner.wsUrl}?role=publisher&publisherId=${publisherId}`, {
+    headers: { [PUBLISHER_HEADER]: secret },
+  });
+  const replies: Msg[] = [];
+  ws.on('message', (d) => replies.push(JSON.parse(String(d))));
+  await waitFor(() => replies.find((m) => m.type === 'connection.established'), 'established');
+  return { ws, replies };
+}
+
 describe('publisher ingress', () => {
   it('validates each event of a batch, acks with the seq and lists the rejected ones', async () => {
     const owner = await startBroadcaster({ port: 0 });
@@ -64,23 +79,31 @@ describe('publisher ingress', () => {
     await waitFor(() => sub.events().length === 2, 'two accepted events');
     expect(sub.events().map((e) => e.data.id)).toEqual(['t1', 't3']);
   });
+
+  it('an event laid out one a line keeps its text only in the envelope form: a seq or a field of its own is not passed on', async () => {
+    const owner = await startBroadcaster({ port: 0 });
+    open.push(owner);
+    const sub = await Client.open(`${owner.wsUrl}?events=*`);
+    clients.push(sub);
+    const { ws, replies } = await publisherSocket(owner, 'pub-lines-1');
+    const timestamp = '2026-11-21T10:30:16.000Z';
+    const lines = [
+      JSON.stringify({ type: 'test.result', timestamp, runId: 'r', data: testResult(1).data }),
+      JSON.stringify({ type: 'test.result', timestamp, runId: 'r', data: testResult(2).data, seq: 99 }),
+      JSON.stringify({ type: 'test.result', timestamp, seq: 98, runId: 'r', data: testResult(3).data }),
+      JSON.stringify({ type: 'test.result', timestamp, runId: 'r', data: testResult(4).data, admin: true }),
+    ];
+    ws.send(`{"type":"publish","id":1,"events":[\n${lines.join(',\n')}\n]}`);
+    await waitFor(() => replies.find((m) => m.type === 'published'), 'ack');
+    ws.terminate();
+    await waitFor(() => sub.events().length === 4, 'four events');
+    expect(sub.events().map((e) => [e.seq, e.data.id, Object.keys(e).join()])).toEqual(
+      [1, 2, 3, 4].map((i) => [i, `t${i}`, 'type,timestamp,seq,runId,data']),
+    );
+  });
 });
 
 describe('publisher batches are stored once', () => {
-  async function publisherSocket(
-    owner: Broadcaster,
-    publisherId: string,
-  ): Promise<{ ws: WebSocket; replies: Msg[] }> {
-    const secret = readFileSync(secretPath(owner.port), 'utf8');
-    const ws = new WebSocket(`${owner.wsUrl}?role=publisher&publisherId=${publisherId}`, {
-      headers: { [PUBLISHER_HEADER]: secret },
-    });
-    const replies: Msg[] = [];
-    ws.on('message', (d) => replies.push(JSON.parse(String(d))));
-    await waitFor(() => replies.find((m) => m.type === 'connection.established'), 'established');
-    return { ws, replies };
-  }
-
   it('a batch re-sent by the same publisherId on a new connection is acked again, not ingested twice', async () => {
     const owner = await startBroadcaster({ port: 0 });
     open.push(owner);

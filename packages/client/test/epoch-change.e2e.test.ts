@@ -55,6 +55,10 @@ function fileFailure(runId: string): PublishedEvent {
       scope: 'file',
       file: 'broken.test.ts',
       testName: 'broken.test.ts',
+      // What reporter-core sends for a file that could not run: the schema requires these.
+      suite: '',
+      status: 'failed',
+      duration: 0,
       error: { message: 'SyntaxError: Unexpected token' },
     },
   } as PublishedEvent;

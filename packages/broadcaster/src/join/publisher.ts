@@ -2,8 +2,8 @@
  * A broadcaster that joined another process's owner: it forwards its events as `publish` batches over an
  * authenticated WebSocket and takes the port over when the owner goes away.
  *
- *   publish() ─> queue (bounded: drop + count) ─> batches {type:'publish', id, events} ─> owner
- *                                                 <─ {type:'published', id, seq, rejected?}
+ *   publish() ─> serialize() ─> queue (bounded: drop + count) ─> batches (batch.ts) ─> owner (validates)
+ *                                                                <─ {type:'published', id, seq, rejected?}
  *   acked events ─> RunStateStore of our own runs (what we re-seed after a takeover)
  *
  *   owner socket closes ─> jittered retries: bind the port (we are the owner now: seeded with our open runs,
@@ -18,20 +18,25 @@ import { randomBytes } from 'node:crypto';
 import {
   addCounts,
   countEvents,
-  EventTally,
-  isEventType,
+  type EventEnvelope,
   type PublishedEvent,
   type RunSnapshot,
   RunStateStore,
 } from '@testwire/protocol';
 import WebSocket from 'ws';
-import { isLoopbackHost } from './auth.js';
+import { type SerializedEvent, serialize } from '../admit.js';
+import { isLoopbackHost } from '../auth.js';
+import { FLUSH_BUDGET_MS } from '../budget.js';
+import { Drops } from '../drops.js';
+import { closed, endpointUrls } from '../http-util.js';
+import type { ResolvedOptions } from '../options.js';
+import type { Owner } from '../owner.js';
+import { Shutdown } from '../shutdown.js';
+import { settledBy, sleep } from '../timers.js';
+import type { Broadcaster, FlushResult } from '../types.js';
+import { publishFrame } from './batch.js';
 import { claimPort, ownEphemeral } from './claim.js';
-import type { ResolvedOptions } from './options.js';
-import type { Owner } from './owner.js';
-import { urlHost } from './owner.js';
 import { PUBLISHER_HEADER, readSecret } from './secret.js';
-import type { Broadcaster, FlushResult } from './types.js';
 
 const BATCH_EVENTS = 1000;
 const BATCH_BYTES = 512 * 1024;
@@ -51,19 +56,10 @@ const WINDOW = 8;
  */
 const CONNECT_TIMEOUT_MS = 5000;
 
-interface QueuedEvent {
-  /** `seq` is 0: this is what the RunStateStore of our own runs is fed once the owner acked it. */
-  event: PublishedEvent & { timestamp: string; seq: number };
-  json: string;
-}
-
 interface Inflight {
   kind: 'publish' | 'runs';
-  events: QueuedEvent[];
+  events: SerializedEvent[];
 }
-
-const batchFrame = (id: number, events: readonly QueuedEvent[]): string =>
-  `{"type":"publish","id":${id},"events":[${events.map((e) => e.json).join(',')}]}`;
 
 export interface JoinTarget {
   host: string;
@@ -90,23 +86,12 @@ export function targetFromUrl(url: string): JoinTarget {
 }
 
 export function targetFor(host: string, port: number): JoinTarget {
-  return {
-    host,
-    port,
-    url: `http://${urlHost(host)}:${port}`,
-    wsUrl: `ws://${urlHost(host)}:${port}/ws`,
-    canTakeOver: true,
-  };
+  return { host, port, ...endpointUrls(host, port), canTakeOver: true };
 }
 
 const zeroMask = (mask: Buffer): void => {
   mask.fill(0);
 };
-
-const sleepUnref = (ms: number): Promise<void> =>
-  new Promise((r) => {
-    setTimeout(r, ms).unref();
-  });
 
 export class JoinedBroadcaster implements Broadcaster {
   private owner?: Owner;
@@ -114,31 +99,29 @@ export class JoinedBroadcaster implements Broadcaster {
   private connectedEpoch?: string;
   /** Epoch of the last owner we published to: a different one needs our open runs first. */
   private lastEpoch?: string;
-  private queue: QueuedEvent[] = [];
+  /** Events serialized, not yet sent. Their envelopes' seq is 0: what our own runs' RunStateStore is fed once acked. */
+  private queue: SerializedEvent[] = [];
   private queueBytes = 0;
   private inflight = new Map<number, Inflight>();
   /** Batches sent to an owner whose connection dropped before it acked them, oldest first. */
-  private unacked: { id: number; events: QueuedEvent[] }[] = [];
+  private unacked: { id: number; events: SerializedEvent[] }[] = [];
   private nextId = 1;
-  /** Stable for this broadcaster's lifetime: the owner dedupes re-sent batches by it (see onPublisher). */
+  /** Stable for this broadcaster's lifetime: the owner dedupes re-sent batches by it (ingress.ts). */
   readonly publisherId = randomBytes(12).toString('base64url');
   private readonly store = new RunStateStore({ maxCompletedRuns: 0 });
-  private droppedCount = 0;
-  /** The dropped events by run and type, for flush() (the reporter names what its run lost). */
-  private readonly droppedEvents = new EventTally();
-  private warnedDrop = false;
-  private warnedRejected = false;
+  private readonly drops: Drops;
   private waiters = new Set<() => void>();
   private pumpTimer: ReturnType<typeof setTimeout> | undefined;
   private pumpImmediate = false;
   private recovering = false;
-  private closing?: Promise<void>;
-  onClose?: () => void;
+  private readonly shutdown = new Shutdown();
 
   constructor(
     private readonly options: ResolvedOptions,
     private readonly target: JoinTarget,
-  ) {}
+  ) {
+    this.drops = new Drops(options.logger);
+  }
 
   get role(): 'owner' | 'publisher' {
     return this.owner ? 'owner' : 'publisher';
@@ -159,57 +142,43 @@ export class JoinedBroadcaster implements Broadcaster {
     return this.owner?.epoch ?? this.connectedEpoch;
   }
   get dropped(): number {
-    return this.droppedCount + (this.owner?.dropped ?? 0);
+    return this.drops.count + (this.owner?.dropped ?? 0);
   }
   /** True while a WebSocket to the owner is established. */
   get connected(): boolean {
     return this.ws !== undefined;
   }
 
+  /**
+   * Serializes the event now (once: the owner keeps the text) and queues it for the next batch; the owner
+   * validates it. Never throws: what cannot be kept is dropped, counted and told once.
+   */
   publish(event: PublishedEvent): void {
-    try {
-      if (this.owner) {
-        this.owner.publish(event);
-        return;
-      }
-      if (this.closing || !event || !isEventType(event.type) || typeof event.runId !== 'string') {
-        this.countDropped(event);
-        return;
-      }
-      const full = {
-        type: event.type,
-        timestamp: typeof event.timestamp === 'string' ? event.timestamp : new Date().toISOString(),
-        runId: event.runId,
-        data: event.data ?? {},
-      } as QueuedEvent['event'];
-      const json = JSON.stringify(full);
-      // After serializing: seq is not part of what the owner is sent.
-      (full as QueuedEvent['event']).seq = 0;
-      // Run boundaries are admitted beyond the bound (as in reporter-core's buffer): a consumer can live
-      // with a gap, not with a run that never starts or never ends.
-      if (
-        (this.queue.length >= this.options.publisherMaxEvents ||
-          this.queueBytes + json.length > this.options.publisherMaxBytes) &&
-        full.type !== 'test.started' &&
-        full.type !== 'test.completed'
-      ) {
-        this.drop(
-          full,
-          `the queue to ${this.url} is full: ${this.queue.length} events, ${Math.round(this.queueBytes / 1024)} KiB not yet acknowledged`,
-        );
-        return;
-      }
-      this.queue.push({ event: full, json });
-      this.queueBytes += json.length;
-      this.schedulePump();
-    } catch {
-      this.countDropped(event);
+    if (this.owner) {
+      this.owner.publish(event);
+      return;
     }
-  }
-
-  private countDropped(event: Partial<PublishedEvent> | null | undefined, count = 1): void {
-    this.droppedCount += count;
-    this.droppedEvents.add(event?.runId, event?.type, count);
+    const serialized = this.drops.screen(event, this.shutdown.started, serialize);
+    if (!serialized) return;
+    const { envelope, json } = serialized;
+    // Run boundaries are admitted beyond the bound (as in reporter-core's buffer): a consumer can live
+    // with a gap, not with a run that never starts or never ends.
+    if (
+      (this.queue.length >= this.options.publisherMaxEvents ||
+        this.queueBytes + json.length > this.options.publisherMaxBytes) &&
+      envelope.type !== 'test.started' &&
+      envelope.type !== 'test.completed'
+    ) {
+      this.drops.add(envelope);
+      this.drops.warnOnce(
+        'full',
+        `testwire: dropping events (the queue to ${this.url} is full: ${this.queue.length} events, ${Math.round(this.queueBytes / 1024)} KiB not yet acknowledged); they will be missing from the stream`,
+      );
+      return;
+    }
+    this.queue.push(serialized);
+    this.queueBytes += json.length;
+    this.schedulePump();
   }
 
   /** A full batch goes out on the next turn of the event loop; otherwise after BATCH_DELAY_MS. */
@@ -234,13 +203,6 @@ export class JoinedBroadcaster implements Broadcaster {
     this.pump();
   };
 
-  private drop(event: PublishedEvent, why: string): void {
-    this.countDropped(event);
-    if (this.warnedDrop) return;
-    this.warnedDrop = true;
-    this.options.logger.warn(`testwire: dropping events (${why}); they will be missing from the stream`);
-  }
-
   /** Connects to the owner once. Resolves true when the owner accepted us (connection.established). */
   connect(timeoutMs = CONNECT_TIMEOUT_MS): Promise<boolean> {
     const headers: Record<string, string> = {};
@@ -248,10 +210,8 @@ export class JoinedBroadcaster implements Broadcaster {
     if (secret) headers[PUBLISHER_HEADER] = secret;
     if (this.options.apiKeys[0]) headers.authorization = `Bearer ${this.options.apiKeys[0]}`;
     return new Promise((resolvePromise) => {
-      let settled = false;
+      // The first outcome counts: the promise ignores later ones.
       const settle = (ok: boolean): void => {
-        if (settled) return;
-        settled = true;
         clearTimeout(timer);
         resolvePromise(ok);
       };
@@ -268,7 +228,7 @@ export class JoinedBroadcaster implements Broadcaster {
           generateMask: zeroMask,
         });
       } catch {
-        settle(false);
+        resolvePromise(false);
         return;
       }
       // Ref'd while connecting (the caller awaits it), bounded.
@@ -298,7 +258,7 @@ export class JoinedBroadcaster implements Broadcaster {
           return;
         }
         if (message.type === 'connection.established' && !this.ws) {
-          if (this.closing || this.owner) {
+          if (this.shutdown.started || this.owner) {
             ws.close(1000);
             settle(false);
             return;
@@ -349,11 +309,11 @@ export class JoinedBroadcaster implements Broadcaster {
     }
     for (const { id, events } of batches) {
       this.inflight.set(id, { kind: 'publish', events });
-      this.ws.send(batchFrame(id, events));
+      this.ws.send(publishFrame(id, events));
     }
   }
 
-  private requeue(events: QueuedEvent[]): void {
+  private requeue(events: SerializedEvent[]): void {
     if (events.length === 0) return;
     this.queue = events.concat(this.queue);
     this.queueBytes += events.reduce((n, e) => n + e.json.length, 0);
@@ -372,16 +332,16 @@ export class JoinedBroadcaster implements Broadcaster {
       while (
         count < this.queue.length &&
         count < BATCH_EVENTS &&
-        (count === 0 || bytes + (this.queue[count] as QueuedEvent).json.length <= BATCH_BYTES)
+        (count === 0 || bytes + (this.queue[count] as SerializedEvent).json.length <= BATCH_BYTES)
       ) {
-        bytes += (this.queue[count] as QueuedEvent).json.length;
+        bytes += (this.queue[count] as SerializedEvent).json.length;
         count++;
       }
       const events = this.queue.splice(0, count);
       this.queueBytes -= bytes;
       const id = this.nextId++;
       this.inflight.set(id, { kind: 'publish', events });
-      ws.send(batchFrame(id, events));
+      ws.send(publishFrame(id, events));
     }
   }
 
@@ -391,19 +351,17 @@ export class JoinedBroadcaster implements Broadcaster {
     this.inflight.delete(id);
     const refused = new Set(rejected?.map((r) => r.index));
     if (rejected?.length) {
-      for (const index of refused) this.countDropped(batch.events[index]?.event);
-      if (!this.warnedRejected) {
-        this.warnedRejected = true;
-        this.options.logger.warn(
-          `testwire: the owner refused ${rejected.length} event(s): ${rejected[0]?.error}`,
-        );
-      }
+      for (const index of refused) this.drops.add(batch.events[index]?.envelope);
+      this.drops.warnOnce(
+        'refused',
+        `testwire: the owner refused ${rejected.length} event(s): ${rejected[0]?.error}`,
+      );
     }
     const events = batch.events;
     for (let index = 0; index < events.length; index++) {
       if (refused.has(index)) continue;
       try {
-        this.store.update((events[index] as QueuedEvent).event as never);
+        this.store.update((events[index] as SerializedEvent).envelope);
       } catch {}
     }
     // More than a window of batches waiting: keep the pipe full. Otherwise the batching timer sends
@@ -431,23 +389,29 @@ export class JoinedBroadcaster implements Broadcaster {
       if (batch.kind === 'publish') this.unacked.push({ id, events: batch.events });
     this.unacked.sort((a, b) => a.id - b.id);
     this.inflight.clear();
-    if (this.closing) {
+    if (this.shutdown.started) {
       this.settleWaiters();
       return;
     }
     void this.recover();
   }
 
-  private async recover(): Promise<void> {
+  /**
+   * Finds an owner again, until one is found or this broadcaster closes: jittered retries that bind the port
+   * (take over), or join the testwire owner holding it, or (held by something else) own an ephemeral port.
+   * Runs by itself when the owner's socket closes; getBroadcaster starts it when `url` cannot be reached yet.
+   * Never rejects; a second call while one runs does nothing.
+   */
+  async recover(): Promise<void> {
     if (this.recovering) return;
     this.recovering = true;
     try {
-      for (let attempt = 0; !this.closing && !this.owner && !this.ws; attempt++) {
+      for (let attempt = 0; !this.shutdown.started && !this.owner && !this.ws; attempt++) {
         // Jitter so that of several publishers one binds first and the others find it.
-        await sleepUnref(
+        await sleep(
           attempt === 0 ? Math.random() * 25 : Math.min(1000, 40 * 2 ** attempt) * (0.5 + Math.random()),
         );
-        if (this.closing || this.owner || this.ws) break;
+        if (this.shutdown.started || this.owner || this.ws) break;
         if (!this.target.canTakeOver) {
           await this.connect();
           continue;
@@ -472,18 +436,17 @@ export class JoinedBroadcaster implements Broadcaster {
   }
 
   private becomeOwner(owner: Owner): void {
-    if (this.closing) {
+    if (this.shutdown.started) {
       void owner.close();
       return;
     }
     this.owner = owner;
-    owner.onClose = () => this.onClose?.();
     this.requeue(this.unacked.flatMap((batch) => batch.events));
     this.unacked = [];
     const queued = this.queue;
     this.queue = [];
     this.queueBytes = 0;
-    for (const { event } of queued) owner.publish(event);
+    for (const { envelope } of queued) owner.publish(envelope);
     this.lastEpoch = owner.epoch;
     this.options.logger.info?.(
       `testwire: the previous broadcaster went away; this process now serves ${owner.url}`,
@@ -491,7 +454,7 @@ export class JoinedBroadcaster implements Broadcaster {
     void owner.flush().then(() => this.settleWaiters());
   }
 
-  async flush(timeoutMs = 3000): Promise<FlushResult> {
+  async flush(timeoutMs = FLUSH_BUDGET_MS): Promise<FlushResult> {
     if (!this.owner) {
       this.pump();
       await this.untilIdle(timeoutMs);
@@ -500,20 +463,20 @@ export class JoinedBroadcaster implements Broadcaster {
     const owner = this.owner as Owner | undefined;
     if (owner) {
       const result = await owner.flush(timeoutMs);
-      return { ...result, dropped: addCounts(result.dropped, this.droppedEvents.toJSON()) };
+      return { ...result, dropped: addCounts(result.dropped, this.drops.counts()) };
     }
     return {
       delivered: this.idle,
       pending: this.idle ? {} : countEvents(this.unconfirmed()),
-      dropped: this.droppedEvents.toJSON(),
+      dropped: this.drops.counts(),
     };
   }
 
   /** Every event not yet acknowledged: queued, in flight, or waiting to be re-sent. */
-  private *unconfirmed(): Iterable<QueuedEvent['event']> {
-    for (const { event } of this.queue) yield event;
-    for (const batch of this.inflight.values()) for (const { event } of batch.events) yield event;
-    for (const batch of this.unacked) for (const { event } of batch.events) yield event;
+  private *unconfirmed(): Iterable<EventEnvelope> {
+    for (const { envelope } of this.queue) yield envelope;
+    for (const batch of this.inflight.values()) for (const { envelope } of batch.events) yield envelope;
+    for (const batch of this.unacked) for (const { envelope } of batch.events) yield envelope;
   }
 
   /**
@@ -533,45 +496,36 @@ export class JoinedBroadcaster implements Broadcaster {
     });
   }
 
+  /** Calls `listener` once close() has finished (getBroadcaster forgets its instance). Returns the unbind function. */
+  onClose(listener: () => void): () => void {
+    return this.shutdown.onDone(listener);
+  }
+
   close(options: { timeoutMs?: number } = {}): Promise<void> {
-    this.closing ??= this.doClose(options.timeoutMs ?? this.options.closeTimeoutMs);
-    return this.closing;
+    return this.shutdown.run(() => this.doClose(options.timeoutMs ?? this.options.closeTimeoutMs));
   }
 
   private async doClose(timeoutMs: number): Promise<void> {
-    try {
-      if (this.owner) {
-        await this.owner.close({ timeoutMs });
-        return;
-      }
-      if (!this.idle && this.ws) {
-        // closing is set: flush directly without the owner shortcut. Without a connection there is
-        // nothing to wait for: the queued events are counted as dropped below.
-        this.pump();
-        await this.untilIdle(timeoutMs);
-      }
-      for (const { event } of this.queue) this.countDropped(event);
-      for (const batch of this.unacked) for (const { event } of batch.events) this.countDropped(event);
-      this.queue = [];
-      this.unacked = [];
-      const ws = this.ws;
-      this.ws = undefined;
-      if (ws) {
-        await new Promise<void>((resolvePromise) => {
-          const timer = setTimeout(() => {
-            ws.terminate();
-            resolvePromise();
-          }, 500);
-          ws.once('close', () => {
-            clearTimeout(timer);
-            resolvePromise();
-          });
-          ws.close(1000, 'Publisher done');
-        });
-      }
-      if (this.owner) await (this.owner as Owner).close({ timeoutMs });
-    } finally {
-      this.onClose?.();
+    if (this.owner) {
+      await this.owner.close({ timeoutMs });
+      return;
     }
+    if (!this.idle && this.ws) {
+      // Closing: flush directly without the owner shortcut. Without a connection there is nothing to wait
+      // for: the queued events are counted as dropped below.
+      this.pump();
+      await this.untilIdle(timeoutMs);
+    }
+    for (const { envelope } of this.queue) this.drops.add(envelope);
+    for (const batch of this.unacked) for (const { envelope } of batch.events) this.drops.add(envelope);
+    this.queue = [];
+    this.unacked = [];
+    const ws = this.ws;
+    this.ws = undefined;
+    if (ws) {
+      ws.close(1000, 'Publisher done');
+      if (!(await settledBy(closed(ws), Date.now() + 500))) ws.terminate();
+    }
+    if (this.owner) await (this.owner as Owner).close({ timeoutMs });
   }
 }

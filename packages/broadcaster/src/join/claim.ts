@@ -3,8 +3,10 @@
  * else does (warn once, own an ephemeral port instead).
  */
 import { request } from 'node:http';
-import type { ResolvedOptions } from './options.js';
-import { Owner, type OwnerInternals, urlHost } from './owner.js';
+import { urlHost } from '../http-util.js';
+import type { ResolvedOptions } from '../options.js';
+import { Owner, type OwnerInternals } from '../owner.js';
+import { sleep } from '../timers.js';
 
 /**
  * `timeout`: the port took the connection but did not answer in time. On a loaded machine that is most
@@ -15,13 +17,8 @@ export type ProbeResult = 'testwire' | 'foreign' | 'unreachable' | 'timeout';
 
 /** GET /status: is a testwire broadcaster answering on host:port? (A 401 with our marker counts.) */
 export function probeTestwire(host: string, port: number, timeoutMs = 1000): Promise<ProbeResult> {
-  return new Promise((resolvePromise) => {
-    let settled = false;
-    const done = (result: ProbeResult): void => {
-      if (settled) return;
-      settled = true;
-      resolvePromise(result);
-    };
+  // The first answer counts: a promise ignores later ones (a 'close' after 'end', an 'error' after 'timeout').
+  return new Promise((done) => {
     const req = request(
       {
         host: urlHost(host).replace(/^\[|\]$/g, ''),
@@ -83,7 +80,8 @@ export async function claimPort(options: ResolvedOptions, internals: OwnerIntern
     if (probe === 'testwire' || probe === 'timeout') return { kind: 'testwire' };
     // Refused right after EADDRINUSE: the holder is going away (or still starting); look again shortly.
     if (probe === 'unreachable' && attempt < 3) {
-      await sleep(20 + Math.random() * 30);
+      // Ref'd: the caller awaits the claim and must not be cut short; always short.
+      await sleep(20 + Math.random() * 30, { ref: true });
       continue;
     }
     return { kind: 'foreign', reason: 'the port is in use by something that is not a testwire broadcaster' };
@@ -107,9 +105,3 @@ export async function ownEphemeral(
   }
   return owner;
 }
-
-export const sleep = (ms: number): Promise<void> =>
-  new Promise((r) => {
-    // Ref'd on purpose: callers await it and must not be cut short; always short.
-    setTimeout(r, ms);
-  });

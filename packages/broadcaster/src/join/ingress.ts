@@ -1,0 +1,239 @@
+/**
+ * The owner's half of the publisher protocol (the other half is publisher.ts): processes of this machine
+ * (or holders of credentials) that joined this owner and publish into its stream.
+ *
+ *   upgrade /ws?role=publisher&publisherId=…  ── x-testwire-publisher secret | credentials, no browser ──> peer
+ *   {type:'publish', id, events} ─> each event through admit() ─> hub, after the local events queued before it
+ *                                 <─ {type:'published', id, seq, rejected?}   (remembered per publisherId)
+ *   {type:'runs', id, runs}      ─> merged into the run state  <─ {type:'published', id, seq}
+ *   a batch id at or below the last one stored for its publisherId ─> the same ack again, nothing stored
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { CloseCodes, PROTOCOL_VERSION, type RunSnapshot } from '@testwire/protocol';
+import WebSocket, { type WebSocketServer } from 'ws';
+import { admit, type SerializedEvent } from '../admit.js';
+import { type Authenticator, safeEqual } from '../auth.js';
+import { closed, createWebSocketServer, rejectUpgrade } from '../http-util.js';
+import type { Hub } from '../hub.js';
+import type { ResolvedOptions } from '../options.js';
+import { VERSION } from '../version.js';
+import { readPublisherFrame } from './batch.js';
+import { newSecret, PUBLISHER_HEADER, removeSecret, writeSecret } from './secret.js';
+
+/** Publisher batches may be far larger than a subscriber's frames. */
+const PUBLISHER_MAX_PAYLOAD = 32 * 1024 * 1024;
+/** Publishers whose last batch id is remembered (least recently seen forgotten first). */
+const MAX_PUBLISHER_RECORDS = 1024;
+/** Acks kept per publisher to answer a re-sent batch exactly (a publisher has at most 8 batches in flight). */
+const ACKS_KEPT = 32;
+/** `publisherId` from the publisher's handshake URL. */
+const PUBLISHER_ID = /^[A-Za-z0-9_-]{8,64}$/;
+
+/**
+ * What the owner remembers of one publisher across its connections: a publisher that lost its socket between
+ * our storing a batch and its reading the ack sends that batch again (same id) on its next connection.
+ */
+interface PublisherRecord {
+  /** Highest batch id processed; ids of one publisher only grow. */
+  lastId: number;
+  /** The acks of the latest batches, by id, re-sent verbatim for a duplicate. */
+  acks: Map<number, string>;
+}
+
+/** One joined publisher's socket; `alive` is the owner's heartbeat mark. */
+export interface PublisherPeer {
+  ws: WebSocket;
+  alive: boolean;
+}
+
+/** Where the ingress puts what publishers send: the owner. */
+export interface IngressTarget {
+  readonly hub: Hub;
+  /** Ingests the local events queued so far: a publisher's batch comes after what was published before it arrived. */
+  ingestQueued(): void;
+}
+
+export class PublisherIngress {
+  readonly peers = new Set<PublisherPeer>();
+  private readonly wss: WebSocketServer;
+  private readonly secret = newSecret();
+  private readonly records = new Map<string, PublisherRecord>();
+  private port?: number;
+  private closing = false;
+
+  constructor(
+    private readonly target: IngressTarget,
+    private readonly options: ResolvedOptions,
+    private readonly auth: Authenticator,
+  ) {
+    this.wss = createWebSocketServer(PUBLISHER_MAX_PAYLOAD);
+  }
+
+  /** Writes this owner's secret for `port`, where processes of the same OS user read it to join. */
+  advertise(port: number): void {
+    this.port = port;
+    const written = writeSecret(port, this.secret);
+    if (written.error) {
+      this.options.logger.warn(
+        `testwire: could not write the publisher secret (${written.error}); other test processes will not be able to join this broadcaster`,
+      );
+    }
+  }
+
+  /** `/ws?role=publisher`: the secret (or credentials) first, never from a browser. */
+  async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams): Promise<void> {
+    if (req.headers.origin !== undefined) {
+      rejectUpgrade(socket, 403, {
+        error: 'FORBIDDEN_ORIGIN',
+        message: 'Publisher connections are not accepted from browsers',
+      });
+      return;
+    }
+    const presented = req.headers[PUBLISHER_HEADER];
+    let ok = typeof presented === 'string' && safeEqual(presented, this.secret);
+    if (!ok && this.auth.enabled) ok = (await this.auth.check(req, query)).ok;
+    if (!ok) {
+      rejectUpgrade(socket, 401, {
+        error: 'UNAUTHORIZED',
+        message: `Publisher connections need the ${PUBLISHER_HEADER} secret of this broadcaster (same OS user) or valid credentials`,
+      });
+      return;
+    }
+    if (socket.destroyed || this.closing) return;
+    const publisherId = query.get('publisherId');
+    this.wss.handleUpgrade(req, socket, head, (ws) =>
+      this.accept(ws, publisherId !== null && PUBLISHER_ID.test(publisherId) ? publisherId : undefined),
+    );
+  }
+
+  /** The record of a publisher id, most recently used last (the Map's order is the LRU order). */
+  private record(publisherId: string): PublisherRecord {
+    let record = this.records.get(publisherId);
+    if (record) this.records.delete(publisherId);
+    else record = { lastId: 0, acks: new Map() };
+    this.records.set(publisherId, record);
+    if (this.records.size > MAX_PUBLISHER_RECORDS) {
+      const oldest = this.records.keys().next().value as string;
+      this.records.delete(oldest);
+    }
+    return record;
+  }
+
+  /**
+   * `publisherId` (stable for the publisher's lifetime) lets us drop a batch we already stored: without it a
+   * batch whose ack was lost with the connection would be ingested twice.
+   */
+  private accept(ws: WebSocket, publisherId: string | undefined): void {
+    const peer: PublisherPeer = { ws, alive: true };
+    this.peers.add(peer);
+    const sendText = (text: string): void => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(text);
+    };
+    const send = (message: object): void => sendText(JSON.stringify(message));
+    /** Sends the ack of a processed batch and remembers it for a re-send. */
+    const ack = (record: PublisherRecord | undefined, id: number, message: object): void => {
+      const text = JSON.stringify(message);
+      if (record) {
+        record.lastId = id;
+        record.acks.set(id, text);
+        if (record.acks.size > ACKS_KEPT) record.acks.delete(record.acks.keys().next().value as number);
+      }
+      sendText(text);
+    };
+    send({
+      type: 'connection.established',
+      server: 'testwire',
+      protocol: PROTOCOL_VERSION,
+      version: VERSION,
+      epoch: this.target.hub.epoch,
+      seq: this.target.hub.seq,
+      connectionId: `p_${this.peers.size}`,
+      runs: [],
+      heartbeatMs: this.options.heartbeatMs,
+    });
+    ws.on('pong', () => {
+      peer.alive = true;
+    });
+    ws.on('error', () => {});
+    ws.on('close', () => this.peers.delete(peer));
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) {
+        ws.close(CloseCodes.UNSUPPORTED_DATA, 'Binary frames are not supported');
+        return;
+      }
+      const message = readPublisherFrame((data as Buffer).toString('utf8'));
+      if (!message) {
+        send({ type: 'error', code: 'INVALID_JSON', message: 'Publisher message is not valid JSON' });
+        return;
+      }
+      const id = typeof message.id === 'number' ? message.id : undefined;
+      const batch = message.type === 'publish' || message.type === 'runs';
+      const record = batch && id !== undefined && publisherId ? this.record(publisherId) : undefined;
+      const { hub } = this.target;
+      if (record && id !== undefined && id <= record.lastId) {
+        // Already stored (the ack was lost with the previous connection): ack again, ingest nothing.
+        sendText(record.acks.get(id) ?? JSON.stringify({ type: 'published', id, seq: hub.seq }));
+        return;
+      }
+      if (message.type === 'publish' && id !== undefined && message.events) {
+        const accepted: SerializedEvent[] = [];
+        const rejected: { index: number; error: string }[] = [];
+        message.events.forEach(({ value, text }, index) => {
+          const admission = admit(value, text);
+          if (admission.ok) accepted.push(admission.event);
+          else rejected.push({ index, error: admission.error });
+        });
+        this.target.ingestQueued();
+        const seq = hub.ingest(accepted);
+        ack(record, id, { type: 'published', id, seq, ...(rejected.length ? { rejected } : {}) });
+      } else if (message.type === 'runs' && id !== undefined && Array.isArray(message.runs)) {
+        // A publisher re-seeding its open runs after the owner changed (see publisher.ts).
+        this.target.ingestQueued();
+        hub.mergeRuns(message.runs.filter(isRunSnapshot));
+        ack(record, id, { type: 'published', id, seq: hub.seq });
+      } else if (message.type === 'ping') {
+        send({ type: 'pong', timestamp: new Date().toISOString() });
+      } else {
+        send({
+          type: 'error',
+          code: 'INVALID_MESSAGE',
+          message: 'Publishers send {type:"publish", id, events} or {type:"runs", id, runs}',
+          ...(id !== undefined ? { id } : {}),
+        });
+      }
+    });
+  }
+
+  /** Withdraws the secret and sends close 1001 to every publisher; resolves once all have closed. */
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.port !== undefined) removeSecret(this.port, this.secret);
+    const all: Promise<void>[] = [];
+    for (const peer of this.peers) {
+      all.push(closed(peer.ws));
+      peer.ws.close(CloseCodes.GOING_AWAY, 'Broadcaster shutting down');
+    }
+    await Promise.allSettled(all);
+  }
+
+  /** Ends what is left at once. */
+  terminate(): void {
+    for (const peer of this.peers) peer.ws.terminate();
+    this.wss.close();
+  }
+}
+
+function isRunSnapshot(value: unknown): value is RunSnapshot {
+  const run = value as RunSnapshot | null;
+  return (
+    typeof run === 'object' &&
+    run !== null &&
+    typeof run.runId === 'string' &&
+    run.runId !== '' &&
+    Array.isArray(run.tests) &&
+    typeof run.counts === 'object' &&
+    run.counts !== null &&
+    Array.isArray(run.errors)
+  );
+}
