@@ -9,7 +9,7 @@
  *   layer                                     waits at most          where
  *   broadcaster flush()                       budget                 this package (Owner, JoinedBroadcaster)
  *   reporter-core Delivery.flush              budget + 250 ms        reporter-core delivery.ts, FLUSH_ANSWER_MARGIN_MS
- *   reporter-core, runner thread -> core      budget + 1 000 ms      reporter-core core-thread.ts, ANSWER_MARGIN_MS
+ *   reporter-core, runner thread -> core      budget + 1 000 ms      reporter-core recorder.ts, SETTLE_MARGIN_MS
  *   @testwire/playwright onExit               budget + 1 500 ms      playwright reporter.ts, EXIT_MARGIN_MS
  *   @testwire/jest hold after onRunComplete   budget + 2 000 ms      jest reporter.ts, FLUSH_HOLD_MARGIN_MS
  *   @testwire/mocha done                      budget + 2 000 ms      mocha reporter.ts, DONE_MARGIN_MS

@@ -6,13 +6,10 @@
  * lexer), and the reporter loads it inside the test process, on the runner's own thread. Both builds
  * share one broadcaster per process anyway (getBroadcaster keeps it on a global symbol).
  */
-import type { BroadcasterLike, ConnectOptions } from './delivery.js';
+import type { GetBroadcaster } from '@testwire/broadcaster';
 import { localRequire } from './local-require.js';
 
-export interface BroadcasterModule {
-  getBroadcaster(options?: ConnectOptions): Promise<BroadcasterLike>;
-}
-
-export function loadBroadcaster(): BroadcasterModule {
-  return localRequire('@testwire/broadcaster') as BroadcasterModule;
+/** The broadcaster's entry, typed as the real module: loaded on first use, never with this module. */
+export function loadBroadcaster(): { getBroadcaster: GetBroadcaster } {
+  return localRequire('@testwire/broadcaster') as typeof import('@testwire/broadcaster');
 }

@@ -1,3 +1,4 @@
+import type { Broadcaster, BroadcasterOptions } from '@testwire/broadcaster';
 import {
   addCounts,
   countEvents,
@@ -6,22 +7,8 @@ import {
   type PublishedEvent,
 } from '@testwire/protocol';
 
-/** What the core needs of a broadcaster (see @testwire/broadcaster). */
-export interface BroadcasterLike {
-  readonly url: string;
-  readonly role: 'owner' | 'publisher';
-  publish(event: PublishedEvent): void;
-  /** Resolves with what it could not confirm (an older @testwire/broadcaster resolves with nothing). */
-  flush(timeoutMs?: number): Promise<BroadcasterFlushResult | undefined>;
-  close(options?: { timeoutMs?: number }): Promise<void>;
-}
-
-/** `FlushResult` of @testwire/broadcaster. */
-export interface BroadcasterFlushResult {
-  delivered: boolean;
-  pending: EventCounts;
-  dropped: EventCounts;
-}
+/** What the core uses of a broadcaster: the real interface's members (a test can fake just these). */
+export type BroadcasterLike = Pick<Broadcaster, 'url' | 'role' | 'publish' | 'flush' | 'close'>;
 
 /** What {@link Delivery.flush} achieved. */
 export interface DeliveryReport {
@@ -42,12 +29,7 @@ export interface DeliveryReport {
 const YIELDS = new Set<string>(['test.progress', 'performance.metrics', 'test.output']);
 
 /** Connection options handed to getBroadcaster(); undefined fields fall back to its env defaults. */
-export interface ConnectOptions {
-  port?: number;
-  host?: string;
-  url?: string;
-  apiKey?: string;
-}
+export type ConnectOptions = Pick<BroadcasterOptions, 'port' | 'host' | 'url' | 'apiKey'>;
 
 /**
  * Delivery from the core to its target (a sink function, or the process's broadcaster).
@@ -205,7 +187,6 @@ export class Delivery {
       );
       if (result === TIMED_OUT) return report(false, undefined);
       // An older broadcaster says nothing: it was done (or timed out) and we cannot tell which.
-      if (!result) return report(true, {});
       return report(result.delivered, result.pending, result.dropped);
     } catch (error) {
       this.onError('flush', error);

@@ -1,3 +1,4 @@
+import { FLUSH_BUDGET_MS } from '@testwire/broadcaster/budget';
 import type { PublishedEvent } from '@testwire/protocol';
 
 /**
@@ -78,11 +79,8 @@ const DEFAULTS = {
   slowTestThreshold: 5000,
   performanceIntervalMs: 1000,
   progressIntervalMs: 100,
-  // A cold start under CPU starvation (three busy processes per core, 2 vCPUs) — the core's thread starting,
-  // joining the endpoint and delivering a short run — took up to 2.9 s, against 0.2 s on an idle machine
-  // (README, "Nothing lost on a loaded machine"). 10 s leaves a loaded CI machine three times that; the wait ends as soon
-  // as everything is confirmed, so only a run whose endpoint cannot be reached waits it out.
-  flushTimeoutMs: 10_000,
+  // The one flush budget, owned by the broadcaster (its budget.ts says why 10 s and lists the margins).
+  flushTimeoutMs: FLUSH_BUDGET_MS,
   maxBufferedEvents: 10_000,
 } as const;
 

@@ -10,7 +10,10 @@ function fakeBroadcaster(published: PublishedEvent[], flushDelayMs = 0): Broadca
     url: 'http://127.0.0.1:1',
     role: 'owner',
     publish: (e) => published.push(e),
-    flush: () => new Promise((resolve) => setTimeout(() => resolve(undefined), flushDelayMs)),
+    flush: () =>
+      new Promise((resolve) =>
+        setTimeout(() => resolve({ delivered: true, pending: {}, dropped: {} }), flushDelayMs),
+      ),
     close: async () => {},
   };
 }
