@@ -64,12 +64,10 @@ describe('fan-out', () => {
     // More than loopback socket buffers absorb (several MB each way), so the paused reader really lags.
     const EVENTS = 10_000;
     const payload = 'y'.repeat(2000);
-    const started = Date.now();
     for (let i = 0; i < EVENTS; i++) b.publish(testOutput(`${i} ${payload}`));
-    const publishMs = Date.now() - started;
     await b.flush();
-    expect(publishMs).toBeLessThan(1000); // publish() only queues
 
+    // Not blocked by the paused reader: everything reaches the other subscriber while it is still paused.
     await waitFor(() => fast.events().length === EVENTS, 'the fast subscriber to get everything', 10_000);
     const status = await getJson(`${b.url}/status`);
     expect(status.lagged).toBe(1);
