@@ -96,7 +96,8 @@ export interface RunStateOptions {
 /** How many ids of evicted runs are remembered, so late events of an evicted run do not revive it. */
 const EVICTED_MEMORY = 1000;
 
-const emptyCounts = (): Required<RunCounts> => ({
+/** Counts of a run with no result yet. */
+export const emptyCounts = (): Required<RunCounts> => ({
   passed: 0,
   failed: 0,
   skipped: 0,

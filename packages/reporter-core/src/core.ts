@@ -13,6 +13,7 @@ import {
   type EventDataMap,
   type EventEnvelope,
   type EventType,
+  emptyCounts,
   type PublishedEvent,
   type RunInfo,
   RunStateStore,
@@ -539,17 +540,7 @@ export class Core {
   }
 
   private counts(run: RunState) {
-    return (
-      this.store.counts(run.runId) ?? {
-        passed: 0,
-        failed: 0,
-        skipped: 0,
-        todo: 0,
-        flaky: 0,
-        completed: 0,
-        retrying: 0,
-      }
-    );
+    return this.store.counts(run.runId) ?? emptyCounts();
   }
 
   /**
