@@ -75,6 +75,8 @@ export class TestwireReporter {
   private readonly refs = new WeakMap<object, TestRef>();
   /** Tests that share a title path in one file, told apart by arrival (see ref()). */
   private readonly twins = new Map<string, { count: number; open: boolean }>();
+  /** Each ref's twins entry: a test's end closes it without keying the title path again. */
+  private readonly twinsOf = new WeakMap<TestRef, { count: number; open: boolean }>();
   private readonly startedAt = new WeakMap<object, number>();
   /**
    * Tests whose final result was sent, in order. Retries run clones of the test object (a ref each), so
@@ -284,7 +286,7 @@ export class TestwireReporter {
     on(EVENTS.TEST_END, (test: MochaRunnable) => {
       const ref = this.ref(test);
       this.finishedRefs.push(ref);
-      const twins = this.twins.get(keyOf(ref, false));
+      const twins = this.twinsOf.get(ref);
       if (twins) twins.open = false;
     });
     on(EVENTS.RUN_END, () => {
@@ -481,6 +483,7 @@ export class TestwireReporter {
     const ordinal = twins.count - 1;
     if (ordinal > 0) ref.ordinal = ordinal;
     this.refs.set(test, ref);
+    this.twinsOf.set(ref, twins);
     return ref;
   }
 }
