@@ -5,12 +5,12 @@ import {
   type ReporterCore,
   type ReporterOptions,
   type RunResultInfo,
-  type TestRef,
+  type TestOutcome,
 } from '@testwire/reporter-core';
 import { type JestCoverageConfig, jestCoverageReport } from './coverage.js';
 import { RetryCounts } from './retries.js';
 import { mapJestStatus } from './status.js';
-import { JestTwins, type Twin } from './twins.js';
+import { JestTwins, type Twin, type TwinSet } from './twins.js';
 
 /**
  * Options of `['@testwire/jest', {…}]` in jest's `reporters`. Every option also has an environment
@@ -93,8 +93,6 @@ export class TestwireJestReporter {
   private readonly twins = new JestTwins();
   /** Retries each file's source configures (jest does not tell reporters). */
   private readonly retries = new RetryCounts();
-  /** One ref per title path (by key) for this run: the first twin's; the others add their ordinal. */
-  private refs = new Map<string, TestRef>();
   private filesDone = 0;
   private totalFiles = 0;
 
@@ -112,7 +110,6 @@ export class TestwireJestReporter {
   /** Before any file runs. Jest knows the number of files, not of tests. */
   onRunStart(results: { numTotalTestSuites?: number }): void {
     this.twins.reset();
-    this.refs = new Map();
     this.filesDone = 0;
     this.totalFiles = results?.numTotalTestSuites ?? 0;
     const config = this.globalConfig ?? ({} as JestGlobalConfig);
@@ -141,8 +138,7 @@ export class TestwireJestReporter {
   /** Before each attempt of a test, before its beforeEach hooks (not called for skipped/todo tests). */
   onTestCaseStart(test: JestTest, info: { ancestorTitles: string[]; title: string }): void {
     try {
-      const { ref, key } = this.lookup(test, info);
-      const started = this.twins.started(key, ref);
+      const started = this.twins.started(this.setOf(test, info));
       if (started) this.core.testStarted(started, 1);
     } catch {
       // never throw into jest
@@ -156,11 +152,12 @@ export class TestwireJestReporter {
    */
   onTestCaseResult(test: JestTest, result: JestAssertionResult): void {
     try {
-      const { ref, key } = this.lookup(test, result);
+      const set = this.setOf(test, result);
       const attempt = Math.max(1, result.invocations ?? 1);
-      const retries = this.retries.of(test?.path, test?.context?.config?.setupFilesAfterEnv);
-      const willRetry = mapJestStatus(result.status) === 'failed' && attempt <= retries;
-      this.sendResult(this.twins.liveResult(key, ref, attempt), result, attempt, willRetry);
+      const willRetry =
+        mapJestStatus(result.status) === 'failed' &&
+        attempt <= this.retries.of(test?.path, test?.context?.config?.setupFilesAfterEnv);
+      this.sendResult(this.twins.liveResult(set, attempt), result, attempt, willRetry);
     } catch {
       // never throw into jest
     }
@@ -177,13 +174,13 @@ export class TestwireJestReporter {
       // Tests that ran first, then skipped ones (never reported live): the order twins take ordinals in.
       const ran = assertions.filter((assertion) => mapJestStatus(assertion.status) !== 'skipped');
       const skipped = assertions.filter((assertion) => mapJestStatus(assertion.status) === 'skipped');
-      const ranPerKey = new Map<string, number>();
+      const ranPerSet = new Map<TwinSet, number>();
       for (const assertion of [...ran, ...skipped]) {
-        const { ref, key } = this.lookup(test, assertion, file);
+        const set = this.setOf(test, assertion, file);
         const reportedLive = mapJestStatus(assertion.status) !== 'skipped';
-        const index = reportedLive ? (ranPerKey.get(key) ?? 0) : 0;
-        if (reportedLive) ranPerKey.set(key, index + 1);
-        const twin = this.twins.fileResult(key, ref, index, reportedLive);
+        const index = reportedLive ? (ranPerSet.get(set) ?? 0) : 0;
+        if (reportedLive) ranPerSet.set(set, index + 1);
+        const twin = this.twins.fileResult(set, index, reportedLive);
         const invocations = Math.max(1, assertion.invocations ?? 1);
         const sent = twin.attempts;
         // Streamed as retrying, but jest did not retry it: this attempt was its last.
@@ -319,52 +316,46 @@ export class TestwireJestReporter {
 
   private sendResult(twin: Twin, result: JestAssertionResult, attempt: number, willRetry = false): void {
     const status = mapJestStatus(result.status);
-    const messages = result.failureMessages ?? [];
-    const details = result.failureDetails ?? [];
-    const errors = messages.map((text, index) => jestError(text, details[index]));
+    const messages = result.failureMessages;
     twin.attempts = Math.max(twin.attempts, attempt);
     twin.failed = status === 'failed';
     twin.retrying = willRetry;
     // The location comes with results only (jest --testLocationInResults), each twin its own.
     if (result.location && twin.ref.line === undefined)
       twin.ref = { ...twin.ref, line: result.location.line, column: result.location.column };
-    this.core.testResult(twin.ref, {
+    // Built field by field: this runs for every test on jest's thread (no spreads, no empty arrays).
+    const outcome: TestOutcome = {
       status,
       rawStatus: result.status,
       duration: result.duration ?? 0,
       attempt,
-      ...(willRetry ? { willRetry } : {}),
-      timedOut: status === 'failed' && messages.some((text) => JEST_TIMEOUT.test(text)),
-      errors,
-      ...(typeof result.numPassingAsserts === 'number' && status !== 'skipped' && status !== 'todo'
-        ? { assertions: result.numPassingAsserts }
-        : {}),
-      ...(typeof result.startedAt === 'number' ? { startedAt: result.startedAt } : {}),
-    });
+    };
+    if (willRetry) outcome.willRetry = true;
+    if (messages && messages.length > 0) {
+      const details = result.failureDetails ?? [];
+      outcome.errors = messages.map((text, index) => jestError(text, details[index]));
+      outcome.timedOut = status === 'failed' && messages.some((text) => JEST_TIMEOUT.test(text));
+    }
+    if (typeof result.numPassingAsserts === 'number' && status !== 'skipped' && status !== 'todo')
+      outcome.assertions = result.numPassingAsserts;
+    if (typeof result.startedAt === 'number') outcome.startedAt = result.startedAt;
+    this.core.testResult(twin.ref, outcome);
   }
 
-  /**
-   * The ref of a test and its key. Jest hands out new objects at every hook (start, live result, file
-   * result): the ref is built once per test and reused, so the core recognizes it without rebuilding it.
-   */
-  private lookup(
+  /** The tests of `test`'s file with this title path (twins.ts). */
+  private setOf(
     test: JestTest,
     result: { ancestorTitles: string[]; title: string },
     file = test?.path,
-  ): { ref: TestRef; key: string } {
-    const displayName = test?.context?.config?.displayName;
-    const project = typeof displayName === 'string' ? displayName : displayName?.name;
-    const titles = result.ancestorTitles ?? [];
-    // JSON, not a joined string: titles may contain any separator (NUL included).
-    const key = JSON.stringify([project ?? '', file, titles, result.title]);
-    let ref = this.refs.get(key);
-    if (!ref) {
-      ref = { file, titlePath: [...titles, result.title] };
-      if (project) ref.project = project;
-      this.refs.set(key, ref);
-    }
-    return { ref, key };
+  ): TwinSet {
+    return this.twins.of(projectOf(test), file ?? '', result.ancestorTitles ?? [], result.title);
   }
+}
+
+/** The jest project a test file belongs to (its displayName), if named. */
+function projectOf(test: JestTest): string | undefined {
+  const displayName = test?.context?.config?.displayName;
+  return typeof displayName === 'string' ? displayName : displayName?.name;
 }
 
 /** Jest's failure message (message + stack, as printed) with expected/actual from the matcher, if any. */

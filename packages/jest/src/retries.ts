@@ -15,12 +15,16 @@ const RETRY_TIMES = /\bjest\s*\.\s*retryTimes\s*\(\s*(\d+)\s*[,)]/g;
  */
 export class RetryCounts {
   private readonly byPath = new Map<string, number>();
+  /** Per test file, its count with the setup files it was computed with (one lookup per result). */
+  private readonly byTestFile = new Map<string, { setupFiles: readonly string[] | undefined; count: number }>();
 
   /** Retries configured for tests of `file` (0 when none is written as a literal). */
   of(file: string | undefined, setupFiles: readonly string[] | undefined): number {
-    let count = 0;
-    for (const path of [...(setupFiles ?? []), ...(file ? [file] : [])])
-      count = Math.max(count, this.inFile(path));
+    const known = file === undefined ? undefined : this.byTestFile.get(file);
+    if (known && known.setupFiles === setupFiles) return known.count;
+    let count = file ? this.inFile(file) : 0;
+    for (const path of setupFiles ?? []) count = Math.max(count, this.inFile(path));
+    if (file !== undefined) this.byTestFile.set(file, { setupFiles, count });
     return count;
   }
 

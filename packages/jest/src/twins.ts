@@ -1,4 +1,4 @@
-import type { TestRef } from '@testwire/reporter-core';
+import { PathNode, type TestRef } from '@testwire/reporter-core';
 
 /** One test of a file, among the tests that share its title path (its twins). */
 export interface Twin {
@@ -33,61 +33,79 @@ export interface Twin {
  * runs while the file's tests and their modes stay the same (docs/protocol.md, "Test ids").
  */
 export class JestTwins {
-  private byKey = new Map<string, Twin[]>();
+  private root = new PathNode<TwinSet>();
 
   /** A new run: nothing seen yet. */
   reset(): void {
-    this.byKey = new Map();
-  }
-
-  /** The ref of a test that starts, or undefined when it cannot be told from a twin's retry yet. */
-  started(key: string, base: TestRef): TestRef | undefined {
-    const twins = this.byKey.get(key);
-    if (!twins) return base;
-    if (twins.some((twin) => twin.failed)) return undefined;
-    return withOrdinal(base, twins.length);
-  }
-
-  /** The test a live result is about; `invocations` is jest's attempt number. */
-  liveResult(key: string, base: TestRef, invocations: number): Twin {
-    if (invocations > 1) {
-      const retried = this.byKey.get(key)?.find((twin) => twin.failed && twin.attempts === invocations - 1);
-      if (retried) return retried;
-    }
-    return this.add(key, base, true);
+    this.root = new PathNode();
   }
 
   /**
-   * The test an entry of the file's result is about: the `index`-th entry of its key reported live (jest
+   * The tests of one file that share a title path. Jest hands out new objects at every hook (start, live
+   * result, file result): the set, and its base ref, are made once per title path and found again by a walk
+   * of (project, file, titles) — no key string per hook.
+   */
+  of(project: string | undefined, file: string, titles: readonly string[], title: string): TwinSet {
+    const node = this.root
+      .child(project ?? '')
+      .child(file)
+      .path(titles)
+      .child(title);
+    if (node.value) return node.value;
+    const base: TestRef = { file, titlePath: [...titles, title] };
+    if (project) base.project = project;
+    node.value = { base, twins: [] };
+    return node.value;
+  }
+
+  /** The ref of a test that starts, or undefined when it cannot be told from a twin's retry yet. */
+  started(set: TwinSet): TestRef | undefined {
+    const { twins } = set;
+    if (twins.length === 0) return set.base;
+    for (const twin of twins) if (twin.failed) return undefined;
+    return withOrdinal(set.base, twins.length);
+  }
+
+  /** The test a live result is about; `invocations` is jest's attempt number. */
+  liveResult(set: TwinSet, invocations: number): Twin {
+    if (invocations > 1) {
+      for (const twin of set.twins) if (twin.failed && twin.attempts === invocations - 1) return twin;
+    }
+    return add(set, true);
+  }
+
+  /**
+   * The test an entry of the file's result is about: the `index`-th entry of its set reported live (jest
    * lists tests in declaration order, as they arrived live), or a new twin (skipped, or no live results).
    */
-  fileResult(key: string, base: TestRef, index: number, reportedLive: boolean): Twin {
+  fileResult(set: TwinSet, index: number, reportedLive: boolean): Twin {
     if (reportedLive) {
       let seen = 0;
-      for (const twin of this.byKey.get(key) ?? []) {
+      for (const twin of set.twins) {
         if (!twin.live) continue;
         if (seen++ === index) return twin;
       }
     }
-    return this.add(key, base, false);
+    return add(set, false);
   }
+}
 
-  private add(key: string, base: TestRef, live: boolean): Twin {
-    let twins = this.byKey.get(key);
-    if (!twins) {
-      twins = [];
-      this.byKey.set(key, twins);
-    }
-    const twin: Twin = {
-      ref: withOrdinal(base, twins.length),
-      attempts: 0,
-      failed: false,
-      retrying: false,
-      live,
-    };
-    twins.push(twin);
-    return twin;
-  }
+/** The tests of a file with one title path: the first one's ref (no ordinal), and every twin seen so far. */
+export interface TwinSet {
+  readonly base: TestRef;
+  readonly twins: Twin[];
+}
+
+function add(set: TwinSet, live: boolean): Twin {
+  const twin: Twin = {
+    ref: withOrdinal(set.base, set.twins.length),
+    attempts: 0,
+    failed: false,
+    retrying: false,
+    live,
+  };
+  set.twins.push(twin);
+  return twin;
 }
 
 function withOrdinal(base: TestRef, ordinal: number): TestRef {

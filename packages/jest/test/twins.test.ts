@@ -1,16 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { JestTwins } from '../src/twins.js';
 
-const base = { file: 'a.test.js', titlePath: ['twins', 'same'] };
-const KEY = 'twins > same';
+const of = (twins: JestTwins) => twins.of(undefined, 'a.test.js', ['twins'], 'same');
 
 describe('JestTwins', () => {
   it('a second result with invocations 1 is a second test, not a retry', () => {
     const twins = new JestTwins();
-    const first = twins.liveResult(KEY, base, 1);
+    const first = twins.liveResult(of(twins), 1);
     first.failed = true;
     first.attempts = 1;
-    const second = twins.liveResult(KEY, base, 1);
+    const second = twins.liveResult(of(twins), 1);
     expect(first.ref.ordinal).toBeUndefined();
     expect(second.ref.ordinal).toBe(1);
     expect(second).not.toBe(first);
@@ -18,37 +17,38 @@ describe('JestTwins', () => {
 
   it('a result with invocations n is the retry of the earliest twin whose attempt n-1 failed', () => {
     const twins = new JestTwins();
-    const first = twins.liveResult(KEY, base, 1);
+    const first = twins.liveResult(of(twins), 1);
     Object.assign(first, { failed: true, attempts: 1 });
-    const second = twins.liveResult(KEY, base, 1);
+    const second = twins.liveResult(of(twins), 1);
     Object.assign(second, { failed: true, attempts: 1 });
-    expect(twins.liveResult(KEY, base, 2)).toBe(first);
+    expect(twins.liveResult(of(twins), 2)).toBe(first);
     Object.assign(first, { failed: false, attempts: 2 });
-    expect(twins.liveResult(KEY, base, 2)).toBe(second);
+    expect(twins.liveResult(of(twins), 2)).toBe(second);
   });
 
   it('a start is the next twin, unless an earlier twin failed (then it waits for its result)', () => {
     const twins = new JestTwins();
-    expect(twins.started(KEY, base)).toBe(base);
-    const first = twins.liveResult(KEY, base, 1);
+    expect(twins.started(of(twins))).toBe(of(twins).base);
+    expect(of(twins).base).toEqual({ file: 'a.test.js', titlePath: ['twins', 'same'] });
+    const first = twins.liveResult(of(twins), 1);
     first.attempts = 1;
-    expect(twins.started(KEY, base)?.ordinal).toBe(1);
+    expect(twins.started(of(twins))?.ordinal).toBe(1);
     first.failed = true;
-    expect(twins.started(KEY, base)).toBeUndefined();
+    expect(twins.started(of(twins))).toBeUndefined();
   });
 
   it("the file's result maps entries that ran to the live twins in order, and skipped ones after them", () => {
     const twins = new JestTwins();
-    const first = twins.liveResult(KEY, base, 1);
-    const second = twins.liveResult(KEY, base, 1);
-    expect(twins.fileResult(KEY, base, 0, true)).toBe(first);
-    expect(twins.fileResult(KEY, base, 1, true)).toBe(second);
-    const skipped = twins.fileResult(KEY, base, 0, false);
+    const first = twins.liveResult(of(twins), 1);
+    const second = twins.liveResult(of(twins), 1);
+    expect(twins.fileResult(of(twins), 0, true)).toBe(first);
+    expect(twins.fileResult(of(twins), 1, true)).toBe(second);
+    const skipped = twins.fileResult(of(twins), 0, false);
     expect(skipped.ref.ordinal).toBe(2);
     expect(skipped.live).toBe(false);
     // A test never reported live (an old jest without onTestCaseResult) is a new twin too.
-    expect(twins.fileResult(KEY, base, 2, true).ref.ordinal).toBe(3);
+    expect(twins.fileResult(of(twins), 2, true).ref.ordinal).toBe(3);
     twins.reset();
-    expect(twins.liveResult(KEY, base, 1).ref.ordinal).toBeUndefined();
+    expect(twins.liveResult(of(twins), 1).ref.ordinal).toBeUndefined();
   });
 });

@@ -5,7 +5,10 @@
 import type { PerformanceMetricsData, TestStatus } from '@testwire/protocol';
 import type { CoverageReport } from './coverage.js';
 
-/** One test as an adapter identifies it. */
+/**
+ * A test as an adapter names it. Reuse one object per test from hook to hook, and never change one that was
+ * passed to the core: the core may hold it (a ref that changes, e.g. a location learnt later, is a new object).
+ */
 export interface TestRef {
   /** Absolute, file:// URL, or root-relative; the core emits root-relative with '/'. */
   file: string;

@@ -31,3 +31,4 @@ export { detectCi, findPackageName } from './environment.js';
 export { normalizeError, stripAnsi } from './errors.js';
 export { createRunId, PathRelativizer, stableTestId } from './ids.js';
 export type { ReporterCoreOptions, ReporterOptions } from './options.js';
+export { PathNode } from './path-map.js';
