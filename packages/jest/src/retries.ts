@@ -16,7 +16,10 @@ const RETRY_TIMES = /\bjest\s*\.\s*retryTimes\s*\(\s*(\d+)\s*[,)]/g;
 export class RetryCounts {
   private readonly byPath = new Map<string, number>();
   /** Per test file, its count with the setup files it was computed with (one lookup per result). */
-  private readonly byTestFile = new Map<string, { setupFiles: readonly string[] | undefined; count: number }>();
+  private readonly byTestFile = new Map<
+    string,
+    { setupFiles: readonly string[] | undefined; count: number }
+  >();
 
   /** Retries configured for tests of `file` (0 when none is written as a literal). */
   of(file: string | undefined, setupFiles: readonly string[] | undefined): number {
