@@ -7,10 +7,13 @@ export default defineConfig([
     dts: true,
     target: 'node20',
     shims: true,
+    // One constant: inlined rather than a package resolved and loaded on the runner's thread.
+    noExternal: ['@testwire/broadcaster/budget'],
   },
   {
-    // The worker thread (thread.ts starts it): CommonJS, one file with the core, loads the broadcaster.
-    entry: ['src/core-worker.ts'],
+    // The worker thread (thread.ts starts it): CommonJS, one file with the core, loads the broadcaster. And
+    // what the runner's thread loads only on first use (in-thread.ts): the core in-thread, error normalization.
+    entry: ['src/core-worker.ts', 'src/in-thread.ts'],
     format: ['cjs'],
     target: 'node20',
     shims: true,

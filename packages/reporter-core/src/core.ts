@@ -26,12 +26,13 @@ import type { CallOf, CoreCall } from './calls.js';
 import { checkThresholds, cleanCoverageReport, coverageCompleted } from './coverage.js';
 import { type BroadcasterLike, type ConnectOptions, Delivery } from './delivery.js';
 import { detectCi, projectOf } from './environment.js';
-import { internalErrorReporter, stripAnsi, truncate } from './errors.js';
 import { Identities, positiveInt, type TestIdentity } from './identity.js';
 import { PathRelativizer } from './ids.js';
+import { internalErrorReporter } from './internal-error.js';
 import { lossEventData, lossLine, type RunLoss, runLoss } from './loss.js';
 import type { ResolvedOptions } from './options.js';
 import { ProgressSampler } from './progress.js';
+import { stripAnsi, truncate } from './text.js';
 
 const TEST_STATUSES = new Set<string>(['passed', 'failed', 'skipped', 'todo']);
 

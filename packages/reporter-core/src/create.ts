@@ -5,11 +5,11 @@
  */
 import type { TestError } from '@testwire/protocol';
 import type { ReporterCore, TestRef } from './api.js';
-import { Core } from './core.js';
+import type { Core } from './core.js';
 import { projectOf } from './environment.js';
-import { normalizeError } from './errors.js';
 import { Identities } from './identity.js';
 import { PathRelativizer } from './ids.js';
+import { loadInThread, normalizeError } from './in-thread-loader.js';
 import { type ReporterCoreOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { type CallTarget, Recorder } from './recorder.js';
 import { RunPhases } from './run-phases.js';
@@ -59,7 +59,7 @@ function threaded(options: ResolvedOptions, input: ReporterCoreOptions): CallTar
 }
 
 function inThread(options: ResolvedOptions): InThreadTarget {
-  return new InThreadTarget(new Core(options));
+  return new InThreadTarget(new (loadInThread().Core)(options));
 }
 
 /** Calls applied in this thread, as they come. */

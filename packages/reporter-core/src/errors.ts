@@ -1,6 +1,7 @@
-import { inspect, stripVTControlCharacters } from 'node:util';
+import { inspect } from 'node:util';
 import { failureSummary, printedValues, type TestError } from '@testwire/protocol';
 import type { PathRelativizer } from './ids.js';
+import { stripAnsi, truncate } from './text.js';
 
 /** Size bounds of what goes on the wire for one error. */
 export const ERROR_LIMITS = {
@@ -9,16 +10,6 @@ export const ERROR_LIMITS = {
   expectedActual: 4 * 1024,
   diff: 8 * 1024,
 } as const;
-
-/** Colours, cursor moves and hyperlinks (CSI and OSC sequences) as runners print them: Node's own stripper. */
-export function stripAnsi(text: string): string {
-  return text.includes('\u001B') || text.includes('\u009B') ? stripVTControlCharacters(text) : text;
-}
-
-export function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  return `${text.slice(0, max)}… [truncated ${text.length - max} chars]`;
-}
 
 const STACK_FRAME = /\n\s+at /;
 
@@ -222,24 +213,4 @@ function safeString(value: unknown): string {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
-}
-
-/**
- * Where a reporter's internal errors go: nowhere by default (they never reach the runner), once per kind
- * on stderr with TESTWIRE_DEBUG.
- */
-export function internalErrorReporter(debug: boolean): (where: string, error: unknown) => void {
-  const reported = new Set<string>();
-  return (where, error) => {
-    if (!debug || reported.has(where)) return;
-    reported.add(where);
-    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    try {
-      process.stderr.write(
-        `testwire: internal error in ${where} (the test run is not affected): ${detail}\n`,
-      );
-    } catch {
-      // stderr closed: nothing more we can do
-    }
-  };
 }

@@ -28,7 +28,8 @@ export {
 export { createReporterCore } from './create.js';
 export type { BroadcasterLike } from './delivery.js';
 export { detectCi, findPackageName } from './environment.js';
-export { normalizeError, stripAnsi } from './errors.js';
 export { createRunId, PathRelativizer, stableTestId } from './ids.js';
+export { normalizeError } from './in-thread-loader.js';
 export type { ReporterCoreOptions, ReporterOptions } from './options.js';
 export { PathNode } from './path-map.js';
+export { stripAnsi } from './text.js';

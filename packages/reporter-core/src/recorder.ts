@@ -10,7 +10,7 @@ import type { TestError } from '@testwire/protocol';
 import type { ReporterCore, RunResultInfo, RunStartInfo, TestOutcome, TestRef } from './api.js';
 import type { CoreCall, RecordedResult } from './calls.js';
 import { type CoverageReport, cleanCoverageReport } from './coverage.js';
-import { internalErrorReporter } from './errors.js';
+import { internalErrorReporter } from './internal-error.js';
 import type { ResolvedOptions } from './options.js';
 import { PerformanceSampler } from './performance.js';
 import { type CallKind, RunPhases } from './run-phases.js';

@@ -14,10 +14,8 @@
  * One worker per process, a Core on it per reporter; the Worker is unref'd (like the broadcaster's sockets it
  * never keeps the process alive) and ref'd only while a settle waits for its answer, bounded.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { builtFile } from './built-file.js';
 import type { CoreCall } from './calls.js';
 import { lossLine, type RunLoss, silentThreadLine } from './loss.js';
 import type { CallTarget } from './recorder.js';
@@ -38,14 +36,6 @@ const BATCH_CALLS = 500;
 /** Ticks without a call before the batching interval stops (it restarts with the next call). */
 const IDLE_TICKS = 50;
 
-/** dist/core-worker.cjs beside this module; from the sources (this package's own tests), the built one. */
-function workerFile(): string | undefined {
-  const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
-  for (const candidate of [join(here, 'core-worker.cjs'), join(here, '..', 'dist', 'core-worker.cjs')])
-    if (existsSync(candidate)) return candidate;
-  return undefined;
-}
-
 /**
  * The process's worker thread: started by the first ThreadTarget, shared by the next ones, each a Core of its
  * own on it (`open` … `close`). Ref'd only while some settle waits for it.
@@ -56,7 +46,7 @@ class CoreThread {
   /** The running thread, or a new one; undefined when there is no built worker file. */
   static shared(): CoreThread | undefined {
     if (CoreThread.current && !CoreThread.current.dead) return CoreThread.current;
-    const file = workerFile();
+    const file = builtFile('core-worker.cjs');
     if (!file) return undefined;
     CoreThread.current = new CoreThread(file);
     return CoreThread.current;
