@@ -14,6 +14,7 @@ import type { TestStatus } from '@testwire/protocol';
 import {
   checkThresholds,
   createReporterCore,
+  PathNode,
   type ReporterCore,
   type ReporterCoreOptions,
   type TestOutcome,
@@ -60,6 +61,18 @@ const DONE_MARGIN_MS = 2000;
  * `--reporter-option key=value` (see README): `reporter` (the terminal reporter to keep, default `spec`),
  * `port`, `host`, `url`, `apiKey`, `project`, `captureOutput`; other keys go to the wrapped reporter.
  */
+/** The tests of one file that share a title path (twins), as they arrived. */
+interface TitlePathState {
+  /** Twins seen so far. */
+  count: number;
+  /** The last twin has begun and not ended (a retry, or its events, are about it). */
+  open: boolean;
+  /** Ordinals whose final result was sent (marked on demand, see isFinished). */
+  finished?: number[];
+  /** Ordinals announced to the core (parallel mode). */
+  seen?: number[];
+}
+
 export class TestwireReporter {
   /** The reporter-core instance (exposed for tools and tests). */
   readonly core: ReporterCore;
@@ -73,21 +86,19 @@ export class TestwireReporter {
   private readonly flushBoundMs: number;
   private readonly pending = new PendingClassifier();
   private readonly refs = new WeakMap<object, TestRef>();
-  /** Tests that share a title path in one file, told apart by arrival (see ref()). */
-  private readonly twins = new Map<string, { count: number; open: boolean }>();
-  /** Each ref's twins entry: a test's end closes it without keying the title path again. */
-  private readonly twinsOf = new WeakMap<TestRef, { count: number; open: boolean }>();
-  private readonly startedAt = new WeakMap<object, number>();
+  /**
+   * Per file and title path, its tests so far (twins.ts of the other adapters; here by arrival, see ref()),
+   * found by a walk of the path: no key string per event.
+   */
+  private readonly titlePaths = new PathNode<TitlePathState>();
   /**
    * Tests whose final result was sent, in order. Retries run clones of the test object (a ref each), so
-   * "has this test ended?" is answered by file + title path, keyed on demand (see isFinished): the question
-   * comes with failures only, while every test ends.
+   * "has this test ended?" is answered by file + title path + ordinal, marked on demand (see isFinished): the
+   * question comes with failures only, while every test ends.
    */
   private readonly finishedRefs: TestRef[] = [];
-  private readonly finishedKeys = new Set<string>();
-  private keyedRefs = 0;
-  /** Tests seen so far (parallel mode announces them to the core as they arrive). */
-  private readonly seen = new Set<string>();
+  private markedRefs = 0;
+  private readonly startedAt = new WeakMap<object, number>();
   /** Suites (serial mode) with a failed hook, settled when the suite ends. */
   private readonly failedHooks = new Map<MochaSuite, { title: string; error: unknown }>();
   /** Where console output goes right now: a test, a file (hooks outside tests), or the run. */
@@ -286,8 +297,7 @@ export class TestwireReporter {
     on(EVENTS.TEST_END, (test: MochaRunnable) => {
       const ref = this.ref(test);
       this.finishedRefs.push(ref);
-      const twins = this.twinsOf.get(ref);
-      if (twins) twins.open = false;
+      this.stateOf(ref).open = false;
     });
     on(EVENTS.RUN_END, () => {
       this.outputTarget = undefined;
@@ -442,17 +452,23 @@ export class TestwireReporter {
   private noteTest(ref: TestRef, file: string | undefined): void {
     if (file) this.noteFile(file);
     if (!this.parallel) return;
-    const key = keyOf(ref);
-    if (this.seen.has(key)) return;
-    this.seen.add(key);
+    const state = this.stateOf(ref);
+    const ordinal = ref.ordinal ?? 0;
+    state.seen ??= [];
+    if (state.seen.includes(ordinal)) return;
+    state.seen.push(ordinal);
     this.core.testsDiscovered(1);
   }
 
   private isFinished(ref: TestRef): boolean {
-    // key the refs finished since the last question
-    for (; this.keyedRefs < this.finishedRefs.length; this.keyedRefs++)
-      this.finishedKeys.add(keyOf(this.finishedRefs[this.keyedRefs]));
-    return this.finishedKeys.has(keyOf(ref));
+    // mark the refs finished since the last question
+    for (; this.markedRefs < this.finishedRefs.length; this.markedRefs++) {
+      const finished = this.finishedRefs[this.markedRefs];
+      const state = this.stateOf(finished);
+      state.finished ??= [];
+      state.finished.push(finished.ordinal ?? 0);
+    }
+    return this.stateOf(ref).finished?.includes(ref.ordinal ?? 0) === true;
   }
 
   /**
@@ -467,12 +483,7 @@ export class TestwireReporter {
     const known = this.refs.get(test);
     if (known) return known;
     const ref: TestRef = { file: test.file ?? '', titlePath: safeTitlePath(test) };
-    const key = keyOf(ref, false);
-    let twins = this.twins.get(key);
-    if (!twins) {
-      twins = { count: 0, open: false };
-      this.twins.set(key, twins);
-    }
+    const twins = this.stateOf(ref);
     const next =
       twins.count === 0 ||
       arrival === 'unseen' ||
@@ -483,8 +494,14 @@ export class TestwireReporter {
     const ordinal = twins.count - 1;
     if (ordinal > 0) ref.ordinal = ordinal;
     this.refs.set(test, ref);
-    this.twinsOf.set(ref, twins);
     return ref;
+  }
+
+  /** The state of a ref's file and title path (shared by its twins). */
+  private stateOf(ref: TestRef): TitlePathState {
+    const node = this.titlePaths.child(ref.file).path(ref.titlePath);
+    node.value ??= { count: 0, open: false };
+    return node.value;
   }
 }
 
@@ -521,11 +538,6 @@ function safeTitlePath(runnable: MochaRunnable): string[] {
   } catch {
     return [String(runnable.title)];
   }
-}
-
-/** A test's key: with its ordinal (one test), or without (every twin of a title path). */
-function keyOf(ref: TestRef, withOrdinal = true): string {
-  return JSON.stringify([ref.file, ref.titlePath, withOrdinal ? (ref.ordinal ?? 0) : 0]);
 }
 
 /** The run options worth showing on test.started (JSON primitives only). */
