@@ -19,6 +19,7 @@ import {
   type ReporterCoreOptions,
   type TestOutcome,
   type TestRef,
+  untilDeadline,
 } from '@testwire/reporter-core';
 import { OutputCapture } from './capture.js';
 import { nycCoverageReport } from './coverage.js';
@@ -185,12 +186,6 @@ export class TestwireReporter {
       }
     });
 
-    // Deliberately not unref'd: until fn(failures) runs, mocha has not set its exit code, so the process must
-    // not end early. The timer is cleared as soon as the flush settles and never outlives the bound.
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.flushBoundMs);
-    });
     let success = failures === 0;
     if (!this.completed && !this.parallel) {
       try {
@@ -208,13 +203,12 @@ export class TestwireReporter {
       ? Promise.resolve()
       : this.core.runCompleted({ success, rawStatus: failures === 0 ? 'passed' : 'failed' });
     this.completed = true;
-    Promise.race([flushed, bound])
+    // Ref'd: until fn(failures) runs, mocha has not set its exit code, so the process must not end early.
+    // The timer is cleared as soon as the flush settles and never outlives the bound.
+    untilDeadline(flushed, Date.now() + this.flushBoundMs, { ref: true })
       .then(() => innerDone)
       .catch(() => undefined)
-      .finally(() => {
-        if (timer) clearTimeout(timer);
-        finish();
-      });
+      .finally(finish);
   }
 
   // -------------------------------------------------------------------------------------------------------

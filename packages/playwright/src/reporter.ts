@@ -33,6 +33,7 @@ import {
   type ReporterCoreOptions,
   type ReporterOptions,
   stripAnsi,
+  untilDeadline,
 } from '@testwire/reporter-core';
 import { attemptStatus, willRetry } from './status.js';
 import { TestRefs } from './test-ref.js';
@@ -209,7 +210,7 @@ export class TestwireReporter implements Reporter {
     const completion = this.#completion;
     if (!completion) return;
     const bound = (this.#core?.flushTimeoutMs ?? 0) + EXIT_MARGIN_MS;
-    await guardAsync(() => withTimeout(completion, bound));
+    await guardAsync(() => untilDeadline(completion, Date.now() + bound));
   }
 
   #output(chunk: string | Buffer, test: TestCase | undefined, stream: 'stdout' | 'stderr'): void {
@@ -272,13 +273,4 @@ function warnOnce(error: unknown): void {
   process.stderr.write(
     `[testwire] @testwire/playwright: internal error, events may be incomplete: ${message}\n`,
   );
-}
-
-function withTimeout(promise: Promise<unknown>, ms: number): Promise<unknown> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-    timer.unref();
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

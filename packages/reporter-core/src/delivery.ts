@@ -1,4 +1,5 @@
 import type { Broadcaster, BroadcasterOptions } from '@testwire/broadcaster';
+import { TIMED_OUT, untilDeadline } from '@testwire/broadcaster/timers';
 import {
   addCounts,
   countEvents,
@@ -197,23 +198,3 @@ export class Delivery {
 
 /** How long after the deadline a broadcaster's own bounded flush may take to answer. */
 const FLUSH_ANSWER_MARGIN_MS = 250;
-
-const TIMED_OUT: unique symbol = Symbol('timed out');
-
-/** `promise`'s value, or TIMED_OUT at `deadline` (epoch ms; an unref'd timer). A rejection is rethrown. */
-function untilDeadline<T>(promise: Promise<T>, deadline: number): Promise<T | typeof TIMED_OUT> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => resolve(TIMED_OUT), Math.max(0, deadline - Date.now()));
-    timer.unref?.();
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-}

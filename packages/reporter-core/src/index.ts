@@ -4,6 +4,8 @@
  * broadcaster. Adapters stay thin: runner hook -> one core call.
  */
 
+// The one deadline helper, for adapters (inlined at build from the broadcaster's timers).
+export { TIMED_OUT, untilDeadline } from '@testwire/broadcaster/timers';
 export type { TestStatus } from '@testwire/protocol';
 export type {
   PerformanceSample,
