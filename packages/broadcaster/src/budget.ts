@@ -6,13 +6,12 @@
  * Each layer above the broadcaster waits the budget plus a margin, so that the layer below answers first
  * (with what it could not confirm) rather than being cut off. The margins, innermost first:
  *
- *   layer                                     waits at most          where
- *   broadcaster flush()                       budget                 this package (Owner, JoinedBroadcaster)
- *   reporter-core Delivery.flush              budget + 250 ms        reporter-core delivery.ts, FLUSH_ANSWER_MARGIN_MS
- *   reporter-core, runner thread -> core      budget + 1 000 ms      reporter-core recorder.ts, SETTLE_MARGIN_MS
- *   @testwire/playwright onExit               budget + 1 500 ms      playwright reporter.ts, EXIT_MARGIN_MS
- *   @testwire/jest hold after onRunComplete   budget + 2 000 ms      jest reporter.ts, FLUSH_HOLD_MARGIN_MS
- *   @testwire/mocha done                      budget + 2 000 ms      mocha reporter.ts, DONE_MARGIN_MS
+ *   layer                                       waits at most                      where
+ *   broadcaster flush()                         budget                             Owner, JoinedBroadcaster
+ *   reporter-core Delivery.flush                budget + FLUSH_MARGIN_MS.delivery  reporter-core delivery.ts
+ *   reporter-core, runner thread -> core        budget + FLUSH_MARGIN_MS.settle    reporter-core recorder.ts
+ *   adapters (jest hold after onRunComplete,    budget + FLUSH_MARGIN_MS.adapter   ReporterCore.holdBoundMs
+ *   mocha done, playwright onExit)
  *
  * The budget is a bound, not a wait: every layer goes on as soon as its events are confirmed. Only a run whose
  * endpoint cannot be reached (or answers nothing) waits it out.
@@ -25,3 +24,6 @@
  * against 0.2 s on an idle machine: 10 s leaves a loaded CI machine three times that.
  */
 export const FLUSH_BUDGET_MS = 10_000;
+
+/** What each layer above the broadcaster adds to the budget, innermost first (the table above). */
+export const FLUSH_MARGIN_MS = { delivery: 250, settle: 1_000, adapter: 2_000 } as const;

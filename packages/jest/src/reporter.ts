@@ -74,8 +74,6 @@ interface JestAggregatedResult {
 
 const STDERR_METHODS = new Set(['error', 'warn', 'trace', 'assert']);
 const JEST_TIMEOUT = /Exceeded timeout of \d+\s*ms/;
-/** How much longer than the core's flush bound a run completed after onRunComplete may hold the process. */
-const FLUSH_HOLD_MARGIN_MS = 2000;
 
 /**
  * Jest reporter streaming the run through testwire. Thin: each jest hook becomes one reporter-core call.
@@ -286,7 +284,7 @@ export class TestwireJestReporter {
       }
       // Jest no longer waits for us: keep the process alive until the flush is done (the core bounds it).
       // Bounded: the core's flush bound (option, env or default), plus a margin for its answer.
-      const hold = setTimeout(() => {}, this.core.flushTimeoutMs + FLUSH_HOLD_MARGIN_MS);
+      const hold = setTimeout(() => {}, this.core.holdBoundMs);
       void this.core.runCompleted(completion).finally(() => clearTimeout(hold));
     };
     const onBeforeExit = () => complete(undefined);

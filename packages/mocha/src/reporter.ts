@@ -54,9 +54,6 @@ const HOOK_KIND = /^"(before all|before each|after each|after all)" hook/;
 /** Defaults for {@link createTestwireReporter}: core options (e.g. a `sink`) and reporter options. */
 export type TestwireReporterDefaults = Partial<Omit<ReporterCoreOptions, 'framework'>> & TestwireMochaOptions;
 
-/** Extra bound on top of the core's own flush bound, in case the core itself misbehaves. */
-const DONE_MARGIN_MS = 2000;
-
 /**
  * Mocha reporter streaming the run through testwire. Use `mocha --reporter @testwire/mocha`; options via
  * `--reporter-option key=value` (see README): `reporter` (the terminal reporter to keep, default `spec`),
@@ -84,7 +81,6 @@ export class TestwireReporter {
   private readonly options: MochaReporterOptions;
   private readonly parallel: boolean;
   private readonly capture: OutputCapture | undefined;
-  private readonly flushBoundMs: number;
   private readonly pending = new PendingClassifier();
   private readonly refs = new WeakMap<object, TestRef>();
   /**
@@ -145,8 +141,6 @@ export class TestwireReporter {
     };
     if (runtime?.version && !coreOptions.frameworkVersion) coreOptions.frameworkVersion = runtime.version;
     this.core = createReporterCore(coreOptions);
-    // The core's bound as it resolved it (option, env TESTWIRE_FLUSH_TIMEOUT or default).
-    this.flushBoundMs = this.core.flushTimeoutMs + DONE_MARGIN_MS;
 
     // Workers of parallel mode write straight to the terminal: nothing to capture in this process.
     const captureOutput = this.core.enabled && !this.parallel && coreOptions.captureOutput !== false;
@@ -205,7 +199,7 @@ export class TestwireReporter {
     this.completed = true;
     // Ref'd: until fn(failures) runs, mocha has not set its exit code, so the process must not end early.
     // The timer is cleared as soon as the flush settles and never outlives the bound.
-    untilDeadline(flushed, Date.now() + this.flushBoundMs, { ref: true })
+    untilDeadline(flushed, Date.now() + this.core.holdBoundMs, { ref: true })
       .then(() => innerDone)
       .catch(() => undefined)
       .finally(finish);

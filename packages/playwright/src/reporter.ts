@@ -62,9 +62,6 @@ type RawError = { name?: string; message: string; stack?: string };
 
 const TYPE_PREFIX = /^([A-Z][\w$]*(?:Error|Exception)|Error):\s/;
 
-/** onExit waits this much longer than the core's flush bound (the core's own answer margin is 1 s). */
-const EXIT_MARGIN_MS = 1500;
-
 /**
  * Playwright's `TestError` is already serialized (no prototype, no `name`), its message coloured for the
  * terminal and prefixed with the class name (`Error: expect(received)…`). Rebuild an Error-like value the
@@ -209,7 +206,7 @@ export class TestwireReporter implements Reporter {
   async onExit(): Promise<void> {
     const completion = this.#completion;
     if (!completion) return;
-    const bound = (this.#core?.flushTimeoutMs ?? 0) + EXIT_MARGIN_MS;
+    const bound = this.#core?.holdBoundMs ?? 0;
     await guardAsync(() => untilDeadline(completion, Date.now() + bound));
   }
 

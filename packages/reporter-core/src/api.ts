@@ -72,10 +72,11 @@ export interface ReporterCore {
   /** The broadcaster's URL once obtained (undefined with a sink, when disabled, or while connecting). */
   readonly url: string | undefined;
   /**
-   * The bound of the final flush in ms (option flushTimeoutMs, env TESTWIRE_FLUSH_TIMEOUT, default 10 000):
-   * an adapter that holds the runner for the flush bounds its hold by this plus a margin.
+   * How long an adapter that holds its runner for the final flush holds it at most, in ms: the flush bound
+   * (option flushTimeoutMs, env TESTWIRE_FLUSH_TIMEOUT, default 10 000) plus the margin that lets the layers
+   * below answer first (`FLUSH_MARGIN_MS` in @testwire/broadcaster/budget).
    */
-  readonly flushTimeoutMs: number;
+  readonly holdBoundMs: number;
   /** Stable id of a test. */
   idFor(test: TestRef): string;
   /** A run begins -> test.started. Calling it after runCompleted starts a new run (watch mode). */

@@ -3,6 +3,7 @@
  * applied — the Core on the reporter's worker thread (production), or the Core in this thread (a `sink`,
  * TESTWIRE_THREAD=off, or no built worker file). Either way the same path: hook -> CoreCall -> Core.apply.
  */
+import { FLUSH_MARGIN_MS } from '@testwire/broadcaster/budget';
 import type { TestError } from '@testwire/protocol';
 import type { ReporterCore, TestRef } from './api.js';
 import type { Core } from './core.js';
@@ -88,7 +89,7 @@ function disabledCore(options: ResolvedOptions): ReporterCore {
       return phases.runId;
     },
     url: undefined,
-    flushTimeoutMs: options.flushTimeoutMs,
+    holdBoundMs: options.flushTimeoutMs + FLUSH_MARGIN_MS.adapter,
     // Ids still work (an adapter may key its own state by them); nothing else does.
     idFor: (test) => {
       identities ??= new Identities(

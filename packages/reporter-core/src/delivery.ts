@@ -1,4 +1,5 @@
 import type { Broadcaster, BroadcasterOptions } from '@testwire/broadcaster';
+import { FLUSH_MARGIN_MS } from '@testwire/broadcaster/budget';
 import { TIMED_OUT, untilDeadline } from '@testwire/broadcaster/timers';
 import {
   addCounts,
@@ -184,7 +185,7 @@ export class Delivery {
       // The broadcaster bounds its flush itself; the margin only guards against one that does not.
       const result = await untilDeadline(
         broadcaster.flush(Math.max(0, deadline - Date.now())),
-        deadline + FLUSH_ANSWER_MARGIN_MS,
+        deadline + FLUSH_MARGIN_MS.delivery,
       );
       if (result === TIMED_OUT) return report(false, undefined);
       // An older broadcaster says nothing: it was done (or timed out) and we cannot tell which.
@@ -195,6 +196,3 @@ export class Delivery {
     }
   }
 }
-
-/** How long after the deadline a broadcaster's own bounded flush may take to answer. */
-const FLUSH_ANSWER_MARGIN_MS = 250;

@@ -6,6 +6,7 @@
  * and coverage reduced to plain data, and sampling this process's heap and CPU. Each hook costs a few
  * property reads and one push; everything else happens where the target runs.
  */
+import { FLUSH_MARGIN_MS } from '@testwire/broadcaster/budget';
 import type { TestError } from '@testwire/protocol';
 import type { ReporterCore, RunResultInfo, RunStartInfo, TestOutcome, TestRef } from './api.js';
 import type { CoreCall, RecordedResult } from './calls.js';
@@ -31,9 +32,6 @@ export interface CallTarget {
   /** The worker's thread id, when the calls are applied on one (one per process, shared by its reporters). */
   readonly threadId?: number;
 }
-
-/** How much longer than the flush bound the runner waits for its target (which bounds its own flush). */
-export const SETTLE_MARGIN_MS = 1000;
 
 export class Recorder implements ReporterCore {
   readonly enabled = true;
@@ -65,8 +63,8 @@ export class Recorder implements ReporterCore {
     return this.target.url;
   }
 
-  get flushTimeoutMs(): number {
-    return this.options.flushTimeoutMs;
+  get holdBoundMs(): number {
+    return this.options.flushTimeoutMs + FLUSH_MARGIN_MS.adapter;
   }
 
   /** The worker thread applying this reporter's calls; undefined when they are applied in this thread. */
@@ -193,7 +191,7 @@ export class Recorder implements ReporterCore {
   async runCompleted(result: RunResultInfo): Promise<void> {
     try {
       this.complete(result);
-      await this.target.settle(this.options.flushTimeoutMs + SETTLE_MARGIN_MS);
+      await this.target.settle(this.options.flushTimeoutMs + FLUSH_MARGIN_MS.settle);
     } catch {
       // never into the runner
     }
@@ -209,7 +207,7 @@ export class Recorder implements ReporterCore {
     return (result: RunResultInfo) => {
       try {
         this.complete(result);
-        settleBlocking(this.options.flushTimeoutMs + SETTLE_MARGIN_MS);
+        settleBlocking(this.options.flushTimeoutMs + FLUSH_MARGIN_MS.settle);
       } catch {
         // never into the runner
       }
