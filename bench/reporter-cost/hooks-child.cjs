@@ -1,0 +1,191 @@
+/**
+ * One measured process of `hooks.mjs`: drives one adapter's hooks, without its runner, with objects shaped
+ * as the runner hands them (the fields the adapter reads), and prints the CPU time of this thread per test.
+ *
+ *   node hooks-child.cjs <runner> <adapter entry (dist/index.cjs)> <mode> <tests>
+ *
+ * mode: `none` (the driving loop alone), `off` (the adapter with its core disabled: the adapter's own work),
+ * `on` (the adapter and the core, owning a broadcaster on port 0 in this process, as in a run).
+ * Each hook's objects are made before the measured loop, so the loop's own cost is the calls and the ticks.
+ * Output: one JSON line {runner, mode, tests, usPerTest} — the best of 5 passes (CPU time lags by up to a
+ * scheduler tick; the minimum is the pass least disturbed by other load).
+ */
+const { readFileSync } = require('node:fs');
+const { EventEmitter } = require('node:events');
+
+const [, , runner, entry, mode, testsArg] = process.argv;
+const TESTS = Number(testsArg ?? 20000);
+const FILES = 20;
+const PER_FILE = TESTS / FILES;
+const ROOT = '/work/bench-project';
+
+/** This thread's CPU time in µs (schedstat's first field, ns). */
+function threadCpuUs() {
+  return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1000;
+}
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+const options =
+  mode === 'off' ? { enabled: false } : { port: 0, performanceIntervalMs: 0, captureOutput: true };
+
+/** Per runner: make(): a pass's hook calls as closures over prepared objects, grouped per file. */
+const drivers = {
+  jest() {
+    const Reporter = require(entry).default ?? require(entry);
+    return () => {
+      const reporter = new Reporter({ rootDir: ROOT, maxWorkers: 1 }, options);
+      const files = [];
+      for (let f = 0; f < FILES; f++) {
+        const test = { path: `${ROOT}/test/file${f}.test.js`, context: { config: { rootDir: ROOT } } };
+        const calls = [];
+        const results = [];
+        calls.push(() => reporter.onTestFileStart(test));
+        for (let i = 0; i < PER_FILE; i++) {
+          const titles = { ancestorTitles: [`block ${i % 7}`], title: `computes case ${i}` };
+          const start = { ...titles, fullName: titles.title, startedAt: 0 };
+          const result = {
+            ...titles,
+            fullName: `block ${i % 7} computes case ${i}`,
+            status: 'passed',
+            duration: 1,
+            failureMessages: [],
+            failureDetails: [],
+            invocations: 1,
+            numPassingAsserts: 1,
+            location: null,
+            startedAt: 0,
+            retryReasons: [],
+          };
+          results.push({ ...result });
+          calls.push(() => reporter.onTestCaseStart(test, start));
+          calls.push(() => reporter.onTestCaseResult(test, result));
+        }
+        calls.push(() =>
+          reporter.onTestFileResult(test, { testFilePath: test.path, testResults: results, console: null }),
+        );
+        files.push(calls);
+      }
+      return {
+        begin: () => reporter.onRunStart({ numTotalTestSuites: FILES }),
+        files,
+        end: () => reporter.onRunComplete(new Set(), { numFailedTests: 0, numRuntimeErrorTestSuites: 0 }),
+      };
+    };
+  },
+
+  playwright() {
+    const Reporter = require(entry).default ?? require(entry);
+    return () => {
+      const reporter = new Reporter(options);
+      const project = { name: 'chromium' };
+      const suite = (type, title, parent) => ({ type, title, parent, project: () => project });
+      const root = suite('root', '', undefined);
+      const projectSuite = suite('project', 'chromium', root);
+      const tests = [];
+      const files = [];
+      for (let f = 0; f < FILES; f++) {
+        const describe = suite('describe', 'block', suite('file', `file${f}.spec.ts`, projectSuite));
+        const calls = [];
+        for (let i = 0; i < PER_FILE; i++) {
+          const test = {
+            title: `computes case ${i}`,
+            parent: describe,
+            location: { file: `${ROOT}/tests/file${f}.spec.ts`, line: i + 2, column: 3 },
+            repeatEachIndex: 0,
+            expectedStatus: 'passed',
+            retries: 0,
+            outcome: () => 'expected',
+          };
+          tests.push(test);
+          const result = { retry: 0, status: 'passed', duration: 1, errors: [], startTime: new Date(0) };
+          calls.push(() => reporter.onTestBegin(test, result));
+          calls.push(() => reporter.onTestEnd(test, result));
+        }
+        files.push(calls);
+      }
+      const config = {
+        rootDir: ROOT,
+        version: '1.57.0',
+        workers: 1,
+        projects: [{ name: 'chromium', retries: 0 }],
+      };
+      return {
+        begin: () => reporter.onBegin(config, { allTests: () => tests }),
+        files,
+        end: async () => {
+          await reporter.onEnd({ status: 'passed' });
+          await reporter.onExit();
+        },
+      };
+    };
+  },
+
+  mocha() {
+    const Reporter = require(entry).default ?? require(entry);
+    return () => {
+      const runner = new EventEmitter();
+      runner.total = TESTS;
+      const reporterOption =
+        mode === 'off' ? { reporter: 'none', enabled: 'false' } : { reporter: 'none', port: '0' };
+      const reporter = new Reporter(runner, { reporterOption });
+      const files = [];
+      for (let f = 0; f < FILES; f++) {
+        const file = `${ROOT}/test/file${f}.test.js`;
+        const suite = { title: `file ${f}`, file, tests: [], suites: [] };
+        const calls = [() => runner.emit('suite', suite)];
+        for (let i = 0; i < PER_FILE; i++) {
+          const title = `computes case ${i}`;
+          const test = {
+            type: 'test',
+            title,
+            file,
+            parent: suite,
+            duration: 1,
+            titlePath: () => [suite.title, title],
+            currentRetry: () => 0,
+            isPending: () => false,
+          };
+          calls.push(() => runner.emit('test', test));
+          calls.push(() => runner.emit('pass', test));
+          calls.push(() => runner.emit('test end', test));
+        }
+        calls.push(() => runner.emit('suite end', suite));
+        files.push(calls);
+      }
+      return {
+        begin: () => runner.emit('start'),
+        files,
+        end: () => {
+          runner.emit('end');
+          return new Promise((resolve) => reporter.done(0, resolve));
+        },
+      };
+    };
+  },
+};
+
+async function pass(make) {
+  const { begin, files, end } = make();
+  begin();
+  const before = threadCpuUs();
+  for (const calls of files) {
+    for (let i = 0; i < calls.length; i++) {
+      if (mode !== 'none') calls[i]();
+      // The runner's loop turns between tests: the batching timer gets its turn as in a run.
+      if (i % 50 === 49) await tick();
+    }
+  }
+  const used = threadCpuUs() - before;
+  await end();
+  return used / TESTS;
+}
+
+(async () => {
+  const make = drivers[runner]();
+  await pass(make); // warm-up: compile, first broadcaster start
+  const passes = [];
+  for (let i = 0; i < 5; i++) passes.push(await pass(make));
+  const usPerTest = Math.min(...passes);
+  process.stdout.write(`${JSON.stringify({ runner, mode, tests: TESTS, usPerTest, passes })}\n`);
+  process.exit(0);
+})();

@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+/**
+ * B1 by the hooks alone: what the reporter costs the runner's thread per test, measured without the runner.
+ *
+ * In a run, the runner's thread shares the machine with its workers and the reporter's own thread, so the
+ * slope of its CPU time between two suite sizes spans ±20 µs to ±1 ms here, and the hooks' wall time counts
+ * every moment the thread waited for a CPU (playwright's workers keep both busy). This bench drives each
+ * adapter's hooks in a process of its own (hooks-child.cjs) with objects shaped as its runner hands them,
+ * and reads the thread's CPU time: `none` (the driving loop alone), `off` (the adapter, core disabled), `on`
+ * (adapter + core, owning a broadcaster, as in a run). B1 = on − none, paired per repetition (modes in a
+ * rotating order), mean with a 95% t-interval. Vitest is not driven here: its hooks need a live Vitest
+ * (TestCase objects with getters into its state); its hooks measured inside runs are tight (bench:cost).
+ *
+ *   node bench/reporter-cost/hooks.mjs [--runners=jest,playwright,mocha] [--reps=8] [--tests=20000]
+ *                                      [--builds=current,old] [--json=<path>]
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BUDGETS, estimate, verdict } from './analysis.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = join(here, '..', '..');
+const args = Object.fromEntries(
+  process.argv.slice(2).map((arg) => {
+    const [key, value] = arg.replace(/^--/, '').split('=');
+    return [key, value ?? 'true'];
+  }),
+);
+const runners = (args.runners ?? 'jest,playwright,mocha').split(',');
+const reps = Number(args.reps ?? 8);
+const tests = Number(args.tests ?? 20000);
+const MODES = ['none', 'off', 'on'];
+
+/** Builds: current (this tree's dist), old (the frozen build bench:cost made, if it exists). */
+const oldRef = JSON.parse(readFileSync(join(here, 'old-ref.json'), 'utf8')).ref ?? '';
+const builds = { current: repo, old: join(tmpdir(), 'testwire-bench-old', oldRef) };
+const buildNames = (args.builds ?? 'current,old')
+  .split(',')
+  .filter((name) => existsSync(join(builds[name] ?? '', 'packages', 'jest', 'dist')));
+
+function measure(runner, build, mode) {
+  const entry = join(builds[build], 'packages', runner, 'dist', 'index.cjs');
+  const child = spawnSync(
+    process.execPath,
+    [join(here, 'hooks-child.cjs'), runner, entry, mode, String(tests)],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, TESTWIRE_PORT: undefined, TESTWIRE_URL: undefined },
+      timeout: 300_000,
+    },
+  );
+  const line = child.stdout.trim().split('\n').at(-1) ?? '';
+  try {
+    return JSON.parse(line).usPerTest;
+  } catch {
+    throw new Error(
+      `${runner} ${build} ${mode}: no figure (exit ${child.status}): ${child.stderr.slice(-500)}`,
+    );
+  }
+}
+
+const started = new Date();
+const runs = [];
+for (let rep = 0; rep < reps; rep++) {
+  for (const runner of runners) {
+    const order = buildNames.flatMap((build) => MODES.map((mode) => ({ build, mode })));
+    // Rotate and reverse from one repetition to the next: no mode always first or always after another.
+    const shift = rep % order.length;
+    const rotated = [...order.slice(shift), ...order.slice(0, shift)];
+    for (const { build, mode } of rep % 2 ? rotated.reverse() : rotated)
+      runs.push({ rep, runner, build, mode, usPerTest: measure(runner, build, mode) });
+  }
+  process.stderr.write(`repetition ${rep + 1}/${reps} done\n`);
+}
+
+const figures = [];
+for (const runner of runners)
+  for (const build of buildNames) {
+    const of = (mode, rep) =>
+      runs.find((run) => run.runner === runner && run.build === build && run.mode === mode && run.rep === rep)
+        ?.usPerTest;
+    const paired = (mode) => [...Array(reps).keys()].map((rep) => of(mode, rep) - of('none', rep));
+    const b1 = estimate(paired('on'));
+    const adapter = estimate(paired('off'));
+    figures.push({ runner, build, b1, adapter, verdict: verdict(b1, BUDGETS.B1.limit) });
+  }
+
+const show = (est) => (est.ci95 ? `${est.mean} (${est.ci95[0]}..${est.ci95[1]})` : `${est.mean}`);
+console.log(
+  `\nB1 by the hooks alone, µs per test on the runner's thread (${tests} tests, ${reps} repetitions)`,
+);
+console.log('runner      build    adapter + core (B1)     adapter alone (core off)   verdict');
+for (const f of figures)
+  console.log(
+    `${f.runner.padEnd(11)} ${f.build.padEnd(8)} ${show(f.b1).padEnd(23)} ${show(f.adapter).padEnd(26)} ${f.verdict}`,
+  );
+
+const json =
+  args.json ??
+  join(
+    repo,
+    'bench',
+    'results',
+    `reporter-hooks-${started.toISOString().slice(0, 16).replace(':', '')}.json`,
+  );
+mkdirSync(dirname(json), { recursive: true });
+writeFileSync(
+  json,
+  `${JSON.stringify({ started: started.toISOString(), node: process.version, tests, reps, oldRef, figures, runs }, null, 2)}\n`,
+);
+console.log(`\nwritten: ${json}`);
