@@ -19,6 +19,7 @@ import {
   type TestOutcome,
   type TestRef,
 } from '@testwire/reporter-core';
+import { C8Coverage, type C8Start } from './c8.js';
 import { OutputCapture } from './capture.js';
 import { nycCoverageReport } from './coverage.js';
 import { findRunningMocha, loadReporter, type MochaRuntime } from './mocha-runtime.js';
@@ -51,6 +52,12 @@ const HOOK_KIND = /^"(before all|before each|after each|after all)" hook/;
 
 /** Defaults for {@link createTestwireReporter}: core options (e.g. a `sink`) and reporter options. */
 export type TestwireReporterDefaults = Partial<Omit<ReporterCoreOptions, 'framework'>> & TestwireMochaOptions;
+
+/**
+ * The core's coverage.started call (issue 15, another branch): until it is there, no coverage.started is sent.
+ * Once merged, call `this.core.coverageStarted` directly and drop this type.
+ */
+type CoverageStarting = { coverageStarted?(info: C8Start): void };
 
 /** Extra bound on top of the core's own flush bound, in case the core itself misbehaves. */
 const DONE_MARGIN_MS = 2000;
@@ -94,6 +101,8 @@ export class TestwireReporter {
   private outputTarget: TestRef | undefined;
   private lastFile: string | undefined;
   private completed = false;
+  /** Under c8: its options, read when the run begins (see c8.ts). */
+  private c8: C8Coverage | undefined;
 
   /**
    * Called by mocha as `new Reporter(runner, mochaOptions)`; reporter options are in
@@ -174,36 +183,39 @@ export class TestwireReporter {
       }
     });
 
+    // Under c8 the coverage is converted first (as long as c8's own conversion would take); the flush bound
+    // runs from when the run is complete.
+    const completed = this.completed ? Promise.resolve() : this.completeRun(failures);
+    this.completed = true;
+    completed
+      .then(() => innerDone)
+      .catch(() => undefined)
+      .finally(finish);
+  }
+
+  /** Coverage (nyc, c8), then test.completed and the final flush, bounded in time. */
+  private async completeRun(failures: number): Promise<void> {
+    let success = failures === 0;
+    try {
+      const coverage = this.parallel ? undefined : nycCoverageReport();
+      const report = coverage ?? (await this.c8?.collect());
+      if (report) {
+        this.core.coverage(report);
+        // `nyc --check-coverage` / `c8 --check-coverage` fail the command on a missed threshold once mocha
+        // has exited.
+        if (checkThresholds(report)?.passed === false) success = false;
+      }
+    } catch (error) {
+      if (process.env.TESTWIRE_DEBUG) warn(`could not read the run's coverage: ${message(error)}`);
+    }
     // Deliberately not unref'd: until fn(failures) runs, mocha has not set its exit code, so the process must
     // not end early. The timer is cleared as soon as the flush settles and never outlives the bound.
     let timer: NodeJS.Timeout | undefined;
     const bound = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, this.flushBoundMs);
     });
-    let success = failures === 0;
-    if (!this.completed && !this.parallel) {
-      try {
-        const coverage = nycCoverageReport();
-        if (coverage) {
-          this.core.coverage(coverage);
-          // `nyc --check-coverage` fails the command on a missed threshold once mocha has exited.
-          if (checkThresholds(coverage)?.passed === false) success = false;
-        }
-      } catch (error) {
-        if (process.env.TESTWIRE_DEBUG) warn(`could not read nyc's coverage: ${message(error)}`);
-      }
-    }
-    const flushed = this.completed
-      ? Promise.resolve()
-      : this.core.runCompleted({ success, rawStatus: failures === 0 ? 'passed' : 'failed' });
-    this.completed = true;
-    Promise.race([flushed, bound])
-      .then(() => innerDone)
-      .catch(() => undefined)
-      .finally(() => {
-        if (timer) clearTimeout(timer);
-        finish();
-      });
+    const flushed = this.core.runCompleted({ success, rawStatus: failures === 0 ? 'passed' : 'failed' });
+    await Promise.race([flushed, bound]).finally(() => clearTimeout(timer));
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -304,7 +316,19 @@ export class TestwireReporter {
       options: pickOptions(options),
       ...(typeof options.watch === 'boolean' ? { watch: options.watch } : {}),
     });
+    this.startC8();
     this.capture?.install();
+  }
+
+  /** Under c8 (NODE_V8_COVERAGE set): c8's options, and coverage.started. Nothing is loaded otherwise. */
+  private startC8(): void {
+    if (!process.env.NODE_V8_COVERAGE) return;
+    try {
+      this.c8 = C8Coverage.detect();
+      if (this.c8) (this.core as CoverageStarting).coverageStarted?.(this.c8.start());
+    } catch (error) {
+      if (process.env.TESTWIRE_DEBUG) warn(`could not read c8's options: ${message(error)}`);
+    }
   }
 
   private onTestBegin(test: MochaRunnable): void {
