@@ -78,7 +78,7 @@ const METRICS = ['lines', 'functions', 'branches', 'statements'] as const;
 const NOTE_END =
   "taken at mocha's end: coverage of child processes still running then, and of code run after it, is not counted here (c8 adds it after mocha exits)";
 const NOTE_NO_FLAGS =
-  "c8's command-line flags could not be read (its command line is read from /proc, Linux): figures from c8's config files and defaults";
+  "c8's command line was not found among mocha's parent processes (it is read from /proc, Linux): figures from c8's config files and defaults";
 
 /**
  * A c8 run seen from its mocha child: c8's options, resolved once at the run's start. undefined unless
@@ -91,8 +91,12 @@ export class C8Coverage {
     private readonly flagsRead: boolean,
   ) {}
 
-  /** Under c8 (NODE_V8_COVERAGE set, c8 resolvable from `cwd`): its options; otherwise undefined. */
-  static detect(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): C8Coverage | undefined {
+  /**
+   * Under c8 (NODE_V8_COVERAGE set, c8 running mocha or installed where it runs): its options; otherwise
+   * undefined. c8 finds its config files from the current directory, as c8 itself does.
+   */
+  static detect(env: NodeJS.ProcessEnv = process.env): C8Coverage | undefined {
+    const cwd = process.cwd();
     const tempDirectory = env.NODE_V8_COVERAGE;
     if (!tempDirectory) return undefined;
     // The c8 that runs this process (it will write the report), else the project's.
