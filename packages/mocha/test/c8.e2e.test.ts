@@ -5,14 +5,13 @@
  * fail the command. c8's flags come from its command line, `include` and the reporters from the fixture's
  * `.c8rc.json`.
  */
-import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { AnyEventEnvelope } from '@testwire/protocol';
 import { createReporterCore } from '@testwire/reporter-core';
 import { type LiveStream, openStream } from '@testwire-tests/support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, fixturesDir, mochaDir, runChild } from './helpers/run.js';
+import { fixturesDir, runUnderTool } from './helpers/run.js';
 
 const METRICS = ['statements', 'branches', 'functions', 'lines'] as const;
 
@@ -30,27 +29,17 @@ beforeAll(async () => {
 });
 afterAll(() => stream?.close());
 
-/** `c8 [c8Args] mocha [mochaArgs] --reporter @testwire/mocha *.test.cjs` in a copy of test/fixtures/c8. */
+/** The fixture project: nyc's math module and its test, with test/fixtures/c8 over it. */
+const C8_FIXTURE = ['nyc', 'c8'];
+
+/** `c8 [c8Args] mocha [mochaArgs] --reporter @testwire/mocha *.test.cjs` in a copy of C8_FIXTURE. */
 async function c8Run(c8Args: string[], mochaArgs: string[] = [], testwire = true) {
-  const dir = join(mochaDir(11), 'work', `mocha-c8-${process.pid}-${randomBytes(4).toString('hex')}`);
-  mkdirSync(dir, { recursive: true });
-  cpSync(join(fixturesDir, 'c8'), dir, { recursive: true });
-  const bin = join(mochaDir(11), 'node_modules', '.bin');
-  const result = await runChild(
-    join(bin, 'c8'),
-    [
-      ...c8Args,
-      join(bin, 'mocha'),
-      ...mochaArgs,
-      '--reporter',
-      '@testwire/mocha',
-      '--reporter-option',
-      'reporter=dot',
-      '*.test.cjs',
-    ],
-    dir,
-    cleanEnv(testwire ? { TESTWIRE_URL: stream.url } : { TESTWIRE: 'off' }),
-    60_000,
+  const { dir, result } = await runUnderTool(
+    'c8',
+    C8_FIXTURE,
+    c8Args,
+    [...mochaArgs, '--reporter', '@testwire/mocha', '--reporter-option', 'reporter=dot', '*.test.cjs'],
+    testwire ? { TESTWIRE_URL: stream.url } : { TESTWIRE: 'off' },
   );
   const events = testwire ? await stream.runOf(basename(dir)) : [];
   let own: Record<(typeof METRICS)[number], { pct: number }>;

@@ -3,12 +3,11 @@
  * with it, c8's config files alone (the note says the command line was not found), read by the c8 of
  * compat/mocha-11 from a copy of test/fixtures/c8.
  */
-import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { C8Coverage } from '../src/c8.js';
-import { fixturesDir, mochaDir } from './helpers/run.js';
+import { workCopy } from './helpers/run.js';
 
 const dirs: string[] = [];
 const cwd = process.cwd();
@@ -18,10 +17,8 @@ afterEach(() => {
 });
 
 function project(c8rc?: object): string {
-  const dir = join(mochaDir(11), 'work', `c8-unit-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const dir = workCopy(11, 'c8-unit', ['nyc', 'c8']);
   dirs.push(dir);
-  mkdirSync(dir, { recursive: true });
-  cpSync(join(fixturesDir, 'c8'), dir, { recursive: true });
   process.chdir(dir); // c8 reads its config from the current directory
   mkdirSync(join(dir, 'coverage', 'tmp'), { recursive: true });
   if (c8rc) writeFileSync(join(dir, '.c8rc.json'), JSON.stringify(c8rc));
