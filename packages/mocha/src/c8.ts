@@ -74,6 +74,8 @@ export interface C8Start {
 }
 
 const METRICS = ['lines', 'functions', 'branches', 'statements'] as const;
+/** c8's bin, as a c8 process's argv[1] names it once links are resolved. */
+const C8_BIN = /[\\/]c8[\\/]bin[\\/]c8\.js$/;
 
 const NOTE_END =
   "taken at mocha's end: coverage of child processes still running then, and of code run after it, is not counted here (c8 adds it after mocha exits)";
@@ -81,8 +83,8 @@ const NOTE_NO_FLAGS =
   "c8's command line was not found among mocha's parent processes (it is read from /proc, Linux): figures from c8's config files and defaults";
 
 /**
- * A c8 run seen from its mocha child: c8's options, resolved once at the run's start. undefined unless
- * NODE_V8_COVERAGE is set and c8 is installed where mocha runs; never throws (a problem is in `problem`).
+ * A c8 run seen from its mocha child: c8's options, resolved once at the run's start. detect() and
+ * collect() throw what c8's own code throws (a config file that is not JSON): the reporter catches it.
  */
 export class C8Coverage {
   private constructor(
@@ -226,8 +228,6 @@ function c8CommandLine(): { bin: string; args: string[] } | undefined {
   }
   return undefined;
 }
-
-const C8_BIN = /[\\/]c8[\\/]bin[\\/]c8\.js$/;
 
 function realpath(path: string): string {
   try {
