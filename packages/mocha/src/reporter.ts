@@ -19,7 +19,7 @@ import {
   type TestOutcome,
   type TestRef,
 } from '@testwire/reporter-core';
-import { C8Coverage, type C8Start } from './c8.js';
+import { C8Coverage, type CoverageStarting } from './c8.js';
 import { OutputCapture } from './capture.js';
 import { nycCoverageReport } from './coverage.js';
 import { findRunningMocha, loadReporter, type MochaRuntime } from './mocha-runtime.js';
@@ -52,12 +52,6 @@ const HOOK_KIND = /^"(before all|before each|after each|after all)" hook/;
 
 /** Defaults for {@link createTestwireReporter}: core options (e.g. a `sink`) and reporter options. */
 export type TestwireReporterDefaults = Partial<Omit<ReporterCoreOptions, 'framework'>> & TestwireMochaOptions;
-
-/**
- * The core's coverage.started call (issue 15, another branch): until it is there, no coverage.started is sent.
- * Once merged, call `this.core.coverageStarted` directly and drop this type.
- */
-type CoverageStarting = { coverageStarted?(info: C8Start): void };
 
 /** Extra bound on top of the core's own flush bound, in case the core itself misbehaves. */
 const DONE_MARGIN_MS = 2000;
