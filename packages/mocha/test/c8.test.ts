@@ -53,6 +53,17 @@ describe('C8Coverage', () => {
     expect(report?.note).toMatch(/command line was not found/);
   });
 
+  it('`100` checks every metric at 100; `per-file` checks each file', async () => {
+    const dir = project({ include: ['src/**'], all: true, 100: true, 'per-file': true });
+    const report = await C8Coverage.detect({ NODE_V8_COVERAGE: join(dir, 'coverage', 'tmp') })?.collect();
+    expect(report?.thresholds).toEqual({ lines: 100, functions: 100, branches: 100, statements: 100 });
+    expect(report?.perFile?.map((entry) => entry.file.slice(dir.length + 1)).sort()).toEqual([
+      'src/math.js',
+      'src/strings.js',
+      'src/unused.js',
+    ]);
+  });
+
   it('monocart is not supported: no coverage rather than other figures', () => {
     const dir = project({ experimentalMonocart: true });
     expect(C8Coverage.detect({ NODE_V8_COVERAGE: join(dir, 'coverage', 'tmp') })).toBeUndefined();
