@@ -21,6 +21,7 @@ import {
   type TestRef,
   untilDeadline,
 } from '@testwire/reporter-core';
+import { C8Coverage, type CoverageStarting } from './c8.js';
 import { OutputCapture } from './capture.js';
 import { nycCoverageReport } from './coverage.js';
 import { findRunningMocha, loadReporter, type MochaRuntime } from './mocha-runtime.js';
@@ -102,6 +103,8 @@ export class TestwireReporter {
   private outputTarget: TestRef | undefined;
   private lastFile: string | undefined;
   private completed = false;
+  /** Under c8: its options, read when the run begins (see c8.ts). */
+  private c8: C8Coverage | undefined;
 
   /**
    * Called by mocha as `new Reporter(runner, mochaOptions)`; reporter options are in
@@ -180,29 +183,35 @@ export class TestwireReporter {
       }
     });
 
-    let success = failures === 0;
-    if (!this.completed && !this.parallel) {
-      try {
-        const coverage = nycCoverageReport();
-        if (coverage) {
-          this.core.coverage(coverage);
-          // `nyc --check-coverage` fails the command on a missed threshold once mocha has exited.
-          if (checkThresholds(coverage)?.passed === false) success = false;
-        }
-      } catch (error) {
-        if (process.env.TESTWIRE_DEBUG) warn(`could not read nyc's coverage: ${message(error)}`);
-      }
-    }
-    const flushed = this.completed
-      ? Promise.resolve()
-      : this.core.runCompleted({ success, rawStatus: failures === 0 ? 'passed' : 'failed' });
+    // Under c8 the coverage is converted first (as long as c8's own conversion would take); the flush bound
+    // runs from when the run is complete.
+    const completed = this.completed ? Promise.resolve() : this.completeRun(failures);
     this.completed = true;
-    // Ref'd: until fn(failures) runs, mocha has not set its exit code, so the process must not end early.
-    // The timer is cleared as soon as the flush settles and never outlives the bound.
-    untilDeadline(flushed, Date.now() + this.core.holdBoundMs, { ref: true })
+    completed
       .then(() => innerDone)
       .catch(() => undefined)
       .finally(finish);
+  }
+
+  /** Coverage (nyc, c8), then test.completed and the final flush, bounded in time. */
+  private async completeRun(failures: number): Promise<void> {
+    let success = failures === 0;
+    try {
+      const coverage = this.parallel ? undefined : nycCoverageReport();
+      const report = coverage ?? (await this.c8?.collect());
+      if (report) {
+        this.core.coverage(report);
+        // `nyc --check-coverage` / `c8 --check-coverage` fail the command on a missed threshold once mocha
+        // has exited.
+        if (checkThresholds(report)?.passed === false) success = false;
+      }
+    } catch (error) {
+      if (process.env.TESTWIRE_DEBUG) warn(`could not read the run's coverage: ${message(error)}`);
+    }
+    const flushed = this.core.runCompleted({ success, rawStatus: failures === 0 ? 'passed' : 'failed' });
+    // Ref'd: until fn(failures) runs, mocha has not set its exit code, so the process must not end early.
+    // The timer is cleared as soon as the flush settles and never outlives the bound.
+    await untilDeadline(flushed, Date.now() + this.core.holdBoundMs, { ref: true });
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -302,7 +311,19 @@ export class TestwireReporter {
       options: pickOptions(options),
       ...(typeof options.watch === 'boolean' ? { watch: options.watch } : {}),
     });
+    this.startC8();
     this.capture?.install();
+  }
+
+  /** Under c8 (NODE_V8_COVERAGE set): c8's options, and coverage.started. Nothing is loaded otherwise. */
+  private startC8(): void {
+    if (!process.env.NODE_V8_COVERAGE) return;
+    try {
+      this.c8 = C8Coverage.detect();
+      if (this.c8) (this.core as CoverageStarting).coverageStarted?.(this.c8.start());
+    } catch (error) {
+      if (process.env.TESTWIRE_DEBUG) warn(`could not read c8's options: ${message(error)}`);
+    }
   }
 
   private onTestBegin(test: MochaRunnable): void {

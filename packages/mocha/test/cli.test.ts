@@ -6,15 +6,22 @@
  * rerun is a run of its own, and the reporters mocha builds per rerun share one thread.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { appendFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, type Socket } from 'node:net';
 import { basename, join } from 'node:path';
 import type { AnyEventEnvelope } from '@testwire/protocol';
 import { type LiveStream, openStream } from '@testwire-tests/support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, fixturesDir, MAJORS, type Major, mochaDir, runChild, runMochaCli } from './helpers/run.js';
+import {
+  cleanEnv,
+  MAJORS,
+  type Major,
+  mochaDir,
+  runMochaCli,
+  runUnderTool,
+  workCopy,
+} from './helpers/run.js';
 
 let stream: LiveStream;
 beforeAll(async () => {
@@ -24,10 +31,7 @@ afterAll(() => stream?.close());
 
 /** Copies test/fixtures/cli into compat/mocha-<major>/work/ so the CLI resolves that mocha and this package. */
 function workDir(major: Major): string {
-  const dir = join(mochaDir(major), 'work', `mocha-unit-${process.pid}-${randomBytes(4).toString('hex')}`);
-  mkdirSync(dir, { recursive: true });
-  cpSync(join(fixturesDir, 'cli'), dir, { recursive: true });
-  return dir;
+  return workCopy(major, 'mocha-unit', ['cli']);
 }
 
 function finals(events: AnyEventEnvelope[]) {
@@ -146,23 +150,12 @@ describe('mocha 11 --parallel', () => {
 describe('nyc mocha (mocha 11)', () => {
   /** `nyc [args] mocha --reporter @testwire/mocha math.test.cjs` in a copy of test/fixtures/nyc. */
   async function nycRun(nycArgs: string[]) {
-    const dir = join(mochaDir(11), 'work', `mocha-nyc-${process.pid}-${randomBytes(4).toString('hex')}`);
-    mkdirSync(dir, { recursive: true });
-    cpSync(join(fixturesDir, 'nyc'), dir, { recursive: true });
-    const bin = join(mochaDir(11), 'node_modules', '.bin');
-    const result = await runChild(
-      join(bin, 'nyc'),
-      [
-        ...nycArgs,
-        '--reporter=json-summary',
-        join(bin, 'mocha'),
-        '--reporter',
-        '@testwire/mocha',
-        'math.test.cjs',
-      ],
-      dir,
-      cleanEnv({ TESTWIRE_URL: stream.url }),
-      60_000,
+    const { dir, result } = await runUnderTool(
+      'nyc',
+      ['nyc'],
+      [...nycArgs, '--reporter=json-summary'],
+      ['--reporter', '@testwire/mocha', 'math.test.cjs'],
+      { TESTWIRE_URL: stream.url },
     );
     return { dir, result, events: await stream.runOf(basename(dir)) };
   }

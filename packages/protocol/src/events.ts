@@ -319,6 +319,11 @@ const coverageCompleted = t.object({
   thresholdsMet: bool,
   files: int,
   reports: strs,
+  /**
+   * testwire addition: why these figures may differ from the provider's own report, when they can (c8: taken
+   * at mocha's end, before c8 converts after the process exits — see the mocha README).
+   */
+  note: t.optional(str),
 });
 
 /** Per metric, where the thresholds name one (`Partial<Record<metric, number>>`). */

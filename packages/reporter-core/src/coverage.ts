@@ -43,6 +43,8 @@ export interface CoverageReport {
    * `thresholdsMet` when no `thresholds` are given.
    */
   thresholdsMet?: boolean;
+  /** Why the figures may differ from the provider's own report (coverage.completed `note`). */
+  note?: string;
 }
 
 /** istanbul-lib-coverage's CoverageMap, as far as it is read here (jest and both vitest providers). */
@@ -213,6 +215,7 @@ export function coverageCompleted(
     thresholdsMet: threshold ? threshold.passed : report.thresholdsMet !== false,
     files: report.files,
     reports: report.reports ?? [],
+    ...(report.note ? { note: report.note } : {}),
   };
 }
 
@@ -236,6 +239,7 @@ export function cleanCoverageReport(report: CoverageReport): CoverageReport {
   };
   if (report.thresholds) cleaned.thresholds = validThresholds(report.thresholds);
   if (typeof report.thresholdsMet === 'boolean') cleaned.thresholdsMet = report.thresholdsMet;
+  if (typeof report.note === 'string' && report.note) cleaned.note = report.note;
   const perFile = (entries: PerFile): PerFile =>
     entries.map((entry) => ({ file: String(entry.file), totals: counts(entry.totals) }));
   if (Array.isArray(report.perFile)) cleaned.perFile = perFile(report.perFile);

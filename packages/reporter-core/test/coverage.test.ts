@@ -185,6 +185,7 @@ describe('coverage events of a run', () => {
     await core.runCompleted({ success: true });
     expect(of('coverage.threshold')).toHaveLength(0);
     expect(of('coverage.completed')[0].data).toMatchObject({ thresholdsMet: true, reports: [] });
+    expect(of('coverage.completed')[0].data.note).toBeUndefined();
     core.runStarted({});
     await core.runCompleted({ success: true });
     expect(of('test.completed')[1].data.coverage).toBeUndefined();
@@ -207,6 +208,20 @@ describe('coverage events of a run', () => {
       lines: 100,
       total: 100,
     });
+    const result = validatePublishedEvent(completed);
+    expect(result.ok ? 'ok' : result.error).toBe('ok');
+  });
+
+  it('a note on the report (why the figures may differ from the provider’s) reaches coverage.completed', async () => {
+    const context = sinkCore();
+    cleanups.push(context.cleanup);
+    const { core, of } = context;
+    core.runStarted({});
+    const note = "taken at mocha's end";
+    core.coverage({ provider: 'c8', totals: counts([1, 1], [0, 0], [1, 1], [1, 1]), files: 1, note });
+    await core.runCompleted({ success: true });
+    const [completed] = of('coverage.completed');
+    expect(completed.data.note).toBe(note);
     const result = validatePublishedEvent(completed);
     expect(result.ok ? 'ok' : result.error).toBe('ok');
   });

@@ -3,7 +3,8 @@
  * recording sink (runMocha) or through its CLI (runMochaCli).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -123,6 +124,37 @@ export function runMochaCli(
     cwd,
     cleanEnv(env),
   );
+}
+
+/** A fresh copy of fixture folders (names under test/fixtures, later ones over earlier ones) under compat/mocha-<major>/work/. */
+export function workCopy(major: Major, prefix: string, fixtures: string[]): string {
+  const dir = join(mochaDir(major), 'work', `${prefix}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  mkdirSync(dir, { recursive: true });
+  for (const fixture of fixtures) cpSync(join(fixturesDir, fixture), dir, { recursive: true });
+  return dir;
+}
+
+/**
+ * `<tool> [toolArgs] mocha [mochaArgs]` with the coverage tool and mocha of compat/mocha-11 (nyc, c8), in a
+ * workCopy of `fixtures`; the caller removes `dir`.
+ */
+export async function runUnderTool(
+  tool: 'nyc' | 'c8',
+  fixtures: string[],
+  toolArgs: string[],
+  mochaArgs: string[],
+  env: Record<string, string>,
+): Promise<{ dir: string; result: ChildResult }> {
+  const dir = workCopy(11, `mocha-${tool}`, fixtures);
+  const bin = join(mochaDir(11), 'node_modules', '.bin');
+  const result = await runChild(
+    join(bin, tool),
+    [...toolArgs, join(bin, 'mocha'), ...mochaArgs],
+    dir,
+    cleanEnv(env),
+    60_000,
+  );
+  return { dir, result };
 }
 
 /** Events of one type, typed. */
