@@ -30,4 +30,4 @@ export type { BroadcasterLike } from './delivery.js';
 export { detectCi, findPackageName } from './environment.js';
 export { normalizeError, stripAnsi } from './errors.js';
 export { createRunId, PathRelativizer, stableTestId } from './ids.js';
-export type { ReporterCoreOptions, ReporterOptions } from './options.js';
+export type { BaselineOptions, ReporterCoreOptions, ReporterOptions } from './options.js';
