@@ -76,7 +76,10 @@ export function pickRun(runs: RunSnapshot[], runId: string | undefined, where: s
         'NO_RUN',
       );
     if (run.status !== 'completed')
-      throw new CliError(`run ${runId} at ${where} has not completed yet; wait for its end`, 'RUN_NOT_COMPLETED');
+      throw new CliError(
+        `run ${runId} at ${where} has not completed yet; wait for its end`,
+        'RUN_NOT_COMPLETED',
+      );
     return run;
   }
   const completed = runs.filter((run) => run.status === 'completed');

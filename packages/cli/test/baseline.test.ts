@@ -76,17 +76,28 @@ describe('testwire baseline', () => {
     const out = await cli(['baseline', 'save', 'main', '--url', serve.url, '--run', runIds[0], '--dir', dir]);
     expect(out.stderr).toBe('');
     expect(out.code).toBe(0);
-    expect(out.stdout).toMatch(/^saved baseline main to .*main\.json: 4 jest \(speed-project\) tests from run r_/);
+    expect(out.stdout).toMatch(
+      /^saved baseline main to .*main\.json: 4 jest \(speed-project\) tests from run r_/,
+    );
     const fromCli = JSON.parse(readFileSync(join(dir, 'main.json'), 'utf8'));
     const fromReporter = JSON.parse(readFileSync(join(dir, 'reporter.json'), 'utf8'));
     const tests = (file: typeof fromCli) => file.sources['jest:speed-project'].tests;
     expect(Object.keys(tests(fromCli)).sort()).toEqual(Object.keys(tests(fromReporter)).sort());
-    for (const [id, test] of Object.entries(tests(fromReporter)))
-      expect(tests(fromCli)[id]).toEqual(test);
+    for (const [id, test] of Object.entries(tests(fromReporter))) expect(tests(fromCli)[id]).toEqual(test);
   });
 
   it('compares the last completed run with it: slower, newly failing, added, removed', async () => {
-    const out = await cli(['baseline', 'compare', 'main', '--url', serve.url, '--dir', dir, '--json', '--exit-status']);
+    const out = await cli([
+      'baseline',
+      'compare',
+      'main',
+      '--url',
+      serve.url,
+      '--dir',
+      dir,
+      '--json',
+      '--exit-status',
+    ]);
     expect(out.code).toBe(1);
     const data = JSON.parse(out.stdout);
     expect(data).toMatchObject({
@@ -117,7 +128,19 @@ describe('testwire baseline', () => {
   });
 
   it('the saved run itself compares clean', async () => {
-    const out = await cli(['baseline', 'compare', 'main', '--url', serve.url, '--run', runIds[0], '--dir', dir, '--json', '--exit-status']);
+    const out = await cli([
+      'baseline',
+      'compare',
+      'main',
+      '--url',
+      serve.url,
+      '--run',
+      runIds[0],
+      '--dir',
+      dir,
+      '--json',
+      '--exit-status',
+    ]);
     expect(out.code).toBe(0);
     expect(JSON.parse(out.stdout).comparison).toMatchObject({
       testsAdded: 0,
@@ -134,7 +157,11 @@ describe('testwire baseline', () => {
     writeFileSync(file, `${events.map((event) => JSON.stringify(event)).join('\n')}\n`);
     const out = await cli(['baseline', 'compare', 'main', '--from', file, '--dir', dir, '--json']);
     expect(out.code).toBe(0);
-    expect(JSON.parse(out.stdout).comparison).toMatchObject({ testsAdded: 1, testsRemoved: 1, testsChanged: 1 });
+    expect(JSON.parse(out.stdout).comparison).toMatchObject({
+      testsAdded: 1,
+      testsRemoved: 1,
+      testsChanged: 1,
+    });
     const saved = await cli(['baseline', 'save', 'stored', '--from', file, '--dir', dir]);
     expect(saved.code).toBe(0);
     expect(saved.stdout).toContain('saved baseline stored');

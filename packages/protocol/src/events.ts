@@ -492,9 +492,7 @@ const baselineCompared = t.object({
   added: t.optional(t.array(baselineTestRef)),
   removed: t.optional(t.array(baselineTestRef)),
   /** Tests whose status changed (`from` in the baseline, `to` now). */
-  changed: t.optional(
-    t.array(t.object({ id: str, test: str, file: t.optional(str), from: str, to: str })),
-  ),
+  changed: t.optional(t.array(t.object({ id: str, test: str, file: t.optional(str), from: str, to: str }))),
   /** The thresholds a duration regression had to exceed (see docs/protocol.md, baseline.compared). */
   thresholds: t.optional(t.object({ relative: num, absoluteMs: num })),
   /** Relative to the run's root. */

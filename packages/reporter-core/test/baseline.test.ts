@@ -2,7 +2,6 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { validatePublishedEvent } from '@testwire/protocol';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ReporterCoreOptions, TestRef } from '../src/index.js';
 import {
   type BaselineFile,
   compareRun,
@@ -13,6 +12,7 @@ import {
   labelProblem,
   readBaseline,
 } from '../src/baseline/index.js';
+import type { ReporterCoreOptions, TestRef } from '../src/index.js';
 import { resolveOptions } from '../src/options.js';
 import { sinkCore } from './helpers.js';
 
@@ -129,7 +129,12 @@ describe('baseline in the core', () => {
       change: 500,
       percentage: 100,
     });
-    expect(live.get('flips')).toEqual({ label: 'main', regression: true, status: 'passed', newlyFailing: true });
+    expect(live.get('flips')).toEqual({
+      label: 'main',
+      regression: true,
+      status: 'passed',
+      newlyFailing: true,
+    });
     expect(live.get('extra')).toEqual({ label: 'main', regression: false, added: true });
     expect(live.get('tiny')).toBeUndefined();
     expect(live.get('skipped')).toBeUndefined();
@@ -149,10 +154,20 @@ describe('baseline in the core', () => {
     // 4 tests compared, 2 regressed (the slowdown and the new failure).
     expect(compared.data.comparison.summary.score).toBe(0.5);
     expect(compared.data.regressions).toEqual([
-      expect.objectContaining({ test: 'slow', change: 500, percentage: 100, baselineDuration: 500, duration: 1000 }),
+      expect.objectContaining({
+        test: 'slow',
+        change: 500,
+        percentage: 100,
+        baselineDuration: 500,
+        duration: 1000,
+      }),
     ]);
-    expect(compared.data.added).toEqual([{ id: second.core.idFor(ref('extra')), test: 'extra', file: 'a.test.js' }]);
-    expect(compared.data.removed).toEqual([{ id: second.core.idFor(ref('gone')), test: 'gone', file: 'a.test.js' }]);
+    expect(compared.data.added).toEqual([
+      { id: second.core.idFor(ref('extra')), test: 'extra', file: 'a.test.js' },
+    ]);
+    expect(compared.data.removed).toEqual([
+      { id: second.core.idFor(ref('gone')), test: 'gone', file: 'a.test.js' },
+    ]);
     expect(compared.data.changed).toEqual([
       expect.objectContaining({ test: 'flips', from: 'passed', to: 'failed' }),
     ]);
@@ -168,7 +183,12 @@ describe('baseline in the core', () => {
     const first = await run(suite, { save: 'main' });
     const context = sinkCore({ baseline: { compare: 'main' }, rootDir: first.rootDir });
     context.core.runStarted({});
-    context.core.testResult(ref('flips'), { status: 'failed', rawStatus: 'failed', duration: 5, willRetry: true });
+    context.core.testResult(ref('flips'), {
+      status: 'failed',
+      rawStatus: 'failed',
+      duration: 5,
+      willRetry: true,
+    });
     context.core.testResult(ref('flips'), { status: 'passed', rawStatus: 'passed', duration: 5, attempt: 2 });
     await context.core.runCompleted({ success: true });
     expect(context.of('test.result').map((e) => e.data.baseline)).toEqual([undefined, undefined]);
@@ -183,14 +203,27 @@ describe('baseline in the core', () => {
       summary: { total: 0, passed: 0, failed: 0, skipped: 0, todo: 0 },
       coverage: { statements: 80, branches: 80, functions: 80, lines: 80 },
     }).sources.jest;
-    const lower = compareRun('main', source, { tests: [], coverage: { statements: 70, branches: 70, functions: 70, lines: 70 } }, DEFAULT_THRESHOLDS);
+    const lower = compareRun(
+      'main',
+      source,
+      { tests: [], coverage: { statements: 70, branches: 70, functions: 70, lines: 70 } },
+      DEFAULT_THRESHOLDS,
+    );
     expect(lower.comparison).toMatchObject({
       coverageImproved: false,
       coverage: { baseline: 80, current: 70, change: -10 },
       summary: { regression: true, score: 0.9 },
     });
-    const higher = compareRun('main', source, { tests: [], coverage: { statements: 90, branches: 90, functions: 90, lines: 90, total: 90 } }, DEFAULT_THRESHOLDS);
-    expect(higher.comparison).toMatchObject({ coverageImproved: true, summary: { regression: false, improvement: true, score: 1 } });
+    const higher = compareRun(
+      'main',
+      source,
+      { tests: [], coverage: { statements: 90, branches: 90, functions: 90, lines: 90, total: 90 } },
+      DEFAULT_THRESHOLDS,
+    );
+    expect(higher.comparison).toMatchObject({
+      coverageImproved: true,
+      summary: { regression: false, improvement: true, score: 1 },
+    });
   });
 
   it('a missing or broken baseline is one stderr line; the run goes on uncompared', async () => {
@@ -198,7 +231,9 @@ describe('baseline in the core', () => {
     const missing = await run(suite, { compare: 'nope' });
     expect(missing.of('baseline.compared')).toHaveLength(0);
     expect(missing.of('test.completed')).toHaveLength(1);
-    expect(stderr.mock.calls.map(String).join('')).toMatch(/no baseline at .*nope\.json; this run is not compared/);
+    expect(stderr.mock.calls.map(String).join('')).toMatch(
+      /no baseline at .*nope\.json; this run is not compared/,
+    );
     stderr.mockClear();
     const broken = sinkCore({});
     cleanups.push(broken.cleanup);
@@ -258,7 +293,7 @@ describe('thresholds and noise guard', () => {
     expect(problems.join('\n')).toMatch(/TESTWIRE_BASELINE_RELATIVE must be a number >= 0/);
   });
 
-  it('keeps the last 10 durations and other runners\' sources when saving', () => {
+  it("keeps the last 10 durations and other runners' sources when saving", () => {
     let file: BaselineFile | undefined;
     file = foldRun(file, 'l', {
       runId: 'r_v',

@@ -66,7 +66,9 @@ describe.skipIf(drivers.length === 0).each(drivers)('baseline: $id', (driver) =>
     const [savedEvent] = ofType(saved.events, 'baseline.saved');
     expect(savedEvent?.data).toMatchObject({ label: 'main', framework: driver.framework, tests: 4 });
     const file = JSON.parse(readFileSync(join(dir, 'main.json'), 'utf8'));
-    const source = Object.values(file.sources)[0] as { tests: Record<string, { test: string; status: string }> };
+    const source = Object.values(file.sources)[0] as {
+      tests: Record<string, { test: string; status: string }>;
+    };
     expect(
       Object.values(source.tests)
         .map((test) => `${test.test} ${test.status}`)

@@ -21,7 +21,7 @@ import {
 import { endpointFrom, endpointHelp, endpointOptions, type Io, parseCommand } from '../args.js';
 import { pickRun, runsFromEndpoint, runsFromFile, runTests } from '../baseline-run.js';
 import { CliError, ExitCode } from '../errors.js';
-import { createColors, type Colors, formatDuration, shouldColor } from '../format.js';
+import { type Colors, createColors, formatDuration, shouldColor } from '../format.js';
 
 export const baselineHelp = `Usage: testwire baseline <save|compare|list|show> [label] [options]
 
@@ -183,7 +183,11 @@ async function compare(dir: string, label: string, values: Values, io: Io, c: Co
   const result = compareRun(
     label,
     source,
-    { tests: runTests(run), ...(run.coverage ? { coverage: run.coverage } : {}), partial: run.run?.shard !== undefined },
+    {
+      tests: runTests(run),
+      ...(run.coverage ? { coverage: run.coverage } : {}),
+      partial: run.run?.shard !== undefined,
+    },
     thresholds,
   );
   const data: BaselineComparedData = {
@@ -265,7 +269,8 @@ function show(dir: string, label: string, values: Values, io: Io, c: Colors): nu
       );
     }
     const failing = tests.filter(([, test]) => test.status === 'failed');
-    if (failing.length > 0) lines.push(`    ${c.red(`${failing.length} failing:`)} ${failing.map(([, t]) => t.test).join(', ')}`);
+    if (failing.length > 0)
+      lines.push(`    ${c.red(`${failing.length} failing:`)} ${failing.map(([, t]) => t.test).join(', ')}`);
   }
   io.stdout.write(`${lines.join('\n')}\n`);
   return ExitCode.OK;
@@ -284,7 +289,9 @@ export function formatComparison(data: BaselineComparedData, run: RunSnapshot, c
       `  ${c.yellow('slower')}  ${regression.test}  ${formatDuration(regression.baselineDuration)} -> ${formatDuration(regression.duration)} (+${formatDuration(regression.change)}, +${regression.percentage} %)`,
     );
   for (const change of data.changed ?? [])
-    lines.push(`  ${change.to === 'failed' ? c.red('changed') : 'changed'} ${change.test}  ${change.from} -> ${change.to}`);
+    lines.push(
+      `  ${change.to === 'failed' ? c.red('changed') : 'changed'} ${change.test}  ${change.from} -> ${change.to}`,
+    );
   for (const test of data.added ?? []) lines.push(`  ${c.cyan('added')}   ${test.test}`);
   for (const test of data.removed ?? []) lines.push(`  ${c.dim('removed')} ${test.test}`);
   if (comparison.coverage)
@@ -305,7 +312,11 @@ function parseThreshold(value: string | undefined, flag: string, fallback: numbe
   if (value === undefined) return fallback;
   const parsed = Number(value);
   if (value.trim() === '' || !Number.isFinite(parsed) || parsed < 0)
-    throw new CliError(`${flag}: expected a number >= 0, got ${JSON.stringify(value)}`, 'USAGE', ExitCode.USAGE);
+    throw new CliError(
+      `${flag}: expected a number >= 0, got ${JSON.stringify(value)}`,
+      'USAGE',
+      ExitCode.USAGE,
+    );
   return parsed;
 }
 

@@ -14,7 +14,12 @@
  * Only tests that passed both in the baseline and now are compared by duration (a failure's duration says
  * how it failed, not how fast the code is).
  */
-import type { BaselineComparedData, BaselineTestComparison, CoverageTotals, TestStatus } from '@testwire/protocol';
+import type {
+  BaselineComparedData,
+  BaselineTestComparison,
+  CoverageTotals,
+  TestStatus,
+} from '@testwire/protocol';
 import { type BaselineSource, type BaselineTest, coverageTotal, type RunTest } from './file.js';
 
 export interface BaselineThresholds {
@@ -69,7 +74,10 @@ export function judgeTest(
   if (!entry) return { label, regression: false, added: true };
   const newlyFailing = entry.status === 'passed' && status === 'failed';
   const fixed = entry.status === 'failed' && status === 'passed';
-  const timing = entry.status === 'passed' && status === 'passed' ? durationChange(entry, duration, thresholds) : undefined;
+  const timing =
+    entry.status === 'passed' && status === 'passed'
+      ? durationChange(entry, duration, thresholds)
+      : undefined;
   const slower = timing?.slower === true;
   const faster = timing?.faster === true;
   if (!newlyFailing && !fixed && !slower && !faster && entry.status === status) return undefined;

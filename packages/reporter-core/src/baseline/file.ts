@@ -64,7 +64,14 @@ export interface BaselineTest {
 export interface BaselineRun {
   runId: string;
   savedAt: string;
-  summary: { total: number; passed: number; failed: number; skipped: number; todo: number; duration?: number };
+  summary: {
+    total: number;
+    passed: number;
+    failed: number;
+    skipped: number;
+    todo: number;
+    duration?: number;
+  };
   coverage?: CoverageTotals;
 }
 
@@ -154,7 +161,8 @@ export function readBaseline(path: string): BaselineFile {
 
 function fileProblem(value: unknown): string | undefined {
   if (!isRecord(value)) return 'not an object';
-  if (value.format !== BASELINE_FORMAT) return `format is ${JSON.stringify(value.format)}, expected "${BASELINE_FORMAT}"`;
+  if (value.format !== BASELINE_FORMAT)
+    return `format is ${JSON.stringify(value.format)}, expected "${BASELINE_FORMAT}"`;
   if (value.version !== BASELINE_VERSION)
     return `version ${JSON.stringify(value.version)} is not supported (this testwire reads version ${BASELINE_VERSION})`;
   if (!isRecord(value.sources)) return '"sources" is missing';

@@ -24,7 +24,8 @@ export function resolveBaseline(
       problems.push(`unknown option "baseline.${key}" (ignored)`);
   }
   const pick = (key: string, envName: string): { value: unknown; source: string } | undefined => {
-    if (option[key] !== undefined && option[key] !== null) return { value: option[key], source: `baseline.${key}` };
+    if (option[key] !== undefined && option[key] !== null)
+      return { value: option[key], source: `baseline.${key}` };
     const fromEnv = env[envName];
     return fromEnv !== undefined && fromEnv !== '' ? { value: fromEnv, source: envName } : undefined;
   };
@@ -43,7 +44,9 @@ export function resolveBaseline(
     if (!picked) return fallback;
     const parsed = typeof picked.value === 'string' ? Number(picked.value) : picked.value;
     if (typeof parsed === 'number' && Number.isFinite(parsed) && parsed >= 0) return parsed;
-    problems.push(`${picked.source} must be a number >= 0 (got ${JSON.stringify(picked.value)}); using ${fallback}`);
+    problems.push(
+      `${picked.source} must be a number >= 0 (got ${JSON.stringify(picked.value)}); using ${fallback}`,
+    );
     return fallback;
   };
 
@@ -56,7 +59,8 @@ export function resolveBaseline(
   const dirPicked = pick('dir', 'TESTWIRE_BASELINE_DIR');
   let dir = resolve(rootDir, BASELINE_DIR);
   if (dirPicked) {
-    if (typeof dirPicked.value === 'string' && dirPicked.value.length > 0) dir = resolve(rootDir, dirPicked.value);
+    if (typeof dirPicked.value === 'string' && dirPicked.value.length > 0)
+      dir = resolve(rootDir, dirPicked.value);
     else problems.push(`${dirPicked.source} must be a non-empty string (using ${BASELINE_DIR})`);
   }
   if (!save && !compare) return undefined;

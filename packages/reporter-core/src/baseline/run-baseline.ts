@@ -18,10 +18,10 @@ import type {
 } from '@testwire/protocol';
 import { type BaselineThresholds, compareRun, judgeTest } from './compare.js';
 import {
+  BaselineError,
   type BaselineFile,
   type BaselineRun,
   type BaselineSource,
-  BaselineError,
   baselinePath,
   coverageTotal,
   type RunTest,
@@ -43,7 +43,10 @@ export interface BaselineSettings {
 
 type Emitted =
   | { type: 'baseline.compared'; data: Omit<BaselineComparedData, 'framework' | 'project'> }
-  | { type: 'baseline.saved'; data: Omit<BaselineSavedData, 'framework' | 'project'> & { framework: string } };
+  | {
+      type: 'baseline.saved';
+      data: Omit<BaselineSavedData, 'framework' | 'project'> & { framework: string };
+    };
 
 export class RunBaseline {
   /** The baseline's part for this runner (and package project), when comparing and it has one. */
@@ -68,7 +71,8 @@ export class RunBaseline {
         file = readBaseline(baselinePath(settings.dir, label));
       } catch (error) {
         // The first run of "compare with X and save as X" has nothing to compare with yet: not worth a word.
-        const first = error instanceof BaselineError && error.code === 'BASELINE_NOT_FOUND' && settings.save === label;
+        const first =
+          error instanceof BaselineError && error.code === 'BASELINE_NOT_FOUND' && settings.save === label;
         if (!first)
           this.warn(
             `${(error as Error).message}; this run is not compared${error instanceof BaselineError && error.code === 'BASELINE_NOT_FOUND' ? ` (save one with the reporter option baseline: { save: '${label}' } or \`testwire baseline save ${label}\`)` : ''}`,
@@ -97,11 +101,21 @@ export class RunBaseline {
   }
 
   /** The run ended: its comparison, then its save (each an event to emit, in this order). */
-  finish(runId: string, at: number, summary: BaselineRun['summary'], coverage: CoverageTotals | undefined): Emitted[] {
+  finish(
+    runId: string,
+    at: number,
+    summary: BaselineRun['summary'],
+    coverage: CoverageTotals | undefined,
+  ): Emitted[] {
     const out: Emitted[] = [];
     const { compare, save, dir, thresholds } = this.settings;
     if (compare && this.comparing) {
-      const data = compareRun(compare, this.source, { tests: this.results.values(), coverage, partial: this.partial }, thresholds);
+      const data = compareRun(
+        compare,
+        this.source,
+        { tests: this.results.values(), coverage, partial: this.partial },
+        thresholds,
+      );
       data.path = this.wirePath(baselinePath(dir, compare));
       out.push({ type: 'baseline.compared', data });
     }
