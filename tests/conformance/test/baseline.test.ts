@@ -17,23 +17,12 @@ import {
   validatePublishedEvent,
 } from '@testwire/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { RunnerDriver } from '../src/driver.js';
 import { runStreamed } from '../src/harness.js';
-import { loadDrivers } from '../src/load-drivers.js';
+import { focusedDrivers } from '../src/load-drivers.js';
 
 const DEFAULT_DRIVERS = ['jest-30', 'vitest-4', 'mocha-12', 'playwright'];
 
-async function baselineDrivers(): Promise<RunnerDriver[]> {
-  const found = await loadDrivers();
-  const wanted = process.env.BASELINE_DRIVERS?.split(',')
-    .map((id) => id.trim())
-    .filter(Boolean);
-  if (wanted?.length) return found.filter((driver) => wanted.includes(driver.id));
-  if (process.env.CONFORMANCE_DRIVERS) return found;
-  return found.filter((driver) => DEFAULT_DRIVERS.includes(driver.id));
-}
-
-const drivers = await baselineDrivers();
+const drivers = await focusedDrivers('BASELINE_DRIVERS', DEFAULT_DRIVERS);
 
 const ofType = <T extends EventType>(events: AnyEventEnvelope[], type: T) =>
   events.filter((event) => event.type === type) as unknown as EventEnvelope<T>[];
