@@ -99,7 +99,9 @@ describe('parseReporterOptions', () => {
   });
 
   it('takes the baseline as an object (.mocharc) or as baselineSave/baselineCompare/baselineDir strings', () => {
-    expect(parseReporterOptions({ baseline: { save: 'main' } }).options).toEqual({ baseline: { save: 'main' } });
+    expect(parseReporterOptions({ baseline: { save: 'main' } }).options).toEqual({
+      baseline: { save: 'main' },
+    });
     const { options, forwarded, problems } = parseReporterOptions({
       baselineSave: 'next',
       baselineCompare: 'main',
