@@ -179,6 +179,37 @@ describe('baseline in the core', () => {
     expect(second.of('baseline.saved')[0].data.runs).toBe(2);
   });
 
+  it("keeps each run's coverage summary and compares the next run's with it", async () => {
+    const counts = (covered: number) => ({
+      statements: { covered, total: 100 },
+      branches: { covered, total: 100 },
+      functions: { covered, total: 100 },
+      lines: { covered, total: 100 },
+    });
+    const withCoverage = async (covered: number, rootDir?: string) => {
+      const context = sinkCore({
+        baseline: { save: 'cov', compare: 'cov' },
+        ...(rootDir ? { rootDir } : {}),
+      });
+      cleanups.push(context.cleanup);
+      context.core.runStarted({});
+      context.core.testResult(ref('tiny'), { status: 'passed', rawStatus: 'passed', duration: 1 });
+      context.core.coverage({ provider: 'v8', totals: counts(covered), files: 1 });
+      await context.core.runCompleted({ success: true });
+      return context;
+    };
+    const first = await withCoverage(80);
+    expect(first.of('baseline.saved')[0].data.coverage).toBe(80);
+    const second = await withCoverage(70, first.rootDir);
+    expect(second.of('baseline.compared')[0].data.comparison).toMatchObject({
+      coverageImproved: false,
+      coverage: { baseline: 80, current: 70, change: -10 },
+      summary: { regression: true },
+    });
+    const file = readBaseline(join(first.rootDir, '.test-baselines', 'cov.json'));
+    expect(file.sources['jest:fixture-project'].runs.map((run) => run.coverage?.lines)).toEqual([80, 70]);
+  });
+
   it('a retried test is judged on its final attempt only', async () => {
     const first = await run(suite, { save: 'main' });
     const context = sinkCore({ baseline: { compare: 'main' }, rootDir: first.rootDir });
