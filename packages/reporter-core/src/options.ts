@@ -59,7 +59,7 @@ export interface BaselineOptions {
   dir?: string;
   /** A duration regression is slower by more than this fraction of the baseline's median (default 0.5). */
   relative?: number;
-  /** …and by more than this many ms (default 100): the floor below which durations are noise. */
+  /** …and by more than this many ms (default 250): the floor below which durations are noise. */
   absoluteMs?: number;
 }
 

@@ -317,7 +317,7 @@ describe('thresholds and noise guard', () => {
     expect(options.baseline).toEqual({
       compare: 'main',
       dir: '/tmp/x/b',
-      thresholds: { relative: 0.5, absoluteMs: 100 },
+      thresholds: { relative: 0.5, absoluteMs: 250 },
     });
     expect(problems.join('\n')).toMatch(/unknown option "baseline.colour"/);
     expect(problems.join('\n')).toMatch(/baseline.save: baseline label "..\/up" must be/);
