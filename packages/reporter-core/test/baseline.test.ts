@@ -292,6 +292,8 @@ describe('thresholds and noise guard', () => {
   it('needs both the relative and the absolute threshold', () => {
     // +100 % but only +40 ms: under the absolute floor.
     expect(judgeTest('b', entry([40]), 'passed', 80, DEFAULT_THRESHOLDS)).toBeUndefined();
+    // +238 % but +105 ms: a tiny playwright test on a rerun under load, under the absolute floor (250 ms).
+    expect(judgeTest('b', entry([44]), 'passed', 149, DEFAULT_THRESHOLDS)).toBeUndefined();
     // +110 ms but only +22 %: under the relative threshold.
     expect(judgeTest('b', entry([500]), 'passed', 610, DEFAULT_THRESHOLDS)).toBeUndefined();
     expect(judgeTest('b', entry([500]), 'passed', 760, DEFAULT_THRESHOLDS)?.slower).toBe(true);
