@@ -26,6 +26,8 @@ const changed: Row[] = [
 ];
 
 let serve: Serve;
+/** `testwire baseline <args> --dir <dir>`. */
+const baseline = (...args: string[]) => cli(['baseline', ...args, '--dir', dir]);
 let root: string;
 let dir: string;
 const runIds: string[] = [];
@@ -73,7 +75,7 @@ afterAll(async () => {
 
 describe('testwire baseline', () => {
   it('saves a finished run of an endpoint, keyed like the reporter keys it', async () => {
-    const out = await cli(['baseline', 'save', 'main', '--url', serve.url, '--run', runIds[0], '--dir', dir]);
+    const out = await baseline('save', 'main', '--url', serve.url, '--run', runIds[0]);
     expect(out.stderr).toBe('');
     expect(out.code).toBe(0);
     expect(out.stdout).toMatch(
@@ -87,17 +89,7 @@ describe('testwire baseline', () => {
   });
 
   it('compares the last completed run with it: slower, newly failing, added, removed', async () => {
-    const out = await cli([
-      'baseline',
-      'compare',
-      'main',
-      '--url',
-      serve.url,
-      '--dir',
-      dir,
-      '--json',
-      '--exit-status',
-    ]);
+    const out = await baseline('compare', 'main', '--url', serve.url, '--json', '--exit-status');
     expect(out.code).toBe(1);
     const data = JSON.parse(out.stdout);
     expect(data).toMatchObject({
@@ -117,7 +109,7 @@ describe('testwire baseline', () => {
     // `quick` took 4.5x as long, but 7 ms is under the absolute floor: not a regression.
     expect(data.regressions).toHaveLength(1);
 
-    const readable = await cli(['baseline', 'compare', 'main', '--url', serve.url, '--dir', dir]);
+    const readable = await baseline('compare', 'main', '--url', serve.url);
     expect(readable.code).toBe(0);
     expect(readable.stdout).toContain('tests: 1 added, 1 removed, 1 changed (1 newly failing)');
     expect(readable.stdout).toMatch(/slower {2}slow {2}500 ?ms -> 1(\.0)? ?s/);
@@ -128,19 +120,16 @@ describe('testwire baseline', () => {
   });
 
   it('the saved run itself compares clean', async () => {
-    const out = await cli([
-      'baseline',
+    const out = await baseline(
       'compare',
       'main',
       '--url',
       serve.url,
       '--run',
       runIds[0],
-      '--dir',
-      dir,
       '--json',
       '--exit-status',
-    ]);
+    );
     expect(out.code).toBe(0);
     expect(JSON.parse(out.stdout).comparison).toMatchObject({
       testsAdded: 0,
@@ -155,43 +144,43 @@ describe('testwire baseline', () => {
     await publishRun(changed, { sink: (event) => events.push(event) });
     const file = join(root, 'run.ndjson');
     writeFileSync(file, `${events.map((event) => JSON.stringify(event)).join('\n')}\n`);
-    const out = await cli(['baseline', 'compare', 'main', '--from', file, '--dir', dir, '--json']);
+    const out = await baseline('compare', 'main', '--from', file, '--json');
     expect(out.code).toBe(0);
     expect(JSON.parse(out.stdout).comparison).toMatchObject({
       testsAdded: 1,
       testsRemoved: 1,
       testsChanged: 1,
     });
-    const saved = await cli(['baseline', 'save', 'stored', '--from', file, '--dir', dir]);
+    const saved = await baseline('save', 'stored', '--from', file);
     expect(saved.code).toBe(0);
     expect(saved.stdout).toContain('saved baseline stored');
   });
 
   it('lists and shows baselines', async () => {
-    const list = await cli(['baseline', 'list', '--dir', dir, '--json']);
+    const list = await baseline('list', '--json');
     expect(list.code).toBe(0);
     const rows = JSON.parse(list.stdout);
     expect(rows.map((row: { label: string }) => row.label)).toEqual(['main', 'reporter', 'stored']);
     expect(rows[0]).toMatchObject({ tests: 4, runs: 1, sources: ['jest:speed-project'] });
-    const show = await cli(['baseline', 'show', 'main', '--dir', dir]);
+    const show = await baseline('show', 'main');
     expect(show.code).toBe(0);
     expect(show.stdout).toContain('jest:speed-project: 4 tests, 1 run(s)');
     expect(show.stdout).toMatch(/500 ?ms {2}slow/);
   });
 
   it('says what is wrong: bad label, no baseline, no such run, bad stored run', async () => {
-    const label = await cli(['baseline', 'save', '../x', '--dir', dir]);
+    const label = await baseline('save', '../x');
     expect(label.code).toBe(2);
     expect(label.stderr).toMatch(/^testwire: baseline save: baseline label "..\/x" must be 1-100 letters/);
-    const missing = await cli(['baseline', 'compare', 'nope', '--url', serve.url, '--dir', dir]);
+    const missing = await baseline('compare', 'nope', '--url', serve.url);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^testwire: no baseline at .*nope\.json\n$/);
-    const run = await cli(['baseline', 'save', 'x', '--url', serve.url, '--run', 'r_nope', '--dir', dir]);
+    const run = await baseline('save', 'x', '--url', serve.url, '--run', 'r_nope');
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^testwire: no run r_nope at http/);
     const bad = join(root, 'bad.ndjson');
     writeFileSync(bad, '{"type":"test.result"}\nnot json\n');
-    const stored = await cli(['baseline', 'save', 'x', '--from', bad, '--dir', dir]);
+    const stored = await baseline('save', 'x', '--from', bad);
     expect(stored.code).toBe(2);
     expect(stored.stderr).toMatch(/bad\.ndjson:1 is not an event envelope/);
   });

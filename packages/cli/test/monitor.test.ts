@@ -60,6 +60,16 @@ function sampleRun(model: WatchModel) {
   );
 }
 
+/** A 120×40 frame of `model`, without colours, as one string. */
+const frame = (model: WatchModel) =>
+  renderFrame(model, {
+    url: 'u',
+    connection: { state: 'connected' },
+    colors: plain,
+    width: 120,
+    height: 40,
+  }).join('\n');
+
 describe('WatchModel + renderFrame', () => {
   it('shows progress, counts, the current test, failures, slow tests and memory', () => {
     const model = new WatchModel({ startedAt: 1_700_000_000_000 });
@@ -105,14 +115,6 @@ describe('WatchModel + renderFrame', () => {
   });
 
   it('never shows a full bar or 100% before the end, nor a percentage while the total is not known', () => {
-    const frame = (model: WatchModel) =>
-      renderFrame(model, {
-        url: 'u',
-        connection: { state: 'connected' },
-        colors: plain,
-        width: 120,
-        height: 40,
-      }).join('\n');
     // vitest: the total grows as files are found; every test seen so far has ended.
     const growing = new WatchModel();
     growing.apply(ev('test.started', { totalTests: 0, testFiles: [], totalKnown: false }, 'r_grow'));
@@ -225,19 +227,11 @@ describe('baseline regressions, live', () => {
     model.apply(
       result('t3', 'extra', 'passed', { baseline: { label: 'main', regression: false, added: true } }),
     );
-    const frame = () =>
-      renderFrame(model, {
-        url: 'u',
-        connection: { state: 'connected' },
-        colors: plain,
-        width: 120,
-        height: 40,
-      }).join('\n');
-    expect(frame()).toContain('math › slow ▲ slower vs main: +500 ms (+100 %)');
-    expect(frame()).toContain('math › flips ▲ newly failing vs main');
-    expect(frame()).not.toContain('extra ▲');
+    expect(frame(model)).toContain('math › slow ▲ slower vs main: +500 ms (+100 %)');
+    expect(frame(model)).toContain('math › flips ▲ newly failing vs main');
+    expect(frame(model)).not.toContain('extra ▲');
     model.apply(result('t2', 'flips', 'passed', { attempt: 2 }));
-    expect(frame()).not.toContain('math › flips ▲');
+    expect(frame(model)).not.toContain('math › flips ▲');
   });
 
   it('tail notes a regression on its test.result and sums up baseline.compared and baseline.saved', () => {
