@@ -102,13 +102,7 @@ describe('WatchModel + renderFrame', () => {
     expect(completed.completed).toBe(true);
     expect(model.isDone()).toBe(true);
     expect(model.isDone(2)).toBe(false);
-    const done = renderFrame(model, {
-      url: 'u',
-      connection: { state: 'connected' },
-      colors: plain,
-      width: 120,
-      height: 40,
-    }).join('\n');
+    const done = frame(model);
     expect(done).toMatch(/✗ jest web {2}failed {2}1\.2 s/);
     expect(done).toMatch(/4\/4 100% {2}2 passed, 1 failed, 1 skipped/);
     expect(done).not.toContain('▸');
