@@ -3,6 +3,7 @@
  * Pure functions of their input (colour is a parameter), so they are unit-testable.
  */
 import { type AnyEventEnvelope, failureSummary, type RunSnapshot, type TestError } from '@testwire/protocol';
+import { baselineNote, describeBaselineEvent } from './baseline-format.js';
 
 export interface Colors {
   enabled: boolean;
@@ -160,7 +161,7 @@ function describeEvent(event: AnyEventEnvelope, c: Colors): string {
         d.status === 'failed' && (d.error ?? d.errors?.[0])
           ? ` ${c.red(errorLine(d.error ?? d.errors?.[0]))}`
           : '';
-      return `${statusMark(d.status, c)} ${titleOf(d.titlePath, d.testName)} ${c.dim(`(${formatDuration(d.duration)})`)}${retry}${flaky}${error}`;
+      return `${statusMark(d.status, c)} ${titleOf(d.titlePath, d.testName)} ${c.dim(`(${formatDuration(d.duration)})`)}${retry}${flaky}${baselineNote(d.baseline, c)}${error}`;
     }
     case 'test.failed': {
       const d = event.data;
@@ -198,7 +199,7 @@ function describeEvent(event: AnyEventEnvelope, c: Colors): string {
       return `${c.red(d.error.code)} ${d.component}: ${d.error.message}`;
     }
     default:
-      return c.dim(compactJson(event.data));
+      return describeBaselineEvent(event, c) ?? c.dim(compactJson(event.data));
   }
 }
 

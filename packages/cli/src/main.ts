@@ -1,5 +1,6 @@
 import { version } from '../package.json';
 import type { Io } from './args.js';
+import { baseline, baselineHelp } from './commands/baseline.js';
 import { serve, serveHelp } from './commands/serve.js';
 import { status, statusHelp } from './commands/status.js';
 import { tail, tailHelp } from './commands/tail.js';
@@ -17,6 +18,7 @@ Commands:
   watch     live terminal monitor of every run: progress, failures, slow tests, memory
   tail      print events as they happen (readable or --json NDJSON); --until, --exit-status
   status    show the /status of an endpoint
+  baseline  save, compare, list and show test baselines (.test-baselines/<label>.json)
 
 Options:
   -h, --help       show help (\`testwire <command> --help\` for a command)
@@ -29,6 +31,7 @@ const COMMANDS: Record<string, { run(argv: string[], io: Io): Promise<number>; h
   watch: { run: watch, help: watchHelp },
   tail: { run: tail, help: tailHelp },
   status: { run: status, help: statusHelp },
+  baseline: { run: baseline, help: baselineHelp },
 };
 
 /**

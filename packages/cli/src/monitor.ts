@@ -12,6 +12,7 @@ import {
   RunStateStore,
   type SnapshotMessage,
 } from '@testwire/protocol';
+import { RegressionLog } from './baseline-format.js';
 import { type Colors, countsText, errorLine, formatDuration, runLabel, titleOf } from './format.js';
 
 export interface SlowTest {
@@ -53,6 +54,8 @@ export class WatchModel {
   readonly store: RunStateStore;
   readonly performance = new Map<string, PerformanceMetricsData>();
   private readonly bottlenecks = new Map<string, Map<string, SlowTest>>();
+  /** Regressions against a baseline, found live on test.result (reporter option `baseline.compare`). */
+  readonly regressions = new RegressionLog();
   /** Runs of this session: seen running, or started after the monitor did. */
   private readonly session = new Set<string>();
   private readonly startedAt: number;
@@ -70,6 +73,7 @@ export class WatchModel {
   /** Applies an event to the model's own store; returns the run it changed and whether this event completed it. */
   apply(event: AnyEventEnvelope): WatchChange {
     if (this.recordPerformance(event)) return NO_CHANGE;
+    this.regressions.record(event);
     const before = event.runId ? this.store.get(event.runId) : undefined;
     const run = this.store.apply(event);
     if (!run) return NO_CHANGE;
@@ -88,6 +92,7 @@ export class WatchModel {
    */
   observe(event: AnyEventEnvelope): WatchChange {
     if (this.recordPerformance(event) || !event.runId) return NO_CHANGE;
+    this.regressions.record(event);
     const run = this.store.get(event.runId);
     if (!run) return NO_CHANGE;
     this.track(run);
@@ -311,6 +316,7 @@ function renderRun(
       2,
     );
   }
+  for (const line of model.regressions.lines(run.runId, c).slice(0, 5)) push(`  ${line}`, 3);
   for (const slow of model.slowTests(run)) {
     push(`  ${c.yellow('⧗')} ${slow.name}  ${c.yellow(formatDuration(slow.duration))}`, 4);
   }

@@ -31,7 +31,7 @@ describe('testwire --help / --version', () => {
     const unknown = await cli(['frobnicate']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toBe(
-      'testwire: unknown command "frobnicate"; commands: serve, watch, tail, status (see `testwire --help`)\n',
+      'testwire: unknown command "frobnicate"; commands: serve, watch, tail, status, baseline (see `testwire --help`)\n',
     );
     const flag = await cli(['tail', '--bogus']);
     expect(flag.code).toBe(2);

@@ -60,6 +60,16 @@ function sampleRun(model: WatchModel) {
   );
 }
 
+/** A 120×40 frame of `model`, without colours, as one string. */
+const frame = (model: WatchModel) =>
+  renderFrame(model, {
+    url: 'u',
+    connection: { state: 'connected' },
+    colors: plain,
+    width: 120,
+    height: 40,
+  }).join('\n');
+
 describe('WatchModel + renderFrame', () => {
   it('shows progress, counts, the current test, failures, slow tests and memory', () => {
     const model = new WatchModel({ startedAt: 1_700_000_000_000 });
@@ -92,27 +102,13 @@ describe('WatchModel + renderFrame', () => {
     expect(completed.completed).toBe(true);
     expect(model.isDone()).toBe(true);
     expect(model.isDone(2)).toBe(false);
-    const done = renderFrame(model, {
-      url: 'u',
-      connection: { state: 'connected' },
-      colors: plain,
-      width: 120,
-      height: 40,
-    }).join('\n');
+    const done = frame(model);
     expect(done).toMatch(/✗ jest web {2}failed {2}1\.2 s/);
     expect(done).toMatch(/4\/4 100% {2}2 passed, 1 failed, 1 skipped/);
     expect(done).not.toContain('▸');
   });
 
   it('never shows a full bar or 100% before the end, nor a percentage while the total is not known', () => {
-    const frame = (model: WatchModel) =>
-      renderFrame(model, {
-        url: 'u',
-        connection: { state: 'connected' },
-        colors: plain,
-        width: 120,
-        height: 40,
-      }).join('\n');
     // vitest: the total grows as files are found; every test seen so far has ended.
     const growing = new WatchModel();
     growing.apply(ev('test.started', { totalTests: 0, testFiles: [], totalKnown: false }, 'r_grow'));
@@ -196,6 +192,71 @@ describe('WatchModel + renderFrame', () => {
     expect(model.runs()).toHaveLength(1);
     expect(model.sessionRuns()).toHaveLength(0);
     expect(model.isDone()).toBe(false);
+  });
+});
+
+describe('baseline regressions, live', () => {
+  const slower = {
+    baseline: {
+      label: 'main',
+      regression: true,
+      status: 'passed',
+      slower: true,
+      duration: 500,
+      change: 500,
+      percentage: 100,
+    },
+  };
+
+  it("watch lists a run's regressions as their test.result arrives; a retry that passes takes one back", () => {
+    const model = new WatchModel({ startedAt: 1_700_000_000_000 });
+    model.apply(ev('test.started', { totalTests: 3, testFiles: ['math.test.js'], totalKnown: true }));
+    model.apply(result('t1', 'slow', 'passed', { duration: 1000, ...slower }));
+    model.apply(
+      result('t2', 'flips', 'failed', {
+        error: { message: 'broken' },
+        baseline: { label: 'main', regression: true, status: 'passed', newlyFailing: true },
+      }),
+    );
+    model.apply(
+      result('t3', 'extra', 'passed', { baseline: { label: 'main', regression: false, added: true } }),
+    );
+    expect(frame(model)).toContain('math › slow ▲ slower vs main: +500 ms (+100 %)');
+    expect(frame(model)).toContain('math › flips ▲ newly failing vs main');
+    expect(frame(model)).not.toContain('extra ▲');
+    model.apply(result('t2', 'flips', 'passed', { attempt: 2 }));
+    expect(frame(model)).not.toContain('math › flips ▲');
+  });
+
+  it('tail notes a regression on its test.result and sums up baseline.compared and baseline.saved', () => {
+    expect(formatEvent(result('t1', 'slow', 'passed', { duration: 1000, ...slower }), plain)).toMatch(
+      /test\.result +✓ math › slow \(1(\.0)? ?s\) ▲ slower vs main: \+500 ms \(\+100 %\)$/,
+    );
+    expect(
+      formatEvent(
+        ev('baseline.compared', {
+          baseline: 'main',
+          comparison: {
+            testsAdded: 1,
+            testsRemoved: 1,
+            testsChanged: 1,
+            performanceRegression: true,
+            coverageImproved: false,
+            summary: { regression: true, improvement: false, score: 0.5 },
+          },
+          regressions: [{ test: 'slow', change: 500, percentage: 100 }],
+        }),
+        plain,
+      ),
+    ).toMatch(
+      /baseline\.compared +vs main: regression \(score 0\.5\) 1 added, 1 removed, 1 changed, 1 slower$/,
+    );
+    expect(
+      formatEvent(
+        ev('baseline.saved', { label: 'main', path: './.test-baselines/main.json', size: 10, tests: 4 }),
+        plain,
+      ),
+    ).toMatch(/baseline\.saved +saved main \.\/\.test-baselines\/main\.json: 4 tests$/);
   });
 });
 

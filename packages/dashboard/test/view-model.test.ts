@@ -357,6 +357,27 @@ describe('event log', () => {
     expect(summarizeEvent(unknown, 50)).toHaveLength(50);
   });
 
+  it('says on a test.result what its baseline comparison found, as it arrives', () => {
+    const slow = result('r', 'adds', 'passed');
+    (slow.data as Record<string, unknown>).baseline = {
+      label: 'main',
+      regression: true,
+      status: 'passed',
+      slower: true,
+      duration: 5,
+      change: 500,
+      percentage: 100,
+    };
+    expect(summarizeEvent(slow)).toBe('✓ math › adds (10 ms) ▲ slower vs main +500 ms (+100 %)');
+    const failing = result('r', 'adds', 'failed');
+    (failing.data as Record<string, unknown>).baseline = {
+      label: 'main',
+      regression: true,
+      newlyFailing: true,
+    };
+    expect(summarizeEvent(failing)).toContain('▲ newly failing vs main');
+  });
+
   it('formats durations', () => {
     expect([
       formatDuration(12.4),

@@ -32,7 +32,17 @@ const INTEGER_KEYS = [
   'progressIntervalMs',
   'flushTimeoutMs',
 ] as const;
-const OWN_KEYS = new Set<string>(['reporter', 'port', ...STRING_KEYS, ...BOOLEAN_KEYS, ...INTEGER_KEYS]);
+/** `--reporter-option baselineSave=main,baselineCompare=main`: the string form of `baseline: { save, compare }`. */
+const BASELINE_KEYS = { baselineSave: 'save', baselineCompare: 'compare', baselineDir: 'dir' } as const;
+const OWN_KEYS = new Set<string>([
+  'reporter',
+  'port',
+  'baseline',
+  ...Object.keys(BASELINE_KEYS),
+  ...STRING_KEYS,
+  ...BOOLEAN_KEYS,
+  ...INTEGER_KEYS,
+]);
 const TRUE = new Set(['true', '1', 'yes', 'on']);
 const FALSE = new Set(['false', '0', 'no', 'off']);
 
@@ -84,6 +94,15 @@ export function parseReporterOptions(raw: Record<string, unknown> | undefined | 
     const parsed = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
     if (typeof parsed === 'number' && Number.isInteger(parsed) && parsed >= 0) options[key] = parsed;
     else problems.push(`${key} must be a whole number of milliseconds >= 0 (got ${show(value)})`);
+  }
+
+  // An object (from .mocharc / new Mocha) goes to the core as it is: the core checks it, as for every runner.
+  if (raw.baseline !== undefined) options.baseline = raw.baseline as TestwireMochaOptions['baseline'];
+  for (const [key, field] of Object.entries(BASELINE_KEYS)) {
+    const value = raw[key];
+    if (value === undefined) continue;
+    if (typeof value === 'string' && value !== '') options.baseline = { ...options.baseline, [field]: value };
+    else problems.push(`${key} must be a non-empty string (got ${show(value)})`);
   }
 
   return { options, forwarded, problems };

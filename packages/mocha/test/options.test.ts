@@ -97,4 +97,21 @@ describe('parseReporterOptions', () => {
   it('takes nothing from nothing', () => {
     expect(parseReporterOptions(undefined)).toEqual({ options: {}, forwarded: {}, problems: [] });
   });
+
+  it('takes the baseline as an object (.mocharc) or as baselineSave/baselineCompare/baselineDir strings', () => {
+    expect(parseReporterOptions({ baseline: { save: 'main' } }).options).toEqual({
+      baseline: { save: 'main' },
+    });
+    const { options, forwarded, problems } = parseReporterOptions({
+      baselineSave: 'next',
+      baselineCompare: 'main',
+      baselineDir: 'perf',
+    });
+    expect(options).toEqual({ baseline: { save: 'next', compare: 'main', dir: 'perf' } });
+    expect(forwarded).toEqual({});
+    expect(problems).toEqual([]);
+    expect(parseReporterOptions({ baselineSave: true }).problems).toEqual([
+      'baselineSave must be a non-empty string (got true)',
+    ]);
+  });
 });

@@ -108,6 +108,36 @@ export const runInfoSchema = t.object({
 // ---------------------------------------------------------------------------------------------------------
 // test.*
 
+/**
+ * testwire addition: one test compared with a baseline (`test.result`'s `baseline`, `baseline.compared`'s
+ * `regressions`). Durations in ms; `duration` is the baseline's reference (the median of its samples).
+ */
+export interface BaselineTestComparison extends t.Static<typeof baselineTestComparisonSchema> {}
+export const baselineTestComparisonSchema = t.object({
+  /** The baseline's label. */
+  label: str,
+  /** True when this result regresses: a duration regression, or a test that passed there fails now. */
+  regression: bool,
+  /** The test is not in the baseline. */
+  added: t.optional(bool),
+  /** Its status in the baseline. */
+  status: t.optional(testStatusSchema),
+  /** It passed in the baseline and fails now. */
+  newlyFailing: t.optional(bool),
+  /** It failed in the baseline and passes now. */
+  fixed: t.optional(bool),
+  /** The baseline's reference duration (ms): the median of its samples. */
+  duration: t.optional(num),
+  /** This duration minus the baseline's (ms). */
+  change: t.optional(num),
+  /** `change` as a percentage of the baseline's duration. */
+  percentage: t.optional(num),
+  /** True when the duration regressed beyond both thresholds and the noise guard. */
+  slower: t.optional(bool),
+  /** True when the duration improved beyond the same thresholds. */
+  faster: t.optional(bool),
+});
+
 export interface TestStartedData extends t.Static<typeof testStarted> {}
 const testStarted = t.object({
   ...common,
@@ -173,6 +203,12 @@ const testResult = t.object({
   repeatIndex: t.optional(int),
   /** Epoch ms */
   startedAt: t.optional(num),
+  /**
+   * testwire addition: how this final result compares with the baseline the run compares against, when it
+   * differs from it (a duration regression, a test that passed there and fails now, a new test…). Absent
+   * when the run compares against no baseline or the test is as it was.
+   */
+  baseline: t.optional(baselineTestComparisonSchema),
 });
 
 export interface TestFailedData extends t.Static<typeof testFailed> {}
@@ -409,11 +445,20 @@ const baselineSaved = t.object({
   ...common,
   label: str,
   framework,
+  /** Relative to the run's root: `./.test-baselines/<label>.json` by default. */
   path: str,
+  /** Bytes of the file. */
   size: int,
+  /** Tests of this runner (and project) in the baseline. */
   tests: int,
+  /** Coverage total (%) of the run saved, when it had coverage. */
   coverage: t.optional(num),
+  /** testwire addition: runs folded into the duration statistics of this runner's tests (at most 10). */
+  runs: t.optional(int),
 });
+
+/** testwire addition: a test named in `baseline.compared`'s lists. */
+const baselineTestRef = t.object({ id: str, test: str, file: t.optional(str) });
 
 export interface BaselineComparedData extends t.Static<typeof baselineCompared> {}
 const baselineCompared = t.object({
@@ -426,8 +471,37 @@ const baselineCompared = t.object({
     performanceRegression: bool,
     coverageImproved: bool,
     summary: t.object({ regression: bool, improvement: bool, score: num }),
+    /** testwire additions */
+    /** Tests that passed in the baseline and failed in this run (also counted in testsChanged). */
+    testsNewlyFailing: t.optional(int),
+    /** Coverage totals (%) of the baseline and of this run, when both have coverage; change in points. */
+    coverage: t.optional(t.object({ baseline: num, current: num, change: num })),
   }),
-  regressions: t.array(t.object({ test: str, change: num, percentage: num })),
+  /** Duration regressions, worst first (at most 100). */
+  regressions: t.array(
+    t.object({
+      test: str,
+      /** ms slower than the baseline's median. */
+      change: num,
+      /** `change` as a percentage of the baseline's median. */
+      percentage: num,
+      /** testwire additions */
+      id: t.optional(str),
+      file: t.optional(str),
+      /** The baseline's median and this run's duration (ms). */
+      baselineDuration: t.optional(num),
+      duration: t.optional(num),
+    }),
+  ),
+  /** testwire additions (each list at most 100 entries; the counts above are complete) */
+  added: t.optional(t.array(baselineTestRef)),
+  removed: t.optional(t.array(baselineTestRef)),
+  /** Tests whose status changed (`from` in the baseline, `to` now). */
+  changed: t.optional(t.array(t.object({ id: str, test: str, file: t.optional(str), from: str, to: str }))),
+  /** The thresholds a duration regression had to exceed (see docs/protocol.md, baseline.compared). */
+  thresholds: t.optional(t.object({ relative: num, absoluteMs: num })),
+  /** Relative to the run's root. */
+  path: t.optional(str),
 });
 
 // ---------------------------------------------------------------------------------------------------------

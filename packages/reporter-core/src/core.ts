@@ -21,6 +21,7 @@ import {
   type TestStatus,
 } from '@testwire/protocol';
 import type { PerformanceSample, RunStartInfo, TestRef } from './api.js';
+import { RunBaseline } from './baseline/run-baseline.js';
 import { loadBroadcaster } from './broadcaster-loader.js';
 import type { CallOf, CoreCall } from './calls.js';
 import { checkThresholds, cleanCoverageReport, coverageCompleted } from './coverage.js';
@@ -64,6 +65,8 @@ interface RunState {
   errors: TestError[];
   progress: ProgressSampler;
   coverage?: CoverageTotals;
+  /** The run's baseline work (option `baseline`): compare as results arrive, compare/save at the end. */
+  baseline?: RunBaseline;
 }
 
 export class Core {
@@ -186,6 +189,19 @@ export class Core {
     };
     this.run = run;
     this.connect();
+    // The baseline file is read here, once per run, on the core's thread (the worker's, in production).
+    const baseline = this.options.baseline;
+    if (baseline)
+      this.guard('baseline', () => {
+        run.baseline = new RunBaseline(
+          baseline,
+          this.options.framework,
+          this.project,
+          this.options.rootDir,
+          info.shard !== undefined,
+          (message) => process.stderr.write(`testwire: ${message}\n`),
+        );
+      });
 
     const runInfo: RunInfo = {
       runId,
@@ -269,6 +285,22 @@ export class Core {
     }
     if (typeof outcome.assertions === 'number') data.assertions = outcome.assertions;
     if (typeof outcome.startedAt === 'number') data.startedAt = outcome.startedAt;
+    if (run.baseline && !willRetry) {
+      const compared = run.baseline.record(
+        {
+          id,
+          test: identity.testName,
+          titlePath: identity.titlePath,
+          file: identity.file,
+          ...(identity.project !== undefined ? { project: identity.project } : {}),
+          status,
+          duration,
+        },
+        status,
+        duration,
+      );
+      if (compared) data.baseline = compared;
+    }
     this.send('test.result', data, at, run.runId);
 
     if (status === 'failed') {
@@ -434,6 +466,21 @@ export class Core {
     run.progress.stop();
     for (const error of result.errors ?? []) run.errors.push(error);
     const counts = this.counts(run);
+    const runBaseline = run.baseline;
+    if (runBaseline)
+      this.guard('baseline', () => {
+        const summary = {
+          total: counts.passed + counts.failed + counts.skipped + counts.todo,
+          passed: counts.passed,
+          failed: counts.failed,
+          skipped: counts.skipped,
+          todo: counts.todo,
+          duration: at - run.startedAt,
+        };
+        // Both before test.completed: they belong to the run, whose last event that stays.
+        for (const event of runBaseline.finish(run.runId, at, summary, run.coverage))
+          this.emit(event.type, event.data, at, run.runId);
+      });
     this.emit(
       'test.completed',
       {

@@ -32,6 +32,6 @@ export type { BroadcasterLike } from './delivery.js';
 export { detectCi, findPackageName } from './environment.js';
 export { createRunId, PathRelativizer, stableTestId } from './ids.js';
 export { normalizeError } from './in-thread-loader.js';
-export type { ReporterCoreOptions, ReporterOptions } from './options.js';
+export type { BaselineOptions, ReporterCoreOptions, ReporterOptions } from './options.js';
 export { PathNode } from './path-map.js';
 export { stripAnsi } from './text.js';

@@ -1,5 +1,7 @@
 import { FLUSH_BUDGET_MS } from '@testwire/broadcaster/budget';
 import type { PublishedEvent } from '@testwire/protocol';
+import { resolveBaseline } from './baseline/options.js';
+import type { BaselineSettings } from './baseline/run-baseline.js';
 
 /**
  * What a user sets in a reporter's options tuple (`['@testwire/jest', { … }]`): the same for every
@@ -39,6 +41,26 @@ export interface ReporterOptions {
   flushTimeoutMs?: number;
   /** Deliver events to this function instead of a broadcaster (tests, custom transports). */
   sink?: (event: PublishedEvent) => void;
+  /**
+   * Compare the run with a saved baseline and/or save it as one (`.test-baselines/<label>.json` under the
+   * root): `test.result` carries `baseline` when a test regresses, `baseline.compared` and `baseline.saved`
+   * end the run. Env: TESTWIRE_BASELINE_SAVE, TESTWIRE_BASELINE_COMPARE, TESTWIRE_BASELINE_DIR,
+   * TESTWIRE_BASELINE_RELATIVE, TESTWIRE_BASELINE_ABSOLUTE_MS.
+   */
+  baseline?: BaselineOptions;
+}
+
+export interface BaselineOptions {
+  /** Save this run under this label (replaces this runner's part of the file, keeps 10 runs of durations). */
+  save?: string;
+  /** Compare this run with the baseline of this label (may be the same label as `save`). */
+  compare?: string;
+  /** Folder of the baseline files, relative to the root (default `.test-baselines`). */
+  dir?: string;
+  /** A duration regression is slower by more than this fraction of the baseline's median (default 0.5). */
+  relative?: number;
+  /** …and by more than this many ms (default 250): the floor below which durations are noise. */
+  absoluteMs?: number;
 }
 
 /** Options of {@link createReporterCore}: the user's reporter options plus what the adapter knows. */
@@ -72,6 +94,7 @@ export interface ResolvedOptions {
   maxBufferedEvents: number;
   sink?: (event: PublishedEvent) => void;
   debug: boolean;
+  baseline?: BaselineSettings;
 }
 
 const DEFAULTS = {
@@ -102,6 +125,7 @@ const KNOWN_KEYS = new Set<string>([
   'maxBufferedEvents',
   'sink',
   'env',
+  'baseline',
 ]);
 
 /**
@@ -218,6 +242,8 @@ export function resolveOptions(input: ReporterCoreOptions): { options: ResolvedO
     maxBufferedEvents: Math.floor(num('maxBufferedEvents', undefined, DEFAULTS.maxBufferedEvents, 1)),
     debug: Boolean(env.TESTWIRE_DEBUG) && !FALSY.has(String(env.TESTWIRE_DEBUG).toLowerCase()),
   };
+  const baseline = resolveBaseline(raw.baseline, env, rootDir, problems);
+  if (baseline) options.baseline = baseline;
   if (raw.sink !== undefined) {
     if (typeof raw.sink === 'function') options.sink = raw.sink as ResolvedOptions['sink'];
     else problems.push(`sink must be a function (got ${describe(raw.sink)}); ignored`);

@@ -9,7 +9,7 @@
 import type { Framework, TestStatus } from '@testwire/protocol';
 
 /** The logical fixtures every framework implements with the same tests (see fixtures/README.md). */
-export type FixtureName = 'basic' | 'passing' | 'twins' | 'many';
+export type FixtureName = 'basic' | 'passing' | 'twins' | 'many' | 'baseline';
 
 export interface NativeTest {
   /** Relative to the fixture root, with '/'. */

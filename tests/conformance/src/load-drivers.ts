@@ -23,3 +23,18 @@ export async function loadDrivers(): Promise<RunnerDriver[]> {
     .filter(Boolean);
   return only?.length ? found.filter((driver) => only.includes(driver.id)) : found;
 }
+
+/**
+ * For a suite that runs one driver per runner (starvation, baselines): the ids in env `envName`, else the
+ * drivers CONFORMANCE_DRIVERS names, else `defaults` (the current major of each runner).
+ */
+export async function focusedDrivers(envName: string, defaults: string[]): Promise<RunnerDriver[]> {
+  const found = await loadDrivers();
+  const wanted = process.env[envName]
+    ?.split(',')
+    .map((id) => id.trim())
+    .filter(Boolean);
+  if (wanted?.length) return found.filter((driver) => wanted.includes(driver.id));
+  if (process.env.CONFORMANCE_DRIVERS) return found;
+  return found.filter((driver) => defaults.includes(driver.id));
+}

@@ -10,8 +10,7 @@
  */
 import type { AnyEventEnvelope, EventEnvelope } from '@testwire/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RunnerDriver } from '../src/driver.js';
-import { loadDrivers } from '../src/load-drivers.js';
+import { focusedDrivers } from '../src/load-drivers.js';
 import {
   type Hog,
   isSentinel,
@@ -30,17 +29,7 @@ const HOG_MS = 240_000;
 const RUN_LIMIT_MS = 240_000;
 
 /** STARVATION_DRIVERS, else the drivers CONFORMANCE_DRIVERS names, else the current major of each runner. */
-async function starvationDrivers(): Promise<RunnerDriver[]> {
-  const found = await loadDrivers();
-  const wanted = process.env.STARVATION_DRIVERS?.split(',')
-    .map((id) => id.trim())
-    .filter(Boolean);
-  if (wanted?.length) return found.filter((driver) => wanted.includes(driver.id));
-  if (process.env.CONFORMANCE_DRIVERS) return found;
-  return found.filter((driver) => DEFAULT_DRIVERS.includes(driver.id));
-}
-
-const drivers = await starvationDrivers();
+const drivers = await focusedDrivers('STARVATION_DRIVERS', DEFAULT_DRIVERS);
 
 describe.skipIf(drivers.length === 0)('starved machine', () => {
   let hog: Hog | undefined;

@@ -348,6 +348,17 @@ export function summarizeEvent(event: AnyEventEnvelope, max = 200): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+/** What a test.result's `baseline` says, live: ` ▲ slower vs main +500 ms (+100 %)`; '' when nothing. */
+function baselineNote(b: Record<string, any> | undefined): string {
+  if (!b || typeof b !== 'object') return '';
+  if (b.newlyFailing) return ` ▲ newly failing vs ${b.label}`;
+  if (b.slower) return ` ▲ slower vs ${b.label} +${formatDuration(b.change)} (+${b.percentage} %)`;
+  if (b.added) return ` · new vs ${b.label}`;
+  if (b.fixed) return ` · fixed vs ${b.label}`;
+  if (b.faster) return ` · faster vs ${b.label} ${formatDuration(b.change)}`;
+  return '';
+}
+
 function summarize(type: string, d: Record<string, any>): string {
   const who = [d.framework, d.project].filter(Boolean).join(' · ');
   switch (type) {
@@ -356,7 +367,7 @@ function summarize(type: string, d: Record<string, any>): string {
     case 'test.progress':
       return `${d.completed ?? 0}/${d.total ?? '?'} ${d.status === 'running' ? `▶ ${d.testName ?? ''}` : (d.status ?? '')}`;
     case 'test.result':
-      return `${STATUS_MARK[d.status] ?? d.status} ${testTitle(d as TestState)} (${formatDuration(d.duration)})${d.attempt > 1 ? ` attempt ${d.attempt}` : ''}`;
+      return `${STATUS_MARK[d.status] ?? d.status} ${testTitle(d as TestState)} (${formatDuration(d.duration)})${d.attempt > 1 ? ` attempt ${d.attempt}` : ''}${baselineNote(d.baseline)}`;
     case 'test.failed':
       return `✗ ${d.scope && d.scope !== 'test' ? `[${d.scope}] ` : ''}${d.testName || d.file || ''}: ${failureLine(d.error)}`;
     case 'test.output':
@@ -391,8 +402,10 @@ function summarize(type: string, d: Record<string, any>): string {
       return `${d.severity ?? 'error'}: ${firstLine(d.error?.message)}`;
     case 'baseline.saved':
       return `${d.label} — ${d.tests ?? '?'} tests`;
-    case 'baseline.compared':
-      return `vs ${d.baseline}: ${d.comparison?.summary?.regression ? 'regression' : 'no regression'}`;
+    case 'baseline.compared': {
+      const c = d.comparison ?? {};
+      return `vs ${d.baseline}: ${c.summary?.regression ? 'regression' : 'no regression'} — ${c.testsAdded ?? 0} added, ${c.testsRemoved ?? 0} removed, ${c.testsChanged ?? 0} changed, ${d.regressions?.length ?? 0} slower`;
+    }
     case 'system.health':
       return `${d.status ?? ''} · uptime ${formatDuration((d.uptime ?? 0) * 1000)}`;
     case 'system.error':
