@@ -88,7 +88,7 @@ describe('JWT', () => {
 });
 
 describe('Origin', () => {
-  it('403 for a foreign browser Origin (WS and SSE); loopback and allowed origins pass', async () => {
+  it('403 for a foreign browser Origin (WS and SSE), other loopback pages included; its own and allowed origins pass', async () => {
     const b = await startBroadcaster({
       port: 0,
       allowedOrigins: ['https://dash.example.com'],
@@ -109,9 +109,10 @@ describe('Origin', () => {
         })
       ).status,
     ).toBe(403);
-    expect((await tryUpgrade(b.wsUrl, { origin: 'http://localhost:5173' })).status).toBe(101);
+    // Pages on other loopback ports are other sites.
+    expect((await tryUpgrade(b.wsUrl, { origin: 'http://localhost:5173' })).status).toBe(403);
+    expect((await tryUpgrade(b.wsUrl, { origin: 'http://[::1]:3000' })).status).toBe(403);
     expect((await tryUpgrade(b.wsUrl, { origin: `http://127.0.0.1:${b.port}` })).status).toBe(101);
-    expect((await tryUpgrade(b.wsUrl, { origin: 'http://[::1]:3000' })).status).toBe(101);
     expect((await tryUpgrade(b.wsUrl, { origin: 'https://dash.example.com' })).status).toBe(101);
     const sse = await fetch(`${b.url}/events`, { headers: { origin: 'https://dash.example.com' } });
     expect(sse.status).toBe(200);
