@@ -82,6 +82,8 @@ export interface RouteTargets {
 export function createHttpServer(targets: RouteTargets): Server {
   const routes = new HttpRoutes(targets);
   const { options } = targets;
+  /** Sockets that sent a request: the others are closed after headersTimeoutMs (a silent slowloris). */
+  const spoke = new WeakSet<object>();
   const server = createServer(
     {
       // Slowloris: a client gets headersTimeoutMs to send a request's headers, checked this often.
@@ -96,8 +98,17 @@ export function createHttpServer(targets: RouteTargets): Server {
     });
     },
   );
-  server.on('connection', (socket: Socket) => targets.limits.admitSocket(socket));
+  server.on('connection', (socket: Socket) => {
+    targets.limits.admitSocket(socket);
+    // Node's headersTimeout covers a request begun; this covers a socket that never sends one.
+    const timer = setTimeout(() => {
+      if (!spoke.has(socket)) socket.destroy();
+    }, options.headersTimeoutMs);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  });
   server.on('upgrade', (req, socket, head) => {
+    spoke.add(socket);
     routes.upgrade(req as IncomingMessage, socket, head).catch(() => socket.destroy());
   });
   server.on('clientError', (_error, socket) => {

@@ -4,7 +4,7 @@ import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type Broadcaster, PUBLISHER_HEADER, startBroadcaster } from '../src/index.js';
-import { Client } from './helpers.js';
+import { Client, tryUpgrade } from './helpers.js';
 
 const SECRET = 'test-jwt-secret-0123456789abcdef';
 let broadcaster: Broadcaster | undefined;
@@ -12,28 +12,6 @@ afterEach(async () => {
   await broadcaster?.close();
   broadcaster = undefined;
 });
-
-/** Tries a WebSocket upgrade; resolves with the HTTP status (101 when it opened) and the JSON body. */
-function tryUpgrade(
-  url: string,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; body?: Record<string, unknown> }> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(url, { headers });
-    ws.on('open', () => {
-      ws.terminate();
-      resolve({ status: 101 });
-    });
-    ws.on('unexpected-response', (_req, res) => {
-      let text = '';
-      res.on('data', (d) => {
-        text += d;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
-    });
-    ws.on('error', () => {});
-  });
-}
 
 async function jwt(claims: { exp?: number; nbf?: number } = {}, secret = SECRET): Promise<string> {
   let builder = new SignJWT({ sub: 'ci' }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt();
