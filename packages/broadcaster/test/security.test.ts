@@ -233,7 +233,8 @@ describe('joining authenticates the owner first', () => {
     second.publish(testStarted());
     expect((await second.flush(5000)).delivered).toBe(true);
     expect((await getJson(`${b.url}/status`)).seq).toBe(1);
-    // Someone who sends a nonce but cannot compute the proof: the upgrade happens, then close 1008 and nothing.
+    // Someone who sends a nonce but cannot compute the proof: the upgrade happens, then close 1008, nothing
+    // stored and nothing but the greeting sent.
     const ws = new WebSocket(`${b.wsUrl}?role=publisher`, {
       headers: { 'x-testwire-nonce': 'BBBBBBBBBBBBBBBBBBBBBB' },
     });
@@ -241,9 +242,18 @@ describe('joining authenticates the owner first', () => {
     ws.on('message', (d) => got.push(String(d)));
     await new Promise((r) => ws.once('open', r));
     ws.send(JSON.stringify({ type: 'auth', proof: 'guess' }));
+    ws.send(JSON.stringify({ type: 'publish', id: 1, events: [testResult(9)] }));
     const code = await new Promise<number>((r) => ws.once('close', (c) => r(c)));
     expect(code).toBe(1008);
-    expect(got).toEqual([]);
+    expect(got.map((m) => JSON.parse(m).type)).toEqual(['connection.established']);
+    // A publish that was not preceded by a proof is not taken either.
+    const bare = new WebSocket(`${b.wsUrl}?role=publisher`, {
+      headers: { 'x-testwire-nonce': 'CCCCCCCCCCCCCCCCCCCCCC' },
+    });
+    await new Promise((r) => bare.once('open', r));
+    bare.send(JSON.stringify({ type: 'publish', id: 1, events: [testResult(10)] }));
+    expect(await new Promise<number>((r) => bare.once('close', (c) => r(c)))).toBe(1008);
+    expect((await getJson(`${b.url}/status`)).seq).toBe(1);
   });
 });
 

@@ -6,8 +6,9 @@
  *   joiner ── upgrade /ws?role=publisher, x-testwire-nonce: C ──────────────────────────> owner
  *   joiner <── 101, x-testwire-owner-nonce: O, x-testwire-owner-proof: HMAC(secret, owner C O) ── owner
  *   joiner checks the owner's proof (wrong: terminate, nothing sent)
- *   joiner ── {"type":"auth","proof": HMAC(secret, publisher C O)} ─────────────────────> owner
- *   owner checks it (wrong or late: close 1008) and only then sends connection.established
+ *   joiner ── {"type":"auth","proof": HMAC(secret, publisher C O)}, then its batches ───> owner
+ *   owner takes nothing before a right proof (wrong or late: close 1008, nothing stored). Its
+ *   connection.established goes out with the 101 as for any publisher: epoch and seq, as /status tells.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { safeEqual } from '../auth.js';

@@ -153,30 +153,8 @@ export class PublisherIngress {
     const id = publisherId !== null && PUBLISHER_ID.test(publisherId) ? publisherId : undefined;
     const challenge = this.challenges.get(req);
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      if (challenge) this.awaitProof(ws, req, proof(this.secret, 'publisher', challenge.joiner, challenge.owner), id);
-      else this.accept(ws, id);
-    });
-  }
-
-  /** A challenged joiner: nothing is sent, nothing taken, until its first message proves the secret. */
-  private awaitProof(ws: WebSocket, req: IncomingMessage, expected: string, publisherId: string | undefined): void {
-    ws.on('error', () => {});
-    const timer = setTimeout(() => ws.close(CloseCodes.POLICY_VIOLATION, 'No publisher proof'), PROOF_TIMEOUT_MS);
-    timer.unref();
-    ws.once('close', () => clearTimeout(timer));
-    ws.once('message', (data) => {
-      clearTimeout(timer);
-      let received: unknown;
-      try {
-        const message = JSON.parse(String(data));
-        if (message?.type === 'auth') received = message.proof;
-      } catch {}
-      if (proofMatches(received, expected) && !this.closing) {
-        this.accept(ws, publisherId);
-        return;
-      }
-      this.auth.failed(req);
-      ws.close(CloseCodes.POLICY_VIOLATION, 'Wrong publisher proof');
+      const expected = challenge && proof(this.secret, 'publisher', challenge.joiner, challenge.owner);
+      this.accept(ws, id, expected ? { expected, req } : undefined);
     });
   }
 
@@ -196,8 +174,25 @@ export class PublisherIngress {
   /**
    * `publisherId` (stable for the publisher's lifetime) lets us drop a batch we already stored: without it a
    * batch whose ack was lost with the connection would be ingested twice.
+   *
+   * `proof`: a challenged joiner's first message must be its proof (handshake.ts); nothing it sends is
+   * taken before that, a wrong or late one closes the socket (1008). connection.established goes out at
+   * once (what /status tells too), so the joiner waits no longer than an unchallenged one.
    */
-  private accept(ws: WebSocket, publisherId: string | undefined): void {
+  private accept(
+    ws: WebSocket,
+    publisherId: string | undefined,
+    proof?: { expected: string; req: IncomingMessage },
+  ): void {
+    let state: 'proof' | 'open' | 'refused' = proof ? 'proof' : 'open';
+    const refuse = (reason: string): void => {
+      state = 'refused';
+      if (proof) this.auth.failed(proof.req);
+      ws.close(CloseCodes.POLICY_VIOLATION, reason);
+    };
+    const timer = proof ? setTimeout(() => state === 'proof' && refuse('No publisher proof'), PROOF_TIMEOUT_MS) : undefined;
+    timer?.unref();
+    ws.once('close', () => clearTimeout(timer));
     const peer: PublisherPeer = { ws, alive: true };
     this.peers.add(peer);
     const sendText = (text: string): void => {
@@ -231,6 +226,18 @@ export class PublisherIngress {
     ws.on('error', () => {});
     ws.on('close', () => this.peers.delete(peer));
     ws.on('message', (data, isBinary) => {
+      if (state === 'refused') return;
+      if (state === 'proof') {
+        clearTimeout(timer);
+        let received: unknown;
+        try {
+          const message = JSON.parse(String(data));
+          if (message?.type === 'auth') received = message.proof;
+        } catch {}
+        if (proofMatches(received, (proof as { expected: string }).expected)) state = 'open';
+        else refuse('Wrong publisher proof');
+        return;
+      }
       if (isBinary) {
         ws.close(CloseCodes.UNSUPPORTED_DATA, 'Binary frames are not supported');
         return;
