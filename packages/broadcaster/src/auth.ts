@@ -83,7 +83,8 @@ export class Authenticator {
 
   /** The key's rights: publish (a publish key), read (an API key), or none. */
   private keyRights(candidate: string): AuthResult | undefined {
-    if (this.publishKeys.length > 0 && matches(this.publishKeys, candidate)) return { ok: true, publish: true };
+    if (this.publishKeys.length > 0 && matches(this.publishKeys, candidate))
+      return { ok: true, publish: true };
     if (this.keys.length > 0 && matches(this.keys, candidate)) return { ok: true, publish: false };
     return undefined;
   }

@@ -30,7 +30,7 @@ import type { WsEndpoint } from './ws-connection.js';
 const FORBIDDEN_ORIGIN = {
   error: 'FORBIDDEN_ORIGIN',
   message:
-    "Origin not allowed: a browser page may use this endpoint only when it was served by it (same host and port), or when its origin is listed in allowedOrigins",
+    'Origin not allowed: a browser page may use this endpoint only when it was served by it (same host and port), or when its origin is listed in allowedOrigins',
 };
 const RATE_LIMITED = {
   error: 'RATE_LIMITED',
@@ -92,10 +92,10 @@ export function createHttpServer(targets: RouteTargets): Server {
       connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(options.headersTimeoutMs / 4))),
     },
     (req, res) => {
-    routes.request(req, res).catch(() => {
-      if (!res.headersSent) sendJson(res, 500, { error: 'INTERNAL', message: 'Internal error' });
-      else res.destroy();
-    });
+      routes.request(req, res).catch(() => {
+        if (!res.headersSent) sendJson(res, 500, { error: 'INTERNAL', message: 'Internal error' });
+        else res.destroy();
+      });
     },
   );
   server.on('connection', (socket: Socket) => {

@@ -75,7 +75,8 @@ export class AddressLimits {
     const now = this.now();
     const entry = touch(this.failures, address, this.failures.get(address) ?? { times: [], lockedUntil: 0 });
     entry.times.push(now);
-    while (entry.times.length > 0 && (entry.times[0] as number) <= now - FAILURE_WINDOW_MS) entry.times.shift();
+    while (entry.times.length > 0 && (entry.times[0] as number) <= now - FAILURE_WINDOW_MS)
+      entry.times.shift();
     if (entry.times.length >= this.options.badCredentials) {
       entry.lockedUntil = now + this.options.lockoutMs;
       entry.times = [];

@@ -310,7 +310,9 @@ function hostList(value: unknown): string[] | true {
   if (value === undefined) return [];
   if (value === true) return true;
   if (!Array.isArray(value) || value.some((h) => typeof h !== 'string')) {
-    fail('The "allowedHosts" option must be an array of host names like "ci.example.com" (or true: any Host)');
+    fail(
+      'The "allowedHosts" option must be an array of host names like "ci.example.com" (or true: any Host)',
+    );
   }
   return (value as string[]).map((h) => h.trim().toLowerCase().replace(/\.$/, '')).filter((h) => h !== '');
 }

@@ -2,7 +2,6 @@
 import { connect as netConnect } from 'node:net';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { type Broadcaster, PUBLISHER_HEADER, startBroadcaster } from '../src/index.js';
 import { Client, tryUpgrade } from './helpers.js';
 

@@ -132,7 +132,9 @@ describe('Host check (DNS rebinding) on every endpoint', () => {
       'a.example',
       'b.example',
     ]);
-    expect(() => resolveOptions({ allowedHosts: 'x' as never })).toThrow(/"allowedHosts" option must be an array/);
+    expect(() => resolveOptions({ allowedHosts: 'x' as never })).toThrow(
+      /"allowedHosts" option must be an array/,
+    );
   });
 });
 
@@ -185,7 +187,9 @@ describe('joining authenticates the owner first', () => {
       wss.handleUpgrade(req, socket, head, (ws) => {
         closed.push(new Promise((r) => ws.on('close', () => r())));
         ws.on('message', (d) => messages.push(String(d)));
-        ws.send(JSON.stringify({ type: 'connection.established', server: 'testwire', epoch: 'fake', seq: 0 }));
+        ws.send(
+          JSON.stringify({ type: 'connection.established', server: 'testwire', epoch: 'fake', seq: 0 }),
+        );
       });
     });
     await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
@@ -426,7 +430,8 @@ describe('per-address bounds', () => {
     expect((await rawRequest(b.port, '/status?apiKey=right')).status).toBe(200);
     // No credential at all is not a wrong one.
     for (let i = 0; i < 5; i++) expect((await rawRequest(b.port, '/status')).status).toBe(401);
-    for (let i = 0; i < 3; i++) expect((await rawRequest(b.port, `/status?apiKey=wrong${i}`)).status).toBe(401);
+    for (let i = 0; i < 3; i++)
+      expect((await rawRequest(b.port, `/status?apiKey=wrong${i}`)).status).toBe(401);
     const locked = await rawRequest(b.port, '/status?apiKey=right');
     expect(locked.status).toBe(429);
     expect(JSON.parse(locked.body)).toMatchObject({ error: 'LOCKED_OUT' });

@@ -43,7 +43,11 @@ describe('credentials are never printed', () => {
     expect(unreachable.code).not.toBe(0);
     expect(unreachable.stderr).toContain(`127.0.0.1:${port}`);
     expectNoSecret(unreachable.stdout + unreachable.stderr);
-    const invalid = await cli(['status', '--url', `ftp://ci-user:${SECRETS.password}@x/?token=${SECRETS.urlToken}`]);
+    const invalid = await cli([
+      'status',
+      '--url',
+      `ftp://ci-user:${SECRETS.password}@x/?token=${SECRETS.urlToken}`,
+    ]);
     expect(invalid.code).not.toBe(0);
     expect(invalid.stderr).toContain('invalid URL');
     expectNoSecret(invalid.stdout + invalid.stderr);

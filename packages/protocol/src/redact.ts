@@ -6,7 +6,8 @@
  */
 
 /** Query parameters whose values are credentials (case-insensitive). */
-const CREDENTIAL_PARAMS = /([?&;](?:api[_-]?key|token|access[_-]?token|key|secret|password|auth)=)[^&#\s"'<>]*/gi;
+const CREDENTIAL_PARAMS =
+  /([?&;](?:api[_-]?key|token|access[_-]?token|key|secret|password|auth)=)[^&#\s"'<>]*/gi;
 /** `scheme://user:password@` or `scheme://user@`. */
 const USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s"'<>]*@/gi;
 

@@ -26,8 +26,15 @@ export function newNonce(): string {
 }
 
 /** The proof of `role` for a handshake's two nonces (the role in the text: one side's proof never serves the other). */
-export function proof(secret: string, role: 'owner' | 'publisher', joinerNonce: string, ownerNonce: string): string {
-  return createHmac('sha256', secret).update(`testwire ${role}\n${joinerNonce}\n${ownerNonce}`).digest('base64url');
+export function proof(
+  secret: string,
+  role: 'owner' | 'publisher',
+  joinerNonce: string,
+  ownerNonce: string,
+): string {
+  return createHmac('sha256', secret)
+    .update(`testwire ${role}\n${joinerNonce}\n${ownerNonce}`)
+    .digest('base64url');
 }
 
 /** Constant-time check of a proof received (anything but a string is wrong). */

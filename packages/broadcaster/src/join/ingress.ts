@@ -190,7 +190,9 @@ export class PublisherIngress {
       if (proof) this.auth.failed(proof.req);
       ws.close(CloseCodes.POLICY_VIOLATION, reason);
     };
-    const timer = proof ? setTimeout(() => state === 'proof' && refuse('No publisher proof'), PROOF_TIMEOUT_MS) : undefined;
+    const timer = proof
+      ? setTimeout(() => state === 'proof' && refuse('No publisher proof'), PROOF_TIMEOUT_MS)
+      : undefined;
     timer?.unref();
     ws.once('close', () => clearTimeout(timer));
     const peer: PublisherPeer = { ws, alive: true };

@@ -25,9 +25,9 @@ import {
 } from '@testwire/protocol';
 import WebSocket from 'ws';
 import { type SerializedEvent, serialize } from '../admit.js';
-import { isLoopbackHost } from '../host-origin.js';
 import { FLUSH_BUDGET_MS } from '../budget.js';
 import { Drops } from '../drops.js';
+import { isLoopbackHost } from '../host-origin.js';
 import { closed, endpointUrls } from '../http-util.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Owner } from '../owner.js';
@@ -36,7 +36,14 @@ import { settledBy, sleep } from '../timers.js';
 import type { Broadcaster, FlushResult } from '../types.js';
 import { publishFrame } from './batch.js';
 import { claimPort, ownEphemeral } from './claim.js';
-import { NONCE_HEADER, newNonce, OWNER_NONCE_HEADER, OWNER_PROOF_HEADER, proof, proofMatches } from './handshake.js';
+import {
+  NONCE_HEADER,
+  newNonce,
+  OWNER_NONCE_HEADER,
+  OWNER_PROOF_HEADER,
+  proof,
+  proofMatches,
+} from './handshake.js';
 import { readSecret } from './secret.js';
 
 const BATCH_EVENTS = 1000;
@@ -272,7 +279,7 @@ export class JoinedBroadcaster implements Broadcaster {
           // Not the owner that wrote our secret (another user's server on the port?): nothing was sent.
           this.ownerUnproven = true;
           this.lastRefusal =
-            'the server on the port did not prove it holds this OS user\'s publisher secret (not a testwire owner of this user)';
+            "the server on the port did not prove it holds this OS user's publisher secret (not a testwire owner of this user)";
           ws.terminate();
           settle(false);
           return;

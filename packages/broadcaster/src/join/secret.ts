@@ -48,7 +48,9 @@ function userTag(): string {
 /** The per-user directories, in the order owner and joiner both try them. */
 export function candidateDirs(base = tmpdir()): string[] {
   const tag = userTag();
-  return Array.from({ length: CANDIDATES }, (_, i) => join(base, i === 0 ? `testwire-${tag}` : `testwire-${tag}-${i}`));
+  return Array.from({ length: CANDIDATES }, (_, i) =>
+    join(base, i === 0 ? `testwire-${tag}` : `testwire-${tag}-${i}`),
+  );
 }
 
 /** Ours (a real directory of this user, closed to others), missing, or not usable (why). */
@@ -64,7 +66,8 @@ function inspectDir(path: string, fix: boolean): { state: 'ours' | 'missing' | '
   if (stat.isSymbolicLink()) return { state: 'foreign', why: 'is a symbolic link' };
   if (!stat.isDirectory()) return { state: 'foreign', why: 'is not a directory' };
   const uid = process.getuid?.();
-  if (uid !== undefined && stat.uid !== uid) return { state: 'foreign', why: `belongs to uid ${stat.uid}, not ${uid}` };
+  if (uid !== undefined && stat.uid !== uid)
+    return { state: 'foreign', why: `belongs to uid ${stat.uid}, not ${uid}` };
   if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
     if (!fix) return { state: 'foreign', why: 'is open to other users' };
     try {
@@ -127,7 +130,10 @@ export function newSecret(): string {
  * Writes the secret for `port`. Returns the path, or why it could not be written; `skipped` names the
  * directories that were not usable (the caller warns: someone may have planted them).
  */
-export function writeSecret(port: number, secret: string): { path?: string; error?: string; skipped: Skipped } {
+export function writeSecret(
+  port: number,
+  secret: string,
+): { path?: string; error?: string; skipped: Skipped } {
   const { dir, skipped } = ownSecretDir();
   if (!dir) return { error: `no usable directory: ${skipped.join('; ')}`, skipped };
   const path = join(dir, fileName(port));
@@ -184,7 +190,8 @@ export function readSecret(port: number): { secret?: string; why: string } {
 
 /** Removes the file if it still holds our secret (a newer owner may have replaced it). */
 export function removeSecret(port: number, secret: string): void {
-  for (const [path, value] of written) if (value === secret && path.endsWith(fileName(port))) removeFile(path, value);
+  for (const [path, value] of written)
+    if (value === secret && path.endsWith(fileName(port))) removeFile(path, value);
 }
 
 // ---------------------------------------------------------------------------------------------------------
