@@ -92,6 +92,7 @@ export function createHttpServer(targets: RouteTargets): Server {
       connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(options.headersTimeoutMs / 4))),
     },
     (req, res) => {
+      spoke.add(req.socket);
       routes.request(req, res).catch(() => {
         if (!res.headersSent) sendJson(res, 500, { error: 'INTERNAL', message: 'Internal error' });
         else res.destroy();

@@ -41,7 +41,7 @@ export interface BroadcasterOptions {
   limits?: {
     /** Open TCP connections per client address; beyond, the socket is closed at once. Default 1 000. */
     connectionsPerAddress?: number;
-    /** HTTP requests and upgrades per second per client address (token bucket). Default 200/s, burst 1 000. */
+    /** HTTP requests and upgrades per second per client address (token bucket). Default 500/s, burst 2 000. */
     requestsPerSecond?: number;
     requestBurst?: number;
     /** How long a client may take to send a request's headers (slowloris). Default 10 000 ms. */
@@ -272,8 +272,8 @@ export function resolveOptions(
     allowedOrigins: allowedOrigins.map(normalizeOrigin),
     allowedHosts,
     connectionsPerAddress: positiveInt(limits?.connectionsPerAddress, 'limits.connectionsPerAddress', 1000),
-    requestsPerSecond: positiveInt(limits?.requestsPerSecond, 'limits.requestsPerSecond', 200),
-    requestBurst: positiveInt(limits?.requestBurst, 'limits.requestBurst', 1000),
+    requestsPerSecond: positiveInt(limits?.requestsPerSecond, 'limits.requestsPerSecond', 500),
+    requestBurst: positiveInt(limits?.requestBurst, 'limits.requestBurst', 2000),
     headersTimeoutMs: positiveInt(limits?.headersTimeoutMs, 'limits.headersTimeoutMs', 10_000),
     badCredentials: positiveInt(limits?.badCredentials, 'limits.badCredentials', 10),
     lockoutMs: positiveInt(limits?.lockoutMs, 'limits.lockoutMs', 60_000),

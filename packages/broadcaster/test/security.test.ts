@@ -400,7 +400,7 @@ describe('publishing needs a publish credential', () => {
 
 describe('per-address bounds', () => {
   it('a slowloris socket is closed by the headers timeout; a normal request still works', async () => {
-    const b = await owner({ limits: { headersTimeoutMs: 400 } });
+    const b = await owner({ limits: { headersTimeoutMs: 400 }, sseKeepAliveMs: 300 });
     const socket = netConnect(b.port, '127.0.0.1');
     const closedAt = new Promise<number>((r) => socket.once('close', () => r(Date.now())));
     socket.on('error', () => {});
@@ -423,6 +423,18 @@ describe('per-address bounds', () => {
     silent.on('error', () => {});
     await new Promise((r) => silent.once('close', r));
     expect((await rawRequest(b.port, '/health')).status).toBe(200);
+    // A stream whose request is complete is not cut by the timeout: keep-alives keep coming past it.
+    const stream = await fetch(`${b.url}/events`);
+    const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+    const opened = Date.now();
+    let text = '';
+    while ((text.match(/: keep-alive/g) ?? []).length < 3) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`the stream ended after ${Date.now() - opened} ms`);
+      text += Buffer.from(value).toString('utf8');
+    }
+    expect(Date.now() - opened).toBeGreaterThan(400);
+    await reader.cancel();
   });
 
   it('locks an address out after N wrong keys: 429 LOCKED_OUT even with the right key', async () => {
