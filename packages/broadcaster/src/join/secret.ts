@@ -191,7 +191,7 @@ export function readSecret(port: number): { secret?: string; why: string } {
 /** Removes the file if it still holds our secret (a newer owner may have replaced it). */
 export function removeSecret(port: number, secret: string): void {
   for (const [path, value] of written)
-    if (value === secret && path.endsWith(fileName(port))) removeFile(path, value);
+    if (value === secret && basename(path) === fileName(port)) removeFile(path, value);
 }
 
 // ---------------------------------------------------------------------------------------------------------
