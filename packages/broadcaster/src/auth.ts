@@ -1,11 +1,13 @@
 /**
- * Who may connect: API keys, HS256 JWTs, the publisher secret, and the browser Origin check.
+ * Who may connect, and who may publish: API keys (read), publish keys and HS256 JWTs with the publish scope
+ * (read and publish), JWTs without it (read). The publisher secret is checked by the ingress (join/).
  *
  * Secrets are compared in constant time over SHA-256 digests (equal lengths for timingSafeEqual, and no
- * length leak). Header parsing never throws: garbage is treated as foreign.
+ * length leak). Header parsing never throws.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { AddressLimits } from './limits.js';
 import type { ResolvedOptions } from './options.js';
 
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
@@ -15,9 +17,14 @@ export function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(digest(a), digest(b));
 }
 
+/** The JWT claim `scope` (space-separated string, or array) must hold this for the token to publish. */
+export const PUBLISH_SCOPE = 'testwire:publish';
+
 export type AuthResult =
-  | { ok: true; subject?: string }
-  | { ok: false; status: 401 | 403; code: string; message: string };
+  /** `publish`: the credential may publish (a publish key, or a JWT with the publish scope). */
+  | { ok: true; subject?: string; publish: boolean }
+  /** `missing`: no credential at all (not counted toward a lockout). */
+  | { ok: false; status: 401 | 403 | 429; code: string; message: string; missing?: boolean };
 
 /** Credentials a request carries: `?apiKey=`, `?token=`, or `Authorization: Bearer <key or JWT>`. */
 export function credentialsOf(
@@ -38,26 +45,48 @@ export function credentialsOf(
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
+/** Which of `keys` `candidate` is (every key compared, so the time taken does not tell which matched). */
+function matches(keys: readonly Buffer[], candidate: string): boolean {
+  const d = digest(candidate);
+  let found = false;
+  for (const key of keys) if (timingSafeEqual(key, d)) found = true;
+  return found;
+}
+
+/** True when a JWT payload's `scope` (a space-separated string or an array) holds PUBLISH_SCOPE. */
+function hasPublishScope(scope: unknown): boolean {
+  const list = typeof scope === 'string' ? scope.split(' ') : Array.isArray(scope) ? scope : [];
+  return list.includes(PUBLISH_SCOPE);
+}
+
 export class Authenticator {
   private readonly keys: Buffer[];
+  private readonly publishKeys: Buffer[];
   private jwtKey?: Uint8Array;
+  private readonly requireExp: boolean;
 
-  constructor(options: Pick<ResolvedOptions, 'apiKeys' | 'jwtSecret'>) {
+  /** `limits`: where wrong credentials are counted and lockouts read (per client address). */
+  constructor(
+    options: Pick<ResolvedOptions, 'apiKeys' | 'publishKeys' | 'jwtSecret' | 'allowJwtWithoutExp'>,
+    private readonly limits?: AddressLimits,
+  ) {
     this.keys = options.apiKeys.map(digest);
+    this.publishKeys = options.publishKeys.map(digest);
+    this.requireExp = !options.allowJwtWithoutExp;
     if (options.jwtSecret) this.jwtKey = new TextEncoder().encode(options.jwtSecret);
   }
 
-  /** True when API keys or a JWT secret are configured. */
+  /** True when API keys, publish keys or a JWT secret are configured. */
   get enabled(): boolean {
-    return this.keys.length > 0 || this.jwtKey !== undefined;
+    return this.keys.length > 0 || this.publishKeys.length > 0 || this.jwtKey !== undefined;
   }
 
-  private keyMatches(candidate: string): boolean {
-    const d = digest(candidate);
-    let found = false;
-    // Check every key so the time taken does not reveal which one matched.
-    for (const key of this.keys) if (timingSafeEqual(key, d)) found = true;
-    return found;
+  /** The key's rights: publish (a publish key), read (an API key), or none. */
+  private keyRights(candidate: string): AuthResult | undefined {
+    if (this.publishKeys.length > 0 && matches(this.publishKeys, candidate))
+      return { ok: true, publish: true };
+    if (this.keys.length > 0 && matches(this.keys, candidate)) return { ok: true, publish: false };
+    return undefined;
   }
 
   private async verifyJwt(token: string): Promise<AuthResult> {
@@ -70,26 +99,61 @@ export class Authenticator {
       };
     try {
       const { jwtVerify } = await import('jose');
-      const { payload } = await jwtVerify(token, this.jwtKey, { algorithms: ['HS256'] });
-      return { ok: true, subject: typeof payload.sub === 'string' ? payload.sub : undefined };
+      const { payload } = await jwtVerify(token, this.jwtKey, {
+        algorithms: ['HS256'],
+        ...(this.requireExp ? { requiredClaims: ['exp'] } : {}),
+      });
+      return {
+        ok: true,
+        subject: typeof payload.sub === 'string' ? payload.sub : undefined,
+        publish: hasPublishScope(payload.scope),
+      };
     } catch (error) {
       const code = (error as { code?: string }).code;
       const why =
         code === 'ERR_JWT_EXPIRED'
           ? 'the token has expired (exp)'
           : code === 'ERR_JWT_CLAIM_VALIDATION_FAILED'
-            ? `a claim is not valid yet or failed validation (${(error as Error).message})`
+            ? (error as { claim?: string }).claim === 'exp'
+              ? 'the token has no expiry (exp); tokens without one are refused unless allowJwtWithoutExp is set'
+              : `a claim is not valid yet or failed validation (${(error as Error).message})`
             : 'the signature or format is invalid';
       return { ok: false, status: 401, code: 'UNAUTHORIZED', message: `Invalid token: ${why}` };
     }
   }
 
-  /** Checks the request's credentials. Resolves `{ok: true}` when auth is not configured. */
+  /**
+   * Checks the request's credentials. Resolves `{ok: true}` when auth is not configured. A locked-out
+   * address gets 429 LOCKED_OUT whatever it sends; wrong credentials count toward the lockout.
+   */
   async check(req: IncomingMessage, query: URLSearchParams): Promise<AuthResult> {
-    if (!this.enabled) return { ok: true };
+    if (!this.enabled) return { ok: true, publish: false };
+    const address = req.socket?.remoteAddress ?? '';
+    const lockedMs = this.limits?.lockedFor(address) ?? 0;
+    if (lockedMs > 0) {
+      return {
+        ok: false,
+        status: 429,
+        code: 'LOCKED_OUT',
+        message: `Too many wrong credentials from this address; try again in ${Math.ceil(lockedMs / 1000)} s`,
+      };
+    }
+    const result = await this.verify(req, query);
+    if (!result.ok && !result.missing) this.failed(req);
+    return result;
+  }
+
+  /** Counts a wrong credential (a key, a token, a publisher secret) from the request's address. */
+  failed(req: IncomingMessage): void {
+    this.limits?.failed(req.socket?.remoteAddress ?? '');
+  }
+
+  private async verify(req: IncomingMessage, query: URLSearchParams): Promise<AuthResult> {
     const { apiKey, token, bearer } = credentialsOf(req, query);
-    if (apiKey !== undefined && this.keys.length > 0 && this.keyMatches(apiKey)) return { ok: true };
-    if (bearer !== undefined && this.keys.length > 0 && this.keyMatches(bearer)) return { ok: true };
+    const byKey =
+      (apiKey !== undefined ? this.keyRights(apiKey) : undefined) ??
+      (bearer !== undefined ? this.keyRights(bearer) : undefined);
+    if (byKey) return byKey;
     const jwt = token ?? (bearer !== undefined && JWT_SHAPE.test(bearer) ? bearer : undefined);
     if (jwt !== undefined && this.jwtKey) return this.verifyJwt(jwt);
     if (apiKey === undefined && token === undefined && bearer === undefined) {
@@ -98,56 +162,9 @@ export class Authenticator {
         status: 401,
         code: 'UNAUTHORIZED',
         message: 'Authentication required: pass ?apiKey=, ?token= (JWT) or an "Authorization: Bearer" header',
+        missing: true,
       };
     }
     return { ok: false, status: 401, code: 'UNAUTHORIZED', message: 'Invalid API key or token' };
   }
-}
-
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
-
-/** True for names that always mean this machine. */
-export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.toLowerCase().replace(/\.$/, '');
-  return LOOPBACK.has(h) || h.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(h);
-}
-
-/** `host:port` of a Host header, lower-cased; undefined for garbage. Never throws. */
-function parseHostHeader(value: string | undefined): { host: string; hostname: string } | undefined {
-  if (typeof value !== 'string' || value === '' || value.length > 300) return undefined;
-  try {
-    const url = new URL(`http://${value}`);
-    if (url.username || url.password || url.pathname !== '/' || url.search || url.hash) return undefined;
-    return { host: url.host, hostname: url.hostname.replace(/^\[|\]$/g, '') };
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The cross-site WebSocket hijacking / DNS-rebinding guard. Requests without an Origin (non-browser
- * clients) pass. A browser Origin passes when it is listed in allowedOrigins, is loopback, or is this
- * server's own Host (not when bound to loopback, where a foreign Host means DNS rebinding).
- */
-export function originAllowed(
-  req: IncomingMessage,
-  allowedOrigins: readonly string[],
-  boundToLoopback: boolean,
-): boolean {
-  const origin = req.headers.origin;
-  if (origin === undefined) return true;
-  if (typeof origin !== 'string') return false;
-  let parsed: URL;
-  try {
-    parsed = new URL(origin);
-  } catch {
-    return false;
-  }
-  if (parsed.origin !== 'null' && allowedOrigins.includes(parsed.origin)) return true;
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return false;
-  const originHost = parsed.hostname.replace(/^\[|\]$/g, '');
-  if (isLoopbackHost(originHost)) return true;
-  if (boundToLoopback) return false;
-  const host = parseHostHeader(req.headers.host);
-  return host !== undefined && host.host === parsed.host;
 }

@@ -7,6 +7,7 @@
  *     ├─ EADDRINUSE, /status is testwire ──> publisher of that owner (secret file of the same OS user)
  *     └─ held by something else ───────────> warn once, owner of an ephemeral port
  */
+import { redactCredentials } from '@testwire/protocol';
 import { claimPort, ownEphemeral } from './join/claim.js';
 import { JoinedBroadcaster, targetFor, targetFromUrl } from './join/publisher.js';
 import { type BroadcasterOptions, resolveOptions } from './options.js';
@@ -65,24 +66,26 @@ async function acquire(options: BroadcasterOptions): Promise<Owner | JoinedBroad
     const joined = new JoinedBroadcaster(resolved, targetFromUrl(resolved.url));
     if (!(await joined.connect())) {
       resolved.logger.warn(
-        `testwire: cannot reach ${resolved.url} yet; events are queued and sent once it answers`,
+        `testwire: cannot reach ${redactCredentials(resolved.url)} yet${joined.lastRefusal ? ` (${joined.lastRefusal})` : ''}; events are queued and sent once it answers`,
       );
       void joined.recover();
     }
     return joined;
   }
   if (resolved.port === 0) return Owner.start(resolved);
+  let refusal: string | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
     const claim = await claimPort(resolved);
     if (claim.kind === 'owner') return claim.owner;
     if (claim.kind === 'foreign') return ownEphemeral(resolved, claim.reason);
     const joined = new JoinedBroadcaster(resolved, targetFor(resolved.host, resolved.port));
     if (await joined.connect()) return joined;
+    refusal = joined.lastRefusal;
     // The owner went away between the probe and the connect, or does not accept us: look again.
   }
   return ownEphemeral(
     resolved,
-    'a testwire broadcaster holds the port but did not accept this process as a publisher (another OS user?)',
+    `a server that answers like testwire holds the port but this process could not join it as a publisher: ${refusal ?? 'it did not answer in time'}`,
   );
 }
 

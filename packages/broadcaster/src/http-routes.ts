@@ -1,6 +1,9 @@
 /**
  * The owner's HTTP server: where each request and each upgrade goes, and the checks in front of them.
  *
+ *   every socket ── connections per address (limits.ts), headers within headersTimeoutMs (slowloris)
+ *   every request and upgrade ── rate per address (429) ── Host (403, DNS rebinding) ── Origin (403)
+ *
  *   GET /status, /ws/status ── credentials ─────────> introspection.status()
  *   GET /health ─────────────────────────────────────> introspection.health()
  *   GET /events ── origin, credentials, 503 closing ─> SseEndpoint
@@ -12,11 +15,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { type Authenticator, isLoopbackHost, originAllowed } from './auth.js';
+import type { Authenticator } from './auth.js';
 import { findDashboardDir } from './dashboard.js';
+import { corsHeaders, type HostPolicy, hostAllowed, originAllowed } from './host-origin.js';
 import { indexPage, rejectUpgrade, sendJson, serveStatic } from './http-util.js';
 import type { Introspection } from './introspection.js';
 import type { PublisherIngress } from './join/ingress.js';
+import type { AddressLimits } from './limits.js';
 import type { ResolvedOptions } from './options.js';
 import type { SseEndpoint } from './sse-connection.js';
 import { VERSION } from './version.js';
@@ -24,8 +29,28 @@ import type { WsEndpoint } from './ws-connection.js';
 
 const FORBIDDEN_ORIGIN = {
   error: 'FORBIDDEN_ORIGIN',
-  message: 'Origin not allowed: add it to allowedOrigins',
+  message:
+    'Origin not allowed: a browser page may use this endpoint only when it was served by it (same host and port), or when its origin is listed in allowedOrigins',
 };
+const RATE_LIMITED = {
+  error: 'RATE_LIMITED',
+  message: 'Too many requests from this address; slow down (limits.requestsPerSecond)',
+};
+
+/** Why a Host is refused, naming it (truncated) and the fix. */
+function forbiddenHost(host: string | undefined): Record<string, string> {
+  return {
+    error: 'FORBIDDEN_HOST',
+    message: `Host ${JSON.stringify(String(host).slice(0, 100))} is not allowed (DNS rebinding guard): use localhost or an IP address, or add the name to allowedHosts (TESTWIRE_ALLOWED_HOSTS)`,
+  };
+}
+
+/** A refusal of the checks in front of every route. */
+interface Refusal {
+  status: number;
+  body: Record<string, string>;
+  headers?: Record<string, string>;
+}
 const SHUTTING_DOWN = { error: 'SHUTTING_DOWN', message: 'The broadcaster is shutting down' };
 const BAD_REQUEST = { error: 'BAD_REQUEST', message: 'Malformed request URL' };
 
@@ -42,6 +67,7 @@ function requestUrl(req: IncomingMessage): URL | undefined {
 export interface RouteTargets {
   readonly options: ResolvedOptions;
   readonly auth: Authenticator;
+  readonly limits: AddressLimits;
   readonly introspection: Introspection;
   readonly sse: SseEndpoint;
   readonly ws: WsEndpoint;
@@ -55,13 +81,35 @@ export interface RouteTargets {
 /** The owner's HTTP server, routes attached; unbound. */
 export function createHttpServer(targets: RouteTargets): Server {
   const routes = new HttpRoutes(targets);
-  const server = createServer((req, res) => {
-    routes.request(req, res).catch(() => {
-      if (!res.headersSent) sendJson(res, 500, { error: 'INTERNAL', message: 'Internal error' });
-      else res.destroy();
-    });
+  const { options } = targets;
+  /** Sockets that sent a request: the others are closed after headersTimeoutMs (a silent slowloris). */
+  const spoke = new WeakSet<object>();
+  const server = createServer(
+    {
+      // Slowloris: a client gets headersTimeoutMs to send a request's headers, checked this often.
+      headersTimeout: options.headersTimeoutMs,
+      requestTimeout: Math.max(options.headersTimeoutMs, 300_000),
+      connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(options.headersTimeoutMs / 4))),
+    },
+    (req, res) => {
+      spoke.add(req.socket);
+      routes.request(req, res).catch(() => {
+        if (!res.headersSent) sendJson(res, 500, { error: 'INTERNAL', message: 'Internal error' });
+        else res.destroy();
+      });
+    },
+  );
+  server.on('connection', (socket: Socket) => {
+    targets.limits.admitSocket(socket);
+    // Node's headersTimeout covers a request begun; this covers a socket that never sends one.
+    const timer = setTimeout(() => {
+      if (!spoke.has(socket)) socket.destroy();
+    }, options.headersTimeoutMs);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
   });
   server.on('upgrade', (req, socket, head) => {
+    spoke.add(socket);
     routes.upgrade(req as IncomingMessage, socket, head).catch(() => socket.destroy());
   });
   server.on('clientError', (_error, socket) => {
@@ -73,13 +121,31 @@ export function createHttpServer(targets: RouteTargets): Server {
 }
 
 class HttpRoutes {
-  private readonly boundToLoopback: boolean;
+  private readonly policy: HostPolicy;
 
   constructor(private readonly t: RouteTargets) {
-    this.boundToLoopback = isLoopbackHost(t.options.host);
+    this.policy = {
+      allowedHosts: t.options.allowedHosts,
+      allowedOrigins: t.options.allowedOrigins,
+      boundHost: t.options.host,
+    };
+  }
+
+  /** The checks in front of every request and upgrade: rate per address, Host, Origin. */
+  private gate(req: IncomingMessage): Refusal | undefined {
+    if (!this.t.limits.takeRequest(req.socket.remoteAddress ?? ''))
+      return { status: 429, body: RATE_LIMITED, headers: { 'retry-after': '1' } };
+    if (!hostAllowed(req, this.policy)) return { status: 403, body: forbiddenHost(req.headers.host) };
+    if (!originAllowed(req, this.policy)) return { status: 403, body: FORBIDDEN_ORIGIN };
+    return undefined;
   }
 
   async request(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const refusal = this.gate(req);
+    if (refusal) {
+      sendJson(res, refusal.status, { server: 'testwire', ...refusal.body }, refusal.headers);
+      return;
+    }
     const url = requestUrl(req);
     if (!url) {
       sendJson(res, 400, BAD_REQUEST);
@@ -109,10 +175,6 @@ class HttpRoutes {
       return;
     }
     if (path === '/events') {
-      if (!originAllowed(req, this.t.options.allowedOrigins, this.boundToLoopback)) {
-        sendJson(res, 403, FORBIDDEN_ORIGIN);
-        return;
-      }
       if (!(await this.authorize(req, res, url.searchParams))) return;
       if (this.t.closing()) {
         sendJson(res, 503, SHUTTING_DOWN);
@@ -151,6 +213,11 @@ class HttpRoutes {
 
   async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
+    const refusal = this.gate(req);
+    if (refusal) {
+      rejectUpgrade(socket, refusal.status, refusal.body);
+      return;
+    }
     if (this.t.closing()) {
       rejectUpgrade(socket, 503, SHUTTING_DOWN);
       return;
@@ -172,10 +239,6 @@ class HttpRoutes {
       await this.t.publishers.upgrade(req, socket, head, query);
       return;
     }
-    if (!originAllowed(req, this.t.options.allowedOrigins, this.boundToLoopback)) {
-      rejectUpgrade(socket, 403, FORBIDDEN_ORIGIN);
-      return;
-    }
     const auth = await this.t.auth.check(req, query);
     if (!auth.ok) {
       rejectUpgrade(socket, auth.status, { error: auth.code, message: auth.message });
@@ -185,22 +248,7 @@ class HttpRoutes {
   }
 
   private corsHeaders(req: IncomingMessage, methods?: string): Record<string, string> {
-    const origin = req.headers.origin;
-    if (
-      typeof origin !== 'string' ||
-      !originAllowed(req, this.t.options.allowedOrigins, this.boundToLoopback)
-    )
-      return {};
-    return {
-      'access-control-allow-origin': origin,
-      vary: 'Origin',
-      ...(methods
-        ? {
-            'access-control-allow-methods': methods,
-            'access-control-allow-headers': 'authorization, last-event-id',
-          }
-        : {}),
-    };
+    return corsHeaders(req, this.policy, methods);
   }
 
   /** Checks credentials; answers 401 itself when they are missing or wrong. */

@@ -2,6 +2,7 @@
  * @testwire/broadcaster: the embedded server reporters publish to. See README.md.
  */
 
+export { PUBLISH_SCOPE } from './auth.js';
 export { FLUSH_BUDGET_MS } from './budget.js';
 export { getBroadcaster, resetBroadcasterSingleton, startBroadcaster } from './get-broadcaster.js';
 export { probeTestwire } from './join/claim.js';

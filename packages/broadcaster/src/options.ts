@@ -2,7 +2,7 @@
  * Broadcaster options: the public shape, defaults, environment variables, and up-front validation.
  * Validation throws (programmer errors) with messages naming the option, like ws's WebSocketServer.
  */
-import { DEFAULT_HOST, DEFAULT_PORT } from '@testwire/protocol';
+import { DEFAULT_HOST, DEFAULT_PORT, redactCredentials } from '@testwire/protocol';
 
 export interface Logger {
   warn(message: string): void;
@@ -18,8 +18,39 @@ export interface BroadcasterOptions {
   apiKey?: string | string[];
   /** HS256 secret for JWTs (`?token=` or Bearer; `exp`/`nbf` honoured). Default: env `TESTWIRE_JWT_SECRET`. Enables auth. */
   jwtSecret?: string;
-  /** Browser Origins allowed besides this server's own host and loopback, e.g. `https://ci.example.com`. */
+  /**
+   * Key(s) that may also publish (a joining process on another machine, or one that cannot read the
+   * publisher secret): `Authorization: Bearer <key>`. `apiKey` keys and JWTs without the publish scope only
+   * read. A joining publisher sends the first one. Default: env `TESTWIRE_PUBLISH_KEY`. Enables auth.
+   */
+  publishKey?: string | string[];
+  /** Accept JWTs that have no `exp` (they never expire). Default false: such tokens are refused. */
+  allowJwtWithoutExp?: boolean;
+  /**
+   * Browser Origins allowed besides this endpoint's own (the Origin whose host:port is the request's Host),
+   * e.g. `https://ci.example.com`. Pages on other loopback ports are refused unless listed.
+   */
   allowedOrigins?: string[];
+  /**
+   * Host names (the `Host` header, port ignored) accepted besides loopback names and IP addresses: the
+   * DNS-rebinding guard. `.example.com` also accepts its subdomains; `true` accepts any Host (behind a
+   * proxy that checks it). Default: env `TESTWIRE_ALLOWED_HOSTS` (comma-separated).
+   */
+  allowedHosts?: string[] | true;
+  /** Abuse bounds per client address (all of them configurable; the defaults suit many local processes). */
+  limits?: {
+    /** Open TCP connections per client address; beyond, the socket is closed at once. Default 1 000. */
+    connectionsPerAddress?: number;
+    /** HTTP requests and upgrades per second per client address (token bucket). Default 500/s, burst 2 000. */
+    requestsPerSecond?: number;
+    requestBurst?: number;
+    /** How long a client may take to send a request's headers (slowloris). Default 10 000 ms. */
+    headersTimeoutMs?: number;
+    /** Wrong credentials from one address before it is locked out. Default 10 within a minute. */
+    badCredentials?: number;
+    /** How long a locked-out address is refused (429), right credentials or not. Default 60 000 ms. */
+    lockoutMs?: number;
+  };
   /** Bounds of the replay history. Default 50 000 events / 64 MiB. */
   history?: { maxEvents?: number; maxBytes?: number };
   /** WebSocket ping interval; peers that did not answer the previous ping are terminated. Default 15 000 ms. */
@@ -57,7 +88,17 @@ export interface ResolvedOptions {
   host: string;
   apiKeys: string[];
   jwtSecret?: string;
+  publishKeys: string[];
+  allowJwtWithoutExp: boolean;
   allowedOrigins: string[];
+  /** Lower-cased host names; `.x` covers subdomains; `true`: any Host. */
+  allowedHosts: string[] | true;
+  connectionsPerAddress: number;
+  requestsPerSecond: number;
+  requestBurst: number;
+  headersTimeoutMs: number;
+  badCredentials: number;
+  lockoutMs: number;
   historyMaxEvents: number;
   historyMaxBytes: number;
   heartbeatMs: number;
@@ -80,7 +121,11 @@ const KNOWN = new Set([
   'host',
   'apiKey',
   'jwtSecret',
+  'publishKey',
+  'allowJwtWithoutExp',
   'allowedOrigins',
+  'allowedHosts',
+  'limits',
   'history',
   'heartbeatMs',
   'sseKeepAliveMs',
@@ -164,15 +209,10 @@ export function resolveOptions(
     fail(`The "host" option must be a non-empty string, got ${describe(host)}`);
   if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
 
-  let apiKeys: string[] = [];
-  const apiKey = options.apiKey ?? (env.TESTWIRE_API_KEY || undefined);
-  if (apiKey !== undefined) {
-    const list = Array.isArray(apiKey) ? apiKey : [apiKey];
-    for (const key of list) {
-      if (typeof key !== 'string' || key === '')
-        fail('The "apiKey" option must be a non-empty string or an array of them');
-    }
-    apiKeys = list as string[];
+  const apiKeys = keyList(options.apiKey ?? (env.TESTWIRE_API_KEY || undefined), 'apiKey');
+  const publishKeys = keyList(options.publishKey ?? (env.TESTWIRE_PUBLISH_KEY || undefined), 'publishKey');
+  if (options.allowJwtWithoutExp !== undefined && typeof options.allowJwtWithoutExp !== 'boolean') {
+    fail(`The "allowJwtWithoutExp" option must be a boolean, got ${describe(options.allowJwtWithoutExp)}`);
   }
 
   const jwtSecret = options.jwtSecret ?? (env.TESTWIRE_JWT_SECRET || undefined);
@@ -185,6 +225,8 @@ export function resolveOptions(
     fail('The "allowedOrigins" option must be an array of origin strings like "https://ci.example.com"');
   }
 
+  const allowedHosts = hostList(options.allowedHosts ?? env.TESTWIRE_ALLOWED_HOSTS?.split(','));
+  const limits = object(options.limits, 'limits');
   const history = object(options.history, 'history');
   const subscriberQueue = object(options.subscriberQueue, 'subscriberQueue');
   const rateLimit = object(options.rateLimit, 'rateLimit');
@@ -200,7 +242,7 @@ export function resolveOptions(
     }
     if (!parsed || !/^(https?|wss?):$/.test(parsed.protocol)) {
       fail(
-        `The "url" option (or TESTWIRE_URL) must be an http:// or ws:// URL of a testwire broadcaster, got ${describe(url)}`,
+        `The "url" option (or TESTWIRE_URL) must be an http:// or ws:// URL of a testwire broadcaster, got ${redactCredentials(describe(url))}`,
       );
     }
   }
@@ -225,7 +267,16 @@ export function resolveOptions(
     host,
     apiKeys,
     jwtSecret,
+    publishKeys,
+    allowJwtWithoutExp: options.allowJwtWithoutExp ?? false,
     allowedOrigins: allowedOrigins.map(normalizeOrigin),
+    allowedHosts,
+    connectionsPerAddress: positiveInt(limits?.connectionsPerAddress, 'limits.connectionsPerAddress', 1000),
+    requestsPerSecond: positiveInt(limits?.requestsPerSecond, 'limits.requestsPerSecond', 500),
+    requestBurst: positiveInt(limits?.requestBurst, 'limits.requestBurst', 2000),
+    headersTimeoutMs: positiveInt(limits?.headersTimeoutMs, 'limits.headersTimeoutMs', 10_000),
+    badCredentials: positiveInt(limits?.badCredentials, 'limits.badCredentials', 10),
+    lockoutMs: positiveInt(limits?.lockoutMs, 'limits.lockoutMs', 60_000),
     historyMaxEvents: positiveInt(history?.maxEvents, 'history.maxEvents', 50_000),
     historyMaxBytes: positiveInt(history?.maxBytes, 'history.maxBytes', 64 * 1024 * 1024),
     heartbeatMs: positiveInt(options.heartbeatMs, 'heartbeatMs', 15_000),
@@ -242,6 +293,28 @@ export function resolveOptions(
     closeTimeoutMs: positiveInt(options.closeTimeoutMs, 'closeTimeoutMs', 2_000),
     logger,
   };
+}
+
+function keyList(value: unknown, name: string): string[] {
+  if (value === undefined) return [];
+  const list = Array.isArray(value) ? value : [value];
+  for (const key of list) {
+    if (typeof key !== 'string' || key === '')
+      fail(`The "${name}" option must be a non-empty string or an array of them`);
+  }
+  return list as string[];
+}
+
+/** `allowedHosts` (or TESTWIRE_ALLOWED_HOSTS split at commas): names lower-cased, blanks dropped. */
+function hostList(value: unknown): string[] | true {
+  if (value === undefined) return [];
+  if (value === true) return true;
+  if (!Array.isArray(value) || value.some((h) => typeof h !== 'string')) {
+    fail(
+      'The "allowedHosts" option must be an array of host names like "ci.example.com" (or true: any Host)',
+    );
+  }
+  return (value as string[]).map((h) => h.trim().toLowerCase().replace(/\.$/, '')).filter((h) => h !== '');
 }
 
 /** `https://Example.com:443/` -> `https://example.com`; garbage is kept as given (it then matches nothing). */

@@ -18,6 +18,7 @@ import { endpointUrls } from './http-util.js';
 import { Hub } from './hub.js';
 import { Introspection } from './introspection.js';
 import { PublisherIngress } from './join/ingress.js';
+import { AddressLimits } from './limits.js';
 import type { ResolvedOptions } from './options.js';
 import { Shutdown } from './shutdown.js';
 import { SseEndpoint } from './sse-connection.js';
@@ -59,13 +60,15 @@ export class Owner implements Broadcaster {
     });
     if (internals.seedRuns?.length) this.hub.mergeRuns(internals.seedRuns);
     this.drops = new Drops(options.logger);
-    const auth = new Authenticator(options);
+    const limits = new AddressLimits(options);
+    const auth = new Authenticator(options, limits);
     this.ws = new WsEndpoint(this.hub, options);
     this.sse = new SseEndpoint(this.hub, options);
     this.publishers = new PublisherIngress(this, options, auth);
     this.server = createHttpServer({
       options,
       auth,
+      limits,
       introspection: new Introspection(this),
       ws: this.ws,
       sse: this.sse,

@@ -2,9 +2,8 @@
 import { connect as netConnect } from 'node:net';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { type Broadcaster, PUBLISHER_HEADER, startBroadcaster } from '../src/index.js';
-import { Client } from './helpers.js';
+import { Client, tryUpgrade } from './helpers.js';
 
 const SECRET = 'test-jwt-secret-0123456789abcdef';
 let broadcaster: Broadcaster | undefined;
@@ -12,28 +11,6 @@ afterEach(async () => {
   await broadcaster?.close();
   broadcaster = undefined;
 });
-
-/** Tries a WebSocket upgrade; resolves with the HTTP status (101 when it opened) and the JSON body. */
-function tryUpgrade(
-  url: string,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; body?: Record<string, unknown> }> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(url, { headers });
-    ws.on('open', () => {
-      ws.terminate();
-      resolve({ status: 101 });
-    });
-    ws.on('unexpected-response', (_req, res) => {
-      let text = '';
-      res.on('data', (d) => {
-        text += d;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
-    });
-    ws.on('error', () => {});
-  });
-}
 
 async function jwt(claims: { exp?: number; nbf?: number } = {}, secret = SECRET): Promise<string> {
   let builder = new SignJWT({ sub: 'ci' }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt();
@@ -88,7 +65,7 @@ describe('JWT', () => {
 });
 
 describe('Origin', () => {
-  it('403 for a foreign browser Origin (WS and SSE); loopback and allowed origins pass', async () => {
+  it('403 for a foreign browser Origin (WS and SSE), other loopback pages included; its own and allowed origins pass', async () => {
     const b = await startBroadcaster({
       port: 0,
       allowedOrigins: ['https://dash.example.com'],
@@ -109,9 +86,10 @@ describe('Origin', () => {
         })
       ).status,
     ).toBe(403);
-    expect((await tryUpgrade(b.wsUrl, { origin: 'http://localhost:5173' })).status).toBe(101);
+    // Pages on other loopback ports are other sites.
+    expect((await tryUpgrade(b.wsUrl, { origin: 'http://localhost:5173' })).status).toBe(403);
+    expect((await tryUpgrade(b.wsUrl, { origin: 'http://[::1]:3000' })).status).toBe(403);
     expect((await tryUpgrade(b.wsUrl, { origin: `http://127.0.0.1:${b.port}` })).status).toBe(101);
-    expect((await tryUpgrade(b.wsUrl, { origin: 'http://[::1]:3000' })).status).toBe(101);
     expect((await tryUpgrade(b.wsUrl, { origin: 'https://dash.example.com' })).status).toBe(101);
     const sse = await fetch(`${b.url}/events`, { headers: { origin: 'https://dash.example.com' } });
     expect(sse.status).toBe(200);

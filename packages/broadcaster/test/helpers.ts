@@ -1,4 +1,5 @@
 /** Test helpers: real ws clients on loopback, event factories, a free port, a cutting TCP proxy. */
+import { request as httpRequest } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { PublishedEvent } from '@testwire/protocol';
 import WebSocket from 'ws';
@@ -286,4 +287,50 @@ export async function startHoldingProxy(
       for (const write of queued.splice(0)) write();
     },
   };
+}
+
+/** Tries a WebSocket upgrade; resolves with the HTTP status (101 when it opened) and the JSON body. */
+export function tryUpgrade(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body?: Record<string, unknown> }> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('open', () => {
+      ws.terminate();
+      resolve({ status: 101 });
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      let text = '';
+      res.on('data', (d) => {
+        text += d;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+    });
+    ws.on('error', () => {});
+  });
+}
+
+/** A plain HTTP request with the headers given (Host and Origin included): status, headers and body text. */
+export function rawRequest(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
+      let body = '';
+      const sse = String(res.headers['content-type']).startsWith('text/event-stream');
+      res.on('data', (d) => {
+        body += d;
+        // A stream stays open: its head is the answer.
+        if (sse) res.destroy();
+      });
+      const done = () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
+      res.on('end', done);
+      res.on('close', done);
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }

@@ -140,14 +140,14 @@ describe('publisher batches are stored once', () => {
   });
 
   it('a publisher whose connection drops between the owner storing a batch and the ack re-sends it; it appears once', async () => {
-    const owner = await startBroadcaster({ port: 0, apiKey: 'k' });
+    const owner = await startBroadcaster({ port: 0, apiKey: 'k', publishKey: 'pk' });
     open.push(owner);
     const sub = await Client.open(`${owner.wsUrl}?events=*&apiKey=k`);
     clients.push(sub);
     // Joining through the proxy: the owner's first ack never reaches the publisher, its socket is cut.
     const proxy = await startCuttingProxy(owner.port, (chunk) => chunk.includes('"type":"published"'));
     const logger = recordingLogger();
-    const joined = await getBroadcaster({ url: `http://127.0.0.1:${proxy.port}`, apiKey: 'k', logger });
+    const joined = await getBroadcaster({ url: `http://127.0.0.1:${proxy.port}`, publishKey: 'pk', logger });
     open.push(joined);
     expect(joined.role).toBe('publisher');
     joined.publish(testStarted());
@@ -309,15 +309,15 @@ describe('getBroadcaster as publisher', () => {
 
   it('flush() names what the owner has not acknowledged at its bound; once it answers, all of it arrives once', async () => {
     // Through the proxy the publisher cannot prove it is the owner's OS user (the secret file is per port):
-    // it authenticates with the API key instead.
-    const owner = await startBroadcaster({ port: 0, apiKey: 'k' });
+    // it authenticates with its publish key instead (a read-only API key may not publish).
+    const owner = await startBroadcaster({ port: 0, apiKey: 'k', publishKey: 'pk' });
     open.push(owner);
     const proxy = await startHoldingProxy(owner.port);
     const sub = await Client.open(`${owner.wsUrl}?events=*&apiKey=k`);
     clients.push(sub);
     const joined = await getBroadcaster({
       url: `http://127.0.0.1:${proxy.port}`,
-      apiKey: 'k',
+      publishKey: 'pk',
       logger: recordingLogger(),
     });
     open.push(joined);

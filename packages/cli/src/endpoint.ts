@@ -1,4 +1,4 @@
-import { DEFAULT_HOST, DEFAULT_PORT } from '@testwire/protocol';
+import { DEFAULT_HOST, DEFAULT_PORT, redactCredentials } from '@testwire/protocol';
 import { CliError, ExitCode } from './errors.js';
 
 /** Where a command connects: the broadcaster's base HTTP URL, its WebSocket URL and the credentials. */
@@ -40,7 +40,7 @@ function endpointFromUrl(raw: string): Omit<Endpoint, 'apiKey'> {
     url = new URL(withScheme);
   } catch {
     throw new CliError(
-      `invalid URL ${JSON.stringify(raw)}: expected like http://127.0.0.1:7357`,
+      `invalid URL ${JSON.stringify(redactCredentials(raw))}: expected like http://127.0.0.1:7357`,
       'USAGE',
       ExitCode.USAGE,
     );
@@ -48,7 +48,7 @@ function endpointFromUrl(raw: string): Omit<Endpoint, 'apiKey'> {
   const secure = url.protocol === 'https:' || url.protocol === 'wss:';
   if (!['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol)) {
     throw new CliError(
-      `invalid URL ${JSON.stringify(raw)}: use http://, https://, ws:// or wss://`,
+      `invalid URL ${JSON.stringify(redactCredentials(raw))}: use http://, https://, ws:// or wss://`,
       'USAGE',
       ExitCode.USAGE,
     );

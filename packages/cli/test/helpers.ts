@@ -162,7 +162,7 @@ export const subscribed = (url: string, n = 1) =>
  */
 export async function runMocha(
   url: string,
-  options: { delayMs?: number; timeoutMs?: number } = {},
+  options: { delayMs?: number; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<Exit> {
   const work = join(MOCHA_COMPAT, 'work', `cli-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
   mkdirSync(work, { recursive: true });
@@ -173,7 +173,7 @@ export async function runMocha(
       ['--reporter', '@testwire/mocha', 'math.test.cjs'],
       {
         cwd: work,
-        env: { TESTWIRE_URL: url, FIXTURE_DELAY_MS: String(options.delayMs ?? 0) },
+        env: { TESTWIRE_URL: url, FIXTURE_DELAY_MS: String(options.delayMs ?? 0), ...options.env },
         timeoutMs: options.timeoutMs ?? 30_000,
       },
     );

@@ -2,7 +2,7 @@
  * Endpoint URLs from what a user passes: a base (`http://127.0.0.1:7357`, `ws://host:port`) or a full
  * endpoint (`ws://host:port/ws`, `http://host:port/events`), with or without a path prefix.
  */
-import type { Filters } from '@testwire/protocol';
+import { type Filters, redactCredentials } from '@testwire/protocol';
 import { TestwireError } from './errors.js';
 
 export type Endpoint = 'ws' | 'events';
@@ -14,14 +14,14 @@ export function endpointUrl(input: string, endpoint: Endpoint): URL {
   } catch {
     throw new TestwireError(
       'INVALID_ARGUMENT',
-      `url: ${JSON.stringify(input)} is not a valid URL; pass a base like "http://127.0.0.1:7357" or "ws://127.0.0.1:7357/ws"`,
+      `url: ${JSON.stringify(redactCredentials(input))} is not a valid URL; pass a base like "http://127.0.0.1:7357" or "ws://127.0.0.1:7357/ws"`,
     );
   }
   const secure = url.protocol === 'https:' || url.protocol === 'wss:';
   if (!['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol)) {
     throw new TestwireError(
       'INVALID_ARGUMENT',
-      `url: unsupported protocol ${url.protocol} in ${input}; use http(s) or ws(s)`,
+      `url: unsupported protocol ${url.protocol} in ${redactCredentials(input)}; use http(s) or ws(s)`,
     );
   }
   url.protocol = endpoint === 'ws' ? (secure ? 'wss:' : 'ws:') : secure ? 'https:' : 'http:';
@@ -56,8 +56,5 @@ export function withSubscription(
 
 /** A URL safe to show in messages: credentials masked. */
 export function redact(url: URL | string): string {
-  const copy = new URL(String(url));
-  for (const key of ['apiKey', 'token']) if (copy.searchParams.has(key)) copy.searchParams.set(key, '***');
-  if (copy.password) copy.password = '***';
-  return copy.toString();
+  return redactCredentials(String(url));
 }

@@ -3,6 +3,7 @@ export * from './event-counts.js';
 export * from './events.js';
 export * from './failure-summary.js';
 export * from './messages.js';
+export * from './redact.js';
 export * from './run-state.js';
 export * from './schema.js';
 export type {

@@ -245,7 +245,11 @@ export type ErrorCode =
  */
 export type HttpErrorCode =
   | 'UNAUTHORIZED' // 401: missing or wrong apiKey / token / Bearer / publisher secret
+  | 'FORBIDDEN_HOST' // 403: Host not a loopback name, an IP address or allowed (DNS rebinding)
   | 'FORBIDDEN_ORIGIN' // 403: browser Origin not allowed
+  | 'FORBIDDEN' // 403: a read credential on /ws?role=publisher
+  | 'RATE_LIMITED' // 429: too many requests from this address
+  | 'LOCKED_OUT' // 429: too many wrong credentials from this address
   | 'INVALID_SUBSCRIPTION' // 400: bad events/patterns/filters in the query
   | 'INVALID_LAST_EVENT_ID' // 400: Last-Event-ID is not `<epoch>:<seq>`
   | 'INVALID_MESSAGE' // 400: bad `since` on /ws

@@ -4,7 +4,7 @@
  * flushTimeoutMs. Neither may happen silently: one line on stderr (from the runner's thread, so that it is
  * written before the process exits) and a `system.error` that goes out with whatever can still be sent.
  */
-import type { EventCounts, SystemErrorData } from '@testwire/protocol';
+import { type EventCounts, redactCredentials, type SystemErrorData } from '@testwire/protocol';
 import type { DeliveryReport } from './delivery.js';
 
 /** What one run lost, as known when its final flush returned. Plain data: it crosses threads. */
@@ -34,7 +34,7 @@ export function runLoss(
   if (sum(dropped) === 0 && unconfirmed !== undefined && sum(unconfirmed) === 0) return undefined;
   return {
     runId,
-    ...(url ? { url } : {}),
+    ...(url ? { url: redactCredentials(url) } : {}),
     boundMs,
     dropped,
     unconfirmed,
@@ -85,7 +85,7 @@ export function silentThreadLine(
 ): string {
   return (
     `testwire: run ${runId}: the reporter's thread did not confirm delivery within ${waitedMs} ms; ` +
-    `up to ${results} test.result event(s) and the test.completed may be missing from ${url ?? 'the endpoint'} ` +
+    `up to ${results} test.result event(s) and the test.completed may be missing from ${url ? redactCredentials(url) : 'the endpoint'} ` +
     `if the process exits before they are sent; ${FLUSH_HINT}\n`
   );
 }

@@ -19,6 +19,16 @@ import type { Hub } from '../hub.js';
 import type { ResolvedOptions } from '../options.js';
 import { VERSION } from '../version.js';
 import { readPublisherFrame } from './batch.js';
+import {
+  NONCE,
+  NONCE_HEADER,
+  newNonce,
+  OWNER_NONCE_HEADER,
+  OWNER_PROOF_HEADER,
+  PROOF_TIMEOUT_MS,
+  proof,
+  proofMatches,
+} from './handshake.js';
 import { newSecret, PUBLISHER_HEADER, removeSecret, writeSecret } from './secret.js';
 
 /** Publisher batches may be far larger than a subscriber's frames. */
@@ -61,6 +71,8 @@ export class PublisherIngress {
   private readonly records = new Map<string, PublisherRecord>();
   private port?: number;
   private closing = false;
+  /** Upgrades answering a joiner's challenge: the owner's half of the handshake goes in their 101 headers. */
+  private readonly challenges = new WeakMap<IncomingMessage, { joiner: string; owner: string }>();
 
   constructor(
     private readonly target: IngressTarget,
@@ -68,12 +80,25 @@ export class PublisherIngress {
     private readonly auth: Authenticator,
   ) {
     this.wss = createWebSocketServer(PUBLISHER_MAX_PAYLOAD);
+    this.wss.on('headers', (headers: string[], req: IncomingMessage) => {
+      const challenge = this.challenges.get(req);
+      if (!challenge) return;
+      headers.push(
+        `${OWNER_NONCE_HEADER}: ${challenge.owner}`,
+        `${OWNER_PROOF_HEADER}: ${proof(this.secret, 'owner', challenge.joiner, challenge.owner)}`,
+      );
+    });
   }
 
   /** Writes this owner's secret for `port`, where processes of the same OS user read it to join. */
   advertise(port: number): void {
     this.port = port;
     const written = writeSecret(port, this.secret);
+    if (written.skipped.length > 0) {
+      this.options.logger.warn(
+        `testwire: skipped secret directories that are not this user's own (planted by another user?): ${written.skipped.join('; ')}${written.path ? `; using ${written.path}` : ''}`,
+      );
+    }
     if (written.error) {
       this.options.logger.warn(
         `testwire: could not write the publisher secret (${written.error}); other test processes will not be able to join this broadcaster`,
@@ -81,7 +106,10 @@ export class PublisherIngress {
     }
   }
 
-  /** `/ws?role=publisher`: the secret (or credentials) first, never from a browser. */
+  /**
+   * `/ws?role=publisher`, never from a browser: a joiner's challenge (handshake.ts), the secret itself (a
+   * client that holds it), or a credential that may publish (a publish key, a JWT with the publish scope).
+   */
   async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, query: URLSearchParams): Promise<void> {
     if (req.headers.origin !== undefined) {
       rejectUpgrade(socket, 403, {
@@ -90,21 +118,44 @@ export class PublisherIngress {
       });
       return;
     }
+    const nonce = req.headers[NONCE_HEADER];
+    const challenged = typeof nonce === 'string' && NONCE.test(nonce);
+    if (challenged) this.challenges.set(req, { joiner: nonce, owner: newNonce() });
     const presented = req.headers[PUBLISHER_HEADER];
-    let ok = typeof presented === 'string' && safeEqual(presented, this.secret);
-    if (!ok && this.auth.enabled) ok = (await this.auth.check(req, query)).ok;
+    let ok = challenged || (typeof presented === 'string' && safeEqual(presented, this.secret));
+    if (typeof presented === 'string' && !ok) this.auth.failed(req);
+    if (!ok && this.auth.enabled) {
+      const result = await this.auth.check(req, query);
+      if (result.ok && !result.publish) {
+        rejectUpgrade(socket, 403, {
+          error: 'FORBIDDEN',
+          message:
+            'This credential may read but not publish: publishing needs the publisher secret, a publishKey, or a JWT whose scope holds "testwire:publish"',
+        });
+        return;
+      }
+      if (!result.ok && result.status === 429) {
+        rejectUpgrade(socket, 429, { error: result.code, message: result.message });
+        return;
+      }
+      ok = result.ok;
+    }
     if (!ok) {
       rejectUpgrade(socket, 401, {
         error: 'UNAUTHORIZED',
-        message: `Publisher connections need the ${PUBLISHER_HEADER} secret of this broadcaster (same OS user) or valid credentials`,
+        message:
+          'Publisher connections need the secret of this broadcaster (same OS user) or a credential that may publish (publishKey, or a JWT whose scope holds "testwire:publish")',
       });
       return;
     }
     if (socket.destroyed || this.closing) return;
     const publisherId = query.get('publisherId');
-    this.wss.handleUpgrade(req, socket, head, (ws) =>
-      this.accept(ws, publisherId !== null && PUBLISHER_ID.test(publisherId) ? publisherId : undefined),
-    );
+    const id = publisherId !== null && PUBLISHER_ID.test(publisherId) ? publisherId : undefined;
+    const challenge = this.challenges.get(req);
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const expected = challenge && proof(this.secret, 'publisher', challenge.joiner, challenge.owner);
+      this.accept(ws, id, expected ? { expected, req } : undefined);
+    });
   }
 
   /** The record of a publisher id, most recently used last (the Map's order is the LRU order). */
@@ -123,8 +174,27 @@ export class PublisherIngress {
   /**
    * `publisherId` (stable for the publisher's lifetime) lets us drop a batch we already stored: without it a
    * batch whose ack was lost with the connection would be ingested twice.
+   *
+   * `proof`: a challenged joiner's first message must be its proof (handshake.ts); nothing it sends is
+   * taken before that, a wrong or late one closes the socket (1008). connection.established goes out at
+   * once (what /status tells too), so the joiner waits no longer than an unchallenged one.
    */
-  private accept(ws: WebSocket, publisherId: string | undefined): void {
+  private accept(
+    ws: WebSocket,
+    publisherId: string | undefined,
+    proof?: { expected: string; req: IncomingMessage },
+  ): void {
+    let state: 'proof' | 'open' | 'refused' = proof ? 'proof' : 'open';
+    const refuse = (reason: string): void => {
+      state = 'refused';
+      if (proof) this.auth.failed(proof.req);
+      ws.close(CloseCodes.POLICY_VIOLATION, reason);
+    };
+    const timer = proof
+      ? setTimeout(() => state === 'proof' && refuse('No publisher proof'), PROOF_TIMEOUT_MS)
+      : undefined;
+    timer?.unref();
+    ws.once('close', () => clearTimeout(timer));
     const peer: PublisherPeer = { ws, alive: true };
     this.peers.add(peer);
     const sendText = (text: string): void => {
@@ -158,6 +228,18 @@ export class PublisherIngress {
     ws.on('error', () => {});
     ws.on('close', () => this.peers.delete(peer));
     ws.on('message', (data, isBinary) => {
+      if (state === 'refused') return;
+      if (state === 'proof') {
+        clearTimeout(timer);
+        let received: unknown;
+        try {
+          const message = JSON.parse(String(data));
+          if (message?.type === 'auth') received = message.proof;
+        } catch {}
+        if (proofMatches(received, (proof as { expected: string }).expected)) state = 'open';
+        else refuse('Wrong publisher proof');
+        return;
+      }
       if (isBinary) {
         ws.close(CloseCodes.UNSUPPORTED_DATA, 'Binary frames are not supported');
         return;

@@ -25,9 +25,9 @@ import {
 } from '@testwire/protocol';
 import WebSocket from 'ws';
 import { type SerializedEvent, serialize } from '../admit.js';
-import { isLoopbackHost } from '../auth.js';
 import { FLUSH_BUDGET_MS } from '../budget.js';
 import { Drops } from '../drops.js';
+import { isLoopbackHost } from '../host-origin.js';
 import { closed, endpointUrls } from '../http-util.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Owner } from '../owner.js';
@@ -36,7 +36,15 @@ import { settledBy, sleep } from '../timers.js';
 import type { Broadcaster, FlushResult } from '../types.js';
 import { publishFrame } from './batch.js';
 import { claimPort, ownEphemeral } from './claim.js';
-import { PUBLISHER_HEADER, readSecret } from './secret.js';
+import {
+  NONCE_HEADER,
+  newNonce,
+  OWNER_NONCE_HEADER,
+  OWNER_PROOF_HEADER,
+  proof,
+  proofMatches,
+} from './handshake.js';
+import { readSecret } from './secret.js';
 
 const BATCH_EVENTS = 1000;
 const BATCH_BYTES = 512 * 1024;
@@ -68,6 +76,11 @@ export interface JoinTarget {
   wsUrl: string;
   /** True when the owner is on this machine, so we may bind its port after it goes away. */
   canTakeOver: boolean;
+  /**
+   * True for a `url` the user gave: without the publisher secret we may send it our publish key. False for
+   * an owner found on the port: only the secret handshake, nothing else is ever sent to it.
+   */
+  explicit: boolean;
 }
 
 /** Target of a `url` option: `http://h:p`, `ws://h:p/ws`, … */
@@ -82,11 +95,12 @@ export function targetFromUrl(url: string): JoinTarget {
     url: `${secure ? 'https' : 'http'}://${parsed.host}`,
     wsUrl: `${secure ? 'wss' : 'ws'}://${parsed.host}/ws`,
     canTakeOver: !secure && isLoopbackHost(host),
+    explicit: true,
   };
 }
 
 export function targetFor(host: string, port: number): JoinTarget {
-  return { host, port, ...endpointUrls(host, port), canTakeOver: true };
+  return { host, port, ...endpointUrls(host, port), canTakeOver: true, explicit: false };
 }
 
 const zeroMask = (mask: Buffer): void => {
@@ -115,6 +129,10 @@ export class JoinedBroadcaster implements Broadcaster {
   private pumpImmediate = false;
   private recovering = false;
   private readonly shutdown = new Shutdown();
+  /** Why the last connect() failed, when the owner refused us or did not prove itself (for warnings). */
+  lastRefusal?: string;
+  /** The last connect() met a server on the port that could not prove it holds our secret. */
+  private ownerUnproven = false;
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -203,12 +221,25 @@ export class JoinedBroadcaster implements Broadcaster {
     this.pump();
   };
 
-  /** Connects to the owner once. Resolves true when the owner accepted us (connection.established). */
+  /**
+   * Connects to the owner once. Resolves true when the owner accepted us (connection.established).
+   *
+   * With the publisher secret readable, the owner must prove it holds it before we send anything
+   * (handshake.ts). Without it, only a `url` the user gave gets our publish key; an owner merely found on
+   * the port gets nothing (false, `lastRefusal` says why).
+   */
   connect(timeoutMs = CONNECT_TIMEOUT_MS): Promise<boolean> {
     const headers: Record<string, string> = {};
-    const secret = this.target.canTakeOver ? readSecret(this.target.port) : undefined;
-    if (secret) headers[PUBLISHER_HEADER] = secret;
-    if (this.options.apiKeys[0]) headers.authorization = `Bearer ${this.options.apiKeys[0]}`;
+    this.lastRefusal = undefined;
+    this.ownerUnproven = false;
+    const read = this.target.canTakeOver ? readSecret(this.target.port) : undefined;
+    const secret = read?.secret;
+    const nonce = secret ? newNonce() : undefined;
+    if (nonce) headers[NONCE_HEADER] = nonce;
+    else if (!this.target.explicit) {
+      this.lastRefusal = read?.why ?? 'no publisher secret';
+      return Promise.resolve(false);
+    } else if (this.options.publishKeys[0]) headers.authorization = `Bearer ${this.options.publishKeys[0]}`;
     return new Promise((resolvePromise) => {
       // The first outcome counts: the promise ignores later ones.
       const settle = (ok: boolean): void => {
@@ -231,6 +262,7 @@ export class JoinedBroadcaster implements Broadcaster {
         resolvePromise(false);
         return;
       }
+      let ownerNonce: string | undefined;
       // Ref'd while connecting (the caller awaits it), bounded.
       const timer = setTimeout(() => {
         ws.terminate();
@@ -238,6 +270,41 @@ export class JoinedBroadcaster implements Broadcaster {
       }, timeoutMs + 500);
       ws.on('upgrade', (res) => {
         if (!this.options.keepAlive) res.socket?.unref();
+        if (!secret || !nonce) return;
+        const theirs = res.headers[OWNER_NONCE_HEADER];
+        if (
+          typeof theirs !== 'string' ||
+          !proofMatches(res.headers[OWNER_PROOF_HEADER], proof(secret, 'owner', nonce, theirs))
+        ) {
+          // Not the owner that wrote our secret (another user's server on the port?): nothing was sent.
+          this.ownerUnproven = true;
+          this.lastRefusal =
+            "the server on the port did not prove it holds this OS user's publisher secret (not a testwire owner of this user)";
+          ws.terminate();
+          settle(false);
+          return;
+        }
+        ownerNonce = theirs;
+      });
+      ws.on('open', () => {
+        if (secret && nonce && ownerNonce)
+          ws.send(JSON.stringify({ type: 'auth', proof: proof(secret, 'publisher', nonce, ownerNonce) }));
+      });
+      ws.on('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => {
+          if (body.length < 4096) body += chunk;
+        });
+        res.on('end', () => {
+          let message: string | undefined;
+          try {
+            message = JSON.parse(body)?.message;
+          } catch {}
+          this.lastRefusal = `the owner refused this publisher: HTTP ${res.statusCode}${typeof message === 'string' ? ` (${message})` : ''}`;
+          ws.terminate();
+          settle(false);
+        });
+        res.on('error', () => settle(false));
       });
       ws.on('error', () => {});
       ws.on('close', () => {
@@ -421,7 +488,11 @@ export class JoinedBroadcaster implements Broadcaster {
         if (claim.kind === 'owner') {
           this.becomeOwner(claim.owner);
         } else if (claim.kind === 'testwire') {
-          await this.connect();
+          // Something that is not our owner answers there (another user's server): stop sending it anything.
+          if (!(await this.connect()) && attempt >= 4 && this.ownerUnproven && !this.owner && !this.ws)
+            this.becomeOwner(
+              await ownEphemeral(options, this.lastRefusal ?? 'not our owner', { seedRuns: this.openRuns() }),
+            );
         } else if (attempt >= 4) {
           this.becomeOwner(await ownEphemeral(options, claim.reason, { seedRuns: this.openRuns() }));
         }

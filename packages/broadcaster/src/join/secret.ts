@@ -1,16 +1,39 @@
 /**
  * The publisher secret: proof that a joining process runs as the same OS user as the owner.
  *
- * The owner writes a random secret to `<tmpdir>/testwire-<user>-<port>.secret` (mode 0600, written to a
- * fresh file then renamed, so a file planted by another user is replaced, not reused). A publisher reads
- * it only when the file belongs to it and nobody else can read it, and sends it in `x-testwire-publisher`.
+ * It lives in a per-user directory only that user can enter: `<tmpdir>/testwire-<uid>/<port>.secret`
+ * (directory 0700, file 0600, written to a fresh file then renamed over the old one, so a stale file of a
+ * killed owner is replaced). A directory that is not ours (another user made it first), is a symbolic link, or
+ * is open to others is skipped, said in a warning, and the next candidate is used
+ * (`testwire-<uid>-1`, … `-7`): planting a path cannot silently stop joining. A reader opens the file without
+ * following links and takes it only when it is ours and private.
+ *
+ * The secret is removed when the owner closes, at process exit, and on SIGINT/SIGTERM (the signal is then
+ * re-raised when nobody else listens, so the process still ends as it would have). SIGKILL leaves it behind;
+ * the next owner of the port replaces it, and a joiner never sends it anyway (handshake.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 
 export const PUBLISHER_HEADER = 'x-testwire-publisher';
+
+/** How many directories are tried before joining gives up (each one named in the warning). */
+const CANDIDATES = 8;
 
 function userTag(): string {
   const uid = process.getuid?.();
@@ -22,44 +45,144 @@ function userTag(): string {
   }
 }
 
-export function secretPath(port: number, dir = tmpdir()): string {
-  return join(dir, `testwire-${userTag()}-${port}.secret`);
+/** The per-user directories, in the order owner and joiner both try them. */
+export function candidateDirs(base = tmpdir()): string[] {
+  const tag = userTag();
+  return Array.from({ length: CANDIDATES }, (_, i) =>
+    join(base, i === 0 ? `testwire-${tag}` : `testwire-${tag}-${i}`),
+  );
+}
+
+/** Ours (a real directory of this user, closed to others), missing, or not usable (why). */
+function inspectDir(path: string, fix: boolean): { state: 'ours' | 'missing' | 'foreign'; why?: string } {
+  let stat: ReturnType<typeof lstatSync>;
+  try {
+    stat = lstatSync(path);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT'
+      ? { state: 'missing' }
+      : { state: 'foreign', why: (error as Error).message };
+  }
+  if (stat.isSymbolicLink()) return { state: 'foreign', why: 'is a symbolic link' };
+  if (!stat.isDirectory()) return { state: 'foreign', why: 'is not a directory' };
+  const uid = process.getuid?.();
+  if (uid !== undefined && stat.uid !== uid)
+    return { state: 'foreign', why: `belongs to uid ${stat.uid}, not ${uid}` };
+  if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
+    if (!fix) return { state: 'foreign', why: 'is open to other users' };
+    try {
+      chmodSync(path, 0o700);
+    } catch (error) {
+      return { state: 'foreign', why: `is open to other users (${(error as Error).message})` };
+    }
+  }
+  return { state: 'ours' };
+}
+
+/** Where a directory was skipped, and why (for warnings). */
+export type Skipped = string[];
+
+/**
+ * The owner's directory: the first candidate that is ours, creating it (0700) when missing. Candidates that
+ * are not usable are skipped and listed.
+ */
+export function ownSecretDir(base?: string): { dir?: string; skipped: Skipped } {
+  const skipped: Skipped = [];
+  for (const dir of candidateDirs(base)) {
+    let found = inspectDir(dir, true);
+    if (found.state === 'missing') {
+      try {
+        mkdirSync(dir, { mode: 0o700 });
+      } catch {}
+      // Made by us, or by someone else in between: look again.
+      found = inspectDir(dir, true);
+    }
+    if (found.state === 'ours') return { dir, skipped };
+    skipped.push(`${dir} ${found.why ?? 'could not be created'}`);
+  }
+  return { skipped };
+}
+
+/** The joiner's directory: the first candidate that is ours; a missing one ends the search (no owner made it). */
+export function findSecretDir(base?: string): { dir?: string; skipped: Skipped } {
+  const skipped: Skipped = [];
+  for (const dir of candidateDirs(base)) {
+    const found = inspectDir(dir, false);
+    if (found.state === 'ours') return { dir, skipped };
+    if (found.state === 'missing') return { skipped };
+    skipped.push(`${dir} ${found.why}`);
+  }
+  return { skipped };
+}
+
+const fileName = (port: number): string => `${port}.secret`;
+
+/** The secret file of `port` (in the directory a joiner would use). */
+export function secretPath(port: number): string {
+  return join(findSecretDir().dir ?? (candidateDirs()[0] as string), fileName(port));
 }
 
 export function newSecret(): string {
   return randomBytes(32).toString('base64url');
 }
 
-/** Writes the secret for `port`. Returns the path, or undefined (with why) when it could not be written. */
-export function writeSecret(port: number, secret: string): { path?: string; error?: string } {
-  const path = secretPath(port);
+/**
+ * Writes the secret for `port`. Returns the path, or why it could not be written; `skipped` names the
+ * directories that were not usable (the caller warns: someone may have planted them).
+ */
+export function writeSecret(
+  port: number,
+  secret: string,
+): { path?: string; error?: string; skipped: Skipped } {
+  const { dir, skipped } = ownSecretDir();
+  if (!dir) return { error: `no usable directory: ${skipped.join('; ')}`, skipped };
+  const path = join(dir, fileName(port));
   const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
   try {
     writeFileSync(temp, secret, { mode: 0o600, flag: 'wx' });
     renameSync(temp, path);
-    return { path };
+    remember(path, secret);
+    return { path, skipped };
   } catch (error) {
     try {
       unlinkSync(temp);
     } catch {}
-    return { error: (error as Error).message };
+    return { error: (error as Error).message, skipped };
   }
 }
 
-/** Reads the secret for `port` if the file is ours and private; undefined otherwise. */
-export function readSecret(port: number): string | undefined {
-  const path = secretPath(port);
+/** The secret for `port` if its file is ours, private and not a link; otherwise why not. */
+export function readSecret(port: number): { secret?: string; why: string } {
+  const { dir, skipped } = findSecretDir();
+  if (!dir) {
+    return {
+      why: skipped.length
+        ? `no usable secret directory (${skipped.join('; ')})`
+        : 'no publisher secret for this port (no testwire owner of this OS user wrote one)',
+    };
+  }
+  const path = join(dir, fileName(port));
   let fd: number | undefined;
   try {
-    fd = openSync(path, 'r');
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
     const stat = fstatSync(fd);
     const uid = process.getuid?.();
-    if (uid !== undefined && stat.uid !== uid) return undefined;
-    if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) return undefined;
+    if (!stat.isFile()) return { why: `${path} is not a file` };
+    if (uid !== undefined && stat.uid !== uid) return { why: `${path} belongs to uid ${stat.uid}` };
+    if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0)
+      return { why: `${path} is readable by other users` };
     const text = readFileSync(fd, 'utf8').trim();
-    return text || undefined;
-  } catch {
-    return undefined;
+    return text ? { secret: text, why: '' } : { why: `${path} is empty` };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return {
+      why:
+        code === 'ENOENT'
+          ? 'no publisher secret for this port (no testwire owner of this OS user wrote one)'
+          : code === 'ELOOP'
+            ? `${path} is a symbolic link`
+            : `${path}: ${(error as Error).message}`,
+    };
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
@@ -67,8 +190,50 @@ export function readSecret(port: number): string | undefined {
 
 /** Removes the file if it still holds our secret (a newer owner may have replaced it). */
 export function removeSecret(port: number, secret: string): void {
-  const path = secretPath(port);
+  for (const [path, value] of written)
+    if (value === secret && basename(path) === fileName(port)) removeFile(path, value);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Removal at exit and on SIGINT/SIGTERM
+
+/** Secret files this process wrote and has not removed yet: path -> secret. */
+const written = new Map<string, string>();
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+function removeFile(path: string, secret: string): void {
+  written.delete(path);
   try {
     if (readFileSync(path, 'utf8').trim() === secret) unlinkSync(path);
   } catch {}
+  if (written.size === 0) uninstall();
+}
+
+function removeAll(): void {
+  for (const [path, secret] of [...written]) removeFile(path, secret);
+}
+
+/** Removes our files, then lets the signal do what it would have done without us. */
+function onSignal(signal: NodeJS.Signals): void {
+  removeAll();
+  uninstall();
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+}
+
+let installed = false;
+
+function remember(path: string, secret: string): void {
+  written.set(path, secret);
+  if (installed) return;
+  installed = true;
+  process.on('exit', removeAll);
+  // Signals reach the main thread only; an owner in a worker thread removes its file at close or exit.
+  if (isMainThread) for (const signal of SIGNALS) process.on(signal, onSignal);
+}
+
+function uninstall(): void {
+  if (!installed) return;
+  installed = false;
+  process.off('exit', removeAll);
+  for (const signal of SIGNALS) process.off(signal, onSignal);
 }

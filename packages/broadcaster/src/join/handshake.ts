@@ -1,0 +1,43 @@
+/**
+ * The join handshake: each side proves it holds the publisher secret before the joiner sends anything of
+ * value (the secret itself never crosses the wire). A process that took the port over and answers /status
+ * like testwire, but cannot read the owner's 0600 file, fails the owner's half and gets nothing.
+ *
+ *   joiner ── upgrade /ws?role=publisher, x-testwire-nonce: C ──────────────────────────> owner
+ *   joiner <── 101, x-testwire-owner-nonce: O, x-testwire-owner-proof: HMAC(secret, owner C O) ── owner
+ *   joiner checks the owner's proof (wrong: terminate, nothing sent)
+ *   joiner ── {"type":"auth","proof": HMAC(secret, publisher C O)}, then its batches ───> owner
+ *   owner takes nothing before a right proof (wrong or late: close 1008, nothing stored). Its
+ *   connection.established goes out with the 101 as for any publisher: epoch and seq, as /status tells.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { safeEqual } from '../auth.js';
+
+export const NONCE_HEADER = 'x-testwire-nonce';
+export const OWNER_NONCE_HEADER = 'x-testwire-owner-nonce';
+export const OWNER_PROOF_HEADER = 'x-testwire-owner-proof';
+/** A nonce as sent: 16 random bytes, base64url. */
+export const NONCE = /^[A-Za-z0-9_-]{16,64}$/;
+/** How long the owner waits for the joiner's proof. */
+export const PROOF_TIMEOUT_MS = 10_000;
+
+export function newNonce(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/** The proof of `role` for a handshake's two nonces (the role in the text: one side's proof never serves the other). */
+export function proof(
+  secret: string,
+  role: 'owner' | 'publisher',
+  joinerNonce: string,
+  ownerNonce: string,
+): string {
+  return createHmac('sha256', secret)
+    .update(`testwire ${role}\n${joinerNonce}\n${ownerNonce}`)
+    .digest('base64url');
+}
+
+/** Constant-time check of a proof received (anything but a string is wrong). */
+export function proofMatches(received: unknown, expected: string): boolean {
+  return typeof received === 'string' && safeEqual(received, expected);
+}

@@ -1,0 +1,85 @@
+/**
+ * Per client address bounds of the HTTP server: open connections, requests per second, and a lockout after
+ * repeated wrong credentials. No timers: each bound reads the clock when asked, so nothing keeps the process
+ * alive. Tables are bounded (oldest entries forgotten first).
+ *
+ *   'connection' ─ over connectionsPerAddress ─> socket destroyed at once
+ *   request / upgrade ─ bucket empty ─> 429 RATE_LIMITED (Retry-After)
+ *   credentials ─ locked out ─> 429 LOCKED_OUT, right credentials or not; wrong ones count toward it
+ */
+import type { Socket } from 'node:net';
+import type { ResolvedOptions } from './options.js';
+import { TokenBucket } from './rate-limit.js';
+
+/** Addresses tracked per table; beyond, the least recently seen are forgotten. */
+const MAX_ADDRESSES = 10_000;
+/** Window in which wrong credentials are counted toward a lockout. */
+const FAILURE_WINDOW_MS = 60_000;
+
+/** Puts `key` last in the map's order (most recent) and bounds the map's size. */
+function touch<V>(map: Map<string, V>, key: string, value: V): V {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > MAX_ADDRESSES) map.delete(map.keys().next().value as string);
+  return value;
+}
+
+export type LimitsOptions = Pick<
+  ResolvedOptions,
+  'connectionsPerAddress' | 'requestsPerSecond' | 'requestBurst' | 'badCredentials' | 'lockoutMs'
+>;
+
+export class AddressLimits {
+  private readonly open = new Map<string, number>();
+  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly failures = new Map<string, { times: number[]; lockedUntil: number }>();
+
+  constructor(
+    private readonly options: LimitsOptions,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Counts a new socket; destroys it when its address already has connectionsPerAddress open. */
+  admitSocket(socket: Socket): void {
+    const address = socket.remoteAddress ?? '';
+    const count = this.open.get(address) ?? 0;
+    if (count >= this.options.connectionsPerAddress) {
+      socket.destroy();
+      return;
+    }
+    this.open.set(address, count + 1);
+    socket.once('close', () => {
+      const left = (this.open.get(address) ?? 1) - 1;
+      if (left <= 0) this.open.delete(address);
+      else this.open.set(address, left);
+    });
+  }
+
+  /** Takes a request token for `address`; false when it must be refused (429). */
+  takeRequest(address: string): boolean {
+    const bucket =
+      this.buckets.get(address) ??
+      new TokenBucket(this.options.requestsPerSecond, this.options.requestBurst, this.now);
+    touch(this.buckets, address, bucket);
+    return bucket.take();
+  }
+
+  /** Milliseconds `address` stays locked out (0: not locked). */
+  lockedFor(address: string): number {
+    const entry = this.failures.get(address);
+    return entry ? Math.max(0, entry.lockedUntil - this.now()) : 0;
+  }
+
+  /** Counts wrong credentials from `address`; the badCredentials-th within a minute locks it out. */
+  failed(address: string): void {
+    const now = this.now();
+    const entry = touch(this.failures, address, this.failures.get(address) ?? { times: [], lockedUntil: 0 });
+    entry.times.push(now);
+    while (entry.times.length > 0 && (entry.times[0] as number) <= now - FAILURE_WINDOW_MS)
+      entry.times.shift();
+    if (entry.times.length >= this.options.badCredentials) {
+      entry.lockedUntil = now + this.options.lockoutMs;
+      entry.times = [];
+    }
+  }
+}
