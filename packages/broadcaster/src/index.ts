@@ -10,3 +10,4 @@ export { type BroadcasterOptions, type Logger, OptionsError, resolveOptions } fr
 export { formatSseComment, formatSseEvent, parseLastEventId, type SseMessage } from './sse.js';
 export type { Broadcaster, FlushResult, GetBroadcaster } from './types.js';
 export { VERSION } from './version.js';
+export { type AppendResult, type Mirror, type MirrorOptions, startMirror } from './mirror.js';

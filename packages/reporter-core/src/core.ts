@@ -22,6 +22,7 @@ import {
 } from '@testwire/protocol';
 import type { PerformanceSample, RunStartInfo, TestRef } from './api.js';
 import { loadBroadcaster } from './broadcaster-loader.js';
+import { redisTarget } from './redis-loader.js';
 import type { CallOf, CoreCall } from './calls.js';
 import { checkThresholds, cleanCoverageReport, coverageCompleted } from './coverage.js';
 import { type BroadcasterLike, type ConnectOptions, Delivery } from './delivery.js';
@@ -195,7 +196,8 @@ export class Core {
     };
     if (this.options.frameworkVersion) runInfo.frameworkVersion = this.options.frameworkVersion;
     if (this.project) runInfo.project = this.project;
-    if (info.shard) runInfo.shard = info.shard;
+    const shard = info.shard ?? this.options.shard;
+    if (shard) runInfo.shard = shard;
     if (info.watch !== undefined) runInfo.watch = info.watch;
     const ci = detectCi();
     if (ci) runInfo.ci = ci;
@@ -564,6 +566,15 @@ export class Core {
     if (host !== undefined) connectOptions.host = host;
     if (url !== undefined) connectOptions.url = url;
     if (apiKey !== undefined) connectOptions.apiKey = apiKey;
+    // A shard of a CI run on many machines: its events go to the group's Redis stream instead.
+    const shard = this.options.redisUrl ? redisTarget(this.options) : undefined;
+    if (shard) {
+      this.delivery.connect(async () => {
+        this.hooks.onBroadcaster?.(shard);
+        return shard;
+      });
+      return;
+    }
     // async: a module that cannot be loaded becomes a rejection (events dropped, run unaffected).
     this.delivery.connect(async () => {
       const broadcaster = await loadBroadcaster().getBroadcaster(connectOptions);
