@@ -254,6 +254,7 @@ export class GroupView {
             ...(first.project ? { project: first.project } : {}),
             startedAt,
             ...(first.info?.ci ? { ci: first.info.ci } : {}),
+            group,
           },
           group,
         }),
@@ -281,9 +282,9 @@ export class GroupView {
       group: { ...group, reporting: shards.filter((s) => s.state === 'reporting').length },
       shards,
     };
-    const key = progressKey(progressData);
-    if (key !== this.lastProgress && !this.completed)
-      writes.push({ kind: 'progress', event: event('test.progress', progressData) });
+    const progress = event('test.progress', progressData);
+    if (progressKey(progress.data as Record<string, unknown>) !== this.lastProgress && !this.completed)
+      writes.push({ kind: 'progress', event: progress });
     if (!this.completed && this.allFinished()) {
       const summaries = [...this.shards.values()].map((s) => ({
         ...(s.info?.shard ? { shard: s.info.shard.current, total: s.info.shard.total } : {}),

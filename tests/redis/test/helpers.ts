@@ -4,9 +4,7 @@
  * and a WebSocket subscriber that resumes after a disconnect exactly as a client should.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
@@ -16,35 +14,9 @@ export const PACKAGE_DIR = resolve(here, '..');
 export const REPO_ROOT = resolve(PACKAGE_DIR, '../..');
 export const CLI = join(REPO_ROOT, 'packages/cli/dist/cli.js');
 const VITEST = join(PACKAGE_DIR, 'node_modules/.bin/vitest');
-export const REDIS_SERVER = process.env.REDIS_SERVER ?? '/usr/bin/redis-server';
 
-/** Waits until `check` returns a truthy value (polling), or fails naming `what` after `timeoutMs`. */
-export async function until<T>(what: string, check: () => T | Promise<T>, timeoutMs = 45_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value as NonNullable<T>;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${last})` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** A TCP port nothing listens on (bound then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+export { freePort, RedisServer, until } from '../../../packages/redis/test/redis-server.js';
+import { until } from '../../../packages/redis/test/redis-server.js';
 
 /** A child in its own process group, its output collected. */
 export class Proc {
@@ -88,58 +60,6 @@ function cleanEnv(): NodeJS.ProcessEnv {
       delete env[key];
   env.TESTWIRE_PORT = '0';
   return env;
-}
-
-/** A redis-server of this test: its own port and data directory (AOF on, so stop + start keeps the data). */
-export class RedisServer {
-  proc?: Proc;
-  readonly dir = mkdtempSync(join(tmpdir(), 'testwire-redis-'));
-  constructor(
-    readonly port: number,
-    readonly password: string,
-  ) {}
-
-  get url(): string {
-    return `redis://:${this.password}@127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    this.proc = start(REDIS_SERVER, [
-      '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '',
-      '--appendonly', 'yes', '--appendfsync', 'always', '--requirepass', this.password, '--logfile', '',
-    ]);
-    await until(`redis-server on ${this.port}`, () => this.ping());
-  }
-
-  /** SHUTDOWN through SIGTERM (the AOF is complete), waiting for the exit. */
-  async stop(): Promise<void> {
-    const proc = this.proc;
-    if (!proc) return;
-    this.proc = undefined;
-    proc.kill('SIGTERM');
-    await proc.exited;
-  }
-
-  /** True when the server answers AUTH + PING. */
-  ping(): Promise<boolean> {
-    return new Promise((resolvePing) => {
-      const socket = createConnection({ port: this.port, host: '127.0.0.1' });
-      let text = '';
-      socket.on('connect', () => socket.write(`AUTH ${this.password}\r\nPING\r\n`));
-      socket.on('data', (c) => {
-        text += c;
-        if (text.includes('+PONG')) {
-          socket.destroy();
-          resolvePing(true);
-        }
-      });
-      socket.on('error', () => resolvePing(false));
-      socket.setTimeout(2000, () => {
-        socket.destroy();
-        resolvePing(false);
-      });
-    });
-  }
 }
 
 /** `testwire serve --redis …` until it prints its URL. */
