@@ -44,6 +44,8 @@ export interface GroupServer {
   readonly group: string;
   /** The last seq served. */
   readonly seq: number;
+  /** Resolves when the group's test.completed is in the stream: whether every shard passed. */
+  readonly done: Promise<{ success: boolean }>;
   /** Stops reading and closes the endpoint (bounded). */
   close(): Promise<void>;
 }
@@ -98,7 +100,9 @@ export async function serveGroup(options: ServeGroupOptions): Promise<GroupServe
       status: () => ({ source: { kind: 'redis', group: options.group }, group: view.status(Date.now() + offset) }),
     });
     const served = mirror;
-    const loop = new ReadLoop(reader, writer, keys, served, view, options.readCount ?? 1000, logger);
+    let finish: (result: { success: boolean }) => void = () => {};
+    const done = new Promise<{ success: boolean }>((resolve) => (finish = resolve));
+    const loop = new ReadLoop(reader, writer, keys, served, view, options.readCount ?? 1000, logger, finish);
     void loop.run();
     return {
       get url() {
@@ -109,6 +113,7 @@ export async function serveGroup(options: ServeGroupOptions): Promise<GroupServe
       },
       epoch,
       group: options.group,
+      done,
       get seq() {
         return served.seq;
       },
@@ -146,6 +151,7 @@ class ReadLoop {
     private readonly view: GroupView,
     private readonly count: number,
     private readonly logger: { warn(message: string): void },
+    private readonly finish: (result: { success: boolean }) => void,
   ) {
     this.append = withAppend(writer);
   }
@@ -190,6 +196,8 @@ class ReadLoop {
     const at = Number(id.slice(0, id.indexOf('-')));
     if (this.mirror.append(seq, event) === 'duplicate') return;
     this.view.apply(seq, event, at);
+    if (event.runId === this.view.runId && event.type === 'test.completed')
+      this.finish({ success: (event.data as { summary?: { success?: boolean } }).summary?.success === true });
   }
 
   /** Writes the group's events the stream lacks (each kind once per read position, across every serve). */

@@ -80,7 +80,7 @@ describe('sharded CI through Redis Streams', () => {
     // Kill serve; the shards go on appending to Redis meanwhile. A new serve on the same port: the subscriber resumes.
     serve.kill('SIGKILL');
     await serve.exited;
-    serve = await startServe(redis.url, group, servePort);
+    serve = await startServe(redis.url, group, servePort, ['--until-done']);
     procs.push(serve);
     await until('the subscriber to resume', () => subscriber.answers.length > 0);
     expect(subscriber.answers[0]).toEqual({ type: 'resumed', reason: undefined });
@@ -141,8 +141,9 @@ describe('sharded CI through Redis Streams', () => {
     ].join('\n');
     expect(seen).not.toContain(PASSWORD);
     subscriber.close();
-    serve.kill('SIGTERM');
-    await serve.exited;
+    // --until-done: serve exits once the group completed, with the group's verdict (a shard failed).
+    expect((await serve.exited).code).toBe(1);
+    expect(serve.stdout).toContain(`group ${group} completed: failed`);
   });
 
   test('a shard killed mid-run shows as silent; the group does not complete', async () => {

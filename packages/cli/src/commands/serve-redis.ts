@@ -11,6 +11,7 @@ export interface ServeRedisOptions {
   group?: string | undefined;
   silence?: string | undefined;
   expect?: string | undefined;
+  'until-done'?: boolean | undefined;
 }
 
 function positiveInt(text: string | undefined, flag: string): number | undefined {
@@ -68,5 +69,12 @@ export async function serveRedis(options: ServeRedisOptions, io: Io): Promise<nu
   io.stdout.write(
     `  group ${group} (epoch ${server.epoch})  ·  WebSocket ${server.wsUrl}  ·  SSE ${server.url}/events  ·  status ${server.url}/status\n`,
   );
-  return untilSignal(io, () => server.close());
+  if (!options['until-done']) return untilSignal(io, () => server.close());
+  // A CI job of its own: the group's verdict (every shard) as this process's exit code.
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  const { success } = await server.done;
+  clearInterval(keepAlive);
+  io.stdout.write(`testwire serve: group ${group} completed: ${success ? 'passed' : 'failed'}\n`);
+  await server.close();
+  return success ? ExitCode.OK : ExitCode.FAILURE;
 }

@@ -22,6 +22,7 @@ Sharded CI (the shards of one CI run on many machines, merged into one live view
   --group <id>       the CI run group (default: $TESTWIRE_GROUP, else this CI run's id)
   --silence <ms>     a running shard that sent nothing this long shows as silent (default 30000)
   --expect <n>       shards expected, when the runners do not say (no --shard, no TESTWIRE_SHARD)
+  --until-done       exit when the group completed: 0 if every shard passed, 1 otherwise (a CI job's verdict)
   -h, --help         show this help
 
 Prints "testwire serve: listening at <url>" once bound.`;
@@ -35,6 +36,7 @@ export async function serve(argv: string[], io: Io): Promise<number> {
     group: { type: 'string' },
     silence: { type: 'string' },
     expect: { type: 'string' },
+    'until-done': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -49,7 +51,7 @@ export async function serve(argv: string[], io: Io): Promise<number> {
   const apiKey = values['api-key'] ?? (io.env.TESTWIRE_API_KEY || undefined);
   const redisUrl = values.redis ?? (io.env.TESTWIRE_REDIS_URL || undefined);
   if (redisUrl) return serveRedis({ ...values, redisUrl, port, host, apiKey }, io);
-  for (const only of ['group', 'silence', 'expect'] as const)
+  for (const only of ['group', 'silence', 'expect', 'until-done'] as const)
     if (values[only] !== undefined)
       throw new CliError(`--${only} needs --redis <url> (or TESTWIRE_REDIS_URL)`, 'USAGE', ExitCode.USAGE);
 
