@@ -38,7 +38,8 @@ export interface MirrorOptions extends Omit<BroadcasterOptions, 'url'> {
 /** Binds `host:port` and serves what is appended. Rejects like startBroadcaster (bad options, listen error). */
 export async function startMirror(options: MirrorOptions): Promise<Mirror> {
   const { epoch, status, ...rest } = options;
-  if (typeof epoch !== 'string' || epoch === '') throw new TypeError('startMirror: epoch must be a non-empty string');
+  if (typeof epoch !== 'string' || epoch === '')
+    throw new TypeError('startMirror: epoch must be a non-empty string');
   const owner = await Owner.start(resolveOptions(rest), { mirror: { epoch, ...(status ? { status } : {}) } });
   return {
     role: 'mirror',
@@ -87,7 +88,11 @@ function invalidNotice(seq: number, why: string): PublishedEvent {
     timestamp: new Date().toISOString(),
     data: {
       component: 'mirror',
-      error: { message: `event ${seq} of the source was not valid: ${why}`, code: 'INVALID_EVENT', severity: 'warning' },
+      error: {
+        message: `event ${seq} of the source was not valid: ${why}`,
+        code: 'INVALID_EVENT',
+        severity: 'warning',
+      },
       impact: 'That event is missing from the stream',
     },
   };

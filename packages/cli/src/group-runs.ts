@@ -5,7 +5,10 @@
  */
 import { emptyCounts, type RunCounts, type RunSnapshot } from '@testwire/protocol';
 
-type RunInfoWithGroup = { group?: { id: string; expected?: number | null }; shard?: { current: number; total: number } };
+type RunInfoWithGroup = {
+  group?: { id: string; expected?: number | null };
+  shard?: { current: number; total: number };
+};
 
 const info = (run: RunSnapshot) => run.run as RunInfoWithGroup | undefined;
 
@@ -18,7 +21,10 @@ export function withGroupCounts(runs: RunSnapshot[]): RunSnapshot[] {
     const counts = emptyCounts();
     for (const shard of shards)
       for (const key of Object.keys(counts) as (keyof RunCounts)[]) counts[key] += shard.counts[key] ?? 0;
-    const totalTests = Math.max(run.totalTests, shards.reduce((n, s) => n + Math.max(s.totalTests, s.counts.completed), 0));
+    const totalTests = Math.max(
+      run.totalTests,
+      shards.reduce((n, s) => n + Math.max(s.totalTests, s.counts.completed), 0),
+    );
     return { ...run, counts, totalTests };
   });
 }

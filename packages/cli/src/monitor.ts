@@ -12,8 +12,8 @@ import {
   RunStateStore,
   type SnapshotMessage,
 } from '@testwire/protocol';
-import { shardLabel, withGroupCounts } from './group-runs.js';
 import { type Colors, countsText, errorLine, formatDuration, runLabel, titleOf } from './format.js';
+import { shardLabel, withGroupCounts } from './group-runs.js';
 
 export interface SlowTest {
   name: string;
@@ -253,7 +253,10 @@ function renderRun(
       : undefined;
   const verdict = !done ? c.cyan('●') : run.summary?.success ? c.green('✓') : c.red('✗');
   const state = !done ? 'running' : run.summary?.success ? c.green('passed') : c.red('failed');
-  push(`${verdict} ${runLabel(run, c)}${c.dim(shardLabel(run))}  ${state}  ${c.dim(`${formatDuration(elapsed)}  ${run.runId}`)}`, 0);
+  push(
+    `${verdict} ${runLabel(run, c)}${c.dim(shardLabel(run))}  ${state}  ${c.dim(`${formatDuration(elapsed)}  ${run.runId}`)}`,
+    0,
+  );
 
   const counts = run.counts;
   const total = done ? (run.summary?.total ?? run.totalTests) : Math.max(run.totalTests, counts.completed);

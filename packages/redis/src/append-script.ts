@@ -56,7 +56,8 @@ type WithAppend = Redis & {
 /** Defines the script on this connection (EVALSHA, loaded again after a server restart). */
 export function withAppend(redis: Redis): (args: AppendArgs) => Promise<number> {
   const r = redis as WithAppend;
-  if (typeof r.testwireAppend !== 'function') r.defineCommand('testwireAppend', { numberOfKeys: 2, lua: APPEND_LUA });
+  if (typeof r.testwireAppend !== 'function')
+    r.defineCommand('testwireAppend', { numberOfKeys: 2, lua: APPEND_LUA });
   return (a) =>
     r.testwireAppend(
       a.keys.stream,

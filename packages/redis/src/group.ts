@@ -31,7 +31,10 @@ export function ciGroup(env: Env = process.env): GroupSource | undefined {
 
 /** A group id as used in keys: other characters become `-` (two spellings of one id stay one group). */
 export function groupId(raw: string): string {
-  const id = raw.trim().replace(/[^A-Za-z0-9._:-]/g, '-').slice(0, 200);
+  const id = raw
+    .trim()
+    .replace(/[^A-Za-z0-9._:-]/g, '-')
+    .slice(0, 200);
   if (!id) throw new TypeError(`group id ${JSON.stringify(raw)} is empty once cleaned`);
   return id;
 }

@@ -12,8 +12,8 @@
  * test or failed run (fail fast), and the group's test.completed carries each shard's own summary.
  */
 import {
-  emptyCounts,
   type EventEnvelope,
+  emptyCounts,
   type PublishedEvent,
   type RunCounts,
   type RunInfo,

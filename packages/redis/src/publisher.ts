@@ -91,7 +91,10 @@ export class ShardPublisher implements Pick<Broadcaster, 'url' | 'publish' | 'fl
 
   /** Queues the event (never throws, never blocks). */
   publish(event: PublishedEvent): void {
-    if (this.closed) return this.drop(event.runId, event.type);
+    if (this.closed) {
+      this.drop(event.runId, event.type);
+      return;
+    }
     let json: string;
     try {
       json = JSON.stringify({
@@ -101,10 +104,13 @@ export class ShardPublisher implements Pick<Broadcaster, 'url' | 'publish' | 'fl
         data: event.data ?? {},
       });
     } catch {
-      return this.drop(event.runId, event.type);
+      this.drop(event.runId, event.type);
+      return;
     }
-    if (this.buffer.length >= this.maxBuffered && !this.makeRoom(event.type))
-      return this.drop(event.runId, event.type);
+    if (this.buffer.length >= this.maxBuffered && !this.makeRoom(event.type)) {
+      this.drop(event.runId, event.type);
+      return;
+    }
     this.buffer.push({ json, runId: event.runId, type: event.type });
     if (!this.sending && !this.retryTimer) {
       this.sending = true;
@@ -161,7 +167,8 @@ export class ShardPublisher implements Pick<Broadcaster, 'url' | 'publish' | 'fl
           this.inflight = { no: this.nextBatch++, events };
         }
         const { redis, append } = this.client();
-        if (redis.status === 'wait' || redis.status === 'end' || redis.status === 'close') await redis.connect();
+        if (redis.status === 'wait' || redis.status === 'end' || redis.status === 'close')
+          await redis.connect();
         const batch = this.inflight;
         await append({
           keys: this.keys,
@@ -193,7 +200,10 @@ export class ShardPublisher implements Pick<Broadcaster, 'url' | 'publish' | 'fl
       this.redis?.disconnect();
       this.redis = undefined;
       this.append = undefined;
-      if (this.closed) return this.wake();
+      if (this.closed) {
+        this.wake();
+        return;
+      }
       const delay = Math.min(2000, 100 * 2 ** Math.min(this.failures, 5));
       this.retryTimer = setTimeout(() => {
         this.retryTimer = undefined;

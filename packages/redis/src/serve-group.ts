@@ -89,7 +89,14 @@ export async function serveGroup(options: ServeGroupOptions): Promise<GroupServe
       ...(options.expected !== undefined ? { expected: options.expected } : {}),
     });
     let offset = await clockOffset(writer);
-    reader.on('ready', () => void clockOffset(writer).then((o) => (offset = o), () => {}));
+    reader.on(
+      'ready',
+      () =>
+        void clockOffset(writer).then(
+          (o) => (offset = o),
+          () => {},
+        ),
+    );
     mirror = await startMirror({
       epoch,
       keepAlive: true,
@@ -97,7 +104,10 @@ export async function serveGroup(options: ServeGroupOptions): Promise<GroupServe
       ...(options.host !== undefined ? { host: options.host } : {}),
       ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
       logger,
-      status: () => ({ source: { kind: 'redis', group: options.group }, group: view.status(Date.now() + offset) }),
+      status: () => ({
+        source: { kind: 'redis', group: options.group },
+        group: view.status(Date.now() + offset),
+      }),
     });
     const served = mirror;
     let finish: (result: { success: boolean }) => void = () => {};
@@ -163,7 +173,15 @@ class ReadLoop {
   async run(): Promise<void> {
     while (!this.stopped) {
       try {
-        const reply = await this.reader.xread('COUNT', this.count, 'BLOCK', 1000, 'STREAMS', this.keys.stream, this.lastId);
+        const reply = await this.reader.xread(
+          'COUNT',
+          this.count,
+          'BLOCK',
+          1000,
+          'STREAMS',
+          this.keys.stream,
+          this.lastId,
+        );
         if (this.stopped) return;
         const entries = reply?.[0]?.[1] ?? [];
         for (const [id, fields] of entries) this.take(id, fields);

@@ -4,8 +4,16 @@ import { ciGroup, groupId, groupKeys } from '../src/group.js';
 
 describe('ciGroup', () => {
   test.each([
-    [{ TESTWIRE_GROUP: 'nightly/42', GITHUB_ACTIONS: 'true', GITHUB_RUN_ID: '1' }, 'nightly-42', 'TESTWIRE_GROUP'],
-    [{ GITHUB_ACTIONS: 'true', GITHUB_RUN_ID: '9001', GITHUB_RUN_ATTEMPT: '2' }, 'gh-9001-2', 'github-actions'],
+    [
+      { TESTWIRE_GROUP: 'nightly/42', GITHUB_ACTIONS: 'true', GITHUB_RUN_ID: '1' },
+      'nightly-42',
+      'TESTWIRE_GROUP',
+    ],
+    [
+      { GITHUB_ACTIONS: 'true', GITHUB_RUN_ID: '9001', GITHUB_RUN_ATTEMPT: '2' },
+      'gh-9001-2',
+      'github-actions',
+    ],
     [{ GITHUB_ACTIONS: 'true', GITHUB_RUN_ID: '9001' }, 'gh-9001-1', 'github-actions'],
     [{ GITLAB_CI: 'true', CI_PIPELINE_ID: '77' }, 'gl-77', 'gitlab'],
     [{ BUILDKITE: 'true', BUILDKITE_BUILD_ID: '0190-ab' }, 'bk-0190-ab', 'buildkite'],

@@ -5,7 +5,12 @@ import { GroupView } from '../src/merge.js';
 const T0 = Date.parse('2026-12-06T10:00:00.000Z');
 
 /** The events one shard's reporter would send: started, results, completed. */
-function shardEvents(shard: number, total: number, results: ('passed' | 'failed' | 'skipped')[], complete = true) {
+function shardEvents(
+  shard: number,
+  total: number,
+  results: ('passed' | 'failed' | 'skipped')[],
+  complete = true,
+) {
   const runId = `r_${shard}`;
   const events: PublishedEvent[] = [
     {
@@ -21,14 +26,24 @@ function shardEvents(shard: number, total: number, results: ('passed' | 'failed'
       },
     } as PublishedEvent,
   ];
-  results.forEach((status, i) =>
+  results.forEach((status, i) => {
     events.push({
       type: 'test.result',
       runId,
       timestamp: new Date(T0 + i).toISOString(),
-      data: { framework: 'vitest', id: `t${shard}_${i}`, titlePath: [`t${i}`], testName: `t${i}`, suite: '', file: `f${shard}.js`, status, duration: 1, attempt: 1 },
-    } as PublishedEvent),
-  );
+      data: {
+        framework: 'vitest',
+        id: `t${shard}_${i}`,
+        titlePath: [`t${i}`],
+        testName: `t${i}`,
+        suite: '',
+        file: `f${shard}.js`,
+        status,
+        duration: 1,
+        attempt: 1,
+      },
+    } as PublishedEvent);
+  });
   const count = (s: string) => results.filter((r) => r === s).length;
   if (complete)
     events.push({
@@ -37,7 +52,14 @@ function shardEvents(shard: number, total: number, results: ('passed' | 'failed'
       timestamp: new Date(T0 + 100).toISOString(),
       data: {
         framework: 'vitest',
-        summary: { total: results.length, passed: count('passed'), failed: count('failed'), skipped: count('skipped'), duration: 100 * shard, success: count('failed') === 0 },
+        summary: {
+          total: results.length,
+          passed: count('passed'),
+          failed: count('failed'),
+          skipped: count('skipped'),
+          duration: 100 * shard,
+          success: count('failed') === 0,
+        },
       },
     } as PublishedEvent);
   return events;
@@ -62,10 +84,28 @@ describe('GroupView', () => {
     writes = view.derive(T0 + 400);
     expect(writes.map((w) => w.kind)).toEqual(['progress', 'completed']);
     const completed = writes[1]?.event.data as any;
-    expect(completed.summary).toEqual({ total: 5, passed: 3, failed: 1, skipped: 1, todo: 0, flaky: 0, duration: 200, success: false });
-    expect(completed.shards.map((s: any) => [s.shard, s.summary.success])).toEqual([[1, true], [2, false]]);
+    expect(completed.summary).toEqual({
+      total: 5,
+      passed: 3,
+      failed: 1,
+      skipped: 1,
+      todo: 0,
+      flaky: 0,
+      duration: 200,
+      success: false,
+    });
+    expect(completed.shards.map((s: any) => [s.shard, s.summary.success])).toEqual([
+      [1, true],
+      [2, false],
+    ]);
     const status = view.status(T0);
-    expect(status).toMatchObject({ state: 'completed', expected: 2, finished: 2, success: false, totalTests: 5 });
+    expect(status).toMatchObject({
+      state: 'completed',
+      expected: 2,
+      finished: 2,
+      success: false,
+      totalTests: 5,
+    });
     expect(status.counts).toMatchObject({ passed: 3, failed: 1, skipped: 1, completed: 5 });
   });
 
@@ -96,7 +136,11 @@ describe('GroupView', () => {
     const seq = feed(b, events);
     const writes = a.derive(T0);
     expect(writes.map((w) => w.kind)).toEqual(['started', 'progress', 'completed']);
-    feed(b, writes.map((w) => w.event), seq);
+    feed(
+      b,
+      writes.map((w) => w.event),
+      seq,
+    );
     expect(b.derive(T0 + 1000)).toEqual([]);
   });
 });

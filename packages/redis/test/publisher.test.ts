@@ -21,7 +21,12 @@ afterAll(async () => {
 });
 
 const event = (n: number, type: PublishedEvent['type'] = 'test.output'): PublishedEvent =>
-  ({ type, runId: 'r_1', timestamp: new Date().toISOString(), data: { framework: 'vitest', n } }) as unknown as PublishedEvent;
+  ({
+    type,
+    runId: 'r_1',
+    timestamp: new Date().toISOString(),
+    data: { framework: 'vitest', n },
+  }) as unknown as PublishedEvent;
 
 /** The stream's entries as [seq, event]. */
 async function entries(group: string): Promise<[number, any][]> {
@@ -37,8 +42,12 @@ describe('append script', () => {
     expect(await append({ ...base, writer: 'w:a', batch: 0, events: ['{"a":1}', '{"a":2}'] })).toBe(2);
     expect(await append({ ...base, writer: 'w:a', batch: 0, events: ['{"a":1}', '{"a":2}'] })).toBe(0); // lost reply, re-sent
     expect(await append({ ...base, writer: 'w:b', batch: 0, epoch: 'E2', events: ['{"b":1}'] })).toBe(3);
-    expect(await append({ ...base, writer: 'w:d1', batch: 3, once: 'completed', events: ['{"c":1}'] })).toBe(4);
-    expect(await append({ ...base, writer: 'w:d2', batch: 4, once: 'completed', events: ['{"c":1}'] })).toBe(0);
+    expect(await append({ ...base, writer: 'w:d1', batch: 3, once: 'completed', events: ['{"c":1}'] })).toBe(
+      4,
+    );
+    expect(await append({ ...base, writer: 'w:d2', batch: 4, once: 'completed', events: ['{"c":1}'] })).toBe(
+      0,
+    );
     expect((await entries('script')).map(([seq]) => seq)).toEqual([1, 2, 3, 4]);
     expect(await redis.hget(keys.meta, 'epoch')).toBe('E1'); // the first writer's
     expect(await redis.ttl(keys.stream)).toBeGreaterThan(0);
@@ -51,7 +60,9 @@ describe('ShardPublisher', () => {
     for (let i = 0; i < 50; i++) publisher.publish(event(i));
     const result = await publisher.flush(10_000);
     expect(result).toMatchObject({ delivered: true, pending: {}, dropped: {} });
-    expect((await entries('order')).map(([, e]) => e.data.n)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect((await entries('order')).map(([, e]) => e.data.n)).toEqual(
+      Array.from({ length: 50 }, (_, i) => i),
+    );
     expect(publisher.url).not.toContain(server.password);
     await publisher.close();
   });
@@ -82,7 +93,9 @@ describe('ShardPublisher', () => {
       const client = new Redis(away.url);
       const rows = await client.xrange(groupKeys('away').stream, '-', '+');
       client.disconnect();
-      expect(rows.map(([, f]) => JSON.parse(f[3] as string).data.n)).toEqual(Array.from({ length: 21 }, (_, i) => i));
+      expect(rows.map(([, f]) => JSON.parse(f[3] as string).data.n)).toEqual(
+        Array.from({ length: 21 }, (_, i) => i),
+      );
       await publisher.close();
     } finally {
       await away.stop();
@@ -90,7 +103,13 @@ describe('ShardPublisher', () => {
   });
 
   test('a full buffer drops samples and output first, and counts what it dropped', async () => {
-    const publisher = new ShardPublisher({ url: 'redis://127.0.0.1:1', group: 'full', maxBufferedEvents: 4, commandTimeoutMs: 200, logger: { warn() {} } });
+    const publisher = new ShardPublisher({
+      url: 'redis://127.0.0.1:1',
+      group: 'full',
+      maxBufferedEvents: 4,
+      commandTimeoutMs: 200,
+      logger: { warn() {} },
+    });
     publisher.publish(event(0, 'test.output'));
     publisher.publish(event(1, 'test.result'));
     publisher.publish(event(2, 'test.output'));

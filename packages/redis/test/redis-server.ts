@@ -11,7 +11,11 @@ import { join } from 'node:path';
 export const REDIS_SERVER = process.env.REDIS_SERVER ?? '/usr/bin/redis-server';
 
 /** Waits until `check` returns a truthy value (polling), or fails naming `what` after `timeoutMs`. */
-export async function until<T>(what: string, check: () => T | Promise<T>, timeoutMs = 45_000): Promise<NonNullable<T>> {
+export async function until<T>(
+  what: string,
+  check: () => T | Promise<T>,
+  timeoutMs = 45_000,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -21,7 +25,8 @@ export async function until<T>(what: string, check: () => T | Promise<T>, timeou
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${last})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${last})` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -61,8 +66,22 @@ export class RedisServer {
     const child = spawn(
       REDIS_SERVER,
       [
-        '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '',
-        '--appendonly', 'yes', '--appendfsync', 'always', '--requirepass', this.password, '--logfile', '',
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        this.dir,
+        '--save',
+        '',
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--requirepass',
+        this.password,
+        '--logfile',
+        '',
       ],
       { stdio: 'ignore', detached: true },
     );

@@ -22,7 +22,6 @@ import {
 } from '@testwire/protocol';
 import type { PerformanceSample, RunStartInfo, TestRef } from './api.js';
 import { loadBroadcaster } from './broadcaster-loader.js';
-import { redisTarget } from './redis-loader.js';
 import type { CallOf, CoreCall } from './calls.js';
 import { checkThresholds, cleanCoverageReport, coverageCompleted } from './coverage.js';
 import { type BroadcasterLike, type ConnectOptions, Delivery } from './delivery.js';
@@ -33,6 +32,7 @@ import { PathRelativizer } from './ids.js';
 import { lossEventData, lossLine, type RunLoss, runLoss } from './loss.js';
 import type { ResolvedOptions } from './options.js';
 import { ProgressSampler } from './progress.js';
+import { redisTarget } from './redis-loader.js';
 
 const TEST_STATUSES = new Set<string>(['passed', 'failed', 'skipped', 'todo']);
 

@@ -1,6 +1,6 @@
-import { shardFromEnv } from './environment.js';
 import { FLUSH_BUDGET_MS } from '@testwire/broadcaster/budget';
 import type { PublishedEvent } from '@testwire/protocol';
+import { shardFromEnv } from './environment.js';
 
 /**
  * What a user sets in a reporter's options tuple (`['@testwire/jest', { … }]`): the same for every

@@ -51,7 +51,11 @@ export function redisTarget(options: ResolvedOptions): BroadcasterLike | undefin
       );
       return undefined;
     }
-    return new redis.ShardPublisher({ url, group, logger: { warn: (message) => process.stderr.write(`${message}\n`) } });
+    return new redis.ShardPublisher({
+      url,
+      group,
+      logger: { warn: (message) => process.stderr.write(`${message}\n`) },
+    });
   } catch (error) {
     warnOnce(`${(error as Error).message}; events go to the local broadcaster`);
     return undefined;

@@ -16,6 +16,7 @@ export const CLI = join(REPO_ROOT, 'packages/cli/dist/cli.js');
 const VITEST = join(PACKAGE_DIR, 'node_modules/.bin/vitest');
 
 export { freePort, RedisServer, until } from '../../../packages/redis/test/redis-server.js';
+
 import { until } from '../../../packages/redis/test/redis-server.js';
 
 /** A child in its own process group, its output collected. */
@@ -38,7 +39,11 @@ export class Proc {
   }
 }
 
-export function start(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Proc {
+export function start(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Proc {
   return new Proc(
     spawn(command, args, {
       cwd: options.cwd ?? PACKAGE_DIR,
@@ -55,7 +60,16 @@ function cleanEnv(): NodeJS.ProcessEnv {
   for (const key of Object.keys(env))
     if (
       key.startsWith('TESTWIRE_') ||
-      ['GITHUB_ACTIONS', 'GITLAB_CI', 'BUILDKITE', 'CIRCLECI', 'VITEST', 'VITEST_WORKER_ID', 'VITEST_POOL_ID', 'NODE_OPTIONS'].includes(key)
+      [
+        'GITHUB_ACTIONS',
+        'GITLAB_CI',
+        'BUILDKITE',
+        'CIRCLECI',
+        'VITEST',
+        'VITEST_WORKER_ID',
+        'VITEST_POOL_ID',
+        'NODE_OPTIONS',
+      ].includes(key)
     )
       delete env[key];
   env.TESTWIRE_PORT = '0';
@@ -63,9 +77,28 @@ function cleanEnv(): NodeJS.ProcessEnv {
 }
 
 /** `testwire serve --redis …` until it prints its URL. */
-export async function startServe(redisUrl: string, group: string, port: number, extra: string[] = []): Promise<Proc & { url: string }> {
-  const proc = start(process.execPath, [CLI, 'serve', '--redis', redisUrl, '--group', group, '--port', String(port), ...extra]);
-  const url = await until('serve to listen', () => /listening at (http:\/\/\S+)/.exec(proc.stdout)?.[1], 30_000);
+export async function startServe(
+  redisUrl: string,
+  group: string,
+  port: number,
+  extra: string[] = [],
+): Promise<Proc & { url: string }> {
+  const proc = start(process.execPath, [
+    CLI,
+    'serve',
+    '--redis',
+    redisUrl,
+    '--group',
+    group,
+    '--port',
+    String(port),
+    ...extra,
+  ]);
+  const url = await until(
+    'serve to listen',
+    () => /listening at (http:\/\/\S+)/.exec(proc.stdout)?.[1],
+    30_000,
+  );
   return Object.assign(proc, { url });
 }
 
@@ -84,7 +117,11 @@ export interface JsonTest {
 }
 
 /** `vitest run` of the fixture copy: with `shard` `k/N`, with `env` (the testwire reporter when given a Redis URL). */
-export function runVitest(dir: string, report: string, options: { shard?: string; env?: NodeJS.ProcessEnv; testwire?: boolean }): Proc {
+export function runVitest(
+  dir: string,
+  report: string,
+  options: { shard?: string; env?: NodeJS.ProcessEnv; testwire?: boolean },
+): Proc {
   const args = ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`];
   if (options.shard) args.push(`--shard=${options.shard}`);
   if (options.testwire) args.push('--reporter=@testwire/vitest');
@@ -95,7 +132,10 @@ export function runVitest(dir: string, report: string, options: { shard?: string
 export function readReport(report: string, dir: string): JsonTest[] {
   if (!existsSync(report)) throw new Error(`no report at ${report}`);
   const json = JSON.parse(readFileSync(report, 'utf8')) as {
-    testResults: { name: string; assertionResults: { ancestorTitles: string[]; title: string; status: string }[] }[];
+    testResults: {
+      name: string;
+      assertionResults: { ancestorTitles: string[]; title: string; status: string }[];
+    }[];
   };
   return json.testResults.flatMap((file) =>
     file.assertionResults.map((a) => ({

@@ -23,6 +23,7 @@ function shardedCiYaml(): string {
 describe('README: Sharded CI', () => {
   test('the GitHub Actions example parses and has matrix shards, the Redis secret and one serve job', () => {
     const workflow = parse(shardedCiYaml(), { strict: true, uniqueKeys: true }) as any;
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template
     expect(workflow.env.TESTWIRE_REDIS_URL).toBe('${{ secrets.TESTWIRE_REDIS_URL }}');
     const jobs = Object.values(workflow.jobs) as any[];
     const sharded = jobs.filter((job) => job.strategy?.matrix?.shard);
@@ -31,7 +32,9 @@ describe('README: Sharded CI', () => {
     const runs = sharded[0].steps.map((step: any) => step.run ?? '').join('\n');
     expect(runs).toContain(`--shard=\${{ matrix.shard }}/${shards.length}`);
     expect(runs).toContain('--reporter=@testwire/vitest');
-    const serving = jobs.filter((job) => job.steps.some((step: any) => /testwire serve --redis/.test(step.run ?? '')));
+    const serving = jobs.filter((job) =>
+      job.steps.some((step: any) => /testwire serve --redis/.test(step.run ?? '')),
+    );
     expect(serving).toHaveLength(1);
     expect(serving[0].strategy).toBeUndefined();
     for (const job of jobs) expect(job['runs-on']).toBeTruthy();

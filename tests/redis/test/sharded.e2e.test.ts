@@ -9,17 +9,16 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
-  type Envelope,
-  fixtureCopy,
   freePort,
+  fixtureCopy,
   type JsonTest,
   type Proc,
-  readReport,
   RedisServer,
+  readReport,
   runVitest,
+  Subscriber,
   startServe,
   status,
-  Subscriber,
   until,
 } from './helpers.js';
 
@@ -44,7 +43,12 @@ const key = (t: { file: string; titlePath: string[] }) => `${t.file} > ${t.title
 /** Vitest JSON statuses as testwire counts them. */
 function countsOf(tests: JsonTest[]) {
   const by = (s: string[]) => tests.filter((t) => s.includes(t.status)).length;
-  return { passed: by(['passed']), failed: by(['failed']), skipped: by(['skipped', 'pending', 'disabled']), todo: by(['todo']) };
+  return {
+    passed: by(['passed']),
+    failed: by(['failed']),
+    skipped: by(['skipped', 'pending', 'disabled']),
+    todo: by(['todo']),
+  };
 }
 
 describe('sharded CI through Redis Streams', () => {
@@ -68,7 +72,11 @@ describe('sharded CI through Redis Streams', () => {
 
     const shardEnv = { TESTWIRE_REDIS_URL: redis.url, TESTWIRE_GROUP: group, SHARD_GATE: gate };
     const shards = Array.from({ length: SHARDS }, (_, i) => {
-      const proc = runVitest(dir, join(dir, `shard-${i + 1}.json`), { shard: `${i + 1}/${SHARDS}`, env: shardEnv, testwire: true });
+      const proc = runVitest(dir, join(dir, `shard-${i + 1}.json`), {
+        shard: `${i + 1}/${SHARDS}`,
+        env: shardEnv,
+        testwire: true,
+      });
       procs.push(proc);
       return proc;
     });
@@ -97,16 +105,20 @@ describe('sharded CI through Redis Streams', () => {
     const shardTests = shards.map((_, i) => readReport(join(dir, `shard-${i + 1}.json`), dir));
     // The shards' runs are what vitest alone makes of them: the reference's tests, split, same statuses;
     // exit code 1 exactly for the shard with the failing test.
-    expect(shardTests.flat().map((t) => `${key(t)}: ${t.status}`).sort()).toEqual(
-      expected.map((t) => `${key(t)}: ${t.status}`).sort(),
-    );
+    expect(
+      shardTests
+        .flat()
+        .map((t) => `${key(t)}: ${t.status}`)
+        .sort(),
+    ).toEqual(expected.map((t) => `${key(t)}: ${t.status}`).sort());
     exits.forEach((exit, i) => {
       expect(exit.code, shards[i]?.stderr).toBe(shardTests[i]?.some((t) => t.status === 'failed') ? 1 : 0);
     });
     for (const shard of shards) expect(shard.stdout).not.toContain('testwire');
     // The outage did reach the shards (each said so once, on stderr), and changed nothing above.
     expect(shards.some((s) => s.stderr.includes('cannot append to Redis'))).toBe(true);
-    for (const shard of shards) expect(shard.stderr.split('cannot append to Redis').length).toBeLessThanOrEqual(2);
+    for (const shard of shards)
+      expect(shard.stderr.split('cannot append to Redis').length).toBeLessThanOrEqual(2);
 
     // The merged view caught up: the group completed, with the reference's counts.
     const groupRun = `group:${group}`;
@@ -124,11 +136,18 @@ describe('sharded CI through Redis Streams', () => {
     );
     const seqs = subscriber.events.map((e) => e.seq);
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
-    const shardRuns = new Set(subscriber.events.filter((e) => e.type === 'test.started' && e.runId !== groupRun).map((e) => e.runId));
+    const shardRuns = new Set(
+      subscriber.events.filter((e) => e.type === 'test.started' && e.runId !== groupRun).map((e) => e.runId),
+    );
     expect(shardRuns.size).toBe(SHARDS);
 
     const body = await status(serve.url);
-    expect(body.group).toMatchObject({ state: 'completed', success: false, expected: SHARDS, finished: SHARDS });
+    expect(body.group).toMatchObject({
+      state: 'completed',
+      success: false,
+      expected: SHARDS,
+      finished: SHARDS,
+    });
     expect(body.group.counts).toMatchObject(ref);
 
     // The Redis password is nowhere: not in events, /status, serve's or the shards' output.
@@ -153,8 +172,16 @@ describe('sharded CI through Redis Streams', () => {
     const serve = await startServe(redis.url, group, await freePort(), ['--silence', '3000']);
     procs.push(serve);
     const env = { TESTWIRE_REDIS_URL: redis.url, TESTWIRE_GROUP: group };
-    const first = runVitest(dir, join(dir, `${group}-1.json`), { shard: '1/2', env: { ...env, SHARD_GATE: open }, testwire: true });
-    const second = runVitest(dir, join(dir, `${group}-2.json`), { shard: '2/2', env: { ...env, SHARD_GATE: join(dir, 'never') }, testwire: true });
+    const first = runVitest(dir, join(dir, `${group}-1.json`), {
+      shard: '1/2',
+      env: { ...env, SHARD_GATE: open },
+      testwire: true,
+    });
+    const second = runVitest(dir, join(dir, `${group}-2.json`), {
+      shard: '2/2',
+      env: { ...env, SHARD_GATE: join(dir, 'never') },
+      testwire: true,
+    });
     procs.push(first, second);
 
     const shardOf = (body: any, n: number) => body.group?.shards?.find((s: any) => s.shard === n);

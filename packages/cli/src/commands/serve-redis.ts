@@ -18,7 +18,11 @@ function positiveInt(text: string | undefined, flag: string): number | undefined
   if (text === undefined) return undefined;
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1)
-    throw new CliError(`${flag} must be a positive integer, got ${JSON.stringify(text)}`, 'USAGE', ExitCode.USAGE);
+    throw new CliError(
+      `${flag} must be a positive integer, got ${JSON.stringify(text)}`,
+      'USAGE',
+      ExitCode.USAGE,
+    );
   return n;
 }
 
@@ -45,7 +49,8 @@ export async function serveRedis(options: ServeRedisOptions, io: Io): Promise<nu
       'USAGE',
       ExitCode.USAGE,
     );
-  const log = (message: string) => io.stderr.write(`${message.startsWith('testwire') ? '' : 'testwire serve: '}${message}\n`);
+  const log = (message: string) =>
+    io.stderr.write(`${message.startsWith('testwire') ? '' : 'testwire serve: '}${message}\n`);
   io.stderr.write(`testwire serve: reading group ${group} from Redis ${redis.redactUrl(options.redisUrl)}\n`);
   let server: Awaited<ReturnType<typeof redis.serveGroup>>;
   try {
@@ -62,8 +67,16 @@ export async function serveRedis(options: ServeRedisOptions, io: Io): Promise<nu
   } catch (error) {
     const err = error as NodeJS.ErrnoException;
     if (err.code === 'EADDRINUSE')
-      throw new CliError(`port ${options.port} on ${options.host} is already in use (pick one with --port)`, 'PORT_IN_USE', ExitCode.CONNECTION);
-    throw new CliError(`cannot serve the group: ${redis.redactUrl(options.redisUrl)}: ${err.message}`, 'CONNECTION', ExitCode.CONNECTION);
+      throw new CliError(
+        `port ${options.port} on ${options.host} is already in use (pick one with --port)`,
+        'PORT_IN_USE',
+        ExitCode.CONNECTION,
+      );
+    throw new CliError(
+      `cannot serve the group: ${redis.redactUrl(options.redisUrl)}: ${err.message}`,
+      'CONNECTION',
+      ExitCode.CONNECTION,
+    );
   }
   io.stdout.write(`testwire serve: listening at ${server.url}\n`);
   io.stdout.write(

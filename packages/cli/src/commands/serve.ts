@@ -124,5 +124,4 @@ export function untilSignal(io: Io, close: () => Promise<void>): Promise<number>
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-
 }
