@@ -9,8 +9,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
-  freePort,
   fixtureCopy,
+  freePort,
   type JsonTest,
   type Proc,
   RedisServer,
