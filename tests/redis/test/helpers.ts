@@ -166,10 +166,16 @@ export class Subscriber {
   private closed = false;
   connections = 0;
 
-  constructor(private readonly wsUrl: string) {}
+  /** `from`: resume from this position on the first connection too (a subscriber moving to another serve). */
+  constructor(
+    private readonly wsUrl: string,
+    private readonly from?: { epoch: string; since: number },
+  ) {
+    this.epoch = from?.epoch;
+  }
 
   get lastSeq(): number {
-    return this.events.at(-1)?.seq ?? 0;
+    return this.events.at(-1)?.seq ?? this.from?.since ?? 0;
   }
 
   connect(): void {

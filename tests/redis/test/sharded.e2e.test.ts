@@ -163,6 +163,29 @@ describe('sharded CI through Redis Streams', () => {
     // --until-done: serve exits once the group completed, with the group's verdict (a shard failed).
     expect((await serve.exited).code).toBe(1);
     expect(serve.stdout).toContain(`group ${group} completed: failed`);
+
+    // Another serve of the group gives every event the same <epoch>:<seq>: the subscriber moves to it and
+    // resumes from halfway, receiving exactly the second half it already had.
+    const other = await startServe(redis.url, group, await freePort());
+    procs.push(other);
+    const last = subscriber.lastSeq;
+    await until('the other serve to read the group', async () => (await status(other.url)).seq >= last);
+    const half = Math.floor(last / 2);
+    const moved = new Subscriber(`ws://${new URL(other.url).host}/ws`, {
+      epoch: subscriber.epoch as string,
+      since: half,
+    });
+    moved.connect();
+    await until('the resume on the other serve', () => moved.answers.length > 0);
+    expect(moved.answers[0]?.type).toBe('resumed');
+    await until('the second half', () => moved.lastSeq >= last);
+    const brief = (e: { seq: number; type: string; runId: string }) => `${e.seq} ${e.type} ${e.runId}`;
+    expect(moved.events.filter((e) => e.seq <= last).map(brief)).toEqual(
+      subscriber.events.filter((e) => e.seq > half).map(brief),
+    );
+    moved.close();
+    other.kill('SIGTERM');
+    await other.exited;
   });
 
   test('a shard killed mid-run shows as silent; the group does not complete', async () => {
