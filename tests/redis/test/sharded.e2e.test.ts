@@ -141,7 +141,18 @@ describe('sharded CI through Redis Streams', () => {
     );
     expect(shardRuns.size).toBe(SHARDS);
 
-    const body = await status(serve.url);
+    subscriber.close();
+    // --until-done: serve exits once the group completed, with the group's verdict (a shard failed).
+    expect((await serve.exited).code).toBe(1);
+    expect(serve.stdout).toContain(`group ${group} completed: failed`);
+
+    // Another serve of the group gives every event the same <epoch>:<seq>: the subscriber moves to it and
+    // resumes from halfway, receiving exactly the second half it already had.
+    const other = await startServe(redis.url, group, await freePort());
+    procs.push(other);
+    const last = subscriber.lastSeq;
+    await until('the other serve to read the group', async () => (await status(other.url)).seq >= last);
+    const body = await status(other.url);
     expect(body.group).toMatchObject({
       state: 'completed',
       success: false,
@@ -156,20 +167,11 @@ describe('sharded CI through Redis Streams', () => {
       JSON.stringify(body),
       serve.stdout,
       serve.stderr,
+      other.stdout,
+      other.stderr,
       ...shards.flatMap((s) => [s.stdout, s.stderr]),
     ].join('\n');
     expect(seen).not.toContain(PASSWORD);
-    subscriber.close();
-    // --until-done: serve exits once the group completed, with the group's verdict (a shard failed).
-    expect((await serve.exited).code).toBe(1);
-    expect(serve.stdout).toContain(`group ${group} completed: failed`);
-
-    // Another serve of the group gives every event the same <epoch>:<seq>: the subscriber moves to it and
-    // resumes from halfway, receiving exactly the second half it already had.
-    const other = await startServe(redis.url, group, await freePort());
-    procs.push(other);
-    const last = subscriber.lastSeq;
-    await until('the other serve to read the group', async () => (await status(other.url)).seq >= last);
     const half = Math.floor(last / 2);
     const moved = new Subscriber(`ws://${new URL(other.url).host}/ws`, {
       epoch: subscriber.epoch as string,
