@@ -1,4 +1,5 @@
 /** The shard publisher and the append script against a real redis-server. */
+import { rmSync } from 'node:fs';
 import type { PublishedEvent } from '@testwire/protocol';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -18,6 +19,7 @@ beforeAll(async () => {
 afterAll(async () => {
   redis?.disconnect();
   await server?.stop();
+  if (server) rmSync(server.dir, { recursive: true, force: true });
 });
 
 const event = (n: number, type: PublishedEvent['type'] = 'test.output'): PublishedEvent =>
@@ -99,6 +101,7 @@ describe('ShardPublisher', () => {
       await publisher.close();
     } finally {
       await away.stop();
+      rmSync(away.dir, { recursive: true, force: true });
     }
   });
 

@@ -5,7 +5,7 @@
  * run on unchanged; the merged view catches up). The subscriber must end with every test of every shard
  * exactly once, and the group's counts must equal the unsharded run's own JSON report.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
@@ -36,6 +36,8 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const proc of procs) proc.kill('SIGKILL');
   await redis?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (redis) rmSync(redis.dir, { recursive: true, force: true });
 });
 
 const key = (t: { file: string; titlePath: string[] }) => `${t.file} > ${t.titlePath.join(' > ')}`;
