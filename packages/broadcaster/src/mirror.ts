@@ -41,29 +41,9 @@ export async function startMirror(options: MirrorOptions): Promise<Mirror> {
   if (typeof epoch !== 'string' || epoch === '')
     throw new TypeError('startMirror: epoch must be a non-empty string');
   const owner = await Owner.start(resolveOptions(rest), { mirror: { epoch, ...(status ? { status } : {}) } });
-  return {
+  const read = (get: () => unknown): PropertyDescriptor => ({ get, enumerable: true });
+  const members: Pick<Mirror, 'role' | 'append' | 'flush' | 'close'> = {
     role: 'mirror',
-    get url() {
-      return owner.url;
-    },
-    get wsUrl() {
-      return owner.wsUrl;
-    },
-    get host() {
-      return owner.host;
-    },
-    get port() {
-      return owner.port;
-    },
-    get epoch() {
-      return owner.epoch;
-    },
-    get dropped() {
-      return owner.dropped;
-    },
-    get seq() {
-      return owner.hub.seq;
-    },
     append(seq, event) {
       const { hub } = owner;
       if (!Number.isSafeInteger(seq) || seq <= hub.seq) return 'duplicate';
@@ -78,6 +58,15 @@ export async function startMirror(options: MirrorOptions): Promise<Mirror> {
     flush: (timeoutMs) => owner.flush(timeoutMs),
     close: (closeOptions) => owner.close(closeOptions),
   };
+  return Object.defineProperties(members, {
+    url: read(() => owner.url),
+    wsUrl: read(() => owner.wsUrl),
+    host: read(() => owner.host),
+    port: read(() => owner.port),
+    epoch: read(() => owner.epoch),
+    dropped: read(() => owner.dropped),
+    seq: read(() => owner.hub.seq),
+  }) as Mirror;
 }
 
 /** What stands at the seq of a source's event that failed validation. */
