@@ -7,8 +7,8 @@ export default defineConfig([
     dts: true,
     target: 'node20',
     shims: true,
-    // A constant and a helper: inlined rather than a package resolved and loaded on the runner's thread.
-    noExternal: ['@testwire/broadcaster/budget', '@testwire/broadcaster/timers'],
+    // Small modules: inlined rather than a package resolved and loaded on the runner's thread.
+    noExternal: ['@testwire/broadcaster/budget', '@testwire/broadcaster/timers', '@testwire/protocol/redact'],
   },
   {
     // The worker thread (thread.ts starts it): CommonJS, one file with the core, loads the broadcaster. And

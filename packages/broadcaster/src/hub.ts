@@ -28,13 +28,15 @@ import { encodeTextFrame } from './ws-frame.js';
 export interface HubOptions {
   historyMaxEvents: number;
   historyMaxBytes: number;
+  /** A fixed epoch (a mirror whose seqs come from elsewhere, e.g. a Redis stream); default: a new random one. */
+  epoch?: string;
 }
 
 /** Random id of one broadcaster lifetime; a resume against another epoch cannot be served from history. */
 export const newEpoch = (): string => randomBytes(6).toString('base64url');
 
 export class Hub {
-  readonly epoch = newEpoch();
+  readonly epoch: string;
   readonly startedAt = Date.now();
   seq = 0;
   readonly history: History;
@@ -48,6 +50,7 @@ export class Hub {
 
   constructor(options: HubOptions) {
     this.history = new History(options.historyMaxEvents, options.historyMaxBytes);
+    this.epoch = options.epoch ?? newEpoch();
   }
 
   /**

@@ -16,6 +16,8 @@ export interface Introspected {
   /** True once close() began. */
   readonly closed: boolean;
   readonly dropped: number;
+  /** Fields a mirror adds to `/status` (none for a plain owner). */
+  statusExtra?(): Record<string, unknown>;
   /** Open connections by kind. */
   connections(): { webSocket: number; sse: number; publishers: number };
 }
@@ -53,6 +55,7 @@ export class Introspection {
       lagged: hub.lagged,
       pid: process.pid,
       url: this.owner.url,
+      ...this.owner.statusExtra?.(),
     };
   }
 

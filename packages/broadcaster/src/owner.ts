@@ -8,13 +8,14 @@
  *   hub.ts             history, run state, fan-out       (every event goes through hub.ingest)
  */
 import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { PublishedEvent, RunSnapshot } from '@testwire/protocol';
 import { admit, type SerializedEvent } from './admit.js';
 import { Authenticator } from './auth.js';
 import { FLUSH_BUDGET_MS } from './budget.js';
 import { Drops } from './drops.js';
 import { createHttpServer } from './http-routes.js';
-import { endpointUrls } from './http-util.js';
+import { endpointUrls, rejectUpgrade } from './http-util.js';
 import { Hub } from './hub.js';
 import { Introspection } from './introspection.js';
 import { PublisherIngress } from './join/ingress.js';
@@ -32,6 +33,11 @@ const MAX_PENDING = 100_000;
 export interface OwnerInternals {
   /** Runs to hold before the first subscriber connects (a publisher taking over the port). */
   seedRuns?: RunSnapshot[];
+  /**
+   * A mirror (mirror.ts): the epoch and seqs come from elsewhere, so no other process may publish here (its
+   * events would take seqs the source gives); `status` adds fields to `/status`.
+   */
+  mirror?: { epoch: string; status?: () => Record<string, unknown> };
 }
 
 export class Owner implements Broadcaster {
@@ -49,6 +55,7 @@ export class Owner implements Broadcaster {
   private boundPort = 0;
   private readonly drops: Drops;
   private readonly shutdown = new Shutdown();
+  private readonly mirror: OwnerInternals['mirror'];
 
   private constructor(
     readonly options: ResolvedOptions,
@@ -57,7 +64,9 @@ export class Owner implements Broadcaster {
     this.hub = new Hub({
       historyMaxEvents: options.historyMaxEvents,
       historyMaxBytes: options.historyMaxBytes,
+      ...(internals.mirror ? { epoch: internals.mirror.epoch } : {}),
     });
+    this.mirror = internals.mirror;
     if (internals.seedRuns?.length) this.hub.mergeRuns(internals.seedRuns);
     this.drops = new Drops(options.logger);
     const limits = new AddressLimits(options);
@@ -65,6 +74,7 @@ export class Owner implements Broadcaster {
     this.ws = new WsEndpoint(this.hub, options);
     this.sse = new SseEndpoint(this.hub, options);
     this.publishers = new PublisherIngress(this, options, auth);
+    if (internals.mirror) this.publishers.upgrade = refusePublisher;
     this.server = createHttpServer({
       options,
       auth,
@@ -93,7 +103,7 @@ export class Owner implements Broadcaster {
     const address = owner.server.address();
     owner.boundPort = typeof address === 'object' && address ? address.port : options.port;
     if (!options.keepAlive) owner.server.unref();
-    owner.publishers.advertise(owner.boundPort);
+    if (!owner.mirror) owner.publishers.advertise(owner.boundPort);
     owner.heartbeat = setInterval(() => owner.beat(), options.heartbeatMs);
     owner.heartbeat.unref();
     owner.keepAliveTimer = setInterval(() => owner.sse.keepAlive(), options.sseKeepAliveMs);
@@ -121,6 +131,11 @@ export class Owner implements Broadcaster {
   }
   get closed(): boolean {
     return this.shutdown.started;
+  }
+
+  /** What a mirror adds to `/status` (introspection). */
+  statusExtra(): Record<string, unknown> {
+    return this.mirror?.status?.() ?? {};
   }
 
   /** Open connections by kind (introspection). */
@@ -257,4 +272,12 @@ export class Owner implements Broadcaster {
     this.server.closeAllConnections();
     await settledBy(serverClosed, deadline);
   }
+}
+
+/** A mirror's answer to `/ws?role=publisher`: its events come from its source, never from a publisher. */
+async function refusePublisher(_req: unknown, socket: Duplex): Promise<void> {
+  rejectUpgrade(socket, 403, {
+    error: 'FORBIDDEN',
+    message: 'This endpoint mirrors another source (testwire serve --redis); publish to that source instead',
+  });
 }

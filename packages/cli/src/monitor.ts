@@ -14,6 +14,7 @@ import {
 } from '@testwire/protocol';
 import { RegressionLog } from './baseline-format.js';
 import { type Colors, countsText, errorLine, formatDuration, runLabel, titleOf } from './format.js';
+import { shardLabel, withGroupCounts } from './group-runs.js';
 
 export interface SlowTest {
   name: string;
@@ -226,7 +227,7 @@ export function renderFrame(model: WatchModel, options: FrameOptions): string[] 
   }
   push(`${c.bold('testwire watch')}  ${c.dim(options.url)}  ${connection}`, 0);
 
-  const runs = model.runs();
+  const runs = withGroupCounts(model.runs());
   if (runs.length === 0) {
     push(c.dim('  waiting for a test run (start one with a testwire reporter)…'), 0);
   }
@@ -257,7 +258,10 @@ function renderRun(
       : undefined;
   const verdict = !done ? c.cyan('●') : run.summary?.success ? c.green('✓') : c.red('✗');
   const state = !done ? 'running' : run.summary?.success ? c.green('passed') : c.red('failed');
-  push(`${verdict} ${runLabel(run, c)}  ${state}  ${c.dim(`${formatDuration(elapsed)}  ${run.runId}`)}`, 0);
+  push(
+    `${verdict} ${runLabel(run, c)}${c.dim(shardLabel(run))}  ${state}  ${c.dim(`${formatDuration(elapsed)}  ${run.runId}`)}`,
+    0,
+  );
 
   const counts = run.counts;
   const total = done ? (run.summary?.total ?? run.totalTests) : Math.max(run.totalTests, counts.completed);

@@ -33,6 +33,7 @@ import { internalErrorReporter } from './internal-error.js';
 import { lossEventData, lossLine, type RunLoss, runLoss } from './loss.js';
 import type { ResolvedOptions } from './options.js';
 import { ProgressSampler } from './progress.js';
+import { redisTarget } from './redis-loader.js';
 import { stripAnsi, truncate } from './text.js';
 
 const TEST_STATUSES = new Set<string>(['passed', 'failed', 'skipped', 'todo']);
@@ -212,7 +213,8 @@ export class Core {
     };
     if (this.options.frameworkVersion) runInfo.frameworkVersion = this.options.frameworkVersion;
     if (this.project) runInfo.project = this.project;
-    if (info.shard) runInfo.shard = info.shard;
+    const shard = info.shard ?? this.options.shard;
+    if (shard) runInfo.shard = shard;
     if (info.watch !== undefined) runInfo.watch = info.watch;
     const ci = detectCi();
     if (ci) runInfo.ci = ci;
@@ -612,6 +614,15 @@ export class Core {
     if (host !== undefined) connectOptions.host = host;
     if (url !== undefined) connectOptions.url = url;
     if (apiKey !== undefined) connectOptions.apiKey = apiKey;
+    // A shard of a CI run on many machines: its events go to the group's Redis stream instead.
+    const shard = this.options.redisUrl ? redisTarget(this.options) : undefined;
+    if (shard) {
+      this.delivery.connect(async () => {
+        this.hooks.onBroadcaster?.(shard);
+        return shard;
+      });
+      return;
+    }
     // async: a module that cannot be loaded becomes a rejection (events dropped, run unaffected).
     this.delivery.connect(async () => {
       const broadcaster = await loadBroadcaster().getBroadcaster(connectOptions);

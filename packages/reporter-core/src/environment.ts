@@ -91,3 +91,12 @@ export function projectOf(options: { project?: string; rootDir: string }): strin
     return undefined;
   }
 }
+
+/** TESTWIRE_SHARD as `k/N` (1 <= k <= N), for runners without a `--shard` option; undefined otherwise. */
+export function shardFromEnv(env: Env = process.env): { current: number; total: number } | undefined {
+  const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(env.TESTWIRE_SHARD ?? '');
+  if (!match) return undefined;
+  const current = Number(match[1]);
+  const total = Number(match[2]);
+  return current >= 1 && current <= total ? { current, total } : undefined;
+}

@@ -4,7 +4,9 @@
  * flushTimeoutMs. Neither may happen silently: one line on stderr (from the runner's thread, so that it is
  * written before the process exits) and a `system.error` that goes out with whatever can still be sent.
  */
-import { type EventCounts, redactCredentials, type SystemErrorData } from '@testwire/protocol';
+import type { EventCounts, SystemErrorData } from '@testwire/protocol';
+// A module of its own (inlined at build): loss lines are said on the runner's thread, which loads no protocol.
+import { redactCredentials } from '@testwire/protocol/redact';
 import type { DeliveryReport } from './delivery.js';
 
 /** What one run lost, as known when its final flush returned. Plain data: it crosses threads. */

@@ -2,6 +2,7 @@ import { FLUSH_BUDGET_MS } from '@testwire/broadcaster/budget';
 import type { PublishedEvent } from '@testwire/protocol';
 import { resolveBaseline } from './baseline/options.js';
 import type { BaselineSettings } from './baseline/run-baseline.js';
+import { shardFromEnv } from './environment.js';
 
 /**
  * What a user sets in a reporter's options tuple (`['@testwire/jest', { … }]`): the same for every
@@ -18,6 +19,13 @@ export interface ReporterOptions {
   url?: string;
   /** API key of the endpoint (default env TESTWIRE_API_KEY). */
   apiKey?: string;
+  /**
+   * A shard of a CI run on many machines: append events to this Redis (`redis://…`, `rediss://…`) instead of a
+   * local broadcaster, for `testwire serve --redis` (default env TESTWIRE_REDIS_URL; needs @testwire/redis).
+   */
+  redisUrl?: string;
+  /** The CI run group the shard belongs to (default env TESTWIRE_GROUP, else the CI's run id). */
+  group?: string;
   /** Send console output as test.output (default true; env TESTWIRE_CAPTURE_OUTPUT=0 turns it off). */
   captureOutput?: boolean;
   /** false: no broadcaster, no events. Env TESTWIRE=off always disables. */
@@ -85,6 +93,10 @@ export interface ResolvedOptions {
   host?: string;
   url?: string;
   apiKey?: string;
+  redisUrl?: string;
+  group?: string;
+  /** TESTWIRE_SHARD `k/N`: the shard of a runner without a `--shard` option (mocha jobs); the runner's wins. */
+  shard?: { current: number; total: number };
   captureOutput: boolean;
   enabled: boolean;
   slowTestThreshold: number;
@@ -116,6 +128,8 @@ const KNOWN_KEYS = new Set<string>([
   'host',
   'url',
   'apiKey',
+  'redisUrl',
+  'group',
   'captureOutput',
   'enabled',
   'slowTestThreshold',
@@ -223,6 +237,9 @@ export function resolveOptions(input: ReporterCoreOptions): { options: ResolvedO
     host: str('host'),
     url,
     apiKey: str('apiKey'),
+    redisUrl: str('redisUrl') ?? (env.TESTWIRE_REDIS_URL || undefined),
+    group: str('group') ?? (env.TESTWIRE_GROUP || undefined),
+    shard: shardFromEnv(env),
     captureOutput: bool('captureOutput', 'TESTWIRE_CAPTURE_OUTPUT', DEFAULTS.captureOutput),
     enabled: bool('enabled', undefined, true) && !killSwitch,
     slowTestThreshold: num('slowTestThreshold', 'TESTWIRE_SLOW_TEST_THRESHOLD', DEFAULTS.slowTestThreshold),

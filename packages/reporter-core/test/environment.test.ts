@@ -39,3 +39,28 @@ describe('detectCi', () => {
     expect(detectCi({})).toBeUndefined();
   });
 });
+
+describe('TESTWIRE_SHARD (runners without --shard)', () => {
+  it("puts k/N on test.started's run; the runner's own shard wins", async () => {
+    const { sinkCore } = await import('./helpers.js');
+    const fromEnv = sinkCore({ env: { TESTWIRE_SHARD: '2/4' } });
+    fromEnv.core.runStarted({});
+    await fromEnv.core.runCompleted({ success: true });
+    expect(fromEnv.of('test.started')[0]?.data.run.shard).toEqual({ current: 2, total: 4 });
+    fromEnv.cleanup();
+
+    const runner = sinkCore({ env: { TESTWIRE_SHARD: '2/4' } });
+    runner.core.runStarted({ shard: { current: 1, total: 3 } });
+    await runner.core.runCompleted({ success: true });
+    expect(runner.of('test.started')[0]?.data.run.shard).toEqual({ current: 1, total: 3 });
+    runner.cleanup();
+
+    for (const bad of ['0/4', '5/4', 'two/4', '']) {
+      const ignored = sinkCore({ env: { TESTWIRE_SHARD: bad } });
+      ignored.core.runStarted({});
+      await ignored.core.runCompleted({ success: true });
+      expect(ignored.of('test.started')[0]?.data.run.shard).toBeUndefined();
+      ignored.cleanup();
+    }
+  });
+});

@@ -3,6 +3,7 @@ import { DEFAULT_HOST, DEFAULT_PORT } from '@testwire/protocol';
 import { type Io, parseCommand } from '../args.js';
 import { parsePort } from '../endpoint.js';
 import { CliError, ExitCode } from '../errors.js';
+import { serveRedis } from './serve-redis.js';
 
 export const serveHelp = `Usage: testwire serve [options]
 
@@ -14,6 +15,14 @@ Options:
   -p, --port <n>     port to bind (default: $TESTWIRE_PORT or 7357; 0 = any free port)
   --host <host>      interface to bind (default: $TESTWIRE_HOST or 127.0.0.1)
   --api-key <key>    require this API key from every client (default: $TESTWIRE_API_KEY)
+
+Sharded CI (the shards of one CI run on many machines, merged into one live view):
+  --redis <url>      read the group's Redis stream instead of taking publishers (default: $TESTWIRE_REDIS_URL;
+                     redis://[user:pass@]host:port[/db], rediss://… for TLS, unix:///path/redis.sock)
+  --group <id>       the CI run group (default: $TESTWIRE_GROUP, else this CI run's id)
+  --silence <ms>     a running shard that sent nothing this long shows as silent (default 30000)
+  --expect <n>       shards expected, when the runners do not say (no --shard, no TESTWIRE_SHARD)
+  --until-done       exit when the group completed: 0 if every shard passed, 1 otherwise (a CI job's verdict)
   -h, --help         show this help
 
 Prints "testwire serve: listening at <url>" once bound.`;
@@ -23,6 +32,11 @@ export async function serve(argv: string[], io: Io): Promise<number> {
     port: { type: 'string', short: 'p' },
     host: { type: 'string' },
     'api-key': { type: 'string' },
+    redis: { type: 'string' },
+    group: { type: 'string' },
+    silence: { type: 'string' },
+    expect: { type: 'string' },
+    'until-done': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -35,6 +49,11 @@ export async function serve(argv: string[], io: Io): Promise<number> {
   );
   const host = values.host ?? (io.env.TESTWIRE_HOST || DEFAULT_HOST);
   const apiKey = values['api-key'] ?? (io.env.TESTWIRE_API_KEY || undefined);
+  const redisUrl = values.redis ?? (io.env.TESTWIRE_REDIS_URL || undefined);
+  if (redisUrl) return serveRedis({ ...values, redisUrl, port, host, apiKey }, io);
+  for (const only of ['group', 'silence', 'expect', 'until-done'] as const)
+    if (values[only] !== undefined)
+      throw new CliError(`--${only} needs --redis <url> (or TESTWIRE_REDIS_URL)`, 'USAGE', ExitCode.USAGE);
 
   // Loaded on demand: the client commands start faster without the server.
   const { startBroadcaster } = await import('@testwire/broadcaster');
@@ -72,7 +91,15 @@ export async function serve(argv: string[], io: Io): Promise<number> {
     `  reporters join it with TESTWIRE_URL=${broadcaster.url}${port === DEFAULT_PORT ? ' (or by default)' : ''}; Ctrl-C stops\n`,
   );
 
-  return await new Promise<number>((resolve) => {
+  return await untilSignal(io, () => broadcaster.close({ timeoutMs: 3000 }));
+}
+
+/**
+ * Keeps a standalone server alive until Ctrl-C / SIGTERM, then closes it (bounded by `close` itself); a
+ * second signal exits at once.
+ */
+export function untilSignal(io: Io, close: () => Promise<void>): Promise<number> {
+  return new Promise<number>((resolve) => {
     // The broadcaster unrefs its sockets (it must never keep a test process alive); a standalone server
     // is the one place where staying alive is the point.
     const keepAlive = setInterval(() => {}, 1 << 30);
@@ -85,8 +112,7 @@ export async function serve(argv: string[], io: Io): Promise<number> {
       }
       closing = true;
       io.stderr.write(`testwire serve: ${signal}, closing…\n`);
-      broadcaster
-        .close({ timeoutMs: 3000 })
+      close()
         .catch((error: Error) => io.stderr.write(`testwire serve: close failed: ${error.message}\n`))
         .finally(() => {
           clearInterval(keepAlive);

@@ -1,0 +1,88 @@
+/**
+ * A mirror: an owner whose events, epoch and seqs come from another source (a Redis stream read by
+ * `testwire serve --redis`), so that every mirror of one source gives an event the same `<epoch>:<seq>`, and a
+ * subscriber resumes on any of them, or on one that restarted, without loss.
+ *
+ *   source ── append(seq, event) ──> admit() ──> hub.ingest (the seq is the source's)  ──> WS, SSE, /status
+ */
+import type { PublishedEvent } from '@testwire/protocol';
+import { admit } from './admit.js';
+import { type BroadcasterOptions, resolveOptions } from './options.js';
+import { Owner } from './owner.js';
+import type { Broadcaster } from './types.js';
+
+/** What {@link Mirror.append} did with an event. */
+export type AppendResult = 'appended' | 'duplicate' | 'invalid';
+
+export interface Mirror extends Omit<Broadcaster, 'publish' | 'role'> {
+  readonly role: 'mirror';
+  /** The latest seq appended (0 before the first). */
+  readonly seq: number;
+  /**
+   * Appends the source's event number `seq` (seqs only grow; a seq at or below the latest is a duplicate and is
+   * ignored). A gap (the source lost events before this mirror read them) empties the replay history, since
+   * a resume across it could not be served without loss: such a resume gets `resume.failed` and a snapshot.
+   * An event that fails validation is replaced, at its seq, by a `system.error` (code INVALID_EVENT) that
+   * says why, so the seqs stay contiguous. Never throws.
+   */
+  append(seq: number, event: PublishedEvent): AppendResult;
+}
+
+export interface MirrorOptions extends Omit<BroadcasterOptions, 'url'> {
+  /** The source's epoch: the same for every mirror of the source. */
+  epoch: string;
+  /** Fields added to `/status` (called on each request). */
+  status?: () => Record<string, unknown>;
+}
+
+/** Binds `host:port` and serves what is appended. Rejects like startBroadcaster (bad options, listen error). */
+export async function startMirror(options: MirrorOptions): Promise<Mirror> {
+  const { epoch, status, ...rest } = options;
+  if (typeof epoch !== 'string' || epoch === '')
+    throw new TypeError('startMirror: epoch must be a non-empty string');
+  const owner = await Owner.start(resolveOptions(rest), { mirror: { epoch, ...(status ? { status } : {}) } });
+  const read = (get: () => unknown): PropertyDescriptor => ({ get, enumerable: true });
+  const members: Pick<Mirror, 'role' | 'append' | 'flush' | 'close'> = {
+    role: 'mirror',
+    append(seq, event) {
+      const { hub } = owner;
+      if (!Number.isSafeInteger(seq) || seq <= hub.seq) return 'duplicate';
+      const admitted = admit(event);
+      const stored = admitted.ok ? admitted : admit(invalidNotice(seq, admitted.error));
+      if (!stored.ok) return 'invalid';
+      if (seq !== hub.seq + 1) hub.history.clear();
+      hub.seq = seq - 1;
+      hub.ingest([stored.event]);
+      return admitted.ok ? 'appended' : 'invalid';
+    },
+    flush: (timeoutMs) => owner.flush(timeoutMs),
+    close: (closeOptions) => owner.close(closeOptions),
+  };
+  return Object.defineProperties(members, {
+    url: read(() => owner.url),
+    wsUrl: read(() => owner.wsUrl),
+    host: read(() => owner.host),
+    port: read(() => owner.port),
+    epoch: read(() => owner.epoch),
+    dropped: read(() => owner.dropped),
+    seq: read(() => owner.hub.seq),
+  }) as Mirror;
+}
+
+/** What stands at the seq of a source's event that failed validation. */
+function invalidNotice(seq: number, why: string): PublishedEvent {
+  return {
+    type: 'system.error',
+    runId: '',
+    timestamp: new Date().toISOString(),
+    data: {
+      component: 'mirror',
+      error: {
+        message: `event ${seq} of the source was not valid: ${why}`,
+        code: 'INVALID_EVENT',
+        severity: 'warning',
+      },
+      impact: 'That event is missing from the stream',
+    },
+  };
+}

@@ -1,0 +1,71 @@
+/** startMirror: the source's epoch and seqs, resume across mirrors, gaps, invalid events, no publishers. */
+import { afterEach, describe, expect, test } from 'vitest';
+import WebSocket from 'ws';
+import { type Mirror, startMirror } from '../src/index.js';
+import { Client, testResult, testStarted } from './helpers.js';
+
+const mirrors: Mirror[] = [];
+afterEach(async () => {
+  for (const m of mirrors.splice(0)) await m.close({ timeoutMs: 500 });
+});
+
+async function mirror(extra: Record<string, unknown> = {}): Promise<Mirror> {
+  const m = await startMirror({ epoch: 'GROUP1', port: 0, dashboardDir: false, ...extra });
+  mirrors.push(m);
+  return m;
+}
+
+describe('startMirror', () => {
+  test("serves the source's seqs under its epoch; a second mirror of the source resumes a subscriber without loss", async () => {
+    const a = await mirror({ status: () => ({ source: { kind: 'test' } }) });
+    expect(a.epoch).toBe('GROUP1');
+    expect(a.append(5, testStarted())).toBe('appended'); // the first entry left after trimming
+    for (let i = 6; i <= 8; i++) expect(a.append(i, testResult(i))).toBe('appended');
+    expect(a.append(7, testResult(7))).toBe('duplicate');
+    const client = await Client.open(`${a.wsUrl}`);
+    client.send({ type: 'subscribe', events: ['*'], resume: { epoch: 'GROUP1', since: 6 } });
+    await client.next((m) => m.type === 'resumed');
+    expect(client.events().map((e) => e.seq)).toEqual([7, 8]);
+    const status = await (await fetch(`${a.url}/status`)).json();
+    expect(status).toMatchObject({ epoch: 'GROUP1', seq: 8, source: { kind: 'test' } });
+    client.close();
+
+    // Another mirror of the same source, fed the same entries: the resume position means the same there.
+    const b = await mirror();
+    for (let i = 5; i <= 10; i++) b.append(i, i === 5 ? testStarted() : testResult(i));
+    const resumed = await Client.open(b.wsUrl);
+    resumed.send({ type: 'subscribe', events: ['*'], resume: { epoch: 'GROUP1', since: 8 } });
+    await resumed.next((m) => m.type === 'resumed');
+    expect(resumed.events().map((e) => e.seq)).toEqual([9, 10]);
+    resumed.close();
+  });
+
+  test('a gap empties the history (a resume across it fails); an invalid event keeps its seq as a system.error', async () => {
+    const m = await mirror();
+    m.append(1, testStarted());
+    m.append(2, testResult(2));
+    expect(m.append(3, { type: 'test.result', runId: 'r', data: {} } as never)).toBe('invalid');
+    m.append(6, testResult(6)); // 4 and 5 never arrived
+    const client = await Client.open(m.wsUrl);
+    client.send({ type: 'subscribe', events: ['*'], resume: { epoch: 'GROUP1', since: 2 } });
+    const failed = await client.next((m) => m.type === 'resume.failed');
+    expect(failed.reason).toBe('HISTORY_EVICTED');
+    client.close();
+    const fresh = await Client.open(m.wsUrl);
+    fresh.send({ type: 'subscribe', events: ['*'], resume: { epoch: 'GROUP1', since: 5 } });
+    await fresh.next((m) => m.type === 'resumed');
+    expect(fresh.events().map((e) => e.seq)).toEqual([6]);
+    fresh.close();
+  });
+
+  test('publishers are refused: its events come from the source only', async () => {
+    const m = await mirror();
+    const ws = new WebSocket(`${m.wsUrl}?role=publisher`);
+    const status = await new Promise<number>((resolve) => {
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => resolve(101));
+      ws.on('error', () => {});
+    });
+    expect(status).toBe(403);
+  });
+});

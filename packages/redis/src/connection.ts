@@ -1,0 +1,50 @@
+/**
+ * Connections to Redis from a URL — `redis://[user:pass@]host:port[/db]`, `rediss://…` (TLS), or
+ * `unix:///path/to/redis.sock` — and the URL as it may be shown: without its credentials.
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+
+/** The URL without user name, password or query (what logs, errors and /status may show). */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol === 'unix:') return `unix://${parsed.pathname}`;
+    const auth = parsed.username || parsed.password ? '***@' : '';
+    return `${parsed.protocol}//${auth}${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
+  } catch {
+    return '<invalid Redis URL>';
+  }
+}
+
+/** Throws a TypeError naming what is wrong with `url` (never echoing its credentials). */
+export function checkRedisUrl(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new TypeError('the Redis URL is not a URL: expected redis://host:port, rediss://… or unix:///path');
+  }
+  if (!['redis:', 'rediss:', 'unix:'].includes(parsed.protocol))
+    throw new TypeError(
+      `the Redis URL's scheme ${JSON.stringify(parsed.protocol)} is not redis:, rediss: or unix:`,
+    );
+  if (parsed.protocol === 'unix:' && !parsed.pathname)
+    throw new TypeError('a unix: Redis URL needs a socket path');
+}
+
+/** A client for `url` with `options` (credentials and TLS from the URL, as ioredis reads them). */
+export function connectRedis(url: string, options: RedisOptions): Redis {
+  checkRedisUrl(url);
+  const parsed = new URL(url);
+  if (parsed.protocol === 'unix:') {
+    const db = Number(parsed.searchParams.get('db') ?? 0);
+    return new Redis({ ...options, path: decodeURIComponent(parsed.pathname), db });
+  }
+  return new Redis(url, options);
+}
+
+/** The message of a Redis/network error, with any URL in it redacted. */
+export function errorText(error: unknown): string {
+  const message = (error as Error)?.message ?? String(error);
+  return message.replace(/\b(rediss?|unix):\/\/\S+/g, (match) => redactUrl(match));
+}

@@ -1,0 +1,335 @@
+/**
+ * The merged view of a group: the shards' own events in, the shape of the group out (shards expected,
+ * reporting, finished, silent), and the group's own run derived from them.
+ *
+ *   shard events ─> apply(seq, event, at) ─> RunStateStore (the one counting model: each shard is a run)
+ *                                         └> shards: index/total from test.started `run.shard`, last heard
+ *   derive() ─> group test.started (once) · test.progress (when sums change) · test.completed (once, when every
+ *               expected shard completed)    — written back to the stream by serve, so every serve of the
+ *               group shows the same events with the same seqs
+ *
+ * Counts of the group are the sums of the shards' counts; `success` is false as soon as any shard has a failed
+ * test or failed run (fail fast), and the group's test.completed carries each shard's own summary.
+ */
+import {
+  type EventEnvelope,
+  emptyCounts,
+  type PublishedEvent,
+  type RunCounts,
+  type RunInfo,
+  RunStateStore,
+  type TestSummary,
+} from '@testwire/protocol';
+import { groupRunId } from './group.js';
+
+export type ShardState = 'reporting' | 'finished' | 'silent' | 'interrupted';
+
+export interface ShardStatus {
+  /** 1-based shard index from the runner's `--shard` (or TESTWIRE_SHARD); absent for a run without one. */
+  shard?: number;
+  total?: number;
+  runId: string;
+  framework: string;
+  project?: string;
+  state: ShardState;
+  totalTests: number;
+  counts: RunCounts;
+  /** When the shard was last heard of (epoch ms, Redis' clock: the stream entry's id). */
+  lastEventAt: number;
+  summary?: TestSummary;
+  interrupted?: boolean;
+}
+
+export interface GroupStatus {
+  id: string;
+  /** The run id of the group's own run. */
+  runId: string;
+  /** Shards expected (the `N` of `--shard=k/N`), once any shard said it. */
+  expected?: number;
+  reporting: number;
+  finished: number;
+  silent: number;
+  state: 'waiting' | 'running' | 'completed';
+  /** false as soon as any shard failed; true once every expected shard completed without failure. */
+  success?: boolean;
+  totalTests: number;
+  counts: Required<RunCounts>;
+  shards: ShardStatus[];
+}
+
+/** A write the view wants in the stream: `once` for events that may exist once per group. */
+export interface DerivedWrite {
+  kind: 'started' | 'progress' | 'completed';
+  once?: string;
+  event: PublishedEvent;
+}
+
+interface Shard {
+  key: string;
+  runId: string;
+  info?: RunInfo;
+  framework: string;
+  project?: string;
+  lastEventAt: number;
+  finished: boolean;
+  summary?: TestSummary;
+  interrupted?: boolean;
+  rawStatus?: string;
+}
+
+export interface GroupViewOptions {
+  /** A shard that sent nothing for this long (ms) while running is `silent`. Default 30 000. */
+  silenceMs?: number;
+  /** Shards expected when the runs do not say (`serve --expect`). */
+  expected?: number;
+}
+
+export class GroupView {
+  readonly runId: string;
+  private readonly store = new RunStateStore({ maxCompletedRuns: 10_000 });
+  private readonly shards = new Map<string, Shard>();
+  private readonly byRun = new Map<string, Shard>();
+  private readonly silenceMs: number;
+  private started = false;
+  private completed = false;
+  private lastProgress = '';
+  private startedAt = Number.POSITIVE_INFINITY;
+
+  constructor(
+    readonly group: string,
+    private readonly options: GroupViewOptions = {},
+  ) {
+    this.runId = groupRunId(group);
+    this.silenceMs = options.silenceMs ?? 30_000;
+  }
+
+  /** Takes one event of the stream, in stream order; `at` is when Redis stored it (ms). */
+  apply(seq: number, event: PublishedEvent, at: number): void {
+    const data = (event.data ?? {}) as Record<string, unknown>;
+    if (event.runId === this.runId) {
+      // The group's own events, derived by this serve or another one: the stream says what was done.
+      if (event.type === 'test.started') this.started = true;
+      else if (event.type === 'test.completed') this.completed = true;
+      else if (event.type === 'test.progress') this.lastProgress = progressKey(data);
+      return;
+    }
+    if (!event.runId) return;
+    if (event.type === 'test.started') {
+      const info = data.run as RunInfo | undefined;
+      const key = info?.shard ? `shard:${info.shard.current}` : `run:${event.runId}`;
+      const previous = this.shards.get(key);
+      if (previous) this.byRun.delete(previous.runId); // that shard ran again (a retried CI job): the latest counts
+      const shard: Shard = {
+        key,
+        runId: event.runId,
+        framework: String(data.framework ?? 'unknown'),
+        lastEventAt: at,
+        finished: false,
+        ...(info ? { info } : {}),
+        ...(typeof data.project === 'string' ? { project: data.project } : {}),
+      };
+      this.shards.set(key, shard);
+      this.byRun.set(event.runId, shard);
+      this.startedAt = Math.min(this.startedAt, Date.parse(event.timestamp ?? '') || at);
+    }
+    const shard = this.byRun.get(event.runId);
+    if (!shard) return; // a run whose start this view never saw (trimmed away): not part of the group's sums
+    shard.lastEventAt = Math.max(shard.lastEventAt, at);
+    this.store.update({ ...event, seq } as EventEnvelope);
+    if (event.type === 'test.completed') {
+      shard.finished = true;
+      shard.summary = data.summary as TestSummary;
+      shard.interrupted = data.interrupted === true;
+      if (typeof data.rawStatus === 'string') shard.rawStatus = data.rawStatus;
+    }
+  }
+
+  /** Shards expected: `--expect`, else the largest `N` any shard's `k/N` said. */
+  get expected(): number | undefined {
+    if (this.options.expected) return this.options.expected;
+    let n: number | undefined;
+    for (const s of this.shards.values()) if (s.info?.shard) n = Math.max(n ?? 0, s.info.shard.total);
+    return n;
+  }
+
+  private sums(): { counts: Required<RunCounts>; totalTests: number; totalKnown: boolean } {
+    const counts = emptyCounts();
+    let totalTests = 0;
+    let totalKnown = true;
+    for (const shard of this.shards.values()) {
+      const run = this.store.get(shard.runId);
+      if (!run) continue;
+      for (const key of Object.keys(counts) as (keyof RunCounts)[]) counts[key] += run.counts[key] ?? 0;
+      totalTests += Math.max(run.totalTests, run.counts.completed);
+      totalKnown &&= run.totalKnown;
+    }
+    const expected = this.expected;
+    if (expected === undefined || this.shards.size < expected) totalKnown = false;
+    return { counts, totalTests, totalKnown };
+  }
+
+  private allFinished(): boolean {
+    const expected = this.expected;
+    if (expected === undefined || this.shards.size < expected) return false;
+    for (const shard of this.shards.values()) if (!shard.finished) return false;
+    return true;
+  }
+
+  /** false as soon as any shard failed, true once all completed without failure, else undefined. */
+  private success(): boolean | undefined {
+    for (const shard of this.shards.values()) {
+      if (shard.summary && !shard.summary.success) return false;
+      if ((this.store.counts(shard.runId)?.failed ?? 0) > 0) return false;
+    }
+    return this.allFinished() ? true : undefined;
+  }
+
+  private shardState(shard: Shard, now: number): ShardState {
+    if (shard.finished) return shard.interrupted ? 'interrupted' : 'finished';
+    return now - shard.lastEventAt > this.silenceMs ? 'silent' : 'reporting';
+  }
+
+  /** The view as `/status` shows it (`now`: Redis' clock, for silence). */
+  status(now: number): GroupStatus {
+    const { counts, totalTests } = this.sums();
+    const shards = [...this.shards.values()]
+      .map((shard): ShardStatus => {
+        const run = this.store.get(shard.runId);
+        return {
+          ...(shard.info?.shard ? { shard: shard.info.shard.current, total: shard.info.shard.total } : {}),
+          runId: shard.runId,
+          framework: shard.framework,
+          ...(shard.project ? { project: shard.project } : {}),
+          state: this.shardState(shard, now),
+          totalTests: run ? Math.max(run.totalTests, run.counts.completed) : 0,
+          counts: run?.counts ?? emptyCounts(),
+          lastEventAt: shard.lastEventAt,
+          ...(shard.summary ? { summary: shard.summary } : {}),
+          ...(shard.interrupted ? { interrupted: true } : {}),
+        };
+      })
+      .sort((a, b) => (a.shard ?? Number.MAX_SAFE_INTEGER) - (b.shard ?? Number.MAX_SAFE_INTEGER));
+    const success = this.success();
+    return {
+      id: this.group,
+      runId: this.runId,
+      ...(this.expected !== undefined ? { expected: this.expected } : {}),
+      reporting: shards.filter((s) => s.state === 'reporting').length,
+      finished: shards.filter((s) => s.state === 'finished' || s.state === 'interrupted').length,
+      silent: shards.filter((s) => s.state === 'silent').length,
+      state: this.completed || this.allFinished() ? 'completed' : shards.length > 0 ? 'running' : 'waiting',
+      ...(success !== undefined ? { success } : {}),
+      totalTests,
+      counts,
+      shards,
+    };
+  }
+
+  /**
+   * The group's events the stream does not have yet, given everything applied so far (`now`: when, ms). The
+   * caller writes them (once-guarded in Redis) and marks them done with {@link wrote}.
+   */
+  derive(now: number): DerivedWrite[] {
+    if (this.shards.size === 0) return [];
+    const first = this.shards.values().next().value as Shard;
+    const common = { framework: first.framework, ...(first.project ? { project: first.project } : {}) };
+    const group = { id: this.group, expected: this.expected ?? null };
+    const { counts, totalTests, totalKnown } = this.sums();
+    const timestamp = new Date(now).toISOString();
+    const writes: DerivedWrite[] = [];
+    const event = (type: PublishedEvent['type'], data: Record<string, unknown>): PublishedEvent =>
+      ({ type, runId: this.runId, timestamp, data: { ...common, ...data } }) as PublishedEvent;
+    if (!this.started) {
+      const startedAt = Number.isFinite(this.startedAt) ? this.startedAt : now;
+      writes.push({
+        kind: 'started',
+        once: 'started',
+        event: event('test.started', {
+          totalTests,
+          totalKnown,
+          testFiles: [],
+          run: {
+            runId: this.runId,
+            framework: first.framework,
+            ...(first.project ? { project: first.project } : {}),
+            startedAt,
+            ...(first.info?.ci ? { ci: first.info.ci } : {}),
+            group,
+          },
+          group,
+        }),
+      });
+    }
+    const success = this.success();
+    const shards = [...this.shards.values()].map((s) => ({
+      ...(s.info?.shard ? { shard: s.info.shard.current } : {}),
+      runId: s.runId,
+      state: s.finished ? (s.interrupted ? 'interrupted' : 'finished') : 'reporting',
+    }));
+    const progressData = {
+      status: this.allFinished() ? 'idle' : 'running',
+      progress: totalTests > 0 ? Math.min(1, counts.completed / totalTests) : 0,
+      completed: counts.completed,
+      total: totalTests,
+      duration: Math.max(0, now - (Number.isFinite(this.startedAt) ? this.startedAt : now)),
+      totalKnown,
+      passed: counts.passed,
+      failed: counts.failed,
+      skipped: counts.skipped,
+      todo: counts.todo,
+      flaky: counts.flaky,
+      ...(success !== undefined ? { success } : {}),
+      group: { ...group, reporting: shards.filter((s) => s.state === 'reporting').length },
+      shards,
+    };
+    const progress = event('test.progress', progressData);
+    if (progressKey(progress.data as Record<string, unknown>) !== this.lastProgress && !this.completed)
+      writes.push({ kind: 'progress', event: progress });
+    if (!this.completed && this.allFinished()) {
+      const summaries = [...this.shards.values()].map((s) => ({
+        ...(s.info?.shard ? { shard: s.info.shard.current, total: s.info.shard.total } : {}),
+        runId: s.runId,
+        ...(s.summary ? { summary: s.summary } : {}),
+        ...(s.rawStatus ? { rawStatus: s.rawStatus } : {}),
+        ...(s.interrupted ? { interrupted: true } : {}),
+      }));
+      const sum = (pick: (s: TestSummary) => number | undefined) =>
+        [...this.shards.values()].reduce((n, s) => n + (s.summary ? (pick(s.summary) ?? 0) : 0), 0);
+      const ok = success === true;
+      writes.push({
+        kind: 'completed',
+        once: 'completed',
+        event: event('test.completed', {
+          summary: {
+            total: sum((s) => s.total),
+            passed: sum((s) => s.passed),
+            failed: sum((s) => s.failed),
+            skipped: sum((s) => s.skipped),
+            todo: sum((s) => s.todo),
+            flaky: sum((s) => s.flaky),
+            duration: Math.max(...[...this.shards.values()].map((s) => s.summary?.duration ?? 0)),
+            success: ok,
+          },
+          rawStatus: ok ? 'passed' : 'failed',
+          interrupted: [...this.shards.values()].some((s) => s.interrupted),
+          group,
+          shards: summaries,
+        }),
+      });
+    }
+    return writes;
+  }
+
+  /** Marks a derived write as done (written by this serve, or found done by another one). */
+  wrote(write: DerivedWrite): void {
+    if (write.kind === 'started') this.started = true;
+    else if (write.kind === 'completed') this.completed = true;
+    else this.lastProgress = progressKey(write.event.data as Record<string, unknown>);
+  }
+}
+
+/** What makes two group progress events the same (the time of the sample does not). */
+function progressKey(data: Record<string, unknown>): string {
+  const { duration: _duration, ...rest } = data;
+  return JSON.stringify(rest);
+}

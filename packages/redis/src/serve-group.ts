@@ -1,0 +1,243 @@
+/**
+ * `testwire serve --redis`: one group's stream, read from the start and then live, served as a testwire
+ * endpoint (WS, SSE, /status, dashboard) through a broadcaster mirror.
+ *
+ *   Redis stream ──XREAD BLOCK──> entries (seq, event) ──> mirror.append(seq)  ─> subscribers
+ *                                                     └──> GroupView.apply ─> derive() ─> append script ─┐
+ *         ▲                                                                                            │
+ *         └───────────────── the group's own events, once per group, read back like any other ─────────┘
+ *
+ * Epoch and seqs are the group's (the meta hash's `epoch`, the entries' `s`), so every serve of the group,
+ * and a serve restarted, gives each event the same `<epoch>:<seq>`: a subscriber resumes on any of them.
+ */
+import { randomBytes } from 'node:crypto';
+import { type Mirror, startMirror } from '@testwire/broadcaster';
+import type { PublishedEvent } from '@testwire/protocol';
+import type { Redis } from 'ioredis';
+import { withAppend } from './append-script.js';
+import { connectRedis, errorText, redactUrl } from './connection.js';
+import { groupKeys } from './group.js';
+import { GroupView } from './merge.js';
+
+export interface ServeGroupOptions {
+  /** `redis://…`, `rediss://…`, `unix:///…`. */
+  redisUrl: string;
+  group: string;
+  port?: number;
+  host?: string;
+  apiKey?: string;
+  /** A running shard silent this long (ms) shows as `silent`. Default 30 000. */
+  silenceMs?: number;
+  /** Shards expected when the runs do not say. */
+  expected?: number;
+  /** Key prefix (default `testwire`). */
+  prefix?: string;
+  logger?: { warn(message: string): void; info?(message: string): void };
+  /** Entries per read (default 1000). */
+  readCount?: number;
+}
+
+export interface GroupServer {
+  readonly url: string;
+  readonly wsUrl: string;
+  readonly epoch: string;
+  readonly group: string;
+  /** The last seq served. */
+  readonly seq: number;
+  /** Resolves when the group's test.completed is in the stream: whether every shard passed. */
+  readonly done: Promise<{ success: boolean }>;
+  /** Stops reading and closes the endpoint (bounded). */
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to Redis (waiting for it, warning once, while it does not answer), takes the group's epoch, binds
+ * the endpoint and serves the group. Rejects for a bad URL or when the port cannot be bound.
+ */
+export async function serveGroup(options: ServeGroupOptions): Promise<GroupServer> {
+  const logger = options.logger ?? { warn: (m: string) => process.stderr.write(`${m}\n`) };
+  const where = redactUrl(options.redisUrl);
+  const keys = groupKeys(options.group, options.prefix);
+  const clientOptions = {
+    // Serve is long-lived: ioredis reconnects on its own (and holds commands meanwhile).
+    maxRetriesPerRequest: null,
+    retryStrategy: (times: number) => Math.min(1000, 50 * times),
+  };
+  const reader = connectRedis(options.redisUrl, clientOptions);
+  const writer = connectRedis(options.redisUrl, clientOptions);
+  let outage = false;
+  const onError = (error: unknown) => {
+    if (outage) return;
+    outage = true;
+    logger.warn(`testwire serve: Redis ${where}: ${errorText(error)}; retrying (the endpoint keeps serving)`);
+  };
+  reader.on('error', onError);
+  writer.on('error', onError);
+  const recovered = () => {
+    if (!outage) return;
+    outage = false;
+    logger.warn(`testwire serve: Redis ${where} answers again`);
+  };
+  reader.on('ready', recovered);
+
+  let mirror: Mirror | undefined;
+  try {
+    await writer.hsetnx(keys.meta, 'epoch', randomBytes(6).toString('base64url'));
+    const epoch = (await writer.hget(keys.meta, 'epoch')) as string;
+    const view = new GroupView(options.group, {
+      ...(options.silenceMs !== undefined ? { silenceMs: options.silenceMs } : {}),
+      ...(options.expected !== undefined ? { expected: options.expected } : {}),
+    });
+    let offset = await clockOffset(writer);
+    reader.on(
+      'ready',
+      () =>
+        void clockOffset(writer).then(
+          (o) => (offset = o),
+          () => {},
+        ),
+    );
+    mirror = await startMirror({
+      epoch,
+      keepAlive: true,
+      ...(options.port !== undefined ? { port: options.port } : {}),
+      ...(options.host !== undefined ? { host: options.host } : {}),
+      ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
+      logger,
+      status: () => ({
+        source: { kind: 'redis', group: options.group },
+        group: view.status(Date.now() + offset),
+      }),
+    });
+    const served = mirror;
+    let finish: (result: { success: boolean }) => void = () => {};
+    const done = new Promise<{ success: boolean }>((resolve) => (finish = resolve));
+    const loop = new ReadLoop(reader, writer, keys, served, view, options.readCount ?? 1000, logger, finish);
+    void loop.run();
+    return {
+      get url() {
+        return served.url;
+      },
+      get wsUrl() {
+        return served.wsUrl;
+      },
+      epoch,
+      group: options.group,
+      done,
+      get seq() {
+        return served.seq;
+      },
+      async close() {
+        loop.stop();
+        reader.disconnect();
+        await served.close({ timeoutMs: 3000 });
+        await writer.quit().catch(() => writer.disconnect());
+      },
+    };
+  } catch (error) {
+    reader.disconnect();
+    writer.disconnect();
+    await mirror?.close({ timeoutMs: 1000 });
+    throw error;
+  }
+}
+
+/** Redis' clock minus ours (ms): silence is measured on the clock that stamped the entries. */
+async function clockOffset(redis: Redis): Promise<number> {
+  const [seconds, micros] = await redis.time();
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - Date.now();
+}
+
+class ReadLoop {
+  private stopped = false;
+  private lastId = '0-0';
+  private readonly append: ReturnType<typeof withAppend>;
+
+  constructor(
+    private readonly reader: Redis,
+    writer: Redis,
+    private readonly keys: { stream: string; meta: string },
+    private readonly mirror: Mirror,
+    private readonly view: GroupView,
+    private readonly count: number,
+    private readonly logger: { warn(message: string): void },
+    private readonly finish: (result: { success: boolean }) => void,
+  ) {
+    this.append = withAppend(writer);
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        const reply = await this.reader.xread(
+          'COUNT',
+          this.count,
+          'BLOCK',
+          1000,
+          'STREAMS',
+          this.keys.stream,
+          this.lastId,
+        );
+        if (this.stopped) return;
+        const entries = reply?.[0]?.[1] ?? [];
+        for (const [id, fields] of entries) this.take(id, fields);
+        if (entries.length > 0) await this.derive();
+      } catch (error) {
+        if (this.stopped) return;
+        // The client reconnects by itself; wait a little so a persistent error does not spin.
+        await new Promise((r) => setTimeout(r, 250).unref());
+        void error;
+      }
+    }
+  }
+
+  private take(id: string, fields: string[]): void {
+    this.lastId = id;
+    let seq = 0;
+    let json: string | undefined;
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      if (fields[i] === 's') seq = Number(fields[i + 1]);
+      else if (fields[i] === 'e') json = fields[i + 1];
+    }
+    if (!seq || json === undefined) return;
+    let event: PublishedEvent;
+    try {
+      event = JSON.parse(json) as PublishedEvent;
+    } catch {
+      this.mirror.append(seq, { type: 'not json' } as unknown as PublishedEvent);
+      return;
+    }
+    const at = Number(id.slice(0, id.indexOf('-')));
+    if (this.mirror.append(seq, event) === 'duplicate') return;
+    this.view.apply(seq, event, at);
+    if (event.runId === this.view.runId && event.type === 'test.completed')
+      this.finish({ success: (event.data as { summary?: { success?: boolean } }).summary?.success === true });
+  }
+
+  /** Writes the group's events the stream lacks (each kind once per read position, across every serve). */
+  private async derive(): Promise<void> {
+    const batch = this.mirror.seq;
+    for (const write of this.view.derive(Date.now())) {
+      try {
+        await this.append({
+          keys: this.keys,
+          maxLen: 100_000,
+          ttlSeconds: 86_400,
+          epoch: 'unused',
+          writer: `derive:${write.kind}`,
+          batch,
+          ...(write.once ? { once: write.once } : {}),
+          events: [JSON.stringify(write.event)],
+        });
+        this.view.wrote(write);
+      } catch (error) {
+        this.logger.warn(`testwire serve: cannot write the group's ${write.kind} event: ${errorText(error)}`);
+        return;
+      }
+    }
+  }
+}

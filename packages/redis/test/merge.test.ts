@@ -1,0 +1,146 @@
+import type { PublishedEvent } from '@testwire/protocol';
+import { describe, expect, test } from 'vitest';
+import { GroupView } from '../src/merge.js';
+
+const T0 = Date.parse('2026-12-06T10:00:00.000Z');
+
+/** The events one shard's reporter would send: started, results, completed. */
+function shardEvents(
+  shard: number,
+  total: number,
+  results: ('passed' | 'failed' | 'skipped')[],
+  complete = true,
+) {
+  const runId = `r_${shard}`;
+  const events: PublishedEvent[] = [
+    {
+      type: 'test.started',
+      runId,
+      timestamp: new Date(T0).toISOString(),
+      data: {
+        framework: 'vitest',
+        totalTests: results.length,
+        testFiles: [],
+        totalKnown: true,
+        run: { runId, framework: 'vitest', startedAt: T0, shard: { current: shard, total } },
+      },
+    } as PublishedEvent,
+  ];
+  results.forEach((status, i) => {
+    events.push({
+      type: 'test.result',
+      runId,
+      timestamp: new Date(T0 + i).toISOString(),
+      data: {
+        framework: 'vitest',
+        id: `t${shard}_${i}`,
+        titlePath: [`t${i}`],
+        testName: `t${i}`,
+        suite: '',
+        file: `f${shard}.js`,
+        status,
+        duration: 1,
+        attempt: 1,
+      },
+    } as PublishedEvent);
+  });
+  const count = (s: string) => results.filter((r) => r === s).length;
+  if (complete)
+    events.push({
+      type: 'test.completed',
+      runId,
+      timestamp: new Date(T0 + 100).toISOString(),
+      data: {
+        framework: 'vitest',
+        summary: {
+          total: results.length,
+          passed: count('passed'),
+          failed: count('failed'),
+          skipped: count('skipped'),
+          duration: 100 * shard,
+          success: count('failed') === 0,
+        },
+      },
+    } as PublishedEvent);
+  return events;
+}
+
+function feed(view: GroupView, events: PublishedEvent[], from = { seq: 0 }, at = T0) {
+  for (const event of events) view.apply(++from.seq, event, at);
+  return from;
+}
+
+describe('GroupView', () => {
+  test('counts of the group are the sums of the shards; completed once every expected shard completed', () => {
+    const view = new GroupView('g1');
+    const seq = feed(view, shardEvents(1, 2, ['passed', 'passed', 'skipped']));
+    let writes = view.derive(T0 + 200);
+    expect(writes.map((w) => w.kind)).toEqual(['started', 'progress']);
+    for (const w of writes) view.wrote(w);
+    expect(view.status(T0).state).toBe('running');
+    expect(view.derive(T0 + 300)).toEqual([]); // nothing changed: nothing to write
+
+    feed(view, shardEvents(2, 2, ['passed', 'failed']), seq);
+    writes = view.derive(T0 + 400);
+    expect(writes.map((w) => w.kind)).toEqual(['progress', 'completed']);
+    const completed = writes[1]?.event.data as any;
+    expect(completed.summary).toEqual({
+      total: 5,
+      passed: 3,
+      failed: 1,
+      skipped: 1,
+      todo: 0,
+      flaky: 0,
+      duration: 200,
+      success: false,
+    });
+    expect(completed.shards.map((s: any) => [s.shard, s.summary.success])).toEqual([
+      [1, true],
+      [2, false],
+    ]);
+    const status = view.status(T0);
+    expect(status).toMatchObject({
+      state: 'completed',
+      expected: 2,
+      finished: 2,
+      success: false,
+      totalTests: 5,
+    });
+    expect(status.counts).toMatchObject({ passed: 3, failed: 1, skipped: 1, completed: 5 });
+  });
+
+  test('success is false as soon as one shard has a failed test, before the group completes', () => {
+    const view = new GroupView('g2');
+    feed(view, shardEvents(1, 3, ['passed', 'failed'], false));
+    expect(view.status(T0).success).toBe(false);
+    expect(view.status(T0).state).toBe('running');
+    const progress = view.derive(T0).find((w) => w.kind === 'progress');
+    expect(progress?.event.data).toMatchObject({ success: false, failed: 1, passed: 1 });
+  });
+
+  test('a running shard that sent nothing for the silence time is silent; a finished one is not', () => {
+    const view = new GroupView('g3', { silenceMs: 1000 });
+    feed(view, shardEvents(1, 2, ['passed'], false));
+    const seq = feed(view, shardEvents(2, 2, ['passed']), { seq: 10 });
+    void seq;
+    expect(view.status(T0 + 500).shards.map((s) => s.state)).toEqual(['reporting', 'finished']);
+    expect(view.status(T0 + 1500).shards.map((s) => s.state)).toEqual(['silent', 'finished']);
+    expect(view.status(T0 + 1500)).toMatchObject({ silent: 1, finished: 1, state: 'running' });
+  });
+
+  test("the group's own events read back from the stream mark what is done (another serve wrote them)", () => {
+    const a = new GroupView('g4');
+    const b = new GroupView('g4');
+    const events = shardEvents(1, 1, ['passed']);
+    feed(a, events);
+    const seq = feed(b, events);
+    const writes = a.derive(T0);
+    expect(writes.map((w) => w.kind)).toEqual(['started', 'progress', 'completed']);
+    feed(
+      b,
+      writes.map((w) => w.event),
+      seq,
+    );
+    expect(b.derive(T0 + 1000)).toEqual([]);
+  });
+});

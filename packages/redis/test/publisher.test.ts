@@ -1,0 +1,127 @@
+/** The shard publisher and the append script against a real redis-server. */
+import { rmSync } from 'node:fs';
+import type { PublishedEvent } from '@testwire/protocol';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { withAppend } from '../src/append-script.js';
+import { groupKeys } from '../src/group.js';
+import { ShardPublisher } from '../src/publisher.js';
+import { freePort, RedisServer } from './redis-server.js';
+
+let server: RedisServer;
+let redis: Redis;
+
+beforeAll(async () => {
+  server = await RedisServer.start();
+  redis = new Redis(server.url);
+});
+
+afterAll(async () => {
+  redis?.disconnect();
+  await server?.stop();
+  if (server) rmSync(server.dir, { recursive: true, force: true });
+});
+
+const event = (n: number, type: PublishedEvent['type'] = 'test.output'): PublishedEvent =>
+  ({
+    type,
+    runId: 'r_1',
+    timestamp: new Date().toISOString(),
+    data: { framework: 'vitest', n },
+  }) as unknown as PublishedEvent;
+
+/** The stream's entries as [seq, event]. */
+async function entries(group: string): Promise<[number, any][]> {
+  const rows = await redis.xrange(groupKeys(group).stream, '-', '+');
+  return rows.map(([, fields]) => [Number(fields[1]), JSON.parse(fields[3] as string)]);
+}
+
+describe('append script', () => {
+  test('numbers entries contiguously, stores a re-sent batch once, and a `once` event once', async () => {
+    const keys = groupKeys('script');
+    const append = withAppend(redis);
+    const base = { keys, maxLen: 1000, ttlSeconds: 60, epoch: 'E1' };
+    expect(await append({ ...base, writer: 'w:a', batch: 0, events: ['{"a":1}', '{"a":2}'] })).toBe(2);
+    expect(await append({ ...base, writer: 'w:a', batch: 0, events: ['{"a":1}', '{"a":2}'] })).toBe(0); // lost reply, re-sent
+    expect(await append({ ...base, writer: 'w:b', batch: 0, epoch: 'E2', events: ['{"b":1}'] })).toBe(3);
+    expect(await append({ ...base, writer: 'w:d1', batch: 3, once: 'completed', events: ['{"c":1}'] })).toBe(
+      4,
+    );
+    expect(await append({ ...base, writer: 'w:d2', batch: 4, once: 'completed', events: ['{"c":1}'] })).toBe(
+      0,
+    );
+    expect((await entries('script')).map(([seq]) => seq)).toEqual([1, 2, 3, 4]);
+    expect(await redis.hget(keys.meta, 'epoch')).toBe('E1'); // the first writer's
+    expect(await redis.ttl(keys.stream)).toBeGreaterThan(0);
+  });
+});
+
+describe('ShardPublisher', () => {
+  test('delivers every event in order, and flush confirms it', async () => {
+    const publisher = new ShardPublisher({ url: server.url, group: 'order', maxBatch: 7 });
+    for (let i = 0; i < 50; i++) publisher.publish(event(i));
+    const result = await publisher.flush(10_000);
+    expect(result).toMatchObject({ delivered: true, pending: {}, dropped: {} });
+    expect((await entries('order')).map(([, e]) => e.data.n)).toEqual(
+      Array.from({ length: 50 }, (_, i) => i),
+    );
+    expect(publisher.url).not.toContain(server.password);
+    await publisher.close();
+  });
+
+  test('with Redis away: flush returns at its bound, one warning, events held and sent when Redis answers', async () => {
+    const away = new RedisServer(await freePort(), 'pw-away');
+    const warnings: string[] = [];
+    const publisher = new ShardPublisher({
+      url: away.url,
+      group: 'away',
+      commandTimeoutMs: 500,
+      logger: { warn: (m) => warnings.push(m) },
+    });
+    for (let i = 0; i < 20; i++) publisher.publish(event(i, i % 2 ? 'test.output' : 'test.result'));
+    const started = Date.now();
+    const result = await publisher.flush(1500);
+    expect(Date.now() - started).toBeLessThan(4000);
+    expect(result.delivered).toBe(false);
+    expect(result.pending.r_1).toEqual({ 'test.result': 10, 'test.output': 10 });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('cannot append to Redis');
+    expect(warnings.join('')).not.toContain('pw-away');
+
+    await away.start();
+    try {
+      publisher.publish(event(20));
+      expect((await publisher.flush(15_000)).delivered).toBe(true);
+      const client = new Redis(away.url);
+      const rows = await client.xrange(groupKeys('away').stream, '-', '+');
+      client.disconnect();
+      expect(rows.map(([, f]) => JSON.parse(f[3] as string).data.n)).toEqual(
+        Array.from({ length: 21 }, (_, i) => i),
+      );
+      await publisher.close();
+    } finally {
+      await away.stop();
+      rmSync(away.dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a full buffer drops samples and output first, and counts what it dropped', async () => {
+    const publisher = new ShardPublisher({
+      url: 'redis://127.0.0.1:1',
+      group: 'full',
+      maxBufferedEvents: 4,
+      commandTimeoutMs: 200,
+      logger: { warn() {} },
+    });
+    publisher.publish(event(0, 'test.output'));
+    publisher.publish(event(1, 'test.result'));
+    publisher.publish(event(2, 'test.output'));
+    publisher.publish(event(3, 'test.result'));
+    publisher.publish(event(4, 'test.result')); // makes room: the first output line goes
+    publisher.publish(event(5, 'test.output')); // no room for output: dropped
+    const result = await publisher.flush(300);
+    expect(result.dropped.r_1).toEqual({ 'test.output': 2 });
+    expect(publisher.dropped).toBe(2);
+    await publisher.close({ timeoutMs: 100 });
+  });
+});

@@ -1,0 +1,42 @@
+/**
+ * The README's "Sharded CI" GitHub Actions example: it must parse as YAML and say what the section says
+ * (matrix shards passing their index to the runner's --shard, the Redis URL from a secret, one job running
+ * `testwire serve --redis … --until-done`).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { parse } from 'yaml';
+import { REPO_ROOT } from './helpers.js';
+
+function shardedCiYaml(): string {
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const start = readme.indexOf('\n## Sharded CI\n');
+  expect(start, 'README has a "Sharded CI" section').toBeGreaterThan(0);
+  const end = readme.indexOf('\n## ', start + 1);
+  const section = readme.slice(start, end < 0 ? undefined : end);
+  const block = /```yaml\n([\s\S]*?)```/.exec(section);
+  expect(block, 'the section has a yaml block').toBeTruthy();
+  return block?.[1] ?? '';
+}
+
+describe('README: Sharded CI', () => {
+  test('the GitHub Actions example parses and has matrix shards, the Redis secret and one serve job', () => {
+    const workflow = parse(shardedCiYaml(), { strict: true, uniqueKeys: true }) as any;
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template
+    expect(workflow.env.TESTWIRE_REDIS_URL).toBe('${{ secrets.TESTWIRE_REDIS_URL }}');
+    const jobs = Object.values(workflow.jobs) as any[];
+    const sharded = jobs.filter((job) => job.strategy?.matrix?.shard);
+    expect(sharded).toHaveLength(1);
+    const shards: number[] = sharded[0].strategy.matrix.shard;
+    const runs = sharded[0].steps.map((step: any) => step.run ?? '').join('\n');
+    expect(runs).toContain(`--shard=\${{ matrix.shard }}/${shards.length}`);
+    expect(runs).toContain('--reporter=@testwire/vitest');
+    const serving = jobs.filter((job) =>
+      job.steps.some((step: any) => /testwire serve --redis/.test(step.run ?? '')),
+    );
+    expect(serving).toHaveLength(1);
+    expect(serving[0].strategy).toBeUndefined();
+    for (const job of jobs) expect(job['runs-on']).toBeTruthy();
+  });
+});

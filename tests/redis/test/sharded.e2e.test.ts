@@ -1,0 +1,227 @@
+/**
+ * Sharded CI end to end: a real redis-server (password-protected), `vitest run --shard=k/3` shards as separate
+ * process groups appending to it, `testwire serve --redis` serving the group, a WebSocket subscriber of it.
+ * Mid-run, serve is killed and restarted (the subscriber resumes), and Redis is stopped for 5 s (the shards
+ * run on unchanged; the merged view catches up). The subscriber must end with every test of every shard
+ * exactly once, and the group's counts must equal the unsharded run's own JSON report.
+ */
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+  fixtureCopy,
+  freePort,
+  type JsonTest,
+  type Proc,
+  RedisServer,
+  readReport,
+  runVitest,
+  Subscriber,
+  startServe,
+  status,
+  until,
+} from './helpers.js';
+
+const SHARDS = 3;
+const PASSWORD = `pw-${Math.random().toString(36).slice(2)}`;
+let redis: RedisServer;
+let dir: string;
+const procs: Proc[] = [];
+
+beforeAll(async () => {
+  dir = fixtureCopy('sharded');
+  redis = await RedisServer.start(PASSWORD);
+});
+
+afterAll(async () => {
+  for (const proc of procs) proc.kill('SIGKILL');
+  await redis?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (redis) rmSync(redis.dir, { recursive: true, force: true });
+});
+
+const key = (t: { file: string; titlePath: string[] }) => `${t.file} > ${t.titlePath.join(' > ')}`;
+
+/** Vitest JSON statuses as testwire counts them. */
+function countsOf(tests: JsonTest[]) {
+  const by = (s: string[]) => tests.filter((t) => s.includes(t.status)).length;
+  return {
+    passed: by(['passed']),
+    failed: by(['failed']),
+    skipped: by(['skipped', 'pending', 'disabled']),
+    todo: by(['todo']),
+  };
+}
+
+describe('sharded CI through Redis Streams', () => {
+  test('every test of every shard reaches a resumed subscriber once, through a serve restart and a Redis outage', async () => {
+    const group = `e2e-${Date.now().toString(36)}`;
+    const gate = join(dir, `gate-${group}`);
+
+    // The unsharded run, without testwire: the reference.
+    const reference = runVitest(dir, join(dir, 'reference.json'), { env: { SHARD_GATE: '' } });
+    procs.push(reference);
+    expect((await reference.exited).code).toBe(1); // gamma > fails
+    const expected = readReport(join(dir, 'reference.json'), dir);
+    expect(expected.length).toBeGreaterThan(70);
+
+    const servePort = await freePort();
+    let serve = await startServe(redis.url, group, servePort);
+    procs.push(serve);
+    const subscriber = new Subscriber(`ws://127.0.0.1:${servePort}/ws`);
+    subscriber.connect();
+    await until('the subscriber to connect', () => subscriber.connections > 0);
+
+    const shardEnv = { TESTWIRE_REDIS_URL: redis.url, TESTWIRE_GROUP: group, SHARD_GATE: gate };
+    const shards = Array.from({ length: SHARDS }, (_, i) => {
+      const proc = runVitest(dir, join(dir, `shard-${i + 1}.json`), {
+        shard: `${i + 1}/${SHARDS}`,
+        env: shardEnv,
+        testwire: true,
+      });
+      procs.push(proc);
+      return proc;
+    });
+
+    // Every shard started (held at the gate), as serve sees it.
+    await until('3 shards reporting', async () => (await status(serve.url)).group?.shards?.length === SHARDS);
+    const seenBefore = await until('events before the restart', () => subscriber.lastSeq);
+
+    // Kill serve; the shards go on appending to Redis meanwhile. A new serve on the same port: the subscriber resumes.
+    serve.kill('SIGKILL');
+    await serve.exited;
+    serve = await startServe(redis.url, group, servePort, ['--until-done']);
+    procs.push(serve);
+    await until('the subscriber to resume', () => subscriber.answers.length > 0);
+    expect(subscriber.answers[0]).toEqual({ type: 'resumed', reason: undefined });
+    expect(subscriber.lastSeq).toBeGreaterThanOrEqual(seenBefore);
+
+    // Redis away for 5 s while the shards run their tests (the gate opens now).
+    await redis.stop();
+    writeFileSync(gate, '');
+    const outageEnds = Date.now() + 5000;
+    await until('the outage to last 5 s', () => Date.now() >= outageEnds, 10_000);
+    await redis.start();
+
+    const exits = await Promise.all(shards.map((s) => s.exited));
+    const shardTests = shards.map((_, i) => readReport(join(dir, `shard-${i + 1}.json`), dir));
+    // The shards' runs are what vitest alone makes of them: the reference's tests, split, same statuses;
+    // exit code 1 exactly for the shard with the failing test.
+    expect(
+      shardTests
+        .flat()
+        .map((t) => `${key(t)}: ${t.status}`)
+        .sort(),
+    ).toEqual(expected.map((t) => `${key(t)}: ${t.status}`).sort());
+    exits.forEach((exit, i) => {
+      expect(exit.code, shards[i]?.stderr).toBe(shardTests[i]?.some((t) => t.status === 'failed') ? 1 : 0);
+    });
+    for (const shard of shards) expect(shard.stdout).not.toContain('testwire');
+    // The outage did reach the shards (each said so once, on stderr), and changed nothing above.
+    expect(shards.some((s) => s.stderr.includes('cannot append to Redis'))).toBe(true);
+    for (const shard of shards)
+      expect(shard.stderr.split('cannot append to Redis').length).toBeLessThanOrEqual(2);
+
+    // The merged view caught up: the group completed, with the reference's counts.
+    const groupRun = `group:${group}`;
+    const completed = await until('the group test.completed', () =>
+      subscriber.events.find((e) => e.type === 'test.completed' && e.runId === groupRun),
+    );
+    const ref = countsOf(expected);
+    expect(completed.data.summary).toMatchObject({ ...ref, total: expected.length, success: false });
+    expect(completed.data.shards).toHaveLength(SHARDS);
+
+    // Every test of every shard exactly once; seqs contiguous (nothing missed across the restart).
+    const results = subscriber.events.filter((e) => e.type === 'test.result');
+    expect(results.map((e) => key(e.data as { file: string; titlePath: string[] })).sort()).toEqual(
+      expected.map(key).sort(),
+    );
+    const seqs = subscriber.events.map((e) => e.seq);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+    const shardRuns = new Set(
+      subscriber.events.filter((e) => e.type === 'test.started' && e.runId !== groupRun).map((e) => e.runId),
+    );
+    expect(shardRuns.size).toBe(SHARDS);
+
+    subscriber.close();
+    // --until-done: serve exits once the group completed, with the group's verdict (a shard failed).
+    expect((await serve.exited).code).toBe(1);
+    expect(serve.stdout).toContain(`group ${group} completed: failed`);
+
+    // Another serve of the group gives every event the same <epoch>:<seq>: the subscriber moves to it and
+    // resumes from halfway, receiving exactly the second half it already had.
+    const other = await startServe(redis.url, group, await freePort());
+    procs.push(other);
+    const last = subscriber.lastSeq;
+    await until('the other serve to read the group', async () => (await status(other.url)).seq >= last);
+    const body = await status(other.url);
+    expect(body.group).toMatchObject({
+      state: 'completed',
+      success: false,
+      expected: SHARDS,
+      finished: SHARDS,
+    });
+    expect(body.group.counts).toMatchObject(ref);
+
+    // The Redis password is nowhere: not in events, /status, serve's or the shards' output.
+    const seen = [
+      JSON.stringify(subscriber.events),
+      JSON.stringify(body),
+      serve.stdout,
+      serve.stderr,
+      other.stdout,
+      other.stderr,
+      ...shards.flatMap((s) => [s.stdout, s.stderr]),
+    ].join('\n');
+    expect(seen).not.toContain(PASSWORD);
+    const half = Math.floor(last / 2);
+    const moved = new Subscriber(`ws://${new URL(other.url).host}/ws`, {
+      epoch: subscriber.epoch as string,
+      since: half,
+    });
+    moved.connect();
+    await until('the resume on the other serve', () => moved.answers.length > 0);
+    expect(moved.answers[0]?.type).toBe('resumed');
+    await until('the second half', () => moved.lastSeq >= last);
+    const brief = (e: { seq: number; type: string; runId: string }) => `${e.seq} ${e.type} ${e.runId}`;
+    expect(moved.events.filter((e) => e.seq <= last).map(brief)).toEqual(
+      subscriber.events.filter((e) => e.seq > half).map(brief),
+    );
+    moved.close();
+    other.kill('SIGTERM');
+    await other.exited;
+  });
+
+  test('a shard killed mid-run shows as silent; the group does not complete', async () => {
+    const group = `kill-${Date.now().toString(36)}`;
+    const open = join(dir, `gate-open-${group}`);
+    writeFileSync(open, '');
+    const serve = await startServe(redis.url, group, await freePort(), ['--silence', '3000']);
+    procs.push(serve);
+    const env = { TESTWIRE_REDIS_URL: redis.url, TESTWIRE_GROUP: group };
+    const first = runVitest(dir, join(dir, `${group}-1.json`), {
+      shard: '1/2',
+      env: { ...env, SHARD_GATE: open },
+      testwire: true,
+    });
+    const second = runVitest(dir, join(dir, `${group}-2.json`), {
+      shard: '2/2',
+      env: { ...env, SHARD_GATE: join(dir, 'never') },
+      testwire: true,
+    });
+    procs.push(first, second);
+
+    const shardOf = (body: any, n: number) => body.group?.shards?.find((s: any) => s.shard === n);
+    await until('shard 2 reporting', async () => shardOf(await status(serve.url), 2)?.state === 'reporting');
+    second.kill('SIGKILL');
+    await second.exited;
+    await first.exited;
+    const body = await until('shard 2 silent, shard 1 finished', async () => {
+      const b = await status(serve.url);
+      return shardOf(b, 2)?.state === 'silent' && shardOf(b, 1)?.state === 'finished' && b;
+    });
+    expect(body.group).toMatchObject({ state: 'running', expected: 2, silent: 1, finished: 1 });
+    serve.kill('SIGTERM');
+    await serve.exited;
+  });
+});
