@@ -21,6 +21,7 @@ import {
 } from '@testwire/reporter-core';
 import { OutputCapture } from './capture.js';
 import { nycCoverageReport } from './coverage.js';
+import { nycCoverageStart } from './coverage-start.js';
 import { findRunningMocha, loadReporter, type MochaRuntime } from './mocha-runtime.js';
 import {
   EVENTS,
@@ -291,6 +292,7 @@ export class TestwireReporter {
     });
     on(EVENTS.RUN_END, () => {
       this.outputTarget = undefined;
+      if (this.lastFile !== undefined) this.fileEnded(this.lastFile);
       this.capture?.uninstall();
     });
   }
@@ -303,7 +305,11 @@ export class TestwireReporter {
       testFiles: Array.isArray(options.files) ? options.files : [],
       options: pickOptions(options),
       ...(typeof options.watch === 'boolean' ? { watch: options.watch } : {}),
+      ...(Array.isArray(options.spec) ? { testPatterns: options.spec.map(String) } : {}),
+      ...(typeof options.config === 'string' ? { configPath: options.config } : {}),
     });
+    const coverage = nycCoverageStart();
+    if (coverage) this.core.coverageStarted(coverage);
     this.capture?.install();
   }
 
@@ -435,8 +441,24 @@ export class TestwireReporter {
   /** A new file: tell the core (serial: as the run reaches it; parallel: as its burst arrives). */
   private noteFile(file: string): void {
     if (file === this.lastFile) return;
+    if (this.lastFile !== undefined) this.fileEnded(this.lastFile);
     this.lastFile = file;
     this.core.fileStarted(file);
+  }
+
+  /**
+   * Serial mode runs every file in this process: the heap after each file is performance.leak's evidence.
+   * Once per file, not per test; a GC first only when the user exposed it (node --expose-gc).
+   */
+  private fileEnded(file: string): void {
+    if (this.parallel) return;
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (typeof gc === 'function') gc();
+    this.core.heapSample({
+      file,
+      heapUsed: process.memoryUsage().heapUsed,
+      gcForced: typeof gc === 'function',
+    });
   }
 
   private noteTest(ref: TestRef, file: string | undefined): void {

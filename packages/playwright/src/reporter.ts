@@ -132,6 +132,8 @@ export class TestwireReporter implements Reporter {
           ...(config.maxFailures ? { maxFailures: config.maxFailures } : {}),
         },
         ...(config.shard ? { shard: { current: config.shard.current, total: config.shard.total } } : {}),
+        ...(config.configFile ? { configPath: config.configFile } : {}),
+        testPatterns: testPatternsOf(config),
       });
     });
   }
@@ -281,4 +283,17 @@ function withTimeout(promise: Promise<unknown>, ms: number): Promise<unknown> {
     timer.unref();
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Each project's `testMatch` (globs as written, regexps as their source), once each. */
+function testPatternsOf(config: FullConfig): string[] {
+  const patterns = new Set<string>();
+  for (const project of config.projects) {
+    const match = project.testMatch;
+    for (const one of Array.isArray(match) ? match : [match]) {
+      if (typeof one === 'string') patterns.add(one);
+      else if (one instanceof RegExp) patterns.add(one.source);
+    }
+  }
+  return [...patterns];
 }

@@ -108,6 +108,10 @@ function disabledCore(options: ResolvedOptions): ReporterCore {
     hookFailed: () => {},
     runError: () => {},
     coverage: () => {},
+    frameworkError: () => {},
+    coverageStarted: () => {},
+    coverageProgress: () => {},
+    heapSample: () => {},
     runCompleted: async () => {},
   };
 }

@@ -6,6 +6,9 @@
 
 export type { TestStatus } from '@testwire/protocol';
 export type {
+  CoverageStartInfo,
+  FrameworkErrorInfo,
+  HeapSample,
   PerformanceSample,
   ReporterCore,
   RunResultInfo,
@@ -29,5 +32,7 @@ export { createReporterCore } from './create.js';
 export type { BroadcasterLike } from './delivery.js';
 export { detectCi, findPackageName } from './environment.js';
 export { normalizeError, stripAnsi } from './errors.js';
+export { FRAMEWORK_ERROR_CODES, type FrameworkErrorCode } from './framework-errors.js';
+export { type DetectedFramework, detectFrameworks } from './frameworks.js';
 export { createRunId, PathRelativizer, stableTestId } from './ids.js';
 export type { ReporterCoreOptions, ReporterOptions } from './options.js';
