@@ -1,5 +1,6 @@
 import { version } from '../package.json';
 import type { Io } from './args.js';
+import { detect, detectHelp } from './commands/detect.js';
 import { serve, serveHelp } from './commands/serve.js';
 import { status, statusHelp } from './commands/status.js';
 import { tail, tailHelp } from './commands/tail.js';
@@ -17,6 +18,7 @@ Commands:
   watch     live terminal monitor of every run: progress, failures, slow tests, memory
   tail      print events as they happen (readable or --json NDJSON); --until, --exit-status
   status    show the /status of an endpoint
+  detect    print the test frameworks of this directory's project (what framework.detected says)
 
 Options:
   -h, --help       show help (\`testwire <command> --help\` for a command)
@@ -29,6 +31,7 @@ const COMMANDS: Record<string, { run(argv: string[], io: Io): Promise<number>; h
   watch: { run: watch, help: watchHelp },
   tail: { run: tail, help: tailHelp },
   status: { run: status, help: statusHelp },
+  detect: { run: detect, help: detectHelp },
 };
 
 /**
