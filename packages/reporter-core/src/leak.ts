@@ -5,12 +5,13 @@
  *
  * The heuristic, per series (one worker or process), on the heap used after each file:
  *  - the first file is warm-up (the runner's and the shared modules load there) and is left out;
- *  - evidence: at least `minFiles` files after it;
- *  - growth: the floor of the last two files minus the floor of the first two (a floor, not a sample: one
- *    file's garbage not yet collected does not count);
+ *  - evidence: at least `minFiles` files after it when the heap was measured after a forced GC; without
+ *    one, 3 x `minFiles` (garbage not yet collected climbs for many files before a major GC takes it);
+ *  - growth: the floor of the last files minus the floor of the first ones (two files each after a forced
+ *    GC, a third of the evidence each without one): a floor, not a sample, so that garbage not yet
+ *    collected does not count once the heap has been collected in between;
  *  - spread: at least half of the steps from file to file rise (one cache filled once is not a leak);
- *  - growth >= threshold MB when the heap was measured after a forced GC, 2 x threshold otherwise (garbage
- *    not yet collected inflates later samples).
+ *  - growth >= threshold MB after forced GCs, 2 x threshold without.
  * A series is reported once, then again only when its growth doubled since its last report.
  */
 import type { PerformanceLeakData } from '@testwire/protocol';
@@ -52,10 +53,9 @@ export class LeakDetector {
       series.mb.splice(1, 1);
     }
     const evidence = series.mb.slice(1);
-    if (evidence.length < this.minFiles) return undefined;
-    const growth =
-      Math.min(evidence[evidence.length - 1], evidence[evidence.length - 2]) -
-      Math.min(evidence[0], evidence[1]);
+    if (evidence.length < (series.gcForced ? this.minFiles : this.minFiles * 3)) return undefined;
+    const window = series.gcForced ? 2 : Math.floor(evidence.length / 3);
+    const growth = Math.min(...evidence.slice(-window)) - Math.min(...evidence.slice(0, window));
     let rising = 0;
     for (let i = 1; i < evidence.length; i++) if (evidence[i] > evidence[i - 1]) rising++;
     const threshold = series.gcForced ? this.thresholdMb : this.thresholdMb * 2;

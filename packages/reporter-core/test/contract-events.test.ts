@@ -183,10 +183,15 @@ describe('performance.leak', () => {
     expect(series(new LeakDetector(10, 5), [40, 41, 42, 43, 44, 45, 46, 47]).some(Boolean)).toBe(false);
   });
 
-  it('needs twice the growth when no GC was forced, and keeps workers apart', () => {
+  it('needs three times the evidence and twice the growth when no GC was forced, and keeps workers apart', () => {
     const growth = [40, 50, 53, 56, 59, 62, 65, 68];
     expect(series(new LeakDetector(10, 5), growth, false).some(Boolean)).toBe(false);
     expect(series(new LeakDetector(10, 5), growth, true).some(Boolean)).toBe(true);
+    // Garbage climbing for a few files, then collected: not a leak; a floor that keeps rising is.
+    const sawtooth = [22, 37, 52, 67, 67, 67, 30, 45, 60, 75, 28, 43, 58, 73, 26, 41, 56, 70];
+    expect(series(new LeakDetector(10, 5), sawtooth, false).some(Boolean)).toBe(false);
+    const rising = Array.from({ length: 18 }, (_, index) => 20 + index * 5 + (index % 3) * 4);
+    expect(series(new LeakDetector(10, 5), rising, false).filter(Boolean)).toHaveLength(1);
     const detector = new LeakDetector(10, 5);
     const interleaved = [40, 50, 58, 66, 75, 83, 92, 100].flatMap((mb, index) => [
       detector.add({ file: 'a', heapUsed: mb * MB, worker: '1', gcForced: true }, `a${index}`),
