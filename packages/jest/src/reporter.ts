@@ -219,8 +219,11 @@ export class TestwireJestReporter {
         this.sendResult(twin, assertion, invocations);
       }
       if (result?.testExecError) this.core.fileFailed(file, result.testExecError);
-      // The babel provider hands each file's coverage over (the v8 provider only its raw V8 data).
-      if (result?.coverage) this.core.coverageProgress(file, result.coverage, this.totalFiles);
+      // The babel provider hands each file's coverage over (none for a file that loads no covered source);
+      // the v8 provider only raw V8 data, which is not summarized during the run.
+      const config = this.globalConfig;
+      if (config?.collectCoverage && config.coverageProvider !== 'v8')
+        this.core.coverageProgress(file, result?.coverage ?? {}, this.totalFiles);
       if (typeof result?.memoryUsage === 'number') {
         this.core.heapSample({
           file,

@@ -7,7 +7,7 @@
  *   CoreCall ─> apply() ─> run state (RunStateStore counts; running tests, progress here)
  *                      └─> send(type, data, at, runId): the envelope, built once ─> Delivery ─> broadcaster
  */
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import {
   type CoverageTotals,
   type EventDataMap,
@@ -30,7 +30,7 @@ import { type BroadcasterLike, type ConnectOptions, Delivery } from './delivery.
 import { detectCi, projectOf } from './environment.js';
 import { internalErrorReporter, stripAnsi, truncate } from './errors.js';
 import { type FrameworkErrorSource, frameworkErrorData } from './framework-errors.js';
-import { type DetectedFramework, detectFrameworks, displayPath } from './frameworks.js';
+import { type DetectedFramework, detectFrameworks, displayPath, projectDirOf } from './frameworks.js';
 import { HealthMonitor } from './health.js';
 import { Identities, positiveInt, type TestIdentity } from './identity.js';
 import { PathRelativizer } from './ids.js';
@@ -281,7 +281,11 @@ export class Core {
       frameworks.unshift(active);
     }
     if (this.options.frameworkVersion) active.version = this.options.frameworkVersion;
-    if (info.configPath) active.configPath = displayPath(this.options.rootDir, info.configPath);
+    if (info.configPath)
+      active.configPath = displayPath(
+        projectDirOf(this.options.rootDir),
+        resolve(this.options.rootDir, info.configPath),
+      );
     if (info.testPatterns?.length) active.testPatterns = info.testPatterns;
     this.emit('framework.detected', { frameworks, active: name }, at, runId);
   }

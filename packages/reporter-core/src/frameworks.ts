@@ -72,10 +72,10 @@ type PackageJson = {
 
 /**
  * The frameworks of the project at or above `dir` (the nearest package.json's folder; `dir` itself when
- * there is none). Paths are relative to `dir`, `./`-prefixed. Never throws.
+ * there is none). Paths are relative to that folder, `./`-prefixed. Never throws.
  */
 export function detectFrameworks(dir: string): DetectedFramework[] {
-  const projectDir = findProjectDir(dir) ?? dir;
+  const projectDir = projectDirOf(dir);
   const pkg = readJson(join(projectDir, 'package.json')) as PackageJson | undefined;
   const declared: Record<string, string> = {
     ...pkg?.optionalDependencies,
@@ -102,7 +102,7 @@ export function detectFrameworks(dir: string): DetectedFramework[] {
       : inPackage
         ? join(projectDir, 'package.json')
         : undefined;
-    if (configPath) info.configPath = displayPath(dir, configPath);
+    if (configPath) info.configPath = displayPath(projectDir, configPath);
     info.testPatterns =
       patternsOf(
         known,
@@ -114,11 +114,15 @@ export function detectFrameworks(dir: string): DetectedFramework[] {
   return found;
 }
 
-/** `./x` relative to `from` (with `/`), or the path as it is when it is not below `from`. */
+/** `path` relative to `from` with `/`: `./x` below it, `../x` beside it (an absolute path never shows). */
 export function displayPath(from: string, path: string): string {
-  const rel = relative(from, path);
-  if (rel === '' || rel.startsWith('..')) return path.split(sep).join('/');
-  return `./${rel.split(sep).join('/')}`;
+  const rel = relative(from, path).split(sep).join('/');
+  return rel.startsWith('../') || rel === '..' ? rel : `./${rel}`;
+}
+
+/** The folder of the nearest package.json at or above `dir`; `dir` itself when there is none. */
+export function projectDirOf(dir: string): string {
+  return findProjectDir(dir) ?? dir;
 }
 
 function patternsOf(
