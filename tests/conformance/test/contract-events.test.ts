@@ -32,8 +32,10 @@ const validateEnvelope = ajv.compile(schema);
 
 function schemaErrors(events: AnyEventEnvelope[]): string[] {
   const errors: string[] = [];
-  for (const event of events)
-    if (!validateEnvelope(event)) errors.push(`${event.type}: ${ajv.errorsText(validateEnvelope.errors)}`);
+  for (const event of events) {
+    const valid = validateEnvelope(event) as boolean;
+    if (!valid) errors.push(`${event.type}: ${ajv.errorsText(validateEnvelope.errors)}`);
+  }
   return errors;
 }
 
@@ -204,6 +206,40 @@ describe('performance.leak on the heap fixtures', () => {
         expect(leak.file).toMatch(/^test\/file\d\.test\.js$/);
         expect(leak.samples.length).toBeGreaterThanOrEqual(6);
       } finally {
+        await stream.close();
+      }
+    },
+  );
+});
+
+describe('framework.error from a test file that cannot load (fixtures/errors/import)', () => {
+  const cases = [
+    { runner: 'jest-30', bin: 'jest', args: [] },
+    { runner: 'vitest-4', bin: 'vitest', args: ['run'] },
+  ] as const;
+
+  it.each(cases.map((c) => [c.runner, c] as const))(
+    '%s: MODULE_NOT_FOUND, with the file',
+    async (_runner, c) => {
+      const stream = await openStream();
+      const copy = copyFixture(c.runner, 'errors', 'import');
+      try {
+        const result = await runProcess(join(copy.dir, '../../node_modules/.bin', c.bin), [...c.args], {
+          cwd: copy.dir,
+          env: runnerEnv({ TESTWIRE_URL: stream.url, TESTWIRE_HEALTH_INTERVAL: '0' }),
+          timeoutMs: 120_000,
+        });
+        expect(result.exitCode).toBe(1);
+        const [events] = [...(await stream.waitForCompletedRuns(1, 30_000)).values()];
+        expect(schemaErrors(events)).toEqual([]);
+        const errors = of(events, 'framework.error').map((event) => event.data);
+        expect(errors.map((data) => [data.error.code, data.file, data.severity])).toEqual([
+          ['MODULE_NOT_FOUND', 'test/broken.test.js', 'error'],
+        ]);
+        expect(errors[0].error.message).toContain('missing-module');
+        expect(errors[0].error.details.suggestion).toMatch(/install it, or fix the import path/);
+      } finally {
+        copy.cleanup();
         await stream.close();
       }
     },
