@@ -20,7 +20,8 @@ import {
   type SnapshotMessage,
   type SubscribeRequest,
 } from '@testwire/protocol';
-import type { SerializedEvent } from './admit.js';
+import { type SerializedEvent, serialize } from './admit.js';
+import { FrameworkSwitches } from './framework-switch.js';
 import { History } from './history.js';
 import { FrameJoiner, type Subscriber } from './subscriber.js';
 import { encodeTextFrame } from './ws-frame.js';
@@ -46,6 +47,7 @@ export class Hub {
   lagged = 0;
 
   private dirty = new Set<Subscriber>();
+  private readonly switches = new FrameworkSwitches();
   private flushScheduled = false;
 
   constructor(options: HubOptions) {
@@ -59,26 +61,37 @@ export class Hub {
    * history, run state, fan-out. Returns the last seq given.
    */
   ingest(events: readonly SerializedEvent[]): number {
-    for (const { envelope, json, seqAt } of events) {
-      const seq = ++this.seq;
-      envelope.seq = seq;
-      const { frame, payload } = encodeTextFrame(json.slice(0, seqAt), `"seq":${seq},`, json.slice(seqAt));
-      const entry = { envelope, frame: payload, ws: frame };
-      this.history.push(entry);
-      try {
-        this.store.update(envelope); // `apply` would also build a view of the run, unused here
-      } catch {
-        // Run state is best effort: a malformed local event must not stop the stream.
-      }
-      for (const subscriber of this.subscribers) {
-        const gap = subscriber.deliver(entry);
-        if (gap) this.lag(subscriber, gap);
-      }
+    for (const event of events) {
+      this.ingestOne(event);
+      // A run of another framework starting after one ended: framework.switched follows its test.started.
+      const switched =
+        event.envelope.type === 'test.started' || event.envelope.type === 'test.completed'
+          ? this.switches.observe(event.envelope)
+          : undefined;
+      const serialized = switched ? serialize(switched) : undefined;
+      if (serialized?.ok) this.ingestOne(serialized.event);
     }
     // Write now rather than in one more event-loop turn: the batch is complete, and every subscriber it
     // touched gets all of it in one write.
     if (this.dirty.size > 0) this.flushAll();
     return this.seq;
+  }
+
+  private ingestOne({ envelope, json, seqAt }: SerializedEvent): void {
+    const seq = ++this.seq;
+    envelope.seq = seq;
+    const { frame, payload } = encodeTextFrame(json.slice(0, seqAt), `"seq":${seq},`, json.slice(seqAt));
+    const entry = { envelope, frame: payload, ws: frame };
+    this.history.push(entry);
+    try {
+      this.store.update(envelope); // `apply` would also build a view of the run, unused here
+    } catch {
+      // Run state is best effort: a malformed local event must not stop the stream.
+    }
+    for (const subscriber of this.subscribers) {
+      const gap = subscriber.deliver(entry);
+      if (gap) this.lag(subscriber, gap);
+    }
   }
 
   /** Registers a subscriber: from now on it gets every live event its subscription matches. */

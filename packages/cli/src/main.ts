@@ -1,6 +1,7 @@
 import { version } from '../package.json';
 import type { Io } from './args.js';
 import { baseline, baselineHelp } from './commands/baseline.js';
+import { detect, detectHelp } from './commands/detect.js';
 import { serve, serveHelp } from './commands/serve.js';
 import { status, statusHelp } from './commands/status.js';
 import { tail, tailHelp } from './commands/tail.js';
@@ -19,6 +20,7 @@ Commands:
   tail      print events as they happen (readable or --json NDJSON); --until, --exit-status
   status    show the /status of an endpoint
   baseline  save, compare, list and show test baselines (.test-baselines/<label>.json)
+  detect    print the test frameworks of this directory's project (what framework.detected says)
 
 Options:
   -h, --help       show help (\`testwire <command> --help\` for a command)
@@ -32,6 +34,7 @@ const COMMANDS: Record<string, { run(argv: string[], io: Io): Promise<number>; h
   tail: { run: tail, help: tailHelp },
   status: { run: status, help: statusHelp },
   baseline: { run: baseline, help: baselineHelp },
+  detect: { run: detect, help: detectHelp },
 };
 
 /**

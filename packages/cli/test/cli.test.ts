@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { validatePublishedEvent as validateEvent } from '@testwire/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, cli, freePort, PACKAGE_DIR, type Serve, startServe } from './helpers.js';
 
@@ -9,12 +11,12 @@ describe('testwire --help / --version', () => {
   it('lists the commands', async () => {
     const out = await cli(['--help']);
     expect(out.code).toBe(0);
-    for (const command of ['serve', 'watch', 'tail', 'status'])
+    for (const command of ['serve', 'watch', 'tail', 'status', 'detect'])
       expect(out.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
   });
 
   it('has --help for every command', async () => {
-    for (const command of ['serve', 'watch', 'tail', 'status']) {
+    for (const command of ['serve', 'watch', 'tail', 'status', 'detect']) {
       const out = await cli([command, '--help']);
       expect(out.code, command).toBe(0);
       expect(out.stdout, command).toContain(`Usage: testwire ${command}`);
@@ -31,7 +33,7 @@ describe('testwire --help / --version', () => {
     const unknown = await cli(['frobnicate']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toBe(
-      'testwire: unknown command "frobnicate"; commands: serve, watch, tail, status, baseline (see `testwire --help`)\n',
+      'testwire: unknown command "frobnicate"; commands: serve, watch, tail, status, baseline, detect (see `testwire --help`)\n',
     );
     const flag = await cli(['tail', '--bogus']);
     expect(flag.code).toBe(2);
@@ -105,5 +107,39 @@ describe('testwire serve', () => {
     } finally {
       expect(await first.stop()).toBe(0);
     }
+  });
+});
+
+describe('testwire detect', () => {
+  it('prints what framework.detected says for a directory, as JSON or readable', async () => {
+    const dir = join(PACKAGE_DIR, '../../examples/playwright');
+    const json = await cli(['detect', '--json', '--dir', dir]);
+    expect(json.code, json.stderr).toBe(0);
+    const data = JSON.parse(json.stdout);
+    expect(validateEvent({ type: 'framework.detected', runId: '', data })).toMatchObject({ ok: true });
+    expect(data).toEqual({
+      frameworks: [
+        {
+          name: 'playwright',
+          version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+          configPath: './playwright.config.ts',
+          testPatterns: ['**/*.@(spec|test).?(c|m)[jt]s?(x)'],
+        },
+      ],
+      active: 'playwright',
+    });
+    const text = await cli(['detect', '--dir', dir]);
+    expect(text.stdout).toMatch(
+      /^playwright \d+\.\d+\.\d+ \(active\)\n {2}config: {3}\.\/playwright\.config\.ts\n/,
+    );
+  });
+
+  it('exits 1 where there is no test framework', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'testwire-detect-'));
+    writeFileSync(join(dir, 'package.json'), '{"name":"no-tests"}');
+    const out = await cli(['detect', '--dir', dir]);
+    rmSync(dir, { recursive: true, force: true });
+    expect(out.code).toBe(1);
+    expect(out.stdout).toContain('no test framework found');
   });
 });

@@ -26,6 +26,8 @@ interface JestGlobalConfig extends JestCoverageConfig {
   watchAll?: boolean;
   ci?: boolean;
   collectCoverage?: boolean;
+  collectCoverageFrom?: string[];
+  logHeapUsage?: boolean;
   forceExit?: boolean;
   maxWorkers?: number;
   bail?: number;
@@ -58,6 +60,10 @@ interface JestTestFileResult {
   testExecError?: { message?: string; stack?: string | null } | null;
   console?: { message: string; origin?: string; type: string }[] | null;
   displayName?: { name?: string } | string;
+  /** With coverage (babel provider): this file's istanbul coverage, by source file. */
+  coverage?: unknown;
+  /** With --logHeapUsage: heap used after the file, in the worker that ran it (after a GC when exposed). */
+  memoryUsage?: number;
 }
 interface JestAggregatedResult {
   numTotalTestSuites: number;
@@ -126,6 +132,12 @@ export class TestwireJestReporter {
         ...(config.testNamePattern ? { testNamePattern: config.testNamePattern } : {}),
       },
     });
+    if (config.collectCoverage) {
+      this.core.coverageStarted({
+        provider: config.coverageProvider ?? 'babel',
+        patterns: Array.isArray(config.collectCoverageFrom) ? config.collectCoverageFrom : [],
+      });
+    }
   }
 
   /** A test file starts (in a worker or in band). */
@@ -202,6 +214,19 @@ export class TestwireJestReporter {
         this.sendResult(twin, assertion, invocations);
       }
       if (result?.testExecError) this.core.fileFailed(file, result.testExecError);
+      // The babel provider hands each file's coverage over (none for a file that loads no covered source);
+      // the v8 provider only raw V8 data, which is not summarized during the run.
+      const config = this.globalConfig;
+      if (config?.collectCoverage && config.coverageProvider !== 'v8')
+        this.core.coverageProgress(file, result?.coverage ?? {}, this.totalFiles);
+      if (typeof result?.memoryUsage === 'number') {
+        this.core.heapSample({
+          file,
+          heapUsed: result.memoryUsage,
+          // Jest calls gc() first when the worker exposes it (node --expose-gc); it does not name the worker.
+          gcForced: typeof (globalThis as { gc?: unknown }).gc === 'function',
+        });
+      }
       for (const entry of result?.console ?? []) {
         // Jest buffers console calls per file, not per test: attribute them to the file.
         const stream = STDERR_METHODS.has(entry.type) ? 'stderr' : 'stdout';

@@ -73,12 +73,6 @@ export interface C8Start {
   totalFiles?: number;
 }
 
-/**
- * The core's coverage.started call (issue 15, another branch): until the core has it, no coverage.started is
- * sent. Once it is there, call `core.coverageStarted` directly and drop this type.
- */
-export type CoverageStarting = { coverageStarted?(info: C8Start): void };
-
 const METRICS = ['lines', 'functions', 'branches', 'statements'] as const;
 /** c8's bin, as a c8 process's argv[1] names it once links are resolved. */
 const C8_BIN = /[\\/]c8[\\/]bin[\\/]c8\.js$/;

@@ -21,9 +21,10 @@ import {
   type TestRef,
   untilDeadline,
 } from '@testwire/reporter-core';
-import { C8Coverage, type CoverageStarting } from './c8.js';
+import { C8Coverage } from './c8.js';
 import { OutputCapture } from './capture.js';
 import { nycCoverageReport } from './coverage.js';
+import { nycCoverageStart } from './coverage-start.js';
 import { findRunningMocha, loadReporter, type MochaRuntime } from './mocha-runtime.js';
 import {
   EVENTS,
@@ -298,6 +299,7 @@ export class TestwireReporter {
     });
     on(EVENTS.RUN_END, () => {
       this.outputTarget = undefined;
+      if (this.lastFile !== undefined) this.fileEnded(this.lastFile);
       this.capture?.uninstall();
     });
   }
@@ -310,8 +312,13 @@ export class TestwireReporter {
       testFiles: Array.isArray(options.files) ? options.files : [],
       options: pickOptions(options),
       ...(typeof options.watch === 'boolean' ? { watch: options.watch } : {}),
+      ...(Array.isArray(options.spec) ? { testPatterns: options.spec.map(String) } : {}),
+      ...(typeof options.config === 'string' ? { configPath: options.config } : {}),
     });
-    this.startC8();
+    // nyc's counters are in this process already; else c8's, if this process runs under c8.
+    const coverage = nycCoverageStart();
+    if (coverage) this.core.coverageStarted(coverage);
+    else this.startC8();
     this.capture?.install();
   }
 
@@ -320,7 +327,7 @@ export class TestwireReporter {
     if (!process.env.NODE_V8_COVERAGE) return;
     try {
       this.c8 = C8Coverage.detect();
-      if (this.c8) (this.core as CoverageStarting).coverageStarted?.(this.c8.start());
+      if (this.c8) this.core.coverageStarted(this.c8.start());
     } catch (error) {
       if (process.env.TESTWIRE_DEBUG) warn(`could not read c8's options: ${message(error)}`);
     }
@@ -454,8 +461,24 @@ export class TestwireReporter {
   /** A new file: tell the core (serial: as the run reaches it; parallel: as its burst arrives). */
   private noteFile(file: string): void {
     if (file === this.lastFile) return;
+    if (this.lastFile !== undefined) this.fileEnded(this.lastFile);
     this.lastFile = file;
     this.core.fileStarted(file);
+  }
+
+  /**
+   * Serial mode runs every file in this process: the heap after each file is performance.leak's evidence.
+   * Once per file, not per test; a GC first only when the user exposed it (node --expose-gc).
+   */
+  private fileEnded(file: string): void {
+    if (this.parallel) return;
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (typeof gc === 'function') gc();
+    this.core.heapSample({
+      file,
+      heapUsed: process.memoryUsage().heapUsed,
+      gcForced: typeof gc === 'function',
+    });
   }
 
   private noteTest(ref: TestRef, file: string | undefined): void {

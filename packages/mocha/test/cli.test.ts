@@ -169,7 +169,7 @@ describe('nyc mocha (mocha 11)', () => {
       const own = JSON.parse(readFileSync(join(dir, 'coverage', 'coverage-summary.json'), 'utf8')).total;
       expect(
         events.map((e) => e.type).filter((t) => t.startsWith('coverage.') || t === 'test.completed'),
-      ).toEqual(['coverage.threshold', 'coverage.completed', 'test.completed']);
+      ).toEqual(['coverage.started', 'coverage.threshold', 'coverage.completed', 'test.completed']);
       const data = (type: string) => events.find((e) => e.type === type)?.data as Record<string, any>;
       const completed = data('coverage.completed');
       expect(completed).toMatchObject({

@@ -130,6 +130,8 @@ export class TestwireReporter implements Reporter {
           ...(config.maxFailures ? { maxFailures: config.maxFailures } : {}),
         },
         ...(config.shard ? { shard: { current: config.shard.current, total: config.shard.total } } : {}),
+        ...(config.configFile ? { configPath: config.configFile } : {}),
+        testPatterns: testPatternsOf(config),
       });
     });
   }
@@ -270,4 +272,16 @@ function warnOnce(error: unknown): void {
   process.stderr.write(
     `[testwire] @testwire/playwright: internal error, events may be incomplete: ${message}\n`,
   );
+}
+/** Each project's `testMatch` (globs as written, regexps as their source), once each. */
+function testPatternsOf(config: FullConfig): string[] {
+  const patterns = new Set<string>();
+  for (const project of config.projects) {
+    const match = project.testMatch;
+    for (const one of Array.isArray(match) ? match : [match]) {
+      if (typeof one === 'string') patterns.add(one);
+      else if (one instanceof RegExp) patterns.add(one.source);
+    }
+  }
+  return [...patterns];
 }

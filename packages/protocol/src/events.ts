@@ -322,6 +322,17 @@ const performanceLeak = t.object({
   location: t.optional(str),
   stackTrace: t.optional(strs),
   suggestions: t.optional(strs),
+  /** testwire additions (heap growth across files, see docs/protocol.md): the evidence. */
+  /** The file after which the growth was judged (root-relative). */
+  file: t.optional(str),
+  /** Growth (MB) beyond which a leak is reported. */
+  threshold: t.optional(num),
+  /** Heap used (MB) after each file of the series, oldest first. */
+  samples: t.optional(nums),
+  /** The series: the worker or process the files ran in, as the runner names it. */
+  worker: t.optional(str),
+  /** True when the heap was measured after a forced garbage collection. */
+  gcForced: t.optional(bool),
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -334,6 +345,8 @@ const coverageStarted = t.object({
   provider: str,
   totalFiles: int,
   patterns: strs,
+  /** testwire addition: false when `totalFiles` is not known up front (0 then). */
+  totalKnown: t.optional(bool),
 });
 
 export interface CoverageProgressData extends t.Static<typeof coverageProgress> {}
@@ -344,6 +357,8 @@ const coverageProgress = t.object({
   currentFile: t.optional(str),
   percentage: num,
   coverage: coverageTotalsSchema,
+  /** testwire addition: source files with coverage so far (`coverage` is over them). */
+  sourceFiles: t.optional(int),
 });
 
 export interface CoverageCompletedData extends t.Static<typeof coverageCompleted> {}
@@ -434,6 +449,8 @@ const frameworkError = t.object({
     details: t.optional(t.record()),
     stack: t.optional(str),
   }),
+  /** testwire additions: the file it concerns (root-relative), when there is one. */
+  file: t.optional(str),
   severity: t.string<'error' | 'warning' | (string & {})>(),
 });
 

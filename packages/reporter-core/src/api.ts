@@ -52,6 +52,44 @@ export interface RunStartInfo {
   options?: object;
   watch?: boolean;
   shard?: { current: number; total: number };
+  /** The active runner's test patterns as configured (framework.detected's `testPatterns` of `active`). */
+  testPatterns?: string[];
+  /** The active runner's config file (absolute or root-relative), when the runner tells it. */
+  configPath?: string;
+}
+
+/** What an adapter knows of an error outside the tests (framework.error); the core classifies the rest. */
+export interface FrameworkErrorInfo {
+  /** A stable code (framework-errors.ts FRAMEWORK_ERROR_CODES); classified from the error when left out. */
+  code?: string;
+  severity?: 'error' | 'warning';
+  /** What a user can do about it; the code's default when left out. */
+  suggestion?: string;
+  /** The file it concerns. */
+  file?: string;
+  /** Plain data only (strings, numbers, booleans, arrays of them). */
+  details?: Record<string, unknown>;
+}
+
+/** A run with coverage begins (coverage.started). */
+export interface CoverageStartInfo {
+  /** `babel`, `v8`, `istanbul`, `nyc`, `c8`, … */
+  provider: string;
+  /** Source files coverage is collected from, when known up front. */
+  totalFiles?: number;
+  /** The include/exclude globs (`!` for excludes), as the runner has them. */
+  patterns?: string[];
+}
+
+/** Heap used after one test file, in the worker or process that ran it (performance.leak's evidence). */
+export interface HeapSample {
+  /** The test file that just finished. */
+  file: string;
+  /** Bytes of heap used after the file (after a forced GC when `gcForced`). */
+  heapUsed: number;
+  /** The worker or process the file ran in; files of different workers are separate series. */
+  worker?: string;
+  gcForced?: boolean;
 }
 
 export interface RunResultInfo {
@@ -101,6 +139,22 @@ export interface ReporterCore {
    * and the `coverage` of test.completed.
    */
   coverage(report: CoverageReport): void;
+  /**
+   * An error outside the tests that fileFailed/runError/hookFailed do not carry (a process timeout, a
+   * worker that crashed, a runner's config warning) -> framework.error. fileFailed, runError and hookFailed
+   * outside a test emit framework.error themselves: do not call both for one error.
+   */
+  frameworkError(error: unknown, info?: FrameworkErrorInfo): void;
+  /** Coverage collection of this run begins -> coverage.started. */
+  coverageStarted(info: CoverageStartInfo): void;
+  /**
+   * The coverage one test file produced, as istanbul file-coverage data by path (jest's
+   * `testResult.coverage`) -> coverage.progress over every file's coverage so far. Summarized on the core's
+   * thread.
+   */
+  coverageProgress(testFile: string, coverage: unknown, totalTestFiles?: number): void;
+  /** Heap after a file -> performance.leak when the heap keeps growing across files (leak.ts). */
+  heapSample(sample: HeapSample): void;
   /** The run ended -> test.completed, then a flush bounded by flushTimeoutMs. Never rejects. */
   runCompleted(result: RunResultInfo): Promise<void>;
   /**

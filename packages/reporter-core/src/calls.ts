@@ -9,7 +9,16 @@
  *                                                                     sink = Core.apply | thread batch
  */
 import type { TestError } from '@testwire/protocol';
-import type { PerformanceSample, RunResultInfo, RunStartInfo, TestOutcome, TestRef } from './api.js';
+import type {
+  CoverageStartInfo,
+  FrameworkErrorInfo,
+  HeapSample,
+  PerformanceSample,
+  RunResultInfo,
+  RunStartInfo,
+  TestOutcome,
+  TestRef,
+} from './api.js';
 import type { CoverageReport } from './coverage.js';
 
 /** What every call carries: when it was made (epoch ms) and the run it belongs to. */
@@ -40,6 +49,10 @@ export type CoreCall = Stamp &
     | { method: 'coverage'; report: CoverageReport }
     | { method: 'runCompleted'; result: RecordedResult }
     | { method: 'performanceSample'; sample: PerformanceSample }
+    | { method: 'frameworkError'; error: TestError; info: FrameworkErrorInfo }
+    | { method: 'coverageStarted'; info: CoverageStartInfo }
+    | { method: 'coverageProgress'; testFile: string; coverage: unknown; totalTestFiles: number }
+    | { method: 'heapSample'; sample: HeapSample }
   );
 
 export type CoreMethod = CoreCall['method'];

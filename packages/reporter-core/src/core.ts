@@ -7,7 +7,7 @@
  *   CoreCall ─> apply() ─> run state (RunStateStore counts; running tests, progress here)
  *                      └─> send(type, data, at, runId): the envelope, built once ─> Delivery ─> broadcaster
  */
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import {
   type CoverageTotals,
   type EventDataMap,
@@ -20,16 +20,22 @@ import {
   type TestError,
   type TestStatus,
 } from '@testwire/protocol';
+import { version as VERSION } from '../package.json';
 import type { PerformanceSample, RunStartInfo, TestRef } from './api.js';
 import { RunBaseline } from './baseline/run-baseline.js';
 import { loadBroadcaster } from './broadcaster-loader.js';
 import type { CallOf, CoreCall } from './calls.js';
 import { checkThresholds, cleanCoverageReport, coverageCompleted } from './coverage.js';
+import { CoverageProgress } from './coverage-progress.js';
 import { type BroadcasterLike, type ConnectOptions, Delivery } from './delivery.js';
 import { detectCi, projectOf } from './environment.js';
+import { type FrameworkErrorSource, frameworkErrorData } from './framework-errors.js';
+import { type DetectedFramework, detectFrameworks, displayPath, projectDirOf } from './frameworks.js';
+import { HealthMonitor } from './health.js';
 import { Identities, positiveInt, type TestIdentity } from './identity.js';
 import { PathRelativizer } from './ids.js';
 import { internalErrorReporter } from './internal-error.js';
+import { LeakDetector } from './leak.js';
 import { lossEventData, lossLine, type RunLoss, runLoss } from './loss.js';
 import type { ResolvedOptions } from './options.js';
 import { ProgressSampler } from './progress.js';
@@ -68,6 +74,12 @@ interface RunState {
   coverage?: CoverageTotals;
   /** The run's baseline work (option `baseline`): compare as results arrive, compare/save at the end. */
   baseline?: RunBaseline;
+  /** coverage.started's provider, and the coverage so far (coverage.progress). */
+  coverageProvider?: string;
+  coverageProgress?: CoverageProgress;
+  /** Test files of the run, when the runner told them (coverage.progress' totalFiles). */
+  testFiles: number;
+  leaks: LeakDetector;
 }
 
 export class Core {
@@ -85,6 +97,14 @@ export class Core {
   /** Timestamp of the last event (a burst of events shares the millisecond, hence the string). */
   private lastStampMs = -1;
   private lastStamp = '';
+  /** framework.detected's frameworks: read once per core (a watch-mode rerun reads no file). */
+  private detected: DetectedFramework[] | undefined;
+  /** The reporter's option problems are told once, at the first run. */
+  private optionProblemsTold = false;
+  private readonly health: HealthMonitor;
+  /** Epoch ms of the last call applied, and the runner's last heap sample: what system.health reads. */
+  private lastCallAt = Date.now();
+  private lastHeap: { used: number; total: number } | undefined;
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -97,6 +117,9 @@ export class Core {
     this.rootName = basename(options.rootDir);
     this.delivery = new Delivery(options.maxBufferedEvents, (where, error) =>
       this.internalError(where, error),
+    );
+    this.health = new HealthMonitor(options.healthIntervalMs, VERSION, () =>
+      this.guard('health', () => this.sendHealth(Date.now())),
     );
     if (options.sink) this.delivery.useSink(options.sink);
     // Load the broadcaster and bind or join now, while the runner is still starting up (collecting
@@ -118,6 +141,7 @@ export class Core {
   /** Applies one call. Never throws: an internal error is reported (TESTWIRE_DEBUG) and the call skipped. */
   apply(call: CoreCall): void {
     try {
+      this.lastCallAt = call.at;
       if (call.method === 'runStarted') {
         this.startRun(call.info, call.at, call.runId);
         return;
@@ -157,6 +181,21 @@ export class Core {
         case 'performanceSample':
           this.performanceSample(run, call.sample, call.at);
           break;
+        case 'frameworkError':
+          this.frameworkError(run, 'adapter', call.error, call.at, call.info);
+          break;
+        case 'coverageStarted':
+          this.coverageStarted(run, call);
+          break;
+        case 'coverageProgress':
+          this.coverageProgress(run, call);
+          break;
+        case 'heapSample': {
+          const file = this.paths.file(call.sample.file);
+          const leak = run.leaks.add(call.sample, file);
+          if (leak) this.emit('performance.leak', leak, call.at, run.runId);
+          break;
+        }
       }
     } catch (error) {
       this.internalError(call?.method ?? 'apply', error);
@@ -182,6 +221,8 @@ export class Core {
       running: new Map(),
       current: undefined,
       errors: [],
+      testFiles: Array.isArray(info.testFiles) ? info.testFiles.length : 0,
+      leaks: new LeakDetector(this.options.leakThresholdMb, this.options.leakMinFiles),
       progress: new ProgressSampler(
         this.options.progressIntervalMs,
         (now) => this.sendProgress(run, now),
@@ -232,7 +273,97 @@ export class Core {
       at,
       runId,
     );
+    this.frameworkDetected(info, at, runId);
+    if (!this.optionProblemsTold && this.options.optionProblems?.length) {
+      this.optionProblemsTold = true;
+      for (const problem of this.options.optionProblems)
+        this.frameworkError(run, 'adapter', { message: `testwire reporter: ${problem}` }, at, {
+          code: 'REPORTER_OPTION_INVALID',
+          severity: 'warning',
+        });
+    }
+    if (this.health.enabled) {
+      this.sendHealth(at, run);
+      this.health.start();
+    }
     return run;
+  }
+
+  /** framework.detected: the project's frameworks, the active one with what its adapter knows. */
+  private frameworkDetected(info: RunStartInfo, at: number, runId: string): void {
+    this.detected ??= detectFrameworks(this.options.rootDir);
+    const name = this.options.framework;
+    const frameworks = this.detected.map((framework) => ({ ...framework }));
+    let active = frameworks.find((framework) => framework.name === name);
+    if (!active) {
+      active = { name };
+      frameworks.unshift(active);
+    }
+    if (this.options.frameworkVersion) active.version = this.options.frameworkVersion;
+    if (info.configPath)
+      active.configPath = displayPath(
+        projectDirOf(this.options.rootDir),
+        resolve(this.options.rootDir, info.configPath),
+      );
+    if (info.testPatterns?.length) active.testPatterns = info.testPatterns;
+    this.emit('framework.detected', { frameworks, active: name }, at, runId);
+  }
+
+  /** framework.error for an error outside the tests (file, run, hook or adapter). */
+  private frameworkError(
+    run: RunState,
+    source: FrameworkErrorSource,
+    error: TestError,
+    at: number,
+    info?: CallOf<'frameworkError'>['info'],
+    file?: string,
+  ): void {
+    const where = file ?? (info?.file ? this.paths.file(info.file) : undefined);
+    this.emit('framework.error', frameworkErrorData(source, error, info, where), at, run.runId);
+  }
+
+  private coverageStarted(run: RunState, call: CallOf<'coverageStarted'>): void {
+    run.coverageProvider = call.info.provider;
+    const totalKnown = typeof call.info.totalFiles === 'number' && call.info.totalFiles > 0;
+    this.emit(
+      'coverage.started',
+      {
+        provider: call.info.provider,
+        totalFiles: totalKnown ? Math.floor(call.info.totalFiles as number) : 0,
+        patterns: call.info.patterns ?? [],
+        totalKnown,
+      },
+      call.at,
+      run.runId,
+    );
+  }
+
+  private coverageProgress(run: RunState, call: CallOf<'coverageProgress'>): void {
+    run.coverageProgress ??= new CoverageProgress(Math.max(run.testFiles, call.totalTestFiles));
+    const data = run.coverageProgress.add(call.coverage, this.paths.file(call.testFile));
+    this.emit('coverage.progress', data, call.at, run.runId);
+  }
+
+  private sendHealth(at: number, run = this.run): void {
+    const counts = run ? this.counts(run) : undefined;
+    const data = this.health.data(
+      {
+        running: run?.running.size ?? 0,
+        completed: counts?.completed ?? 0,
+        lastCallAt: this.lastCallAt,
+        delivery: {
+          url: this.url,
+          buffered: this.delivery.buffered,
+          dropped: this.delivery.dropped,
+          sink: this.options.sink !== undefined,
+        },
+        coverage: run?.coverageProvider ? { provider: run.coverageProvider } : undefined,
+        heap: this.lastHeap,
+        sampling: this.options.performanceIntervalMs > 0,
+      },
+      at,
+    );
+    this.emit('system.health', data, at, run?.runId ?? '');
   }
 
   private testsDiscovered(run: RunState, call: CallOf<'testsDiscovered'>): void {
@@ -393,6 +524,7 @@ export class Core {
       call.at,
       run.runId,
     );
+    this.frameworkError(run, 'file', call.error, call.at, undefined, relative);
   }
 
   private hookFailed(run: RunState, call: CallOf<'hookFailed'>): void {
@@ -400,6 +532,9 @@ export class Core {
     const name = call.hook ? `"${call.hook}" hook` : 'hook';
     if (test && test.titlePath.length > 0) {
       const identity = this.identities.of(test);
+      // A beforeAll/afterAll is outside its tests: the runner's own error, named after the test it stopped.
+      if (call.hook && /all/i.test(call.hook))
+        this.frameworkError(run, 'hook', error, at, undefined, identity.file);
       this.emit(
         'test.failed',
         {
@@ -416,6 +551,7 @@ export class Core {
       return;
     }
     run.errors.push(error);
+    this.frameworkError(run, 'hook', error, at, undefined, test ? this.paths.file(test.file) : undefined);
     this.emit(
       'test.failed',
       {
@@ -448,6 +584,7 @@ export class Core {
       call.at,
       run.runId,
     );
+    this.frameworkError(run, 'run', call.error, call.at);
   }
 
   private coverage(run: RunState, call: CallOf<'coverage'>): void {
@@ -466,7 +603,11 @@ export class Core {
     // The last sample carries the final counts, before test.completed.
     run.progress.flush(at);
     run.progress.stop();
-    for (const error of result.errors ?? []) run.errors.push(error);
+    this.health.stop();
+    for (const error of result.errors ?? []) {
+      run.errors.push(error);
+      this.frameworkError(run, 'adapter', error, at);
+    }
     const counts = this.counts(run);
     const runBaseline = run.baseline;
     if (runBaseline)
@@ -534,6 +675,7 @@ export class Core {
   }
 
   private performanceSample(run: RunState, sample: PerformanceSample, at: number): void {
+    this.lastHeap = { used: sample.memory.heapUsed, total: sample.memory.heapTotal };
     const counts = this.counts(run);
     const finished = counts.passed + counts.failed;
     this.emit(

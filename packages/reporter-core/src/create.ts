@@ -109,6 +109,10 @@ function disabledCore(options: ResolvedOptions): ReporterCore {
     hookFailed: () => {},
     runError: () => {},
     coverage: () => {},
+    frameworkError: () => {},
+    coverageStarted: () => {},
+    coverageProgress: () => {},
+    heapSample: () => {},
     runCompleted: async () => {},
   };
 }

@@ -8,6 +8,9 @@
 export { TIMED_OUT, untilDeadline } from '@testwire/broadcaster/timers';
 export type { TestStatus } from '@testwire/protocol';
 export type {
+  CoverageStartInfo,
+  FrameworkErrorInfo,
+  HeapSample,
   PerformanceSample,
   ReporterCore,
   RunResultInfo,
@@ -30,6 +33,8 @@ export {
 export { createReporterCore } from './create.js';
 export type { BroadcasterLike } from './delivery.js';
 export { detectCi, findPackageName } from './environment.js';
+export { FRAMEWORK_ERROR_CODES, type FrameworkErrorCode } from './framework-errors.js';
+export { type DetectedFramework, detectFrameworks } from './frameworks.js';
 export { createRunId, PathRelativizer, stableTestId } from './ids.js';
 export { normalizeError } from './in-thread-loader.js';
 export type { BaselineOptions, ReporterCoreOptions, ReporterOptions } from './options.js';

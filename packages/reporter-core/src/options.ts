@@ -47,6 +47,18 @@ export interface ReporterOptions {
    * TESTWIRE_FLUSH_TIMEOUT). If it is reached, one stderr line and a `system.error` name what may be missing.
    */
   flushTimeoutMs?: number;
+  /**
+   * system.health interval (ms) while a run is active: one at the run's start, then one per interval, on an
+   * unref'd timer. 0 = off. Default 30 000 (env TESTWIRE_HEALTH_INTERVAL).
+   */
+  healthIntervalMs?: number;
+  /**
+   * performance.leak: heap growth (MB) across the files of one worker or process beyond which a leak is
+   * reported. 0 = off. Default 10 (env TESTWIRE_LEAK_THRESHOLD). See docs/protocol.md for the heuristic.
+   */
+  leakThresholdMb?: number;
+  /** performance.leak: files of evidence needed in one worker or process (after the first). Default 5. */
+  leakMinFiles?: number;
   /** Deliver events to this function instead of a broadcaster (tests, custom transports). */
   sink?: (event: PublishedEvent) => void;
   /**
@@ -104,6 +116,11 @@ export interface ResolvedOptions {
   progressIntervalMs: number;
   flushTimeoutMs: number;
   maxBufferedEvents: number;
+  healthIntervalMs: number;
+  leakThresholdMb: number;
+  leakMinFiles: number;
+  /** What was wrong with the options (each replaced by its default): told once as framework.error. */
+  optionProblems?: string[];
   sink?: (event: PublishedEvent) => void;
   debug: boolean;
   baseline?: BaselineSettings;
@@ -117,6 +134,9 @@ const DEFAULTS = {
   // The one flush budget, owned by the broadcaster (its budget.ts says why 10 s and lists the margins).
   flushTimeoutMs: FLUSH_BUDGET_MS,
   maxBufferedEvents: 10_000,
+  healthIntervalMs: 30_000,
+  leakThresholdMb: 10,
+  leakMinFiles: 5,
 } as const;
 
 const KNOWN_KEYS = new Set<string>([
@@ -137,6 +157,9 @@ const KNOWN_KEYS = new Set<string>([
   'progressIntervalMs',
   'flushTimeoutMs',
   'maxBufferedEvents',
+  'healthIntervalMs',
+  'leakThresholdMb',
+  'leakMinFiles',
   'sink',
   'env',
   'baseline',
@@ -257,6 +280,9 @@ export function resolveOptions(input: ReporterCoreOptions): { options: ResolvedO
     ),
     flushTimeoutMs: num('flushTimeoutMs', 'TESTWIRE_FLUSH_TIMEOUT', DEFAULTS.flushTimeoutMs, 0, 600_000),
     maxBufferedEvents: Math.floor(num('maxBufferedEvents', undefined, DEFAULTS.maxBufferedEvents, 1)),
+    healthIntervalMs: num('healthIntervalMs', 'TESTWIRE_HEALTH_INTERVAL', DEFAULTS.healthIntervalMs),
+    leakThresholdMb: num('leakThresholdMb', 'TESTWIRE_LEAK_THRESHOLD', DEFAULTS.leakThresholdMb),
+    leakMinFiles: Math.floor(num('leakMinFiles', undefined, DEFAULTS.leakMinFiles, 2, 1000)),
     debug: Boolean(env.TESTWIRE_DEBUG) && !FALSY.has(String(env.TESTWIRE_DEBUG).toLowerCase()),
   };
   const baseline = resolveBaseline(raw.baseline, env, rootDir, problems);
@@ -268,6 +294,8 @@ export function resolveOptions(input: ReporterCoreOptions): { options: ResolvedO
   // A sub-100 ms sampling interval would cost the run more than it tells.
   if (options.performanceIntervalMs > 0 && options.performanceIntervalMs < 100)
     options.performanceIntervalMs = 100;
+  if (options.healthIntervalMs > 0 && options.healthIntervalMs < 100) options.healthIntervalMs = 100;
+  if (problems.length > 0) options.optionProblems = problems.slice();
   return { options, problems };
 }
 

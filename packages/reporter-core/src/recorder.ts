@@ -8,7 +8,16 @@
  */
 import { FLUSH_MARGIN_MS } from '@testwire/broadcaster/budget';
 import type { TestError } from '@testwire/protocol';
-import type { ReporterCore, RunResultInfo, RunStartInfo, TestOutcome, TestRef } from './api.js';
+import type {
+  CoverageStartInfo,
+  FrameworkErrorInfo,
+  HeapSample,
+  ReporterCore,
+  RunResultInfo,
+  RunStartInfo,
+  TestOutcome,
+  TestRef,
+} from './api.js';
 import type { CoreCall, RecordedResult } from './calls.js';
 import { type CoverageReport, cleanCoverageReport } from './coverage.js';
 import { internalErrorReporter } from './internal-error.js';
@@ -90,6 +99,8 @@ export class Recorder implements ReporterCore {
       if (info.options) plain.options = toPlainOptions(info.options);
       if (info.watch !== undefined) plain.watch = info.watch;
       if (info.shard) plain.shard = { current: info.shard.current, total: info.shard.total };
+      if (Array.isArray(info.testPatterns)) plain.testPatterns = info.testPatterns.map(String);
+      if (typeof info.configPath === 'string') plain.configPath = info.configPath;
       this.open('restart', plain);
     } catch (error) {
       this.internalError('runStarted', error);
@@ -185,6 +196,59 @@ export class Recorder implements ReporterCore {
       if (this.open('late')) this.take({ method: 'coverage', report: cleanCoverageReport(report) });
     } catch (error) {
       this.internalError('coverage', error);
+    }
+  }
+
+  frameworkError(error: unknown, info: FrameworkErrorInfo = {}): void {
+    try {
+      if (!this.open('late')) return;
+      const plain: FrameworkErrorInfo = {};
+      if (typeof info.code === 'string') plain.code = info.code;
+      if (info.severity === 'warning' || info.severity === 'error') plain.severity = info.severity;
+      if (typeof info.suggestion === 'string') plain.suggestion = info.suggestion;
+      if (typeof info.file === 'string') plain.file = info.file;
+      if (info.details) plain.details = toPlainOptions(info.details);
+      this.take({ method: 'frameworkError', error: this.normalize(error), info: plain });
+    } catch (error) {
+      this.internalError('frameworkError', error);
+    }
+  }
+
+  coverageStarted(info: CoverageStartInfo): void {
+    try {
+      const plain: CoverageStartInfo = { provider: String(info?.provider ?? 'unknown') };
+      if (typeof info?.totalFiles === 'number') plain.totalFiles = info.totalFiles;
+      if (Array.isArray(info?.patterns)) plain.patterns = info.patterns.map(String);
+      if (this.open('late')) this.take({ method: 'coverageStarted', info: plain });
+    } catch (error) {
+      this.internalError('coverageStarted', error);
+    }
+  }
+
+  coverageProgress(testFile: string, coverage: unknown, totalTestFiles = 0): void {
+    try {
+      // Plain data already (istanbul's JSON form); it is summarized on the core's thread.
+      if (coverage && typeof coverage === 'object' && this.open('late'))
+        this.take({
+          method: 'coverageProgress',
+          testFile: String(testFile),
+          coverage,
+          totalTestFiles: Number(totalTestFiles) || 0,
+        });
+    } catch (error) {
+      this.internalError('coverageProgress', error);
+    }
+  }
+
+  heapSample(sample: HeapSample): void {
+    try {
+      if (this.options.leakThresholdMb <= 0 || !this.open('late')) return;
+      const plain: HeapSample = { file: String(sample.file), heapUsed: Number(sample.heapUsed) };
+      if (sample.worker !== undefined) plain.worker = String(sample.worker);
+      if (sample.gcForced) plain.gcForced = true;
+      this.take({ method: 'heapSample', sample: plain });
+    } catch (error) {
+      this.internalError('heapSample', error);
     }
   }
 

@@ -1,7 +1,7 @@
 import { startBroadcaster } from '@testwire/broadcaster';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReporterCore } from '../src/index.js';
-import { completedRun, subscribeAll } from './helpers.js';
+import { completedRun, RUN_CONTEXT_EVENTS, subscribeAll } from './helpers.js';
 
 // End to end on loopback: reporter-core joins a real broadcaster as a publisher (the `url` option, as
 // TESTWIRE_URL does for a runner process), a real WebSocket subscriber receives the run.
@@ -38,7 +38,9 @@ describe('reporter-core with a real broadcaster', () => {
     });
     await core.runCompleted({ success: false });
     expect(core.url).toBe(owner.url);
-    const mine = await completedRun(received, core.runId);
+    const mine = (await completedRun(received, core.runId)).filter(
+      (event) => !RUN_CONTEXT_EVENTS.has(event.type),
+    );
     socket.close();
 
     // Progress is sampled: the first test start at once, then the final counts before test.completed.

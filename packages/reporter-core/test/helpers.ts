@@ -43,6 +43,9 @@ export async function subscribeAll(
   return { socket, received };
 }
 
+/** Events every run carries besides what a test is about (contract-events.test.ts checks them). */
+export const RUN_CONTEXT_EVENTS = new Set(['framework.detected', 'framework.switched', 'system.health']);
+
 /** The events of `runId` once its test.completed arrived (bounded wait). */
 export async function completedRun(
   received: AnyEventEnvelope[],

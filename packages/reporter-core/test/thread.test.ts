@@ -7,7 +7,7 @@ import type { AnyEventEnvelope } from '@testwire/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import { createReporterCore, type ReporterCoreOptions } from '../src/index.js';
-import { completedRun, subscribeAll } from './helpers.js';
+import { completedRun, RUN_CONTEXT_EVENTS, subscribeAll } from './helpers.js';
 
 // The core on its own thread (thread.ts), against a real broadcaster and a real subscriber: what the
 // hook thread decides (run ids, call times, normalized errors) is what subscribers see.
@@ -38,7 +38,9 @@ describe('reporter core on a worker thread', () => {
       ...overrides,
     });
 
-  const runOf = (runId: string) => completedRun(received, runId);
+  // What the tests and coverage make, without the run's context (framework.*, system.health).
+  const runOf = async (runId: string) =>
+    (await completedRun(received, runId)).filter((event) => !RUN_CONTEXT_EVENTS.has(event.type));
 
   it('streams the run with the hook thread’s run id, call times and root-relative errors', async () => {
     const reporter = core();

@@ -139,6 +139,10 @@ export class TestwireVitestReporter {
       if (!run) return;
       this.collect(run, testModule);
       this.reportFileErrors(run, testModule);
+      // With logHeapUsage: the heap after the file (no forced GC: Vitest measures as it is); the worker is
+      // not named, so the files of the run are one series.
+      const heap = testModule.diagnostic?.()?.heap;
+      if (typeof heap === 'number') run.core.heapSample({ file: testModule.moduleId, heapUsed: heap });
       // Output of tests that never started in this file is flushed with the file.
       for (const test of testModule.children.allTests()) this.flushLogs(run, test.id);
       this.flushLogs(run, testModule.id);
@@ -335,7 +339,19 @@ export class TestwireVitestReporter {
       watch: config.watch === true,
       shard,
       options: primitives({ pool: config.pool, bail: config.bail, testTimeout: config.testTimeout }),
+      ...(Array.isArray(config.include) ? { testPatterns: [...config.include] } : {}),
+      ...(typeof vitest.vite?.config?.configFile === 'string'
+        ? { configPath: vitest.vite.config.configFile }
+        : {}),
     });
+    const coverage = config.coverage;
+    if (coverage?.enabled === true) {
+      // Vitest's workers hand their coverage to the provider, not to reporters: no coverage.progress.
+      core.coverageStarted({
+        provider: coverage.provider ?? 'v8',
+        patterns: [...(coverage.include ?? []), ...(coverage.exclude ?? []).map((glob) => `!${glob}`)],
+      });
+    }
     return run;
   }
 

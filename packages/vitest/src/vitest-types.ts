@@ -97,6 +97,8 @@ export interface VitestTestModule extends VitestEntity {
   readonly children: VitestTestCollection;
   errors(): ReadonlyArray<VitestError>;
   state(): string;
+  /** Vitest >= 3: `heap` (bytes after the file, with `logHeapUsage`), among timings. */
+  diagnostic?(): { readonly heap?: number | undefined } | undefined;
 }
 
 export type VitestEntityNode = VitestTestCase | VitestTestSuite | VitestTestModule;
@@ -132,7 +134,12 @@ export interface VitestContext {
     readonly bail?: unknown;
     readonly testTimeout?: unknown;
     readonly coverage?: VitestCoverageOptions;
+    /** Test file globs. */
+    readonly include?: ReadonlyArray<string>;
+    readonly logHeapUsage?: boolean;
   };
+  /** The Vite server: its config names the config file. */
+  readonly vite?: { readonly config?: { readonly configFile?: string | false } };
 }
 
 /** The resolved `test.coverage` options this reporter reads. */
@@ -144,4 +151,6 @@ export interface VitestCoverageOptions {
   readonly reporter?: ReadonlyArray<unknown>;
   /** Metric keys (a negative number: most uncovered items), `100`, `perFile`, `autoUpdate`, glob keys. */
   readonly thresholds?: object;
+  readonly include?: ReadonlyArray<string>;
+  readonly exclude?: ReadonlyArray<string>;
 }

@@ -61,6 +61,7 @@ describe('coverage of a real Vitest run', () => {
     expect(types.at(-1)).toBe('test.completed');
     // (the run's last progress sample may go out between them: it is sent as the run completes)
     expect(types.filter((t) => t.startsWith('coverage.') || t === 'test.completed')).toEqual([
+      'coverage.started',
       'coverage.threshold',
       'coverage.completed',
       'test.completed',

@@ -67,6 +67,7 @@ describe.each([3, 4])('vitest %i --coverage', (major) => {
       const types = events.map((e) => e.type);
       expect(types[0]).toBe('test.started');
       expect(types.filter((t) => t.startsWith('coverage.') || t === 'test.completed')).toEqual([
+        'coverage.started',
         'coverage.threshold',
         'coverage.completed',
         'test.completed',

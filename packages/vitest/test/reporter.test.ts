@@ -74,6 +74,7 @@ describe('TestwireVitestReporter', () => {
     await reporter.onTestRunEnd([a], [], 'passed');
 
     const sequence = events
+      .filter((e) => e.type !== 'framework.detected' && e.type !== 'system.health')
       .filter((e) => e.type !== 'test.progress' || (e.data as any).status === 'running')
       .map((e) => {
         const d = e.data as Record<string, any>;

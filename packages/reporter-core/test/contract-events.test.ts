@@ -1,0 +1,259 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { validatePublishedEvent } from '@testwire/protocol';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CoverageProgress } from '../src/coverage-progress.js';
+import { classifyFrameworkError } from '../src/framework-errors.js';
+import { detectFrameworks } from '../src/frameworks.js';
+import { LeakDetector } from '../src/leak.js';
+import { sinkCore } from './helpers.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+function setup(...args: Parameters<typeof sinkCore>) {
+  const context = sinkCore(...args);
+  cleanups.push(context.cleanup);
+  return context;
+}
+const MB = 1024 * 1024;
+
+describe('framework.detected', () => {
+  it('lists the frameworks of package.json and config files, the active one with what its adapter told', async () => {
+    const { core, of, rootDir, events } = setup({ frameworkVersion: '30.1.0' });
+    writeFileSync(
+      join(rootDir, 'package.json'),
+      JSON.stringify({
+        name: 'fixture-project',
+        devDependencies: { jest: '^30.0.0', '@playwright/test': '1.50.0' },
+        mocha: { spec: ['spec/**/*.spec.js'] },
+      }),
+    );
+    writeFileSync(join(rootDir, 'playwright.config.ts'), 'export default {}');
+    mkdirSync(join(rootDir, 'node_modules/@playwright/test'), { recursive: true });
+    writeFileSync(join(rootDir, 'node_modules/@playwright/test/package.json'), '{"version":"1.50.1"}');
+    core.runStarted({ testPatterns: ['**/*.test.js'], configPath: join(rootDir, 'jest.config.js') });
+    await core.runCompleted({ success: true });
+    const [detected] = of('framework.detected');
+    expect(detected.data.active).toBe('jest');
+    expect(detected.data.frameworks).toEqual([
+      { name: 'jest', version: '30.1.0', configPath: './jest.config.js', testPatterns: ['**/*.test.js'] },
+      {
+        name: 'playwright',
+        version: '1.50.1',
+        configPath: './playwright.config.ts',
+        testPatterns: ['**/*.@(spec|test).?(c|m)[jt]s?(x)'],
+      },
+      { name: 'mocha', configPath: './package.json', testPatterns: ['spec/**/*.spec.js'] },
+    ]);
+    for (const event of events) expect(validatePublishedEvent(event)).toMatchObject({ ok: true });
+  });
+
+  it('finds nothing in a folder without a project', () => {
+    const { rootDir } = setup();
+    expect(detectFrameworks(rootDir)).toEqual([]);
+  });
+});
+
+describe('framework.error', () => {
+  it('comes with a stable code and a suggestion for file, run and beforeAll-hook errors', async () => {
+    const { core, of, rootDir } = setup();
+    core.fileFailed(join(rootDir, 'a.test.js'), new Error("Cannot find module './missing'"));
+    core.runError(Object.assign(new Error('boom'), { name: 'UnhandledRejection' }));
+    core.hookFailed(
+      { file: join(rootDir, 'b.test.js'), titlePath: ['suite', 'test'] },
+      new Error('db down'),
+      'before all',
+    );
+    core.hookFailed(
+      { file: join(rootDir, 'b.test.js'), titlePath: ['suite', 'test'] },
+      new Error('each'),
+      'before each',
+    );
+    core.frameworkError(new Error('Worker exited unexpectedly'), { details: { worker: 3 } });
+    await core.runCompleted({ success: false });
+    const errors = of('framework.error').map((event) => event.data);
+    expect(errors.map((data) => [data.error.code, data.file])).toEqual([
+      ['MODULE_NOT_FOUND', 'a.test.js'],
+      ['UNHANDLED_REJECTION', undefined],
+      ['HOOK_FAILED', 'b.test.js'],
+      ['WORKER_CRASHED', undefined],
+    ]);
+    for (const data of errors) {
+      expect(data.framework).toBe('jest');
+      expect(data.severity).toBe('error');
+      expect(data.error.details.suggestion).toMatch(/.{20,}/);
+    }
+    expect(errors[3].error.details.worker).toBe(3);
+  });
+
+  it('tells a wrong reporter option once, as a warning', async () => {
+    const { core, of } = setup({ env: { TESTWIRE_LEAK_THRESHOLD: 'lots' } });
+    core.runStarted({});
+    await core.runCompleted({ success: true });
+    core.runStarted({});
+    await core.runCompleted({ success: true });
+    const errors = of('framework.error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0].data.error.code).toBe('REPORTER_OPTION_INVALID');
+    expect(errors[0].data.error.message).toContain('TESTWIRE_LEAK_THRESHOLD');
+    expect(errors[0].data.severity).toBe('warning');
+  });
+
+  it('classifies by what the error says before where it came from', () => {
+    expect(classifyFrameworkError('file', { message: 'x', type: 'SyntaxError' })).toBe('SYNTAX_ERROR');
+    expect(classifyFrameworkError('file', { message: 'ReferenceError: y is not defined' })).toBe(
+      'COLLECTION_ERROR',
+    );
+    expect(classifyFrameworkError('run', { message: 'boom' })).toBe('UNHANDLED_ERROR');
+    expect(
+      classifyFrameworkError('adapter', { message: 'A worker process has failed to exit gracefully' }),
+    ).toBe('RUN_ERROR');
+  });
+});
+
+describe('coverage.started / coverage.progress', () => {
+  const fileCoverage = (s: Record<string, number>, line = (id: string) => Number(id) + 1) => ({
+    s,
+    f: { 0: s[0] ?? 0 },
+    b: { 0: [s[0] ?? 0, 0] },
+    statementMap: Object.fromEntries(Object.keys(s).map((id) => [id, { start: { line: line(id) } }])),
+  });
+
+  it('merges each test file coverage into the run so far', async () => {
+    const { core, of, rootDir, events } = setup();
+    core.runStarted({});
+    core.coverageStarted({ provider: 'babel', patterns: ['src/**/*.js'] });
+    core.coverageProgress(
+      join(rootDir, 'a.test.js'),
+      { '/src/x.js': fileCoverage({ 0: 1, 1: 0, 2: 0, 3: 0 }) },
+      2,
+    );
+    core.coverageProgress(
+      join(rootDir, 'b.test.js'),
+      { '/src/x.js': fileCoverage({ 0: 0, 1: 3, 2: 0, 3: 0 }) },
+      2,
+    );
+    await core.runCompleted({ success: true });
+    expect(of('coverage.started')[0].data).toMatchObject({
+      provider: 'babel',
+      patterns: ['src/**/*.js'],
+      totalFiles: 0,
+      totalKnown: false,
+    });
+    const progress = of('coverage.progress').map((event) => event.data);
+    expect(
+      progress.map((data) => [data.filesProcessed, data.totalFiles, data.percentage, data.currentFile]),
+    ).toEqual([
+      [1, 2, 50, 'a.test.js'],
+      [2, 2, 100, 'b.test.js'],
+    ]);
+    expect(progress[0].coverage).toMatchObject({ statements: 25, lines: 25, functions: 100, branches: 50 });
+    // Statement 1 covered by the second file too: 2 of 4, as istanbul merges.
+    expect(progress[1].coverage).toMatchObject({ statements: 50, lines: 50 });
+    for (const event of events) expect(validatePublishedEvent(event)).toMatchObject({ ok: true });
+  });
+
+  it('counts a line once, covered when any statement on it is', () => {
+    const progress = new CoverageProgress(1);
+    const data = progress.add({ x: fileCoverage({ 0: 1, 1: 0 }, () => 7) }, 't');
+    expect(data.coverage.lines).toBe(100);
+    expect(data.coverage.statements).toBe(50);
+  });
+});
+
+describe('performance.leak', () => {
+  const series = (detector: LeakDetector, mbs: number[], gcForced = true) =>
+    mbs.map((mb, index) =>
+      detector.add({ file: `f${index}`, heapUsed: mb * MB, gcForced }, `f${index}.test.js`),
+    );
+
+  it('reports heap that rises file after file beyond the threshold, once', () => {
+    const reports = series(new LeakDetector(10, 5), [40, 50, 58, 66, 75, 83, 92, 100]).filter(Boolean);
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatchObject({ type: 'memory_leak', leakType: 'heap_growth', file: 'f5.test.js' });
+    expect(reports[0]?.size).toBeGreaterThanOrEqual(10);
+  });
+
+  it('stays silent on noise, a one-time jump, too little evidence, and below the threshold', () => {
+    expect(series(new LeakDetector(10, 5), [40, 70, 45, 72, 44, 71, 46, 70]).some(Boolean)).toBe(false);
+    expect(series(new LeakDetector(10, 5), [40, 41, 41, 90, 90, 89, 90, 90]).some(Boolean)).toBe(false);
+    expect(series(new LeakDetector(10, 5), [40, 60, 80, 100]).some(Boolean)).toBe(false);
+    expect(series(new LeakDetector(10, 5), [40, 41, 42, 43, 44, 45, 46, 47]).some(Boolean)).toBe(false);
+  });
+
+  it('needs three times the evidence and twice the growth when no GC was forced, and keeps workers apart', () => {
+    const growth = [40, 50, 53, 56, 59, 62, 65, 68];
+    expect(series(new LeakDetector(10, 5), growth, false).some(Boolean)).toBe(false);
+    expect(series(new LeakDetector(10, 5), growth, true).some(Boolean)).toBe(true);
+    // Garbage climbing for a few files, then collected: not a leak; a floor that keeps rising is.
+    const sawtooth = [22, 37, 52, 67, 67, 67, 30, 45, 60, 75, 28, 43, 58, 73, 26, 41, 56, 70];
+    expect(series(new LeakDetector(10, 5), sawtooth, false).some(Boolean)).toBe(false);
+    const rising = Array.from({ length: 18 }, (_, index) => 20 + index * 5 + (index % 3) * 4);
+    expect(series(new LeakDetector(10, 5), rising, false).filter(Boolean)).toHaveLength(1);
+    const detector = new LeakDetector(10, 5);
+    const interleaved = [40, 50, 58, 66, 75, 83, 92, 100].flatMap((mb, index) => [
+      detector.add({ file: 'a', heapUsed: mb * MB, worker: '1', gcForced: true }, `a${index}`),
+      detector.add({ file: 'b', heapUsed: 30 * MB, worker: '2', gcForced: true }, `b${index}`),
+    ]);
+    expect(interleaved.filter(Boolean).map((leak) => leak?.worker)).toEqual(['1']);
+  });
+
+  it('goes out as performance.leak with the evidence', async () => {
+    const { core, of, rootDir, events } = setup();
+    core.runStarted({});
+    for (const [index, mb] of [40, 50, 58, 66, 75, 83, 92].entries())
+      core.heapSample({ file: join(rootDir, `f${index}.test.js`), heapUsed: mb * MB, gcForced: true });
+    await core.runCompleted({ success: true });
+    const [leak] = of('performance.leak');
+    expect(leak.data).toMatchObject({
+      framework: 'jest',
+      testName: 'f5.test.js',
+      location: 'f5.test.js',
+      threshold: 10,
+    });
+    expect(leak.data.samples).toEqual([40, 50, 58, 66, 75, 83]);
+    for (const event of events) expect(validatePublishedEvent(event)).toMatchObject({ ok: true });
+  });
+
+  it('is off with leakThresholdMb 0', async () => {
+    const { core, of } = setup({ leakThresholdMb: 0 });
+    core.runStarted({});
+    for (const [index, mb] of [40, 50, 58, 66, 75, 83, 92].entries())
+      core.heapSample({ file: `f${index}`, heapUsed: mb * MB, gcForced: true });
+    await core.runCompleted({ success: true });
+    expect(of('performance.leak')).toEqual([]);
+  });
+});
+
+describe('system.health', () => {
+  it('goes out at the start of a run and then every interval, with the reference components', async () => {
+    const { core, of, events } = setup({ healthIntervalMs: 100 });
+    core.runStarted({});
+    const deadline = Date.now() + 20_000;
+    while (of('system.health').length < 3 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    await core.runCompleted({ success: true });
+    const health = of('system.health');
+    expect(health.length).toBeGreaterThanOrEqual(3);
+    const data = health[0].data;
+    expect(data.components.map((c: { name: string }) => c.name)).toEqual([
+      'test_runner',
+      'event_delivery',
+      'coverage_collector',
+      'performance_profiler',
+    ]);
+    expect(data.metrics.memory.total).toBeGreaterThan(0);
+    expect(data.metrics.cpu.cores).toBeGreaterThan(0);
+    expect(data.metrics.cpu.load).toHaveLength(3);
+    for (const event of events) expect(validatePublishedEvent(event)).toMatchObject({ ok: true });
+  });
+
+  it('is off with healthIntervalMs 0', async () => {
+    const { core, of } = setup({ healthIntervalMs: 0 });
+    core.runStarted({});
+    await core.runCompleted({ success: true });
+    expect(of('system.health')).toEqual([]);
+  });
+});
