@@ -1,8 +1,10 @@
+export * from './backoff.js';
 export * from './envelope.js';
 export * from './event-counts.js';
 export * from './events.js';
 export * from './failure-summary.js';
 export * from './messages.js';
+export * from './origin.js';
 export * from './run-state.js';
 export * from './schema.js';
 export type {

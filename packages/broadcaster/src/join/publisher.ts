@@ -17,6 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   addCounts,
+  backoffDelay,
   countEvents,
   type EventEnvelope,
   type PublishedEvent,
@@ -55,6 +56,11 @@ const WINDOW = 8;
  * attempt only costs a retry, never an event.
  */
 const CONNECT_TIMEOUT_MS = 5000;
+/**
+ * Retries to find the owner again: the first within 25 ms (an owner that died is taken over at once),
+ * then doubling up to 1 s, full jitter.
+ */
+const RECOVER_BACKOFF = { baseDelayMs: 25, maxDelayMs: 1000 };
 
 interface Inflight {
   kind: 'publish' | 'runs';
@@ -108,6 +114,8 @@ export class JoinedBroadcaster implements Broadcaster {
   private nextId = 1;
   /** Stable for this broadcaster's lifetime: the owner dedupes re-sent batches by it (ingress.ts). */
   readonly publisherId = randomBytes(12).toString('base64url');
+  /** Counter of the `origin` ids given to our events: subscribers drop a repeat after a takeover by it. */
+  private originCount = 0;
   private readonly store = new RunStateStore({ maxCompletedRuns: 0 });
   private readonly drops: Drops;
   private waiters = new Set<() => void>();
@@ -158,7 +166,9 @@ export class JoinedBroadcaster implements Broadcaster {
       this.owner.publish(event);
       return;
     }
-    const serialized = this.drops.screen(event, this.shutdown.started, serialize);
+    const serialized = this.drops.screen(event, this.shutdown.started, (e) =>
+      serialize(e, `${this.publisherId}:${++this.originCount}`),
+    );
     if (!serialized) return;
     const { envelope, json } = serialized;
     // Run boundaries are admitted beyond the bound (as in reporter-core's buffer): a consumer can live
@@ -408,9 +418,7 @@ export class JoinedBroadcaster implements Broadcaster {
     try {
       for (let attempt = 0; !this.shutdown.started && !this.owner && !this.ws; attempt++) {
         // Jitter so that of several publishers one binds first and the others find it.
-        await sleep(
-          attempt === 0 ? Math.random() * 25 : Math.min(1000, 40 * 2 ** attempt) * (0.5 + Math.random()),
-        );
+        await sleep(backoffDelay(RECOVER_BACKOFF, attempt + 1));
         if (this.shutdown.started || this.owner || this.ws) break;
         if (!this.target.canTakeOver) {
           await this.connect();
