@@ -5,10 +5,14 @@
  *   publish() ─> serialize() ─> queue (bounded: drop + count) ─> batches (batch.ts) ─> owner (validates)
  *                                                                <─ {type:'published', id, seq, rejected?}
  *   acked events ─> RunStateStore of our own runs (what we re-seed after a takeover)
+ *               └─> the latest 20,000 kept (retained)
  *
  *   owner socket closes ─> jittered retries: bind the port (we are the owner now: seeded with our open runs,
- *                          unacked events re-published) | a testwire owner answers (join it: send our open
- *                          runs, then the unacked events) | something else holds it (warn, ephemeral port)
+ *                          retained + unacked events re-published) | a testwire owner answers (join it: send
+ *                          our open runs, then the retained and unacked events) | something else holds it
+ *                          (warn, ephemeral port)
+ *   every event carries `origin` <publisherId>:<n> (n counts our events): subscribers drop a re-published
+ *   event they already delivered under the previous owner (@testwire/protocol OriginFilter)
  *
  *   the same owner again (same epoch): the unacked batches are re-sent with their ids first. The owner may
  *   have stored them before the ack was lost: it remembers the last batch id of our `publisherId` (sent
@@ -48,6 +52,12 @@ const BATCH_BYTES = 512 * 1024;
  * cannot tell the difference. A full batch goes at once; flush() and close() do not wait.
  */
 const BATCH_DELAY_MS = 15;
+/**
+ * Acked events kept to publish again after the owner changes (see takeRetained): a subscriber up to this far
+ * behind the dead owner gets every event. Subscribers drop the repeats by their `origin`.
+ */
+const RETAIN_EVENTS = 20_000;
+const RETAIN_BYTES = 16 * 1024 * 1024;
 /** Batches sent and not yet acknowledged. */
 const WINDOW = 8;
 /**
@@ -111,6 +121,9 @@ export class JoinedBroadcaster implements Broadcaster {
   private inflight = new Map<number, Inflight>();
   /** Batches sent to an owner whose connection dropped before it acked them, oldest first. */
   private unacked: { id: number; events: SerializedEvent[] }[] = [];
+  /** The latest acked events (RETAIN_EVENTS / RETAIN_BYTES), oldest first: re-published to a new owner. */
+  private retained: SerializedEvent[] = [];
+  private retainedBytes = 0;
   private nextId = 1;
   /** Stable for this broadcaster's lifetime: the owner dedupes re-sent batches by it (ingress.ts). */
   readonly publisherId = randomBytes(12).toString('base64url');
@@ -312,14 +325,41 @@ export class JoinedBroadcaster implements Broadcaster {
   private resendUnacked(sameOwner: boolean): void {
     const batches = this.unacked;
     this.unacked = [];
-    if (batches.length === 0) return;
     if (!sameOwner || !this.ws) {
-      this.requeue(batches.flatMap((batch) => batch.events));
+      this.requeue(this.takeRetained().concat(batches.flatMap((batch) => batch.events)));
       return;
     }
     for (const { id, events } of batches) {
       this.inflight.set(id, { kind: 'publish', events });
       this.ws.send(publishFrame(id, events));
+    }
+  }
+
+  /**
+   * The recently acked events, to publish again to a new owner: the owner that acked them may have died
+   * before its subscribers read them. They keep their `origin`, by which a subscriber that did read them
+   * drops the repeat.
+   */
+  private takeRetained(): SerializedEvent[] {
+    const events = this.retained;
+    this.retained = [];
+    this.retainedBytes = 0;
+    return events;
+  }
+
+  private retain(event: SerializedEvent): void {
+    this.retained.push(event);
+    this.retainedBytes += event.json.length;
+    if (this.retained.length > RETAIN_EVENTS * 2 || this.retainedBytes > RETAIN_BYTES * 2) {
+      // Trimmed in bulk (not per event): at most twice the bound is held, never less than the bound.
+      let drop = 0;
+      let bytes = this.retainedBytes;
+      while (this.retained.length - drop > RETAIN_EVENTS || bytes > RETAIN_BYTES) {
+        bytes -= (this.retained[drop] as SerializedEvent).json.length;
+        drop++;
+      }
+      this.retained = this.retained.slice(drop);
+      this.retainedBytes = bytes;
     }
   }
 
@@ -370,8 +410,10 @@ export class JoinedBroadcaster implements Broadcaster {
     const events = batch.events;
     for (let index = 0; index < events.length; index++) {
       if (refused.has(index)) continue;
+      const event = events[index] as SerializedEvent;
+      this.retain(event);
       try {
-        this.store.update((events[index] as SerializedEvent).envelope);
+        this.store.update(event.envelope);
       } catch {}
     }
     // More than a window of batches waiting: keep the pipe full. Otherwise the batching timer sends
@@ -449,7 +491,7 @@ export class JoinedBroadcaster implements Broadcaster {
       return;
     }
     this.owner = owner;
-    this.requeue(this.unacked.flatMap((batch) => batch.events));
+    this.requeue(this.takeRetained().concat(this.unacked.flatMap((batch) => batch.events)));
     this.unacked = [];
     const queued = this.queue;
     this.queue = [];
