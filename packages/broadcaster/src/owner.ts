@@ -155,6 +155,25 @@ export class Owner implements Broadcaster {
   }
 
   /**
+   * A joined publisher that took the port over hands its events here (publisher.ts becomeOwner), in order and
+   * ahead of anything published after them. `validated` ones (accepted by the previous owner's admit(): the
+   * recently acked events it re-publishes) are queued as they are, with their text; the others go through
+   * publish(). A takeover thus costs no validation of the retained events, and /status answers sooner.
+   */
+  adopt(events: readonly SerializedEvent[], validated: boolean): void {
+    if (!validated) {
+      for (const { envelope } of events) this.publish(envelope);
+      return;
+    }
+    if (events.length === 0) return;
+    for (const event of events) this.pending.push(event);
+    if (!this.ingestScheduled) {
+      this.ingestScheduled = true;
+      setImmediate(this.ingestPending);
+    }
+  }
+
+  /**
    * Ingests queued local events in slices of about a quarter of the subscriber bound, yielding to the
    * event loop between slices: a burst published in one tick then reaches sockets as it is ingested
    * instead of piling up in every subscriber's queue (which would lag healthy subscribers).

@@ -5,7 +5,7 @@
  *   publish() ─> serialize() ─> queue (bounded: drop + count) ─> batches (batch.ts) ─> owner (validates)
  *                                                                <─ {type:'published', id, seq, rejected?}
  *   acked events ─> RunStateStore of our own runs (what we re-seed after a takeover)
- *               └─> the latest 20,000 kept (retained)
+ *               └─> the latest 10,000 kept (retained)
  *
  *   owner socket closes ─> jittered retries: bind the port (we are the owner now: seeded with our open runs,
  *                          retained + unacked events re-published) | a testwire owner answers (join it: send
@@ -56,8 +56,8 @@ const BATCH_DELAY_MS = 15;
  * Acked events kept to publish again after the owner changes (see takeRetained): a subscriber up to this far
  * behind the dead owner gets every event. Subscribers drop the repeats by their `origin`.
  */
-const RETAIN_EVENTS = 20_000;
-const RETAIN_BYTES = 16 * 1024 * 1024;
+const RETAIN_EVENTS = 10_000;
+const RETAIN_BYTES = 8 * 1024 * 1024;
 /** Batches sent and not yet acknowledged. */
 const WINDOW = 8;
 /**
@@ -491,12 +491,12 @@ export class JoinedBroadcaster implements Broadcaster {
       return;
     }
     this.owner = owner;
-    this.requeue(this.takeRetained().concat(this.unacked.flatMap((batch) => batch.events)));
+    const unconfirmed = this.unacked.flatMap((batch) => batch.events).concat(this.queue);
     this.unacked = [];
-    const queued = this.queue;
     this.queue = [];
     this.queueBytes = 0;
-    for (const { envelope } of queued) owner.publish(envelope);
+    owner.adopt(this.takeRetained(), true);
+    owner.adopt(unconfirmed, false);
     this.lastEpoch = owner.epoch;
     this.options.logger.info?.(
       `testwire: the previous broadcaster went away; this process now serves ${owner.url}`,
