@@ -26,9 +26,13 @@ export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /** One busy-looping child per core, each ending by itself after `seconds` (bounded even if we die). */
 export function startHog(seconds, cores = os.cpus().length) {
   const children = Array.from({ length: cores }, () =>
-    spawn(process.execPath, ['-e', `const end = Date.now() + ${seconds * 1000}; while (Date.now() < end) {}`], {
-      stdio: 'ignore',
-    }),
+    spawn(
+      process.execPath,
+      ['-e', `const end = Date.now() + ${seconds * 1000}; while (Date.now() < end) {}`],
+      {
+        stdio: 'ignore',
+      },
+    ),
   );
   return {
     cores,
@@ -64,7 +68,9 @@ export function startRole(script, args) {
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} from ${script} ${args.join(' ')}`));
+          reject(
+            new Error(`timed out after ${timeoutMs} ms waiting for ${what} from ${script} ${args.join(' ')}`),
+          );
         }, timeoutMs);
         waiters.add(check);
         check();

@@ -212,10 +212,18 @@ async function orchestrate() {
       owner: { seq: status.seq, lagged: status.lagged, dropped: status.dropped },
       results,
     };
-    line(`publisher: ${summary.publisherRole}, ${COUNT} events in ${summary.publishSeconds.toFixed(1)} s (publisher CPU ${published.cpuSeconds.toFixed(1)} s), delivered=${published.delivered}, dropped=${JSON.stringify(published.dropped)}`);
-    line(`connections cut: ${summary.cuts}; converged ${summary.convergeSecondsAfterPublisherDone.toFixed(1)} s after the publisher finished`);
-    line(`@testwire/client: exactly once, in order: ${summary.client.exactlyOnceInOrder}; duplicates ${summary.client.duplicates}, gaps ${summary.client.gaps}, resyncs ${summary.client.resyncs}, RESYNC_STALLED ${summary.client.resyncStalled}, lagging notices ${summary.client.lagging}; reconnects per client median ${summary.client.reconnects.median} (max ${summary.client.reconnects.max})`);
-    line(`raw ws client (docs/protocol.md): exactly once, in order: ${summary.raw.exactlyOnceInOrder}; duplicates ${summary.raw.duplicates}, gaps ${summary.raw.gaps}, resume.failed ${summary.raw.resumeFailed.length}; connections per client median ${summary.raw.connections.median}`);
+    line(
+      `publisher: ${summary.publisherRole}, ${COUNT} events in ${summary.publishSeconds.toFixed(1)} s (publisher CPU ${published.cpuSeconds.toFixed(1)} s), delivered=${published.delivered}, dropped=${JSON.stringify(published.dropped)}`,
+    );
+    line(
+      `connections cut: ${summary.cuts}; converged ${summary.convergeSecondsAfterPublisherDone.toFixed(1)} s after the publisher finished`,
+    );
+    line(
+      `@testwire/client: exactly once, in order: ${summary.client.exactlyOnceInOrder}; duplicates ${summary.client.duplicates}, gaps ${summary.client.gaps}, resyncs ${summary.client.resyncs}, RESYNC_STALLED ${summary.client.resyncStalled}, lagging notices ${summary.client.lagging}; reconnects per client median ${summary.client.reconnects.median} (max ${summary.client.reconnects.max})`,
+    );
+    line(
+      `raw ws client (docs/protocol.md): exactly once, in order: ${summary.raw.exactlyOnceInOrder}; duplicates ${summary.raw.duplicates}, gaps ${summary.raw.gaps}, resume.failed ${summary.raw.resumeFailed.length}; connections per client median ${summary.raw.connections.median}`,
+    );
     line(`owner: seq ${status.seq}, lagged ${status.lagged}, dropped ${status.dropped}`);
     const out = args.json ?? join(root, 'bench', 'results', 'reliability-r1.json');
     mkdirSync(dirname(out), { recursive: true });

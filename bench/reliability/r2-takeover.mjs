@@ -15,7 +15,17 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checker, load, parseArgs, quantiles, rawClient, root, sleep, startHog, startRole } from './client-harness.mjs';
+import {
+  checker,
+  load,
+  parseArgs,
+  quantiles,
+  rawClient,
+  root,
+  sleep,
+  startHog,
+  startRole,
+} from './client-harness.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const args = parseArgs();
@@ -113,7 +123,9 @@ async function trial(n, { createClient, backoffDelay, WebSocket }) {
     });
     const roles = await Promise.all(publishers.map((p) => p.line((l) => l.startsWith('role '))));
     await Promise.all(
-      publishers.map((p) => p.line((l) => l.startsWith('published ') && Number(l.split(' ')[1]) >= COUNT / 3)),
+      publishers.map((p) =>
+        p.line((l) => l.startsWith('published ') && Number(l.split(' ')[1]) >= COUNT / 3),
+      ),
     );
     const killedAt = Date.now();
     owner.kill('SIGKILL');
@@ -137,7 +149,8 @@ async function trial(n, { createClient, backoffDelay, WebSocket }) {
       publishers.map(async (p) => JSON.parse((await p.line((l) => l.startsWith('done '))).slice(5))),
     );
     const deadline = Date.now() + 180_000;
-    while (!subs.every((s) => TAGS.every((t) => s.checks[t].complete)) && Date.now() < deadline) await sleep(100);
+    while (!subs.every((s) => TAGS.every((t) => s.checks[t].complete)) && Date.now() < deadline)
+      await sleep(100);
     const results = subs.map((s) => {
       const perTag = TAGS.map((t) => s.checks[t].result());
       return {
@@ -152,7 +165,10 @@ async function trial(n, { createClient, backoffDelay, WebSocket }) {
     });
     for (const p of publishers) p.child.stdin.end();
     await Promise.all(
-      publishers.map((p) => new Promise((resolve) => (p.child.exitCode !== null ? resolve() : p.child.on('exit', resolve)))),
+      publishers.map(
+        (p) =>
+          new Promise((resolve) => (p.child.exitCode !== null ? resolve() : p.child.on('exit', resolve))),
+      ),
     );
     const out = {
       trial: n,
@@ -195,13 +211,17 @@ async function orchestrate() {
       exactlyOnceInOrder: `${all.filter((r) => r.exactlyOnceInOrder).length}/${all.length}`,
       duplicates: all.reduce((x, r) => x + r.duplicates, 0),
       lost: all.reduce((x, r) => x + r.lost, 0),
-      publisherDrops: trials.flatMap((t) => t.publishers.map((p) => p.dropped)).filter((d) => Object.keys(d).length),
+      publisherDrops: trials
+        .flatMap((t) => t.publishers.map((p) => p.dropped))
+        .filter((d) => Object.keys(d).length),
       trials,
     };
     line(
       `takeover (SIGKILL -> port bound): median ${summary.takeoverMs.median} ms, p90 ${summary.takeoverMs.p90} ms, max ${summary.takeoverMs.max} ms`,
     );
-    line(`SIGKILL -> /status answers on the new epoch: median ${summary.statusMs.median} ms, max ${summary.statusMs.max} ms`);
+    line(
+      `SIGKILL -> /status answers on the new epoch: median ${summary.statusMs.median} ms, max ${summary.statusMs.max} ms`,
+    );
     line(
       `subscribers exactly once, in order: ${summary.exactlyOnceInOrder}; duplicates ${summary.duplicates}; lost ${summary.lost}; publisher drops ${summary.publisherDrops.length}`,
     );

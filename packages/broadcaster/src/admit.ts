@@ -81,7 +81,11 @@ export function serialize(event: PublishedEvent, origin?: string): EventResult {
     const tail = from === undefined ? '' : `,"origin":${JSON.stringify(from)}`;
     return {
       ok: true,
-      event: { envelope, json: `${head}"runId":${JSON.stringify(e.runId)},"data":${data}${tail}}`, seqAt: head.length },
+      event: {
+        envelope,
+        json: `${head}"runId":${JSON.stringify(e.runId)},"data":${data}${tail}}`,
+        seqAt: head.length,
+      },
     };
   } catch (error) {
     // JSON.stringify: a cycle, a BigInt; or a getter that throws.

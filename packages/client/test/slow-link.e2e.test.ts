@@ -80,7 +80,9 @@ describe('progress whatever the link speed', () => {
     const proxy = await startProxy(b.port);
     cleanup.push(() => proxy.close());
     const followers = Array.from({ length: 20 }, () =>
-      follower(proxy.url, { reconnect: { attempts: Number.POSITIVE_INFINITY, baseDelayMs: 50, maxDelayMs: 1000 } }),
+      follower(proxy.url, {
+        reconnect: { attempts: Number.POSITIVE_INFINITY, baseDelayMs: 50, maxDelayMs: 1000 },
+      }),
     );
     await Promise.all(followers.map((f) => f.client.connect()));
     await publish(b, 1, 500, 200);
@@ -101,4 +103,3 @@ describe('progress whatever the link speed', () => {
     expect(reconnected).toBe(20);
   }, 60_000);
 });
-

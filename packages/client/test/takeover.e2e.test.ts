@@ -40,15 +40,21 @@ describe('takeover after the owner is SIGKILLed', () => {
     client.onResync((info) => resyncs.push(info));
     await client.connect();
 
-    const publishers = ['a', 'b'].map((tag) => child('publisher.mjs', [String(port), String(COUNT), tag, '100', '10']));
+    const publishers = ['a', 'b'].map((tag) =>
+      child('publisher.mjs', [String(port), String(COUNT), tag, '100', '10']),
+    );
     for (const p of publishers) expect(await p.line((l) => l.startsWith('role '))).toBe('role publisher');
     // Mid-run: both have published a third of their events.
     await Promise.all(
-      publishers.map((p) => p.line((l) => l.startsWith('published ') && Number(l.split(' ')[1]) >= COUNT / 3)),
+      publishers.map((p) =>
+        p.line((l) => l.startsWith('published ') && Number(l.split(' ')[1]) >= COUNT / 3),
+      ),
     );
     owner.process.kill('SIGKILL');
 
-    const results = await Promise.all(publishers.map((p) => p.line((l) => l.startsWith('done '), 60_000, 'done')));
+    const results = await Promise.all(
+      publishers.map((p) => p.line((l) => l.startsWith('done '), 60_000, 'done')),
+    );
     for (const line of results) {
       const result = JSON.parse(line.slice(5));
       expect(result.delivered).toBe(true);

@@ -1,6 +1,6 @@
 import { type EventDataMap, type EventType, eventDataSchemas, isEventType } from './events.js';
-import * as t from './schema-builder.js';
 import { ORIGIN_PATTERN } from './origin.js';
+import * as t from './schema-builder.js';
 import { validateSchema } from './validate.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -65,7 +65,10 @@ export function validatePublishedEvent(value: unknown): ValidationResult<Publish
       error: `timestamp: expected an ISO 8601 string, got ${JSON.stringify(event.timestamp)}`,
     };
   }
-  if (event.origin !== undefined && (typeof event.origin !== 'string' || !ORIGIN_PATTERN.test(event.origin))) {
+  if (
+    event.origin !== undefined &&
+    (typeof event.origin !== 'string' || !ORIGIN_PATTERN.test(event.origin))
+  ) {
     return {
       ok: false,
       error: `origin: expected "<publisherId>:<n>" (8-64 of [A-Za-z0-9_-], then an integer >= 1), got ${JSON.stringify(event.origin)}`,

@@ -40,7 +40,9 @@ export function startChild(script: string, args: string[]): Child {
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`Timed out after ${timeoutMs}ms waiting for ${what} from ${script}; stderr: ${stderr}`));
+          reject(
+            new Error(`Timed out after ${timeoutMs}ms waiting for ${what} from ${script}; stderr: ${stderr}`),
+          );
         }, timeoutMs);
         waiters.add(check);
         check();
