@@ -52,6 +52,8 @@ if (args.role === 'owner') {
     logger: { warn: (m) => process.stderr.write(`${m}\n`), info() {} },
   });
   line(`role ${b.role}`);
+  // When this process saw the owner's socket close (a private field, read here to split the takeover time).
+  b.ws?.on('close', () => line(`lost ${Date.now()}`));
   // When this process becomes the owner, on its own clock (the orchestrator's SIGKILL is on the same machine's).
   const watch = setInterval(() => {
     if (b.role === 'owner') {
@@ -145,6 +147,9 @@ async function trial(n, { createClient, backoffDelay, WebSocket }) {
       publishers.map((p, i) => p.line((l) => l.startsWith('owner '), 60_000).then((l) => [TAGS[i], l])),
     );
     const bindMs = Number(ownerLine[1].split(' ')[1]) - killedAt;
+    const winner = publishers[TAGS.indexOf(ownerLine[0])];
+    const lostLine = winner.lines.find((l) => l.startsWith('lost '));
+    const detectMs = lostLine ? Number(lostLine.split(' ')[1]) - killedAt : undefined;
     const done = await Promise.all(
       publishers.map(async (p) => JSON.parse((await p.line((l) => l.startsWith('done '))).slice(5))),
     );
@@ -174,6 +179,7 @@ async function trial(n, { createClient, backoffDelay, WebSocket }) {
       trial: n,
       roles: roles.map((r) => r.slice(5)),
       newOwner: ownerLine[0],
+      detectMs,
       bindMs,
       statusMs,
       publishers: done,
@@ -181,7 +187,7 @@ async function trial(n, { createClient, backoffDelay, WebSocket }) {
     };
     const ok = results.filter((r) => r.exactlyOnceInOrder).length;
     line(
-      `trial ${n}: takeover ${bindMs} ms (port bound by publisher ${out.newOwner}), /status on the new epoch after ${statusMs} ms; exactly once, in order: ${ok}/${results.length}; duplicates ${results.reduce((x, r) => x + r.duplicates, 0)}, lost ${results.reduce((x, r) => x + r.lost, 0)}`,
+      `trial ${n}: takeover ${bindMs} ms (owner's socket closed at ${detectMs} ms; port bound by publisher ${out.newOwner}), /status on the new epoch after ${statusMs} ms; exactly once, in order: ${ok}/${results.length}; duplicates ${results.reduce((x, r) => x + r.duplicates, 0)}, lost ${results.reduce((x, r) => x + r.lost, 0)}`,
     );
     return out;
   } finally {
@@ -207,6 +213,7 @@ async function orchestrate() {
       machine: { cpus: os.cpus().length, loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100) },
       config: { trials: TRIALS, count: COUNT, clients: CLIENTS, raw: RAW, hog: Boolean(hog) },
       takeoverMs: quantiles(trials.map((t) => t.bindMs)),
+      detectMs: quantiles(trials.map((t) => t.detectMs ?? Number.POSITIVE_INFINITY)),
       statusMs: quantiles(trials.map((t) => t.statusMs ?? Number.POSITIVE_INFINITY)),
       exactlyOnceInOrder: `${all.filter((r) => r.exactlyOnceInOrder).length}/${all.length}`,
       duplicates: all.reduce((x, r) => x + r.duplicates, 0),
