@@ -4,7 +4,7 @@
  *   connect() ─> transport open ─> connection.established {epoch, seq}
  *                               ─> [snapshot], subscribe {…, resume: {epoch, since}}  (WS; SSE: in the URL)
  *                                  one message: the replay comes before any live event (see syncMessage)
- *                 events arriving now are held back ─┐
+ *                 the same epoch's replay is delivered as it arrives (replayStreams); otherwise held back ─┐
  *                               <─ replayed events, resumed  ─> held events sorted by seq, delivered once
  *                               <─ resume.failed + snapshot  ─> state replaced, 'resync' notice, go on
  *   a NEW epoch in connection.established (broadcaster restarted / taken over while we were away):
@@ -15,6 +15,8 @@
  *                                it reopens at once with Last-Event-ID `<new epoch>:0`)
  *   live: event seq <= last seq of this epoch -> duplicate, dropped; else delivered + applied to run state
  *   drop / 4008 lagging / heartbeat silence ─> backoff (full jitter) ─> reconnect ─> resume from last seq
+ *   connectTimeoutMs bounds the handshake; the catch-up after it, progress (no frame that long: RESYNC_STALLED)
+ *   a re-published event after a takeover (its `origin` not above the last delivered from that publisher): dropped
  *   401/403 ─> TestwireAuthError, no retry
  *
  * Transports are injected (`Runtime`): `index.ts` (Node: ws + fetch) and `browser.ts` (globals).
