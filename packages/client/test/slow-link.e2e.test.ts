@@ -5,7 +5,6 @@
  * bytes per second.
  */
 import { type Broadcaster, startBroadcaster } from '@testwire/broadcaster';
-import type { AnyEventEnvelope } from '@testwire/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type TestwireError } from '../src/index.js';
 import { outputEvent, until } from './helpers/events.js';
@@ -34,7 +33,7 @@ function follower(url: string, options: Parameters<typeof createClient>[0] = {})
   const lines: number[] = [];
   const seqs: number[] = [];
   const errors: TestwireError[] = [];
-  client.on('test.output', (data, envelope: AnyEventEnvelope) => {
+  client.on('test.output', (data, envelope) => {
     lines.push(Number(data.output.split(' ')[1]?.replace(/\.+$/, '')));
     seqs.push(envelope.seq);
   });
