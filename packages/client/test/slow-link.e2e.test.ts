@@ -4,22 +4,15 @@
  * a backlog waiting, all come back in sync. Real broadcaster, real sockets, a real TCP proxy that limits
  * bytes per second.
  */
-import { type Broadcaster, startBroadcaster } from '@testwire/broadcaster';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { Broadcaster } from '@testwire/broadcaster';
+import { describe, expect, it } from 'vitest';
 import { createClient, type TestwireError } from '../src/index.js';
+import { quietBroadcaster, useCleanup } from './helpers/cleanup.js';
 import { outputEvent, until } from './helpers/events.js';
 import { startProxy } from './helpers/proxy.js';
 
-const cleanup: (() => Promise<unknown> | unknown)[] = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-
-async function broadcaster(options: Parameters<typeof startBroadcaster>[0] = {}): Promise<Broadcaster> {
-  const b = await startBroadcaster({ port: 0, logger: { warn() {} }, ...options });
-  cleanup.push(() => b.close({ timeoutMs: 500 }));
-  return b;
-}
+const later = useCleanup();
+const broadcaster = () => quietBroadcaster(later);
 
 /** A client of test.output that records the line numbers it is given, in order. */
 function follower(url: string, options: Parameters<typeof createClient>[0] = {}) {
@@ -29,7 +22,7 @@ function follower(url: string, options: Parameters<typeof createClient>[0] = {})
     reconnect: { attempts: 50, baseDelayMs: 20, maxDelayMs: 300 },
     ...options,
   });
-  cleanup.push(() => client.close());
+  later(() => client.close());
   const lines: number[] = [];
   const seqs: number[] = [];
   const errors: TestwireError[] = [];
@@ -56,7 +49,7 @@ describe('progress whatever the link speed', () => {
   it('a replay several connectTimeoutMs long over a throttled link arrives exactly once, in order', async () => {
     const b = await broadcaster();
     const proxy = await startProxy(b.port, { bytesPerSecond: 256 * 1024 });
-    cleanup.push(() => proxy.close());
+    later(() => proxy.close());
     const f = follower(proxy.url, { connectTimeoutMs: 1000 });
     await f.client.connect();
     // Away while ~1.1 MB of events happen: about 4.5 s over this link, 4.5 times connectTimeoutMs.
@@ -77,7 +70,7 @@ describe('progress whatever the link speed', () => {
   it('20 clients that all lose their connections at once, a backlog waiting, all converge', async () => {
     const b = await broadcaster();
     const proxy = await startProxy(b.port);
-    cleanup.push(() => proxy.close());
+    later(() => proxy.close());
     const followers = Array.from({ length: 20 }, () =>
       follower(proxy.url, {
         reconnect: { attempts: Number.POSITIVE_INFINITY, baseDelayMs: 50, maxDelayMs: 1000 },

@@ -4,20 +4,18 @@
  * its start, drop repeats by `origin`) ends with every event exactly once, in each publisher's order.
  */
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createClient, type ResyncInfo } from '../src/index.js';
 import { type Child, startChild } from './helpers/child.js';
+import { useCleanup } from './helpers/cleanup.js';
 import { until } from './helpers/events.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
-const cleanup: (() => Promise<unknown> | unknown)[] = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
+const later = useCleanup();
 
 function child(name: string, args: string[]): Child {
   const c = startChild(fixture(name), args);
-  cleanup.push(() => c.stop());
+  later(() => c.stop());
   return c;
 }
 
@@ -32,7 +30,7 @@ describe('takeover after the owner is SIGKILLed', () => {
       events: ['test.output'],
       reconnect: { attempts: Number.POSITIVE_INFINITY, baseDelayMs: 20, maxDelayMs: 250 },
     });
-    cleanup.push(() => client.close());
+    later(() => client.close());
     const got: string[] = [];
     const resyncs: ResyncInfo[] = [];
     client.on('test.output', (data) => got.push(data.output));
