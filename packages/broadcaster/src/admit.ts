@@ -3,6 +3,7 @@
  *
  *   {"type":"test.result","timestamp":"2026-…Z",│"runId":"r_…","data":{…}}
  *                                                └ seqAt: the hub writes `"seq":N,` there as it frames the event
+ *   (an event from a joined publisher ends with `,"origin":"<publisherId>:<n>"}`: see @testwire/protocol origin.ts)
  *
  * admit() is the owner's gate: every event it stores, published in its own process or received from a joined
  * publisher, is validated there by the same check (`validatePublishedEvent`). A received event whose text
@@ -57,9 +58,10 @@ export function admit(value: unknown, received?: string): EventResult {
 
 /**
  * Serializes an event without validating its data (the owner that receives it does): what a publisher sends.
- * A missing timestamp is now. Fails only for what could not be sent as JSON at all. Never throws.
+ * A missing timestamp is now. `origin` (a joined publisher's `<publisherId>:<n>`) is added, or the event's own
+ * kept. Fails only for what could not be sent as JSON at all. Never throws.
  */
-export function serialize(event: PublishedEvent): EventResult {
+export function serialize(event: PublishedEvent, origin?: string): EventResult {
   const e = event as Partial<PublishedEvent> | null;
   try {
     if (typeof e !== 'object' || e === null || !isEventType(e.type) || typeof e.runId !== 'string') {
@@ -73,11 +75,15 @@ export function serialize(event: PublishedEvent): EventResult {
     const data = JSON.stringify(payload);
     if (typeof data !== 'string') return { ok: false, error: `${e.type}: data is not JSON-serializable` };
     const head = headOf(e.type, timestamp);
+    const from = origin ?? (typeof e.origin === 'string' ? e.origin : undefined);
+    const envelope = { type: e.type, timestamp, seq: 0, runId: e.runId, data: payload } as EventEnvelope;
+    if (from !== undefined) envelope.origin = from;
+    const tail = from === undefined ? '' : `,"origin":${JSON.stringify(from)}`;
     return {
       ok: true,
       event: {
-        envelope: { type: e.type, timestamp, seq: 0, runId: e.runId, data: payload } as EventEnvelope,
-        json: `${head}"runId":${JSON.stringify(e.runId)},"data":${data}}`,
+        envelope,
+        json: `${head}"runId":${JSON.stringify(e.runId)},"data":${data}${tail}}`,
         seqAt: head.length,
       },
     };
@@ -94,6 +100,7 @@ const headOf = (type: string, timestamp: string): string =>
 /** True when `event` has no field but the envelope's (no `seq` of its own, nothing a subscriber should not get). */
 function onlyEnvelopeFields(event: PublishedEvent): boolean {
   for (const key in event)
-    if (key !== 'type' && key !== 'timestamp' && key !== 'runId' && key !== 'data') return false;
+    if (key !== 'type' && key !== 'timestamp' && key !== 'runId' && key !== 'data' && key !== 'origin')
+      return false;
   return true;
 }

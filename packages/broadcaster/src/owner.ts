@@ -9,7 +9,7 @@
  */
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { PublishedEvent, RunSnapshot } from '@testwire/protocol';
+import { type PublishedEvent, type RunSnapshot, validatePublishedEvent } from '@testwire/protocol';
 import { admit, type SerializedEvent } from './admit.js';
 import { Authenticator } from './auth.js';
 import { FLUSH_BUDGET_MS } from './budget.js';
@@ -49,6 +49,8 @@ export class Owner implements Broadcaster {
   private readonly publishers: PublisherIngress;
   /** Local publishes, validated and serialized, waiting for the next ingest slice. */
   private pending: SerializedEvent[] = [];
+  /** Adopted events of `pending` not validated yet (see adopt). */
+  private readonly unchecked = new Set<SerializedEvent>();
   private ingestScheduled = false;
   private heartbeat?: NodeJS.Timeout;
   private keepAliveTimer?: NodeJS.Timeout;
@@ -173,6 +175,25 @@ export class Owner implements Broadcaster {
   }
 
   /**
+   * A joined publisher that took the port over hands its events here (publisher.ts becomeOwner), in order and
+   * ahead of anything published after them. `validated` ones (accepted by the previous owner's admit(): the
+   * recently acked events it re-publishes) are queued as they are, with their text; the others (made by the
+   * publisher's serialize(), never checked) are validated as their ingest slice comes (checked()), not here:
+   * a takeover with a backlog of thousands binds at once, and /status answers between the slices.
+   */
+  adopt(events: readonly SerializedEvent[], validated: boolean): void {
+    if (events.length === 0) return;
+    for (const event of events) {
+      this.pending.push(event);
+      if (!validated) this.unchecked.add(event);
+    }
+    if (!this.ingestScheduled) {
+      this.ingestScheduled = true;
+      setImmediate(this.ingestPending);
+    }
+  }
+
+  /**
    * Ingests queued local events in slices of about a quarter of the subscriber bound, yielding to the
    * event loop between slices: a burst published in one tick then reaches sockets as it is ingested
    * instead of piling up in every subscriber's queue (which would lag healthy subscribers).
@@ -186,12 +207,25 @@ export class Owner implements Broadcaster {
       budget -= (this.pending[count++] as SerializedEvent).json.length + 32; // + seq and frame header
     const batch = count >= this.pending.length ? this.pending : this.pending.slice(0, count);
     this.pending = count >= this.pending.length ? [] : this.pending.slice(count);
-    this.hub.ingest(batch);
+    this.hub.ingest(this.checked(batch));
     if (this.pending.length > 0 && !this.ingestScheduled) {
       this.ingestScheduled = true;
       setImmediate(this.ingestPending);
     }
   };
+
+  /** `batch` without the adopted events that fail validation (dropped, counted and told once). */
+  private checked(batch: SerializedEvent[]): SerializedEvent[] {
+    if (this.unchecked.size === 0) return batch;
+    return batch.filter((event) => {
+      if (!this.unchecked.delete(event)) return true;
+      const result = validatePublishedEvent(event.envelope);
+      if (result.ok) return true;
+      this.drops.add(event.envelope);
+      this.drops.warnOnce('invalid', `testwire: dropped an event that cannot be sent (${result.error})`);
+      return false;
+    });
+  }
 
   private get sliceBytes(): number {
     return Math.max(16 * 1024, Math.min(256 * 1024, this.options.subscriberMaxBytes / 4));
@@ -202,7 +236,7 @@ export class Owner implements Broadcaster {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    this.hub.ingest(batch);
+    this.hub.ingest(this.checked(batch));
   }
 
   /**

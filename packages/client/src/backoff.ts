@@ -1,4 +1,4 @@
-/** Reconnect policy: exponential backoff with full jitter (AWS architecture blog, "Exponential Backoff And Jitter"). */
+/** Reconnect policy: how many attempts, and the backoff (full jitter) between them. */
 
 export interface ReconnectOptions {
   /** Attempts after a lost or failed connection before giving up; `Infinity` never gives up. Default 10. */
@@ -40,15 +40,5 @@ export function reconnectPolicy(option: boolean | ReconnectOptions | undefined):
   return policy;
 }
 
-/**
- * Delay before reconnect attempt `attempt` (1-based): uniformly random in [0, min(max, base * 2^(attempt-1))].
- * Full jitter spreads many clients that lost the same server so they do not come back in lockstep.
- */
-export function backoffDelay(
-  policy: ReconnectPolicy,
-  attempt: number,
-  random: () => number = Math.random,
-): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
-  return Math.floor(random() * ceiling);
-}
+/** The delay itself is the protocol package's (shared with the broadcaster's publishers). */
+export { backoffDelay } from '@testwire/protocol';

@@ -4,7 +4,7 @@
  *   connect() ─> transport open ─> connection.established {epoch, seq}
  *                               ─> [snapshot], subscribe {…, resume: {epoch, since}}  (WS; SSE: in the URL)
  *                                  one message: the replay comes before any live event (see syncMessage)
- *                 events arriving now are held back ─┐
+ *                 the same epoch's replay is delivered as it arrives (replayStreams); otherwise held back ─┐
  *                               <─ replayed events, resumed  ─> held events sorted by seq, delivered once
  *                               <─ resume.failed + snapshot  ─> state replaced, 'resync' notice, go on
  *   a NEW epoch in connection.established (broadcaster restarted / taken over while we were away):
@@ -15,6 +15,8 @@
  *                                it reopens at once with Last-Event-ID `<new epoch>:0`)
  *   live: event seq <= last seq of this epoch -> duplicate, dropped; else delivered + applied to run state
  *   drop / 4008 lagging / heartbeat silence ─> backoff (full jitter) ─> reconnect ─> resume from last seq
+ *   connectTimeoutMs bounds the handshake; the catch-up after it, progress (no frame that long: RESYNC_STALLED)
+ *   a re-published event after a takeover (its `origin` not above the last delivered from that publisher): dropped
  *   401/403 ─> TestwireAuthError, no retry
  *
  * Transports are injected (`Runtime`): `index.ts` (Node: ws + fetch) and `browser.ts` (globals).
@@ -27,6 +29,7 @@ import {
   type EventType,
   type Filters,
   isServerMessage,
+  OriginFilter,
   type ResumeFailedMessage,
   type RunSnapshot,
   type RunStateOptions,
@@ -201,6 +204,8 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
   private generation = 0;
   private phase: Phase = 'handshake';
   private held = new Map<number, AnyEventEnvelope>();
+  /** Per publisher, the last event delivered (its `origin`): a repeat re-published after a takeover is dropped. */
+  private readonly origins = new OriginFilter();
   private resumeFailure: ResumeFailedMessage | undefined;
   private epochChange: EpochChange | undefined;
   /** Has been in sync at least once (reconnect policy: `attempts` instead of `initialAttempts`). */
@@ -212,6 +217,10 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private watchdog: ReturnType<typeof setInterval> | undefined;
   private lastActivity = 0;
+  /** When the current connection last sent a frame (pings aside): the sync watch measures progress by it. */
+  private lastFrameAt = 0;
+  /** The position when the current connection was opened: a connection that moved it made progress. */
+  private openedAt: { epoch: string | undefined; seq: number } = { epoch: undefined, seq: 0 };
 
   private connectWaiters: { resolve(): void; reject(error: Error): void }[] = [];
   private readyWaiters: { resolve(): void; reject(error: Error): void }[] = [];
@@ -441,6 +450,7 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
   private open(): void {
     const generation = ++this.generation;
     this.phase = 'handshake';
+    this.openedAt = { epoch: this.epochValue, seq: this.seqValue };
     this.held.clear();
     this.resumeFailure = undefined;
     this.established = undefined;
@@ -489,6 +499,42 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
     } catch (error) {
       this.shutdown(new TestwireError('INVALID_ARGUMENT', (error as Error).message, { cause: error }), true);
     }
+  }
+
+  /**
+   * `connectTimeoutMs` bounds the handshake (dial to `connection.established`). From there the catch-up is
+   * bounded by progress instead: a replay that takes minutes over a slow link goes on while frames keep coming,
+   * and one with no frame for `connectTimeoutMs` is reported (onError RESYNC_STALLED) and retried.
+   */
+  private watchSync(): void {
+    if (this.connectTimer) clearTimeout(this.connectTimer);
+    const limit = this.options.connectTimeoutMs;
+    const generation = this.generation;
+    let due = Date.now() + limit;
+    const check = (): void => {
+      this.connectTimer = undefined;
+      if (generation !== this.generation || this.phase === 'live' || this.status === 'closed') return;
+      const now = Date.now();
+      const idle = now - this.lastFrameAt;
+      // A timer that fires far too late means this process was starved of CPU: the frames may be waiting in
+      // our own socket, unread. That is not the broadcaster's silence: give it a whole window again.
+      const starved = now - due > limit / 2;
+      if (idle < limit || starved) {
+        const wait = starved ? limit : limit - idle;
+        due = now + wait;
+        this.connectTimer = setTimeout(check, wait);
+        unref(this.connectTimer);
+        return;
+      }
+      const error = new TestwireError(
+        'RESYNC_STALLED',
+        `The broadcaster sent nothing for ${limit}ms while this client was catching up (position ${this.epochValue}:${this.seqValue}); reconnecting`,
+      );
+      this.emitError(error);
+      this.abandon(error);
+    };
+    this.connectTimer = setTimeout(check, limit);
+    unref(this.connectTimer);
   }
 
   /** Replaces the current connection at once, without backoff (SSE: resume from another position). */
@@ -580,7 +626,10 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
           : `connection closed (code ${info.code}${info.reason ? `, ${info.reason}` : ''})`,
       );
     this.lastError = undefined;
-    if (wasLive) this.attempt = 0;
+    // Progress (live, or part of a long replay delivered) earns a fresh set of attempts: only failing to
+    // get anywhere counts towards giving up.
+    const progressed = this.epochValue === this.openedAt.epoch && this.seqValue > this.openedAt.seq;
+    if (wasLive || progressed) this.attempt = 0;
     this.attempt++;
     const allowed = this.everInSync ? this.policy.attempts : this.policy.initialAttempts;
     if (this.attempt > allowed) {
@@ -610,6 +659,7 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
 
   private onFrame(text: string): void {
     this.lastActivity = Date.now();
+    this.lastFrameAt = this.lastActivity;
     let message: unknown;
     try {
       message = JSON.parse(text);
@@ -673,6 +723,7 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
 
   private onEstablished(message: ConnectionEstablishedMessage): void {
     this.established = message;
+    this.watchSync();
     if (message.server !== 'testwire') {
       this.shutdown(
         new TestwireError(
@@ -902,12 +953,29 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
       return;
     }
     if (envelope.seq > 0 && this.narrow && !this.narrow.matches(envelope)) return;
-    if (this.phase !== 'live') {
+    if (this.phase !== 'live' && !this.replayStreams()) {
       if (envelope.seq > 0) this.held.set(envelope.seq, envelope);
       else this.deliver(envelope);
       return;
     }
     this.deliver(envelope);
+  }
+
+  /**
+   * While resuming the same epoch, with the state already in place (no snapshot awaited), the replay is
+   * delivered as it arrives: the broadcaster sends it in seq order and before any live event, so it needs no
+   * holding, and what arrived stays delivered if this connection is lost before `resumed` (the next attempt
+   * resumes after it). Over a slow link a long replay then makes progress on every attempt.
+   */
+  private replayStreams(): boolean {
+    return (
+      this.phase === 'syncing' &&
+      this.epochChange === undefined &&
+      this.initialSnapshotId === undefined &&
+      this.resumeFailure === undefined &&
+      this.held.size === 0 &&
+      !this.sseResuming
+    );
   }
 
   private flushHeld(after: number): void {
@@ -925,11 +993,15 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
       if (envelope.seq <= this.seqValue) return; // replayed twice or seen before the reconnect
       this.seqValue = envelope.seq;
     }
+    // The same event again under a new epoch: a publisher re-sent it to the owner that took over (origin).
+    const repeated = this.origins.repeated(envelope.origin);
     if (this.keepState && envelope.seq > this.stateSeq) {
       this.stateSeq = envelope.seq;
       const run = this.state.apply(envelope);
-      if (run && this.runListeners.size) this.emitRunState({ reason: 'event', run, event: envelope });
+      if (run && !repeated && this.runListeners.size)
+        this.emitRunState({ reason: 'event', run, event: envelope });
     }
+    if (repeated) return;
     for (const handler of this.handlers) {
       if (selectorMatches(handler.selector, envelope.type))
         this.guard(() => handler.fn(envelope.data as never, envelope as never));

@@ -7,6 +7,11 @@ export type TestwireErrorCode =
   | 'AUTH_FAILED'
   /** Could not connect (refused, reset, timeout) after every attempt the reconnect policy allows. */
   | 'CONNECTION_FAILED'
+  /**
+   * Catching up after a (re)connect made no progress for `connectTimeoutMs` (no frame arrived). Reported to
+   * `onError`; the client reconnects and resumes from what it already delivered.
+   */
+  | 'RESYNC_STALLED'
   /** The server is not a testwire broadcaster, or spoke an unexpected protocol. */
   | 'PROTOCOL_ERROR'
   /** A request (`subscribe`, `snapshot`, …) got no answer in time. */

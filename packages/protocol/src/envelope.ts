@@ -1,4 +1,5 @@
 import { type EventDataMap, type EventType, eventDataSchemas, isEventType } from './events.js';
+import { ORIGIN_PATTERN } from './origin.js';
 import * as t from './schema-builder.js';
 import { validateSchema } from './validate.js';
 
@@ -15,6 +16,11 @@ export const envelopeSchema = t.object({
   /** The run this event belongs to; `''` for events outside any run (system.*). */
   runId: t.string(),
   data: t.record(),
+  /**
+   * `<publisherId>:<n>`, set by a joined publisher (see origin.ts): the same event keeps it across a takeover,
+   * so a subscriber can drop a repeat. Absent on events published in the owner's own process.
+   */
+  origin: t.optional(t.string()),
 });
 
 /**
@@ -57,6 +63,15 @@ export function validatePublishedEvent(value: unknown): ValidationResult<Publish
     return {
       ok: false,
       error: `timestamp: expected an ISO 8601 string, got ${JSON.stringify(event.timestamp)}`,
+    };
+  }
+  if (
+    event.origin !== undefined &&
+    (typeof event.origin !== 'string' || !ORIGIN_PATTERN.test(event.origin))
+  ) {
+    return {
+      ok: false,
+      error: `origin: expected "<publisherId>:<n>" (8-64 of [A-Za-z0-9_-], then an integer >= 1), got ${JSON.stringify(event.origin)}`,
     };
   }
   const problem = validateSchema(eventDataSchemas[event.type], event.data, 'data');

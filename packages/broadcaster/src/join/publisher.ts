@@ -5,10 +5,14 @@
  *   publish() ─> serialize() ─> queue (bounded: drop + count) ─> batches (batch.ts) ─> owner (validates)
  *                                                                <─ {type:'published', id, seq, rejected?}
  *   acked events ─> RunStateStore of our own runs (what we re-seed after a takeover)
+ *               └─> the latest 10,000 kept (retained)
  *
  *   owner socket closes ─> jittered retries: bind the port (we are the owner now: seeded with our open runs,
- *                          unacked events re-published) | a testwire owner answers (join it: send our open
- *                          runs, then the unacked events) | something else holds it (warn, ephemeral port)
+ *                          retained + unacked events re-published) | a testwire owner answers (join it: send
+ *                          our open runs, then the retained and unacked events) | something else holds it
+ *                          (warn, ephemeral port)
+ *   every event carries `origin` <publisherId>:<n> (n counts our events): subscribers drop a re-published
+ *   event they already delivered under the previous owner (@testwire/protocol OriginFilter)
  *
  *   the same owner again (same epoch): the unacked batches are re-sent with their ids first. The owner may
  *   have stored them before the ack was lost: it remembers the last batch id of our `publisherId` (sent
@@ -17,6 +21,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   addCounts,
+  backoffDelay,
   countEvents,
   type EventEnvelope,
   type PublishedEvent,
@@ -55,6 +60,12 @@ const BATCH_BYTES = 512 * 1024;
  * cannot tell the difference. A full batch goes at once; flush() and close() do not wait.
  */
 const BATCH_DELAY_MS = 15;
+/**
+ * Acked events kept to publish again after the owner changes (see takeRetained): a subscriber up to this far
+ * behind the dead owner gets every event. Subscribers drop the repeats by their `origin`.
+ */
+const RETAIN_EVENTS = 10_000;
+const RETAIN_BYTES = 8 * 1024 * 1024;
 /** Batches sent and not yet acknowledged. */
 const WINDOW = 8;
 /**
@@ -63,6 +74,11 @@ const WINDOW = 8;
  * attempt only costs a retry, never an event.
  */
 const CONNECT_TIMEOUT_MS = 5000;
+/**
+ * Retries to find the owner again: the first within 25 ms (an owner that died is taken over at once),
+ * then doubling up to 1 s, full jitter.
+ */
+const RECOVER_BACKOFF = { baseDelayMs: 25, maxDelayMs: 1000 };
 
 interface Inflight {
   kind: 'publish' | 'runs';
@@ -119,9 +135,14 @@ export class JoinedBroadcaster implements Broadcaster {
   private inflight = new Map<number, Inflight>();
   /** Batches sent to an owner whose connection dropped before it acked them, oldest first. */
   private unacked: { id: number; events: SerializedEvent[] }[] = [];
+  /** The latest acked events (RETAIN_EVENTS / RETAIN_BYTES), oldest first: re-published to a new owner. */
+  private retained: SerializedEvent[] = [];
+  private retainedBytes = 0;
   private nextId = 1;
   /** Stable for this broadcaster's lifetime: the owner dedupes re-sent batches by it (ingress.ts). */
   readonly publisherId = randomBytes(12).toString('base64url');
+  /** Counter of the `origin` ids given to our events: subscribers drop a repeat after a takeover by it. */
+  private originCount = 0;
   private readonly store = new RunStateStore({ maxCompletedRuns: 0 });
   private readonly drops: Drops;
   private waiters = new Set<() => void>();
@@ -176,7 +197,9 @@ export class JoinedBroadcaster implements Broadcaster {
       this.owner.publish(event);
       return;
     }
-    const serialized = this.drops.screen(event, this.shutdown.started, serialize);
+    const serialized = this.drops.screen(event, this.shutdown.started, (e) =>
+      serialize(e, `${this.publisherId}:${++this.originCount}`),
+    );
     if (!serialized) return;
     const { envelope, json } = serialized;
     // Run boundaries are admitted beyond the bound (as in reporter-core's buffer): a consumer can live
@@ -369,14 +392,41 @@ export class JoinedBroadcaster implements Broadcaster {
   private resendUnacked(sameOwner: boolean): void {
     const batches = this.unacked;
     this.unacked = [];
-    if (batches.length === 0) return;
     if (!sameOwner || !this.ws) {
-      this.requeue(batches.flatMap((batch) => batch.events));
+      this.requeue(this.takeRetained().concat(batches.flatMap((batch) => batch.events)));
       return;
     }
     for (const { id, events } of batches) {
       this.inflight.set(id, { kind: 'publish', events });
       this.ws.send(publishFrame(id, events));
+    }
+  }
+
+  /**
+   * The recently acked events, to publish again to a new owner: the owner that acked them may have died
+   * before its subscribers read them. They keep their `origin`, by which a subscriber that did read them
+   * drops the repeat.
+   */
+  private takeRetained(): SerializedEvent[] {
+    const events = this.retained;
+    this.retained = [];
+    this.retainedBytes = 0;
+    return events;
+  }
+
+  private retain(event: SerializedEvent): void {
+    this.retained.push(event);
+    this.retainedBytes += event.json.length;
+    if (this.retained.length > RETAIN_EVENTS * 2 || this.retainedBytes > RETAIN_BYTES * 2) {
+      // Trimmed in bulk (not per event): at most twice the bound is held, never less than the bound.
+      let drop = 0;
+      let bytes = this.retainedBytes;
+      while (this.retained.length - drop > RETAIN_EVENTS || bytes > RETAIN_BYTES) {
+        bytes -= (this.retained[drop] as SerializedEvent).json.length;
+        drop++;
+      }
+      this.retained = this.retained.slice(drop);
+      this.retainedBytes = bytes;
     }
   }
 
@@ -427,8 +477,10 @@ export class JoinedBroadcaster implements Broadcaster {
     const events = batch.events;
     for (let index = 0; index < events.length; index++) {
       if (refused.has(index)) continue;
+      const event = events[index] as SerializedEvent;
+      this.retain(event);
       try {
-        this.store.update((events[index] as SerializedEvent).envelope);
+        this.store.update(event.envelope);
       } catch {}
     }
     // More than a window of batches waiting: keep the pipe full. Otherwise the batching timer sends
@@ -475,9 +527,7 @@ export class JoinedBroadcaster implements Broadcaster {
     try {
       for (let attempt = 0; !this.shutdown.started && !this.owner && !this.ws; attempt++) {
         // Jitter so that of several publishers one binds first and the others find it.
-        await sleep(
-          attempt === 0 ? Math.random() * 25 : Math.min(1000, 40 * 2 ** attempt) * (0.5 + Math.random()),
-        );
+        await sleep(backoffDelay(RECOVER_BACKOFF, attempt + 1));
         if (this.shutdown.started || this.owner || this.ws) break;
         if (!this.target.canTakeOver) {
           await this.connect();
@@ -512,12 +562,12 @@ export class JoinedBroadcaster implements Broadcaster {
       return;
     }
     this.owner = owner;
-    this.requeue(this.unacked.flatMap((batch) => batch.events));
+    const unconfirmed = this.unacked.flatMap((batch) => batch.events).concat(this.queue);
     this.unacked = [];
-    const queued = this.queue;
     this.queue = [];
     this.queueBytes = 0;
-    for (const { envelope } of queued) owner.publish(envelope);
+    owner.adopt(this.takeRetained(), true);
+    owner.adopt(unconfirmed, false);
     this.lastEpoch = owner.epoch;
     this.options.logger.info?.(
       `testwire: the previous broadcaster went away; this process now serves ${owner.url}`,

@@ -27,6 +27,8 @@ export interface ProxyOptions {
    * between two of a client's messages gets time to happen.
    */
   frameGapMs?: number;
+  /** Bytes per second from the broadcaster to the client (a slow link); the broadcaster's socket fills up behind it. */
+  bytesPerSecond?: number;
 }
 
 export async function startProxy(targetPort: number, options: ProxyOptions = {}): Promise<TcpProxy> {
@@ -47,7 +49,8 @@ export async function startProxy(targetPort: number, options: ProxyOptions = {})
     if (stalled) upstream.pause();
     if (options.frameGapMs) paceFrames(client, upstream, options.frameGapMs);
     else client.pipe(upstream);
-    upstream.pipe(client);
+    if (options.bytesPerSecond) throttle(upstream, client, options.bytesPerSecond);
+    else upstream.pipe(client);
     const end = () => {
       pairs.delete(pair);
       client.destroy();
@@ -98,6 +101,37 @@ export async function startProxy(targetPort: number, options: ProxyOptions = {})
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * Copies `from` to `to` at `bytesPerSecond`: a slice every 20 ms, and `from` paused while more than a
+ * second's worth waits, so the sender sees a slow reader (TCP backpressure), not an endless buffer.
+ */
+function throttle(from: net.Socket, to: net.Socket, bytesPerSecond: number): void {
+  const chunks: Buffer[] = [];
+  let waiting = 0;
+  const slice = Math.max(1, Math.floor(bytesPerSecond / 50));
+  const timer = setInterval(() => {
+    let budget = slice;
+    while (budget > 0 && chunks.length > 0 && !to.destroyed) {
+      const chunk = chunks[0] as Buffer;
+      const part = chunk.length <= budget ? chunk : chunk.subarray(0, budget);
+      if (part === chunk) chunks.shift();
+      else chunks[0] = chunk.subarray(budget);
+      to.write(part);
+      budget -= part.length;
+      waiting -= part.length;
+    }
+    if (waiting < bytesPerSecond && from.isPaused()) from.resume();
+  }, 20);
+  from.on('data', (chunk: Buffer) => {
+    chunks.push(chunk);
+    waiting += chunk.length;
+    if (waiting >= bytesPerSecond) from.pause();
+  });
+  const stop = (): void => clearInterval(timer);
+  from.on('close', stop);
+  to.on('close', stop);
 }
 
 /** Copies `from` to `to`: the HTTP head at once, then each WebSocket frame `gapMs` after the previous one. */
