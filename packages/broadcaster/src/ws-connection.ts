@@ -29,10 +29,11 @@ import { closed, createWebSocketServer, rejectUpgrade } from './http-util.js';
 import type { Hub } from './hub.js';
 import type { ResolvedOptions } from './options.js';
 import { AbuseCounter, TokenBucket } from './rate-limit.js';
+import type { StreamPart } from './snapshots.js';
 import { parseLastEventId, type ResumeFrom } from './sse.js';
 import { Subscriber, type Transport } from './subscriber.js';
 import { VERSION } from './version.js';
-import { encodeTextFrame, textFrameOf } from './ws-frame.js';
+import { encodeFrame, encodeTextFrame, TEXT_FIRST, textFrameOf } from './ws-frame.js';
 
 /** `WebSocket.OPEN` (the type-only import of ws has no runtime value). */
 const WS_OPEN = 1;
@@ -170,6 +171,12 @@ export class WsTransport implements Transport {
   messageFrame(message: object): Buffer {
     return encodeTextFrame(JSON.stringify(message)).frame;
   }
+  streamHead(json: string): Buffer {
+    return encodeFrame(TEXT_FIRST, json).frame;
+  }
+  streamPart(part: StreamPart): Buffer {
+    return part.ws;
+  }
   endLagging(): void {
     this.ws.close(CloseCodes.LAGGING, 'Subscriber lagging: reconnect and resume');
   }
@@ -197,6 +204,7 @@ export class WsConnection {
       new WsTransport(ws, socket),
       options.subscriberMaxBytes,
       hub.schedule,
+      hub.lag,
     );
     this.bucket = new TokenBucket(options.rateLimitPerSecond, options.rateLimitBurst);
     // Subscription and resume from the URL are applied in this one synchronous step (see Hub.resume).
@@ -254,7 +262,8 @@ export class WsConnection {
             ...subscriber.subscription.describe(),
           });
           // Same synchronous step as the subscription: no live event can be queued before the replay.
-          if (message.resume) this.hub.resume(subscriber, message.resume.epoch, message.resume.since, id);
+          if (message.resume && !this.hub.resume(subscriber, message.resume.epoch, message.resume.since, id))
+            this.busy(id);
           break;
         case 'unsubscribe':
           subscriber.subscription.unsubscribe(message);
@@ -265,13 +274,11 @@ export class WsConnection {
           });
           break;
         case 'resume':
-          this.hub.resume(subscriber, message.epoch, message.since, id);
+          if (!this.hub.resume(subscriber, message.epoch, message.since, id)) this.busy(id);
           break;
-        case 'snapshot': {
-          const snapshot = this.hub.snapshotMessage(id);
-          subscriber.send(snapshot);
+        case 'snapshot':
+          if (!this.hub.sendSnapshot(subscriber, id)) this.busy(id);
           break;
-        }
         case 'ping':
           subscriber.send({
             type: 'pong',
@@ -291,6 +298,15 @@ export class WsConnection {
       if (error instanceof SubscriptionError) this.error('INVALID_SUBSCRIPTION', error.message, id);
       else this.error('INVALID_MESSAGE', (error as Error).message, id);
     }
+  }
+
+  /** A snapshot or resume while two already wait behind the one under way. */
+  private busy(id?: MessageId): void {
+    this.error(
+      'RATE_LIMITED',
+      'A snapshot or resume is already under way on this connection, with two more waiting: read them first',
+      id,
+    );
   }
 
   private error(code: ErrorCode, message: string, id?: MessageId): void {
