@@ -216,13 +216,14 @@ export class Owner implements Broadcaster {
   private beat(): void {
     for (const connection of this.ws.connections) {
       if (!connection.alive) {
-        // Told at the previous beat and still not reading: what it holds is released now.
-        if (connection.subscriber.mode === 'closed') connection.ws.terminate();
-        else
+        // Told at an earlier beat and still not reading: what it holds is released now.
+        if (connection.told) connection.ws.terminate();
+        else if (connection.subscriber.mode !== 'closed')
           this.hub.stalled(
             connection.subscriber,
             `Subscriber stopped reading (no answer to a heartbeat ping within ${this.options.heartbeatMs} ms)`,
           );
+        connection.told = true;
         continue;
       }
       connection.alive = false;

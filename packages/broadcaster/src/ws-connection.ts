@@ -188,6 +188,8 @@ export class WsConnection {
   readonly subscriber: Subscriber;
   /** Heartbeat: false after a ping until the pong comes back. */
   alive = true;
+  /** Heartbeat: told it lags for not answering; terminated if it still does not by the next beat. */
+  told = false;
   private readonly bucket: TokenBucket;
   private readonly abuse = new AbuseCounter(20, 10_000);
 
