@@ -14,7 +14,8 @@ export function flags(argv = process.argv.slice(2)) {
     const m = /^--([^=]+)(?:=(.*))?$/.exec(arg);
     if (!m) continue;
     const value = m[2] ?? true;
-    out[m[1]] = typeof value === 'string' && value !== '' && !Number.isNaN(Number(value)) ? Number(value) : value;
+    out[m[1]] =
+      typeof value === 'string' && value !== '' && !Number.isNaN(Number(value)) ? Number(value) : value;
   }
   return out;
 }

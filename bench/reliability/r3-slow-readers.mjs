@@ -21,7 +21,8 @@ const options = {
 };
 const r = await slowReaders(options);
 const growth = r.owner.maxRss - r.owner.idleRss;
-const bound = 3 * r.owner.historyBytes + 4 * r.snapshot.bytes + 2 * r.queueBytes * r.connections + 64 * 1024 * 1024;
+const bound =
+  3 * r.owner.historyBytes + 4 * r.snapshot.bytes + 2 * r.queueBytes * r.connections + 64 * 1024 * 1024;
 console.log(`
 R3: ${r.tests} tests open, ${r.events} more events, subscriber bound ${mb(r.queueBytes)} MiB, ${r.connections} connections
   healthy WS: ${r.healthy.ws}; healthy SSE: ${r.healthy.sse}; ${r.healthy.pings} pings, p50 ${ms(r.healthy.pingP50Ms)} ms, max ${ms(r.healthy.pingMaxMs)} ms
@@ -33,5 +34,9 @@ R3: ${r.tests} tests open, ${r.events} more events, subscriber bound ${mb(r.queu
   owner:    RSS idle ${mb(r.owner.idleRss)} MiB, max ${mb(r.owner.maxRss)} MiB (growth ${mb(growth)} MiB, documented bound ${mb(bound)} MiB);
             history ${mb(r.owner.historyBytes)} MiB; event loop max ${ms(r.owner.loopMaxMs)} ms, p99 ${ms(r.owner.loopP99Ms)} ms
 `);
-const file = writeResult('r3-slow-readers', { options: { ...options, log: undefined }, result: r, growth, bound }, f.json);
+const file = writeResult(
+  'r3-slow-readers',
+  { options: { ...options, log: undefined }, result: r, growth, bound },
+  f.json,
+);
 console.log(`wrote ${file}`);

@@ -23,6 +23,8 @@ const total = runs.reduce((n, r) => n + r.sent, 0);
 const crashes = runs.filter((r) => !r.alive || r.stderr).length;
 const unhealthy = runs.filter((r) => r.healthy !== 'complete').length;
 const maxGrowth = Math.max(...runs.map((r) => r.owner.maxRss - r.owner.idleRss));
-console.log(`\nR4: ${total} hostile frames/requests over ${runs.length} seeds: ${crashes} crashes, ${unhealthy} healthy subscribers affected, max RSS growth ${mb(maxGrowth)} MiB`);
+console.log(
+  `\nR4: ${total} hostile frames/requests over ${runs.length} seeds: ${crashes} crashes, ${unhealthy} healthy subscribers affected, max RSS growth ${mb(maxGrowth)} MiB`,
+);
 const file = writeResult('r4-fuzz', { total, crashes, unhealthy, maxGrowth, runs }, f.json);
 console.log(`wrote ${file}`);

@@ -21,7 +21,13 @@ const { RunStateStore } = await import(
 /** The old path, on the same state: build the whole snapshot message and stringify it in one go. */
 function oneShot() {
   const store = new RunStateStore();
-  store.update({ type: 'test.started', runId: 'r_big', seq: 1, timestamp: '', data: { framework: 'mocha', totalTests: tests } });
+  store.update({
+    type: 'test.started',
+    runId: 'r_big',
+    seq: 1,
+    timestamp: '',
+    data: { framework: 'mocha', totalTests: tests },
+  });
   for (let i = 1; i <= tests; i++)
     store.update({
       type: 'test.result',
@@ -71,7 +77,9 @@ async function streamed() {
     await owner.call({ cmd: 'events', runId: 'r_big', from: tests + 1, count: 1 });
     await owner.call({ cmd: 'resetLoop' });
     const clients = Array.from({ length: storm }, () => openWs(owner.wsUrl));
-    await Promise.all(clients.map((c) => until(() => c.find((m) => m.type === 'connection.established'), 'connected')));
+    await Promise.all(
+      clients.map((c) => until(() => c.find((m) => m.type === 'connection.established'), 'connected')),
+    );
     const t2 = performance.now();
     for (const c of clients) c.send({ type: 'snapshot', id: 1 });
     await Promise.all(

@@ -177,8 +177,19 @@ export class WsTransport implements Transport {
   streamPart(part: StreamPart): Buffer {
     return part.ws;
   }
+  /**
+   * Closes 4008 once everything written so far (the lag notice last) is in the kernel's hands: `ws` ends a
+   * closing handshake after its close timeout (5 s) by destroying the socket, which would discard what is
+   * still buffered here, the notice with it, for a reader that is only stalled. A reader that never reads
+   * again is terminated by the heartbeat (owner.ts).
+   */
   endLagging(): void {
-    this.ws.close(CloseCodes.LAGGING, 'Subscriber lagging: reconnect and resume');
+    const close = (): void => {
+      if (this.ws.readyState === WS_OPEN)
+        this.ws.close(CloseCodes.LAGGING, 'Subscriber lagging: reconnect and resume');
+    };
+    if (this.socket.writableNeedDrain) this.socket.once('drain', close);
+    else close();
   }
 }
 

