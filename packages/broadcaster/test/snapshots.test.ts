@@ -3,7 +3,6 @@
  * bound, runState.maxTestsPerRun, and the stalled-reader notice (issue 14 items 1, 4, 5).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { type Broadcaster, startBroadcaster } from '../src/index.js';
 import {
   Client,
