@@ -14,6 +14,7 @@ const tests = f.tests ?? 100_000;
 const storm = f.storm ?? 50;
 const reps = f.reps ?? 3;
 const { openWs, spawnOwner, until } = await import(pathToFileURL(join(fixtures, 'clients.mjs')).href);
+const { testResultEvent } = await import(pathToFileURL(join(fixtures, 'events.mjs')).href);
 const { RunStateStore } = await import(
   pathToFileURL(join(root, 'packages', 'protocol', 'dist', 'index.js')).href
 );
@@ -28,25 +29,10 @@ function oneShot() {
     timestamp: '',
     data: { framework: 'mocha', totalTests: tests },
   });
-  for (let i = 1; i <= tests; i++)
-    store.update({
-      type: 'test.result',
-      runId: 'r_big',
-      seq: i + 1,
-      timestamp: '',
-      data: {
-        framework: 'mocha',
-        id: `r_big-t${i}`,
-        titlePath: ['suite', `test number ${i} does what it says`],
-        testName: `test number ${i} does what it says`,
-        suite: 'suite',
-        file: `test/file-${i % 50}.test.js`,
-        status: i % 13 === 0 ? 'failed' : 'passed',
-        duration: i % 97,
-        attempt: 1,
-        ...(i % 13 === 0 ? { error: { message: `expected ${i} to be ${i + 1}` } } : {}),
-      },
-    });
+  for (let i = 1; i <= tests; i++) {
+    const { type, runId, data } = testResultEvent('r_big', i);
+    store.update({ type, runId, seq: i + 1, timestamp: '', data });
+  }
   const before = process.memoryUsage().heapUsed;
   const t = performance.now();
   const json = JSON.stringify({ type: 'snapshot', epoch: 'e', seq: tests + 1, runs: store.snapshot() });

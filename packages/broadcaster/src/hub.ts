@@ -206,16 +206,9 @@ export class Hub {
       }
       subscriber.holding = false;
       if (seq > subscriber.lastSeq) subscriber.lastSeq = seq;
-      // The events after the snapshot, from the history, at the same pace; then live.
-      subscriber.mode = 'replay';
-      subscriber.cursor = seq;
-      subscriber.replaySince = seq;
-      subscriber.replayed = 0;
-      subscriber.replayId = undefined;
-      subscriber.replayVersion = subscriber.subscriptionVersion;
-      subscriber.announceReplay = false;
       subscriber.flush();
-      this.pump(subscriber);
+      // The events after the snapshot, from the history, at the same pace; then live.
+      this.replay(subscriber, seq, undefined, false);
     };
     step();
   }
@@ -268,15 +261,20 @@ export class Hub {
       if (subscriber.send(msg)) this.sendSnapshot(subscriber, id);
       return true;
     }
+    this.replay(subscriber, since, id, true);
+    return true;
+  }
+
+  /** Starts replaying the history after `since`; `announce`: end with `resumed`. */
+  private replay(subscriber: Subscriber, since: number, id: MessageId | undefined, announce: boolean): void {
     subscriber.mode = 'replay';
     subscriber.cursor = since;
     subscriber.replaySince = since;
     subscriber.replayed = 0;
     subscriber.replayId = id;
     subscriber.replayVersion = subscriber.subscriptionVersion;
-    subscriber.announceReplay = true;
+    subscriber.announceReplay = announce;
     this.pump(subscriber);
-    return true;
   }
 
   /**

@@ -2,42 +2,26 @@
  * Snapshots streamed from a shared, time-sliced build (src/snapshots.ts), replies under the subscriber
  * bound, runState.maxTestsPerRun, and the stalled-reader notice (issue 14 items 1, 4, 5).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Broadcaster, startBroadcaster } from '../src/index.js';
 import {
-  Client,
   getJson,
   type Msg,
   RUN,
   testCompleted,
   testResult,
   testStarted,
+  useBroadcaster,
   waitFor,
 } from './helpers.js';
 
-let broadcaster: Broadcaster | undefined;
-const clients: Client[] = [];
+const { start, connect } = useBroadcaster();
 
-async function start(options: Parameters<typeof startBroadcaster>[0] = {}): Promise<Broadcaster> {
-  broadcaster = await startBroadcaster({ port: 0, ...options });
-  return broadcaster;
-}
-async function connect(query = ''): Promise<Client> {
-  const client = await Client.open(`${broadcaster?.wsUrl}${query}`);
-  clients.push(client);
-  return client;
-}
 async function publishRun(b: Broadcaster, tests: number, from = 1): Promise<void> {
   if (from === 1) b.publish(testStarted(RUN, tests));
   for (let i = from; i < from + tests; i++) b.publish(testResult(i));
   await b.flush();
 }
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await broadcaster?.close();
-  broadcaster = undefined;
-});
 
 describe('snapshot', () => {
   it('streams a large snapshot in fragments: one message, every test, the counts', async () => {
