@@ -2,7 +2,7 @@
 // R3 (issue 14), full size: slow WS and SSE readers, a snapshot spammer, snapshot hoarders and a reconnect
 // storm against an owner process holding an open run of 100,000 tests (the scenario is
 // packages/broadcaster/test/fixtures/slow-readers.mjs, which the CI test runs small).
-// Flags: --tests=100000 --events=100000 --queue=8388608 --hoarders=20 --storm=50 --maxTestsPerRun=N --json=<path>
+// Flags: --tests=100000 --events=100000 --queue=8388608 --hoarders=20 --storm=20 --maxTestsPerRun=N --json=<path>
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { fixtures, flags, mb, ms, writeResult } from './common.mjs';
@@ -14,7 +14,7 @@ const options = {
   events: f.events ?? 100_000,
   queueBytes: f.queue ?? 8 * 1024 * 1024,
   hoarders: f.hoarders ?? 20,
-  storm: f.storm ?? 50,
+  storm: f.storm ?? 20,
   maxTestsPerRun: f.maxTestsPerRun,
   timeoutMs: 600_000,
   log: (m) => console.log(m),
@@ -30,7 +30,7 @@ R3: ${r.tests} tests open, ${r.events} more events, subscriber bound ${mb(r.queu
   slow SSE: ${r.slowSse.events} events ${r.slowSse.inOrder}, then SUBSCRIBER_LAGGING ${JSON.stringify(r.slowSse.notice)} (last: ${r.slowSse.noticeLast})
   spammer:  ${r.spammer.requests} snapshot requests, closed ${r.spammer.closeCode}
   storm:    ${r.storm.length} clients got resume.failed + a snapshot; ${r.snapshotBuilds} snapshot builds in all
-  snapshot: ${mb(r.snapshot.bytes)} MiB, built in ${r.snapshot.buildMs} ms, longest slice ${r.snapshot.maxSliceMs} ms
+  snapshot: ${mb(r.snapshot.bytes)} MiB, built in ${r.snapshot.buildMs} ms, longest slice ${r.snapshot.maxSliceMs} ms wall / ${r.snapshot.maxSliceCpuMs} ms CPU
   owner:    RSS idle ${mb(r.owner.idleRss)} MiB, max ${mb(r.owner.maxRss)} MiB (growth ${mb(growth)} MiB, documented bound ${mb(bound)} MiB);
             history ${mb(r.owner.historyBytes)} MiB; event loop max ${ms(r.owner.loopMaxMs)} ms, p99 ${ms(r.owner.loopP99Ms)} ms
 `);

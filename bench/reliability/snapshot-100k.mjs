@@ -4,14 +4,14 @@
 //     while one client and then `--storm` clients at once ask for it, snapshot builds, owner RSS;
 //   one-shot (before): what answering it with one JSON.stringify of the whole state costs (the old path:
 //     RunStateStore.snapshot() + JSON.stringify), timed in this process on the same state.
-// Repeated `--reps` times, alternating. Flags: --tests=100000 --storm=50 --reps=3 --json=<path>
+// Repeated `--reps` times, alternating. Flags: --tests=100000 --storm=20 --reps=3 --json=<path>
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { fixtures, flags, mb, ms, root, writeResult } from './common.mjs';
 
 const f = flags();
 const tests = f.tests ?? 100_000;
-const storm = f.storm ?? 50;
+const storm = f.storm ?? 20;
 const reps = f.reps ?? 3;
 const { openWs, spawnOwner, until } = await import(pathToFileURL(join(fixtures, 'clients.mjs')).href);
 const { testResultEvent } = await import(pathToFileURL(join(fixtures, 'events.mjs')).href);
@@ -84,6 +84,7 @@ async function streamed() {
       testsReceived,
       buildMs: status.snapshots.latest.buildMs,
       maxSliceMs: status.snapshots.latest.maxSliceMs,
+      maxSliceCpuMs: status.snapshots.latest.maxSliceCpuMs,
       oneClientMs: oneMs,
       oneClientLoopMaxMs: loopOne.loopMaxMs,
       stormMs,
@@ -103,7 +104,7 @@ for (let rep = 1; rep <= reps; rep++) {
   const o = oneShot();
   rows.push({ rep, streamed: s, oneShot: o });
   console.log(
-    `rep ${rep}: streamed ${mb(s.bytes)} MiB (${s.testsReceived} tests) built in ${ms(s.buildMs)} ms, longest slice ${ms(s.maxSliceMs)} ms; ` +
+    `rep ${rep}: streamed ${mb(s.bytes)} MiB (${s.testsReceived} tests) built in ${ms(s.buildMs)} ms, longest slice ${ms(s.maxSliceMs)} ms wall / ${ms(s.maxSliceCpuMs)} ms CPU; ` +
       `1 client: ${ms(s.oneClientMs)} ms, owner loop max ${ms(s.oneClientLoopMaxMs)} ms; ` +
       `${storm} clients: ${ms(s.stormMs)} ms, loop max ${ms(s.stormLoopMaxMs)} ms, ${s.builds} builds; ` +
       `owner RSS ${mb(s.idleRss)} -> max ${mb(s.maxRss)} MiB | one-shot: blocks ${ms(o.blockedMs)} ms for ${mb(o.bytes)} MiB (+${o.heapMiB} MiB heap)`,
@@ -112,6 +113,7 @@ for (let rep = 1; rep <= reps; rep++) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const summary = {
   streamedMaxSliceMs: median(rows.map((r) => r.streamed.maxSliceMs)),
+  streamedMaxSliceCpuMs: median(rows.map((r) => r.streamed.maxSliceCpuMs)),
   streamedBuildMs: median(rows.map((r) => r.streamed.buildMs)),
   oneClientLoopMaxMs: median(rows.map((r) => r.streamed.oneClientLoopMaxMs)),
   stormLoopMaxMs: median(rows.map((r) => r.streamed.stormLoopMaxMs)),

@@ -185,7 +185,8 @@ export class Hub {
     subscriber.flush();
     subscriber.holding = true;
     transport.write([transport.streamHead(head, 'snapshot', `${this.epoch}:${seq}`)]);
-    const limit = Math.max(64 * 1024, subscriber.maxBytes / 2);
+    // In flight: half the bound, at most 1 MiB (the kernel holds more): a turn writes little per reader.
+    const limit = Math.min(1024 * 1024, Math.max(64 * 1024, subscriber.maxBytes / 2));
     let next = 0;
     const step = (): void => {
       if (subscriber.mode !== 'snapshot') return;

@@ -116,6 +116,7 @@ function snapshotFigures(hub: Hub): Record<string, unknown> {
             complete: latest.tail !== undefined,
             ...(latest.buildMs !== undefined ? { buildMs: round(latest.buildMs) } : {}),
             maxSliceMs: round(latest.maxSliceMs),
+            maxSliceCpuMs: round(latest.maxSliceCpuMs),
           },
         }
       : {}),
