@@ -156,29 +156,47 @@ export class Hub {
 
   /**
    * Sends a `snapshot` of every run, then the events after it: live delivery stops, the queue is written,
-   * the snapshot (a shared build at or after the last event sent) streams at the pace the transport
-   * drains, then the history is replayed from the snapshot's seq. Behind a snapshot or replay under way,
-   * the request waits (at most MAX_DEFERRED of them): false when it cannot.
+   * the snapshot (a shared build) streams at the pace the transport drains, then the history is replayed
+   * from the snapshot's seq. Asked for, the snapshot is at or after the latest seq (as if sent at once);
+   * after `resume.failed`, at or after the last event sent (an older build may serve a reconnect storm:
+   * the replay brings the rest). Behind a snapshot or replay under way, the request waits (at most
+   * MAX_DEFERRED of them): false when it cannot.
    */
-  sendSnapshot(subscriber: Subscriber, id?: MessageId): boolean {
+  sendSnapshot(subscriber: Subscriber, id?: MessageId, afterResumeFailed = false): boolean {
     if (subscriber.mode === 'closed') return true;
-    if (subscriber.mode !== 'live') return this.defer(subscriber, () => this.sendSnapshot(subscriber, id));
+    if (subscriber.mode !== 'live')
+      return this.whenIdle(subscriber, () => this.sendSnapshot(subscriber, id, afterResumeFailed));
     subscriber.mode = 'snapshot';
     this.dirty.delete(subscriber);
     subscriber.flush();
-    this.snapshots.acquire(subscriber.lastSeq, (build, seq) =>
-      this.streamSnapshot(subscriber, build, seq, id),
+    const minSeq = afterResumeFailed ? subscriber.lastSeq : this.seq;
+    this.snapshots.acquire(minSeq, (build, seq) =>
+      this.streamSnapshot(subscriber, build, seq, id, afterResumeFailed),
     );
     return true;
   }
 
-  private defer(subscriber: Subscriber, action: () => void): boolean {
+  /**
+   * Runs `action` now when the subscriber is live, else once the snapshot or replay under way has ended
+   * (at most MAX_DEFERRED waiting: false when full).
+   */
+  whenIdle(subscriber: Subscriber, action: () => void): boolean {
+    if (subscriber.mode === 'live' || subscriber.mode === 'closed') {
+      action();
+      return true;
+    }
     if (subscriber.deferred.length >= MAX_DEFERRED) return false;
     subscriber.deferred.push(action);
     return true;
   }
 
-  private streamSnapshot(subscriber: Subscriber, build: SnapshotBuild, seq: number, id?: MessageId): void {
+  private streamSnapshot(
+    subscriber: Subscriber,
+    build: SnapshotBuild,
+    seq: number,
+    id: MessageId | undefined,
+    afterResumeFailed: boolean,
+  ): void {
     if (subscriber.mode !== 'snapshot') return;
     const { transport } = subscriber;
     const head = `{"type":"snapshot",${id !== undefined ? `"id":${JSON.stringify(id)},` : ''}"epoch":"${this.epoch}","seq":${seq},"runs":[`;
@@ -206,7 +224,8 @@ export class Hub {
         next++;
       }
       subscriber.holding = false;
-      if (seq > subscriber.lastSeq) subscriber.lastSeq = seq;
+      // After resume.failed the snapshot stands for the events up to its seq (as the history did not).
+      if (afterResumeFailed && seq > subscriber.lastSeq) subscriber.lastSeq = seq;
       subscriber.flush();
       // The events after the snapshot, from the history, at the same pace; then live.
       this.replay(subscriber, seq, undefined, false);
@@ -229,7 +248,7 @@ export class Hub {
   resume(subscriber: Subscriber, epoch: string | undefined, since: number, id?: MessageId): boolean {
     if (subscriber.mode === 'closed') return true;
     if (subscriber.mode === 'snapshot')
-      return this.defer(subscriber, () => this.resume(subscriber, epoch, since, id));
+      return this.whenIdle(subscriber, () => this.resume(subscriber, epoch, since, id));
     let failed: ResumeFailedMessage['reason'] | undefined;
     let message = '';
     if (epoch !== undefined && epoch !== this.epoch) {
@@ -259,7 +278,7 @@ export class Hub {
         since,
         oldestSeq: this.history.oldestSeq,
       };
-      if (subscriber.send(msg)) this.sendSnapshot(subscriber, id);
+      if (subscriber.send(msg)) this.sendSnapshot(subscriber, id, true);
       return true;
     }
     this.replay(subscriber, since, id, true);

@@ -12,10 +12,12 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
+  type ClientMessage,
   CloseCodes,
   type ErrorCode,
   type MessageId,
   PROTOCOL_VERSION,
+  type PublishMessage,
   parseClientMessage,
   type SubscribeRequest,
   Subscription,
@@ -262,12 +264,20 @@ export class WsConnection {
       this.error(parsed.code, parsed.message, parsed.id);
       return;
     }
-    const message = parsed.message;
+    this.handle(parsed.message);
+  }
+
+  private handle(message: ClientMessage | PublishMessage): void {
     const id = message.id;
     const subscriber = this.subscriber;
     try {
       switch (message.type) {
         case 'subscribe':
+          // A subscribe that resumes waits for a snapshot under way, whole: its replay must follow it.
+          if (message.resume && subscriber.mode === 'snapshot') {
+            if (!this.hub.whenIdle(subscriber, () => this.handle(message))) this.busy(id);
+            break;
+          }
           this.hub.subscribe(subscriber, message);
           subscriber.send({
             type: 'subscribed',
