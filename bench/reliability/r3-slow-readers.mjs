@@ -29,7 +29,7 @@ R3: ${r.tests} tests open, ${r.events} more events, subscriber bound ${mb(r.queu
   slow WS:  ${r.slowWs.events} events ${r.slowWs.inOrder}, then SUBSCRIBER_LAGGING ${JSON.stringify(r.slowWs.notice)} (last: ${r.slowWs.noticeLast}), close ${r.slowWs.closeCode}
   slow SSE: ${r.slowSse.events} events ${r.slowSse.inOrder}, then SUBSCRIBER_LAGGING ${JSON.stringify(r.slowSse.notice)} (last: ${r.slowSse.noticeLast})
   spammer:  ${r.spammer.requests} snapshot requests, closed ${r.spammer.closeCode}
-  storm:    ${r.storm.length} clients got resume.failed + a snapshot; ${r.snapshotBuilds} snapshot builds in all
+  storm:    ${r.storm.length} clients got resume.failed + a snapshot; ${r.snapshotBuilds} snapshot builds after the hoarders' one
   snapshot: ${mb(r.snapshot.bytes)} MiB, built in ${r.snapshot.buildMs} ms, longest slice ${r.snapshot.maxSliceMs} ms wall / ${r.snapshot.maxSliceCpuMs} ms CPU
   owner:    RSS idle ${mb(r.owner.idleRss)} MiB, max ${mb(r.owner.maxRss)} MiB (growth ${mb(growth)} MiB, documented bound ${mb(bound)} MiB);
             history ${mb(r.owner.historyBytes)} MiB; event loop max ${ms(r.owner.loopMaxMs)} ms, p99 ${ms(r.owner.loopP99Ms)} ms
