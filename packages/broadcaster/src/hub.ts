@@ -353,7 +353,8 @@ export class Hub {
       } as { type: string });
       if (!sent) return;
     }
-    subscriber.deferred.shift()?.();
+    // Requests that waited: one at a time, each may start another snapshot or replay.
+    while (subscriber.mode === 'live' && subscriber.deferred.length > 0) subscriber.deferred.shift()?.();
   };
 
   /**
