@@ -1,9 +1,7 @@
 /** Test helpers: real ws clients on loopback, event factories, a free port, a cutting TCP proxy. */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { PublishedEvent } from '@testwire/protocol';
-import { afterEach } from 'vitest';
 import WebSocket from 'ws';
-import { type Broadcaster, startBroadcaster } from '../src/index.js';
 
 /** A free port: bind 0, read it, close. */
 export function freePort(): Promise<number> {
@@ -286,35 +284,6 @@ export async function startHoldingProxy(
     release: () => {
       held = false;
       for (const write of queued.splice(0)) write();
-    },
-  };
-}
-
-/**
- * One broadcaster per test and the clients connected to it, all closed after each test (registers the
- * afterEach): `start(options)` then `connect(query)`.
- */
-export function useBroadcaster(): {
-  start(options?: Parameters<typeof startBroadcaster>[0]): Promise<Broadcaster>;
-  connect(query?: string): Promise<Client>;
-} {
-  let broadcaster: Broadcaster | undefined;
-  const clients: Client[] = [];
-  afterEach(async () => {
-    for (const c of clients.splice(0)) c.close();
-    await broadcaster?.close();
-    broadcaster = undefined;
-  });
-  return {
-    async start(options = {}) {
-      broadcaster = await startBroadcaster({ port: 0, ...options });
-      return broadcaster;
-    },
-    async connect(query = '') {
-      if (!broadcaster) throw new Error('start() a broadcaster first');
-      const client = await Client.open(`${broadcaster.wsUrl}${query}`);
-      clients.push(client);
-      return client;
     },
   };
 }

@@ -4,16 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type Broadcaster, startBroadcaster } from '../src/index.js';
-import {
-  getJson,
-  type Msg,
-  RUN,
-  testCompleted,
-  testResult,
-  testStarted,
-  useBroadcaster,
-  waitFor,
-} from './helpers.js';
+import { getJson, type Msg, RUN, testCompleted, testResult, testStarted, waitFor } from './helpers.js';
+import { useBroadcaster } from './use-broadcaster.js';
 
 const { start, connect } = useBroadcaster();
 
