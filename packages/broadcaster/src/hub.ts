@@ -6,8 +6,9 @@
  *                                                                     ─> run state ─> fan-out
  *   frame: the event's JSON encoded once with its seq spliced in, shared by every subscriber and the history.
  *
- * Everything a subscriber is sent goes through its queue, so protocol messages (snapshot, resumed) stay
- * ordered with the events around them.
+ * Everything a subscriber is sent goes through its queue, so protocol messages (resumed, replies) stay
+ * ordered with the events around them. A snapshot is streamed from a shared build (snapshots.ts) at the
+ * pace the subscriber reads, then the events after its seq are replayed from the history.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -17,12 +18,12 @@ import {
   type RunBrief,
   type RunSnapshot,
   RunStateStore,
-  type SnapshotMessage,
   type SubscribeRequest,
 } from '@testwire/protocol';
 import { type SerializedEvent, serialize } from './admit.js';
 import { FrameworkSwitches } from './framework-switch.js';
 import { History } from './history.js';
+import { type SnapshotBuild, SnapshotBuilder, type SnapshotBuilderOptions } from './snapshots.js';
 import { FrameJoiner, type Subscriber } from './subscriber.js';
 import { encodeTextFrame } from './ws-frame.js';
 
@@ -31,7 +32,13 @@ export interface HubOptions {
   historyMaxBytes: number;
   /** A fixed epoch (a mirror whose seqs come from elsewhere, e.g. a Redis stream); default: a new random one. */
   epoch?: string;
+  /** Tests kept per open run (RunStateOptions.maxTestsPerRun). Default unbounded. */
+  maxTestsPerRun?: number;
+  snapshot?: SnapshotBuilderOptions;
 }
+
+/** Snapshot requests and resumes a subscriber may have waiting behind the one under way. */
+const MAX_DEFERRED = 2;
 
 /** Random id of one broadcaster lifetime; a resume against another epoch cannot be served from history. */
 export const newEpoch = (): string => randomBytes(6).toString('base64url');
@@ -41,10 +48,13 @@ export class Hub {
   readonly startedAt = Date.now();
   seq = 0;
   readonly history: History;
-  readonly store = new RunStateStore();
+  readonly store: RunStateStore;
   readonly subscribers = new Set<Subscriber>();
   /** Subscribers disconnected for lagging since start. */
   lagged = 0;
+  /** Bumped whenever the run state changes: a snapshot build of the same version is still current. */
+  stateVersion = 0;
+  readonly snapshots: SnapshotBuilder;
 
   private dirty = new Set<Subscriber>();
   private readonly switches = new FrameworkSwitches();
@@ -53,6 +63,16 @@ export class Hub {
   constructor(options: HubOptions) {
     this.history = new History(options.historyMaxEvents, options.historyMaxBytes);
     this.epoch = options.epoch ?? newEpoch();
+    this.store = new RunStateStore({ maxTestsPerRun: options.maxTestsPerRun });
+    this.snapshots = new SnapshotBuilder(
+      {
+        seq: () => this.seq,
+        stateVersion: () => this.stateVersion,
+        capture: () => this.store.snapshot(),
+        canReplayFrom: (seq) => this.history.covers(seq, this.seq),
+      },
+      options.snapshot,
+    );
   }
 
   /**
@@ -84,7 +104,8 @@ export class Hub {
     const entry = { envelope, frame: payload, ws: frame };
     this.history.push(entry);
     try {
-      this.store.update(envelope); // `apply` would also build a view of the run, unused here
+      // `apply` would also build a view of the run, unused here
+      if (this.store.update(envelope)) this.stateVersion++;
     } catch {
       // Run state is best effort: a malformed local event must not stop the stream.
     }
@@ -133,8 +154,9 @@ export class Hub {
     for (const subscriber of dirty) subscriber.flush(joiner);
   };
 
+  /** O(runs): the tests are not read. */
   runBriefs(): RunBrief[] {
-    return this.store.snapshot().map((run) => ({
+    return this.store.briefs().map((run) => ({
       runId: run.runId,
       framework: run.framework,
       ...(run.project !== undefined ? { project: run.project } : {}),
@@ -142,19 +164,89 @@ export class Hub {
     }));
   }
 
-  snapshotMessage(id?: MessageId): SnapshotMessage {
-    return {
-      type: 'snapshot',
-      ...(id !== undefined ? { id } : {}),
-      epoch: this.epoch,
-      seq: this.seq,
-      runs: this.store.snapshot(),
-    };
-  }
-
   /** Seeds run state from another epoch (a publisher taking over, or joining a new owner). */
   mergeRuns(runs: readonly RunSnapshot[]): void {
     for (const run of runs) this.store.merge(run);
+    this.stateVersion++;
+  }
+
+  /**
+   * Sends a `snapshot` of every run, then the events after it: live delivery stops, the queue is written,
+   * the snapshot (a shared build) streams at the pace the transport drains, then the history is replayed
+   * from the snapshot's seq. Asked for, the snapshot is at or after the latest seq (as if sent at once);
+   * after `resume.failed`, at or after the last event sent (an older build may serve a reconnect storm:
+   * the replay brings the rest). Behind a snapshot or replay under way, the request waits (at most
+   * MAX_DEFERRED of them): false when it cannot.
+   */
+  sendSnapshot(subscriber: Subscriber, id?: MessageId, afterResumeFailed = false): boolean {
+    if (subscriber.mode === 'closed') return true;
+    if (subscriber.mode !== 'live')
+      return this.whenIdle(subscriber, () => this.sendSnapshot(subscriber, id, afterResumeFailed));
+    subscriber.mode = 'snapshot';
+    this.dirty.delete(subscriber);
+    subscriber.flush();
+    const minSeq = afterResumeFailed ? subscriber.lastSeq : this.seq;
+    this.snapshots.acquire(minSeq, (build, seq) =>
+      this.streamSnapshot(subscriber, build, seq, id, afterResumeFailed),
+    );
+    return true;
+  }
+
+  /**
+   * Runs `action` now when the subscriber is live, else once the snapshot or replay under way has ended
+   * (at most MAX_DEFERRED waiting: false when full).
+   */
+  whenIdle(subscriber: Subscriber, action: () => void): boolean {
+    if (subscriber.mode === 'live' || subscriber.mode === 'closed') {
+      action();
+      return true;
+    }
+    if (subscriber.deferred.length >= MAX_DEFERRED) return false;
+    subscriber.deferred.push(action);
+    return true;
+  }
+
+  private streamSnapshot(
+    subscriber: Subscriber,
+    build: SnapshotBuild,
+    seq: number,
+    id: MessageId | undefined,
+    afterResumeFailed: boolean,
+  ): void {
+    if (subscriber.mode !== 'snapshot') return;
+    const { transport } = subscriber;
+    const head = `{"type":"snapshot",${id !== undefined ? `"id":${JSON.stringify(id)},` : ''}"epoch":"${this.epoch}","seq":${seq},"runs":[`;
+    subscriber.flush();
+    subscriber.holding = true;
+    transport.write([transport.streamHead(head, 'snapshot', `${this.epoch}:${seq}`)]);
+    // In flight: half the bound, at most 1 MiB (the kernel holds more): a turn writes little per reader.
+    const limit = Math.min(1024 * 1024, Math.max(64 * 1024, subscriber.maxBytes / 2));
+    let next = 0;
+    const step = (): void => {
+      if (subscriber.mode !== 'snapshot') return;
+      for (;;) {
+        if (transport.bufferedAmount() >= limit) {
+          if (transport.needsDrain()) transport.onDrain(step);
+          else setImmediate(step);
+          return;
+        }
+        const part = build.parts[next] ?? (next === build.parts.length ? build.tail : undefined);
+        if (!part) {
+          build.listeners.add(step);
+          return;
+        }
+        transport.write([transport.streamPart(part)]);
+        if (part === build.tail) break;
+        next++;
+      }
+      subscriber.holding = false;
+      // After resume.failed the snapshot stands for the events up to its seq (as the history did not).
+      if (afterResumeFailed && seq > subscriber.lastSeq) subscriber.lastSeq = seq;
+      subscriber.flush();
+      // The events after the snapshot, from the history, at the same pace; then live.
+      this.replay(subscriber, seq, undefined, false);
+    };
+    step();
   }
 
   /**
@@ -169,8 +261,10 @@ export class Hub {
    * subscription and the resume in one synchronous step (`subscribe` with `resume`, the `/ws` URL, SSE
    * `Last-Event-ID`): no live event can be queued in between.
    */
-  resume(subscriber: Subscriber, epoch: string | undefined, since: number, id?: MessageId): void {
-    if (subscriber.mode === 'closed') return;
+  resume(subscriber: Subscriber, epoch: string | undefined, since: number, id?: MessageId): boolean {
+    if (subscriber.mode === 'closed') return true;
+    if (subscriber.mode === 'snapshot')
+      return this.whenIdle(subscriber, () => this.resume(subscriber, epoch, since, id));
     let failed: ResumeFailedMessage['reason'] | undefined;
     let message = '';
     if (epoch !== undefined && epoch !== this.epoch) {
@@ -190,7 +284,7 @@ export class Hub {
         'or in the /ws URL (?lastEventId=<epoch>:<seq>) so the replay comes before any live event';
     }
     if (failed) {
-      subscriber.mode = 'live';
+      if (subscriber.mode === 'replay') subscriber.mode = 'live'; // this request replaces that replay
       const msg: ResumeFailedMessage = {
         type: 'resume.failed',
         ...(id !== undefined ? { id } : {}),
@@ -200,18 +294,22 @@ export class Hub {
         since,
         oldestSeq: this.history.oldestSeq,
       };
-      subscriber.send(msg);
-      const snapshot = this.snapshotMessage(id);
-      subscriber.send(snapshot, `${this.epoch}:${this.seq}`);
-      if (snapshot.seq > subscriber.lastSeq) subscriber.lastSeq = snapshot.seq;
-      return;
+      if (subscriber.send(msg)) this.sendSnapshot(subscriber, id, true);
+      return true;
     }
+    this.replay(subscriber, since, id, true);
+    return true;
+  }
+
+  /** Starts replaying the history after `since`; `announce`: end with `resumed`. */
+  private replay(subscriber: Subscriber, since: number, id: MessageId | undefined, announce: boolean): void {
     subscriber.mode = 'replay';
     subscriber.cursor = since;
     subscriber.replaySince = since;
     subscriber.replayed = 0;
     subscriber.replayId = id;
     subscriber.replayVersion = subscriber.subscriptionVersion;
+    subscriber.announceReplay = announce;
     this.pump(subscriber);
   }
 
@@ -260,28 +358,50 @@ export class Hub {
     // Replayed to the end under one subscription: everything it matches after `since` has been sent.
     if (subscriber.replayVersion === subscriber.subscriptionVersion)
       subscriber.coveredFrom = Math.min(subscriber.coveredFrom, subscriber.replaySince);
-    subscriber.send({
-      type: 'resumed',
-      ...(subscriber.replayId !== undefined ? { id: subscriber.replayId } : {}),
-      epoch: this.epoch,
-      since: subscriber.replaySince,
-      replayed: subscriber.replayed,
-      seq: this.seq,
-    } as { type: string });
+    if (subscriber.announceReplay) {
+      const sent = subscriber.send({
+        type: 'resumed',
+        ...(subscriber.replayId !== undefined ? { id: subscriber.replayId } : {}),
+        epoch: this.epoch,
+        since: subscriber.replaySince,
+        replayed: subscriber.replayed,
+        seq: this.seq,
+      } as { type: string });
+      if (!sent) return;
+    }
+    // Requests that waited: one at a time, each may start another snapshot or replay.
+    while (subscriber.mode === 'live' && subscriber.deferred.length > 0) subscriber.deferred.shift()?.();
   };
 
-  /** Tells a subscriber where its gap is (SUBSCRIBER_LAGGING), then closes its transport. */
-  lag(subscriber: Subscriber, gap: { fromSeq: number; toSeq: number }): void {
+  /**
+   * Tells a subscriber where its gap is (SUBSCRIBER_LAGGING), then closes its transport (WS 4008, SSE end).
+   * In the middle of a streamed snapshot no message can be added: the close alone says it.
+   */
+  lag = (subscriber: Subscriber, gap: { fromSeq: number; toSeq: number }, reason?: string): void => {
     if (subscriber.mode === 'closed') return;
     this.lagged++;
     subscriber.dropQueue();
     subscriber.mode = 'live';
-    subscriber.send(laggingEnvelope(this.epoch, gap));
+    subscriber.notice(laggingEnvelope(this.epoch, gap, reason));
     subscriber.flush();
     subscriber.mode = 'closed';
+    subscriber.deferred.length = 0;
     this.subscribers.delete(subscriber);
     this.dirty.delete(subscriber);
     subscriber.transport.endLagging();
+  };
+
+  /**
+   * A subscriber that stopped reading (it left a heartbeat ping unanswered): what is queued is written,
+   * nothing dropped, then the lag notice for the events after the last one written, and close 4008. A
+   * reader that was only stalled gets everything in order, the notice, and the close; a dead peer is
+   * terminated by `ws`'s close timeout.
+   */
+  stalled(subscriber: Subscriber, reason: string): void {
+    if (subscriber.mode === 'closed') return;
+    subscriber.flush();
+    if (subscriber.holding) subscriber.dropQueue();
+    this.lag(subscriber, { fromSeq: subscriber.lastSeq + 1, toSeq: this.seq }, reason);
   }
 }
 
@@ -289,7 +409,12 @@ export class Hub {
 export function laggingEnvelope(
   epoch: string,
   gap: { fromSeq: number; toSeq: number },
+  reason = 'Subscriber fell behind',
 ): EventEnvelope<'system.error'> {
+  const what =
+    gap.fromSeq > gap.toSeq
+      ? `no event was dropped; events after ${gap.fromSeq - 1} will not be sent`
+      : `events ${gap.fromSeq}..${gap.toSeq} were not sent`;
   return {
     type: 'system.error',
     timestamp: new Date().toISOString(),
@@ -298,7 +423,7 @@ export function laggingEnvelope(
     data: {
       component: 'broadcaster',
       error: {
-        message: `Subscriber fell behind: events ${gap.fromSeq}..${gap.toSeq} were not sent; reconnect and resume`,
+        message: `${reason}: ${what}; reconnect and resume`,
         code: 'SUBSCRIBER_LAGGING',
         severity: 'warning',
       },

@@ -51,6 +51,7 @@ export class Introspection {
         bytes: hub.history.byteSize,
         oldestSeq: hub.history.oldestSeq,
       },
+      snapshots: snapshotFigures(hub),
       dropped: this.owner.dropped,
       lagged: hub.lagged,
       pid: process.pid,
@@ -103,6 +104,26 @@ export class Introspection {
       },
     };
   }
+}
+
+/** Snapshot builds since start and the latest one's size and cost (what a reconnect storm shares). */
+function snapshotFigures(hub: Hub): Record<string, unknown> {
+  const latest = hub.snapshots.latest;
+  return {
+    builds: hub.snapshots.builds,
+    ...(latest
+      ? {
+          latest: {
+            seq: latest.seq,
+            bytes: latest.bytes,
+            complete: latest.tail !== undefined,
+            ...(latest.buildMs !== undefined ? { buildMs: round(latest.buildMs) } : {}),
+            maxSliceMs: round(latest.maxSliceMs),
+            maxSliceCpuMs: round(latest.maxSliceCpuMs),
+          },
+        }
+      : {}),
+  };
 }
 
 const round = (n: number): number => Math.round(n * 10) / 10;

@@ -53,6 +53,12 @@ export interface BroadcasterOptions {
   };
   /** Bounds of the replay history. Default 50 000 events / 64 MiB. */
   history?: { maxEvents?: number; maxBytes?: number };
+  /**
+   * Run state kept for `snapshot`: tests per run (default 50 000). Beyond it the earliest finished tests of
+   * the run are left out of snapshots (passed/skipped/todo first, then failed; running ones never): counts
+   * stay complete and the run's `omittedTests` says how many were left out.
+   */
+  runState?: { maxTestsPerRun?: number };
   /** WebSocket ping interval; peers that did not answer the previous ping are terminated. Default 15 000 ms. */
   heartbeatMs?: number;
   /** SSE keep-alive comment interval. Default 15 000 ms. */
@@ -101,6 +107,7 @@ export interface ResolvedOptions {
   lockoutMs: number;
   historyMaxEvents: number;
   historyMaxBytes: number;
+  maxTestsPerRun: number;
   heartbeatMs: number;
   sseKeepAliveMs: number;
   maxPayload: number;
@@ -127,6 +134,7 @@ const KNOWN = new Set([
   'allowedHosts',
   'limits',
   'history',
+  'runState',
   'heartbeatMs',
   'sseKeepAliveMs',
   'maxPayload',
@@ -228,6 +236,7 @@ export function resolveOptions(
   const allowedHosts = hostList(options.allowedHosts ?? env.TESTWIRE_ALLOWED_HOSTS?.split(','));
   const limits = object(options.limits, 'limits');
   const history = object(options.history, 'history');
+  const runState = object(options.runState, 'runState');
   const subscriberQueue = object(options.subscriberQueue, 'subscriberQueue');
   const rateLimit = object(options.rateLimit, 'rateLimit');
   const publisherQueue = object(options.publisherQueue, 'publisherQueue');
@@ -279,6 +288,7 @@ export function resolveOptions(
     lockoutMs: positiveInt(limits?.lockoutMs, 'limits.lockoutMs', 60_000),
     historyMaxEvents: positiveInt(history?.maxEvents, 'history.maxEvents', 50_000),
     historyMaxBytes: positiveInt(history?.maxBytes, 'history.maxBytes', 64 * 1024 * 1024),
+    maxTestsPerRun: positiveInt(runState?.maxTestsPerRun, 'runState.maxTestsPerRun', 50_000),
     heartbeatMs: positiveInt(options.heartbeatMs, 'heartbeatMs', 15_000),
     sseKeepAliveMs: positiveInt(options.sseKeepAliveMs, 'sseKeepAliveMs', 15_000),
     maxPayload: positiveInt(options.maxPayload, 'maxPayload', 64 * 1024),

@@ -67,6 +67,7 @@ export class Owner implements Broadcaster {
       historyMaxEvents: options.historyMaxEvents,
       historyMaxBytes: options.historyMaxBytes,
       ...(internals.mirror ? { epoch: internals.mirror.epoch } : {}),
+      maxTestsPerRun: options.maxTestsPerRun,
     });
     this.mirror = internals.mirror;
     if (internals.seedRuns?.length) this.hub.mergeRuns(internals.seedRuns);
@@ -259,9 +260,30 @@ export class Owner implements Broadcaster {
   // ---------------------------------------------------------------------------------------------------
   // Heartbeat
 
-  /** Terminates the WebSocket peers (subscribers and publishers) that did not answer the previous ping, pings the rest. */
+  /**
+   * Pings every WebSocket peer. A subscriber that did not answer the previous ping stopped reading: it is
+   * told so (SUBSCRIBER_LAGGING after what it was sent, close 4008; `ws` ends it if it never reads again).
+   * A publisher that did not is terminated.
+   */
   private beat(): void {
-    for (const peer of [...this.ws.connections, ...this.publishers.peers]) {
+    for (const connection of this.ws.connections) {
+      if (!connection.alive) {
+        // Told at an earlier beat and still not reading: what it holds is released now.
+        if (connection.told) connection.ws.terminate();
+        else if (connection.subscriber.mode !== 'closed')
+          this.hub.stalled(
+            connection.subscriber,
+            `Subscriber stopped reading (no answer to a heartbeat ping within ${this.options.heartbeatMs} ms)`,
+          );
+        connection.told = true;
+        continue;
+      }
+      connection.alive = false;
+      try {
+        connection.ws.ping();
+      } catch {}
+    }
+    for (const peer of this.publishers.peers) {
       if (!peer.alive) {
         peer.ws.terminate();
         continue;

@@ -20,6 +20,7 @@ import type { HistoryEntry } from './history.js';
 import { sendJson } from './http-util.js';
 import type { Hub } from './hub.js';
 import type { ResolvedOptions } from './options.js';
+import type { StreamPart } from './snapshots.js';
 import { formatSseComment, formatSseEvent, parseLastEventId, type ResumeFrom } from './sse.js';
 import { Subscriber, type Transport } from './subscriber.js';
 import { VERSION } from './version.js';
@@ -74,6 +75,8 @@ export class SseEndpoint {
   keepAlive(): void {
     const comment = formatSseComment('keep-alive');
     for (const { subscriber } of this.streams) {
+      // Not inside a snapshot's `data:` line: its own bytes keep the stream busy meanwhile.
+      if (subscriber.holding) continue;
       subscriber.flush();
       subscriber.transport.write([Buffer.from(comment)]);
     }
@@ -131,6 +134,12 @@ class SseTransport implements Transport {
       formatSseEvent({ id, event: (message as { type: string }).type, data: JSON.stringify(message) }),
     );
   }
+  streamHead(json: string, type: string, id?: string): Buffer {
+    return Buffer.from(`${formatSseEvent({ id, event: type, data: '' }).slice(0, -2)}${json}`);
+  }
+  streamPart(part: StreamPart): Buffer {
+    return part.sse;
+  }
   endLagging(): void {
     this.res.end();
   }
@@ -186,7 +195,13 @@ function openSse(
   req.socket.setNoDelay(true);
 
   const id = `s_${process.pid.toString(36)}_${(++nextSse).toString(36)}`;
-  const subscriber = new Subscriber(id, new SseTransport(res, hub.epoch), options.maxBytes, hub.schedule);
+  const subscriber = new Subscriber(
+    id,
+    new SseTransport(res, hub.epoch),
+    options.maxBytes,
+    hub.schedule,
+    hub.lag,
+  );
   subscriber.subscription.subscribe(subscription);
   hub.add(subscriber);
   subscriber.send({

@@ -6,9 +6,13 @@
  *                      └─ queue + transport buffer > maxBytes ──> SUBSCRIBER_LAGGING {gap}, then close 4008 / end
  *
  * Frames are the shared Buffers of the history entries: an event is serialized once for all subscribers.
+ * Protocol replies go through the same bound: a client that asks and never reads is told it lags and closed.
+ * While a snapshot streams (`holding`), nothing else is written: a WebSocket message in fragments admits
+ * no other data frame in between, an SSE `data:` line no other line.
  */
 import { Subscription } from '@testwire/protocol';
 import type { HistoryEntry } from './history.js';
+import type { StreamPart } from './snapshots.js';
 
 /** Where a subscriber's frames go. */
 export interface Transport {
@@ -24,11 +28,22 @@ export interface Transport {
   eventFrame(entry: HistoryEntry): Buffer;
   /** Encodes a protocol message (or a system event envelope) for this transport. */
   messageFrame(message: object, id?: string): Buffer;
+  /** The start of a message streamed in parts: `json` is its first bytes (WS: a first fragment). */
+  streamHead(json: string, type: string, id?: string): Buffer;
+  /** One part of a streamed message (shared by every subscriber). */
+  streamPart(part: StreamPart): Buffer;
   /** Closes after the queued frames: WS close 4008, SSE end. */
   endLagging(): void;
 }
 
-export type SubscriberMode = 'live' | 'replay' | 'closed';
+/**
+ * live: gets events as they are ingested; replay: catching up from the history (Hub.pump); snapshot: a
+ * snapshot is being streamed, then a replay from its seq; closed: gone.
+ */
+export type SubscriberMode = 'live' | 'replay' | 'snapshot' | 'closed';
+
+/** What the owner of the subscribers does when one is over its bound. */
+export type Overflow = (subscriber: Subscriber, gap: { fromSeq: number; toSeq: number }) => void;
 
 export class Subscriber {
   readonly subscription = new Subscription();
@@ -50,6 +65,12 @@ export class Subscriber {
   replayId?: string | number;
   replaySince = 0;
   replayVersion = 0;
+  /** Send `resumed` when the replay under way ends (false: the replay that follows a snapshot). */
+  announceReplay = true;
+  /** Requests that wait for the snapshot or replay under way to end (bounded by the caller). */
+  readonly deferred: (() => void)[] = [];
+  /** A streamed message is being written: flush() waits. */
+  holding = false;
 
   private queue: Buffer[] = [];
   private queuedBytes = 0;
@@ -61,6 +82,7 @@ export class Subscriber {
     readonly transport: Transport,
     readonly maxBytes: number,
     private readonly schedule: (subscriber: Subscriber) => void,
+    private readonly overflow?: Overflow,
   ) {}
 
   /** Bytes waiting: our queue plus what the transport still buffers. */
@@ -91,10 +113,29 @@ export class Subscriber {
     this.push(frame);
   }
 
-  /** Queues a protocol message; never dropped (they are small, and a snapshot must arrive whole). */
-  send<T extends { type: string }>(message: T, sseId?: string): void {
-    if (this.mode === 'closed') return;
-    this.push(this.transport.messageFrame(message, sseId));
+  /**
+   * Queues a protocol message under the same bound as events: over it, the subscriber is handed to
+   * `overflow` (told it lags, closed) and false is returned.
+   */
+  send<T extends { type: string }>(message: T, sseId?: string): boolean {
+    if (this.mode === 'closed') return false;
+    const frame = this.transport.messageFrame(message, sseId);
+    if (this.overflow && this.pendingBytes() + frame.length > this.maxBytes) {
+      // The events queued (if any) are dropped; an empty gap (fromSeq > toSeq) when there were none.
+      const fromSeq = this.firstQueuedSeq || this.lastSeq + 1;
+      const toSeq = this.lastSeq;
+      this.dropQueue();
+      this.overflow(this, { fromSeq, toSeq });
+      return false;
+    }
+    this.push(frame);
+    return true;
+  }
+
+  /** Queues the last message a subscriber gets (the lag notice): past the bound, it is one small frame. */
+  notice<T extends { type: string }>(message: T): void {
+    if (this.mode === 'closed' || this.holding) return;
+    this.push(this.transport.messageFrame(message));
   }
 
   private push(frame: Buffer): void {
@@ -111,7 +152,7 @@ export class Subscriber {
    * subscriber) lets subscribers with the same frames share one concatenation.
    */
   flush(joiner?: FrameJoiner): void {
-    if (this.queue.length === 0) return;
+    if (this.queue.length === 0 || this.holding) return;
     const frames = this.queue;
     const bytes = this.queuedBytes;
     this.queue = [];

@@ -12,10 +12,12 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
+  type ClientMessage,
   CloseCodes,
   type ErrorCode,
   type MessageId,
   PROTOCOL_VERSION,
+  type PublishMessage,
   parseClientMessage,
   type SubscribeRequest,
   Subscription,
@@ -29,10 +31,11 @@ import { closed, createWebSocketServer, rejectUpgrade } from './http-util.js';
 import type { Hub } from './hub.js';
 import type { ResolvedOptions } from './options.js';
 import { AbuseCounter, TokenBucket } from './rate-limit.js';
+import type { StreamPart } from './snapshots.js';
 import { parseLastEventId, type ResumeFrom } from './sse.js';
 import { Subscriber, type Transport } from './subscriber.js';
 import { VERSION } from './version.js';
-import { encodeTextFrame, textFrameOf } from './ws-frame.js';
+import { encodeFrame, encodeTextFrame, TEXT_FIRST, textFrameOf } from './ws-frame.js';
 
 /** `WebSocket.OPEN` (the type-only import of ws has no runtime value). */
 const WS_OPEN = 1;
@@ -170,8 +173,25 @@ export class WsTransport implements Transport {
   messageFrame(message: object): Buffer {
     return encodeTextFrame(JSON.stringify(message)).frame;
   }
+  streamHead(json: string): Buffer {
+    return encodeFrame(TEXT_FIRST, json).frame;
+  }
+  streamPart(part: StreamPart): Buffer {
+    return part.ws;
+  }
+  /**
+   * Closes 4008 once everything written so far (the lag notice last) is in the kernel's hands: `ws` ends a
+   * closing handshake after its close timeout (5 s) by destroying the socket, which would discard what is
+   * still buffered here, the notice with it, for a reader that is only stalled. A reader that never reads
+   * again is terminated by the heartbeat (owner.ts).
+   */
   endLagging(): void {
-    this.ws.close(CloseCodes.LAGGING, 'Subscriber lagging: reconnect and resume');
+    const close = (): void => {
+      if (this.ws.readyState === WS_OPEN)
+        this.ws.close(CloseCodes.LAGGING, 'Subscriber lagging: reconnect and resume');
+    };
+    if (this.socket.writableNeedDrain) this.socket.once('drain', close);
+    else close();
   }
 }
 
@@ -181,6 +201,8 @@ export class WsConnection {
   readonly subscriber: Subscriber;
   /** Heartbeat: false after a ping until the pong comes back. */
   alive = true;
+  /** Heartbeat: told it lags for not answering; terminated if it still does not by the next beat. */
+  told = false;
   private readonly bucket: TokenBucket;
   private readonly abuse = new AbuseCounter(20, 10_000);
 
@@ -197,6 +219,7 @@ export class WsConnection {
       new WsTransport(ws, socket),
       options.subscriberMaxBytes,
       hub.schedule,
+      hub.lag,
     );
     this.bucket = new TokenBucket(options.rateLimitPerSecond, options.rateLimitBurst);
     // Subscription and resume from the URL are applied in this one synchronous step (see Hub.resume).
@@ -241,12 +264,20 @@ export class WsConnection {
       this.error(parsed.code, parsed.message, parsed.id);
       return;
     }
-    const message = parsed.message;
+    this.handle(parsed.message);
+  }
+
+  private handle(message: ClientMessage | PublishMessage): void {
     const id = message.id;
     const subscriber = this.subscriber;
     try {
       switch (message.type) {
         case 'subscribe':
+          // A subscribe that resumes waits for a snapshot under way, whole: its replay must follow it.
+          if (message.resume && subscriber.mode === 'snapshot') {
+            if (!this.hub.whenIdle(subscriber, () => this.handle(message))) this.busy(id);
+            break;
+          }
           this.hub.subscribe(subscriber, message);
           subscriber.send({
             type: 'subscribed',
@@ -254,7 +285,8 @@ export class WsConnection {
             ...subscriber.subscription.describe(),
           });
           // Same synchronous step as the subscription: no live event can be queued before the replay.
-          if (message.resume) this.hub.resume(subscriber, message.resume.epoch, message.resume.since, id);
+          if (message.resume && !this.hub.resume(subscriber, message.resume.epoch, message.resume.since, id))
+            this.busy(id);
           break;
         case 'unsubscribe':
           subscriber.subscription.unsubscribe(message);
@@ -265,13 +297,11 @@ export class WsConnection {
           });
           break;
         case 'resume':
-          this.hub.resume(subscriber, message.epoch, message.since, id);
+          if (!this.hub.resume(subscriber, message.epoch, message.since, id)) this.busy(id);
           break;
-        case 'snapshot': {
-          const snapshot = this.hub.snapshotMessage(id);
-          subscriber.send(snapshot);
+        case 'snapshot':
+          if (!this.hub.sendSnapshot(subscriber, id)) this.busy(id);
           break;
-        }
         case 'ping':
           subscriber.send({
             type: 'pong',
@@ -291,6 +321,15 @@ export class WsConnection {
       if (error instanceof SubscriptionError) this.error('INVALID_SUBSCRIPTION', error.message, id);
       else this.error('INVALID_MESSAGE', (error as Error).message, id);
     }
+  }
+
+  /** A snapshot or resume while two already wait behind the one under way. */
+  private busy(id?: MessageId): void {
+    this.error(
+      'RATE_LIMITED',
+      'A snapshot or resume is already under way on this connection, with two more waiting: read them first',
+      id,
+    );
   }
 
   private error(code: ErrorCode, message: string, id?: MessageId): void {

@@ -15,8 +15,15 @@ export function frameHeaderLength(length: number): number {
   return length < 126 ? 2 : length < 65_536 ? 4 : 10;
 }
 
-function writeHeader(target: Buffer, length: number): number {
-  target[0] = 0x81;
+/** First header byte of a complete text frame (FIN + text). */
+export const TEXT = 0x81;
+/** First header bytes of a text message sent in fragments (RFC 6455 §5.4): its first, middle and last frames. */
+export const TEXT_FIRST = 0x01;
+export const CONTINUATION = 0x00;
+export const CONTINUATION_FIN = 0x80;
+
+function writeHeader(target: Buffer, length: number, first = TEXT): number {
+  target[0] = first;
   if (length < 126) {
     target[1] = length;
     return 2;
@@ -40,10 +47,19 @@ function writeHeader(target: Buffer, length: number): number {
  * SSE reads it. The hub passes an event's JSON in two parts with its seq between them.
  */
 export function encodeTextFrame(...parts: string[]): { frame: Buffer; payload: Buffer } {
+  return encodeFrame(TEXT, ...parts);
+}
+
+/**
+ * Like `encodeTextFrame`, with the first header byte given: one fragment of a message streamed in parts
+ * (`TEXT_FIRST`, then `CONTINUATION`…, then `CONTINUATION_FIN`). Control frames (ping, close) may come
+ * between fragments; data frames may not.
+ */
+export function encodeFrame(first: number, ...parts: string[]): { frame: Buffer; payload: Buffer } {
   let length = 0;
   for (const part of parts) length += Buffer.byteLength(part);
   const frame = Buffer.allocUnsafe(frameHeaderLength(length) + length);
-  const offset = writeHeader(frame, length);
+  const offset = writeHeader(frame, length, first);
   let at = offset;
   for (const part of parts) at += frame.write(part, at, 'utf8');
   return { frame, payload: frame.subarray(offset) };

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type Broadcaster, startBroadcaster } from '../src/index.js';
-import { Client, metrics, sleep, testOutput, testResult, testStarted, waitFor } from './helpers.js';
+import { Client, type Msg, metrics, sleep, testOutput, testResult, testStarted, waitFor } from './helpers.js';
 
 let broadcaster: Broadcaster | undefined;
 const clients: Client[] = [];
@@ -221,7 +221,7 @@ describe('ping, errors and limits', () => {
 });
 
 describe('heartbeat', () => {
-  it('pings peers and terminates one that does not pong', async () => {
+  it('pings peers; one that does not pong is told it lags (SUBSCRIBER_LAGGING, close 4008)', async () => {
     const b = await start({ heartbeatMs: 100 });
     const live = await connect();
     let pings = 0;
@@ -231,8 +231,11 @@ describe('heartbeat', () => {
     await silent.opened;
     const started = Date.now();
     const code = await silent.closed;
-    expect(code).toBe(1006); // terminated, no close frame
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(code).toBe(4008);
+    const last = silent.messages.at(-1) as Msg;
+    expect(last.data.error.code).toBe('SUBSCRIBER_LAGGING');
+    expect(last.data.error.message).toMatch(/no answer to a heartbeat ping/);
+    expect(Date.now() - started).toBeLessThan(5000);
     expect(pings).toBeGreaterThanOrEqual(1);
     expect(live.ws.readyState).toBe(WebSocket.OPEN);
   });

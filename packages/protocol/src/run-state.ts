@@ -86,11 +86,23 @@ export const runSnapshotSchema = t.object({
   coverage: t.optional(coverageTotalsSchema),
   /** seq of the last event applied to this run. */
   lastSeq: int,
+  /**
+   * Finished tests left out of `tests` to bound memory (`maxTestsPerRun`); `counts` still include them.
+   * Absent when none were.
+   */
+  omittedTests: t.optional(int),
 });
 
 export interface RunStateOptions {
   /** Completed runs kept (oldest dropped first). Running runs are never dropped. Default 100. */
   maxCompletedRuns?: number;
+  /**
+   * Tests kept per run. Beyond it, the earliest finished tests are compacted away (passed, skipped and todo
+   * first, then failed; running and retrying tests never): their results stay in `counts`, the run's
+   * `omittedTests` says how many, and a later result for one of them counts as a new test. Default
+   * unbounded.
+   */
+  maxTestsPerRun?: number;
 }
 
 /** How many ids of evicted runs are remembered, so late events of an evicted run do not revive it. */
@@ -109,6 +121,8 @@ export const emptyCounts = (): Required<RunCounts> => ({
 
 interface MutableRun extends Omit<RunSnapshot, 'tests' | 'counts'> {
   tests: Map<string, TestState>;
+  /** Ids of finished tests in the order they finished, by eviction preference (with maxTestsPerRun). */
+  finished?: { other: Set<string>; failed: Set<string> };
   /** `retrying` is always counted here (it is optional on the wire only). */
   counts: Required<RunCounts>;
 }
@@ -116,10 +130,12 @@ interface MutableRun extends Omit<RunSnapshot, 'tests' | 'counts'> {
 export class RunStateStore {
   private runs = new Map<string, MutableRun>();
   private readonly maxCompletedRuns: number;
+  private readonly maxTestsPerRun: number;
   private evicted = new Set<string>();
 
   constructor(options: RunStateOptions = {}) {
     this.maxCompletedRuns = options.maxCompletedRuns ?? 100;
+    this.maxTestsPerRun = options.maxTestsPerRun ?? Number.POSITIVE_INFINITY;
   }
 
   /**
@@ -228,6 +244,7 @@ export class RunStateStore {
         };
         run.tests.set(data.id, test);
         this.count(run, test, +1);
+        if (this.maxTestsPerRun !== Number.POSITIVE_INFINITY) this.compact(run, test);
         break;
       }
       case 'test.failed': {
@@ -274,13 +291,16 @@ export class RunStateStore {
   private add(run: RunSnapshot): void {
     this.evicted.delete(run.runId);
     this.runs.delete(run.runId);
-    this.runs.set(run.runId, {
+    const added: MutableRun = {
       ...run,
       counts: { ...run.counts, retrying: run.counts.retrying ?? 0 },
       testFiles: [...run.testFiles],
       errors: [...run.errors],
       tests: new Map(run.tests.map((t) => [t.id, { ...t }])),
-    });
+    };
+    this.runs.set(run.runId, added);
+    if (this.maxTestsPerRun !== Number.POSITIVE_INFINITY)
+      for (const test of added.tests.values()) this.compact(added, test);
   }
 
   get(runId: string): RunSnapshot | undefined {
@@ -308,8 +328,35 @@ export class RunStateStore {
     return [...this.runs.values()].map((run) => this.freeze(run));
   }
 
+  /** Every known run without its tests (O(runs), whatever their size), oldest first. */
+  briefs(): Omit<RunSnapshot, 'tests'>[] {
+    return [...this.runs.values()].map(({ tests, finished, ...rest }) => ({
+      ...rest,
+      counts: { ...rest.counts },
+      errors: [...rest.errors],
+    }));
+  }
+
   get size(): number {
     return this.runs.size;
+  }
+
+  /** Records a finished test and drops the earliest finished ones beyond `maxTestsPerRun` (counts kept). */
+  private compact(run: MutableRun, test: TestState): void {
+    run.finished ??= { other: new Set(), failed: new Set() };
+    const { other, failed } = run.finished;
+    other.delete(test.id);
+    failed.delete(test.id);
+    if (test.status !== 'running' && !test.willRetry)
+      (test.status === 'failed' ? failed : other).add(test.id);
+    while (run.tests.size > this.maxTestsPerRun) {
+      const from = other.size > 0 ? other : failed;
+      const id = from.values().next().value;
+      if (id === undefined) return;
+      from.delete(id);
+      run.tests.delete(id);
+      run.omittedTests = (run.omittedTests ?? 0) + 1;
+    }
   }
 
   /** Counts only final results: a running test or an attempt that will be retried (retrying) is not one. */
@@ -340,13 +387,13 @@ export class RunStateStore {
   }
 
   /** A copy of the run; test states are replaced on change, never mutated, so sharing them is safe. */
-  private freeze(run: MutableRun): RunSnapshot {
+  private freeze({ finished, ...run }: MutableRun): RunSnapshot {
     return { ...run, counts: { ...run.counts }, errors: [...run.errors], tests: [...run.tests.values()] };
   }
 
   /** Like `freeze`, but the `tests` list (O(tests)) is built only if read. */
   private view(run: MutableRun): RunSnapshot {
-    const { tests, ...rest } = run;
+    const { tests, finished, ...rest } = run;
     let list: TestState[] | undefined;
     return Object.defineProperty({ ...rest, counts: { ...run.counts }, errors: [...run.errors] }, 'tests', {
       enumerable: true,

@@ -441,3 +441,53 @@ describe('RunStateStore', () => {
     expect(run.tests).toEqual([]);
   });
 });
+
+describe('RunStateStore maxTestsPerRun', () => {
+  it('keeps running, retrying and the latest tests; drops passes before failures; counts stay exact', () => {
+    const store = new RunStateStore({ maxTestsPerRun: 3 });
+    const s = stream();
+    store.apply(s.started(6));
+    store.apply(s.result('f1', 'failed'));
+    store.apply(s.result('p1', 'passed'));
+    store.apply(s.running('run1'));
+    store.apply(s.result('r1', 'failed', { willRetry: true }));
+    // 4 tests, bound 3: the earliest pass goes, not the failure, the running or the retrying one.
+    let run = store.get('r1');
+    expect(run?.tests.map((t) => t.id)).toEqual(['f1', 'run1', 'r1']);
+    expect(run?.omittedTests).toBe(1);
+    store.apply(s.result('p2', 'passed'));
+    run = store.get('r1');
+    // Passes go before failures, even the newest one.
+    expect(run?.tests.map((t) => t.id)).toEqual(['f1', 'run1', 'r1']);
+    expect(run?.omittedTests).toBe(2);
+    // The retry finds its failed attempt: counted once.
+    store.apply(s.result('r1', 'passed', { attempt: 2 }));
+    run = store.get('r1');
+    expect(run?.tests.find((t) => t.id === 'r1')?.attempt).toBe(2);
+    expect(run?.counts).toMatchObject({ passed: 3, failed: 1, completed: 4, retrying: 0, flaky: 1 });
+  });
+
+  it('is unbounded by default; briefs() lists runs without their tests', () => {
+    const store = new RunStateStore();
+    const s = stream();
+    store.apply(s.started(500));
+    for (let i = 0; i < 500; i++) store.apply(s.result(`t${i}`, 'passed'));
+    expect(store.get('r1')?.tests).toHaveLength(500);
+    expect(store.get('r1')?.omittedTests).toBeUndefined();
+    const [brief] = store.briefs();
+    expect(brief).not.toHaveProperty('tests');
+    expect(brief?.counts.completed).toBe(500);
+  });
+
+  it('compacts a merged run to the bound', () => {
+    const full = new RunStateStore();
+    const s = stream();
+    full.apply(s.started(10));
+    for (let i = 0; i < 10; i++) full.apply(s.result(`t${i}`, 'passed'));
+    const store = new RunStateStore({ maxTestsPerRun: 4 });
+    store.merge(full.get('r1') as NonNullable<ReturnType<typeof full.get>>);
+    expect(store.get('r1')?.tests.map((t) => t.id)).toEqual(['t6', 't7', 't8', 't9']);
+    expect(store.get('r1')?.counts.completed).toBe(10);
+    expect(store.get('r1')?.omittedTests).toBe(6);
+  });
+});
