@@ -9,7 +9,14 @@
  *                                                                     sink = Core.apply | thread batch
  */
 import type { TestError } from '@testwire/protocol';
-import type { PerformanceSample, RunResultInfo, RunStartInfo, TestOutcome, TestRef } from './api.js';
+import type {
+  PerformanceSample,
+  RunResultInfo,
+  RunStartInfo,
+  StepInfo,
+  TestOutcome,
+  TestRef,
+} from './api.js';
 import type { CoverageReport } from './coverage.js';
 
 /** What every call carries: when it was made (epoch ms) and the run it belongs to. */
@@ -31,7 +38,10 @@ export type CoreCall = Stamp &
     | { method: 'runStarted'; info: RunStartInfo }
     | { method: 'testsDiscovered'; count: number; final: boolean }
     | { method: 'fileStarted'; file: string }
-    | { method: 'testStarted'; test: TestRef; attempt: number }
+    | { method: 'testStarted'; test: TestRef; attempt: number; timeout?: number }
+    | { method: 'testStep'; test: TestRef; step: RecordedStep }
+    /** The runner's process got a signal: the run is being interrupted (the tests running now are named). */
+    | { method: 'interrupt'; signal: string }
     | { method: 'testResult'; test: TestRef; outcome: RecordedOutcome }
     | { method: 'output'; test: TestRef | undefined; text: string; stream: 'stdout' | 'stderr'; via?: string }
     | { method: 'fileFailed'; file: string; error: TestError }
@@ -41,6 +51,9 @@ export type CoreCall = Stamp &
     | { method: 'runCompleted'; result: RecordedResult }
     | { method: 'performanceSample'; sample: PerformanceSample }
   );
+
+/** A step with its error normalized. */
+export type RecordedStep = Omit<StepInfo, 'error'> & { error?: TestError };
 
 export type CoreMethod = CoreCall['method'];
 

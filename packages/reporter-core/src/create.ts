@@ -102,6 +102,8 @@ function disabledCore(options: ResolvedOptions): ReporterCore {
     testsDiscovered: () => {},
     fileStarted: () => {},
     testStarted: () => {},
+    wantsStep: () => false,
+    testStep: () => {},
     testResult: () => {},
     output: () => {},
     fileFailed: () => {},

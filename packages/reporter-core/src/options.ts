@@ -37,6 +37,25 @@ export interface ReporterOptions {
    * TESTWIRE_FLUSH_TIMEOUT). If it is reached, one stderr line and a `system.error` name what may be missing.
    */
   flushTimeoutMs?: number;
+  /**
+   * A test still running after this long (ms) is reported while it runs: performance.bottleneck `hung_test`.
+   * A test whose own timeout the adapter knows (mocha, playwright) is hung once past that timeout plus 1 s
+   * instead. 0 = off. Default 60 000 (env TESTWIRE_HUNG_TEST_THRESHOLD).
+   */
+  hungTestThreshold?: number;
+  /**
+   * On SIGINT/SIGTERM, end the stream with an interrupted test.completed naming the running tests (a flush
+   * bounded by min(flushTimeoutMs, 3000)), then let the signal do what it would have done. Default true
+   * (env TESTWIRE_SIGNALS=0 turns it off).
+   */
+  handleSignals?: boolean;
+  /** Stream test.step events (Playwright `test.step`). Default true (env TESTWIRE_STEPS=0: the lean stream). */
+  steps?: boolean;
+  /**
+   * Step categories streamed besides `test.step`: any of `expect`, `hook`, `fixture`, `pw:api` (env
+   * TESTWIRE_STEP_CATEGORIES, comma-separated). Default none.
+   */
+  stepCategories?: string[];
   /** Deliver events to this function instead of a broadcaster (tests, custom transports). */
   sink?: (event: PublishedEvent) => void;
 }
@@ -70,6 +89,10 @@ export interface ResolvedOptions {
   progressIntervalMs: number;
   flushTimeoutMs: number;
   maxBufferedEvents: number;
+  hungTestThreshold: number;
+  handleSignals: boolean;
+  /** Step categories streamed (empty: no steps). */
+  stepCategories: string[];
   sink?: (event: PublishedEvent) => void;
   debug: boolean;
 }
@@ -82,6 +105,7 @@ const DEFAULTS = {
   // The one flush budget, owned by the broadcaster (its budget.ts says why 10 s and lists the margins).
   flushTimeoutMs: FLUSH_BUDGET_MS,
   maxBufferedEvents: 10_000,
+  hungTestThreshold: 60_000,
 } as const;
 
 const KNOWN_KEYS = new Set<string>([
@@ -100,6 +124,10 @@ const KNOWN_KEYS = new Set<string>([
   'progressIntervalMs',
   'flushTimeoutMs',
   'maxBufferedEvents',
+  'hungTestThreshold',
+  'handleSignals',
+  'steps',
+  'stepCategories',
   'sink',
   'env',
 ]);
@@ -166,6 +194,18 @@ export function resolveOptions(input: ReporterCoreOptions): { options: ResolvedO
     return fallback;
   };
 
+  const stepCategories = (): string[] => {
+    const value = raw.stepCategories ?? env.TESTWIRE_STEP_CATEGORIES;
+    if (value === undefined || value === null || value === '') return [];
+    const list = typeof value === 'string' ? value.split(',').map((item) => item.trim()) : value;
+    if (Array.isArray(list) && list.every((item) => typeof item === 'string' && item !== ''))
+      return list as string[];
+    problems.push(
+      `stepCategories must be a list of step categories such as ["expect", "hook", "fixture"] (got ${describe(value)}); ignored`,
+    );
+    return [];
+  };
+
   const framework = str('framework') ?? 'unknown';
   let rootDir = str('rootDir');
   if (!rootDir) {
@@ -216,6 +256,9 @@ export function resolveOptions(input: ReporterCoreOptions): { options: ResolvedO
     ),
     flushTimeoutMs: num('flushTimeoutMs', 'TESTWIRE_FLUSH_TIMEOUT', DEFAULTS.flushTimeoutMs, 0, 600_000),
     maxBufferedEvents: Math.floor(num('maxBufferedEvents', undefined, DEFAULTS.maxBufferedEvents, 1)),
+    hungTestThreshold: num('hungTestThreshold', 'TESTWIRE_HUNG_TEST_THRESHOLD', DEFAULTS.hungTestThreshold),
+    handleSignals: bool('handleSignals', 'TESTWIRE_SIGNALS', true),
+    stepCategories: bool('steps', 'TESTWIRE_STEPS', true) ? ['test.step', ...stepCategories()] : [],
     debug: Boolean(env.TESTWIRE_DEBUG) && !FALSY.has(String(env.TESTWIRE_DEBUG).toLowerCase()),
   };
   if (raw.sink !== undefined) {

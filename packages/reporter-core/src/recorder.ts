@@ -7,13 +7,14 @@
  * property reads and one push; everything else happens where the target runs.
  */
 import type { TestError } from '@testwire/protocol';
-import type { ReporterCore, RunResultInfo, RunStartInfo, TestOutcome, TestRef } from './api.js';
+import type { ReporterCore, RunResultInfo, RunStartInfo, StepInfo, TestOutcome, TestRef } from './api.js';
 import type { CoreCall, RecordedResult } from './calls.js';
 import { type CoverageReport, cleanCoverageReport } from './coverage.js';
 import { internalErrorReporter } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { PerformanceSampler } from './performance.js';
 import { type CallKind, RunPhases } from './run-phases.js';
+import { INTERRUPTED, type Interruptible, unwatchSignals, watchSignals } from './signals.js';
 
 /** Where recorded calls go. */
 export interface CallTarget {
@@ -35,8 +36,9 @@ export interface CallTarget {
 /** How much longer than the flush bound the runner waits for its target (which bounds its own flush). */
 export const SETTLE_MARGIN_MS = 1000;
 
-export class Recorder implements ReporterCore {
+export class Recorder implements ReporterCore, Interruptible {
   readonly enabled = true;
+  private readonly stepCategories: Set<string>;
   private readonly phases = new RunPhases();
   private readonly sampler: PerformanceSampler;
   /** Never into the runner; once per kind on stderr with TESTWIRE_DEBUG. */
@@ -51,6 +53,7 @@ export class Recorder implements ReporterCore {
     private readonly ids: (test: TestRef) => string,
   ) {
     this.internalError = internalErrorReporter(options.debug);
+    this.stepCategories = new Set(options.stepCategories);
     this.sampler = new PerformanceSampler(options.performanceIntervalMs, (sample) => {
       if (this.phases.ended) return;
       this.target.take({ method: 'performanceSample', at: Date.now(), runId: this.phases.runId, sample });
@@ -115,12 +118,65 @@ export class Recorder implements ReporterCore {
     }
   }
 
-  testStarted(test: TestRef, attempt = 1): void {
+  testStarted(test: TestRef, attempt = 1, timeoutMs?: number): void {
     try {
-      if (this.open('starting')) this.take({ method: 'testStarted', test, attempt });
+      if (!this.open('starting')) return;
+      if (timeoutMs !== undefined && timeoutMs > 0)
+        this.take({ method: 'testStarted', test, attempt, timeout: timeoutMs });
+      else this.take({ method: 'testStarted', test, attempt });
     } catch (error) {
       this.internalError('testStarted', error);
     }
+  }
+
+  wantsStep(category: string): boolean {
+    return this.stepCategories.has(category);
+  }
+
+  testStep(test: TestRef, step: StepInfo): void {
+    try {
+      if (!this.stepCategories.has(step.category) || !this.open('late')) return;
+      const { error, ...plain } = step;
+      this.take({
+        method: 'testStep',
+        test,
+        step: error === undefined ? plain : { ...plain, error: this.normalize(error) },
+      });
+    } catch (error) {
+      this.internalError('testStep', error);
+    }
+  }
+
+  /** The process got `signal` (signals.ts): the core notes the running tests of the open run. */
+  interrupt(signal: string): void {
+    try {
+      if (!this.phases.ended) this.take({ method: 'interrupt', signal });
+    } catch (error) {
+      this.internalError('interrupt', error);
+    }
+  }
+
+  finishInterrupted(timeoutMs: number): Promise<void> {
+    try {
+      this.complete(INTERRUPTED);
+      return this.target.settle(timeoutMs);
+    } catch {
+      return Promise.resolve();
+    }
+  }
+
+  get finishInterruptedBlocking(): ((timeoutMs: number) => void) | undefined {
+    const settleBlocking = this.target.settleBlocking?.bind(this.target);
+    if (!settleBlocking) return undefined;
+    return (timeoutMs: number) => {
+      try {
+        if (this.phases.ended) return;
+        this.complete(INTERRUPTED);
+        settleBlocking(timeoutMs);
+      } catch {
+        // never into the runner
+      }
+    };
   }
 
   testResult(test: TestRef, outcome: TestOutcome): void {
@@ -224,6 +280,7 @@ export class Recorder implements ReporterCore {
     this.open('starting');
     this.phases.complete();
     this.sampler.stop();
+    if (this.options.handleSignals) unwatchSignals(this);
     const plain: RecordedResult = { success: result?.success === true };
     if (result?.rawStatus) plain.rawStatus = String(result.rawStatus);
     if (result?.interrupted) plain.interrupted = true;
@@ -240,6 +297,7 @@ export class Recorder implements ReporterCore {
     if (placed === 'opened') {
       this.take({ method: 'runStarted', info });
       this.sampler.start();
+      if (this.options.handleSignals) watchSignals(this);
     }
     return placed !== undefined;
   }
