@@ -231,6 +231,32 @@ describe('reporter process', () => {
     expect(waits.elapsed).toBeLessThan(Date.now() - signalled + 60_000);
   }, 30_000);
 
+  it('SIGKILL of a joined process: the endpoint completes its open run as interrupted with its running test', async () => {
+    const run = child('sigkill', `core.testStarted(ref('was running')); setInterval(() => {}, 1000);`);
+    const runId = await until('the running test', () => {
+      const id = run.runId();
+      return id &&
+        received.some((e) => e.runId === id && e.type === 'test.progress' && e.data.status === 'running')
+        ? id
+        : undefined;
+    });
+    run.process.kill('SIGKILL');
+    await run.exited;
+    const completed = await until('test.completed from the endpoint', () =>
+      received.find((e) => e.runId === runId && e.type === 'test.completed'),
+    );
+    expect(validatePublishedEvent(completed)).toMatchObject({ ok: true });
+    expect(completed.data).toMatchObject({
+      interrupted: true,
+      interruptedBy: 'publisher_lost',
+      summary: { success: false },
+      errors: [{ code: 'PUBLISHER_LOST' }],
+      runningTests: [
+        { testName: 'was running', titlePath: ['live', 'was running'], file: 'test/live.spec.js' },
+      ],
+    });
+  }, 30_000);
+
   it('a test blocking the runner thread is reported hung by the core thread while it blocks', async () => {
     const run = child(
       'blocked',
