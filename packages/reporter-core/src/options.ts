@@ -39,7 +39,7 @@ export interface ReporterOptions {
   flushTimeoutMs?: number;
   /**
    * A test still running after this long (ms) is reported while it runs: performance.bottleneck `hung_test`.
-   * A test whose own timeout the adapter knows (mocha, playwright) is hung once past that timeout plus 1 s
+   * A test whose own timeout the adapter knows at its start (playwright: the configured one) is hung once past it plus 1 s
    * instead. 0 = off. Default 60 000 (env TESTWIRE_HUNG_TEST_THRESHOLD).
    */
   hungTestThreshold?: number;
