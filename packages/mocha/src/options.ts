@@ -24,13 +24,14 @@ export interface ParsedOptions {
 }
 
 const STRING_KEYS = ['host', 'url', 'apiKey', 'project'] as const;
-const BOOLEAN_KEYS = ['captureOutput', 'enabled'] as const;
+const BOOLEAN_KEYS = ['captureOutput', 'enabled', 'handleSignals'] as const;
 /** Non-negative integers, in ms (0 turns the feature off where the core says so). */
 const INTEGER_KEYS = [
   'slowTestThreshold',
   'performanceIntervalMs',
   'progressIntervalMs',
   'flushTimeoutMs',
+  'hungTestThreshold',
 ] as const;
 const OWN_KEYS = new Set<string>(['reporter', 'port', ...STRING_KEYS, ...BOOLEAN_KEYS, ...INTEGER_KEYS]);
 const TRUE = new Set(['true', '1', 'yes', 'on']);
