@@ -42,6 +42,8 @@ export interface TestOutcome {
   startedAt?: number;
   /** Files the attempt attached (absolute paths; the core sends them relative to the root, never the bytes). */
   attachments?: AttachmentInfo[];
+  /** The test's annotations (Vitest `annotate`), file absolute or relative to the root. */
+  annotations?: { type: string; message: string; file?: string; line?: number; column?: number }[];
 }
 
 /** A file a test attached (a screenshot, a trace), as the adapter found it. */

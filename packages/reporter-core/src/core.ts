@@ -307,6 +307,8 @@ export class Core {
     if (typeof outcome.startedAt === 'number') data.startedAt = outcome.startedAt;
     if (outcome.attachments && outcome.attachments.length > 0)
       data.attachments = attachmentsData(outcome.attachments, this.paths);
+    if (outcome.annotations && outcome.annotations.length > 0)
+      data.annotations = annotationsData(outcome.annotations, this.paths);
     this.send('test.result', data, at, run.runId);
 
     if (status === 'failed') {
@@ -729,6 +731,22 @@ function attachmentsData(
     const relative = path ? paths.file(path) : undefined;
     if (relative && !relative.startsWith('/') && !/^[A-Za-z]:/.test(relative)) item.path = relative;
     if (typeof size === 'number' && size >= 0) item.size = Math.floor(size);
+    return item;
+  });
+}
+
+function annotationsData(
+  annotations: readonly { type: string; message: string; file?: string; line?: number; column?: number }[],
+  paths: PathRelativizer,
+): Record<string, unknown>[] {
+  return annotations.map(({ type, message, file, line, column }) => {
+    const item: Record<string, unknown> = { type: String(type), message: String(message) };
+    if (file) {
+      const location: Record<string, unknown> = { file: paths.file(file) };
+      if (typeof line === 'number') location.line = line;
+      if (typeof column === 'number') location.column = column;
+      item.location = location;
+    }
     return item;
   });
 }
