@@ -256,6 +256,8 @@ export class TestwireReporter implements Reporter {
     const coreOptions: ReporterCoreOptions = {
       ...pickDefined(options),
       framework: 'playwright',
+      // Tests run in worker processes: a hung test never blocks this thread.
+      testsOffThread: true,
       frameworkVersion: config.version,
       rootDir: config.rootDir,
     };

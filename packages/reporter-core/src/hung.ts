@@ -79,55 +79,72 @@ function scanInterval(option: number): number {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// The beacon: Int32 [0] count of test starts written, [1] byte length; Float64 [1] the start's epoch ms;
-// from byte 16 the JSON of [ref, attempt, timeout]. The writer stores the count last; a reader that sees the
-// count change while it reads retries later.
+// The beacon (shared memory, written on the runner's thread at each test start: kept to a few stores and
+// one encode of the title path; the file only when it changes):
+//   Int32 [0] count of starts written (stored last), [1] title path bytes, [2] file bytes, [3] attempt,
+//   [4] timeout (0: none); Float64 at byte 24: the start's epoch ms; file bytes from 32, title path bytes
+//   (titles joined by U+001F) from 32 + FILE_BYTES.
+// A reader that sees the count change while it reads retries on its next scan.
 
-const BEACON_BYTES = 8 * 1024;
-const BEACON_HEADER = 16;
+const FILE_BYTES = 2048;
+const PATH_BYTES = 6144;
+const HEADER = 32;
+const SEPARATOR = '\u001f';
 
 export function createBeacon(): SharedArrayBuffer {
-  return new SharedArrayBuffer(BEACON_BYTES);
+  return new SharedArrayBuffer(HEADER + FILE_BYTES + PATH_BYTES);
 }
 
 /** Runner thread: one test start (the count of starts so far, its time and test). */
 export class BeaconWriter {
   private readonly header: Int32Array;
   private readonly time: Float64Array;
-  private readonly bytes: Uint8Array;
+  private readonly fileBytes: Uint8Array;
+  private readonly pathBytes: Uint8Array;
   private readonly encoder = new TextEncoder();
   private count = 0;
+  private file: string | undefined;
 
   constructor(buffer: SharedArrayBuffer) {
-    this.header = new Int32Array(buffer, 0, 2);
-    this.time = new Float64Array(buffer, 8, 1);
-    this.bytes = new Uint8Array(buffer, BEACON_HEADER);
+    this.header = new Int32Array(buffer, 0, 5);
+    this.time = new Float64Array(buffer, 24, 1);
+    this.fileBytes = new Uint8Array(buffer, HEADER, FILE_BYTES);
+    this.pathBytes = new Uint8Array(buffer, HEADER + FILE_BYTES, PATH_BYTES);
   }
 
   write(test: TestRef, attempt: number, at: number, timeout: number | undefined): void {
-    const { written } = this.encoder.encodeInto(
-      JSON.stringify(timeout === undefined ? [test, attempt] : [test, attempt, timeout]),
-      this.bytes,
-    );
+    const header = this.header;
+    if (test.file !== this.file) {
+      this.file = test.file;
+      header[2] = this.encoder.encodeInto(test.file, this.fileBytes).written;
+    }
+    header[1] = this.encoder.encodeInto(test.titlePath.join(SEPARATOR), this.pathBytes).written;
+    header[3] = attempt;
+    header[4] = timeout ?? 0;
     this.time[0] = at;
-    Atomics.store(this.header, 1, written);
-    Atomics.store(this.header, 0, ++this.count);
+    Atomics.store(header, 0, ++this.count);
   }
 }
 
-/** Core side: the start numbered `count`, if it has been written (undefined if torn or not there). */
-export function readBeacon(buffer: SharedArrayBuffer): { count: number; entry: RunningEntry } | undefined {
-  const header = new Int32Array(buffer, 0, 2);
+/**
+ * Core side: the last start written, if any (undefined when torn). Its ref has file and title path only:
+ * twins (ordinal > 0), repeat index, project and line are not in it.
+ */
+export function readBeacon(
+  buffer: SharedArrayBuffer,
+): { count: number; entry: RunningEntry } | undefined {
+  const header = new Int32Array(buffer, 0, 5);
   const count = Atomics.load(header, 0);
   if (count === 0) return undefined;
-  const length = Atomics.load(header, 1);
-  const at = new Float64Array(buffer, 8, 1)[0];
-  const text = new TextDecoder().decode(new Uint8Array(buffer, BEACON_HEADER, length).slice());
+  const decoder = new TextDecoder();
+  // TextDecoder does not read shared memory: copies.
+  const file = decoder.decode(new Uint8Array(buffer, HEADER, header[2]).slice());
+  const path = decoder.decode(new Uint8Array(buffer, HEADER + FILE_BYTES, header[1]).slice());
+  const attempt = header[3] || 1;
+  const timeout = header[4];
+  const at = new Float64Array(buffer, 24, 1)[0] as number;
   if (Atomics.load(header, 0) !== count) return undefined;
-  try {
-    const [ref, attempt, timeout] = JSON.parse(text) as [TestRef, number, number?];
-    return { count, entry: { ref, attempt, at, ...(timeout !== undefined ? { timeout } : {}) } };
-  } catch {
-    return undefined;
-  }
+  const entry: RunningEntry = { ref: { file, titlePath: path.split(SEPARATOR) }, attempt, at };
+  if (timeout > 0) entry.timeout = timeout;
+  return { count, entry };
 }

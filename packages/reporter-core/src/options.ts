@@ -69,6 +69,12 @@ export interface ReporterCoreOptions extends ReporterOptions {
   rootDir: string;
   /** Events held while the broadcaster is being obtained; beyond this they are dropped and counted. Default 10 000. */
   maxBufferedEvents?: number;
+  /**
+   * The runner runs tests in other processes or threads, never on the thread that calls the hooks
+   * (playwright, vitest, mocha --parallel): a blocked test cannot block the hooks' thread, so the hung
+   * detector needs no copy of each test start in shared memory (hung.ts), and the hooks skip writing it.
+   */
+  testsOffThread?: boolean;
   /** Environment to read (default process.env); for tests. */
   env?: Record<string, string | undefined>;
 }
@@ -90,6 +96,7 @@ export interface ResolvedOptions {
   flushTimeoutMs: number;
   maxBufferedEvents: number;
   hungTestThreshold: number;
+  testsOffThread: boolean;
   handleSignals: boolean;
   /** Step categories streamed (empty: no steps). */
   stepCategories: string[];
@@ -125,6 +132,7 @@ const KNOWN_KEYS = new Set<string>([
   'flushTimeoutMs',
   'maxBufferedEvents',
   'hungTestThreshold',
+  'testsOffThread',
   'handleSignals',
   'steps',
   'stepCategories',
@@ -257,6 +265,7 @@ export function resolveOptions(input: ReporterCoreOptions): { options: ResolvedO
     flushTimeoutMs: num('flushTimeoutMs', 'TESTWIRE_FLUSH_TIMEOUT', DEFAULTS.flushTimeoutMs, 0, 600_000),
     maxBufferedEvents: Math.floor(num('maxBufferedEvents', undefined, DEFAULTS.maxBufferedEvents, 1)),
     hungTestThreshold: num('hungTestThreshold', 'TESTWIRE_HUNG_TEST_THRESHOLD', DEFAULTS.hungTestThreshold),
+    testsOffThread: bool('testsOffThread', undefined, false),
     handleSignals: bool('handleSignals', 'TESTWIRE_SIGNALS', true),
     stepCategories: bool('steps', 'TESTWIRE_STEPS', true) ? ['test.step', ...stepCategories()] : [],
     debug: Boolean(env.TESTWIRE_DEBUG) && !FALSY.has(String(env.TESTWIRE_DEBUG).toLowerCase()),

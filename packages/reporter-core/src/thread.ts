@@ -156,7 +156,8 @@ export class ThreadTarget implements CallTarget {
     private readonly options: ThreadOptions,
   ) {
     const beacon = createBeacon();
-    this.beacon = options.hungTestThreshold > 0 ? new BeaconWriter(beacon) : undefined;
+    this.beacon =
+      options.hungTestThreshold > 0 && !options.testsOffThread ? new BeaconWriter(beacon) : undefined;
     this.instance = thread.open(this, options, beacon);
   }
 

@@ -354,6 +354,8 @@ export class TestwireVitestReporter {
     return {
       ...options,
       framework: 'vitest',
+      // Tests run in workers (threads or forks): a hung test never blocks this thread.
+      testsOffThread: true,
       frameworkVersion: typeof vitest.version === 'string' ? vitest.version : undefined,
       rootDir: vitest.config.root,
     };
