@@ -190,9 +190,7 @@ const testResult = t.object({
   /** testwire addition: files the attempt attached (screenshots, traces, videos), by reference only. */
   attachments: t.optional(t.array(testAttachmentSchema)),
   /** testwire addition: the test's annotations (Vitest `annotate`: type, message, where it was made). */
-  annotations: t.optional(
-    t.array(t.object({ type: str, message: str, location: t.optional(testLocation) })),
-  ),
+  annotations: t.optional(t.array(t.object({ type: str, message: str, location: t.optional(testLocation) }))),
 });
 
 export interface TestFailedData extends t.Static<typeof testFailed> {}

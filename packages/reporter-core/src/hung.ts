@@ -130,9 +130,7 @@ export class BeaconWriter {
  * Core side: the last start written, if any (undefined when torn). Its ref has file and title path only:
  * twins (ordinal > 0), repeat index, project and line are not in it.
  */
-export function readBeacon(
-  buffer: SharedArrayBuffer,
-): { count: number; entry: RunningEntry } | undefined {
+export function readBeacon(buffer: SharedArrayBuffer): { count: number; entry: RunningEntry } | undefined {
   const header = new Int32Array(buffer, 0, 5);
   const count = Atomics.load(header, 0);
   if (count === 0) return undefined;
