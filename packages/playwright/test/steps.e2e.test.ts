@@ -3,17 +3,12 @@
  * test.step blocks and a screenshot attachment — and reads the events @testwire/playwright delivered to a
  * sink file: the steps in the order they end, attributed to the test and attempt; the screenshot by reference.
  */
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { cp, mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type PublishedEvent, validatePublishedEvent } from '@testwire/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runFixture } from './run-fixture.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const COMPAT = path.resolve(here, '../../../compat/playwright');
-const BIN = path.join(COMPAT, 'node_modules/.bin/playwright');
 const dirs: string[] = [];
 
 afterAll(async () => {
@@ -21,34 +16,9 @@ afterAll(async () => {
 });
 
 async function runSteps(stepCategories: string) {
-  const dir = path.join(COMPAT, 'work', `steps-e2e-${process.pid}-${randomBytes(4).toString('hex')}`);
-  dirs.push(dir);
-  await mkdir(dir, { recursive: true });
-  await cp(path.join(here, 'fixtures/steps'), dir, { recursive: true });
-  const eventsFile = path.join(dir, 'events.jsonl');
-  const child = spawn(BIN, ['test'], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      FORCE_COLOR: '0',
-      NO_COLOR: '1',
-      TESTWIRE_E2E_EVENTS: eventsFile,
-      STEP_CATEGORIES: stepCategories,
-    },
-  });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
-  const exitCode = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  clearTimeout(timer);
-  const text = await readFile(eventsFile, 'utf8').catch(() => '');
-  const events = text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as PublishedEvent);
-  return { dir, exitCode, output, events };
+  const run = await runFixture('steps', { STEP_CATEGORIES: stepCategories });
+  dirs.push(run.dir);
+  return { ...run, output: run.stdout + run.stderr };
 }
 
 const dataOf = (events: PublishedEvent[], type: string) =>

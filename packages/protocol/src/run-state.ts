@@ -12,6 +12,7 @@ import {
   runInfoSchema,
   testErrorSchema,
   testStatusSchema,
+  type TestSummary,
   testSummarySchema,
 } from './events.js';
 import * as t from './schema-builder.js';
@@ -106,6 +107,20 @@ export const emptyCounts = (): Required<RunCounts> => ({
   completed: 0,
   retrying: 0,
 });
+
+/** test.completed's `summary` from a run's counts: every test once, by its final result. */
+export function summaryOfCounts(counts: RunCounts, duration: number, success: boolean): TestSummary {
+  return {
+    total: counts.passed + counts.failed + counts.skipped + counts.todo,
+    passed: counts.passed,
+    failed: counts.failed,
+    skipped: counts.skipped,
+    todo: counts.todo,
+    flaky: counts.flaky,
+    duration,
+    success,
+  };
+}
 
 interface MutableRun extends Omit<RunSnapshot, 'tests' | 'counts'> {
   tests: Map<string, TestState>;

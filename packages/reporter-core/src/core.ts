@@ -17,6 +17,7 @@ import {
   type PublishedEvent,
   type RunInfo,
   RunStateStore,
+  summaryOfCounts,
   type TestError,
   type TestStatus,
 } from '@testwire/protocol';
@@ -483,16 +484,7 @@ export class Core {
     this.emit(
       'test.completed',
       {
-        summary: {
-          total: counts.passed + counts.failed + counts.skipped + counts.todo,
-          passed: counts.passed,
-          failed: counts.failed,
-          skipped: counts.skipped,
-          todo: counts.todo,
-          flaky: counts.flaky,
-          duration: at - run.startedAt,
-          success: result.success === true,
-        },
+        summary: summaryOfCounts(counts, at - run.startedAt, result.success === true),
         ...(run.coverage ? { coverage: run.coverage } : {}),
         ...(result.rawStatus ? { rawStatus: result.rawStatus } : {}),
         ...(run.errors.length > 0 ? { errors: run.errors.slice(0, 50) } : {}),

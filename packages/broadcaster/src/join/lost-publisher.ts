@@ -8,14 +8,13 @@
  *   publisher socket closes (no reconnect within PUBLISHER_LOST_GRACE_MS)
  *     └─> for each run it published that is still running ─> owner.publish(test.completed interrupted)
  */
-import type { PublishedEvent, RunSnapshot } from '@testwire/protocol';
+import { type PublishedEvent, type RunSnapshot, summaryOfCounts } from '@testwire/protocol';
 
 /** How long a publisher has to come back before its open runs are completed as interrupted. */
 export const PUBLISHER_LOST_GRACE_MS = 3000;
 
 /** The test.completed the owner publishes for `run` of a publisher that is gone. */
 export function lostPublisherCompletion(run: RunSnapshot, now: number): PublishedEvent {
-  const { counts } = run;
   const started = run.startedAt ? Date.parse(run.startedAt) : Number.NaN;
   const runningTests = run.tests
     .filter((test) => test.status === 'running')
@@ -35,16 +34,7 @@ export function lostPublisherCompletion(run: RunSnapshot, now: number): Publishe
     data: {
       framework: run.framework,
       ...(run.project !== undefined ? { project: run.project } : {}),
-      summary: {
-        total: counts.passed + counts.failed + counts.skipped + counts.todo,
-        passed: counts.passed,
-        failed: counts.failed,
-        skipped: counts.skipped,
-        todo: counts.todo,
-        flaky: counts.flaky,
-        duration: Number.isFinite(started) ? Math.max(0, now - started) : 0,
-        success: false,
-      },
+      summary: summaryOfCounts(run.counts, Number.isFinite(started) ? Math.max(0, now - started) : 0, false),
       errors: [
         {
           message:
