@@ -10,9 +10,9 @@ import {
   coverageTotalsSchema,
   type Framework,
   runInfoSchema,
+  type TestSummary,
   testErrorSchema,
   testStatusSchema,
-  type TestSummary,
   testSummarySchema,
 } from './events.js';
 import * as t from './schema-builder.js';
