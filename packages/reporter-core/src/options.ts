@@ -45,7 +45,7 @@ export interface ReporterOptions {
   hungTestThreshold?: number;
   /**
    * On SIGINT/SIGTERM, end the stream with an interrupted test.completed naming the running tests (a flush
-   * bounded by min(flushTimeoutMs, 3000)), then let the signal do what it would have done. Default true
+   * bounded by min(flushTimeoutMs, 5000)), then let the signal do what it would have done. Default true
    * (env TESTWIRE_SIGNALS=0 turns it off).
    */
   handleSignals?: boolean;

@@ -4,7 +4,7 @@
  *
  *   signal ─> every open run: interrupt(signal)  (the core notes the running tests and their elapsed time)
  *         ├─ nobody else listens (jest, mocha serial): complete each run as interrupted, flush (bounded by
- *         │    min(flushTimeoutMs, 3000)), remove our listeners and raise the signal again: the process
+ *         │    min(flushTimeoutMs, 5000)), remove our listeners and raise the signal again: the process
  *         │    dies of it as it would have (same exit status)
  *         └─ the runner listens too (playwright, vitest, mocha --parallel): it ends the run itself (its
  *              runCompleted carries the interruption); if it exits first, 'exit' completes what is still
@@ -28,8 +28,8 @@ export interface Interruptible {
   readonly flushTimeoutMs: number;
 }
 
-/** The flush bound on a signal: the process is being stopped, CI kills it for good a few seconds later. */
-export const SIGNAL_FLUSH_MS = 3000;
+/** The flush bound on a signal: the process is being stopped; CI kills it for good a few seconds later (GitHub Actions 7.5 s after SIGINT, docker stop 10 s after SIGTERM). */
+export const SIGNAL_FLUSH_MS = 5000;
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 const open = new Set<Interruptible>();
