@@ -170,7 +170,7 @@ export class Recorder implements ReporterCore, Interruptible {
     if (!settleBlocking) return undefined;
     return (timeoutMs: number) => {
       try {
-        if (this.phases.ended) return;
+        // Completed already (the runner ended the run on the signal): its flush may still be under way.
         this.complete(INTERRUPTED);
         settleBlocking(timeoutMs);
       } catch {

@@ -6,9 +6,10 @@
  *         ├─ nobody else listens (jest, mocha serial): complete each run as interrupted, flush (bounded by
  *         │    min(flushTimeoutMs, 5000)), remove our listeners and raise the signal again: the process
  *         │    dies of it as it would have (same exit status)
- *         └─ the runner listens too (playwright, vitest, mocha --parallel): it ends the run itself (its
- *              runCompleted carries the interruption); if it exits first, 'exit' completes what is still
- *              open, blocking on the core's thread (bounded)
+ *         └─ the runner listens too (playwright, mocha --parallel): it ends the run itself (its
+ *              runCompleted carries the interruption)
+ *   either way, if the process exits first (vitest's handler calls process.exit a tick later), 'exit'
+ *   completes what is still open and waits for the flush, blocking on the core's thread (bounded)
  *
  * One listener per signal per process, installed while some run is open (per run, never per test). Caveat:
  * a test that blocks the runner's own thread (a synchronous endless loop, mocha serial or jest in band)
@@ -23,7 +24,10 @@ export interface Interruptible {
   interrupt(signal: string): void;
   /** Completes the run as interrupted; resolves once flushed (bounded by `timeoutMs`). */
   finishInterrupted(timeoutMs: number): Promise<void>;
-  /** The same, blocking this thread (process 'exit': no more turns of the loop); absent in-thread. */
+  /**
+   * The same, blocking this thread (process 'exit': no more turns of the loop), and also when the run has
+   * completed meanwhile: waits for its flush. Absent in-thread.
+   */
   finishInterruptedBlocking?(timeoutMs: number): void;
   readonly flushTimeoutMs: number;
 }
@@ -64,13 +68,14 @@ function onSignal(signal: NodeJS.Signals): void {
   }
   const runs = [...open];
   for (const run of runs) run.interrupt(signal);
-  if (process.listenerCount(signal) > 1) {
-    // The runner handles it and ends its run (or exits): finish what it leaves open on the way out.
-    process.once('exit', () => {
-      for (const run of [...open]) run.finishInterruptedBlocking?.(boundFor(run));
-    });
-    return;
-  }
+  // Whoever exits first (a runner's own handler: vitest calls process.exit a tick after the signal, and
+  // its `once` listener is already gone by the time this one runs): on the way out, complete what is still
+  // open and wait for the flush, bounded.
+  process.once('exit', () => {
+    for (const run of runs) run.finishInterruptedBlocking?.(boundFor(run));
+  });
+  // The runner handles it too (playwright): it ends its runs itself.
+  if (process.listenerCount(signal) > 1) return;
   handling = true;
   void Promise.allSettled(runs.map((run) => run.finishInterrupted(boundFor(run)))).then(() => {
     removeListeners();

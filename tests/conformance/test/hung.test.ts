@@ -118,7 +118,10 @@ describe.concurrent.each(drivers.map((driver) => [driver.id, driver] as const))(
       expect(end).toMatchObject({ interrupted: true, summary: { success: false } });
       const waiting = end.runningTests?.find((test: { id: string }) => test.id === data.id);
       expect(waiting, JSON.stringify(end)).toMatchObject({ testName: 'waits forever', file, attempt: 1 });
-      expect(waiting.elapsed).toBeGreaterThanOrEqual(data.elapsed);
+      expect(
+        waiting.elapsed,
+        `${JSON.stringify(end)}\n${streamedResult.stderr.slice(-2000)}`,
+      ).toBeGreaterThanOrEqual(data.elapsed);
     } finally {
       await stream.close();
     }
