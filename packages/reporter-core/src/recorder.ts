@@ -166,17 +166,9 @@ export class Recorder implements ReporterCore, Interruptible {
   }
 
   get finishInterruptedBlocking(): ((timeoutMs: number) => void) | undefined {
-    const settleBlocking = this.target.settleBlocking?.bind(this.target);
-    if (!settleBlocking) return undefined;
-    return (timeoutMs: number) => {
-      try {
-        // Completed already (the runner ended the run on the signal): its flush may still be under way.
-        this.complete(INTERRUPTED);
-        settleBlocking(timeoutMs);
-      } catch {
-        // never into the runner
-      }
-    };
+    const blocking = this.completeBlocking();
+    // Completed already (the runner ended the run on the signal): its flush may still be under way.
+    return blocking && ((timeoutMs: number) => blocking(INTERRUPTED, timeoutMs));
   }
 
   testResult(test: TestRef, outcome: TestOutcome): void {
@@ -260,12 +252,21 @@ export class Recorder implements ReporterCore, Interruptible {
    * target has flushed, bounded. Present only when the target runs on another thread.
    */
   get completeBeforeExit(): ((result: RunResultInfo) => void) | undefined {
+    const blocking = this.completeBlocking();
+    return (
+      blocking &&
+      ((result: RunResultInfo) => blocking(result, this.options.flushTimeoutMs + SETTLE_MARGIN_MS))
+    );
+  }
+
+  /** Completes the run (once) and blocks this thread until it is flushed; only a target on another thread can. */
+  private completeBlocking(): ((result: RunResultInfo, timeoutMs: number) => void) | undefined {
     const settleBlocking = this.target.settleBlocking?.bind(this.target);
     if (!settleBlocking) return undefined;
-    return (result: RunResultInfo) => {
+    return (result, timeoutMs) => {
       try {
         this.complete(result);
-        settleBlocking(this.options.flushTimeoutMs + SETTLE_MARGIN_MS);
+        settleBlocking(timeoutMs);
       } catch {
         // never into the runner
       }
