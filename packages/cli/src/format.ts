@@ -178,7 +178,13 @@ function describeEvent(event: AnyEventEnvelope, c: Colors): string {
       const d = event.data;
       const s = d.summary;
       const verdict = s.success ? c.green('✓ passed') : c.red('✗ failed');
-      return `${runLabel(d, c)} ${verdict} ${countsText(s, c)} of ${s.total} in ${formatDuration(s.duration)}`;
+      const line = `${runLabel(d, c)} ${verdict} ${countsText(s, c)} of ${s.total} in ${formatDuration(s.duration)}`;
+      if (!d.interrupted) return line;
+      const running = (d.runningTests ?? []).map(
+        (test) =>
+          `${titleOf(test.titlePath ?? [], test.testName)}${test.elapsed !== undefined ? ` (${formatDuration(test.elapsed)})` : ''}`,
+      );
+      return `${line} ${c.red(`interrupted${d.interruptedBy ? ` by ${d.interruptedBy}` : ''}`)}${running.length ? `; running: ${running.join(', ')}` : ''}`;
     }
     case 'performance.metrics': {
       const d = event.data;
@@ -186,6 +192,10 @@ function describeEvent(event: AnyEventEnvelope, c: Colors): string {
     }
     case 'performance.bottleneck': {
       const d = event.data;
+      if (d.type === 'hung_test') {
+        const where = d.location?.line !== undefined ? `${d.location.file}:${d.location.line}` : d.file;
+        return `${c.red('⚠ hung')} ${titleOf(d.titlePath ?? [], d.testName)} still running after ${formatDuration(d.elapsed ?? d.duration)}${where ? c.dim(`  ${where}`) : ''}`;
+      }
       return `${c.yellow('⧗')} ${d.testName} ${formatDuration(d.duration)} > ${formatDuration(d.threshold)} (${d.severity})`;
     }
     case 'coverage.completed': {

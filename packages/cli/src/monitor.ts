@@ -21,6 +21,18 @@ export interface SlowTest {
   duration: number;
 }
 
+/** A test reported hung while it ran (performance.bottleneck `hung_test`). */
+export interface HungTest {
+  id?: string;
+  name: string;
+  /** `file:line`, or the file. */
+  where?: string;
+  /** ms it had run when reported (hungTests: at the time asked). */
+  elapsed: number;
+  /** Epoch ms of the report. */
+  at: number;
+}
+
 export interface WatchModelOptions {
   /** Runs that started before this time (epoch ms) and were already complete when we connected are history. */
   startedAt?: number;
@@ -57,6 +69,8 @@ export class WatchModel {
   private readonly bottlenecks = new Map<string, Map<string, SlowTest>>();
   /** Regressions against a baseline, found live on test.result (reporter option `baseline.compare`). */
   readonly regressions = new RegressionLog();
+  /** Tests reported hung while running (performance.bottleneck `hung_test`), per run, by id. */
+  private readonly hung = new Map<string, Map<string, HungTest>>();
   /** Runs of this session: seen running, or started after the monitor did. */
   private readonly session = new Set<string>();
   private readonly startedAt: number;
@@ -130,6 +144,22 @@ export class WatchModel {
     }
     if (event.type === 'performance.bottleneck') {
       if (!event.runId) return true;
+      if (event.data.type === 'hung_test') {
+        let hung = this.hung.get(event.runId);
+        if (!hung) {
+          hung = new Map();
+          this.hung.set(event.runId, hung);
+        }
+        const d = event.data;
+        hung.set(d.id ?? d.testName, {
+          id: d.id,
+          name: titleOf(d.titlePath ?? [], d.testName),
+          where: d.location?.line !== undefined ? `${d.location.file}:${d.location.line}` : d.file,
+          elapsed: d.elapsed ?? d.duration,
+          at: Date.parse(event.timestamp) || Date.now(),
+        });
+        return true;
+      }
       let slow = this.bottlenecks.get(event.runId);
       if (!slow) {
         slow = new Map();
@@ -151,6 +181,20 @@ export class WatchModel {
 
   runs(): RunSnapshot[] {
     return this.store.snapshot();
+  }
+
+  /**
+   * Tests of a run reported hung that have not ended since (no final result in the run's state), with the
+   * time they have been running at `now`.
+   */
+  hungTests(run: RunSnapshot, now: number): HungTest[] {
+    const hung = this.hung.get(run.runId);
+    if (!hung) return [];
+    const ended = new Set(run.tests.filter((t) => t.status !== 'running').map((t) => t.id));
+    const done = run.status === 'completed';
+    return [...hung.values()]
+      .filter((test) => !test.id || !ended.has(test.id))
+      .map((test) => ({ ...test, elapsed: done ? test.elapsed : test.elapsed + Math.max(0, now - test.at) }));
   }
 
   /** Runs of this session (seen running or started after the monitor), oldest first. */
@@ -283,6 +327,11 @@ function renderRun(
     0,
   );
 
+  for (const test of model.hungTests(run, now)) {
+    const where = test.where ? c.dim(`  ${test.where}`) : '';
+    const label = done ? 'was still running' : 'HUNG, running for';
+    push(`  ${c.red('⚠')} ${test.name}  ${c.red(`${label} ${formatDuration(test.elapsed)}`)}${where}`, 1);
+  }
   if (!done && run.current?.testName) {
     const file = run.current.file ? c.dim(`  ${run.current.file}`) : '';
     push(`  ${c.cyan('▸')} ${run.current.testName}${file}`, 1);

@@ -108,6 +108,58 @@ describe('WatchModel + renderFrame', () => {
     expect(done).not.toContain('▸');
   });
 
+  it('marks a test reported hung while it runs, with its time growing, until it ends', () => {
+    const model = new WatchModel({ startedAt: 1_700_000_000_000 });
+    sampleRun(model);
+    const hung = {
+      type: 'hung_test',
+      testName: 'multiplies',
+      titlePath: ['math', 'multiplies'],
+      id: 't4',
+      file: 'math.test.js',
+      location: { file: 'math.test.js', line: 12 },
+      duration: 61_000,
+      elapsed: 61_000,
+      threshold: 60_000,
+      severity: 'high',
+      suggestions: [],
+    };
+    model.apply(ev('performance.bottleneck', hung, 'r_1', 3000));
+    const frame = (now: number) =>
+      renderFrame(model, {
+        url: 'u',
+        connection: { state: 'connected' },
+        colors: plain,
+        width: 120,
+        height: 40,
+        now,
+      }).join('\n');
+    expect(frame(1_700_000_003_000)).toContain(
+      '⚠ math › multiplies  HUNG, running for 1 m 01 s  math.test.js:12',
+    );
+    expect(frame(1_700_000_013_000)).toContain('HUNG, running for 1 m 11 s');
+    // Not a slow test: it has not ended.
+    expect(frame(1_700_000_003_000)).not.toContain('⧗ multiplies');
+    expect(formatEvent(ev('performance.bottleneck', hung), plain)).toContain(
+      '⚠ hung math › multiplies still running after 1 m 01 s  math.test.js:12',
+    );
+    model.apply(result('t4', 'multiplies', 'failed', { error: { message: 'timed out' } }));
+    expect(frame(1_700_000_013_000)).not.toContain('HUNG');
+  });
+
+  it('says which tests were running when a run was interrupted', () => {
+    const line = formatEvent(
+      ev('test.completed', {
+        summary: { total: 3, passed: 3, failed: 0, skipped: 0, duration: 9000, success: false },
+        interrupted: true,
+        interruptedBy: 'SIGTERM',
+        runningTests: [{ testName: 'waits', titlePath: ['queue', 'waits'], elapsed: 8000 }],
+      }),
+      plain,
+    );
+    expect(line).toContain('interrupted by SIGTERM; running: queue › waits (8.0 s)');
+  });
+
   it('never shows a full bar or 100% before the end, nor a percentage while the total is not known', () => {
     // vitest: the total grows as files are found; every test seen so far has ended.
     const growing = new WatchModel();

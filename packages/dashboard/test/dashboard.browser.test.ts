@@ -281,6 +281,42 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', () => {
     await waitText(page, count('r4', 'passed'), '1');
   });
 
+  it('marks a test reported hung while it runs, until it ends', async () => {
+    expect(await page.isVisible('#hung-panel')).toBe(false);
+    b.publish(started('r5', 'jobs', 2));
+    b.publish(running('r5', 'jobs', 'waits', 0, 2));
+    b.publish({
+      type: 'performance.bottleneck',
+      runId: 'r5',
+      data: {
+        framework: 'vitest',
+        project: 'jobs',
+        type: 'hung_test',
+        testName: 'waits',
+        id: 'r5:waits',
+        titlePath: ['math', 'waits'],
+        file: 'src/math.test.ts',
+        location: { file: 'src/math.test.ts', line: 12 },
+        duration: 61_000,
+        elapsed: 61_000,
+        threshold: 60_000,
+        severity: 'high',
+        suggestions: [],
+      },
+    });
+    await b.flush();
+    await waitText(page, '[data-testid="hung-tests"] li .slow-title', 'math › waits');
+    expect(await page.isVisible('#hung-panel')).toBe(true);
+    expect(await page.textContent('[data-testid="hung-tests"] li .slow-location')).toBe(
+      'src/math.test.ts:12',
+    );
+    expect(await page.textContent('[data-testid="hung-tests"] li .slow-duration')).toMatch(/^1m \d\ds$/);
+
+    b.publish(result('r5', 'jobs', 'waits', 'failed', 62_000, { message: 'killed' }));
+    await b.flush();
+    await page.waitForSelector('#hung-panel', { state: 'hidden', timeout: WAIT_MS });
+  });
+
   it('without the key the page says it is not authorized instead of retrying', async () => {
     const other = await browser.newPage();
     try {

@@ -24,13 +24,14 @@ export interface ParsedOptions {
 }
 
 const STRING_KEYS = ['host', 'url', 'apiKey', 'project'] as const;
-const BOOLEAN_KEYS = ['captureOutput', 'enabled'] as const;
+const BOOLEAN_KEYS = ['captureOutput', 'enabled', 'handleSignals'] as const;
 /** Non-negative integers, in ms (0 turns the feature off where the core says so). */
 const INTEGER_KEYS = [
   'slowTestThreshold',
   'performanceIntervalMs',
   'progressIntervalMs',
   'flushTimeoutMs',
+  'hungTestThreshold',
 ] as const;
 /** `--reporter-option baselineSave=main,baselineCompare=main`: the string form of `baseline: { save, compare }`. */
 const BASELINE_KEYS = { baselineSave: 'save', baselineCompare: 'compare', baselineDir: 'dir' } as const;

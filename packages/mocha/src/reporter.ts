@@ -142,6 +142,8 @@ export class TestwireReporter {
       ...coreDefaults,
       ...ours,
       framework: 'mocha',
+      // --parallel runs tests in worker processes; serial mode on this very thread.
+      testsOffThread: this.parallel,
     };
     if (runtime?.version && !coreOptions.frameworkVersion) coreOptions.frameworkVersion = runtime.version;
     this.core = createReporterCore(coreOptions);

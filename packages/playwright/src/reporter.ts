@@ -6,14 +6,16 @@
  *   onBegin ──────────> runStarted (total from suite.allTests(), files, shard)
  *   onTestBegin ──────> fileStarted (first test of a file) + testStarted (attempt = retry + 1)
  *   onStdOut/onStdErr > output (attributed to the running test, if any)
- *   onTestEnd ────────> testResult (one per attempt; willRetry, expected-failure semantics)
+ *   onStepEnd ────────> testStep (`test.step` blocks; expect/hook/fixture/pw:api steps when opted in)
+ *   onTestEnd ────────> testResult (one per attempt; willRetry, expected-failure semantics; attachments
+ *                       by reference)
  *   onError ──────────> runError
  *   onEnd ────────────> runCompleted (awaited: test.completed + bounded flush)
  *   onExit ───────────> waits (bounded) for that flush if onEnd's was cut short
  *
- * Steps (`test.step`, expect calls, fixtures) stay out of the stream: Playwright reports dozens per test and
- * their aggregate shows in the test's duration. Not implementing onStepBegin/End also spares Playwright the
- * dispatch.
+ * Steps: `test.step` blocks stream by default (option `steps: false` for the lean stream); expect calls,
+ * hooks, fixtures and API calls — dozens per test — only when named in `stepCategories`. A step goes out when
+ * it ends (a parent after its children), with the titles of the steps around it.
  *
  * Every hook is guarded: in current Playwright an exception thrown by any reporter marks the whole run
  * failed (`hasReporterErrors`), and testwire must never change a run's outcome.
@@ -26,6 +28,7 @@ import type {
   TestCase,
   TestError,
   TestResult,
+  TestStep,
 } from '@playwright/test/reporter';
 import {
   createReporterCore,
@@ -146,7 +149,30 @@ export class TestwireReporter implements Reporter {
         this.#startedFiles.add(ref.file);
         core.fileStarted(ref.file);
       }
-      core.testStarted(ref, result.retry + 1);
+      // Its own timeout (0: none): past it plus a grace, a test that has not ended is hung.
+      core.testStarted(ref, result.retry + 1, test.timeout);
+    });
+  }
+
+  /** A step ended (in a worker): test.step, if its category is streamed. */
+  onStepEnd(test: TestCase, result: TestResult, step: TestStep): void {
+    guard(() => {
+      const core = this.#core;
+      if (!core?.wantsStep(step.category)) return;
+      const parents: string[] = [];
+      for (let parent = step.parent; parent; parent = parent.parent) parents.unshift(parent.title);
+      core.testStep(this.#refs!.get(test), {
+        title: step.title,
+        category: step.category,
+        parents,
+        startedAt: step.startTime.getTime(),
+        duration: step.duration,
+        attempt: result.retry + 1,
+        ...(step.error ? { error: toRawError(step.error) } : {}),
+        ...(step.location
+          ? { file: step.location.file, line: step.location.line, column: step.location.column }
+          : {}),
+      });
     });
   }
 
@@ -164,6 +190,7 @@ export class TestwireReporter implements Reporter {
         timedOut: result.status === 'timedOut',
         errors: result.errors.map(toRawError),
         startedAt: result.startTime.getTime(),
+        ...(result.attachments.length > 0 ? { attachments: attachmentsOf(result) } : {}),
       });
     });
   }
@@ -229,6 +256,8 @@ export class TestwireReporter implements Reporter {
     const coreOptions: ReporterCoreOptions = {
       ...pickDefined(options),
       framework: 'playwright',
+      // Tests run in worker processes: a hung test never blocks this thread.
+      testsOffThread: true,
       frameworkVersion: config.version,
       rootDir: config.rootDir,
     };
@@ -236,6 +265,16 @@ export class TestwireReporter implements Reporter {
     this.#refs = new TestRefs(config.rootDir);
     return this.#core;
   }
+}
+
+/** Attachments by reference: name, type, the file's path (the core relativizes it); a body only by size. */
+function attachmentsOf(result: TestResult) {
+  return result.attachments.map((attachment) => ({
+    name: attachment.name,
+    contentType: attachment.contentType,
+    ...(attachment.path ? { path: attachment.path } : {}),
+    ...(attachment.body ? { size: attachment.body.length } : {}),
+  }));
 }
 
 /** Drops Playwright's private keys (`_commandHash`, …) and undefined values before they reach the core. */

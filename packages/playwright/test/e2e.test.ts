@@ -2,60 +2,18 @@
  * Runs the real Playwright runner (compat/playwright) on test/fixtures/project with @testwire/playwright
  * loaded by package name from its built dist, and reads the events it delivered to a sink file.
  */
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { cp, mkdir, readFile, rm } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import {
-  type EventDataMap,
-  type EventType,
-  type PublishedEvent,
-  validatePublishedEvent,
-} from '@testwire/protocol';
+import { rm } from 'node:fs/promises';
+import { type EventDataMap, type EventType, validatePublishedEvent } from '@testwire/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const COMPAT = path.resolve(here, '../../../compat/playwright');
-const BIN = path.join(COMPAT, 'node_modules/.bin/playwright');
-
-interface Run {
-  exitCode: number | null;
-  stdout: string;
-  stderr: string;
-  events: PublishedEvent[];
-}
+import { type FixtureRun, runFixture } from './run-fixture.js';
 
 let dir: string;
-let run: Run;
+let run: FixtureRun;
 
 beforeAll(async () => {
-  dir = path.join(COMPAT, 'work', `reporter-e2e-${process.pid}-${randomBytes(4).toString('hex')}`);
-  await mkdir(dir, { recursive: true });
-  await cp(path.join(here, 'fixtures/project'), dir, { recursive: true });
-  const eventsFile = path.join(dir, 'events.jsonl');
-  const child = spawn(BIN, ['test'], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', TESTWIRE_E2E_EVENTS: eventsFile },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
-  const exitCode = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  clearTimeout(timer);
-  const text = await readFile(eventsFile, 'utf8').catch(() => '');
-  const events = text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as PublishedEvent);
-  run = { exitCode, stdout, stderr, events };
+  const fixture = await runFixture('project');
+  dir = fixture.dir;
+  run = fixture;
 }, 55_000);
 
 afterAll(async () => {

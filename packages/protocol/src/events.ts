@@ -176,6 +176,20 @@ const testProgress = t.object({
   file: t.optional(str),
 });
 
+/**
+ * testwire addition: a file a test attached, announced by reference — its bytes never go on the wire. `path`
+ * is relative to the run's root (with `/`) when the file is under it; an attachment without a file (an
+ * inline body) or outside the root carries no path, only its name and type.
+ */
+export interface TestAttachment extends t.Static<typeof testAttachmentSchema> {}
+export const testAttachmentSchema = t.object({
+  name: str,
+  contentType: str,
+  path: t.optional(str),
+  /** Bytes of the body the runner held in memory (not sent). */
+  size: t.optional(int),
+});
+
 export interface TestResultData extends t.Static<typeof testResult> {}
 const testResult = t.object({
   ...common,
@@ -209,6 +223,10 @@ const testResult = t.object({
    * when the run compares against no baseline or the test is as it was.
    */
   baseline: t.optional(baselineTestComparisonSchema),
+  /** testwire addition: files the attempt attached (screenshots, traces, videos), by reference only. */
+  attachments: t.optional(t.array(testAttachmentSchema)),
+  /** testwire addition: the test's annotations (Vitest `annotate`: type, message, where it was made). */
+  annotations: t.optional(t.array(t.object({ type: str, message: str, location: t.optional(testLocation) }))),
 });
 
 export interface TestFailedData extends t.Static<typeof testFailed> {}
@@ -270,6 +288,20 @@ export const coverageTotalsSchema = t.object({
   lines: num,
 });
 
+/** testwire addition: a test running at some moment (an interruption), and for how long it had run. */
+export interface RunningTest extends t.Static<typeof runningTestSchema> {}
+export const runningTestSchema = t.object({
+  id: t.optional(str),
+  testName: str,
+  titlePath: t.optional(strs),
+  file: t.optional(str),
+  location: t.optional(testLocation),
+  project: t.optional(str),
+  attempt: t.optional(t.integer({ minimum: 1 })),
+  /** Milliseconds the test had been running; absent when the endpoint does not know its start. */
+  elapsed: t.optional(num),
+});
+
 export interface TestCompletedData extends t.Static<typeof testCompleted> {}
 const testCompleted = t.object({
   ...common,
@@ -282,6 +314,43 @@ const testCompleted = t.object({
   /** Errors outside any test (unhandled rejections, config errors). */
   errors: t.optional(t.array(error)),
   interrupted: t.optional(bool),
+  /**
+   * testwire addition, with `interrupted`: what interrupted the run — `SIGTERM`, `SIGINT`… (a signal the
+   * runner's process received), or `publisher_lost` (the endpoint lost a joined process without its
+   * test.completed and completed the run on its behalf).
+   */
+  interruptedBy: t.optional(str),
+  /** testwire addition, with `interrupted`: the tests running when the run was interrupted. */
+  runningTests: t.optional(t.array(runningTestSchema)),
+});
+
+/**
+ * testwire addition: one step of a test attempt (Playwright `test.step`, and opt-in expect calls, hooks and
+ * fixtures), sent when the step ends — a parent after its children, the order the runner ends them in.
+ */
+export interface TestStepData extends t.Static<typeof testStep> {}
+const testStep = t.object({
+  ...common,
+  ...identity,
+  framework,
+  testName: str,
+  file: str,
+  /** The test attempt the step belongs to (1-based). */
+  attempt: t.integer({ minimum: 1 }),
+  /** The step's own title, e.g. `log in` or `expect.toBeVisible`. */
+  title: str,
+  /** The runner's category: `test.step`, `expect`, `hook`, `fixture`, `pw:api`… */
+  category: str,
+  /** Titles of the enclosing steps, outermost first (empty for a top-level step). */
+  stepPath: strs,
+  /** 0 for a top-level step. */
+  depth: int,
+  /** Where the step is declared (`location` is the test's). */
+  stepLocation: t.optional(testLocation),
+  /** Epoch ms. */
+  startedAt: t.optional(num),
+  duration: num,
+  error: t.optional(error),
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -300,7 +369,7 @@ const performanceMetrics = t.object({
 export interface PerformanceBottleneckData extends t.Static<typeof performanceBottleneck> {}
 const performanceBottleneck = t.object({
   ...common,
-  type: t.string<'slow_test' | (string & {})>(),
+  type: t.string<'slow_test' | 'hung_test' | (string & {})>(),
   testName: str,
   duration: num,
   threshold: num,
@@ -310,6 +379,14 @@ const performanceBottleneck = t.object({
   /** testwire addition */
   id: t.optional(str),
   file: t.optional(str),
+  /**
+   * testwire additions, type `hung_test` (sent while the test still runs, once per attempt): milliseconds it
+   * has run so far (also in `duration`), where it is declared, its title path and attempt.
+   */
+  elapsed: t.optional(num),
+  location: t.optional(testLocation),
+  titlePath: t.optional(strs),
+  attempt: t.optional(t.integer({ minimum: 1 })),
 });
 
 export interface PerformanceLeakData extends t.Static<typeof performanceLeak> {}
@@ -586,6 +663,7 @@ export const eventDataSchemas = {
   'test.failed': testFailed,
   'test.output': testOutput,
   'test.completed': testCompleted,
+  'test.step': testStep,
   'performance.metrics': performanceMetrics,
   'performance.bottleneck': performanceBottleneck,
   'performance.leak': performanceLeak,

@@ -10,6 +10,7 @@ import {
   coverageTotalsSchema,
   type Framework,
   runInfoSchema,
+  type TestSummary,
   testErrorSchema,
   testStatusSchema,
   testSummarySchema,
@@ -118,6 +119,20 @@ export const emptyCounts = (): Required<RunCounts> => ({
   completed: 0,
   retrying: 0,
 });
+
+/** test.completed's `summary` from a run's counts: every test once, by its final result. */
+export function summaryOfCounts(counts: RunCounts, duration: number, success: boolean): TestSummary {
+  return {
+    total: counts.passed + counts.failed + counts.skipped + counts.todo,
+    passed: counts.passed,
+    failed: counts.failed,
+    skipped: counts.skipped,
+    todo: counts.todo,
+    flaky: counts.flaky,
+    duration,
+    success,
+  };
+}
 
 interface MutableRun extends Omit<RunSnapshot, 'tests' | 'counts'> {
   tests: Map<string, TestState>;

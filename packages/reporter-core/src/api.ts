@@ -43,6 +43,38 @@ export interface TestOutcome {
   assertions?: number;
   /** Epoch ms. */
   startedAt?: number;
+  /** Files the attempt attached (absolute paths; the core sends them relative to the root, never the bytes). */
+  attachments?: AttachmentInfo[];
+  /** The test's annotations (Vitest `annotate`), file absolute or relative to the root. */
+  annotations?: { type: string; message: string; file?: string; line?: number; column?: number }[];
+}
+
+/** A file a test attached (a screenshot, a trace), as the adapter found it. */
+export interface AttachmentInfo {
+  name: string;
+  contentType: string;
+  /** Where the file is (absolute, or relative to the root); none for an in-memory body. */
+  path?: string;
+  /** Bytes of an in-memory body (the body itself is never sent). */
+  size?: number;
+}
+
+/** One step of a test attempt, when it ends. */
+export interface StepInfo {
+  title: string;
+  /** The runner's category (`test.step`, `expect`, `hook`, `fixture`…). */
+  category: string;
+  /** Titles of the enclosing steps, outermost first. */
+  parents: string[];
+  /** Epoch ms. */
+  startedAt?: number;
+  duration: number;
+  /** 1-based. */
+  attempt: number;
+  error?: unknown;
+  file?: string;
+  line?: number;
+  column?: number;
 }
 
 export interface RunStartInfo {
@@ -122,8 +154,15 @@ export interface ReporterCore {
   /** The runner learnt of `count` more tests; `final` once the total is complete. */
   testsDiscovered(count: number, options?: { final?: boolean }): void;
   fileStarted(file: string): void;
-  /** A test (attempt) starts -> test.progress (status running). */
-  testStarted(test: TestRef, attempt?: number): void;
+  /**
+   * A test (attempt) starts -> test.progress (status running). `timeoutMs`: the test's own timeout when the
+   * runner tells it (hung-test detection uses it instead of the hungTestThreshold option; 0 = none).
+   */
+  testStarted(test: TestRef, attempt?: number, timeoutMs?: number): void;
+  /** Whether steps of this category are streamed (options steps/stepCategories): ask before building one. */
+  wantsStep(category: string): boolean;
+  /** A step of a test attempt ended -> test.step. */
+  testStep(test: TestRef, step: StepInfo): void;
   /** An attempt ended -> test.result (+ test.failed, + performance.bottleneck) + test.progress. */
   testResult(test: TestRef, outcome: TestOutcome): void;
   /** Console output -> test.output, attributed to `test` when given (file-level with an empty titlePath). */

@@ -16,6 +16,7 @@ import type {
   PerformanceSample,
   RunResultInfo,
   RunStartInfo,
+  StepInfo,
   TestOutcome,
   TestRef,
 } from './api.js';
@@ -40,7 +41,10 @@ export type CoreCall = Stamp &
     | { method: 'runStarted'; info: RunStartInfo }
     | { method: 'testsDiscovered'; count: number; final: boolean }
     | { method: 'fileStarted'; file: string }
-    | { method: 'testStarted'; test: TestRef; attempt: number }
+    | { method: 'testStarted'; test: TestRef; attempt: number; timeout?: number }
+    | { method: 'testStep'; test: TestRef; step: RecordedStep }
+    /** The runner's process got a signal: the run is being interrupted (the tests running now are named). */
+    | { method: 'interrupt'; signal: string }
     | { method: 'testResult'; test: TestRef; outcome: RecordedOutcome }
     | { method: 'output'; test: TestRef | undefined; text: string; stream: 'stdout' | 'stderr'; via?: string }
     | { method: 'fileFailed'; file: string; error: TestError }
@@ -54,6 +58,9 @@ export type CoreCall = Stamp &
     | { method: 'coverageProgress'; testFile: string; coverage: unknown; totalTestFiles: number }
     | { method: 'heapSample'; sample: HeapSample }
   );
+
+/** A step with its error normalized. */
+export type RecordedStep = Omit<StepInfo, 'error'> & { error?: TestError };
 
 export type CoreMethod = CoreCall['method'];
 

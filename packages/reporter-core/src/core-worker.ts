@@ -24,7 +24,7 @@ interface Instance {
 
 const instances = new Map<number, Instance>();
 
-function open(instance: number, options: ThreadOptions): void {
+function open(instance: number, options: ThreadOptions, beacon: SharedArrayBuffer | undefined): void {
   const losses: RunLoss[] = [];
   // The runner's thread samples its own process (heap, CPU) and sends the samples.
   const core = new Core(
@@ -32,6 +32,7 @@ function open(instance: number, options: ThreadOptions): void {
     {
       onBroadcaster: (broadcaster) => post({ type: 'ready', instance, url: broadcaster.url }),
       onLoss: (loss) => losses.push(loss),
+      ...(beacon ? { beacon } : {}),
     },
   );
   instances.set(instance, { core, losses });
@@ -40,7 +41,7 @@ function open(instance: number, options: ThreadOptions): void {
 port.on('message', (message: ToCoreThread) => {
   switch (message.type) {
     case 'open':
-      open(message.instance, message.options);
+      open(message.instance, message.options, message.beacon);
       break;
     case 'calls': {
       const core = instances.get(message.instance)?.core;

@@ -17,6 +17,7 @@ import {
   type PublishedEvent,
   type RunInfo,
   RunStateStore,
+  summaryOfCounts,
   type TestError,
   type TestStatus,
 } from '@testwire/protocol';
@@ -32,10 +33,12 @@ import { detectCi, projectOf } from './environment.js';
 import { type FrameworkErrorSource, frameworkErrorData } from './framework-errors.js';
 import { type DetectedFramework, detectFrameworks, displayPath, projectDirOf } from './frameworks.js';
 import { HealthMonitor } from './health.js';
+import { HungWatch, type RunningEntry, readBeacon } from './hung.js';
 import { Identities, positiveInt, type TestIdentity } from './identity.js';
 import { PathRelativizer } from './ids.js';
 import { internalErrorReporter } from './internal-error.js';
 import { LeakDetector } from './leak.js';
+import { interruptedData, stepData } from './live-events.js';
 import { lossEventData, lossLine, type RunLoss, runLoss } from './loss.js';
 import type { ResolvedOptions } from './options.js';
 import { ProgressSampler } from './progress.js';
@@ -56,6 +59,8 @@ export interface CoreHooks {
    * hands it to the runner's thread, which writes the line before the process can exit.
    */
   onLoss?: (loss: RunLoss) => void;
+  /** The runner thread's test starts in shared memory (hung.ts): the hung detector reads it when blocked. */
+  beacon?: SharedArrayBuffer;
 }
 
 interface RunState {
@@ -65,8 +70,11 @@ interface RunState {
   knownTotal: number;
   /** Sum of the final durations of passed and failed tests (performance.metrics' average). */
   totalDuration: number;
-  /** Tests running now, by id: what a progress sample names. */
-  running: Map<string, { ref: TestRef; attempt: number }>;
+  /** Tests running now, by id: what a progress sample names, the hung detector watches. */
+  running: Map<string, RunningEntry>;
+  hung: HungWatch;
+  /** Set by a signal (interrupt call): what test.completed says. */
+  interruption?: { by: string; at: number; tests: Record<string, unknown>[] };
   /** Id of the test started last. */
   current: string | undefined;
   errors: TestError[];
@@ -105,6 +113,10 @@ export class Core {
   /** Epoch ms of the last call applied, and the runner's last heap sample: what system.health reads. */
   private lastCallAt = Date.now();
   private lastHeap: { used: number; total: number } | undefined;
+  /** testStarted calls applied (the beacon counts the runner's; more there = a start not seen yet). */
+  private startsApplied = 0;
+  /** The start read from the beacon while unseen here, by its count (keeps its `hung` mark). */
+  private beaconStart: { count: number; entry: RunningEntry } | undefined;
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -196,6 +208,17 @@ export class Core {
           if (leak) this.emit('performance.leak', leak, call.at, run.runId);
           break;
         }
+        case 'testStep':
+          this.send(
+            'test.step',
+            stepData(this.testData(this.identities.of(call.test)), call.step, this.paths),
+            call.at,
+            run.runId,
+          );
+          break;
+        case 'interrupt':
+          run.interruption ??= { by: call.signal, at: call.at, tests: this.runningTests(run, call.at) };
+          break;
       }
     } catch (error) {
       this.internalError(call?.method ?? 'apply', error);
@@ -210,7 +233,11 @@ export class Core {
   // -------------------------------------------------------------------------------------------------------
 
   private startRun(info: RunStartInfo, at: number, runId: string): RunState {
-    if (this.run) this.run.progress.stop();
+    if (this.run) {
+      this.run.progress.stop();
+      this.run.hung.stop();
+    }
+    const running = new Map<string, RunningEntry>();
     const totalKnown = typeof info.totalTests === 'number' && Number.isFinite(info.totalTests);
     const run: RunState = {
       runId,
@@ -218,7 +245,14 @@ export class Core {
       totalKnown,
       knownTotal: totalKnown ? Math.max(0, Math.floor(info.totalTests as number)) : 0,
       totalDuration: 0,
-      running: new Map(),
+      running,
+      hung: new HungWatch(
+        this.options.hungTestThreshold,
+        running,
+        (entry, elapsed, threshold) => this.reportHung(run, entry, elapsed, threshold),
+        () => this.unseenStart(),
+        (body) => this.guard('hung', body),
+      ),
       current: undefined,
       errors: [],
       testFiles: Array.isArray(info.testFiles) ? info.testFiles.length : 0,
@@ -378,7 +412,11 @@ export class Core {
 
   private testStarted(run: RunState, call: CallOf<'testStarted'>): void {
     const id = this.identities.of(call.test).id;
-    run.running.set(id, { ref: call.test, attempt: call.attempt });
+    const entry: RunningEntry = { ref: call.test, attempt: call.attempt, at: call.at };
+    if (call.timeout !== undefined) entry.timeout = call.timeout;
+    // Reported hung from the beacon before this call arrived: not twice.
+    if (++this.startsApplied === this.beaconStart?.count && this.beaconStart.entry.hung) entry.hung = true;
+    run.running.set(id, entry);
     run.current = id;
     run.progress.changed(call.at, true);
   }
@@ -434,6 +472,10 @@ export class Core {
       );
       if (compared) data.baseline = compared;
     }
+    if (outcome.attachments && outcome.attachments.length > 0)
+      data.attachments = attachmentsData(outcome.attachments, this.paths);
+    if (outcome.annotations && outcome.annotations.length > 0)
+      data.annotations = annotationsData(outcome.annotations, this.paths);
     this.send('test.result', data, at, run.runId);
 
     if (status === 'failed') {
@@ -604,6 +646,12 @@ export class Core {
     run.progress.flush(at);
     run.progress.stop();
     this.health.stop();
+    run.hung.stop();
+    // Interrupted by a signal: the tests running then; by the runner alone: those still running now.
+    const interrupted = result.interrupted === true || run.interruption !== undefined;
+    const interruption = interrupted
+      ? (run.interruption ?? { by: undefined, tests: this.runningTests(run, at) })
+      : undefined;
     for (const error of result.errors ?? []) {
       run.errors.push(error);
       this.frameworkError(run, 'adapter', error, at);
@@ -627,20 +675,11 @@ export class Core {
     this.emit(
       'test.completed',
       {
-        summary: {
-          total: counts.passed + counts.failed + counts.skipped + counts.todo,
-          passed: counts.passed,
-          failed: counts.failed,
-          skipped: counts.skipped,
-          todo: counts.todo,
-          flaky: counts.flaky,
-          duration: at - run.startedAt,
-          success: result.success === true,
-        },
+        summary: summaryOfCounts(counts, at - run.startedAt, result.success === true),
         ...(run.coverage ? { coverage: run.coverage } : {}),
         ...(result.rawStatus ? { rawStatus: result.rawStatus } : {}),
         ...(run.errors.length > 0 ? { errors: run.errors.slice(0, 50) } : {}),
-        ...(result.interrupted ? { interrupted: true } : {}),
+        ...(interruption ? interruptedData(interruption) : {}),
       },
       at,
       run.runId,
@@ -672,6 +711,67 @@ export class Core {
     this.emit('system.error', lossEventData(loss), Date.now(), '');
     // Only drops to tell: the connection works, so the notice can still go out within the bound.
     if (report.delivered) await this.delivery.flush(Math.max(0, deadline - Date.now()));
+  }
+
+  /** performance.bottleneck `hung_test` for a test still running past its threshold. */
+  private reportHung(run: RunState, entry: RunningEntry, elapsed: number, threshold: number): void {
+    const identity = this.identities.of(entry.ref);
+    this.emit(
+      'performance.bottleneck',
+      {
+        type: 'hung_test',
+        testName: identity.testName,
+        duration: elapsed,
+        threshold,
+        severity: 'high',
+        suggestions: [
+          'The test has not ended: look for an await that never settles, an endless loop or a missing done()',
+          'Give the test a timeout so the runner ends it',
+        ],
+        id: identity.id,
+        file: identity.file,
+        elapsed,
+        ...(identity.location ? { location: identity.location } : {}),
+        titlePath: identity.titlePath,
+        attempt: entry.attempt,
+        ...(identity.project !== undefined ? { project: identity.project } : {}),
+      },
+      Date.now(),
+      run.runId,
+    );
+  }
+
+  /** A test start the runner's thread wrote in the beacon that this core has not applied (thread blocked). */
+  private unseenStart(): RunningEntry | undefined {
+    const beacon = this.hooks.beacon;
+    if (!beacon) return undefined;
+    if (this.beaconStart && this.beaconStart.count > this.startsApplied) return this.beaconStart.entry;
+    const read = readBeacon(beacon);
+    if (!read || read.count <= this.startsApplied) return undefined;
+    this.beaconStart = read;
+    return read.entry;
+  }
+
+  /** The running tests at `at`, as test.completed lists them. */
+  private runningTests(run: RunState, at: number): Record<string, unknown>[] {
+    const tests: Record<string, unknown>[] = [];
+    const entries = [...run.running.values()];
+    const blocked = this.unseenStart();
+    if (blocked) entries.push(blocked);
+    for (const entry of entries) {
+      const identity = this.identities.of(entry.ref);
+      tests.push({
+        id: identity.id,
+        testName: identity.testName,
+        titlePath: identity.titlePath,
+        file: identity.file,
+        ...(identity.location ? { location: identity.location } : {}),
+        ...(identity.project !== undefined ? { project: identity.project } : {}),
+        attempt: entry.attempt,
+        elapsed: Math.max(0, at - entry.at),
+      });
+    }
+    return tests;
   }
 
   private performanceSample(run: RunState, sample: PerformanceSample, at: number): void {
@@ -812,6 +912,36 @@ export class Core {
   private debug(message: string): void {
     if (this.options.debug) process.stderr.write(`testwire: ${message}\n`);
   }
+}
+
+function attachmentsData(
+  attachments: readonly { name: string; contentType: string; path?: string; size?: number }[],
+  paths: PathRelativizer,
+): Record<string, unknown>[] {
+  return attachments.map(({ name, contentType, path, size }) => {
+    const item: Record<string, unknown> = { name: String(name), contentType: String(contentType) };
+    // Relative to the root (`../test-results/…` beside a test dir); an absolute path never goes on the wire.
+    const relative = path ? paths.file(path) : undefined;
+    if (relative && !relative.startsWith('/') && !/^[A-Za-z]:/.test(relative)) item.path = relative;
+    if (typeof size === 'number' && size >= 0) item.size = Math.floor(size);
+    return item;
+  });
+}
+
+function annotationsData(
+  annotations: readonly { type: string; message: string; file?: string; line?: number; column?: number }[],
+  paths: PathRelativizer,
+): Record<string, unknown>[] {
+  return annotations.map(({ type, message, file, line, column }) => {
+    const item: Record<string, unknown> = { type: String(type), message: String(message) };
+    if (file) {
+      const location: Record<string, unknown> = { file: paths.file(file) };
+      if (typeof line === 'number') location.line = line;
+      if (typeof column === 'number') location.column = column;
+      item.location = location;
+    }
+    return item;
+  });
 }
 
 function markTimeout(errors: TestError[], duration: number): void {

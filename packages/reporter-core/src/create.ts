@@ -103,6 +103,8 @@ function disabledCore(options: ResolvedOptions): ReporterCore {
     testsDiscovered: () => {},
     fileStarted: () => {},
     testStarted: () => {},
+    wantsStep: () => false,
+    testStep: () => {},
     testResult: () => {},
     output: () => {},
     fileFailed: () => {},

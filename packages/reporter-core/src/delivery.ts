@@ -25,10 +25,16 @@ export interface DeliveryReport {
 }
 
 /**
- * Samples and output: when the buffer is full, these make room for a test's result first. A later progress
+ * Samples, output and steps: when the buffer is full, these make room for a test's result first. A later progress
  * sample or metrics sample supersedes the one dropped; a lost line of output is a smaller gap than a lost result.
  */
-const YIELDS = new Set<string>(['test.progress', 'performance.metrics', 'system.health', 'test.output']);
+const YIELDS = new Set<string>([
+  'test.progress',
+  'performance.metrics',
+  'system.health',
+  'test.output',
+  'test.step',
+]);
 
 /** Connection options handed to getBroadcaster(); undefined fields fall back to its env defaults. */
 export type ConnectOptions = Pick<BroadcasterOptions, 'port' | 'host' | 'url' | 'apiKey'>;

@@ -59,6 +59,25 @@ export interface ReporterOptions {
   leakThresholdMb?: number;
   /** performance.leak: files of evidence needed in one worker or process (after the first). Default 5. */
   leakMinFiles?: number;
+  /**
+   * A test still running after this long (ms) is reported while it runs: performance.bottleneck `hung_test`.
+   * A test whose own timeout the adapter knows at its start (playwright: the configured one) is hung once past it plus 1 s
+   * instead. 0 = off. Default 60 000 (env TESTWIRE_HUNG_TEST_THRESHOLD).
+   */
+  hungTestThreshold?: number;
+  /**
+   * On SIGINT/SIGTERM, end the stream with an interrupted test.completed naming the running tests (a flush
+   * bounded by min(flushTimeoutMs, 5000)), then let the signal do what it would have done. Default true
+   * (env TESTWIRE_SIGNALS=0 turns it off).
+   */
+  handleSignals?: boolean;
+  /** Stream test.step events (Playwright `test.step`). Default true (env TESTWIRE_STEPS=0: the lean stream). */
+  steps?: boolean;
+  /**
+   * Step categories streamed besides `test.step`: any of `expect`, `hook`, `fixture`, `pw:api` (env
+   * TESTWIRE_STEP_CATEGORIES, comma-separated). Default none.
+   */
+  stepCategories?: string[];
   /** Deliver events to this function instead of a broadcaster (tests, custom transports). */
   sink?: (event: PublishedEvent) => void;
   /**
@@ -92,6 +111,12 @@ export interface ReporterCoreOptions extends ReporterOptions {
   rootDir: string;
   /** Events held while the broadcaster is being obtained; beyond this they are dropped and counted. Default 10 000. */
   maxBufferedEvents?: number;
+  /**
+   * The runner runs tests in other processes or threads, never on the thread that calls the hooks
+   * (playwright, vitest, mocha --parallel): a blocked test cannot block the hooks' thread, so the hung
+   * detector needs no copy of each test start in shared memory (hung.ts), and the hooks skip writing it.
+   */
+  testsOffThread?: boolean;
   /** Environment to read (default process.env); for tests. */
   env?: Record<string, string | undefined>;
 }
@@ -121,6 +146,11 @@ export interface ResolvedOptions {
   leakMinFiles: number;
   /** What was wrong with the options (each replaced by its default): told once as framework.error. */
   optionProblems?: string[];
+  hungTestThreshold: number;
+  testsOffThread: boolean;
+  handleSignals: boolean;
+  /** Step categories streamed (empty: no steps). */
+  stepCategories: string[];
   sink?: (event: PublishedEvent) => void;
   debug: boolean;
   baseline?: BaselineSettings;
@@ -137,6 +167,7 @@ const DEFAULTS = {
   healthIntervalMs: 30_000,
   leakThresholdMb: 10,
   leakMinFiles: 5,
+  hungTestThreshold: 60_000,
 } as const;
 
 const KNOWN_KEYS = new Set<string>([
@@ -160,6 +191,11 @@ const KNOWN_KEYS = new Set<string>([
   'healthIntervalMs',
   'leakThresholdMb',
   'leakMinFiles',
+  'hungTestThreshold',
+  'testsOffThread',
+  'handleSignals',
+  'steps',
+  'stepCategories',
   'sink',
   'env',
   'baseline',
@@ -227,6 +263,18 @@ export function resolveOptions(input: ReporterCoreOptions): { options: ResolvedO
     return fallback;
   };
 
+  const stepCategories = (): string[] => {
+    const value = raw.stepCategories ?? env.TESTWIRE_STEP_CATEGORIES;
+    if (value === undefined || value === null || value === '') return [];
+    const list = typeof value === 'string' ? value.split(',').map((item) => item.trim()) : value;
+    if (Array.isArray(list) && list.every((item) => typeof item === 'string' && item !== ''))
+      return list as string[];
+    problems.push(
+      `stepCategories must be a list of step categories such as ["expect", "hook", "fixture"] (got ${describe(value)}); ignored`,
+    );
+    return [];
+  };
+
   const framework = str('framework') ?? 'unknown';
   let rootDir = str('rootDir');
   if (!rootDir) {
@@ -283,6 +331,10 @@ export function resolveOptions(input: ReporterCoreOptions): { options: ResolvedO
     healthIntervalMs: num('healthIntervalMs', 'TESTWIRE_HEALTH_INTERVAL', DEFAULTS.healthIntervalMs),
     leakThresholdMb: num('leakThresholdMb', 'TESTWIRE_LEAK_THRESHOLD', DEFAULTS.leakThresholdMb),
     leakMinFiles: Math.floor(num('leakMinFiles', undefined, DEFAULTS.leakMinFiles, 2, 1000)),
+    hungTestThreshold: num('hungTestThreshold', 'TESTWIRE_HUNG_TEST_THRESHOLD', DEFAULTS.hungTestThreshold),
+    testsOffThread: bool('testsOffThread', undefined, false),
+    handleSignals: bool('handleSignals', 'TESTWIRE_SIGNALS', true),
+    stepCategories: bool('steps', 'TESTWIRE_STEPS', true) ? ['test.step', ...stepCategories()] : [],
     debug: Boolean(env.TESTWIRE_DEBUG) && !FALSY.has(String(env.TESTWIRE_DEBUG).toLowerCase()),
   };
   const baseline = resolveBaseline(raw.baseline, env, rootDir, problems);

@@ -15,6 +15,7 @@ import type {
   ReporterCore,
   RunResultInfo,
   RunStartInfo,
+  StepInfo,
   TestOutcome,
   TestRef,
 } from './api.js';
@@ -24,6 +25,7 @@ import { internalErrorReporter } from './internal-error.js';
 import type { ResolvedOptions } from './options.js';
 import { PerformanceSampler } from './performance.js';
 import { type CallKind, RunPhases } from './run-phases.js';
+import { INTERRUPTED, type Interruptible, unwatchSignals, watchSignals } from './signals.js';
 
 /** Where recorded calls go. */
 export interface CallTarget {
@@ -42,8 +44,9 @@ export interface CallTarget {
   readonly threadId?: number;
 }
 
-export class Recorder implements ReporterCore {
+export class Recorder implements ReporterCore, Interruptible {
   readonly enabled = true;
+  private readonly stepCategories: Set<string>;
   private readonly phases = new RunPhases();
   private readonly sampler: PerformanceSampler;
   /** Never into the runner; once per kind on stderr with TESTWIRE_DEBUG. */
@@ -58,6 +61,7 @@ export class Recorder implements ReporterCore {
     private readonly ids: (test: TestRef) => string,
   ) {
     this.internalError = internalErrorReporter(options.debug);
+    this.stepCategories = new Set(options.stepCategories);
     this.sampler = new PerformanceSampler(options.performanceIntervalMs, (sample) => {
       if (this.phases.ended) return;
       this.target.take({ method: 'performanceSample', at: Date.now(), runId: this.phases.runId, sample });
@@ -70,6 +74,11 @@ export class Recorder implements ReporterCore {
 
   get url(): string | undefined {
     return this.target.url;
+  }
+
+  /** The flush bound (signals.ts bounds a signal's flush by it). */
+  get flushTimeoutMs(): number {
+    return this.options.flushTimeoutMs;
   }
 
   get holdBoundMs(): number {
@@ -124,12 +133,57 @@ export class Recorder implements ReporterCore {
     }
   }
 
-  testStarted(test: TestRef, attempt = 1): void {
+  testStarted(test: TestRef, attempt = 1, timeoutMs?: number): void {
     try {
-      if (this.open('starting')) this.take({ method: 'testStarted', test, attempt });
+      if (!this.open('starting')) return;
+      if (timeoutMs !== undefined && timeoutMs > 0)
+        this.take({ method: 'testStarted', test, attempt, timeout: timeoutMs });
+      else this.take({ method: 'testStarted', test, attempt });
     } catch (error) {
       this.internalError('testStarted', error);
     }
+  }
+
+  wantsStep(category: string): boolean {
+    return this.stepCategories.has(category);
+  }
+
+  testStep(test: TestRef, step: StepInfo): void {
+    try {
+      if (!this.stepCategories.has(step.category) || !this.open('late')) return;
+      const { error, ...plain } = step;
+      this.take({
+        method: 'testStep',
+        test,
+        step: error === undefined ? plain : { ...plain, error: this.normalize(error) },
+      });
+    } catch (error) {
+      this.internalError('testStep', error);
+    }
+  }
+
+  /** The process got `signal` (signals.ts): the core notes the running tests of the open run. */
+  interrupt(signal: string): void {
+    try {
+      if (!this.phases.ended) this.take({ method: 'interrupt', signal });
+    } catch (error) {
+      this.internalError('interrupt', error);
+    }
+  }
+
+  finishInterrupted(timeoutMs: number): Promise<void> {
+    try {
+      this.complete(INTERRUPTED);
+      return this.target.settle(timeoutMs);
+    } catch {
+      return Promise.resolve();
+    }
+  }
+
+  get finishInterruptedBlocking(): ((timeoutMs: number) => void) | undefined {
+    const blocking = this.completeBlocking();
+    // Completed already (the runner ended the run on the signal): its flush may still be under way.
+    return blocking && ((timeoutMs: number) => blocking(INTERRUPTED, timeoutMs));
   }
 
   testResult(test: TestRef, outcome: TestOutcome): void {
@@ -266,12 +320,21 @@ export class Recorder implements ReporterCore {
    * target has flushed, bounded. Present only when the target runs on another thread.
    */
   get completeBeforeExit(): ((result: RunResultInfo) => void) | undefined {
+    const blocking = this.completeBlocking();
+    return (
+      blocking &&
+      ((result: RunResultInfo) => blocking(result, this.options.flushTimeoutMs + FLUSH_MARGIN_MS.settle))
+    );
+  }
+
+  /** Completes the run (once) and blocks this thread until it is flushed; only a target on another thread can. */
+  private completeBlocking(): ((result: RunResultInfo, timeoutMs: number) => void) | undefined {
     const settleBlocking = this.target.settleBlocking?.bind(this.target);
     if (!settleBlocking) return undefined;
-    return (result: RunResultInfo) => {
+    return (result, timeoutMs) => {
       try {
         this.complete(result);
-        settleBlocking(this.options.flushTimeoutMs + FLUSH_MARGIN_MS.settle);
+        settleBlocking(timeoutMs);
       } catch {
         // never into the runner
       }
@@ -286,6 +349,7 @@ export class Recorder implements ReporterCore {
     this.open('starting');
     this.phases.complete();
     this.sampler.stop();
+    if (this.options.handleSignals) unwatchSignals(this);
     const plain: RecordedResult = { success: result?.success === true };
     if (result?.rawStatus) plain.rawStatus = String(result.rawStatus);
     if (result?.interrupted) plain.interrupted = true;
@@ -302,6 +366,7 @@ export class Recorder implements ReporterCore {
     if (placed === 'opened') {
       this.take({ method: 'runStarted', info });
       this.sampler.start();
+      if (this.options.handleSignals) watchSignals(this);
     }
     return placed !== undefined;
   }

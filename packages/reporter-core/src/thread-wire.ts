@@ -15,7 +15,8 @@ export type ThreadOptions = Omit<ResolvedOptions, 'sink'>;
  * --watch rerun constructs a new reporter, and must not leave a thread behind per run.
  */
 export type ToCoreThread =
-  | { type: 'open'; instance: number; options: ThreadOptions }
+  /** `beacon`: the test starts of the runner's thread in shared memory (hung.ts). */
+  | { type: 'open'; instance: number; options: ThreadOptions; beacon?: SharedArrayBuffer }
   | { type: 'calls'; instance: number; calls: CoreCall[] }
   /** Answer `done` once every call before this one is applied and every run they completed is flushed. */
   | { type: 'await'; instance: number; id: number; signal?: SharedArrayBuffer }

@@ -17,6 +17,7 @@
 import { Worker } from 'node:worker_threads';
 import { builtFile } from './built-file.js';
 import type { CoreCall } from './calls.js';
+import { BeaconWriter, createBeacon } from './hung.js';
 import { lossLine, type RunLoss, silentThreadLine } from './loss.js';
 import type { CallTarget } from './recorder.js';
 import {
@@ -74,11 +75,11 @@ class CoreThread {
     this.worker.unref();
   }
 
-  open(target: ThreadTarget, options: ThreadOptions): number {
+  open(target: ThreadTarget, options: ThreadOptions, beacon: SharedArrayBuffer): number {
     const instance = this.nextInstance++;
     this.targets.set(instance, new WeakRef(target));
     this.closer.register(target, instance);
-    this.post({ type: 'open', instance, options });
+    this.post({ type: 'open', instance, options, beacon });
     return instance;
   }
 
@@ -133,6 +134,8 @@ export class ThreadTarget implements CallTarget {
   /** The run of the calls taken last, and its test results: what a silent thread may have left unsent. */
   private runId = '';
   private results = 0;
+  /** Each test start, also in shared memory: the core's hung detector reads it if this thread blocks. */
+  private readonly beacon: BeaconWriter | undefined;
   /** Runs completed since the last settle: what to tell about if the thread does not answer. */
   private completed: { runId: string; results: number }[] = [];
   /** Runs whose loss was said on stderr (once per run, whichever way it became known). */
@@ -142,7 +145,10 @@ export class ThreadTarget implements CallTarget {
     private readonly thread: CoreThread,
     private readonly options: ThreadOptions,
   ) {
-    this.instance = thread.open(this, options);
+    const beacon = createBeacon();
+    this.beacon =
+      options.hungTestThreshold > 0 && !options.testsOffThread ? new BeaconWriter(beacon) : undefined;
+    this.instance = thread.open(this, options, beacon);
   }
 
   get url(): string | undefined {
@@ -162,6 +168,8 @@ export class ThreadTarget implements CallTarget {
       this.results = 0;
     }
     if (call.method === 'testResult') this.results++;
+    else if (call.method === 'testStarted')
+      this.beacon?.write(call.test, call.attempt, call.at, call.timeout);
     else if (call.method === 'runCompleted')
       this.completed.push({ runId: call.runId, results: this.results });
     this.calls.push(call);

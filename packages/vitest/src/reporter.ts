@@ -26,6 +26,7 @@ import {
   type ReporterOptions,
   type TestRef,
 } from '@testwire/reporter-core';
+import { withAnnotations } from './annotations.js';
 import { coverageReportOf } from './coverage.js';
 import { outcomesOf } from './outcome.js';
 import { TwinOrdinals, titlesOf } from './twins.js';
@@ -369,6 +370,8 @@ export class TestwireVitestReporter {
     return {
       ...options,
       framework: 'vitest',
+      // Tests run in workers (threads or forks): a hung test never blocks this thread.
+      testsOffThread: true,
       frameworkVersion: typeof vitest.version === 'string' ? vitest.version : undefined,
       rootDir: vitest.config.root,
     };
@@ -408,6 +411,8 @@ export class TestwireVitestReporter {
     const ref = this.refOf(testCase);
     this.flushLogs(run, testCase.id);
     const outcomes = outcomesOf(testCase);
+    const last = outcomes.at(-1);
+    if (last) withAnnotations(last, testCase);
     for (const outcome of outcomes) {
       // A retry starts again: the stream shows attempt n running before its result.
       if ((outcome.attempt ?? 1) > 1) run.core.testStarted(ref, outcome.attempt);

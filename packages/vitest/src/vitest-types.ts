@@ -74,6 +74,15 @@ export interface VitestTestCase extends VitestEntity {
   diagnostic(): VitestTestDiagnostic | undefined;
   /** Vitest >= 5 only: every attempt with its own errors and timing. */
   attempts?(): ReadonlyArray<VitestTestAttempt>;
+  /** Vitest >= 3.2: what the test recorded with `annotate()` (attachments copied under attachmentsDir). */
+  annotations?(): ReadonlyArray<VitestAnnotation>;
+}
+
+export interface VitestAnnotation {
+  readonly message: string;
+  readonly type: string;
+  readonly location?: { readonly file: string; readonly line: number; readonly column: number };
+  readonly attachment?: { readonly contentType?: string; readonly path?: string; readonly body?: unknown };
 }
 
 export interface VitestTestCollection {

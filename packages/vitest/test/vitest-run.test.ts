@@ -61,6 +61,18 @@ describe('in a real Vitest run', () => {
     expect(Object.keys(moduleStates).sort()).toEqual(['basic.test.js', 'broken.test.js', 'hooks.test.js']);
   });
 
+  test("the test's annotations on its result, an attached body by size only", () => {
+    const result = of('test.result').find((r) => r.testName === 'passes and logs');
+    expect(result?.annotations).toEqual([
+      { type: 'notice', message: 'see the log', location: { file: 'basic.test.js', line: 7, column: 11 } },
+      { type: 'notice', message: 'a note', location: { file: 'basic.test.js', line: 8, column: 11 } },
+    ]);
+    expect(result?.attachments).toEqual([
+      { name: 'a note', contentType: 'text/plain', size: expect.any(Number) },
+    ]);
+    expect(JSON.stringify(events)).not.toContain('note body');
+  });
+
   test('results per attempt, statuses mapped, todo told apart from skip', () => {
     const results = of('test.result').map(
       (r) =>
@@ -85,7 +97,7 @@ describe('in a real Vitest run', () => {
       expected: '3',
       actual: '2',
     });
-    expect(failed?.location).toMatchObject({ file: 'basic.test.js', line: 12 });
+    expect(failed?.location).toMatchObject({ file: 'basic.test.js', line: 14 });
   });
 
   test('console output is attributed to its test, or to its file when logged outside any test', () => {

@@ -53,7 +53,12 @@ function jestDriver(id: 'jest-29' | 'jest-30'): RunnerDriver {
             `--outputFile=${outputFile}`,
             `--cacheDirectory=${join(compatDir, 'work', '.jest-cache')}`,
           ],
-          { cwd: dir, env: runnerEnv(options.env), timeoutMs: options.timeoutMs ?? 120_000 },
+          {
+            cwd: dir,
+            env: runnerEnv(options.env),
+            timeoutMs: options.timeoutMs ?? 120_000,
+            onSpawn: options.onSpawn,
+          },
         );
         const native = await readNativeReport(() => {
           const report = JSON.parse(readFileSync(outputFile, 'utf8')) as JestJson;

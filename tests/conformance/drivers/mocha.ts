@@ -101,6 +101,7 @@ function createDriver(id: 'mocha-10' | 'mocha-11' | 'mocha-12'): RunnerDriver {
         cwd: dir,
         env: runnerEnv(options.env),
         timeoutMs: options.timeoutMs ?? 120_000,
+        onSpawn: options.onSpawn,
       });
       const native = await readNativeReport(async () => {
         const report = JSON.parse(await readFile(reportFile, 'utf8')) as JsonReport;

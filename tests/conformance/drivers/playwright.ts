@@ -87,6 +87,7 @@ function createDriver(id: 'playwright' | 'playwright-1.40'): RunnerDriver {
         cwd: dir,
         env,
         timeoutMs: options.timeoutMs ?? 120_000,
+        onSpawn: options.onSpawn,
       });
       const native = await readNativeReport(async () =>
         normalizeJsonReport(JSON.parse(await readFile(reportFile, 'utf8')) as JsonReport),

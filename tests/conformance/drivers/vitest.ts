@@ -82,6 +82,7 @@ function createDriver(id: 'vitest-3' | 'vitest-4'): RunnerDriver {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: childEnv(options.env),
       });
+      options.onSpawn?.(child);
       let stdout = '';
       let stderr = '';
       child.stdout.setEncoding('utf8').on('data', (chunk: string) => {

@@ -6,10 +6,11 @@
  * or without the testwire reporter, always with the runner's own machine-readable reporter, and returns
  * the exit code, the terminal output and the runner's own report normalized to NativeReport.
  */
+import type { ChildProcess } from 'node:child_process';
 import type { Framework, TestStatus } from '@testwire/protocol';
 
 /** The logical fixtures every framework implements with the same tests (see fixtures/README.md). */
-export type FixtureName = 'basic' | 'passing' | 'twins' | 'many' | 'baseline';
+export type FixtureName = 'basic' | 'passing' | 'twins' | 'many' | 'baseline' | 'hung';
 
 export interface NativeTest {
   /** Relative to the fixture root, with '/'. */
@@ -32,6 +33,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Run files in parallel worker processes where the runner has such a mode (mocha `--parallel`). */
   parallel?: boolean;
+  /** Called with the runner's process once spawned (a test that signals it while it runs). */
+  onSpawn?: (child: ChildProcess) => void;
   /** Kill the runner after this long (ms); the result then has `timedOut: true`. Default 120_000. */
   timeoutMs?: number;
 }

@@ -2,7 +2,7 @@
  * Helpers any driver may use: a fresh copy of a fixture under compat/<id>/work/, a child process with a
  * time limit whose output is collected, the runner's own report read without throwing.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,7 +58,12 @@ export function runnerEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv
 export function runProcess(
   command: string,
   args: string[],
-  options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number },
+  options: {
+    cwd: string;
+    env: NodeJS.ProcessEnv;
+    timeoutMs: number;
+    onSpawn?: ((child: ChildProcess) => void) | undefined;
+  },
 ): Promise<ProcessResult> {
   const started = Date.now();
   return new Promise((resolvePromise, reject) => {
@@ -68,6 +73,7 @@ export function runProcess(
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
+    options.onSpawn?.(child);
     let stdout = '';
     let stderr = '';
     let timedOut = false;

@@ -10,7 +10,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { CloseCodes, PROTOCOL_VERSION, type RunSnapshot } from '@testwire/protocol';
+import { CloseCodes, PROTOCOL_VERSION, type PublishedEvent, type RunSnapshot } from '@testwire/protocol';
 import WebSocket, { type WebSocketServer } from 'ws';
 import { admit, type SerializedEvent } from '../admit.js';
 import { type Authenticator, safeEqual } from '../auth.js';
@@ -29,6 +29,7 @@ import {
   proof,
   proofMatches,
 } from './handshake.js';
+import { lostPublisherCompletion, PUBLISHER_LOST_GRACE_MS } from './lost-publisher.js';
 import { newSecret, PUBLISHER_HEADER, removeSecret, writeSecret } from './secret.js';
 
 /** Publisher batches may be far larger than a subscriber's frames. */
@@ -55,11 +56,16 @@ interface PublisherRecord {
 export interface PublisherPeer {
   ws: WebSocket;
   alive: boolean;
+  publisherId?: string;
+  /** Runs this connection published events of: completed as interrupted if it dies with them open. */
+  runs: Set<string>;
 }
 
 /** Where the ingress puts what publishers send: the owner. */
 export interface IngressTarget {
   readonly hub: Hub;
+  /** Publishes an event of the owner's own (a lost publisher's runs completed on its behalf). */
+  publish(event: PublishedEvent): void;
   /** Ingests the local events queued so far: a publisher's batch comes after what was published before it arrived. */
   ingestQueued(): void;
 }
@@ -195,7 +201,8 @@ export class PublisherIngress {
       : undefined;
     timer?.unref();
     ws.once('close', () => clearTimeout(timer));
-    const peer: PublisherPeer = { ws, alive: true };
+    const peer: PublisherPeer = { ws, alive: true, runs: new Set(), ...(publisherId ? { publisherId } : {}) };
+    let lastRunId = '';
     this.peers.add(peer);
     const sendText = (text: string): void => {
       if (ws.readyState === WebSocket.OPEN) ws.send(text);
@@ -226,7 +233,10 @@ export class PublisherIngress {
       peer.alive = true;
     });
     ws.on('error', () => {});
-    ws.on('close', () => this.peers.delete(peer));
+    ws.on('close', () => {
+      this.peers.delete(peer);
+      this.watchLost(peer);
+    });
     ws.on('message', (data, isBinary) => {
       if (state === 'refused') return;
       if (state === 'proof') {
@@ -263,8 +273,14 @@ export class PublisherIngress {
         const rejected: { index: number; error: string }[] = [];
         message.events.forEach(({ value, text }, index) => {
           const admission = admit(value, text);
-          if (admission.ok) accepted.push(admission.event);
-          else rejected.push({ index, error: admission.error });
+          if (admission.ok) {
+            accepted.push(admission.event);
+            const { runId } = admission.event.envelope;
+            if (runId !== lastRunId && runId !== '') {
+              lastRunId = runId;
+              peer.runs.add(runId);
+            }
+          } else rejected.push({ index, error: admission.error });
         });
         this.target.ingestQueued();
         const seq = hub.ingest(accepted);
@@ -272,7 +288,9 @@ export class PublisherIngress {
       } else if (message.type === 'runs' && id !== undefined && Array.isArray(message.runs)) {
         // A publisher re-seeding its open runs after the owner changed (see publisher.ts).
         this.target.ingestQueued();
-        hub.mergeRuns(message.runs.filter(isRunSnapshot));
+        const runs = message.runs.filter(isRunSnapshot);
+        for (const run of runs) peer.runs.add(run.runId);
+        hub.mergeRuns(runs);
         ack(record, id, { type: 'published', id, seq: hub.seq });
       } else if (message.type === 'ping') {
         send({ type: 'pong', timestamp: new Date().toISOString() });
@@ -285,6 +303,24 @@ export class PublisherIngress {
         });
       }
     });
+  }
+
+  /**
+   * A publisher's connection closed: after the grace period, unless it came back (same publisherId) or the
+   * owner is closing, its runs still running are completed as interrupted (lost-publisher.ts).
+   */
+  private watchLost(peer: PublisherPeer): void {
+    if (this.closing || peer.runs.size === 0) return;
+    const timer = setTimeout(() => {
+      if (this.closing) return;
+      for (const other of this.peers) if (peer.publisherId && other.publisherId === peer.publisherId) return;
+      const now = Date.now();
+      for (const runId of peer.runs) {
+        const run = this.target.hub.store.get(runId);
+        if (run?.status === 'running') this.target.publish(lostPublisherCompletion(run, now));
+      }
+    }, PUBLISHER_LOST_GRACE_MS);
+    timer.unref();
   }
 
   /** Withdraws the secret and sends close 1001 to every publisher; resolves once all have closed. */

@@ -18,6 +18,7 @@ import {
   type TestwireClient,
 } from '@testwire/client';
 import { h, reconcile, setAttr, setHidden, setText } from './dom.js';
+import { type HungItem, type HungReport, hungKey, hungReportOf, hungTestsOf } from './hung.js';
 import {
   EventLog,
   type FailureItem,
@@ -88,6 +89,9 @@ export class Dashboard {
   private readonly log = new EventLog(LOG_CAPACITY);
   /** Tests a reporter flagged as slow (performance.bottleneck), by id. */
   private readonly flagged = new Set<string>();
+  /** Tests reported hung while they ran (performance.bottleneck `hung_test`), by run and id. */
+  private readonly hung = new Map<string, HungReport>();
+  private readonly hungEls = new Map<string, HTMLElement>();
 
   private dirtyCards = false;
   private dirtyLists = false;
@@ -130,6 +134,8 @@ export class Dashboard {
     failuresMore: byId('failures-more'),
     slow: byId('slow'),
     slowEmpty: byId('slow-empty'),
+    hungPanel: byId('hung-panel'),
+    hung: byId('hung'),
     log: byId('log'),
     logCount: byId('log-count'),
     logFilter: byId<HTMLInputElement>('log-filter'),
@@ -216,7 +222,11 @@ export class Dashboard {
     client.on('*', (data, envelope) => {
       if (this.client !== client) return;
       this.log.push(envelope);
-      if (envelope.type === 'performance.bottleneck') {
+      const hung = hungReportOf(envelope);
+      if (hung) {
+        this.hung.set(hungKey(hung), hung);
+        this.dirtyLists = true;
+      } else if (envelope.type === 'performance.bottleneck') {
         const id = (data as { id?: string }).id;
         if (id) {
           this.flagged.add(id);
@@ -238,6 +248,8 @@ export class Dashboard {
       for (const run of this.runs.values()) {
         if (run.status === 'running') {
           this.dirtyCards = true;
+          // A hung test's time grows with the run's.
+          if (this.hung.size > 0) this.dirtyLists = true;
           this.schedule();
           return;
         }
@@ -529,6 +541,26 @@ export class Dashboard {
       (el, s) => this.updateSlow(el, s),
     );
     setHidden(this.el.slowEmpty, slow.length > 0);
+
+    const hung = hungTestsOf(runs, this.hung.values(), Date.now());
+    reconcile(
+      this.el.hung,
+      hung,
+      this.hungEls,
+      (item) => item.key,
+      () => this.createSlow(),
+      (el, item) => this.updateHung(el, item),
+    );
+    setHidden(this.el.hungPanel, hung.length === 0);
+  }
+
+  private updateHung(el: HTMLElement, item: HungItem): void {
+    const q = (cls: string) => el.querySelector(`.${cls}`) as HTMLElement;
+    setAttr(el, 'data-ended', item.runEnded ? 'true' : undefined);
+    setText(q('slow-duration'), formatDuration(item.elapsedMs));
+    setText(q('slow-title'), item.runEnded ? `${item.title} (was still running)` : item.title);
+    setText(q('slow-location'), item.location ?? '');
+    setText(q('slow-run'), item.runTitle);
   }
 
   private createFailure(f: FailureItem): HTMLElement {
@@ -564,7 +596,7 @@ export class Dashboard {
     setText(q('failure-details'), f.details || f.firstLine);
   }
 
-  private createSlow(_s: SlowItem): HTMLElement {
+  private createSlow(_s?: SlowItem): HTMLElement {
     return h(
       'li',
       { class: 'slow-item' },

@@ -1,0 +1,88 @@
+/**
+ * SIGINT / SIGTERM while a run is open: the stream ends with an interrupted test.completed that names the
+ * tests running at that moment, then the signal does what it would have done without testwire.
+ *
+ *   signal ─> every open run: interrupt(signal)  (the core notes the running tests and their elapsed time)
+ *         ├─ nobody else listens (jest, mocha serial): complete each run as interrupted, flush (bounded by
+ *         │    min(flushTimeoutMs, 5000)), remove our listeners and raise the signal again: the process
+ *         │    dies of it as it would have (same exit status)
+ *         └─ the runner listens too (playwright, mocha --parallel): it ends the run itself (its
+ *              runCompleted carries the interruption)
+ *   either way, if the process exits first (vitest's handler calls process.exit a tick later), 'exit'
+ *   completes what is still open and waits for the flush, blocking on the core's thread (bounded)
+ *
+ * One listener per signal per process, installed while some run is open (per run, never per test). Caveat:
+ * a test that blocks the runner's own thread (a synchronous endless loop, mocha serial or jest in band)
+ * also blocks a signal listener — with one installed the process waits for the test instead of dying of
+ * SIGTERM at once (the hung test is still reported: the detector runs on the core's thread).
+ */
+import type { RunResultInfo } from './api.js';
+
+/** What a recorder with an open run offers the signal handler. */
+export interface Interruptible {
+  /** Tells the core the run is being interrupted by `signal` (it notes the running tests). */
+  interrupt(signal: string): void;
+  /** Completes the run as interrupted; resolves once flushed (bounded by `timeoutMs`). */
+  finishInterrupted(timeoutMs: number): Promise<void>;
+  /**
+   * The same, blocking this thread (process 'exit': no more turns of the loop), and also when the run has
+   * completed meanwhile: waits for its flush. Absent in-thread.
+   */
+  finishInterruptedBlocking?(timeoutMs: number): void;
+  readonly flushTimeoutMs: number;
+}
+
+/** The flush bound on a signal: the process is being stopped; CI kills it for good a few seconds later (GitHub Actions 7.5 s after SIGINT, docker stop 10 s after SIGTERM). */
+export const SIGNAL_FLUSH_MS = 5000;
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+const open = new Set<Interruptible>();
+let handling = false;
+
+/** A run opened: listen for signals (once per process). */
+export function watchSignals(run: Interruptible): void {
+  open.add(run);
+  if (open.size === 1 && !handling) for (const signal of SIGNALS) process.on(signal, onSignal);
+}
+
+/** A run ended: stop listening when no run is open. */
+export function unwatchSignals(run: Interruptible): void {
+  open.delete(run);
+  if (open.size === 0 && !handling) removeListeners();
+}
+
+function removeListeners(): void {
+  for (const signal of SIGNALS) process.removeListener(signal, onSignal);
+}
+
+function boundFor(run: Interruptible): number {
+  return Math.min(run.flushTimeoutMs, SIGNAL_FLUSH_MS);
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  if (handling) {
+    // A second Ctrl-C while we flush: stop waiting.
+    removeListeners();
+    process.kill(process.pid, signal);
+    return;
+  }
+  const runs = [...open];
+  for (const run of runs) run.interrupt(signal);
+  // Whoever exits first (a runner's own handler: vitest calls process.exit a tick after the signal, and
+  // its `once` listener is already gone by the time this one runs): on the way out, complete what is still
+  // open and wait for the flush, bounded.
+  process.once('exit', () => {
+    for (const run of runs) run.finishInterruptedBlocking?.(boundFor(run));
+  });
+  // The runner handles it too (playwright): it ends its runs itself.
+  if (process.listenerCount(signal) > 1) return;
+  handling = true;
+  void Promise.allSettled(runs.map((run) => run.finishInterrupted(boundFor(run)))).then(() => {
+    removeListeners();
+    // As without testwire: the default action of the signal (the process ends with its status).
+    process.kill(process.pid, signal);
+  });
+}
+
+/** The result a run interrupted by a signal ends with. */
+export const INTERRUPTED: RunResultInfo = { success: false, rawStatus: 'interrupted', interrupted: true };
