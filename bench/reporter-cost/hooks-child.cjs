@@ -97,7 +97,15 @@ const drivers = {
             outcome: () => 'expected',
           };
           tests.push(test);
-          const result = { retry: 0, status: 'passed', duration: 1, errors: [], startTime: new Date(0) };
+          const result = {
+            retry: 0,
+            status: 'passed',
+            duration: 1,
+            errors: [],
+            attachments: [],
+            steps: [],
+            startTime: new Date(0),
+          };
           calls.push(() => reporter.onTestBegin(test, result));
           calls.push(() => reporter.onTestEnd(test, result));
         }

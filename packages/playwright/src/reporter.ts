@@ -190,7 +190,7 @@ export class TestwireReporter implements Reporter {
         timedOut: result.status === 'timedOut',
         errors: result.errors.map(toRawError),
         startedAt: result.startTime.getTime(),
-        ...(result.attachments.length > 0 ? { attachments: attachmentsOf(result) } : {}),
+        ...(result.attachments?.length > 0 ? { attachments: attachmentsOf(result) } : {}),
       });
     });
   }
