@@ -182,14 +182,16 @@ export class TestwireJestReporter {
       const file = result?.testFilePath ?? test?.path;
       const assertions = result?.testResults ?? [];
       // Tests that ran first, then skipped ones (never reported live): the order twins take ordinals in.
-      const ran = assertions.filter((assertion) => mapJestStatus(assertion.status) !== 'skipped');
-      const skipped = assertions.filter((assertion) => mapJestStatus(assertion.status) === 'skipped');
+      // Two passes over the list rather than filtered copies: this runs for every test of every file.
       const ranPerSet = new Map<TwinSet, number>();
-      for (const assertion of [...ran, ...skipped]) {
-        const set = this.setOf(test, assertion, file);
+      for (let pass = 0; pass < 2 * assertions.length; pass++) {
+        const assertion = assertions[pass % assertions.length];
         const reportedLive = mapJestStatus(assertion.status) !== 'skipped';
+        if (reportedLive !== pass < assertions.length) continue;
+        const set = this.setOf(test, assertion, file);
         const index = reportedLive ? (ranPerSet.get(set) ?? 0) : 0;
-        if (reportedLive) ranPerSet.set(set, index + 1);
+        // Only a title path seen twice needs counting (twins are rare; most sets hold one test).
+        if (reportedLive && set.twins.length > 1) ranPerSet.set(set, index + 1);
         const twin = this.twins.fileResult(set, index, reportedLive);
         const invocations = Math.max(1, assertion.invocations ?? 1);
         const sent = twin.attempts;
