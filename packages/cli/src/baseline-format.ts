@@ -4,7 +4,7 @@
  * regressions `watch` lists per run while it runs.
  */
 import type { AnyEventEnvelope, BaselineTestComparison } from '@testwire/protocol';
-import { type Colors, formatDuration, titleOf } from './format.js';
+import { type Colors, formatDuration, titleOf } from './format-basics.js';
 
 /** ` ▲ slower than main: +500 ms (+100 %)` — empty when there is nothing to say. */
 export function baselineNote(baseline: BaselineTestComparison | undefined, c: Colors): string {

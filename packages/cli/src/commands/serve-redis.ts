@@ -1,7 +1,7 @@
 /** `testwire serve --redis <url> [--group <id>]`: one CI run group's shards, merged, as one endpoint. */
 import type { Io } from '../args.js';
 import { CliError, ExitCode } from '../errors.js';
-import { untilSignal } from './serve.js';
+import { untilSignal } from '../until-signal.js';
 
 export interface ServeRedisOptions {
   redisUrl: string;
