@@ -4,7 +4,7 @@
  * over fetch so that custom headers work (EventSource cannot send them).
  */
 import { SSEParser } from '@testwire/client';
-import type { StreamCallbacks } from './sse-tester.js';
+import type { StreamCallbacks } from './stream-callbacks.js';
 
 /** The part of a Playwright `Page` this uses (structural, so no dependency on playwright). */
 export interface PageLike {

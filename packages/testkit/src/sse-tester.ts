@@ -16,6 +16,7 @@ import https from 'node:https';
 import { SSEParser } from '@testwire/client';
 import { Inbox, notify, partialMatch } from './inbox.js';
 import { type PageLike, readInPage } from './page-sse.js';
+import type { StreamCallbacks } from './stream-callbacks.js';
 
 export interface SSEOptions {
   /** Maximum time to get the response headers, in ms. Default 5000. */
@@ -319,14 +320,6 @@ export class SSETester {
     const types = new Set(this.inbox.getAll().map((e) => e.event));
     return types.size ? [...types].join(', ') : 'nothing';
   }
-}
-
-export interface StreamCallbacks {
-  open(): void;
-  event(message: { event: string; data: string; id: string }): void;
-  retry(ms: number): void;
-  /** Exactly once: the stream ended (error undefined when the server closed it cleanly). */
-  end(error?: Error): void;
 }
 
 function readInNode(
