@@ -29,6 +29,8 @@ export interface ShardStatus {
   shard?: number;
   total?: number;
   runId: string;
+  /** The host name the shard ran on (its run's `run.hostname`). */
+  hostname?: string;
   framework: string;
   project?: string;
   state: ShardState;
@@ -198,6 +200,7 @@ export class GroupView {
         return {
           ...(shard.info?.shard ? { shard: shard.info.shard.current, total: shard.info.shard.total } : {}),
           runId: shard.runId,
+          ...(shard.info?.hostname ? { hostname: shard.info.hostname } : {}),
           framework: shard.framework,
           ...(shard.project ? { project: shard.project } : {}),
           state: this.shardState(shard, now),
@@ -264,6 +267,7 @@ export class GroupView {
     const shards = [...this.shards.values()].map((s) => ({
       ...(s.info?.shard ? { shard: s.info.shard.current } : {}),
       runId: s.runId,
+      ...(s.info?.hostname ? { hostname: s.info.hostname } : {}),
       state: s.finished ? (s.interrupted ? 'interrupted' : 'finished') : 'reporting',
     }));
     const progressData = {
@@ -289,6 +293,7 @@ export class GroupView {
       const summaries = [...this.shards.values()].map((s) => ({
         ...(s.info?.shard ? { shard: s.info.shard.current, total: s.info.shard.total } : {}),
         runId: s.runId,
+        ...(s.info?.hostname ? { hostname: s.info.hostname } : {}),
         ...(s.summary ? { summary: s.summary } : {}),
         ...(s.rawStatus ? { rawStatus: s.rawStatus } : {}),
         ...(s.interrupted ? { interrupted: true } : {}),

@@ -1,6 +1,7 @@
 /**
  * Sharded CI end to end: a real redis-server (password-protected), `vitest run --shard=k/3` shards as separate
- * process groups appending to it, `testwire serve --redis` serving the group, a WebSocket subscriber of it.
+ * hosts (own network + UTS namespace as root, reaching Redis through its unix socket; else separate process
+ * groups) appending to it, `testwire serve --redis` serving the group, a WebSocket subscriber of it.
  * Mid-run, serve is killed and restarted (the subscriber resumes), and Redis is stopped for 5 s (the shards
  * run on unchanged; the merged view catches up). The subscriber must end with every test of every shard
  * exactly once, and the group's counts must equal the unsharded run's own JSON report.
@@ -12,6 +13,7 @@ import {
   fixtureCopy,
   freePort,
   type JsonTest,
+  loopbackFrom,
   type Proc,
   RedisServer,
   readReport,
@@ -21,6 +23,7 @@ import {
   status,
   until,
 } from './helpers.js';
+import { expectedHostname, NAMESPACES } from './hosts.js';
 
 const SHARDS = 3;
 const PASSWORD = `pw-${Math.random().toString(36).slice(2)}`;
@@ -72,19 +75,32 @@ describe('sharded CI through Redis Streams', () => {
     subscriber.connect();
     await until('the subscriber to connect', () => subscriber.connections > 0);
 
-    const shardEnv = { TESTWIRE_REDIS_URL: redis.url, TESTWIRE_GROUP: group, SHARD_GATE: gate };
+    // A shard's host is a machine of its own: its loopback is not this one's (nothing answers on Redis' port).
+    expect(await loopbackFrom(undefined, redis.port)).toBe('open');
+    if (NAMESPACES) expect(await loopbackFrom('vitest-probe', redis.port)).toBe('ECONNREFUSED');
+
+    // The shards reach Redis through its unix socket (no network path from their namespaces).
+    const shardEnv = { TESTWIRE_REDIS_URL: redis.socketUrl, TESTWIRE_GROUP: group, SHARD_GATE: gate };
+    const hosts = Array.from({ length: SHARDS }, (_, i) => `vitest-shard-${i + 1}`);
     const shards = Array.from({ length: SHARDS }, (_, i) => {
       const proc = runVitest(dir, join(dir, `shard-${i + 1}.json`), {
         shard: `${i + 1}/${SHARDS}`,
         env: shardEnv,
         testwire: true,
+        host: hosts[i] as string,
       });
       procs.push(proc);
       return proc;
     });
 
-    // Every shard started (held at the gate), as serve sees it.
-    await until('3 shards reporting', async () => (await status(serve.url)).group?.shards?.length === SHARDS);
+    // Every shard started (held at the gate), as serve sees it, each with its own host name.
+    const reporting = await until('3 shards reporting', async () => {
+      const body = await status(serve.url);
+      return body.group?.shards?.length === SHARDS && body;
+    });
+    expect(
+      reporting.group.shards.map((s: { shard: number; hostname: string }) => [s.shard, s.hostname]),
+    ).toEqual(hosts.map((h, i) => [i + 1, expectedHostname(h)]));
     const seenBefore = await until('events before the restart', () => subscriber.lastSeq);
 
     // Kill serve; the shards go on appending to Redis meanwhile. A new serve on the same port: the subscriber resumes.
@@ -142,6 +158,11 @@ describe('sharded CI through Redis Streams', () => {
       subscriber.events.filter((e) => e.type === 'test.started' && e.runId !== groupRun).map((e) => e.runId),
     );
     expect(shardRuns.size).toBe(SHARDS);
+    // Each shard's run says the host it ran on.
+    const started = subscriber.events.filter((e) => e.type === 'test.started' && e.runId !== groupRun);
+    expect(started.map((e) => [e.data.run.shard.current, e.data.run.hostname]).sort()).toEqual(
+      hosts.map((h, i) => [i + 1, expectedHostname(h)]),
+    );
 
     subscriber.close();
     // --until-done: serve exits once the group completed, with the group's verdict (a shard failed).
@@ -198,16 +219,18 @@ describe('sharded CI through Redis Streams', () => {
     writeFileSync(open, '');
     const serve = await startServe(redis.url, group, await freePort(), ['--silence', '3000']);
     procs.push(serve);
-    const env = { TESTWIRE_REDIS_URL: redis.url, TESTWIRE_GROUP: group };
+    const env = { TESTWIRE_REDIS_URL: redis.socketUrl, TESTWIRE_GROUP: group };
     const first = runVitest(dir, join(dir, `${group}-1.json`), {
       shard: '1/2',
       env: { ...env, SHARD_GATE: open },
       testwire: true,
+      host: 'kill-shard-1',
     });
     const second = runVitest(dir, join(dir, `${group}-2.json`), {
       shard: '2/2',
       env: { ...env, SHARD_GATE: join(dir, 'never') },
       testwire: true,
+      host: 'kill-shard-2',
     });
     procs.push(first, second);
 
