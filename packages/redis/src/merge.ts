@@ -57,6 +57,8 @@ export interface GroupStatus {
   totalTests: number;
   counts: Required<RunCounts>;
   shards: ShardStatus[];
+  /** When this view was taken (epoch ms, Redis' clock): `at - lastEventAt` is how long a shard has been quiet. */
+  at: number;
 }
 
 /** A write the view wants in the stream: `once` for events that may exist once per group. */
@@ -225,6 +227,7 @@ export class GroupView {
       totalTests,
       counts,
       shards,
+      at: now,
     };
   }
 

@@ -10,6 +10,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
+  CLI,
   fixtureCopy,
   freePort,
   type JsonTest,
@@ -19,6 +20,7 @@ import {
   readReport,
   runVitest,
   Subscriber,
+  start,
   startServe,
   status,
   until,
@@ -213,12 +215,14 @@ describe('sharded CI through Redis Streams', () => {
     await other.exited;
   });
 
-  test('a shard killed mid-run shows as silent; the group does not complete', async () => {
+  test('a shard killed mid-run shows as silent, in /status and in `testwire watch`; the group does not complete', async () => {
     const group = `kill-${Date.now().toString(36)}`;
     const open = join(dir, `gate-open-${group}`);
     writeFileSync(open, '');
     const serve = await startServe(redis.url, group, await freePort(), ['--silence', '3000']);
     procs.push(serve);
+    const watch = start(process.execPath, [CLI, 'watch', '--plain', '--url', serve.url]);
+    procs.push(watch);
     const env = { TESTWIRE_REDIS_URL: redis.socketUrl, TESTWIRE_GROUP: group };
     const first = runVitest(dir, join(dir, `${group}-1.json`), {
       shard: '1/2',
@@ -244,6 +248,15 @@ describe('sharded CI through Redis Streams', () => {
       return shardOf(b, 2)?.state === 'silent' && shardOf(b, 1)?.state === 'finished' && b;
     });
     expect(body.group).toMatchObject({ state: 'running', expected: 2, silent: 1, finished: 1 });
+    // watch shows each shard (and its host) as a run, and the silent one as silent.
+    const host2 = expectedHostname('kill-shard-2');
+    await until('watch to show shard 2 silent', () =>
+      watch.stdout.includes(`shard 2/2 @${host2} silent: no event for`),
+    );
+    expect(watch.stdout).toContain(`shard 1/2 @${expectedHostname('kill-shard-1')} started`);
+    expect(watch.stdout).toContain(`shard 1/2 @${expectedHostname('kill-shard-1')}  passed`);
+    expect(watch.stdout).toMatch(/silent: no event for [\d.]+ s \(0 reporting, 1 finished, 1 silent\)/);
+    watch.kill('SIGTERM');
     serve.kill('SIGTERM');
     await serve.exited;
   });
