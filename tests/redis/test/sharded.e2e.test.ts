@@ -190,12 +190,10 @@ describe('sharded CI through Redis Streams', () => {
     const seen = [
       JSON.stringify(subscriber.events),
       JSON.stringify(body),
-      serve.stdout,
-      serve.stderr,
-      other.stdout,
-      other.stderr,
-      ...shards.flatMap((s) => [s.stdout, s.stderr]),
+      // Every process's output: both serves before and after the restart, the shards, the reference run.
+      ...procs.flatMap((p) => [p.stdout, p.stderr]),
     ].join('\n');
+    expect(serve.stderr).toContain('redis://***@127.0.0.1');
     expect(seen).not.toContain(PASSWORD);
     const half = Math.floor(last / 2);
     const moved = new Subscriber(`ws://${new URL(other.url).host}/ws`, {
