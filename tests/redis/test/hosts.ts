@@ -27,22 +27,28 @@ function probe(): { namespaces: boolean; why: string } {
   return { namespaces: false, why: `unshare -n -u failed: ${said || `exit ${result.status}`}` };
 }
 
-const probed = probe();
-/** True when shards run in network + UTS namespaces of their own. */
-export const NAMESPACES = probed.namespaces;
-process.stderr.write(
-  NAMESPACES
-    ? 'tests/redis: each shard runs in its own network + UTS namespace (own host name, no loopback path to the others)\n'
-    : `tests/redis: shards run as distinct process groups on this host (${probed.why}); host names are all ${hostname()}\n`,
-);
+let probed: { namespaces: boolean; why: string } | undefined;
+
+/** True when shards run in network + UTS namespaces of their own (probed once, on first use, and said). */
+export function namespaces(): boolean {
+  if (!probed) {
+    probed = probe();
+    process.stderr.write(
+      probed.namespaces
+        ? 'tests/redis: each shard runs in its own network + UTS namespace (own host name, no loopback path to the others)\n'
+        : `tests/redis: shards run as distinct process groups on this host (${probed.why}); host names are all ${hostname()}\n`,
+    );
+  }
+  return probed.namespaces;
+}
 
 /** The command and arguments that run `command args` as host `name` (or as they are, without namespaces). */
 export function onHost(name: string, command: string, args: string[]): [string, string[]] {
-  if (!NAMESPACES) return [command, args];
+  if (!namespaces()) return [command, args];
   return ['unshare', ['-n', '-u', '--', 'sh', '-c', SETUP, name, command, ...args]];
 }
 
 /** The host name a shard started with `onHost(name, …)` reports. */
 export function expectedHostname(name: string): string {
-  return NAMESPACES ? name : hostname();
+  return namespaces() ? name : hostname();
 }
