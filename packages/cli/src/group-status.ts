@@ -4,35 +4,21 @@
  * while connected — every 2 s, unref'd — which shards are reporting, finished, silent or interrupted, and on
  * which host; it stops asking when the endpoint is not a serve of a group.
  */
+import type { GroupStatus, ShardState, ShardStatus } from '@testwire/redis';
 import type { Endpoint } from './endpoint.js';
 
-export type ShardState = 'reporting' | 'finished' | 'silent' | 'interrupted';
+export type { ShardState };
 
 /** One shard as `/status` `group.shards[]` has it (the fields watch uses). */
-export interface ShardView {
-  shard?: number;
-  total?: number;
-  runId: string;
-  hostname?: string;
-  state: ShardState;
-  /** Epoch ms (Redis' clock) of the shard's last event. */
-  lastEventAt: number;
-}
+export type ShardView = Pick<ShardStatus, 'shard' | 'total' | 'runId' | 'hostname' | 'state' | 'lastEventAt'>;
 
 /** `/status` `group` (the fields watch uses). */
-export interface GroupView {
-  id: string;
-  runId: string;
-  expected?: number;
-  reporting: number;
-  finished: number;
-  silent: number;
-  shards: ShardView[];
-  /** Epoch ms (Redis' clock) the view was taken at. */
-  at: number;
-}
+export type GroupView = Pick<
+  GroupStatus,
+  'id' | 'runId' | 'expected' | 'reporting' | 'finished' | 'silent' | 'at'
+> & { shards: ShardView[] };
 
-const STATES = new Set<string>(['reporting', 'finished', 'silent', 'interrupted']);
+const STATES = new Set<string>(['reporting', 'finished', 'silent', 'interrupted'] satisfies ShardState[]);
 
 /** The group of a `/status` body; undefined when the endpoint is not a `serve --redis` (or the body is odd). */
 export function groupOf(body: unknown): GroupView | undefined {
