@@ -5,14 +5,15 @@
  * shared Redis. Elsewhere (not root, no unshare, no `ip`) shards are distinct process groups on this host,
  * said once on stderr. TESTWIRE_TEST_NETNS=0 forces process groups.
  *
- *   unshare -n -u -- sh -c 'hostname "$0" && ip link set lo up && exec "$@"' <hostname> <command> <args…>
+ *   unshare -n -u -- sh -c '… hostname "$0" && ip link set lo up && exec "$@"' <hostname> <command> <args…>
  *
  * unshare without --fork execs in place, so the shard keeps the pid (and process group) it was spawned with.
  */
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 
-const SETUP = 'hostname "$0" && ip link set lo up && exec "$@"';
+// sbin appended: `ip` lives there, and a CI's PATH may not have it.
+const SETUP = 'PATH="$PATH:/usr/sbin:/sbin" && hostname "$0" && ip link set lo up && exec "$@"';
 
 function probe(): { namespaces: boolean; why: string } {
   if (process.env.TESTWIRE_TEST_NETNS === '0') return { namespaces: false, why: 'TESTWIRE_TEST_NETNS=0' };
