@@ -213,7 +213,7 @@ describe('sharded CI through Redis Streams', () => {
     await other.exited;
   });
 
-  test('a shard killed mid-run shows as silent, in /status and in `testwire watch`; the group does not complete', async () => {
+  test('a shard killed mid-run shows as silent, one stopped (SIGTERM) as interrupted, in /status and in `testwire watch`; the group does not complete', async () => {
     const group = `kill-${Date.now().toString(36)}`;
     const open = join(dir, `gate-open-${group}`);
     writeFileSync(open, '');
@@ -222,38 +222,54 @@ describe('sharded CI through Redis Streams', () => {
     const watch = start(process.execPath, [CLI, 'watch', '--plain', '--url', serve.url]);
     procs.push(watch);
     const env = { TESTWIRE_REDIS_URL: redis.socketUrl, TESTWIRE_GROUP: group };
-    const first = runVitest(dir, join(dir, `${group}-1.json`), {
-      shard: '1/2',
-      env: { ...env, SHARD_GATE: open },
-      testwire: true,
-      host: 'kill-shard-1',
-    });
-    const second = runVitest(dir, join(dir, `${group}-2.json`), {
-      shard: '2/2',
-      env: { ...env, SHARD_GATE: join(dir, 'never') },
-      testwire: true,
-      host: 'kill-shard-2',
-    });
-    procs.push(first, second);
+    // Shard 1 runs through; shards 2 and 3 wait at a gate that never opens, until they are stopped.
+    const [first, second, third] = [1, 2, 3].map((k) =>
+      runVitest(dir, join(dir, `${group}-${k}.json`), {
+        shard: `${k}/3`,
+        env: { ...env, SHARD_GATE: k === 1 ? open : join(dir, 'never') },
+        testwire: true,
+        host: `kill-shard-${k}`,
+      }),
+    ) as [Proc, Proc, Proc];
+    procs.push(first, second, third);
 
     const shardOf = (body: any, n: number) => body.group?.shards?.find((s: any) => s.shard === n);
-    await until('shard 2 reporting', async () => shardOf(await status(serve.url), 2)?.state === 'reporting');
-    second.kill('SIGKILL');
-    await second.exited;
-    await first.exited;
-    const body = await until('shard 2 silent, shard 1 finished', async () => {
-      const b = await status(serve.url);
-      return shardOf(b, 2)?.state === 'silent' && shardOf(b, 1)?.state === 'finished' && b;
+    await until('shards 2 and 3 reporting', async () => {
+      const body = await status(serve.url);
+      return shardOf(body, 2)?.state === 'reporting' && shardOf(body, 3) !== undefined;
     });
-    expect(body.group).toMatchObject({ state: 'running', expected: 2, silent: 1, finished: 1 });
-    // watch shows each shard (and its host) as a run, and the silent one as silent.
-    const host2 = expectedHostname('kill-shard-2');
-    await until('watch to show shard 2 silent', () =>
-      watch.stdout.includes(`shard 2/2 @${host2} silent: no event for`),
+    second.kill('SIGKILL'); // the machine died: no word from it again
+    third.kill('SIGTERM'); // the CI job was cancelled: the reporter ends the run, interrupted
+    await Promise.all([first.exited, second.exited, third.exited]);
+    const body = await until('shard 2 silent, shard 3 interrupted, shard 1 finished', async () => {
+      const b = await status(serve.url);
+      return (
+        shardOf(b, 2)?.state === 'silent' &&
+        shardOf(b, 3)?.state === 'interrupted' &&
+        shardOf(b, 1)?.state === 'finished' &&
+        b
+      );
+    });
+    expect(body.group).toMatchObject({
+      state: 'running',
+      expected: 3,
+      silent: 1,
+      finished: 2,
+      success: false,
+    });
+    // watch shows each shard (and its host) as a run, the silent one as silent, the stopped one as interrupted.
+    const host = (k: number) => expectedHostname(`kill-shard-${k}`);
+    await until(
+      'watch to show shard 2 silent and shard 3 interrupted',
+      () =>
+        watch.stdout.includes(`shard 2/3 @${host(2)} silent: no event for`) &&
+        watch.stdout.includes(`shard 3/3 @${host(3)} interrupted`),
     );
-    expect(watch.stdout).toContain(`shard 1/2 @${expectedHostname('kill-shard-1')} started`);
-    expect(watch.stdout).toContain(`shard 1/2 @${expectedHostname('kill-shard-1')}  passed`);
-    expect(watch.stdout).toMatch(/silent: no event for [\d.]+ s \(0 reporting, 1 finished, 1 silent\)/);
+    expect(watch.stdout).toContain(`shard 1/3 @${host(1)} started`);
+    expect(watch.stdout).toMatch(new RegExp(`shard 1/3 @${host(1)} {2}(passed|failed)`));
+    expect(watch.stdout).toMatch(
+      /shard 2\/3 @\S+ silent: no event for [\d.]+ s \(\d reporting, \d finished, 1 silent\)/,
+    );
     watch.kill('SIGTERM');
     serve.kill('SIGTERM');
     await serve.exited;
