@@ -5,6 +5,7 @@
 import { type AnyEventEnvelope, failureSummary, type RunSnapshot, type TestError } from '@testwire/protocol';
 import { baselineNote, describeBaselineEvent } from './baseline-format.js';
 import { type Colors, formatDuration, titleOf } from './format-basics.js';
+import { shardLabel } from './group-runs.js';
 
 export {
   type Colors,
@@ -200,7 +201,7 @@ export function formatRunSummary(run: RunSnapshot, c: Colors, maxFailures = 10):
   else if (run.summary?.success) [mark, verdict] = [c.green('✓'), c.green('passed')];
   else [mark, verdict] = [c.red('✗'), c.red('failed')];
   const lines = [
-    `${mark} ${runLabel(run, c)}  ${verdict}  ${countsText({ ...counts, flaky: run.counts.flaky }, c)} of ${total}${duration !== undefined ? ` in ${formatDuration(duration)}` : ''}`,
+    `${mark} ${runLabel(run, c)}${c.dim(shardLabel(run))}  ${verdict}  ${countsText({ ...counts, flaky: run.counts.flaky }, c)} of ${total}${duration !== undefined ? ` in ${formatDuration(duration)}` : ''}`,
   ];
   const coverage = run.coverage;
   if (coverage)

@@ -8,6 +8,7 @@ import { emptyCounts, type RunCounts, type RunSnapshot } from '@testwire/protoco
 type RunInfoWithGroup = {
   group?: { id: string; expected?: number | null };
   shard?: { current: number; total: number };
+  hostname?: string;
 };
 
 const info = (run: RunSnapshot) => run.run as RunInfoWithGroup | undefined;
@@ -29,9 +30,9 @@ export function withGroupCounts(runs: RunSnapshot[]): RunSnapshot[] {
   });
 }
 
-/** ` shard k/N` for a shard's run, ` group <id>` for the group's run, else ''. */
+/** ` shard k/N @host` for a shard's run, ` group <id>` for the group's run, else ''. */
 export function shardLabel(run: RunSnapshot): string {
   const i = info(run);
   if (i?.group) return ` group ${i.group.id}${i.group.expected ? ` (${i.group.expected} shards)` : ''}`;
-  return i?.shard ? ` shard ${i.shard.current}/${i.shard.total}` : '';
+  return i?.shard ? ` shard ${i.shard.current}/${i.shard.total}${i.hostname ? ` @${i.hostname}` : ''}` : '';
 }

@@ -15,6 +15,7 @@ import {
 import { RegressionLog } from './baseline-format.js';
 import { type Colors, countsText, errorLine, formatDuration, runLabel, titleOf } from './format.js';
 import { shardLabel, withGroupCounts } from './group-runs.js';
+import { type GroupView, quietFor } from './group-status.js';
 
 export interface SlowTest {
   name: string;
@@ -77,6 +78,8 @@ export class WatchModel {
   readonly slowThresholdMs: number;
   /** Runs `observe` has seen an event of. */
   private readonly observed = new Set<string>();
+  /** The sharded CI group of a `serve --redis` endpoint, as its /status said last (silence is not an event). */
+  group: GroupView | undefined;
 
   constructor(options: WatchModelOptions = {}) {
     // A second of slack for clocks of processes started right after the monitor.
@@ -300,10 +303,25 @@ function renderRun(
     : Number.isFinite(started)
       ? now - started
       : undefined;
-  const verdict = !done ? c.cyan('●') : run.summary?.success ? c.green('✓') : c.red('✗');
-  const state = !done ? 'running' : run.summary?.success ? c.green('passed') : c.red('failed');
+  let verdict = !done ? c.cyan('●') : run.summary?.success ? c.green('✓') : c.red('✗');
+  let state = !done ? 'running' : run.summary?.success ? c.green('passed') : c.red('failed');
+  // A shard of a sharded CI group: serve's word on it (silent: running, but no event for --silence ms).
+  const group = model.group;
+  const shard = group?.shards.find((s) => s.runId === run.runId);
+  if (group && shard?.state === 'silent') {
+    verdict = c.yellow('◌');
+    state = c.yellow(`silent, no event for ${formatDuration(quietFor(group, shard))}`);
+  } else if (shard?.state === 'interrupted') {
+    verdict = c.red('✗');
+    state = c.red('interrupted');
+  }
+  const shape =
+    group?.runId === run.runId
+      ? c.dim(`  ${group.reporting} reporting · ${group.finished} finished`) +
+        (group.silent ? c.yellow(` · ${group.silent} silent`) : '')
+      : '';
   push(
-    `${verdict} ${runLabel(run, c)}${c.dim(shardLabel(run))}  ${state}  ${c.dim(`${formatDuration(elapsed)}  ${run.runId}`)}`,
+    `${verdict} ${runLabel(run, c)}${c.dim(shardLabel(run))}  ${state}${shape}  ${c.dim(`${formatDuration(elapsed)}  ${run.runId}`)}`,
     0,
   );
 

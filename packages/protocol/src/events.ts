@@ -92,6 +92,8 @@ export const runInfoSchema = t.object({
   rootName: t.optional(str),
   shard: t.optional(t.object({ current: int, total: int })),
   pid: t.optional(int),
+  /** The host name of the machine (or network namespace) the run's process ran on: tells shards apart. */
+  hostname: t.optional(str),
   /** Epoch ms. */
   startedAt: num,
   watch: t.optional(bool),

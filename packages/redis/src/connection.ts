@@ -1,6 +1,8 @@
 /**
- * Connections to Redis from a URL — `redis://[user:pass@]host:port[/db]`, `rediss://…` (TLS), or
- * `unix:///path/to/redis.sock` — and the URL as it may be shown: without its credentials.
+ * Connections to Redis from a URL — `redis://[user:pass@]host:port[/db]`, `rediss://…` (TLS), or a unix
+ * socket: `unix:///path/to/redis.sock[?db=N]`, with credentials `unix://[user]:pass@localhost/path/to/redis.sock`
+ * (a URL has user info only with a host: `localhost`, the only one allowed) or `?password=…&username=…` — and
+ * the URL as it may be shown: without its credentials.
  */
 import { Redis, type RedisOptions } from 'ioredis';
 
@@ -28,8 +30,12 @@ export function checkRedisUrl(url: string): void {
     throw new TypeError(
       `the Redis URL's scheme ${JSON.stringify(parsed.protocol)} is not redis:, rediss: or unix:`,
     );
-  if (parsed.protocol === 'unix:' && !parsed.pathname)
-    throw new TypeError('a unix: Redis URL needs a socket path');
+  if (parsed.protocol === 'unix:' && (!parsed.pathname || parsed.pathname === '/'))
+    throw new TypeError('a unix: Redis URL needs a socket path: unix:///path/to/redis.sock');
+  if (parsed.protocol === 'unix:' && parsed.host && parsed.hostname !== 'localhost')
+    throw new TypeError(
+      'a unix: Redis URL names a socket on this machine: its host is empty or localhost (unix://:password@localhost/path/to/redis.sock)',
+    );
 }
 
 /** A client for `url` with `options` (credentials and TLS from the URL, as ioredis reads them). */
@@ -37,8 +43,17 @@ export function connectRedis(url: string, options: RedisOptions): Redis {
   checkRedisUrl(url);
   const parsed = new URL(url);
   if (parsed.protocol === 'unix:') {
-    const db = Number(parsed.searchParams.get('db') ?? 0);
-    return new Redis({ ...options, path: decodeURIComponent(parsed.pathname), db });
+    const query = parsed.searchParams;
+    const db = Number(query.get('db') ?? 0);
+    const username = decodeURIComponent(parsed.username) || query.get('username');
+    const password = decodeURIComponent(parsed.password) || query.get('password');
+    return new Redis({
+      ...options,
+      path: decodeURIComponent(parsed.pathname),
+      db,
+      ...(username ? { username } : {}),
+      ...(password ? { password } : {}),
+    });
   }
   return new Redis(url, options);
 }

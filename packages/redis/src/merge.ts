@@ -29,6 +29,8 @@ export interface ShardStatus {
   shard?: number;
   total?: number;
   runId: string;
+  /** The host name the shard ran on (its run's `run.hostname`). */
+  hostname?: string;
   framework: string;
   project?: string;
   state: ShardState;
@@ -55,6 +57,8 @@ export interface GroupStatus {
   totalTests: number;
   counts: Required<RunCounts>;
   shards: ShardStatus[];
+  /** When this view was taken (epoch ms, Redis' clock): `at - lastEventAt` is how long a shard has been quiet. */
+  at: number;
 }
 
 /** A write the view wants in the stream: `once` for events that may exist once per group. */
@@ -198,6 +202,7 @@ export class GroupView {
         return {
           ...(shard.info?.shard ? { shard: shard.info.shard.current, total: shard.info.shard.total } : {}),
           runId: shard.runId,
+          ...(shard.info?.hostname ? { hostname: shard.info.hostname } : {}),
           framework: shard.framework,
           ...(shard.project ? { project: shard.project } : {}),
           state: this.shardState(shard, now),
@@ -222,6 +227,7 @@ export class GroupView {
       totalTests,
       counts,
       shards,
+      at: now,
     };
   }
 
@@ -264,6 +270,7 @@ export class GroupView {
     const shards = [...this.shards.values()].map((s) => ({
       ...(s.info?.shard ? { shard: s.info.shard.current } : {}),
       runId: s.runId,
+      ...(s.info?.hostname ? { hostname: s.info.hostname } : {}),
       state: s.finished ? (s.interrupted ? 'interrupted' : 'finished') : 'reporting',
     }));
     const progressData = {
@@ -289,6 +296,7 @@ export class GroupView {
       const summaries = [...this.shards.values()].map((s) => ({
         ...(s.info?.shard ? { shard: s.info.shard.current, total: s.info.shard.total } : {}),
         runId: s.runId,
+        ...(s.info?.hostname ? { hostname: s.info.hostname } : {}),
         ...(s.summary ? { summary: s.summary } : {}),
         ...(s.rawStatus ? { rawStatus: s.rawStatus } : {}),
         ...(s.interrupted ? { interrupted: true } : {}),

@@ -38,6 +38,14 @@ describe('Redis URLs', () => {
     expect(redactUrl('redis://user:s3cret@cache:6380/2')).toBe('redis://***@cache:6380/2');
     expect(redactUrl('rediss://:s3cret@cache:6380')).toBe('rediss://***@cache:6380');
     expect(redactUrl('unix:///run/redis.sock')).toBe('unix:///run/redis.sock');
+    expect(redactUrl('unix://:s3cret@localhost/run/redis.sock?db=1')).toBe('unix:///run/redis.sock');
+    expect(redactUrl('unix:///run/redis.sock?password=s3cret')).toBe('unix:///run/redis.sock');
+  });
+
+  test('a unix URL needs a socket path, and no host but localhost', () => {
+    expect(() => checkRedisUrl('unix://')).toThrow(/needs a socket path/);
+    expect(() => checkRedisUrl('unix://:s3cret@cache/run/redis.sock')).toThrow(/empty or localhost/);
+    expect(() => checkRedisUrl('unix://:s3cret@localhost/run/redis.sock')).not.toThrow();
   });
 
   test('a bad URL is refused with what is wrong, without echoing it', () => {

@@ -69,6 +69,31 @@ describe('ShardPublisher', () => {
     await publisher.close();
   });
 
+  test('reaches Redis through its unix socket, the password in the URL or its query', async () => {
+    for (const [group, url] of [
+      ['unix-auth', server.socketUrl],
+      ['unix-query', `unix://${server.socket}?password=${server.password}`],
+    ] as const) {
+      const publisher = new ShardPublisher({ url, group });
+      for (let i = 0; i < 5; i++) publisher.publish(event(i));
+      expect(await publisher.flush(10_000)).toMatchObject({ delivered: true });
+      expect((await entries(group)).map(([, e]) => e.data.n)).toEqual([0, 1, 2, 3, 4]);
+      expect(publisher.url).toBe(`unix://${server.socket}#${group}`);
+      await publisher.close();
+    }
+    const warnings: string[] = [];
+    const wrong = new ShardPublisher({
+      url: `unix://:not-${server.password}@localhost${server.socket}`,
+      group: 'unix-wrong',
+      logger: { warn: (m) => warnings.push(m) },
+    });
+    wrong.publish(event(0));
+    expect((await wrong.flush(1500)).delivered).toBe(false);
+    expect(warnings.join('\n')).toMatch(/cannot append to Redis unix:\/\/\/.*redis\.sock#unix-wrong/);
+    expect(warnings.join('\n')).not.toContain(server.password);
+    await wrong.close({ timeoutMs: 100 });
+  });
+
   test('with Redis away: flush returns at its bound, one warning, events held and sent when Redis answers', async () => {
     const away = new RedisServer(await freePort(), 'pw-away');
     const warnings: string[] = [];

@@ -1,6 +1,7 @@
 /**
- * A redis-server of a test's own: a free port on loopback, its own data directory, a password, AOF on (a stop
- * and start keeps the data). Also used by tests/redis (the sharded end-to-end tests).
+ * A redis-server of a test's own: a free port on loopback and a unix socket in its own data directory (a
+ * process in another network namespace reaches it there), a password, AOF on (a stop and start keeps the
+ * data). Also used by tests/redis (the sharded end-to-end tests).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -62,6 +63,16 @@ export class RedisServer {
     return `redis://:${this.password}@127.0.0.1:${this.port}`;
   }
 
+  /** The unix socket's path (owner-only permissions). */
+  get socket(): string {
+    return join(this.dir, 'redis.sock');
+  }
+
+  /** The same server through its unix socket, the password in the URL. */
+  get socketUrl(): string {
+    return `unix://:${this.password}@localhost${this.socket}`;
+  }
+
   async start(): Promise<void> {
     const child = spawn(
       REDIS_SERVER,
@@ -70,6 +81,10 @@ export class RedisServer {
         String(this.port),
         '--bind',
         '127.0.0.1',
+        '--unixsocket',
+        this.socket,
+        '--unixsocketperm',
+        '700',
         '--dir',
         this.dir,
         '--save',

@@ -7,6 +7,7 @@
  *   CoreCall ─> apply() ─> run state (RunStateStore counts; running tests, progress here)
  *                      └─> send(type, data, at, runId): the envelope, built once ─> Delivery ─> broadcaster
  */
+import { hostname } from 'node:os';
 import { basename, resolve } from 'node:path';
 import {
   type CoverageTotals,
@@ -285,6 +286,7 @@ export class Core {
       startedAt: at,
       rootName: this.rootName,
       pid: process.pid,
+      hostname: hostname(),
     };
     if (this.options.frameworkVersion) runInfo.frameworkVersion = this.options.frameworkVersion;
     if (this.project) runInfo.project = this.project;

@@ -1,13 +1,15 @@
 /**
- * Real processes for the sharded-CI tests: a redis-server of the test's own (free port, own data dir, AOF so a
- * stop and start keeps the stream), `testwire serve --redis`, vitest shards — each in its own process group —
- * and a WebSocket subscriber that resumes after a disconnect exactly as a client should.
+ * Real processes for the sharded-CI tests: a redis-server of the test's own (free port and unix socket, own
+ * data dir, AOF so a stop and start keeps the stream), `testwire serve --redis`, shards — each in its own
+ * process group, and as root in a network + UTS namespace of its own (hosts.ts) — and a WebSocket subscriber
+ * that resumes after a disconnect exactly as a client should.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { onHost } from './hosts.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const PACKAGE_DIR = resolve(here, '..');
@@ -39,13 +41,15 @@ export class Proc {
   }
 }
 
+/** `host`: run it as that host (its own network + UTS namespace where the tests can make one). */
 export function start(
   command: string,
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; host?: string } = {},
 ): Proc {
+  const [file, argv] = options.host ? onHost(options.host, command, args) : [command, args];
   return new Proc(
-    spawn(command, args, {
+    spawn(file, argv, {
       cwd: options.cwd ?? PACKAGE_DIR,
       env: { ...cleanEnv(), ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -116,16 +120,31 @@ export interface JsonTest {
   status: string;
 }
 
-/** `vitest run` of the fixture copy: with `shard` `k/N`, with `env` (the testwire reporter when given a Redis URL). */
+/** `vitest run` of the fixture copy: with `shard` `k/N`, with `env` (the testwire reporter when given a Redis URL), as `host`. */
 export function runVitest(
   dir: string,
   report: string,
-  options: { shard?: string; env?: NodeJS.ProcessEnv; testwire?: boolean },
+  options: { shard?: string; env?: NodeJS.ProcessEnv; testwire?: boolean; host?: string },
 ): Proc {
   const args = ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`];
   if (options.shard) args.push(`--shard=${options.shard}`);
   if (options.testwire) args.push('--reporter=@testwire/vitest');
-  return start(VITEST, args, { cwd: dir, ...(options.env ? { env: options.env } : {}) });
+  return start(VITEST, args, {
+    cwd: dir,
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.host ? { host: options.host } : {}),
+  });
+}
+
+/**
+ * What `node` sees connecting to 127.0.0.1:`port` as `host`: 'open', or the error code (ECONNREFUSED inside a
+ * namespace of its own, whose loopback is not the host's).
+ */
+export async function loopbackFrom(host: string | undefined, port: number): Promise<string> {
+  const script = `require('node:net').connect(${port}, '127.0.0.1').on('connect', () => { console.log('open'); process.exit(0); }).on('error', (e) => { console.log(e.code); process.exit(0); });`;
+  const proc = start(process.execPath, ['-e', script], host ? { host } : {});
+  await proc.exited;
+  return proc.stdout.trim();
 }
 
 /** The tests of a vitest JSON report, files relative to `dir`. */

@@ -1,6 +1,7 @@
 /**
  * Sharded CI end to end: a real redis-server (password-protected), `vitest run --shard=k/3` shards as separate
- * process groups appending to it, `testwire serve --redis` serving the group, a WebSocket subscriber of it.
+ * hosts (own network + UTS namespace as root, reaching Redis through its unix socket; else separate process
+ * groups) appending to it, `testwire serve --redis` serving the group, a WebSocket subscriber of it.
  * Mid-run, serve is killed and restarted (the subscriber resumes), and Redis is stopped for 5 s (the shards
  * run on unchanged; the merged view catches up). The subscriber must end with every test of every shard
  * exactly once, and the group's counts must equal the unsharded run's own JSON report.
@@ -9,18 +10,22 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
+  CLI,
   fixtureCopy,
   freePort,
   type JsonTest,
+  loopbackFrom,
   type Proc,
   RedisServer,
   readReport,
   runVitest,
   Subscriber,
+  start,
   startServe,
   status,
   until,
 } from './helpers.js';
+import { expectedHostname, namespaces } from './hosts.js';
 
 const SHARDS = 3;
 const PASSWORD = `pw-${Math.random().toString(36).slice(2)}`;
@@ -72,19 +77,32 @@ describe('sharded CI through Redis Streams', () => {
     subscriber.connect();
     await until('the subscriber to connect', () => subscriber.connections > 0);
 
-    const shardEnv = { TESTWIRE_REDIS_URL: redis.url, TESTWIRE_GROUP: group, SHARD_GATE: gate };
+    // A shard's host is a machine of its own: its loopback is not this one's (nothing answers on Redis' port).
+    expect(await loopbackFrom(undefined, redis.port)).toBe('open');
+    if (namespaces()) expect(await loopbackFrom('vitest-probe', redis.port)).toBe('ECONNREFUSED');
+
+    // The shards reach Redis through its unix socket (no network path from their namespaces).
+    const shardEnv = { TESTWIRE_REDIS_URL: redis.socketUrl, TESTWIRE_GROUP: group, SHARD_GATE: gate };
+    const hosts = Array.from({ length: SHARDS }, (_, i) => `vitest-shard-${i + 1}`);
     const shards = Array.from({ length: SHARDS }, (_, i) => {
       const proc = runVitest(dir, join(dir, `shard-${i + 1}.json`), {
         shard: `${i + 1}/${SHARDS}`,
         env: shardEnv,
         testwire: true,
+        host: hosts[i] as string,
       });
       procs.push(proc);
       return proc;
     });
 
-    // Every shard started (held at the gate), as serve sees it.
-    await until('3 shards reporting', async () => (await status(serve.url)).group?.shards?.length === SHARDS);
+    // Every shard started (held at the gate), as serve sees it, each with its own host name.
+    const reporting = await until('3 shards reporting', async () => {
+      const body = await status(serve.url);
+      return body.group?.shards?.length === SHARDS && body;
+    });
+    expect(
+      reporting.group.shards.map((s: { shard: number; hostname: string }) => [s.shard, s.hostname]),
+    ).toEqual(hosts.map((h, i) => [i + 1, expectedHostname(h)]));
     const seenBefore = await until('events before the restart', () => subscriber.lastSeq);
 
     // Kill serve; the shards go on appending to Redis meanwhile. A new serve on the same port: the subscriber resumes.
@@ -142,6 +160,11 @@ describe('sharded CI through Redis Streams', () => {
       subscriber.events.filter((e) => e.type === 'test.started' && e.runId !== groupRun).map((e) => e.runId),
     );
     expect(shardRuns.size).toBe(SHARDS);
+    // Each shard's run says the host it ran on.
+    const started = subscriber.events.filter((e) => e.type === 'test.started' && e.runId !== groupRun);
+    expect(started.map((e) => [e.data.run.shard.current, e.data.run.hostname]).sort()).toEqual(
+      hosts.map((h, i) => [i + 1, expectedHostname(h)]),
+    );
 
     subscriber.close();
     // --until-done: serve exits once the group completed, with the group's verdict (a shard failed).
@@ -167,12 +190,10 @@ describe('sharded CI through Redis Streams', () => {
     const seen = [
       JSON.stringify(subscriber.events),
       JSON.stringify(body),
-      serve.stdout,
-      serve.stderr,
-      other.stdout,
-      other.stderr,
-      ...shards.flatMap((s) => [s.stdout, s.stderr]),
+      // Every process's output: both serves before and after the restart, the shards, the reference run.
+      ...procs.flatMap((p) => [p.stdout, p.stderr]),
     ].join('\n');
+    expect(serve.stderr).toContain('redis://***@127.0.0.1');
     expect(seen).not.toContain(PASSWORD);
     const half = Math.floor(last / 2);
     const moved = new Subscriber(`ws://${new URL(other.url).host}/ws`, {
@@ -192,35 +213,64 @@ describe('sharded CI through Redis Streams', () => {
     await other.exited;
   });
 
-  test('a shard killed mid-run shows as silent; the group does not complete', async () => {
+  test('a shard killed mid-run shows as silent, one stopped (SIGTERM) as interrupted, in /status and in `testwire watch`; the group does not complete', async () => {
     const group = `kill-${Date.now().toString(36)}`;
     const open = join(dir, `gate-open-${group}`);
     writeFileSync(open, '');
     const serve = await startServe(redis.url, group, await freePort(), ['--silence', '3000']);
     procs.push(serve);
-    const env = { TESTWIRE_REDIS_URL: redis.url, TESTWIRE_GROUP: group };
-    const first = runVitest(dir, join(dir, `${group}-1.json`), {
-      shard: '1/2',
-      env: { ...env, SHARD_GATE: open },
-      testwire: true,
-    });
-    const second = runVitest(dir, join(dir, `${group}-2.json`), {
-      shard: '2/2',
-      env: { ...env, SHARD_GATE: join(dir, 'never') },
-      testwire: true,
-    });
-    procs.push(first, second);
+    const watch = start(process.execPath, [CLI, 'watch', '--plain', '--url', serve.url]);
+    procs.push(watch);
+    const env = { TESTWIRE_REDIS_URL: redis.socketUrl, TESTWIRE_GROUP: group };
+    // Shard 1 runs through; shards 2 and 3 wait at a gate that never opens, until they are stopped.
+    const [first, second, third] = [1, 2, 3].map((k) =>
+      runVitest(dir, join(dir, `${group}-${k}.json`), {
+        shard: `${k}/3`,
+        env: { ...env, SHARD_GATE: k === 1 ? open : join(dir, 'never') },
+        testwire: true,
+        host: `kill-shard-${k}`,
+      }),
+    ) as [Proc, Proc, Proc];
+    procs.push(first, second, third);
 
     const shardOf = (body: any, n: number) => body.group?.shards?.find((s: any) => s.shard === n);
-    await until('shard 2 reporting', async () => shardOf(await status(serve.url), 2)?.state === 'reporting');
-    second.kill('SIGKILL');
-    await second.exited;
-    await first.exited;
-    const body = await until('shard 2 silent, shard 1 finished', async () => {
-      const b = await status(serve.url);
-      return shardOf(b, 2)?.state === 'silent' && shardOf(b, 1)?.state === 'finished' && b;
+    await until('shards 2 and 3 reporting', async () => {
+      const body = await status(serve.url);
+      return shardOf(body, 2)?.state === 'reporting' && shardOf(body, 3) !== undefined;
     });
-    expect(body.group).toMatchObject({ state: 'running', expected: 2, silent: 1, finished: 1 });
+    second.kill('SIGKILL'); // the machine died: no word from it again
+    third.kill('SIGTERM'); // the CI job was cancelled: the reporter ends the run, interrupted
+    await Promise.all([first.exited, second.exited, third.exited]);
+    const body = await until('shard 2 silent, shard 3 interrupted, shard 1 finished', async () => {
+      const b = await status(serve.url);
+      return (
+        shardOf(b, 2)?.state === 'silent' &&
+        shardOf(b, 3)?.state === 'interrupted' &&
+        shardOf(b, 1)?.state === 'finished' &&
+        b
+      );
+    });
+    expect(body.group).toMatchObject({
+      state: 'running',
+      expected: 3,
+      silent: 1,
+      finished: 2,
+      success: false,
+    });
+    // watch shows each shard (and its host) as a run, the silent one as silent, the stopped one as interrupted.
+    const host = (k: number) => expectedHostname(`kill-shard-${k}`);
+    await until(
+      'watch to show shard 2 silent and shard 3 interrupted',
+      () =>
+        watch.stdout.includes(`shard 2/3 @${host(2)} silent: no event for`) &&
+        watch.stdout.includes(`shard 3/3 @${host(3)} interrupted`),
+    );
+    expect(watch.stdout).toContain(`shard 1/3 @${host(1)} started`);
+    expect(watch.stdout).toMatch(new RegExp(`shard 1/3 @${host(1)} {2}(passed|failed)`));
+    expect(watch.stdout).toMatch(
+      /shard 2\/3 @\S+ silent: no event for [\d.]+ s \(\d reporting, \d finished, 1 silent\)/,
+    );
+    watch.kill('SIGTERM');
     serve.kill('SIGTERM');
     await serve.exited;
   });

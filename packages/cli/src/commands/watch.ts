@@ -7,13 +7,17 @@ import {
   type Colors,
   createColors,
   errorLine,
+  formatDuration,
   formatRunSummary,
   runLabel,
   shouldColor,
   titleOf,
 } from '../format.js';
+import { shardLabel } from '../group-runs.js';
+import { GroupPoller, type GroupView, quietFor, type ShardView } from '../group-status.js';
 import { createLiveArea, type LiveArea } from '../live-area.js';
 import { type ConnectionView, renderFrame, type WatchChange, WatchModel } from '../monitor.js';
+import { fetchStatus } from './status.js';
 
 export const watchHelp = `Usage: testwire watch [options]
 
@@ -33,6 +37,11 @@ Options:
   -h, --help         show this help
 
 ${endpointHelp}
+
+On an endpoint of \`testwire serve --redis\` (sharded CI), each shard is a run labelled \`shard k/N @host\`,
+the group's run has the summed counts and how many shards are reporting, finished and silent; a shard
+serve calls silent (no event for its --silence) or interrupted is marked so (watch reads serve's /status
+every 2 s for it: silence is not an event).
 
 Runs already complete when watch started (earlier runs of a long-lived \`testwire serve\`) are shown
 but do not count for --exit-when-done / --runs. Exit codes: 0 done, 1 a run failed (--exit-status),
@@ -94,8 +103,15 @@ export async function watch(argv: string[], io: Io): Promise<number> {
       ? new TtyView(io.stdout, endpoint.httpUrl, model, c, () => connection)
       : new PlainView(io.stdout, c, endpoint.httpUrl);
 
+    const poller = new GroupPoller(endpoint, fetchStatus, (group, changed) => {
+      if (finished) return;
+      model.group = group;
+      view.group(group, changed);
+    });
+
     const stop = () => {
       finished = true;
+      poller.stop();
       void client.close();
       if (doneTimer) clearTimeout(doneTimer);
       process.removeListener('SIGINT', onSigint);
@@ -156,6 +172,7 @@ export async function watch(argv: string[], io: Io): Promise<number> {
     client.onState((state, info) => {
       if (finished) return;
       if (state === 'open') {
+        poller.start();
         connection = { state: 'connected' };
         view.status({ state: 'connected', resumed: connectedOnce });
         connectedOnce = true;
@@ -194,6 +211,8 @@ function printSummary(out: NodeJS.WriteStream, model: WatchModel, c: Colors, rea
 
 interface View {
   event(event: AnyEventEnvelope, change: WatchChange): void;
+  /** A sharded CI group's shape, from serve's /status: `changed`, the shards whose state changed. */
+  group(group: GroupView, changed: ShardView[]): void;
   snapshot(runs: RunSnapshot[]): void;
   resync(info: ResyncInfo): void;
   status(status: LinkStatus): void;
@@ -235,6 +254,9 @@ class TtyView implements View {
     this.request();
   }
   status(): void {
+    this.request();
+  }
+  group(): void {
     this.request();
   }
 
@@ -286,12 +308,35 @@ class PlainView implements View {
     this.out.write(`${text}\n`);
   }
 
+  /** The runner, and for sharded CI the shard and its host (or the group). */
+  private label(run: RunSnapshot): string {
+    return `${runLabel(run, this.c)}${shardLabel(run)}`;
+  }
+
   private announce(run: RunSnapshot): void {
     if (this.announced.has(run.runId)) return;
     this.announced.add(run.runId);
     const total = run.totalTests > 0 ? `${run.totalTests} tests` : 'tests not counted yet';
-    this.line(`▶ ${runLabel(run, this.c)} started (${total}) ${this.c.dim(run.runId)}`);
+    this.line(`▶ ${this.label(run)} started (${total}) ${this.c.dim(run.runId)}`);
   }
+
+  /** Silent and interrupted shards (and a silent one heard from again): serve's /status, not events. */
+  group(group: GroupView, changed: ShardView[]): void {
+    for (const shard of changed) {
+      const which = `shard ${shard.shard ?? '?'}/${shard.total ?? group.expected ?? '?'}${shard.hostname ? ` @${shard.hostname}` : ''}`;
+      const was = this.shardStates.get(shard.runId);
+      this.shardStates.set(shard.runId, shard.state);
+      if (shard.state === 'silent')
+        this.line(
+          `  ${this.c.yellow('◌')} ${which} silent: no event for ${formatDuration(quietFor(group, shard))} (${group.reporting} reporting, ${group.finished} finished, ${group.silent} silent) ${this.c.dim(shard.runId)}`,
+        );
+      else if (shard.state === 'interrupted')
+        this.line(`  ${this.c.red('✗')} ${which} interrupted ${this.c.dim(shard.runId)}`);
+      else if (shard.state === 'reporting' && was === 'silent')
+        this.line(`  ${which} reporting again ${this.c.dim(shard.runId)}`);
+    }
+  }
+  private readonly shardStates = new Map<string, string>();
 
   event(event: AnyEventEnvelope, change: WatchChange): void {
     const run = change.run;
@@ -302,13 +347,13 @@ class PlainView implements View {
       if (!this.reported.has(key)) {
         this.reported.add(key);
         this.line(
-          `  ${this.c.red('✗')} ${runLabel(run, this.c)}: ${titleOf(event.data.titlePath, event.data.testName)}  ${this.c.red(errorLine(event.data.error ?? event.data.errors?.[0]))}`,
+          `  ${this.c.red('✗')} ${this.label(run)}: ${titleOf(event.data.titlePath, event.data.testName)}  ${this.c.red(errorLine(event.data.error ?? event.data.errors?.[0]))}`,
         );
       }
     }
     if (event.type === 'test.failed' && event.data.scope && event.data.scope !== 'test') {
       this.line(
-        `  ${this.c.red('✗')} ${runLabel(run, this.c)} [${event.data.scope}] ${event.data.file ?? ''}  ${this.c.red(errorLine(event.data.error))}`,
+        `  ${this.c.red('✗')} ${this.label(run)} [${event.data.scope}] ${event.data.file ?? ''}  ${this.c.red(errorLine(event.data.error))}`,
       );
     }
     // A replayed event's run is already further on: its milestones would come out of order.
@@ -319,7 +364,7 @@ class PlainView implements View {
         this.milestones.set(run.runId, quarter);
         // The percentage of the counts printed beside it (a burst can cross 25% and land at 40%).
         const percent = Math.floor((run.counts.completed / run.totalTests) * 100);
-        this.line(`  ${runLabel(run, this.c)} ${percent}% (${run.counts.completed}/${run.totalTests})`);
+        this.line(`  ${this.label(run)} ${percent}% (${run.counts.completed}/${run.totalTests})`);
       }
     }
     if (change.completed) for (const line of formatRunSummary(run, this.c, 3)) this.line(line);
@@ -329,7 +374,7 @@ class PlainView implements View {
     for (const run of runs) {
       if (run.status !== 'running') continue;
       this.announce(run);
-      this.line(`  ${runLabel(run, this.c)} in progress: ${run.counts.completed}/${run.totalTests}`);
+      this.line(`  ${this.label(run)} in progress: ${run.counts.completed}/${run.totalTests}`);
     }
   }
 
