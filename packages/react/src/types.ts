@@ -5,7 +5,12 @@ import type {
   TestwireClientOptions,
   TestwireError,
 } from '@testwire/client';
-import type { RunSnapshot, SnapshotMessage, SubscribeRequest, SubscriptionDescription } from '@testwire/protocol';
+import type {
+  RunSnapshot,
+  SnapshotMessage,
+  SubscribeRequest,
+  SubscriptionDescription,
+} from '@testwire/protocol';
 
 /** The options that decide the connection: a change of any of them (by value) makes one new subscription. */
 export type TestwireConnectionOptions = Pick<

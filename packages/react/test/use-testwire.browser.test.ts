@@ -120,8 +120,7 @@ describe.skipIf(!HAVE_CHROMIUM)('useTestwire in Chromium', () => {
   const rerender = (options: UseTestwireOptions) =>
     page.evaluate((o) => (window as any).harness.rerender(o), options);
   const unmount = () => page.evaluate(() => (window as any).harness.unmount());
-  const hasTest = (name: string) => (l: Latest | undefined) =>
-    !!l?.events.some((e) => e.testName === name);
+  const hasTest = (name: string) => (l: Latest | undefined) => !!l?.events.some((e) => e.testName === name);
 
   afterEach(async () => {
     await page?.close();
@@ -163,7 +162,12 @@ describe.skipIf(!HAVE_CHROMIUM)('useTestwire in Chromium', () => {
         b.publish(completedEvent(runId, 2, 1));
         const done = await until(latest, (l) => ours(l)?.status === 'completed', 'the run to complete');
         expect(ours(done)?.counts).toMatchObject({ passed: 2, failed: 1, skipped: 1, completed: 4 });
-        expect(ours(done)?.tests).toEqual(['test 1:passed', 'test 2:failed', 'test 3:passed', 'test 4:skipped']);
+        expect(ours(done)?.tests).toEqual([
+          'test 1:passed',
+          'test 2:failed',
+          'test 3:passed',
+          'test 4:skipped',
+        ]);
         expect(done?.events.map((e) => `${e.type}:${e.testName ?? ''}`)).toEqual([
           'test.result:test 3',
           'test.result:test 4',
@@ -248,10 +252,7 @@ describe.skipIf(!HAVE_CHROMIUM)('useTestwire in Chromium', () => {
         const full = await until(latest, hasTest('test 99'), 'the sentinel');
         expect(full?.events).toHaveLength(5);
         expect(full?.droppedEvents).toBe(16);
-        expect(full?.events.map((e) => e.type)).toEqual([
-          ...Array(4).fill('test.output'),
-          'test.result',
-        ]);
+        expect(full?.events.map((e) => e.type)).toEqual([...Array(4).fill('test.output'), 'test.result']);
         await rerender({ ...options, maxEvents: 2 });
         const shrunk = await until(latest, (l) => l?.events.length === 2, 'the smaller buffer');
         expect(shrunk?.droppedEvents).toBe(19);

@@ -24,7 +24,10 @@ export async function startCountingProxy(targetPort: number): Promise<CountingPr
     sockets.add(client).add(upstream);
     let isWs = false;
     client.once('data', (first: Buffer) => {
-      if (first.subarray(0, 8).toString('latin1') === 'GET /ws?' || first.subarray(0, 8).toString('latin1') === 'GET /ws ') {
+      if (
+        first.subarray(0, 8).toString('latin1') === 'GET /ws?' ||
+        first.subarray(0, 8).toString('latin1') === 'GET /ws '
+      ) {
         isWs = true;
         wsOpened++;
         wsOpen++;
