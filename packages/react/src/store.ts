@@ -17,6 +17,7 @@ import {
   type TestwireClient,
   TestwireError,
 } from '@testwire/client';
+import { type Filters, filtersMatch } from '@testwire/protocol';
 import { EventBuffer } from './event-buffer.js';
 import type {
   TestwireAnswers,
@@ -204,7 +205,8 @@ export class TestwireStore {
     if (!this.allRunsChanged && this.changedRuns.size === 0) return this.runs;
     const previous = new Map(this.runs.map((run) => [run.runId, run]));
     const next: RunSnapshot[] = [];
-    for (const { runId } of client.state.briefs()) {
+    for (const { runId, project } of client.state.briefs()) {
+      if (!this.follows(runId, project)) continue;
       const kept = this.allRunsChanged || this.changedRuns.has(runId) ? undefined : previous.get(runId);
       const run = kept ?? client.state.get(runId);
       if (run) next.push(run);
@@ -213,6 +215,20 @@ export class TestwireStore {
     this.changedRuns.clear();
     this.runs = next;
     return next;
+  }
+
+  /**
+   * A subscription filtered by `runId` or `project` receives the events of those runs only; the snapshot that
+   * seeds the run state lists every run. The others would sit in `runs` frozen: leave them out.
+   */
+  private follows(runId: string, project: string | undefined): boolean {
+    const { runId: runFilter, project: projectFilter } = this.options.filters ?? {};
+    if (runFilter === undefined && projectFilter === undefined) return true;
+    const selecting: Filters = {};
+    if (runFilter !== undefined) selecting.runId = runFilter;
+    if (projectFilter !== undefined) selecting.project = projectFilter;
+    // The broadcaster's own matching, as if the run's test.started were filtered.
+    return filtersMatch(selecting, { type: 'test.started', runId, data: { project } });
   }
 
   private async request(request: TestwireRequest): Promise<TestwireAnswers[keyof TestwireAnswers]> {

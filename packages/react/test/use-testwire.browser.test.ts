@@ -122,8 +122,15 @@ describe.skipIf(!HAVE_CHROMIUM)('useTestwire in Chromium', () => {
   const unmount = () => page.evaluate(() => (window as any).harness.unmount());
   const hasTest = (name: string) => (l: Latest | undefined) => !!l?.events.some((e) => e.testName === name);
 
+  // Every test ends unmounted, and unmounting closes the connection: the next test starts from none.
   afterEach(async () => {
-    await page?.close();
+    await unmount();
+    await until(status, (s) => s.subscribers === 0, 'no subscriber left after unmount');
+    await until(
+      () => proxy.wsOpen,
+      (n) => n === 0,
+      'the page to close its WebSockets',
+    );
     expect(pageErrors).toEqual([]);
   });
 
@@ -133,27 +140,33 @@ describe.skipIf(!HAVE_CHROMIUM)('useTestwire in Chromium', () => {
       let runId = '';
       let options: UseTestwireOptions;
 
-      async function openPage(): Promise<void> {
+      // One page per React version; each test mounts its own root, on its own run id.
+      beforeAll(async () => {
         page = await browser.newPage();
         page.on('pageerror', (error) => pageErrors.push(error.message));
         await page.goto(`${proxy.url}/react${react}.html`);
         const version = await page.evaluate(() => (window as any).harness.version as string);
         expect(version.split('.')[0]).toBe(react);
+      });
+      afterAll(() => page?.close());
+
+      async function newRun(): Promise<void> {
         runId = `react${react}-${++run}`;
         options = { url: proxy.url, apiKey: API_KEY, events: ['test.*'], filters: { runId } };
       }
 
       it('delivers events and counts runs from the client run state, seeded mid-run', async () => {
-        await openPage();
+        await newRun();
         // Two results before the page subscribes: they reach `runs` through the snapshot, not `events`.
         b.publish(startedEvent(runId, 4));
         b.publish(resultEvent(runId, 1));
         b.publish(resultEvent(runId, 2, 'failed'));
         await b.flush();
         await mount(options);
-        // The snapshot lists every run of the broadcaster (the earlier tests' too): find ours.
         const ours = (l: Latest | undefined) => l?.runs.find((r) => r.runId === runId);
         const seeded = await until(latest, (l) => l?.isConnected === true && !!ours(l), 'connected');
+        // The broadcaster's snapshot lists the earlier tests' runs too; the runId filter leaves them out.
+        expect(seeded?.runs.map((r) => r.runId)).toEqual([runId]);
         expect(ours(seeded)).toMatchObject({ counts: { passed: 1, failed: 1, completed: 2 } });
         expect(seeded?.events).toEqual([]);
 
@@ -184,7 +197,7 @@ describe.skipIf(!HAVE_CHROMIUM)('useTestwire in Chromium', () => {
       });
 
       it('keeps one connection across re-renders with equal options, resubscribes once on a change, closes on unmount', async () => {
-        await openPage();
+        await newRun();
         const before = proxy.wsOpened;
         await mount(options);
         await until(latest, (l) => l?.isConnected === true, 'connected');
@@ -230,7 +243,7 @@ describe.skipIf(!HAVE_CHROMIUM)('useTestwire in Chromium', () => {
       });
 
       it('under StrictMode opens one connection', async () => {
-        await openPage();
+        await newRun();
         const before = proxy.wsOpened;
         await mount(options, true);
         await until(latest, (l) => l?.isConnected === true, 'connected');
@@ -244,7 +257,7 @@ describe.skipIf(!HAVE_CHROMIUM)('useTestwire in Chromium', () => {
       });
 
       it('keeps at most maxEvents events, counting the rest; a new maxEvents keeps the connection', async () => {
-        await openPage();
+        await newRun();
         await mount({ ...options, maxEvents: 5 });
         await until(latest, (l) => l?.isConnected === true, 'connected');
         for (let i = 1; i <= 20; i++) b.publish(outputEvent(runId, i));
