@@ -5,6 +5,7 @@
 export type {
   AnyEventEnvelope,
   ConnectionState,
+  EventEnvelope,
   RunSnapshot,
   TestState,
   TestwireErrorCode,

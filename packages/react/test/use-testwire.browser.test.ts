@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Broadcaster, startBroadcaster } from '@testwire/broadcaster';
+import type { PublishedEvent } from '@testwire/protocol';
 import type { UseTestwireOptions } from '@testwire/react';
 import { build } from 'esbuild';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -271,6 +272,64 @@ describe.skipIf(!HAVE_CHROMIUM)('useTestwire in Chromium', () => {
         expect(shrunk?.droppedEvents).toBe(19);
         expect(shrunk?.subscriptions).toBe(1);
         await unmount();
+      });
+
+      it('connects from a page of another origin (a dev server) that TESTWIRE_ALLOWED_ORIGINS allows', async () => {
+        await newRun();
+        // The page's origin is the proxy's; this broadcaster listens on another port.
+        const saved = process.env.TESTWIRE_ALLOWED_ORIGINS;
+        process.env.TESTWIRE_ALLOWED_ORIGINS = proxy.url;
+        let other: Broadcaster;
+        try {
+          other = await startBroadcaster({ port: 0, logger: { warn() {} } });
+        } finally {
+          if (saved === undefined) delete process.env.TESTWIRE_ALLOWED_ORIGINS;
+          else process.env.TESTWIRE_ALLOWED_ORIGINS = saved;
+        }
+        try {
+          await mount({ url: other.url, events: ['test.*'] });
+          await until(latest, (l) => l?.isConnected === true, 'connected across origins');
+          other.publish(resultEvent(runId, 1));
+          await until(latest, hasTest('test 1'), 'an event across origins');
+          await unmount();
+        } finally {
+          await other.close({ timeoutMs: 500 });
+        }
+      });
+
+      it("renders the README's dashboard example: progress, failures, metrics", async () => {
+        await newRun();
+        await page.evaluate(([u, k]) => (window as any).harness.mountDashboard(u, k), [proxy.url, API_KEY]);
+        await page.waitForFunction(
+          () => document.querySelector('[role=status]')?.textContent === 'Connected',
+        );
+        b.publish(startedEvent(runId, 3));
+        b.publish(resultEvent(runId, 1));
+        b.publish(resultEvent(runId, 2, 'failed'));
+        b.publish(resultEvent(runId, 3, 'skipped'));
+        b.publish({
+          type: 'performance.metrics',
+          runId,
+          data: {
+            framework: 'vitest',
+            memory: { heapUsed: 45.64, heapTotal: 67.2, external: 8.1, rss: 89.3 },
+            cpu: { usage: 37.4, load: [1, 1, 1] },
+            uptime: 1,
+          },
+        } as PublishedEvent);
+        const section = page.locator(`[data-run="${runId}"]`);
+        await section.waitFor({ timeout: WAIT_MS });
+        await until(
+          () => section.textContent(),
+          (text) => !!text?.includes('1 passed, 1 failed, 1 skipped'),
+          'the run counts on the page',
+        );
+        await expect(section.locator('li').allTextContents()).resolves.toEqual(['✗ suite › test 2: boom 2']);
+        await until(
+          () => page.locator('[data-metrics]').textContent({ timeout: WAIT_MS }),
+          (text) => text === 'Memory: 45.6 MB, CPU: 37%',
+          'the metrics line',
+        );
       });
     });
   }
