@@ -17,7 +17,7 @@ import { build } from 'esbuild';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { completedEvent, outputEvent, resultEvent, startedEvent } from '../../client/test/helpers/events.js';
-import { type CountingProxy, startCountingProxy } from './helpers/ws-counting-proxy.js';
+import { startProxy, type TcpProxy } from '../../client/test/helpers/proxy.js';
 
 const CHROMIUM = process.env.TESTWIRE_CHROMIUM ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -83,7 +83,7 @@ async function until<T>(read: () => Promise<T> | T, check: (value: T) => boolean
 describe.skipIf(!HAVE_CHROMIUM)('useTestwire in Chromium', () => {
   let browser: Browser;
   let b: Broadcaster;
-  let proxy: CountingProxy;
+  let proxy: TcpProxy;
   let dir: string;
   let page: Page;
   const pageErrors: string[] = [];
@@ -95,7 +95,7 @@ describe.skipIf(!HAVE_CHROMIUM)('useTestwire in Chromium', () => {
       bundle(dir, 'react18', { react: 'react-18', 'react-dom': 'react-dom-18' }),
     ]);
     b = await startBroadcaster({ port: 0, apiKey: API_KEY, dashboardDir: dir, logger: { warn() {} } });
-    proxy = await startCountingProxy(b.port);
+    proxy = await startProxy(b.port);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu'],
@@ -128,7 +128,7 @@ describe.skipIf(!HAVE_CHROMIUM)('useTestwire in Chromium', () => {
     await unmount();
     await until(status, (s) => s.subscribers === 0, 'no subscriber left after unmount');
     await until(
-      () => proxy.wsOpen,
+      () => proxy.webSockets.open,
       (n) => n === 0,
       'the page to close its WebSockets',
     );
@@ -199,7 +199,7 @@ describe.skipIf(!HAVE_CHROMIUM)('useTestwire in Chromium', () => {
 
       it('keeps one connection across re-renders with equal options, resubscribes once on a change, closes on unmount', async () => {
         await newRun();
-        const before = proxy.wsOpened;
+        const before = proxy.webSockets.opened;
         await mount(options);
         await until(latest, (l) => l?.isConnected === true, 'connected');
         // Equal by value, never by identity: fresh objects each time, selectors and filters reordered.
@@ -211,7 +211,7 @@ describe.skipIf(!HAVE_CHROMIUM)('useTestwire in Chromium', () => {
         const same = await until(latest, hasTest('test 1'), 'the sentinel on the first subscription');
         expect(same?.renders).toBeGreaterThanOrEqual(7);
         expect(same?.subscriptions).toBe(1);
-        expect(proxy.wsOpened - before).toBe(1);
+        expect(proxy.webSockets.opened - before).toBe(1);
         expect(await status()).toMatchObject({ subscribers: 1 });
 
         // A changed filter: one new subscription, the old connection closed.
@@ -223,7 +223,7 @@ describe.skipIf(!HAVE_CHROMIUM)('useTestwire in Chromium', () => {
         const changed = await until(latest, hasTest('test 3'), 'the sentinel on the new subscription');
         expect(changed?.events.map((e) => e.testName)).toEqual(['test 3']);
         await until(status, (s) => s.subscribers === 1, 'the old subscription to close');
-        expect(proxy.wsOpened - before).toBe(2);
+        expect(proxy.webSockets.opened - before).toBe(2);
 
         // A changed key: one more. A wrong key is an AUTH_FAILED error, not a retry loop.
         await rerender({ ...failedOnly, apiKey: 'wrong-key' });
@@ -237,7 +237,7 @@ describe.skipIf(!HAVE_CHROMIUM)('useTestwire in Chromium', () => {
         await unmount();
         await until(status, (s) => s.subscribers === 0 && s.activeConnections === 0, 'no subscriber left');
         await until(
-          () => proxy.wsOpen,
+          () => proxy.webSockets.open,
           (n) => n === 0,
           'the page to close its WebSocket',
         );
@@ -245,13 +245,13 @@ describe.skipIf(!HAVE_CHROMIUM)('useTestwire in Chromium', () => {
 
       it('under StrictMode opens one connection', async () => {
         await newRun();
-        const before = proxy.wsOpened;
+        const before = proxy.webSockets.opened;
         await mount(options, true);
         await until(latest, (l) => l?.isConnected === true, 'connected');
         b.publish(resultEvent(runId, 1));
         await until(latest, hasTest('test 1'), 'the sentinel');
-        expect(proxy.wsOpen).toBe(1);
-        expect(proxy.wsOpened - before).toBe(1);
+        expect(proxy.webSockets.open).toBe(1);
+        expect(proxy.webSockets.opened - before).toBe(1);
         expect(await status()).toMatchObject({ subscribers: 1 });
         await unmount();
         await until(status, (s) => s.subscribers === 0, 'no subscriber left');
