@@ -44,6 +44,11 @@ export const IDLE_STATE: TestwireState = Object.freeze({
 
 type Timer = ReturnType<typeof setTimeout>;
 
+function asTestwireError(error: unknown): TestwireError {
+  if (error instanceof TestwireError) return error;
+  return new TestwireError('INVALID_ARGUMENT', String((error as Error)?.message ?? error), { cause: error });
+}
+
 /** The error of a `send` with no connection to send on. */
 export function notConnected(request: TestwireRequest | undefined): TestwireError {
   return new TestwireError(
@@ -122,7 +127,16 @@ export class TestwireStore {
   }
 
   private start(): void {
-    const client = createClient({ ...this.options, runState: this.options.runState ?? true });
+    let client: TestwireClient;
+    try {
+      client = createClient({ ...this.options, runState: this.options.runState ?? true });
+    } catch (error) {
+      // Bad options (a URL that is not one, a bad filter): the component shows the error, nothing connects.
+      this.connectionState = 'closed';
+      this.error = asTestwireError(error);
+      this.changed();
+      return;
+    }
     this.client = client;
     this.unbind = [
       client.on('*', (_data, envelope) => {
@@ -147,12 +161,7 @@ export class TestwireStore {
     ];
     client.connect().catch((error: unknown) => {
       if (this.client !== client) return;
-      this.error =
-        error instanceof TestwireError
-          ? error
-          : new TestwireError('CONNECTION_FAILED', String((error as Error)?.message ?? error), {
-              cause: error,
-            });
+      this.error = asTestwireError(error);
       this.changed();
     });
   }

@@ -274,6 +274,40 @@ describe.skipIf(!HAVE_CHROMIUM)('useTestwire in Chromium', () => {
         await unmount();
       });
 
+      it('reports bad options as an error instead of throwing in React, and opens nothing', async () => {
+        await newRun();
+        const before = proxy.webSockets.opened;
+        await mount({ url: 'ftp://127.0.0.1:1', events: ['test.*'] });
+        const bad = await until(latest, (l) => l?.error != null, 'the error');
+        expect(bad).toMatchObject({ isConnected: false, connectionState: 'closed' });
+        expect(bad?.error?.code).toBe('INVALID_ARGUMENT');
+        expect(bad?.error?.message).toContain('unsupported protocol ftp:');
+        // Fixing the options connects.
+        await rerender(options);
+        await until(latest, (l) => l?.isConnected === true && l.error === null, 'connected');
+        expect(proxy.webSockets.opened - before).toBe(1);
+      });
+
+      it('hydrates server markup without a mismatch, then connects', async () => {
+        await newRun();
+        const consoleErrors: string[] = [];
+        const onConsole = (m: { type(): string; text(): string }) => {
+          if (m.type() === 'error') consoleErrors.push(m.text());
+        };
+        page.on('console', onConsole);
+        try {
+          const { html } = await page.evaluate((o) => (window as any).harness.hydrate(o), options);
+          expect(html).toBe('<div id="probe" data-state="idle"></div>');
+          await until(latest, (l) => l?.isConnected === true, 'connected after hydration');
+          b.publish(resultEvent(runId, 1));
+          await until(latest, hasTest('test 1'), 'an event after hydration');
+          await expect(page.evaluate(() => (window as any).harness.hydrationErrors())).resolves.toEqual([]);
+          expect(consoleErrors).toEqual([]);
+        } finally {
+          page.off('console', onConsole);
+        }
+      });
+
       it('connects from a page of another origin (a dev server) that TESTWIRE_ALLOWED_ORIGINS allows', async () => {
         await newRun();
         // The page's origin is the proxy's; this broadcaster listens on another port.
