@@ -41,7 +41,8 @@ export interface UseTestwireOptions extends TestwireConnectionOptions {
   maxEvents?: number;
   /**
    * Changes are handed to React at most once per this many ms (events often arrive in bursts of
-   * hundreds); `0` hands each burst over at once. Default 50. Changing it keeps the connection.
+   * hundreds, one WebSocket message each); `0` hands each message over at once. Default 50. Changing it
+   * keeps the connection.
    */
   renderIntervalMs?: number;
   /** `false`: no connection (e.g. until the URL is known). Default true. */
