@@ -230,9 +230,11 @@ describe.skipIf(!HAVE_CHROMIUM)('useTestwire in Chromium', () => {
         const refused = await until(latest, (l) => l?.error?.code === 'AUTH_FAILED', 'AUTH_FAILED');
         expect(refused?.isConnected).toBe(false);
         expect(refused?.subscriptions).toBe(3);
+        expect(proxy.webSockets.opened - before).toBe(3);
         await rerender(failedOnly);
         await until(latest, (l) => l?.subscriptions === 4 && l.isConnected, 'reconnected with the right key');
         expect((await latest())?.error).toBeNull();
+        expect(proxy.webSockets.opened - before).toBe(4);
 
         await unmount();
         await until(status, (s) => s.subscribers === 0 && s.activeConnections === 0, 'no subscriber left');
