@@ -28,7 +28,9 @@ export interface BroadcasterOptions {
   allowJwtWithoutExp?: boolean;
   /**
    * Browser Origins allowed besides this endpoint's own (the Origin whose host:port is the request's Host),
-   * e.g. `https://ci.example.com`. Pages on other loopback ports are refused unless listed.
+   * e.g. `https://ci.example.com`. Pages on other loopback ports are refused unless listed (a dev server's
+   * page using @testwire/react: `http://localhost:5173`). Default: env `TESTWIRE_ALLOWED_ORIGINS`
+   * (comma-separated).
    */
   allowedOrigins?: string[];
   /**
@@ -228,7 +230,7 @@ export function resolveOptions(
     fail('The "jwtSecret" option must be a non-empty string');
   }
 
-  const allowedOrigins = options.allowedOrigins ?? [];
+  const allowedOrigins = options.allowedOrigins ?? originsFromEnv(env.TESTWIRE_ALLOWED_ORIGINS);
   if (!Array.isArray(allowedOrigins) || allowedOrigins.some((o) => typeof o !== 'string')) {
     fail('The "allowedOrigins" option must be an array of origin strings like "https://ci.example.com"');
   }
@@ -325,6 +327,28 @@ function hostList(value: unknown): string[] | true {
     );
   }
   return (value as string[]).map((h) => h.trim().toLowerCase().replace(/\.$/, '')).filter((h) => h !== '');
+}
+
+/** `TESTWIRE_ALLOWED_ORIGINS`: comma-separated `http(s)://host[:port]`; anything else is an error naming it. */
+function originsFromEnv(value: string | undefined): string[] {
+  const origins = (value ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o !== '');
+  for (const origin of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+      fail(
+        `TESTWIRE_ALLOWED_ORIGINS: ${JSON.stringify(origin)} is not an origin; write it like "http://localhost:5173"`,
+      );
+    }
+  }
+  return origins;
 }
 
 /** `https://Example.com:443/` -> `https://example.com`; garbage is kept as given (it then matches nothing). */

@@ -139,6 +139,22 @@ describe('Host check (DNS rebinding) on every endpoint', () => {
 });
 
 describe('Origin check', () => {
+  it('TESTWIRE_ALLOWED_ORIGINS is read as a comma-separated list of origins; a bad one is a clear error', () => {
+    expect(
+      resolveOptions({}, { TESTWIRE_ALLOWED_ORIGINS: 'http://localhost:5173, https://CI.example.com/ ,' })
+        .allowedOrigins,
+    ).toEqual(['http://localhost:5173', 'https://ci.example.com']);
+    expect(resolveOptions({}, {}).allowedOrigins).toEqual([]);
+    // The option wins over the environment.
+    expect(
+      resolveOptions({ allowedOrigins: [] }, { TESTWIRE_ALLOWED_ORIGINS: 'http://localhost:5173' })
+        .allowedOrigins,
+    ).toEqual([]);
+    expect(() => resolveOptions({}, { TESTWIRE_ALLOWED_ORIGINS: 'localhost:5173' })).toThrow(
+      'TESTWIRE_ALLOWED_ORIGINS: "localhost:5173" is not an origin; write it like "http://localhost:5173"',
+    );
+  });
+
   it('pages of other loopback origins are refused everywhere, without CORS; the endpoint own origin and allowedOrigins pass', async () => {
     const b = await owner({ allowedOrigins: ['http://localhost:5173'] });
     for (const origin of [

@@ -10,6 +10,8 @@ export interface TcpProxy {
   readonly url: string;
   /** Client connections accepted so far (refused ones included). */
   readonly connections: number;
+  /** WebSocket connections (a `GET /ws` upgrade as their first request) opened so far, and open now. */
+  readonly webSockets: { readonly opened: number; readonly open: number };
   /** Destroys every open connection (both sides), like a dropped network. */
   dropAll(): void;
   /** While true, new connections are closed at once (the endpoint looks down). */
@@ -34,6 +36,7 @@ export interface ProxyOptions {
 export async function startProxy(targetPort: number, options: ProxyOptions = {}): Promise<TcpProxy> {
   const pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
   let connections = 0;
+  const webSockets = { opened: 0, open: 0 };
   let refusing = false;
   let stalled = false;
   let port = targetPort;
@@ -46,13 +49,24 @@ export async function startProxy(targetPort: number, options: ProxyOptions = {})
     const upstream = net.connect(port, '127.0.0.1');
     const pair = { client, upstream };
     pairs.add(pair);
+    let isWebSocket = false;
+    client.once('data', (first: Buffer) => {
+      isWebSocket = /^GET \/ws[ ?]/.test(first.subarray(0, 8).toString('latin1'));
+      if (isWebSocket) {
+        webSockets.opened++;
+        webSockets.open++;
+      }
+    });
     if (stalled) upstream.pause();
     if (options.frameGapMs) paceFrames(client, upstream, options.frameGapMs);
     else client.pipe(upstream);
     if (options.bytesPerSecond) throttle(upstream, client, options.bytesPerSecond);
     else upstream.pipe(client);
+    let ended = false;
     const end = () => {
       pairs.delete(pair);
+      if (isWebSocket && !ended) webSockets.open--;
+      ended = true;
       client.destroy();
       upstream.destroy();
     };
@@ -67,6 +81,7 @@ export async function startProxy(targetPort: number, options: ProxyOptions = {})
     get connections() {
       return connections;
     },
+    webSockets,
     dropAll() {
       for (const { client, upstream } of pairs) {
         client.destroy();
