@@ -1,0 +1,173 @@
+/**
+ * `mocha --parallel` streams per test, end to end (real mocha 11 CLI, real workers, a real broadcaster and
+ * WebSocket subscriber): a test's result leaves its worker while the next test of the same file still runs
+ * (a gate proves it, no clock), every test is reported exactly once whether it came through the workers'
+ * live stream or mocha's burst (a fixture cuts its worker's stream halfway), the counts equal mocha's own
+ * JSON report of the same run, a worker's console output is attributed to its test, and tests with identical
+ * titles get the ids serial mode gives them.
+ */
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { AnyEventEnvelope } from '@testwire/protocol';
+import { type LiveStream, openStream } from '@testwire-tests/support';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMochaCli, workCopy } from './helpers/run.js';
+
+let stream: LiveStream;
+beforeAll(async () => {
+  stream = await openStream();
+});
+afterAll(() => stream?.close());
+
+/** Events of the run rooted in `rootName` received so far. */
+function eventsOf(rootName: string): AnyEventEnvelope[] {
+  const events = stream.received();
+  const started = events.find((e) => e.type === 'test.started' && e.data.run?.rootName === rootName);
+  return started ? events.filter((e) => e.runId === started.runId) : [];
+}
+
+/** Polls the subscriber until `found` returns something, or fails after `timeoutMs` (a bound, not a guess). */
+async function waitFor<T>(what: string, found: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = found();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+function results(events: AnyEventEnvelope[]) {
+  return events.filter((e): e is Extract<AnyEventEnvelope, { type: 'test.result' }> => e.type === 'test.result');
+}
+
+const name = (e: { data: { titlePath: string[] } }) => e.data.titlePath.join(' > ');
+
+describe('mocha 11 --parallel, live per test', () => {
+  it('streams results before their file ends, each test once, counts as mocha’s JSON report', async () => {
+    const dir = workCopy(11, 'mocha-parallel', ['parallel']);
+    const gate = join(dir, 'gate.open');
+    const report = join(dir, 'report.json');
+    try {
+      const run = runMochaCli(
+        11,
+        [
+          '--parallel',
+          '--jobs',
+          '2',
+          '--reporter',
+          '@testwire/mocha',
+          '--reporter-option',
+          `reporter=json,output=${report}`,
+          'gate.test.cjs',
+          'twins.test.cjs',
+          'cut.test.cjs',
+        ],
+        dir,
+        { TESTWIRE_URL: stream.url, GATE_FILE: gate },
+      );
+      const rootName = basename(dir);
+      // The gate is closed: "waits for the gate" cannot end, so its file cannot end, until it opens.
+      const opened = await waitFor('the result of "gate > opens"', () =>
+        results(eventsOf(rootName)).find((e) => name(e) === 'gate > opens'),
+      );
+      expect(existsSync(gate)).toBe(false);
+      const soFar = eventsOf(rootName);
+      expect(results(soFar).some((e) => name(e) === 'gate > waits for the gate')).toBe(false);
+      // the worker's console output, attributed to its test, came before the result
+      const output = soFar.find((e) => e.type === 'test.output' && e.data.output === 'one is done\n');
+      expect(output?.data).toMatchObject({ testName: 'opens', id: opened.data.id, stream: 'log' });
+      expect(output!.seq).toBeLessThan(opened.seq);
+      writeFileSync(gate, '');
+
+      const result = await run;
+      // mocha's exit code: its failure count (one twin, one test after the cut)
+      expect(result.exitCode, `${result.stderr}\n${readFileSync(report, 'utf8')}`).toBe(2);
+      const events = await stream.runOf(rootName);
+      const all = results(events);
+      const waited = all.find((e) => name(e) === 'gate > waits for the gate');
+      expect(waited?.data.status).toBe('passed');
+      expect(waited!.seq).toBeGreaterThan(opened.seq);
+
+      // Exactly once: one result per test and attempt, whether streamed or taken from the burst.
+      const keys = all.map((e) => `${e.data.id}#${e.data.attempt ?? 1}`);
+      expect(new Set(keys).size).toBe(keys.length);
+      const finals = all.filter((e) => !e.data.willRetry);
+      expect(new Set(finals.map((e) => e.data.id)).size).toBe(finals.length);
+      expect(finals.map(name).sort()).toEqual(
+        [
+          'gate > opens',
+          'gate > waits for the gate',
+          'twins > same',
+          'twins > same',
+          'twins > same',
+          'twins > same',
+          'twins > same',
+          'twins > nested > same',
+          'retried > flaky',
+          'cut > before the cut',
+          'cut > cuts the relay',
+          'cut > after the cut',
+          'cut > after the cut, failing',
+        ].sort(),
+      );
+      // the cut fixture found its stream (else "cuts the relay" fails), and the burst delivered the rest
+      expect(finals.find((e) => name(e) === 'cut > cuts the relay')?.data.status).toBe('passed');
+      expect(finals.find((e) => name(e) === 'cut > after the cut, failing')?.data.status).toBe('failed');
+      const flaky = all.filter((e) => name(e) === 'retried > flaky');
+      expect(flaky.map((e) => [e.data.attempt, e.data.status, e.data.willRetry ?? false])).toEqual([
+        [1, 'failed', true],
+        [2, 'passed', false],
+      ]);
+
+      // Counts: test.completed's summary and the last progress equal mocha's own JSON report of this run.
+      const json = JSON.parse(readFileSync(report, 'utf8')) as {
+        stats: { tests: number; passes: number; failures: number; pending: number };
+      };
+      const completed = events.find((e) => e.type === 'test.completed');
+      const summary = completed?.type === 'test.completed' ? completed.data.summary : undefined;
+      expect(summary).toMatchObject({
+        total: json.stats.tests,
+        passed: json.stats.passes,
+        failed: json.stats.failures,
+        success: false,
+      });
+      expect((summary?.skipped ?? 0) + (summary?.todo ?? 0)).toBe(json.stats.pending);
+      expect(finals).toHaveLength(json.stats.tests);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('tests with identical titles get the ids serial mode gives them, and their output', async () => {
+    const dir = workCopy(11, 'mocha-parallel-twins', ['parallel']);
+    try {
+      const rootName = basename(dir);
+      const args = ['--reporter', '@testwire/mocha', '--reporter-option', 'reporter=dot', 'twins.test.cjs'];
+      const serial = await runMochaCli(11, args, dir, { TESTWIRE_URL: stream.url });
+      expect(serial.exitCode, serial.stderr).toBe(1);
+      const serialRun = await stream.runOf(rootName);
+      const parallel = await runMochaCli(11, ['--parallel', '--jobs', '2', ...args], dir, {
+        TESTWIRE_URL: stream.url,
+      });
+      expect(parallel.exitCode, parallel.stderr).toBe(1);
+      const [, parallelRunId] = await stream.waitForRuns(rootName, 2, 10_000);
+      const parallelRun = stream.received().filter((e) => e.runId === parallelRunId);
+      expect(parallelRun.find((e) => e.type === 'test.started')?.data).toMatchObject({
+        options: { parallel: true },
+      });
+
+      /** id -> status of every attempt, and the output each test printed, in order. */
+      const shape = (events: AnyEventEnvelope[]) => ({
+        results: results(events).map((e) => [name(e), e.data.id, e.data.attempt ?? 1, e.data.status]),
+        output: events.flatMap((e) => (e.type === 'test.output' && e.data.id ? [[e.data.id, e.data.output]] : [])),
+      });
+      const expected = shape(serialRun);
+      // five twins "twins > same", each its own id
+      expect(new Set(expected.results.filter(([title]) => title === 'twins > same').map(([, id]) => id)).size).toBe(5);
+      expect(shape(parallelRun)).toEqual(expected);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
