@@ -78,7 +78,11 @@ export class ParallelRelay {
    * without the relay) when the runner is not mocha's parallel runner, another worker reporter is set, or
    * no socket can be opened.
    */
-  static start(runner: MochaRunner, handlers: RelayHandlers, options: { output: boolean }): ParallelRelay | undefined {
+  static start(
+    runner: MochaRunner,
+    handlers: RelayHandlers,
+    options: { output: boolean },
+  ): ParallelRelay | undefined {
     const parallel = runner as ParallelRunner;
     const base = parallel._workerReporter;
     if (typeof parallel.workerReporter !== 'function' || typeof base !== 'string') return undefined;
@@ -99,7 +103,12 @@ export class ParallelRelay {
       server.on('error', () => relay.close());
       server.listen(socket);
       server.unref();
-      const config: RelayConfig = { socket, token: relay.token.toString('hex'), base, output: options.output };
+      const config: RelayConfig = {
+        socket,
+        token: relay.token.toString('hex'),
+        base,
+        output: options.output,
+      };
       // Workers are forked after this (when mocha's run begins) and inherit it.
       relay.envValue = JSON.stringify(config);
       process.env[RELAY_ENV] = relay.envValue;
@@ -237,7 +246,10 @@ export class ParallelRelay {
 /** dist/worker-reporter.cjs, beside this module once built, or in dist when this runs from the sources. */
 function workerReporterFile(): string | undefined {
   const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
-  for (const candidate of [join(here, 'worker-reporter.cjs'), join(here, '..', 'dist', 'worker-reporter.cjs')])
+  for (const candidate of [
+    join(here, 'worker-reporter.cjs'),
+    join(here, '..', 'dist', 'worker-reporter.cjs'),
+  ])
     if (existsSync(candidate)) return candidate;
   return undefined;
 }

@@ -23,8 +23,12 @@ export function serializeEvent(runnable: unknown, error: unknown): SerializedEve
 /** The event's runnable and error as a reporter gets them from a burst: `$$key` -> `key()`, Errors rebuilt. */
 export function deserializeEvent(event: SerializedEvent): { data: unknown; error: unknown } {
   const data = event.data;
-  if (data && typeof data === 'object') for (const key of Object.keys(data)) revive(data as Record<string, unknown>, key);
-  const error = event.error && typeof event.error === 'object' ? toError(event.error as Record<string, unknown>) : event.error;
+  if (data && typeof data === 'object')
+    for (const key of Object.keys(data)) revive(data as Record<string, unknown>, key);
+  const error =
+    event.error && typeof event.error === 'object'
+      ? toError(event.error as Record<string, unknown>)
+      : event.error;
   return { data, error };
 }
 
@@ -41,7 +45,7 @@ function revive(parent: Record<string, unknown> | unknown[], key: string | numbe
     record[name] = () => value;
     delete record[key];
   }
-  if (Array.isArray(value)) value.forEach((_, index) => revive(value, index));
+  if (Array.isArray(value)) for (let index = 0; index < value.length; index++) revive(value, index);
   else if (value && typeof value === 'object') {
     const object = value as Record<string, unknown>;
     if (object.__type === 'Error') record[name] = toError(object);

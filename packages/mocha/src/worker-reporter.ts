@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { OutputCapture } from './capture.js';
 import type { MochaRunner } from './mocha-types.js';
 import {
@@ -162,7 +162,9 @@ function createWorkerReporter(): ParallelBufferedClass {
       this.capture?.uninstall();
       const link = this.link;
       if (link) {
-        this.events.unshift(new MarkerEvent({ __mocha_id__: `testwire-${link.stream}`, stream: link.stream }));
+        this.events.unshift(
+          new MarkerEvent({ __mocha_id__: `testwire-${link.stream}`, stream: link.stream }),
+        );
         link.end();
       }
       super.done(failures, callback);

@@ -1,5 +1,5 @@
 /**
- * `mocha --parallel` streams per test, end to end (real mocha 11 CLI, real workers, a real broadcaster and
+ * `mocha --parallel` streams per test, end to end (real mocha CLI of each major, real workers, a real broadcaster and
  * WebSocket subscriber): a test's result leaves its worker while the next test of the same file still runs
  * (a gate proves it, no clock), every test is reported exactly once whether it came through the workers'
  * live stream or mocha's burst (a fixture cuts its worker's stream halfway), the counts equal mocha's own
@@ -11,7 +11,7 @@ import { basename, join } from 'node:path';
 import type { AnyEventEnvelope } from '@testwire/protocol';
 import { type LiveStream, openStream } from '@testwire-tests/support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMochaCli, workCopy } from './helpers/run.js';
+import { MAJORS, runMochaCli, workCopy } from './helpers/run.js';
 
 let stream: LiveStream;
 beforeAll(async () => {
@@ -38,19 +38,22 @@ async function waitFor<T>(what: string, found: () => T | undefined, timeoutMs = 
 }
 
 function results(events: AnyEventEnvelope[]) {
-  return events.filter((e): e is Extract<AnyEventEnvelope, { type: 'test.result' }> => e.type === 'test.result');
+  return events.filter(
+    (e): e is Extract<AnyEventEnvelope, { type: 'test.result' }> => e.type === 'test.result',
+  );
 }
 
 const name = (e: { data: { titlePath: string[] } }) => e.data.titlePath.join(' > ');
 
-describe('mocha 11 --parallel, live per test', () => {
+describe.each(MAJORS)('mocha %i --parallel, live per test', (major) => {
   it('streams results before their file ends, each test once, counts as mocha’s JSON report', async () => {
-    const dir = workCopy(11, 'mocha-parallel', ['parallel']);
+    const dir = workCopy(major, 'mocha-parallel', ['parallel']);
     const gate = join(dir, 'gate.open');
+    const cutGate = join(dir, 'cut.open');
     const report = join(dir, 'report.json');
     try {
       const run = runMochaCli(
-        11,
+        major,
         [
           '--parallel',
           '--jobs',
@@ -64,7 +67,7 @@ describe('mocha 11 --parallel, live per test', () => {
           'cut.test.cjs',
         ],
         dir,
-        { TESTWIRE_URL: stream.url, GATE_FILE: gate },
+        { TESTWIRE_URL: stream.url, GATE_FILE: gate, CUT_GATE: cutGate },
       );
       const rootName = basename(dir);
       // The gate is closed: "waits for the gate" cannot end, so its file cannot end, until it opens.
@@ -79,6 +82,11 @@ describe('mocha 11 --parallel, live per test', () => {
       expect(output?.data).toMatchObject({ testName: 'opens', id: opened.data.id, stream: 'log' });
       expect(output!.seq).toBeLessThan(opened.seq);
       writeFileSync(gate, '');
+      // The cut file's first result came live too; then its worker's stream is cut and the burst has the rest.
+      await waitFor('the result of "cut > before the cut"', () =>
+        results(eventsOf(rootName)).find((e) => name(e) === 'cut > before the cut'),
+      );
+      writeFileSync(cutGate, '');
 
       const result = await run;
       // mocha's exit code: its failure count (one twin, one test after the cut)
@@ -138,7 +146,9 @@ describe('mocha 11 --parallel, live per test', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
 
+describe('mocha 11 --parallel, twins', () => {
   it('tests with identical titles get the ids serial mode gives them, and their output', async () => {
     const dir = workCopy(11, 'mocha-parallel-twins', ['parallel']);
     try {
@@ -160,11 +170,15 @@ describe('mocha 11 --parallel, live per test', () => {
       /** id -> status of every attempt, and the output each test printed, in order. */
       const shape = (events: AnyEventEnvelope[]) => ({
         results: results(events).map((e) => [name(e), e.data.id, e.data.attempt ?? 1, e.data.status]),
-        output: events.flatMap((e) => (e.type === 'test.output' && e.data.id ? [[e.data.id, e.data.output]] : [])),
+        output: events.flatMap((e) =>
+          e.type === 'test.output' && e.data.id ? [[e.data.id, e.data.output]] : [],
+        ),
       });
       const expected = shape(serialRun);
       // five twins "twins > same", each its own id
-      expect(new Set(expected.results.filter(([title]) => title === 'twins > same').map(([, id]) => id)).size).toBe(5);
+      expect(
+        new Set(expected.results.filter(([title]) => title === 'twins > same').map(([, id]) => id)).size,
+      ).toBe(5);
       expect(shape(parallelRun)).toEqual(expected);
     } finally {
       rmSync(dir, { recursive: true, force: true });
