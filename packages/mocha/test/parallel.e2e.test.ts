@@ -9,7 +9,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { AnyEventEnvelope } from '@testwire/protocol';
-import { type LiveStream, openStream } from '@testwire-tests/support';
+import { type LiveStream, openStream, until } from '@testwire-tests/support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAJORS, runMochaCli, workCopy } from './helpers/run.js';
 
@@ -24,17 +24,6 @@ function eventsOf(rootName: string): AnyEventEnvelope[] {
   const events = stream.received();
   const started = events.find((e) => e.type === 'test.started' && e.data.run?.rootName === rootName);
   return started ? events.filter((e) => e.runId === started.runId) : [];
-}
-
-/** Polls the subscriber until `found` returns something, or fails after `timeoutMs` (a bound, not a guess). */
-async function waitFor<T>(what: string, found: () => T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = found();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 function results(events: AnyEventEnvelope[]) {
@@ -71,8 +60,10 @@ describe.each(MAJORS)('mocha %i --parallel, live per test', (major) => {
       );
       const rootName = basename(dir);
       // The gate is closed: "waits for the gate" cannot end, so its file cannot end, until it opens.
-      const opened = await waitFor('the result of "gate > opens"', () =>
-        results(eventsOf(rootName)).find((e) => name(e) === 'gate > opens'),
+      const opened = await until(
+        'the result of "gate > opens"',
+        () => results(eventsOf(rootName)).find((e) => name(e) === 'gate > opens'),
+        30_000,
       );
       expect(existsSync(gate)).toBe(false);
       const soFar = eventsOf(rootName);
@@ -83,8 +74,10 @@ describe.each(MAJORS)('mocha %i --parallel, live per test', (major) => {
       expect(output!.seq).toBeLessThan(opened.seq);
       writeFileSync(gate, '');
       // The cut file's first result came live too; then its worker's stream is cut and the burst has the rest.
-      await waitFor('the result of "cut > before the cut"', () =>
-        results(eventsOf(rootName)).find((e) => name(e) === 'cut > before the cut'),
+      await until(
+        'the result of "cut > before the cut"',
+        () => results(eventsOf(rootName)).find((e) => name(e) === 'cut > before the cut'),
+        30_000,
       );
       writeFileSync(cutGate, '');
 
