@@ -121,7 +121,7 @@ export class ParallelRelay {
     }
   }
 
-  /** Stops listening; streams still open are dropped (their bursts, if any come, are taken whole). */
+  /** Stops listening and drops what open streams still send; bursts still skip what streams delivered. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
