@@ -223,6 +223,9 @@ export class ParallelRelay {
         const { data, error } = deserializeEvent(message.event);
         stream.delivered++;
         this.handlers.event(stream, message.name, data, error);
+      } else if (message.t === 'end') {
+        // all of the file is read: the worker sends its burst when this connection closes
+        socket.end();
       } else if (message.t === 'output' && typeof message.text === 'string') {
         const via = typeof message.via === 'string' ? message.via : undefined;
         this.handlers.output(stream, message.text, message.std === 'stderr' ? 'stderr' : 'stdout', via);

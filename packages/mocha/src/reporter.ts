@@ -40,6 +40,7 @@ import {
 import { parseReporterOptions, type TestwireMochaOptions } from './options.js';
 import { ParallelRelay, type RelayStream } from './parallel-relay.js';
 import { PendingClassifier } from './pending.js';
+import { UNRUN_EVENT, type UnrunData } from './relay-wire.js';
 
 /** How a mocha test ended: its `state`, with the pending tests declared as `it('title')` told apart (todo). */
 type MochaOutcome = 'passed' | 'failed' | 'pending' | 'todo';
@@ -313,6 +314,7 @@ export class TestwireReporter {
       this.finishedRefs.push(ref);
       this.stateOf(ref).open = false;
     });
+    on(UNRUN_EVENT, (data: UnrunData | undefined, error: unknown) => this.onUnrun(data, error));
     on(EVENTS.RUN_END, () => {
       this.outputTarget = undefined;
       if (this.lastFile !== undefined) this.fileEnded(this.lastFile);
@@ -432,28 +434,33 @@ export class TestwireReporter {
     const failure = this.failedHooks.get(suite);
     if (!failure) return;
     this.failedHooks.delete(suite);
-    const hookError = failure.error as { message?: unknown; stack?: unknown; name?: unknown } | undefined;
-    const reason = typeof hookError?.message === 'string' ? hookError.message : String(failure.error);
-    const error = {
-      name: typeof hookError?.name === 'string' ? hookError.name : 'Error',
-      message: `${failure.title} failed: ${reason}`,
-      stack: typeof hookError?.stack === 'string' ? hookError.stack : undefined,
-    };
+    const error = hookFailedError(failure);
     const grep = this.runner._grep instanceof RegExp ? this.runner._grep : undefined;
     const invert = this.runner._invert === true;
     const visit = (s: MochaSuite) => {
       for (const test of s.tests ?? []) {
         if (grep && typeof test.fullTitle === 'function' && grep.test(test.fullTitle()) === invert) continue;
-        const ref = this.ref(test, 'unseen');
-        if (this.isFinished(ref)) continue;
-        const pending = typeof test.isPending === 'function' ? test.isPending() : test.pending === true;
-        if (pending) this.result(test, this.pendingKind(test));
-        else this.result(test, 'failed', error, false, 'hook failed');
-        this.finishedRefs.push(ref);
+        this.unrun(test, 'unseen', error);
       }
       for (const child of s.suites ?? []) visit(child);
     };
     visit(suite);
+  }
+
+  /** Parallel mode: the tests a failed hook kept from ending, as the worker found them when the suite ended. */
+  private onUnrun(data: UnrunData | undefined, error: unknown): void {
+    const failed = hookFailedError({ title: String(data?.hook ?? 'a hook'), error });
+    for (const test of data?.tests ?? []) this.unrun(test, test.began ? 'other' : 'unseen', failed);
+  }
+
+  /** A test a failed hook kept from ending: its final result, unless it has one. */
+  private unrun(test: MochaRunnable, arrival: 'unseen' | 'other', error: ReturnType<typeof hookFailedError>) {
+    const ref = this.ref(test, arrival);
+    if (this.isFinished(ref)) return;
+    const pending = typeof test.isPending === 'function' ? test.isPending() : test.pending === true;
+    if (pending) this.result(test, this.pendingKind(test));
+    else this.result(test, 'failed', error, false, 'hook failed');
+    this.finishedRefs.push(ref);
   }
 
   private result(
@@ -579,6 +586,17 @@ export class TestwireReporter {
 export function createTestwireReporter(defaults: TestwireReporterDefaults): typeof TestwireReporter {
   return class ConfiguredTestwireReporter extends TestwireReporter {
     static defaults = defaults;
+  };
+}
+
+/** The error a test a failed hook kept from running is reported with. */
+function hookFailedError(failure: { title: string; error: unknown }) {
+  const hookError = failure.error as { message?: unknown; stack?: unknown; name?: unknown } | undefined;
+  const reason = typeof hookError?.message === 'string' ? hookError.message : String(failure.error);
+  return {
+    name: typeof hookError?.name === 'string' ? hookError.name : 'Error',
+    message: `${failure.title} failed: ${reason}`,
+    stack: typeof hookError?.stack === 'string' ? hookError.stack : undefined,
   };
 }
 

@@ -13,14 +13,17 @@ import { join } from 'node:path';
 import { OutputCapture } from './capture.js';
 import type { MochaRunner } from './mocha-types.js';
 import {
+  FINISH_TIMEOUT_MS,
   MAX_UNSENT_BYTES,
   RELAY_MARKER,
   type RelayConfig,
   type RelayMarkerData,
   type RelayMessage,
   readRelayConfig,
+  UNRUN_EVENT,
 } from './relay-wire.js';
 import { serializeEvent } from './serialize-event.js';
+import { UnrunTests } from './unrun.js';
 
 /** What the worker reporter uses of mocha's ParallelBuffered. */
 interface ParallelBufferedInstance {
@@ -73,6 +76,30 @@ class RelayLink {
     this.socket = undefined;
   }
 
+  /**
+   * The file ended: `then` once the main process has read the whole stream (it closes the connection), or at
+   * once when there is no stream, or after FINISH_TIMEOUT_MS. The burst sent after that finds its events
+   * delivered, and the tests' output with them.
+   */
+  finish(then: () => void): void {
+    const socket = this.socket;
+    if (!socket) {
+      then();
+      return;
+    }
+    let done = false;
+    const go = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      then();
+    };
+    const timer = setTimeout(go, FINISH_TIMEOUT_MS);
+    socket.once('close', go);
+    this.send({ t: 'end' });
+    this.end();
+  }
+
   private stop(): void {
     this.socket?.destroy();
     this.socket = undefined;
@@ -102,12 +129,15 @@ function mochaFileInCache(name: string): string | undefined {
 }
 
 /**
- * The event that leads the burst, already in its serialized shape: mocha calls `serialize()` on each event of
- * the result, then sends the result (own properties only: JSON or structured clone alike).
+ * An event testwire adds to the burst, already in its serialized shape: mocha calls `serialize()` on each event
+ * of the result, then sends the result (own properties only: JSON or structured clone alike).
  */
-class MarkerEvent {
-  readonly eventName = RELAY_MARKER;
-  constructor(readonly data: RelayMarkerData) {}
+class AddedEvent {
+  constructor(
+    readonly eventName: string,
+    readonly data: unknown,
+    readonly error?: unknown,
+  ) {}
   serialize(): this {
     return this;
   }
@@ -123,10 +153,15 @@ function createWorkerReporter(): ParallelBufferedClass {
     /** Set after mocha's constructor has made its listeners (they only use it once events flow). */
     private link: RelayLink | undefined;
     private capture: OutputCapture | undefined;
+    private unrun: UnrunTests | undefined;
+    private worker: MochaRunner | undefined;
+    private added = 0;
 
     constructor(runner: MochaRunner, options?: unknown) {
       super(runner, options);
       if (!config) return;
+      this.worker = runner;
+      this.unrun = new UnrunTests();
       this.link = new RelayLink(config);
       if (captureOutput) {
         this.capture = new OutputCapture((text, std, via) =>
@@ -140,34 +175,62 @@ function createWorkerReporter(): ParallelBufferedClass {
     override createListener(eventName: string) {
       const buffer = super.createListener(eventName);
       const listener = (runnable?: unknown, error?: unknown) => {
+        // the tests a failed hook kept from ending are reported as the suite ends, as serial mode does
+        if (eventName === 'suite end') this.settle(runnable);
         buffer(runnable, error);
-        const link = this.link;
-        if (!link?.open) return;
-        let event: ReturnType<typeof serializeEvent> | undefined;
-        try {
-          event = serializeEvent(runnable, error);
-        } catch {
-          event = undefined;
-        }
-        // An event the stream cannot carry ends the stream: it must stay a prefix of the burst.
-        if (event) link.send({ t: 'event', name: eventName, event });
-        else link.end();
+        this.stream(eventName, runnable, error);
+        this.unrun?.note(eventName, runnable, error);
       };
       this.listeners.set(eventName, listener);
       return listener;
+    }
+
+    private stream(eventName: string, runnable: unknown, error: unknown): void {
+      const link = this.link;
+      if (!link?.open) return;
+      let event: ReturnType<typeof serializeEvent> | undefined;
+      try {
+        event = serializeEvent(runnable, error);
+      } catch {
+        event = undefined;
+      }
+      // An event the stream cannot carry ends the stream: it must stay a prefix of the burst.
+      if (event) link.send({ t: 'event', name: eventName, event });
+      else link.end();
+    }
+
+    /** UNRUN_EVENT, in the burst and the stream alike (the stream stays a prefix of the burst). */
+    private settle(suite: unknown): void {
+      const worker = this.worker;
+      const unrun = worker && this.unrun?.settle(suite, worker);
+      if (!unrun) return;
+      try {
+        const data = {
+          __mocha_id__: `testwire-unrun-${this.link?.stream ?? ''}-${this.added++}`,
+          hook: unrun.hook,
+          tests: unrun.tests.map(({ test, began }) =>
+            Object.assign(serializeEvent(test, undefined).data as object, { began }),
+          ),
+        };
+        const event = serializeEvent(data, unrun.error);
+        this.events.push(new AddedEvent(UNRUN_EVENT, event.data, event.error));
+        this.link?.send({ t: 'event', name: UNRUN_EVENT, event });
+      } catch {
+        // nothing added: the main process reports these tests as the burst and stream tell them (not at all)
+      }
     }
 
     /** The burst, led by the marker that tells the main process which stream it completes. */
     override done(failures: number, callback: (result: unknown) => void): void {
       this.capture?.uninstall();
       const link = this.link;
-      if (link) {
-        this.events.unshift(
-          new MarkerEvent({ __mocha_id__: `testwire-${link.stream}`, stream: link.stream }),
-        );
-        link.end();
+      if (!link) {
+        super.done(failures, callback);
+        return;
       }
-      super.done(failures, callback);
+      const marker: RelayMarkerData = { __mocha_id__: `testwire-${link.stream}`, stream: link.stream };
+      this.events.unshift(new AddedEvent(RELAY_MARKER, marker));
+      link.finish(() => super.done(failures, callback));
     }
   };
 }

@@ -3,15 +3,16 @@
  * WebSocket subscriber): a test's result leaves its worker while the next test of the same file still runs
  * (a gate proves it, no clock), every test is reported exactly once whether it came through the workers'
  * live stream or mocha's burst (a fixture cuts its worker's stream halfway), the counts equal mocha's own
- * JSON report of the same run, a worker's console output is attributed to its test, and tests with identical
- * titles get the ids serial mode gives them.
+ * JSON report of the same run, a worker's console output is attributed to its test; and --parallel streams
+ * what serial mode streams (programmatic mocha with a recording sink): ids of tests with identical titles,
+ * the tests a failed hook kept from running, errors, output.
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { AnyEventEnvelope } from '@testwire/protocol';
 import { type LiveStream, openStream, until } from '@testwire-tests/support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAJORS, runMochaCli, workCopy } from './helpers/run.js';
+import { MAJORS, runMocha, runMochaCli, workCopy } from './helpers/run.js';
 
 let stream: LiveStream;
 beforeAll(async () => {
@@ -141,40 +142,47 @@ describe.each(MAJORS)('mocha %i --parallel, live per test', (major) => {
   });
 });
 
-describe('mocha 11 --parallel, twins', () => {
-  it('tests with identical titles get the ids serial mode gives them, and their output', async () => {
-    const dir = workCopy(11, 'mocha-parallel-twins', ['parallel']);
-    try {
-      const rootName = basename(dir);
-      const args = ['--reporter', '@testwire/mocha', '--reporter-option', 'reporter=dot', 'twins.test.cjs'];
-      const serial = await runMochaCli(11, args, dir, { TESTWIRE_URL: stream.url });
-      expect(serial.exitCode, serial.stderr).toBe(1);
-      const serialRun = await stream.runOf(rootName);
-      const parallel = await runMochaCli(11, ['--parallel', '--jobs', '2', ...args], dir, {
-        TESTWIRE_URL: stream.url,
-      });
-      expect(parallel.exitCode, parallel.stderr).toBe(1);
-      const [, parallelRunId] = await stream.waitForRuns(rootName, 2, 10_000);
-      const parallelRun = stream.received().filter((e) => e.runId === parallelRunId);
-      expect(parallelRun.find((e) => e.type === 'test.started')?.data).toMatchObject({
-        options: { parallel: true },
-      });
+describe.each(MAJORS)('mocha %i: --parallel streams what serial mode streams', (major) => {
+  it('the same results in the same order per file, ids of twins, hook-failed tests, errors, output', async () => {
+    const files = ['parallel/twins.test.cjs', 'hooks.test.cjs', 'outcomes.test.cjs', 'output.test.cjs'];
+    const [serial, parallel] = await Promise.all([
+      runMocha(major, files),
+      runMocha(major, files, { mochaOptions: { parallel: true, jobs: 2 } }),
+    ]);
+    expect(parallel.failures).toBe(serial.failures);
+    expect(parallel.events.find((e) => e.type === 'test.started')?.data).toMatchObject({
+      options: { parallel: true },
+    });
 
-      /** id -> status of every attempt, and the output each test printed, in order. */
-      const shape = (events: AnyEventEnvelope[]) => ({
-        results: results(events).map((e) => [name(e), e.data.id, e.data.attempt ?? 1, e.data.status]),
-        output: events.flatMap((e) =>
-          e.type === 'test.output' && e.data.id ? [[e.data.id, e.data.output]] : [],
-        ),
-      });
-      const expected = shape(serialRun);
-      // five twins "twins > same", each its own id
-      expect(
-        new Set(expected.results.filter(([title]) => title === 'twins > same').map(([, id]) => id)).size,
-      ).toBe(5);
-      expect(shape(parallelRun)).toEqual(expected);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    /** Per file, in order: each attempt's result (id, status, error) and each line of output. */
+    const shape = (events: AnyEventEnvelope[]) => {
+      const byFile: Record<string, unknown[]> = {};
+      const add = (file: string, entry: unknown) => {
+        byFile[file] ??= [];
+        byFile[file].push(entry);
+      };
+      for (const e of events) {
+        if (e.type === 'test.result')
+          add(e.data.file, [
+            name(e),
+            e.data.id,
+            e.data.attempt ?? 1,
+            e.data.status,
+            e.data.rawStatus,
+            e.data.error?.message,
+          ]);
+        else if (e.type === 'test.output' && e.data.file)
+          add(e.data.file, [e.data.titlePath ?? [], e.data.output]);
+      }
+      const completed = events.find((e) => e.type === 'test.completed');
+      const { duration: _, ...summary } = completed?.type === 'test.completed' ? completed.data.summary : {};
+      return { byFile, summary };
+    };
+    const expected = shape(serial.events);
+    // guards the comparison: five twins with ids of their own, tests a failed hook kept from running
+    const twins = results(serial.events).filter((e) => name(e) === 'twins > same');
+    expect(new Set(twins.map((e) => e.data.id)).size).toBe(5);
+    expect(results(serial.events).filter((e) => e.data.rawStatus === 'hook failed')).toHaveLength(4);
+    expect(shape(parallel.events)).toEqual(expected);
   });
 });
