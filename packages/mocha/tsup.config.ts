@@ -8,9 +8,10 @@ const CJS_FOOTER = [
 ].join('\n');
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // worker-reporter: what `mocha --parallel` workers load as their reporter (parallel-relay.ts names its .cjs).
+  entry: ['src/index.ts', 'src/worker-reporter.ts'],
   format: ['esm', 'cjs'],
-  dts: true,
+  dts: { entry: 'src/index.ts' },
   target: 'node20',
   clean: true,
   keepNames: true,

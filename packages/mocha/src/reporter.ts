@@ -7,7 +7,8 @@
  *   test code ─> console / process.stdout ─> terminal, and (serial mode) test.output of the running test
  *
  * Serial mode streams live. With `--parallel`, mocha's main process receives each file's events in one
- * burst when that file's worker finishes, and the total is not known up front (`totalKnown: false`).
+ * burst when that file's worker finishes; the workers also stream them as they happen (parallel-relay.ts),
+ * handled here as they arrive and skipped in the burst. The total is not known up front (`totalKnown: false`).
  */
 
 import type { TestStatus } from '@testwire/protocol';
@@ -37,7 +38,9 @@ import {
   type MochaSuite,
 } from './mocha-types.js';
 import { parseReporterOptions, type TestwireMochaOptions } from './options.js';
+import { ParallelRelay, type RelayStream } from './parallel-relay.js';
 import { PendingClassifier } from './pending.js';
+import { UNRUN_EVENT, type UnrunData } from './relay-wire.js';
 
 /** How a mocha test ended: its `state`, with the pending tests declared as `it('title')` told apart (todo). */
 type MochaOutcome = 'passed' | 'failed' | 'pending' | 'todo';
@@ -106,6 +109,10 @@ export class TestwireReporter {
   private completed = false;
   /** Under c8: its options, read when the run begins (see c8.ts). */
   private c8: C8Coverage | undefined;
+  /** Parallel mode: the workers' live streams (parallel-relay.ts). */
+  private relay: ParallelRelay | undefined;
+  /** The handler of each runner event, for the events the relay hands over. */
+  private readonly handlers = new Map<string, (...args: unknown[]) => void>();
 
   /**
    * Called by mocha as `new Reporter(runner, mochaOptions)`; reporter options are in
@@ -154,6 +161,7 @@ export class TestwireReporter {
       ? new OutputCapture((text, stream, method) => this.onOutput(text, stream, method))
       : undefined;
     if (this.capture) this.suspendCaptureDuringEvents(this.capture);
+    if (this.core.enabled && this.parallel) this.startRelay(coreOptions.captureOutput !== false);
     if (this.core.enabled) this.listen();
   }
 
@@ -171,6 +179,7 @@ export class TestwireReporter {
       fn?.(result);
     };
     this.capture?.uninstall();
+    this.relay?.close();
 
     const innerDone = new Promise<void>((resolve) => {
       const inner = this.inner;
@@ -264,13 +273,19 @@ export class TestwireReporter {
 
   private listen(): void {
     const on = (event: string, handler: (...args: any[]) => void) => {
-      this.runner.on(event, (...args: unknown[]) => {
+      const guarded = (...args: unknown[]) => {
         try {
           handler(...args);
         } catch (error) {
           // The core never throws; this guards the adapter's own reading of mocha objects.
           if (process.env.TESTWIRE_DEBUG) warn(`internal error on mocha "${event}" event: ${message(error)}`);
         }
+      };
+      this.handlers.set(event, guarded);
+      this.runner.on(event, (...args: unknown[]) => {
+        // a burst event a worker already streamed (parallel mode)
+        if (this.relay?.skipping) return;
+        guarded(...args);
       });
     };
     on(EVENTS.RUN_BEGIN, () => this.onRunBegin());
@@ -299,11 +314,30 @@ export class TestwireReporter {
       this.finishedRefs.push(ref);
       this.stateOf(ref).open = false;
     });
+    on(UNRUN_EVENT, (data: UnrunData | undefined, error: unknown) => this.onUnrun(data, error));
     on(EVENTS.RUN_END, () => {
       this.outputTarget = undefined;
       if (this.lastFile !== undefined) this.fileEnded(this.lastFile);
       this.capture?.uninstall();
+      this.relay?.close();
     });
+  }
+
+  /** Parallel mode: the workers stream each event as it happens; each is handled as its burst would be. */
+  private startRelay(output: boolean): void {
+    this.relay = ParallelRelay.start(
+      this.runner,
+      {
+        event: (stream: RelayStream, name: string, data: unknown, error: unknown) => {
+          // Each stream has its own output target, as the one file of serial mode does.
+          this.outputTarget = stream.target;
+          this.handlers.get(name)?.(data, error);
+          stream.target = this.outputTarget;
+        },
+        output: (stream, text, std, via) => this.core.output(stream.target, text, std, via),
+      },
+      { output },
+    );
   }
 
   private onRunBegin(): void {
@@ -344,7 +378,7 @@ export class TestwireReporter {
   }
 
   private onHookBegin(hook: MochaRunnable): void {
-    if (!this.capture) return;
+    if (!this.capture && !this.relay) return;
     const test = hook.ctx?.currentTest;
     if (isEachHook(hook)) {
       // beforeEach/afterEach run for one test: what they print belongs to it.
@@ -400,28 +434,33 @@ export class TestwireReporter {
     const failure = this.failedHooks.get(suite);
     if (!failure) return;
     this.failedHooks.delete(suite);
-    const hookError = failure.error as { message?: unknown; stack?: unknown; name?: unknown } | undefined;
-    const reason = typeof hookError?.message === 'string' ? hookError.message : String(failure.error);
-    const error = {
-      name: typeof hookError?.name === 'string' ? hookError.name : 'Error',
-      message: `${failure.title} failed: ${reason}`,
-      stack: typeof hookError?.stack === 'string' ? hookError.stack : undefined,
-    };
+    const error = hookFailedError(failure);
     const grep = this.runner._grep instanceof RegExp ? this.runner._grep : undefined;
     const invert = this.runner._invert === true;
     const visit = (s: MochaSuite) => {
       for (const test of s.tests ?? []) {
         if (grep && typeof test.fullTitle === 'function' && grep.test(test.fullTitle()) === invert) continue;
-        const ref = this.ref(test, 'unseen');
-        if (this.isFinished(ref)) continue;
-        const pending = typeof test.isPending === 'function' ? test.isPending() : test.pending === true;
-        if (pending) this.result(test, this.pendingKind(test));
-        else this.result(test, 'failed', error, false, 'hook failed');
-        this.finishedRefs.push(ref);
+        this.unrun(test, 'unseen', error);
       }
       for (const child of s.suites ?? []) visit(child);
     };
     visit(suite);
+  }
+
+  /** Parallel mode: the tests a failed hook kept from ending, as the worker found them when the suite ended. */
+  private onUnrun(data: UnrunData | undefined, error: unknown): void {
+    const failed = hookFailedError({ title: String(data?.hook ?? 'a hook'), error });
+    for (const test of data?.tests ?? []) this.unrun(test, test.began ? 'other' : 'unseen', failed);
+  }
+
+  /** A test a failed hook kept from ending: its final result, unless it has one. */
+  private unrun(test: MochaRunnable, arrival: 'unseen' | 'other', error: ReturnType<typeof hookFailedError>) {
+    const ref = this.ref(test, arrival);
+    if (this.isFinished(ref)) return;
+    const pending = typeof test.isPending === 'function' ? test.isPending() : test.pending === true;
+    if (pending) this.result(test, this.pendingKind(test));
+    else this.result(test, 'failed', error, false, 'hook failed');
+    this.finishedRefs.push(ref);
   }
 
   private result(
@@ -547,6 +586,17 @@ export class TestwireReporter {
 export function createTestwireReporter(defaults: TestwireReporterDefaults): typeof TestwireReporter {
   return class ConfiguredTestwireReporter extends TestwireReporter {
     static defaults = defaults;
+  };
+}
+
+/** The error a test a failed hook kept from running is reported with. */
+function hookFailedError(failure: { title: string; error: unknown }) {
+  const hookError = failure.error as { message?: unknown; stack?: unknown; name?: unknown } | undefined;
+  const reason = typeof hookError?.message === 'string' ? hookError.message : String(failure.error);
+  return {
+    name: typeof hookError?.name === 'string' ? hookError.name : 'Error',
+    message: `${failure.title} failed: ${reason}`,
+    stack: typeof hookError?.stack === 'string' ? hookError.stack : undefined,
   };
 }
 

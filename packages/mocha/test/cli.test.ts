@@ -2,7 +2,7 @@
  * `mocha --reporter @testwire/mocha` end to end, on each major: the CLI `require`s the package (the CJS
  * entry must be the constructor), events reach a real broadcaster over a real publisher connection and a
  * real WebSocket subscriber, other reporter options reach the wrapped reporter, and mocha exits on its own
- * (no --exit). Parallel mode once: events arrive per file, total unknown up front. Watch mode once: every
+ * (no --exit). Parallel mode once: every test once, total unknown up front (live per test: parallel.e2e.test.ts). Watch mode once: every
  * rerun is a run of its own, and the reporters mocha builds per rerun share one thread.
  */
 import { spawn } from 'node:child_process';
@@ -103,7 +103,7 @@ describe.each(MAJORS)('mocha %i CLI', (major) => {
 });
 
 describe('mocha 11 --parallel', () => {
-  it('delivers each file in a burst with the total unknown up front', async () => {
+  it('delivers every test with the total unknown up front', async () => {
     const dir = workDir(11);
     try {
       const result = await runMochaCli(

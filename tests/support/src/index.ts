@@ -67,6 +67,20 @@ export async function openStream(): Promise<LiveStream> {
   };
 }
 
+/**
+ * Polls `probe` until it returns something, or rejects after `timeoutMs`: a bound for a loaded machine, not a
+ * guess at how long something takes.
+ */
+export async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** Environment of a runner child process: nothing of ours leaks in but the endpoint to join. */
 export function runnerEnv(url: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, FORCE_COLOR: '0', TESTWIRE_URL: url };

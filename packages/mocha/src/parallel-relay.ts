@@ -1,0 +1,258 @@
+/**
+ * The main process's end of the parallel relay (relay-wire.ts): a local socket the `--parallel` workers
+ * stream their files' events to as they happen, handed to the reporter live; and, when a file's burst
+ * arrives through mocha, the count of its events the stream already delivered, which the reporter skips.
+ *
+ *   worker stream:  e0 e1 e2 ─╴(cut, or not yet read)
+ *   mocha's burst:  MARKER e0 e1 e2 e3 e4      -> testwire handles e0..e2 live, e3 e4 from the burst: each once
+ *
+ * mocha's own reporters (the wrapped terminal reporter, its exit code) see the whole burst, as without testwire.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestRef } from '@testwire/reporter-core';
+import type { MochaRunner } from './mocha-types.js';
+import {
+  MAX_LINE_CHARS,
+  RELAY_ENV,
+  RELAY_MARKER,
+  type RelayConfig,
+  type RelayMarkerData,
+  type RelayMessage,
+} from './relay-wire.js';
+import { deserializeEvent } from './serialize-event.js';
+
+/** One file's stream, as the reporter sees it. */
+export interface RelayStream {
+  readonly id: string;
+  /** Where the stream's console output goes now (the reporter keeps it, as it does its own in serial mode). */
+  target: TestRef | undefined;
+}
+
+/** What the relay hands the reporter, live. */
+export interface RelayHandlers {
+  /** A runner event of a worker, deserialized as mocha deserializes a burst. */
+  event(stream: RelayStream, name: string, data: unknown, error: unknown): void;
+  output(stream: RelayStream, text: string, std: 'stdout' | 'stderr', via: string | undefined): void;
+}
+
+interface StreamState extends RelayStream {
+  /** Events handed to the reporter: the burst's first `delivered` events are skipped. */
+  delivered: number;
+  /** The burst arrived: anything the stream still sends is late and dropped. */
+  ended: boolean;
+}
+
+/** What the relay uses of mocha's ParallelBufferedRunner (mocha 10, 11, 12). */
+interface ParallelRunner extends MochaRunner {
+  workerReporter?(path: string): unknown;
+  /** The worker reporter's path: mocha's ParallelBuffered unless someone chose another. */
+  _workerReporter?: unknown;
+}
+
+export class ParallelRelay {
+  /**
+   * True while the runner emits a burst event the stream already delivered: the reporter ignores it. Set
+   * for each event the runner emits, before any listener runs.
+   */
+  skipping = false;
+  private remaining = 0;
+  private readonly streams = new Map<string, StreamState>();
+  private readonly sockets = new Set<Socket>();
+  private readonly token = randomBytes(32);
+  private closed = false;
+  private envValue: string | undefined;
+
+  private constructor(
+    private readonly handlers: RelayHandlers,
+    private readonly server: Server,
+    private readonly dir: string | undefined,
+  ) {}
+
+  /**
+   * Opens the relay and makes mocha's workers use the streaming worker reporter; undefined (burst mode, as
+   * without the relay) when the runner is not mocha's parallel runner, another worker reporter is set, or
+   * no socket can be opened.
+   */
+  static start(
+    runner: MochaRunner,
+    handlers: RelayHandlers,
+    options: { output: boolean },
+  ): ParallelRelay | undefined {
+    const parallel = runner as ParallelRunner;
+    const base = parallel._workerReporter;
+    if (typeof parallel.workerReporter !== 'function' || typeof base !== 'string') return undefined;
+    if (!/[\\/]parallel-buffered\.c?js$/.test(base)) return undefined;
+    const reporter = workerReporterFile();
+    if (!reporter) return undefined;
+    let dir: string | undefined;
+    try {
+      // A private directory (0700) holds the socket; Windows has named pipes instead.
+      dir = process.platform === 'win32' ? undefined : mkdtempSync(join(tmpdir(), 'testwire-mocha-'));
+      const socket = dir
+        ? join(dir, 'relay.sock')
+        : `\\\\.\\pipe\\testwire-mocha-${process.pid}-${randomBytes(8).toString('hex')}`;
+      const server = createServer();
+      const relay = new ParallelRelay(handlers, server, dir);
+      server.on('connection', (connection) => relay.accept(connection));
+      // A socket that cannot listen leaves the workers unconnected: the bursts deliver everything.
+      server.on('error', () => relay.close());
+      server.listen(socket);
+      server.unref();
+      const config: RelayConfig = {
+        socket,
+        token: relay.token.toString('hex'),
+        base,
+        output: options.output,
+      };
+      // Workers are forked after this (when mocha's run begins) and inherit it.
+      relay.envValue = JSON.stringify(config);
+      process.env[RELAY_ENV] = relay.envValue;
+      relay.watchBursts(runner);
+      parallel.workerReporter(reporter);
+      return relay;
+    } catch {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+      return undefined;
+    }
+  }
+
+  /** Stops listening and drops what open streams still send; bursts still skip what streams delivered. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const stream of this.streams.values()) stream.ended = true;
+    for (const socket of this.sockets) socket.destroy();
+    this.server.close(() => undefined);
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+    if (process.env[RELAY_ENV] === this.envValue) delete process.env[RELAY_ENV];
+  }
+
+  /**
+   * Every event the runner emits passes here first. A burst is emitted in one synchronous loop, led by its
+   * marker: the events after the marker that the stream delivered are marked skipped, one by one.
+   */
+  private watchBursts(runner: MochaRunner): void {
+    const emit = runner.emit;
+    const relay = this;
+    runner.emit = function (this: MochaRunner, name: string, ...args: unknown[]) {
+      if (name === RELAY_MARKER) relay.burstBegins(args[0]);
+      else if (relay.remaining > 0) {
+        relay.remaining--;
+        relay.skipping = true;
+      } else relay.skipping = false;
+      return emit.call(this, name, ...args);
+    };
+  }
+
+  private burstBegins(data: unknown): void {
+    const id = (data as Partial<RelayMarkerData> | undefined)?.stream;
+    if (typeof id !== 'string') return;
+    const stream = this.streams.get(id);
+    this.remaining = stream?.delivered ?? 0;
+    this.skipping = false;
+    // A fast file's burst can come before its connection is even read: the burst then has it all, and the
+    // stream, when it connects, is refused.
+    if (stream) stream.ended = true;
+    else this.streams.set(id, { id, target: undefined, delivered: 0, ended: true });
+    // The burst's loop is synchronous: whatever it did not use up must not skip anything after it.
+    queueMicrotask(() => {
+      this.remaining = 0;
+    });
+  }
+
+  private accept(socket: Socket): void {
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    socket.unref();
+    socket.setEncoding('utf8');
+    this.sockets.add(socket);
+    let pending = '';
+    let stream: StreamState | undefined;
+    socket.on('data', (chunk: string) => {
+      pending += chunk;
+      let start = 0;
+      for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n', start)) {
+        const line = pending.slice(start, end);
+        start = end + 1;
+        stream = this.line(socket, stream, line);
+        if (socket.destroyed) return;
+      }
+      pending = pending.slice(start);
+      if (pending.length > MAX_LINE_CHARS) socket.destroy();
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => this.sockets.delete(socket));
+  }
+
+  /** One line of a connection: its hello first, then the stream's events and output, in order. */
+  private line(socket: Socket, stream: StreamState | undefined, line: string): StreamState | undefined {
+    let message: RelayMessage;
+    try {
+      message = JSON.parse(line) as RelayMessage;
+    } catch {
+      socket.destroy();
+      return stream;
+    }
+    if (!stream) {
+      if (message?.t !== 'hello' || !this.tokenMatches(message.token) || typeof message.stream !== 'string') {
+        socket.destroy();
+        return undefined;
+      }
+      if (this.streams.has(message.stream)) {
+        // its burst came first (or a second hello): the burst has the file
+        socket.destroy();
+        return undefined;
+      }
+      const created: StreamState = { id: message.stream, target: undefined, delivered: 0, ended: false };
+      this.streams.set(created.id, created);
+      return created;
+    }
+    if (stream.ended) {
+      socket.destroy();
+      return stream;
+    }
+    try {
+      if (message.t === 'event' && typeof message.name === 'string' && message.event) {
+        const { data, error } = deserializeEvent(message.event);
+        stream.delivered++;
+        this.handlers.event(stream, message.name, data, error);
+      } else if (message.t === 'end') {
+        // all of the file is read: the worker sends its burst when this connection closes
+        socket.end();
+      } else if (message.t === 'output' && typeof message.text === 'string') {
+        const via = typeof message.via === 'string' ? message.via : undefined;
+        this.handlers.output(stream, message.text, message.std === 'stderr' ? 'stderr' : 'stdout', via);
+      } else {
+        socket.destroy();
+      }
+    } catch {
+      // a line that cannot be read ends the stream where it is: the burst has the rest
+      socket.destroy();
+    }
+    return stream;
+  }
+
+  private tokenMatches(token: unknown): boolean {
+    if (typeof token !== 'string') return false;
+    const given = Buffer.from(token, 'hex');
+    return given.length === this.token.length && timingSafeEqual(given, this.token);
+  }
+}
+
+/** dist/worker-reporter.cjs, beside this module once built, or in dist when this runs from the sources. */
+function workerReporterFile(): string | undefined {
+  const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
+  for (const candidate of [
+    join(here, 'worker-reporter.cjs'),
+    join(here, '..', 'dist', 'worker-reporter.cjs'),
+  ])
+    if (existsSync(candidate)) return candidate;
+  return undefined;
+}
