@@ -1,0 +1,235 @@
+/**
+ * The test explorer's model: every test of every run as a tree (run → project → file → describe → test),
+ * filtered by a search and by status, flattened into the rows that are visible given which nodes are
+ * open. Pure: the renderer draws only the rows in view, so ten thousand tests cost ten thousand objects
+ * here and a screenful of elements in the page.
+ *
+ *   run  jest-example · jest 30 · 10:31:02 · main@9fceb02        ✗ 1  ✓ 6
+ *     file  test/cart.test.js
+ *       describe  cart
+ *         test  applies a discount                               ✗  12 ms
+ */
+import type { RunSnapshot } from '@testwire/protocol';
+import type { TestIndex, TestPhase, TestRecord } from './test-index.js';
+import { runLabel } from './view-model.js';
+
+/** Statuses the explorer filters by; a test is shown when it has any of the selected ones. */
+export const STATUS_FILTERS = [
+  'failed',
+  'flaky',
+  'retrying',
+  'slow',
+  'skipped',
+  'running',
+  'passed',
+] as const;
+export type StatusFilter = (typeof STATUS_FILTERS)[number];
+
+/** A test this long or longer counts as slow even when no reporter flagged it. */
+export const SLOW_MS = 1000;
+
+/** What a row's icon says. */
+export type RowStatus = TestPhase | 'retrying' | 'flaky' | 'empty';
+
+export interface RowCounts {
+  total: number;
+  passed: number;
+  failed: number;
+  skipped: number;
+  running: number;
+}
+
+export interface ExplorerRow {
+  key: string;
+  kind: 'run' | 'project' | 'file' | 'suite' | 'test';
+  depth: number;
+  label: string;
+  status: RowStatus;
+  /** Groups: whether open (always true while a search or filter is active). */
+  expanded?: boolean;
+  /** Groups: their tests (matching the filters) by status. */
+  counts?: RowCounts;
+  /** Tests: the record's key (`<runId>\0<id>`). */
+  testKey?: string;
+  /** Tests: latest duration, ms. */
+  durationMs?: number;
+  /** Tests: extra marks: `slow`, `hung`, `attempt 2`, `regressed`. */
+  marks?: string[];
+}
+
+export interface ExplorerQuery {
+  search: string;
+  statuses: ReadonlySet<StatusFilter>;
+}
+
+export interface ExplorerModel {
+  rows: ExplorerRow[];
+  /** Tests matching the query (in every run). */
+  matched: number;
+  /** Tests known (in every run). */
+  total: number;
+}
+
+/** The filters a test falls under. */
+export function testFilters(test: TestRecord): StatusFilter[] {
+  const out: StatusFilter[] = [];
+  if (test.retrying) out.push('retrying');
+  else if (test.status === 'failed') out.push('failed');
+  else if (test.status === 'skipped' || test.status === 'todo') out.push('skipped');
+  else if (test.status === 'running') out.push('running');
+  else if (test.status === 'passed') out.push('passed');
+  if (test.flaky) out.push('flaky');
+  if (test.slow || test.hung || (test.duration ?? 0) >= SLOW_MS) out.push('slow');
+  return out;
+}
+
+export function rowStatus(test: TestRecord): RowStatus {
+  if (test.retrying) return 'retrying';
+  if (test.status === 'passed' && test.flaky) return 'flaky';
+  return test.status;
+}
+
+/** Search terms: every word must appear in the title path or the file (case-insensitive). */
+export function searchMatcher(search: string): (test: TestRecord) => boolean {
+  const words = search.toLowerCase().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return () => true;
+  return (test) => {
+    const hay = `${test.titlePath.join(' ')} ${test.file}`.toLowerCase();
+    return words.every((w) => hay.includes(w));
+  };
+}
+
+interface Group {
+  key: string;
+  kind: ExplorerRow['kind'];
+  label: string;
+  children: Map<string, Group>;
+  tests: TestRecord[];
+  counts: RowCounts;
+}
+
+const newGroup = (key: string, kind: ExplorerRow['kind'], label: string): Group => ({
+  key,
+  kind,
+  label,
+  children: new Map(),
+  tests: [],
+  counts: { total: 0, passed: 0, failed: 0, skipped: 0, running: 0 },
+});
+
+function child(parent: Group, kind: ExplorerRow['kind'], name: string, label = name): Group {
+  const k = `${kind[0]}:${name}`;
+  let g = parent.children.get(k);
+  if (!g) {
+    g = newGroup(`${parent.key}\0${k}`, kind, label);
+    parent.children.set(k, g);
+  }
+  return g;
+}
+
+function groupStatus(c: RowCounts): RowStatus {
+  if (c.running > 0) return 'running';
+  if (c.failed > 0) return 'failed';
+  if (c.passed > 0) return 'passed';
+  if (c.skipped > 0) return 'skipped';
+  return 'empty';
+}
+
+/**
+ * The explorer's rows. `open` holds the groups the user toggled (key → open); groups not in it are open.
+ * While a search or a status filter is active every group with a match is open, so matches are visible.
+ */
+export function explorerRows(
+  runs: RunSnapshot[],
+  index: TestIndex,
+  query: ExplorerQuery,
+  open: ReadonlyMap<string, boolean> = new Map(),
+): ExplorerModel {
+  const matches = searchMatcher(query.search);
+  const filtering = query.statuses.size > 0 || query.search.trim() !== '';
+  let total = 0;
+  let matched = 0;
+  const roots: Group[] = [];
+  for (const run of runs) {
+    const record = index.runs.get(run.runId);
+    const root = newGroup(`r:${run.runId}`, 'run', runLabel(run));
+    roots.push(root);
+    if (!record) continue;
+    const projects = new Set<string>();
+    for (const test of record.tests.values()) if (test.project) projects.add(test.project);
+    const byProject = projects.size > 1;
+    for (const test of record.tests.values()) {
+      total++;
+      if (!matches(test)) continue;
+      if (query.statuses.size > 0 && !testFilters(test).some((f) => query.statuses.has(f))) continue;
+      matched++;
+      let g = byProject ? child(root, 'project', test.project ?? '') : root;
+      g = child(g, 'file', test.file || '(no file)');
+      const path = test.titlePath;
+      for (let i = 0; i < path.length - 1; i++) g = child(g, 'suite', path[i]);
+      g.tests.push(test);
+    }
+  }
+  const rows: ExplorerRow[] = [];
+  const count = (g: Group): RowCounts => {
+    const c = g.counts;
+    for (const sub of g.children.values()) {
+      const s = count(sub);
+      c.total += s.total;
+      c.passed += s.passed;
+      c.failed += s.failed;
+      c.skipped += s.skipped;
+      c.running += s.running;
+    }
+    for (const t of g.tests) {
+      c.total++;
+      if (t.status === 'running' || t.retrying) c.running++;
+      else if (t.status === 'failed') c.failed++;
+      else if (t.status === 'passed') c.passed++;
+      else c.skipped++;
+    }
+    return c;
+  };
+  const emit = (g: Group, depth: number) => {
+    const expanded = filtering ? true : (open.get(g.key) ?? true);
+    rows.push({
+      key: g.key,
+      kind: g.kind,
+      depth,
+      label: g.label,
+      status: groupStatus(g.counts),
+      expanded,
+      counts: { ...g.counts },
+    });
+    if (!expanded) return;
+    // Files sorted by path (to find one); describes and tests in the order the runner reported them.
+    const subs = [...g.children.values()];
+    if (g.kind !== 'file' && g.kind !== 'suite') subs.sort((a, b) => a.label.localeCompare(b.label));
+    for (const sub of subs) emit(sub, depth + 1);
+    for (const t of g.tests) rows.push(testRow(t, depth + 1));
+  };
+  for (const root of roots) {
+    count(root);
+    if (filtering && root.counts.total === 0) continue;
+    emit(root, 0);
+  }
+  return { rows, matched, total };
+}
+
+function testRow(test: TestRecord, depth: number): ExplorerRow {
+  const marks: string[] = [];
+  if (test.hung && test.status === 'running') marks.push('hung');
+  else if (test.slow) marks.push('slow');
+  if (test.attempts.length > 1) marks.push(`attempt ${test.attempts[test.attempts.length - 1].attempt}`);
+  if (test.baseline?.regression) marks.push('regressed');
+  return {
+    key: test.key,
+    kind: 'test',
+    depth,
+    label: test.titlePath[test.titlePath.length - 1] ?? test.testName,
+    status: rowStatus(test),
+    testKey: test.key,
+    durationMs: test.status === 'running' ? undefined : test.duration,
+    marks,
+  };
+}
