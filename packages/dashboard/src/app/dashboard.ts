@@ -232,6 +232,9 @@ export class Dashboard {
       setAttr(button, 'aria-pressed', String(this.explorerFilters.has(filter)));
       this.renderExplorer();
     });
+    this.el.detail.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') this.closeDetail();
+    });
     this.el.timelineRun.addEventListener('change', () => {
       this.timelineRun = this.el.timelineRun.value;
       this.timelineDrawn = '';
@@ -607,8 +610,8 @@ export class Dashboard {
           return h(
             'div',
             { class: 'coverage-metric', 'data-metric': m.metric },
-            h('dt', {}, m.metric),
-            h('dd', {}, `${m.pct}%`, meter),
+            h('dt', { class: 'coverage-name' }, m.metric),
+            h('dd', { class: 'coverage-value' }, `${m.pct}%`, meter),
           );
         }),
       );

@@ -18,10 +18,18 @@ function errorBlock(e: ErrorView): HTMLElement {
       h(
         'dl',
         { class: 'expected-received' },
-        h('dt', {}, 'Expected'),
-        h('dd', {}, h('pre', { class: 'expected', 'data-testid': 'detail-expected' }, e.expected ?? '')),
-        h('dt', {}, 'Received'),
-        h('dd', {}, h('pre', { class: 'received', 'data-testid': 'detail-received' }, e.received ?? '')),
+        h('dt', { class: 'er-label' }, 'Expected'),
+        h(
+          'dd',
+          { class: 'er-value' },
+          h('pre', { class: 'expected', 'data-testid': 'detail-expected' }, e.expected ?? ''),
+        ),
+        h('dt', { class: 'er-label' }, 'Received'),
+        h(
+          'dd',
+          { class: 'er-value' },
+          h('pre', { class: 'received', 'data-testid': 'detail-received' }, e.received ?? ''),
+        ),
       ),
     );
   }

@@ -52,6 +52,14 @@ export class ExplorerView {
       this.draw();
     });
     container.addEventListener('keydown', (event) => this.onKey(event));
+    // Focus that arrives on a row some other way (a click, a screen reader, a test) moves the tab stop.
+    container.addEventListener('focusin', (event) => {
+      const row = (event.target as Element).closest<HTMLElement>('.tree-row');
+      if (row?.dataset.key && row.dataset.key !== this.focusKey) {
+        this.focusKey = row.dataset.key;
+        this.draw();
+      }
+    });
     container.addEventListener('focus', () => {
       // Tab into the tree: focus lands on the container when no row is drawn with tabindex 0.
       const i = Math.max(0, this.indexOf(this.focusKey));
@@ -84,7 +92,7 @@ export class ExplorerView {
     const last = Math.min(this.rows.length, first + visible + 2 * OVERSCAN);
     const keep = new Set<string>();
     const focusIndex = this.indexOf(this.focusKey);
-    const tabIndex = focusIndex >= 0 ? focusIndex : 0;
+    const tabIndex = Math.max(focusIndex, 0);
     const hadFocus = c.contains(document.activeElement) && document.activeElement !== c;
     for (let i = first; i < last; i++) {
       const row = this.rows[i];

@@ -179,7 +179,10 @@ export class TestIndex {
           const run = this.run(runId);
           const file = typeof d.file === 'string' ? d.file : '';
           let list = run.fileOutput.get(file);
-          if (!list) run.fileOutput.set(file, (list = []));
+          if (!list) {
+            list = [];
+            run.fileOutput.set(file, list);
+          }
           if (list.length >= OUTPUT_PER_FILE) list.shift();
           list.push(record);
         }
