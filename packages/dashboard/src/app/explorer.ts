@@ -220,7 +220,8 @@ function testRow(test: TestRecord, depth: number): ExplorerRow {
   const marks: string[] = [];
   if (test.hung && test.status === 'running') marks.push('hung');
   else if (test.slow) marks.push('slow');
-  if (test.attempts.length > 1) marks.push(`attempt ${test.attempts[test.attempts.length - 1].attempt}`);
+  const last = test.attempts[test.attempts.length - 1];
+  if (last && last.attempt > 1) marks.push(`attempt ${last.attempt}`);
   if (test.baseline?.regression) marks.push('regressed');
   return {
     key: test.key,
