@@ -317,13 +317,32 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', () => {
     await page.waitForSelector('#hung-panel', { state: 'hidden', timeout: WAIT_MS });
   });
 
-  it('without the key the page says it is not authorized instead of retrying', async () => {
+  it('without the key the page says a key is needed instead of retrying', async () => {
     const other = await browser.newPage();
     try {
       await other.goto(`${proxy.url}/`);
       await waitStatus(other, 'unauthorized');
+      await other.waitForSelector('[data-testid="connection-indicator"][data-auth="missing"]', {
+        timeout: WAIT_MS,
+      });
+      expect(await other.textContent('#connection-label')).toBe('API key needed');
       expect(await other.textContent('#connection-detail')).toContain('?apiKey=');
       expect(await other.isVisible('#reconnect')).toBe(true);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('with a wrong key the page says the key is wrong, not that one is missing', async () => {
+    const other = await browser.newPage();
+    try {
+      await other.goto(`${proxy.url}/?apiKey=not-the-key`);
+      await waitStatus(other, 'unauthorized');
+      await other.waitForSelector('[data-testid="connection-indicator"][data-auth="wrong"]', {
+        timeout: WAIT_MS,
+      });
+      expect(await other.textContent('#connection-label')).toBe('Wrong API key');
+      expect(await other.textContent('#connection-detail')).toContain('Invalid API key');
     } finally {
       await other.close();
     }
