@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { type Broadcaster, startBroadcaster } from '@testwire/broadcaster';
 // The built package, as the broadcaster sees it (src/public has no app.js).
 import { dashboardDir } from '@testwire/dashboard';
+import type { PublishedEvent } from '@testwire/protocol';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { completed, failed, output, result, running, started } from './helpers/events.js';
@@ -279,6 +280,52 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', () => {
     b.publish(result('r4', 'docs', 'builds', 'passed', 2));
     await b.flush();
     await waitText(page, count('r4', 'passed'), '1');
+  });
+
+  it('shows the shards of a CI run group on the group run’s card', async () => {
+    // What `testwire serve --redis` streams: each shard's run, and the group's own run with group/shards.
+    for (const n of [1, 2]) {
+      const s = started(`s${n}`, 'web-app', 2);
+      (s.data as { run: { shard?: object } }).run.shard = { current: n, total: 3 };
+      b.publish(s);
+    }
+    b.publish(result('s1', 'web-app', 'sums', 'failed', 5, { message: 'expected 3, received 4' }));
+    b.publish(result('s2', 'web-app', 'divides', 'passed', 5));
+    const group = { id: 'gh-9001-1', expected: 3 };
+    const g = started('group:gh-9001-1', 'web-app', 6);
+    Object.assign(g.data, { group });
+    Object.assign((g.data as { run: object }).run, { group });
+    b.publish(g);
+    b.publish({
+      type: 'test.progress',
+      runId: 'group:gh-9001-1',
+      data: {
+        framework: 'vitest',
+        project: 'web-app',
+        status: 'running',
+        progress: 2 / 6,
+        completed: 2,
+        total: 6,
+        duration: 10,
+        group: { ...group, reporting: 2 },
+        shards: [
+          { shard: 1, runId: 's1', state: 'reporting' },
+          { shard: 2, runId: 's2', state: 'silent' },
+        ],
+      },
+    } as PublishedEvent);
+    await b.flush();
+    const shards = '[data-run-id="group:gh-9001-1"] [data-testid="shards"] .shard';
+    await page.waitForSelector(`${shards}[data-state="silent"]`, { timeout: WAIT_MS });
+    const rows = await page.$$eval(shards, (els) => els.map((e) => e.textContent));
+    expect(rows).toEqual([
+      'shard 1/3reporting1/2 · ✗ 1',
+      'shard 2/3silent1/2',
+      'shard 3/3expectednot started',
+    ]);
+    expect(await page.textContent('[data-run-id="group:gh-9001-1"] .tags')).toContain(
+      'group gh-9001-1 · 2/3 shards',
+    );
   });
 
   it('marks a test reported hung while it runs, until it ends', async () => {

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { classifyAuthAnswer } from '../src/app/auth-problem.js';
 import { detailOf, errorView, expectedReceived, lineDiff } from '../src/app/detail.js';
 import { explorerRows, type StatusFilter } from '../src/app/explorer.js';
+import { groupUpdate, shardRows } from '../src/app/shards.js';
 import { OUTPUT_PER_TEST, TestIndex } from '../src/app/test-index.js';
 import { packLanes, timelineOf } from '../src/app/timeline.js';
 
@@ -458,5 +459,74 @@ describe('unauthorized', () => {
     // No body to read: whether the page sent a key decides.
     expect(classifyAuthAnswer(undefined, true).kind).toBe('wrong');
     expect(classifyAuthAnswer(undefined, false).kind).toBe('missing');
+  });
+});
+
+describe('shards of a CI run group', () => {
+  it('lists each shard with its run’s counts and the shards expected but not started', () => {
+    const group = { id: 'gh-9001-1', expected: 3 };
+    const groupEvent = (type: string, data: Record<string, unknown>) => ev(type, 'group:gh-9001-1', data);
+    let info = groupUpdate(
+      groupEvent('test.started', {
+        totalTests: 0,
+        testFiles: [],
+        run: { runId: 'group:gh-9001-1', framework: 'vitest', startedAt: T0, group },
+        group,
+      }),
+      undefined,
+    );
+    expect(info).toEqual({ id: 'gh-9001-1', expected: 3, reporting: undefined, shards: [] });
+    info = groupUpdate(
+      groupEvent('test.progress', {
+        status: 'running',
+        progress: 0.1,
+        completed: 2,
+        total: 20,
+        duration: 5,
+        group: { ...group, reporting: 1 },
+        shards: [
+          { shard: 2, runId: 's2', state: 'reporting' },
+          { shard: 1, runId: 's1', state: 'finished' },
+        ],
+      }),
+      info,
+    );
+    const state = new RunStateStore();
+    for (const [runId, n] of [
+      ['s1', 1],
+      ['s2', 2],
+    ] as const) {
+      state.apply(
+        ev('test.started', runId, {
+          totalTests: 10,
+          testFiles: [],
+          run: { runId, framework: 'vitest', startedAt: T0, shard: { current: n, total: 3 } },
+        }),
+      );
+    }
+    state.apply(result('s1', ['a'], 'failed'));
+    state.apply(result('s2', ['b'], 'passed'));
+    const runs = new Map(state.snapshot().map((r) => [r.runId, r]));
+    expect(shardRows(info!, runs)).toEqual([
+      { key: 's1', label: 'shard 1/3', state: 'finished', completed: 1, total: 10, failed: 1 },
+      { key: 's2', label: 'shard 2/3', state: 'reporting', completed: 1, total: 10, failed: 0 },
+      { key: 'expected:3', label: 'shard 3/3', state: 'expected', completed: 0, total: 0, failed: 0 },
+    ]);
+    // test.completed lists the shards' summaries: finished unless interrupted.
+    info = groupUpdate(
+      groupEvent('test.completed', {
+        summary: {},
+        group,
+        shards: [
+          { shard: 1, total: 3, runId: 's1', summary: {} },
+          { shard: 2, total: 3, runId: 's2', summary: {}, interrupted: true },
+        ],
+      }),
+      info,
+    );
+    expect(info?.shards.map((s) => s.state)).toEqual(['finished', 'interrupted']);
+    expect(info?.reporting).toBe(1);
+    // Events of ordinary runs carry no group.
+    expect(groupUpdate(result('s1', ['c'], 'passed'), undefined)).toBeUndefined();
   });
 });

@@ -24,6 +24,7 @@ import { h, reconcile, setAttr, setHidden, setText } from './dom.js';
 import { explorerRows, type StatusFilter } from './explorer.js';
 import { ExplorerView } from './explorer-view.js';
 import { type HungItem, type HungReport, hungKey, hungReportOf, hungTestsOf } from './hung.js';
+import { type GroupInfo, groupUpdate, shardRows } from './shards.js';
 import { TestIndex } from './test-index.js';
 import { type TimelineMode, timelineOf } from './timeline.js';
 import { renderTimeline } from './timeline-view.js';
@@ -85,6 +86,7 @@ interface CardRefs {
   tags: HTMLElement;
   started: HTMLElement;
   coverage: HTMLElement;
+  shards: HTMLElement;
   bar: HTMLElement;
   segPassed: HTMLElement;
   segFailed: HTMLElement;
@@ -116,6 +118,8 @@ export class Dashboard {
   private readonly hungEls = new Map<string, HTMLElement>();
   /** Every attempt, output line and step of every test: the explorer, detail and timeline read it. */
   private readonly index = new TestIndex();
+  /** CI run groups (sharded runs merged by `testwire serve --redis`), by the group run's id. */
+  private readonly groups = new Map<string, GroupInfo>();
   private readonly explorer: ExplorerView;
   private explorerSearch = '';
   private readonly explorerFilters = new Set<StatusFilter>();
@@ -268,6 +272,7 @@ export class Dashboard {
     this.log.clear();
     this.hung.clear();
     this.flagged.clear();
+    this.groups.clear();
     this.authProblem = undefined;
     this.connection = { state: 'connecting', info: {} };
     const client = createClient({
@@ -333,6 +338,11 @@ export class Dashboard {
       if (this.client !== client) return;
       this.log.push(envelope);
       if (this.index.apply(envelope)) this.dirtyLists = true;
+      const group = groupUpdate(envelope, this.groups.get(envelope.runId));
+      if (group) {
+        this.groups.set(envelope.runId, group);
+        this.dirtyCards = true;
+      }
       const hung = hungReportOf(envelope);
       if (hung) {
         this.hung.set(hungKey(hung), hung);
@@ -540,6 +550,7 @@ export class Dashboard {
       tags: h('span', { class: 'tags' }),
       started: h('span', { class: 'started' }),
       coverage: h('dl', { class: 'coverage', hidden: true, 'aria-label': 'Coverage' }),
+      shards: h('ol', { class: 'shards', hidden: true, 'aria-label': 'Shards', 'data-testid': 'shards' }),
       bar: h('div', {
         class: 'bar',
         role: 'progressbar',
@@ -580,6 +591,7 @@ export class Dashboard {
       h('dl', { class: 'counts' }, passed.box, failed.box, retrying.box, skipped.box, todo.box, flaky.box),
       refs.current,
       refs.coverage,
+      refs.shards,
     );
     this.cardRefs.set(el, refs);
     return el;
@@ -595,6 +607,34 @@ export class Dashboard {
     setText(r.framework, c.framework);
     setText(r.duration, formatDuration(c.durationMs));
     setText(r.tags, c.tags.join(' · '));
+    const group = this.groups.get(c.runId);
+    const shards = group ? shardRows(group, this.runs) : [];
+    const shown = shards.map((x) => `${x.key}:${x.state}:${x.completed}/${x.total}:${x.failed}`).join(' ');
+    if (r.shards.dataset.shown !== shown) {
+      r.shards.dataset.shown = shown;
+      r.shards.replaceChildren(
+        ...shards.map((x) =>
+          h(
+            'li',
+            { class: 'shard', 'data-state': x.state, 'data-failed': x.failed > 0 ? 'true' : undefined },
+            h('span', { class: 'shard-label' }, x.label),
+            h('span', { class: 'shard-state' }, x.state),
+            h(
+              'span',
+              { class: 'shard-counts' },
+              x.state === 'expected'
+                ? 'not started'
+                : `${x.completed}/${x.total || '?'}${x.failed ? ` · ✗ ${x.failed}` : ''}`,
+            ),
+          ),
+        ),
+      );
+      setHidden(r.shards, shards.length === 0);
+    }
+    if (group) {
+      const tag = `group ${group.id}${group.expected ? ` · ${group.shards.length}/${group.expected} shards` : ''}${group.reporting !== undefined ? ` · ${group.reporting} reporting` : ''}`;
+      setText(r.tags, [tag, ...c.tags].join(' · '));
+    }
     setText(r.started, [c.started ? `started ${c.started}` : '', c.vcs ?? ''].filter(Boolean).join(' · '));
     const coverage = c.coverage.map((m) => `${m.metric}:${m.pct}`).join(' ');
     if (r.coverage.dataset.shown !== coverage) {
