@@ -38,6 +38,9 @@ const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const WAIT_MS = 60_000;
 const RUN_MS = 180_000;
 
+if (!HAVE_CHROMIUM && !process.env.CI)
+  console.warn(`[@testwire/dashboard] live browser test SKIPPED: ${CHROMIUM} not found. It runs in CI.`);
+
 async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = WAIT_MS) {
   const deadline = Date.now() + ms;
   let last: unknown;
