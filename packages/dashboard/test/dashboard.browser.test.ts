@@ -13,14 +13,12 @@ import { type Broadcaster, startBroadcaster } from '@testwire/broadcaster';
 // The built package, as the broadcaster sees it (src/public has no app.js).
 import { dashboardDir } from '@testwire/dashboard';
 import type { PublishedEvent } from '@testwire/protocol';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, HAVE_CHROMIUM, launchChromium } from './helpers/chromium.js';
 import { completed, failed, output, result, running, started } from './helpers/events.js';
 import { startProxy, type TcpProxy } from './helpers/proxy.js';
 
-// Debian's chromium; TESTWIRE_CHROMIUM points elsewhere (or at nothing, to check the skip/CI path).
-const CHROMIUM = process.env.TESTWIRE_CHROMIUM ?? '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const API_KEY = 'dashboard-test-key';
 const WAIT_MS = 15_000;
 
@@ -88,18 +86,7 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', () => {
       logger: { warn() {} },
     });
     proxy = await startProxy(b.port);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('pageerror', (error) => pageErrors.push(`pageerror: ${error.message}`));
     page.on('console', (message) => {
@@ -393,6 +380,33 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', () => {
     } finally {
       await other.close();
     }
+  });
+
+  it('keeps thousands of tests in the explorer with a screenful of rows in the page', async () => {
+    const N = 3000;
+    b.publish(started('big', 'big-suite', N));
+    for (let i = 0; i < N; i++)
+      b.publish(result('big', 'big-suite', `case ${i}`, i % 500 === 7 ? 'failed' : 'passed', 1));
+    await b.flush();
+    await page.fill('[data-testid="explorer-search"]', 'big-suite');
+    await page.fill('[data-testid="explorer-search"]', '');
+    await page.waitForFunction(
+      (n) => Number(document.querySelector('#explorer-count')?.textContent?.split(' ').pop()) >= n,
+      N,
+      { timeout: WAIT_MS },
+    );
+    // Virtualized: the rows drawn are those in view plus a margin, not one per test.
+    const drawn = await page.$$eval('#explorer .tree-row', (els) => els.length);
+    expect(drawn).toBeGreaterThan(5);
+    expect(drawn).toBeLessThan(120);
+    await page.fill('[data-testid="explorer-search"]', 'case 2507');
+    await page.waitForSelector('#explorer .tree-row[data-kind="test"][data-status="failed"]', {
+      timeout: WAIT_MS,
+    });
+    expect(
+      await page.$$eval('#explorer .tree-row[data-kind="test"]', (els) => els.map((e) => e.textContent)),
+    ).toEqual(['✗case 25071 ms']);
+    await page.fill('[data-testid="explorer-search"]', '');
   });
 
   it('raised no page errors or CSP violations', () => {

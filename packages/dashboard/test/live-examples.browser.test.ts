@@ -13,14 +13,15 @@
  * What to expect is read from the run itself (a Node client on the same endpoint, and the runners'
  * printed summaries), so the examples can change without this test changing.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Broadcaster, startBroadcaster } from '@testwire/broadcaster';
 import { createClient, type TestwireClient } from '@testwire/client';
 import { dashboardDir } from '@testwire/dashboard';
 import type { AnyEventEnvelope, TestError } from '@testwire/protocol';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, HAVE_CHROMIUM, launchChromium } from './helpers/chromium.js';
 import {
   type ExampleRun,
   REPO,
@@ -32,8 +33,6 @@ import {
 } from './helpers/examples.js';
 import { startProxy, type TcpProxy } from './helpers/proxy.js';
 
-const CHROMIUM = process.env.TESTWIRE_CHROMIUM ?? '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
 /** Generous: four runners and a browser share two loaded cores. */
 const WAIT_MS = 60_000;
 const RUN_MS = 180_000;
@@ -113,16 +112,7 @@ describe.skipIf(!HAVE_CHROMIUM && !process.env.CI)('dashboard during a real run 
       events.push(envelope);
     });
     await watcher.connect();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
