@@ -1,7 +1,8 @@
 /** The page's pure view functions, fed by a real RunStateStore (the reducer the client uses). */
-import { type AnyEventEnvelope, RunStateStore } from '@testwire/protocol';
+import { type AnyEventEnvelope, type CoverageThresholdData, RunStateStore } from '@testwire/protocol';
 import { describe, expect, it } from 'vitest';
 import {
+  coverageFailures,
   EventLog,
   errorDetails,
   failureLine,
@@ -327,6 +328,24 @@ describe('failures', () => {
     expect(firstLine('\n\n  hello  \nworld')).toBe('hello');
     expect(firstLine('x'.repeat(500), 10)).toBe(`${'x'.repeat(9)}…`);
     expect(firstLine(undefined)).toBe('');
+  });
+});
+
+describe('coverageFailures', () => {
+  it('says what is below its threshold, per file when the thresholds apply per file', () => {
+    const data = (failures: unknown[], passed = false) =>
+      ({ passed, thresholds: {}, actual: {}, failures }) as unknown as CoverageThresholdData;
+    expect(coverageFailures(undefined)).toEqual([]);
+    expect(coverageFailures(data([], true))).toEqual([]);
+    expect(
+      coverageFailures(
+        data([
+          { metric: 'lines', threshold: 80, actual: 45.26, deficit: 34.74, file: 'src/a.ts' },
+          { metric: 'statements', threshold: 75, actual: 70, deficit: 5 },
+          { metric: 'branches', threshold: -10, actual: 12, deficit: 2, glob: 'src/**' },
+        ]),
+      ),
+    ).toEqual(['src/a.ts: lines 45.3% < 80%', 'statements 70% < 75%', 'src/**: branches 12 uncovered > 10']);
   });
 });
 

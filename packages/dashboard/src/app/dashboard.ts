@@ -29,6 +29,7 @@ import { TestIndex } from './test-index.js';
 import { type TimelineMode, timelineOf } from './timeline.js';
 import { renderTimeline } from './timeline-view.js';
 import {
+  coverageFailures,
   EventLog,
   type FailureItem,
   failuresOf,
@@ -636,7 +637,8 @@ export class Dashboard {
       setText(r.tags, [tag, ...c.tags].join(' · '));
     }
     setText(r.started, [c.started ? `started ${c.started}` : '', c.vcs ?? ''].filter(Boolean).join(' · '));
-    const coverage = c.coverage.map((m) => `${m.metric}:${m.pct}`).join(' ');
+    const below = coverageFailures(this.index.runs.get(c.runId)?.thresholds);
+    const coverage = `${c.coverage.map((m) => `${m.metric}:${m.pct}`).join(' ')}|${below.join('|')}`;
     if (r.coverage.dataset.shown !== coverage) {
       r.coverage.dataset.shown = coverage;
       r.coverage.replaceChildren(
@@ -655,7 +657,21 @@ export class Dashboard {
           );
         }),
       );
-      setHidden(r.coverage, c.coverage.length === 0);
+      if (below.length > 0) {
+        const shown = below.slice(0, 10);
+        r.coverage.append(
+          h(
+            'div',
+            { class: 'coverage-failures' },
+            h('dt', { class: 'coverage-name' }, 'below threshold'),
+            ...shown.map((line) => h('dd', { class: 'coverage-failure' }, line)),
+            below.length > shown.length
+              ? h('dd', { class: 'coverage-failure' }, `and ${below.length - shown.length} more`)
+              : '',
+          ),
+        );
+      }
+      setHidden(r.coverage, c.coverage.length === 0 && below.length === 0);
     }
     const total = c.total || 1;
     const indeterminate = c.progress === undefined;
@@ -855,8 +871,7 @@ export class Dashboard {
     if (mark === this.timelineDrawn) return;
     this.timelineAt = now;
     this.timelineDrawn = mark;
-    const ended = run?.completedAt ? Date.parse(run.completedAt) : undefined;
-    const model = record && timelineOf(this.index, this.timelineRun, this.timelineMode, now, ended);
+    const model = record && timelineOf(this.index, this.timelineRun, this.timelineMode, now);
     this.el.timeline.replaceChildren(
       ...(model ? renderTimeline(model) : [h('p', { class: 'empty' }, 'No timings yet.')]),
     );

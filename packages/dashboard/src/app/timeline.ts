@@ -66,7 +66,6 @@ export function timelineOf(
   runId: string,
   mode: TimelineMode,
   now: number,
-  runEndedAt?: number,
 ): TimelineRun | undefined {
   const run = index.runs.get(runId);
   if (!run) return undefined;
@@ -74,7 +73,8 @@ export function timelineOf(
   let origin = run.startedAt ?? Number.POSITIVE_INFINITY;
   for (const t of tests) if (t.startedAt !== undefined) origin = Math.min(origin, t.startedAt);
   if (!Number.isFinite(origin)) return undefined;
-  const end = run.completed ? (runEndedAt ?? now) : now;
+  // A finished run spans its bars (clocks of the runner's and the broadcaster's may differ); a live one, to now.
+  const end = run.completed ? origin : now;
   const bars: TimelineBar[] = [];
   for (const t of tests) {
     const running = t.status === 'running' && !run.completed;

@@ -7,6 +7,7 @@
  */
 import {
   type AnyEventEnvelope,
+  type CoverageThresholdData,
   failureSummary,
   type RunSnapshot,
   type TestError,
@@ -111,6 +112,23 @@ export function runCard(run: RunSnapshot, now: number): RunCard {
     vcs: runVcs(run),
     coverage,
   };
+}
+
+/**
+ * What a coverage.threshold said failed, one line each, per file where the thresholds apply per file:
+ * `src/a.ts: lines 45% < 80%`, `statements 70% < 75%`, `branches: 12 uncovered > 10`.
+ */
+export function coverageFailures(data: CoverageThresholdData | undefined): string[] {
+  if (!data || data.passed || !Array.isArray(data.failures)) return [];
+  return data.failures.map((f) => {
+    const where = f.file ?? f.glob;
+    // A negative threshold is the most uncovered items allowed, and `actual` then counts them.
+    const what =
+      f.threshold < 0
+        ? `${f.metric} ${f.actual} uncovered > ${-f.threshold}`
+        : `${f.metric} ${Math.round(f.actual * 10) / 10}% < ${f.threshold}%`;
+    return where ? `${where}: ${what}` : what;
+  });
 }
 
 /** Local clock time the run started: `10:31:02`. */
