@@ -144,12 +144,19 @@ describe.skipIf(!HAVE_CHROMIUM && !process.env.CI)('dashboard during a real run 
     proxy.refuse(true);
     proxy.dropAll();
     const cutAt = events.length;
+    await pages.C.waitForSelector(
+      '[data-testid="connection-indicator"]:is([data-status="reconnecting"], [data-status="gone"])',
+      { timeout: WAIT_MS },
+    );
     await until(
       '20 events published while page C is cut off',
       () => events.length >= cutAt + 20 || runs.every((r) => r.child.exitCode !== null) || undefined,
       RUN_MS,
     );
     proxy.refuse(false);
+    await pages.C.waitForSelector('[data-testid="connection-indicator"][data-status="connected"]', {
+      timeout: WAIT_MS,
+    });
     await until(
       'progress to move on page A',
       async () => ((await done(pages.A!)) > first ? true : undefined),
@@ -246,21 +253,21 @@ describe.skipIf(!HAVE_CHROMIUM && !process.env.CI)('dashboard during a real run 
     const results = events
       .filter((e) => e.type === 'test.result')
       .map((e) => e.data as { testName: string; status: string; willRetry?: boolean; error?: TestError });
-    const failure = results.find(
-      (r) =>
-        r.status === 'failed' &&
-        !r.willRetry &&
-        typeof r.error?.expected === 'string' &&
-        typeof r.error?.actual === 'string',
-    );
-    if (!failure?.error) throw new Error('no failed test with expected/actual in the run');
+    // The values as the error has them: its fields, else the `Expected: …` / `Received: …` lines of a
+    // jest or playwright message.
+    const values = (error: TestError | undefined) => {
+      if (typeof error?.expected === 'string' && typeof error.actual === 'string')
+        return { expected: error.expected, received: error.actual };
+      const expected = /^Expected: (.+)$/m.exec(error?.message ?? '')?.[1];
+      const received = /^Received: (.+)$/m.exec(error?.message ?? '')?.[1];
+      return expected && received ? { expected, received } : undefined;
+    };
+    const failure = results.find((r) => r.status === 'failed' && !r.willRetry && values(r.error));
+    if (!failure) throw new Error('no failed test with expected and received values in the run');
+    const want = values(failure.error)!;
     await openBySearch(page, failure.testName);
-    expect((await page.textContent('[data-testid="detail-expected"]'))?.trim()).toBe(
-      failure.error.expected?.trim(),
-    );
-    expect((await page.textContent('[data-testid="detail-received"]'))?.trim()).toBe(
-      failure.error.actual?.trim(),
-    );
+    expect((await page.textContent('[data-testid="detail-expected"]'))?.trim()).toBe(want.expected.trim());
+    expect((await page.textContent('[data-testid="detail-received"]'))?.trim()).toBe(want.received.trim());
     // The stack is trimmed to the test's own frames, with a source location.
     expect(await page.textContent('.error-location code')).toMatch(/\.(?:js|ts):\d+$/);
   });
