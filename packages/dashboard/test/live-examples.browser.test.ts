@@ -270,6 +270,14 @@ describe.skipIf(!HAVE_CHROMIUM && !process.env.CI)('dashboard during a real run 
     expect((await page.textContent('[data-testid="detail-received"]'))?.trim()).toBe(want.received.trim());
     // The stack is trimmed to the test's own frames, with a source location.
     expect(await page.textContent('.error-location code')).toMatch(/\.(?:js|ts):\d+$/);
+    // The slowest list opens its tests in the detail too.
+    const slowest = (await page.textContent('[data-testid="slow-tests"] li:first-child .slow-title'))
+      ?.split(' › ')
+      .pop();
+    await page.click('[data-testid="slow-tests"] li:first-child .slow-title');
+    await until(`the detail of the slowest test "${slowest}"`, async () =>
+      (await page.textContent('#detail-title'))?.trim() === slowest ? true : undefined,
+    );
   });
 
   it("shows a test's own output and every attempt with its duration and error", {

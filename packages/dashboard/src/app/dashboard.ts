@@ -237,6 +237,12 @@ export class Dashboard {
       setAttr(button, 'aria-pressed', String(this.explorerFilters.has(filter)));
       this.renderExplorer();
     });
+    // "Open the test" in failures, slowest and hung lists: the key is the test's (`<runId>\0<id>`).
+    document.addEventListener('click', (event) => {
+      const target = (event.target as Element).closest<HTMLElement>('[data-open-test]');
+      const key = target?.dataset.openTest;
+      if (key && this.index.get(key)) this.openTest(key);
+    });
     this.el.detail.addEventListener('keydown', (event) => {
       if (event.key === 'Escape') this.closeDetail();
     });
@@ -894,6 +900,7 @@ export class Dashboard {
     setAttr(el, 'data-ended', item.runEnded ? 'true' : undefined);
     setText(q('slow-duration'), formatDuration(item.elapsedMs));
     setText(q('slow-title'), item.runEnded ? `${item.title} (was still running)` : item.title);
+    setAttr(q('slow-title'), 'data-open-test', item.key);
     setText(q('slow-location'), item.location ?? '');
     setText(q('slow-run'), item.runTitle);
   }
@@ -918,6 +925,7 @@ export class Dashboard {
           ),
         ),
         h('pre', { class: 'failure-details' }),
+        h('button', { class: 'button open-test', type: 'button', hidden: true }, 'Open the test'),
       ),
     );
   }
@@ -929,6 +937,10 @@ export class Dashboard {
     setText(q('failure-location'), f.location ?? '');
     setText(q('failure-run'), f.runTitle);
     setText(q('failure-details'), f.details || f.firstLine);
+    // Failures of tests open in the detail (all attempts, output); failures outside tests have none.
+    const open = q('open-test');
+    setAttr(open, 'data-open-test', f.scope === 'test' ? f.key : undefined);
+    setHidden(open, f.scope !== 'test');
   }
 
   private createSlow(_s?: SlowItem): HTMLElement {
@@ -936,7 +948,7 @@ export class Dashboard {
       'li',
       { class: 'slow-item' },
       h('span', { class: 'slow-duration' }),
-      h('span', { class: 'slow-title' }),
+      h('button', { class: 'slow-title link-button', type: 'button' }),
       h(
         'span',
         { class: 'slow-where' },
@@ -952,6 +964,7 @@ export class Dashboard {
     setAttr(el, 'data-flagged', s.flagged ? 'true' : undefined);
     setText(q('slow-duration'), formatDuration(s.durationMs));
     setText(q('slow-title'), s.title);
+    setAttr(q('slow-title'), 'data-open-test', s.key);
     setText(q('slow-location'), s.location ?? '');
     setText(q('slow-run'), s.runTitle);
   }
