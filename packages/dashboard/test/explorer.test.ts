@@ -415,7 +415,7 @@ describe('timeline', () => {
     );
     const now = T0 + 63_000;
     const tests = timelineOf(index, 'r1', 'tests', now)!;
-    const all = tests.lanes.flat();
+    const all = tests.lanes.flatMap((l) => l.bars);
     expect(all.find((b) => b.label === 'a')).toMatchObject({ start: 1000, end: 1500, status: 'passed' });
     expect(all.find((b) => b.label === 'h')).toMatchObject({
       start: 2500,
@@ -424,17 +424,44 @@ describe('timeline', () => {
       hung: true,
     });
     // a and b overlap; c and h fit after a on its lane.
-    expect(tests.lanes.map((lane) => lane.map((b) => b.label))).toEqual([['a', 'c', 'h'], ['b']]);
+    expect(tests.lanes.map((lane) => [lane.name, lane.bars.map((b) => b.label)])).toEqual([
+      ['1', ['a', 'c', 'h']],
+      ['2', ['b']],
+    ]);
+    expect(tests.inferred).toBe(true);
     const files = timelineOf(index, 'r1', 'files', now)!;
     expect(
       files.lanes
-        .flat()
+        .flatMap((l) => l.bars)
         .map((b) => [b.label, b.start, b.end, b.status])
         .sort(),
     ).toEqual([
       ['a.test.js', 1000, 2100, 'passed'],
       ['b.test.js', 1200, 2200, 'failed'],
       ['h.test.js', 2500, 63_000, 'running'],
+    ]);
+  });
+
+  it('puts bars on their workers when the runner named them (one file bar per file and worker)', () => {
+    const { index } = feed(
+      started('pw'),
+      result('pw', ['a'], 'passed', { startedAt: T0 + 0, duration: 100, file: 'x.spec.ts', worker: '1' }),
+      result('pw', ['b'], 'passed', { startedAt: T0 + 0, duration: 300, file: 'x.spec.ts', worker: '0' }),
+      result('pw', ['c'], 'failed', { startedAt: T0 + 150, duration: 100, file: 'x.spec.ts', worker: '1' }),
+      result('pw', ['d'], 'passed', { startedAt: T0 + 10, duration: 50, file: 'y.spec.ts', worker: '10' }),
+    );
+    const tests = timelineOf(index, 'pw', 'tests', T0 + 1000)!;
+    expect(tests.inferred).toBe(false);
+    expect(tests.lanes.map((l) => [l.name, l.inferred, l.bars.map((b) => b.label)])).toEqual([
+      ['worker 0', false, ['b']],
+      ['worker 1', false, ['a', 'c']],
+      ['worker 10', false, ['d']],
+    ]);
+    const files = timelineOf(index, 'pw', 'files', T0 + 1000)!;
+    expect(files.lanes.map((l) => [l.name, l.bars.map((b) => [b.label, b.start, b.end, b.status])])).toEqual([
+      ['worker 0', [['x.spec.ts', 0, 300, 'passed']]],
+      ['worker 1', [['x.spec.ts', 0, 250, 'failed']]],
+      ['worker 10', [['y.spec.ts', 10, 60, 'passed']]],
     ]);
   });
 });

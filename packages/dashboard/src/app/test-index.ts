@@ -41,6 +41,8 @@ export interface AttemptRecord {
   duration?: number;
   /** Epoch ms. */
   startedAt?: number;
+  /** The worker that ran it, when the runner said (test.result `worker`). */
+  worker?: string;
   error?: TestError;
   /** Further errors of the attempt (soft assertions, playwright). */
   errors?: TestError[];
@@ -351,6 +353,7 @@ export class TestIndex {
     attempt.status = d.status;
     attempt.duration = typeof d.duration === 'number' ? d.duration : undefined;
     attempt.startedAt = typeof d.startedAt === 'number' ? d.startedAt : undefined;
+    attempt.worker = typeof d.worker === 'string' ? d.worker : undefined;
     attempt.error = d.error ?? d.errors?.[0];
     attempt.errors = Array.isArray(d.errors) && d.errors.length > 1 ? d.errors.slice(1) : undefined;
     attempt.timedOut = d.timedOut;

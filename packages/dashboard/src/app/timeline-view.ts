@@ -13,14 +13,23 @@ export function renderTimeline(model: TimelineRun): HTMLElement[] {
     tick.style.left = `${f * 100}%`;
     axis.append(tick);
   }
-  const lanes = model.lanes.map((lane, i) => {
+  const lanes = model.lanes.map((lane) => {
     const row = h(
       'div',
-      { class: 'tl-lane', role: 'listitem', 'aria-label': `lane ${i + 1}: ${lane.length} bars` },
-      h('span', { class: 'tl-lane-name' }, `${i + 1}`),
+      {
+        class: 'tl-lane',
+        role: 'listitem',
+        'data-inferred': lane.inferred ? 'true' : undefined,
+        'aria-label': `${lane.inferred ? `lane ${lane.name}` : lane.name}: ${lane.bars.length} bars`,
+      },
+      h(
+        'span',
+        { class: 'tl-lane-name', title: lane.name },
+        lane.inferred ? lane.name : lane.name.replace(/^worker /, 'w'),
+      ),
     );
     const track = h('div', { class: 'tl-track' });
-    for (const bar of lane) {
+    for (const bar of lane.bars) {
       const dur = bar.end - bar.start;
       const text = bar.running
         ? `▶ ${bar.label} ${formatDuration(dur)}${bar.hung ? ' (hung)' : ''}`
@@ -47,7 +56,13 @@ export function renderTimeline(model: TimelineRun): HTMLElement[] {
   const note = h(
     'p',
     { class: 'hint' },
-    `${model.lanes.length} lanes, inferred: the events name no workers, so bars are packed onto the fewest lanes that keep them apart.${model.omitted ? ` ${model.omitted} shortest bars left out.` : ''}`,
+    `${model.lanes.length} lanes${
+      model.inferred
+        ? model.lanes.some((l) => !l.inferred)
+          ? '; w0, w1 … are the runner’s workers, numbered lanes are inferred (running tests, or no worker named)'
+          : ', inferred: the events name no workers, so bars are packed onto the fewest lanes that keep them apart'
+        : ', one per worker of the runner'
+    }.${model.omitted ? ` ${model.omitted} shortest bars left out.` : ''}`,
   );
   return [axis, h('div', { class: 'tl-lanes', role: 'list' }, ...lanes), note];
 }

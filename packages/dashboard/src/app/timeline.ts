@@ -6,9 +6,9 @@
  *   lane 1  [cart.test.js ]  [slow.test.js·········]
  *   lane 2  [flaky.test.js]    ▶ hangs (running 42 s)
  *
- * No runner names its workers in the events (test.result has no worker field), so lanes are inferred:
- * intervals are packed greedily onto the fewest lanes that keep them from overlapping — what the runner's
- * workers must at least have been. Pure.
+ * A lane is a worker when the runner named it (test.result `worker`: Playwright). Otherwise (jest, vitest,
+ * mocha, and tests still running) lanes are inferred: intervals are packed greedily onto the fewest lanes
+ * that keep them from overlapping — what the runner's workers must at least have been. Pure.
  */
 import type { TestIndex, TestPhase } from './test-index.js';
 
@@ -26,17 +26,26 @@ export interface TimelineBar {
   hung: boolean;
   /** The test's key, to open its detail (test bars only). */
   testKey?: string;
+  /** The worker that ran it, when the runner said. */
+  worker?: string;
+}
+
+export interface TimelineLane {
+  /** `worker 0`, or `1`, `2` … for inferred lanes. */
+  name: string;
+  inferred: boolean;
+  bars: TimelineBar[];
 }
 
 export interface TimelineRun {
   runId: string;
   /** ms from the run's start to its end (or now). */
   spanMs: number;
-  lanes: TimelineBar[][];
+  lanes: TimelineLane[];
   /** Bars left out to bound the page (the shortest go first). */
   omitted: number;
-  /** Whether the run's events named workers (never yet): lanes are inferred. */
-  inferred: true;
+  /** Some lanes are inferred (the events named no worker for their bars). */
+  inferred: boolean;
 }
 
 export type TimelineMode = 'files' | 'tests';
@@ -95,6 +104,7 @@ export function timelineOf(
         running: false,
         hung: false,
         testKey: t.key,
+        worker: a.worker,
       });
     }
     if (running && t.startedAt !== undefined) {
@@ -117,9 +127,11 @@ export function timelineOf(
     const files = new Map<string, TimelineBar>();
     for (const bar of bars) {
       const file = bar.file || '(no file)';
-      const f = files.get(file);
+      // One bar per file and worker: a file can run on several workers (Playwright fullyParallel).
+      const k = `${file}\0${bar.worker ?? ''}`;
+      const f = files.get(k);
       if (!f) {
-        files.set(file, { ...bar, key: `f:${file}`, label: file, title: file, testKey: undefined });
+        files.set(k, { ...bar, key: `f:${k}`, label: file, title: file, testKey: undefined });
         continue;
       }
       f.start = Math.min(f.start, bar.start);
@@ -139,5 +151,27 @@ export function timelineOf(
     shown = shown.slice(0, MAX_BARS);
   }
   const spanMs = Math.max(1, end - origin, ...shown.map((b) => b.end));
-  return { runId, spanMs, lanes: packLanes(shown), omitted, inferred: true };
+  const byWorker = new Map<string, TimelineBar[]>();
+  const unnamed: TimelineBar[] = [];
+  for (const bar of shown) {
+    if (bar.worker === undefined) unnamed.push(bar);
+    else {
+      let list = byWorker.get(bar.worker);
+      if (!list) {
+        list = [];
+        byWorker.set(bar.worker, list);
+      }
+      list.push(bar);
+    }
+  }
+  const lanes: TimelineLane[] = [...byWorker.entries()]
+    .sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true }))
+    .map(([worker, list]) => ({
+      name: `worker ${worker}`,
+      inferred: false,
+      bars: list.sort((a, b) => a.start - b.start),
+    }));
+  for (const [i, list] of packLanes(unnamed).entries())
+    lanes.push({ name: String(i + 1), inferred: true, bars: list });
+  return { runId, spanMs, lanes, omitted, inferred: unnamed.length > 0 };
 }
