@@ -171,10 +171,26 @@ describe.skipIf(!HAVE_CHROMIUM && !process.env.CI)('dashboard during a real run 
           events.find((e) => e.type === 'test.result' && (e.data as { status?: string }).status === 'failed'),
         RUN_MS,
       );
+      // Later in the run, when three runs have results and one still runs, if that happens.
+      await until(
+        'three runs with results while one of them still runs',
+        async () => {
+          const cards = await cardCounts(pages.A!);
+          const busy = cards.filter((c) => c.passed + c.failed > 0).length >= 3;
+          return (
+            (busy && cards.some((c) => c.outcome === 'running' && c.passed + c.failed > 0)) ||
+            runs.some((r) => r.child.exitCode !== null && r.runner === 'playwright') ||
+            undefined
+          );
+        },
+        RUN_MS,
+      ).catch(() => undefined);
       await openBySearch(pages.A, (failed.data as { testName: string }).testName);
       await pages.A.fill('[data-testid="explorer-search"]', '');
+      await pages.A.setViewportSize({ width: 1280, height: 1500 });
       mkdirSync(join(REPO, 'docs'), { recursive: true });
       await pages.A.screenshot({ path: join(REPO, 'docs/dashboard.png'), fullPage: false });
+      await pages.A.setViewportSize({ width: 1280, height: 1000 });
       await pages.A.keyboard.press('Escape');
     }
 

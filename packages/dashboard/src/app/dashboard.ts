@@ -131,6 +131,8 @@ export class Dashboard {
   private selected: string | undefined;
   private detailDrawn = '';
   private timelineRun: string | undefined;
+  /** Until the user picks a run, the timeline follows the first run listed (running ones come first). */
+  private timelinePicked = false;
   private timelineMode: TimelineMode = 'files';
   private timelineAt = 0;
   private timelineDrawn = '';
@@ -248,6 +250,7 @@ export class Dashboard {
     });
     this.el.timelineRun.addEventListener('change', () => {
       this.timelineRun = this.el.timelineRun.value;
+      this.timelinePicked = true;
       this.timelineDrawn = '';
       this.renderTimeline(true);
     });
@@ -867,7 +870,7 @@ export class Dashboard {
       select.dataset.options = options;
       select.replaceChildren(...withTimes.map((r) => h('option', { value: r.runId }, runLabel(r))));
     }
-    if (!this.timelineRun || !withTimes.some((r) => r.runId === this.timelineRun))
+    if (!this.timelinePicked || !withTimes.some((r) => r.runId === this.timelineRun))
       this.timelineRun = withTimes[0].runId;
     if (select.value !== this.timelineRun) select.value = this.timelineRun;
     const run = withTimes.find((r) => r.runId === this.timelineRun);
