@@ -100,6 +100,15 @@ describe('explorer', () => {
     ]);
     expect(r1[0].label).toMatch(/^r1 · jest · \d\d:\d\d:\d\d$/);
     expect(r1[0].counts).toEqual({ total: 5, passed: 1, failed: 1, skipped: 1, running: 2 });
+    // Place among siblings, for aria-posinset/setsize: cart holds the discount describe, adds, ships abroad.
+    const place = (label: string) => {
+      const row = model.rows.find((r) => r.label === label);
+      return [row?.pos, row?.size];
+    };
+    expect(place('discount')).toEqual([1, 3]);
+    expect(place('adds')).toEqual([2, 3]);
+    expect(place('applies 10%')).toEqual([1, 1]);
+    expect([r1[0].pos, r1[0].size]).toEqual([1, 2]);
     const flaky = model.rows.find((r) => r.label === 'other');
     expect(flaky).toMatchObject({ status: 'flaky', marks: ['attempt 2'] });
   });

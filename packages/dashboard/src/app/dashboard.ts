@@ -870,17 +870,17 @@ export class Dashboard {
       select.dataset.options = options;
       select.replaceChildren(...withTimes.map((r) => h('option', { value: r.runId }, runLabel(r))));
     }
-    if (!this.timelinePicked || !withTimes.some((r) => r.runId === this.timelineRun))
-      this.timelineRun = withTimes[0].runId;
-    if (select.value !== this.timelineRun) select.value = this.timelineRun;
-    const run = withTimes.find((r) => r.runId === this.timelineRun);
-    const record = this.index.runs.get(this.timelineRun);
-    const live = run?.status === 'running';
-    const mark = `${this.timelineRun}|${this.timelineMode}|${this.index.version}|${live ? now : ''}`;
+    const picked = this.timelinePicked ? withTimes.find((r) => r.runId === this.timelineRun) : undefined;
+    const run = picked ?? withTimes[0];
+    this.timelineRun = run.runId;
+    if (select.value !== run.runId) select.value = run.runId;
+    const record = this.index.runs.get(run.runId);
+    const live = run.status === 'running';
+    const mark = `${run.runId}|${this.timelineMode}|${this.index.version}|${live ? now : ''}`;
     if (mark === this.timelineDrawn) return;
     this.timelineAt = now;
     this.timelineDrawn = mark;
-    const model = record && timelineOf(this.index, this.timelineRun, this.timelineMode, now);
+    const model = record && timelineOf(this.index, run.runId, this.timelineMode, now);
     this.el.timeline.replaceChildren(
       ...(model ? renderTimeline(model) : [h('p', { class: 'empty' }, 'No timings yet.')]),
     );

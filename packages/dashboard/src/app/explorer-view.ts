@@ -136,8 +136,9 @@ export class ExplorerView {
     setAttr(el, 'data-kind', row.kind);
     setAttr(el, 'data-status', row.status);
     setAttr(el, 'aria-level', String(row.depth + 1));
-    setAttr(el, 'aria-posinset', String(index + 1));
-    setAttr(el, 'aria-setsize', String(this.rows.length));
+    // The tree is flattened and only partly drawn: say each row's place among its siblings.
+    setAttr(el, 'aria-posinset', String(row.pos));
+    setAttr(el, 'aria-setsize', String(row.size));
     setAttr(el, 'aria-expanded', row.kind === 'test' ? undefined : String(row.expanded));
     setAttr(el, 'aria-selected', row.kind === 'test' ? String(row.key === this.selectedKey) : undefined);
     setAttr(el, 'tabindex', tabStop ? '0' : '-1');

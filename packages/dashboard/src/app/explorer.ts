@@ -43,6 +43,9 @@ export interface ExplorerRow {
   key: string;
   kind: 'run' | 'project' | 'file' | 'suite' | 'test';
   depth: number;
+  /** 1-based place among its siblings, and how many siblings (aria-posinset / aria-setsize). */
+  pos: number;
+  size: number;
   label: string;
   status: RowStatus;
   /** Groups: whether open (always true while a search or filter is active). */
@@ -190,12 +193,14 @@ export function explorerRows(
     }
     return c;
   };
-  const emit = (g: Group, depth: number) => {
+  const emit = (g: Group, depth: number, pos: number, size: number) => {
     const expanded = filtering ? true : (open.get(g.key) ?? true);
     rows.push({
       key: g.key,
       kind: g.kind,
       depth,
+      pos,
+      size,
       label: g.label,
       status: groupStatus(g.counts),
       expanded,
@@ -205,18 +210,17 @@ export function explorerRows(
     // Files sorted by path (to find one); describes and tests in the order the runner reported them.
     const subs = [...g.children.values()];
     if (g.kind !== 'file' && g.kind !== 'suite') subs.sort((a, b) => a.label.localeCompare(b.label));
-    for (const sub of subs) emit(sub, depth + 1);
-    for (const t of g.tests) rows.push(testRow(t, depth + 1));
+    const n = subs.length + g.tests.length;
+    subs.forEach((sub, i) => emit(sub, depth + 1, i + 1, n));
+    g.tests.forEach((t, i) => rows.push(testRow(t, depth + 1, subs.length + i + 1, n)));
   };
-  for (const root of roots) {
-    count(root);
-    if (filtering && root.counts.total === 0) continue;
-    emit(root, 0);
-  }
+  for (const root of roots) count(root);
+  const shown = roots.filter((root) => !filtering || root.counts.total > 0);
+  shown.forEach((root, i) => emit(root, 0, i + 1, shown.length));
   return { rows, matched, total };
 }
 
-function testRow(test: TestRecord, depth: number): ExplorerRow {
+function testRow(test: TestRecord, depth: number, pos: number, size: number): ExplorerRow {
   const marks: string[] = [];
   if (test.hung && test.status === 'running') marks.push('hung');
   else if (test.slow) marks.push('slow');
@@ -227,6 +231,8 @@ function testRow(test: TestRecord, depth: number): ExplorerRow {
     key: test.key,
     kind: 'test',
     depth,
+    pos,
+    size,
     label: test.titlePath[test.titlePath.length - 1] ?? test.testName,
     status: rowStatus(test),
     testKey: test.key,
