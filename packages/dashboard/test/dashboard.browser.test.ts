@@ -382,6 +382,73 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', () => {
     }
   });
 
+  it("shows a test's steps, attachments and baseline comparison in its detail", async () => {
+    b.publish(started('pw', 'shop', 1));
+    const test = { id: 'pw:checkout', titlePath: ['checkout'], testName: 'checkout', file: 'shop.spec.ts' };
+    const step = (title: string, depth: number, stepPath: string[], extra = {}) =>
+      ({
+        type: 'test.step',
+        runId: 'pw',
+        data: {
+          framework: 'playwright',
+          project: 'shop',
+          ...test,
+          attempt: 1,
+          title,
+          category: 'test.step',
+          stepPath,
+          depth,
+          duration: 40,
+          ...extra,
+        },
+      }) as PublishedEvent;
+    // Steps end innermost first, as Playwright ends them.
+    b.publish(step('check the title', 1, ['open the shop']));
+    b.publish(step('open the shop', 0, []));
+    b.publish(step('buy', 0, [], { error: { message: 'expected "Paid", received "Pending"' } }));
+    const done = result('pw', 'shop', 'checkout', 'passed', 900);
+    Object.assign(done.data, {
+      ...test,
+      attachments: [
+        { name: 'after buy', contentType: 'image/png', path: 'test-results/checkout/after-buy.png' },
+      ],
+      baseline: {
+        label: 'main',
+        regression: true,
+        slower: true,
+        duration: 300,
+        change: 600,
+        percentage: 200,
+      },
+    });
+    b.publish(done);
+    await b.flush();
+    await page.fill('[data-testid="explorer-search"]', 'checkout');
+    const row = page.locator('.tree-row[data-kind="test"]', { hasText: 'checkout' }).first();
+    await row.waitFor({ timeout: WAIT_MS });
+    await row.click();
+    await waitText(
+      page,
+      '[data-testid="detail-baseline"]',
+      '▲ slower than main: was 300 ms, +600 ms (+200 %)',
+    );
+    await page.click('.steps-box summary');
+    expect(await page.$$eval('.steps .step-title', (els) => els.map((e) => e.textContent))).toEqual([
+      'open the shop',
+      '  check the title',
+      'buy',
+    ]);
+    expect(await page.textContent('.steps .step[data-error] .step-error')).toBe(
+      'expected "Paid", received "Pending"',
+    );
+    expect(await page.textContent('.attachments li')).toBe(
+      'after buy image/pngtest-results/checkout/after-buy.png',
+    );
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('[data-testid="test-detail"]', { state: 'hidden', timeout: WAIT_MS });
+    await page.fill('[data-testid="explorer-search"]', '');
+  });
+
   it('keeps thousands of tests in the explorer with a screenful of rows in the page', async () => {
     const N = 3000;
     b.publish(started('big', 'big-suite', N));

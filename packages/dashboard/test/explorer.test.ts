@@ -5,7 +5,7 @@
 import { type AnyEventEnvelope, RunStateStore } from '@testwire/protocol';
 import { describe, expect, it } from 'vitest';
 import { classifyAuthAnswer } from '../src/app/auth-problem.js';
-import { detailOf, errorView, expectedReceived, lineDiff } from '../src/app/detail.js';
+import { detailOf, errorView, expectedReceived, lineDiff, stepsInTreeOrder } from '../src/app/detail.js';
 import { explorerRows, type StatusFilter } from '../src/app/explorer.js';
 import { groupUpdate, shardRows } from '../src/app/shards.js';
 import { OUTPUT_PER_TEST, TestIndex } from '../src/app/test-index.js';
@@ -564,5 +564,37 @@ describe('shards of a CI run group', () => {
     expect(info?.reporting).toBe(1);
     // Events of ordinary runs carry no group.
     expect(groupUpdate(result('s1', ['c'], 'passed'), undefined)).toBeUndefined();
+  });
+});
+
+describe('steps', () => {
+  const step = (title: string, stepPath: string[], startedAt?: number) => ({
+    title,
+    category: 'test.step',
+    depth: stepPath.length,
+    stepPath,
+    duration: 1,
+    startedAt,
+  });
+  it('lists steps as a tree, parent first, siblings in the order they ran', () => {
+    // As Playwright ends them: children before their parent.
+    const ended = [
+      step('check the title', ['open the shop']),
+      step('wait', ['open the shop', 'check the title']),
+      step('open the shop', []),
+      step('buy', []),
+    ];
+    ended.splice(1, 1);
+    ended.unshift(step('wait', ['open the shop', 'check the title']));
+    expect(stepsInTreeOrder(ended).map((s) => `${'  '.repeat(s.depth)}${s.title}`)).toEqual([
+      'open the shop',
+      '  check the title',
+      '    wait',
+      'buy',
+    ]);
+    // With start times, those decide.
+    expect(
+      stepsInTreeOrder([step('b', [], 20), step('a', [], 10), step('a1', ['a'], 11)]).map((s) => s.title),
+    ).toEqual(['a', 'a1', 'b']);
   });
 });

@@ -5,7 +5,7 @@
  * baseline. Pure: the renderer copies these strings into elements.
  */
 import { type BaselineTestComparison, printedValues, type TestError } from '@testwire/protocol';
-import type { AttemptRecord, OutputRecord, RunRecord, TestRecord } from './test-index.js';
+import type { AttemptRecord, OutputRecord, RunRecord, StepRecord, TestRecord } from './test-index.js';
 import { failureLine, failureLocation, formatDuration, stripAnsi } from './view-model.js';
 
 export interface DiffLine {
@@ -162,6 +162,29 @@ export function baselineText(b: BaselineTestComparison): string {
   return `as in ${label}`;
 }
 
+/**
+ * Steps arrive as they end, a parent after its children; listed as a tree they read parent first, siblings
+ * in the order they ran (by start when every step has one, else by end: siblings run one after another).
+ */
+export function stepsInTreeOrder(steps: StepRecord[]): StepRecord[] {
+  const byStart = steps.every((s) => typeof s.startedAt === 'number');
+  const order = new Map<string, number>();
+  steps.forEach((s, i) => {
+    order.set([...s.stepPath, s.title].join('\0'), byStart ? (s.startedAt as number) : i);
+  });
+  const key = (s: StepRecord) => {
+    const path = [...s.stepPath, s.title];
+    return path.map((_, i) => order.get(path.slice(0, i + 1).join('\0')) ?? Number.POSITIVE_INFINITY);
+  };
+  const keys = new Map(steps.map((s) => [s, key(s)]));
+  return [...steps].sort((x, y) => {
+    const a = keys.get(x) as number[];
+    const b = keys.get(y) as number[];
+    for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i];
+    return a.length - b.length;
+  });
+}
+
 const clock = (epochMs: number | undefined) =>
   epochMs === undefined ? undefined : new Date(epochMs).toISOString().slice(11, 23);
 
@@ -175,7 +198,7 @@ function attemptView(test: TestRecord, a: AttemptRecord): AttemptView {
     timedOut: a.timedOut === true,
     willRetry: a.willRetry === true,
     errors: errors.map((e) => errorView(e, test.file, test.line)),
-    steps: a.steps.map((s) => ({
+    steps: stepsInTreeOrder(a.steps).map((s) => ({
       depth: s.depth,
       title: s.title,
       category: s.category,

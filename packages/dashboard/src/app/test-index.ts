@@ -31,6 +31,8 @@ export interface StepRecord {
   depth: number;
   stepPath: string[];
   duration: number;
+  /** Epoch ms, when the runner said. */
+  startedAt?: number;
   location?: string;
   error?: TestError;
 }
@@ -204,6 +206,7 @@ export class TestIndex {
           depth: typeof d.depth === 'number' ? d.depth : 0,
           stepPath: Array.isArray(d.stepPath) ? d.stepPath : [],
           duration: typeof d.duration === 'number' ? d.duration : 0,
+          startedAt: typeof d.startedAt === 'number' ? d.startedAt : undefined,
           location: locationText(d.stepLocation),
           error: d.error,
         });
