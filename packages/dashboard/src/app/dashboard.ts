@@ -196,6 +196,7 @@ export class Dashboard {
     explorerSearch: byId<HTMLInputElement>('explorer-search'),
     explorerFilters: byId('explorer-filters'),
     detail: byId('detail'),
+    explore: byId('explore'),
     timelinePanel: byId('timeline-panel'),
     timeline: byId('timeline'),
     timelineRun: byId<HTMLSelectElement>('timeline-run'),
@@ -827,6 +828,7 @@ export class Dashboard {
     const test = this.selected ? this.index.get(this.selected) : undefined;
     if (!test) {
       setHidden(this.el.detail, true);
+      setAttr(this.el.explore, 'data-detail', undefined);
       if (this.detailDrawn !== '') {
         this.el.detail.replaceChildren();
         this.detailDrawn = '';
@@ -850,6 +852,8 @@ export class Dashboard {
       if (open.has(i)) d.open = true;
     });
     setHidden(this.el.detail, false);
+    // Two columns only while a detail is open (a class from here: Firefox 115 has no :has()).
+    setAttr(this.el.explore, 'data-detail', 'open');
     if (hadFocus) this.el.detail.querySelector<HTMLElement>('#detail-title')?.focus({ preventScroll: true });
   }
 
