@@ -128,6 +128,9 @@ export class Dashboard {
   private readonly explorerOpen = new Map<string, boolean>();
   /** What the explorer last drew from: skip recomputing when nothing moved. */
   private explorerDrawn = '';
+  /** When the tree was last recomputed and what that cost (ms), to pace live recomputes. */
+  private explorerAt = 0;
+  private explorerCost = 0;
   private selected: string | undefined;
   private detailDrawn = '';
   private timelineRun: string | undefined;
@@ -768,7 +771,7 @@ export class Dashboard {
 
     const client = this.client;
     if (client) this.index.prune((id) => client.state.has(id));
-    this.renderExplorer(runs);
+    this.renderExplorer(runs, false);
     this.renderDetail();
     this.renderTimeline(false, runs);
   }
@@ -780,10 +783,20 @@ export class Dashboard {
     return orderRuns(this.client ? (this.client.state.briefs() as RunSnapshot[]) : []);
   }
 
-  private renderExplorer(runs?: RunSnapshot[]): void {
+  /**
+   * Live updates (`byUser` false) recompute the tree at most every 10× what the last recompute cost, so a
+   * run of tens of thousands of tests takes at most ~10 % of the main thread; what the user asks for
+   * (a search, a filter, opening a group) is drawn at once.
+   */
+  private renderExplorer(runs?: RunSnapshot[], byUser = true): void {
     const filters = [...this.explorerFilters].sort().join(',');
     const mark = `${this.index.version}|${this.runs.size}|${this.explorerSearch}|${filters}`;
     if (mark === this.explorerDrawn) return;
+    const started = performance.now();
+    if (!byUser && started - this.explorerAt < this.explorerCost * 10) {
+      this.dirtyLists = true; // come back for it
+      return;
+    }
     this.explorerDrawn = mark;
     const model = explorerRows(
       orderRuns(runs ?? this.explorerRuns()),
@@ -791,6 +804,8 @@ export class Dashboard {
       { search: this.explorerSearch, statuses: this.explorerFilters },
       this.explorerOpen,
     );
+    this.explorerAt = performance.now();
+    this.explorerCost = this.explorerAt - started;
     this.explorer.setRows(model.rows);
     setHidden(this.el.explorerEmpty, model.rows.length > 0);
     setText(

@@ -25,6 +25,14 @@ export const STATUS_FILTERS = [
 ] as const;
 export type StatusFilter = (typeof STATUS_FILTERS)[number];
 
+/**
+ * In a run with more tests than this, files and describes start closed unless they hold a failed or
+ * running test: ten thousand open rows find nothing, and drawing fewer keeps each recompute cheap.
+ */
+export const LARGE_RUN = 500;
+
+const NO_MARKS: readonly string[] = Object.freeze([]);
+
 /** A test this long or longer counts as slow even when no reporter flagged it. */
 export const SLOW_MS = 1000;
 
@@ -57,7 +65,7 @@ export interface ExplorerRow {
   /** Tests: latest duration, ms. */
   durationMs?: number;
   /** Tests: extra marks: `slow`, `hung`, `attempt 2`, `regressed`. */
-  marks?: string[];
+  marks?: readonly string[];
 }
 
 export interface ExplorerQuery {
@@ -106,6 +114,8 @@ interface Group {
   key: string;
   kind: ExplorerRow['kind'];
   label: string;
+  /** Open unless the user closed it (files and describes of a large run: only with failures). */
+  openByDefault: boolean;
   children: Map<string, Group>;
   tests: TestRecord[];
   counts: RowCounts;
@@ -115,17 +125,19 @@ const newGroup = (key: string, kind: ExplorerRow['kind'], label: string): Group 
   key,
   kind,
   label,
+  openByDefault: true,
   children: new Map(),
   tests: [],
   counts: { total: 0, passed: 0, failed: 0, skipped: 0, running: 0 },
 });
 
-function child(parent: Group, kind: ExplorerRow['kind'], name: string, label = name): Group {
-  const k = `${kind[0]}:${name}`;
-  let g = parent.children.get(k);
+/** A group's child by name: one kind per level (run: projects or files; file and describe: describes). */
+function child(parent: Group, kind: ExplorerRow['kind'], name: string, closed = false): Group {
+  let g = parent.children.get(name);
   if (!g) {
-    g = newGroup(`${parent.key}\0${k}`, kind, label);
-    parent.children.set(k, g);
+    g = newGroup(`${parent.key}\0${kind[0]}:${name}`, kind, name);
+    g.openByDefault = !closed;
+    parent.children.set(name, g);
   }
   return g;
 }
@@ -161,15 +173,16 @@ export function explorerRows(
     const projects = new Set<string>();
     for (const test of record.tests.values()) if (test.project) projects.add(test.project);
     const byProject = projects.size > 1;
+    const large = record.tests.size > LARGE_RUN;
     for (const test of record.tests.values()) {
       total++;
       if (!matches(test)) continue;
       if (query.statuses.size > 0 && !testFilters(test).some((f) => query.statuses.has(f))) continue;
       matched++;
       let g = byProject ? child(root, 'project', test.project ?? '') : root;
-      g = child(g, 'file', test.file || '(no file)');
+      g = child(g, 'file', test.file || '(no file)', large);
       const path = test.titlePath;
-      for (let i = 0; i < path.length - 1; i++) g = child(g, 'suite', path[i]);
+      for (let i = 0; i < path.length - 1; i++) g = child(g, 'suite', path[i], large);
       g.tests.push(test);
     }
   }
@@ -194,7 +207,8 @@ export function explorerRows(
     return c;
   };
   const emit = (g: Group, depth: number, pos: number, size: number) => {
-    const expanded = filtering ? true : (open.get(g.key) ?? true);
+    const byDefault = g.openByDefault || g.counts.failed > 0 || g.counts.running > 0;
+    const expanded = filtering ? true : (open.get(g.key) ?? byDefault);
     rows.push({
       key: g.key,
       kind: g.kind,
@@ -204,7 +218,7 @@ export function explorerRows(
       label: g.label,
       status: groupStatus(g.counts),
       expanded,
-      counts: { ...g.counts },
+      counts: g.counts,
     });
     if (!expanded) return;
     // Files sorted by path (to find one); describes and tests in the order the runner reported them.
@@ -221,12 +235,16 @@ export function explorerRows(
 }
 
 function testRow(test: TestRecord, depth: number, pos: number, size: number): ExplorerRow {
-  const marks: string[] = [];
-  if (test.hung && test.status === 'running') marks.push('hung');
-  else if (test.slow) marks.push('slow');
   const last = test.attempts[test.attempts.length - 1];
-  if (last && last.attempt > 1) marks.push(`attempt ${last.attempt}`);
-  if (test.baseline?.regression) marks.push('regressed');
+  let marks: readonly string[] = NO_MARKS;
+  if (test.hung || test.slow || (last && last.attempt > 1) || test.baseline?.regression) {
+    const list: string[] = [];
+    if (test.hung && test.status === 'running') list.push('hung');
+    else if (test.slow) list.push('slow');
+    if (last && last.attempt > 1) list.push(`attempt ${last.attempt}`);
+    if (test.baseline?.regression) list.push('regressed');
+    marks = list;
+  }
   return {
     key: test.key,
     kind: 'test',
