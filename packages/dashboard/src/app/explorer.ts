@@ -225,12 +225,13 @@ export function explorerRows(
     const subs = [...g.children.values()];
     if (g.kind !== 'file' && g.kind !== 'suite') subs.sort((a, b) => a.label.localeCompare(b.label));
     const n = subs.length + g.tests.length;
-    subs.forEach((sub, i) => emit(sub, depth + 1, i + 1, n));
-    g.tests.forEach((t, i) => rows.push(testRow(t, depth + 1, subs.length + i + 1, n)));
+    for (let i = 0; i < subs.length; i++) emit(subs[i], depth + 1, i + 1, n);
+    for (let i = 0; i < g.tests.length; i++)
+      rows.push(testRow(g.tests[i], depth + 1, subs.length + i + 1, n));
   };
   for (const root of roots) count(root);
   const shown = roots.filter((root) => !filtering || root.counts.total > 0);
-  shown.forEach((root, i) => emit(root, 0, i + 1, shown.length));
+  for (let i = 0; i < shown.length; i++) emit(shown[i], 0, i + 1, shown.length);
   return { rows, matched, total };
 }
 
