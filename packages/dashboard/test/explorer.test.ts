@@ -145,6 +145,17 @@ describe('explorer', () => {
     expect(tests(['slow'])).toEqual([]);
   });
 
+  it('marks tests still running when their run ended as unfinished, not running', () => {
+    const { index, runs } = feed(...events(), ev('test.completed', 'r1', { summary: {}, interrupted: true }));
+    const model = explorerRows(runs, index, { search: '', statuses: none });
+    const row = (label: string) => model.rows.find((r) => r.label === label);
+    expect(row('slow')?.status).toBe('unfinished');
+    expect(row('retries')?.status).toBe('unfinished');
+    expect(row('src/net.test.js')).toMatchObject({ counts: { total: 2, running: 0 }, status: 'empty' });
+    const running = explorerRows(runs, index, { search: '', statuses: new Set(['running']) });
+    expect(running.rows.filter((r) => r.kind === 'test')).toEqual([]);
+  });
+
   it('marks slow tests from bottleneck reports and long durations', () => {
     const { index, runs } = feed(
       started('r1'),

@@ -20,6 +20,7 @@ const ICON: Record<string, string> = {
   running: '●',
   retrying: '↻',
   flaky: '≈',
+  unfinished: '⊘',
   empty: '·',
 };
 

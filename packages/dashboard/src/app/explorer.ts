@@ -36,8 +36,8 @@ const NO_MARKS: readonly string[] = Object.freeze([]);
 /** A test this long or longer counts as slow even when no reporter flagged it. */
 export const SLOW_MS = 1000;
 
-/** What a row's icon says. */
-export type RowStatus = TestPhase | 'retrying' | 'flaky' | 'empty';
+/** What a row's icon says; `unfinished`: still running when its run ended (interrupted, crashed). */
+export type RowStatus = TestPhase | 'retrying' | 'flaky' | 'unfinished' | 'empty';
 
 export interface RowCounts {
   total: number;
@@ -81,10 +81,13 @@ export interface ExplorerModel {
   total: number;
 }
 
-/** The filters a test falls under. */
-export function testFilters(test: TestRecord): StatusFilter[] {
+/** The filters a test falls under (`runEnded`: its run completed, so nothing of it runs any more). */
+export function testFilters(test: TestRecord, runEnded = false): StatusFilter[] {
   const out: StatusFilter[] = [];
-  if (test.retrying) out.push('retrying');
+  const unfinished = runEnded && (test.status === 'running' || test.retrying);
+  if (unfinished) {
+    // neither running nor retrying any more
+  } else if (test.retrying) out.push('retrying');
   else if (test.status === 'failed') out.push('failed');
   else if (test.status === 'skipped' || test.status === 'todo') out.push('skipped');
   else if (test.status === 'running') out.push('running');
@@ -94,7 +97,8 @@ export function testFilters(test: TestRecord): StatusFilter[] {
   return out;
 }
 
-export function rowStatus(test: TestRecord): RowStatus {
+export function rowStatus(test: TestRecord, runEnded = false): RowStatus {
+  if (runEnded && (test.status === 'running' || test.retrying)) return 'unfinished';
   if (test.retrying) return 'retrying';
   if (test.status === 'passed' && test.flaky) return 'flaky';
   return test.status;
@@ -165,6 +169,8 @@ export function explorerRows(
   let total = 0;
   let matched = 0;
   const roots: Group[] = [];
+  /** Tests still running when their run ended. */
+  const unfinished = new Set<TestRecord>();
   for (const run of runs) {
     const record = index.runs.get(run.runId);
     const root = newGroup(`r:${run.runId}`, 'run', runLabel(run));
@@ -177,8 +183,11 @@ export function explorerRows(
     for (const test of record.tests.values()) {
       total++;
       if (!matches(test)) continue;
-      if (query.statuses.size > 0 && !testFilters(test).some((f) => query.statuses.has(f))) continue;
+      const ended = record.completed && (test.status === 'running' || test.retrying);
+      if (query.statuses.size > 0 && !testFilters(test, record.completed).some((f) => query.statuses.has(f)))
+        continue;
       matched++;
+      if (ended) unfinished.add(test);
       let g = byProject ? child(root, 'project', test.project ?? '') : root;
       g = child(g, 'file', test.file || '(no file)', large);
       const path = test.titlePath;
@@ -199,6 +208,7 @@ export function explorerRows(
     }
     for (const t of g.tests) {
       c.total++;
+      if (unfinished.has(t)) continue;
       if (t.status === 'running' || t.retrying) c.running++;
       else if (t.status === 'failed') c.failed++;
       else if (t.status === 'passed') c.passed++;
@@ -226,8 +236,10 @@ export function explorerRows(
     if (g.kind !== 'file' && g.kind !== 'suite') subs.sort((a, b) => a.label.localeCompare(b.label));
     const n = subs.length + g.tests.length;
     for (let i = 0; i < subs.length; i++) emit(subs[i], depth + 1, i + 1, n);
-    for (let i = 0; i < g.tests.length; i++)
-      rows.push(testRow(g.tests[i], depth + 1, subs.length + i + 1, n));
+    for (let i = 0; i < g.tests.length; i++) {
+      const t = g.tests[i];
+      rows.push(testRow(t, depth + 1, subs.length + i + 1, n, unfinished.has(t)));
+    }
   };
   for (const root of roots) count(root);
   const shown = roots.filter((root) => !filtering || root.counts.total > 0);
@@ -235,12 +247,12 @@ export function explorerRows(
   return { rows, matched, total };
 }
 
-function testRow(test: TestRecord, depth: number, pos: number, size: number): ExplorerRow {
+function testRow(test: TestRecord, depth: number, pos: number, size: number, ended: boolean): ExplorerRow {
   const last = test.attempts[test.attempts.length - 1];
   let marks: readonly string[] = NO_MARKS;
   if (test.hung || test.slow || (last && last.attempt > 1) || test.baseline?.regression) {
     const list: string[] = [];
-    if (test.hung && test.status === 'running') list.push('hung');
+    if (test.hung && test.status === 'running' && !ended) list.push('hung');
     else if (test.slow) list.push('slow');
     if (last && last.attempt > 1) list.push(`attempt ${last.attempt}`);
     if (test.baseline?.regression) list.push('regressed');
@@ -253,7 +265,7 @@ function testRow(test: TestRecord, depth: number, pos: number, size: number): Ex
     pos,
     size,
     label: test.titlePath[test.titlePath.length - 1] ?? test.testName,
-    status: rowStatus(test),
+    status: rowStatus(test, ended),
     testKey: test.key,
     durationMs: test.status === 'running' ? undefined : test.duration,
     marks,
