@@ -479,6 +479,33 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', () => {
   it('raised no page errors or CSP violations', () => {
     expect(pageErrors).toEqual([]);
   });
+
+  it('says "Locked out" when the address is locked out for wrong keys, not that the endpoint is gone', async () => {
+    const locking = await startBroadcaster({
+      port: 0,
+      host: '127.0.0.1',
+      apiKey: API_KEY,
+      dashboardDir,
+      limits: { badCredentials: 2, lockoutMs: 60_000 },
+      logger: { warn() {} },
+    });
+    const other = await browser.newPage();
+    try {
+      // Two wrong keys from this address (the browser's too: both are 127.0.0.1) lock it out.
+      for (let i = 0; i < 2; i++) await fetch(`${locking.url}/status?apiKey=wrong-${i}`);
+      expect((await fetch(`${locking.url}/status?apiKey=${API_KEY}`)).status).toBe(429);
+      // The page itself needs no key; its WebSocket is refused with 429, which the client retries.
+      await other.goto(`${locking.url}/?apiKey=${API_KEY}`);
+      await other.waitForSelector('[data-testid="connection-indicator"][data-auth="locked"]', {
+        timeout: WAIT_MS,
+      });
+      expect(await other.textContent('#connection-label')).toBe('Locked out');
+      expect(await other.textContent('#connection-detail')).toContain('Too many wrong credentials');
+    } finally {
+      await other.close();
+      await locking.close({ timeoutMs: 500 });
+    }
+  });
 });
 
 async function seqOf(b: Broadcaster): Promise<number> {

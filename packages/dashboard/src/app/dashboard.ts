@@ -140,6 +140,8 @@ export class Dashboard {
   private timelineAt = 0;
   private timelineDrawn = '';
   private authProblem: AuthProblem | undefined;
+  /** The endpoint answers 429 LOCKED_OUT (too many wrong keys from this address), while reconnecting. */
+  private lockedOut: AuthProblem | undefined;
   /** When the endpoint last answered (for "gone since"). */
   private lastOpenAt = 0;
 
@@ -288,6 +290,7 @@ export class Dashboard {
     this.flagged.clear();
     this.groups.clear();
     this.authProblem = undefined;
+    this.lockedOut = undefined;
     this.connection = { state: 'connecting', info: {} };
     const client = createClient({
       url: this.options.url,
@@ -310,7 +313,11 @@ export class Dashboard {
       if (state === 'open') {
         this.connection.error = undefined;
         this.lastOpenAt = Date.now();
+        this.lockedOut = undefined;
       }
+      // Something answers but refuses: a lock-out (429, too many wrong keys) is retried by the client like
+      // a dead endpoint. Ask once what it is, so the page does not call a locked-out endpoint gone.
+      if (state === 'reconnecting' && info.attempt === GONE_AFTER_ATTEMPTS) this.probeLockout(client);
       this.dirtyConnection = true;
       this.schedule();
     });
@@ -464,7 +471,12 @@ export class Dashboard {
         }
         break;
       case 'reconnecting':
-        if ((info.attempt ?? 1) >= GONE_AFTER_ATTEMPTS) {
+        if (this.lockedOut) {
+          shown = 'unauthorized';
+          label = this.lockedOut.label;
+          detail = `${this.lockedOut.detail}; retrying (attempt ${info.attempt ?? 1})`;
+          setAttr(this.el.connection, 'data-auth', this.lockedOut.kind);
+        } else if ((info.attempt ?? 1) >= GONE_AFTER_ATTEMPTS) {
           // The test run that served this page has ended (or the endpoint was stopped): say so, keep
           // the last state on screen, and come back when an endpoint answers here again.
           shown = 'gone';
@@ -494,6 +506,7 @@ export class Dashboard {
         label = 'Connecting…';
     }
     setAttr(this.el.connection, 'data-status', shown);
+    if (shown !== 'unauthorized') setAttr(this.el.connection, 'data-auth', undefined);
     setText(this.el.connectionLabel, label);
     setText(this.el.connectionDetail, detail);
     setHidden(this.el.reconnect, state !== 'closed');
@@ -904,6 +917,17 @@ export class Dashboard {
       ...(model ? renderTimeline(model) : [h('p', { class: 'empty' }, 'No timings yet.')]),
     );
     if (live) this.dirtyLists = true;
+  }
+
+  private probeLockout(client: TestwireClient): void {
+    void authProblemOf(this.options.url, { apiKey: this.options.apiKey, token: this.options.token }).then(
+      (problem) => {
+        if (this.client !== client || problem.kind !== 'locked') return;
+        this.lockedOut = problem;
+        this.dirtyConnection = true;
+        this.schedule();
+      },
+    );
   }
 
   private explainAuth(client: TestwireClient): void {
