@@ -12,14 +12,13 @@ import { join } from 'node:path';
 import { type Broadcaster, startBroadcaster } from '@testwire/broadcaster';
 // The built package, as the broadcaster sees it (src/public has no app.js).
 import { dashboardDir } from '@testwire/dashboard';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { PublishedEvent } from '@testwire/protocol';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, HAVE_CHROMIUM, launchChromium } from './helpers/chromium.js';
 import { completed, failed, output, result, running, started } from './helpers/events.js';
 import { startProxy, type TcpProxy } from './helpers/proxy.js';
 
-// Debian's chromium; TESTWIRE_CHROMIUM points elsewhere (or at nothing, to check the skip/CI path).
-const CHROMIUM = process.env.TESTWIRE_CHROMIUM ?? '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const API_KEY = 'dashboard-test-key';
 const WAIT_MS = 15_000;
 
@@ -87,18 +86,7 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', () => {
       logger: { warn() {} },
     });
     proxy = await startProxy(b.port);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('pageerror', (error) => pageErrors.push(`pageerror: ${error.message}`));
     page.on('console', (message) => {
@@ -281,6 +269,52 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', () => {
     await waitText(page, count('r4', 'passed'), '1');
   });
 
+  it('shows the shards of a CI run group on the group run’s card', async () => {
+    // What `testwire serve --redis` streams: each shard's run, and the group's own run with group/shards.
+    for (const n of [1, 2]) {
+      const s = started(`s${n}`, 'web-app', 2);
+      (s.data as { run: { shard?: object } }).run.shard = { current: n, total: 3 };
+      b.publish(s);
+    }
+    b.publish(result('s1', 'web-app', 'sums', 'failed', 5, { message: 'expected 3, received 4' }));
+    b.publish(result('s2', 'web-app', 'divides', 'passed', 5));
+    const group = { id: 'gh-9001-1', expected: 3 };
+    const g = started('group:gh-9001-1', 'web-app', 6);
+    Object.assign(g.data, { group });
+    Object.assign((g.data as { run: object }).run, { group });
+    b.publish(g);
+    b.publish({
+      type: 'test.progress',
+      runId: 'group:gh-9001-1',
+      data: {
+        framework: 'vitest',
+        project: 'web-app',
+        status: 'running',
+        progress: 2 / 6,
+        completed: 2,
+        total: 6,
+        duration: 10,
+        group: { ...group, reporting: 2 },
+        shards: [
+          { shard: 1, runId: 's1', state: 'reporting' },
+          { shard: 2, runId: 's2', state: 'silent' },
+        ],
+      },
+    } as PublishedEvent);
+    await b.flush();
+    const shards = '[data-run-id="group:gh-9001-1"] [data-testid="shards"] .shard';
+    await page.waitForSelector(`${shards}[data-state="silent"]`, { timeout: WAIT_MS });
+    const rows = await page.$$eval(shards, (els) => els.map((e) => e.textContent));
+    expect(rows).toEqual([
+      'shard 1/3reporting1/2 · ✗ 1',
+      'shard 2/3silent1/2',
+      'shard 3/3expectednot started',
+    ]);
+    expect(await page.textContent('[data-run-id="group:gh-9001-1"] .tags')).toContain(
+      'group gh-9001-1 · 2/3 shards',
+    );
+  });
+
   it('marks a test reported hung while it runs, until it ends', async () => {
     expect(await page.isVisible('#hung-panel')).toBe(false);
     b.publish(started('r5', 'jobs', 2));
@@ -317,11 +351,15 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', () => {
     await page.waitForSelector('#hung-panel', { state: 'hidden', timeout: WAIT_MS });
   });
 
-  it('without the key the page says it is not authorized instead of retrying', async () => {
+  it('without the key the page says a key is needed instead of retrying', async () => {
     const other = await browser.newPage();
     try {
       await other.goto(`${proxy.url}/`);
       await waitStatus(other, 'unauthorized');
+      await other.waitForSelector('[data-testid="connection-indicator"][data-auth="missing"]', {
+        timeout: WAIT_MS,
+      });
+      expect(await other.textContent('#connection-label')).toBe('API key needed');
       expect(await other.textContent('#connection-detail')).toContain('?apiKey=');
       expect(await other.isVisible('#reconnect')).toBe(true);
     } finally {
@@ -329,8 +367,144 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', () => {
     }
   });
 
+  it('with a wrong key the page says the key is wrong, not that one is missing', async () => {
+    const other = await browser.newPage();
+    try {
+      await other.goto(`${proxy.url}/?apiKey=not-the-key`);
+      await waitStatus(other, 'unauthorized');
+      await other.waitForSelector('[data-testid="connection-indicator"][data-auth="wrong"]', {
+        timeout: WAIT_MS,
+      });
+      expect(await other.textContent('#connection-label')).toBe('Wrong API key');
+      expect(await other.textContent('#connection-detail')).toContain('Invalid API key');
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("shows a test's steps, attachments and baseline comparison in its detail", async () => {
+    b.publish(started('pw', 'shop', 1));
+    const test = { id: 'pw:checkout', titlePath: ['checkout'], testName: 'checkout', file: 'shop.spec.ts' };
+    const step = (title: string, depth: number, stepPath: string[], extra = {}) =>
+      ({
+        type: 'test.step',
+        runId: 'pw',
+        data: {
+          framework: 'playwright',
+          project: 'shop',
+          ...test,
+          attempt: 1,
+          title,
+          category: 'test.step',
+          stepPath,
+          depth,
+          duration: 40,
+          ...extra,
+        },
+      }) as PublishedEvent;
+    // Steps end innermost first, as Playwright ends them.
+    b.publish(step('check the title', 1, ['open the shop']));
+    b.publish(step('open the shop', 0, []));
+    b.publish(step('buy', 0, [], { error: { message: 'expected "Paid", received "Pending"' } }));
+    const done = result('pw', 'shop', 'checkout', 'passed', 900);
+    Object.assign(done.data, {
+      ...test,
+      attachments: [
+        { name: 'after buy', contentType: 'image/png', path: 'test-results/checkout/after-buy.png' },
+      ],
+      baseline: {
+        label: 'main',
+        regression: true,
+        slower: true,
+        duration: 300,
+        change: 600,
+        percentage: 200,
+      },
+    });
+    b.publish(done);
+    await b.flush();
+    await page.fill('[data-testid="explorer-search"]', 'checkout');
+    const row = page.locator('.tree-row[data-kind="test"]', { hasText: 'checkout' }).first();
+    await row.waitFor({ timeout: WAIT_MS });
+    await row.click();
+    await waitText(
+      page,
+      '[data-testid="detail-baseline"]',
+      '▲ slower than main: was 300 ms, +600 ms (+200 %)',
+    );
+    await page.click('.steps-box summary');
+    expect(await page.$$eval('.steps .step-title', (els) => els.map((e) => e.textContent))).toEqual([
+      'open the shop',
+      '  check the title',
+      'buy',
+    ]);
+    expect(await page.textContent('.steps .step[data-error] .step-error')).toBe(
+      'expected "Paid", received "Pending"',
+    );
+    expect(await page.textContent('.attachments li')).toBe(
+      'after buy image/pngtest-results/checkout/after-buy.png',
+    );
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('[data-testid="test-detail"]', { state: 'hidden', timeout: WAIT_MS });
+    await page.fill('[data-testid="explorer-search"]', '');
+  });
+
+  it('keeps thousands of tests in the explorer with a screenful of rows in the page', async () => {
+    const N = 3000;
+    b.publish(started('big', 'big-suite', N));
+    for (let i = 0; i < N; i++)
+      b.publish(result('big', 'big-suite', `case ${i}`, i % 500 === 7 ? 'failed' : 'passed', 1));
+    await b.flush();
+    await page.fill('[data-testid="explorer-search"]', 'big-suite');
+    await page.fill('[data-testid="explorer-search"]', '');
+    await page.waitForFunction(
+      (n) => Number(document.querySelector('#explorer-count')?.textContent?.split(' ').pop()) >= n,
+      N,
+      { timeout: WAIT_MS },
+    );
+    // Virtualized: the rows drawn are those in view plus a margin, not one per test.
+    const drawn = await page.$$eval('#explorer .tree-row', (els) => els.length);
+    expect(drawn).toBeGreaterThan(5);
+    expect(drawn).toBeLessThan(120);
+    await page.fill('[data-testid="explorer-search"]', 'case 2507');
+    await page.waitForSelector('#explorer .tree-row[data-kind="test"][data-status="failed"]', {
+      timeout: WAIT_MS,
+    });
+    expect(
+      await page.$$eval('#explorer .tree-row[data-kind="test"]', (els) => els.map((e) => e.textContent)),
+    ).toEqual(['✗case 25071 ms']);
+    await page.fill('[data-testid="explorer-search"]', '');
+  });
+
   it('raised no page errors or CSP violations', () => {
     expect(pageErrors).toEqual([]);
+  });
+
+  it('says "Locked out" when the address is locked out for wrong keys, not that the endpoint is gone', async () => {
+    const locking = await startBroadcaster({
+      port: 0,
+      host: '127.0.0.1',
+      apiKey: API_KEY,
+      dashboardDir,
+      limits: { badCredentials: 2, lockoutMs: 60_000 },
+      logger: { warn() {} },
+    });
+    const other = await browser.newPage();
+    try {
+      // Two wrong keys from this address (the browser's too: both are 127.0.0.1) lock it out.
+      for (let i = 0; i < 2; i++) await fetch(`${locking.url}/status?apiKey=wrong-${i}`);
+      expect((await fetch(`${locking.url}/status?apiKey=${API_KEY}`)).status).toBe(429);
+      // The page itself needs no key; its WebSocket is refused with 429, which the client retries.
+      await other.goto(`${locking.url}/?apiKey=${API_KEY}`);
+      await other.waitForSelector('[data-testid="connection-indicator"][data-auth="locked"]', {
+        timeout: WAIT_MS,
+      });
+      expect(await other.textContent('#connection-label')).toBe('Locked out');
+      expect(await other.textContent('#connection-detail')).toContain('Too many wrong credentials');
+    } finally {
+      await other.close();
+      await locking.close({ timeoutMs: 500 });
+    }
   });
 });
 

@@ -2,7 +2,7 @@
  * The built package and how a broadcaster serves it: found without being configured, right content types
  * and cache headers, nothing outside `dist/public` reachable, nothing loaded from elsewhere.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { createRequire } from 'node:module';
 import { isAbsolute, join } from 'node:path';
@@ -56,6 +56,28 @@ describe('the built package', () => {
     expect(/\bimport\s*\(/.test(js), 'app.js has a dynamic import()').toBe(false);
     expect(/["']node:/.test(js), 'app.js references a node: built-in').toBe(false);
     expect(js).toContain('connection.established');
+    // No absolute URL to anywhere but loopback (the client's default endpoint) in what the page ships.
+    for (const [name, text] of Object.entries({ html, css, js })) {
+      const urls = [...text.matchAll(/\b(?:https?|wss?):\/\/[^\s"'`)<>]+/g)].map((m) => m[0]);
+      const remote = urls.filter((u) => !/^(?:https?|wss?):\/\/(?:127\.0\.0\.1|localhost)[:/]/.test(u));
+      // The CSP and SVG namespaces are identifiers, never fetched.
+      expect(
+        remote.filter((u) => !u.startsWith('http://www.w3.org/')),
+        `${name}: remote URLs`,
+      ).toEqual([]);
+    }
+  });
+
+  it('stays within its size budget', () => {
+    // What a page load transfers (source maps are fetched only by devtools). Shipped today: ~135 KB;
+    // the budget leaves room for growth and fails a change that bundles a framework or a library by
+    // mistake. Raise it deliberately, with the reason, if the page needs more.
+    const BUDGET = 200 * 1024;
+    const files = readdirSync(dashboardDir).filter((f) => !f.endsWith('.map'));
+    const sizes = Object.fromEntries(files.map((f) => [f, statSync(join(dashboardDir, f)).size]));
+    const total = Object.values(sizes).reduce((a, b) => a + b, 0);
+    expect(total, `dist/public without source maps: ${JSON.stringify(sizes)}`).toBeLessThan(BUDGET);
+    expect(total).toBeGreaterThan(10 * 1024); // the real build, not an empty folder
   });
 });
 

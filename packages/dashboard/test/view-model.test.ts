@@ -1,7 +1,8 @@
 /** The page's pure view functions, fed by a real RunStateStore (the reducer the client uses). */
-import { type AnyEventEnvelope, RunStateStore } from '@testwire/protocol';
+import { type AnyEventEnvelope, type CoverageThresholdData, RunStateStore } from '@testwire/protocol';
 import { describe, expect, it } from 'vitest';
 import {
+  coverageFailures,
   EventLog,
   errorDetails,
   failureLine,
@@ -12,6 +13,8 @@ import {
   orderRuns,
   parseTypeFilter,
   runCard,
+  runLabel,
+  SLOW_LIST_MIN_MS,
   slowTestsOf,
   summarizeEvent,
 } from '../src/app/view-model.js';
@@ -142,7 +145,44 @@ describe('runCard', () => {
         reports: [],
       }),
     );
-    expect(runCard(s.get('r2')!, Date.now()).tags).toEqual(['lines 66.66% covered']);
+    // Every metric the run reported, in a fixed order.
+    expect(runCard(s.get('r2')!, Date.now()).coverage).toEqual([
+      { metric: 'lines', pct: 66.7 },
+      { metric: 'statements', pct: 80 },
+      { metric: 'functions', pct: 90 },
+      { metric: 'branches', pct: 75 },
+    ]);
+  });
+
+  it('labels a run by its start time and, when the run sent them, branch and commit', () => {
+    const startedAt = Date.UTC(2026, 0, 1, 10, 31, 2);
+    const run = (ci?: Record<string, string>) =>
+      store(
+        ev('test.started', 'r9', {
+          project: 'web',
+          totalTests: 1,
+          testFiles: [],
+          run: {
+            runId: 'r9',
+            framework: 'jest',
+            frameworkVersion: '30.2.0',
+            startedAt,
+            ...(ci ? { ci } : {}),
+          },
+        }),
+      ).get('r9')!;
+    const clock = new Date(startedAt);
+    const hhmmss = [clock.getHours(), clock.getMinutes(), clock.getSeconds()]
+      .map((n) => String(n).padStart(2, '0'))
+      .join(':');
+    expect(runLabel(run())).toBe(`web · vitest 30.2.0 · ${hhmmss}`);
+    expect(runLabel(run({ branch: 'main', commit: '9fceb02d0ae598e95dc970b74767f19372d61af8' }))).toBe(
+      `web · vitest 30.2.0 · ${hhmmss} · main@9fceb02`,
+    );
+    expect(runCard(run({ commit: 'abcdef0123' }), Date.now())).toMatchObject({
+      started: hhmmss,
+      vcs: '@abcdef0',
+    });
   });
 
   it('orders running runs first, then the most recent', () => {
@@ -291,6 +331,24 @@ describe('failures', () => {
   });
 });
 
+describe('coverageFailures', () => {
+  it('says what is below its threshold, per file when the thresholds apply per file', () => {
+    const data = (failures: unknown[], passed = false) =>
+      ({ passed, thresholds: {}, actual: {}, failures }) as unknown as CoverageThresholdData;
+    expect(coverageFailures(undefined)).toEqual([]);
+    expect(coverageFailures(data([], true))).toEqual([]);
+    expect(
+      coverageFailures(
+        data([
+          { metric: 'lines', threshold: 80, actual: 45.26, deficit: 34.74, file: 'src/a.ts' },
+          { metric: 'statements', threshold: 75, actual: 70, deficit: 5 },
+          { metric: 'branches', threshold: -10, actual: 12, deficit: 2, glob: 'src/**' },
+        ]),
+      ),
+    ).toEqual(['src/a.ts: lines 45.3% < 80%', 'statements 70% < 75%', 'src/**: branches 12 uncovered > 10']);
+  });
+});
+
 describe('slowTestsOf', () => {
   it('keeps the N slowest finished tests, slowest first, flagging bottlenecks', () => {
     const events = [ev('test.started', 'r1', { totalTests: 50, testFiles: [] })];
@@ -302,6 +360,20 @@ describe('slowTestsOf', () => {
     expect(slow.some((s) => s.flagged)).toBe(false);
     const flagged = slowTestsOf(store(...events).snapshot(), 50, new Set(['r1:t29']));
     expect(flagged.find((s) => s.title === 'math › t29')?.flagged).toBe(true);
+  });
+
+  it('leaves out skipped and todo tests and tests too short to matter', () => {
+    const slow = slowTestsOf(
+      store(
+        ev('test.started', 'r1', { totalTests: 5, testFiles: [] }),
+        result('r1', 'skipped', 'skipped', { duration: 5000 }),
+        result('r1', 'todo', 'todo', { duration: 4000 }),
+        result('r1', 'instant', 'passed', { duration: SLOW_LIST_MIN_MS - 1 }),
+        result('r1', 'ran', 'passed', { duration: 300 }),
+        result('r1', 'broke', 'failed', { duration: 200 }),
+      ).snapshot(),
+    );
+    expect(slow.map((s) => s.title)).toEqual(['math › ran', 'math › broke']);
   });
 });
 

@@ -190,6 +190,8 @@ export class TestwireReporter implements Reporter {
         timedOut: result.status === 'timedOut',
         errors: result.errors.map(toRawError),
         startedAt: result.startTime.getTime(),
+        // The worker slot (stable across worker restarts), so the dashboard's timeline has real lanes.
+        ...(result.parallelIndex >= 0 ? { worker: String(result.parallelIndex) } : {}),
         ...(result.attachments?.length > 0 ? { attachments: attachmentsOf(result) } : {}),
       });
     });

@@ -98,6 +98,8 @@ describe('@testwire/playwright in a real Playwright run', () => {
       repeatIndex: 0,
     });
     expect(passes.id).toMatch(/^t_[0-9a-f]{16}$/);
+    // The worker slot that ran each attempt (one worker here: slot 0; the dashboard's timeline lanes).
+    expect(new Set(of('test.result').map((r) => r.worker))).toEqual(new Set(['0']));
     const flaky = of('test.result').filter((r) => r.testName === 'flaky');
     expect(flaky[0].id).toBe(flaky[1].id);
   });

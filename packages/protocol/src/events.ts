@@ -220,6 +220,11 @@ const testResult = t.object({
   /** Epoch ms */
   startedAt: t.optional(num),
   /**
+   * testwire addition: the worker that ran the attempt, as the runner names it (Playwright: its parallel
+   * index, `0` … workers − 1). Absent when the runner does not tell its reporters.
+   */
+  worker: t.optional(str),
+  /**
    * testwire addition: how this final result compares with the baseline the run compares against, when it
    * differs from it (a duration regression, a test that passed there and fails now, a new test…). Absent
    * when the run compares against no baseline or the test is as it was.

@@ -43,6 +43,8 @@ export interface TestOutcome {
   assertions?: number;
   /** Epoch ms. */
   startedAt?: number;
+  /** The worker that ran the attempt, as the runner names it (Playwright: its parallel index). */
+  worker?: string;
   /** Files the attempt attached (absolute paths; the core sends them relative to the root, never the bytes). */
   attachments?: AttachmentInfo[];
   /** The test's annotations (Vitest `annotate`), file absolute or relative to the root. */

@@ -458,6 +458,7 @@ export class Core {
     }
     if (typeof outcome.assertions === 'number') data.assertions = outcome.assertions;
     if (typeof outcome.startedAt === 'number') data.startedAt = outcome.startedAt;
+    if (typeof outcome.worker === 'string') data.worker = outcome.worker;
     if (run.baseline && !willRetry) {
       const compared = run.baseline.record(
         {

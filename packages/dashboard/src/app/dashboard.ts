@@ -17,9 +17,19 @@ import {
   TestwireAuthError,
   type TestwireClient,
 } from '@testwire/client';
+import { type AuthProblem, authProblemOf } from './auth-problem.js';
+import { detailOf } from './detail.js';
+import { renderDetail } from './detail-view.js';
 import { h, reconcile, setAttr, setHidden, setText } from './dom.js';
+import { explorerRows, type StatusFilter } from './explorer.js';
+import { ExplorerView } from './explorer-view.js';
 import { type HungItem, type HungReport, hungKey, hungReportOf, hungTestsOf } from './hung.js';
+import { type GroupInfo, groupUpdate, shardRows } from './shards.js';
+import { TestIndex } from './test-index.js';
+import { type TimelineMode, timelineOf } from './timeline.js';
+import { renderTimeline } from './timeline-view.js';
 import {
+  coverageFailures,
   EventLog,
   type FailureItem,
   failuresOf,
@@ -30,6 +40,7 @@ import {
   parseTypeFilter,
   type RunCard,
   runCard,
+  runLabel,
   runTitle,
   type SlowItem,
   slowTestsOf,
@@ -48,6 +59,10 @@ const LISTS_INTERVAL_MS = 250;
 const LOG_CAPACITY = 200;
 const FAILURES_SHOWN = 100;
 const SLOW_SHOWN = 10;
+/** The timeline redraws every bar: at most this often. */
+const TIMELINE_INTERVAL_MS = 1000;
+/** Failed reconnection attempts after which the endpoint is called gone (the test run that served it ended). */
+const GONE_AFTER_ATTEMPTS = 3;
 
 const RESYNC_REASONS: Record<string, string> = {
   EPOCH_CHANGED: 'the broadcaster restarted',
@@ -55,7 +70,14 @@ const RESYNC_REASONS: Record<string, string> = {
   FUTURE_SEQ: 'the broadcaster is behind this page',
 };
 
-type Shown = 'connecting' | 'connected' | 'reconnecting' | 'resynced' | 'unauthorized' | 'disconnected';
+type Shown =
+  | 'connecting'
+  | 'connected'
+  | 'reconnecting'
+  | 'gone'
+  | 'resynced'
+  | 'unauthorized'
+  | 'disconnected';
 
 interface CardRefs {
   title: HTMLElement;
@@ -63,6 +85,9 @@ interface CardRefs {
   framework: HTMLElement;
   duration: HTMLElement;
   tags: HTMLElement;
+  started: HTMLElement;
+  coverage: HTMLElement;
+  shards: HTMLElement;
   bar: HTMLElement;
   segPassed: HTMLElement;
   segFailed: HTMLElement;
@@ -92,6 +117,33 @@ export class Dashboard {
   /** Tests reported hung while they ran (performance.bottleneck `hung_test`), by run and id. */
   private readonly hung = new Map<string, HungReport>();
   private readonly hungEls = new Map<string, HTMLElement>();
+  /** Every attempt, output line and step of every test: the explorer, detail and timeline read it. */
+  private readonly index = new TestIndex();
+  /** CI run groups (sharded runs merged by `testwire serve --redis`), by the group run's id. */
+  private readonly groups = new Map<string, GroupInfo>();
+  private readonly explorer: ExplorerView;
+  private explorerSearch = '';
+  private readonly explorerFilters = new Set<StatusFilter>();
+  /** Groups the user opened or closed. */
+  private readonly explorerOpen = new Map<string, boolean>();
+  /** What the explorer last drew from: skip recomputing when nothing moved. */
+  private explorerDrawn = '';
+  /** When the tree was last recomputed and what that cost (ms), to pace live recomputes. */
+  private explorerAt = 0;
+  private explorerCost = 0;
+  private selected: string | undefined;
+  private detailDrawn = '';
+  private timelineRun: string | undefined;
+  /** Until the user picks a run, the timeline follows the first run listed (running ones come first). */
+  private timelinePicked = false;
+  private timelineMode: TimelineMode = 'files';
+  private timelineAt = 0;
+  private timelineDrawn = '';
+  private authProblem: AuthProblem | undefined;
+  /** The endpoint answers 429 LOCKED_OUT (too many wrong keys from this address), while reconnecting. */
+  private lockedOut: AuthProblem | undefined;
+  /** When the endpoint last answered (for "gone since"). */
+  private lastOpenAt = 0;
 
   private dirtyCards = false;
   private dirtyLists = false;
@@ -143,6 +195,16 @@ export class Dashboard {
     logClear: byId<HTMLButtonElement>('log-clear'),
     announcer: byId('announcer'),
     wsUrl: byId('ws-url'),
+    explorer: byId('explorer'),
+    explorerEmpty: byId('explorer-empty'),
+    explorerCount: byId('explorer-count'),
+    explorerSearch: byId<HTMLInputElement>('explorer-search'),
+    explorerFilters: byId('explorer-filters'),
+    detail: byId('detail'),
+    explore: byId('explore'),
+    timelinePanel: byId('timeline-panel'),
+    timeline: byId('timeline'),
+    timelineRun: byId<HTMLSelectElement>('timeline-run'),
   };
 
   constructor(private readonly options: DashboardOptions) {
@@ -162,6 +224,56 @@ export class Dashboard {
       this.markLog();
     });
     this.el.reconnect.addEventListener('click', () => this.start());
+    this.explorer = new ExplorerView(this.el.explorer, {
+      open: (key) => this.openTest(key),
+      toggle: (key, open) => {
+        this.explorerOpen.set(key, open);
+        this.explorerDrawn = '';
+        this.renderExplorer();
+      },
+    });
+    this.el.explorerSearch.addEventListener('input', () => {
+      this.explorerSearch = this.el.explorerSearch.value;
+      this.renderExplorer();
+    });
+    this.el.explorerFilters.addEventListener('click', (event) => {
+      const button = (event.target as Element).closest<HTMLButtonElement>('button[data-filter]');
+      if (!button) return;
+      const filter = button.dataset.filter as StatusFilter;
+      if (this.explorerFilters.has(filter)) this.explorerFilters.delete(filter);
+      else this.explorerFilters.add(filter);
+      setAttr(button, 'aria-pressed', String(this.explorerFilters.has(filter)));
+      this.renderExplorer();
+    });
+    // "Open the test" in failures, slowest and hung lists: the key is the test's (`<runId>\0<id>`).
+    document.addEventListener('click', (event) => {
+      const target = (event.target as Element).closest<HTMLElement>('[data-open-test]');
+      const key = target?.dataset.openTest;
+      if (key && this.index.get(key)) this.openTest(key);
+    });
+    this.el.detail.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') this.closeDetail();
+    });
+    this.el.timelineRun.addEventListener('change', () => {
+      this.timelineRun = this.el.timelineRun.value;
+      this.timelinePicked = true;
+      this.timelineDrawn = '';
+      this.renderTimeline(true);
+    });
+    this.el.timelinePanel.addEventListener('click', (event) => {
+      const target = event.target as Element;
+      const mode = target.closest<HTMLButtonElement>('button[data-mode]');
+      if (mode) {
+        this.timelineMode = mode.dataset.mode as TimelineMode;
+        for (const b of this.el.timelinePanel.querySelectorAll<HTMLElement>('button[data-mode]'))
+          setAttr(b, 'aria-pressed', String(b.dataset.mode === this.timelineMode));
+        this.timelineDrawn = '';
+        this.renderTimeline(true);
+        return;
+      }
+      const bar = target.closest<HTMLElement>('[data-test-key]');
+      if (bar?.dataset.testKey) this.openTest(bar.dataset.testKey);
+    });
     const ws = new URL('ws', options.url.endsWith('/') ? options.url : `${options.url}/`);
     ws.protocol = ws.protocol === 'https:' ? 'wss:' : 'ws:';
     setText(this.el.wsUrl, ws.toString());
@@ -172,6 +284,13 @@ export class Dashboard {
     const previous = this.client;
     if (previous) void previous.close();
     this.runs.clear();
+    this.index.clear();
+    this.log.clear();
+    this.hung.clear();
+    this.flagged.clear();
+    this.groups.clear();
+    this.authProblem = undefined;
+    this.lockedOut = undefined;
     this.connection = { state: 'connecting', info: {} };
     const client = createClient({
       url: this.options.url,
@@ -180,6 +299,10 @@ export class Dashboard {
       // A dashboard is left open for hours: keep trying, but never more often than every 5 s once idle.
       reconnect: { attempts: Number.POSITIVE_INFINITY, baseDelayMs: 250, maxDelayMs: 5000 },
       runState: { maxCompletedRuns: 50 },
+      // The broadcaster's whole history first: a page opened mid-run or after it shows what a page open
+      // from the start shows (every attempt and output line, the event log, slow and hung marks). When the
+      // history no longer holds the start, the client resyncs from a snapshot instead (onResync).
+      replay: true,
     });
     this.client = client;
 
@@ -187,7 +310,14 @@ export class Dashboard {
       if (this.client !== client) return;
       const resync = state === 'open' ? this.connection.resync : undefined;
       this.connection = { state, info, resync, error: info.error ?? this.connection.error };
-      if (state === 'open') this.connection.error = undefined;
+      if (state === 'open') {
+        this.connection.error = undefined;
+        this.lastOpenAt = Date.now();
+        this.lockedOut = undefined;
+      }
+      // Something answers but refuses: a lock-out (429, too many wrong keys) is retried by the client like
+      // a dead endpoint. Ask once what it is, so the page does not call a locked-out endpoint gone.
+      if (state === 'reconnecting' && info.attempt === GONE_AFTER_ATTEMPTS) this.probeLockout(client);
       this.dirtyConnection = true;
       this.schedule();
     });
@@ -195,12 +325,18 @@ export class Dashboard {
       if (this.client !== client) return;
       // Shown once the connection is back in sync (the `open` that follows).
       this.connection.resync = info;
+      // A new broadcaster replays its events from its first: start the index over from its snapshot, or
+      // its events would add output lines twice. A gap (replayed false): keep what is known, correct it.
+      if (info.replayed) this.index.clear();
+      this.index.restore(client.state.snapshot());
+      this.dirtyLists = true;
       this.announce(`Resynced: ${RESYNC_REASONS[info.reason] ?? info.reason}; runs rebuilt from a snapshot.`);
     });
     client.onError((error) => {
       if (this.client !== client) return;
       this.connection.error = error;
       this.dirtyConnection = true;
+      if (error instanceof TestwireAuthError) this.explainAuth(client);
       this.schedule();
     });
     client.onRunState((update) => {
@@ -222,6 +358,12 @@ export class Dashboard {
     client.on('*', (data, envelope) => {
       if (this.client !== client) return;
       this.log.push(envelope);
+      if (this.index.apply(envelope)) this.dirtyLists = true;
+      const group = groupUpdate(envelope, this.groups.get(envelope.runId));
+      if (group) {
+        this.groups.set(envelope.runId, group);
+        this.dirtyCards = true;
+      }
       const hung = hungReportOf(envelope);
       if (hung) {
         this.hung.set(hungKey(hung), hung);
@@ -240,6 +382,7 @@ export class Dashboard {
       if (this.client === client) {
         this.connection.error = error;
         this.dirtyConnection = true;
+        if (error instanceof TestwireAuthError) this.explainAuth(client);
         this.schedule();
       }
     });
@@ -328,15 +471,30 @@ export class Dashboard {
         }
         break;
       case 'reconnecting':
-        shown = 'reconnecting';
-        label = 'Reconnecting…';
-        detail = `attempt ${info.attempt ?? 1}${info.delayMs !== undefined ? `, next in ${formatDuration(info.delayMs)}` : ''}${info.error?.message ? ` · ${info.error.message}` : ''}`;
+        if (this.lockedOut) {
+          shown = 'unauthorized';
+          label = this.lockedOut.label;
+          detail = `${this.lockedOut.detail}; retrying (attempt ${info.attempt ?? 1})`;
+          setAttr(this.el.connection, 'data-auth', this.lockedOut.kind);
+        } else if ((info.attempt ?? 1) >= GONE_AFTER_ATTEMPTS) {
+          // The test run that served this page has ended (or the endpoint was stopped): say so, keep
+          // the last state on screen, and come back when an endpoint answers here again.
+          shown = 'gone';
+          label = 'Endpoint gone';
+          detail = `nothing answers${this.lastOpenAt ? ` since ${formatClock(new Date(this.lastOpenAt).toISOString()).slice(0, 8)}` : ''}; showing the last state, retrying (attempt ${info.attempt})`;
+        } else {
+          shown = 'reconnecting';
+          label = 'Reconnecting…';
+          detail = `attempt ${info.attempt ?? 1}${info.delayMs !== undefined ? `, next in ${formatDuration(info.delayMs)}` : ''}${info.error?.message ? ` · ${info.error.message}` : ''}`;
+        }
         break;
       case 'closed':
         if (error instanceof TestwireAuthError || (error as { code?: string })?.code === 'AUTH_FAILED') {
           shown = 'unauthorized';
-          label = 'Not authorized';
-          detail = 'open this page with ?apiKey=<key> (the TESTWIRE_API_KEY of the test run)';
+          const problem = this.authProblem;
+          label = problem?.label ?? 'Not authorized';
+          detail = problem?.detail ?? 'checking what the broadcaster said…';
+          setAttr(this.el.connection, 'data-auth', problem?.kind);
         } else {
           shown = 'disconnected';
           label = 'Disconnected';
@@ -348,6 +506,7 @@ export class Dashboard {
         label = 'Connecting…';
     }
     setAttr(this.el.connection, 'data-status', shown);
+    if (shown !== 'unauthorized') setAttr(this.el.connection, 'data-auth', undefined);
     setText(this.el.connectionLabel, label);
     setText(this.el.connectionDetail, detail);
     setHidden(this.el.reconnect, state !== 'closed');
@@ -416,6 +575,9 @@ export class Dashboard {
       framework: h('span', { class: 'framework' }),
       duration: h('span', { class: 'duration', title: 'Duration' }),
       tags: h('span', { class: 'tags' }),
+      started: h('span', { class: 'started' }),
+      coverage: h('dl', { class: 'coverage', hidden: true, 'aria-label': 'Coverage' }),
+      shards: h('ol', { class: 'shards', hidden: true, 'aria-label': 'Shards', 'data-testid': 'shards' }),
       bar: h('div', {
         class: 'bar',
         role: 'progressbar',
@@ -450,11 +612,13 @@ export class Dashboard {
       'article',
       { class: 'run', 'data-run-id': card.runId, 'aria-labelledby': `${id}-title` },
       h('header', { class: 'run-head' }, refs.title, refs.badge),
-      h('p', { class: 'run-meta' }, refs.framework, refs.duration, refs.tags),
+      h('p', { class: 'run-meta' }, refs.framework, refs.started, refs.duration, refs.tags),
       refs.bar,
       refs.progressText,
       h('dl', { class: 'counts' }, passed.box, failed.box, retrying.box, skipped.box, todo.box, flaky.box),
       refs.current,
+      refs.coverage,
+      refs.shards,
     );
     this.cardRefs.set(el, refs);
     return el;
@@ -470,6 +634,71 @@ export class Dashboard {
     setText(r.framework, c.framework);
     setText(r.duration, formatDuration(c.durationMs));
     setText(r.tags, c.tags.join(' · '));
+    const group = this.groups.get(c.runId);
+    const shards = group ? shardRows(group, this.runs) : [];
+    const shown = shards.map((x) => `${x.key}:${x.state}:${x.completed}/${x.total}:${x.failed}`).join(' ');
+    if (r.shards.dataset.shown !== shown) {
+      r.shards.dataset.shown = shown;
+      r.shards.replaceChildren(
+        ...shards.map((x) =>
+          h(
+            'li',
+            { class: 'shard', 'data-state': x.state, 'data-failed': x.failed > 0 ? 'true' : undefined },
+            h('span', { class: 'shard-label' }, x.label),
+            h('span', { class: 'shard-state' }, x.state),
+            h(
+              'span',
+              { class: 'shard-counts' },
+              x.state === 'expected'
+                ? 'not started'
+                : `${x.completed}/${x.total || '?'}${x.failed ? ` · ✗ ${x.failed}` : ''}`,
+            ),
+          ),
+        ),
+      );
+      setHidden(r.shards, shards.length === 0);
+    }
+    if (group) {
+      const tag = `group ${group.id}${group.expected ? ` · ${group.shards.length}/${group.expected} shards` : ''}${group.reporting !== undefined ? ` · ${group.reporting} reporting` : ''}`;
+      setText(r.tags, [tag, ...c.tags].join(' · '));
+    }
+    setText(r.started, [c.started ? `started ${c.started}` : '', c.vcs ?? ''].filter(Boolean).join(' · '));
+    const below = coverageFailures(this.index.runs.get(c.runId)?.thresholds);
+    const coverage = `${c.coverage.map((m) => `${m.metric}:${m.pct}`).join(' ')}|${below.join('|')}`;
+    if (r.coverage.dataset.shown !== coverage) {
+      r.coverage.dataset.shown = coverage;
+      r.coverage.replaceChildren(
+        ...c.coverage.map((m) => {
+          const meter = h(
+            'span',
+            { class: 'meter', 'aria-hidden': 'true' },
+            h('span', { class: 'meter-fill' }),
+          );
+          (meter.firstChild as HTMLElement).style.width = `${Math.max(0, Math.min(100, m.pct))}%`;
+          return h(
+            'div',
+            { class: 'coverage-metric', 'data-metric': m.metric },
+            h('dt', { class: 'coverage-name' }, m.metric),
+            h('dd', { class: 'coverage-value' }, `${m.pct}%`, meter),
+          );
+        }),
+      );
+      if (below.length > 0) {
+        const shown = below.slice(0, 10);
+        r.coverage.append(
+          h(
+            'div',
+            { class: 'coverage-failures' },
+            h('dt', { class: 'coverage-name' }, 'below threshold'),
+            ...shown.map((line) => h('dd', { class: 'coverage-failure' }, line)),
+            below.length > shown.length
+              ? h('dd', { class: 'coverage-failure' }, `and ${below.length - shown.length} more`)
+              : '',
+          ),
+        );
+      }
+      setHidden(r.coverage, c.coverage.length === 0 && below.length === 0);
+    }
     const total = c.total || 1;
     const indeterminate = c.progress === undefined;
     // Unknown total: no proportions to show, the bar's stripes say "in progress" instead.
@@ -552,6 +781,164 @@ export class Dashboard {
       (el, item) => this.updateHung(el, item),
     );
     setHidden(this.el.hungPanel, hung.length === 0);
+
+    const client = this.client;
+    if (client) this.index.prune((id) => client.state.has(id));
+    this.renderExplorer(runs, false);
+    this.renderDetail();
+    this.renderTimeline(false, runs);
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Explorer, detail, timeline
+
+  private explorerRuns(): RunSnapshot[] {
+    return orderRuns(this.client ? (this.client.state.briefs() as RunSnapshot[]) : []);
+  }
+
+  /**
+   * Live updates (`byUser` false) recompute the tree at most every 10× what the last recompute cost, so a
+   * run of tens of thousands of tests takes at most ~10 % of the main thread; what the user asks for
+   * (a search, a filter, opening a group) is drawn at once.
+   */
+  private renderExplorer(runs?: RunSnapshot[], byUser = true): void {
+    const filters = [...this.explorerFilters].sort().join(',');
+    const mark = `${this.index.version}|${this.runs.size}|${this.explorerSearch}|${filters}`;
+    if (mark === this.explorerDrawn) return;
+    const started = performance.now();
+    if (!byUser && started - this.explorerAt < this.explorerCost * 10) {
+      this.dirtyLists = true; // come back for it
+      return;
+    }
+    this.explorerDrawn = mark;
+    const model = explorerRows(
+      orderRuns(runs ?? this.explorerRuns()),
+      this.index,
+      { search: this.explorerSearch, statuses: this.explorerFilters },
+      this.explorerOpen,
+    );
+    this.explorerAt = performance.now();
+    this.explorerCost = this.explorerAt - started;
+    this.explorer.setRows(model.rows);
+    setHidden(this.el.explorerEmpty, model.rows.length > 0);
+    setText(
+      this.el.explorerEmpty,
+      model.total === 0 ? 'No tests yet.' : 'No test matches the search and filters.',
+    );
+    setText(
+      this.el.explorerCount,
+      model.total === 0
+        ? ''
+        : model.matched === model.total
+          ? String(model.total)
+          : `${model.matched} of ${model.total}`,
+    );
+  }
+
+  private openTest(key: string): void {
+    this.selected = key;
+    this.detailDrawn = '';
+    this.explorer.select(key);
+    this.renderDetail();
+    const title = this.el.detail.querySelector<HTMLElement>('#detail-title');
+    title?.focus({ preventScroll: false });
+  }
+
+  private closeDetail(): void {
+    this.selected = undefined;
+    this.explorer.select(undefined);
+    this.detailDrawn = '';
+    this.renderDetail();
+    this.el.explorer.focus();
+  }
+
+  private renderDetail(): void {
+    const test = this.selected ? this.index.get(this.selected) : undefined;
+    if (!test) {
+      setHidden(this.el.detail, true);
+      setAttr(this.el.explore, 'data-detail', undefined);
+      if (this.detailDrawn !== '') {
+        this.el.detail.replaceChildren();
+        this.detailDrawn = '';
+      }
+      return;
+    }
+    const run = this.index.runs.get(test.runId);
+    const ticking = test.status === 'running' && !run?.completed;
+    // A running test's "so far" changes every second; otherwise only a new event redraws.
+    const mark = `${test.key}|${test.seq}|${test.status}|${test.output.length}|${test.outputDropped}|${test.attempts.length}|${test.attempts.reduce((n, a) => n + a.steps.length, 0)}|${run?.completed}|${ticking ? Math.floor(Date.now() / 1000) : ''}`;
+    if (mark === this.detailDrawn) return;
+    this.detailDrawn = mark;
+    const hadFocus = this.el.detail.contains(document.activeElement);
+    const open = new Set<number>();
+    this.el.detail.querySelectorAll('details').forEach((d, i) => {
+      if (d.open) open.add(i);
+    });
+    this.el.detail.replaceChildren(...renderDetail(detailOf(test, run), () => this.closeDetail()));
+    // Keep what the reader opened (stacks, steps) open across redraws of the same test.
+    [...this.el.detail.querySelectorAll('details')].forEach((d, i) => {
+      if (open.has(i)) d.open = true;
+    });
+    setHidden(this.el.detail, false);
+    // Two columns only while a detail is open (a class from here: Firefox 115 has no :has()).
+    setAttr(this.el.explore, 'data-detail', 'open');
+    if (hadFocus) this.el.detail.querySelector<HTMLElement>('#detail-title')?.focus({ preventScroll: true });
+  }
+
+  private renderTimeline(force: boolean, runs?: RunSnapshot[]): void {
+    const now = Date.now();
+    if (!force && now - this.timelineAt < TIMELINE_INTERVAL_MS) {
+      this.dirtyLists = true; // come back for it
+      return;
+    }
+    const ordered = orderRuns(runs ?? this.explorerRuns());
+    const withTimes = ordered.filter((r) => this.index.runs.get(r.runId)?.tests.size);
+    setHidden(this.el.timelinePanel, withTimes.length === 0);
+    if (withTimes.length === 0) return;
+    // The run options: keyed by id, labelled like the explorer's runs.
+    const select = this.el.timelineRun;
+    const options = withTimes.map((r) => `${r.runId}\0${runLabel(r)}`).join('\n');
+    if (select.dataset.options !== options) {
+      select.dataset.options = options;
+      select.replaceChildren(...withTimes.map((r) => h('option', { value: r.runId }, runLabel(r))));
+    }
+    const picked = this.timelinePicked ? withTimes.find((r) => r.runId === this.timelineRun) : undefined;
+    const run = picked ?? withTimes[0];
+    this.timelineRun = run.runId;
+    if (select.value !== run.runId) select.value = run.runId;
+    const record = this.index.runs.get(run.runId);
+    const live = run.status === 'running';
+    const mark = `${run.runId}|${this.timelineMode}|${this.index.version}|${live ? now : ''}`;
+    if (mark === this.timelineDrawn) return;
+    this.timelineAt = now;
+    this.timelineDrawn = mark;
+    const model = record && timelineOf(this.index, run.runId, this.timelineMode, now);
+    this.el.timeline.replaceChildren(
+      ...(model ? renderTimeline(model) : [h('p', { class: 'empty' }, 'No timings yet.')]),
+    );
+    if (live) this.dirtyLists = true;
+  }
+
+  private probeLockout(client: TestwireClient): void {
+    void authProblemOf(this.options.url, { apiKey: this.options.apiKey, token: this.options.token }).then(
+      (problem) => {
+        if (this.client !== client || problem.kind !== 'locked') return;
+        this.lockedOut = problem;
+        this.dirtyConnection = true;
+        this.schedule();
+      },
+    );
+  }
+
+  private explainAuth(client: TestwireClient): void {
+    void authProblemOf(this.options.url, { apiKey: this.options.apiKey, token: this.options.token }).then(
+      (problem) => {
+        if (this.client !== client) return;
+        this.authProblem = problem;
+        this.dirtyConnection = true;
+        this.schedule();
+      },
+    );
   }
 
   private updateHung(el: HTMLElement, item: HungItem): void {
@@ -559,6 +946,7 @@ export class Dashboard {
     setAttr(el, 'data-ended', item.runEnded ? 'true' : undefined);
     setText(q('slow-duration'), formatDuration(item.elapsedMs));
     setText(q('slow-title'), item.runEnded ? `${item.title} (was still running)` : item.title);
+    setAttr(q('slow-title'), 'data-open-test', item.key);
     setText(q('slow-location'), item.location ?? '');
     setText(q('slow-run'), item.runTitle);
   }
@@ -583,6 +971,7 @@ export class Dashboard {
           ),
         ),
         h('pre', { class: 'failure-details' }),
+        h('button', { class: 'button open-test', type: 'button', hidden: true }, 'Open the test'),
       ),
     );
   }
@@ -594,6 +983,10 @@ export class Dashboard {
     setText(q('failure-location'), f.location ?? '');
     setText(q('failure-run'), f.runTitle);
     setText(q('failure-details'), f.details || f.firstLine);
+    // Failures of tests open in the detail (all attempts, output); failures outside tests have none.
+    const open = q('open-test');
+    setAttr(open, 'data-open-test', f.scope === 'test' ? f.key : undefined);
+    setHidden(open, f.scope !== 'test');
   }
 
   private createSlow(_s?: SlowItem): HTMLElement {
@@ -601,7 +994,7 @@ export class Dashboard {
       'li',
       { class: 'slow-item' },
       h('span', { class: 'slow-duration' }),
-      h('span', { class: 'slow-title' }),
+      h('button', { class: 'slow-title link-button', type: 'button' }),
       h(
         'span',
         { class: 'slow-where' },
@@ -617,6 +1010,7 @@ export class Dashboard {
     setAttr(el, 'data-flagged', s.flagged ? 'true' : undefined);
     setText(q('slow-duration'), formatDuration(s.durationMs));
     setText(q('slow-title'), s.title);
+    setAttr(q('slow-title'), 'data-open-test', s.key);
     setText(q('slow-location'), s.location ?? '');
     setText(q('slow-run'), s.runTitle);
   }

@@ -7,6 +7,7 @@
  */
 import {
   type AnyEventEnvelope,
+  type CoverageThresholdData,
   failureSummary,
   type RunSnapshot,
   type TestError,
@@ -40,9 +41,18 @@ export interface RunCard {
   currentFile?: string;
   /** Wall time of the run so far (running) or in total (completed), ms. */
   durationMs?: number;
-  /** Extra facts for the card's footer: `shard 1/3`, `watch`, `github-actions`, `lines 87.5% covered`. */
+  /** Extra facts for the card's footer: `shard 1/3`, `watch`, `github-actions`. */
   tags: string[];
+  /** When the run started, local clock `10:31:02` (what tells two runs of one project apart). */
+  started?: string;
+  /** `main@9fceb02` when the run said (CI), else undefined. */
+  vcs?: string;
+  /** Coverage per metric when the run reported it. */
+  coverage: { metric: CoverageMetric; pct: number }[];
 }
+
+export const COVERAGE_METRICS = ['lines', 'statements', 'functions', 'branches'] as const;
+export type CoverageMetric = (typeof COVERAGE_METRICS)[number];
 
 /** The runner's verdict when it gave one (a run can fail with no failed test: bail, thresholds, no tests). */
 export function runOutcome(run: RunSnapshot): RunOutcome {
@@ -73,7 +83,11 @@ export function runCard(run: RunSnapshot, now: number): RunCard {
   if (info?.shard) tags.push(`shard ${info.shard.current}/${info.shard.total}`);
   if (info?.watch) tags.push('watch');
   if (info?.ci?.provider) tags.push(info.ci.provider);
-  if (typeof run.coverage?.lines === 'number') tags.push(`lines ${run.coverage.lines}% covered`);
+  const coverage: RunCard['coverage'] = [];
+  for (const metric of COVERAGE_METRICS) {
+    const pct = run.coverage?.[metric];
+    if (typeof pct === 'number') coverage.push({ metric, pct: Math.round(pct * 10) / 10 });
+  }
   const version = info?.frameworkVersion;
   return {
     runId: run.runId,
@@ -94,7 +108,57 @@ export function runCard(run: RunSnapshot, now: number): RunCard {
     currentFile: run.current?.file || undefined,
     durationMs: runDuration(run, now),
     tags,
+    started: runStartClock(run) || undefined,
+    vcs: runVcs(run),
+    coverage,
   };
+}
+
+/**
+ * What a coverage.threshold said failed, one line each, per file where the thresholds apply per file:
+ * `src/a.ts: lines 45% < 80%`, `statements 70% < 75%`, `branches: 12 uncovered > 10`.
+ */
+export function coverageFailures(data: CoverageThresholdData | undefined): string[] {
+  if (!data || data.passed || !Array.isArray(data.failures)) return [];
+  return data.failures.map((f) => {
+    const where = f.file ?? f.glob;
+    // A negative threshold is the most uncovered items allowed, and `actual` then counts them.
+    const what =
+      f.threshold < 0
+        ? `${f.metric} ${f.actual} uncovered > ${-f.threshold}`
+        : `${f.metric} ${Math.round(f.actual * 10) / 10}% < ${f.threshold}%`;
+    return where ? `${where}: ${what}` : what;
+  });
+}
+
+/** Local clock time the run started: `10:31:02`. */
+export function runStartClock(run: RunSnapshot): string {
+  const at =
+    typeof run.run?.startedAt === 'number' ? new Date(run.run.startedAt).toISOString() : run.startedAt;
+  return formatClock(at).slice(0, 8);
+}
+
+/** `main@9fceb02`, `main`, `@9fceb02` from the run's CI facts; undefined when it sent none. */
+export function runVcs(run: RunSnapshot): string | undefined {
+  const ci = run.run?.ci;
+  const branch = typeof ci?.branch === 'string' ? ci.branch : '';
+  const commit = typeof ci?.commit === 'string' ? ci.commit.slice(0, 7) : '';
+  if (!branch && !commit) return undefined;
+  return commit ? `${branch}@${commit}` : branch;
+}
+
+/** One line naming a run among others: `web · jest 30.2.0 · 10:31:02 · main@9fceb02`. */
+export function runLabel(run: RunSnapshot): string {
+  const version = run.run?.frameworkVersion;
+  return [
+    runTitle(run),
+    version ? `${run.framework} ${version}` : String(run.framework),
+    runStartClock(run),
+    runVcs(run),
+    run.run?.shard ? `shard ${run.run.shard.current}/${run.run.shard.total}` : undefined,
+  ]
+    .filter(Boolean)
+    .join(' · ');
 }
 
 /** Running runs first, then the most recent. */
@@ -273,7 +337,13 @@ export interface SlowItem {
   flagged: boolean;
 }
 
-/** The `limit` slowest finished tests across runs (ties: first seen wins). */
+/** Tests shorter than this are never "slow": a list of 1 ms tests says nothing. */
+export const SLOW_LIST_MIN_MS = 10;
+
+/**
+ * The `limit` slowest tests that ran (passed or failed, at least `SLOW_LIST_MIN_MS`) across runs; skipped
+ * and todo tests did not run (ties: first seen wins).
+ */
 export function slowTestsOf(
   runs: RunSnapshot[],
   limit = 10,
@@ -283,7 +353,8 @@ export function slowTestsOf(
   const top: { run: RunSnapshot; test: TestState }[] = [];
   for (const run of runs) {
     for (const test of run.tests) {
-      if (test.status === 'running' || typeof test.duration !== 'number') continue;
+      if (test.status !== 'passed' && test.status !== 'failed') continue;
+      if (typeof test.duration !== 'number' || test.duration < SLOW_LIST_MIN_MS) continue;
       if (top.length === limit && test.duration <= (top[top.length - 1].test.duration ?? 0)) continue;
       let i = top.length;
       while (i > 0 && (top[i - 1].test.duration ?? 0) < test.duration) i--;
