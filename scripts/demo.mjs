@@ -305,10 +305,10 @@ const stopRunners = (signal) => {
 const interrupt = (signal) => {
   interrupted = true;
   stopRunners(signal);
-  if (signal === 'SIGTERM') watch.kill('SIGINT');
+  if (signal !== 'SIGINT') watch.kill('SIGINT');
 };
-process.on('SIGINT', interrupt);
-process.on('SIGTERM', interrupt);
+// SIGHUP (the terminal closed) too: the demo's 'exit' handler must get to stop serve, in its own group.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, interrupt);
 
 const deadline = setTimeout(() => {
   say(`\ndemo: time limit of ${timeoutSec} s reached, stopping`);
@@ -349,8 +349,7 @@ else
 
 // ── after the runs ─────────────────────────────────────────────────────────────────────────────────
 if (serve && running(serve) && !interrupted && !flags.exit) {
-  process.removeListener('SIGINT', interrupt);
-  process.removeListener('SIGTERM', interrupt);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.removeListener(signal, interrupt);
   say(`\ndemo: the runs are over; the endpoint stays up with their history until you press Ctrl-C:`);
   if (dashboard) say(`demo:   dashboard       ${dashboard}`);
   say(`demo:   status          npx testwire status --url ${url}`);
@@ -358,8 +357,7 @@ if (serve && running(serve) && !interrupted && !flags.exit) {
   say(`demo:   (\`node scripts/demo.mjs --exit\` ends the demo here instead)`);
   const signalled = await Promise.race([
     new Promise((resolve) => {
-      process.once('SIGINT', () => resolve(true));
-      process.once('SIGTERM', () => resolve(true));
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.once(signal, () => resolve(true));
     }),
     serve.exited.then(() => false),
   ]);
