@@ -141,7 +141,9 @@ if (flags.build) {
     );
   }
   say(
-    `demo: built in ${seconds(began)} (${built} package${built === 1 ? '' : 's'} built, ${cached} from cache)\n`,
+    built === 0
+      ? `demo: the packages are up to date (${cached} from turbo's cache)\n`
+      : `demo: built in ${seconds(began)} (${built} package${built === 1 ? '' : 's'} built, ${cached} from cache)\n`,
   );
 }
 
@@ -352,18 +354,19 @@ if (serve && running(serve) && !interrupted && !flags.exit) {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.removeListener(signal, interrupt);
   say(`\ndemo: the runs are over; the endpoint stays up with their history until you press Ctrl-C:`);
   if (dashboard) say(`demo:   dashboard       ${dashboard}`);
-  say(`demo:   status          npx testwire status --url ${url}`);
-  say(`demo:   every event     npx testwire tail --replay --url ${url}`);
-  say(`demo:   (\`node scripts/demo.mjs --exit\` ends the demo here instead)`);
+  const urlFlag = url === 'http://127.0.0.1:7357' ? '' : ` --url ${url}`;
+  say(`demo:   status          npx testwire status${urlFlag}`);
+  say(`demo:   every event     npx testwire tail --replay${urlFlag}`);
+  say('demo:   (`pnpm demo --exit` ends the demo with the runs instead)');
   const signalled = await Promise.race([
+    // Kept until the end: pnpm passes the terminal's Ctrl-C on to the demo as well, so one Ctrl-C can arrive
+    // twice; stopping serve is bounded (5 s) either way.
     new Promise((resolve) => {
-      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.once(signal, () => resolve(true));
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => resolve(true));
     }),
     serve.exited.then(() => false),
   ]);
   if (!signalled) fail(`testwire serve stopped on its own; its log: ${join(logDir, 'serve.log')}`);
-  // A second Ctrl-C while serve closes: do not wait for it.
-  process.once('SIGINT', () => process.exit(130));
 }
 
 if (serve && running(serve)) {
