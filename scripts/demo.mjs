@@ -95,7 +95,7 @@ const running = (child) => child.exitCode === null && child.signalCode === null;
 const seconds = (since) => `${Math.round((Date.now() - since) / 1000)} s`;
 
 say(
-  `demo: testwire live demo — ${requested.join(', ')} run at the same time into one endpoint, shown here and on the dashboard`,
+  `demo: testwire live demo — ${requested.join(', ')} ${requested.length > 1 ? 'run at the same time' : 'runs'} into one endpoint, shown here and on the dashboard`,
 );
 
 // ── build ──────────────────────────────────────────────────────────────────────────────────────────
@@ -106,8 +106,10 @@ if (flags.build) {
     `demo: building the packages first (turbo run build; the first build takes a few minutes, later ones come from turbo's cache)`,
   );
   say(`demo:   full build output: ${logFile}`);
+  const turboBin = join(root, 'node_modules/.bin/turbo');
+  if (!existsSync(turboBin)) fail(`${turboBin} is missing: run \`pnpm install\` first`);
   const log = createWriteStream(logFile);
-  const turbo = start(join(root, 'node_modules/.bin/turbo'), ['run', 'build'], {
+  const turbo = start(turboBin, ['run', 'build'], {
     cwd: root,
     env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', TURBO_TELEMETRY_DISABLED: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -131,7 +133,13 @@ if (flags.build) {
     }
   });
   turbo.stderr.pipe(log, { end: false });
+  // 'close' comes after the last output (which can follow 'exit'); 'error' alone when it cannot start.
+  const drained = new Promise((resolve) => {
+    turbo.once('close', resolve);
+    turbo.once('error', resolve);
+  });
   const { code, signal, error } = await turbo.exited;
+  await drained;
   await new Promise((resolve) => log.end(resolve));
   if (code !== 0) {
     const tail = readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-40).join('\n');
@@ -247,7 +255,7 @@ say(
 );
 
 say(
-  `demo: running ${runners.map((r) => r.name).join(', ')} at the same time into ${url}${paced ? ' (paced to take ~20–30 s: TESTWIRE_DEMO_PACE=1)' : ''}\n`,
+  `demo: running ${runners.map((r) => r.name).join(', ')}${runners.length > 1 ? ' at the same time' : ''} into ${url}${paced ? ' (paced to take ~20–30 s: TESTWIRE_DEMO_PACE=1)' : ''}\n`,
 );
 
 // ── runs ───────────────────────────────────────────────────────────────────────────────────────────
