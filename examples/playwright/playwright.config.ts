@@ -1,4 +1,5 @@
 import { defineConfig } from '@playwright/test';
+import { paced } from './tests/pace';
 
 /**
  * Example: a Playwright project streaming its run through testwire. Start it with `pnpm example`, then
@@ -11,8 +12,8 @@ export default defineConfig({
   retries: 1,
   workers: 2,
   // Your terminal reporter, then testwire (prints nothing itself). The 1 s threshold makes 'is slow'
-  // emit a performance.bottleneck event.
-  reporter: [['list'], ['@testwire/playwright', { slowTestThreshold: 1000 }]],
+  // emit a performance.bottleneck event (in the paced demo every test takes seconds, so 5 s there).
+  reporter: [['list'], ['@testwire/playwright', { slowTestThreshold: paced ? 5000 : 1000 }]],
   use: {
     // Debian's chromium instead of a downloaded browser; no network is used by these tests.
     launchOptions: {

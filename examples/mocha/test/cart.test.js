@@ -1,5 +1,6 @@
 const assert = require('node:assert');
 const { Cart } = require('../src/cart.js');
+const { pace } = require('./pace.js');
 
 describe('Cart', () => {
   let cart;
@@ -8,18 +9,21 @@ describe('Cart', () => {
     cart = new Cart();
   });
 
-  it('starts empty', () => {
+  it('starts empty', async () => {
+    await pace(1500);
     assert.strictEqual(cart.total(), 0);
   });
 
-  it('adds up line items', () => {
+  it('adds up line items', async () => {
+    await pace(2000);
     cart.add('book', 12.5, 2);
     cart.add('pen', 1.25);
     console.log('cart lines:', cart.lines.length);
     assert.strictEqual(cart.total(), 26.25);
   });
 
-  it('applies a percentage discount', () => {
+  it('applies a percentage discount', async () => {
+    await pace(2500);
     cart.add('lamp', 40);
     // Deliberately wrong expectation: shows a failure with expected/actual on the stream.
     assert.strictEqual(cart.total({ discount: 10 }), 35);
@@ -35,11 +39,14 @@ describe('Cart', () => {
   describe('checkout', () => {
     it('reserves stock (a flaky service: fails once, passes on retry)', async function () {
       this.retries(2);
+      await pace(1500);
       await reserveStock();
     });
 
-    it('talks to the payment provider (slow)', async () => {
+    it('talks to the payment provider (slow)', async function () {
+      this.timeout(15_000);
       await new Promise((resolve) => setTimeout(resolve, 800));
+      await pace(6200);
       console.warn('payment provider answered slowly');
     });
   });

@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { pace } from './pace';
 
 const COUNTER_PAGE = `<!doctype html>
 <html>
@@ -22,7 +23,9 @@ test.describe('counter page', () => {
     await page.setContent(COUNTER_PAGE);
     await expect(page).toHaveTitle('Counter');
     await page.getByRole('button', { name: '+1' }).click();
+    await pace(1500);
     await page.getByRole('button', { name: '+1' }).click();
+    await pace(1500);
     await expect(page.locator('#count')).toHaveText('2');
   });
 
@@ -32,6 +35,7 @@ test.describe('counter page', () => {
       route.fulfill({ status: 200, contentType: 'text/html', body: COUNTER_PAGE }),
     );
     await page.goto('http://app.testwire.local/');
+    await pace(2000);
     await expect(page.getByRole('heading')).toHaveText('Counter');
   });
 });

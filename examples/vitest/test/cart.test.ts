@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { pace } from './pace';
 
 interface Item {
   name: string;
@@ -11,7 +12,8 @@ function total(items: Item[]): number {
 }
 
 describe('cart', () => {
-  test('sums prices times quantities', () => {
+  test('sums prices times quantities', async () => {
+    await pace(2000);
     expect(
       total([
         { name: 'tea', price: 3, quantity: 2 },
@@ -20,13 +22,15 @@ describe('cart', () => {
     ).toBe(10);
   });
 
-  test('is empty at first', () => {
+  test('is empty at first', async () => {
+    await pace(1500);
     expect(total([])).toBe(0);
   });
 
   describe('discounts', () => {
     // Fails on purpose, so the stream shows a failure with its expected/actual values.
-    test('applies 10% off orders over 100', () => {
+    test('applies 10% off orders over 100', async () => {
+      await pace(2500);
       expect(total([{ name: 'kettle', price: 120, quantity: 1 }])).toBe(108);
     });
 
