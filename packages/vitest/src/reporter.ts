@@ -29,7 +29,7 @@ import {
 import { withAnnotations } from './annotations.js';
 import { coverageReportOf } from './coverage.js';
 import { outcomesOf } from './outcome.js';
-import { TwinOrdinals, titlesOf } from './twins.js';
+import { SuiteTitles, TwinOrdinals, titlesOf } from './twins.js';
 import type {
   VitestContext,
   VitestEntityNode,
@@ -59,8 +59,12 @@ interface RunState {
   core: ReporterCore;
   /** Test modules the run will report (one per specification); all counted -> the total is final. */
   expectedModules: number;
-  /** Vitest task id -> reported entity, filled as modules are queued and collected. */
+  /**
+   * Vitest task id -> reported entity, filled as modules are queued and collected: modules and suites, and
+   * tests once a log needs them (`testsIndexed`; most runs print nothing from their tests).
+   */
   entities: Map<string, VitestEntityNode>;
+  testsIndexed: boolean;
   counted: Set<string>;
   started: Set<string>;
   finished: Set<string>;
@@ -83,6 +87,7 @@ export class TestwireVitestReporter {
   private coverageMap: unknown;
   private readonly refs = new WeakMap<VitestTestCase, TestRef>();
   private readonly twins = new TwinOrdinals();
+  private readonly suiteTitles = new SuiteTitles();
 
   /** Options are checked by reporter-core: a bad one is reported once on stderr, never fails the run. */
   constructor(options: TestwireVitestOptions = {}) {
@@ -145,31 +150,36 @@ export class TestwireVitestReporter {
       const heap = testModule.diagnostic?.()?.heap;
       if (typeof heap === 'number') run.core.heapSample({ file: testModule.moduleId, heapUsed: heap });
       // Output of tests that never started in this file is flushed with the file.
-      for (const test of testModule.children.allTests()) this.flushLogs(run, test.id);
+      if (run.heldCount > 0) for (const test of testModule.children.allTests()) this.flushLogs(run, test.id);
       this.flushLogs(run, testModule.id);
     });
   }
 
   /** Called before a test's `beforeEach` hooks: the test is about to run. */
   onTestCaseReady(testCase: VitestTestCase): void {
-    this.guard(() => {
+    // Guarded in place (no closure): this and onTestCaseResult run for every test on Vitest's main thread.
+    try {
       const run = this.ensureRun();
       if (!run) return;
       this.rememberTest(run, testCase);
       run.core.testStarted(this.refOf(testCase), 1);
       run.started.add(testCase.id);
       this.flushLogs(run, testCase.id);
-    });
+    } catch {
+      // Never into Vitest (see guard).
+    }
   }
 
   /** Called when a test and its hooks finished, retries included: one `test.result` per attempt. */
   onTestCaseResult(testCase: VitestTestCase): void {
-    this.guard(() => {
+    try {
       const run = this.ensureRun();
       if (!run) return;
       this.rememberTest(run, testCase);
       this.finishTest(run, testCase);
-    });
+    } catch {
+      // Never into Vitest (see guard).
+    }
   }
 
   /** Called before a hook runs; for beforeAll/afterAll the suite's error count is noted. */
@@ -223,7 +233,7 @@ export class TestwireVitestReporter {
       const text = typeof log.content === 'string' ? log.content : String(log.content);
       const stream = log.type === 'stderr' ? 'stderr' : 'stdout';
       const taskId = typeof log.taskId === 'string' ? log.taskId : '';
-      const entity = run.entities.get(taskId);
+      const entity = run.entities.get(taskId) ?? this.indexTests(run, taskId);
       if (entity && (entity.type !== 'test' || run.started.has(entity.id) || run.finished.has(entity.id))) {
         this.emitLog(run, entity, { text, stream });
         return;
@@ -323,6 +333,7 @@ export class TestwireVitestReporter {
       core,
       expectedModules: specifications?.length ?? Number.POSITIVE_INFINITY,
       entities: new Map(),
+      testsIndexed: false,
       counted: new Set(),
       started: new Set(),
       finished: new Set(),
@@ -386,21 +397,31 @@ export class TestwireVitestReporter {
   }
 
   private rememberTest(run: RunState, testCase: VitestTestCase): void {
-    if (!run.entities.has(testCase.id)) run.entities.set(testCase.id, testCase);
+    if (run.testsIndexed && !run.entities.has(testCase.id)) run.entities.set(testCase.id, testCase);
+  }
+
+  /** The first log of a task that is not a module or suite: tests are remembered from now on. */
+  private indexTests(run: RunState, taskId: string): VitestEntityNode | undefined {
+    if (run.testsIndexed) return undefined;
+    run.testsIndexed = true;
+    const modules = [...run.entities.values()].filter((entity) => entity.type === 'module');
+    for (const testModule of modules)
+      for (const test of testModule.children.allTests()) this.rememberTest(run, test);
+    return run.entities.get(taskId);
   }
 
   /** Learns a module's suites and tests; the first time, grows the run's known total. */
   private collect(run: RunState, testModule: VitestTestModule): void {
     this.remember(run, testModule);
     if (run.counted.has(testModule.id)) return;
-    let count = 0;
     for (const suite of testModule.children.allSuites()) this.remember(run, suite);
-    for (const test of testModule.children.allTests()) {
-      this.rememberTest(run, test);
-      count++;
-    }
+    // One walk of the file's tests (Vitest's collections are generators): counted, remembered, numbered.
+    const tests = [...testModule.children.allTests()];
+    const count = tests.length;
+    if (run.testsIndexed) for (const test of tests) this.rememberTest(run, test);
     // A module with no tests yet may still be collecting: count it when its tests are there.
     if (count === 0 && testModule.state() === 'queued') return;
+    this.twins.number(testModule, tests);
     run.counted.add(testModule.id);
     const final = run.counted.size >= run.expectedModules;
     if (count > 0 || final) run.core.testsDiscovered(count, final ? { final } : undefined);
@@ -431,6 +452,7 @@ export class TestwireVitestReporter {
    * `force` at the end of the run: what is still unknown goes out unattributed.
    */
   private flushLogs(run: RunState, taskId: string, force = false): void {
+    if (run.heldCount === 0) return;
     const held = run.heldLogs.get(taskId);
     if (!held) return;
     const entity = run.entities.get(taskId);
@@ -448,11 +470,14 @@ export class TestwireVitestReporter {
     if (!ref) {
       ref = {
         file: testCase.module.moduleId,
-        titlePath: [...titlesOf(testCase.parent), testCase.name],
-        project: testCase.project?.name || undefined,
-        line: testCase.location?.line,
-        column: testCase.location?.column,
+        titlePath: [...this.suiteTitles.of(testCase.parent), testCase.name],
       };
+      // Only the fields there are: the ref crosses to the reporter's thread at every test.
+      const project = testCase.project?.name;
+      if (project) ref.project = project;
+      const location = testCase.location;
+      if (location?.line !== undefined) ref.line = location.line;
+      if (location?.column !== undefined) ref.column = location.column;
       const ordinal = this.twins.of(testCase);
       if (ordinal > 0) ref.ordinal = ordinal;
       this.refs.set(testCase, ref);
