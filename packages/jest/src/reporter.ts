@@ -348,12 +348,18 @@ export class TestwireJestReporter {
     // The location comes with results only (jest --testLocationInResults), each twin its own.
     if (result.location && twin.ref.line === undefined)
       twin.ref = { ...twin.ref, line: result.location.line, column: result.location.column };
-    // Built field by field: this runs for every test on jest's thread (no spreads, no empty arrays).
+    // One literal with the fields every result may have (undefined when not): this runs for every test on
+    // jest's thread, and fields added to a literal later take a second allocation. No spreads, no empty arrays.
     const outcome: TestOutcome = {
       status,
       rawStatus: result.status,
       duration: result.duration ?? 0,
       attempt,
+      assertions:
+        typeof result.numPassingAsserts === 'number' && status !== 'skipped' && status !== 'todo'
+          ? result.numPassingAsserts
+          : undefined,
+      startedAt: typeof result.startedAt === 'number' ? result.startedAt : undefined,
     };
     if (willRetry) outcome.willRetry = true;
     if (messages && messages.length > 0) {
@@ -361,9 +367,6 @@ export class TestwireJestReporter {
       outcome.errors = messages.map((text, index) => jestError(text, details[index]));
       outcome.timedOut = status === 'failed' && messages.some((text) => JEST_TIMEOUT.test(text));
     }
-    if (typeof result.numPassingAsserts === 'number' && status !== 'skipped' && status !== 'todo')
-      outcome.assertions = result.numPassingAsserts;
-    if (typeof result.startedAt === 'number') outcome.startedAt = result.startedAt;
     this.core.testResult(twin.ref, outcome);
   }
 

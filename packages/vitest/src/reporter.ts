@@ -60,8 +60,8 @@ interface RunState {
   /** Test modules the run will report (one per specification); all counted -> the total is final. */
   expectedModules: number;
   /**
-   * Vitest task id -> reported entity, filled as modules are queued and collected: modules and suites, and
-   * tests once a log needs them (`testsIndexed`; most runs print nothing from their tests).
+   * Vitest task id -> reported entity, filled as modules are queued and collected: modules, and their suites
+   * and tests once a log needs them (`testsIndexed`; most runs print nothing from their tests).
    */
   entities: Map<string, VitestEntityNode>;
   testsIndexed: boolean;
@@ -400,13 +400,15 @@ export class TestwireVitestReporter {
     if (run.testsIndexed && !run.entities.has(testCase.id)) run.entities.set(testCase.id, testCase);
   }
 
-  /** The first log of a task that is not a module or suite: tests are remembered from now on. */
+  /** The first log of a task that is not a module: suites and tests are remembered from now on. */
   private indexTests(run: RunState, taskId: string): VitestEntityNode | undefined {
     if (run.testsIndexed) return undefined;
     run.testsIndexed = true;
     const modules = [...run.entities.values()].filter((entity) => entity.type === 'module');
-    for (const testModule of modules)
+    for (const testModule of modules) {
+      for (const suite of testModule.children.allSuites()) this.remember(run, suite);
       for (const test of testModule.children.allTests()) this.rememberTest(run, test);
+    }
     return run.entities.get(taskId);
   }
 
@@ -414,8 +416,9 @@ export class TestwireVitestReporter {
   private collect(run: RunState, testModule: VitestTestModule): void {
     this.remember(run, testModule);
     if (run.counted.has(testModule.id)) return;
-    for (const suite of testModule.children.allSuites()) this.remember(run, suite);
-    // One walk of the file's tests (Vitest's collections are generators): counted, remembered, numbered.
+    // One walk of the file's tests (Vitest's collections are generators): counted, numbered, and remembered
+    // with the file's suites once a log needs them.
+    if (run.testsIndexed) for (const suite of testModule.children.allSuites()) this.remember(run, suite);
     const tests = [...testModule.children.allTests()];
     const count = tests.length;
     if (run.testsIndexed) for (const test of tests) this.rememberTest(run, test);
