@@ -26,7 +26,7 @@ class ReportedTask {
   }
   ok() {
     const result = this.task.result;
-    return !result || result.state !== 'fail';
+    return result?.state !== 'fail';
   }
   meta() {
     return this.task.meta;
@@ -77,7 +77,7 @@ class TestCase extends ReportedTask {
   }
   diagnostic() {
     const result = this.task.result;
-    if (!result || !result.startTime) return undefined;
+    if (!result?.startTime) return undefined;
     const duration = result.duration || 0;
     return {
       slow: duration > this.project.globalConfig.slowTestThreshold,
@@ -224,7 +224,13 @@ function reportedFile(filepath, index, tests, perBlock) {
         annotations: [],
         artifacts: [],
         meta: {},
-        result: { state: 'pass', startTime: 1_765_000_000_000 + t, duration: 0.2, retryCount: 0, repeatCount: 0 },
+        result: {
+          state: 'pass',
+          startTime: 1_765_000_000_000 + t,
+          duration: 0.2,
+          retryCount: 0,
+          repeatCount: 0,
+        },
       };
       suite.tasks.push(test);
       new TestCase(test);

@@ -38,7 +38,9 @@ export class JestTwins {
    * The node of the describe blocks the last lookup walked to, with what it was walked by: the hooks of one
    * test, and the tests of one block, come one after the other (compared part by part: no key string).
    */
-  private last: { project: string | undefined; file: string; titles: string[]; node: PathNode<TwinSet> } | undefined;
+  private last:
+    | { project: string | undefined; file: string; titles: string[]; node: PathNode<TwinSet> }
+    | undefined;
 
   /** A new run: nothing seen yet. */
   reset(): void {

@@ -25,7 +25,14 @@ const CALL = 3;
 export type EncodedCalls = unknown[];
 
 /** Fields of an outcome written in place (any other field, when defined, sends the outcome as an object). */
-const PLAIN_OUTCOME_FIELDS = new Set(['status', 'rawStatus', 'duration', 'attempt', 'startedAt', 'assertions']);
+const PLAIN_OUTCOME_FIELDS = new Set([
+  'status',
+  'rawStatus',
+  'duration',
+  'attempt',
+  'startedAt',
+  'assertions',
+]);
 
 export class CallEncoder {
   private out: EncodedCalls = [];
@@ -113,7 +120,13 @@ export function decodeCalls(encoded: EncodedCalls): CoreCall[] {
       if (startedAt !== undefined) outcome.startedAt = startedAt as number;
       const assertions = defined(encoded[i + 8]);
       if (assertions !== undefined) outcome.assertions = assertions as number;
-      calls.push({ method: 'testResult', at: encoded[i + 1] as number, runId, test: encoded[i + 2] as TestRef, outcome });
+      calls.push({
+        method: 'testResult',
+        at: encoded[i + 1] as number,
+        runId,
+        test: encoded[i + 2] as TestRef,
+        outcome,
+      });
       i += 9;
     } else if (tag === CALL) {
       calls.push(encoded[i + 1] as CoreCall);
@@ -133,7 +146,8 @@ function defined(value: unknown): unknown {
 /** Only the fields written in place are defined (others may be present as undefined: vitest's outcomes). */
 function isPlain(outcome: RecordedOutcome): boolean {
   for (const key in outcome) {
-    if (!PLAIN_OUTCOME_FIELDS.has(key) && (outcome as Record<string, unknown>)[key] !== undefined) return false;
+    if (!PLAIN_OUTCOME_FIELDS.has(key) && (outcome as Record<string, unknown>)[key] !== undefined)
+      return false;
   }
   return true;
 }

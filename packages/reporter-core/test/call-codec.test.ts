@@ -21,12 +21,24 @@ const calls: CoreCall[] = [
     at: 5,
     runId: 'r1',
     test: ref,
-    outcome: { status: 'failed', rawStatus: 'failed', duration: 1, willRetry: true, errors: [{ message: 'x' }] },
+    outcome: {
+      status: 'failed',
+      rawStatus: 'failed',
+      duration: 1,
+      willRetry: true,
+      errors: [{ message: 'x' }],
+    },
   },
   { method: 'output', at: 6, runId: 'r1', test: undefined, text: 'hi', stream: 'stdout' },
   { method: 'runCompleted', at: 7, runId: 'r1', result: { success: true } },
   { method: 'testStarted', at: 8, runId: 'r2', test: ref, attempt: 1 },
-  { method: 'testResult', at: 9, runId: 'r2', test: ref, outcome: { status: 'skipped', rawStatus: 'pending', duration: 0 } },
+  {
+    method: 'testResult',
+    at: 9,
+    runId: 'r2',
+    test: ref,
+    outcome: { status: 'skipped', rawStatus: 'pending', duration: 0 },
+  },
 ];
 
 function encode(list: CoreCall[]) {
@@ -62,7 +74,10 @@ describe('call codec', () => {
       outcome: { status: 'passed', rawStatus: 'passed', duration: 1, attempt: 1, willRetry: undefined },
     };
     const [decoded] = decodeCalls(encode([call]));
-    expect(decoded).toEqual({ ...call, outcome: { status: 'passed', rawStatus: 'passed', duration: 1, attempt: 1 } });
+    expect(decoded).toEqual({
+      ...call,
+      outcome: { status: 'passed', rawStatus: 'passed', duration: 1, attempt: 1 },
+    });
     expect(Object.keys((decoded as { outcome: object }).outcome)).not.toContain('willRetry');
   });
 
