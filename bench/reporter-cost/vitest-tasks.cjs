@@ -47,14 +47,19 @@ function buildOptions(task) {
   };
 }
 
+/** What a test and a suite read of their task alike: name, module, parent, options. */
+function placeInTree(entity, task) {
+  entity.name = task.name;
+  entity.module = entityOf(task.file);
+  entity.parent = task.suite ? entityOf(task.suite) : entity.module;
+  entity.options = buildOptions(task);
+}
+
 class TestCase extends ReportedTask {
   type = 'test';
   constructor(task) {
     super(task);
-    this.name = task.name;
-    this.module = entityOf(task.file);
-    this.parent = task.suite ? entityOf(task.suite) : this.module;
-    this.options = buildOptions(task);
+    placeInTree(this, task);
     this.tags = this.options.tags || [];
   }
   result() {
@@ -132,10 +137,7 @@ class TestSuite extends Suite {
   type = 'suite';
   constructor(task) {
     super(task);
-    this.name = task.name;
-    this.module = entityOf(task.file);
-    this.parent = task.suite ? entityOf(task.suite) : this.module;
-    this.options = buildOptions(task);
+    placeInTree(this, task);
   }
   state() {
     return suiteState(this.task);

@@ -53,11 +53,31 @@ describe('call codec', () => {
     expect(decodeCalls(structuredClone(encode(calls)))).toEqual(calls);
   });
 
-  it('writes the two per-test calls in place and the run id once per run', () => {
+  it('writes the two per-test calls in place, the run id once per run, a shared ref once', () => {
     const encoded = encode(calls.slice(1, 4));
-    // [RUN, 'r1', STARTED …5, STARTED …5, RESULT …9]: no call object, one run id
-    expect(encoded.filter((value) => typeof value === 'object' && value !== ref)).toEqual([]);
+    // no call, outcome or ref object: only the title path array
+    expect(encoded.filter((value) => typeof value === 'object')).toEqual([ref.titlePath]);
     expect(encoded.filter((value) => value === 'r1')).toHaveLength(1);
+    expect(encoded.filter((value) => value === ref.file)).toHaveLength(1);
+  });
+
+  it('a start and its result that share a ref get one object back', () => {
+    const [started, result] = decodeCalls(structuredClone(encode(calls.slice(1, 3))));
+    expect((started as { test: object }).test).toBe((result as { test: object }).test);
+  });
+
+  it('a ref with every field keeps them all', () => {
+    const full = {
+      file: 'f',
+      titlePath: ['t'],
+      project: 'p',
+      repeatIndex: 2,
+      ordinal: 1,
+      line: 4,
+      column: 6,
+    };
+    const call: CoreCall = { method: 'testStarted', at: 1, runId: 'r', test: full, attempt: 1 };
+    expect(decodeCalls(structuredClone(encode([call])))).toEqual([call]);
   });
 
   it('sends an outcome with more than the usual fields as its call', () => {
