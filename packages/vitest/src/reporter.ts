@@ -29,7 +29,7 @@ import {
 import { withAnnotations } from './annotations.js';
 import { coverageReportOf } from './coverage.js';
 import { outcomesOf } from './outcome.js';
-import { SuiteTitles, TwinOrdinals, titlesOf } from './twins.js';
+import { numberTwins, SuiteTitles, TwinOrdinals, titlesOf } from './twins.js';
 import type {
   VitestContext,
   VitestEntityNode,
@@ -49,6 +49,16 @@ export type TestwireVitestOptions = ReporterOptions;
 /** Console output waiting for its test to start, bounded so a chatty run cannot grow memory. */
 const MAX_HELD_LOGS = 10_000;
 
+/**
+ * A test of the run: one Map entry holds what each hook needs (a lookup per hook, not one per Set: with
+ * thousands of tests, each lookup is a cache miss on the runner's thread).
+ */
+interface TestState {
+  ref: TestRef | undefined;
+  started: boolean;
+  finished: boolean;
+}
+
 interface HeldLog {
   text: string;
   stream: 'stdout' | 'stderr';
@@ -66,8 +76,8 @@ interface RunState {
   entities: Map<string, VitestEntityNode>;
   testsIndexed: boolean;
   counted: Set<string>;
-  started: Set<string>;
-  finished: Set<string>;
+  /** Per test (by task id): its ref, once made, and whether it started and finished in this run. */
+  tests: Map<string, TestState>;
   /** Logs by task id, until the task is known (and, for a test, has started). */
   heldLogs: Map<string, HeldLog[]>;
   heldCount: number;
@@ -85,7 +95,6 @@ export class TestwireVitestReporter {
   private run: RunState | undefined;
   /** The coverage map of the run that is ending (onCoverage / Vitest 3's onFinished), until onTestRunEnd. */
   private coverageMap: unknown;
-  private readonly refs = new WeakMap<VitestTestCase, TestRef>();
   private readonly twins = new TwinOrdinals();
   private readonly suiteTitles = new SuiteTitles();
 
@@ -162,8 +171,9 @@ export class TestwireVitestReporter {
       const run = this.ensureRun();
       if (!run) return;
       this.rememberTest(run, testCase);
-      run.core.testStarted(this.refOf(testCase), 1);
-      run.started.add(testCase.id);
+      const state = this.testState(run, testCase);
+      run.core.testStarted(this.refOf(testCase, state), 1);
+      state.started = true;
       this.flushLogs(run, testCase.id);
     } catch {
       // Never into Vitest (see guard).
@@ -234,7 +244,8 @@ export class TestwireVitestReporter {
       const stream = log.type === 'stderr' ? 'stderr' : 'stdout';
       const taskId = typeof log.taskId === 'string' ? log.taskId : '';
       const entity = run.entities.get(taskId) ?? this.indexTests(run, taskId);
-      if (entity && (entity.type !== 'test' || run.started.has(entity.id) || run.finished.has(entity.id))) {
+      const test = entity?.type === 'test' ? run.tests.get(entity.id) : undefined;
+      if (entity && (entity.type !== 'test' || test?.started || test?.finished)) {
         this.emitLog(run, entity, { text, stream });
         return;
       }
@@ -286,7 +297,7 @@ export class TestwireVitestReporter {
         this.reportFileErrors(run, testModule);
         // Tests that never reported (bail, interrupt): publish what Vitest knows, i.e. they did not run.
         for (const test of testModule.children.allTests()) {
-          if (!run.finished.has(test.id)) this.finishTest(run, test);
+          if (!run.tests.get(test.id)?.finished) this.finishTest(run, test);
         }
       }
     });
@@ -335,8 +346,7 @@ export class TestwireVitestReporter {
       entities: new Map(),
       testsIndexed: false,
       counted: new Set(),
-      started: new Set(),
-      finished: new Set(),
+      tests: new Map(),
       heldLogs: new Map(),
       heldCount: 0,
       reportedErrors: new Map(),
@@ -424,15 +434,20 @@ export class TestwireVitestReporter {
     if (run.testsIndexed) for (const test of tests) this.rememberTest(run, test);
     // A module with no tests yet may still be collecting: count it when its tests are there.
     if (count === 0 && testModule.state() === 'queued') return;
-    this.twins.number(testModule, tests);
+    // Each test's ref, made here in the same walk (its ordinal among tests sharing its title path).
+    numberTwins(tests, (test, ordinal) => {
+      const state = this.testState(run, test);
+      state.ref ??= this.makeRef(test, ordinal);
+    });
     run.counted.add(testModule.id);
     const final = run.counted.size >= run.expectedModules;
     if (count > 0 || final) run.core.testsDiscovered(count, final ? { final } : undefined);
   }
 
   private finishTest(run: RunState, testCase: VitestTestCase): void {
-    if (run.finished.has(testCase.id)) return;
-    const ref = this.refOf(testCase);
+    const state = this.testState(run, testCase);
+    if (state.finished) return;
+    const ref = this.refOf(testCase, state);
     this.flushLogs(run, testCase.id);
     const outcomes = outcomesOf(testCase);
     const last = outcomes.at(-1);
@@ -442,11 +457,12 @@ export class TestwireVitestReporter {
       if ((outcome.attempt ?? 1) > 1) run.core.testStarted(ref, outcome.attempt);
       run.core.testResult(ref, outcome);
     }
-    run.finished.add(testCase.id);
+    state.finished = true;
   }
 
   private emitLog(run: RunState, entity: VitestEntityNode, log: HeldLog): void {
-    if (entity.type === 'test') run.core.output(this.refOf(entity), log.text, log.stream);
+    if (entity.type === 'test')
+      run.core.output(this.refOf(entity, this.testState(run, entity)), log.text, log.stream);
     else run.core.output(this.fileRef(entity), log.text, log.stream);
   }
 
@@ -468,23 +484,33 @@ export class TestwireVitestReporter {
     }
   }
 
-  private refOf(testCase: VitestTestCase): TestRef {
-    let ref = this.refs.get(testCase);
-    if (!ref) {
-      ref = {
-        file: testCase.module.moduleId,
-        titlePath: [...this.suiteTitles.of(testCase.parent), testCase.name],
-      };
-      // Only the fields there are: the ref crosses to the reporter's thread at every test.
-      const project = testCase.project?.name;
-      if (project) ref.project = project;
-      const location = testCase.location;
-      if (location?.line !== undefined) ref.line = location.line;
-      if (location?.column !== undefined) ref.column = location.column;
-      const ordinal = this.twins.of(testCase);
-      if (ordinal > 0) ref.ordinal = ordinal;
-      this.refs.set(testCase, ref);
+  private testState(run: RunState, testCase: VitestTestCase): TestState {
+    let state = run.tests.get(testCase.id);
+    if (!state) {
+      state = { ref: undefined, started: false, finished: false };
+      run.tests.set(testCase.id, state);
     }
+    return state;
+  }
+
+  /** The test's ref: made when its file was collected, else now. */
+  private refOf(testCase: VitestTestCase, state: TestState): TestRef {
+    state.ref ??= this.makeRef(testCase, this.twins.of(testCase));
+    return state.ref;
+  }
+
+  private makeRef(testCase: VitestTestCase, ordinal: number): TestRef {
+    const ref: TestRef = {
+      file: testCase.module.moduleId,
+      titlePath: [...this.suiteTitles.of(testCase.parent), testCase.name],
+    };
+    // Only the fields there are: the ref crosses to the reporter's thread at every test.
+    const project = testCase.project?.name;
+    if (project) ref.project = project;
+    const location = testCase.location;
+    if (location?.line !== undefined) ref.line = location.line;
+    if (location?.column !== undefined) ref.column = location.column;
+    if (ordinal > 0) ref.ordinal = ordinal;
     return ref;
   }
 

@@ -16,20 +16,23 @@ export class TwinOrdinals {
     let ordinals = this.byModule.get(testCase.module);
     if (!ordinals?.has(testCase)) {
       // First test of the file, or one its tree did not hold when it was numbered: number the file again.
-      ordinals = numberTwins(testCase.module.children.allTests());
+      const numbered = new Map<VitestTestCase, number>();
+      numberTwins(testCase.module.children.allTests(), (test, ordinal) => numbered.set(test, ordinal));
+      ordinals = numbered;
       this.byModule.set(testCase.module, ordinals);
     }
     return ordinals.get(testCase) ?? 0;
   }
-
-  /** Numbers a file's tests from a walk the caller made already (its tests in declaration order). */
-  number(module: VitestTestModule, tests: Iterable<VitestTestCase>): void {
-    this.byModule.set(module, numberTwins(tests));
-  }
 }
 
-/** Counts title paths in a walk of the file's tree (one node per describe, no key string per test). */
-function numberTwins(tests: Iterable<VitestTestCase>): Map<VitestTestCase, number> {
+/**
+ * Hands each test of a file (in declaration order) its ordinal among the tests that share its title path:
+ * a walk of the file's tree, one node per describe, no key string per test.
+ */
+export function numberTwins(
+  tests: Iterable<VitestTestCase>,
+  each: (test: VitestTestCase, ordinal: number) => void,
+): void {
   const root = new PathNode<number>();
   const nodes = new Map<Parent, PathNode<number>>();
   const nodeOf = (parent: Parent | undefined): PathNode<number> => {
@@ -41,14 +44,12 @@ function numberTwins(tests: Iterable<VitestTestCase>): Map<VitestTestCase, numbe
     }
     return node;
   };
-  const ordinals = new Map<VitestTestCase, number>();
   for (const test of tests) {
     const leaf = nodeOf(test.parent).child(test.name);
     const ordinal = leaf.value ?? 0;
     leaf.value = ordinal + 1;
-    ordinals.set(test, ordinal);
+    each(test, ordinal);
   }
-  return ordinals;
 }
 
 /** Describe titles from the file down to `parent`. */
