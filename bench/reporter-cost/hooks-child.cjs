@@ -128,6 +128,52 @@ const drivers = {
     };
   },
 
+  /**
+   * Vitest 4's reported-tasks hooks, in the order its main process calls them for a file (queued, collected,
+   * start; per test ready and result, per describe its result; end), on objects made by vitest-tasks.cjs:
+   * copies of Vitest 4's TestCase/TestSuite/TestModule/TestCollection (getters reading the runner task,
+   * `result()`/`diagnostic()` building new objects, collections as generators). Describe blocks of 10 tests,
+   * as the generated suites of bench:cost.
+   */
+  vitest() {
+    const exported = require(entry);
+    const Reporter = exported.TestwireVitestReporter ?? exported.default ?? exported;
+    const { reportedFile } = require('./vitest-tasks.cjs');
+    const context = {
+      version: '4.1.12',
+      config: { root: ROOT, watch: false, pool: 'forks', include: ['**/*.test.mjs'] },
+    };
+    return () => {
+      const reporter = new Reporter(options);
+      reporter.onInit(context);
+      const modules = [];
+      const files = [];
+      for (let f = 0; f < FILES; f++) {
+        const module = reportedFile(`${ROOT}/test/file${f}.test.mjs`, f, PER_FILE, 10);
+        modules.push(module);
+        const calls = [
+          () => reporter.onTestModuleQueued(module),
+          () => reporter.onTestModuleCollected(module),
+          () => reporter.onTestModuleStart(module),
+        ];
+        for (const suite of module.children) {
+          for (const test of suite.children) {
+            calls.push(() => reporter.onTestCaseReady(test));
+            calls.push(() => reporter.onTestCaseResult(test));
+          }
+          calls.push(() => reporter.onTestSuiteResult(suite));
+        }
+        calls.push(() => reporter.onTestModuleEnd(module));
+        files.push(calls);
+      }
+      return {
+        begin: () => reporter.onTestRunStart(modules.map((module) => ({ moduleId: module.moduleId }))),
+        files,
+        end: () => reporter.onTestRunEnd(modules, [], 'passed'),
+      };
+    };
+  },
+
   mocha() {
     const Reporter = require(entry).default ?? require(entry);
     return () => {
@@ -172,9 +218,19 @@ const drivers = {
   },
 };
 
+/**
+ * A full GC, without a global `gc` (the mocha adapter calls one after each file when the user exposes it).
+ * Run before each measured loop: the objects a pass prepares are then old, so the loop's first scavenges do
+ * not pay for moving them — which would charge whatever allocates in the loop (the hooks) for the driver.
+ */
+require('node:v8').setFlagsFromString('--expose-gc');
+const collect = require('node:vm').runInNewContext('gc');
+
 async function pass(make) {
   const { begin, files, end } = make();
   begin();
+  collect();
+  collect();
   const before = threadCpuUs();
   for (const calls of files) {
     for (let i = 0; i < calls.length; i++) {

@@ -8,11 +8,14 @@
  * adapter's hooks in a process of its own (hooks-child.cjs) with objects shaped as its runner hands them,
  * and reads the thread's CPU time: `none` (the driving loop alone), `off` (the adapter, core disabled), `on`
  * (adapter + core, owning a broadcaster, as in a run). B1 = on − none, paired per repetition (modes in a
- * rotating order), mean with a 95% t-interval. Vitest is not driven here: its hooks need a live Vitest
- * (TestCase objects with getters into its state); its hooks measured inside runs are tight (bench:cost).
+ * rotating order), mean with a 95% t-interval. Vitest's hooks get copies of its reported tasks
+ * (vitest-tasks.cjs: TestCase objects with getters into their runner task, as Vitest 4 builds them).
  *
- *   node bench/reporter-cost/hooks.mjs [--runners=jest,playwright,mocha] [--reps=8] [--tests=20000]
- *                                      [--builds=current,old] [--json=<path>]
+ *   node bench/reporter-cost/hooks.mjs [--runners=jest,vitest,playwright,mocha] [--reps=8] [--tests=20000]
+ *                                      [--builds=current,old] [--base=<dir>] [--json=<path>]
+ *
+ * --base=<dir>: a build `base` rooted at <dir> (packages/<runner>/dist there), e.g. a frozen copy of the tree
+ * before a change (builds.mjs currentBuild() makes one); add it to --builds.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -29,7 +32,7 @@ const args = Object.fromEntries(
     return [key, value ?? 'true'];
   }),
 );
-const runners = (args.runners ?? 'jest,playwright,mocha').split(',');
+const runners = (args.runners ?? 'jest,vitest,playwright,mocha').split(',');
 const reps = Number(args.reps ?? 8);
 const tests = Number(args.tests ?? 20000);
 const MODES = ['none', 'off', 'on'];
@@ -37,6 +40,8 @@ const MODES = ['none', 'off', 'on'];
 /** Builds: current (this tree's dist), old (the frozen build bench:cost made, if it exists). */
 const oldRef = JSON.parse(readFileSync(join(here, 'old-ref.json'), 'utf8')).ref ?? '';
 const builds = { current: repo, old: join(tmpdir(), 'testwire-bench-old', oldRef) };
+// --base=<dir>: one more build to compare, e.g. a copy of an earlier current build (builds.mjs currentBuild()).
+if (args.base) builds.base = args.base;
 const buildNames = (args.builds ?? 'current,old')
   .split(',')
   .filter((name) => existsSync(join(builds[name] ?? '', 'packages', 'jest', 'dist')));

@@ -98,6 +98,12 @@ export class TestwireJestReporter {
   /** Retries each file's source configures (jest does not tell reporters). */
   private readonly retries = new RetryCounts();
   private filesDone = 0;
+  /**
+   * Per file, its live results so far: how many were a test's first and only attempt, and whether any was
+   * not (a retry, or one streamed as retrying). When every test of the file's result is one of those, the
+   * file's result has nothing to add (see settledLive).
+   */
+  private readonly live = new Map<string, { final: number; unsettled: boolean }>();
   private totalFiles = 0;
 
   constructor(globalConfig: JestGlobalConfig, options?: TestwireJestOptions) {
@@ -115,6 +121,7 @@ export class TestwireJestReporter {
   onRunStart(results: { numTotalTestSuites?: number }): void {
     this.twins.reset();
     this.filesDone = 0;
+    this.live.clear();
     this.totalFiles = results?.numTotalTestSuites ?? 0;
     const config = this.globalConfig ?? ({} as JestGlobalConfig);
     const shard = config.shard
@@ -168,6 +175,7 @@ export class TestwireJestReporter {
         mapJestStatus(result.status) === 'failed' &&
         attempt <= this.retries.of(test?.path, test?.context?.config?.setupFilesAfterEnv);
       this.sendResult(this.twins.liveResult(set, attempt), result, attempt, willRetry);
+      this.noteLive(test?.path ?? '', attempt === 1 && !willRetry);
     } catch {
       // never throw into jest
     }
@@ -184,7 +192,8 @@ export class TestwireJestReporter {
       // Tests that ran first, then skipped ones (never reported live): the order twins take ordinals in.
       // Two passes over the list rather than filtered copies: this runs for every test of every file.
       const ranPerSet = new Map<TwinSet, number>();
-      for (let pass = 0; pass < 2 * assertions.length; pass++) {
+      const settled = this.settledLive(test?.path ?? '', assertions);
+      for (let pass = 0; !settled && pass < 2 * assertions.length; pass++) {
         const assertion = assertions[pass % assertions.length];
         const reportedLive = mapJestStatus(assertion.status) !== 'skipped';
         if (reportedLive !== pass < assertions.length) continue;
@@ -334,6 +343,31 @@ export class TestwireJestReporter {
     return true;
   }
 
+  private noteLive(file: string, final: boolean): void {
+    let tally = this.live.get(file);
+    if (!tally) {
+      tally = { final: 0, unsettled: false };
+      this.live.set(file, tally);
+    }
+    if (final) tally.final++;
+    else tally.unsettled = true;
+  }
+
+  /**
+   * True when each test of the file's result ran once and was sent live with that attempt as final: then
+   * the walk below would find every one of them sent already (the usual file, where it costs a lookup per
+   * test). Forgets the file's tally either way.
+   */
+  private settledLive(file: string, assertions: readonly JestAssertionResult[]): boolean {
+    const tally = this.live.get(file);
+    this.live.delete(file);
+    if (!tally || tally.unsettled || tally.final !== assertions.length) return false;
+    for (const assertion of assertions) {
+      if ((assertion.invocations ?? 1) > 1 || mapJestStatus(assertion.status) === 'skipped') return false;
+    }
+    return true;
+  }
+
   /** testwire never fails a run: jest turns an error returned here into exit code 1. */
   getLastError(): undefined {
     return undefined;
@@ -348,12 +382,18 @@ export class TestwireJestReporter {
     // The location comes with results only (jest --testLocationInResults), each twin its own.
     if (result.location && twin.ref.line === undefined)
       twin.ref = { ...twin.ref, line: result.location.line, column: result.location.column };
-    // Built field by field: this runs for every test on jest's thread (no spreads, no empty arrays).
+    // One literal with the fields every result may have (undefined when not): this runs for every test on
+    // jest's thread, and fields added to a literal later take a second allocation. No spreads, no empty arrays.
     const outcome: TestOutcome = {
       status,
       rawStatus: result.status,
       duration: result.duration ?? 0,
       attempt,
+      assertions:
+        typeof result.numPassingAsserts === 'number' && status !== 'skipped' && status !== 'todo'
+          ? result.numPassingAsserts
+          : undefined,
+      startedAt: typeof result.startedAt === 'number' ? result.startedAt : undefined,
     };
     if (willRetry) outcome.willRetry = true;
     if (messages && messages.length > 0) {
@@ -361,9 +401,6 @@ export class TestwireJestReporter {
       outcome.errors = messages.map((text, index) => jestError(text, details[index]));
       outcome.timedOut = status === 'failed' && messages.some((text) => JEST_TIMEOUT.test(text));
     }
-    if (typeof result.numPassingAsserts === 'number' && status !== 'skipped' && status !== 'todo')
-      outcome.assertions = result.numPassingAsserts;
-    if (typeof result.startedAt === 'number') outcome.startedAt = result.startedAt;
     this.core.testResult(twin.ref, outcome);
   }
 

@@ -34,10 +34,18 @@ export interface Twin {
  */
 export class JestTwins {
   private root = new PathNode<TwinSet>();
+  /**
+   * The node of the describe blocks the last lookup walked to, with what it was walked by: the hooks of one
+   * test, and the tests of one block, come one after the other (compared part by part: no key string).
+   */
+  private last:
+    | { project: string | undefined; file: string; titles: string[]; node: PathNode<TwinSet> }
+    | undefined;
 
   /** A new run: nothing seen yet. */
   reset(): void {
     this.root = new PathNode();
+    this.last = undefined;
   }
 
   /**
@@ -46,16 +54,25 @@ export class JestTwins {
    * of (project, file, titles) — no key string per hook.
    */
   of(project: string | undefined, file: string, titles: readonly string[], title: string): TwinSet {
-    const node = this.root
-      .child(project ?? '')
-      .child(file)
-      .path(titles)
-      .child(title);
+    const node = this.blockOf(project, file, titles).child(title);
     if (node.value) return node.value;
     const base: TestRef = { file, titlePath: [...titles, title] };
     if (project) base.project = project;
     node.value = { base, twins: [] };
     return node.value;
+  }
+
+  /** The node of (project, file, describe titles): the last one again when they are the same. */
+  private blockOf(project: string | undefined, file: string, titles: readonly string[]): PathNode<TwinSet> {
+    const last = this.last;
+    if (last && last.project === project && last.file === file && sameTitles(last.titles, titles))
+      return last.node;
+    const node = this.root
+      .child(project ?? '')
+      .child(file)
+      .path(titles);
+    this.last = { project, file, titles: titles.slice(), node };
+    return node;
   }
 
   /** The ref of a test that starts, or undefined when it cannot be told from a twin's retry yet. */
@@ -106,6 +123,12 @@ function add(set: TwinSet, live: boolean): Twin {
   };
   set.twins.push(twin);
   return twin;
+}
+
+function sameTitles(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function withOrdinal(base: TestRef, ordinal: number): TestRef {

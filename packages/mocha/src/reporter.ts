@@ -100,6 +100,9 @@ export class TestwireReporter {
    */
   private readonly finishedRefs: TestRef[] = [];
   private markedRefs = 0;
+  /** The ref stateOf answered last, and its state. */
+  private lastStateRef: TestRef | undefined;
+  private lastState: TitlePathState | undefined;
   private readonly startedAt = new WeakMap<object, number>();
   /** Suites (serial mode) with a failed hook, settled when the suite ends. */
   private readonly failedHooks = new Map<MochaSuite, { title: string; error: unknown }>();
@@ -112,7 +115,7 @@ export class TestwireReporter {
   /** Parallel mode: the workers' live streams (parallel-relay.ts). */
   private relay: ParallelRelay | undefined;
   /** The handler of each runner event, for the events the relay hands over. */
-  private readonly handlers = new Map<string, (...args: unknown[]) => void>();
+  private readonly handlers = new Map<string, (first?: unknown, second?: unknown) => void>();
 
   /**
    * Called by mocha as `new Reporter(runner, mochaOptions)`; reporter options are in
@@ -272,20 +275,21 @@ export class TestwireReporter {
   }
 
   private listen(): void {
-    const on = (event: string, handler: (...args: any[]) => void) => {
-      const guarded = (...args: unknown[]) => {
+    // Mocha's events carry at most two arguments (`fail`: the runnable and its error): no rest array per event.
+    const on = (event: string, handler: (first?: any, second?: any) => void) => {
+      const guarded = (first?: unknown, second?: unknown) => {
         try {
-          handler(...args);
+          handler(first, second);
         } catch (error) {
           // The core never throws; this guards the adapter's own reading of mocha objects.
           if (process.env.TESTWIRE_DEBUG) warn(`internal error on mocha "${event}" event: ${message(error)}`);
         }
       };
       this.handlers.set(event, guarded);
-      this.runner.on(event, (...args: unknown[]) => {
+      this.runner.on(event, (first?: unknown, second?: unknown) => {
         // a burst event a worker already streamed (parallel mode)
         if (this.relay?.skipping) return;
-        guarded(...args);
+        guarded(first, second);
       });
     };
     on(EVENTS.RUN_BEGIN, () => this.onRunBegin());
@@ -477,17 +481,17 @@ export class TestwireReporter {
       typeof test.duration === 'number' ? test.duration : started !== undefined ? Date.now() - started : 0;
     const timedOut =
       outcome === 'failed' && (error as { code?: unknown } | undefined)?.code === MOCHA_TIMEOUT_CODE;
-    // Runs for every test: one object, no spreads.
+    // Runs for every test: one literal (fields added to it later would take a second allocation), no spreads.
     const result: TestOutcome = {
       status: STATUS[outcome],
       rawStatus: rawStatus ?? (outcome === 'todo' ? 'pending' : outcome),
       duration: outcome === 'pending' || outcome === 'todo' ? 0 : duration,
       attempt: attemptOf(test),
+      startedAt: started,
     };
     if (willRetry) result.willRetry = true;
     if (timedOut) result.timedOut = true;
     if (error !== undefined) result.errors = [error];
-    if (started !== undefined) result.startedAt = started;
     this.core.testResult(ref, result);
   }
 
@@ -572,8 +576,12 @@ export class TestwireReporter {
 
   /** The state of a ref's file and title path (shared by its twins). */
   private stateOf(ref: TestRef): TitlePathState {
+    // A test's begin and end ask about the same ref one after the other: no second walk.
+    if (ref === this.lastStateRef && this.lastState) return this.lastState;
     const node = this.titlePaths.child(ref.file).path(ref.titlePath);
     node.value ??= { count: 0, open: false };
+    this.lastStateRef = ref;
+    this.lastState = node.value;
     return node.value;
   }
 }

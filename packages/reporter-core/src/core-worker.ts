@@ -8,6 +8,7 @@
  * broadcaster's own handles are unref'd; the parent unrefs this Worker so the process can still exit.
  */
 import { parentPort } from 'node:worker_threads';
+import { decodeCalls } from './call-codec.js';
 import { Core } from './core.js';
 import type { RunLoss } from './loss.js';
 import { type FromCoreThread, signalDone, type ThreadOptions, type ToCoreThread } from './thread-wire.js';
@@ -45,7 +46,7 @@ port.on('message', (message: ToCoreThread) => {
       break;
     case 'calls': {
       const core = instances.get(message.instance)?.core;
-      if (core) for (const call of message.calls) core.apply(call);
+      if (core) for (const call of decodeCalls(message.calls)) core.apply(call);
       break;
     }
     case 'await': {

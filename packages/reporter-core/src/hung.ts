@@ -79,20 +79,21 @@ function scanInterval(option: number): number {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// The beacon (shared memory, written on the runner's thread at each test start: kept to a few stores and
-// one encode of the title path; the file only when it changes):
-//   Int32 [0] count of starts written (stored last), [1] title path bytes, [2] file bytes, [3] attempt,
-//   [4] timeout (0: none); Float64 at byte 24: the start's epoch ms; file bytes from 32, title path bytes
-//   (titles joined by U+001F) from 32 + FILE_BYTES.
+// The beacon (shared memory, written on the runner's thread at each test start: a few stores and the title
+// path copied as UTF-16 code units, no string built or encoded; the file, UTF-8, only when it changes):
+//   Int32 [0] count of starts written (stored last), [1] title path code units, [2] file bytes, [3] attempt,
+//   [4] timeout (0: none); Float64 at byte 24: the start's epoch ms; file bytes from 32, the title path (titles
+//   separated by U+001F, UTF-16) from 32 + FILE_BYTES.
 // A reader that sees the count change while it reads retries on its next scan.
 
 const FILE_BYTES = 2048;
-const PATH_BYTES = 6144;
+const PATH_UNITS = 3072;
 const HEADER = 32;
 const SEPARATOR = '\u001f';
+const SEPARATOR_UNIT = 0x1f;
 
 export function createBeacon(): SharedArrayBuffer {
-  return new SharedArrayBuffer(HEADER + FILE_BYTES + PATH_BYTES);
+  return new SharedArrayBuffer(HEADER + FILE_BYTES + 2 * PATH_UNITS);
 }
 
 /** Runner thread: one test start (the count of starts so far, its time and test). */
@@ -100,7 +101,7 @@ export class BeaconWriter {
   private readonly header: Int32Array;
   private readonly time: Float64Array;
   private readonly fileBytes: Uint8Array;
-  private readonly pathBytes: Uint8Array;
+  private readonly path: Uint16Array;
   private readonly encoder = new TextEncoder();
   private count = 0;
   private file: string | undefined;
@@ -109,16 +110,28 @@ export class BeaconWriter {
     this.header = new Int32Array(buffer, 0, 5);
     this.time = new Float64Array(buffer, 24, 1);
     this.fileBytes = new Uint8Array(buffer, HEADER, FILE_BYTES);
-    this.pathBytes = new Uint8Array(buffer, HEADER + FILE_BYTES, PATH_BYTES);
+    this.path = new Uint16Array(buffer, HEADER + FILE_BYTES, PATH_UNITS);
   }
 
   write(test: TestRef, attempt: number, at: number, timeout: number | undefined): void {
     const header = this.header;
     if (test.file !== this.file) {
       this.file = test.file;
-      header[2] = this.encoder.encodeInto(test.file, this.fileBytes).written;
+      header[2] = this.encoder.encodeInto(String(test.file), this.fileBytes).written;
     }
-    header[1] = this.encoder.encodeInto(test.titlePath.join(SEPARATOR), this.pathBytes).written;
+    // Copied unit by unit (truncated at the end of the buffer): cheaper than joining and encoding.
+    const path = this.path;
+    const titles = test.titlePath;
+    let length = 0;
+    for (let t = 0; t < titles.length && length < PATH_UNITS; t++) {
+      if (t > 0) path[length++] = SEPARATOR_UNIT;
+      const part = titles[t];
+      const title = typeof part === 'string' ? part : String(part);
+      const end = Math.min(title.length, PATH_UNITS - length);
+      for (let c = 0; c < end; c++) path[length + c] = title.charCodeAt(c);
+      length += end;
+    }
+    header[1] = length;
     header[3] = attempt;
     header[4] = timeout ?? 0;
     this.time[0] = at;
@@ -134,10 +147,12 @@ export function readBeacon(buffer: SharedArrayBuffer): { count: number; entry: R
   const header = new Int32Array(buffer, 0, 5);
   const count = Atomics.load(header, 0);
   if (count === 0) return undefined;
-  const decoder = new TextDecoder();
   // TextDecoder does not read shared memory: copies.
-  const file = decoder.decode(new Uint8Array(buffer, HEADER, header[2]).slice());
-  const path = decoder.decode(new Uint8Array(buffer, HEADER + FILE_BYTES, header[1]).slice());
+  const file = new TextDecoder().decode(new Uint8Array(buffer, HEADER, header[2]).slice());
+  const units = new Uint16Array(buffer, HEADER + FILE_BYTES, Math.min(header[1] ?? 0, PATH_UNITS)).slice();
+  let path = '';
+  for (let start = 0; start < units.length; start += 1024)
+    path += String.fromCharCode(...units.subarray(start, start + 1024));
   const attempt = header[3] || 1;
   const timeout = header[4];
   const at = new Float64Array(buffer, 24, 1)[0] as number;

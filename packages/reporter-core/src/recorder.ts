@@ -136,9 +136,12 @@ export class Recorder implements ReporterCore, Interruptible {
   testStarted(test: TestRef, attempt = 1, timeoutMs?: number): void {
     try {
       if (!this.open('starting')) return;
+      // Stamped in the literal (see take): this and testResult run for every test.
+      const at = Date.now();
+      const runId = this.phases.runId;
       if (timeoutMs !== undefined && timeoutMs > 0)
-        this.take({ method: 'testStarted', test, attempt, timeout: timeoutMs });
-      else this.take({ method: 'testStarted', test, attempt });
+        this.target.take({ method: 'testStarted', at, runId, test, attempt, timeout: timeoutMs });
+      else this.target.take({ method: 'testStarted', at, runId, test, attempt });
     } catch (error) {
       this.internalError('testStarted', error);
     }
@@ -190,8 +193,10 @@ export class Recorder implements ReporterCore, Interruptible {
     try {
       if (!this.open('starting')) return;
       const errors = outcome?.errors;
-      this.take({
+      this.target.take({
         method: 'testResult',
+        at: Date.now(),
+        runId: this.phases.runId,
         test,
         outcome:
           errors && errors.length > 0
@@ -371,7 +376,10 @@ export class Recorder implements ReporterCore, Interruptible {
     return placed !== undefined;
   }
 
-  /** Stamps a call with its time and run. Runs in every hook: one object, no copies. */
+  /**
+   * Stamps a call with its time and run: one object, no copies. (testStarted and testResult stamp theirs in
+   * the literal: two fields added to an object literal move its fields to a second allocation.)
+   */
   private take(call: DistributiveOmit<CoreCall, 'at' | 'runId'>): void {
     const stamped = call as CoreCall;
     stamped.at = Date.now();

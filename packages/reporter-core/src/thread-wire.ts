@@ -3,7 +3,7 @@
  * the messages, and the shared buffer through which the worker answers a runner thread that is blocked
  * waiting for it (completeBeforeExit), as that thread cannot take messages meanwhile.
  */
-import type { CoreCall } from './calls.js';
+import type { EncodedCalls } from './call-codec.js';
 import type { RunLoss } from './loss.js';
 import type { ResolvedOptions } from './options.js';
 
@@ -17,7 +17,8 @@ export type ThreadOptions = Omit<ResolvedOptions, 'sink'>;
 export type ToCoreThread =
   /** `beacon`: the test starts of the runner's thread in shared memory (hung.ts). */
   | { type: 'open'; instance: number; options: ThreadOptions; beacon?: SharedArrayBuffer }
-  | { type: 'calls'; instance: number; calls: CoreCall[] }
+  /** The calls of a batch, encoded (call-codec.ts). */
+  | { type: 'calls'; instance: number; calls: EncodedCalls }
   /** Answer `done` once every call before this one is applied and every run they completed is flushed. */
   | { type: 'await'; instance: number; id: number; signal?: SharedArrayBuffer }
   | { type: 'close'; instance: number };

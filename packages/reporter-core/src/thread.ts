@@ -16,6 +16,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { builtFile } from './built-file.js';
+import { CallEncoder } from './call-codec.js';
 import type { CoreCall } from './calls.js';
 import { BeaconWriter, createBeacon } from './hung.js';
 import { lossLine, type RunLoss, silentThreadLine } from './loss.js';
@@ -123,7 +124,8 @@ export function threadTarget(options: ThreadOptions): ThreadTarget | undefined {
 
 export class ThreadTarget implements CallTarget {
   private readonly instance: number;
-  private calls: CoreCall[] = [];
+  /** The calls taken since the last post, encoded for the wire (call-codec.ts). */
+  private readonly calls = new CallEncoder();
   /** One unref'd interval while calls come (not a timer per batch: runners call hooks ms apart). */
   private ticker: ReturnType<typeof setInterval> | undefined;
   private idleTicks = 0;
@@ -160,7 +162,7 @@ export class ThreadTarget implements CallTarget {
     return this.thread.worker.threadId;
   }
 
-  /** Runs in every hook: one push; the structured clone at post time copies. */
+  /** Runs in every hook: a few pushes; the structured clone at post time copies. */
   take(call: CoreCall): void {
     if (this.dead) return;
     if (call.runId !== this.runId) {
@@ -173,7 +175,7 @@ export class ThreadTarget implements CallTarget {
     else if (call.method === 'runCompleted')
       this.completed.push({ runId: call.runId, results: this.results });
     this.calls.push(call);
-    if (this.calls.length >= BATCH_CALLS) this.post();
+    if (this.calls.count >= BATCH_CALLS) this.post();
     else if (!this.ticker) {
       this.ticker = setInterval(this.tick, BATCH_MS);
       this.ticker.unref();
@@ -204,7 +206,7 @@ export class ThreadTarget implements CallTarget {
   fail(why: string): void {
     if (this.dead) return;
     this.dead = true;
-    this.calls = [];
+    this.calls.take();
     this.stopTicker();
     try {
       process.stderr.write(
@@ -243,7 +245,7 @@ export class ThreadTarget implements CallTarget {
   }
 
   private tick = (): void => {
-    if (this.calls.length > 0) {
+    if (this.calls.count > 0) {
       this.idleTicks = 0;
       this.post();
     } else if (++this.idleTicks >= IDLE_TICKS) {
@@ -258,9 +260,8 @@ export class ThreadTarget implements CallTarget {
   }
 
   private post(): void {
-    if (this.calls.length === 0 || this.dead) return;
-    const calls = this.calls;
-    this.calls = [];
+    if (this.calls.count === 0 || this.dead) return;
+    const calls = this.calls.take();
     const instance = this.instance;
     try {
       this.thread.post({ type: 'calls', instance, calls });

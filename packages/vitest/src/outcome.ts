@@ -56,7 +56,17 @@ export function outcomesOf(testCase: VitestTestCase): TestOutcome[] {
   const startedAt = diagnostic?.startTime || undefined;
 
   if (state !== 'passed' && state !== 'failed') {
-    return [{ status, rawStatus, duration, attempt: 1, startedAt }];
+    const outcome: TestOutcome = { status, rawStatus, duration, attempt: 1 };
+    if (startedAt !== undefined) outcome.startedAt = startedAt;
+    return [outcome];
+  }
+  // The common case, built with the fields there are (it crosses to the reporter's thread at every test).
+  const retried = Math.floor(diagnostic?.retryCount ?? 0) > 0;
+  const firstErrors = result.errors;
+  if (!retried && typeof testCase.attempts !== 'function' && !(firstErrors && firstErrors.length > 0)) {
+    const outcome: TestOutcome = { status, rawStatus, duration, attempt: 1 };
+    if (startedAt !== undefined) outcome.startedAt = startedAt;
+    return [outcome];
   }
 
   const reported = reportedAttempts(testCase);

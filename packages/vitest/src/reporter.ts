@@ -29,7 +29,7 @@ import {
 import { withAnnotations } from './annotations.js';
 import { coverageReportOf } from './coverage.js';
 import { outcomesOf } from './outcome.js';
-import { TwinOrdinals, titlesOf } from './twins.js';
+import { numberTwins, SuiteTitles, TwinOrdinals, titlesOf } from './twins.js';
 import type {
   VitestContext,
   VitestEntityNode,
@@ -49,6 +49,16 @@ export type TestwireVitestOptions = ReporterOptions;
 /** Console output waiting for its test to start, bounded so a chatty run cannot grow memory. */
 const MAX_HELD_LOGS = 10_000;
 
+/**
+ * A test of the run: one Map entry holds what each hook needs (a lookup per hook, not one per Set: with
+ * thousands of tests, each lookup is a cache miss on the runner's thread).
+ */
+interface TestState {
+  ref: TestRef | undefined;
+  started: boolean;
+  finished: boolean;
+}
+
 interface HeldLog {
   text: string;
   stream: 'stdout' | 'stderr';
@@ -59,11 +69,15 @@ interface RunState {
   core: ReporterCore;
   /** Test modules the run will report (one per specification); all counted -> the total is final. */
   expectedModules: number;
-  /** Vitest task id -> reported entity, filled as modules are queued and collected. */
+  /**
+   * Vitest task id -> reported entity, filled as modules are queued and collected: modules, and their suites
+   * and tests once a log needs them (`testsIndexed`; most runs print nothing from their tests).
+   */
   entities: Map<string, VitestEntityNode>;
+  testsIndexed: boolean;
   counted: Set<string>;
-  started: Set<string>;
-  finished: Set<string>;
+  /** Per test (by task id): its ref, once made, and whether it started and finished in this run. */
+  tests: Map<string, TestState>;
   /** Logs by task id, until the task is known (and, for a test, has started). */
   heldLogs: Map<string, HeldLog[]>;
   heldCount: number;
@@ -81,8 +95,8 @@ export class TestwireVitestReporter {
   private run: RunState | undefined;
   /** The coverage map of the run that is ending (onCoverage / Vitest 3's onFinished), until onTestRunEnd. */
   private coverageMap: unknown;
-  private readonly refs = new WeakMap<VitestTestCase, TestRef>();
   private readonly twins = new TwinOrdinals();
+  private readonly suiteTitles = new SuiteTitles();
 
   /** Options are checked by reporter-core: a bad one is reported once on stderr, never fails the run. */
   constructor(options: TestwireVitestOptions = {}) {
@@ -145,31 +159,37 @@ export class TestwireVitestReporter {
       const heap = testModule.diagnostic?.()?.heap;
       if (typeof heap === 'number') run.core.heapSample({ file: testModule.moduleId, heapUsed: heap });
       // Output of tests that never started in this file is flushed with the file.
-      for (const test of testModule.children.allTests()) this.flushLogs(run, test.id);
+      if (run.heldCount > 0) for (const test of testModule.children.allTests()) this.flushLogs(run, test.id);
       this.flushLogs(run, testModule.id);
     });
   }
 
   /** Called before a test's `beforeEach` hooks: the test is about to run. */
   onTestCaseReady(testCase: VitestTestCase): void {
-    this.guard(() => {
+    // Guarded in place (no closure): this and onTestCaseResult run for every test on Vitest's main thread.
+    try {
       const run = this.ensureRun();
       if (!run) return;
       this.rememberTest(run, testCase);
-      run.core.testStarted(this.refOf(testCase), 1);
-      run.started.add(testCase.id);
+      const state = this.testState(run, testCase);
+      run.core.testStarted(this.refOf(testCase, state), 1);
+      state.started = true;
       this.flushLogs(run, testCase.id);
-    });
+    } catch {
+      // Never into Vitest (see guard).
+    }
   }
 
   /** Called when a test and its hooks finished, retries included: one `test.result` per attempt. */
   onTestCaseResult(testCase: VitestTestCase): void {
-    this.guard(() => {
+    try {
       const run = this.ensureRun();
       if (!run) return;
       this.rememberTest(run, testCase);
       this.finishTest(run, testCase);
-    });
+    } catch {
+      // Never into Vitest (see guard).
+    }
   }
 
   /** Called before a hook runs; for beforeAll/afterAll the suite's error count is noted. */
@@ -223,8 +243,9 @@ export class TestwireVitestReporter {
       const text = typeof log.content === 'string' ? log.content : String(log.content);
       const stream = log.type === 'stderr' ? 'stderr' : 'stdout';
       const taskId = typeof log.taskId === 'string' ? log.taskId : '';
-      const entity = run.entities.get(taskId);
-      if (entity && (entity.type !== 'test' || run.started.has(entity.id) || run.finished.has(entity.id))) {
+      const entity = run.entities.get(taskId) ?? this.indexTests(run, taskId);
+      const test = entity?.type === 'test' ? run.tests.get(entity.id) : undefined;
+      if (entity && (entity.type !== 'test' || test?.started || test?.finished)) {
         this.emitLog(run, entity, { text, stream });
         return;
       }
@@ -276,7 +297,7 @@ export class TestwireVitestReporter {
         this.reportFileErrors(run, testModule);
         // Tests that never reported (bail, interrupt): publish what Vitest knows, i.e. they did not run.
         for (const test of testModule.children.allTests()) {
-          if (!run.finished.has(test.id)) this.finishTest(run, test);
+          if (!run.tests.get(test.id)?.finished) this.finishTest(run, test);
         }
       }
     });
@@ -323,9 +344,9 @@ export class TestwireVitestReporter {
       core,
       expectedModules: specifications?.length ?? Number.POSITIVE_INFINITY,
       entities: new Map(),
+      testsIndexed: false,
       counted: new Set(),
-      started: new Set(),
-      finished: new Set(),
+      tests: new Map(),
       heldLogs: new Map(),
       heldCount: 0,
       reportedErrors: new Map(),
@@ -386,29 +407,47 @@ export class TestwireVitestReporter {
   }
 
   private rememberTest(run: RunState, testCase: VitestTestCase): void {
-    if (!run.entities.has(testCase.id)) run.entities.set(testCase.id, testCase);
+    if (run.testsIndexed && !run.entities.has(testCase.id)) run.entities.set(testCase.id, testCase);
+  }
+
+  /** The first log of a task that is not a module: suites and tests are remembered from now on. */
+  private indexTests(run: RunState, taskId: string): VitestEntityNode | undefined {
+    if (run.testsIndexed) return undefined;
+    run.testsIndexed = true;
+    const modules = [...run.entities.values()].filter((entity) => entity.type === 'module');
+    for (const testModule of modules) {
+      for (const suite of testModule.children.allSuites()) this.remember(run, suite);
+      for (const test of testModule.children.allTests()) this.rememberTest(run, test);
+    }
+    return run.entities.get(taskId);
   }
 
   /** Learns a module's suites and tests; the first time, grows the run's known total. */
   private collect(run: RunState, testModule: VitestTestModule): void {
     this.remember(run, testModule);
     if (run.counted.has(testModule.id)) return;
-    let count = 0;
-    for (const suite of testModule.children.allSuites()) this.remember(run, suite);
-    for (const test of testModule.children.allTests()) {
-      this.rememberTest(run, test);
-      count++;
-    }
+    // One walk of the file's tests (Vitest's collections are generators): counted, numbered, and remembered
+    // with the file's suites once a log needs them.
+    if (run.testsIndexed) for (const suite of testModule.children.allSuites()) this.remember(run, suite);
+    const tests = [...testModule.children.allTests()];
+    const count = tests.length;
+    if (run.testsIndexed) for (const test of tests) this.rememberTest(run, test);
     // A module with no tests yet may still be collecting: count it when its tests are there.
     if (count === 0 && testModule.state() === 'queued') return;
+    // Each test's ref, made here in the same walk (its ordinal among tests sharing its title path).
+    numberTwins(tests, (test, ordinal) => {
+      const state = this.testState(run, test);
+      state.ref ??= this.makeRef(test, ordinal);
+    });
     run.counted.add(testModule.id);
     const final = run.counted.size >= run.expectedModules;
     if (count > 0 || final) run.core.testsDiscovered(count, final ? { final } : undefined);
   }
 
   private finishTest(run: RunState, testCase: VitestTestCase): void {
-    if (run.finished.has(testCase.id)) return;
-    const ref = this.refOf(testCase);
+    const state = this.testState(run, testCase);
+    if (state.finished) return;
+    const ref = this.refOf(testCase, state);
     this.flushLogs(run, testCase.id);
     const outcomes = outcomesOf(testCase);
     const last = outcomes.at(-1);
@@ -418,11 +457,12 @@ export class TestwireVitestReporter {
       if ((outcome.attempt ?? 1) > 1) run.core.testStarted(ref, outcome.attempt);
       run.core.testResult(ref, outcome);
     }
-    run.finished.add(testCase.id);
+    state.finished = true;
   }
 
   private emitLog(run: RunState, entity: VitestEntityNode, log: HeldLog): void {
-    if (entity.type === 'test') run.core.output(this.refOf(entity), log.text, log.stream);
+    if (entity.type === 'test')
+      run.core.output(this.refOf(entity, this.testState(run, entity)), log.text, log.stream);
     else run.core.output(this.fileRef(entity), log.text, log.stream);
   }
 
@@ -431,6 +471,7 @@ export class TestwireVitestReporter {
    * `force` at the end of the run: what is still unknown goes out unattributed.
    */
   private flushLogs(run: RunState, taskId: string, force = false): void {
+    if (run.heldCount === 0) return;
     const held = run.heldLogs.get(taskId);
     if (!held) return;
     const entity = run.entities.get(taskId);
@@ -443,20 +484,33 @@ export class TestwireVitestReporter {
     }
   }
 
-  private refOf(testCase: VitestTestCase): TestRef {
-    let ref = this.refs.get(testCase);
-    if (!ref) {
-      ref = {
-        file: testCase.module.moduleId,
-        titlePath: [...titlesOf(testCase.parent), testCase.name],
-        project: testCase.project?.name || undefined,
-        line: testCase.location?.line,
-        column: testCase.location?.column,
-      };
-      const ordinal = this.twins.of(testCase);
-      if (ordinal > 0) ref.ordinal = ordinal;
-      this.refs.set(testCase, ref);
+  private testState(run: RunState, testCase: VitestTestCase): TestState {
+    let state = run.tests.get(testCase.id);
+    if (!state) {
+      state = { ref: undefined, started: false, finished: false };
+      run.tests.set(testCase.id, state);
     }
+    return state;
+  }
+
+  /** The test's ref: made when its file was collected, else now. */
+  private refOf(testCase: VitestTestCase, state: TestState): TestRef {
+    state.ref ??= this.makeRef(testCase, this.twins.of(testCase));
+    return state.ref;
+  }
+
+  private makeRef(testCase: VitestTestCase, ordinal: number): TestRef {
+    const ref: TestRef = {
+      file: testCase.module.moduleId,
+      titlePath: [...this.suiteTitles.of(testCase.parent), testCase.name],
+    };
+    // Only the fields there are: the ref crosses to the reporter's thread at every test.
+    const project = testCase.project?.name;
+    if (project) ref.project = project;
+    const location = testCase.location;
+    if (location?.line !== undefined) ref.line = location.line;
+    if (location?.column !== undefined) ref.column = location.column;
+    if (ordinal > 0) ref.ordinal = ordinal;
     return ref;
   }
 

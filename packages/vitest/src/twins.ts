@@ -1,4 +1,7 @@
+import { PathNode } from '@testwire/reporter-core';
 import type { VitestTestCase, VitestTestModule, VitestTestSuite } from './vitest-types.js';
+
+type Parent = VitestTestSuite | VitestTestModule;
 
 /**
  * Ordinals of tests that share a title path in one file (`test.each` rows with the same name, a copy-pasted
@@ -13,32 +16,64 @@ export class TwinOrdinals {
     let ordinals = this.byModule.get(testCase.module);
     if (!ordinals?.has(testCase)) {
       // First test of the file, or one its tree did not hold when it was numbered: number the file again.
-      ordinals = numberTwins(testCase.module);
+      const numbered = new Map<VitestTestCase, number>();
+      numberTwins(testCase.module.children.allTests(), (test, ordinal) => numbered.set(test, ordinal));
+      ordinals = numbered;
       this.byModule.set(testCase.module, ordinals);
     }
     return ordinals.get(testCase) ?? 0;
   }
 }
 
-function numberTwins(module: VitestTestModule): Map<VitestTestCase, number> {
-  const seen = new Map<string, number>();
-  const ordinals = new Map<VitestTestCase, number>();
-  for (const test of module.children.allTests()) {
-    const key = JSON.stringify([...titlesOf(test.parent), test.name]);
-    const ordinal = seen.get(key) ?? 0;
-    seen.set(key, ordinal + 1);
-    ordinals.set(test, ordinal);
+/**
+ * Hands each test of a file (in declaration order) its ordinal among the tests that share its title path:
+ * a walk of the file's tree, one node per describe, no key string per test.
+ */
+export function numberTwins(
+  tests: Iterable<VitestTestCase>,
+  each: (test: VitestTestCase, ordinal: number) => void,
+): void {
+  const root = new PathNode<number>();
+  const nodes = new Map<Parent, PathNode<number>>();
+  const nodeOf = (parent: Parent | undefined): PathNode<number> => {
+    if (parent?.type !== 'suite') return root;
+    let node = nodes.get(parent);
+    if (!node) {
+      node = nodeOf(parent.parent).child(parent.name);
+      nodes.set(parent, node);
+    }
+    return node;
+  };
+  for (const test of tests) {
+    const leaf = nodeOf(test.parent).child(test.name);
+    const ordinal = leaf.value ?? 0;
+    leaf.value = ordinal + 1;
+    each(test, ordinal);
   }
-  return ordinals;
 }
 
 /** Describe titles from the file down to `parent`. */
-export function titlesOf(parent: VitestTestSuite | VitestTestModule): string[] {
+export function titlesOf(parent: Parent): string[] {
   const titles: string[] = [];
-  let node: VitestTestSuite | VitestTestModule | undefined = parent;
+  let node: Parent | undefined = parent;
   while (node && node.type === 'suite') {
     titles.unshift(node.name);
     node = node.parent;
   }
   return titles;
+}
+
+/** titlesOf, remembered per describe block: the tests of a block share its titles (copy before changing). */
+export class SuiteTitles {
+  private readonly byParent = new WeakMap<Parent, readonly string[]>();
+
+  of(parent: Parent): readonly string[] {
+    if (typeof parent !== 'object' || parent === null) return titlesOf(parent);
+    let titles = this.byParent.get(parent);
+    if (!titles) {
+      titles = titlesOf(parent);
+      this.byParent.set(parent, titles);
+    }
+    return titles;
+  }
 }

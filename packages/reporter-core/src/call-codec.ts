@@ -1,0 +1,182 @@
+/**
+ * The call log as it crosses to the reporter's worker thread (thread.ts -> core-worker.ts): one flat array
+ * per batch instead of an array of call objects. Posting clones the batch on the runner's thread, and the
+ * structured clone writes every key of every object it meets: for the two calls every test makes (its start
+ * and its result) the keys cost more than the values. So those two are written as a tag and their values —
+ * the test's ref field by field (or SAME: the ref of the call before, as a start and its result usually
+ * share theirs), the outcome field by field when it holds only the usual ones — and the run id once per batch
+ * (again when it changes); any other call goes as its object.
+ *
+ *   [RUN, runId,
+ *    STARTED, at, attempt, timeout, file, titlePath, project, repeatIndex, ordinal, line, column,
+ *    RESULT, at, status, rawStatus, duration, attempt, startedAt, assertions, SAME,
+ *    CALL, {method: 'output', …}, …]
+ *
+ * decodeCalls gives back the same CoreCalls, with keys whose value was undefined left out (the core reads
+ * fields, never keys) and one ref object for a start and its result. A batch that had to go through JSON
+ * (something in it could not be cloned) has null where undefined was: read as undefined.
+ */
+import type { TestRef } from './api.js';
+import type { CoreCall, RecordedOutcome } from './calls.js';
+
+const RUN = 0;
+const STARTED = 1;
+const RESULT = 2;
+const CALL = 3;
+/** In place of a ref: the same ref as the call before. */
+const SAME = -1;
+
+/** An encoded batch: what `CallEncoder.take()` returns and `decodeCalls` reads. */
+export type EncodedCalls = unknown[];
+
+// Every field of a ref and of an outcome is placed here: written in place, or (an outcome's rarer fields)
+// sending the outcome as its object. A field added to TestRef or TestOutcome fails to compile until it is.
+type RefField = 'file' | 'titlePath' | 'project' | 'repeatIndex' | 'ordinal' | 'line' | 'column';
+type InlineOutcomeField = 'status' | 'rawStatus' | 'duration' | 'attempt' | 'startedAt' | 'assertions';
+type ObjectOutcomeField = 'willRetry' | 'timedOut' | 'errors' | 'attachments' | 'annotations';
+type Exhaustive<T, Placed> = Exclude<keyof T, Placed> extends never ? true : false;
+const placed: [
+  Exhaustive<TestRef, RefField>,
+  Exhaustive<RecordedOutcome, InlineOutcomeField | ObjectOutcomeField>,
+] = [true, true];
+void placed;
+
+export class CallEncoder {
+  private out: EncodedCalls = [];
+  private runId: string | undefined;
+  private lastRef: TestRef | undefined;
+  /** Calls encoded since the last take. */
+  count = 0;
+
+  push(call: CoreCall): void {
+    const out = this.out;
+    this.count++;
+    if (call.method === 'testStarted') {
+      this.run(call.runId);
+      out.push(STARTED, call.at, call.attempt, call.timeout);
+      this.ref(call.test);
+      return;
+    }
+    if (call.method === 'testResult') {
+      const outcome = call.outcome;
+      if (
+        outcome.willRetry === undefined &&
+        outcome.timedOut === undefined &&
+        outcome.errors === undefined &&
+        outcome.attachments === undefined &&
+        outcome.annotations === undefined
+      ) {
+        this.run(call.runId);
+        out.push(
+          RESULT,
+          call.at,
+          outcome.status,
+          outcome.rawStatus,
+          outcome.duration,
+          outcome.attempt,
+          outcome.startedAt,
+          outcome.assertions,
+        );
+        this.ref(call.test);
+        return;
+      }
+    }
+    // The call carries its own run id.
+    this.lastRef = undefined;
+    out.push(CALL, call);
+  }
+
+  /** The batch so far; the encoder starts a new one. */
+  take(): EncodedCalls {
+    const out = this.out;
+    this.out = [];
+    this.runId = undefined;
+    this.lastRef = undefined;
+    this.count = 0;
+    return out;
+  }
+
+  private run(runId: string): void {
+    if (runId === this.runId) return;
+    this.runId = runId;
+    this.out.push(RUN, runId);
+  }
+
+  private ref(ref: TestRef): void {
+    if (ref === this.lastRef) {
+      this.out.push(SAME);
+      return;
+    }
+    this.lastRef = ref;
+    this.out.push(ref.file, ref.titlePath, ref.project, ref.repeatIndex, ref.ordinal, ref.line, ref.column);
+  }
+}
+
+/** The calls of an encoded batch, in order. Throws on a batch that is not one (a wire bug, not user input). */
+export function decodeCalls(encoded: EncodedCalls): CoreCall[] {
+  const calls: CoreCall[] = [];
+  let runId = '';
+  let lastRef: TestRef | undefined;
+  let i = 0;
+  /** The ref at `i` (moves `i` past it). */
+  const ref = (): TestRef => {
+    if (encoded[i] === SAME && lastRef) {
+      i += 1;
+      return lastRef;
+    }
+    const test: TestRef = { file: encoded[i] as string, titlePath: encoded[i + 1] as string[] };
+    assign(test, 'project', encoded[i + 2]);
+    assign(test, 'repeatIndex', encoded[i + 3]);
+    assign(test, 'ordinal', encoded[i + 4]);
+    assign(test, 'line', encoded[i + 5]);
+    assign(test, 'column', encoded[i + 6]);
+    i += 7;
+    lastRef = test;
+    return test;
+  };
+  while (i < encoded.length) {
+    const tag = encoded[i];
+    if (tag === RUN) {
+      runId = encoded[i + 1] as string;
+      i += 2;
+    } else if (tag === STARTED) {
+      const at = encoded[i + 1] as number;
+      const attempt = defined(encoded[i + 2]) as number;
+      const timeout = defined(encoded[i + 3]);
+      i += 4;
+      const call: CoreCall = { method: 'testStarted', at, runId, test: ref(), attempt };
+      if (timeout !== undefined) call.timeout = timeout as number;
+      calls.push(call);
+    } else if (tag === RESULT) {
+      const at = encoded[i + 1] as number;
+      const outcome = {
+        status: defined(encoded[i + 2]),
+        rawStatus: defined(encoded[i + 3]),
+        duration: defined(encoded[i + 4]),
+      } as RecordedOutcome;
+      assign(outcome, 'attempt', encoded[i + 5]);
+      assign(outcome, 'startedAt', encoded[i + 6]);
+      assign(outcome, 'assertions', encoded[i + 7]);
+      i += 8;
+      calls.push({ method: 'testResult', at, runId, test: ref(), outcome });
+    } else if (tag === CALL) {
+      calls.push(encoded[i + 1] as CoreCall);
+      lastRef = undefined;
+      i += 2;
+    } else {
+      throw new Error(`not an encoded call batch: tag ${String(tag)} at ${i}`);
+    }
+  }
+  return calls;
+}
+
+/** A value in place; null only where JSON carried an undefined. */
+function defined(value: unknown): unknown {
+  return value === null ? undefined : value;
+}
+
+/** Sets an optional field that has a value (no key for an undefined one). */
+function assign<T extends object>(target: T, key: keyof T, value: unknown): void {
+  const present = defined(value);
+  if (present !== undefined) (target as Record<keyof T, unknown>)[key] = present;
+}
