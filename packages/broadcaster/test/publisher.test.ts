@@ -1,5 +1,5 @@
 /** Publisher role in one process: join, batches and acks, ingress validation, flush, takeover, bounded queue. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import {
@@ -146,13 +146,18 @@ describe('publisher batches are stored once', () => {
     clients.push(sub);
     // Joining through the proxy: the owner's first ack never reaches the publisher, its socket is cut.
     const proxy = await startCuttingProxy(owner.port, (chunk) => chunk.includes('"type":"published"'));
+    // A secret left on the proxy's port by an owner killed earlier (ports are reused) would make the publisher
+    // ask the proxy's far end to prove it holds that secret, and rightly refuse it: these tests are about the
+    // publish key.
+    rmSync(secretPath(proxy.port), { force: true });
     const logger = recordingLogger();
     const joined = await getBroadcaster({ url: `http://127.0.0.1:${proxy.port}`, publishKey: 'pk', logger });
     open.push(joined);
     expect(joined.role).toBe('publisher');
     joined.publish(testStarted());
     for (let i = 1; i <= 20; i++) joined.publish(testResult(i));
-    await joined.flush(5000);
+    // A generous bound (a loaded CI machine): the flush ends when the re-sent batch is acked.
+    expect((await joined.flush(60_000)).delivered).toBe(true);
     await proxy.close();
     expect(proxy.cuts()).toBe(1);
     expect(proxy.connections()).toBeGreaterThanOrEqual(2); // it came back through the proxy
@@ -318,6 +323,7 @@ describe('getBroadcaster as publisher', () => {
     const owner = await startBroadcaster({ port: 0, apiKey: 'k', publishKey: 'pk' });
     open.push(owner);
     const proxy = await startHoldingProxy(owner.port);
+    rmSync(secretPath(proxy.port), { force: true }); // as above: no stale secret on the proxy's port
     const sub = await Client.open(`${owner.wsUrl}?events=*&apiKey=k`);
     clients.push(sub);
     const joined = await getBroadcaster({
