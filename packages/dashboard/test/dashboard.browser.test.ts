@@ -432,6 +432,12 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', () => {
       '[data-testid="detail-baseline"]',
       '▲ slower than main: was 300 ms, +600 ms (+200 %)',
     );
+    // the run's card says it too, while the run goes on
+    await waitText(
+      page,
+      '.run[data-run-id="pw"] [data-testid="run-baseline"]',
+      'vs main: 1 slower test (live)',
+    );
     await page.click('.steps-box summary');
     expect(await page.$$eval('.steps .step-title', (els) => els.map((e) => e.textContent))).toEqual([
       'open the shop',

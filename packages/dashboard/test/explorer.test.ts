@@ -5,6 +5,7 @@
 import { type AnyEventEnvelope, RunStateStore } from '@testwire/protocol';
 import { describe, expect, it } from 'vitest';
 import { classifyAuthAnswer } from '../src/app/auth-problem.js';
+import { baselineLine } from '../src/app/baseline-line.js';
 import { detailOf, errorView, expectedReceived, lineDiff, stepsInTreeOrder } from '../src/app/detail.js';
 import { explorerRows, type StatusFilter } from '../src/app/explorer.js';
 import { groupUpdate, shardRows } from '../src/app/shards.js';
@@ -321,6 +322,64 @@ describe('test index', () => {
     );
     index.apply(started('w'));
     expect(index.runs.get('w')?.tests.size).toBe(0);
+  });
+});
+
+describe('run baseline line', () => {
+  const slower = {
+    label: 'main',
+    regression: true,
+    status: 'passed',
+    duration: 100,
+    change: 120,
+    percentage: 120,
+  };
+  const newlyFailing = { label: 'main', regression: true, status: 'passed', newlyFailing: true };
+
+  it('counts slower and newly failing tests live, each test once, by its latest attempt', () => {
+    const { index } = feed(
+      started('r1'),
+      result('r1', ['a'], 'passed', { baseline: slower }),
+      result('r1', ['b'], 'failed', { baseline: newlyFailing, willRetry: true }),
+      result('r1', ['c'], 'passed', { baseline: { label: 'main', regression: false, status: 'passed' } }),
+    );
+    expect(baselineLine(index.runs.get('r1')?.baseline)).toBe(
+      'vs main: 1 slower test · 1 newly failing (live)',
+    );
+    // b's retry passes in time: no longer newly failing; a's second result is no regression any more
+    index.apply(
+      result('r1', ['b'], 'passed', { attempt: 2, baseline: { label: 'main', regression: false } }),
+    );
+    index.apply(
+      result('r1', ['a'], 'passed', { attempt: 2, baseline: { label: 'main', regression: false } }),
+    );
+    expect(baselineLine(index.runs.get('r1')?.baseline)).toBe('vs main: no regression so far (live)');
+  });
+
+  it('says what baseline.compared concluded at the run end; nothing for a run without a baseline', () => {
+    const { index } = feed(
+      started('r1'),
+      result('r1', ['a'], 'passed', { baseline: slower }),
+      ev('baseline.compared', 'r1', {
+        baseline: 'main',
+        comparison: {
+          testsAdded: 1,
+          testsRemoved: 2,
+          testsChanged: 1,
+          performanceRegression: true,
+          coverageImproved: false,
+          testsNewlyFailing: 1,
+          summary: { regression: true, improvement: false, score: 62 },
+        },
+        regressions: [{ test: 'a', change: 120, percentage: 120 }],
+      }),
+      started('r2'),
+      result('r2', ['a'], 'passed'),
+    );
+    expect(baselineLine(index.runs.get('r1')?.baseline)).toBe(
+      'vs main: regression · 1 slower test · 1 newly failing · +1 test · −2 tests · score 62',
+    );
+    expect(baselineLine(index.runs.get('r2')?.baseline)).toBeUndefined();
   });
 });
 

@@ -18,6 +18,7 @@ import {
   type TestwireClient,
 } from '@testwire/client';
 import { type AuthProblem, authProblemOf } from './auth-problem.js';
+import { baselineLine } from './baseline-line.js';
 import { detailOf } from './detail.js';
 import { renderDetail } from './detail-view.js';
 import { h, reconcile, setAttr, setHidden, setText } from './dom.js';
@@ -86,6 +87,7 @@ interface CardRefs {
   duration: HTMLElement;
   tags: HTMLElement;
   started: HTMLElement;
+  baseline: HTMLElement;
   coverage: HTMLElement;
   shards: HTMLElement;
   bar: HTMLElement;
@@ -576,6 +578,7 @@ export class Dashboard {
       duration: h('span', { class: 'duration', title: 'Duration' }),
       tags: h('span', { class: 'tags' }),
       started: h('span', { class: 'started' }),
+      baseline: h('p', { class: 'baseline-line', hidden: true, 'data-testid': 'run-baseline' }),
       coverage: h('dl', { class: 'coverage', hidden: true, 'aria-label': 'Coverage' }),
       shards: h('ol', { class: 'shards', hidden: true, 'aria-label': 'Shards', 'data-testid': 'shards' }),
       bar: h('div', {
@@ -617,6 +620,7 @@ export class Dashboard {
       refs.progressText,
       h('dl', { class: 'counts' }, passed.box, failed.box, retrying.box, skipped.box, todo.box, flaky.box),
       refs.current,
+      refs.baseline,
       refs.coverage,
       refs.shards,
     );
@@ -663,7 +667,16 @@ export class Dashboard {
       setText(r.tags, [tag, ...c.tags].join(' · '));
     }
     setText(r.started, [c.started ? `started ${c.started}` : '', c.vcs ?? ''].filter(Boolean).join(' · '));
-    const below = coverageFailures(this.index.runs.get(c.runId)?.thresholds);
+    const indexed = this.index.runs.get(c.runId);
+    const baseline = baselineLine(indexed?.baseline);
+    setText(r.baseline, baseline ?? '');
+    setAttr(
+      r.baseline,
+      'data-regression',
+      indexed?.baseline?.regressed.size || indexed?.baseline?.newlyFailing.size ? 'true' : undefined,
+    );
+    setHidden(r.baseline, baseline === undefined);
+    const below = coverageFailures(indexed?.thresholds);
     const coverage = `${c.coverage.map((m) => `${m.metric}:${m.pct}`).join(' ')}|${below.join('|')}`;
     if (r.coverage.dataset.shown !== coverage) {
       r.coverage.dataset.shown = coverage;

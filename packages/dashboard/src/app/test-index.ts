@@ -15,6 +15,7 @@
  */
 import type {
   AnyEventEnvelope,
+  BaselineComparedData,
   BaselineTestComparison,
   CoverageThresholdData,
   RunSnapshot,
@@ -22,6 +23,7 @@ import type {
   TestError,
   TestStatus,
 } from '@testwire/protocol';
+import { emptyRunBaseline, type RunBaseline } from './baseline-line.js';
 
 export type TestPhase = TestStatus | 'running';
 
@@ -102,6 +104,8 @@ export interface RunRecord {
   /** Output no reporter could tie to one test (jest: per file), by file ('' = none). */
   fileOutput: Map<string, OutputRecord[]>;
   thresholds?: CoverageThresholdData;
+  /** How the run compares with its baseline, live (from test.result) and at its end (baseline.compared). */
+  baseline?: RunBaseline;
   completed: boolean;
   /** Epoch ms the run started (test.started), when known. */
   startedAt?: number;
@@ -226,6 +230,12 @@ export class TestIndex {
       case 'coverage.threshold':
         this.run(runId).thresholds = d as CoverageThresholdData;
         return this.changed();
+      case 'baseline.compared': {
+        const run = this.run(runId);
+        run.baseline ??= emptyRunBaseline();
+        run.baseline.compared = d as BaselineComparedData;
+        return this.changed();
+      }
       case 'test.completed': {
         const run = this.run(runId);
         run.completed = true;
@@ -293,6 +303,19 @@ export class TestIndex {
   private changed(): true {
     this.version++;
     return true;
+  }
+
+  /** A test's latest comparison decides whether it counts as slower / newly failing (a retry that passes clears it). */
+  private noteBaseline(runId: string, id: string, b: BaselineTestComparison | undefined): void {
+    const run = this.run(runId);
+    if (!b && !run.baseline) return;
+    run.baseline ??= emptyRunBaseline();
+    run.baseline.label ??= b?.label;
+    const slower = b?.regression === true && b.newlyFailing !== true;
+    if (slower) run.baseline.regressed.add(id);
+    else run.baseline.regressed.delete(id);
+    if (b?.newlyFailing) run.baseline.newlyFailing.add(id);
+    else run.baseline.newlyFailing.delete(id);
   }
 
   private run(runId: string): RunRecord {
@@ -372,6 +395,7 @@ export class TestIndex {
     test.flaky = d.flaky ?? (d.status === 'passed' && earlierFailed);
     test.duration = attempt.duration;
     if (d.baseline) test.baseline = d.baseline;
+    this.noteBaseline(runId, d.id, d.baseline);
     const end = ms(envelope.timestamp);
     const start =
       attempt.startedAt ??
