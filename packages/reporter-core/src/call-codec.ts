@@ -9,7 +9,7 @@
  *
  *   [RUN, runId,
  *    STARTED, at, attempt, timeout, file, titlePath, project, repeatIndex, ordinal, line, column,
- *    RESULT, at, status, rawStatus, duration, attempt, startedAt, assertions, SAME,
+ *    RESULT, at, status, rawStatus, duration, attempt, startedAt, assertions, worker, SAME,
  *    CALL, {method: 'output', …}, …]
  *
  * decodeCalls gives back the same CoreCalls, with keys whose value was undefined left out (the core reads
@@ -32,7 +32,14 @@ export type EncodedCalls = unknown[];
 // Every field of a ref and of an outcome is placed here: written in place, or (an outcome's rarer fields)
 // sending the outcome as its object. A field added to TestRef or TestOutcome fails to compile until it is.
 type RefField = 'file' | 'titlePath' | 'project' | 'repeatIndex' | 'ordinal' | 'line' | 'column';
-type InlineOutcomeField = 'status' | 'rawStatus' | 'duration' | 'attempt' | 'startedAt' | 'assertions';
+type InlineOutcomeField =
+  | 'status'
+  | 'rawStatus'
+  | 'duration'
+  | 'attempt'
+  | 'startedAt'
+  | 'assertions'
+  | 'worker';
 type ObjectOutcomeField = 'willRetry' | 'timedOut' | 'errors' | 'attachments' | 'annotations';
 type Exhaustive<T, Placed> = Exclude<keyof T, Placed> extends never ? true : false;
 const placed: [
@@ -76,6 +83,7 @@ export class CallEncoder {
           outcome.attempt,
           outcome.startedAt,
           outcome.assertions,
+          outcome.worker,
         );
         this.ref(call.test);
         return;
@@ -157,7 +165,8 @@ export function decodeCalls(encoded: EncodedCalls): CoreCall[] {
       assign(outcome, 'attempt', encoded[i + 5]);
       assign(outcome, 'startedAt', encoded[i + 6]);
       assign(outcome, 'assertions', encoded[i + 7]);
-      i += 8;
+      assign(outcome, 'worker', encoded[i + 8]);
+      i += 9;
       calls.push({ method: 'testResult', at, runId, test: ref(), outcome });
     } else if (tag === CALL) {
       calls.push(encoded[i + 1] as CoreCall);

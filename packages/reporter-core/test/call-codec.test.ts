@@ -39,6 +39,13 @@ const calls: CoreCall[] = [
     test: ref,
     outcome: { status: 'skipped', rawStatus: 'pending', duration: 0 },
   },
+  {
+    method: 'testResult',
+    at: 10,
+    runId: 'r2',
+    test: ref,
+    outcome: { status: 'passed', rawStatus: 'passed', duration: 4, attempt: 1, worker: '2' },
+  },
 ];
 
 function encode(list: CoreCall[]) {
