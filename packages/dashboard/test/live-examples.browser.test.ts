@@ -240,9 +240,11 @@ describe.skipIf(!HAVE_CHROMIUM && !process.env.CI)('dashboard during a real run 
         return true;
       });
       // Every test in the explorer.
-      await until(`page ${name}: the explorer counts ${testIds.size} tests`, async () =>
-        (await page.textContent('#explorer-count'))?.trim() === String(testIds.size) ? true : undefined,
-      );
+      await until(`page ${name}: the explorer counts ${testIds.size} tests`, async () => {
+        const shown = (await page.textContent('#explorer-count'))?.trim();
+        if (shown !== String(testIds.size)) throw new Error(`it shows ${shown}`);
+        return true;
+      });
       // The Events history: the same rows as the page open from the start, up to the last event.
       await until(`page ${name}: the event log reaches seq ${lastSeq}`, async () =>
         (await logSeqs(page))[0] === `#${lastSeq}` ? true : undefined,
