@@ -423,6 +423,14 @@ export class Dashboard {
     });
   }
 
+  private comeBackForLists(wait: number): void {
+    if (this.listsTimer) return;
+    this.listsTimer = setTimeout(() => {
+      this.listsTimer = undefined;
+      this.schedule();
+    }, wait);
+  }
+
   private render(): void {
     if (this.dirtyConnection) {
       this.dirtyConnection = false;
@@ -438,11 +446,11 @@ export class Dashboard {
         this.dirtyLists = false;
         this.listsAt = performance.now();
         this.renderLists();
-      } else if (!this.listsTimer) {
-        this.listsTimer = setTimeout(() => {
-          this.listsTimer = undefined;
-          this.schedule();
-        }, wait);
+        // A paced part (the explorer, the timeline) left its update for later: come back for it even when
+        // no event follows (a page opened after the run gets its last events in one burst).
+        if (this.dirtyLists) this.comeBackForLists(LISTS_INTERVAL_MS);
+      } else {
+        this.comeBackForLists(wait);
       }
     }
     if (this.dirtyLog) {
