@@ -4,16 +4,23 @@
  *
  *   node hooks-child.cjs <runner> <adapter entry (dist/index.cjs)> <mode> <tests>
  *
- * mode: `none` (the driving loop alone), `off` (the adapter with its core disabled: the adapter's own work),
- * `on` (the adapter and the core, owning a broadcaster on port 0 in this process, as in a run).
+ * mode: `none` (the driving loop alone; the reporter made with its core disabled, so that its run-start and
+ * final hooks add nothing), `off` (the adapter with its core disabled: the adapter's own work), `on` (the
+ * adapter and the core, owning a broadcaster on port 0 in this process, as in a run), `on10` (`on` with 10
+ * subscribers in a process of their own, subscribers.mjs, attached after the warm-up pass).
  * Each hook's objects are made before the measured loop, so the loop's own cost is the calls and the ticks.
- * Output: one JSON line {runner, mode, tests, usPerTest} — the best of 5 passes (CPU time lags by up to a
- * scheduler tick; the minimum is the pass least disturbed by other load).
+ * Output: one JSON line {runner, mode, tests, usPerTest, processUsPerTest, delivered} — the best of 5 passes
+ * (CPU time lags by up to a scheduler tick; the minimum is the pass least disturbed by other load):
+ * usPerTest is this thread's CPU during the loop (B1); processUsPerTest is the whole process's
+ * (process.cpuUsage(): every thread, GC) from the loop's start until the final hooks settled (B3).
  */
 const { readFileSync } = require('node:fs');
 const { EventEmitter } = require('node:events');
 
-const [, , runner, entry, mode, testsArg] = process.argv;
+const [, , runner, entry, modeArg, testsArg] = process.argv;
+/** `on10`: `on` with 10 subscribers in a process of their own (subscribers.mjs), attached before the first pass. */
+const SUBSCRIBERS = modeArg === 'on10' ? 10 : 0;
+const mode = SUBSCRIBERS ? 'on' : modeArg;
 const TESTS = Number(testsArg ?? 20000);
 const FILES = 20;
 const PER_FILE = TESTS / FILES;
@@ -26,7 +33,37 @@ function threadCpuUs() {
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 const options =
-  mode === 'off' ? { enabled: false } : { port: 0, performanceIntervalMs: 0, captureOutput: true };
+  mode === 'off' || mode === 'none'
+    ? { enabled: false }
+    : { port: 0, performanceIntervalMs: 0, captureOutput: true };
+
+/** The subscribers' process and its answers (on10). */
+const subscribers = { child: undefined, waiting: new Map(), expected: 0 };
+function ask(cmd, extra = {}) {
+  return new Promise((resolve) => {
+    subscribers.waiting.set(cmd, resolve);
+    subscribers.child.send({ cmd, ...extra });
+  });
+}
+async function startSubscribers() {
+  const { fork } = require('node:child_process');
+  const { createServer } = require('node:net');
+  options.port = await new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+  subscribers.child = fork(require('node:path').join(__dirname, 'subscribers.mjs'), { stdio: 'inherit' });
+  subscribers.child.on('message', (msg) => {
+    const key = { ready: 'ready', attached: 'attach', established: 'established', counts: 'counts' }[
+      msg.type
+    ];
+    subscribers.waiting.get(key)?.(msg);
+  });
+  await new Promise((resolve) => subscribers.waiting.set('ready', resolve));
+  await ask('attach', { port: options.port, count: SUBSCRIBERS });
+}
 
 /** Per runner: make(): a pass's hook calls as closures over prepared objects, grouped per file. */
 const drivers = {
@@ -180,7 +217,9 @@ const drivers = {
       const runner = new EventEmitter();
       runner.total = TESTS;
       const reporterOption =
-        mode === 'off' ? { reporter: 'none', enabled: 'false' } : { reporter: 'none', port: '0' };
+        mode !== 'on'
+          ? { reporter: 'none', enabled: 'false' }
+          : { reporter: 'none', port: String(options.port) };
       const reporter = new Reporter(runner, { reporterOption });
       const files = [];
       for (let f = 0; f < FILES; f++) {
@@ -232,24 +271,53 @@ async function pass(make) {
   collect();
   collect();
   const before = threadCpuUs();
+  const processBefore = process.cpuUsage();
   for (const calls of files) {
     for (let i = 0; i < calls.length; i++) {
       if (mode !== 'none') calls[i]();
       // The runner's loop turns between tests: the batching timer gets its turn as in a run.
       if (i % 50 === 49) await tick();
     }
+    // With subscribers, a file at a time: this loop makes tests far faster than a runner does, and a
+    // subscriber left behind by more than its queue's bound is cut (SUBSCRIBER_LAGGING), which would
+    // leave its share of the fan-out out of the figure. Waiting costs no CPU.
+    if (SUBSCRIBERS) {
+      subscribers.expected += PER_FILE;
+      await ask('counts', { results: subscribers.expected, timeoutMs: 60_000 });
+    }
   }
   const used = threadCpuUs() - before;
   await end();
-  return used / TESTS;
+  const all = process.cpuUsage(processBefore);
+  return { thread: used / TESTS, process: (all.user + all.system) / TESTS };
 }
 
 (async () => {
+  if (SUBSCRIBERS) await startSubscribers();
   const make = drivers[runner]();
   await pass(make); // warm-up: compile, first broadcaster start
+  if (SUBSCRIBERS) {
+    // The warm-up bound the port (one broadcaster per process, kept for every pass); the subscribers connect
+    // to it, resume from the start of its history, and stay for every pass.
+    const established = await ask('established', { timeoutMs: 60_000 });
+    if (established.count < SUBSCRIBERS) throw new Error(`only ${established.count} subscribers connected`);
+    subscribers.expected = (await ask('counts', { results: 0, timeoutMs: 0 })).minResults;
+  }
   const passes = [];
   for (let i = 0; i < 5; i++) passes.push(await pass(make));
-  const usPerTest = Math.min(...passes);
-  process.stdout.write(`${JSON.stringify({ runner, mode, tests: TESTS, usPerTest, passes })}\n`);
+  const usPerTest = Math.min(...passes.map((p) => p.thread));
+  const processUsPerTest = Math.min(...passes.map((p) => p.process));
+  let delivered;
+  if (SUBSCRIBERS) {
+    // Every subscriber must have every measured pass's results.
+    const counts = await ask('counts', { results: subscribers.expected, timeoutMs: 60_000 });
+    delivered = counts.minResults >= subscribers.expected;
+    if (!delivered)
+      process.stderr.write(`subscribers got ${counts.minResults} of ${subscribers.expected} results\n`);
+    subscribers.child.send({ cmd: 'exit' });
+  }
+  process.stdout.write(
+    `${JSON.stringify({ runner, mode: modeArg, tests: TESTS, usPerTest, processUsPerTest, delivered, passes })}\n`,
+  );
   process.exit(0);
 })();

@@ -35,7 +35,8 @@ const args = Object.fromEntries(
 const runners = (args.runners ?? 'jest,vitest,playwright,mocha').split(',');
 const reps = Number(args.reps ?? 8);
 const tests = Number(args.tests ?? 20000);
-const MODES = ['none', 'off', 'on'];
+/** on10: `on` with 10 subscribers (their own process), for B3 with subscribers; --modes= to choose. */
+const MODES = (args.modes ?? 'none,off,on,on10').split(',');
 
 /** Builds: current (this tree's dist), old (the frozen build bench:cost made, if it exists). */
 const oldRef = JSON.parse(readFileSync(join(here, 'old-ref.json'), 'utf8')).ref ?? '';
@@ -59,7 +60,9 @@ function measure(runner, build, mode) {
   );
   const line = child.stdout.trim().split('\n').at(-1) ?? '';
   try {
-    return JSON.parse(line).usPerTest;
+    const { usPerTest, processUsPerTest, delivered } = JSON.parse(line);
+    if (delivered === false) throw new Error('a subscriber missed events');
+    return { thread: usPerTest, process: processUsPerTest };
   } catch {
     throw new Error(
       `${runner} ${build} ${mode}: no figure (exit ${child.status}): ${child.stderr.slice(-500)}`,
@@ -76,7 +79,7 @@ for (let rep = 0; rep < reps; rep++) {
     const shift = rep % order.length;
     const rotated = [...order.slice(shift), ...order.slice(0, shift)];
     for (const { build, mode } of rep % 2 ? rotated.reverse() : rotated)
-      runs.push({ rep, runner, build, mode, usPerTest: measure(runner, build, mode) });
+      runs.push({ rep, runner, build, mode, ...measure(runner, build, mode) });
   }
   process.stderr.write(`repetition ${rep + 1}/${reps} done\n`);
 }
@@ -84,16 +87,33 @@ for (let rep = 0; rep < reps; rep++) {
 const figures = [];
 for (const runner of runners)
   for (const build of buildNames) {
-    const of = (mode, rep) =>
-      runs.find((run) => run.runner === runner && run.build === build && run.mode === mode && run.rep === rep)
-        ?.usPerTest;
-    const paired = (mode) => [...Array(reps).keys()].map((rep) => of(mode, rep) - of('none', rep));
+    const of = (mode, rep, clock) =>
+      runs.find(
+        (run) => run.runner === runner && run.build === build && run.mode === mode && run.rep === rep,
+      )?.[clock];
+    const paired = (mode, clock = 'thread') =>
+      MODES.includes(mode)
+        ? [...Array(reps).keys()].map((rep) => of(mode, rep, clock) - of('none', rep, clock))
+        : [];
     const b1 = estimate(paired('on'));
     const adapter = estimate(paired('off'));
-    figures.push({ runner, build, b1, adapter, verdict: verdict(b1, BUDGETS.B1.limit) });
+    // B3 by the hooks: everything the reporter adds to the process (all threads, GC, the final flush).
+    const b3 = estimate(paired('on', 'process'));
+    const b3with10 = estimate(paired('on10', 'process'));
+    figures.push({
+      runner,
+      build,
+      b1,
+      adapter,
+      verdict: verdict(b1, BUDGETS.B1.limit),
+      b3,
+      b3with10,
+      b3verdict: [verdict(b3, BUDGETS.B3.limit), verdict(b3with10, BUDGETS.B3.limit)],
+    });
   }
 
-const show = (est) => (est.ci95 ? `${est.mean} (${est.ci95[0]}..${est.ci95[1]})` : `${est.mean}`);
+const show = (est) =>
+  est.mean === null ? '-' : est.ci95 ? `${est.mean} (${est.ci95[0]}..${est.ci95[1]})` : `${est.mean}`;
 console.log(
   `\nB1 by the hooks alone, µs per test on the runner's thread (${tests} tests, ${reps} repetitions)`,
 );
@@ -101,6 +121,12 @@ console.log('runner      build    adapter + core (B1)     adapter alone (core of
 for (const f of figures)
   console.log(
     `${f.runner.padEnd(11)} ${f.build.padEnd(8)} ${show(f.b1).padEnd(23)} ${show(f.adapter).padEnd(26)} ${f.verdict}`,
+  );
+console.log(`\nB3 by the hooks, µs per test, the whole process (all threads, GC, final flush)`);
+console.log('runner      build    0 subscribers           10 subscribers            verdicts');
+for (const f of figures)
+  console.log(
+    `${f.runner.padEnd(11)} ${f.build.padEnd(8)} ${show(f.b3).padEnd(23)} ${show(f.b3with10).padEnd(25)} ${f.b3verdict.join(' / ')}`,
   );
 
 const json =

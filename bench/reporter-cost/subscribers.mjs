@@ -94,6 +94,19 @@ process.on('message', async (msg) => {
     process.send({ type: 'attached' });
   } else if (msg.cmd === 'settle') {
     process.send(await settle(msg.results, msg.timeoutMs));
+  } else if (msg.cmd === 'established') {
+    // hooks-child.cjs: wait until every subscriber of the run is connected and subscribed.
+    const deadline = Date.now() + msg.timeoutMs;
+    const count = () => current.counters.filter((c) => c.established).length;
+    while (count() < current.counters.length + (current.counters.length ? 0 : 1) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
+    process.send({ type: 'established', count: count() });
+  } else if (msg.cmd === 'counts') {
+    // hooks-child.cjs: the smallest count of test.result over the subscribers, once it reaches `results`.
+    const deadline = Date.now() + msg.timeoutMs;
+    const min = () => Math.min(...current.counters.map((c) => c.results));
+    while (min() < msg.results && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    process.send({ type: 'counts', minResults: min() });
   } else if (msg.cmd === 'cpu') {
     const { user, system } = process.cpuUsage();
     process.send({ type: 'cpu', ms: (user + system) / 1000 });
