@@ -1,5 +1,5 @@
 /** Publisher role in one process: join, batches and acks, ingress validation, flush, takeover, bounded queue. */
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import {
@@ -10,6 +10,7 @@ import {
   secretPath,
   startBroadcaster,
 } from '../src/index.js';
+import { readSecret } from '../src/join/secret.js';
 import {
   Client,
   freePort,
@@ -37,7 +38,7 @@ async function publisherSocket(
   owner: Broadcaster,
   publisherId: string,
 ): Promise<{ ws: WebSocket; replies: Msg[] }> {
-  const secret = readFileSync(secretPath(owner.port), 'utf8');
+  const secret = readSecret(owner.port).secret ?? '';
   const ws = new WebSocket(`${owner.wsUrl}?role=publisher&publisherId=${publisherId}`, {
     headers: { [PUBLISHER_HEADER]: secret },
   });
@@ -53,7 +54,7 @@ describe('publisher ingress', () => {
     open.push(owner);
     const sub = await Client.open(`${owner.wsUrl}?events=*`);
     clients.push(sub);
-    const secret = readFileSync(secretPath(owner.port), 'utf8');
+    const secret = readSecret(owner.port).secret ?? '';
     const ws = new WebSocket(`${owner.wsUrl}?role=publisher`, { headers: { [PUBLISHER_HEADER]: secret } });
     const replies: Msg[] = [];
     ws.on('message', (d) => replies.push(JSON.parse(String(d))));

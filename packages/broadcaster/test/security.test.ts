@@ -9,7 +9,7 @@
  * Every test here runs with TMPDIR set to a directory of its own, so the secret directories it plants never
  * touch those of other processes on the machine.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import {
   chownSync,
   existsSync,
@@ -24,7 +24,7 @@ import {
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -342,6 +342,29 @@ describe('the secret file', () => {
       expect(existsSync(path)).toBe(false);
     });
   }
+
+  it("is removed by a joiner that finds its owner gone, and by the next owner's sweep", async () => {
+    // A pid that no process has any more: a child that has exited.
+    const gone = spawnSync(process.execPath, ['-e', '']).pid as number;
+    const b = await owner();
+    const path = secretPath(b.port);
+    const dir = dirname(path);
+    // Left behind by owners killed with SIGKILL: one on a port nobody listens on, one on another port.
+    const orphan = join(dir, '1.secret');
+    writeFileSync(orphan, `killed-owner-secret\n${gone}\n`, { mode: 0o600 });
+    const read = readSecret(1);
+    expect(read.secret).toBeUndefined();
+    expect(read.why).toContain(`pid ${gone}) has exited`);
+    expect(existsSync(orphan)).toBe(false);
+    writeFileSync(orphan, `killed-owner-secret\n${gone}\n`, { mode: 0o600 });
+    const live = join(dir, '2.secret');
+    writeFileSync(live, `a-live-owner-secret\n${process.pid}\n`, { mode: 0o600 });
+    const next = await owner();
+    expect(existsSync(orphan)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+    expect(readSecret(next.port).secret).toBeTruthy();
+    rmSync(live);
+  });
 
   it('is removed at close(); a stale one of a killed owner is replaced by the next owner', async () => {
     const b = await owner();

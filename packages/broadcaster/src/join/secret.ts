@@ -9,8 +9,12 @@
  * following links and takes it only when it is ours and private.
  *
  * The secret is removed when the owner closes, at process exit, and on SIGINT/SIGTERM (the signal is then
- * re-raised when nobody else listens, so the process still ends as it would have). SIGKILL leaves it behind;
- * the next owner of the port replaces it, and a joiner never sends it anyway (handshake.ts).
+ * re-raised when nobody else listens, so the process still ends as it would have). SIGKILL leaves it behind:
+ * the file's second line is the owner's pid, so a joiner that finds the owner gone removes the file and does
+ * not ask whatever now listens on the port to prove it (a joiner never sends the secret anyway, handshake.ts),
+ * and each owner that writes a secret removes the files of owners that are gone.
+ *
+ *   <tmpdir>/testwire-<uid>/<port>.secret     "<secret>\n<owner pid>\n"
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -21,6 +25,7 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   unlinkSync,
@@ -136,10 +141,11 @@ export function writeSecret(
 ): { path?: string; error?: string; skipped: Skipped } {
   const { dir, skipped } = ownSecretDir();
   if (!dir) return { error: `no usable directory: ${skipped.join('; ')}`, skipped };
+  removeStale(dir);
   const path = join(dir, fileName(port));
   const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
   try {
-    writeFileSync(temp, secret, { mode: 0o600, flag: 'wx' });
+    writeFileSync(temp, `${secret}\n${process.pid}\n`, { mode: 0o600, flag: 'wx' });
     renameSync(temp, path);
     remember(path, secret);
     return { path, skipped };
@@ -171,8 +177,13 @@ export function readSecret(port: number): { secret?: string; why: string } {
     if (uid !== undefined && stat.uid !== uid) return { why: `${path} belongs to uid ${stat.uid}` };
     if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0)
       return { why: `${path} is readable by other users` };
-    const text = readFileSync(fd, 'utf8').trim();
-    return text ? { secret: text, why: '' } : { why: `${path} is empty` };
+    const { secret, pid } = parse(readFileSync(fd, 'utf8'));
+    if (!secret) return { why: `${path} is empty` };
+    if (pid !== undefined && !alive(pid)) {
+      removeIfWrittenBy(path, pid);
+      return { why: `the owner that wrote the publisher secret for this port (pid ${pid}) has exited` };
+    }
+    return { secret, why: '' };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     return {
@@ -204,9 +215,59 @@ const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 function removeFile(path: string, secret: string): void {
   written.delete(path);
   try {
-    if (readFileSync(path, 'utf8').trim() === secret) unlinkSync(path);
+    if (parse(readFileSync(path, 'utf8')).secret === secret) unlinkSync(path);
   } catch {}
   if (written.size === 0) uninstall();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Files of owners that are gone (SIGKILL, a crash)
+
+/** A secret file's content: the secret, then the pid of the owner that wrote it (absent in older files). */
+function parse(text: string): { secret: string; pid?: number } {
+  const [secret = '', pidLine = ''] = text.split('\n');
+  const pid = Number(pidLine);
+  return { secret: secret.trim(), pid: Number.isInteger(pid) && pid > 0 ? pid : undefined };
+}
+
+/** Whether a process with this pid exists (one of another user counts: we may not signal it, EPERM). */
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/** Removes the file unless a new owner has replaced it since it was read (its pid differs then). */
+function removeIfWrittenBy(path: string, pid: number): void {
+  try {
+    if (parse(readFileSync(path, 'utf8')).pid === pid) unlinkSync(path);
+  } catch {}
+}
+
+/** How many files one sweep looks at: a directory is swept at each owner start, so it stays small. */
+const SWEEP_LIMIT = 1000;
+
+/** Removes the secret files in our directory whose owner is gone (files without a pid are left alone). */
+function removeStale(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir)
+      .filter((name) => name.endsWith('.secret'))
+      .slice(0, SWEEP_LIMIT);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const path = join(dir, name);
+    try {
+      const { pid } = parse(readFileSync(path, 'utf8'));
+      if (pid !== undefined && !alive(pid)) removeIfWrittenBy(path, pid);
+    } catch {}
+  }
 }
 
 function removeAll(): void {
