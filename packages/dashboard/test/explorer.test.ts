@@ -2,11 +2,18 @@
  * The explorer, detail and timeline models over a TestIndex fed with events, and the run state from a real
  * RunStateStore: the tree, search and status filters, attempts, output, steps, baselines, lanes.
  */
-import { type AnyEventEnvelope, RunStateStore } from '@testwire/protocol';
+import { type AnyEventEnvelope, type BaselineTestComparison, RunStateStore } from '@testwire/protocol';
 import { describe, expect, it } from 'vitest';
 import { classifyAuthAnswer } from '../src/app/auth-problem.js';
-import { baselineLine } from '../src/app/baseline-line.js';
-import { detailOf, errorView, expectedReceived, lineDiff, stepsInTreeOrder } from '../src/app/detail.js';
+import { baselineLine, testBaselineVerdict } from '../src/app/baseline-line.js';
+import {
+  baselineText,
+  detailOf,
+  errorView,
+  expectedReceived,
+  lineDiff,
+  stepsInTreeOrder,
+} from '../src/app/detail.js';
 import { explorerRows, type StatusFilter } from '../src/app/explorer.js';
 import { groupUpdate, shardRows } from '../src/app/shards.js';
 import { OUTPUT_PER_TEST, TestIndex } from '../src/app/test-index.js';
@@ -380,6 +387,19 @@ describe('run baseline line', () => {
       'vs main: regression · 1 slower test · 1 newly failing · +1 test · −2 tests · score 62',
     );
     expect(baselineLine(index.runs.get('r2')?.baseline)).toBeUndefined();
+  });
+
+  it('gives one verdict per test comparison, the same for the event list and the detail pane', () => {
+    const base = { label: 'main', duration: 10, change: 20, percentage: 200, regression: true };
+    expect(testBaselineVerdict({ ...base, newlyFailing: true, slower: true })).toBe('newly-failing');
+    expect(testBaselineVerdict({ ...base, slower: true })).toBe('slower');
+    expect(testBaselineVerdict({ label: 'main', added: true })).toBe('added');
+    expect(testBaselineVerdict({ label: 'main', fixed: true })).toBe('fixed');
+    expect(testBaselineVerdict({ ...base, faster: true, change: -5 })).toBe('faster');
+    expect(testBaselineVerdict({ label: 'main' })).toBe('same');
+    expect(baselineText({ ...base, newlyFailing: true, slower: true } as BaselineTestComparison)).toBe(
+      '▲ newly failing: it passed in main',
+    );
   });
 });
 

@@ -1,9 +1,22 @@
 /**
- * The run card's baseline line: live while the run goes (the tests whose test.result said `regression`,
- * counted once each however many attempts), then what baseline.compared concluded at the run's end.
- * Pure: the card copies the string.
+ * What the baseline says, for the page: the run card's baseline line — live while the run goes (the tests
+ * whose test.result said `regression`, counted once each however many attempts), then what
+ * baseline.compared concluded at the run's end — and, for one test, which verdict its comparison gives
+ * (the event list and the detail pane word it each their way). Pure: the page copies the strings.
  */
-import type { BaselineComparedData } from '@testwire/protocol';
+import type { BaselineComparedData, BaselineTestComparison } from '@testwire/protocol';
+
+/** One test's comparison, as one verdict: the first that holds, in this order. */
+export type TestBaselineVerdict = 'newly-failing' | 'slower' | 'added' | 'fixed' | 'faster' | 'same';
+
+export function testBaselineVerdict(b: Partial<BaselineTestComparison>): TestBaselineVerdict {
+  if (b.newlyFailing) return 'newly-failing';
+  if (b.slower) return 'slower';
+  if (b.added) return 'added';
+  if (b.fixed) return 'fixed';
+  if (b.faster) return 'faster';
+  return 'same';
+}
 
 export interface RunBaseline {
   /** The baseline's label, from the first comparison seen. */

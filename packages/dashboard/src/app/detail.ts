@@ -5,6 +5,7 @@
  * baseline. Pure: the renderer copies these strings into elements.
  */
 import { type BaselineTestComparison, printedValues, type TestError } from '@testwire/protocol';
+import { testBaselineVerdict } from './baseline-line.js';
 import type { AttemptRecord, OutputRecord, RunRecord, StepRecord, TestRecord } from './test-index.js';
 import { failureLine, failureLocation, formatDuration, stripAnsi } from './view-model.js';
 
@@ -151,15 +152,23 @@ export function errorView(error: TestError, file?: string, line?: number): Error
 /** `▲ slower than main: 1.2 s → 2.4 s (+100 %)`; what a test.result's `baseline` says. */
 export function baselineText(b: BaselineTestComparison): string {
   const label = b.label || 'the baseline';
-  if (b.newlyFailing) return `▲ newly failing: it passed in ${label}`;
-  if (b.added) return `new: not in ${label}`;
-  if (b.fixed) return `fixed: it failed in ${label}`;
   const was = typeof b.duration === 'number' ? formatDuration(b.duration) : '?';
   const change = typeof b.change === 'number' ? formatDuration(Math.abs(b.change)) : '?';
   const pct = typeof b.percentage === 'number' ? ` (${b.percentage > 0 ? '+' : ''}${b.percentage} %)` : '';
-  if (b.slower) return `▲ slower than ${label}: was ${was}, +${change}${pct}`;
-  if (b.faster) return `faster than ${label}: was ${was}, −${change}${pct}`;
-  return `as in ${label}`;
+  switch (testBaselineVerdict(b)) {
+    case 'newly-failing':
+      return `▲ newly failing: it passed in ${label}`;
+    case 'slower':
+      return `▲ slower than ${label}: was ${was}, +${change}${pct}`;
+    case 'added':
+      return `new: not in ${label}`;
+    case 'fixed':
+      return `fixed: it failed in ${label}`;
+    case 'faster':
+      return `faster than ${label}: was ${was}, −${change}${pct}`;
+    default:
+      return `as in ${label}`;
+  }
 }
 
 /**

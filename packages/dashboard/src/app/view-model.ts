@@ -13,6 +13,7 @@ import {
   type TestError,
   type TestState,
 } from '@testwire/protocol';
+import { testBaselineVerdict } from './baseline-line.js';
 
 export type RunOutcome = 'running' | 'passed' | 'failed';
 
@@ -422,12 +423,20 @@ export function summarizeEvent(event: AnyEventEnvelope, max = 200): string {
 /** What a test.result's `baseline` says, live: ` ▲ slower vs main +500 ms (+100 %)`; '' when nothing. */
 function baselineNote(b: Record<string, any> | undefined): string {
   if (!b || typeof b !== 'object') return '';
-  if (b.newlyFailing) return ` ▲ newly failing vs ${b.label}`;
-  if (b.slower) return ` ▲ slower vs ${b.label} +${formatDuration(b.change)} (+${b.percentage} %)`;
-  if (b.added) return ` · new vs ${b.label}`;
-  if (b.fixed) return ` · fixed vs ${b.label}`;
-  if (b.faster) return ` · faster vs ${b.label} ${formatDuration(b.change)}`;
-  return '';
+  switch (testBaselineVerdict(b)) {
+    case 'newly-failing':
+      return ` ▲ newly failing vs ${b.label}`;
+    case 'slower':
+      return ` ▲ slower vs ${b.label} +${formatDuration(b.change)} (+${b.percentage} %)`;
+    case 'added':
+      return ` · new vs ${b.label}`;
+    case 'fixed':
+      return ` · fixed vs ${b.label}`;
+    case 'faster':
+      return ` · faster vs ${b.label} ${formatDuration(b.change)}`;
+    default:
+      return '';
+  }
 }
 
 function summarize(type: string, d: Record<string, any>): string {
