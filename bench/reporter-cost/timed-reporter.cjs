@@ -176,7 +176,7 @@ function timed(runner, entry) {
       const stack = new Error().stack.split('\n').slice(3);
       Error.stackTraceLimit = limit;
       const caller = stack.find((line) => !line.includes('(node:') && !line.includes(' node:'));
-      return caller !== undefined && caller.includes(own);
+      return caller?.includes(own) === true;
     };
     class TimedMocha extends Real {
       constructor(mochaRunner, options) {
