@@ -21,7 +21,10 @@ function direct(stream: NodeJS.WriteStream, fd: number): void {
   stream.write = ((chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
     const done = typeof encoding === 'function' ? encoding : callback;
     try {
-      writeAll(fd, typeof chunk === 'string' ? Buffer.from(chunk, encodingOf(encoding)) : (chunk as Uint8Array));
+      writeAll(
+        fd,
+        typeof chunk === 'string' ? Buffer.from(chunk, encodingOf(encoding)) : (chunk as Uint8Array),
+      );
     } catch {
       // a closed descriptor: output is best effort, never an error in the runner
     }

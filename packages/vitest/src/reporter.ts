@@ -299,7 +299,8 @@ export class TestwireVitestReporter {
       // Every test of the run's modules (all counted) has finished: none to close, and no walk of them (~1 µs
       // a test, on the runner's thread while Vitest awaits this hook).
       const allFinished =
-        run.finishedTests === run.countedTests && modules.every((testModule) => run.counted.has(testModule.id));
+        run.finishedTests === run.countedTests &&
+        modules.every((testModule) => run.counted.has(testModule.id));
       for (const testModule of modules) {
         this.collect(run, testModule);
         this.reportFileErrors(run, testModule);
