@@ -6,7 +6,8 @@
  * thread (/proc/thread-self/schedstat, ns, see threadNs):
  *
  *   load       require(entry)
- *   construct  new Reporter(...)
+ *   construct  new Reporter(...); for mocha without the construction of the terminal reporter it wraps (`spec`,
+ *              timed apart as `inner`: the baseline constructs the same one, as mocha's default reporter)
  *   first      the run-start hooks: jest onRunStart, vitest onInit + onTestRunStart, playwright onConfigure +
  *              onBegin, mocha the adapter's 'start' listener — where a reporter starts what it needs
  *   final      the hooks the runner awaits at the end until they settle: jest onRunComplete, vitest
@@ -49,6 +50,7 @@ const segment = () => ({ ms: 0, cpuMs: 0, calls: 0 });
 const stats = {
   load: segment(),
   construct: segment(),
+  inner: segment(),
   first: segment(),
   final: segment(),
   hooks: { ms: 0, calls: 0, slowMs: 0, slowCalls: 0 },
@@ -122,6 +124,39 @@ function hook(fn) {
   };
 }
 
+/**
+ * Mocha's built-in reporters (of the mocha running this process, found in the module cache as the adapter
+ * finds it), each made to time its construction into stats.inner while the adapter is constructed; returns
+ * the function that puts them back.
+ */
+function timeInnerReporters() {
+  const restores = [];
+  for (const [file, module] of Object.entries(require.cache)) {
+    if (!/[\\/]mocha[\\/]lib[\\/]mocha\.c?js$/.test(file)) continue;
+    const reporters = module?.exports?.reporters;
+    if (!reporters) continue;
+    for (const [name, Reporter] of Object.entries(reporters)) {
+      if (typeof Reporter !== 'function') continue;
+      const Timed = function (...args) {
+        const t = start();
+        try {
+          return Reflect.construct(Reporter, args, new.target === Timed ? Reporter : new.target);
+        } finally {
+          stop('inner', t);
+        }
+      };
+      Timed.prototype = Reporter.prototype;
+      reporters[name] = Timed;
+      restores.push(() => {
+        reporters[name] = Reporter;
+      });
+    }
+  }
+  return () => {
+    for (const restore of restores) restore();
+  };
+}
+
 /** The adapter of `runner` at `entry`, with its fixed costs measured (see above). */
 function timed(runner, entry) {
   const t = start();
@@ -132,23 +167,38 @@ function timed(runner, entry) {
 
   if (runner === 'mocha') {
     // mocha: the adapter registers listeners on the runner in its constructor; only its own are wrapped (not
-    // those of the spec reporter it wraps, which the baseline has too).
+    // those of the spec reporter it wraps, which the baseline has too): a listener is the adapter's when the
+    // first caller of runner.on outside Node's own modules (EventEmitter.once) is in the adapter's directory.
     const own = dirname(require.resolve(entry));
+    const ownCaller = () => {
+      const limit = Error.stackTraceLimit;
+      Error.stackTraceLimit = 7;
+      const stack = new Error().stack.split('\n').slice(3);
+      Error.stackTraceLimit = limit;
+      const caller = stack.find((line) => !line.includes('(node:') && !line.includes(' node:'));
+      return caller?.includes(own) === true;
+    };
     class TimedMocha extends Real {
       constructor(mochaRunner, options) {
         const t = start();
         const on = mochaRunner.on;
         mochaRunner.on = function (event, listener) {
-          if (!new Error().stack.includes(own)) return on.call(this, event, listener);
+          if (!ownCaller()) return on.call(this, event, listener);
           const kind = event === MOCHA_FIRST ? 'first' : event === MOCHA_FINAL ? 'final' : undefined;
           return on.call(this, event, kind ? measured(kind, listener) : hook(listener));
         };
+        const restore = timeInnerReporters();
+        const inner = { ...stats.inner };
         try {
           super(mochaRunner, options);
         } finally {
           mochaRunner.on = on;
+          restore();
         }
         stop('construct', t);
+        // what the baseline pays too: mocha constructs its default reporter there
+        stats.construct.ms -= stats.inner.ms - inner.ms;
+        stats.construct.cpuMs -= stats.inner.cpuMs - inner.cpuMs;
       }
 
       done(failures, fn) {

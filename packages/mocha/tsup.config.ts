@@ -13,6 +13,8 @@ export default defineConfig({
   format: ['esm', 'cjs'],
   dts: { entry: 'src/index.ts' },
   target: 'node20',
+  // import.meta.url in the CommonJS build (builtin.ts loads Node built-ins on first use)
+  shims: true,
   clean: true,
   keepNames: true,
   footer: ({ format }) => (format === 'cjs' ? { js: CJS_FOOTER } : {}),

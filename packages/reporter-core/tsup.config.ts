@@ -18,4 +18,13 @@ export default defineConfig([
     target: 'node20',
     shims: true,
   },
+  {
+    // Error normalization, loaded by the runner's thread at a run's first failure (in-thread-loader.ts): one
+    // small file with the protocol's failure summaries inlined, not the core and the whole protocol.
+    entry: ['src/errors.ts'],
+    format: ['cjs'],
+    target: 'node20',
+    shims: true,
+    noExternal: ['@testwire/protocol/failure-summary'],
+  },
 ]);

@@ -20,8 +20,8 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, resolve } from 'node:path';
-import { takeCoverage } from 'node:v8';
 import { type CoverageReport, istanbulReport } from '@testwire/reporter-core';
+import { builtin } from './builtin.js';
 
 /** c8's options as its yargs resolves them (the keys read here). */
 interface C8Argv {
@@ -169,7 +169,7 @@ export class C8Coverage {
    * NODE_V8_COVERAGE next to what parallel workers and exited children wrote), then c8 converts it all.
    */
   async collect(): Promise<CoverageReport | undefined> {
-    takeCoverage();
+    builtin<typeof import('node:v8')>('node:v8').takeCoverage();
     const map = await this.report.getCoverageMapFromAllCoverageFiles();
     const coverage = istanbulReport(map, 'c8', list(this.argv.reporter));
     if (!coverage) return undefined;

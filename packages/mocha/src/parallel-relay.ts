@@ -8,13 +8,13 @@
  *
  * mocha's own reporters (the wrapped terminal reporter, its exit code) see the whole burst, as without testwire.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestRef } from '@testwire/reporter-core';
+import { builtin } from './builtin.js';
 import type { MochaRunner } from './mocha-types.js';
 import {
   MAX_LINE_CHARS,
@@ -63,7 +63,7 @@ export class ParallelRelay {
   private remaining = 0;
   private readonly streams = new Map<string, StreamState>();
   private readonly sockets = new Set<Socket>();
-  private readonly token = randomBytes(32);
+  private readonly token = nodeCrypto().randomBytes(32);
   private closed = false;
   private envValue: string | undefined;
 
@@ -95,8 +95,8 @@ export class ParallelRelay {
       dir = process.platform === 'win32' ? undefined : mkdtempSync(join(tmpdir(), 'testwire-mocha-'));
       const socket = dir
         ? join(dir, 'relay.sock')
-        : `\\\\.\\pipe\\testwire-mocha-${process.pid}-${randomBytes(8).toString('hex')}`;
-      const server = createServer();
+        : `\\\\.\\pipe\\testwire-mocha-${process.pid}-${nodeCrypto().randomBytes(8).toString('hex')}`;
+      const server = builtin<typeof import('node:net')>('node:net').createServer();
       const relay = new ParallelRelay(handlers, server, dir);
       server.on('connection', (connection) => relay.accept(connection));
       // A socket that cannot listen leaves the workers unconnected: the bursts deliver everything.
@@ -242,9 +242,12 @@ export class ParallelRelay {
   private tokenMatches(token: unknown): boolean {
     if (typeof token !== 'string') return false;
     const given = Buffer.from(token, 'hex');
-    return given.length === this.token.length && timingSafeEqual(given, this.token);
+    return given.length === this.token.length && nodeCrypto().timingSafeEqual(given, this.token);
   }
 }
+
+/** node:crypto, loaded when a relay starts (parallel mode only). */
+const nodeCrypto = () => builtin<typeof import('node:crypto')>('node:crypto');
 
 /** dist/worker-reporter.cjs, beside this module once built, or in dist when this runs from the sources. */
 function workerReporterFile(): string | undefined {

@@ -12,10 +12,12 @@ import { decodeCalls } from './call-codec.js';
 import { Core } from './core.js';
 import type { RunLoss } from './loss.js';
 import { type FromCoreThread, signalDone, type ThreadOptions, type ToCoreThread } from './thread-wire.js';
+import { writeOutputDirectly } from './worker-output.js';
 
 const port = parentPort;
 if (!port) throw new Error('core-worker runs as a worker thread, started by @testwire/reporter-core');
 const post = (message: FromCoreThread): void => port.postMessage(message);
+writeOutputDirectly();
 
 interface Instance {
   core: Core;

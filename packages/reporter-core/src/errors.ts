@@ -1,5 +1,6 @@
 import { inspect } from 'node:util';
-import { failureSummary, printedValues, type TestError } from '@testwire/protocol';
+import type { TestError } from '@testwire/protocol';
+import { failureSummary, printedValues } from '@testwire/protocol/failure-summary';
 import type { PathRelativizer } from './ids.js';
 import { stripAnsi, truncate } from './text.js';
 

@@ -1,7 +1,8 @@
 /**
- * Loads dist/in-thread.cjs (in-thread.ts) on first use, typed as the real module, from both builds (through
- * `require`: a hook needs it synchronously). Loading the reporter costs the runner's thread only the
- * recorder, its options and the thread that applies the calls.
+ * Loads dist/in-thread.cjs (in-thread.ts) and dist/errors.cjs (errors.ts) on first use, typed as the real
+ * modules, from both builds (through `require`: a hook needs them synchronously). Loading the reporter costs
+ * the runner's thread only the recorder, its options and the thread that applies the calls; a run's first
+ * failure adds error normalization alone (not the core).
  */
 import type { TestError } from '@testwire/protocol';
 import { builtFile } from './built-file.js';
@@ -9,15 +10,20 @@ import type { PathRelativizer } from './ids.js';
 import { localRequire } from './local-require.js';
 
 type InThread = typeof import('./in-thread.js');
+type Errors = typeof import('./errors.js');
 
 let loaded: InThread | undefined;
+let errors: Errors | undefined;
 
 export function loadInThread(): InThread {
-  if (loaded) return loaded;
-  const file = builtFile('in-thread.cjs');
-  if (!file) throw new Error('@testwire/reporter-core: dist/in-thread.cjs is missing (build the package)');
-  loaded = localRequire(file) as InThread;
+  loaded ??= loadBuilt<InThread>('in-thread.cjs');
   return loaded;
+}
+
+function loadBuilt<T>(name: string): T {
+  const file = builtFile(name);
+  if (!file) throw new Error(`@testwire/reporter-core: dist/${name} is missing (build the package)`);
+  return localRequire(file) as T;
 }
 
 /**
@@ -25,5 +31,6 @@ export function loadInThread(): InThread {
  * root, expected/actual, summary, diff (errors.ts, loaded on first use).
  */
 export function normalizeError(error: unknown, paths: PathRelativizer): TestError {
-  return loadInThread().normalizeError(error, paths);
+  errors ??= loadBuilt<Errors>('errors.cjs');
+  return errors.normalizeError(error, paths);
 }

@@ -68,7 +68,8 @@ class CoreThread {
     // the thread runs built CommonJS and needs none of them. execArgv covers the command line; NODE_OPTIONS
     // Node parses again from the env of every Worker it starts, so the thread's env is the runner's without it.
     const { NODE_OPTIONS: _nodeOptions, ...env } = process.env;
-    this.worker = new Worker(file, { execArgv: [], env });
+    // Its output goes straight to the process's descriptors (worker-output.ts): no stream is set up here for it.
+    this.worker = new Worker(file, { execArgv: [], env, stdout: true, stderr: true });
     this.worker.on('message', (message: FromCoreThread) => this.onMessage(message));
     this.worker.on('error', (error) => this.fail(error.message));
     this.worker.on('exit', (code) => this.fail(`it exited with code ${code}`));

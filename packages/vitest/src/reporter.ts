@@ -76,6 +76,9 @@ interface RunState {
   entities: Map<string, VitestEntityNode>;
   testsIndexed: boolean;
   counted: Set<string>;
+  /** Tests of the counted modules, and tests finished: equal (every module counted) -> none left open. */
+  countedTests: number;
+  finishedTests: number;
   /** Per test (by task id): its ref, once made, and whether it started and finished in this run. */
   tests: Map<string, TestState>;
   /** Logs by task id, until the task is known (and, for a test, has started). */
@@ -292,9 +295,16 @@ export class TestwireVitestReporter {
     this.run = undefined;
     let success = false;
     this.guard(() => {
-      for (const testModule of testModules ?? []) {
+      const modules = testModules ?? [];
+      // Every test of the run's modules (all counted) has finished: none to close, and no walk of them (~1 µs
+      // a test, on the runner's thread while Vitest awaits this hook).
+      const allFinished =
+        run.finishedTests === run.countedTests &&
+        modules.every((testModule) => run.counted.has(testModule.id));
+      for (const testModule of modules) {
         this.collect(run, testModule);
         this.reportFileErrors(run, testModule);
+        if (allFinished) continue;
         // Tests that never reported (bail, interrupt): publish what Vitest knows, i.e. they did not run.
         for (const test of testModule.children.allTests()) {
           if (!run.tests.get(test.id)?.finished) this.finishTest(run, test);
@@ -346,6 +356,8 @@ export class TestwireVitestReporter {
       entities: new Map(),
       testsIndexed: false,
       counted: new Set(),
+      countedTests: 0,
+      finishedTests: 0,
       tests: new Map(),
       heldLogs: new Map(),
       heldCount: 0,
@@ -440,6 +452,7 @@ export class TestwireVitestReporter {
       state.ref ??= this.makeRef(test, ordinal);
     });
     run.counted.add(testModule.id);
+    run.countedTests += count;
     const final = run.counted.size >= run.expectedModules;
     if (count > 0 || final) run.core.testsDiscovered(count, final ? { final } : undefined);
   }
@@ -458,6 +471,7 @@ export class TestwireVitestReporter {
       run.core.testResult(ref, outcome);
     }
     state.finished = true;
+    run.finishedTests++;
   }
 
   private emitLog(run: RunState, entity: VitestEntityNode, log: HeldLog): void {

@@ -1,0 +1,27 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+// Loading the reporter is on the runner's critical path (budget B2 of issue 13): the built-ins only parallel
+// mode (node:crypto for the relay's token) or c8 (node:v8) need load when those start, not with the module.
+describe('what loading the reporter loads', () => {
+  it('the built CommonJS entry loads neither node:crypto nor node:v8', async () => {
+    const dist = join(__dirname, '..', 'dist', 'index.cjs');
+    const script = `
+      const Reporter = require(${JSON.stringify(dist)});
+      const builtins = process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13));
+      process.stdout.write(JSON.stringify({ isClass: typeof Reporter === 'function', builtins }));
+    `;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    expect(await new Promise((resolve) => child.on('close', resolve))).toBe(0);
+    const { isClass, builtins } = JSON.parse(stdout) as { isClass: boolean; builtins: string[] };
+    expect(isClass).toBe(true);
+    expect(builtins).toContain('worker_threads');
+    expect(builtins).not.toContain('crypto');
+    expect(builtins).not.toContain('v8');
+  });
+});

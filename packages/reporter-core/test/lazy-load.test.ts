@@ -1,0 +1,53 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+// What loading the reporter costs the runner's thread is what it loads there (budget B2 of issue 13): the
+// recorder, its options and the thread start — the protocol, the core, the broadcaster and node:crypto load
+// on the reporter's own thread, or on first use (a run's first failure: error normalization alone).
+describe('what the runner thread loads', () => {
+  it('the built entry records a run without the protocol, the core or node:crypto; a failure loads errors.cjs alone', async () => {
+    const dist = join(__dirname, '..', 'dist', 'index.cjs');
+    const script = `
+      const loaded = () => ({
+        files: Object.keys(require.cache).map((f) => f.split(/[\\\\/]/).slice(-3).join('/')),
+        builtins: process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)),
+      });
+      const { createReporterCore } = require(${JSON.stringify(dist)});
+      const core = createReporterCore({ framework: 'mocha', rootDir: process.cwd(), port: 0, performanceIntervalMs: 0, env: {} });
+      const ref = { file: 'f.js', titlePath: ['t'] };
+      core.runStarted({ totalTests: 2 });
+      core.testStarted(ref, 1);
+      core.testResult(ref, { status: 'passed', duration: 1 });
+      const recorded = loaded();
+      core.testResult({ file: 'f.js', titlePath: ['u'] }, { status: 'failed', duration: 1, errors: [new Error('boom')] });
+      const failed = loaded();
+      void core.runCompleted({ success: false }).then(() => {
+        process.stdout.write(JSON.stringify({ recorded, failed }));
+      });
+    `;
+    const child = spawn(process.execPath, ['-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, TESTWIRE_PORT: '0' },
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    expect(await new Promise((resolve) => child.on('close', resolve))).toBe(0);
+    const { recorded, failed } = JSON.parse(stdout) as Record<
+      'recorded' | 'failed',
+      { files: string[]; builtins: string[] }
+    >;
+    const heavy = (files: string[]) =>
+      files.filter((f) =>
+        /protocol\/dist\/index|in-thread\.cjs|core-worker|broadcaster\/dist\/index|\/ws\//.test(f),
+      );
+    expect(heavy(recorded.files)).toEqual([]);
+    expect(recorded.builtins).not.toContain('crypto');
+    expect(recorded.files.some((f) => f.endsWith('errors.cjs'))).toBe(false);
+    // the first failure: its normalization, and still nothing heavy
+    expect(failed.files.some((f) => f.endsWith('dist/errors.cjs'))).toBe(true);
+    expect(heavy(failed.files)).toEqual([]);
+  });
+});
