@@ -25,7 +25,7 @@ import { FrameworkSwitches } from './framework-switch.js';
 import { History } from './history.js';
 import { type SnapshotBuild, SnapshotBuilder, type SnapshotBuilderOptions } from './snapshots.js';
 import { FrameJoiner, type Subscriber } from './subscriber.js';
-import { encodeTextFrame } from './ws-frame.js';
+import { encodeSplicedFrame } from './ws-frame.js';
 
 export interface HubOptions {
   historyMaxEvents: number;
@@ -100,7 +100,7 @@ export class Hub {
   private ingestOne({ envelope, json, seqAt }: SerializedEvent): void {
     const seq = ++this.seq;
     envelope.seq = seq;
-    const { frame, payload } = encodeTextFrame(json.slice(0, seqAt), `"seq":${seq},`, json.slice(seqAt));
+    const { frame, payload } = encodeSplicedFrame(json, seqAt, `"seq":${seq},`);
     const entry = { envelope, frame: payload, ws: frame };
     this.history.push(entry);
     try {
