@@ -22,7 +22,7 @@ import {
 } from '@testwire/protocol';
 import { type SerializedEvent, serialize } from './admit.js';
 import { FrameworkSwitches } from './framework-switch.js';
-import { History } from './history.js';
+import { FramedEntry, History } from './history.js';
 import { type SnapshotBuild, SnapshotBuilder, type SnapshotBuilderOptions } from './snapshots.js';
 import { FrameJoiner, type Subscriber } from './subscriber.js';
 import { encodeSplicedFrame } from './ws-frame.js';
@@ -100,8 +100,8 @@ export class Hub {
   private ingestOne({ envelope, json, seqAt }: SerializedEvent): void {
     const seq = ++this.seq;
     envelope.seq = seq;
-    const { frame, payload } = encodeSplicedFrame(json, seqAt, `"seq":${seq},`);
-    const entry = { envelope, frame: payload, ws: frame };
+    const { frame, offset } = encodeSplicedFrame(json, seqAt, `"seq":${seq},`);
+    const entry = new FramedEntry(envelope, frame, offset);
     this.history.push(entry);
     try {
       // `apply` would also build a view of the run, unused here

@@ -72,6 +72,8 @@ interface RunState {
   startedAt: number;
   totalKnown: boolean;
   knownTotal: number;
+  /** A test.result of this run said failed (a later pass of that test may be flaky). */
+  failedSeen: boolean;
   /** Sum of the final durations of passed and failed tests (performance.metrics' average). */
   totalDuration: number;
   /** Tests running now, by id: what a progress sample names, the hung detector watches. */
@@ -249,6 +251,7 @@ export class Core {
       totalKnown,
       knownTotal: totalKnown ? Math.max(0, Math.floor(info.totalTests as number)) : 0,
       totalDuration: 0,
+      failedSeen: false,
       running,
       hung: new HungWatch(
         this.options.hungTestThreshold,
@@ -449,7 +452,11 @@ export class Core {
       errors.push({ message: `Test failed (${outcome.rawStatus || 'no error reported by the runner'})` });
     }
     const willRetry = status === 'failed' && outcome.willRetry === true;
-    const flaky = status === 'passed' && (attempt > 1 || this.store.test(run.runId, id)?.status === 'failed');
+    // Only a test this run saw fail can pass now after a failed attempt: no lookup until one failed.
+    const flaky =
+      status === 'passed' &&
+      (attempt > 1 || (run.failedSeen && this.store.test(run.runId, id)?.status === 'failed'));
+    if (status === 'failed') run.failedSeen = true;
     if (!willRetry && (status === 'passed' || status === 'failed')) run.totalDuration += duration;
 
     const data = this.testData(identity);
