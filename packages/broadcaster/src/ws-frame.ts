@@ -71,7 +71,11 @@ export function encodeFrame(first: number, ...parts: string[]): { frame: Buffer;
  * spliced in after the timestamp: `json` is written once, then its first `at` bytes are moved to make room.
  * Returns the frame and where its payload starts.
  */
-export function encodeSplicedFrame(json: string, at: number, insert: string): { frame: Buffer; offset: number } {
+export function encodeSplicedFrame(
+  json: string,
+  at: number,
+  insert: string,
+): { frame: Buffer; offset: number } {
   // The part before `at` must be as many bytes as characters (the event's type and timestamp: ASCII).
   for (let i = 0; i < at; i++)
     if (json.charCodeAt(i) > 0x7f) {

@@ -6,9 +6,9 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as wsModule from 'ws';
+import { FramedEntry } from '../src/history.js';
 import { type Broadcaster, startBroadcaster } from '../src/index.js';
 import { FrameJoiner } from '../src/subscriber.js';
-import { FramedEntry } from '../src/history.js';
 import { encodeSplicedFrame, encodeTextFrame, textFrameOf } from '../src/ws-frame.js';
 import { Client, testOutput, testResult, waitFor } from './helpers.js';
 

@@ -56,7 +56,11 @@ export function validatePublishedEvent(value: unknown): ValidationResult<Publish
   if (typeof event.runId !== 'string') {
     return { ok: false, error: "runId: expected a string (the run's id, '' for events outside any run)" };
   }
-  if (event.timestamp !== undefined && event.timestamp !== lastValidTimestamp && !validTimestamp(event.timestamp)) {
+  if (
+    event.timestamp !== undefined &&
+    event.timestamp !== lastValidTimestamp &&
+    !validTimestamp(event.timestamp)
+  ) {
     return {
       ok: false,
       error: `timestamp: expected an ISO 8601 string, got ${JSON.stringify(event.timestamp)}`,

@@ -72,7 +72,9 @@ function compile(schema: Schema): Check {
   const fn: Check = (value) => {
     if (typeOk !== undefined && !typeOk(value)) {
       const actual = typeOf(value);
-      return fail((path) => `${path || 'value'}: expected ${(types as string[]).join(' or ')}, got ${actual}`);
+      return fail(
+        (path) => `${path || 'value'}: expected ${(types as string[]).join(' or ')}, got ${actual}`,
+      );
     }
     if (allowed && !allowed.includes(value as never)) {
       return fail(

@@ -18,7 +18,12 @@ describe('Identities', () => {
     // A new ref object per call (jest, refs decoded on the worker thread): the same identity.
     expect(ids.of(ref(['block', 'works']))).toBe(first);
     expect(first).toEqual({
-      id: stableTestId({ framework: 'mocha', project: 'pkg', file: 'test/a.test.js', titlePath: ['block', 'works'] }),
+      id: stableTestId({
+        framework: 'mocha',
+        project: 'pkg',
+        file: 'test/a.test.js',
+        titlePath: ['block', 'works'],
+      }),
       titlePath: ['block', 'works'],
       testName: 'works',
       suite: 'block',
