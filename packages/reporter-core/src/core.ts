@@ -535,34 +535,22 @@ export class Core {
     run.progress.changed(at);
   }
 
-  /** `data` of an event about one test: framework, project, then the test's identity. */
+  /** `data` of an event about one test: framework, the test's identity, its project (the runner's, else the package's). */
   private testData(identity: TestIdentity): Record<string, unknown> {
-    // One literal for the fields every such event has (one allocation, not one growth per field), in the
-    // order they always had: framework, the package's project, then the test's identity.
-    const { framework } = this.options;
-    const data: Record<string, unknown> = this.project
-      ? {
-          framework,
-          project: this.project,
-          id: identity.id,
-          titlePath: identity.titlePath,
-          testName: identity.testName,
-          suite: identity.suite,
-          file: identity.file,
-          location: identity.location,
-        }
-      : {
-          framework,
-          id: identity.id,
-          titlePath: identity.titlePath,
-          testName: identity.testName,
-          suite: identity.suite,
-          file: identity.file,
-          location: identity.location,
-        };
+    // One literal for the fields every such event has: one allocation, not one growth per field added.
+    const data: Record<string, unknown> = {
+      framework: this.options.framework,
+      id: identity.id,
+      titlePath: identity.titlePath,
+      testName: identity.testName,
+      suite: identity.suite,
+      file: identity.file,
+      location: identity.location,
+    };
     if (identity.line !== undefined) data.line = identity.line;
     // The runner's project (playwright project, jest displayName) wins over the package's, as before.
-    if (identity.project !== undefined) data.project = identity.project;
+    const project = identity.project ?? (this.project || undefined);
+    if (project !== undefined) data.project = project;
     if (identity.repeatIndex !== undefined) data.repeatIndex = identity.repeatIndex;
     return data;
   }
