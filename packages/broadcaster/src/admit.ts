@@ -83,7 +83,7 @@ export function serialize(event: PublishedEvent, origin?: string): EventResult {
       ok: true,
       event: {
         envelope,
-        json: `${head}"runId":${JSON.stringify(e.runId)},"data":${data}${tail}}`,
+        json: `${head}"runId":${runIdJson(e.runId)},"data":${data}${tail}}`,
         seqAt: head.length,
       },
     };
@@ -94,8 +94,24 @@ export function serialize(event: PublishedEvent, origin?: string): EventResult {
 }
 
 /** `{"type":…,"timestamp":…,`: the JSON before the seq. */
-const headOf = (type: string, timestamp: string): string =>
-  `{"type":${JSON.stringify(type)},"timestamp":${JSON.stringify(timestamp)},`;
+function headOf(type: string, timestamp: string): string {
+  // Events come in bursts of one type and one millisecond: the last head made is usually the one.
+  if (type === last.type && timestamp === last.timestamp) return last.head;
+  last.type = type;
+  last.timestamp = timestamp;
+  last.head = `{"type":${JSON.stringify(type)},"timestamp":${JSON.stringify(timestamp)},`;
+  return last.head;
+}
+const last = { type: '', timestamp: '', head: '', runId: '', runIdJson: '""' };
+
+/** `"runId":…,"data":`, the run's id as JSON (the last one's remembered). */
+function runIdJson(runId: string): string {
+  if (runId !== last.runId) {
+    last.runId = runId;
+    last.runIdJson = JSON.stringify(runId);
+  }
+  return last.runIdJson;
+}
 
 /** True when `event` has no field but the envelope's (no `seq` of its own, nothing a subscriber should not get). */
 function onlyEnvelopeFields(event: PublishedEvent): boolean {

@@ -16,6 +16,34 @@ export interface HistoryEntry {
   ws?: Buffer;
   /** SSE framing of the same event, built on first use. */
   sse?: Buffer;
+  /** `frame.length`, when the entry knows it without making `frame` (a view made on first use). */
+  readonly size?: number;
+}
+
+/**
+ * An event the hub ingested: its complete WebSocket frame, made once; the payload view (`frame`: the JSON,
+ * what SSE and a frame of another kind read) is made only if something reads it — live WebSocket
+ * subscribers and the history's byte count need only the frame.
+ */
+export class FramedEntry implements HistoryEntry {
+  private payload: Buffer | undefined;
+  sse?: Buffer;
+
+  constructor(
+    readonly envelope: EventEnvelope,
+    readonly ws: Buffer,
+    /** Where the payload starts in `ws` (after the frame's header). */
+    private readonly offset: number,
+  ) {}
+
+  get frame(): Buffer {
+    this.payload ??= this.ws.subarray(this.offset);
+    return this.payload;
+  }
+
+  get size(): number {
+    return this.ws.length - this.offset;
+  }
 }
 
 export class History {
@@ -57,7 +85,7 @@ export class History {
     }
     this.ring[(this.head + this.count) % this.ring.length] = entry;
     this.count++;
-    this.bytes += entry.frame.length;
+    this.bytes += entry.size ?? entry.frame.length;
     // Always keep the newest event, even if it alone is over the byte bound.
     while (this.bytes > this.maxBytes && this.count > 1) this.shift();
   }
@@ -95,7 +123,7 @@ export class History {
     this.ring[this.head] = undefined;
     this.head = (this.head + 1) % this.ring.length;
     this.count--;
-    this.bytes -= entry.frame.length;
+    this.bytes -= entry.size ?? entry.frame.length;
   }
 
   private grow(): void {

@@ -22,10 +22,10 @@ import {
 } from '@testwire/protocol';
 import { type SerializedEvent, serialize } from './admit.js';
 import { FrameworkSwitches } from './framework-switch.js';
-import { History } from './history.js';
+import { FramedEntry, History } from './history.js';
 import { type SnapshotBuild, SnapshotBuilder, type SnapshotBuilderOptions } from './snapshots.js';
 import { FrameJoiner, type Subscriber } from './subscriber.js';
-import { encodeTextFrame } from './ws-frame.js';
+import { encodeSplicedFrame } from './ws-frame.js';
 
 export interface HubOptions {
   historyMaxEvents: number;
@@ -100,8 +100,8 @@ export class Hub {
   private ingestOne({ envelope, json, seqAt }: SerializedEvent): void {
     const seq = ++this.seq;
     envelope.seq = seq;
-    const { frame, payload } = encodeTextFrame(json.slice(0, seqAt), `"seq":${seq},`, json.slice(seqAt));
-    const entry = { envelope, frame: payload, ws: frame };
+    const { frame, offset } = encodeSplicedFrame(json, seqAt, `"seq":${seq},`);
+    const entry = new FramedEntry(envelope, frame, offset);
     this.history.push(entry);
     try {
       // `apply` would also build a view of the run, unused here

@@ -65,6 +65,32 @@ export function encodeFrame(first: number, ...parts: string[]): { frame: Buffer;
   return { frame, payload: frame.subarray(offset) };
 }
 
+/**
+ * `json` with `insert` (ASCII) spliced in at character `at`, as one text frame: what encodeTextFrame makes of
+ * `json.slice(0, at), insert, json.slice(at)`, without the slices. The hub frames every event so, its seq
+ * spliced in after the timestamp: `json` is written once, then its first `at` bytes are moved to make room.
+ * Returns the frame and where its payload starts.
+ */
+export function encodeSplicedFrame(
+  json: string,
+  at: number,
+  insert: string,
+): { frame: Buffer; offset: number } {
+  // The part before `at` must be as many bytes as characters (the event's type and timestamp: ASCII).
+  for (let i = 0; i < at; i++)
+    if (json.charCodeAt(i) > 0x7f) {
+      const { frame, payload } = encodeTextFrame(json.slice(0, at), insert, json.slice(at));
+      return { frame, offset: frame.length - payload.length };
+    }
+  const length = Buffer.byteLength(json) + insert.length;
+  const frame = Buffer.allocUnsafe(frameHeaderLength(length) + length);
+  const offset = writeHeader(frame, length);
+  frame.write(json, offset + insert.length, 'utf8');
+  frame.copyWithin(offset, offset + insert.length, offset + insert.length + at);
+  frame.write(insert, offset + at, 'latin1');
+  return { frame, offset };
+}
+
 /** Frames an existing payload (one copy). For payloads that were not encoded with `encodeTextFrame`. */
 export function textFrameOf(payload: Buffer): Buffer {
   const frame = Buffer.allocUnsafe(frameHeaderLength(payload.length) + payload.length);

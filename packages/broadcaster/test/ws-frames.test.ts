@@ -6,9 +6,10 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as wsModule from 'ws';
+import { FramedEntry } from '../src/history.js';
 import { type Broadcaster, startBroadcaster } from '../src/index.js';
 import { FrameJoiner } from '../src/subscriber.js';
-import { encodeTextFrame, textFrameOf } from '../src/ws-frame.js';
+import { encodeSplicedFrame, encodeTextFrame, textFrameOf } from '../src/ws-frame.js';
 import { Client, testOutput, testResult, waitFor } from './helpers.js';
 
 // ws's frame encoder (not in @types/ws): the reference for our bytes.
@@ -44,6 +45,25 @@ describe('ws-frame encoding', () => {
     }
     expect(encodeTextFrame('x'.repeat(70_000)).frame[1]).toBe(127);
     expect(encodeTextFrame('é'.repeat(63)).frame[1]).toBe(126); // 126 bytes, 63 characters
+  });
+
+  it('splices the seq into an event the same as framing its parts, in every length form and with UTF-8', () => {
+    const head = '{"type":"test.output","timestamp":"2026-12-06T12:00:00.000Z",';
+    const cases = ['x', 'é'.repeat(40), 'x'.repeat(130), '→'.repeat(21_846), 'x'.repeat(70_000)].map(
+      (text) => `${head}"runId":"r_1","data":{"output":${JSON.stringify(text)}}}`,
+    );
+    // A head that is not ASCII (a timestamp made by someone else) takes the slicing path: same bytes.
+    cases.push(`{"type":"test.output","timestamp":"2026-12-06 Zé",${cases[0]?.slice(head.length)}`);
+    for (const json of cases) {
+      const at = json.indexOf('"runId"');
+      const expected = encodeTextFrame(json.slice(0, at), '"seq":42,', json.slice(at));
+      const { frame, offset } = encodeSplicedFrame(json, at, '"seq":42,');
+      expect(frame.equals(expected.frame), `length ${json.length}`).toBe(true);
+      const entry = new FramedEntry({ seq: 42 } as never, frame, offset);
+      expect(entry.frame.equals(expected.payload)).toBe(true);
+      expect(entry.size).toBe(expected.payload.length);
+      expect(JSON.parse(entry.frame.toString('utf8')).seq).toBe(42);
+    }
   });
 
   it('FrameJoiner shares the concatenation of identical frame lists only', () => {

@@ -58,7 +58,8 @@ export function validatePublishedEvent(value: unknown): ValidationResult<Publish
   }
   if (
     event.timestamp !== undefined &&
-    (typeof event.timestamp !== 'string' || Number.isNaN(Date.parse(event.timestamp)))
+    event.timestamp !== lastValidTimestamp &&
+    !validTimestamp(event.timestamp)
   ) {
     return {
       ok: false,
@@ -77,6 +78,15 @@ export function validatePublishedEvent(value: unknown): ValidationResult<Publish
   const problem = validateSchema(eventDataSchemas[event.type], event.data, 'data');
   if (problem) return { ok: false, error: `${event.type}: ${problem}` };
   return { ok: true, value: event as unknown as PublishedEvent };
+}
+
+/** The timestamp validated last: a burst of events shares its millisecond, hence its timestamp. */
+let lastValidTimestamp: string | undefined;
+
+function validTimestamp(timestamp: unknown): boolean {
+  if (typeof timestamp !== 'string' || Number.isNaN(Date.parse(timestamp))) return false;
+  lastValidTimestamp = timestamp;
+  return true;
 }
 
 /** Runtime guard for a received envelope (any type of the catalog, data conforming to its schema). */

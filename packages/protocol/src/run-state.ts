@@ -259,7 +259,7 @@ export class RunStateStore {
         };
         run.tests.set(data.id, test);
         this.count(run, test, +1);
-        if (this.maxTestsPerRun !== Number.POSITIVE_INFINITY) this.compact(run, test);
+        if (this.maxTestsPerRun !== Number.POSITIVE_INFINITY) this.compact(run, test, previous !== undefined);
         break;
       }
       case 'test.failed': {
@@ -357,11 +357,14 @@ export class RunStateStore {
   }
 
   /** Records a finished test and drops the earliest finished ones beyond `maxTestsPerRun` (counts kept). */
-  private compact(run: MutableRun, test: TestState): void {
+  private compact(run: MutableRun, test: TestState, known = true): void {
     run.finished ??= { other: new Set(), failed: new Set() };
     const { other, failed } = run.finished;
-    other.delete(test.id);
-    failed.delete(test.id);
+    // A test the run did not hold is in neither (a compacted one left both): most results are a new test's.
+    if (known) {
+      other.delete(test.id);
+      failed.delete(test.id);
+    }
     if (test.status !== 'running' && !test.willRetry)
       (test.status === 'failed' ? failed : other).add(test.id);
     while (run.tests.size > this.maxTestsPerRun) {

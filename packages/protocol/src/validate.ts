@@ -67,12 +67,14 @@ function compile(schema: Schema): Check {
   let items: Check | undefined;
   let extra: Check | undefined;
 
+  const typeOk = types === undefined ? undefined : typeTest(types);
+
   const fn: Check = (value) => {
-    const actual = typeOf(value);
-    if (types !== undefined) {
-      let ok = false;
-      for (let i = 0; i < types.length; i++) if (accepts(types[i] as string, actual)) ok = true;
-      if (!ok) return fail((path) => `${path || 'value'}: expected ${types.join(' or ')}, got ${actual}`);
+    if (typeOk !== undefined && !typeOk(value)) {
+      const actual = typeOf(value);
+      return fail(
+        (path) => `${path || 'value'}: expected ${(types as string[]).join(' or ')}, got ${actual}`,
+      );
     }
     if (allowed && !allowed.includes(value as never)) {
       return fail(
@@ -83,7 +85,7 @@ function compile(schema: Schema): Check {
     if (minimum !== undefined && typeof value === 'number' && value < minimum) {
       return fail((path) => `${path || 'value'}: must be >= ${minimum}, got ${value}`);
     }
-    if (actual === 'object') {
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
       const record = value as Record<string, unknown>;
       for (let i = 0; i < required.length; i++) {
         const key = required[i] as string;
@@ -110,7 +112,7 @@ function compile(schema: Schema): Check {
           if (failure) return within(failure, key);
         }
       }
-    } else if (actual === 'array' && itemsSchema) {
+    } else if (itemsSchema && Array.isArray(value)) {
       items ??= compile(itemsSchema);
       const list = value as unknown[];
       for (let i = 0; i < list.length; i++) {
@@ -122,6 +124,40 @@ function compile(schema: Schema): Check {
   };
   compiled.set(schema, fn);
   return fn;
+}
+
+/**
+ * The test of a schema's `type` (one or a list), made once: what `accepts(expected, typeOf(value))` says,
+ * without naming the value's type (only a failure needs its name).
+ */
+function typeTest(types: readonly string[]): (value: unknown) => boolean {
+  const tests = types.map(oneTypeTest);
+  if (tests.length === 1) return tests[0] as (value: unknown) => boolean;
+  return (value) => {
+    for (let i = 0; i < tests.length; i++) if ((tests[i] as (value: unknown) => boolean)(value)) return true;
+    return false;
+  };
+}
+
+function oneTypeTest(type: string): (value: unknown) => boolean {
+  switch (type) {
+    case 'string':
+      return (value) => typeof value === 'string';
+    case 'integer':
+      return (value) => typeof value === 'number' && Number.isInteger(value);
+    case 'number':
+      return (value) => typeof value === 'number' && Number.isFinite(value);
+    case 'boolean':
+      return (value) => typeof value === 'boolean';
+    case 'null':
+      return (value) => value === null;
+    case 'array':
+      return (value) => Array.isArray(value);
+    case 'object':
+      return (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
+    default:
+      return (value) => accepts(type, typeOf(value));
+  }
 }
 
 function within(failure: Failure, segment: string | number): Failure {

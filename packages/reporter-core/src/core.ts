@@ -48,6 +48,9 @@ import { stripAnsi, truncate } from './text.js';
 
 const TEST_STATUSES = new Set<string>(['passed', 'failed', 'skipped', 'todo']);
 
+/** The errors of a test that passed or was skipped (shared: nothing adds to it). */
+const NO_ERRORS: TestError[] = [];
+
 /** Maximum size of one test.output event's text. */
 const MAX_OUTPUT = 64 * 1024;
 
@@ -69,6 +72,8 @@ interface RunState {
   startedAt: number;
   totalKnown: boolean;
   knownTotal: number;
+  /** A test.result of this run said failed (a later pass of that test may be flaky). */
+  failedSeen: boolean;
   /** Sum of the final durations of passed and failed tests (performance.metrics' average). */
   totalDuration: number;
   /** Tests running now, by id: what a progress sample names, the hung detector watches. */
@@ -246,6 +251,7 @@ export class Core {
       totalKnown,
       knownTotal: totalKnown ? Math.max(0, Math.floor(info.totalTests as number)) : 0,
       totalDuration: 0,
+      failedSeen: false,
       running,
       hung: new HungWatch(
         this.options.hungTestThreshold,
@@ -435,13 +441,22 @@ export class Core {
     const timedOut = outcome.timedOut === true;
     // An adapter's table maps every runner status; anything else is a bug that must not pass as green.
     const status: TestStatus = timedOut || !TEST_STATUSES.has(outcome.status) ? 'failed' : outcome.status;
-    const errors: TestError[] = outcome.errors && outcome.errors.length > 0 ? outcome.errors.slice() : [];
+    const errors: TestError[] =
+      outcome.errors && outcome.errors.length > 0
+        ? outcome.errors.slice()
+        : timedOut || status === 'failed'
+          ? []
+          : NO_ERRORS; // never added to: only a failed or timed-out test gets one
     if (timedOut) markTimeout(errors, duration);
     if (status === 'failed' && errors.length === 0) {
       errors.push({ message: `Test failed (${outcome.rawStatus || 'no error reported by the runner'})` });
     }
     const willRetry = status === 'failed' && outcome.willRetry === true;
-    const flaky = status === 'passed' && (attempt > 1 || this.store.test(run.runId, id)?.status === 'failed');
+    // Only a test this run saw fail can pass now after a failed attempt: no lookup until one failed.
+    const flaky =
+      status === 'passed' &&
+      (attempt > 1 || (run.failedSeen && this.store.test(run.runId, id)?.status === 'failed'));
+    if (status === 'failed') run.failedSeen = true;
     if (!willRetry && (status === 'passed' || status === 'failed')) run.totalDuration += duration;
 
     const data = this.testData(identity);
@@ -520,19 +535,22 @@ export class Core {
     run.progress.changed(at);
   }
 
-  /** `data` of an event about one test: framework, project, then the test's identity. */
+  /** `data` of an event about one test: framework, the test's identity, its project (the runner's, else the package's). */
   private testData(identity: TestIdentity): Record<string, unknown> {
-    const data: Record<string, unknown> = { framework: this.options.framework };
-    if (this.project) data.project = this.project;
-    data.id = identity.id;
-    data.titlePath = identity.titlePath;
-    data.testName = identity.testName;
-    data.suite = identity.suite;
-    data.file = identity.file;
-    data.location = identity.location;
+    // One literal for the fields every such event has: one allocation, not one growth per field added.
+    const data: Record<string, unknown> = {
+      framework: this.options.framework,
+      id: identity.id,
+      titlePath: identity.titlePath,
+      testName: identity.testName,
+      suite: identity.suite,
+      file: identity.file,
+      location: identity.location,
+    };
     if (identity.line !== undefined) data.line = identity.line;
     // The runner's project (playwright project, jest displayName) wins over the package's, as before.
-    if (identity.project !== undefined) data.project = identity.project;
+    const project = identity.project ?? (this.project || undefined);
+    if (project !== undefined) data.project = project;
     if (identity.repeatIndex !== undefined) data.repeatIndex = identity.repeatIndex;
     return data;
   }

@@ -14,15 +14,19 @@ export interface TestIdentity {
   repeatIndex?: number;
 }
 
+/** A test's identity with the ref it was built from (compared field by field on every lookup). */
 interface CachedTest {
-  ref: {
-    file: string;
-    titlePath: readonly string[];
-    project?: string;
-    repeatIndex?: number;
-    ordinal?: number;
-  };
+  file: string;
+  /** The identity's own titlePath: equal, title by title, to the ref's it was built from. */
+  titlePath: readonly string[];
+  project: string | undefined;
+  repeatIndex: number | undefined;
+  ordinal: number;
+  line: number | undefined;
+  column: number | undefined;
   identity: TestIdentity;
+  /** The next cached test of the same file and last title (twins, repeats, projects). */
+  next: CachedTest | undefined;
 }
 
 /** Tests whose identity is remembered; beyond this the cache starts over (memory stays bounded). */
@@ -30,12 +34,19 @@ const MAX_CACHED_TESTS = 100_000;
 
 /**
  * Test identities of one reporter: stable id (see ids.ts, docs/protocol.md "Test ids"), root-relative file,
- * suite, location. Remembered by TestRef object and by content — adapters name a test at its start, output
- * and result, some with one ref object per test, others with a new one per call.
+ * suite, location. Remembered by content — adapters name a test at its start, output and result, some with
+ * one ref object per test, others with a new one per call, and calls that crossed to the worker thread come
+ * with refs of their own (a start and its result share one) — and the last ref looked up by object.
+ *
+ * Looked up for every call of every test: by file, then last title, then field by field, so a lookup builds
+ * no key and a cached test holds nothing but its identity and the raw fields it was built from.
  */
 export class Identities {
-  private readonly tests = new Map<string, CachedTest>();
-  private readonly byRef = new WeakMap<TestRef, CachedTest>();
+  private readonly byFile = new Map<string, Map<unknown, CachedTest>>();
+  private size = 0;
+  /** The ref looked up last and its entry: a test's result usually comes with its start's ref. */
+  private lastRef: TestRef | undefined;
+  private lastCached: CachedTest | undefined;
 
   constructor(
     private readonly framework: string,
@@ -48,31 +59,44 @@ export class Identities {
     if (!test || typeof test.file !== 'string' || !Array.isArray(test.titlePath)) {
       throw new TypeError(`expected a TestRef {file: string, titlePath: string[]}, got ${typeof test}`);
     }
-    const byRef = this.byRef.get(test);
-    // sameTest: the ref may have been changed since (the cached copy of it has not).
-    if (byRef && sameTest(byRef.ref, test)) return byRef.identity;
-    const key = testKey(test);
-    let cached = this.tests.get(key);
-    if (!cached || !sameTest(cached.ref, test)) {
+    // sameTest: the ref may have been changed since (the cached fields have not).
+    const last = this.lastCached;
+    if (test === this.lastRef && last && sameTest(last, test)) return last.identity;
+    const title = test.titlePath[test.titlePath.length - 1];
+    let byTitle = this.byFile.get(test.file);
+    let cached = byTitle?.get(title);
+    while (cached && !sameTest(cached, test)) cached = cached.next;
+    if (!cached) {
+      const identity = this.build(test);
       const fresh: CachedTest = {
-        ref: {
-          file: test.file,
-          titlePath: test.titlePath.slice(),
-          project: test.project,
-          repeatIndex: test.repeatIndex,
-          ordinal: test.ordinal,
-        },
-        identity: this.build(test),
+        file: test.file,
+        titlePath: identity.titlePath,
+        project: test.project,
+        repeatIndex: test.repeatIndex,
+        ordinal: test.ordinal ?? 0,
+        line: test.line,
+        column: test.column,
+        identity,
+        next: undefined,
       };
-      // A key collision (a title containing the separator) is computed every time, never cached.
-      if (cached) return fresh.identity;
-      if (this.tests.size >= MAX_CACHED_TESTS) this.tests.clear();
-      this.tests.set(key, fresh);
-      // Remembered by object on first sight only: an adapter that builds a new ref per call (jest) would
-      // otherwise fill the WeakMap with garbage.
-      this.byRef.set(test, fresh);
+      // A title that is not a string never equals its identity's: computed every time, never cached.
+      if (!sameTest(fresh, test)) return identity;
+      if (this.size >= MAX_CACHED_TESTS) {
+        this.byFile.clear();
+        this.size = 0;
+        byTitle = undefined;
+      }
+      if (!byTitle) {
+        byTitle = new Map();
+        this.byFile.set(test.file, byTitle);
+      }
+      fresh.next = byTitle.get(title);
+      byTitle.set(title, fresh);
+      this.size++;
       cached = fresh;
     }
+    this.lastRef = test;
+    this.lastCached = cached;
     return cached.identity;
   }
 
@@ -86,6 +110,9 @@ export class Identities {
     const titlePath = test.titlePath.map(String);
     const line = positiveInt(test.line);
     const column = positiveInt(test.column);
+    const location: TestIdentity['location'] = { file };
+    if (line) location.line = line;
+    if (column) location.column = column;
     const identity: TestIdentity = {
       id: stableTestId({
         framework: this.framework,
@@ -98,9 +125,9 @@ export class Identities {
       }),
       titlePath,
       testName: titlePath[titlePath.length - 1] ?? '',
-      suite: titlePath.slice(0, -1).join(' > '),
+      suite: titlePath.length > 1 ? titlePath.slice(0, -1).join(' > ') : '',
       file,
-      location: { file, ...(line ? { line } : {}), ...(column ? { column } : {}) },
+      location,
     };
     if (line) identity.line = line;
     if (test.project) identity.project = test.project;
@@ -109,23 +136,21 @@ export class Identities {
   }
 }
 
-/** Cache key of a test: everything its identity depends on (checked against the entry by `sameTest`). */
-function testKey(test: TestRef): string {
-  return `${test.file}\u0000${test.project ?? ''}\u0000${test.repeatIndex ?? ''}\u0000${test.ordinal ?? 0}\u0000${test.line ?? ''}:${test.column ?? ''}\u0000${test.titlePath.join('\u0000')}`;
-}
-
-/** Guards the joined key against titles that contain the separator. */
-function sameTest(cached: CachedTest['ref'], test: TestRef): boolean {
+/** True when `test` names the cached test: every field its identity depends on is the same. */
+function sameTest(cached: CachedTest, test: TestRef): boolean {
   if (
     cached.file !== test.file ||
     cached.project !== test.project ||
     cached.repeatIndex !== test.repeatIndex ||
-    (cached.ordinal ?? 0) !== (test.ordinal ?? 0)
+    cached.ordinal !== (test.ordinal ?? 0) ||
+    cached.line !== test.line ||
+    cached.column !== test.column
   )
     return false;
   const path = test.titlePath;
-  if (cached.titlePath.length !== path.length) return false;
-  for (let i = 0; i < path.length; i++) if (cached.titlePath[i] !== path[i]) return false;
+  const titles = cached.titlePath;
+  if (titles.length !== path.length) return false;
+  for (let i = 0; i < path.length; i++) if (titles[i] !== path[i]) return false;
   return true;
 }
 

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import type { TestRef } from '../src/api.js';
+import { Identities } from '../src/identity.js';
+import { PathRelativizer, stableTestId } from '../src/ids.js';
+
+const ROOT = '/repo';
+const identities = () => new Identities('mocha', 'pkg', new PathRelativizer(ROOT));
+const ref = (titlePath: string[], extra: Partial<TestRef> = {}): TestRef => ({
+  file: `${ROOT}/test/a.test.js`,
+  titlePath,
+  ...extra,
+});
+
+describe('Identities', () => {
+  it('gives a test the same identity by any ref with its content, and the stable id', () => {
+    const ids = identities();
+    const first = ids.of(ref(['block', 'works']));
+    // A new ref object per call (jest, refs decoded on the worker thread): the same identity.
+    expect(ids.of(ref(['block', 'works']))).toBe(first);
+    expect(first).toEqual({
+      id: stableTestId({
+        framework: 'mocha',
+        project: 'pkg',
+        file: 'test/a.test.js',
+        titlePath: ['block', 'works'],
+      }),
+      titlePath: ['block', 'works'],
+      testName: 'works',
+      suite: 'block',
+      file: 'test/a.test.js',
+      location: { file: 'test/a.test.js' },
+    });
+  });
+
+  it('tells apart tests that share a last title, a file or everything but one field', () => {
+    const ids = identities();
+    const base = ids.of(ref(['a', 'works']));
+    const others = [
+      ref(['b', 'works']),
+      ref(['works']),
+      ref(['a', 'works'], { ordinal: 1 }),
+      ref(['a', 'works'], { repeatIndex: 2 }),
+      ref(['a', 'works'], { project: 'chromium' }),
+      ref(['a', 'works'], { file: `${ROOT}/test/b.test.js` }),
+    ].map((r) => ids.of(r));
+    expect(new Set([base, ...others].map((identity) => identity.id)).size).toBe(7);
+    // Each is remembered apart: asking again gives each its own.
+    expect(ids.of(ref(['a', 'works'], { ordinal: 1 }))).toBe(others[2]);
+    expect(ids.of(ref(['a', 'works']))).toBe(base);
+    // A location is part of the identity (same id).
+    const placed = ids.of(ref(['a', 'works'], { line: 3, column: 5 }));
+    expect(placed.id).toBe(base.id);
+    expect(placed.location).toEqual({ file: 'test/a.test.js', line: 3, column: 5 });
+    expect(placed.line).toBe(3);
+  });
+
+  it('follows a ref changed after it was looked up', () => {
+    const ids = identities();
+    const test = ref(['a', 'works']);
+    const before = ids.of(test);
+    test.titlePath[1] = 'renamed';
+    const after = ids.of(test);
+    expect(after.testName).toBe('renamed');
+    expect(after.id).not.toBe(before.id);
+    test.titlePath[1] = 'works';
+    expect(ids.of(test)).toBe(before);
+  });
+
+  it('gives a title that is not a string its text, the same each time', () => {
+    const ids = identities();
+    const odd = ref(['a', 42 as unknown as string]);
+    const first = ids.of(odd);
+    expect(first.titlePath).toEqual(['a', '42']);
+    expect(ids.of(ref(['a', 42 as unknown as string]))).toEqual(first);
+    // and it is not taken for the test titled "42"
+    expect(ids.of(ref(['a', '42'])).id).not.toBe(first.id);
+  });
+});
