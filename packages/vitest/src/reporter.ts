@@ -51,7 +51,10 @@ const MAX_HELD_LOGS = 10_000;
 
 /**
  * A test of the run: one Map entry holds what each hook needs (a lookup per hook, not one per Set: with
- * thousands of tests, each lookup is a cache miss on the runner's thread).
+ * thousands of tests, each lookup is a cache miss on the runner's thread). Keyed by Vitest's TestCase object,
+ * not its id: Vitest keeps one reported entity per runner task (its `reportedTasksMap`) and registers a test's
+ * task once per collection of its file, i.e. once per run, so within a run the object is the test; an
+ * object's identity hash costs less than a string's hash and compare (ids are built strings).
  */
 interface TestState {
   ref: TestRef | undefined;
@@ -76,8 +79,8 @@ interface RunState {
   entities: Map<string, VitestEntityNode>;
   testsIndexed: boolean;
   counted: Set<string>;
-  /** Per test (by task id): its ref, once made, and whether it started and finished in this run. */
-  tests: Map<string, TestState>;
+  /** Per test (by its TestCase): its ref, once made, and whether it started and finished in this run. */
+  tests: Map<VitestTestCase, TestState>;
   /** Logs by task id, until the task is known (and, for a test, has started). */
   heldLogs: Map<string, HeldLog[]>;
   heldCount: number;
@@ -244,7 +247,7 @@ export class TestwireVitestReporter {
       const stream = log.type === 'stderr' ? 'stderr' : 'stdout';
       const taskId = typeof log.taskId === 'string' ? log.taskId : '';
       const entity = run.entities.get(taskId) ?? this.indexTests(run, taskId);
-      const test = entity?.type === 'test' ? run.tests.get(entity.id) : undefined;
+      const test = entity?.type === 'test' ? run.tests.get(entity) : undefined;
       if (entity && (entity.type !== 'test' || test?.started || test?.finished)) {
         this.emitLog(run, entity, { text, stream });
         return;
@@ -297,7 +300,7 @@ export class TestwireVitestReporter {
         this.reportFileErrors(run, testModule);
         // Tests that never reported (bail, interrupt): publish what Vitest knows, i.e. they did not run.
         for (const test of testModule.children.allTests()) {
-          if (!run.tests.get(test.id)?.finished) this.finishTest(run, test);
+          if (!run.tests.get(test)?.finished) this.finishTest(run, test);
         }
       }
     });
@@ -485,10 +488,10 @@ export class TestwireVitestReporter {
   }
 
   private testState(run: RunState, testCase: VitestTestCase): TestState {
-    let state = run.tests.get(testCase.id);
+    let state = run.tests.get(testCase);
     if (!state) {
       state = { ref: undefined, started: false, finished: false };
-      run.tests.set(testCase.id, state);
+      run.tests.set(testCase, state);
     }
     return state;
   }

@@ -44,8 +44,16 @@ export function numberTwins(
     }
     return node;
   };
+  // A file's tests come block by block: the node of the last test's block is looked up once per block.
+  let lastParent: Parent | undefined;
+  let lastNode = root;
   for (const test of tests) {
-    const leaf = nodeOf(test.parent).child(test.name);
+    const parent = test.parent;
+    if (parent !== lastParent) {
+      lastParent = parent;
+      lastNode = nodeOf(parent);
+    }
+    const leaf = lastNode.child(test.name);
     const ordinal = leaf.value ?? 0;
     leaf.value = ordinal + 1;
     each(test, ordinal);
@@ -66,14 +74,20 @@ export function titlesOf(parent: Parent): string[] {
 /** titlesOf, remembered per describe block: the tests of a block share its titles (copy before changing). */
 export class SuiteTitles {
   private readonly byParent = new WeakMap<Parent, readonly string[]>();
+  /** The block asked last: the tests of a block are asked one after the other. */
+  private lastParent: Parent | undefined;
+  private lastTitles: readonly string[] = [];
 
   of(parent: Parent): readonly string[] {
+    if (parent === this.lastParent) return this.lastTitles;
     if (typeof parent !== 'object' || parent === null) return titlesOf(parent);
     let titles = this.byParent.get(parent);
     if (!titles) {
       titles = titlesOf(parent);
       this.byParent.set(parent, titles);
     }
+    this.lastParent = parent;
+    this.lastTitles = titles;
     return titles;
   }
 }
