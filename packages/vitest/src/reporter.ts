@@ -29,7 +29,7 @@ import {
 import { withAnnotations } from './annotations.js';
 import { coverageReportOf } from './coverage.js';
 import { outcomesOf } from './outcome.js';
-import { numberTwins, SuiteTitles, TwinOrdinals, titlesOf } from './twins.js';
+import { numberTwins, SuiteTitles, TwinOrdinals, testsOf, titlesOf } from './twins.js';
 import type {
   VitestContext,
   VitestEntityNode,
@@ -162,7 +162,7 @@ export class TestwireVitestReporter {
       const heap = testModule.diagnostic?.()?.heap;
       if (typeof heap === 'number') run.core.heapSample({ file: testModule.moduleId, heapUsed: heap });
       // Output of tests that never started in this file is flushed with the file.
-      if (run.heldCount > 0) for (const test of testModule.children.allTests()) this.flushLogs(run, test.id);
+      if (run.heldCount > 0) for (const test of testsOf(testModule)) this.flushLogs(run, test.id);
       this.flushLogs(run, testModule.id);
     });
   }
@@ -299,7 +299,7 @@ export class TestwireVitestReporter {
         this.collect(run, testModule);
         this.reportFileErrors(run, testModule);
         // Tests that never reported (bail, interrupt): publish what Vitest knows, i.e. they did not run.
-        for (const test of testModule.children.allTests()) {
+        for (const test of testsOf(testModule)) {
           if (!run.tests.get(test)?.finished) this.finishTest(run, test);
         }
       }
@@ -420,7 +420,7 @@ export class TestwireVitestReporter {
     const modules = [...run.entities.values()].filter((entity) => entity.type === 'module');
     for (const testModule of modules) {
       for (const suite of testModule.children.allSuites()) this.remember(run, suite);
-      for (const test of testModule.children.allTests()) this.rememberTest(run, test);
+      for (const test of testsOf(testModule)) this.rememberTest(run, test);
     }
     return run.entities.get(taskId);
   }
@@ -432,7 +432,7 @@ export class TestwireVitestReporter {
     // One walk of the file's tests (Vitest's collections are generators): counted, numbered, and remembered
     // with the file's suites once a log needs them.
     if (run.testsIndexed) for (const suite of testModule.children.allSuites()) this.remember(run, suite);
-    const tests = [...testModule.children.allTests()];
+    const tests = testsOf(testModule);
     const count = tests.length;
     if (run.testsIndexed) for (const test of tests) this.rememberTest(run, test);
     // A module with no tests yet may still be collecting: count it when its tests are there.
