@@ -50,17 +50,11 @@ export type TestwireVitestOptions = ReporterOptions;
 const MAX_HELD_LOGS = 10_000;
 
 /**
- * A test of the run: one Map entry holds what each hook needs (a lookup per hook, not one per Set: with
- * thousands of tests, each lookup is a cache miss on the runner's thread). Keyed by Vitest's TestCase object,
- * not its id: Vitest keeps one reported entity per runner task (its `reportedTasksMap`) and registers a test's
- * task once per collection of its file, i.e. once per run, so within a run the object is the test; an
- * object's identity hash costs less than a string's hash and compare (ids are built strings).
+ * A test of the run, in RunState.tests: its twin ordinal (TestRef.ordinal) times two, plus FINISHED once its
+ * result is published — a small integer, no object per test: what lives for the whole run is what the
+ * runner thread's garbage collector copies, and a test's ref is needed only from its start to its result.
  */
-interface TestState {
-  ref: TestRef | undefined;
-  started: boolean;
-  finished: boolean;
-}
+const FINISHED = 1;
 
 interface HeldLog {
   text: string;
@@ -79,8 +73,14 @@ interface RunState {
   entities: Map<string, VitestEntityNode>;
   testsIndexed: boolean;
   counted: Set<string>;
-  /** Per test (by its TestCase): its ref, once made, and whether it started and finished in this run. */
-  tests: Map<VitestTestCase, TestState>;
+  /**
+   * Per test, by its TestCase (not its id: Vitest keeps one reported entity per runner task, its
+   * `reportedTasksMap`, and registers a test's task once per collection of its file, i.e. once per run; an
+   * object's identity hash costs less than a built string's hash): ordinal × 2 + FINISHED (see FINISHED).
+   */
+  tests: Map<VitestTestCase, number>;
+  /** Tests started and not finished: their ref, shared by the start and the result (one object to send). */
+  live: Map<VitestTestCase, TestRef>;
   /** Logs by task id, until the task is known (and, for a test, has started). */
   heldLogs: Map<string, HeldLog[]>;
   heldCount: number;
@@ -174,9 +174,9 @@ export class TestwireVitestReporter {
       const run = this.ensureRun();
       if (!run) return;
       this.rememberTest(run, testCase);
-      const state = this.testState(run, testCase);
-      run.core.testStarted(this.refOf(testCase, state), 1);
-      state.started = true;
+      const ref = this.refOf(run, testCase);
+      run.live.set(testCase, ref);
+      run.core.testStarted(ref, 1);
       this.flushLogs(run, testCase.id);
     } catch {
       // Never into Vitest (see guard).
@@ -247,8 +247,7 @@ export class TestwireVitestReporter {
       const stream = log.type === 'stderr' ? 'stderr' : 'stdout';
       const taskId = typeof log.taskId === 'string' ? log.taskId : '';
       const entity = run.entities.get(taskId) ?? this.indexTests(run, taskId);
-      const test = entity?.type === 'test' ? run.tests.get(entity) : undefined;
-      if (entity && (entity.type !== 'test' || test?.started || test?.finished)) {
+      if (entity && (entity.type !== 'test' || run.live.has(entity) || this.finished(run, entity))) {
         this.emitLog(run, entity, { text, stream });
         return;
       }
@@ -300,7 +299,7 @@ export class TestwireVitestReporter {
         this.reportFileErrors(run, testModule);
         // Tests that never reported (bail, interrupt): publish what Vitest knows, i.e. they did not run.
         for (const test of testsOf(testModule)) {
-          if (!run.tests.get(test)?.finished) this.finishTest(run, test);
+          if (!this.finished(run, test)) this.finishTest(run, test);
         }
       }
     });
@@ -350,6 +349,7 @@ export class TestwireVitestReporter {
       testsIndexed: false,
       counted: new Set(),
       tests: new Map(),
+      live: new Map(),
       heldLogs: new Map(),
       heldCount: 0,
       reportedErrors: new Map(),
@@ -439,8 +439,7 @@ export class TestwireVitestReporter {
     if (count === 0 && testModule.state() === 'queued') return;
     // Each test's ref, made here in the same walk (its ordinal among tests sharing its title path).
     numberTwins(tests, (test, ordinal) => {
-      const state = this.testState(run, test);
-      state.ref ??= this.makeRef(test, ordinal);
+      if (!run.tests.has(test)) run.tests.set(test, ordinal * 2);
     });
     run.counted.add(testModule.id);
     const final = run.counted.size >= run.expectedModules;
@@ -448,9 +447,10 @@ export class TestwireVitestReporter {
   }
 
   private finishTest(run: RunState, testCase: VitestTestCase): void {
-    const state = this.testState(run, testCase);
-    if (state.finished) return;
-    const ref = this.refOf(testCase, state);
+    const known = run.tests.get(testCase);
+    if (known !== undefined && (known & FINISHED) !== 0) return;
+    const ref = run.live.get(testCase) ?? this.makeRef(testCase, this.ordinalOf(run, testCase, known));
+    run.live.delete(testCase);
     this.flushLogs(run, testCase.id);
     const outcomes = outcomesOf(testCase);
     const last = outcomes.at(-1);
@@ -460,12 +460,12 @@ export class TestwireVitestReporter {
       if ((outcome.attempt ?? 1) > 1) run.core.testStarted(ref, outcome.attempt);
       run.core.testResult(ref, outcome);
     }
-    state.finished = true;
+    run.tests.set(testCase, (known ?? this.ordinalOf(run, testCase, known) * 2) | FINISHED);
   }
 
   private emitLog(run: RunState, entity: VitestEntityNode, log: HeldLog): void {
     if (entity.type === 'test')
-      run.core.output(this.refOf(entity, this.testState(run, entity)), log.text, log.stream);
+      run.core.output(this.refOf(run, entity), log.text, log.stream);
     else run.core.output(this.fileRef(entity), log.text, log.stream);
   }
 
@@ -487,19 +487,18 @@ export class TestwireVitestReporter {
     }
   }
 
-  private testState(run: RunState, testCase: VitestTestCase): TestState {
-    let state = run.tests.get(testCase);
-    if (!state) {
-      state = { ref: undefined, started: false, finished: false };
-      run.tests.set(testCase, state);
-    }
-    return state;
+  /** The test's ref: the one it started with while it runs, else a new one. */
+  private refOf(run: RunState, testCase: VitestTestCase): TestRef {
+    return run.live.get(testCase) ?? this.makeRef(testCase, this.ordinalOf(run, testCase));
   }
 
-  /** The test's ref: made when its file was collected, else now. */
-  private refOf(testCase: VitestTestCase, state: TestState): TestRef {
-    state.ref ??= this.makeRef(testCase, this.twins.of(testCase));
-    return state.ref;
+  /** Its twin ordinal: numbered when its file was collected, else now (a test its tree did not hold then). */
+  private ordinalOf(run: RunState, testCase: VitestTestCase, known = run.tests.get(testCase)): number {
+    return known !== undefined ? known >> 1 : this.twins.of(testCase);
+  }
+
+  private finished(run: RunState, testCase: VitestTestCase): boolean {
+    return ((run.tests.get(testCase) ?? 0) & FINISHED) !== 0;
   }
 
   private makeRef(testCase: VitestTestCase, ordinal: number): TestRef {
