@@ -464,8 +464,7 @@ export class TestwireVitestReporter {
   }
 
   private emitLog(run: RunState, entity: VitestEntityNode, log: HeldLog): void {
-    if (entity.type === 'test')
-      run.core.output(this.refOf(run, entity), log.text, log.stream);
+    if (entity.type === 'test') run.core.output(this.refOf(run, entity), log.text, log.stream);
     else run.core.output(this.fileRef(entity), log.text, log.stream);
   }
 

@@ -68,8 +68,7 @@ export function numberTwins(
  */
 export function testsOf(testModule: VitestTestModule): VitestTestCase[] {
   const children = testModule.children;
-  if (typeof children.at !== 'function' || typeof children.size !== 'number')
-    return [...children.allTests()];
+  if (typeof children.at !== 'function' || typeof children.size !== 'number') return [...children.allTests()];
   const tests: VitestTestCase[] = [];
   walk(children, tests);
   return tests;
