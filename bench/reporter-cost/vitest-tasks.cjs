@@ -101,8 +101,15 @@ class TestCollection {
   constructor(task) {
     this.#task = task;
   }
+  at(index) {
+    if (index < 0) index = this.size + index;
+    return entityOf(this.#task.tasks[index]);
+  }
   get size() {
     return this.#task.tasks.length;
+  }
+  array() {
+    return Array.from(this);
   }
   *allTests(state) {
     for (const child of this)

@@ -5,11 +5,15 @@
  * and its result) the keys cost more than the values. So those two are written as a tag and their values —
  * the test's ref field by field (or SAME: the ref of the call before, as a start and its result usually
  * share theirs), the outcome field by field when it holds only the usual ones — and the run id once per batch
- * (again when it changes); any other call goes as its object.
+ * (again when it changes); any other call goes as its object. A ref's title path is written as its length
+ * and its titles (an array is one more object for the clone to track), its file as SAME_FILE when it is the
+ * file of the ref written before, and each `at` as its offset from the time written with the run id (a small
+ * integer: nothing is boxed to push it, the clone writes a varint).
  *
- *   [RUN, runId,
- *    STARTED, at, attempt, timeout, file, titlePath, project, repeatIndex, ordinal, line, column,
- *    RESULT, at, status, rawStatus, duration, attempt, startedAt, assertions, worker, SAME,
+ *   [RUN, runId, time,
+ *    STARTED, at - time, attempt, timeout, file, 2, 'block', 'works', project, repeatIndex, ordinal, line, column,
+ *    RESULT, at - time, status, rawStatus, duration, attempt, startedAt, assertions, worker, SAME,
+ *    STARTED, at - time, attempt, timeout, SAME_FILE, 2, 'block', 'fails', …,
  *    CALL, {method: 'output', …}, …]
  *
  * decodeCalls gives back the same CoreCalls, with keys whose value was undefined left out (the core reads
@@ -25,6 +29,10 @@ const RESULT = 2;
 const CALL = 3;
 /** In place of a ref: the same ref as the call before. */
 const SAME = -1;
+/** In place of a ref's file: the file of the ref written before (a file is a string). */
+const SAME_FILE = -2;
+/** In place of a title path's length: the value that follows is the title path as it was given. */
+const AS_IS = -1;
 
 /** An encoded batch: what `CallEncoder.take()` returns and `decodeCalls` reads. */
 export type EncodedCalls = unknown[];
@@ -51,7 +59,10 @@ void placed;
 export class CallEncoder {
   private out: EncodedCalls = [];
   private runId: string | undefined;
+  /** The time the batch's `at`s are offsets from (written with the run id). */
+  private time = 0;
   private lastRef: TestRef | undefined;
+  private lastFile: string | undefined;
   /** Calls encoded since the last take. */
   count = 0;
 
@@ -59,8 +70,8 @@ export class CallEncoder {
     const out = this.out;
     this.count++;
     if (call.method === 'testStarted') {
-      this.run(call.runId);
-      out.push(STARTED, call.at, call.attempt, call.timeout);
+      this.run(call.runId, call.at);
+      out.push(STARTED, call.at - this.time, call.attempt, call.timeout);
       this.ref(call.test);
       return;
     }
@@ -73,10 +84,10 @@ export class CallEncoder {
         outcome.attachments === undefined &&
         outcome.annotations === undefined
       ) {
-        this.run(call.runId);
+        this.run(call.runId, call.at);
         out.push(
           RESULT,
-          call.at,
+          call.at - this.time,
           outcome.status,
           outcome.rawStatus,
           outcome.duration,
@@ -100,23 +111,38 @@ export class CallEncoder {
     this.out = [];
     this.runId = undefined;
     this.lastRef = undefined;
+    this.lastFile = undefined;
     this.count = 0;
     return out;
   }
 
-  private run(runId: string): void {
+  private run(runId: string, at: number): void {
     if (runId === this.runId) return;
     this.runId = runId;
-    this.out.push(RUN, runId);
+    this.time = at;
+    this.out.push(RUN, runId, at);
   }
 
   private ref(ref: TestRef): void {
+    const out = this.out;
     if (ref === this.lastRef) {
-      this.out.push(SAME);
+      out.push(SAME);
       return;
     }
     this.lastRef = ref;
-    this.out.push(ref.file, ref.titlePath, ref.project, ref.repeatIndex, ref.ordinal, ref.line, ref.column);
+    const file = ref.file;
+    if (file === this.lastFile) out.push(SAME_FILE);
+    else {
+      this.lastFile = file;
+      out.push(file);
+    }
+    const titlePath = ref.titlePath;
+    if (Array.isArray(titlePath)) {
+      const length = titlePath.length;
+      out.push(length);
+      for (let t = 0; t < length; t++) out.push(titlePath[t]);
+    } else out.push(AS_IS, titlePath);
+    out.push(ref.project, ref.repeatIndex, ref.ordinal, ref.line, ref.column);
   }
 }
 
@@ -124,7 +150,9 @@ export class CallEncoder {
 export function decodeCalls(encoded: EncodedCalls): CoreCall[] {
   const calls: CoreCall[] = [];
   let runId = '';
+  let time = 0;
   let lastRef: TestRef | undefined;
+  let lastFile = '';
   let i = 0;
   /** The ref at `i` (moves `i` past it). */
   const ref = (): TestRef => {
@@ -132,13 +160,24 @@ export function decodeCalls(encoded: EncodedCalls): CoreCall[] {
       i += 1;
       return lastRef;
     }
-    const test: TestRef = { file: encoded[i] as string, titlePath: encoded[i + 1] as string[] };
-    assign(test, 'project', encoded[i + 2]);
-    assign(test, 'repeatIndex', encoded[i + 3]);
-    assign(test, 'ordinal', encoded[i + 4]);
-    assign(test, 'line', encoded[i + 5]);
-    assign(test, 'column', encoded[i + 6]);
-    i += 7;
+    const file = encoded[i] === SAME_FILE ? lastFile : (encoded[i] as string);
+    lastFile = file;
+    const length = encoded[i + 1] as number;
+    let titlePath: string[];
+    if (length === AS_IS) {
+      titlePath = encoded[i + 2] as string[];
+      i += 3;
+    } else {
+      titlePath = encoded.slice(i + 2, i + 2 + length) as string[];
+      i += 2 + length;
+    }
+    const test: TestRef = { file, titlePath };
+    assign(test, 'project', encoded[i]);
+    assign(test, 'repeatIndex', encoded[i + 1]);
+    assign(test, 'ordinal', encoded[i + 2]);
+    assign(test, 'line', encoded[i + 3]);
+    assign(test, 'column', encoded[i + 4]);
+    i += 5;
     lastRef = test;
     return test;
   };
@@ -146,9 +185,10 @@ export function decodeCalls(encoded: EncodedCalls): CoreCall[] {
     const tag = encoded[i];
     if (tag === RUN) {
       runId = encoded[i + 1] as string;
-      i += 2;
+      time = encoded[i + 2] as number;
+      i += 3;
     } else if (tag === STARTED) {
-      const at = encoded[i + 1] as number;
+      const at = time + (encoded[i + 1] as number);
       const attempt = defined(encoded[i + 2]) as number;
       const timeout = defined(encoded[i + 3]);
       i += 4;
@@ -156,7 +196,7 @@ export function decodeCalls(encoded: EncodedCalls): CoreCall[] {
       if (timeout !== undefined) call.timeout = timeout as number;
       calls.push(call);
     } else if (tag === RESULT) {
-      const at = encoded[i + 1] as number;
+      const at = time + (encoded[i + 1] as number);
       const outcome = {
         status: defined(encoded[i + 2]),
         rawStatus: defined(encoded[i + 3]),

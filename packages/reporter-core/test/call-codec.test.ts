@@ -62,10 +62,28 @@ describe('call codec', () => {
 
   it('writes the two per-test calls in place, the run id once per run, a shared ref once', () => {
     const encoded = encode(calls.slice(1, 4));
-    // no call, outcome or ref object: only the title path array
-    expect(encoded.filter((value) => typeof value === 'object')).toEqual([ref.titlePath]);
+    // no call, outcome, ref or title path object: values only
+    expect(encoded.filter((value) => typeof value === 'object')).toEqual([]);
     expect(encoded.filter((value) => value === 'r1')).toHaveLength(1);
     expect(encoded.filter((value) => value === ref.file)).toHaveLength(1);
+  });
+
+  it('writes a file once for the refs that follow in it, and times as small offsets', () => {
+    const other = { file: ref.file, titlePath: ['block', 'other'] };
+    const list: CoreCall[] = [
+      { method: 'testStarted', at: 1_765_000_000_000, runId: 'r1', test: ref, attempt: 1 },
+      { method: 'testStarted', at: 1_765_000_000_250, runId: 'r1', test: other, attempt: 1 },
+    ];
+    const encoded = encode(list);
+    expect(encoded.filter((value) => value === ref.file)).toHaveLength(1);
+    expect(encoded.filter((value) => value === 1_765_000_000_250)).toHaveLength(0);
+    expect(decodeCalls(structuredClone(encoded))).toEqual(list);
+  });
+
+  it('a title path that is not an array crosses as it was given', () => {
+    const odd = { file: 'f', titlePath: 'not an array' as unknown as string[] };
+    const call: CoreCall = { method: 'testStarted', at: 1, runId: 'r', test: odd, attempt: 1 };
+    expect(decodeCalls(structuredClone(encode([call])))).toEqual([call]);
   });
 
   it('a start and its result that share a ref get one object back', () => {

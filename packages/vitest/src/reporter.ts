@@ -29,7 +29,7 @@ import {
 import { withAnnotations } from './annotations.js';
 import { coverageReportOf } from './coverage.js';
 import { outcomesOf } from './outcome.js';
-import { numberTwins, SuiteTitles, TwinOrdinals, titlesOf } from './twins.js';
+import { numberTwins, SuiteTitles, TwinOrdinals, testsOf, titlesOf } from './twins.js';
 import type {
   VitestContext,
   VitestEntityNode,
@@ -50,14 +50,11 @@ export type TestwireVitestOptions = ReporterOptions;
 const MAX_HELD_LOGS = 10_000;
 
 /**
- * A test of the run: one Map entry holds what each hook needs (a lookup per hook, not one per Set: with
- * thousands of tests, each lookup is a cache miss on the runner's thread).
+ * A test of the run, in RunState.tests: its twin ordinal (TestRef.ordinal) times two, plus FINISHED once its
+ * result is published — a small integer, no object per test: what lives for the whole run is what the
+ * runner thread's garbage collector copies, and a test's ref is needed only from its start to its result.
  */
-interface TestState {
-  ref: TestRef | undefined;
-  started: boolean;
-  finished: boolean;
-}
+const FINISHED = 1;
 
 interface HeldLog {
   text: string;
@@ -79,8 +76,14 @@ interface RunState {
   /** Tests of the counted modules, and tests finished: equal (every module counted) -> none left open. */
   countedTests: number;
   finishedTests: number;
-  /** Per test (by task id): its ref, once made, and whether it started and finished in this run. */
-  tests: Map<string, TestState>;
+  /**
+   * Per test, by its TestCase (not its id: Vitest keeps one reported entity per runner task, its
+   * `reportedTasksMap`, and registers a test's task once per collection of its file, i.e. once per run; an
+   * object's identity hash costs less than a built string's hash): ordinal × 2 + FINISHED (see FINISHED).
+   */
+  tests: Map<VitestTestCase, number>;
+  /** Tests started and not finished: their ref, shared by the start and the result (one object to send). */
+  live: Map<VitestTestCase, TestRef>;
   /** Logs by task id, until the task is known (and, for a test, has started). */
   heldLogs: Map<string, HeldLog[]>;
   heldCount: number;
@@ -162,7 +165,7 @@ export class TestwireVitestReporter {
       const heap = testModule.diagnostic?.()?.heap;
       if (typeof heap === 'number') run.core.heapSample({ file: testModule.moduleId, heapUsed: heap });
       // Output of tests that never started in this file is flushed with the file.
-      if (run.heldCount > 0) for (const test of testModule.children.allTests()) this.flushLogs(run, test.id);
+      if (run.heldCount > 0) for (const test of testsOf(testModule)) this.flushLogs(run, test.id);
       this.flushLogs(run, testModule.id);
     });
   }
@@ -174,9 +177,9 @@ export class TestwireVitestReporter {
       const run = this.ensureRun();
       if (!run) return;
       this.rememberTest(run, testCase);
-      const state = this.testState(run, testCase);
-      run.core.testStarted(this.refOf(testCase, state), 1);
-      state.started = true;
+      const ref = this.refOf(run, testCase);
+      run.live.set(testCase, ref);
+      run.core.testStarted(ref, 1);
       this.flushLogs(run, testCase.id);
     } catch {
       // Never into Vitest (see guard).
@@ -247,8 +250,7 @@ export class TestwireVitestReporter {
       const stream = log.type === 'stderr' ? 'stderr' : 'stdout';
       const taskId = typeof log.taskId === 'string' ? log.taskId : '';
       const entity = run.entities.get(taskId) ?? this.indexTests(run, taskId);
-      const test = entity?.type === 'test' ? run.tests.get(entity.id) : undefined;
-      if (entity && (entity.type !== 'test' || test?.started || test?.finished)) {
+      if (entity && (entity.type !== 'test' || run.live.has(entity) || this.finished(run, entity))) {
         this.emitLog(run, entity, { text, stream });
         return;
       }
@@ -306,8 +308,8 @@ export class TestwireVitestReporter {
         this.reportFileErrors(run, testModule);
         if (allFinished) continue;
         // Tests that never reported (bail, interrupt): publish what Vitest knows, i.e. they did not run.
-        for (const test of testModule.children.allTests()) {
-          if (!run.tests.get(test.id)?.finished) this.finishTest(run, test);
+        for (const test of testsOf(testModule)) {
+          if (!this.finished(run, test)) this.finishTest(run, test);
         }
       }
     });
@@ -359,6 +361,7 @@ export class TestwireVitestReporter {
       countedTests: 0,
       finishedTests: 0,
       tests: new Map(),
+      live: new Map(),
       heldLogs: new Map(),
       heldCount: 0,
       reportedErrors: new Map(),
@@ -429,7 +432,7 @@ export class TestwireVitestReporter {
     const modules = [...run.entities.values()].filter((entity) => entity.type === 'module');
     for (const testModule of modules) {
       for (const suite of testModule.children.allSuites()) this.remember(run, suite);
-      for (const test of testModule.children.allTests()) this.rememberTest(run, test);
+      for (const test of testsOf(testModule)) this.rememberTest(run, test);
     }
     return run.entities.get(taskId);
   }
@@ -441,15 +444,14 @@ export class TestwireVitestReporter {
     // One walk of the file's tests (Vitest's collections are generators): counted, numbered, and remembered
     // with the file's suites once a log needs them.
     if (run.testsIndexed) for (const suite of testModule.children.allSuites()) this.remember(run, suite);
-    const tests = [...testModule.children.allTests()];
+    const tests = testsOf(testModule);
     const count = tests.length;
     if (run.testsIndexed) for (const test of tests) this.rememberTest(run, test);
     // A module with no tests yet may still be collecting: count it when its tests are there.
     if (count === 0 && testModule.state() === 'queued') return;
     // Each test's ref, made here in the same walk (its ordinal among tests sharing its title path).
     numberTwins(tests, (test, ordinal) => {
-      const state = this.testState(run, test);
-      state.ref ??= this.makeRef(test, ordinal);
+      if (!run.tests.has(test)) run.tests.set(test, ordinal * 2);
     });
     run.counted.add(testModule.id);
     run.countedTests += count;
@@ -458,9 +460,10 @@ export class TestwireVitestReporter {
   }
 
   private finishTest(run: RunState, testCase: VitestTestCase): void {
-    const state = this.testState(run, testCase);
-    if (state.finished) return;
-    const ref = this.refOf(testCase, state);
+    const known = run.tests.get(testCase);
+    if (known !== undefined && (known & FINISHED) !== 0) return;
+    const ref = run.live.get(testCase) ?? this.makeRef(testCase, this.ordinalOf(run, testCase, known));
+    run.live.delete(testCase);
     this.flushLogs(run, testCase.id);
     const outcomes = outcomesOf(testCase);
     const last = outcomes.at(-1);
@@ -470,13 +473,12 @@ export class TestwireVitestReporter {
       if ((outcome.attempt ?? 1) > 1) run.core.testStarted(ref, outcome.attempt);
       run.core.testResult(ref, outcome);
     }
-    state.finished = true;
+    run.tests.set(testCase, (known ?? this.ordinalOf(run, testCase, known) * 2) | FINISHED);
     run.finishedTests++;
   }
 
   private emitLog(run: RunState, entity: VitestEntityNode, log: HeldLog): void {
-    if (entity.type === 'test')
-      run.core.output(this.refOf(entity, this.testState(run, entity)), log.text, log.stream);
+    if (entity.type === 'test') run.core.output(this.refOf(run, entity), log.text, log.stream);
     else run.core.output(this.fileRef(entity), log.text, log.stream);
   }
 
@@ -498,19 +500,18 @@ export class TestwireVitestReporter {
     }
   }
 
-  private testState(run: RunState, testCase: VitestTestCase): TestState {
-    let state = run.tests.get(testCase.id);
-    if (!state) {
-      state = { ref: undefined, started: false, finished: false };
-      run.tests.set(testCase.id, state);
-    }
-    return state;
+  /** The test's ref: the one it started with while it runs, else a new one. */
+  private refOf(run: RunState, testCase: VitestTestCase): TestRef {
+    return run.live.get(testCase) ?? this.makeRef(testCase, this.ordinalOf(run, testCase));
   }
 
-  /** The test's ref: made when its file was collected, else now. */
-  private refOf(testCase: VitestTestCase, state: TestState): TestRef {
-    state.ref ??= this.makeRef(testCase, this.twins.of(testCase));
-    return state.ref;
+  /** Its twin ordinal: numbered when its file was collected, else now (a test its tree did not hold then). */
+  private ordinalOf(run: RunState, testCase: VitestTestCase, known = run.tests.get(testCase)): number {
+    return known !== undefined ? known >> 1 : this.twins.of(testCase);
+  }
+
+  private finished(run: RunState, testCase: VitestTestCase): boolean {
+    return ((run.tests.get(testCase) ?? 0) & FINISHED) !== 0;
   }
 
   private makeRef(testCase: VitestTestCase, ordinal: number): TestRef {

@@ -17,7 +17,7 @@ export class TwinOrdinals {
     if (!ordinals?.has(testCase)) {
       // First test of the file, or one its tree did not hold when it was numbered: number the file again.
       const numbered = new Map<VitestTestCase, number>();
-      numberTwins(testCase.module.children.allTests(), (test, ordinal) => numbered.set(test, ordinal));
+      numberTwins(testsOf(testCase.module), (test, ordinal) => numbered.set(test, ordinal));
       ordinals = numbered;
       this.byModule.set(testCase.module, ordinals);
     }
@@ -44,11 +44,43 @@ export function numberTwins(
     }
     return node;
   };
+  // A file's tests come block by block: the node of the last test's block is looked up once per block.
+  let lastParent: Parent | undefined;
+  let lastNode = root;
   for (const test of tests) {
-    const leaf = nodeOf(test.parent).child(test.name);
+    const parent = test.parent;
+    if (parent !== lastParent) {
+      lastParent = parent;
+      lastNode = nodeOf(parent);
+    }
+    const leaf = lastNode.child(test.name);
     const ordinal = leaf.value ?? 0;
     leaf.value = ordinal + 1;
     each(test, ordinal);
+  }
+}
+
+/**
+ * A file's tests in declaration order, as `allTests()` gives them. Vitest's collections are generators
+ * (`allTests` delegates with `yield*` through every describe level, and each child is looked up in a WeakMap):
+ * where the collection has `size` and `at()` (Vitest >= 3), the tree is walked by index instead, one lookup
+ * per child and no generator.
+ */
+export function testsOf(testModule: VitestTestModule): VitestTestCase[] {
+  const children = testModule.children;
+  if (typeof children.at !== 'function' || typeof children.size !== 'number') return [...children.allTests()];
+  const tests: VitestTestCase[] = [];
+  walk(children, tests);
+  return tests;
+}
+
+function walk(collection: VitestTestModule['children'], tests: VitestTestCase[]): void {
+  const size = collection.size ?? 0;
+  for (let index = 0; index < size; index++) {
+    const child = collection.at?.(index);
+    // As allTests(): every child that is not a suite is a test.
+    if (child?.type === 'suite') walk(child.children, tests);
+    else if (child) tests.push(child);
   }
 }
 
@@ -66,14 +98,20 @@ export function titlesOf(parent: Parent): string[] {
 /** titlesOf, remembered per describe block: the tests of a block share its titles (copy before changing). */
 export class SuiteTitles {
   private readonly byParent = new WeakMap<Parent, readonly string[]>();
+  /** The block asked last: the tests of a block are asked one after the other. */
+  private lastParent: Parent | undefined;
+  private lastTitles: readonly string[] = [];
 
   of(parent: Parent): readonly string[] {
+    if (parent === this.lastParent) return this.lastTitles;
     if (typeof parent !== 'object' || parent === null) return titlesOf(parent);
     let titles = this.byParent.get(parent);
     if (!titles) {
       titles = titlesOf(parent);
       this.byParent.set(parent, titles);
     }
+    this.lastParent = parent;
+    this.lastTitles = titles;
     return titles;
   }
 }

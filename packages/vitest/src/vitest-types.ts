@@ -88,6 +88,9 @@ export interface VitestAnnotation {
 export interface VitestTestCollection {
   allTests(): Iterable<VitestTestCase>;
   allSuites(): Iterable<VitestTestSuite>;
+  /** Vitest >= 3: the number of direct children, and the child at an index (no generator). */
+  readonly size?: number;
+  at?(index: number): VitestTestCase | VitestTestSuite | undefined;
 }
 
 export interface VitestTestSuite extends VitestEntity {
