@@ -13,6 +13,7 @@
  * (CPU time lags by up to a scheduler tick; the minimum is the pass least disturbed by other load):
  * usPerTest is this thread's CPU during the loop (B1); processUsPerTest is the whole process's
  * (process.cpuUsage(): every thread, GC) from the loop's start until the final hooks settled (B3).
+ * `passes` holds each pass's figures (thread, process, and the process's system time alone).
  */
 const { readFileSync } = require('node:fs');
 const { EventEmitter } = require('node:events');
@@ -289,7 +290,7 @@ async function pass(make) {
   const used = threadCpuUs() - before;
   await end();
   const all = process.cpuUsage(processBefore);
-  return { thread: used / TESTS, process: (all.user + all.system) / TESTS };
+  return { thread: used / TESTS, process: (all.user + all.system) / TESTS, system: all.system / TESTS };
 }
 
 (async () => {
