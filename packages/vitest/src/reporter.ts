@@ -462,7 +462,8 @@ export class TestwireVitestReporter {
   private finishTest(run: RunState, testCase: VitestTestCase): void {
     const known = run.tests.get(testCase);
     if (known !== undefined && (known & FINISHED) !== 0) return;
-    const ref = run.live.get(testCase) ?? this.makeRef(testCase, this.ordinalOf(run, testCase, known));
+    const ordinal = this.ordinalOf(run, testCase, known);
+    const ref = run.live.get(testCase) ?? this.makeRef(testCase, ordinal);
     run.live.delete(testCase);
     this.flushLogs(run, testCase.id);
     const outcomes = outcomesOf(testCase);
@@ -473,7 +474,7 @@ export class TestwireVitestReporter {
       if ((outcome.attempt ?? 1) > 1) run.core.testStarted(ref, outcome.attempt);
       run.core.testResult(ref, outcome);
     }
-    run.tests.set(testCase, (known ?? this.ordinalOf(run, testCase, known) * 2) | FINISHED);
+    run.tests.set(testCase, (ordinal * 2) | FINISHED);
     run.finishedTests++;
   }
 
