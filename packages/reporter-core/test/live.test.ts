@@ -7,7 +7,7 @@ import { startBroadcaster } from '@testwire/broadcaster';
 import { type AnyEventEnvelope, validatePublishedEvent } from '@testwire/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
-import { sinkCore, subscribeAll } from './helpers.js';
+import { sinkCore, subscribeAll, until } from './helpers.js';
 
 // Hung tests, interrupted runs, steps and attachments: what is live beyond results.
 
@@ -15,16 +15,6 @@ const cleanups: (() => void)[] = [];
 afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('in-thread core', () => {
   it('reports a test that runs past the threshold while it runs, once per attempt, as hung_test', async () => {

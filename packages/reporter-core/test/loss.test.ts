@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { AnyEventEnvelope } from '@testwire/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
-import { completedRun, subscribeAll } from './helpers.js';
+import { completedRun, subscribeAll, until } from './helpers.js';
 
 // A bound hit on the way to the endpoint is never silent (issue 12 §2). The endpoint is a real broadcaster in a
 // process of its own that is stopped (SIGSTOP: alive, answering nothing, as a starved owner) while a reporter in
@@ -56,26 +56,17 @@ function start(args: string[], env: NodeJS.ProcessEnv = {}): Child {
     stdout: () => stdout,
     stderr: () => stderr,
     line: <T>(match: (message: T) => boolean, what: string) =>
-      waitFor(
+      until(
+        `${what}; stderr: ${stderr}`,
         () =>
           stdout
             .split('\n')
             .filter((line) => line.startsWith('{'))
             .map((line) => JSON.parse(line) as T)
             .find(match),
-        `${what}; stderr: ${stderr}`,
+        30_000,
       ),
   };
-}
-
-async function waitFor<T>(check: () => T | undefined, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** A broadcaster (owner) in a process of its own; resolves with its URL. */
