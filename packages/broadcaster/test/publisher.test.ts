@@ -220,6 +220,9 @@ describe('getBroadcaster as publisher', () => {
     });
     try {
       const port = (server.address() as { port: number }).port;
+      // The stand-in is no testwire owner: a secret file a killed owner of this port left in an older format
+      // (without its pid, so never swept) would make the joiner ask it for a proof it cannot give.
+      rmSync(secretPath(port), { force: true });
       const joined = await getBroadcaster({ url: `http://127.0.0.1:${port}`, logger: recordingLogger() });
       open.push(joined);
       // One test per macrotask, as mocha and jest (in band) deliver them.
