@@ -2,14 +2,19 @@
  * The replay history: a ring of the latest events, bounded by count and by serialized bytes.
  * Seqs are contiguous (every ingested event gets the next one), so lookup by seq is O(1).
  */
-import type { EventEnvelope } from '@testwire/protocol';
+import type { EventEnvelope, Matchable } from '@testwire/protocol';
 
 /**
- * One ingested event: the envelope (for matching) and its JSON, serialized once and shared by every
- * subscriber, along with its wire framings (also built once, whatever the number of subscribers).
+ * One ingested event in the history: what replay matching reads (`seq`, `type`, `runId`, and `data` for a
+ * subscription with filters) and its JSON, serialized once and shared by every subscriber, along with its
+ * wire framings (also built once, whatever the number of subscribers).
  */
-export interface HistoryEntry {
-  readonly envelope: EventEnvelope;
+export interface HistoryEntry extends Matchable {
+  readonly seq: number;
+  readonly type: string;
+  readonly runId: string;
+  /** The event's data, for filters: read from `frame` on each access when the entry does not hold it. */
+  readonly data: unknown;
   /** UTF-8 JSON of the envelope: the WebSocket text frame payload. */
   readonly frame: Buffer;
   /** The complete WebSocket text frame (header + `frame`); `frame` is a view into it when the hub built it. */
@@ -24,17 +29,33 @@ export interface HistoryEntry {
  * An event the hub ingested: its complete WebSocket frame, made once; the payload view (`frame`: the JSON,
  * what SSE and a frame of another kind read) is made only if something reads it — live WebSocket
  * subscribers and the history's byte count need only the frame.
+ *
+ * The envelope object is not kept: live delivery matched it as the event was ingested, and a history of
+ * 50,000 events holding each event's data objects kept the garbage collector copying them (most of a
+ * reporter's GC time with a large run). A replay whose subscription filters on data reads it back from the
+ * frame, which only such a replay pays.
  */
 export class FramedEntry implements HistoryEntry {
+  readonly seq: number;
+  readonly type: string;
+  readonly runId: string;
   private payload: Buffer | undefined;
   sse?: Buffer;
 
   constructor(
-    readonly envelope: EventEnvelope,
+    envelope: EventEnvelope,
     readonly ws: Buffer,
     /** Where the payload starts in `ws` (after the frame's header). */
     private readonly offset: number,
-  ) {}
+  ) {
+    this.seq = envelope.seq;
+    this.type = envelope.type;
+    this.runId = envelope.runId;
+  }
+
+  get data(): unknown {
+    return (JSON.parse(this.frame.toString('utf8')) as EventEnvelope).data;
+  }
 
   get frame(): Buffer {
     this.payload ??= this.ws.subarray(this.offset);
@@ -70,12 +91,12 @@ export class History {
 
   /** Seq of the oldest event still held, or 0 when empty. */
   get oldestSeq(): number {
-    return this.count === 0 ? 0 : (this.ring[this.head] as HistoryEntry).envelope.seq;
+    return this.count === 0 ? 0 : (this.ring[this.head] as HistoryEntry).seq;
   }
 
   /** Seq of the newest event held, or 0 when empty. */
   get newestSeq(): number {
-    return this.count === 0 ? 0 : this.at(this.count - 1).envelope.seq;
+    return this.count === 0 ? 0 : this.at(this.count - 1).seq;
   }
 
   push(entry: HistoryEntry): void {

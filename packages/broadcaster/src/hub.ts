@@ -25,7 +25,7 @@ import { FrameworkSwitches } from './framework-switch.js';
 import { FramedEntry, History } from './history.js';
 import { type SnapshotBuild, SnapshotBuilder, type SnapshotBuilderOptions } from './snapshots.js';
 import { FrameJoiner, type Subscriber } from './subscriber.js';
-import { encodeSplicedFrame } from './ws-frame.js';
+import { SlabFramer } from './ws-frame.js';
 
 export interface HubOptions {
   historyMaxEvents: number;
@@ -57,6 +57,7 @@ export class Hub {
   readonly snapshots: SnapshotBuilder;
 
   private dirty = new Set<Subscriber>();
+  private readonly framer = new SlabFramer();
   private readonly switches = new FrameworkSwitches();
   private flushScheduled = false;
 
@@ -100,7 +101,7 @@ export class Hub {
   private ingestOne({ envelope, json, seqAt }: SerializedEvent): void {
     const seq = ++this.seq;
     envelope.seq = seq;
-    const { frame, offset } = encodeSplicedFrame(json, seqAt, `"seq":${seq},`);
+    const { frame, offset } = this.framer.frame(json, seqAt, `"seq":${seq},`);
     const entry = new FramedEntry(envelope, frame, offset);
     this.history.push(entry);
     try {
@@ -110,7 +111,7 @@ export class Hub {
       // Run state is best effort: a malformed local event must not stop the stream.
     }
     for (const subscriber of this.subscribers) {
-      const gap = subscriber.deliver(entry);
+      const gap = subscriber.deliver(entry, envelope);
       if (gap) this.lag(subscriber, gap);
     }
   }
@@ -322,7 +323,7 @@ export class Hub {
     const end = Math.min(subscriber.coveredFrom, subscriber.lastSeq);
     for (let seq = since + 1; seq <= end; seq++) {
       const entry = this.history.get(seq);
-      if (!entry || subscriber.subscription.matches(entry.envelope)) return true;
+      if (!entry || subscriber.subscription.matches(entry)) return true;
     }
     return false;
   }
@@ -349,7 +350,7 @@ export class Hub {
         return;
       }
       subscriber.cursor = seq;
-      if (seq > subscriber.lastSeq && subscriber.subscription.matches(entry.envelope)) {
+      if (seq > subscriber.lastSeq && subscriber.subscription.matches(entry)) {
         subscriber.pushEvent(seq, subscriber.transport.eventFrame(entry));
         subscriber.replayed++;
       }

@@ -154,12 +154,10 @@ const END = Buffer.from('\n\n');
  * has no raw line breaks, so it is one `data:` line; anything else goes through the general formatter.
  */
 function sseEventFrame(entry: HistoryEntry, epoch: string): Buffer {
-  const id = `${epoch}:${entry.envelope.seq}`;
+  const id = `${epoch}:${entry.seq}`;
   if (entry.frame.includes(LF) || entry.frame.includes(CR))
-    return Buffer.from(
-      formatSseEvent({ id, event: entry.envelope.type, data: entry.frame.toString('utf8') }),
-    );
-  const head = Buffer.from(formatSseEvent({ id, event: entry.envelope.type, data: '' }).slice(0, -2));
+    return Buffer.from(formatSseEvent({ id, event: entry.type, data: entry.frame.toString('utf8') }));
+  const head = Buffer.from(formatSseEvent({ id, event: entry.type, data: '' }).slice(0, -2));
   return Buffer.concat([head, entry.frame, END], head.length + entry.frame.length + 2);
 }
 

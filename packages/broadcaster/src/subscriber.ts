@@ -10,9 +10,10 @@
  * While a snapshot streams (`holding`), nothing else is written: a WebSocket message in fragments admits
  * no other data frame in between, an SSE `data:` line no other line.
  */
-import { Subscription } from '@testwire/protocol';
+import { type EventEnvelope, Subscription } from '@testwire/protocol';
 import type { HistoryEntry } from './history.js';
 import type { StreamPart } from './snapshots.js';
+import { joinFrames } from './ws-frame.js';
 
 /** Where a subscriber's frames go. */
 export interface Transport {
@@ -91,18 +92,19 @@ export class Subscriber {
   }
 
   /**
-   * Live delivery from the hub. Returns the gap when this subscriber is over its bound: the caller then
-   * sends SUBSCRIBER_LAGGING and closes it.
+   * Live delivery from the hub, matched on the envelope being ingested (the entry does not keep its data).
+   * Returns the gap when this subscriber is over its bound: the caller then sends SUBSCRIBER_LAGGING and
+   * closes it.
    */
-  deliver(entry: HistoryEntry): { fromSeq: number; toSeq: number } | undefined {
-    if (this.mode !== 'live' || !this.subscription.matches(entry.envelope)) return undefined;
+  deliver(entry: HistoryEntry, envelope: EventEnvelope): { fromSeq: number; toSeq: number } | undefined {
+    if (this.mode !== 'live' || !this.subscription.matches(envelope)) return undefined;
     const frame = this.transport.eventFrame(entry);
     if (this.pendingBytes() + frame.length > this.maxBytes) {
-      const gap = { fromSeq: this.firstQueuedSeq || entry.envelope.seq, toSeq: entry.envelope.seq };
+      const gap = { fromSeq: this.firstQueuedSeq || entry.seq, toSeq: entry.seq };
       this.dropQueue();
       return gap;
     }
-    this.pushEvent(entry.envelope.seq, frame);
+    this.pushEvent(entry.seq, frame);
     return undefined;
   }
 
@@ -160,7 +162,7 @@ export class Subscriber {
     this.firstQueuedSeq = 0;
     try {
       if (frames.length === 1) this.transport.write(frames);
-      else this.transport.write([joiner ? joiner.join(frames, bytes) : Buffer.concat(frames, bytes)]);
+      else this.transport.write([joiner ? joiner.join(frames, bytes) : joinFrames(frames, bytes)]);
     } catch {
       // A transport that died mid-write is closed by its own 'close' handler.
     }
@@ -174,10 +176,10 @@ export class Subscriber {
 }
 
 /**
- * Concatenates queued frames, once per distinct list. In one flush, the subscribers of the same events
- * (the usual case: every dashboard follows everything) hold the same shared frame Buffers in the same
- * order, so they can share one concatenation: one memcpy and one Buffer for all of them instead of one per
- * subscriber. Lists are compared by identity of their frames, which is exact (a frame is one event's, or
+ * Joins queued frames, once per distinct list. In one flush, the subscribers of the same events (the usual
+ * case: every dashboard follows everything) hold the same shared frame Buffers in the same order, so they
+ * can share one join: one Buffer for all of them instead of one per subscriber, and no copy at all when the
+ * frames lie back to back in the hub's slab (`joinFrames`). Lists are compared by identity of their frames, which is exact (a frame is one event's, or
  * one message's). Holds its Buffers only for the flush it was made for.
  */
 export class FrameJoiner {
@@ -194,7 +196,7 @@ export class FrameJoiner {
       candidates = [];
       this.joined.set(last, candidates);
     }
-    const data = Buffer.concat(frames, bytes);
+    const data = joinFrames(frames, bytes);
     candidates.push({ frames, bytes, data });
     return data;
   }

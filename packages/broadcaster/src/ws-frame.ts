@@ -22,22 +22,24 @@ export const TEXT_FIRST = 0x01;
 export const CONTINUATION = 0x00;
 export const CONTINUATION_FIN = 0x80;
 
-function writeHeader(target: Buffer, length: number, first = TEXT): number {
-  target[0] = first;
+/** Writes a frame header at `at` in `target`; returns its length. */
+function writeHeader(target: Buffer, length: number, first = TEXT, at = 0): number {
+  target[at] = first;
   if (length < 126) {
-    target[1] = length;
+    target[at + 1] = length;
     return 2;
   }
   if (length < 65_536) {
-    target[1] = 126;
-    target.writeUInt16BE(length, 2);
+    target[at + 1] = 126;
+    target[at + 2] = length >>> 8;
+    target[at + 3] = length & 0xff;
     return 4;
   }
   // 64-bit length; a Buffer is below 2^48 bytes, so the top two bytes are 0 (as ws writes it).
-  target[1] = 127;
-  target[2] = 0;
-  target[3] = 0;
-  target.writeUIntBE(length, 4, 6);
+  target[at + 1] = 127;
+  target[at + 2] = 0;
+  target[at + 3] = 0;
+  target.writeUIntBE(length, at + 4, 6);
   return 10;
 }
 
@@ -77,11 +79,10 @@ export function encodeSplicedFrame(
   insert: string,
 ): { frame: Buffer; offset: number } {
   // The part before `at` must be as many bytes as characters (the event's type and timestamp: ASCII).
-  for (let i = 0; i < at; i++)
-    if (json.charCodeAt(i) > 0x7f) {
-      const { frame, payload } = encodeTextFrame(json.slice(0, at), insert, json.slice(at));
-      return { frame, offset: frame.length - payload.length };
-    }
+  if (!asciiHead(json, at)) {
+    const { frame, payload } = encodeTextFrame(json.slice(0, at), insert, json.slice(at));
+    return { frame, offset: frame.length - payload.length };
+  }
   const length = Buffer.byteLength(json) + insert.length;
   const frame = Buffer.allocUnsafe(frameHeaderLength(length) + length);
   const offset = writeHeader(frame, length);
@@ -89,6 +90,65 @@ export function encodeSplicedFrame(
   frame.copyWithin(offset, offset + insert.length, offset + insert.length + at);
   frame.write(insert, offset + at, 'latin1');
   return { frame, offset };
+}
+
+/** Slabs the hub frames events into; an event whose frame may not fit in a quarter of one gets its own. */
+const SLAB_BYTES = 64 * 1024;
+/** Header bytes reserved for a frame in a slab: the 16-bit length form, which every slab frame uses but one. */
+const SLAB_HEADER = 4;
+
+/**
+ * Frames the events the hub ingests one after another into shared slabs: what `encodeSplicedFrame` makes,
+ * without measuring each event's UTF-8 length first and without a Buffer allocation per event. Consecutive
+ * events are adjacent in memory, so a subscriber's queue of them is written as one view of the slab
+ * (`joinFrames`) instead of being copied into one Buffer. A slab is only appended to, never reused: a frame
+ * handed to a socket, or kept in the history, stays as it was.
+ */
+export class SlabFramer {
+  private slab = Buffer.alloc(0);
+  private used = 0;
+
+  frame(json: string, at: number, insert: string): { frame: Buffer; offset: number } {
+    // Enough room whatever the characters (3 UTF-8 bytes per UTF-16 unit at most); larger events, and a head
+    // that is not ASCII, go through encodeSplicedFrame.
+    const room = SLAB_HEADER + insert.length + json.length * 3;
+    if (room > SLAB_BYTES / 4 || !asciiHead(json, at)) return encodeSplicedFrame(json, at, insert);
+    if (this.slab.length - this.used < room) {
+      this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+      this.used = 0;
+    }
+    const slab = this.slab;
+    const payload = this.used + SLAB_HEADER;
+    // As encodeSplicedFrame: the JSON after room for the insert, its head moved back, the insert between.
+    const length = insert.length + slab.write(json, payload + insert.length, 'utf8');
+    slab.copyWithin(payload, payload + insert.length, payload + insert.length + at);
+    slab.write(insert, payload + at, 'latin1');
+    // Under 64 KiB by the room check; under 126 bytes (no event is) the 2-byte header leaves a gap before it.
+    const start = length < 126 ? payload - 2 : this.used;
+    writeHeader(slab, length, TEXT, start);
+    this.used = payload + length;
+    return { frame: slab.subarray(start, this.used), offset: payload - start };
+  }
+}
+
+function asciiHead(json: string, at: number): boolean {
+  for (let i = 0; i < at; i++) if (json.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/**
+ * The frames as one Buffer: a view when they lie back to back in one slab (the hub's events, in seq order),
+ * else one concatenation.
+ */
+export function joinFrames(frames: readonly Buffer[], bytes: number): Buffer {
+  const first = frames[0] as Buffer;
+  let end = first.byteOffset + first.length;
+  for (let i = 1; i < frames.length; i++) {
+    const frame = frames[i] as Buffer;
+    if (frame.buffer !== first.buffer || frame.byteOffset !== end) return Buffer.concat(frames, bytes);
+    end += frame.length;
+  }
+  return Buffer.from(first.buffer, first.byteOffset, bytes);
 }
 
 /** Frames an existing payload (one copy). For payloads that were not encoded with `encodeTextFrame`. */

@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { History, type HistoryEntry } from '../src/history.js';
 
 const entry = (seq: number, bytes = 10): HistoryEntry => ({
-  envelope: { type: 'test.output', timestamp: '', seq, runId: 'r', data: {} as never },
+  seq,
+  type: 'test.output',
+  runId: 'r',
+  data: {},
   frame: Buffer.alloc(bytes),
 });
 
@@ -13,7 +16,7 @@ describe('History', () => {
     for (let s = 1; s <= 10; s++) h.push(entry(s));
     expect([h.size, h.oldestSeq, h.newestSeq]).toEqual([3, 8, 10]);
     expect(h.get(7)).toBeUndefined();
-    expect(h.get(8)?.envelope.seq).toBe(8);
+    expect(h.get(8)?.seq).toBe(8);
     expect(h.get(11)).toBeUndefined();
   });
 
@@ -29,8 +32,8 @@ describe('History', () => {
   it('grows past its initial capacity and answers covers()', () => {
     const h = new History(5000, 1e9);
     for (let s = 1; s <= 3000; s++) h.push(entry(s));
-    expect(h.get(1)?.envelope.seq).toBe(1);
-    expect(h.get(2999)?.envelope.seq).toBe(2999);
+    expect(h.get(1)?.seq).toBe(1);
+    expect(h.get(2999)?.seq).toBe(2999);
     expect(h.covers(0, 3000)).toBe(true);
     const small = new History(10, 1e9);
     for (let s = 1; s <= 30; s++) small.push(entry(s));

@@ -9,7 +9,7 @@ import * as wsModule from 'ws';
 import { FramedEntry } from '../src/history.js';
 import { type Broadcaster, startBroadcaster } from '../src/index.js';
 import { FrameJoiner } from '../src/subscriber.js';
-import { encodeSplicedFrame, encodeTextFrame, textFrameOf } from '../src/ws-frame.js';
+import { encodeSplicedFrame, encodeTextFrame, joinFrames, SlabFramer, textFrameOf } from '../src/ws-frame.js';
 import { Client, testOutput, testResult, waitFor } from './helpers.js';
 
 // ws's frame encoder (not in @types/ws): the reference for our bytes.
@@ -64,6 +64,48 @@ describe('ws-frame encoding', () => {
       expect(entry.size).toBe(expected.payload.length);
       expect(JSON.parse(entry.frame.toString('utf8')).seq).toBe(42);
     }
+  });
+
+  it('frames events back to back in slabs, byte for byte as encodeSplicedFrame, and joins them without a copy', () => {
+    const head = '{"type":"test.output","timestamp":"2026-12-06T12:00:00.000Z",';
+    const event = (text: string) => `${head}"runId":"r_1","data":{"output":${JSON.stringify(text)}}}`;
+    // Short (2-byte header), 16-bit lengths with UTF-8, one too big for a slab, and a head that is not ASCII.
+    const texts = ['', 'é'.repeat(40), 'x'.repeat(130), '→'.repeat(300), 'x'.repeat(20_000)];
+    const jsons = [
+      ...texts.map(event),
+      `{"type":"test.output","timestamp":"Zé",${event('x').slice(head.length)}`,
+    ];
+    const framer = new SlabFramer();
+    const framed: Buffer[] = [];
+    // Enough events to fill more than one 64 KiB slab.
+    for (let round = 0; round < 60; round++)
+      for (const json of jsons) {
+        const at = json.indexOf('"runId"');
+        const insert = `"seq":${round * 10 + 1},`;
+        const { frame, offset } = framer.frame(json, at, insert);
+        const expected = encodeSplicedFrame(json, at, insert);
+        expect(frame.equals(expected.frame), `length ${json.length}`).toBe(true);
+        expect(offset).toBe(expected.offset);
+        framed.push(frame);
+      }
+    // Frames made one after another in one slab are adjacent: their join is a view, equal to the concatenation.
+    const [a, b, c] = jsons
+      .slice(1, 4)
+      .map((json) => framer.frame(json, json.indexOf('"runId"'), '"seq":7,').frame);
+    const bytes = (a as Buffer).length + (b as Buffer).length + (c as Buffer).length;
+    const joined = joinFrames([a, b, c] as Buffer[], bytes);
+    expect(joined.equals(Buffer.concat([a, b, c] as Buffer[]))).toBe(true);
+    expect(joined.buffer).toBe((a as Buffer).buffer);
+    // Out of order, or not from one slab: a copy, still the right bytes.
+    expect(
+      joinFrames([b, a] as Buffer[], bytes - (c as Buffer).length).equals(Buffer.concat([b, a] as Buffer[])),
+    ).toBe(true);
+    const all = joinFrames(
+      framed,
+      framed.reduce((n, f) => n + f.length, 0),
+    );
+    expect(all.equals(Buffer.concat(framed))).toBe(true);
+    expect(all.buffer).not.toBe(framed[0]?.buffer);
   });
 
   it('FrameJoiner shares the concatenation of identical frame lists only', () => {

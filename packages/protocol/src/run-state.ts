@@ -314,8 +314,7 @@ export class RunStateStore {
       tests: new Map(run.tests.map((t) => [t.id, { ...t }])),
     };
     this.runs.set(run.runId, added);
-    if (this.maxTestsPerRun !== Number.POSITIVE_INFINITY)
-      for (const test of added.tests.values()) this.compact(added, test);
+    if (this.maxTestsPerRun !== Number.POSITIVE_INFINITY) this.compact(added);
   }
 
   get(runId: string): RunSnapshot | undefined {
@@ -356,17 +355,26 @@ export class RunStateStore {
     return this.runs.size;
   }
 
-  /** Records a finished test and drops the earliest finished ones beyond `maxTestsPerRun` (counts kept). */
-  private compact(run: MutableRun, test: TestState, known = true): void {
-    run.finished ??= { other: new Set(), failed: new Set() };
-    const { other, failed } = run.finished;
-    // A test the run did not hold is in neither (a compacted one left both): most results are a new test's.
-    if (known) {
-      other.delete(test.id);
-      failed.delete(test.id);
+  /**
+   * Records a finished test (`test`, or every test the run holds) and drops the earliest finished ones beyond
+   * `maxTestsPerRun` (counts kept). Nothing is recorded until a run first holds more tests than that: most
+   * runs never do, and a set entry per test would be kept, and copied by the garbage collector, for nothing.
+   * Then the order is rebuilt once from the tests' seqs (a test's seq is its latest event's).
+   */
+  private compact(run: MutableRun, test?: TestState, known = true): void {
+    if (!run.finished) {
+      if (run.tests.size <= this.maxTestsPerRun) return;
+      run.finished = finishedInOrder(run.tests);
+    } else if (test) {
+      const { other, failed } = run.finished;
+      // A test the run did not hold is in neither (a compacted one left both): most results are a new test's.
+      if (known) {
+        other.delete(test.id);
+        failed.delete(test.id);
+      }
+      if (isFinished(test)) (test.status === 'failed' ? failed : other).add(test.id);
     }
-    if (test.status !== 'running' && !test.willRetry)
-      (test.status === 'failed' ? failed : other).add(test.id);
+    const { other, failed } = run.finished;
     while (run.tests.size > this.maxTestsPerRun) {
       const from = other.size > 0 ? other : failed;
       const id = from.values().next().value;
@@ -421,4 +429,18 @@ export class RunStateStore {
       },
     }) as RunSnapshot;
   }
+}
+
+/** A finished test: one that counts (neither running nor an attempt that will be retried). */
+function isFinished(test: TestState): boolean {
+  return test.status !== 'running' && !test.willRetry;
+}
+
+/** A run's finished tests by eviction preference, each in the order they finished (by seq; stable for ties). */
+function finishedInOrder(tests: Map<string, TestState>): { other: Set<string>; failed: Set<string> } {
+  const done = [...tests.values()].filter(isFinished).sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+  const other = new Set<string>();
+  const failed = new Set<string>();
+  for (const test of done) (test.status === 'failed' ? failed : other).add(test.id);
+  return { other, failed };
 }

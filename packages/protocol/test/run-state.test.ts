@@ -479,6 +479,24 @@ describe('RunStateStore maxTestsPerRun', () => {
     expect(brief?.counts.completed).toBe(500);
   });
 
+  it('evicts in the order tests finished, also when the bound is first passed late in the run', () => {
+    const store = new RunStateStore({ maxTestsPerRun: 3 });
+    const s = stream();
+    store.apply(s.started(4));
+    // a starts first and finishes last: the earliest finished is b, not the earliest seen.
+    store.apply(s.running('a'));
+    store.apply(s.result('b', 'passed'));
+    store.apply(s.result('c', 'passed'));
+    store.apply(s.result('a', 'passed'));
+    expect(store.get('r1')?.omittedTests).toBeUndefined();
+    store.apply(s.result('d', 'passed'));
+    expect(store.get('r1')?.tests.map((t) => t.id)).toEqual(['a', 'c', 'd']);
+    store.apply(s.result('e', 'passed'));
+    expect(store.get('r1')?.tests.map((t) => t.id)).toEqual(['a', 'd', 'e']);
+    expect(store.get('r1')?.counts).toMatchObject({ passed: 5, completed: 5 });
+    expect(store.get('r1')?.omittedTests).toBe(2);
+  });
+
   it('compacts a merged run to the bound', () => {
     const full = new RunStateStore();
     const s = stream();
