@@ -43,6 +43,11 @@ const MAX_CACHED_TESTS = 100_000;
  */
 export class Identities {
   private readonly byFile = new Map<string, Map<unknown, CachedTest>>();
+  /**
+   * One `{file}` location per file, shared by the identities of its tests when the runner gives no line: an
+   * identity lives as long as its run, and one object per test is kept (and copied by the GC) for nothing.
+   */
+  private readonly fileLocations = new Map<string, TestIdentity['location']>();
   private size = 0;
   /** The ref looked up last and its entry: a test's result usually comes with its start's ref. */
   private lastRef: TestRef | undefined;
@@ -83,6 +88,7 @@ export class Identities {
       if (!sameTest(fresh, test)) return identity;
       if (this.size >= MAX_CACHED_TESTS) {
         this.byFile.clear();
+        this.fileLocations.clear();
         this.size = 0;
         byTitle = undefined;
       }
@@ -110,9 +116,13 @@ export class Identities {
     const titlePath = test.titlePath.map(String);
     const line = positiveInt(test.line);
     const column = positiveInt(test.column);
-    const location: TestIdentity['location'] = { file };
-    if (line) location.line = line;
-    if (column) location.column = column;
+    let location = line || column ? undefined : this.fileLocations.get(file);
+    if (!location) {
+      location = { file };
+      if (line) location.line = line;
+      if (column) location.column = column;
+      else if (!line) this.fileLocations.set(file, location);
+    }
     const identity: TestIdentity = {
       id: stableTestId({
         framework: this.framework,
