@@ -1,7 +1,7 @@
 /**
  * One consumer of the event stream (a WebSocket or an SSE response) and its outbound queue.
  *
- *   hub.ingest ──> deliver(entry) ──> queue (bytes counted) ──end of ingest──> transport.write(frames) (one write)
+ *   hub.ingest ──> deliver(entry) ──> queue (bytes counted) ──end of ingest──> transport.write(runs) (one writev)
  *                      │
  *                      └─ queue + transport buffer > maxBytes ──> SUBSCRIBER_LAGGING {gap}, then close 4008 / end
  *
@@ -13,12 +13,12 @@
 import { type EventEnvelope, Subscription } from '@testwire/protocol';
 import type { HistoryEntry } from './history.js';
 import type { StreamPart } from './snapshots.js';
-import { joinFrames } from './ws-frame.js';
+import { frameRuns } from './ws-frame.js';
 
 /** Where a subscriber's frames go. */
 export interface Transport {
   readonly kind: 'ws' | 'sse';
-  /** Writes the frames queued in one tick, in one write. */
+  /** Writes the frames queued in one tick, in one write (a socket corked around them: one writev). */
   write(frames: Buffer[]): void;
   /** Bytes handed to the transport and not yet sent to the kernel. */
   bufferedAmount(): number;
@@ -162,7 +162,7 @@ export class Subscriber {
     this.firstQueuedSeq = 0;
     try {
       if (frames.length === 1) this.transport.write(frames);
-      else this.transport.write([joiner ? joiner.join(frames, bytes) : joinFrames(frames, bytes)]);
+      else this.transport.write(joiner ? joiner.join(frames, bytes) : frameRuns(frames, bytes));
     } catch {
       // A transport that died mid-write is closed by its own 'close' handler.
     }
@@ -178,15 +178,15 @@ export class Subscriber {
 /**
  * Joins queued frames, once per distinct list. In one flush, the subscribers of the same events (the usual
  * case: every dashboard follows everything) hold the same shared frame Buffers in the same order, so they
- * can share one join: one Buffer for all of them instead of one per subscriber, and no copy at all when the
- * frames lie back to back in the hub's slab (`joinFrames`). Lists are compared by identity of their frames, which is exact (a frame is one event's, or
+ * can share one join: the same Buffers for all of them instead of a copy per subscriber, and no copy at all
+ * when the frames lie back to back in the hub's slabs (`frameRuns`: a view per slab). Lists are compared by identity of their frames, which is exact (a frame is one event's, or
  * one message's). Holds its Buffers only for the flush it was made for.
  */
 export class FrameJoiner {
   /** Joined lists by their last frame. */
-  private readonly joined = new Map<Buffer, { frames: Buffer[]; bytes: number; data: Buffer }[]>();
+  private readonly joined = new Map<Buffer, { frames: Buffer[]; bytes: number; data: Buffer[] }[]>();
 
-  join(frames: Buffer[], bytes: number): Buffer {
+  join(frames: Buffer[], bytes: number): Buffer[] {
     const last = frames[frames.length - 1] as Buffer;
     let candidates = this.joined.get(last);
     if (candidates) {
@@ -196,7 +196,7 @@ export class FrameJoiner {
       candidates = [];
       this.joined.set(last, candidates);
     }
-    const data = joinFrames(frames, bytes);
+    const data = frameRuns(frames, bytes);
     candidates.push({ frames, bytes, data });
     return data;
   }

@@ -136,19 +136,34 @@ function asciiHead(json: string, at: number): boolean {
   return true;
 }
 
+/** Most pieces a subscriber's write is made of; beyond it the frames are copied into one Buffer instead. */
+const MAX_RUNS = 16;
+
 /**
- * The frames as one Buffer: a view when they lie back to back in one slab (the hub's events, in seq order),
- * else one concatenation.
+ * The frames as few Buffers as they lie in memory: one view per run of frames back to back in one slab (the
+ * hub's events, in seq order), written together (a corked socket writes them with one writev) with no copy.
+ * Frames scattered in more than MAX_RUNS pieces are copied into one Buffer.
  */
-export function joinFrames(frames: readonly Buffer[], bytes: number): Buffer {
-  const first = frames[0] as Buffer;
-  let end = first.byteOffset + first.length;
+export function frameRuns(frames: readonly Buffer[], bytes: number): Buffer[] {
+  const runs: Buffer[] = [];
+  let first = frames[0] as Buffer;
+  let length = first.length;
+  const close = (): void => {
+    runs.push(length === first.length ? first : Buffer.from(first.buffer, first.byteOffset, length));
+  };
   for (let i = 1; i < frames.length; i++) {
     const frame = frames[i] as Buffer;
-    if (frame.buffer !== first.buffer || frame.byteOffset !== end) return Buffer.concat(frames, bytes);
-    end += frame.length;
+    if (frame.buffer === first.buffer && frame.byteOffset === first.byteOffset + length) {
+      length += frame.length;
+      continue;
+    }
+    close();
+    if (runs.length === MAX_RUNS) return [Buffer.concat(frames, bytes)];
+    first = frame;
+    length = frame.length;
   }
-  return Buffer.from(first.buffer, first.byteOffset, bytes);
+  close();
+  return runs;
 }
 
 /** Frames an existing payload (one copy). For payloads that were not encoded with `encodeTextFrame`. */

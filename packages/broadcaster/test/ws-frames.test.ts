@@ -9,7 +9,7 @@ import * as wsModule from 'ws';
 import { FramedEntry } from '../src/history.js';
 import { type Broadcaster, startBroadcaster } from '../src/index.js';
 import { FrameJoiner } from '../src/subscriber.js';
-import { encodeSplicedFrame, encodeTextFrame, joinFrames, SlabFramer, textFrameOf } from '../src/ws-frame.js';
+import { encodeSplicedFrame, encodeTextFrame, frameRuns, SlabFramer, textFrameOf } from '../src/ws-frame.js';
 import { Client, testOutput, testResult, waitFor } from './helpers.js';
 
 // ws's frame encoder (not in @types/ws): the reference for our bytes.
@@ -93,37 +93,46 @@ describe('ws-frame encoding', () => {
       .slice(1, 4)
       .map((json) => framer.frame(json, json.indexOf('"runId"'), '"seq":7,').frame);
     const bytes = (a as Buffer).length + (b as Buffer).length + (c as Buffer).length;
-    const joined = joinFrames([a, b, c] as Buffer[], bytes);
-    expect(joined.equals(Buffer.concat([a, b, c] as Buffer[]))).toBe(true);
-    expect(joined.buffer).toBe((a as Buffer).buffer);
-    // Out of order, or not from one slab: a copy, still the right bytes.
-    expect(
-      joinFrames([b, a] as Buffer[], bytes - (c as Buffer).length).equals(Buffer.concat([b, a] as Buffer[])),
-    ).toBe(true);
-    const all = joinFrames(
+    const runs = frameRuns([a, b, c] as Buffer[], bytes);
+    expect(runs).toHaveLength(1);
+    expect(runs[0]?.equals(Buffer.concat([a, b, c] as Buffer[]))).toBe(true);
+    expect(runs[0]?.buffer).toBe((a as Buffer).buffer);
+    // Out of order: one piece per run, no copy.
+    const swapped = frameRuns([b, a] as Buffer[], bytes - (c as Buffer).length);
+    expect(swapped).toEqual([b, a]);
+    // Every frame made above (several slabs, and the frames made apart): few pieces, the same bytes.
+    const all = frameRuns(
       framed,
       framed.reduce((n, f) => n + f.length, 0),
     );
-    expect(all.equals(Buffer.concat(framed))).toBe(true);
-    expect(all.buffer).not.toBe(framed[0]?.buffer);
+    expect(Buffer.concat(all).equals(Buffer.concat(framed))).toBe(true);
+    expect(all.length).toBeLessThan(framed.length);
+    // Scattered in more pieces than a write should carry: copied into one Buffer.
+    const scattered = framed.filter((_, i) => i % 2 === 0);
+    const copied = frameRuns(
+      scattered,
+      scattered.reduce((n, f) => n + f.length, 0),
+    );
+    expect(copied).toHaveLength(1);
+    expect(copied[0]?.equals(Buffer.concat(scattered))).toBe(true);
   });
 
-  it('FrameJoiner shares the concatenation of identical frame lists only', () => {
+  it('FrameJoiner shares the join of identical frame lists only', () => {
     const [a, b, c] = ['a', 'b', 'c'].map((s) => encodeTextFrame(s).frame) as [Buffer, Buffer, Buffer];
     const joiner = new FrameJoiner();
+    const bytesOf = (runs: Buffer[]) => Buffer.concat(runs);
     const first = joiner.join([a, b, c], a.length * 3);
-    expect(first.equals(Buffer.concat([a, b, c]))).toBe(true);
+    expect(bytesOf(first).equals(Buffer.concat([a, b, c]))).toBe(true);
     expect(joiner.join([a, b, c], a.length * 3)).toBe(first); // another subscriber, same frames
     // same last frame, length and size, different frames: its own bytes
     const other = joiner.join([b, a, c], a.length * 3);
     expect(other).not.toBe(first);
-    expect(other.equals(Buffer.concat([b, a, c]))).toBe(true);
+    expect(bytesOf(other).equals(Buffer.concat([b, a, c]))).toBe(true);
     // same bytes, but different frame Buffers (e.g. two messages with the same text): still right
     const copy = Buffer.from(c);
-    expect(joiner.join([a, b, copy], a.length * 3).equals(first)).toBe(true);
+    expect(bytesOf(joiner.join([a, b, copy], a.length * 3)).equals(bytesOf(first))).toBe(true);
   });
 });
-
 interface RawFrame {
   fin: boolean;
   opcode: number;
