@@ -63,7 +63,7 @@ function compile(schema: Schema): Check {
   const itemsSchema = schema.items;
   const extraSchema = schema.additionalProperties;
   // Sub-schemas compile on first use (a schema may contain itself).
-  let properties: (readonly [string, Check])[] | undefined;
+  let properties: Map<string, Check> | undefined;
   let items: Check | undefined;
   let extra: Check | undefined;
 
@@ -95,22 +95,18 @@ function compile(schema: Schema): Check {
             key,
           );
       }
-      properties ??= Object.entries(listed).map(([key, sub]) => [key, compile(sub)] as const);
-      for (let i = 0; i < properties.length; i++) {
-        const [key, sub] = properties[i] as readonly [string, Check];
+      // The value's own keys, each looked up once: a catalog object lists far more optional properties than
+      // an event carries, and reading each listed key off the value was most of the check.
+      properties ??= new Map(Object.entries(listed).map(([key, sub]) => [key, compile(sub)] as const));
+      if (extraSchema) extra ??= compile(extraSchema);
+      for (const key in record) {
+        if (!Object.hasOwn(record, key)) continue;
         const item = record[key];
         if (item === undefined) continue;
-        const failure = sub(item);
+        const check = properties.get(key) ?? extra;
+        if (check === undefined) continue;
+        const failure = check(item);
         if (failure) return within(failure, key);
-      }
-      if (extraSchema) {
-        extra ??= compile(extraSchema);
-        for (const key in record) {
-          if (!Object.hasOwn(record, key) || Object.hasOwn(listed, key) || record[key] === undefined)
-            continue;
-          const failure = extra(record[key]);
-          if (failure) return within(failure, key);
-        }
       }
     } else if (itemsSchema && Array.isArray(value)) {
       items ??= compile(itemsSchema);
