@@ -16,26 +16,31 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { repoRoot } from './builds.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = join(here, '..', '..');
-const args = Object.fromEntries(
-  process.argv.slice(2).map((arg) => {
-    const [key, value] = arg.replace(/^--/, '').split('=');
-    return [key, value ?? 'true'];
-  }),
-);
-const runners = (args.runners ?? 'jest,vitest,playwright,mocha').split(',');
-const procs = Number(args.procs ?? 12);
-const builds = { current: repo };
-if (args.base) builds.base = args.base;
+const { values: args } = parseArgs({
+  options: {
+    runners: { type: 'string', default: 'jest,vitest,playwright,mocha' },
+    procs: { type: 'string', default: '12' },
+    builds: { type: 'string' },
+    base: { type: 'string' },
+    json: { type: 'string' },
+  },
+});
+const runners = args.runners.split(',');
+const procs = Number(args.procs);
+if (!(procs >= 1)) throw new Error(`--procs wants a number of processes, got ${args.procs}`);
+const builds = { current: repoRoot, ...(args.base ? { base: args.base } : {}) };
 const buildNames = (args.builds ?? Object.keys(builds).join(',')).split(',');
+for (const name of buildNames)
+  if (!builds[name]) throw new Error(`--builds: no build "${name}" (base needs --base=<dir>)`);
+const CHILD = join(repoRoot, 'bench', 'reporter-cost', 'fixed-child.cjs');
 const PARTS = ['load', 'construct', 'first', 'final', 'finalCpu'];
 
 function measure(runner, build) {
   const entry = join(builds[build], 'packages', runner, 'dist', 'index.cjs');
-  const child = spawnSync(process.execPath, [join(here, 'fixed-child.cjs'), runner, entry], {
+  const child = spawnSync(process.execPath, [CHILD, runner, entry], {
     encoding: 'utf8',
     env: { ...process.env, TESTWIRE_PORT: undefined, TESTWIRE_URL: undefined },
     timeout: 120_000,
@@ -82,7 +87,7 @@ for (const [key, runs] of Object.entries(samples)) {
 }
 const json =
   args.json ??
-  join(repo, 'bench', 'results', `reporter-fixed-${new Date().toISOString().slice(0, 16)}.tmp.json`);
+  join(repoRoot, 'bench', 'results', `reporter-fixed-${new Date().toISOString().slice(0, 16)}.tmp.json`);
 mkdirSync(dirname(json), { recursive: true });
 writeFileSync(
   json,
