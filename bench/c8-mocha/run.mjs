@@ -126,11 +126,14 @@ const variants = {
 };
 
 /** The conversion alone: detect + collect in a fresh node over a copy of one c8 run's raw coverage. */
+// the reporter's c8 part, its own file of the build (the reporter loads it under c8 only)
+const c8Part = join(repo, 'packages', 'mocha', 'dist', 'c8.cjs');
+if (!existsSync(c8Part)) throw new Error(`${c8Part} is missing: run pnpm build`);
 const convertScript = join(dir, 'convert.cjs');
 writeFileSync(
   convertScript,
   `const { performance } = require('node:perf_hooks');
-const { C8Coverage } = require(${JSON.stringify(join(repo, 'packages', 'mocha', 'dist', 'index.cjs'))});
+const { C8Coverage } = require(${JSON.stringify(c8Part)});
 (async () => {
   const cpu = process.cpuUsage();
   const started = performance.now();
@@ -160,10 +163,6 @@ async function conversion() {
     child.on('close', () => resolve(JSON.parse(out)));
   });
 }
-
-const C8Coverage = (await import(pathToFileURL(join(repo, 'packages', 'mocha', 'dist', 'index.js')).href))
-  .C8Coverage;
-if (!C8Coverage) throw new Error('@testwire/mocha dist does not export C8Coverage: run pnpm build');
 
 const samples = [];
 try {

@@ -16,7 +16,7 @@
  * `passes` holds each pass's figures (thread, process, and the process's system time alone).
  */
 const { readFileSync } = require('node:fs');
-const { EventEmitter } = require('node:events');
+const { driver } = require('./drive.cjs');
 
 const [, , runner, entry, modeArg, testsArg] = process.argv;
 /** `on10`: `on` with 10 subscribers in a process of their own (subscribers.mjs), attached before the first pass. */
@@ -66,196 +66,10 @@ async function startSubscribers() {
   await ask('attach', { port: options.port, count: SUBSCRIBERS });
 }
 
-/** Per runner: make(): a pass's hook calls as closures over prepared objects, grouped per file. */
-const drivers = {
-  jest() {
-    const Reporter = require(entry).default ?? require(entry);
-    return () => {
-      const reporter = new Reporter({ rootDir: ROOT, maxWorkers: 1 }, options);
-      const files = [];
-      for (let f = 0; f < FILES; f++) {
-        const test = { path: `${ROOT}/test/file${f}.test.js`, context: { config: { rootDir: ROOT } } };
-        const calls = [];
-        const results = [];
-        calls.push(() => reporter.onTestFileStart(test));
-        for (let i = 0; i < PER_FILE; i++) {
-          const titles = { ancestorTitles: [`block ${i % 7}`], title: `computes case ${i}` };
-          const start = { ...titles, fullName: titles.title, startedAt: 0 };
-          const result = {
-            ...titles,
-            fullName: `block ${i % 7} computes case ${i}`,
-            status: 'passed',
-            duration: 1,
-            failureMessages: [],
-            failureDetails: [],
-            invocations: 1,
-            numPassingAsserts: 1,
-            location: null,
-            startedAt: 0,
-            retryReasons: [],
-          };
-          results.push({ ...result });
-          calls.push(() => reporter.onTestCaseStart(test, start));
-          calls.push(() => reporter.onTestCaseResult(test, result));
-        }
-        calls.push(() =>
-          reporter.onTestFileResult(test, { testFilePath: test.path, testResults: results, console: null }),
-        );
-        files.push(calls);
-      }
-      return {
-        begin: () => reporter.onRunStart({ numTotalTestSuites: FILES }),
-        files,
-        end: () => reporter.onRunComplete(new Set(), { numFailedTests: 0, numRuntimeErrorTestSuites: 0 }),
-      };
-    };
-  },
-
-  playwright() {
-    const Reporter = require(entry).default ?? require(entry);
-    return () => {
-      const reporter = new Reporter(options);
-      const project = { name: 'chromium' };
-      const suite = (type, title, parent) => ({ type, title, parent, project: () => project });
-      const root = suite('root', '', undefined);
-      const projectSuite = suite('project', 'chromium', root);
-      const tests = [];
-      const files = [];
-      for (let f = 0; f < FILES; f++) {
-        const describe = suite('describe', 'block', suite('file', `file${f}.spec.ts`, projectSuite));
-        const calls = [];
-        for (let i = 0; i < PER_FILE; i++) {
-          const test = {
-            title: `computes case ${i}`,
-            parent: describe,
-            location: { file: `${ROOT}/tests/file${f}.spec.ts`, line: i + 2, column: 3 },
-            repeatEachIndex: 0,
-            expectedStatus: 'passed',
-            retries: 0,
-            outcome: () => 'expected',
-          };
-          tests.push(test);
-          const result = {
-            retry: 0,
-            status: 'passed',
-            duration: 1,
-            errors: [],
-            attachments: [],
-            steps: [],
-            startTime: new Date(0),
-          };
-          calls.push(() => reporter.onTestBegin(test, result));
-          calls.push(() => reporter.onTestEnd(test, result));
-        }
-        files.push(calls);
-      }
-      const config = {
-        rootDir: ROOT,
-        version: '1.57.0',
-        workers: 1,
-        projects: [{ name: 'chromium', retries: 0 }],
-      };
-      return {
-        begin: () => reporter.onBegin(config, { allTests: () => tests }),
-        files,
-        end: async () => {
-          await reporter.onEnd({ status: 'passed' });
-          await reporter.onExit();
-        },
-      };
-    };
-  },
-
-  /**
-   * Vitest 4's reported-tasks hooks, in the order its main process calls them for a file (queued, collected,
-   * start; per test ready and result, per describe its result; end), on objects made by vitest-tasks.cjs:
-   * copies of Vitest 4's TestCase/TestSuite/TestModule/TestCollection (getters reading the runner task,
-   * `result()`/`diagnostic()` building new objects, collections as generators). Describe blocks of 10 tests,
-   * as the generated suites of bench:cost.
-   */
-  vitest() {
-    const exported = require(entry);
-    const Reporter = exported.TestwireVitestReporter ?? exported.default ?? exported;
-    const { reportedFile } = require('./vitest-tasks.cjs');
-    const context = {
-      version: '4.1.12',
-      config: { root: ROOT, watch: false, pool: 'forks', include: ['**/*.test.mjs'] },
-    };
-    return () => {
-      const reporter = new Reporter(options);
-      reporter.onInit(context);
-      const modules = [];
-      const files = [];
-      for (let f = 0; f < FILES; f++) {
-        const module = reportedFile(`${ROOT}/test/file${f}.test.mjs`, f, PER_FILE, 10);
-        modules.push(module);
-        const calls = [
-          () => reporter.onTestModuleQueued(module),
-          () => reporter.onTestModuleCollected(module),
-          () => reporter.onTestModuleStart(module),
-        ];
-        for (const suite of module.children) {
-          for (const test of suite.children) {
-            calls.push(() => reporter.onTestCaseReady(test));
-            calls.push(() => reporter.onTestCaseResult(test));
-          }
-          calls.push(() => reporter.onTestSuiteResult(suite));
-        }
-        calls.push(() => reporter.onTestModuleEnd(module));
-        files.push(calls);
-      }
-      return {
-        begin: () => reporter.onTestRunStart(modules.map((module) => ({ moduleId: module.moduleId }))),
-        files,
-        end: () => reporter.onTestRunEnd(modules, [], 'passed'),
-      };
-    };
-  },
-
-  mocha() {
-    const Reporter = require(entry).default ?? require(entry);
-    return () => {
-      const runner = new EventEmitter();
-      runner.total = TESTS;
-      const reporterOption =
-        mode !== 'on'
-          ? { reporter: 'none', enabled: 'false' }
-          : { reporter: 'none', port: String(options.port) };
-      const reporter = new Reporter(runner, { reporterOption });
-      const files = [];
-      for (let f = 0; f < FILES; f++) {
-        const file = `${ROOT}/test/file${f}.test.js`;
-        const suite = { title: `file ${f}`, file, tests: [], suites: [] };
-        const calls = [() => runner.emit('suite', suite)];
-        for (let i = 0; i < PER_FILE; i++) {
-          const title = `computes case ${i}`;
-          const test = {
-            type: 'test',
-            title,
-            file,
-            parent: suite,
-            duration: 1,
-            titlePath: () => [suite.title, title],
-            currentRetry: () => 0,
-            isPending: () => false,
-          };
-          calls.push(() => runner.emit('test', test));
-          calls.push(() => runner.emit('pass', test));
-          calls.push(() => runner.emit('test end', test));
-        }
-        calls.push(() => runner.emit('suite end', suite));
-        files.push(calls);
-      }
-      return {
-        begin: () => runner.emit('start'),
-        files,
-        end: () => {
-          runner.emit('end');
-          return new Promise((resolve) => reporter.done(0, resolve));
-        },
-      };
-    };
-  },
+/** A pass's hook calls as closures over objects made for it, grouped per file (drive.cjs). */
+const drive = () => {
+  const prepare = driver(runner, require(entry), { options, files: FILES, perFile: PER_FILE, root: ROOT });
+  return () => prepare()();
 };
 
 /**
@@ -295,7 +109,7 @@ async function pass(make) {
 
 (async () => {
   if (SUBSCRIBERS) await startSubscribers();
-  const make = drivers[runner]();
+  const make = drive();
   await pass(make); // warm-up: compile, first broadcaster start
   if (SUBSCRIBERS) {
     // The warm-up bound the port (one broadcaster per process, kept for every pass); the subscribers connect

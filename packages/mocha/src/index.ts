@@ -8,7 +8,7 @@
  */
 import { TestwireReporter } from './reporter.js';
 
-export { C8Coverage, type C8Start } from './c8.js';
+export type { C8Start } from './c8.js';
 export { type ParsedOptions, parseReporterOptions, type TestwireMochaOptions } from './options.js';
 export { createTestwireReporter, TestwireReporter, type TestwireReporterDefaults } from './reporter.js';
 export default TestwireReporter;

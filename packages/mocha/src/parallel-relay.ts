@@ -8,12 +8,11 @@
  *
  * mocha's own reporters (the wrapped terminal reporter, its exit code) see the whole burst, as without testwire.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { TestRef } from '@testwire/reporter-core';
+import { join } from 'node:path';
+import { builtFile, type TestRef } from '@testwire/reporter-core';
 import { builtin } from './builtin.js';
 import type { MochaRunner } from './mocha-types.js';
 import {
@@ -87,7 +86,8 @@ export class ParallelRelay {
     const base = parallel._workerReporter;
     if (typeof parallel.workerReporter !== 'function' || typeof base !== 'string') return undefined;
     if (!/[\\/]parallel-buffered\.c?js$/.test(base)) return undefined;
-    const reporter = workerReporterFile();
+    // dist/worker-reporter.cjs
+    const reporter = builtFile('worker-reporter.cjs', import.meta.url);
     if (!reporter) return undefined;
     let dir: string | undefined;
     try {
@@ -248,14 +248,3 @@ export class ParallelRelay {
 
 /** node:crypto, loaded when a relay starts (parallel mode only). */
 const nodeCrypto = () => builtin<typeof import('node:crypto')>('node:crypto');
-
-/** dist/worker-reporter.cjs, beside this module once built, or in dist when this runs from the sources. */
-function workerReporterFile(): string | undefined {
-  const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
-  for (const candidate of [
-    join(here, 'worker-reporter.cjs'),
-    join(here, '..', 'dist', 'worker-reporter.cjs'),
-  ])
-    if (existsSync(candidate)) return candidate;
-  return undefined;
-}

@@ -22,7 +22,7 @@ import {
   type TestRef,
   untilDeadline,
 } from '@testwire/reporter-core';
-import { C8Coverage } from './c8.js';
+import type { C8Coverage } from './c8.js';
 import { OutputCapture } from './capture.js';
 import { nycCoverageReport } from './coverage.js';
 import { nycCoverageStart } from './coverage-start.js';
@@ -38,7 +38,8 @@ import {
   type MochaSuite,
 } from './mocha-types.js';
 import { parseReporterOptions, type TestwireMochaOptions } from './options.js';
-import { ParallelRelay, type RelayStream } from './parallel-relay.js';
+import type { ParallelRelay, RelayStream } from './parallel-relay.js';
+import { loadC8, loadRelay } from './parts.js';
 import { PendingClassifier } from './pending.js';
 import { UNRUN_EVENT, type UnrunData } from './relay-wire.js';
 
@@ -329,7 +330,7 @@ export class TestwireReporter {
 
   /** Parallel mode: the workers stream each event as it happens; each is handled as its burst would be. */
   private startRelay(output: boolean): void {
-    this.relay = ParallelRelay.start(
+    this.relay = loadRelay().ParallelRelay.start(
       this.runner,
       {
         event: (stream: RelayStream, name: string, data: unknown, error: unknown) => {
@@ -366,7 +367,7 @@ export class TestwireReporter {
   private startC8(): void {
     if (!process.env.NODE_V8_COVERAGE) return;
     try {
-      this.c8 = C8Coverage.detect();
+      this.c8 = loadC8().C8Coverage.detect();
       if (this.c8) this.core.coverageStarted(this.c8.start());
     } catch (error) {
       if (process.env.TESTWIRE_DEBUG) warn(`could not read c8's options: ${message(error)}`);

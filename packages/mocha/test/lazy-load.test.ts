@@ -1,16 +1,19 @@
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 // Loading the reporter is on the runner's critical path (budget B2 of issue 13): the built-ins only parallel
-// mode (node:crypto for the relay's token) or c8 (node:v8) need load when those start, not with the module.
+// mode (node:crypto for the relay's token) or c8 (node:v8) need load when those start, not with the module;
+// so do those parts themselves (dist/parallel-relay.cjs, dist/c8.cjs: parts.ts).
 describe('what loading the reporter loads', () => {
-  it('the built CommonJS entry loads neither node:crypto nor node:v8', async () => {
+  it('the built CommonJS entry loads neither node:crypto nor node:v8, nor the relay or c8 parts', async () => {
     const dist = join(__dirname, '..', 'dist', 'index.cjs');
     const script = `
       const Reporter = require(${JSON.stringify(dist)});
       const builtins = process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13));
-      process.stdout.write(JSON.stringify({ isClass: typeof Reporter === 'function', builtins }));
+      const files = Object.keys(require.cache);
+      process.stdout.write(JSON.stringify({ isClass: typeof Reporter === 'function', builtins, files }));
     `;
     const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
@@ -18,10 +21,18 @@ describe('what loading the reporter loads', () => {
       stdout += chunk;
     });
     expect(await new Promise((resolve) => child.on('close', resolve))).toBe(0);
-    const { isClass, builtins } = JSON.parse(stdout) as { isClass: boolean; builtins: string[] };
+    const { isClass, builtins, files } = JSON.parse(stdout) as {
+      isClass: boolean;
+      builtins: string[];
+      files: string[];
+    };
     expect(isClass).toBe(true);
     expect(builtins).toContain('worker_threads');
     expect(builtins).not.toContain('crypto');
     expect(builtins).not.toContain('v8');
+    expect(files.map((file) => basename(file))).toContain('index.cjs');
+    expect(files.filter((file) => /[\\/](parallel-relay|c8)\.cjs$/.test(file))).toEqual([]);
+    // nor does the entry hold their code (a static import would bundle it in)
+    expect(readFileSync(dist, 'utf8')).not.toMatch(/\b(ParallelRelay|C8Coverage) = class\b/);
   });
 });

@@ -5,9 +5,8 @@
  * failure adds error normalization alone (not the core).
  */
 import type { TestError } from '@testwire/protocol';
-import { builtFile } from './built-file.js';
+import { requireBuilt } from './built-file.js';
 import type { PathRelativizer } from './ids.js';
-import { localRequire } from './local-require.js';
 
 type InThread = typeof import('./in-thread.js');
 type Errors = typeof import('./errors.js');
@@ -16,14 +15,8 @@ let loaded: InThread | undefined;
 let errors: Errors | undefined;
 
 export function loadInThread(): InThread {
-  loaded ??= loadBuilt<InThread>('in-thread.cjs');
+  loaded ??= requireBuilt<InThread>('in-thread.cjs');
   return loaded;
-}
-
-function loadBuilt<T>(name: string): T {
-  const file = builtFile(name);
-  if (!file) throw new Error(`@testwire/reporter-core: dist/${name} is missing (build the package)`);
-  return localRequire(file) as T;
 }
 
 /**
@@ -31,6 +24,6 @@ function loadBuilt<T>(name: string): T {
  * root, expected/actual, summary, diff (errors.ts, loaded on first use).
  */
 export function normalizeError(error: unknown, paths: PathRelativizer): TestError {
-  errors ??= loadBuilt<Errors>('errors.cjs');
+  errors ??= requireBuilt<Errors>('errors.cjs');
   return errors.normalizeError(error, paths);
 }

@@ -18,6 +18,7 @@ export type {
   TestOutcome,
   TestRef,
 } from './api.js';
+export { builtFile, requireBuilt } from './built-file.js';
 export type { CoreCall, CoreMethod } from './calls.js';
 export {
   COVERAGE_METRICS,
