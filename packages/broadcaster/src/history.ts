@@ -35,6 +35,10 @@ export interface HistoryEntry extends Matchable {
  * reporter's GC time with a large run). A replay whose subscription filters on data reads it back from the
  * frame, which only such a replay pays.
  */
+/** The entry whose data was read back last, and that data. */
+let parsedFor: FramedEntry | undefined;
+let parsedData: unknown;
+
 export class FramedEntry implements HistoryEntry {
   readonly seq: number;
   readonly type: string;
@@ -54,7 +58,12 @@ export class FramedEntry implements HistoryEntry {
   }
 
   get data(): unknown {
-    return (JSON.parse(this.frame.toString('utf8')) as EventEnvelope).data;
+    // A subscription reads data once per filter: the entry matched last keeps its parse (one entry at most).
+    if (parsedFor !== this) {
+      parsedData = (JSON.parse(this.frame.toString('utf8')) as EventEnvelope).data;
+      parsedFor = this;
+    }
+    return parsedData;
   }
 
   get frame(): Buffer {

@@ -100,9 +100,10 @@ const SLAB_HEADER = 4;
 /**
  * Frames the events the hub ingests one after another into shared slabs: what `encodeSplicedFrame` makes,
  * without measuring each event's UTF-8 length first and without a Buffer allocation per event. Consecutive
- * events are adjacent in memory, so a subscriber's queue of them is written as one view of the slab
- * (`joinFrames`) instead of being copied into one Buffer. A slab is only appended to, never reused: a frame
- * handed to a socket, or kept in the history, stays as it was.
+ * events are adjacent in memory, so a subscriber's queue of them is written as views of the slabs
+ * (`frameRuns`) instead of being copied into one Buffer. A slab is only appended to, never reused: a frame
+ * handed to a socket, or kept in the history, stays as it was. The end a slab leaves unused is under a quarter
+ * of it (the room an event may need), and ~1 KB for events of the usual size.
  */
 export class SlabFramer {
   private slab = Buffer.alloc(0);
