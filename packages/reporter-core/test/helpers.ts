@@ -59,17 +59,3 @@ export async function completedRun(
   if (!done()) throw new Error(`no test.completed for ${runId}; got ${events.map((e) => e.type)}`);
   return events;
 }
-
-/**
- * Polls `probe` until it returns something, or rejects after `timeoutMs`: a bound for a loaded machine, not a
- * guess at how long something takes.
- */
-export async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

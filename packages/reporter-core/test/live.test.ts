@@ -5,9 +5,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBroadcaster } from '@testwire/broadcaster';
 import { type AnyEventEnvelope, validatePublishedEvent } from '@testwire/protocol';
+import { until } from '@testwire-tests/support';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
-import { sinkCore, subscribeAll, until } from './helpers.js';
+import { sinkCore, subscribeAll } from './helpers.js';
 
 // Hung tests, interrupted runs, steps and attachments: what is live beyond results.
 

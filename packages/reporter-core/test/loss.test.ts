@@ -4,9 +4,10 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AnyEventEnvelope } from '@testwire/protocol';
+import { until } from '@testwire-tests/support';
 import { afterEach, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
-import { completedRun, subscribeAll, until } from './helpers.js';
+import { completedRun, subscribeAll } from './helpers.js';
 
 // A bound hit on the way to the endpoint is never silent (issue 12 §2). The endpoint is a real broadcaster in a
 // process of its own that is stopped (SIGSTOP: alive, answering nothing, as a starved owner) while a reporter in
