@@ -13,7 +13,7 @@ export interface HistoryEntry extends Matchable {
   readonly seq: number;
   readonly type: string;
   readonly runId: string;
-  /** The event's data, for filters: read from `frame` on each access when the entry does not hold it. */
+  /** The event's data, for filters (a FramedEntry reads it back from `frame`). */
   readonly data: unknown;
   /** UTF-8 JSON of the envelope: the WebSocket text frame payload. */
   readonly frame: Buffer;
@@ -25,20 +25,20 @@ export interface HistoryEntry extends Matchable {
   readonly size?: number;
 }
 
+/** The entry whose data was read back last, and that data. */
+let parsedFor: FramedEntry | undefined;
+let parsedData: unknown;
+
 /**
  * An event the hub ingested: its complete WebSocket frame, made once; the payload view (`frame`: the JSON,
  * what SSE and a frame of another kind read) is made only if something reads it — live WebSocket
  * subscribers and the history's byte count need only the frame.
  *
- * The envelope object is not kept: live delivery matched it as the event was ingested, and a history of
- * 50,000 events holding each event's data objects kept the garbage collector copying them (most of a
- * reporter's GC time with a large run). A replay whose subscription filters on data reads it back from the
- * frame, which only such a replay pays.
+ * The envelope object is not kept: live delivery matched it as the event was ingested, and the frame holds
+ * the same data, so a history of 50,000 events would keep every event twice (its objects for the heap to
+ * carry and its bytes). A replay whose subscription filters on data reads it back from the frame, which only
+ * such a replay pays.
  */
-/** The entry whose data was read back last, and that data. */
-let parsedFor: FramedEntry | undefined;
-let parsedData: unknown;
-
 export class FramedEntry implements HistoryEntry {
   readonly seq: number;
   readonly type: string;

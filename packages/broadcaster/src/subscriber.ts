@@ -18,7 +18,7 @@ import { frameRuns } from './ws-frame.js';
 /** Where a subscriber's frames go. */
 export interface Transport {
   readonly kind: 'ws' | 'sse';
-  /** Writes the frames queued in one tick, in one write (a socket corked around them: one writev). */
+  /** Writes the frames queued in one tick, in one write (WebSocket: corked around them, one writev). */
   write(frames: Buffer[]): void;
   /** Bytes handed to the transport and not yet sent to the kernel. */
   bufferedAmount(): number;
@@ -179,8 +179,9 @@ export class Subscriber {
  * Joins queued frames, once per distinct list. In one flush, the subscribers of the same events (the usual
  * case: every dashboard follows everything) hold the same shared frame Buffers in the same order, so they
  * can share one join: the same Buffers for all of them instead of a copy per subscriber, and no copy at all
- * when the frames lie back to back in the hub's slabs (`frameRuns`: a view per slab). Lists are compared by identity of their frames, which is exact (a frame is one event's, or
- * one message's). Holds its Buffers only for the flush it was made for.
+ * when the frames lie back to back in the hub's slabs (`frameRuns`: a view per slab). Lists are compared by
+ * identity of their frames, which is exact (a frame is one event's, or one message's). Holds its Buffers
+ * only for the flush it was made for.
  */
 export class FrameJoiner {
   /** Joined lists by their last frame. */

@@ -133,8 +133,8 @@ export class WsEndpoint {
  * Writes subscriber frames straight to the connection's socket, bypassing `ws.send`.
  *
  * Frames are complete, pre-built text frames (`ws-frame.ts`), so a tick's frames for one subscriber go out
- * as ONE write (corked: one writev) — `ws.send` would re-frame and issue a write per message, which was ~80% of the
- * broadcaster's CPU at 100 subscribers. This is safe because of how `ws` is set up here:
+ * as ONE write (corked: one writev) — `ws.send` would re-frame and issue a write per message, which was
+ * ~80% of the broadcaster's CPU at 100 subscribers. This is safe because of how `ws` is set up here:
  *   - permessage-deflate is off, so `ws`'s sender never holds frames back (it queues only while
  *     compressing or reading a Blob, neither of which happens): its own control frames (ping, pong,
  *     close) are written whole to the same socket, and never interleave inside ours;

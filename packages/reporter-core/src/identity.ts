@@ -111,18 +111,24 @@ export class Identities {
     return this.paths.file(file);
   }
 
+  /** The `{file}` location the tests of a file share when the runner gives no line. */
+  private locationOf(file: string): TestIdentity['location'] {
+    let location = this.fileLocations.get(file);
+    if (!location) {
+      location = { file };
+      this.fileLocations.set(file, location);
+    }
+    return location;
+  }
+
   private build(test: TestRef): TestIdentity {
     const file = this.paths.file(test.file);
     const titlePath = test.titlePath.map(String);
     const line = positiveInt(test.line);
     const column = positiveInt(test.column);
-    let location = line || column ? undefined : this.fileLocations.get(file);
-    if (!location) {
-      location = { file };
-      if (line) location.line = line;
-      if (column) location.column = column;
-      else if (!line) this.fileLocations.set(file, location);
-    }
+    const location = line || column ? { file } : this.locationOf(file);
+    if (line) location.line = line;
+    if (column) location.column = column;
     const identity: TestIdentity = {
       id: stableTestId({
         framework: this.framework,
