@@ -30,9 +30,10 @@ let parsedFor: FramedEntry | undefined;
 let parsedData: unknown;
 
 /**
- * An event the hub ingested: its complete WebSocket frame, made once; the payload view (`frame`: the JSON,
- * what SSE and a frame of another kind read) is made only if something reads it — live WebSocket
- * subscribers and the history's byte count need only the frame.
+ * An event the hub ingested: where its complete WebSocket frame lies, made once. Views of it are made only
+ * if something reads them: the frame (`ws`) for WebSocket subscribers and replays, the payload (`frame`: the
+ * JSON) for SSE and a frame of another kind; the history's byte count needs neither. A run with no
+ * subscriber makes no view.
  *
  * The envelope object is not kept: live delivery matched it as the event was ingested, and the frame holds
  * the same data, so a history of 50,000 events would keep every event twice (its objects for the heap to
@@ -43,13 +44,17 @@ export class FramedEntry implements HistoryEntry {
   readonly seq: number;
   readonly type: string;
   readonly runId: string;
+  private view: Buffer | undefined;
   private payload: Buffer | undefined;
   sse?: Buffer;
 
   constructor(
     envelope: EventEnvelope,
-    readonly ws: Buffer,
-    /** Where the payload starts in `ws` (after the frame's header). */
+    /** The Buffer the frame lies in, from `start` to `end` (a slab the hub shares among many frames). */
+    private readonly slab: Buffer,
+    private readonly start: number,
+    private readonly end: number,
+    /** Where the payload starts in the frame (after its header). */
     private readonly offset: number,
   ) {
     this.seq = envelope.seq;
@@ -66,13 +71,22 @@ export class FramedEntry implements HistoryEntry {
     return parsedData;
   }
 
+  /** The complete frame: a view made on first use (with no subscriber, never). */
+  get ws(): Buffer {
+    this.view ??=
+      this.start === 0 && this.end === this.slab.length
+        ? this.slab
+        : this.slab.subarray(this.start, this.end);
+    return this.view;
+  }
+
   get frame(): Buffer {
-    this.payload ??= this.ws.subarray(this.offset);
+    this.payload ??= this.slab.subarray(this.start + this.offset, this.end);
     return this.payload;
   }
 
   get size(): number {
-    return this.ws.length - this.offset;
+    return this.end - this.start - this.offset;
   }
 }
 

@@ -101,8 +101,8 @@ export class Hub {
   private ingestOne({ envelope, json, seqAt }: SerializedEvent): void {
     const seq = ++this.seq;
     envelope.seq = seq;
-    const { frame, offset } = this.framer.frame(json, seqAt, `"seq":${seq},`);
-    const entry = new FramedEntry(envelope, frame, offset);
+    const { slab, start, end, offset } = this.framer.frame(json, seqAt, `"seq":${seq},`);
+    const entry = new FramedEntry(envelope, slab, start, end, offset);
     this.history.push(entry);
     try {
       // `apply` would also build a view of the run, unused here

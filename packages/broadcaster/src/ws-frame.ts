@@ -109,11 +109,18 @@ export class SlabFramer {
   private slab = Buffer.alloc(0);
   private used = 0;
 
-  frame(json: string, at: number, insert: string): { frame: Buffer; offset: number } {
+  /**
+   * Frames one event: where its frame lies (no view of it is made here: the history keeps where, and a view
+   * is made only for a subscriber or a replay).
+   */
+  frame(json: string, at: number, insert: string): SlabFrame {
     // Enough room whatever the characters (3 UTF-8 bytes per UTF-16 unit at most); larger events, and a head
     // that is not ASCII, go through encodeSplicedFrame.
     const room = SLAB_HEADER + insert.length + json.length * 3;
-    if (room > SLAB_BYTES / 4 || !asciiHead(json, at)) return encodeSplicedFrame(json, at, insert);
+    if (room > SLAB_BYTES / 4 || !asciiHead(json, at)) {
+      const { frame, offset } = encodeSplicedFrame(json, at, insert);
+      return { slab: frame, start: 0, end: frame.length, offset };
+    }
     if (this.slab.length - this.used < room) {
       this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
       this.used = 0;
@@ -128,8 +135,16 @@ export class SlabFramer {
     const start = length < 126 ? payload - 2 : this.used;
     writeHeader(slab, length, TEXT, start);
     this.used = payload + length;
-    return { frame: slab.subarray(start, this.used), offset: payload - start };
+    return { slab, start, end: this.used, offset: payload - start };
   }
+}
+
+/** One frame in a slab: `slab[start, end)`, its payload from `start + offset`. */
+export interface SlabFrame {
+  slab: Buffer;
+  start: number;
+  end: number;
+  offset: number;
 }
 
 function asciiHead(json: string, at: number): boolean {

@@ -59,7 +59,8 @@ describe('ws-frame encoding', () => {
       const expected = encodeTextFrame(json.slice(0, at), '"seq":42,', json.slice(at));
       const { frame, offset } = encodeSplicedFrame(json, at, '"seq":42,');
       expect(frame.equals(expected.frame), `length ${json.length}`).toBe(true);
-      const entry = new FramedEntry({ seq: 42 } as never, frame, offset);
+      const entry = new FramedEntry({ seq: 42 } as never, frame, 0, frame.length, offset);
+      expect(entry.ws).toBe(frame);
       expect(entry.frame.equals(expected.payload)).toBe(true);
       expect(entry.size).toBe(expected.payload.length);
       expect(JSON.parse(entry.frame.toString('utf8')).seq).toBe(42);
@@ -82,16 +83,18 @@ describe('ws-frame encoding', () => {
       for (const json of jsons) {
         const at = json.indexOf('"runId"');
         const insert = `"seq":${round * 10 + 1},`;
-        const { frame, offset } = framer.frame(json, at, insert);
+        const { slab, start, end, offset } = framer.frame(json, at, insert);
+        const frame = slab.subarray(start, end);
         const expected = encodeSplicedFrame(json, at, insert);
         expect(frame.equals(expected.frame), `length ${json.length}`).toBe(true);
         expect(offset).toBe(expected.offset);
         framed.push(frame);
       }
     // Frames made one after another in one slab are adjacent: their join is a view, equal to the concatenation.
-    const [a, b, c] = jsons
-      .slice(1, 4)
-      .map((json) => framer.frame(json, json.indexOf('"runId"'), '"seq":7,').frame);
+    const [a, b, c] = jsons.slice(1, 4).map((json) => {
+      const { slab, start, end } = framer.frame(json, json.indexOf('"runId"'), '"seq":7,');
+      return slab.subarray(start, end);
+    });
     const bytes = (a as Buffer).length + (b as Buffer).length + (c as Buffer).length;
     const runs = frameRuns([a, b, c] as Buffer[], bytes);
     expect(runs).toHaveLength(1);
