@@ -46,7 +46,13 @@ import { ProgressSampler } from './progress.js';
 import { redisTarget } from './redis-loader.js';
 import { stripAnsi, truncate } from './text.js';
 
-const TEST_STATUSES = new Set<string>(['passed', 'failed', 'skipped', 'todo']);
+/**
+ * The statuses a result can have, each word to its own constant: a status that crossed from the runner's
+ * thread is a string of its own per test, and the run state keeps every test's, so it keeps the constant.
+ */
+const TEST_STATUSES = new Map<string, TestStatus>(
+  (['passed', 'failed', 'skipped', 'todo'] as const).map((status) => [status, status]),
+);
 
 /** The errors of a test that passed or was skipped (shared: nothing adds to it). */
 const NO_ERRORS: TestError[] = [];
@@ -440,7 +446,7 @@ export class Core {
     const duration = nonNegative(outcome.duration);
     const timedOut = outcome.timedOut === true;
     // An adapter's table maps every runner status; anything else is a bug that must not pass as green.
-    const status: TestStatus = timedOut || !TEST_STATUSES.has(outcome.status) ? 'failed' : outcome.status;
+    const status: TestStatus = (!timedOut && TEST_STATUSES.get(outcome.status)) || 'failed';
     const errors: TestError[] =
       outcome.errors && outcome.errors.length > 0
         ? outcome.errors.slice()

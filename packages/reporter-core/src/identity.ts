@@ -48,6 +48,8 @@ export class Identities {
    * identity lives as long as its run, and one object per test is kept (and copied by the GC) for nothing.
    */
   private readonly fileLocations = new Map<string, TestIdentity['location']>();
+  /** Describe blocks' titles and suites (see keep). */
+  private readonly kept = new Map<string, string>();
   private size = 0;
   /** The ref looked up last and its entry: a test's result usually comes with its start's ref. */
   private lastRef: TestRef | undefined;
@@ -89,6 +91,7 @@ export class Identities {
       if (this.size >= MAX_CACHED_TESTS) {
         this.byFile.clear();
         this.fileLocations.clear();
+        this.kept.clear();
         this.size = 0;
         byTitle = undefined;
       }
@@ -111,6 +114,18 @@ export class Identities {
     return this.paths.file(file);
   }
 
+  /**
+   * One string for each describe block's title and each suite, shared by the identities of the block's tests:
+   * titles that crossed from the runner's thread are strings of their own for every test, and an identity
+   * lives as long as its run.
+   */
+  private keep(text: string): string {
+    const kept = this.kept.get(text);
+    if (kept !== undefined) return kept;
+    this.kept.set(text, text);
+    return text;
+  }
+
   /** The `{file}` location the tests of a file share when the runner gives no line. */
   private locationOf(file: string): TestIdentity['location'] {
     let location = this.fileLocations.get(file);
@@ -123,7 +138,10 @@ export class Identities {
 
   private build(test: TestRef): TestIdentity {
     const file = this.paths.file(test.file);
-    const titlePath = test.titlePath.map(String);
+    const last = test.titlePath.length - 1;
+    const titlePath = test.titlePath.map((title, i) =>
+      i < last && typeof title === 'string' ? this.keep(title) : String(title),
+    );
     const line = positiveInt(test.line);
     const column = positiveInt(test.column);
     const location = line || column ? { file } : this.locationOf(file);
@@ -141,7 +159,7 @@ export class Identities {
       }),
       titlePath,
       testName: titlePath[titlePath.length - 1] ?? '',
-      suite: titlePath.length > 1 ? titlePath.slice(0, -1).join(' > ') : '',
+      suite: last > 0 ? this.keep(titlePath.slice(0, -1).join(' > ')) : '',
       file,
       location,
     };

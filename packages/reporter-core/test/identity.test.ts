@@ -32,6 +32,30 @@ describe('Identities', () => {
     });
   });
 
+  it('gives every test its own blocks and suite when blocks interleave, nest and share titles', () => {
+    const ids = identities();
+    // Blocks' titles are kept once and shared (see Identities.keep): a wrong share would show here.
+    const paths = [
+      ['a', 'one'],
+      ['b', 'two'],
+      ['a', 'b', 'three'],
+      ['a > b', 'four'],
+      ['b', 'a', 'five'],
+      ['six'],
+      ['a', 'seven'],
+    ];
+    for (const path of paths) {
+      const identity = ids.of(ref([...path]));
+      expect(identity.titlePath).toEqual(path);
+      expect(identity.testName).toBe(path.at(-1));
+      expect(identity.suite).toBe(path.slice(0, -1).join(' > '));
+    }
+    // Titles that are not strings are made strings, as before.
+    const odd = ids.of({ file: `${ROOT}/test/a.test.js`, titlePath: [7 as never, 'eight'] });
+    expect(odd.titlePath).toEqual(['7', 'eight']);
+    expect(odd.suite).toBe('7');
+  });
+
   it('tells apart tests that share a last title, a file or everything but one field', () => {
     const ids = identities();
     const base = ids.of(ref(['a', 'works']));
