@@ -7,6 +7,7 @@
  * Built to dist/core-worker.cjs. The parent port stays ref'd here: it keeps this thread alive while the
  * broadcaster's own handles are unref'd; the parent unrefs this Worker so the process can still exit.
  */
+import { writeFileSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { decodeCalls } from './call-codec.js';
 import { Core } from './core.js';
@@ -18,6 +19,19 @@ const port = parentPort;
 if (!port) throw new Error('core-worker runs as a worker thread, started by @testwire/reporter-core');
 const post = (message: FromCoreThread): void => port.postMessage(message);
 writeOutputDirectly();
+nameThread();
+
+/**
+ * Names this thread `testwire` where threads have names in /proc (Linux): `top -H`, `ps -L` and a CPU probe
+ * tell the reporter's thread from the runner's. Elsewhere, nothing.
+ */
+function nameThread(): void {
+  try {
+    writeFileSync('/proc/thread-self/comm', 'testwire');
+  } catch {
+    // no /proc: the thread keeps its name
+  }
+}
 
 interface Instance {
   core: Core;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBroadcaster } from '@testwire/broadcaster';
@@ -80,6 +80,20 @@ describe('reporter core on a worker thread', () => {
     expect(failed.data.error.stack).not.toContain(rootDir);
     expect(failed.data).toMatchObject({ file: 'test/a.spec.js', id: reporter.idFor(ref) });
     expect(events.at(-1)).toMatchObject({ data: { summary: { total: 1, failed: 1, success: false } } });
+  });
+
+  it.runIf(existsSync('/proc/self/task'))('names its thread `testwire` (top -H, ps -L, /proc)', async () => {
+    const reporter = core();
+    reporter.runStarted({ totalTests: 0 });
+    await reporter.runCompleted({ success: true });
+    const names = readdirSync('/proc/self/task').map((tid) => {
+      try {
+        return readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+      } catch {
+        return ''; // a thread that ended meanwhile
+      }
+    });
+    expect(names).toContain('testwire');
   });
 
   it('gives a watch-mode rerun a new run id, the same on both threads', async () => {
