@@ -41,6 +41,12 @@ const SERIES = {
   wait: (run) => run.mainWaitMs,
 };
 
+/**
+ * The reporter's own thread's CPU in a run (ms): the worker names itself `testwire` (core-worker.ts), and the
+ * probe lists each live thread by name. Only the reporter's modes have it: B3's part there needs no baseline.
+ */
+const reporterThreadMs = (run) => run?.threads?.find(([comm]) => comm === 'testwire')?.[1];
+
 export const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -124,6 +130,8 @@ export function analyze(result) {
     const directWall = [];
     /** Per repetition: the reporter's hook time on the runner's thread per test (slope, µs). */
     const hookSlope = [];
+    /** Per repetition: the reporter's thread's CPU per test (slope, µs) — part of B3, measured directly. */
+    const threadSlope = [];
     for (const rep of reps) {
       const [b1, m1, b2, m2] = [
         find(rep, n1, 'baseline'),
@@ -141,6 +149,8 @@ export function analyze(result) {
         perRep.slope[key].push(slope * 1000);
         perRep.intercept[key].push(d1 - n1 * slope);
       }
+      const [t1, t2] = [reporterThreadMs(m1), reporterThreadMs(m2)];
+      if (t1 !== undefined && t2 !== undefined) threadSlope.push(((t2 - t1) / (n2 - n1)) * 1000);
       if (m1?.reporter?.hooks && m2?.reporter?.hooks)
         hookSlope.push(((m2.reporter.hooks.ms - m1.reporter.hooks.ms) / (n2 - n1)) * 1000);
       const reporter = m1?.reporter;
@@ -211,7 +221,14 @@ export function analyze(result) {
         },
         verdict: both(verdict(B2, BUDGETS.B2.limit), verdict(B2direct, BUDGETS.B2.limit)),
       },
-      B3: { ...B3, verdict: verdict(B3, BUDGETS.B3.limit), intercept: of('intercept', 'process', 1) },
+      B3: {
+        ...B3,
+        verdict: verdict(B3, BUDGETS.B3.limit),
+        intercept: of('intercept', 'process', 1),
+        // cross-check, not gated: the part of B3 on the reporter's own thread (not its GC helpers, not the
+        // runner's thread), from that thread's CPU alone
+        reporterThread: estimate(threadSlope),
+      },
       B4: {
         ...B4,
         percent: B4.mean === null ? null : round((B4.mean / baseWall) * 100, 1),

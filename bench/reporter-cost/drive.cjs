@@ -11,17 +11,18 @@
  * runner awaits). settings: options (the reporter's options: jest's second argument, vitest's and
  * playwright's only one; mocha's reporterOption is derived: `reporter=none`, and `enabled=false` or the
  * port), files, perFile, root (where the test files are said to be), jestRootDir (jest's rootDir: a jest
- * install lets the adapter find jest's version as in a run).
+ * install lets the adapter find jest's version as in a run), dir (the test files' directory under root,
+ * default `test`, playwright `tests`: another dir makes other tests, with ids of their own).
  */
 const { EventEmitter } = require('node:events');
 
 const drivers = {
-  jest(exported, { options, files: FILES, perFile: PER_FILE, root: ROOT, jestRootDir = ROOT }) {
+  jest(exported, { options, files: FILES, perFile: PER_FILE, root: ROOT, jestRootDir = ROOT, dir = 'test' }) {
     const Reporter = exported.default ?? exported;
     return () => {
       const prepared = [];
       for (let f = 0; f < FILES; f++) {
-        const test = { path: `${ROOT}/test/file${f}.test.js`, context: { config: { rootDir: ROOT } } };
+        const test = { path: `${ROOT}/${dir}/file${f}.test.js`, context: { config: { rootDir: ROOT } } };
         const cases = [];
         const results = [];
         for (let i = 0; i < PER_FILE; i++) {
@@ -70,7 +71,7 @@ const drivers = {
     };
   },
 
-  playwright(exported, { options, files: FILES, perFile: PER_FILE, root: ROOT }) {
+  playwright(exported, { options, files: FILES, perFile: PER_FILE, root: ROOT, dir = 'tests' }) {
     const Reporter = exported.default ?? exported;
     return () => {
       const project = { name: 'chromium' };
@@ -86,7 +87,7 @@ const drivers = {
           const test = {
             title: `computes case ${i}`,
             parent: describe,
-            location: { file: `${ROOT}/tests/file${f}.spec.ts`, line: i + 2, column: 3 },
+            location: { file: `${ROOT}/${dir}/file${f}.spec.ts`, line: i + 2, column: 3 },
             repeatEachIndex: 0,
             expectedStatus: 'passed',
             retries: 0,
@@ -140,7 +141,7 @@ const drivers = {
    * `result()`/`diagnostic()` building new objects, collections as generators). Describe blocks of 10 tests,
    * as the generated suites of bench:cost.
    */
-  vitest(exported, { options, files: FILES, perFile: PER_FILE, root: ROOT }) {
+  vitest(exported, { options, files: FILES, perFile: PER_FILE, root: ROOT, dir = 'test' }) {
     const Reporter = exported.TestwireVitestReporter ?? exported.default ?? exported;
     const { reportedFile } = require('./vitest-tasks.cjs');
     const context = {
@@ -150,7 +151,7 @@ const drivers = {
     return () => {
       const modules = [];
       for (let f = 0; f < FILES; f++)
-        modules.push(reportedFile(`${ROOT}/test/file${f}.test.mjs`, f, PER_FILE, 10));
+        modules.push(reportedFile(`${ROOT}/${dir}/file${f}.test.mjs`, f, PER_FILE, 10));
       return () => {
         const reporter = new Reporter(options);
         const files = () =>
@@ -182,7 +183,7 @@ const drivers = {
     };
   },
 
-  mocha(exported, { options, files: FILES, perFile: PER_FILE, root: ROOT }) {
+  mocha(exported, { options, files: FILES, perFile: PER_FILE, root: ROOT, dir = 'test' }) {
     const Reporter = exported.default ?? exported;
     const reporterOption =
       options.enabled === false
@@ -193,7 +194,7 @@ const drivers = {
       runner.total = FILES * PER_FILE;
       const prepared = [];
       for (let f = 0; f < FILES; f++) {
-        const file = `${ROOT}/test/file${f}.test.js`;
+        const file = `${ROOT}/${dir}/file${f}.test.js`;
         const suite = { title: `file ${f}`, file, tests: [], suites: [] };
         const tests = [];
         for (let i = 0; i < PER_FILE; i++) {
