@@ -238,25 +238,29 @@ export class RunStateStore {
         // An earlier attempt arriving after a later one (replay, re-publish) must not win.
         if (previous && previous.status !== 'running' && attempt < previous.attempt) break;
         if (previous) this.count(run, previous, -1);
+        // A run keeps one of these per test for as long as it is kept: the fields most results leave out are
+        // added only when present, so the usual test's state is that much smaller.
         const test: TestState = {
           id: data.id,
           titlePath: data.titlePath,
           testName: data.testName,
           suite: data.suite,
           file: data.file,
-          line: data.line,
           status: data.status,
           duration: data.duration,
           attempt,
-          // A pass after a failed attempt is flaky even when the reporter did not say so.
-          flaky:
-            data.flaky ??
-            (data.status === 'passed' && attempt > 1 && previous?.status === 'failed' ? true : undefined),
-          willRetry: data.willRetry,
-          error: data.error ?? data.errors?.[0],
-          project: data.project,
           seq: event.seq,
         };
+        if (data.line !== undefined) test.line = data.line;
+        if (data.project !== undefined) test.project = data.project;
+        // A pass after a failed attempt is flaky even when the reporter did not say so.
+        const flaky =
+          data.flaky ??
+          (data.status === 'passed' && attempt > 1 && previous?.status === 'failed' ? true : undefined);
+        if (flaky !== undefined) test.flaky = flaky;
+        if (data.willRetry !== undefined) test.willRetry = data.willRetry;
+        const error = data.error ?? data.errors?.[0];
+        if (error !== undefined) test.error = error;
         run.tests.set(data.id, test);
         this.count(run, test, +1);
         if (this.maxTestsPerRun !== Number.POSITIVE_INFINITY) this.compact(run, test, previous !== undefined);
