@@ -71,11 +71,11 @@ async function startSubscribers() {
  * are in a directory of their own, so its tests are new to the reporter, as every test of a run is: the same
  * tests again would find their identities (id, titles) remembered from the pass before.
  */
-let passes = 0;
-const drive = () => () => {
-  const dir = `test-${passes++}`;
+let passCount = 0;
+function nextRun() {
+  const dir = `test-${passCount++}`;
   return driver(runner, require(entry), { options, files: FILES, perFile: PER_FILE, root: ROOT, dir })()();
-};
+}
 
 /**
  * A full GC, without a global `gc` (the mocha adapter calls one after each file when the user exposes it).
@@ -85,8 +85,8 @@ const drive = () => () => {
 require('node:v8').setFlagsFromString('--expose-gc');
 const collect = require('node:vm').runInNewContext('gc');
 
-async function pass(make) {
-  const { begin, files, end } = make();
+async function pass() {
+  const { begin, files, end } = nextRun();
   begin();
   collect();
   collect();
@@ -114,8 +114,7 @@ async function pass(make) {
 
 (async () => {
   if (SUBSCRIBERS) await startSubscribers();
-  const make = drive();
-  await pass(make); // warm-up: compile, first broadcaster start
+  await pass(); // warm-up: compile, first broadcaster start
   if (SUBSCRIBERS) {
     // The warm-up bound the port (one broadcaster per process, kept for every pass); the subscribers connect
     // to it, resume from the start of its history, and stay for every pass.
@@ -124,7 +123,7 @@ async function pass(make) {
     subscribers.expected = (await ask('counts', { results: 0, timeoutMs: 0 })).minResults;
   }
   const measured = [];
-  for (let i = 0; i < 5; i++) measured.push(await pass(make));
+  for (let i = 0; i < 5; i++) measured.push(await pass());
   const usPerTest = Math.min(...measured.map((p) => p.thread));
   const processUsPerTest = Math.min(...measured.map((p) => p.process));
   let delivered;

@@ -57,7 +57,7 @@ export function printReport(stored) {
   );
   table(
     "B3's part on the reporter's own thread (its CPU alone, no baseline: slope), µs/test — a cross-check",
-    (f) => cell(f.B3.reporterThread ?? {}, 1, false),
+    (f) => cell(f.B3.reporterThread, 1, false),
   );
   table('B4 wall time of the 2,000-test suite, ms added (no gate)', (f) => cell(f.B4, 0, false));
   table('B4 wall time of the 2,000-test suite, % of the baseline median', (f) =>
