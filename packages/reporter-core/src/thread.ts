@@ -38,7 +38,7 @@ const BATCH_CALLS = 500;
 /** Ticks without a call before the batching interval stops (it restarts with the next call). */
 const IDLE_TICKS = 50;
 /** The reporter's thread's young generation, at most (see the Worker's resourceLimits below). */
-const YOUNG_GENERATION_MB = 64;
+const YOUNG_GENERATION_MB = 8;
 
 /**
  * The process's worker thread: started by the first ThreadTarget, shared by the next ones, each a Core of its
@@ -76,11 +76,11 @@ class CoreThread {
       env,
       stdout: true,
       stderr: true,
-      // A larger young generation than V8's default: the thread makes ~2 KB of short-lived objects per event
-      // (a call's decoding, the event, its JSON), and with the default, scavenges came every ~2,400 tests of
-      // a fast run, each copying and promoting what was in flight (57 → 35 scavenges and ~20% less scavenge
-      // time for 6 × 20,000 tests, bench/reporter-cost hooks-child). V8 grows it only as the thread
-      // allocates: an idle or slow run never reaches it.
+      // A smaller young generation than V8's default (~48 MB): in a run, beside the runner's thread, a young
+      // generation that stays within the CPUs' caches costs the thread less than fewer, larger scavenges
+      // (mocha, 20,000 tests, paired: 8 MB took 3.2 µs per test less of the thread's CPU than 64 MB without
+      // subscribers and 1.9 with 10; 3, 12, 16 and 24 MB were between; bench/README.md "B3 in a run: the
+      // young generation"). 64 MB had looked better in the hooks bench, which runs the thread alone.
       resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
     });
     this.worker.on('message', (message: FromCoreThread) => this.onMessage(message));
