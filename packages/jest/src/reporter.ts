@@ -246,6 +246,9 @@ export class TestwireJestReporter {
       this.core.testsDiscovered(result?.testResults?.length ?? 0, {
         final: this.totalFiles > 0 && ++this.filesDone >= this.totalFiles,
       });
+      const project = projectOf(test);
+      this.twins.fileDone(project, file ?? '');
+      if (test?.path !== file) this.twins.fileDone(project, test?.path ?? '');
     } catch {
       // never throw into jest
     }

@@ -42,10 +42,34 @@ export class JestTwins {
     | { project: string | undefined; file: string; titles: string[]; node: PathNode<TwinSet> }
     | undefined;
 
+  /**
+   * The set the last lookup found, with its block and title: a test's start and its live result come one
+   * after the other, and the result's lookup is then a comparison.
+   */
+  private lastSet: TwinSet | undefined;
+  private lastSetBlock: PathNode<TwinSet> | undefined;
+  private lastSetTitle = '';
+
   /** A new run: nothing seen yet. */
   reset(): void {
     this.root = new PathNode();
     this.last = undefined;
+    this.lastSet = undefined;
+    this.lastSetBlock = undefined;
+  }
+
+  /**
+   * A file's result came: jest sends nothing more about its tests in this run, so its sets are forgotten
+   * (kept, every test of the run would stay in memory to the end, copied along by the garbage collector).
+   */
+  fileDone(project: string | undefined, file: string): void {
+    this.root.child(project ?? '').drop(file);
+    const last = this.last;
+    if (last && last.project === project && last.file === file) {
+      this.last = undefined;
+      this.lastSet = undefined;
+      this.lastSetBlock = undefined;
+    }
   }
 
   /**
@@ -54,11 +78,13 @@ export class JestTwins {
    * of (project, file, titles) — no key string per hook.
    */
   of(project: string | undefined, file: string, titles: readonly string[], title: string): TwinSet {
-    const node = this.blockOf(project, file, titles).child(title);
-    if (node.value) return node.value;
-    const base: TestRef = { file, titlePath: [...titles, title] };
-    if (project) base.project = project;
-    node.value = { base, twins: [] };
+    const block = this.blockOf(project, file, titles);
+    if (this.lastSet && block === this.lastSetBlock && title === this.lastSetTitle) return this.lastSet;
+    const node = block.child(title);
+    node.value ??= { base: baseRef(project, file, titles, title), twins: [] };
+    this.lastSet = node.value;
+    this.lastSetBlock = block;
+    this.lastSetTitle = title;
     return node.value;
   }
 
@@ -111,6 +137,17 @@ export class JestTwins {
 export interface TwinSet {
   readonly base: TestRef;
   readonly twins: Twin[];
+}
+
+function baseRef(
+  project: string | undefined,
+  file: string,
+  titles: readonly string[],
+  title: string,
+): TestRef {
+  const base: TestRef = { file, titlePath: [...titles, title] };
+  if (project) base.project = project;
+  return base;
 }
 
 function add(set: TwinSet, live: boolean): Twin {

@@ -51,4 +51,33 @@ describe('JestTwins', () => {
     twins.reset();
     expect(twins.liveResult(of(twins), 1).ref.ordinal).toBeUndefined();
   });
+
+  it('tells tests of one block apart by title, and in another block or file by those', () => {
+    const twins = new JestTwins();
+    const a = twins.of(undefined, 'a.test.js', ['block'], 'a');
+    const b = twins.of(undefined, 'a.test.js', ['block'], 'b');
+    expect(b).not.toBe(a);
+    expect(b.base.titlePath).toEqual(['block', 'b']);
+    expect(twins.of(undefined, 'a.test.js', ['block'], 'a')).toBe(a);
+    expect(twins.of(undefined, 'a.test.js', ['other'], 'a')).not.toBe(a);
+    expect(twins.of(undefined, 'b.test.js', ['block'], 'a')).not.toBe(a);
+    expect(twins.of('web', 'a.test.js', ['block'], 'a').base).toEqual({
+      file: 'a.test.js',
+      titlePath: ['block', 'a'],
+      project: 'web',
+    });
+    expect(twins.of(undefined, 'a.test.js', ['block'], 'a')).toBe(a);
+  });
+
+  it("forgets a file's tests once its result came, and only that file's", () => {
+    const twins = new JestTwins();
+    const kept = twins.of(undefined, 'b.test.js', ['block'], 'same');
+    const first = twins.liveResult(of(twins), 1);
+    first.attempts = 1;
+    expect(twins.started(of(twins))?.ordinal).toBe(1);
+    twins.fileDone(undefined, 'a.test.js');
+    expect(of(twins).twins).toEqual([]);
+    expect(twins.started(of(twins))).toBe(of(twins).base);
+    expect(twins.of(undefined, 'b.test.js', ['block'], 'same')).toBe(kept);
+  });
 });

@@ -21,6 +21,11 @@ export class PathNode<V> {
     return node;
   }
 
+  /** Forgets the node one part further down (and all below it), if any. */
+  drop(part: string): void {
+    this.children?.delete(part);
+  }
+
   /** The node at the end of `parts`, from this one, made as needed. */
   path(parts: readonly string[]): PathNode<V> {
     let node: PathNode<V> = this;
