@@ -126,12 +126,7 @@ function generalCheck(schema: Schema): Check {
 
   return (value) => {
     if (typeOk !== undefined && !typeOk(value)) return typeFailure(types as string[], value);
-    if (allowed && !allowed.includes(value as never)) {
-      return fail(
-        (path) =>
-          `${path || 'value'}: expected one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(value)}`,
-      );
-    }
+    if (allowed && !allowed.includes(value as never)) return enumFailure(allowed, value);
     if (minimum !== undefined && typeof value === 'number' && value < minimum) {
       return minimumFailure(minimum, value);
     }
@@ -173,6 +168,15 @@ function generalCheck(schema: Schema): Check {
 function typeFailure(types: readonly string[], value: unknown): Failure {
   const actual = typeOf(value);
   return fail((path) => `${path || 'value'}: expected ${types.join(' or ')}, got ${actual}`);
+}
+
+// The failures are made by functions of their own: a closure here that read `value` would make V8 allocate
+// the check's variables on the heap at every call, failing or not (~40 B a call, ~160 per test.result).
+function enumFailure(allowed: readonly unknown[], value: unknown): Failure {
+  return fail(
+    (path) =>
+      `${path || 'value'}: expected one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(value)}`,
+  );
 }
 
 function minimumFailure(minimum: number, value: number): Failure {
