@@ -34,7 +34,7 @@ const SAME_FILE = -2;
 /** In place of a title path's length: the value that follows is the title path as it was given. */
 const AS_IS = -1;
 
-/** An encoded batch: what `CallEncoder.take()` returns and `decodeCalls` reads. */
+/** An encoded batch: what `CallEncoder.flush()` hands over and `decodeCalls` reads. */
 export type EncodedCalls = unknown[];
 
 // Every field of a ref and of an outcome is placed here: written in place, or (an outcome's rarer fields)
@@ -57,21 +57,29 @@ const placed: [
 void placed;
 
 export class CallEncoder {
-  private out: EncodedCalls = [];
+  /**
+   * The batch, written in place: one array for every batch, so it grows to a batch's size once, not again
+   * for every batch (a push-grown array is copied ~15 times on its way to a full batch's ~10,000 values, ~380
+   * bytes per test on the runner's thread). `flush` lends it out; `length` is the values written.
+   */
+  private readonly out: unknown[] = [];
+  private length = 0;
   private runId: string | undefined;
   /** The time the batch's `at`s are offsets from (written with the run id). */
   private time = 0;
   private lastRef: TestRef | undefined;
   private lastFile: string | undefined;
-  /** Calls encoded since the last take. */
+  /** Calls encoded since the last flush. */
   count = 0;
 
   push(call: CoreCall): void {
-    const out = this.out;
     this.count++;
     if (call.method === 'testStarted') {
       this.run(call.runId, call.at);
-      out.push(STARTED, call.at - this.time, call.attempt, call.timeout);
+      this.put(STARTED);
+      this.put(call.at - this.time);
+      this.put(call.attempt);
+      this.put(call.timeout);
       this.ref(call.test);
       return;
     }
@@ -85,64 +93,89 @@ export class CallEncoder {
         outcome.annotations === undefined
       ) {
         this.run(call.runId, call.at);
-        out.push(
-          RESULT,
-          call.at - this.time,
-          outcome.status,
-          outcome.rawStatus,
-          outcome.duration,
-          outcome.attempt,
-          outcome.startedAt,
-          outcome.assertions,
-          outcome.worker,
-        );
+        this.put(RESULT);
+        this.put(call.at - this.time);
+        this.put(outcome.status);
+        this.put(outcome.rawStatus);
+        this.put(outcome.duration);
+        this.put(outcome.attempt);
+        this.put(outcome.startedAt);
+        this.put(outcome.assertions);
+        this.put(outcome.worker);
         this.ref(call.test);
         return;
       }
     }
     // The call carries its own run id.
     this.lastRef = undefined;
-    out.push(CALL, call);
+    this.put(CALL);
+    this.put(call);
   }
 
-  /** The batch so far; the encoder starts a new one. */
-  take(): EncodedCalls {
+  /**
+   * Hands the batch so far to `send` (it must copy it before returning, as posting does: the array is
+   * written again for the next batch) and starts a new one. Nothing to hand over: `send` is not called.
+   */
+  flush(send: (batch: EncodedCalls) => void): void {
+    if (this.count === 0) return;
     const out = this.out;
-    this.out = [];
+    // What a longer batch before left beyond this one's end goes (only a much shorter batch gives memory back).
+    if (out.length !== this.length) out.length = this.length;
+    try {
+      send(out);
+    } finally {
+      this.clear();
+    }
+  }
+
+  /** Drops the batch so far. */
+  clear(): void {
+    this.length = 0;
     this.runId = undefined;
     this.lastRef = undefined;
     this.lastFile = undefined;
     this.count = 0;
-    return out;
+  }
+
+  private put(value: unknown): void {
+    this.out[this.length++] = value;
   }
 
   private run(runId: string, at: number): void {
     if (runId === this.runId) return;
     this.runId = runId;
     this.time = at;
-    this.out.push(RUN, runId, at);
+    this.put(RUN);
+    this.put(runId);
+    this.put(at);
   }
 
   private ref(ref: TestRef): void {
-    const out = this.out;
     if (ref === this.lastRef) {
-      out.push(SAME);
+      this.put(SAME);
       return;
     }
     this.lastRef = ref;
     const file = ref.file;
-    if (file === this.lastFile) out.push(SAME_FILE);
+    if (file === this.lastFile) this.put(SAME_FILE);
     else {
       this.lastFile = file;
-      out.push(file);
+      this.put(file);
     }
     const titlePath = ref.titlePath;
     if (Array.isArray(titlePath)) {
       const length = titlePath.length;
-      out.push(length);
-      for (let t = 0; t < length; t++) out.push(titlePath[t]);
-    } else out.push(AS_IS, titlePath);
-    out.push(ref.project, ref.repeatIndex, ref.ordinal, ref.line, ref.column);
+      this.put(length);
+      for (let t = 0; t < length; t++) this.put(titlePath[t]);
+    } else {
+      this.put(AS_IS);
+      this.put(titlePath);
+    }
+    this.put(ref.project);
+    this.put(ref.repeatIndex);
+    this.put(ref.ordinal);
+    this.put(ref.line);
+    this.put(ref.column);
   }
 }
 

@@ -220,7 +220,7 @@ export class ThreadTarget implements CallTarget {
   fail(why: string): void {
     if (this.dead) return;
     this.dead = true;
-    this.calls.take();
+    this.calls.clear();
     this.stopTicker();
     try {
       process.stderr.write(
@@ -274,19 +274,20 @@ export class ThreadTarget implements CallTarget {
   }
 
   private post(): void {
-    if (this.calls.count === 0 || this.dead) return;
-    const calls = this.calls.take();
-    const instance = this.instance;
-    try {
-      this.thread.post({ type: 'calls', instance, calls });
-    } catch {
-      // Something an adapter passed cannot be cloned (a function in a ref): send what JSON keeps of it.
+    if (this.dead) return;
+    this.calls.flush((calls) => {
+      const instance = this.instance;
       try {
-        this.thread.post({ type: 'calls', instance, calls: JSON.parse(JSON.stringify(calls)) });
-      } catch (error) {
-        this.fail(`a call could not be sent to it: ${(error as Error).message}`);
+        this.thread.post({ type: 'calls', instance, calls });
+      } catch {
+        // Something an adapter passed cannot be cloned (a function in a ref): send what JSON keeps of it.
+        try {
+          this.thread.post({ type: 'calls', instance, calls: JSON.parse(JSON.stringify(calls)) });
+        } catch (error) {
+          this.fail(`a call could not be sent to it: ${(error as Error).message}`);
+        }
       }
-    }
+    });
   }
 
   /** Posts everything taken and stops the batching interval; false when the thread is gone. */

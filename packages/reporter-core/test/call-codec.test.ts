@@ -48,11 +48,20 @@ const calls: CoreCall[] = [
   },
 ];
 
+/** The batch as posting would hand it over: a copy, made while it is lent. */
+function take(encoder: CallEncoder): unknown[] {
+  let batch: unknown[] = [];
+  encoder.flush((lent) => {
+    batch = lent.slice();
+  });
+  return batch;
+}
+
 function encode(list: CoreCall[]) {
   const encoder = new CallEncoder();
   for (const call of list) encoder.push(call);
   expect(encoder.count).toBe(list.length);
-  return encoder.take();
+  return take(encoder);
 }
 
 describe('call codec', () => {
@@ -130,13 +139,28 @@ describe('call codec', () => {
     expect(decodeCalls(JSON.parse(JSON.stringify(encode(calls))))).toEqual(calls);
   });
 
-  it('starts over after take', () => {
+  it('starts over after a flush, and a shorter batch in the same array does not carry the longer one before', () => {
     const encoder = new CallEncoder();
-    encoder.push(calls[1] as CoreCall);
-    encoder.take();
+    for (const call of calls) encoder.push(call);
+    take(encoder);
     encoder.push(calls[1] as CoreCall);
     expect(encoder.count).toBe(1);
-    expect(decodeCalls(encoder.take())).toEqual([calls[1]]);
+    expect(decodeCalls(take(encoder))).toEqual([calls[1]]);
+    for (const call of calls) encoder.push(call);
+    expect(decodeCalls(structuredClone(take(encoder)))).toEqual(calls);
+  });
+
+  it('hands nothing over when nothing was pushed, and nothing after a clear', () => {
+    const encoder = new CallEncoder();
+    let sent = 0;
+    encoder.flush(() => sent++);
+    encoder.push(calls[1] as CoreCall);
+    encoder.clear();
+    encoder.flush(() => sent++);
+    expect(sent).toBe(0);
+    encoder.push(calls[1] as CoreCall);
+    encoder.flush(() => sent++);
+    expect(sent).toBe(1);
   });
 
   it('refuses what is not an encoded batch', () => {
