@@ -501,6 +501,8 @@ export class Core {
     if (outcome.annotations && outcome.annotations.length > 0)
       data.annotations = annotationsData(outcome.annotations, this.paths);
     this.send('test.result', data, at, run.runId);
+    // Its last attempt: nothing asks for its identity often any more (see Identities.forget).
+    if (!willRetry) this.identities.forget(call.test);
 
     if (status === 'failed') {
       const failed = this.testData(identity);

@@ -109,6 +109,30 @@ export class Identities {
     return cached.identity;
   }
 
+  /**
+   * Forgets a test's cached identity: its last result came, and what may still name it (output, a hook that
+   * fails after it) is rare enough to compute it again. Kept, every test of a run would stay in memory to
+   * the end, copied along by the garbage collector; the id's strings live on in the run's state.
+   */
+  forget(test: TestRef): void {
+    if (!test || typeof test.file !== 'string' || !Array.isArray(test.titlePath)) return;
+    const byTitle = this.byFile.get(test.file);
+    const title = test.titlePath[test.titlePath.length - 1];
+    let previous: CachedTest | undefined;
+    for (let cached = byTitle?.get(title); cached; previous = cached, cached = cached.next) {
+      if (!sameTest(cached, test)) continue;
+      if (previous) previous.next = cached.next;
+      else if (cached.next) byTitle?.set(title, cached.next);
+      else byTitle?.delete(title);
+      this.size--;
+      if (this.lastCached === cached) {
+        this.lastRef = undefined;
+        this.lastCached = undefined;
+      }
+      return;
+    }
+  }
+
   /** The root-relative form of a file as a runner gives it. */
   file(file: string): string {
     return this.paths.file(file);

@@ -56,6 +56,31 @@ describe('Identities', () => {
     expect(odd.suite).toBe('7');
   });
 
+  it('forgets a test it was told to, and only that one: asked again, it computes the same identity anew', () => {
+    const ids = identities();
+    const first = ids.of(ref(['a', 'works']));
+    const twin = ids.of(ref(['a', 'works'], { ordinal: 1 }));
+    const third = ids.of(ref(['a', 'works'], { ordinal: 2 }));
+    const other = ids.of(ref(['b', 'works']));
+    // The middle of a chain of tests with one last title, then its head, then one never cached.
+    ids.forget(ref(['a', 'works'], { ordinal: 1 }));
+    ids.forget(ref(['a', 'works']));
+    ids.forget(ref(['c', 'works']));
+    expect(ids.of(ref(['a', 'works'], { ordinal: 2 }))).toBe(third);
+    expect(ids.of(ref(['b', 'works']))).toBe(other);
+    const again = ids.of(ref(['a', 'works'], { ordinal: 1 }));
+    expect(again).not.toBe(twin);
+    expect(again).toEqual(twin);
+    const firstAgain = ids.of(ref(['a', 'works']));
+    expect(firstAgain).not.toBe(first);
+    expect(firstAgain).toEqual(first);
+    // The ref looked up last is forgotten too (not answered from the last-lookup shortcut).
+    const last = ref(['d', 'works']);
+    const remembered = ids.of(last);
+    ids.forget(last);
+    expect(ids.of(last)).not.toBe(remembered);
+  });
+
   it('tells apart tests that share a last title, a file or everything but one field', () => {
     const ids = identities();
     const base = ids.of(ref(['a', 'works']));
