@@ -76,11 +76,11 @@ class CoreThread {
       env,
       stdout: true,
       stderr: true,
-      // A smaller young generation than V8's default (~48 MB): in a run, beside the runner's thread, a young
-      // generation that stays within the CPUs' caches costs the thread less than fewer, larger scavenges
-      // (mocha, 20,000 tests, paired: 8 MB took 3.2 µs per test less of the thread's CPU than 64 MB without
-      // subscribers and 1.9 with 10; 3, 12, 16 and 24 MB were between; bench/README.md "B3 in a run: the
-      // young generation"). 64 MB had looked better in the hooks bench, which runs the thread alone.
+      // A young generation far smaller than V8's default (tens of MB): in a run, beside the runner's thread,
+      // more and smaller scavenges cost the thread less than fewer, larger ones (mocha, 20,000 tests, paired:
+      // 8 MB took 2.0–3.2 µs per test less of the thread's CPU than 64 MB without subscribers and 1.9 with 10;
+      // 3, 4, 6, 12, 16 and 24 MB in between; bench/README.md "B3 in a run: the young generation…"). 64 MB had
+      // looked better in the hooks bench, which runs the thread alone.
       resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
     });
     this.worker.on('message', (message: FromCoreThread) => this.onMessage(message));
