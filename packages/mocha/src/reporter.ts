@@ -88,7 +88,8 @@ export class TestwireReporter {
   private readonly parallel: boolean;
   private readonly capture: OutputCapture | undefined;
   private readonly pending = new PendingClassifier();
-  private readonly refs = new WeakMap<object, TestRef>();
+  /** Each test object's ref, and when it began (serial mode): one lookup per hook. */
+  private readonly tests = new WeakMap<object, TestEntry>();
   /**
    * Per file and title path, its tests so far (twins.ts of the other adapters; here by arrival, see ref()),
    * found by a walk of the path: no key string per event.
@@ -104,7 +105,6 @@ export class TestwireReporter {
   /** The ref stateOf answered last, and its state. */
   private lastStateRef: TestRef | undefined;
   private lastState: TitlePathState | undefined;
-  private readonly startedAt = new WeakMap<object, number>();
   /** Suites (serial mode) with a failed hook, settled when the suite ends. */
   private readonly failedHooks = new Map<MochaSuite, { title: string; error: unknown }>();
   /** Where console output goes right now: a test, a file (hooks outside tests), or the run. */
@@ -375,9 +375,10 @@ export class TestwireReporter {
   }
 
   private onTestBegin(test: MochaRunnable): void {
-    const ref = this.ref(test, 'begin');
+    const entry = this.entry(test, 'begin');
+    const ref = entry.ref;
     this.noteTest(ref, test.file);
-    if (!this.parallel) this.startedAt.set(test, Date.now());
+    if (!this.parallel) entry.startedAt = Date.now();
     this.outputTarget = ref;
     this.core.testStarted(ref, attemptOf(test));
   }
@@ -475,9 +476,8 @@ export class TestwireReporter {
     willRetry = false,
     rawStatus?: string,
   ): void {
-    const ref = this.ref(test);
+    const { ref, startedAt: started } = this.entry(test);
     this.noteTest(ref, test.file);
-    const started = this.startedAt.get(test);
     const duration =
       typeof test.duration === 'number' ? test.duration : started !== undefined ? Date.now() - started : 0;
     const timedOut =
@@ -557,8 +557,13 @@ export class TestwireReporter {
    * Serial mode hands out one object per test (remembered); parallel mode a new object per event, which is
    * why arrival, not the object, decides.
    */
-  private ref(test: MochaRunnable, arrival: 'begin' | 'pending' | 'unseen' | 'other' = 'other'): TestRef {
-    const known = this.refs.get(test);
+  private ref(test: MochaRunnable, arrival: Arrival = 'other'): TestRef {
+    return this.entry(test, arrival).ref;
+  }
+
+  /** The test object's entry: its ref (see ref()) and when it began. */
+  private entry(test: MochaRunnable, arrival: Arrival = 'other'): TestEntry {
+    const known = this.tests.get(test);
     if (known) return known;
     const ref: TestRef = { file: test.file ?? '', titlePath: safeTitlePath(test) };
     const twins = this.stateOf(ref);
@@ -571,8 +576,9 @@ export class TestwireReporter {
     if (arrival === 'begin') twins.open = true;
     const ordinal = twins.count - 1;
     if (ordinal > 0) ref.ordinal = ordinal;
-    this.refs.set(test, ref);
-    return ref;
+    const entry: TestEntry = { ref, startedAt: undefined };
+    this.tests.set(test, entry);
+    return entry;
   }
 
   /** The state of a ref's file and title path (shared by its twins). */
@@ -596,6 +602,15 @@ export function createTestwireReporter(defaults: TestwireReporterDefaults): type
   return class ConfiguredTestwireReporter extends TestwireReporter {
     static defaults = defaults;
   };
+}
+
+/** How a test's event arrived, for telling twins apart (see ref()). */
+type Arrival = 'begin' | 'pending' | 'unseen' | 'other';
+
+/** A test object's ref, and when it began (serial mode: the runner's clock, for a duration mocha omits). */
+interface TestEntry {
+  readonly ref: TestRef;
+  startedAt: number | undefined;
 }
 
 /** The error a test a failed hook kept from running is reported with. */
@@ -627,7 +642,10 @@ function isEachHook(hook: MochaRunnable): boolean {
 function safeTitlePath(runnable: MochaRunnable): string[] {
   try {
     const path = runnable.titlePath();
-    return Array.isArray(path) ? path.map(String) : [String(runnable.title)];
+    if (!Array.isArray(path)) return [String(runnable.title)];
+    // Mocha makes the array at every call: it is kept as it is when its titles are strings (they are).
+    for (const title of path) if (typeof title !== 'string') return path.map(String);
+    return path;
   } catch {
     return [String(runnable.title)];
   }
