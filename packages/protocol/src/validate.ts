@@ -83,25 +83,18 @@ function leafCheck(schema: Schema): Check | undefined {
       if (minimum !== undefined) return undefined;
       return (value) => (typeof value === 'boolean' ? undefined : wrongType(value));
     case 'integer':
+    case 'number': {
+      // An integer is also a finite number: one test or the other, then the minimum if there is one.
+      const isKind = type === 'integer' ? Number.isInteger : Number.isFinite;
       if (minimum === undefined)
-        return (value) =>
-          typeof value === 'number' && Number.isInteger(value) ? undefined : wrongType(value);
+        return (value) => (typeof value === 'number' && isKind(value) ? undefined : wrongType(value));
       return (value) =>
-        typeof value === 'number' && Number.isInteger(value)
+        typeof value === 'number' && isKind(value)
           ? value < minimum
             ? minimumFailure(minimum, value)
             : undefined
           : wrongType(value);
-    case 'number':
-      if (minimum === undefined)
-        return (value) =>
-          typeof value === 'number' && Number.isFinite(value) ? undefined : wrongType(value);
-      return (value) =>
-        typeof value === 'number' && Number.isFinite(value)
-          ? value < minimum
-            ? minimumFailure(minimum, value)
-            : undefined
-          : wrongType(value);
+    }
     default:
       return undefined;
   }
