@@ -54,6 +54,15 @@ const FIXTURES = join(import.meta.dirname, 'fixtures');
 const JWT_SECRET = 'security-test-jwt-secret-0123456789';
 const WAIT_MS = 15_000;
 
+/** `promise`, or a failure naming `what` after `ms`: a step that hangs says which one it was. */
+function within<T>(what: string, promise: Promise<T>, ms = 5_000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 let savedTmp: string | undefined;
 let privateTmp: string;
 beforeAll(() => {
@@ -443,7 +452,9 @@ describe('per-address bounds', () => {
     const socket = netConnect(b.port, '127.0.0.1');
     const closedAt = new Promise<number>((r) => socket.once('close', () => r(Date.now())));
     socket.on('error', () => {});
-    await new Promise((r) => socket.once('connect', r));
+    // Read what the server sends (its 408/400, its end): a socket nobody reads may never see the end.
+    socket.resume();
+    await within('the slow socket connects', new Promise((r) => socket.once('connect', r)));
     const started = Date.now();
     socket.write('GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     // One header byte every 50 ms: never done.
@@ -451,7 +462,7 @@ describe('per-address bounds', () => {
       if (!socket.destroyed) socket.write('X');
     }, 50);
     try {
-      const at = await closedAt;
+      const at = await within('the slow socket is closed', closedAt, WAIT_MS);
       expect(at - started).toBeLessThan(WAIT_MS);
       expect(at - started).toBeGreaterThanOrEqual(300);
     } finally {
@@ -460,15 +471,16 @@ describe('per-address bounds', () => {
     // A silent socket too.
     const silent = netConnect(b.port, '127.0.0.1');
     silent.on('error', () => {});
-    await new Promise((r) => silent.once('close', r));
-    expect((await rawRequest(b.port, '/health')).status).toBe(200);
+    silent.resume();
+    await within('the silent socket is closed', new Promise((r) => silent.once('close', r)));
+    expect((await within('GET /health', rawRequest(b.port, '/health'))).status).toBe(200);
     // A stream whose request is complete is not cut by the timeout: keep-alives keep coming past it.
-    const stream = await fetch(`${b.url}/events`);
+    const stream = await within('GET /events answers', fetch(`${b.url}/events`));
     const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
     const opened = Date.now();
     let text = '';
     while ((text.match(/: keep-alive/g) ?? []).length < 3) {
-      const { value, done } = await reader.read();
+      const { value, done } = await within('the next keep-alive', reader.read());
       if (done) throw new Error(`the stream ended after ${Date.now() - opened} ms`);
       text += Buffer.from(value).toString('utf8');
     }
