@@ -50,6 +50,10 @@ export class Identities {
   private readonly fileLocations = new Map<string, TestIdentity['location']>();
   /** Describe blocks' titles and suites (see keep). */
   private readonly kept = new Map<string, string>();
+  /**
+   * Tests cached since the last clear, forgotten ones included: it bounds the describe titles, suites and
+   * files kept beside them too, which forgetting a test does not shrink.
+   */
   private size = 0;
   /** The ref looked up last and its entry: a test's result usually comes with its start's ref. */
   private lastRef: TestRef | undefined;
@@ -124,7 +128,6 @@ export class Identities {
       if (previous) previous.next = cached.next;
       else if (cached.next) byTitle?.set(title, cached.next);
       else byTitle?.delete(title);
-      this.size--;
       if (this.lastCached === cached) {
         this.lastRef = undefined;
         this.lastCached = undefined;
