@@ -549,19 +549,19 @@ export class TestwireReporter {
     return this.stateOf(ref).finished?.includes(ref.ordinal ?? 0) === true;
   }
 
-  /**
-   * The ref of a mocha test object. Tests that share a title path in one file (twins) get ordinals by
-   * arrival, which is declaration order: a test that begins is the next twin (a retry — a clone with
-   * currentRetry() > 0 — is the last one again), a pending test that did not begin is the next twin, a test
-   * that never ran (its suite's hook failed) is the next twin, and any other event is about the last twin.
-   * Serial mode hands out one object per test (remembered); parallel mode a new object per event, which is
-   * why arrival, not the object, decides.
-   */
+  /** The ref of a mocha test object (see entry()). */
   private ref(test: MochaRunnable, arrival: Arrival = 'other'): TestRef {
     return this.entry(test, arrival).ref;
   }
 
-  /** The test object's entry: its ref (see ref()) and when it began. */
+  /**
+   * A mocha test object's entry: its ref, and when it began. Tests that share a title path in one file
+   * (twins) get ordinals by arrival, which is declaration order: a test that begins is the next twin (a
+   * retry — a clone with currentRetry() > 0 — is the last one again), a pending test that did not begin is
+   * the next twin, a test that never ran (its suite's hook failed) is the next twin, and any other event is
+   * about the last twin. Serial mode hands out one object per test (remembered); parallel mode a new object
+   * per event, which is why arrival, not the object, decides.
+   */
   private entry(test: MochaRunnable, arrival: Arrival = 'other'): TestEntry {
     const known = this.tests.get(test);
     if (known) return known;
@@ -604,7 +604,7 @@ export function createTestwireReporter(defaults: TestwireReporterDefaults): type
   };
 }
 
-/** How a test's event arrived, for telling twins apart (see ref()). */
+/** How a test's event arrived, for telling twins apart (see entry()). */
 type Arrival = 'begin' | 'pending' | 'unseen' | 'other';
 
 /** A test object's ref, and when it began (serial mode: the runner's clock, for a duration mocha omits). */
