@@ -33,12 +33,18 @@ afterAll(() => {
   rmSync(temp, { recursive: true, force: true });
 });
 
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs: number): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => T | undefined | false,
+  timeoutMs: number,
+  explain: () => string = () => '',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = probe();
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${explain()}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
@@ -46,6 +52,8 @@ async function until<T>(what: string, probe: () => T | undefined | false, timeou
 /** A run of the `hung` fixture; `signal()` sends SIGTERM to the runner once spawned. */
 function start(driver: RunnerDriver, reporter: boolean, env: Record<string, string>) {
   let child: ChildProcess | undefined;
+  // What the runner printed so far: a step that times out shows it (the result holds it only at exit).
+  let output = '';
   const result = driver.run({
     fixture: 'hung',
     reporter,
@@ -54,12 +62,17 @@ function start(driver: RunnerDriver, reporter: boolean, env: Record<string, stri
     onSpawn: (spawned) => {
       child = spawned;
       if (spawned.pid) groups.push(spawned.pid);
+      const keep = (chunk: Buffer | string) => (output = (output + String(chunk)).slice(-4000));
+      spawned.stdout?.on('data', keep);
+      spawned.stderr?.on('data', keep);
     },
   });
   return {
     result,
     running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
     signal: () => child?.kill('SIGTERM'),
+    describe: () =>
+      `runner ${child?.pid ?? 'not spawned'}, exit ${child?.exitCode ?? '-'}/${child?.signalCode ?? '-'}; output so far:\n${output}`,
   };
 }
 
@@ -72,10 +85,14 @@ describe.concurrent.each(drivers.map((driver) => [driver.id, driver] as const))(
       const streamed = start(driver, true, {
         TESTWIRE_URL: stream.url,
         TESTWIRE_HUNG_TEST_THRESHOLD: String(THRESHOLD_MS),
+        // Internal errors on stderr: a run that never reports the hung test says why.
+        TESTWIRE_DEBUG: '1',
       });
       const isHung = (event: AnyEventEnvelope) =>
         event.type === 'performance.bottleneck' && event.data.type === 'hung_test';
-      const hung = await until('hung_test', () => stream.events.find(isHung), 60_000);
+      const seen = () =>
+        `events seen: ${stream.events.map((event) => event.type).join(', ') || 'none'}\n${streamed.describe()}`;
+      const hung = await until('hung_test', () => stream.events.find(isHung), 60_000, seen);
       // Reported while the runner still runs the test.
       expect(streamed.running()).toBe(true);
       expect(validatePublishedEvent(hung)).toMatchObject({ ok: true });
