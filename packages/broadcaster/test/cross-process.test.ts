@@ -30,7 +30,7 @@ class Peer {
     children.push(this.child);
     this.child.on('message', (m) => this.messages.push(m as Msg));
   }
-  next(type: string, timeoutMs = 8000, from = 0): Promise<Msg> {
+  next(type: string, timeoutMs = 20_000, from = 0): Promise<Msg> {
     return waitFor(
       () => this.messages.slice(from).find((m) => m.type === type || m.type === 'error'),
       type,

@@ -68,7 +68,7 @@ describe('fan-out', () => {
     await b.flush();
 
     // Not blocked by the paused reader: everything reaches the other subscriber while it is still paused.
-    await waitFor(() => fast.events().length === EVENTS, 'the fast subscriber to get everything', 10_000);
+    await waitFor(() => fast.events().length === EVENTS, 'the fast subscriber to get everything', 30_000);
     const status = await getJson(`${b.url}/status`);
     expect(status.lagged).toBe(1);
 
@@ -92,7 +92,7 @@ describe('fan-out', () => {
     // Resuming from the gap yields the rest, in order.
     const back = await Client.open(`${b.wsUrl}?events=*&epoch=${b.epoch}&since=${lag?.data.gap.fromSeq - 1}`);
     sockets.push(back.ws);
-    await back.next((m) => m.type === 'resumed', 10_000);
+    await back.next((m) => m.type === 'resumed', 30_000);
     const rest = back.events().map((e) => e.seq);
     expect(rest[0]).toBe(lag?.data.gap.fromSeq);
     expect(rest.at(-1)).toBe(EVENTS);

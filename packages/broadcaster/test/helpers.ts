@@ -23,7 +23,7 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 export async function waitFor<T>(
   check: () => T | undefined | false,
   what: string,
-  timeoutMs = 5000,
+  timeoutMs = 15_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -79,7 +79,7 @@ export class Client {
   }
 
   /** Waits for the first message (from index `from`) matching `predicate`. */
-  next(predicate: (m: Msg) => boolean, timeoutMs = 5000, from = 0): Promise<Msg> {
+  next(predicate: (m: Msg) => boolean, timeoutMs = 15_000, from = 0): Promise<Msg> {
     return waitFor(
       () => this.messages.slice(from).find(predicate),
       `a message matching ${predicate}`,
@@ -183,7 +183,7 @@ export function recordingLogger(): { warn(m: string): void; info(m: string): voi
 export async function waitForAsync<T>(
   check: () => Promise<T | undefined | false>,
   what: string,
-  timeoutMs = 5000,
+  timeoutMs = 15_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -1,5 +1,5 @@
 /** close(): 1001 to WebSocket clients, SSE streams ended, bounded with stuck peers; publish/flush semantics. */
-import { request } from 'node:http';
+import { type IncomingMessage, request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { startBroadcaster } from '../src/index.js';
 import { Client, recordingLogger, testOutput, testResult } from './helpers.js';
@@ -8,14 +8,18 @@ describe('close()', () => {
   it('sends 1001 to WebSocket clients (after pending frames) and ends SSE responses', async () => {
     const b = await startBroadcaster({ port: 0 });
     const ws = await Client.open(`${b.wsUrl}?events=*`);
-    const sseEnded = new Promise<string>((resolve) => {
-      request(`${b.url}/events`, (res) => {
-        let text = '';
-        res.on('data', (d) => {
-          text += d;
-        });
-        res.on('end', () => resolve(text));
-      }).end();
+    // Connected before anything is published or closed: a request still connecting when the server closes is
+    // reset, and the events it should end with were never its own.
+    const sse = await new Promise<IncomingMessage>((resolve, reject) => {
+      request(`${b.url}/events`, resolve).on('error', reject).end();
+    });
+    const sseEnded = new Promise<string>((resolve, reject) => {
+      let text = '';
+      sse.on('data', (d) => {
+        text += d;
+      });
+      sse.on('end', () => resolve(text));
+      sse.on('error', reject);
     });
     for (let i = 1; i <= 50; i++) b.publish(testResult(i));
     await new Promise((r) => setTimeout(r, 50));
