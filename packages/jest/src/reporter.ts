@@ -157,8 +157,9 @@ export class TestwireJestReporter {
     try {
       const started = this.twins.started(this.setOf(test, info));
       if (started) this.core.testStarted(started, 1);
-    } catch {
-      // never throw into jest
+    } catch (error) {
+      // never throw into jest (said with TESTWIRE_DEBUG)
+      this.core.adapterError('onTestCaseStart', error);
     }
   }
 
@@ -176,8 +177,9 @@ export class TestwireJestReporter {
         attempt <= this.retries.of(test?.path, test?.context?.config?.setupFilesAfterEnv);
       this.sendResult(this.twins.liveResult(set, attempt), result, attempt, willRetry);
       this.noteLive(test?.path ?? '', attempt === 1 && !willRetry);
-    } catch {
-      // never throw into jest
+    } catch (error) {
+      // never throw into jest (said with TESTWIRE_DEBUG)
+      this.core.adapterError('onTestCaseResult', error);
     }
   }
 
@@ -249,8 +251,9 @@ export class TestwireJestReporter {
       const project = projectOf(test);
       this.twins.fileDone(project, file ?? '');
       if (test?.path !== file) this.twins.fileDone(project, test?.path ?? '');
-    } catch {
-      // never throw into jest
+    } catch (error) {
+      // never throw into jest (said with TESTWIRE_DEBUG)
+      this.core.adapterError('onTestFileResult', error);
     }
   }
 
@@ -271,8 +274,9 @@ export class TestwireJestReporter {
       };
       if (this.completeAfterCoverage(results, info)) return;
       await this.core.runCompleted(info);
-    } catch {
-      // never throw into jest
+    } catch (error) {
+      // never throw into jest (said with TESTWIRE_DEBUG)
+      this.core.adapterError('onRunComplete', error);
     }
   }
 

@@ -196,6 +196,12 @@ export interface ReporterCore {
   coverageProgress(testFile: string, coverage: unknown, totalTestFiles?: number): void;
   /** Heap after a file -> performance.leak when the heap keeps growing across files (leak.ts). */
   heapSample(sample: HeapSample): void;
+  /**
+   * The adapter's own internal error (a bug in reading the runner's objects): the adapter catches it, never
+   * throws it into the runner, and hands it here, where it is said once per `where` on stderr with
+   * TESTWIRE_DEBUG and dropped otherwise.
+   */
+  adapterError(where: string, error: unknown): void;
   /** The run ended -> test.completed, then a flush bounded by flushTimeoutMs. Never rejects. */
   runCompleted(result: RunResultInfo): Promise<void>;
   /**

@@ -115,6 +115,7 @@ function disabledCore(options: ResolvedOptions): ReporterCore {
     coverageStarted: () => {},
     coverageProgress: () => {},
     heapSample: () => {},
+    adapterError: () => {},
     runCompleted: async () => {},
   };
 }

@@ -311,6 +311,10 @@ export class Recorder implements ReporterCore, Interruptible {
     }
   }
 
+  adapterError(where: string, error: unknown): void {
+    this.internalError(`the ${this.options.framework} adapter (${where})`, error);
+  }
+
   async runCompleted(result: RunResultInfo): Promise<void> {
     try {
       this.complete(result);

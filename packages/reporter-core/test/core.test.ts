@@ -575,6 +575,26 @@ describe('guards', () => {
     expect(String(write.mock.calls[0][0])).toContain('internal error in testStarted');
   });
 
+  it("an adapter's internal error is said once per place with TESTWIRE_DEBUG, never without it", () => {
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const options = { framework: 'vitest', rootDir: process.cwd(), performanceIntervalMs: 0, sink: () => {} };
+    createReporterCore({ ...options, env: {} }).adapterError('onTestCaseReady', new Error('quiet'));
+    createReporterCore({ ...options, env: { TESTWIRE: 'off', TESTWIRE_DEBUG: '1' } }).adapterError(
+      'onTestCaseReady',
+      new Error('disabled'),
+    );
+    expect(write).not.toHaveBeenCalled();
+    const loud = createReporterCore({ ...options, env: { TESTWIRE_DEBUG: '1' } });
+    loud.adapterError('onTestCaseReady', new TypeError('cannot read the test'));
+    loud.adapterError('onTestCaseReady', new TypeError('cannot read the test'));
+    loud.adapterError('onTestCaseResult', new TypeError('cannot read the result'));
+    expect(write).toHaveBeenCalledTimes(2);
+    expect(String(write.mock.calls[0][0])).toContain(
+      'internal error in the vitest adapter (onTestCaseReady) (the test run is not affected): TypeError: cannot read the test',
+    );
+    expect(String(write.mock.calls[1][0])).toContain('the vitest adapter (onTestCaseResult)');
+  });
+
   it('TESTWIRE=off disables everything', async () => {
     const events: unknown[] = [];
     const core = createReporterCore({

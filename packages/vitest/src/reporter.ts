@@ -15,8 +15,9 @@
  *   onTestRunEnd                never-finished tests, unhandled errors, coverage, then the awaited, bounded flush
  *
  * A watch-mode rerun is a new `onTestRunStart`, so a new run with its own run id.
- * Every hook is guarded: the reporter never throws into Vitest and never prints; Vitest's exit code and
- * terminal output are the same with or without it.
+ * Every hook is guarded: the reporter never throws into Vitest and never prints (its own internal errors
+ * only with TESTWIRE_DEBUG, through the core's adapterError); Vitest's exit code and terminal output are the
+ * same with or without it.
  */
 import {
   checkThresholds,
@@ -181,8 +182,9 @@ export class TestwireVitestReporter {
       run.live.set(testCase, ref);
       run.core.testStarted(ref, 1);
       this.flushLogs(run, testCase.id);
-    } catch {
+    } catch (error) {
       // Never into Vitest (see guard).
+      this.core?.adapterError('onTestCaseReady', error);
     }
   }
 
@@ -193,8 +195,9 @@ export class TestwireVitestReporter {
       if (!run) return;
       this.rememberTest(run, testCase);
       this.finishTest(run, testCase);
-    } catch {
+    } catch (error) {
       // Never into Vitest (see guard).
+      this.core?.adapterError('onTestCaseResult', error);
     }
   }
 
@@ -561,8 +564,9 @@ export class TestwireVitestReporter {
   private guard(fn: () => void): void {
     try {
       fn();
-    } catch {
-      // Never into Vitest: a reporter bug must not change the run's outcome or output.
+    } catch (error) {
+      // Never into Vitest: a reporter bug must not change the run's outcome or output (said with TESTWIRE_DEBUG).
+      this.core?.adapterError('a Vitest hook', error);
     }
   }
 }

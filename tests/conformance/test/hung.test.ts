@@ -90,8 +90,15 @@ describe.concurrent.each(drivers.map((driver) => [driver.id, driver] as const))(
       });
       const isHung = (event: AnyEventEnvelope) =>
         event.type === 'performance.bottleneck' && event.data.type === 'hung_test';
-      const seen = () =>
-        `events seen: ${stream.events.map((event) => event.type).join(', ') || 'none'}\n${streamed.describe()}`;
+      // The events seen (periodic samples by count only), with the data of the others, and the runner's output.
+      const seen = () => {
+        const periodic = new Set(['performance.metrics', 'system.health']);
+        const samples = stream.events.filter((event) => periodic.has(event.type)).length;
+        const others = stream.events
+          .filter((event) => !periodic.has(event.type))
+          .map((event) => `${event.type} ${JSON.stringify(event.data).slice(0, 300)}`);
+        return `events seen: ${others.join('\n') || 'none'}\n(and ${samples} periodic samples)\n${streamed.describe()}`;
+      };
       const hung = await until('hung_test', () => stream.events.find(isHung), 60_000, seen);
       // Reported while the runner still runs the test.
       expect(streamed.running()).toBe(true);
