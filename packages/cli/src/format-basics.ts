@@ -52,3 +52,10 @@ export function formatDuration(ms: number | undefined): string {
 /** A test's title path on one line (`suite › test`), or `fallback`. */
 export const titleOf = (titlePath: string[] | undefined, fallback = ''): string =>
   titlePath && titlePath.length > 0 ? titlePath.join(' › ') : fallback;
+
+/** `1 test`, `2 tests`: a count with its noun, singular for one. */
+export const countOf = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`;
+
+/** A run's total as its announcement says it. */
+export const totalOf = (totalTests: number): string =>
+  totalTests > 0 ? countOf(totalTests, 'test') : 'tests not counted yet';

@@ -4,7 +4,7 @@
  */
 import { type AnyEventEnvelope, failureSummary, type RunSnapshot, type TestError } from '@testwire/protocol';
 import { baselineNote, describeBaselineEvent } from './baseline-format.js';
-import { type Colors, formatDuration, titleOf } from './format-basics.js';
+import { type Colors, countOf, formatDuration, titleOf, totalOf } from './format-basics.js';
 import { shardLabel } from './group-runs.js';
 
 export {
@@ -13,6 +13,7 @@ export {
   formatDuration,
   shouldColor,
   titleOf,
+  totalOf,
 } from './format-basics.js';
 
 /** `HH:MM:SS.mmm` of an ISO timestamp, local time. */
@@ -95,10 +96,8 @@ function describeEvent(event: AnyEventEnvelope, c: Colors): string {
   switch (event.type) {
     case 'test.started': {
       const d = event.data;
-      const total = d.totalTests > 0 ? `${d.totalTests} tests` : 'tests not counted yet';
-      const files = d.testFiles.length
-        ? ` in ${d.testFiles.length} file${d.testFiles.length === 1 ? '' : 's'}`
-        : '';
+      const total = totalOf(d.totalTests);
+      const files = d.testFiles.length ? ` in ${countOf(d.testFiles.length, 'file')}` : '';
       return `${runLabel(d, c)} ${total}${files} ${c.dim(event.runId)}`;
     }
     case 'test.progress': {

@@ -147,6 +147,14 @@ describe('WatchModel + renderFrame', () => {
     expect(frame(1_700_000_013_000)).not.toContain('HUNG');
   });
 
+  it('announces a run with its tests and files counted in words that agree with the count', () => {
+    const started = (totalTests: number, testFiles: string[]) =>
+      formatEvent(ev('test.started', { framework: 'jest', totalTests, testFiles }), plain);
+    expect(started(1, ['a.test.js'])).toContain('1 test in 1 file');
+    expect(started(7, ['a.test.js', 'b.test.js'])).toContain('7 tests in 2 files');
+    expect(started(0, [])).toContain('tests not counted yet');
+  });
+
   it('says which tests were running when a run was interrupted', () => {
     const line = formatEvent(
       ev('test.completed', {

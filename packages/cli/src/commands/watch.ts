@@ -12,6 +12,7 @@ import {
   runLabel,
   shouldColor,
   titleOf,
+  totalOf,
 } from '../format.js';
 import { shardLabel } from '../group-runs.js';
 import { GroupPoller, type GroupView, quietFor, type ShardView } from '../group-status.js';
@@ -316,8 +317,7 @@ class PlainView implements View {
   private announce(run: RunSnapshot): void {
     if (this.announced.has(run.runId)) return;
     this.announced.add(run.runId);
-    const total = run.totalTests > 0 ? `${run.totalTests} tests` : 'tests not counted yet';
-    this.line(`▶ ${this.label(run)} started (${total}) ${this.c.dim(run.runId)}`);
+    this.line(`▶ ${this.label(run)} started (${totalOf(run.totalTests)}) ${this.c.dim(run.runId)}`);
   }
 
   /** Silent and interrupted shards (and a silent one heard from again): serve's /status, not events. */
