@@ -4,7 +4,7 @@
  * regressions `watch` lists per run while it runs.
  */
 import type { AnyEventEnvelope, BaselineTestComparison } from '@testwire/protocol';
-import { type Colors, formatDuration, titleOf } from './format-basics.js';
+import { type Colors, countOf, formatDuration, titleOf } from './format-basics.js';
 
 /** ` ▲ slower than main: +500 ms (+100 %)` — empty when there is nothing to say. */
 export function baselineNote(baseline: BaselineTestComparison | undefined, c: Colors): string {
@@ -25,7 +25,7 @@ export function baselineNote(baseline: BaselineTestComparison | undefined, c: Co
 export function describeBaselineEvent(event: AnyEventEnvelope, c: Colors): string | undefined {
   if (event.type === 'baseline.saved') {
     const d = event.data;
-    return `saved ${d.label} ${c.dim(d.path)}: ${d.tests} tests${d.coverage !== undefined ? `, coverage ${d.coverage} %` : ''}`;
+    return `saved ${d.label} ${c.dim(d.path)}: ${countOf(d.tests, 'test')}${d.coverage !== undefined ? `, coverage ${d.coverage} %` : ''}`;
   }
   if (event.type === 'baseline.compared') {
     const { comparison, regressions, baseline } = event.data;
