@@ -8,8 +8,9 @@
  *         │    dies of it as it would have (same exit status)
  *         └─ the runner listens too (playwright, mocha --parallel): it ends the run itself (its
  *              runCompleted carries the interruption)
- *   either way, if the process exits first (vitest's handler calls process.exit a tick later), 'exit'
- *   completes what is still open and waits for the flush, blocking on the core's thread (bounded)
+ *   either way, if the process exits first (vitest 4's handler calls process.exit a tick later, vitest 3's
+ *   at once), 'exit' completes what is still open and waits for the flush, blocking on the core's thread
+ *   (bounded). Both listeners go first in line, so that a runner's listener that exits cannot skip them.
  *
  * One listener per signal per process, installed while some run is open (per run, never per test). Caveat:
  * a test that blocks the runner's own thread (a synchronous endless loop, mocha serial or jest in band)
@@ -42,7 +43,9 @@ let handling = false;
 /** A run opened: listen for signals (once per process). */
 export function watchSignals(run: Interruptible): void {
   open.add(run);
-  if (open.size === 1 && !handling) for (const signal of SIGNALS) process.on(signal, onSignal);
+  // First in line: a runner's own listener may exit the process at once (vitest 3 calls process.exit inside
+  // its SIGTERM listener), and a listener after it would never run.
+  if (open.size === 1 && !handling) for (const signal of SIGNALS) process.prependListener(signal, onSignal);
 }
 
 /** A run ended: stop listening when no run is open. */
@@ -71,7 +74,9 @@ function onSignal(signal: NodeJS.Signals): void {
   // Whoever exits first (a runner's own handler: vitest calls process.exit a tick after the signal, and
   // its `once` listener is already gone by the time this one runs): on the way out, complete what is still
   // open and wait for the flush, bounded.
-  process.once('exit', () => {
+  // First in line too: a runner's 'exit' listener that calls process.exit again (vitest 3's) ends the process
+  // there, and the listeners after it never run.
+  process.prependOnceListener('exit', () => {
     for (const run of runs) run.finishInterruptedBlocking?.(boundFor(run));
   });
   // The runner handles it too (playwright): it ends its runs itself.

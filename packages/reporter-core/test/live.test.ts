@@ -161,8 +161,9 @@ describe('reporter process', () => {
   });
 
   /** A child process running `body` after a core (threaded, joined to the owner) started a run. */
-  function child(runTag: string, body: string, options: Record<string, unknown> = {}) {
+  function child(runTag: string, body: string, options: Record<string, unknown> = {}, prelude = '') {
     const script = `
+      ${prelude}
       const { createReporterCore } = await import(${JSON.stringify(dist)});
       const core = createReporterCore({ framework: 'mocha', rootDir: ${JSON.stringify(rootDir)},
         url: ${JSON.stringify(owner.url)}, performanceIntervalMs: 0, env: process.env,
@@ -220,6 +221,36 @@ describe('reporter process', () => {
     expect(waits).toMatchObject({ file: 'test/live.spec.js', titlePath: ['live', 'waits'], attempt: 1 });
     expect(waits.elapsed).toBeGreaterThan(0);
     expect(waits.elapsed).toBeLessThan(Date.now() - signalled + 60_000);
+  }, 30_000);
+
+  it("SIGTERM, when the runner's own listener came first and exits at once (vitest 3): the run still ends interrupted", async () => {
+    // Vitest 3's logger: on SIGTERM it calls process.exit inside its listener, and on 'exit' calls it again.
+    const vitest3 = `const onExit = () => { process.exitCode = 143; process.exit(); };
+      process.once('SIGTERM', onExit);
+      process.once('exit', onExit);`;
+    const run = child(
+      'runner-exits',
+      `core.testStarted(ref('waits')); setInterval(() => {}, 1000);`,
+      {},
+      vitest3,
+    );
+    await until('the running test', () => {
+      const id = run.runId();
+      return id && received.some((e) => e.runId === id && e.type === 'test.progress') ? id : undefined;
+    });
+    const runId = run.runId() as string;
+    run.process.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 143, signal: null });
+    const completed = await until('test.completed', () =>
+      received.find((e) => e.runId === runId && e.type === 'test.completed'),
+    );
+    const data = completed.data as Record<string, any>;
+    // Completed by the reporter on its way out (the endpoint's stand-in for a lost publisher has no elapsed).
+    expect(data, run.output()).toMatchObject({ interrupted: true, interruptedBy: 'SIGTERM' });
+    expect(data.runningTests).toMatchObject([
+      { testName: 'waits', titlePath: ['live', 'waits'], attempt: 1 },
+    ]);
+    expect(data.runningTests[0].elapsed).toBeGreaterThan(0);
   }, 30_000);
 
   it('SIGKILL of a joined process: the endpoint completes its open run as interrupted with its running test', async () => {
