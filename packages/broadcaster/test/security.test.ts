@@ -38,6 +38,7 @@ import {
   startBroadcaster,
 } from '../src/index.js';
 import { candidateDirs, readSecret, removeSecret, writeSecret } from '../src/join/secret.js';
+import { TIMED_OUT, untilDeadline } from '../src/timers.js';
 import {
   Client,
   getJson,
@@ -55,12 +56,10 @@ const JWT_SECRET = 'security-test-jwt-secret-0123456789';
 const WAIT_MS = 15_000;
 
 /** `promise`, or a failure naming `what` after `ms`: a step that hangs says which one it was. */
-function within<T>(what: string, promise: Promise<T>, ms = 5_000): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+async function within<T>(what: string, promise: Promise<T>, ms = WAIT_MS): Promise<T> {
+  const value = await untilDeadline(promise, Date.now() + ms, { ref: true });
+  if (value === TIMED_OUT) throw new Error(`${what}: nothing within ${ms} ms`);
+  return value;
 }
 
 let savedTmp: string | undefined;
@@ -462,7 +461,7 @@ describe('per-address bounds', () => {
       if (!socket.destroyed) socket.write('X');
     }, 50);
     try {
-      const at = await within('the slow socket is closed', closedAt, WAIT_MS);
+      const at = await within('the slow socket is closed', closedAt);
       expect(at - started).toBeLessThan(WAIT_MS);
       expect(at - started).toBeGreaterThanOrEqual(300);
     } finally {
