@@ -117,6 +117,7 @@ function createDriver(id: 'playwright' | 'playwright-1.40'): RunnerDriver {
     // test.fixme is reported as skipped: the JSON report cannot tell a todo from a skip.
     nativeTodo: false,
     outputAttribution: 'test',
+    signalsGroup: id === 'playwright-1.40',
     run,
     normalizeOutput,
   };

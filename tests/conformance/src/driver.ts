@@ -61,6 +61,14 @@ export interface RunnerDriver {
    * default), or only to its file (`'file'`: jest buffers console calls per file).
    */
   outputAttribution?: 'test' | 'file';
+  /**
+   * The runner's first process forwards no signal to the process that runs the tests: a signal meant for the
+   * run goes to its whole process group (as a terminal's Ctrl-C does). @playwright/test 1.40 re-runs itself in
+   * a forked process when its config is an ES module (`restartWithExperimentalTsEsm` in its cli.js): SIGTERM to
+   * the first process ends only that one, with or without a reporter, and the forked one runs on, holding the
+   * output pipes.
+   */
+  signalsGroup?: boolean;
   run(options: RunOptions): Promise<RunResult>;
   /** Removes what legitimately differs between two runs (timings, temp dir names) from terminal output. */
   normalizeOutput(output: string): string;

@@ -49,7 +49,10 @@ async function until<T>(
   }
 }
 
-/** A run of the `hung` fixture; `signal()` sends SIGTERM to the runner once spawned. */
+/**
+ * A run of the `hung` fixture; `signal()` sends SIGTERM to the runner once spawned (to its process group
+ * where the driver says the runner forwards no signal).
+ */
 function start(driver: RunnerDriver, reporter: boolean, env: Record<string, string>) {
   let child: ChildProcess | undefined;
   // What the runner printed so far: a step that times out shows it (the result holds it only at exit).
@@ -70,7 +73,10 @@ function start(driver: RunnerDriver, reporter: boolean, env: Record<string, stri
   return {
     result,
     running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
-    signal: () => child?.kill('SIGTERM'),
+    signal: () => {
+      if (driver.signalsGroup && child?.pid) process.kill(-child.pid, 'SIGTERM');
+      else child?.kill('SIGTERM');
+    },
     describe: () =>
       `runner ${child?.pid ?? 'not spawned'}, exit ${child?.exitCode ?? '-'}/${child?.signalCode ?? '-'}; output so far:\n${output}`,
   };
@@ -126,6 +132,8 @@ describe.concurrent.each(drivers.map((driver) => [driver.id, driver] as const))(
       plain.signal();
       streamed.signal();
       const [plainResult, streamedResult] = await Promise.all([plain.result, streamed.result]);
+      // The run without testwire ends of the signal too: otherwise the harness, not the reporter, is wrong.
+      expect(plainResult.timedOut, 'the run without testwire outlived SIGTERM').toBe(false);
       expect({ code: streamedResult.exitCode, signal: streamedResult.signal }).toEqual({
         code: plainResult.exitCode,
         signal: plainResult.signal,
