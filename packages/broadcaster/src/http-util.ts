@@ -6,8 +6,10 @@ import { createReadStream, promises as fs } from 'node:fs';
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import { extname, resolve, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
-import WebSocket, { WebSocketServer } from 'ws';
+import type WebSocket from 'ws';
+import type { WebSocketServer } from 'ws';
 import { VERSION } from './version.js';
+import { loadWs, WS_CLOSED } from './ws-module.js';
 
 /** `host` as it goes in a URL: IPv6 in brackets, wildcard binds replaced by loopback. */
 export function urlHost(host: string): string {
@@ -128,9 +130,33 @@ export function indexPage(url: string): string {
 `;
 }
 
-/** A WebSocket server for upgrades the owner's HTTP server hands it (subscribers, publishers). */
-export function createWebSocketServer(maxPayload: number): WebSocketServer {
-  return new WebSocketServer({
+/**
+ * A WebSocket server for upgrades the owner's HTTP server hands it (subscribers, publishers), made at the
+ * first upgrade (`ws` loads then: ws-module.ts).
+ */
+export class LazyWebSocketServer {
+  private server?: WebSocketServer;
+
+  constructor(
+    private readonly maxPayload: number,
+    private readonly setup: (server: WebSocketServer) => void = () => {},
+  ) {}
+
+  get(): WebSocketServer {
+    if (!this.server) {
+      this.server = createWebSocketServer(this.maxPayload);
+      this.setup(this.server);
+    }
+    return this.server;
+  }
+
+  close(): void {
+    this.server?.close();
+  }
+}
+
+function createWebSocketServer(maxPayload: number): WebSocketServer {
+  return new (loadWs().WebSocketServer)({
     noServer: true,
     clientTracking: false,
     maxPayload,
@@ -143,7 +169,7 @@ export function createWebSocketServer(maxPayload: number): WebSocketServer {
 /** Resolves once `ws` is closed (at once if it already is). */
 export function closed(ws: WebSocket): Promise<void> {
   return new Promise((resolvePromise) => {
-    if (ws.readyState === WebSocket.CLOSED) resolvePromise();
+    if (ws.readyState === WS_CLOSED) resolvePromise();
     else ws.once('close', () => resolvePromise());
   });
 }

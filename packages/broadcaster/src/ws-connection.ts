@@ -25,9 +25,8 @@ import {
   subscribeRequestFromQuery,
 } from '@testwire/protocol';
 import type WebSocket from 'ws';
-import type { WebSocketServer } from 'ws';
 import type { HistoryEntry } from './history.js';
-import { closed, createWebSocketServer, rejectUpgrade } from './http-util.js';
+import { closed, LazyWebSocketServer, rejectUpgrade } from './http-util.js';
 import type { Hub } from './hub.js';
 import type { ResolvedOptions } from './options.js';
 import { AbuseCounter, TokenBucket } from './rate-limit.js';
@@ -36,9 +35,7 @@ import { parseLastEventId, type ResumeFrom } from './sse.js';
 import { Subscriber, type Transport } from './subscriber.js';
 import { VERSION } from './version.js';
 import { encodeFrame, encodeTextFrame, TEXT_FIRST, textFrameOf } from './ws-frame.js';
-
-/** `WebSocket.OPEN` (the type-only import of ws has no runtime value). */
-const WS_OPEN = 1;
+import { WS_OPEN } from './ws-module.js';
 
 type ConnectionOptions = Pick<
   ResolvedOptions,
@@ -48,14 +45,14 @@ type ConnectionOptions = Pick<
 /** Upgrades `/ws` requests that passed the origin and credential checks into subscriber connections. */
 export class WsEndpoint {
   readonly connections = new Set<WsConnection>();
-  private readonly wss: WebSocketServer;
+  private readonly wss: LazyWebSocketServer;
   private closing = false;
 
   constructor(
     private readonly hub: Hub,
     private readonly options: ResolvedOptions,
   ) {
-    this.wss = createWebSocketServer(options.maxPayload);
+    this.wss = new LazyWebSocketServer(options.maxPayload);
   }
 
   /**
@@ -96,7 +93,7 @@ export class WsEndpoint {
       resume = { epoch: query.get('epoch') ?? undefined, since: n };
     }
     if (socket.destroyed || this.closing) return;
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
+    this.wss.get().handleUpgrade(req, socket, head, (ws) => {
       const connection = new WsConnection(ws, socket as Socket, this.hub, this.options, {
         subscription,
         resume,

@@ -11,13 +11,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { CloseCodes, PROTOCOL_VERSION, type PublishedEvent, type RunSnapshot } from '@testwire/protocol';
-import WebSocket, { type WebSocketServer } from 'ws';
+import type WebSocket from 'ws';
 import { admit, type SerializedEvent } from '../admit.js';
 import { type Authenticator, safeEqual } from '../auth.js';
-import { closed, createWebSocketServer, rejectUpgrade } from '../http-util.js';
+import { closed, LazyWebSocketServer, rejectUpgrade } from '../http-util.js';
 import type { Hub } from '../hub.js';
 import type { ResolvedOptions } from '../options.js';
 import { VERSION } from '../version.js';
+import { WS_OPEN } from '../ws-module.js';
 import { readPublisherFrame } from './batch.js';
 import {
   NONCE,
@@ -72,7 +73,7 @@ export interface IngressTarget {
 
 export class PublisherIngress {
   readonly peers = new Set<PublisherPeer>();
-  private readonly wss: WebSocketServer;
+  private readonly wss: LazyWebSocketServer;
   private readonly secret = newSecret();
   private readonly records = new Map<string, PublisherRecord>();
   private port?: number;
@@ -85,15 +86,16 @@ export class PublisherIngress {
     private readonly options: ResolvedOptions,
     private readonly auth: Authenticator,
   ) {
-    this.wss = createWebSocketServer(PUBLISHER_MAX_PAYLOAD);
-    this.wss.on('headers', (headers: string[], req: IncomingMessage) => {
-      const challenge = this.challenges.get(req);
-      if (!challenge) return;
-      headers.push(
-        `${OWNER_NONCE_HEADER}: ${challenge.owner}`,
-        `${OWNER_PROOF_HEADER}: ${proof(this.secret, 'owner', challenge.joiner, challenge.owner)}`,
-      );
-    });
+    this.wss = new LazyWebSocketServer(PUBLISHER_MAX_PAYLOAD, (server) =>
+      server.on('headers', (headers: string[], req: IncomingMessage) => {
+        const challenge = this.challenges.get(req);
+        if (!challenge) return;
+        headers.push(
+          `${OWNER_NONCE_HEADER}: ${challenge.owner}`,
+          `${OWNER_PROOF_HEADER}: ${proof(this.secret, 'owner', challenge.joiner, challenge.owner)}`,
+        );
+      }),
+    );
   }
 
   /** Writes this owner's secret for `port`, where processes of the same OS user read it to join. */
@@ -158,7 +160,7 @@ export class PublisherIngress {
     const publisherId = query.get('publisherId');
     const id = publisherId !== null && PUBLISHER_ID.test(publisherId) ? publisherId : undefined;
     const challenge = this.challenges.get(req);
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
+    this.wss.get().handleUpgrade(req, socket, head, (ws) => {
       const expected = challenge && proof(this.secret, 'publisher', challenge.joiner, challenge.owner);
       this.accept(ws, id, expected ? { expected, req } : undefined);
     });
@@ -205,7 +207,7 @@ export class PublisherIngress {
     let lastRunId = '';
     this.peers.add(peer);
     const sendText = (text: string): void => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(text);
+      if (ws.readyState === WS_OPEN) ws.send(text);
     };
     const send = (message: object): void => sendText(JSON.stringify(message));
     /** Sends the ack of a processed batch and remembers it for a re-send. */

@@ -28,7 +28,7 @@ import {
   type RunSnapshot,
   RunStateStore,
 } from '@testwire/protocol';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { type SerializedEvent, serialize } from '../admit.js';
 import { FLUSH_BUDGET_MS } from '../budget.js';
 import { Drops } from '../drops.js';
@@ -39,6 +39,7 @@ import type { Owner } from '../owner.js';
 import { Shutdown } from '../shutdown.js';
 import { settledBy, sleep } from '../timers.js';
 import type { Broadcaster, FlushResult } from '../types.js';
+import { loadWs, WS_OPEN } from '../ws-module.js';
 import { publishFrame } from './batch.js';
 import { claimPort, ownEphemeral } from './claim.js';
 import {
@@ -271,7 +272,7 @@ export class JoinedBroadcaster implements Broadcaster {
       };
       let ws: WebSocket;
       try {
-        ws = new WebSocket(`${this.target.wsUrl}?role=publisher&publisherId=${this.publisherId}`, {
+        ws = new (loadWs().WebSocket)(`${this.target.wsUrl}?role=publisher&publisherId=${this.publisherId}`, {
           headers,
           handshakeTimeout: timeoutMs,
           perMessageDeflate: false,
@@ -442,7 +443,7 @@ export class JoinedBroadcaster implements Broadcaster {
       this.pumpTimer = undefined;
     }
     const ws = this.ws;
-    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    if (!ws || ws.readyState !== WS_OPEN) return;
     while (this.queue.length > 0 && this.inflight.size < WINDOW) {
       let bytes = 0;
       let count = 0;
