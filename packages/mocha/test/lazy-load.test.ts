@@ -35,4 +35,32 @@ describe('what loading the reporter loads', () => {
     // nor does the entry hold their code (a static import would bundle it in)
     expect(readFileSync(dist, 'utf8')).not.toMatch(/\b(ParallelRelay|C8Coverage) = class\b/);
   });
+
+  // Mocha makes its reporter ~35 ms after loading it, just before the run: the reporter's thread starts when the
+  // module loads, so that a short run's final hook does not wait for all of its start (index.ts).
+  it.skipIf(process.platform !== 'linux')(
+    "loading the built entry starts the reporter's thread, unless TESTWIRE=off",
+    async () => {
+      const dist = join(__dirname, '..', 'dist', 'index.cjs');
+      // A Worker's thread exists as soon as it is constructed: one more entry in /proc/self/task.
+      const script = `
+        const tasks = () => require('node:fs').readdirSync('/proc/self/task').length;
+        const before = tasks();
+        require(${JSON.stringify(dist)});
+        process.stdout.write(String(tasks() - before));
+      `;
+      const added = async (env: NodeJS.ProcessEnv) => {
+        const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'], env });
+        let stdout = '';
+        child.stdout.on('data', (chunk) => {
+          stdout += chunk;
+        });
+        expect(await new Promise((resolve) => child.on('close', resolve))).toBe(0);
+        return Number(stdout);
+      };
+      const { TESTWIRE: _on, ...env } = process.env;
+      expect(await added(env)).toBe(1);
+      expect(await added({ ...env, TESTWIRE: 'off' })).toBe(0);
+    },
+  );
 });

@@ -11,10 +11,10 @@ import { projectOf } from './environment.js';
 import { Identities } from './identity.js';
 import { PathRelativizer } from './ids.js';
 import { loadInThread, normalizeError } from './in-thread-loader.js';
-import { type ReporterCoreOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { type ReporterCoreOptions, type ResolvedOptions, resolveOptions, turnedOffByEnv } from './options.js';
 import { type CallTarget, Recorder } from './recorder.js';
 import { RunPhases } from './run-phases.js';
-import { threadTarget } from './thread.js';
+import { startThreadAhead, stopUnusedThread, threadTarget } from './thread.js';
 
 /**
  * Creates the core of a testwire reporter. Options are validated up front; a bad option is reported once on
@@ -24,7 +24,10 @@ export function createReporterCore(input: ReporterCoreOptions): ReporterCore {
   const { options, problems } = resolveOptions(input);
   if (problems.length > 0)
     process.stderr.write(`testwire: invalid reporter options: ${problems.join('; ')}\n`);
-  if (!options.enabled) return disabledCore(options);
+  if (!options.enabled) {
+    stopUnusedThread();
+    return disabledCore(options);
+  }
   // Made on first use: the runner's thread needs them only for an error or idFor (crypto, fs, path work).
   let paths: PathRelativizer | undefined;
   const pathsOf = () => {
@@ -35,6 +38,7 @@ export function createReporterCore(input: ReporterCoreOptions): ReporterCore {
   const normalize = (error: unknown): TestError => normalizeError(error, pathsOf());
 
   const target = threaded(options, input) ?? inThread(options);
+  if (target instanceof InThreadTarget) stopUnusedThread();
   const ids =
     target instanceof InThreadTarget
       ? (test: TestRef) => target.core.idFor(test)
@@ -49,13 +53,33 @@ export function createReporterCore(input: ReporterCoreOptions): ReporterCore {
 function threaded(options: ResolvedOptions, input: ReporterCoreOptions): CallTarget | undefined {
   // A sink is a function: it cannot cross threads.
   if (options.sink) return undefined;
-  const env = (input.env ?? process.env) as Record<string, string | undefined>;
-  if (/^(0|false|off|no)$/i.test(env.TESTWIRE_THREAD ?? '')) return undefined;
+  if (threadTurnedOff((input.env ?? process.env) as Env)) return undefined;
   try {
     const { sink: _sink, ...plain } = options;
     return threadTarget(plain);
   } catch {
     return undefined;
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** TESTWIRE_THREAD=off (0, false, no): the calls are applied in the runner's thread. */
+function threadTurnedOff(env: Env): boolean {
+  return /^(0|false|off|no)$/i.test(env.TESTWIRE_THREAD ?? '');
+}
+
+/**
+ * Starts the reporter's thread when the reporter loads, for a runner that makes its reporter only just before
+ * a short run (thread.ts startThreadAhead): unless the environment turns testwire or its thread off. A
+ * reporter whose options then turn it off (or take the calls in this thread) ends the thread unused.
+ */
+export function startReporterThreadAhead(env: Env = process.env): void {
+  if (turnedOffByEnv(env) || threadTurnedOff(env)) return;
+  try {
+    startThreadAhead();
+  } catch {
+    // No thread now: the first reporter starts one, or applies its calls in this thread.
   }
 }
 

@@ -31,7 +31,7 @@ export {
   istanbulReport,
   metricThresholds,
 } from './coverage.js';
-export { createReporterCore } from './create.js';
+export { createReporterCore, startReporterThreadAhead } from './create.js';
 export type { BroadcasterLike } from './delivery.js';
 export { detectCi, findPackageName } from './environment.js';
 export { FRAMEWORK_ERROR_CODES, type FrameworkErrorCode } from './framework-errors.js';

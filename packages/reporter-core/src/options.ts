@@ -298,7 +298,7 @@ export function resolveOptions(input: ReporterCoreOptions): { options: ResolvedO
     url = undefined;
   }
 
-  const killSwitch = env.TESTWIRE !== undefined && FALSY.has(env.TESTWIRE.trim().toLowerCase());
+  const killSwitch = turnedOffByEnv(env);
   const options: ResolvedOptions = {
     framework,
     frameworkVersion: str('frameworkVersion'),
@@ -352,6 +352,11 @@ export function resolveOptions(input: ReporterCoreOptions): { options: ResolvedO
 }
 
 const FALSY = new Set(['0', 'false', 'off', 'no', 'disabled']);
+
+/** TESTWIRE=off (or 0, false, no, disabled): testwire is off whatever the reporter's options say. */
+export function turnedOffByEnv(env: Record<string, string | undefined>): boolean {
+  return env.TESTWIRE !== undefined && FALSY.has(env.TESTWIRE.trim().toLowerCase());
+}
 
 function isHttpOrWsUrl(value: string): boolean {
   try {
