@@ -11,9 +11,19 @@ export default defineConfig([
     noExternal: ['@testwire/broadcaster/budget', '@testwire/broadcaster/timers', '@testwire/protocol/redact'],
   },
   {
-    // The worker thread (thread.ts starts it): CommonJS, one file with the core, loads the broadcaster. And
-    // what the runner's thread loads only on first use (in-thread.ts): the core in-thread, error normalization.
-    entry: ['src/core-worker.ts', 'src/in-thread.ts'],
+    // The worker thread (thread.ts starts it): CommonJS, one file with the core, the protocol and the
+    // broadcaster. A thread that has just started has no module resolver warmed up: resolving the packages'
+    // "exports" there cost it ~13 ms of CPU at every start, on the way to a short run's final hook (bench/
+    // README.md, "B2 in a short run"). `ws` stays a package of its own, loaded at the first WebSocket peer.
+    entry: ['src/core-worker.ts'],
+    format: ['cjs'],
+    target: 'node20',
+    shims: true,
+    noExternal: ['@testwire/protocol', '@testwire/broadcaster'],
+  },
+  {
+    // What the runner's thread loads only on first use (in-thread.ts): the core in-thread.
+    entry: ['src/in-thread.ts'],
     format: ['cjs'],
     target: 'node20',
     shims: true,

@@ -1,5 +1,7 @@
 /**
- * Loads @testwire/broadcaster on first use (a disabled reporter, or one with a `sink`, never loads it).
+ * @testwire/broadcaster for the core: on the reporter's thread, the copy built into dist/core-worker.cjs
+ * (`provideBroadcaster`: nothing to resolve on a thread that has just started); in the runner's thread, loaded
+ * on first use (a disabled reporter, or one with a `sink`, never loads it).
  *
  * Always through `require`, from both builds: the CommonJS graph (broadcaster + `ws`) loads in about half
  * the time of the ES module graph (`import('ws')` goes through the CJS-to-ESM wrapper and the module
@@ -9,7 +11,16 @@
 import type { GetBroadcaster } from '@testwire/broadcaster';
 import { localRequire } from './local-require.js';
 
-/** The broadcaster's entry, typed as the real module: loaded on first use, never with this module. */
-export function loadBroadcaster(): { getBroadcaster: GetBroadcaster } {
-  return localRequire('@testwire/broadcaster') as typeof import('@testwire/broadcaster');
+type BroadcasterModule = { getBroadcaster: GetBroadcaster };
+
+let provided: BroadcasterModule | undefined;
+
+/** The module to use instead of loading one: the worker's entry hands over the copy built into it. */
+export function provideBroadcaster(module: BroadcasterModule): void {
+  provided = module;
+}
+
+/** The broadcaster's entry, typed as the real module: the one provided, else loaded on first use. */
+export function loadBroadcaster(): BroadcasterModule {
+  return provided ?? (localRequire('@testwire/broadcaster') as typeof import('@testwire/broadcaster'));
 }

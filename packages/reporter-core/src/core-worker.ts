@@ -4,11 +4,15 @@
  * `await` once every call before it is applied and every run they completed has been flushed (bounded). The
  * cores share the thread's broadcaster (getBroadcaster), as cores on one thread always do.
  *
- * Built to dist/core-worker.cjs. The parent port stays ref'd here: it keeps this thread alive while the
- * broadcaster's own handles are unref'd; the parent unrefs this Worker so the process can still exit.
+ * Built to dist/core-worker.cjs, with the protocol and the broadcaster in it (tsup.config.ts): the broadcaster
+ * is handed to the cores here (provideBroadcaster) rather than loaded by them. The parent port stays ref'd
+ * here: it keeps this thread alive while the broadcaster's own handles are unref'd; the parent unrefs this
+ * Worker so the process can still exit.
  */
 import { writeFileSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+import * as broadcaster from '@testwire/broadcaster';
+import { provideBroadcaster } from './broadcaster-loader.js';
 import { decodeCalls } from './call-codec.js';
 import { Core } from './core.js';
 import type { RunLoss } from './loss.js';
@@ -18,6 +22,7 @@ import { writeOutputDirectly } from './worker-output.js';
 const port = parentPort;
 if (!port) throw new Error('core-worker runs as a worker thread, started by @testwire/reporter-core');
 const post = (message: FromCoreThread): void => port.postMessage(message);
+provideBroadcaster(broadcaster);
 writeOutputDirectly();
 nameThread();
 

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -49,5 +50,21 @@ describe('what the runner thread loads', () => {
     // the first failure: its normalization, and still nothing heavy
     expect(failed.files.some((f) => f.endsWith('dist/errors.cjs'))).toBe(true);
     expect(heavy(failed.files)).toEqual([]);
+  });
+
+  // The reporter's thread has no module resolver warmed up when it starts: its file holds the core, the protocol
+  // and the broadcaster (tsup.config.ts), and requires no @testwire package by name; ws and jose load on first
+  // use from this package's own dependencies.
+  it("the worker's file resolves no @testwire package when the thread starts", () => {
+    const worker = readFileSync(join(__dirname, '..', 'dist', 'core-worker.cjs'), 'utf8');
+    const named = [...worker.matchAll(/\b(?:require|import)\("([^"]+)"\)/g)].map((m) => m[1] as string);
+    expect(named.filter((id) => id.startsWith('@testwire/'))).toEqual([]);
+    expect(named.filter((id) => !id.startsWith('node:') && !/^[a-z_]+$/.test(id) && id !== 'jose')).toEqual(
+      [],
+    );
+    const own = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    expect(Object.keys(own.dependencies)).toEqual(expect.arrayContaining(['ws', 'jose']));
   });
 });
