@@ -100,6 +100,32 @@ function b1Overall(slope, hooks) {
   return hooks === 'OVER' ? 'OVER (hooks)' : 'not resolved';
 }
 
+/**
+ * B2 measured directly in the short run (`result.short` tests, modes without subscribers), and the wall time
+ * the reporter added to it, paired with the baseline of the same repetition; undefined when there is none.
+ */
+function shortRun(result, valid, mode) {
+  if (!result.short || !result.shortModes?.includes(mode)) return undefined;
+  const at = (rep, m) => valid.find((r) => r.rep === rep && r.size === result.short && r.mode === m);
+  const direct = [];
+  const added = [];
+  for (const rep of [...new Set(result.runs.map((r) => r.rep))].filter((r) => r >= 0)) {
+    const run = at(rep, mode);
+    if (!run?.reporter) continue;
+    const { load, construct, first, final } = run.reporter;
+    direct.push(load.cpuMs + construct.cpuMs + first.cpuMs + final.ms);
+    const base = at(rep, 'baseline');
+    if (base) added.push(run.wallMs - base.wallMs);
+  }
+  const B2short = estimate(direct, 1);
+  return {
+    tests: result.short,
+    ...B2short,
+    verdict: verdict(B2short, BUDGETS.B2.limit),
+    wallAdded: estimate(added, 0),
+  };
+}
+
 /** Both verdicts must be met for met; either over is over. */
 function both(a, b) {
   if (a === 'OVER' || b === 'OVER') return 'OVER';
@@ -172,6 +198,19 @@ export function analyze(result) {
     const B3 = of('slope', 'process');
     const B4 = of(b4Size === n1 ? 'd1' : 'd2', 'wall', 0);
     const parts = ['load', 'construct', 'first', 'final'];
+    const partsAt = (size) =>
+      Object.fromEntries(
+        parts.map((p) => {
+          const rs = valid
+            .filter((r) => r.mode === mode && r.size === size && r.reporter)
+            .map((r) => r.reporter[p]);
+          return [
+            p,
+            { ms: round(median(rs.map((x) => x.ms)), 2), cpuMs: round(median(rs.map((x) => x.cpuMs)), 2) },
+          ];
+        }),
+      );
+    const short = shortRun(result, valid, mode);
     modes[mode] = {
       B1: {
         ...B1,
@@ -204,22 +243,14 @@ export function analyze(result) {
           verdict: verdict(B2direct, BUDGETS.B2.limit),
           allWall: estimate(directWall, 1),
           // medians of each part, wall / main-thread CPU (ms)
-          parts: Object.fromEntries(
-            parts.map((p) => {
-              const rs = valid
-                .filter((r) => r.mode === mode && r.size === n1 && r.reporter)
-                .map((r) => r.reporter[p]);
-              return [
-                p,
-                {
-                  ms: round(median(rs.map((x) => x.ms)), 2),
-                  cpuMs: round(median(rs.map((x) => x.cpuMs)), 2),
-                },
-              ];
-            }),
-          ),
+          parts: partsAt(n1),
         },
-        verdict: both(verdict(B2, BUDGETS.B2.limit), verdict(B2direct, BUDGETS.B2.limit)),
+        ...(short ? { short: { ...short, parts: partsAt(result.short) } } : {}),
+        verdict: [
+          verdict(B2, BUDGETS.B2.limit),
+          verdict(B2direct, BUDGETS.B2.limit),
+          ...(short ? [short.verdict] : []),
+        ].reduce(both),
       },
       B3: {
         ...B3,

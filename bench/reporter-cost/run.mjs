@@ -16,11 +16,14 @@
  *
  * Per runner: warm-ups (unmeasured), then repetitions; in each, both sizes, and at each size every mode once,
  * in an order that rotates and reverses from one repetition to the next. A reporter run with subscribers
- * counts only when every subscriber received every test.result and the test.completed.
+ * counts only when every subscriber received every test.result and the test.completed. Each repetition also
+ * runs a short suite (--short, 20 tests) in the baseline and the modes without subscribers: B2 in a short
+ * run, where the run can end before the reporter's thread has started (issue 13: "… for short runs").
  *
  * Flags: --runners=jest,vitest,playwright,mocha  --builds=old,current  --subscribers=0,10  --sizes=2000,20000
  *   --reps=N (else per runner: jest 3, vitest 3, playwright 3, mocha 6)  --quick (small suites, 2 repetitions)
  *   --old-ref=<git ref> (default: old-ref.json)  --json=<path>  --keep (leave the suites in compat/<runner>/work)
+ *   --short=N (the short suite's tests, default 20; 0: none)
  *   --summarize=<json> [--write]: the tables of a stored run, recomputed from its runs (--write stores them).
  */
 import { fork, spawn } from 'node:child_process';
@@ -51,6 +54,11 @@ const sizesOf = (name) =>
   args.quick
     ? (RUNNERS[name].quickSizes ?? [200, 1000])
     : list(args.sizes, RUNNERS[name].sizes ?? [2000, 20000]).map(Number);
+/** The short suite: 20 tests (one per file), or --short=N; none with --short=0, --quick, or sizes that small. */
+const shortOf = (name) => {
+  const short = args.quick ? 0 : Number(args.short ?? 20);
+  return short > 0 && short < sizesOf(name)[0] ? short : 0;
+};
 const TIME = '/usr/bin/time';
 /** How long subscribers may take after the runner exited to have every event. */
 const SETTLE_MS = 10_000;
@@ -145,9 +153,14 @@ async function main() {
 
 async function benchRunner(name, { builds, modes, subscribers, fingerprints }) {
   const sizes = sizesOf(name);
+  const short = shortOf(name);
   const reps = Number(args.reps ?? (args.quick ? 2 : REPS[name]));
   const entries = Object.fromEntries(Object.entries(builds).map(([k, b]) => [k, b.entries[name]]));
-  const suites = Object.fromEntries(sizes.map((size) => [size, generateSuite(name, size, entries)]));
+  const suites = Object.fromEntries(
+    [...(short > 0 ? [short] : []), ...sizes].map((size) => [size, generateSuite(name, size, entries)]),
+  );
+  // Subscribers cannot connect to a run that short before it ends: the short suite runs without them.
+  const shortModes = modes.filter((m) => m === 'baseline' || m.endsWith('-0'));
   const runs = [];
   const problems = [];
   const warmUpProblems = [];
@@ -170,7 +183,7 @@ async function benchRunner(name, { builds, modes, subscribers, fingerprints }) {
     // transform caches of each suite, then each build once (its files into the page cache)
     const reporterModes = modes.filter((m) => m !== 'baseline');
     const warm = [
-      ...sizes.map((size) => [size, 'baseline']),
+      ...[...(short > 0 ? [short] : []), ...sizes].map((size) => [size, 'baseline']),
       ...[...new Set(reporterModes.map((m) => m.replace(/-\d+$/, '')))].map((b) => [
         sizes[0],
         reporterModes.filter((m) => m.startsWith(`${b}-`)).at(-1),
@@ -190,6 +203,11 @@ async function benchRunner(name, { builds, modes, subscribers, fingerprints }) {
       for (const size of rep % 2 === 0 ? sizes : [...sizes].reverse()) {
         process.stdout.write(`[${size}] `);
         for (const [i, mode] of order.entries()) await once(rep, size, mode, i);
+      }
+      if (short > 0) {
+        process.stdout.write(`[${short}] `);
+        const shortOrder = order.filter((m) => shortModes.includes(m));
+        for (const [i, mode] of shortOrder.entries()) await once(rep, short, mode, i);
       }
       process.stdout.write('\n');
     }
@@ -211,6 +229,7 @@ async function benchRunner(name, { builds, modes, subscribers, fingerprints }) {
     label: RUNNERS[name].label,
     compat: RUNNERS[name].compat,
     sizes,
+    ...(short > 0 ? { short, shortModes } : {}),
     modes,
     repetitions: reps,
     loadavg: { before: loadBefore, after: os.loadavg().map((x) => round(x, 2)) },
