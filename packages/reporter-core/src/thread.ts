@@ -47,18 +47,18 @@ const YOUNG_GENERATION_MB = 8;
 class CoreThread {
   private static current: CoreThread | undefined;
 
+  /** The running thread, if one was started. */
+  static get started(): CoreThread | undefined {
+    return CoreThread.current && !CoreThread.current.dead ? CoreThread.current : undefined;
+  }
+
   /** The running thread, or a new one; undefined when there is no built worker file. */
   static shared(): CoreThread | undefined {
-    if (CoreThread.current && !CoreThread.current.dead) return CoreThread.current;
+    if (CoreThread.started) return CoreThread.started;
     const file = builtFile('core-worker.cjs');
     if (!file) return undefined;
     CoreThread.current = new CoreThread(file);
     return CoreThread.current;
-  }
-
-  /** The running thread, if one was started. */
-  static get started(): CoreThread | undefined {
-    return CoreThread.current && !CoreThread.current.dead ? CoreThread.current : undefined;
   }
 
   readonly worker: Worker;
