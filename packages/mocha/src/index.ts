@@ -7,12 +7,14 @@
  * `require`s a reporter and does not unwrap `.default`; `default` and the named exports are attached to it.
  */
 import { startReporterThreadAhead } from '@testwire/reporter-core';
+import { mochaLoaded } from './mocha-runtime.js';
 import { TestwireReporter } from './reporter.js';
 
 // Mocha makes its reporter just before the run, ~35 ms after loading it, and a run of a few files can be over
 // ~25 ms later: started now, the reporter's thread comes up while mocha loads the test files, instead of the
-// final hook waiting for all of its start (bench/README.md, "B2 in a short run").
-startReporterThreadAhead();
+// final hook waiting for all of its start (bench/README.md, "B2 in a short run"). Only when a mocha is what
+// loads this module: a tool or a test that imports it for its types or options starts no thread.
+if (mochaLoaded()) startReporterThreadAhead();
 
 export type { C8Start } from './c8.js';
 export { type ParsedOptions, parseReporterOptions, type TestwireMochaOptions } from './options.js';

@@ -20,16 +20,23 @@ type MochaModuleExports = ((...args: never[]) => unknown) & {
   Runner?: new (...args: never[]) => unknown;
 };
 
+/** mocha's `lib/mocha.{js,cjs}`: mocha's CLI and `new Mocha()` both load it through `require`. */
+const MOCHA_LIB = /[\\/]mocha[\\/]lib[\\/]mocha\.c?js$/;
+
+/** Whether a mocha is loaded in this process (its lib/mocha.js in the module cache): it is the one loading us. */
+export function mochaLoaded(): boolean {
+  return Object.keys(createRequire(import.meta.url).cache).some((filename) => MOCHA_LIB.test(filename));
+}
+
 /**
- * The running mocha: the loaded `mocha/lib/mocha.{js,cjs}` whose `Runner` built `runner` (mocha's CLI and
- * `new Mocha()` both load it through `require`, so it is in the module cache), else the mocha that
- * resolves from `cwd`. Undefined when no mocha can be found.
+ * The running mocha: the loaded `mocha/lib/mocha.{js,cjs}` whose `Runner` built `runner` (it is in the module
+ * cache), else the mocha that resolves from `cwd`. Undefined when no mocha can be found.
  */
 export function findRunningMocha(runner: MochaRunner, cwd = process.cwd()): MochaRuntime | undefined {
   const req = createRequire(join(cwd, 'noop.js'));
   let fallback: MochaRuntime | undefined;
   for (const [filename, module] of Object.entries(req.cache)) {
-    if (!/[\\/]mocha[\\/]lib[\\/]mocha\.c?js$/.test(filename)) continue;
+    if (!MOCHA_LIB.test(filename)) continue;
     const exports = module?.exports as MochaModuleExports | undefined;
     if (typeof exports !== 'function' || !exports.reporters) continue;
     const runtime = { reporters: exports.reporters, version: readVersion(join(dirname(filename), '..')) };

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -37,20 +38,26 @@ describe('what loading the reporter loads', () => {
   });
 
   // Mocha makes its reporter ~35 ms after loading it, just before the run: the reporter's thread starts when the
-  // module loads, so that a short run's final hook does not wait for all of its start (index.ts).
+  // module loads, so that a short run's final hook does not wait for all of its start (index.ts) — when a mocha
+  // is what loads it.
   it.skipIf(process.platform !== 'linux')(
-    "loading the built entry starts the reporter's thread, unless TESTWIRE=off",
+    "loading the built entry starts the reporter's thread when mocha is loaded, unless TESTWIRE=off",
     async () => {
       const dist = join(__dirname, '..', 'dist', 'index.cjs');
+      const mocha = createRequire(import.meta.url).resolve('mocha');
       // A Worker's thread exists as soon as it is constructed: one more entry in /proc/self/task.
-      const script = `
+      const script = (withMocha: boolean) => `
         const tasks = () => require('node:fs').readdirSync('/proc/self/task').length;
+        ${withMocha ? `require(${JSON.stringify(mocha)});` : ''}
         const before = tasks();
         require(${JSON.stringify(dist)});
         process.stdout.write(String(tasks() - before));
       `;
-      const added = async (env: NodeJS.ProcessEnv) => {
-        const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'], env });
+      const added = async (withMocha: boolean, env: NodeJS.ProcessEnv) => {
+        const child = spawn(process.execPath, ['-e', script(withMocha)], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+          env,
+        });
         let stdout = '';
         child.stdout.on('data', (chunk) => {
           stdout += chunk;
@@ -59,8 +66,10 @@ describe('what loading the reporter loads', () => {
         return Number(stdout);
       };
       const { TESTWIRE: _on, ...env } = process.env;
-      expect(await added(env)).toBe(1);
-      expect(await added({ ...env, TESTWIRE: 'off' })).toBe(0);
+      expect(await added(true, env)).toBe(1);
+      expect(await added(true, { ...env, TESTWIRE: 'off' })).toBe(0);
+      // imported by a tool or a test, not by mocha: no thread
+      expect(await added(false, env)).toBe(0);
     },
   );
 });
