@@ -165,7 +165,7 @@ export class Recorder implements ReporterCore, Interruptible {
     }
   }
 
-  /** The process got `signal` (signals.ts): the core notes the running tests of the open run. */
+  /** The process got `signal`, or exits (signals.ts): the core notes the running tests of the open run. */
   interrupt(signal: string): void {
     try {
       if (!this.phases.ended) this.take({ method: 'interrupt', signal });
@@ -183,10 +183,10 @@ export class Recorder implements ReporterCore, Interruptible {
     }
   }
 
-  get finishInterruptedBlocking(): ((timeoutMs: number) => void) | undefined {
+  get finishInterruptedBlocking(): ((timeoutMs: number, result?: RunResultInfo) => void) | undefined {
     const blocking = this.completeBlocking();
     // Completed already (the runner ended the run on the signal): its flush may still be under way.
-    return blocking && ((timeoutMs: number) => blocking(INTERRUPTED, timeoutMs));
+    return blocking && ((timeoutMs, result = INTERRUPTED) => blocking(result, timeoutMs));
   }
 
   testResult(test: TestRef, outcome: TestOutcome): void {

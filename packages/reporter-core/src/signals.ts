@@ -1,6 +1,7 @@
 /**
- * SIGINT / SIGTERM while a run is open: the stream ends with an interrupted test.completed that names the
- * tests running at that moment, then the signal does what it would have done without testwire.
+ * The process is stopped while a run is open — SIGINT / SIGTERM, or it exits (`process.exit()` called by a
+ * test, an uncaught exception): the stream ends with an interrupted test.completed that names the tests
+ * running at that moment, then the process does what it would have done without testwire.
  *
  *   signal ─> every open run: interrupt(signal)  (the core notes the running tests and their elapsed time)
  *         ├─ nobody else listens (jest, mocha serial): complete each run as interrupted, flush (bounded by
@@ -12,10 +13,16 @@
  *   at once), 'exit' completes what is still open and waits for the flush, blocking on the core's thread
  *   (bounded). Both listeners go first in line, so that a runner's listener that exits cannot skip them.
  *
- * One listener per signal per process, installed while some run is open (per run, never per test). Caveat:
- * a test that blocks the runner's own thread (a synchronous endless loop, mocha serial or jest in band)
- * also blocks a signal listener — with one installed the process waits for the test instead of dying of
- * SIGTERM at once (the hung test is still reported: the detector runs on the core's thread).
+ *   'exit' with a run still open and no signal before it (a test called process.exit(), mocha serial; an
+ *   uncaught exception ended the process) ─> every open run: interrupt('exit'), then completed as
+ *   interrupted with an error that gives the exit code, blocking until flushed (same bound): the process
+ *   exits with its code as it would have.
+ *
+ * One listener per signal and one for 'exit' per process, installed while some run is open (per run, never
+ * per test). In-thread (TESTWIRE_THREAD=off) nothing can be flushed from 'exit': those runs end unflushed.
+ * Caveat: a test that blocks the runner's own thread (a synchronous endless loop, mocha serial or jest in
+ * band) also blocks a signal listener — with one installed the process waits for the test instead of dying
+ * of SIGTERM at once (the hung test is still reported: the detector runs on the core's thread).
  */
 import type { RunResultInfo } from './api.js';
 
@@ -27,9 +34,10 @@ export interface Interruptible {
   finishInterrupted(timeoutMs: number): Promise<void>;
   /**
    * The same, blocking this thread (process 'exit': no more turns of the loop), and also when the run has
-   * completed meanwhile: waits for its flush. Absent in-thread.
+   * completed meanwhile: waits for its flush. `result` replaces INTERRUPTED (the exit's error). Absent
+   * in-thread.
    */
-  finishInterruptedBlocking?(timeoutMs: number): void;
+  finishInterruptedBlocking?(timeoutMs: number, result?: RunResultInfo): void;
   readonly flushTimeoutMs: number;
 }
 
@@ -40,12 +48,14 @@ const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 const open = new Set<Interruptible>();
 let handling = false;
 
-/** A run opened: listen for signals (once per process). */
+/** A run opened: listen for signals and for the process's exit (once per process). */
 export function watchSignals(run: Interruptible): void {
   open.add(run);
+  if (open.size > 1 || handling) return;
   // First in line: a runner's own listener may exit the process at once (vitest 3 calls process.exit inside
   // its SIGTERM listener), and a listener after it would never run.
-  if (open.size === 1 && !handling) for (const signal of SIGNALS) process.prependListener(signal, onSignal);
+  for (const signal of SIGNALS) process.prependListener(signal, onSignal);
+  process.prependListener('exit', onExit);
 }
 
 /** A run ended: stop listening when no run is open. */
@@ -56,10 +66,33 @@ export function unwatchSignals(run: Interruptible): void {
 
 function removeListeners(): void {
   for (const signal of SIGNALS) process.removeListener(signal, onSignal);
+  process.removeListener('exit', onExit);
 }
 
 function boundFor(run: Interruptible): number {
   return Math.min(run.flushTimeoutMs, SIGNAL_FLUSH_MS);
+}
+
+/**
+ * The process exits with runs still open and no signal before it (a signal's own 'exit' listener, below, has
+ * those): each is interrupted and completed with the exit's code in its errors, flushed before the process
+ * goes (bounded).
+ */
+function onExit(code: number): void {
+  const runs = [...open];
+  removeListeners();
+  const result: RunResultInfo = {
+    ...INTERRUPTED,
+    errors: [
+      {
+        message: `The process exited (exit code ${code}) before the run ended: process.exit() was called, or an uncaught error ended it`,
+      },
+    ],
+  };
+  for (const run of runs) {
+    run.interrupt(EXIT);
+    run.finishInterruptedBlocking?.(boundFor(run), result);
+  }
 }
 
 function onSignal(signal: NodeJS.Signals): void {
@@ -91,3 +124,6 @@ function onSignal(signal: NodeJS.Signals): void {
 
 /** The result a run interrupted by a signal ends with. */
 export const INTERRUPTED: RunResultInfo = { success: false, rawStatus: 'interrupted', interrupted: true };
+
+/** What interrupted a run the process exited from (test.completed `interruptedBy`). */
+export const EXIT = 'exit';

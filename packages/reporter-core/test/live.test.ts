@@ -253,6 +253,35 @@ describe('reporter process', () => {
     expect(data.runningTests[0].elapsed).toBeGreaterThan(0);
   }, 30_000);
 
+  it('process.exit() while a test runs (mocha serial): the run ends interrupted by the exit, nothing recorded is lost', async () => {
+    // The worst case: the exit comes at once, before the reporter's thread is up or anything was posted.
+    const run = child(
+      'exits',
+      `core.testStarted(ref('passes'));
+       core.testResult(ref('passes'), { status: 'passed', duration: 1 });
+       core.testStarted(ref('calls exit'));
+       process.exit(3);`,
+    );
+    expect(await run.exited).toEqual({ code: 3, signal: null });
+    const runId = await until('the run', () => run.runId());
+    const completed = await until('test.completed', () =>
+      received.find((e) => e.runId === runId && e.type === 'test.completed'),
+    );
+    expect(validatePublishedEvent(completed)).toMatchObject({ ok: true });
+    const data = completed.data as Record<string, any>;
+    // Completed by the reporter on its way out, not by the endpoint's stand-in for a lost publisher.
+    expect(data, run.output()).toMatchObject({
+      interrupted: true,
+      interruptedBy: 'exit',
+      summary: { success: false, passed: 1 },
+      runningTests: [{ testName: 'calls exit', titlePath: ['live', 'calls exit'], attempt: 1 }],
+    });
+    expect(data.errors[0].message).toContain('exit code 3');
+    expect(
+      received.filter((e) => e.runId === runId && e.type === 'test.result').map((e) => e.data.status),
+    ).toEqual(['passed']);
+  }, 30_000);
+
   it('SIGKILL of a joined process: the endpoint completes its open run as interrupted with its running test', async () => {
     const run = child('sigkill', `core.testStarted(ref('was running')); setInterval(() => {}, 1000);`);
     const runId = await until('the running test', () => {
