@@ -16,6 +16,7 @@ import {
   freePort,
   getJson,
   type Msg,
+  RUN,
   recordingLogger,
   startCuttingProxy,
   startHoldingProxy,
@@ -101,6 +102,50 @@ describe('publisher ingress', () => {
     expect(sub.events().map((e) => [e.seq, e.data.id, Object.keys(e).join()])).toEqual(
       [1, 2, 3, 4].map((i) => [i, `t${i}`, 'type,timestamp,seq,runId,data']),
     );
+  });
+  it('refuses a malformed run of a runs message with why, merges the others, and loses nothing already stored', async () => {
+    const owner = await startBroadcaster({ port: 0 });
+    open.push(owner);
+    const sub = await Client.open(`${owner.wsUrl}?events=*`);
+    clients.push(sub);
+    const { ws, replies } = await publisherSocket(owner, 'pub-runs-1');
+    ws.send(
+      JSON.stringify({ type: 'publish', id: 1, events: [testStarted(), testResult(1), testResult(2)] }),
+    );
+    await waitFor(() => replies.find((m) => m.type === 'published' && m.id === 1), 'the events acked');
+    const before = await sub.request({ type: 'snapshot' }, 'snapshot');
+    const stored = before.runs.find((r: Msg) => r.runId === RUN);
+    const { testFiles, ...withoutFiles } = { ...stored, runId: 'r_no_files' };
+    ws.send(
+      JSON.stringify({
+        type: 'runs',
+        id: 2,
+        runs: [
+          withoutFiles,
+          { ...stored, runId: 'r_null_test', tests: [null] },
+          { ...stored, runId: 'r_fine' },
+        ],
+      }),
+    );
+    const ack = await waitFor(
+      () => replies.find((m) => m.type === 'published' && m.id === 2),
+      'the runs acked',
+    );
+    expect(ack.rejected).toEqual([
+      { index: 0, error: 'run.testFiles: required' },
+      { index: 1, error: 'run.tests[0]: expected object, got null' },
+    ]);
+    // The owner is still up and took the rest: a later event arrives, and the snapshot has both good runs.
+    ws.send(JSON.stringify({ type: 'publish', id: 3, events: [testResult(3)] }));
+    await waitFor(() => sub.events().some((e) => e.data.id === 't3'), 'an event published after the runs');
+    const after = await sub.request({ type: 'snapshot' }, 'snapshot');
+    ws.terminate();
+    expect(after.runs.map((r: Msg) => r.runId).sort()).toEqual(['r_fine', RUN]);
+    expect(after.runs.find((r: Msg) => r.runId === RUN).tests.map((t: Msg) => t.id)).toEqual([
+      't1',
+      't2',
+      't3',
+    ]);
   });
 });
 

@@ -5,7 +5,7 @@
  * old events), by a joining publisher (to re-publish its open runs after a takeover), and by clients (the
  * model a terminal monitor or dashboard renders). Isomorphic.
  */
-import type { EventEnvelope } from './envelope.js';
+import type { EventEnvelope, ValidationResult } from './envelope.js';
 import {
   coverageTotalsSchema,
   type Framework,
@@ -16,6 +16,7 @@ import {
   testSummarySchema,
 } from './events.js';
 import * as t from './schema-builder.js';
+import { validateSchema } from './validate.js';
 
 // The shapes below travel in `snapshot` (server) and `runs` (publisher) messages: schemas, types derived.
 const int = t.integer({ minimum: 0 });
@@ -93,6 +94,20 @@ export const runSnapshotSchema = t.object({
    */
   omittedTests: t.optional(int),
 });
+
+/**
+ * Checks a run snapshot received from elsewhere (a publisher's `runs` message) before a `RunStateStore` takes
+ * it: the store trusts the shape it is given. The message names the first offending field
+ * (`run.tests[0]: expected object, got null`).
+ */
+export function validateRunSnapshot(value: unknown): ValidationResult<RunSnapshot> {
+  const problem = validateSchema(runSnapshotSchema, value, 'run');
+  if (problem) return { ok: false, error: problem };
+  if ((value as RunSnapshot).runId === '') {
+    return { ok: false, error: "run.runId: expected the run's id, got an empty string" };
+  }
+  return { ok: true, value: value as RunSnapshot };
+}
 
 export interface RunStateOptions {
   /** Completed runs kept (oldest dropped first). Running runs are never dropped. Default 100. */

@@ -5,6 +5,7 @@ import {
   type EventType,
   RunStateStore,
   type TestResultData,
+  validateRunSnapshot,
 } from '../src/index.js';
 
 /** Builds envelopes with increasing seq, like a broadcaster would. */
@@ -507,5 +508,58 @@ describe('RunStateStore maxTestsPerRun', () => {
     expect(store.get('r1')?.tests.map((t) => t.id)).toEqual(['t6', 't7', 't8', 't9']);
     expect(store.get('r1')?.counts.completed).toBe(10);
     expect(store.get('r1')?.omittedTests).toBe(6);
+  });
+});
+
+describe('validateRunSnapshot', () => {
+  it('accepts every run a store produces, as it crosses the wire', () => {
+    const s = stream();
+    const store = new RunStateStore();
+    store.apply(s.started());
+    store.apply(s.running('t0'));
+    store.apply(s.result('t1', 'passed'));
+    store.apply(s.result('t2', 'failed', { error: { message: 'boom' }, willRetry: true }));
+    store.apply(
+      s.make('test.failed', {
+        framework: 'vitest',
+        testName: 'b.test.ts',
+        suite: '',
+        status: 'failed',
+        duration: 0,
+        error: { message: 'cannot load' },
+        file: 'b.test.ts',
+        scope: 'file',
+      }),
+    );
+    const running = JSON.parse(JSON.stringify(store.get('r1')));
+    expect(validateRunSnapshot(running)).toEqual({ ok: true, value: running });
+    store.apply(s.completed(false, { errors: [{ message: 'unhandled' }] }));
+    const completed = JSON.parse(JSON.stringify(store.get('r1')));
+    expect(validateRunSnapshot(completed).ok).toBe(true);
+  });
+
+  it('names what is wrong with a malformed run', () => {
+    const s = stream();
+    const store = new RunStateStore();
+    store.apply(s.result('t1', 'passed'));
+    const run = JSON.parse(JSON.stringify(store.get('r1')));
+    const without = (key: string) => Object.fromEntries(Object.entries(run).filter(([k]) => k !== key));
+    expect(validateRunSnapshot(without('testFiles'))).toEqual({
+      ok: false,
+      error: 'run.testFiles: required',
+    });
+    expect(validateRunSnapshot({ ...run, tests: [null] })).toEqual({
+      ok: false,
+      error: 'run.tests[0]: expected object, got null',
+    });
+    expect(validateRunSnapshot({ ...run, counts: {} })).toEqual({
+      ok: false,
+      error: 'run.counts.passed: required',
+    });
+    expect(validateRunSnapshot({ ...run, runId: '' })).toEqual({
+      ok: false,
+      error: "run.runId: expected the run's id, got an empty string",
+    });
+    expect(validateRunSnapshot(null)).toEqual({ ok: false, error: 'run: expected object, got null' });
   });
 });

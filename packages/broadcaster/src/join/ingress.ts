@@ -10,7 +10,14 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { CloseCodes, PROTOCOL_VERSION, type PublishedEvent, type RunSnapshot } from '@testwire/protocol';
+import {
+  CloseCodes,
+  PROTOCOL_VERSION,
+  type PublishedEvent,
+  type PublishedMessage,
+  type RunSnapshot,
+  validateRunSnapshot,
+} from '@testwire/protocol';
 import type WebSocket from 'ws';
 import { admit, type SerializedEvent } from '../admit.js';
 import { type Authenticator, safeEqual } from '../auth.js';
@@ -52,6 +59,9 @@ interface PublisherRecord {
   /** The acks of the latest batches, by id, re-sent verbatim for a duplicate. */
   acks: Map<number, string>;
 }
+
+/** An event or run of a publisher's message that the owner refused, and why (in the `published` ack). */
+type Rejection = NonNullable<PublishedMessage['rejected']>[number];
 
 /** One joined publisher's socket; `alive` is the owner's heartbeat mark. */
 export interface PublisherPeer {
@@ -270,37 +280,55 @@ export class PublisherIngress {
         sendText(record.acks.get(id) ?? JSON.stringify({ type: 'published', id, seq: hub.seq }));
         return;
       }
-      if (message.type === 'publish' && id !== undefined && message.events) {
-        const accepted: SerializedEvent[] = [];
-        const rejected: { index: number; error: string }[] = [];
-        message.events.forEach(({ value, text }, index) => {
-          const admission = admit(value, text);
-          if (admission.ok) {
-            accepted.push(admission.event);
-            const { runId } = admission.event.envelope;
-            if (runId !== lastRunId && runId !== '') {
-              lastRunId = runId;
-              peer.runs.add(runId);
-            }
-          } else rejected.push({ index, error: admission.error });
-        });
-        this.target.ingestQueued();
-        const seq = hub.ingest(accepted);
-        ack(record, id, { type: 'published', id, seq, ...(rejected.length ? { rejected } : {}) });
-      } else if (message.type === 'runs' && id !== undefined && Array.isArray(message.runs)) {
-        // A publisher re-seeding its open runs after the owner changed (see publisher.ts).
-        this.target.ingestQueued();
-        const runs = message.runs.filter(isRunSnapshot);
-        for (const run of runs) peer.runs.add(run.runId);
-        hub.mergeRuns(runs);
-        ack(record, id, { type: 'published', id, seq: hub.seq });
-      } else if (message.type === 'ping') {
-        send({ type: 'pong', timestamp: new Date().toISOString() });
-      } else {
+      try {
+        if (message.type === 'publish' && id !== undefined && message.events) {
+          const accepted: SerializedEvent[] = [];
+          const rejected: Rejection[] = [];
+          message.events.forEach(({ value, text }, index) => {
+            const admission = admit(value, text);
+            if (admission.ok) {
+              accepted.push(admission.event);
+              const { runId } = admission.event.envelope;
+              if (runId !== lastRunId && runId !== '') {
+                lastRunId = runId;
+                peer.runs.add(runId);
+              }
+            } else rejected.push({ index, error: admission.error });
+          });
+          this.target.ingestQueued();
+          const seq = hub.ingest(accepted);
+          ack(record, id, { type: 'published', id, seq, ...(rejected.length ? { rejected } : {}) });
+        } else if (message.type === 'runs' && id !== undefined && Array.isArray(message.runs)) {
+          // A publisher re-seeding its open runs after the owner changed (see publisher.ts). The run state
+          // trusts the shapes it is given: a malformed run is refused here, with why, and the others merged.
+          this.target.ingestQueued();
+          const runs: RunSnapshot[] = [];
+          const rejected: Rejection[] = [];
+          message.runs.forEach((value, index) => {
+            const checked = validateRunSnapshot(value);
+            if (checked.ok) runs.push(checked.value);
+            else rejected.push({ index, error: checked.error });
+          });
+          for (const run of runs) peer.runs.add(run.runId);
+          hub.mergeRuns(runs);
+          ack(record, id, { type: 'published', id, seq: hub.seq, ...(rejected.length ? { rejected } : {}) });
+        } else if (message.type === 'ping') {
+          send({ type: 'pong', timestamp: new Date().toISOString() });
+        } else {
+          send({
+            type: 'error',
+            code: 'INVALID_MESSAGE',
+            message: 'Publishers send {type:"publish", id, events} or {type:"runs", id, runs}',
+            ...(id !== undefined ? { id } : {}),
+          });
+        }
+      } catch (error) {
+        // Whatever a publisher sends, nothing may throw out of a socket handler: that would end the owner's
+        // process, a test run. The message is answered with what went wrong, and not acknowledged.
         send({
           type: 'error',
           code: 'INVALID_MESSAGE',
-          message: 'Publishers send {type:"publish", id, events} or {type:"runs", id, runs}',
+          message: `The owner could not process this ${JSON.stringify(message.type)} message (${(error as Error)?.message}); it was not acknowledged`,
           ...(id !== undefined ? { id } : {}),
         });
       }
@@ -342,18 +370,4 @@ export class PublisherIngress {
     for (const peer of this.peers) peer.ws.terminate();
     this.wss.close();
   }
-}
-
-function isRunSnapshot(value: unknown): value is RunSnapshot {
-  const run = value as RunSnapshot | null;
-  return (
-    typeof run === 'object' &&
-    run !== null &&
-    typeof run.runId === 'string' &&
-    run.runId !== '' &&
-    Array.isArray(run.tests) &&
-    typeof run.counts === 'object' &&
-    run.counts !== null &&
-    Array.isArray(run.errors)
-  );
 }

@@ -468,7 +468,13 @@ export class JoinedBroadcaster implements Broadcaster {
     if (!batch) return;
     this.inflight.delete(id);
     const refused = new Set(rejected?.map((r) => r.index));
-    if (rejected?.length) {
+    if (batch.kind === 'runs' && rejected?.length) {
+      // Our own run state, refused: the owner's snapshots lack those runs, no event was lost.
+      this.drops.warnOnce(
+        'refused-runs',
+        `testwire: the owner refused the state of ${rejected.length} open run(s): ${rejected[0]?.error}`,
+      );
+    } else if (rejected?.length) {
       for (const index of refused) this.drops.add(batch.events[index]?.envelope);
       this.drops.warnOnce(
         'refused',
