@@ -226,7 +226,7 @@ export class TestwireJestReporter {
         }
         this.sendResult(twin, assertion, invocations);
       }
-      if (result?.testExecError) this.core.fileFailed(file, result.testExecError);
+      if (result?.testExecError) this.execError(file, result.testExecError, assertions);
       // The babel provider hands each file's coverage over (none for a file that loads no covered source);
       // the v8 provider only raw V8 data, which is not summarized during the run.
       const config = this.globalConfig;
@@ -348,6 +348,26 @@ export class TestwireJestReporter {
     });
     process.once('beforeExit', onBeforeExit);
     return true;
+  }
+
+  /**
+   * A file's error outside its tests (`testExecError`). Before any of its tests ran, the file could not run.
+   * After: jest-circus reports an afterAll hook's failure so (its frames pass through `_callCircusHook`), with
+   * the text in the stack only, or an error thrown outside any test.
+   */
+  private execError(
+    file: string,
+    error: NonNullable<JestTestFileResult['testExecError']>,
+    assertions: readonly JestAssertionResult[],
+  ): void {
+    const ran = assertions.some((assertion) => {
+      const status = mapJestStatus(assertion.status);
+      return status === 'passed' || status === 'failed';
+    });
+    if (!ran) this.core.fileFailed(file, error);
+    else if (error.stack?.includes('_callCircusHook'))
+      this.core.hookFailed({ file, titlePath: [] }, error, 'afterAll');
+    else this.core.fileFailed(file, error, { code: 'UNHANDLED_ERROR' });
   }
 
   private noteLive(file: string, final: boolean): void {

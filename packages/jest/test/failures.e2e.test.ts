@@ -74,3 +74,45 @@ describe.each([29, 30])('jest %i: failures that say what failed', (major) => {
     }
   }, 90_000);
 });
+
+describe.each([29, 30])('jest %i: a failure outside the tests says what failed', (major) => {
+  it('an afterAll hook that throws: a hook failure with its message, not a file that failed to load', async () => {
+    const name = `jest-after-all-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const dir = writeProject(join(compatDir(major), 'work', name), {
+      'package.json': '{ "name": "jest-after-all-fixture", "private": true }\n',
+      'jest.config.cjs': "module.exports = { reporters: ['default', '@testwire/jest'] };\n",
+      'hooks.test.js': [
+        "describe('cleanup', () => {",
+        "  afterAll(() => { throw new Error('afterAll boom'); });",
+        "  test('runs', () => { expect(1).toBe(1); });",
+        '});',
+        '',
+      ].join('\n'),
+    });
+    try {
+      const bin = join(compatDir(major), 'node_modules', 'jest', 'bin', 'jest.js');
+      expect(await runToExit(process.execPath, [bin], dir, runnerEnv(stream.url))).toBe(1);
+      const run = await stream.runOf(basename(dir));
+      const data = (type: string) => run.filter((e) => e.type === type).map((e) => e.data as any);
+      expect(data('test.result').map((r) => [r.testName, r.status])).toEqual([['runs', 'passed']]);
+      expect(data('test.failed')).toMatchObject([
+        {
+          testName: '"afterAll" hook',
+          scope: 'hook',
+          file: 'hooks.test.js',
+          error: { message: 'afterAll boom', type: 'Error' },
+        },
+      ]);
+      expect(data('test.failed')[0].error.stack).toMatch(/^ {4}at .*hooks\.test\.js:2:/);
+      expect(data('framework.error')).toMatchObject([
+        { error: { message: 'afterAll boom', code: 'HOOK_FAILED' }, file: 'hooks.test.js' },
+      ]);
+      expect(data('test.completed')[0]).toMatchObject({
+        summary: { passed: 1, success: false },
+        errors: [{ message: 'afterAll boom' }],
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+});

@@ -138,6 +138,35 @@ describe('TestwireJestReporter', () => {
     expect(instance.getLastError()).toBeUndefined();
   });
 
+  it('an error outside the tests after some ran: an afterAll hook by its frames, else an unhandled error', async () => {
+    const { instance, of } = reporter();
+    instance.onRunStart({ numTotalTestSuites: 2 });
+    const circus = '/x/node_modules/jest-circus/build/jestAdapterInit.js';
+    for (const [path, frames] of [
+      [file, `    at Object.<anonymous> (${file}:2:26)\n    at _callCircusHook (${circus}:1136:40)`],
+      [join(root, 'late.test.js'), `    at Timeout._onTimeout (${join(root, 'late.test.js')}:1:40)`],
+    ] as const) {
+      const fileTest = { path, context: { config: {} } };
+      instance.onTestFileStart(fileTest);
+      instance.onTestCaseStart(fileTest, { ancestorTitles: ['math'], title: 'runs' });
+      instance.onTestCaseResult(fileTest, assertion('runs', 'passed'));
+      instance.onTestFileResult(fileTest, {
+        testFilePath: path,
+        testResults: [assertion('runs', 'passed')],
+        testExecError: { message: '', stack: `Error: boom in ${path.slice(root.length + 1)}\n${frames}` },
+      });
+    }
+    await instance.onRunComplete(new Set(), { numTotalTestSuites: 2, numFailedTests: 0 });
+    expect(of('test.failed').map((f) => [f.scope, f.testName, f.file, f.error.message])).toEqual([
+      ['hook', '"afterAll" hook', 'math.test.js', 'boom in math.test.js'],
+      ['file', 'late.test.js', 'late.test.js', 'boom in late.test.js'],
+    ]);
+    expect(of('framework.error').map((f) => [f.error.code, f.file])).toEqual([
+      ['HOOK_FAILED', 'math.test.js'],
+      ['UNHANDLED_ERROR', 'late.test.js'],
+    ]);
+  });
+
   it("streams a failed attempt as retrying when the file's jest.retryTimes(n) says so, and corrects it if jest did not retry", async () => {
     const { instance, of } = reporter();
     const retried = join(root, 'retried.test.js');

@@ -169,8 +169,12 @@ export interface ReporterCore {
   testResult(test: TestRef, outcome: TestOutcome): void;
   /** Console output -> test.output, attributed to `test` when given (file-level with an empty titlePath). */
   output(test: TestRef | undefined, text: string, stream: 'stdout' | 'stderr', method?: string): void;
-  /** A file that could not run -> test.failed scope 'file'. */
-  fileFailed(file: string, error: unknown): void;
+  /**
+   * A file that could not run, or an error outside its tests -> test.failed scope 'file' and framework.error.
+   * `info`: the framework.error's code and suggestion, when the adapter knows better than the classification
+   * from the error's text (which takes a file's error for a failure to load it: COLLECTION_ERROR).
+   */
+  fileFailed(file: string, error: unknown, info?: FrameworkErrorInfo): void;
   /** A hook failed -> test.failed scope 'hook'. */
   hookFailed(test: TestRef | undefined, error: unknown, hook?: string): void;
   /** An error outside any test -> test.failed scope 'run'. */

@@ -47,7 +47,7 @@ export type CoreCall = Stamp &
     | { method: 'interrupt'; signal: string }
     | { method: 'testResult'; test: TestRef; outcome: RecordedOutcome }
     | { method: 'output'; test: TestRef | undefined; text: string; stream: 'stdout' | 'stderr'; via?: string }
-    | { method: 'fileFailed'; file: string; error: TestError }
+    | { method: 'fileFailed'; file: string; error: TestError; info?: FrameworkErrorInfo }
     | { method: 'hookFailed'; test: TestRef | undefined; error: TestError; hook?: string }
     | { method: 'runError'; error: TestError }
     | { method: 'coverage'; report: CoverageReport }

@@ -595,7 +595,7 @@ export class Core {
       call.at,
       run.runId,
     );
-    this.frameworkError(run, 'file', call.error, call.at, undefined, relative);
+    this.frameworkError(run, 'file', call.error, call.at, call.info, relative);
   }
 
   private hookFailed(run: RunState, call: CallOf<'hookFailed'>): void {

@@ -57,8 +57,12 @@ function readError(error: unknown): RawError {
   }
 
   const e = error as Record<string, unknown>;
-  if (typeof e.message !== 'string' && typeof e.stack === 'string') {
-    // Only a preformatted "Type: message\n    at …" text (jest failureMessages) plus extra fields.
+  if (
+    typeof e.stack === 'string' &&
+    (typeof e.message !== 'string' || messageOnlyInStack(e.message, e.stack))
+  ) {
+    // Only a preformatted "Type: message\n    at …" text (jest failureMessages) plus extra fields; or an
+    // empty message whose stack has it (jest's testExecError for an afterAll hook: `{message: '', stack}`).
     const { message: _, ...rest } = e;
     const parsed = readError(e.stack);
     const extra = readError({ ...rest, message: parsed.message, stack: undefined });
@@ -90,6 +94,17 @@ function readError(error: unknown): RawError {
   }
   return result;
 }
+
+/** An empty message, where the stack's head (before its first frame) says more than a bare type name. */
+function messageOnlyInStack(message: string, stack: string): boolean {
+  if (message.trim() !== '') return false;
+  const frame = STACK_FRAME.exec(stack);
+  const head = stripAnsi(frame ? stack.slice(0, frame.index) : stack).trim();
+  return head !== '' && !BARE_TYPE.test(head);
+}
+
+/** A stack's head that is only the error's type (`new Error()`: "Error"). */
+const BARE_TYPE = /^(?:[A-Z][A-Za-z0-9]*)?(?:Error|Exception)(?: \[[^\]]+\])?:?$/;
 
 function finish(raw: RawError, paths: PathRelativizer): TestError {
   const message = clean(raw.message, paths, ERROR_LIMITS.message);

@@ -223,10 +223,15 @@ export class Recorder implements ReporterCore, Interruptible {
     }
   }
 
-  fileFailed(file: string, error: unknown): void {
+  fileFailed(file: string, error: unknown, info?: FrameworkErrorInfo): void {
     try {
-      if (this.open('starting'))
-        this.take({ method: 'fileFailed', file: String(file), error: this.normalize(error) });
+      if (!this.open('starting')) return;
+      const normalized = this.normalize(error);
+      this.take(
+        info
+          ? { method: 'fileFailed', file: String(file), error: normalized, info: plainInfo(info) }
+          : { method: 'fileFailed', file: String(file), error: normalized },
+      );
     } catch (error) {
       this.internalError('fileFailed', error);
     }
@@ -261,13 +266,7 @@ export class Recorder implements ReporterCore, Interruptible {
   frameworkError(error: unknown, info: FrameworkErrorInfo = {}): void {
     try {
       if (!this.open('late')) return;
-      const plain: FrameworkErrorInfo = {};
-      if (typeof info.code === 'string') plain.code = info.code;
-      if (info.severity === 'warning' || info.severity === 'error') plain.severity = info.severity;
-      if (typeof info.suggestion === 'string') plain.suggestion = info.suggestion;
-      if (typeof info.file === 'string') plain.file = info.file;
-      if (info.details) plain.details = toPlainOptions(info.details);
-      this.take({ method: 'frameworkError', error: this.normalize(error), info: plain });
+      this.take({ method: 'frameworkError', error: this.normalize(error), info: plainInfo(info) });
     } catch (error) {
       this.internalError('frameworkError', error);
     }
@@ -411,4 +410,15 @@ export function toPlainOptions(options: object): Record<string, unknown> {
     }
   }
   return result;
+}
+
+/** What an adapter said of an error outside the tests, as plain data that crosses to the core's thread. */
+function plainInfo(info: FrameworkErrorInfo): FrameworkErrorInfo {
+  const plain: FrameworkErrorInfo = {};
+  if (typeof info.code === 'string') plain.code = info.code;
+  if (info.severity === 'warning' || info.severity === 'error') plain.severity = info.severity;
+  if (typeof info.suggestion === 'string') plain.suggestion = info.suggestion;
+  if (typeof info.file === 'string') plain.file = info.file;
+  if (info.details) plain.details = toPlainOptions(info.details);
+  return plain;
 }

@@ -28,6 +28,20 @@ const jestFrames = [
 ].join('\n');
 
 describe('normalizeError', () => {
+  it("an empty message whose stack says it (jest's testExecError for an afterAll hook): the stack's head", () => {
+    const afterAll = {
+      message: '',
+      stack: ['Error: afterAll boom', jestFrames.replace('Object.toBe', 'Object.<anonymous>')].join('\n'),
+    };
+    const error = normalizeError(afterAll, paths);
+    expect(error).toMatchObject({ message: 'afterAll boom', type: 'Error' });
+    expect(error.stack).toBe('    at Object.<anonymous> (math.test.js:4:42)');
+    // A bare type name says nothing more than the empty message: `new Error()` keeps it empty.
+    const bare = normalizeError({ message: '', stack: `Error\n${jestFrames}` }, paths);
+    expect(bare.message).toBe('');
+    expect(bare.stack).toContain('math.test.js:4:42');
+  });
+
   it('Error objects: message, the user’s frames relative to the root, type, code; every frame in fullStack', () => {
     const error = new TypeError('\u001b[1mbad\u001b[22m');
     error.stack = [

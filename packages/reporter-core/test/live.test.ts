@@ -278,7 +278,9 @@ describe('reporter process', () => {
     });
     expect(data.errors[0].message).toContain('exit code 3');
     expect(
-      received.filter((e) => e.runId === runId && e.type === 'test.result').map((e) => e.data.status),
+      received
+        .filter((e) => e.runId === runId && e.type === 'test.result')
+        .map((e) => (e.data as { status?: string }).status),
     ).toEqual(['passed']);
   }, 30_000);
 
