@@ -64,6 +64,7 @@ export class SseEndpoint {
     const origin = req.headers.origin;
     const subscriber = openSse(req, res, this.hub, subscription, resume, {
       maxBytes: this.options.subscriberMaxBytes,
+      lagDrainMs: this.options.sseKeepAliveMs,
       corsOrigin: typeof origin === 'string' ? origin : undefined,
     });
     const stream = { subscriber, res };
@@ -109,6 +110,8 @@ class SseTransport implements Transport {
   constructor(
     private readonly res: ServerResponse,
     private readonly epoch: string,
+    /** How long a stream told it lags may take to send what it holds before its socket is destroyed. */
+    private readonly lagDrainMs: number,
   ) {}
 
   write(frames: Buffer[]): void {
@@ -140,8 +143,23 @@ class SseTransport implements Transport {
   streamPart(part: StreamPart): Buffer {
     return part.sse;
   }
+  /**
+   * Ends the stream after what is queued (the lag notice last). A reader that never reads again would keep
+   * the socket and everything buffered for it for good: as a WebSocket that does not answer is terminated at
+   * the next heartbeat, the stream's socket is destroyed if the response has not finished (all of it handed
+   * to the kernel) within `lagDrainMs`. A finished one is idle HTTP: the server's keep-alive timeout closes it.
+   */
   endLagging(): void {
-    this.res.end();
+    const res = this.res;
+    res.end();
+    if (res.writableFinished || res.destroyed) return;
+    const timer = setTimeout(() => {
+      if (!res.writableFinished) res.destroy();
+    }, this.lagDrainMs);
+    timer.unref();
+    const stop = (): void => clearTimeout(timer);
+    res.once('finish', stop);
+    res.once('close', stop);
   }
 }
 
@@ -165,6 +183,8 @@ let nextSse = 0;
 
 interface SseOptions {
   maxBytes: number;
+  /** See SseTransport's `lagDrainMs`. */
+  lagDrainMs: number;
   /** Access-Control-Allow-Origin to echo (an allowed browser Origin). */
   corsOrigin?: string;
 }
@@ -195,7 +215,7 @@ function openSse(
   const id = `s_${process.pid.toString(36)}_${(++nextSse).toString(36)}`;
   const subscriber = new Subscriber(
     id,
-    new SseTransport(res, hub.epoch),
+    new SseTransport(res, hub.epoch, options.lagDrainMs),
     options.maxBytes,
     hub.schedule,
     hub.lag,

@@ -1,5 +1,6 @@
 /** SSE /events: framing, subscriptions from the query, Last-Event-ID replay, keep-alive, lagging. */
 import { type IncomingMessage, request } from 'node:http';
+import { connect } from 'node:net';
 import { EventSource } from 'eventsource';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -244,5 +245,33 @@ describe('SSE /events', () => {
     const body = JSON.parse(last.data as string);
     expect(body.data.error.code).toBe('SUBSCRIBER_LAGGING');
     expect(body.data.gap.fromSeq).toBe(envelopes(frames).length + 1);
+  });
+
+  it('a lagging SSE reader that never reads again has its socket destroyed within the bound', async () => {
+    const b = await startBroadcaster({
+      port: 0,
+      subscriberQueue: { maxBytes: 64 * 1024 },
+      sseKeepAliveMs: 500,
+    });
+    broadcaster = b;
+    const stalled = connect(b.port, '127.0.0.1');
+    closers.push(() => stalled.destroy());
+    stalled.on('error', () => {});
+    stalled.pause();
+    stalled.write(`GET /events HTTP/1.1\r\nHost: 127.0.0.1:${b.port}\r\n\r\n`);
+    await waitForAsync(async () => (await getJson(`${b.url}/status`)).activeConnections === 1, 'the stream');
+    for (let i = 0; i < 8000; i++) b.publish(testOutput(`${i} ${'q'.repeat(2000)}`));
+    await b.flush();
+    await waitForAsync(
+      async () => (await getJson(`${b.url}/status`)).lagged === 1,
+      'the reader to lag',
+      10_000,
+    );
+    // Its response was ended after the notice; as it does not read, the socket goes (the stream with it).
+    await waitForAsync(
+      async () => (await getJson(`${b.url}/status`)).activeConnections === 0,
+      'the stalled stream to be closed',
+      10_000,
+    );
   });
 });
