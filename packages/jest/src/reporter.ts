@@ -94,7 +94,7 @@ export class TestwireJestReporter {
   private readonly core: ReporterCore;
   private readonly globalConfig: JestGlobalConfig;
   /** Tests that share a title path in one file, told apart (this run). */
-  private readonly twins = new JestTwins();
+  private readonly twins: JestTwins;
   /** Retries each file's source configures (jest does not tell reporters). */
   private readonly retries = new RetryCounts();
   private filesDone = 0;
@@ -109,12 +109,15 @@ export class TestwireJestReporter {
   constructor(globalConfig: JestGlobalConfig, options?: TestwireJestOptions) {
     this.globalConfig = globalConfig;
     const rootDir = globalConfig?.rootDir ?? process.cwd();
+    const version = jestVersion(rootDir);
     this.core = createReporterCore({
       rootDir,
       ...(options ?? {}),
       framework: 'jest',
-      frameworkVersion: jestVersion(rootDir),
+      frameworkVersion: version,
     });
+    // Jest 29 awaits a block's concurrent tests in declaration order; jest 30 reports each when it ends.
+    this.twins = new JestTwins(!(Number.parseInt(version ?? '', 10) < 30));
   }
 
   /** Before any file runs. Jest knows the number of files, not of tests. */
@@ -172,10 +175,16 @@ export class TestwireJestReporter {
     try {
       const set = this.setOf(test, result);
       const attempt = Math.max(1, result.invocations ?? 1);
+      const twin = this.twins.liveResult(set, attempt);
+      if (!twin) {
+        // Held back: the file's result sends it (twins.ts).
+        this.noteLive(test?.path ?? '', false);
+        return;
+      }
       const willRetry =
         mapJestStatus(result.status) === 'failed' &&
         attempt <= this.retries.of(test?.path, test?.context?.config?.setupFilesAfterEnv);
-      this.sendResult(this.twins.liveResult(set, attempt), result, attempt, willRetry);
+      this.sendResult(twin, result, attempt, willRetry);
       this.noteLive(test?.path ?? '', attempt === 1 && !willRetry);
     } catch (error) {
       // never throw into jest (said with TESTWIRE_DEBUG)

@@ -20,10 +20,16 @@ export interface Twin {
  * Jest names a test by its titles only: two `it('works')` in one describe, or `test.each` rows with the same
  * name, look alike in every hook. They are told apart by order (TestRef.ordinal), per key (project, file,
  * title path):
- * - live results arrive in declaration order (jest runs a file's tests one after the other, concurrent ones
- *   included) and a retry after its first attempt (jest runs a block's retries after its other tests): a
- *   result with `invocations` 1 is the next twin, one with `invocations` n the retry of the earliest twin
- *   whose attempt n-1 failed;
+ * - starts arrive in declaration order, concurrent tests' too: a start is the twin after those that have a
+ *   result or are running;
+ * - live results arrive in declaration order on jest 29 (it awaits a block's tests one after the other,
+ *   concurrent ones included) and a retry after its first attempt (jest runs a block's retries after its
+ *   other tests): a result with `invocations` 1 is the next twin, one with `invocations` n the retry of the
+ *   earliest twin whose attempt n-1 failed;
+ * - jest 30 sends a concurrent test's result when it ends (`resultsInCompletionOrder`): a result that comes
+ *   while another twin of its set runs cannot be told from that twin's (their start times are the same
+ *   millisecond). From then on the set's live results are held back, and the file's result, in declaration
+ *   order, sends them (a start that follows is left out: it may be a held twin's retry);
  * - skipped tests never arrive live: they take the ordinals after the twins that ran, at the file's result,
  *   where jest lists every test once in declaration order;
  * - a start does not say its attempt: it is the next twin, unless an earlier twin failed — then it may be
@@ -33,6 +39,12 @@ export interface Twin {
  * runs while the file's tests and their modes stay the same (docs/protocol.md, "Test ids").
  */
 export class JestTwins {
+  /**
+   * @param resultsInCompletionOrder jest sends a concurrent test's live result when it ends (jest 30), not in
+   * declaration order (jest 29).
+   */
+  constructor(private readonly resultsInCompletionOrder = true) {}
+
   private root = new PathNode<TwinSet>();
   /**
    * The node of the describe blocks the last lookup walked to, with what it was walked by: the hooks of one
@@ -81,7 +93,7 @@ export class JestTwins {
     const block = this.blockOf(project, file, titles);
     if (this.lastSet && block === this.lastSetBlock && title === this.lastSetTitle) return this.lastSet;
     const node = block.child(title);
-    node.value ??= { base: baseRef(project, file, titles, title), twins: [] };
+    node.value ??= { base: baseRef(project, file, titles, title), twins: [], running: 0, held: false };
     this.lastSet = node.value;
     this.lastSetBlock = block;
     this.lastSetTitle = title;
@@ -104,13 +116,23 @@ export class JestTwins {
   /** The ref of a test that starts, or undefined when it cannot be told from a twin's retry yet. */
   started(set: TwinSet): TestRef | undefined {
     const { twins } = set;
-    if (twins.length === 0) return set.base;
+    const ordinal = twins.length + set.running++;
+    if (set.held) return undefined;
     for (const twin of twins) if (twin.failed) return undefined;
-    return withOrdinal(set.base, twins.length);
+    return withOrdinal(set.base, ordinal);
   }
 
-  /** The test a live result is about; `invocations` is jest's attempt number. */
-  liveResult(set: TwinSet, invocations: number): Twin {
+  /**
+   * The test a live result is about; `invocations` is jest's attempt number. Undefined: the set's results are
+   * held back for the file's result (see above).
+   */
+  liveResult(set: TwinSet, invocations: number): Twin | undefined {
+    const concurrent = set.running > 1;
+    if (set.running > 0) set.running--;
+    if (set.held || (concurrent && this.resultsInCompletionOrder)) {
+      set.held = true;
+      return undefined;
+    }
     if (invocations > 1) {
       for (const twin of set.twins) if (twin.failed && twin.attempts === invocations - 1) return twin;
     }
@@ -133,10 +155,15 @@ export class JestTwins {
   }
 }
 
-/** The tests of a file with one title path: the first one's ref (no ordinal), and every twin seen so far. */
+/**
+ * The tests of a file with one title path: the first one's ref (no ordinal), every twin with a result so far,
+ * how many are running (started, no result yet), and whether their live results are held back.
+ */
 export interface TwinSet {
   readonly base: TestRef;
   readonly twins: Twin[];
+  running: number;
+  held: boolean;
 }
 
 function baseRef(

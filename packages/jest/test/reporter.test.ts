@@ -156,7 +156,11 @@ describe('TestwireJestReporter', () => {
         testExecError: { message: '', stack: `Error: boom in ${path.slice(root.length + 1)}\n${frames}` },
       });
     }
-    await instance.onRunComplete(new Set(), { numTotalTestSuites: 2, numFailedTests: 0 });
+    await instance.onRunComplete(new Set(), {
+      numTotalTestSuites: 2,
+      numFailedTests: 0,
+      numRuntimeErrorTestSuites: 0,
+    });
     expect(of('test.failed').map((f) => [f.scope, f.testName, f.file, f.error.message])).toEqual([
       ['hook', '"afterAll" hook', 'math.test.js', 'boom in math.test.js'],
       ['file', 'late.test.js', 'late.test.js', 'boom in late.test.js'],

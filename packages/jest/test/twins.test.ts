@@ -1,15 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { JestTwins } from '../src/twins.js';
+import { JestTwins, type Twin } from '../src/twins.js';
 
 const of = (twins: JestTwins) => twins.of(undefined, 'a.test.js', ['twins'], 'same');
+/** The twin of a live result that is not held back. */
+const live = (twins: JestTwins, invocations: number): Twin => {
+  const twin = twins.liveResult(of(twins), invocations);
+  if (!twin) throw new Error('the result was held back');
+  return twin;
+};
 
 describe('JestTwins', () => {
   it('a second result with invocations 1 is a second test, not a retry', () => {
     const twins = new JestTwins();
-    const first = twins.liveResult(of(twins), 1);
+    const first = live(twins, 1);
     first.failed = true;
     first.attempts = 1;
-    const second = twins.liveResult(of(twins), 1);
+    const second = live(twins, 1);
     expect(first.ref.ordinal).toBeUndefined();
     expect(second.ref.ordinal).toBe(1);
     expect(second).not.toBe(first);
@@ -17,20 +23,20 @@ describe('JestTwins', () => {
 
   it('a result with invocations n is the retry of the earliest twin whose attempt n-1 failed', () => {
     const twins = new JestTwins();
-    const first = twins.liveResult(of(twins), 1);
+    const first = live(twins, 1);
     Object.assign(first, { failed: true, attempts: 1 });
-    const second = twins.liveResult(of(twins), 1);
+    const second = live(twins, 1);
     Object.assign(second, { failed: true, attempts: 1 });
-    expect(twins.liveResult(of(twins), 2)).toBe(first);
+    expect(live(twins, 2)).toBe(first);
     Object.assign(first, { failed: false, attempts: 2 });
-    expect(twins.liveResult(of(twins), 2)).toBe(second);
+    expect(live(twins, 2)).toBe(second);
   });
 
   it('a start is the next twin, unless an earlier twin failed (then it waits for its result)', () => {
     const twins = new JestTwins();
     expect(twins.started(of(twins))).toBe(of(twins).base);
     expect(of(twins).base).toEqual({ file: 'a.test.js', titlePath: ['twins', 'same'] });
-    const first = twins.liveResult(of(twins), 1);
+    const first = live(twins, 1);
     first.attempts = 1;
     expect(twins.started(of(twins))?.ordinal).toBe(1);
     first.failed = true;
@@ -39,8 +45,8 @@ describe('JestTwins', () => {
 
   it("the file's result maps entries that ran to the live twins in order, and skipped ones after them", () => {
     const twins = new JestTwins();
-    const first = twins.liveResult(of(twins), 1);
-    const second = twins.liveResult(of(twins), 1);
+    const first = live(twins, 1);
+    const second = live(twins, 1);
     expect(twins.fileResult(of(twins), 0, true)).toBe(first);
     expect(twins.fileResult(of(twins), 1, true)).toBe(second);
     const skipped = twins.fileResult(of(twins), 0, false);
@@ -49,7 +55,7 @@ describe('JestTwins', () => {
     // A test never reported live (an old jest without onTestCaseResult) is a new twin too.
     expect(twins.fileResult(of(twins), 2, true).ref.ordinal).toBe(3);
     twins.reset();
-    expect(twins.liveResult(of(twins), 1).ref.ordinal).toBeUndefined();
+    expect(live(twins, 1).ref.ordinal).toBeUndefined();
   });
 
   it('tells tests of one block apart by title, and in another block or file by those', () => {
@@ -72,12 +78,46 @@ describe('JestTwins', () => {
   it("forgets a file's tests once its result came, and only that file's", () => {
     const twins = new JestTwins();
     const kept = twins.of(undefined, 'b.test.js', ['block'], 'same');
-    const first = twins.liveResult(of(twins), 1);
+    const first = live(twins, 1);
     first.attempts = 1;
     expect(twins.started(of(twins))?.ordinal).toBe(1);
     twins.fileDone(undefined, 'a.test.js');
     expect(of(twins).twins).toEqual([]);
     expect(twins.started(of(twins))).toBe(of(twins).base);
     expect(twins.of(undefined, 'b.test.js', ['block'], 'same')).toBe(kept);
+  });
+
+  it('concurrent twins: starts take ordinals in declaration order; jest 30 results while another twin runs are held back', () => {
+    const twins = new JestTwins(true);
+    expect(twins.started(of(twins))).toBe(of(twins).base);
+    expect(twins.started(of(twins))?.ordinal).toBe(1);
+    expect(twins.started(of(twins))?.ordinal).toBe(2);
+    // The second twin ends first: which one it is cannot be told, nor for the rest of the set.
+    expect(twins.liveResult(of(twins), 1)).toBeUndefined();
+    expect(twins.liveResult(of(twins), 1)).toBeUndefined();
+    expect(twins.liveResult(of(twins), 1)).toBeUndefined();
+    expect(twins.started(of(twins))).toBeUndefined();
+    // The file's result, in declaration order, gives each its ordinal.
+    expect([0, 1, 2].map((index) => twins.fileResult(of(twins), index, true).ref.ordinal)).toEqual([
+      undefined,
+      1,
+      2,
+    ]);
+  });
+
+  it('concurrent twins on jest 29: results come in declaration order, live', () => {
+    const twins = new JestTwins(false);
+    twins.started(of(twins));
+    twins.started(of(twins));
+    expect(live(twins, 1).ref.ordinal).toBeUndefined();
+    expect(live(twins, 1).ref.ordinal).toBe(1);
+  });
+
+  it('twins one after the other on jest 30: live, each its ordinal', () => {
+    const twins = new JestTwins(true);
+    expect(twins.started(of(twins))).toBe(of(twins).base);
+    expect(live(twins, 1).ref.ordinal).toBeUndefined();
+    expect(twins.started(of(twins))?.ordinal).toBe(1);
+    expect(live(twins, 1).ref.ordinal).toBe(1);
   });
 });
