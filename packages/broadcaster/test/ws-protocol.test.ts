@@ -144,6 +144,28 @@ describe('subscriptions', () => {
     expect(sub.events).toEqual(['test.result']);
   });
 
+  it('one subscription cannot grow past its bound: new event types are refused with why, and it still works', async () => {
+    const b = await start();
+    const c = await connect();
+    let next = 0;
+    const fresh = (n: number) => Array.from({ length: n }, () => `x${(next++).toString(36)}.y`);
+    // 255 new types over a few messages: merged into one entry, each reply describes all of them.
+    for (let i = 0; i < 5; i++) await c.request({ type: 'subscribe', events: fresh(51) }, 'subscribed');
+    const full = await c.request({ type: 'subscribe', events: ['test.result'] }, 'subscribed');
+    expect(full.events).toHaveLength(256);
+    const error = await c.request({ type: 'subscribe', events: fresh(1) }, 'error');
+    expect(error).toMatchObject({
+      code: 'INVALID_SUBSCRIPTION',
+      message: expect.stringContaining('too many event types and patterns on one connection (max 256'),
+    });
+    // Unchanged, and still delivering.
+    b.publish(testResult(1));
+    await b.flush();
+    await waitFor(() => c.events().some((e) => e.data.id === 't1'), 'the subscribed event');
+    const again = await c.request({ type: 'unsubscribe', events: ['x0.y'] }, 'unsubscribed');
+    expect(again.events).toHaveLength(255);
+  });
+
   it('an invalid query subscription is a 400 before the upgrade', async () => {
     const b = await start();
     const ws = new WebSocket(`${b.wsUrl}?events=bad!type`);

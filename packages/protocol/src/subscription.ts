@@ -78,8 +78,26 @@ export class SubscriptionError extends Error {
   }
 }
 
+/**
+ * Bounds of one subscription (one connection). Each `subscribed` or `unsubscribed` reply describes the whole
+ * subscription and each entry costs a check per delivered event: without them, a client that keeps adding
+ * new types to one entry grew it, and every reply, without end.
+ */
+export const SUBSCRIPTION_LIMITS = {
+  /** Entries (subscribes with different filters). */
+  entries: 64,
+  /** Event types, patterns and exclusions, over every entry. */
+  selectors: 256,
+  /** Characters of one event type or pattern (the catalog's longest has 22). */
+  selectorLength: 128,
+  /** Filter values (an any-of list counts each of its values), over every entry. */
+  filterValues: 512,
+  /** Characters of one filter field name or string value. */
+  filterValueLength: 512,
+} as const;
+
 /** Entries one connection may hold; each costs a check per delivered event. */
-export const MAX_SUBSCRIPTION_ENTRIES = 64;
+export const MAX_SUBSCRIPTION_ENTRIES = SUBSCRIPTION_LIMITS.entries;
 
 const SELECTOR = /^(\*|[a-z0-9_-]+)(\.(\*|[a-z0-9_-]+))*$/i;
 const FIELD_SEGMENT = /^[^.]+$/;
@@ -124,6 +142,11 @@ function checkSelectors(value: unknown, field: string): string[] {
     throw new SubscriptionError(`${field}: expected an array of event types, got ${describeValue(value)}`);
   }
   for (const item of value) {
+    if (typeof item === 'string' && item.length > SUBSCRIPTION_LIMITS.selectorLength) {
+      throw new SubscriptionError(
+        `${field}: ${JSON.stringify(`${item.slice(0, 32)}…`)} is longer than ${SUBSCRIPTION_LIMITS.selectorLength} characters: not an event type or pattern`,
+      );
+    }
     if (typeof item !== 'string' || !SELECTOR.test(item)) {
       throw new SubscriptionError(
         `${field}: ${JSON.stringify(item)} is not an event type or pattern (like "test.result", "test.*" or "*")`,
@@ -153,6 +176,13 @@ export function checkFilters(value: unknown): Filters | undefined {
   // No prototype: a `__proto__` key must not become the object's prototype.
   const out: Filters = Object.create(null);
   for (const [key, raw] of Object.entries(value)) {
+    const tooLong = (text: unknown): boolean =>
+      typeof text === 'string' && text.length > SUBSCRIPTION_LIMITS.filterValueLength;
+    if (tooLong(key) || (Array.isArray(raw) ? raw.some(tooLong) : tooLong(raw))) {
+      throw new SubscriptionError(
+        `filters: ${JSON.stringify(`${key.slice(0, 32)}${key.length > 32 ? '…' : ''}`)}: a field name or value is longer than ${SUBSCRIPTION_LIMITS.filterValueLength} characters`,
+      );
+    }
     const segments = key.split('.');
     if (key === '' || !segments.every((s) => FIELD_SEGMENT.test(s))) {
       throw new SubscriptionError(
@@ -293,6 +323,22 @@ export class Subscription {
     // Merging is only exact into an entry without exclusions (see "Combining" above).
     let entry = this.entries.find((e) => e.filtersKey === filtersKey && e.excluded.length === 0);
     const isNew = !entry;
+    const added = new Set(
+      [...events, ...patterns].filter((x) => !(entry?.events.has(x) || entry?.patterns.includes(x))),
+    ).size;
+    if (selectorCount(this.entries) + added > SUBSCRIPTION_LIMITS.selectors) {
+      throw new SubscriptionError(
+        `subscribe: too many event types and patterns on one connection (max ${SUBSCRIPTION_LIMITS.selectors}, exclusions included); unsubscribe some, or use a pattern ("test.*", "*")`,
+      );
+    }
+    if (
+      isNew &&
+      filterValueCount(this.entries) + filterValueCount([{ filters }]) > SUBSCRIPTION_LIMITS.filterValues
+    ) {
+      throw new SubscriptionError(
+        `subscribe: too many filter values on one connection (max ${SUBSCRIPTION_LIMITS.filterValues}, each value of an any-of list counted); unsubscribe or combine filters`,
+      );
+    }
     if (!entry) {
       if (this.entries.length >= MAX_SUBSCRIPTION_ENTRIES) {
         throw new SubscriptionError(
@@ -333,8 +379,15 @@ export class Subscription {
       this.clear();
       return this;
     }
+    // On copies: exclusions count toward the bound, and a refused request changes nothing.
+    const entries = this.entries.map((e) => ({
+      ...e,
+      events: new Set(e.events),
+      patterns: [...e.patterns],
+      excluded: [...e.excluded],
+    }));
     for (const selector of selectors) {
-      for (const entry of this.entries) {
+      for (const entry of entries) {
         if (isPattern(selector)) {
           entry.patterns = entry.patterns.filter((p) => !covers(selector, p));
           for (const type of entry.events) if (selectorMatches(selector, type)) entry.events.delete(type);
@@ -353,7 +406,13 @@ export class Subscription {
         }
       }
     }
-    this.entries = this.entries.filter((e) => e.events.size > 0 || e.patterns.length > 0);
+    const kept = entries.filter((e) => e.events.size > 0 || e.patterns.length > 0);
+    if (selectorCount(kept) > SUBSCRIPTION_LIMITS.selectors) {
+      throw new SubscriptionError(
+        `unsubscribe: too many exclusions on one connection (max ${SUBSCRIPTION_LIMITS.selectors} event types, patterns and exclusions); unsubscribe the pattern instead`,
+      );
+    }
+    this.entries = kept;
     this.byType.clear();
     return this;
   }
@@ -415,6 +474,26 @@ export class Subscription {
     }
     return list;
   }
+}
+
+/** Event types, patterns and exclusions of `entries`: what SUBSCRIPTION_LIMITS.selectors bounds. */
+function selectorCount(entries: readonly SubscriptionEntry[]): number {
+  let n = 0;
+  for (const e of entries) n += e.events.size + e.patterns.length + e.excluded.length;
+  return n;
+}
+
+/** Filter values of `entries` (each of an any-of list): what SUBSCRIPTION_LIMITS.filterValues bounds. */
+function filterValueCount(entries: readonly { filters?: Filters }[]): number {
+  let n = 0;
+  for (const { filters } of entries) {
+    if (!filters) continue;
+    for (const key of Object.keys(filters)) {
+      const value = filters[key];
+      n += Array.isArray(value) ? value.length : 1;
+    }
+  }
+  return n;
 }
 
 function entrySelects(entry: SubscriptionEntry, type: string): boolean {

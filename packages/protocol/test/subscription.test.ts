@@ -4,6 +4,7 @@ import {
   filtersMatch,
   MAX_SUBSCRIPTION_ENTRIES,
   type Matchable,
+  SUBSCRIPTION_LIMITS,
   type SubscribeRequest,
   Subscription,
   SubscriptionError,
@@ -388,6 +389,62 @@ describe('Subscription matching', () => {
     );
     expect(subscription.describe().entries).toHaveLength(MAX_SUBSCRIPTION_ENTRIES);
     expect(subscription.matches(ev('test.result', { n: 5 }))).toBe(true);
+  });
+});
+
+describe('subscription limits', () => {
+  const types = (from: number, n: number) => Array.from({ length: n }, (_, i) => `x${from + i}.y`);
+
+  it(`refuses more than ${SUBSCRIPTION_LIMITS.selectors} event types and patterns, merged into one entry or not`, () => {
+    const subscription = new Subscription();
+    subscription.subscribe({ events: types(0, SUBSCRIPTION_LIMITS.selectors - 1), patterns: ['test.*'] });
+    // Types it already has add nothing.
+    subscription.subscribe({ events: types(0, 10) });
+    expect(() => subscription.subscribe({ events: types(1000, 1) })).toThrow(
+      new SubscriptionError(
+        `subscribe: too many event types and patterns on one connection (max ${SUBSCRIPTION_LIMITS.selectors}, exclusions included); unsubscribe some, or use a pattern ("test.*", "*")`,
+      ),
+    );
+    expect(() => subscription.subscribe({ events: ['test.result'], filters: { status: 'failed' } })).toThrow(
+      /too many event types and patterns/,
+    );
+    const { entries } = subscription.describe();
+    expect(entries).toHaveLength(1);
+    expect(entries[0].events.length + entries[0].patterns.length).toBe(SUBSCRIPTION_LIMITS.selectors);
+    expect(subscription.matches(ev('test.output'))).toBe(true);
+    // Room again after an unsubscribe.
+    subscription.unsubscribe({ events: types(0, 1) });
+    subscription.subscribe({ events: types(1000, 1) });
+  });
+
+  it('refuses an unsubscribe that would pile up more exclusions than the bound, changing nothing', () => {
+    const subscription = new Subscription();
+    subscription.subscribe({ patterns: ['*'] });
+    subscription.unsubscribe({ events: types(0, SUBSCRIPTION_LIMITS.selectors - 1) });
+    expect(() => subscription.unsubscribe({ events: types(1000, 2) })).toThrow(/too many exclusions/);
+    expect(subscription.describe().excluded).toHaveLength(SUBSCRIPTION_LIMITS.selectors - 1);
+    expect(subscription.matches(ev('x1000.y'))).toBe(true);
+  });
+
+  it('refuses too long selectors and filter values, and too many filter values', () => {
+    const subscription = new Subscription();
+    const long = `a.${'b'.repeat(SUBSCRIPTION_LIMITS.selectorLength)}`;
+    expect(() => subscription.subscribe({ events: [long] })).toThrow(
+      `events: "${long.slice(0, 32)}…" is longer than ${SUBSCRIPTION_LIMITS.selectorLength} characters: not an event type or pattern`,
+    );
+    const value = 'v'.repeat(SUBSCRIPTION_LIMITS.filterValueLength + 1);
+    expect(() => subscription.subscribe({ events: ['*'], filters: { title: [value] } })).toThrow(
+      `filters: "title": a field name or value is longer than ${SUBSCRIPTION_LIMITS.filterValueLength} characters`,
+    );
+    const half = SUBSCRIPTION_LIMITS.filterValues / 2;
+    subscription.subscribe({ events: ['*'], filters: { id: types(0, half) } });
+    subscription.subscribe({ events: ['*'], filters: { id: types(half, half) } });
+    expect(() => subscription.subscribe({ events: ['*'], filters: { status: 'failed' } })).toThrow(
+      /too many filter values on one connection \(max 512/,
+    );
+    // The same filters again merge into their entry: nothing new to count.
+    subscription.subscribe({ events: ['test.result'], filters: { id: types(0, half) } });
+    expect(subscription.describe().entries).toHaveLength(2);
   });
 });
 
