@@ -119,7 +119,9 @@ export class TestwireVitestReporter {
   }
 
   /** Called when a run starts (also each watch-mode rerun): test files are known, their tests not yet. */
-  onTestRunStart(specifications: ReadonlyArray<VitestTestSpecification>): void {
+  onTestRunStart(specifications: ReadonlyArray<VitestTestSpecification>): void | Promise<void> {
+    if (this.vitest?.config.shard && specifications)
+      return this.shardOf(specifications).then((files) => this.guard(() => this.startRun(files)));
     this.guard(() => {
       this.startRun(specifications);
     });
@@ -315,6 +317,8 @@ export class TestwireVitestReporter {
           if (!this.finished(run, test)) this.finishTest(run, test);
         }
       }
+      // Every module of the run is counted now: the total is known, however many were expected.
+      if (run.counted.size < run.expectedModules) run.core.testsDiscovered(0, { final: true });
     });
     this.guard(() => {
       for (const [taskId] of run.heldLogs) this.flushLogs(run, taskId, true);
@@ -393,6 +397,24 @@ export class TestwireVitestReporter {
       });
     }
     return run;
+  }
+
+  /**
+   * The files a sharded run (`--shard`) executes: Vitest hands every file to onTestRunStart and its pool then
+   * keeps the shard's, which the same sequencer picks here. Undefined when that fails: the run's files are
+   * then not listed up front, and its total is known at its end.
+   */
+  private async shardOf(
+    specifications: ReadonlyArray<VitestTestSpecification>,
+  ): Promise<ReadonlyArray<VitestTestSpecification> | undefined> {
+    try {
+      const Sequencer = this.vitest?.config.sequence?.sequencer;
+      if (typeof Sequencer !== 'function') return undefined;
+      return await new Sequencer(this.vitest as never).shard([...specifications]);
+    } catch (error) {
+      this.core?.adapterError('sharding the run', error);
+      return undefined;
+    }
   }
 
   /** A hook before `onTestRunStart` (not expected from Vitest >= 3) still gets a run. */

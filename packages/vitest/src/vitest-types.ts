@@ -142,6 +142,8 @@ export interface VitestContext {
     readonly watch?: boolean;
     readonly dangerouslyIgnoreUnhandledErrors?: boolean;
     readonly shard?: { readonly index: number; readonly count: number } | undefined;
+    /** The sequencer class: its `shard` picks a shard's files (the pool calls it after onTestRunStart). */
+    readonly sequence?: { readonly sequencer?: VitestSequencerClass };
     readonly pool?: unknown;
     readonly bail?: unknown;
     readonly testTimeout?: unknown;
@@ -153,6 +155,13 @@ export interface VitestContext {
   /** The Vite server: its config names the config file. */
   readonly vite?: { readonly config?: { readonly configFile?: string | false } };
 }
+
+/** `config.sequence.sequencer`: Vitest's BaseSequencer, or the user's subclass. */
+export type VitestSequencerClass = new (
+  vitest: never,
+) => {
+  shard(files: VitestTestSpecification[]): VitestTestSpecification[] | PromiseLike<VitestTestSpecification[]>;
+};
 
 /** The resolved `test.coverage` options this reporter reads. */
 export interface VitestCoverageOptions {

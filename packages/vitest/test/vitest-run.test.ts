@@ -193,3 +193,32 @@ describe('in a real Vitest watch session', () => {
     }
   }, 60_000);
 });
+
+describe('in a real sharded Vitest run (--shard)', () => {
+  test("the run lists the shard's files, not every file, and its total becomes known", async () => {
+    const events: PublishedEvent[] = [];
+    const reporter = new TestwireVitestReporter({ sink: (e) => events.push(e), performanceIntervalMs: 0 });
+    const vitest = await createVitest('test', {
+      root: fileURLToPath(new URL('./fixtures/sharded/', import.meta.url)),
+      config: false,
+      watch: false,
+      include: ['*.test.js'],
+      reporters: [reporter],
+      shard: '2/3',
+    });
+    try {
+      await vitest.start();
+    } finally {
+      await vitest.close();
+    }
+    const of = (type: string) =>
+      events.filter((e) => e.type === type).map((e) => e.data as Record<string, any>);
+    const ran = [...new Set(of('test.result').map((r) => r.file))].sort();
+    // 6 files in 3 shards: this one runs 2 of them.
+    expect(ran).toHaveLength(2);
+    expect([...of('test.started')[0].testFiles].sort()).toEqual(ran);
+    expect(of('test.started')[0].run.shard).toEqual({ current: 2, total: 3 });
+    expect(of('test.progress').at(-1)).toMatchObject({ total: 2, totalKnown: true });
+    expect(of('test.completed')[0].summary).toMatchObject({ total: 2, passed: 2 });
+  }, 60_000);
+});
