@@ -14,6 +14,7 @@
 import {
   type EventEnvelope,
   isEventType,
+  MAX_EVENT_BYTES,
   type PublishedEvent,
   validatePublishedEvent,
 } from '@testwire/protocol';
@@ -34,7 +35,7 @@ export type EventResult = { ok: true; event: SerializedEvent } | { ok: false; er
 /**
  * The owner's gate: validates `value` and serializes it. `received` is the text `value` was parsed from, if it
  * came as text: it is kept when it already is the envelope's JSON (type and timestamp first, and nothing but
- * the envelope's fields). Never throws.
+ * the envelope's fields). An event whose JSON is over MAX_EVENT_BYTES is refused. Never throws.
  */
 export function admit(value: unknown, received?: string): EventResult {
   try {
@@ -47,13 +48,28 @@ export function admit(value: unknown, received?: string): EventResult {
         // The parsed object is ours alone: it becomes the envelope.
         const envelope = event as EventEnvelope;
         envelope.seq = 0;
-        return { ok: true, event: { envelope, json: received, seqAt: head.length } };
+        return withinSize({ ok: true, event: { envelope, json: received, seqAt: head.length } });
       }
     }
-    return serialize(event);
+    return withinSize(serialize(event));
   } catch (error) {
     return { ok: false, error: `event: cannot be read (${(error as Error)?.message})` };
   }
+}
+
+/**
+ * Refuses an event over MAX_EVENT_BYTES: one larger than a subscriber's queue bound would make every live
+ * subscriber lag. A string's UTF-8 bytes are at most three times its length: most events are not counted.
+ */
+function withinSize(result: EventResult): EventResult {
+  if (!result.ok || result.event.json.length * 3 <= MAX_EVENT_BYTES) return result;
+  const bytes = Buffer.byteLength(result.event.json);
+  if (bytes <= MAX_EVENT_BYTES) return result;
+  const mib = (n: number): string => `${(n / (1024 * 1024)).toFixed(1)} MiB`;
+  return {
+    ok: false,
+    error: `${result.event.envelope.type}: the event is ${mib(bytes)} of JSON, over the ${mib(MAX_EVENT_BYTES)} one event may be (MAX_EVENT_BYTES): cut its largest fields`,
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
 /** admit() and serialize(): one validation for every event, its JSON made once, a received text kept. */
-import type { PublishedEvent } from '@testwire/protocol';
+import { MAX_EVENT_BYTES, type PublishedEvent } from '@testwire/protocol';
 import { describe, expect, it } from 'vitest';
 import { admit, serialize } from '../src/admit.js';
 import { Hub } from '../src/hub.js';
@@ -66,6 +66,27 @@ describe('admit', () => {
     const circular = testOutput('x');
     (circular.data as unknown as Record<string, unknown>).self = circular.data;
     expect((admit(circular) as { error: string }).error).toContain('not JSON-serializable');
+  });
+});
+
+describe('admit: the size of one event', () => {
+  const room = MAX_EVENT_BYTES - Buffer.byteLength(admitted(stamped(testOutput(''))).json);
+
+  it('takes an event of MAX_EVENT_BYTES, and refuses one byte more, received as text or not, saying why', () => {
+    expect(Buffer.byteLength(admitted(stamped(testOutput('a'.repeat(room)))).json)).toBe(MAX_EVENT_BYTES);
+    const over = stamped(testOutput('a'.repeat(room + 1)));
+    const error =
+      'test.output: the event is 2.0 MiB of JSON, over the 2.0 MiB one event may be (MAX_EVENT_BYTES): cut its largest fields';
+    expect(admit(over)).toEqual({ ok: false, error });
+    const line = (serialize(over) as { event: { json: string } }).event.json;
+    expect(admit(JSON.parse(line), line)).toEqual({ ok: false, error });
+  });
+
+  it('counts UTF-8 bytes, not characters', () => {
+    const euros = '€'.repeat(Math.ceil(room / 3) + 1); // 3 bytes each
+    expect(euros.length).toBeLessThan(MAX_EVENT_BYTES);
+    expect(admit(stamped(testOutput(euros)))).toMatchObject({ ok: false });
+    expect(admit(stamped(testOutput(euros.slice(0, Math.floor(room / 3)))))).toMatchObject({ ok: true });
   });
 });
 

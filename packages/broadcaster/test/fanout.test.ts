@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type Broadcaster, startBroadcaster } from '../src/index.js';
-import { Client, getJson, sleep, testOutput, testResult, waitFor } from './helpers.js';
+import { Client, getJson, recordingLogger, sleep, testOutput, testResult, waitFor } from './helpers.js';
 
 let broadcaster: Broadcaster | undefined;
 const sockets: WebSocket[] = [];
@@ -52,6 +52,27 @@ describe('fan-out', () => {
     expect(received).toEqual(new Array(SUBSCRIBERS).fill(EVENTS));
     expect(outOfOrder).toEqual(new Array(SUBSCRIBERS).fill(0));
   }, 60_000);
+
+  it('an event larger than a subscriber queue is refused at the gate, saying why; live subscribers do not lag', async () => {
+    const logger = recordingLogger();
+    const b = await startBroadcaster({ port: 0, logger });
+    broadcaster = b;
+    const subscribers = await Promise.all(
+      [0, 1, 2].map(() => Client.open(`${b.wsUrl}?events=*`, { maxPayload: 64 * 1024 * 1024 })),
+    );
+    for (const c of subscribers) sockets.push(c.ws);
+    b.publish(testOutput('z'.repeat(9 * 1024 * 1024)));
+    b.publish(testOutput('sentinel'));
+    await b.flush();
+    for (const c of subscribers) await c.next((m) => m.data?.output === 'sentinel');
+    for (const c of subscribers) expect(c.events().map((e) => e.data.output)).toEqual(['sentinel']);
+    expect(subscribers.map((c) => c.closeCode)).toEqual([undefined, undefined, undefined]);
+    expect((await getJson(`${b.url}/status`)).lagged).toBe(0);
+    expect(b.dropped).toBe(1);
+    expect(logger.warnings).toEqual([
+      'testwire: dropped an event that cannot be sent (test.output: the event is 9.0 MiB of JSON, over the 2.0 MiB one event may be (MAX_EVENT_BYTES): cut its largest fields); further ones are dropped silently',
+    ]);
+  });
 
   it('a paused subscriber gets SUBSCRIBER_LAGGING with its gap, then close 4008; publish() is not blocked', async () => {
     const b = await startBroadcaster({ port: 0, subscriberQueue: { maxBytes: 64 * 1024 } });

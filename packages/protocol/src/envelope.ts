@@ -6,6 +6,13 @@ import { validateSchema } from './validate.js';
 export const PROTOCOL_VERSION = 1;
 export const DEFAULT_PORT = 7357;
 export const DEFAULT_HOST = '127.0.0.1';
+/**
+ * The largest event a broadcaster takes: its envelope's JSON, in UTF-8 bytes. A quarter of a subscriber's
+ * default queue bound (8 MiB), so one event never makes a healthy subscriber lag by itself. testwire's
+ * reporters bound their fields (an output at 64 KB, an error at ~50 KB of JSON): their events are a few KB,
+ * and reach this only with dozens of errors at their bounds in one event.
+ */
+export const MAX_EVENT_BYTES = 2 * 1024 * 1024;
 
 /** Schema of the envelope every subscriber receives (`data` is checked against `eventDataSchemas[type]`). */
 export const envelopeSchema = t.object({
