@@ -110,6 +110,8 @@ export class TestwireReporter {
   /** Where console output goes right now: a test, a file (hooks outside tests), or the run. */
   private outputTarget: TestRef | undefined;
   private lastFile: string | undefined;
+  /** The run began (mocha's first RUN_BEGIN): a later one is an error outside the run (onRunBegin). */
+  private begun = false;
   private completed = false;
   /** Under c8: its options, read when the run begins (see c8.ts). */
   private c8: C8Coverage | undefined;
@@ -346,6 +348,11 @@ export class TestwireReporter {
   }
 
   private onRunBegin(): void {
+    // Mocha reports an error outside the run as a run of its own (Runner#uncaught: start, fail, end) when its
+    // runner is not in its running state, which its parallel runner never is: a worker that died is such an
+    // error, inside the run this reporter streams. One run per reporter: a second start is part of it.
+    if (this.begun) return;
+    this.begun = true;
     const options = this.options;
     this.core.runStarted({
       // Parallel mode loads test files in workers only: the main process learns of tests as files finish.

@@ -36,6 +36,34 @@ function results(events: AnyEventEnvelope[]) {
 const name = (e: { data: { titlePath: string[] } }) => e.data.titlePath.join(' > ');
 
 describe.each(MAJORS)('mocha %i --parallel, live per test', (major) => {
+  it('a worker that dies (a test calls process.exit): one run, completed, the death as its error', async () => {
+    const dir = workCopy(major, 'mocha-parallel-exit', ['parallel']);
+    try {
+      const result = await runMochaCli(
+        major,
+        ['--parallel', '--jobs', '2', '--reporter', '@testwire/mocha', 'exits.test.cjs', 'twins.test.cjs'],
+        dir,
+        { TESTWIRE_URL: stream.url },
+      );
+      expect(result.exitCode, result.stderr).not.toBe(0);
+      const rootName = basename(dir);
+      const events = await stream.runOf(rootName);
+      // mocha wraps the error in a run of its own (start, fail, end): not a second run here
+      const runs = stream
+        .received()
+        .filter((e) => e.type === 'test.started' && e.data.run?.rootName === rootName);
+      expect(runs).toHaveLength(1);
+      const completed = events.find((e) => e.type === 'test.completed');
+      expect(completed?.data).toMatchObject({ summary: { success: false } });
+      expect(JSON.stringify(completed?.type === 'test.completed' ? completed.data.errors : [])).toMatch(
+        /terminated unexpectedly/i,
+      );
+      expect(results(events).some((e) => name(e) === 'twins > nested > same')).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('streams results before their file ends, each test once, counts as mocha’s JSON report', async () => {
     const dir = workCopy(major, 'mocha-parallel', ['parallel']);
     const gate = join(dir, 'gate.open');
