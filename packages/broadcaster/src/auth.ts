@@ -123,23 +123,25 @@ export class Authenticator {
   }
 
   /**
-   * Checks the request's credentials. Resolves `{ok: true}` when auth is not configured. A locked-out
-   * address gets 429 LOCKED_OUT whatever it sends; wrong credentials count toward the lockout.
+   * Checks the request's credentials. Resolves `{ok: true}` when auth is not configured. Wrong credentials
+   * count toward a lockout of the address; a locked-out address gets 429 LOCKED_OUT for wrong ones, but a
+   * right credential always gets in: an address is not a client (every local process shares 127.0.0.1, and
+   * every client of a proxy its address), so refusing right ones would let anyone there lock everyone out.
    */
   async check(req: IncomingMessage, query: URLSearchParams): Promise<AuthResult> {
     if (!this.enabled) return { ok: true, publish: false };
-    const address = req.socket?.remoteAddress ?? '';
-    const lockedMs = this.limits?.lockedFor(address) ?? 0;
+    const result = await this.verify(req, query);
+    if (result.ok || result.missing) return result;
+    const lockedMs = this.limits?.lockedFor(req.socket?.remoteAddress ?? '') ?? 0;
     if (lockedMs > 0) {
       return {
         ok: false,
         status: 429,
         code: 'LOCKED_OUT',
-        message: `Too many wrong credentials from this address; try again in ${Math.ceil(lockedMs / 1000)} s`,
+        message: `Too many wrong credentials from this address: wrong ones are refused for ${Math.ceil(lockedMs / 1000)} s more (a right one is accepted)`,
       };
     }
-    const result = await this.verify(req, query);
-    if (!result.ok && !result.missing) this.failed(req);
+    this.failed(req);
     return result;
   }
 

@@ -5,7 +5,8 @@
  *
  *   'connection' ─ over connectionsPerAddress ─> socket destroyed at once
  *   request / upgrade ─ bucket empty ─> 429 RATE_LIMITED (Retry-After)
- *   credentials ─ locked out ─> 429 LOCKED_OUT, right credentials or not; wrong ones count toward it
+ *   wrong credentials ─ badCredentials a minute ─> locked out: its wrong ones get 429 LOCKED_OUT (auth.ts;
+ *                                                 right ones still get in)
  */
 import type { Socket } from 'node:net';
 import type { ResolvedOptions } from './options.js';

@@ -487,18 +487,36 @@ describe('per-address bounds', () => {
     await reader.cancel();
   });
 
-  it('locks an address out after N wrong keys: 429 LOCKED_OUT even with the right key', async () => {
-    const b = await owner({ apiKey: 'right', limits: { badCredentials: 3, lockoutMs: 60_000 } });
+  it('locks out the wrong keys of an address after N of them, never a right one: 127.0.0.1 is every local client', async () => {
+    const b = await owner({
+      apiKey: 'right',
+      publishKey: 'publish',
+      limits: { badCredentials: 3, lockoutMs: 60_000 },
+    });
     expect((await rawRequest(b.port, '/status?apiKey=right')).status).toBe(200);
     // No credential at all is not a wrong one.
     for (let i = 0; i < 5; i++) expect((await rawRequest(b.port, '/status')).status).toBe(401);
     for (let i = 0; i < 3; i++)
       expect((await rawRequest(b.port, `/status?apiKey=wrong${i}`)).status).toBe(401);
-    const locked = await rawRequest(b.port, '/status?apiKey=right');
+    // Locked out: wrong keys are refused as such, on every route.
+    const locked = await rawRequest(b.port, '/status?apiKey=wrong3');
     expect(locked.status).toBe(429);
-    expect(JSON.parse(locked.body)).toMatchObject({ error: 'LOCKED_OUT' });
-    const upgrade = await tryUpgrade(`${b.wsUrl}?apiKey=right`);
-    expect(upgrade.status).toBe(429);
+    expect(JSON.parse(locked.body)).toMatchObject({
+      error: 'LOCKED_OUT',
+      message: expect.stringMatching(
+        /^Too many wrong credentials from this address: wrong ones are refused for \d+ s more \(a right one is accepted\)$/,
+      ),
+    });
+    expect((await tryUpgrade(`${b.wsUrl}?apiKey=wrong4`)).status).toBe(429);
+    expect((await tryUpgrade(`${b.wsUrl}?role=publisher&apiKey=wrong5`)).status).toBe(429);
+    // The other clients on the address, with their right keys, still get in: reader, stream, publisher.
+    expect((await rawRequest(b.port, '/status?apiKey=right')).status).toBe(200);
+    expect((await rawRequest(b.port, '/events?apiKey=right')).status).toBe(200);
+    expect((await tryUpgrade(`${b.wsUrl}?apiKey=right`)).status).toBe(101);
+    expect((await tryUpgrade(`${b.wsUrl}?role=publisher`, { authorization: 'Bearer publish' })).status).toBe(
+      101,
+    );
+    expect((await rawRequest(b.port, '/status')).status).toBe(401);
   });
 
   it('caps connections per address: one over the cap is closed at once, unanswered', async () => {
