@@ -7,8 +7,9 @@
  *   joiner <── 101, x-testwire-owner-nonce: O, x-testwire-owner-proof: HMAC(secret, owner C O) ── owner
  *   joiner checks the owner's proof (wrong: terminate, nothing sent)
  *   joiner ── {"type":"auth","proof": HMAC(secret, publisher C O)}, then its batches ───> owner
- *   owner takes nothing before a right proof (wrong or late: close 1008, nothing stored). Its
- *   connection.established goes out with the 101 as for any publisher: epoch and seq, as /status tells.
+ *   owner takes nothing before a right proof (wrong or late: close 1008, nothing stored; more than
+ *   PROOF_MAX_BYTES: the socket ends), and tells nothing: connection.established (epoch, seq) follows the
+ *   right proof, and only then is the joiner a publisher (counted in /status, pinged).
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { safeEqual } from '../auth.js';
@@ -20,6 +21,11 @@ export const OWNER_PROOF_HEADER = 'x-testwire-owner-proof';
 export const NONCE = /^[A-Za-z0-9_-]{16,64}$/;
 /** How long the owner waits for the joiner's proof. */
 export const PROOF_TIMEOUT_MS = 10_000;
+/**
+ * What a joiner may send before its proof is verified: the proof's frame is under 100 bytes. A publisher's
+ * frames may be 32 MiB, and `ws` buffers a frame whole before any handler sees it.
+ */
+export const PROOF_MAX_BYTES = 1024;
 
 export function newNonce(): string {
   return randomBytes(16).toString('base64url');

@@ -3,6 +3,7 @@
  * (or holders of credentials) that joined this owner and publish into its stream.
  *
  *   upgrade /ws?role=publisher&publisherId=…  ── x-testwire-publisher secret | credentials, no browser ──> peer
+ *                                             └─ x-testwire-nonce (a joiner) ─> 101 ─> its proof, ≤ 1 KiB ─> peer
  *   {type:'publish', id, events} ─> each event through admit() ─> hub, after the local events queued before it
  *                                 <─ {type:'published', id, seq, rejected?}   (remembered per publisherId)
  *   {type:'runs', id, runs}      ─> merged into the run state  <─ {type:'published', id, seq}
@@ -33,6 +34,7 @@ import {
   newNonce,
   OWNER_NONCE_HEADER,
   OWNER_PROOF_HEADER,
+  PROOF_MAX_BYTES,
   PROOF_TIMEOUT_MS,
   proof,
   proofMatches,
@@ -88,6 +90,8 @@ export class PublisherIngress {
   private readonly records = new Map<string, PublisherRecord>();
   private port?: number;
   private closing = false;
+  /** Challenged joiners whose proof has not come yet (awaitProof): not peers. */
+  private readonly unproven = new Set<WebSocket>();
   /** Upgrades answering a joiner's challenge: the owner's half of the handshake goes in their 101 headers. */
   private readonly challenges = new WeakMap<IncomingMessage, { joiner: string; owner: string }>();
 
@@ -171,9 +175,72 @@ export class PublisherIngress {
     const id = publisherId !== null && PUBLISHER_ID.test(publisherId) ? publisherId : undefined;
     const challenge = this.challenges.get(req);
     this.wss.get().handleUpgrade(req, socket, head, (ws) => {
-      const expected = challenge && proof(this.secret, 'publisher', challenge.joiner, challenge.owner);
-      this.accept(ws, id, expected ? { expected, req } : undefined);
+      if (!challenge) {
+        this.accept(ws, id);
+        return;
+      }
+      const expected = proof(this.secret, 'publisher', challenge.joiner, challenge.owner);
+      this.awaitProof(ws, socket, req, expected, () => this.accept(ws, id));
     });
+  }
+
+  /**
+   * A challenged joiner, before its proof (handshake.ts): its first message must be the proof. Until then it
+   * is not a publisher: not counted, not pinged, told nothing (not even connection.established), and it may
+   * send no more than PROOF_MAX_BYTES (a publisher's frames may be 32 MiB, which `ws` would buffer whole
+   * before any check). A wrong proof closes it (1008), a late one too; more bytes end the socket at once.
+   */
+  private awaitProof(
+    ws: WebSocket,
+    socket: Duplex,
+    req: IncomingMessage,
+    expected: string,
+    proven: () => void,
+  ): void {
+    this.unproven.add(ws);
+    let settled = false;
+    let received = 0;
+    const countBytes = (chunk: Buffer): void => {
+      // Still called for the chunk whose proof settled it (emit runs the listeners it started with).
+      if (settled) return;
+      received += chunk.length;
+      if (received <= PROOF_MAX_BYTES) return;
+      done();
+      this.auth.failed(req);
+      ws.terminate();
+    };
+    const refuse = (reason: string): void => {
+      done();
+      this.auth.failed(req);
+      ws.close(CloseCodes.POLICY_VIOLATION, reason);
+    };
+    const timer = setTimeout(() => refuse('No publisher proof'), PROOF_TIMEOUT_MS);
+    timer.unref();
+    const onMessage = (data: WebSocket.RawData): void => {
+      let presented: unknown;
+      try {
+        const message = JSON.parse(String(data));
+        if (message?.type === 'auth') presented = message.proof;
+      } catch {}
+      if (!proofMatches(presented, expected)) {
+        refuse('Wrong publisher proof');
+        return;
+      }
+      done();
+      if (ws.readyState === WS_OPEN && !this.closing) proven();
+      else ws.terminate();
+    };
+    const done = (): void => {
+      settled = true;
+      clearTimeout(timer);
+      socket.off('data', countBytes);
+      ws.off('message', onMessage);
+      this.unproven.delete(ws);
+    };
+    socket.on('data', countBytes);
+    ws.once('message', onMessage);
+    ws.on('error', () => {});
+    ws.once('close', done);
   }
 
   /** The record of a publisher id, most recently used last (the Map's order is the LRU order). */
@@ -190,29 +257,12 @@ export class PublisherIngress {
   }
 
   /**
-   * `publisherId` (stable for the publisher's lifetime) lets us drop a batch we already stored: without it a
-   * batch whose ack was lost with the connection would be ingested twice.
-   *
-   * `proof`: a challenged joiner's first message must be its proof (handshake.ts); nothing it sends is
-   * taken before that, a wrong or late one closes the socket (1008). connection.established goes out at
-   * once (what /status tells too), so the joiner waits no longer than an unchallenged one.
+   * A publisher, proven (or holding the secret or a credential that may publish): counted, told the epoch
+   * and seq, and its messages taken. `publisherId` (stable for the publisher's lifetime) lets us drop a
+   * batch we already stored: without it a batch whose ack was lost with the connection would be ingested
+   * twice.
    */
-  private accept(
-    ws: WebSocket,
-    publisherId: string | undefined,
-    proof?: { expected: string; req: IncomingMessage },
-  ): void {
-    let state: 'proof' | 'open' | 'refused' = proof ? 'proof' : 'open';
-    const refuse = (reason: string): void => {
-      state = 'refused';
-      if (proof) this.auth.failed(proof.req);
-      ws.close(CloseCodes.POLICY_VIOLATION, reason);
-    };
-    const timer = proof
-      ? setTimeout(() => state === 'proof' && refuse('No publisher proof'), PROOF_TIMEOUT_MS)
-      : undefined;
-    timer?.unref();
-    ws.once('close', () => clearTimeout(timer));
+  private accept(ws: WebSocket, publisherId: string | undefined): void {
     const peer: PublisherPeer = { ws, alive: true, runs: new Set(), ...(publisherId ? { publisherId } : {}) };
     let lastRunId = '';
     this.peers.add(peer);
@@ -250,18 +300,6 @@ export class PublisherIngress {
       this.watchLost(peer);
     });
     ws.on('message', (data, isBinary) => {
-      if (state === 'refused') return;
-      if (state === 'proof') {
-        clearTimeout(timer);
-        let received: unknown;
-        try {
-          const message = JSON.parse(String(data));
-          if (message?.type === 'auth') received = message.proof;
-        } catch {}
-        if (proofMatches(received, (proof as { expected: string }).expected)) state = 'open';
-        else refuse('Wrong publisher proof');
-        return;
-      }
       if (isBinary) {
         ws.close(CloseCodes.UNSUPPORTED_DATA, 'Binary frames are not supported');
         return;
@@ -357,6 +395,7 @@ export class PublisherIngress {
   async close(): Promise<void> {
     this.closing = true;
     if (this.port !== undefined) removeSecret(this.port, this.secret);
+    for (const ws of this.unproven) ws.terminate();
     const all: Promise<void>[] = [];
     for (const peer of this.peers) {
       all.push(closed(peer.ws));
@@ -367,6 +406,7 @@ export class PublisherIngress {
 
   /** Ends what is left at once. */
   terminate(): void {
+    for (const ws of this.unproven) ws.terminate();
     for (const peer of this.peers) peer.ws.terminate();
     this.wss.close();
   }
