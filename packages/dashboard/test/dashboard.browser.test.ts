@@ -497,11 +497,14 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', () => {
     });
     const other = await browser.newPage();
     try {
-      // Two wrong keys from this address (the browser's too: both are 127.0.0.1) lock it out.
+      // Two wrong keys from this address (the browser's too: both are 127.0.0.1) lock it out: its wrong keys
+      // get 429 from now on, while a right key still gets in (a lockout never refuses one).
       for (let i = 0; i < 2; i++) await fetch(`${locking.url}/status?apiKey=wrong-${i}`);
-      expect((await fetch(`${locking.url}/status?apiKey=${API_KEY}`)).status).toBe(429);
-      // The page itself needs no key; its WebSocket is refused with 429, which the client retries.
-      await other.goto(`${locking.url}/?apiKey=${API_KEY}`);
+      expect((await fetch(`${locking.url}/status?apiKey=wrong-2`)).status).toBe(429);
+      expect((await fetch(`${locking.url}/status?apiKey=${API_KEY}`)).status).toBe(200);
+      // The page itself needs no key; its WebSocket with a wrong key is refused with 429, which the client
+      // retries.
+      await other.goto(`${locking.url}/?apiKey=wrong-page`);
       await other.waitForSelector('[data-testid="connection-indicator"][data-auth="locked"]', {
         timeout: WAIT_MS,
       });
