@@ -60,6 +60,14 @@ const NO_ERRORS: TestError[] = [];
 /** Maximum size of one test.output event's text. */
 const MAX_OUTPUT = 64 * 1024;
 
+/**
+ * Bounds on what one event lists, so that it stays well under the broadcaster's MAX_EVENT_BYTES (2 MiB; a
+ * larger event is refused): errors of one test attempt, and of the run in test.completed (one error is at
+ * most ~50 KB of JSON: errors.ts ERROR_LIMITS), and the files test.started names.
+ */
+const MAX_ERRORS = 20;
+const MAX_TEST_FILES = 10_000;
+
 /** What a host tells the core, or learns from it. */
 export interface CoreHooks {
   /** Called once the broadcaster is obtained (a core on a worker thread tells the runner's thread its URL). */
@@ -312,7 +320,7 @@ export class Core {
       'test.started',
       {
         totalTests: run.knownTotal,
-        testFiles: (info.testFiles ?? []).map((file) => this.paths.file(file)),
+        testFiles: (info.testFiles ?? []).slice(0, MAX_TEST_FILES).map((file) => this.paths.file(file)),
         // Plain already: the recorder reduced it to JSON primitives.
         ...(info.options ? { options: info.options as Record<string, unknown> } : {}),
         totalKnown,
@@ -449,7 +457,7 @@ export class Core {
     const status: TestStatus = (!timedOut && TEST_STATUSES.get(outcome.status)) || 'failed';
     const errors: TestError[] =
       outcome.errors && outcome.errors.length > 0
-        ? outcome.errors.slice()
+        ? outcome.errors.slice(0, MAX_ERRORS)
         : timedOut || status === 'failed'
           ? []
           : NO_ERRORS; // never added to: only a failed or timed-out test gets one
@@ -707,7 +715,7 @@ export class Core {
         summary: summaryOfCounts(counts, at - run.startedAt, result.success === true),
         ...(run.coverage ? { coverage: run.coverage } : {}),
         ...(result.rawStatus ? { rawStatus: result.rawStatus } : {}),
-        ...(run.errors.length > 0 ? { errors: run.errors.slice(0, 50) } : {}),
+        ...(run.errors.length > 0 ? { errors: run.errors.slice(0, MAX_ERRORS) } : {}),
         ...(interruption ? interruptedData(interruption) : {}),
       },
       at,

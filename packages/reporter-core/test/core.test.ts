@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { validatePublishedEvent } from '@testwire/protocol';
+import { MAX_EVENT_BYTES, validatePublishedEvent } from '@testwire/protocol';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createReporterCore } from '../src/index.js';
 import { sinkCore } from './helpers.js';
@@ -17,6 +17,38 @@ function setup(...args: Parameters<typeof sinkCore>) {
 }
 
 describe('run model', () => {
+  it("keeps every event under the broadcaster's size bound: errors and test files are listed up to a count", async () => {
+    const { core, events } = setup();
+    const files = Array.from({ length: 12_000 }, (_, i) => `test/${'deep/'.repeat(20)}file-${i}.test.js`);
+    core.runStarted({ testFiles: files });
+    // Errors at their size bounds (errors.ts): a 16 KB message, expected and actual, and a long stack.
+    const big = (i: number) => {
+      const error = new Error(`${i} ${'x'.repeat(20_000)}`) as Error & { expected: string; actual: string };
+      error.expected = 'e'.repeat(5000);
+      error.actual = 'a'.repeat(5000);
+      error.stack = `Error: ${error.message}\n${'    at f (/abs/src/a.js:1:2)\n'.repeat(400)}`;
+      return error;
+    };
+    const ref = { file: 'a.test.js', titlePath: ['many errors'] };
+    core.testStarted(ref);
+    core.testResult(ref, {
+      status: 'failed',
+      duration: 1,
+      errors: Array.from({ length: 60 }, (_, i) => big(i)),
+    });
+    for (let i = 0; i < 60; i++) core.runError(big(i));
+    await core.runCompleted({ success: false });
+    const of = (type: string) => events.find((e) => e.type === type)?.data as Record<string, any>;
+    expect(of('test.started').testFiles).toHaveLength(10_000);
+    expect(of('test.result').errors).toHaveLength(20);
+    expect(of('test.failed').errors).toHaveLength(20);
+    expect(of('test.completed').errors).toHaveLength(20);
+    for (const event of events) {
+      expect(validatePublishedEvent(event)).toMatchObject({ ok: true });
+      expect(Buffer.byteLength(JSON.stringify(event)), event.type).toBeLessThan(MAX_EVENT_BYTES);
+    }
+  });
+
   it('starts a run with run info, project from package.json and relative test files', async () => {
     const { core, events, rootDir } = setup({ frameworkVersion: '30.0.0' });
     core.runStarted({ testFiles: [join(rootDir, 'src/a.test.js')], options: { ci: true, fn: () => 1 } });
