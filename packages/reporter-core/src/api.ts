@@ -37,6 +37,12 @@ export interface TestOutcome {
   attempt?: number;
   /** This attempt failed and the runner will retry the test. */
   willRetry?: boolean;
+  /**
+   * The runner's own verdict on a passing attempt (Playwright's `outcome()`: a serial group's retry runs its
+   * passing tests again, which are not flaky). Absent: the core decides — a pass after a failed attempt, or
+   * any passing attempt after the first.
+   */
+  flaky?: boolean;
   timedOut?: boolean;
   /** Raw runner errors; the core normalizes them. */
   errors?: unknown[];

@@ -48,7 +48,7 @@ type InlineOutcomeField =
   | 'startedAt'
   | 'assertions'
   | 'worker';
-type ObjectOutcomeField = 'willRetry' | 'timedOut' | 'errors' | 'attachments' | 'annotations';
+type ObjectOutcomeField = 'willRetry' | 'flaky' | 'timedOut' | 'errors' | 'attachments' | 'annotations';
 type Exhaustive<T, Placed> = Exclude<keyof T, Placed> extends never ? true : false;
 const placed: [
   Exhaustive<TestRef, RefField>,
@@ -87,6 +87,7 @@ export class CallEncoder {
       const outcome = call.outcome;
       if (
         outcome.willRetry === undefined &&
+        outcome.flaky === undefined &&
         outcome.timedOut === undefined &&
         outcome.errors === undefined &&
         outcome.attachments === undefined &&

@@ -466,10 +466,12 @@ export class Core {
       errors.push({ message: `Test failed (${outcome.rawStatus || 'no error reported by the runner'})` });
     }
     const willRetry = status === 'failed' && outcome.willRetry === true;
-    // Only a test this run saw fail can pass now after a failed attempt: no lookup until one failed.
+    // The runner's verdict when it gives one; else only a test this run saw fail can pass now after a failed
+    // attempt (no lookup until one failed).
     const flaky =
       status === 'passed' &&
-      (attempt > 1 || (run.failedSeen && this.store.test(run.runId, id)?.status === 'failed'));
+      (outcome.flaky ??
+        (attempt > 1 || (run.failedSeen && this.store.test(run.runId, id)?.status === 'failed')));
     if (status === 'failed') run.failedSeen = true;
     if (!willRetry && (status === 'passed' || status === 'failed')) run.totalDuration += duration;
 

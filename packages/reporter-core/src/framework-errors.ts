@@ -47,6 +47,11 @@ const CLASSIFIERS: readonly [RegExp, FrameworkErrorCode][] = [
   ],
   [/unhandled ?rejection|unhandledRejection/i, 'UNHANDLED_REJECTION'],
   [/timed out .*(?:worker|teardown|close)|onProcessTimeout|close timed out/i, 'PROCESS_TIMEOUT'],
+  // Playwright stopping the run: its --max-failures, its global timeout
+  [
+    /stopped early after \d+ maximum allowed failures|timed out waiting [\d.]+s for the (?:.+ to run|entire test run)/i,
+    'RUN_ERROR',
+  ],
   [/invalid (?:config|option)|unknown option|validation (?:error|warning)|configuration/i, 'CONFIG_ERROR'],
 ];
 

@@ -107,6 +107,13 @@ describe('framework.error', () => {
       'COLLECTION_ERROR',
     );
     expect(classifyFrameworkError('run', { message: 'boom' })).toBe('UNHANDLED_ERROR');
+    // Playwright stopping the run is no unhandled error: --max-failures, the global timeout
+    for (const message of [
+      'Testing stopped early after 1 maximum allowed failures.',
+      'Timed out waiting 3s for the test suite to run',
+      'Timed out waiting 600s for the entire test run',
+    ])
+      expect(classifyFrameworkError('run', { message })).toBe('RUN_ERROR');
     expect(
       classifyFrameworkError('adapter', { message: 'A worker process has failed to exit gracefully' }),
     ).toBe('RUN_ERROR');

@@ -33,6 +33,7 @@ describe('run model', () => {
     core.testStarted(ref);
     core.testResult(ref, {
       status: 'failed',
+      rawStatus: 'failed',
       duration: 1,
       errors: Array.from({ length: 60 }, (_, i) => big(i)),
     });
@@ -259,6 +260,37 @@ describe('results, retries, failures', () => {
       { status: 'passed', rawStatus: 'passed', duration: 1, attempt: 3 },
     );
     expect(of('test.result')[0].data.flaky).toBe(true);
+  });
+
+  it("the runner's own flaky verdict wins: a serial group's retry runs its passing tests again", async () => {
+    const { core, of } = setup();
+    const ref = (title: string) => ({ file: 'a', titlePath: ['serial', title] });
+    core.testResult(ref('first'), { status: 'passed', rawStatus: 'passed', duration: 1, attempt: 1 });
+    core.testResult(ref('middle'), {
+      status: 'failed',
+      rawStatus: 'failed',
+      duration: 1,
+      attempt: 1,
+      willRetry: true,
+      errors: [new Error('once')],
+    });
+    for (const [title, flaky] of [
+      ['first', false],
+      ['middle', true],
+      ['last', false],
+    ] as const)
+      core.testResult(ref(title), { status: 'passed', rawStatus: 'passed', duration: 1, attempt: 2, flaky });
+    await core.runCompleted({ success: true });
+    expect(
+      of('test.result')
+        .filter((event) => event.data.attempt === 2)
+        .map((event) => [event.data.testName, event.data.flaky ?? false]),
+    ).toEqual([
+      ['first', false],
+      ['middle', true],
+      ['last', false],
+    ]);
+    expect(of('test.completed')[0].data.summary).toMatchObject({ total: 3, passed: 3, flaky: 1 });
   });
 
   it('a timeout is a failure with timedOut and a message that says so', () => {
