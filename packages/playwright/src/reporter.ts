@@ -101,6 +101,11 @@ export class TestwireReporter implements Reporter {
   #core: ReporterCore | undefined;
   #refs: TestRefs | undefined;
   readonly #startedFiles = new Set<string>();
+  /** The run's tests (onBegin): those without a final result when it ends are settled then (#settleUnended). */
+  #suite: Suite | undefined;
+  /** Tests whose last attempt ended; tests that began an attempt, with its number. */
+  readonly #ended = new Set<TestCase>();
+  readonly #began = new Map<TestCase, number>();
   #completion: Promise<void> | undefined;
 
   constructor(options?: TestwirePlaywrightOptions) {
@@ -118,6 +123,10 @@ export class TestwireReporter implements Reporter {
       const core = this.#ensureCore(config);
       if (!core) return;
       this.#startedFiles.clear();
+      this.#ended.clear();
+      this.#began.clear();
+      this.#suite = suite;
+      this.#refs!.useProjects(suite);
       const tests = suite.allTests();
       const files = new Set<string>();
       // As given: the core makes them root-relative once per file, as it does the tests' files.
@@ -149,6 +158,7 @@ export class TestwireReporter implements Reporter {
         this.#startedFiles.add(ref.file);
         core.fileStarted(ref.file);
       }
+      this.#began.set(test, result.retry + 1);
       // Its own timeout (0: none): past it plus a grace, a test that has not ended is hung.
       core.testStarted(ref, result.retry + 1, test.timeout);
     });
@@ -181,12 +191,17 @@ export class TestwireReporter implements Reporter {
     guard(() => {
       const core = this.#core;
       if (!core) return;
+      const status = attemptStatus(test, result);
+      const retrying = willRetry(test, result);
+      if (!retrying) this.#ended.add(test);
       core.testResult(this.#refs!.get(test), {
-        status: attemptStatus(test, result),
+        status,
         rawStatus: result.status,
         duration: result.duration,
         attempt: result.retry + 1,
-        willRetry: willRetry(test, result),
+        willRetry: retrying,
+        // Playwright's verdict: a serial group's retry runs its passing tests again, and they are not flaky.
+        ...(result.retry > 0 && status === 'passed' ? { flaky: test.outcome() === 'flaky' } : {}),
         timedOut: result.status === 'timedOut',
         errors: result.errors.map(toRawError),
         startedAt: result.startTime.getTime(),
@@ -207,9 +222,18 @@ export class TestwireReporter implements Reporter {
     this.#output(chunk, test, 'stderr');
   }
 
-  /** An error outside any test: a file that fails to load, a worker crash, `maxFailures` reached. */
+  /**
+   * An error outside any test: a file that fails to load (before any test began, with its location: the
+   * file failed), a worker crash, `maxFailures` reached, the global timeout (the run's).
+   */
   onError(error: TestError): void {
-    guard(() => this.#core?.runError(toRawError(error)));
+    guard(() => {
+      const core = this.#core;
+      if (!core) return;
+      const file = error.location?.file;
+      if (file && this.#began.size === 0) core.fileFailed(file, toRawError(error));
+      else core.runError(toRawError(error));
+    });
   }
 
   /**
@@ -220,6 +244,7 @@ export class TestwireReporter implements Reporter {
     await guardAsync(async () => {
       const core = this.#core;
       if (!core) return;
+      this.#settleUnended(core);
       this.#completion = core.runCompleted({
         success: result.status === 'passed',
         rawStatus: result.status,
@@ -239,6 +264,25 @@ export class TestwireReporter implements Reporter {
     if (!completion) return;
     const bound = this.#core?.holdBoundMs ?? 0;
     await guardAsync(() => untilDeadline(completion, Date.now() + bound));
+  }
+
+  /**
+   * The run's tests Playwright ended without a final result (`--max-failures`, the global timeout, Ctrl-C):
+   * skipped, as Playwright's own report counts them. One still running when the run stopped gets the result
+   * of its attempt as `interrupted` (Playwright 1.40 sends that itself; later versions send nothing), one
+   * that never began as `skipped`.
+   */
+  #settleUnended(core: ReporterCore): void {
+    for (const test of this.#suite?.allTests() ?? []) {
+      if (this.#ended.has(test)) continue;
+      const attempt = this.#began.get(test);
+      core.testResult(this.#refs!.get(test), {
+        status: 'skipped',
+        rawStatus: attempt === undefined ? 'skipped' : 'interrupted',
+        duration: 0,
+        attempt: attempt ?? 1,
+      });
+    }
   }
 
   #output(chunk: string | Buffer, test: TestCase | undefined, stream: 'stdout' | 'stderr'): void {

@@ -45,11 +45,33 @@ export function projectOf(test: TestCase): string | undefined {
  */
 export class TestRefs {
   readonly #cache = new WeakMap<TestCase, TestRef>();
+  /**
+   * The run's projects that share their name with another (two unnamed ones, two named `x`), by their
+   * position among those: their tests are told apart as `x#1`, `x#2` (`#1`, `#2` unnamed). A name of its own
+   * stays as it is, an only unnamed project has none: the ids of a usual config do not change.
+   */
+  #sharedNames = new Map<unknown, string>();
   /** Root-relative paths, remembered per file (a run has few files and many tests). */
   readonly #paths: PathRelativizer;
 
   constructor(rootDir: string) {
     this.#paths = PathRelativizer.forRoot(rootDir);
+  }
+
+  /** The run's projects, from its root suite (one suite per project, in the config's order). */
+  useProjects(root: Suite): void {
+    const byName = new Map<string, unknown[]>();
+    for (const suite of root.suites) {
+      const project = suite.project();
+      if (!project) continue;
+      const name = project.name ?? '';
+      byName.set(name, [...(byName.get(name) ?? []), project]);
+    }
+    this.#sharedNames = new Map();
+    for (const [name, projects] of byName) {
+      if (projects.length < 2) continue;
+      for (const [i, project] of projects.entries()) this.#sharedNames.set(project, `${name}#${i + 1}`);
+    }
   }
 
   get(test: TestCase): TestRef {
@@ -58,7 +80,7 @@ export class TestRefs {
       ref = {
         file: this.#paths.file(test.location.file),
         titlePath: titlePathOf(test),
-        project: projectOf(test),
+        project: this.#sharedNames.get(test.parent?.project()) ?? projectOf(test),
         repeatIndex: test.repeatEachIndex,
         line: test.location.line,
         column: test.location.column,
