@@ -208,6 +208,7 @@ export class TestwireReporter implements Reporter {
         // The worker slot (stable across worker restarts), so the dashboard's timeline has real lanes.
         ...(result.parallelIndex >= 0 ? { worker: String(result.parallelIndex) } : {}),
         ...(result.attachments?.length > 0 ? { attachments: attachmentsOf(result) } : {}),
+        ...(test.annotations?.length > 0 ? { annotations: annotationsOf(test) } : {}),
       });
     });
   }
@@ -320,6 +321,17 @@ function attachmentsOf(result: TestResult) {
     contentType: attachment.contentType,
     ...(attachment.path ? { path: attachment.path } : {}),
     ...(attachment.body ? { size: attachment.body.length } : {}),
+  }));
+}
+
+/** The test's annotations (`test.skip(reason)`, `test.slow()`, `test.info().annotations.push(…)`). */
+function annotationsOf(test: TestCase) {
+  return test.annotations.map((annotation) => ({
+    type: annotation.type,
+    message: annotation.description ?? '',
+    ...(annotation.location
+      ? { file: annotation.location.file, line: annotation.location.line, column: annotation.location.column }
+      : {}),
   }));
 }
 

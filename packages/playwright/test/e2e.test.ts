@@ -84,6 +84,10 @@ describe('@testwire/playwright in a real Playwright run', () => {
     expect(byTitle('group › in anonymous group').map((r) => r.status)).toEqual(['passed']);
     expect(byTitle('top level').map((r) => r.status)).toEqual(['passed']);
     expect(byTitle('skipped').map((r) => r.status)).toEqual(['skipped']);
+    // its annotation (`test.skip`), with where it was declared
+    expect(of('test.result').find((r) => r.testName === 'skipped')?.annotations).toMatchObject([
+      { type: 'skip', location: { file: 'cases.spec.ts', line: 30 } },
+    ]);
     expect(results).toHaveLength(9);
   });
 
