@@ -41,6 +41,7 @@ import {
   type SubscriptionDescription,
   type SubscriptionError,
   selectorMatches,
+  validateRunSnapshot,
 } from '@testwire/protocol';
 import { backoffDelay, type ReconnectOptions, type ReconnectPolicy, reconnectPolicy } from './backoff.js';
 import { TestwireAuthError, TestwireError } from './errors.js';
@@ -821,7 +822,9 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
     return { type: 'subscribe', id: this.nextId++, ...request, resume };
   }
 
-  private onSnapshot(message: SnapshotMessage): void {
+  private onSnapshot(received: SnapshotMessage): void {
+    const runs = this.checkedRuns(received.runs);
+    const message = runs === received.runs ? received : { ...received, runs };
     if (message.id !== undefined && message.id === this.initialSnapshotId) {
       this.initialSnapshotId = undefined;
       if (message.epoch === this.epochValue) {
@@ -840,6 +843,22 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
       return;
     }
     if (this.phase === 'awaiting-snapshot') this.resync(this.resumeFailure, message);
+  }
+
+  /**
+   * The runs of a snapshot the run state can take: one that is not a run snapshot (a broadcaster's bug, or
+   * not a broadcaster) is left out and said as an error, rather than thrown from the state's rebuild.
+   */
+  private checkedRuns(runs: unknown): RunSnapshot[] {
+    const list: unknown[] = Array.isArray(runs) ? runs : [];
+    const valid: RunSnapshot[] = [];
+    for (const run of list) {
+      const checked = validateRunSnapshot(run);
+      if (checked.ok) valid.push(checked.value);
+      else
+        this.emitError(new TestwireError('PROTOCOL_ERROR', `Ignored a run of a snapshot: ${checked.error}`));
+    }
+    return Array.isArray(runs) && valid.length === runs.length ? (runs as RunSnapshot[]) : valid;
   }
 
   /**

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { type Broadcaster, startBroadcaster } from '@testwire/broadcaster';
 import type { AnyEventEnvelope } from '@testwire/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket, WebSocketServer } from 'ws';
 import { createClient, type TestwireClient } from '../src/index.js';
 import { completedEvent, outputEvent, resultEvent, startedEvent, until } from './helpers/events.js';
 import { type ProxyOptions, startProxy, type TcpProxy } from './helpers/proxy.js';
@@ -123,6 +124,44 @@ describe('delivery', () => {
     expect(snapshot.runs.map((r) => r.runId)).toEqual(['early']);
     expect(snapshot.epoch).toBe(c.epoch);
     expect(await c.ping()).toBeGreaterThanOrEqual(0);
+  });
+
+  it("a snapshot's run that is not a run snapshot is left out and said, never thrown from the state", async () => {
+    const b = await broadcaster();
+    b.publish(startedEvent('early', 3));
+    b.publish(resultEvent('early', 1));
+    await b.flush();
+    // Between the client and the broadcaster: every snapshot also lists a run the state cannot take.
+    const relay = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    cleanup.push(() => new Promise((r) => relay.close(r)));
+    relay.on('connection', (downstream, req) => {
+      const upstream = new WebSocket(`${b.wsUrl}${new URL(req.url ?? '/', 'http://x').search}`);
+      const pending: string[] = [];
+      downstream.on('message', (data) => {
+        if (upstream.readyState === WebSocket.OPEN) upstream.send(String(data));
+        else pending.push(String(data));
+      });
+      upstream.on('open', () => {
+        for (const text of pending.splice(0)) upstream.send(text);
+      });
+      upstream.on('message', (data) => {
+        const message = JSON.parse(String(data));
+        if (message.type === 'snapshot') message.runs.push({ runId: 'bad', tests: [null] });
+        downstream.send(JSON.stringify(message));
+      });
+      downstream.on('close', () => upstream.close());
+      upstream.on('close', () => downstream.close());
+    });
+    await new Promise((r) => relay.once('listening', r));
+    const errors: string[] = [];
+    const c = client({ url: `http://127.0.0.1:${(relay.address() as AddressInfo).port}` });
+    c.onError((error) => errors.push(error.message));
+    await c.connect();
+    await until(() => c.state.get('early') !== undefined, 10_000, 'the snapshot');
+    expect(c.state.get('early')?.counts).toMatchObject({ passed: 1 });
+    expect(c.state.get('bad')).toBeUndefined();
+    expect(errors.some((message) => /Ignored a run of a snapshot: run\.\w+/.test(message))).toBe(true);
+    expect(c.connectionState).toBe('open');
   });
 
   it('iterates with for await, ends the loop on close, and fails loudly on buffer overflow', async () => {
