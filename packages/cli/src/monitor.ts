@@ -16,6 +16,7 @@ import { RegressionLog } from './baseline-format.js';
 import { type Colors, countsText, errorLine, formatDuration, runLabel, titleOf } from './format.js';
 import { shardLabel, withGroupCounts } from './group-runs.js';
 import { type GroupView, quietFor } from './group-status.js';
+import { cellsOf } from './terminal-text.js';
 
 export interface SlowTest {
   name: string;
@@ -425,18 +426,23 @@ export function truncate(line: string, width: number): string {
       i += match[0].length;
       continue;
     }
-    const char = String.fromCodePoint(line.codePointAt(i)!);
-    if (visible === width - 1 && visibleLength(line.slice(i)) > 1) {
+    const codePoint = line.codePointAt(i)!;
+    const char = String.fromCodePoint(codePoint);
+    const cells = cellsOf(codePoint);
+    // The rest does not fit: cut here, with room for the ellipsis.
+    if (visible + cells > width - 1 && visibleLength(line.slice(i)) > width - visible) {
       return `${out}…\x1b[0m`;
     }
     out += char;
-    visible++;
+    visible += cells;
     i += char.length;
   }
   return out;
 }
 
-/** Visible length of a string (ANSI sequences removed). */
+/** Terminal cells a string takes (ANSI sequences removed; wide characters count two). */
 export function visibleLength(text: string): number {
-  return [...stripVTControlCharacters(text)].length;
+  let cells = 0;
+  for (const char of stripVTControlCharacters(text)) cells += cellsOf(char.codePointAt(0)!);
+  return cells;
 }

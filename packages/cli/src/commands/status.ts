@@ -3,6 +3,7 @@ import { authError, nothingListening } from '../connect.js';
 import type { Endpoint } from '../endpoint.js';
 import { CliError, ExitCode } from '../errors.js';
 import { createColors, formatDuration, shouldColor } from '../format.js';
+import { terminalSafe } from '../terminal-text.js';
 
 export const statusHelp = `Usage: testwire status [options]
 
@@ -63,7 +64,8 @@ export async function status(argv: string[], io: Io): Promise<number> {
     io.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
     return ExitCode.OK;
   }
-  io.stdout.write(`${formatStatus(endpoint.httpUrl, body, shouldColor(io.stdout, io.env)).join('\n')}\n`);
+  const text = formatStatus(endpoint.httpUrl, terminalSafe(body), shouldColor(io.stdout, io.env));
+  io.stdout.write(`${text.join('\n')}\n`);
   return ExitCode.OK;
 }
 

@@ -12,6 +12,7 @@ import {
 import { connectionError, endpointClient, lostReason } from '../connect.js';
 import { CliError, ExitCode } from '../errors.js';
 import { createColors, formatEvent, shouldColor } from '../format.js';
+import { terminalSafe } from '../terminal-text.js';
 
 export const tailHelp = `Usage: testwire tail [options]
 
@@ -134,7 +135,8 @@ export async function tail(argv: string[], io: Io): Promise<number> {
   const color = !values.json && shouldColor(io.stdout, io.env);
   const c = createColors(color);
   const print = (event: AnyEventEnvelope) => {
-    io.stdout.write(values.json ? `${JSON.stringify(event)}\n` : `${formatEvent(event, c)}\n`);
+    // JSON escapes every control character itself; text goes out only as text (terminal-text.ts).
+    io.stdout.write(values.json ? `${JSON.stringify(event)}\n` : `${formatEvent(terminalSafe(event), c)}\n`);
   };
 
   const client = endpointClient(endpoint, {

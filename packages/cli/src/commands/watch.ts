@@ -18,6 +18,7 @@ import { shardLabel } from '../group-runs.js';
 import { GroupPoller, type GroupView, quietFor, type ShardView } from '../group-status.js';
 import { createLiveArea, type LiveArea } from '../live-area.js';
 import { type ConnectionView, renderFrame, type WatchChange, WatchModel } from '../monitor.js';
+import { terminalSafe } from '../terminal-text.js';
 import { fetchStatus } from './status.js';
 
 export const watchHelp = `Usage: testwire watch [options]
@@ -104,11 +105,15 @@ export async function watch(argv: string[], io: Io): Promise<number> {
       ? new TtyView(io.stdout, endpoint.httpUrl, model, c, () => connection)
       : new PlainView(io.stdout, c, endpoint.httpUrl);
 
-    const poller = new GroupPoller(endpoint, fetchStatus, (group, changed) => {
-      if (finished) return;
-      model.group = group;
-      view.group(group, changed);
-    });
+    const poller = new GroupPoller(
+      endpoint,
+      (at) => fetchStatus(at).then(terminalSafe),
+      (group, changed) => {
+        if (finished) return;
+        model.group = group;
+        view.group(group, changed);
+      },
+    );
 
     const stop = () => {
       finished = true;
@@ -151,21 +156,24 @@ export async function watch(argv: string[], io: Io): Promise<number> {
     };
 
     // The client has applied each event to client.state before its handlers run.
-    client.on('*', (_data, event) => {
+    // What the stream says is shown only as text (terminal-text.ts).
+    client.on('*', (_data, received) => {
       if (finished) return;
+      const event = terminalSafe(received);
       view.event(event, model.observe(event));
       checkDone();
     });
     client.onRunState((update) => {
       if (finished || update.reason !== 'snapshot') return;
       // The runs already going when we connected.
-      const runs = client.state.snapshot();
+      const runs = terminalSafe(client.state.snapshot());
       model.adoptRuns(runs);
       view.snapshot(runs);
       checkDone();
     });
-    client.onResync((info) => {
+    client.onResync((received) => {
       if (finished) return;
+      const info = terminalSafe(received);
       model.adoptRuns(info.runs);
       view.resync(info);
       checkDone();
