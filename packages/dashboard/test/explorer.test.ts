@@ -259,6 +259,9 @@ describe('test index', () => {
       [2, 'passed', false],
     ]);
     expect(test).toMatchObject({ status: 'passed', flaky: true, retrying: false, startedAt: T0 + 100 });
+    // An attempt's start out of Date's range: its clock is left out, the panel still opens.
+    const far = { ...test, attempts: test.attempts.map((a) => ({ ...a, startedAt: 8.64e15 + 1 })) };
+    expect(detailOf(far, index.runs.get('r1')).attempts[0].startedAt).toBeUndefined();
     const detail = detailOf(test, index.runs.get('r1'));
     expect(detail.attempts).toHaveLength(2);
     expect(detail.attempts[0]).toMatchObject({ status: 'failed, retried', duration: '30 ms' });

@@ -1,6 +1,7 @@
 /** The page's pure view functions, fed by a real RunStateStore (the reducer the client uses). */
 import { type AnyEventEnvelope, type CoverageThresholdData, RunStateStore } from '@testwire/protocol';
 import { describe, expect, it } from 'vitest';
+import { plainText } from '../src/app/dom.js';
 import {
   coverageFailures,
   EventLog,
@@ -88,6 +89,10 @@ describe('runCard', () => {
         duration: 5,
       }),
     );
+    // A start time out of Date's range (nanoseconds sent as ms) is shown as none, never thrown.
+    const far = structuredClone(s.get('r1')!);
+    far.run = { ...far.run, startedAt: 8.64e15 + 1 } as typeof far.run;
+    expect(runCard(far, Date.now()).started).toBeUndefined();
     const card = runCard(s.get('r1')!, Date.parse('2026-01-01T10:00:02.500Z'));
     expect(card).toMatchObject({
       title: 'web',
@@ -458,5 +463,14 @@ describe('event log', () => {
       formatDuration(3_725_000),
     ]).toEqual(['12 ms', '1.5 s', '2m 05s', '1h 02m']);
     expect(formatDuration(undefined)).toBe('–');
+  });
+});
+
+describe('plainText', () => {
+  it('drops bidirectional overrides and isolates from untrusted text, and nothing else', () => {
+    expect(plainText('login \u202edessap')).toBe('login dessap');
+    expect(plainText('a\u2066b\u2069c \u202dd')).toBe('abc d');
+    const plain = 'ordinary title, 日本語, emoji 🎉';
+    expect(plainText(plain)).toBe(plain);
   });
 });

@@ -194,8 +194,11 @@ export function stepsInTreeOrder(steps: StepRecord[]): StepRecord[] {
   });
 }
 
-const clock = (epochMs: number | undefined) =>
-  epochMs === undefined ? undefined : new Date(epochMs).toISOString().slice(11, 23);
+/** `10:30:16.042` (UTC) of epoch ms; undefined when there is none or it is out of Date's range. */
+const clock = (epochMs: number | undefined) => {
+  const at = epochMs === undefined ? undefined : new Date(epochMs);
+  return at && !Number.isNaN(at.getTime()) ? at.toISOString().slice(11, 23) : undefined;
+};
 
 function attemptView(test: TestRecord, a: AttemptRecord): AttemptView {
   const errors = [a.error, ...(a.errors ?? [])].filter((e): e is TestError => !!e);

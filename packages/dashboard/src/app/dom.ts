@@ -6,6 +6,17 @@
 
 type Attrs = Record<string, string | number | boolean | undefined>;
 
+const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/;
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Untrusted text without bidirectional overrides and isolates: one in a title reorders what follows it
+ * (`login ‮dessap` reads "login passed").
+ */
+export function plainText(text: string): string {
+  return BIDI_CONTROL.test(text) ? text.replace(BIDI_CONTROLS, '') : text;
+}
+
 /** `h('li', {class: 'x'}, 'text', child)` */
 export function h<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -17,11 +28,12 @@ export function h<K extends keyof HTMLElementTagNameMap>(
     if (value === undefined || value === false) continue;
     el.setAttribute(name, value === true ? '' : String(value));
   }
-  el.append(...children);
+  el.append(...children.map((child) => (typeof child === 'string' ? plainText(child) : child)));
   return el;
 }
 
-export function setText(el: Element, text: string): void {
+export function setText(el: Element, untrusted: string): void {
+  const text = plainText(untrusted);
   if (el.textContent !== text) el.textContent = text;
 }
 

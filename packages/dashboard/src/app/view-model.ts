@@ -134,9 +134,7 @@ export function coverageFailures(data: CoverageThresholdData | undefined): strin
 
 /** Local clock time the run started: `10:31:02`. */
 export function runStartClock(run: RunSnapshot): string {
-  const at =
-    typeof run.run?.startedAt === 'number' ? new Date(run.run.startedAt).toISOString() : run.startedAt;
-  return formatClock(at).slice(0, 8);
+  return formatClock(typeof run.run?.startedAt === 'number' ? run.run.startedAt : run.startedAt).slice(0, 8);
 }
 
 /** `main@9fceb02`, `main`, `@9fceb02` from the run's CI facts; undefined when it sent none. */
@@ -389,9 +387,12 @@ export function formatDuration(ms: number | undefined): string {
   return `${m}m ${String(s).padStart(2, '0')}s`;
 }
 
-/** `10:30:16.042` in local time. */
-export function formatClock(timestamp: string | undefined): string {
-  const t = timestamp ? new Date(timestamp) : undefined;
+/**
+ * `10:30:16.042` in local time, from an ISO timestamp or epoch ms; empty when there is none or it is no
+ * date (a number out of Date's range must not throw: it would stop the page's render).
+ */
+export function formatClock(timestamp: string | number | undefined): string {
+  const t = timestamp !== undefined && timestamp !== '' ? new Date(timestamp) : undefined;
   if (!t || Number.isNaN(t.getTime())) return '';
   const pad = (n: number, w = 2) => String(n).padStart(w, '0');
   return `${pad(t.getHours())}:${pad(t.getMinutes())}:${pad(t.getSeconds())}.${pad(t.getMilliseconds(), 3)}`;
