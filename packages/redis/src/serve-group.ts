@@ -151,6 +151,11 @@ async function clockOffset(redis: Redis): Promise<number> {
 class ReadLoop {
   private stopped = false;
   private lastId = '0-0';
+  /**
+   * Added to the group's seqs to give the mirror's: 0 until the group's numbering starts again (Redis lost its
+   * data), then what puts the new numbers after the last one served (see take).
+   */
+  private shift = 0;
   private readonly append: ReturnType<typeof withAppend>;
 
   constructor(
@@ -204,16 +209,31 @@ class ReadLoop {
       else if (fields[i] === 'e') json = fields[i + 1];
     }
     if (!seq || json === undefined) return;
+    const at = Number(id.slice(0, id.indexOf('-')));
+    // Read past `lastId`, every entry is new to this serve: one numbered at or below the last seq served
+    // means the group's numbering started again — Redis lost the group's data (a restart without
+    // persistence, an eviction under maxmemory: the meta hash and its seq went too). Its events go on, after
+    // a notice that says so, numbered after the last one served; dropped as duplicates, they were lost
+    // without a word.
+    if (seq + this.shift <= this.mirror.seq) {
+      const notice = this.mirror.seq + 1;
+      this.shift = notice + 1 - seq;
+      this.mirror.append(notice, resetNotice(seq, notice));
+      this.logger.warn(
+        `testwire serve: the group's stream in Redis started again at seq ${seq}: Redis lost its data (a restart without persistence, or an eviction); events written before it may be missing`,
+      );
+    }
+    const served = seq + this.shift;
     let event: PublishedEvent;
     try {
       event = JSON.parse(json) as PublishedEvent;
     } catch {
-      this.mirror.append(seq, { type: 'not json' } as unknown as PublishedEvent);
+      this.mirror.append(served, { type: 'not json' } as unknown as PublishedEvent);
       return;
     }
-    const at = Number(id.slice(0, id.indexOf('-')));
-    if (this.mirror.append(seq, event) === 'duplicate') return;
-    this.view.apply(seq, event, at);
+    // An event that failed validation stands as a notice at its seq: it is no shard's event.
+    if (this.mirror.append(served, event) !== 'appended') return;
+    this.view.apply(served, event, at);
     if (event.runId === this.view.runId && event.type === 'test.completed')
       this.finish({ success: (event.data as { summary?: { success?: boolean } }).summary?.success === true });
   }
@@ -240,4 +260,23 @@ class ReadLoop {
       }
     }
   }
+}
+
+/** What stands at the seq where the group's numbering started again (see ReadLoop.take). */
+function resetNotice(groupSeq: number, seq: number): PublishedEvent {
+  return {
+    type: 'system.error',
+    runId: '',
+    timestamp: new Date().toISOString(),
+    data: {
+      component: 'serve',
+      error: {
+        message: `the group's stream in Redis started again at its seq ${groupSeq} (served from seq ${seq + 1}): Redis lost the group's data, by a restart without persistence or an eviction`,
+        code: 'SOURCE_RESET',
+        severity: 'error',
+      },
+      impact: "Events the group's shards wrote before it may be missing",
+      recovery: 'Give Redis persistence (appendonly) or a noeviction policy for the group keys',
+    },
+  } as PublishedEvent;
 }

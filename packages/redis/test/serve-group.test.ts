@@ -1,0 +1,111 @@
+/** serveGroup against a real redis-server: what it serves when the group's stream in Redis is not what it was. */
+import { rmSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { withAppend } from '../src/append-script.js';
+import { groupKeys } from '../src/group.js';
+import { type GroupServer, serveGroup } from '../src/serve-group.js';
+import { RedisServer, until } from './redis-server.js';
+
+let server: RedisServer;
+let redis: Redis;
+beforeAll(async () => {
+  server = await RedisServer.start();
+  redis = new Redis(server.url);
+});
+afterAll(async () => {
+  redis?.disconnect();
+  await server?.stop();
+  if (server) rmSync(server.dir, { recursive: true, force: true });
+});
+
+const output = (n: number) =>
+  JSON.stringify({
+    type: 'test.output',
+    runId: 'r_1',
+    timestamp: new Date().toISOString(),
+    data: { framework: 'vitest', output: `line ${n}`, stream: 'stdout', outputType: 'stdout' },
+  });
+
+/** Every event `served` holds, replayed over SSE from its first. */
+async function replay(served: GroupServer, count: number): Promise<any[]> {
+  const abort = new AbortController();
+  const response = await fetch(`${served.url}/events?patterns=*`, {
+    headers: { 'last-event-id': `${served.epoch}:0` },
+    signal: abort.signal,
+  });
+  const events: any[] = [];
+  let text = '';
+  const reader = response.body!.getReader();
+  const deadline = Date.now() + 15_000;
+  while (events.length < count && Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += Buffer.from(value).toString('utf8');
+    let end = text.indexOf('\n\n');
+    while (end >= 0) {
+      const data = text
+        .slice(0, end)
+        .split('\n')
+        .filter((line) => line.startsWith('data:'))
+        .map((line) => line.slice(5).trim())
+        .join('');
+      const message = data ? JSON.parse(data) : undefined;
+      // events only (not connection.established, resumed…)
+      if (typeof message?.seq === 'number' && message.seq > 0 && typeof message.runId === 'string')
+        events.push(message);
+      text = text.slice(end + 2);
+      end = text.indexOf('\n\n');
+    }
+  }
+  abort.abort();
+  return events;
+}
+
+describe('serveGroup', () => {
+  test('the group started again in Redis (its data lost): later events are served after a notice, and an invalid event counts in no shard', async () => {
+    const warnings: string[] = [];
+    const served = await serveGroup({
+      redisUrl: server.url,
+      group: 'reset',
+      port: 0,
+      host: '127.0.0.1',
+      logger: { warn: (m) => warnings.push(m) },
+    });
+    try {
+      const append = withAppend(redis);
+      const keys = groupKeys('reset');
+      const base = { keys, maxLen: 1000, ttlSeconds: 60, epoch: 'E1', writer: 'w:a' };
+      await append({ ...base, batch: 0, events: [output(0), output(1), output(2)] });
+      await until('the first 3 events', () => served.seq === 3);
+      // Redis loses the group's keys (a restart without persistence, an eviction): numbering starts at 1.
+      await redis.flushall();
+      await append({ ...base, batch: 0, epoch: 'E2', events: [output(3), output(4)] });
+      await until('the notice and 2 events after the reset', () => served.seq === 6);
+      // A test.started that fails validation: a notice at its seq, and no shard for it in the group.
+      const invalid = JSON.stringify({
+        type: 'test.started',
+        runId: 'zz',
+        timestamp: new Date().toISOString(),
+      });
+      await append({ ...base, batch: 1, events: [invalid] });
+      await until('the invalid event', () => served.seq === 7);
+
+      const events = await replay(served, 7);
+      expect(events.map((e) => [e.seq, e.type, e.data?.output ?? e.data?.error?.code])).toEqual([
+        [1, 'test.output', 'line 0'],
+        [2, 'test.output', 'line 1'],
+        [3, 'test.output', 'line 2'],
+        [4, 'system.error', 'SOURCE_RESET'],
+        [5, 'test.output', 'line 3'],
+        [6, 'test.output', 'line 4'],
+        [7, 'system.error', 'INVALID_EVENT'],
+      ]);
+      expect(warnings.join('\n')).toMatch(/started again at seq 1/);
+      const status = (await (await fetch(`${served.url}/status`)).json()) as { group: unknown };
+      expect(JSON.stringify(status.group)).not.toContain('zz');
+    } finally {
+      await served.close();
+    }
+  }, 60_000);
+});
