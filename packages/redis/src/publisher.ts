@@ -70,6 +70,8 @@ export class ShardPublisher implements Pick<Broadcaster, 'url' | 'publish' | 'fl
   private retryTimer?: NodeJS.Timeout;
   private failures = 0;
   private warned = false;
+  /** The connection's last error, until a failed append reports it. */
+  private connectionError: unknown;
   private closed = false;
   private readonly droppedEvents = new EventTally();
   private waiters: (() => void)[] = [];
@@ -149,7 +151,11 @@ export class ShardPublisher implements Pick<Broadcaster, 'url' | 'publish' | 'fl
         connectTimeout: this.commandTimeoutMs,
         enableReadyCheck: false,
       });
-      redis.on('error', () => {}); // every failure surfaces as a rejected command, handled in pump()
+      // Every failure surfaces as a rejected command, handled in pump(); the connection's own error says more
+      // (WRONGPASS, NOAUTH) than the command's ("Connection is closed").
+      redis.on('error', (error) => {
+        this.connectionError = error;
+      });
       redis.on('connect', () => (redis as unknown as { stream?: { unref?(): void } }).stream?.unref?.());
       this.redis = redis;
       this.append = withAppend(redis);
@@ -190,10 +196,15 @@ export class ShardPublisher implements Pick<Broadcaster, 'url' | 'publish' | 'fl
     } catch (error) {
       this.sending = false;
       this.failures++;
+      const cause = this.connectionError ?? error;
+      this.connectionError = undefined;
       if (!this.warned) {
         this.warned = true;
+        const credentials = /WRONGPASS|NOAUTH|NOPERM/.test(errorText(cause))
+          ? ': check the credentials in its URL'
+          : '';
         this.logger.warn(
-          `testwire: cannot append to Redis ${this.url} (${errorText(error)}); events are held (up to ${this.maxBuffered}) and sent when it answers; the test run is not affected`,
+          `testwire: cannot append to Redis ${this.url} (${errorText(cause)})${credentials}; events are held (up to ${this.maxBuffered}) and sent when it answers; the test run is not affected`,
         );
       }
       // A connection that failed is dropped; the next try opens a new one.

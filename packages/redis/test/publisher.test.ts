@@ -90,6 +90,8 @@ describe('ShardPublisher', () => {
     wrong.publish(event(0));
     expect((await wrong.flush(1500)).delivered).toBe(false);
     expect(warnings.join('\n')).toMatch(/cannot append to Redis unix:\/\/\/.*redis\.sock#unix-wrong/);
+    // Redis' own answer, not "Connection is closed"
+    expect(warnings.join('\n')).toMatch(/WRONGPASS.*: check the credentials in its URL/);
     expect(warnings.join('\n')).not.toContain(server.password);
     await wrong.close({ timeoutMs: 100 });
   });
