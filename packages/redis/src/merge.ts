@@ -134,7 +134,9 @@ export class GroupView {
       };
       this.shards.set(key, shard);
       this.byRun.set(event.runId, shard);
-      this.startedAt = Math.min(this.startedAt, Date.parse(event.timestamp ?? '') || at);
+      // The time Redis stored it (one clock for every shard), not the shard's own: a shard whose clock is an
+      // hour behind made the group start an hour early.
+      this.startedAt = Math.min(this.startedAt, at);
     }
     const shard = this.byRun.get(event.runId);
     if (!shard) return; // a run whose start this view never saw (trimmed away): not part of the group's sums

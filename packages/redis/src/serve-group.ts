@@ -112,7 +112,17 @@ export async function serveGroup(options: ServeGroupOptions): Promise<GroupServe
     const served = mirror;
     let finish: (result: { success: boolean }) => void = () => {};
     const done = new Promise<{ success: boolean }>((resolve) => (finish = resolve));
-    const loop = new ReadLoop(reader, writer, keys, served, view, options.readCount ?? 1000, logger, finish);
+    const loop = new ReadLoop(
+      reader,
+      writer,
+      keys,
+      served,
+      view,
+      options.readCount ?? 1000,
+      logger,
+      finish,
+      () => Date.now() + offset,
+    );
     void loop.run();
     return {
       get url() {
@@ -167,6 +177,8 @@ class ReadLoop {
     private readonly count: number,
     private readonly logger: { warn(message: string): void },
     private readonly finish: (result: { success: boolean }) => void,
+    /** Redis' clock: the entries' times are Redis', so is the group's duration. */
+    private readonly now: () => number,
   ) {
     this.append = withAppend(writer);
   }
@@ -241,7 +253,7 @@ class ReadLoop {
   /** Writes the group's events the stream lacks (each kind once per read position, across every serve). */
   private async derive(): Promise<void> {
     const batch = this.mirror.seq;
-    for (const write of this.view.derive(Date.now())) {
+    for (const write of this.view.derive(this.now())) {
       try {
         await this.append({
           keys: this.keys,

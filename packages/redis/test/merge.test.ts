@@ -71,6 +71,24 @@ function feed(view: GroupView, events: PublishedEvent[], from = { seq: 0 }, at =
 }
 
 describe('GroupView', () => {
+  test("the group starts when Redis stored its first shard's start, whatever that shard's own clock says", () => {
+    const view = new GroupView('skew');
+    // Shard 2's clock is an hour behind: its events say T0 - 1 h, Redis stored them at T0 + 50.
+    const skewed = shardEvents(2, 2, ['passed']).map((e) => ({
+      ...e,
+      timestamp: new Date(Date.parse(e.timestamp as string) - 3_600_000).toISOString(),
+    }));
+    feed(view, shardEvents(1, 2, ['passed']), { seq: 0 }, T0);
+    feed(view, skewed, { seq: 10 }, T0 + 50);
+    const writes = view.derive(T0 + 1000);
+    const started = writes.find((w) => w.kind === 'started');
+    expect(started).toBeDefined();
+    expect((started!.event.data as any).run.startedAt).toBe(T0);
+    // the group's progress runs on Redis' clock too: a second, not an hour
+    const progress = writes.find((w) => w.kind === 'progress');
+    expect((progress!.event.data as any).duration).toBe(1000);
+  });
+
   test('counts of the group are the sums of the shards; completed once every expected shard completed', () => {
     const view = new GroupView('g1');
     const seq = feed(view, shardEvents(1, 2, ['passed', 'passed', 'skipped']));
