@@ -37,7 +37,13 @@ interface JestGlobalConfig extends JestCoverageConfig {
 interface JestTest {
   path: string;
   context?: {
-    config?: { displayName?: { name?: string } | string; rootDir?: string; setupFilesAfterEnv?: string[] };
+    config?: {
+      /** Unique per project of the run. */
+      id?: string;
+      displayName?: { name?: string } | string;
+      rootDir?: string;
+      setupFilesAfterEnv?: string[];
+    };
   };
 }
 interface JestAssertionResult {
@@ -104,6 +110,13 @@ export class TestwireJestReporter {
    * file's result has nothing to add (see settledLive).
    */
   private readonly live = new Map<string, { final: number; unsettled: boolean }>();
+  /**
+   * Per test file, the projects that started it this run. Jest hands a test's live hooks the first project's
+   * `Test` for a path that two projects run (it finds it by path), so once a second project started a path,
+   * that path's live hooks cannot say whose test they are about: its results are sent from each project's
+   * file result (which is right), its starts left out.
+   */
+  private readonly projectsOfPath = new Map<string, Set<string>>();
   private totalFiles = 0;
 
   constructor(globalConfig: JestGlobalConfig, options?: TestwireJestOptions) {
@@ -125,6 +138,7 @@ export class TestwireJestReporter {
     this.twins.reset();
     this.filesDone = 0;
     this.live.clear();
+    this.projectsOfPath.clear();
     this.totalFiles = results?.numTotalTestSuites ?? 0;
     const config = this.globalConfig ?? ({} as JestGlobalConfig);
     const shard = config.shard
@@ -152,12 +166,23 @@ export class TestwireJestReporter {
 
   /** A test file starts (in a worker or in band). */
   onTestFileStart(test: JestTest): void {
+    const path = test?.path ?? '';
+    const project = test?.context?.config?.id ?? projectOf(test) ?? '';
+    const projects = this.projectsOfPath.get(path);
+    if (projects) projects.add(project);
+    else this.projectsOfPath.set(path, new Set([project]));
     this.core.fileStarted(test?.path);
+  }
+
+  /** Whether two projects of this run started `path` (see projectsOfPath). */
+  private shared(path: string | undefined): boolean {
+    return (this.projectsOfPath.get(path ?? '')?.size ?? 0) > 1;
   }
 
   /** Before each attempt of a test, before its beforeEach hooks (not called for skipped/todo tests). */
   onTestCaseStart(test: JestTest, info: { ancestorTitles: string[]; title: string }): void {
     try {
+      if (this.shared(test?.path)) return;
       const started = this.twins.started(this.setOf(test, info));
       if (started) this.core.testStarted(started, 1);
     } catch (error) {
@@ -173,6 +198,11 @@ export class TestwireJestReporter {
    */
   onTestCaseResult(test: JestTest, result: JestAssertionResult): void {
     try {
+      if (this.shared(test?.path)) {
+        // Whose test this is cannot be told: the project's file result sends it.
+        this.noteLive(test?.path ?? '', false);
+        return;
+      }
       const set = this.setOf(test, result);
       const attempt = Math.max(1, result.invocations ?? 1);
       const twin = this.twins.liveResult(set, attempt);
