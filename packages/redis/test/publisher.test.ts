@@ -2,25 +2,13 @@
 import { rmSync } from 'node:fs';
 import type { PublishedEvent } from '@testwire/protocol';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { withAppend } from '../src/append-script.js';
 import { groupKeys } from '../src/group.js';
 import { ShardPublisher } from '../src/publisher.js';
-import { freePort, RedisServer } from './redis-server.js';
+import { freePort, RedisServer, redisOfFile } from './redis-server.js';
 
-let server: RedisServer;
-let redis: Redis;
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-  redis = new Redis(server.url);
-});
-
-afterAll(async () => {
-  redis?.disconnect();
-  await server?.stop();
-  if (server) rmSync(server.dir, { recursive: true, force: true });
-});
+const local = redisOfFile();
 
 const event = (n: number, type: PublishedEvent['type'] = 'test.output'): PublishedEvent =>
   ({
@@ -32,14 +20,14 @@ const event = (n: number, type: PublishedEvent['type'] = 'test.output'): Publish
 
 /** The stream's entries as [seq, event]. */
 async function entries(group: string): Promise<[number, any][]> {
-  const rows = await redis.xrange(groupKeys(group).stream, '-', '+');
+  const rows = await local.redis.xrange(groupKeys(group).stream, '-', '+');
   return rows.map(([, fields]) => [Number(fields[1]), JSON.parse(fields[3] as string)]);
 }
 
 describe('append script', () => {
   test('numbers entries contiguously, stores a re-sent batch once, and a `once` event once', async () => {
     const keys = groupKeys('script');
-    const append = withAppend(redis);
+    const append = withAppend(local.redis);
     const base = { keys, maxLen: 1000, ttlSeconds: 60, epoch: 'E1' };
     expect(await append({ ...base, writer: 'w:a', batch: 0, events: ['{"a":1}', '{"a":2}'] })).toBe(2);
     expect(await append({ ...base, writer: 'w:a', batch: 0, events: ['{"a":1}', '{"a":2}'] })).toBe(0); // lost reply, re-sent
@@ -51,39 +39,39 @@ describe('append script', () => {
       0,
     );
     expect((await entries('script')).map(([seq]) => seq)).toEqual([1, 2, 3, 4]);
-    expect(await redis.hget(keys.meta, 'epoch')).toBe('E1'); // the first writer's
-    expect(await redis.ttl(keys.stream)).toBeGreaterThan(0);
+    expect(await local.redis.hget(keys.meta, 'epoch')).toBe('E1'); // the first writer's
+    expect(await local.redis.ttl(keys.stream)).toBeGreaterThan(0);
   });
 });
 
 describe('ShardPublisher', () => {
   test('delivers every event in order, and flush confirms it', async () => {
-    const publisher = new ShardPublisher({ url: server.url, group: 'order', maxBatch: 7 });
+    const publisher = new ShardPublisher({ url: local.server.url, group: 'order', maxBatch: 7 });
     for (let i = 0; i < 50; i++) publisher.publish(event(i));
     const result = await publisher.flush(10_000);
     expect(result).toMatchObject({ delivered: true, pending: {}, dropped: {} });
     expect((await entries('order')).map(([, e]) => e.data.n)).toEqual(
       Array.from({ length: 50 }, (_, i) => i),
     );
-    expect(publisher.url).not.toContain(server.password);
+    expect(publisher.url).not.toContain(local.server.password);
     await publisher.close();
   });
 
   test('reaches Redis through its unix socket, the password in the URL or its query', async () => {
     for (const [group, url] of [
-      ['unix-auth', server.socketUrl],
-      ['unix-query', `unix://${server.socket}?password=${server.password}`],
+      ['unix-auth', local.server.socketUrl],
+      ['unix-query', `unix://${local.server.socket}?password=${local.server.password}`],
     ] as const) {
       const publisher = new ShardPublisher({ url, group });
       for (let i = 0; i < 5; i++) publisher.publish(event(i));
       expect(await publisher.flush(10_000)).toMatchObject({ delivered: true });
       expect((await entries(group)).map(([, e]) => e.data.n)).toEqual([0, 1, 2, 3, 4]);
-      expect(publisher.url).toBe(`unix://${server.socket}#${group}`);
+      expect(publisher.url).toBe(`unix://${local.server.socket}#${group}`);
       await publisher.close();
     }
     const warnings: string[] = [];
     const wrong = new ShardPublisher({
-      url: `unix://:not-${server.password}@localhost${server.socket}`,
+      url: `unix://:not-${local.server.password}@localhost${local.server.socket}`,
       group: 'unix-wrong',
       logger: { warn: (m) => warnings.push(m) },
     });
@@ -92,7 +80,7 @@ describe('ShardPublisher', () => {
     expect(warnings.join('\n')).toMatch(/cannot append to Redis unix:\/\/\/.*redis\.sock#unix-wrong/);
     // Redis' own answer, not "Connection is closed"
     expect(warnings.join('\n')).toMatch(/WRONGPASS.*: check the credentials in its URL/);
-    expect(warnings.join('\n')).not.toContain(server.password);
+    expect(warnings.join('\n')).not.toContain(local.server.password);
     await wrong.close({ timeoutMs: 100 });
   });
 

@@ -4,10 +4,12 @@
  * data). Also used by tests/redis (the sharded end-to-end tests).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 
 export const REDIS_SERVER = process.env.REDIS_SERVER ?? '/usr/bin/redis-server';
 
@@ -134,4 +136,22 @@ export class RedisServer {
       });
     });
   }
+}
+
+/**
+ * A redis-server of this test file and a client of it: started before the file's tests, stopped (and its
+ * folder removed) after them. Read `server` and `redis` inside tests.
+ */
+export function redisOfFile(): { server: RedisServer; redis: Redis } {
+  const started = {} as { server: RedisServer; redis: Redis };
+  beforeAll(async () => {
+    started.server = await RedisServer.start();
+    started.redis = new Redis(started.server.url);
+  });
+  afterAll(async () => {
+    started.redis?.disconnect();
+    await started.server?.stop();
+    if (started.server) rmSync(started.server.dir, { recursive: true, force: true });
+  });
+  return started;
 }

@@ -1,23 +1,11 @@
 /** serveGroup against a real redis-server: what it serves when the group's stream in Redis is not what it was. */
-import { rmSync } from 'node:fs';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { withAppend } from '../src/append-script.js';
 import { groupKeys } from '../src/group.js';
 import { type GroupServer, serveGroup } from '../src/serve-group.js';
-import { RedisServer, until } from './redis-server.js';
+import { redisOfFile, until } from './redis-server.js';
 
-let server: RedisServer;
-let redis: Redis;
-beforeAll(async () => {
-  server = await RedisServer.start();
-  redis = new Redis(server.url);
-});
-afterAll(async () => {
-  redis?.disconnect();
-  await server?.stop();
-  if (server) rmSync(server.dir, { recursive: true, force: true });
-});
+const local = redisOfFile();
 
 const output = (n: number) =>
   JSON.stringify({
@@ -66,20 +54,20 @@ describe('serveGroup', () => {
   test('the group started again in Redis (its data lost): later events are served after a notice, and an invalid event counts in no shard', async () => {
     const warnings: string[] = [];
     const served = await serveGroup({
-      redisUrl: server.url,
+      redisUrl: local.server.url,
       group: 'reset',
       port: 0,
       host: '127.0.0.1',
       logger: { warn: (m) => warnings.push(m) },
     });
     try {
-      const append = withAppend(redis);
+      const append = withAppend(local.redis);
       const keys = groupKeys('reset');
       const base = { keys, maxLen: 1000, ttlSeconds: 60, epoch: 'E1', writer: 'w:a' };
       await append({ ...base, batch: 0, events: [output(0), output(1), output(2)] });
       await until('the first 3 events', () => served.seq === 3);
       // Redis loses the group's keys (a restart without persistence, an eviction): numbering starts at 1.
-      await redis.flushall();
+      await local.redis.flushall();
       await append({ ...base, batch: 0, epoch: 'E2', events: [output(3), output(4)] });
       await until('the notice and 2 events after the reset', () => served.seq === 6);
       // A test.started that fails validation: a notice at its seq, and no shard for it in the group.
