@@ -16,9 +16,15 @@ export type ShardView = Pick<ShardStatus, 'shard' | 'total' | 'runId' | 'hostnam
 export type GroupView = Pick<
   GroupStatus,
   'id' | 'runId' | 'expected' | 'reporting' | 'finished' | 'silent' | 'at'
-> & { shards: ShardView[] };
+> & { shards: ShardView[]; lost?: number };
 
-const STATES = new Set<string>(['reporting', 'finished', 'silent', 'interrupted'] satisfies ShardState[]);
+const STATES = new Set<string>([
+  'reporting',
+  'finished',
+  'silent',
+  'interrupted',
+  'lost',
+] satisfies ShardState[]);
 
 /** The group of a `/status` body; undefined when the endpoint is not a `serve --redis` (or the body is odd). */
 export function groupOf(body: unknown): GroupView | undefined {

@@ -315,11 +315,15 @@ function renderRun(
   } else if (shard?.state === 'interrupted') {
     verdict = c.red('✗');
     state = c.red('interrupted');
+  } else if (group && shard?.state === 'lost') {
+    verdict = c.red('✗');
+    state = c.red(`lost, no event for ${formatDuration(quietFor(group, shard))}`);
   }
   const shape =
     group?.runId === run.runId
       ? c.dim(`  ${group.reporting} reporting · ${group.finished} finished`) +
-        (group.silent ? c.yellow(` · ${group.silent} silent`) : '')
+        (group.silent ? c.yellow(` · ${group.silent} silent`) : '') +
+        (group.lost ? c.red(` · ${group.lost} lost`) : '')
       : '';
   push(
     `${verdict} ${runLabel(run, c)}${c.dim(shardLabel(run))}  ${state}${shape}  ${c.dim(`${formatDuration(elapsed)}  ${run.runId}`)}`,

@@ -30,6 +30,7 @@ function groupBody(shards: ShardView[], at = T0 + 40_000) {
       reporting: count('reporting'),
       finished: count('finished') + count('interrupted'),
       silent: count('silent'),
+      lost: count('lost'),
       shards,
       at,
     },
@@ -176,5 +177,11 @@ describe('the watch frame of a sharded group', () => {
     expect(after).toMatch(/◌ vitest shard 2\/3 @ci-2 {2}silent, no event for 40\.0 s/);
     expect(after).toContain('✗ vitest shard 3/3 @ci-3  interrupted');
     expect(after).toContain('group gh-1-1 (3 shards)  running  1 reporting · 1 finished · 1 silent');
+    // silent past serve's --lost-after: lost, and the group says how many
+    const lost = frame(
+      groupOf(groupBody([shard(1, 'finished', T0 + 39_000), shard(2, 'lost'), shard(3, 'interrupted')])),
+    );
+    expect(lost).toMatch(/✗ vitest shard 2\/3 @ci-2 {2}lost, no event for 40\.0 s/);
+    expect(lost).toContain('· 1 lost');
   });
 });

@@ -649,11 +649,12 @@ describe('shards of a CI run group', () => {
         shards: [
           { shard: 1, total: 3, runId: 's1', summary: {} },
           { shard: 2, total: 3, runId: 's2', summary: {}, interrupted: true },
+          { shard: 3, total: 3, runId: 's3', summary: {}, interrupted: true, lost: true },
         ],
       }),
       info,
     );
-    expect(info?.shards.map((s) => s.state)).toEqual(['finished', 'interrupted']);
+    expect(info?.shards.map((s) => s.state)).toEqual(['finished', 'interrupted', 'lost']);
     expect(info?.reporting).toBe(1);
     // Events of ordinary runs carry no group.
     expect(groupUpdate(result('s1', ['c'], 'passed'), undefined)).toBeUndefined();

@@ -324,8 +324,9 @@ const testCompleted = t.object({
   /**
    * testwire addition, with `interrupted`: what interrupted the run — `SIGTERM`, `SIGINT`… (a signal the
    * runner's process received), `exit` (the process exited with the run open: process.exit() in a test, an
-   * uncaught error), or `publisher_lost` (the endpoint lost a joined process without its test.completed and
-   * completed the run on its behalf).
+   * uncaught error), `publisher_lost` (the endpoint lost a joined process without its test.completed and
+   * completed the run on its behalf), or `shard_lost` (a sharded CI group's serve stopped waiting for a shard
+   * that went quiet).
    */
   interruptedBy: t.optional(str),
   /** testwire addition, with `interrupted`: the tests running when the run was interrupted. */

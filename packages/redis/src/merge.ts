@@ -22,7 +22,7 @@ import {
 } from '@testwire/protocol';
 import { groupRunId } from './group.js';
 
-export type ShardState = 'reporting' | 'finished' | 'silent' | 'interrupted';
+export type ShardState = 'reporting' | 'finished' | 'silent' | 'interrupted' | 'lost';
 
 export interface ShardStatus {
   /** 1-based shard index from the runner's `--shard` (or TESTWIRE_SHARD); absent for a run without one. */
@@ -51,6 +51,8 @@ export interface GroupStatus {
   reporting: number;
   finished: number;
   silent: number;
+  /** Shards silent past `lostAfterMs`: counted as ended, failed (a shard whose machine died). */
+  lost: number;
   state: 'waiting' | 'running' | 'completed';
   /** false as soon as any shard failed; true once every expected shard completed without failure. */
   success?: boolean;
@@ -74,6 +76,8 @@ interface Shard {
   info?: RunInfo;
   framework: string;
   project?: string;
+  /** When Redis stored its start, and its last event (Redis' clock). */
+  firstEventAt: number;
   lastEventAt: number;
   finished: boolean;
   summary?: TestSummary;
@@ -86,6 +90,12 @@ export interface GroupViewOptions {
   silenceMs?: number;
   /** Shards expected when the runs do not say (`serve --expect`). */
   expected?: number;
+  /**
+   * A running shard that sent nothing for this long (ms) is `lost` (its machine died, it was killed): the
+   * group no longer waits for it and fails. A reporter sends metrics every second and its health every 30 s,
+   * so a live shard is never silent this long. Default 600 000; 0 = never.
+   */
+  lostAfterMs?: number;
 }
 
 export class GroupView {
@@ -94,6 +104,7 @@ export class GroupView {
   private readonly shards = new Map<string, Shard>();
   private readonly byRun = new Map<string, Shard>();
   private readonly silenceMs: number;
+  private readonly lostAfterMs: number;
   private started = false;
   private completed = false;
   private lastProgress = '';
@@ -105,6 +116,7 @@ export class GroupView {
   ) {
     this.runId = groupRunId(group);
     this.silenceMs = options.silenceMs ?? 30_000;
+    this.lostAfterMs = options.lostAfterMs ?? 600_000;
   }
 
   /** Takes one event of the stream, in stream order; `at` is when Redis stored it (ms). */
@@ -127,6 +139,7 @@ export class GroupView {
         key,
         runId: event.runId,
         framework: String(data.framework ?? 'unknown'),
+        firstEventAt: at,
         lastEventAt: at,
         finished: false,
         ...(info ? { info } : {}),
@@ -174,25 +187,48 @@ export class GroupView {
     return { counts, totalTests, totalKnown };
   }
 
-  private allFinished(): boolean {
+  /** Every expected shard ended: finished, or lost (`now`: Redis' clock). */
+  private allFinished(now: number): boolean {
     const expected = this.expected;
     if (expected === undefined || this.shards.size < expected) return false;
-    for (const shard of this.shards.values()) if (!shard.finished) return false;
+    for (const shard of this.shards.values()) if (!shard.finished && !this.lost(shard, now)) return false;
     return true;
   }
 
-  /** false as soon as any shard failed, true once all completed without failure, else undefined. */
-  private success(): boolean | undefined {
+  /** A running shard silent past `lostAfterMs`. */
+  private lost(shard: Shard, now: number): boolean {
+    return !shard.finished && this.lostAfterMs > 0 && now - shard.lastEventAt > this.lostAfterMs;
+  }
+
+  /** false as soon as any shard failed or was lost, true once all completed without failure, else undefined. */
+  private success(now: number): boolean | undefined {
     for (const shard of this.shards.values()) {
       if (shard.summary && !shard.summary.success) return false;
       if ((this.store.counts(shard.runId)?.failed ?? 0) > 0) return false;
+      if (this.lost(shard, now)) return false;
     }
-    return this.allFinished() ? true : undefined;
+    return this.allFinished(now) ? true : undefined;
   }
 
   private shardState(shard: Shard, now: number): ShardState {
     if (shard.finished) return shard.interrupted ? 'interrupted' : 'finished';
+    if (this.lost(shard, now)) return 'lost';
     return now - shard.lastEventAt > this.silenceMs ? 'silent' : 'reporting';
+  }
+
+  /** What a lost shard's run counted until it went quiet, as its summary. */
+  private lostSummary(shard: Shard): TestSummary {
+    const counts = this.store.counts(shard.runId) ?? emptyCounts();
+    return {
+      total: counts.completed,
+      passed: counts.passed,
+      failed: counts.failed,
+      skipped: counts.skipped,
+      todo: counts.todo,
+      flaky: counts.flaky ?? 0,
+      duration: Math.max(0, shard.lastEventAt - shard.firstEventAt),
+      success: false,
+    };
   }
 
   /** The view as `/status` shows it (`now`: Redis' clock, for silence). */
@@ -216,7 +252,7 @@ export class GroupView {
         };
       })
       .sort((a, b) => (a.shard ?? Number.MAX_SAFE_INTEGER) - (b.shard ?? Number.MAX_SAFE_INTEGER));
-    const success = this.success();
+    const success = this.success(now);
     return {
       id: this.group,
       runId: this.runId,
@@ -224,7 +260,9 @@ export class GroupView {
       reporting: shards.filter((s) => s.state === 'reporting').length,
       finished: shards.filter((s) => s.state === 'finished' || s.state === 'interrupted').length,
       silent: shards.filter((s) => s.state === 'silent').length,
-      state: this.completed || this.allFinished() ? 'completed' : shards.length > 0 ? 'running' : 'waiting',
+      lost: shards.filter((s) => s.state === 'lost').length,
+      state:
+        this.completed || this.allFinished(now) ? 'completed' : shards.length > 0 ? 'running' : 'waiting',
       ...(success !== undefined ? { success } : {}),
       totalTests,
       counts,
@@ -268,15 +306,21 @@ export class GroupView {
         }),
       });
     }
-    const success = this.success();
+    const success = this.success(now);
     const shards = [...this.shards.values()].map((s) => ({
       ...(s.info?.shard ? { shard: s.info.shard.current } : {}),
       runId: s.runId,
       ...(s.info?.hostname ? { hostname: s.info.hostname } : {}),
-      state: s.finished ? (s.interrupted ? 'interrupted' : 'finished') : 'reporting',
+      state: s.finished
+        ? s.interrupted
+          ? 'interrupted'
+          : 'finished'
+        : this.lost(s, now)
+          ? 'lost'
+          : 'reporting',
     }));
     const progressData = {
-      status: this.allFinished() ? 'idle' : 'running',
+      status: this.allFinished(now) ? 'idle' : 'running',
       progress: totalTests > 0 ? Math.min(1, counts.completed / totalTests) : 0,
       completed: counts.completed,
       total: totalTests,
@@ -294,17 +338,27 @@ export class GroupView {
     const progress = event('test.progress', progressData);
     if (progressKey(progress.data as Record<string, unknown>) !== this.lastProgress && !this.completed)
       writes.push({ kind: 'progress', event: progress });
-    if (!this.completed && this.allFinished()) {
-      const summaries = [...this.shards.values()].map((s) => ({
-        ...(s.info?.shard ? { shard: s.info.shard.current, total: s.info.shard.total } : {}),
-        runId: s.runId,
-        ...(s.info?.hostname ? { hostname: s.info.hostname } : {}),
-        ...(s.summary ? { summary: s.summary } : {}),
-        ...(s.rawStatus ? { rawStatus: s.rawStatus } : {}),
-        ...(s.interrupted ? { interrupted: true } : {}),
-      }));
+    if (!this.completed && this.allFinished(now)) {
+      const lost = new Set([...this.shards.values()].filter((s) => this.lost(s, now)));
+      // A lost shard's summary: what its run counted until it went quiet.
+      const summaryOf = (s: Shard) => s.summary ?? (lost.has(s) ? this.lostSummary(s) : undefined);
+      const summaries = [...this.shards.values()].map((s) => {
+        const summary = summaryOf(s);
+        return {
+          ...(s.info?.shard ? { shard: s.info.shard.current, total: s.info.shard.total } : {}),
+          runId: s.runId,
+          ...(s.info?.hostname ? { hostname: s.info.hostname } : {}),
+          ...(summary ? { summary } : {}),
+          ...(s.rawStatus ? { rawStatus: s.rawStatus } : {}),
+          ...(s.interrupted || lost.has(s) ? { interrupted: true } : {}),
+          ...(lost.has(s) ? { lost: true } : {}),
+        };
+      });
       const sum = (pick: (s: TestSummary) => number | undefined) =>
-        [...this.shards.values()].reduce((n, s) => n + (s.summary ? (pick(s.summary) ?? 0) : 0), 0);
+        [...this.shards.values()].reduce((n, s) => {
+          const summary = summaryOf(s);
+          return n + (summary ? (pick(summary) ?? 0) : 0);
+        }, 0);
       const ok = success === true;
       writes.push({
         kind: 'completed',
@@ -317,11 +371,12 @@ export class GroupView {
             skipped: sum((s) => s.skipped),
             todo: sum((s) => s.todo),
             flaky: sum((s) => s.flaky),
-            duration: Math.max(...[...this.shards.values()].map((s) => s.summary?.duration ?? 0)),
+            duration: Math.max(...[...this.shards.values()].map((s) => summaryOf(s)?.duration ?? 0)),
             success: ok,
           },
           rawStatus: ok ? 'passed' : 'failed',
-          interrupted: [...this.shards.values()].some((s) => s.interrupted),
+          interrupted: lost.size > 0 || [...this.shards.values()].some((s) => s.interrupted),
+          ...(lost.size > 0 ? { interruptedBy: 'shard_lost' } : {}),
           group,
           shards: summaries,
         }),

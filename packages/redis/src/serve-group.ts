@@ -28,6 +28,8 @@ export interface ServeGroupOptions {
   apiKey?: string;
   /** A running shard silent this long (ms) shows as `silent`. Default 30 000. */
   silenceMs?: number;
+  /** A running shard silent this long (ms) is lost: the group no longer waits for it. Default 600 000; 0 = never. */
+  lostAfterMs?: number;
   /** Shards expected when the runs do not say. */
   expected?: number;
   /** Key prefix (default `testwire`). */
@@ -86,6 +88,7 @@ export async function serveGroup(options: ServeGroupOptions): Promise<GroupServe
     const epoch = (await writer.hget(keys.meta, 'epoch')) as string;
     const view = new GroupView(options.group, {
       ...(options.silenceMs !== undefined ? { silenceMs: options.silenceMs } : {}),
+      ...(options.lostAfterMs !== undefined ? { lostAfterMs: options.lostAfterMs } : {}),
       ...(options.expected !== undefined ? { expected: options.expected } : {}),
     });
     let offset = await clockOffset(writer);
@@ -202,7 +205,8 @@ class ReadLoop {
         if (this.stopped) return;
         const entries = reply?.[0]?.[1] ?? [];
         for (const [id, fields] of entries) this.take(id, fields);
-        if (entries.length > 0) await this.derive();
+        // After a quiet second too: a shard that went quiet for good is lost after a while (GroupView).
+        await this.derive();
       } catch (error) {
         if (this.stopped) return;
         // The client reconnects by itself; wait a little so a persistent error does not spin.

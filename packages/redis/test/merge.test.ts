@@ -71,6 +71,28 @@ function feed(view: GroupView, events: PublishedEvent[], from = { seq: 0 }, at =
 }
 
 describe('GroupView', () => {
+  test('a shard that went quiet for good (killed, its machine died) is lost after lostAfterMs: the group completes, failed', () => {
+    const view = new GroupView('lost', { silenceMs: 1000, lostAfterMs: 60_000 });
+    const seq = feed(view, shardEvents(1, 2, ['passed', 'passed']), { seq: 0 }, T0);
+    // shard 2 ran two tests, then nothing more: no test.completed
+    feed(view, shardEvents(2, 2, ['passed', 'failed', 'passed'], false).slice(0, 3), seq, T0 + 10);
+    const kinds = (now: number) => view.derive(now).map((w) => w.kind);
+    expect(kinds(T0 + 30_000)).not.toContain('completed');
+    expect(view.status(T0 + 30_000)).toMatchObject({ state: 'running', silent: 1, lost: 0 });
+    const writes = view.derive(T0 + 61_000);
+    const completed = writes.find((w) => w.kind === 'completed')?.event.data as any;
+    expect(completed).toMatchObject({
+      summary: { total: 4, passed: 3, failed: 1, success: false },
+      interrupted: true,
+      interruptedBy: 'shard_lost',
+    });
+    expect(completed.shards.map((s: any) => [s.shard, s.lost ?? false, s.summary.total])).toEqual([
+      [1, false, 2],
+      [2, true, 2],
+    ]);
+    expect(view.status(T0 + 61_000)).toMatchObject({ state: 'completed', lost: 1, success: false });
+  });
+
   test("the group starts when Redis stored its first shard's start, whatever that shard's own clock says", () => {
     const view = new GroupView('skew');
     // Shard 2's clock is an hour behind: its events say T0 - 1 h, Redis stored them at T0 + 50.

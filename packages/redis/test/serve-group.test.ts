@@ -96,4 +96,87 @@ describe('serveGroup', () => {
       await served.close();
     }
   }, 60_000);
+
+  test('a shard that goes quiet for good is lost after lostAfterMs: the group completes, failed, and done resolves', async () => {
+    const served = await serveGroup({
+      redisUrl: local.server.url,
+      group: 'lost',
+      port: 0,
+      host: '127.0.0.1',
+      silenceMs: 200,
+      lostAfterMs: 1500,
+      logger: { warn() {} },
+    });
+    try {
+      const append = withAppend(local.redis);
+      const keys = groupKeys('lost');
+      const at = () => new Date().toISOString();
+      const started = (shard: number) =>
+        JSON.stringify({
+          type: 'test.started',
+          runId: `r_${shard}`,
+          timestamp: at(),
+          data: {
+            framework: 'vitest',
+            totalTests: 1,
+            testFiles: [],
+            totalKnown: true,
+            run: {
+              runId: `r_${shard}`,
+              framework: 'vitest',
+              startedAt: Date.now(),
+              shard: { current: shard, total: 2 },
+            },
+          },
+        });
+      const result = (shard: number) =>
+        JSON.stringify({
+          type: 'test.result',
+          runId: `r_${shard}`,
+          timestamp: at(),
+          data: {
+            framework: 'vitest',
+            id: `t_${shard}`,
+            titlePath: ['t'],
+            testName: 't',
+            suite: '',
+            file: `f${shard}.js`,
+            status: 'passed',
+            duration: 1,
+            attempt: 1,
+          },
+        });
+      const completed = JSON.stringify({
+        type: 'test.completed',
+        runId: 'r_1',
+        timestamp: at(),
+        data: {
+          framework: 'vitest',
+          summary: {
+            total: 1,
+            passed: 1,
+            failed: 0,
+            skipped: 0,
+            todo: 0,
+            flaky: 0,
+            duration: 5,
+            success: true,
+          },
+        },
+      });
+      const base = { keys, maxLen: 1000, ttlSeconds: 60, epoch: 'E1' };
+      await append({ ...base, writer: 'w:1', batch: 0, events: [started(1), result(1), completed] });
+      // shard 2 starts, runs one test, and is never heard of again
+      await append({ ...base, writer: 'w:2', batch: 0, events: [started(2), result(2)] });
+      const done = await Promise.race([
+        served.done,
+        new Promise<'still waiting'>((r) => setTimeout(() => r('still waiting'), 20_000)),
+      ]);
+      expect(done).toEqual({ success: false });
+      const status = (await (await fetch(`${served.url}/status`)).json()) as { group: any };
+      expect(status.group).toMatchObject({ state: 'completed', lost: 1, success: false });
+    } finally {
+      await served.close();
+    }
+  }, 60_000);
 });

@@ -10,6 +10,7 @@ export interface ServeRedisOptions {
   apiKey: string | undefined;
   group?: string | undefined;
   silence?: string | undefined;
+  'lost-after'?: string | undefined;
   expect?: string | undefined;
   'until-done'?: boolean | undefined;
 }
@@ -35,6 +36,8 @@ export async function serveRedis(options: ServeRedisOptions, io: Io): Promise<nu
     throw new CliError(`--redis: ${(error as Error).message}`, 'USAGE', ExitCode.USAGE);
   }
   const silenceMs = positiveInt(options.silence, '--silence');
+  const lostAfter = options['lost-after'];
+  const lostAfterMs = lostAfter === '0' ? 0 : positiveInt(lostAfter, '--lost-after');
   const expected = positiveInt(options.expect, '--expect');
   const rawGroup = options.group ?? io.env.TESTWIRE_GROUP;
   let group: string | undefined;
@@ -61,6 +64,7 @@ export async function serveRedis(options: ServeRedisOptions, io: Io): Promise<nu
       host: options.host,
       ...(options.apiKey ? { apiKey: options.apiKey } : {}),
       ...(silenceMs !== undefined ? { silenceMs } : {}),
+      ...(lostAfterMs !== undefined ? { lostAfterMs } : {}),
       ...(expected !== undefined ? { expected } : {}),
       logger: { warn: log, info: log },
     });

@@ -22,6 +22,8 @@ Sharded CI (the shards of one CI run on many machines, merged into one live view
                      redis://[user:pass@]host:port[/db], rediss://… for TLS, unix:///path/redis.sock)
   --group <id>       the CI run group (default: $TESTWIRE_GROUP, else this CI run's id)
   --silence <ms>     a running shard that sent nothing this long shows as silent (default 30000)
+  --lost-after <ms>  a running shard silent this long is lost: the group stops waiting for it and fails
+                     (default 600000; 0 = never)
   --expect <n>       shards expected, when the runners do not say (no --shard, no TESTWIRE_SHARD)
   --until-done       exit when the group completed: 0 if every shard passed, 1 otherwise (a CI job's verdict)
   -h, --help         show this help
@@ -36,6 +38,7 @@ export async function serve(argv: string[], io: Io): Promise<number> {
     redis: { type: 'string' },
     group: { type: 'string' },
     silence: { type: 'string' },
+    'lost-after': { type: 'string' },
     expect: { type: 'string' },
     'until-done': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -52,7 +55,7 @@ export async function serve(argv: string[], io: Io): Promise<number> {
   const apiKey = values['api-key'] ?? (io.env.TESTWIRE_API_KEY || undefined);
   const redisUrl = values.redis ?? (io.env.TESTWIRE_REDIS_URL || undefined);
   if (redisUrl) return serveRedis({ ...values, redisUrl, port, host, apiKey }, io);
-  for (const only of ['group', 'silence', 'expect', 'until-done'] as const)
+  for (const only of ['group', 'silence', 'lost-after', 'expect', 'until-done'] as const)
     if (values[only] !== undefined)
       throw new CliError(`--${only} needs --redis <url> (or TESTWIRE_REDIS_URL)`, 'USAGE', ExitCode.USAGE);
 

@@ -17,7 +17,7 @@ export interface ShardRow {
   key: string;
   /** `shard 2/3`, or the run's id when the shard did not say. */
   label: string;
-  /** `reporting`, `finished`, `interrupted`, `silent`, `expected` (not started yet) */
+  /** `reporting`, `finished`, `interrupted`, `silent`, `lost`, `expected` (not started yet) */
   state: string;
   completed: number;
   total: number;
@@ -43,7 +43,14 @@ export function groupUpdate(envelope: AnyEventEnvelope, known: GroupInfo | undef
         total: typeof s.total === 'number' ? s.total : undefined,
         runId: s.runId,
         // test.completed lists each shard's summary instead of a state: it finished (or was interrupted).
-        state: typeof s.state === 'string' ? s.state : s.interrupted ? 'interrupted' : 'finished',
+        state:
+          typeof s.state === 'string'
+            ? s.state
+            : s.lost
+              ? 'lost'
+              : s.interrupted
+                ? 'interrupted'
+                : 'finished',
       }));
   }
   return info;
