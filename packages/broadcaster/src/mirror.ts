@@ -26,6 +26,20 @@ export interface Mirror extends Omit<Broadcaster, 'publish' | 'role'> {
    * says why, so the seqs stay contiguous. Never throws.
    */
   append(seq: number, event: PublishedEvent): AppendResult;
+  /**
+   * Appends, at the next seq, a `system.error` that the source itself is not what it was (`component`: who
+   * says so), and returns that seq: the source's numbering started again, say.
+   */
+  notice(component: string, error: SourceError): number;
+}
+
+/** What a mirror's notice says of its source. */
+export interface SourceError {
+  message: string;
+  code: string;
+  severity: 'warning' | 'error';
+  impact: string;
+  recovery?: string;
 }
 
 export interface MirrorOptions extends Omit<BroadcasterOptions, 'url'> {
@@ -42,7 +56,7 @@ export async function startMirror(options: MirrorOptions): Promise<Mirror> {
     throw new TypeError('startMirror: epoch must be a non-empty string');
   const owner = await Owner.start(resolveOptions(rest), { mirror: { epoch, ...(status ? { status } : {}) } });
   const read = (get: () => unknown): PropertyDescriptor => ({ get, enumerable: true });
-  const members: Pick<Mirror, 'role' | 'append' | 'flush' | 'close'> = {
+  const members: Pick<Mirror, 'role' | 'append' | 'notice' | 'flush' | 'close'> = {
     role: 'mirror',
     append(seq, event) {
       const { hub } = owner;
@@ -54,6 +68,11 @@ export async function startMirror(options: MirrorOptions): Promise<Mirror> {
       hub.seq = seq - 1;
       hub.ingest([stored.event]);
       return admitted.ok ? 'appended' : 'invalid';
+    },
+    notice(component, error) {
+      const seq = owner.hub.seq + 1;
+      members.append(seq, sourceNotice(component, error));
+      return seq;
     },
     flush: (timeoutMs) => owner.flush(timeoutMs),
     close: (closeOptions) => owner.close(closeOptions),
@@ -71,18 +90,20 @@ export async function startMirror(options: MirrorOptions): Promise<Mirror> {
 
 /** What stands at the seq of a source's event that failed validation. */
 function invalidNotice(seq: number, why: string): PublishedEvent {
+  return sourceNotice('mirror', {
+    message: `event ${seq} of the source was not valid: ${why}`,
+    code: 'INVALID_EVENT',
+    severity: 'warning',
+    impact: 'That event is missing from the stream',
+  });
+}
+
+/** A `system.error` about the source, at a seq of the stream. */
+function sourceNotice(component: string, { impact, recovery, ...error }: SourceError): PublishedEvent {
   return {
     type: 'system.error',
     runId: '',
     timestamp: new Date().toISOString(),
-    data: {
-      component: 'mirror',
-      error: {
-        message: `event ${seq} of the source was not valid: ${why}`,
-        code: 'INVALID_EVENT',
-        severity: 'warning',
-      },
-      impact: 'That event is missing from the stream',
-    },
+    data: { component, error, impact, ...(recovery ? { recovery } : {}) },
   };
 }

@@ -18,6 +18,7 @@ import {
   type RunCounts,
   type RunInfo,
   RunStateStore,
+  summaryOfCounts,
   type TestSummary,
 } from '@testwire/protocol';
 import { groupRunId } from './group.js';
@@ -219,16 +220,7 @@ export class GroupView {
   /** What a lost shard's run counted until it went quiet, as its summary. */
   private lostSummary(shard: Shard): TestSummary {
     const counts = this.store.counts(shard.runId) ?? emptyCounts();
-    return {
-      total: counts.completed,
-      passed: counts.passed,
-      failed: counts.failed,
-      skipped: counts.skipped,
-      todo: counts.todo,
-      flaky: counts.flaky ?? 0,
-      duration: Math.max(0, shard.lastEventAt - shard.firstEventAt),
-      success: false,
-    };
+    return summaryOfCounts(counts, Math.max(0, shard.lastEventAt - shard.firstEventAt), false);
   }
 
   /** The view as `/status` shows it (`now`: Redis' clock, for silence). */

@@ -232,9 +232,14 @@ class ReadLoop {
     // a notice that says so, numbered after the last one served; dropped as duplicates, they were lost
     // without a word.
     if (seq + this.shift <= this.mirror.seq) {
-      const notice = this.mirror.seq + 1;
+      const notice = this.mirror.notice('serve', {
+        message: `the group's stream in Redis started again at its seq ${seq} (served from seq ${this.mirror.seq + 2}): Redis lost the group's data, by a restart without persistence or an eviction`,
+        code: 'SOURCE_RESET',
+        severity: 'error',
+        impact: "Events the group's shards wrote before it may be missing",
+        recovery: 'Give Redis persistence (appendonly) or a noeviction policy for the group keys',
+      });
       this.shift = notice + 1 - seq;
-      this.mirror.append(notice, resetNotice(seq, notice));
       this.logger.warn(
         `testwire serve: the group's stream in Redis started again at seq ${seq}: Redis lost its data (a restart without persistence, or an eviction); events written before it may be missing`,
       );
@@ -276,23 +281,4 @@ class ReadLoop {
       }
     }
   }
-}
-
-/** What stands at the seq where the group's numbering started again (see ReadLoop.take). */
-function resetNotice(groupSeq: number, seq: number): PublishedEvent {
-  return {
-    type: 'system.error',
-    runId: '',
-    timestamp: new Date().toISOString(),
-    data: {
-      component: 'serve',
-      error: {
-        message: `the group's stream in Redis started again at its seq ${groupSeq} (served from seq ${seq + 1}): Redis lost the group's data, by a restart without persistence or an eviction`,
-        code: 'SOURCE_RESET',
-        severity: 'error',
-      },
-      impact: "Events the group's shards wrote before it may be missing",
-      recovery: 'Give Redis persistence (appendonly) or a noeviction policy for the group keys',
-    },
-  } as PublishedEvent;
 }
