@@ -850,15 +850,16 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
    * not a broadcaster) is left out and said as an error, rather than thrown from the state's rebuild.
    */
   private checkedRuns(runs: unknown): RunSnapshot[] {
-    const list: unknown[] = Array.isArray(runs) ? runs : [];
+    if (!Array.isArray(runs)) return [];
     const valid: RunSnapshot[] = [];
-    for (const run of list) {
+    for (const run of runs) {
       const checked = validateRunSnapshot(run);
       if (checked.ok) valid.push(checked.value);
       else
         this.emitError(new TestwireError('PROTOCOL_ERROR', `Ignored a run of a snapshot: ${checked.error}`));
     }
-    return Array.isArray(runs) && valid.length === runs.length ? (runs as RunSnapshot[]) : valid;
+    // Every run valid (the usual case): the snapshot's own list.
+    return valid.length === runs.length ? runs : valid;
   }
 
   /**

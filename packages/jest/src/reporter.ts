@@ -198,16 +198,13 @@ export class TestwireJestReporter {
    */
   onTestCaseResult(test: JestTest, result: JestAssertionResult): void {
     try {
-      if (this.shared(test?.path)) {
-        // Whose test this is cannot be told: the project's file result sends it.
-        this.noteLive(test?.path ?? '', false);
-        return;
-      }
-      const set = this.setOf(test, result);
       const attempt = Math.max(1, result.invocations ?? 1);
-      const twin = this.twins.liveResult(set, attempt);
+      // Another project's run of this file (whose test it is cannot be told), or a concurrent twin (twins.ts):
+      // held back, the file's result sends it.
+      const twin = this.shared(test?.path)
+        ? undefined
+        : this.twins.liveResult(this.setOf(test, result), attempt);
       if (!twin) {
-        // Held back: the file's result sends it (twins.ts).
         this.noteLive(test?.path ?? '', false);
         return;
       }
