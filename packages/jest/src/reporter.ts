@@ -11,6 +11,7 @@ import { type JestCoverageConfig, jestCoverageReport } from './coverage.js';
 import { RetryCounts } from './retries.js';
 import { mapJestStatus } from './status.js';
 import { JestTwins, type Twin, type TwinSet } from './twins.js';
+import { type RunningTest, WorkerRestarts } from './worker-restarts.js';
 
 /**
  * Options of `['@testwire/jest', {…}]` in jest's `reporters`. Every option also has an environment
@@ -86,6 +87,12 @@ interface JestAggregatedResult {
 
 const STDERR_METHODS = new Set(['error', 'warn', 'trace', 'assert']);
 const JEST_TIMEOUT = /Exceeded timeout of \d+\s*ms/;
+/** A test during which its worker's child process exited: jest runs its file again in a new one. */
+const WORKER_EXITED = {
+  name: 'WorkerExited',
+  message:
+    "jest's worker process exited during this test (process.exit, or a crash): jest runs its file again",
+};
 
 /**
  * Jest reporter streaming the run through testwire. Thin: each jest hook becomes one reporter-core call.
@@ -103,6 +110,10 @@ export class TestwireJestReporter {
   private readonly twins: JestTwins;
   /** Retries each file's source configures (jest does not tell reporters). */
   private readonly retries = new RetryCounts();
+  /** Tests started and not ended, per file: a file jest runs again in a new worker (worker-restarts.ts). */
+  private readonly running = new WorkerRestarts<TwinSet>((file, left, set) =>
+    this.restarted(file, left, set.base.project),
+  );
   private filesDone = 0;
   /**
    * Per file, its live results so far: how many were a test's first and only attempt, and whether any was
@@ -136,6 +147,7 @@ export class TestwireJestReporter {
   /** Before any file runs. Jest knows the number of files, not of tests. */
   onRunStart(results: { numTotalTestSuites?: number }): void {
     this.twins.reset();
+    this.running.reset();
     this.filesDone = 0;
     this.live.clear();
     this.projectsOfPath.clear();
@@ -182,8 +194,17 @@ export class TestwireJestReporter {
   /** Before each attempt of a test, before its beforeEach hooks (not called for skipped/todo tests). */
   onTestCaseStart(test: JestTest, info: { ancestorTitles: string[]; title: string }): void {
     try {
-      if (this.shared(test?.path)) return;
-      const started = this.twins.started(this.setOf(test, info));
+      const path = test?.path ?? '';
+      if (this.shared(path)) return;
+      const again = () => this.onTestCaseStart(test, info);
+      if (this.running.holds(path)) {
+        this.running.hold(path, again);
+        return;
+      }
+      const set = this.setOf(test, info);
+      if (this.running.questioned(path, set, set.twins.length > 0, again)) return;
+      const started = this.twins.started(set);
+      this.running.started(path, set, started);
       if (started) this.core.testStarted(started, 1);
     } catch (error) {
       // never throw into jest (said with TESTWIRE_DEBUG)
@@ -201,9 +222,17 @@ export class TestwireJestReporter {
       const attempt = Math.max(1, result.invocations ?? 1);
       // Another project's run of this file (whose test it is cannot be told), or a concurrent twin (twins.ts):
       // held back, the file's result sends it.
-      const twin = this.shared(test?.path)
-        ? undefined
-        : this.twins.liveResult(this.setOf(test, result), attempt);
+      const path = test?.path ?? '';
+      let twin: Twin | undefined;
+      if (!this.shared(path)) {
+        const set = this.setOf(test, result);
+        if (this.running.holds(path, set)) {
+          this.running.hold(path, () => this.onTestCaseResult(test, result));
+          return;
+        }
+        this.running.ended(path, set);
+        twin = this.twins.liveResult(set, attempt);
+      }
       if (!twin) {
         this.noteLive(test?.path ?? '', false);
         return;
@@ -225,6 +254,8 @@ export class TestwireJestReporter {
    */
   onTestFileResult(test: JestTest, result: JestTestFileResult): void {
     try {
+      // First the hooks held while the file's restart was in question (worker-restarts.ts): this answers it.
+      const left = this.running.fileDone(test?.path ?? '');
       const file = result?.testFilePath ?? test?.path;
       const assertions = result?.testResults ?? [];
       // Tests that ran first, then skipped ones (never reported live): the order twins take ordinals in.
@@ -262,7 +293,7 @@ export class TestwireJestReporter {
         }
         this.sendResult(twin, assertion, invocations);
       }
-      if (result?.testExecError) this.execError(file, result.testExecError, assertions);
+      if (result?.testExecError) this.execError(file, result.testExecError, assertions, left);
       // The babel provider hands each file's coverage over (none for a file that loads no covered source);
       // the v8 provider only raw V8 data, which is not summarized during the run.
       const config = this.globalConfig;
@@ -296,6 +327,8 @@ export class TestwireJestReporter {
   /** The run ended. Jest computes `results.success` only after reporters ran: derive it the same way. */
   async onRunComplete(_contexts: unknown, results: JestAggregatedResult): Promise<void> {
     try {
+      // Hooks held while a file's restart was in question (worker-restarts.ts) come before the run's end.
+      this.running.answerAll();
       const success =
         results?.numFailedTests === 0 &&
         results?.numRuntimeErrorTestSuites === 0 &&
@@ -395,15 +428,42 @@ export class TestwireJestReporter {
     file: string,
     error: NonNullable<JestTestFileResult['testExecError']>,
     assertions: readonly JestAssertionResult[],
+    running: readonly RunningTest<TwinSet>[],
   ): void {
     const ran = assertions.some((assertion) => {
       const status = mapJestStatus(assertion.status);
       return status === 'passed' || status === 'failed';
     });
+    // A file with no results whose tests were running: its worker ended during them (a crash, or out of
+    // memory), and this error says so. They fail with it; jest lists no test of the file.
+    if (assertions.length === 0) for (const test of running) this.crashed(test, [error], false);
     if (!ran) this.core.fileFailed(file, error);
     else if (error.stack?.includes('_callCircusHook'))
       this.core.hookFailed({ file, titlePath: [] }, error, 'afterAll');
     else this.core.fileFailed(file, error, { code: 'UNHANDLED_ERROR' });
+  }
+
+  /**
+   * Jest runs `test`'s file again in a new worker: the child before it exited during the tests it left
+   * running. Those fail (jest runs them again), and the file's tests are new again to the twins, so that the
+   * new child's tests keep their ids.
+   */
+  private restarted(path: string, left: readonly RunningTest<TwinSet>[], project: string | undefined): void {
+    for (const running of left) this.crashed(running, [WORKER_EXITED], true);
+    this.twins.fileDone(project, path);
+    this.live.delete(path);
+  }
+
+  /** A test whose worker process ended during it, as failed. */
+  private crashed(test: RunningTest<TwinSet>, errors: unknown[], willRetry: boolean): void {
+    if (!test.ref) return;
+    this.core.testResult(test.ref, {
+      status: 'failed',
+      rawStatus: 'failed',
+      duration: Math.max(0, Date.now() - test.startedAt),
+      errors,
+      ...(willRetry ? { willRetry } : {}),
+    });
   }
 
   private noteLive(file: string, final: boolean): void {
