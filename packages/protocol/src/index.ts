@@ -18,5 +18,7 @@ export type {
   TOptional,
   TSchema,
 } from './schema-builder.js';
+/** The schema builder the catalog is written with: for data kept beside the wire (baselines), one source too. */
+export * as t from './schema-builder.js';
 export * from './subscription.js';
 export * from './validate.js';

@@ -58,7 +58,7 @@ export function describeLoss(loss: RunLoss): string {
     );
   if (sum(dropped) > 0)
     parts.push(
-      `${sum(dropped)} event(s) dropped (${list(dropped)}): ${loss.dropReason ?? 'a bounded queue was full'}`,
+      `${sum(dropped)} event(s) dropped (${list(dropped)}): ${loss.dropReason ?? 'refused by the owner (the warning before names why) or a bounded queue was full'}`,
     );
   const where = loss.url ?? 'the endpoint';
   const pending = unconfirmed === undefined || sum(unconfirmed) > 0;

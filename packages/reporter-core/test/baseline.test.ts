@@ -279,6 +279,56 @@ describe('baseline in the core', () => {
   });
 });
 
+describe('a hand-edited baseline', () => {
+  /** A saved baseline of `suite`, edited by `edit`, compared against and saved again by a second run. */
+  async function edited(edit: (file: any, slowId: string) => void) {
+    const first = await run(suite, { save: 'main' });
+    const path = join(first.rootDir, '.test-baselines', 'main.json');
+    const file = JSON.parse(readFileSync(path, 'utf8'));
+    edit(file.sources['jest:fixture-project'], first.core.idFor(ref('slow')));
+    writeFileSync(path, JSON.stringify(file));
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    // run() checks that every event the core sent is valid: none would be refused by an owner.
+    const again = await run(suite, { compare: 'main', save: 'main' }, first.rootDir);
+    const text = stderr.mock.calls.map(String).join('');
+    stderr.mockRestore();
+    return { again, text, path };
+  }
+
+  it.each([
+    ['a status out of the enum', (s: any, id: string) => (s.tests[id].status = '<b>weird</b>'), /\.status: /],
+    [
+      'a duration that is a string',
+      (s: any, id: string) => (s.tests[id].durations = ['900', 'x']),
+      /durations/,
+    ],
+    ['a negative duration', (s: any, id: string) => (s.tests[id].durations = [-100000]), /durations/],
+    ['a name that is an object', (s: any, id: string) => (s.tests[id].test = { a: 1 }), /\.test: /],
+    ['coverage as strings', (s: any) => (s.runs[0].coverage = { lines: '90' }), /coverage/],
+  ])(
+    '%s: the file is refused with what is wrong; every result is sent, the file kept',
+    async (_, edit, field) => {
+      const { again, text, path } = await edited(edit);
+      expect(text).toMatch(/is not a testwire baseline: sources\.jest:fixture-project\./);
+      expect(text).toMatch(field);
+      expect(again.of('test.result')).toHaveLength(suite.length);
+      expect(again.of('baseline.compared')).toHaveLength(0);
+      expect(again.of('baseline.saved')).toHaveLength(0);
+      expect(() => readBaseline(path)).toThrow(/is not a testwire baseline/);
+    },
+  );
+
+  it('statistics that disagree with the durations are computed again from them', async () => {
+    const { again, text } = await edited((source, id) => {
+      source.tests[id].duration = { median: 1, mean: 1, min: 1, max: 1, stddev: 0, samples: 1 };
+    });
+    expect(text).toBe('');
+    // The median of the saved durations (500 ms), not the edited 1 ms: the slow test is as it was.
+    expect(again.of('test.result').find((e) => e.data.testName === 'slow')?.data.baseline).toBeUndefined();
+    expect(again.of('baseline.compared')[0].data.regressions).toEqual([]);
+  });
+});
+
 describe('thresholds and noise guard', () => {
   const entry = (durations: number[]) => ({
     test: 't',

@@ -21,7 +21,7 @@ import type {
   CoverageTotals,
   TestStatus,
 } from '@testwire/protocol';
-import { type BaselineSource, type BaselineTest, coverageTotal, type RunTest } from './file.js';
+import type { BaselineSource, BaselineTest, RunTest } from './file.js';
 
 export interface BaselineThresholds {
   /** Fraction of the baseline's median a test must slow down by (0.5 = +50 %). */
@@ -199,4 +199,12 @@ export function compareRun(
 
 function round1(value: number): number {
   return Math.round(value * 10) / 10;
+}
+
+/** The coverage total of a summary: its `total`, else the mean of the four metrics. */
+export function coverageTotal(coverage: CoverageTotals | undefined): number | undefined {
+  if (!coverage) return undefined;
+  if (typeof coverage.total === 'number') return coverage.total;
+  const { statements, branches, functions, lines } = coverage;
+  return Math.round(((statements + branches + functions + lines) / 4) * 100) / 100;
 }

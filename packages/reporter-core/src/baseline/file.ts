@@ -14,86 +14,97 @@
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CoverageTotals, TestStatus } from '@testwire/protocol';
+import {
+  type CoverageTotals,
+  coverageTotalsSchema,
+  type Static,
+  type TestStatus,
+  t,
+  testStatusSchema,
+  validateSchema,
+} from '@testwire/protocol';
+import { labelProblem } from './label.js';
 
-export const BASELINE_FORMAT = 'testwire-baseline';
-export const BASELINE_VERSION = 1;
-/** The reference's folder, under the run's root. */
-export const BASELINE_DIR = '.test-baselines';
+export const BASELINE_FORMAT = 'testwire-baseline' as const;
+export const BASELINE_VERSION = 1 as const;
 /** Durations kept per test, and runs per source: the window the statistics are computed over. */
 export const BASELINE_WINDOW = 10;
 
-/** A label is a file name: letters, digits, `.`, `_`, `-`; not starting with `.`; at most 100 characters. */
-const LABEL = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$/;
-
-/** Why `label` cannot name a baseline, or undefined when it can. */
-export function labelProblem(label: unknown): string | undefined {
-  if (typeof label !== 'string' || label.length === 0) return 'a baseline label must be a non-empty string';
-  if (!LABEL.test(label))
-    return `baseline label ${JSON.stringify(label)} must be 1-100 letters, digits, ".", "_" or "-", not starting with "."`;
-  return undefined;
-}
+/**
+ * The file's shape, written once: the types below come from it, and a file read is checked against it before
+ * anything in it reaches an event (a hand-edited file must not make the owner refuse a test's result).
+ */
+const nonNegative = t.number({ minimum: 0 });
 
 /** Duration statistics of one test's samples (ms, one decimal). */
-export interface DurationStats {
+export interface DurationStats extends Static<typeof durationStatsSchema> {}
+const durationStatsSchema = t.object({
   /** The reference a later run is compared with: robust to one odd sample. */
-  median: number;
-  mean: number;
-  min: number;
-  max: number;
+  median: nonNegative,
+  mean: nonNegative,
+  min: nonNegative,
+  max: nonNegative,
   /** Population standard deviation (0 with one sample). */
-  stddev: number;
-  samples: number;
-}
+  stddev: nonNegative,
+  samples: t.integer({ minimum: 0 }),
+});
 
-export interface BaselineTest {
+export interface BaselineTest extends Static<typeof baselineTestSchema> {}
+const baselineTestSchema = t.object({
   /** The test's name (its title) and where it is. */
-  test: string;
-  titlePath: string[];
-  file: string;
+  test: t.string(),
+  titlePath: t.array(t.string()),
+  file: t.string(),
   /** The runner's project (Playwright project, Jest displayName), when it has one. */
-  project?: string;
+  project: t.optional(t.string()),
   /** Its status in the last run saved. */
-  status: TestStatus;
+  status: testStatusSchema,
   /** The durations of its last passing results (ms), oldest first; at most BASELINE_WINDOW. */
-  durations: number[];
-  /** Statistics over `durations`; absent when it never passed. */
-  duration?: DurationStats;
-}
+  durations: t.array(nonNegative),
+  /** Statistics over `durations`; absent when it never passed. Computed again from them when read. */
+  duration: t.optional(durationStatsSchema),
+});
 
-export interface BaselineRun {
-  runId: string;
-  savedAt: string;
-  summary: {
-    total: number;
-    passed: number;
-    failed: number;
-    skipped: number;
-    todo: number;
-    duration?: number;
-  };
-  coverage?: CoverageTotals;
-}
+export interface BaselineRun extends Static<typeof baselineRunSchema> {}
+const count = t.integer({ minimum: 0 });
+const baselineRunSchema = t.object({
+  runId: t.string(),
+  savedAt: t.string(),
+  summary: t.object({
+    total: count,
+    passed: count,
+    failed: count,
+    skipped: count,
+    todo: count,
+    duration: t.optional(nonNegative),
+  }),
+  coverage: t.optional(coverageTotalsSchema),
+});
 
-export interface BaselineSource {
-  framework: string;
+export interface BaselineSource extends Static<typeof baselineSourceSchema> {}
+const baselineSourceSchema = t.object({
+  framework: t.string(),
   /** The package's project (option `project`, else package.json name). */
-  project?: string;
+  project: t.optional(t.string()),
   /** The runs folded in, oldest first; at most BASELINE_WINDOW. */
-  runs: BaselineRun[];
+  runs: t.array(baselineRunSchema),
   /** By stable test id. */
-  tests: Record<string, BaselineTest>;
-}
+  tests: t.record(baselineTestSchema),
+});
 
-export interface BaselineFile {
-  format: typeof BASELINE_FORMAT;
-  version: typeof BASELINE_VERSION;
-  label: string;
-  createdAt: string;
-  updatedAt: string;
+export interface BaselineFile extends Static<typeof baselineFileSchema> {}
+const baselineFileSchema = t.object({
+  format: t.literal(BASELINE_FORMAT),
+  version: t.literal(BASELINE_VERSION),
+  label: t.string(),
+  createdAt: t.string(),
+  updatedAt: t.string(),
   /** By source key (`sourceKey`). */
-  sources: Record<string, BaselineSource>;
-}
+  sources: t.record(baselineSourceSchema),
+});
+
+/** Files larger than this are not read: a baseline is read in one piece, at the run's start. */
+export const MAX_BASELINE_BYTES = 64 * 1024 * 1024;
 
 /** A run's final result of one test, as the core or a stored run knows it. */
 export interface RunTest {
@@ -138,12 +149,23 @@ export class BaselineError extends Error {
   }
 }
 
-/** Reads and checks a baseline file. Throws BaselineError (not found, not JSON, not a testwire baseline). */
+/**
+ * Reads and checks a baseline file. Throws BaselineError (not found, too large, not JSON, not a testwire
+ * baseline, or a field of the wrong type: the message names it). The duration statistics are computed again
+ * from the durations read.
+ */
 export function readBaseline(path: string): BaselineFile {
   let text: string;
   try {
+    const size = statSync(path).size;
+    if (size > MAX_BASELINE_BYTES)
+      throw new BaselineError(
+        `${path} is ${(size / 2 ** 20).toFixed(1)} MiB, over the ${MAX_BASELINE_BYTES / 2 ** 20} MiB a baseline may be`,
+        'BASELINE_INVALID',
+      );
     text = readFileSync(path, 'utf8');
   } catch (error) {
+    if (error instanceof BaselineError) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT')
       throw new BaselineError(`no baseline at ${path}`, 'BASELINE_NOT_FOUND');
     throw new BaselineError(`cannot read ${path}: ${(error as Error).message}`, 'BASELINE_INVALID');
@@ -156,7 +178,14 @@ export function readBaseline(path: string): BaselineFile {
   }
   const problem = fileProblem(parsed);
   if (problem) throw new BaselineError(`${path} is not a testwire baseline: ${problem}`, 'BASELINE_INVALID');
-  return parsed as BaselineFile;
+  const file = parsed as BaselineFile;
+  for (const source of Object.values(file.sources))
+    for (const test of Object.values(source.tests)) {
+      const stats = durationStats(test.durations);
+      if (stats) test.duration = stats;
+      else delete test.duration;
+    }
+  return file;
 }
 
 function fileProblem(value: unknown): string | undefined {
@@ -165,16 +194,7 @@ function fileProblem(value: unknown): string | undefined {
     return `format is ${JSON.stringify(value.format)}, expected "${BASELINE_FORMAT}"`;
   if (value.version !== BASELINE_VERSION)
     return `version ${JSON.stringify(value.version)} is not supported (this testwire reads version ${BASELINE_VERSION})`;
-  if (!isRecord(value.sources)) return '"sources" is missing';
-  for (const [key, source] of Object.entries(value.sources)) {
-    if (!isRecord(source) || !isRecord(source.tests) || !Array.isArray(source.runs))
-      return `source ${JSON.stringify(key)} lacks "tests" or "runs"`;
-    for (const [id, test] of Object.entries(source.tests)) {
-      if (!isRecord(test) || typeof test.status !== 'string' || !Array.isArray(test.durations))
-        return `test ${id} of ${JSON.stringify(key)} lacks "status" or "durations"`;
-    }
-  }
-  return undefined;
+  return validateSchema(baselineFileSchema, value);
 }
 
 /** Folds `run` into `file` (or a new file) and returns the result; `file` is not modified. */
@@ -283,14 +303,6 @@ export function durationStats(durations: readonly number[]): DurationStats | und
     stddev: round1(Math.sqrt(variance)),
     samples: sorted.length,
   };
-}
-
-/** The coverage total of a summary: its `total`, else the mean of the four metrics. */
-export function coverageTotal(coverage: CoverageTotals | undefined): number | undefined {
-  if (!coverage) return undefined;
-  if (typeof coverage.total === 'number') return coverage.total;
-  const { statements, branches, functions, lines } = coverage;
-  return Math.round(((statements + branches + functions + lines) / 4) * 100) / 100;
 }
 
 function round1(value: number): number {

@@ -6,12 +6,12 @@ export {
   type BaselineThresholds,
   type ComparedRun,
   compareRun,
+  coverageTotal,
   DEFAULT_THRESHOLDS,
   durationChange,
   judgeTest,
 } from './compare.js';
 export {
-  BASELINE_DIR,
   BASELINE_FORMAT,
   BASELINE_VERSION,
   BASELINE_WINDOW,
@@ -21,11 +21,9 @@ export {
   type BaselineSource,
   type BaselineTest,
   baselinePath,
-  coverageTotal,
   type DurationStats,
   durationStats,
   foldRun,
-  labelProblem,
   listBaselines,
   type RunTest,
   readBaseline,
@@ -34,3 +32,4 @@ export {
   sourceKey,
   writeBaseline,
 } from './file.js';
+export { BASELINE_DIR, labelProblem } from './label.js';

@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { DEFAULT_THRESHOLDS } from './compare.js';
-import { BASELINE_DIR, labelProblem } from './file.js';
+import { BASELINE_DIR, labelProblem } from './label.js';
 import type { BaselineSettings } from './run-baseline.js';
 
 /** undefined when the run neither saves nor compares. */

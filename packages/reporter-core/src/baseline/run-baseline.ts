@@ -16,14 +16,13 @@ import type {
   CoverageTotals,
   TestStatus,
 } from '@testwire/protocol';
-import { type BaselineThresholds, compareRun, judgeTest } from './compare.js';
+import { type BaselineThresholds, compareRun, coverageTotal, judgeTest } from './compare.js';
 import {
   BaselineError,
   type BaselineFile,
   type BaselineRun,
   type BaselineSource,
   baselinePath,
-  coverageTotal,
   type RunTest,
   readBaseline,
   saveRun,
