@@ -221,7 +221,8 @@ export class TestwireReporter {
         this.core.coverage(report);
         // `nyc --check-coverage` / `c8 --check-coverage` fail the command on a missed threshold once mocha
         // has exited.
-        if (checkThresholds(report)?.passed === false) success = false;
+        // A verdict the thresholds cannot give (nyc's `all` files unread) comes as thresholdsMet.
+        if (checkThresholds(report)?.passed === false || report.thresholdsMet === false) success = false;
       }
     } catch (error) {
       if (process.env.TESTWIRE_DEBUG) warn(`could not read the run's coverage: ${message(error)}`);
