@@ -193,14 +193,19 @@ export async function tail(argv: string[], io: Io): Promise<number> {
       }
     });
     // Notes go to stderr, never into the (--json) output.
+    // One note per time the endpoint is away: a local one is tried again every 250 ms (connect.ts).
+    let awayNoted = false;
     client.onState((state, info) => {
       if (state === 'reconnecting') {
+        if (awayNoted) return;
+        awayNoted = true;
         io.stderr.write(
           connectedOnce
-            ? `testwire tail: connection lost (${lostReason(info.error)}), retrying in ${info.delayMs} ms\n`
-            : `testwire tail: waiting for ${endpoint.httpUrl} (${lostReason(info.error)}), retrying in ${info.delayMs} ms\n`,
+            ? `testwire tail: connection lost (${lostReason(info.error)}), retrying until it is back\n`
+            : `testwire tail: waiting for ${endpoint.httpUrl} (${lostReason(info.error)}), retrying until it is up\n`,
         );
       } else if (state === 'open') {
+        awayNoted = false;
         if (connectedOnce) io.stderr.write('testwire tail: reconnected\n');
         connectedOnce = true;
       } else if (state === 'closed' && info.error) {
