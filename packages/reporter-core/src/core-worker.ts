@@ -48,15 +48,13 @@ const instances = new Map<number, Instance>();
 
 function open(instance: number, options: ThreadOptions, beacon: SharedArrayBuffer | undefined): void {
   const losses: RunLoss[] = [];
-  // The runner's thread samples its own process (heap, CPU) and sends the samples.
-  const core = new Core(
-    { ...options, performanceIntervalMs: 0 },
-    {
-      onBroadcaster: (broadcaster) => post({ type: 'ready', instance, url: broadcaster.url }),
-      onLoss: (loss) => losses.push(loss),
-      ...(beacon ? { beacon } : {}),
-    },
-  );
+  // The runner's thread samples its own process (heap, CPU) and sends the samples: the core only reads
+  // `performanceIntervalMs` to say whether they come (system.health).
+  const core = new Core(options, {
+    onBroadcaster: (broadcaster) => post({ type: 'ready', instance, url: broadcaster.url }),
+    onLoss: (loss) => losses.push(loss),
+    ...(beacon ? { beacon } : {}),
+  });
   instances.set(instance, { core, losses });
 }
 
@@ -122,3 +120,5 @@ port.on('message', (message: ToCoreThread) => {
   queued.push(message);
   schedule();
 });
+// Loaded: the runner's thread stops keeping the calls it posted for a start that fails (thread.ts).
+post({ type: 'up' });

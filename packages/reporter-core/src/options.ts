@@ -6,9 +6,10 @@ import { shardFromEnv } from './environment.js';
 
 /**
  * What a user sets in a reporter's options tuple (`['@testwire/jest', { … }]`): the same for every
- * runner. Each unset option falls back to its environment variable, then to the default.
+ * runner. Each unset option falls back to its environment variable, then to the default. A type, not an
+ * interface: runners' config types want options assignable to `Record<string, unknown>`.
  */
-export interface ReporterOptions {
+export type ReporterOptions = {
   /** Project name on every event. Default: env TESTWIRE_PROJECT, else the nearest package.json name. */
   project?: string;
   /** Broadcaster port (default env TESTWIRE_PORT ?? 7357; 0 = ephemeral). */
@@ -87,7 +88,7 @@ export interface ReporterOptions {
    * TESTWIRE_BASELINE_RELATIVE, TESTWIRE_BASELINE_ABSOLUTE_MS.
    */
   baseline?: BaselineOptions;
-}
+};
 
 export interface BaselineOptions {
   /** Save this run under this label (replaces this runner's part of the file, keeps 10 runs of durations). */

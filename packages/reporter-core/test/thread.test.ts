@@ -172,6 +172,10 @@ describe('reporter core on a worker thread', () => {
     expect(metrics.at(-1)).toMatchObject({
       data: { memory: { heapUsed: expect.any(Number) }, tests: { completed: 1 } },
     });
+    // system.health, made on the reporter's thread, knows the samples come from the runner's.
+    const health = (await completedRun(received, reporter.runId)).find((e) => e.type === 'system.health');
+    const profiler = (health?.data as any).components.find((c: any) => c.name === 'performance_profiler');
+    expect(profiler.message).not.toBe('sampling is off');
   });
 
   it('computes the same ids as the thread when the project comes from TESTWIRE_PROJECT', async () => {
