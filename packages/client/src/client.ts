@@ -211,6 +211,12 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
   private epochChange: EpochChange | undefined;
   /** Has been in sync at least once (reconnect policy: `attempts` instead of `initialAttempts`). */
   private everInSync = false;
+  /**
+   * The first connection failed and the client waited for the endpoint: everything the endpoint has was
+   * published after the client began waiting, so its first connection replays it from the start, as a
+   * `replay: true` client does (a run that started its own broadcaster and published before we got in).
+   */
+  private waitedForEndpoint = false;
   private attempt = 0;
   private lastError: Error | undefined;
 
@@ -493,7 +499,7 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
         );
         let lastEventId: string | undefined;
         if (this.epochValue) lastEventId = `${this.epochValue}:${this.seqValue}`;
-        else if (this.options.replay) lastEventId = '0'; // a bare seq: the broadcaster's current epoch
+        else if (this.fromStart()) lastEventId = '0'; // a bare seq: the broadcaster's current epoch
         this.sseResuming = lastEventId !== undefined;
         this.conn = this.runtime.eventStream(connector)(url.toString(), lastEventId, handlers);
       }
@@ -632,6 +638,7 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
     const progressed = this.epochValue === this.openedAt.epoch && this.seqValue > this.openedAt.seq;
     if (wasLive || progressed) this.attempt = 0;
     this.attempt++;
+    if (this.epochValue === undefined) this.waitedForEndpoint = true;
     const allowed = this.everInSync ? this.policy.attempts : this.policy.initialAttempts;
     if (this.attempt > allowed) {
       const where = redact(
@@ -740,7 +747,7 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
       // with the replay and `resumed`, or `resume.failed` + `snapshot`, exactly as over WS.
       if (!this.epochValue) {
         this.epochValue = message.epoch;
-        this.seqValue = this.options.replay ? 0 : message.seq;
+        this.seqValue = this.fromStart() ? 0 : message.seq;
       }
       if (this.sseResuming) {
         this.phase = 'syncing';
@@ -755,7 +762,7 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
       this.epochValue = message.epoch;
       // Resuming from the seq the server had when we arrived closes the gap between "connected" and
       // "subscribed": nothing published in between is missed.
-      this.seqValue = this.options.replay ? 0 : message.seq;
+      this.seqValue = this.fromStart() ? 0 : message.seq;
     } else if (message.epoch !== this.epochValue) {
       // A different broadcaster (the test process that owned the port exited and another run started its
       // own, or a publisher took the port over). Everything it has is news to us, since we lost the previous
@@ -772,7 +779,7 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
     this.phase = 'syncing';
     // Snapshots first: taken before the replay starts, so the replayed events after their seq are news to
     // the state and the ones before are not applied twice.
-    if (first && this.keepState && !this.options.replay) {
+    if (first && this.keepState && !this.fromStart()) {
       this.initialSnapshotId = this.nextId++;
       this.send({ type: 'snapshot', id: this.initialSnapshotId });
     }
@@ -1032,6 +1039,11 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
   }
 
   /** In sync: resolve connect(), release subscription waiters, reset the attempt counter. */
+  /** The first connection replays the endpoint's history from its start (see waitedForEndpoint). */
+  private fromStart(): boolean {
+    return this.options.replay === true || this.waitedForEndpoint;
+  }
+
   private ready(): void {
     if (this.connectTimer) clearTimeout(this.connectTimer);
     this.connectTimer = undefined;

@@ -259,4 +259,36 @@ describe('reconnect policy before the first connection', () => {
     b.publish(startedEvent('late', 1));
     await until(() => waiting.events.length === 1, 5000, 'event after waiting');
   });
+
+  it.each(['ws', 'sse'] as const)(
+    'a client that waited for the endpoint gets its whole history, published before it got in (%s)',
+    async (transport) => {
+      const probe = await startProxy(1);
+      const port = probe.port;
+      await probe.close();
+      const waiting = recorder({
+        url: `http://127.0.0.1:${port}`,
+        transport,
+        reconnect: { attempts: Infinity, initialAttempts: Infinity, baseDelayMs: 20, maxDelayMs: 50 },
+      });
+      const states: string[] = [];
+      waiting.client.onState((s) => states.push(s));
+      const connected = waiting.client.connect();
+      await until(() => states.includes('reconnecting'), 5000, 'a first failed try');
+      // The run starts its own endpoint and publishes at once, before the waiting client can get in: it all
+      // happened after the client began waiting, so it is all news to it.
+      const b = await broadcaster({ port });
+      b.publish(startedEvent('early', 2));
+      b.publish(resultEvent('early', 1, 'passed'));
+      await connected;
+      b.publish(resultEvent('early', 2, 'passed'));
+      await until(() => waiting.events.length === 3, 5000, 'the whole run');
+      expect(waiting.events.map((e) => [e.seq, e.type])).toEqual([
+        [1, 'test.started'],
+        [2, 'test.result'],
+        [3, 'test.result'],
+      ]);
+      expect(waiting.client.state.get('early')?.counts).toMatchObject({ passed: 2, completed: 2 });
+    },
+  );
 });
