@@ -34,7 +34,14 @@ import { detectCi, projectOf } from './environment.js';
 import { type FrameworkErrorSource, frameworkErrorData } from './framework-errors.js';
 import { type DetectedFramework, detectFrameworks, displayPath, projectDirOf } from './frameworks.js';
 import { HealthMonitor } from './health.js';
-import { HungWatch, type RunningEntry, readBeacon } from './hung.js';
+import {
+  type BeaconCounts,
+  HungWatch,
+  type RunningEntry,
+  readBeacon,
+  readBeaconCounts,
+  type Watched,
+} from './hung.js';
 import { Identities, positiveInt, type TestIdentity } from './identity.js';
 import { PathRelativizer } from './ids.js';
 import { internalErrorReporter } from './internal-error.js';
@@ -57,8 +64,13 @@ const TEST_STATUSES = new Map<string, TestStatus>(
 /** The errors of a test that passed or was skipped (shared: nothing adds to it). */
 const NO_ERRORS: TestError[] = [];
 
-/** Maximum size of one test.output event's text. */
+/** Maximum size of one test.output event's text: a longer write goes out in several, cut after a line. */
 const MAX_OUTPUT = 64 * 1024;
+/**
+ * Most of one write streamed (1 MiB, 16 events): the rest is cut, and its last event says how much. Vitest
+ * hands over a test's whole console output as one write.
+ */
+const MAX_OUTPUT_PER_WRITE = 16 * MAX_OUTPUT;
 
 /**
  * Bounds on what one event lists, so that it stays well under the broadcaster's MAX_EVENT_BYTES (2 MiB; a
@@ -77,7 +89,7 @@ export interface CoreHooks {
    * hands it to the runner's thread, which writes the line before the process can exit.
    */
   onLoss?: (loss: RunLoss) => void;
-  /** The runner thread's test starts in shared memory (hung.ts): the hung detector reads it when blocked. */
+  /** The runner thread's test starts and results in shared memory (hung.ts): what the hung detector reads. */
   beacon?: SharedArrayBuffer;
 }
 
@@ -133,8 +145,12 @@ export class Core {
   /** Epoch ms of the last call applied, and the runner's last heap sample: what system.health reads. */
   private lastCallAt = Date.now();
   private lastHeap: { used: number; total: number } | undefined;
-  /** testStarted calls applied (the beacon counts the runner's; more there = a start not seen yet). */
+  /**
+   * testStarted and testResult calls applied (the beacon counts the runner's: more there = calls recorded
+   * that wait in a batch not posted yet, e.g. while a test blocks the runner's thread).
+   */
   private startsApplied = 0;
+  private resultsApplied = 0;
   /** The start read from the beacon while unseen here, by its count (keeps its `hung` mark). */
   private beaconStart: { count: number; entry: RunningEntry } | undefined;
 
@@ -269,9 +285,8 @@ export class Core {
       running,
       hung: new HungWatch(
         this.options.hungTestThreshold,
-        running,
+        (now) => this.watched(run, now),
         (entry, elapsed, threshold) => this.reportHung(run, entry, elapsed, threshold),
-        () => this.unseenStart(),
         (body) => this.guard('hung', body),
       ),
       current: undefined,
@@ -446,6 +461,7 @@ export class Core {
   // testResult runs for every test: each event's data is built in one object (no spreads); most runs never
   // get this optimized, so every allocation and copy shows.
   private testResult(run: RunState, call: CallOf<'testResult'>): void {
+    this.resultsApplied++;
     const { outcome, at } = call;
     const identity = this.identities.of(call.test);
     const id = identity.id;
@@ -574,10 +590,27 @@ export class Core {
   }
 
   private output(call: CallOf<'output'>): void {
-    const clean = truncate(stripAnsi(call.text), MAX_OUTPUT);
-    if (clean.length === 0) return;
+    const clean = truncate(stripAnsi(call.text), MAX_OUTPUT_PER_WRITE);
+    if (clean.length <= MAX_OUTPUT) {
+      if (clean.length > 0) this.outputEvent(call, clean);
+      return;
+    }
+    for (let start = 0; start < clean.length; ) {
+      let end = Math.min(clean.length, start + MAX_OUTPUT);
+      if (end < clean.length) {
+        const line = clean.lastIndexOf('\n', end - 1);
+        if (line > start) end = line + 1;
+        // Never between the two halves of a surrogate pair.
+        else if (/[\uD800-\uDBFF]/.test(clean[end - 1])) end--;
+      }
+      this.outputEvent(call, clean.slice(start, end));
+      start = end;
+    }
+  }
+
+  private outputEvent(call: CallOf<'output'>, text: string): void {
     const outputType = call.stream === 'stderr' ? 'stderr' : 'stdout';
-    const base = { output: clean, outputType, stream: call.via || outputType } as const;
+    const base = { output: text, outputType, stream: call.via || outputType } as const;
     const { test, at, runId } = call;
     if (test && test.titlePath.length > 0) {
       this.emit('test.output', { ...this.identities.of(test), ...base }, at, runId);
@@ -780,15 +813,40 @@ export class Core {
     );
   }
 
-  /** A test start the runner's thread wrote in the beacon that this core has not applied (thread blocked). */
-  private unseenStart(): RunningEntry | undefined {
+  /**
+   * What the hung detector judges (hung.ts): each running test with the time until which it is known to run
+   * — the last call applied, or now when the beacon counts no result that this core has not applied (one
+   * waiting in a batch may be that test's: it ended, maybe long before now) — and the test the runner's thread
+   * started last, until now, when this core has not applied its start and no result came after it.
+   */
+  private watched(run: RunState, now: number): Watched[] {
     const beacon = this.hooks.beacon;
-    if (!beacon) return undefined;
-    if (this.beaconStart && this.beaconStart.count > this.startsApplied) return this.beaconStart.entry;
-    const read = readBeacon(beacon);
-    if (!read || read.count <= this.startsApplied) return undefined;
-    this.beaconStart = read;
-    return read.entry;
+    const counts = beacon ? readBeaconCounts(beacon) : undefined;
+    // A read torn by a write counts as behind (the next scan reads again).
+    const until = !beacon || (counts && counts.results <= this.resultsApplied) ? now : this.lastCallAt;
+    const watched: Watched[] = [];
+    for (const entry of run.running.values()) watched.push({ entry, until });
+    const blocked = counts && this.unseenStart(counts);
+    if (blocked) watched.push({ entry: blocked, until: now });
+    return watched;
+  }
+
+  /**
+   * The test start the runner's thread wrote in the beacon last, when this core has not applied it and no
+   * result was written after it: the test running there now, whose calls wait (the thread may be blocked).
+   */
+  private unseenStart(
+    counts: BeaconCounts | undefined = this.hooks.beacon && readBeaconCounts(this.hooks.beacon),
+  ): RunningEntry | undefined {
+    const beacon = this.hooks.beacon;
+    if (!beacon || !counts || counts.starts <= this.startsApplied || counts.lastEnded) return undefined;
+    if (this.beaconStart?.count !== counts.starts) {
+      const read = readBeacon(beacon);
+      // Another start written meanwhile: read again on the next scan.
+      if (read?.count !== counts.starts) return undefined;
+      this.beaconStart = read;
+    }
+    return this.beaconStart.entry;
   }
 
   /** The running tests at `at`, as test.completed lists them. */

@@ -585,6 +585,31 @@ describe('output', () => {
     off.core.output(undefined, 'x', 'stdout');
     expect(off.of('test.output')).toHaveLength(0);
   });
+
+  it('sends a long write in events of at most 64 KiB, cut after a line, up to 1 MiB, then says what it cut', () => {
+    const { core, of } = setup();
+    const test = { file: 'a.test.js', titlePath: ['s', 't'] };
+    const line = (i: number) => `line ${i} ${'x'.repeat(90)}😀\n`;
+    const text = Array.from({ length: 3000 }, (_, i) => line(i)).join(''); // ~300 KB
+    core.output(test, text, 'stdout', 'log');
+    const parts = of('test.output').map((event) => event.data.output as string);
+    expect(parts.length).toBeGreaterThan(4);
+    for (const part of parts) {
+      expect(part.length).toBeLessThanOrEqual(64 * 1024);
+      expect(part.endsWith('\n')).toBe(true);
+    }
+    expect(parts.join('')).toBe(text); // nothing lost, nothing twice
+    expect(new Set(of('test.output').map((event) => event.data.id))).toEqual(new Set([core.idFor(test)]));
+
+    const huge = 'y'.repeat(3 * 1024 * 1024); // one line of 3 MiB
+    core.output(test, huge, 'stdout', 'log');
+    const hugeParts = of('test.output')
+      .slice(parts.length)
+      .map((event) => event.data.output as string);
+    expect(hugeParts).toHaveLength(17);
+    expect(hugeParts.slice(0, 16).join('')).toBe(huge.slice(0, 1024 * 1024));
+    expect(hugeParts[16]).toBe(`… [truncated ${2 * 1024 * 1024} chars]`);
+  });
 });
 
 describe('guards', () => {
