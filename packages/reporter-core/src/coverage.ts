@@ -159,7 +159,8 @@ export function checkThresholds(
           metric,
           threshold,
           actual: value,
-          deficit: Math.round(deficit * 100) / 100,
+          // Two decimals, as the percentages; a miss smaller than that (42.85 against 42.851) is 0.01, not 0.
+          deficit: Math.max(0.01, Math.round(deficit * 100) / 100),
           ...(file !== undefined ? { file: relativize(file) } : {}),
           ...(glob !== undefined ? { glob } : {}),
         });

@@ -60,6 +60,16 @@ describe('coverage thresholds', () => {
     });
   });
 
+  it('a miss smaller than the percentages show has a deficit of 0.01, never 0', () => {
+    // 3/7 = 42.857…%, shown (cut to two decimals, as istanbul does) as 42.85.
+    const third = counts([3, 7], [3, 7], [3, 7], [3, 7]);
+    const result = checkThresholds({ totals: third, thresholds: { lines: 42.851 } });
+    expect(result).toMatchObject({
+      passed: false,
+      failures: [{ metric: 'lines', actual: 42.85, deficit: 0.01 }],
+    });
+  });
+
   it('a negative threshold is the most uncovered items', () => {
     // 1 uncovered statement, 1 uncovered branch, 1 uncovered function
     const result = checkThresholds({ totals, thresholds: { statements: -1, functions: -1 } });
