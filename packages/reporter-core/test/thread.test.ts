@@ -165,6 +165,10 @@ describe('reporter core on a worker thread', () => {
       { file: 'test/d.spec.js', titlePath: ['t'] },
       { status: 'passed', rawStatus: 'passed', duration: 1 },
     );
+    // Short-lived garbage: young-generation collections happen before the samples.
+    let kept = 0;
+    for (let i = 0; i < 200_000; i++) kept += [i, { i }].length;
+    expect(kept).toBe(400_000);
     await new Promise((r) => setTimeout(r, 350));
     await reporter.runCompleted({ success: true });
     const metrics = (await runOf(reporter.runId)).filter((e) => e.type === 'performance.metrics');
@@ -172,6 +176,13 @@ describe('reporter core on a worker thread', () => {
     expect(metrics.at(-1)).toMatchObject({
       data: { memory: { heapUsed: expect.any(Number) }, tests: { completed: 1 } },
     });
+    // Each sample says the collections since the one before (the contract's `gc`).
+    const gcs = metrics.map((e) => (e.data as any).gc);
+    for (const gc of gcs)
+      expect(gc).toMatchObject({ recentEvents: expect.any(Number), totalTime: expect.any(Number) });
+    const collected = gcs.filter((gc) => gc.recentEvents > 0);
+    expect(collected.length).toBeGreaterThan(0);
+    expect(Date.parse(collected[0].lastEventTime)).toBeGreaterThan(Date.now() - 60_000);
     // system.health, made on the reporter's thread, knows the samples come from the runner's.
     const health = (await completedRun(received, reporter.runId)).find((e) => e.type === 'system.health');
     const profiler = (health?.data as any).components.find((c: any) => c.name === 'performance_profiler');
