@@ -10,8 +10,14 @@
  *  - growth: the floor of the last files minus the floor of the first ones (two files each after a forced
  *    GC, a third of the evidence each without one): a floor, not a sample, so that garbage not yet
  *    collected does not count once the heap has been collected in between;
- *  - spread: at least half of the steps from file to file rise (one cache filled once is not a leak);
- *  - growth >= threshold MB after forced GCs, 2 x threshold without.
+ *  - growth >= threshold MB after forced GCs, 2 x threshold without;
+ *  - spread: the floor rises in both halves of the series, by at least a quarter of that threshold each: from
+ *    the first files to the middle ones (as many files, in the middle of the evidence) and from those to the
+ *    last ones. One cache filled once — a single step, then a plateau whose changes are noise (a few hundred
+ *    KB after a GC) — rises in one half only: not a leak, however large the step; heap that keeps rising,
+ *    however slowly per file, rises in both. Without a forced GC the middle floor is taken at three places
+ *    half a window apart and the rises must hold at each: a window across the step has only a few files
+ *    before it, whose floor is garbage rather than heap kept.
  * A series is reported once, then again only when its growth doubled since its last report.
  */
 import type { PerformanceLeakData } from '@testwire/protocol';
@@ -19,6 +25,8 @@ import type { HeapSample } from './api.js';
 
 const MB = 1024 * 1024;
 const round1 = (value: number) => Math.round(value * 10) / 10;
+/** Spread: the floor rises by at least this share of the threshold in each half of the series. */
+const SPREAD = 0.25;
 
 interface Series {
   files: string[];
@@ -47,7 +55,7 @@ export class LeakDetector {
     series.files.push(file);
     series.mb.push(sample.heapUsed / MB);
     if (!sample.gcForced) series.gcForced = false;
-    // Bounded: the evidence is the start and the end of the series.
+    // Bounded: the warm-up and the last 199 files.
     if (series.mb.length > 200) {
       series.files.splice(1, 1);
       series.mb.splice(1, 1);
@@ -55,11 +63,18 @@ export class LeakDetector {
     const evidence = series.mb.slice(1);
     if (evidence.length < (series.gcForced ? this.minFiles : this.minFiles * 3)) return undefined;
     const window = series.gcForced ? 2 : Math.floor(evidence.length / 3);
-    const growth = Math.min(...evidence.slice(-window)) - Math.min(...evidence.slice(0, window));
-    let rising = 0;
-    for (let i = 1; i < evidence.length; i++) if (evidence[i] > evidence[i - 1]) rising++;
+    const floor = (from: number) => Math.min(...evidence.slice(from, from + window));
+    const first = floor(0);
+    const last = floor(evidence.length - window);
+    const growth = last - first;
     const threshold = series.gcForced ? this.thresholdMb : this.thresholdMb * 2;
-    if (growth < threshold || rising * 2 < evidence.length - 1) return undefined;
+    if (growth < threshold) return undefined;
+    // Spread (see above): the middle floor, at three places without a forced GC.
+    const center = Math.floor((evidence.length - window) / 2);
+    const shift = series.gcForced ? 0 : Math.floor(window / 2);
+    const middles = [floor(center - shift), floor(center), floor(center + shift)];
+    const rise = threshold * SPREAD;
+    if (Math.min(...middles) - first < rise || last - Math.max(...middles) < rise) return undefined;
     if (series.reported > 0 && growth < series.reported * 2) return undefined;
     series.reported = growth;
     return {

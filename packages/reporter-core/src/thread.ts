@@ -184,7 +184,7 @@ export class ThreadTarget implements CallTarget {
   /** The run of the calls taken last, and its test results: what a silent thread may have left unsent. */
   private runId = '';
   private results = 0;
-  /** Each test start, also in shared memory: the core's hung detector reads it if this thread blocks. */
+  /** Each test start and result, also in shared memory: what the core's hung detector reads (hung.ts). */
   private readonly beacon: BeaconWriter | undefined;
   /** Runs completed since the last settle: what to tell about if the thread does not answer. */
   private completed: { runId: string; results: number }[] = [];
@@ -210,20 +210,28 @@ export class ThreadTarget implements CallTarget {
     return this.thread.worker.threadId;
   }
 
-  /** Runs in every hook: a few pushes; the structured clone at post time copies. */
+  /**
+   * Runs in every hook: a few pushes; the structured clone at post time copies. A run's start is posted at
+   * once (once per run): a test that blocks this thread right after it would otherwise hold it back, and with
+   * it every event of the run and the hung detector, which watches a run only once the core has it.
+   */
   take(call: CoreCall): void {
     if (this.dead) return;
     if (call.runId !== this.runId) {
       this.runId = call.runId;
       this.results = 0;
     }
-    if (call.method === 'testResult') this.results++;
-    else if (call.method === 'testStarted')
+    let now = false;
+    if (call.method === 'testResult') {
+      this.results++;
+      this.beacon?.ended();
+    } else if (call.method === 'testStarted')
       this.beacon?.write(call.test, call.attempt, call.at, call.timeout);
+    else if (call.method === 'runStarted') now = true;
     else if (call.method === 'runCompleted')
       this.completed.push({ runId: call.runId, results: this.results });
     this.calls.push(call);
-    if (this.calls.count >= BATCH_CALLS) this.post();
+    if (now || this.calls.count >= BATCH_CALLS) this.post();
     else if (!this.ticker) {
       this.ticker = setInterval(this.tick, BATCH_MS);
       this.ticker.unref();

@@ -341,4 +341,50 @@ describe('reporter process', () => {
     run.process.kill('SIGKILL');
     await run.exited;
   }, 30_000);
+
+  /** The hung_test events of the child's run so far. */
+  const hungOf = (run: ReturnType<typeof child>) =>
+    received.filter(
+      (e) => e.runId === run.runId() && e.type === 'performance.bottleneck' && e.data.type === 'hung_test',
+    );
+
+  it('a test that blocks right after another ended: the one that blocks is hung, not the one whose result waits', async () => {
+    // mocha serial: `first` ends (its result waits in the batch) and the next test blocks the thread at once.
+    const run = child(
+      'blocked-after-result',
+      `await new Promise((resolve) => setTimeout(resolve, 300));
+       core.testStarted(ref('first'));
+       await new Promise((resolve) => setTimeout(resolve, 60));
+       core.testResult(ref('first'), { status: 'passed', rawStatus: 'passed', duration: 60 });
+       core.testStarted(ref('spins'));
+       const end = Date.now() + 20000;
+       while (Date.now() < end) {}
+       console.log('loop ended');`,
+      { hungTestThreshold: 500 },
+    );
+    const hung = await until('hung_test from a blocked thread', () => hungOf(run)[0], 18_000);
+    expect(hung.data).toMatchObject({ testName: 'spins', titlePath: ['live', 'spins'] });
+    // `first` started before `spins`: had it been taken for running, it would have been reported by now.
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(run.output()).not.toContain('loop ended');
+    expect(hungOf(run).map((e) => e.data.testName)).toEqual(['spins']);
+    run.process.kill('SIGKILL');
+    await run.exited;
+  }, 30_000);
+
+  it('a test that blocks the thread at once after the run starts: the run and its hung test still stream', async () => {
+    const run = child(
+      'blocked-at-once',
+      `core.testStarted(ref('spins at once'));
+       const end = Date.now() + 20000;
+       while (Date.now() < end) {}
+       console.log('loop ended');`,
+      { hungTestThreshold: 500 },
+    );
+    const hung = await until('hung_test from a thread blocked from the start', () => hungOf(run)[0], 18_000);
+    expect(run.output()).not.toContain('loop ended');
+    expect(hung.data).toMatchObject({ testName: 'spins at once', titlePath: ['live', 'spins at once'] });
+    run.process.kill('SIGKILL');
+    await run.exited;
+  }, 30_000);
 });
