@@ -70,8 +70,11 @@ function setup(hungTestThreshold = 300) {
   core.apply({ method: 'runStarted', at: Date.now(), runId, info: {} });
   const hung = () =>
     events
-      .filter((event) => event.type === 'performance.bottleneck' && event.data.type === 'hung_test')
-      .map((event) => (event.data as { testName: string; elapsed: number }).testName);
+      .filter(
+        (event) =>
+          event.type === 'performance.bottleneck' && (event.data as { type?: string }).type === 'hung_test',
+      )
+      .map((event) => (event.data as { testName: string }).testName);
   const finish = () =>
     core.apply({ method: 'runCompleted', at: Date.now(), runId, result: { success: true } });
   return { core, runner, ref, events, hung, finish };

@@ -367,7 +367,7 @@ describe('reporter process', () => {
     // `first` started before `spins`: had it been taken for running, it would have been reported by now.
     await new Promise((resolve) => setTimeout(resolve, 1200));
     expect(run.output()).not.toContain('loop ended');
-    expect(hungOf(run).map((e) => e.data.testName)).toEqual(['spins']);
+    expect(hungOf(run).map((e) => (e.data as { testName?: string }).testName)).toEqual(['spins']);
     run.process.kill('SIGKILL');
     await run.exited;
   }, 30_000);
