@@ -11,13 +11,14 @@
  *    GC, a third of the evidence each without one): a floor, not a sample, so that garbage not yet
  *    collected does not count once the heap has been collected in between;
  *  - growth >= threshold MB after forced GCs, 2 x threshold without;
- *  - spread: the floor rises in both halves of the series, by at least a quarter of that threshold each: from
- *    the first files to the middle ones (as many files, in the middle of the evidence) and from those to the
- *    last ones. One cache filled once — a single step, then a plateau whose changes are noise (a few hundred
- *    KB after a GC) — rises in one half only: not a leak, however large the step; heap that keeps rising,
- *    however slowly per file, rises in both. Without a forced GC the middle floor is taken at three places
- *    half a window apart and the rises must hold at each: a window across the step has only a few files
- *    before it, whose floor is garbage rather than heap kept.
+ *  - spread: the floor rises in both halves of the series, each by at least a quarter of that threshold and
+ *    an eighth of the growth: from the first files to the middle ones (as many files, in the middle of the
+ *    evidence) and from those to the last ones. One cache filled once — a single step, then a plateau whose
+ *    changes are noise (a few hundred KB after a GC; a few MB as the heap settles after a large step: jest
+ *    -i) — rises in one half only: not a leak, however large the step; heap that keeps rising, however slowly
+ *    per file, rises in both. Without a forced GC the middle floor is taken at three places half a window
+ *    apart and the rises must hold at each: a window across the step has only a few files before it, whose
+ *    floor is garbage rather than heap kept.
  * A series is reported once, then again only when its growth doubled since its last report.
  */
 import type { PerformanceLeakData } from '@testwire/protocol';
@@ -25,8 +26,6 @@ import type { HeapSample } from './api.js';
 
 const MB = 1024 * 1024;
 const round1 = (value: number) => Math.round(value * 10) / 10;
-/** Spread: the floor rises by at least this share of the threshold in each half of the series. */
-const SPREAD = 0.25;
 
 interface Series {
   files: string[];
@@ -73,7 +72,7 @@ export class LeakDetector {
     const center = Math.floor((evidence.length - window) / 2);
     const shift = series.gcForced ? 0 : Math.floor(window / 2);
     const middles = [floor(center - shift), floor(center), floor(center + shift)];
-    const rise = threshold * SPREAD;
+    const rise = Math.max(threshold / 4, growth / 8);
     if (Math.min(...middles) - first < rise || last - Math.max(...middles) < rise) return undefined;
     if (series.reported > 0 && growth < series.reported * 2) return undefined;
     series.reported = growth;
