@@ -86,6 +86,14 @@ interface JestAggregatedResult {
 }
 
 const STDERR_METHODS = new Set(['error', 'warn', 'trace', 'assert']);
+/**
+ * A beforeAll's error as jest-circus hands it to each test under the hook's describe block: its stack runs
+ * through the hook call (`_callCircusHook`) made by the block itself (`_runTestsForDescribeBlock`, jest 30:
+ * `…Once`). A beforeEach/afterEach is called by the test (`_runTest`, `_runTestInContext`); an afterAll's
+ * error never reaches a test (it is the file's `testExecError`).
+ */
+const BEFORE_ALL_FAILURE =
+  /\bat (?:async )?_callCircusHook\b[^\n]*\n\s*at (?:async )?_runTestsForDescribeBlock/;
 const JEST_TIMEOUT = /Exceeded timeout of \d+\s*ms/;
 /** A test during which its worker's child process exited: jest runs its file again in a new one. */
 const WORKER_EXITED = {
@@ -293,6 +301,7 @@ export class TestwireJestReporter {
         }
         this.sendResult(twin, assertion, invocations);
       }
+      this.beforeAllFailures(test, file, assertions);
       if (result?.testExecError) this.execError(file, result.testExecError, assertions, left);
       // The babel provider hands each file's coverage over (none for a file that loads no covered source);
       // the v8 provider only raw V8 data, which is not summarized during the run.
@@ -420,6 +429,37 @@ export class TestwireJestReporter {
   }
 
   /**
+   * The beforeAll hooks of the file that threw. Jest reports none: jest-circus fails every test under the
+   * hook's describe block with the hook's error (those results are sent as jest gives them), and the stack
+   * of that error says it came from a beforeAll (BEFORE_ALL_FAILURE). One hook failure per distinct error
+   * (the same text on each test of the block), named after the describe block that holds all its tests (the
+   * file, for a hook outside any block). An error thrown after an `await` in the hook has no frame of
+   * jest-circus: nothing tells it from the tests' own errors, so it stays the tests' failure only.
+   */
+  private beforeAllFailures(test: JestTest, file: string, assertions: readonly JestAssertionResult[]): void {
+    let hooks: Map<string, { titlePath: string[]; detail: unknown }> | undefined;
+    for (const assertion of assertions) {
+      const messages = assertion.failureMessages;
+      if (!messages || messages.length === 0 || mapJestStatus(assertion.status) !== 'failed') continue;
+      for (let index = 0; index < messages.length; index++) {
+        const message = messages[index];
+        if (!BEFORE_ALL_FAILURE.test(message)) continue;
+        const titles = assertion.ancestorTitles ?? [];
+        hooks ??= new Map();
+        const hook = hooks.get(message);
+        if (hook) hook.titlePath = commonPrefix(hook.titlePath, titles);
+        else hooks.set(message, { titlePath: [...titles], detail: assertion.failureDetails?.[index] });
+      }
+    }
+    if (!hooks) return;
+    const project = projectOf(test);
+    for (const [message, { titlePath, detail }] of hooks) {
+      const ref = project ? { file, titlePath, project } : { file, titlePath };
+      this.core.hookFailed(ref, jestError(message, detail), 'beforeAll');
+    }
+  }
+
+  /**
    * A file's error outside its tests (`testExecError`). Before any of its tests ran, the file could not run.
    * After: jest-circus reports an afterAll hook's failure so (its frames pass through `_callCircusHook`), with
    * the text in the stack only, or an error thrown outside any test.
@@ -541,6 +581,13 @@ export class TestwireJestReporter {
 function projectOf(test: JestTest): string | undefined {
   const displayName = test?.context?.config?.displayName;
   return typeof displayName === 'string' ? displayName : displayName?.name;
+}
+
+/** The titles `a` and `b` begin with. */
+function commonPrefix(a: readonly string[], b: readonly string[]): string[] {
+  let length = 0;
+  while (length < a.length && length < b.length && a[length] === b[length]) length++;
+  return a.slice(0, length);
 }
 
 /** Jest's failure message (message + stack, as printed) with expected/actual from the matcher, if any. */

@@ -171,6 +171,54 @@ describe('TestwireJestReporter', () => {
     ]);
   });
 
+  it("a beforeAll that threw: the block's tests fail as jest says, plus one hook failure told by its frames", async () => {
+    const { instance, of } = reporter();
+    instance.onRunStart({ numTotalTestSuites: 1 });
+    const circus = '/x/node_modules/jest-circus/build/jestAdapterInit.js';
+    // As jest 30 words them (jest 29: run.js, _runTestsForDescribeBlock), copied from real runs.
+    const fromBlock = (line: number, message: string) =>
+      `Error: ${message}\n    at Object.<anonymous> (${file}:${line}:27)\n    at Promise.finally.completed (${circus}:1834:28)\n    at new Promise (<anonymous>)\n    at callAsyncCircusFn (${circus}:1774:10)\n    at _callCircusHook (${circus}:1136:40)\n    at _runTestsForDescribeBlockOnce (${circus}:967:9)`;
+    const beforeAll = fromBlock(2, 'cannot connect');
+    const beforeEach = `Error: each boom\n    at Object.<anonymous> (${file}:9:28)\n    at callAsyncCircusFn (${circus}:1774:10)\n    at _callCircusHook (${circus}:1136:40)\n    at _runTestInContext (${circus}:1097:5)`;
+    const afterAwait = `Error: async boom\n    at Object.<anonymous> (${file}:12:75)`;
+    const failed = (titles: string[], title: string, message: string) =>
+      assertion(title, 'failed', {
+        ancestorTitles: titles,
+        failureMessages: [message],
+        failureDetails: [{}],
+      });
+    const results = [
+      failed(['db'], 'reads', beforeAll),
+      failed(['db'], 'writes', beforeAll),
+      failed(['db', 'inner'], 'deletes', beforeAll),
+      failed(['each'], 'runs', beforeEach),
+      failed(['async'], 'one', afterAwait),
+      failed(['async'], 'two', afterAwait),
+      assertion('passes', 'passed', { ancestorTitles: [] }),
+    ];
+    instance.onTestFileStart(test);
+    for (const result of results) instance.onTestCaseResult(test, result);
+    instance.onTestFileResult(test, { testFilePath: file, testResults: results });
+    await instance.onRunComplete(new Set(), {
+      numTotalTestSuites: 1,
+      numFailedTests: 6,
+      numRuntimeErrorTestSuites: 0,
+    });
+    expect(of('test.failed').filter((f) => f.scope === 'hook')).toMatchObject([
+      {
+        testName: '"beforeAll" hook for "db"',
+        titlePath: ['db'],
+        file: 'math.test.js',
+        error: { message: 'cannot connect', type: 'Error' },
+      },
+    ]);
+    expect(of('framework.error').map((f) => [f.error.code, f.file, f.error.message])).toEqual([
+      ['HOOK_FAILED', 'math.test.js', 'cannot connect'],
+    ]);
+    // A hook is not a test: the counts are jest's.
+    expect(of('test.completed')[0].summary).toMatchObject({ total: 7, passed: 1, failed: 6 });
+  });
+
   it("streams a failed attempt as retrying when the file's jest.retryTimes(n) says so, and corrects it if jest did not retry", async () => {
     const { instance, of } = reporter();
     const retried = join(root, 'retried.test.js');

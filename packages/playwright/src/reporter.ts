@@ -6,9 +6,10 @@
  *   onBegin ──────────> runStarted (total from suite.allTests(), files, shard)
  *   onTestBegin ──────> fileStarted (first test of a file) + testStarted (attempt = retry + 1)
  *   onStdOut/onStdErr > output (attributed to the running test, if any)
- *   onStepEnd ────────> testStep (`test.step` blocks; expect/hook/fixture/pw:api steps when opted in)
- *   onTestEnd ────────> testResult (one per attempt; willRetry, expected-failure semantics; attachments
- *                       by reference)
+ *   onStepEnd ────────> testStep (`test.step` blocks; expect/hook/fixture/pw:api steps when opted in); a
+ *                       beforeAll/afterAll step that failed is kept for its attempt's end
+ *   onTestEnd ────────> hookFailed (each beforeAll/afterAll the attempt failed with), then testResult (one
+ *                       per attempt; willRetry, expected-failure semantics; attachments by reference)
  *   onError ──────────> runError
  *   onEnd ────────────> runCompleted (awaited: test.completed + bounded flush)
  *   onExit ───────────> waits (bounded) for that flush if onEnd's was cut short
@@ -106,6 +107,8 @@ export class TestwireReporter implements Reporter {
   /** Tests whose last attempt ended; tests that began an attempt, with its number. */
   readonly #ended = new Set<TestCase>();
   readonly #began = new Map<TestCase, number>();
+  /** beforeAll/afterAll steps of an attempt that ended with an error, until the attempt's end (#hookFailures). */
+  readonly #failedHooks = new Map<TestResult, { hook: AllHook; error: TestError }[]>();
   #completion: Promise<void> | undefined;
 
   constructor(options?: TestwirePlaywrightOptions) {
@@ -125,6 +128,7 @@ export class TestwireReporter implements Reporter {
       this.#startedFiles.clear();
       this.#ended.clear();
       this.#began.clear();
+      this.#failedHooks.clear();
       this.#suite = suite;
       this.#refs!.useProjects(suite);
       const tests = suite.allTests();
@@ -164,11 +168,23 @@ export class TestwireReporter implements Reporter {
     });
   }
 
-  /** A step ended (in a worker): test.step, if its category is streamed. */
+  /**
+   * A step ended (in a worker): test.step, if its category is streamed. A beforeAll/afterAll step that ended
+   * with an error is kept for the attempt's end (#hookFailures).
+   */
   onStepEnd(test: TestCase, result: TestResult, step: TestStep): void {
     guard(() => {
       const core = this.#core;
-      if (!core?.wantsStep(step.category)) return;
+      if (!core) return;
+      if (step.category === 'hook' && step.error) {
+        const hook = allHookOf(test, step);
+        if (hook) {
+          const failed = this.#failedHooks.get(result);
+          if (failed) failed.push({ hook, error: step.error });
+          else this.#failedHooks.set(result, [{ hook, error: step.error }]);
+        }
+      }
+      if (!core.wantsStep(step.category)) return;
       const parents: string[] = [];
       for (let parent = step.parent; parent; parent = parent.parent) parents.unshift(parent.title);
       core.testStep(this.#refs!.get(test), {
@@ -194,6 +210,7 @@ export class TestwireReporter implements Reporter {
       const status = attemptStatus(test, result);
       const retrying = willRetry(test, result);
       if (!retrying) this.#ended.add(test);
+      this.#hookFailures(core, test, result);
       core.testResult(this.#refs!.get(test), {
         status,
         rawStatus: result.status,
@@ -211,6 +228,22 @@ export class TestwireReporter implements Reporter {
         ...(test.annotations?.length > 0 ? { annotations: annotationsOf(test) } : {}),
       });
     });
+  }
+
+  /**
+   * The beforeAll/afterAll hooks that failed during this attempt: Playwright fails the test they ran for
+   * with their error (a beforeAll's group then does not run its other tests), and tells reporters no more
+   * than the hook's step. One hook failure per failed hook step whose error the attempt failed with (a
+   * beforeAll that calls `test.skip()` ends its step with an error too, but skips the test: not a failure).
+   */
+  #hookFailures(core: ReporterCore, test: TestCase, result: TestResult): void {
+    const failed = this.#failedHooks.get(result);
+    if (!failed) return;
+    this.#failedHooks.delete(result);
+    for (const { hook, error } of failed) {
+      if (!result.errors.some((counted) => counted.message === error.message)) continue;
+      core.hookFailed(this.#refs!.get(test), toRawError(error), hook);
+    }
   }
 
   /** Worker stdout; `test` is undefined for output between tests (hooks of `beforeAll`, worker teardown). */
@@ -246,6 +279,7 @@ export class TestwireReporter implements Reporter {
       const core = this.#core;
       if (!core) return;
       this.#settleUnended(core);
+      this.#failedHooks.clear();
       this.#completion = core.runCompleted({
         success: result.status === 'passed',
         rawStatus: result.status,
@@ -312,6 +346,35 @@ export class TestwireReporter implements Reporter {
     this.#refs = new TestRefs(config.rootDir);
     return this.#core;
   }
+}
+
+type AllHook = 'beforeAll' | 'afterAll';
+
+/** A hook as Playwright's suites keep it (`Suite._hooks`, not part of the reporter API: read defensively). */
+type SuiteHook = { type?: unknown; location?: { file?: unknown; line?: unknown; column?: unknown } };
+
+/**
+ * Whether a `hook` step is a beforeAll/afterAll: by the hook its location is the declaration of (the suites
+ * keep their hooks, with a titled one's type), else by the title Playwright gives an untitled one
+ * (`beforeAll hook`, `afterAll hook`). beforeEach/afterEach, modifiers and the `Before Hooks` /
+ * `After Hooks` / `Worker Cleanup` steps around them are not.
+ */
+export function allHookOf(test: TestCase, step: TestStep): AllHook | undefined {
+  const location = step.location;
+  if (location) {
+    for (let suite: Suite | undefined = test.parent; suite; suite = suite.parent) {
+      const hooks = (suite as unknown as { _hooks?: unknown })._hooks;
+      if (!Array.isArray(hooks)) continue;
+      for (const hook of hooks as SuiteHook[]) {
+        const at = hook?.location;
+        if (at?.file !== location.file || at.line !== location.line || at.column !== location.column)
+          continue;
+        return hook.type === 'beforeAll' || hook.type === 'afterAll' ? hook.type : undefined;
+      }
+    }
+  }
+  const titled = /^(beforeAll|afterAll) hook$/.exec(step.title);
+  return titled ? (titled[1] as AllHook) : undefined;
 }
 
 /** Attachments by reference: name, type, the file's path (the core relativizes it); a body only by size. */

@@ -140,6 +140,68 @@ describe('TestwireReporter', () => {
     }
   });
 
+  it('a beforeAll/afterAll step that failed its test: one hook failure with HOOK_FAILED; a skipping one is none', async () => {
+    const { reporter, of } = collect();
+    const { root, group } = tree();
+    const file = `${ROOT}/tests/a.spec.ts`;
+    const at = (line: number) => ({ file, line, column: 8 });
+    // Playwright's suites keep their hooks: a titled one is told by its location.
+    (group as unknown as { _hooks: unknown[] })._hooks = [
+      { type: 'beforeAll', title: 'connect', location: at(2) },
+      { type: 'beforeEach', title: 'beforeEach hook', location: at(3) },
+    ];
+    const first = testCase(group, 'first');
+    const second = testCase(group, 'second');
+    const third = testCase(group, 'third');
+    const fourth = testCase(group, 'fourth');
+    const boom = (message: string, line: number): TestError => ({
+      message: `Error: ${message}`,
+      stack: `Error: ${message}\n    at ${file}:${line}:30`,
+    });
+    const step = (title: string, line: number | undefined, error?: TestError) =>
+      ({
+        title,
+        category: 'hook',
+        startTime: new Date(),
+        duration: 1,
+        error,
+        location: line === undefined ? undefined : at(line),
+      }) as never;
+    reporter.onBegin(config({ projects: [{ name: 'chromium', retries: 0 }] as never }), root);
+    const run = (test: typeof first, steps: unknown[], status: 'failed' | 'skipped', errors: TestError[]) => {
+      const result = begin(test);
+      reporter.onTestBegin(test, result);
+      for (const s of steps) reporter.onStepEnd(test, result, s as never);
+      reporter.onTestEnd(test, end(result, status, 5, errors));
+    };
+    // A titled beforeAll, and the `Before Hooks` step around it (no location: not a hook of its own).
+    const connect = boom('cannot connect', 2);
+    run(first, [step('connect', 2, connect), step('Before Hooks', undefined, connect)], 'failed', [connect]);
+    // A beforeEach is the test's own failure.
+    const each = boom('each boom', 3);
+    run(second, [step('beforeEach hook', 3, each)], 'failed', [each]);
+    // A beforeAll that calls test.skip() ends its step with an error and skips the test.
+    const skip = { message: 'Error: Test is skipped: no db' };
+    run(third, [step('beforeAll hook', 4, skip)], 'skipped', []);
+    // An untitled afterAll (not in the suite's hooks here): by its title.
+    const cleanup = boom('cannot clean up', 5);
+    run(fourth, [step('afterAll hook', 5, cleanup)], 'failed', [cleanup]);
+    await reporter.onEnd(fullResult('failed'));
+
+    expect(of('test.failed').map((f) => [f.scope, f.testName, f.file, f.error.message])).toEqual([
+      ['hook', '"beforeAll" hook for "first"', 'tests/a.spec.ts', 'cannot connect'],
+      ['test', 'first', 'tests/a.spec.ts', 'cannot connect'],
+      ['test', 'second', 'tests/a.spec.ts', 'each boom'],
+      ['hook', '"afterAll" hook for "fourth"', 'tests/a.spec.ts', 'cannot clean up'],
+      ['test', 'fourth', 'tests/a.spec.ts', 'cannot clean up'],
+    ]);
+    expect(of('framework.error').map((e) => [e.error.code, e.file, e.error.message])).toEqual([
+      ['HOOK_FAILED', 'tests/a.spec.ts', 'cannot connect'],
+      ['HOOK_FAILED', 'tests/a.spec.ts', 'cannot clean up'],
+    ]);
+    expect(of('test.completed')[0].summary).toMatchObject({ total: 4, failed: 3, skipped: 1 });
+  });
+
   it('sends no output with captureOutput: false', () => {
     const { reporter, of } = collect({ captureOutput: false });
     const { root, group } = tree();

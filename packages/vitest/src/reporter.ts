@@ -7,7 +7,7 @@
  *   onTestModuleStart           -> fileStarted
  *   onTestCaseReady             -> testStarted, then the test's held console output
  *   onTestCaseResult            -> testResult once per attempt (see outcome.ts)
- *   onHookStart/End             beforeAll/afterAll that added errors                   -> hookFailed
+ *   onHookStart/End             beforeAll/afterAll that threw (started, never ended)    -> hookFailed (named)
  *   onTestModuleCollected/End   module errors no hook explains (import failed)         -> fileFailed
  *   onUserConsoleLog            -> output, attributed through the log's task id
  *   onCoverage (4, 5)           the run's coverage map, before onTestRunEnd               -> coverage
@@ -90,8 +90,12 @@ interface RunState {
   heldCount: number;
   /** Errors of a suite/module already published, so each is reported once. */
   reportedErrors: Map<string, number>;
-  /** Error count of a suite/module when one of its beforeAll/afterAll hooks started. */
-  errorsAtHookStart: Map<string, number>;
+  /**
+   * The beforeAll/afterAll of a suite/module (by task id) that started and has not ended, with the entity's
+   * error count then. Vitest sends no hook end for a hook that threw (@vitest/runner marks it passed only
+   * after it returned): a hook still open when its suite or module ends is the one that failed.
+   */
+  openHooks: Map<string, { name: 'beforeAll' | 'afterAll'; errors: number }>;
 }
 
 export class TestwireVitestReporter {
@@ -203,42 +207,44 @@ export class TestwireVitestReporter {
     }
   }
 
-  /** Called before a hook runs; for beforeAll/afterAll the suite's error count is noted. */
+  /** Called before a hook runs; a beforeAll/afterAll is open (with its suite's error count) until it ends. */
   onHookStart(hook: VitestHookContext): void {
     this.guard(() => {
       const run = this.run;
       if (!run || (hook.name !== 'beforeAll' && hook.name !== 'afterAll')) return;
-      run.errorsAtHookStart.set(`${hook.entity.id}:${hook.name}`, errorsOf(hook.entity).length);
+      run.openHooks.set(hook.entity.id, { name: hook.name, errors: errorsOf(hook.entity).length });
     });
   }
 
   /**
-   * Called after a hook ran. A beforeAll/afterAll that added errors to its suite failed: `hookFailed`.
-   * beforeEach/afterEach errors belong to the test's own result and are reported with it.
+   * Called after a hook returned (never for one that threw: see openHooks). A beforeAll/afterAll that added
+   * errors to its suite all the same failed: `hookFailed`. beforeEach/afterEach errors belong to the test's
+   * own result and are reported with it.
    */
   onHookEnd(hook: VitestHookContext): void {
     this.guard(() => {
       const run = this.run;
       if (!run || (hook.name !== 'beforeAll' && hook.name !== 'afterAll')) return;
-      const key = `${hook.entity.id}:${hook.name}`;
-      const before = run.errorsAtHookStart.get(key);
-      run.errorsAtHookStart.delete(key);
-      if (before === undefined) return;
       const entity = hook.entity;
-      const errors = errorsOf(entity);
-      if (errors.length <= before) return;
+      const open = run.openHooks.get(entity.id);
+      run.openHooks.delete(entity.id);
+      if (open?.name !== hook.name || errorsOf(entity).length <= open.errors) return;
       const ref = entity.type === 'suite' ? this.suiteRef(entity) : this.fileRef(entity);
       for (const error of this.unreportedErrors(run, entity)) run.core.hookFailed(ref, error, hook.name);
     });
   }
 
-  /** Called when a suite finished: errors no hook explained (a throwing describe callback). */
+  /**
+   * Called when a suite finished: its errors are those of the beforeAll/afterAll that threw (the hook still
+   * open), else errors no hook explains (a beforeAll's cleanup function that threw).
+   */
   onTestSuiteResult(testSuite: VitestTestSuite): void {
     this.guard(() => {
       const run = this.run;
       if (!run) return;
+      const hook = this.failedHook(run, testSuite);
       for (const error of this.unreportedErrors(run, testSuite)) {
-        run.core.hookFailed(this.suiteRef(testSuite), error);
+        run.core.hookFailed(this.suiteRef(testSuite), error, hook);
       }
     });
   }
@@ -372,7 +378,7 @@ export class TestwireVitestReporter {
       heldLogs: new Map(),
       heldCount: 0,
       reportedErrors: new Map(),
-      errorsAtHookStart: new Map(),
+      openHooks: new Map(),
     };
     this.run = run;
     const files = [...new Set((specifications ?? []).map((spec) => spec.moduleId))];
@@ -569,10 +575,28 @@ export class TestwireVitestReporter {
     return { file, titlePath: [], project: entity.project?.name || undefined };
   }
 
-  /** Errors of a file that no hook explained: the import failed, a describe callback threw, no test. */
+  /**
+   * Errors of a file: those of its own beforeAll/afterAll that threw (the hook still open), else errors no
+   * hook explained: the import failed, a describe callback threw, no test.
+   */
   private reportFileErrors(run: RunState, testModule: VitestTestModule): void {
-    for (const error of this.unreportedErrors(run, testModule))
-      run.core.fileFailed(testModule.moduleId, error);
+    const errors = this.unreportedErrors(run, testModule);
+    if (errors.length === 0) return;
+    const hook = this.failedHook(run, testModule);
+    for (const error of errors) {
+      if (hook) run.core.hookFailed(this.fileRef(testModule), error, hook);
+      else run.core.fileFailed(testModule.moduleId, error);
+    }
+  }
+
+  /** The beforeAll/afterAll of a suite/module that started and never ended: it threw. Forgotten once asked. */
+  private failedHook(
+    run: RunState,
+    entity: VitestTestSuite | VitestTestModule,
+  ): 'beforeAll' | 'afterAll' | undefined {
+    const open = run.openHooks.get(entity.id);
+    run.openHooks.delete(entity.id);
+    return open?.name;
   }
 
   private unreportedErrors(run: RunState, entity: VitestTestSuite | VitestTestModule): VitestError[] {

@@ -171,6 +171,43 @@ describe('TestwireVitestReporter', () => {
     expect(of('test.result').map((r) => r.status)).toEqual(['skipped']);
   });
 
+  test('a beforeAll/afterAll that threw (Vitest sends its start, never its end) is named, with HOOK_FAILED', async () => {
+    const { reporter, of } = setup();
+    const a = module('a.test.ts');
+    const s = suite(a, 'db');
+    const t = testCase(s, 'query');
+    const b = module('b.test.ts');
+    const u = testCase(b, 'uses');
+    reporter.onTestRunStart([{ moduleId: a.moduleId }, { moduleId: b.moduleId }]);
+    reporter.onTestModuleCollected(a);
+    // Vitest batches task updates: the hook's start may come with the error already on the suite.
+    s._errors.push(error('cannot connect'));
+    reporter.onHookStart({ name: 'beforeAll', entity: s });
+    reporter.onTestCaseResult(finish(t, 'skipped'));
+    reporter.onTestSuiteResult(s);
+    reporter.onTestModuleEnd(a);
+
+    reporter.onTestModuleCollected(b);
+    reporter.onHookStart({ name: 'beforeAll', entity: b });
+    reporter.onHookEnd({ name: 'beforeAll', entity: b });
+    reporter.onTestCaseReady(u);
+    reporter.onTestCaseResult(finish(u, 'passed'));
+    reporter.onHookStart({ name: 'afterAll', entity: b });
+    b._errors.push(error('cannot disconnect'));
+    reporter.onTestModuleEnd(b);
+    await reporter.onTestRunEnd([a, b], [], 'failed');
+
+    expect(of('test.failed').map((f) => [f.scope, f.testName, f.file, f.error.message])).toEqual([
+      ['hook', '"beforeAll" hook for "db"', 'a.test.ts', 'cannot connect'],
+      ['hook', '"afterAll" hook', 'b.test.ts', 'cannot disconnect'],
+    ]);
+    expect(of('framework.error').map((e) => [e.error.code, e.file, e.error.message])).toEqual([
+      ['HOOK_FAILED', 'a.test.ts', 'cannot connect'],
+      ['HOOK_FAILED', 'b.test.ts', 'cannot disconnect'],
+    ]);
+    expect(of('test.completed')[0].summary).toMatchObject({ total: 2, passed: 1, failed: 0, skipped: 1 });
+  });
+
   test('Vitest 3 sends no onTestModuleEnd for a file that failed to import: reported once, at collection', async () => {
     const { reporter, of } = setup();
     const broken = module('broken.test.ts');

@@ -129,13 +129,16 @@ describe('in a real Vitest run', () => {
 
   test('a failing beforeAll and a file that cannot be imported are reported as such', () => {
     const failures = of('test.failed').filter((f) => f.scope !== 'test');
-    expect(failures.map((f) => [f.scope, f.file, f.error.message])).toEqual(
+    expect(failures.map((f) => [f.scope, f.testName, f.file, f.error.message])).toEqual(
       expect.arrayContaining([
-        ['hook', 'hooks.test.js', 'cannot connect'],
-        ['file', 'broken.test.js', 'this file cannot be imported'],
+        ['hook', '"beforeAll" hook for "needs a database"', 'hooks.test.js', 'cannot connect'],
+        ['file', 'broken.test.js', 'broken.test.js', 'this file cannot be imported'],
       ]),
     );
     expect(failures).toHaveLength(2);
+    expect(of('framework.error').map((e) => [e.error.code, e.file])).toEqual(
+      expect.arrayContaining([['HOOK_FAILED', 'hooks.test.js']]),
+    );
   });
 
   test('the summary agrees with Vitest', () => {
