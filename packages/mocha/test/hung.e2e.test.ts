@@ -2,8 +2,9 @@
  * hung_test while a test blocks mocha's thread (a synchronous busy loop), end to end on mocha 11:
  * `mocha --reporter @testwire/mocha` streaming into a real broadcaster seen by a real WebSocket subscriber,
  * with TESTWIRE_HUNG_TEST_THRESHOLD=1500. The report must come while the loop still runs and name the test
- * that loops — not the test before it, whose result waits in the reporter's batch while the thread is blocked
- * — also when the loop begins as soon as the run starts (the run's start reaches the reporter's thread at once).
+ * that loops — not the test before it, whose result may wait in the reporter's batch while the thread is
+ * blocked (it does when the batch timer is not due in between: the file blocks twice) — also when the loop
+ * begins as soon as the run starts (the run's start reaches the reporter's thread at once).
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -19,7 +20,7 @@ beforeAll(async () => {
 });
 afterAll(() => stream?.close());
 
-const LOOP_MS = 6000;
+const LOOP_MS = 4500;
 const loop = `function () { this.timeout(0); const end = Date.now() + ${LOOP_MS}; while (Date.now() < end) {} }`;
 
 function project(test: string): string {
@@ -63,6 +64,9 @@ describe('mocha 11: a test that blocks the thread is the hung test', () => {
         "describe('blocks', () => {",
         "  it('first', async () => { await new Promise((resolve) => setTimeout(resolve, 70)); });",
         `  it('busy loops', ${loop});`,
+        // Twice: whether a result is still in the batch when the next test blocks depends on the batch timer.
+        "  it('second', async () => { await new Promise((resolve) => setTimeout(resolve, 70)); });",
+        `  it('busy again', ${loop});`,
         '});',
         '',
       ].join('\n'),
@@ -77,14 +81,20 @@ describe('mocha 11: a test that blocks the thread is the hung test', () => {
         file: 'test/block.test.cjs',
         threshold: 1500,
       });
-      expect(hung.map((e) => (e.data as { testName: string }).testName)).toEqual(['busy loops']);
+      expect(hung.map((e) => (e.data as { testName: string }).testName)).toEqual([
+        'busy loops',
+        'busy again',
+      ]);
       const results = events.filter((e) => e.type === 'test.result');
       expect(results.map((e) => [(e.data as { testName: string }).testName, e.data.status])).toEqual([
         ['first', 'passed'],
         ['busy loops', 'passed'],
+        ['second', 'passed'],
+        ['busy again', 'passed'],
       ]);
-      // Sent while the loop ran: before the looping test's own result.
+      // Each sent while its loop ran: before the looping test's own result.
       expect(first.seq).toBeLessThan(results[1]?.seq as number);
+      expect(hung[1]?.seq).toBeLessThan(results[3]?.seq as number);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
