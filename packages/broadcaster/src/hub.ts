@@ -119,6 +119,7 @@ export class Hub {
   /** Registers a subscriber: from now on it gets every live event its subscription matches. */
   add(subscriber: Subscriber): void {
     subscriber.coveredFrom = this.seq;
+    subscriber.givenFrom = this.seq;
     this.subscribers.add(subscriber);
   }
 
@@ -129,6 +130,7 @@ export class Hub {
   subscribe(subscriber: Subscriber, request: SubscribeRequest): void {
     subscriber.subscription.subscribe(request);
     subscriber.coveredFrom = this.seq;
+    subscriber.givenFrom = this.seq;
     subscriber.subscriptionVersion++;
   }
 
@@ -244,8 +246,9 @@ export class Hub {
       // After resume.failed the snapshot stands for the events up to its seq (as the history did not).
       if (afterResumeFailed && seq > subscriber.lastSeq) subscriber.lastSeq = seq;
       subscriber.flush();
-      // The events after the snapshot, from the history, at the same pace; then live.
-      this.replay(subscriber, seq, undefined, false);
+      // The events after the snapshot, from the history, at the same pace; then live. After resume.failed
+      // the snapshot stands for every event before its seq: replayed to the end, the subscriber was given all.
+      this.replay(subscriber, seq, undefined, false, afterResumeFailed ? 0 : seq);
     };
     step();
   }
@@ -302,9 +305,19 @@ export class Hub {
     return true;
   }
 
-  /** Starts replaying the history after `since`; `announce`: end with `resumed`. */
-  private replay(subscriber: Subscriber, since: number, id: MessageId | undefined, announce: boolean): void {
+  /**
+   * Starts replaying the history after `since`; `announce`: end with `resumed`; `gives`: the subscriber's
+   * `givenFrom` once it has run to its end.
+   */
+  private replay(
+    subscriber: Subscriber,
+    since: number,
+    id: MessageId | undefined,
+    announce: boolean,
+    gives = since,
+  ): void {
     subscriber.mode = 'replay';
+    subscriber.replayGives = gives;
     subscriber.cursor = since;
     subscriber.replaySince = since;
     subscriber.replayed = 0;
@@ -357,8 +370,10 @@ export class Hub {
     }
     subscriber.mode = 'live';
     // Replayed to the end under one subscription: everything it matches after `since` has been sent.
-    if (subscriber.replayVersion === subscriber.subscriptionVersion)
+    if (subscriber.replayVersion === subscriber.subscriptionVersion) {
       subscriber.coveredFrom = Math.min(subscriber.coveredFrom, subscriber.replaySince);
+      subscriber.givenFrom = Math.min(subscriber.givenFrom, subscriber.replayGives);
+    }
     if (subscriber.announceReplay) {
       const sent = subscriber.send({
         type: 'resumed',
@@ -373,6 +388,31 @@ export class Hub {
     // Requests that waited: one at a time, each may start another snapshot or replay.
     while (subscriber.mode === 'live' && subscriber.deferred.length > 0) subscriber.deferred.shift()?.();
   };
+
+  /**
+   * What of the stream has left this process to a subscriber: one range `[from, through]` (seqs `from + 1` to
+   * `through`) per subscriber that has been given every event after `from` its subscription matches and has
+   * written them out through `through` (Subscriber.sentThrough). Subscribers that follow nothing, or whose
+   * position is not known right now, give no range. The handover after a takeover reads it (publisher.ts).
+   */
+  sentRanges(): [from: number, through: number][] {
+    const ranges: [number, number][] = [];
+    for (const subscriber of this.subscribers) {
+      if (subscriber.subscription.empty) continue;
+      const through = subscriber.sentThrough(this.seq);
+      if (through !== undefined && through > subscriber.givenFrom)
+        ranges.push([subscriber.givenFrom, through]);
+    }
+    return ranges;
+  }
+
+  /** True while a subscriber is on its way through the stream: a snapshot or replay under way, bytes unwritten. */
+  catchingUp(): boolean {
+    for (const subscriber of this.subscribers)
+      if (subscriber.mode === 'replay' || subscriber.mode === 'snapshot' || subscriber.pendingBytes() > 0)
+        return true;
+    return false;
+  }
 
   /**
    * Tells a subscriber where its gap is (SUBSCRIBER_LAGGING), then closes its transport (WS 4008, SSE end).

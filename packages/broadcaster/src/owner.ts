@@ -158,21 +158,30 @@ export class Owner implements Broadcaster {
    * next ingest slice. Never throws: what cannot be kept is dropped, counted and told once.
    */
   publish(event: PublishedEvent): void {
+    this.take(event);
+  }
+
+  /**
+   * publish(), returning the event as queued (its envelope's `seq` is set once it is ingested), or undefined
+   * when it was dropped. A publisher that took the port over follows its events this way (publisher.ts).
+   */
+  take(event: PublishedEvent): SerializedEvent | undefined {
     const admitted = this.drops.screen(event, this.closed, admit);
-    if (!admitted) return;
+    if (!admitted) return undefined;
     if (this.pending.length >= MAX_PENDING) {
       this.drops.add(event);
       this.drops.warnOnce(
         'full',
         `testwire: dropping events: more than ${MAX_PENDING} were published before the broadcaster could take them in; they will be missing from the stream`,
       );
-      return;
+      return undefined;
     }
     this.pending.push(admitted);
     if (!this.ingestScheduled) {
       this.ingestScheduled = true;
       setImmediate(this.ingestPending);
     }
+    return admitted;
   }
 
   /**

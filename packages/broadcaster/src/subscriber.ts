@@ -60,12 +60,21 @@ export class Subscriber {
    * `since` may skip the events up to `lastSeq` only if none of `(since, min(coveredFrom, lastSeq)]` match.
    */
   coveredFrom = 0;
+  /**
+   * The stream after this seq has been given to this subscriber: like `coveredFrom`, and also lowered to 0 by
+   * a snapshot sent after `resume.failed` (it holds the state of every event before its seq) once the replay
+   * behind it has run to its end. Only the handover after a takeover reads it (`Hub.sentRanges`); a resume
+   * never does (events a snapshot stood for were not sent, so a resume may not skip them).
+   */
+  givenFrom = Number.POSITIVE_INFINITY;
   /** Bumped by every subscribe: a replay that saw it change cannot vouch for the earlier events. */
   subscriptionVersion = 0;
   replayed = 0;
   replayId?: string | number;
   replaySince = 0;
   replayVersion = 0;
+  /** `givenFrom` once the replay under way has run to its end (its `since`, or 0 behind a snapshot after resume.failed). */
+  replayGives = 0;
   /** Send `resumed` when the replay under way ends (false: the replay that follows a snapshot). */
   announceReplay = true;
   /** Requests that wait for the snapshot or replay under way to end (bounded by the caller). */
@@ -85,6 +94,17 @@ export class Subscriber {
     private readonly schedule: (subscriber: Subscriber) => void,
     private readonly overflow?: Overflow,
   ) {}
+
+  /**
+   * The seq through which what this subscriber was given has left this process (written to the kernel: an
+   * exit no longer loses it), or undefined when that is not known (a snapshot or replay under way, or bytes of
+   * an earlier write still in the transport's buffer). `latestSeq`: the hub's latest seq.
+   */
+  sentThrough(latestSeq: number): number | undefined {
+    if (this.mode !== 'live' || this.holding || this.transport.bufferedAmount() > 0) return undefined;
+    // Live: every event it matches was queued as it was ingested; the queue holds the newest of them.
+    return this.firstQueuedSeq > 0 ? this.firstQueuedSeq - 1 : latestSeq;
+  }
 
   /** Bytes waiting: our queue plus what the transport still buffers. */
   pendingBytes(): number {

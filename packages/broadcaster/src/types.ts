@@ -22,6 +22,8 @@ export interface Broadcaster {
   /**
    * Resolves when every event published so far is in the owner's history, or once `timeoutMs` passed (default
    * `FLUSH_BUDGET_MS`, 10 s), saying which events it could not confirm and which were dropped. Never rejects.
+   * A publisher that took the port over also waits until a subscriber has been sent its events (the
+   * handover, README): those no subscriber has when it stops are `pending`.
    */
   flush(timeoutMs?: number): Promise<FlushResult>;
   /** Flushes (bounded), closes every socket and timer. Afterwards nothing of the broadcaster keeps the process alive. */
@@ -36,7 +38,8 @@ export interface FlushResult {
   delivered: boolean;
   /**
    * Events published and not in the owner's history when flush() returned: still queued, or sent and not
-   * acknowledged. They are still sent (and re-sent after a reconnect) while the process lives.
+   * acknowledged. They are still sent (and re-sent after a reconnect) while the process lives. After a
+   * takeover, also the events in our history that no subscriber has been sent yet (the handover).
    */
   pending: EventCounts;
   /** Every event this broadcaster dropped since it started (a bounded queue was full, refused, after close). */

@@ -311,10 +311,13 @@ describe('getBroadcaster as publisher', () => {
     await waitFor(() => joined.role === 'owner', 'the takeover', 3000);
     expect(joined.port).toBe(port);
     expect(joined.epoch).not.toBe(oldEpoch);
-    for (let i = 6; i <= 10; i++) joined.publish(testResult(i, {}, 'r_open'));
-    await joined.flush();
-    const sub = await Client.open(joined.wsUrl);
+    // A subscriber back on the new owner before the rest of the run: the flush has it written out at once.
+    const sub = await Client.open(`${joined.wsUrl}?events=*`);
     clients.push(sub);
+    for (let i = 6; i <= 10; i++) joined.publish(testResult(i, {}, 'r_open'));
+    const started = Date.now();
+    expect(await joined.flush()).toEqual({ delivered: true, pending: {}, dropped: {} });
+    expect(Date.now() - started).toBeLessThan(1000);
     const snapshot = await sub.request({ type: 'snapshot' }, 'snapshot');
     // The open run is complete (5 seeded + 5 new). The completed run is there as completed: its events were
     // among the recently acked ones, re-published (with their origin) for subscribers that had not read them.

@@ -14,6 +14,10 @@
  *   every event carries `origin` <publisherId>:<n> (n counts our events): subscribers drop a re-published
  *   event they already delivered under the previous owner (@testwire/protocol OriginFilter)
  *
+ *   after a takeover, the handover: our events are not delivered until a subscriber has been sent them. The
+ *   subscribers of the dead owner reconnect to us and replay our history; flush() waits for one to have every
+ *   event of ours (HANDOVER_WAIT_MS for one to appear), else reports them as pending (see Handover)
+ *
  *   the same owner again (same epoch): the unacked batches are re-sent with their ids first. The owner may
  *   have stored them before the ack was lost: it remembers the last batch id of our `publisherId` (sent
  *   in the handshake URL) and acks a batch it already has without storing it twice.
@@ -80,6 +84,32 @@ const CONNECT_TIMEOUT_MS = 5000;
  * then doubling up to 1 s, full jitter.
  */
 const RECOVER_BACKOFF = { baseDelayMs: 25, maxDelayMs: 1000 };
+/**
+ * After a takeover, how long the subscribers of the dead owner have to reconnect to us and start catching up
+ * before a flush() stops waiting for them (see Handover). They retry within 250 ms (@testwire/client's first
+ * backoff, the CLI's on this machine), then 500 ms and 1 s when the port was not bound yet; a browser's
+ * EventSource after 1 s (`retry: 1000`). Twice that leaves a loaded machine room.
+ */
+export const HANDOVER_WAIT_MS = 2000;
+/** How often a flush() that waits for the handover looks at the subscribers. */
+const HANDOVER_POLL_MS = 10;
+
+/**
+ * The events of ours that no subscriber is known to have, after we took the port over. The previous owner's
+ * subscribers reconnect to us (the epoch changed: they replay our history from its start), but a process whose
+ * run ended would otherwise exit before they are back, and its events, though in our history, reach no one.
+ * So until a subscriber has been sent them (Hub.sentRanges: written out of this process), they are not
+ * delivered: flush() waits for that, bounded by its timeout, and while no subscriber is on its way (none in a
+ * replay or a snapshot, no bytes of one unwritten) no longer than `until`; what is still unsent then is
+ * reported in `pending`. Tracked: what we held unacknowledged at the takeover (queued, in flight) and what is published
+ * until `until`; the acked events we re-publish (`retained`) are not ours to report (the old owner had them).
+ */
+interface Handover {
+  /** The takeover + HANDOVER_WAIT_MS. Events published later are an owner's like any (in the history = delivered). */
+  until: number;
+  /** Their envelopes, in the order they are ingested (the hub sets `seq`; 0: not yet ingested, or dropped). */
+  events: EventEnvelope[];
+}
 
 interface Inflight {
   kind: 'publish' | 'runs';
@@ -120,6 +150,13 @@ export function targetFor(host: string, port: number): JoinTarget {
   return { host, port, ...endpointUrls(host, port), canTakeOver: true, explicit: false };
 }
 
+/** The ingested events of `events` (seq > 0) that lie in none of `ranges` (`[from, through]`: seqs from + 1 to through). */
+function unsentOf(events: readonly EventEnvelope[], ranges: readonly [number, number][]): EventEnvelope[] {
+  return events.filter(
+    (event) => event.seq > 0 && !ranges.some(([from, through]) => event.seq > from && event.seq <= through),
+  );
+}
+
 const zeroMask = (mask: Buffer): void => {
   mask.fill(0);
 };
@@ -155,6 +192,8 @@ export class JoinedBroadcaster implements Broadcaster {
   lastRefusal?: string;
   /** The last connect() met a server on the port that could not prove it holds our secret. */
   private ownerUnproven = false;
+  /** After we took the port over from an owner we published to: our events no subscriber has yet. */
+  private handover?: Handover;
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -195,7 +234,9 @@ export class JoinedBroadcaster implements Broadcaster {
    */
   publish(event: PublishedEvent): void {
     if (this.owner) {
-      this.owner.publish(event);
+      const taken = this.owner.take(event);
+      const handover = this.handover;
+      if (taken && handover && Date.now() < handover.until) handover.events.push(taken.envelope);
       return;
     }
     const serialized = this.drops.screen(event, this.shutdown.started, (e) =>
@@ -570,6 +611,13 @@ export class JoinedBroadcaster implements Broadcaster {
     }
     this.owner = owner;
     const unconfirmed = this.unacked.flatMap((batch) => batch.events).concat(this.queue);
+    // Subscribers followed the owner we published to: they come back to us (see Handover). Without one
+    // (an unreachable `url`), nobody is on their way here.
+    if (this.lastEpoch !== undefined)
+      this.handover = {
+        until: Date.now() + HANDOVER_WAIT_MS,
+        events: unconfirmed.map((event) => event.envelope),
+      };
     this.unacked = [];
     this.queue = [];
     this.queueBytes = 0;
@@ -583,6 +631,7 @@ export class JoinedBroadcaster implements Broadcaster {
   }
 
   async flush(timeoutMs = FLUSH_BUDGET_MS): Promise<FlushResult> {
+    const deadline = Date.now() + timeoutMs;
     if (!this.owner) {
       this.pump();
       await this.untilIdle(timeoutMs);
@@ -590,14 +639,62 @@ export class JoinedBroadcaster implements Broadcaster {
     // Taken over meanwhile (or before): what was ours is the new owner's now.
     const owner = this.owner as Owner | undefined;
     if (owner) {
-      const result = await owner.flush(timeoutMs);
-      return { ...result, dropped: addCounts(result.dropped, this.drops.counts()) };
+      const result = await owner.flush(Math.max(0, deadline - Date.now()));
+      const dropped = addCounts(result.dropped, this.drops.counts());
+      const unsent = await this.handedOver(owner, deadline);
+      return unsent.length === 0
+        ? { ...result, dropped }
+        : { delivered: false, pending: countEvents(unsent), dropped };
     }
     return {
       delivered: this.idle,
       pending: this.idle ? {} : countEvents(this.unconfirmed()),
       dropped: this.drops.counts(),
     };
+  }
+
+  /**
+   * Waits (bounded by `deadline`) until a subscriber has been sent every event of the handover, and returns
+   * those no subscriber has been sent when it stops: none once handed over. It stops waiting before the
+   * deadline when the handover window has passed and no subscriber is on its way (see Handover). The events
+   * published while it waits are not waited for (a later flush does).
+   */
+  private async handedOver(owner: Owner, deadline: number): Promise<EventEnvelope[]> {
+    const handover = this.handover;
+    if (!handover) return [];
+    const followed = handover.events.length;
+    // Ingested by owner.flush() before this: a seq of 0 is an event dropped at its ingest (counted there).
+    const events = handover.events.filter((event) => event.seq > 0);
+    let first = Number.POSITIVE_INFINITY;
+    let last = 0;
+    for (const { seq } of events) {
+      if (seq < first) first = seq;
+      if (seq > last) last = seq;
+    }
+    for (;;) {
+      const ranges = owner.hub.sentRanges();
+      const now = Date.now();
+      const stop = now >= deadline || owner.closed || (now >= handover.until && !owner.hub.catchingUp());
+      // One subscriber has them all (the usual end), or, when we stop, each of them is with one.
+      const unsent =
+        events.length === 0 || ranges.some(([from, through]) => from < first && through >= last)
+          ? []
+          : stop
+            ? unsentOf(events, ranges)
+            : undefined;
+      if (unsent?.length === 0) {
+        // Handed over. Once the window has closed we are an owner like any; while it is open, what is
+        // published next is followed as before.
+        if (this.handover === handover) {
+          if (now >= handover.until) this.handover = undefined;
+          else handover.events.splice(0, followed);
+        }
+        return [];
+      }
+      if (unsent) return unsent;
+      // Ref'd on purpose, bounded: the process must wait for its subscribers (the caller awaits flush()).
+      await sleep(Math.min(HANDOVER_POLL_MS, deadline - now), { ref: true });
+    }
   }
 
   /** Every event not yet acknowledged: queued, in flight, or waiting to be re-sent. */
