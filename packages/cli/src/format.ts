@@ -179,6 +179,25 @@ function compactJson(value: unknown): string {
 }
 
 /**
+ * How a run that ended interrupted is said: `interrupted by SIGTERM`, `interrupted (owner lost)` for what the
+ * endpoint or a client concluded (`owner_lost`, `publisher_lost`, `shard_lost`), `interrupted` when nothing
+ * says by what.
+ */
+export function interruptedText(interruptedBy: unknown): string {
+  if (typeof interruptedBy !== 'string' || interruptedBy === '') return 'interrupted';
+  if (/^[a-z]+_lost$/.test(interruptedBy)) return `interrupted (${interruptedBy.replace('_', ' ')})`;
+  return `interrupted by ${interruptedBy}`;
+}
+
+/**
+ * The tests a run had when it ended interrupted: all it knew of (its total, or the tests with a result when
+ * those are more), whatever the summary counted (often only the tests that ran).
+ */
+export function interruptedTotal(run: RunSnapshot): number {
+  return Math.max(run.summary?.total ?? 0, run.totalTests, run.counts.completed);
+}
+
+/**
  * The final summary of one run, as `watch` prints it on exit (and `status` for completed runs):
  *
  *   ✗ jest @acme/web  failed  8 passed, 2 failed, 1 skipped of 11 in 1.4 s
@@ -192,11 +211,13 @@ export function formatRunSummary(run: RunSnapshot, c: Colors, maxFailures = 10):
     duration: undefined,
     success: undefined,
   };
-  const total = run.summary?.total ?? run.totalTests;
+  const interrupted = run.status === 'completed' && run.interrupted === true;
+  const total = interrupted ? interruptedTotal(run) : (run.summary?.total ?? run.totalTests);
   const duration = run.summary?.duration;
   let mark: string;
   let verdict: string;
   if (run.status !== 'completed') [mark, verdict] = [c.yellow('…'), c.yellow('running')];
+  else if (interrupted) [mark, verdict] = [c.red('✗'), c.red(interruptedText(run.interruptedBy))];
   else if (run.summary?.success) [mark, verdict] = [c.green('✓'), c.green('passed')];
   else [mark, verdict] = [c.red('✗'), c.red('failed')];
   const lines = [

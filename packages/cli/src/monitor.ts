@@ -13,7 +13,16 @@ import {
   type SnapshotMessage,
 } from '@testwire/protocol';
 import { RegressionLog } from './baseline-format.js';
-import { type Colors, countsText, errorLine, formatDuration, runLabel, titleOf } from './format.js';
+import {
+  type Colors,
+  countsText,
+  errorLine,
+  formatDuration,
+  interruptedText,
+  interruptedTotal,
+  runLabel,
+  titleOf,
+} from './format.js';
 import { shardLabel, withGroupCounts } from './group-runs.js';
 import { type GroupView, quietFor } from './group-status.js';
 import { cellsOf } from './terminal-text.js';
@@ -304,8 +313,17 @@ function renderRun(
     : Number.isFinite(started)
       ? now - started
       : undefined;
-  let verdict = !done ? c.cyan('●') : run.summary?.success ? c.green('✓') : c.red('✗');
-  let state = !done ? 'running' : run.summary?.success ? c.green('passed') : c.red('failed');
+  // Ended interrupted (a signal, its process gone, the endpoint's owner died with it): not a verdict on its
+  // tests, and it did not run them all.
+  const cut = done && run.interrupted === true;
+  let verdict = !done ? c.cyan('●') : run.summary?.success && !cut ? c.green('✓') : c.red('✗');
+  let state = !done
+    ? 'running'
+    : cut
+      ? c.red(interruptedText(run.interruptedBy))
+      : run.summary?.success
+        ? c.green('passed')
+        : c.red('failed');
   // A shard of a sharded CI group: serve's word on it (silent: running, but no event for --silence ms).
   const group = model.group;
   const shard = group?.shards.find((s) => s.runId === run.runId);
@@ -331,20 +349,26 @@ function renderRun(
   );
 
   const counts = run.counts;
-  const total = done ? (run.summary?.total ?? run.totalTests) : Math.max(run.totalTests, counts.completed);
-  const completed = done ? total : counts.completed;
+  // An interrupted run shows how far it got: the tests with a result of all it knew of.
+  const whole = done && !cut;
+  const total = cut
+    ? interruptedTotal(run)
+    : done
+      ? (run.summary?.total ?? run.totalTests)
+      : Math.max(run.totalTests, counts.completed);
+  const completed = whole ? total : counts.completed;
   const known = run.totalKnown || done;
   const ratio = total > 0 ? Math.min(1, completed / total) : done ? 1 : 0;
   const barWidth = Math.max(10, Math.min(30, options.width - 60));
   // Never full before the end: rounding up shows a bar complete while tests still run, and a total that
   // is not known yet (vitest finds files as it goes) may grow.
-  const filled = done ? barWidth : Math.min(barWidth - 1, Math.floor(ratio * barWidth));
-  const barColor = counts.failed > 0 ? c.red : c.green;
+  const filled = whole ? barWidth : Math.min(barWidth - 1, Math.floor(ratio * barWidth));
+  const barColor = counts.failed > 0 || cut ? c.red : c.green;
   const bar = barColor('█'.repeat(filled)) + c.dim('░'.repeat(barWidth - filled));
   const of = run.totalKnown || done ? `${total}` : `${total}+`;
   const tally =
     done && run.summary ? countsText({ ...run.summary, flaky: counts.flaky }, c) : countsText(counts, c);
-  const percent = done ? '100%' : known ? `${Math.min(99, Math.floor(ratio * 100))}%` : '…';
+  const percent = whole ? '100%' : known ? `${Math.min(cut ? 100 : 99, Math.floor(ratio * 100))}%` : '…';
   push(
     `  ${bar} ${String(completed).padStart(String(total).length)}/${of} ${percent.padStart(4)}  ${tally}`,
     0,

@@ -1,5 +1,6 @@
-import type { AnyEventEnvelope } from '@testwire/protocol';
+import { type AnyEventEnvelope, OWNER_LOST } from '@testwire/protocol';
 import { describe, expect, it } from 'vitest';
+import { formatStatus } from '../src/commands/status.js';
 import { createColors, errorLine, formatEvent, formatRunSummary } from '../src/format.js';
 import { renderFrame, truncate, visibleLength, WatchModel } from '../src/monitor.js';
 
@@ -224,6 +225,83 @@ describe('WatchModel + renderFrame', () => {
     // The essentials survive the cut: the run header and its progress bar.
     expect(lines.some((l) => l.includes('jest'))).toBe(true);
     expect(lines.some((l) => l.includes('█'))).toBe(true);
+  });
+
+  it('shows a run that ended interrupted as interrupted, with how far it got, never as failed', () => {
+    const model = new WatchModel({ startedAt: 1_700_000_000_000 });
+    model.apply(
+      ev('test.started', { totalTests: 10, testFiles: ['math.test.js'], totalKnown: true }, 'r_sig'),
+    );
+    for (const id of ['a', 'b', 'c']) model.apply({ ...result(id, id, 'passed'), runId: 'r_sig' });
+    // A reporter that caught the signal: its summary counts the tests that ran, all passed.
+    model.apply(
+      ev(
+        'test.completed',
+        {
+          summary: { total: 3, passed: 3, failed: 0, skipped: 0, duration: 900, success: false },
+          interrupted: true,
+          interruptedBy: 'SIGTERM',
+        },
+        'r_sig',
+      ),
+    );
+    const text = frame(model);
+    const head = text.split('\n').find((line) => line.includes('r_sig'))!;
+    expect(head).toContain('✗ jest web  interrupted by SIGTERM');
+    expect(head).not.toContain('failed');
+    expect(text).toContain(' 3/10  30%  3 passed');
+    expect(text).not.toContain('100%');
+    const [summary] = formatRunSummary(model.runs()[0]!, plain);
+    expect(summary).toBe('✗ jest web  interrupted by SIGTERM  3 passed of 10 in 900 ms');
+    expect(model.isDone()).toBe(true);
+  });
+
+  it('shows a run completed as owner_lost (its owner process died with it) as interrupted (owner lost)', () => {
+    const model = new WatchModel({ startedAt: 1_700_000_000_000 });
+    sampleRun(model);
+    expect(model.isDone()).toBe(false);
+    model.store.interrupt('r_1', OWNER_LOST);
+    const text = frame(model);
+    expect(text).toContain('✗ jest web  interrupted (owner lost)');
+    expect(text).toContain(' 3/4  75%  2 passed, 1 failed');
+    expect(text).not.toContain('▸ multiplies');
+    expect(formatRunSummary(model.runs()[0]!, plain)[0]).toMatch(
+      /^✗ jest web {2}interrupted \(owner lost\) {2}2 passed, 1 failed of 4 in /,
+    );
+    expect(model.isDone()).toBe(true);
+  });
+
+  it('status says which completed runs were interrupted', () => {
+    const lines = formatStatus(
+      'http://127.0.0.1:7357',
+      {
+        server: 'testwire',
+        runs: [
+          {
+            runId: 'r_a',
+            framework: 'vitest',
+            status: 'completed',
+            interrupted: true,
+            interruptedBy: 'SIGKILL',
+          },
+          {
+            runId: 'r_b',
+            framework: 'jest',
+            status: 'completed',
+            interrupted: true,
+            interruptedBy: 'owner_lost',
+          },
+          { runId: 'r_c', framework: 'mocha', status: 'completed' },
+          { runId: 'r_d', framework: 'mocha', status: 'running' },
+        ],
+      },
+      false,
+    );
+    const line = (id: string) => lines.find((l) => l.includes(id))!;
+    expect(line('r_a')).toContain('completed, interrupted by SIGKILL');
+    expect(line('r_b')).toContain('completed, interrupted (owner lost)');
+    expect(line('r_c')).toMatch(/completed {2}r_c/);
+    expect(line('r_d')).toMatch(/running {2}r_d/);
   });
 
   it('counts runs already complete before the monitor started as history, not as this session', () => {

@@ -17,6 +17,7 @@ export class TestwireClient extends BaseClient {
       webSocket: () => standardWebSocket(options.WebSocket ?? g.WebSocket, fetchImpl),
       eventStream: () => standardEventSource(options.EventSource ?? g.EventSource, fetchImpl),
       reportsPings: false,
+      reportsKeepAlives: false,
       sendsHeaders: false,
     };
     super(options, runtime);

@@ -13,8 +13,11 @@
  *                                  notice (replayed), then every event of the new epoch, in order
  *                               (SSE learns the epoch too late for that request: on resume.failed EPOCH_CHANGED
  *                                it reopens at once with Last-Event-ID `<new epoch>:0`)
+ *                               runs running here that the new snapshot does not list died with the old owner:
+ *                               completed as interrupted `owner_lost` (ResyncInfo.interruptedRuns)
  *   live: event seq <= last seq of this epoch -> duplicate, dropped; else delivered + applied to run state
- *   drop / 4008 lagging / heartbeat silence ─> backoff (full jitter) ─> reconnect ─> resume from last seq
+ *   drop / 4008 lagging / heartbeat (WS) or keep-alive (SSE) silence ─> backoff (full jitter) ─> reconnect
+ *                                                                        ─> resume from last seq
  *   connectTimeoutMs bounds the handshake; the catch-up after it, progress (no frame that long: RESYNC_STALLED)
  *   a re-published event after a takeover (its `origin` not above the last delivered from that publisher): dropped
  *   401/403 ─> TestwireAuthError, no retry
@@ -30,6 +33,7 @@ import {
   type Filters,
   isServerMessage,
   OriginFilter,
+  OWNER_LOST,
   type ResumeFailedMessage,
   type RunSnapshot,
   type RunStateOptions,
@@ -74,6 +78,13 @@ export interface TestwireClientOptions {
   connectTimeoutMs?: number;
   /** Bound on `subscribe()`/`snapshot()`/`ping()` answers. Default 10_000 ms. */
   requestTimeoutMs?: number;
+  /**
+   * SSE: how often the broadcaster sends its `: keep-alive` comment (the broadcaster's `sseKeepAliveMs`;
+   * default 15_000 ms, the protocol's). A stream that brings no byte for 2.5× this is taken for dead (a
+   * half-open TCP connection) and resumed elsewhere, as a WebSocket without heartbeat is. Node only: a
+   * browser's EventSource does not show comments.
+   */
+  sseKeepAliveMs?: number;
   /** On the first connection, replay the broadcaster's whole history before live events. Default false. */
   replay?: boolean;
   /** Keep a run-state model (`client.state`). Default true. */
@@ -136,6 +147,17 @@ export interface ResyncInfo {
   runs: RunSnapshot[];
   /** Runs kept in `client.state` that the snapshot does not list (`keepStaleRuns`); empty otherwise. */
   staleRuns: string[];
+  /**
+   * `EPOCH_CHANGED` only: runs that were running in `client.state` and that the new broadcaster's snapshot
+   * does not list. The process that owned the endpoint died with them (SIGKILL, a crash): nobody will send
+   * their test.completed, and the new owner cannot know them. The client completed them as interrupted
+   * (`interrupted: true`, `interruptedBy: 'owner_lost'`, counts as last seen, `summary.success: false`);
+   * here as they are now. They stay in `client.state` with `keepStaleRuns` (and are in `staleRuns`), and
+   * are dropped from it otherwise. Empty when there were none (and always without a run state:
+   * `runState: false`). Should one of them send an event after all (a process still running it re-seeded
+   * it to the new owner after the snapshot was taken), it is running again in `client.state`.
+   */
+  interruptedRuns: RunSnapshot[];
 }
 
 export interface RunStateUpdate {
@@ -185,7 +207,7 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
   private readonly options: Required<
     Pick<
       TestwireClientOptions,
-      'transport' | 'connectTimeoutMs' | 'requestTimeoutMs' | 'bufferSize' | 'replay'
+      'transport' | 'connectTimeoutMs' | 'requestTimeoutMs' | 'bufferSize' | 'replay' | 'sseKeepAliveMs'
     >
   > &
     TestwireClientOptions;
@@ -263,9 +285,10 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
       requestTimeoutMs: 10_000,
       bufferSize: 10_000,
       replay: false,
+      sseKeepAliveMs: 15_000,
       ...options,
     };
-    for (const key of ['connectTimeoutMs', 'requestTimeoutMs', 'bufferSize'] as const) {
+    for (const key of ['connectTimeoutMs', 'requestTimeoutMs', 'bufferSize', 'sseKeepAliveMs'] as const) {
       const value = this.options[key];
       if (typeof value !== 'number' || !(value > 0)) {
         throw new TestwireError('INVALID_ARGUMENT', `${key}: expected a number > 0, got ${String(value)}`);
@@ -749,6 +772,9 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
         this.epochValue = message.epoch;
         this.seqValue = this.fromStart() ? 0 : message.seq;
       }
+      // A stream is never silent for long: keep-alive comments, if nothing else. One that is went dead
+      // without a FIN or RST (a blackholed link) and would look open forever.
+      if (this.runtime.reportsKeepAlives) this.startWatchdog(this.options.sseKeepAliveMs, 'keep-alive');
       if (this.sseResuming) {
         this.phase = 'syncing';
         return;
@@ -786,7 +812,8 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
     if (this.epochChange?.snapshotId !== undefined && !this.epochChange.snapshot)
       this.send({ type: 'snapshot', id: this.epochChange.snapshotId });
     this.send(this.syncMessage({ epoch: this.epochValue as string, since: this.seqValue }));
-    if (message.heartbeatMs && this.runtime.reportsPings) this.startWatchdog(message.heartbeatMs);
+    if (message.heartbeatMs && this.runtime.reportsPings)
+      this.startWatchdog(message.heartbeatMs, 'heartbeat');
   }
 
   /**
@@ -881,7 +908,7 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
     const snapshot = change.snapshot;
     const seq = snapshot?.seq ?? 0;
     const runs = snapshot?.runs ?? [];
-    const staleRuns = this.replaceState(runs);
+    const { staleRuns, interruptedRuns } = this.replaceState(runs, true);
     this.stateSeq = seq;
     this.notifyResync({
       reason: 'EPOCH_CHANGED',
@@ -894,6 +921,7 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
       replayed: true,
       runs,
       staleRuns,
+      interruptedRuns,
     });
   }
 
@@ -926,7 +954,8 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
     this.epochValue = epoch;
     this.seqValue = seq;
     this.stateSeq = seq;
-    const staleRuns = this.replaceState(runs);
+    const epochChanged = previousEpoch !== undefined && previousEpoch !== epoch;
+    const { staleRuns, interruptedRuns } = this.replaceState(runs, epochChanged);
     const reason = change ? 'EPOCH_CHANGED' : (failure?.reason ?? 'EPOCH_CHANGED');
     this.notifyResync({
       reason,
@@ -940,23 +969,40 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
       replayed,
       runs,
       staleRuns,
+      interruptedRuns,
     });
     if (snapshot) this.flushHeld(seq);
   }
 
-  /** `client.state` becomes the snapshot's runs (plus, with keepStaleRuns, the runs it does not list). */
-  private replaceState(runs: RunSnapshot[]): string[] {
+  /**
+   * `client.state` becomes the snapshot's runs (plus, with keepStaleRuns, the runs it does not list). On a new
+   * epoch, the runs still running that the new broadcaster does not list are completed first, as interrupted
+   * by `owner_lost` (see `ResyncInfo.interruptedRuns`).
+   */
+  private replaceState(
+    runs: RunSnapshot[],
+    epochChanged: boolean,
+  ): { staleRuns: string[]; interruptedRuns: RunSnapshot[] } {
+    const listed = new Set(runs.map((run) => run.runId));
+    const interruptedRuns: RunSnapshot[] = [];
+    if (epochChanged) {
+      const at = new Date();
+      for (const run of this.state.briefs()) {
+        if (run.status !== 'running' || listed.has(run.runId)) continue;
+        const interrupted = this.state.interrupt(run.runId, OWNER_LOST, at);
+        if (interrupted) interruptedRuns.push(interrupted);
+      }
+    }
     if (!this.options.keepStaleRuns) {
       this.state.restore(runs);
-      return [];
+      return { staleRuns: [], interruptedRuns };
     }
-    const listed = new Set(runs.map((run) => run.runId));
     const staleRuns = this.state
-      .snapshot()
+      .briefs()
       .map((run) => run.runId)
       .filter((id) => !listed.has(id));
     for (const run of runs) this.state.merge(run);
-    return staleRuns;
+    return { staleRuns, interruptedRuns };
   }
 
   private notifyResync(info: ResyncInfo): void {
@@ -1083,17 +1129,27 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
     this.watchdog = undefined;
   }
 
-  /** A half-open TCP connection looks alive forever; the broadcaster pings every heartbeatMs, so silence means dead. */
-  private startWatchdog(heartbeatMs: number): void {
+  /**
+   * A half-open TCP connection looks alive forever. The broadcaster pings a WebSocket every heartbeatMs and
+   * writes an SSE keep-alive comment every sseKeepAliveMs, so silence for 2.5 of those means dead: the
+   * connection is dropped and the client resumes on a new one.
+   */
+  private startWatchdog(intervalMs: number, what: 'heartbeat' | 'keep-alive'): void {
     if (this.watchdog) clearInterval(this.watchdog);
-    const limit = heartbeatMs * 2.5;
+    const limit = intervalMs * 2.5;
+    let due = Date.now() + intervalMs;
     this.watchdog = setInterval(() => {
-      if (Date.now() - this.lastActivity > limit) {
+      const now = Date.now();
+      // A tick far too late means this process was starved of CPU (timers run before pending reads): what
+      // the broadcaster sent may be waiting in our socket. Look again at the next tick.
+      const starved = now - due > limit / 2;
+      due = now + intervalMs;
+      if (!starved && now - this.lastActivity > limit) {
         this.abandon(
-          new TestwireError('CONNECTION_FAILED', `No heartbeat from the broadcaster for ${limit}ms`),
+          new TestwireError('CONNECTION_FAILED', `No ${what} from the broadcaster for ${limit}ms`),
         );
       }
-    }, heartbeatMs);
+    }, intervalMs);
     unref(this.watchdog);
   }
 

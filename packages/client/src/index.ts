@@ -17,6 +17,7 @@ export class TestwireClient extends BaseClient {
       webSocket: (o) => nodeWebSocket(o),
       eventStream: (o) => fetchEventStream(fetchImpl, o),
       reportsPings: true,
+      reportsKeepAlives: true,
       sendsHeaders: true,
     };
     super(options, runtime);

@@ -3,6 +3,7 @@
 export {
   type AnyEventEnvelope,
   type EventEnvelope,
+  OWNER_LOST,
   type RunSnapshot,
   RunStateStore,
   type TestState,

@@ -156,11 +156,18 @@ describe('a new broadcaster epoch', () => {
       const own = r.client.state.snapshot().filter((run) => run.runId === 'two');
       expect(comparable(own), name).toEqual(comparable(broadcasterState));
     }
-    // The old run: dropped by default, kept (as it was last seen) with keepStaleRuns.
+    // The old run died with its broadcaster: every client says so (interruptedRuns); it is dropped by
+    // default, kept with keepStaleRuns — completed as interrupted, counts as last seen.
+    for (const r of [ws, stale, sse])
+      expect(r.resyncs[0]!.interruptedRuns.map((run) => [run.runId, run.interruptedBy])).toEqual([
+        ['one', 'owner_lost'],
+      ]);
     expect(ws.client.state.has('one')).toBe(false);
     expect(sse.client.state.has('one')).toBe(false);
     expect(stale.client.state.get('one')).toMatchObject({
-      status: 'running',
+      status: 'completed',
+      interrupted: true,
+      interruptedBy: 'owner_lost',
       counts: { passed: 1, failed: 1, completed: 2 },
     });
   });
@@ -231,6 +238,126 @@ describe('a new broadcaster epoch', () => {
     expect(kept.totalTests).toBe(10);
     expect(kept.counts).toMatchObject({ passed: 9, failed: 1, completed: 10 });
     expect(comparable([kept])).toEqual(comparable((await r.client.snapshot()).runs));
+  });
+});
+
+describe('the owner dies with a run going', () => {
+  it('clients complete the owner’s run as interrupted (owner_lost), counts as they were, and say so in the resync', async () => {
+    const owner = await broadcaster();
+    const port = owner.port;
+    const joined = await getBroadcaster({ port, logger: { warn() {} } });
+    cleanup.push(async () => {
+      await joined.close({ timeoutMs: 500 });
+      resetBroadcasterSingleton();
+    });
+    expect(joined.role).toBe('publisher');
+    const ws = recorder({ url: owner.url });
+    const stale = recorder({ url: owner.url, keepStaleRuns: true });
+    const sse = recorder({ url: owner.url, transport: 'sse' });
+    for (const r of [ws, stale, sse]) await r.client.connect();
+
+    // The owner's own run (its reporter published in the owner's process), and a joined process's run.
+    owner.publish(startedEvent('dead', 10));
+    owner.publish(resultEvent('dead', 1));
+    owner.publish(resultEvent('dead', 2, 'failed'));
+    joined.publish(startedEvent('alive', 2));
+    joined.publish(resultEvent('alive', 1));
+    await joined.flush();
+    await owner.flush();
+    for (const r of [ws, stale, sse]) await until(() => r.events.length === 5, 5000, 'the runs under way');
+
+    // The owner goes away without the dead run's test.completed; the joined process takes the port over.
+    await owner.close({ timeoutMs: 200 });
+    await until(() => joined.role === 'owner', 5000, 'the takeover');
+    for (const r of [ws, stale, sse]) await until(() => r.resyncs.length === 1, 10_000, 'resync');
+
+    for (const [name, r] of Object.entries({ ws, stale, sse })) {
+      const info = r.resyncs[0]!;
+      expect(info.reason, name).toBe('EPOCH_CHANGED');
+      expect(
+        info.runs.map((run) => run.runId),
+        name,
+      ).toEqual(['alive']);
+      expect(
+        info.interruptedRuns.map((run) => run.runId),
+        name,
+      ).toEqual(['dead']);
+      expect(info.interruptedRuns[0], name).toMatchObject({
+        status: 'completed',
+        interrupted: true,
+        interruptedBy: 'owner_lost',
+        counts: { passed: 1, failed: 1, completed: 2 },
+        summary: { total: 2, passed: 1, failed: 1, success: false },
+      });
+      expect(r.client.state.get('alive')?.status, name).toBe('running');
+    }
+    // keepStaleRuns keeps it, completed; otherwise the state is the new broadcaster's.
+    expect(stale.resyncs[0]!.staleRuns).toEqual(['dead']);
+    expect(stale.client.state.get('dead')).toMatchObject({
+      status: 'completed',
+      interrupted: true,
+      interruptedBy: 'owner_lost',
+      totalTests: 10,
+      counts: { passed: 1, failed: 1, completed: 2 },
+    });
+    expect(ws.client.state.has('dead')).toBe(false);
+    expect(sse.client.state.has('dead')).toBe(false);
+
+    joined.publish(resultEvent('alive', 2));
+    joined.publish(completedEvent('alive', 2, 0));
+    await joined.flush();
+    for (const r of [ws, stale, sse])
+      await until(() => r.client.state.get('alive')?.status === 'completed', 5000, 'alive completed');
+    // Nothing is left running: a monitor waiting for every run to end is done.
+    expect(stale.client.state.snapshot().map((run) => [run.runId, run.status, run.interruptedBy])).toEqual([
+      ['dead', 'completed', 'owner_lost'],
+      ['alive', 'completed', undefined],
+    ]);
+  });
+
+  it('a run completed as owner_lost that sends an event after all (re-seeded late) is running again', async () => {
+    const owner = await broadcaster();
+    const joined = await getBroadcaster({ port: owner.port, logger: { warn() {} } });
+    cleanup.push(async () => {
+      await joined.close({ timeoutMs: 500 });
+      resetBroadcasterSingleton();
+    });
+    const stale = recorder({ url: owner.url, keepStaleRuns: true });
+    await stale.client.connect();
+    owner.publish(startedEvent('late', 3));
+    owner.publish(resultEvent('late', 1));
+    joined.publish(startedEvent('other', 1));
+    await joined.flush();
+    await owner.flush();
+    await until(() => stale.events.length === 3, 5000, 'events before the takeover');
+    await owner.close({ timeoutMs: 200 });
+    await until(() => stale.resyncs.length === 1, 10_000, 'resync');
+    expect(stale.resyncs[0]!.interruptedRuns.map((run) => run.runId)).toEqual(['late']);
+    // A process that still runs it (it had not joined the new owner yet when we got its snapshot).
+    joined.publish(resultEvent('late', 2));
+    await joined.flush();
+    await until(() => stale.client.state.get('late')?.status === 'running', 5000, 'running again');
+    const late = stale.client.state.get('late')!;
+    expect(late).not.toHaveProperty('interrupted');
+    expect(late.counts).toMatchObject({ passed: 2, completed: 2 });
+  });
+
+  it('a new epoch that lists every running run interrupts none; a resync on the same epoch never does', async () => {
+    const b = await broadcaster({ history: { maxEvents: 5 } });
+    const p = await proxy(b.port);
+    const r = recorder({ url: p.url, keepStaleRuns: true });
+    await r.client.connect();
+    b.publish(startedEvent('going', 50));
+    await until(() => r.events.length === 1, 5000, 'started');
+    // Away while the history evicts what it missed: HISTORY_EVICTED, same epoch, the run still going.
+    p.refuse(true);
+    p.dropAll();
+    for (let i = 1; i <= 20; i++) b.publish(resultEvent('going', i));
+    await b.flush();
+    p.refuse(false);
+    await until(() => r.resyncs.length === 1, 10_000, 'resync');
+    expect(r.resyncs[0]).toMatchObject({ reason: 'HISTORY_EVICTED', interruptedRuns: [] });
+    expect(r.client.state.get('going')).toMatchObject({ status: 'running', counts: { passed: 20 } });
   });
 });
 

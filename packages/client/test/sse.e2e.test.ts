@@ -98,6 +98,46 @@ describe('SSE transport', () => {
     await until(() => c.state.get('new')?.counts.passed === 1, 5000, 'live after resync');
   });
 
+  it.each(['sse', 'ws'] as const)(
+    'a blackholed connection (open, silent) is dropped once the keep-alive is overdue, and resumed (%s)',
+    async (transport) => {
+      const b = await broadcaster({ heartbeatMs: 200, sseKeepAliveMs: 200 });
+      const p = await startProxy(b.port);
+      cleanup.push(() => p.close());
+      const c = client({ url: p.url, transport, sseKeepAliveMs: 200 });
+      const seqs: number[] = [];
+      const errors: string[] = [];
+      c.on('test.output', (_d, e) => seqs.push(e.seq));
+      let drops = 0;
+      c.onState((state, info) => {
+        if (state !== 'reconnecting') return;
+        drops++;
+        errors.push(info.error?.message ?? '');
+      });
+      await c.connect();
+      b.publish(outputEvent('r', 1));
+      await until(() => seqs.length === 1, 5000, 'first event');
+      // The link goes dark with the connection open on both ends: these events go nowhere.
+      p.blackhole();
+      for (let i = 2; i <= 5; i++) b.publish(outputEvent('r', i));
+      await b.flush();
+      // No byte for 2.5 keep-alive intervals: dropped, then resumed on a new connection without a loss.
+      await until(() => drops >= 1, 10_000, 'the dead connection noticed');
+      expect(errors[0]).toMatch(
+        transport === 'sse' ? /No keep-alive .* for 500ms/ : /No heartbeat .* for 500ms/,
+      );
+      await until(() => seqs.length === 5, 10_000, 'the events published while it was dark');
+      b.publish(outputEvent('r', 6));
+      await until(() => seqs.length === 6, 5000, 'live again');
+      expect(seqs).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(c.connectionState).toBe('open');
+    },
+  );
+
+  it('sseKeepAliveMs must be a positive number', () => {
+    expect(() => createClient({ transport: 'sse', sseKeepAliveMs: 0 })).toThrow(/sseKeepAliveMs/);
+  });
+
   it('a wrong API key is a TestwireAuthError without retries', async () => {
     const b = await broadcaster({ apiKey: 'k1' });
     const p = await startProxy(b.port);

@@ -159,6 +159,47 @@ describe('runCard', () => {
     ]);
   });
 
+  it('a run that ended interrupted says so on its badge, not just failed; an owner_lost one too', () => {
+    const s = store(ev('test.started', 'r4', { totalTests: 10, testFiles: [] }), result('r4', 'a', 'passed'));
+    s.apply(
+      ev('test.completed', 'r4', {
+        summary: { total: 1, passed: 1, failed: 0, skipped: 0, duration: 50, success: false },
+        interrupted: true,
+        interruptedBy: 'SIGTERM',
+      }),
+    );
+    expect(runCard(s.get('r4')!, Date.now())).toMatchObject({
+      outcome: 'failed',
+      badge: 'interrupted',
+      interruptedText: 'interrupted by SIGTERM',
+      passed: 1,
+    });
+    const owner = store(
+      ev('test.started', 'r5', { totalTests: 3, testFiles: [] }),
+      result('r5', 'a', 'failed'),
+    );
+    owner.interrupt('r5', 'owner_lost');
+    expect(runCard(owner.get('r5')!, Date.now())).toMatchObject({
+      outcome: 'failed',
+      badge: 'interrupted',
+      interruptedText: 'interrupted: owner process lost',
+    });
+    // Not interrupted: the badge is the outcome, nothing more.
+    const plain = store(
+      ev('test.started', 'r6', { totalTests: 1, testFiles: [] }),
+      result('r6', 'a', 'passed'),
+    );
+    plain.apply(
+      ev('test.completed', 'r6', {
+        summary: { total: 1, passed: 1, failed: 0, skipped: 0, duration: 5, success: true },
+        interrupted: false,
+      }),
+    );
+    const card = runCard(plain.get('r6')!, Date.now());
+    expect(card.badge).toBe('passed');
+    expect(card).not.toHaveProperty('interruptedText');
+  });
+
   it('labels a run by its start time and, when the run sent them, branch and commit', () => {
     const startedAt = Date.UTC(2026, 0, 1, 10, 31, 2);
     const run = (ci?: Record<string, string>) =>

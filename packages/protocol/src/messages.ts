@@ -119,6 +119,9 @@ const runBrief = t.object({
   framework: str,
   project: t.optional(str),
   status: t.enumOf(['running', 'completed']),
+  /** A completed run that ended interrupted, and what interrupted it (as in `RunSnapshot`). */
+  interrupted: t.optional(t.boolean()),
+  interruptedBy: t.optional(str),
 });
 
 export interface SubscriptionDescription extends t.StaticProps<typeof subscriptionDescription> {}

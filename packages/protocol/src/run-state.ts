@@ -85,6 +85,14 @@ export const runSnapshotSchema = t.object({
     }),
   ),
   summary: t.optional(testSummarySchema),
+  /**
+   * The run ended interrupted: its test.completed said `interrupted` (a signal, an exit with the run open, a
+   * joined process lost), or a client completed it because the process that owned the endpoint died with it
+   * (`owner_lost`, see `RunStateStore.interrupt`). Absent for a run that was not (and from older producers).
+   */
+  interrupted: t.optional(t.boolean()),
+  /** With `interrupted`: what interrupted it, as test.completed's `interruptedBy` (`SIGTERM`, `exit`, `owner_lost`…). */
+  interruptedBy: t.optional(str),
   coverage: t.optional(coverageTotalsSchema),
   /** seq of the last event applied to this run. */
   lastSeq: int,
@@ -120,6 +128,12 @@ export interface RunStateOptions {
    */
   maxTestsPerRun?: number;
 }
+
+/**
+ * `interruptedBy` of a run a client completed because the process that owned the endpoint died with it running
+ * (the new owner's snapshot does not list it): see `RunStateStore.interrupt`.
+ */
+export const OWNER_LOST = 'owner_lost';
 
 /** How many ids of evicted runs are remembered, so late events of an evicted run do not revive it. */
 const EVICTED_MEMORY = 1000;
@@ -189,7 +203,15 @@ export class RunStateStore {
     if (!event.runId) return undefined;
     const data = event.data as unknown as Record<string, any>;
     let run = this.runs.get(event.runId);
-    if (run && run.status === 'completed' && event.type === 'test.started') {
+    if (run && run.interruptedBy === OWNER_LOST && event.type !== 'test.completed') {
+      // Completed by a client because the owner died with it (`interrupt`), yet an event of it arrives: a
+      // process still running it re-seeded it to the new owner after the client's snapshot. It goes on.
+      run.status = 'running';
+      delete run.interrupted;
+      delete run.interruptedBy;
+      delete run.completedAt;
+      delete run.summary;
+    } else if (run && run.status === 'completed' && event.type === 'test.started') {
       // The same run id started again (a watch-mode rerun that reuses it): start from scratch.
       this.runs.delete(event.runId);
       run = undefined;
@@ -291,6 +313,12 @@ export class RunStateStore {
         run.status = 'completed';
         run.completedAt = event.timestamp;
         run.summary = data.summary;
+        delete run.interrupted;
+        delete run.interruptedBy;
+        if (data.interrupted === true) {
+          run.interrupted = true;
+          if (typeof data.interruptedBy === 'string') run.interruptedBy = data.interruptedBy;
+        }
         run.coverage = data.coverage ?? run.coverage;
         run.current = undefined;
         for (const error of data.errors ?? []) {
@@ -334,6 +362,32 @@ export class RunStateStore {
     };
     this.runs.set(run.runId, added);
     if (this.maxTestsPerRun !== Number.POSITIVE_INFINITY) this.compact(added);
+  }
+
+  /**
+   * Completes a running run that will never send its test.completed, as interrupted: `interruptedBy` says why
+   * (a client uses `owner_lost`: the process that owned the endpoint died and the new owner does not know the
+   * run). Counts stay as they were; `summary` is made from them (`success: false`, `duration` from the run's
+   * start to `at`), the test running then is left running. Returns the run as it is now, or undefined when
+   * there is no such run or it had completed already (nothing changes then). A later event of a run completed
+   * `owner_lost` (other than test.completed) makes it running again: a process that still had it re-seeded it.
+   */
+  interrupt(runId: string, interruptedBy: string, at: Date | string = new Date()): RunSnapshot | undefined {
+    const run = this.runs.get(runId);
+    if (run?.status !== 'running') return undefined;
+    const completedAt = typeof at === 'string' ? at : at.toISOString();
+    const started = Date.parse(run.startedAt ?? '');
+    const ended = Date.parse(completedAt);
+    const duration = Number.isFinite(started) && Number.isFinite(ended) ? Math.max(0, ended - started) : 0;
+    run.status = 'completed';
+    run.completedAt = completedAt;
+    run.summary = summaryOfCounts(run.counts, duration, false);
+    run.interrupted = true;
+    run.interruptedBy = interruptedBy;
+    run.current = undefined;
+    const view = this.freeze(run);
+    this.evictCompleted();
+    return view;
   }
 
   get(runId: string): RunSnapshot | undefined {

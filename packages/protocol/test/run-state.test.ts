@@ -3,6 +3,7 @@ import {
   type EventDataMap,
   type EventEnvelope,
   type EventType,
+  OWNER_LOST,
   RunStateStore,
   type TestResultData,
   validateRunSnapshot,
@@ -278,6 +279,81 @@ describe('RunStateStore', () => {
     expect(run.summary).toMatchObject({ total: 3, success: true });
     expect(run.coverage).toEqual({ statements: 90, branches: 80, functions: 70, lines: 60 });
     expect(run.current).toBeUndefined();
+  });
+
+  it('keeps whether a run ended interrupted, and by what, in the run and its snapshot', () => {
+    const s = stream();
+    const store = new RunStateStore();
+    store.apply(s.started(6));
+    for (const id of ['t1', 't2']) store.apply(s.result(id, 'passed'));
+    const run = store.apply(
+      s.completed(false, {
+        summary: { total: 2, passed: 2, failed: 0, skipped: 0, duration: 50, success: false },
+        interrupted: true,
+        interruptedBy: 'SIGTERM',
+      }),
+    )!;
+    expect(run).toMatchObject({ status: 'completed', interrupted: true, interruptedBy: 'SIGTERM' });
+    // What crosses the wire (snapshot, re-seed) keeps it and validates; a store restored from it has it.
+    const wire = JSON.parse(JSON.stringify(store.snapshot()));
+    expect(wire[0]).toMatchObject({ interrupted: true, interruptedBy: 'SIGTERM' });
+    expect(validateRunSnapshot(wire[0]).ok).toBe(true);
+    const restored = new RunStateStore();
+    restored.restore(wire);
+    expect(restored.get('r1')).toMatchObject({ interrupted: true, interruptedBy: 'SIGTERM' });
+    expect(restored.briefs()[0]).toMatchObject({ interrupted: true, interruptedBy: 'SIGTERM' });
+    // A run that was not interrupted says nothing about it (and old snapshots without the fields validate).
+    store.apply(s.started(1, 'r2'));
+    store.apply(s.completed(true, {}, 'r2'));
+    expect(Object.keys(store.get('r2')!)).not.toContain('interrupted');
+    expect(JSON.parse(JSON.stringify(store.get('r2')))).not.toHaveProperty('interruptedBy');
+    // The same run id started again and completed normally is no longer interrupted.
+    store.apply(s.started(1));
+    expect(store.get('r1')).not.toHaveProperty('interrupted');
+    store.apply(s.completed(true));
+    expect(store.get('r1')).not.toHaveProperty('interrupted');
+  });
+
+  it('interrupt() completes a running run as interrupted, counts as they were; an event of it revives owner_lost', () => {
+    const s = stream();
+    const store = new RunStateStore();
+    store.apply(s.started(10));
+    store.apply(s.result('t1', 'passed'));
+    store.apply(s.result('t2', 'failed'));
+    store.apply(s.running('t3'));
+    const startedAt = Date.parse(store.get('r1')!.startedAt!);
+    const at = new Date(startedAt + 4000);
+    const run = store.interrupt('r1', OWNER_LOST, at)!;
+    expect(run).toMatchObject({
+      status: 'completed',
+      interrupted: true,
+      interruptedBy: 'owner_lost',
+      completedAt: at.toISOString(),
+      counts: { passed: 1, failed: 1, completed: 2 },
+      summary: { total: 2, passed: 1, failed: 1, skipped: 0, todo: 0, duration: 4000, success: false },
+    });
+    expect(run.current).toBeUndefined();
+    expect(validateRunSnapshot(JSON.parse(JSON.stringify(run))).ok).toBe(true);
+    // Completed already, or unknown: nothing changes.
+    expect(store.interrupt('r1', 'other')).toBeUndefined();
+    expect(store.get('r1')?.interruptedBy).toBe('owner_lost');
+    expect(store.interrupt('nope', OWNER_LOST)).toBeUndefined();
+    // A process that still runs it re-seeded it to the new owner: its next event makes it running again.
+    store.apply(s.result('t3', 'passed'));
+    const revived = store.get('r1')!;
+    expect(revived.status).toBe('running');
+    expect(revived).not.toHaveProperty('interrupted');
+    expect(revived).not.toHaveProperty('summary');
+    expect(revived.counts).toMatchObject({ passed: 2, failed: 1, completed: 3 });
+    // Its own test.completed ends it as any run.
+    store.apply(s.completed(false));
+    expect(store.get('r1')).toMatchObject({ status: 'completed', summary: { total: 3 } });
+    expect(store.get('r1')).not.toHaveProperty('interrupted');
+    // Any other interruption is final: a rerun with the same id starts afresh as before.
+    store.apply(s.started(1, 'r2'));
+    store.interrupt('r2', 'SIGKILL');
+    store.apply(s.started(1, 'r2'));
+    expect(store.get('r2')).toMatchObject({ status: 'running', counts: { completed: 0 } });
   });
 
   it('ignores events outside runs and non-run types for unknown runs', () => {

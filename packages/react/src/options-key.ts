@@ -22,6 +22,7 @@ const CONNECTION_KEYS = [
   'keepStaleRuns',
   'connectTimeoutMs',
   'requestTimeoutMs',
+  'sseKeepAliveMs',
 ] as const satisfies readonly (keyof TestwireConnectionOptions)[];
 
 /** The connection options alone, with selectors defaulted and sets sorted: equal subscriptions, equal values. */

@@ -27,6 +27,7 @@ export type TestwireConnectionOptions = Pick<
   | 'keepStaleRuns'
   | 'connectTimeoutMs'
   | 'requestTimeoutMs'
+  | 'sseKeepAliveMs'
 > & {
   /** Bounds of the run-state model (`maxCompletedRuns`, `maxTestsPerRun`); it is always kept. */
   runState?: Exclude<TestwireClientOptions['runState'], boolean>;

@@ -2,7 +2,7 @@ import { endpointFrom, endpointHelp, endpointOptions, type Io, parseCommand } fr
 import { authError, nothingListening } from '../connect.js';
 import type { Endpoint } from '../endpoint.js';
 import { CliError, ExitCode } from '../errors.js';
-import { createColors, formatDuration, shouldColor } from '../format.js';
+import { createColors, formatDuration, interruptedText, shouldColor } from '../format.js';
 import { terminalSafe } from '../terminal-text.js';
 
 export const statusHelp = `Usage: testwire status [options]
@@ -101,7 +101,12 @@ export function formatStatus(url: string, body: Record<string, unknown>, color: 
   const runs = Array.isArray(body.runs) ? (body.runs as Record<string, unknown>[]) : [];
   lines.push(`  ${'runs:'.padEnd(18)} ${runs.length === 0 ? c.dim('none') : runs.length}`);
   for (const run of runs) {
-    const state = run.status === 'completed' ? c.dim('completed') : c.cyan(String(run.status ?? 'running'));
+    const state =
+      run.status !== 'completed'
+        ? c.cyan(String(run.status ?? 'running'))
+        : run.interrupted === true
+          ? c.red(`completed, ${interruptedText(run.interruptedBy)}`)
+          : c.dim('completed');
     const counts = run.counts as Record<string, number> | undefined;
     const tally = counts
       ? `  ${counts.passed ?? 0} passed, ${counts.failed ?? 0} failed, ${counts.skipped ?? 0} skipped`

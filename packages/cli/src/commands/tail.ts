@@ -1,5 +1,5 @@
 import type { AnyEventEnvelope, Filters, SubscribeRequest } from '@testwire/protocol';
-import { checkFilters, isEventType, Subscription, SubscriptionError } from '@testwire/protocol';
+import { checkFilters, filtersMatch, isEventType, Subscription, SubscriptionError } from '@testwire/protocol';
 import {
   endpointFrom,
   endpointHelp,
@@ -40,6 +40,10 @@ ${endpointHelp}
 
 Several runs: --until and --exit-status count test.completed per run; with a monorepo running four
 runners into one endpoint use --runs 4 (or --filter project=<name> to follow one of them).
+
+A run whose test process owned the endpoint and died with it (SIGKILL), while another process took the
+endpoint over, never sends its test.completed: --until test.completed counts it as completed,
+interrupted (a failure for --exit-status), and says so on stderr; nothing is printed for it on stdout.
 
 Exit codes: 0 ok, 1 a run failed (--exit-status), 2 bad usage, 3 cannot connect / unauthorized,
 130 interrupted.`;
@@ -122,14 +126,18 @@ export async function tail(argv: string[], io: Io): Promise<number> {
   // subscribe to it as well, print only what was asked for.
   const printed = new Subscription().subscribe(subscribe);
   const requests = [subscribe];
-  if (until && !(printed.selects(until) && filters === undefined)) {
-    // Only run-level filters decide which runs count: `status=failed` must not hide test.completed.
-    const runFilters =
-      filters && Object.fromEntries(Object.entries(filters).filter(([key]) => RUN_LEVEL_FILTERS.has(key)));
-    requests.push({
-      events: [until],
-      ...(runFilters && Object.keys(runFilters).length ? { filters: runFilters } : {}),
-    });
+  // Only run-level filters decide which runs count: `status=failed` must not hide test.completed.
+  const runFilters =
+    filters && Object.fromEntries(Object.entries(filters).filter(([key]) => RUN_LEVEL_FILTERS.has(key)));
+  const countedFilters = runFilters && Object.keys(runFilters).length ? runFilters : undefined;
+  // A run whose process owned the endpoint and died with it never sends its test.completed: the client
+  // tells it from its run state (which runs were going), so every run's start must reach it too.
+  const ownerLost = until === 'test.completed';
+  if (until) {
+    const needed = ownerLost ? [until, 'test.started'] : [until];
+    const missing = needed.filter((type) => !(printed.selects(type) && filters === undefined));
+    if (missing.length)
+      requests.push({ events: missing, ...(countedFilters ? { filters: countedFilters } : {}) });
   }
 
   const color = !values.json && shouldColor(io.stdout, io.env);
@@ -144,7 +152,8 @@ export async function tail(argv: string[], io: Io): Promise<number> {
     patterns: subscribe.patterns,
     filters: subscribe.filters,
     replay: Boolean(values.replay),
-    runState: false,
+    // Only each run's status matters here: no test is kept, only those running.
+    runState: ownerLost ? { maxTestsPerRun: 0 } : false,
     wait: Boolean(values.wait),
   });
   // Kept across reconnects like the first; a refusal by the server arrives through onError.
@@ -213,11 +222,33 @@ export async function tail(argv: string[], io: Io): Promise<number> {
       }
     });
     client.onResync((info) => {
+      if (finished) return;
       io.stderr.write(
         info.replayed
           ? `testwire tail: ${endpoint.httpUrl} is a new broadcaster (the previous one went away); printing its events from its first\n`
           : `testwire tail: events were lost (${info.message}); going on from there\n`,
       );
+      if (!ownerLost) return;
+      // Runs the previous owner process was running itself died with it: their test.completed never comes.
+      // They count as completed (interrupted, not a success) for --until test.completed / --exit-status.
+      let counted = false;
+      for (const run of info.interruptedRuns) {
+        const selected =
+          !countedFilters ||
+          filtersMatch(countedFilters, {
+            type: 'test.completed',
+            runId: run.runId,
+            data: { project: run.project, framework: run.framework },
+          });
+        if (!selected || untilRuns.has(run.runId)) continue;
+        io.stderr.write(
+          `testwire tail: run ${run.runId} (${[run.framework, run.project].filter(Boolean).join(' ')}) was running when the process that owned the endpoint went away; it will not complete: counted as completed, interrupted (owner lost)\n`,
+        );
+        untilRuns.add(run.runId);
+        failedRun = true;
+        counted = true;
+      }
+      if (counted && untilRuns.size >= runsWanted) finish(exitStatus ? ExitCode.FAILURE : ExitCode.OK);
     });
     client.onError((error) => {
       if (error.serverCode === 'INVALID_SUBSCRIPTION') fail(error);

@@ -45,6 +45,11 @@ the group's run has the summed counts and how many shards are reporting, finishe
 serve calls silent (no event for its --silence) or interrupted is marked so (watch reads serve's /status
 every 2 s for it: silence is not an event).
 
+A run that ended interrupted (a signal, its process gone) is shown as such, not as failed. When the
+process that owned the endpoint dies (SIGKILL) while running a run of its own, and another takes the
+endpoint over, that run never completes: watch shows it interrupted (owner lost), with its counts as
+they were, and counts it as completed for --exit-when-done / --runs.
+
 Runs already complete when watch started (earlier runs of a long-lived \`testwire serve\`) are shown
 but do not count for --exit-when-done / --runs. Exit codes: 0 done, 1 a run failed (--exit-status),
 2 bad usage, 3 cannot connect / unauthorized, 130 interrupted.`;
@@ -392,6 +397,13 @@ class PlainView implements View {
         ? `testwire watch: ${this.url} is a new broadcaster (the previous one went away); catching up from its first event`
         : `testwire watch: missed events (${info.message}); showing the state as of now`,
     );
+    // Runs the previous broadcaster's process was running itself: they died with it and will never complete.
+    for (const run of info.interruptedRuns) {
+      this.line(
+        `testwire watch: ${this.label(run)} was running when the process that owned ${this.url} went away; it will not complete`,
+      );
+      for (const line of formatRunSummary(run, this.c, 3)) this.line(line);
+    }
     this.snapshot(info.runs);
   }
 

@@ -66,6 +66,9 @@ export function fetchEventStream(
         for (;;) {
           const { done, value } = await reader.read();
           if (done) break;
+          // Any byte is a sign of life: the `: keep-alive` comments, and the parts of a long event (a
+          // snapshot streamed over a slow link) before its end is dispatched.
+          handlers.onActivity?.();
           parser.feed(decoder.decode(value, { stream: true }));
         }
         finish({ code: 1000, reason: 'stream ended', wasOpen: true });

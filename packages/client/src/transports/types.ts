@@ -22,7 +22,10 @@ export interface TransportHandlers {
   onMessage(text: string, meta?: { event: string; id: string }): void;
   /** Called exactly once per connection, whether it never opened, dropped, or was closed by us. */
   onClose(info: CloseInfo): void;
-  /** A sign of life that is not a message (WS ping, SSE comment): feeds the heartbeat watchdog. */
+  /**
+   * A sign of life that is not a message (WS ping; SSE: every chunk read, `: keep-alive` comments
+   * included): feeds the heartbeat watchdog.
+   */
   onActivity?(): void;
 }
 
@@ -58,6 +61,12 @@ export interface Runtime {
   sendsHeaders: boolean;
   /** True when the WS transport reports pings (onActivity), so an idle but healthy link is told apart from a dead one. */
   reportsPings: boolean;
+  /**
+   * True when the SSE transport reports the bytes it reads (onActivity), `: keep-alive` comments included, so
+   * a stream silent for longer than the keep-alive allows is known dead (Node's fetch reader). A browser's
+   * EventSource hides comments.
+   */
+  reportsKeepAlives: boolean;
 }
 
 /** Runs `fn` once. */

@@ -18,6 +18,12 @@ export interface TcpProxy {
   refuse(on: boolean): void;
   /** Stops reading from the broadcaster side: its socket buffers fill up, as with a stalled consumer. */
   stall(on: boolean): void;
+  /**
+   * The open connections go dark, as behind a NAT that forgot them: both sockets stay open, whatever either
+   * side sends is discarded, and neither learns when the other closes (no FIN, no RST). New connections
+   * pass as before.
+   */
+  blackhole(): void;
   retarget(port: number): void;
   close(): Promise<void>;
 }
@@ -34,7 +40,9 @@ export interface ProxyOptions {
 }
 
 export async function startProxy(targetPort: number, options: ProxyOptions = {}): Promise<TcpProxy> {
-  const pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
+  const pairs = new Set<{ client: net.Socket; upstream: net.Socket; dark?: boolean }>();
+  /** Client sockets of blackholed connections: open until the client closes them or the proxy closes. */
+  const dark = new Set<net.Socket>();
   let connections = 0;
   const webSockets = { opened: 0, open: 0 };
   let refusing = false;
@@ -47,7 +55,7 @@ export async function startProxy(targetPort: number, options: ProxyOptions = {})
       return;
     }
     const upstream = net.connect(port, '127.0.0.1');
-    const pair = { client, upstream };
+    const pair: { client: net.Socket; upstream: net.Socket; dark?: boolean } = { client, upstream };
     pairs.add(pair);
     let isWebSocket = false;
     client.once('data', (first: Buffer) => {
@@ -67,8 +75,10 @@ export async function startProxy(targetPort: number, options: ProxyOptions = {})
       pairs.delete(pair);
       if (isWebSocket && !ended) webSockets.open--;
       ended = true;
-      client.destroy();
       upstream.destroy();
+      // A dark connection's client side hears nothing of it: it stays open until the client gives up.
+      if (pair.dark) return;
+      client.destroy();
     };
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', end);
@@ -92,6 +102,23 @@ export async function startProxy(targetPort: number, options: ProxyOptions = {})
     refuse(on) {
       refusing = on;
     },
+    blackhole() {
+      for (const pair of pairs) {
+        const { client, upstream } = pair;
+        pair.dark = true;
+        dark.add(client);
+        client.on('close', () => dark.delete(client));
+        upstream.unpipe(client);
+        client.unpipe(upstream);
+        // Flowing with no destination: what either side sends from now on is read and dropped.
+        upstream.removeAllListeners('data');
+        client.removeAllListeners('data');
+        upstream.on('data', () => {});
+        client.on('data', () => {});
+        upstream.resume();
+        client.resume();
+      }
+    },
     stall(on) {
       stalled = on;
       for (const { upstream, client } of pairs) {
@@ -113,6 +140,8 @@ export async function startProxy(targetPort: number, options: ProxyOptions = {})
         upstream.destroy();
       }
       pairs.clear();
+      for (const client of dark) client.destroy();
+      dark.clear();
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

@@ -41,6 +41,7 @@ import {
   parseTypeFilter,
   type RunCard,
   runCard,
+  runInterruption,
   runLabel,
   runTitle,
   type SlowItem,
@@ -642,7 +643,8 @@ export class Dashboard {
     setAttr(el, 'data-outcome', c.outcome);
     setText(r.title, c.title);
     setAttr(r.title, 'title', c.runId);
-    setText(r.badge, c.outcome);
+    setText(r.badge, c.badge);
+    setAttr(r.badge, 'title', c.interruptedText);
     setText(r.framework, c.framework);
     setText(r.duration, formatDuration(c.durationMs));
     setText(r.tags, c.tags.join(' · '));
@@ -751,7 +753,8 @@ export class Dashboard {
 
   private announceCompleted(run: RunSnapshot): void {
     const c = run.counts;
-    const verdict = run.summary ? (run.summary.success ? 'passed' : 'failed') : 'finished';
+    const verdict =
+      runInterruption(run) ?? (run.summary ? (run.summary.success ? 'passed' : 'failed') : 'finished');
     this.announce(
       `${runTitle(run)} ${verdict}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped.`,
     );

@@ -24,6 +24,13 @@ export interface RunCard {
   /** `vitest 3.2.4`, `jest` */
   framework: string;
   outcome: RunOutcome;
+  /**
+   * The card's badge: the outcome, or `interrupted` for a run that ended so (a signal, its process gone, the
+   * endpoint's owner process dead with it); its outcome is then `failed`.
+   */
+  badge: string;
+  /** What interrupted it, in words (`interrupted by SIGTERM`, `interrupted: owner process lost`), if it was. */
+  interruptedText?: string;
   /** Known total (never below the tests already completed); 0 when nothing is known yet. */
   total: number;
   totalKnown: boolean;
@@ -63,6 +70,15 @@ export function runOutcome(run: RunSnapshot): RunOutcome {
   return run.counts.failed > 0 || run.errors.length > 0 ? 'failed' : 'passed';
 }
 
+/** How a run that ended interrupted is said, or undefined when it was not. */
+export function runInterruption(run: RunSnapshot): string | undefined {
+  if (run.status !== 'completed' || run.interrupted !== true) return undefined;
+  const by = run.interruptedBy;
+  if (typeof by !== 'string' || by === '') return 'interrupted';
+  if (/^[a-z]+_lost$/.test(by)) return `interrupted: ${by.replace('_lost', '')} process lost`;
+  return `interrupted by ${by}`;
+}
+
 export function runDuration(run: RunSnapshot, now: number): number | undefined {
   if (run.status === 'completed' && typeof run.summary?.duration === 'number') return run.summary.duration;
   const started = run.startedAt ? Date.parse(run.startedAt) : Number.NaN;
@@ -90,11 +106,15 @@ export function runCard(run: RunSnapshot, now: number): RunCard {
     if (typeof pct === 'number') coverage.push({ metric, pct: Math.round(pct * 10) / 10 });
   }
   const version = info?.frameworkVersion;
+  const outcome = runOutcome(run);
+  const interruptedText = runInterruption(run);
   return {
     runId: run.runId,
     title: runTitle(run),
     framework: version ? `${run.framework} ${version}` : String(run.framework),
-    outcome: runOutcome(run),
+    outcome,
+    badge: interruptedText ? 'interrupted' : outcome,
+    ...(interruptedText ? { interruptedText } : {}),
     total,
     totalKnown: known,
     passed: c.passed,
@@ -455,7 +475,8 @@ function summarize(type: string, d: Record<string, any>): string {
       return `[${d.stream ?? d.outputType ?? 'out'}] ${firstLine(d.output)}`;
     case 'test.completed': {
       const s = d.summary ?? {};
-      return `${s.success ? 'passed' : 'failed'} — ${s.passed ?? 0} passed, ${s.failed ?? 0} failed, ${s.skipped ?? 0} skipped in ${formatDuration(s.duration)}`;
+      const verdict = d.interrupted === true ? 'interrupted' : s.success ? 'passed' : 'failed';
+      return `${verdict} — ${s.passed ?? 0} passed, ${s.failed ?? 0} failed, ${s.skipped ?? 0} skipped in ${formatDuration(s.duration)}`;
     }
     case 'performance.metrics':
       return `heap ${d.memory?.heapUsed ?? '?'} MB · rss ${d.memory?.rss ?? '?'} MB · cpu ${pct(d.cpu?.usage)}`;
