@@ -49,14 +49,18 @@ export function createReporterCore(input: ReporterCoreOptions): ReporterCore {
   return new Recorder(options, target, normalize, ids);
 }
 
-/** A target on the worker thread, unless the options or the environment rule it out. */
+/**
+ * A target on the worker thread, unless the options or the environment rule it out. Should the thread not
+ * start (its file fails to load), the target applies the calls in this thread instead, through the same core
+ * TESTWIRE_THREAD=off makes (thread.ts, ThreadTarget.fallBack).
+ */
 function threaded(options: ResolvedOptions, input: ReporterCoreOptions): CallTarget | undefined {
   // A sink is a function: it cannot cross threads.
   if (options.sink) return undefined;
   if (threadTurnedOff((input.env ?? process.env) as Env)) return undefined;
   try {
     const { sink: _sink, ...plain } = options;
-    return threadTarget(plain);
+    return threadTarget(plain, () => inThread(options));
   } catch {
     return undefined;
   }

@@ -24,6 +24,8 @@ export type ToCoreThread =
   | { type: 'close'; instance: number };
 
 export type FromCoreThread =
+  /** The thread's file is loaded and takes messages (before it, an error is a start that failed). */
+  | { type: 'up' }
   | { type: 'ready'; instance: number; url: string | undefined }
   | { type: 'done'; instance: number; id: number; losses: RunLoss[] };
 

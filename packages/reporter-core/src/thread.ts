@@ -13,14 +13,20 @@
  *
  * One worker per process, a Core on it per reporter; the Worker is unref'd (like the broadcaster's sockets it
  * never keeps the process alive) and ref'd only while a settle waits for its answer, bounded.
+ *
+ * A thread that cannot load its file (it fails before its `up` message) is no reason to stream nothing: the
+ * calls each target posted meanwhile are kept until then, and on such a failure they, and every later call,
+ * are applied in this thread instead, as with TESTWIRE_THREAD=off (ThreadTarget.fallBack), said once on stderr.
  */
+import { writeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { builtFile } from './built-file.js';
-import { CallEncoder } from './call-codec.js';
+import { CallEncoder, decodeCalls, type EncodedCalls } from './call-codec.js';
 import type { CoreCall } from './calls.js';
 import { BeaconWriter, createBeacon } from './hung.js';
 import { lossLine, type RunLoss, silentThreadLine } from './loss.js';
 import type { CallTarget } from './recorder.js';
+import { threadEnv } from './thread-env.js';
 import {
   createSignal,
   type FromCoreThread,
@@ -39,6 +45,31 @@ const BATCH_CALLS = 500;
 const IDLE_TICKS = 50;
 /** The reporter's thread's young generation, at most (see the Worker's resourceLimits below). */
 const YOUNG_GENERATION_MB = 8;
+/**
+ * Values of the batches a target keeps while its thread starts (to apply them here if it cannot: fallBack), at
+ * most; past it they are no longer kept. A start takes tens of ms, a few seconds on a loaded machine.
+ */
+const MAX_KEPT_VALUES = 2_000_000;
+
+/**
+ * Said once per process: the thread could not start, and the calls are applied in the runner's thread. Straight
+ * to file descriptor 2, as the thread's own lines (worker-output.ts): it comes during the run, and what taps
+ * the runner's process.stderr (mocha's output capture) would take it for a test's output.
+ */
+let toldUnstartable = false;
+function tellUnstartable(why: string): void {
+  if (toldUnstartable) return;
+  toldUnstartable = true;
+  // One line: the first of the error's message ("Cannot find module …", without Node's require stack).
+  const line = `testwire: the reporter's thread could not start (${why.split('\n')[0]}); its work runs on the runner's thread instead, as with TESTWIRE_THREAD=off\n`;
+  try {
+    writeSync(2, line);
+  } catch {
+    try {
+      process.stderr.write(line);
+    } catch {}
+  }
+}
 
 /**
  * The process's worker thread: started by the first ThreadTarget, shared by the next ones, each a Core of its
@@ -52,9 +83,13 @@ class CoreThread {
     return CoreThread.current && !CoreThread.current.dead ? CoreThread.current : undefined;
   }
 
-  /** The running thread, or a new one; undefined when there is no built worker file. */
+  /** Why the process's thread could not start (it failed before loading its file): no other is started. */
+  static unstartable: string | undefined;
+
+  /** The running thread, or a new one; undefined when there is no built worker file, or it cannot start. */
   static shared(): CoreThread | undefined {
     if (CoreThread.started) return CoreThread.started;
+    if (CoreThread.unstartable !== undefined) return undefined;
     const file = builtFile('core-worker.cjs');
     if (!file) return undefined;
     CoreThread.current = new CoreThread(file);
@@ -67,20 +102,27 @@ class CoreThread {
   private readonly targets = new Map<number, WeakRef<ThreadTarget>>();
   private waiters = 0;
   dead = false;
+  /** The thread loaded its file and takes messages (its `up` message): a failure now is a thread that stopped. */
+  up = false;
   /** Closes a core on the thread once its target is garbage: nothing can call it any more. */
   private readonly closer = new FinalizationRegistry<number>((instance) => this.close(instance));
 
   private constructor(file: string) {
     // None of the runner's own flags (`--import tsx`, `--require ts-node/register`, loaders, an APM agent):
     // the thread runs built CommonJS and needs none of them. execArgv covers the command line; NODE_OPTIONS
-    // Node parses again from the env of every Worker it starts, so the thread's env is the runner's without it.
-    const { NODE_OPTIONS: _nodeOptions, ...env } = process.env;
+    // Node parses again from the env of every Worker it starts, so the thread's env is the runner's without it
+    // — but for Yarn PnP's runtime, without which it cannot read its own file (thread-env.ts).
+    const env = threadEnv(process.env, process.execArgv, process.versions.pnp !== undefined);
     // Its output goes straight to the process's descriptors (worker-output.ts): no stream is set up here for it.
+    // Unless something runs on the thread before its file (Yarn PnP's runtime): what that or Node says as it
+    // starts goes through the streams Node pipes into the process's own. Asked for instead (`true`), a stream
+    // that Node has read once refs the Worker until it exits, unref'd or not: the process would never exit.
+    const preloaded = env.NODE_OPTIONS !== undefined;
     this.worker = new Worker(file, {
       execArgv: [],
       env,
-      stdout: true,
-      stderr: true,
+      stdout: !preloaded,
+      stderr: !preloaded,
       // A young generation far smaller than V8's default (tens of MB): in a run, beside the runner's thread,
       // more and smaller scavenges cost the thread less than fewer, larger ones (mocha, 20,000 tests, paired:
       // 8 MB took 2.0–3.2 µs per test less of the thread's CPU than 64 MB without subscribers and 1.9 with 10;
@@ -136,13 +178,22 @@ class CoreThread {
   }
 
   private onMessage(message: FromCoreThread): void {
-    this.targets.get(message.instance)?.deref()?.onMessage(message);
+    if (message.type === 'up') {
+      this.up = true;
+      for (const target of this.targets.values()) target.deref()?.threadUp();
+    } else this.targets.get(message.instance)?.deref()?.onMessage(message);
   }
 
+  /** The thread is gone: stopped, or (not up yet) it could not start, and its targets apply their calls here. */
   private fail(why: string): void {
     if (this.dead) return;
     this.dead = true;
-    for (const target of this.targets.values()) target.deref()?.fail(why);
+    if (!this.up) CoreThread.unstartable = why;
+    for (const ref of this.targets.values()) {
+      const target = ref.deref();
+      if (this.up) target?.fail(why);
+      else target?.fallBack(why);
+    }
     this.targets.clear();
   }
 }
@@ -164,10 +215,15 @@ export function stopUnusedThread(): void {
   if (thread?.unused) thread.stop();
 }
 
-/** A CallTarget on the process's worker thread; undefined when no thread can run (no built worker file). */
-export function threadTarget(options: ThreadOptions): ThreadTarget | undefined {
+/**
+ * A CallTarget on the process's worker thread; undefined when no thread can run (no built worker file, or the
+ * process's thread could not start: said once). `inThread` makes the target its calls go to if the thread
+ * turns out not to start (see ThreadTarget.fallBack).
+ */
+export function threadTarget(options: ThreadOptions, inThread?: () => CallTarget): ThreadTarget | undefined {
   const thread = CoreThread.shared();
-  return thread ? new ThreadTarget(thread, options) : undefined;
+  if (!thread && CoreThread.unstartable !== undefined) tellUnstartable(CoreThread.unstartable);
+  return thread ? new ThreadTarget(thread, options, inThread) : undefined;
 }
 
 export class ThreadTarget implements CallTarget {
@@ -190,24 +246,38 @@ export class ThreadTarget implements CallTarget {
   private completed: { runId: string; results: number }[] = [];
   /** Runs whose loss was said on stderr (once per run, whichever way it became known). */
   private readonly told = new Set<string>();
+  /**
+   * Copies of the batches posted while the thread is not up yet: what it never got if it cannot start
+   * (fallBack). Dropped once it is up, or past MAX_KEPT_VALUES.
+   */
+  private kept: EncodedCalls[] | undefined;
+  private keptValues = 0;
+  /** Where the calls go once the thread could not start: a core in this thread. */
+  private local: CallTarget | undefined;
 
   constructor(
     private readonly thread: CoreThread,
     private readonly options: ThreadOptions,
+    /** Makes the core in this thread for a thread that cannot start; without it, that is the thread's failure. */
+    private readonly inThread?: () => CallTarget,
   ) {
     const beacon = createBeacon();
     this.beacon =
       options.hungTestThreshold > 0 && !options.testsOffThread ? new BeaconWriter(beacon) : undefined;
+    if (inThread && !thread.up) this.kept = [];
     this.instance = thread.open(this, options, beacon);
   }
 
   get url(): string | undefined {
-    return this.broadcasterUrl;
+    return this.local ? this.local.url : this.broadcasterUrl;
   }
 
-  /** The worker's thread id (`worker.threadId`): one per process, shared by its reporter cores. */
-  get threadId(): number {
-    return this.thread.worker.threadId;
+  /**
+   * The worker's thread id (`worker.threadId`): one per process, shared by its reporter cores; undefined once
+   * the calls are applied in this thread (the thread could not start).
+   */
+  get threadId(): number | undefined {
+    return this.local ? undefined : this.thread.worker.threadId;
   }
 
   /**
@@ -216,6 +286,10 @@ export class ThreadTarget implements CallTarget {
    * it every event of the run and the hung detector, which watches a run only once the core has it.
    */
   take(call: CoreCall): void {
+    if (this.local) {
+      this.local.take(call);
+      return;
+    }
     if (this.dead) return;
     if (call.runId !== this.runId) {
       this.runId = call.runId;
@@ -239,21 +313,30 @@ export class ThreadTarget implements CallTarget {
   }
 
   async settle(timeoutMs: number): Promise<void> {
+    if (this.local) return this.local.settle(timeoutMs);
     const completed = this.completed.splice(0);
     const losses = await this.answer(timeoutMs);
     this.tell(completed, losses, timeoutMs);
   }
 
-  settleBlocking(timeoutMs: number): void {
+  /**
+   * While the calls go to the thread only: a core in this thread (the thread could not start) cannot flush
+   * while this thread sleeps, so the reporter then has no completeBeforeExit, as in-thread.
+   */
+  get settleBlocking(): ((timeoutMs: number) => void) | undefined {
+    return this.local ? undefined : this.blockUntilSettled;
+  }
+
+  private readonly blockUntilSettled = (timeoutMs: number): void => {
     const completed = this.completed.splice(0);
     if (!this.postAll()) return;
     // The thread runs on while this one sleeps: it applies, flushes, writes its losses, then wakes us.
     const signal = createSignal();
     this.thread.post({ type: 'await', instance: this.instance, id: this.nextAwait++, signal });
     this.tell(completed, waitForSignal(signal, timeoutMs), timeoutMs);
-  }
+  };
 
-  onMessage(message: FromCoreThread): void {
+  onMessage(message: Exclude<FromCoreThread, { type: 'up' }>): void {
     if (message.type === 'ready') this.broadcasterUrl = message.url;
     else if (message.type === 'done') this.waiting.get(message.id)?.(message.losses ?? []);
   }
@@ -270,6 +353,47 @@ export class ThreadTarget implements CallTarget {
       );
     } catch {}
     for (const done of [...this.waiting.values()]) done();
+  }
+
+  /** The thread loaded its file: it gets every batch posted to it, and none needs keeping any more. */
+  threadUp(): void {
+    this.kept = undefined;
+  }
+
+  /**
+   * The thread could not start (it failed before loading its file: Yarn PnP's zip archives unreadable there, a
+   * file that fails to load). Rather than streaming nothing, the calls are applied in this thread, as with
+   * TESTWIRE_THREAD=off: those posted to the thread (kept until it is up), those not posted yet, then every
+   * later call; a settle waiting for the thread's answer waits for this core instead. Said once on stderr.
+   * What in-thread mode cannot do is not done: no completeBeforeExit from now on (settleBlocking), and the
+   * hung detector runs on this thread. Without every call kept, or without a core here, it is the thread's
+   * failure (fail).
+   */
+  fallBack(why: string): void {
+    if (this.dead || this.local) return;
+    const kept = this.kept;
+    this.kept = undefined;
+    if (!kept || !this.inThread) {
+      this.fail(why);
+      return;
+    }
+    let local: CallTarget;
+    try {
+      local = this.inThread();
+    } catch (error) {
+      this.fail(
+        `${why}; nor could its calls be applied on the runner's thread: ${(error as Error)?.message}`,
+      );
+      return;
+    }
+    tellUnstartable(why);
+    this.stopTicker();
+    this.local = local;
+    for (const batch of kept) for (const call of decodeCalls(batch)) local.take(call);
+    this.calls.flush((batch) => {
+      for (const call of decodeCalls(batch)) local.take(call);
+    });
+    for (const done of [...this.waiting.values()]) void local.settle(0).then(() => done([]));
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -291,8 +415,8 @@ export class ThreadTarget implements CallTarget {
       process.stderr.write(line);
     };
     for (const loss of losses ?? []) say(loss.runId, lossLine(loss));
-    // A thread that died said so already (fail).
-    if (losses !== undefined || this.dead) return;
+    // A thread that died said so already (fail); a core in this thread says its own losses.
+    if (losses !== undefined || this.dead || this.local) return;
     for (const run of completed)
       say(
         run.runId,
@@ -318,6 +442,7 @@ export class ThreadTarget implements CallTarget {
   private post(): void {
     if (this.dead) return;
     this.calls.flush((calls) => {
+      if (this.kept) this.keep(calls);
       const instance = this.instance;
       try {
         this.thread.post({ type: 'calls', instance, calls });
@@ -330,6 +455,13 @@ export class ThreadTarget implements CallTarget {
         }
       }
     });
+  }
+
+  /** A copy of a batch posted before the thread is up (the batch is lent: written again after the post). */
+  private keep(calls: EncodedCalls): void {
+    this.keptValues += calls.length;
+    if (this.keptValues > MAX_KEPT_VALUES) this.kept = undefined;
+    else this.kept?.push(calls.slice());
   }
 
   /** Posts everything taken and stops the batching interval; false when the thread is gone. */

@@ -4,7 +4,8 @@
  * runner's thread, which pipes them into its own process.stdout / process.stderr: setting that up when the
  * thread starts cost the runner's thread ~1–4 ms (creating those two streams, if the runner had not yet), and
  * whatever taps the runner's streams (mocha's output capture) took this thread's warnings for test output.
- * thread.ts starts the Worker with `stdout: true, stderr: true` and never reads them.
+ * thread.ts starts the Worker with `stdout: true, stderr: true` and never reads them (but under Yarn PnP, where
+ * Yarn's runtime runs on the thread before this: what is said before this file takes over is then piped).
  */
 import { writeSync } from 'node:fs';
 
