@@ -185,7 +185,7 @@ describe('reporter core on a worker thread', () => {
     expect(Date.parse(collected[0].lastEventTime)).toBeGreaterThan(Date.now() - 60_000);
     // system.health, made on the reporter's thread, knows the samples come from the runner's.
     const health = (await completedRun(received, reporter.runId)).find((e) => e.type === 'system.health');
-    const profiler = (health?.data as any).components.find((c: any) => c.name === 'performance_profiler');
+    const profiler = (health?.data as any)?.components.find((c: any) => c.name === 'performance_profiler');
     expect(profiler.message).not.toBe('sampling is off');
   });
 
