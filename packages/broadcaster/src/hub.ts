@@ -164,6 +164,8 @@ export class Hub {
       framework: run.framework,
       ...(run.project !== undefined ? { project: run.project } : {}),
       status: run.status,
+      ...(run.interrupted ? { interrupted: true } : {}),
+      ...(run.interruptedBy !== undefined ? { interruptedBy: run.interruptedBy } : {}),
     }));
   }
 

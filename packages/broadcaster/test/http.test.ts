@@ -2,7 +2,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { validatePublishedEvent } from '@testwire/protocol';
+import { type PublishedEvent, validatePublishedEvent } from '@testwire/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Broadcaster, startBroadcaster, VERSION } from '../src/index.js';
 import { Client, getJson, type Msg, testResult, testStarted } from './helpers.js';
@@ -41,6 +41,29 @@ describe('HTTP endpoints', () => {
       });
       expect(status.uptime).toBeGreaterThanOrEqual(0);
     }
+    // A run that ended interrupted says so, and by what.
+    b.publish({
+      type: 'test.completed',
+      runId: 'r_test',
+      data: {
+        framework: 'vitest',
+        project: 'web',
+        summary: { total: 1, passed: 1, failed: 0, skipped: 0, todo: 0, duration: 5, success: false },
+        interrupted: true,
+        interruptedBy: 'SIGTERM',
+      },
+    } as PublishedEvent);
+    await b.flush();
+    expect((await getJson(`${b.url}/status`)).runs).toEqual([
+      {
+        runId: 'r_test',
+        framework: 'vitest',
+        project: 'web',
+        status: 'completed',
+        interrupted: true,
+        interruptedBy: 'SIGTERM',
+      },
+    ]);
   });
 
   it('/health is system.health data (validated against the protocol schema)', async () => {
