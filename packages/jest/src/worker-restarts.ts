@@ -61,8 +61,10 @@ export class WorkerRestarts<K extends object> {
    */
   questioned(file: string, key: K, ranBefore: boolean, hook: () => void): boolean {
     if (!ranBefore) return false;
-    const running = this.files.get(file)?.filter((test) => test.key !== key);
-    if (!running || running.length === 0) return false;
+    const tests = this.files.get(file);
+    if (!tests || tests.length === 0) return false;
+    const running = tests.filter((test) => test.key !== key);
+    if (running.length === 0) return false;
     this.questions.set(file, { key, running, held: [hook] });
     return true;
   }
@@ -84,8 +86,8 @@ export class WorkerRestarts<K extends object> {
     if (!running) return;
     const index = running.findIndex((test) => test.key === key);
     if (index < 0) return;
+    // The file's list stays until its result (fileDone): one per file, not one per test.
     running.splice(index, 1);
-    if (running.length === 0) this.files.delete(file);
     const question = this.questions.get(file);
     if (question && !question.running.some((test) => running.includes(test))) this.answer(file, question);
   }
