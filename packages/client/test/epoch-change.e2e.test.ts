@@ -34,6 +34,18 @@ async function proxy(port: number): Promise<TcpProxy> {
 }
 
 /** A client that records everything it is told. */
+/** An owner and this process's broadcaster joined to it as a publisher (it takes the port over if the owner goes). */
+async function ownerAndPublisher() {
+  const owner = await broadcaster();
+  const joined = await getBroadcaster({ port: owner.port, logger: { warn() {} } });
+  cleanup.push(async () => {
+    await joined.close({ timeoutMs: 500 });
+    resetBroadcasterSingleton();
+  });
+  expect(joined.role).toBe('publisher');
+  return { owner, joined };
+}
+
 function recorder(options: Parameters<typeof createClient>[0]) {
   const client = createClient({ reconnect: { baseDelayMs: 20, maxDelayMs: 100, attempts: 200 }, ...options });
   cleanup.push(() => client.close());
@@ -205,14 +217,7 @@ describe('a new broadcaster epoch', () => {
   });
 
   it('takeover: a run re-seeded by the publisher that took the port over stays whole and counted once', async () => {
-    const owner = await broadcaster();
-    const port = owner.port;
-    const joined = await getBroadcaster({ port, logger: { warn() {} } });
-    cleanup.push(async () => {
-      await joined.close({ timeoutMs: 500 });
-      resetBroadcasterSingleton();
-    });
-    expect(joined.role).toBe('publisher');
+    const { owner, joined } = await ownerAndPublisher();
     const r = recorder({ url: owner.url, events: ['test.*'] });
     await r.client.connect();
     joined.publish(startedEvent('kept', 10));
@@ -243,14 +248,7 @@ describe('a new broadcaster epoch', () => {
 
 describe('the owner dies with a run going', () => {
   it('clients complete the owner’s run as interrupted (owner_lost), counts as they were, and say so in the resync', async () => {
-    const owner = await broadcaster();
-    const port = owner.port;
-    const joined = await getBroadcaster({ port, logger: { warn() {} } });
-    cleanup.push(async () => {
-      await joined.close({ timeoutMs: 500 });
-      resetBroadcasterSingleton();
-    });
-    expect(joined.role).toBe('publisher');
+    const { owner, joined } = await ownerAndPublisher();
     const ws = recorder({ url: owner.url });
     const stale = recorder({ url: owner.url, keepStaleRuns: true });
     const sse = recorder({ url: owner.url, transport: 'sse' });
