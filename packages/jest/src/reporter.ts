@@ -89,11 +89,12 @@ const STDERR_METHODS = new Set(['error', 'warn', 'trace', 'assert']);
 /**
  * A beforeAll's error as jest-circus hands it to each test under the hook's describe block: its stack runs
  * through the hook call (`_callCircusHook`) made by the block itself (`_runTestsForDescribeBlock`, jest 30:
- * `…Once`). A beforeEach/afterEach is called by the test (`_runTest`, `_runTestInContext`); an afterAll's
- * error never reaches a test (it is the file's `testExecError`).
+ * `…Once`), with at most node's own frames between them (`processTicksAndRejections`, when the call resumed
+ * after an await). A beforeEach/afterEach is called by the test (`_runTest`, `_runTestInContext`); an
+ * afterAll's error never reaches a test (it is the file's `testExecError`).
  */
 const BEFORE_ALL_FAILURE =
-  /\bat (?:async )?_callCircusHook\b[^\n]*\n\s*at (?:async )?_runTestsForDescribeBlock/;
+  /\bat (?:async )?_callCircusHook\b[^\n]*\n(?:\s*at [^\n]*node:internal[^\n]*\n)*\s*at (?:async )?_runTestsForDescribeBlock/;
 const JEST_TIMEOUT = /Exceeded timeout of \d+\s*ms/;
 /** A test during which its worker's child process exited: jest runs its file again in a new one. */
 const WORKER_EXITED = {
