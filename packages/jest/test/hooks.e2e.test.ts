@@ -5,12 +5,10 @@
  * them, each failing hook is one test.failed (scope 'hook', named after the hook) and one framework.error
  * HOOK_FAILED, and test.completed counts what jest's own `Tests:` line counts (a hook is not a test).
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { stripAnsi } from '@testwire/reporter-core';
-import { type LiveStream, openStream, runnerEnv, writeProject } from '@testwire-tests/support';
+import { type LiveStream, openStream, runnerEnv, runWithOutput, writeProject } from '@testwire-tests/support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compatDir } from './helpers.js';
 
@@ -69,26 +67,6 @@ function project(major: number, files: Record<string, string>): string {
   });
 }
 
-/** Runs jest in `dir`: its exit code and what it printed. */
-function runJest(major: number, dir: string): Promise<{ code: number | null; output: string }> {
-  const bin = join(compatDir(major), 'node_modules', 'jest', 'bin', 'jest.js');
-  const child = spawn(process.execPath, [bin], { cwd: dir, env: runnerEnv(stream.url) });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    output += chunk;
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    output += chunk;
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-  return new Promise((resolve) =>
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output: stripAnsi(output) });
-    }),
-  );
-}
-
 /** Jest's own count of tests: its line `Tests:       4 failed, 1 passed, 5 total`. */
 function jestCounts(output: string) {
   const line = /^Tests:\s+(.*)$/m.exec(output);
@@ -106,7 +84,8 @@ function jestCounts(output: string) {
 async function run(major: number, files: Record<string, string>) {
   const dir = project(major, files);
   try {
-    const { code, output } = await runJest(major, dir);
+    const bin = join(compatDir(major), 'node_modules', 'jest', 'bin', 'jest.js');
+    const { code, output } = await runWithOutput(process.execPath, [bin], dir, runnerEnv(stream.url));
     expect(code, output).toBe(1);
     const events = await stream.runOf(basename(dir));
     const data = (type: string) => events.filter((e) => e.type === type).map((e) => e.data as any);

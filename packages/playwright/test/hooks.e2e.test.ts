@@ -6,13 +6,11 @@
  * (scope 'hook', named after the hook and the test it ran for) and one framework.error HOOK_FAILED, and
  * test.completed counts what Playwright's own summary counts (a hook is not a test).
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stripAnsi } from '@testwire/reporter-core';
-import { type LiveStream, openStream, runnerEnv, writeProject } from '@testwire-tests/support';
+import { type LiveStream, openStream, runnerEnv, runWithOutput, writeProject } from '@testwire-tests/support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const compat = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../compat');
@@ -68,26 +66,6 @@ const AFTER_ALL = {
   ].join('\n'),
 };
 
-/** Runs `playwright test` in `dir`: its exit code and what it printed. */
-function runPlaywright(install: string, dir: string): Promise<{ code: number | null; output: string }> {
-  const bin = path.join(compat, install, 'node_modules/.bin/playwright');
-  const child = spawn(bin, ['test'], { cwd: dir, env: runnerEnv(stream.url) });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    output += chunk;
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    output += chunk;
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-  return new Promise((resolve) =>
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output: stripAnsi(output) });
-    }),
-  );
-}
-
 /** Playwright's own count of tests: the lines `  2 failed`, `  1 did not run` (1.40: `skipped`), `  2 passed (3s)`. */
 function playwrightCounts(output: string) {
   const count = (words: string) =>
@@ -109,7 +87,8 @@ async function run(install: string, files: Record<string, string>) {
     ...files,
   });
   try {
-    const { code, output } = await runPlaywright(install, dir);
+    const bin = path.join(compat, install, 'node_modules/.bin/playwright');
+    const { code, output } = await runWithOutput(bin, ['test'], dir, runnerEnv(stream.url));
     expect(code, output).toBe(1);
     const events = await stream.runOf(path.basename(dir)).catch((error: Error) => {
       throw new Error(`${error.message}; playwright printed:\n${output}`);

@@ -5,13 +5,11 @@
  * framework.error HOOK_FAILED; the tests keep the results Vitest gives them (a beforeAll's tests are
  * skipped), and test.completed counts what Vitest's own summary line counts: a hook is not a test.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stripAnsi } from '@testwire/reporter-core';
-import { type LiveStream, openStream, runnerEnv, writeProject } from '@testwire-tests/support';
+import { type LiveStream, openStream, runnerEnv, runWithOutput, writeProject } from '@testwire-tests/support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -64,27 +62,6 @@ function project(major: number, files: Record<string, string>): string {
   });
 }
 
-/** Runs `vitest run` (default reporter + testwire) in `dir`: its exit code and what it printed. */
-function runVitest(major: number, dir: string): Promise<{ code: number | null; output: string }> {
-  const bin = join(repo, 'compat', `vitest-${major}`, 'node_modules', 'vitest', 'vitest.mjs');
-  const args = [bin, 'run', '--reporter=default', '--reporter=@testwire/vitest'];
-  const child = spawn(process.execPath, args, { cwd: dir, env: runnerEnv(stream.url) });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    output += chunk;
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    output += chunk;
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-  return new Promise((resolve) =>
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output: stripAnsi(output) });
-    }),
-  );
-}
-
 /** Vitest's own count of tests: its summary line `Tests  1 failed | 1 passed | 2 skipped (4)`. */
 function vitestCounts(output: string) {
   const line = /^\s*Tests\s+(.*)\((\d+)\)\s*$/m.exec(output);
@@ -102,7 +79,10 @@ function vitestCounts(output: string) {
 async function run(major: number, files: Record<string, string>) {
   const dir = project(major, files);
   try {
-    const { code, output } = await runVitest(major, dir);
+    // Vitest's default reporter beside testwire's.
+    const bin = join(repo, 'compat', `vitest-${major}`, 'node_modules', 'vitest', 'vitest.mjs');
+    const args = [bin, 'run', '--reporter=default', '--reporter=@testwire/vitest'];
+    const { code, output } = await runWithOutput(process.execPath, args, dir, runnerEnv(stream.url));
     expect(code, output).toBe(1);
     const events = await stream.runOf(basename(dir));
     const data = (type: string) => events.filter((e) => e.type === type).map((e) => e.data as any);

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import type { TestError } from '@testwire/protocol';
 import { expect } from 'vitest';
 
@@ -22,6 +23,34 @@ export function runToExit(
     child.once('close', (code) => {
       clearTimeout(timer);
       resolve(code);
+    }),
+  );
+}
+
+/**
+ * Runs `command` in `cwd` (killed after `timeoutMs`); resolves with its exit code and what it printed on
+ * stdout and stderr, interleaved as it came, without terminal escapes: the runner's own report, for tests
+ * that compare the stream with it.
+ */
+export function runWithOutput(
+  command: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 90_000,
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(command, args, { cwd, env });
+  let output = '';
+  const add = (chunk: string) => {
+    output += chunk;
+  };
+  child.stdout.setEncoding('utf8').on('data', add);
+  child.stderr.setEncoding('utf8').on('data', add);
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve) =>
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output: stripVTControlCharacters(output) });
     }),
   );
 }

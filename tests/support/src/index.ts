@@ -8,7 +8,13 @@ import { type Broadcaster, startBroadcaster } from '@testwire/broadcaster';
 import type { AnyEventEnvelope } from '@testwire/protocol';
 import { WebSocketTester } from '@testwire/testkit';
 
-export { expectFailuresSayWhatFailed, type FailureCase, runToExit, writeProject } from './failures.js';
+export {
+  expectFailuresSayWhatFailed,
+  type FailureCase,
+  runToExit,
+  runWithOutput,
+  writeProject,
+} from './failures.js';
 
 export interface LiveStream {
   /** The broadcaster's http URL, for TESTWIRE_URL. */
