@@ -120,8 +120,8 @@ export class TestwireJestReporter {
   /** Retries each file's source configures (jest does not tell reporters). */
   private readonly retries = new RetryCounts();
   /** Tests started and not ended, per file: a file jest runs again in a new worker (worker-restarts.ts). */
-  private readonly running = new WorkerRestarts<TwinSet>((file, left, set) =>
-    this.restarted(file, left, set.base.project),
+  private readonly running = new WorkerRestarts<TwinSet>((file, left, set, raisedAt) =>
+    this.restarted(file, left, set.base.project, raisedAt),
   );
   private filesDone = 0;
   /**
@@ -201,7 +201,10 @@ export class TestwireJestReporter {
   }
 
   /** Before each attempt of a test, before its beforeEach hooks (not called for skipped/todo tests). */
-  onTestCaseStart(test: JestTest, info: { ancestorTitles: string[]; title: string }): void {
+  onTestCaseStart(
+    test: JestTest,
+    info: { ancestorTitles: string[]; title: string; startedAt?: number | null },
+  ): void {
     try {
       const path = test?.path ?? '';
       if (this.shared(path)) return;
@@ -211,9 +214,11 @@ export class TestwireJestReporter {
         return;
       }
       const set = this.setOf(test, info);
-      if (this.running.questioned(path, set, set.twins.length > 0, again)) return;
+      // The worker's clock: a start held and called again later keeps when it happened.
+      const at = info?.startedAt ?? Date.now();
+      if (this.running.questioned(path, set, set.twins.length > 0, again, at)) return;
       const started = this.twins.started(set);
-      this.running.started(path, set, started);
+      this.running.started(path, set, started, at);
       if (started) this.core.testStarted(started, 1);
     } catch (error) {
       // never throw into jest (said with TESTWIRE_DEBUG)
@@ -277,8 +282,9 @@ export class TestwireJestReporter {
         if (reportedLive !== pass < assertions.length) continue;
         const set = this.setOf(test, assertion, file);
         const index = reportedLive ? (ranPerSet.get(set) ?? 0) : 0;
-        // Only a title path seen twice needs counting (twins are rare; most sets hold one test).
-        if (reportedLive && set.twins.length > 1) ranPerSet.set(set, index + 1);
+        // Only a title path seen twice needs counting (twins are rare; most sets hold one test). A held set
+        // (twins.ts) may have one twin so far and many to come: its results are sent here.
+        if (reportedLive && (set.twins.length > 1 || set.held)) ranPerSet.set(set, index + 1);
         const twin = this.twins.fileResult(set, index, reportedLive);
         const invocations = Math.max(1, assertion.invocations ?? 1);
         const sent = twin.attempts;
@@ -477,7 +483,7 @@ export class TestwireJestReporter {
     });
     // A file with no results whose tests were running: its worker ended during them (a crash, or out of
     // memory), and this error says so. They fail with it; jest lists no test of the file.
-    if (assertions.length === 0) for (const test of running) this.crashed(test, [error], false);
+    if (assertions.length === 0) for (const test of running) this.crashed(test, [error], false, Date.now());
     if (!ran) this.core.fileFailed(file, error);
     else if (error.stack?.includes('_callCircusHook'))
       this.core.hookFailed({ file, titlePath: [] }, error, 'afterAll');
@@ -489,19 +495,27 @@ export class TestwireJestReporter {
    * running. Those fail (jest runs them again), and the file's tests are new again to the twins, so that the
    * new child's tests keep their ids.
    */
-  private restarted(path: string, left: readonly RunningTest<TwinSet>[], project: string | undefined): void {
-    for (const running of left) this.crashed(running, [WORKER_EXITED], true);
+  private restarted(
+    path: string,
+    left: readonly RunningTest<TwinSet>[],
+    project: string | undefined,
+    endedBy: number,
+  ): void {
+    for (const running of left) this.crashed(running, [WORKER_EXITED], true, endedBy);
     this.twins.fileDone(project, path);
     this.live.delete(path);
   }
 
-  /** A test whose worker process ended during it, as failed. */
-  private crashed(test: RunningTest<TwinSet>, errors: unknown[], willRetry: boolean): void {
+  /**
+   * A test whose worker process ended during it, as failed; it ran until `endedBy` at the latest (a later
+   * child's first start, or the file's result), which its duration is measured to.
+   */
+  private crashed(test: RunningTest<TwinSet>, errors: unknown[], willRetry: boolean, endedBy: number): void {
     if (!test.ref) return;
     this.core.testResult(test.ref, {
       status: 'failed',
       rawStatus: 'failed',
-      duration: Math.max(0, Date.now() - test.startedAt),
+      duration: Math.max(0, endedBy - test.startedAt),
       errors,
       ...(willRetry ? { willRetry } : {}),
     });

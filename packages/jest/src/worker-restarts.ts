@@ -28,10 +28,13 @@ export class WorkerRestarts<K extends object> {
   private readonly questions = new Map<string, Question<K>>();
 
   /**
-   * @param restarted called when a file restarted, with the tests the child that exited left running and the
-   * key of the test whose start raised the question, before the file's held hooks are called again.
+   * @param restarted called when a file restarted, with the tests the child that exited left running, the
+   * key of the test whose start raised the question and when (Date.now(): the new child was up by then, so
+   * the tests left running had ended), before the file's held hooks are called again.
    */
-  constructor(private readonly restarted: (file: string, left: RunningTest<K>[], key: K) => void) {}
+  constructor(
+    private readonly restarted: (file: string, left: RunningTest<K>[], key: K, raisedAt: number) => void,
+  ) {}
 
   /** A new run: nothing runs, nothing is held. */
   reset(): void {
@@ -56,22 +59,25 @@ export class WorkerRestarts<K extends object> {
   }
 
   /**
-   * True when a test with `key`, which `ranBefore` (a test with its key has a result), starts while another
-   * test of its file runs: a question is raised, and the start is held with `hook`.
+   * True when a test with `key`, which `ranBefore` (a test with its key has a result), starts at `at` while
+   * another test of its file runs: a question is raised, and the start is held with `hook`.
    */
-  questioned(file: string, key: K, ranBefore: boolean, hook: () => void): boolean {
+  questioned(file: string, key: K, ranBefore: boolean, hook: () => void, at: number): boolean {
     if (!ranBefore) return false;
     const tests = this.files.get(file);
     if (!tests || tests.length === 0) return false;
     const running = tests.filter((test) => test.key !== key);
     if (running.length === 0) return false;
-    this.questions.set(file, { key, running, held: [hook] });
+    this.questions.set(file, { key, running, held: [hook], raisedAt: at });
     return true;
   }
 
-  /** A test started; `ref` is undefined when which twin it is is left to its result (twins.ts). */
-  started(file: string, key: K, ref: TestRef | undefined): void {
-    const test: RunningTest<K> = { key, ref, startedAt: Date.now() };
+  /**
+   * A test started at `at` (epoch ms); `ref` is undefined when which twin it is is left to its result
+   * (twins.ts).
+   */
+  started(file: string, key: K, ref: TestRef | undefined, at: number): void {
+    const test: RunningTest<K> = { key, ref, startedAt: at };
     const running = this.files.get(file);
     if (running) running.push(test);
     else this.files.set(file, [test]);
@@ -114,7 +120,7 @@ export class WorkerRestarts<K extends object> {
     const running = this.files.get(file) ?? [];
     if (question.running.some((test) => running.includes(test))) {
       this.files.delete(file);
-      this.restarted(file, running, question.key);
+      this.restarted(file, running, question.key, question.raisedAt);
     }
     for (const hook of question.held) hook();
   }
@@ -126,7 +132,7 @@ export interface RunningTest<K> {
   readonly key: K;
   /** The test as its start was sent to the core; undefined when no start was sent (see `started`). */
   readonly ref: TestRef | undefined;
-  /** Date.now() at its start. */
+  /** When it started, in the worker (epoch ms). */
   readonly startedAt: number;
 }
 
@@ -134,6 +140,8 @@ export interface RunningTest<K> {
 interface Question<K> {
   /** The key of the test whose start raised it. */
   readonly key: K;
+  /** When the start that raised it happened (epoch ms). */
+  readonly raisedAt: number;
   /** The file's tests running when it was raised. */
   readonly running: RunningTest<K>[];
   /** The file's hooks since, to call again in order once it is answered. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -169,6 +169,49 @@ describe('TestwireJestReporter', () => {
       ['HOOK_FAILED', 'math.test.js'],
       ['UNHANDLED_ERROR', 'late.test.js'],
     ]);
+  });
+
+  it('twins whose live results were held (a start overtook a result) are each sent with the file result', async () => {
+    // Jest 30 under load: the next twin's start reaches the reporter before the first one's result, so the
+    // set looks concurrent and its live results are held for the file's result (twins.ts).
+    const root30 = mkdtempSync(join(tmpdir(), 'testwire-jest30-'));
+    writeFileSync(join(root30, 'package.json'), JSON.stringify({ name: 'jest-unit' }));
+    mkdirSync(join(root30, 'node_modules', 'jest'), { recursive: true });
+    writeFileSync(
+      join(root30, 'node_modules', 'jest', 'package.json'),
+      '{ "name": "jest", "version": "30.0.0" }',
+    );
+    const events: PublishedEvent[] = [];
+    const instance = new TestwireJestReporter({ rootDir: root30 }, {
+      performanceIntervalMs: 0,
+      sink: (event: PublishedEvent) => events.push(event),
+    } as never);
+    const of = (type: string) => events.filter((e) => e.type === type).map((e) => e.data as any);
+    const file = join(root30, 'same.test.js');
+    const test = { path: file, context: { config: {} } };
+    instance.onRunStart({ numTotalTestSuites: 1 });
+    instance.onTestFileStart(test);
+    const twin = assertion('same', 'passed');
+    instance.onTestCaseStart(test, twin);
+    instance.onTestCaseResult(test, twin); // the first twin, live
+    instance.onTestCaseStart(test, twin);
+    instance.onTestCaseStart(test, twin); // ahead of the second one's result
+    instance.onTestCaseResult(test, twin);
+    instance.onTestCaseResult(test, twin);
+    instance.onTestFileResult(test, {
+      testFilePath: file,
+      testResults: [twin, twin, twin],
+    } as never);
+    await instance.onRunComplete(new Set(), {
+      numTotalTestSuites: 1,
+      numFailedTests: 0,
+      numRuntimeErrorTestSuites: 0,
+    } as never);
+    const results = of('test.result');
+    expect(results).toHaveLength(3);
+    expect(new Set(results.map((r) => r.id)).size).toBe(3);
+    expect(of('test.completed')[0].summary).toMatchObject({ total: 3, passed: 3 });
+    rmSync(root30, { recursive: true, force: true });
   });
 
   it("a beforeAll that threw: the block's tests fail as jest says, plus one hook failure told by its frames", async () => {

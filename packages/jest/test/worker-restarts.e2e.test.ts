@@ -59,6 +59,10 @@ describe.each([29, 30])('jest %i: a worker that exits during a test', (major) =>
         ['failed', false],
       ]);
       expect(exits[0].error.message).toMatch(/worker process exited during this test/);
+      // Each retrying attempt ran until the next worker's first test at the latest, not until jest gave up:
+      // together they are shorter than the run.
+      const retried = exits.slice(0, 3).reduce((sum, r) => sum + r.duration, 0);
+      expect(retried).toBeLessThan(data('test.completed')[0].summary.duration);
       expect(exits[3].error.message).toMatch(/Jest worker encountered 4 child process exceptions/);
       expect(results.some((r) => r.testName === 'after')).toBe(false);
       expect(data('test.failed').filter((f) => f.scope === 'file')).toMatchObject([
