@@ -42,7 +42,7 @@ const CLASSIFIERS: readonly [RegExp, FrameworkErrorCode][] = [
   ],
   [/SyntaxError|unexpected token|cannot use import statement outside a module/i, 'SYNTAX_ERROR'],
   [
-    /worker (?:process )?(?:exited|crashed|terminated)|child process exceptions|call retries were exceeded|worker .* emitted error|out of memory|SIGSEGV|SIGKILL/i,
+    /worker (?:process )?(?:exited|crashed|terminated)|worker process \(pid=\d+\) was terminated|child process exceptions|call retries were exceeded|worker .* emitted error|out of memory|SIGSEGV|SIGKILL|SIGABRT/i,
     'WORKER_CRASHED',
   ],
   [/unhandled ?rejection|unhandledRejection/i, 'UNHANDLED_REJECTION'],

@@ -88,6 +88,12 @@ describe('framework.error', () => {
     expect(errors[3].error.details.worker).toBe(3);
   });
 
+  it("classifies jest's words for a worker killed by a signal (process.abort: SIGABRT) as WORKER_CRASHED", () => {
+    const message =
+      'A jest worker process (pid=4242) was terminated by another process: signal=SIGABRT. Operating system logs may contain more information on why this occurred.';
+    expect(classifyFrameworkError('file', { message })).toBe('WORKER_CRASHED');
+  });
+
   it('tells a wrong reporter option once, as a warning', async () => {
     const { core, of } = setup({ env: { TESTWIRE_LEAK_THRESHOLD: 'lots' } });
     core.runStarted({});
