@@ -17,7 +17,14 @@ afterEach(() => {
   for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits until `done()` holds (bounded generously: the detector's timer may run late on a loaded machine). */
+async function until(done: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 /** A core on a beacon, and a runner's thread that records calls (beacon written) and posts them when told. */
 function setup(hungTestThreshold = 300) {
@@ -90,14 +97,16 @@ describe('hung_test while the runner thread is blocked', () => {
     // `first` ends, `busy loops` starts and blocks the thread: neither call is posted.
     runner.result(first, 60, Date.now() - 940);
     runner.start(busy, Date.now() - 940);
-    await sleep(700);
+    await until(() => hung().length > 0);
     expect(hung()).toEqual(['busy loops']);
     const [report] = events.filter((event) => event.type === 'performance.bottleneck');
     expect(report?.data).toMatchObject({ titlePath: ['a', 'busy loops'], file: 'test/a.test.js' });
     // The block ends: the batch arrives; `busy loops` is not reported again.
     runner.post();
-    await sleep(300);
-    expect(hung()).toEqual(['busy loops']);
+    // A sentinel that hangs too: once it is reported, the scans since the post have run.
+    runner.start(ref('sentinel'), Date.now() - 1000);
+    await until(() => hung().length > 1);
+    expect(hung()).toEqual(['busy loops', 'sentinel']);
     finish();
   });
 
@@ -108,7 +117,9 @@ describe('hung_test while the runner thread is blocked', () => {
     runner.output('in the test', Date.now() - 990);
     runner.post();
     runner.result(only, 60, Date.now() - 940);
-    await sleep(700);
+    // No sentinel can tell that the detector scanned this state (it exposes no scan count): a window of
+    // scans, as before (a late timer makes this pass, never fail wrongly).
+    await new Promise((resolve) => setTimeout(resolve, 700));
     expect(hung()).toEqual([]);
     runner.post();
     finish();
@@ -128,7 +139,7 @@ describe('hung_test while the runner thread is blocked', () => {
       runner.result(other, 1);
     }, 10);
     try {
-      await sleep(700);
+      await until(() => hung().length > 0);
       expect(hung()).toEqual(['stuck']);
     } finally {
       clearInterval(others);
