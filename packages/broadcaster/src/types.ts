@@ -42,6 +42,12 @@ export interface FlushResult {
    * takeover, also the events in our history that no subscriber has been sent yet (the handover).
    */
   pending: EventCounts;
+  /**
+   * True when `pending` holds the events of a handover that no subscriber was given: this process took the
+   * port over from an owner that went away, the events are in its own history, and no subscriber came back
+   * (or none had them) before the flush stopped. They are lost once the process exits.
+   */
+  notHandedOver?: boolean;
   /** Every event this broadcaster dropped since it started (a bounded queue was full, refused, after close). */
   dropped: EventCounts;
 }

@@ -216,6 +216,7 @@ describe('takeover during the final flush', () => {
       delivered: false,
       pending: { [RUN]: { 'test.result': TESTS - ACKED, 'test.completed': 1 } },
       dropped: {},
+      notHandedOver: true,
     });
     expect(ms).toBeGreaterThanOrEqual(HANDOVER_WAIT_MS - 50);
     expect(ms).toBeLessThan(HANDOVER_WAIT_MS + 3000);
@@ -228,6 +229,7 @@ describe('takeover during the final flush', () => {
       delivered: false,
       pending: { [RUN]: { 'test.result': TESTS - ACKED, 'test.completed': 1 } },
       dropped: {},
+      notHandedOver: true,
     });
     expect(ms).toBeLessThan(HANDOVER_WAIT_MS);
   });

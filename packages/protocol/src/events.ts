@@ -655,6 +655,8 @@ const systemError = t.object({
   /**
    * testwire addition, code FLUSH_TIMEOUT: events of that run the endpoint had not confirmed when the final
    * flush reached its bound, by type. They are lost if the runner's process exits before they are sent.
+   * Code NOT_HANDED_OVER: events in the history of a process that took the endpoint over during its final
+   * flush that no subscriber came back for.
    */
   unconfirmed: t.optional(eventTypeCounts),
 });

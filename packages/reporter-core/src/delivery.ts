@@ -22,6 +22,11 @@ export interface DeliveryReport {
   dropped: EventCounts;
   /** Why this side dropped events, when it did (the broadcaster warns of its own drops itself). */
   dropReason?: string;
+  /**
+   * The unconfirmed events are in this process's own history but no subscriber was given them: it took the
+   * endpoint over during the flush and no subscriber came back in time (the broadcaster's handover).
+   */
+  notHandedOver?: boolean;
 }
 
 /**
@@ -173,13 +178,19 @@ export class Delivery {
    */
   async flush(timeoutMs: number): Promise<DeliveryReport> {
     const deadline = Date.now() + timeoutMs;
-    const report = (delivered: boolean, unconfirmed: EventCounts | undefined, dropped?: EventCounts) => {
+    const report = (
+      delivered: boolean,
+      unconfirmed: EventCounts | undefined,
+      dropped?: EventCounts,
+      notHandedOver?: boolean,
+    ): DeliveryReport => {
       const own = this.droppedEvents.toJSON();
       return {
         delivered,
         unconfirmed,
         dropped: dropped ? addCounts(own, dropped) : own,
         ...(this.dropReason ? { dropReason: this.dropReason } : {}),
+        ...(notHandedOver ? { notHandedOver } : {}),
       };
     };
     // No broadcaster could be obtained: nothing is pending, everything was dropped (and is counted so).
@@ -195,7 +206,7 @@ export class Delivery {
       );
       if (result === TIMED_OUT) return report(false, undefined);
       // An older broadcaster says nothing: it was done (or timed out) and we cannot tell which.
-      return report(result.delivered, result.pending, result.dropped);
+      return report(result.delivered, result.pending, result.dropped, result.notHandedOver);
     } catch (error) {
       this.onError('flush', error);
       return report(false, undefined);

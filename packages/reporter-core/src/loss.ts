@@ -22,6 +22,11 @@ export interface RunLoss {
   unconfirmed: Record<string, number> | undefined;
   /** Why the reporter itself dropped events (the broadcaster warns of its own drops when they happen). */
   dropReason?: string;
+  /**
+   * The unconfirmed events are in this process's history, given to no subscriber: it took the endpoint over
+   * from an owner that went away, and no subscriber came back in time (the broadcaster's handover).
+   */
+  notHandedOver?: true;
 }
 
 /** The loss of `runId` in `report`, or undefined when the run lost nothing. */
@@ -41,10 +46,15 @@ export function runLoss(
     dropped,
     unconfirmed,
     ...(sum(dropped) > 0 && report.dropReason ? { dropReason: report.dropReason } : {}),
+    ...(report.notHandedOver && unconfirmed !== undefined && sum(unconfirmed) > 0
+      ? { notHandedOver: true as const }
+      : {}),
   };
 }
 
 const FLUSH_HINT = 'on a loaded machine, raise flushTimeoutMs (env TESTWIRE_FLUSH_TIMEOUT)';
+const HANDOVER_HINT =
+  'start `testwire serve` before the runs for an endpoint that outlives the test processes';
 
 /** The loss in one sentence, without the `testwire: ` prefix. */
 export function describeLoss(loss: RunLoss): string {
@@ -52,6 +62,11 @@ export function describeLoss(loss: RunLoss): string {
   const { unconfirmed, dropped } = loss;
   if (unconfirmed === undefined)
     parts.push(`its delivery was not confirmed within the flush bound of ${loss.boundMs} ms`);
+  else if (loss.notHandedOver)
+    parts.push(
+      `${sum(unconfirmed)} event(s) reached no subscriber (${list(unconfirmed)}): the endpoint's owner went away, ` +
+        'this process took the endpoint over, and no subscriber came back for them before the run ended',
+    );
   else if (sum(unconfirmed) > 0)
     parts.push(
       `${sum(unconfirmed)} event(s) not confirmed within the flush bound of ${loss.boundMs} ms (${list(unconfirmed)})`,
@@ -64,9 +79,11 @@ export function describeLoss(loss: RunLoss): string {
   const pending = unconfirmed === undefined || sum(unconfirmed) > 0;
   return (
     `run ${loss.runId}: ${parts.join('; ')}. ` +
-    (pending
-      ? `They are missing from ${where} if the process exits before they are sent; ${FLUSH_HINT}`
-      : `They are missing from ${where}`)
+    (loss.notHandedOver
+      ? `They are missing from ${where} once this process exits; ${HANDOVER_HINT}`
+      : pending
+        ? `They are missing from ${where} if the process exits before they are sent; ${FLUSH_HINT}`
+        : `They are missing from ${where}`)
   );
 }
 
@@ -99,13 +116,15 @@ export function lossEventData(loss: RunLoss): SystemErrorData {
     component: 'reporter',
     error: {
       message: describeLoss(loss),
-      code: pending ? 'FLUSH_TIMEOUT' : 'EVENTS_DROPPED',
+      code: loss.notHandedOver ? 'NOT_HANDED_OVER' : pending ? 'FLUSH_TIMEOUT' : 'EVENTS_DROPPED',
       severity: 'error',
     },
     impact: `The stream of run ${loss.runId} may lack the events counted in "dropped" and "unconfirmed"`,
-    recovery: pending
-      ? 'Events not confirmed may still arrive before this one; on a loaded machine raise flushTimeoutMs (TESTWIRE_FLUSH_TIMEOUT)'
-      : "Rerun to get the complete stream; see the reporter's stderr for why events were dropped",
+    recovery: loss.notHandedOver
+      ? 'A subscriber that connects while this process still runs gets them; start `testwire serve` before the runs for an endpoint that outlives the test processes'
+      : pending
+        ? 'Events not confirmed may still arrive before this one; on a loaded machine raise flushTimeoutMs (TESTWIRE_FLUSH_TIMEOUT)'
+        : "Rerun to get the complete stream; see the reporter's stderr for why events were dropped",
     runId: loss.runId,
     ...(sum(loss.dropped) > 0 ? { dropped: loss.dropped } : {}),
     ...(loss.unconfirmed && sum(loss.unconfirmed) > 0 ? { unconfirmed: loss.unconfirmed } : {}),

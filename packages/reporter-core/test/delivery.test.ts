@@ -1,6 +1,7 @@
 import type { PublishedEvent } from '@testwire/protocol';
 import { describe, expect, it } from 'vitest';
 import { type BroadcasterLike, Delivery } from '../src/delivery.js';
+import { describeLoss, lossEventData, runLoss } from '../src/loss.js';
 
 const event = (type: PublishedEvent['type'], n = 0) =>
   ({ type, runId: 'r', data: { n } }) as unknown as PublishedEvent;
@@ -124,5 +125,29 @@ describe('Delivery', () => {
     await delivery.flush(150);
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
     expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('a handover no subscriber took is told as such, not as a flush bound reached', async () => {
+    const delivery = new Delivery(10, () => {});
+    const pending = { r: { 'test.result': 3, 'test.completed': 1 } };
+    delivery.connect(async () => ({
+      ...fakeBroadcaster([]),
+      flush: async () => ({ delivered: false, pending, dropped: {}, notHandedOver: true }),
+    }));
+    const report = await delivery.flush(1000);
+    expect(report).toEqual({ delivered: false, unconfirmed: pending, dropped: {}, notHandedOver: true });
+    const loss = runLoss(report, 'r', 'http://127.0.0.1:1', 10_000);
+    expect(loss?.notHandedOver).toBe(true);
+    const text = describeLoss(loss!);
+    expect(text).toContain('4 event(s) reached no subscriber (');
+    expect(text).toContain('this process took the endpoint over');
+    expect(text).toContain('testwire serve');
+    expect(text).not.toContain('flush bound');
+    expect(text).not.toContain('TESTWIRE_FLUSH_TIMEOUT');
+    expect(lossEventData(loss!).error.code).toBe('NOT_HANDED_OVER');
+    // The bound reached, as before: the hint names it.
+    const bound = runLoss({ delivered: false, unconfirmed: pending, dropped: {} }, 'r', undefined, 500)!;
+    expect(describeLoss(bound)).toContain('not confirmed within the flush bound of 500 ms');
+    expect(lossEventData(bound).error.code).toBe('FLUSH_TIMEOUT');
   });
 });

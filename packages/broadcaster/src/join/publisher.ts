@@ -644,7 +644,7 @@ export class JoinedBroadcaster implements Broadcaster {
       const unsent = await this.handedOver(owner, deadline);
       return unsent.length === 0
         ? { ...result, dropped }
-        : { delivered: false, pending: countEvents(unsent), dropped };
+        : { delivered: false, pending: countEvents(unsent), dropped, notHandedOver: true };
     }
     return {
       delivered: this.idle,
