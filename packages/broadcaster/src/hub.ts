@@ -417,6 +417,29 @@ export class Hub {
   }
 
   /**
+   * Tells every subscriber that the stream skips `gap` (a mirror's source lost those events before it read
+   * them), with a `system.error` at seq 0 — not part of the stream, so a client's resume position does not
+   * move — queued ahead of the event after the gap. The connections stay open: nobody has those events.
+   */
+  tellGap(gap: { fromSeq: number; toSeq: number }, error: GapError): void {
+    const envelope: EventEnvelope<'system.error'> = {
+      type: 'system.error',
+      timestamp: new Date().toISOString(),
+      seq: 0,
+      runId: '',
+      data: {
+        component: error.component,
+        error: { message: error.message, code: error.code, severity: error.severity },
+        impact: error.impact,
+        ...(error.recovery ? { recovery: error.recovery } : {}),
+        gap,
+        epoch: this.epoch,
+      },
+    };
+    for (const subscriber of this.subscribers) subscriber.notice(envelope);
+  }
+
+  /**
    * Tells a subscriber where its gap is (SUBSCRIBER_LAGGING), then closes its transport (WS 4008, SSE end).
    * In the middle of a streamed snapshot no message can be added: the close alone says it.
    */
@@ -446,6 +469,16 @@ export class Hub {
     if (subscriber.holding) subscriber.dropQueue();
     this.lag(subscriber, { fromSeq: subscriber.lastSeq + 1, toSeq: this.seq }, reason);
   }
+}
+
+/** What {@link Hub.tellGap} says of a gap: who tells it, and the `system.error`'s words. */
+export interface GapError {
+  component: string;
+  message: string;
+  code: string;
+  severity: 'warning' | 'error';
+  impact: string;
+  recovery?: string;
 }
 
 /** The `system.error` envelope a lagging subscriber receives last (seq 0: it is not part of the stream). */

@@ -21,7 +21,9 @@ export interface Mirror extends Omit<Broadcaster, 'publish' | 'role'> {
   /**
    * Appends the source's event number `seq` (seqs only grow; a seq at or below the latest is a duplicate and is
    * ignored). A gap (the source lost events before this mirror read them) empties the replay history, since
-   * a resume across it could not be served without loss: such a resume gets `resume.failed` and a snapshot.
+   * a resume across it could not be served without loss: such a resume gets `resume.failed` and a snapshot;
+   * the subscribers connected then are told of it (a `system.error` at seq 0, code SOURCE_GAP, with `gap`:
+   * see `MirrorOptions.gapNotice`) before the event after it.
    * An event that fails validation is replaced, at its seq, by a `system.error` (code INVALID_EVENT) that
    * says why, so the seqs stay contiguous. Never throws.
    */
@@ -47,11 +49,16 @@ export interface MirrorOptions extends Omit<BroadcasterOptions, 'url'> {
   epoch: string;
   /** Fields added to `/status` (called on each request). */
   status?: () => Record<string, unknown>;
+  /**
+   * What the subscribers are told of a gap: the source's own words for why it lost the events (a Redis stream
+   * trimmed to its length bound, say). Default: that the source no longer had them.
+   */
+  gapNotice?: (gap: { fromSeq: number; toSeq: number }) => SourceError;
 }
 
 /** Binds `host:port` and serves what is appended. Rejects like startBroadcaster (bad options, listen error). */
 export async function startMirror(options: MirrorOptions): Promise<Mirror> {
-  const { epoch, status, ...rest } = options;
+  const { epoch, status, gapNotice = sourceGap, ...rest } = options;
   if (typeof epoch !== 'string' || epoch === '')
     throw new TypeError('startMirror: epoch must be a non-empty string');
   const owner = await Owner.start(resolveOptions(rest), { mirror: { epoch, ...(status ? { status } : {}) } });
@@ -64,7 +71,11 @@ export async function startMirror(options: MirrorOptions): Promise<Mirror> {
       const admitted = admit(event);
       const stored = admitted.ok ? admitted : admit(invalidNotice(seq, admitted.error));
       if (!stored.ok) return 'invalid';
-      if (seq !== hub.seq + 1) hub.history.clear();
+      if (seq !== hub.seq + 1) {
+        hub.history.clear();
+        const gap = { fromSeq: hub.seq + 1, toSeq: seq - 1 };
+        hub.tellGap(gap, { component: 'mirror', ...gapNotice(gap) });
+      }
       hub.seq = seq - 1;
       hub.ingest([stored.event]);
       return admitted.ok ? 'appended' : 'invalid';
@@ -86,6 +97,16 @@ export async function startMirror(options: MirrorOptions): Promise<Mirror> {
     dropped: read(() => owner.dropped),
     seq: read(() => owner.hub.seq),
   }) as Mirror;
+}
+
+/** The default words for a gap in the source. */
+function sourceGap({ fromSeq, toSeq }: { fromSeq: number; toSeq: number }): SourceError {
+  return {
+    message: `events ${fromSeq}..${toSeq} of the source are missing: it no longer had them when this endpoint read it`,
+    code: 'SOURCE_GAP',
+    severity: 'error',
+    impact: 'Those events are missing from the stream, and from the runs’ state that this endpoint serves',
+  };
 }
 
 /** What stands at the seq of a source's event that failed validation. */

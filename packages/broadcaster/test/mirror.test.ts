@@ -58,6 +58,39 @@ describe('startMirror', () => {
     fresh.close();
   });
 
+  test('a subscriber connected across a gap is told of it (seq 0, the gap, the source’s words) before the event after it', async () => {
+    const m = await mirror({
+      gapNotice: (gap: { fromSeq: number; toSeq: number }) => ({
+        message: `trimmed ${gap.fromSeq}..${gap.toSeq}`,
+        code: 'SOURCE_GAP',
+        severity: 'error',
+        impact: 'missing',
+      }),
+    });
+    m.append(1, testStarted());
+    const client = await Client.open(m.wsUrl);
+    client.send({ type: 'subscribe', events: ['*'], id: 1 });
+    await client.next((msg) => msg.type === 'subscribed');
+    m.append(2, testResult(2));
+    m.append(5, testResult(5)); // 3 and 4 were lost by the source
+    await client.next((msg) => msg.seq === 5);
+    const seen = client.messages.filter(
+      (msg) => typeof msg.seq === 'number' && msg.type !== 'connection.established',
+    );
+    expect(seen.map((msg) => [msg.type, msg.seq])).toEqual([
+      ['test.result', 2],
+      ['system.error', 0],
+      ['test.result', 5],
+    ]);
+    expect(seen[1]!.data).toMatchObject({
+      component: 'mirror',
+      error: { code: 'SOURCE_GAP', message: 'trimmed 3..4', severity: 'error' },
+      gap: { fromSeq: 3, toSeq: 4 },
+      epoch: 'GROUP1',
+    });
+    client.close();
+  });
+
   test('publishers are refused: its events come from the source only', async () => {
     const m = await mirror();
     const ws = new WebSocket(`${m.wsUrl}?role=publisher`);

@@ -107,6 +107,16 @@ export async function serveGroup(options: ServeGroupOptions): Promise<GroupServe
       ...(options.host !== undefined ? { host: options.host } : {}),
       ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
       logger,
+      // A shard's publisher bounds the stream (MAXLEN ~, publisher.ts): entries this serve had not read yet
+      // when a publisher trimmed them are gone.
+      gapNotice: ({ fromSeq, toSeq }) => ({
+        message: `events ${fromSeq}..${toSeq} of group ${options.group} were trimmed from its Redis stream (the publishers' MAXLEN bound) before this serve read them`,
+        code: 'SOURCE_GAP',
+        severity: 'error',
+        impact: "Those events are missing from the stream, and from the group's state this endpoint serves",
+        recovery:
+          'Start `testwire serve --redis` before the shards, or give the publishers a larger maxLen for runs this large',
+      }),
       status: () => ({
         source: { kind: 'redis', group: options.group },
         group: view.status(Date.now() + offset),

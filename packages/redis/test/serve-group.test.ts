@@ -97,6 +97,66 @@ describe('serveGroup', () => {
     }
   }, 60_000);
 
+  test('entries trimmed from the stream before the serve read them: a live subscriber is told the gap, then gets what follows', async () => {
+    const served = await serveGroup({
+      redisUrl: local.server.url,
+      group: 'trimmed',
+      port: 0,
+      host: '127.0.0.1',
+      logger: { warn() {} },
+    });
+    const abort = new AbortController();
+    try {
+      const append = withAppend(local.redis);
+      const base = { keys: groupKeys('trimmed'), ttlSeconds: 60, epoch: 'E1', writer: 'w:a' };
+      await append({ ...base, maxLen: 1000, batch: 0, events: [output(0)] });
+      await until('the first event', () => served.seq === 1);
+      // A live subscriber (SSE), every message kept, seq-0 notices included.
+      const response = await fetch(`${served.url}/events?patterns=*`, { signal: abort.signal });
+      const messages: any[] = [];
+      void (async () => {
+        let text = '';
+        const decoder = new TextDecoder();
+        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+          text += decoder.decode(chunk, { stream: true });
+          for (let end = text.indexOf('\n\n'); end >= 0; end = text.indexOf('\n\n')) {
+            const data = text
+              .slice(0, end)
+              .split('\n')
+              .filter((line) => line.startsWith('data:'))
+              .map((line) => line.slice(5).trim())
+              .join('');
+            if (data) messages.push(JSON.parse(data));
+            text = text.slice(end + 2);
+          }
+        }
+      })().catch(() => {});
+      await until('the subscriber connected', () =>
+        messages.some((m) => m.type === 'connection.established'),
+      );
+      // One script call appends 1,000 entries and trims the stream to ~10 as it goes (MAXLEN ~ trims whole
+      // nodes of 100): the serve, blocked in XREAD, wakes to find most of them gone.
+      const many = Array.from({ length: 1000 }, (_, i) => output(i + 1));
+      await append({ ...base, maxLen: 10, batch: 1, events: many });
+      await until('the last event', () => messages.some((m) => m.seq === 1001));
+      const events = messages.filter((m) => typeof m.seq === 'number' && m.type !== 'connection.established');
+      const notice = events.find((m) => m.type === 'system.error');
+      const after = events.filter((m) => m.seq > 1);
+      expect(after.length).toBeLessThan(1000);
+      expect(notice).toMatchObject({
+        seq: 0,
+        data: { error: { code: 'SOURCE_GAP' }, gap: { fromSeq: 2, toSeq: after[0].seq - 1 } },
+      });
+      expect(notice.data.error.message).toContain('trimmed from its Redis stream');
+      // Told before the first event after the gap, and the events after it are contiguous.
+      expect(events.indexOf(notice)).toBe(events.indexOf(after[0]) - 1);
+      expect(after.map((m) => m.seq)).toEqual(after.map((_, i) => after[0].seq + i));
+    } finally {
+      abort.abort();
+      await served.close();
+    }
+  }, 60_000);
+
   test('a shard that goes quiet for good is lost after lostAfterMs: the group completes, failed, and done resolves', async () => {
     const served = await serveGroup({
       redisUrl: local.server.url,
