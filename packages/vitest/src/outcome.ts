@@ -19,6 +19,7 @@
  */
 import type { TestStatus } from '@testwire/protocol';
 import type { TestOutcome } from '@testwire/reporter-core';
+import { withCauses } from './error-cause.js';
 import type { VitestError, VitestTestAttempt, VitestTestCase, VitestTestState } from './vitest-types.js';
 
 /** Typed as a Record so a new Vitest state fails to compile until it is mapped. */
@@ -73,7 +74,7 @@ export function outcomesOf(testCase: VitestTestCase): TestOutcome[] {
   if (reported) {
     return reported.map((attempt, index) => {
       const last = index === reported.length - 1;
-      const attemptErrors = [...(attempt.errors ?? [])];
+      const attemptErrors = (attempt.errors ?? []).map(withCauses);
       return {
         // The last attempt's state is the test's (after `fails`); the ones before were retried, so failed.
         status: last ? status : 'failed',
@@ -88,7 +89,8 @@ export function outcomesOf(testCase: VitestTestCase): TestOutcome[] {
     });
   }
 
-  const errors = [...(result.errors ?? [])];
+  // Each error with its causes in its text, as Vitest prints it.
+  const errors = (result.errors ?? []).map(withCauses);
   const retries = Math.max(0, Math.floor(diagnostic?.retryCount ?? 0));
   const attempts = retries + 1;
   const finalFailed = state === 'failed';

@@ -12,7 +12,8 @@
  *   onUserConsoleLog            -> output, attributed through the log's task id
  *   onCoverage (4, 5)           the run's coverage map, before onTestRunEnd               -> coverage
  *   onFinished (3)              Vitest 3 hands the coverage map here, beside onTestRunEnd
- *   onTestRunEnd                never-finished tests, unhandled errors, coverage, then the awaited, bounded flush
+ *   onTestRunEnd                never-finished tests, unhandled errors (a worker's crash: its file's), coverage,
+ *                               then the awaited, bounded flush
  *
  * A watch-mode rerun is a new `onTestRunStart`, so a new run with its own run id.
  * Every hook is guarded: the reporter never throws into Vitest and never prints (its own internal errors
@@ -29,6 +30,7 @@ import {
 } from '@testwire/reporter-core';
 import { withAnnotations } from './annotations.js';
 import { coverageReportOf } from './coverage.js';
+import { withCauses } from './error-cause.js';
 import { outcomesOf } from './outcome.js';
 import { numberTwins, SuiteTitles, TwinOrdinals, testsOf, titlesOf } from './twins.js';
 import type {
@@ -43,6 +45,7 @@ import type {
   VitestTestSuite,
   VitestUserConsoleLog,
 } from './vitest-types.js';
+import { placeWorkerCrashes } from './worker-crash.js';
 
 /** Options of `['@testwire/vitest', { … }]` in `test.reporters`. Every one is optional. */
 export type TestwireVitestOptions = ReporterOptions;
@@ -230,7 +233,8 @@ export class TestwireVitestReporter {
       run.openHooks.delete(entity.id);
       if (open?.name !== hook.name || errorsOf(entity).length <= open.errors) return;
       const ref = entity.type === 'suite' ? this.suiteRef(entity) : this.fileRef(entity);
-      for (const error of this.unreportedErrors(run, entity)) run.core.hookFailed(ref, error, hook.name);
+      for (const error of this.unreportedErrors(run, entity))
+        run.core.hookFailed(ref, withCauses(error), hook.name);
     });
   }
 
@@ -244,7 +248,7 @@ export class TestwireVitestReporter {
       if (!run) return;
       const hook = this.failedHook(run, testSuite);
       for (const error of this.unreportedErrors(run, testSuite)) {
-        run.core.hookFailed(this.suiteRef(testSuite), error, hook);
+        run.core.hookFailed(this.suiteRef(testSuite), withCauses(error), hook);
       }
     });
   }
@@ -318,7 +322,8 @@ export class TestwireVitestReporter {
         this.collect(run, testModule);
         this.reportFileErrors(run, testModule);
         if (allFinished) continue;
-        // Tests that never reported (bail, interrupt): publish what Vitest knows, i.e. they did not run.
+        // Tests that never reported (bail, interrupt, a worker that died): publish what Vitest knows, i.e. they
+        // did not run.
         for (const test of testsOf(testModule)) {
           if (!this.finished(run, test)) this.finishTest(run, test);
         }
@@ -331,8 +336,13 @@ export class TestwireVitestReporter {
     });
     this.guard(() => {
       const errors = Array.isArray(unhandledErrors) ? unhandledErrors : [];
-      // runError also lists each error in test.completed's `errors`.
-      for (const error of errors) run.core.runError(error);
+      // A worker that died: Vitest's error names no file, the file it died in is the one left pending.
+      const crashes = placeWorkerCrashes(Array.isArray(testModules) ? testModules : [], errors);
+      for (const crash of crashes.files) {
+        run.core.fileFailed(crash.module.moduleId, withCauses(crash.error), { code: 'WORKER_CRASHED' });
+      }
+      // runError and fileFailed also list each error in test.completed's `errors`.
+      for (const error of crashes.runErrors) run.core.runError(withCauses(error));
       const ignoreErrors = this.vitest?.config.dangerouslyIgnoreUnhandledErrors === true;
       success = reason === 'passed' && (errors.length === 0 || ignoreErrors);
     });
@@ -584,8 +594,8 @@ export class TestwireVitestReporter {
     if (errors.length === 0) return;
     const hook = this.failedHook(run, testModule);
     for (const error of errors) {
-      if (hook) run.core.hookFailed(this.fileRef(testModule), error, hook);
-      else run.core.fileFailed(testModule.moduleId, error);
+      if (hook) run.core.hookFailed(this.fileRef(testModule), withCauses(error), hook);
+      else run.core.fileFailed(testModule.moduleId, withCauses(error));
     }
   }
 

@@ -19,6 +19,10 @@ export interface VitestError {
   expected?: string;
   actual?: string;
   diff?: string;
+  /** Node's error code (`ERR_WORKER_OUT_OF_MEMORY`), when the error has one. */
+  code?: unknown;
+  /** What caused it (`new Error(message, { cause })`): an error, or any value. */
+  cause?: unknown;
 }
 
 export interface VitestProject {

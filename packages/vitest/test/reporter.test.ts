@@ -226,6 +226,68 @@ describe('TestwireVitestReporter', () => {
     ]);
   });
 
+  test("a worker that died: its file's failure (WORKER_CRASHED, Vitest's cause kept), its tests not run", async () => {
+    const { reporter, of } = setup();
+    const crashed = module('crashed.test.ts');
+    const ok = module('ok.test.ts');
+    const before = testCase(crashed, 'before');
+    const dying = testCase(crashed, 'dying');
+    testCase(crashed, 'after');
+    const fine = testCase(ok, 'fine');
+    reporter.onTestRunStart([{ moduleId: crashed.moduleId }, { moduleId: ok.moduleId }]);
+    for (const m of [crashed, ok]) reporter.onTestModuleCollected(m);
+    reporter.onTestCaseReady(before);
+    reporter.onTestCaseResult(finish(before, 'passed'));
+    reporter.onTestCaseReady(dying);
+    reporter.onTestCaseReady(fine);
+    reporter.onTestCaseResult(finish(fine, 'passed'));
+    ok._state = 'passed';
+    reporter.onTestModuleEnd(ok);
+    // Vitest 4: the file never ends (state pending), the crash is an unhandled error naming no file.
+    const crash = new Error('[vitest-pool]: Worker forks emitted error.', {
+      cause: new Error('Worker exited unexpectedly'),
+    });
+    await reporter.onTestRunEnd([crashed, ok], [crash], 'passed');
+
+    expect(of('test.result').map((r) => [r.testName, r.status, r.rawStatus])).toEqual([
+      ['before', 'passed', 'passed'],
+      ['fine', 'passed', 'passed'],
+      ['dying', 'skipped', 'pending'],
+      ['after', 'skipped', 'pending'],
+    ]);
+    const message =
+      '[vitest-pool]: Worker forks emitted error.\nCaused by: Error: Worker exited unexpectedly';
+    expect(of('test.failed').map((f) => [f.scope, f.file, f.error.message])).toEqual([
+      ['file', 'crashed.test.ts', message],
+    ]);
+    expect(of('framework.error').map((e) => [e.error.code, e.file, e.error.message])).toEqual([
+      ['WORKER_CRASHED', 'crashed.test.ts', message],
+    ]);
+    const completed = of('test.completed')[0];
+    expect(completed.errors.map((e: { message: string }) => e.message)).toEqual([message]);
+    expect(completed.summary).toMatchObject({ total: 4, passed: 2, failed: 0, skipped: 2, success: false });
+  });
+
+  test('a crash that cannot be placed in one file stays an error of the run, its cause kept', async () => {
+    const { reporter, of } = setup();
+    const a = module('a.test.ts');
+    const b = module('b.test.ts');
+    reporter.onTestRunStart([{ moduleId: a.moduleId }, { moduleId: b.moduleId }]);
+    // Two files left pending, one crash: which file it ended is not told.
+    const crash = {
+      message: 'Worker exited unexpectedly',
+      name: 'Error',
+      stack: 'Error: Worker exited unexpectedly',
+    };
+    const rejection = { message: 'boom', name: 'Error', cause: { name: 'TypeError', message: 'inner' } };
+    await reporter.onTestRunEnd([a, b], [crash, rejection], 'passed');
+    expect(of('test.failed').map((f) => [f.scope, f.file, f.error.message])).toEqual([
+      ['run', '', 'Worker exited unexpectedly'],
+      ['run', '', 'boom\nCaused by: TypeError: inner'],
+    ]);
+    expect(of('framework.error').map((e) => e.error.code)).toEqual(['WORKER_CRASHED', 'UNHANDLED_ERROR']);
+  });
+
   test('tests that never reported (bail, interrupt) are published as not run at the end', async () => {
     const { reporter, of } = setup();
     const a = module('a.test.ts');

@@ -1,0 +1,66 @@
+/**
+ * A worker that died while it ran a test file, and the file it died in.
+ *
+ * Vitest reports the crash as an unhandled error naming no file: Vitest 4's pool rejects the file's task with
+ * `[vitest-pool]: Worker <pool> emitted error.` (caused by `Worker exited unexpectedly`), Vitest 3's tinypool
+ * with `Worker exited unexpectedly` or `Worker terminated due to reaching memory limit`
+ * (ERR_WORKER_OUT_OF_MEMORY). The file itself never finishes: no `onTestModuleEnd`, and at `onTestRunEnd` its
+ * `state()` is still `pending`, its tests `pending` too (Vitest's json reporter lists them so; its `Tests` line
+ * counts them in the total only).
+ *
+ * Each crash is one rejected task of Vitest's pool, and the worker was running one file of it (a non-isolated
+ * worker too runs one file at a time): when the crashes and the files left pending are as many, the crashes
+ * belong to those files. Files that never started are not counted when Vitest queued them (state `queued`);
+ * any other file left pending makes the counts differ, and nothing is placed. Which crash goes with
+ * which file the errors do not say: with several crashes the pairing is made only when they all say the same,
+ * so that no file is given another file's cause of death. Otherwise the crashes stay errors of the run.
+ */
+import { withCauses } from './error-cause.js';
+import type { VitestError, VitestTestModule } from './vitest-types.js';
+
+/** The pool errors of a worker that died (thread or process), in the error or one of its causes. */
+const WORKER_DIED =
+  /\bWorker\b.*\b(?:emitted error|exited unexpectedly|terminated due to reaching memory limit)\b/i;
+const MAX_DEPTH = 5;
+
+export interface CrashedFile {
+  module: VitestTestModule;
+  /** Vitest's error for the crash. */
+  error: VitestError;
+}
+
+export interface WorkerCrashes {
+  /** The files the workers died in, each with its crash. */
+  files: CrashedFile[];
+  /** The unhandled errors that stay the run's (all of them when the crashes could not be placed). */
+  runErrors: VitestError[];
+}
+
+/** Whether Vitest's error says a worker died. */
+export function isWorkerCrash(error: VitestError): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < MAX_DEPTH && typeof current === 'object' && current !== null; depth++) {
+    const { message, code, cause } = current as VitestError;
+    if (code === 'ERR_WORKER_OUT_OF_MEMORY') return true;
+    if (typeof message === 'string' && WORKER_DIED.test(message)) return true;
+    current = cause;
+  }
+  return false;
+}
+
+/** The crashes among the run's unhandled errors, placed in the files left pending (see the file's comment). */
+export function placeWorkerCrashes(
+  modules: ReadonlyArray<VitestTestModule>,
+  errors: ReadonlyArray<VitestError>,
+): WorkerCrashes {
+  const crashes = errors.filter(isWorkerCrash);
+  if (crashes.length === 0) return { files: [], runErrors: [...errors] };
+  const pending = modules.filter((testModule) => testModule.state() === 'pending');
+  const text = withCauses(crashes[0]).message;
+  const alike = crashes.every((crash) => withCauses(crash).message === text);
+  if (pending.length !== crashes.length || !alike) return { files: [], runErrors: [...errors] };
+  return {
+    files: pending.map((testModule, index) => ({ module: testModule, error: crashes[index] })),
+    runErrors: errors.filter((error) => !crashes.includes(error)),
+  };
+}
