@@ -91,6 +91,11 @@ export interface CoreHooks {
   onLoss?: (loss: RunLoss) => void;
   /** The runner thread's test starts and results in shared memory (hung.ts): what the hung detector reads. */
   beacon?: SharedArrayBuffer;
+  /**
+   * Called after each scan of the hung detector, with the time it judged: an observer (a test) learns that a
+   * state was looked at, so that "nothing was reported" means something.
+   */
+  onHungScan?: (now: number) => void;
 }
 
 interface RunState {
@@ -288,6 +293,7 @@ export class Core {
         (now) => this.watched(run, now),
         (entry, elapsed, threshold) => this.reportHung(run, entry, elapsed, threshold),
         (body) => this.guard('hung', body),
+        this.hooks.onHungScan,
       ),
       current: undefined,
       errors: [],

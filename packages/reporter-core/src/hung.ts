@@ -60,6 +60,8 @@ export class HungWatch {
     /** Reports one hung test (`elapsed` ms it is known to have run, against `threshold`). */
     private readonly onHung: (entry: RunningEntry, elapsed: number, threshold: number) => void,
     private readonly guard: (body: () => void) => void,
+    /** Told after each scan (CoreHooks.onHungScan). */
+    private readonly scanned?: (now: number) => void,
   ) {
     if (option <= 0) return;
     // Fine enough for a threshold of a second or more; a scan of a handful of entries costs nothing.
@@ -69,6 +71,7 @@ export class HungWatch {
 
   scan(now: number): void {
     for (const { entry, until } of this.watched(now)) this.check(entry, until);
+    this.scanned?.(now);
   }
 
   stop(): void {

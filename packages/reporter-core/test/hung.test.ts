@@ -43,7 +43,8 @@ function setup(hungTestThreshold = 300) {
   });
   const beacon = createBeacon();
   const writer = new BeaconWriter(beacon);
-  const core = new Core(options, { beacon });
+  let scans: number[] = [];
+  const core = new Core(options, { beacon, onHungScan: (now) => scans.push(now) });
   const runId = 'r_hung';
   const batch: CoreCall[] = [];
   const ref = (title: string): TestRef => ({
@@ -84,7 +85,12 @@ function setup(hungTestThreshold = 300) {
       .map((event) => (event.data as { testName: string }).testName);
   const finish = () =>
     core.apply({ method: 'runCompleted', at: Date.now(), runId, result: { success: true } });
-  return { core, runner, ref, events, hung, finish };
+  /** Resolves once the detector has scanned, after now, a state more than `ms` after `from` (bounded). */
+  const scannedPast = async (from: number, ms: number) => {
+    scans = [];
+    await until(() => scans.some((now) => now > from + ms));
+  };
+  return { core, runner, ref, events, hung, finish, scannedPast };
 }
 
 describe('hung_test while the runner thread is blocked', () => {
@@ -111,15 +117,15 @@ describe('hung_test while the runner thread is blocked', () => {
   });
 
   it('reports nothing while a hook blocks after the last test ended', async () => {
-    const { runner, ref, hung, finish } = setup(300);
+    const { runner, ref, hung, finish, scannedPast } = setup(300);
     const only = ref('only');
+    const ended = Date.now() - 940;
     runner.start(only, Date.now() - 1000);
     runner.output('in the test', Date.now() - 990);
     runner.post();
-    runner.result(only, 60, Date.now() - 940);
-    // No sentinel can tell that the detector scanned this state (it exposes no scan count): a window of
-    // scans, as before (a late timer makes this pass, never fail wrongly).
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    runner.result(only, 60, ended);
+    // The detector has looked at this state when the hook had blocked for over twice the threshold.
+    await scannedPast(ended, 2 * 300);
     expect(hung()).toEqual([]);
     runner.post();
     finish();

@@ -19,9 +19,10 @@ afterEach(() => {
 
 describe('in-thread core', () => {
   it('reports a test that runs past the threshold while it runs, once per attempt, as hung_test', async () => {
-    const context = sinkCore({ hungTestThreshold: 300 });
+    // Metrics samples are the sentinels below: the same thread's timers as the detector's scans (every 100 ms).
+    const context = sinkCore({ hungTestThreshold: 300, performanceIntervalMs: 150 });
     cleanups.push(context.cleanup);
-    const { core, of } = context;
+    const { core, of, events } = context;
     const ref = { file: join(context.rootDir, 'test/a.test.js'), titlePath: ['suite', 'hangs'], line: 4 };
     const quick = { file: join(context.rootDir, 'test/a.test.js'), titlePath: ['suite', 'quick'] };
     core.runStarted({});
@@ -43,10 +44,14 @@ describe('in-thread core', () => {
       threshold: 300,
     });
     expect(hung.data.elapsed).toBeGreaterThan(300);
-    // A sentinel after two more scan periods: still one report for the attempt, none for the quick test.
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    core.output(undefined, 'sentinel', 'stdout');
-    await until('sentinel', () => of('test.output').find((event) => event.data.output === 'sentinel'));
+    // Three metrics samples after the report (over 300 ms of the core's timers, scans among them): still one
+    // report for the attempt, none for the quick test.
+    await until(
+      'three performance.metrics after the report',
+      () =>
+        events.slice(events.indexOf(hung)).filter((event) => event.type === 'performance.metrics').length >=
+        3,
+    );
     expect(of('performance.bottleneck').filter((event) => event.data.type === 'hung_test')).toHaveLength(1);
     core.testResult(ref, { status: 'failed', rawStatus: 'failed', duration: 900 });
     await core.runCompleted({ success: false });
@@ -360,12 +365,21 @@ describe('reporter process', () => {
        const end = Date.now() + 20000;
        while (Date.now() < end) {}
        console.log('loop ended');`,
-      { hungTestThreshold: 500 },
+      { hungTestThreshold: 500, performanceIntervalMs: 250 },
     );
     const hung = await until('hung_test from a blocked thread', () => hungOf(run)[0], 18_000);
     expect(hung.data).toMatchObject({ testName: 'spins', titlePath: ['live', 'spins'] });
-    // `first` started before `spins`: had it been taken for running, it would have been reported by now.
-    await new Promise((resolve) => setTimeout(resolve, 1200));
+    // `first` started before `spins`: had it been taken for running, its elapsed time would have passed the
+    // threshold first, so it would have been reported before `spins` or in the same scan. Sentinels: two
+    // metrics samples of the run after the report (the core's thread goes on while the runner's is blocked).
+    await until(
+      'two performance.metrics after the hung report',
+      () =>
+        received
+          .slice(received.indexOf(hung))
+          .filter((e) => e.runId === run.runId() && e.type === 'performance.metrics').length >= 2,
+      18_000,
+    );
     expect(run.output()).not.toContain('loop ended');
     expect(hungOf(run).map((e) => (e.data as { testName?: string }).testName)).toEqual(['spins']);
     run.process.kill('SIGKILL');
