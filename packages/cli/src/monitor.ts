@@ -238,7 +238,8 @@ export class WatchModel {
 
 export type ConnectionView =
   | { state: 'connecting' | 'waiting' }
-  | { state: 'connected' }
+  /** `hosted`: this process hosts the endpoint (nothing was listening; test runs join it). */
+  | { state: 'connected'; hosted?: boolean }
   | { state: 'reconnecting'; reason: string; retryAt: number };
 
 export interface FrameOptions {
@@ -269,7 +270,7 @@ export function renderFrame(model: WatchModel, options: FrameOptions): string[] 
   let connection: string;
   switch (options.connection.state) {
     case 'connected':
-      connection = c.green('● connected');
+      connection = c.green(options.connection.hosted ? '● hosting here, runs join it' : '● connected');
       break;
     case 'reconnecting': {
       const wait = Math.max(0, options.connection.retryAt - now);

@@ -130,9 +130,11 @@ describe('reconnect and resume', () => {
   it('tail --wait follows runs across the endpoint going away and coming back', async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const tail = cli(['tail', '--url', url, '--wait', '--json', '--until', 'test.completed', '--runs', '2'], {
-      timeoutMs: 45_000,
-    });
+    // --no-host: tail waits for the endpoint instead of hosting it (the serves below bind the port).
+    const tail = cli(
+      ['tail', '--url', url, '--wait', '--no-host', '--json', '--until', 'test.completed', '--runs', '2'],
+      { timeoutMs: 45_000 },
+    );
 
     // Nothing is listening yet: tail waits. Then a first endpoint comes up, a run publishes and the
     // endpoint goes away; a second one comes up on the same port (a new epoch) with another run.
@@ -164,7 +166,8 @@ describe('reconnect and resume', () => {
   it('watch --plain reports a run published while it waits for the endpoint, then exits with the summary', async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const watch = cli(['watch', '--url', url, '--exit-when-done'], { timeoutMs: 45_000 });
+    // --no-host: watch waits for the endpoint instead of hosting it (the serve below binds the port).
+    const watch = cli(['watch', '--url', url, '--no-host', '--exit-when-done'], { timeoutMs: 45_000 });
     await new Promise((r) => setTimeout(r, 300));
     const serve = await startServe(['--port', String(port)]);
     try {

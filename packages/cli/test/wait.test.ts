@@ -1,9 +1,9 @@
 /**
- * `tail --wait` and `watch`, started a while before a short run whose reporter owns the endpoint (the
- * broadcaster lives only as long as the run: here ~1.5 s, a short vitest run), must see the run: a local
- * endpoint is tried again every 250 ms at most, not with a backoff grown to seconds by then. (A run shorter
- * than a connection and its replay, a mocha run of 0.7 s, can still end first: the CLI README says to start
- * `testwire serve` for those.)
+ * `tail --wait --no-host` and `watch --no-host` (they do not host the endpoint themselves: host.test.ts), started
+ * a while before a short run whose reporter owns the endpoint (the broadcaster lives only as long as the run:
+ * here ~1.5 s, a short vitest run), must see the run: a local endpoint is tried again every 250 ms at most,
+ * not with a backoff grown to seconds by then. (A run shorter than a connection and its replay, a mocha run
+ * of 0.7 s, can still end first: that is what hosting is for.)
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -12,13 +12,13 @@ import { assertBuilt, cli, freePort, parseNdjson, runMocha } from './helpers.js'
 beforeAll(assertBuilt);
 
 describe('waiting for a local endpoint', () => {
-  it('tail --wait and watch see a short run that starts seconds after them', async () => {
+  it('tail --wait --no-host and watch --no-host see a short run that starts seconds after them', async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const tail = cli(['tail', '--url', url, '--wait', '--json', '--until', 'test.completed'], {
+    const tail = cli(['tail', '--url', url, '--wait', '--no-host', '--json', '--until', 'test.completed'], {
       timeoutMs: 60_000,
     });
-    const watch = cli(['watch', '--url', url, '--plain', '--runs', '1'], { timeoutMs: 60_000 });
+    const watch = cli(['watch', '--url', url, '--no-host', '--plain', '--runs', '1'], { timeoutMs: 60_000 });
     // The monitors were started a while before the run (a backoff doubling from 250 ms is at seconds by now).
     await sleep(4000);
     const mocha = await runMocha('', {

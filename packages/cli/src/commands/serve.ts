@@ -76,7 +76,7 @@ export async function serve(argv: string[], io: Io): Promise<number> {
     const err = error as NodeJS.ErrnoException;
     if (err.code === 'EADDRINUSE') {
       throw new CliError(
-        `port ${port} on ${host} is already in use (another testwire? try \`testwire status --port ${port}\`, or pick one with --port)`,
+        `port ${port} on ${host} is already in use (another testwire — a test run, a serve, a watch or tail --wait hosting it? try \`testwire status --port ${port}\`, or pick one with --port)`,
         'PORT_IN_USE',
         ExitCode.CONNECTION,
       );

@@ -12,6 +12,7 @@ import {
 import { connectionError, endpointClient, lostReason } from '../connect.js';
 import { CliError, ExitCode } from '../errors.js';
 import { createColors, formatEvent, shouldColor } from '../format.js';
+import { hostTarget, LocalHost } from '../local-host.js';
 import { terminalSafe } from '../terminal-text.js';
 
 export const tailHelp = `Usage: testwire tail [options]
@@ -33,7 +34,10 @@ Options:
   --exit-status          exit code follows the runs' success: 0 if every test.completed seen had
                          summary.success, 1 otherwise (implies --until test.completed)
   --replay               print the endpoint's history first (everything since it started), then live
-  --wait                 when nothing is listening yet, wait for an endpoint instead of failing
+  --wait                 when nothing is listening yet, do not fail: an endpoint on this machine is
+                         hosted by tail itself (test runs join it, so a short run is printed whole;
+                         a run still going when tail exits takes it over), a remote one waited for
+  --no-host              with --wait, never host: wait for a test run or \`testwire serve\` instead
   -h, --help             show this help
 
 ${endpointHelp}
@@ -97,6 +101,7 @@ export async function tail(argv: string[], io: Io): Promise<number> {
     'exit-status': { type: 'boolean' },
     replay: { type: 'boolean' },
     wait: { type: 'boolean' },
+    'no-host': { type: 'boolean' },
   });
   if (values.help) {
     io.stdout.write(`${tailHelp}\n`);
@@ -156,6 +161,18 @@ export async function tail(argv: string[], io: Io): Promise<number> {
     runState: ownerLost ? { maxTestsPerRun: 0 } : false,
     wait: Boolean(values.wait),
   });
+  // Nothing listening on this machine: host the endpoint, so a short run's reporter joins us (local-host.ts).
+  const target = values.wait && !values['no-host'] ? hostTarget(endpoint) : undefined;
+  const host =
+    target &&
+    new LocalHost(target, {
+      apiKey: endpoint.apiKey,
+      warn: (message) => io.stderr.write(`testwire tail: ${message}\n`),
+      onHosting: () =>
+        io.stderr.write(
+          `testwire tail: nothing was listening; hosting ${endpoint.httpUrl} here (test runs join it; a run still going when tail exits takes it over)\n`,
+        ),
+    });
   // Kept across reconnects like the first; a refusal by the server arrives through onError.
   for (const request of requests.slice(1)) client.subscribe(request).catch(() => {});
 
@@ -165,22 +182,27 @@ export async function tail(argv: string[], io: Io): Promise<number> {
     let finished = false;
     let connectedOnce = false;
 
-    const stop = () => {
+    /** Stops everything; resolves once the hosted endpoint (if any) is closed and handed over. */
+    const stop = (): Promise<void> => {
       finished = true;
       void client.close();
-      process.removeListener('SIGINT', onSigint);
-      process.removeListener('SIGTERM', onSigterm);
       io.stdout.removeListener('error', onStdoutError);
+      // Runs publishing to our endpoint take it over once it closes (the broadcaster's handover). Our signal
+      // handlers stay until then: the hosted broadcaster's own (it removes its secret file on a signal)
+      // re-raises the signal when it finds no other handler, which would kill us mid-close.
+      const closed = host ? host.close().catch(() => {}) : Promise.resolve();
+      return closed.then(() => {
+        process.removeListener('SIGINT', onSigint);
+        process.removeListener('SIGTERM', onSigterm);
+      });
     };
     const finish = (code: number) => {
       if (finished) return;
-      stop();
-      resolve(code);
+      void stop().then(() => resolve(code));
     };
     const fail = (error: unknown) => {
       if (finished) return;
-      stop();
-      reject(connectionError(error, endpoint));
+      void stop().then(() => reject(connectionError(error, endpoint)));
     };
     const onSigint = () => finish(ExitCode.INTERRUPTED);
     const onSigterm = () => finish(143);
@@ -206,6 +228,7 @@ export async function tail(argv: string[], io: Io): Promise<number> {
     let awayNoted = false;
     client.onState((state, info) => {
       if (state === 'reconnecting') {
+        host?.refused(info.error, connectedOnce);
         if (awayNoted) return;
         awayNoted = true;
         io.stderr.write(
@@ -214,6 +237,7 @@ export async function tail(argv: string[], io: Io): Promise<number> {
             : `testwire tail: waiting for ${endpoint.httpUrl} (${lostReason(info.error)}), retrying until it is up\n`,
         );
       } else if (state === 'open') {
+        host?.connected();
         awayNoted = false;
         if (connectedOnce) io.stderr.write('testwire tail: reconnected\n');
         connectedOnce = true;
@@ -256,6 +280,9 @@ export async function tail(argv: string[], io: Io): Promise<number> {
         io.stderr.write('testwire tail: fell behind the endpoint; resuming where it left off\n');
       else io.stderr.write(`testwire tail: ${error.message}\n`);
     });
-    client.connect().catch(fail);
+    // Host first when nothing listens, then connect (to our own endpoint, or to whoever bound it first).
+    void (host ? host.claim() : Promise.resolve(false)).then(() => {
+      if (!finished) client.connect().catch(fail);
+    }, fail);
   });
 }

@@ -17,6 +17,7 @@ import {
 import { shardLabel } from '../group-runs.js';
 import { GroupPoller, type GroupView, quietFor, type ShardView } from '../group-status.js';
 import { createLiveArea, type LiveArea } from '../live-area.js';
+import { hostTarget, LocalHost } from '../local-host.js';
 import { type ConnectionView, renderFrame, type WatchChange, WatchModel } from '../monitor.js';
 import { terminalSafe } from '../terminal-text.js';
 import { fetchStatus } from './status.js';
@@ -26,7 +27,11 @@ export const watchHelp = `Usage: testwire watch [options]
 A live terminal monitor of every run streaming into an endpoint: per run a progress bar, counts
 (passed / failed / skipped / todo), the test running now, failures with their first error line,
 slow tests, memory and CPU. Redraws in place on a terminal; prints plain log lines otherwise
-(piped, CI). Waits for an endpoint when none is up yet, and survives it going away and coming back.
+(piped, CI). Survives the endpoint going away and coming back.
+
+When nothing listens at an endpoint on this machine (the default 127.0.0.1:7357, or --port), watch hosts
+it itself, as \`testwire serve\` would: test runs join it, so a run of a fraction of a second is seen whole.
+When watch exits while a run is still publishing to it, that run's process takes the endpoint over.
 
 Options:
   --exit-when-done   exit once every run seen has completed, printing each run's summary
@@ -35,7 +40,8 @@ Options:
   --exit-status      with --exit-when-done: exit 1 if any run failed (default: 0 when done)
   --slow <ms>        list tests slower than this under "slow" (default 1000)
   --plain            log lines even on a terminal
-  --no-wait          fail at once when nothing is listening (default: wait for an endpoint)
+  --no-wait          fail at once when nothing is listening (default: host it, or wait for it)
+  --no-host          never host the endpoint: wait for a test run or \`testwire serve\` to bring it up
   -h, --help         show this help
 
 ${endpointHelp}
@@ -71,6 +77,7 @@ export async function watch(argv: string[], io: Io): Promise<number> {
     slow: { type: 'string' },
     plain: { type: 'boolean' },
     'no-wait': { type: 'boolean' },
+    'no-host': { type: 'boolean' },
   });
   if (values.help) {
     io.stdout.write(`${watchHelp}\n`);
@@ -100,6 +107,8 @@ export async function watch(argv: string[], io: Io): Promise<number> {
     wait: !values['no-wait'],
   });
   const model = new WatchModel({ slowThresholdMs, store: client.state });
+  // Nothing listening on this machine: host the endpoint, so a short run's reporter joins us (local-host.ts).
+  const target = values['no-wait'] || values['no-host'] ? undefined : hostTarget(endpoint);
 
   return await new Promise<number>((resolve, reject) => {
     let connection: ConnectionView = { state: 'connecting' };
@@ -109,6 +118,13 @@ export async function watch(argv: string[], io: Io): Promise<number> {
     const view = tty
       ? new TtyView(io.stdout, endpoint.httpUrl, model, c, () => connection)
       : new PlainView(io.stdout, c, endpoint.httpUrl);
+    const host =
+      target &&
+      new LocalHost(target, {
+        apiKey: endpoint.apiKey,
+        warn: (message) => io.stderr.write(`testwire watch: ${message}\n`),
+        onHosting: () => view.hosting(),
+      });
 
     const poller = new GroupPoller(
       endpoint,
@@ -120,26 +136,34 @@ export async function watch(argv: string[], io: Io): Promise<number> {
       },
     );
 
-    const stop = () => {
+    /** Stops everything; resolves once the hosted endpoint (if any) is closed and handed over. */
+    const stop = (): Promise<void> => {
       finished = true;
       poller.stop();
       void client.close();
       if (doneTimer) clearTimeout(doneTimer);
-      process.removeListener('SIGINT', onSigint);
-      process.removeListener('SIGTERM', onSigterm);
       view.stop();
+      // Runs publishing to our endpoint take it over once it closes (the broadcaster's handover). Our signal
+      // handlers stay until then: the hosted broadcaster's own (it removes its secret file on a signal)
+      // re-raises the signal when it finds no other handler, which would kill us mid-close.
+      const closed = host ? host.close().catch(() => {}) : Promise.resolve();
+      return closed.then(() => {
+        process.removeListener('SIGINT', onSigint);
+        process.removeListener('SIGTERM', onSigterm);
+      });
     };
     const finish = (code: number, reason?: string) => {
       if (finished) return;
-      stop();
+      const stopped = stop();
       printSummary(io.stdout, model, c, reason);
       const failed = model.sessionRuns().some((run) => run.status === 'completed' && !run.summary?.success);
-      resolve(code === ExitCode.OK && values['exit-status'] && failed ? ExitCode.FAILURE : code);
+      void stopped.then(() =>
+        resolve(code === ExitCode.OK && values['exit-status'] && failed ? ExitCode.FAILURE : code),
+      );
     };
     const fail = (error: unknown) => {
       if (finished) return;
-      stop();
-      reject(connectionError(error, endpoint));
+      void stop().then(() => reject(connectionError(error, endpoint)));
     };
     const onSigint = () => finish(ExitCode.INTERRUPTED, 'interrupted');
     const onSigterm = () => finish(143, 'terminated');
@@ -186,11 +210,13 @@ export async function watch(argv: string[], io: Io): Promise<number> {
     client.onState((state, info) => {
       if (finished) return;
       if (state === 'open') {
+        host?.connected();
         poller.start();
-        connection = { state: 'connected' };
+        connection = { state: 'connected', hosted: host?.hosting };
         view.status({ state: 'connected', resumed: connectedOnce });
         connectedOnce = true;
       } else if (state === 'reconnecting') {
+        host?.refused(info.error, connectedOnce);
         const reason = lostReason(info.error);
         const retryInMs = info.delayMs ?? 0;
         // Before the first connection there is nothing to "re"-connect to: the run has not started yet.
@@ -206,7 +232,10 @@ export async function watch(argv: string[], io: Io): Promise<number> {
       // Anything else (a lagging notice, a stray frame) is recovered from by the client itself.
       if (error.serverCode === 'INVALID_SUBSCRIPTION') fail(error);
     });
-    client.connect().catch(fail);
+    // Host first when nothing listens, then connect (to our own endpoint, or to whoever bound it first).
+    void (host ? host.claim() : Promise.resolve(false)).then(() => {
+      if (!finished) client.connect().catch(fail);
+    }, fail);
   });
 }
 
@@ -230,6 +259,8 @@ interface View {
   snapshot(runs: RunSnapshot[]): void;
   resync(info: ResyncInfo): void;
   status(status: LinkStatus): void;
+  /** This process now hosts the endpoint (nothing was listening). */
+  hosting(): void;
   stop(): void;
 }
 
@@ -271,6 +302,9 @@ class TtyView implements View {
     this.request();
   }
   group(): void {
+    this.request();
+  }
+  hosting(): void {
     this.request();
   }
 
@@ -417,6 +451,12 @@ class PlainView implements View {
     if (status.state === 'connected') this.lostShown = false;
   }
   private lostShown = false;
+
+  hosting(): void {
+    this.line(
+      `testwire watch: nothing was listening at ${this.url}; hosting it here (test runs join it; a run still going when watch exits takes it over)`,
+    );
+  }
 
   stop(): void {}
 }

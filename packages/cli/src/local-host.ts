@@ -1,0 +1,149 @@
+/**
+ * `watch` and `tail --wait` host the endpoint themselves when it is on this machine and nothing listens.
+ *
+ * A reporter's broadcaster lives only as long as its run: a mocha run of 0.7 s owns the port for a few
+ * hundred milliseconds and exits, which can be over before a monitor polling for it connects. A monitor that
+ * owns the port instead (a broadcaster as `testwire serve` starts it: loopback, Host/Origin checks, auth as
+ * configured) is found by the run's reporter, which joins it as a publisher: every event reaches the
+ * monitor, however short the run. When the monitor exits while a run publishes to it, the broadcaster closes
+ * and a publisher takes the port over (the broadcaster's handover): the run goes on as if it owned the
+ * endpoint from the start.
+ *
+ *   nothing listens, never connected ──> bind now (a reporter that binds first wins: EADDRINUSE, we connect)
+ *   connected, then the endpoint went away ──> bind once it stayed refused for RECLAIM_AFTER_MS: the
+ *                                              publishers of the owner that left take the port over first
+ */
+import type { Broadcaster } from '@testwire/broadcaster';
+import { DEFAULT_HOST } from '@testwire/protocol';
+import { isLoopback } from './connect.js';
+import type { Endpoint } from './endpoint.js';
+
+/**
+ * After a connection was lost, how long the endpoint must stay refused before we bind it. The publishers of
+ * the owner that went away retry binding within 25 ms, doubling to 1 s (the broadcaster's takeover): one of
+ * them, seeded with its open runs, must win, or a run it is still going through would look lost to us (our
+ * fresh broadcaster would not know it until the publisher joined and re-sent it).
+ */
+export const RECLAIM_AFTER_MS = 1500;
+/** How long closing the hosted broadcaster may take (subscribers get a going-away close, publishers take over). */
+const CLOSE_TIMEOUT_MS = 2000;
+
+/** The interface and port a command can host an endpoint on. */
+export interface HostTarget {
+  host: string;
+  port: number;
+}
+
+/**
+ * Where `endpoint` can be hosted by this process: a plain http URL on loopback with its port given and no
+ * path (an endpoint behind a path or TLS is a proxy's, not a broadcaster this process could stand in for).
+ * `localhost` binds 127.0.0.1, the interface reporters bind by default. Undefined when it cannot be hosted.
+ */
+export function hostTarget(endpoint: Endpoint): HostTarget | undefined {
+  const url = new URL(endpoint.httpUrl);
+  if (url.protocol !== 'http:' || !isLoopback(endpoint.httpUrl)) return undefined;
+  if (url.pathname !== '/' && url.pathname !== '') return undefined;
+  const port = Number(url.port);
+  if (!url.port || !Number.isInteger(port) || port === 0) return undefined;
+  const hostname = url.hostname.replace(/^\[|\]$/g, '');
+  return { host: hostname === 'localhost' ? DEFAULT_HOST : hostname, port };
+}
+
+export interface LocalHostOptions {
+  apiKey?: string;
+  /** The broadcaster's warnings, and why hosting is not possible (once). */
+  warn(message: string): void;
+  /** Called once this process owns the endpoint. */
+  onHosting(url: string): void;
+}
+
+/** The endpoint this process hosts (or would host) for its own monitor and the runs that join it. */
+export class LocalHost {
+  private broadcaster: Broadcaster | undefined;
+  private binding: Promise<boolean> | undefined;
+  private refusedSince: number | undefined;
+  private closed = false;
+  /** Binding failed for a reason that will not go away (not EADDRINUSE): stop trying, wait as before. */
+  private givenUp = false;
+
+  constructor(
+    private readonly target: HostTarget,
+    private readonly options: LocalHostOptions,
+  ) {}
+
+  get hosting(): boolean {
+    return this.broadcaster !== undefined;
+  }
+
+  /**
+   * Binds the endpoint. True once this process owns it; false when something holds the port (a reporter or
+   * another monitor bound it first: connect to it as a client) or it cannot be bound at all.
+   */
+  claim(): Promise<boolean> {
+    if (this.broadcaster) return Promise.resolve(true);
+    if (this.closed || this.givenUp) return Promise.resolve(false);
+    this.binding ??= this.bind().finally(() => {
+      this.binding = undefined;
+    });
+    return this.binding;
+  }
+
+  /**
+   * The client could not reach the endpoint (`error`, its reason). Nothing listening before the first
+   * connection: bind at once. After a connection was lost: bind once it stayed refused RECLAIM_AFTER_MS.
+   */
+  refused(error: Error | undefined, everConnected: boolean, now = Date.now()): void {
+    if (this.broadcaster || (error as NodeJS.ErrnoException | undefined)?.code !== 'ECONNREFUSED') return;
+    if (!everConnected) {
+      void this.claim();
+      return;
+    }
+    this.refusedSince ??= now;
+    if (now - this.refusedSince >= RECLAIM_AFTER_MS) void this.claim();
+  }
+
+  /** The client is connected (to us or to another owner): a later loss starts a new grace period. */
+  connected(): void {
+    this.refusedSince = undefined;
+  }
+
+  /** Closes the hosted broadcaster: its subscribers get a going-away close, its publishers take the port over. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.binding;
+    const broadcaster = this.broadcaster;
+    this.broadcaster = undefined;
+    await broadcaster?.close({ timeoutMs: CLOSE_TIMEOUT_MS });
+  }
+
+  private async bind(): Promise<boolean> {
+    const { host, port } = this.target;
+    try {
+      // Loaded on demand, as `serve` does: a monitor that never hosts starts without the server.
+      const { startBroadcaster } = await import('@testwire/broadcaster');
+      const broadcaster = await startBroadcaster({
+        host,
+        port,
+        ...(this.options.apiKey ? { apiKey: this.options.apiKey } : {}),
+        // The command lives as long as the user wants it; closing it releases everything.
+        keepAlive: true,
+        logger: { warn: this.options.warn, info: () => {} },
+      });
+      if (this.closed) {
+        await broadcaster.close({ timeoutMs: CLOSE_TIMEOUT_MS });
+        return false;
+      }
+      this.broadcaster = broadcaster;
+      this.options.onHosting(broadcaster.url);
+      return true;
+    } catch (error) {
+      const err = error as NodeJS.ErrnoException;
+      if (err.code === 'EADDRINUSE') return false;
+      this.givenUp = true;
+      this.options.warn(
+        `cannot host ${host}:${port} (${err.code ?? err.message}); waiting for an endpoint to come up instead`,
+      );
+      return false;
+    }
+  }
+}
