@@ -2,7 +2,7 @@
  * `testwire baseline save|compare|list|show`: the baselines of `.test-baselines/` (the files the reporters'
  * `baseline` option writes), saved from or compared with a finished run on an endpoint or a stored run.
  */
-import { relative, resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
 import type { BaselineComparedData, RunSnapshot } from '@testwire/protocol';
 import {
   BASELINE_DIR,
@@ -19,6 +19,7 @@ import {
   sourceKey,
 } from '@testwire/reporter-core/baseline';
 import { endpointFrom, endpointHelp, endpointOptions, type Io, parseCommand } from '../args.js';
+import { baselineDirs, folderOf, shownPath as shown } from '../baseline-dirs.js';
 import { pickRun, runsFromEndpoint, runsFromFile, runTests } from '../baseline-run.js';
 import { CliError, ExitCode } from '../errors.js';
 import { type Colors, createColors, formatDuration, shouldColor } from '../format.js';
@@ -32,14 +33,18 @@ the same from a finished run.
 
   save <label>       save a finished run (folded into the label's statistics)
   compare <label>    compare a finished run with the baseline: added, removed, changed, slower tests
-  list               the baselines of the folder
+  list               the baselines of the folder (and of the .test-baselines folders below it)
   show <label>       one baseline: its runners, runs, coverage and slowest tests
 
 The run: the last completed run of the endpoint (see Endpoint), or --run <runId>, or --from <file>
 (a stored run: the NDJSON of \`testwire tail --json\`).
 
+Without --dir the baselines are looked for in ./${BASELINE_DIR} and in the ${BASELINE_DIR} folders below
+the current directory (Playwright saves them under its testDir: tests/${BASELINE_DIR}); a label is read
+from, and saved into, the folder that has it (./${BASELINE_DIR} when none has it yet).
+
 Options:
-  --dir <dir>          folder of the baselines (default ./${BASELINE_DIR})
+  --dir <dir>          folder of the baselines (default: see above)
   --from <file>        take the run from this NDJSON file instead of an endpoint
   --run <runId>        this run instead of the last completed one
   --relative <f>       compare: a slower test is slower by more than this fraction (default ${DEFAULT_THRESHOLDS.relative})
@@ -76,18 +81,19 @@ export async function baseline(argv: string[], io: Io): Promise<number> {
     io.stdout.write(`${baselineHelp}\n`);
     return ExitCode.OK;
   }
-  const dir = resolve(values.dir ?? BASELINE_DIR);
+  // --dir is the one folder; else the current directory's and those below it (baseline-dirs.ts).
+  const dirs = values.dir ? [resolve(values.dir)] : baselineDirs(process.cwd());
   const c = createColors(shouldColor(io.stdout, io.env));
   switch (action) {
     case 'list':
       expectLabels(action, positionals, 0);
-      return list(dir, values, io, c);
+      return list(dirs, values, io, c);
     case 'show':
-      return show(dir, expectLabels(action, positionals, 1), values, io, c);
+      return show(dirs, expectLabels(action, positionals, 1), values, io, c);
     case 'save':
-      return save(dir, expectLabels(action, positionals, 1), values, io);
+      return save(dirs, expectLabels(action, positionals, 1), values, io);
     case 'compare':
-      return compare(dir, expectLabels(action, positionals, 1), values, io, c);
+      return compare(dirs, expectLabels(action, positionals, 1), values, io, c);
     default:
       throw new CliError(
         `baseline: unknown action ${JSON.stringify(action)}; actions: save, compare, list, show`,
@@ -125,9 +131,20 @@ async function finishedRun(values: Values, io: Io): Promise<RunSnapshot> {
   return pickRun(await runsFromEndpoint(endpoint), values.run, endpoint.httpUrl);
 }
 
-async function save(dir: string, label: string, values: Values, io: Io): Promise<number> {
+/** Of several files of one label, the one that has this run's runner and project (its own earlier saves). */
+const hasSourceOf =
+  (run: RunSnapshot) =>
+  (path: string): boolean => {
+    try {
+      return readBaseline(path).sources[sourceKey(run.framework, run.project)] !== undefined;
+    } catch {
+      return false;
+    }
+  };
+
+async function save(dirs: string[], label: string, values: Values, io: Io): Promise<number> {
   const run = await finishedRun(values, io);
-  const path = baselinePath(dir, label);
+  const path = baselinePath(folderOf(label, dirs, hasSourceOf(run)), label);
   const { file, size } = guard(() =>
     saveRun(path, label, {
       runId: run.runId,
@@ -166,10 +183,29 @@ async function save(dir: string, label: string, values: Values, io: Io): Promise
   return ExitCode.OK;
 }
 
-async function compare(dir: string, label: string, values: Values, io: Io, c: Colors): Promise<number> {
-  const path = baselinePath(dir, label);
+/**
+ * The folder of `label` (folderOf); the run is asked for only when several folders have the label, so a
+ * missing or broken baseline is said before the endpoint is reached.
+ */
+async function folderForRun(
+  label: string,
+  dirs: string[],
+  finished: () => Promise<RunSnapshot>,
+): Promise<{ dir: string; run?: RunSnapshot }> {
+  try {
+    return { dir: folderOf(label, dirs) };
+  } catch (error) {
+    if (!(error instanceof CliError && error.code === 'AMBIGUOUS_BASELINE')) throw error;
+    const run = await finished();
+    return { dir: folderOf(label, dirs, hasSourceOf(run)), run };
+  }
+}
+
+async function compare(dirs: string[], label: string, values: Values, io: Io, c: Colors): Promise<number> {
+  const folder = await folderForRun(label, dirs, () => finishedRun(values, io));
+  const path = baselinePath(folder.dir, label);
   const file = guard(() => readBaseline(path));
-  const run = await finishedRun(values, io);
+  const run = folder.run ?? (await finishedRun(values, io));
   const thresholds = {
     relative: parseThreshold(values.relative, '--relative', DEFAULT_THRESHOLDS.relative),
     absoluteMs: parseThreshold(values['absolute-ms'], '--absolute-ms', DEFAULT_THRESHOLDS.absoluteMs),
@@ -201,8 +237,10 @@ async function compare(dir: string, label: string, values: Values, io: Io, c: Co
   return values['exit-status'] && data.comparison.summary.regression ? ExitCode.FAILURE : ExitCode.OK;
 }
 
-function list(dir: string, values: Values, io: Io, c: Colors): number {
-  const rows = guard(() => listBaselines(dir)).map((entry) => {
+function list(dirs: string[], values: Values, io: Io, c: Colors): number {
+  const [own] = dirs;
+  const entries = dirs.flatMap((dir) => guard(() => listBaselines(dir)).map((entry) => ({ ...entry, dir })));
+  const rows = entries.map((entry) => {
     let file: BaselineFile | undefined;
     let problem: string | undefined;
     try {
@@ -220,28 +258,33 @@ function list(dir: string, values: Values, io: Io, c: Colors): number {
       tests: sources.reduce((sum, source) => sum + Object.keys(source.tests).length, 0),
       runs: sources.reduce((sum, source) => sum + source.runs.length, 0),
       ...(problem ? { problem } : {}),
+      /** Not the default folder: the text line says where (Playwright's testDir, another package). */
+      elsewhere: entry.dir !== own,
     };
   });
   if (values.json) {
-    io.stdout.write(`${JSON.stringify(rows)}\n`);
+    io.stdout.write(`${JSON.stringify(rows.map(({ elsewhere: _, ...row }) => row))}\n`);
     return ExitCode.OK;
   }
   if (rows.length === 0) {
-    io.stdout.write(`no baselines in ${shown(dir)}\n`);
+    io.stdout.write(
+      `no baselines in ${shown(own)}${values.dir ? '' : ` nor in a ${BASELINE_DIR} folder below`}\n`,
+    );
     return ExitCode.OK;
   }
   for (const row of rows) {
-    if (row.problem) io.stdout.write(`${row.label.padEnd(20)} ${c.yellow(row.problem)}\n`);
+    const where = row.elsewhere ? `  ${c.dim(row.path)}` : '';
+    if (row.problem) io.stdout.write(`${row.label.padEnd(20)} ${c.yellow(row.problem)}${where}\n`);
     else
       io.stdout.write(
-        `${c.bold(row.label.padEnd(20))} ${String(row.tests).padStart(6)} tests  ${String(row.runs).padStart(3)} runs  ${row.sources.join(', ').padEnd(30)} ${c.dim(row.updatedAt ?? '')}\n`,
+        `${c.bold(row.label.padEnd(20))} ${String(row.tests).padStart(6)} tests  ${String(row.runs).padStart(3)} runs  ${row.sources.join(', ').padEnd(30)} ${c.dim(row.updatedAt ?? '')}${where}\n`,
       );
   }
   return ExitCode.OK;
 }
 
-function show(dir: string, label: string, values: Values, io: Io, c: Colors): number {
-  const path = baselinePath(dir, label);
+function show(dirs: string[], label: string, values: Values, io: Io, c: Colors): number {
+  const path = baselinePath(folderOf(label, dirs), label);
   const file = guard(() => readBaseline(path));
   if (values.json) {
     io.stdout.write(`${JSON.stringify(file, null, 2)}\n`);
@@ -328,10 +371,4 @@ function guard<T>(body: () => T): T {
     if (error instanceof BaselineError) throw new CliError(error.message, error.code);
     throw error;
   }
-}
-
-/** Paths as the user would type them: relative to the current directory. */
-function shown(path: string): string {
-  const rel = relative(process.cwd(), path).split(sep).join('/');
-  return rel.startsWith('..') || rel === '' ? path : `./${rel}`;
 }
