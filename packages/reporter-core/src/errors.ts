@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import type { TestError } from '@testwire/protocol';
 import { failureSummary, printedValues } from '@testwire/protocol/failure-summary';
+import { withCauses } from './causes.js';
 import type { PathRelativizer } from './ids.js';
 import { stripAnsi, truncate } from './text.js';
 
@@ -56,7 +57,8 @@ function readError(error: unknown): RawError {
     return { message: stripTypePrefix(head), ...(frame ? { stack: text } : {}), ...typeFromPrefix(head) };
   }
 
-  const e = error as Record<string, unknown>;
+  // Its causes in its message, as runners print them (`Caused by: …`): often the part that says what failed.
+  const e = withCauses(error as Record<string, unknown>);
   if (
     typeof e.stack === 'string' &&
     (typeof e.message !== 'string' || messageOnlyInStack(e.message, e.stack))

@@ -20,6 +20,7 @@ export type {
 } from './api.js';
 export { builtFile, requireBuilt } from './built-file.js';
 export type { CoreCall, CoreMethod } from './calls.js';
+export { type CausedError, withCauses } from './causes.js';
 export {
   COVERAGE_METRICS,
   type CoverageCounts,

@@ -19,7 +19,6 @@
  */
 import type { TestStatus } from '@testwire/protocol';
 import type { TestOutcome } from '@testwire/reporter-core';
-import { withCauses } from './error-cause.js';
 import type { VitestError, VitestTestAttempt, VitestTestCase, VitestTestState } from './vitest-types.js';
 
 /** Typed as a Record so a new Vitest state fails to compile until it is mapped. */
@@ -74,7 +73,7 @@ export function outcomesOf(testCase: VitestTestCase): TestOutcome[] {
   if (reported) {
     return reported.map((attempt, index) => {
       const last = index === reported.length - 1;
-      const attemptErrors = (attempt.errors ?? []).map(withCauses);
+      const attemptErrors = [...(attempt.errors ?? [])];
       return {
         // The last attempt's state is the test's (after `fails`); the ones before were retried, so failed.
         status: last ? status : 'failed',
@@ -89,8 +88,7 @@ export function outcomesOf(testCase: VitestTestCase): TestOutcome[] {
     });
   }
 
-  // Each error with its causes in its text, as Vitest prints it.
-  const errors = (result.errors ?? []).map(withCauses);
+  const errors = [...(result.errors ?? [])];
   const retries = Math.max(0, Math.floor(diagnostic?.retryCount ?? 0));
   const attempts = retries + 1;
   const finalFailed = state === 'failed';

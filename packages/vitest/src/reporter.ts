@@ -30,7 +30,6 @@ import {
 } from '@testwire/reporter-core';
 import { withAnnotations } from './annotations.js';
 import { coverageReportOf } from './coverage.js';
-import { withCauses } from './error-cause.js';
 import { outcomesOf } from './outcome.js';
 import { numberTwins, SuiteTitles, TwinOrdinals, testsOf, titlesOf } from './twins.js';
 import type {
@@ -233,8 +232,7 @@ export class TestwireVitestReporter {
       run.openHooks.delete(entity.id);
       if (open?.name !== hook.name || errorsOf(entity).length <= open.errors) return;
       const ref = entity.type === 'suite' ? this.suiteRef(entity) : this.fileRef(entity);
-      for (const error of this.unreportedErrors(run, entity))
-        run.core.hookFailed(ref, withCauses(error), hook.name);
+      for (const error of this.unreportedErrors(run, entity)) run.core.hookFailed(ref, error, hook.name);
     });
   }
 
@@ -248,7 +246,7 @@ export class TestwireVitestReporter {
       if (!run) return;
       const hook = this.failedHook(run, testSuite);
       for (const error of this.unreportedErrors(run, testSuite)) {
-        run.core.hookFailed(this.suiteRef(testSuite), withCauses(error), hook);
+        run.core.hookFailed(this.suiteRef(testSuite), error, hook);
       }
     });
   }
@@ -339,10 +337,10 @@ export class TestwireVitestReporter {
       // A worker that died: Vitest's error names no file, the file it died in is the one left pending.
       const crashes = placeWorkerCrashes(Array.isArray(testModules) ? testModules : [], errors);
       for (const crash of crashes.files) {
-        run.core.fileFailed(crash.module.moduleId, withCauses(crash.error), { code: 'WORKER_CRASHED' });
+        run.core.fileFailed(crash.module.moduleId, crash.error, { code: 'WORKER_CRASHED' });
       }
       // runError and fileFailed also list each error in test.completed's `errors`.
-      for (const error of crashes.runErrors) run.core.runError(withCauses(error));
+      for (const error of crashes.runErrors) run.core.runError(error);
       const ignoreErrors = this.vitest?.config.dangerouslyIgnoreUnhandledErrors === true;
       success = reason === 'passed' && (errors.length === 0 || ignoreErrors);
     });
@@ -594,8 +592,8 @@ export class TestwireVitestReporter {
     if (errors.length === 0) return;
     const hook = this.failedHook(run, testModule);
     for (const error of errors) {
-      if (hook) run.core.hookFailed(this.fileRef(testModule), withCauses(error), hook);
-      else run.core.fileFailed(testModule.moduleId, withCauses(error));
+      if (hook) run.core.hookFailed(this.fileRef(testModule), error, hook);
+      else run.core.fileFailed(testModule.moduleId, error);
     }
   }
 

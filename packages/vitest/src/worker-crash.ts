@@ -15,7 +15,7 @@
  * which file the errors do not say: with several crashes the pairing is made only when they all say the same,
  * so that no file is given another file's cause of death. Otherwise the crashes stay errors of the run.
  */
-import { withCauses } from './error-cause.js';
+import { withCauses } from '@testwire/reporter-core';
 import type { VitestError, VitestTestModule } from './vitest-types.js';
 
 /** The pool errors of a worker that died (thread or process), in the error or one of its causes. */

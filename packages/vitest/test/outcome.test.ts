@@ -24,16 +24,6 @@ describe('outcomesOf', () => {
     ]);
   });
 
-  test("a failed test's error keeps its cause chain in its message, as Vitest prints it", () => {
-    const cause = { name: 'TypeError', message: 'socket closed' };
-    const failure = { ...error('request failed'), cause };
-    const t = finish(testCase(file, 'fetches'), 'failed', { errors: [failure] });
-    const [outcome] = outcomesOf(t);
-    expect(outcome.errors).toEqual([
-      { ...failure, message: 'request failed\nCaused by: TypeError: socket closed' },
-    ]);
-  });
-
   test('retried then passed: one failed willRetry attempt per retry, each with its own error', () => {
     const e1 = error('first');
     const e2 = error('second');

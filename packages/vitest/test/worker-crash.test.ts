@@ -1,40 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { withCauses } from '../src/error-cause.js';
 import { isWorkerCrash, placeWorkerCrashes } from '../src/worker-crash.js';
 import { module } from './fakes.js';
-
-describe('withCauses', () => {
-  test('an error without a cause is the error itself', () => {
-    const error = new Error('plain');
-    expect(withCauses(error)).toBe(error);
-  });
-
-  test("each cause is a line of the message, named as Vitest's `Caused by:` names it", () => {
-    const root = new RangeError('root');
-    const error = new Error('top', { cause: new TypeError('middle', { cause: root }) });
-    const copy = withCauses(error);
-    expect(copy).toMatchObject({ name: 'Error', stack: error.stack });
-    expect(copy.message).toBe('top\nCaused by: TypeError: middle\nCaused by: RangeError: root');
-  });
-
-  test('a cause Vitest already printed (renamed `Caused by: Error`) is named as the cause', () => {
-    const cause = new Error('Worker exited unexpectedly');
-    cause.name = 'Caused by: Error';
-    expect(withCauses(new Error('[vitest-pool]: Worker forks emitted error.', { cause })).message).toBe(
-      '[vitest-pool]: Worker forks emitted error.\nCaused by: Error: Worker exited unexpectedly',
-    );
-  });
-
-  test('a value that is not an error, and a cause that loops, end the chain', () => {
-    expect(withCauses({ message: 'a', cause: 42 }).message).toBe('a\nCaused by: 42');
-    const loop: { message: string; cause?: unknown } = { message: 'loop' };
-    loop.cause = loop;
-    expect(withCauses(loop).message).toBe('loop');
-    const a: { message: string; name: string; cause?: unknown } = { message: 'a', name: 'Error' };
-    a.cause = { message: 'b', name: 'Error', cause: a };
-    expect(withCauses(a).message).toBe('a\nCaused by: Error: b');
-  });
-});
 
 describe('placeWorkerCrashes', () => {
   const v4 = (pool: string) =>
