@@ -12,9 +12,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { builtFile, type TestRef } from '@testwire/reporter-core';
+import { builtFile, type TestRef, untilDeadline } from '@testwire/reporter-core';
 import { builtin } from './builtin.js';
-import type { MochaRunner } from './mocha-types.js';
+import type { MochaRunnable, MochaRunner } from './mocha-types.js';
 import {
   MAX_LINE_CHARS,
   RELAY_ENV,
@@ -30,6 +30,12 @@ export interface RelayStream {
   readonly id: string;
   /** Where the stream's console output goes now (the reporter keeps it, as it does its own in serial mode). */
   target: TestRef | undefined;
+  /** The test that began and has not ended, and when its begin arrived here (the reporter keeps it). */
+  running: { test: MochaRunnable; since: number } | undefined;
+  /** The test file the stream's events are about, once one of them named it (the reporter keeps it). */
+  file: string | undefined;
+  /** When its connection closed (epoch ms): everything the worker sent has been read. */
+  readonly closedAt: number | undefined;
 }
 
 /** What the relay hands the reporter, live. */
@@ -42,8 +48,11 @@ export interface RelayHandlers {
 interface StreamState extends RelayStream {
   /** Events handed to the reporter: the burst's first `delivered` events are skipped. */
   delivered: number;
-  /** The burst arrived: anything the stream still sends is late and dropped. */
+  /** The burst arrived, or the relay closed: anything the stream still sends is late and dropped. */
   ended: boolean;
+  /** The file's burst arrived (mocha's own reporters have the file). */
+  burst: boolean;
+  closedAt: number | undefined;
 }
 
 /** What the relay uses of mocha's ParallelBufferedRunner (mocha 10, 11, 12). */
@@ -65,6 +74,8 @@ export class ParallelRelay {
   private readonly token = nodeCrypto().randomBytes(32);
   private closed = false;
   private envValue: string | undefined;
+  /** Called when a stream's connection closes (see dropped()). */
+  private onStreamClosed: (() => void) | undefined;
 
   private constructor(
     private readonly handlers: RelayHandlers,
@@ -121,6 +132,28 @@ export class ParallelRelay {
     }
   }
 
+  /**
+   * The streams whose burst never came: mocha dropped their file, whose run rejected — its worker died
+   * (process.exit, a signal, out of memory) or its run failed — and reports that as an error outside the run.
+   * Resolves once each of them has been read to its end (a dead worker's connection closes at once, but its
+   * last lines, the test it was running among them, may still wait to be read), or at `deadline` (epoch ms).
+   */
+  async dropped(deadline: number): Promise<RelayStream[]> {
+    const streams = [...this.streams.values()].filter((stream) => !stream.burst);
+    const open = () => streams.some((stream) => stream.closedAt === undefined);
+    if (!this.closed && open()) {
+      const allClosed = new Promise<void>((resolve) => {
+        this.onStreamClosed = () => {
+          if (!open()) resolve();
+        };
+      });
+      // ref'd: mocha is waiting for the reporter's done() to set its exit code
+      await untilDeadline(allClosed, deadline, { ref: true });
+      this.onStreamClosed = undefined;
+    }
+    return streams;
+  }
+
   /** Stops listening and drops what open streams still send; bursts still skip what streams delivered. */
   close(): void {
     if (this.closed) return;
@@ -157,8 +190,10 @@ export class ParallelRelay {
     this.skipping = false;
     // A fast file's burst can come before its connection is even read: the burst then has it all, and the
     // stream, when it connects, is refused.
-    if (stream) stream.ended = true;
-    else this.streams.set(id, { id, target: undefined, delivered: 0, ended: true });
+    if (stream) {
+      stream.ended = true;
+      stream.burst = true;
+    } else this.streams.set(id, newStream(id, { ended: true, burst: true }));
     // The burst's loop is synchronous: whatever it did not use up must not skip anything after it.
     queueMicrotask(() => {
       this.remaining = 0;
@@ -188,7 +223,11 @@ export class ParallelRelay {
       if (pending.length > MAX_LINE_CHARS) socket.destroy();
     });
     socket.on('error', () => undefined);
-    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      if (stream) stream.closedAt ??= Date.now();
+      this.onStreamClosed?.();
+    });
   }
 
   /** One line of a connection: its hello first, then the stream's events and output, in order. */
@@ -210,7 +249,7 @@ export class ParallelRelay {
         socket.destroy();
         return undefined;
       }
-      const created: StreamState = { id: message.stream, target: undefined, delivered: 0, ended: false };
+      const created = newStream(message.stream, { ended: false, burst: false });
       this.streams.set(created.id, created);
       return created;
     }
@@ -244,6 +283,18 @@ export class ParallelRelay {
     const given = Buffer.from(token, 'hex');
     return given.length === this.token.length && nodeCrypto().timingSafeEqual(given, this.token);
   }
+}
+
+function newStream(id: string, state: { ended: boolean; burst: boolean }): StreamState {
+  return {
+    id,
+    target: undefined,
+    running: undefined,
+    file: undefined,
+    delivered: 0,
+    closedAt: undefined,
+    ...state,
+  };
 }
 
 /** node:crypto, loaded when a relay starts (parallel mode only). */

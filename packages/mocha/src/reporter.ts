@@ -26,6 +26,7 @@ import type { C8Coverage } from './c8.js';
 import { OutputCapture } from './capture.js';
 import { nycCoverageReport } from './coverage.js';
 import { nycCoverageStart } from './coverage-start.js';
+import { droppedTestFailure, reasonsOf } from './dropped-files.js';
 import { findRunningMocha, loadReporter, type MochaRuntime } from './mocha-runtime.js';
 import {
   EVENTS,
@@ -41,7 +42,7 @@ import { parseReporterOptions, type TestwireMochaOptions } from './options.js';
 import type { ParallelRelay, RelayStream } from './parallel-relay.js';
 import { loadC8, loadRelay } from './parts.js';
 import { PendingClassifier } from './pending.js';
-import { UNRUN_EVENT, type UnrunData } from './relay-wire.js';
+import { FINISH_TIMEOUT_MS, UNRUN_EVENT, type UnrunData } from './relay-wire.js';
 
 /** How a mocha test ended: its `state`, with the pending tests declared as `it('title')` told apart (todo). */
 type MochaOutcome = 'passed' | 'failed' | 'pending' | 'todo';
@@ -119,6 +120,8 @@ export class TestwireReporter {
   private relay: ParallelRelay | undefined;
   /** The handler of each runner event, for the events the relay hands over. */
   private readonly handlers = new Map<string, (first?: unknown, second?: unknown) => void>();
+  /** Parallel mode: mocha's errors outside the run, one per file whose run it dropped (dropped-files.ts). */
+  private readonly outsideErrors: unknown[] = [];
 
   /**
    * Called by mocha as `new Reporter(runner, mochaOptions)`; reporter options are in
@@ -185,7 +188,6 @@ export class TestwireReporter {
       fn?.(result);
     };
     this.capture?.uninstall();
-    this.relay?.close();
 
     const innerDone = new Promise<void>((resolve) => {
       const inner = this.inner;
@@ -203,12 +205,51 @@ export class TestwireReporter {
 
     // Under c8 the coverage is converted first (as long as c8's own conversion would take); the flush bound
     // runs from when the run is complete.
-    const completed = this.completed ? Promise.resolve() : this.completeRun(failures);
+    const completed = this.completed
+      ? Promise.resolve()
+      : this.failDroppedTests().then(() => this.completeRun(failures));
     this.completed = true;
     completed
       .then(() => innerDone)
       .catch(() => undefined)
       .finally(finish);
+  }
+
+  /**
+   * Parallel mode: mocha dropped the files whose run rejected (a worker died) and reported each as an error
+   * outside the run; the test each of them was running ends here, failed, saying so — before test.completed,
+   * so that none stays running. Then the relay closes.
+   */
+  private async failDroppedTests(): Promise<void> {
+    const relay = this.relay;
+    if (!relay) return;
+    try {
+      if (this.outsideErrors.length === 0) return;
+      const streams = await relay.dropped(Date.now() + FINISH_TIMEOUT_MS);
+      const files = Array.isArray(this.options.files) ? this.options.files.map(String) : [];
+      const reasons = reasonsOf(streams, this.outsideErrors, files);
+      for (const stream of streams) {
+        const running = stream.running;
+        if (!running) continue;
+        const ref = this.ref(running.test);
+        if (this.isFinished(ref)) continue;
+        const { rawStatus, error } = droppedTestFailure(reasons.get(stream));
+        this.core.testResult(ref, {
+          status: 'failed',
+          rawStatus,
+          // until its stream ended: when the worker died, as near as the main process can tell
+          duration: Math.max(0, (stream.closedAt ?? Date.now()) - running.since),
+          attempt: attemptOf(running.test),
+          startedAt: running.since,
+          errors: [error],
+        });
+        this.finishedRefs.push(ref);
+      }
+    } catch (error) {
+      this.core.adapterError('failDroppedTests', error);
+    } finally {
+      relay.close();
+    }
   }
 
   /** Coverage (nyc, c8), then test.completed and the final flush, bounded in time. */
@@ -327,7 +368,7 @@ export class TestwireReporter {
       this.outputTarget = undefined;
       if (this.lastFile !== undefined) this.fileEnded(this.lastFile);
       this.capture?.uninstall();
-      this.relay?.close();
+      // Parallel mode: the relay stays open until done(), which reads the dropped files' streams to their end.
     });
   }
 
@@ -341,6 +382,11 @@ export class TestwireReporter {
           this.outputTarget = stream.target;
           this.handlers.get(name)?.(data, error);
           stream.target = this.outputTarget;
+          // what failDroppedTests needs if mocha drops this stream's file
+          const file = (data as { file?: unknown } | undefined)?.file;
+          if (stream.file === undefined && typeof file === 'string') stream.file = file;
+          if (name === EVENTS.TEST_BEGIN) stream.running = { test: data as MochaRunnable, since: Date.now() };
+          else if (name === EVENTS.TEST_END) stream.running = undefined;
         },
         output: (stream, text, std, via) => this.core.output(stream.target, text, std, via),
       },
@@ -408,7 +454,9 @@ export class TestwireReporter {
       return;
     }
     if (runnable.type !== 'test' || typeof runnable.titlePath !== 'function') {
-      // mocha's phony "Uncaught error outside test suite" runnable
+      // mocha's phony "Uncaught error outside test suite" runnable; in parallel mode, a file whose run mocha
+      // dropped (its worker died): failDroppedTests fails the test it was running
+      if (this.parallel) this.outsideErrors.push(error);
       this.core.runError(error);
       return;
     }
