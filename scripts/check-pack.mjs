@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /**
  * Packs every published package as `pnpm publish` would (`pnpm pack`) and checks what a user would install:
- * no `workspace:` range left in its dependencies, and every file its `main`, `module`, `types`, `bin` and
- * `exports` name is in the tarball. Run by `pnpm test` after the build; exits 1 with what is wrong.
+ * no `workspace:` range left in its dependencies, every file its `main`, `module`, `types`, `bin` and
+ * `exports` name is in the tarball, and so is the LICENSE whose terms its `license` field names (the MIT
+ * license asks that its text go with every copy). Run by `pnpm test` after the build; exits 1 with what is
+ * wrong.
  *
  *   node scripts/check-pack.mjs
  */
@@ -12,6 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
+/** Every package ships the repository's license text as it is (each package.json says MIT). */
+const license = readFileSync(join(root, 'LICENSE'), 'utf8');
 const out = mkdtempSync(join(tmpdir(), 'testwire-pack-'));
 const problems = [];
 let packed = 0;
@@ -46,6 +50,12 @@ try {
     for (const [where, target] of targets(packedManifest))
       if (!files.has(target.replace(/^\.\//, '')))
         problems.push(`${manifest.name}: ${where} names ${target}, which is not in the tarball`);
+    if (!files.has('LICENSE'))
+      problems.push(
+        `${manifest.name}: no LICENSE in the tarball (its license is ${manifest.license ?? 'not set'})`,
+      );
+    else if (execFileSync('tar', ['-xzOf', tarball, 'package/LICENSE'], { encoding: 'utf8' }) !== license)
+      problems.push(`${manifest.name}: its LICENSE is not the repository's (${join(root, 'LICENSE')})`);
     packed++;
   }
 } finally {
@@ -59,7 +69,7 @@ if (problems.length > 0) {
   process.exit(1);
 }
 process.stdout.write(
-  `check-pack: ${packed} packages pack with every file they name and no workspace: range\n`,
+  `check-pack: ${packed} packages pack with every file they name, their LICENSE and no workspace: range\n`,
 );
 
 /** [field, file] for every file the manifest names (wildcard export patterns are left out). */
