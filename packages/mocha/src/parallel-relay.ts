@@ -42,7 +42,14 @@ export interface RelayStream {
 export interface RelayHandlers {
   /** A runner event of a worker, deserialized as mocha deserializes a burst. */
   event(stream: RelayStream, name: string, data: unknown, error: unknown): void;
-  output(stream: RelayStream, text: string, std: 'stdout' | 'stderr', via: string | undefined): void;
+  /** `file`: printed by the file while it loaded, before its stream's events (file-level output). */
+  output(
+    stream: RelayStream,
+    text: string,
+    std: 'stdout' | 'stderr',
+    via: string | undefined,
+    file: string | undefined,
+  ): void;
 }
 
 interface StreamState extends RelayStream {
@@ -267,7 +274,8 @@ export class ParallelRelay {
         socket.end();
       } else if (message.t === 'output' && typeof message.text === 'string') {
         const via = typeof message.via === 'string' ? message.via : undefined;
-        this.handlers.output(stream, message.text, message.std === 'stderr' ? 'stderr' : 'stdout', via);
+        const file = typeof message.file === 'string' ? message.file : undefined;
+        this.handlers.output(stream, message.text, message.std === 'stderr' ? 'stderr' : 'stdout', via, file);
       } else {
         socket.destroy();
       }

@@ -61,7 +61,8 @@ export interface SerializedEvent {
 export type RelayMessage =
   | { t: 'hello'; token: string; stream: string }
   | { t: 'event'; name: string; event: SerializedEvent }
-  | { t: 'output'; text: string; std: 'stdout' | 'stderr'; via?: string }
+  /** `file`: written while the file loaded (load-output.ts), from the file: its file-level output. */
+  | { t: 'output'; text: string; std: 'stdout' | 'stderr'; via?: string; file?: string }
   /** The file ended: the main process closes the connection once it has read this far. */
   | { t: 'end' };
 

@@ -11,6 +11,7 @@
  * handled here as they arrive and skipped in the burst. The total is not known up front (`totalKnown: false`).
  */
 
+import { resolve } from 'node:path';
 import type { TestStatus } from '@testwire/protocol';
 import {
   checkThresholds,
@@ -27,6 +28,7 @@ import { OutputCapture } from './capture.js';
 import { nycCoverageReport } from './coverage.js';
 import { nycCoverageStart } from './coverage-start.js';
 import { droppedTestFailure, reasonsOf } from './dropped-files.js';
+import { type HeldOutput, takeLoadOutput, writtenFrom } from './load-output.js';
 import { findRunningMocha, loadReporter, type MochaRuntime } from './mocha-runtime.js';
 import {
   EVENTS,
@@ -120,6 +122,8 @@ export class TestwireReporter {
   private relay: ParallelRelay | undefined;
   /** The handler of each runner event, for the events the relay hands over. */
   private readonly handlers = new Map<string, (first?: unknown, second?: unknown) => void>();
+  /** Serial mode: what the test files printed while mocha loaded them, sent when the run begins. */
+  private loadOutput: HeldOutput[] = [];
   /** Parallel mode: mocha's errors outside the run, one per file whose run it dropped (dropped-files.ts). */
   private readonly outsideErrors: unknown[] = [];
 
@@ -130,6 +134,8 @@ export class TestwireReporter {
   constructor(runner: MochaRunner, options: MochaReporterOptions = {}) {
     this.runner = runner;
     this.options = options;
+    // Before the wrapped reporter exists: what it prints is not the test files'.
+    const loadOutput = takeLoadOutput();
     const defaults = (new.target as { defaults?: TestwireReporterDefaults }).defaults ?? {};
     const { reporter: defaultReporter, ...coreDefaults } = defaults;
     const parsed = parseReporterOptions(options.reporterOption ?? options.reporterOptions);
@@ -169,7 +175,10 @@ export class TestwireReporter {
     this.capture = captureOutput
       ? new OutputCapture((text, stream, method) => this.onOutput(text, stream, method))
       : undefined;
-    if (this.capture) this.suspendCaptureDuringEvents(this.capture);
+    if (this.capture) {
+      this.loadOutput = loadOutput;
+      this.suspendCaptureDuringEvents(this.capture);
+    }
     if (this.core.enabled && this.parallel) this.startRelay(coreOptions.captureOutput !== false);
     if (this.core.enabled) this.listen();
   }
@@ -388,7 +397,8 @@ export class TestwireReporter {
           if (name === EVENTS.TEST_BEGIN) stream.running = { test: data as MochaRunnable, since: Date.now() };
           else if (name === EVENTS.TEST_END) stream.running = undefined;
         },
-        output: (stream, text, std, via) => this.core.output(stream.target, text, std, via),
+        output: (stream, text, std, via, file) =>
+          this.core.output(file ? { file, titlePath: [] } : stream.target, text, std, via),
       },
       { output },
     );
@@ -414,7 +424,25 @@ export class TestwireReporter {
     const coverage = nycCoverageStart();
     if (coverage) this.core.coverageStarted(coverage);
     else this.startC8();
+    this.sendLoadOutput();
     this.capture?.install();
+  }
+
+  /**
+   * What the test files printed while mocha loaded them, as each file's output. What none of them wrote (mocha's
+   * own warnings) is not the tests' output.
+   */
+  private sendLoadOutput(): void {
+    const held = this.loadOutput;
+    if (held.length === 0) return;
+    this.loadOutput = [];
+    const files = new Set(
+      Array.isArray(this.options.files) ? this.options.files.map((file) => resolve(String(file))) : [],
+    );
+    for (const output of held) {
+      const file = writtenFrom(output, files);
+      if (file) this.core.output({ file, titlePath: [] }, output.text, output.stream, output.method);
+    }
   }
 
   /** Under c8 (NODE_V8_COVERAGE set): c8's options, and coverage.started. Nothing is loaded otherwise. */

@@ -9,8 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
-import { OutputCapture } from './capture.js';
+import { join, resolve } from 'node:path';
+import { LoadOutput, writtenFrom } from './load-output.js';
 import type { MochaRunner } from './mocha-types.js';
 import {
   FINISH_TIMEOUT_MS,
@@ -148,11 +148,15 @@ function createWorkerReporter(): ParallelBufferedClass {
   const base = loadBase(config);
   const captureOutput =
     config?.output === true && !/^(0|false|off|no)$/i.test(process.env.TESTWIRE_CAPTURE_OUTPUT ?? '');
+  // One capture per worker, from when mocha loads this reporter (before the worker's first file loads: only a
+  // worker of a run the main process relays loads it) on: a file's stream gets what its tests print while it
+  // runs; between files, what the next file prints while it loads is held (load-output.ts) until that file's
+  // reporter sends it first.
+  const output = captureOutput ? new LoadOutput().start() : undefined;
 
   return class TestwireWorkerReporter extends base {
     /** Set after mocha's constructor has made its listeners (they only use it once events flow). */
     private link: RelayLink | undefined;
-    private capture: OutputCapture | undefined;
     private unrun: UnrunTests | undefined;
     private worker: MochaRunner | undefined;
     private added = 0;
@@ -163,12 +167,25 @@ function createWorkerReporter(): ParallelBufferedClass {
       this.worker = runner;
       this.unrun = new UnrunTests();
       this.link = new RelayLink(config);
-      if (captureOutput) {
-        this.capture = new OutputCapture((text, std, via) =>
-          this.link?.send(via ? { t: 'output', text, std, via } : { t: 'output', text, std }),
-        );
-        this.capture.install();
+      if (output) this.streamOutput(output, options);
+    }
+
+    /**
+     * What the file printed while it loaded, as its file-level output (what it did not write — a previous
+     * file's timer — is no one's), then its tests' output as they run.
+     */
+    private streamOutput(output: LoadOutput, options: unknown): void {
+      const files = (options as { files?: unknown } | undefined)?.files;
+      const file = Array.isArray(files) && typeof files[0] === 'string' ? resolve(files[0]) : undefined;
+      const own = new Set(file ? [file] : []);
+      for (const held of output.take()) {
+        const from = writtenFrom(held, own);
+        if (from)
+          this.link?.send({ t: 'output', text: held.text, std: held.stream, via: held.method, file: from });
       }
+      output.route((text, std, via) =>
+        this.link?.send(via ? { t: 'output', text, std, via } : { t: 'output', text, std }),
+      );
     }
 
     /** mocha's listener (it buffers the event for the burst), then the same event streamed, in that order. */
@@ -222,7 +239,8 @@ function createWorkerReporter(): ParallelBufferedClass {
 
     /** The burst, led by the marker that tells the main process which stream it completes. */
     override done(failures: number, callback: (result: unknown) => void): void {
-      this.capture?.uninstall();
+      // what is printed from now on is held for the next file
+      output?.route(undefined);
       const link = this.link;
       if (!link) {
         super.done(failures, callback);
