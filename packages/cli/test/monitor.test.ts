@@ -72,6 +72,20 @@ const frame = (model: WatchModel) =>
   }).join('\n');
 
 describe('WatchModel + renderFrame', () => {
+  it('says when watch hosts the endpoint itself (nothing was listening)', () => {
+    const model = new WatchModel({ startedAt: 1_700_000_000_000 });
+    const frame = (hosted: boolean) =>
+      renderFrame(model, {
+        url: 'http://127.0.0.1:1',
+        connection: { state: 'connected', hosted },
+        colors: plain,
+        width: 120,
+        height: 40,
+      })[0];
+    expect(frame(true)).toBe('testwire watch  http://127.0.0.1:1  ● hosting here, runs join it');
+    expect(frame(false)).toBe('testwire watch  http://127.0.0.1:1  ● connected');
+  });
+
   it('shows progress, counts, the current test, failures, slow tests and memory', () => {
     const model = new WatchModel({ startedAt: 1_700_000_000_000 });
     sampleRun(model);
