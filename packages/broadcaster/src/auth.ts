@@ -67,18 +67,32 @@ export class Authenticator {
 
   /** `limits`: where wrong credentials are counted and lockouts read (per client address). */
   constructor(
-    options: Pick<ResolvedOptions, 'apiKeys' | 'publishKeys' | 'jwtSecret' | 'allowJwtWithoutExp'>,
+    options: Pick<
+      ResolvedOptions,
+      'apiKeys' | 'publishKeys' | 'jwtSecret' | 'allowJwtWithoutExp' | 'inherited'
+    >,
     private readonly limits?: AddressLimits,
   ) {
-    this.keys = options.apiKeys.map(digest);
-    this.publishKeys = options.publishKeys.map(digest);
+    const inherited = options.inherited;
+    const fromHex = (hex: string): Buffer => Buffer.from(hex, 'hex');
+    this.keys = [...options.apiKeys.map(digest), ...(inherited?.apiKeyDigests ?? []).map(fromHex)];
+    this.publishKeys = [
+      ...options.publishKeys.map(digest),
+      ...(inherited?.publishKeyDigests ?? []).map(fromHex),
+    ];
     this.requireExp = !options.allowJwtWithoutExp;
     if (options.jwtSecret) this.jwtKey = new TextEncoder().encode(options.jwtSecret);
+    this.inheritedJwt = inherited?.jwt === true && this.jwtKey === undefined;
   }
 
-  /** True when API keys, publish keys or a JWT secret are configured. */
+  /** JWTs were required by an owner this one took over from, and it has no secret to verify them. */
+  private readonly inheritedJwt: boolean;
+
+  /** True when API keys, publish keys or a JWT secret are configured (here, or by an owner taken over from). */
   get enabled(): boolean {
-    return this.keys.length > 0 || this.publishKeys.length > 0 || this.jwtKey !== undefined;
+    return (
+      this.keys.length > 0 || this.publishKeys.length > 0 || this.jwtKey !== undefined || this.inheritedJwt
+    );
   }
 
   /** The key's rights: publish (a publish key), read (an API key), or none. */
@@ -95,7 +109,9 @@ export class Authenticator {
         ok: false,
         status: 401,
         code: 'UNAUTHORIZED',
-        message: 'JWT auth is not configured on this broadcaster',
+        message: this.inheritedJwt
+          ? 'This process took the endpoint over from one that verified JWTs and has no secret to verify them: use an API key, or restart `testwire serve`'
+          : 'JWT auth is not configured on this broadcaster',
       };
     try {
       const { jwtVerify } = await import('jose');
@@ -157,7 +173,7 @@ export class Authenticator {
       (bearer !== undefined ? this.keyRights(bearer) : undefined);
     if (byKey) return byKey;
     const jwt = token ?? (bearer !== undefined && JWT_SHAPE.test(bearer) ? bearer : undefined);
-    if (jwt !== undefined && this.jwtKey) return this.verifyJwt(jwt);
+    if (jwt !== undefined && (this.jwtKey || this.inheritedJwt)) return this.verifyJwt(jwt);
     if (apiKey === undefined && token === undefined && bearer === undefined) {
       return {
         ok: false,

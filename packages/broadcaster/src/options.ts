@@ -2,7 +2,9 @@
  * Broadcaster options: the public shape, defaults, environment variables, and up-front validation.
  * Validation throws (programmer errors) with messages naming the option, like ws's WebSocketServer.
  */
+
 import { DEFAULT_HOST, DEFAULT_PORT, redactCredentials } from '@testwire/protocol';
+import type { InheritedAuth } from './join/policy.js';
 
 export interface Logger {
   warn(message: string): void;
@@ -123,6 +125,8 @@ export interface ResolvedOptions {
   keepAlive: boolean;
   closeTimeoutMs: number;
   logger: Logger;
+  /** Auth a publisher inherited from the owner it took the port over from (join/policy.ts); never from the user. */
+  inherited?: InheritedAuth;
 }
 
 const KNOWN = new Set([

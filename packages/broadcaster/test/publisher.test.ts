@@ -341,6 +341,42 @@ describe('getBroadcaster as publisher', () => {
     expect(openRun.totalTests).toBe(10);
   });
 
+  it("a publisher that takes the port over keeps the owner's access policy: its API key, publish key, JWT requirement, Origins", async () => {
+    const port = await freePort();
+    const owner = await startBroadcaster({
+      port,
+      apiKey: 'read-key',
+      publishKey: 'pub-key',
+      jwtSecret: 'jwt-secret-of-the-owner',
+      allowedOrigins: ['http://127.0.0.1:7466'],
+    });
+    // The joiner itself is configured with nothing: it joins through the secret file.
+    const joined = await getBroadcaster({ port, logger: recordingLogger() });
+    open.push(joined);
+    joined.publish(testStarted('r_policy', 1));
+    await joined.flush();
+    await owner.close();
+    await waitFor(() => joined.role === 'owner', 'the takeover', 5000);
+    const status = (headers: Record<string, string> = {}, query = '') =>
+      fetch(`http://127.0.0.1:${port}/status${query}`, { headers });
+    expect((await status()).status).toBe(401);
+    expect((await status({}, '?apiKey=wrong')).status).toBe(401);
+    expect((await status({}, '?apiKey=read-key')).status).toBe(200);
+    expect((await status({ authorization: 'Bearer pub-key' })).status).toBe(200);
+    // A JWT cannot be verified without the owner's secret: refused, saying why.
+    const token = await new (await import('jose')).SignJWT({ sub: 'u' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode('jwt-secret-of-the-owner'));
+    const refused = await status({}, `?token=${token}`);
+    expect(refused.status).toBe(401);
+    expect(JSON.stringify(await refused.json())).toContain('took the endpoint over');
+    // The Origin the owner allowed is still allowed (with a key).
+    const cors = await status({ origin: 'http://127.0.0.1:7466' }, '?apiKey=read-key');
+    expect(cors.status).toBe(200);
+    expect(cors.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:7466');
+  });
+
   it('joins TESTWIRE_URL-style endpoints; while unreachable it queues within a bound and drops + counts beyond it', async () => {
     const port = await freePort();
     const logger = recordingLogger();

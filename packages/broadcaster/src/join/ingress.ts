@@ -40,6 +40,7 @@ import {
   proofMatches,
 } from './handshake.js';
 import { lostPublisherCompletion, PUBLISHER_LOST_GRACE_MS } from './lost-publisher.js';
+import { policyOf } from './policy.js';
 import { newSecret, PUBLISHER_HEADER, removeSecret, writeSecret } from './secret.js';
 
 /** Publisher batches may be far larger than a subscriber's frames. */
@@ -290,6 +291,8 @@ export class PublisherIngress {
       connectionId: `p_${this.peers.size}`,
       runs: [],
       heartbeatMs: this.options.heartbeatMs,
+      // To a publisher only (it proved the secret): what it must keep enforcing if it takes the port over.
+      policy: policyOf(this.options),
     });
     ws.on('pong', () => {
       peer.alive = true;

@@ -54,6 +54,7 @@ import {
   proof,
   proofMatches,
 } from './handshake.js';
+import { type EndpointPolicy, readPolicy, withPolicy } from './policy.js';
 import { readSecret } from './secret.js';
 
 const BATCH_EVENTS = 1000;
@@ -167,6 +168,8 @@ export class JoinedBroadcaster implements Broadcaster {
   private connectedEpoch?: string;
   /** Epoch of the last owner we published to: a different one needs our open runs first. */
   private lastEpoch?: string;
+  /** The access policy of the owner we publish to: what we keep enforcing if we take the port over. */
+  private policy?: EndpointPolicy;
   /** Events serialized, not yet sent. Their envelopes' seq is 0: what our own runs' RunStateStore is fed once acked. */
   private queue: SerializedEvent[] = [];
   private queueBytes = 0;
@@ -383,6 +386,7 @@ export class JoinedBroadcaster implements Broadcaster {
           id?: number;
           seq?: number;
           rejected?: { index: number; error: string }[];
+          policy?: unknown;
         };
         try {
           message = JSON.parse(String(data));
@@ -397,6 +401,7 @@ export class JoinedBroadcaster implements Broadcaster {
           }
           this.ws = ws;
           this.connectedEpoch = message.epoch;
+          this.policy = readPolicy(message.policy);
           const sameOwner = this.lastEpoch === message.epoch;
           if (this.lastEpoch !== undefined && !sameOwner) this.sendRuns();
           this.lastEpoch = message.epoch;
@@ -581,7 +586,11 @@ export class JoinedBroadcaster implements Broadcaster {
           await this.connect();
           continue;
         }
-        const options = { ...this.options, host: this.target.host, port: this.target.port };
+        // The endpoint's access policy outlives its owner (policy.ts).
+        const options = withPolicy(
+          { ...this.options, host: this.target.host, port: this.target.port },
+          this.policy,
+        );
         const claim = await claimPort(options, { seedRuns: this.openRuns() });
         if (claim.kind === 'owner') {
           this.becomeOwner(claim.owner);
