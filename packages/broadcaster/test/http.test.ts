@@ -109,6 +109,9 @@ describe('HTTP endpoints', () => {
     const index = await fetch(`${b.url}/`);
     expect(index.status).toBe(200);
     expect(await index.text()).toBe(readFileSync(join(dashboardDir, 'index.html'), 'utf8'));
+    // Another site may not frame it (its buttons would be clickjacked).
+    expect(index.headers.get('x-frame-options')).toBe('DENY');
+    expect(index.headers.get('content-security-policy')).toBe("frame-ancestors 'none'");
     expect((await fetch(`${b.url}/app.js`)).status).toBe(200);
   });
 
