@@ -71,6 +71,8 @@ interface JestTestFileResult {
   coverage?: unknown;
   /** With --logHeapUsage: heap used after the file, in the worker that ran it (after a GC when exposed). */
   memoryUsage?: number;
+  /** `start`: when the worker that ran the file started it (epoch ms); 0 when none did (jest gave up on it). */
+  perfStats?: { start?: number };
 }
 interface JestAggregatedResult {
   numTotalTestSuites: number;
@@ -208,15 +210,13 @@ export class TestwireJestReporter {
     try {
       const path = test?.path ?? '';
       if (this.shared(path)) return;
-      const again = () => this.onTestCaseStart(test, info);
-      if (this.running.holds(path)) {
-        this.running.hold(path, again);
-        return;
-      }
       const set = this.setOf(test, info);
       // The worker's clock: a start held and called again later keeps when it happened.
       const at = info?.startedAt ?? Date.now();
-      if (this.running.questioned(path, set, set.twins.length > 0, again, at)) return;
+      if (this.running.holdsStart(path, set, at)) {
+        this.running.hold(path, () => this.onTestCaseStart(test, info));
+        return;
+      }
       const started = this.twins.started(set);
       this.running.started(path, set, started, at);
       if (started) this.core.testStarted(started, 1);
@@ -240,22 +240,24 @@ export class TestwireJestReporter {
       let twin: Twin | undefined;
       if (!this.shared(path)) {
         const set = this.setOf(test, result);
-        if (this.running.holds(path, set)) {
+        const startedAt = typeof result.startedAt === 'number' ? result.startedAt : undefined;
+        if (this.running.holdsResult(path, set, startedAt, result.duration ?? 0)) {
           this.running.hold(path, () => this.onTestCaseResult(test, result));
           return;
         }
-        this.running.ended(path, set);
         twin = this.twins.liveResult(set, attempt);
       }
       if (!twin) {
-        this.noteLive(test?.path ?? '', false);
-        return;
+        this.noteLive(path, false);
+      } else {
+        const willRetry =
+          mapJestStatus(result.status) === 'failed' &&
+          attempt <= this.retries.of(test?.path, test?.context?.config?.setupFilesAfterEnv);
+        this.sendResult(twin, result, attempt, willRetry);
+        this.noteLive(path, attempt === 1 && !willRetry);
       }
-      const willRetry =
-        mapJestStatus(result.status) === 'failed' &&
-        attempt <= this.retries.of(test?.path, test?.context?.config?.setupFilesAfterEnv);
-      this.sendResult(twin, result, attempt, willRetry);
-      this.noteLive(test?.path ?? '', attempt === 1 && !willRetry);
+      // This result may tell that a held start was its child's own (worker-restarts.ts): after it, in order.
+      this.running.settle(path);
     } catch (error) {
       // never throw into jest (said with TESTWIRE_DEBUG)
       this.core.adapterError('onTestCaseResult', error);
@@ -268,8 +270,13 @@ export class TestwireJestReporter {
    */
   onTestFileResult(test: JestTest, result: JestTestFileResult): void {
     try {
-      // First the hooks held while the file's restart was in question (worker-restarts.ts): this answers it.
-      const left = this.running.fileDone(test?.path ?? '');
+      // First the hooks held while the file's restart was in question (worker-restarts.ts): this answers it,
+      // with when the child whose result this is started the file (none when jest gave up on it: zero).
+      const childStart = result?.perfStats?.start;
+      const left = this.running.fileDone(
+        test?.path ?? '',
+        typeof childStart === 'number' && childStart > 0 ? childStart : undefined,
+      );
       const file = result?.testFilePath ?? test?.path;
       const assertions = result?.testResults ?? [];
       // Tests that ran first, then skipped ones (never reported live): the order twins take ordinals in.

@@ -1,36 +1,56 @@
 import type { TestRef } from '@testwire/reporter-core';
 
 /**
+ * A test of a file starts again at least this long (worker clock, ms) after everything its file was known to
+ * be doing: the earliest a new worker process can have started it. Jest-worker forks the new child only once
+ * the old one exited, and the child then boots node, builds the test environment and loads the file before its
+ * first test: hundreds of milliseconds, never under this. The tests of one child follow one another within a
+ * few milliseconds.
+ */
+export const RESTART_GAP_MS = 50;
+
+/**
  * The tests of each file that started and have no result yet, and the one thing they tell: that jest ran a
  * file again in a new worker process.
  *
- * When a worker's child process exits during a file (a test calls `process.exit`, a native module crashes),
- * jest-worker starts a new child and sends it the same file, up to 3 times; the file's result is then either
- * the last child's, or the error "Jest worker encountered 4 child process exceptions, exceeding retry limit"
- * with no tests. No hook says so: the new child's tests just start again from the file's first one. Read as
- * they come, those would be new tests (a twin of every test that ran before the exit, with ids of their own)
- * and the test that was running when the child exited would run for ever.
+ * When a worker's child process exits while it runs a file (a test, a hook or a timer calls `process.exit`, a
+ * native module crashes), jest-worker starts a new child and sends it the same file, up to 3 times; the file's
+ * result is then either the last child's, or the error "Jest worker encountered 4 child process exceptions,
+ * exceeding retry limit" with no tests. No hook says so (jest-worker re-sends the request inside one call, and
+ * the new child's events reach the same listener): the new child's tests just start again from the file's
+ * first one. Read as they come, those would be new tests (a twin of every test that ran before the exit, with
+ * ids of their own), and a test that was running when the child exited would run for ever.
  *
- * So a test that starts again (a test with its key has a result) while another test of its file is running
- * raises a question: is this the first test of a new child? It may also be a later twin whose start overtook
- * the running test's result (jest's dispatcher awaits each reporter in turn, and jest's own reporters have a
- * result hook but no start hook, so starts reach this reporter ahead of results sent before them), or the
- * twin of a concurrent test. Either way the running test's result is on its way: it answers the question
- * (no restart), and the file's hooks held meanwhile are called again, in order. A test that never gets its
- * result ran in a child that exited: when the file's result comes (or the run ends) with the question open,
- * the file restarted where it was raised. (An exit between two tests, in a `beforeAll`/`afterAll`, raises
- * none: the tests that ran before it are then streamed twice, as twins.)
+ * A new child always starts with the test the file started with (jest runs a file's tests in declaration
+ * order, the same in every child), and it can start it no sooner than RESTART_GAP_MS after the old child's last
+ * sign of life. So a start of the file's first test (by title path) that comes that long after everything the
+ * file's tests are known to have done (their starts, and the ends of those with a result) raises a question:
+ * did the file restart? It may also be that test's twin (a `test.each` row of the same title) after a slow
+ * hook, or a twin whose start overtook the result of the test before it (jest's dispatcher awaits each
+ * reporter in turn, and jest's own reporters have a result hook but no start hook, so starts reach this
+ * reporter ahead of results sent before them). The file's hooks are held from that start until it is answered,
+ * then called again in order:
+ * - no restart, when a test running at that start gets its result from the child it ran in: the start
+ *   overtook that result, so that child was still running the file. Jest 30's result says which run it is of
+ *   (its `startedAt` is that test's); jest 29's does not: a result that puts the test's end at most
+ *   RESTART_GAP_MS before that start (jest 29 runs one test at a time) is taken for the old run's — so is the
+ *   new child's result of that test if its run lasted as long as the old one plus the restart, to within that;
+ * - a restart, when the file's result comes while a test running at that start still has none (its child
+ *   exited during it); or, with no test running at that start (the child exited between tests: in a
+ *   `beforeAll`/`afterAll`, a timer), when the file's result is no child's (jest gave up) or comes from a child
+ *   that started the file (`perfStats.start`) after the last thing its tests were known to do;
+ * - no restart, when the run ends without the file's result.
  */
 export class WorkerRestarts<K extends object> {
-  /** Per test file (jest's path), its tests running now, in the order they started. */
-  private readonly files = new Map<string, RunningTest<K>[]>();
-  /** Per file with a question open: the tests running when it was raised, and the hooks held since. */
+  /** Per test file (jest's path) that started tests, what they tell. */
+  private readonly files = new Map<string, FileTests<K>>();
+  /** Per file with a question open: the start that raised it, the tests running then, the hooks held since. */
   private readonly questions = new Map<string, Question<K>>();
 
   /**
    * @param restarted called when a file restarted, with the tests the child that exited left running, the
-   * key of the test whose start raised the question and when (Date.now(): the new child was up by then, so
-   * the tests left running had ended), before the file's held hooks are called again.
+   * key of the test whose start raised the question and when it started (worker clock: the new child was up by
+   * then, so the tests left running had ended), before the file's held hooks are called again.
    */
   constructor(
     private readonly restarted: (file: string, left: RunningTest<K>[], key: K, raisedAt: number) => void,
@@ -43,84 +63,140 @@ export class WorkerRestarts<K extends object> {
   }
 
   /**
-   * True when the file's hooks are held (`hold`): a question is open. A result of a test that was running when
-   * it was raised (`key`) is not held: it answers it.
+   * A test with `key` starts at `at` (worker clock, epoch ms). True when its start is to be held (`hold`): a
+   * question is open, or this start raises one.
    */
-  holds(file: string, key?: K): boolean {
-    if (this.questions.size === 0) return false;
-    const question = this.questions.get(file);
-    if (!question) return false;
-    return key === undefined || !question.running.some((test) => test.key === key);
+  holdsStart(file: string, key: K, at: number): boolean {
+    if (this.questions.size > 0 && this.questions.has(file)) return true;
+    const tests = this.files.get(file);
+    if (!tests || key !== tests.first || at - tests.lastAt < RESTART_GAP_MS) return false;
+    this.questions.set(file, {
+      key,
+      raisedAt: at,
+      before: tests.lastAt,
+      running: [...tests.running],
+      held: [],
+    });
+    return true;
   }
 
-  /** Holds a hook of a file with a question open (see `holds`): it is called again once it is answered. */
+  /** Holds a hook of a file with a question open (see `holdsStart`, `holdsResult`): called again once answered. */
   hold(file: string, hook: () => void): void {
     this.questions.get(file)?.held.push(hook);
   }
 
   /**
-   * True when a test with `key`, which `ranBefore` (a test with its key has a result), starts at `at` while
-   * another test of its file runs: a question is raised, and the start is held with `hook`.
-   */
-  questioned(file: string, key: K, ranBefore: boolean, hook: () => void, at: number): boolean {
-    if (!ranBefore) return false;
-    const tests = this.files.get(file);
-    if (!tests || tests.length === 0) return false;
-    const running = tests.filter((test) => test.key !== key);
-    if (running.length === 0) return false;
-    this.questions.set(file, { key, running, held: [hook], raisedAt: at });
-    return true;
-  }
-
-  /**
-   * A test started at `at` (epoch ms); `ref` is undefined when which twin it is is left to its result
-   * (twins.ts).
+   * A test started at `at` (a start `holdsStart` did not hold); `ref` is undefined when which twin it is is
+   * left to its result (twins.ts).
    */
   started(file: string, key: K, ref: TestRef | undefined, at: number): void {
     const test: RunningTest<K> = { key, ref, startedAt: at };
-    const running = this.files.get(file);
-    if (running) running.push(test);
-    else this.files.set(file, [test]);
+    const tests = this.files.get(file);
+    if (!tests) {
+      this.files.set(file, { first: key, running: [test], lastAt: at });
+      return;
+    }
+    tests.running.push(test);
+    if (at > tests.lastAt) tests.lastAt = at;
   }
 
   /**
-   * A live result came for a test with this key: the first one that started with it ended. If that answers
-   * the file's question (none of the tests running when it was raised runs now), the held hooks are called.
+   * A live result came for a test with `key`, which started at `startedAt` (jest 30; undefined on jest 29)
+   * and ran `duration` ms. True when it is to be held (`hold`): a question is open, and it is not the result
+   * of a test that was running when it was raised. Otherwise it ends the running test it is about; call
+   * `settle` once it is handled.
    */
-  ended(file: string, key: K): void {
-    const running = this.files.get(file);
-    if (!running) return;
-    const index = running.findIndex((test) => test.key === key);
-    if (index < 0) return;
-    // The file's list stays until its result (fileDone): one per file, not one per test.
-    running.splice(index, 1);
-    const question = this.questions.get(file);
-    if (question && !question.running.some((test) => running.includes(test))) this.answer(file, question);
+  holdsResult(file: string, key: K, startedAt: number | undefined, duration: number): boolean {
+    const tests = this.files.get(file);
+    const question = this.questions.size > 0 ? this.questions.get(file) : undefined;
+    if (question && !this.answers(question, tests, key, startedAt, duration)) return true;
+    if (!tests) return false;
+    // Twins run one after the other but on jest 30 (concurrently): there the start time says which one ended.
+    let index = tests.running.findIndex((test) => test.key === key && test.startedAt === startedAt);
+    if (index < 0) index = tests.running.findIndex((test) => test.key === key);
+    if (index < 0) return false;
+    const [test] = tests.running.splice(index, 1);
+    const end = (startedAt ?? test.startedAt) + duration;
+    if (end > tests.lastAt) tests.lastAt = end;
+    return false;
   }
 
   /**
-   * The file's result came: an open question is answered (a test that still runs will get no result: the
-   * file restarted), as often as the held hooks raise another. Returns the tests still running, forgotten.
+   * After a result `holdsResult` did not hold: when none of the tests running at the file's question runs now,
+   * their child was alive after the start that raised it: no restart, and the held hooks are called.
    */
-  fileDone(file: string): RunningTest<K>[] {
-    for (let question = this.questions.get(file); question; question = this.questions.get(file))
-      this.answer(file, question);
-    const running = this.files.get(file) ?? [];
+  settle(file: string): void {
+    const question = this.questions.size > 0 ? this.questions.get(file) : undefined;
+    if (!question || question.running.length === 0) return;
+    const running = this.files.get(file)?.running ?? [];
+    if (!question.running.some((test) => running.includes(test))) this.answer(file, question, false);
+  }
+
+  /**
+   * The file's result came: its open questions are answered (a question the held hooks raise again too).
+   * `childStartedAt` is when the child whose result it is started the file (worker clock, `perfStats.start`);
+   * undefined when no child's (jest gave up on the file). Returns the tests still running, forgotten.
+   */
+  fileDone(file: string, childStartedAt: number | undefined): RunningTest<K>[] {
+    for (let question = this.questions.get(file); question; question = this.questions.get(file)) {
+      const running = this.files.get(file)?.running ?? [];
+      const restart =
+        question.running.length > 0
+          ? question.running.some((test) => running.includes(test))
+          : childStartedAt === undefined || question.before < childStartedAt;
+      this.answer(file, question, restart);
+    }
+    const running = this.files.get(file)?.running ?? [];
     this.files.delete(file);
     return running;
   }
 
-  /** The run ends: every open question is answered (no hook may stay held). */
+  /** The run ends: every open question is answered (no hook may stay held), as no restart if nothing says so. */
   answerAll(): void {
-    for (const file of [...this.questions.keys()]) this.fileDone(file);
+    // Held hooks called again may raise another question: until none is open (each holds fewer hooks).
+    for (let next = this.questions.entries().next(); !next.done; next = this.questions.entries().next()) {
+      const [file, question] = next.value;
+      const running = this.files.get(file)?.running ?? [];
+      this.answer(
+        file,
+        question,
+        question.running.some((test) => running.includes(test)),
+      );
+    }
   }
 
-  private answer(file: string, question: Question<K>): void {
+  /**
+   * Whether a result with `key` is that of a test running when `question` was raised: one with its key still
+   * runs, and the result's start is that test's (jest 30), or (jest 29, no start in results) the test ended
+   * no sooner than RESTART_GAP_MS before the start that raised the question, and not after it (jest 29 runs
+   * one test at a time). A result of the new child's run of that test ended later, or long before.
+   */
+  private answers(
+    question: Question<K>,
+    tests: FileTests<K> | undefined,
+    key: K,
+    startedAt: number | undefined,
+    duration: number,
+  ): boolean {
+    if (!tests) return false;
+    for (const test of question.running) {
+      if (test.key !== key || !tests.running.includes(test)) continue;
+      if (startedAt !== undefined) return startedAt === test.startedAt;
+      const end = test.startedAt + duration;
+      return end <= question.raisedAt && question.raisedAt - end < RESTART_GAP_MS;
+    }
+    return false;
+  }
+
+  private answer(file: string, question: Question<K>, restart: boolean): void {
     this.questions.delete(file);
-    const running = this.files.get(file) ?? [];
-    if (question.running.some((test) => running.includes(test))) {
+    const tests = this.files.get(file);
+    if (restart) {
       this.files.delete(file);
-      this.restarted(file, running, question.key, question.raisedAt);
+      this.restarted(file, tests?.running ?? [], question.key, question.raisedAt);
+    } else if (tests && question.raisedAt > tests.lastAt) {
+      // The child was alive when that start happened: called again, it raises no question.
+      tests.lastAt = question.raisedAt;
     }
     for (const hook of question.held) hook();
   }
@@ -136,12 +212,24 @@ export interface RunningTest<K> {
   readonly startedAt: number;
 }
 
+/** What the tests of one file tell, since it started (or restarted). */
+interface FileTests<K> {
+  /** The key of the file's first test to start: a new child starts with it. */
+  readonly first: K;
+  /** Its tests running now, in the order they started. */
+  readonly running: RunningTest<K>[];
+  /** The latest instant its tests are known to have run at (worker clock): starts, and ends of results. */
+  lastAt: number;
+}
+
 /** An open question: did the file restart? */
 interface Question<K> {
   /** The key of the test whose start raised it. */
   readonly key: K;
-  /** When the start that raised it happened (epoch ms). */
+  /** When the start that raised it happened (worker clock, epoch ms). */
   readonly raisedAt: number;
+  /** The file's `lastAt` then: its child was known alive until this instant. */
+  readonly before: number;
   /** The file's tests running when it was raised. */
   readonly running: RunningTest<K>[];
   /** The file's hooks since, to call again in order once it is answered. */

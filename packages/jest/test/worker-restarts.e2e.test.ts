@@ -7,7 +7,7 @@
  * left running.
  */
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { type LiveStream, openStream, runnerEnv, runToExit, writeProject } from '@testwire-tests/support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,6 +106,139 @@ describe.each([29, 30])('jest %i: a worker that exits during a test', (major) =>
       expect(run.find((e) => e.type === 'test.completed')?.data).toMatchObject({
         summary: { total: 61, passed: 61 },
       });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+/** Exits the worker the first time it runs (a mark beside the test file says it did): jest runs the file again. */
+const ONCE = [
+  "const { existsSync, writeFileSync } = require('node:fs');",
+  'const once = () => {',
+  "  const mark = __filename + '.exited';",
+  '  if (!existsSync(mark)) {',
+  "    writeFileSync(mark, '');",
+  '    process.exit(3);',
+  '  }',
+  '};',
+  'const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));',
+  '',
+].join('\n');
+
+/** Worker exits (and look-alikes) the stream must mirror as jest reports them (--json), the tests' ids kept. */
+const EXITS: Record<string, string> = {
+  // In the file's first test: nothing has a result when it starts again.
+  'first-once.test.js': `${ONCE}test('first', async () => { await sleep(50); once(); });\ntest('second', () => {});\n`,
+  // In a later test, after which the file passes: the new child's result of that test is not the old one's.
+  'middle-once.test.js': `${ONCE}test('before', () => {});\ntest('exits', async () => { await sleep(50); once(); });\ntest('after', () => {});\n`,
+  // Between tests: nothing runs when the file starts again.
+  'after-all-once.test.js': `${ONCE}afterAll(() => once());\ntest('a', () => {});\ntest('b', () => {});\n`,
+  'before-all-once.test.js': `${ONCE}test('a', () => {});\ndescribe('d', () => {\n  beforeAll(() => once());\n  test('b', () => {});\n});\n`,
+  // A timer a test left fires during the next one.
+  'timer-once.test.js': `${ONCE}test('a', () => { setTimeout(once, 30); });\ntest('b', async () => { await sleep(300); });\n`,
+  // Rows of one title first (twins), then an exit after them: the rows run again, twins still.
+  'twins-once.test.js': `${ONCE}afterAll(() => once());\ntest.each([1, 2, 3])('row', () => {});\n`,
+  // No exit: the first test's title again, long after the test before it ended (a slow test whose result a
+  // start may overtake, a slow hook between twins). Held a while, then streamed as the twins they are.
+  'slow-twins.test.js': `${ONCE}test.each([1, 2, 3])('slow row', async () => { await sleep(80); });\n`,
+  'slow-hook-twins.test.js': `${ONCE}test('t', () => {});\ndescribe('d', () => {\n  afterAll(() => sleep(150));\n  test('x', () => {});\n});\ntest('t', () => {});\n`,
+};
+
+describe.each([29, 30])('jest %i: worker exits mirrored as jest reports them', (major) => {
+  it('each test once, with its id and the status jest gives it; none left running', async () => {
+    const name = `jest-worker-exits-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const dir = writeProject(join(compatDir(major), 'work', name), {
+      'package.json': '{ "name": "jest-worker-exits-fixture", "private": true }\n',
+      // A cache of its own: no timings, so jest runs the files in workers (not in band).
+      'jest.config.cjs':
+        "module.exports = { reporters: ['default', '@testwire/jest'], cacheDirectory: '<rootDir>/.cache' };\n",
+      ...EXITS,
+      // Every time, in the file's first test: jest gives up on the file.
+      'first-always.test.js':
+        "test('first', async () => { await new Promise((r) => setTimeout(r, 50)); process.exit(3); });\ntest('second', () => {});\n",
+    });
+    try {
+      const bin = join(compatDir(major), 'node_modules', 'jest', 'bin', 'jest.js');
+      const args = [bin, '--maxWorkers=2', '--json', '--outputFile=jest.json'];
+      expect(await runToExit(process.execPath, args, dir, runnerEnv(stream.url))).toBe(1);
+      const jest = JSON.parse(readFileSync(join(dir, 'jest.json'), 'utf8'));
+      const run = await stream.runOf(basename(dir));
+      const data = (type: string) => run.filter((e) => e.type === type).map((e) => e.data as any);
+      const results = data('test.result');
+      // Each test's last word: a test started and never ended stays `running`.
+      const final = new Map<string, any>();
+      for (const start of data('test.progress').filter((e) => e.status === 'running' && e.id))
+        final.set(start.id, { ...start, status: 'running' });
+      for (const result of results) final.set(result.id, result);
+      const streamed = (file: string) =>
+        [...final.values()]
+          .filter((r) => r.file === file)
+          .map((r) => [r.titlePath.join(' > '), r.status])
+          .sort();
+      const STATUS: Record<string, string> = { passed: 'passed', failed: 'failed', pending: 'skipped' };
+      const reported: Record<string, string[][]> = {};
+      const mirrored: Record<string, string[][]> = {};
+      for (const file of Object.keys(EXITS)) {
+        const report = jest.testResults.find((r: any) => basename(r.name) === file);
+        reported[file] = report.assertionResults
+          .map((a: any) => [[...a.ancestorTitles, a.title].join(' > '), STATUS[a.status]])
+          .sort();
+        mirrored[file] = streamed(file);
+      }
+      // One id per test (no twin per run of the file), each with jest's final status.
+      expect(mirrored).toEqual(reported);
+      // Jest gave up on this one: its first test fails with jest's error, the second never ran.
+      expect(streamed('first-always.test.js')).toEqual([['first', 'failed']]);
+      const first = results.filter((r) => r.file === 'first-always.test.js');
+      expect(first.map((r) => r.willRetry === true)).toEqual([true, true, true, false]);
+      expect(first.at(-1).error.message).toMatch(/4 child process exceptions/);
+      // Jest counts none of the tests of a file it gave up on; the stream counts the one that failed.
+      expect(data('test.completed')[0].summary).toMatchObject({
+        total: jest.numTotalTests + 1,
+        passed: jest.numPassedTests,
+        failed: jest.numFailedTests + 1,
+        success: false,
+      });
+      expect(data('test.completed')[0].runningTests).toBeUndefined();
+      expect(data('test.progress').at(-1)).toMatchObject({
+        status: 'idle',
+        completed: jest.numTotalTests + 1,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
+
+// In band there is no worker to start again: process.exit ends jest itself, and the core ends the run.
+describe.each([29, 30])('jest %i in band: a test that exits', (major) => {
+  it('ends jest itself: the run ends, and the test it exited in did not pass', async () => {
+    const name = `jest-band-exit-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const dir = writeProject(join(compatDir(major), 'work', name), {
+      'package.json': '{ "name": "jest-band-exit-fixture", "private": true }\n',
+      'jest.config.cjs': "module.exports = { reporters: ['default', '@testwire/jest'] };\n",
+      'exits.test.js': [
+        "test('before', () => {});",
+        "test('exits', async () => { await new Promise((r) => setTimeout(r, 50)); process.exit(3); });",
+        "test('after', () => {});",
+        '',
+      ].join('\n'),
+    });
+    try {
+      const bin = join(compatDir(major), 'node_modules', 'jest', 'bin', 'jest.js');
+      expect(await runToExit(process.execPath, [bin, '-i'], dir, runnerEnv(stream.url))).toBe(3);
+      const run = await stream.runOf(basename(dir));
+      const data = (type: string) => run.filter((e) => e.type === type).map((e) => e.data as any);
+      // What ran before the exit passed; the test it exited in was running when the process ended.
+      expect(data('test.result').map((r) => [r.testName, r.status])).toEqual([['before', 'passed']]);
+      const [completed] = data('test.completed');
+      expect(completed).toMatchObject({
+        interrupted: true,
+        interruptedBy: 'exit',
+        summary: { total: 1, passed: 1, failed: 0, success: false },
+      });
+      expect(completed.runningTests.map((t: any) => t.testName)).toEqual(['exits']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
