@@ -92,8 +92,10 @@ export class WatchModel {
   group: GroupView | undefined;
 
   constructor(options: WatchModelOptions = {}) {
-    // A second of slack for clocks of processes started right after the monitor.
-    this.startedAt = (options.startedAt ?? Date.now()) - 1000;
+    // By default the start of this process, not of the model: a run started just after `watch` was (a demo,
+    // a script starting both) may have begun before a slow start reached this line — on a loaded machine
+    // a second or more. And a second of slack for clocks of processes started right after the monitor.
+    this.startedAt = (options.startedAt ?? Math.min(Date.now(), performance.timeOrigin)) - 1000;
     this.slowThresholdMs = options.slowThresholdMs ?? 1000;
     this.store = options.store ?? new RunStateStore({ maxCompletedRuns: 50 });
   }

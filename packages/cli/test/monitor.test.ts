@@ -345,6 +345,35 @@ describe('WatchModel + renderFrame', () => {
     expect(model.sessionRuns()).toHaveLength(0);
     expect(model.isDone()).toBe(false);
   });
+
+  it('by default, a run complete by the time the model exists counts when it started after this process did', () => {
+    // `watch` and a short run started together: on a loaded machine the run can start, and end, before
+    // watch's start reaches the model (the demo missed mocha's run so). This process started before it.
+    const started = new Date(Math.max(performance.timeOrigin, Date.now() - 1500) + 1).toISOString();
+    const model = new WatchModel();
+    model.applySnapshot({
+      type: 'snapshot',
+      epoch: 'e',
+      seq: 5,
+      runs: [
+        {
+          runId: 'quick',
+          framework: 'mocha',
+          status: 'completed',
+          startedAt: started,
+          totalTests: 1,
+          totalKnown: true,
+          testFiles: [],
+          counts: { passed: 1, failed: 0, skipped: 0, todo: 0, flaky: 0, completed: 1, retrying: 0 },
+          tests: [],
+          errors: [],
+          summary: { total: 1, passed: 1, failed: 0, skipped: 0, duration: 1, success: true },
+          lastSeq: 5,
+        },
+      ],
+    });
+    expect(model.sessionRuns().map((run) => run.runId)).toEqual(['quick']);
+  });
 });
 
 describe('baseline regressions, live', () => {
