@@ -1,5 +1,5 @@
 import { type AnyEventEnvelope, OWNER_LOST } from '@testwire/protocol';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { formatStatus } from '../src/commands/status.js';
 import { createColors, errorLine, formatEvent, formatRunSummary } from '../src/format.js';
 import { renderFrame, truncate, visibleLength, WatchModel } from '../src/monitor.js';
@@ -349,8 +349,11 @@ describe('WatchModel + renderFrame', () => {
   it('by default, a run complete by the time the model exists counts when it started after this process did', () => {
     // `watch` and a short run started together: on a loaded machine the run can start, and end, before
     // watch's start reaches the model (the demo missed mocha's run so). This process started before it.
-    const started = new Date(Math.max(performance.timeOrigin, Date.now() - 1500) + 1).toISOString();
+    const started = new Date(performance.timeOrigin + 1).toISOString();
+    // The model made 5 s after this process started (a slow start).
+    const now = vi.spyOn(Date, 'now').mockReturnValue(Math.max(Date.now(), performance.timeOrigin + 5000));
     const model = new WatchModel();
+    now.mockRestore();
     model.applySnapshot({
       type: 'snapshot',
       epoch: 'e',
