@@ -4,7 +4,6 @@
  */
 
 import { DEFAULT_HOST, DEFAULT_PORT, redactCredentials } from '@testwire/protocol';
-import type { InheritedAuth } from './join/policy.js';
 
 export interface Logger {
   warn(message: string): void;
@@ -91,6 +90,16 @@ export interface BroadcasterOptions {
   closeTimeoutMs?: number;
   /** Where warnings go. Default `console.warn`. */
   logger?: Logger;
+}
+
+/**
+ * Auth a publisher inherited from the owner it took the port over from (join/policy.ts), beside its own
+ * keys: SHA-256 digests (hex) of the API and publish keys, and whether JWTs were required.
+ */
+export interface InheritedAuth {
+  apiKeyDigests: string[];
+  publishKeyDigests: string[];
+  jwt: boolean;
 }
 
 export interface ResolvedOptions {

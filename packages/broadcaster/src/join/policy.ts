@@ -27,13 +27,6 @@ export interface EndpointPolicy {
   allowedHosts: string[] | true;
 }
 
-/** Auth inherited from earlier owners, beside the options' own keys (ResolvedOptions.inherited). */
-export interface InheritedAuth {
-  apiKeyDigests: string[];
-  publishKeyDigests: string[];
-  jwt: boolean;
-}
-
 export const keyDigest = (key: string): string => createHash('sha256').update(key).digest('hex');
 
 const HEX_DIGEST = /^[0-9a-f]{64}$/;
