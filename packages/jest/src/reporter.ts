@@ -7,6 +7,7 @@ import {
   type RunResultInfo,
   type TestOutcome,
 } from '@testwire/reporter-core';
+import { type JestConfigUsed, jestConfigUsed } from './config.js';
 import { type JestCoverageConfig, jestCoverageReport } from './coverage.js';
 import { RetryCounts } from './retries.js';
 import { mapJestStatus } from './status.js';
@@ -140,6 +141,8 @@ export class TestwireJestReporter {
    */
   private readonly projectsOfPath = new Map<string, Set<string>>();
   private totalFiles = 0;
+  /** The config file `--config` names, and its test patterns (framework.detected). */
+  private readonly configUsed: JestConfigUsed;
 
   constructor(globalConfig: JestGlobalConfig, options?: TestwireJestOptions) {
     this.globalConfig = globalConfig;
@@ -153,6 +156,8 @@ export class TestwireJestReporter {
     });
     // Jest 29 awaits a block's concurrent tests in declaration order; jest 30 reports each when it ends.
     this.twins = new JestTwins(!(Number.parseInt(version ?? '', 10) < 30));
+    // Reporters are made in jest's own process, after it read its config: its command line is this one's.
+    this.configUsed = jestConfigUsed(process.argv.slice(2), process.cwd());
   }
 
   /** Before any file runs. Jest knows the number of files, not of tests. */
@@ -178,6 +183,7 @@ export class TestwireJestReporter {
         bail: config.bail,
         ...(config.testNamePattern ? { testNamePattern: config.testNamePattern } : {}),
       },
+      ...this.configUsed,
     });
     if (config.collectCoverage) {
       this.core.coverageStarted({

@@ -1,0 +1,66 @@
+/**
+ * framework.detected names the config jest runs with, end to end on jest 29 and 30 (compat/jest-<major>) into
+ * a real broadcaster seen by a real WebSocket subscriber: with `--config <file>`, that file and its patterns,
+ * not the default config file beside the project (which the core would find) and its patterns.
+ */
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { type LiveStream, openStream, runnerEnv, runToExit, writeProject } from '@testwire-tests/support';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compatDir } from './helpers.js';
+
+let stream: LiveStream;
+beforeAll(async () => {
+  stream = await openStream();
+});
+afterAll(() => stream?.close());
+
+/** Jest's default testMatch, per major. */
+const DEFAULTS: Record<number, string[]> = {
+  29: ['**/__tests__/**/*.[jt]s?(x)', '**/?(*.)+(spec|test).[tj]s?(x)'],
+  30: ['**/__tests__/**/*.?([mc])[jt]s?(x)', '**/?(*.)+(spec|test).?([mc])[jt]s?(x)'],
+};
+
+describe.each([29, 30])('jest %i: --config <file>', (major) => {
+  it.each([
+    // A module config with its own patterns.
+    ['custom/jest.custom.cjs', ['**/*.check.js']],
+    // A JSON config without patterns: jest's defaults.
+    ['conf/jest.json', undefined],
+  ])(
+    'framework.detected names %s and the patterns jest runs with',
+    async (config, patterns) => {
+      const name = `jest-config-${process.pid}-${randomBytes(4).toString('hex')}`;
+      const reporters = "['default', '@testwire/jest']";
+      const dir = writeProject(join(compatDir(major), 'work', name), {
+        'package.json': '{ "name": "jest-config-fixture", "private": true }\n',
+        // The default config, which this run does not use.
+        'jest.config.json': '{ "testMatch": ["**/*.unused.js"] }\n',
+        'custom/jest.custom.cjs': `module.exports = { rootDir: '..', testMatch: ['**/*.check.js'], reporters: ${reporters} };\n`,
+        'conf/jest.json': JSON.stringify({ rootDir: '..', reporters: ['default', '@testwire/jest'] }),
+        'a.check.js': "test('check', () => {});\n",
+        'a.test.js': "test('test', () => {});\n",
+      });
+      try {
+        const bin = join(compatDir(major), 'node_modules', 'jest', 'bin', 'jest.js');
+        const args = [bin, '--config', config];
+        expect(await runToExit(process.execPath, args, dir, runnerEnv(stream.url))).toBe(0);
+        const run = await stream.runOf(basename(dir));
+        const detected = run.find((e) => e.type === 'framework.detected')?.data as any;
+        const active = detected.frameworks.find((f: any) => f.name === detected.active);
+        expect(active).toMatchObject({
+          name: 'jest',
+          configPath: `./${config}`,
+          testPatterns: patterns ?? DEFAULTS[major],
+        });
+        // The tests those patterns take, and no other.
+        const ran = run.filter((e) => e.type === 'test.result').map((e) => (e.data as any).file);
+        expect(ran).toEqual(config === 'conf/jest.json' ? ['a.test.js'] : ['a.check.js']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    90_000,
+  );
+});
