@@ -4,9 +4,15 @@
  *
  *   shard events ─> apply(seq, event, at) ─> RunStateStore (the one counting model: each shard is a run)
  *                                         └> shards: index/total from test.started `run.shard`, last heard
- *   derive() ─> group test.started (once) · test.progress (when sums change) · test.completed (once, when every
- *               expected shard completed)    — written back to the stream by serve, so every serve of the
- *               group shows the same events with the same seqs
+ *   derive() ─> group test.started (once) · test.progress (when sums change)
+ *               · a lost shard's run: its test.completed, interrupted `shard_lost` (once per run)
+ *               · group test.completed (once, when every expected shard completed or is lost)
+ *               — written back to the stream by serve, so every serve of the group shows the same events
+ *               with the same seqs
+ *
+ * A shard is lost when it went quiet for `lostAfterMs` (its machine died, it was killed), or when it never
+ * appeared at all `lostAfterMs` after the group started (its CI job failed before the runner started, its
+ * reporter could not reach Redis): the group no longer waits for it, and fails.
  *
  * Counts of the group are the sums of the shards' counts; `success` is false as soon as any shard has a failed
  * test or failed run (fail fast), and the group's test.completed carries each shard's own summary.
@@ -43,6 +49,14 @@ export interface ShardStatus {
   interrupted?: boolean;
 }
 
+/** An expected shard no event came from (yet): `lost` once `lostAfterMs` passed since the group started. */
+export interface MissingShard {
+  /** Its index, when the shards say theirs (`k/N`); absent when only a count is known (`--expect` of unsharded runs). */
+  shard?: number;
+  total?: number;
+  state: 'expected' | 'lost';
+}
+
 export interface GroupStatus {
   id: string;
   /** The run id of the group's own run. */
@@ -52,7 +66,10 @@ export interface GroupStatus {
   reporting: number;
   finished: number;
   silent: number;
-  /** Shards silent past `lostAfterMs`: counted as ended, failed (a shard whose machine died). */
+  /**
+   * Shards silent past `lostAfterMs`, and expected shards never heard of `lostAfterMs` after the group started:
+   * counted as ended, failed (a shard whose machine died, a CI job that failed before its tests ran).
+   */
   lost: number;
   state: 'waiting' | 'running' | 'completed';
   /** false as soon as any shard failed; true once every expected shard completed without failure. */
@@ -60,13 +77,16 @@ export interface GroupStatus {
   totalTests: number;
   counts: Required<RunCounts>;
   shards: ShardStatus[];
+  /** Expected shards that sent nothing (yet). */
+  missing: MissingShard[];
   /** When this view was taken (epoch ms, Redis' clock): `at - lastEventAt` is how long a shard has been quiet. */
   at: number;
 }
 
 /** A write the view wants in the stream: `once` for events that may exist once per group. */
 export interface DerivedWrite {
-  kind: 'started' | 'progress' | 'completed';
+  /** `shard-lost`: the test.completed of a lost shard's run, which will never send its own. */
+  kind: 'started' | 'progress' | 'shard-lost' | 'completed';
   once?: string;
   event: PublishedEvent;
 }
@@ -84,6 +104,10 @@ interface Shard {
   summary?: TestSummary;
   interrupted?: boolean;
   rawStatus?: string;
+  /** The group declared it lost: its run's test.completed `shard_lost` is in the stream. */
+  declaredLost?: boolean;
+  /** This view wrote (or found written) that test.completed, not read back yet. */
+  lostWritten?: boolean;
 }
 
 export interface GroupViewOptions {
@@ -92,9 +116,10 @@ export interface GroupViewOptions {
   /** Shards expected when the runs do not say (`serve --expect`). */
   expected?: number;
   /**
-   * A running shard that sent nothing for this long (ms) is `lost` (its machine died, it was killed): the
-   * group no longer waits for it and fails. A reporter sends metrics every second and its health every 30 s,
-   * so a live shard is never silent this long. Default 600 000; 0 = never.
+   * A running shard that sent nothing for this long (ms) is `lost` (its machine died, it was killed), and so
+   * is an expected shard that sent nothing this long after the group's first event (its CI job failed before
+   * the runner started): the group no longer waits for it and fails. A reporter sends metrics every second and
+   * its health every 30 s, so a live shard is never silent this long. Default 600 000; 0 = never.
    */
   lostAfterMs?: number;
 }
@@ -160,6 +185,8 @@ export class GroupView {
       shard.finished = true;
       shard.summary = data.summary as TestSummary;
       shard.interrupted = data.interrupted === true;
+      // Written by a serve of the group (derive below): the shard stays lost, whatever it sends later.
+      shard.declaredLost = data.interruptedBy === SHARD_LOST;
       if (typeof data.rawStatus === 'string') shard.rawStatus = data.rawStatus;
     }
   }
@@ -188,17 +215,40 @@ export class GroupView {
     return { counts, totalTests, totalKnown };
   }
 
-  /** Every expected shard ended: finished, or lost (`now`: Redis' clock). */
+  /** Every expected shard ended: finished, or lost — those never heard of too (`now`: Redis' clock). */
   private allFinished(now: number): boolean {
-    const expected = this.expected;
-    if (expected === undefined || this.shards.size < expected) return false;
+    if (this.expected === undefined) return false;
+    if (this.missing().length > 0 && !this.missingLost(now)) return false;
     for (const shard of this.shards.values()) if (!shard.finished && !this.lost(shard, now)) return false;
     return true;
   }
 
-  /** A running shard silent past `lostAfterMs`. */
+  /** A shard the group declared lost, or a running one silent past `lostAfterMs`. */
   private lost(shard: Shard, now: number): boolean {
+    if (shard.declaredLost) return true;
     return !shard.finished && this.lostAfterMs > 0 && now - shard.lastEventAt > this.lostAfterMs;
+  }
+
+  /**
+   * Expected shards no event came from: by index when the shards say theirs (`k/N`: those of 1..N not seen),
+   * as many as `expected` exceeds the shards seen.
+   */
+  private missing(): { shard?: number; total?: number }[] {
+    const expected = this.expected;
+    if (expected === undefined || this.shards.size >= expected) return [];
+    const count = expected - this.shards.size;
+    const indexed = [...this.shards.values()].some((s) => s.info?.shard);
+    const missing: { shard?: number; total?: number }[] = [];
+    if (indexed)
+      for (let n = 1; n <= expected && missing.length < count; n++)
+        if (!this.shards.has(`shard:${n}`)) missing.push({ shard: n, total: expected });
+    while (missing.length < count) missing.push({});
+    return missing;
+  }
+
+  /** The missing shards are lost: `lostAfterMs` passed since the group's first event. */
+  private missingLost(now: number): boolean {
+    return this.lostAfterMs > 0 && Number.isFinite(this.startedAt) && now - this.startedAt > this.lostAfterMs;
   }
 
   /** false as soon as any shard failed or was lost, true once all completed without failure, else undefined. */
@@ -208,10 +258,12 @@ export class GroupView {
       if ((this.store.counts(shard.runId)?.failed ?? 0) > 0) return false;
       if (this.lost(shard, now)) return false;
     }
+    if (this.missing().length > 0 && this.missingLost(now)) return false;
     return this.allFinished(now) ? true : undefined;
   }
 
   private shardState(shard: Shard, now: number): ShardState {
+    if (shard.declaredLost) return 'lost';
     if (shard.finished) return shard.interrupted ? 'interrupted' : 'finished';
     if (this.lost(shard, now)) return 'lost';
     return now - shard.lastEventAt > this.silenceMs ? 'silent' : 'reporting';
@@ -221,6 +273,42 @@ export class GroupView {
   private lostSummary(shard: Shard): TestSummary {
     const counts = this.store.counts(shard.runId) ?? emptyCounts();
     return summaryOfCounts(counts, Math.max(0, shard.lastEventAt - shard.firstEventAt), false);
+  }
+
+  /**
+   * The test.completed of a lost shard's run (it will never send its own): interrupted `shard_lost`, its counts
+   * so far, the tests it was running, and why the group gave up on it.
+   */
+  private lostCompletion(shard: Shard, now: number): PublishedEvent {
+    const run = this.store.get(shard.runId);
+    const runningTests = (run?.tests ?? [])
+      .filter((t) => t.status === 'running')
+      .map((t) => ({
+        id: t.id,
+        testName: t.testName,
+        titlePath: t.titlePath,
+        file: t.file,
+        attempt: Math.max(1, t.attempt),
+        ...(t.project ? { project: t.project } : {}),
+      }));
+    return {
+      type: 'test.completed',
+      runId: shard.runId,
+      timestamp: new Date(now).toISOString(),
+      data: {
+        framework: shard.framework,
+        ...(shard.project ? { project: shard.project } : {}),
+        summary: this.lostSummary(shard),
+        errors: [{ message: `${shardName(shard)} ${this.silenceText()}`, type: 'ShardLost' }],
+        interrupted: true,
+        interruptedBy: SHARD_LOST,
+        runningTests,
+      },
+    } as PublishedEvent;
+  }
+
+  private silenceText(): string {
+    return `sent nothing for ${this.lostAfterMs} ms (its machine died, or it was killed): the group's serve stopped waiting for it (--lost-after)`;
   }
 
   /** The view as `/status` shows it (`now`: Redis' clock, for silence). */
@@ -252,13 +340,15 @@ export class GroupView {
       reporting: shards.filter((s) => s.state === 'reporting').length,
       finished: shards.filter((s) => s.state === 'finished' || s.state === 'interrupted').length,
       silent: shards.filter((s) => s.state === 'silent').length,
-      lost: shards.filter((s) => s.state === 'lost').length,
+      lost:
+        shards.filter((s) => s.state === 'lost').length + (this.missingLost(now) ? this.missing().length : 0),
       state:
         this.completed || this.allFinished(now) ? 'completed' : shards.length > 0 ? 'running' : 'waiting',
       ...(success !== undefined ? { success } : {}),
       totalTests,
       counts,
       shards,
+      missing: this.missing().map((m) => ({ ...m, state: this.missingLost(now) ? 'lost' : 'expected' })),
       at: now,
     };
   }
@@ -303,14 +393,17 @@ export class GroupView {
       ...(s.info?.shard ? { shard: s.info.shard.current } : {}),
       runId: s.runId,
       ...(s.info?.hostname ? { hostname: s.info.hostname } : {}),
-      state: s.finished
-        ? s.interrupted
-          ? 'interrupted'
-          : 'finished'
-        : this.lost(s, now)
-          ? 'lost'
+      state: this.lost(s, now)
+        ? 'lost'
+        : s.finished
+          ? s.interrupted
+            ? 'interrupted'
+            : 'finished'
           : 'reporting',
     }));
+    // Expected shards never heard of: no run, so no runId.
+    const missing = this.missing();
+    const missingLost = missing.length > 0 && this.missingLost(now);
     const progressData = {
       status: this.allFinished(now) ? 'idle' : 'running',
       progress: totalTests > 0 ? Math.min(1, counts.completed / totalTests) : 0,
@@ -325,11 +418,15 @@ export class GroupView {
       flaky: counts.flaky,
       ...(success !== undefined ? { success } : {}),
       group: { ...group, reporting: shards.filter((s) => s.state === 'reporting').length },
-      shards,
+      shards: [...shards, ...missing.map((m) => ({ ...m, state: missingLost ? 'lost' : 'expected' }))],
     };
     const progress = event('test.progress', progressData);
     if (progressKey(progress.data as Record<string, unknown>) !== this.lastProgress && !this.completed)
       writes.push({ kind: 'progress', event: progress });
+    // A lost shard's run is completed on its behalf before the group's: nothing of the group stays running.
+    for (const s of this.shards.values())
+      if (!s.finished && !s.lostWritten && this.lost(s, now))
+        writes.push({ kind: 'shard-lost', once: `lost:${s.runId}`, event: this.lostCompletion(s, now) });
     if (!this.completed && this.allFinished(now)) {
       const lost = new Set([...this.shards.values()].filter((s) => this.lost(s, now)));
       // A lost shard's summary: what its run counted until it went quiet.
@@ -346,6 +443,11 @@ export class GroupView {
           ...(lost.has(s) ? { lost: true } : {}),
         };
       });
+      // What failed, said: each lost shard by name, and why the group gave up on it.
+      const errors = [
+        ...[...lost].map((s) => ({ message: `${shardName(s)} ${this.silenceText()}`, type: 'ShardLost' })),
+        ...(missingLost ? [{ message: this.missingText(missing), type: 'ShardLost' }] : []),
+      ];
       const sum = (pick: (s: TestSummary) => number | undefined) =>
         [...this.shards.values()].reduce((n, s) => {
           const summary = summaryOf(s);
@@ -367,22 +469,52 @@ export class GroupView {
             success: ok,
           },
           rawStatus: ok ? 'passed' : 'failed',
-          interrupted: lost.size > 0 || [...this.shards.values()].some((s) => s.interrupted),
-          ...(lost.size > 0 ? { interruptedBy: 'shard_lost' } : {}),
+          interrupted: lost.size > 0 || missingLost || [...this.shards.values()].some((s) => s.interrupted),
+          ...(lost.size > 0 || missingLost ? { interruptedBy: SHARD_LOST } : {}),
+          ...(errors.length > 0 ? { errors } : {}),
           group,
-          shards: summaries,
+          shards: [
+            ...summaries,
+            ...(missingLost
+              ? missing.map((m) => ({ ...m, interrupted: true, lost: true, missing: true }))
+              : []),
+          ],
         }),
       });
     }
     return writes;
   }
 
+  /** Why the group stopped waiting for the expected shards it never heard of. */
+  private missingText(missing: { shard?: number; total?: number }[]): string {
+    const names = missing.filter((m) => m.shard !== undefined).map((m) => `shard ${m.shard} of ${m.total}`);
+    const who =
+      names.length === missing.length
+        ? names.join(', ')
+        : `${missing.length} of the ${this.expected} expected shards`;
+    return `${who} never reported: nothing from ${missing.length === 1 ? 'it' : 'them'} ${this.lostAfterMs} ms after the group started (its CI job failed before the tests ran, or its reporter could not reach Redis): the group's serve stopped waiting (--lost-after)`;
+  }
+
   /** Marks a derived write as done (written by this serve, or found done by another one). */
   wrote(write: DerivedWrite): void {
     if (write.kind === 'started') this.started = true;
     else if (write.kind === 'completed') this.completed = true;
-    else this.lastProgress = progressKey(write.event.data as Record<string, unknown>);
+    else if (write.kind === 'shard-lost') {
+      const shard = this.byRun.get(write.event.runId);
+      if (shard) shard.lostWritten = true;
+    } else this.lastProgress = progressKey(write.event.data as Record<string, unknown>);
   }
+}
+
+/** `interruptedBy` of a run the group stopped waiting for (protocol: test.completed). */
+const SHARD_LOST = 'shard_lost';
+
+/** `shard 2 of 3 (run r_2 on host ci-7)`, or `run r_2` for a run that did not say its shard. */
+function shardName(shard: Shard): string {
+  const host = shard.info?.hostname ? ` on host ${shard.info.hostname}` : '';
+  return shard.info?.shard
+    ? `shard ${shard.info.shard.current} of ${shard.info.shard.total} (run ${shard.runId}${host})`
+    : `run ${shard.runId}${host}`;
 }
 
 /** What makes two group progress events the same (the time of the sample does not). */

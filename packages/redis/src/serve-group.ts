@@ -68,10 +68,16 @@ export async function serveGroup(options: ServeGroupOptions): Promise<GroupServe
   const reader = connectRedis(options.redisUrl, clientOptions);
   const writer = connectRedis(options.redisUrl, clientOptions);
   let outage = false;
+  // The endpoint serves the group's epoch, which is in Redis: until Redis answered once, there is none to bind.
+  let bound = false;
   const onError = (error: unknown) => {
     if (outage) return;
     outage = true;
-    logger.warn(`testwire serve: Redis ${where}: ${errorText(error)}; retrying (the endpoint keeps serving)`);
+    logger.warn(
+      bound
+        ? `testwire serve: Redis ${where}: ${errorText(error)}; retrying (the endpoint keeps serving)`
+        : `testwire serve: Redis ${where}: ${errorText(error)}; waiting for it: the endpoint is bound once Redis answers (the group's epoch is kept there)`,
+    );
   };
   reader.on('error', onError);
   writer.on('error', onError);
@@ -123,6 +129,7 @@ export async function serveGroup(options: ServeGroupOptions): Promise<GroupServe
       }),
     });
     const served = mirror;
+    bound = true;
     let finish: (result: { success: boolean }) => void = () => {};
     const done = new Promise<{ success: boolean }>((resolve) => (finish = resolve));
     const loop = new ReadLoop(
@@ -279,7 +286,8 @@ class ReadLoop {
           maxLen: 100_000,
           ttlSeconds: 86_400,
           epoch: 'unused',
-          writer: `derive:${write.kind}`,
+          // One writer per once-key: two shards lost in one read are two writes of the same batch.
+          writer: `derive:${write.once ?? write.kind}`,
           batch,
           ...(write.once ? { once: write.once } : {}),
           events: [JSON.stringify(write.event)],

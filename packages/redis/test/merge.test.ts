@@ -93,6 +93,87 @@ describe('GroupView', () => {
     expect(view.status(T0 + 61_000)).toMatchObject({ state: 'completed', lost: 1, success: false });
   });
 
+  test('an expected shard that never sent anything (its CI job failed before the runner started) is lost lostAfterMs after the group started, named', () => {
+    const view = new GroupView('never', { lostAfterMs: 60_000 });
+    const seq = feed(view, shardEvents(1, 3, ['passed']), { seq: 0 }, T0);
+    feed(view, shardEvents(3, 3, ['passed']), seq, T0 + 20_000);
+    // Both shards seen completed; shard 2 of 3 is expected, not lost yet.
+    expect(view.derive(T0 + 59_000).map((w) => w.kind)).not.toContain('completed');
+    expect(view.status(T0 + 59_000)).toMatchObject({ state: 'running', lost: 0 });
+    // Counted from the group's first event, not from the last shard's.
+    const writes = view.derive(T0 + 61_000);
+    expect(writes.map((w) => w.kind)).toContain('completed');
+    const completed = writes.find((w) => w.kind === 'completed')?.event.data as any;
+    expect(completed).toMatchObject({
+      summary: { total: 2, passed: 2, success: false },
+      rawStatus: 'failed',
+      interrupted: true,
+      interruptedBy: 'shard_lost',
+    });
+    expect(completed.errors[0].message).toMatch(/^shard 2 of 3 never reported/);
+    expect(completed.shards.map((s: any) => [s.shard, s.lost ?? false])).toEqual([
+      [1, false],
+      [3, false],
+      [2, true],
+    ]);
+    expect(view.status(T0 + 59_000).missing).toEqual([{ shard: 2, total: 3, state: 'expected' }]);
+    expect(view.status(T0 + 61_000)).toMatchObject({
+      state: 'completed',
+      success: false,
+      lost: 1,
+      missing: [{ shard: 2, state: 'lost' }],
+    });
+  });
+
+  test("a lost shard's own run is completed on its behalf, interrupted shard_lost, once: counts so far, the test it was running", () => {
+    const view = new GroupView('lost-run', { lostAfterMs: 60_000 });
+    const seq = feed(view, shardEvents(1, 2, ['passed']), { seq: 0 }, T0);
+    const running = {
+      type: 'test.progress',
+      runId: 'r_2',
+      timestamp: new Date(T0).toISOString(),
+      data: { framework: 'vitest', status: 'running', id: 'slow', testName: 'slow', file: 'f2.js' },
+    } as PublishedEvent;
+    feed(view, [...shardEvents(2, 2, ['passed', 'failed'], false), running], seq, T0 + 10);
+    const writes = view.derive(T0 + 61_000);
+    expect(writes.map((w) => w.kind)).toEqual(['started', 'progress', 'shard-lost', 'completed']);
+    const lost = writes[2]!;
+    expect(lost.once).toBe('lost:r_2');
+    expect(lost.event.runId).toBe('r_2');
+    expect(lost.event.data).toMatchObject({
+      summary: { total: 2, passed: 1, failed: 1, success: false },
+      interrupted: true,
+      interruptedBy: 'shard_lost',
+      runningTests: [{ id: 'slow', testName: 'slow', file: 'f2.js' }],
+    });
+    expect((lost.event.data as any).errors[0].message).toMatch(
+      /^shard 2 of 2 \(run r_2\) sent nothing for 60000 ms/,
+    );
+    // Read back from the stream (this serve's or another's): the shard stays lost, nothing is written again.
+    for (const w of writes) view.wrote(w);
+    feed(
+      view,
+      writes.map((w) => w.event),
+      { seq: 100 },
+      T0 + 61_000,
+    );
+    expect(view.derive(T0 + 62_000)).toEqual([]);
+    const status = view.status(T0 + 62_000);
+    expect(status).toMatchObject({ state: 'completed', success: false, lost: 1, finished: 1 });
+    expect(status.shards.map((s) => s.state)).toEqual(['finished', 'lost']);
+    // Another serve of the group that reads the same stream writes nothing either.
+    const other = new GroupView('lost-run', { lostAfterMs: 60_000 });
+    feed(other, shardEvents(1, 2, ['passed']), { seq: 0 }, T0);
+    feed(other, [...shardEvents(2, 2, ['passed', 'failed'], false), running], seq, T0 + 10);
+    feed(
+      other,
+      writes.map((w) => w.event),
+      { seq: 100 },
+      T0 + 61_000,
+    );
+    expect(other.derive(T0 + 62_000)).toEqual([]);
+  });
+
   test("the group starts when Redis stored its first shard's start, whatever that shard's own clock says", () => {
     const view = new GroupView('skew');
     // Shard 2's clock is an hour behind: its events say T0 - 1 h, Redis stored them at T0 + 50.

@@ -1,9 +1,10 @@
 /** serveGroup against a real redis-server: what it serves when the group's stream in Redis is not what it was. */
+import { rmSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { withAppend } from '../src/append-script.js';
 import { groupKeys } from '../src/group.js';
 import { type GroupServer, serveGroup } from '../src/serve-group.js';
-import { redisOfFile, until } from './redis-server.js';
+import { freePort, RedisServer, redisOfFile, until } from './redis-server.js';
 
 const local = redisOfFile();
 
@@ -157,7 +158,7 @@ describe('serveGroup', () => {
     }
   }, 60_000);
 
-  test('a shard that goes quiet for good is lost after lostAfterMs: the group completes, failed, and done resolves', async () => {
+  test('shards that go quiet for good are lost after lostAfterMs: their runs are completed shard_lost (once for every serve, same seqs), the group completes failed, done resolves', async () => {
     const served = await serveGroup({
       redisUrl: local.server.url,
       group: 'lost',
@@ -167,76 +168,190 @@ describe('serveGroup', () => {
       lostAfterMs: 1500,
       logger: { warn() {} },
     });
+    let second: GroupServer | undefined;
     try {
       const append = withAppend(local.redis);
-      const keys = groupKeys('lost');
-      const at = () => new Date().toISOString();
-      const started = (shard: number) =>
-        JSON.stringify({
-          type: 'test.started',
-          runId: `r_${shard}`,
-          timestamp: at(),
-          data: {
-            framework: 'vitest',
-            totalTests: 1,
-            testFiles: [],
-            totalKnown: true,
-            run: {
-              runId: `r_${shard}`,
-              framework: 'vitest',
-              startedAt: Date.now(),
-              shard: { current: shard, total: 2 },
-            },
-          },
+      const base = { keys: groupKeys('lost'), maxLen: 1000, ttlSeconds: 60, epoch: 'E1' };
+      await append({ ...base, writer: 'w:1', batch: 0, events: [started(1, 3), result(1), completed(1)] });
+      // shards 2 and 3 start, run one test each, and are never heard of again
+      await append({ ...base, writer: 'w:2', batch: 0, events: [started(2, 3), result(2)] });
+      await append({ ...base, writer: 'w:3', batch: 0, events: [started(3, 3), result(3)] });
+      expect(await doneWithin(served)).toEqual({ success: false });
+      const status = await statusOf(served);
+      expect(status.group).toMatchObject({ state: 'completed', lost: 2, success: false });
+      // Nothing of the group stays running: each lost shard's run is completed on its behalf.
+      const runs = Object.fromEntries(status.runs.map((r: any) => [r.runId, r]));
+      for (const runId of ['r_2', 'r_3'])
+        expect(runs[runId]).toMatchObject({
+          status: 'completed',
+          interrupted: true,
+          interruptedBy: 'shard_lost',
         });
-      const result = (shard: number) =>
-        JSON.stringify({
-          type: 'test.result',
-          runId: `r_${shard}`,
-          timestamp: at(),
-          data: {
-            framework: 'vitest',
-            id: `t_${shard}`,
-            titlePath: ['t'],
-            testName: 't',
-            suite: '',
-            file: `f${shard}.js`,
-            status: 'passed',
-            duration: 1,
-            attempt: 1,
-          },
-        });
-      const completed = JSON.stringify({
-        type: 'test.completed',
-        runId: 'r_1',
-        timestamp: at(),
-        data: {
-          framework: 'vitest',
-          summary: {
-            total: 1,
-            passed: 1,
-            failed: 0,
-            skipped: 0,
-            todo: 0,
-            flaky: 0,
-            duration: 5,
-            success: true,
-          },
-        },
+      expect(runs['group:lost']).toMatchObject({ status: 'completed' });
+      // A serve of the group started afterwards writes nothing more: the same events at the same seqs.
+      second = await serveGroup({
+        redisUrl: local.server.url,
+        group: 'lost',
+        port: 0,
+        host: '127.0.0.1',
+        lostAfterMs: 1500,
+        logger: { warn() {} },
       });
-      const base = { keys, maxLen: 1000, ttlSeconds: 60, epoch: 'E1' };
-      await append({ ...base, writer: 'w:1', batch: 0, events: [started(1), result(1), completed] });
-      // shard 2 starts, runs one test, and is never heard of again
-      await append({ ...base, writer: 'w:2', batch: 0, events: [started(2), result(2)] });
-      const done = await Promise.race([
-        served.done,
-        new Promise<'still waiting'>((r) => setTimeout(() => r('still waiting'), 20_000)),
+      await until('the second serve read the group', () => second!.seq === served.seq);
+      const key = (e: any) => [e.seq, e.runId, e.type, e.data?.interruptedBy ?? null];
+      const events = await replay(served, served.seq);
+      const first = events.map(key);
+      // Its counts so far, as its summary.
+      const r2 = events.find((e) => e.runId === 'r_2' && e.type === 'test.completed');
+      expect(r2.data.summary).toMatchObject({ total: 1, passed: 1, success: false });
+      expect(first.filter(([, , type, by]) => type === 'test.completed' && by === 'shard_lost')).toEqual([
+        [expect.any(Number), 'r_2', 'test.completed', 'shard_lost'],
+        [expect.any(Number), 'r_3', 'test.completed', 'shard_lost'],
+        [expect.any(Number), 'group:lost', 'test.completed', 'shard_lost'],
       ]);
-      expect(done).toEqual({ success: false });
-      const status = (await (await fetch(`${served.url}/status`)).json()) as { group: any };
-      expect(status.group).toMatchObject({ state: 'completed', lost: 1, success: false });
+      // It derives after each read: once it read an event appended after everything, whatever it derived from
+      // the group as it was is in the stream.
+      const marker = await append({ ...base, writer: 'w:marker', batch: 0, events: [output(99)] });
+      await until('the second serve read the marker', () => second!.seq >= marker);
+      await until('the first serve read the marker', () => served.seq >= marker);
+      const entries = (await local.redis.xrange(groupKeys('lost').stream, '-', '+')).map(([, f]) =>
+        JSON.parse(f[3] as string),
+      );
+      expect(entries.filter((e) => e.type === 'test.completed').map((e) => e.runId)).toEqual([
+        'r_1',
+        'r_2',
+        'r_3',
+        'group:lost',
+      ]);
+      expect(marker).toBe(first.length + 1);
+      expect((await replay(second, marker)).map(key)).toEqual([
+        ...first,
+        [marker, 'r_1', 'test.output', null],
+      ]);
+    } finally {
+      await second?.close();
+      await served.close();
+    }
+  }, 60_000);
+
+  test('an expected shard that never appears (its CI job failed before the runner started) is lost lostAfterMs after the group started: the group completes failed, naming it', async () => {
+    const served = await serveGroup({
+      redisUrl: local.server.url,
+      group: 'never',
+      port: 0,
+      host: '127.0.0.1',
+      lostAfterMs: 1500,
+      logger: { warn() {} },
+    });
+    try {
+      const append = withAppend(local.redis);
+      const base = { keys: groupKeys('never'), maxLen: 1000, ttlSeconds: 60, epoch: 'E1' };
+      await append({ ...base, writer: 'w:1', batch: 0, events: [started(1, 3), result(1), completed(1)] });
+      await append({ ...base, writer: 'w:3', batch: 0, events: [started(3, 3), result(3), completed(3)] });
+      expect(await doneWithin(served)).toEqual({ success: false });
+      const status = await statusOf(served);
+      expect(status.group).toMatchObject({
+        state: 'completed',
+        lost: 1,
+        success: false,
+        missing: [{ shard: 2, total: 3, state: 'lost' }],
+      });
+      const group = (await replay(served, served.seq)).find(
+        (e) => e.runId === 'group:never' && e.type === 'test.completed',
+      );
+      expect(group.data).toMatchObject({ interrupted: true, interruptedBy: 'shard_lost' });
+      expect(group.data.errors[0].message).toMatch(/^shard 2 of 3 never reported/);
     } finally {
       await served.close();
     }
   }, 60_000);
+
+  test('Redis not answering yet: serve says it waits for it (not that it serves), and binds once it answers', async () => {
+    const redis = new RedisServer(await freePort(), 'pw-late');
+    const warnings: string[] = [];
+    const serving = serveGroup({
+      redisUrl: redis.url,
+      group: 'late',
+      port: 0,
+      host: '127.0.0.1',
+      logger: { warn: (m) => warnings.push(m) },
+    });
+    try {
+      await until('the warning', () => warnings.length > 0);
+      expect(warnings[0]).toMatch(
+        /ECONNREFUSED [\d.:]+; waiting for it: the endpoint is bound once Redis answers/,
+      );
+      expect(warnings[0]).not.toContain('keeps serving');
+      expect(warnings[0]).not.toContain('pw-late');
+      await redis.start();
+      const served = await serving;
+      try {
+        expect((await statusOf(served)).group).toMatchObject({ id: 'late', state: 'waiting' });
+        expect(warnings.at(-1)).toMatch(/answers again/);
+      } finally {
+        await served.close();
+      }
+    } finally {
+      await redis.stop();
+      rmSync(redis.dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
+
+const at = () => new Date().toISOString();
+
+/** A shard's test.started (`shard` of `total`), one passed result, and its test.completed. */
+const started = (shard: number, total: number) =>
+  JSON.stringify({
+    type: 'test.started',
+    runId: `r_${shard}`,
+    timestamp: at(),
+    data: {
+      framework: 'vitest',
+      totalTests: 1,
+      testFiles: [],
+      totalKnown: true,
+      run: {
+        runId: `r_${shard}`,
+        framework: 'vitest',
+        startedAt: Date.now(),
+        shard: { current: shard, total },
+      },
+    },
+  });
+const result = (shard: number) =>
+  JSON.stringify({
+    type: 'test.result',
+    runId: `r_${shard}`,
+    timestamp: at(),
+    data: {
+      framework: 'vitest',
+      id: `t_${shard}`,
+      titlePath: ['t'],
+      testName: 't',
+      suite: '',
+      file: `f${shard}.js`,
+      status: 'passed',
+      duration: 1,
+      attempt: 1,
+    },
+  });
+const completed = (shard: number) =>
+  JSON.stringify({
+    type: 'test.completed',
+    runId: `r_${shard}`,
+    timestamp: at(),
+    data: {
+      framework: 'vitest',
+      summary: { total: 1, passed: 1, failed: 0, skipped: 0, todo: 0, flaky: 0, duration: 5, success: true },
+    },
+  });
+
+/** `done`, or 'still waiting' after a generous bound. */
+const doneWithin = (served: GroupServer) =>
+  Promise.race([
+    served.done,
+    new Promise<'still waiting'>((r) => setTimeout(() => r('still waiting'), 20_000).unref()),
+  ]);
+
+const statusOf = async (served: GroupServer): Promise<any> => (await fetch(`${served.url}/status`)).json();
