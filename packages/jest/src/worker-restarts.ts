@@ -32,9 +32,10 @@ export const RESTART_GAP_MS = 50;
  * then called again in order:
  * - no restart, when a test running at that start gets its result from the child it ran in: the start
  *   overtook that result, so that child was still running the file. Jest 30's result says which run it is of
- *   (its `startedAt` is that test's); jest 29's does not: a result that puts the test's end at most
- *   RESTART_GAP_MS before that start (jest 29 runs one test at a time) is taken for the old run's — so is the
- *   new child's result of that test if its run lasted as long as the old one plus the restart, to within that;
+ *   (its `startedAt` is that test's); jest 29's does not: it is the old run's when no test of its title started
+ *   since, or when it puts the test's end at most RESTART_GAP_MS before that start (jest 29 runs one test at a
+ *   time) — so is the new child's result of the file's first test if its run lasted as long as the old one
+ *   plus the restart, to within that;
  * - a restart, when the file's result comes while a test running at that start still has none (its child
  *   exited during it); or, with no test running at that start (the child exited between tests: in a
  *   `beforeAll`/`afterAll`, a timer), when the file's result is no child's (jest gave up) or comes from a child
@@ -67,7 +68,11 @@ export class WorkerRestarts<K extends object> {
    * question is open, or this start raises one.
    */
   holdsStart(file: string, key: K, at: number): boolean {
-    if (this.questions.size > 0 && this.questions.has(file)) return true;
+    const open = this.questions.size > 0 ? this.questions.get(file) : undefined;
+    if (open) {
+      if (key !== open.key) (open.startedAgain ??= new Set()).add(key);
+      return true;
+    }
     const tests = this.files.get(file);
     if (!tests || key !== tests.first || at - tests.lastAt < RESTART_GAP_MS) return false;
     this.questions.set(file, {
@@ -167,9 +172,10 @@ export class WorkerRestarts<K extends object> {
 
   /**
    * Whether a result with `key` is that of a test running when `question` was raised: one with its key still
-   * runs, and the result's start is that test's (jest 30), or (jest 29, no start in results) the test ended
-   * no sooner than RESTART_GAP_MS before the start that raised the question, and not after it (jest 29 runs
-   * one test at a time). A result of the new child's run of that test ended later, or long before.
+   * runs, and the result's start is that test's (jest 30). Jest 29's results carry no start: the result is that
+   * test's when no test with its key started since (a result never comes before its own start); else when the
+   * test ended no sooner than RESTART_GAP_MS before the start that raised the question, and not after it (jest
+   * 29 runs one test at a time) — a result of the new child's run of it ended later, or long before.
    */
   private answers(
     question: Question<K>,
@@ -182,6 +188,7 @@ export class WorkerRestarts<K extends object> {
     for (const test of question.running) {
       if (test.key !== key || !tests.running.includes(test)) continue;
       if (startedAt !== undefined) return startedAt === test.startedAt;
+      if (key !== question.key && !question.startedAgain?.has(key)) return true;
       const end = test.startedAt + duration;
       return end <= question.raisedAt && question.raisedAt - end < RESTART_GAP_MS;
     }
@@ -234,4 +241,6 @@ interface Question<K> {
   readonly running: RunningTest<K>[];
   /** The file's hooks since, to call again in order once it is answered. */
   readonly held: (() => void)[];
+  /** The keys of the starts held since, but its own (made when one is held). */
+  startedAgain?: Set<K>;
 }

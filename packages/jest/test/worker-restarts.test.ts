@@ -78,6 +78,17 @@ describe('WorkerRestarts', () => {
     expect(log).toEqual(['start first', 'start first', 'result first', 'start second', 'result second']);
   });
 
+  it('jest 29: a running test whose title did not start again since gets its own result, however late', () => {
+    const { log, start, result, restarts } = harness();
+    start('a', 0);
+    result('a', 1);
+    start('b', 2);
+    start('a', 300); // after b (100 ms) and a 198 ms pause of the worker, overtaking b's result: held
+    result('b', 100);
+    expect(log).toEqual(['start a', 'result a', 'start b', 'result b', 'start a']);
+    expect(restarts).toEqual([]);
+  });
+
   it("jest 30: a result whose start is the running test's answers; the new child's is held", () => {
     const { restartsOf, log, start, result, restarts } = harness();
     start('before', 0);
