@@ -40,7 +40,7 @@ import {
   untilDeadline,
 } from '@testwire/reporter-core';
 import { attemptStatus, willRetry } from './status.js';
-import { TestRefs } from './test-ref.js';
+import { specFileOf, TestRefs } from './test-ref.js';
 
 /**
  * Options of `['@testwire/playwright', { … }]` in `playwright.config`. All optional; the environment
@@ -133,8 +133,9 @@ export class TestwireReporter implements Reporter {
       this.#refs!.useProjects(suite);
       const tests = suite.allTests();
       const files = new Set<string>();
-      // As given: the core makes them root-relative once per file, as it does the tests' files.
-      for (const test of tests) files.add(test.location.file);
+      // The spec files (a test may be declared in a helper they import); as given: the core makes them
+      // root-relative once per file, as it does the tests' files.
+      for (const test of tests) files.add(specFileOf(test));
       const projects = config.projects.map((project) => project.name).filter(Boolean);
       core.runStarted({
         totalTests: tests.length,

@@ -5,7 +5,11 @@
  *   └─ project suite ('chromium')          -> TestRef.project
  *      └─ file suite ('math.spec.ts')      -> TestRef.file (relative to config.rootDir, '/')
  *         └─ describe ('math') …           -> TestRef.titlePath = [...describes, test title]
- *            └─ test ('adds')
+ *            └─ test ('adds')              -> TestRef.line/column (test.location, when in the file suite's file)
+ *
+ * The file is the file suite's, not `test.location.file`: a test declared in a helper module that several
+ * spec files call is located in the helper for all of them, yet it is one test per spec file (Playwright's
+ * JSON and HTML reports list it under each, and forbid two same titles only within one file suite).
  */
 import path from 'node:path';
 import type { Suite, TestCase } from '@playwright/test/reporter';
@@ -32,6 +36,25 @@ export function titlePathOf(test: TestCase): string[] {
     return [...titles, test.title];
   }
   return [...test.titlePath().slice(3, -1).filter(Boolean), test.title];
+}
+
+/** A suite's kind: `type` since Playwright 1.44, the same value as `_type` before. */
+function suiteType(suite: Suite): unknown {
+  return typeof suite.type === 'string' ? suite.type : (suite as unknown as { _type?: unknown })._type;
+}
+
+/**
+ * The spec file a test was collected in: its file suite's file (the suite's `location.file`, as Playwright's
+ * JSON report reads it). That is `test.location.file` unless the test is declared in another module the spec
+ * file calls. A test outside any file suite (none in a real run) keeps its declaration's file.
+ */
+export function specFileOf(test: TestCase): string {
+  for (let suite: Suite | undefined = test.parent; suite; suite = suite.parent) {
+    if (suiteType(suite) !== 'file') continue;
+    const file = suite.location?.file;
+    return typeof file === 'string' && file ? file : test.location.file;
+  }
+  return test.location.file;
 }
 
 /** The Playwright project a test belongs to; `undefined` for the unnamed default project. */
@@ -77,14 +100,19 @@ export class TestRefs {
   get(test: TestCase): TestRef {
     let ref = this.#cache.get(test);
     if (!ref) {
+      const file = specFileOf(test);
       ref = {
-        file: this.#paths.file(test.location.file),
+        file: this.#paths.file(file),
         titlePath: titlePathOf(test),
         project: this.#sharedNames.get(test.parent?.project()) ?? projectOf(test),
         repeatIndex: test.repeatEachIndex,
-        line: test.location.line,
-        column: test.location.column,
       };
+      // A line of the helper module a test is declared in is no line of its spec file: a ref's location is
+      // in its file (the core has no field for a declaration elsewhere), so such a test has none.
+      if (file === test.location.file) {
+        ref.line = test.location.line;
+        ref.column = test.location.column;
+      }
       this.#cache.set(test, ref);
     }
     return ref;

@@ -15,7 +15,8 @@ export function suite(type: SuiteType, title: string, parent?: Suite, projectNam
     type,
     title,
     parent,
-    location: undefined,
+    // A file suite is located at its file (line 0), as Playwright's loader makes it; its title is root-relative.
+    location: type === 'file' ? { file: `${ROOT}/${title}`, line: 0, column: 0 } : undefined,
     entries: () => entries,
     get suites() {
       return entries.filter((e): e is Suite => e.type !== 'test');

@@ -1,5 +1,6 @@
 /**
- * Runs the real Playwright runner (compat/playwright) on a copy of one of test/fixtures/, with
+ * Runs the real Playwright runner (compat/playwright, or another install under compat/) on a copy of one of
+ * test/fixtures/, with
  * @testwire/playwright loaded by package name from its built dist, and reads the events it delivered to a
  * sink file (TESTWIRE_E2E_EVENTS, which the fixtures' configs write to).
  */
@@ -11,8 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { PublishedEvent } from '@testwire/protocol';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const COMPAT = path.resolve(here, '../../../compat/playwright');
-const BIN = path.join(COMPAT, 'node_modules/.bin/playwright');
+const COMPAT = path.resolve(here, '../../../compat');
 
 export interface FixtureRun {
   /** The fixture's copy (remove it when done). */
@@ -23,12 +23,22 @@ export interface FixtureRun {
   events: PublishedEvent[];
 }
 
-export async function runFixture(fixture: string, env: Record<string, string> = {}): Promise<FixtureRun> {
-  const dir = path.join(COMPAT, 'work', `${fixture}-e2e-${process.pid}-${randomBytes(4).toString('hex')}`);
+/** `install`: the directory under compat/ whose Playwright runs the fixture (`playwright-1.40`: the oldest). */
+export async function runFixture(
+  fixture: string,
+  env: Record<string, string> = {},
+  install = 'playwright',
+): Promise<FixtureRun> {
+  const dir = path.join(
+    COMPAT,
+    install,
+    'work',
+    `${fixture}-e2e-${process.pid}-${randomBytes(4).toString('hex')}`,
+  );
   await mkdir(dir, { recursive: true });
   await cp(path.join(here, 'fixtures', fixture), dir, { recursive: true });
   const eventsFile = path.join(dir, 'events.jsonl');
-  const child = spawn(BIN, ['test'], {
+  const child = spawn(path.join(COMPAT, install, 'node_modules/.bin/playwright'), ['test'], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', TESTWIRE_E2E_EVENTS: eventsFile, ...env },

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { TestCase } from '@playwright/test/reporter';
 import { describe, expect, it } from 'vitest';
-import { projectOf, relativeFile, TestRefs, titlePathOf } from '../src/test-ref.js';
+import { projectOf, relativeFile, specFileOf, TestRefs, titlePathOf } from '../src/test-ref.js';
 import { ROOT, suite, testCase, tree } from './fakes.js';
 
 describe('titlePathOf', () => {
@@ -38,6 +38,31 @@ describe('titlePathOf', () => {
   });
 });
 
+describe('specFileOf', () => {
+  it("is the file suite's file, not where a helper module declares the test", () => {
+    const { group } = tree();
+    expect(specFileOf(testCase(group, 'own'))).toBe(`${ROOT}/tests/a.spec.ts`);
+    const shared = testCase(group, 'shared', { file: `${ROOT}/tests/helpers.ts` });
+    expect(specFileOf(shared)).toBe(`${ROOT}/tests/a.spec.ts`);
+  });
+
+  it('finds the file suite by `_type` before Playwright 1.44, and keeps test.location without one', () => {
+    const { file, group } = tree();
+    const test = testCase(group, 'shared', { file: `${ROOT}/tests/helpers.ts` });
+    for (
+      let s = test.parent as { type?: string; parent?: unknown } | undefined;
+      s;
+      s = s.parent as typeof s
+    ) {
+      Object.defineProperty(s, '_type', { value: s.type, writable: true });
+      Object.defineProperty(s, 'type', { value: undefined });
+    }
+    expect(specFileOf(test)).toBe(`${ROOT}/tests/a.spec.ts`);
+    (file as unknown as { _type: string })._type = 'describe';
+    expect(specFileOf(test)).toBe(`${ROOT}/tests/helpers.ts`);
+  });
+});
+
 describe('projectOf', () => {
   it('is the Playwright project name, undefined for the unnamed project', () => {
     expect(projectOf(testCase(tree('firefox').group, 't'))).toBe('firefox');
@@ -69,5 +94,23 @@ describe('TestRefs', () => {
     });
     expect(refs.get(test)).toBe(ref);
     expect(refs.get(testCase(tree().group, 'other') as TestCase)).not.toBe(ref);
+  });
+
+  it('names a test declared in a helper module by its spec file, one ref per spec file, without a line', () => {
+    const refs = new TestRefs(ROOT);
+    const { project, group } = tree();
+    const otherFile = suite('file', 'tests/b.spec.ts', project);
+    const helper = `${ROOT}/tests/helpers.ts`;
+    const inA = refs.get(testCase(group, 'shared', { file: helper, line: 12 }));
+    const inB = refs.get(
+      testCase(suite('describe', 'group', otherFile), 'shared', { file: helper, line: 12 }),
+    );
+    expect(inA).toEqual({
+      file: 'tests/a.spec.ts',
+      titlePath: ['group', 'shared'],
+      project: 'chromium',
+      repeatIndex: 0,
+    });
+    expect(inB).toEqual({ ...inA, file: 'tests/b.spec.ts' });
   });
 });
