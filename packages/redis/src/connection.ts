@@ -63,3 +63,31 @@ export function errorText(error: unknown): string {
   const message = (error as Error)?.message ?? String(error);
   return message.replace(/\b(rediss?|unix):\/\/\S+/g, (match) => redactUrl(match));
 }
+
+/** TLS verdicts on the server's certificate: the same certificate gets the same verdict for the whole run. */
+const CERTIFICATE_ERRORS = new Set([
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * What to fix, when `error` will not go away by waiting: the host name does not resolve (ENOTFOUND; EAI_AGAIN,
+ * a DNS server that did not answer, may), Redis refuses the credentials or their rights (WRONGPASS, NOAUTH,
+ * NOPERM), or the server's TLS certificate is refused. Undefined for an error a retry may cure (refused or
+ * reset connections, timeouts: a Redis restarting, a network blip).
+ */
+export function permanentFailure(error: unknown): string | undefined {
+  const code = String((error as NodeJS.ErrnoException)?.code ?? '');
+  const text = errorText(error);
+  if (code === 'ENOTFOUND' || /\bENOTFOUND\b/.test(text)) return 'check the host name in the Redis URL';
+  if (/\b(WRONGPASS|NOAUTH|NOPERM)\b/.test(text))
+    return "check the credentials in the Redis URL (and the user's ACL rights)";
+  if (CERTIFICATE_ERRORS.has(code))
+    return "check the Redis server's TLS certificate (or the rediss:// host name)";
+  return undefined;
+}

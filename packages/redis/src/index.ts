@@ -12,5 +12,5 @@ export {
   type ShardState,
   type ShardStatus,
 } from './merge.js';
-export { ShardPublisher, type ShardPublisherOptions } from './publisher.js';
+export { type ShardFlushResult, ShardPublisher, type ShardPublisherOptions } from './publisher.js';
 export { type GroupServer, type ServeGroupOptions, serveGroup } from './serve-group.js';

@@ -4,8 +4,11 @@
  *
  *   publish(event) ─> JSON, into a bounded buffer (full: a sample or output line makes room, else drop+count)
  *     └─> one batch in flight at a time ─> append script (numbered, de-duplicated, trimmed) ─> stream
- *          └─ error: one warning, retry with backoff (unref'd timers); the batch keeps its number, so a batch
- *             whose reply was lost is stored once
+ *          ├─ error: one warning, retry with backoff (unref'd timers); the batch keeps its number, so a batch
+ *          │  whose reply was lost is stored once
+ *          └─ an error waiting will not cure (a host name that does not resolve, refused credentials, a refused
+ *             TLS certificate): one warning naming it, and the publisher gives up — what it holds, and every
+ *             later event, is dropped and counted, so the final flush returns at once and says why
  *
  * Redis slow or away never fails the run nor holds it: the buffer is bounded, the final flush is bounded by
  * its caller's budget, and nothing here keeps the process alive.
@@ -15,7 +18,7 @@ import type { Broadcaster, FlushResult } from '@testwire/broadcaster';
 import { type EventCounts, EventTally, type PublishedEvent } from '@testwire/protocol';
 import type { Redis } from 'ioredis';
 import { withAppend } from './append-script.js';
-import { connectRedis, errorText, redactUrl } from './connection.js';
+import { connectRedis, errorText, permanentFailure, redactUrl } from './connection.js';
 import { groupKeys } from './group.js';
 
 export interface ShardPublisherOptions {
@@ -36,6 +39,17 @@ export interface ShardPublisherOptions {
   logger?: { warn(message: string): void };
   /** Key prefix (default `testwire`). */
   prefix?: string;
+}
+
+/**
+ * A broadcaster's FlushResult, and why events were lost, in words a loss line can carry (reporter-core reads
+ * the broadcaster's fields; these say what this publisher knows of the cause).
+ */
+export interface ShardFlushResult extends FlushResult {
+  /** Why events were dropped, when this publisher gave up on Redis (an error waiting will not cure). */
+  dropReason?: string;
+  /** Why events are still pending at the bound: Redis' last error (it did not answer, or failed the append). */
+  pendingReason?: string;
 }
 
 interface Buffered {
@@ -72,6 +86,10 @@ export class ShardPublisher implements Pick<Broadcaster, 'url' | 'publish' | 'fl
   private warned = false;
   /** The connection's last error, until a failed append reports it. */
   private connectionError: unknown;
+  /** The last failed append's cause, until one succeeds. */
+  private lastError: unknown;
+  /** Set when this publisher gave up on Redis: why (see giveUp). */
+  private gaveUp?: string;
   private closed = false;
   private readonly droppedEvents = new EventTally();
   private waiters: (() => void)[] = [];
@@ -93,7 +111,7 @@ export class ShardPublisher implements Pick<Broadcaster, 'url' | 'publish' | 'fl
 
   /** Queues the event (never throws, never blocks). */
   publish(event: PublishedEvent): void {
-    if (this.closed) {
+    if (this.closed || this.gaveUp) {
       this.drop(event.runId, event.type);
       return;
     }
@@ -187,6 +205,7 @@ export class ShardPublisher implements Pick<Broadcaster, 'url' | 'publish' | 'fl
         });
         this.delivered += batch.events.length;
         this.inflight = undefined;
+        this.lastError = undefined;
         if (this.failures > 0 && this.warned)
           this.logger.warn(`testwire: Redis ${this.url} answers again; buffered events are being sent`);
         this.failures = 0;
@@ -198,6 +217,12 @@ export class ShardPublisher implements Pick<Broadcaster, 'url' | 'publish' | 'fl
       this.failures++;
       const cause = this.connectionError ?? error;
       this.connectionError = undefined;
+      this.lastError = cause;
+      const fix = permanentFailure(cause);
+      if (fix) {
+        this.giveUp(cause, fix);
+        return;
+      }
       if (!this.warned) {
         this.warned = true;
         const credentials = /WRONGPASS|NOAUTH|NOPERM/.test(errorText(cause))
@@ -224,6 +249,27 @@ export class ShardPublisher implements Pick<Broadcaster, 'url' | 'publish' | 'fl
     }
   }
 
+  /**
+   * Redis failed in a way waiting will not cure: one warning naming the cause and its fix; what is held, and
+   * every later event, is dropped and counted (the run's loss line says so), so no flush waits for Redis.
+   */
+  private giveUp(cause: unknown, fix: string): void {
+    const held = [...(this.inflight?.events ?? []), ...this.buffer];
+    this.inflight = undefined;
+    this.buffer = [];
+    for (const e of held) this.drop(e.runId, e.type);
+    this.gaveUp = `Redis ${this.url} cannot take this shard's events (${errorText(cause)}): ${fix}`;
+    this.logger.warn(
+      `testwire: cannot append to Redis ${this.url} (${errorText(cause)}): ${fix}. Waiting will not change that: this process sends it nothing more, and drops its events (${held.length} so far); the test run is not affected`,
+    );
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.redis?.disconnect();
+    this.redis = undefined;
+    this.append = undefined;
+    this.wake();
+  }
+
   private wake(): void {
     const waiters = this.waiters;
     this.waiters = [];
@@ -235,7 +281,7 @@ export class ShardPublisher implements Pick<Broadcaster, 'url' | 'publish' | 'fl
    * Never rejects. At the bound, the connection is dropped (nothing of it may hold the process); what is
    * pending stays buffered and is sent on the next publish.
    */
-  async flush(timeoutMs = 10_000): Promise<FlushResult> {
+  async flush(timeoutMs = 10_000): Promise<ShardFlushResult> {
     const deadline = Date.now() + timeoutMs;
     while (this.pending > 0 && Date.now() < deadline) {
       await new Promise<void>((resolve) => {
@@ -247,13 +293,22 @@ export class ShardPublisher implements Pick<Broadcaster, 'url' | 'publish' | 'fl
         });
       });
     }
-    const delivered = this.pending === 0;
-    if (!delivered) {
+    // Given up: nothing is pending, and what was published is not in Redis either.
+    const delivered = this.pending === 0 && !this.gaveUp;
+    if (this.pending > 0) {
       this.redis?.disconnect();
       this.redis = undefined;
       this.append = undefined;
     }
-    return { delivered, pending: this.pendingCounts(), dropped: this.droppedEvents.toJSON() };
+    return {
+      delivered,
+      pending: this.pendingCounts(),
+      dropped: this.droppedEvents.toJSON(),
+      ...(this.gaveUp ? { dropReason: this.gaveUp } : {}),
+      ...(this.pending > 0 && this.lastError !== undefined
+        ? { pendingReason: `Redis ${this.url} did not take them: ${errorText(this.lastError)}` }
+        : {}),
+    };
   }
 
   private pendingCounts(): EventCounts {

@@ -76,10 +76,10 @@ describe('ShardPublisher', () => {
       logger: { warn: (m) => warnings.push(m) },
     });
     wrong.publish(event(0));
-    expect((await wrong.flush(1500)).delivered).toBe(false);
+    expect((await wrong.flush(30_000)).delivered).toBe(false);
     expect(warnings.join('\n')).toMatch(/cannot append to Redis unix:\/\/\/.*redis\.sock#unix-wrong/);
     // Redis' own answer, not "Connection is closed"
-    expect(warnings.join('\n')).toMatch(/WRONGPASS.*: check the credentials in its URL/);
+    expect(warnings.join('\n')).toMatch(/WRONGPASS.*: check the credentials in the Redis URL/);
     expect(warnings.join('\n')).not.toContain(local.server.password);
     await wrong.close({ timeoutMs: 100 });
   });
@@ -99,6 +99,11 @@ describe('ShardPublisher', () => {
     expect(Date.now() - started).toBeLessThan(4000);
     expect(result.delivered).toBe(false);
     expect(result.pending.r_1).toEqual({ 'test.result': 10, 'test.output': 10 });
+    // Redis may come back: nothing is given up, and the cause is said.
+    expect(result.dropReason).toBeUndefined();
+    expect(result.pendingReason).toMatch(
+      /did not take them: .*(ECONNREFUSED|Connection is closed|timed? ?out)/i,
+    );
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('cannot append to Redis');
     expect(warnings.join('')).not.toContain('pw-away');
@@ -119,6 +124,44 @@ describe('ShardPublisher', () => {
       rmSync(away.dir, { recursive: true, force: true });
     }
   });
+
+  test('an error waiting will not cure (refused credentials, a host name that does not resolve): one warning naming it, the publisher gives up, and flush does not wait for Redis', async () => {
+    for (const [group, url, cause, fix] of [
+      [
+        'wrongpass',
+        `redis://:not-${local.server.password}@127.0.0.1:${local.server.port}`,
+        /WRONGPASS/,
+        /check the credentials in the Redis URL/,
+      ],
+      ['nohost', 'redis://:hush-hush@no-such-host.invalid:6379', /ENOTFOUND/, /check the host name/],
+    ] as const) {
+      const warnings: string[] = [];
+      const publisher = new ShardPublisher({ url, group, logger: { warn: (m) => warnings.push(m) } });
+      publisher.publish(event(0, 'test.result'));
+      publisher.publish(event(1, 'test.output'));
+      publisher.publish(event(2, 'test.completed'));
+      // A bound far past what it takes: without giving up, flush holds the run for all of it and reports them
+      // pending ("raise flushTimeoutMs").
+      const result = await publisher.flush(30_000);
+      expect(result).toMatchObject({
+        delivered: false,
+        pending: {},
+        dropped: { r_1: { 'test.result': 1, 'test.output': 1, 'test.completed': 1 } },
+      });
+      expect(result.dropReason).toMatch(cause);
+      expect(result.dropReason).toMatch(fix);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(cause);
+      expect(warnings[0]).toMatch(/Waiting will not change that/);
+      // What comes later is dropped at once, counted, said nowhere else.
+      publisher.publish(event(3, 'test.result'));
+      expect((await publisher.flush(30_000)).dropped.r_1?.['test.result']).toBe(2);
+      expect(warnings).toHaveLength(1);
+      expect(`${warnings.join('')}${result.dropReason}`).not.toMatch(/hush-hush|not-pw/);
+      expect(`${warnings.join('')}${result.dropReason}`).not.toContain(local.server.password);
+      await publisher.close({ timeoutMs: 100 });
+    }
+  }, 90_000);
 
   test('a full buffer drops samples and output first, and counts what it dropped', async () => {
     const publisher = new ShardPublisher({

@@ -41,8 +41,13 @@ describe('README: Sharded CI', () => {
     const runs = sharded[0].steps.map((step: any) => step.run ?? '').join('\n');
     expect(runs).toContain(`--shard=\${{ matrix.shard }}/${shards.length}`);
     expect(runs).toContain('--reporter=@testwire/vitest');
+    const serves = jobs.flatMap((job) =>
+      job.steps.filter((step: any) => /testwire serve\b/.test(step.run ?? '')).map((step: any) => step.run),
+    );
+    // serve reads TESTWIRE_REDIS_URL (workflow env): a URL on its command line is in `ps` for everyone.
+    for (const run of serves) expect(run).not.toMatch(/--redis|REDIS_URL/);
     const serving = jobs.filter((job) =>
-      job.steps.some((step: any) => /testwire serve --redis/.test(step.run ?? '')),
+      job.steps.some((step: any) => /testwire serve\b.*--until-done/.test(step.run ?? '')),
     );
     expect(serving).toHaveLength(1);
     expect(serving[0].strategy).toBeUndefined();
