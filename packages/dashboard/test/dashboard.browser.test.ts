@@ -109,8 +109,17 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', () => {
   });
 
   it('connects with ?apiKey= from the page URL and shows an empty state', async () => {
-    await page.goto(`${proxy.url}/?apiKey=${API_KEY}`);
+    await page.goto(`${proxy.url}/?apiKey=${API_KEY}#top`);
     await waitStatus(page, 'connected');
+    // Read once and kept in memory for reconnects (the steps below cut the connection): out of the address
+    // bar and the history, where it would be copied along with the URL.
+    expect(page.url()).toBe(`${proxy.url}/#top`);
+    expect(await page.evaluate(() => location.search)).toBe('');
+    // /status and /events want the key, which a link cannot send: the page says so instead of 401 links.
+    expect(await page.isVisible('footer a[href="status"]')).toBe(false);
+    expect(await page.isVisible('footer a[href="events"]')).toBe(false);
+    expect(await page.textContent('#keyed-links-note')).toContain('/status and /events need the API key');
+    expect(await page.isVisible('footer a[href="health"]')).toBe(true);
     expect(await page.isVisible('#runs-empty')).toBe(true);
     expect(await page.title()).toBe('testwire');
     // The page loads nothing from elsewhere: every resource is same-origin.

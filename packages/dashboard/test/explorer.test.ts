@@ -32,12 +32,17 @@ function ev(type: string, runId: string, data: Record<string, unknown>, ms = seq
   } as AnyEventEnvelope;
 }
 
-const started = (runId: string) =>
-  ev('test.started', runId, {
-    totalTests: 0,
-    testFiles: [],
-    run: { runId, framework: 'jest', startedAt: T0 },
-  });
+const started = (runId: string, ms?: number) =>
+  ev(
+    'test.started',
+    runId,
+    {
+      totalTests: 0,
+      testFiles: [],
+      run: { runId, framework: 'jest', startedAt: T0 },
+    },
+    ms,
+  );
 
 function result(runId: string, path: string[], status: string, extra: Record<string, unknown> = {}) {
   return ev('test.result', runId, {
@@ -324,6 +329,33 @@ describe('test index', () => {
     expect(test.attempts.map((a) => a.status)).toEqual(['failed', 'passed']);
   });
 
+  it('a new broadcaster forgets only the runs it replays; a run lost with the old owner keeps its record and ends at its last event', () => {
+    const running = (runId: string, name: string, ms: number) =>
+      ev(
+        'test.progress',
+        runId,
+        { id: `${runId}:${name}`, titlePath: [name], testName: name, file: 'f.test.js', status: 'running' },
+        ms,
+      );
+    const { index } = feed(started('old', 0), running('old', 'waits', 100), started('new', 0));
+    index.apply(
+      ev('test.output', 'old', { id: 'old:waits', output: 'still here', outputType: 'stdout' }, 4_000),
+    );
+    expect(index.runs.get('old')?.heardAt).toBe(T0 + 4_000);
+    // The new broadcaster carries `new` (it replays it from its first event), not `old`.
+    index.forget(['new']);
+    expect(index.runs.has('new')).toBe(false);
+    // The client completed `old` as owner_lost when the page reconnected, a minute later; it stays (keepStaleRuns).
+    const state = new RunStateStore();
+    state.apply(started('old', 0));
+    state.apply(running('old', 'waits', 100));
+    state.interrupt('old', 'owner_lost', new Date(T0 + 60_000));
+    index.restore(state.snapshot());
+    const old = index.runs.get('old')!;
+    expect(old).toMatchObject({ completed: true, endedAt: T0 + 4_000 });
+    expect(index.get('old\0old:waits')?.output.map((o) => o.text)).toEqual(['still here']);
+  });
+
   it('a run id started again (watch mode) starts over', () => {
     const { index } = feed(
       started('w'),
@@ -454,6 +486,51 @@ describe('detail', () => {
     expect(view.stack).toBe('at Object.<anonymous> (src/cart.test.js:15:55)');
     expect(view.hiddenFrames).toBe(2);
     expect(view.location).toBe('src/cart.test.js:15');
+  });
+});
+
+describe('detail times', () => {
+  const hungTest = (runId: string) => [
+    started(runId, 0),
+    ev(
+      'test.progress',
+      runId,
+      { id: `${runId}:h`, titlePath: ['h'], testName: 'h', file: 'f.test.js', status: 'running' },
+      1_000,
+    ),
+    ev(
+      'performance.bottleneck',
+      runId,
+      {
+        type: 'hung_test',
+        id: `${runId}:h`,
+        testName: 'h',
+        duration: 3_000,
+        elapsed: 3_000,
+        threshold: 3_000,
+      },
+      4_000,
+    ),
+  ];
+
+  it('a hung test whose run was interrupted ran until the run ended, not until now', () => {
+    const { index } = feed(
+      ...hungTest('r'),
+      ev('test.completed', 'r', { summary: {}, interrupted: true, interruptedBy: 'SIGTERM' }, 15_800),
+    );
+    const detail = detailOf(index.get('r\0r:h')!, index.runs.get('r'), T0 + 48_900);
+    expect(detail.marks).toContain('hung: ran 14.8 s until its run ended');
+    expect(detail.status).toBe('did not finish');
+  });
+
+  it('while the page is not live, a running test’s time stops at its run’s last event', () => {
+    const { index } = feed(...hungTest('r'));
+    const test = index.get('r\0r:h')!;
+    const run = index.runs.get('r');
+    expect(detailOf(test, run, T0 + 30_000).duration).toBe('29.0 s so far');
+    const frozen = detailOf(test, run, T0 + 30_000, false);
+    expect(frozen.duration).toBe('3.0 s so far');
+    expect(frozen.marks).toContain('hung: running for 3.0 s');
   });
 });
 

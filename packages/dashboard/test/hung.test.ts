@@ -69,7 +69,7 @@ describe('hung tests', () => {
     expect(hungTestsOf(store.snapshot(), [report!], T0 + 73_000)).toEqual([]);
   });
 
-  it('keeps a test that never ended after its run did (interrupted), at its last known time', () => {
+  it('keeps a test that never ended after its run did (interrupted), its time counted to the run’s end', () => {
     const store = new RunStateStore();
     store.apply(ev('test.started', { totalTests: 1, testFiles: ['q.test.js'] }, 0));
     const report = hungReportOf(hungEvent)!;
@@ -77,15 +77,41 @@ describe('hung tests', () => {
       ev(
         'test.completed',
         {
-          summary: { total: 0, passed: 0, failed: 0, skipped: 0, duration: 62_000, success: false },
+          summary: { total: 0, passed: 0, failed: 0, skipped: 0, duration: 90_000, success: false },
           interrupted: true,
           interruptedBy: 'SIGTERM',
         },
-        62_000,
+        90_000,
       ),
     );
+    // Reported at 61 s, still running when the run was interrupted at 90 s: it ran 90 s, not 61 (the
+    // report's) nor 100 (now).
     expect(hungTestsOf(store.snapshot(), [report], T0 + 100_000)).toEqual([
-      expect.objectContaining({ elapsedMs: 61_000, runEnded: true }),
+      expect.objectContaining({ elapsedMs: 90_000, runEnded: true }),
+    ]);
+  });
+
+  it('stops the time of a hung test at its run’s last event while the page is not live, and for a run lost with the owner', () => {
+    const store = new RunStateStore();
+    store.apply(ev('test.started', { totalTests: 1, testFiles: ['q.test.js'] }, 0));
+    store.apply(
+      ev(
+        'test.progress',
+        { ...test, status: 'running', progress: 0, completed: 0, total: 1, duration: 1 },
+        1,
+      ),
+    );
+    const report = hungReportOf(hungEvent)!;
+    const heardAt = T0 + 70_000;
+    // The endpoint is gone: no news since 70 s, whatever the clock says now.
+    expect(hungTestsOf(store.snapshot(), [report], T0 + 500_000, () => ({ live: false, heardAt }))).toEqual([
+      expect.objectContaining({ elapsedMs: 70_000, runEnded: false }),
+    ]);
+    // A new owner took over without the run: the client completed it (owner_lost) when the page reconnected,
+    // at 500 s; it was last heard of at 70 s.
+    store.interrupt('r1', 'owner_lost', new Date(T0 + 500_000));
+    expect(hungTestsOf(store.snapshot(), [report], T0 + 600_000, () => ({ live: true, heardAt }))).toEqual([
+      expect.objectContaining({ elapsedMs: 70_000, runEnded: true }),
     ]);
   });
 });

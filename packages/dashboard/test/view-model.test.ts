@@ -159,6 +159,32 @@ describe('runCard', () => {
     ]);
   });
 
+  it('measures a running run to now only while live; else to its last event, and an owner_lost run to its last event', () => {
+    const at = (ms: number) => new Date(Date.UTC(2026, 0, 1, 10, 0, 0) + ms).toISOString();
+    const s = store(ev('test.started', 'r7', { totalTests: 2, testFiles: [] }, at(0)));
+    s.apply(
+      ev(
+        'test.result',
+        'r7',
+        { id: 'a', testName: 'a', status: 'passed', duration: 1, file: 'f' },
+        at(2_000),
+      ),
+    );
+    const heardAt = Date.parse(at(2_000));
+    const now = Date.parse(at(30_000));
+    expect(runCard(s.get('r7')!, now, { live: true, heardAt }).durationMs).toBe(30_000);
+    // Catching up or endpoint gone: nothing says it still runs; its time stops at its last event, and says when.
+    expect(runCard(s.get('r7')!, now, { live: false, heardAt })).toMatchObject({
+      durationMs: 2_000,
+      heardAt: expect.stringMatching(/^\d\d:\d\d:\d\d$/),
+    });
+    // The client completed it (owner_lost) when the page reconnected, at 30 s: it was last heard of at 2 s.
+    s.interrupt('r7', 'owner_lost', new Date(now));
+    const card = runCard(s.get('r7')!, now + 5_000, { live: true, heardAt });
+    expect(card).toMatchObject({ durationMs: 2_000, badge: 'interrupted' });
+    expect(card).not.toHaveProperty('heardAt');
+  });
+
   it('a run that ended interrupted says so on its badge, not just failed; an owner_lost one too', () => {
     const s = store(ev('test.started', 'r4', { totalTests: 10, testFiles: [] }), result('r4', 'a', 'passed'));
     s.apply(

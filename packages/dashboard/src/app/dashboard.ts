@@ -40,6 +40,7 @@ import {
   orderRuns,
   parseTypeFilter,
   type RunCard,
+  type RunClock,
   runCard,
   runInterruption,
   runLabel,
@@ -78,6 +79,7 @@ type Shown =
   | 'reconnecting'
   | 'gone'
   | 'resynced'
+  | 'catching-up'
   | 'unauthorized'
   | 'disconnected';
 
@@ -102,6 +104,7 @@ interface CardRefs {
   current: HTMLElement;
   currentName: HTMLElement;
   currentFile: HTMLElement;
+  note: HTMLElement;
 }
 
 const byId = <T extends HTMLElement = HTMLElement>(id: string): T => {
@@ -145,8 +148,18 @@ export class Dashboard {
   private authProblem: AuthProblem | undefined;
   /** The endpoint answers 429 LOCKED_OUT (too many wrong keys from this address), while reconnecting. */
   private lockedOut: AuthProblem | undefined;
-  /** When the endpoint last answered (for "gone since"). */
-  private lastOpenAt = 0;
+  /**
+   * When the endpoint was last known to answer (for "gone since"): the connection got in sync, an event came,
+   * or the live connection was lost (it answered until then).
+   */
+  private answeredAt = 0;
+  /** What the connection indicator shows (the run cards say why their time stopped). */
+  private shown: Shown = 'connecting';
+  /**
+   * The `connection.established` of the connection that was lost: the client keeps it as `server` until its
+   * next attempt opens, and it says nothing about catching up.
+   */
+  private lostServer: unknown;
 
   private dirtyCards = false;
   private dirtyLists = false;
@@ -277,6 +290,11 @@ export class Dashboard {
       const bar = target.closest<HTMLElement>('[data-test-key]');
       if (bar?.dataset.testKey) this.openTest(bar.dataset.testKey);
     });
+    // /status and /events want the key too, and a link cannot send it (nor should it carry it): say so.
+    if (options.apiKey || options.token) {
+      for (const id of ['keyed-links', 'keyed-links-events']) setHidden(byId(id), true);
+      setHidden(byId('keyed-links-note'), false);
+    }
     const ws = new URL('ws', options.url.endsWith('/') ? options.url : `${options.url}/`);
     ws.protocol = ws.protocol === 'https:' ? 'wss:' : 'ws:';
     setText(this.el.wsUrl, ws.toString());
@@ -302,6 +320,10 @@ export class Dashboard {
       // A dashboard is left open for hours: keep trying, but never more often than every 5 s once idle.
       reconnect: { attempts: Number.POSITIVE_INFINITY, baseDelayMs: 250, maxDelayMs: 5000 },
       runState: { maxCompletedRuns: 50 },
+      // The runs of an endpoint that went away stay on screen, as in `testwire watch`: a takeover or a restart
+      // of `testwire serve` does not empty the page. The ones still running that the new owner does not carry
+      // died with the old one: the client completes them as interrupted (owner_lost).
+      keepStaleRuns: true,
       // The broadcaster's whole history first: a page opened mid-run or after it shows what a page open
       // from the start shows (every attempt and output line, the event log, slow and hung marks). When the
       // history no longer holds the start, the client resyncs from a snapshot instead (onResync).
@@ -312,12 +334,21 @@ export class Dashboard {
     client.onState((state, info) => {
       if (this.client !== client) return;
       const resync = state === 'open' ? this.connection.resync : undefined;
+      const wasOpen = this.connection.state === 'open';
       this.connection = { state, info, resync, error: info.error ?? this.connection.error };
+      if (state === 'open' || wasOpen) this.answeredAt = Date.now();
+      if (state === 'reconnecting') this.lostServer = client.server;
+      // Live until now: the runs running were going until now; from here their time stops (RunClock).
+      if (wasOpen && state !== 'open')
+        for (const run of this.runs.values())
+          if (run.status === 'running') this.index.heard(run.runId, this.answeredAt);
       if (state === 'open') {
         this.connection.error = undefined;
-        this.lastOpenAt = Date.now();
         this.lockedOut = undefined;
       }
+      // Run times run to now only while live: the cards change with the connection.
+      this.dirtyCards = true;
+      this.dirtyLists = true;
       // Something answers but refuses: a lock-out (429, too many wrong keys) is retried by the client like
       // a dead endpoint. Ask once what it is, so the page does not call a locked-out endpoint gone.
       if (state === 'reconnecting' && info.attempt === GONE_AFTER_ATTEMPTS) this.probeLockout(client);
@@ -328,9 +359,10 @@ export class Dashboard {
       if (this.client !== client) return;
       // Shown once the connection is back in sync (the `open` that follows).
       this.connection.resync = info;
-      // A new broadcaster replays its events from its first: start the index over from its snapshot, or
-      // its events would add output lines twice. A gap (replayed false): keep what is known, correct it.
-      if (info.replayed) this.index.clear();
+      // A new broadcaster replays its events from its first: start its runs over from its snapshot, or their
+      // events would add output lines twice. The runs it does not carry (kept: keepStaleRuns) keep what is
+      // known of them. A gap (replayed false): keep what is known, correct it.
+      if (info.replayed) this.index.forget(info.runs.map((run) => run.runId));
       this.index.restore(client.state.snapshot());
       this.dirtyLists = true;
       this.announce(`Resynced: ${RESYNC_REASONS[info.reason] ?? info.reason}; runs rebuilt from a snapshot.`);
@@ -360,6 +392,9 @@ export class Dashboard {
     });
     client.on('*', (data, envelope) => {
       if (this.client !== client) return;
+      this.answeredAt = Date.now();
+      // Catching up: the indicator shows how far.
+      if (this.connection.state !== 'open') this.dirtyConnection = true;
       this.log.push(envelope);
       if (this.index.apply(envelope)) this.dirtyLists = true;
       const group = groupUpdate(envelope, this.groups.get(envelope.runId));
@@ -391,6 +426,11 @@ export class Dashboard {
     });
     // Running runs show a live duration.
     this.ticker ??= setInterval(() => {
+      // Not live: the indicator's catch-up progress and retry count move without events.
+      if (this.connection.state !== 'open') {
+        this.dirtyConnection = true;
+        this.schedule();
+      }
       for (const run of this.runs.values()) {
         if (run.status === 'running') {
           this.dirtyCards = true;
@@ -464,12 +504,45 @@ export class Dashboard {
   // -------------------------------------------------------------------------------------------------------
   // Connection
 
+  /** The page is connected and in sync: running runs' times run to now. */
+  private isLive(): boolean {
+    return this.connection.state === 'open';
+  }
+
+  /** What a run's times are measured with (see RunClock). */
+  private clockOf(runId: string): RunClock {
+    return { live: this.isLive(), heardAt: this.index.runs.get(runId)?.heardAt };
+  }
+
+  /**
+   * Connected, not in sync yet: the endpoint's history (a fresh page's replay, a new broadcaster's, a resume)
+   * is coming in. `connection.established` said how far it goes; the client's seq is how far it got (0 while a
+   * new broadcaster's events are held until they can be sorted).
+   */
+  private catchUp(): string | undefined {
+    const state = this.connection.state;
+    const server = this.client?.server;
+    if ((state !== 'connecting' && state !== 'reconnecting') || !server || this.lockedOut) return undefined;
+    if (server === this.lostServer) return undefined;
+    const seq = this.client?.seq ?? 0;
+    const total = server.seq;
+    if (total <= 0) return 'subscribing';
+    if (seq <= 0 || seq > total) return `replaying ${total} events of its history`;
+    return `${seq} of ${total} events of its history (${Math.floor((seq / total) * 100)}%)`;
+  }
+
   private renderConnection(): void {
     const { state, info, resync, error } = this.connection;
     let shown: Shown;
     let label: string;
     let detail = '';
-    switch (state) {
+    const catchUp = this.catchUp();
+    switch (catchUp ? 'catching-up' : state) {
+      case 'catching-up':
+        shown = 'catching-up';
+        label = 'Catching up…';
+        detail = catchUp ?? '';
+        break;
       case 'open':
         if (resync) {
           shown = 'resynced';
@@ -492,7 +565,7 @@ export class Dashboard {
           // the last state on screen, and come back when an endpoint answers here again.
           shown = 'gone';
           label = 'Endpoint gone';
-          detail = `nothing answers${this.lastOpenAt ? ` since ${formatClock(new Date(this.lastOpenAt).toISOString()).slice(0, 8)}` : ''}; showing the last state, retrying (attempt ${info.attempt})`;
+          detail = `nothing answers${this.answeredAt ? ` since ${formatClock(this.answeredAt).slice(0, 8)}` : ''}; showing the last state, retrying (attempt ${info.attempt})`;
         } else {
           shown = 'reconnecting';
           label = 'Reconnecting…';
@@ -516,6 +589,8 @@ export class Dashboard {
         shown = 'connecting';
         label = 'Connecting…';
     }
+    if (shown !== this.shown) this.dirtyCards = true;
+    this.shown = shown;
     setAttr(this.el.connection, 'data-status', shown);
     if (shown !== 'unauthorized') setAttr(this.el.connection, 'data-auth', undefined);
     setText(this.el.connectionLabel, label);
@@ -543,7 +618,7 @@ export class Dashboard {
       for (const id of this.runs.keys()) if (!client.state.has(id)) this.runs.delete(id);
     }
     const now = Date.now();
-    const cards = orderRuns([...this.runs.values()]).map((run) => runCard(run, now));
+    const cards = orderRuns([...this.runs.values()]).map((run) => runCard(run, now, this.clockOf(run.runId)));
     reconcile(
       this.el.runs,
       cards,
@@ -613,6 +688,7 @@ export class Dashboard {
       current: h('p', { class: 'current', hidden: true }),
       currentName: h('span', { class: 'current-name' }),
       currentFile: h('span', { class: 'current-file' }),
+      note: h('p', { class: 'run-note', hidden: true, 'data-testid': 'run-note' }),
     };
     refs.bar.append(refs.segPassed, refs.segFailed, refs.segSkipped);
     refs.current.append(
@@ -625,6 +701,7 @@ export class Dashboard {
       { class: 'run', 'data-run-id': card.runId, 'aria-labelledby': `${id}-title` },
       h('header', { class: 'run-head' }, refs.title, refs.badge),
       h('p', { class: 'run-meta' }, refs.framework, refs.started, refs.duration, refs.tags),
+      refs.note,
       refs.bar,
       refs.progressText,
       h('dl', { class: 'counts' }, passed.box, failed.box, retrying.box, skipped.box, todo.box, flaky.box),
@@ -647,6 +724,12 @@ export class Dashboard {
     setAttr(r.badge, 'title', c.interruptedText);
     setText(r.framework, c.framework);
     setText(r.duration, formatDuration(c.durationMs));
+    setAttr(r.duration, 'data-frozen', c.heardAt ? 'true' : undefined);
+    setText(
+      r.note,
+      c.heardAt ? `${this.whyNotLive()}: its time stopped at ${c.heardAt}, when last heard of` : '',
+    );
+    setHidden(r.note, !c.heardAt);
     setText(r.tags, c.tags.join(' · '));
     const group = this.groups.get(c.runId);
     const shards = group ? shardRows(group, this.runs) : [];
@@ -751,6 +834,20 @@ export class Dashboard {
     setText(r.currentFile, c.currentFile ?? '');
   }
 
+  /** Why a running run's time does not run to now, in words, for its card. */
+  private whyNotLive(): string {
+    switch (this.shown) {
+      case 'gone':
+        return 'endpoint gone';
+      case 'catching-up':
+        return 'catching up';
+      case 'unauthorized':
+        return 'not authorized';
+      default:
+        return this.shown === 'connecting' ? 'connecting' : 'not connected';
+    }
+  }
+
   private announceCompleted(run: RunSnapshot): void {
     const c = run.counts;
     const verdict =
@@ -795,7 +892,7 @@ export class Dashboard {
     );
     setHidden(this.el.slowEmpty, slow.length > 0);
 
-    const hung = hungTestsOf(runs, this.hung.values(), Date.now());
+    const hung = hungTestsOf(runs, this.hung.values(), Date.now(), (id) => this.clockOf(id));
     reconcile(
       this.el.hung,
       hung,
@@ -888,9 +985,10 @@ export class Dashboard {
       return;
     }
     const run = this.index.runs.get(test.runId);
-    const ticking = test.status === 'running' && !run?.completed;
+    const live = this.isLive();
+    const ticking = test.status === 'running' && !run?.completed && live;
     // A running test's "so far" changes every second; otherwise only a new event redraws.
-    const mark = `${test.key}|${test.seq}|${test.status}|${test.output.length}|${test.outputDropped}|${test.attempts.length}|${test.attempts.reduce((n, a) => n + a.steps.length, 0)}|${run?.completed}|${ticking ? Math.floor(Date.now() / 1000) : ''}`;
+    const mark = `${test.key}|${test.seq}|${test.status}|${test.output.length}|${test.outputDropped}|${test.attempts.length}|${test.attempts.reduce((n, a) => n + a.steps.length, 0)}|${run?.completed}|${run?.endedAt}|${live}|${ticking ? Math.floor(Date.now() / 1000) : ''}`;
     if (mark === this.detailDrawn) return;
     this.detailDrawn = mark;
     const hadFocus = this.el.detail.contains(document.activeElement);
@@ -898,7 +996,9 @@ export class Dashboard {
     this.el.detail.querySelectorAll('details').forEach((d, i) => {
       if (d.open) open.add(i);
     });
-    this.el.detail.replaceChildren(...renderDetail(detailOf(test, run), () => this.closeDetail()));
+    this.el.detail.replaceChildren(
+      ...renderDetail(detailOf(test, run, Date.now(), live), () => this.closeDetail()),
+    );
     // Keep what the reader opened (stacks, steps) open across redraws of the same test.
     [...this.el.detail.querySelectorAll('details')].forEach((d, i) => {
       if (open.has(i)) d.open = true;
@@ -931,12 +1031,14 @@ export class Dashboard {
     this.timelineRun = run.runId;
     if (select.value !== run.runId) select.value = run.runId;
     const record = this.index.runs.get(run.runId);
-    const live = run.status === 'running';
+    const live = run.status === 'running' && this.isLive();
     const mark = `${run.runId}|${this.timelineMode}|${this.index.version}|${live ? now : ''}`;
     if (mark === this.timelineDrawn) return;
     this.timelineAt = now;
     this.timelineDrawn = mark;
-    const model = record && timelineOf(this.index, run.runId, this.timelineMode, now);
+    // Not live: running bars stop at the run's last event, as its card's time does.
+    const end = live || run.status !== 'running' ? now : (record?.heardAt ?? now);
+    const model = record && timelineOf(this.index, run.runId, this.timelineMode, end);
     this.el.timeline.replaceChildren(
       ...(model ? renderTimeline(model) : [h('p', { class: 'empty' }, 'No timings yet.')]),
     );

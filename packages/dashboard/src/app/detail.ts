@@ -229,14 +229,21 @@ function attemptView(test: TestRecord, a: AttemptRecord): AttemptView {
   };
 }
 
-export function detailOf(test: TestRecord, run?: RunRecord, now = Date.now()): DetailView {
+/**
+ * The view of one test. `live` false (the page is catching up, or the endpoint is gone): a running test's time
+ * stops at its run's last event; once the run ended, at its end.
+ */
+export function detailOf(test: TestRecord, run?: RunRecord, now = Date.now(), live = true): DetailView {
+  const end = run?.completed ? (run.endedAt ?? now) : live ? now : (run?.heardAt ?? now);
   const marks: string[] = [];
   if (test.flaky) marks.push('flaky');
   if (test.retrying) marks.push('retrying');
   if (test.slow)
     marks.push(`slow (${formatDuration(test.slow.duration)} ≥ ${formatDuration(test.slow.threshold)})`);
-  if (test.hung && test.status === 'running')
-    marks.push(`hung: running for ${formatDuration(test.hung.elapsedMs + Math.max(0, now - test.hung.at))}`);
+  if (test.hung && test.status === 'running') {
+    const elapsed = formatDuration(test.hung.elapsedMs + Math.max(0, end - test.hung.at));
+    marks.push(run?.completed ? `hung: ran ${elapsed} until its run ended` : `hung: running for ${elapsed}`);
+  }
   const running = test.status === 'running';
   const status = test.retrying ? 'retrying' : running && run?.completed ? 'did not finish' : test.status;
   return {
@@ -247,7 +254,7 @@ export function detailOf(test: TestRecord, run?: RunRecord, now = Date.now()): D
     status,
     duration: running
       ? test.startedAt !== undefined && !run?.completed
-        ? `${formatDuration(now - test.startedAt)} so far`
+        ? `${formatDuration(end - test.startedAt)} so far`
         : '–'
       : formatDuration(test.duration),
     marks,

@@ -3,7 +3,7 @@
  * "Hung tests" panel lists — those that have not ended since, with the time they have been running.
  */
 import type { AnyEventEnvelope, RunSnapshot } from '@testwire/protocol';
-import { runTitle } from './view-model.js';
+import { type RunClock, runClockEnd, runTitle } from './view-model.js';
 
 export interface HungReport {
   runId: string;
@@ -21,7 +21,10 @@ export interface HungItem {
   runTitle: string;
   title: string;
   location?: string;
-  /** ms it has run at the time asked (while its run runs), else when last known. */
+  /**
+   * ms it has run: to the time asked while its run runs and the page is live, to its run's end once the run
+   * ended, to the run's last event while the page is not live (see `RunClock`).
+   */
   elapsedMs: number;
   /** The run ended (interrupted or not) with the test still running. */
   runEnded: boolean;
@@ -47,7 +50,12 @@ export function hungReportOf(envelope: AnyEventEnvelope): HungReport | undefined
 export const hungKey = (report: HungReport): string => `${report.runId}\0${report.id ?? report.title}`;
 
 /** Reported hung tests that have not ended (no final result in their run), longest-running first. */
-export function hungTestsOf(runs: RunSnapshot[], reports: Iterable<HungReport>, now: number): HungItem[] {
+export function hungTestsOf(
+  runs: RunSnapshot[],
+  reports: Iterable<HungReport>,
+  now: number,
+  clockOf: (runId: string) => RunClock = () => ({ live: true }),
+): HungItem[] {
   const byId = new Map(runs.map((run) => [run.runId, run]));
   const items: HungItem[] = [];
   for (const report of reports) {
@@ -61,7 +69,7 @@ export function hungTestsOf(runs: RunSnapshot[], reports: Iterable<HungReport>, 
       runTitle: runTitle(run),
       title: report.title,
       ...(report.location ? { location: report.location } : {}),
-      elapsedMs: runEnded ? report.elapsedMs : report.elapsedMs + Math.max(0, now - report.at),
+      elapsedMs: report.elapsedMs + Math.max(0, runClockEnd(run, now, clockOf(run.runId)) - report.at),
       runEnded,
     });
   }

@@ -24,6 +24,7 @@ import type {
   TestStatus,
 } from '@testwire/protocol';
 import { emptyRunBaseline, type RunBaseline } from './baseline-line.js';
+import { runEndedAt } from './view-model.js';
 
 export type TestPhase = TestStatus | 'running';
 
@@ -109,6 +110,16 @@ export interface RunRecord {
   completed: boolean;
   /** Epoch ms the run started (test.started), when known. */
   startedAt?: number;
+  /**
+   * Epoch ms the run was last known to be going: its last event's timestamp, or when the page lost a live
+   * connection while it ran (`heard`). Where its time stops while the page is not live.
+   */
+  heardAt?: number;
+  /**
+   * Epoch ms the run ended (its test.completed; for a run lost with the endpoint's owner, `heardAt`), once
+   * completed: a test still running then ran until this, not until now.
+   */
+  endedAt?: number;
 }
 
 export const OUTPUT_PER_TEST = 200;
@@ -134,6 +145,14 @@ export class TestIndex {
 
   /** Applies one event; true when something the views show changed. */
   apply(envelope: AnyEventEnvelope): boolean {
+    const changed = this.applyEvent(envelope);
+    const run = envelope.runId ? this.runs.get(envelope.runId) : undefined;
+    const at = ms(envelope.timestamp);
+    if (run && at !== undefined) run.heardAt = Math.max(run.heardAt ?? at, at);
+    return changed;
+  }
+
+  private applyEvent(envelope: AnyEventEnvelope): boolean {
     const runId = envelope.runId;
     if (!runId) return false;
     const d = (envelope.data ?? {}) as Record<string, any>;
@@ -239,6 +258,7 @@ export class TestIndex {
       case 'test.completed': {
         const run = this.run(runId);
         run.completed = true;
+        run.endedAt = ms(envelope.timestamp);
         return this.changed();
       }
       default:
@@ -256,6 +276,7 @@ export class TestIndex {
     for (const snapshot of runs) {
       const run = this.run(snapshot.runId);
       run.completed = snapshot.status === 'completed';
+      run.endedAt = runEndedAt(snapshot, run.heardAt);
       run.startedAt ??= snapshot.run?.startedAt ?? ms(snapshot.startedAt);
       for (const state of snapshot.tests) {
         const test = this.test(snapshot.runId, state, state.seq);
@@ -287,6 +308,21 @@ export class TestIndex {
       }
     }
     if (dropped) this.changed();
+  }
+
+  /** The run was known to be going at `at` (the page was live and it ran): its time goes at least that far. */
+  heard(runId: string, at: number): void {
+    const run = this.runs.get(runId);
+    if (run && !run.completed) run.heardAt = Math.max(run.heardAt ?? at, at);
+  }
+
+  /**
+   * Forgets these runs: a new broadcaster replays their events from its first, and kept records would see
+   * every output line twice. Runs it does not carry (a previous broadcaster's) keep what is known of them.
+   */
+  forget(runIds: Iterable<string>): void {
+    for (const id of runIds) this.runs.delete(id);
+    this.changed();
   }
 
   get(key: string): TestRecord | undefined {

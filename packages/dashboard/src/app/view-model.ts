@@ -9,6 +9,7 @@ import {
   type AnyEventEnvelope,
   type CoverageThresholdData,
   failureSummary,
+  OWNER_LOST,
   type RunSnapshot,
   type TestError,
   type TestState,
@@ -49,6 +50,11 @@ export interface RunCard {
   currentFile?: string;
   /** Wall time of the run so far (running) or in total (completed), ms. */
   durationMs?: number;
+  /**
+   * A running run while the page is not live (catching up, endpoint gone): local clock of when it was last
+   * heard of, where its duration stopped (`10:31:40`).
+   */
+  heardAt?: string;
   /** Extra facts for the card's footer: `shard 1/3`, `watch`, `github-actions`. */
   tags: string[];
   /** When the run started, local clock `10:31:02` (what tells two runs of one project apart). */
@@ -79,19 +85,55 @@ export function runInterruption(run: RunSnapshot): string | undefined {
   return `interrupted by ${by}`;
 }
 
-export function runDuration(run: RunSnapshot, now: number): number | undefined {
-  if (run.status === 'completed' && typeof run.summary?.duration === 'number') return run.summary.duration;
+/**
+ * What the page knows of when a run was last heard of, and whether its clock may run to now. A running run's
+ * duration grows with the wall clock only while the page is live; while it catches up on history, or while
+ * the endpoint is gone, nothing says the run is still going, so its time stops where it was last heard of.
+ */
+export interface RunClock {
+  /**
+   * Epoch ms the run was last known to be going: its last event's own timestamp, or the moment the page lost
+   * a live connection while the run ran (it was running until then). Undefined when nothing was heard.
+   */
+  heardAt?: number;
+  /** The page is connected and in sync: a running run's time is measured to now. */
+  live: boolean;
+}
+
+const LIVE: RunClock = { live: true };
+
+/**
+ * Epoch ms a completed run ended. A run the client completed as `owner_lost` (it died with the endpoint's
+ * owner process) has as `completedAt` the moment the page learned of it, which can be long after: it ended
+ * when it was last heard of.
+ */
+export function runEndedAt(run: RunSnapshot, heardAt?: number): number | undefined {
+  if (run.status !== 'completed') return undefined;
+  if (run.interruptedBy === OWNER_LOST && heardAt !== undefined) return heardAt;
+  const end = run.completedAt ? Date.parse(run.completedAt) : Number.NaN;
+  return Number.isNaN(end) ? heardAt : end;
+}
+
+/** Until when a run's time counts: its end when it ended, now while the page is live, else its last event. */
+export function runClockEnd(run: RunSnapshot, now: number, clock: RunClock = LIVE): number {
+  if (run.status === 'completed') return runEndedAt(run, clock.heardAt) ?? now;
+  return clock.live ? now : (clock.heardAt ?? now);
+}
+
+export function runDuration(run: RunSnapshot, now: number, clock: RunClock = LIVE): number | undefined {
+  const ownerLost = run.interruptedBy === OWNER_LOST && clock.heardAt !== undefined;
+  if (run.status === 'completed' && typeof run.summary?.duration === 'number' && !ownerLost)
+    return run.summary.duration;
   const started = run.startedAt ? Date.parse(run.startedAt) : Number.NaN;
   if (Number.isNaN(started)) return undefined;
-  const end = run.status === 'completed' && run.completedAt ? Date.parse(run.completedAt) : now;
-  return Number.isNaN(end) ? undefined : Math.max(0, end - started);
+  return Math.max(0, runClockEnd(run, now, clock) - started);
 }
 
 export function runTitle(run: RunSnapshot): string {
   return run.project || run.run?.project || run.run?.rootName || run.runId;
 }
 
-export function runCard(run: RunSnapshot, now: number): RunCard {
+export function runCard(run: RunSnapshot, now: number, clock: RunClock = LIVE): RunCard {
   const c = run.counts;
   const total = Math.max(run.totalTests || 0, c.completed);
   const known = run.status === 'completed' || (run.totalKnown && total > 0);
@@ -127,7 +169,10 @@ export function runCard(run: RunSnapshot, now: number): RunCard {
     progress: known ? (total === 0 ? 1 : Math.min(1, c.completed / total)) : undefined,
     current: run.current?.testName || undefined,
     currentFile: run.current?.file || undefined,
-    durationMs: runDuration(run, now),
+    durationMs: runDuration(run, now, clock),
+    ...(run.status === 'running' && !clock.live && clock.heardAt !== undefined
+      ? { heardAt: formatClock(clock.heardAt).slice(0, 8) }
+      : {}),
     tags,
     started: runStartClock(run) || undefined,
     vcs: runVcs(run),

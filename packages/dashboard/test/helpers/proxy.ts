@@ -12,22 +12,44 @@ export interface TcpProxy {
   dropAll(): void;
   /** While true, new connections are closed at once (the endpoint looks down). */
   refuse(on: boolean): void;
+  /** New connections go to this port from now on (another process took the endpoint over). */
+  retarget(port: number): void;
+  /**
+   * New WebSocket connections get the endpoint's bytes at most this fast (undefined: as fast as they come);
+   * the page's own files still load at full speed.
+   */
+  throttleWebSockets(bytesPerSecond: number | undefined): void;
   close(): Promise<void>;
 }
 
 export async function startProxy(targetPort: number): Promise<TcpProxy> {
   const pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
   let refusing = false;
+  let target = targetPort;
+  let rate: number | undefined;
   const server = net.createServer((client) => {
     if (refusing) {
       client.destroy();
       return;
     }
-    const upstream = net.connect(targetPort, '127.0.0.1');
+    const upstream = net.connect(target, '127.0.0.1');
     const pair = { client, upstream };
     pairs.add(pair);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    const limit = rate;
+    client.once('data', (first: Buffer) => {
+      upstream.write(first);
+      client.pipe(upstream);
+      if (limit === undefined || !/^upgrade:\s*websocket/im.test(first.toString('latin1'))) {
+        upstream.pipe(client);
+        return;
+      }
+      // A slow link: each chunk is followed by the time it takes at `limit` bytes per second.
+      upstream.on('data', (chunk: Buffer) => {
+        client.write(chunk);
+        upstream.pause();
+        setTimeout(() => upstream.resume(), (chunk.length / limit) * 1000);
+      });
+    });
     const end = () => {
       pairs.delete(pair);
       client.destroy();
@@ -50,6 +72,12 @@ export async function startProxy(targetPort: number): Promise<TcpProxy> {
     dropAll,
     refuse(on) {
       refusing = on;
+    },
+    retarget(port) {
+      target = port;
+    },
+    throttleWebSockets(bytesPerSecond) {
+      rate = bytesPerSecond;
     },
     close() {
       dropAll();

@@ -1,0 +1,101 @@
+/** Reading the dashboard in a real page: waits on what it shows, with errors that say what it showed. */
+import type { Page } from 'playwright-core';
+
+export const WAIT_MS = 20_000;
+
+/** Polls `probe` until it returns something other than undefined/false; the error names the last value. */
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  ms = WAIT_MS,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value as T;
+      last = value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}; last: ${String(last)}`);
+}
+
+/** What the connection indicator shows: its status and its detail line. */
+export async function connectionShown(page: Page): Promise<{ status: string; detail: string }> {
+  return page.evaluate(() => ({
+    status: document.querySelector('[data-testid="connection-indicator"]')?.getAttribute('data-status') ?? '',
+    detail: document.querySelector('#connection-detail')?.textContent ?? '',
+  }));
+}
+
+export async function waitStatus(page: Page, status: string, ms = WAIT_MS): Promise<void> {
+  let shown = { status: '', detail: '' };
+  await until(
+    `the connection status ${status}`,
+    async () => {
+      shown = await connectionShown(page);
+      return shown.status === status;
+    },
+    ms,
+  ).catch(() => {
+    throw new Error(
+      `connection status: expected ${status}, the page shows ${shown.status} (${shown.detail})`,
+    );
+  });
+}
+
+/** One run card as shown. */
+export interface CardShown {
+  badge: string;
+  /** The badge's tooltip: what interrupted the run. */
+  why: string | null;
+  duration: string;
+  /** The duration in ms, parsed back from `duration`. */
+  durationMs: number;
+  frozen: boolean;
+  note: string;
+  passed: number;
+  failed: number;
+}
+
+/** ms of what formatDuration wrote: `12 ms`, `2.5 s`, `1m 05s`; NaN for anything else. */
+export function parseDuration(text: string): number {
+  let m = /^(\d+) ms$/.exec(text);
+  if (m) return Number(m[1]);
+  m = /^(\d+(?:\.\d)?) s$/.exec(text);
+  if (m) return Number(m[1]) * 1000;
+  m = /^(\d+)m (\d\d)s$/.exec(text);
+  if (m) return (Number(m[1]) * 60 + Number(m[2])) * 1000;
+  return Number.NaN;
+}
+
+/** The card of `runId`, or undefined while the page shows none. */
+export async function card(page: Page, runId: string): Promise<CardShown | undefined> {
+  const raw = await page.evaluate((id) => {
+    const el = [...document.querySelectorAll<HTMLElement>('[data-run-id]')].find(
+      (e) => e.dataset.runId === id,
+    );
+    if (!el) return undefined;
+    const text = (selector: string) => el.querySelector(selector)?.textContent ?? '';
+    const note = el.querySelector<HTMLElement>('[data-testid="run-note"]');
+    return {
+      badge: text('.badge'),
+      why: el.querySelector('.badge')?.getAttribute('title') ?? null,
+      duration: text('.duration'),
+      frozen: el.querySelector('.duration')?.getAttribute('data-frozen') === 'true',
+      note: note && !note.hidden ? (note.textContent ?? '') : '',
+      passed: Number(text('[data-count="passed"]')),
+      failed: Number(text('[data-count="failed"]')),
+    };
+  }, runId);
+  return raw && { ...raw, durationMs: parseDuration(raw.duration) };
+}
+
+/** The run ids of the cards on the page, in order. */
+export function cardIds(page: Page): Promise<string[]> {
+  return page.$$eval('[data-run-id]', (els) => els.map((e) => (e as HTMLElement).dataset.runId ?? ''));
+}
