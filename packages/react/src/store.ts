@@ -19,6 +19,7 @@ import {
 } from '@testwire/client';
 import { type Filters, filtersMatch } from '@testwire/protocol';
 import { EventBuffer } from './event-buffer.js';
+import { liveReconnect } from './live-reconnect.js';
 import type {
   TestwireAnswers,
   TestwireConnectionOptions,
@@ -31,7 +32,7 @@ export const DEFAULT_MAX_EVENTS = 500;
 export const DEFAULT_RENDER_INTERVAL_MS = 50;
 
 /** The result before anything connected: server renders, `enabled: false`, the first client render. */
-export type TestwireState = Omit<UseTestwireResult, 'send'>;
+export type TestwireState = Omit<UseTestwireResult, 'send' | 'eventKey'>;
 
 export const IDLE_STATE: TestwireState = Object.freeze({
   isConnected: false,
@@ -57,6 +58,11 @@ export function notConnected(request: TestwireRequest | undefined): TestwireErro
   );
 }
 
+/** `${epoch}:${seq}`: unique across the broadcaster epochs a subscription lives through. */
+export function eventKeyOf(epoch: string | undefined, event: Pick<AnyEventEnvelope, 'seq'>): string {
+  return `${epoch ?? ''}:${event.seq}`;
+}
+
 export class TestwireStore {
   private client: TestwireClient | undefined;
   private unbind: (() => void)[] = [];
@@ -74,6 +80,13 @@ export class TestwireStore {
   private allRunsChanged = false;
   private runs: readonly RunSnapshot[] = IDLE_STATE.runs;
   private state: TestwireState = IDLE_STATE;
+  /**
+   * Each held event's key, `${epoch}:${seq}`: seq starts over with every broadcaster epoch (a restart, a
+   * takeover), so seq alone repeats in `events`. Weak: an event that left the buffer takes its key along.
+   */
+  private readonly keys = new WeakMap<AnyEventEnvelope, string>();
+  /** Events without a seq (seq 0: not part of the replayable stream) get a counter of their own. */
+  private unsequenced = 0;
 
   constructor(
     private readonly options: TestwireConnectionOptions,
@@ -97,6 +110,10 @@ export class TestwireStore {
   readonly getSnapshot = (): TestwireState => this.state;
 
   readonly send: TestwireSend = (request) => this.request(request) as never;
+
+  /** The unique key of an event of `events` (see `UseTestwireResult.eventKey`). */
+  readonly eventKey = (event: AnyEventEnvelope): string =>
+    this.keys.get(event) ?? eventKeyOf(undefined, event);
 
   /** `maxEvents` and `renderIntervalMs` change in place: no new connection. */
   configure(maxEvents: number, renderIntervalMs: number): void {
@@ -129,7 +146,11 @@ export class TestwireStore {
   private start(): void {
     let client: TestwireClient;
     try {
-      client = createClient({ ...this.options, runState: this.options.runState ?? true });
+      client = createClient({
+        ...this.options,
+        reconnect: liveReconnect(this.options.reconnect),
+        runState: this.options.runState ?? true,
+      });
     } catch (error) {
       // Bad options (a URL that is not one, a bad filter): the component shows the error, nothing connects.
       this.connectionState = 'closed';
@@ -140,6 +161,13 @@ export class TestwireStore {
     this.client = client;
     this.unbind = [
       client.on('*', (_data, envelope) => {
+        // The epoch in force when an event is delivered is its own: a new broadcaster's events come after
+        // the client has taken its epoch.
+        const key =
+          envelope.seq > 0
+            ? eventKeyOf(client.epoch, envelope)
+            : `${client.epoch ?? ''}:0.${++this.unsequenced}`;
+        this.keys.set(envelope, key);
         this.buffer.push(envelope);
         this.changed();
       }),

@@ -94,4 +94,11 @@ export interface UseTestwireResult {
   error: TestwireError | null;
   /** Stable while the options are unchanged. */
   send: TestwireSend;
+  /**
+   * A key unique among the events of `events` (and stable for each), `${epoch}:${seq}`, for React lists:
+   * `events.map((e) => <li key={eventKey(e)}>…)`. `seq` alone repeats: it starts over in every broadcaster
+   * epoch (the endpoint restarted or changed hands), and envelopes do not carry the epoch. Stable while the
+   * options are unchanged.
+   */
+  eventKey: (event: AnyEventEnvelope) => string;
 }

@@ -6,11 +6,13 @@
  * unbounded array. Here the options are compared by value (`optionsKey`): one store, hence one
  * connection, per distinct subscription; a changed url, key or filter makes exactly one new one.
  */
+import type { AnyEventEnvelope } from '@testwire/client';
 import { useEffect, useMemo, useSyncExternalStore } from 'react';
 import { normalizeOptions, optionsKey } from './options-key.js';
 import {
   DEFAULT_MAX_EVENTS,
   DEFAULT_RENDER_INTERVAL_MS,
+  eventKeyOf,
   IDLE_STATE,
   notConnected,
   type TestwireState,
@@ -23,6 +25,8 @@ const idle = (): TestwireState => IDLE_STATE;
 
 /** A `send` for when there is no connection (server render, `enabled: false`). */
 const sendNowhere: TestwireSend = (request) => Promise.reject(notConnected(request));
+/** No connection, no events: a key from the seq alone is unique. */
+const keyOfNothing = (event: AnyEventEnvelope): string => eventKeyOf(undefined, event);
 
 /**
  * Subscribes to a testwire broadcaster for as long as the component is mounted.
@@ -33,6 +37,8 @@ const sendNowhere: TestwireSend = (request) => Promise.reject(notConnected(reque
  *
  * - One connection per distinct options value: re-renders with equal options (new objects are fine) keep it.
  * - Closed on unmount. Under StrictMode's double mount there is still one connection.
+ * - Reconnects for as long as it is mounted (`reconnect.attempts` defaults to Infinity here, not the client's 10).
+ * - `eventKey(event)` is a unique key for `events` (`${epoch}:${seq}`; seq alone repeats across epochs).
  * - On the server (and until the first effect on the client) it returns the idle, disconnected state and
  *   opens nothing.
  */
@@ -55,5 +61,6 @@ export function useTestwire(options: UseTestwireOptions = {}): UseTestwireResult
     idle,
   );
   const send = enabled ? store.send : sendNowhere;
-  return useMemo(() => ({ ...state, send }), [state, send]);
+  const eventKey = enabled ? store.eventKey : keyOfNothing;
+  return useMemo(() => ({ ...state, send, eventKey }), [state, send, eventKey]);
 }
