@@ -70,7 +70,10 @@ export class WorkerRestarts<K extends object> {
   holdsStart(file: string, key: K, at: number): boolean {
     const open = this.questions.size > 0 ? this.questions.get(file) : undefined;
     if (open) {
-      if (key !== open.key) (open.startedAgain ??= new Set()).add(key);
+      if (key !== open.key) {
+        open.startedAgain ??= new Set();
+        open.startedAgain.add(key);
+      }
       return true;
     }
     const tests = this.files.get(file);
