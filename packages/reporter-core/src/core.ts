@@ -377,11 +377,16 @@ export class Core {
       frameworks.unshift(active);
     }
     if (this.options.frameworkVersion) active.version = this.options.frameworkVersion;
-    if (info.configPath)
-      active.configPath = displayPath(
+    if (info.configPath) {
+      const configPath = displayPath(
         projectDirOf(this.options.rootDir),
         resolve(this.options.rootDir, info.configPath),
       );
+      // Patterns read from another file (the default config beside the one the runner was given) are not
+      // this run's: the adapter's, or none.
+      if (configPath !== active.configPath) delete active.testPatterns;
+      active.configPath = configPath;
+    }
     if (info.testPatterns?.length) active.testPatterns = info.testPatterns;
     this.emit('framework.detected', { frameworks, active: name }, at, runId);
   }

@@ -50,6 +50,23 @@ describe('framework.detected', () => {
     for (const event of events) expect(validatePublishedEvent(event)).toMatchObject({ ok: true });
   });
 
+  it('with a config the runner was given (--config) and no patterns from the adapter, none from the default config beside it', async () => {
+    const { core, of, rootDir } = setup({ frameworkVersion: '30.1.0' });
+    writeFileSync(
+      join(rootDir, 'package.json'),
+      JSON.stringify({ name: 'fixture-project', devDependencies: { jest: '^30.0.0' } }),
+    );
+    writeFileSync(join(rootDir, 'jest.config.json'), JSON.stringify({ testMatch: ['**/unused/*.js'] }));
+    core.runStarted({ configPath: join(rootDir, 'config/jest.ci.mjs') });
+    await core.runCompleted({ success: true });
+    const [detected] = of('framework.detected');
+    expect(detected.data.frameworks[0]).toEqual({
+      name: 'jest',
+      version: '30.1.0',
+      configPath: './config/jest.ci.mjs',
+    });
+  });
+
   it('finds nothing in a folder without a project', () => {
     const { rootDir } = setup();
     expect(detectFrameworks(rootDir)).toEqual([]);
