@@ -248,6 +248,8 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
   private lastActivity = 0;
   /** When the current connection last sent a frame (pings aside): the sync watch measures progress by it. */
   private lastFrameAt = 0;
+  /** When the last live connection was lost (undefined once a new epoch's runs were settled with it). */
+  private lostAt: Date | undefined;
   /** The position when the current connection was opened: a connection that moved it made progress. */
   private openedAt: { epoch: string | undefined; seq: number } = { epoch: undefined, seq: 0 };
 
@@ -597,6 +599,8 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
     this.clearConnectionTimers();
     if (this.status === 'closed') return;
     const wasLive = this.phase === 'live';
+    // When the endpoint was last known to serve us: the runs a new owner does not carry ended then.
+    if (wasLive) this.lostAt = new Date();
     this.phase = 'handshake';
     this.held.clear();
     for (const [id, pending] of this.pending) {
@@ -986,7 +990,10 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
     const listed = new Set(runs.map((run) => run.runId));
     const interruptedRuns: RunSnapshot[] = [];
     if (epochChanged) {
-      const at = new Date();
+      // They ended when the endpoint stopped serving us, not when the new one answered (a reconnect can
+      // take a while): their duration is what the old owner could have run them for.
+      const at = this.lostAt ?? new Date();
+      this.lostAt = undefined;
       for (const run of this.state.briefs()) {
         if (run.status !== 'running' || listed.has(run.runId)) continue;
         const interrupted = this.state.interrupt(run.runId, OWNER_LOST, at);

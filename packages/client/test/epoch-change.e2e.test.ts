@@ -313,6 +313,32 @@ describe('the owner dies with a run going', () => {
     ]);
   });
 
+  it('a run the new owner does not carry ended when the old one stopped serving, not when the new one answered', async () => {
+    const owner = await broadcaster();
+    const port = owner.port;
+    const r = recorder({ url: owner.url, keepStaleRuns: true });
+    let attempts = 0;
+    r.client.onState((state) => {
+      if (state === 'reconnecting') attempts++;
+    });
+    await r.client.connect();
+    owner.publish(startedEvent('gone', 3));
+    owner.publish(resultEvent('gone', 1));
+    await owner.flush();
+    await until(() => r.events.length === 2, 5000, 'the run under way');
+    await owner.close({ timeoutMs: 200 });
+    // Nothing listens for a while: the client retries; only then does a new owner answer on the port.
+    await until(() => attempts >= 5, 10_000, 'five reconnect attempts');
+    const nextOwnerAt = Date.now();
+    await broadcaster({ port });
+    await until(() => r.resyncs.length === 1, 10_000, 'resync');
+    const [gone] = r.resyncs[0]!.interruptedRuns;
+    expect(gone).toMatchObject({ runId: 'gone', interruptedBy: 'owner_lost' });
+    // Its end is when the connection was lost, before the retries and the new owner.
+    expect(Date.parse(gone!.completedAt!)).toBeLessThan(nextOwnerAt);
+    expect(gone!.summary!.duration).toBeLessThan(nextOwnerAt - Date.parse(gone!.startedAt!));
+  });
+
   it('a run completed as owner_lost that sends an event after all (re-seeded late) is running again', async () => {
     const owner = await broadcaster();
     const joined = await getBroadcaster({ port: owner.port, logger: { warn() {} } });
