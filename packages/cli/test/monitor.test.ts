@@ -1,3 +1,4 @@
+import type { SnapshotMessage } from '@testwire/protocol';
 import { type AnyEventEnvelope, OWNER_LOST } from '@testwire/protocol';
 import { describe, expect, it, vi } from 'vitest';
 import { formatStatus } from '../src/commands/status.js';
@@ -318,29 +319,32 @@ describe('WatchModel + renderFrame', () => {
     expect(line('r_d')).toMatch(/running {2}r_d/);
   });
 
+  /** A snapshot holding one completed mocha run of one passed test. */
+  const snapshotOfOnePassedRun = (runId: string, startedAt: string): SnapshotMessage => ({
+    type: 'snapshot',
+    epoch: 'e',
+    seq: 5,
+    runs: [
+      {
+        runId,
+        framework: 'mocha',
+        status: 'completed',
+        startedAt,
+        totalTests: 1,
+        totalKnown: true,
+        testFiles: [],
+        counts: { passed: 1, failed: 0, skipped: 0, todo: 0, flaky: 0, completed: 1, retrying: 0 },
+        tests: [],
+        errors: [],
+        summary: { total: 1, passed: 1, failed: 0, skipped: 0, duration: 1, success: true },
+        lastSeq: 5,
+      },
+    ],
+  });
+
   it('counts runs already complete before the monitor started as history, not as this session', () => {
     const model = new WatchModel({ startedAt: Date.parse(at(10_000)) });
-    model.applySnapshot({
-      type: 'snapshot',
-      epoch: 'e',
-      seq: 5,
-      runs: [
-        {
-          runId: 'old',
-          framework: 'mocha',
-          status: 'completed',
-          startedAt: at(0),
-          totalTests: 1,
-          totalKnown: true,
-          testFiles: [],
-          counts: { passed: 1, failed: 0, skipped: 0, todo: 0, flaky: 0, completed: 1, retrying: 0 },
-          tests: [],
-          errors: [],
-          summary: { total: 1, passed: 1, failed: 0, skipped: 0, duration: 1, success: true },
-          lastSeq: 5,
-        },
-      ],
-    });
+    model.applySnapshot(snapshotOfOnePassedRun('old', at(0)));
     expect(model.runs()).toHaveLength(1);
     expect(model.sessionRuns()).toHaveLength(0);
     expect(model.isDone()).toBe(false);
@@ -354,27 +358,7 @@ describe('WatchModel + renderFrame', () => {
     const now = vi.spyOn(Date, 'now').mockReturnValue(Math.max(Date.now(), performance.timeOrigin + 5000));
     const model = new WatchModel();
     now.mockRestore();
-    model.applySnapshot({
-      type: 'snapshot',
-      epoch: 'e',
-      seq: 5,
-      runs: [
-        {
-          runId: 'quick',
-          framework: 'mocha',
-          status: 'completed',
-          startedAt: started,
-          totalTests: 1,
-          totalKnown: true,
-          testFiles: [],
-          counts: { passed: 1, failed: 0, skipped: 0, todo: 0, flaky: 0, completed: 1, retrying: 0 },
-          tests: [],
-          errors: [],
-          summary: { total: 1, passed: 1, failed: 0, skipped: 0, duration: 1, success: true },
-          lastSeq: 5,
-        },
-      ],
-    });
+    model.applySnapshot(snapshotOfOnePassedRun('quick', started));
     expect(model.sessionRuns().map((run) => run.runId)).toEqual(['quick']);
   });
 });
