@@ -274,4 +274,61 @@ describe('sharded CI through Redis Streams', () => {
     serve.kill('SIGTERM');
     await serve.exited;
   });
+  test("a shard whose CI job never ran its tests, and one killed mid-run: `serve --until-done --lost-after` stops waiting for them and exits 1; the killed shard's run is completed shard_lost, the group's completion names the missing shard", async () => {
+    const group = `never-${Date.now().toString(36)}`;
+    const open = join(dir, `gate-open-${group}`);
+    writeFileSync(open, '');
+    const servePort = await freePort();
+    const serve = await startServe(redis.url, group, servePort, ['--until-done', '--lost-after', '5000']);
+    procs.push(serve);
+    const subscriber = new Subscriber(`ws://127.0.0.1:${servePort}/ws`);
+    subscriber.connect();
+    await until('the subscriber connected', () => subscriber.connections > 0);
+    const env = { TESTWIRE_REDIS_URL: redis.socketUrl, TESTWIRE_GROUP: group };
+    // Shard 2's CI job failed before the runner started: no process at all. Shard 1 runs through; shard 3 waits
+    // at a gate that never opens, and its machine dies.
+    const [first, third] = [1, 3].map((k) =>
+      runVitest(dir, join(dir, `${group}-${k}.json`), {
+        shard: `${k}/3`,
+        env: { ...env, SHARD_GATE: k === 1 ? open : join(dir, 'never') },
+        testwire: true,
+      }),
+    ) as [Proc, Proc];
+    procs.push(first, third);
+    await until('shard 3 reporting', async () =>
+      (await status(serve.url)).group?.shards?.some((s: any) => s.shard === 3 && s.state === 'reporting'),
+    );
+    third.kill('SIGKILL');
+    await Promise.all([first.exited, third.exited]);
+    // Before the fix the group waited forever for shard 2 (never seen): serve never exited.
+    const exit = await Promise.race([
+      serve.exited,
+      new Promise<'still serving'>((r) => setTimeout(() => r('still serving'), 60_000).unref()),
+    ]);
+    expect(exit).toMatchObject({ code: 1 });
+    expect(serve.stdout).toContain(`group ${group} completed: failed`);
+    await until('the subscriber to have the group completed', () =>
+      subscriber.events.some((e) => e.runId === `group:${group}` && e.type === 'test.completed'),
+    );
+    subscriber.close();
+    const completed = subscriber.events.filter((e) => e.type === 'test.completed');
+    const runOf = (k: number) =>
+      subscriber.events.find((e) => e.type === 'test.started' && (e.data as any).run?.shard?.current === k)
+        ?.runId;
+    const byRun = new Map(completed.map((e) => [e.runId, e.data as any]));
+    // Shard 3's run ended with the group's verdict on it, not `running` forever.
+    expect(byRun.get(runOf(3) as string)).toMatchObject({ interrupted: true, interruptedBy: 'shard_lost' });
+    expect(byRun.get(runOf(1) as string)?.interruptedBy).toBeUndefined();
+    const groupDone = byRun.get(`group:${group}`);
+    expect(groupDone).toMatchObject({
+      summary: { success: false },
+      interrupted: true,
+      interruptedBy: 'shard_lost',
+    });
+    const messages = groupDone.errors.map((e: any) => e.message).join('\n');
+    expect(messages).toMatch(/shard 2 of 3 never reported/);
+    expect(messages).toMatch(/shard 3 of 3 \(run \S+.*\) sent nothing for 5000 ms/);
+    // Each run completed once: the group's own events and the lost shard's are written once per group.
+    expect(completed.map((e) => e.runId).sort()).toEqual([runOf(1), runOf(3), `group:${group}`].sort());
+  }, 180_000);
 });
