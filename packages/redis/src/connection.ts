@@ -77,9 +77,11 @@ const CERTIFICATE_ERRORS = new Set([
 
 /**
  * What to fix, when `error` will not go away by waiting: the host name does not resolve (ENOTFOUND; EAI_AGAIN,
- * a DNS server that did not answer, may), Redis refuses the credentials or their rights (WRONGPASS, NOAUTH,
- * NOPERM), or the server's TLS certificate is refused. Undefined for an error a retry may cure (refused or
- * reset connections, timeouts: a Redis restarting, a network blip).
+ * a DNS server that did not answer, may), the socket may not be opened (EACCES), Redis refuses the credentials
+ * or their rights (WRONGPASS, NOAUTH, NOPERM), the group's keys hold something else (WRONGTYPE), the server
+ * runs no scripts (unknown command), or the server's TLS certificate is refused. Undefined for an error a
+ * retry may cure (refused or reset connections, timeouts, LOADING, OOM: a Redis restarting or busy, a network
+ * blip; a missing unix socket: a Redis not started yet).
  */
 export function permanentFailure(error: unknown): string | undefined {
   const code = String((error as NodeJS.ErrnoException)?.code ?? '');
@@ -87,6 +89,12 @@ export function permanentFailure(error: unknown): string | undefined {
   if (code === 'ENOTFOUND' || /\bENOTFOUND\b/.test(text)) return 'check the host name in the Redis URL';
   if (/\b(WRONGPASS|NOAUTH|NOPERM)\b/.test(text))
     return "check the credentials in the Redis URL (and the user's ACL rights)";
+  if (code === 'EACCES' || /\bEACCES\b/.test(text))
+    return 'check that this user may open the Redis socket (its permissions)';
+  if (/\bWRONGTYPE\b/.test(text))
+    return "the group's keys hold another kind of value: another program uses them (pick another key prefix or Redis db)";
+  if (/\bERR unknown command\b/.test(text))
+    return 'this server runs no Lua scripts (EVALSHA), which the shards need';
   if (CERTIFICATE_ERRORS.has(code))
     return "check the Redis server's TLS certificate (or the rediss:// host name)";
   return undefined;

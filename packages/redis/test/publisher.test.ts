@@ -134,7 +134,10 @@ describe('ShardPublisher', () => {
         /check the credentials in the Redis URL/,
       ],
       ['nohost', 'redis://:hush-hush@no-such-host.invalid:6379', /ENOTFOUND/, /check the host name/],
+      ['wrongtype', local.server.url, /WRONGTYPE/, /another program uses them/],
     ] as const) {
+      // The group's keys taken by something else: its meta key is a string.
+      if (group === 'wrongtype') await local.redis.set(groupKeys(group).meta, 'not a hash');
       const warnings: string[] = [];
       const publisher = new ShardPublisher({ url, group, logger: { warn: (m) => warnings.push(m) } });
       publisher.publish(event(0, 'test.result'));
