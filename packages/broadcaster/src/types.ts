@@ -48,6 +48,10 @@ export interface FlushResult {
    * (or none had them) before the flush stopped. They are lost once the process exits.
    */
   notHandedOver?: boolean;
+  /** Why events were dropped, when one cause says it (a Redis shard publisher that gave up: its error). */
+  dropReason?: string;
+  /** Why events are still pending, when the target said (a Redis shard publisher: Redis' last error). */
+  pendingReason?: string;
   /** Every event this broadcaster dropped since it started (a bounded queue was full, refused, after close). */
   dropped: EventCounts;
 }

@@ -45,12 +45,11 @@ export interface ShardPublisherOptions {
  * A broadcaster's FlushResult, and why events were lost, in words a loss line can carry (reporter-core reads
  * the broadcaster's fields; these say what this publisher knows of the cause).
  */
-export interface ShardFlushResult extends FlushResult {
-  /** Why events were dropped, when this publisher gave up on Redis (an error waiting will not cure). */
-  dropReason?: string;
-  /** Why events are still pending at the bound: Redis' last error (it did not answer, or failed the append). */
-  pendingReason?: string;
-}
+/**
+ * A flush's result: `dropReason` when this publisher gave up on Redis (an error waiting will not cure),
+ * `pendingReason` (Redis' last error) when events are still pending at the bound.
+ */
+export type ShardFlushResult = FlushResult;
 
 interface Buffered {
   json: string;

@@ -1,4 +1,4 @@
-import type { Broadcaster, BroadcasterOptions } from '@testwire/broadcaster';
+import type { Broadcaster, BroadcasterOptions, FlushResult } from '@testwire/broadcaster';
 import { FLUSH_MARGIN_MS } from '@testwire/broadcaster/budget';
 import { TIMED_OUT, untilDeadline } from '@testwire/broadcaster/timers';
 import {
@@ -27,6 +27,8 @@ export interface DeliveryReport {
    * endpoint over during the flush and no subscriber came back in time (the broadcaster's handover).
    */
   notHandedOver?: boolean;
+  /** Why events are unconfirmed, when the target said (a Redis shard publisher: Redis' last error). */
+  pendingReason?: string;
 }
 
 /**
@@ -181,16 +183,17 @@ export class Delivery {
     const report = (
       delivered: boolean,
       unconfirmed: EventCounts | undefined,
-      dropped?: EventCounts,
-      notHandedOver?: boolean,
+      result?: Pick<FlushResult, 'dropped' | 'notHandedOver' | 'dropReason' | 'pendingReason'>,
     ): DeliveryReport => {
       const own = this.droppedEvents.toJSON();
+      const dropReason = this.dropReason ?? result?.dropReason;
       return {
         delivered,
         unconfirmed,
-        dropped: dropped ? addCounts(own, dropped) : own,
-        ...(this.dropReason ? { dropReason: this.dropReason } : {}),
-        ...(notHandedOver ? { notHandedOver } : {}),
+        dropped: result ? addCounts(own, result.dropped) : own,
+        ...(dropReason ? { dropReason } : {}),
+        ...(result?.notHandedOver ? { notHandedOver: true } : {}),
+        ...(result?.pendingReason ? { pendingReason: result.pendingReason } : {}),
       };
     };
     // No broadcaster could be obtained: nothing is pending, everything was dropped (and is counted so).
@@ -206,7 +209,7 @@ export class Delivery {
       );
       if (result === TIMED_OUT) return report(false, undefined);
       // An older broadcaster says nothing: it was done (or timed out) and we cannot tell which.
-      return report(result.delivered, result.pending, result.dropped, result.notHandedOver);
+      return report(result.delivered, result.pending, result);
     } catch (error) {
       this.onError('flush', error);
       return report(false, undefined);

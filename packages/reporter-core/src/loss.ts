@@ -27,6 +27,8 @@ export interface RunLoss {
    * from an owner that went away, and no subscriber came back in time (the broadcaster's handover).
    */
   notHandedOver?: true;
+  /** Why the unconfirmed events are, when the target said (Redis' last error): said instead of the bound hint. */
+  pendingReason?: string;
 }
 
 /** The loss of `runId` in `report`, or undefined when the run lost nothing. */
@@ -48,6 +50,9 @@ export function runLoss(
     ...(sum(dropped) > 0 && report.dropReason ? { dropReason: report.dropReason } : {}),
     ...(report.notHandedOver && unconfirmed !== undefined && sum(unconfirmed) > 0
       ? { notHandedOver: true as const }
+      : {}),
+    ...(report.pendingReason && unconfirmed !== undefined && sum(unconfirmed) > 0
+      ? { pendingReason: report.pendingReason }
       : {}),
   };
 }
@@ -82,7 +87,7 @@ export function describeLoss(loss: RunLoss): string {
     (loss.notHandedOver
       ? `They are missing from ${where} once this process exits; ${HANDOVER_HINT}`
       : pending
-        ? `They are missing from ${where} if the process exits before they are sent; ${FLUSH_HINT}`
+        ? `They are missing from ${where} if the process exits before they are sent; ${loss.pendingReason ?? FLUSH_HINT}`
         : `They are missing from ${where}`)
   );
 }
@@ -123,7 +128,7 @@ export function lossEventData(loss: RunLoss): SystemErrorData {
     recovery: loss.notHandedOver
       ? 'A subscriber that connects while this process still runs gets them; start `testwire serve` before the runs for an endpoint that outlives the test processes'
       : pending
-        ? 'Events not confirmed may still arrive before this one; on a loaded machine raise flushTimeoutMs (TESTWIRE_FLUSH_TIMEOUT)'
+        ? `Events not confirmed may still arrive before this one; ${loss.pendingReason ?? 'on a loaded machine raise flushTimeoutMs (TESTWIRE_FLUSH_TIMEOUT)'}`
         : "Rerun to get the complete stream; see the reporter's stderr for why events were dropped",
     runId: loss.runId,
     ...(sum(loss.dropped) > 0 ? { dropped: loss.dropped } : {}),

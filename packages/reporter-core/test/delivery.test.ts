@@ -150,4 +150,27 @@ describe('Delivery', () => {
     expect(describeLoss(bound)).toContain('not confirmed within the flush bound of 500 ms');
     expect(lossEventData(bound).error.code).toBe('FLUSH_TIMEOUT');
   });
+
+  it("the target's own reasons (a Redis shard publisher's) replace the generic words and the bound hint", async () => {
+    const delivery = new Delivery(10, () => {});
+    delivery.connect(async () => ({
+      ...fakeBroadcaster([]),
+      flush: async () => ({
+        delivered: false,
+        pending: { r: { 'test.completed': 1 } },
+        dropped: { r: { 'test.result': 2 } },
+        dropReason: 'Redis redis://***@h:1 refused the password (WRONGPASS)',
+        pendingReason: 'Redis redis://***@h:1 did not take them: connect ECONNREFUSED',
+      }),
+    }));
+    const report = await delivery.flush(1000);
+    const loss = runLoss(report, 'r', 'redis://***@h:1#g', 10_000)!;
+    const text = describeLoss(loss);
+    expect(text).toContain(
+      '2 event(s) dropped (test.result 2): Redis redis://***@h:1 refused the password (WRONGPASS)',
+    );
+    expect(text).toContain('did not take them: connect ECONNREFUSED');
+    expect(text).not.toContain('TESTWIRE_FLUSH_TIMEOUT');
+    expect(lossEventData(loss).recovery).toContain('ECONNREFUSED');
+  });
 });
