@@ -733,6 +733,25 @@ describe('shards of a CI run group', () => {
     );
     expect(info?.shards.map((s) => s.state)).toEqual(['finished', 'interrupted', 'lost']);
     expect(info?.reporting).toBe(1);
+    // A shard that never reported (no run): listed by the serve as expected, then lost — shown so, not as
+    // "expected" for ever.
+    const missing = groupUpdate(
+      groupEvent('test.completed', {
+        summary: {},
+        group,
+        shards: [
+          { shard: 1, total: 3, runId: 's1', summary: {} },
+          { shard: 2, total: 3, runId: 's2', summary: {} },
+          { shard: 3, total: 3, lost: true, interrupted: true, missing: true },
+        ],
+      }),
+      info,
+    );
+    expect(shardRows(missing!, runs).map((row) => [row.key, row.label, row.state])).toEqual([
+      ['s1', 'shard 1/3', 'finished'],
+      ['s2', 'shard 2/3', 'finished'],
+      ['missing:3', 'shard 3/3', 'lost'],
+    ]);
     // Events of ordinary runs carry no group.
     expect(groupUpdate(result('s1', ['c'], 'passed'), undefined)).toBeUndefined();
   });

@@ -10,7 +10,8 @@ export interface GroupInfo {
   id: string;
   expected?: number;
   reporting?: number;
-  shards: { shard?: number; total?: number; runId: string; state: string }[];
+  /** `runId` absent: a shard that never reported (`testwire serve --redis` lists it as expected, then lost). */
+  shards: { shard?: number; total?: number; runId?: string; state: string }[];
 }
 
 export interface ShardRow {
@@ -37,11 +38,11 @@ export function groupUpdate(envelope: AnyEventEnvelope, known: GroupInfo | undef
   };
   if (Array.isArray(d.shards)) {
     info.shards = d.shards
-      .filter((s: any) => s && typeof s.runId === 'string')
+      .filter((s: any) => s && (typeof s.runId === 'string' || typeof s.shard === 'number' || s.missing))
       .map((s: any) => ({
         shard: typeof s.shard === 'number' ? s.shard : undefined,
         total: typeof s.total === 'number' ? s.total : undefined,
-        runId: s.runId,
+        ...(typeof s.runId === 'string' ? { runId: s.runId } : {}),
         // test.completed lists each shard's summary instead of a state: it finished (or was interrupted).
         state:
           typeof s.state === 'string'
@@ -58,13 +59,17 @@ export function groupUpdate(envelope: AnyEventEnvelope, known: GroupInfo | undef
 
 /** One row per shard (those not reporting yet too, up to `expected`), in shard order. */
 export function shardRows(info: GroupInfo, runs: ReadonlyMap<string, RunSnapshot>): ShardRow[] {
-  const rows: ShardRow[] = info.shards.map((s) => {
-    const run = runs.get(s.runId);
+  const rows: ShardRow[] = info.shards.map((s, index) => {
+    const run = s.runId !== undefined ? runs.get(s.runId) : undefined;
     const total = s.total ?? run?.run?.shard?.total ?? info.expected;
     const n = s.shard ?? run?.run?.shard?.current;
+    const key = s.runId ?? `missing:${n ?? index}`;
     return {
-      key: s.runId,
-      label: n !== undefined ? `shard ${n}${total ? `/${total}` : ''}` : s.runId,
+      key,
+      label:
+        n !== undefined
+          ? `shard ${n}${total ? `/${total}` : ''}`
+          : (s.runId ?? 'a shard that never reported'),
       state: s.state,
       completed: run?.counts.completed ?? 0,
       total: Math.max(run?.totalTests ?? 0, run?.counts.completed ?? 0),
