@@ -180,6 +180,14 @@ export class TestwireStore {
         this.connectionState = state;
         if (state === 'open') this.error = null;
         else if (info.error instanceof TestwireError && state === 'closed') this.error = info.error;
+        // While it retries too: a live view retries for ever, and a wrong URL must still say what is wrong.
+        else if (info.error && state === 'reconnecting')
+          this.error =
+            info.error instanceof TestwireError
+              ? info.error
+              : new TestwireError('CONNECTION_FAILED', `Reconnecting: ${info.error.message}`, {
+                  cause: info.error,
+                });
         this.changed();
       }),
       client.onError((error) => {

@@ -62,9 +62,12 @@ describe('the hook’s store, live', () => {
     );
     expect(state().connectionState, state().error?.message).toBe('reconnecting');
     expect(proxy.connections).toBeGreaterThanOrEqual(25);
-    // And it connects when the endpoint answers again.
+    // What the last attempt ran into, while it retries: a page can say why it has no data.
+    expect(state().error?.code).toBe('CONNECTION_FAILED');
+    // And it connects when the endpoint answers again: the error is cleared.
     proxy.refuse(false);
     await until('connected', () => state().isConnected);
+    expect(state().error).toBeNull();
   });
 
   it('still gives up where the options say so', async () => {
