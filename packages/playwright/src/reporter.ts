@@ -62,7 +62,13 @@ function asOptions(options: unknown): PlaywrightReporterArgs {
     : {};
 }
 
-type RawError = { name?: string; message: string; stack?: string };
+type RawError = { name?: string; message: string; stack?: string; cause?: RawError };
+
+/** Playwright ≥ 1.49 serializes an error's `cause` too (older versions' type lacks the field). */
+type TestErrorWithCause = TestError & { cause?: TestError };
+
+/** Causes followed at most (the core keeps five). */
+const MAX_CAUSES = 5;
 
 const TYPE_PREFIX = /^([A-Z][\w$]*(?:Error|Exception)|Error):\s/;
 
@@ -72,7 +78,7 @@ const TYPE_PREFIX = /^([A-Z][\w$]*(?:Error|Exception)|Error):\s/;
  * core normalizes like any other runner's error. The matcher's expected and received values exist only as
  * text in the message (no `matcherResult` reaches reporters): the core reads them from there.
  */
-export function toRawError(error: TestError): RawError {
+export function toRawError(error: TestErrorWithCause, depth = 0): RawError {
   const message = stripAnsi(error.message ?? error.value ?? 'Unknown error');
   const stack = error.stack === undefined ? undefined : stripAnsi(error.stack);
   const named = TYPE_PREFIX.exec(message) ?? TYPE_PREFIX.exec(stack ?? '');
@@ -85,6 +91,8 @@ export function toRawError(error: TestError): RawError {
     // Errors outside tests (a file that fails to load) carry only a location: keep it as a stack frame.
     raw.stack = `${raw.name ?? 'Error'}: ${raw.message}\n    at ${error.location.file}:${error.location.line}:${error.location.column}`;
   }
+  // Its causes, for the core to keep in the message (`Caused by: …`, as for every runner).
+  if (error.cause && depth < MAX_CAUSES) raw.cause = toRawError(error.cause, depth + 1);
   return raw;
 }
 
@@ -221,7 +229,7 @@ export class TestwireReporter implements Reporter {
         // Playwright's verdict: a serial group's retry runs its passing tests again, and they are not flaky.
         ...(result.retry > 0 && status === 'passed' ? { flaky: test.outcome() === 'flaky' } : {}),
         timedOut: result.status === 'timedOut',
-        errors: result.errors.map(toRawError),
+        errors: result.errors.map((error) => toRawError(error)),
         startedAt: result.startTime.getTime(),
         // The worker slot (stable across worker restarts), so the dashboard's timeline has real lanes.
         ...(result.parallelIndex >= 0 ? { worker: String(result.parallelIndex) } : {}),

@@ -307,6 +307,23 @@ describe('toRawError', () => {
     });
   });
 
+  it('keeps the cause chain Playwright serializes (the core puts it in the message)', () => {
+    const error = {
+      message: 'Error: top level failed',
+      stack: 'Error: top level failed\n    at /repo/app/tests/a.spec.ts:3:9',
+      cause: { message: 'Error: mid layer failed', cause: { message: 'TypeError: root db down' } },
+    } as TestError;
+    expect(toRawError(error)).toMatchObject({
+      name: 'Error',
+      message: 'top level failed',
+      cause: {
+        name: 'Error',
+        message: 'mid layer failed',
+        cause: { name: 'TypeError', message: 'root db down' },
+      },
+    });
+  });
+
   it('uses the value of a thrown non-Error', () => {
     expect(toRawError({ value: '42' })).toEqual({ message: '42' });
     expect(toRawError({})).toEqual({ message: 'Unknown error' });
