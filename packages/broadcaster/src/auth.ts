@@ -110,7 +110,7 @@ export class Authenticator {
         status: 401,
         code: 'UNAUTHORIZED',
         message: this.inheritedJwt
-          ? 'This process took the endpoint over from one that verified JWTs and has no secret to verify them: use an API key, or restart `testwire serve`'
+          ? 'This process (a test run) took the endpoint over from one that verified JWTs and has no secret to verify them: use an API key if the endpoint has one; once this run ends the port is free for `testwire serve` again'
           : 'JWT auth is not configured on this broadcaster',
       };
     try {

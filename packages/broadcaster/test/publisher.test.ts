@@ -377,6 +377,23 @@ describe('getBroadcaster as publisher', () => {
     expect(cors.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:7466');
   });
 
+  it('tells the access policy only to publishers that proved the secret, not to one with a publish key alone', async () => {
+    const owner = await startBroadcaster({ port: 0, apiKey: 'read-key', publishKey: 'pub-key' });
+    open.push(owner);
+    const bySecret = await publisherSocket(owner, 'p_secret');
+    const established = (replies: Msg[]) => replies.find((m) => m.type === 'connection.established');
+    expect(established(bySecret.replies)?.policy?.apiKeyDigests).toHaveLength(1);
+    bySecret.ws.close();
+    const byKey = new WebSocket(`${owner.wsUrl}?role=publisher&publisherId=p_key`, {
+      headers: { authorization: 'Bearer pub-key' },
+    });
+    const replies: Msg[] = [];
+    byKey.on('message', (d) => replies.push(JSON.parse(String(d))));
+    await waitFor(() => established(replies), 'established');
+    expect(established(replies)).not.toHaveProperty('policy');
+    byKey.close();
+  });
+
   it('joins TESTWIRE_URL-style endpoints; while unreachable it queues within a bound and drops + counts beyond it', async () => {
     const port = await freePort();
     const logger = recordingLogger();

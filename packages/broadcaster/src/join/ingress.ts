@@ -145,7 +145,8 @@ export class PublisherIngress {
     const challenged = typeof nonce === 'string' && NONCE.test(nonce);
     if (challenged) this.challenges.set(req, { joiner: nonce, owner: newNonce() });
     const presented = req.headers[PUBLISHER_HEADER];
-    let ok = challenged || (typeof presented === 'string' && safeEqual(presented, this.secret));
+    const bySecret = typeof presented === 'string' && safeEqual(presented, this.secret);
+    let ok = challenged || bySecret;
     if (typeof presented === 'string' && !ok) this.auth.failed(req);
     if (!ok && this.auth.enabled) {
       const result = await this.auth.check(req, query);
@@ -177,11 +178,11 @@ export class PublisherIngress {
     const challenge = this.challenges.get(req);
     this.wss.get().handleUpgrade(req, socket, head, (ws) => {
       if (!challenge) {
-        this.accept(ws, id);
+        this.accept(ws, id, bySecret);
         return;
       }
       const expected = proof(this.secret, 'publisher', challenge.joiner, challenge.owner);
-      this.awaitProof(ws, socket, req, expected, () => this.accept(ws, id));
+      this.awaitProof(ws, socket, req, expected, () => this.accept(ws, id, true));
     });
   }
 
@@ -263,7 +264,8 @@ export class PublisherIngress {
    * batch we already stored: without it a batch whose ack was lost with the connection would be ingested
    * twice.
    */
-  private accept(ws: WebSocket, publisherId: string | undefined): void {
+  /** `holdsSecret`: it proved the secret (not a publish key or JWT alone): only it is told the policy. */
+  private accept(ws: WebSocket, publisherId: string | undefined, holdsSecret: boolean): void {
     const peer: PublisherPeer = { ws, alive: true, runs: new Set(), ...(publisherId ? { publisherId } : {}) };
     let lastRunId = '';
     this.peers.add(peer);
@@ -291,8 +293,9 @@ export class PublisherIngress {
       connectionId: `p_${this.peers.size}`,
       runs: [],
       heartbeatMs: this.options.heartbeatMs,
-      // To a publisher only (it proved the secret): what it must keep enforcing if it takes the port over.
-      policy: policyOf(this.options),
+      // Only to a publisher that proved the secret (a process of this user, which may take the port over):
+      // what it must keep enforcing then. One with a publish key or a JWT alone learns no key digests.
+      ...(holdsSecret ? { policy: policyOf(this.options) } : {}),
     });
     ws.on('pong', () => {
       peer.alive = true;

@@ -401,7 +401,9 @@ export class JoinedBroadcaster implements Broadcaster {
           }
           this.ws = ws;
           this.connectedEpoch = message.epoch;
-          this.policy = readPolicy(message.policy);
+          // Only from an owner that proved it holds the secret (a nonce was sent and its proof checked): an
+          // owner joined with a publish key alone could hand us any policy to enforce after a takeover.
+          this.policy = nonce ? readPolicy(message.policy) : undefined;
           const sameOwner = this.lastEpoch === message.epoch;
           if (this.lastEpoch !== undefined && !sameOwner) this.sendRuns();
           this.lastEpoch = message.epoch;
