@@ -51,6 +51,8 @@ export function hostTarget(endpoint: Endpoint): HostTarget | undefined {
 
 export interface LocalHostOptions {
   apiKey?: string;
+  /** Where the hosted broadcaster reads its settings (TESTWIRE_PUBLISH_KEY, TESTWIRE_JWT_SECRET…). */
+  env?: NodeJS.ProcessEnv;
   /** The broadcaster's warnings, and why hosting is not possible (once). */
   warn(message: string): void;
   /** Called once this process owns the endpoint. */
@@ -118,6 +120,17 @@ export class LocalHost {
 
   private async bind(): Promise<boolean> {
     const { host, port } = this.target;
+    // The broadcaster would require credentials this process cannot give its own monitor (a publish key or
+    // a JWT secret in the environment, no API key): it would lock itself out. Wait for an endpoint instead.
+    const env = this.options.env ?? process.env;
+    const locks = ['TESTWIRE_PUBLISH_KEY', 'TESTWIRE_JWT_SECRET'].filter((name) => env[name]);
+    if (!this.options.apiKey && locks.length > 0) {
+      this.givenUp = true;
+      this.options.warn(
+        `not hosting ${host}:${port}: ${locks.join(' and ')} ${locks.length > 1 ? 'are' : 'is'} set and there is no API key (TESTWIRE_API_KEY) to read the endpoint this process would host; waiting for an endpoint instead`,
+      );
+      return false;
+    }
     try {
       // Loaded on demand, as `serve` does: a monitor that never hosts starts without the server.
       const { startBroadcaster } = await import('@testwire/broadcaster');
