@@ -327,7 +327,11 @@ export class Owner implements Broadcaster {
     clearInterval(this.heartbeat);
     clearInterval(this.keepAliveTimer);
     const serverClosed = new Promise<void>((r) => this.server.close(() => r()));
-    const endpoints = [this.ws.close(), this.publishers.close(), this.sse.close()];
+    // Whether a subscriber may follow the endpoint to its next owner: publishers wait for one only then.
+    const followers = [...this.hub.subscribers].some(
+      (subscriber) => subscriber.mode !== 'closed' && subscriber.transport.isOpen(),
+    );
+    const endpoints = [this.ws.close(), this.publishers.close(followers), this.sse.close()];
     // In-flight HTTP requests (/status…) may finish; idle keep-alive connections go now.
     this.server.closeIdleConnections();
     await settledBy(Promise.allSettled([...endpoints, serverClosed]), deadline);

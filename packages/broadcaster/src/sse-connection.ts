@@ -121,6 +121,9 @@ class SseTransport implements Transport {
   bufferedAmount(): number {
     return this.res.writableLength;
   }
+  isOpen(): boolean {
+    return !this.res.writableEnded && !this.res.destroyed;
+  }
   needsDrain(): boolean {
     return this.res.writableNeedDrain;
   }

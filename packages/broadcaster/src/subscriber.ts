@@ -22,6 +22,8 @@ export interface Transport {
   write(frames: Buffer[]): void;
   /** Bytes handed to the transport and not yet sent to the kernel. */
   bufferedAmount(): number;
+  /** False once the peer is going (a WebSocket close frame received or sent, the SSE response ended). */
+  isOpen(): boolean;
   /** True when the transport asked writers to wait for 'drain'. */
   needsDrain(): boolean;
   onDrain(callback: () => void): void;

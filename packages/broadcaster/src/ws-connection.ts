@@ -162,6 +162,9 @@ export class WsTransport implements Transport {
   bufferedAmount(): number {
     return this.ws.bufferedAmount;
   }
+  isOpen(): boolean {
+    return this.ws.readyState === WS_OPEN && !this.socket.destroyed;
+  }
   needsDrain(): boolean {
     return this.socket.writableNeedDrain;
   }

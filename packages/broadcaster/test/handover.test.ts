@@ -13,9 +13,15 @@ import { join } from 'node:path';
 import { EventSource } from 'eventsource';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type Broadcaster, getBroadcaster, resetBroadcasterSingleton } from '../src/index.js';
+import {
+  type Broadcaster,
+  getBroadcaster,
+  resetBroadcasterSingleton,
+  startBroadcaster,
+} from '../src/index.js';
 import { HANDOVER_WAIT_MS } from '../src/join/publisher.js';
 import {
+  freePort,
   type Msg,
   RUN,
   recordingLogger,
@@ -220,6 +226,24 @@ describe('takeover during the final flush', () => {
     });
     expect(ms).toBeGreaterThanOrEqual(HANDOVER_WAIT_MS - 50);
     expect(ms).toBeLessThan(HANDOVER_WAIT_MS + 3000);
+  });
+
+  it('an owner that shuts down with no subscriber says so: the publisher that takes over does not wait for one', async () => {
+    const port = await freePort();
+    const owner = await startBroadcaster({ port, logger: recordingLogger() });
+    const joined = await getBroadcaster({ port, logger: recordingLogger() });
+    cleanups.push(() => joined.close());
+    joined.publish(testStarted(RUN, TESTS));
+    for (let i = 1; i <= ACKED; i++) joined.publish(testResult(i));
+    expect(await joined.flush(5000)).toMatchObject({ delivered: true });
+    await owner.close({ timeoutMs: 500 });
+    await waitFor(() => joined.role === 'owner', 'the takeover', 5000);
+    for (let i = ACKED + 1; i <= TESTS; i++) joined.publish(testResult(i));
+    joined.publish(testCompleted(TESTS, 0));
+    const started = Date.now();
+    // In its own history is delivered: no subscriber is on its way, none is waited for.
+    expect(await joined.flush(10_000)).toEqual({ delivered: true, pending: {}, dropped: {} });
+    expect(Date.now() - started).toBeLessThan(HANDOVER_WAIT_MS);
   });
 
   it('the caller’s flush bound comes first: a short flush returns at it, with the events pending', async () => {

@@ -164,6 +164,29 @@ describe('a monitor started before a short run hosts the endpoint', () => {
     });
   }, 120_000);
 
+  it('watch exiting mid-run with no other subscriber: the run takes the port over and ends with its output unchanged', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const watch = monitor(['watch', '--port', String(port), '--plain']);
+    await until(watch.stdout, (text) => text.includes(`hosting it here`), 20_000);
+    const mocha = mochaOn(port, 1500);
+    // The run has joined watch's endpoint (a publisher in /status) and is in its slow test.
+    await until(
+      async () =>
+        ((await fetch(`${url}/status`).then((r) => r.json())) as { publishers?: number }).publishers ?? 0,
+      (n) => n >= 1,
+      30_000,
+    );
+    await until(watch.stdout, (text) => /in progress|%/.test(text), 30_000);
+    watch.child.kill('SIGINT');
+    expect((await watch.exit).code).toBe(130);
+    const ran = await mocha;
+    expect(ran.code, ran.stderr).toBe(1); // as without a monitor: the fixture's one failure
+    // Nobody was left to follow the endpoint: the process that took it over waited for no one and said
+    // nothing (it used to wait the handover out and print that its events reached no subscriber).
+    expect(ran.stderr).not.toMatch(/^testwire:/m);
+  }, 120_000);
+
   it('watch connected to a run that owned the endpoint hosts it once that process is gone, and sees the next short run', async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;

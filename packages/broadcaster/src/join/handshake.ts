@@ -47,3 +47,9 @@ export function proof(
 export function proofMatches(received: unknown, expected: string): boolean {
   return typeof received === 'string' && safeEqual(received, expected);
 }
+
+/**
+ * The reason of the close an owner sends its publishers when it shuts down with no subscriber: none will
+ * follow to whoever takes the port over, so the winner has no handover to wait for (publisher.ts).
+ */
+export const NO_FOLLOWERS_REASON = 'Broadcaster shutting down; no subscribers';

@@ -29,6 +29,7 @@ import { VERSION } from '../version.js';
 import { WS_OPEN } from '../ws-module.js';
 import { readPublisherFrame } from './batch.js';
 import {
+  NO_FOLLOWERS_REASON,
   NONCE,
   NONCE_HEADER,
   newNonce,
@@ -397,15 +398,18 @@ export class PublisherIngress {
     timer.unref();
   }
 
-  /** Withdraws the secret and sends close 1001 to every publisher; resolves once all have closed. */
-  async close(): Promise<void> {
+  /**
+   * Withdraws the secret and sends close 1001 to every publisher; resolves once all have closed. `followers`:
+   * some subscriber may follow to the next owner (else the close says so: NO_FOLLOWERS_REASON).
+   */
+  async close(followers = true): Promise<void> {
     this.closing = true;
     if (this.port !== undefined) removeSecret(this.port, this.secret);
     for (const ws of this.unproven) ws.terminate();
     const all: Promise<void>[] = [];
     for (const peer of this.peers) {
       all.push(closed(peer.ws));
-      peer.ws.close(CloseCodes.GOING_AWAY, 'Broadcaster shutting down');
+      peer.ws.close(CloseCodes.GOING_AWAY, followers ? 'Broadcaster shutting down' : NO_FOLLOWERS_REASON);
     }
     await Promise.allSettled(all);
   }

@@ -47,6 +47,7 @@ import { loadWs, WS_OPEN } from '../ws-module.js';
 import { publishFrame } from './batch.js';
 import { claimPort, ownEphemeral } from './claim.js';
 import {
+  NO_FOLLOWERS_REASON,
   NONCE_HEADER,
   newNonce,
   OWNER_NONCE_HEADER,
@@ -168,6 +169,8 @@ export class JoinedBroadcaster implements Broadcaster {
   private connectedEpoch?: string;
   /** Epoch of the last owner we published to: a different one needs our open runs first. */
   private lastEpoch?: string;
+  /** The owner we published to said, as it shut down, that no subscriber would follow (no handover). */
+  private noFollowers = false;
   /** The access policy of the owner we publish to: what we keep enforcing if we take the port over. */
   private policy?: EndpointPolicy;
   /** Events serialized, not yet sent. Their envelopes' seq is 0: what our own runs' RunStateStore is fed once acked. */
@@ -375,9 +378,12 @@ export class JoinedBroadcaster implements Broadcaster {
         res.on('error', () => settle(false));
       });
       ws.on('error', () => {});
-      ws.on('close', () => {
+      ws.on('close', (_code, reason) => {
         settle(false);
-        if (this.ws === ws) this.onLost();
+        if (this.ws !== ws) return;
+        // The owner shut down with no subscriber: none will come to us after a takeover (no handover).
+        this.noFollowers = String(reason) === NO_FOLLOWERS_REASON;
+        this.onLost();
       });
       ws.on('message', (data) => {
         let message: {
@@ -400,6 +406,7 @@ export class JoinedBroadcaster implements Broadcaster {
             return;
           }
           this.ws = ws;
+          this.noFollowers = false;
           this.connectedEpoch = message.epoch;
           // Only from an owner that proved it holds the secret (a nonce was sent and its proof checked): an
           // owner joined with a publish key alone could hand us any policy to enforce after a takeover.
@@ -623,8 +630,8 @@ export class JoinedBroadcaster implements Broadcaster {
     this.owner = owner;
     const unconfirmed = this.unacked.flatMap((batch) => batch.events).concat(this.queue);
     // Subscribers followed the owner we published to: they come back to us (see Handover). Without one
-    // (an unreachable `url`), nobody is on their way here.
-    if (this.lastEpoch !== undefined)
+    // (an unreachable `url`, or an owner that shut down with no subscriber), nobody is on their way here.
+    if (this.lastEpoch !== undefined && !this.noFollowers)
       this.handover = {
         until: Date.now() + HANDOVER_WAIT_MS,
         events: unconfirmed.map((event) => event.envelope),

@@ -185,12 +185,14 @@ export async function tail(argv: string[], io: Io): Promise<number> {
     /** Stops everything; resolves once the hosted endpoint (if any) is closed and handed over. */
     const stop = (): Promise<void> => {
       finished = true;
-      void client.close();
+      const clientClosed = client.close().catch(() => {});
       io.stdout.removeListener('error', onStdoutError);
       // Runs publishing to our endpoint take it over once it closes (the broadcaster's handover). Our signal
       // handlers stay until then: the hosted broadcaster's own (it removes its secret file on a signal)
       // re-raises the signal when it finds no other handler, which would kill us mid-close.
-      const closed = host ? host.close().catch(() => {}) : Promise.resolve();
+      // Our own client first: a hosted endpoint that closes with no subscriber left tells the runs publishing
+      // to it that nobody will follow, so the one that takes the port over waits for no one (no loss line).
+      const closed = host ? clientClosed.then(() => host.close()).catch(() => {}) : Promise.resolve();
       return closed.then(() => {
         process.removeListener('SIGINT', onSigint);
         process.removeListener('SIGTERM', onSigterm);
