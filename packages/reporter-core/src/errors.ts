@@ -14,6 +14,8 @@ export const ERROR_LIMITS = {
 } as const;
 
 const STACK_FRAME = /\n\s+at /;
+/** Where jest's printed error text goes on with a cause (`util.inspect`'s `[cause]: …`, at any depth). */
+const PRINTED_CAUSE = /\n\s*\[cause\]: /;
 
 /**
  * Turns whatever a runner reports as an error into a {@link TestError}: a thrown Error, jest's serialized
@@ -51,10 +53,22 @@ interface RawError {
 
 function readError(error: unknown): RawError {
   if (typeof error === 'string' || error === null || error === undefined || typeof error !== 'object') {
-    const text = stripAnsi(typeof error === 'string' ? error : String(error));
+    // Jest prints an error's causes after its stack, each `[cause]: Error: …` with frames of its own: they
+    // join the message as `Caused by:` lines (as every runner's causes do), their frames stay out of the stack.
+    const [text = '', ...causes] = stripAnsi(typeof error === 'string' ? error : String(error)).split(
+      PRINTED_CAUSE,
+    );
     const frame = STACK_FRAME.exec(text);
     const head = frame ? text.slice(0, frame.index) : text;
-    return { message: stripTypePrefix(head), ...(frame ? { stack: text } : {}), ...typeFromPrefix(head) };
+    const causedBy = causes.map((cause) => {
+      const at = STACK_FRAME.exec(cause);
+      return `\nCaused by: ${(at ? cause.slice(0, at.index) : cause).trim()}`;
+    });
+    return {
+      message: stripTypePrefix(head) + causedBy.join(''),
+      ...(frame ? { stack: text } : {}),
+      ...typeFromPrefix(head),
+    };
   }
 
   // Its causes in its message, as runners print them (`Caused by: …`): often the part that says what failed.

@@ -61,4 +61,24 @@ describe('normalizeError keeps causes', () => {
     );
     expect(normalized.message).toBe('outer\nCaused by: RangeError: inner');
   });
+
+  test("jest's printed text (failureMessages): each `[cause]:` is a Caused by line, its frames out of the stack", () => {
+    const printed = [
+      'Error: top level failed',
+      '    at Object.<anonymous> (/nowhere/c.test.js:4:9)',
+      '    at new Promise (<anonymous>)',
+      '',
+      '[cause]: Error: mid layer failed',
+      '    at Object.<anonymous> (/nowhere/c.test.js:3:15)',
+      '',
+      '  [cause]: TypeError: root db down',
+      '      at Object.<anonymous> (/nowhere/c.test.js:2:16)',
+    ].join('\n');
+    const normalized = normalizeError({ stack: printed }, paths);
+    expect(normalized.message).toBe(
+      'top level failed\nCaused by: Error: mid layer failed\nCaused by: TypeError: root db down',
+    );
+    expect(normalized.type).toBe('Error');
+    expect(normalized.stack).toBe('    at Object.<anonymous> (c.test.js:4:9)');
+  });
 });
