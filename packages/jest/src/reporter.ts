@@ -1,5 +1,3 @@
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import {
   createReporterCore,
   type ReporterCore,
@@ -12,6 +10,7 @@ import { type JestCoverageConfig, jestCoverageReport } from './coverage.js';
 import { RetryCounts } from './retries.js';
 import { mapJestStatus } from './status.js';
 import { JestTwins, type Twin, type TwinSet } from './twins.js';
+import { jestVersion } from './version.js';
 import { type RunningTest, WorkerRestarts } from './worker-restarts.js';
 
 /**
@@ -223,8 +222,14 @@ export class TestwireJestReporter {
         this.running.hold(path, () => this.onTestCaseStart(test, info));
         return;
       }
-      const started = this.twins.started(set);
-      this.running.started(path, set, started, at);
+      // A start that overtook the result of an earlier start of its title path is sent once the results
+      // before it say which test it is: the next twin, or maybe a retry (twins.ts).
+      const started = this.twins.started(set, (ref) => {
+        if (!ref) return;
+        running.ref = ref;
+        this.core.testStarted(ref, 1);
+      });
+      const running = this.running.started(path, set, started, at);
       if (started) this.core.testStarted(started, 1);
     } catch (error) {
       // never throw into jest (said with TESTWIRE_DEBUG)
@@ -244,8 +249,9 @@ export class TestwireJestReporter {
       // held back, the file's result sends it.
       const path = test?.path ?? '';
       let twin: Twin | undefined;
+      let set: TwinSet | undefined;
       if (!this.shared(path)) {
-        const set = this.setOf(test, result);
+        set = this.setOf(test, result);
         const startedAt = typeof result.startedAt === 'number' ? result.startedAt : undefined;
         if (this.running.holdsResult(path, set, startedAt, result.duration ?? 0)) {
           this.running.hold(path, () => this.onTestCaseResult(test, result));
@@ -261,6 +267,7 @@ export class TestwireJestReporter {
           attempt <= this.retries.of(test?.path, test?.context?.config?.setupFilesAfterEnv);
         this.sendResult(twin, result, attempt, willRetry);
         this.noteLive(path, attempt === 1 && !willRetry);
+        if (set) this.twins.resultSent(set);
       }
       // This result may tell that a held start was its child's own (worker-restarts.ts): after it, in order.
       this.running.settle(path);
@@ -627,15 +634,4 @@ function jestError(text: string, detail: unknown): unknown {
     ...(typeof record.name === 'string' ? { name: record.name } : {}),
     ...(typeof record.code === 'string' ? { code: record.code } : {}),
   };
-}
-
-function jestVersion(rootDir: string): string | undefined {
-  for (const name of ['jest/package.json', '@jest/core/package.json']) {
-    try {
-      return (createRequire(join(rootDir, 'noop.js'))(name) as { version?: string }).version;
-    } catch {
-      // not resolvable from the root: try the next
-    }
-  }
-  return undefined;
 }

@@ -33,7 +33,15 @@ export interface Twin {
  * - skipped tests never arrive live: they take the ordinals after the twins that ran, at the file's result,
  *   where jest lists every test once in declaration order;
  * - a start does not say its attempt: it is the next twin, unless an earlier twin failed — then it may be
- *   that twin's retry, and it is left to its result (no guess that could leave a wrong test "running").
+ *   that twin's retry, and it is left to its result (no guess that could leave a wrong test "running");
+ * - a start that comes while an earlier start of its set has no result yet is not told apart until those
+ *   results came (`resultSent`): it may be the next twin, or the retry of a twin that failed — jest-circus runs
+ *   a block's retries after its other tests, and a start reaches this reporter ahead of results sent before
+ *   it (jest's own reporters have a result hook but no start hook, and jest's dispatcher awaits each reporter
+ *   in turn), so a retry's start often comes before its first attempt's failed result. On jest 29 (one test
+ *   at a time, concurrent ones too) those results say it: the next twin after passes, none after a failure
+ *   (its result will say). On jest 30 a result that comes with two of its set running makes the set held
+ *   (above): such starts are left out.
  *
  * So a test's ordinal is its position among its twins that ran, then among its skipped twins: stable across
  * runs while the file's tests and their modes stay the same (docs/protocol.md, "Test ids").
@@ -113,13 +121,22 @@ export class JestTwins {
     return node;
   }
 
-  /** The ref of a test that starts, or undefined when it cannot be told from a twin's retry yet. */
-  started(set: TwinSet): TestRef | undefined {
-    const { twins } = set;
-    const ordinal = twins.length + set.running++;
-    if (set.held) return undefined;
-    for (const twin of twins) if (twin.failed) return undefined;
-    return withOrdinal(set.base, ordinal);
+  /**
+   * The ref of a test that starts, or undefined when it cannot be told from a twin's retry yet, or is not
+   * decided yet: then `decided` is called with the ref (or undefined) once it is (see `resultSent`).
+   */
+  started(set: TwinSet, decided?: (ref: TestRef | undefined) => void): TestRef | undefined {
+    if (set.held) {
+      set.running++;
+      return undefined;
+    }
+    if (set.running++ > 0) {
+      if (decided && set.waiting) set.waiting.push(decided);
+      else if (decided) set.waiting = [decided];
+      return undefined;
+    }
+    for (const twin of set.twins) if (twin.failed) return undefined;
+    return withOrdinal(set.base, set.twins.length);
   }
 
   /**
@@ -137,6 +154,20 @@ export class JestTwins {
       for (const twin of set.twins) if (twin.failed && twin.attempts === invocations - 1) return twin;
     }
     return add(set, true);
+  }
+
+  /**
+   * A live result of `set` was sent (its twin's `failed` and `attempts` say how it went): the oldest start
+   * waiting for results (see `started`) is decided once every start before it has its result — the next
+   * twin, or undefined when a twin failed (it may be that twin's retry; its result will say).
+   */
+  resultSent(set: TwinSet): void {
+    const waiting = set.waiting;
+    if (!waiting || waiting.length === 0 || set.running > waiting.length) return;
+    const decided = waiting.shift() as (ref: TestRef | undefined) => void;
+    let ref: TestRef | undefined = withOrdinal(set.base, set.twins.length);
+    for (const twin of set.twins) if (twin.failed) ref = undefined;
+    decided(ref);
   }
 
   /**
@@ -164,6 +195,8 @@ export interface TwinSet {
   readonly twins: Twin[];
   running: number;
   held: boolean;
+  /** Starts that came while an earlier start of the set had no result, oldest first (`started`). */
+  waiting?: ((ref: TestRef | undefined) => void)[];
 }
 
 function baseRef(

@@ -95,17 +95,18 @@ export class WorkerRestarts<K extends object> {
 
   /**
    * A test started at `at` (a start `holdsStart` did not hold); `ref` is undefined when which twin it is is
-   * left to its result (twins.ts).
+   * left to its result, or not decided yet (twins.ts: set it on the test returned once it is).
    */
-  started(file: string, key: K, ref: TestRef | undefined, at: number): void {
+  started(file: string, key: K, ref: TestRef | undefined, at: number): RunningTest<K> {
     const test: RunningTest<K> = { key, ref, startedAt: at };
     const tests = this.files.get(file);
     if (!tests) {
       this.files.set(file, { first: key, running: [test], lastAt: at });
-      return;
+      return test;
     }
     tests.running.push(test);
     if (at > tests.lastAt) tests.lastAt = at;
+    return test;
   }
 
   /**
@@ -217,7 +218,7 @@ export interface RunningTest<K> {
   /** What its start and its result both name (its twin set): a result ends the first test with it. */
   readonly key: K;
   /** The test as its start was sent to the core; undefined when no start was sent (see `started`). */
-  readonly ref: TestRef | undefined;
+  ref: TestRef | undefined;
   /** When it started, in the worker (epoch ms). */
   readonly startedAt: number;
 }

@@ -326,6 +326,89 @@ describe('TestwireJestReporter', () => {
     expect(results[1].error.message).toContain('logErrorsBeforeRetry');
   });
 
+  it.each([29, 30])(
+    "jest %i: retries whose starts overtook the first attempt's failed result are that test's attempts, not twins",
+    async (major) => {
+      // Jest-circus retries a block's failed tests after its other tests, and a start reaches this reporter
+      // ahead of results sent before it (jest's own reporters have no start hook). The hooks of a real jest 29
+      // run of this file with --maxWorkers=2 and a cold cache, in the order and with the start times seen
+      // (worker clock, ms); jest 30 gave the same order, its results with their start times.
+      const root29 = mkdtempSync(join(tmpdir(), `testwire-jest${major}-`));
+      mkdirSync(join(root29, 'node_modules', 'jest'), { recursive: true });
+      writeFileSync(
+        join(root29, 'node_modules', 'jest', 'package.json'),
+        `{ "name": "jest", "version": "${major}.0.0" }`,
+      );
+      const source = join(root29, 'retry.test.js');
+      writeFileSync(source, 'jest.retryTimes(2);\n');
+      const events: PublishedEvent[] = [];
+      const instance = new TestwireJestReporter({ rootDir: root29 }, {
+        performanceIntervalMs: 0,
+        progressIntervalMs: 0,
+        sink: (event: PublishedEvent) => events.push(event),
+      } as never);
+      const of = (type: string) => events.filter((e) => e.type === type).map((e) => e.data as any);
+      const file = { path: source, context: { config: {} } };
+      const at = 1_796_644_925_000;
+      const start = (title: string, startedAt: number) =>
+        instance.onTestCaseStart(file, { ancestorTitles: [], title, startedAt: at + startedAt });
+      const result = (title: string, status: string, invocations: number, startedAt: number) =>
+        instance.onTestCaseResult(file, {
+          ...assertion(title, status, { invocations, duration: 0 }),
+          ancestorTitles: [],
+          ...(status === 'failed' ? failure : {}),
+          ...(major >= 30 ? { startedAt: at + startedAt } : {}),
+        });
+      instance.onRunStart({ numTotalTestSuites: 1 });
+      instance.onTestFileStart(file);
+      start('flaky', 887);
+      result('flaky', 'failed', 1, 887);
+      start('always', 908);
+      start('flaky', 909); // the second test named flaky
+      start('ok', 910);
+      start('flaky', 910); // the first one's retry
+      start('always', 910); // its retries: ahead of its first attempt's result
+      start('always', 911);
+      start('flaky', 916);
+      start('flaky', 917);
+      result('always', 'failed', 1, 908);
+      result('flaky', 'failed', 1, 909);
+      result('ok', 'passed', 1, 910);
+      result('flaky', 'passed', 2, 910);
+      result('always', 'failed', 2, 910);
+      result('always', 'failed', 3, 911);
+      result('flaky', 'failed', 2, 916);
+      result('flaky', 'passed', 3, 917);
+      const entry = (title: string, status: string, invocations: number) => ({
+        ...assertion(title, status, { invocations }),
+        ancestorTitles: [],
+      });
+      instance.onTestFileResult(file, {
+        testFilePath: source,
+        testResults: [
+          entry('flaky', 'passed', 2),
+          entry('always', 'failed', 3),
+          entry('flaky', 'passed', 3),
+          entry('ok', 'passed', 1),
+        ],
+        perfStats: { start: at + 429 },
+      } as never);
+      await instance.onRunComplete(new Set(), {
+        numTotalTestSuites: 1,
+        numFailedTests: 1,
+        numRuntimeErrorTestSuites: 0,
+      } as never);
+      rmSync(root29, { recursive: true, force: true });
+      const resultIds = new Set(of('test.result').map((r) => r.id));
+      expect(resultIds.size).toBe(4);
+      // Every test that started has a result: no twin of a retried test left running.
+      const started = of('test.progress').filter((p) => p.id !== undefined);
+      expect(started.filter((p) => !resultIds.has(p.id)).map((p) => p.id)).toEqual([]);
+      expect(of('test.progress').at(-1)).toMatchObject({ status: 'idle', total: 4, completed: 4 });
+      expect(of('test.completed')[0].summary).toMatchObject({ total: 4, passed: 3, failed: 1, flaky: 2 });
+    },
+  );
+
   it('flags jest timeouts', () => {
     const { instance, of } = reporter();
     instance.onTestCaseResult(
