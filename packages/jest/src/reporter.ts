@@ -318,7 +318,7 @@ export class TestwireJestReporter {
             status: 'failed',
             rawStatus: 'failed',
             duration: 0,
-            attempt,
+            attempt: twin.earlier + attempt,
             willRetry: true,
             errors: [
               reason ??
@@ -513,7 +513,7 @@ export class TestwireJestReporter {
   /**
    * Jest runs `test`'s file again in a new worker: the child before it exited during the tests it left
    * running. Those fail (jest runs them again), and the file's tests are new again to the twins, so that the
-   * new child's tests keep their ids.
+   * new child's tests keep their ids, their attempts going on.
    */
   private restarted(
     path: string,
@@ -522,7 +522,7 @@ export class TestwireJestReporter {
     endedBy: number,
   ): void {
     for (const running of left) this.crashed(running, [WORKER_EXITED], true, endedBy);
-    this.twins.fileDone(project, path);
+    this.twins.restarted(project, path);
     this.live.delete(path);
   }
 
@@ -536,6 +536,7 @@ export class TestwireJestReporter {
       status: 'failed',
       rawStatus: 'failed',
       duration: Math.max(0, endedBy - test.startedAt),
+      attempt: this.twins.crashed(test.key, test.ref.ordinal ?? 0),
       errors,
       ...(willRetry ? { willRetry } : {}),
     });
@@ -586,7 +587,8 @@ export class TestwireJestReporter {
       status,
       rawStatus: result.status,
       duration: result.duration ?? 0,
-      attempt,
+      // After a worker exit jest counts attempts from 1 again: the test's attempts go on (twins.ts).
+      attempt: twin.earlier + attempt,
       assertions:
         typeof result.numPassingAsserts === 'number' && status !== 'skipped' && status !== 'todo'
           ? result.numPassingAsserts
@@ -594,6 +596,9 @@ export class TestwireJestReporter {
       startedAt: typeof result.startedAt === 'number' ? result.startedAt : undefined,
     };
     if (willRetry) outcome.willRetry = true;
+    // A pass in a new worker is flaky when an attempt failed (the one the worker exited in, say), not for
+    // its number: a test that passed in the worker that exited passes again.
+    if (twin.earlier > 0 && status === 'passed') outcome.flaky = attempt > 1 || twin.earlierFailed;
     if (messages && messages.length > 0) {
       const details = result.failureDetails ?? [];
       outcome.errors = messages.map((text, index) => jestError(text, details[index]));

@@ -12,6 +12,19 @@ export interface Twin {
   retrying: boolean;
   /** Reported live (onTestCaseResult), not only in the file's result. */
   readonly live: boolean;
+  /**
+   * Attempts of this test streamed from workers that exited before (see `restarted`): jest's `invocations`
+   * count again from 1 in each new worker, the stream's attempts go on from here.
+   */
+  readonly earlier: number;
+  /** One of those earlier attempts failed (a pass now is then flaky). */
+  readonly earlierFailed: boolean;
+}
+
+/** What the workers that exited streamed of one test: its attempts, and whether one failed. */
+interface Earlier {
+  attempts: number;
+  failed: boolean;
 }
 
 /**
@@ -42,6 +55,8 @@ export interface Twin {
  *   at a time, concurrent ones too) those results say it: the next twin after passes, none after a failure
  *   (its result will say). On jest 30 a result that comes with two of its set running makes the set held
  *   (above): such starts are left out.
+ * - after a worker exit jest runs the file again in a new worker (worker-restarts.ts), whose `invocations`
+ *   count from 1 again: its tests are the same twins (same ordinals), their attempts going on (`restarted`).
  *
  * So a test's ordinal is its position among its twins that ran, then among its skipped twins: stable across
  * runs while the file's tests and their modes stay the same (docs/protocol.md, "Test ids").
@@ -69,13 +84,69 @@ export class JestTwins {
   private lastSet: TwinSet | undefined;
   private lastSetBlock: PathNode<TwinSet> | undefined;
   private lastSetTitle = '';
+  /**
+   * Per file (by project, then path): its sets this run, and once a worker exit made jest run it again, what
+   * the workers before streamed of each test, by title path (`titleKey`) and ordinal.
+   */
+  private files = new PathNode<FileSets>();
 
   /** A new run: nothing seen yet. */
   reset(): void {
     this.root = new PathNode();
+    this.files = new PathNode();
     this.last = undefined;
     this.lastSet = undefined;
     this.lastSetBlock = undefined;
+  }
+
+  /**
+   * Jest runs `file` again in a new worker process (worker-restarts.ts), after the tests it left running
+   * failed with the exit (`crashed`): the new worker's tests are the same tests, their attempts going on
+   * after those streamed so far (jest's `invocations` count from 1 again). The file's sets start again, as if
+   * the file had just started.
+   */
+  restarted(project: string | undefined, file: string): void {
+    const fileSets = this.files.child(project ?? '').child(file).value;
+    if (!fileSets) return;
+    fileSets.earlier ??= new Map();
+    const earlier = fileSets.earlier;
+    for (const set of fileSets.sets) {
+      const title = titleKey(set.base);
+      // Its crashed tests' attempts are there already (`crashed`).
+      let byOrdinal = set.earlier;
+      if (byOrdinal) earlier.set(title, byOrdinal);
+      for (const twin of set.twins) {
+        if (!byOrdinal) {
+          byOrdinal = [];
+          earlier.set(title, byOrdinal);
+        }
+        byOrdinal[twin.ref.ordinal ?? 0] = {
+          attempts: twin.earlier + twin.attempts,
+          failed: twin.earlierFailed || twin.failed,
+        };
+      }
+    }
+    fileSets.sets = [];
+    this.dropSets(project, file);
+  }
+
+  /**
+   * A test of `set` (its `ordinal`-th) failed because its worker process exited during it: the attempt number
+   * that failure is streamed with, counted as one of the test's attempts.
+   */
+  crashed(set: TwinSet, ordinal: number): number {
+    const twin = set.twins.find((candidate) => (candidate.ref.ordinal ?? 0) === ordinal);
+    if (twin) {
+      twin.attempts++;
+      twin.failed = true;
+      return twin.earlier + twin.attempts;
+    }
+    // No result of it from this worker yet: the attempts of the workers before, and this one.
+    set.earlier ??= [];
+    const earlier = set.earlier;
+    const attempts = (earlier[ordinal]?.attempts ?? 0) + 1;
+    earlier[ordinal] = { attempts, failed: true };
+    return attempts;
   }
 
   /**
@@ -83,6 +154,11 @@ export class JestTwins {
    * (kept, every test of the run would stay in memory to the end, copied along by the garbage collector).
    */
   fileDone(project: string | undefined, file: string): void {
+    this.files.child(project ?? '').drop(file);
+    this.dropSets(project, file);
+  }
+
+  private dropSets(project: string | undefined, file: string): void {
     this.root.child(project ?? '').drop(file);
     const last = this.last;
     if (last && last.project === project && last.file === file) {
@@ -101,7 +177,21 @@ export class JestTwins {
     const block = this.blockOf(project, file, titles);
     if (this.lastSet && block === this.lastSetBlock && title === this.lastSetTitle) return this.lastSet;
     const node = block.child(title);
-    node.value ??= { base: baseRef(project, file, titles, title), twins: [], running: 0, held: false };
+    if (!node.value) {
+      const set: TwinSet = {
+        base: baseRef(project, file, titles, title),
+        twins: [],
+        running: 0,
+        held: false,
+      };
+      const fileNode = this.files.child(project ?? '').child(file);
+      fileNode.value ??= { sets: [] };
+      const fileSets = fileNode.value;
+      fileSets.sets.push(set);
+      const earlier = fileSets.earlier?.get(titleKey(set.base));
+      if (earlier) set.earlier = earlier;
+      node.value = set;
+    }
     this.lastSet = node.value;
     this.lastSetBlock = block;
     this.lastSetTitle = title;
@@ -197,6 +287,14 @@ export interface TwinSet {
   held: boolean;
   /** Starts that came while an earlier start of the set had no result, oldest first (`started`). */
   waiting?: ((ref: TestRef | undefined) => void)[];
+  /** By ordinal, what workers that exited streamed of these tests (`JestTwins.restarted`). */
+  earlier?: (Earlier | undefined)[];
+}
+
+/** A file's sets this run, and what its workers that exited streamed (`JestTwins.restarted`). */
+interface FileSets {
+  sets: TwinSet[];
+  earlier?: Map<string, (Earlier | undefined)[]>;
 }
 
 function baseRef(
@@ -211,15 +309,24 @@ function baseRef(
 }
 
 function add(set: TwinSet, live: boolean): Twin {
+  const ordinal = set.twins.length;
+  const earlier = set.earlier?.[ordinal];
   const twin: Twin = {
-    ref: withOrdinal(set.base, set.twins.length),
+    ref: withOrdinal(set.base, ordinal),
     attempts: 0,
     failed: false,
     retrying: false,
     live,
+    earlier: earlier?.attempts ?? 0,
+    earlierFailed: earlier?.failed ?? false,
   };
   set.twins.push(twin);
   return twin;
+}
+
+/** A title path as a key (titles may hold any character): made only for files a worker exit ran again. */
+function titleKey(ref: TestRef): string {
+  return JSON.stringify(ref.titlePath);
 }
 
 function sameTitles(a: readonly string[], b: readonly string[]): boolean {

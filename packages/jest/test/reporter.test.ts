@@ -409,6 +409,50 @@ describe('TestwireJestReporter', () => {
     },
   );
 
+  it('a file jest runs again after its worker exited: the same tests, their attempts going on', async () => {
+    // Jest 29's hooks when the worker exits during `exits` and jest runs the file in a new one (times in ms,
+    // worker clock); each worker's results count invocations from 1.
+    const { instance, of } = reporter({ progressIntervalMs: 0 });
+    const at = 1_796_644_925_000;
+    const start = (title: string, startedAt: number) =>
+      instance.onTestCaseStart(test, { ancestorTitles: ['math'], title, startedAt: at + startedAt });
+    const result = (title: string, status: string) =>
+      instance.onTestCaseResult(test, assertion(title, status, { duration: 1 }));
+    instance.onRunStart({ numTotalTestSuites: 1 });
+    instance.onTestFileStart(test);
+    start('before', 0);
+    result('before', 'passed');
+    start('exits', 2); // the worker exits during it
+    start('before', 1000); // the new worker
+    result('before', 'passed');
+    start('exits', 1002);
+    result('exits', 'passed');
+    start('after', 1004);
+    result('after', 'passed');
+    instance.onTestFileResult(test, {
+      testFilePath: file,
+      testResults: [
+        assertion('before', 'passed'),
+        assertion('exits', 'passed'),
+        assertion('after', 'passed'),
+      ],
+      perfStats: { start: at + 900 },
+    } as never);
+    await instance.onRunComplete(new Set(), {
+      numTotalTestSuites: 1,
+      numFailedTests: 0,
+      numRuntimeErrorTestSuites: 0,
+    } as never);
+    expect(of('test.result').map((r) => [r.testName, r.attempt, r.status, r.flaky === true])).toEqual([
+      ['before', 1, 'passed', false],
+      ['exits', 1, 'failed', false],
+      ['before', 2, 'passed', false],
+      ['exits', 2, 'passed', true],
+      ['after', 1, 'passed', false],
+    ]);
+    expect(of('test.completed')[0].summary).toMatchObject({ total: 3, passed: 3, failed: 0, flaky: 1 });
+  });
+
   it('flags jest timeouts', () => {
     const { instance, of } = reporter();
     instance.onTestCaseResult(

@@ -58,6 +58,17 @@ describe.each([29, 30])('jest %i: a worker that exits during a test', (major) =>
         ['failed', true],
         ['failed', false],
       ]);
+      // Each run of the file is another attempt of the same tests (jest counts from 1 again in each worker);
+      // a test that passed every time is not flaky.
+      expect(exits.map((r) => r.attempt)).toEqual([1, 2, 3, 4]);
+      expect(
+        results.filter((r) => r.testName === 'before').map((r) => [r.attempt, r.flaky === true]),
+      ).toEqual([
+        [1, false],
+        [2, false],
+        [3, false],
+        [4, false],
+      ]);
       expect(exits[0].error.message).toMatch(/worker process exited during this test/);
       // Each retrying attempt ran until the next worker's first test at the latest, not until jest gave up:
       // together they are shorter than the run.
@@ -192,6 +203,21 @@ describe.each([29, 30])('jest %i: worker exits mirrored as jest reports them', (
       expect(streamed('first-always.test.js')).toEqual([['first', 'failed']]);
       const first = results.filter((r) => r.file === 'first-always.test.js');
       expect(first.map((r) => r.willRetry === true)).toEqual([true, true, true, false]);
+      expect(first.map((r) => r.attempt)).toEqual([1, 2, 3, 4]);
+      // The file ran again after the exit: another attempt of each test, flaky when one before failed.
+      const middle = (title: string) =>
+        results
+          .filter((r) => r.file === 'middle-once.test.js' && r.testName === title)
+          .map((r) => [r.attempt, r.status, r.flaky === true]);
+      expect(middle('before')).toEqual([
+        [1, 'passed', false],
+        [2, 'passed', false],
+      ]);
+      expect(middle('exits')).toEqual([
+        [1, 'failed', false],
+        [2, 'passed', true],
+      ]);
+      expect(middle('after')).toEqual([[1, 'passed', false]]);
       expect(first.at(-1).error.message).toMatch(/4 child process exceptions/);
       // Jest counts none of the tests of a file it gave up on; the stream counts the one that failed.
       expect(data('test.completed')[0].summary).toMatchObject({
