@@ -181,11 +181,12 @@ export class GroupView {
     if (!shard) return; // a run whose start this view never saw (trimmed away): not part of the group's sums
     shard.lastEventAt = Math.max(shard.lastEventAt, at);
     this.store.update({ ...event, seq } as EventEnvelope);
-    if (event.type === 'test.completed') {
+    // Written by a serve of the group (derive below): the shard stays lost, whatever it sends later — its own
+    // test.completed arriving after that one changes nothing of what the group said of it.
+    if (event.type === 'test.completed' && !shard.declaredLost) {
       shard.finished = true;
       shard.summary = data.summary as TestSummary;
       shard.interrupted = data.interrupted === true;
-      // Written by a serve of the group (derive below): the shard stays lost, whatever it sends later.
       shard.declaredLost = data.interruptedBy === SHARD_LOST;
       if (typeof data.rawStatus === 'string') shard.rawStatus = data.rawStatus;
     }

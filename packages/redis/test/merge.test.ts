@@ -161,6 +161,11 @@ describe('GroupView', () => {
     const status = view.status(T0 + 62_000);
     expect(status).toMatchObject({ state: 'completed', success: false, lost: 1, finished: 1 });
     expect(status.shards.map((s) => s.state)).toEqual(['finished', 'lost']);
+    // The shard's own test.completed, late (a slow machine): it stays lost, as the group said.
+    const late = shardEvents(2, 2, ['passed', 'failed']).at(-1)!;
+    expect(late.type).toBe('test.completed');
+    feed(view, [late], { seq: 200 }, T0 + 63_000);
+    expect(view.status(T0 + 63_000).shards.map((s) => s.state)).toEqual(['finished', 'lost']);
     // Another serve of the group that reads the same stream writes nothing either.
     const other = new GroupView('lost-run', { lostAfterMs: 60_000 });
     feed(other, shardEvents(1, 2, ['passed']), { seq: 0 }, T0);
