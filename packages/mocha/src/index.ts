@@ -18,8 +18,8 @@ import { TestwireReporter } from './reporter.js';
 if (mochaLoaded()) startReporterThreadAhead();
 // mocha loads the test files after its reporter and before it makes it: what their top level prints is held
 // until the run begins, then sent as their file's output (load-output.ts). Only when mocha is loading this
-// module as its reporter.
-holdLoadOutput();
+// module as its reporter (a module that imports it for its types or options pays nothing).
+if (mochaLoaded()) holdLoadOutput();
 
 export type { C8Start } from './c8.js';
 export { type ParsedOptions, parseReporterOptions, type TestwireMochaOptions } from './options.js';

@@ -23,6 +23,8 @@ export interface HeldOutput {
 
 /** Held output beyond this many characters is dropped: a bound, not a budget. */
 export const MAX_HELD_CHARS = 1024 * 1024;
+/** What one held write costs against MAX_HELD_CHARS besides its text: its stack's paths. */
+const HELD_WRITE_COST = 1024;
 
 /** Frames kept per write: console's own frames, then the caller's require chain, down to the test file. */
 const STACK_FRAMES = 40;
@@ -69,8 +71,11 @@ export class LoadOutput {
   }
 
   private hold(text: string, stream: 'stdout' | 'stderr', method: string | undefined): void {
-    if (this.chars + text.length > MAX_HELD_CHARS) return;
-    this.chars += text.length;
+    // Each write held also keeps its stack's paths (and the stack string behind them): counted at a fixed
+    // 1 KiB, so a file writing in a loop at load holds ~1,000 writes, not a million.
+    const cost = text.length + HELD_WRITE_COST;
+    if (this.chars + cost > MAX_HELD_CHARS) return;
+    this.chars += cost;
     this.held.push({ text, stream, method, files: stackFiles() });
   }
 }
