@@ -10,7 +10,8 @@ import type { IncomingMessage } from 'node:http';
 import type { AddressLimits } from './limits.js';
 import type { ResolvedOptions } from './options.js';
 
-const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
+/** SHA-256 of a secret: what keys are compared (and handed on after a takeover, join/policy.ts) as. */
+export const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
 /** Constant-time string equality. */
 export function safeEqual(a: string, b: string): boolean {

@@ -263,9 +263,8 @@ export class PublisherIngress {
    * A publisher, proven (or holding the secret or a credential that may publish): counted, told the epoch
    * and seq, and its messages taken. `publisherId` (stable for the publisher's lifetime) lets us drop a
    * batch we already stored: without it a batch whose ack was lost with the connection would be ingested
-   * twice.
+   * twice. `holdsSecret`: it proved the secret (not a publish key or JWT alone): only it is told the policy.
    */
-  /** `holdsSecret`: it proved the secret (not a publish key or JWT alone): only it is told the policy. */
   private accept(ws: WebSocket, publisherId: string | undefined, holdsSecret: boolean): void {
     const peer: PublisherPeer = { ws, alive: true, runs: new Set(), ...(publisherId ? { publisherId } : {}) };
     let lastRunId = '';

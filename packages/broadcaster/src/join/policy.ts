@@ -11,7 +11,7 @@
  * learning it. A JWT secret cannot travel that way: a successor without one of its own refuses every token,
  * with a message that says why, and lets in only the keys it has (fail closed).
  */
-import { createHash } from 'node:crypto';
+import { digest } from '../auth.js';
 import type { ResolvedOptions } from '../options.js';
 
 /** What a successor inherits (the `policy` of a publisher's connection.established). */
@@ -27,7 +27,8 @@ export interface EndpointPolicy {
   allowedHosts: string[] | true;
 }
 
-export const keyDigest = (key: string): string => createHash('sha256').update(key).digest('hex');
+/** A key's digest as it travels (hex of the Authenticator's SHA-256). */
+const keyDigest = (key: string): string => digest(key).toString('hex');
 
 const HEX_DIGEST = /^[0-9a-f]{64}$/;
 
@@ -66,16 +67,18 @@ export function readPolicy(value: unknown): EndpointPolicy | undefined {
   return { apiKeyDigests, publishKeyDigests, jwt: p.jwt, allowedOrigins, allowedHosts };
 }
 
-/** The options a successor owns the port with: its own, and everything the policy adds to them. */
+/**
+ * The options a successor owns the port with: its own (a publisher's: nothing inherited yet), and everything
+ * the policy adds to them.
+ */
 export function withPolicy(options: ResolvedOptions, policy: EndpointPolicy | undefined): ResolvedOptions {
   if (!policy) return options;
-  const own = options.inherited;
   return {
     ...options,
     inherited: {
-      apiKeyDigests: unique([...(own?.apiKeyDigests ?? []), ...policy.apiKeyDigests]),
-      publishKeyDigests: unique([...(own?.publishKeyDigests ?? []), ...policy.publishKeyDigests]),
-      jwt: own?.jwt === true || policy.jwt,
+      apiKeyDigests: policy.apiKeyDigests,
+      publishKeyDigests: policy.publishKeyDigests,
+      jwt: policy.jwt,
     },
     allowedOrigins: unique([...options.allowedOrigins, ...policy.allowedOrigins]),
     allowedHosts:
