@@ -237,13 +237,12 @@ describe('takeover during the final flush', () => {
     for (let i = 1; i <= ACKED; i++) joined.publish(testResult(i));
     expect(await joined.flush(5000)).toMatchObject({ delivered: true });
     await owner.close({ timeoutMs: 500 });
-    await waitFor(() => joined.role === 'owner', 'the takeover', 5000);
+    await waitFor(() => joined.role === 'owner', 'the takeover');
     for (let i = ACKED + 1; i <= TESTS; i++) joined.publish(testResult(i));
     joined.publish(testCompleted(TESTS, 0));
-    const started = Date.now();
-    // In its own history is delivered: no subscriber is on its way, none is waited for.
+    // In its own history is delivered: no subscriber is on its way, none is waited for (a handover waited
+    // out would say notHandedOver).
     expect(await joined.flush(10_000)).toEqual({ delivered: true, pending: {}, dropped: {} });
-    expect(Date.now() - started).toBeLessThan(HANDOVER_WAIT_MS);
   });
 
   it('the caller’s flush bound comes first: a short flush returns at it, with the events pending', async () => {

@@ -356,7 +356,7 @@ describe('getBroadcaster as publisher', () => {
     joined.publish(testStarted('r_policy', 1));
     await joined.flush();
     await owner.close();
-    await waitFor(() => joined.role === 'owner', 'the takeover', 5000);
+    await waitFor(() => joined.role === 'owner', 'the takeover');
     const status = (headers: Record<string, string> = {}, query = '') =>
       fetch(`http://127.0.0.1:${port}/status${query}`, { headers });
     expect((await status()).status).toBe(401);

@@ -325,7 +325,7 @@ describe('the owner dies with a run going', () => {
     owner.publish(startedEvent('gone', 3));
     owner.publish(resultEvent('gone', 1));
     await owner.flush();
-    await until(() => r.events.length === 2, 5000, 'the run under way');
+    await until(() => r.events.length === 2, 10_000, 'the run under way');
     await owner.close({ timeoutMs: 200 });
     // Nothing listens for a while: the client retries; only then does a new owner answer on the port.
     await until(() => attempts >= 5, 10_000, 'five reconnect attempts');

@@ -165,7 +165,7 @@ describe('serveGroup', () => {
       port: 0,
       host: '127.0.0.1',
       silenceMs: 200,
-      lostAfterMs: 1500,
+      lostAfterMs: 5000,
       logger: { warn() {} },
     });
     let second: GroupServer | undefined;
@@ -194,7 +194,7 @@ describe('serveGroup', () => {
         group: 'lost',
         port: 0,
         host: '127.0.0.1',
-        lostAfterMs: 1500,
+        lostAfterMs: 5000,
         logger: { warn() {} },
       });
       await until('the second serve read the group', () => second!.seq === served.seq);
@@ -240,7 +240,7 @@ describe('serveGroup', () => {
       group: 'never',
       port: 0,
       host: '127.0.0.1',
-      lostAfterMs: 1500,
+      lostAfterMs: 5000,
       logger: { warn() {} },
     });
     try {
