@@ -6,6 +6,9 @@
  * When the monitor exits while a run is publishing to it, the run's process takes the endpoint over (the
  * broadcaster's handover): the run ends as it would have, and a monitor still listening sees all of it.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   assertBuilt,
@@ -42,8 +45,23 @@ function monitor(args: string[]) {
 }
 
 /** The mocha fixture with the real mocha and @testwire/mocha, its reporter binding `port` as a reporter does by default. */
-const mochaOn = (port: number, delayMs = 0) =>
-  runMocha('', { delayMs, env: { TESTWIRE_URL: '', TESTWIRE_PORT: String(port) } });
+const mochaOn = (port: number, delayMs = 0, gate?: string) =>
+  runMocha('', {
+    delayMs,
+    env: { TESTWIRE_URL: '', TESTWIRE_PORT: String(port), ...(gate ? { FIXTURE_GATE: gate } : {}) },
+  });
+
+/** A file whose creation lets the fixture's 'waits a little' test end (FIXTURE_GATE): the run waits mid-way. */
+function gate(): { path: string; open(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'testwire-gate-'));
+  const path = join(dir, 'open');
+  gates.push(dir);
+  return { path, open: () => writeFileSync(path, '') };
+}
+const gates: string[] = [];
+afterEach(() => {
+  for (const dir of gates.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 /** What the fixture's runner reports: 6 tests, 4 passed, 1 failed, 1 skipped (pending). */
 const FIXTURE = { total: 6, passed: 4, failed: 1, skipped: 1 };
@@ -135,8 +153,9 @@ describe('a monitor started before a short run hosts the endpoint', () => {
       (n) => n >= 2,
       20_000,
     );
-    // A run with a test that takes 1.5 s (mocha's timeout is 2 s): watch is stopped while the run is in it.
-    const mocha = mochaOn(port, 1500);
+    // A run held in its third test until the gate opens: watch is stopped while the run is in it.
+    const held = gate();
+    const mocha = mochaOn(port, 0, held.path);
     await until(
       () => parseNdjson(tail.stdout()).filter((e) => e.type === 'test.result').length,
       (n) => n >= 2,
@@ -145,6 +164,7 @@ describe('a monitor started before a short run hosts the endpoint', () => {
     watch.child.kill('SIGINT');
     const watched = await watch.exit;
     expect(watched.code).toBe(130);
+    held.open();
 
     const ran = await mocha;
     expect(ran.code, ran.stderr).toBe(1); // as without a monitor: the fixture's one failure
@@ -169,8 +189,9 @@ describe('a monitor started before a short run hosts the endpoint', () => {
     const url = `http://127.0.0.1:${port}`;
     const watch = monitor(['watch', '--port', String(port), '--plain']);
     await until(watch.stdout, (text) => text.includes(`hosting it here`), 20_000);
-    const mocha = mochaOn(port, 1500);
-    // The run has joined watch's endpoint (a publisher in /status) and is in its slow test.
+    const held = gate();
+    const mocha = mochaOn(port, 0, held.path);
+    // The run has joined watch's endpoint (a publisher in /status) and waits in its third test.
     await until(
       async () =>
         ((await fetch(`${url}/status`).then((r) => r.json())) as { publishers?: number }).publishers ?? 0,
@@ -180,6 +201,16 @@ describe('a monitor started before a short run hosts the endpoint', () => {
     await until(watch.stdout, (text) => /in progress|%/.test(text), 30_000);
     watch.child.kill('SIGINT');
     expect((await watch.exit).code).toBe(130);
+    // The run's process took the port over (it still runs, held at the gate): the endpoint answers.
+    await until(
+      async () =>
+        (await fetch(`${url}/status`)
+          .then((r) => r.status)
+          .catch(() => 0)) === 200,
+      (ok) => ok,
+      30_000,
+    );
+    held.open();
     const ran = await mocha;
     expect(ran.code, ran.stderr).toBe(1); // as without a monitor: the fixture's one failure
     // Nobody was left to follow the endpoint: the process that took it over waited for no one and said
