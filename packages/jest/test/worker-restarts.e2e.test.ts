@@ -172,7 +172,12 @@ describe.each([29, 30])('jest %i: worker exits mirrored as jest reports them', (
     try {
       const bin = join(compatDir(major), 'node_modules', 'jest', 'bin', 'jest.js');
       const args = [bin, '--maxWorkers=2', '--json', '--outputFile=jest.json'];
-      expect(await runToExit(process.execPath, args, dir, runnerEnv(stream.url))).toBe(1);
+      expect(
+        await runToExit(process.execPath, args, dir, {
+          ...runnerEnv(stream.url),
+          TESTWIRE_PROGRESS_INTERVAL: '0',
+        }),
+      ).toBe(1);
       const jest = JSON.parse(readFileSync(join(dir, 'jest.json'), 'utf8'));
       const run = await stream.runOf(basename(dir));
       const data = (type: string) => run.filter((e) => e.type === type).map((e) => e.data as any);

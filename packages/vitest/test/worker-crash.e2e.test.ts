@@ -105,7 +105,10 @@ async function run(major: number, pool: string, crash: keyof typeof CRASHES, nod
       '--outputFile.json=report.json',
       '--reporter=@testwire/vitest',
     ];
-    const { code, output } = await runWithOutput(process.execPath, args, dir, runnerEnv(stream.url));
+    const { code, output } = await runWithOutput(process.execPath, args, dir, {
+      ...runnerEnv(stream.url),
+      TESTWIRE_PROGRESS_INTERVAL: '0',
+    });
     const events = await stream.runOf(basename(dir));
     const data = (type: string) => events.filter((e) => e.type === type).map((e) => e.data as any);
     return { code, output, data, dir };
