@@ -43,7 +43,7 @@ describe.each([29, 30])('jest %i: retried tests', (major) => {
     });
     try {
       const bin = join(compatDir(major), 'node_modules', 'jest', 'bin', 'jest.js');
-      const env = { ...runnerEnv(stream.url), TESTWIRE_PROGRESS_INTERVAL: '0' };
+      const env: NodeJS.ProcessEnv = { ...runnerEnv(stream.url), TESTWIRE_PROGRESS_INTERVAL: '0' };
       delete env.NODE_PATH; // vitest's bin sets it: the jest run would resolve the repository's jest through it
       expect(await runToExit(process.execPath, [bin, '--maxWorkers=2'], dir, env)).toBe(1);
       const run = await stream.runOf(basename(dir));
