@@ -39,6 +39,12 @@ export { FRAMEWORK_ERROR_CODES, type FrameworkErrorCode } from './framework-erro
 export { type DetectedFramework, detectFrameworks } from './frameworks.js';
 export { createRunId, PathRelativizer, stableTestId } from './ids.js';
 export { normalizeError } from './in-thread-loader.js';
-export type { BaselineOptions, ReporterCoreOptions, ReporterOptions } from './options.js';
+export {
+  type BaselineOptions,
+  type ReporterCoreOptions,
+  type ReporterOptions,
+  switchedOff,
+  turnedOffByEnv,
+} from './options.js';
 export { PathNode } from './path-map.js';
 export { stripAnsi } from './text.js';

@@ -260,7 +260,7 @@ export function resolveOptions(input: ReporterCoreOptions): { options: ResolvedO
       return fallback;
     }
     const fromEnv = envName ? env[envName] : undefined;
-    if (fromEnv !== undefined && fromEnv !== '') return !FALSY.has(fromEnv.trim().toLowerCase());
+    if (fromEnv !== undefined && fromEnv !== '') return !switchedOff(fromEnv);
     return fallback;
   };
 
@@ -336,7 +336,7 @@ export function resolveOptions(input: ReporterCoreOptions): { options: ResolvedO
     testsOffThread: bool('testsOffThread', undefined, false),
     handleSignals: bool('handleSignals', 'TESTWIRE_SIGNALS', true),
     stepCategories: bool('steps', 'TESTWIRE_STEPS', true) ? ['test.step', ...stepCategories()] : [],
-    debug: Boolean(env.TESTWIRE_DEBUG) && !FALSY.has(String(env.TESTWIRE_DEBUG).toLowerCase()),
+    debug: Boolean(env.TESTWIRE_DEBUG) && !switchedOff(env.TESTWIRE_DEBUG),
   };
   const baseline = resolveBaseline(raw.baseline, env, rootDir, problems);
   if (baseline) options.baseline = baseline;
@@ -354,9 +354,17 @@ export function resolveOptions(input: ReporterCoreOptions): { options: ResolvedO
 
 const FALSY = new Set(['0', 'false', 'off', 'no', 'disabled']);
 
+/**
+ * An environment switch's value that turns its feature off: 0, false, off, no or disabled, any case, spaces
+ * around ignored. Unset or anything else is not "off". The one reading of every TESTWIRE_* switch.
+ */
+export function switchedOff(value: string | undefined): boolean {
+  return value !== undefined && FALSY.has(value.trim().toLowerCase());
+}
+
 /** TESTWIRE=off (or 0, false, no, disabled): testwire is off whatever the reporter's options say. */
 export function turnedOffByEnv(env: Record<string, string | undefined>): boolean {
-  return env.TESTWIRE !== undefined && FALSY.has(env.TESTWIRE.trim().toLowerCase());
+  return switchedOff(env.TESTWIRE);
 }
 
 function isHttpOrWsUrl(value: string): boolean {
