@@ -12,7 +12,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  type EventEnvelope,
   type MessageId,
   type ResumeFailedMessage,
   type RunBrief,
@@ -23,6 +22,7 @@ import {
 import { type SerializedEvent, serialize } from './admit.js';
 import { FrameworkSwitches } from './framework-switch.js';
 import { FramedEntry, History } from './history.js';
+import { gapEnvelope, laggingEnvelope, type SourceError } from './notices.js';
 import { type SnapshotBuild, SnapshotBuilder, type SnapshotBuilderOptions } from './snapshots.js';
 import { FrameJoiner, type Subscriber } from './subscriber.js';
 import { SlabFramer } from './ws-frame.js';
@@ -418,24 +418,11 @@ export class Hub {
 
   /**
    * Tells every subscriber that the stream skips `gap` (a mirror's source lost those events before it read
-   * them), with a `system.error` at seq 0 — not part of the stream, so a client's resume position does not
-   * move — queued ahead of the event after the gap. The connections stay open: nobody has those events.
+   * them), with a `system.error` at seq 0 ({@link gapEnvelope}) queued ahead of the event after the gap. The
+   * connections stay open: nobody has those events.
    */
-  tellGap(gap: { fromSeq: number; toSeq: number }, error: GapError): void {
-    const envelope: EventEnvelope<'system.error'> = {
-      type: 'system.error',
-      timestamp: new Date().toISOString(),
-      seq: 0,
-      runId: '',
-      data: {
-        component: error.component,
-        error: { message: error.message, code: error.code, severity: error.severity },
-        impact: error.impact,
-        ...(error.recovery ? { recovery: error.recovery } : {}),
-        gap,
-        epoch: this.epoch,
-      },
-    };
+  tellGap(gap: { fromSeq: number; toSeq: number }, component: string, error: SourceError): void {
+    const envelope = gapEnvelope(this.epoch, gap, component, error);
     for (const subscriber of this.subscribers) subscriber.notice(envelope);
   }
 
@@ -469,44 +456,4 @@ export class Hub {
     if (subscriber.holding) subscriber.dropQueue();
     this.lag(subscriber, { fromSeq: subscriber.lastSeq + 1, toSeq: this.seq }, reason);
   }
-}
-
-/** What {@link Hub.tellGap} says of a gap: who tells it, and the `system.error`'s words. */
-export interface GapError {
-  component: string;
-  message: string;
-  code: string;
-  severity: 'warning' | 'error';
-  impact: string;
-  recovery?: string;
-}
-
-/** The `system.error` envelope a lagging subscriber receives last (seq 0: it is not part of the stream). */
-export function laggingEnvelope(
-  epoch: string,
-  gap: { fromSeq: number; toSeq: number },
-  reason = 'Subscriber fell behind',
-): EventEnvelope<'system.error'> {
-  const what =
-    gap.fromSeq > gap.toSeq
-      ? `no event was dropped; events after ${gap.fromSeq - 1} will not be sent`
-      : `events ${gap.fromSeq}..${gap.toSeq} were not sent`;
-  return {
-    type: 'system.error',
-    timestamp: new Date().toISOString(),
-    seq: 0,
-    runId: '',
-    data: {
-      component: 'broadcaster',
-      error: {
-        message: `${reason}: ${what}; reconnect and resume`,
-        code: 'SUBSCRIBER_LAGGING',
-        severity: 'warning',
-      },
-      impact: 'This connection is closed (WebSocket code 4008); no further events are sent on it',
-      recovery: `Reconnect and subscribe with "resume":{"epoch":"${epoch}","since":${gap.fromSeq - 1}} in the subscribe message`,
-      gap,
-      epoch,
-    },
-  };
 }

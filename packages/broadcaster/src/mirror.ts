@@ -7,9 +7,12 @@
  */
 import type { PublishedEvent } from '@testwire/protocol';
 import { admit } from './admit.js';
+import { type SourceError, sourceNotice } from './notices.js';
 import { type BroadcasterOptions, resolveOptions } from './options.js';
 import { Owner } from './owner.js';
 import type { Broadcaster } from './types.js';
+
+export type { SourceError } from './notices.js';
 
 /** What {@link Mirror.append} did with an event. */
 export type AppendResult = 'appended' | 'duplicate' | 'invalid';
@@ -33,15 +36,6 @@ export interface Mirror extends Omit<Broadcaster, 'publish' | 'role'> {
    * says so), and returns that seq: the source's numbering started again, say.
    */
   notice(component: string, error: SourceError): number;
-}
-
-/** What a mirror's notice says of its source. */
-export interface SourceError {
-  message: string;
-  code: string;
-  severity: 'warning' | 'error';
-  impact: string;
-  recovery?: string;
 }
 
 export interface MirrorOptions extends Omit<BroadcasterOptions, 'url'> {
@@ -74,7 +68,7 @@ export async function startMirror(options: MirrorOptions): Promise<Mirror> {
       if (seq !== hub.seq + 1) {
         hub.history.clear();
         const gap = { fromSeq: hub.seq + 1, toSeq: seq - 1 };
-        hub.tellGap(gap, { component: 'mirror', ...gapNotice(gap) });
+        hub.tellGap(gap, 'mirror', gapNotice(gap));
       }
       hub.seq = seq - 1;
       hub.ingest([stored.event]);
@@ -117,14 +111,4 @@ function invalidNotice(seq: number, why: string): PublishedEvent {
     severity: 'warning',
     impact: 'That event is missing from the stream',
   });
-}
-
-/** A `system.error` about the source, at a seq of the stream. */
-function sourceNotice(component: string, { impact, recovery, ...error }: SourceError): PublishedEvent {
-  return {
-    type: 'system.error',
-    runId: '',
-    timestamp: new Date().toISOString(),
-    data: { component, error, impact, ...(recovery ? { recovery } : {}) },
-  };
 }
