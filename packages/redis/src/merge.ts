@@ -122,6 +122,12 @@ export interface GroupViewOptions {
    * its health every 30 s, so a live shard is never silent this long. Default 600 000; 0 = never.
    */
   lostAfterMs?: number;
+  /**
+   * Since when (Redis' clock, ms) a serve of the group has waited for it: the group's first serve wrote it
+   * down. With `expected` shards and none of them ever heard of, they are all lost `lostAfterMs` after it (a
+   * CI run whose shards all failed before their runners started) — a `--until-done` serve must not wait for ever.
+   */
+  waitingSince?: number;
 }
 
 export class GroupView {
@@ -247,9 +253,13 @@ export class GroupView {
     return missing;
   }
 
-  /** The missing shards are lost: `lostAfterMs` passed since the group's first event. */
+  /**
+   * The missing shards are lost: `lostAfterMs` passed since the group's first event — or, while no shard has
+   * sent one, since a serve began waiting for the group.
+   */
   private missingLost(now: number): boolean {
-    return this.lostAfterMs > 0 && Number.isFinite(this.startedAt) && now - this.startedAt > this.lostAfterMs;
+    const since = Number.isFinite(this.startedAt) ? this.startedAt : this.options.waitingSince;
+    return this.lostAfterMs > 0 && since !== undefined && now - since > this.lostAfterMs;
   }
 
   /** false as soon as any shard failed or was lost, true once all completed without failure, else undefined. */
@@ -359,9 +369,13 @@ export class GroupView {
    * caller writes them (once-guarded in Redis) and marks them done with {@link wrote}.
    */
   derive(now: number): DerivedWrite[] {
-    if (this.shards.size === 0) return [];
-    const first = this.shards.values().next().value as Shard;
-    const common = { framework: first.framework, ...(first.project ? { project: first.project } : {}) };
+    // No shard yet: nothing to say, until the expected shards are all lost (missingLost counts from waitingSince).
+    if (this.shards.size === 0 && !(this.missing().length > 0 && this.missingLost(now))) return [];
+    const first = this.shards.values().next().value as Shard | undefined;
+    const common = {
+      framework: first?.framework ?? UNKNOWN_FRAMEWORK,
+      ...(first?.project ? { project: first.project } : {}),
+    };
     const group = { id: this.group, expected: this.expected ?? null };
     const { counts, totalTests, totalKnown } = this.sums();
     const timestamp = new Date(now).toISOString();
@@ -379,10 +393,9 @@ export class GroupView {
           testFiles: [],
           run: {
             runId: this.runId,
-            framework: first.framework,
-            ...(first.project ? { project: first.project } : {}),
+            ...common,
             startedAt,
-            ...(first.info?.ci ? { ci: first.info.ci } : {}),
+            ...(first?.info?.ci ? { ci: first.info.ci } : {}),
             group,
           },
           group,
@@ -466,7 +479,7 @@ export class GroupView {
             skipped: sum((s) => s.skipped),
             todo: sum((s) => s.todo),
             flaky: sum((s) => s.flaky),
-            duration: Math.max(...[...this.shards.values()].map((s) => summaryOf(s)?.duration ?? 0)),
+            duration: Math.max(0, ...[...this.shards.values()].map((s) => summaryOf(s)?.duration ?? 0)),
             success: ok,
           },
           rawStatus: ok ? 'passed' : 'failed',
@@ -488,6 +501,8 @@ export class GroupView {
 
   /** Why the group stopped waiting for the expected shards it never heard of. */
   private missingText(missing: { shard?: number; total?: number }[]): string {
+    if (this.shards.size === 0)
+      return `none of the ${missing.length} expected shards reported: nothing from them ${this.lostAfterMs} ms after a serve of the group began waiting for it (their CI jobs failed before the tests ran, or their reporters could not reach Redis): the group's serve stopped waiting (--lost-after)`;
     const names = missing.filter((m) => m.shard !== undefined).map((m) => `shard ${m.shard} of ${m.total}`);
     const who =
       names.length === missing.length
@@ -506,6 +521,9 @@ export class GroupView {
     } else this.lastProgress = progressKey(write.event.data as Record<string, unknown>);
   }
 }
+
+/** The group's framework while no shard has said its own. */
+const UNKNOWN_FRAMEWORK = 'unknown';
 
 /** `interruptedBy` of a run the group stopped waiting for (protocol: test.completed). */
 const SHARD_LOST = 'shard_lost';

@@ -90,14 +90,14 @@ export async function serveGroup(options: ServeGroupOptions): Promise<GroupServe
 
   let mirror: Mirror | undefined;
   try {
-    await writer.hsetnx(keys.meta, 'epoch', randomBytes(6).toString('base64url'));
-    const epoch = (await writer.hget(keys.meta, 'epoch')) as string;
+    let offset = await clockOffset(writer);
+    const { epoch, waitingSince } = await claimGroup(writer, keys.meta, Date.now() + offset);
     const view = new GroupView(options.group, {
       ...(options.silenceMs !== undefined ? { silenceMs: options.silenceMs } : {}),
       ...(options.lostAfterMs !== undefined ? { lostAfterMs: options.lostAfterMs } : {}),
       ...(options.expected !== undefined ? { expected: options.expected } : {}),
+      waitingSince,
     });
-    let offset = await clockOffset(writer);
     reader.on(
       'ready',
       () =>
@@ -172,11 +172,35 @@ export async function serveGroup(options: ServeGroupOptions): Promise<GroupServe
   }
 }
 
+/**
+ * The group's epoch and since when a serve has waited for it, each set by the first serve (or, for the epoch,
+ * the first shard): every serve of the group gives the same. A group that has only these fields yet expires
+ * like one that has events (append-script.ts), unless events come to keep it.
+ */
+async function claimGroup(
+  redis: Redis,
+  meta: string,
+  now: number,
+): Promise<{ epoch: string; waitingSince: number }> {
+  const [, , [, epoch], [, waitingSince]] = (await redis
+    .multi()
+    .hsetnx(meta, 'epoch', randomBytes(6).toString('base64url'))
+    .hsetnx(meta, 'waitingSince', String(now))
+    .hget(meta, 'epoch')
+    .hget(meta, 'waitingSince')
+    .exec()) as [unknown, unknown, [unknown, string], [unknown, string]];
+  if ((await redis.ttl(meta)) === -1) await redis.expire(meta, GROUP_TTL_SECONDS);
+  return { epoch, waitingSince: Number(waitingSince) };
+}
+
 /** Redis' clock minus ours (ms): silence is measured on the clock that stamped the entries. */
 async function clockOffset(redis: Redis): Promise<number> {
   const [seconds, micros] = await redis.time();
   return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - Date.now();
 }
+
+/** How long a group's keys live after their last write (the derived events' writes; a shard's publisher sets its own). */
+const GROUP_TTL_SECONDS = 86_400;
 
 class ReadLoop {
   private stopped = false;
@@ -284,7 +308,7 @@ class ReadLoop {
         await this.append({
           keys: this.keys,
           maxLen: 100_000,
-          ttlSeconds: 86_400,
+          ttlSeconds: GROUP_TTL_SECONDS,
           epoch: 'unused',
           // One writer per once-key: two shards lost in one read are two writes of the same batch.
           writer: `derive:${write.once ?? write.kind}`,

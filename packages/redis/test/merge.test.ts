@@ -125,6 +125,28 @@ describe('GroupView', () => {
     });
   });
 
+  test('expected shards none of which ever sent anything (every CI job failed before its runner started) are lost lostAfterMs after a serve began waiting: the group completes, failed', () => {
+    const view = new GroupView('none', { lostAfterMs: 60_000, expected: 3, waitingSince: T0 });
+    expect(view.derive(T0 + 59_000)).toEqual([]);
+    expect(view.status(T0 + 59_000)).toMatchObject({ state: 'waiting', lost: 0 });
+    const writes = view.derive(T0 + 61_000);
+    expect(writes.map((w) => w.kind)).toEqual(['started', 'progress', 'completed']);
+    const completed = writes.find((w) => w.kind === 'completed')?.event.data as any;
+    expect(completed).toMatchObject({
+      summary: { total: 0, passed: 0, failed: 0, duration: 0, success: false },
+      rawStatus: 'failed',
+      interrupted: true,
+      interruptedBy: 'shard_lost',
+    });
+    expect(completed.errors[0].message).toMatch(/^none of the 3 expected shards reported/);
+    expect(completed.shards).toHaveLength(3);
+    expect(view.status(T0 + 61_000)).toMatchObject({ state: 'completed', success: false, lost: 3 });
+    // Without shards expected, a group nobody reports to is not a failure: it waits.
+    const open = new GroupView('open', { lostAfterMs: 60_000, waitingSince: T0 });
+    expect(open.derive(T0 + 3_600_000)).toEqual([]);
+    expect(open.status(T0 + 3_600_000)).toMatchObject({ state: 'waiting', lost: 0 });
+  });
+
   test("a lost shard's own run is completed on its behalf, interrupted shard_lost, once: counts so far, the test it was running", () => {
     const view = new GroupView('lost-run', { lostAfterMs: 60_000 });
     const seq = feed(view, shardEvents(1, 2, ['passed']), { seq: 0 }, T0);

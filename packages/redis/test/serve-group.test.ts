@@ -266,6 +266,30 @@ describe('serveGroup', () => {
     }
   }, 60_000);
 
+  test('expected shards none of which ever appears: the group completes failed lostAfterMs after the serve began waiting, not never (a --until-done CI job ends)', async () => {
+    const served = await serveGroup({
+      redisUrl: local.server.url,
+      group: 'nobody',
+      port: 0,
+      host: '127.0.0.1',
+      expected: 2,
+      lostAfterMs: 3000,
+      logger: { warn() {} },
+    });
+    try {
+      expect(await doneWithin(served)).toEqual({ success: false });
+      expect((await statusOf(served)).group).toMatchObject({ state: 'completed', lost: 2, success: false });
+      const group = (await replay(served, served.seq)).find(
+        (e) => e.runId === 'group:nobody' && e.type === 'test.completed',
+      );
+      expect(group.data.errors[0].message).toMatch(/^none of the 2 expected shards reported/);
+      // The group's keys expire like a group with events, though only the serve wrote to them.
+      expect(await local.redis.ttl(groupKeys('nobody').meta)).toBeGreaterThan(0);
+    } finally {
+      await served.close();
+    }
+  }, 60_000);
+
   test('Redis not answering yet: serve says it waits for it (not that it serves), and binds once it answers', async () => {
     const redis = new RedisServer(await freePort(), 'pw-late');
     const warnings: string[] = [];

@@ -24,7 +24,9 @@ Sharded CI (the shards of one CI run on many machines, merged into one live view
   --silence <ms>     a running shard that sent nothing this long shows as silent (default 30000)
   --lost-after <ms>  a running shard silent this long is lost: the group stops waiting for it and fails
                      (default 600000; 0 = never)
-  --expect <n>       shards expected, when the runners do not say (no --shard, no TESTWIRE_SHARD)
+  --expect <n>       shards expected, when the runners do not say (no --shard, no TESTWIRE_SHARD); expected
+                     shards never heard of are lost --lost-after ms after the group started (or, with no
+                     shard at all, after serve began waiting for it)
   --until-done       exit when the group completed: 0 if every shard passed, 1 otherwise (a CI job's verdict)
   -h, --help         show this help
 
