@@ -24,6 +24,8 @@ export interface MochaRunnable {
   titlePath(): string[];
   fullTitle?(): string;
   currentRetry?(): number;
+  /** Tests: the test a retry's clone was cloned from (undefined for the test itself). */
+  retriedTest?(): MochaRunnable | undefined;
   isPending?(): boolean;
 }
 
@@ -35,6 +37,8 @@ export interface MochaSuite {
   tests?: MochaRunnable[];
   suites?: MochaSuite[];
   parent?: MochaSuite;
+  /** Live suites: whether it or a suite in it has `.only` tests or suites (mocha 10 to 12). */
+  hasOnly?(): boolean;
 }
 
 /** The runner: serial `Runner` or parallel `ParallelBufferedRunner` (both EventEmitters). */

@@ -27,6 +27,7 @@ import type { C8Coverage } from './c8.js';
 import { OutputCapture } from './capture.js';
 import { nycCoverageReport } from './coverage.js';
 import { nycCoverageStart } from './coverage-start.js';
+import { declaredOrdinal, declaredOrdinals } from './declared-ordinals.js';
 import { droppedTestFailure, reasonsOf } from './dropped-files.js';
 import { type HeldOutput, takeLoadOutput, writtenFrom } from './load-output.js';
 import { findRunningMocha, loadReporter, type MochaRuntime } from './mocha-runtime.js';
@@ -78,6 +79,8 @@ interface TitlePathState {
   finished?: number[];
   /** Ordinals announced to the core (parallel mode). */
   seen?: number[];
+  /** The errors of each ordinal's failed final result, for a failure after it ended (see failAgain). */
+  errors?: Map<number, unknown[]>;
 }
 
 export class TestwireReporter {
@@ -108,6 +111,8 @@ export class TestwireReporter {
   /** The ref stateOf answered last, and its state. */
   private lastStateRef: TestRef | undefined;
   private lastState: TitlePathState | undefined;
+  /** Serial mode with `.only`: the twins' ordinals as declared (declared-ordinals.ts); else arrival decides. */
+  private declared: WeakMap<object, number> | undefined;
   /** Suites (serial mode) with a failed hook, settled when the suite ends. */
   private readonly failedHooks = new Map<MochaSuite, { title: string; error: unknown }>();
   /** Where console output goes right now: a test, a file (hooks outside tests), or the run. */
@@ -179,6 +184,8 @@ export class TestwireReporter {
       this.loadOutput = loadOutput;
       this.suspendCaptureDuringEvents(this.capture);
     }
+    // before the run begins: mocha then drops the tests `.only` leaves out
+    if (this.core.enabled && !this.parallel) this.readDeclaredOrdinals();
     if (this.core.enabled && this.parallel) this.startRelay(coreOptions.captureOutput !== false);
     if (this.core.enabled) this.listen();
   }
@@ -381,6 +388,14 @@ export class TestwireReporter {
     });
   }
 
+  private readDeclaredOrdinals(): void {
+    try {
+      this.declared = declaredOrdinals(this.runner.suite);
+    } catch (error) {
+      this.core.adapterError('declaredOrdinals', error);
+    }
+  }
+
   /** Parallel mode: the workers stream each event as it happens; each is handled as its burst would be. */
   private startRelay(output: boolean): void {
     this.relay = loadRelay().ParallelRelay.start(
@@ -489,13 +504,41 @@ export class TestwireReporter {
       return;
     }
     const ref = this.ref(runnable);
-    if (this.isFinished(ref)) {
-      // Failed after it ended (an async error after the test passed): mocha counts it, we report it as a run
-      // error rather than a second final result.
-      this.core.runError(error);
-      return;
-    }
-    this.result(runnable, 'failed', error);
+    if (this.isFinished(ref)) this.failAgain(runnable, ref, error);
+    else this.result(runnable, 'failed', error);
+  }
+
+  /**
+   * mocha fails a test that has already ended — its `done()` called again (ERR_MOCHA_MULTIPLE_DONE, "done()
+   * called multiple times"), an async error after it passed: the test's state becomes failed, and mocha's
+   * report lists the failure under the test, after its pass (json: in `passes` and in `failures`) or after
+   * its first failure (a second entry; spec prints both errors). Mirrored as mocha has it: a second final
+   * result of the same attempt, failed, with this error first (what this failure is about) and the test's
+   * earlier ones after it — the test's status is failed, and each of mocha's failure entries is a test.failed
+   * of the test.
+   */
+  private failAgain(test: MochaRunnable, ref: TestRef, error: unknown): void {
+    const errors = [error, ...this.errorsOf(ref)];
+    this.noteErrors(ref, errors);
+    this.core.testResult(ref, {
+      status: 'failed',
+      rawStatus: 'failed',
+      duration: typeof test.duration === 'number' ? test.duration : 0,
+      attempt: attemptOf(test),
+      startedAt: this.entry(test).startedAt,
+      errors,
+    });
+  }
+
+  /** The errors of a test's failed final result (none: it passed, or was skipped). */
+  private errorsOf(ref: TestRef): unknown[] {
+    return this.stateOf(ref).errors?.get(ref.ordinal ?? 0) ?? [];
+  }
+
+  private noteErrors(ref: TestRef, errors: unknown[]): void {
+    const state = this.stateOf(ref);
+    state.errors ??= new Map();
+    state.errors.set(ref.ordinal ?? 0, errors);
   }
 
   private onHookFail(hook: MochaRunnable, error: unknown): void {
@@ -576,7 +619,11 @@ export class TestwireReporter {
     };
     if (willRetry) result.willRetry = true;
     if (timedOut) result.timedOut = true;
-    if (error !== undefined) result.errors = [error];
+    if (error !== undefined) {
+      result.errors = [error];
+      // a final failure: mocha may fail the test again later (failAgain)
+      if (!willRetry) this.noteErrors(ref, result.errors);
+    }
     this.core.testResult(ref, result);
   }
 
@@ -644,21 +691,25 @@ export class TestwireReporter {
    * retry — a clone with currentRetry() > 0 — is the last one again), a pending test that did not begin is
    * the next twin, a test that never ran (its suite's hook failed) is the next twin, and any other event is
    * about the last twin. Serial mode hands out one object per test (remembered); parallel mode a new object
-   * per event, which is why arrival, not the object, decides.
+   * per event, which is why arrival, not the object, decides. A run with `.only` (serial mode) has the
+   * ordinals as declared instead: it leaves twins out (declared-ordinals.ts).
    */
   private entry(test: MochaRunnable, arrival: Arrival = 'other'): TestEntry {
     const known = this.tests.get(test);
     if (known) return known;
     const ref: TestRef = { file: test.file ?? '', titlePath: safeTitlePath(test) };
     const twins = this.stateOf(ref);
-    const next =
-      twins.count === 0 ||
-      arrival === 'unseen' ||
-      (arrival === 'begin' && attemptOf(test) === 1) ||
-      (arrival === 'pending' && !twins.open);
-    if (next) twins.count++;
+    let ordinal = this.declared && declaredOrdinal(this.declared, test);
+    if (ordinal === undefined) {
+      const next =
+        twins.count === 0 ||
+        arrival === 'unseen' ||
+        (arrival === 'begin' && attemptOf(test) === 1) ||
+        (arrival === 'pending' && !twins.open);
+      if (next) twins.count++;
+      ordinal = twins.count - 1;
+    }
     if (arrival === 'begin') twins.open = true;
-    const ordinal = twins.count - 1;
     if (ordinal > 0) ref.ordinal = ordinal;
     const entry: TestEntry = { ref, startedAt: undefined };
     this.tests.set(test, entry);
