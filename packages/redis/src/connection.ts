@@ -76,8 +76,23 @@ const CERTIFICATE_ERRORS = new Set([
 ]);
 
 /**
- * What to fix, when `error` will not go away by waiting: the host name does not resolve (ENOTFOUND; EAI_AGAIN,
- * a DNS server that did not answer, may), the socket may not be opened (EACCES), Redis refuses the credentials
+ * The Redis URL's host name does not resolve (ENOTFOUND). Not cured by waiting — unless the name is about to
+ * exist: a CI service container or a cluster's DNS entry that comes up a few seconds after the job starts. A
+ * publisher gives up on it only once it has lasted (publisher.ts); EAI_AGAIN, a DNS server that did not
+ * answer, is a blip like any other.
+ */
+export function unresolvedHost(error: unknown): boolean {
+  return (
+    String((error as NodeJS.ErrnoException)?.code ?? '') === 'ENOTFOUND' ||
+    /\bENOTFOUND\b/.test(errorText(error))
+  );
+}
+
+/** What to fix when the Redis URL's host name does not resolve. */
+export const UNRESOLVED_HOST_FIX = 'check the host name in the Redis URL';
+
+/**
+ * What to fix, when `error` will not go away by waiting: the socket may not be opened (EACCES), Redis refuses the credentials
  * or their rights (WRONGPASS, NOAUTH, NOPERM), the group's keys hold something else (WRONGTYPE), the server
  * runs no scripts (unknown command), or the server's TLS certificate is refused. Undefined for an error a
  * retry may cure (refused or reset connections, timeouts, LOADING, OOM: a Redis restarting or busy, a network
@@ -86,7 +101,6 @@ const CERTIFICATE_ERRORS = new Set([
 export function permanentFailure(error: unknown): string | undefined {
   const code = String((error as NodeJS.ErrnoException)?.code ?? '');
   const text = errorText(error);
-  if (code === 'ENOTFOUND' || /\bENOTFOUND\b/.test(text)) return 'check the host name in the Redis URL';
   if (/\b(WRONGPASS|NOAUTH|NOPERM)\b/.test(text))
     return "check the credentials in the Redis URL (and the user's ACL rights)";
   if (code === 'EACCES' || /\bEACCES\b/.test(text))

@@ -18,7 +18,14 @@ import type { Broadcaster, FlushResult } from '@testwire/broadcaster';
 import { type EventCounts, EventTally, type PublishedEvent } from '@testwire/protocol';
 import type { Redis } from 'ioredis';
 import { withAppend } from './append-script.js';
-import { connectRedis, errorText, permanentFailure, redactUrl } from './connection.js';
+import {
+  connectRedis,
+  errorText,
+  permanentFailure,
+  redactUrl,
+  UNRESOLVED_HOST_FIX,
+  unresolvedHost,
+} from './connection.js';
 import { groupKeys } from './group.js';
 
 export interface ShardPublisherOptions {
@@ -36,15 +43,16 @@ export interface ShardPublisherOptions {
   maxBatch?: number;
   /** A command (or connect) that takes longer fails and is retried (default 3000 ms). */
   commandTimeoutMs?: number;
+  /**
+   * How long a host name that does not resolve is tried again before the publisher gives up on Redis (default
+   * 15 000 ms): a CI service's name can appear a few seconds after the job starts, or vanish in a DNS blip.
+   */
+  unresolvedHostGraceMs?: number;
   logger?: { warn(message: string): void };
   /** Key prefix (default `testwire`). */
   prefix?: string;
 }
 
-/**
- * A broadcaster's FlushResult, and why events were lost, in words a loss line can carry (reporter-core reads
- * the broadcaster's fields; these say what this publisher knows of the cause).
- */
 /**
  * A flush's result: `dropReason` when this publisher gave up on Redis (an error waiting will not cure),
  * `pendingReason` (Redis' last error) when events are still pending at the bound.
@@ -72,6 +80,7 @@ export class ShardPublisher implements Pick<Broadcaster, 'url' | 'publish' | 'fl
   private readonly maxBuffered: number;
   private readonly maxBatch: number;
   private readonly commandTimeoutMs: number;
+  private readonly unresolvedGraceMs: number;
   private readonly logger: { warn(message: string): void };
   private redis?: Redis;
   private append?: ReturnType<typeof withAppend>;
@@ -82,6 +91,8 @@ export class ShardPublisher implements Pick<Broadcaster, 'url' | 'publish' | 'fl
   private sending = false;
   private retryTimer?: NodeJS.Timeout;
   private failures = 0;
+  /** When the failures in a row began (Date.now()), while they last. */
+  private failingSince = 0;
   private warned = false;
   /** The connection's last error, until a failed append reports it. */
   private connectionError: unknown;
@@ -105,6 +116,7 @@ export class ShardPublisher implements Pick<Broadcaster, 'url' | 'publish' | 'fl
     this.maxBuffered = options.maxBufferedEvents ?? 20_000;
     this.maxBatch = options.maxBatch ?? 512;
     this.commandTimeoutMs = options.commandTimeoutMs ?? 3000;
+    this.unresolvedGraceMs = options.unresolvedHostGraceMs ?? 15_000;
     this.logger = options.logger ?? { warn: (message) => process.stderr.write(`${message}\n`) };
   }
 
@@ -208,27 +220,33 @@ export class ShardPublisher implements Pick<Broadcaster, 'url' | 'publish' | 'fl
         if (this.failures > 0 && this.warned)
           this.logger.warn(`testwire: Redis ${this.url} answers again; buffered events are being sent`);
         this.failures = 0;
+        this.failingSince = 0;
       }
       this.sending = false;
       this.wake();
     } catch (error) {
       this.sending = false;
-      this.failures++;
+      if (this.failures++ === 0) this.failingSince = Date.now();
       const cause = this.connectionError ?? error;
       this.connectionError = undefined;
       this.lastError = cause;
-      const fix = permanentFailure(cause);
+      const unresolved = unresolvedHost(cause);
+      const fix =
+        permanentFailure(cause) ??
+        (unresolved && Date.now() - this.failingSince >= this.unresolvedGraceMs
+          ? UNRESOLVED_HOST_FIX
+          : undefined);
       if (fix) {
         this.giveUp(cause, fix);
         return;
       }
       if (!this.warned) {
         this.warned = true;
-        const credentials = /WRONGPASS|NOAUTH|NOPERM/.test(errorText(cause))
-          ? ': check the credentials in its URL'
-          : '';
+        const hint = unresolved
+          ? ` (${UNRESOLVED_HOST_FIX}); it is tried for ${this.unresolvedGraceMs} ms, in case the name is about to exist, and`
+          : ';';
         this.logger.warn(
-          `testwire: cannot append to Redis ${this.url} (${errorText(cause)})${credentials}; events are held (up to ${this.maxBuffered}) and sent when it answers; the test run is not affected`,
+          `testwire: cannot append to Redis ${this.url} (${errorText(cause)})${hint} events are held (up to ${this.maxBuffered}) and sent when it answers; the test run is not affected`,
         );
       }
       // A connection that failed is dropped; the next try opens a new one.

@@ -139,7 +139,12 @@ describe('ShardPublisher', () => {
       // The group's keys taken by something else: its meta key is a string.
       if (group === 'wrongtype') await local.redis.set(groupKeys(group).meta, 'not a hash');
       const warnings: string[] = [];
-      const publisher = new ShardPublisher({ url, group, logger: { warn: (m) => warnings.push(m) } });
+      const publisher = new ShardPublisher({
+        url,
+        group,
+        unresolvedHostGraceMs: 1000,
+        logger: { warn: (m) => warnings.push(m) },
+      });
       publisher.publish(event(0, 'test.result'));
       publisher.publish(event(1, 'test.output'));
       publisher.publish(event(2, 'test.completed'));
@@ -153,17 +158,44 @@ describe('ShardPublisher', () => {
       });
       expect(result.dropReason).toMatch(cause);
       expect(result.dropReason).toMatch(fix);
-      expect(warnings).toHaveLength(1);
-      expect(warnings[0]).toMatch(cause);
-      expect(warnings[0]).toMatch(/Waiting will not change that/);
+      // A name that does not resolve is tried for a while first (said once), then given up on.
+      const unresolved = group === 'nohost';
+      expect(warnings).toHaveLength(unresolved ? 2 : 1);
+      if (unresolved)
+        expect(warnings[0]).toMatch(/it is tried for 1000 ms, in case the name is about to exist/);
+      expect(warnings.at(-1)).toMatch(cause);
+      expect(warnings.at(-1)).toMatch(/Waiting will not change that/);
       // What comes later is dropped at once, counted, said nowhere else.
       publisher.publish(event(3, 'test.result'));
       expect((await publisher.flush(30_000)).dropped.r_1?.['test.result']).toBe(2);
-      expect(warnings).toHaveLength(1);
+      expect(warnings).toHaveLength(unresolved ? 2 : 1);
       expect(`${warnings.join('')}${result.dropReason}`).not.toMatch(/hush-hush|not-pw/);
       expect(`${warnings.join('')}${result.dropReason}`).not.toContain(local.server.password);
       await publisher.close({ timeoutMs: 100 });
     }
+  }, 90_000);
+
+  test('a host name that does not resolve is not given up on at once (a CI service name can appear seconds after the job starts): events stay pending while it is tried', async () => {
+    const warnings: string[] = [];
+    const publisher = new ShardPublisher({
+      url: 'redis://no-such-host.invalid:6379',
+      group: 'soon',
+      unresolvedHostGraceMs: 600_000,
+      logger: { warn: (m) => warnings.push(m) },
+    });
+    publisher.publish(event(0, 'test.result'));
+    // Until the name has failed to resolve at least twice: given up at the first, the events were dropped.
+    const tried = Date.now();
+    let result = await publisher.flush(500);
+    while (Date.now() - tried < 60_000 && !result.dropReason && !/ENOTFOUND/.test(result.pendingReason ?? ''))
+      result = await publisher.flush(500);
+    result = await publisher.flush(1500);
+    expect(result).toMatchObject({ delivered: false, pending: { r_1: { 'test.result': 1 } }, dropped: {} });
+    expect(result.dropReason).toBeUndefined();
+    expect(result.pendingReason).toMatch(/ENOTFOUND/);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/check the host name in the Redis URL.*tried for 600000 ms/);
+    await publisher.close({ timeoutMs: 100 });
   }, 90_000);
 
   test('a full buffer drops samples and output first, and counts what it dropped', async () => {
