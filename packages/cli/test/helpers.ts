@@ -23,12 +23,19 @@ export interface Exit {
   stderr: string;
 }
 
+/** A command still running: its exit, the child, and what it has printed so far (to wait on a line). */
+export type Running = Promise<Exit> & {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+};
+
 /** Runs a command to completion (killed after timeoutMs) and collects its output. */
 export function run(
   command: string,
   args: string[],
   options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
-): Promise<Exit> & { child: ChildProcess } {
+): Running {
   const child = spawn(command, args, {
     cwd: options.cwd ?? PACKAGE_DIR,
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '', ...options.env },
@@ -44,8 +51,10 @@ export function run(
       clearTimeout(timer);
       resolveExit({ code, signal, stdout, stderr });
     });
-  }) as Promise<Exit> & { child: ChildProcess };
+  }) as Running;
   done.child = child;
+  done.stdout = () => stdout;
+  done.stderr = () => stderr;
   return done;
 }
 
@@ -73,7 +82,7 @@ export interface Serve {
   url: string;
   child: ChildProcess;
   output(): string;
-  /** SIGINT, then the exit code (SIGKILL after 5 s). */
+  /** SIGINT, then the exit code (SIGKILL after 15 s: serve bounds its own close at 3 s, on a loaded machine more). */
   stop(): Promise<number | null>;
 }
 
@@ -93,8 +102,8 @@ export async function startServe(
   const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
   const url = await new Promise<string>((resolveUrl, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`testwire serve printed no URL in 10 s:\n${output}`)),
-      10_000,
+      () => reject(new Error(`testwire serve printed no URL in 30 s:\n${output}`)),
+      30_000,
     );
     const check = () => {
       const match = /listening at (\S+)/.exec(output);
@@ -116,7 +125,7 @@ export async function startServe(
     async stop() {
       if (child.exitCode !== null) return child.exitCode;
       child.kill('SIGINT');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
       const code = await exited;
       clearTimeout(timer);
       return code;
@@ -130,11 +139,14 @@ export async function status(url: string): Promise<Record<string, any>> {
   return (await res.json()) as Record<string, any>;
 }
 
-/** Polls until `predicate` holds (bounded: `timeoutMs`, 50 ms steps). */
+/**
+ * Polls until `predicate` holds (50 ms steps). The bound only keeps a broken test from hanging: generous,
+ * since the machine running the suite may be loaded (a cold node start can take seconds).
+ */
 export async function until<T>(
   probe: () => Promise<T> | T,
   predicate: (value: T) => boolean,
-  timeoutMs = 10_000,
+  timeoutMs = 30_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let value = await probe();

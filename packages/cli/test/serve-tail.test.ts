@@ -136,8 +136,9 @@ describe('reconnect and resume', () => {
       { timeoutMs: 45_000 },
     );
 
-    // Nothing is listening yet: tail waits. Then a first endpoint comes up, a run publishes and the
-    // endpoint goes away; a second one comes up on the same port (a new epoch) with another run.
+    // Nothing is listening yet: tail waits (it says so). Then a first endpoint comes up, a run publishes and
+    // the endpoint goes away; a second one comes up on the same port (a new epoch) with another run.
+    await until(tail.stderr, (text) => text.includes(`testwire tail: waiting for ${url}`));
     const first = await startServe(['--port', String(port)]);
     await subscribed(url);
     const one = await run(process.execPath, [`${FIXTURES}/publish-run.mjs`, url, 'r_one', '3', '1']);
@@ -168,7 +169,8 @@ describe('reconnect and resume', () => {
     const url = `http://127.0.0.1:${port}`;
     // --no-host: watch waits for the endpoint instead of hosting it (the serve below binds the port).
     const watch = cli(['watch', '--url', url, '--no-host', '--exit-when-done'], { timeoutMs: 45_000 });
-    await new Promise((r) => setTimeout(r, 300));
+    // The endpoint comes up only once watch has found nothing there and says it waits (piped: plain lines).
+    await until(watch.stdout, (text) => text.includes(`testwire watch: waiting for ${url}`));
     const serve = await startServe(['--port', String(port)]);
     try {
       await subscribed(url);
@@ -186,6 +188,3 @@ describe('reconnect and resume', () => {
     }
   });
 });
-
-// until() is used by subscribed(); keep the import list honest for editors.
-void until;
