@@ -59,6 +59,29 @@ export interface LocalHostOptions {
   onHosting(url: string): void;
 }
 
+/** A monitor's own client of the endpoint (a @testwire/client): all `closeMonitor` needs of it. */
+export interface OwnClient {
+  close(): Promise<void>;
+}
+
+/**
+ * Closes a monitor (`watch`, `tail --wait`): its own client first, then the endpoint it hosts, if any.
+ *
+ * The order is the handover's: a hosted broadcaster that closes with no subscriber left tells the runs
+ * publishing to it that nobody will follow the endpoint (its NO_FOLLOWERS close reason), so the run that takes
+ * the port over waits for no one and prints no loss line. Closed the other way round, our own client would
+ * still be counted a follower, and the run would wait for it and then say its events reached no subscriber.
+ *
+ * Resolves once the hosted endpoint is closed and handed over (its runs took the port over); with nothing
+ * hosted, at once (the client's close goes on by itself: nobody waits on it). Never rejects: a monitor
+ * that is ending has nothing left to report a failed close to.
+ */
+export function closeMonitor(client: OwnClient, host: LocalHost | undefined): Promise<void> {
+  const clientClosed = client.close().catch(() => {});
+  if (!host) return Promise.resolve();
+  return clientClosed.then(() => host.close()).catch(() => {});
+}
+
 /** The endpoint this process hosts (or would host) for its own monitor and the runs that join it. */
 export class LocalHost {
   private broadcaster: Broadcaster | undefined;

@@ -1,7 +1,8 @@
-/** LocalHost: when `watch`/`tail --wait` may host the endpoint themselves, and when they must not. */
+/** LocalHost: when `watch`/`tail --wait` may host the endpoint themselves, and when they must not; how they close it. */
 import { createServer } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { LocalHost } from '../src/local-host.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { closeMonitor, LocalHost } from '../src/local-host.js';
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -45,5 +46,47 @@ describe('LocalHost', () => {
     const plain = localHost({}, await freePort());
     expect(await plain.host.claim()).toBe(true);
     expect([...keyed.warnings, ...plain.warnings]).toEqual([]);
+  });
+});
+
+/** A monitor's own client whose close the test ends by hand. */
+function ownClient() {
+  let closed!: () => void;
+  const close = vi.fn(() => new Promise<void>((resolve) => (closed = resolve)));
+  return { client: { close }, closed: () => closed() };
+}
+
+describe('closeMonitor', () => {
+  it("closes the monitor's own client before the endpoint it hosts, and resolves once that is closed", async () => {
+    const { host } = localHost({}, await freePort());
+    expect(await host.claim()).toBe(true);
+    const hostClose = vi.spyOn(host, 'close');
+    const own = ownClient();
+
+    let done = false;
+    const closing = closeMonitor(own.client, host).then(() => (done = true));
+    expect(own.client.close).toHaveBeenCalledTimes(1);
+    // A whole turn of the event loop with the client's close pending: whatever does not wait for it has run.
+    await nextTurn();
+    expect(hostClose).not.toHaveBeenCalled();
+    expect(host.hosting).toBe(true);
+    expect(done).toBe(false);
+
+    own.closed();
+    await closing;
+    expect(hostClose).toHaveBeenCalledTimes(1);
+    expect(host.hosting).toBe(false);
+  });
+
+  it('with nothing hosted, resolves without waiting for the client; a failed close does not reject', async () => {
+    const own = ownClient();
+    await closeMonitor(own.client, undefined);
+    expect(own.client.close).toHaveBeenCalledTimes(1);
+    const failing = { close: () => Promise.reject(new Error('socket gone')) };
+    await expect(closeMonitor(failing, undefined)).resolves.toBeUndefined();
+    const { host } = localHost({}, await freePort());
+    expect(await host.claim()).toBe(true);
+    await expect(closeMonitor(failing, host)).resolves.toBeUndefined();
+    expect(host.hosting).toBe(false);
   });
 });

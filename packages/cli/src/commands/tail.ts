@@ -12,7 +12,7 @@ import {
 import { connectionError, endpointClient, lostReason } from '../connect.js';
 import { CliError, ExitCode } from '../errors.js';
 import { createColors, formatEvent, shouldColor } from '../format.js';
-import { hostTarget, LocalHost } from '../local-host.js';
+import { closeMonitor, hostTarget, LocalHost } from '../local-host.js';
 import { terminalSafe } from '../terminal-text.js';
 
 export const tailHelp = `Usage: testwire tail [options]
@@ -185,14 +185,12 @@ export async function tail(argv: string[], io: Io): Promise<number> {
     /** Stops everything; resolves once the hosted endpoint (if any) is closed and handed over. */
     const stop = (): Promise<void> => {
       finished = true;
-      const clientClosed = client.close().catch(() => {});
+      // Our own client, then the endpoint we host (local-host.ts: the order matters for the handover).
+      const closed = closeMonitor(client, host);
       io.stdout.removeListener('error', onStdoutError);
       // Runs publishing to our endpoint take it over once it closes (the broadcaster's handover). Our signal
       // handlers stay until then: the hosted broadcaster's own (it removes its secret file on a signal)
       // re-raises the signal when it finds no other handler, which would kill us mid-close.
-      // Our own client first: a hosted endpoint that closes with no subscriber left tells the runs publishing
-      // to it that nobody will follow, so the one that takes the port over waits for no one (no loss line).
-      const closed = host ? clientClosed.then(() => host.close()).catch(() => {}) : Promise.resolve();
       return closed.then(() => {
         process.removeListener('SIGINT', onSigint);
         process.removeListener('SIGTERM', onSigterm);

@@ -17,7 +17,7 @@ import {
 import { shardLabel } from '../group-runs.js';
 import { GroupPoller, type GroupView, quietFor, type ShardView } from '../group-status.js';
 import { createLiveArea, type LiveArea } from '../live-area.js';
-import { hostTarget, LocalHost } from '../local-host.js';
+import { closeMonitor, hostTarget, LocalHost } from '../local-host.js';
 import { type ConnectionView, renderFrame, type WatchChange, WatchModel } from '../monitor.js';
 import { terminalSafe } from '../terminal-text.js';
 import { fetchStatus } from './status.js';
@@ -140,15 +140,13 @@ export async function watch(argv: string[], io: Io): Promise<number> {
     const stop = (): Promise<void> => {
       finished = true;
       poller.stop();
-      const clientClosed = client.close().catch(() => {});
+      // Our own client, then the endpoint we host (local-host.ts: the order matters for the handover).
+      const closed = closeMonitor(client, host);
       if (doneTimer) clearTimeout(doneTimer);
       view.stop();
       // Runs publishing to our endpoint take it over once it closes (the broadcaster's handover). Our signal
       // handlers stay until then: the hosted broadcaster's own (it removes its secret file on a signal)
       // re-raises the signal when it finds no other handler, which would kill us mid-close.
-      // Our own client first: a hosted endpoint that closes with no subscriber left tells the runs publishing
-      // to it that nobody will follow, so the one that takes the port over waits for no one (no loss line).
-      const closed = host ? clientClosed.then(() => host.close()).catch(() => {}) : Promise.resolve();
       return closed.then(() => {
         process.removeListener('SIGINT', onSigint);
         process.removeListener('SIGTERM', onSigterm);
