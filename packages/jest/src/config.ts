@@ -63,8 +63,16 @@ function isFile(path: string): boolean {
 
 /**
  * The config object in `path`: JSON read here; a module as jest loaded it (from the module cache: it is not
- * run again, and an ES module or a config function is not read).
+ * run again, and an ES module or a config function is not read). Undefined when not readable so.
  */
+export function configAt(path: string): unknown {
+  try {
+    return path === '' ? undefined : loadedConfig(path);
+  } catch {
+    return undefined;
+  }
+}
+
 function loadedConfig(path: string): unknown {
   if (path.endsWith('package.json'))
     return (parseJson(readText(path)) as { jest?: unknown } | undefined)?.jest;

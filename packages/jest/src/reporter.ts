@@ -7,6 +7,7 @@ import {
 } from '@testwire/reporter-core';
 import { type JestConfigUsed, jestConfigUsed } from './config.js';
 import { type JestCoverageConfig, jestCoverageReport } from './coverage.js';
+import { type JestProjectConfig, ProjectNames } from './projects.js';
 import { RetryCounts } from './retries.js';
 import { mapJestStatus } from './status.js';
 import { JestTwins, type Twin, type TwinSet } from './twins.js';
@@ -34,17 +35,13 @@ interface JestGlobalConfig extends JestCoverageConfig {
   bail?: number;
   shard?: { shardIndex: number; shardCount: number } | null;
   testNamePattern?: string | null;
+  /** `projects` as configured (inline configs, paths; globs expanded): see projects.ts. */
+  projects?: unknown[];
 }
 interface JestTest {
   path: string;
   context?: {
-    config?: {
-      /** Unique per project of the run. */
-      id?: string;
-      displayName?: { name?: string } | string;
-      rootDir?: string;
-      setupFilesAfterEnv?: string[];
-    };
+    config?: JestProjectConfig & { setupFilesAfterEnv?: string[] };
   };
 }
 interface JestAssertionResult {
@@ -133,12 +130,15 @@ export class TestwireJestReporter {
    */
   private readonly live = new Map<string, { final: number; unsettled: boolean }>();
   /**
-   * Per test file, the projects that started it this run. Jest hands a test's live hooks the first project's
-   * `Test` for a path that two projects run (it finds it by path), so once a second project started a path,
-   * that path's live hooks cannot say whose test they are about: its results are sent from each project's
-   * file result (which is right), its starts left out.
+   * Per test file, the `Test` jest started it with (its own project's) and the projects that started it this
+   * run. Jest hands every live hook (a test's start, its result) the `Test` of one project — the first of the
+   * run to use the runner — whatever project runs the file: the project of a live hook is the one that
+   * started its file. Once a second project started a path, that path's live hooks cannot say whose test they
+   * are about: its results are sent from each project's file result (which is right), its starts left out.
    */
-  private readonly projectsOfPath = new Map<string, Set<string>>();
+  private readonly startedFiles = new Map<string, { test: JestTest; projects: Set<string> }>();
+  /** Each project's name in the stream: unique among the run's projects (projects.ts). */
+  private readonly projectNames: ProjectNames;
   private totalFiles = 0;
   /** The config file `--config` names, and its test patterns (framework.detected). */
   private readonly configUsed: JestConfigUsed;
@@ -157,6 +157,7 @@ export class TestwireJestReporter {
     this.twins = new JestTwins(!(Number.parseInt(version ?? '', 10) < 30));
     // Reporters are made in jest's own process, after it read its config: its command line is this one's.
     this.configUsed = jestConfigUsed(process.argv.slice(2), process.cwd());
+    this.projectNames = new ProjectNames(globalConfig?.projects);
   }
 
   /** Before any file runs. Jest knows the number of files, not of tests. */
@@ -165,7 +166,7 @@ export class TestwireJestReporter {
     this.running.reset();
     this.filesDone = 0;
     this.live.clear();
-    this.projectsOfPath.clear();
+    this.startedFiles.clear();
     this.totalFiles = results?.numTotalTestSuites ?? 0;
     const config = this.globalConfig ?? ({} as JestGlobalConfig);
     const shard = config.shard
@@ -195,31 +196,42 @@ export class TestwireJestReporter {
   /** A test file starts (in a worker or in band). */
   onTestFileStart(test: JestTest): void {
     const path = test?.path ?? '';
-    const project = test?.context?.config?.id ?? projectOf(test) ?? '';
-    const projects = this.projectsOfPath.get(path);
-    if (projects) projects.add(project);
-    else this.projectsOfPath.set(path, new Set([project]));
+    const project = test?.context?.config?.id ?? this.projectOf(test) ?? '';
+    const started = this.startedFiles.get(path);
+    if (started) started.projects.add(project);
+    else this.startedFiles.set(path, { test, projects: new Set([project]) });
     this.core.fileStarted(test?.path);
   }
 
-  /** Whether two projects of this run started `path` (see projectsOfPath). */
+  /** Whether two projects of this run started `path` (see startedFiles). */
   private shared(path: string | undefined): boolean {
-    return (this.projectsOfPath.get(path ?? '')?.size ?? 0) > 1;
+    return (this.startedFiles.get(path ?? '')?.projects.size ?? 0) > 1;
+  }
+
+  /** The `Test` a live hook is about: the one its file started with (see startedFiles), else the hook's. */
+  private ownTest(hookTest: JestTest): JestTest {
+    return this.startedFiles.get(hookTest?.path ?? '')?.test ?? hookTest;
+  }
+
+  /** The project of `test` as the stream names it (projects.ts); undefined for one without a name. */
+  private projectOf(test: JestTest): string | undefined {
+    return this.projectNames.of(test?.context?.config);
   }
 
   /** Before each attempt of a test, before its beforeEach hooks (not called for skipped/todo tests). */
   onTestCaseStart(
-    test: JestTest,
+    hookTest: JestTest,
     info: { ancestorTitles: string[]; title: string; startedAt?: number | null },
   ): void {
     try {
-      const path = test?.path ?? '';
+      const path = hookTest?.path ?? '';
       if (this.shared(path)) return;
+      const test = this.ownTest(hookTest);
       const set = this.setOf(test, info);
       // The worker's clock: a start held and called again later keeps when it happened.
       const at = info?.startedAt ?? Date.now();
       if (this.running.holdsStart(path, set, at)) {
-        this.running.hold(path, () => this.onTestCaseStart(test, info));
+        this.running.hold(path, () => this.onTestCaseStart(hookTest, info));
         return;
       }
       // A start that overtook the result of an earlier start of its title path is sent once the results
@@ -242,19 +254,20 @@ export class TestwireJestReporter {
    * (`invocations` = attempt number) without saying whether it will retry: a failed attempt is reported as a
    * failure, and a later attempt of the same test supersedes it (reporter-core counts each test once).
    */
-  onTestCaseResult(test: JestTest, result: JestAssertionResult): void {
+  onTestCaseResult(hookTest: JestTest, result: JestAssertionResult): void {
     try {
       const attempt = Math.max(1, result.invocations ?? 1);
       // Another project's run of this file (whose test it is cannot be told), or a concurrent twin (twins.ts):
       // held back, the file's result sends it.
-      const path = test?.path ?? '';
+      const path = hookTest?.path ?? '';
+      const test = this.ownTest(hookTest);
       let twin: Twin | undefined;
       let set: TwinSet | undefined;
       if (!this.shared(path)) {
         set = this.setOf(test, result);
         const startedAt = typeof result.startedAt === 'number' ? result.startedAt : undefined;
         if (this.running.holdsResult(path, set, startedAt, result.duration ?? 0)) {
-          this.running.hold(path, () => this.onTestCaseResult(test, result));
+          this.running.hold(path, () => this.onTestCaseResult(hookTest, result));
           return;
         }
         twin = this.twins.liveResult(set, attempt);
@@ -351,7 +364,7 @@ export class TestwireJestReporter {
       this.core.testsDiscovered(result?.testResults?.length ?? 0, {
         final: this.totalFiles > 0 && ++this.filesDone >= this.totalFiles,
       });
-      const project = projectOf(test);
+      const project = this.projectOf(test);
       this.twins.fileDone(project, file ?? '');
       if (test?.path !== file) this.twins.fileDone(project, test?.path ?? '');
     } catch (error) {
@@ -479,7 +492,7 @@ export class TestwireJestReporter {
       }
     }
     if (!hooks) return;
-    const project = projectOf(test);
+    const project = this.projectOf(test);
     for (const [message, { titlePath, detail }] of hooks) {
       const ref = project ? { file, titlePath, project } : { file, titlePath };
       this.core.hookFailed(ref, jestError(message, detail), 'beforeAll');
@@ -613,14 +626,8 @@ export class TestwireJestReporter {
     result: { ancestorTitles: string[]; title: string },
     file = test?.path,
   ): TwinSet {
-    return this.twins.of(projectOf(test), file ?? '', result.ancestorTitles ?? [], result.title);
+    return this.twins.of(this.projectOf(test), file ?? '', result.ancestorTitles ?? [], result.title);
   }
-}
-
-/** The jest project a test file belongs to (its displayName), if named. */
-function projectOf(test: JestTest): string | undefined {
-  const displayName = test?.context?.config?.displayName;
-  return typeof displayName === 'string' ? displayName : displayName?.name;
 }
 
 /** The titles `a` and `b` begin with. */

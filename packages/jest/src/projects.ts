@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { configAt } from './config.js';
+
+/** What a jest `ProjectConfig` carries that tells projects apart (identical in jest 29 and 30). */
+export interface JestProjectConfig {
+  /** Jest's own key of the project (see `indexOf`): unique per project of the run. */
+  id?: string;
+  displayName?: { name?: string } | string;
+  rootDir?: string;
+}
+
+/** The extensions jest-config reads a project's config file with (JEST_CONFIG_EXT_ORDER, jest 29 and 30). */
+const CONFIG_EXTENSIONS = ['.js', '.ts', '.mjs', '.mts', '.cjs', '.cts', '.json'];
+
+/**
+ * The name of each jest project in the stream (the `project` of its tests, part of their ids): unique among
+ * the run's projects, the same in every run of the same config.
+ *
+ * A project's `displayName` when no project before it in `projects` has that name — so a single project, and
+ * projects named apart, keep the ids their tests always had; else the name with the project's position among
+ * its namesakes: `unit`, `unit #2`; `#2` for the second project without a name (the first keeps none). Without
+ * it two projects of one name that take one test file would give each of its tests one id, and the stream
+ * would hold half the tests jest reports.
+ *
+ * Jest tells a reporter no list of the run's projects; its global config keeps `projects` as written (globs
+ * expanded): inline configs with their `displayName`, and paths, whose config is read here only when jest
+ * left it readable (JSON, `package.json`'s `jest`, a CommonJS module in the module cache: config.ts). A path
+ * project whose config is an ES module, TypeScript or a function is not known by name: it shares none.
+ * Which entry a project started is found from its `id`, which jest-config derives from the project's
+ * `rootDir`, its config file and its position in `projects` (`normalize`: sha1 of the three, 32 hex digits);
+ * a project with an `id` of its own in its config is known by its `displayName`, and its `id` if that is taken.
+ */
+export class ProjectNames {
+  /** `projects` as jest-config reads them: path entries that are files without a config extension dropped. */
+  private readonly entries: readonly unknown[];
+  /** Per entry, its `displayName` once read (null: none; undefined: not read yet). */
+  private readonly names: (string | null | undefined)[] = [];
+  private readonly byId = new Map<string, string | undefined>();
+
+  /** @param projects the global config's `projects` (jest 29 and 30: inline configs and absolute paths). */
+  constructor(projects: readonly unknown[] | undefined) {
+    this.entries = (projects ?? []).filter(
+      (entry) =>
+        typeof entry !== 'string' || !isFile(entry) || CONFIG_EXTENSIONS.some((ext) => entry.endsWith(ext)),
+    );
+  }
+
+  /** The stream's name of the project with `config`: undefined for a project without a name (the package's). */
+  of(config: JestProjectConfig | undefined): string | undefined {
+    const name = displayNameOf(config?.displayName);
+    // One project (no `projects`): no namesake.
+    if (this.entries.length < 2 || typeof config?.id !== 'string') return name;
+    if (this.byId.has(config.id)) return this.byId.get(config.id);
+    const index = this.indexOf(config.id, config.rootDir ?? '');
+    let named: string | undefined;
+    if (index === undefined) {
+      // An `id` of the user's own (unique, as jest needs): it tells the project apart when its name does not.
+      let namesakes = 0;
+      for (let other = 0; other < this.entries.length; other++)
+        if (this.nameAt(other) === (name ?? null)) namesakes++;
+      named = namesakes > 1 ? `${name === undefined ? '' : `${name} `}#${config.id}` : name;
+    } else {
+      let position = 1;
+      for (let other = 0; other < index; other++) if (this.nameAt(other) === (name ?? null)) position++;
+      named = position === 1 ? name : `${name === undefined ? '' : `${name} `}#${position}`;
+    }
+    this.byId.set(config.id, named);
+    return named;
+  }
+
+  /** The position in `projects` of the project jest gave `id` (see the class comment), if it is jest's own. */
+  private indexOf(id: string, rootDir: string): number | undefined {
+    for (let index = 0; index < this.entries.length; index++) {
+      for (const configPath of configPathsOf(this.entries[index])) {
+        const hash = createHash('sha1').update(rootDir).update(configPath).update(String(index));
+        if (hash.digest('hex').slice(0, 32) === id) return index;
+      }
+    }
+    return undefined;
+  }
+
+  /** The `displayName` of entry `index` (null: none, or not readable). */
+  private nameAt(index: number): string | null {
+    let name = this.names[index];
+    if (name === undefined) {
+      const entry = this.entries[index];
+      const config = typeof entry === 'string' ? configAt(configPathsOf(entry)[0] ?? '') : entry;
+      name = displayNameOf((config as JestProjectConfig | undefined)?.displayName) ?? null;
+      this.names[index] = name;
+    }
+    return name;
+  }
+}
+
+/** A `displayName` as jest keeps it (`{ name, color }`) or as written (a string). */
+export function displayNameOf(displayName: JestProjectConfig['displayName']): string | undefined {
+  return typeof displayName === 'string' ? displayName : displayName?.name;
+}
+
+/**
+ * The config files jest may have read a `projects` entry from, first the one it reads first: '' for an inline
+ * config (jest-config hashes no path then); the file a path names; in a directory, `jest.config.<ext>` in
+ * jest's order, then `package.json`.
+ */
+function configPathsOf(entry: unknown): string[] {
+  if (typeof entry !== 'string') return [''];
+  // A relative entry (written without <rootDir>) is resolved from the working directory, as jest-config does.
+  const path = resolve(entry);
+  if (isFile(path)) return [path];
+  const paths = CONFIG_EXTENSIONS.map((ext) => join(path, `jest.config${ext}`)).filter(existsSync);
+  const manifest = join(path, 'package.json');
+  if (existsSync(manifest)) paths.push(manifest);
+  return paths;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
