@@ -12,8 +12,8 @@
  *   onUserConsoleLog            -> output, attributed through the log's task id
  *   onCoverage (4, 5)           the run's coverage map, before onTestRunEnd               -> coverage
  *   onFinished (3)              Vitest 3 hands the coverage map here, beside onTestRunEnd
- *   onTestRunEnd                never-finished tests, unhandled errors (a worker's crash: its file's), coverage,
- *                               then the awaited, bounded flush
+ *   onTestRunEnd                never-finished tests, unhandled errors (a worker's crash: its file's, naming the
+ *                               test it died in), coverage, then the awaited, bounded flush
  *
  * A watch-mode rerun is a new `onTestRunStart`, so a new run with its own run id.
  * Every hook is guarded: the reporter never throws into Vitest and never prints (its own internal errors
@@ -44,7 +44,13 @@ import type {
   VitestTestSuite,
   VitestUserConsoleLog,
 } from './vitest-types.js';
-import { placeWorkerCrashes } from './worker-crash.js';
+import {
+  type CrashedFile,
+  fileCrashError,
+  placeWorkerCrashes,
+  testCrashError,
+  type WorkerCrashes,
+} from './worker-crash.js';
 
 /** Options of `['@testwire/vitest', { … }]` in `test.reporters`. Every one is optional. */
 export type TestwireVitestOptions = ReporterOptions;
@@ -309,6 +315,25 @@ export class TestwireVitestReporter {
     if (!run) return;
     this.run = undefined;
     let success = false;
+    const errors = Array.isArray(unhandledErrors) ? unhandledErrors : [];
+    // A worker that died: Vitest's error names no file, the file it died in is the one left pending.
+    let crashes: WorkerCrashes = { files: [], runErrors: errors };
+    // The tests each worker was running when it died (started, never ended): their error, and their title
+    // paths by crashed file.
+    const dying = new Map<VitestTestCase, VitestError>();
+    const running = new Map<CrashedFile, string[][]>();
+    this.guard(() => {
+      crashes = placeWorkerCrashes(Array.isArray(testModules) ? testModules : [], errors);
+      for (const crash of crashes.files) {
+        const titlePaths: string[][] = [];
+        for (const [test, ref] of run.live) {
+          if (test.module.id !== crash.module.id) continue;
+          dying.set(test, testCrashError(crash.error));
+          titlePaths.push(ref.titlePath);
+        }
+        running.set(crash, titlePaths);
+      }
+    });
     this.guard(() => {
       const modules = testModules ?? [];
       // Every test of the run's modules (all counted) has finished: none to close, and no walk of them (~1 µs
@@ -321,9 +346,9 @@ export class TestwireVitestReporter {
         this.reportFileErrors(run, testModule);
         if (allFinished) continue;
         // Tests that never reported (bail, interrupt, a worker that died): publish what Vitest knows, i.e. they
-        // did not run.
+        // did not run; the one a worker died in says so.
         for (const test of testsOf(testModule)) {
-          if (!this.finished(run, test)) this.finishTest(run, test);
+          if (!this.finished(run, test)) this.finishTest(run, test, dying.get(test));
         }
       }
       // Every module of the run is counted now: the total is known, however many were expected.
@@ -333,11 +358,9 @@ export class TestwireVitestReporter {
       for (const [taskId] of run.heldLogs) this.flushLogs(run, taskId, true);
     });
     this.guard(() => {
-      const errors = Array.isArray(unhandledErrors) ? unhandledErrors : [];
-      // A worker that died: Vitest's error names no file, the file it died in is the one left pending.
-      const crashes = placeWorkerCrashes(Array.isArray(testModules) ? testModules : [], errors);
       for (const crash of crashes.files) {
-        run.core.fileFailed(crash.module.moduleId, crash.error, { code: 'WORKER_CRASHED' });
+        const error = fileCrashError(crash.error, running.get(crash) ?? []);
+        run.core.fileFailed(crash.module.moduleId, error, { code: 'WORKER_CRASHED' });
       }
       // runError and fileFailed also list each error in test.completed's `errors`.
       for (const error of crashes.runErrors) run.core.runError(error);
@@ -498,7 +521,8 @@ export class TestwireVitestReporter {
     if (count > 0 || final) run.core.testsDiscovered(count, final ? { final } : undefined);
   }
 
-  private finishTest(run: RunState, testCase: VitestTestCase): void {
+  /** Publishes the test's result; `diedWith`: the error of a worker that died while it ran (its last attempt's). */
+  private finishTest(run: RunState, testCase: VitestTestCase, diedWith?: VitestError): void {
     const known = run.tests.get(testCase);
     if (known !== undefined && (known & FINISHED) !== 0) return;
     const ordinal = this.ordinalOf(run, testCase, known);
@@ -508,6 +532,7 @@ export class TestwireVitestReporter {
     const outcomes = outcomesOf(testCase);
     const last = outcomes.at(-1);
     if (last) withAnnotations(last, testCase);
+    if (last && diedWith) last.errors = [...(last.errors ?? []), diedWith];
     for (const outcome of outcomes) {
       // A retry starts again: the stream shows attempt n running before its result.
       if ((outcome.attempt ?? 1) > 1) run.core.testStarted(ref, outcome.attempt);

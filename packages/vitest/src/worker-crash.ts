@@ -1,5 +1,5 @@
 /**
- * A worker that died while it ran a test file, and the file it died in.
+ * A worker that died while it ran a test file, the file it died in, and the tests it was running.
  *
  * Vitest reports the crash as an unhandled error naming no file: Vitest 4's pool rejects the file's task with
  * `[vitest-pool]: Worker <pool> emitted error.` (caused by `Worker exited unexpectedly`), Vitest 3's tinypool
@@ -14,14 +14,20 @@
  * any other file left pending makes the counts differ, and nothing is placed. Which crash goes with
  * which file the errors do not say: with several crashes the pairing is made only when they all say the same,
  * so that no file is given another file's cause of death. Otherwise the crashes stay errors of the run.
+ *
+ * A test of that file that started and never ended (Vitest: still `pending`, its json reporter's status) is
+ * the one the worker died in: the file's failure names it, and its own result carries the crash (Vitest's
+ * status kept).
  */
 import { withCauses } from '@testwire/reporter-core';
 import type { VitestError, VitestTestModule } from './vitest-types.js';
 
-/** The pool errors of a worker that died (thread or process), in the error or one of its causes. */
+/**
+ * The pool errors of a worker that died (thread or process), on a line of the error's text: its message or
+ * one of its causes (`Caused by: Error: Worker exited unexpectedly`, reporter-core's withCauses).
+ */
 const WORKER_DIED =
   /\bWorker\b.*\b(?:emitted error|exited unexpectedly|terminated due to reaching memory limit)\b/i;
-const MAX_DEPTH = 5;
 
 export interface CrashedFile {
   module: VitestTestModule;
@@ -38,14 +44,11 @@ export interface WorkerCrashes {
 
 /** Whether Vitest's error says a worker died. */
 export function isWorkerCrash(error: VitestError): boolean {
-  let current: unknown = error;
-  for (let depth = 0; depth < MAX_DEPTH && typeof current === 'object' && current !== null; depth++) {
-    const { message, code, cause } = current as VitestError;
-    if (code === 'ERR_WORKER_OUT_OF_MEMORY') return true;
-    if (typeof message === 'string' && WORKER_DIED.test(message)) return true;
-    current = cause;
-  }
-  return false;
+  if (typeof error !== 'object' || error === null) return false;
+  // Node's own code for a thread out of heap (its message says so too, and is matched as a cause's).
+  if (error.code === 'ERR_WORKER_OUT_OF_MEMORY') return true;
+  const { message } = withCauses(error);
+  return typeof message === 'string' && WORKER_DIED.test(message);
 }
 
 /** The crashes among the run's unhandled errors, placed in the files left pending (see the file's comment). */
@@ -63,4 +66,31 @@ export function placeWorkerCrashes(
     files: pending.map((testModule, index) => ({ module: testModule, error: crashes[index] })),
     runErrors: errors.filter((error) => !crashes.includes(error)),
   };
+}
+
+/**
+ * The file's failure for its crash: which tests the worker was running (title paths) when it died, Vitest's
+ * error as the cause (the core folds it into `Caused by:` lines); Vitest's error itself when none had started.
+ */
+export function fileCrashError(
+  crash: VitestError,
+  running: ReadonlyArray<ReadonlyArray<string>>,
+): VitestError {
+  if (running.length === 0) return crash;
+  const names = running.map((titlePath) => `"${titlePath.join(' > ')}"`).join(', ');
+  return diedWith(crash, `The worker died while running ${names}.`, crash.stack);
+}
+
+/** The error of a test the worker died in: Vitest reports no error of its own for it. */
+export function testCrashError(crash: VitestError): VitestError {
+  // No stack: the crash's is the pool's, not the test's.
+  return diedWith(crash, 'The worker died while running this test.', undefined);
+}
+
+function diedWith(crash: VitestError, message: string, stack: string | undefined): VitestError {
+  const error: VitestError = { name: 'Error', message, cause: crash };
+  if (stack !== undefined) error.stack = stack;
+  // ERR_WORKER_OUT_OF_MEMORY stays the error's code on the wire.
+  if (crash.code !== undefined) error.code = crash.code;
+  return error;
 }

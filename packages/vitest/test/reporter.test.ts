@@ -226,12 +226,12 @@ describe('TestwireVitestReporter', () => {
     ]);
   });
 
-  test("a worker that died: its file's failure (WORKER_CRASHED, Vitest's cause kept), its tests not run", async () => {
+  test("a worker that died: its file's failure (WORKER_CRASHED, Vitest's cause kept) naming the test it died in", async () => {
     const { reporter, of } = setup();
     const crashed = module('crashed.test.ts');
     const ok = module('ok.test.ts');
     const before = testCase(crashed, 'before');
-    const dying = testCase(crashed, 'dying');
+    const dying = testCase(suite(crashed, 'worker'), 'dying');
     testCase(crashed, 'after');
     const fine = testCase(ok, 'fine');
     reporter.onTestRunStart([{ moduleId: crashed.moduleId }, { moduleId: ok.moduleId }]);
@@ -249,14 +249,21 @@ describe('TestwireVitestReporter', () => {
     });
     await reporter.onTestRunEnd([crashed, ok], [crash], 'passed');
 
-    expect(of('test.result').map((r) => [r.testName, r.status, r.rawStatus])).toEqual([
-      ['before', 'passed', 'passed'],
-      ['fine', 'passed', 'passed'],
-      ['dying', 'skipped', 'pending'],
-      ['after', 'skipped', 'pending'],
-    ]);
-    const message =
+    const vitestText =
       '[vitest-pool]: Worker forks emitted error.\nCaused by: Error: Worker exited unexpectedly';
+    // Vitest's statuses kept; the test the worker died in (started, never ended) carries the crash.
+    expect(of('test.result').map((r) => [r.testName, r.status, r.rawStatus, r.error?.message])).toEqual([
+      ['before', 'passed', 'passed', undefined],
+      ['fine', 'passed', 'passed', undefined],
+      [
+        'dying',
+        'skipped',
+        'pending',
+        `The worker died while running this test.\nCaused by: Error: ${vitestText}`,
+      ],
+      ['after', 'skipped', 'pending', undefined],
+    ]);
+    const message = `The worker died while running "worker > dying".\nCaused by: Error: ${vitestText}`;
     expect(of('test.failed').map((f) => [f.scope, f.file, f.error.message])).toEqual([
       ['file', 'crashed.test.ts', message],
     ]);
@@ -266,6 +273,25 @@ describe('TestwireVitestReporter', () => {
     const completed = of('test.completed')[0];
     expect(completed.errors.map((e: { message: string }) => e.message)).toEqual([message]);
     expect(completed.summary).toMatchObject({ total: 4, passed: 2, failed: 0, skipped: 2, success: false });
+  });
+
+  test("a worker that died before any test of its file started: Vitest's error is the file's", async () => {
+    const { reporter, of } = setup();
+    const crashed = module('crashed.test.ts');
+    testCase(crashed, 'never');
+    reporter.onTestRunStart([{ moduleId: crashed.moduleId }]);
+    reporter.onTestModuleCollected(crashed);
+    const crash = Object.assign(
+      new Error('Worker terminated due to reaching memory limit: JS heap out of memory'),
+      { code: 'ERR_WORKER_OUT_OF_MEMORY' },
+    );
+    await reporter.onTestRunEnd([crashed], [crash], 'passed');
+    expect(of('test.result').map((r) => [r.testName, r.status, r.error])).toEqual([
+      ['never', 'skipped', undefined],
+    ]);
+    expect(of('test.failed').map((f) => [f.scope, f.error.message, f.error.code])).toEqual([
+      ['file', crash.message, 'ERR_WORKER_OUT_OF_MEMORY'],
+    ]);
   });
 
   test('a crash that cannot be placed in one file stays an error of the run, its cause kept', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { isWorkerCrash, placeWorkerCrashes } from '../src/worker-crash.js';
+import { fileCrashError, isWorkerCrash, placeWorkerCrashes, testCrashError } from '../src/worker-crash.js';
 import { module } from './fakes.js';
 
 describe('placeWorkerCrashes', () => {
@@ -56,5 +56,35 @@ describe('placeWorkerCrashes', () => {
       runErrors: one,
     });
     expect(placeWorkerCrashes([finished('a.test.ts')], one)).toEqual({ files: [], runErrors: one });
+  });
+});
+
+describe('the errors of a crash', () => {
+  const crash = Object.assign(new Error('[vitest-pool]: Worker forks emitted error.'), {
+    cause: new Error('Worker exited unexpectedly'),
+    code: 'ERR_WORKER_OUT_OF_MEMORY',
+  });
+
+  test("the file's names the tests the worker was running, Vitest's error its cause (its stack and code kept)", () => {
+    expect(fileCrashError(crash, [['worker', 'a'], ['b']])).toEqual({
+      name: 'Error',
+      message: 'The worker died while running "worker > a", "b".',
+      cause: crash,
+      stack: crash.stack,
+      code: 'ERR_WORKER_OUT_OF_MEMORY',
+    });
+  });
+
+  test("the file's is Vitest's own when no test had started", () => {
+    expect(fileCrashError(crash, [])).toBe(crash);
+  });
+
+  test("the test's says the worker died while it ran, without the pool's stack", () => {
+    expect(testCrashError(crash)).toEqual({
+      name: 'Error',
+      message: 'The worker died while running this test.',
+      cause: crash,
+      code: 'ERR_WORKER_OUT_OF_MEMORY',
+    });
   });
 });
