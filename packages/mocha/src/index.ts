@@ -7,7 +7,7 @@
  * `require`s a reporter and does not unwrap `.default`; `default` and the named exports are attached to it.
  */
 import { startReporterThreadAhead } from '@testwire/reporter-core';
-import { holdLoadOutput } from './load-output.js';
+import { holdLoadOutput } from './hold-load-output.js';
 import { mochaLoaded } from './mocha-runtime.js';
 import { TestwireReporter } from './reporter.js';
 
@@ -17,7 +17,7 @@ import { TestwireReporter } from './reporter.js';
 // loads this module: a tool or a test that imports it for its types or options starts no thread.
 if (mochaLoaded()) startReporterThreadAhead();
 // mocha loads the test files after its reporter and before it makes it: what their top level prints is held
-// until the run begins, then sent as their file's output (load-output.ts). Only when mocha is loading this
+// until the run begins, then sent as their file's output (hold-load-output.ts). Only when mocha is loading this
 // module as its reporter (a module that imports it for its types or options pays nothing).
 if (mochaLoaded()) holdLoadOutput();
 

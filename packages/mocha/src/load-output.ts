@@ -87,7 +87,7 @@ export function writtenFrom(output: HeldOutput, files: ReadonlySet<string>): str
 }
 
 /** The current stack, up to STACK_FRAMES frames. */
-function currentStack(): string {
+export function currentStack(): string {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = STACK_FRAMES;
   const stack = new Error().stack ?? '';
@@ -114,46 +114,4 @@ function stackFiles(): string[] {
     if (files[files.length - 1] !== file) files.push(file);
   }
   return files;
-}
-
-/** This process's capture of the test files' loading (serial mode), when one was started (index.ts). */
-let loading: LoadOutput | undefined;
-
-/**
- * Starts holding output when mocha is loading this package as its reporter (`mocha --reporter
- * @testwire/mocha`, a .mocharc, `new Mocha({ reporter: '@testwire/mocha' })`): a tool or a test that imports
- * the package, or a program that passes mocha the reporter class, starts nothing. Not with TESTWIRE=off or
- * TESTWIRE_CAPTURE_OUTPUT=0.
- */
-export function holdLoadOutput(env: NodeJS.ProcessEnv = process.env): void {
-  if (loading || !loadOutputWanted(env) || !loadedAsMochaReporter()) return;
-  loading = new LoadOutput().start();
-}
-
-/** Stops the capture holdLoadOutput started, and returns what it held (nothing when none was started). */
-export function takeLoadOutput(): HeldOutput[] {
-  const held = loading;
-  loading = undefined;
-  held?.stop();
-  return held?.take() ?? [];
-}
-
-const OFF = /^(0|false|off|no|disabled)$/i;
-
-/** Whether testwire and its output capture are on, as far as the environment says (options come later). */
-function loadOutputWanted(env: NodeJS.ProcessEnv): boolean {
-  return !OFF.test(env.TESTWIRE?.trim() ?? '') && !OFF.test(env.TESTWIRE_CAPTURE_OUTPUT?.trim() ?? '');
-}
-
-/**
- * mocha loading a reporter: its CLI checks `--reporter` by loading it (lib/cli/run-helpers: validateLegacyPlugin,
- * mocha 10 to 12), `new Mocha()` loads one it does not have yet (lib/mocha: Mocha#reporter; a worker of
- * `--parallel` loads its reporter so).
- */
-const MOCHA_LOADS_REPORTER =
-  /\bat (?:exports\.validateLegacyPlugin|Mocha\.reporter) \(.*[\\/]mocha[\\/]lib[\\/]/;
-
-/** Whether mocha is loading the calling module as its reporter (a frame of its reporter loading on the stack). */
-function loadedAsMochaReporter(): boolean {
-  return MOCHA_LOADS_REPORTER.test(currentStack());
 }

@@ -19,6 +19,7 @@ import {
   PathNode,
   type ReporterCore,
   type ReporterCoreOptions,
+  switchedOff,
   type TestOutcome,
   type TestRef,
   untilDeadline,
@@ -29,7 +30,8 @@ import { nycCoverageReport } from './coverage.js';
 import { nycCoverageStart } from './coverage-start.js';
 import { declaredOrdinal, declaredOrdinals } from './declared-ordinals.js';
 import { droppedTestFailure, reasonsOf } from './dropped-files.js';
-import { type HeldOutput, takeLoadOutput, writtenFrom } from './load-output.js';
+import { takeLoadOutput } from './hold-load-output.js';
+import { type HeldOutput, writtenFrom } from './load-output.js';
 import { findRunningMocha, loadReporter, type MochaRuntime } from './mocha-runtime.js';
 import {
   EVENTS,
@@ -175,18 +177,25 @@ export class TestwireReporter {
     if (runtime?.version && !coreOptions.frameworkVersion) coreOptions.frameworkVersion = runtime.version;
     this.core = createReporterCore(coreOptions);
 
+    // The option, else TESTWIRE_CAPTURE_OUTPUT, read as the core reads it (it drops output when it is off):
+    // off, nothing is tapped, here or in the workers.
+    const captureOutput =
+      this.core.enabled &&
+      (typeof coreOptions.captureOutput === 'boolean'
+        ? coreOptions.captureOutput
+        : !switchedOff(process.env.TESTWIRE_CAPTURE_OUTPUT));
     // Workers of parallel mode write straight to the terminal: nothing to capture in this process.
-    const captureOutput = this.core.enabled && !this.parallel && coreOptions.captureOutput !== false;
-    this.capture = captureOutput
-      ? new OutputCapture((text, stream, method) => this.onOutput(text, stream, method))
-      : undefined;
+    this.capture =
+      captureOutput && !this.parallel
+        ? new OutputCapture((text, stream, method) => this.onOutput(text, stream, method))
+        : undefined;
     if (this.capture) {
       this.loadOutput = loadOutput;
       this.suspendCaptureDuringEvents(this.capture);
     }
     // before the run begins: mocha then drops the tests `.only` leaves out
     if (this.core.enabled && !this.parallel) this.readDeclaredOrdinals();
-    if (this.core.enabled && this.parallel) this.startRelay(coreOptions.captureOutput !== false);
+    if (this.core.enabled && this.parallel) this.startRelay(captureOutput);
     if (this.core.enabled) this.listen();
   }
 
@@ -282,7 +291,7 @@ export class TestwireReporter {
         if (checkThresholds(report)?.passed === false || report.thresholdsMet === false) success = false;
       }
     } catch (error) {
-      if (process.env.TESTWIRE_DEBUG) warn(`could not read the run's coverage: ${message(error)}`);
+      this.core.adapterError("reading the run's coverage", error);
     }
     const flushed = this.core.runCompleted({ success, rawStatus: failures === 0 ? 'passed' : 'failed' });
     // Ref'd: until fn(failures) runs, mocha has not set its exit code, so the process must not end early.
@@ -343,7 +352,7 @@ export class TestwireReporter {
           handler(first, second);
         } catch (error) {
           // The core never throws; this guards the adapter's own reading of mocha objects.
-          if (process.env.TESTWIRE_DEBUG) warn(`internal error on mocha "${event}" event: ${message(error)}`);
+          this.core.adapterError(`mocha "${event}" event`, error);
         }
       };
       this.handlers.set(event, guarded);
@@ -467,7 +476,7 @@ export class TestwireReporter {
       this.c8 = loadC8().C8Coverage.detect();
       if (this.c8) this.core.coverageStarted(this.c8.start());
     } catch (error) {
-      if (process.env.TESTWIRE_DEBUG) warn(`could not read c8's options: ${message(error)}`);
+      this.core.adapterError("reading c8's options", error);
     }
   }
 

@@ -146,8 +146,9 @@ class AddedEvent {
 function createWorkerReporter(): ParallelBufferedClass {
   const config = readRelayConfig(process.env);
   const base = loadBase(config);
-  const captureOutput =
-    config?.output === true && !/^(0|false|off|no)$/i.test(process.env.TESTWIRE_CAPTURE_OUTPUT ?? '');
+  // The main process's decision (its options, else TESTWIRE_CAPTURE_OUTPUT, read as the core reads it): the
+  // workers inherit its environment, and have no options of their own to read.
+  const captureOutput = config?.output === true;
   // One capture per worker, from when mocha loads this reporter (before the worker's first file loads: only a
   // worker of a run the main process relays loads it) on: a file's stream gets what its tests print while it
   // runs; between files, what the next file prints while it loads is held (load-output.ts) until that file's
