@@ -248,7 +248,10 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
   private lastActivity = 0;
   /** When the current connection last sent a frame (pings aside): the sync watch measures progress by it. */
   private lastFrameAt = 0;
-  /** When the last live connection was lost (undefined once a new epoch's runs were settled with it). */
+  /**
+   * When the last connection that got into the epoch whose runs the state holds was lost: its owner served us
+   * until then, live or replaying its history (undefined once a new epoch's runs were settled with it).
+   */
   private lostAt: Date | undefined;
   /** The position when the current connection was opened: a connection that moved it made progress. */
   private openedAt: { epoch: string | undefined; seq: number } = { epoch: undefined, seq: 0 };
@@ -599,8 +602,10 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
     this.clearConnectionTimers();
     if (this.status === 'closed') return;
     const wasLive = this.phase === 'live';
-    // When the endpoint was last known to serve us: the runs a new owner does not carry ended then.
-    if (wasLive) this.lostAt = new Date();
+    // When the endpoint was last known to serve us: the runs a new owner does not carry ended then. A
+    // connection past its handshake was served, in sync or not (a replay cut short, a page never live); one
+    // to a new owner whose epoch change is still pending says nothing of the old owner's runs.
+    if (wasLive || (this.phase !== 'handshake' && this.epochChange === undefined)) this.lostAt = new Date();
     this.phase = 'handshake';
     this.held.clear();
     for (const [id, pending] of this.pending) {

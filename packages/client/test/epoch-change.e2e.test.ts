@@ -14,7 +14,7 @@ import {
 import type { AnyEventEnvelope, PublishedEvent, RunSnapshot } from '@testwire/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type ResyncInfo } from '../src/index.js';
-import { completedEvent, resultEvent, startedEvent, until } from './helpers/events.js';
+import { completedEvent, outputEvent, resultEvent, startedEvent, until } from './helpers/events.js';
 import { startProxy, type TcpProxy } from './helpers/proxy.js';
 
 const cleanup: (() => Promise<unknown> | unknown)[] = [];
@@ -338,6 +338,45 @@ describe('the owner dies with a run going', () => {
     expect(Date.parse(gone!.completedAt!)).toBeLessThan(nextOwnerAt);
     expect(gone!.summary!.duration).toBeLessThan(nextOwnerAt - Date.parse(gone!.startedAt!));
   });
+
+  it('a run known only from a replay cut short ended when that connection was lost, not when the new owner answered', async () => {
+    const owner = await broadcaster();
+    const port = owner.port;
+    owner.publish(startedEvent('gone', 3));
+    for (let i = 1; i <= 200; i++) owner.publish(outputEvent('gone', i, 500));
+    await owner.flush();
+    // Its ~100 KB of history take seconds over this link: the client replays it from the start (as the
+    // dashboard does) and is never live with this owner before it dies.
+    const link = await startProxy(port, { bytesPerSecond: 20_000 });
+    cleanup.push(() => link.close());
+    const r = recorder({
+      url: link.url,
+      keepStaleRuns: true,
+      replay: true,
+      connectTimeoutMs: 60_000,
+      reconnect: { baseDelayMs: 20, maxDelayMs: 100, attempts: 200, initialAttempts: 200 },
+    });
+    let attempts = 0;
+    r.client.onState((state) => {
+      if (state === 'reconnecting') attempts++;
+    });
+    r.client.connect().catch(() => {});
+    await until(() => r.client.state.get('gone')?.status === 'running', 20_000, 'the run, from the replay');
+    expect(r.client.connectionState).toBe('connecting');
+    // The owner dies mid-replay; nothing answers for a while (the client retries), then a new owner does.
+    link.refuse(true);
+    link.dropAll();
+    await owner.close({ timeoutMs: 200 });
+    await until(() => attempts >= 5, 20_000, 'five reconnect attempts');
+    const nextOwnerAt = Date.now();
+    await broadcaster({ port });
+    link.refuse(false);
+    await until(() => r.resyncs.length === 1, 20_000, 'resync');
+    const [gone] = r.resyncs[0]!.interruptedRuns;
+    expect(gone).toMatchObject({ runId: 'gone', interruptedBy: 'owner_lost' });
+    // The old owner served the replay until its connection was lost, before the retries and the new owner.
+    expect(Date.parse(gone!.completedAt!)).toBeLessThan(nextOwnerAt);
+  }, 60_000);
 
   it('a run completed as owner_lost that sends an event after all (re-seeded late) is running again', async () => {
     const owner = await broadcaster();
