@@ -329,7 +329,7 @@ describe('test index', () => {
     expect(test.attempts.map((a) => a.status)).toEqual(['failed', 'passed']);
   });
 
-  it('a new broadcaster forgets only the runs it replays; a run lost with the old owner keeps its record and ends at its last event', () => {
+  it('a new broadcaster forgets only the runs it replays; a run lost with the old owner keeps its record and ends where the client ended it', () => {
     const running = (runId: string, name: string, ms: number) =>
       ev(
         'test.progress',
@@ -345,14 +345,15 @@ describe('test index', () => {
     // The new broadcaster carries `new` (it replays it from its first event), not `old`.
     index.forget(['new']);
     expect(index.runs.has('new')).toBe(false);
-    // The client completed `old` as owner_lost when the page reconnected, a minute later; it stays (keepStaleRuns).
+    // The page reconnected a minute later; the client completed `old` as owner_lost, ended when it lost the
+    // old owner (5 s); it stays (keepStaleRuns), and ends there: the client's figure, not the page's own.
     const state = new RunStateStore();
     state.apply(started('old', 0));
     state.apply(running('old', 'waits', 100));
-    state.interrupt('old', 'owner_lost', new Date(T0 + 60_000));
+    state.interrupt('old', 'owner_lost', new Date(T0 + 5_000));
     index.restore(state.snapshot());
     const old = index.runs.get('old')!;
-    expect(old).toMatchObject({ completed: true, endedAt: T0 + 4_000 });
+    expect(old).toMatchObject({ completed: true, endedAt: T0 + 5_000 });
     expect(index.get('old\0old:waits')?.output.map((o) => o.text)).toEqual(['still here']);
   });
 

@@ -91,7 +91,7 @@ describe('hung tests', () => {
     ]);
   });
 
-  it('stops the time of a hung test at its run’s last event while the page is not live, and for a run lost with the owner', () => {
+  it('stops the time of a hung test at its run’s last event while the page is not live, and where the client ended a run lost with the owner', () => {
     const store = new RunStateStore();
     store.apply(ev('test.started', { totalTests: 1, testFiles: ['q.test.js'] }, 0));
     store.apply(
@@ -107,11 +107,11 @@ describe('hung tests', () => {
     expect(hungTestsOf(store.snapshot(), [report], T0 + 500_000, () => ({ live: false, heardAt }))).toEqual([
       expect.objectContaining({ elapsedMs: 70_000, runEnded: false }),
     ]);
-    // A new owner took over without the run: the client completed it (owner_lost) when the page reconnected,
-    // at 500 s; it was last heard of at 70 s.
-    store.interrupt('r1', 'owner_lost', new Date(T0 + 500_000));
+    // A new owner took over without the run, the page reconnected at 500 s: the client completed it
+    // (owner_lost) as ended when it lost the old owner, at 80 s. The hung test ran until then.
+    store.interrupt('r1', 'owner_lost', new Date(T0 + 80_000));
     expect(hungTestsOf(store.snapshot(), [report], T0 + 600_000, () => ({ live: true, heardAt }))).toEqual([
-      expect.objectContaining({ elapsedMs: 70_000, runEnded: true }),
+      expect.objectContaining({ elapsedMs: 80_000, runEnded: true }),
     ]);
   });
 });

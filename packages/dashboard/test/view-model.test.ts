@@ -159,7 +159,7 @@ describe('runCard', () => {
     ]);
   });
 
-  it('measures a running run to now only while live; else to its last event, and an owner_lost run to its last event', () => {
+  it('measures a running run to now only while live; else to its last event; an owner_lost run as the client ended it', () => {
     const at = (ms: number) => new Date(Date.UTC(2026, 0, 1, 10, 0, 0) + ms).toISOString();
     const s = store(ev('test.started', 'r7', { totalTests: 2, testFiles: [] }, at(0)));
     s.apply(
@@ -178,10 +178,12 @@ describe('runCard', () => {
       durationMs: 2_000,
       heardAt: expect.stringMatching(/^\d\d:\d\d:\d\d$/),
     });
-    // The client completed it (owner_lost) when the page reconnected, at 30 s: it was last heard of at 2 s.
-    s.interrupt('r7', 'owner_lost', new Date(now));
+    // The page reconnected at 30 s to a new owner without the run: the client completed it (owner_lost) as
+    // ended when it lost the old owner, at 3 s. The card shows the client's figure, not one of its own (the
+    // run's last event, 2 s; the reconnect, 30 s).
+    s.interrupt('r7', 'owner_lost', new Date(Date.parse(at(3_000))));
     const card = runCard(s.get('r7')!, now + 5_000, { live: true, heardAt });
-    expect(card).toMatchObject({ durationMs: 2_000, badge: 'interrupted' });
+    expect(card).toMatchObject({ durationMs: 3_000, badge: 'interrupted' });
     expect(card).not.toHaveProperty('heardAt');
   });
 

@@ -116,8 +116,8 @@ export interface RunRecord {
    */
   heardAt?: number;
   /**
-   * Epoch ms the run ended (its test.completed; for a run lost with the endpoint's owner, `heardAt`), once
-   * completed: a test still running then ran until this, not until now.
+   * Epoch ms the run ended (its test.completed; for a run lost with the endpoint's owner, the end the client
+   * gave it: see runEndedAt), once completed: a test still running then ran until this, not until now.
    */
   endedAt?: number;
 }

@@ -9,7 +9,6 @@ import {
   type AnyEventEnvelope,
   type CoverageThresholdData,
   failureSummary,
-  OWNER_LOST,
   type RunSnapshot,
   type TestError,
   type TestState,
@@ -103,13 +102,13 @@ export interface RunClock {
 const LIVE: RunClock = { live: true };
 
 /**
- * Epoch ms a completed run ended. A run the client completed as `owner_lost` (it died with the endpoint's
- * owner process) has as `completedAt` the moment the page learned of it, which can be long after: it ended
- * when it was last heard of.
+ * Epoch ms a completed run ended: its `completedAt`, else (an older snapshot without it) when it was last heard
+ * of. For a run the client completed as `owner_lost` (it died with the endpoint's owner process), that is when
+ * the client lost the old owner, not when the new one answered: @testwire/client decides it (and the
+ * `summary.duration` to match), the page does not work it out a second time.
  */
 export function runEndedAt(run: RunSnapshot, heardAt?: number): number | undefined {
   if (run.status !== 'completed') return undefined;
-  if (run.interruptedBy === OWNER_LOST && heardAt !== undefined) return heardAt;
   const end = run.completedAt ? Date.parse(run.completedAt) : Number.NaN;
   return Number.isNaN(end) ? heardAt : end;
 }
@@ -121,9 +120,7 @@ export function runClockEnd(run: RunSnapshot, now: number, clock: RunClock = LIV
 }
 
 export function runDuration(run: RunSnapshot, now: number, clock: RunClock = LIVE): number | undefined {
-  const ownerLost = run.interruptedBy === OWNER_LOST && clock.heardAt !== undefined;
-  if (run.status === 'completed' && typeof run.summary?.duration === 'number' && !ownerLost)
-    return run.summary.duration;
+  if (run.status === 'completed' && typeof run.summary?.duration === 'number') return run.summary.duration;
   const started = run.startedAt ? Date.parse(run.startedAt) : Number.NaN;
   if (Number.isNaN(started)) return undefined;
   return Math.max(0, runClockEnd(run, now, clock) - started);
