@@ -17,6 +17,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, HAVE_CHROMIUM, launchChromium } from './helpers/chromium.js';
 import { completed, failed, output, result, running, started } from './helpers/events.js';
+import { until } from './helpers/page.js';
 import { startProxy, type TcpProxy } from './helpers/proxy.js';
 
 const API_KEY = 'dashboard-test-key';
@@ -219,6 +220,9 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', () => {
     proxy.refuse(true);
     proxy.dropAll();
     await waitStatus(page, 'reconnecting');
+    // B has let go of the page's subscription: what it publishes from now on can reach the page only over
+    // a new connection, and the proxy refuses those.
+    await until('B to have no subscriber', async () => (await statusOf(b)).subscribers === 0, WAIT_MS);
 
     const before = await seqOf(b);
     b.publish(started('r2', 'api', 3));
@@ -229,8 +233,11 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', () => {
     await b.flush();
     const after = await seqOf(b);
     expect(after - before).toBe(5);
-    // Still offline: nothing of r2 can have arrived.
-    await page.waitForTimeout(300);
+    // Still offline: the page tries again after r2's last event and is refused, and B had no subscriber
+    // from before r2's first event to then: nothing of r2 reached the page; it can only come by the resume.
+    const refused = proxy.refused;
+    await until('the page to try again and be refused', () => proxy.refused > refused, WAIT_MS);
+    expect(await statusOf(b)).toMatchObject({ seq: after, subscribers: 0 });
     expect(await page.locator('[data-run-id="r2"]').count()).toBe(0);
 
     proxy.refuse(false);
@@ -526,9 +533,15 @@ describe.skipIf(!HAVE_CHROMIUM)('dashboard in Chromium', () => {
   });
 });
 
-async function seqOf(b: Broadcaster): Promise<number> {
+/** What the broadcaster's /status says of its position and of who listens. */
+async function statusOf(b: Broadcaster): Promise<{ seq: number; subscribers: number }> {
   const res = await fetch(`${b.url}/status?apiKey=${API_KEY}`);
-  const status = (await res.json()) as { seq?: number };
-  if (typeof status.seq !== 'number') throw new Error(`/status has no seq: ${JSON.stringify(status)}`);
-  return status.seq;
+  const status = (await res.json()) as { seq?: number; subscribers?: number };
+  if (typeof status.seq !== 'number' || typeof status.subscribers !== 'number')
+    throw new Error(`/status has no seq or subscribers: ${JSON.stringify(status)}`);
+  return { seq: status.seq, subscribers: status.subscribers };
+}
+
+async function seqOf(b: Broadcaster): Promise<number> {
+  return (await statusOf(b)).seq;
 }

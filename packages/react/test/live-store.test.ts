@@ -40,8 +40,8 @@ describe('the hook’s store, live', () => {
     const unsubscribe = store.subscribe(() => {});
     cleanup.push(async () => {
       unsubscribe();
-      // The store closes its client one macrotask after the last listener left.
-      await new Promise((r) => setTimeout(r, 5));
+      // The store closes its client one macrotask after the last listener left, and starts over from idle.
+      await until('the store to let its client go', () => store.getSnapshot().connectionState === 'idle');
     });
     return { store, state: store.getSnapshot };
   }

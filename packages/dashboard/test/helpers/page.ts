@@ -99,3 +99,54 @@ export async function card(page: Page, runId: string): Promise<CardShown | undef
 export function cardIds(page: Page): Promise<string[]> {
   return page.$$eval('[data-run-id]', (els) => els.map((e) => (e as HTMLElement).dataset.runId ?? ''));
 }
+
+/**
+ * Starts recording, in the page, the moments (epoch ms, the machine's clock the test reads too) its connection
+ * indicator's detail line is drawn anew. The page draws its run cards in the same frame as that line whenever
+ * the connection state changes (every reconnection attempt: see Dashboard.start's onState), so a detail
+ * drawn at or after a moment is a sentinel: the cards were drawn then too.
+ */
+export async function recordIndicatorDraws(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __indicatorDraws?: number[] };
+    if (w.__indicatorDraws) return;
+    const draws: number[] = [];
+    w.__indicatorDraws = draws;
+    const detail = document.querySelector('#connection-detail');
+    if (!detail) throw new Error('the page has no #connection-detail');
+    new MutationObserver(() => draws.push(Date.now())).observe(detail, {
+      childList: true,
+      characterData: true,
+      subtree: true,
+    });
+  });
+}
+
+/** Waits until the page drew its connection indicator at or after `at` (recordIndicatorDraws first). */
+export async function indicatorDrawnSince(page: Page, at: number, ms = WAIT_MS): Promise<void> {
+  await until(
+    `the page to draw its connection indicator again, at or after ${new Date(at).toISOString()}`,
+    () =>
+      page.evaluate(
+        (since) =>
+          ((window as unknown as { __indicatorDraws?: number[] }).__indicatorDraws ?? []).some(
+            (t) => t >= since,
+          ),
+        at,
+      ),
+    ms,
+  );
+}
+
+/** `HH:MM:SS` in local time, as the page writes clocks. */
+export function clock(ms: number): string {
+  const t = new Date(ms);
+  return [t.getHours(), t.getMinutes(), t.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+}
+
+/** Every `HH:MM:SS` the page can write for a moment between `from` and `to` (epoch ms, both included). */
+export function clocksBetween(from: number, to: number): string[] {
+  const shown: string[] = [];
+  for (let s = Math.floor(from / 1000); s <= Math.floor(to / 1000); s++) shown.push(clock(s * 1000));
+  return shown;
+}

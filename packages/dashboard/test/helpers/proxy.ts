@@ -12,6 +12,8 @@ export interface TcpProxy {
   dropAll(): void;
   /** While true, new connections are closed at once (the endpoint looks down). */
   refuse(on: boolean): void;
+  /** How many connections were closed at once so far (refused): a page that tried again and got nothing. */
+  readonly refused: number;
   /** New connections go to this port from now on (another process took the endpoint over). */
   retarget(port: number): void;
   /**
@@ -25,10 +27,12 @@ export interface TcpProxy {
 export async function startProxy(targetPort: number): Promise<TcpProxy> {
   const pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
   let refusing = false;
+  let refused = 0;
   let target = targetPort;
   let rate: number | undefined;
   const server = net.createServer((client) => {
     if (refusing) {
+      refused++;
       client.destroy();
       return;
     }
@@ -70,6 +74,9 @@ export async function startProxy(targetPort: number): Promise<TcpProxy> {
   return {
     url: `http://127.0.0.1:${port}`,
     dropAll,
+    get refused() {
+      return refused;
+    },
     refuse(on) {
       refusing = on;
     },
