@@ -50,7 +50,7 @@ describe('nothing listening', () => {
     const port = await freePort();
     const expected = `testwire: nothing is listening at http://127.0.0.1:${port} (start a run with a testwire reporter or \`testwire serve\`)\n`;
     for (const args of [['status'], ['tail'], ['watch', '--no-wait']]) {
-      const out = await cli([...args, '--port', String(port)], { timeoutMs: 10_000 });
+      const out = await cli([...args, '--port', String(port)]);
       expect(out.code, args[0]).toBe(3);
       expect(out.stderr, args[0]).toBe(expected);
     }
@@ -100,7 +100,7 @@ describe('testwire serve', () => {
     const first = await startServe(['--port', '0']);
     try {
       const port = new URL(first.url).port;
-      const second = await cli(['serve', '--port', port], { timeoutMs: 10_000 });
+      const second = await cli(['serve', '--port', port]);
       expect(second.code).toBe(3);
       expect(second.stderr.trim().split('\n')).toHaveLength(1);
       expect(second.stderr).toContain(`testwire: port ${port} on 127.0.0.1 is already in use`);

@@ -1,7 +1,8 @@
 /** Child-process helpers for the CLI's end-to-end tests: real binaries, real sockets on loopback. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -192,6 +193,27 @@ export async function runMocha(
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * A file whose creation lets a held fixture run go on (FIXTURE_GATE of the mocha fixture and own-run.mjs):
+ * a test holds a run mid-way until it has seen what it looks for, instead of guessing how long a run takes.
+ */
+export interface Gate {
+  path: string;
+  open(): void;
+  /** Deletes the gate's folder (after the test). */
+  remove(): void;
+}
+
+export function gate(): Gate {
+  const dir = mkdtempSync(join(tmpdir(), 'testwire-gate-'));
+  const path = join(dir, 'open');
+  return {
+    path,
+    open: () => writeFileSync(path, ''),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 /** NDJSON lines -> envelopes. */

@@ -6,17 +6,16 @@
  * When the monitor exits while a run is publishing to it, the run's process takes the endpoint over (the
  * broadcaster's handover): the run ends as it would have, and a monitor still listening sees all of it.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   assertBuilt,
   cli,
-  type Exit,
   FIXTURES,
   freePort,
+  type Gate,
+  gate,
   parseNdjson,
+  type Running,
   run,
   runMocha,
   subscribed,
@@ -25,7 +24,7 @@ import {
 
 beforeAll(assertBuilt);
 
-const running: Array<Promise<Exit> & { child: import('node:child_process').ChildProcess }> = [];
+const running: Running[] = [];
 afterEach(async () => {
   for (const process of running.splice(0)) {
     if (process.child.exitCode === null && process.child.signalCode === null) process.child.kill('SIGKILL');
@@ -37,11 +36,7 @@ afterEach(async () => {
 function monitor(args: string[]) {
   const started = cli(args, { timeoutMs: 90_000 });
   running.push(started);
-  let stdout = '';
-  let stderr = '';
-  started.child.stdout!.on('data', (chunk) => (stdout += chunk));
-  started.child.stderr!.on('data', (chunk) => (stderr += chunk));
-  return { exit: started, child: started.child, stdout: () => stdout, stderr: () => stderr };
+  return { exit: started, child: started.child, stdout: started.stdout, stderr: started.stderr };
 }
 
 /** The mocha fixture with the real mocha and @testwire/mocha, its reporter binding `port` as a reporter does by default. */
@@ -51,16 +46,15 @@ const mochaOn = (port: number, delayMs = 0, gate?: string) =>
     env: { TESTWIRE_URL: '', TESTWIRE_PORT: String(port), ...(gate ? { FIXTURE_GATE: gate } : {}) },
   });
 
-/** A file whose creation lets the fixture's 'waits a little' test end (FIXTURE_GATE): the run waits mid-way. */
-function gate(): { path: string; open(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'testwire-gate-'));
-  const path = join(dir, 'open');
-  gates.push(dir);
-  return { path, open: () => writeFileSync(path, '') };
+/** A gate for the fixture's 'waits a little' test (FIXTURE_GATE): the run waits mid-way until it opens. */
+function heldGate(): Gate {
+  const made = gate();
+  gates.push(made);
+  return made;
 }
-const gates: string[] = [];
+const gates: Gate[] = [];
 afterEach(() => {
-  for (const dir of gates.splice(0)) rmSync(dir, { recursive: true, force: true });
+  for (const made of gates.splice(0)) made.remove();
 });
 
 /** What the fixture's runner reports: 6 tests, 4 passed, 1 failed, 1 skipped (pending). */
@@ -154,7 +148,7 @@ describe('a monitor started before a short run hosts the endpoint', () => {
       20_000,
     );
     // A run held in its third test until the gate opens: watch is stopped while the run is in it.
-    const held = gate();
+    const held = heldGate();
     const mocha = mochaOn(port, 0, held.path);
     await until(
       () => parseNdjson(tail.stdout()).filter((e) => e.type === 'test.result').length,
@@ -189,7 +183,7 @@ describe('a monitor started before a short run hosts the endpoint', () => {
     const url = `http://127.0.0.1:${port}`;
     const watch = monitor(['watch', '--port', String(port), '--plain']);
     await until(watch.stdout, (text) => text.includes(`hosting it here`), 20_000);
-    const held = gate();
+    const held = heldGate();
     const mocha = mochaOn(port, 0, held.path);
     // The run has joined watch's endpoint (a publisher in /status) and waits in its third test.
     await until(
@@ -228,13 +222,7 @@ describe('a monitor started before a short run hosts the endpoint', () => {
       { env: { TESTWIRE_URL: '', TESTWIRE_PORT: '', TESTWIRE_API_KEY: '' } },
     );
     running.push(owner);
-    let ownerOut = '';
-    owner.child.stdout!.on('data', (chunk) => (ownerOut += chunk));
-    await until(
-      () => ownerOut,
-      (text) => /role owner\n[\s\S]*holding/.test(text),
-      20_000,
-    );
+    await until(owner.stdout, (text) => /role owner\n[\s\S]*holding/.test(text), 20_000);
     const watch = monitor(['watch', '--port', String(port), '--plain', '--runs', '2']);
     await subscribed(url);
     await until(watch.stdout, (text) => text.includes('r_first'), 20_000);

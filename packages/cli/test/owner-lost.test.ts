@@ -11,6 +11,7 @@ import {
   cli,
   FIXTURES,
   freePort,
+  gate,
   PACKAGE_DIR,
   parseNdjson,
   status,
@@ -26,10 +27,10 @@ afterEach(async () => {
 });
 
 /** `node fixtures/own-run.mjs …`, its stdout lines waitable; stopped (SIGTERM, then SIGKILL) after the test. */
-function testProcess(args: string[]) {
+function testProcess(args: string[], env: NodeJS.ProcessEnv = {}) {
   const child: ChildProcess = spawn(process.execPath, [`${FIXTURES}/own-run.mjs`, ...args], {
     cwd: PACKAGE_DIR,
-    env: { ...process.env, TESTWIRE_URL: '', TESTWIRE_PORT: '', TESTWIRE_API_KEY: '' },
+    env: { ...process.env, TESTWIRE_URL: '', TESTWIRE_PORT: '', TESTWIRE_API_KEY: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -70,8 +71,11 @@ describe('the owner process dies with its own run going', () => {
       timeoutMs: 40_000,
     });
     await subscribed(url, 2);
-    // Another test process joins and runs for a while (3 passed, 1 failed, 400 ms apart).
-    const joined = testProcess([String(port), 'r_pub', '3', '1', '400', '-1']);
+    // Another test process joins and runs (3 passed, 1 failed), held before its last result until the owner
+    // is gone: the owner dies in the middle of both runs, however fast or slow the machine.
+    const held = gate();
+    cleanup.push(held.remove);
+    const joined = testProcess([String(port), 'r_pub', '3', '1', '0', '-1'], { FIXTURE_GATE: held.path });
     await joined.line(/role publisher/);
     await until(
       () => status(url),
@@ -80,6 +84,7 @@ describe('the owner process dies with its own run going', () => {
 
     owner.child.kill('SIGKILL');
     await owner.exited;
+    held.open();
     await joined.line(/published r_pub via owner/);
 
     const [watched, tailed] = await Promise.all([watch, tail]);

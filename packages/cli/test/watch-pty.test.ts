@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, CLI, runMocha, type Serve, startServe, subscribed, until } from './helpers.js';
+import { assertBuilt, CLI, gate, runMocha, type Serve, startServe, subscribed, until } from './helpers.js';
 
 const TMUX = '/usr/bin/tmux';
 // A private tmux server for this test file, so nothing touches anyone else's sessions.
@@ -38,16 +38,22 @@ describe.skipIf(!existsSync(TMUX) && !process.env.CI)('watch in a terminal', () 
     await subscribed(serve.url);
     await until(screen, (s) => s.includes('● connected'));
 
-    // Slow tests, so the frame is seen mid-run.
-    const mocha = runMocha(serve.url, { delayMs: 1500 });
-    const midRun = await until(screen, (s) => /▸ waits a little/.test(s), 20_000);
-    expect(midRun).toMatch(/● mocha @testwire-compat\/mocha-11 {2}running/);
-    expect(midRun).toMatch(/[█░]+ 2\/6 {2}33% {2}2 passed/);
-    // In place: one header, however many frames were drawn; the cursor is hidden while live.
-    expect(midRun.match(/testwire watch {2}http/g)).toHaveLength(1);
-    expect(cursorVisible('watch')).toBe(false);
-
-    expect((await mocha).code).toBe(1);
+    // The run is held in its third test until the mid-run frame has been read (not for a guessed while).
+    const held = gate();
+    try {
+      const mocha = runMocha(serve.url, { env: { FIXTURE_GATE: held.path } });
+      const midRun = await until(screen, (s) => /▸ waits a little/.test(s), 20_000);
+      expect(midRun).toMatch(/● mocha @testwire-compat\/mocha-11 {2}running/);
+      expect(midRun).toMatch(/[█░]+ 2\/6 {2}33% {2}2 passed/);
+      // In place: one header, however many frames were drawn; the cursor is hidden while live.
+      expect(midRun.match(/testwire watch {2}http/g)).toHaveLength(1);
+      expect(cursorVisible('watch')).toBe(false);
+      held.open();
+      expect((await mocha).code).toBe(1);
+    } finally {
+      held.open(); // a failed expectation must not leave the run held until its timeout
+      held.remove();
+    }
     const final = await until(screen, (s) => s.includes('WATCH-EXIT='), 20_000);
     expect(final).toContain('WATCH-EXIT=0');
     expect(final).toContain('testwire watch: 1 of 1 run completed');
