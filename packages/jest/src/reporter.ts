@@ -270,7 +270,8 @@ export class TestwireJestReporter {
           this.running.hold(path, () => this.onTestCaseResult(hookTest, result));
           return;
         }
-        twin = this.twins.liveResult(set, attempt);
+        const status = mapJestStatus(result.status);
+        twin = this.twins.liveResult(set, attempt, status === 'failed' || status === 'todo');
       }
       if (!twin) {
         this.noteLive(path, false);
@@ -280,8 +281,9 @@ export class TestwireJestReporter {
           attempt <= this.retries.of(test?.path, test?.context?.config?.setupFilesAfterEnv);
         this.sendResult(twin, result, attempt, willRetry);
         this.noteLive(path, attempt === 1 && !willRetry);
-        if (set) this.twins.resultSent(set);
       }
+      // A start that waited for the results before it (twins.ts), after this one when it was sent.
+      if (set) this.twins.resultSent(set);
       // This result may tell that a held start was its child's own (worker-restarts.ts): after it, in order.
       this.running.settle(path);
     } catch (error) {

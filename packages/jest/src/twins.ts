@@ -42,7 +42,7 @@ interface Earlier {
  * - jest 30 sends a concurrent test's result when it ends (`resultsInCompletionOrder`): a result that comes
  *   while another twin of its set runs cannot be told from that twin's (their start times are the same
  *   millisecond). From then on the set's live results are held back, and the file's result, in declaration
- *   order, sends them (a start that follows is left out: it may be a held twin's retry);
+ *   order, sends them (a start that follows is told by its position, below);
  * - skipped tests never arrive live: they take the ordinals after the twins that ran, at the file's result,
  *   where jest lists every test once in declaration order;
  * - a start does not say its attempt: it is the next twin, unless an earlier twin failed — then it may be
@@ -54,7 +54,12 @@ interface Earlier {
  *   in turn), so a retry's start often comes before its first attempt's failed result. On jest 29 (one test
  *   at a time, concurrent ones too) those results say it: the next twin after passes, none after a failure
  *   (its result will say). On jest 30 a result that comes with two of its set running makes the set held
- *   (above): such starts are left out.
+ *   (above), and which twin ended is not known: a start is then told by its position among the set's starts
+ *   (starts come in declaration order, and a held set's results are sent in it), as long as no result of the
+ *   set failed or came without a start (a todo): until then no start was a retry. It is decided, as on jest
+ *   29, once as many results came as starts before it — theirs, or one sent after it started: results of one
+ *   worker come in the order it sent them, so a failure sent before it started (the one a retry would follow)
+ *   has come by then;
  * - after a worker exit jest runs the file again in a new worker (worker-restarts.ts), whose `invocations`
  *   count from 1 again: its tests are the same twins (same ordinals), their attempts going on (`restarted`).
  *
@@ -183,6 +188,8 @@ export class JestTwins {
         twins: [],
         running: 0,
         held: false,
+        starts: 0,
+        unsure: false,
       };
       const fileNode = this.files.child(project ?? '').child(file);
       fileNode.value ??= { sets: [] };
@@ -216,26 +223,37 @@ export class JestTwins {
    * decided yet: then `decided` is called with the ref (or undefined) once it is (see `resultSent`).
    */
   started(set: TwinSet, decided?: (ref: TestRef | undefined) => void): TestRef | undefined {
-    if (set.held) {
-      set.running++;
-      return undefined;
-    }
+    const position = set.starts++;
     if (set.running++ > 0) {
-      if (decided && set.waiting) set.waiting.push(decided);
-      else if (decided) set.waiting = [decided];
+      if (decided) {
+        const start = { position, decided };
+        if (set.waiting) set.waiting.push(start);
+        else set.waiting = [start];
+      }
       return undefined;
     }
+    return this.nextTwin(set, position);
+  }
+
+  /**
+   * The ref of the test of `set` that starts `position`-th, every start before it with a result: the next
+   * twin, or undefined when it may be a failed twin's retry (see the class comment).
+   */
+  private nextTwin(set: TwinSet, position: number): TestRef | undefined {
+    if (set.held) return set.unsure ? undefined : withOrdinal(set.base, position);
     for (const twin of set.twins) if (twin.failed) return undefined;
     return withOrdinal(set.base, set.twins.length);
   }
 
   /**
-   * The test a live result is about; `invocations` is jest's attempt number. Undefined: the set's results are
-   * held back for the file's result (see above).
+   * The test a live result is about; `invocations` is jest's attempt number, `unsure` says the result failed
+   * or had no start (a todo). Undefined: the set's results are held back for the file's result (see above).
+   * Either way, call `resultSent` after it.
    */
-  liveResult(set: TwinSet, invocations: number): Twin | undefined {
+  liveResult(set: TwinSet, invocations: number, unsure = false): Twin | undefined {
     const concurrent = set.running > 1;
     if (set.running > 0) set.running--;
+    if (unsure) set.unsure = true;
     if (set.held || (concurrent && this.resultsInCompletionOrder)) {
       set.held = true;
       return undefined;
@@ -247,17 +265,15 @@ export class JestTwins {
   }
 
   /**
-   * A live result of `set` was sent (its twin's `failed` and `attempts` say how it went): the oldest start
-   * waiting for results (see `started`) is decided once every start before it has its result — the next
-   * twin, or undefined when a twin failed (it may be that twin's retry; its result will say).
+   * A live result of `set` was sent or held (its twin's `failed` and `attempts` say how a sent one went): the
+   * oldest start waiting for results (see `started`) is decided once every start before it has its result —
+   * the next twin, or undefined when it may be a failed twin's retry (its result will say).
    */
   resultSent(set: TwinSet): void {
     const waiting = set.waiting;
     if (!waiting || waiting.length === 0 || set.running > waiting.length) return;
-    const decided = waiting.shift() as (ref: TestRef | undefined) => void;
-    let ref: TestRef | undefined = withOrdinal(set.base, set.twins.length);
-    for (const twin of set.twins) if (twin.failed) ref = undefined;
-    decided(ref);
+    const { position, decided } = waiting.shift() as WaitingStart;
+    decided(this.nextTwin(set, position));
   }
 
   /**
@@ -285,10 +301,20 @@ export interface TwinSet {
   readonly twins: Twin[];
   running: number;
   held: boolean;
+  /** Starts of the set so far (this worker's run of the file): a start's position among them (`started`). */
+  starts: number;
+  /** A live result of the set failed or came without a start: a start may be a retry (`nextTwin`). */
+  unsure: boolean;
   /** Starts that came while an earlier start of the set had no result, oldest first (`started`). */
-  waiting?: ((ref: TestRef | undefined) => void)[];
+  waiting?: WaitingStart[];
   /** By ordinal, what workers that exited streamed of these tests (`JestTwins.restarted`). */
   earlier?: (Earlier | undefined)[];
+}
+
+/** A start not decided yet (`JestTwins.started`): its position among its set's starts, and who to tell. */
+interface WaitingStart {
+  readonly position: number;
+  readonly decided: (ref: TestRef | undefined) => void;
 }
 
 /** A file's sets this run, and what its workers that exited streamed (`JestTwins.restarted`). */

@@ -70,3 +70,44 @@ describe.each([29, 30])('jest %i: concurrent twins', (major) => {
     }
   }, 90_000);
 });
+
+describe.each([29, 30])('jest %i: twins whose starts overtake the results before them', (major) => {
+  it('every start is streamed, with the id its result has', async () => {
+    const name = `jest-twins-starts-${process.pid}-${randomBytes(4).toString('hex')}`;
+    // Fast tests of one title: a start often reaches the reporter before the result jest sent ahead of it,
+    // so twins are seen running together (jest 30 then holds the set's results for the file's result).
+    const rows = Array.from({ length: 60 }, () => 'a');
+    const dir = writeProject(join(compatDir(major), 'work', name), {
+      'package.json': '{ "name": "jest-twins-fixture", "private": true }\n',
+      'jest.config.cjs':
+        "module.exports = { reporters: ['default', '@testwire/jest'], cacheDirectory: '<rootDir>/.cache' };\n",
+      'twins.test.js': `test.each(${JSON.stringify(rows)})('%s', () => {});\n`,
+      // A second file: jest runs the files in workers, whose events reach the reporter in batches.
+      'other.test.js': "test('other', async () => { await new Promise((r) => setTimeout(r, 300)); });\n",
+    });
+    try {
+      const bin = join(compatDir(major), 'node_modules', 'jest', 'bin', 'jest.js');
+      // Every start in the stream (no sampling of test.progress).
+      const env = { ...runnerEnv(stream.url), TESTWIRE_PROGRESS_INTERVAL: '0' };
+      expect(await runToExit(process.execPath, [bin, '--maxWorkers=2'], dir, env)).toBe(0);
+      const run = await stream.runOf(basename(dir));
+      const results = run
+        .filter((e) => e.type === 'test.result' && (e.data as any).file === 'twins.test.js')
+        .map((e) => e.data as any);
+      expect(new Set(results.map((r) => r.id)).size).toBe(60);
+      const started = new Set(
+        run
+          .filter((e) => e.type === 'test.progress' && (e.data as any).status === 'running')
+          .map((e) => (e.data as any).id),
+      );
+      expect(results.filter((r) => !started.has(r.id)).map((r) => r.id)).toEqual([]);
+      // No start of an id without a result (a test left running).
+      expect(run.find((e) => e.type === 'test.completed')?.data).toMatchObject({
+        summary: { total: 61, passed: 61 },
+      });
+      expect((run.find((e) => e.type === 'test.completed')?.data as any).runningTests).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

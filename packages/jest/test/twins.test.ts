@@ -105,25 +105,40 @@ describe('JestTwins', () => {
     expect(twins.of(undefined, 'b.test.js', ['block'], 'same')).toBe(kept);
   });
 
-  it('concurrent twins on jest 30: starts while a twin runs are left out; results while another twin runs are held back', () => {
+  it('concurrent twins on jest 30: results while another twin runs are held back; starts are told by their position', () => {
     const twins = new JestTwins(true);
     const decided: unknown[] = [];
-    const wait = (ref: unknown) => decided.push(ref);
+    const wait = (ref: { ordinal?: number } | undefined) => decided.push(ref ? (ref.ordinal ?? 0) : 'none');
     expect(twins.started(of(twins), wait)).toBe(of(twins).base);
     // Each may as well be the retry of a twin whose failed result is yet to come (seen on jest 30): they wait.
     expect(twins.started(of(twins), wait)).toBeUndefined();
     expect(twins.started(of(twins), wait)).toBeUndefined();
-    // The second twin ends first: which one it is cannot be told, nor for the rest of the set.
+    // A twin ends: which one cannot be told, nor for the rest of the set (held back). But as many results came
+    // as starts before the second: no failure came before it started, so it is the second twin.
     expect(twins.liveResult(of(twins), 1)).toBeUndefined();
+    twins.resultSent(of(twins));
+    expect(decided).toEqual([1]);
     expect(twins.liveResult(of(twins), 1)).toBeUndefined();
+    twins.resultSent(of(twins));
+    expect(decided).toEqual([1, 2]);
     expect(twins.liveResult(of(twins), 1)).toBeUndefined();
+    twins.resultSent(of(twins));
+    // Nothing runs: the next start is the fourth twin.
+    expect(twins.started(of(twins), wait)?.ordinal).toBe(3);
+    // After a failure a start may be a retry: left to its result.
+    expect(twins.liveResult(of(twins), 1, true)).toBeUndefined();
+    twins.resultSent(of(twins));
     expect(twins.started(of(twins), wait)).toBeUndefined();
-    expect(decided).toEqual([]);
+    expect(twins.started(of(twins), wait)).toBeUndefined();
+    expect(twins.liveResult(of(twins), 2)).toBeUndefined();
+    twins.resultSent(of(twins));
+    expect(decided).toEqual([1, 2, 'none']);
     // The file's result, in declaration order, gives each its ordinal.
-    expect([0, 1, 2].map((index) => twins.fileResult(of(twins), index, true).ref.ordinal)).toEqual([
+    expect([0, 1, 2, 3].map((index) => twins.fileResult(of(twins), index, true).ref.ordinal)).toEqual([
       undefined,
       1,
       2,
+      3,
     ]);
   });
 
