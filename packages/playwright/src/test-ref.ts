@@ -5,7 +5,8 @@
  *   └─ project suite ('chromium')          -> TestRef.project
  *      └─ file suite ('math.spec.ts')      -> TestRef.file (relative to config.rootDir, '/')
  *         └─ describe ('math') …           -> TestRef.titlePath = [...describes, test title]
- *            └─ test ('adds')              -> TestRef.line/column (test.location, when in the file suite's file)
+ *            └─ test ('adds')              -> TestRef.line/column (test.location; .declaredIn: its file, when
+ *                                               not the file suite's)
  *
  * The file is the file suite's, not `test.location.file`: a test declared in a helper module that several
  * spec files call is located in the helper for all of them, yet it is one test per spec file (Playwright's
@@ -107,12 +108,11 @@ export class TestRefs {
         project: this.#sharedNames.get(test.parent?.project()) ?? projectOf(test),
         repeatIndex: test.repeatEachIndex,
       };
-      // A line of the helper module a test is declared in is no line of its spec file: a ref's location is
-      // in its file (the core has no field for a declaration elsewhere), so such a test has none.
-      if (file === test.location.file) {
-        ref.line = test.location.line;
-        ref.column = test.location.column;
-      }
+      // A test declared in a helper module: its location is there (as in Playwright's JSON report), its file
+      // the spec's.
+      if (file !== test.location.file) ref.declaredIn = this.#paths.file(test.location.file);
+      ref.line = test.location.line;
+      ref.column = test.location.column;
       this.#cache.set(test, ref);
     }
     return ref;

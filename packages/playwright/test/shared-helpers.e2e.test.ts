@@ -33,6 +33,10 @@ type JsonSuite = {
   file: string;
   specs?: {
     title: string;
+    /** Where the test is declared (Playwright's `test.location`): the helper module, for a helper's test. */
+    file: string;
+    line: number;
+    column: number;
     tests: { projectName: string; status: string; results: { status: string }[] }[];
   }[];
   suites?: JsonSuite[];
@@ -120,13 +124,31 @@ describe.each(['playwright', 'playwright-1.40'])('%s: tests declared in a helper
       report.suites.map((s: JsonSuite) => s.file).sort(),
     );
 
-    // A helper's test is in its spec file; its declaration's line is in the helper, which `location` cannot
-    // name beside the spec file: it says the file only. A test declared in its spec file keeps its line.
+    // A helper's test is in its spec file, and its `location` is where it is declared, in the helper — as
+    // Playwright's JSON report says (its spec's file, line, column); `line` (a line of the spec file) is not
+    // set. A test declared in its spec file keeps its line there.
     const results = of('test.result');
+    const declared = new Map<string, { file: string; line: number; column: number }>();
+    const walk = (suite: JsonSuite, file: string, titles: string[]) => {
+      for (const spec of suite.specs ?? [])
+        declared.set(`${file} ${[...titles, spec.title].join(' › ')}`, {
+          file: spec.file,
+          line: spec.line,
+          column: spec.column,
+        });
+      for (const child of suite.suites ?? []) walk(child, file, [...titles, child.title].filter(Boolean));
+    };
+    for (const fileSuite of report.suites) walk(fileSuite, fileSuite.file, []);
+    for (const result of results)
+      expect(result.location, `${result.file} ${result.titlePath.join(' › ')}`).toEqual(
+        declared.get(`${result.file} ${result.titlePath.join(' › ')}`),
+      );
     const adds = results.find((r) => r.file === 'shop.spec.mjs' && r.testName === 'adds to cart');
-    expect(adds?.location).toEqual({ file: 'shop.spec.mjs' });
+    expect(adds?.location).toEqual({ file: 'helpers.mjs', line: 7, column: 5 });
+    expect(adds?.line).toBeUndefined();
     const plain = results.find((r) => r.testName === 'plain');
     expect(plain?.location).toEqual({ file: 'own.spec.mjs', line: 4, column: 1 });
+    expect(plain?.line).toBe(4);
 
     // Ids of tests declared in their spec file are what they always were.
     for (const titlePath of [['plain'], ['group', 'inside']]) {

@@ -96,7 +96,7 @@ describe('TestRefs', () => {
     expect(refs.get(testCase(tree().group, 'other') as TestCase)).not.toBe(ref);
   });
 
-  it('names a test declared in a helper module by its spec file, one ref per spec file, without a line', () => {
+  it('names a test declared in a helper module by its spec file, one ref per spec file, declared in the helper', () => {
     const refs = new TestRefs(ROOT);
     const { project, group } = tree();
     const otherFile = suite('file', 'tests/b.spec.ts', project);
@@ -110,6 +110,9 @@ describe('TestRefs', () => {
       titlePath: ['group', 'shared'],
       project: 'chromium',
       repeatIndex: 0,
+      declaredIn: 'tests/helpers.ts',
+      line: 12,
+      column: 7,
     });
     expect(inB).toEqual({ ...inA, file: 'tests/b.spec.ts' });
   });

@@ -23,8 +23,15 @@ export interface TestRef {
    * declares or reports them (see the adapter). A retry keeps its test's ordinal. Default 0.
    */
   ordinal?: number;
+  /** The test's declaration: a line (and column) of `file`, or of `declaredIn` when that is set. */
   line?: number;
   column?: number;
+  /**
+   * The file the test is declared in, when that is not `file`: a Playwright test declared in a helper module
+   * that spec files call (one test per spec file, so `file` is the spec's). Its `location` names this file,
+   * with `line` and `column`; the id does not depend on it. Absolute, file:// URL or root-relative, as `file`.
+   */
+  declaredIn?: string;
 }
 
 /** How one attempt of a test ended, already mapped by the adapter's status table. */

@@ -12,6 +12,7 @@
  *
  *   [RUN, runId, time,
  *    STARTED, at - time, attempt, timeout, file, 2, 'block', 'works', project, repeatIndex, ordinal, line, column,
+ *      declaredIn,
  *    RESULT, at - time, status, rawStatus, duration, attempt, startedAt, assertions, worker, SAME,
  *    STARTED, at - time, attempt, timeout, SAME_FILE, 2, 'block', 'fails', …,
  *    CALL, {method: 'output', …}, …]
@@ -39,7 +40,15 @@ export type EncodedCalls = unknown[];
 
 // Every field of a ref and of an outcome is placed here: written in place, or (an outcome's rarer fields)
 // sending the outcome as its object. A field added to TestRef or TestOutcome fails to compile until it is.
-type RefField = 'file' | 'titlePath' | 'project' | 'repeatIndex' | 'ordinal' | 'line' | 'column';
+type RefField =
+  | 'file'
+  | 'titlePath'
+  | 'project'
+  | 'repeatIndex'
+  | 'ordinal'
+  | 'line'
+  | 'column'
+  | 'declaredIn';
 type InlineOutcomeField =
   | 'status'
   | 'rawStatus'
@@ -177,6 +186,7 @@ export class CallEncoder {
     this.put(ref.ordinal);
     this.put(ref.line);
     this.put(ref.column);
+    this.put(ref.declaredIn);
   }
 }
 
@@ -211,7 +221,8 @@ export function decodeCalls(encoded: EncodedCalls): CoreCall[] {
     assign(test, 'ordinal', encoded[i + 2]);
     assign(test, 'line', encoded[i + 3]);
     assign(test, 'column', encoded[i + 4]);
-    i += 5;
+    assign(test, 'declaredIn', encoded[i + 5]);
+    i += 6;
     lastRef = test;
     return test;
   };

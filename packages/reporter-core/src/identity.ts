@@ -24,6 +24,7 @@ interface CachedTest {
   ordinal: number;
   line: number | undefined;
   column: number | undefined;
+  declaredIn: string | undefined;
   identity: TestIdentity;
   /** The next cached test of the same file and last title (twins, repeats, projects). */
   next: CachedTest | undefined;
@@ -87,6 +88,7 @@ export class Identities {
         ordinal: test.ordinal ?? 0,
         line: test.line,
         column: test.column,
+        declaredIn: test.declaredIn,
         identity,
         next: undefined,
       };
@@ -171,7 +173,9 @@ export class Identities {
     );
     const line = positiveInt(test.line);
     const column = positiveInt(test.column);
-    const location = line || column ? { file } : this.locationOf(file);
+    // Declared in another file (a helper module): the location is there, and `line` (a line of `file`) is not set.
+    const declaredIn = typeof test.declaredIn === 'string' ? this.paths.file(test.declaredIn) : file;
+    const location = line || column ? { file: declaredIn } : this.locationOf(declaredIn);
     if (line) location.line = line;
     if (column) location.column = column;
     const identity: TestIdentity = {
@@ -190,7 +194,7 @@ export class Identities {
       file,
       location,
     };
-    if (line) identity.line = line;
+    if (line && declaredIn === file) identity.line = line;
     if (test.project) identity.project = test.project;
     if (test.repeatIndex !== undefined) identity.repeatIndex = test.repeatIndex;
     return identity;
@@ -205,7 +209,8 @@ function sameTest(cached: CachedTest, test: TestRef): boolean {
     cached.repeatIndex !== test.repeatIndex ||
     cached.ordinal !== (test.ordinal ?? 0) ||
     cached.line !== test.line ||
-    cached.column !== test.column
+    cached.column !== test.column ||
+    cached.declaredIn !== test.declaredIn
   )
     return false;
   const path = test.titlePath;

@@ -33,6 +33,13 @@ const calls: CoreCall[] = [
   { method: 'runCompleted', at: 7, runId: 'r1', result: { success: true } },
   { method: 'testStarted', at: 8, runId: 'r2', test: ref, attempt: 1 },
   {
+    method: 'testStarted',
+    at: 8,
+    runId: 'r2',
+    test: { ...ref, titlePath: ['shared'], declaredIn: '/root/helpers.ts' },
+    attempt: 1,
+  },
+  {
     method: 'testResult',
     at: 9,
     runId: 'r2',

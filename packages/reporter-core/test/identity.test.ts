@@ -101,6 +101,15 @@ describe('Identities', () => {
     expect(placed.id).toBe(base.id);
     expect(placed.location).toEqual({ file: 'test/a.test.js', line: 3, column: 5 });
     expect(placed.line).toBe(3);
+    // Declared in another module (a helper its file calls): located there, the same id, no line of its file.
+    const declared = ids.of(
+      ref(['a', 'works'], { line: 7, column: 5, declaredIn: `${ROOT}/test/helpers.js` }),
+    );
+    expect(declared.id).toBe(base.id);
+    expect(declared.file).toBe('test/a.test.js');
+    expect(declared.location).toEqual({ file: 'test/helpers.js', line: 7, column: 5 });
+    expect(declared.line).toBeUndefined();
+    expect(ids.of(ref(['a', 'works'], { line: 7, column: 5 }))).not.toBe(declared);
   });
 
   it('follows a ref changed after it was looked up', () => {
