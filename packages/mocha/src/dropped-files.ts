@@ -2,11 +2,13 @@
  * `mocha --parallel` when a file's run rejects — its worker process died (process.exit, a signal, out of
  * memory) or its run failed: mocha drops the file's burst, and once every file has settled it reports each
  * rejection as an error outside the run ("Uncaught error outside test suite"), in the order of its files,
- * naming neither the file nor the test. The workers' live streams (parallel-relay.ts) know more: which file
- * never got its burst and which test it was running. This says what that test's failure is.
+ * naming neither the file nor the test. The bursts that did come say which files were dropped (each error
+ * is one of theirs: a file-level failure), and the workers' live streams (parallel-relay.ts) which test each
+ * was running (it fails, saying so). This pairs them and says what each failure is.
  *
  *   files:    a.js  b.js  c.js          rejected: a.js, c.js  -> mocha: uncaught(reasonA), uncaught(reasonC)
- *   streams:  a ✗   b ✓   c ✗ (no burst) -> a's running test fails with reasonA, c's with reasonC
+ *   bursts:   a ✗   b ✓   c ✗           -> a.js fails with reasonA, c.js with reasonC (scope 'file')
+ *   streams:  a: running t1, c: none     -> t1 fails with reasonA
  */
 
 /** Where a dropped file's reason comes from: its stream, and the file the stream's events named. */
@@ -41,6 +43,48 @@ export function reasonsOf<S extends DroppedStream>(
   if (streams.length > 1 && ordered.some(({ index }) => index < 0)) return paired;
   for (const [i, { stream }] of ordered.entries()) paired.set(stream, reasons[i]);
   return paired;
+}
+
+/** One of mocha's errors outside the run, and the file mocha 12 names with it (`err.file`, the phony runnable's). */
+export interface OutsideError {
+  reason: unknown;
+  file: string | undefined;
+}
+
+/**
+ * The files mocha dropped, each with its error outside the run. Mocha 12 names each error's file; before it,
+ * they are the files whose burst never came (none of `settled`), in the order of `files`, when there are as
+ * many as errors — a dropped file is one whose run rejected, and mocha reports the rejections in the order of
+ * the files. Otherwise (an error that is not a file's; a file whose burst named no file: one without tests;
+ * files `--bail` skipped) it cannot be told which is whose: none.
+ */
+export function droppedFiles(
+  files: readonly string[],
+  settled: ReadonlySet<string>,
+  errors: readonly OutsideError[],
+): { file: string; reason: unknown }[] {
+  if (errors.every((error) => error.file !== undefined))
+    return errors.map(({ reason, file }) => ({ reason, file: file as string }));
+  const dropped = files.filter((file) => !settled.has(file));
+  if (dropped.length !== errors.length) return [];
+  return dropped.map((file, index) => ({ file, reason: errors[index].reason }));
+}
+
+/**
+ * The file-level failure of a file mocha dropped: its worker's death said plainly (with the test it was running,
+ * if any: else it died outside the tests — in a hook, or while the file loaded), any other rejection (the file
+ * failed to load: a throw at its top level, `.only` in parallel mode) as it is.
+ */
+export function droppedFileError(reason: unknown, runningTest?: string): unknown {
+  const text = messageOf(reason);
+  if (!WORKER_DIED.test(text)) return reason;
+  const where = runningTest
+    ? `during its test "${runningTest}"`
+    : 'outside its tests (in a hook, or while the file loaded)';
+  return {
+    name: 'Error',
+    message: `The worker process running this file died ${where} (${exitOf(text)}): mocha drops the file's results and reports the error outside the tests ("Workerpool Worker terminated Unexpectedly")`,
+  };
 }
 
 /** The failed result of the test that was running when its file's run was dropped (`reason`: mocha's, if known). */

@@ -29,7 +29,13 @@ import { OutputCapture } from './capture.js';
 import { nycCoverageReport } from './coverage.js';
 import { nycCoverageStart } from './coverage-start.js';
 import { declaredOrdinal, declaredOrdinals } from './declared-ordinals.js';
-import { droppedTestFailure, reasonsOf } from './dropped-files.js';
+import {
+  droppedFileError,
+  droppedFiles,
+  droppedTestFailure,
+  type OutsideError,
+  reasonsOf,
+} from './dropped-files.js';
 import { takeLoadOutput } from './hold-load-output.js';
 import { type HeldOutput, writtenFrom } from './load-output.js';
 import { findRunningMocha, loadReporter, type MochaRuntime } from './mocha-runtime.js';
@@ -132,7 +138,9 @@ export class TestwireReporter {
   /** Serial mode: what the test files printed while mocha loaded them, sent when the run begins. */
   private loadOutput: HeldOutput[] = [];
   /** Parallel mode: mocha's errors outside the run, one per file whose run it dropped (dropped-files.ts). */
-  private readonly outsideErrors: unknown[] = [];
+  private readonly outsideErrors: OutsideError[] = [];
+  /** Parallel mode: the files whose burst came (their run resolved): the others' runs mocha dropped. */
+  private readonly burstFiles = new Set<string>();
 
   /**
    * Called by mocha as `new Reporter(runner, mochaOptions)`; reporter options are in
@@ -232,7 +240,7 @@ export class TestwireReporter {
     // runs from when the run is complete.
     const completed = this.completed
       ? Promise.resolve()
-      : this.failDroppedTests().then(() => this.completeRun(failures));
+      : this.settleDroppedFiles().then(() => this.completeRun(failures));
     this.completed = true;
     completed
       .then(() => innerDone)
@@ -241,39 +249,52 @@ export class TestwireReporter {
   }
 
   /**
-   * Parallel mode: mocha dropped the files whose run rejected (a worker died) and reported each as an error
-   * outside the run; the test each of them was running ends here, failed, saying so — before test.completed,
-   * so that none stays running. Then the relay closes.
+   * Parallel mode: mocha dropped the files whose run rejected (a worker died, a file failed to load) and
+   * reported each as an error outside the run. Each is its file's failure (scope 'file'), when it can be told
+   * whose (dropped-files.ts; else the run's); the test a dropped file was running ends here, failed, saying so —
+   * before test.completed, so that none stays running. Then the relay closes.
    */
-  private async failDroppedTests(): Promise<void> {
+  private async settleDroppedFiles(): Promise<void> {
     const relay = this.relay;
-    if (!relay) return;
     try {
-      if (this.outsideErrors.length === 0) return;
-      const streams = await relay.dropped(Date.now() + FINISH_TIMEOUT_MS);
+      const outside = this.outsideErrors;
+      if (outside.length === 0) return;
+      const reasons = outside.map(({ reason }) => reason);
+      const streams = relay ? await relay.dropped(Date.now() + FINISH_TIMEOUT_MS) : [];
       const files = Array.isArray(this.options.files) ? this.options.files.map(String) : [];
-      const reasons = reasonsOf(streams, this.outsideErrors, files);
-      for (const stream of streams) {
-        const running = stream.running;
-        if (!running) continue;
-        const ref = this.ref(running.test);
-        if (this.isFinished(ref)) continue;
-        const { rawStatus, error } = droppedTestFailure(reasons.get(stream));
-        this.core.testResult(ref, {
-          status: 'failed',
-          rawStatus,
-          // until its stream ended: when the worker died, as near as the main process can tell
-          duration: Math.max(0, (stream.closedAt ?? Date.now()) - running.since),
-          attempt: attemptOf(running.test),
-          startedAt: running.since,
-          errors: [error],
-        });
-        this.finishedRefs.push(ref);
+      const dropped = droppedFiles(files, this.burstFiles, outside);
+      if (dropped.length === 0) for (const reason of reasons) this.core.runError(reason);
+      for (const { file, reason } of dropped) {
+        const running = streams.find((stream) => stream.file === file)?.running?.test;
+        // a worker's death is classified WORKER_CRASHED from its text, a load failure COLLECTION_ERROR
+        this.core.fileFailed(file, droppedFileError(reason, running?.title));
       }
+      this.failDroppedTests(streams, reasonsOf(streams, reasons, files));
     } catch (error) {
-      this.core.adapterError('failDroppedTests', error);
+      this.core.adapterError('settleDroppedFiles', error);
     } finally {
-      relay.close();
+      relay?.close();
+    }
+  }
+
+  /** The test each dropped file's stream was running: failed, with its file's reason when it is known. */
+  private failDroppedTests(streams: RelayStream[], reasons: Map<RelayStream, unknown>): void {
+    for (const stream of streams) {
+      const running = stream.running;
+      if (!running) continue;
+      const ref = this.ref(running.test);
+      if (this.isFinished(ref)) continue;
+      const { rawStatus, error } = droppedTestFailure(reasons.get(stream));
+      this.core.testResult(ref, {
+        status: 'failed',
+        rawStatus,
+        // until its stream ended: when the worker died, as near as the main process can tell
+        duration: Math.max(0, (stream.closedAt ?? Date.now()) - running.since),
+        attempt: attemptOf(running.test),
+        startedAt: running.since,
+        errors: [error],
+      });
+      this.finishedRefs.push(ref);
     }
   }
 
@@ -357,6 +378,9 @@ export class TestwireReporter {
       };
       this.handlers.set(event, guarded);
       this.runner.on(event, (first?: unknown, second?: unknown) => {
+        // parallel mode: every event the runner emits is of a file's burst (settleDroppedFiles) but mocha's
+        // errors outside the run (a phony runnable, no test or hook, which mocha 12 gives the dropped file)
+        if (this.parallel && (event !== EVENTS.TEST_FAIL || isTestOrHook(first))) this.noteBurstFile(first);
         // a burst event a worker already streamed (parallel mode)
         if (this.relay?.skipping) return;
         guarded(first, second);
@@ -403,6 +427,11 @@ export class TestwireReporter {
     } catch (error) {
       this.core.adapterError('declaredOrdinals', error);
     }
+  }
+
+  private noteBurstFile(data: unknown): void {
+    const file = (data as { file?: unknown } | undefined)?.file;
+    if (typeof file === 'string') this.burstFiles.add(file);
   }
 
   /** Parallel mode: the workers stream each event as it happens; each is handled as its burst would be. */
@@ -506,10 +535,11 @@ export class TestwireReporter {
       return;
     }
     if (runnable.type !== 'test' || typeof runnable.titlePath !== 'function') {
-      // mocha's phony "Uncaught error outside test suite" runnable; in parallel mode, a file whose run mocha
-      // dropped (its worker died): failDroppedTests fails the test it was running
-      if (this.parallel) this.outsideErrors.push(error);
-      this.core.runError(error);
+      // mocha's phony "Uncaught error outside test suite" runnable. In parallel mode, a file whose run mocha
+      // dropped (its worker died, it failed to load), reported once every file has settled: which file it is
+      // is told when the run is done (settleDroppedFiles).
+      if (this.parallel) this.outsideErrors.push({ reason: error, file: runnable.file || undefined });
+      else this.core.runError(error);
       return;
     }
     const ref = this.ref(runnable);
@@ -776,6 +806,11 @@ function attemptOf(test: MochaRunnable): number {
 function hookKind(hook: MochaRunnable): HookKind | undefined {
   const match = HOOK_KIND.exec(hook.originalTitle ?? hook.title ?? '');
   return match ? (match[1] as HookKind) : undefined;
+}
+
+function isTestOrHook(runnable: unknown): boolean {
+  const type = (runnable as MochaRunnable | undefined)?.type;
+  return type === 'test' || type === 'hook';
 }
 
 function isEachHook(hook: MochaRunnable): boolean {

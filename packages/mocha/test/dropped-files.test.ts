@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { droppedTestFailure, reasonsOf } from '../src/dropped-files.js';
+import { droppedFileError, droppedFiles, droppedTestFailure, reasonsOf } from '../src/dropped-files.js';
 
 /** workerpool's message for a worker that exited while running a task. */
 const died = (exitCode: string, signalCode: string) =>
@@ -51,5 +51,46 @@ describe('droppedTestFailure', () => {
       rawStatus: 'file dropped',
       error: { message: expect.stringMatching(/^The worker process died, or the file's run failed/) },
     });
+  });
+});
+
+describe('droppedFiles: which file each of mocha’s errors outside the run is', () => {
+  const files = ['/p/a.js', '/p/b.js', '/p/c.js'];
+  const unnamed = (reason: string) => ({ reason, file: undefined });
+
+  it('mocha 12 names the file with each error: those', () => {
+    expect(droppedFiles(files, new Set(), [{ reason: 'x', file: '/p/c.js' }])).toEqual([
+      { file: '/p/c.js', reason: 'x' },
+    ]);
+  });
+
+  it('before it: the files whose burst never came, in the order of the files, as many as the errors', () => {
+    expect(droppedFiles(files, new Set(['/p/b.js']), [unnamed('first'), unnamed('second')])).toEqual([
+      { file: '/p/a.js', reason: 'first' },
+      { file: '/p/c.js', reason: 'second' },
+    ]);
+  });
+
+  it('none when it cannot be told: more files without a burst than errors, or fewer', () => {
+    expect(droppedFiles(files, new Set(['/p/b.js']), [unnamed('one')])).toEqual([]);
+    expect(droppedFiles(files, new Set(files), [unnamed('one')])).toEqual([]);
+  });
+});
+
+describe('droppedFileError', () => {
+  it('a worker that died: says so, where (outside the tests, or during the one it was running) and how', () => {
+    expect(droppedFileError(died('3', 'null'))).toMatchObject({
+      message: expect.stringMatching(
+        /^The worker process running this file died outside its tests \(in a hook, or while the file loaded\) \(exit code 3\)/,
+      ),
+    });
+    expect(droppedFileError(died('null', 'SIGKILL'), 'runs')).toMatchObject({
+      message: expect.stringMatching(/died during its test "runs" \(signal SIGKILL\)/),
+    });
+  });
+
+  it('another rejection (the file failed to load): that error, as it is', () => {
+    const error = new Error('`.only` is not supported in parallel mode');
+    expect(droppedFileError(error)).toBe(error);
   });
 });
