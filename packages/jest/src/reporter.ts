@@ -239,10 +239,11 @@ export class TestwireJestReporter {
       const started = this.twins.started(set, (ref) => {
         if (!ref) return;
         running.ref = ref;
-        this.core.testStarted(ref, 1);
+        this.core.testStarted(ref, this.twins.startAttempt(set, ref));
       });
       const running = this.running.started(path, set, started, at);
-      if (started) this.core.testStarted(started, 1);
+      // After a worker exit, the test's next attempt (jest counts from 1 again in the new worker).
+      if (started) this.core.testStarted(started, this.twins.startAttempt(set, started));
     } catch (error) {
       // never throw into jest (said with TESTWIRE_DEBUG)
       this.core.adapterError('onTestCaseStart', error);

@@ -246,6 +246,14 @@ export class JestTwins {
   }
 
   /**
+   * The attempt number of a start of `ref`, a test of `set` (streamed starts are first attempts in this
+   * worker): after the attempts workers that exited before streamed of it (`restarted`), as its results are.
+   */
+  startAttempt(set: TwinSet, ref: TestRef): number {
+    return (set.earlier?.[ref.ordinal ?? 0]?.attempts ?? 0) + 1;
+  }
+
+  /**
    * The test a live result is about; `invocations` is jest's attempt number, `unsure` says the result failed
    * or had no start (a todo). Undefined: the set's results are held back for the file's result (see above).
    * Either way, call `resultSent` after it.

@@ -6,6 +6,7 @@
  * exited each time (jest runs it again, so `willRetry`), and fail it with jest's error in the end: no test is
  * left running.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -271,6 +272,55 @@ describe.each([29, 30])('jest %i in band: a test that exits', (major) => {
       });
       expect(completed.runningTests.map((t: any) => t.testName)).toEqual(['exits']);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+// A test that runs again after its worker exited is its next attempt from its start on. The new worker's
+// hooks are held until the file's result says it restarted (worker-restarts.ts): a run that ends before it
+// (watch mode's --bail interrupts it) lists the test running in the new worker, with that attempt.
+describe.each([29, 30])('jest %i: a test running again after a worker exit when the run ends', (major) => {
+  it('is listed running with the attempt after the one the exit failed', async () => {
+    const name = `jest-worker-start-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const dir = writeProject(join(compatDir(major), 'work', name), {
+      'package.json': '{ "name": "jest-worker-start-fixture", "private": true }\n',
+      'jest.config.cjs':
+        "module.exports = { reporters: ['default', '@testwire/jest'], cacheDirectory: '<rootDir>/.cache' };\n",
+      // The first worker exits in 'slow'; the second runs it until jest ends the run (a mark says it does).
+      'slow.test.js': `${ONCE}test('before', () => {});\ntest('slow', async () => { await sleep(50); once(); writeFileSync(__filename + '.again', ''); await sleep(60000); }, 70000);\n`,
+      // Fails once 'slow' runs again: --bail in watch mode interrupts the run.
+      'fail.test.js': [
+        "const { existsSync } = require('node:fs');",
+        "const again = require('node:path').join(__dirname, 'slow.test.js.again');",
+        "test('fails', async () => {",
+        '  const deadline = Date.now() + 60000;',
+        '  while (!existsSync(again) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));',
+        "  expect('slow runs again').toBe('never');",
+        '}, 70000);',
+        '',
+      ].join('\n'),
+    });
+    const bin = join(compatDir(major), 'node_modules', 'jest', 'bin', 'jest.js');
+    const child = spawn(process.execPath, [bin, '--watchAll', '--bail', '--maxWorkers=2'], {
+      cwd: dir,
+      env: runnerEnv(stream.url),
+      stdio: 'ignore',
+    });
+    try {
+      expect(await stream.waitForRuns(basename(dir), 1, 90_000)).toHaveLength(1);
+      const run = await stream.runOf(basename(dir));
+      const data = (type: string) => run.filter((e) => e.type === type).map((e) => e.data as any);
+      const slow = data('test.result').filter((r) => r.testName === 'slow');
+      expect(slow.map((r) => [r.attempt, r.status, r.willRetry === true])).toEqual([[1, 'failed', true]]);
+      const [completed] = data('test.completed');
+      expect(completed.interrupted).toBe(true);
+      expect(completed.runningTests.map((t: any) => [t.testName, t.id, t.attempt])).toEqual([
+        ['slow', slow[0].id, 2],
+      ]);
+    } finally {
+      child.kill();
+      await new Promise((resolve) => child.once('exit', resolve));
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
