@@ -19,7 +19,6 @@ import {
   PathNode,
   type ReporterCore,
   type ReporterCoreOptions,
-  switchedOff,
   type TestOutcome,
   type TestRef,
   untilDeadline,
@@ -185,13 +184,9 @@ export class TestwireReporter {
     if (runtime?.version && !coreOptions.frameworkVersion) coreOptions.frameworkVersion = runtime.version;
     this.core = createReporterCore(coreOptions);
 
-    // The option, else TESTWIRE_CAPTURE_OUTPUT, read as the core reads it (it drops output when it is off):
-    // off, nothing is tapped, here or in the workers.
-    const captureOutput =
-      this.core.enabled &&
-      (typeof coreOptions.captureOutput === 'boolean'
-        ? coreOptions.captureOutput
-        : !switchedOff(process.env.TESTWIRE_CAPTURE_OUTPUT));
+    // The core's decision (the option, else TESTWIRE_CAPTURE_OUTPUT; off when disabled): off, nothing is
+    // tapped, here or in the workers.
+    const captureOutput = this.core.captureOutput;
     // Workers of parallel mode write straight to the terminal: nothing to capture in this process.
     this.capture =
       captureOutput && !this.parallel

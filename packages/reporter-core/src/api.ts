@@ -162,6 +162,11 @@ export interface ReporterCore {
    * below answer first (`FLUSH_MARGIN_MS` in @testwire/broadcaster/budget).
    */
   readonly holdBoundMs: number;
+  /**
+   * Whether console output is streamed (option captureOutput, else env TESTWIRE_CAPTURE_OUTPUT; false when
+   * disabled): an adapter that taps the console itself taps nothing when it is off.
+   */
+  readonly captureOutput: boolean;
   /** Stable id of a test. */
   idFor(test: TestRef): string;
   /** A run begins -> test.started. Calling it after runCompleted starts a new run (watch mode). */

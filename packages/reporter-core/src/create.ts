@@ -118,6 +118,7 @@ function disabledCore(options: ResolvedOptions): ReporterCore {
     },
     url: undefined,
     holdBoundMs: options.flushTimeoutMs + FLUSH_MARGIN_MS.adapter,
+    captureOutput: false,
     // Ids still work (an adapter may key its own state by them); nothing else does.
     idFor: (test) => {
       identities ??= new Identities(

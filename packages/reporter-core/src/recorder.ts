@@ -81,6 +81,10 @@ export class Recorder implements ReporterCore, Interruptible {
     return this.options.flushTimeoutMs;
   }
 
+  get captureOutput(): boolean {
+    return this.options.captureOutput;
+  }
+
   get holdBoundMs(): number {
     return this.options.flushTimeoutMs + FLUSH_MARGIN_MS.adapter;
   }

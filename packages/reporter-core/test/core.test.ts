@@ -584,6 +584,11 @@ describe('output', () => {
     const off = setup({ captureOutput: false });
     off.core.output(undefined, 'x', 'stdout');
     expect(off.of('test.output')).toHaveLength(0);
+    // The decision, for adapters that tap the console themselves: the option, else the env switch.
+    expect([core.captureOutput, off.core.captureOutput]).toEqual([true, false]);
+    const env = { TESTWIRE_CAPTURE_OUTPUT: ' Disabled ' };
+    expect(setup({ env }).core.captureOutput).toBe(false);
+    expect(setup({ env, captureOutput: true }).core.captureOutput).toBe(true);
   });
 
   it('sends a long write in events of at most 64 KiB, cut after a line, up to 1 MiB, then says what it cut', () => {
