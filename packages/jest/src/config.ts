@@ -16,7 +16,9 @@ export interface JestConfigUsed {
 
 /**
  * What `--config` (`-c`) in jest's command line names: a file (resolved from the working directory, as
- * jest-config does; a package.json holds it under `jest`), or the config itself as JSON. Empty without it.
+ * jest-config does; a package.json holds it under `jest`), or the config itself as JSON; and the patterns
+ * `--testRegex` / `--testMatch` on the command line give, which replace the config's (jest-config's
+ * setFromArgv). Empty without any of them.
  */
 export function jestConfigUsed(argv: readonly string[], cwd: string): JestConfigUsed {
   try {
@@ -28,16 +30,39 @@ export function jestConfigUsed(argv: readonly string[], cwd: string): JestConfig
 }
 
 function configUsed(argv: readonly string[], cwd: string): JestConfigUsed {
+  // Given on the command line, a pattern option is the run's: jest refuses a testRegex beside a testMatch,
+  // so the config cannot hold the other one.
+  const fromArgv = strings(arrayArgument(argv, 'testRegex')) ?? strings(arrayArgument(argv, 'testMatch'));
+  const withPatterns = (used: JestConfigUsed, config: () => unknown): JestConfigUsed => {
+    const patterns = fromArgv ?? patternsOf(config());
+    return patterns ? { ...used, testPatterns: patterns } : used;
+  };
   const value = configArgument(argv);
-  if (value === undefined) return {};
-  if (value.trim().startsWith('{')) {
-    const patterns = patternsOf(parseJson(value));
-    return patterns ? { testPatterns: patterns } : {};
-  }
+  if (value === undefined) return fromArgv ? { testPatterns: fromArgv } : {};
+  if (value.trim().startsWith('{')) return withPatterns({}, () => parseJson(value));
   const path = resolve(cwd, value);
-  if (!isFile(path)) return {};
-  const patterns = patternsOf(loadedConfig(path));
-  return patterns ? { configPath: path, testPatterns: patterns } : { configPath: path };
+  if (!isFile(path)) return fromArgv ? { testPatterns: fromArgv } : {};
+  return withPatterns({ configPath: path }, () => loadedConfig(path));
+}
+
+/**
+ * The values of an array option of jest's command line (`--testMatch a b`, `--test-match=a`, repeated),
+ * parsed as jest's yargs does: greedy (every following argument up to the next option), occurrences added up.
+ */
+function arrayArgument(argv: readonly string[], name: string): string[] | undefined {
+  const names = [`--${name}`, `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`];
+  let values: string[] | undefined;
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index];
+    if (arg === '--') break;
+    const equals = arg.indexOf('=');
+    const option = equals < 0 ? arg : arg.slice(0, equals);
+    if (!names.includes(option)) continue;
+    values ??= [];
+    if (equals >= 0) values.push(arg.slice(equals + 1));
+    while (index + 1 < argv.length && !argv[index + 1].startsWith('-')) values.push(argv[++index]);
+  }
+  return values;
 }
 
 /** The `--config`/`-c` value of the command line (the last one, if repeated). */

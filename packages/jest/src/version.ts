@@ -1,6 +1,6 @@
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 
 /** The packages whose bin runs jest: jest's own, and jest-cli's (jest's bin loads it; same version). */
 const JEST_BINS = new Set(['jest', 'jest-cli']);
@@ -23,24 +23,29 @@ export function jestVersion(rootDir: string, main: string | undefined = process.
   return main ? jestBinVersion(main) : undefined;
 }
 
-/** The version of the package `file` belongs to (its nearest package.json), when it is jest or jest-cli. */
+/**
+ * The version of the package the bin `file` belongs to, when it is jest or jest-cli: each name resolved from
+ * the bin's own folder (both packages export `./package.json`), kept when the bin lies inside that package —
+ * not another package of the name the folder also resolves (jest's bin beside a hoisted jest-cli).
+ */
 export function jestBinVersion(file: string): string | undefined {
+  let bin: string;
   try {
-    let dir = dirname(realpathSync(file));
-    for (let depth = 0; depth < 4; depth++, dir = dirname(dir)) {
-      let text: string;
-      try {
-        text = readFileSync(join(dir, 'package.json'), 'utf8');
-      } catch {
-        continue; // no package.json here: the package's root is higher up (bin/, build/)
-      }
-      const manifest = JSON.parse(text) as { name?: unknown; version?: unknown };
-      return JEST_BINS.has(String(manifest.name)) && typeof manifest.version === 'string'
-        ? manifest.version
-        : undefined;
-    }
+    bin = realpathSync(file);
   } catch {
-    // an unreadable main or manifest: not known
+    return undefined; // no such bin
+  }
+  const fromBin = createRequire(bin);
+  for (const name of JEST_BINS) {
+    try {
+      // Resolved paths are real paths, as `bin` is (node resolves symlinks: pnpm's store, a linked install).
+      const manifest = fromBin.resolve(`${name}/package.json`);
+      if (!bin.startsWith(dirname(manifest) + sep)) continue;
+      const { version } = fromBin(manifest) as { version?: unknown };
+      return typeof version === 'string' ? version : undefined;
+    } catch {
+      // not resolvable from the bin, or an unreadable manifest: the next name
+    }
   }
   return undefined;
 }

@@ -63,4 +63,42 @@ describe.each([29, 30])('jest %i: --config <file>', (major) => {
     },
     90_000,
   );
+
+  it.each([
+    // The default config, its testMatch replaced (and the reporters given there too).
+    [
+      ['--testMatch', '**/*.check.js', '--reporters=default', '--reporters=@testwire/jest'],
+      'jest.config.json',
+      ['**/*.check.js'],
+    ],
+    // A config without patterns, a testRegex given beside it.
+    [['--config', 'conf/jest.json', '--testRegex=check\\.js$'], 'conf/jest.json', ['check\\.js$']],
+  ])(
+    'framework.detected has the patterns the command line gives (%j)',
+    async (given, config, patterns) => {
+      const name = `jest-config-${process.pid}-${randomBytes(4).toString('hex')}`;
+      const dir = writeProject(join(compatDir(major), 'work', name), {
+        'package.json': '{ "name": "jest-config-fixture", "private": true }\n',
+        'jest.config.json': '{ "testMatch": ["**/*.unused.js"] }\n',
+        'conf/jest.json': JSON.stringify({ rootDir: '..', reporters: ['default', '@testwire/jest'] }),
+        'a.check.js': "test('check', () => {});\n",
+        'a.test.js': "test('test', () => {});\n",
+      });
+      try {
+        const bin = join(compatDir(major), 'node_modules', 'jest', 'bin', 'jest.js');
+        expect(await runToExit(process.execPath, [bin, ...given], dir, runnerEnv(stream.url))).toBe(0);
+        const run = await stream.runOf(basename(dir));
+        const detected = run.find((e) => e.type === 'framework.detected')?.data as any;
+        const active = detected.frameworks.find((f: any) => f.name === detected.active);
+        expect(active).toMatchObject({ name: 'jest', configPath: `./${config}`, testPatterns: patterns });
+        // The tests those patterns take, and no other.
+        expect(run.filter((e) => e.type === 'test.result').map((e) => (e.data as any).file)).toEqual([
+          'a.check.js',
+        ]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    90_000,
+  );
 });

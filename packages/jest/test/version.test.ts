@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { jestBinVersion, jestVersion } from '../src/version.js';
 
@@ -28,6 +28,12 @@ describe('jestVersion', () => {
     expect(jestBinVersion(cli29)).toBe('29.7.0');
     expect(jestBinVersion(other)).toBeUndefined();
     expect(jestBinVersion(join(root, 'missing.js'))).toBeUndefined();
+  });
+
+  it('the package the bin belongs to, past a package.json of its own folder (`type` only)', () => {
+    const bin = install(join(root, 'typed'), 'jest', '30.2.0');
+    writeFileSync(join(dirname(bin), 'package.json'), '{ "type": "commonjs" }');
+    expect(jestBinVersion(bin)).toBe('30.2.0');
   });
 
   it("the project's own jest first: jest's bin hands over to it (import-local)", () => {
