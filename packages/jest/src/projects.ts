@@ -35,8 +35,8 @@ const CONFIG_EXTENSIONS = ['.js', '.ts', '.mjs', '.mts', '.cjs', '.cts', '.json'
 export class ProjectNames {
   /** `projects` as jest-config reads them: path entries that are files without a config extension dropped. */
   private readonly entries: readonly unknown[];
-  /** Per entry, its `displayName` once read (null: none; undefined: not read yet). */
-  private readonly names: (string | null | undefined)[] = [];
+  /** Per entry, its `displayName` once read (null: none; false: not readable; undefined: not read yet). */
+  private readonly names: (string | null | false | undefined)[] = [];
   private readonly byId = new Map<string, string | undefined>();
 
   /** @param projects the global config's `projects` (jest 29 and 30: inline configs and absolute paths). */
@@ -81,13 +81,19 @@ export class ProjectNames {
     return undefined;
   }
 
-  /** The `displayName` of entry `index` (null: none, or not readable). */
-  private nameAt(index: number): string | null {
+  /**
+   * The `displayName` of entry `index`: null for none, false when its config is not readable here (then it
+   * is no project's namesake, not even of one without a name).
+   */
+  private nameAt(index: number): string | null | false {
     let name = this.names[index];
     if (name === undefined) {
       const entry = this.entries[index];
       const config = typeof entry === 'string' ? configAt(configPathsOf(entry)[0] ?? '') : entry;
-      name = displayNameOf((config as JestProjectConfig | undefined)?.displayName) ?? null;
+      name =
+        typeof config === 'object' && config !== null
+          ? (displayNameOf((config as JestProjectConfig).displayName) ?? null)
+          : false;
       this.names[index] = name;
     }
     return name;

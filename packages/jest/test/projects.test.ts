@@ -50,6 +50,13 @@ describe('ProjectNames', () => {
     expect(names.of({ id: jestId(dir, one, 0), rootDir: dir, displayName: 'unit' })).toBe('unit');
   });
 
+  it('a path project whose config is not readable here is no namesake, not even of one without a name', () => {
+    const esm = join(dir, 'esm.config.mjs');
+    writeFileSync(esm, 'export default {};\n');
+    const names = new ProjectNames([esm, {}]);
+    expect(names.of({ id: jestId(dir, null, 1), rootDir: dir })).toBeUndefined();
+  });
+
   it("an id of the user's own tells namesakes apart; a unique name stays", () => {
     const names = new ProjectNames([
       { id: 'first', displayName: 'A' },
