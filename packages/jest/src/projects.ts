@@ -18,11 +18,12 @@ const CONFIG_EXTENSIONS = ['.js', '.ts', '.mjs', '.mts', '.cjs', '.cts', '.json'
  * The name of each jest project in the stream (the `project` of its tests, part of their ids): unique among
  * the run's projects, the same in every run of the same config.
  *
- * A project's `displayName` when no project before it in `projects` has that name — so a single project, and
+ * A project's `displayName` when no other project in `projects` has that name — so a single project, and
  * projects named apart, keep the ids their tests always had; else the name with the project's position among
- * its namesakes: `unit`, `unit #2`; `#2` for the second project without a name (the first keeps none). Without
- * it two projects of one name that take one test file would give each of its tests one id, and the stream
- * would hold half the tests jest reports.
+ * its namesakes in `projects`, as the Playwright reporter names them: `unit#1`, `unit#2`; `#1`, `#2` for
+ * projects without a name. Without it two projects of one name that take one test file would give each of its
+ * tests one id, and the stream would hold half the tests jest reports. Positions are in `projects` as
+ * configured, not among the projects a run selects (`--selectProjects`): a project keeps its name.
  *
  * Jest tells a reporter no list of the run's projects; its global config keeps `projects` as written (globs
  * expanded): inline configs with their `displayName`, and paths, whose config is read here only when jest
@@ -30,7 +31,8 @@ const CONFIG_EXTENSIONS = ['.js', '.ts', '.mjs', '.mts', '.cjs', '.cts', '.json'
  * project whose config is an ES module, TypeScript or a function is not known by name: it shares none.
  * Which entry a project started is found from its `id`, which jest-config derives from the project's
  * `rootDir`, its config file and its position in `projects` (`normalize`: sha1 of the three, 32 hex digits);
- * a project with an `id` of its own in its config is known by its `displayName`, and its `id` if that is taken.
+ * a project with an `id` of its own in its config is known by its `displayName`, and its `id` if that is taken
+ * (`unit#<id>`).
  */
 export class ProjectNames {
   /** `projects` as jest-config reads them: path entries that are files without a config extension dropped. */
@@ -54,18 +56,18 @@ export class ProjectNames {
     if (this.entries.length < 2 || typeof config?.id !== 'string') return name;
     if (this.byId.has(config.id)) return this.byId.get(config.id);
     const index = this.indexOf(config.id, config.rootDir ?? '');
-    let named: string | undefined;
-    if (index === undefined) {
-      // An `id` of the user's own (unique, as jest needs): it tells the project apart when its name does not.
-      let namesakes = 0;
-      for (let other = 0; other < this.entries.length; other++)
-        if (this.nameAt(other) === (name ?? null)) namesakes++;
-      named = namesakes > 1 ? `${name === undefined ? '' : `${name} `}#${config.id}` : name;
-    } else {
-      let position = 1;
-      for (let other = 0; other < index; other++) if (this.nameAt(other) === (name ?? null)) position++;
-      named = position === 1 ? name : `${name === undefined ? '' : `${name} `}#${position}`;
+    // Its own entry counts by the name jest gave it (a preset may name a project its entry does not); not
+    // found, it is among the entries of its name.
+    let others = 0;
+    let position = 1;
+    for (let other = 0; other < this.entries.length; other++) {
+      if (other === index || this.nameAt(other) !== (name ?? null)) continue;
+      others++;
+      if (index !== undefined && other < index) position++;
     }
+    const namesakes = index === undefined ? Math.max(1, others) : others + 1;
+    // Not found by its `id`: one of the user's own (unique, as jest needs) tells it from its namesakes.
+    const named = namesakes < 2 ? name : `${name ?? ''}#${index === undefined ? config.id : position}`;
     this.byId.set(config.id, named);
     return named;
   }

@@ -26,15 +26,15 @@ describe('ProjectNames', () => {
     expect(names.of({ id: 'x', rootDir: '/r' })).toBeUndefined();
   });
 
-  it('projects named apart keep their names; namesakes after the first get their position', () => {
+  it('projects named apart keep their names; namesakes get their position among them', () => {
     const entries = [{ displayName: 'A' }, { displayName: { name: 'B' } }, { displayName: 'A' }, {}, {}];
     const names = new ProjectNames(entries);
     const of = (index: number, displayName?: string) =>
       names.of({ id: jestId('/r', null, index), rootDir: '/r', ...(displayName ? { displayName } : {}) });
-    expect([of(0, 'A'), of(1, 'B'), of(2, 'A'), of(3), of(4)]).toEqual(['A', 'B', 'A #2', undefined, '#2']);
+    expect([of(0, 'A'), of(1, 'B'), of(2, 'A'), of(3), of(4)]).toEqual(['A#1', 'B', 'A#2', '#1', '#2']);
     // The same in any order (the order files start in is jest's scheduling).
     const again = new ProjectNames(entries);
-    expect(again.of({ id: jestId('/r', null, 2), rootDir: '/r', displayName: 'A' })).toBe('A #2');
+    expect(again.of({ id: jestId('/r', null, 2), rootDir: '/r', displayName: 'A' })).toBe('A#2');
   });
 
   it('path projects: found by their config file, named by it when jest left it readable (JSON)', () => {
@@ -46,8 +46,8 @@ describe('ProjectNames', () => {
     const notes = join(dir, 'notes.txt');
     writeFileSync(notes, '');
     const names = new ProjectNames([notes, one, two]);
-    expect(names.of({ id: jestId(dir, two, 1), rootDir: dir, displayName: 'unit' })).toBe('unit #2');
-    expect(names.of({ id: jestId(dir, one, 0), rootDir: dir, displayName: 'unit' })).toBe('unit');
+    expect(names.of({ id: jestId(dir, two, 1), rootDir: dir, displayName: 'unit' })).toBe('unit#2');
+    expect(names.of({ id: jestId(dir, one, 0), rootDir: dir, displayName: 'unit' })).toBe('unit#1');
   });
 
   it('a path project whose config is not readable here is no namesake, not even of one without a name', () => {
@@ -63,7 +63,7 @@ describe('ProjectNames', () => {
       { id: 'second', displayName: 'A' },
       { id: 'third', displayName: 'C' },
     ]);
-    expect(names.of({ id: 'second', rootDir: '/r', displayName: 'A' })).toBe('A #second');
+    expect(names.of({ id: 'second', rootDir: '/r', displayName: 'A' })).toBe('A#second');
     expect(names.of({ id: 'third', rootDir: '/r', displayName: 'C' })).toBe('C');
   });
 });
