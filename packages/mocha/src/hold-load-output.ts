@@ -1,12 +1,14 @@
 /**
  * The main process's hold on what the test files print while mocha loads them (load-output.ts): started when
- * mocha loads this package as its reporter (index.ts), taken by the reporter when it is made (reporter.ts).
+ * mocha loads this package as its reporter (index.ts), taken by the reporter when it is made (reporter.ts), or
+ * by the run of a file that failed to load, which mocha ends before it makes one (load-failure.ts).
  * Its own file, apart from load-output.ts, because it reads the environment's switches with the core's
  * reading, and the `--parallel` workers' reporter (worker-reporter.ts), which uses load-output.ts, must not
  * load the core for it.
  */
-import { switchedOff, turnedOffByEnv } from '@testwire/reporter-core';
-import { currentStack, type HeldOutput, LoadOutput } from './load-output.js';
+import { resolve } from 'node:path';
+import { type ReporterCore, switchedOff, turnedOffByEnv } from '@testwire/reporter-core';
+import { currentStack, type HeldOutput, LoadOutput, writtenFrom } from './load-output.js';
 
 /** This process's capture of the test files' loading (serial mode), when one was started (index.ts). */
 let loading: LoadOutput | undefined;
@@ -28,6 +30,19 @@ export function takeLoadOutput(): HeldOutput[] {
   loading = undefined;
   held?.stop();
   return held?.take() ?? [];
+}
+
+/**
+ * What the test files printed while mocha loaded them, as each file's output (mocha's `files`: the run's test
+ * files). What none of them wrote (mocha's own warnings) is not the tests' output.
+ */
+export function sendLoadOutput(core: ReporterCore, held: readonly HeldOutput[], files: unknown): void {
+  if (held.length === 0) return;
+  const testFiles = new Set(Array.isArray(files) ? files.map((file) => resolve(String(file))) : []);
+  for (const output of held) {
+    const file = writtenFrom(output, testFiles);
+    if (file) core.output({ file, titlePath: [] }, output.text, output.stream, output.method);
+  }
 }
 
 /**

@@ -8,6 +8,7 @@
  */
 import { startReporterThreadAhead } from '@testwire/reporter-core';
 import { holdLoadOutput } from './hold-load-output.js';
+import { watchLoadFailures } from './load-failure.js';
 import { mochaLoaded } from './mocha-runtime.js';
 import { TestwireReporter } from './reporter.js';
 
@@ -20,6 +21,9 @@ if (mochaLoaded()) startReporterThreadAhead();
 // until the run begins, then sent as their file's output (hold-load-output.ts). Only when mocha is loading this
 // module as its reporter (a module that imports it for its types or options pays nothing).
 if (mochaLoaded()) holdLoadOutput();
+// mocha's CLI (serial mode) ends the run before it makes its reporter when a test file cannot load: that run
+// is streamed from here (load-failure.ts). Only when mocha's CLI is loading this module as its reporter.
+if (mochaLoaded()) watchLoadFailures();
 
 export type { C8Start } from './c8.js';
 export { type ParsedOptions, parseReporterOptions, type TestwireMochaOptions } from './options.js';

@@ -28,6 +28,27 @@ export function mochaLoaded(): boolean {
   return Object.keys(createRequire(import.meta.url).cache).some((filename) => MOCHA_LIB.test(filename));
 }
 
+/** A Mocha class loaded in this process, and its version. */
+export interface LoadedMocha {
+  /** `module.exports` of mocha's lib/mocha.{js,cjs}: the Mocha class. */
+  Mocha: { prototype: object };
+  version: string | undefined;
+}
+
+/** The Mochas loaded in this process (each `mocha/lib/mocha.{js,cjs}` in the module cache). */
+export function loadedMochas(): LoadedMocha[] {
+  const loaded: LoadedMocha[] = [];
+  for (const [filename, module] of Object.entries(createRequire(import.meta.url).cache)) {
+    const exports = module?.exports as { prototype?: unknown } | undefined;
+    if (!MOCHA_LIB.test(filename) || typeof exports !== 'function') continue;
+    loaded.push({
+      Mocha: exports as { prototype: object },
+      version: readVersion(join(dirname(filename), '..')),
+    });
+  }
+  return loaded;
+}
+
 /**
  * The running mocha: the loaded `mocha/lib/mocha.{js,cjs}` whose `Runner` built `runner` (it is in the module
  * cache), else the mocha that resolves from `cwd`. Undefined when no mocha can be found.

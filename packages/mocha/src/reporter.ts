@@ -11,7 +11,6 @@
  * handled here as they arrive and skipped in the burst. The total is not known up front (`totalKnown: false`).
  */
 
-import { resolve } from 'node:path';
 import type { TestStatus } from '@testwire/protocol';
 import {
   checkThresholds,
@@ -35,8 +34,8 @@ import {
   type OutsideError,
   reasonsOf,
 } from './dropped-files.js';
-import { takeLoadOutput } from './hold-load-output.js';
-import { type HeldOutput, writtenFrom } from './load-output.js';
+import { sendLoadOutput, takeLoadOutput } from './hold-load-output.js';
+import type { HeldOutput } from './load-output.js';
 import { findRunningMocha, loadReporter, type MochaRuntime } from './mocha-runtime.js';
 import {
   EVENTS,
@@ -48,11 +47,12 @@ import {
   type MochaRunner,
   type MochaSuite,
 } from './mocha-types.js';
-import { parseReporterOptions, type TestwireMochaOptions } from './options.js';
+import type { TestwireMochaOptions } from './options.js';
 import type { ParallelRelay, RelayStream } from './parallel-relay.js';
 import { loadC8, loadRelay } from './parts.js';
 import { PendingClassifier } from './pending.js';
 import { FINISH_TIMEOUT_MS, UNRUN_EVENT, type UnrunData } from './relay-wire.js';
+import { runSetup, runStartInfo, tellOptionProblems } from './run-setup.js';
 
 /** How a mocha test ended: its `state`, with the pending tests declared as `it('title')` told apart (todo). */
 type MochaOutcome = 'passed' | 'failed' | 'pending' | 'todo';
@@ -140,6 +140,8 @@ export class TestwireReporter {
   private readonly outsideErrors: OutsideError[] = [];
   /** Parallel mode: the files whose burst came (their run resolved): the others' runs mocha dropped. */
   private readonly burstFiles = new Set<string>();
+  /** What was wrong with our reporter options: told as framework.error when the run begins. */
+  private readonly optionProblems: readonly string[];
 
   /**
    * Called by mocha as `new Reporter(runner, mochaOptions)`; reporter options are in
@@ -151,11 +153,6 @@ export class TestwireReporter {
     // Before the wrapped reporter exists: what it prints is not the test files'.
     const loadOutput = takeLoadOutput();
     const defaults = (new.target as { defaults?: TestwireReporterDefaults }).defaults ?? {};
-    const { reporter: defaultReporter, ...coreDefaults } = defaults;
-    const parsed = parseReporterOptions(options.reporterOption ?? options.reporterOptions);
-    if (parsed.problems.length > 0)
-      warn(`invalid reporter options: ${parsed.problems.join('; ')} (using defaults)`);
-    const { reporter: reporterName, ...ours } = parsed.options;
     this.parallel = options.parallel === true;
 
     let runtime: MochaRuntime | undefined;
@@ -164,25 +161,15 @@ export class TestwireReporter {
     } catch {
       runtime = undefined;
     }
+    const setup = runSetup(options, defaults, runtime?.version);
+    this.optionProblems = setup.problems;
+    if (setup.problems.length > 0)
+      warn(`invalid reporter options: ${setup.problems.join('; ')} (using defaults)`);
 
     // The wrapped reporter is created first so its listeners run first, as if it were the only reporter.
-    this.inner = this.createInner(
-      reporterName ?? defaultReporter ?? 'spec',
-      runtime,
-      options,
-      parsed.forwarded,
-    );
+    this.inner = this.createInner(setup.reporter ?? 'spec', runtime, options, setup.forwarded);
 
-    const coreOptions: ReporterCoreOptions = {
-      rootDir: process.cwd(),
-      ...coreDefaults,
-      ...ours,
-      framework: 'mocha',
-      // --parallel runs tests in worker processes; serial mode on this very thread.
-      testsOffThread: this.parallel,
-    };
-    if (runtime?.version && !coreOptions.frameworkVersion) coreOptions.frameworkVersion = runtime.version;
-    this.core = createReporterCore(coreOptions);
+    this.core = createReporterCore(setup.coreOptions);
 
     // The core's decision (the option, else TESTWIRE_CAPTURE_OUTPUT; off when disabled): off, nothing is
     // tapped, here or in the workers.
@@ -458,16 +445,9 @@ export class TestwireReporter {
     // error, inside the run this reporter streams. One run per reporter: a second start is part of it.
     if (this.begun) return;
     this.begun = true;
-    const options = this.options;
-    this.core.runStarted({
-      // Parallel mode loads test files in workers only: the main process learns of tests as files finish.
-      totalTests: this.parallel ? undefined : (this.runner.total ?? undefined),
-      testFiles: Array.isArray(options.files) ? options.files : [],
-      options: pickOptions(options),
-      ...(typeof options.watch === 'boolean' ? { watch: options.watch } : {}),
-      ...(Array.isArray(options.spec) ? { testPatterns: options.spec.map(String) } : {}),
-      ...(typeof options.config === 'string' ? { configPath: options.config } : {}),
-    });
+    // Parallel mode loads test files in workers only: the main process learns of tests as files finish.
+    this.core.runStarted(runStartInfo(this.options, this.parallel ? undefined : this.runner.total));
+    tellOptionProblems(this.core, this.optionProblems);
     // nyc's counters are in this process already; else c8's, if this process runs under c8.
     const coverage = nycCoverageStart();
     if (coverage) this.core.coverageStarted(coverage);
@@ -476,21 +456,11 @@ export class TestwireReporter {
     this.capture?.install();
   }
 
-  /**
-   * What the test files printed while mocha loaded them, as each file's output. What none of them wrote (mocha's
-   * own warnings) is not the tests' output.
-   */
+  /** What the test files printed while mocha loaded them, as each file's output. */
   private sendLoadOutput(): void {
     const held = this.loadOutput;
-    if (held.length === 0) return;
     this.loadOutput = [];
-    const files = new Set(
-      Array.isArray(this.options.files) ? this.options.files.map((file) => resolve(String(file))) : [],
-    );
-    for (const output of held) {
-      const file = writtenFrom(output, files);
-      if (file) this.core.output({ file, titlePath: [] }, output.text, output.stream, output.method);
-    }
+    sendLoadOutput(this.core, held, this.options.files);
   }
 
   /** Under c8 (NODE_V8_COVERAGE set): c8's options, and coverage.started. Nothing is loaded otherwise. */
@@ -823,28 +793,6 @@ function safeTitlePath(runnable: MochaRunnable): string[] {
   } catch {
     return [String(runnable.title)];
   }
-}
-
-/** The run options worth showing on test.started (JSON primitives only). */
-function pickOptions(options: MochaReporterOptions): Record<string, unknown> {
-  const picked: Record<string, unknown> = {};
-  for (const key of [
-    'parallel',
-    'jobs',
-    'retries',
-    'timeout',
-    'slow',
-    'bail',
-    'dryRun',
-    'forbidOnly',
-    'ui',
-  ]) {
-    const value = options[key];
-    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
-      picked[key] = value;
-  }
-  if (options.grep !== undefined && options.grep !== null) picked.grep = String(options.grep);
-  return picked;
 }
 
 function message(error: unknown): string {

@@ -1,0 +1,97 @@
+/**
+ * What a mocha run's core is made with, and what its test.started says, read from mocha's options
+ * (`Mocha#options`, the second argument mocha gives its reporter): one reading for the reporter mocha makes
+ * (reporter.ts) and for a run mocha ends before it makes one (load-failure.ts).
+ */
+import type { ReporterCore, ReporterCoreOptions, RunStartInfo } from '@testwire/reporter-core';
+import type { MochaReporterConstructor, MochaReporterOptions } from './mocha-types.js';
+import { parseReporterOptions, type TestwireMochaOptions } from './options.js';
+
+/** What the reporter's options say, split by who uses them. */
+export interface RunSetup {
+  /** The core's options (framework, root, and ours). */
+  coreOptions: ReporterCoreOptions;
+  /** The terminal reporter to wrap, when one was named (reporter option `reporter`, else the defaults'). */
+  reporter: string | MochaReporterConstructor | undefined;
+  /** Reporter options that are not ours: the wrapped reporter's. */
+  forwarded: Record<string, unknown>;
+  /** What was wrong with our options (each left at its default). */
+  problems: string[];
+}
+
+/**
+ * The setup of a run from mocha's options and the defaults baked into the reporter class
+ * (createTestwireReporter): the options mocha was given win over the defaults.
+ */
+export function runSetup(
+  options: MochaReporterOptions,
+  defaults: Partial<Omit<ReporterCoreOptions, 'framework'>> & TestwireMochaOptions = {},
+  frameworkVersion?: string,
+): RunSetup {
+  const { reporter: defaultReporter, ...coreDefaults } = defaults;
+  const parsed = parseReporterOptions(options.reporterOption ?? options.reporterOptions);
+  const { reporter, ...ours } = parsed.options;
+  const coreOptions: ReporterCoreOptions = {
+    rootDir: process.cwd(),
+    ...coreDefaults,
+    ...ours,
+    framework: 'mocha',
+    // --parallel runs tests in worker processes; serial mode on this very thread.
+    testsOffThread: options.parallel === true,
+  };
+  if (frameworkVersion && !coreOptions.frameworkVersion) coreOptions.frameworkVersion = frameworkVersion;
+  return {
+    coreOptions,
+    reporter: reporter ?? defaultReporter,
+    forwarded: parsed.forwarded,
+    problems: parsed.problems,
+  };
+}
+
+/**
+ * Our options' problems as the core reports its own (framework.error REPORTER_OPTION_INVALID, a warning, the
+ * same message form), for the other runners' adapters hand the core their options as they are and the core
+ * finds what is wrong, while mocha's come as strings (`--reporter-option key=value`) this package reads
+ * itself. Called right after runStarted, where the core tells its own.
+ */
+export function tellOptionProblems(core: ReporterCore, problems: readonly string[]): void {
+  for (const problem of problems)
+    core.frameworkError(
+      { message: `testwire reporter: ${problem} (using the default)` },
+      { code: 'REPORTER_OPTION_INVALID', severity: 'warning' },
+    );
+}
+
+/** test.started's information from mocha's options; `totalTests` when the runner knows it. */
+export function runStartInfo(options: MochaReporterOptions, totalTests: number | undefined): RunStartInfo {
+  return {
+    totalTests,
+    testFiles: Array.isArray(options.files) ? options.files : [],
+    options: pickOptions(options),
+    ...(typeof options.watch === 'boolean' ? { watch: options.watch } : {}),
+    ...(Array.isArray(options.spec) ? { testPatterns: options.spec.map(String) } : {}),
+    ...(typeof options.config === 'string' ? { configPath: options.config } : {}),
+  };
+}
+
+/** The run options worth showing on test.started (JSON primitives only). */
+function pickOptions(options: MochaReporterOptions): Record<string, unknown> {
+  const picked: Record<string, unknown> = {};
+  for (const key of [
+    'parallel',
+    'jobs',
+    'retries',
+    'timeout',
+    'slow',
+    'bail',
+    'dryRun',
+    'forbidOnly',
+    'ui',
+  ]) {
+    const value = options[key];
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+      picked[key] = value;
+  }
+  if (options.grep !== undefined && options.grep !== null) picked.grep = String(options.grep);
+  return picked;
+}
