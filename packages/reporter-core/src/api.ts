@@ -195,8 +195,12 @@ export interface ReporterCore {
   fileFailed(file: string, error: unknown, info?: FrameworkErrorInfo): void;
   /** A hook failed -> test.failed scope 'hook'. */
   hookFailed(test: TestRef | undefined, error: unknown, hook?: string): void;
-  /** An error outside any test -> test.failed scope 'run'. */
-  runError(error: unknown): void;
+  /**
+   * An error outside any test -> test.failed scope 'run' and framework.error. `info`: the code and suggestion
+   * when the adapter knows better than the classification from the error's text (a runner that says the
+   * error was an unhandled rejection: UNHANDLED_REJECTION).
+   */
+  runError(error: unknown, info?: FrameworkErrorInfo): void;
   /**
    * The run's coverage (before runCompleted) -> coverage.threshold when thresholds are set, coverage.completed,
    * and the `coverage` of test.completed.

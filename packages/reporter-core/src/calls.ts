@@ -49,7 +49,7 @@ export type CoreCall = Stamp &
     | { method: 'output'; test: TestRef | undefined; text: string; stream: 'stdout' | 'stderr'; via?: string }
     | { method: 'fileFailed'; file: string; error: TestError; info?: FrameworkErrorInfo }
     | { method: 'hookFailed'; test: TestRef | undefined; error: TestError; hook?: string }
-    | { method: 'runError'; error: TestError }
+    | { method: 'runError'; error: TestError; info?: FrameworkErrorInfo }
     | { method: 'coverage'; report: CoverageReport }
     | { method: 'runCompleted'; result: RecordedResult }
     | { method: 'performanceSample'; sample: PerformanceSample }

@@ -125,6 +125,11 @@ interface RunState {
   /** Test files of the run, when the runner told them (coverage.progress' totalFiles). */
   testFiles: number;
   leaks: LeakDetector;
+  /**
+   * The run's first system.health is owed: it is sent at the first call that is no part of the run's start
+   * (see apply), so that it tells what the adapter set up with the start (coverage, the known total).
+   */
+  healthDue: boolean;
 }
 
 export class Core {
@@ -201,6 +206,14 @@ export class Core {
       }
       // A call of a run this core has not seen start (it cannot happen through the recorder): start it.
       const run = this.run?.runId === call.runId ? this.run : this.startRun({}, call.at, call.runId);
+      // The run's first health, once what the adapter does at a run's start has been applied.
+      if (
+        run.healthDue &&
+        call.method !== 'testsDiscovered' &&
+        call.method !== 'fileStarted' &&
+        call.method !== 'coverageStarted'
+      )
+        this.sendHealth(call.at, run);
       switch (call.method) {
         case 'testsDiscovered':
           this.testsDiscovered(run, call);
@@ -283,6 +296,7 @@ export class Core {
     const run: RunState = {
       runId,
       startedAt: at,
+      healthDue: false,
       totalKnown,
       knownTotal: totalKnown ? Math.max(0, Math.floor(info.totalTests as number)) : 0,
       totalDuration: 0,
@@ -360,7 +374,7 @@ export class Core {
         });
     }
     if (this.health.enabled) {
-      this.sendHealth(at, run);
+      run.healthDue = true;
       this.health.start();
     }
     return run;
@@ -427,6 +441,7 @@ export class Core {
   }
 
   private sendHealth(at: number, run = this.run): void {
+    if (run) run.healthDue = false;
     const counts = run ? this.counts(run) : undefined;
     const data = this.health.data(
       {
@@ -435,6 +450,7 @@ export class Core {
         lastCallAt: this.lastCallAt,
         delivery: {
           url: this.url,
+          starting: this.delivery.starting,
           buffered: this.delivery.buffered,
           dropped: this.delivery.dropped,
           sink: this.options.sink !== undefined,
@@ -709,7 +725,7 @@ export class Core {
       call.at,
       run.runId,
     );
-    this.frameworkError(run, 'run', call.error, call.at);
+    this.frameworkError(run, 'run', call.error, call.at, call.info);
   }
 
   private coverage(run: RunState, call: CallOf<'coverage'>): void {

@@ -170,6 +170,11 @@ export class Delivery {
   }
 
   /** The broadcaster, once obtained. */
+  /** The broadcaster is being obtained (or not asked for yet): events wait for it, nothing has failed. */
+  get starting(): boolean {
+    return this.target === undefined && !this.failed;
+  }
+
   get current(): BroadcasterLike | undefined {
     return this.broadcaster;
   }

@@ -40,7 +40,12 @@ const CLASSIFIERS: readonly [RegExp, FrameworkErrorCode][] = [
     /cannot find (?:module|package)|ERR_MODULE_NOT_FOUND|failed to (?:load|resolve) (?:url|import)|does not provide an export named/i,
     'MODULE_NOT_FOUND',
   ],
-  [/SyntaxError|unexpected token|cannot use import statement outside a module/i, 'SYNTAX_ERROR'],
+  // Node's parser, and Vite's ("Failed to parse source for import analysis because the content contains
+  // invalid JS syntax"); an error that crossed from a worker may have lost its SyntaxError type.
+  [
+    /SyntaxError|unexpected token|unexpected end of input|cannot use import statement outside a module|failed to parse source|invalid JS syntax/i,
+    'SYNTAX_ERROR',
+  ],
   [
     /worker (?:process )?(?:exited|crashed|terminated)|worker process \(pid=\d+\) was terminated|child process exceptions|call retries were exceeded|worker .* emitted error|out of memory|SIGSEGV|SIGKILL|SIGABRT/i,
     'WORKER_CRASHED',

@@ -14,7 +14,7 @@ export interface HealthView {
   completed: number;
   /** Epoch ms of the last call applied. */
   lastCallAt: number;
-  delivery: { url: string | undefined; buffered: number; dropped: number; sink: boolean };
+  delivery: { url: string | undefined; starting: boolean; buffered: number; dropped: number; sink: boolean };
   coverage: { provider: string } | undefined;
   /** The runner's last heap sample (MB), and whether sampling is on. */
   heap: { used: number; total: number } | undefined;
@@ -37,7 +37,7 @@ export class HealthMonitor {
     private readonly onTick: () => void,
   ) {}
 
-  /** One now (the caller sends it), then one per interval. */
+  /** One per interval from now (the run's first is sent by the core once the run has started: see Core.apply). */
   start(): void {
     this.stop();
     if (this.intervalMs <= 0) return;
@@ -121,12 +121,20 @@ function deliveryComponent(delivery: HealthView['delivery'], lastCheck: string):
     };
   if (delivery.sink)
     return { name: 'event_delivery', status: 'healthy', message: 'delivering to a sink', lastCheck };
-  return delivery.url
-    ? { name: 'event_delivery', status: 'healthy', message: `connected to ${delivery.url}`, lastCheck }
+  if (delivery.url)
+    return { name: 'event_delivery', status: 'healthy', message: `connected to ${delivery.url}`, lastCheck };
+  // A run's first events are published while its broadcaster starts: waiting for it is no fault.
+  return delivery.starting
+    ? {
+        name: 'event_delivery',
+        status: 'healthy',
+        message: `starting the broadcaster: ${delivery.buffered} events waiting`,
+        lastCheck,
+      }
     : {
         name: 'event_delivery',
         status: 'degraded',
-        message: `not connected yet: ${delivery.buffered} events waiting`,
+        message: `no broadcaster (it could not be started): ${delivery.buffered} events waiting`,
         lastCheck,
       };
 }

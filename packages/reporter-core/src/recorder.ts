@@ -250,9 +250,15 @@ export class Recorder implements ReporterCore, Interruptible {
     }
   }
 
-  runError(error: unknown): void {
+  runError(error: unknown, info?: FrameworkErrorInfo): void {
     try {
-      if (this.open('late')) this.take({ method: 'runError', error: this.normalize(error) });
+      if (!this.open('late')) return;
+      const normalized = this.normalize(error);
+      this.take(
+        info
+          ? { method: 'runError', error: normalized, info: plainInfo(info) }
+          : { method: 'runError', error: normalized },
+      );
     } catch (error) {
       this.internalError('runError', error);
     }

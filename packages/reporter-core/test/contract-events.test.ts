@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CoverageProgress } from '../src/coverage-progress.js';
 import { classifyFrameworkError } from '../src/framework-errors.js';
 import { detectFrameworks } from '../src/frameworks.js';
+import { HealthMonitor, type HealthView } from '../src/health.js';
 import { LeakDetector } from '../src/leak.js';
 import { sinkCore } from './helpers.js';
 
@@ -89,6 +90,8 @@ describe('framework.error', () => {
       'before each',
     );
     core.frameworkError(new Error('Worker exited unexpectedly'), { details: { worker: 3 } });
+    // The adapter knows better than the text (vitest's error says `type: 'Unhandled Rejection'`, name 'Error').
+    core.runError(new Error('nobody caught me'), { code: 'UNHANDLED_REJECTION' });
     await core.runCompleted({ success: false });
     const errors = of('framework.error').map((event) => event.data);
     expect(errors.map((data) => [data.error.code, data.file])).toEqual([
@@ -96,7 +99,9 @@ describe('framework.error', () => {
       ['UNHANDLED_REJECTION', undefined],
       ['HOOK_FAILED', 'b.test.js'],
       ['WORKER_CRASHED', undefined],
+      ['UNHANDLED_REJECTION', undefined],
     ]);
+    expect(errors[4].error.details.suggestion).toMatch(/promise was rejected/);
     for (const data of errors) {
       expect(data.framework).toBe('jest');
       expect(data.severity).toBe('error');
@@ -130,6 +135,12 @@ describe('framework.error', () => {
       'COLLECTION_ERROR',
     );
     expect(classifyFrameworkError('run', { message: 'boom' })).toBe('UNHANDLED_ERROR');
+    // A file that does not parse, in Vite's words and as an error that lost its SyntaxError type in a worker.
+    for (const message of [
+      'Failed to parse source for import analysis because the content contains invalid JS syntax. If you are using JSX, make sure to name the file with the .jsx or .tsx extension.',
+      'Unexpected end of input',
+    ])
+      expect(classifyFrameworkError('file', { message })).toBe('SYNTAX_ERROR');
     // Playwright stopping the run is no unhandled error: --max-failures, the global timeout
     for (const message of [
       'Testing stopped early after 1 maximum allowed failures.',
@@ -278,6 +289,44 @@ describe('system.health', () => {
     expect(data.metrics.cpu.cores).toBeGreaterThan(0);
     expect(data.metrics.cpu.load).toHaveLength(3);
     for (const event of events) expect(validatePublishedEvent(event)).toMatchObject({ ok: true });
+  });
+
+  it('first tells the run as its start set it up (coverage), before its test.completed, and a broadcaster starting is no fault', async () => {
+    const { core, events } = setup();
+    core.runStarted({});
+    core.coverageStarted({ provider: 'v8', patterns: ['src/**'] });
+    core.testStarted({ file: 'a.test.js', titlePath: ['t'] });
+    await core.runCompleted({ success: true });
+    const types = events.map((e) => e.type);
+    expect(types.indexOf('system.health')).toBeGreaterThan(types.indexOf('coverage.started'));
+    const first = events.find((e) => e.type === 'system.health')?.data as any;
+    expect(first.components.find((c: any) => c.name === 'coverage_collector').message).toBe(
+      'collecting (v8)',
+    );
+    // A run with nothing but its start and end still tells it, before its end.
+    const bare = setup();
+    bare.core.runStarted({});
+    await bare.core.runCompleted({ success: true });
+    expect(
+      bare.events.map((e) => e.type).filter((t) => t === 'system.health' || t === 'test.completed'),
+    ).toEqual(['system.health', 'test.completed']);
+    const monitor = new HealthMonitor(0, '0.0.0', () => {});
+    const view = (delivery: Partial<HealthView['delivery']>): HealthView => ({
+      running: 0,
+      completed: 0,
+      lastCallAt: 0,
+      delivery: { url: undefined, starting: false, buffered: 2, dropped: 0, sink: false, ...delivery },
+      coverage: undefined,
+      heap: undefined,
+      sampling: false,
+    });
+    const starting = monitor.data(view({ starting: true }), 0);
+    expect(starting.status).toBe('healthy');
+    expect(starting.components[1]).toMatchObject({
+      status: 'healthy',
+      message: 'starting the broadcaster: 2 events waiting',
+    });
+    expect(monitor.data(view({ starting: false }), 0).components[1].status).toBe('degraded');
   });
 
   it('is off with healthIntervalMs 0', async () => {
