@@ -14,6 +14,10 @@
  *   onEnd ────────────> runCompleted (awaited: test.completed + bounded flush)
  *   onExit ───────────> waits (bounded) for that flush if onEnd's was cut short
  *
+ * A run is open from onBegin to onEnd; calls outside it are dropped. After the global timeout Playwright calls
+ * onEnd without waiting for the worker it told to stop, and that worker's end of the interrupted test (its
+ * steps, its output) can come after onEnd: passed on, it would open a second run in the core.
+ *
  * Steps: `test.step` blocks stream by default (option `steps: false` for the lean stream); expect calls,
  * hooks, fixtures and API calls — dozens per test — only when named in `stepCategories`. A step goes out when
  * it ends (a parent after its children), with the titles of the steps around it.
@@ -118,6 +122,8 @@ export class TestwireReporter implements Reporter {
   /** beforeAll/afterAll steps of an attempt that ended with an error, until the attempt's end (#hookFailures). */
   readonly #failedHooks = new Map<TestResult, { hook: AllHook; error: TestError }[]>();
   #completion: Promise<void> | undefined;
+  /** From onBegin to onEnd: the only time the run's tests may reach the core (#openCore). */
+  #open = false;
 
   constructor(options?: TestwirePlaywrightOptions) {
     this.#options = asOptions(options);
@@ -138,6 +144,7 @@ export class TestwireReporter implements Reporter {
       this.#began.clear();
       this.#failedHooks.clear();
       this.#suite = suite;
+      this.#open = true;
       this.#refs!.useProjects(suite);
       const tests = suite.allTests();
       const files = new Set<string>();
@@ -164,7 +171,7 @@ export class TestwireReporter implements Reporter {
   /** Each attempt of a test, in a worker: `running` progress; the first test of a file starts the file. */
   onTestBegin(test: TestCase, result: TestResult): void {
     guard(() => {
-      const core = this.#core;
+      const core = this.#openCore();
       if (!core) return;
       const ref = this.#refs!.get(test);
       if (!this.#startedFiles.has(ref.file)) {
@@ -183,7 +190,7 @@ export class TestwireReporter implements Reporter {
    */
   onStepEnd(test: TestCase, result: TestResult, step: TestStep): void {
     guard(() => {
-      const core = this.#core;
+      const core = this.#openCore();
       if (!core) return;
       if (step.category === 'hook' && step.error) {
         const hook = allHookOf(test, step);
@@ -214,7 +221,7 @@ export class TestwireReporter implements Reporter {
   /** Each attempt's end: one `test.result` per attempt; failing attempts that will be retried say so. */
   onTestEnd(test: TestCase, result: TestResult): void {
     guard(() => {
-      const core = this.#core;
+      const core = this.#openCore();
       if (!core) return;
       const status = attemptStatus(test, result);
       const retrying = willRetry(test, result);
@@ -271,7 +278,7 @@ export class TestwireReporter implements Reporter {
    */
   onError(error: TestError): void {
     guard(() => {
-      const core = this.#core;
+      const core = this.#openCore();
       if (!core) return;
       const file = error.location?.file;
       if (file && this.#began.size === 0) core.fileFailed(file, toRawError(error));
@@ -285,8 +292,9 @@ export class TestwireReporter implements Reporter {
    */
   async onEnd(result: FullResult): Promise<void> {
     await guardAsync(async () => {
-      const core = this.#core;
+      const core = this.#openCore();
       if (!core) return;
+      this.#open = false;
       this.#settleUnended(core);
       this.#failedHooks.clear();
       this.#completion = core.runCompleted({
@@ -311,10 +319,20 @@ export class TestwireReporter implements Reporter {
   }
 
   /**
+   * The core while the run is open (onBegin to onEnd), else undefined. A test's end that Playwright reports
+   * after onEnd (the global timeout's interrupted test) changes nothing: onEnd settled that test already,
+   * as Playwright's own report counted it (`did not run` / interrupted), so it is dropped, not sent as a
+   * second result.
+   */
+  #openCore(): ReporterCore | undefined {
+    return this.#open ? this.#core : undefined;
+  }
+
+  /**
    * The run's tests Playwright ended without a final result (`--max-failures`, the global timeout, Ctrl-C):
    * skipped, as Playwright's own report counts them. One still running when the run stopped gets the result
-   * of its attempt as `interrupted` (Playwright 1.40 sends that itself; later versions send nothing), one
-   * that never began as `skipped`.
+   * of its attempt as `interrupted`, one that never began as `skipped`. Playwright may end the running one
+   * itself, before onEnd (it then has its own result) or after it (dropped: the run is closed).
    */
   #settleUnended(core: ReporterCore): void {
     for (const test of this.#suite?.allTests() ?? []) {
@@ -331,7 +349,7 @@ export class TestwireReporter implements Reporter {
 
   #output(chunk: string | Buffer, test: TestCase | undefined, stream: 'stdout' | 'stderr'): void {
     guard(() => {
-      const core = this.#core;
+      const core = this.#openCore();
       if (!core || this.#options.captureOutput === false) return;
       const text = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
       core.output(test ? this.#refs!.get(test) : undefined, text, stream);

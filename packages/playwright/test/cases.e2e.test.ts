@@ -13,8 +13,8 @@ afterAll(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
 
-async function run(name: string) {
-  const fixture: FixtureRun = await runFixture('cases', { CASE: name });
+async function run(name: string, install = 'playwright') {
+  const fixture: FixtureRun = await runFixture('cases', { CASE: name }, install);
   dirs.push(fixture.dir);
   const of = <T extends EventType>(type: T) =>
     fixture.events.filter((e) => e.type === type).map((e) => e.data as EventDataMap[T]);
@@ -53,19 +53,6 @@ describe('@testwire/playwright: runs Playwright ends or counts its own way', () 
     expect(of('framework.error').map((e) => e.error.code)).not.toContain('UNHANDLED_ERROR');
   }, 60_000);
 
-  it('the global timeout: the test it cut off is interrupted, the one after it skipped', async () => {
-    const { fixture, of, finals } = await run('globaltimeout');
-    expect(fixture.exitCode).toBe(1);
-    expect(finals()).toEqual([
-      ['one', 'passed', 'passed', false],
-      ['long', 'skipped', 'interrupted', false],
-      ['three', 'skipped', 'skipped', false],
-    ]);
-    expect(of('test.completed')[0].summary).toMatchObject({ total: 3, passed: 1, skipped: 2 });
-    // The run's timeout, then its teardown's: neither an unhandled error
-    expect(of('framework.error').map((e) => e.error.code)).toEqual(['RUN_ERROR', 'PROCESS_TIMEOUT']);
-  }, 60_000);
-
   it('two projects without names: each its own tests (ids), the failure not hidden as flaky', async () => {
     const { fixture, of } = await run('projects');
     expect(fixture.exitCode).toBe(1);
@@ -92,4 +79,26 @@ describe('@testwire/playwright: runs Playwright ends or counts its own way', () 
       { error: { code: 'COLLECTION_ERROR' }, file: 'broken.spec.mjs' },
     ]);
   }, 60_000);
+});
+
+describe.each(['playwright', 'playwright-1.40'])('%s: the global timeout', (install) => {
+  it('the test it cut off is interrupted, the one after it skipped; its late end opens no second run', async () => {
+    const { fixture, of, finals } = await run('globaltimeout', install);
+    expect(fixture.exitCode).toBe(1);
+    // Playwright ends the interrupted test after onEnd (late-witness.mjs holds the process until it does)
+    expect(fixture.stdout).toContain('late onTestEnd: long interrupted');
+    expect(finals()).toEqual([
+      ['one', 'passed', 'passed', false],
+      ['long', 'skipped', 'interrupted', false],
+      ['three', 'skipped', 'skipped', false],
+    ]);
+    // One run, ended once: nothing after its test.completed
+    expect(new Set(fixture.events.map((e) => e.runId)).size).toBe(1);
+    expect(of('test.started')).toHaveLength(1);
+    expect(of('test.completed')).toHaveLength(1);
+    expect(fixture.events.at(-1)?.type).toBe('test.completed');
+    expect(of('test.completed')[0].summary).toMatchObject({ total: 3, passed: 1, skipped: 2 });
+    // The run's timeout, then its teardown's: neither an unhandled error
+    expect(of('framework.error').map((e) => e.error.code)).toEqual(['RUN_ERROR', 'PROCESS_TIMEOUT']);
+  }, 90_000);
 });

@@ -140,6 +140,42 @@ describe('TestwireReporter', () => {
     }
   });
 
+  it("the global timeout's late calls: a test's end, step and output after onEnd open no second run", async () => {
+    const { reporter, events, of } = collect();
+    const { root, group } = tree();
+    const done = testCase(group, 'done');
+    const long = testCase(group, 'long');
+    reporter.onBegin(config(), root);
+    let result = begin(done);
+    reporter.onTestBegin(done, result);
+    reporter.onTestEnd(done, end(result, 'passed'));
+    result = begin(long);
+    reporter.onTestBegin(long, result);
+    // Playwright ends the run while `long` runs, then its worker ends `long`: after onEnd.
+    await reporter.onEnd(fullResult('timedout'));
+    const ended = events.length;
+    reporter.onStdOut('teardown\n', long, result);
+    reporter.onStepEnd(long, result, {
+      title: 'late step',
+      category: 'test.step',
+      startTime: new Date(),
+      duration: 1,
+      steps: [],
+    } as never);
+    reporter.onTestEnd(long, end(result, 'interrupted', 1382));
+    reporter.onError({ message: 'late worker error' });
+    await reporter.onExit();
+    expect(events.slice(ended).map((e) => e.type)).toEqual([]);
+    expect(of('test.started')).toHaveLength(1);
+    expect(of('test.completed')).toHaveLength(1);
+    // `long` keeps the one result onEnd gave it.
+    expect(of('test.result').map((r) => [r.titlePath.at(-1), r.status, r.rawStatus])).toEqual([
+      ['done', 'passed', 'passed'],
+      ['long', 'skipped', 'interrupted'],
+    ]);
+    expect(new Set(events.map((e) => e.runId)).size).toBe(1);
+  });
+
   it('a beforeAll/afterAll step that failed its test: one hook failure with HOOK_FAILED; a skipping one is none', async () => {
     const { reporter, of } = collect();
     const { root, group } = tree();
