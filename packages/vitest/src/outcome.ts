@@ -38,6 +38,14 @@ export function statusOf(state: VitestTestState, mode: string | undefined): Test
   return STATUS[state] ?? 'skipped';
 }
 
+/**
+ * Whole milliseconds, as the other runners report them: Vitest measures with `performance.now()`
+ * (700.9165710000001), and the protocol's durations are ms.
+ */
+function msOf(duration: number | undefined): number {
+  return typeof duration === 'number' && Number.isFinite(duration) ? Math.max(0, Math.round(duration)) : 0;
+}
+
 function isTimeout(errors: readonly VitestError[]): boolean {
   return errors.some((error) => typeof error?.message === 'string' && TIMEOUT_MESSAGE.test(error.message));
 }
@@ -52,7 +60,7 @@ export function outcomesOf(testCase: VitestTestCase): TestOutcome[] {
   const status = statusOf(state, testCase.options?.mode);
   const rawStatus = status === 'todo' ? 'todo' : state;
   const diagnostic = typeof testCase.diagnostic === 'function' ? testCase.diagnostic() : undefined;
-  const duration = Math.max(0, diagnostic?.duration ?? 0);
+  const duration = msOf(diagnostic?.duration);
   const startedAt = diagnostic?.startTime || undefined;
 
   if (state !== 'passed' && state !== 'failed') {
@@ -78,7 +86,7 @@ export function outcomesOf(testCase: VitestTestCase): TestOutcome[] {
         // The last attempt's state is the test's (after `fails`); the ones before were retried, so failed.
         status: last ? status : 'failed',
         rawStatus: last ? rawStatus : 'failed',
-        duration: Math.max(0, attempt.duration ?? 0),
+        duration: msOf(attempt.duration),
         attempt: index + 1,
         willRetry: last ? undefined : true,
         timedOut: isTimeout(attemptErrors) || undefined,

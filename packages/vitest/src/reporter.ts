@@ -368,6 +368,7 @@ export class TestwireVitestReporter {
       success = reason === 'passed' && (errors.length === 0 || ignoreErrors);
     });
     this.guard(() => {
+      if (!this.reportsCoverage(testModules)) return;
       const report = coverageReportOf(coverageMap, this.vitest?.config.coverage, this.vitest?.config.root);
       if (!report) return;
       run.core.coverage(report);
@@ -386,6 +387,20 @@ export class TestwireVitestReporter {
   }
 
   // ---------------------------------------------------------------------------------------------------
+
+  /**
+   * Whether Vitest reports this run's coverage. It hands reporters the map either way, but after
+   * onTestRunEnd its `reportCoverage` returns before writing any report or checking any threshold when a
+   * task failed and `coverage.reportOnFailure` is off (the default): then no coverage.* figures either, and
+   * the thresholds, unchecked, fail nothing. Vitest counts failed tasks in its state; a run's failed task
+   * fails its module, so the modules tell the same where the state is missing.
+   */
+  private reportsCoverage(testModules: ReadonlyArray<VitestTestModule> | undefined): boolean {
+    if (this.vitest?.config.coverage?.reportOnFailure === true) return true;
+    const failedTasks = this.vitest?.state?.getCountOfFailedTests?.();
+    if (typeof failedTasks === 'number') return failedTasks === 0;
+    return !(testModules ?? []).some((testModule) => testModule.state() === 'failed');
+  }
 
   private startRun(specifications: ReadonlyArray<VitestTestSpecification> | undefined): RunState | undefined {
     const vitest = this.vitest;
@@ -419,7 +434,12 @@ export class TestwireVitestReporter {
       testFiles: files,
       watch: config.watch === true,
       shard,
-      options: primitives({ pool: config.pool, bail: config.bail, testTimeout: config.testTimeout }),
+      options: primitives({
+        pool: config.pool,
+        bail: config.bail,
+        testTimeout: config.testTimeout,
+        coverage: config.coverage?.enabled === true,
+      }),
       ...(Array.isArray(config.include) ? { testPatterns: [...config.include] } : {}),
       ...(typeof vitest.vite?.config?.configFile === 'string'
         ? { configPath: vitest.vite.config.configFile }

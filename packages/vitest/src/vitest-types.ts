@@ -158,6 +158,11 @@ export interface VitestContext {
   };
   /** The Vite server: its config names the config file. */
   readonly vite?: { readonly config?: { readonly configFile?: string | false } };
+  /**
+   * Vitest's state manager (experimental API, Vitest 3 and 4): its count of failed tasks is what decides
+   * whether Vitest reports coverage.
+   */
+  readonly state?: { readonly getCountOfFailedTests?: () => number };
 }
 
 /** `config.sequence.sequencer`: Vitest's BaseSequencer, or the user's subclass. */
@@ -178,4 +183,6 @@ export interface VitestCoverageOptions {
   readonly thresholds?: object;
   readonly include?: ReadonlyArray<string>;
   readonly exclude?: ReadonlyArray<string>;
+  /** Report coverage (and check its thresholds) when tests failed too; Vitest's default is false. */
+  readonly reportOnFailure?: boolean;
 }

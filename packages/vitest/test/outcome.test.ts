@@ -24,6 +24,20 @@ describe('outcomesOf', () => {
     ]);
   });
 
+  test('durations in whole ms, as the other runners send them (Vitest measures fractions)', () => {
+    const once = finish(testCase(file, 'once'), 'passed', { duration: 700.9165710000001 });
+    expect(outcomesOf(once).map((o) => o.duration)).toEqual([701]);
+    const failed = finish(testCase(file, 'failed'), 'failed', { errors: [error('x')], duration: 4.43 });
+    expect(outcomesOf(failed).map((o) => o.duration)).toEqual([4]);
+    // Retried: the attempts share the rounded whole, still summing to it.
+    const retried = finish(testCase(file, 'retried'), 'passed', {
+      errors: [error('first')],
+      retryCount: 1,
+      duration: 10.6,
+    });
+    expect(outcomesOf(retried).map((o) => o.duration)).toEqual([6, 5]);
+  });
+
   test('retried then passed: one failed willRetry attempt per retry, each with its own error', () => {
     const e1 = error('first');
     const e2 = error('second');

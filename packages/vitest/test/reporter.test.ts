@@ -58,6 +58,56 @@ describe('TestwireVitestReporter', () => {
     expect(of('test.completed')[0].summary).toMatchObject({ total: 2, passed: 1, failed: 1, success: false });
   });
 
+  test('coverage only where Vitest reports it: a failed test and reportOnFailure off (its default) leave it out', async () => {
+    // An istanbul coverage map as far as the reporter reads it: one file, half its lines covered.
+    const half = { data: { covered: 1, total: 2 } };
+    const map = {
+      getCoverageSummary: () => ({
+        data: { statements: half.data, branches: half.data, functions: half.data, lines: half.data },
+      }),
+      files: () => ['/repo/src/a.js'],
+      fileCoverageFor: () => ({ toSummary: () => ({ data: { lines: half.data } }) }),
+    };
+    const cases = [
+      // Vitest's state counts the failed tasks; without it (an older or newer API), the modules' states tell.
+      { failed: true, reportOnFailure: undefined, state: true, reported: false },
+      { failed: true, reportOnFailure: undefined, state: false, reported: false },
+      { failed: true, reportOnFailure: true, state: true, reported: true },
+      { failed: false, reportOnFailure: undefined, state: true, reported: true },
+      { failed: false, reportOnFailure: undefined, state: false, reported: true },
+    ];
+    for (const { failed, reportOnFailure, state, reported } of cases) {
+      const events: PublishedEvent[] = [];
+      const reporter = new TestwireVitestReporter({
+        sink: (event) => events.push(event),
+        performanceIntervalMs: 0,
+      });
+      const coverage = { enabled: true, provider: 'v8', thresholds: { lines: 100 }, reportOnFailure };
+      reporter.onInit({
+        ...context({ coverage }),
+        ...(state ? { state: { getCountOfFailedTests: () => (failed ? 2 : 0) } } : {}),
+      });
+      const a = module('a.test.ts');
+      const t = testCase(a, 'one');
+      reporter.onTestRunStart([{ moduleId: a.moduleId }]);
+      reporter.onTestModuleCollected(a);
+      reporter.onTestCaseReady(t);
+      reporter.onTestCaseResult(
+        failed ? finish(t, 'failed', { errors: [error('no')] }) : finish(t, 'passed'),
+      );
+      a._state = failed ? 'failed' : 'passed';
+      reporter.onTestModuleEnd(a);
+      reporter.onCoverage(map);
+      await reporter.onTestRunEnd([a], [], failed ? 'failed' : 'passed');
+      const types = events.map((e) => e.type).filter((type) => type.startsWith('coverage.'));
+      const label = JSON.stringify({ failed, reportOnFailure, state });
+      expect(types, label).toEqual(
+        reported ? ['coverage.started', 'coverage.threshold', 'coverage.completed'] : ['coverage.started'],
+      );
+      expect((events[0].data as any).options, label).toMatchObject({ coverage: true });
+    }
+  });
+
   test('console output logged before the test is known is held, then attributed to the test after it starts', async () => {
     const { reporter, events } = setup();
     const a = module('a.test.ts');
