@@ -111,12 +111,45 @@ function writtenCoverage(dir: string, ownId: string | undefined): { files: objec
   return { files };
 }
 
-/** nyc's own istanbul-lib-coverage (a dependency of nyc), resolved from the project nyc runs in. */
+/** nyc's files that are loaded in the process it runs (its lib/wrap.js preloads nyc's index.js), or its bin. */
+const NYC_FILE = /[\\/]nyc[\\/](?:index\.js|lib[\\/]wrap\.js|bin[\\/]nyc\.js)$/;
+
+/**
+ * nyc's own istanbul-lib-coverage (a dependency of nyc): from the nyc that runs this process — its index.js,
+ * which its lib/wrap.js preloads, is in the module cache (nyc may be `npx nyc`, a global one, another
+ * project's) — else from the project nyc runs in. When neither has it, one stderr line says the coverage is not
+ * streamed: coverage.started was sent, and nothing else would tell why coverage.completed does not follow.
+ */
 function istanbulLib(cwd: string): { createCoverageMap(data: unknown): CoverageMap } | undefined {
+  const from = [...Object.keys(createRequire(import.meta.url).cache), ...process.argv.slice(1)].filter(
+    (file) => NYC_FILE.test(file),
+  );
   try {
-    const nyc = createRequire(join(cwd, 'noop.js')).resolve('nyc/package.json');
-    return createRequire(nyc)('istanbul-lib-coverage');
+    from.push(createRequire(join(cwd, 'noop.js')).resolve('nyc/package.json'));
   } catch {
-    return undefined;
+    // no nyc in the project
+  }
+  for (const file of from) {
+    try {
+      return createRequire(file)('istanbul-lib-coverage');
+    } catch {
+      // the next place
+    }
+  }
+  warnOnce(
+    `nyc's coverage is not streamed: its istanbul-lib-coverage was found neither beside the nyc that runs this process nor from ${cwd}`,
+  );
+  return undefined;
+}
+
+let warned = false;
+
+function warnOnce(text: string): void {
+  if (warned) return;
+  warned = true;
+  try {
+    process.stderr.write(`testwire: ${text}\n`);
+  } catch {
+    // stderr closed
   }
 }

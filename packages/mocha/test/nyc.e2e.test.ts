@@ -9,7 +9,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { type LiveStream, openStream } from '@testwire-tests/support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runUnderTool } from './helpers/run.js';
+import { cleanEnv, mochaDir, runChild, runUnderTool, workCopy } from './helpers/run.js';
 
 const METRICS = ['statements', 'branches', 'functions', 'lines'] as const;
 type Metric = (typeof METRICS)[number];
@@ -138,3 +138,58 @@ describe('nyc --all mocha (mocha 11)', () => {
     expect(run.data('test.completed').summary).toMatchObject({ success: true });
   });
 });
+
+describe('nyc that the project does not have (npx nyc, a global nyc, another project’s)', () => {
+  it('a mocha 10 project run by the nyc of compat/mocha-11: coverage.completed and the threshold are nyc’s', async () => {
+    // compat/mocha-10 has no nyc: nothing resolves it from the project (nor from NODE_PATH, below)
+    const dir = workCopy(10, 'mocha-nyc-elsewhere', ['nyc']);
+    try {
+      const result = await runChild(
+        process.execPath,
+        [
+          join(mochaDir(11), 'node_modules', 'nyc', 'bin', 'nyc.js'),
+          ...SELECT,
+          '--check-coverage',
+          '--lines',
+          '95',
+          '--reporter=json-summary',
+          process.execPath,
+          join(mochaDir(10), 'node_modules', 'mocha', 'bin', 'mocha.js'),
+          '--reporter',
+          '@testwire/mocha',
+          '--reporter-option',
+          'reporter=dot',
+          'math.test.cjs',
+        ],
+        dir,
+        withoutNodePath(cleanEnv({ TESTWIRE_URL: stream.url })),
+        60_000,
+      );
+      const own = JSON.parse(readFileSync(join(dir, 'coverage', 'coverage-summary.json'), 'utf8')).total;
+      expect(own.lines.pct, result.stderr).toBeLessThan(95);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).not.toMatch(/testwire:/);
+
+      const events = await stream.runOf(basename(dir));
+      const data = (type: string) => events.find((e) => e.type === type)?.data as Record<string, any>;
+      const completed = data('coverage.completed');
+      expect(completed).toMatchObject({ provider: 'nyc', thresholdsMet: false });
+      for (const metric of METRICS) expect(completed?.summary[metric], metric).toBe(own[metric].pct);
+      expect(data('coverage.threshold')).toMatchObject({ passed: false });
+      expect(data('test.completed').coverage).toEqual(completed.summary);
+      expect(data('test.completed').summary).toMatchObject({ success: false });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/**
+ * pnpm's bin shims (the one that started vitest, node_modules/.bin/nyc and mocha: not used here) set NODE_PATH
+ * to the store's hoisted node_modules, where nyc is: a child with it would find nyc from anywhere, as a
+ * project without nyc does not.
+ */
+function withoutNodePath(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { NODE_PATH: _nodePath, ...rest } = env;
+  return rest;
+}
