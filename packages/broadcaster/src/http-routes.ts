@@ -1,8 +1,10 @@
 /**
  * The owner's HTTP server: where each request and each upgrade goes, and the checks in front of them.
  *
- *   every socket ── connections per address (limits.ts), headers within headersTimeoutMs (slowloris)
- *   every request and upgrade ── rate per address (429) ── Host (403, DNS rebinding) ── Origin (403)
+ *   every socket ── connections per address and in all (connections.ts: a quiet one makes room), headers within
+ *                   headersTimeoutMs (slowloris)
+ *   every request and upgrade ── rate per address (429) ── Host (403, DNS rebinding) ── Origin (403); a refused
+ *                   request closes its connection (what it pipelined behind is not read)
  *
  *   GET /status, /ws/status ── credentials ─────────> introspection.status()
  *   GET /health ─────────────────────────────────────> introspection.health()
@@ -16,6 +18,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Authenticator } from './auth.js';
+import { ConnectionAdmission } from './connections.js';
 import { findDashboardDir } from './dashboard.js';
 import { corsHeaders, type HostPolicy, hostAllowed, originAllowed } from './host-origin.js';
 import { indexPage, rejectUpgrade, sendJson, serveStatic } from './http-util.js';
@@ -82,8 +85,7 @@ export interface RouteTargets {
 export function createHttpServer(targets: RouteTargets): Server {
   const routes = new HttpRoutes(targets);
   const { options } = targets;
-  /** Sockets that sent a request: the others are closed after headersTimeoutMs (a silent slowloris). */
-  const spoke = new WeakSet<object>();
+  const connections = new ConnectionAdmission(options);
   const server = createServer(
     {
       // Slowloris: a client gets headersTimeoutMs to send a request's headers, checked this often.
@@ -92,24 +94,17 @@ export function createHttpServer(targets: RouteTargets): Server {
       connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(options.headersTimeoutMs / 4))),
     },
     (req, res) => {
-      spoke.add(req.socket);
+      connections.spoke(req.socket);
       routes.request(req, res).catch(() => {
         if (!res.headersSent) sendJson(res, 500, { error: 'INTERNAL', message: 'Internal error' });
         else res.destroy();
       });
     },
   );
-  server.on('connection', (socket: Socket) => {
-    targets.limits.admitSocket(socket);
-    // Node's headersTimeout covers a request begun; this covers a socket that never sends one.
-    const timer = setTimeout(() => {
-      if (!spoke.has(socket)) socket.destroy();
-    }, options.headersTimeoutMs);
-    timer.unref();
-    socket.once('close', () => clearTimeout(timer));
-  });
+  // Node's headersTimeout covers a request begun; the admission closes a socket that never sends one.
+  server.on('connection', (socket: Socket) => connections.admit(socket));
   server.on('upgrade', (req, socket, head) => {
-    spoke.add(socket);
+    connections.spoke(socket);
     routes.upgrade(req as IncomingMessage, socket, head).catch(() => socket.destroy());
   });
   server.on('clientError', (_error, socket) => {
@@ -143,7 +138,17 @@ class HttpRoutes {
   async request(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const refusal = this.gate(req);
     if (refusal) {
-      sendJson(res, refusal.status, { server: 'testwire', ...refusal.body }, refusal.headers);
+      // The connection ends with the refusal: requests pipelined behind it on the same socket would each be
+      // parsed and refused in turn, and one socket sending them without pause held the thread the tests'
+      // events are published from (the rate limit counts them; it cannot stop them being read).
+      res.shouldKeepAlive = false;
+      sendJson(
+        res,
+        refusal.status,
+        { server: 'testwire', ...refusal.body },
+        { ...refusal.headers, connection: 'close' },
+      );
+      res.once('finish', () => req.socket.destroy());
       return;
     }
     const url = requestUrl(req);

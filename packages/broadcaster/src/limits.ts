@@ -1,14 +1,12 @@
 /**
- * Per client address bounds of the HTTP server: open connections, requests per second, and a lockout after
- * repeated wrong credentials. No timers: each bound reads the clock when asked, so nothing keeps the process
+ * Per client address bounds of the HTTP server: requests per second, and a lockout after repeated wrong
+ * credentials (open connections: connections.ts). No timers: each bound reads the clock when asked, so nothing keeps the process
  * alive. Tables are bounded (oldest entries forgotten first).
  *
- *   'connection' ─ over connectionsPerAddress ─> socket destroyed at once
  *   request / upgrade ─ bucket empty ─> 429 RATE_LIMITED (Retry-After)
  *   wrong credentials ─ badCredentials a minute ─> locked out: its wrong ones get 429 LOCKED_OUT (auth.ts;
  *                                                 right ones still get in)
  */
-import type { Socket } from 'node:net';
 import type { ResolvedOptions } from './options.js';
 import { TokenBucket } from './rate-limit.js';
 
@@ -27,11 +25,10 @@ function touch<V>(map: Map<string, V>, key: string, value: V): V {
 
 export type LimitsOptions = Pick<
   ResolvedOptions,
-  'connectionsPerAddress' | 'requestsPerSecond' | 'requestBurst' | 'badCredentials' | 'lockoutMs'
+  'requestsPerSecond' | 'requestBurst' | 'badCredentials' | 'lockoutMs'
 >;
 
 export class AddressLimits {
-  private readonly open = new Map<string, number>();
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly failures = new Map<string, { times: number[]; lockedUntil: number }>();
 
@@ -39,22 +36,6 @@ export class AddressLimits {
     private readonly options: LimitsOptions,
     private readonly now: () => number = Date.now,
   ) {}
-
-  /** Counts a new socket; destroys it when its address already has connectionsPerAddress open. */
-  admitSocket(socket: Socket): void {
-    const address = socket.remoteAddress ?? '';
-    const count = this.open.get(address) ?? 0;
-    if (count >= this.options.connectionsPerAddress) {
-      socket.destroy();
-      return;
-    }
-    this.open.set(address, count + 1);
-    socket.once('close', () => {
-      const left = (this.open.get(address) ?? 1) - 1;
-      if (left <= 0) this.open.delete(address);
-      else this.open.set(address, left);
-    });
-  }
 
   /** Takes a request token for `address`; false when it must be refused (429). */
   takeRequest(address: string): boolean {

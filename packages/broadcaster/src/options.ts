@@ -42,8 +42,13 @@ export interface BroadcasterOptions {
   allowedHosts?: string[] | true;
   /** Abuse bounds per client address (all of them configurable; the defaults suit many local processes). */
   limits?: {
-    /** Open TCP connections per client address; beyond, the socket is closed at once. Default 1 000. */
+    /**
+     * Open TCP connections per client address, and in all (at most half the process's open-file limit);
+     * beyond, the oldest connection that has sent nothing yet is closed to make room, else the new one is.
+     * Defaults 1 000 and 2 000.
+     */
     connectionsPerAddress?: number;
+    connections?: number;
     /** HTTP requests and upgrades per second per client address (token bucket). Default 500/s, burst 2 000. */
     requestsPerSecond?: number;
     requestBurst?: number;
@@ -113,6 +118,7 @@ export interface ResolvedOptions {
   /** Lower-cased host names; `.x` covers subdomains; `true`: any Host. */
   allowedHosts: string[] | true;
   connectionsPerAddress: number;
+  connections: number;
   requestsPerSecond: number;
   requestBurst: number;
   headersTimeoutMs: number;
@@ -296,6 +302,7 @@ export function resolveOptions(
     allowedOrigins: allowedOrigins.map(normalizeOrigin),
     allowedHosts,
     connectionsPerAddress: positiveInt(limits?.connectionsPerAddress, 'limits.connectionsPerAddress', 1000),
+    connections: positiveInt(limits?.connections, 'limits.connections', 2000),
     requestsPerSecond: positiveInt(limits?.requestsPerSecond, 'limits.requestsPerSecond', 500),
     requestBurst: positiveInt(limits?.requestBurst, 'limits.requestBurst', 2000),
     headersTimeoutMs: positiveInt(limits?.headersTimeoutMs, 'limits.headersTimeoutMs', 10_000),

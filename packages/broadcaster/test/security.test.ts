@@ -581,6 +581,51 @@ describe('per-address bounds', () => {
     }
   });
 
+  it('makes room for a client that speaks by closing the oldest quiet socket: of its address, and of all (limits.connections)', async () => {
+    const b = await owner({ limits: { connectionsPerAddress: 3, connections: 5 } });
+    const sockets: Socket[] = [];
+    /** A socket that connects and says nothing; resolves once the server has counted it (its own answer). */
+    const quiet = async (address: string) => {
+      const s = netConnect({ port: b.port, host: '127.0.0.1', localAddress: address });
+      s.on('error', () => {});
+      sockets.push(s);
+      await new Promise((r) => s.once('connect', r));
+      return s;
+    };
+    const closed = (s: Socket) => new Promise((r) => (s.destroyed ? r(undefined) : s.once('close', r)));
+    try {
+      const holds = [await quiet('127.0.0.1'), await quiet('127.0.0.1'), await quiet('127.0.0.1')];
+      // The address is at its bound: a client of it that speaks still gets an answer, and the oldest quiet
+      // socket of the address goes.
+      const health = await rawRequest(b.port, '/health');
+      expect(health.status).toBe(200);
+      await within('the oldest quiet socket closed', closed(holds[0] as Socket));
+      // The whole endpoint at its bound (5), held by quiet sockets of other addresses: a speaking client of
+      // yet another address gets in, and the oldest quiet socket of all goes.
+      const others = [await quiet('127.0.0.2'), await quiet('127.0.0.3'), await quiet('127.0.0.4')];
+      expect((await rawRequest(b.port, '/health')).status).toBe(200);
+      await within('the oldest quiet socket of all closed', closed(holds[1] as Socket));
+      expect(others.every((s) => !s.destroyed)).toBe(true);
+    } finally {
+      for (const s of sockets) s.destroy();
+    }
+  });
+
+  it('closes the connection of a refused request: what it pipelined behind is not read and answered', async () => {
+    const b = await owner();
+    const s = netConnect(b.port, '127.0.0.1');
+    s.on('error', () => {});
+    let got = '';
+    s.on('data', (d) => {
+      got += d;
+    });
+    const request = `GET /health HTTP/1.1\r\nHost: 127.0.0.1:${b.port}\r\nOrigin: https://evil.example\r\n\r\n`;
+    s.write(request.repeat(50));
+    await within('the refused connection closed', new Promise((r) => s.once('close', r)));
+    expect(got.match(/HTTP\/1\.1 403/g)).toHaveLength(1);
+    expect(got).toMatch(/connection: close/i);
+  });
+
   it('rate-limits requests per address: 429 RATE_LIMITED with Retry-After once the burst is spent', async () => {
     const b = await owner({ limits: { requestsPerSecond: 1, requestBurst: 3 } });
     const statuses: number[] = [];

@@ -11,9 +11,11 @@ import { sleep } from '../timers.js';
 /**
  * `timeout`: the port took the connection but did not answer in time. On a loaded machine that is most
  * likely a testwire owner starved of CPU, not something else: callers try to join it (a foreign server
- * then refuses the WebSocket upgrade) rather than give the port up.
+ * then refuses the WebSocket upgrade) rather than give the port up. `reset`: the connection was reset before
+ * any answer — what a testwire owner at its connection bound does (connections.ts): looked at again, then
+ * taken as `timeout` is.
  */
-export type ProbeResult = 'testwire' | 'foreign' | 'unreachable' | 'timeout';
+export type ProbeResult = 'testwire' | 'foreign' | 'unreachable' | 'timeout' | 'reset';
 
 /** GET /status: is a testwire broadcaster answering on host:port? (A 401 with our marker counts.) */
 export function probeTestwire(host: string, port: number, timeoutMs = 1000): Promise<ProbeResult> {
@@ -54,7 +56,7 @@ export function probeTestwire(host: string, port: number, timeoutMs = 1000): Pro
       done('timeout');
     });
     req.on('error', (error: NodeJS.ErrnoException) =>
-      done(error.code === 'ECONNREFUSED' ? 'unreachable' : 'foreign'),
+      done(error.code === 'ECONNREFUSED' ? 'unreachable' : error.code === 'ECONNRESET' ? 'reset' : 'foreign'),
     );
     req.end();
   });
@@ -77,9 +79,11 @@ export async function claimPort(options: ResolvedOptions, internals: OwnerIntern
     }
     const probe = await probeTestwire(options.host, options.port);
     // A slow answer is taken for a starved testwire owner: joining it tells (see ProbeResult).
-    if (probe === 'testwire' || probe === 'timeout') return { kind: 'testwire' };
-    // Refused right after EADDRINUSE: the holder is going away (or still starting); look again shortly.
-    if (probe === 'unreachable' && attempt < 3) {
+    if (probe === 'testwire' || probe === 'timeout' || (probe === 'reset' && attempt >= 3))
+      return { kind: 'testwire' };
+    // Refused right after EADDRINUSE: the holder is going away (or still starting); reset: an owner at its
+    // connection bound. Look again shortly.
+    if ((probe === 'unreachable' || probe === 'reset') && attempt < 3) {
       // Ref'd: the caller awaits the claim and must not be cut short; always short.
       await sleep(20 + Math.random() * 30, { ref: true });
       continue;
