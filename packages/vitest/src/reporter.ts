@@ -52,6 +52,9 @@ import {
   type WorkerCrashes,
 } from './worker-crash.js';
 
+/** framework.error's code for what Vitest calls an unhandled rejection (its error's name is only `Error`). */
+const UNHANDLED_REJECTION = { code: 'UNHANDLED_REJECTION' } as const;
+
 /** Options of `['@testwire/vitest', { … }]` in `test.reporters`. Every one is optional. */
 export type TestwireVitestOptions = ReporterOptions;
 
@@ -363,7 +366,8 @@ export class TestwireVitestReporter {
         run.core.fileFailed(crash.module.moduleId, error, { code: 'WORKER_CRASHED' });
       }
       // runError and fileFailed also list each error in test.completed's `errors`.
-      for (const error of crashes.runErrors) run.core.runError(error);
+      for (const error of crashes.runErrors)
+        run.core.runError(error, error.type === 'Unhandled Rejection' ? UNHANDLED_REJECTION : undefined);
       const ignoreErrors = this.vitest?.config.dangerouslyIgnoreUnhandledErrors === true;
       success = reason === 'passed' && (errors.length === 0 || ignoreErrors);
     });

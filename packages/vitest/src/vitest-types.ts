@@ -23,6 +23,8 @@ export interface VitestError {
   code?: unknown;
   /** What caused it (`new Error(message, { cause })`): an error, or any value. */
   cause?: unknown;
+  /** Vitest's word for an error outside the tests: `Unhandled Rejection`, `Uncaught Exception`, `Unhandled Error`. */
+  type?: unknown;
 }
 
 export interface VitestProject {

@@ -72,4 +72,28 @@ describe.each([3, 4])('vitest %i: failures that say what failed', (major) => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('an unhandled rejection is UNHANDLED_REJECTION, a file that does not parse SYNTAX_ERROR', async () => {
+    const name = `vitest-outside-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const dir = writeProject(join(repo, 'compat', `vitest-${major}`, 'work', name), {
+      'package.json': '{ "name": "vitest-outside-fixture", "private": true, "type": "module" }\n',
+      'rejects.test.js':
+        "import { test } from 'vitest';\ntest('leaves a rejection', () => { Promise.reject(new Error('nobody caught me')); });\n",
+      'broken.test.js': "import { test } from 'vitest';\ntest('never', () => {\n",
+    });
+    try {
+      const bin = join(repo, 'compat', `vitest-${major}`, 'node_modules', 'vitest', 'vitest.mjs');
+      const args = [bin, 'run', '--reporter=default', '--reporter=@testwire/vitest'];
+      expect(await runToExit(process.execPath, args, dir, runnerEnv(stream.url))).toBe(1);
+      const errors = (await stream.runOf(basename(dir)))
+        .filter((e) => e.type === 'framework.error')
+        .map((e) => e.data as { error: { code: string; message: string }; file?: string });
+      expect(errors.find((e) => /nobody caught me/.test(e.error.message))?.error.code).toBe(
+        'UNHANDLED_REJECTION',
+      );
+      expect(errors.find((e) => e.file === 'broken.test.js')?.error.code).toBe('SYNTAX_ERROR');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
