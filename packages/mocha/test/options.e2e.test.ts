@@ -3,10 +3,11 @@
  * end: real mocha CLI of each major, a real broadcaster and subscriber. As with the other runners, the stream
  * says so — framework.error REPORTER_OPTION_INVALID, a warning, naming the option — besides the stderr line,
  * the option is left at its default, and the run goes on as it would: also the run of a file that failed to
- * load, which mocha ends before it makes its reporter.
+ * load, which mocha ends before it makes its reporter. And such options in a .mocharc.json, written as on the
+ * command line (the form mocha 10, 11 and 12 all read).
  */
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { type LiveStream, openStream, writeProject } from '@testwire-tests/support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,4 +69,33 @@ describe.each(MAJORS)('mocha %i: --reporter-option hungTestThreshold=abc', (majo
     },
     60_000,
   );
+});
+
+describe.each(MAJORS)('mocha %i: our options in a .mocharc.json, in the command-line form', (major) => {
+  it('"reporter-option": ["reporter=dot", "hungTestThreshold=abc"] is read (README: Options)', async () => {
+    const dir = project(major);
+    try {
+      writeFileSync(
+        join(dir, '.mocharc.json'),
+        JSON.stringify({
+          reporter: '@testwire/mocha',
+          'reporter-option': ['reporter=dot', 'hungTestThreshold=abc'],
+        }),
+      );
+      const result = await runMochaCli(major, ['test/ok.test.cjs'], dir, { TESTWIRE_URL: stream.url });
+      expect(result.exitCode, result.stderr).toBe(0);
+      // dot's line, not spec's
+      expect(result.stdout).not.toContain('ok');
+      expect(result.stdout).toContain('1 passing');
+      const events = await stream.runOf(basename(dir));
+      const invalid = ofType(events, 'framework.error').filter(
+        (e) => e.data.error.code === 'REPORTER_OPTION_INVALID',
+      );
+      expect(invalid.map((e) => e.data.error.message)).toEqual([
+        expect.stringMatching(/^testwire reporter: hungTestThreshold /),
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
