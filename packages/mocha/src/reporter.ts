@@ -445,11 +445,14 @@ export class TestwireReporter {
     // error, inside the run this reporter streams. One run per reporter: a second start is part of it.
     if (this.begun) return;
     this.begun = true;
-    // Parallel mode loads test files in workers only: the main process learns of tests as files finish.
-    this.core.runStarted(runStartInfo(this.options, this.parallel ? undefined : this.runner.total));
-    tellOptionProblems(this.core, this.optionProblems);
     // nyc's counters are in this process already; else c8's, if this process runs under c8.
     const coverage = nycCoverageStart();
+    const collecting = coverage !== undefined || Boolean(process.env.NODE_V8_COVERAGE);
+    // Parallel mode loads test files in workers only: the main process learns of tests as files finish.
+    this.core.runStarted(
+      runStartInfo(this.options, this.parallel ? undefined : this.runner.total, collecting),
+    );
+    tellOptionProblems(this.core, this.optionProblems);
     if (coverage) this.core.coverageStarted(coverage);
     else this.startC8();
     this.sendLoadOutput();

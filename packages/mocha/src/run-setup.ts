@@ -62,12 +62,19 @@ export function tellOptionProblems(core: ReporterCore, problems: readonly string
     );
 }
 
-/** test.started's information from mocha's options; `totalTests` when the runner knows it. */
-export function runStartInfo(options: MochaReporterOptions, totalTests: number | undefined): RunStartInfo {
+/**
+ * test.started's information from mocha's options; `totalTests` when the runner knows it; `coverage`: whether
+ * this run collects coverage (under nyc or c8), as jest's `collectCoverage` and vitest's `coverage.enabled` say.
+ */
+export function runStartInfo(
+  options: MochaReporterOptions,
+  totalTests: number | undefined,
+  coverage = false,
+): RunStartInfo {
   return {
     totalTests,
     testFiles: Array.isArray(options.files) ? options.files : [],
-    options: pickOptions(options),
+    options: { ...pickOptions(options), coverage },
     ...(typeof options.watch === 'boolean' ? { watch: options.watch } : {}),
     ...(Array.isArray(options.spec) ? { testPatterns: options.spec.map(String) } : {}),
     ...(typeof options.config === 'string' ? { configPath: options.config } : {}),

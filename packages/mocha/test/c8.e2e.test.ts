@@ -133,6 +133,8 @@ describe('c8 mocha (mocha 11)', () => {
         provider: 'c8',
         patterns: expect.arrayContaining(['src/**']),
       });
+    // The run says it collects coverage, as jest's and vitest's do.
+    expect(data('test.started').options).toMatchObject({ coverage: true });
   });
 
   it('serial --all: the files no test loaded count as c8 counts them; thresholds met, the run succeeds', async () => {

@@ -125,7 +125,11 @@ describe('mocha 11 --parallel', () => {
       expect(result.stdout).toMatch(/2 passing/);
       const events = await stream.runOf(basename(dir));
       const started = events.find((e) => e.type === 'test.started');
-      expect(started?.data).toMatchObject({ totalTests: 0, totalKnown: false, options: { parallel: true } });
+      expect(started?.data).toMatchObject({
+        totalTests: 0,
+        totalKnown: false,
+        options: { parallel: true, coverage: false },
+      });
       expect(finals(events)).toEqual({
         'alpha > passes': 'passed',
         'alpha > fails': 'failed',
