@@ -43,6 +43,9 @@ const MAX_DEFERRED = 2;
 /** Random id of one broadcaster lifetime; a resume against another epoch cannot be served from history. */
 export const newEpoch = (): string => randomBytes(6).toString('base64url');
 
+/** How many departed subscribers' sent ranges the hub remembers (a handover needs the latest few). */
+const DEPARTED_RANGES = 16;
+
 export class Hub {
   readonly epoch: string;
   readonly startedAt = Date.now();
@@ -50,6 +53,8 @@ export class Hub {
   readonly history: History;
   readonly store: RunStateStore;
   readonly subscribers = new Set<Subscriber>();
+  /** What subscribers that left had been sent (sentRanges), the last DEPARTED_RANGES of them. */
+  private readonly departed: [from: number, through: number][] = [];
   /** Subscribers disconnected for lagging since start. */
   lagged = 0;
   /** Bumped whenever the run state changes: a snapshot build of the same version is still current. */
@@ -135,6 +140,13 @@ export class Hub {
   }
 
   remove(subscriber: Subscriber): void {
+    // What it was sent stays sent: a subscriber that had everything and left at once (`tail --until
+    // test.completed`) had taken a handover, though it is gone before the publisher looks (sentRanges).
+    const range = this.sentRange(subscriber);
+    if (range) {
+      this.departed.push(range);
+      if (this.departed.length > DEPARTED_RANGES) this.departed.shift();
+    }
     subscriber.mode = 'closed';
     subscriber.dropQueue();
     this.subscribers.delete(subscriber);
@@ -395,17 +407,24 @@ export class Hub {
    * What of the stream has left this process to a subscriber: one range `[from, through]` (seqs `from + 1` to
    * `through`) per subscriber that has been given every event after `from` its subscription matches and has
    * written them out through `through` (Subscriber.sentThrough). Subscribers that follow nothing, or whose
-   * position is not known right now, give no range. The handover after a takeover reads it (publisher.ts).
+   * position is not known right now, give no range; those that left give the range they had been sent (the
+   * last few of them). The handover after a takeover reads it (publisher.ts).
    */
   sentRanges(): [from: number, through: number][] {
-    const ranges: [number, number][] = [];
+    const ranges: [number, number][] = [...this.departed];
     for (const subscriber of this.subscribers) {
-      if (subscriber.subscription.empty) continue;
-      const through = subscriber.sentThrough(this.seq);
-      if (through !== undefined && through > subscriber.givenFrom)
-        ranges.push([subscriber.givenFrom, through]);
+      const range = this.sentRange(subscriber);
+      if (range) ranges.push(range);
     }
     return ranges;
+  }
+
+  private sentRange(subscriber: Subscriber): [from: number, through: number] | undefined {
+    if (subscriber.subscription.empty) return undefined;
+    const through = subscriber.sentThrough(this.seq);
+    return through !== undefined && through > subscriber.givenFrom
+      ? [subscriber.givenFrom, through]
+      : undefined;
   }
 
   /** True while a subscriber is on its way through the stream: a snapshot or replay under way, bytes unwritten. */

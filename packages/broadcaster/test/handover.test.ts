@@ -84,7 +84,11 @@ class Follower {
   private attempts = 0;
   private ws?: WebSocket;
 
-  constructor(private readonly port: number) {
+  constructor(
+    private readonly port: number,
+    /** Leave at the run's end, as `testwire tail --until test.completed` does. */
+    private readonly leaveAtCompletion = false,
+  ) {
     cleanups.push(() => this.stop());
   }
 
@@ -111,7 +115,10 @@ class Follower {
           }),
         );
       } else if (message.type === 'test.result') this.results.add(message.data.id);
-      else if (message.type === 'test.completed') this.completed++;
+      else if (message.type === 'test.completed') {
+        this.completed++;
+        if (this.leaveAtCompletion) this.stop();
+      }
     });
     ws.on('error', () => {});
     ws.on('close', () => {
@@ -180,6 +187,21 @@ describe('takeover during the final flush', () => {
     expect(f.epochs).toHaveLength(2);
     expect(f.results.size).toBe(TESTS);
     expect(f.completed).toBe(1);
+  });
+
+  it('a subscriber that got every event and left at once (tail --until test.completed) has taken the handover', async () => {
+    let follower: Follower | undefined;
+    const { joined, finalFlush } = await flushWhileTheOwnerDies(async (port) => {
+      follower = new Follower(port, true);
+      await follower.start();
+    });
+    const f = follower as Follower;
+    await waitFor(() => f.results.size === ACKED, 'the acknowledged results at the follower', 5000);
+    const { result } = await finalFlush();
+    expect(joined.role).toBe('owner');
+    expect(f.completed).toBe(1);
+    expect(f.results.size).toBe(TESTS);
+    expect(result).toEqual({ delivered: true, pending: {}, dropped: {} });
   });
 
   it('a raw EventSource that comes back with its Last-Event-ID (resume.failed, a snapshot, the rest) is handed over too', async () => {

@@ -162,7 +162,7 @@ describe('a monitor started before a short run hosts the endpoint', () => {
 
     const ran = await mocha;
     expect(ran.code, ran.stderr).toBe(1); // as without a monitor: the fixture's one failure
-    expect(ran.stderr).not.toMatch(/^testwire:/m);
+    expect(ran.stderr, `tail's stderr so far:\n${tail.stderr()}`).not.toMatch(/^testwire:/m);
     const out = await tail.exit;
     expect(out.code, out.stderr).toBe(0);
     // tail came back to the run's process, which took the port over, and got the rest of the run.
