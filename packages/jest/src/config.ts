@@ -1,11 +1,15 @@
 import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 /**
  * The config jest runs with, as framework.detected tells it (`configPath`, `testPatterns` of the active
- * framework): what `--config` names. Without it the core's own detection is right (the config file jest finds
- * beside the project); with it, that detection would name the default file and its patterns instead.
+ * framework): what `--config` names, else the config file jest finds itself. The core's own detection cannot
+ * say: it looks beside the project only, reads JSON configs only and knows one set of defaults.
+ *
+ * Jest hands a reporter no ProjectConfig before the first file starts (its constructor gets the GlobalConfig,
+ * which has no patterns and no config path; onRunStart gets the aggregated results), and framework.detected
+ * goes out at onRunStart: so the file is found here as jest-config found it, and read as jest left it loaded.
  */
 export interface JestConfigUsed {
   /** Absolute path of the config file; none for a config given as JSON on the command line. */
@@ -15,10 +19,16 @@ export interface JestConfigUsed {
 }
 
 /**
+ * The extensions jest-config reads a config file with, in the order it looks for `jest.config.<ext>`
+ * (JEST_CONFIG_EXT_ORDER of jest 30; jest 29's lacks `.mts` and `.cts`).
+ */
+export const CONFIG_EXTENSIONS: readonly string[] = ['.js', '.ts', '.mjs', '.mts', '.cjs', '.cts', '.json'];
+
+/**
  * What `--config` (`-c`) in jest's command line names: a file (resolved from the working directory, as
- * jest-config does; a package.json holds it under `jest`), or the config itself as JSON; and the patterns
- * `--testRegex` / `--testMatch` on the command line give, which replace the config's (jest-config's
- * setFromArgv). Empty without any of them.
+ * jest-config does; a package.json holds it under `jest`), or the config itself as JSON; without it, the
+ * config file jest finds (resolveConfigPath). And the patterns `--testRegex` / `--testMatch` on the command
+ * line give, which replace the config's (jest-config's setFromArgv).
  */
 export function jestConfigUsed(argv: readonly string[], cwd: string): JestConfigUsed {
   try {
@@ -38,10 +48,21 @@ function configUsed(argv: readonly string[], cwd: string): JestConfigUsed {
     return patterns ? { ...used, testPatterns: patterns } : used;
   };
   const value = configArgument(argv);
-  if (value === undefined) return fromArgv ? { testPatterns: fromArgv } : {};
-  if (value.trim().startsWith('{')) return withPatterns({}, () => parseJson(value));
-  const path = resolve(cwd, value);
-  if (!isFile(path)) return fromArgv ? { testPatterns: fromArgv } : {};
+  if (value?.trim().startsWith('{')) return withPatterns({}, () => parseJson(value));
+  if (value !== undefined) {
+    // A file (jest refuses a folder), resolved from the working directory.
+    const path = resolve(cwd, value);
+    if (!isFile(path)) return fromArgv ? { testPatterns: fromArgv } : {};
+    return withPatterns({ configPath: path }, () => loadedConfig(path));
+  }
+  // Without `--config`, jest-cli reads the config of its one project: the one `--projects` entry, else the
+  // working directory. Several `--projects`: each has its own config.
+  const projects = arrayArgument(argv, 'projects');
+  const path =
+    projects && projects.length > 1 ? undefined : resolveConfigPath(resolve(cwd, projects?.[0] ?? '.'));
+  if (path === undefined) return fromArgv ? { testPatterns: fromArgv } : {};
+  // A package.json without `jest`: jest reads it as an empty config, nothing is set there.
+  if (path.endsWith('package.json') && !hasJestKey(path)) return withPatterns({}, () => ({}));
   return withPatterns({ configPath: path }, () => loadedConfig(path));
 }
 
@@ -63,6 +84,30 @@ function arrayArgument(argv: readonly string[], name: string): string[] | undefi
     while (index + 1 < argv.length && !argv[index + 1].startsWith('-')) values.push(argv[++index]);
   }
   return values;
+}
+
+/**
+ * The config file jest reads for `path`, as jest-config's resolveConfigPath finds it: `path` if it is a file;
+ * else, in the first folder up from it that has a `jest.config.<ext>` or a package.json, the first config
+ * file in jest's order, else the package.json. Undefined when there is none (then jest stopped before
+ * reporters load).
+ */
+function resolveConfigPath(path: string): string | undefined {
+  if (isFile(path)) return path;
+  const extensions = jestConfig()?.constants?.JEST_CONFIG_EXT_ORDER ?? CONFIG_EXTENSIONS;
+  for (let dir = path; ; dir = dirname(dir)) {
+    const found = extensions.map((ext) => join(dir, `jest.config${ext}`)).find(isFile);
+    if (found) return found;
+    const manifest = join(dir, 'package.json');
+    if (isFile(manifest)) return manifest;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+/** Whether the package.json at `path` has a `jest` key (jest-config's test: `'jest' in` the parsed file). */
+function hasJestKey(path: string): boolean {
+  const manifest = parseJson(readText(path));
+  return typeof manifest === 'object' && manifest !== null && 'jest' in manifest;
 }
 
 /** The `--config`/`-c` value of the command line (the last one, if repeated). */
@@ -123,11 +168,21 @@ function strings(value: unknown): string[] | undefined {
 
 /** The default `testMatch` of the jest-config jest loaded (it changed between majors). */
 function jestDefaultTestMatch(): string[] | undefined {
+  return strings(jestConfig()?.defaults?.testMatch);
+}
+
+/** What is read of jest-config's exports (jest 29 and 30). */
+interface JestConfigModule {
+  defaults?: { testMatch?: unknown };
+  constants?: { JEST_CONFIG_EXT_ORDER?: readonly string[] };
+}
+
+/** The jest-config jest loaded (it read the run's config): from the module cache, not loaded again. */
+function jestConfig(): JestConfigModule | undefined {
   // One module cache per process: any path reaches it.
   const cache = createRequire(join(process.cwd(), 'noop.js')).cache;
   for (const [file, entry] of Object.entries(cache)) {
-    if (!/[\\/]jest-config[\\/]build[\\/]index\.js$/.test(file)) continue;
-    return strings((entry?.exports as { defaults?: { testMatch?: unknown } })?.defaults?.testMatch);
+    if (/[\\/]jest-config[\\/]build[\\/]index\.js$/.test(file)) return entry?.exports as JestConfigModule;
   }
   return undefined;
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { configAt } from './config.js';
+import { CONFIG_EXTENSIONS, configAt } from './config.js';
 
 /** What a jest `ProjectConfig` carries that tells projects apart (identical in jest 29 and 30). */
 export interface JestProjectConfig {
@@ -10,9 +10,6 @@ export interface JestProjectConfig {
   displayName?: { name?: string } | string;
   rootDir?: string;
 }
-
-/** The extensions jest-config reads a project's config file with (JEST_CONFIG_EXT_ORDER, jest 29 and 30). */
-const CONFIG_EXTENSIONS = ['.js', '.ts', '.mjs', '.mts', '.cjs', '.cts', '.json'];
 
 /**
  * The name of each jest project in the stream (the `project` of its tests, part of their ids): unique among

@@ -140,7 +140,7 @@ export class TestwireJestReporter {
   /** Each project's name in the stream: unique among the run's projects (projects.ts). */
   private readonly projectNames: ProjectNames;
   private totalFiles = 0;
-  /** The config file `--config` names, and its test patterns (framework.detected). */
+  /** The config file jest runs with (`--config`, else the one it found), and its test patterns (framework.detected). */
   private readonly configUsed: JestConfigUsed;
 
   constructor(globalConfig: JestGlobalConfig, options?: TestwireJestOptions) {

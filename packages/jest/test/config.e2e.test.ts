@@ -102,3 +102,81 @@ describe.each([29, 30])('jest %i: --config <file>', (major) => {
     90_000,
   );
 });
+
+describe.each([29, 30])('jest %i: the config file jest finds', (major) => {
+  const reporters = "['default', '@testwire/jest']";
+  // [case, files, command line, configPath, patterns (jest's defaults when none), folder jest runs in]
+  it.each<[string, Record<string, string>, string[], string | undefined, string[] | undefined, string?]>([
+    // A module config with its own patterns: read as jest loaded it.
+    [
+      'jest.config.js with testMatch',
+      { 'jest.config.js': `module.exports = { testMatch: ['**/*.check.js'], reporters: ${reporters} };\n` },
+      [],
+      './jest.config.js',
+      ['**/*.check.js'],
+    ],
+    // A module config without patterns: the defaults of the jest that runs.
+    [
+      'jest.config.cjs without patterns',
+      { 'jest.config.cjs': `module.exports = { reporters: ${reporters} };\n` },
+      [],
+      './jest.config.cjs',
+      undefined,
+    ],
+    // package.json's `jest` key, a testRegex in it.
+    [
+      'package.json "jest" with testRegex',
+      {
+        'package.json': JSON.stringify({
+          name: 'jest-config-fixture',
+          private: true,
+          jest: { testRegex: 'check\\.js$', reporters: ['default', '@testwire/jest'] },
+        }),
+      },
+      [],
+      './package.json',
+      ['check\\.js$'],
+    ],
+    // No config at all (a package.json without `jest`): no config file, the defaults of the jest that runs.
+    ['no config', {}, ['--reporters=default', '--reporters=@testwire/jest'], undefined, undefined],
+    // Run from a folder without config or package.json: jest looks up the tree.
+    [
+      'a config in a folder above the working directory',
+      {
+        'jest.config.js': `module.exports = { testMatch: ['**/*.check.js'], reporters: ${reporters} };\n`,
+        'sub/.keep': '',
+      },
+      [],
+      './jest.config.js',
+      ['**/*.check.js'],
+      'sub',
+    ],
+  ])(
+    'framework.detected for %s',
+    async (_, files, given, configPath, patterns, from) => {
+      const name = `jest-config-${process.pid}-${randomBytes(4).toString('hex')}`;
+      const dir = writeProject(join(compatDir(major), 'work', name), {
+        'package.json': '{ "name": "jest-config-fixture", "private": true }\n',
+        'a.check.js': "test('check', () => {});\n",
+        'a.test.js': "test('test', () => {});\n",
+        ...files,
+      });
+      try {
+        const bin = join(compatDir(major), 'node_modules', 'jest', 'bin', 'jest.js');
+        const cwd = join(dir, from ?? '');
+        expect(await runToExit(process.execPath, [bin, ...given], cwd, runnerEnv(stream.url))).toBe(0);
+        const run = await stream.runOf(basename(dir));
+        const detected = run.find((e) => e.type === 'framework.detected')?.data as any;
+        const active = detected.frameworks.find((f: any) => f.name === detected.active);
+        expect(active).toMatchObject({ name: 'jest', testPatterns: patterns ?? DEFAULTS[major] });
+        expect(active.configPath).toBe(configPath);
+        // The tests those patterns take, and no other.
+        const ran = run.filter((e) => e.type === 'test.result').map((e) => (e.data as any).file);
+        expect(ran).toEqual(patterns ? ['a.check.js'] : ['a.test.js']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    90_000,
+  );
+});
