@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validatePublishedEvent as validateEvent } from '@testwire/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, cli, freePort, PACKAGE_DIR, type Serve, startServe } from './helpers.js';
+import { assertBuilt, cli, freePort, PACKAGE_DIR, type Serve, startServe, until } from './helpers.js';
 
 beforeAll(assertBuilt);
 
@@ -21,6 +21,37 @@ describe('testwire --help / --version', () => {
       expect(out.code, command).toBe(0);
       expect(out.stdout, command).toContain(`Usage: testwire ${command}`);
     }
+  });
+
+  it('watch and tail name both interrupted exit codes; serve steers the API key off the command line', async () => {
+    // The codes watch and tail exit with on SIGINT and SIGTERM (the README's table has both; next test).
+    for (const command of ['watch', 'tail']) {
+      const out = await cli([command, '--help']);
+      expect(out.stdout, command).toMatch(
+        /130 interrupted \(SIGINT, Ctrl-C\), 143 terminated \(SIGTERM\)\.$/m,
+      );
+    }
+    const serve = (await cli(['serve', '--help'])).stdout;
+    expect(serve).toContain('(default: $TESTWIRE_API_KEY). Prefer the');
+    expect(serve).toMatch(
+      /variable: a key on the command line is shown to every user of the machine by `ps`/,
+    );
+    expect(serve).toContain('Without an API key every local user can read every event');
+  });
+
+  it.each([
+    ['watch', ['--plain'], 'stdout'],
+    ['tail', ['--wait'], 'stderr'],
+  ] as const)('%s exits 143 on SIGTERM, as its help says', async (command, flags, stream) => {
+    const port = await freePort();
+    const running = cli([command, '--port', String(port), ...flags], { timeoutMs: 60_000 });
+    await until(
+      () => running[stream](),
+      (text) => text.includes('hosting'),
+      30_000,
+    );
+    running.child.kill('SIGTERM');
+    expect((await running).code).toBe(143);
   });
 
   it('prints the package version', async () => {

@@ -15,7 +15,8 @@ Stops gracefully on Ctrl-C / SIGTERM.
 Options:
   -p, --port <n>     port to bind (default: $TESTWIRE_PORT or 7357; 0 = any free port)
   --host <host>      interface to bind (default: $TESTWIRE_HOST or 127.0.0.1)
-  --api-key <key>    require this API key from every client (default: $TESTWIRE_API_KEY)
+  --api-key <key>    require this API key from every client (default: $TESTWIRE_API_KEY). Prefer the
+                     variable: a key on the command line is shown to every user of the machine by \`ps\`
 
 Sharded CI (the shards of one CI run on many machines, merged into one live view):
   --redis <url>      read the group's Redis stream instead of taking publishers (default: $TESTWIRE_REDIS_URL;
@@ -29,6 +30,10 @@ Sharded CI (the shards of one CI run on many machines, merged into one live view
                      shard at all, after serve began waiting for it)
   --until-done       exit when the group completed: 0 if every shard passed, 1 otherwise (a CI job's verdict)
   -h, --help         show this help
+
+Without an API key every local user can read every event (the endpoint binds loopback and checks
+Host and Origin, which keeps out other machines and web pages, not other users): set TESTWIRE_API_KEY
+to a long random key (openssl rand -hex 16) where others share the machine.
 
 Prints "testwire serve: listening at <url>" once bound.`;
 

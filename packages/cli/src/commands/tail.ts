@@ -50,7 +50,7 @@ endpoint over, never sends its test.completed: --until test.completed counts it 
 interrupted (a failure for --exit-status), and says so on stderr; nothing is printed for it on stdout.
 
 Exit codes: 0 ok, 1 a run failed (--exit-status), 2 bad usage, 3 cannot connect / unauthorized,
-130 interrupted.`;
+130 interrupted (SIGINT, Ctrl-C), 143 terminated (SIGTERM).`;
 
 /** Filters every event of a run carries: they also select which runs count for --until. */
 const RUN_LEVEL_FILTERS = new Set(['runId', 'project', 'framework']);

@@ -58,7 +58,7 @@ they were, and counts it as completed for --exit-when-done / --runs.
 
 Runs already complete when watch started (earlier runs of a long-lived \`testwire serve\`) are shown
 but do not count for --exit-when-done / --runs. Exit codes: 0 done, 1 a run failed (--exit-status),
-2 bad usage, 3 cannot connect / unauthorized, 130 interrupted.`;
+2 bad usage, 3 cannot connect / unauthorized, 130 interrupted (SIGINT, Ctrl-C), 143 terminated (SIGTERM).`;
 
 /** Frames per second at most on a terminal. */
 const MAX_FPS = 10;
