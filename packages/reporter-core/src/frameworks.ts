@@ -1,7 +1,8 @@
 /**
  * framework.detected: the test frameworks of a project, from its package.json (dependencies and config
  * keys) and the config files beside it. Each: name, the installed version (else the declared range), the
- * config file, and test patterns (the runner's defaults unless a JSON config names them; the active runner's
+ * config file, and test patterns (the runner's defaults unless a JSON config names them, none when a config
+ * that is code may; the active runner's
  * adapter tells its real ones). Plain synchronous reads: once per run on the core's thread, and in
  * `testwire detect`.
  */
@@ -21,6 +22,8 @@ interface Known {
   /** The key of its JSON config that lists test patterns. */
   patternKey?: string;
   defaults: string[];
+  /** Other defaults from a major version on (jest 30 added `.mjs`/`.cjs` test files). */
+  defaultsSince?: { major: number; patterns: string[] };
 }
 
 const EXT = ['ts', 'mts', 'cts', 'js', 'mjs', 'cjs'];
@@ -32,7 +35,12 @@ const KNOWN: readonly Known[] = [
     configs: [...EXT.map((ext) => `jest.config.${ext}`), 'jest.config.json'],
     packageKey: 'jest',
     patternKey: 'testMatch',
-    defaults: ['**/__tests__/**/*.[jt]s?(x)', '**/?(*.)+(spec|test).[jt]s?(x)'],
+    // jest-config's own (29's second pattern is `[tj]`).
+    defaults: ['**/__tests__/**/*.[jt]s?(x)', '**/?(*.)+(spec|test).[tj]s?(x)'],
+    defaultsSince: {
+      major: 30,
+      patterns: ['**/__tests__/**/*.?([mc])[jt]s?(x)', '**/?(*.)+(spec|test).?([mc])[jt]s?(x)'],
+    },
   },
   {
     name: 'vitest',
@@ -103,12 +111,16 @@ export function detectFrameworks(dir: string): DetectedFramework[] {
         ? join(projectDir, 'package.json')
         : undefined;
     if (configPath) info.configPath = displayPath(projectDir, configPath);
-    info.testPatterns =
-      patternsOf(
-        known,
-        configFile ? join(projectDir, configFile) : undefined,
-        inPackage ? pkg?.[known.packageKey as string] : undefined,
-      ) ?? known.defaults;
+    const patterns = patternsOf(
+      known,
+      configFile ? join(projectDir, configFile) : undefined,
+      inPackage ? pkg?.[known.packageKey as string] : undefined,
+    );
+    // A config file that is code (or YAML) may name patterns this cannot read: unknown, not the defaults.
+    const unread =
+      known.patternKey !== undefined && configFile !== undefined && !/\.jsonc?$/.test(configFile);
+    const testPatterns = patterns ?? (unread ? undefined : defaultsOf(known, version));
+    if (testPatterns) info.testPatterns = testPatterns;
     found.push(info);
   }
   return found;
@@ -123,6 +135,14 @@ export function displayPath(from: string, path: string): string {
 /** The folder of the nearest package.json at or above `dir`; `dir` itself when there is none. */
 export function projectDirOf(dir: string): string {
   return findProjectDir(dir) ?? dir;
+}
+
+/** The runner's default patterns for its version (a range's or a bare version's major). */
+function defaultsOf(known: Known, version: string | undefined): string[] {
+  const major = Number(/(\d+)/.exec(version ?? '')?.[1]);
+  return known.defaultsSince && major >= known.defaultsSince.major
+    ? known.defaultsSince.patterns
+    : known.defaults;
 }
 
 function patternsOf(

@@ -51,6 +51,28 @@ describe('framework.detected', () => {
     for (const event of events) expect(validatePublishedEvent(event)).toMatchObject({ ok: true });
   });
 
+  it("states no patterns for a config that is code, which may name its own; jest's defaults by its major", () => {
+    const { rootDir } = setup();
+    const pkg = (jest: string) =>
+      writeFileSync(join(rootDir, 'package.json'), JSON.stringify({ name: 'p', devDependencies: { jest } }));
+    pkg('^29.7.0');
+    expect(detectFrameworks(rootDir)[0]?.testPatterns).toEqual([
+      '**/__tests__/**/*.[jt]s?(x)',
+      '**/?(*.)+(spec|test).[tj]s?(x)',
+    ]);
+    pkg('^30.0.0');
+    expect(detectFrameworks(rootDir)[0]?.testPatterns).toEqual([
+      '**/__tests__/**/*.?([mc])[jt]s?(x)',
+      '**/?(*.)+(spec|test).?([mc])[jt]s?(x)',
+    ]);
+    writeFileSync(join(rootDir, 'jest.config.mjs'), "export default { testMatch: ['**/*.check.js'] };");
+    expect(detectFrameworks(rootDir)[0]).toEqual({
+      name: 'jest',
+      version: '^30.0.0',
+      configPath: './jest.config.mjs',
+    });
+  });
+
   it('with a config the runner was given (--config) and no patterns from the adapter, none from the default config beside it', async () => {
     const { core, of, rootDir } = setup({ frameworkVersion: '30.1.0' });
     writeFileSync(
