@@ -14,10 +14,11 @@
  * Exit code 0 when every run completed and was displayed — the examples contain intentional failures,
  * so the runners' own exit codes are not the demo's.
  *
- * Flags: --build (run `turbo run build` first), --exit (do not keep the endpoint up; for tests and CI).
+ * Flags: --build (run `turbo run build` first), --exit (do not keep the endpoint up; for tests and CI),
+ * --port <n> (the endpoint's port, as TESTWIRE_PORT, which it overrides: a busy 7357 is told to pick one).
  * Knobs: TESTWIRE_PORT (0 = any free port), TESTWIRE_DEMO_RUNNERS (comma list, default all four),
  * TESTWIRE_DEMO_TIMEOUT (seconds for the runs, default 300), TESTWIRE_DEMO_PACE (default 1: the example
- * suites take ~20–30 s so that they can be watched; 0 runs them at full speed).
+ * suites take ~20–40 s so that they can be watched, playwright the longest; 0 runs them at full speed).
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -40,20 +41,32 @@ const fail = (text) => {
 let flags;
 try {
   ({ values: flags } = parseArgs({
-    options: { build: { type: 'boolean' }, exit: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      build: { type: 'boolean' },
+      exit: { type: 'boolean' },
+      port: { type: 'string', short: 'p' },
+      help: { type: 'boolean', short: 'h' },
+    },
   }));
 } catch (error) {
-  fail(`${error.message} (flags: --build, --exit)`);
+  fail(`${error.message} (flags: --build, --exit, --port <n>)`);
 }
 if (flags.help) {
-  say('Usage: node scripts/demo.mjs [--build] [--exit]   (`pnpm demo` = --build)');
-  say('  --build  run `turbo run build` first');
-  say('  --exit   end when the runs are over instead of keeping the endpoint up until Ctrl-C');
+  say('Usage: node scripts/demo.mjs [--build] [--exit] [--port <n>]   (`pnpm demo` = --build)');
+  say('  --build     run `turbo run build` first');
+  say('  --exit      end when the runs are over instead of keeping the endpoint up until Ctrl-C');
+  say("  --port <n>  the endpoint's port (default: $TESTWIRE_PORT or 7357; 0 = any free port)");
   process.exit(0);
 }
 
-const port = process.env.TESTWIRE_PORT || '7357';
-if (!/^\d+$/.test(port)) fail(`TESTWIRE_PORT must be a port number, got ${JSON.stringify(port)}`);
+// The flag wins over the environment, as it does for `testwire serve`, whose "port in use" error points to it.
+const [port, portSource] =
+  flags.port !== undefined ? [flags.port, '--port'] : [process.env.TESTWIRE_PORT || '7357', 'TESTWIRE_PORT'];
+if (!/^\d+$/.test(port) || Number(port) > 65535)
+  fail(`${portSource} must be a port number (0 = any free port), got ${JSON.stringify(port)}`);
+// What the children see: --port is TESTWIRE_PORT for them too (a reporter refuses a TESTWIRE_PORT that is
+// no port even when it joins TESTWIRE_URL).
+const childEnv = { ...process.env, TESTWIRE_PORT: port };
 const timeoutSec = Number(process.env.TESTWIRE_DEMO_TIMEOUT ?? 300);
 const pace = process.env.TESTWIRE_DEMO_PACE ?? '1';
 const paced = pace !== '' && pace !== '0';
@@ -209,7 +222,7 @@ async function startServe() {
   // serve skip its graceful close), and only when the demo is done with it.
   const serve = start(process.execPath, [cli, 'serve', '--port', port], {
     cwd: root,
-    env: { ...process.env, TESTWIRE_URL: '' },
+    env: { ...childEnv, TESTWIRE_URL: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -255,7 +268,7 @@ say(
 );
 
 say(
-  `demo: running ${runners.map((r) => r.name).join(', ')}${runners.length > 1 ? ' at the same time' : ''} into ${url}${paced ? ' (paced to take ~20–30 s: TESTWIRE_DEMO_PACE=1)' : ''}\n`,
+  `demo: running ${runners.map((r) => r.name).join(', ')}${runners.length > 1 ? ' at the same time' : ''} into ${url}${paced ? ' (paced to take ~20–40 s, playwright the longest: TESTWIRE_DEMO_PACE=1)' : ''}\n`,
 );
 
 // ── runs ───────────────────────────────────────────────────────────────────────────────────────────
@@ -264,7 +277,7 @@ say(
 const watch = start(
   process.execPath,
   [cli, 'watch', '--url', url, '--runs', String(runners.length), ...(paced ? ['--slow', '5000'] : [])],
-  { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] },
+  { cwd: root, env: childEnv, stdio: ['ignore', 'inherit', 'inherit'] },
 );
 
 const results = new Map();
@@ -277,7 +290,7 @@ for (const runner of runners) {
   const child = start('/bin/sh', ['-c', runner.script], {
     cwd: runner.dir,
     env: {
-      ...process.env,
+      ...childEnv,
       PATH: `${bin}${delimiter}${process.env.PATH}`,
       TESTWIRE_URL: url,
       TESTWIRE_DEMO_PACE: pace,

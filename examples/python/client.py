@@ -60,9 +60,11 @@ def describe(event: dict) -> str:
     if kind == "test.completed":
         s = data.get("summary", {})
         verdict = "passed" if s.get("success") else "failed"
+        # todo is a testwire addition to the summary (absent from producers that do not count it): 0 then.
         return (
             f"{data.get('framework')} {verdict}: {s.get('passed', 0)} passed, {s.get('failed', 0)} failed, "
-            f"{s.get('skipped', 0)} skipped of {s.get('total', 0)} in {round(s.get('duration', 0))} ms"
+            f"{s.get('skipped', 0)} skipped, {s.get('todo', 0)} todo of {s.get('total', 0)} "
+            f"in {round(s.get('duration', 0))} ms"
         )
     return json.dumps(data, separators=(",", ":"))[:200]
 

@@ -1,4 +1,4 @@
-// `pnpm demo` sets TESTWIRE_DEMO_PACE=1 so that this run lasts long enough (~20–30 s) to be watched live;
+// `pnpm demo` sets TESTWIRE_DEMO_PACE=1 so that this run lasts long enough (~35–40 s) to be watched live;
 // without it (the repository's tests, CI) the tests take no longer than their own code does.
 export const paced = !['', '0', undefined].includes(process.env.TESTWIRE_DEMO_PACE);
 

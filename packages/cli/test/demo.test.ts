@@ -63,11 +63,12 @@ describe('pnpm demo', () => {
   it('without --exit, keeps the endpoint and its history up after the runs until SIGINT', {
     timeout: 120_000,
   }, async () => {
-    const demo = spawn(process.execPath, [join(REPO_ROOT, 'scripts/demo.mjs')], {
+    // --port (what serve's "port in use" error tells to pick) wins over TESTWIRE_PORT, which is no port here.
+    const demo = spawn(process.execPath, [join(REPO_ROOT, 'scripts/demo.mjs'), '--port', '0'], {
       cwd: REPO_ROOT,
       env: {
         ...process.env,
-        TESTWIRE_PORT: '0',
+        TESTWIRE_PORT: 'not-a-port',
         TESTWIRE_DEMO_RUNNERS: 'mocha',
         TESTWIRE_DEMO_PACE: '0',
         TESTWIRE_DEMO_TIMEOUT: '90',
@@ -116,6 +117,27 @@ describe('pnpm demo', () => {
       }
       removeLogs(stderr);
     }
+  });
+});
+
+describe('pnpm demo --port', () => {
+  it('refuses a --port that is no port number, naming the flag', async () => {
+    const out = await run(process.execPath, [join(REPO_ROOT, 'scripts/demo.mjs'), '--port', '73x7'], {
+      cwd: REPO_ROOT,
+      env: { TESTWIRE_URL: '' },
+    });
+    expect(out.code, out.stderr).toBe(1);
+    expect(out.stderr).toContain('demo: --port must be a port number (0 = any free port), got "73x7"');
+  });
+
+  it('lists --port in its help', async () => {
+    const out = await run(process.execPath, [join(REPO_ROOT, 'scripts/demo.mjs'), '--help'], {
+      cwd: REPO_ROOT,
+    });
+    expect(out.code).toBe(0);
+    expect(out.stderr).toMatch(
+      /^ {2}--port <n> +the endpoint's port \(default: \$TESTWIRE_PORT or 7357; 0 = any free port\)$/m,
+    );
   });
 });
 

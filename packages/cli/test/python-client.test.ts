@@ -45,7 +45,7 @@ describe.skipIf(!available && !process.env.CI)('examples/python/client.py', () =
     broadcaster.publish({
       type: 'test.started',
       runId,
-      data: { ...base, totalTests: 3, testFiles: ['a.test.js'] },
+      data: { ...base, totalTests: 4, testFiles: ['a.test.js'] },
     });
     const test = (n: number) => ({
       id: `t${n}`,
@@ -85,6 +85,11 @@ describe.skipIf(!available && !process.env.CI)('examples/python/client.py', () =
         },
       },
     });
+    broadcaster.publish({
+      type: 'test.result',
+      runId,
+      data: { ...base, ...test(4), status: 'todo', duration: 0 },
+    });
     // Not subscribed (the default is test.*): must not show up.
     broadcaster.publish({
       type: 'performance.metrics',
@@ -100,7 +105,7 @@ describe.skipIf(!available && !process.env.CI)('examples/python/client.py', () =
       runId,
       data: {
         ...base,
-        summary: { total: 3, passed: 1, failed: 2, skipped: 0, duration: 12, success: false },
+        summary: { total: 4, passed: 1, failed: 2, skipped: 0, todo: 1, duration: 12, success: false },
       },
     });
     // And nothing after test.completed is waited for.
@@ -109,13 +114,22 @@ describe.skipIf(!available && !process.env.CI)('examples/python/client.py', () =
     const lines = out.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^# connected to http:\/\/127\.0\.0\.1:\d+ \(server [\d.]+, epoch \S+\)$/);
     const events = lines.slice(1).map((line) => line.trim().split(/\s+/)[1]);
-    expect(events).toEqual(['test.started', 'test.result', 'test.result', 'test.result', 'test.completed']);
-    expect(out.stdout).toContain('mocha py-demo started: 3 tests');
+    expect(events).toEqual([
+      'test.started',
+      'test.result',
+      'test.result',
+      'test.result',
+      'test.result',
+      'test.completed',
+    ]);
+    expect(out.stdout).toContain('mocha py-demo started: 4 tests');
     expect(out.stdout).toContain('✓ suite › case 1 (4 ms)');
     expect(out.stdout).toContain('✗ suite › case 2 (7 ms)  expected 2 to equal 3');
     expect(out.stdout).toContain('✗ suite › case 3 (5 ms)  expected 3, received 2');
+    expect(out.stdout).toContain('✎ suite › case 4 (0 ms)');
     expect(out.stdout).not.toContain('a.test.js:9');
-    expect(out.stdout).toContain('mocha failed: 1 passed, 2 failed, 0 skipped of 3 in 12 ms');
+    // The summary line counts every status the run has, todo included.
+    expect(out.stdout).toContain('mocha failed: 1 passed, 2 failed, 0 skipped, 1 todo of 4 in 12 ms');
   });
 
   it('says nothing is listening, exit code 3', async () => {
