@@ -25,7 +25,8 @@ export const endpointHelp = `Endpoint:
                      else http://127.0.0.1:7357); ws://host:port/ws works too
   -p, --port <n>     shorthand for --url http://127.0.0.1:<n>
   --host <host>      with --port, the host (default 127.0.0.1)
-  --api-key <key>    API key when the endpoint requires one (default: $TESTWIRE_API_KEY)`;
+  --api-key <key>    API key when the endpoint requires one (default: $TESTWIRE_API_KEY; prefer the variable:
+                     a key on the command line is shown by ps to every user of the machine)`;
 
 /** node:util parseArgs with its errors turned into a one-line usage error naming the command. */
 export function parseCommand<T extends Options>(
