@@ -123,7 +123,8 @@ function configArgument(argv: readonly string[]): string | undefined {
   return value;
 }
 
-function isFile(path: string): boolean {
+/** Whether `path` is a file (not a folder, not missing). */
+export function isFile(path: string): boolean {
   try {
     return statSync(path).isFile();
   } catch {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CONFIG_EXTENSIONS, configAt } from './config.js';
+import { CONFIG_EXTENSIONS, configAt, isFile } from './config.js';
 
 /** What a jest `ProjectConfig` carries that tells projects apart (identical in jest 29 and 30). */
 export interface JestProjectConfig {
@@ -118,12 +118,4 @@ function configPathsOf(entry: unknown): string[] {
   const manifest = join(path, 'package.json');
   if (existsSync(manifest)) paths.push(manifest);
   return paths;
-}
-
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
 }
