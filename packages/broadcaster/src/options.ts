@@ -210,6 +210,15 @@ function envPort(env: NodeJS.ProcessEnv): number | undefined {
   return port;
 }
 
+/** TESTWIRE_PORT when it is a port, else undefined (not an error). */
+function envPortOrUndefined(env: NodeJS.ProcessEnv): number | undefined {
+  try {
+    return envPort(env);
+  } catch {
+    return undefined;
+  }
+}
+
 function object(value: unknown, name: string): Record<string, unknown> | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -231,7 +240,29 @@ export function resolveOptions(
   for (const key of Object.keys(options)) {
     if (!KNOWN.has(key)) fail(`Unknown broadcaster option "${key}"; known options: ${[...KNOWN].join(', ')}`);
   }
-  const port = options.port !== undefined ? portFrom(options.port, 'port') : (envPort(env) ?? DEFAULT_PORT);
+  const url = options.url ?? (env.TESTWIRE_URL?.trim() || undefined);
+  if (url !== undefined) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !/^(https?|wss?):$/.test(parsed.protocol)) {
+      fail(
+        `The "url" option (or TESTWIRE_URL) must be an http:// or ws:// URL of a testwire broadcaster, got ${redactCredentials(describe(url))}`,
+      );
+    }
+  }
+
+  // With a url to join, no port is bound: a TESTWIRE_PORT meant for other processes (or wrong) is not this
+  // one's concern, and refusing it turned the broadcaster off with every event of the run dropped.
+  const port =
+    options.port !== undefined
+      ? portFrom(options.port, 'port')
+      : url !== undefined
+        ? (envPortOrUndefined(env) ?? DEFAULT_PORT)
+        : (envPort(env) ?? DEFAULT_PORT);
 
   let host = options.host ?? (env.TESTWIRE_HOST?.trim() || DEFAULT_HOST);
   if (typeof host !== 'string' || host === '')
@@ -261,21 +292,6 @@ export function resolveOptions(
   const subscriberQueue = object(options.subscriberQueue, 'subscriberQueue');
   const rateLimit = object(options.rateLimit, 'rateLimit');
   const publisherQueue = object(options.publisherQueue, 'publisherQueue');
-
-  const url = options.url ?? (env.TESTWIRE_URL?.trim() || undefined);
-  if (url !== undefined) {
-    let parsed: URL | undefined;
-    try {
-      parsed = new URL(url);
-    } catch {
-      parsed = undefined;
-    }
-    if (!parsed || !/^(https?|wss?):$/.test(parsed.protocol)) {
-      fail(
-        `The "url" option (or TESTWIRE_URL) must be an http:// or ws:// URL of a testwire broadcaster, got ${redactCredentials(describe(url))}`,
-      );
-    }
-  }
 
   if (
     options.dashboardDir !== undefined &&

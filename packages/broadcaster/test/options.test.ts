@@ -70,6 +70,12 @@ describe('resolveOptions', () => {
     }
   });
 
+  it('with a url to join, a bad TESTWIRE_PORT is not its concern (no port is bound)', () => {
+    const env = { TESTWIRE_PORT: 'not-a-port', TESTWIRE_URL: 'http://127.0.0.1:4100' };
+    expect(resolveOptions({}, env)).toMatchObject({ url: 'http://127.0.0.1:4100', port: 7357 });
+    expect(() => resolveOptions({ port: -1 as number }, env)).toThrow(/"port" option/);
+  });
+
   it('rejects a bad TESTWIRE_PORT naming the variable', () => {
     expect(() => resolveOptions({}, { TESTWIRE_PORT: 'abc' })).toThrow(
       'TESTWIRE_PORT must be an integer between 0 and 65535, got "abc"',
