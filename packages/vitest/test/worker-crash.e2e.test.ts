@@ -12,7 +12,7 @@
  * Vitest's cause; the test the worker died in carries that crash as its error.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type LiveStream, openStream, runnerEnv, runWithOutput, writeProject } from '@testwire-tests/support';
@@ -41,14 +41,21 @@ function project(major: number, crash: keyof typeof CRASHES): string {
   return writeProject(join(repo, 'compat', `vitest-${major}`, 'work', name), {
     'package.json': '{ "name": "vitest-crash-fixture", "private": true, "type": "module" }\n',
     'crash.test.js': [
+      "import { existsSync } from 'node:fs';",
       "import { beforeEach, describe, expect, test } from 'vitest';",
       "describe('worker', () => {",
       // Vitest's worker sends a test's start with its next task update, at most one per 100 ms, and drops a
       // deferred one now and then (README, "A hung test whose start Vitest never sends"): this hook's end,
-      // 150 ms after the test's start, sends it for sure; the test waits for it to reach Vitest before dying.
+      // 150 ms after the test's start, sends it for sure; the test dies once the stream has its start (the gate
+      // file the e2e writes then; at most 60 s).
       '  beforeEach(() => new Promise((resolve) => setTimeout(resolve, 150)));',
       "  test('before the crash', () => { expect(1).toBe(1); });",
-      `  test('crashes', async () => { await new Promise((resolve) => setTimeout(resolve, 100)); ${CRASHES[crash]} });`,
+      "  test('crashes', async () => {",
+      '    const deadline = Date.now() + 60_000;',
+      '    while (!existsSync(process.env.FIXTURE_GATE) && Date.now() < deadline)',
+      '      await new Promise((resolve) => setTimeout(resolve, 20));',
+      `    ${CRASHES[crash]}`,
+      '  }, 90_000);',
       "  test('after the crash', () => { expect(1).toBe(1); });",
       '});',
       '',
@@ -117,10 +124,30 @@ async function run(major: number, pool: string, crash: keyof typeof CRASHES, nod
       '--outputFile.json=report.json',
       '--reporter=@testwire/vitest',
     ];
-    const { code, output } = await runWithOutput(process.execPath, args, dir, {
+    const gate = join(dir, 'crash.gate');
+    const seen = stream.received().length;
+    const running = runWithOutput(process.execPath, args, dir, {
       ...runnerEnv(stream.url),
       TESTWIRE_PROGRESS_INTERVAL: '0',
+      FIXTURE_GATE: gate,
     });
+    // The test `crashes` dies once its start is in the stream (every start is, with the interval 0).
+    const started = () =>
+      stream
+        .received()
+        .slice(seen)
+        .some(
+          (e) =>
+            e.type === 'test.progress' &&
+            (e.data as any).status === 'running' &&
+            (e.data as any).titlePath?.at(-1) === 'crashes',
+        );
+    const deadline = Date.now() + 60_000;
+    let exited = false;
+    void running.then(() => (exited = true));
+    while (!started() && !exited && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    writeFileSync(gate, '');
+    const { code, output } = await running;
     const events = await stream.runOf(basename(dir));
     const data = (type: string) => events.filter((e) => e.type === type).map((e) => e.data as any);
     return { code, output, data, dir };
