@@ -236,11 +236,15 @@ export class TestwireJestReporter {
       }
       // A start that overtook the result of an earlier start of its title path is sent once the results
       // before it say which test it is: the next twin, or maybe a retry (twins.ts).
-      const started = this.twins.started(set, (ref) => {
-        if (!ref) return;
-        running.ref = ref;
-        this.core.testStarted(ref, this.twins.startAttempt(set, ref));
-      });
+      const started = this.twins.started(
+        set,
+        (ref) => {
+          if (!ref) return;
+          running.ref = ref;
+          this.core.testStarted(ref, this.twins.startAttempt(set, ref));
+        },
+        typeof info?.startedAt === 'number' ? info.startedAt : undefined,
+      );
       const running = this.running.started(path, set, started, at);
       // After a worker exit, the test's next attempt (jest counts from 1 again in the new worker).
       if (started) this.core.testStarted(started, this.twins.startAttempt(set, started));
@@ -258,8 +262,8 @@ export class TestwireJestReporter {
   onTestCaseResult(hookTest: JestTest, result: JestAssertionResult): void {
     try {
       const attempt = Math.max(1, result.invocations ?? 1);
-      // Another project's run of this file (whose test it is cannot be told), or a concurrent twin (twins.ts):
-      // held back, the file's result sends it.
+      // Another project's run of this file (whose test it is cannot be told), or a concurrent twin that its
+      // start time does not tell (twins.ts): held back, the file's result sends it.
       const path = hookTest?.path ?? '';
       const test = this.ownTest(hookTest);
       let twin: Twin | undefined;
@@ -272,7 +276,7 @@ export class TestwireJestReporter {
           return;
         }
         const status = mapJestStatus(result.status);
-        twin = this.twins.liveResult(set, attempt, status === 'failed' || status === 'todo');
+        twin = this.twins.liveResult(set, attempt, status === 'failed' || status === 'todo', startedAt);
       }
       if (!twin) {
         this.noteLive(path, false);

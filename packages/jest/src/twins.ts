@@ -40,9 +40,12 @@ interface Earlier {
  *   other tests): a result with `invocations` 1 is the next twin, one with `invocations` n the retry of the
  *   earliest twin whose attempt n-1 failed;
  * - jest 30 sends a concurrent test's result when it ends (`resultsInCompletionOrder`): a result that comes
- *   while another twin of its set runs cannot be told from that twin's (their start times are the same
- *   millisecond). From then on the set's live results are held back, and the file's result, in declaration
- *   order, sends them (a start that follows is told by its position, below);
+ *   while another twin of its set runs may be that twin's. From then on the set is held: its live results are
+ *   held back, and the file's result, in declaration order, sends them (a start that follows is told by its
+ *   position, below) — except a result that can be told by its start time: jest 30 gives a test's start and its
+ *   result the same `startedAt`, so a first attempt whose `startedAt` is that of exactly one start of its set
+ *   with no result yet, a start whose test was told (streamed as running), is that test's, and is sent at once.
+ *   Twins that start in one millisecond (concurrent ones, fast ones) cannot be told so: theirs wait;
  * - skipped tests never arrive live: they take the ordinals after the twins that ran, at the file's result,
  *   where jest lists every test once in declaration order;
  * - a start does not say its attempt: it is the next twin, unless an earlier twin failed — then it may be
@@ -222,17 +225,30 @@ export class JestTwins {
    * The ref of a test that starts, or undefined when it cannot be told from a twin's retry yet, or is not
    * decided yet: then `decided` is called with the ref (or undefined) once it is (see `resultSent`).
    */
-  started(set: TwinSet, decided?: (ref: TestRef | undefined) => void): TestRef | undefined {
+  started(
+    set: TwinSet,
+    decided?: (ref: TestRef | undefined) => void,
+    startedAt?: number,
+  ): TestRef | undefined {
     const position = set.starts++;
+    // Jest 30: kept until its result, which its start time may tell (liveResult).
+    let open: OpenStart | undefined;
+    if (this.resultsInCompletionOrder && typeof startedAt === 'number') {
+      open = { at: startedAt, ref: undefined, byTime: true };
+      if (set.open) set.open.push(open);
+      else set.open = [open];
+    }
     if (set.running++ > 0) {
       if (decided) {
-        const start = { position, decided };
+        const start: WaitingStart = open ? { position, decided, open } : { position, decided };
         if (set.waiting) set.waiting.push(start);
         else set.waiting = [start];
       }
       return undefined;
     }
-    return this.nextTwin(set, position);
+    const ref = this.nextTwin(set, position);
+    if (open) open.ref = ref;
+    return ref;
   }
 
   /**
@@ -255,15 +271,19 @@ export class JestTwins {
 
   /**
    * The test a live result is about; `invocations` is jest's attempt number, `unsure` says the result failed
-   * or had no start (a todo). Undefined: the set's results are held back for the file's result (see above).
-   * Either way, call `resultSent` after it.
+   * or had no start (a todo), `startedAt` is when its test started (jest 30). Undefined: the result is held
+   * back for the file's result (see above). Either way, call `resultSent` after it.
    */
-  liveResult(set: TwinSet, invocations: number, unsure = false): Twin | undefined {
+  liveResult(set: TwinSet, invocations: number, unsure = false, startedAt?: number): Twin | undefined {
     const concurrent = set.running > 1;
     if (set.running > 0) set.running--;
     if (unsure) set.unsure = true;
+    const start = set.open ? closeStart(set.open, startedAt) : undefined;
     if (set.held || (concurrent && this.resultsInCompletionOrder)) {
       set.held = true;
+      // Told by its start time: the test of the one start it can be (the file's result gives that test the
+      // ordinal its start was streamed with: both count the set's tests in declaration order).
+      if (start?.byTime && start.ref && invocations === 1) return twinAt(set, start.ref.ordinal ?? 0);
       return undefined;
     }
     if (invocations > 1) {
@@ -280,15 +300,20 @@ export class JestTwins {
   resultSent(set: TwinSet): void {
     const waiting = set.waiting;
     if (!waiting || waiting.length === 0 || set.running > waiting.length) return;
-    const { position, decided } = waiting.shift() as WaitingStart;
-    decided(this.nextTwin(set, position));
+    const { position, decided, open } = waiting.shift() as WaitingStart;
+    const ref = this.nextTwin(set, position);
+    if (open) open.ref = ref;
+    decided(ref);
   }
 
   /**
    * The test an entry of the file's result is about: the `index`-th entry of its set reported live (jest
    * lists tests in declaration order, as they arrived live), or a new twin (skipped, or no live results).
+   * In a held set the `index`-th entry is the twin of ordinal `index`: those sent live before the set was held
+   * came first, in order, and those told by their start time (`liveResult`) have their start's ordinal.
    */
   fileResult(set: TwinSet, index: number, reportedLive: boolean): Twin {
+    if (reportedLive && set.held) return twinAt(set, index, false);
     if (reportedLive) {
       let seen = 0;
       for (const twin of set.twins) {
@@ -315,6 +340,8 @@ export interface TwinSet {
   unsure: boolean;
   /** Starts that came while an earlier start of the set had no result, oldest first (`started`). */
   waiting?: WaitingStart[];
+  /** Jest 30: the set's starts without a result yet, in the order they came (`started`, `liveResult`). */
+  open?: OpenStart[];
   /** By ordinal, what workers that exited streamed of these tests (`JestTwins.restarted`). */
   earlier?: (Earlier | undefined)[];
 }
@@ -323,6 +350,39 @@ export interface TwinSet {
 interface WaitingStart {
   readonly position: number;
   readonly decided: (ref: TestRef | undefined) => void;
+  /** Its entry among the set's open starts (jest 30), told the ref once decided. */
+  readonly open?: OpenStart;
+}
+
+/**
+ * A start of a set without a result yet (jest 30): when its test started (`startedAt`, the worker's clock, the
+ * same in the test's result), the test it was told to be (undefined: not told, or not yet), and whether its
+ * result can still be told by that time (not once a result came that may have been its own).
+ */
+interface OpenStart {
+  readonly at: number;
+  ref: TestRef | undefined;
+  byTime: boolean;
+}
+
+/**
+ * The open start a result with `startedAt` ends, taken out of `open`: the one that started then; undefined when
+ * none did (a todo, a start not seen). When several did, one of those ended, which one is not known: one is
+ * taken out, and none of them tells a result by its time any more (`byTime`).
+ */
+function closeStart(open: OpenStart[], startedAt: number | undefined): OpenStart | undefined {
+  if (typeof startedAt !== 'number') return undefined;
+  let found = -1;
+  let several = false;
+  for (let index = 0; index < open.length; index++) {
+    if (open[index].at !== startedAt) continue;
+    if (found < 0) found = index;
+    else several = true;
+  }
+  if (found < 0) return undefined;
+  if (several) for (const start of open) if (start.at === startedAt) start.byTime = false;
+  const [start] = open.splice(found, 1);
+  return start;
 }
 
 /** A file's sets this run, and what its workers that exited streamed (`JestTwins.restarted`). */
@@ -342,8 +402,19 @@ function baseRef(
   return base;
 }
 
+/** A new twin after the set's last one. */
 function add(set: TwinSet, live: boolean): Twin {
-  const ordinal = set.twins.length;
+  const last = set.twins[set.twins.length - 1];
+  return twinAt(set, last ? (last.ref.ordinal ?? 0) + 1 : 0, live);
+}
+
+/** The twin of `ordinal`, made (in ordinal order among the set's twins) if the set has none yet. */
+function twinAt(set: TwinSet, ordinal: number, live = true): Twin {
+  let index = set.twins.length;
+  while (index > 0 && (set.twins[index - 1].ref.ordinal ?? 0) >= ordinal) {
+    if ((set.twins[index - 1].ref.ordinal ?? 0) === ordinal) return set.twins[index - 1];
+    index--;
+  }
   const earlier = set.earlier?.[ordinal];
   const twin: Twin = {
     ref: withOrdinal(set.base, ordinal),
@@ -354,7 +425,7 @@ function add(set: TwinSet, live: boolean): Twin {
     earlier: earlier?.attempts ?? 0,
     earlierFailed: earlier?.failed ?? false,
   };
-  set.twins.push(twin);
+  set.twins.splice(index, 0, twin);
   return twin;
 }
 

@@ -5,10 +5,17 @@
  * (twins.ts): the twin that ends first must not take the first twin's id.
  */
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { stableTestId } from '@testwire/reporter-core';
-import { type LiveStream, openStream, runnerEnv, runToExit, writeProject } from '@testwire-tests/support';
+import {
+  type LiveStream,
+  openStream,
+  runnerEnv,
+  runToExit,
+  until,
+  writeProject,
+} from '@testwire-tests/support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compatDir } from './helpers.js';
 
@@ -107,6 +114,103 @@ describe.each([29, 30])('jest %i: twins whose starts overtake the results before
       expect(completed.runningTests).toBeUndefined();
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+// Twins that overlap: the next twin's start reaches testwire before the result jest sent ahead of it. Jest's
+// dispatcher awaits each reporter in turn, so a reporter ahead of testwire that takes its time over a result
+// makes it certain (jest's own reporters make it happen at random). This one holds each result of a test
+// titled 'a' until the next test starts (bounded), and lets the start through first.
+const HOLDING_REPORTER = [
+  'const pending = [];',
+  'module.exports = class {',
+  '  onTestCaseResult(test, result) {',
+  "    if (result.title !== 'a') return;",
+  '    return new Promise((resolve) => {',
+  '      pending.push(resolve);',
+  '      setTimeout(resolve, 10000).unref();',
+  '    });',
+  '  }',
+  '  onTestCaseStart() {',
+  '    setImmediate(() => { for (const resolve of pending.splice(0)) resolve(); });',
+  '  }',
+  '};',
+  '',
+].join('\n');
+
+describe.each([29, 30])('jest %i: twins whose results come while the next twin runs', (major) => {
+  it('streams each result as soon as it can be attributed, with the id and status of the end of the file', async () => {
+    const name = `jest-twins-overlap-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const gate = join(compatDir(major), 'work', `${name}.gate`);
+    const dir = writeProject(join(compatDir(major), 'work', name), {
+      'package.json': '{ "name": "jest-twins-fixture", "private": true }\n',
+      'jest.config.cjs':
+        "module.exports = { reporters: ['default', '<rootDir>/holding-reporter.cjs', '@testwire/jest'] };\n",
+      'holding-reporter.cjs': HOLDING_REPORTER,
+      // Three rows of one name, each starting in a millisecond of its own; the last one fails. Then a test that
+      // waits for the stream to have the three results (the gate file), which the file's end cannot bring.
+      'twins.test.js': [
+        "const { existsSync } = require('node:fs');",
+        'const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));',
+        "test.each([['a', false], ['a', false], ['a', true]])('%s', async (_, fails) => {",
+        '  await sleep(20);',
+        "  if (fails) throw new Error('the third twin fails');",
+        '});',
+        "test('gate', async () => {",
+        '  const deadline = Date.now() + 30000;',
+        `  while (!existsSync(${JSON.stringify(gate)})) {`,
+        "    if (Date.now() > deadline) throw new Error('the twins were not streamed while their file ran');",
+        '    await sleep(20);',
+        '  }',
+        '}, 60000);',
+        '',
+      ].join('\n'),
+    });
+    try {
+      const bin = join(compatDir(major), 'node_modules', 'jest', 'bin', 'jest.js');
+      const exited = runToExit(process.execPath, [bin], dir, runnerEnv(stream.url));
+      const twinResults = () => {
+        const started = stream
+          .received()
+          .find((e) => e.type === 'test.started' && (e.data as any).run?.rootName === basename(dir));
+        const results = stream
+          .received()
+          .filter((e) => e.runId === started?.runId && e.type === 'test.result')
+          .map((e) => e.data as any)
+          .filter((r) => r.testName === 'a');
+        return results.length === 3 ? results : undefined;
+      };
+      await until("the twins' results", twinResults, 60_000);
+      writeFileSync(gate, '');
+      expect(await exited).toBe(1);
+      const run = await stream.runOf(basename(dir));
+      const results = run.filter((e) => e.type === 'test.result').map((e) => e.data as any);
+      // The gate opened while the file ran: the twins' results did not wait for the file's result.
+      expect(results.find((r) => r.testName === 'gate')).toMatchObject({ status: 'passed' });
+      const ids = [0, 1, 2].map((ordinal) =>
+        stableTestId({
+          framework: 'jest',
+          project: 'jest-twins-fixture',
+          file: 'twins.test.js',
+          titlePath: ['a'],
+          ordinal,
+        }),
+      );
+      // One result per twin, the ids and statuses the file's result gives them (declaration order).
+      expect(
+        results.filter((r) => r.testName === 'a').map((r) => [r.id, r.status, r.error?.message]),
+      ).toEqual([
+        [ids[0], 'passed', undefined],
+        [ids[1], 'passed', undefined],
+        [ids[2], 'failed', 'the third twin fails'],
+      ]);
+      const completed = run.find((e) => e.type === 'test.completed')?.data as any;
+      expect(completed).toMatchObject({ summary: { total: 4, passed: 3, failed: 1 } });
+      expect(completed.runningTests).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(gate, { force: true });
     }
   }, 120_000);
 });

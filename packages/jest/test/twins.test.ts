@@ -142,6 +142,58 @@ describe('JestTwins', () => {
     ]);
   });
 
+  it("jest 30: a held set's result told by its start time is sent at once, with the ordinal the file's result gives it", () => {
+    const twins = new JestTwins(true);
+    const decided: unknown[] = [];
+    const wait = (ref: { ordinal?: number } | undefined) => decided.push(ref ? (ref.ordinal ?? 0) : 'none');
+    // Twins one after the other, each start overtaking the result before it (times: the worker's clock).
+    expect(twins.started(of(twins), wait, 1000)).toBe(of(twins).base);
+    expect(twins.started(of(twins), wait, 1020)).toBeUndefined();
+    // The first one's result comes with two of the set running: the set is held, but its start time is the
+    // first start's only.
+    const first = twins.liveResult(of(twins), 1, false, 1000);
+    expect(first?.ref.ordinal).toBeUndefined();
+    twins.resultSent(of(twins));
+    expect(decided).toEqual([1]);
+    expect(of(twins).held).toBe(true);
+    expect(twins.started(of(twins), wait, 1040)).toBeUndefined();
+    expect(twins.liveResult(of(twins), 1, false, 1020)?.ref.ordinal).toBe(1);
+    twins.resultSent(of(twins));
+    expect(decided).toEqual([1, 2]);
+    // A failure is told too (its start was told before it: no retry then); the file's result finds each.
+    const third = twins.liveResult(of(twins), 1, true, 1040);
+    expect(third?.ref.ordinal).toBe(2);
+    expect([0, 1, 2].map((index) => twins.fileResult(of(twins), index, true))).toEqual(of(twins).twins);
+    expect(of(twins).twins.map((twin) => twin.ref.ordinal)).toEqual([undefined, 1, 2]);
+  });
+
+  it('jest 30: twins that started in one millisecond, or were not told at their start, wait for the file', () => {
+    const twins = new JestTwins(true);
+    const wait = () => {};
+    twins.started(of(twins), wait, 1000);
+    twins.started(of(twins), wait, 1000);
+    twins.started(of(twins), wait, 1000);
+    // Which of the three ended cannot be told: held, and so are the other two (one of them ended).
+    expect(twins.liveResult(of(twins), 1, false, 1000)).toBeUndefined();
+    twins.resultSent(of(twins));
+    expect(twins.liveResult(of(twins), 1, false, 1000)).toBeUndefined();
+    twins.resultSent(of(twins));
+    expect(twins.liveResult(of(twins), 1, false, 1000)).toBeUndefined();
+    twins.resultSent(of(twins));
+    // A later one whose start is its own, but came after a failure (a retry, maybe: not told): held.
+    expect(twins.liveResult(of(twins), 1, true, 900)).toBeUndefined();
+    expect(twins.started(of(twins), wait, 2000)).toBeUndefined();
+    expect(twins.liveResult(of(twins), 2, false, 2000)).toBeUndefined();
+    // A result told by its time ahead of one that was not: each keeps its ordinal in the file's result.
+    const other = twins.of(undefined, 'a.test.js', ['twins'], 'other');
+    twins.started(other, wait, 10);
+    twins.started(other, wait, 20);
+    expect(twins.liveResult(other, 1, false, 20)).toBeUndefined(); // the second start was not told yet
+    twins.resultSent(other);
+    expect(twins.liveResult(other, 1, false, 10)?.ref.ordinal).toBeUndefined();
+    expect([0, 1].map((index) => twins.fileResult(other, index, true).ref.ordinal)).toEqual([undefined, 1]);
+  });
+
   it('concurrent twins on jest 29: results come in declaration order, live', () => {
     const twins = new JestTwins(false);
     twins.started(of(twins));
