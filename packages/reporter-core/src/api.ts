@@ -144,6 +144,16 @@ export interface RunResultInfo {
   success: boolean;
   rawStatus?: string;
   interrupted?: boolean;
+  /**
+   * With `interrupted`: why the runner stopped early when it was not a signal (e.g. `bail`: Vitest's
+   * `--bail`); test.completed's `interruptedBy`. A signal the reporter saw names itself.
+   */
+  interruptedBy?: string;
+  /**
+   * The run's duration as the runner measures it, ms (e.g. Playwright's `FullResult.duration`, which starts
+   * before its first hook): the summary's `duration`. Without it, the time from the run's start to its end.
+   */
+  duration?: number;
   /** Errors outside any test. */
   errors?: unknown[];
 }

@@ -749,13 +749,14 @@ export class Core {
     // Interrupted by a signal: the tests running then; by the runner alone: those still running now.
     const interrupted = result.interrupted === true || run.interruption !== undefined;
     const interruption = interrupted
-      ? (run.interruption ?? { by: undefined, tests: this.runningTests(run, at) })
+      ? (run.interruption ?? { by: result.interruptedBy, tests: this.runningTests(run, at) })
       : undefined;
     for (const error of result.errors ?? []) {
       run.errors.push(error);
       this.frameworkError(run, 'adapter', error, at);
     }
     const counts = this.counts(run);
+    const duration = result.duration ?? at - run.startedAt;
     const runBaseline = run.baseline;
     if (runBaseline)
       this.guard('baseline', () => {
@@ -765,7 +766,7 @@ export class Core {
           failed: counts.failed,
           skipped: counts.skipped,
           todo: counts.todo,
-          duration: at - run.startedAt,
+          duration,
         };
         // Both before test.completed: they belong to the run, whose last event that stays.
         for (const event of runBaseline.finish(run.runId, at, summary, run.coverage))
@@ -774,7 +775,7 @@ export class Core {
     this.emit(
       'test.completed',
       {
-        summary: summaryOfCounts(counts, at - run.startedAt, result.success === true),
+        summary: summaryOfCounts(counts, duration, result.success === true),
         ...(run.coverage ? { coverage: run.coverage } : {}),
         ...(result.rawStatus ? { rawStatus: result.rawStatus } : {}),
         ...(run.errors.length > 0 ? { errors: run.errors.slice(0, MAX_ERRORS) } : {}),

@@ -371,6 +371,11 @@ export class Recorder implements ReporterCore, Interruptible {
     const plain: RecordedResult = { success: result?.success === true };
     if (result?.rawStatus) plain.rawStatus = String(result.rawStatus);
     if (result?.interrupted) plain.interrupted = true;
+    if (result?.interrupted && typeof result.interruptedBy === 'string' && result.interruptedBy)
+      plain.interruptedBy = result.interruptedBy;
+    const duration = result?.duration;
+    if (typeof duration === 'number' && Number.isFinite(duration) && duration >= 0)
+      plain.duration = Math.round(duration);
     if (result?.errors?.length) plain.errors = this.normalizeAll(result.errors);
     this.take({ method: 'runCompleted', result: plain });
   }

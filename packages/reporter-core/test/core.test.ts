@@ -126,6 +126,32 @@ describe('run model', () => {
     expect(of('test.completed')).toHaveLength(1);
   });
 
+  it("the runner's own run duration and the reason it stopped early, when it gives them, are the run's", async () => {
+    const { core, of } = setup();
+    core.runStarted();
+    await core.runCompleted({
+      success: false,
+      interrupted: true,
+      interruptedBy: 'bail',
+      duration: 123_456.7,
+    });
+    core.runStarted();
+    // not a duration, and no reason without `interrupted`: the reporter's own measure, no interruptedBy
+    await core.runCompleted({ success: true, interruptedBy: 'bail', duration: Number.NaN });
+    const [bailed, plain] = of('test.completed');
+    expect(bailed?.data).toMatchObject({
+      interrupted: true,
+      interruptedBy: 'bail',
+      summary: { duration: 123_457 },
+    });
+    expect(plain?.data.interruptedBy).toBeUndefined();
+    expect(plain?.data.interrupted).toBeUndefined();
+    expect(plain?.data.summary.duration).toBeGreaterThanOrEqual(0);
+    expect(plain?.data.summary.duration).toBeLessThan(60_000);
+    for (const event of of('test.completed'))
+      expect(validatePublishedEvent(event)).toMatchObject({ ok: true });
+  });
+
   it('late output after the run completed does not invent a new run', async () => {
     const { core, of } = setup();
     core.runStarted();
