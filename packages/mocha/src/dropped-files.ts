@@ -10,6 +10,7 @@
  *   bursts:   a ✗   b ✓   c ✗           -> a.js fails with reasonA, c.js with reasonC (scope 'file')
  *   streams:  a: running t1, c: none     -> t1 fails with reasonA
  */
+import { withSyntaxLocation } from './syntax-location.js';
 
 /** Where a dropped file's reason comes from: its stream, and the file the stream's events named. */
 export interface DroppedStream {
@@ -73,11 +74,13 @@ export function droppedFiles(
 /**
  * The file-level failure of a file mocha dropped: its worker's death said plainly (with the test it was running,
  * if any: else it died outside the tests — in a hook, or while the file loaded), any other rejection (the file
- * failed to load: a throw at its top level, `.only` in parallel mode) as it is.
+ * failed to load: a throw at its top level, a syntax error, `.only` in parallel mode) as it is — with a syntax
+ * error's place as its first frame (syntax-location.ts).
  */
 export function droppedFileError(reason: unknown, runningTest?: string): unknown {
   const text = messageOf(reason);
-  if (!WORKER_DIED.test(text)) return reason;
+  // a file that does not parse: where, as mocha prints it (the error's first frame)
+  if (!WORKER_DIED.test(text)) return withSyntaxLocation(reason);
   const where = runningTest
     ? `during its test "${runningTest}"`
     : 'outside its tests (in a hook, or while the file loaded)';

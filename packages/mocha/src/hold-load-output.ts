@@ -62,6 +62,6 @@ const MOCHA_LOADS_REPORTER =
   /\bat (?:exports\.validateLegacyPlugin|Mocha\.reporter) \(.*[\\/]mocha[\\/]lib[\\/]/;
 
 /** Whether mocha is loading the calling module as its reporter (a frame of its reporter loading on the stack). */
-function loadedAsMochaReporter(): boolean {
+export function loadedAsMochaReporter(): boolean {
   return MOCHA_LOADS_REPORTER.test(currentStack());
 }

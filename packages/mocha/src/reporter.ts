@@ -35,6 +35,7 @@ import {
   reasonsOf,
 } from './dropped-files.js';
 import { sendLoadOutput, takeLoadOutput } from './hold-load-output.js';
+import { onFatalAfterRun } from './late-crash.js';
 import type { HeldOutput } from './load-output.js';
 import { findRunningMocha, loadReporter, type MochaRuntime } from './mocha-runtime.js';
 import {
@@ -218,6 +219,11 @@ export class TestwireReporter {
       }
     });
 
+    // A test mocha fails from now on ends the process at once (late-crash.ts): until the run is flushed,
+    // that error has the flush finished first.
+    const stopWatching = this.core.enabled
+      ? onFatalAfterRun(this.runner, (error) => this.dyingAfterRun(error))
+      : () => undefined;
     // Under c8 the coverage is converted first (as long as c8's own conversion would take); the flush bound
     // runs from when the run is complete.
     const completed = this.completed
@@ -227,7 +233,21 @@ export class TestwireReporter {
     completed
       .then(() => innerDone)
       .catch(() => undefined)
-      .finally(finish);
+      .finally(() => {
+        stopWatching();
+        finish();
+      });
+  }
+
+  /**
+   * The process dies of `error` as soon as this returns (mocha throws it out of its 'uncaughtException'
+   * listener, Node exits 7; late-crash.ts): the run's flush is waited for first, blocking, bounded. The run is
+   * complete by then (test.completed is handed over within a turn of the loop of mocha's end, c8's conversion
+   * included), and the core takes nothing more of a completed run: the error is not in the stream. Were the run
+   * still open, this would complete it as failed with the error.
+   */
+  private dyingAfterRun(error: unknown): void {
+    this.core.completeBeforeExit?.({ success: false, rawStatus: 'failed', errors: [error] });
   }
 
   /**
