@@ -23,6 +23,7 @@ import { type SerializedEvent, serialize } from './admit.js';
 import { FrameworkSwitches } from './framework-switch.js';
 import { FramedEntry, History } from './history.js';
 import { gapEnvelope, laggingEnvelope, type SourceError } from './notices.js';
+import { QueuedTotal } from './queued-total.js';
 import { type SnapshotBuild, SnapshotBuilder, type SnapshotBuilderOptions } from './snapshots.js';
 import { FrameJoiner, type Subscriber } from './subscriber.js';
 import { SlabFramer } from './ws-frame.js';
@@ -30,6 +31,8 @@ import { SlabFramer } from './ws-frame.js';
 export interface HubOptions {
   historyMaxEvents: number;
   historyMaxBytes: number;
+  /** The bound on bytes queued for all subscribers together (queued-total.ts). */
+  subscriberTotalMaxBytes: number;
   /** A fixed epoch (a mirror whose seqs come from elsewhere, e.g. a Redis stream); default: a new random one. */
   epoch?: string;
   /** Tests kept per open run (RunStateOptions.maxTestsPerRun). Default unbounded. */
@@ -60,6 +63,8 @@ export class Hub {
   /** Bumped whenever the run state changes: a snapshot build of the same version is still current. */
   stateVersion = 0;
   readonly snapshots: SnapshotBuilder;
+  /** What all subscribers hold together, and its bound: every Subscriber counts itself in it. */
+  readonly queued: QueuedTotal;
 
   private dirty = new Set<Subscriber>();
   private readonly framer = new SlabFramer();
@@ -70,6 +75,13 @@ export class Hub {
     this.history = new History(options.historyMaxEvents, options.historyMaxBytes);
     this.epoch = options.epoch ?? newEpoch();
     this.store = new RunStateStore({ maxTestsPerRun: options.maxTestsPerRun });
+    this.queued = new QueuedTotal(options.subscriberTotalMaxBytes, (subscriber) =>
+      this.lag(
+        subscriber,
+        subscriber.gapIfDropped(),
+        'Subscribers together held more than subscriberQueue.totalMaxBytes, this one the most',
+      ),
+    );
     this.snapshots = new SnapshotBuilder(
       {
         seq: () => this.seq,
@@ -149,6 +161,7 @@ export class Hub {
     }
     subscriber.mode = 'closed';
     subscriber.dropQueue();
+    subscriber.leaveTotal();
     this.subscribers.delete(subscriber);
     this.dirty.delete(subscriber);
   }
@@ -234,8 +247,8 @@ export class Hub {
     const { transport } = subscriber;
     const head = `{"type":"snapshot",${id !== undefined ? `"id":${JSON.stringify(id)},` : ''}"epoch":"${this.epoch}","seq":${seq},"runs":[`;
     subscriber.flush();
+    if (!subscriber.writeNow(transport.streamHead(head, 'snapshot', `${this.epoch}:${seq}`))) return;
     subscriber.holding = true;
-    transport.write([transport.streamHead(head, 'snapshot', `${this.epoch}:${seq}`)]);
     // In flight: half the bound, at most 1 MiB (the kernel holds more): a turn writes little per reader.
     const limit = Math.min(1024 * 1024, Math.max(64 * 1024, subscriber.maxBytes / 2));
     let next = 0;
@@ -252,7 +265,7 @@ export class Hub {
           build.listeners.add(step);
           return;
         }
-        transport.write([transport.streamPart(part)]);
+        if (!subscriber.writeNow(transport.streamPart(part))) return;
         if (part === build.tail) break;
         next++;
       }
@@ -376,11 +389,14 @@ export class Hub {
         this.lag(subscriber, { fromSeq: seq, toSeq: this.seq });
         return;
       }
-      subscriber.cursor = seq;
       if (seq > subscriber.lastSeq && subscriber.subscription.matches(entry)) {
-        subscriber.pushEvent(seq, subscriber.transport.eventFrame(entry));
+        const frame = subscriber.transport.eventFrame(entry);
+        // Made to lag for the total of all subscribers: told its gap from this event on.
+        if (!subscriber.roomFor(frame.length)) return;
+        subscriber.pushEvent(seq, frame);
         subscriber.replayed++;
       }
+      subscriber.cursor = seq;
     }
     subscriber.mode = 'live';
     // Replayed to the end under one subscription: everything it matches after `since` has been sent.

@@ -54,6 +54,13 @@ export class Introspection {
       snapshots: snapshotFigures(hub),
       dropped: this.owner.dropped,
       lagged: hub.lagged,
+      // What all subscribers hold together (queue + socket buffer, counted as they go) and its bound.
+      subscriberQueues: {
+        bytes: hub.queued.bytes,
+        peakBytes: hub.queued.peakBytes,
+        maxBytes: hub.queued.maxBytes,
+        shed: hub.queued.shed,
+      },
       pid: process.pid,
       url: this.owner.url,
       ...this.owner.statusExtra?.(),

@@ -73,8 +73,14 @@ export interface BroadcasterOptions {
   sseKeepAliveMs?: number;
   /** Largest frame a client may send. Default 64 KiB. */
   maxPayload?: number;
-  /** Per-subscriber bound on unsent bytes (own queue + socket buffer). Default 8 MiB. */
-  subscriberQueue?: { maxBytes?: number };
+  /**
+   * Bounds on unsent bytes (a queue plus its socket's buffer). `maxBytes`: per subscriber, default 8 MiB.
+   * `totalMaxBytes`: all subscribers together, default 8 × `maxBytes` (64 MiB), at least `maxBytes`: readers
+   * that never read cost the test process at most that in all, not each their own bound. Over either, the
+   * subscriber (for the total: the ones holding the most) gets SUBSCRIBER_LAGGING and close 4008; one that
+   * still holds unsent bytes here after that is disconnected at once (queued-total.ts).
+   */
+  subscriberQueue?: { maxBytes?: number; totalMaxBytes?: number };
   /** Publisher side: events kept while the owner is unreachable. Default 100 000 events / 32 MiB; beyond, dropped and counted. */
   publisherQueue?: { maxEvents?: number; maxBytes?: number };
   /** Per-connection token bucket for client messages. Default 50 messages/s, burst 100. */
@@ -131,6 +137,7 @@ export interface ResolvedOptions {
   sseKeepAliveMs: number;
   maxPayload: number;
   subscriberMaxBytes: number;
+  subscriberTotalMaxBytes: number;
   publisherMaxEvents: number;
   publisherMaxBytes: number;
   rateLimitPerSecond: number;
@@ -185,6 +192,19 @@ function positiveInt(value: unknown, name: string, fallback: number): number {
   if (!isInt(value) || value <= 0)
     fail(`The "${name}" option must be a positive integer, got ${describe(value)}`);
   return value as number;
+}
+
+/**
+ * `subscriberQueue.totalMaxBytes`: default 8 subscribers at their own bound; below one of them, a single
+ * subscriber would lag for the total before its own bound.
+ */
+function totalAtLeast(value: unknown, subscriberMaxBytes: number): number {
+  const total = positiveInt(value, 'subscriberQueue.totalMaxBytes', 8 * subscriberMaxBytes);
+  if (total < subscriberMaxBytes)
+    fail(
+      `The "subscriberQueue.totalMaxBytes" option must be at least subscriberQueue.maxBytes (${subscriberMaxBytes}), got ${total}`,
+    );
+  return total;
 }
 
 function describe(value: unknown): string {
@@ -290,6 +310,11 @@ export function resolveOptions(
   const history = object(options.history, 'history');
   const runState = object(options.runState, 'runState');
   const subscriberQueue = object(options.subscriberQueue, 'subscriberQueue');
+  const subscriberMaxBytes = positiveInt(
+    subscriberQueue?.maxBytes,
+    'subscriberQueue.maxBytes',
+    8 * 1024 * 1024,
+  );
   const rateLimit = object(options.rateLimit, 'rateLimit');
   const publisherQueue = object(options.publisherQueue, 'publisherQueue');
 
@@ -330,7 +355,8 @@ export function resolveOptions(
     heartbeatMs: positiveInt(options.heartbeatMs, 'heartbeatMs', 15_000),
     sseKeepAliveMs: positiveInt(options.sseKeepAliveMs, 'sseKeepAliveMs', 15_000),
     maxPayload: positiveInt(options.maxPayload, 'maxPayload', 64 * 1024),
-    subscriberMaxBytes: positiveInt(subscriberQueue?.maxBytes, 'subscriberQueue.maxBytes', 8 * 1024 * 1024),
+    subscriberMaxBytes,
+    subscriberTotalMaxBytes: totalAtLeast(subscriberQueue?.totalMaxBytes, subscriberMaxBytes),
     publisherMaxEvents: positiveInt(publisherQueue?.maxEvents, 'publisherQueue.maxEvents', 100_000),
     publisherMaxBytes: positiveInt(publisherQueue?.maxBytes, 'publisherQueue.maxBytes', 32 * 1024 * 1024),
     rateLimitPerSecond: positiveInt(rateLimit?.messagesPerSecond, 'rateLimit.messagesPerSecond', 50),

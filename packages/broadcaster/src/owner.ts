@@ -66,6 +66,7 @@ export class Owner implements Broadcaster {
     this.hub = new Hub({
       historyMaxEvents: options.historyMaxEvents,
       historyMaxBytes: options.historyMaxBytes,
+      subscriberTotalMaxBytes: options.subscriberTotalMaxBytes,
       ...(internals.mirror ? { epoch: internals.mirror.epoch } : {}),
       maxTestsPerRun: options.maxTestsPerRun,
     });

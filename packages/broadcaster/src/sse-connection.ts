@@ -79,7 +79,7 @@ export class SseEndpoint {
       // Not inside a snapshot's `data:` line: its own bytes keep the stream busy meanwhile.
       if (subscriber.holding) continue;
       subscriber.flush();
-      subscriber.transport.write([Buffer.from(comment)]);
+      subscriber.writeNow(Buffer.from(comment));
     }
   }
 
@@ -164,6 +164,9 @@ class SseTransport implements Transport {
     res.once('finish', stop);
     res.once('close', stop);
   }
+  terminate(): void {
+    this.res.destroy();
+  }
 }
 
 const LF = 0x0a;
@@ -222,6 +225,7 @@ function openSse(
     options.maxBytes,
     hub.schedule,
     hub.lag,
+    hub.queued,
   );
   subscriber.subscription.subscribe(subscription);
   hub.add(subscriber);

@@ -3,7 +3,9 @@
  *
  *   hub.ingest ──> deliver(entry) ──> queue (bytes counted) ──end of ingest──> transport.write(runs) (one writev)
  *                      │
- *                      └─ queue + transport buffer > maxBytes ──> SUBSCRIBER_LAGGING {gap}, then close 4008 / end
+ *                      ├─ queue + transport buffer > maxBytes ──> SUBSCRIBER_LAGGING {gap}, then close 4008 / end
+ *                      └─ all subscribers together > totalMaxBytes ──> the ones holding the most, the same way
+ *                                                                       (queued-total.ts)
  *
  * Frames are the shared Buffers of the history entries: an event is serialized once for all subscribers.
  * Protocol replies go through the same bound: a client that asks and never reads is told it lags and closed.
@@ -12,6 +14,7 @@
  */
 import { type EventEnvelope, Subscription } from '@testwire/protocol';
 import type { HistoryEntry } from './history.js';
+import type { QueuedTotal } from './queued-total.js';
 import type { StreamPart } from './snapshots.js';
 import { frameRuns } from './ws-frame.js';
 
@@ -37,6 +40,8 @@ export interface Transport {
   streamPart(part: StreamPart): Buffer;
   /** Closes after the queued frames: WS close 4008, SSE end. */
   endLagging(): void;
+  /** Closes now, dropping what is still buffered (a peer told it lags that still holds bytes here). */
+  terminate(): void;
 }
 
 /**
@@ -84,8 +89,13 @@ export class Subscriber {
   /** A streamed message is being written: flush() waits. */
   holding = false;
 
+  /** What this subscriber has counted in the total of all subscribers (at least what it holds). */
+  counted = 0;
+
   private queue: Buffer[] = [];
   private queuedBytes = 0;
+  /** The transport is gone: nothing is counted any more. */
+  private left = false;
   /** Seq of the oldest event frame in the queue, 0 when none: the start of the gap if we drop the queue. */
   private firstQueuedSeq = 0;
 
@@ -94,8 +104,11 @@ export class Subscriber {
     readonly transport: Transport,
     readonly maxBytes: number,
     private readonly schedule: (subscriber: Subscriber) => void,
-    private readonly overflow?: Overflow,
-  ) {}
+    private readonly overflow: Overflow,
+    private readonly total: QueuedTotal,
+  ) {
+    total.join(this);
+  }
 
   /**
    * The seq through which what this subscriber was given has left this process (written to the kernel: an
@@ -126,11 +139,26 @@ export class Subscriber {
       this.dropQueue();
       return gap;
     }
+    // Made to lag for the total (by the hub, told of its gap): nothing more to do here.
+    if (!this.roomFor(frame.length)) return undefined;
     this.pushEvent(entry.seq, frame);
     return undefined;
   }
 
-  /** Queues an event frame without the bound check (replay paces itself on pendingBytes). */
+  /**
+   * True when `bytes` more fit in the total of all subscribers, after making room if they did not (the
+   * subscribers holding the most are made to lag); false when this one was made to lag for it.
+   */
+  roomFor(bytes: number): boolean {
+    if (this.total.fits(bytes)) return true;
+    this.total.makeRoom(bytes);
+    return this.mode !== 'closed';
+  }
+
+  /**
+   * Queues an event frame without its own bound check (replay paces itself on pendingBytes, and asks
+   * `roomFor` first).
+   */
   pushEvent(seq: number, frame: Buffer): void {
     if (this.firstQueuedSeq === 0) this.firstQueuedSeq = seq;
     if (seq > this.lastSeq) this.lastSeq = seq;
@@ -144,27 +172,90 @@ export class Subscriber {
   send<T extends { type: string }>(message: T, sseId?: string): boolean {
     if (this.mode === 'closed') return false;
     const frame = this.transport.messageFrame(message, sseId);
-    if (this.overflow && this.pendingBytes() + frame.length > this.maxBytes) {
-      // The events queued (if any) are dropped; an empty gap (fromSeq > toSeq) when there were none.
-      const fromSeq = this.firstQueuedSeq || this.lastSeq + 1;
-      const toSeq = this.lastSeq;
+    if (this.pendingBytes() + frame.length > this.maxBytes) {
+      const gap = this.gapIfDropped();
       this.dropQueue();
-      this.overflow(this, { fromSeq, toSeq });
+      this.overflow(this, gap);
       return false;
     }
+    if (!this.roomFor(frame.length)) return false;
     this.push(frame);
     return true;
   }
 
-  /** Queues the last message a subscriber gets (the lag notice): past the bound, it is one small frame. */
+  /**
+   * The gap a lag notice names when the queue is dropped now: the events queued (if any), and those after
+   * the last one queued will not be sent; empty (fromSeq > toSeq) when none was queued.
+   */
+  gapIfDropped(): { fromSeq: number; toSeq: number } {
+    return { fromSeq: this.firstQueuedSeq || this.lastSeq + 1, toSeq: this.lastSeq };
+  }
+
+  /**
+   * Queues the last message a subscriber gets (the lag notice), or a notice to every subscriber (a gap in
+   * the source): past its own bound, it is one small frame; the total makes room for it.
+   */
   notice<T extends { type: string }>(message: T): void {
     if (this.mode === 'closed' || this.holding) return;
-    this.push(this.transport.messageFrame(message));
+    const frame = this.transport.messageFrame(message);
+    // Room is made by shedding others: a subscriber is not shed for its own last notice.
+    if (!this.total.fits(frame.length)) this.total.makeRoom(frame.length, this);
+    this.push(frame);
+  }
+
+  /**
+   * Writes `frame` to the transport now, past the queue (a streamed snapshot's parts, an SSE keep-alive),
+   * counted in the total; false (nothing written) when this subscriber was made to lag to make room.
+   */
+  writeNow(frame: Buffer): boolean {
+    if (!this.roomFor(frame.length)) return false;
+    this.count(frame.length);
+    try {
+      this.transport.write([frame]);
+    } catch {
+      // A transport that died mid-write is closed by its own 'close' handler.
+    }
+    this.settle(true);
+    return true;
+  }
+
+  /**
+   * Recounts what this subscriber holds (its queue plus its transport's buffer) in the total. `downOnly`
+   * (after a write: the cheap path) takes off what the transport sent and leaves framing the transport added
+   * for the next full recount, which the total makes before it picks whom to shed.
+   */
+  settle(downOnly = false): void {
+    if (this.left) return;
+    const now = this.pendingBytes();
+    if (downOnly && now >= this.counted) return;
+    this.total.adjust(now - this.counted);
+    this.counted = now;
+  }
+
+  /** The transport is gone (or going): this subscriber no longer holds anything. */
+  leaveTotal(): void {
+    if (this.left) return;
+    this.left = true;
+    this.total.leave(this, this.counted);
+    this.counted = 0;
+  }
+
+  /** Closes the transport now, letting go of what it still buffers (a peer told it lags that holds the most). */
+  terminate(): void {
+    this.leaveTotal();
+    this.transport.terminate();
+  }
+
+  private count(bytes: number): void {
+    if (this.left) return;
+    this.counted += bytes;
+    this.total.add(bytes);
   }
 
   private push(frame: Buffer): void {
     this.queue.push(frame);
     this.queuedBytes += frame.length;
+    this.count(frame.length);
     // Large bursts go to the socket now so the kernel absorbs them while we keep ingesting.
     if (this.queuedBytes >= 256 * 1024) this.flush();
     // A non-empty queue is already scheduled (the hub flushes every queue it was told about).
@@ -188,9 +279,12 @@ export class Subscriber {
     } catch {
       // A transport that died mid-write is closed by its own 'close' handler.
     }
+    // What the kernel took at once is no longer held.
+    this.settle(true);
   }
 
   dropQueue(): void {
+    this.count(-this.queuedBytes);
     this.queue = [];
     this.queuedBytes = 0;
     this.firstQueuedSeq = 0;

@@ -199,6 +199,9 @@ export class WsTransport implements Transport {
     if (this.socket.writableNeedDrain) this.socket.once('drain', close);
     else close();
   }
+  terminate(): void {
+    this.ws.terminate();
+  }
 }
 
 let nextConnection = 0;
@@ -226,6 +229,7 @@ export class WsConnection {
       options.subscriberMaxBytes,
       hub.schedule,
       hub.lag,
+      hub.queued,
     );
     this.bucket = new TokenBucket(options.rateLimitPerSecond, options.rateLimitBurst);
     // Subscription and resume from the URL are applied in this one synchronous step (see Hub.resume).

@@ -106,7 +106,11 @@ describe('serialize (a publisher: the owner validates)', () => {
 
 describe('hub.ingest', () => {
   it('writes the seq into the JSON as it frames it: the envelope every subscriber and the history share', () => {
-    const hub = new Hub({ historyMaxEvents: 10, historyMaxBytes: 1e6 });
+    const hub = new Hub({
+      historyMaxEvents: 10,
+      historyMaxBytes: 1e6,
+      subscriberTotalMaxBytes: 64 * 1024 * 1024,
+    });
     const first = admitted(stamped(testResult(1)));
     const second = admitted(stamped(testOutput('é → ✓')));
     expect(hub.ingest([first, second])).toBe(2);
