@@ -1,5 +1,5 @@
 /**
- * `watch` and `tail --wait` host the endpoint themselves when it is on this machine and nothing listens.
+ * `watch` and `tail --wait` host the endpoint themselves when it is on this machine and nothing listens yet.
  *
  * A reporter's broadcaster lives only as long as its run: a mocha run of 0.7 s owns the port for a few
  * hundred milliseconds and exits, which can be over before a monitor polling for it connects. A monitor that
@@ -10,21 +10,20 @@
  * endpoint from the start.
  *
  *   nothing listens, never connected ──> bind now (a reporter that binds first wins: EADDRINUSE, we connect)
- *   connected, then the endpoint went away ──> bind once it stayed refused for RECLAIM_AFTER_MS: the
- *                                              publishers of the owner that left take the port over first
+ *   connected to an endpoint another process owns, then it went away ──> never bind: follow its URL
+ *
+ * A monitor is a consumer: once it has followed another process's endpoint, nothing of that stream needs it
+ * to own the port. The runs that published to the owner that left take the port over themselves (the
+ * broadcaster's handover, within milliseconds, seeded with their open runs); with none, no run was going.
+ * What comes next binds the port itself — `testwire serve` started again (which a monitor holding the port
+ * would lock out: EADDRINUSE), a new run's reporter — and the monitor's client, retrying every 250 ms at
+ * most, follows it from its first event.
  */
 import type { Broadcaster } from '@testwire/broadcaster';
 import { DEFAULT_HOST } from '@testwire/protocol';
 import { isLoopback } from './connect.js';
 import type { Endpoint } from './endpoint.js';
 
-/**
- * After a connection was lost, how long the endpoint must stay refused before we bind it. The publishers of
- * the owner that went away retry binding within 25 ms, doubling to 1 s (the broadcaster's takeover): one of
- * them, seeded with its open runs, must win, or a run it is still going through would look lost to us (our
- * fresh broadcaster would not know it until the publisher joined and re-sent it).
- */
-export const RECLAIM_AFTER_MS = 1500;
 /** How long closing the hosted broadcaster may take (subscribers get a going-away close, publishers take over). */
 const CLOSE_TIMEOUT_MS = 2000;
 
@@ -86,7 +85,6 @@ export function closeMonitor(client: OwnClient, host: LocalHost | undefined): Pr
 export class LocalHost {
   private broadcaster: Broadcaster | undefined;
   private binding: Promise<boolean> | undefined;
-  private refusedSince: number | undefined;
   private closed = false;
   /** Binding failed for a reason that will not go away (not EADDRINUSE): stop trying, wait as before. */
   private givenUp = false;
@@ -115,21 +113,11 @@ export class LocalHost {
 
   /**
    * The client could not reach the endpoint (`error`, its reason). Nothing listening before the first
-   * connection: bind at once. After a connection was lost: bind once it stayed refused RECLAIM_AFTER_MS.
+   * connection: bind at once. After a connection (to another process's endpoint): never — follow its URL.
    */
-  refused(error: Error | undefined, everConnected: boolean, now = Date.now()): void {
-    if (this.broadcaster || (error as NodeJS.ErrnoException | undefined)?.code !== 'ECONNREFUSED') return;
-    if (!everConnected) {
-      void this.claim();
-      return;
-    }
-    this.refusedSince ??= now;
-    if (now - this.refusedSince >= RECLAIM_AFTER_MS) void this.claim();
-  }
-
-  /** The client is connected (to us or to another owner): a later loss starts a new grace period. */
-  connected(): void {
-    this.refusedSince = undefined;
+  refused(error: Error | undefined, everConnected: boolean): void {
+    if (this.broadcaster || everConnected) return;
+    if ((error as NodeJS.ErrnoException | undefined)?.code === 'ECONNREFUSED') void this.claim();
   }
 
   /** Closes the hosted broadcaster: its subscribers get a going-away close, its publishers take the port over. */

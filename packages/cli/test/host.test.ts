@@ -6,6 +6,7 @@
  * When the monitor exits while a run is publishing to it, the run's process takes the endpoint over (the
  * broadcaster's handover): the run ends as it would have, and a monitor still listening sees all of it.
  */
+import { createConnection } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   assertBuilt,
@@ -18,6 +19,9 @@ import {
   type Running,
   run,
   runMocha,
+  type Serve,
+  startServe,
+  status,
   subscribed,
   until,
 } from './helpers.js';
@@ -212,7 +216,7 @@ describe('a monitor started before a short run hosts the endpoint', () => {
     expect(ran.stderr).not.toMatch(/^testwire:/m);
   }, 120_000);
 
-  it('watch connected to a run that owned the endpoint hosts it once that process is gone, and sees the next short run', async () => {
+  it('watch connected to a run that owned the endpoint does not take the port once that process is gone: the next run binds it and watch sees that run whole', async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     // A test process that owns the endpoint, publishes one result of its run and holds there until SIGTERM.
@@ -228,16 +232,82 @@ describe('a monitor started before a short run hosts the endpoint', () => {
     await until(watch.stdout, (text) => text.includes('r_first'), 20_000);
     owner.child.kill('SIGTERM');
     await owner;
-    // Nobody took the endpoint over (the owner had no publishers): watch hosts it.
-    await until(watch.stdout, (text) => text.includes('hosting it here'), 20_000);
-    const mocha = await mochaOn(port);
-    expect(mocha.code, mocha.stderr).toBe(1);
-    expect(mocha.stderr).not.toMatch(/^testwire:/m);
+    await until(watch.stdout, (text) => text.includes(`waiting for ${url}`), 20_000);
+    // The next run binds the port itself (held at its third test until watch follows it).
+    const held = heldGate();
+    const mocha = mochaOn(port, 0, held.path);
+    await followed(url);
+    held.open();
+    const ran = await mocha;
+    expect(ran.code, ran.stderr).toBe(1);
+    expect(ran.stderr).not.toMatch(/^testwire:/m);
     const out = await watch.exit;
     expect(out.code, `${out.stderr}\n${out.stdout}`).toBe(0);
+    expect(out.stdout).not.toContain('hosting it here');
     expect(out.stdout).toContain('testwire watch: 2 of 2 runs completed');
-    // The run of the process that went away will not complete; the short run after it is seen whole.
+    // The run of the process that went away will not complete; the run after it is seen whole.
     expect(out.stdout).toMatch(/jest r_first {2}interrupted \(owner lost\) {2}1 passed of 2/);
     expect(out.stdout.match(/failed {2}4 passed, 1 failed, 1 skipped of 6/g), out.stdout).toHaveLength(2);
   }, 120_000);
 });
+
+describe('monitors left open on a testwire serve that stopped', () => {
+  it('watch and tail --wait do not take its port: serve started again binds it, and they follow it', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const first = await startServe(['--port', String(port)]);
+    serves.push(first);
+    const watch = monitor(['watch', '--port', String(port), '--plain']);
+    const tail = monitor(['tail', '--port', String(port), '--wait', '--json']);
+    await subscribed(url, 2);
+    await first.stop();
+    await until(watch.stdout, (text) => text.includes(`waiting for ${url}`), 20_000);
+    // A user starts serve again a few seconds later: meanwhile the port stays free (watch and tail used to
+    // take it 1.5 s after the loss, and a serve started again then exited: port in use).
+    const lostAt = Date.now();
+    while (Date.now() - lostAt < 5000) {
+      expect(await probe(port), `the port was taken:\n${watch.stdout()}\n${tail.stderr()}`).toBe('refused');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const second = await startServe(['--port', String(port)]);
+    serves.push(second);
+    expect(second.url).toBe(url);
+    await until(watch.stdout, (text) => text.includes(`reconnected to ${url}`), 30_000);
+    await followed(url, 2);
+    const ran = await runMocha(url);
+    expect(ran.code, ran.stderr).toBe(1);
+    await until(watch.stdout, (text) => /failed {2}4 passed, 1 failed, 1 skipped of 6/.test(text), 30_000);
+    await until(tail.stdout, (text) => parseNdjson(text).some((e) => e.type === 'test.completed'), 30_000);
+    watch.child.kill('SIGINT');
+    tail.child.kill('SIGINT');
+    const [watched, tailed] = await Promise.all([watch.exit, tail.exit]);
+    expect(watched.stdout).not.toContain('hosting it here');
+    expect(tailed.stderr).not.toMatch(/hosting/);
+    expect(parseNdjson(tailed.stdout).filter((e) => e.type === 'test.result')).toHaveLength(FIXTURE.total);
+    await second.stop();
+  }, 120_000);
+});
+
+const serves: Serve[] = [];
+afterEach(async () => {
+  for (const serve of serves.splice(0)) await serve.stop();
+});
+
+/** Waits until an endpoint that may not be up yet counts `n` subscribers. */
+const followed = (url: string, n = 1) =>
+  until(
+    () => status(url).catch(() => ({ subscribers: 0 })),
+    (s) => s.subscribers >= n,
+  );
+
+/** Whether something accepts connections on 127.0.0.1:`port` now. */
+function probe(port: number): Promise<'refused' | 'connected'> {
+  return new Promise((resolveProbe) => {
+    const socket = createConnection({ port, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolveProbe('connected');
+    });
+    socket.once('error', () => resolveProbe('refused'));
+  });
+}

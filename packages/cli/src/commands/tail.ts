@@ -36,7 +36,8 @@ Options:
   --replay               print the endpoint's history first (everything since it started), then live
   --wait                 when nothing is listening yet, do not fail: an endpoint on this machine is
                          hosted by tail itself (test runs join it, so a short run is printed whole;
-                         a run still going when tail exits takes it over), a remote one waited for
+                         a run still going when tail exits takes it over), a remote one waited for;
+                         an endpoint it followed that goes away is never taken over: tail reconnects
   --no-host              with --wait, never host: wait for a test run or \`testwire serve\` instead
   -h, --help             show this help
 
@@ -237,7 +238,6 @@ export async function tail(argv: string[], io: Io): Promise<number> {
             : `testwire tail: waiting for ${endpoint.httpUrl} (${lostReason(info.error)}), retrying until it is up\n`,
         );
       } else if (state === 'open') {
-        host?.connected();
         awayNoted = false;
         if (connectedOnce) io.stderr.write('testwire tail: reconnected\n');
         connectedOnce = true;

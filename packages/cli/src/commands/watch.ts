@@ -32,6 +32,8 @@ slow tests, memory and CPU. Redraws in place on a terminal; prints plain log lin
 When nothing listens at an endpoint on this machine (the default 127.0.0.1:7357, or --port), watch hosts
 it itself, as \`testwire serve\` would: test runs join it, so a run of a fraction of a second is seen whole.
 When watch exits while a run is still publishing to it, that run's process takes the endpoint over.
+An endpoint another process owned (a serve, a run) that goes away is never taken over by watch: it keeps
+reconnecting, and follows whatever binds the port next (a serve started again, a new run).
 
 Options:
   --exit-when-done   exit once every run seen has completed, printing each run's summary
@@ -210,7 +212,6 @@ export async function watch(argv: string[], io: Io): Promise<number> {
     client.onState((state, info) => {
       if (finished) return;
       if (state === 'open') {
-        host?.connected();
         poller.start();
         connection = { state: 'connected', hosted: host?.hosting };
         view.status({ state: 'connected', resumed: connectedOnce });
