@@ -8,14 +8,60 @@ import { dirname, join, resolve } from 'node:path';
  * say: it looks beside the project only, reads JSON configs only and knows one set of defaults.
  *
  * Jest hands a reporter no ProjectConfig before the first file starts (its constructor gets the GlobalConfig,
- * which has no patterns and no config path; onRunStart gets the aggregated results), and framework.detected
- * goes out at onRunStart: so the file is found here as jest-config found it, and read as jest left it loaded.
+ * which has no patterns and no config path, and `{ startRun, firstRun, previousSuccess }`; onRunStart gets
+ * empty aggregated results and `{ estimatedTime, showStatus }`), and framework.detected goes out with the run's
+ * start. So the file is found here as jest-config found it, and read as jest left it loaded; when its patterns
+ * cannot be read so (`patternsUnread`), the project config jest resolved from it tells them (`projectPatterns`),
+ * as it hands it with the first file that starts.
  */
 export interface JestConfigUsed {
   /** Absolute path of the config file; none for a config given as JSON on the command line. */
   configPath?: string;
   /** `testRegex` if set, else `testMatch`, else jest's default `testMatch`; none when not known. */
   testPatterns?: string[];
+  /**
+   * The config's patterns cannot be read here: an ES module or TypeScript config jest did not leave in the
+   * require cache, one that exports a function, or one that takes its patterns from a `preset`.
+   */
+  patternsUnread?: boolean;
+}
+
+/** What a jest `ProjectConfig` (normalized by jest-config) says of its test files: identical in jest 29 and 30. */
+export interface JestProjectPatterns {
+  rootDir?: string;
+  /** Globs, `<rootDir>` replaced by the project's root (glob characters in it escaped); [] with a testRegex. */
+  testMatch?: unknown;
+  /** Regular expressions as written; [] when none. */
+  testRegex?: unknown;
+}
+
+/**
+ * The patterns of a project config jest resolved (its preset merged, the command line's patterns applied):
+ * `testRegex` if set, else `testMatch`, with the `<rootDir>` jest replaced written back as it was written (the
+ * stream names no absolute path). Undefined when it has neither.
+ */
+export function projectPatterns(config: JestProjectPatterns | undefined): string[] | undefined {
+  const regex = strings(config?.testRegex);
+  if (regex) return regex;
+  const root = typeof config?.rootDir === 'string' ? rootDirAsJestGlobs(config.rootDir) : undefined;
+  return strings(config?.testMatch)?.map((glob) =>
+    root === undefined || !glob.startsWith(root)
+      ? glob
+      : glob.length === root.length
+        ? '<rootDir>'
+        : glob[root.length] === '/'
+          ? `<rootDir>${glob.slice(root.length)}`
+          : glob,
+  );
+}
+
+/**
+ * `<rootDir>` as jest-config replaces it in `testMatch`: the root with glob characters escaped
+ * (escapeGlobCharacters), resolved, its separators made `/` (jest-util's replacePathSepForGlob).
+ */
+function rootDirAsJestGlobs(rootDir: string): string {
+  const escaped = resolve(rootDir.replace(/([!()*?[\\\]{}])/g, '\\$1'));
+  return escaped.replace(/\\(?![$()+.?^{}])/g, '/');
 }
 
 /**
@@ -45,6 +91,7 @@ function configUsed(argv: readonly string[], cwd: string): JestConfigUsed {
   const fromArgv = strings(arrayArgument(argv, 'testRegex')) ?? strings(arrayArgument(argv, 'testMatch'));
   const withPatterns = (used: JestConfigUsed, config: () => unknown): JestConfigUsed => {
     const patterns = fromArgv ?? patternsOf(config());
+    if (patterns === UNREAD) return { ...used, patternsUnread: true };
     return patterns ? { ...used, testPatterns: patterns } : used;
   };
   const value = configArgument(argv);
@@ -152,12 +199,23 @@ function loadedConfig(path: string): unknown {
   return loaded?.__esModule ? loaded.default : loaded;
 }
 
-function patternsOf(config: unknown): string[] | undefined {
-  if (typeof config !== 'object' || config === null) return undefined;
-  const { testRegex, testMatch, projects } = config as Record<string, unknown>;
+/** Patterns a config leaves to what jest makes of it (see JestConfigUsed.patternsUnread). */
+const UNREAD = Symbol('unread');
+
+/**
+ * The patterns of a config as written: UNREAD when only jest's resolved config can tell them (a config not
+ * loaded here, a function, a preset's patterns); undefined for none (projects).
+ */
+function patternsOf(config: unknown): string[] | undefined | typeof UNREAD {
+  if (typeof config !== 'object' || config === null) return UNREAD;
+  const { testRegex, testMatch, projects, preset } = config as Record<string, unknown>;
   // Projects: each has its own patterns (the active framework has one list).
   if (projects !== undefined) return undefined;
-  return strings(testRegex) ?? strings(testMatch) ?? jestDefaultTestMatch();
+  const own = strings(testRegex) ?? strings(testMatch);
+  // A preset's patterns are merged under the config's own (a testRegex beside a preset's testMatch, or the
+  // other way round, is a config error): without its own, the config has the preset's, or jest's defaults.
+  if (!own && typeof preset === 'string' && preset !== '') return UNREAD;
+  return own ?? jestDefaultTestMatch();
 }
 
 function strings(value: unknown): string[] | undefined {

@@ -3,9 +3,10 @@ import {
   type ReporterCore,
   type ReporterOptions,
   type RunResultInfo,
+  type RunStartInfo,
   type TestOutcome,
 } from '@testwire/reporter-core';
-import { type JestConfigUsed, jestConfigUsed } from './config.js';
+import { type JestConfigUsed, type JestProjectPatterns, jestConfigUsed, projectPatterns } from './config.js';
 import { type JestCoverageConfig, jestCoverageReport } from './coverage.js';
 import { type JestProjectConfig, ProjectNames } from './projects.js';
 import { RetryCounts } from './retries.js';
@@ -40,9 +41,11 @@ interface JestGlobalConfig extends JestCoverageConfig {
 }
 interface JestTest {
   path: string;
-  context?: {
-    config?: JestProjectConfig & { setupFilesAfterEnv?: string[] };
-  };
+  context?: JestTestContext;
+}
+/** A project's context: its config as jest resolved it (one per project of the run). */
+interface JestTestContext {
+  config?: JestProjectConfig & JestProjectPatterns & { setupFilesAfterEnv?: string[] };
 }
 interface JestAssertionResult {
   ancestorTitles: string[];
@@ -142,6 +145,12 @@ export class TestwireJestReporter {
   private totalFiles = 0;
   /** The config file jest runs with (`--config`, else the one it found), and its test patterns (framework.detected). */
   private readonly configUsed: JestConfigUsed;
+  /**
+   * The run's start, held until the first file starts when the config's patterns are only known from the
+   * project config jest resolved (an ES module, TypeScript or function config, a preset's patterns): jest hands
+   * that config with each file, and no sooner (config.ts). framework.detected goes out with the run's start.
+   */
+  private pendingStart: RunStartInfo | undefined;
 
   constructor(globalConfig: JestGlobalConfig, options?: TestwireJestOptions) {
     this.globalConfig = globalConfig;
@@ -160,6 +169,15 @@ export class TestwireJestReporter {
     this.projectNames = new ProjectNames(globalConfig?.projects);
   }
 
+  /**
+   * Whether the run's patterns wait for the project config jest resolved: the config's cannot be read here,
+   * and the run has one project (with `projects`, each has its own patterns: framework.detected tells none).
+   */
+  private get patternsFromProject(): boolean {
+    const projects = this.globalConfig?.projects;
+    return this.configUsed.patternsUnread === true && !(Array.isArray(projects) && projects.length > 0);
+  }
+
   /** Before any file runs. Jest knows the number of files, not of tests. */
   onRunStart(results: { numTotalTestSuites?: number }): void {
     this.twins.reset();
@@ -172,7 +190,8 @@ export class TestwireJestReporter {
     const shard = config.shard
       ? { current: config.shard.shardIndex, total: config.shard.shardCount }
       : undefined;
-    this.core.runStarted({
+    const { configPath, testPatterns } = this.configUsed;
+    const start: RunStartInfo = {
       watch: Boolean(config.watch || config.watchAll),
       shard,
       options: {
@@ -183,8 +202,21 @@ export class TestwireJestReporter {
         bail: config.bail,
         ...(config.testNamePattern ? { testNamePattern: config.testNamePattern } : {}),
       },
-      ...this.configUsed,
-    });
+      ...(configPath !== undefined ? { configPath } : {}),
+      ...(testPatterns !== undefined ? { testPatterns } : {}),
+    };
+    if (this.patternsFromProject) this.pendingStart = start;
+    else this.startRun(start);
+  }
+
+  /**
+   * test.started and framework.detected (with the resolved config's `patterns` for a start held for them),
+   * then coverage.started.
+   */
+  private startRun(start: RunStartInfo, patterns?: string[]): void {
+    this.pendingStart = undefined;
+    this.core.runStarted(patterns ? { ...start, testPatterns: patterns } : start);
+    const config = this.globalConfig ?? ({} as JestGlobalConfig);
     if (config.collectCoverage) {
       this.core.coverageStarted({
         provider: config.coverageProvider ?? 'babel',
@@ -195,6 +227,8 @@ export class TestwireJestReporter {
 
   /** A test file starts (in a worker or in band). */
   onTestFileStart(test: JestTest): void {
+    // The run's one project config, as jest resolved it: the patterns a held start waited for.
+    if (this.pendingStart) this.startRun(this.pendingStart, projectPatterns(test?.context?.config));
     const path = test?.path ?? '';
     const project = test?.context?.config?.id ?? this.projectOf(test) ?? '';
     const started = this.startedFiles.get(path);
@@ -381,8 +415,14 @@ export class TestwireJestReporter {
   }
 
   /** The run ended. Jest computes `results.success` only after reporters ran: derive it the same way. */
-  async onRunComplete(_contexts: unknown, results: JestAggregatedResult): Promise<void> {
+  async onRunComplete(contexts: unknown, results: JestAggregatedResult): Promise<void> {
     try {
+      // No file started (none to run, or the runner failed to load): the start held for the patterns goes out
+      // now, with the patterns of the run's project config if jest tells it.
+      if (this.pendingStart) {
+        const [context] = contexts instanceof Set ? (contexts as Set<JestTestContext>) : [];
+        this.startRun(this.pendingStart, projectPatterns(context?.config));
+      }
       // Hooks held while a file's restart was in question (worker-restarts.ts) come before the run's end.
       this.running.answerAll();
       const success =

@@ -139,6 +139,69 @@ describe.each([29, 30])('jest %i: the config file jest finds', (major) => {
     ],
     // No config at all (a package.json without `jest`): no config file, the defaults of the jest that runs.
     ['no config', {}, ['--reporters=default', '--reporters=@testwire/jest'], undefined, undefined],
+    // Configs whose patterns only jest's resolved project config tells (it hands it with each file).
+    // An ES module, which jest imports.
+    [
+      'jest.config.mjs with testMatch',
+      { 'jest.config.mjs': `export default { testMatch: ['**/*.check.js'], reporters: ${reporters} };\n` },
+      [],
+      './jest.config.mjs',
+      ['**/*.check.js'],
+    ],
+    // A function, which jest calls.
+    [
+      'a jest.config.js that exports a function',
+      {
+        'jest.config.js': `module.exports = async () => ({ testRegex: 'check\\\\.js$', reporters: ${reporters} });\n`,
+      },
+      [],
+      './jest.config.js',
+      ['check\\.js$'],
+    ],
+    // A preset's patterns, merged by jest (`<rootDir>` as written, not the folder jest replaces it with).
+    [
+      "a preset's testMatch",
+      {
+        'jest.config.js': `module.exports = { preset: 'fixture-preset', reporters: ${reporters} };\n`,
+        'node_modules/fixture-preset/jest-preset.json': '{ "testMatch": ["<rootDir>/**/*.check.js"] }\n',
+      },
+      [],
+      './jest.config.js',
+      ['<rootDir>/**/*.check.js'],
+    ],
+    // An ES module with a preset.
+    [
+      "jest.config.mjs with a preset's testRegex",
+      {
+        'jest.config.mjs': `export default { preset: 'fixture-preset', reporters: ${reporters} };\n`,
+        'node_modules/fixture-preset/jest-preset.js': "module.exports = { testRegex: ['check\\\\.js$'] };\n",
+      },
+      [],
+      './jest.config.mjs',
+      ['check\\.js$'],
+    ],
+    // A preset's patterns, with coverage (which starts with the run).
+    [
+      "a preset's testMatch, --coverage",
+      {
+        'jest.config.js': `module.exports = { preset: 'fixture-preset', reporters: ${reporters} };\n`,
+        'node_modules/fixture-preset/jest-preset.json': '{ "testMatch": ["**/*.check.js"] }\n',
+      },
+      ['--coverage'],
+      './jest.config.js',
+      ['**/*.check.js'],
+    ],
+    // A preset whose patterns the command line replaces.
+    [
+      'a preset, --testMatch given',
+      {
+        'jest.config.js': `module.exports = { preset: 'fixture-preset', reporters: ${reporters} };\n`,
+        'node_modules/fixture-preset/jest-preset.json': '{ "testMatch": ["**/*.unused.js"] }\n',
+      },
+      ['--testMatch', '**/*.check.js'],
+      './jest.config.js',
+      ['**/*.check.js'],
+    ],
     // Run from a folder without config or package.json: jest looks up the tree.
     [
       'a config in a folder above the working directory',
@@ -170,6 +233,14 @@ describe.each([29, 30])('jest %i: the config file jest finds', (major) => {
         const active = detected.frameworks.find((f: any) => f.name === detected.active);
         expect(active).toMatchObject({ name: 'jest', testPatterns: patterns ?? DEFAULTS[major] });
         expect(active.configPath).toBe(configPath);
+        // The run starts before anything else of it, framework.detected with it.
+        expect(run.slice(0, 2).map((e) => e.type)).toEqual(['test.started', 'framework.detected']);
+        if (given.includes('--coverage'))
+          expect(run.filter((e) => e.type.startsWith('coverage.')).map((e) => e.type)).toEqual([
+            'coverage.started',
+            'coverage.progress',
+            'coverage.completed',
+          ]);
         // The tests those patterns take, and no other.
         const ran = run.filter((e) => e.type === 'test.result').map((e) => (e.data as any).file);
         expect(ran).toEqual(patterns ? ['a.check.js'] : ['a.test.js']);
@@ -179,4 +250,33 @@ describe.each([29, 30])('jest %i: the config file jest finds', (major) => {
     },
     90_000,
   );
+});
+
+describe.each([29, 30])('jest %i: a config whose patterns jest resolves, and no test file', (major) => {
+  it('the run is streamed all the same, its patterns not known', async () => {
+    const name = `jest-config-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const dir = writeProject(join(compatDir(major), 'work', name), {
+      'package.json': '{ "name": "jest-config-fixture", "private": true }\n',
+      // A function: its patterns are only known from jest's resolved config, which comes with a file.
+      'jest.config.js':
+        "module.exports = () => ({ testMatch: ['**/*.none.js'], reporters: ['default', '@testwire/jest'] });\n",
+      'a.test.js': "test('test', () => {});\n",
+    });
+    try {
+      const bin = join(compatDir(major), 'node_modules', 'jest', 'bin', 'jest.js');
+      const args = [bin, '--passWithNoTests'];
+      expect(await runToExit(process.execPath, args, dir, runnerEnv(stream.url))).toBe(0);
+      const run = await stream.runOf(basename(dir));
+      // (with the health sample of the run's start)
+      const events = run.filter((e) => e.type !== 'system.health');
+      expect(events.map((e) => e.type)).toEqual(['test.started', 'framework.detected', 'test.completed']);
+      const detected = events[1].data as any;
+      const active = detected.frameworks.find((f: any) => f.name === detected.active);
+      expect(active.configPath).toBe('./jest.config.js');
+      expect(active.testPatterns).toBeUndefined();
+      expect((events[2].data as any).summary).toMatchObject({ total: 0 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
