@@ -78,6 +78,11 @@ export const testErrorSchema = t.object({
   summary: t.optional(str),
   /** testwire addition: a runner-specific code such as `ERR_TIMEOUT`. */
   code: t.optional(str),
+  /**
+   * testwire addition: the titles of the step the error was thrown in, outermost first (Playwright's
+   * `test.step`, nested steps one title each), when the runner tells.
+   */
+  step: t.optional(strs),
 });
 const error = testErrorSchema;
 

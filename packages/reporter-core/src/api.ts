@@ -51,7 +51,10 @@ export interface TestOutcome {
    */
   flaky?: boolean;
   timedOut?: boolean;
-  /** Raw runner errors; the core normalizes them. */
+  /**
+   * Raw runner errors; the core normalizes them. An error may carry `step` (string[]: the titles of the step
+   * it was thrown in, outermost first), which the normalized error keeps.
+   */
   errors?: unknown[];
   assertions?: number;
   /** Epoch ms. */

@@ -11,6 +11,9 @@ export const ERROR_LIMITS = {
   stack: 8 * 1024,
   expectedActual: 4 * 1024,
   diff: 8 * 1024,
+  /** A step's titles: nested steps deeper than this keep their outermost. */
+  stepDepth: 16,
+  stepTitle: 1024,
 } as const;
 
 const STACK_FRAME = /\n\s+at /;
@@ -49,6 +52,7 @@ interface RawError {
   expected?: string;
   actual?: string;
   diff?: string;
+  step?: string[];
 }
 
 function readError(error: unknown): RawError {
@@ -92,6 +96,9 @@ function readError(error: unknown): RawError {
   const type = errorType(e);
   if (type) result.type = type;
   if (typeof e.code === 'string' || typeof e.code === 'number') result.code = String(e.code);
+  // an adapter's addition (api.ts StepError): the titles of the step it failed in
+  if (Array.isArray(e.step) && e.step.length > 0 && e.step.every((title) => typeof title === 'string'))
+    result.step = (e.step as string[]).map(stripAnsi);
 
   // jest: failureDetails[i].matcherResult = {expected, actual, message, pass}
   const matcher = isObject(e.matcherResult) ? e.matcherResult : undefined;
@@ -128,6 +135,10 @@ function finish(raw: RawError, paths: PathRelativizer): TestError {
   if (raw.stack) Object.assign(result, trimStack(paths.text(raw.stack), paths.text(raw.message)));
   if (raw.type) result.type = raw.type;
   if (raw.code) result.code = raw.code;
+  if (raw.step)
+    result.step = raw.step
+      .slice(0, ERROR_LIMITS.stepDepth)
+      .map((title) => truncate(title, ERROR_LIMITS.stepTitle));
   let { expected, actual } = raw;
   if (expected === undefined && actual === undefined) {
     // The matcher printed them (jest's toBeGreaterThan has no values in its matcherResult; playwright

@@ -64,6 +64,19 @@ describe('normalizeError', () => {
     });
   });
 
+  it("an adapter's step path (the titles of the step it failed in) is kept, colours stripped; anything else called step is not", () => {
+    const inStep = { message: 'declined', step: ['pay', '\u001b[2mconfirm\u001b[22m payment'] };
+    expect(normalizeError(inStep, paths)).toMatchObject({
+      message: 'declined',
+      step: ['pay', 'confirm payment'],
+    });
+    expect(normalizeError({ message: 'x', step: 3 }, paths).step).toBeUndefined();
+    expect(normalizeError({ message: 'x', step: [] }, paths).step).toBeUndefined();
+    expect(normalizeError({ message: 'x', step: ['a', 2] }, paths).step).toBeUndefined();
+    const deep = normalizeError({ message: 'x', step: Array.from({ length: 40 }, (_, i) => `s${i}`) }, paths);
+    expect(deep.step).toHaveLength(16);
+    expect(deep.step?.[0]).toBe('s0');
+  });
   it('jest: failureMessages text plus matcherResult -> values, summary, the test file as first frame', () => {
     const message = 'expect(received).toBe(expected) // Object.is equality\n\nExpected: 11\nReceived: 12';
     const error = normalizeError(
