@@ -9,15 +9,32 @@
  *
  * Epoch and seqs are the group's (the meta hash's `epoch`, the entries' `s`), so every serve of the group,
  * and a serve restarted, gives each event the same `<epoch>:<seq>`: a subscriber resumes on any of them.
+ *
+ * The endpoint is bound at once, whether Redis answers or not (a CI aggregator started before its Redis
+ * service, or during an outage, must not leave the port to whoever comes next nor refuse its subscribers):
+ *
+ *   start ─ offer an epoch of our own to the group (HSETNX), read the group's
+ *     ├─ answered at once (the usual start, a serve restarted) ─> bind with the group's epoch, serve
+ *     └─ an error, or no answer in EARLY_CLAIM_MS ─> bind with ours (nothing served; /status source.redis
+ *        says why), retry with backoff ─ Redis answers ─┬─ the group took ours (it was new): serve on
+ *                                                       └─ it had one (a shard or a serve wrote first, Redis
+ *                                                          came back with it): bind again on the same port
+ *                                                          with the group's epoch, then serve
+ *
+ * Until then subscribers get an endpoint with no events (as during a later outage, which is said on stderr
+ * and in /status, not in the stream: a notice there would take a seq that is the group's). One that resumes
+ * from another serve's position then gets resume.failed (another epoch) and, after the second bind, the
+ * group from its first event: a serve restarted while Redis is away cannot do better without the group.
  */
 import { randomBytes } from 'node:crypto';
-import { type Mirror, startMirror } from '@testwire/broadcaster';
-import type { PublishedEvent } from '@testwire/protocol';
+import { type Mirror, type MirrorOptions, startMirror } from '@testwire/broadcaster';
+import { type Backoff, backoffDelay } from '@testwire/protocol';
 import type { Redis } from 'ioredis';
-import { withAppend } from './append-script.js';
 import { connectRedis, errorText, redactUrl } from './connection.js';
 import { groupKeys } from './group.js';
-import { GroupView } from './merge.js';
+import { GroupView, type GroupViewOptions } from './merge.js';
+import { GROUP_TTL_SECONDS, ReadLoop } from './read-loop.js';
+import { RedisLink } from './redis-link.js';
 
 export interface ServeGroupOptions {
   /** `redis://…`, `rediss://…`, `unix:///…`. */
@@ -42,10 +59,16 @@ export interface ServeGroupOptions {
 export interface GroupServer {
   readonly url: string;
   readonly wsUrl: string;
+  /**
+   * The epoch served: the group's once `joined` resolved. Before, one of this serve's own, which becomes the
+   * group's if the group is new in Redis (the first writer's epoch stands).
+   */
   readonly epoch: string;
   readonly group: string;
   /** The last seq served. */
   readonly seq: number;
+  /** Resolves once Redis answered and the endpoint serves the group's epoch and stream (pending if closed first). */
+  readonly joined: Promise<{ epoch: string }>;
   /** Resolves when the group's test.completed is in the stream: whether every shard passed. */
   readonly done: Promise<{ success: boolean }>;
   /** Stops reading and closes the endpoint (bounded). */
@@ -53,51 +76,115 @@ export interface GroupServer {
 }
 
 /**
- * Connects to Redis (waiting for it, warning once, while it does not answer), takes the group's epoch, binds
- * the endpoint and serves the group. Rejects for a bad URL or when the port cannot be bound.
+ * Retries to reach Redis, and to bind the port again: testwire's backoff (full jitter), up to 1 s apart, so
+ * that serve joins within a second of Redis answering.
+ */
+const REDIS_BACKOFF: Backoff = { baseDelayMs: 50, maxDelayMs: 1000 };
+
+/**
+ * How long serve waits, at its start, for Redis to give the group's epoch before binding without it: a
+ * refused connection or credentials end the wait at once; a host that does not answer (a firewall dropping
+ * packets, a name still resolving) ends it here.
+ */
+const EARLY_CLAIM_MS = 2000;
+
+/** What serve reads of the group's meta hash when it joins. */
+interface Claim {
+  epoch: string;
+  waitingSince: number;
+}
+
+/**
+ * Binds the endpoint at once and serves the group once Redis answers (retrying meanwhile, said on stderr and
+ * in `/status`). Rejects for a bad URL or when the port cannot be bound.
  */
 export async function serveGroup(options: ServeGroupOptions): Promise<GroupServer> {
   const logger = options.logger ?? { warn: (m: string) => process.stderr.write(`${m}\n`) };
   const where = redactUrl(options.redisUrl);
   const keys = groupKeys(options.group, options.prefix);
+  const link = new RedisLink(where, logger);
   const clientOptions = {
     // Serve is long-lived: ioredis reconnects on its own (and holds commands meanwhile).
     maxRetriesPerRequest: null,
-    retryStrategy: (times: number) => Math.min(1000, 50 * times),
+    retryStrategy: (times: number) => Math.max(10, backoffDelay(REDIS_BACKOFF, times)),
   };
   const reader = connectRedis(options.redisUrl, clientOptions);
   const writer = connectRedis(options.redisUrl, clientOptions);
-  let outage = false;
-  // The endpoint serves the group's epoch, which is in Redis: until Redis answered once, there is none to bind.
-  let bound = false;
-  const onError = (error: unknown) => {
-    if (outage) return;
-    outage = true;
-    logger.warn(
-      bound
-        ? `testwire serve: Redis ${where}: ${errorText(error)}; retrying (the endpoint keeps serving)`
-        : `testwire serve: Redis ${where}: ${errorText(error)}; waiting for it: the endpoint is bound once Redis answers (the group's epoch is kept there)`,
-    );
-  };
-  reader.on('error', onError);
-  writer.on('error', onError);
-  const recovered = () => {
-    if (!outage) return;
-    outage = false;
-    logger.warn(`testwire serve: Redis ${where} answers again`);
-  };
-  reader.on('ready', recovered);
+  for (const client of [reader, writer]) {
+    client.on('error', (error: unknown) => link.failed(error));
+    client.on('ready', () => link.ready());
+  }
 
-  let mirror: Mirror | undefined;
+  let offset = 0;
+  const viewOptions: GroupViewOptions = {
+    ...(options.silenceMs !== undefined ? { silenceMs: options.silenceMs } : {}),
+    ...(options.lostAfterMs !== undefined ? { lostAfterMs: options.lostAfterMs } : {}),
+    ...(options.expected !== undefined ? { expected: options.expected } : {}),
+  };
+  // Until the join, a view of no shard (`waiting`): /status has the group's shape from the start, and `watch`
+  // keeps polling it. The join replaces it with one that counts from the group's own waitingSince.
+  let view = new GroupView(options.group, { ...viewOptions, waitingSince: Date.now() });
+  const mirrorOptions = (epoch: string, port: number | undefined): MirrorOptions => ({
+    epoch,
+    keepAlive: true,
+    ...(port !== undefined ? { port } : {}),
+    ...(options.host !== undefined ? { host: options.host } : {}),
+    ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
+    logger,
+    // A shard's publisher bounds the stream (MAXLEN ~, publisher.ts): entries this serve had not read yet
+    // when a publisher trimmed them are gone.
+    gapNotice: ({ fromSeq, toSeq }) => ({
+      message: `events ${fromSeq}..${toSeq} of group ${options.group} were trimmed from its Redis stream (the publishers' MAXLEN bound) before this serve read them`,
+      code: 'SOURCE_GAP',
+      severity: 'error',
+      impact: "Those events are missing from the stream, and from the group's state this endpoint serves",
+      recovery:
+        'Start `testwire serve --redis` before the shards, or give the publishers a larger maxLen for runs this large',
+    }),
+    status: () => ({
+      source: { kind: 'redis', group: options.group, redis: link.status() },
+      group: view.status(Date.now() + offset),
+    }),
+  });
+
+  // The epoch this serve offers the group (HSETNX): the group's if the group is new in Redis.
+  let epoch = randomBytes(6).toString('base64url');
+  const claim = async (): Promise<Claim> => {
+    // Held by the client while Redis does not answer (maxRetriesPerRequest: null): this waits for it.
+    offset = await clockOffset(writer);
+    return claimGroup(writer, keys.meta, Date.now() + offset, epoch);
+  };
+  const firstClaim = claim();
+  // Redis answering at once (the usual start, a serve restarted): bound with the group's epoch from the
+  // first, a subscriber of the serve before resumes here as on it. Redis failing or silent: bound at once.
+  const early = await Promise.race([
+    firstClaim.catch(() => undefined),
+    failureOf([reader, writer], EARLY_CLAIM_MS),
+  ]);
+  if (early) epoch = early.epoch;
+  let mirror: Mirror;
   try {
-    let offset = await clockOffset(writer);
-    const { epoch, waitingSince } = await claimGroup(writer, keys.meta, Date.now() + offset);
-    const view = new GroupView(options.group, {
-      ...(options.silenceMs !== undefined ? { silenceMs: options.silenceMs } : {}),
-      ...(options.lostAfterMs !== undefined ? { lostAfterMs: options.lostAfterMs } : {}),
-      ...(options.expected !== undefined ? { expected: options.expected } : {}),
-      waitingSince,
-    });
+    mirror = await startMirror(mirrorOptions(epoch, options.port));
+  } catch (error) {
+    reader.disconnect();
+    writer.disconnect();
+    throw error;
+  }
+
+  let closed = false;
+  let loop: ReadLoop | undefined;
+  let finish: (result: { success: boolean }) => void = () => {};
+  const done = new Promise<{ success: boolean }>((resolve) => (finish = resolve));
+
+  /** Serves the group from its stream's first entry on: the view counts from the group's waitingSince. */
+  const follow = (joined: Claim): { epoch: string } => {
+    view = new GroupView(options.group, { ...viewOptions, waitingSince: joined.waitingSince });
+    link.ready();
+    link.markJoined();
+    if (!early)
+      logger.info?.(
+        `testwire serve: Redis ${where} answers: serving group ${options.group} (epoch ${epoch})`,
+      );
     reader.on(
       'ready',
       () =>
@@ -106,91 +193,151 @@ export async function serveGroup(options: ServeGroupOptions): Promise<GroupServe
           () => {},
         ),
     );
-    mirror = await startMirror({
-      epoch,
-      keepAlive: true,
-      ...(options.port !== undefined ? { port: options.port } : {}),
-      ...(options.host !== undefined ? { host: options.host } : {}),
-      ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
-      logger,
-      // A shard's publisher bounds the stream (MAXLEN ~, publisher.ts): entries this serve had not read yet
-      // when a publisher trimmed them are gone.
-      gapNotice: ({ fromSeq, toSeq }) => ({
-        message: `events ${fromSeq}..${toSeq} of group ${options.group} were trimmed from its Redis stream (the publishers' MAXLEN bound) before this serve read them`,
-        code: 'SOURCE_GAP',
-        severity: 'error',
-        impact: "Those events are missing from the stream, and from the group's state this endpoint serves",
-        recovery:
-          'Start `testwire serve --redis` before the shards, or give the publishers a larger maxLen for runs this large',
-      }),
-      status: () => ({
-        source: { kind: 'redis', group: options.group },
-        group: view.status(Date.now() + offset),
-      }),
-    });
-    const served = mirror;
-    bound = true;
-    let finish: (result: { success: boolean }) => void = () => {};
-    const done = new Promise<{ success: boolean }>((resolve) => (finish = resolve));
-    const loop = new ReadLoop(
+    loop = new ReadLoop(
       reader,
       writer,
       keys,
-      served,
+      mirror,
       view,
       options.readCount ?? 1000,
       logger,
       finish,
       () => Date.now() + offset,
+      link,
     );
     void loop.run();
-    return {
-      get url() {
-        return served.url;
-      },
-      get wsUrl() {
-        return served.wsUrl;
-      },
-      epoch,
-      group: options.group,
-      done,
-      get seq() {
-        return served.seq;
-      },
-      async close() {
-        loop.stop();
-        reader.disconnect();
-        await served.close({ timeoutMs: 3000 });
-        await writer.quit().catch(() => writer.disconnect());
-      },
-    };
-  } catch (error) {
-    reader.disconnect();
-    writer.disconnect();
-    await mirror?.close({ timeoutMs: 1000 });
-    throw error;
+    return { epoch };
+  };
+
+  /** Waits for Redis (retrying what it refuses), binds again if the group had another epoch, then follows. */
+  const join = async (): Promise<{ epoch: string } | undefined> => {
+    let pending = firstClaim;
+    let joined: Claim | undefined;
+    for (let attempt = 1; !joined; attempt++) {
+      try {
+        joined = await pending;
+      } catch (error) {
+        if (closed) return undefined;
+        // Answered, but refused (NOAUTH, WRONGTYPE…): said like an outage, tried again.
+        link.failed(error);
+        await sleep(backoffDelay(REDIS_BACKOFF, attempt));
+        pending = claim();
+      }
+      if (closed) return undefined;
+    }
+    if (joined.epoch !== epoch) {
+      logger.warn(
+        `testwire serve: group ${options.group} already has its epoch in Redis (a shard or another serve wrote first): the endpoint binds again with it; its subscribers reconnect and get the group from its first event`,
+      );
+      const port = mirror.port;
+      await mirror.close({ timeoutMs: 3000 });
+      const group = joined.epoch;
+      const again = await bindAgain(
+        () => startMirror(mirrorOptions(group, port)),
+        () => closed,
+        logger,
+      );
+      if (!again) return undefined;
+      if (closed) {
+        await again.close({ timeoutMs: 1000 });
+        return undefined;
+      }
+      mirror = again;
+      epoch = group;
+    }
+    return follow(joined);
+  };
+  const joining = early
+    ? Promise.resolve(follow(early))
+    : join().catch((error: unknown) => {
+        logger.warn(`testwire serve: cannot serve group ${options.group}: ${errorText(error)}`);
+        return undefined;
+      });
+
+  return {
+    get url() {
+      return mirror.url;
+    },
+    get wsUrl() {
+      return mirror.wsUrl;
+    },
+    get epoch() {
+      return epoch;
+    },
+    group: options.group,
+    joined: joining.then((joined) => joined ?? new Promise<never>(() => {})),
+    done,
+    get seq() {
+      return mirror.seq;
+    },
+    async close() {
+      closed = true;
+      loop?.stop();
+      reader.disconnect();
+      // Before the join, commands may wait for a Redis that never comes: drop them.
+      if (!link.joined) writer.disconnect();
+      await joining;
+      await mirror.close({ timeoutMs: 3000 });
+      await writer.quit().catch(() => writer.disconnect());
+    },
+  };
+}
+
+/** Resolves (undefined) at the first error of any of `clients`, or after `ms`; cleans up after itself. */
+function failureOf(clients: Redis[], ms: number): Promise<undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms).unref();
+    function done(): void {
+      clearTimeout(timer);
+      for (const client of clients) client.off('error', done);
+      resolve(undefined);
+    }
+    for (const client of clients) client.once('error', done);
+  });
+}
+
+/**
+ * Binds the endpoint again on its port, retrying (with backoff) while another process holds it — it was free
+ * for a moment between the two binds. Undefined when serve closed meanwhile.
+ */
+async function bindAgain(
+  start: () => Promise<Mirror>,
+  closed: () => boolean,
+  logger: { warn(message: string): void },
+): Promise<Mirror | undefined> {
+  let told = false;
+  for (let attempt = 1; !closed(); attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      if (!told)
+        logger.warn(
+          'testwire serve: another process took the port while the endpoint bound it again; retrying until it is free',
+        );
+      told = true;
+      await sleep(backoffDelay(REDIS_BACKOFF, attempt));
+    }
   }
+  return undefined;
 }
 
 /**
  * The group's epoch and since when a serve has waited for it, each set by the first serve (or, for the epoch,
- * the first shard): every serve of the group gives the same. A group that has only these fields yet expires
- * like one that has events (append-script.ts), unless events come to keep it.
+ * the first shard): every serve of the group gives the same. `epoch` is the one this serve offers (the one
+ * it already serves). A group that has only these fields yet expires like one that has events
+ * (append-script.ts), unless events come to keep it.
  */
-async function claimGroup(
-  redis: Redis,
-  meta: string,
-  now: number,
-): Promise<{ epoch: string; waitingSince: number }> {
-  const [, , [, epoch], [, waitingSince]] = (await redis
+async function claimGroup(redis: Redis, meta: string, now: number, epoch: string): Promise<Claim> {
+  const [, , [, groupEpoch], [, waitingSince]] = (await redis
     .multi()
-    .hsetnx(meta, 'epoch', randomBytes(6).toString('base64url'))
+    .hsetnx(meta, 'epoch', epoch)
     .hsetnx(meta, 'waitingSince', String(now))
     .hget(meta, 'epoch')
     .hget(meta, 'waitingSince')
     .exec()) as [unknown, unknown, [unknown, string], [unknown, string]];
   if ((await redis.ttl(meta)) === -1) await redis.expire(meta, GROUP_TTL_SECONDS);
-  return { epoch, waitingSince: Number(waitingSince) };
+  return { epoch: groupEpoch, waitingSince: Number(waitingSince) };
 }
 
 /** Redis' clock minus ours (ms): silence is measured on the clock that stamped the entries. */
@@ -199,128 +346,4 @@ async function clockOffset(redis: Redis): Promise<number> {
   return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - Date.now();
 }
 
-/** How long a group's keys live after their last write (the derived events' writes; a shard's publisher sets its own). */
-const GROUP_TTL_SECONDS = 86_400;
-
-class ReadLoop {
-  private stopped = false;
-  private lastId = '0-0';
-  /**
-   * Added to the group's seqs to give the mirror's: 0 until the group's numbering starts again (Redis lost its
-   * data), then what puts the new numbers after the last one served (see take).
-   */
-  private shift = 0;
-  private readonly append: ReturnType<typeof withAppend>;
-
-  constructor(
-    private readonly reader: Redis,
-    writer: Redis,
-    private readonly keys: { stream: string; meta: string },
-    private readonly mirror: Mirror,
-    private readonly view: GroupView,
-    private readonly count: number,
-    private readonly logger: { warn(message: string): void },
-    private readonly finish: (result: { success: boolean }) => void,
-    /** Redis' clock: the entries' times are Redis', so is the group's duration. */
-    private readonly now: () => number,
-  ) {
-    this.append = withAppend(writer);
-  }
-
-  stop(): void {
-    this.stopped = true;
-  }
-
-  async run(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        const reply = await this.reader.xread(
-          'COUNT',
-          this.count,
-          'BLOCK',
-          1000,
-          'STREAMS',
-          this.keys.stream,
-          this.lastId,
-        );
-        if (this.stopped) return;
-        const entries = reply?.[0]?.[1] ?? [];
-        for (const [id, fields] of entries) this.take(id, fields);
-        // After a quiet second too: a shard that went quiet for good is lost after a while (GroupView).
-        await this.derive();
-      } catch (error) {
-        if (this.stopped) return;
-        // The client reconnects by itself; wait a little so a persistent error does not spin.
-        await new Promise((r) => setTimeout(r, 250).unref());
-        void error;
-      }
-    }
-  }
-
-  private take(id: string, fields: string[]): void {
-    this.lastId = id;
-    let seq = 0;
-    let json: string | undefined;
-    for (let i = 0; i + 1 < fields.length; i += 2) {
-      if (fields[i] === 's') seq = Number(fields[i + 1]);
-      else if (fields[i] === 'e') json = fields[i + 1];
-    }
-    if (!seq || json === undefined) return;
-    const at = Number(id.slice(0, id.indexOf('-')));
-    // Read past `lastId`, every entry is new to this serve: one numbered at or below the last seq served
-    // means the group's numbering started again — Redis lost the group's data (a restart without
-    // persistence, an eviction under maxmemory: the meta hash and its seq went too). Its events go on, after
-    // a notice that says so, numbered after the last one served; dropped as duplicates, they were lost
-    // without a word.
-    if (seq + this.shift <= this.mirror.seq) {
-      const notice = this.mirror.notice('serve', {
-        message: `the group's stream in Redis started again at its seq ${seq} (served from seq ${this.mirror.seq + 2}): Redis lost the group's data, by a restart without persistence or an eviction`,
-        code: 'SOURCE_RESET',
-        severity: 'error',
-        impact: "Events the group's shards wrote before it may be missing",
-        recovery: 'Give Redis persistence (appendonly) or a noeviction policy for the group keys',
-      });
-      this.shift = notice + 1 - seq;
-      this.logger.warn(
-        `testwire serve: the group's stream in Redis started again at seq ${seq}: Redis lost its data (a restart without persistence, or an eviction); events written before it may be missing`,
-      );
-    }
-    const served = seq + this.shift;
-    let event: PublishedEvent;
-    try {
-      event = JSON.parse(json) as PublishedEvent;
-    } catch {
-      this.mirror.append(served, { type: 'not json' } as unknown as PublishedEvent);
-      return;
-    }
-    // An event that failed validation stands as a notice at its seq: it is no shard's event.
-    if (this.mirror.append(served, event) !== 'appended') return;
-    this.view.apply(served, event, at);
-    if (event.runId === this.view.runId && event.type === 'test.completed')
-      this.finish({ success: (event.data as { summary?: { success?: boolean } }).summary?.success === true });
-  }
-
-  /** Writes the group's events the stream lacks (each kind once per read position, across every serve). */
-  private async derive(): Promise<void> {
-    const batch = this.mirror.seq;
-    for (const write of this.view.derive(this.now())) {
-      try {
-        await this.append({
-          keys: this.keys,
-          maxLen: 100_000,
-          ttlSeconds: GROUP_TTL_SECONDS,
-          epoch: 'unused',
-          // One writer per once-key: two shards lost in one read are two writes of the same batch.
-          writer: `derive:${write.once ?? write.kind}`,
-          batch,
-          ...(write.once ? { once: write.once } : {}),
-          events: [JSON.stringify(write.event)],
-        });
-        this.view.wrote(write);
-      } catch (error) {
-        this.logger.warn(`testwire serve: cannot write the group's ${write.kind} event: ${errorText(error)}`);
-        return;
-      }
-    }
-  }
-}
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());

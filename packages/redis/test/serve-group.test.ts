@@ -1,5 +1,6 @@
 /** serveGroup against a real redis-server: what it serves when the group's stream in Redis is not what it was. */
 import { rmSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import { describe, expect, test } from 'vitest';
 import { withAppend } from '../src/append-script.js';
 import { groupKeys } from '../src/group.js';
@@ -290,36 +291,156 @@ describe('serveGroup', () => {
     }
   }, 60_000);
 
-  test('Redis not answering yet: serve says it waits for it (not that it serves), and binds once it answers', async () => {
+  test('Redis not answering at the start: the endpoint is up at once and says why (no password), a subscriber connected meanwhile gets the group once Redis answers', async () => {
     const redis = new RedisServer(await freePort(), 'pw-late');
     const warnings: string[] = [];
-    const serving = serveGroup({
-      redisUrl: redis.url,
-      group: 'late',
-      port: 0,
-      host: '127.0.0.1',
-      logger: { warn: (m) => warnings.push(m) },
-    });
+    const logger = { warn: (m: string) => warnings.push(m), info: (m: string) => warnings.push(m) };
+    const abort = new AbortController();
+    let served: GroupServer | undefined;
+    let client: Redis | undefined;
     try {
+      served = await within(
+        serveGroup({ redisUrl: redis.url, group: 'late', port: 0, host: '127.0.0.1', logger }),
+        'serveGroup bound while Redis does not answer',
+      );
+      const before = served.epoch;
       await until('the warning', () => warnings.length > 0);
       expect(warnings[0]).toMatch(
-        /ECONNREFUSED [\d.:]+; waiting for it: the endpoint is bound once Redis answers/,
+        /Redis redis:\/\/\*\*\*@127\.0\.0\.1:\d+ is not reachable yet: .*ECONNREFUSED/,
       );
-      expect(warnings[0]).not.toContain('keeps serving');
-      expect(warnings[0]).not.toContain('pw-late');
+      expect(warnings[0]).toMatch(/retrying with backoff/);
+      const waiting = await statusOf(served);
+      expect(waiting.source).toEqual({
+        kind: 'redis',
+        group: 'late',
+        redis: {
+          url: `redis://***@127.0.0.1:${redis.port}`,
+          state: 'unreachable',
+          since: expect.any(Number),
+          joined: false,
+          error: expect.stringMatching(/ECONNREFUSED/),
+        },
+      });
+      expect(waiting.group).toMatchObject({ id: 'late', state: 'waiting' });
+      expect((await fetch(`${served.url}/health`)).status).toBe(200);
+      // A subscriber now (a dashboard, watch) is taken, not refused; it stays connected through the join.
+      const messages = sse(served.url, abort.signal);
+      await until('connection.established', () => messages.find((m) => m.type === 'connection.established'));
+
       await redis.start();
-      const served = await serving;
-      try {
-        expect((await statusOf(served)).group).toMatchObject({ id: 'late', state: 'waiting' });
-        expect(warnings.at(-1)).toMatch(/answers again/);
-      } finally {
-        await served.close();
-      }
+      client = new Redis(redis.url);
+      expect(await within(served.joined, 'the join once Redis answers')).toEqual({ epoch: before });
+      // The group was new in Redis: it took this serve's epoch, so nothing moved under the subscriber.
+      expect(await client.hget(groupKeys('late').meta, 'epoch')).toBe(before);
+      const append = withAppend(client);
+      const base = { keys: groupKeys('late'), maxLen: 1000, ttlSeconds: 60, epoch: 'E-shard', writer: 'w:a' };
+      await append({ ...base, batch: 0, events: [output(0), output(1), output(2)] });
+      await until('the 3 events, live', () => messages.filter((m) => m.seq > 0).length === 3);
+      expect(messages.filter((m) => m.seq > 0).map((m) => [m.seq, m.data.output])).toEqual([
+        [1, 'line 0'],
+        [2, 'line 1'],
+        [3, 'line 2'],
+      ]);
+      expect(messages.find((m) => m.type === 'connection.established').epoch).toBe(before);
+      expect((await statusOf(served)).source.redis).toMatchObject({ state: 'connected', joined: true });
+      expect(warnings.at(-1)).toMatch(/answers: serving group late/);
+      expect(warnings.join('\n')).not.toContain('pw-late');
+      expect(JSON.stringify(waiting)).not.toContain('pw-late');
     } finally {
+      abort.abort();
+      await served?.close();
+      client?.disconnect();
       await redis.stop();
       rmSync(redis.dir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 90_000);
+
+  test('Redis comes back holding the group (its epoch another serve or shard set): the endpoint binds again on its port with that epoch and serves every event Redis holds', async () => {
+    const redis = await RedisServer.start('pw-back');
+    const before = new Redis(redis.url);
+    const append = withAppend(before);
+    const base = { keys: groupKeys('back'), maxLen: 1000, ttlSeconds: 60, epoch: 'E-shard', writer: 'w:a' };
+    await append({ ...base, batch: 0, events: [output(0), output(1)] });
+    before.disconnect();
+    await redis.stop(); // its AOF keeps the group
+    const warnings: string[] = [];
+    const abort = new AbortController();
+    let served: GroupServer | undefined;
+    let after: Redis | undefined;
+    try {
+      served = await within(
+        serveGroup({
+          redisUrl: redis.url,
+          group: 'back',
+          port: 0,
+          host: '127.0.0.1',
+          logger: { warn: (m) => warnings.push(m) },
+        }),
+        'serveGroup bound while Redis is down',
+      );
+      const { port } = new URL(served.url);
+      const messages = sse(served.url, abort.signal);
+      await until('connection.established', () => messages.find((m) => m.type === 'connection.established'));
+      await redis.start();
+      expect(await within(served.joined, 'the join once Redis is back')).toEqual({ epoch: 'E-shard' });
+      expect(new URL(served.url).port).toBe(port);
+      // The subscriber of the first bind was closed: it reconnects to a new epoch, the group from its first.
+      await until('the first subscriber closed', () => messages.closed);
+      expect(messages.filter((m) => m.seq > 0)).toEqual([]);
+      after = new Redis(redis.url);
+      await withAppend(after)({ ...base, batch: 1, events: [output(2)] });
+      await until('the third event', () => served!.seq === 3);
+      expect((await replay(served, 3)).map((e) => [e.seq, e.data.output])).toEqual([
+        [1, 'line 0'],
+        [2, 'line 1'],
+        [3, 'line 2'],
+      ]);
+      expect(warnings.join('\n')).toMatch(/already has its epoch in Redis/);
+      expect(warnings.join('\n')).not.toContain('pw-back');
+    } finally {
+      abort.abort();
+      await served?.close();
+      after?.disconnect();
+      await redis.stop();
+      rmSync(redis.dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
+  test('Redis refusing the credentials: the endpoint is up, stderr and /status say what to check (not the password), and serve joins once Redis takes them', async () => {
+    const redis = await RedisServer.start('pw-server');
+    const warnings: string[] = [];
+    let served: GroupServer | undefined;
+    const admin = new Redis(redis.url);
+    try {
+      served = await within(
+        serveGroup({
+          redisUrl: `redis://:pw-serve@127.0.0.1:${redis.port}`,
+          group: 'refused',
+          port: 0,
+          host: '127.0.0.1',
+          logger: { warn: (m) => warnings.push(m) },
+        }),
+        'serveGroup bound while Redis refuses it',
+      );
+      await until('the warning', () => warnings.length > 0);
+      expect(warnings[0]).toMatch(/not reachable yet: .*WRONGPASS.*check the credentials in the Redis URL/);
+      const status = await statusOf(served);
+      expect(status.source.redis).toMatchObject({
+        state: 'unreachable',
+        joined: false,
+        fix: expect.stringMatching(/credentials/),
+      });
+      expect(JSON.stringify(status) + warnings.join('\n')).not.toContain('pw-serve');
+      await admin.config('SET', 'requirepass', 'pw-serve');
+      await within(served.joined, 'the join once Redis takes the password');
+      expect((await statusOf(served)).source.redis).toMatchObject({ state: 'connected', joined: true });
+    } finally {
+      await served?.close();
+      admin.disconnect();
+      await redis.stop();
+      rmSync(redis.dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
 
 const at = () => new Date().toISOString();
@@ -377,5 +498,47 @@ const doneWithin = (served: GroupServer) =>
     served.done,
     new Promise<'still waiting'>((r) => setTimeout(() => r('still waiting'), 20_000).unref()),
   ]);
+
+/** `promise`, or a failure naming `what` after a generous bound (a hang is a failure, not a timeout of the file). */
+async function within<T>(promise: Promise<T>, what: string, timeoutMs = 30_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A live SSE subscriber of `url` (every message, seq-0 notices included); `closed` once the server ended it. */
+function sse(url: string, signal: AbortSignal): any[] & { closed: boolean } {
+  const messages = Object.assign([] as any[], { closed: false });
+  void (async () => {
+    const response = await fetch(`${url}/events?patterns=*`, { signal });
+    let text = '';
+    const decoder = new TextDecoder();
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      text += decoder.decode(chunk, { stream: true });
+      for (let end = text.indexOf('\n\n'); end >= 0; end = text.indexOf('\n\n')) {
+        const data = text
+          .slice(0, end)
+          .split('\n')
+          .filter((line) => line.startsWith('data:'))
+          .map((line) => line.slice(5).trim())
+          .join('');
+        if (data) messages.push(JSON.parse(data));
+        text = text.slice(end + 2);
+      }
+    }
+    messages.closed = true;
+  })().catch(() => {
+    messages.closed = true;
+  });
+  return messages;
+}
 
 const statusOf = async (served: GroupServer): Promise<any> => (await fetch(`${served.url}/status`)).json();

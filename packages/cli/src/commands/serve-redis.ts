@@ -82,9 +82,11 @@ export async function serveRedis(options: ServeRedisOptions, io: Io): Promise<nu
       ExitCode.CONNECTION,
     );
   }
+  // Bound at once, Redis or not: the group's events (and its epoch, kept in Redis) come once Redis answers,
+  // which serveGroup says on stderr (and meanwhile, that it does not, with /status source.redis).
   io.stdout.write(`testwire serve: listening at ${server.url}\n`);
   io.stdout.write(
-    `  group ${group} (epoch ${server.epoch})  ·  WebSocket ${server.wsUrl}  ·  SSE ${server.url}/events  ·  status ${server.url}/status\n`,
+    `  group ${group}  ·  WebSocket ${server.wsUrl}  ·  SSE ${server.url}/events  ·  status ${server.url}/status\n`,
   );
   if (!options['until-done']) return untilSignal(io, () => server.close());
   // A CI job of its own: the group's verdict (every shard) as this process's exit code.
