@@ -8,9 +8,10 @@
  */
 import { rmSync } from 'node:fs';
 import { basename } from 'node:path';
+import type { AnyEventEnvelope } from '@testwire/protocol';
 import { type LiveStream, openStream } from '@testwire-tests/support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAJORS, ofType, runMochaCli, workCopy } from './helpers/run.js';
+import { type ChildResult, MAJORS, ofType, runMochaCli, workCopy } from './helpers/run.js';
 
 let stream: LiveStream;
 beforeAll(async () => {
@@ -37,7 +38,7 @@ describe.each(MAJORS)('mocha %i: a test failed after the run ended', (major) => 
       expect(result.stdout).toContain('1 passing');
       expect(result.stderr).toMatch(MULTIPLE_DONE);
 
-      const events = await stream.runOf(basename(dir));
+      const events = await runOf(dir, result);
       const results = ofType(events, 'test.result');
       expect(results.map((e) => [e.data.testName, e.data.status])).toEqual([['finishes early', 'passed']]);
       const completed = ofType(events, 'test.completed');
@@ -50,3 +51,14 @@ describe.each(MAJORS)('mocha %i: a test failed after the run ended', (major) => 
     }
   });
 });
+
+/** The run rooted in `dir`; when it does not come, the failure says what the process printed. */
+async function runOf(dir: string, result: ChildResult): Promise<AnyEventEnvelope[]> {
+  try {
+    return await stream.runOf(basename(dir));
+  } catch (error) {
+    throw new Error(
+      `${(error as Error).message}; the process (exit ${result.exitCode}) printed:\n${result.stderr}`,
+    );
+  }
+}
