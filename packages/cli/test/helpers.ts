@@ -102,10 +102,11 @@ export async function startServe(
   child.stderr!.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
   const url = await new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`testwire serve printed no URL in 30 s:\n${output}`)),
-      30_000,
-    );
+    const timer = setTimeout(() => {
+      // Not left behind by the test that gave up on it.
+      child.kill('SIGKILL');
+      reject(new Error(`testwire serve printed no URL in 30 s:\n${output}`));
+    }, 30_000);
     const check = () => {
       const match = /listening at (\S+)/.exec(output);
       if (match) {
