@@ -14,6 +14,17 @@
  * Each failed attempt usually throws exactly one error; when the count does not match (an `afterEach`
  * that also threw), the surplus goes to the last failed attempt so no error is ever dropped.
  *
+ * `retryCount` is not always a count of failures, and no attempt is streamed as failed without an error of
+ * its own (an attempt Vitest ran and that failed always holds one, `failTask` in @vitest/runner):
+ *   - Vitest 3 with `repeats`: a passing attempt of the first repeat is retried as long as attempts are left
+ *     (its state stays `run` until the last retry index), and counted in `retryCount`. Failed attempts
+ *     before the last are therefore at most the errors there are: `{ retry: 1, repeats: 2 }` that always
+ *     passes has `retryCount` 1 and no error, and is one passed attempt.
+ *   - `test.fails` (Vitest 3 and 4): the runner retries while the raw state is failed, so an expected
+ *     failure is retried `retry` times, then flipped to passed with its errors dropped; an unexpected pass
+ *     is flipped to failed with one error, `Expect test to fail`. Which raw attempt did what is not told:
+ *     the test is one attempt with its final state and errors, as Vitest's own line shows it.
+ *
  * Vitest 5 reports the attempts itself (`testCase.attempts()`, detected by feature, not by version):
  * their own errors, durations and start times are used as they are.
  */
@@ -76,6 +87,21 @@ export function outcomesOf(testCase: VitestTestCase): TestOutcome[] {
     if (startedAt !== undefined) outcome.startedAt = startedAt;
     return [outcome];
   }
+  // `test.fails`: one attempt, the final one (see the header).
+  if (testCase.options?.fails === true) {
+    const attemptErrors = [...(firstErrors ?? [])];
+    return [
+      {
+        status,
+        rawStatus,
+        duration,
+        attempt: 1,
+        timedOut: isTimeout(attemptErrors) || undefined,
+        errors: attemptErrors.length > 0 ? attemptErrors : undefined,
+        startedAt,
+      },
+    ];
+  }
 
   const reported = reportedAttempts(testCase);
   if (reported) {
@@ -97,9 +123,12 @@ export function outcomesOf(testCase: VitestTestCase): TestOutcome[] {
   }
 
   const errors = [...(result.errors ?? [])];
-  const retries = Math.max(0, Math.floor(diagnostic?.retryCount ?? 0));
-  const attempts = retries + 1;
   const finalFailed = state === 'failed';
+  // Failed attempts before the last: one per retry, but never more than the errors left for them (the last
+  // attempt, when it failed, keeps one): Vitest 3 counts retries of passing repeats too (see the header).
+  const errorsBeforeLast = Math.max(0, errors.length - (finalFailed ? 1 : 0));
+  const retries = Math.min(Math.max(0, Math.floor(diagnostic?.retryCount ?? 0)), errorsBeforeLast);
+  const attempts = retries + 1;
   // Attempts whose errors we are looking for: every attempt before the last, plus the last if it failed.
   const failedAttempts = finalFailed ? attempts : attempts - 1;
   const errorsOf = (index: number): VitestError[] => {

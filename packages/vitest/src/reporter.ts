@@ -13,7 +13,8 @@
  *   onCoverage (4, 5)           the run's coverage map, before onTestRunEnd               -> coverage
  *   onFinished (3)              Vitest 3 hands the coverage map here, beside onTestRunEnd
  *   onTestRunEnd                never-finished tests, unhandled errors (a worker's crash: its file's, naming the
- *                               test it died in), coverage, then the awaited, bounded flush
+ *                               test it died in), coverage, then the awaited, bounded flush (interrupted by
+ *                               `bail`: bail.ts)
  *
  * A watch-mode rerun is a new `onTestRunStart`, so a new run with its own run id.
  * Every hook is guarded: the reporter never throws into Vitest and never prints (its own internal errors
@@ -29,6 +30,7 @@ import {
   type TestRef,
 } from '@testwire/reporter-core';
 import { withAnnotations } from './annotations.js';
+import { bailed } from './bail.js';
 import { coverageReportOf } from './coverage.js';
 import { outcomesOf } from './outcome.js';
 import { numberTwins, SuiteTitles, TwinOrdinals, testsOf, titlesOf } from './twins.js';
@@ -380,10 +382,15 @@ export class TestwireVitestReporter {
       if (checkThresholds(report)?.passed === false) success = false;
     });
     try {
+      let interruptedBy: string | undefined;
+      this.guard(() => {
+        if (bailed(this.vitest, reason, testModules ?? [])) interruptedBy = 'bail';
+      });
       await run.core.runCompleted({
         success,
         rawStatus: typeof reason === 'string' ? reason : undefined,
         interrupted: reason === 'interrupted',
+        ...(interruptedBy ? { interruptedBy } : {}),
       });
     } catch {
       // reporter-core bounds and guards its flush; nothing may reach Vitest regardless.

@@ -75,6 +75,8 @@ export interface VitestTestCase extends VitestEntity {
     readonly mode: string;
     readonly retry?: unknown;
     readonly repeats?: number | undefined;
+    /** `test.fails`: Vitest flips the final state (and drops the errors of an expected failure). */
+    readonly fails?: boolean | undefined;
   };
   result(): VitestTestResult;
   diagnostic(): VitestTestDiagnostic | undefined;

@@ -76,6 +76,44 @@ describe('outcomesOf', () => {
     ]);
   });
 
+  test('Vitest 3 repeats: retries counted for passing repeats are not failed attempts', () => {
+    // `{ retry: 1, repeats: 2 }` that always passes: Vitest 3.2 reports retryCount 1 and no error.
+    const repeated = finish(testCase(file, 'repeats'), 'passed', { retryCount: 1, duration: 8 });
+    expect(outcomesOf(repeated)).toEqual([
+      { status: 'passed', rawStatus: 'passed', duration: 8, attempt: 1, startedAt: 1_700_000_000_000 },
+    ]);
+    // One real failure among two counted retries: one failed attempt (its error), then the pass.
+    const once = finish(testCase(file, 'once'), 'passed', { errors: [error('x')], retryCount: 2 });
+    expect(outcomesOf(once).map((o) => [o.status, o.willRetry, o.errors?.length])).toEqual([
+      ['failed', true, 1],
+      ['passed', undefined, undefined],
+    ]);
+    // Failed in the end with one error: that attempt is the last, nothing invented before it.
+    const failed = finish(testCase(file, 'failed'), 'failed', { errors: [error('y')], retryCount: 1 });
+    expect(outcomesOf(failed).map((o) => [o.status, o.willRetry, o.errors?.length])).toEqual([
+      ['failed', undefined, 1],
+    ]);
+  });
+
+  test('test.fails with retry is one attempt with the final state (no expected failure split off)', () => {
+    // An expected failure retried once: Vitest flips it to passed and drops its errors.
+    const expected = finish(testCase(file, 'fails'), 'passed', { retryCount: 1, duration: 6 });
+    Object.assign(expected.options, { fails: true });
+    expect(outcomesOf(expected)).toEqual([
+      { status: 'passed', rawStatus: 'passed', duration: 6, attempt: 1, startedAt: 1_700_000_000_000 },
+    ]);
+    // Failed first (expected), then passed (unexpected): failed with Vitest's one error.
+    const unexpected = finish(testCase(file, 'passes'), 'failed', {
+      errors: [error('Expect test to fail')],
+      retryCount: 1,
+    });
+    Object.assign(unexpected.options, { fails: true });
+    expect(outcomesOf(unexpected)).toMatchObject([
+      { status: 'failed', attempt: 1, errors: [{ message: 'Expect test to fail' }] },
+    ]);
+    expect(outcomesOf(unexpected)[0].willRetry).toBeUndefined();
+  });
+
   test('timeouts are flagged on the attempt that timed out', () => {
     const timeout = {
       message: 'Test timed out in 50ms.\nIf this is a long-running test, pass a timeout value',
