@@ -9,9 +9,10 @@
  *   onStepEnd ────────> testStep (`test.step` blocks; expect/hook/fixture/pw:api steps when opted in); a
  *                       beforeAll/afterAll step that failed is kept for its attempt's end
  *   onTestEnd ────────> hookFailed (each beforeAll/afterAll the attempt failed with), then testResult (one
- *                       per attempt; willRetry, expected-failure semantics; attachments by reference)
+ *                       per attempt; willRetry, expected-failure semantics; attachments by reference; each
+ *                       error with the test.step it failed in)
  *   onError ──────────> runError
- *   onEnd ────────────> runCompleted (awaited: test.completed + bounded flush)
+ *   onEnd ────────────> runCompleted (Playwright's run duration; awaited: test.completed + bounded flush)
  *   onExit ───────────> waits (bounded) for that flush if onEnd's was cut short
  *
  * A run is open from onBegin to onEnd; calls outside it are dropped. After the global timeout Playwright calls
@@ -43,6 +44,7 @@ import {
   stripAnsi,
   untilDeadline,
 } from '@testwire/reporter-core';
+import { failingSteps } from './failing-step.js';
 import { attemptStatus, willRetry } from './status.js';
 import { specFileOf, TestRefs } from './test-ref.js';
 
@@ -67,6 +69,9 @@ function asOptions(options: unknown): PlaywrightReporterArgs {
 }
 
 type RawError = { name?: string; message: string; stack?: string; cause?: RawError };
+
+/** A test's error with the titles of the `test.step` it failed in (reporter-core keeps them as `step`). */
+type StepError = RawError & { step?: string[] };
 
 /** Playwright ≥ 1.49 serializes an error's `cause` too (older versions' type lacks the field). */
 type TestErrorWithCause = TestError & { cause?: TestError };
@@ -236,7 +241,7 @@ export class TestwireReporter implements Reporter {
         // Playwright's verdict: a serial group's retry runs its passing tests again, and they are not flaky.
         ...(result.retry > 0 && status === 'passed' ? { flaky: test.outcome() === 'flaky' } : {}),
         timedOut: result.status === 'timedOut',
-        errors: result.errors.map((error) => toRawError(error)),
+        errors: errorsOf(result),
         startedAt: result.startTime.getTime(),
         // The worker slot (stable across worker restarts), so the dashboard's timeline has real lanes.
         ...(result.parallelIndex >= 0 ? { worker: String(result.parallelIndex) } : {}),
@@ -301,6 +306,9 @@ export class TestwireReporter implements Reporter {
         success: result.status === 'passed',
         rawStatus: result.status,
         interrupted: result.status === 'interrupted',
+        // Playwright's own measure (its summary line, the JSON report's stats.duration): it starts before
+        // onBegin (loading and collecting the test files), so the core's onBegin-to-onEnd falls short of it.
+        duration: result.duration,
       });
       await this.#completion;
     });
@@ -402,6 +410,17 @@ export function allHookOf(test: TestCase, step: TestStep): AllHook | undefined {
   }
   const titled = /^(beforeAll|afterAll) hook$/.exec(step.title);
   return titled ? (titled[1] as AllHook) : undefined;
+}
+
+/** An attempt's errors, each with the `test.step` it failed in when Playwright names one (failing-step.ts). */
+function errorsOf(result: TestResult): StepError[] {
+  const steps = failingSteps(result);
+  return result.errors.map((error, index) => {
+    const raw: StepError = toRawError(error);
+    const step = steps[index];
+    if (step) raw.step = step;
+    return raw;
+  });
 }
 
 /** Attachments by reference: name, type, the file's path (the core relativizes it); a body only by size. */

@@ -23,11 +23,16 @@ export interface FixtureRun {
   events: PublishedEvent[];
 }
 
-/** `install`: the directory under compat/ whose Playwright runs the fixture (`playwright-1.40`: the oldest). */
+/**
+ * `install`: the directory under compat/ whose Playwright runs the fixture (`playwright-1.40`: the oldest).
+ * `killAfterMs`: a run still going then is killed (a fixture of many failing tests restarts a worker after
+ * each, seconds apiece on a loaded machine).
+ */
 export async function runFixture(
   fixture: string,
   env: Record<string, string> = {},
   install = 'playwright',
+  killAfterMs = 50_000,
 ): Promise<FixtureRun> {
   const dir = path.join(
     COMPAT,
@@ -51,7 +56,7 @@ export async function runFixture(
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk;
   });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
   const exitCode = await new Promise<number | null>((resolve) => child.on('close', resolve));
   clearTimeout(timer);
   const text = await readFile(eventsFile, 'utf8').catch(() => '');
