@@ -27,15 +27,15 @@ export function formatClock(iso: string): string {
 /**
  * What failed, on one line: the error's `summary` (`expected 11, received 12`, `36 !== 35`; computed here
  * for producers that do not send it), after the error's type unless that is a plain or assertion error or
- * the line already starts with it.
+ * the line already starts with it; after the step it failed in when the error says (`in pay › confirm: …`).
  */
 export function errorLine(error: TestError | undefined): string {
   if (!error) return '';
   const text = failureSummary(error);
   const type = error.type;
-  if (type && !/^(?:Error|\w*AssertionError)$/.test(type) && !text.startsWith(type))
-    return `${type}: ${text}`;
-  return text;
+  const what =
+    type && !/^(?:Error|\w*AssertionError)$/.test(type) && !text.startsWith(type) ? `${type}: ${text}` : text;
+  return error.step?.length ? `in ${error.step.join(' › ')}: ${what}` : what;
 }
 
 /** `suite › nested › title` */
@@ -128,6 +128,13 @@ function describeEvent(event: AnyEventEnvelope, c: Colors): string {
       const scope = d.scope && d.scope !== 'test' ? c.dim(`[${d.scope}] `) : '';
       const where = d.titlePath?.length ? titleOf(d.titlePath) : d.testName || d.file;
       return `${c.red('✗')} ${scope}${where} ${c.red(errorLine(d.error))}`;
+    }
+    case 'test.step': {
+      const d = event.data;
+      const mark = d.error ? c.red('✗') : c.dim('↳');
+      // the line names the step already
+      const error = d.error ? ` ${c.red(errorLine({ ...d.error, step: undefined }))}` : '';
+      return `${mark} ${titleOf([...d.stepPath, d.title])} ${c.dim(`${d.category} (${formatDuration(d.duration)})`)}${error}`;
     }
     case 'test.output': {
       const d = event.data;

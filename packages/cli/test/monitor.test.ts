@@ -485,6 +485,35 @@ describe('formatting', () => {
     );
   });
 
+  it('says the step a failure was in, and prints a step as its path, not as cut-off JSON', () => {
+    const declined = { message: 'expected "approved"', summary: 'expected "approved", received "declined"' };
+    expect(errorLine({ ...declined, step: ['pay', 'confirm payment'] })).toBe(
+      'in pay › confirm payment: expected "approved", received "declined"',
+    );
+    const step = (error?: object) =>
+      formatEvent(
+        ev('test.step', {
+          id: 't_1',
+          titlePath: ['checkout flow'],
+          testName: 'checkout flow',
+          file: 'tests/steps.spec.js',
+          attempt: 1,
+          title: 'confirm payment',
+          category: 'test.step',
+          stepPath: ['pay'],
+          depth: 1,
+          duration: 12,
+          ...(error ? { error } : {}),
+        }),
+        plain,
+      );
+    expect(step()).toMatch(/ test\.step +↳ pay › confirm payment test\.step \(12 ms\)$/);
+    // the step's own error: the line names the step once
+    expect(step({ ...declined, step: ['pay', 'confirm payment'] })).toMatch(
+      / test\.step +✗ pay › confirm payment test\.step \(12 ms\) expected "approved", received "declined"$/,
+    );
+  });
+
   it('truncates ANSI text by visible width', () => {
     const red = createColors(true).red('abcdefghij');
     const cut = truncate(red, 5);
