@@ -30,6 +30,7 @@
  */
 import type { TestStatus } from '@testwire/protocol';
 import type { TestOutcome } from '@testwire/reporter-core';
+import { benchmarkOutcome, isBenchmark } from './benchmark.js';
 import type { VitestError, VitestTestAttempt, VitestTestCase, VitestTestState } from './vitest-types.js';
 
 /** Typed as a Record so a new Vitest state fails to compile until it is mapped. */
@@ -70,6 +71,8 @@ export function outcomesOf(testCase: VitestTestCase): TestOutcome[] {
   const state = result.state;
   const status = statusOf(state, testCase.options?.mode);
   const rawStatus = status === 'todo' ? 'todo' : state;
+  // `vitest bench`: measured by tinybench, not timed as a test (see benchmark.ts).
+  if (isBenchmark(testCase)) return [benchmarkOutcome(testCase, status, rawStatus)];
   const diagnostic = typeof testCase.diagnostic === 'function' ? testCase.diagnostic() : undefined;
   const duration = msOf(diagnostic?.duration);
   const startedAt = diagnostic?.startTime || undefined;

@@ -80,10 +80,18 @@ export interface VitestTestCase extends VitestEntity {
   };
   result(): VitestTestResult;
   diagnostic(): VitestTestDiagnostic | undefined;
+  /** The runner task (Vitest 3 and 4): read only for a benchmark's result (`vitest bench`, see benchmark.ts). */
+  readonly task?: VitestRunnerTask;
   /** Vitest >= 5 only: every attempt with its own errors and timing. */
   attempts?(): ReadonlyArray<VitestTestAttempt>;
   /** Vitest >= 3.2: what the test recorded with `annotate()` (attachments copied under attachmentsDir). */
   annotations?(): ReadonlyArray<VitestAnnotation>;
+}
+
+/** What of a runner task a benchmark is told by: `meta.benchmark`, and tinybench's figures on its result. */
+export interface VitestRunnerTask {
+  readonly meta?: { readonly benchmark?: boolean };
+  readonly result?: { readonly benchmark?: { readonly totalTime?: number } };
 }
 
 export interface VitestAnnotation {

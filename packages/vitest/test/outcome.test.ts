@@ -114,6 +114,23 @@ describe('outcomesOf', () => {
     expect(outcomesOf(unexpected)[0].willRetry).toBeUndefined();
   });
 
+  test('a bench of `vitest bench`: its duration is the time tinybench sampled it, no performance.now() start', () => {
+    const bench = finish(testCase(file, 'sort'), 'passed');
+    Object.assign(bench, {
+      task: { meta: { benchmark: true }, result: { benchmark: { totalTime: 37.66 } } },
+    });
+    (bench as { _diagnostic: unknown })._diagnostic = {
+      duration: undefined,
+      startTime: 1192.58,
+      retryCount: 0,
+    };
+    expect(outcomesOf(bench)).toEqual([{ status: 'passed', rawStatus: 'passed', duration: 38, attempt: 1 }]);
+    // A bench that threw: Vitest leaves it running (pending), with no figures.
+    const threw = testCase(file, 'throws');
+    Object.assign(threw, { task: { meta: { benchmark: true }, result: { benchmark: {} } } });
+    expect(outcomesOf(threw)).toEqual([{ status: 'skipped', rawStatus: 'pending', duration: 0, attempt: 1 }]);
+  });
+
   test('timeouts are flagged on the attempt that timed out', () => {
     const timeout = {
       message: 'Test timed out in 50ms.\nIf this is a long-running test, pass a timeout value',
