@@ -82,4 +82,24 @@ describe('serve --redis before Redis answers', () => {
     await tail;
     expect(serve.output() + tail.stderr() + shard.stderr).not.toContain(PASSWORD);
   }, 120_000);
+
+  it('--until-done: Redis refusing the credentials ends serve at once, exit 3, saying what to check (not the password)', async () => {
+    const redis = await RedisServer.start(PASSWORD);
+    cleanups.push(async () => {
+      await redis.stop();
+      rmSync(redis.dir, { recursive: true, force: true });
+    });
+    const wrong = 'pw-wrong-0815';
+    // Bounded far above what it takes (Redis answers at once): a serve that waited would be killed here.
+    const serve: Running = cli(['serve', '--group', 'g-refused', '--port', '0', '--until-done'], {
+      env: { TESTWIRE_REDIS_URL: `redis://:${wrong}@127.0.0.1:${redis.port}` },
+      timeoutMs: 60_000,
+    });
+    const exit = await serve;
+    const output = `${exit.stdout}\n${exit.stderr}`;
+    expect(exit.signal, output).toBeNull();
+    expect(exit.code, output).toBe(3);
+    expect(exit.stderr).toMatch(/refuses this serve: .*WRONGPASS.*check the credentials in the Redis URL/);
+    expect(output).not.toContain(wrong);
+  }, 90_000);
 });

@@ -13,5 +13,5 @@ export {
   type ShardStatus,
 } from './merge.js';
 export { type ShardFlushResult, ShardPublisher, type ShardPublisherOptions } from './publisher.js';
-export type { RedisLinkState, RedisLinkStatus } from './redis-link.js';
+export type { RedisLinkState, RedisLinkStatus, RedisRefusal } from './redis-link.js';
 export { type GroupServer, type ServeGroupOptions, serveGroup } from './serve-group.js';

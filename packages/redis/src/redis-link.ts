@@ -27,6 +27,12 @@ export interface RedisLinkStatus {
   fix?: string;
 }
 
+/** Why Redis refused serve for good: the error (redacted) and what to check. */
+export interface RedisRefusal {
+  error: string;
+  fix: string;
+}
+
 export class RedisLink {
   private state: RedisLinkState = 'connecting';
   private since = Date.now();
@@ -35,6 +41,13 @@ export class RedisLink {
   /** The outage was said on stderr (once per outage, and again if what to fix changes). */
   private told = false;
   private joinedGroup = false;
+  private refuse: (refusal: RedisRefusal) => void = () => {};
+  /**
+   * Resolves when Redis refused this serve, before it joined the group, for a reason waiting will not cure
+   * (credentials, ACL rights, keys of another kind…: connection.ts permanentFailure): a serve that is a CI
+   * job of its own (`--until-done`) ends on it rather than wait for the job's timeout. Pending otherwise.
+   */
+  readonly refused = new Promise<RedisRefusal>((resolve) => (this.refuse = resolve));
 
   constructor(
     /** The URL as it may be shown (redactUrl). */
@@ -49,7 +62,9 @@ export class RedisLink {
   /** A connection or command failed (the clients retry by themselves; the join loop retries its commands). */
   failed(error: unknown): void {
     const text = errorText(error);
-    const fix = permanentFailure(error) ?? (unresolvedHost(error) ? UNRESOLVED_HOST_FIX : undefined);
+    const permanent = permanentFailure(error);
+    const fix = permanent ?? (unresolvedHost(error) ? UNRESOLVED_HOST_FIX : undefined);
+    if (permanent && !this.joinedGroup) this.refuse({ error: text, fix: permanent });
     if (this.state !== 'unreachable') {
       this.state = 'unreachable';
       this.since = Date.now();

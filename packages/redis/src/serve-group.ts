@@ -34,7 +34,7 @@ import { connectRedis, errorText, redactUrl } from './connection.js';
 import { groupKeys } from './group.js';
 import { GroupView, type GroupViewOptions } from './merge.js';
 import { GROUP_TTL_SECONDS, ReadLoop } from './read-loop.js';
-import { RedisLink } from './redis-link.js';
+import { RedisLink, type RedisRefusal } from './redis-link.js';
 
 export interface ServeGroupOptions {
   /** `redis://…`, `rediss://…`, `unix:///…`. */
@@ -71,6 +71,11 @@ export interface GroupServer {
   readonly joined: Promise<{ epoch: string }>;
   /** Resolves when the group's test.completed is in the stream: whether every shard passed. */
   readonly done: Promise<{ success: boolean }>;
+  /**
+   * Resolves when Redis refused this serve before it joined, for a reason waiting will not cure (it goes on
+   * retrying: an operator may still fix the credentials); pending otherwise.
+   */
+  readonly refused: Promise<RedisRefusal>;
   /** Stops reading and closes the endpoint (bounded). */
   close(): Promise<void>;
 }
@@ -267,6 +272,7 @@ export async function serveGroup(options: ServeGroupOptions): Promise<GroupServe
     group: options.group,
     joined: joining.then((joined) => joined ?? new Promise<never>(() => {})),
     done,
+    refused: link.refused,
     get seq() {
       return mirror.seq;
     },

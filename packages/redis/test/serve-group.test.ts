@@ -431,6 +431,13 @@ describe('serveGroup', () => {
         fix: expect.stringMatching(/credentials/),
       });
       expect(JSON.stringify(status) + warnings.join('\n')).not.toContain('pw-serve');
+      // Said to a serve that is a CI job of its own (`--until-done` ends on it), the password never in it.
+      const refusal = await within(served.refused, 'the refusal');
+      expect(refusal).toMatchObject({
+        error: expect.stringMatching(/WRONGPASS/),
+        fix: expect.stringMatching(/credentials/),
+      });
+      expect(JSON.stringify(refusal)).not.toContain('pw-serve');
       await admin.config('SET', 'requirepass', 'pw-serve');
       await within(served.joined, 'the join once Redis takes the password');
       expect((await statusOf(served)).source.redis).toMatchObject({ state: 'connected', joined: true });

@@ -91,8 +91,19 @@ export async function serveRedis(options: ServeRedisOptions, io: Io): Promise<nu
   if (!options['until-done']) return untilSignal(io, () => server.close());
   // A CI job of its own: the group's verdict (every shard) as this process's exit code.
   const keepAlive = setInterval(() => {}, 1 << 30);
-  const { success } = await server.done;
+  // Refused for good (credentials, ACL rights): a CI job fails now, saying what to check, rather than wait
+  // for its timeout. (A serve without --until-done goes on retrying: its operator may fix Redis meanwhile.)
+  const outcome = await Promise.race([server.done, server.refused]);
   clearInterval(keepAlive);
+  if ('fix' in outcome) {
+    await server.close();
+    throw new CliError(
+      `Redis ${redis.redactUrl(options.redisUrl)} refuses this serve: ${outcome.error} (${outcome.fix})`,
+      'CONNECTION',
+      ExitCode.CONNECTION,
+    );
+  }
+  const { success } = outcome;
   io.stdout.write(`testwire serve: group ${group} completed: ${success ? 'passed' : 'failed'}\n`);
   await server.close();
   return success ? ExitCode.OK : ExitCode.FAILURE;
