@@ -114,25 +114,7 @@ describe('serveGroup', () => {
       await append({ ...base, maxLen: 1000, batch: 0, events: [output(0)] });
       await until('the first event', () => served.seq === 1);
       // A live subscriber (SSE), every message kept, seq-0 notices included.
-      const response = await fetch(`${served.url}/events?patterns=*`, { signal: abort.signal });
-      const messages: any[] = [];
-      void (async () => {
-        let text = '';
-        const decoder = new TextDecoder();
-        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-          text += decoder.decode(chunk, { stream: true });
-          for (let end = text.indexOf('\n\n'); end >= 0; end = text.indexOf('\n\n')) {
-            const data = text
-              .slice(0, end)
-              .split('\n')
-              .filter((line) => line.startsWith('data:'))
-              .map((line) => line.slice(5).trim())
-              .join('');
-            if (data) messages.push(JSON.parse(data));
-            text = text.slice(end + 2);
-          }
-        }
-      })().catch(() => {});
+      const messages = sse(served.url, abort.signal);
       await until('the subscriber connected', () =>
         messages.some((m) => m.type === 'connection.established'),
       );
