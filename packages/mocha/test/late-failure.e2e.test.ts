@@ -7,11 +7,9 @@
  * the whole run as mocha reported it (the test passed, the run completed), nothing left running.
  */
 import { rmSync } from 'node:fs';
-import { basename } from 'node:path';
-import type { AnyEventEnvelope } from '@testwire/protocol';
 import { type LiveStream, openStream } from '@testwire-tests/support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChildResult, MAJORS, ofType, runMochaCli, workCopy } from './helpers/run.js';
+import { MAJORS, ofType, runMochaCli, runOf, workCopy } from './helpers/run.js';
 
 let stream: LiveStream;
 beforeAll(async () => {
@@ -38,7 +36,7 @@ describe.each(MAJORS)('mocha %i: a test failed after the run ended', (major) => 
       expect(result.stdout).toContain('1 passing');
       expect(result.stderr).toMatch(MULTIPLE_DONE);
 
-      const events = await runOf(dir, result);
+      const events = await runOf(stream, dir, result);
       const results = ofType(events, 'test.result');
       expect(results.map((e) => [e.data.testName, e.data.status])).toEqual([['finishes early', 'passed']]);
       const completed = ofType(events, 'test.completed');
@@ -51,14 +49,3 @@ describe.each(MAJORS)('mocha %i: a test failed after the run ended', (major) => 
     }
   });
 });
-
-/** The run rooted in `dir`; when it does not come, the failure says what the process printed. */
-async function runOf(dir: string, result: ChildResult): Promise<AnyEventEnvelope[]> {
-  try {
-    return await stream.runOf(basename(dir));
-  } catch (error) {
-    throw new Error(
-      `${(error as Error).message}; the process (exit ${result.exitCode}) printed:\n${result.stderr}`,
-    );
-  }
-}

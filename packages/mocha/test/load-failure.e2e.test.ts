@@ -12,15 +12,7 @@ import { basename, join } from 'node:path';
 import type { AnyEventEnvelope } from '@testwire/protocol';
 import { type LiveStream, openStream, until, writeProject } from '@testwire-tests/support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type ChildResult,
-  cleanEnv,
-  MAJORS,
-  type Major,
-  mochaDir,
-  runChild,
-  runMochaCli,
-} from './helpers/run.js';
+import { cleanEnv, MAJORS, type Major, mochaDir, runChild, runMochaCli, runOf } from './helpers/run.js';
 
 let stream: LiveStream;
 beforeAll(async () => {
@@ -93,7 +85,7 @@ describe.each(MAJORS)('mocha %i, serial: a test file that cannot load', (major) 
           type === 'SyntaxError' ? /SyntaxError: Unexpected (end|token)/ : /nope/,
         );
 
-        const events = await runOf(dir, result);
+        const events = await runOf(stream, dir, result);
         const started = only(events, 'test.started');
         expect(started.data).toMatchObject({ framework: 'mocha', totalTests: 0 });
         expect(started.data.testFiles).toEqual(['test/ok.test.cjs', `test/${file}`, 'test/later.test.cjs']);
@@ -149,7 +141,7 @@ describe.each(MAJORS)('mocha %i, a program: new Mocha({ reporter: "@testwire/moc
         expect(result.exitCode, result.stderr).toBe(1);
         expect(result.stderr).toContain("Cannot find module './nope'");
 
-        const events = await runOf(dir, result);
+        const events = await runOf(stream, dir, result);
         expect(only(events, 'test.started').data).toMatchObject({ totalTests: 0, testFiles: files });
         expect(only(events, 'test.failed').data).toMatchObject({
           scope: 'file',
@@ -257,7 +249,7 @@ describe.each(MAJORS)('mocha %i --parallel: a test file that does not parse', (m
       expect(result.exitCode, result.stderr).toBe(1);
       expect(result.stdout).toContain('token.test.cjs:2\n  const x = ;\n            ^');
 
-      const events = await runOf(dir, result);
+      const events = await runOf(stream, dir, result);
       const failed = only(events, 'test.failed');
       expect(failed.data).toMatchObject({ scope: 'file', file: 'test/token.test.cjs' });
       expect(failed.data.error).toMatchObject({
@@ -275,17 +267,6 @@ describe.each(MAJORS)('mocha %i --parallel: a test file that does not parse', (m
     }
   }, 60_000);
 });
-
-/** The run rooted in `dir`; when it does not come, the failure says what the process printed. */
-async function runOf(dir: string, result: ChildResult): Promise<AnyEventEnvelope[]> {
-  try {
-    return await stream.runOf(basename(dir));
-  } catch (error) {
-    throw new Error(
-      `${(error as Error).message}; the process (exit ${result.exitCode}) printed:\n${result.stderr}`,
-    );
-  }
-}
 
 function only<T extends AnyEventEnvelope['type']>(events: AnyEventEnvelope[], type: T) {
   const found = events.filter(

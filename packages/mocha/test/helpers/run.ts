@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AnyEventEnvelope } from '@testwire/protocol';
 
@@ -160,4 +160,19 @@ export async function runUnderTool(
 /** Events of one type, typed. */
 export function ofType<T extends AnyEventEnvelope['type']>(events: AnyEventEnvelope[], type: T) {
   return events.filter((event): event is Extract<AnyEventEnvelope, { type: T }> => event.type === type);
+}
+
+/** The run rooted in `dir` from `stream`; when it does not come, the failure says what the process printed. */
+export async function runOf(
+  stream: { runOf(rootName: string): Promise<AnyEventEnvelope[]> },
+  dir: string,
+  result: ChildResult,
+): Promise<AnyEventEnvelope[]> {
+  try {
+    return await stream.runOf(basename(dir));
+  } catch (error) {
+    throw new Error(
+      `${(error as Error).message}; the process (exit ${result.exitCode}) printed:\n${result.stderr}`,
+    );
+  }
 }
