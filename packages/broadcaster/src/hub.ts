@@ -64,7 +64,7 @@ export class Hub {
   stateVersion = 0;
   readonly snapshots: SnapshotBuilder;
   /** What all subscribers hold together, and its bound: every Subscriber counts itself in it. */
-  readonly queued: QueuedTotal;
+  readonly queued: QueuedTotal<Subscriber>;
 
   private dirty = new Set<Subscriber>();
   private readonly framer = new SlabFramer();
@@ -75,7 +75,7 @@ export class Hub {
     this.history = new History(options.historyMaxEvents, options.historyMaxBytes);
     this.epoch = options.epoch ?? newEpoch();
     this.store = new RunStateStore({ maxTestsPerRun: options.maxTestsPerRun });
-    this.queued = new QueuedTotal(options.subscriberTotalMaxBytes, (subscriber) =>
+    this.queued = new QueuedTotal<Subscriber>(options.subscriberTotalMaxBytes, (subscriber) =>
       this.lag(
         subscriber,
         subscriber.gapIfDropped(),

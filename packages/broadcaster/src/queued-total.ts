@@ -19,33 +19,45 @@
  * holds bytes after that — bytes handed to a socket are let go only with the socket — it is terminated at
  * once, as the heartbeat would at its next beat. Either way it resumes from the last seq it read.
  */
-import type { Subscriber } from './subscriber.js';
+/**
+ * What the total needs of a subscriber (subscriber.ts implements it; the hub's total is of Subscribers): its
+ * count, bringing the count down to what it still holds, and ending its socket.
+ */
+export interface QueueHolder {
+  /** Bytes it has counted in the total (at least what it holds). */
+  readonly counted: number;
+  /** `closed` once it was made to lag or its transport went. */
+  readonly mode: string;
+  /** Takes off the total what its transport sent since it was counted. */
+  settle(): void;
+  terminate(): void;
+}
 
-/** What the total asks of the hub: make `subscriber` lag (the same path as one over its own bound). */
-export type Shed = (subscriber: Subscriber) => void;
+/** What the total asks of the hub: make `holder` lag (the same path as one over its own bound). */
+export type Shed<H extends QueueHolder> = (holder: H) => void;
 
-export class QueuedTotal {
+export class QueuedTotal<H extends QueueHolder = QueueHolder> {
   /** Bytes counted for every holder: at least what they hold (what their sockets sent is taken off late). */
   bytes = 0;
   /** The most `bytes` has been after a frame was counted or room was made: what the bound had to hold. */
   peakBytes = 0;
   /** Subscribers made to lag, or terminated, to keep the total. */
   shed = 0;
-  private readonly holders = new Set<Subscriber>();
+  private readonly holders = new Set<H>();
   /** True while room is being made: the notices of the subscribers shed are counted without a check. */
   private shedding = false;
 
   constructor(
     readonly maxBytes: number,
-    private readonly lag: Shed,
+    private readonly lag: Shed<H>,
   ) {}
 
-  join(subscriber: Subscriber): void {
+  join(subscriber: H): void {
     this.holders.add(subscriber);
   }
 
   /** A holder's transport is gone: what it had counted is no longer held. */
-  leave(subscriber: Subscriber, counted: number): void {
+  leave(subscriber: H, counted: number): void {
     if (this.holders.delete(subscriber)) this.bytes -= counted;
   }
 
@@ -69,7 +81,7 @@ export class QueuedTotal {
    * Makes room for `bytes` more: every holder is recounted, then while the total is over ⅞ of the bound the
    * one holding the most is made to lag (and terminated if that did not free what it held); never `except`.
    */
-  makeRoom(bytes: number, except?: Subscriber): void {
+  makeRoom(bytes: number, except?: H): void {
     if (this.shedding) return;
     this.shedding = true;
     try {

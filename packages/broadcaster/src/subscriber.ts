@@ -14,7 +14,7 @@
  */
 import { type EventEnvelope, Subscription } from '@testwire/protocol';
 import type { HistoryEntry } from './history.js';
-import type { QueuedTotal } from './queued-total.js';
+import type { QueuedTotal, QueueHolder } from './queued-total.js';
 import type { StreamPart } from './snapshots.js';
 import { frameRuns } from './ws-frame.js';
 
@@ -53,7 +53,7 @@ export type SubscriberMode = 'live' | 'replay' | 'snapshot' | 'closed';
 /** What the owner of the subscribers does when one is over its bound. */
 export type Overflow = (subscriber: Subscriber, gap: { fromSeq: number; toSeq: number }) => void;
 
-export class Subscriber {
+export class Subscriber implements QueueHolder {
   readonly subscription = new Subscription();
   mode: SubscriberMode = 'live';
   /** Replay: seq of the last history entry considered. */
@@ -105,7 +105,7 @@ export class Subscriber {
     readonly maxBytes: number,
     private readonly schedule: (subscriber: Subscriber) => void,
     private readonly overflow: Overflow,
-    private readonly total: QueuedTotal,
+    private readonly total: QueuedTotal<Subscriber>,
   ) {
     total.join(this);
   }
