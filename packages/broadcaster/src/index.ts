@@ -5,6 +5,7 @@
 export { PUBLISH_SCOPE } from './auth.js';
 export { FLUSH_BUDGET_MS } from './budget.js';
 export { getBroadcaster, resetBroadcasterSingleton, startBroadcaster } from './get-broadcaster.js';
+export type { HealthComponent } from './introspection.js';
 export { probeTestwire } from './join/claim.js';
 export { PUBLISHER_HEADER, secretPath } from './join/secret.js';
 export {

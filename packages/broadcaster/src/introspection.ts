@@ -8,6 +8,14 @@ import type { Hub } from './hub.js';
 import type { ResolvedOptions } from './options.js';
 import { VERSION } from './version.js';
 
+/** A component of `/health` (system.health's `components`). */
+export interface HealthComponent {
+  name: string;
+  status: 'healthy' | 'degraded' | 'unhealthy';
+  message?: string;
+  lastCheck?: string;
+}
+
 /** What introspection reads of the owner. */
 export interface Introspected {
   readonly hub: Hub;
@@ -18,6 +26,8 @@ export interface Introspected {
   readonly dropped: number;
   /** Fields a mirror adds to `/status` (none for a plain owner). */
   statusExtra?(): Record<string, unknown>;
+  /** Components a mirror adds to `/health` (its source's). */
+  healthExtra?(): HealthComponent[];
   /** Open connections by kind. */
   connections(): { webSocket: number; sse: number; publishers: number };
 }
@@ -81,8 +91,10 @@ export class Introspection {
     this.lastCpuAt = Date.now();
     const usage = Math.min(100, ((cpu.user + cpu.system) / 1000 / elapsed / cores) * 100);
     const historyFull = hub.history.byteSize > this.owner.options.historyMaxBytes * 0.9;
+    const extra = this.owner.healthExtra?.() ?? [];
+    const source = extra.some((component) => component.status !== 'healthy') ? 'degraded' : 'healthy';
     return {
-      status: closed ? 'unhealthy' : 'healthy',
+      status: closed ? 'unhealthy' : source,
       uptime: (Date.now() - hub.startedAt) / 1000,
       version: VERSION,
       components: [
@@ -104,6 +116,7 @@ export class Introspection {
           message: `${connections.webSocket} WebSocket, ${connections.sse} SSE, ${connections.publishers} publishers; ${hub.lagged} disconnected for lagging`,
           lastCheck: now,
         },
+        ...extra.map((component) => ({ lastCheck: now, ...component })),
       ],
       metrics: {
         memory: { total: round(total), used: round(used), percentage: round((used / total) * 100) },

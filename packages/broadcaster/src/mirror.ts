@@ -7,6 +7,7 @@
  */
 import type { PublishedEvent } from '@testwire/protocol';
 import { admit } from './admit.js';
+import type { HealthComponent } from './introspection.js';
 import { type SourceError, sourceNotice } from './notices.js';
 import { type BroadcasterOptions, resolveOptions } from './options.js';
 import { Owner } from './owner.js';
@@ -44,6 +45,11 @@ export interface MirrorOptions extends Omit<BroadcasterOptions, 'url'> {
   /** Fields added to `/status` (called on each request). */
   status?: () => Record<string, unknown>;
   /**
+   * Components added to `/health` (called on each request): the source's own (its Redis connection, say). One
+   * that is not `healthy` makes the whole `degraded`: the endpoint serves, what it serves may lag.
+   */
+  health?: () => HealthComponent[];
+  /**
    * What the subscribers are told of a gap: the source's own words for why it lost the events (a Redis stream
    * trimmed to its length bound, say). Default: that the source no longer had them.
    */
@@ -52,10 +58,12 @@ export interface MirrorOptions extends Omit<BroadcasterOptions, 'url'> {
 
 /** Binds `host:port` and serves what is appended. Rejects like startBroadcaster (bad options, listen error). */
 export async function startMirror(options: MirrorOptions): Promise<Mirror> {
-  const { epoch, status, gapNotice = sourceGap, ...rest } = options;
+  const { epoch, status, health, gapNotice = sourceGap, ...rest } = options;
   if (typeof epoch !== 'string' || epoch === '')
     throw new TypeError('startMirror: epoch must be a non-empty string');
-  const owner = await Owner.start(resolveOptions(rest), { mirror: { epoch, ...(status ? { status } : {}) } });
+  const owner = await Owner.start(resolveOptions(rest), {
+    mirror: { epoch, ...(status ? { status } : {}), ...(health ? { health } : {}) },
+  });
   const read = (get: () => unknown): PropertyDescriptor => ({ get, enumerable: true });
   const members: Pick<Mirror, 'role' | 'append' | 'notice' | 'flush' | 'close'> = {
     role: 'mirror',

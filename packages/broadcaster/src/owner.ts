@@ -17,7 +17,7 @@ import { Drops } from './drops.js';
 import { createHttpServer } from './http-routes.js';
 import { endpointUrls, rejectUpgrade } from './http-util.js';
 import { Hub } from './hub.js';
-import { Introspection } from './introspection.js';
+import { type HealthComponent, Introspection } from './introspection.js';
 import { PublisherIngress } from './join/ingress.js';
 import { AddressLimits } from './limits.js';
 import type { ResolvedOptions } from './options.js';
@@ -37,7 +37,7 @@ export interface OwnerInternals {
    * A mirror (mirror.ts): the epoch and seqs come from elsewhere, so no other process may publish here (its
    * events would take seqs the source gives); `status` adds fields to `/status`.
    */
-  mirror?: { epoch: string; status?: () => Record<string, unknown> };
+  mirror?: { epoch: string; status?: () => Record<string, unknown>; health?: () => HealthComponent[] };
 }
 
 export class Owner implements Broadcaster {
@@ -140,6 +140,11 @@ export class Owner implements Broadcaster {
   /** What a mirror adds to `/status` (introspection). */
   statusExtra(): Record<string, unknown> {
     return this.mirror?.status?.() ?? {};
+  }
+
+  /** What a mirror adds to `/health`'s components (introspection). */
+  healthExtra(): HealthComponent[] {
+    return this.mirror?.health?.() ?? [];
   }
 
   /** Open connections by kind (introspection). */

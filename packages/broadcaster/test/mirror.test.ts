@@ -40,6 +40,41 @@ describe('startMirror', () => {
     resumed.close();
   });
 
+  test("the source's health components are in /health; one not healthy makes the whole degraded", async () => {
+    let redis: 'healthy' | 'unhealthy' = 'unhealthy';
+    const m = await mirror({
+      health: () => [
+        {
+          name: 'redis',
+          status: redis,
+          message: `Redis ${redis === 'healthy' ? 'answers' : 'does not answer'}`,
+        },
+      ],
+    });
+    const health = async (): Promise<any> => (await fetch(`${m.url}/health`)).json();
+    const down = await health();
+    expect(down.status).toBe('degraded');
+    expect(down.components).toContainEqual(
+      expect.objectContaining({
+        name: 'redis',
+        status: 'unhealthy',
+        message: 'Redis does not answer',
+        lastCheck: expect.any(String),
+      }),
+    );
+    expect(down.components.map((c: { name: string }) => c.name)).toEqual([
+      'http',
+      'history',
+      'subscribers',
+      'redis',
+    ]);
+    redis = 'healthy';
+    expect(await health()).toMatchObject({ status: 'healthy' });
+    // a plain mirror: the owner's own components only
+    const plain: any = await (await fetch(`${(await mirror()).url}/health`)).json();
+    expect(plain.components).toHaveLength(3);
+  });
+
   test('a gap empties the history (a resume across it fails); an invalid event keeps its seq as a system.error', async () => {
     const m = await mirror();
     m.append(1, testStarted());

@@ -101,6 +101,26 @@ export class RedisLink {
     this.joinedGroup = true;
   }
 
+  /**
+   * `/health`'s component for the link: healthy once connected and following the group; degraded while
+   * connecting or not joined yet; unhealthy while Redis does not answer or refuses.
+   */
+  health(): { name: string; status: 'healthy' | 'degraded' | 'unhealthy'; message: string } {
+    const status =
+      this.state === 'unreachable'
+        ? 'unhealthy'
+        : this.state === 'connected' && this.joinedGroup
+          ? 'healthy'
+          : 'degraded';
+    const message =
+      this.state === 'unreachable'
+        ? `Redis ${this.where} is not reachable: ${this.lastError ?? 'no answer'}${this.lastFix ? ` (${this.lastFix})` : ''}`
+        : this.joinedGroup
+          ? `Redis ${this.where} ${this.state}`
+          : `Redis ${this.where} ${this.state}, the group not read yet`;
+    return { name: 'redis', status, message };
+  }
+
   status(): RedisLinkStatus {
     return {
       url: this.where,

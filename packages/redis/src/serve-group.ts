@@ -150,6 +150,7 @@ export async function serveGroup(options: ServeGroupOptions): Promise<GroupServe
       source: { kind: 'redis', group: options.group, redis: link.status() },
       group: view.status(Date.now() + offset),
     }),
+    health: () => [link.health()],
   });
 
   // The epoch this serve offers the group (HSETNX): the group's if the group is new in Redis.

@@ -304,7 +304,16 @@ describe('serveGroup', () => {
         },
       });
       expect(waiting.group).toMatchObject({ id: 'late', state: 'waiting' });
-      expect((await fetch(`${served.url}/health`)).status).toBe(200);
+      const health = async (): Promise<any> => (await fetch(`${served!.url}/health`)).json();
+      // The endpoint serves, its source does not: degraded, the redis component saying why (no password).
+      const down = await health();
+      expect(down.status).toBe('degraded');
+      expect(down.components.find((c: { name: string }) => c.name === 'redis')).toMatchObject({
+        status: 'unhealthy',
+        message: expect.stringMatching(
+          /^Redis redis:\/\/\*\*\*@127\.0\.0\.1:\d+ is not reachable: .*ECONNREFUSED/,
+        ),
+      });
       // A subscriber now (a dashboard, watch) is taken, not refused; it stays connected through the join.
       const messages = sse(served.url, abort.signal);
       await until('connection.established', () => messages.find((m) => m.type === 'connection.established'));
@@ -325,6 +334,7 @@ describe('serveGroup', () => {
       ]);
       expect(messages.find((m) => m.type === 'connection.established').epoch).toBe(before);
       expect((await statusOf(served)).source.redis).toMatchObject({ state: 'connected', joined: true });
+      expect(await health()).toMatchObject({ status: 'healthy' });
       expect(warnings.at(-1)).toMatch(/answers: serving group late/);
       expect(warnings.join('\n')).not.toContain('pw-late');
       expect(JSON.stringify(waiting)).not.toContain('pw-late');
