@@ -85,6 +85,8 @@ interface JestAggregatedResult {
   wasInterrupted?: boolean;
   snapshot?: { failure?: boolean };
   runExecError?: { message?: string; stack?: string | null } | null;
+  /** Epoch ms: when jest began the run (its summary's `Time:` counts from it). */
+  startTime?: number;
 }
 
 const STDERR_METHODS = new Set(['error', 'warn', 'trace', 'assert']);
@@ -437,6 +439,10 @@ export class TestwireJestReporter {
         interrupted: results?.wasInterrupted === true,
         errors: results?.runExecError ? [results.runExecError] : [],
       };
+      // The run's duration as jest's summary has it (`Time:`, from when jest began the run): the stream's run
+      // starts later (the reporter's onRunStart; the first file, for a config whose patterns wait for it).
+      const startTime = results?.startTime;
+      if (typeof startTime === 'number' && startTime > 0) info.duration = Date.now() - startTime;
       if (this.completeAfterCoverage(results, info)) return;
       await this.core.runCompleted(info);
     } catch (error) {

@@ -4,7 +4,7 @@
  * not the default config file beside the project (which the core would find) and its patterns.
  */
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { type LiveStream, openStream, runnerEnv, runToExit, writeProject } from '@testwire-tests/support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -227,8 +227,18 @@ describe.each([29, 30])('jest %i: the config file jest finds', (major) => {
       try {
         const bin = join(compatDir(major), 'node_modules', 'jest', 'bin', 'jest.js');
         const cwd = join(dir, from ?? '');
-        expect(await runToExit(process.execPath, [bin, ...given], cwd, runnerEnv(stream.url))).toBe(0);
+        const json = join(dir, 'jest-results.json');
+        const args = [bin, ...given, '--json', `--outputFile=${json}`];
+        expect(await runToExit(process.execPath, args, cwd, runnerEnv(stream.url))).toBe(0);
         const run = await stream.runOf(basename(dir));
+        // The run's duration is jest's (its summary's Time: counts from its startTime), though the stream's
+        // run starts later (at the first file, for a config whose patterns wait for it).
+        // (With coverage the run completes once jest's coverage reporter is done, later than its summary.)
+        const completed = run.at(-1) as any;
+        const { startTime } = JSON.parse(readFileSync(json, 'utf8'));
+        const beyond = Date.parse(completed.timestamp) - startTime - completed.data.summary.duration;
+        expect(beyond).toBeGreaterThanOrEqual(-1);
+        if (!given.includes('--coverage')) expect(beyond).toBeLessThan(50);
         const detected = run.find((e) => e.type === 'framework.detected')?.data as any;
         const active = detected.frameworks.find((f: any) => f.name === detected.active);
         expect(active).toMatchObject({ name: 'jest', testPatterns: patterns ?? DEFAULTS[major] });
