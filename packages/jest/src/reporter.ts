@@ -129,11 +129,11 @@ export class TestwireJestReporter {
   );
   private filesDone = 0;
   /**
-   * Per file, its live results so far: how many were a test's first and only attempt, and whether any was
-   * not (a retry, or one streamed as retrying). When every test of the file's result is one of those, the
-   * file's result has nothing to add (see settledLive).
+   * Per file, its live results so far: how many were a test's first and only attempt (and how many of those
+   * failed), and whether any was not (a retry, or one streamed as retrying). When every test of the file's
+   * result is one of those, with as many failed, the file's result has nothing to add (see settledLive).
    */
-  private readonly live = new Map<string, { final: number; unsettled: boolean }>();
+  private readonly live = new Map<string, { final: number; failed: number; unsettled: boolean }>();
   /**
    * Per test file, the `Test` jest started it with (its own project's) and the projects that started it this
    * run. Jest hands every live hook (a test's start, its result) the `Test` of one project — the first of the
@@ -321,7 +321,7 @@ export class TestwireJestReporter {
           mapJestStatus(result.status) === 'failed' &&
           attempt <= this.retries.of(test?.path, test?.context?.config?.setupFilesAfterEnv);
         this.sendResult(twin, result, attempt, willRetry);
-        this.noteLive(path, attempt === 1 && !willRetry);
+        this.noteLive(path, attempt === 1 && !willRetry, twin.failed);
       }
       // A start that waited for the results before it (twins.ts), after this one when it was sent.
       if (set) this.twins.resultSent(set);
@@ -364,8 +364,15 @@ export class TestwireJestReporter {
         const twin = this.twins.fileResult(set, index, reportedLive);
         const invocations = Math.max(1, assertion.invocations ?? 1);
         const sent = twin.attempts;
-        // Streamed as retrying, but jest did not retry it: this attempt was its last.
-        if (sent === invocations && twin.retrying) this.sendResult(twin, assertion, invocations);
+        // Its last attempt, streamed live, ended otherwise in the file's result: streamed as retrying, but jest
+        // did not retry it; or streamed as passed, and jest 30 pinned an error on it after its live result (an
+        // error thrown later from the test's own timer or promise). That attempt again, as jest ends it: the
+        // core keeps the latest result of an attempt, so the test still counts once.
+        if (
+          sent === invocations &&
+          (twin.retrying || twin.failed !== (mapJestStatus(assertion.status) === 'failed'))
+        )
+          this.sendResult(twin, assertion, invocations);
         if (sent >= invocations) continue;
         // Earlier attempts jest did not send live: rebuild them from retryReasons (one error per attempt).
         for (let attempt = sent + 1; attempt < invocations; attempt++) {
@@ -608,29 +615,37 @@ export class TestwireJestReporter {
     });
   }
 
-  private noteLive(file: string, final: boolean): void {
+  private noteLive(file: string, final: boolean, failed = false): void {
     let tally = this.live.get(file);
     if (!tally) {
-      tally = { final: 0, unsettled: false };
+      tally = { final: 0, failed: 0, unsettled: false };
       this.live.set(file, tally);
     }
-    if (final) tally.final++;
-    else tally.unsettled = true;
+    if (!final) tally.unsettled = true;
+    else {
+      tally.final++;
+      if (failed) tally.failed++;
+    }
   }
 
   /**
-   * True when each test of the file's result ran once and was sent live with that attempt as final: then
-   * the walk below would find every one of them sent already (the usual file, where it costs a lookup per
-   * test). Forgets the file's tally either way.
+   * True when each test of the file's result ran once and was sent live with that attempt as final, and as
+   * many failed live as in the file's result: then the walk below would find every one of them sent already
+   * (the usual file, where it costs a lookup per test). Not when a test passed live and failed in the file's
+   * result (jest 30 pins an error thrown after a test's end on that test, in its file's result only).
+   * Forgets the file's tally either way.
    */
   private settledLive(file: string, assertions: readonly JestAssertionResult[]): boolean {
     const tally = this.live.get(file);
     this.live.delete(file);
     if (!tally || tally.unsettled || tally.final !== assertions.length) return false;
+    let failed = 0;
     for (const assertion of assertions) {
-      if ((assertion.invocations ?? 1) > 1 || mapJestStatus(assertion.status) === 'skipped') return false;
+      const status = mapJestStatus(assertion.status);
+      if ((assertion.invocations ?? 1) > 1 || status === 'skipped') return false;
+      if (status === 'failed') failed++;
     }
-    return true;
+    return failed === tally.failed;
   }
 
   /** testwire never fails a run: jest turns an error returned here into exit code 1. */
