@@ -39,6 +39,12 @@ export interface MochaSuite {
   parent?: MochaSuite;
   /** Live suites: whether it or a suite in it has `.only` tests or suites (mocha 10 to 12). */
   hasOnly?(): boolean;
+  /** Live suites: whether it stops at the run's first failure (`--bail`, `this.bail(true)`; inherited). */
+  _bail?: boolean;
+  /** Its timeout in ms (mocha's parse of `--timeout`: '2s' is 2000; 0 is none). */
+  timeout?(): number;
+  /** Its slow threshold in ms (mocha's parse of `--slow`). */
+  slow?(): number;
 }
 
 /** The runner: serial `Runner` or parallel `ParallelBufferedRunner` (both EventEmitters). */
@@ -52,6 +58,10 @@ export interface MochaRunner {
   /** Private in mocha, read defensively to tell which unfinished tests a failed hook affected. */
   _grep?: RegExp;
   _invert?: boolean;
+  /** Set by `Runner#abort` (an error after a test passed, SIGINT): the run stopped, not by bail. */
+  _abort?: boolean;
+  /** The suite's tests the run's grep selects (mocha 10 to 12; public). */
+  grepTotal?(suite: MochaSuite): number;
 }
 
 /** What mocha passes as the reporter's second argument: its options (`Mocha#options`). */

@@ -22,6 +22,7 @@ import {
   type TestRef,
   untilDeadline,
 } from '@testwire/reporter-core';
+import { bailed } from './bail.js';
 import type { C8Coverage } from './c8.js';
 import { OutputCapture } from './capture.js';
 import { nycCoverageReport } from './coverage.js';
@@ -316,10 +317,28 @@ export class TestwireReporter {
     } catch (error) {
       this.core.adapterError("reading the run's coverage", error);
     }
-    const flushed = this.core.runCompleted({ success, rawStatus: failures === 0 ? 'passed' : 'failed' });
+    const flushed = this.core.runCompleted({
+      success,
+      rawStatus: failures === 0 ? 'passed' : 'failed',
+      ...(this.stoppedByBail() ? { interrupted: true, interruptedBy: 'bail' } : {}),
+    });
     // Ref'd: until fn(failures) runs, mocha has not set its exit code, so the process must not end early.
     // The timer is cleared as soon as the flush settles and never outlives the bound.
     await untilDeadline(flushed, Date.now() + this.core.holdBoundMs, { ref: true });
+  }
+
+  /**
+   * Serial mode: whether mocha stopped at a failure and never ran the rest (bail.ts). Parallel mode's main
+   * process has no suites to count: there, --bail drops the bursts of the files still running (README).
+   */
+  private stoppedByBail(): boolean {
+    if (this.parallel) return false;
+    try {
+      return bailed(this.runner, this.finishedRefs.length);
+    } catch (error) {
+      this.core.adapterError('reading whether mocha bailed', error);
+      return false;
+    }
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -470,7 +489,10 @@ export class TestwireReporter {
     const collecting = coverage !== undefined || Boolean(process.env.NODE_V8_COVERAGE);
     // Parallel mode loads test files in workers only: the main process learns of tests as files finish.
     this.core.runStarted(
-      runStartInfo(this.options, this.parallel ? undefined : this.runner.total, collecting),
+      runStartInfo(this.options, this.parallel ? undefined : this.runner.total, collecting, {
+        timeout: this.runner.suite?.timeout?.(),
+        slow: this.runner.suite?.slow?.(),
+      }),
     );
     tellOptionProblems(this.core, this.optionProblems);
     if (coverage) this.core.coverageStarted(coverage);

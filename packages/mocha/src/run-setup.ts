@@ -64,17 +64,20 @@ export function tellOptionProblems(core: ReporterCore, problems: readonly string
 
 /**
  * test.started's information from mocha's options; `totalTests` when the runner knows it; `coverage`: whether
- * this run collects coverage (under nyc or c8), as jest's `collectCoverage` and vitest's `coverage.enabled` say.
+ * this run collects coverage (under nyc or c8), as jest's `collectCoverage` and vitest's `coverage.enabled` say;
+ * `durations`: the run's timeout and slow as mocha parsed them (the root suite's `timeout()` and `slow()`), when
+ * there is a suite.
  */
 export function runStartInfo(
   options: MochaReporterOptions,
   totalTests: number | undefined,
   coverage = false,
+  durations: MochaDurations = {},
 ): RunStartInfo {
   return {
     totalTests,
     testFiles: Array.isArray(options.files) ? options.files : [],
-    options: { ...pickOptions(options), coverage },
+    options: { ...pickOptions(options, durations), coverage },
     ...(typeof options.watch === 'boolean' ? { watch: options.watch } : {}),
     ...(Array.isArray(options.spec) ? { testPatterns: options.spec.map(String) } : {}),
     ...(typeof options.config === 'string' ? { configPath: options.config } : {}),
@@ -82,7 +85,7 @@ export function runStartInfo(
 }
 
 /** The run options worth showing on test.started (JSON primitives only). */
-function pickOptions(options: MochaReporterOptions): Record<string, unknown> {
+function pickOptions(options: MochaReporterOptions, durations: MochaDurations): Record<string, unknown> {
   const picked: Record<string, unknown> = {};
   for (const key of [
     'parallel',
@@ -95,10 +98,48 @@ function pickOptions(options: MochaReporterOptions): Record<string, unknown> {
     'forbidOnly',
     'ui',
   ]) {
-    const value = options[key];
+    // timeout and slow in ms, as mocha runs with them: the command line gives strings (`--timeout 100`,
+    // `--slow 2s`), the defaults numbers
+    const value =
+      key === 'timeout' || key === 'slow' ? durationOf(durations[key], options[key]) : options[key];
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
       picked[key] = value;
   }
-  if (options.grep !== undefined && options.grep !== null) picked.grep = String(options.grep);
+  if (options.grep !== undefined && options.grep !== null) {
+    picked.grep = String(options.grep);
+    // --invert runs the tests grep does not match: without it, the stream would claim the opposite selection
+    if (options.invert === true) picked.invert = true;
+  }
   return picked;
+}
+
+/** The run's timeout and slow, ms, as mocha parsed them into its root suite. */
+export interface MochaDurations {
+  timeout?: number;
+  slow?: number;
+}
+
+/**
+ * A duration option in ms: mocha's own parse when there is a suite to ask, else (a run mocha ended before it
+ * made its reporter) the option read as mocha reads it: a number, or a string of the `ms` forms ('100', '2s');
+ * `false` (`--no-timeouts`) is 0.
+ */
+function durationOf(parsed: number | undefined, value: unknown): number | undefined {
+  if (typeof parsed === 'number' && Number.isFinite(parsed)) return parsed;
+  if (value === false) return 0;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value !== 'string') return undefined;
+  const match = MS_FORM.exec(value.trim());
+  return match ? Number.parseFloat(match[1]) * MS_UNITS[unitOf(match[2])] : undefined;
+}
+
+/** Units of the `ms` package mocha parses durations with (mocha 10 to 12), in ms. */
+const MS_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const MS_FORM =
+  /^(-?(?:\d+)?\.?\d+) *(milliseconds?|msecs?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d)?$/i;
+
+function unitOf(unit: string | undefined): string {
+  const lower = (unit ?? 'ms').toLowerCase();
+  if (lower.startsWith('ms') || lower.startsWith('milli')) return 'ms';
+  return lower[0] === 'h' ? 'h' : lower[0];
 }
