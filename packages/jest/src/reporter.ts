@@ -6,6 +6,7 @@ import {
   type RunStartInfo,
   type TestOutcome,
 } from '@testwire/reporter-core';
+import { bailed } from './bail.js';
 import { type JestConfigUsed, type JestProjectPatterns, jestConfigUsed, projectPatterns } from './config.js';
 import { type JestCoverageConfig, jestCoverageReport } from './coverage.js';
 import { type JestProjectConfig, ProjectNames } from './projects.js';
@@ -446,6 +447,15 @@ export class TestwireJestReporter {
         interrupted: results?.wasInterrupted === true,
         errors: results?.runExecError ? [results.runExecError] : [],
       };
+      // `bail` reached with files left: jest exits after this without them (bail.ts). Its verdict stays `failed`.
+      if (
+        !info.interrupted &&
+        this.filesDone < this.totalFiles &&
+        bailed(this.globalConfig, results?.numFailedTests)
+      ) {
+        info.interrupted = true;
+        info.interruptedBy = 'bail';
+      }
       // The run's duration as jest's summary has it (`Time:`, from when jest began the run): the stream's run
       // starts later (the reporter's onRunStart; the first file, for a config whose patterns wait for it).
       const startTime = results?.startTime;
@@ -475,8 +485,7 @@ export class TestwireJestReporter {
     if (!config?.collectCoverage || results?.runExecError) return false;
     const exitsAtOnce = config.forceExit === true;
     if (exitsAtOnce && typeof this.core.completeBeforeExit !== 'function') return false;
-    const watching = Boolean(config.watch || config.watchAll);
-    if (!watching && config.bail && results.numFailedTests >= config.bail) return false;
+    if (bailed(config, results.numFailedTests)) return false;
     const own = Object.getOwnPropertyDescriptor(results, 'success');
     if (!own?.configurable || !('value' in own)) return false;
     let value = own.value as boolean | undefined;
