@@ -515,7 +515,14 @@ export class Core {
       status === 'passed' &&
       (outcome.flaky ??
         (attempt > 1 || (run.failedSeen && this.store.test(run.runId, id)?.status === 'failed')));
-    if (status === 'failed') run.failedSeen = true;
+    if (status === 'failed') {
+      run.failedSeen = true;
+      // A runner correcting the result of an attempt it already ended (jest 30 pins an error thrown after a
+      // test passed on it, in the file's result): the attempt's duration counts once. Only failures look.
+      const previous = willRetry ? undefined : this.store.test(run.runId, id);
+      if (previous?.attempt === attempt && previous.status === 'passed' && !previous.willRetry)
+        run.totalDuration -= previous.duration ?? 0;
+    }
     if (!willRetry && (status === 'passed' || status === 'failed')) run.totalDuration += duration;
 
     const data = this.testData(identity);

@@ -770,8 +770,40 @@ describe('performance sampling', () => {
     expect(sample.data.tests).toMatchObject({ running: 0, completed: 0 });
     await core.runCompleted({ success: true });
     const count = of('performance.metrics').length;
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // A sentinel, not a sleep: another core sampling at the same interval takes two samples meanwhile.
+    const sentinel = setup({ performanceIntervalMs: 100 });
+    sentinel.core.runStarted();
+    await vi.waitFor(() => expect(sentinel.of('performance.metrics').length).toBeGreaterThanOrEqual(2), {
+      timeout: 10_000,
+      interval: 50,
+    });
+    await sentinel.core.runCompleted({ success: true });
     expect(of('performance.metrics').length).toBe(count);
+  });
+
+  it('a result the runner corrects (passed, then failed for the same attempt) counts its duration once', async () => {
+    const { core, of } = setup({ performanceIntervalMs: 50 });
+    core.runStarted();
+    const ref = { file: 'test/late.spec.js', titlePath: ['late', 'async after done'] };
+    core.testStarted(ref);
+    core.testResult(ref, { status: 'passed', rawStatus: 'passed', duration: 100 });
+    core.testResult(ref, {
+      status: 'failed',
+      rawStatus: 'failed',
+      duration: 100,
+      errors: [new Error('late boom')],
+    });
+    const after = of('performance.metrics').length;
+    await vi.waitFor(() => expect(of('performance.metrics').length).toBeGreaterThan(after), {
+      timeout: 10_000,
+      interval: 20,
+    });
+    expect(of('performance.metrics').at(-1)?.data.tests).toMatchObject({
+      completed: 1,
+      averageDuration: 100,
+    });
+    await core.runCompleted({ success: false });
+    expect(of('test.completed')[0]?.data.summary).toMatchObject({ total: 1, passed: 0, failed: 1 });
   });
 });
 
