@@ -40,6 +40,25 @@ describe('LocalHost', () => {
     }
   });
 
+  it('hosts when nothing listened yet, and never once it followed an endpoint that went away, however long refused', async () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    const followed = localHost({}, await freePort());
+    const claim = vi.spyOn(followed.host, 'claim');
+    const now = vi.spyOn(Date, 'now');
+    const lost = 1_700_000_000_000;
+    // Refused for a minute after it was connected (the old monitor took the port 1.5 s after the loss).
+    for (const after of [0, 1_500, 60_000]) {
+      now.mockReturnValue(lost + after);
+      followed.host.refused(refused, true);
+    }
+    now.mockRestore();
+    expect(claim).not.toHaveBeenCalled();
+    expect(followed.host.hosting).toBe(false);
+    const fresh = localHost({}, await freePort());
+    fresh.host.refused(refused, false);
+    await vi.waitFor(() => expect(fresh.host.hosting).toBe(true), { timeout: 10_000 });
+  });
+
   it('hosts with an API key, whatever else is set, and with nothing set', async () => {
     const keyed = localHost({ TESTWIRE_PUBLISH_KEY: 'pk' }, await freePort(), 'read-key');
     expect(await keyed.host.claim()).toBe(true);
