@@ -414,6 +414,8 @@ export function allHookOf(test: TestCase, step: TestStep): AllHook | undefined {
 
 /** An attempt's errors, each with the `test.step` it failed in when Playwright names one (failing-step.ts). */
 function errorsOf(result: TestResult): StepError[] {
+  // Most attempts pass: nothing to look for in their steps.
+  if (result.errors.length === 0) return [];
   const steps = failingSteps(result);
   return result.errors.map((error, index) => {
     const raw: StepError = toRawError(error);
