@@ -33,6 +33,7 @@ import { withAnnotations } from './annotations.js';
 import { bailed } from './bail.js';
 import { coverageReportOf } from './coverage.js';
 import { outcomesOf } from './outcome.js';
+import { projectNamesOf, testFilesOf, testPatternsOf } from './run-files.js';
 import { numberTwins, SuiteTitles, TwinOrdinals, testsOf, titlesOf } from './twins.js';
 import type {
   VitestContext,
@@ -438,20 +439,24 @@ export class TestwireVitestReporter {
       openHooks: new Map(),
     };
     this.run = run;
-    const files = [...new Set((specifications ?? []).map((spec) => spec.moduleId))];
     const config = vitest.config;
     const shard = config.shard ? { current: config.shard.index, total: config.shard.count } : undefined;
+    const projects = projectNamesOf(vitest);
+    const testPatterns = testPatternsOf(vitest);
     core.runStarted({
-      testFiles: files,
+      testFiles: testFilesOf(specifications),
       watch: config.watch === true,
       shard,
-      options: primitives({
-        pool: config.pool,
-        bail: config.bail,
-        testTimeout: config.testTimeout,
-        coverage: config.coverage?.enabled === true,
-      }),
-      ...(Array.isArray(config.include) ? { testPatterns: [...config.include] } : {}),
+      options: {
+        ...primitives({
+          pool: config.pool,
+          bail: config.bail,
+          testTimeout: config.testTimeout,
+          coverage: config.coverage?.enabled === true,
+        }),
+        ...(projects ? { projects } : {}),
+      },
+      ...(testPatterns ? { testPatterns } : {}),
       ...(typeof vitest.vite?.config?.configFile === 'string'
         ? { configPath: vitest.vite.config.configFile }
         : {}),

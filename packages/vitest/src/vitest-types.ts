@@ -29,6 +29,8 @@ export interface VitestError {
 
 export interface VitestProject {
   readonly name: string;
+  /** The project's resolved config: its test file globs. */
+  readonly config?: { readonly include?: ReadonlyArray<string> };
 }
 
 interface VitestEntity {
@@ -168,6 +170,8 @@ export interface VitestContext {
     readonly include?: ReadonlyArray<string>;
     readonly logHeapUsage?: boolean;
   };
+  /** The run's projects (`test.projects`; one, the root, without them). */
+  readonly projects?: ReadonlyArray<VitestProject>;
   /** The Vite server: its config names the config file. */
   readonly vite?: { readonly config?: { readonly configFile?: string | false } };
   /**

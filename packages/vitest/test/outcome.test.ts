@@ -95,12 +95,12 @@ describe('outcomesOf', () => {
     ]);
   });
 
-  test('test.fails with retry is one attempt with the final state (no expected failure split off)', () => {
+  test('test.fails with retry is one attempt with the final state (no expected failure split off), rawStatus expected fail', () => {
     // An expected failure retried once: Vitest flips it to passed and drops its errors.
     const expected = finish(testCase(file, 'fails'), 'passed', { retryCount: 1, duration: 6 });
     Object.assign(expected.options, { fails: true });
     expect(outcomesOf(expected)).toEqual([
-      { status: 'passed', rawStatus: 'passed', duration: 6, attempt: 1, startedAt: 1_700_000_000_000 },
+      { status: 'passed', rawStatus: 'expected fail', duration: 6, attempt: 1, startedAt: 1_700_000_000_000 },
     ]);
     // Failed first (expected), then passed (unexpected): failed with Vitest's one error.
     const unexpected = finish(testCase(file, 'passes'), 'failed', {
