@@ -1,6 +1,7 @@
 /**
- * Whether mocha stopped a serial run because of `bail` (`--bail`, or a suite's `this.bail(true)`):
- * test.completed `interrupted: true, interruptedBy: 'bail'`.
+ * Whether mocha stopped a run because of `bail` (`--bail`, or a suite's `this.bail(true)`): test.completed
+ * `interrupted: true, interruptedBy: 'bail'`. Serial mode (`bailed`) and a `--parallel` main process
+ * (`parallelBailing`, `parallelBailed`); a parallel worker asks `bailed` of its own runner.
  *
  * Mocha does not abort a bailing run (`Runner#abort` is for an error after a test passed, and SIGINT): once
  * `runner.failures` is non-zero, each suite whose `bail()` is set skips its remaining tests (`runTests`
@@ -27,4 +28,32 @@ export function bailed(runner: MochaRunner, ended: number): boolean {
 function bails(suite: MochaSuite): boolean {
   if (suite._bail === true) return true;
   return (suite.suites ?? []).some(bails);
+}
+
+/**
+ * `--parallel`: mocha's ParallelBufferedRunner (mocha 10 to 12) goes BAILING when it emits a burst event whose
+ * data bails (`_bail`, which `--bail` sets on every suite) of a file that failed, and BAILED once that burst is
+ * out: it then drops the bursts of the files still running or queued (their events reach no reporter, their
+ * failures no count) and ends the run. The state is read as events are emitted: its RUN_END listener, made
+ * before any reporter's, has set it COMPLETE by the time a reporter hears RUN_END; the event that sets it is
+ * never a burst's last (its suite's end follows).
+ */
+export function parallelBailing(runner: MochaRunner): boolean {
+  const state = (runner as { _state?: unknown })._state;
+  return state === 'BAILING' || state === 'BAILED';
+}
+
+/**
+ * Whether a `--parallel` run that bailed (`parallelBailing` was seen) left tests out: a file whose burst
+ * mocha never emitted (`files` not in `settled`, the files the bursts named), or a file whose worker stopped
+ * at its failure (its worker's `bailed`, told in the burst's marker: `bailedInFile`).
+ */
+export function parallelBailed(
+  bailing: boolean,
+  files: readonly string[],
+  settled: ReadonlySet<string>,
+  bailedInFile: boolean,
+): boolean {
+  if (!bailing) return false;
+  return bailedInFile || files.some((file) => !settled.has(file));
 }

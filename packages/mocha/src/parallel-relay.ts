@@ -7,6 +7,12 @@
  *   mocha's burst:  MARKER e0 e1 e2 e3 e4      -> testwire handles e0..e2 live, e3 e4 from the burst: each once
  *
  * mocha's own reporters (the wrapped terminal reporter, its exit code) see the whole burst, as without testwire.
+ *
+ * Held (`--bail`): mocha drops the bursts of the files still running when one bails, so what a stream says is
+ * only the run's once its burst comes. Each stream's lines are then read and kept, handed over when its burst
+ * begins (before mocha emits the burst, which skips them as above), and never when it does not come — unless
+ * released (no bail happened: the files whose burst never came were dropped for another reason, which the
+ * reporter tells from what their streams say).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
@@ -55,6 +61,10 @@ export interface RelayHandlers {
 interface StreamState extends RelayStream {
   /** Events handed to the reporter: the burst's first `delivered` events are skipped. */
   delivered: number;
+  /** Held mode: the lines read and not yet handed over, in order. */
+  held: DeliveredMessage[];
+  /** Its worker said the file ended (`end`): a stream closed without it was cut off. */
+  finished: boolean;
   /** The burst arrived, or the relay closed: anything the stream still sends is late and dropped. */
   ended: boolean;
   /** The file's burst arrived (mocha's own reporters have the file). */
@@ -69,7 +79,12 @@ interface ParallelRunner extends MochaRunner {
   _workerReporter?: unknown;
 }
 
+/** The lines of a stream that carry something for the reporter. */
+type DeliveredMessage = Extract<RelayMessage, { t: 'event' | 'output' }>;
+
 export class ParallelRelay {
+  /** A burst's marker said its worker stopped the file at a failure, under bail (worker-reporter.ts). */
+  bailedInFile = false;
   /**
    * True while the runner emits a burst event the stream already delivered: the reporter ignores it. Set
    * for each event the runner emits, before any listener runs.
@@ -88,6 +103,8 @@ export class ParallelRelay {
     private readonly handlers: RelayHandlers,
     private readonly server: Server,
     private readonly dir: string | undefined,
+    /** Lines are kept until their stream's burst begins (see the file's comment). */
+    private holding: boolean,
   ) {}
 
   /**
@@ -98,7 +115,7 @@ export class ParallelRelay {
   static start(
     runner: MochaRunner,
     handlers: RelayHandlers,
-    options: { output: boolean },
+    options: { output: boolean; hold?: boolean },
   ): ParallelRelay | undefined {
     const parallel = runner as ParallelRunner;
     const base = parallel._workerReporter;
@@ -115,7 +132,7 @@ export class ParallelRelay {
         ? join(dir, 'relay.sock')
         : `\\\\.\\pipe\\testwire-mocha-${process.pid}-${nodeCrypto().randomBytes(8).toString('hex')}`;
       const server = builtin<typeof import('node:net')>('node:net').createServer();
-      const relay = new ParallelRelay(handlers, server, dir);
+      const relay = new ParallelRelay(handlers, server, dir, options.hold === true);
       server.on('connection', (connection) => relay.accept(connection));
       // A socket that cannot listen leaves the workers unconnected: the bursts deliver everything.
       server.on('error', () => relay.close());
@@ -161,6 +178,19 @@ export class ParallelRelay {
     return streams;
   }
 
+  /**
+   * Held mode ends: what the streams whose burst never came hold is handed over now — all of them (no bail
+   * happened: their files were dropped for another reason), or those cut off before their file's end (their
+   * worker died: mocha reports that, the bail it had already dropped the others for) — and what any stream
+   * sends from now on, as it comes.
+   */
+  release(which: 'all' | 'cut off'): void {
+    if (!this.holding || this.closed) return;
+    this.holding = false;
+    for (const stream of this.streams.values())
+      if (!stream.burst && (which === 'all' || !stream.finished)) this.handOver(stream);
+  }
+
   /** Stops listening and drops what open streams still send; bursts still skip what streams delivered. */
   close(): void {
     if (this.closed) return;
@@ -190,17 +220,21 @@ export class ParallelRelay {
   }
 
   private burstBegins(data: unknown): void {
-    const id = (data as Partial<RelayMarkerData> | undefined)?.stream;
+    const marker = data as Partial<RelayMarkerData> | undefined;
+    const id = marker?.stream;
     if (typeof id !== 'string') return;
+    if (marker?.bailed === true) this.bailedInFile = true;
     const stream = this.streams.get(id);
-    this.remaining = stream?.delivered ?? 0;
-    this.skipping = false;
     // A fast file's burst can come before its connection is even read: the burst then has it all, and the
     // stream, when it connects, is refused.
     if (stream) {
       stream.ended = true;
       stream.burst = true;
+      // mocha takes this file: what its stream holds goes first, and the burst skips it
+      this.handOver(stream);
     } else this.streams.set(id, newStream(id, { ended: true, burst: true }));
+    this.remaining = stream?.delivered ?? 0;
+    this.skipping = false;
     // The burst's loop is synchronous: whatever it did not use up must not skip anything after it.
     queueMicrotask(() => {
       this.remaining = 0;
@@ -264,26 +298,51 @@ export class ParallelRelay {
       socket.destroy();
       return stream;
     }
+    if (message?.t === 'end') {
+      // all of the file is read: the worker sends its burst when this connection closes
+      stream.finished = true;
+      socket.end();
+      return stream;
+    }
+    if (message?.t !== 'event' && message?.t !== 'output') {
+      socket.destroy();
+      return stream;
+    }
+    if (this.holding) stream.held.push(message);
+    else if (!this.deliver(stream, message)) socket.destroy();
+    return stream;
+  }
+
+  /** Hands over what `stream` holds, in order, up to a line that cannot be read (the burst has the rest). */
+  private handOver(stream: StreamState): void {
+    const held = stream.held;
+    stream.held = [];
+    for (const message of held)
+      if (!this.deliver(stream, message)) {
+        stream.ended = true;
+        return;
+      }
+  }
+
+  /** One event or output line to the reporter; false when it cannot be read (the stream ends there). */
+  private deliver(stream: StreamState, message: DeliveredMessage): boolean {
     try {
       if (message.t === 'event' && typeof message.name === 'string' && message.event) {
         const { data, error } = deserializeEvent(message.event);
         stream.delivered++;
         this.handlers.event(stream, message.name, data, error);
-      } else if (message.t === 'end') {
-        // all of the file is read: the worker sends its burst when this connection closes
-        socket.end();
-      } else if (message.t === 'output' && typeof message.text === 'string') {
+        return true;
+      }
+      if (message.t === 'output' && typeof message.text === 'string') {
         const via = typeof message.via === 'string' ? message.via : undefined;
         const file = typeof message.file === 'string' ? message.file : undefined;
         this.handlers.output(stream, message.text, message.std === 'stderr' ? 'stderr' : 'stdout', via, file);
-      } else {
-        socket.destroy();
+        return true;
       }
+      return false;
     } catch {
-      // a line that cannot be read ends the stream where it is: the burst has the rest
-      socket.destroy();
+      return false;
     }
-    return stream;
   }
 
   private tokenMatches(token: unknown): boolean {
@@ -300,6 +359,8 @@ function newStream(id: string, state: { ended: boolean; burst: boolean }): Strea
     running: undefined,
     file: undefined,
     delivered: 0,
+    held: [],
+    finished: false,
     closedAt: undefined,
     ...state,
   };

@@ -70,6 +70,8 @@ export type RelayMessage =
 export interface RelayMarkerData {
   __mocha_id__: string;
   stream: string;
+  /** The worker stopped the file at a failure under bail, leaving tests of it unrun (bail.ts `bailed`). */
+  bailed?: boolean;
 }
 
 /** Data of the UNRUN_EVENT, as the main process's reporter gets it (deserialized). */

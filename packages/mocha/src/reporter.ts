@@ -22,7 +22,7 @@ import {
   type TestRef,
   untilDeadline,
 } from '@testwire/reporter-core';
-import { bailed } from './bail.js';
+import { bailed, parallelBailed, parallelBailing } from './bail.js';
 import type { C8Coverage } from './c8.js';
 import { OutputCapture } from './capture.js';
 import { nycCoverageReport } from './coverage.js';
@@ -142,6 +142,8 @@ export class TestwireReporter {
   private readonly outsideErrors: OutsideError[] = [];
   /** Parallel mode: the files whose burst came (their run resolved): the others' runs mocha dropped. */
   private readonly burstFiles = new Set<string>();
+  /** Parallel mode: mocha's runner went BAILING (bail.ts parallelBailing), seen as it emitted a burst. */
+  private parallelBail = false;
   /** What was wrong with our reporter options: told as framework.error when the run begins. */
   private readonly optionProblems: readonly string[];
 
@@ -264,6 +266,9 @@ export class TestwireReporter {
       if (outside.length === 0) return;
       const reasons = outside.map(({ reason }) => reason);
       const streams = relay ? await relay.dropped(Date.now() + FINISH_TIMEOUT_MS) : [];
+      // --bail held the streams: those of files dropped for another reason (a worker that died, a run that
+      // failed) tell what their file was running — without a bail, every stream whose burst never came
+      relay?.release(this.parallelBail ? 'cut off' : 'all');
       const files = Array.isArray(this.options.files) ? this.options.files.map(String) : [];
       const dropped = droppedFiles(files, this.burstFiles, outside);
       if (dropped.length === 0) for (const reason of reasons) this.core.runError(reason);
@@ -328,12 +333,14 @@ export class TestwireReporter {
   }
 
   /**
-   * Serial mode: whether mocha stopped at a failure and never ran the rest (bail.ts). Parallel mode's main
-   * process has no suites to count: there, --bail drops the bursts of the files still running (README).
+   * Whether mocha stopped at a failure and never ran (serial) or reported (parallel) the rest (bail.ts).
    */
   private stoppedByBail(): boolean {
-    if (this.parallel) return false;
     try {
+      if (this.parallel) {
+        const files = Array.isArray(this.options.files) ? this.options.files.map(String) : [];
+        return parallelBailed(this.parallelBail, files, this.burstFiles, this.relay?.bailedInFile === true);
+      }
       return bailed(this.runner, this.finishedRefs.length);
     } catch (error) {
       this.core.adapterError('reading whether mocha bailed', error);
@@ -402,6 +409,7 @@ export class TestwireReporter {
         // parallel mode: every event the runner emits is of a file's burst (settleDroppedFiles) but mocha's
         // errors outside the run (a phony runnable, no test or hook, which mocha 12 gives the dropped file)
         if (this.parallel && (event !== EVENTS.TEST_FAIL || isTestOrHook(first))) this.noteBurstFile(first);
+        if (this.parallel && !this.parallelBail) this.parallelBail = parallelBailing(this.runner);
         // a burst event a worker already streamed (parallel mode)
         if (this.relay?.skipping) return;
         guarded(first, second);
@@ -474,7 +482,9 @@ export class TestwireReporter {
         output: (stream, text, std, via, file) =>
           this.core.output(file ? { file, titlePath: [] } : stream.target, text, std, via),
       },
-      { output },
+      // --bail: mocha drops the bursts of the files still running when one bails; their streams are held until
+      // mocha takes their burst (parallel-relay.ts), so that the stream has the files mocha reports
+      { output, hold: this.options.bail === true },
     );
   }
 

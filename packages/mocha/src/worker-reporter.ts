@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
+import { bailed } from './bail.js';
 import { LoadOutput, writtenFrom } from './load-output.js';
 import type { MochaRunner } from './mocha-types.js';
 import {
@@ -161,6 +162,8 @@ function createWorkerReporter(): ParallelBufferedClass {
     private unrun: UnrunTests | undefined;
     private worker: MochaRunner | undefined;
     private added = 0;
+    /** The file's tests that got their final result, and those a failed hook kept from running (bail.ts). */
+    private ended = 0;
 
     constructor(runner: MochaRunner, options?: unknown) {
       super(runner, options);
@@ -195,6 +198,7 @@ function createWorkerReporter(): ParallelBufferedClass {
       const listener = (runnable?: unknown, error?: unknown) => {
         // the tests a failed hook kept from ending are reported as the suite ends, as serial mode does
         if (eventName === 'suite end') this.settle(runnable);
+        else if (eventName === 'test end') this.ended++;
         buffer(runnable, error);
         this.stream(eventName, runnable, error);
         this.unrun?.note(eventName, runnable, error);
@@ -222,6 +226,7 @@ function createWorkerReporter(): ParallelBufferedClass {
       const worker = this.worker;
       const unrun = worker && this.unrun?.settle(suite, worker);
       if (!unrun) return;
+      this.ended += unrun.tests.length;
       try {
         const data = {
           __mocha_id__: `testwire-unrun-${this.link?.stream ?? ''}-${this.added++}`,
@@ -248,10 +253,21 @@ function createWorkerReporter(): ParallelBufferedClass {
         return;
       }
       const marker: RelayMarkerData = { __mocha_id__: `testwire-${link.stream}`, stream: link.stream };
+      // the main process's --bail: whether this file's own run stopped short (its other files it can tell)
+      if (this.worker && bailedSafely(this.worker, this.ended)) marker.bailed = true;
       this.events.unshift(new AddedEvent(RELAY_MARKER, marker));
       link.finish(() => super.done(failures, callback));
     }
   };
+}
+
+/** bail.ts `bailed`, never throwing into mocha's worker. */
+function bailedSafely(runner: MochaRunner, ended: number): boolean {
+  try {
+    return bailed(runner, ended);
+  } catch {
+    return false;
+  }
 }
 
 export default createWorkerReporter();

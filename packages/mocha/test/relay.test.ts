@@ -2,7 +2,8 @@
  * The parallel relay's parts on real objects: an event streamed from a worker reads as mocha's own burst
  * reads (mocha 11's serializer is the reference) without the worker's objects being changed; the main
  * process's socket refuses a connection without the secret; and a burst skips exactly the events its stream
- * delivered, on mocha's real ParallelBufferedRunner.
+ * delivered, on mocha's real ParallelBufferedRunner; held (`--bail`), a stream reaches the reporter when its
+ * burst begins, never when it does not come, and all at once when released.
  */
 import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
@@ -77,7 +78,7 @@ describe('ParallelRelay', () => {
     else process.env[RELAY_ENV] = saved;
   });
 
-  function start() {
+  function start(hold = false) {
     const runner = new ParallelBufferedRunner(new Mocha.Suite('', new Mocha.Context(), true));
     const received: Array<{ stream: string; name: string; title?: string }> = [];
     const relay = ParallelRelay.start(
@@ -87,7 +88,7 @@ describe('ParallelRelay', () => {
           received.push({ stream: stream.id, name, title: (data as { title?: string })?.title }),
         output: () => undefined,
       },
-      { output: true },
+      { output: true, hold },
     );
     if (!relay) throw new Error('the relay did not start');
     cleanups.push(() => relay.close());
@@ -160,5 +161,64 @@ describe('ParallelRelay', () => {
     late.write(line({ t: 'hello', token: config.token, stream: 's3' }) + event('test', 'too late'));
     await refused;
     expect(received.map((e) => e.title)).toEqual(['file', 'one']);
+  });
+
+  it('held: a stream reaches the reporter when its burst begins, before the burst, which skips it', async () => {
+    const { runner, relay, config, received } = start(true);
+    // two files' streams, read to their end (the relay closes each once it has read `end`)
+    const read = ['h1', 'h2'].map((stream) => {
+      const worker = client(config.socket);
+      const closed = new Promise((resolve) => worker.once('close', resolve));
+      worker.write(
+        line({ t: 'hello', token: config.token, stream }) +
+          event('suite', `${stream} file`) +
+          event('test', `${stream} one`) +
+          line({ t: 'end' }),
+      );
+      worker.end();
+      return closed;
+    });
+    await Promise.all(read);
+    expect(received).toEqual([]);
+
+    const seen: Array<[string, boolean]> = [];
+    for (const name of ['suite', 'test', 'pass']) runner.on(name, () => seen.push([name, relay.skipping]));
+    runner.emit(RELAY_MARKER, { __mocha_id__: 'testwire-h1', stream: 'h1', bailed: true });
+    expect(received.map((e) => e.title)).toEqual(['h1 file', 'h1 one']);
+    for (const name of ['suite', 'test', 'pass']) runner.emit(name, {});
+    expect(seen).toEqual([
+      ['suite', true],
+      ['test', true],
+      ['pass', false],
+    ]);
+    expect(relay.bailedInFile).toBe(true);
+    // h2's burst never comes (mocha bailed): closing drops what it holds, release after it hands over nothing
+    relay.close();
+    relay.release('all');
+    expect(received.map((e) => e.title)).toEqual(['h1 file', 'h1 one']);
+  });
+
+  it('held, then released: the streams cut off (or all) whose burst never came are handed over', async () => {
+    const { relay, config, received } = start(true);
+    const send = (stream: string, ...lines: string[]) => {
+      const worker = client(config.socket);
+      const closed = new Promise((resolve) => worker.once('close', resolve));
+      worker.write(line({ t: 'hello', token: config.token, stream }) + lines.join(''));
+      return { worker, closed };
+    };
+    // f1 ran to its end (mocha dropped its burst for a bail); c1's worker died mid-file (no `end`)
+    const f1 = send('f1', event('test', 'finished'), line({ t: 'end' }));
+    const c1 = send('c1', event('test', 'running'));
+    await f1.closed;
+    // the relay reads what c1 sent before it sees c1's end, and closes its side after that
+    c1.worker.end();
+    await c1.closed;
+    expect(received).toEqual([]);
+    relay.release('cut off');
+    expect(received).toEqual([{ stream: 'c1', name: 'test', title: 'running' }]);
+    // from now on, as it comes
+    send('live', event('test', 'live'));
+    await until('the live event', () => (received.length === 2 ? true : undefined));
+    expect(received[1]).toEqual({ stream: 'live', name: 'test', title: 'live' });
   });
 });
