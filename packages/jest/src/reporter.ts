@@ -6,9 +6,11 @@ import {
   type RunStartInfo,
   type TestOutcome,
 } from '@testwire/reporter-core';
+import { onAssigned } from './assigned.js';
 import { bailed } from './bail.js';
 import { type JestConfigUsed, type JestProjectPatterns, jestConfigUsed, projectPatterns } from './config.js';
 import { type JestCoverageConfig, jestCoverageReport } from './coverage.js';
+import { openHandleLeaks } from './open-handles.js';
 import { type JestProjectConfig, ProjectNames } from './projects.js';
 import { RetryCounts } from './retries.js';
 import { mapJestStatus } from './status.js';
@@ -33,6 +35,8 @@ interface JestGlobalConfig extends JestCoverageConfig {
   collectCoverageFrom?: string[];
   logHeapUsage?: boolean;
   forceExit?: boolean;
+  /** --detectOpenHandles: jest assigns `results.openHandles` after the reporters (open-handles.ts). */
+  detectOpenHandles?: boolean;
   maxWorkers?: number;
   bail?: number;
   shard?: { shardIndex: number; shardCount: number } | null;
@@ -88,6 +92,8 @@ interface JestAggregatedResult {
   runExecError?: { message?: string; stack?: string | null } | null;
   /** Epoch ms: when jest began the run (its summary's `Time:` counts from it). */
   startTime?: number;
+  /** --detectOpenHandles: the handles still open, assigned after every reporter's onRunComplete. */
+  openHandles?: unknown[];
 }
 
 const STDERR_METHODS = new Set(['error', 'warn', 'trace', 'assert']);
@@ -120,6 +126,8 @@ const WORKER_EXITED = {
 export class TestwireJestReporter {
   private readonly core: ReporterCore;
   private readonly globalConfig: JestGlobalConfig;
+  /** The jest major running this reporter (30 when unknown): where jest 29 and 30 differ. */
+  private readonly jestMajor: number;
   /** Tests that share a title path in one file, told apart (this run). */
   private readonly twins: JestTwins;
   /** Retries each file's source configures (jest does not tell reporters). */
@@ -165,8 +173,9 @@ export class TestwireJestReporter {
       framework: 'jest',
       frameworkVersion: version,
     });
+    this.jestMajor = Number.parseInt(version ?? '', 10) || 30;
     // Jest 29 awaits a block's concurrent tests in declaration order; jest 30 reports each when it ends.
-    this.twins = new JestTwins(!(Number.parseInt(version ?? '', 10) < 30));
+    this.twins = new JestTwins(this.jestMajor >= 30);
     // Reporters are made in jest's own process, after it read its config: its command line is this one's.
     this.configUsed = jestConfigUsed(process.argv.slice(2), process.cwd());
     this.projectNames = new ProjectNames(globalConfig?.projects);
@@ -460,7 +469,7 @@ export class TestwireJestReporter {
       // starts later (the reporter's onRunStart; the first file, for a config whose patterns wait for it).
       const startTime = results?.startTime;
       if (typeof startTime === 'number' && startTime > 0) info.duration = Date.now() - startTime;
-      if (this.completeAfterCoverage(results, info)) return;
+      if (this.completeLater(results, info)) return;
       await this.core.runCompleted(info);
     } catch (error) {
       // never throw into jest (said with TESTWIRE_DEBUG)
@@ -469,39 +478,67 @@ export class TestwireJestReporter {
   }
 
   /**
-   * With coverage on, Jest's CoverageReporter runs after this reporter: the coverage map and the threshold
-   * verdict do not exist yet. Jest decides the run — `results.success = …`, its exit code, false for a
-   * missed threshold — after every reporter returned, so the run completes at that assignment instead:
-   * coverage.threshold / coverage.completed, then test.completed with Jest's own verdict. Jest does not await
-   * that flush; the core holds the process until it is done (bounded by `flushTimeoutMs`), and a local
-   * broadcaster takes milliseconds. With `--forceExit` Jest calls process.exit right after the assignment:
-   * there the core's thread flushes while Jest's thread waits (completeBeforeExit, same bound). Not when
-   * Jest exits or throws right after the reporters (`bail` reached, a run error) or the core runs in-thread
-   * under --forceExit: the run completes here, without coverage. If Jest never assigns (another path), the
-   * run completes when the event loop empties.
+   * Jest decides parts of the run on `results` after every reporter's onRunComplete returned; the run then
+   * completes once they are in, instead of here:
+   * - with coverage on, Jest's CoverageReporter runs after this reporter: the coverage map and the threshold
+   *   verdict do not exist yet. Jest decides the run — `results.success = …`, its exit code, false for a
+   *   missed threshold — after every reporter returned: coverage.threshold / coverage.completed, and
+   *   test.completed with Jest's own verdict, at that assignment;
+   * - with --detectOpenHandles, Jest collects the handles still open after its globalTeardown, 100 ms later,
+   *   and assigns `results.openHandles`: a performance.leak per handle (open-handles.ts) before test.completed,
+   *   at that assignment.
+   * Jest does not await that flush; the core holds the process until it is done (bounded by
+   * `flushTimeoutMs`), and a local broadcaster takes milliseconds. With `--forceExit` Jest calls process.exit
+   * right after: there the core's thread flushes while Jest's thread waits (completeBeforeExit, same bound).
+   * Not when Jest exits or throws right after the reporters (`bail` reached, a run error) or the core runs
+   * in-thread under --forceExit: the run completes in onRunComplete, without coverage or open handles. If
+   * Jest never assigns (another path), the run completes when the event loop empties.
    */
-  private completeAfterCoverage(results: JestAggregatedResult, info: RunResultInfo): boolean {
+  private completeLater(results: JestAggregatedResult, info: RunResultInfo): boolean {
     const config = this.globalConfig;
-    if (!config?.collectCoverage || results?.runExecError) return false;
-    const exitsAtOnce = config.forceExit === true;
+    if (results?.runExecError || bailed(config, results?.numFailedTests)) return false;
+    const exitsAtOnce = config?.forceExit === true;
     if (exitsAtOnce && typeof this.core.completeBeforeExit !== 'function') return false;
-    if (bailed(config, results.numFailedTests)) return false;
-    const own = Object.getOwnPropertyDescriptor(results, 'success');
-    if (!own?.configurable || !('value' in own)) return false;
-    let value = own.value as boolean | undefined;
+    let jestSuccess: boolean | undefined;
+    let handles: unknown;
+    let awaitsSuccess = config?.collectCoverage === true;
+    const onSuccess = (next: boolean) => {
+      jestSuccess = next;
+      awaitsSuccess = false;
+      complete();
+    };
+    if (awaitsSuccess && !onAssigned(results, 'success', onSuccess)) return false;
+    const onHandles = (next: unknown) => {
+      handles = next;
+      awaitsHandles = false;
+      complete();
+    };
+    let awaitsHandles = config?.detectOpenHandles === true && onAssigned(results, 'openHandles', onHandles);
+    if (!awaitsSuccess && !awaitsHandles) return false;
+    const coverage = awaitsSuccess;
     let completed = false;
-    const complete = (jestSuccess: boolean | undefined) => {
-      if (completed) return;
+    const complete = () => {
+      if (completed || awaitsSuccess || awaitsHandles) return;
       completed = true;
       process.off('beforeExit', onBeforeExit);
       const success = typeof jestSuccess === 'boolean' ? jestSuccess : info.success;
+      // coverage.*, then the leaks, then test.completed: whichever Jest assigned first.
+      if (coverage) {
+        try {
+          // Jest failed a run whose tests and snapshots passed: its coverage reporter's threshold error.
+          const thresholdsFailed = info.success && !success;
+          const report = jestCoverageReport(results.coverageMap, config, thresholdsFailed);
+          if (report) this.core.coverage(report);
+        } catch {
+          // a coverage map this reporter cannot read: the run still completes (this runs inside Jest's code)
+        }
+      }
       try {
-        // Jest failed a run whose tests and snapshots passed: its coverage reporter's threshold error.
-        const thresholdsFailed = info.success && !success;
-        const report = jestCoverageReport(results.coverageMap, config, thresholdsFailed);
-        if (report) this.core.coverage(report);
-      } catch {
-        // a coverage map this reporter cannot read: the run still completes (this runs inside Jest's code)
+        const testFiles = new Set(this.startedFiles.keys());
+        const rootDir = config?.rootDir ?? process.cwd();
+        for (const leak of openHandleLeaks(handles, rootDir, testFiles, this.jestMajor)) this.core.leak(leak);
+      } catch (error) {
+        this.core.adapterError('openHandles', error);
       }
       const completion: RunResultInfo = {
         ...info,
@@ -517,22 +554,11 @@ export class TestwireJestReporter {
       const hold = setTimeout(() => {}, this.core.holdBoundMs);
       void this.core.runCompleted(completion).finally(() => clearTimeout(hold));
     };
-    const onBeforeExit = () => complete(undefined);
-    Object.defineProperty(results, 'success', {
-      configurable: true,
-      enumerable: own.enumerable,
-      get: () => value,
-      set: (next: boolean) => {
-        value = next;
-        Object.defineProperty(results, 'success', {
-          value: next,
-          writable: true,
-          enumerable: own.enumerable,
-          configurable: true,
-        });
-        complete(next);
-      },
-    });
+    const onBeforeExit = () => {
+      awaitsSuccess = false;
+      awaitsHandles = false;
+      complete();
+    };
     process.once('beforeExit', onBeforeExit);
     return true;
   }

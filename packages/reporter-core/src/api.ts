@@ -142,6 +142,28 @@ export interface HeapSample {
   gcForced?: boolean;
 }
 
+/**
+ * A leak the runner itself found and names, one per leaked resource (jest --detectOpenHandles: a handle still
+ * open after the run) -> performance.leak as given, unlike heapSample's growth, which the core judges.
+ */
+export interface LeakInfo {
+  /** The class of leak: `open_handle` for a handle that keeps the process alive. */
+  type: string;
+  /** What leaked, as the runner names it (jest: the async resource's type, e.g. `TCPSERVERWRAP`, `Timeout`). */
+  leakType: string;
+  /** The test file (or test) the runner attributes it to, as it prints it. */
+  testName: string;
+  /** Where it was made: `file:line:column` of the first frame in the user's code. */
+  location?: string;
+  /** The frames that made it, trimmed as the runner prints them. */
+  stackTrace?: string[];
+  /** MB kept; 0 when the runner measures none (an open handle is counted, not weighed). */
+  size?: number;
+  suggestions?: string[];
+  /** The file the leak is attributed to (absolute or root-relative: sent root-relative). */
+  file?: string;
+}
+
 export interface RunResultInfo {
   /** The run's outcome as the runner decides it (must agree with its exit code). */
   success: boolean;
@@ -235,6 +257,8 @@ export interface ReporterCore {
   coverageProgress(testFile: string, coverage: unknown, totalTestFiles?: number): void;
   /** Heap after a file -> performance.leak when the heap keeps growing across files (leak.ts). */
   heapSample(sample: HeapSample): void;
+  /** A leak the runner found (an open handle after the run) -> performance.leak; before runCompleted. */
+  leak(info: LeakInfo): void;
   /**
    * The adapter's own internal error (a bug in reading the runner's objects): the adapter catches it, never
    * throws it into the runner, and hands it here, where it is said once per `where` on stderr with

@@ -13,6 +13,7 @@ import type {
   CoverageStartInfo,
   FrameworkErrorInfo,
   HeapSample,
+  LeakInfo,
   PerformanceSample,
   RunResultInfo,
   RunStartInfo,
@@ -57,6 +58,8 @@ export type CoreCall = Stamp &
     | { method: 'coverageStarted'; info: CoverageStartInfo }
     | { method: 'coverageProgress'; testFile: string; coverage: unknown; totalTestFiles: number }
     | { method: 'heapSample'; sample: HeapSample }
+    /** A leak the runner found itself: sent as it is (the heap samples are judged by the core). */
+    | { method: 'leak'; leak: LeakInfo }
   );
 
 /** A step with its error normalized. */

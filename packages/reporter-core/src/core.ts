@@ -262,6 +262,12 @@ export class Core {
           if (leak) this.emit('performance.leak', leak, call.at, run.runId);
           break;
         }
+        case 'leak': {
+          const { file, ...leak } = call.leak;
+          const data = file === undefined ? leak : { ...leak, file: this.paths.file(file) };
+          this.emit('performance.leak', { ...data, size: leak.size ?? 0 }, call.at, run.runId);
+          break;
+        }
         case 'testStep':
           this.send(
             'test.step',

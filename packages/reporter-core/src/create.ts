@@ -144,6 +144,7 @@ function disabledCore(options: ResolvedOptions): ReporterCore {
     coverageStarted: () => {},
     coverageProgress: () => {},
     heapSample: () => {},
+    leak: () => {},
     adapterError: () => {},
     runCompleted: async () => {},
   };

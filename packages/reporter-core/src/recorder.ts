@@ -12,6 +12,7 @@ import type {
   CoverageStartInfo,
   FrameworkErrorInfo,
   HeapSample,
+  LeakInfo,
   ReporterCore,
   RunResultInfo,
   RunStartInfo,
@@ -317,6 +318,29 @@ export class Recorder implements ReporterCore, Interruptible {
       this.take({ method: 'heapSample', sample: plain });
     } catch (error) {
       this.internalError('heapSample', error);
+    }
+  }
+
+  leak(info: LeakInfo): void {
+    try {
+      if (!this.open('late')) return;
+      // Plain strings and numbers only: the call may cross to the core's thread.
+      const strings = (list: unknown) => (Array.isArray(list) ? list.map(String) : undefined);
+      const plain: LeakInfo = {
+        type: String(info.type),
+        leakType: String(info.leakType),
+        testName: String(info.testName),
+        size: Number(info.size) || 0,
+      };
+      if (info.location !== undefined) plain.location = String(info.location);
+      const stackTrace = strings(info.stackTrace);
+      if (stackTrace) plain.stackTrace = stackTrace;
+      const suggestions = strings(info.suggestions);
+      if (suggestions) plain.suggestions = suggestions;
+      if (info.file !== undefined) plain.file = String(info.file);
+      this.take({ method: 'leak', leak: plain });
+    } catch (error) {
+      this.internalError('leak', error);
     }
   }
 

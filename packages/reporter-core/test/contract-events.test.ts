@@ -280,6 +280,35 @@ describe('performance.leak', () => {
     for (const event of events) expect(validatePublishedEvent(event)).toMatchObject({ ok: true });
   });
 
+  it('goes out as the runner found it for a leak() call (an open handle), before test.completed', async () => {
+    const { core, of, rootDir, events } = setup({ leakThresholdMb: 0 });
+    core.runStarted({});
+    core.leak({
+      type: 'open_handle',
+      leakType: 'TCPSERVERWRAP',
+      testName: 'server.test.js',
+      location: 'server.test.js:3:37',
+      stackTrace: ['at Object.listen (server.test.js:3:37)'],
+      file: join(rootDir, 'server.test.js'),
+    });
+    await core.runCompleted({ success: true });
+    const [leak] = of('performance.leak');
+    expect(leak.data).toEqual({
+      framework: 'jest',
+      project: 'fixture-project',
+      type: 'open_handle',
+      leakType: 'TCPSERVERWRAP',
+      testName: 'server.test.js',
+      location: 'server.test.js:3:37',
+      stackTrace: ['at Object.listen (server.test.js:3:37)'],
+      file: 'server.test.js',
+      size: 0,
+    });
+    const types = events.map((event) => event.type);
+    expect(types.indexOf('performance.leak')).toBeLessThan(types.indexOf('test.completed'));
+    for (const event of events) expect(validatePublishedEvent(event)).toMatchObject({ ok: true });
+  });
+
   it('is off with leakThresholdMb 0', async () => {
     const { core, of } = setup({ leakThresholdMb: 0 });
     core.runStarted({});
