@@ -31,6 +31,7 @@
 import type { TestStatus } from '@testwire/protocol';
 import type { TestOutcome } from '@testwire/reporter-core';
 import { benchmarkOutcome, isBenchmark } from './benchmark.js';
+import { withTypeCheckFrame } from './typecheck.js';
 import type { VitestError, VitestTestAttempt, VitestTestCase, VitestTestState } from './vitest-types.js';
 
 /** Typed as a Record so a new Vitest state fails to compile until it is mapped. */
@@ -96,7 +97,9 @@ export function outcomesOf(testCase: VitestTestCase): TestOutcome[] {
   }
   // The common case, built with the fields there are (it crosses to the reporter's thread at every test).
   const retried = Math.floor(diagnostic?.retryCount ?? 0) > 0;
-  const firstErrors = result.errors;
+  // tsc's errors (--typecheck) have their place only in `stacks`: given a stack frame (typecheck.ts).
+  const firstErrors =
+    result.errors && result.errors.length > 0 ? result.errors.map(withTypeCheckFrame) : undefined;
   if (!retried && typeof testCase.attempts !== 'function' && !(firstErrors && firstErrors.length > 0)) {
     const outcome: TestOutcome = { status, rawStatus, duration, attempt: 1 };
     if (startedAt !== undefined) outcome.startedAt = startedAt;
@@ -137,7 +140,7 @@ export function outcomesOf(testCase: VitestTestCase): TestOutcome[] {
     });
   }
 
-  const errors = [...(result.errors ?? [])];
+  const errors = [...(firstErrors ?? [])];
   const finalFailed = state === 'failed';
   // Failed attempts before the last: one per retry, but never more than the errors left for them (the last
   // attempt, when it failed, keeps one): Vitest 3 counts retries of passing repeats too (see the header).

@@ -35,6 +35,7 @@ import { coverageReportOf } from './coverage.js';
 import { outcomesOf } from './outcome.js';
 import { projectNamesOf, testFilesOf, testPatternsOf } from './run-files.js';
 import { numberTwins, SuiteTitles, TwinOrdinals, testsOf, titlesOf } from './twins.js';
+import { FILE_TYPE_ERROR, isTypeCheckError, withTypeCheckFrame } from './typecheck.js';
 import type {
   VitestContext,
   VitestEntityNode,
@@ -258,7 +259,10 @@ export class TestwireVitestReporter {
       if (!run) return;
       const hook = this.failedHook(run, testSuite);
       for (const error of this.unreportedErrors(run, testSuite)) {
-        run.core.hookFailed(this.suiteRef(testSuite), error, hook);
+        // tsc's error in a describe block, outside its tests (--typecheck): no hook's, the file's.
+        if (!hook && isTypeCheckError(error))
+          run.core.fileFailed(testSuite.module.moduleId, error, FILE_TYPE_ERROR);
+        else run.core.hookFailed(this.suiteRef(testSuite), error, hook);
       }
     });
   }
@@ -370,7 +374,10 @@ export class TestwireVitestReporter {
       }
       // runError and fileFailed also list each error in test.completed's `errors`.
       for (const error of crashes.runErrors)
-        run.core.runError(error, error.type === 'Unhandled Rejection' ? UNHANDLED_REJECTION : undefined);
+        run.core.runError(
+          withTypeCheckFrame(error),
+          error.type === 'Unhandled Rejection' ? UNHANDLED_REJECTION : undefined,
+        );
       const ignoreErrors = this.vitest?.config.dangerouslyIgnoreUnhandledErrors === true;
       success = reason === 'passed' && (errors.length === 0 || ignoreErrors);
     });
@@ -654,7 +661,12 @@ export class TestwireVitestReporter {
     const hook = this.failedHook(run, testModule);
     for (const error of errors) {
       if (hook) run.core.hookFailed(this.fileRef(testModule), error, hook);
-      else run.core.fileFailed(testModule.moduleId, error);
+      else
+        run.core.fileFailed(
+          testModule.moduleId,
+          error,
+          isTypeCheckError(error) ? FILE_TYPE_ERROR : undefined,
+        );
     }
   }
 
@@ -687,7 +699,7 @@ export class TestwireVitestReporter {
 }
 
 function errorsOf(entity: VitestTestSuite | VitestTestModule): VitestError[] {
-  return typeof entity.errors === 'function' ? [...entity.errors()] : [];
+  return typeof entity.errors === 'function' ? entity.errors().map(withTypeCheckFrame) : [];
 }
 
 /** Describe blocks from the module down to (and including) `parent`. */

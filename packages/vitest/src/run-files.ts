@@ -24,12 +24,16 @@ export function projectNamesOf(vitest: VitestContext): string[] | undefined {
 
 /**
  * The test file globs Vitest matches: those of each project (a config with `test.projects` matches its
- * projects' `include`, not the root's default), without repeats; the root's when there are no projects.
+ * projects' `include`, not the root's default), without repeats; the root's when there are no projects. With
+ * `--typecheck`, the `typecheck.include` globs too (`*.test-d.ts`), and only those with `--typecheck.only`.
  */
 export function testPatternsOf(vitest: VitestContext): string[] | undefined {
   const projects = vitest.projects ?? [];
-  const includes = projects.length > 0 ? projects.map((project) => project.config?.include) : [];
-  if (includes.length === 0 || includes.some((include) => !Array.isArray(include)))
-    return Array.isArray(vitest.config.include) ? [...vitest.config.include] : undefined;
-  return [...new Set(includes.flatMap((include) => [...(include ?? [])]))];
+  const configs = projects.length > 0 ? projects.map((project) => project.config) : [vitest.config];
+  if (configs.some((config) => !Array.isArray(config?.include))) return undefined;
+  const patterns = configs.flatMap((config) => {
+    const typecheck = config?.typecheck?.enabled === true ? [...(config.typecheck.include ?? [])] : [];
+    return config?.typecheck?.only === true ? typecheck : [...(config?.include ?? []), ...typecheck];
+  });
+  return [...new Set(patterns)];
 }

@@ -25,12 +25,25 @@ export interface VitestError {
   cause?: unknown;
   /** Vitest's word for an error outside the tests: `Unhandled Rejection`, `Uncaught Exception`, `Unhandled Error`. */
   type?: unknown;
+  /** Parsed frames; a `TypeCheckError` (`--typecheck`) has its place only here, with an empty `stack`. */
+  stacks?: ReadonlyArray<{ file?: string; line?: number; column?: number; method?: string }>;
 }
 
 export interface VitestProject {
   readonly name: string;
   /** The project's resolved config: its test file globs. */
-  readonly config?: { readonly include?: ReadonlyArray<string> };
+  readonly config?: VitestFileGlobs;
+}
+
+/** A resolved config's test file globs: `include`, and `typecheck`'s for `--typecheck`. */
+export interface VitestFileGlobs {
+  readonly include?: ReadonlyArray<string>;
+  readonly typecheck?: {
+    readonly enabled?: boolean;
+    /** `--typecheck.only`: the type tests alone. */
+    readonly only?: boolean;
+    readonly include?: ReadonlyArray<string>;
+  };
 }
 
 interface VitestEntity {
@@ -155,7 +168,7 @@ export type VitestRunEndReason = 'passed' | 'failed' | 'interrupted';
 /** The `Vitest` instance handed to `onInit`. */
 export interface VitestContext {
   readonly version?: string;
-  readonly config: {
+  readonly config: VitestFileGlobs & {
     readonly root: string;
     readonly watch?: boolean;
     readonly dangerouslyIgnoreUnhandledErrors?: boolean;
@@ -166,8 +179,6 @@ export interface VitestContext {
     readonly bail?: unknown;
     readonly testTimeout?: unknown;
     readonly coverage?: VitestCoverageOptions;
-    /** Test file globs. */
-    readonly include?: ReadonlyArray<string>;
     readonly logHeapUsage?: boolean;
   };
   /** The run's projects (`test.projects`; one, the root, without them). */
