@@ -22,6 +22,7 @@ import type { Hub } from './hub.js';
 import type { ResolvedOptions } from './options.js';
 import type { StreamPart } from './snapshots.js';
 import { formatSseComment, formatSseEvent, parseLastEventId, type ResumeFrom } from './sse.js';
+import { SseFramer } from './sse-frame.js';
 import { Subscriber, type Transport } from './subscriber.js';
 import { VERSION } from './version.js';
 
@@ -33,11 +34,15 @@ interface Stream {
 /** Opens SSE streams for `GET /events` requests that passed the origin and credential checks. */
 export class SseEndpoint {
   readonly streams = new Set<Stream>();
+  /** The events' SSE frames, one per event for every stream (sse-frame.ts). */
+  private readonly framer: SseFramer;
 
   constructor(
     private readonly hub: Hub,
     private readonly options: ResolvedOptions,
-  ) {}
+  ) {
+    this.framer = new SseFramer(hub.epoch);
+  }
 
   /** Reads the query's subscription and the resume point; a bad one is answered 400 and opens nothing. */
   open(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
@@ -62,7 +67,7 @@ export class SseEndpoint {
       return;
     }
     const origin = req.headers.origin;
-    const subscriber = openSse(req, res, this.hub, subscription, resume, {
+    const subscriber = openSse(req, res, this.hub, this.framer, subscription, resume, {
       maxBytes: this.options.subscriberMaxBytes,
       lagDrainMs: this.options.sseKeepAliveMs,
       corsOrigin: typeof origin === 'string' ? origin : undefined,
@@ -109,14 +114,26 @@ class SseTransport implements Transport {
   readonly kind = 'sse';
   constructor(
     private readonly res: ServerResponse,
-    private readonly epoch: string,
+    private readonly framer: SseFramer,
     /** How long a stream told it lags may take to send what it holds before its socket is destroyed. */
     private readonly lagDrainMs: number,
   ) {}
 
+  /**
+   * Writes the frames as they are: the shared frames of the events (views of the framer's slabs, see
+   * frameRuns) are not joined into a Buffer of this stream's own, so streams that do not read all hold the
+   * same bytes. Corked: the pieces (each its own HTTP chunk) go out in one writev.
+   */
   write(frames: Buffer[]): void {
-    if (this.res.writableEnded || this.res.destroyed) return;
-    this.res.write(frames.length === 1 ? frames[0] : Buffer.concat(frames));
+    const res = this.res;
+    if (res.writableEnded || res.destroyed) return;
+    if (frames.length === 1) {
+      res.write(frames[0] as Buffer);
+      return;
+    }
+    res.cork();
+    for (const frame of frames) res.write(frame);
+    res.uncork();
   }
   bufferedAmount(): number {
     return this.res.writableLength;
@@ -131,9 +148,7 @@ class SseTransport implements Transport {
     this.res.once('drain', callback);
   }
   eventFrame(entry: HistoryEntry): Buffer {
-    // Once per event, shared by every SSE subscriber.
-    entry.sse ??= sseEventFrame(entry, this.epoch);
-    return entry.sse;
+    return this.framer.frameOf(entry);
   }
   messageFrame(message: object, id?: string): Buffer {
     return Buffer.from(
@@ -169,22 +184,6 @@ class SseTransport implements Transport {
   }
 }
 
-const LF = 0x0a;
-const CR = 0x0d;
-const END = Buffer.from('\n\n');
-
-/**
- * `id:`/`event:`/`data:` around the event's JSON bytes, without decoding them. JSON from JSON.stringify
- * has no raw line breaks, so it is one `data:` line; anything else goes through the general formatter.
- */
-function sseEventFrame(entry: HistoryEntry, epoch: string): Buffer {
-  const id = `${epoch}:${entry.seq}`;
-  if (entry.frame.includes(LF) || entry.frame.includes(CR))
-    return Buffer.from(formatSseEvent({ id, event: entry.type, data: entry.frame.toString('utf8') }));
-  const head = Buffer.from(formatSseEvent({ id, event: entry.type, data: '' }).slice(0, -2));
-  return Buffer.concat([head, entry.frame, END], head.length + entry.frame.length + 2);
-}
-
 let nextSse = 0;
 
 interface SseOptions {
@@ -200,6 +199,7 @@ function openSse(
   req: IncomingMessage,
   res: ServerResponse,
   hub: Hub,
+  framer: SseFramer,
   subscription: SubscribeRequest,
   resume: ResumeFrom | undefined,
   options: SseOptions,
@@ -221,7 +221,7 @@ function openSse(
   const id = `s_${process.pid.toString(36)}_${(++nextSse).toString(36)}`;
   const subscriber = new Subscriber(
     id,
-    new SseTransport(res, hub.epoch, options.lagDrainMs),
+    new SseTransport(res, framer, options.lagDrainMs),
     options.maxBytes,
     hub.schedule,
     hub.lag,
