@@ -41,6 +41,7 @@ import { candidateDirs, readSecret, removeSecret, writeSecret } from '../src/joi
 import { TIMED_OUT, untilDeadline } from '../src/timers.js';
 import {
   Client,
+  freePort,
   getJson,
   type Msg,
   rawRequest,
@@ -409,6 +410,48 @@ describe('the secret file', () => {
     expect(readSecret(next.port).secret).toBeTruthy();
     rmSync(live);
   });
+
+  it.runIf(process.platform === 'linux')(
+    "sweeps files of the format before the owner's pid when nothing listens on their port, and fresh files of writers that died; leaves every other file",
+    async () => {
+      const gone = spawnSync(process.execPath, ['-e', '']).pid as number;
+      const b = await owner();
+      const dir = dirname(secretPath(b.port));
+      // A port nobody listens on, and one something (not an owner) listens on.
+      const freed = await freePort();
+      const held = createServer();
+      servers.push(held);
+      await new Promise<void>((r) => held.listen(0, '127.0.0.1', r));
+      const heldPort = (held.address() as { port: number }).port;
+      const file = (name: string, text: string): string => {
+        const path = join(dir, name);
+        writeFileSync(path, text, { mode: 0o600 });
+        return path;
+      };
+      // Written by owners before 24c049b: the secret alone, no pid.
+      const oldDead = file(`${freed}.secret`, 'old-format-secret-of-a-killed-owner');
+      const oldHeld = file(`${heldPort}.secret`, 'old-format-secret-while-its-port-is-held');
+      // Fresh files of writers killed before their rename, and one of a live writer.
+      const tempDead = file(`${freed}.secret.${gone}.0badf00d`, `killed-mid-write\n${gone}\n`);
+      const tempLive = file(`${freed}.secret.${process.pid}.0123abcd`, `being-written\n${process.pid}\n`);
+      // Not ours by name, or by owner: left alone whatever they hold.
+      const notOurs = file('notes.secret', 'not-a-port-file');
+      const foreign = file(`${freed + 1 > 65535 ? freed - 1 : freed + 1}.secret`, 'another-users-file');
+      chownSync(foreign, 4242, 4242);
+      const link = join(dir, `${heldPort === 65535 ? 1 : heldPort + 1}.secret`);
+      symlinkSync(oldHeld, link);
+
+      await owner();
+      expect(existsSync(oldDead), 'old format, nothing on its port').toBe(false);
+      expect(existsSync(tempDead), 'fresh file of a writer that died').toBe(false);
+      expect(existsSync(oldHeld), 'old format, its port held').toBe(true);
+      expect(existsSync(tempLive), 'fresh file of a live writer').toBe(true);
+      expect(existsSync(notOurs), 'not a port file').toBe(true);
+      expect(existsSync(foreign), "another uid's file").toBe(true);
+      expect(lstatSync(link).isSymbolicLink(), 'a link').toBe(true);
+      for (const path of [oldHeld, tempLive, notOurs, foreign, link]) rmSync(path);
+    },
+  );
 
   it('is removed at close(); a stale one of a killed owner is replaced by the next owner', async () => {
     const b = await owner();

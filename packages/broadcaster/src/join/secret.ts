@@ -12,9 +12,10 @@
  * re-raised when nobody else listens, so the process still ends as it would have). SIGKILL leaves it behind:
  * the file's second line is the owner's pid, so a joiner that finds the owner gone removes the file and does
  * not ask whatever now listens on the port to prove it (a joiner never sends the secret anyway, handshake.ts),
- * and each owner that writes a secret removes the files of owners that are gone.
+ * and each owner that writes a secret removes the files of owners that are gone (removeStale: also those of
+ * the format before the pid, and fresh files an owner died writing).
  *
- *   <tmpdir>/testwire-<uid>/<port>.secret     "<secret>\n<owner pid>\n"
+ *   <tmpdir>/testwire-<uid>/<port>.secret     "<secret>\n<owner pid>\n"   (before 24c049b: "<secret>")
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -259,23 +260,106 @@ function removeIfWrittenBy(path: string, pid: number): void {
 /** How many files one sweep looks at: a directory is swept at each owner start, so it stays small. */
 const SWEEP_LIMIT = 1000;
 
-/** Removes the secret files in our directory whose owner is gone (files without a pid are left alone). */
+/** `<port>.secret`: a port's secret file. */
+const SECRET_NAME = /^(\d{1,5})\.secret$/;
+/** `<port>.secret.<pid>.<8 hex>`: the fresh file an owner writes before renaming it (writeSecret). */
+const TEMP_NAME = /^\d{1,5}\.secret\.(\d{1,10})\.[0-9a-f]{8}$/;
+
+/**
+ * Removes the files in our directory whose owner is gone (SIGKILL, a crash), and only those. Files are ours
+ * by name (a port's secret file, or an owner's fresh file not yet renamed) and by owner (a regular file of
+ * this uid, not a link); anything else in the directory is left alone. Gone is proven:
+ *
+ *   "<secret>\n<pid>\n"            its pid has no process
+ *   "<secret>" (before 24c049b)     nothing listens on its port at all, on any address (Linux, /proc/net/tcp
+ *                                  and tcp6): an owner writes the file once it is listening and removes it
+ *                                  when it closes, so a file with no listener has no owner. Where that
+ *                                  cannot be read (no /proc), or something listens there, it is left alone
+ *   <port>.secret.<pid>.<hex>      its writer's pid (in the name) has no process: it died between writing
+ *                                  the file and renaming it
+ *
+ * Each is removed only if it is still the file that was judged (same pid, or same secret and inode): a new
+ * owner of the port renames its own file over the old one, and that one stays.
+ */
 function removeStale(dir: string): void {
   let names: string[];
   try {
     names = readdirSync(dir)
-      .filter((name) => name.endsWith('.secret'))
+      .filter((name) => SECRET_NAME.test(name) || TEMP_NAME.test(name))
       .slice(0, SWEEP_LIMIT);
   } catch {
     return;
   }
+  let listening: Set<number> | undefined | null = null;
   for (const name of names) {
     const path = join(dir, name);
     try {
-      const { pid } = parse(readFileSync(path, 'utf8'));
-      if (pid !== undefined && !alive(pid)) removeIfWrittenBy(path, pid);
+      const stat = ownFile(path);
+      if (!stat) continue;
+      const temp = TEMP_NAME.exec(name);
+      if (temp) {
+        if (!alive(Number(temp[1]))) unlinkSync(path);
+        continue;
+      }
+      const { secret, pid } = parse(readFileSync(path, 'utf8'));
+      if (pid !== undefined) {
+        if (!alive(pid)) removeIfWrittenBy(path, pid);
+        continue;
+      }
+      // The format before the owner's pid: proven gone only by its port (read once per sweep, when needed).
+      if (listening === null) listening = listeningPorts();
+      const port = Number(SECRET_NAME.exec(name)?.[1]);
+      if (listening && !listening.has(port)) removeIfUnchanged(path, secret, stat.ino);
     } catch {}
   }
+}
+
+/** The file's stat when it is a regular file of this uid (not a link), else undefined. */
+function ownFile(path: string): ReturnType<typeof lstatSync> | undefined {
+  const stat = lstatSync(path);
+  const uid = process.getuid?.();
+  if (!stat.isFile() || (uid !== undefined && stat.uid !== uid)) return undefined;
+  return stat;
+}
+
+/** Removes a file without a pid unless it was replaced since it was read (another inode, another secret). */
+function removeIfUnchanged(path: string, secret: string, ino: number | bigint): void {
+  try {
+    const stat = ownFile(path);
+    if (stat?.ino !== ino) return;
+    const now = parse(readFileSync(path, 'utf8'));
+    if (now.pid === undefined && now.secret === secret) unlinkSync(path);
+  } catch {}
+}
+
+/** TCP socket state LISTEN in /proc/net/tcp{,6}. */
+const TCP_LISTEN = '0A';
+
+/**
+ * The ports something listens on, on any address of this host, IPv4 and IPv6 (Linux: /proc/net/tcp and
+ * tcp6; `local_address` is `<hex address>:<hex port>`, `st` the state). Undefined where that cannot be read.
+ */
+function listeningPorts(): Set<number> | undefined {
+  if (!PROC) return undefined;
+  const ports = new Set<number>();
+  let read = 0;
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(table, 'latin1');
+    } catch {
+      continue;
+    }
+    read++;
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      const local = fields[1];
+      if (fields[3] !== TCP_LISTEN || !local) continue;
+      ports.add(Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16));
+    }
+  }
+  // Neither table: we cannot tell what listens (a kernel without IPv4 has no tcp, one without IPv6 no tcp6).
+  return read > 0 ? ports : undefined;
 }
 
 function removeAll(): void {
