@@ -377,6 +377,42 @@ describe('getBroadcaster as publisher', () => {
     expect(cors.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:7466');
   });
 
+  it('a process with no key that binds the port after the owner died gets nothing of a publisher that held its policy', async () => {
+    const port = await freePort();
+    const owner = await startBroadcaster({ port, apiKey: 'read-key' });
+    const logger = recordingLogger();
+    const joined = await getBroadcaster({ port, logger });
+    open.push(joined);
+    joined.publish(testStarted('r_guarded', 1));
+    await joined.flush();
+    // The owner goes; a process configured with no key binds the port before the publisher retries: the
+    // owner stops listening at once (its publishers are told after), the publisher waits a backoff first.
+    const closing = owner.close();
+    let keyless: Broadcaster | undefined;
+    for (let i = 0; !keyless && i < 500; i++) {
+      keyless = await startBroadcaster({ port }).catch(() => undefined);
+      if (!keyless) await new Promise((r) => setTimeout(r, 2));
+    }
+    await closing;
+    if (!keyless || joined.role === 'owner')
+      throw new Error('the publisher took the port first: no keyless owner');
+    open.push(keyless);
+
+    // The publisher owns a port of its own, with the policy it held.
+    await waitFor(() => joined.role === 'owner', 'the publisher owning a port of its own', 30_000);
+    expect(joined.port).not.toBe(port);
+    expect(logger.warnings.join('\n')).toContain('lets in more than the one this process published to');
+    const status = (at: number, query = '') => fetch(`http://127.0.0.1:${at}/status${query}`);
+    expect((await status(joined.port)).status).toBe(401);
+    const guarded = await status(joined.port, '?apiKey=read-key');
+    expect(guarded.status).toBe(200);
+    expect(JSON.stringify(await guarded.json())).toContain('r_guarded');
+    // The keyless owner was sent nothing: its runs do not include the publisher's.
+    const keylessStatus = await status(port);
+    expect(keylessStatus.status).toBe(200);
+    expect(JSON.stringify(await keylessStatus.json())).not.toContain('r_guarded');
+  });
+
   it('tells the access policy only to publishers that proved the secret, not to one with a publish key alone', async () => {
     const owner = await startBroadcaster({ port: 0, apiKey: 'read-key', publishKey: 'pub-key' });
     open.push(owner);

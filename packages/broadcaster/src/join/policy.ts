@@ -88,6 +88,26 @@ export function withPolicy(options: ResolvedOptions, policy: EndpointPolicy | un
   };
 }
 
+/**
+ * True when an owner with policy `next` lets in no one `held` would not: every key it takes was one of
+ * `held`'s (API or publish keys: both read), it takes JWTs only if `held` did (their secret does not travel:
+ * one of the same user is trusted), and it allows no other browser Origin or Host. An open `held` (no key,
+ * no JWT) has nothing to keep; an unknown `next` (an older owner, or none told) is taken as open.
+ */
+export function enforces(next: EndpointPolicy | undefined, held: EndpointPolicy): boolean {
+  const heldKeys = new Set([...held.apiKeyDigests, ...held.publishKeyDigests]);
+  const heldOpen = heldKeys.size === 0 && !held.jwt;
+  if (heldOpen) return true;
+  if (!next) return false;
+  const nextKeys = [...next.apiKeyDigests, ...next.publishKeyDigests];
+  if (nextKeys.length === 0 && !next.jwt) return false;
+  if (!nextKeys.every((key) => heldKeys.has(key)) || (next.jwt && !held.jwt)) return false;
+  if (!next.allowedOrigins.every((origin) => held.allowedOrigins.includes(origin))) return false;
+  if (held.allowedHosts === true) return true;
+  const heldHosts = held.allowedHosts;
+  return next.allowedHosts !== true && next.allowedHosts.every((host) => heldHosts.includes(host));
+}
+
 function unique(list: string[]): string[] {
   return [...new Set(list)];
 }

@@ -55,7 +55,7 @@ import {
   proof,
   proofMatches,
 } from './handshake.js';
-import { type EndpointPolicy, readPolicy, withPolicy } from './policy.js';
+import { type EndpointPolicy, enforces, readPolicy, withPolicy } from './policy.js';
 import { readSecret } from './secret.js';
 
 const BATCH_EVENTS = 1000;
@@ -198,6 +198,11 @@ export class JoinedBroadcaster implements Broadcaster {
   lastRefusal?: string;
   /** The last connect() met a server on the port that could not prove it holds our secret. */
   private ownerUnproven = false;
+  /**
+   * The last connect() met an owner that enforces less than the policy we hold (one that bound the port after
+   * the owner we published to went away, configured with no key or other keys): we publish nothing there.
+   */
+  private ownerWeaker = false;
   /** After we took the port over from an owner we published to: our events no subscriber has yet. */
   private handover?: Handover;
 
@@ -303,6 +308,7 @@ export class JoinedBroadcaster implements Broadcaster {
     const headers: Record<string, string> = {};
     this.lastRefusal = undefined;
     this.ownerUnproven = false;
+    this.ownerWeaker = false;
     const read = this.target.canTakeOver ? readSecret(this.target.port) : undefined;
     const secret = read?.secret;
     const nonce = secret ? newNonce() : undefined;
@@ -405,12 +411,24 @@ export class JoinedBroadcaster implements Broadcaster {
             settle(false);
             return;
           }
+          // Only from an owner that proved it holds the secret (a nonce was sent and its proof checked): an
+          // owner joined with a publish key alone could hand us any policy to enforce after a takeover.
+          const policy = nonce ? readPolicy(message.policy) : undefined;
+          // What we published under a policy (and re-publish to a new owner) goes to no owner that lets in
+          // more: the process that bound the port first after our owner died may have been started with no
+          // key at all. We own a port of our own with that policy instead (recover).
+          if (this.policy && !enforces(policy, this.policy)) {
+            this.ownerWeaker = true;
+            this.lastRefusal =
+              'the broadcaster now on the port lets in more than the one this process published to did (its API or publish keys, JWTs, Origins or Hosts): what was published there would be open to more readers';
+            ws.close(1000);
+            settle(false);
+            return;
+          }
           this.ws = ws;
           this.noFollowers = false;
           this.connectedEpoch = message.epoch;
-          // Only from an owner that proved it holds the secret (a nonce was sent and its proof checked): an
-          // owner joined with a publish key alone could hand us any policy to enforce after a takeover.
-          this.policy = nonce ? readPolicy(message.policy) : undefined;
+          this.policy = policy;
           const sameOwner = this.lastEpoch === message.epoch;
           if (this.lastEpoch !== undefined && !sameOwner) this.sendRuns();
           this.lastEpoch = message.epoch;
@@ -604,8 +622,14 @@ export class JoinedBroadcaster implements Broadcaster {
         if (claim.kind === 'owner') {
           this.becomeOwner(claim.owner);
         } else if (claim.kind === 'testwire') {
-          // Something that is not our owner answers there (another user's server): stop sending it anything.
-          if (!(await this.connect()) && attempt >= 4 && this.ownerUnproven && !this.owner && !this.ws)
+          // Something that is not our owner answers there (another user's server), or an owner that enforces
+          // less than our policy: stop sending it anything (the latter at once: a retry finds it the same).
+          if (
+            !(await this.connect()) &&
+            ((attempt >= 4 && this.ownerUnproven) || this.ownerWeaker) &&
+            !this.owner &&
+            !this.ws
+          )
             this.becomeOwner(
               await ownEphemeral(options, this.lastRefusal ?? 'not our owner', { seedRuns: this.openRuns() }),
             );
