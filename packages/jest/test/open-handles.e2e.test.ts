@@ -18,25 +18,25 @@ beforeAll(async () => {
 });
 afterAll(() => stream?.close());
 
-// Every handle ends by itself within seconds (the server is closed by an unref'd timer, not a handle jest
-// reports): the run exits on its own.
+// Every handle ends by itself (the server is closed by an unref'd timer, not a handle jest reports): the run
+// exits on its own. 10 s: open still when jest collects them after a run slowed down by a loaded machine.
 const FILES: Record<string, string> = {
   'server.test.js': [
     "const net = require('net');",
     "test('server', () => {",
     '  const server = net.createServer().listen(0);',
-    '  setTimeout(() => server.close(), 3000).unref();',
+    '  setTimeout(() => server.close(), 12000).unref();',
     '});',
     "test('timer', () => {",
-    '  setTimeout(() => {}, 2500);',
+    '  setTimeout(() => {}, 10000);',
     '});',
     '',
   ].join('\n'),
   // A helper's timer: jest's frames start in the helper and lead to the test file.
   'helper.test.js': "const helper = require('./helper');\ntest('helper timer', () => { helper.start(); });\n",
-  'helper.js': 'exports.start = () => setTimeout(() => {}, 2000);\n',
+  'helper.js': 'exports.start = () => setTimeout(() => {}, 10000);\n',
   // Two timers made at one place: jest prints the handle once.
-  'loop.test.js': "test('loop', () => {\n  for (let i = 0; i < 2; i++) setTimeout(() => {}, 2000);\n});\n",
+  'loop.test.js': "test('loop', () => {\n  for (let i = 0; i < 2; i++) setTimeout(() => {}, 10000);\n});\n",
 };
 
 /** The handles jest printed: `●  TYPE` and the `at …` frames after it, in order. */
