@@ -138,11 +138,12 @@ export class TestwireJestReporter {
   );
   private filesDone = 0;
   /**
-   * Per file, its live results so far: how many were a test's first and only attempt (and how many of those
-   * failed), and whether any was not (a retry, or one streamed as retrying). When every test of the file's
-   * result is one of those, with as many failed, the file's result has nothing to add (see settledLive).
+   * Per file, its live results so far: how many were a test's first and only attempt (how many of those
+   * failed, with how many errors), and whether any was not (a retry, or one streamed as retrying). When every
+   * test of the file's result is one of those, with as many failed and as many errors, the file's result has
+   * nothing to add (see settledLive).
    */
-  private readonly live = new Map<string, { final: number; failed: number; unsettled: boolean }>();
+  private readonly live = new Map<string, LiveTally>();
   /**
    * Per test file, the `Test` jest started it with (its own project's) and the projects that started it this
    * run. Jest hands every live hook (a test's start, its result) the `Test` of one project — the first of the
@@ -331,7 +332,7 @@ export class TestwireJestReporter {
           mapJestStatus(result.status) === 'failed' &&
           attempt <= this.retries.of(test?.path, test?.context?.config?.setupFilesAfterEnv);
         this.sendResult(twin, result, attempt, willRetry);
-        this.noteLive(path, attempt === 1 && !willRetry, twin.failed);
+        this.noteLive(path, attempt === 1 && !willRetry, twin.failed, twin.errors);
       }
       // A start that waited for the results before it (twins.ts), after this one when it was sent.
       if (set) this.twins.resultSent(set);
@@ -375,13 +376,11 @@ export class TestwireJestReporter {
         const invocations = Math.max(1, assertion.invocations ?? 1);
         const sent = twin.attempts;
         // Its last attempt, streamed live, ended otherwise in the file's result: streamed as retrying, but jest
-        // did not retry it; or streamed as passed, and jest 30 pinned an error on it after its live result (an
-        // error thrown later from the test's own timer or promise). That attempt again, as jest ends it: the
-        // core keeps the latest result of an attempt, so the test still counts once.
-        if (
-          sent === invocations &&
-          (twin.retrying || twin.failed !== (mapJestStatus(assertion.status) === 'failed'))
-        )
+        // did not retry it; or jest 30 pinned an error on it after its live result (an error thrown later from
+        // the test's own timer or promise): streamed as passed, it failed; streamed as failed, it has one more
+        // error. That attempt again, as jest ends it, with all its errors: the core keeps the latest result of
+        // an attempt, so the test still counts once.
+        if (sent === invocations && (twin.retrying || endedOtherwise(twin, assertion)))
           this.sendResult(twin, assertion, invocations);
         if (sent >= invocations) continue;
         // Earlier attempts jest did not send live: rebuild them from retryReasons (one error per attempt).
@@ -650,24 +649,26 @@ export class TestwireJestReporter {
     });
   }
 
-  private noteLive(file: string, final: boolean, failed = false): void {
+  private noteLive(file: string, final: boolean, failed = false, errors = 0): void {
     let tally = this.live.get(file);
     if (!tally) {
-      tally = { final: 0, failed: 0, unsettled: false };
+      tally = { final: 0, failed: 0, errors: 0, unsettled: false };
       this.live.set(file, tally);
     }
     if (!final) tally.unsettled = true;
     else {
       tally.final++;
       if (failed) tally.failed++;
+      tally.errors += errors;
     }
   }
 
   /**
    * True when each test of the file's result ran once and was sent live with that attempt as final, and as
-   * many failed live as in the file's result: then the walk below would find every one of them sent already
-   * (the usual file, where it costs a lookup per test). Not when a test passed live and failed in the file's
-   * result (jest 30 pins an error thrown after a test's end on that test, in its file's result only).
+   * many failed live, with as many errors, as in the file's result: then the walk below would find every one
+   * of them sent already (the usual file, where it costs a lookup per test). Not when jest 30 pinned an error
+   * thrown after a test's end on that test, in its file's result only: a test that passed live failed there,
+   * or a test that failed live has one more error there.
    * Forgets the file's tally either way.
    */
   private settledLive(file: string, assertions: readonly JestAssertionResult[]): boolean {
@@ -675,12 +676,14 @@ export class TestwireJestReporter {
     this.live.delete(file);
     if (!tally || tally.unsettled || tally.final !== assertions.length) return false;
     let failed = 0;
+    let errors = 0;
     for (const assertion of assertions) {
       const status = mapJestStatus(assertion.status);
       if ((assertion.invocations ?? 1) > 1 || status === 'skipped') return false;
       if (status === 'failed') failed++;
+      errors += assertion.failureMessages?.length ?? 0;
     }
-    return failed === tally.failed;
+    return failed === tally.failed && errors === tally.errors;
   }
 
   /** testwire never fails a run: jest turns an error returned here into exit code 1. */
@@ -694,6 +697,7 @@ export class TestwireJestReporter {
     twin.attempts = Math.max(twin.attempts, attempt);
     twin.failed = status === 'failed';
     twin.retrying = willRetry;
+    twin.errors = messages?.length ?? 0;
     // The location comes with results only (jest --testLocationInResults), each twin its own.
     if (result.location && twin.ref.line === undefined)
       twin.ref = { ...twin.ref, line: result.location.line, column: result.location.column };
@@ -731,6 +735,25 @@ export class TestwireJestReporter {
   ): TwinSet {
     return this.twins.of(this.projectOf(test), file ?? '', result.ancestorTitles ?? [], result.title);
   }
+}
+
+/** Per file, its live results so far (see TestwireJestReporter.live). */
+interface LiveTally {
+  final: number;
+  failed: number;
+  /** Errors of the final attempts sent live. */
+  errors: number;
+  unsettled: boolean;
+}
+
+/**
+ * Whether the file's result ends a test's last attempt otherwise than it was streamed: failed where it
+ * passed, or failed with more errors (jest 30 adds an error thrown after the test's end to its result).
+ */
+function endedOtherwise(twin: Twin, assertion: JestAssertionResult): boolean {
+  const failed = mapJestStatus(assertion.status) === 'failed';
+  if (twin.failed !== failed) return true;
+  return failed && (assertion.failureMessages?.length ?? 0) > twin.errors;
 }
 
 /** The titles `a` and `b` begin with. */

@@ -10,6 +10,8 @@ export interface Twin {
   failed: boolean;
   /** Its last attempt was streamed as retrying (`willRetry`). */
   retrying: boolean;
+  /** The errors its last attempt was streamed with (jest 30 may add one in the file's result). */
+  errors: number;
   /** Reported live (onTestCaseResult), not only in the file's result. */
   readonly live: boolean;
   /**
@@ -421,6 +423,7 @@ function twinAt(set: TwinSet, ordinal: number, live = true): Twin {
     attempts: 0,
     failed: false,
     retrying: false,
+    errors: 0,
     live,
     earlier: earlier?.attempts ?? 0,
     earlierFailed: earlier?.failed ?? false,
