@@ -11,8 +11,9 @@
  *   onTestEnd ────────> hookFailed (each beforeAll/afterAll the attempt failed with), then testResult (one
  *                       per attempt; willRetry, expected-failure semantics; attachments by reference; each
  *                       error with the test.step it failed in)
- *   onError ──────────> runError
- *   onEnd ────────────> runCompleted (Playwright's run duration; awaited: test.completed + bounded flush)
+ *   onError ──────────> fileFailed (a spec file that failed to load) or runError, named (outside-error.ts)
+ *   onEnd ────────────> runCompleted (Playwright's run duration, interruptedBy 'maxFailures' when it stopped
+ *                       there with tests left; awaited: test.completed + bounded flush)
  *   onExit ───────────> waits (bounded) for that flush if onEnd's was cut short
  *
  * A run is open from onBegin to onEnd; calls outside it are dropped. After the global timeout Playwright calls
@@ -45,6 +46,8 @@ import {
   untilDeadline,
 } from '@testwire/reporter-core';
 import { failingSteps } from './failing-step.js';
+import { stoppedAtMaxFailures } from './max-failures.js';
+import { classifyOutsideError } from './outside-error.js';
 import { attemptStatus, willRetry } from './status.js';
 import { specFileOf, TestRefs } from './test-ref.js';
 
@@ -121,6 +124,8 @@ export class TestwireReporter implements Reporter {
   readonly #startedFiles = new Set<string>();
   /** The run's tests (onBegin): those without a final result when it ends are settled then (#settleUnended). */
   #suite: Suite | undefined;
+  /** The run's config (onBegin): its maxFailures, globalSetup and globalTeardown. */
+  #config: FullConfig | undefined;
   /** Tests whose last attempt ended; tests that began an attempt, with its number. */
   readonly #ended = new Set<TestCase>();
   readonly #began = new Map<TestCase, number>();
@@ -149,6 +154,7 @@ export class TestwireReporter implements Reporter {
       this.#began.clear();
       this.#failedHooks.clear();
       this.#suite = suite;
+      this.#config = config;
       this.#open = true;
       this.#refs!.useProjects(suite);
       const tests = suite.allTests();
@@ -241,7 +247,7 @@ export class TestwireReporter implements Reporter {
         // Playwright's verdict: a serial group's retry runs its passing tests again, and they are not flaky.
         ...(result.retry > 0 && status === 'passed' ? { flaky: test.outcome() === 'flaky' } : {}),
         timedOut: result.status === 'timedOut',
-        errors: errorsOf(result),
+        errors: errorsOf(test, result),
         startedAt: result.startTime.getTime(),
         // The worker slot (stable across worker restarts), so the dashboard's timeline has real lanes.
         ...(result.parallelIndex >= 0 ? { worker: String(result.parallelIndex) } : {}),
@@ -279,15 +285,16 @@ export class TestwireReporter implements Reporter {
 
   /**
    * An error outside any test: a file that fails to load (before any test began, with its location: the
-   * file failed), a worker crash, `maxFailures` reached, the global timeout (the run's).
+   * file failed), the globalSetup/globalTeardown or webServer failing, no test found, a worker crash,
+   * `maxFailures` reached, the global timeout (the run's). outside-error.ts tells which.
    */
   onError(error: TestError): void {
     guard(() => {
       const core = this.#openCore();
       if (!core) return;
-      const file = error.location?.file;
-      if (file && this.#began.size === 0) core.fileFailed(file, toRawError(error));
-      else core.runError(toRawError(error));
+      const outside = classifyOutsideError(this.#config, error, this.#began.size > 0);
+      if (outside.kind === 'file') core.fileFailed(outside.file, toRawError(error));
+      else core.runError(toRawError(error), outside.info);
     });
   }
 
@@ -300,12 +307,14 @@ export class TestwireReporter implements Reporter {
       const core = this.#openCore();
       if (!core) return;
       this.#open = false;
-      this.#settleUnended(core);
+      const left = this.#settleUnended(core);
       this.#failedHooks.clear();
+      const maxFailures = stoppedAtMaxFailures(this.#config?.maxFailures, result.status, this.#ended, left);
       this.#completion = core.runCompleted({
         success: result.status === 'passed',
         rawStatus: result.status,
-        interrupted: result.status === 'interrupted',
+        interrupted: result.status === 'interrupted' || maxFailures,
+        ...(maxFailures ? { interruptedBy: 'maxFailures' } : {}),
         // Playwright's own measure (its summary line, the JSON report's stats.duration): it starts before
         // onBegin (loading and collecting the test files), so the core's onBegin-to-onEnd falls short of it.
         duration: result.duration,
@@ -340,11 +349,14 @@ export class TestwireReporter implements Reporter {
    * The run's tests Playwright ended without a final result (`--max-failures`, the global timeout, Ctrl-C):
    * skipped, as Playwright's own report counts them. One still running when the run stopped gets the result
    * of its attempt as `interrupted`, one that never began as `skipped`. Playwright may end the running one
-   * itself, before onEnd (it then has its own result) or after it (dropped: the run is closed).
+   * itself, before onEnd (it then has its own result) or after it (dropped: the run is closed). Returns how
+   * many it settled.
    */
-  #settleUnended(core: ReporterCore): void {
+  #settleUnended(core: ReporterCore): number {
+    let left = 0;
     for (const test of this.#suite?.allTests() ?? []) {
       if (this.#ended.has(test)) continue;
+      left++;
       const attempt = this.#began.get(test);
       core.testResult(this.#refs!.get(test), {
         status: 'skipped',
@@ -353,6 +365,7 @@ export class TestwireReporter implements Reporter {
         attempt: attempt ?? 1,
       });
     }
+    return left;
   }
 
   #output(chunk: string | Buffer, test: TestCase | undefined, stream: 'stdout' | 'stderr'): void {
@@ -412,8 +425,13 @@ export function allHookOf(test: TestCase, step: TestStep): AllHook | undefined {
   return titled ? (titled[1] as AllHook) : undefined;
 }
 
-/** An attempt's errors, each with the `test.step` it failed in when Playwright names one (failing-step.ts). */
-function errorsOf(result: TestResult): StepError[] {
+/**
+ * An attempt's errors, each with the `test.step` it failed in when Playwright names one (failing-step.ts). A
+ * `test.fail()` test that passed has none from Playwright, which prints `Expected to fail, but passed.` for
+ * it: the stream says the same (the core would otherwise say `Test failed (passed)`).
+ */
+function errorsOf(test: TestCase, result: TestResult): StepError[] {
+  if (result.status === 'passed' && test.expectedStatus === 'failed') return [expectedToFail(test)];
   // Most attempts pass: nothing to look for in their steps.
   if (result.errors.length === 0) return [];
   const steps = failingSteps(result);
@@ -423,6 +441,17 @@ function errorsOf(result: TestResult): StepError[] {
     if (step) raw.step = step;
     return raw;
   });
+}
+
+/**
+ * The failure of a `test.fail()` test that passed, as Playwright's terminal reporters word it, located at the
+ * `test.fail()` that said so (its annotation's location: 1.65 has it, 1.40 not), else at the test.
+ */
+function expectedToFail(test: TestCase): StepError {
+  const message = 'Expected to fail, but passed.';
+  const marked = test.annotations?.find((annotation) => annotation.type === 'fail')?.location;
+  const at = marked ?? test.location;
+  return { message, stack: `Error: ${message}\n    at ${at.file}:${at.line}:${at.column}` };
 }
 
 /** Attachments by reference: name, type, the file's path (the core relativizes it); a body only by size. */

@@ -26,13 +26,14 @@ export interface FixtureRun {
 /**
  * `install`: the directory under compat/ whose Playwright runs the fixture (`playwright-1.40`: the oldest).
  * `killAfterMs`: a run still going then is killed (a fixture of many failing tests restarts a worker after
- * each, seconds apiece on a loaded machine).
+ * each, seconds apiece on a loaded machine). `args`: after `playwright test` (`--max-failures=1`, …).
  */
 export async function runFixture(
   fixture: string,
   env: Record<string, string> = {},
   install = 'playwright',
   killAfterMs = 50_000,
+  args: string[] = [],
 ): Promise<FixtureRun> {
   const dir = path.join(
     COMPAT,
@@ -43,7 +44,7 @@ export async function runFixture(
   await mkdir(dir, { recursive: true });
   await cp(path.join(here, 'fixtures', fixture), dir, { recursive: true });
   const eventsFile = path.join(dir, 'events.jsonl');
-  const child = spawn(path.join(COMPAT, install, 'node_modules/.bin/playwright'), ['test'], {
+  const child = spawn(path.join(COMPAT, install, 'node_modules/.bin/playwright'), ['test', ...args], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', TESTWIRE_E2E_EVENTS: eventsFile, ...env },
