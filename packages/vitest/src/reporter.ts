@@ -32,6 +32,7 @@ import {
 import { withAnnotations } from './annotations.js';
 import { bailed } from './bail.js';
 import { coverageReportOf } from './coverage.js';
+import { NO_TEST_FILES, noTestFilesError } from './no-tests.js';
 import { outcomesOf } from './outcome.js';
 import { projectNamesOf, testFilesOf, testPatternsOf } from './run-files.js';
 import { numberTwins, SuiteTitles, TwinOrdinals, testsOf, titlesOf } from './twins.js';
@@ -378,6 +379,8 @@ export class TestwireVitestReporter {
           withTypeCheckFrame(error),
           error.type === 'Unhandled Rejection' ? UNHANDLED_REJECTION : undefined,
         );
+      const noFiles = noTestFilesError(this.vitest, testModules ?? [], errors, reason);
+      if (noFiles) run.core.runError(noFiles, NO_TEST_FILES);
       const ignoreErrors = this.vitest?.config.dangerouslyIgnoreUnhandledErrors === true;
       success = reason === 'passed' && (errors.length === 0 || ignoreErrors);
     });

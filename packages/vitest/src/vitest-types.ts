@@ -180,6 +180,10 @@ export interface VitestContext {
     readonly testTimeout?: unknown;
     readonly coverage?: VitestCoverageOptions;
     readonly logHeapUsage?: boolean;
+    /** A run without test files passes (`--passWithNoTests`; `--changed` sets it). */
+    readonly passWithNoTests?: boolean;
+    /** `test` or `benchmark`. */
+    readonly mode?: string;
   };
   /** The run's projects (`test.projects`; one, the root, without them). */
   readonly projects?: ReadonlyArray<VitestProject>;

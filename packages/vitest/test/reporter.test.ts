@@ -395,12 +395,32 @@ describe('TestwireVitestReporter', () => {
     'success follows the exit code: reason %s, %i unhandled error(s), ignore=%s -> %s',
     async (reason, count, ignore, success) => {
       const { reporter, of } = setup({ dangerouslyIgnoreUnhandledErrors: ignore });
-      reporter.onTestRunStart([]);
+      // A file ran (a run of no file fails for that reason: see the next test).
+      const ran = module('a.test.ts');
+      ran._state = reason === 'failed' ? 'failed' : 'passed';
+      reporter.onTestRunStart([{ moduleId: ran.moduleId }]);
       const errors = Array.from({ length: count }, () => error('unhandled rejection'));
-      await reporter.onTestRunEnd([], errors, reason);
+      await reporter.onTestRunEnd([ran], errors, reason);
       expect(of('test.completed')[0].summary.success).toBe(success);
       expect(of('test.failed').filter((f) => f.scope === 'run')).toHaveLength(count);
       expect(of('test.completed')[0].errors ?? []).toHaveLength(count);
+    },
+  );
+
+  test.each([
+    [false, false, ['No test files found, exiting with code 1']],
+    [true, false, []],
+    [false, true, []],
+  ] as const)(
+    'a run of no file (passWithNoTests %s, watch %s): its errors are %j',
+    async (passWithNoTests, watch, messages) => {
+      const { reporter, of } = setup({ passWithNoTests, watch });
+      reporter.onTestRunStart([]);
+      await reporter.onTestRunEnd([], [], passWithNoTests ? 'passed' : 'failed');
+      expect(of('test.completed')[0].summary.success).toBe(passWithNoTests);
+      expect((of('test.completed')[0].errors ?? []).map((e: { message: string }) => e.message)).toEqual(
+        messages,
+      );
     },
   );
 
