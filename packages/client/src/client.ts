@@ -476,6 +476,20 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
     };
   }
 
+  /**
+   * Credentials go to a loopback endpoint only when the process listening there runs as this OS user: once the
+   * endpoint's owner has gone (a test run ended, serve stopped), any local user may bind its port next, and a
+   * reconnect would hand that process the key (`runtime.listenerOfAnotherUser`, Node on Linux).
+   */
+  private untrustedListener(): string | undefined {
+    if (!this.options.apiKey && !this.options.token) return undefined;
+    const url = endpointUrl(
+      this.options.url ?? DEFAULT_URL,
+      this.options.transport === 'ws' ? 'ws' : 'events',
+    );
+    return this.runtime.listenerOfAnotherUser?.(url);
+  }
+
   private initialRequest(): SubscribeRequest {
     const { events, patterns, filters } = this.options;
     if (!events?.length && !patterns?.length) return { events: ['*'], ...(filters ? { filters } : {}) };
@@ -514,6 +528,12 @@ export class TestwireClient implements AsyncIterable<AnyEventEnvelope> {
       this.options.connectTimeoutMs,
     );
     unref(this.connectTimer);
+    const untrusted = this.untrustedListener();
+    if (untrusted) {
+      // Not dialled: waited out like a refused connection (the squatter may go, our endpoint come back).
+      queueMicrotask(ignoreStale(() => this.abandon(new TestwireError('CONNECTION_FAILED', untrusted))));
+      return;
+    }
     const { query, headers } = this.credentials();
     const connector = { handshakeTimeoutMs: this.options.connectTimeoutMs, ...(headers ? { headers } : {}) };
     try {

@@ -2,6 +2,7 @@
  * @testwire/client for Node: WebSocket over `ws`, SSE over fetch. Browsers get `browser.ts` through the
  * `browser` export condition.
  */
+import { anotherUsersListener } from '@testwire/protocol/tcp-listeners';
 import { TestwireClient as BaseClient, type TestwireClientOptions } from './client.js';
 import { fetchEventStream } from './transports/fetch-sse.js';
 import { nodeWebSocket } from './transports/node-ws.js';
@@ -19,6 +20,7 @@ export class TestwireClient extends BaseClient {
       reportsPings: true,
       reportsKeepAlives: true,
       sendsHeaders: true,
+      listenerOfAnotherUser: anotherUsersListener,
     };
     super(options, runtime);
   }

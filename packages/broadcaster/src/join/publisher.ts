@@ -32,6 +32,7 @@ import {
   type RunSnapshot,
   RunStateStore,
 } from '@testwire/protocol';
+import { anotherUsersListener } from '@testwire/protocol/tcp-listeners';
 import type WebSocket from 'ws';
 import { type SerializedEvent, serialize } from '../admit.js';
 import { FLUSH_BUDGET_MS } from '../budget.js';
@@ -316,7 +317,15 @@ export class JoinedBroadcaster implements Broadcaster {
     else if (!this.target.explicit) {
       this.lastRefusal = read?.why ?? 'no publisher secret';
       return Promise.resolve(false);
-    } else if (this.options.publishKeys[0]) headers.authorization = `Bearer ${this.options.publishKeys[0]}`;
+    } else if (this.options.publishKeys[0]) {
+      // A URL the user gave, on loopback, held by another OS user's process: it would be handed the key.
+      const untrusted = anotherUsersListener(this.target.wsUrl);
+      if (untrusted) {
+        this.lastRefusal = untrusted;
+        return Promise.resolve(false);
+      }
+      headers.authorization = `Bearer ${this.options.publishKeys[0]}`;
+    }
     return new Promise((resolvePromise) => {
       // The first outcome counts: the promise ignores later ones.
       const settle = (ok: boolean): void => {

@@ -17,6 +17,7 @@
  *
  *   <tmpdir>/testwire-<uid>/<port>.secret     "<secret>\n<owner pid>\n"   (before 24c049b: "<secret>")
  */
+
 import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
@@ -36,6 +37,7 @@ import {
 import { tmpdir, userInfo } from 'node:os';
 import { basename, join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
+import { tcpListeners } from '@testwire/protocol/tcp-listeners';
 
 export const PUBLISHER_HEADER = 'x-testwire-publisher';
 
@@ -332,34 +334,11 @@ function removeIfUnchanged(path: string, secret: string, ino: number | bigint): 
   } catch {}
 }
 
-/** TCP socket state LISTEN in /proc/net/tcp{,6}. */
-const TCP_LISTEN = '0A';
-
-/**
- * The ports something listens on, on any address of this host, IPv4 and IPv6 (Linux: /proc/net/tcp and
- * tcp6; `local_address` is `<hex address>:<hex port>`, `st` the state). Undefined where that cannot be read.
- */
+/** The ports something listens on, on any address of this host; undefined where that cannot be read. */
 function listeningPorts(): Set<number> | undefined {
   if (!PROC) return undefined;
-  const ports = new Set<number>();
-  let read = 0;
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text: string;
-    try {
-      text = readFileSync(table, 'latin1');
-    } catch {
-      continue;
-    }
-    read++;
-    for (const line of text.split('\n').slice(1)) {
-      const fields = line.trim().split(/\s+/);
-      const local = fields[1];
-      if (fields[3] !== TCP_LISTEN || !local) continue;
-      ports.add(Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16));
-    }
-  }
-  // Neither table: we cannot tell what listens (a kernel without IPv4 has no tcp, one without IPv6 no tcp6).
-  return read > 0 ? ports : undefined;
+  const listeners = tcpListeners();
+  return listeners && new Set(listeners.map((listener) => listener.port));
 }
 
 function removeAll(): void {

@@ -1,3 +1,4 @@
+import { anotherUsersListener } from '@testwire/protocol/tcp-listeners';
 import { endpointFrom, endpointHelp, endpointOptions, type Io, parseCommand } from '../args.js';
 import { authError, nothingListening } from '../connect.js';
 import type { Endpoint } from '../endpoint.js';
@@ -19,7 +20,13 @@ ${endpointHelp}`;
 /** Fetches `/status`; turns connection and auth failures into one-line CLI errors. */
 export async function fetchStatus(endpoint: Endpoint, timeoutMs = 5000): Promise<Record<string, unknown>> {
   const headers: Record<string, string> = { accept: 'application/json' };
-  if (endpoint.apiKey) headers.authorization = `Bearer ${endpoint.apiKey}`;
+  if (endpoint.apiKey) {
+    // The key goes only to this user's own process on a loopback port (tcp-listeners.ts).
+    const untrusted = anotherUsersListener(endpoint.httpUrl);
+    if (untrusted)
+      throw new CliError(`${endpoint.httpUrl}: ${untrusted}`, 'UNTRUSTED_LISTENER', ExitCode.CONNECTION);
+    headers.authorization = `Bearer ${endpoint.apiKey}`;
+  }
   let response: Response;
   try {
     response = await fetch(`${endpoint.httpUrl}/status`, { headers, signal: AbortSignal.timeout(timeoutMs) });

@@ -67,6 +67,11 @@ export interface Runtime {
    * EventSource hides comments.
    */
   reportsKeepAlives: boolean;
+  /**
+   * Why credentials must not go to `url`: the process listening at this loopback address runs as another OS
+   * user (Node on Linux, `@testwire/protocol/tcp-listeners`). Undefined when it is ours, or cannot be told.
+   */
+  listenerOfAnotherUser?(url: URL): string | undefined;
 }
 
 /** Runs `fn` once. */
