@@ -50,16 +50,26 @@ export function classifyOutsideError(
   const message = stripAnsi(error.message ?? '');
   const file = error.location?.file;
   const hook = file ? globalHookOf(config, file, testsBegan) : undefined;
-  if (hook) return run('HOOK_FAILED', SUGGESTIONS[hook], { hook }, file);
-  if (WEB_SERVER.test(message)) return run('RUN_ERROR', SUGGESTIONS.webServer, { phase: 'webServer' });
-  if (NO_TESTS.test(message)) return run('RUN_ERROR', SUGGESTIONS.noTests, { phase: 'noTests' });
-  if (MAX_FAILURES.test(message)) return run('RUN_ERROR', SUGGESTIONS.maxFailures, { phase: 'maxFailures' });
+  if (hook) return run(hook, 'HOOK_FAILED', SUGGESTIONS[hook], { hook }, file);
+  if (WEB_SERVER.test(message))
+    return run('webServer', 'RUN_ERROR', SUGGESTIONS.webServer, { phase: 'webServer' });
+  if (NO_TESTS.test(message))
+    return run('no tests found', 'RUN_ERROR', SUGGESTIONS.noTests, { phase: 'noTests' });
+  if (MAX_FAILURES.test(message))
+    return run('maxFailures', 'RUN_ERROR', SUGGESTIONS.maxFailures, { phase: 'maxFailures' });
   if (file && !testsBegan) return { kind: 'file', file };
   return { kind: 'run' };
 }
 
-function run(code: string, suggestion: string, details: Record<string, string>, file?: string): OutsideError {
-  return { kind: 'run', info: { code, suggestion, details, ...(file ? { file } : {}) } };
+/** `title`: what failed, as Playwright names it (the run error's test.failed `testName`). */
+function run(
+  title: string,
+  code: string,
+  suggestion: string,
+  details: Record<string, string>,
+  file?: string,
+): OutsideError {
+  return { kind: 'run', info: { title, code, suggestion, details, ...(file ? { file } : {}) } };
 }
 
 function globalHookOf(

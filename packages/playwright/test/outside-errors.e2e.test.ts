@@ -51,12 +51,19 @@ async function freePort(): Promise<number> {
 }
 
 describe.each(['playwright', 'playwright-1.40'])('%s: errors outside the tests', (install) => {
-  it('a globalSetup that throws: the run failed with its error, named as the globalSetup (not a test file)', async () => {
+  it('a globalSetup that throws: the run failed with its error, named as the globalSetup (not a test file nor an unhandled error)', async () => {
     const { fixture, of, completed } = await run('globalsetup', install);
     expect(fixture.exitCode, fixture.stderr).toBe(1);
     expect(fixture.stdout + fixture.stderr).toContain('global setup broke');
     expect(completed.summary).toMatchObject({ total: 0, success: false });
-    expect(of('test.failed')).toMatchObject([{ scope: 'run', error: { message: 'global setup broke' } }]);
+    expect(of('test.failed')).toMatchObject([
+      {
+        scope: 'run',
+        testName: 'globalSetup',
+        file: 'global-setup-throws.mjs',
+        error: { message: 'global setup broke' },
+      },
+    ]);
     expect(of('framework.error')).toMatchObject([
       {
         file: 'global-setup-throws.mjs',
@@ -74,7 +81,14 @@ describe.each(['playwright', 'playwright-1.40'])('%s: errors outside the tests',
     expect(fixture.exitCode, fixture.stderr).toBe(1);
     expect(completed.summary).toMatchObject({ total: 2, passed: 2, failed: 0, success: false });
     expect(completed.rawStatus).toBe('failed');
-    expect(of('test.failed')).toMatchObject([{ scope: 'run', error: { message: 'global teardown broke' } }]);
+    expect(of('test.failed')).toMatchObject([
+      {
+        scope: 'run',
+        testName: 'globalTeardown',
+        file: 'global-teardown-throws.mjs',
+        error: { message: 'global teardown broke' },
+      },
+    ]);
     expect(of('framework.error')).toMatchObject([
       {
         file: 'global-teardown-throws.mjs',
@@ -88,6 +102,7 @@ describe.each(['playwright', 'playwright-1.40'])('%s: errors outside the tests',
     const { fixture, of, completed } = await run('webserver', install, [], { FREE_PORT: String(port) });
     expect(fixture.exitCode, fixture.stderr).toBe(1);
     expect(completed.summary).toMatchObject({ total: 0, success: false });
+    expect(of('test.failed')).toMatchObject([{ scope: 'run', testName: 'webServer' }]);
     expect(of('framework.error')).toMatchObject([
       {
         error: {
@@ -103,6 +118,7 @@ describe.each(['playwright', 'playwright-1.40'])('%s: errors outside the tests',
     const { fixture, of, completed } = await run('notests', install);
     expect(fixture.exitCode, fixture.stderr).toBe(1);
     expect(completed.summary).toMatchObject({ total: 0, success: false });
+    expect(of('test.failed')).toMatchObject([{ scope: 'run', testName: 'no tests found' }]);
     expect(of('framework.error')).toMatchObject([
       {
         error: {

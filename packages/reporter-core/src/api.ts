@@ -117,6 +117,11 @@ export interface FrameworkErrorInfo {
   suggestion?: string;
   /** The file it concerns. */
   file?: string;
+  /**
+   * What failed, as the runner names it (`globalSetup`, `webServer`): a run error's test.failed `testName`
+   * (`unhandled error` when left out).
+   */
+  title?: string;
   /** Plain data only (strings, numbers, booleans, arrays of them). */
   details?: Record<string, unknown>;
 }

@@ -524,9 +524,14 @@ export class Core {
     if (status === 'failed') {
       run.failedSeen = true;
       // A runner correcting the result of an attempt it already ended (jest 30 pins an error thrown after a
-      // test passed on it, in the file's result): the attempt's duration counts once. Only failures look.
+      // test ended on it, in the file's result: a passed test fails, a failed one gets one more error): the
+      // attempt's duration counts once. Only failures look.
       const previous = willRetry ? undefined : this.store.test(run.runId, id);
-      if (previous?.attempt === attempt && previous.status === 'passed' && !previous.willRetry)
+      if (
+        previous?.attempt === attempt &&
+        (previous.status === 'passed' || previous.status === 'failed') &&
+        !previous.willRetry
+      )
         run.totalDuration -= previous.duration ?? 0;
     }
     if (!willRetry && (status === 'passed' || status === 'failed')) run.totalDuration += duration;
@@ -724,15 +729,16 @@ export class Core {
 
   private runError(run: RunState, call: CallOf<'runError'>): void {
     run.errors.push(call.error);
+    const { title, file } = call.info ?? {};
     this.emit(
       'test.failed',
       {
-        testName: 'unhandled error',
+        testName: title || 'unhandled error',
         suite: '',
         status: 'failed',
         duration: 0,
         error: call.error,
-        file: '',
+        file: file ? this.paths.file(file) : '',
         scope: 'run',
       },
       call.at,

@@ -458,6 +458,7 @@ function plainInfo(info: FrameworkErrorInfo): FrameworkErrorInfo {
   if (info.severity === 'warning' || info.severity === 'error') plain.severity = info.severity;
   if (typeof info.suggestion === 'string') plain.suggestion = info.suggestion;
   if (typeof info.file === 'string') plain.file = info.file;
+  if (typeof info.title === 'string') plain.title = info.title;
   if (info.details) plain.details = toPlainOptions(info.details);
   return plain;
 }

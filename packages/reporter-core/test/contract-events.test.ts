@@ -132,6 +132,24 @@ describe('framework.error', () => {
     expect(errors[3].error.details.worker).toBe(3);
   });
 
+  it("a run error's test.failed is named by the adapter's title and file (a globalSetup), 'unhandled error' without", async () => {
+    const { core, of, rootDir } = setup();
+    core.runError(new Error('global setup broke'), {
+      code: 'HOOK_FAILED',
+      title: 'globalSetup',
+      file: join(rootDir, 'global-setup.mjs'),
+    });
+    core.runError(new Error('nobody caught me'));
+    await core.runCompleted({ success: false });
+    expect(
+      of('test.failed').map((event) => [event.data.testName, event.data.file, event.data.scope]),
+    ).toEqual([
+      ['globalSetup', 'global-setup.mjs', 'run'],
+      ['unhandled error', '', 'run'],
+    ]);
+    expect(of('framework.error').map((event) => event.data.file)).toEqual(['global-setup.mjs', undefined]);
+  });
+
   it("classifies jest's words for a worker killed by a signal (process.abort: SIGABRT) as WORKER_CRASHED", () => {
     const message =
       'A jest worker process (pid=4242) was terminated by another process: signal=SIGABRT. Operating system logs may contain more information on why this occurred.';

@@ -781,30 +781,38 @@ describe('performance sampling', () => {
     expect(of('performance.metrics').length).toBe(count);
   });
 
-  it('a result the runner corrects (passed, then failed for the same attempt) counts its duration once', async () => {
-    const { core, of } = setup({ performanceIntervalMs: 50 });
-    core.runStarted();
-    const ref = { file: 'test/late.spec.js', titlePath: ['late', 'async after done'] };
-    core.testStarted(ref);
-    core.testResult(ref, { status: 'passed', rawStatus: 'passed', duration: 100 });
-    core.testResult(ref, {
-      status: 'failed',
-      rawStatus: 'failed',
-      duration: 100,
-      errors: [new Error('late boom')],
-    });
-    const after = of('performance.metrics').length;
-    await vi.waitFor(() => expect(of('performance.metrics').length).toBeGreaterThan(after), {
-      timeout: 10_000,
-      interval: 20,
-    });
-    expect(of('performance.metrics').at(-1)?.data.tests).toMatchObject({
-      completed: 1,
-      averageDuration: 100,
-    });
-    await core.runCompleted({ success: false });
-    expect(of('test.completed')[0]?.data.summary).toMatchObject({ total: 1, passed: 0, failed: 1 });
-  });
+  it.each(['passed', 'failed'] as const)(
+    'a result the runner corrects (%s, then failed with more errors, same attempt) counts its duration once',
+    async (first) => {
+      const { core, of } = setup({ performanceIntervalMs: 50 });
+      core.runStarted();
+      const ref = { file: 'test/late.spec.js', titlePath: ['late', 'async after done'] };
+      core.testStarted(ref);
+      core.testResult(ref, {
+        status: first,
+        rawStatus: first,
+        duration: 100,
+        ...(first === 'failed' ? { errors: [new Error('expected 1 to be 2')] } : {}),
+      });
+      core.testResult(ref, {
+        status: 'failed',
+        rawStatus: 'failed',
+        duration: 100,
+        errors: [new Error('late boom')],
+      });
+      const after = of('performance.metrics').length;
+      await vi.waitFor(() => expect(of('performance.metrics').length).toBeGreaterThan(after), {
+        timeout: 10_000,
+        interval: 20,
+      });
+      expect(of('performance.metrics').at(-1)?.data.tests).toMatchObject({
+        completed: 1,
+        averageDuration: 100,
+      });
+      await core.runCompleted({ success: false });
+      expect(of('test.completed')[0]?.data.summary).toMatchObject({ total: 1, passed: 0, failed: 1 });
+    },
+  );
 });
 
 describe('retries without willRetry (jest)', () => {
