@@ -37,4 +37,12 @@ export default defineConfig([
     shims: true,
     noExternal: ['@testwire/protocol/failure-summary'],
   },
+  {
+    // What only some callers need, loaded on first use: an adapter's coverage helpers (coverage-loader.ts),
+    // the CLI's framework detection (frameworks-loader.ts). Not in the entry the runner's thread compiles.
+    entry: ['src/coverage.ts', 'src/frameworks.ts'],
+    format: ['cjs'],
+    target: 'node20',
+    shims: true,
+  },
 ]);

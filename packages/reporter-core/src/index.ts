@@ -26,17 +26,22 @@ export {
   type CoverageCounts,
   type CoverageMetric,
   type CoverageReport,
+} from './coverage.js';
+// Loaded on first use (dist/coverage.cjs): only a run with coverage calls them.
+export {
   checkThresholds,
   coveragePct,
   coverageTotals,
   istanbulReport,
   metricThresholds,
-} from './coverage.js';
+} from './coverage-loader.js';
 export { createReporterCore, startReporterThreadAhead } from './create.js';
 export type { BroadcasterLike } from './delivery.js';
 export { detectCi, findPackageName } from './environment.js';
 export { FRAMEWORK_ERROR_CODES, type FrameworkErrorCode } from './framework-errors.js';
-export { type DetectedFramework, detectFrameworks } from './frameworks.js';
+export type { DetectedFramework } from './frameworks.js';
+// Loaded on first use (dist/frameworks.cjs): the CLI's, no reporter's.
+export { detectFrameworks } from './frameworks-loader.js';
 export { createRunId, PathRelativizer, stableTestId } from './ids.js';
 export { normalizeError } from './in-thread-loader.js';
 export {
