@@ -21,8 +21,9 @@ export default defineConfig([
     footer: ({ format }) => (format === 'cjs' ? { js: CJS_FOOTER } : {}),
   },
   {
-    // What the reporter loads on first use (parts.ts), from both builds: the `--parallel` relay, c8's coverage.
-    entry: ['src/parallel-relay.ts', 'src/c8.ts'],
+    // What the reporter loads on first use (parts.ts), from both builds: the `--parallel` relay, the files a
+    // parallel run dropped, c8's coverage.
+    entry: ['src/parallel-relay.ts', 'src/dropped-files.ts', 'src/c8.ts'],
     format: ['cjs'],
     target: 'node20',
     shims: true,

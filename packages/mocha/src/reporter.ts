@@ -28,13 +28,7 @@ import { OutputCapture } from './capture.js';
 import { nycCoverageReport } from './coverage.js';
 import { nycCoverageStart } from './coverage-start.js';
 import { declaredOrdinal, declaredOrdinals } from './declared-ordinals.js';
-import {
-  droppedFileError,
-  droppedFiles,
-  droppedTestFailure,
-  type OutsideError,
-  reasonsOf,
-} from './dropped-files.js';
+import type { OutsideError } from './dropped-files.js';
 import { sendLoadOutput, takeLoadOutput } from './hold-load-output.js';
 import { onFatalAfterRun } from './late-crash.js';
 import type { HeldOutput } from './load-output.js';
@@ -51,7 +45,7 @@ import {
 } from './mocha-types.js';
 import type { TestwireMochaOptions } from './options.js';
 import type { ParallelRelay, RelayStream } from './parallel-relay.js';
-import { loadC8, loadRelay } from './parts.js';
+import { loadC8, loadDroppedFiles, loadRelay } from './parts.js';
 import { PendingClassifier } from './pending.js';
 import { FINISH_TIMEOUT_MS, UNRUN_EVENT, type UnrunData } from './relay-wire.js';
 import { runSetup, runStartInfo, tellOptionProblems } from './run-setup.js';
@@ -270,6 +264,8 @@ export class TestwireReporter {
       // failed) tell what their file was running — without a bail, every stream whose burst never came
       relay?.release(this.parallelBail ? 'cut off' : 'all');
       const files = Array.isArray(this.options.files) ? this.options.files.map(String) : [];
+      // only a run that dropped files needs this part (dist/dropped-files.cjs)
+      const { droppedFiles, droppedFileError, reasonsOf } = loadDroppedFiles();
       const dropped = droppedFiles(files, this.burstFiles, outside);
       if (dropped.length === 0) for (const reason of reasons) this.core.runError(reason);
       for (const { file, reason } of dropped) {
@@ -292,7 +288,7 @@ export class TestwireReporter {
       if (!running) continue;
       const ref = this.ref(running.test);
       if (this.isFinished(ref)) continue;
-      const { rawStatus, error } = droppedTestFailure(reasons.get(stream));
+      const { rawStatus, error } = loadDroppedFiles().droppedTestFailure(reasons.get(stream));
       this.core.testResult(ref, {
         status: 'failed',
         rawStatus,

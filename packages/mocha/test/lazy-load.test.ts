@@ -6,9 +6,9 @@ import { describe, expect, it } from 'vitest';
 
 // Loading the reporter is on the runner's critical path (budget B2 of issue 13): the built-ins only parallel
 // mode (node:crypto for the relay's token) or c8 (node:v8) need load when those start, not with the module;
-// so do those parts themselves (dist/parallel-relay.cjs, dist/c8.cjs: parts.ts).
+// so do those parts themselves (dist/parallel-relay.cjs, dist/dropped-files.cjs, dist/c8.cjs: parts.ts).
 describe('what loading the reporter loads', () => {
-  it('the built CommonJS entry loads neither node:crypto nor node:v8, nor the relay or c8 parts', async () => {
+  it('the built CommonJS entry loads neither node:crypto nor node:v8, nor the relay, dropped-files or c8 parts', async () => {
     const dist = join(__dirname, '..', 'dist', 'index.cjs');
     const script = `
       const Reporter = require(${JSON.stringify(dist)});
@@ -32,9 +32,11 @@ describe('what loading the reporter loads', () => {
     expect(builtins).not.toContain('crypto');
     expect(builtins).not.toContain('v8');
     expect(files.map((file) => basename(file))).toContain('index.cjs');
-    expect(files.filter((file) => /[\\/](parallel-relay|c8)\.cjs$/.test(file))).toEqual([]);
+    expect(files.filter((file) => /[\\/](parallel-relay|dropped-files|c8)\.cjs$/.test(file))).toEqual([]);
     // nor does the entry hold their code (a static import would bundle it in)
-    expect(readFileSync(dist, 'utf8')).not.toMatch(/\b(ParallelRelay|C8Coverage) = class\b/);
+    const entry = readFileSync(dist, 'utf8');
+    expect(entry).not.toMatch(/\b(ParallelRelay|C8Coverage) = class\b/);
+    expect(entry).not.toMatch(/function (droppedFiles|droppedFileError|droppedTestFailure|reasonsOf)\(/);
   });
 
   // Mocha makes its reporter ~35 ms after loading it, just before the run: the reporter's thread starts when the
