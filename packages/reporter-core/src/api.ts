@@ -211,8 +211,12 @@ export interface ReporterCore {
   idFor(test: TestRef): string;
   /** A run begins -> test.started. Calling it after runCompleted starts a new run (watch mode). */
   runStarted(info?: RunStartInfo): void;
-  /** The runner learnt of `count` more tests; `final` once the total is complete. */
-  testsDiscovered(count: number, options?: { final?: boolean }): void;
+  /**
+   * The runner learnt of `count` more tests; `final` once the total is complete. `total`: the run's whole
+   * count instead, which may be lower than what was declared (a bail left tests out: mocha counts only what
+   * ran); never shown below the tests already seen.
+   */
+  testsDiscovered(count: number, options?: { final?: boolean; total?: number }): void;
   fileStarted(file: string): void;
   /**
    * A test (attempt) starts -> test.progress (status running). `timeoutMs`: the test's own timeout when the

@@ -40,7 +40,7 @@ export type RecordedResult = Omit<RunResultInfo, 'errors'> & { errors?: TestErro
 export type CoreCall = Stamp &
   (
     | { method: 'runStarted'; info: RunStartInfo }
-    | { method: 'testsDiscovered'; count: number; final: boolean }
+    | { method: 'testsDiscovered'; count: number; final: boolean; total?: number }
     | { method: 'fileStarted'; file: string }
     | { method: 'testStarted'; test: TestRef; attempt: number; timeout?: number }
     | { method: 'testStep'; test: TestRef; step: RecordedStep }

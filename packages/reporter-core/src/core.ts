@@ -473,7 +473,8 @@ export class Core {
   private testsDiscovered(run: RunState, call: CallOf<'testsDiscovered'>): void {
     const shown = (total: number) => Math.max(total, this.seenTests(run));
     const before = { total: shown(run.knownTotal), known: run.totalKnown };
-    if (Number.isFinite(call.count) && call.count > 0) run.knownTotal += Math.floor(call.count);
+    if (call.total !== undefined) run.knownTotal = Math.max(0, Math.floor(call.total));
+    else if (Number.isFinite(call.count) && call.count > 0) run.knownTotal += Math.floor(call.count);
     if (call.final) run.totalKnown = true;
     // Consumers render "completed / total": tell them when the total moved or became final.
     if (shown(run.knownTotal) !== before.total || run.totalKnown !== before.known)

@@ -121,10 +121,15 @@ export class Recorder implements ReporterCore, Interruptible {
     }
   }
 
-  testsDiscovered(count: number, options?: { final?: boolean }): void {
+  testsDiscovered(count: number, options?: { final?: boolean; total?: number }): void {
     try {
-      if (this.open('starting'))
-        this.take({ method: 'testsDiscovered', count, final: options?.final === true });
+      if (!this.open('starting')) return;
+      const total = Number(options?.total);
+      this.take(
+        Number.isFinite(total)
+          ? { method: 'testsDiscovered', count, final: options?.final === true, total }
+          : { method: 'testsDiscovered', count, final: options?.final === true },
+      );
     } catch (error) {
       this.internalError('testsDiscovered', error);
     }

@@ -445,6 +445,21 @@ describe('progress', () => {
     expect(progress[4]).toMatchObject({ passed: 1, failed: 1, progress: 2 / 3 });
   });
 
+  it('a total the runner lowers (a bail left tests out) is the final one, never below the tests seen', async () => {
+    const { core, of } = setup({ progressIntervalMs: 0 });
+    core.runStarted({ totalTests: 10 });
+    const t = (name: string) => ({ file: 'a.test.js', titlePath: [name] });
+    for (const name of ['one', 'two', 'three']) {
+      core.testStarted(t(name));
+      core.testResult(t(name), { status: 'failed', rawStatus: 'failed', duration: 1, errors: ['x'] });
+    }
+    core.testsDiscovered(0, { final: true, total: 1 });
+    await core.runCompleted({ success: false, interrupted: true, interruptedBy: 'bail' });
+    const last = of('test.progress').at(-1)?.data;
+    expect(last).toMatchObject({ completed: 3, total: 3, totalKnown: true, progress: 1 });
+    expect(of('test.completed')[0]?.data.summary).toMatchObject({ total: 3, failed: 3 });
+  });
+
   it('uses a known total from runStarted', () => {
     const { core, of } = setup();
     core.runStarted({ totalTests: 10 });
