@@ -197,6 +197,27 @@ export const testAttachmentSchema = t.object({
   size: t.optional(int),
 });
 
+/**
+ * A benchmark's statistics as its runner measured them (`vitest bench`: tinybench). Times in ms (fractions
+ * kept); `hz` operations per second; `rme` the relative margin of error, in percent; `samples` how many
+ * times the function ran; `totalTime` the time it was sampled.
+ */
+export interface BenchmarkStats extends t.Static<typeof benchmarkStats> {}
+const benchmarkStats = t.object({
+  hz: num,
+  mean: num,
+  min: num,
+  max: num,
+  median: t.optional(num),
+  p75: num,
+  p99: num,
+  p995: num,
+  p999: num,
+  rme: num,
+  samples: int,
+  totalTime: num,
+});
+
 export interface TestResultData extends t.Static<typeof testResult> {}
 const testResult = t.object({
   ...common,
@@ -239,6 +260,8 @@ const testResult = t.object({
   attachments: t.optional(t.array(testAttachmentSchema)),
   /** testwire addition: the test's annotations (Vitest `annotate`: type, message, where it was made). */
   annotations: t.optional(t.array(t.object({ type: str, message: str, location: t.optional(testLocation) }))),
+  /** testwire addition: a benchmark's statistics (`vitest bench`: tinybench's figures). */
+  benchmark: t.optional(benchmarkStats),
 });
 
 export interface TestFailedData extends t.Static<typeof testFailed> {}

@@ -2,7 +2,7 @@
  * What crosses the adapter/core boundary: the calls an adapter makes (ReporterCore) and the shapes it passes.
  * Adapters build these from their runner's objects; the core never sees a runner object.
  */
-import type { PerformanceMetricsData, TestStatus } from '@testwire/protocol';
+import type { BenchmarkStats, PerformanceMetricsData, TestStatus } from '@testwire/protocol';
 import type { CoverageReport } from './coverage.js';
 
 /**
@@ -65,6 +65,8 @@ export interface TestOutcome {
   attachments?: AttachmentInfo[];
   /** The test's annotations (Vitest `annotate`), file absolute or relative to the root. */
   annotations?: { type: string; message: string; file?: string; line?: number; column?: number }[];
+  /** A benchmark's statistics (`vitest bench`), sent as they are: plain numbers. */
+  benchmark?: BenchmarkStats;
 }
 
 /** A file a test attached (a screenshot, a trace), as the adapter found it. */

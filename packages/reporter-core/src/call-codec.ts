@@ -57,7 +57,14 @@ type InlineOutcomeField =
   | 'startedAt'
   | 'assertions'
   | 'worker';
-type ObjectOutcomeField = 'willRetry' | 'flaky' | 'timedOut' | 'errors' | 'attachments' | 'annotations';
+type ObjectOutcomeField =
+  | 'willRetry'
+  | 'flaky'
+  | 'timedOut'
+  | 'errors'
+  | 'attachments'
+  | 'annotations'
+  | 'benchmark';
 type Exhaustive<T, Placed> = Exclude<keyof T, Placed> extends never ? true : false;
 const placed: [
   Exhaustive<TestRef, RefField>,
@@ -100,7 +107,8 @@ export class CallEncoder {
         outcome.timedOut === undefined &&
         outcome.errors === undefined &&
         outcome.attachments === undefined &&
-        outcome.annotations === undefined
+        outcome.annotations === undefined &&
+        outcome.benchmark === undefined
       ) {
         this.run(call.runId, call.at);
         this.put(RESULT);

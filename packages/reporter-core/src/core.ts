@@ -572,6 +572,7 @@ export class Core {
       data.attachments = attachmentsData(outcome.attachments, this.paths);
     if (outcome.annotations && outcome.annotations.length > 0)
       data.annotations = annotationsData(outcome.annotations, this.paths);
+    if (outcome.benchmark) data.benchmark = outcome.benchmark;
     this.send('test.result', data, at, run.runId);
     // Its last attempt: nothing asks for its identity often any more (see Identities.forget).
     if (!willRetry) this.identities.forget(call.test);

@@ -11,9 +11,9 @@
  * no row for it, keeps no error and exits 0): it is `skipped` with `rawStatus: 'pending'`, as Vitest has it.
  */
 
-import type { TestStatus } from '@testwire/protocol';
+import type { BenchmarkStats, TestStatus } from '@testwire/protocol';
 import type { TestOutcome } from '@testwire/reporter-core';
-import type { VitestTestCase } from './vitest-types.js';
+import type { TinybenchResult, VitestTestCase } from './vitest-types.js';
 
 /** Whether the test case is a `bench()` of Vitest's benchmark mode. */
 export function isBenchmark(testCase: VitestTestCase): boolean {
@@ -26,8 +26,25 @@ export function benchmarkOutcome(
   status: TestStatus,
   rawStatus: string,
 ): TestOutcome {
-  const totalTime = testCase.task?.result?.benchmark?.totalTime;
+  const result = testCase.task?.result?.benchmark;
+  const totalTime = result?.totalTime;
   const duration =
     typeof totalTime === 'number' && Number.isFinite(totalTime) ? Math.max(0, Math.round(totalTime)) : 0;
-  return { status, rawStatus, duration, attempt: 1 };
+  const benchmark = result && benchmarkStats(result);
+  return { status, rawStatus, duration, attempt: 1, ...(benchmark ? { benchmark } : {}) };
+}
+
+const finite = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+
+/** tinybench's figures as test.result's `benchmark`; undefined for a bench that was never measured. */
+export function benchmarkStats(result: TinybenchResult): BenchmarkStats | undefined {
+  const { hz, mean, min, max, p75, p99, p995, p999, rme, totalTime } = result;
+  const samples = finite(result.sampleCount) ? result.sampleCount : result.samples?.length;
+  const figures = { hz, mean, min, max, p75, p99, p995, p999, rme, totalTime };
+  if (!Object.values(figures).every(finite) || !finite(samples) || samples <= 0) return undefined;
+  return {
+    ...(figures as Omit<BenchmarkStats, 'samples' | 'median'>),
+    samples: Math.floor(samples),
+    ...(finite(result.median) ? { median: result.median } : {}),
+  };
 }

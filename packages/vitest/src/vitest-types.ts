@@ -103,10 +103,31 @@ export interface VitestTestCase extends VitestEntity {
   annotations?(): ReadonlyArray<VitestAnnotation>;
 }
 
+/**
+ * tinybench's figures for one bench, as Vitest 3 and 4 keep them on the task (the same names as its
+ * `--outputJson`): times in ms, `hz` per second, `rme` in percent; `sampleCount` (Vitest 4) or the `samples`
+ * themselves (Vitest 3).
+ */
+export interface TinybenchResult {
+  readonly totalTime?: number;
+  readonly hz?: number;
+  readonly mean?: number;
+  readonly min?: number;
+  readonly max?: number;
+  readonly median?: number;
+  readonly p75?: number;
+  readonly p99?: number;
+  readonly p995?: number;
+  readonly p999?: number;
+  readonly rme?: number;
+  readonly sampleCount?: number;
+  readonly samples?: readonly number[];
+}
+
 /** What of a runner task a benchmark is told by: `meta.benchmark`, and tinybench's figures on its result. */
 export interface VitestRunnerTask {
   readonly meta?: { readonly benchmark?: boolean };
-  readonly result?: { readonly benchmark?: { readonly totalTime?: number } };
+  readonly result?: { readonly benchmark?: TinybenchResult };
 }
 
 export interface VitestAnnotation {

@@ -37,16 +37,34 @@ const CONFIG = [
   '',
 ].join('\n');
 
+/** A bench in Vitest's `--outputJson` (Vitest 3 and 4). */
+interface ReportedBench {
+  name: string;
+  totalTime: number;
+  hz: number;
+  mean: number;
+  min: number;
+  max: number;
+  median?: number;
+  p75: number;
+  p99: number;
+  p995: number;
+  p999: number;
+  rme: number;
+  sampleCount: number;
+}
+
 interface BenchResult {
   testName: string;
   status: string;
   rawStatus: string;
   duration: number;
   startedAt?: number;
+  benchmark?: Record<string, number>;
 }
 
 describe.each([3, 4])('vitest %i: bench', (major) => {
-  it("each bench's duration is the time Vitest sampled it; a throwing one is left pending", async () => {
+  it("each bench's duration is the time Vitest sampled it, its statistics Vitest's; a throwing one is left pending", async () => {
     const name = `vitest-bench-${process.pid}-${randomBytes(4).toString('hex')}`;
     const dir = writeProject(join(repo, 'compat', `vitest-${major}`, 'work', name), {
       'package.json': '{ "name": "vitest-bench-fixture", "private": true, "type": "module" }\n',
@@ -66,18 +84,37 @@ describe.each([3, 4])('vitest %i: bench', (major) => {
       );
       // Vitest's own figures, per bench.
       const report = JSON.parse(readFileSync(join(dir, 'bench.json'), 'utf8')) as {
-        files: { groups: { benchmarks: { name: string; totalTime?: number }[] }[] }[];
+        files: { groups: { benchmarks: ReportedBench[] }[] }[];
       };
-      const totalTime = new Map(
-        report.files.flatMap((f) => f.groups.flatMap((g) => g.benchmarks.map((b) => [b.name, b.totalTime]))),
+      const reported = new Map(
+        report.files.flatMap((f) => f.groups.flatMap((g) => g.benchmarks.map((b) => [b.name, b]))),
       );
+      const totalTime = new Map([...reported].map(([name, bench]) => [name, bench.totalTime]));
       for (const title of ['top ok', 'grp ok']) {
         const result = results.get(title);
         expect(result, title).toMatchObject({ status: 'passed', rawStatus: 'passed' });
         expect(totalTime.get(title), title).toBeGreaterThan(0);
         expect(result?.duration, title).toBe(Math.round(totalTime.get(title) ?? Number.NaN));
         expect(result?.startedAt, title).toBeUndefined();
+        // tinybench's statistics, as Vitest's own report has them.
+        const bench = reported.get(title) as ReportedBench;
+        expect(result?.benchmark, title).toEqual({
+          hz: bench.hz,
+          mean: bench.mean,
+          min: bench.min,
+          max: bench.max,
+          ...(bench.median === undefined ? {} : { median: bench.median }),
+          p75: bench.p75,
+          p99: bench.p99,
+          p995: bench.p995,
+          p999: bench.p999,
+          rme: bench.rme,
+          samples: bench.sampleCount,
+          totalTime: bench.totalTime,
+        });
+        expect(result?.benchmark?.samples, title).toBeGreaterThan(0);
       }
+      expect(results.get('grp throws')?.benchmark).toBeUndefined();
       expect(results.get('grp throws')).toMatchObject({ status: 'skipped', rawStatus: 'pending' });
       expect(results.get('grp throws')?.startedAt).toBeUndefined();
       const completed = events.find((e) => e.type === 'test.completed');
