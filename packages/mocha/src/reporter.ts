@@ -318,10 +318,14 @@ export class TestwireReporter {
     } catch (error) {
       this.core.adapterError("reading the run's coverage", error);
     }
+    const bailed = this.stoppedByBail();
+    // Mocha counts only what ran: the total declared up front drops to the tests the stream has (the core
+    // never shows fewer than it has seen).
+    if (bailed) this.core.testsDiscovered(0, { final: true, total: 0 });
     const flushed = this.core.runCompleted({
       success,
       rawStatus: failures === 0 ? 'passed' : 'failed',
-      ...(this.stoppedByBail() ? { interrupted: true, interruptedBy: 'bail' } : {}),
+      ...(bailed ? { interrupted: true, interruptedBy: 'bail' } : {}),
     });
     // Ref'd: until fn(failures) runs, mocha has not set its exit code, so the process must not end early.
     // The timer is cleared as soon as the flush settles and never outlives the bound.

@@ -132,6 +132,12 @@ describe.each(MAJORS)('mocha %i: --bail', (major) => {
           failed: stats.failures,
           skipped: stats.pending,
         });
+        // the last progress says what mocha's summary says: all of the tests that ran, none left to come
+        expect(ofType(events, 'test.progress').at(-1)?.data).toMatchObject({
+          completed: stats.tests,
+          total: stats.tests,
+          totalKnown: true,
+        });
         // the tests mocha skipped are not results
         if (interrupted)
           expect(ofType(events, 'test.result').map((e) => e.data.titlePath.at(-1))).toEqual([
@@ -196,6 +202,11 @@ describe.each(MAJORS)('mocha %i: --parallel --bail', (major) => {
         const ended = new Set(ofType(events, 'test.result').map((e) => e.data.id));
         expect([...started].filter((id) => !ended.has(id))).toEqual([]);
         expect(completed?.runningTests ?? []).toEqual([]);
+        // the last progress counts what mocha reports (a --parallel main process learns the total as files end)
+        expect(ofType(events, 'test.progress').at(-1)?.data).toMatchObject({
+          completed: report.stats.tests,
+          total: report.stats.tests,
+        });
         if (report.stats.tests < declared)
           expect(completed).toMatchObject({ interrupted: true, interruptedBy: 'bail' });
         else {
