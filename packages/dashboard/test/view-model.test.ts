@@ -485,6 +485,27 @@ describe('event log', () => {
         ev('test.output', 'r', { output: 'hello\nworld', stream: 'stdout', outputType: 'stdout' }),
       ),
     ).toBe('[stdout] hello');
+    expect(
+      summarizeEvent(
+        ev('performance.leak', 'r', {
+          type: 'open_handle',
+          leakType: 'TCPSERVERWRAP',
+          testName: 'test/server.test.js',
+          location: 'test/server.test.js:3:37',
+          size: 0,
+        }),
+      ),
+    ).toBe('open TCPSERVERWRAP after the run, made at test/server.test.js:3:37');
+    expect(
+      summarizeEvent(
+        ev('performance.leak', 'r', {
+          type: 'memory_leak',
+          leakType: 'heap_growth',
+          testName: 'test/file6.test.js',
+          size: 42.5,
+        }),
+      ),
+    ).toBe('heap_growth in test/file6.test.js: 42.5 MB');
     const weird = {
       type: 'test.completed',
       seq: 1,

@@ -11,6 +11,7 @@ export type {
   CoverageStartInfo,
   FrameworkErrorInfo,
   HeapSample,
+  LeakInfo,
   PerformanceSample,
   ReporterCore,
   RunResultInfo,

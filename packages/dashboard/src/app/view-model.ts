@@ -525,7 +525,10 @@ function summarize(type: string, d: Record<string, any>): string {
     case 'performance.bottleneck':
       return `${d.type ?? 'bottleneck'}: ${d.testName ?? ''} ${formatDuration(d.duration)} (threshold ${formatDuration(d.threshold)})`;
     case 'performance.leak':
-      return `${d.leakType ?? 'leak'} in ${d.testName ?? ''}: ${d.size ?? '?'} MB`;
+      // An open handle (jest --detectOpenHandles) is counted, not weighed: where it was made, not 0 MB.
+      return d.type === 'open_handle'
+        ? `open ${d.leakType ?? 'handle'} after the run, made at ${d.location ?? d.testName ?? '?'}`
+        : `${d.leakType ?? 'leak'} in ${d.testName ?? ''}: ${d.size ?? '?'} MB`;
     case 'coverage.started':
       return `${d.provider ?? ''} — ${d.totalFiles ?? '?'} files`;
     case 'coverage.progress':
