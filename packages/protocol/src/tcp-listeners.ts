@@ -64,7 +64,7 @@ export function tcpListeners(): TcpListener[] | undefined {
 
 /**
  * When the process listening at a loopback `url` (`http:`/`ws:`, `127.x`, `::1` or `localhost`) runs as
- * another OS user than this one: why credentials must not go there, in one sentence. Undefined when it is
+ * another OS user than this one (root excepted): why credentials must not go there, in one sentence. Undefined when it is
  * ours, when the URL is not loopback (a remote host is not in our tables), when nothing listens, or where it
  * cannot be told (no /proc, no `process.getuid`).
  */
@@ -87,7 +87,9 @@ export function anotherUsersListener(url: string | URL): string | undefined {
   const reached =
     exact.length > 0 ? exact : listeners.filter((listener) => WILDCARDS.includes(listener.address));
   const uid = process.getuid();
-  const other = reached.find((listener) => listener.uid !== uid);
+  // root's listener is trusted: root can read this process's key anyway (and a container's published port is
+  // root's docker-proxy).
+  const other = reached.find((listener) => listener.uid !== uid && listener.uid !== 0);
   if (!other) return undefined;
   return (
     `the process listening on ${host.includes(':') ? `[${host}]` : host}:${port} runs as another user ` +

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { anotherUsersListener, parseTcpTable, tcpListeners } from '../src/tcp-listeners.js';
 
@@ -86,6 +87,31 @@ describe.runIf(linux)('anotherUsersListener', () => {
     expect(anotherUsersListener(`http://[::1]:${wildcard}`)).toBeUndefined();
     expect(anotherUsersListener('http://testwire.example:443')).toBeUndefined();
   });
+
+  it.runIf(root)(
+    "trusts root's listener: a process of another user asking of root's port hears nothing",
+    async () => {
+      const port = await listen('127.0.0.1');
+      const module = fileURLToPath(new URL('../dist/tcp-listeners.cjs', import.meta.url));
+      const child = spawn(
+        process.execPath,
+        [
+          '-e',
+          `const { anotherUsersListener } = require(${JSON.stringify(module)});
+         console.log(JSON.stringify({ why: anotherUsersListener('http://127.0.0.1:${port}') ?? null }))`,
+        ],
+        { uid: NOBODY, gid: NOBODY, stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      children.push(child);
+      let out = '';
+      child.stdout?.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+      });
+      const [code] = (await once(child, 'exit')) as [number];
+      expect(code, out).toBe(0);
+      expect(JSON.parse(out)).toEqual({ why: null });
+    },
+  );
 
   it.runIf(root)(
     "names another user's listener on the loopback port (and its uid), under each loopback name",
