@@ -58,7 +58,9 @@ export async function otherUsersListener(): Promise<OtherUsersListener> {
     lines.push(parsed);
     for (const waiter of waiters.filter((w) => parsed.includes(w.text))) waiter.done();
   });
-  const exited = once(child, 'exit').then(() => Promise.reject(new Error('the other user\'s listener exited')));
+  const exited = once(child, 'exit').then(() =>
+    Promise.reject(new Error("the other user's listener exited")),
+  );
   exited.catch(() => {});
   await Promise.race([listening, exited]);
   const saw = (text: string) =>
