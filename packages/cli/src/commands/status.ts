@@ -9,7 +9,8 @@ import { terminalSafe } from '../terminal-text.js';
 export const statusHelp = `Usage: testwire status [options]
 
 Shows the /status of a testwire endpoint: server, version, uptime, connections, history and runs.
-Exits 3 when nothing is listening or the endpoint refuses the API key.
+Exits 3 when nothing is listening, the endpoint refuses the API key, or another user's process holds
+the port (the key is not sent to it).
 
 Options:
   --json             print the raw /status JSON
