@@ -9,7 +9,7 @@
  * needs it (live delivery, or a replay), kept on the history entry, and every later subscriber queues the same
  * bytes.
  *
- * Frames are written one after another into shared slabs, so the frames of consecutive events lie back to
+ * Frames are written one after another into shared slabs (slab.ts), so the frames of consecutive events lie back to
  * back: a subscriber's queue of them is written as a few views of the slabs (`frameRuns`), never joined into a
  * Buffer of its own. Joined per subscriber, N streams that do not read each held a private copy of what was
  * queued for them (up to the total bound, `subscriberQueue.totalMaxBytes`); as views, they hold the same
@@ -17,17 +17,14 @@
  * as it was.
  */
 import type { HistoryEntry } from './history.js';
+import { SLAB_MAX_FRAME, Slabs } from './slab.js';
 import { formatSseEvent } from './sse.js';
-
-/** Slabs SSE frames are written into; a frame that may not fit in a quarter of one gets its own Buffer. */
-const SLAB_BYTES = 64 * 1024;
 
 const LF = 0x0a;
 const CR = 0x0d;
 
 export class SseFramer {
-  private slab = Buffer.alloc(0);
-  private used = 0;
+  private readonly slabs = new Slabs();
 
   constructor(private readonly epoch: string) {}
 
@@ -50,7 +47,7 @@ export class SseFramer {
     const head = formatSseEvent({ id, event: entry.type, data: '' }).slice(0, -2);
     // The head is ASCII but for the type (3 UTF-8 bytes per UTF-16 unit at most), then the JSON and "\n\n".
     const room = head.length * 3 + json.length + 2;
-    if (room > SLAB_BYTES / 4) {
+    if (room > SLAB_MAX_FRAME) {
       const out = Buffer.allocUnsafe(Buffer.byteLength(head) + json.length + 2);
       const at = out.write(head, 0, 'utf8');
       json.copy(out, at);
@@ -58,17 +55,13 @@ export class SseFramer {
       out[at + json.length + 1] = LF;
       return out;
     }
-    if (this.slab.length - this.used < room) {
-      this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-      this.used = 0;
-    }
-    const slab = this.slab;
-    const start = this.used;
+    const slab = this.slabs.reserve(room);
+    const start = this.slabs.used;
     let at = start + slab.write(head, start, 'utf8');
     at += json.copy(slab, at);
     slab[at++] = LF;
     slab[at++] = LF;
-    this.used = at;
+    this.slabs.used = at;
     return slab.subarray(start, at);
   }
 }

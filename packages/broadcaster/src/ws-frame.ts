@@ -10,6 +10,8 @@
  * written to each subscriber's socket as is, instead of going through `ws.send` per subscriber.
  */
 
+import { SLAB_MAX_FRAME, Slabs } from './slab.js';
+
 /** Header size of a text frame carrying `length` payload bytes. */
 export function frameHeaderLength(length: number): number {
   return length < 126 ? 2 : length < 65_536 ? 4 : 10;
@@ -92,8 +94,6 @@ export function encodeSplicedFrame(
   return { frame, offset };
 }
 
-/** Slabs the hub frames events into; an event whose frame may not fit in a quarter of one gets its own. */
-const SLAB_BYTES = 64 * 1024;
 /** Header bytes reserved for a frame in a slab: the 16-bit length form, which every slab frame uses but one. */
 const SLAB_HEADER = 4;
 
@@ -106,8 +106,7 @@ const SLAB_HEADER = 4;
  * of it (the room an event may need), and ~1 KB for events of the usual size.
  */
 export class SlabFramer {
-  private slab = Buffer.alloc(0);
-  private used = 0;
+  private readonly slabs = new Slabs();
 
   /**
    * Frames one event: where its frame lies (no view of it is made here: the history keeps where, and a view
@@ -117,25 +116,23 @@ export class SlabFramer {
     // Enough room whatever the characters (3 UTF-8 bytes per UTF-16 unit at most); larger events, and a head
     // that is not ASCII, go through encodeSplicedFrame.
     const room = SLAB_HEADER + insert.length + json.length * 3;
-    if (room > SLAB_BYTES / 4 || !asciiHead(json, at)) {
+    if (room > SLAB_MAX_FRAME || !asciiHead(json, at)) {
       const { frame, offset } = encodeSplicedFrame(json, at, insert);
       return { slab: frame, start: 0, end: frame.length, offset };
     }
-    if (this.slab.length - this.used < room) {
-      this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-      this.used = 0;
-    }
-    const slab = this.slab;
-    const payload = this.used + SLAB_HEADER;
+    const slabs = this.slabs;
+    const slab = slabs.reserve(room);
+    const used = slabs.used;
+    const payload = used + SLAB_HEADER;
     // As encodeSplicedFrame: the JSON after room for the insert, its head moved back, the insert between.
     const length = insert.length + slab.write(json, payload + insert.length, 'utf8');
     slab.copyWithin(payload, payload + insert.length, payload + insert.length + at);
     slab.write(insert, payload + at, 'latin1');
     // Under 64 KiB by the room check; under 126 bytes (no event is) the 2-byte header leaves a gap before it.
-    const start = length < 126 ? payload - 2 : this.used;
+    const start = length < 126 ? payload - 2 : used;
     writeHeader(slab, length, TEXT, start);
-    this.used = payload + length;
-    return { slab, start, end: this.used, offset: payload - start };
+    slabs.used = payload + length;
+    return { slab, start, end: slabs.used, offset: payload - start };
   }
 }
 
