@@ -1,6 +1,6 @@
 import { isBuiltin } from 'node:module';
 import { isAbsolute, relative } from 'node:path';
-import type { ReporterCore } from '@testwire/reporter-core';
+import type { LeakInfo } from '@testwire/reporter-core';
 
 /**
  * `jest --detectOpenHandles`: the handles jest found still open after the run, each a `performance.leak`
@@ -15,9 +15,6 @@ import type { ReporterCore } from '@testwire/reporter-core';
  * relative to rootDir), and a handle whose trimmed stack equals one before it left out (a timer set in a loop
  * is printed once). The stream sends what the CLI prints: the same handles, the same frames.
  */
-
-/** What one leak hands the core (reporter-core's LeakInfo). */
-type LeakInfo = Parameters<ReporterCore['leak']>[0];
 
 /** A frame of a stack: `    at fn (/abs/file.js:3:8)` or `    at /abs/file.js:3:8`. */
 const FRAME = /^\s*at (?:(.*?) \()?(.+?):(\d+):(\d+)\)?$/;
