@@ -227,6 +227,9 @@ export async function serveGroup(options: ServeGroupOptions): Promise<GroupServe
         // Answered, but refused (NOAUTH, WRONGTYPE…): said like an outage, tried again.
         link.failed(error);
         await sleep(backoffDelay(REDIS_BACKOFF, attempt));
+        // Closed meanwhile (`--until-done` ends a serve Redis refuses): its clients are gone, and a claim made
+        // now would reject with nobody to hear it ("Connection is closed": the process died of it, exit 1).
+        if (closed) return undefined;
         pending = claim();
       }
       if (closed) return undefined;
