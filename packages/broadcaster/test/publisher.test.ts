@@ -378,25 +378,32 @@ describe('getBroadcaster as publisher', () => {
   });
 
   it('a process with no key that binds the port after the owner died gets nothing of a publisher that held its policy', async () => {
-    const port = await freePort();
-    const owner = await startBroadcaster({ port, apiKey: 'read-key' });
-    const logger = recordingLogger();
-    const joined = await getBroadcaster({ port, logger });
-    open.push(joined);
-    joined.publish(testStarted('r_guarded', 1));
-    await joined.flush();
     // The owner goes; a process configured with no key binds the port before the publisher retries: the
     // owner stops listening at once (its publishers are told after), the publisher waits a backoff first.
-    const closing = owner.close();
-    let keyless: Broadcaster | undefined;
-    for (let i = 0; !keyless && i < 500; i++) {
-      keyless = await startBroadcaster({ port }).catch(() => undefined);
-      if (!keyless) await new Promise((r) => setTimeout(r, 2));
-    }
-    await closing;
-    if (!keyless || joined.role === 'owner')
-      throw new Error('the publisher took the port first: no keyless owner');
-    open.push(keyless);
+    // On a loaded machine the publisher's retry can still bind first: then the scene is set again on another
+    // port (the test's subject is what happens once the keyless process holds it).
+    const scene = async () => {
+      const port = await freePort();
+      const owner = await startBroadcaster({ port, apiKey: 'read-key' });
+      const logger = recordingLogger();
+      const joined = await getBroadcaster({ port, logger });
+      open.push(joined);
+      joined.publish(testStarted('r_guarded', 1));
+      await joined.flush();
+      const closing = owner.close();
+      let keyless: Broadcaster | undefined;
+      for (let i = 0; !keyless && i < 500; i++) {
+        keyless = await startBroadcaster({ port }).catch(() => undefined);
+        if (!keyless) await new Promise((r) => setTimeout(r, 2));
+      }
+      await closing;
+      if (keyless) open.push(keyless);
+      return keyless && joined.role !== 'owner' ? { port, logger, joined } : undefined;
+    };
+    let set: Awaited<ReturnType<typeof scene>>;
+    for (let tries = 0; !set && tries < 5; tries++) set = await scene();
+    if (!set) throw new Error('the publisher took the port first, 5 times: no keyless owner');
+    const { port, logger, joined } = set;
 
     // The publisher owns a port of its own, with the policy it held.
     await waitFor(() => joined.role === 'owner', 'the publisher owning a port of its own', 30_000);
