@@ -47,13 +47,22 @@ describe('@testwire/playwright: runs Playwright ends or counts its own way', () 
   it("a serial group's retry: only the test that failed is flaky", async () => {
     const { fixture, of, finals } = await run('serial');
     expect(fixture.exitCode, fixture.stderr).toBe(0);
-    // The retry runs the whole group again: `last`, skipped after `middle` failed, now passes too.
+    // The retry runs the whole group again: `last`, skipped after `middle` failed, now passes too. Its
+    // skipped attempt says it will be retried, as `middle`'s failed one does (`first` passed before anything
+    // failed: nothing could tell then).
     expect(finals()).toEqual([
       ['serial › first', 'passed', 'passed', false],
-      ['serial › last', 'skipped', 'skipped', false],
       ['serial › first', 'passed', 'passed', false],
       ['serial › middle', 'passed', 'passed', true],
       ['serial › last', 'passed', 'passed', false],
+    ]);
+    expect(
+      of('test.result')
+        .filter((r) => r.willRetry)
+        .map((r) => [r.titlePath.join(' › '), r.attempt, r.status]),
+    ).toEqual([
+      ['serial › middle', 1, 'failed'],
+      ['serial › last', 1, 'skipped'],
     ]);
     expect(of('test.completed')[0].summary).toMatchObject({ total: 3, passed: 3, flaky: 1 });
   }, 60_000);

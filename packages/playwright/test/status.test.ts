@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { attemptStatus, STATUS, willRetry } from '../src/status.js';
-import { begin, end, testCase, tree } from './fakes.js';
+import { begin, end, suite, testCase, tree } from './fakes.js';
 
 describe('STATUS', () => {
   it('maps every Playwright status', () => {
@@ -53,6 +53,35 @@ describe('willRetry', () => {
     const { group } = tree();
     const test = testCase(group, 't', { retries: 1, expectedStatus: 'failed' });
     expect(willRetry(test, end(begin(test), 'passed'))).toBe(true);
+  });
+
+  it("is true for a serial group's test that did not run because another failed in this attempt, while retries remain", () => {
+    const { group } = tree();
+    (group as unknown as { _parallelMode: string })._parallelMode = 'serial';
+    const inner = suite('describe', 'inner', group);
+    const first = testCase(group, 'first', { retries: 1 });
+    const failing = testCase(inner, 'failing', { retries: 1 });
+    const after = testCase(group, 'after', { retries: 1 });
+    expect(willRetry(first, end(begin(first), 'passed'))).toBe(false);
+    expect(willRetry(failing, end(begin(failing), 'failed'))).toBe(true);
+    // Playwright skips the rest of the group; the group runs again, `after` with it.
+    expect(willRetry(after, end(begin(after), 'skipped'))).toBe(true);
+    // The retry: the group passes; a skip now is final (no retries left).
+    end(begin(first), 'passed');
+    end(begin(failing), 'passed');
+    expect(willRetry(after, end(begin(after), 'skipped'))).toBe(false);
+  });
+
+  it('is false for a skipped test of a serial group where nothing failed, and of a group that is not serial', () => {
+    const serial = tree().group;
+    (serial as unknown as { _parallelMode: string })._parallelMode = 'serial';
+    const skipped = testCase(serial, 'skipped', { retries: 1 });
+    end(begin(testCase(serial, 'passes', { retries: 1 })), 'passed');
+    expect(willRetry(skipped, end(begin(skipped), 'skipped'))).toBe(false);
+    const { group } = tree();
+    end(begin(testCase(group, 'fails', { retries: 1 })), 'failed');
+    const other = testCase(group, 'other', { retries: 1 });
+    expect(willRetry(other, end(begin(other), 'skipped'))).toBe(false);
   });
 
   it('is false without retries', () => {

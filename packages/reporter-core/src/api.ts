@@ -42,7 +42,10 @@ export interface TestOutcome {
   duration: number;
   /** 1-based, default 1. */
   attempt?: number;
-  /** This attempt failed and the runner will retry the test. */
+  /**
+   * The runner will run this test again: this attempt failed, or did not run because its group's did (a
+   * Playwright serial group runs again whole). Honoured on failed and skipped attempts only.
+   */
   willRetry?: boolean;
   /**
    * The runner's own verdict on a passing attempt (Playwright's `outcome()`: a serial group's retry runs its

@@ -515,7 +515,7 @@ export class Core {
     if (status === 'failed' && errors.length === 0) {
       errors.push({ message: `Test failed (${outcome.rawStatus || 'no error reported by the runner'})` });
     }
-    const willRetry = status === 'failed' && outcome.willRetry === true;
+    const willRetry = (status === 'failed' || status === 'skipped') && outcome.willRetry === true;
     // The runner's verdict when it gives one; else only a test this run saw fail can pass now after a failed
     // attempt (no lookup until one failed).
     const flaky =

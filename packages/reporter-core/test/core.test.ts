@@ -288,6 +288,54 @@ describe('results, retries, failures', () => {
     expect(of('test.result')[0].data.flaky).toBe(true);
   });
 
+  it('a skipped attempt that will be retried (a serial group runs again) is not counted skipped; a passed one cannot be retried', async () => {
+    const { core, of } = setup();
+    const ref = (title: string) => ({ file: 'a', titlePath: ['serial', title] });
+    core.runStarted({ totalTests: 2 });
+    const attempt = (
+      title: string,
+      status: 'passed' | 'failed' | 'skipped',
+      n: number,
+      willRetry?: boolean,
+    ) =>
+      core.testResult(ref(title), {
+        status,
+        rawStatus: status,
+        duration: 1,
+        attempt: n,
+        ...(willRetry ? { willRetry } : {}),
+        ...(status === 'failed' ? { errors: [new Error('once')] } : {}),
+      });
+    attempt('middle', 'failed', 1, true);
+    attempt('last', 'skipped', 1, true);
+    const progress = of('test.progress').at(-1)!.data;
+    expect([progress.completed, progress.skipped ?? 0]).toEqual([0, 0]);
+    attempt('middle', 'passed', 2);
+    // (Playwright's verdict on `last`: not flaky; the willRetry of a pass is not honoured.)
+    core.testResult(ref('last'), {
+      status: 'passed',
+      rawStatus: 'passed',
+      duration: 1,
+      attempt: 2,
+      willRetry: true,
+      flaky: false,
+    });
+    await core.runCompleted({ success: true });
+    const results = of('test.result').map((e) => [
+      e.data.testName,
+      e.data.attempt,
+      e.data.status,
+      e.data.willRetry,
+    ]);
+    expect(results).toEqual([
+      ['middle', 1, 'failed', true],
+      ['last', 1, 'skipped', true],
+      ['middle', 2, 'passed', undefined],
+      ['last', 2, 'passed', undefined],
+    ]);
+    expect(of('test.completed')[0].data.summary).toMatchObject({ total: 2, passed: 2, skipped: 0, flaky: 1 });
+  });
+
   it("the runner's own flaky verdict wins: a serial group's retry runs its passing tests again", async () => {
     const { core, of } = setup();
     const ref = (title: string) => ({ file: 'a', titlePath: ['serial', title] });
