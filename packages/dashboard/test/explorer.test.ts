@@ -329,6 +329,17 @@ describe('test index', () => {
     expect(test.attempts.map((a) => a.status)).toEqual(['failed', 'passed']);
   });
 
+  it('after a resync, a skipped attempt the runner will run again (a serial group) is retrying, as it was live', () => {
+    const state = new RunStateStore();
+    state.apply(started('r1'));
+    state.apply(result('r1', ['b'], 'skipped', { willRetry: true }));
+    const live = feed(started('r1'), result('r1', ['b'], 'skipped', { willRetry: true })).index;
+    const { index } = feed(started('r1'));
+    index.restore(state.snapshot());
+    for (const from of [live, index])
+      expect(from.get('r1\0r1:b')).toMatchObject({ status: 'skipped', retrying: true });
+  });
+
   it('a new broadcaster forgets only the runs it replays; a run lost with the old owner keeps its record and ends where the client ended it', () => {
     const running = (runId: string, name: string, ms: number) =>
       ev(

@@ -281,7 +281,7 @@ export class TestIndex {
       for (const state of snapshot.tests) {
         const test = this.test(snapshot.runId, state, state.seq);
         test.status = state.status;
-        test.retrying = state.willRetry === true && state.status === 'failed';
+        test.retrying = state.willRetry === true;
         test.flaky = state.flaky === true;
         test.duration = state.duration;
         test.line ??= state.line;
