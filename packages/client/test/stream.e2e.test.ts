@@ -309,12 +309,15 @@ describe('failures', () => {
     expect(error).toMatchObject({ name: 'TestwireAuthError', code: 'AUTH_FAILED', status: 401 });
     expect(error.message).toMatch(/refused the credentials \(HTTP 401\)/);
     expect(error.message).not.toContain('wrong-key');
-    await new Promise((r) => setTimeout(r, 100));
-    expect(p.connections).toBe(1);
+    // Closed for good when it rejects: no retry is scheduled.
     expect(wrong.connectionState).toBe('closed');
+    expect(p.connections).toBe(1);
+    // A sentinel: the next connection through the proxy is the right key's, the second one.
     const right = client({ url: p.url, apiKey: 'right-key' });
     await right.connect();
     expect(right.connectionState).toBe('open');
+    expect(p.connections).toBe(2);
+    expect(wrong.connectionState).toBe('closed');
   });
 
   it('in Node the credentials go in an Authorization header, never on the URL (WS and SSE)', async () => {

@@ -169,7 +169,14 @@ describe('reporter core on a worker thread', () => {
     let kept = 0;
     for (let i = 0; i < 200_000; i++) kept += [i, { i }].length;
     expect(kept).toBe(400_000);
-    await new Promise((r) => setTimeout(r, 350));
+    // Samples come every 100 ms: wait for two, one of them after a collection.
+    const samples = () =>
+      received.filter((e) => e.runId === reporter.runId && e.type === 'performance.metrics') as any[];
+    for (
+      const deadline = Date.now() + 30_000;
+      Date.now() < deadline && (samples().length < 2 || !samples().some((e) => e.data.gc?.recentEvents > 0));
+    )
+      await new Promise((r) => setTimeout(r, 10));
     await reporter.runCompleted({ success: true });
     const metrics = (await runOf(reporter.runId)).filter((e) => e.type === 'performance.metrics');
     expect(metrics.length).toBeGreaterThanOrEqual(2);

@@ -133,9 +133,14 @@ describe('SSETester (plain http server)', () => {
     sse.onClose(() => closes++);
     await sse.connectSSE(`${base}/end`);
     await sse.waitForEvent('message');
-    await new Promise((r) => setTimeout(r, 100));
+    // The server ends the stream 60 ms after its event.
+    for (const deadline = Date.now() + 10_000; closes === 0 && Date.now() < deadline; )
+      await new Promise((r) => setTimeout(r, 5));
     expect(closes).toBe(1);
     expect(sse.isConnectionActive()).toBe(false);
+    // Ended once: a disconnect() after the end does not end it again.
+    await sse.disconnect();
+    expect(closes).toBe(1);
     await sse.assertNoError();
   });
 
