@@ -2,16 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type Broadcaster, startBroadcaster } from '../src/index.js';
-import {
-  Client,
-  type Msg,
-  sleep,
-  testCompleted,
-  testOutput,
-  testResult,
-  testStarted,
-  waitFor,
-} from './helpers.js';
+import { Client, type Msg, testCompleted, testOutput, testResult, testStarted, waitFor } from './helpers.js';
 
 let broadcaster: Broadcaster | undefined;
 const clients: Client[] = [];
@@ -135,7 +126,6 @@ describe('resume', () => {
     b.publish(testStarted());
     for (let i = 1; i <= 4; i++) b.publish(testResult(i));
     await b.flush();
-    await sleep(10);
     const snapshot = await c.request({ type: 'snapshot' }, 'snapshot');
     expect(snapshot).toMatchObject({ epoch: b.epoch, seq: 5 });
     expect(snapshot.runs[0].tests.map((t: { id: string }) => t.id)).toEqual(['t1', 't2', 't3', 't4']);
@@ -323,7 +313,8 @@ describe('resume and live delivery', () => {
     expect(error.code).toBe('INVALID_SUBSCRIPTION');
     const parseError = await c.request({ type: 'subscribe', events: ['*'], resume: { since: 0 } }, 'error');
     expect(parseError.code).toBe('INVALID_MESSAGE');
-    await sleep(20);
+    // Neither subscribed: a pong is queued behind anything either would have sent.
+    await c.request({ type: 'ping' }, 'pong');
     expect(c.events()).toEqual([]);
     const failed = await c.request(
       { type: 'subscribe', events: ['*'], resume: { epoch: 'gone', since: 1 } },

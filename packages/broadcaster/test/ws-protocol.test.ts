@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type Broadcaster, startBroadcaster } from '../src/index.js';
-import { Client, type Msg, metrics, sleep, testOutput, testResult, testStarted, waitFor } from './helpers.js';
+import { Client, type Msg, metrics, testOutput, testResult, testStarted, waitFor } from './helpers.js';
 
 let broadcaster: Broadcaster | undefined;
 const clients: Client[] = [];
@@ -81,7 +81,10 @@ describe('subscriptions', () => {
       done(threshold, 1),
       done(query, 3),
     ]);
-    await sleep(50); // nothing else may arrive
+    // Nothing else may arrive: a pong is queued behind every event the flush sent each of them.
+    await Promise.all(
+      [exact, pattern, filtered, threshold, query].map((c) => c.request({ type: 'ping' }, 'pong')),
+    );
     expect(exact.events().map((e) => e.data.id)).toEqual([
       't1',
       't2',
@@ -125,13 +128,14 @@ describe('subscriptions', () => {
     expect(reply.excluded).toEqual(['test.output']);
     await publishMix(b);
     await waitFor(() => c.events().length >= 11, '11 events');
-    await sleep(50);
+    // A pong is queued behind every event the flush sent this subscriber.
+    await c.request({ type: 'ping' }, 'pong');
     expect(c.events().some((e) => e.type === 'test.output')).toBe(false);
     expect(c.events()).toHaveLength(11); // started + 10 results
     await c.request({ type: 'unsubscribe', events: ['*'] }, 'unsubscribed');
     b.publish(testResult(99));
     await b.flush();
-    await sleep(50);
+    await c.request({ type: 'ping' }, 'pong');
     expect(c.events()).toHaveLength(11);
   });
 
