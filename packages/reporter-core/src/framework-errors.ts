@@ -14,6 +14,8 @@ export const FRAMEWORK_ERROR_CODES = {
     'A test file or a module it imports does not parse: fix the syntax, or configure the transform for it.',
   COLLECTION_ERROR:
     'A test file failed while it was being loaded, before any test ran: see the error and the file.',
+  TYPE_ERROR:
+    "The runner's type check failed a test file outside its tests (vitest --typecheck): fix the type error where its stack points.",
   HOOK_FAILED:
     'A beforeAll/afterAll (or root) hook failed outside any test: the tests it sets up did not run as intended.',
   UNHANDLED_REJECTION:

@@ -5,8 +5,8 @@
  * is only in `stacks` (`[{ file, line, column, method: '' }]`, Vitest 3 and 4): the stream's failure said
  * what was wrong but not where, while Vitest prints `❯ types.test-d.ts:3:57`. Such an error gets a stack
  * with that frame, which the core makes root-relative as any other. A type error outside any test is the
- * file's error (Vitest fails the file, its tests keep their results): its framework.error says so instead
- * of the code's default, which speaks of a file that failed to load before its tests ran.
+ * file's error (Vitest fails the file, its tests keep their results): its framework.error is a `TYPE_ERROR`
+ * that says so, not the `COLLECTION_ERROR` of a file that failed to load before its tests ran.
  */
 import type { FrameworkErrorInfo } from '@testwire/reporter-core';
 import type { VitestError } from './vitest-types.js';
@@ -15,7 +15,7 @@ const TYPE_CHECK_ERROR = 'TypeCheckError';
 
 /** What framework.error says of a type error outside any test (the file's own). */
 export const FILE_TYPE_ERROR: FrameworkErrorInfo = {
-  code: 'COLLECTION_ERROR',
+  code: 'TYPE_ERROR',
   suggestion:
     "A type error in the test file outside any test (vitest --typecheck): fix it where the error's stack points; the file's tests ran.",
 };

@@ -143,8 +143,8 @@ describe.each([3, 4])('vitest %i: --typecheck with type errors', (major) => {
       .filter((e) => e.type === 'framework.error')
       .map((e) => e.data as { file?: string; error: { code: string; details?: { suggestion?: string } } });
     expect(errors.map((e) => `${e.file} ${e.error.code}`).sort()).toEqual([
-      'block.test-d.ts COLLECTION_ERROR',
-      'top.test-d.ts COLLECTION_ERROR',
+      'block.test-d.ts TYPE_ERROR',
+      'top.test-d.ts TYPE_ERROR',
     ]);
     // Not "failed while it was being loaded, before any test ran": its tests ran.
     for (const error of errors)
