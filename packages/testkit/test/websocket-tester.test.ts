@@ -183,8 +183,14 @@ describe('WebSocketTester (plain ws server)', () => {
     );
     await ws.disconnect();
     await waiting;
-    await new Promise((r) => setTimeout(r, 60));
-    expect(upgrades).toBe(before + 1);
+    // A reconnect would wait reconnectDelay from the close, which came before disconnect() resolved: a timer
+    // of that delay made now fires after it, and a connection opened then upgrades after its would have.
+    await new Promise((r) => setTimeout(r, 20));
+    const sentinel = tester();
+    await sentinel.connectWebSocket(url);
+    await sentinel.waitForMessage((m) => m.type === 'welcome');
+    await sentinel.disconnect();
+    expect(upgrades).toBe(before + 2);
     expect(ws.isConnectionActive()).toBe(false);
   });
 
