@@ -5,7 +5,7 @@
  * not posted until the thread is free again, so the runner's thread also writes each test start and each
  * result into a small shared buffer (the beacon) that the detector reads.
  *
- *   runner thread: testStarted/testResult ─> batch ─(post, every 20 ms)─> core: running map ─┐
+ *   runner thread: testStarted/testResult ─> batch ─(post, 20–100 ms)─> core: running map ───┐
  *                  └─> beacon (shared memory: starts, results, the last start) ──────────────┴─> HungWatch.scan()
  *                                                                            (unref'd interval) ─> onHung()
  *

@@ -7,7 +7,7 @@
  *
  *   runner thread                                   worker thread (dist/core-worker.cjs)
  *   Recorder ─take(call)─> ThreadTarget             Core per reporter: apply(call) for each call
- *     batched every BATCH_MS or BATCH_CALLS ─(post)─> └─> getBroadcaster(): own or join
+ *     batched: BATCH_MS, or BATCH_CALLS ─(post)─> └─> getBroadcaster(): own or join
  *   runCompleted ─> settle(): {await} ─────────────> after the run's bounded flush ─> {done, losses}
  *                   <───────────────────────────── {ready, url}
  *
@@ -37,12 +37,18 @@ import {
 
 /**
  * Calls wait up to this long for company before they are posted: a post per call would cost more than the
- * call. The broadcaster batches again before the network (15 ms); a live view cannot tell.
+ * call, and every post wakes the reporter's thread. The broadcaster batches again before the network
+ * (15 ms); a live view cannot tell. One timer per batch, started by its first call: none while no call waits.
  */
 const BATCH_MS = 20;
+/**
+ * After a batch of fewer than SPARSE_CALLS calls (tests that take a while, or a performance sample alone), the
+ * next waits up to this long: each post then carried a call or two, and the wakeups of both threads (a timer
+ * here, a message there) cost more than the calls — on a virtual machine, hundreds of µs each.
+ */
+const SPARSE_BATCH_MS = 100;
+const SPARSE_CALLS = 32;
 const BATCH_CALLS = 500;
-/** Ticks without a call before the batching interval stops (it restarts with the next call). */
-const IDLE_TICKS = 50;
 /** The reporter's thread's young generation, at most (see the Worker's resourceLimits below). */
 const YOUNG_GENERATION_MB = 8;
 /**
@@ -231,8 +237,10 @@ export class ThreadTarget implements CallTarget {
   /** The calls taken since the last post, encoded for the wire (call-codec.ts). */
   private readonly calls = new CallEncoder();
   /** One unref'd interval while calls come (not a timer per batch: runners call hooks ms apart). */
-  private ticker: ReturnType<typeof setInterval> | undefined;
-  private idleTicks = 0;
+  /** The pending batch's timer, started by its first call. */
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** The last batch the timer posted was sparse: the next waits SPARSE_BATCH_MS. */
+  private sparse = false;
   private broadcasterUrl: string | undefined;
   private nextAwait = 1;
   private readonly waiting = new Map<number, (losses?: RunLoss[]) => void>();
@@ -306,9 +314,9 @@ export class ThreadTarget implements CallTarget {
       this.completed.push({ runId: call.runId, results: this.results });
     this.calls.push(call);
     if (now || this.calls.count >= BATCH_CALLS) this.post();
-    else if (!this.ticker) {
-      this.ticker = setInterval(this.tick, BATCH_MS);
-      this.ticker.unref();
+    else if (!this.timer) {
+      this.timer = setTimeout(this.onTimer, this.sparse ? SPARSE_BATCH_MS : BATCH_MS);
+      this.timer.unref();
     }
   }
 
@@ -346,7 +354,7 @@ export class ThreadTarget implements CallTarget {
     if (this.dead) return;
     this.dead = true;
     this.calls.clear();
-    this.stopTicker();
+    this.stopTimer();
     try {
       process.stderr.write(
         `testwire: the reporter's thread stopped (${why}); run ${this.runId} streams no more events\n`,
@@ -387,7 +395,7 @@ export class ThreadTarget implements CallTarget {
       return;
     }
     tellUnstartable(why);
-    this.stopTicker();
+    this.stopTimer();
     this.local = local;
     for (const batch of kept) for (const call of decodeCalls(batch)) local.take(call);
     this.calls.flush((batch) => {
@@ -424,22 +432,19 @@ export class ThreadTarget implements CallTarget {
       );
   }
 
-  private tick = (): void => {
-    if (this.calls.count > 0) {
-      this.idleTicks = 0;
-      this.post();
-    } else if (++this.idleTicks >= IDLE_TICKS) {
-      this.stopTicker();
-    }
+  private onTimer = (): void => {
+    this.timer = undefined;
+    this.sparse = this.calls.count < SPARSE_CALLS;
+    this.post();
   };
 
-  private stopTicker(): void {
-    if (this.ticker) clearInterval(this.ticker);
-    this.ticker = undefined;
-    this.idleTicks = 0;
+  private stopTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   private post(): void {
+    this.stopTimer();
     if (this.dead) return;
     this.calls.flush((calls) => {
       if (this.kept) this.keep(calls);
@@ -464,10 +469,9 @@ export class ThreadTarget implements CallTarget {
     else this.kept?.push(calls.slice());
   }
 
-  /** Posts everything taken and stops the batching interval; false when the thread is gone. */
+  /** Posts everything taken; false when the thread is gone. */
   private postAll(): boolean {
     this.post();
-    this.stopTicker();
     return !this.dead;
   }
 
