@@ -236,10 +236,9 @@ export class ThreadTarget implements CallTarget {
   private readonly instance: number;
   /** The calls taken since the last post, encoded for the wire (call-codec.ts). */
   private readonly calls = new CallEncoder();
-  /** One unref'd interval while calls come (not a timer per batch: runners call hooks ms apart). */
   /** The pending batch's timer, started by its first call. */
   private timer: ReturnType<typeof setTimeout> | undefined;
-  /** The last batch the timer posted was sparse: the next waits SPARSE_BATCH_MS. */
+  /** The last batch posted was sparse: the next waits SPARSE_BATCH_MS (a full one sets it back). */
   private sparse = false;
   private broadcasterUrl: string | undefined;
   private nextAwait = 1;
@@ -313,7 +312,10 @@ export class ThreadTarget implements CallTarget {
     else if (call.method === 'runCompleted')
       this.completed.push({ runId: call.runId, results: this.results });
     this.calls.push(call);
-    if (now || this.calls.count >= BATCH_CALLS) this.post();
+    if (this.calls.count >= BATCH_CALLS) {
+      this.sparse = false;
+      this.post();
+    } else if (now) this.post();
     else if (!this.timer) {
       this.timer = setTimeout(this.onTimer, this.sparse ? SPARSE_BATCH_MS : BATCH_MS);
       this.timer.unref();
